@@ -1,0 +1,1 @@
+"""commsvc: masked SMS/voice relay with consent and records under control."""

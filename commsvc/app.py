@@ -1,0 +1,79 @@
+"""create_app: the only wiring point. Dependencies live on app.extensions for tests to swap."""
+from __future__ import annotations
+
+import importlib
+
+from flask import Flask
+from flask_smorest import Api
+
+from commsvc import crypto, db, errors, logging_setup
+from commsvc.clock import utcnow
+from commsvc.config import Config, load_config
+from commsvc.twilio_gateway import make_gateway
+
+API_MODULES = (
+    "commsvc.pool.views",
+    "commsvc.sessions.views",
+    "commsvc.consent.views",
+    "commsvc.sending.views",
+    "commsvc.records.log_views",
+    "commsvc.records.audit_views",
+    "commsvc.records.hold_views",
+    "commsvc.records.subject_views",
+)
+CLI_MODULES = (
+    "commsvc.db_cli",
+    "commsvc.auth.cli",
+    "commsvc.pool.cli",
+    "commsvc.relay.simulate",
+    "commsvc.sending.cli",
+    "commsvc.records.cli",
+)
+
+
+class ProblemApi(Api):
+    """flask-smorest, but every HTTP error is rendered by our one problem+json renderer."""
+
+    def handle_http_exception(self, error):
+        return errors.render_http_exception(error)
+
+
+def create_app(config: Config | None = None, *, clock=None, twilio=None, database=None) -> Flask:
+    config = config or load_config()
+    logging_setup.configure(config.log_json)
+    app = Flask("commsvc", instance_path=None)
+    app.config.update(
+        API_TITLE="commsvc",
+        API_VERSION="1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        MAX_CONTENT_LENGTH=config.max_body_bytes,
+        TESTING=config.testing,
+    )
+    app.extensions["config"] = config
+    app.extensions["clock"] = clock or utcnow
+    app.extensions["twilio"] = twilio or make_gateway(config)
+    crypto.install(crypto.Keyring(config.encryption_keys))
+    db.init_app(app, database or db.Database(config.database_url))
+
+    app.before_request(logging_setup.assign_request_id)
+    app.after_request(logging_setup.add_request_id_header)
+    errors.init_app(app)
+
+    api = ProblemApi(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
+    for module in API_MODULES:
+        api.register_blueprint(importlib.import_module(module).blp)
+
+    from commsvc import health
+    from webhooks import twilio as twilio_webhooks
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(twilio_webhooks.bp)
+    for module in CLI_MODULES:
+        for command in importlib.import_module(module).commands:
+            app.cli.add_command(command)
+    return app

@@ -1,0 +1,80 @@
+"""`commsvc keys create/list/revoke`: the only way API keys are made."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from commsvc.auth import service
+from commsvc.auth.roles import ROLES
+from commsvc.clock import isoformat
+from commsvc.errors import ProblemError
+from commsvc.records import audit
+
+CLI_ACTOR = "cli"
+
+
+def _session():
+    return current_app.extensions["db"].sessionmaker()
+
+
+def _now():
+    return current_app.extensions["clock"]()
+
+
+@click.group("keys")
+def keys_group():
+    """API keys."""
+
+
+@keys_group.command("create")
+@click.option("--name", required=True, help="Who or what uses the key.")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@with_appcontext
+def create_command(name: str, role: str):
+    """Create a key and print it, only it, on stdout (it is shown once)."""
+    now = _now()
+    with _session() as db:
+        try:
+            key, raw = service.create_key(db, name=name, role=role, now=now)
+        except ProblemError as exc:
+            raise click.UsageError(str(exc.errors or exc.detail)) from None
+        audit.record(db, actor=CLI_ACTOR, action="key.created", now=now,
+                     target={"key_id": key.id}, details={"role": role, "name": key.name})
+        db.commit()
+        click.echo(f"created {key.id} ({role}); store the key now, it is not shown again",
+                   err=True)
+    click.echo(raw)
+
+
+@keys_group.command("list")
+@with_appcontext
+def list_command():
+    """List keys (never their secrets)."""
+    with _session() as db:
+        rows = service.list_keys(db)
+    click.echo(f"{'ID':<22} {'ROLE':<8} {'STATUS':<8} {'CREATED':<21} NAME")
+    for key in rows:
+        status = "revoked" if key.revoked_at else "active"
+        click.echo(f"{key.id:<22} {key.role:<8} {status:<8} {isoformat(key.created_at):<21} "
+                   f"{key.name}")
+
+
+@keys_group.command("revoke")
+@click.argument("key_id")
+@with_appcontext
+def revoke_command(key_id: str):
+    """Revoke a key; requests with it get 401 from now on."""
+    now = _now()
+    with _session() as db:
+        try:
+            key = service.revoke_key(db, key_id, now=now)
+        except ProblemError as exc:
+            raise click.ClickException(exc.detail) from None
+        audit.record(db, actor=CLI_ACTOR, action="key.revoked", now=now,
+                     target={"key_id": key.id})
+        db.commit()
+    click.echo(f"revoked {key_id}")
+
+
+commands = [keys_group]

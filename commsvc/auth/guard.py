@@ -1,0 +1,68 @@
+"""The one gate for /v1: authenticate the key, check the role's permission, read the reason."""
+from __future__ import annotations
+
+import functools
+
+from flask import g, request
+
+from commsvc.auth.roles import REASONED_ROLES, allows
+from commsvc.auth.service import Principal, authenticate
+from commsvc.db import get_db
+from commsvc.errors import Forbidden, Unauthorized, ValidationFailed
+
+REASON_HEADER = "X-Access-Reason"
+MAX_REASON_LENGTH = 500
+
+
+def current_principal() -> Principal:
+    return g.principal
+
+
+def _principal_from_request() -> Principal:
+    header = request.headers.get("Authorization", "")
+    scheme, _, raw = header.partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        raise Unauthorized("Send Authorization: Bearer <api key>.")
+    principal = authenticate(get_db(), raw.strip())
+    if principal is None:
+        raise Unauthorized("The API key is unknown or revoked.")
+    return principal
+
+
+def _reason(principal: Principal) -> str | None:
+    if REASON_HEADER not in request.headers:
+        return None
+    if principal.role not in REASONED_ROLES:
+        raise Forbidden(f"The {principal.role} role may not send {REASON_HEADER}.")
+    reason = request.headers[REASON_HEADER].strip()
+    if not reason:
+        raise ValidationFailed(errors={REASON_HEADER: ["must state why the access is needed"]})
+    if len(reason) > MAX_REASON_LENGTH:
+        raise ValidationFailed(errors={REASON_HEADER: [f"at most {MAX_REASON_LENGTH} characters"]})
+    return reason
+
+
+def require(permission: str):
+    """Guard a /v1 view: 401 without a live key, 403 when the role lacks the permission."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            principal = _principal_from_request()
+            if not allows(principal.role, permission):
+                raise Forbidden(f"The {principal.role} role may not do this ({permission}).")
+            reason = _reason(principal)
+            g.principal = Principal(principal.key_id, principal.name, principal.role, reason)
+            return view(*args, **kwargs)
+
+        wrapped.required_permission = permission
+        return wrapped
+
+    return decorator
+
+
+def require_reason(principal: Principal) -> str:
+    """For acts that must state a reason (export, erase): 422 without X-Access-Reason."""
+    if principal.reason is None:
+        raise ValidationFailed(errors={REASON_HEADER: ["this request must state a reason"]})
+    return principal.reason

@@ -1,0 +1,79 @@
+"""Create, list, revoke and authenticate API keys."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from commsvc.auth.models import ApiKey
+from commsvc.auth.roles import FULL_NUMBER_ROLES, ROLES
+from commsvc.errors import NotFound, ValidationFailed
+
+KEY_PREFIX = "csk_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key's id, name and role, and the stated access reason, if any."""
+
+    key_id: str
+    name: str
+    role: str
+    reason: str | None = None
+
+    @property
+    def actor(self) -> str:
+        return f"key:{self.key_id}"
+
+    @property
+    def sees_full_numbers(self) -> bool:
+        """Booking sees the numbers it gave us; privacy and admin only with a stated reason."""
+        return self.role in FULL_NUMBER_ROLES or self.reason is not None
+
+
+def hash_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def create_key(db: Session, *, name: str, role: str, now: dt.datetime) -> tuple[ApiKey, str]:
+    """A new key; the raw secret is returned once and only its hash is stored."""
+    if role not in ROLES:
+        raise ValidationFailed(errors={"role": [f"must be one of {', '.join(ROLES)}"]})
+    if not name or not name.strip() or len(name) > 100:
+        raise ValidationFailed(errors={"name": ["must be 1-100 characters"]})
+    raw = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(id="key_" + secrets.token_hex(8), name=name.strip(), role=role,
+                 key_hash=hash_key(raw), created_at=now)
+    db.add(key)
+    db.flush()
+    return key, raw
+
+
+def list_keys(db: Session) -> list[ApiKey]:
+    return list(db.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)))
+
+
+def revoke_key(db: Session, key_id: str, *, now: dt.datetime) -> ApiKey:
+    key = db.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"no API key {key_id}")
+    if key.revoked_at is None:
+        key.revoked_at = now
+    return key
+
+
+def authenticate(db: Session, raw: str) -> Principal | None:
+    """The principal of a live key, or None for an unknown or revoked one."""
+    if not raw.startswith(KEY_PREFIX) or len(raw) > 100:
+        return None
+    # Uses index: uq_api_keys_key_hash
+    row = db.execute(
+        select(ApiKey.id, ApiKey.name, ApiKey.role).where(
+            ApiKey.key_hash == hash_key(raw), ApiKey.revoked_at.is_(None)
+        )
+    ).first()
+    return Principal(row.id, row.name, row.role) if row else None

@@ -1,0 +1,32 @@
+"""Time comes from here, injected through app.extensions["clock"], so tests move it."""
+from __future__ import annotations
+
+import datetime as dt
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class FrozenClock:
+    """A clock that tests set and advance instead of sleeping."""
+
+    def __init__(self, start: dt.datetime | None = None):
+        self.current = start or dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.current
+
+    def advance(self, **delta) -> dt.datetime:
+        self.current = self.current + dt.timedelta(**delta)
+        return self.current
+
+    def set(self, when: dt.datetime) -> None:
+        self.current = when
+
+
+def isoformat(value: dt.datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z, as the contract writes times."""
+    if value is None:
+        return None
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")

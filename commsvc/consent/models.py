@@ -1,0 +1,1 @@
+"""consent models (filled in by the consent work)."""

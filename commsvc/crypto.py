@@ -1,0 +1,91 @@
+"""Encryption at rest for message bodies and media URLs (Fernet, keys rotated newest first)."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy import Text
+from sqlalchemy.types import TypeDecorator
+
+
+class _Unavailable(str):
+    """A value whose key is gone: it reads as this marker, never as an error."""
+
+    __slots__ = ()
+
+
+UNAVAILABLE = _Unavailable("[unavailable: encryption key not configured]")
+
+
+class Keyring:
+    """The configured keys: the first encrypts, all of them decrypt."""
+
+    def __init__(self, keys: tuple[str, ...] | list[str]):
+        if not keys:
+            raise ValueError("at least one encryption key is needed")
+        self._fernets = [Fernet(k) for k in keys]
+        self._multi = MultiFernet(self._fernets)
+
+    def encrypt(self, plaintext: str) -> str:
+        return self._multi.encrypt(plaintext.encode()).decode()
+
+    def decrypt(self, token: str) -> str:
+        try:
+            return self._multi.decrypt(token.encode()).decode()
+        except InvalidToken:
+            return UNAVAILABLE
+
+    def is_current(self, token: str) -> bool:
+        """Whether the token was made with the newest key (rotation skips those)."""
+        try:
+            self._fernets[0].decrypt(token.encode())
+            return True
+        except InvalidToken:
+            return False
+
+    def rotate(self, token: str) -> str | None:
+        """Re-encrypt under the newest key; None when no configured key opens it."""
+        try:
+            return self._multi.rotate(token.encode()).decode()
+        except InvalidToken:
+            return None
+
+
+_state: dict[str, Keyring] = {}
+
+
+def install(keyring: Keyring) -> None:
+    """Make the keyring the one EncryptedText columns use (called by create_app)."""
+    _state["keyring"] = keyring
+
+
+def keyring() -> Keyring:
+    try:
+        return _state["keyring"]
+    except KeyError:
+        raise RuntimeError("no keyring installed; create the app first") from None
+
+
+class EncryptedText(TypeDecorator):
+    """A text column stored as a Fernet token; reads as UNAVAILABLE when its key is gone."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, _Unavailable):
+            raise ValueError("an unreadable value cannot be written back")
+        return keyring().encrypt(value)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return keyring().decrypt(value)
+
+
+def phone_hmac(key: str, e164: str) -> str:
+    """A keyed hash of a number, for ledgers that must not hold the number itself."""
+    return hmac.new(key.encode(), e164.encode(), hashlib.sha256).hexdigest()

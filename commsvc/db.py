@@ -1,0 +1,116 @@
+"""Engine, session factory and the column types shared by every model."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app, g
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Integer primary keys: BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on both databases (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def _sqlite_pragmas(dbapi_connection, _record):
+    # Let SQLAlchemy drive transactions (SAVEPOINT needs it) and wait on locks rather than fail.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def _sqlite_begin(conn):
+    # IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead of
+    # one failing with "database is locked" when it upgrades from reader to writer.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    """An engine for either database, tuned so an outage fails fast instead of hanging."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    options = dict(
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=5,
+        pool_timeout=2,
+        connect_args={"connect_timeout": 2, "application_name": "commsvc"},
+    )
+    options.update(kwargs)
+    return create_engine(url, **options)
+
+
+class Database:
+    """The engine and the session factory of one app."""
+
+    def __init__(self, url: str | None = None, *, engine: Engine | None = None, bind=None,
+                 **engine_kwargs):
+        self.engine = engine if engine is not None else make_engine(url, **engine_kwargs)
+        # Tests bind sessions to one connection inside a transaction they roll back at the end.
+        extra = {"join_transaction_mode": "create_savepoint"} if bind is not None else {}
+        self.sessionmaker = sessionmaker(
+            bind=bind if bind is not None else self.engine, expire_on_commit=False, **extra
+        )
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+
+def get_db() -> Session:
+    """The request's session (the unit of work); closed, and rolled back if not committed, at teardown."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["db"].sessionmaker()
+    return g.db_session
+
+
+def close_db(_exc=None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def init_app(app, database: Database) -> None:
+    app.extensions["db"] = database
+    app.teardown_appcontext(close_db)

@@ -1,0 +1,26 @@
+"""`commsvc db upgrade`: the Procfile's release step."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from commsvc import migrate
+
+
+@click.group("db")
+def db_group():
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+@with_appcontext
+def upgrade_command():
+    """Apply every pending migration."""
+    engine = current_app.extensions["db"].engine
+    with engine.begin() as connection:
+        migrate.upgrade(connection=connection)
+    click.echo("database is up to date")
+
+
+commands = [db_group]

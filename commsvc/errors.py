@@ -1,0 +1,131 @@
+"""The error hierarchy and the one problem+json renderer (RFC 9457)."""
+from __future__ import annotations
+
+import logging
+
+from flask import g, jsonify, request
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("commsvc.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemError(Exception):
+    """A domain or edge error that renders as problem+json with its own status and type."""
+
+    status = 400
+    type = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str | None = None, *, errors: dict | None = None, **extra):
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.errors = errors
+        self.extra = extra
+
+
+class ValidationFailed(ProblemError):
+    status, type, title = 422, "validation-error", "Invalid request"
+
+
+class Unauthorized(ProblemError):
+    status, type, title = 401, "unauthorized", "Missing, unknown or revoked API key"
+
+
+class Forbidden(ProblemError):
+    status, type, title = 403, "forbidden", "This API key's role may not do this"
+
+
+class NotFound(ProblemError):
+    status, type, title = 404, "not-found", "Not found"
+
+
+class Conflict(ProblemError):
+    status, type, title = 409, "conflict", "Conflict"
+
+
+class PoolExhausted(ProblemError):
+    status, type, title = 503, "pool-exhausted", "No proxy number can be allocated"
+
+
+class ConsentRequired(ProblemError):
+    status, type, title = 409, "consent-required", "Consent does not allow this message"
+
+
+class ServiceUnavailable(ProblemError):
+    status, type, title = 503, "service-unavailable", "Service temporarily unavailable"
+
+
+def problem(status: int, type_: str, title: str, detail: str, errors=None, headers=None, **extra):
+    body = {"type": type_, "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    request_id = g.get("request_id")
+    if request_id:
+        body["request_id"] = request_id
+    response = jsonify(body)
+    response.status_code = status
+    response.content_type = PROBLEM_JSON
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _flatten_webargs(messages: dict) -> dict:
+    """webargs nests messages by location ({"json": {...}}); clients want field -> messages."""
+    flat: dict = {}
+    for location, fields in messages.items():
+        if isinstance(fields, dict):
+            flat.update(fields)
+        else:
+            flat[location] = fields
+    return flat
+
+
+def render_http_exception(error: HTTPException):
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages")
+    if error.code == 422 and messages:
+        return problem(
+            422, "validation-error", "Invalid request",
+            "The request has invalid or missing fields.",
+            errors=_flatten_webargs(messages),
+        )
+    slug = (error.name or "error").lower().replace(" ", "-")
+    detail = error.description or error.name
+    if error.code == 400 and messages:
+        detail = "The request body is not valid JSON." if "json" in str(messages).lower() else detail
+    headers = dict(error.get_response().headers) if error.code == 405 else None
+    allow = {"Allow": headers["Allow"]} if headers and "Allow" in headers else None
+    return problem(error.code or 500, slug, error.name, detail, headers=allow)
+
+
+def render_problem(error: ProblemError):
+    return problem(error.status, error.type, error.title, error.detail, error.errors, **error.extra)
+
+
+def render_database_error(error: DBAPIError):
+    if isinstance(error, OperationalError) or error.connection_invalidated:
+        log.warning("database unavailable: %s", type(error.orig).__name__)
+        return problem(503, "database-unavailable", "Database unavailable",
+                       "The database is not answering; try again shortly.",
+                       headers={"Retry-After": "2"})
+    return render_unexpected(error)
+
+
+def render_unexpected(error: Exception):
+    if isinstance(error, HTTPException):
+        return render_http_exception(error)
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return problem(500, "internal-error", "Internal error",
+                   "Something went wrong; the request id identifies it in the logs.")
+
+
+def init_app(app) -> None:
+    app.register_error_handler(ProblemError, render_problem)
+    app.register_error_handler(HTTPException, render_http_exception)
+    app.register_error_handler(DBAPIError, render_database_error)
+    app.register_error_handler(Exception, render_unexpected)

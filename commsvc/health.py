@@ -1,0 +1,63 @@
+"""/healthz, /readyz and /metrics: for load balancers and Prometheus."""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, jsonify
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from commsvc.db import get_db
+
+log = logging.getLogger("commsvc.health")
+bp = Blueprint("health", __name__)
+
+# Each entry: f(db, now) -> iterable of prometheus metric families, read at scrape time from the
+# database so every process reports the same numbers (nothing lives in one process's memory).
+METRIC_SOURCES: list = []
+
+
+def metric_source(fn):
+    METRIC_SOURCES.append(fn)
+    return fn
+
+
+@bp.get("/healthz")
+def healthz():
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz():
+    try:
+        get_db().execute(text("SELECT 1"))
+    except DBAPIError:
+        log.warning("readiness check: database not answering")
+        return jsonify(status="unavailable", database="down"), 503
+    return jsonify(status="ready", database="up")
+
+
+class _DatabaseCollector:
+    def __init__(self, db, now):
+        self.db, self.now = db, now
+
+    def collect(self):
+        up = GaugeMetricFamily("commsvc_database_up", "Whether the database answered the scrape")
+        try:
+            families = [f for source in METRIC_SOURCES for f in source(self.db, self.now)]
+        except DBAPIError:
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield from families
+
+
+@bp.get("/metrics")
+def metrics():
+    registry = CollectorRegistry()
+    registry.register(_DatabaseCollector(get_db(), current_app.extensions["clock"]()))
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

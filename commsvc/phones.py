@@ -1,0 +1,78 @@
+"""Phone numbers: parsed once at the edge into E.164, masked wherever a role may not see them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
+
+MAX_INPUT_LENGTH = 32
+
+
+class InvalidPhone(ValueError):
+    """The text is not a valid, dialable phone number."""
+
+
+_UNDIALABLE = {PhoneNumberType.UNKNOWN}
+
+
+def normalise(raw: object, region: str = "US") -> str:
+    """E.164 for a valid, dialable number given in E.164 or the region's national format."""
+    if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_INPUT_LENGTH:
+        raise InvalidPhone("not a phone number")
+    try:
+        parsed = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhone("not a phone number") from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidPhone("not a valid phone number")
+    if phonenumbers.number_type(parsed) in _UNDIALABLE:
+        raise InvalidPhone("not a dialable phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def try_normalise(raw: object, region: str = "US") -> str | None:
+    """Like normalise, but None for anything that is not a valid number (webhook input)."""
+    try:
+        return normalise(raw, region)
+    except InvalidPhone:
+        return None
+
+
+def mask(e164: str | None) -> str | None:
+    """+14155550101 -> +1******0101: country code, stars, last four."""
+    if not e164:
+        return e164
+    if not e164.startswith("+"):
+        return "*" * max(len(e164) - 4, 0) + e164[-4:]
+    try:
+        country = str(phonenumbers.parse(e164).country_code)
+    except phonenumbers.NumberParseException:
+        country = e164[1:2]
+    rest = e164[1 + len(country):]
+    return "+" + country + "*" * max(len(rest) - 4, 0) + rest[-4:]
+
+
+@dataclass(frozen=True)
+class Locality:
+    """Where a number is: country calling code, region (ISO), area code, IANA time zones."""
+
+    country_code: int
+    region: str | None
+    area_code: str | None
+
+
+def locality(e164: str) -> Locality:
+    """The country and area code of an E.164 number (NANP: the three-digit NPA)."""
+    parsed = phonenumbers.parse(e164)
+    national = str(parsed.national_number)
+    if parsed.country_code == 1:
+        area = national[:3]
+    else:
+        ndc_len = phonenumbers.length_of_national_destination_code(parsed)
+        area = national[:ndc_len] if ndc_len > 0 else None
+    return Locality(
+        country_code=parsed.country_code,
+        region=phonenumbers.region_code_for_number(parsed),
+        area_code=area,
+    )

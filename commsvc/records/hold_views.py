@@ -1,0 +1,4 @@
+"""Stub blueprint; the owning area fills it in."""
+from flask_smorest import Blueprint
+
+blp = Blueprint("records_hold_views", __name__)

@@ -1,0 +1,1 @@
+"""records models (filled in by the records work)."""

@@ -1,0 +1,83 @@
+"""What passed through the relay: one row per inbound message or call, updated by callbacks.
+
+Bodies and media URLs are encrypted at rest (EncryptedText); phone numbers stay plain E.164 in
+indexed columns so log queries, export and erasure can filter on them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from commsvc.crypto import EncryptedText
+from commsvc.db import Base, BigId, UTCDateTime
+
+
+class Message(Base):
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    session_id: Mapped[str | None] = mapped_column(
+        ForeignKey("sessions.id", ondelete="SET NULL"))
+    booking_id: Mapped[str | None] = mapped_column(String(128))
+    direction: Mapped[str] = mapped_column(String(8))  # inbound | outbound
+    from_phone: Mapped[str] = mapped_column(String(16))
+    to_phone: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str | None] = mapped_column(EncryptedText())
+    media_count: Mapped[int] = mapped_column(Integer, default=0)
+    media_urls: Mapped[str | None] = mapped_column(EncryptedText())  # JSON list, encrypted
+    twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # What was done with it: forwarded, blocked_consent, no_session, opt_out, opt_in, help, ...
+    outcome: Mapped[str] = mapped_column(String(24))
+    # Where it was forwarded (the other participant, from their proxy number); None if not.
+    forward_to: Mapped[str | None] = mapped_column(String(16))
+    forward_from: Mapped[str | None] = mapped_column(String(16))
+    forward_sid: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # received, queued, sent, delivered, ...
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    body_removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_messages_from_phone_id", "from_phone", "id"),
+        Index("ix_messages_to_phone_id", "to_phone", "id"),
+        Index("ix_messages_forward_to_id", "forward_to", "id"),
+        Index("ix_messages_session_id_id", "session_id", "id"),
+        Index("ix_messages_booking_id_id", "booking_id", "id"),
+        Index("ix_messages_created_at", "created_at"),
+    )
+
+
+class Call(Base):
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    session_id: Mapped[str | None] = mapped_column(
+        ForeignKey("sessions.id", ondelete="SET NULL"))
+    booking_id: Mapped[str | None] = mapped_column(String(128))
+    direction: Mapped[str] = mapped_column(String(8))
+    from_phone: Mapped[str] = mapped_column(String(16))
+    to_phone: Mapped[str] = mapped_column(String(16))
+    twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    outcome: Mapped[str] = mapped_column(String(24))  # bridged, no_session, blocked_consent, ...
+    forward_to: Mapped[str | None] = mapped_column(String(16))
+    forward_from: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # ringing, in-progress, completed, ...
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    recording_sid: Mapped[str | None] = mapped_column(String(64))
+    recording_duration: Mapped[int | None] = mapped_column(Integer)
+    recording_status: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    recording_removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_calls_from_phone_id", "from_phone", "id"),
+        Index("ix_calls_to_phone_id", "to_phone", "id"),
+        Index("ix_calls_forward_to_id", "forward_to", "id"),
+        Index("ix_calls_session_id_id", "session_id", "id"),
+        Index("ix_calls_booking_id_id", "booking_id", "id"),
+        Index("ix_calls_created_at", "created_at"),
+    )

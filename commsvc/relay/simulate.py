@@ -1,0 +1,2 @@
+"""Stub CLI module; the owning area fills it in."""
+commands: list = []

@@ -1,0 +1,1 @@
+"""sending models (filled in by the sending work)."""

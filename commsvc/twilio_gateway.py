@@ -1,0 +1,140 @@
+"""Twilio's REST API behind one interface: the real client, or a simulated one for laptops.
+
+Chosen by configuration in create_app (TWILIO_ACCOUNT_SID set or not) and handed out from
+app.extensions["twilio"], so tests and the worker never patch module paths.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import secrets
+from dataclasses import dataclass, field
+
+import requests
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+log = logging.getLogger("commsvc.twilio")
+
+NOT_FINAL_YET = 20009  # Twilio refuses to delete a message or recording that is not final.
+UNSUBSCRIBED = 21610  # The recipient replied STOP at the carrier level.
+
+
+@dataclass(frozen=True)
+class SendResult:
+    sid: str
+    status: str
+    simulated: bool = False
+
+
+class TwilioError(Exception):
+    """A failed Twilio call: retryable (429, 5xx, network) or final (4xx), with its code."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: int | None = None,
+                 retry_after: float | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        return self.status is None or self.status == 429 or self.status >= 500
+
+
+def _retry_after(headers) -> float | None:
+    value = (headers or {}).get("Retry-After")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+class _HttpClient(TwilioHttpClient):
+    """Keeps the last response's headers so a 429's Retry-After reaches the retry policy."""
+
+    def request(self, *args, **kwargs):
+        response = super().request(*args, **kwargs)
+        self.last_headers = response.headers
+        return response
+
+
+class RealTwilio:
+    simulated = False
+
+    def __init__(self, account_sid: str, auth_token: str, timeout: float = 10.0):
+        self.http = _HttpClient(timeout=timeout)
+        self.client = Client(account_sid, auth_token, http_client=self.http)
+
+    def _call(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except TwilioRestException as exc:
+            raise TwilioError(f"Twilio error {exc.code}", status=exc.status, code=exc.code,
+                              retry_after=_retry_after(getattr(self.http, "last_headers", None))
+                              ) from None
+        except requests.RequestException as exc:
+            raise TwilioError(f"Twilio unreachable: {type(exc).__name__}") from None
+
+    def send_message(self, *, to: str, from_: str, body: str, status_callback: str | None = None,
+                     media_urls: list[str] | None = None) -> SendResult:
+        kwargs = {"to": to, "from_": from_, "body": body}
+        if status_callback:
+            kwargs["status_callback"] = status_callback
+        if media_urls:
+            kwargs["media_url"] = media_urls
+        message = self._call(self.client.messages.create, **kwargs)
+        return SendResult(sid=message.sid, status=message.status or "queued")
+
+    def find_messages(self, *, to: str, from_: str, sent_after) -> list[dict]:
+        """Messages Twilio holds from one number to another since a time (send reconciliation)."""
+        items = self._call(self.client.messages.list, to=to, from_=from_,
+                           date_sent_after=sent_after, limit=50)
+        return [{"sid": m.sid, "body": m.body, "status": m.status} for m in items]
+
+    def redact_message(self, sid: str) -> None:
+        """Blank a message's body at Twilio (kept as metadata there)."""
+        self._call(self.client.messages(sid).update, body="")
+
+    def delete_message(self, sid: str) -> None:
+        self._call(self.client.messages(sid).delete)
+
+    def delete_recording(self, sid: str) -> None:
+        self._call(self.client.recordings(sid).delete)
+
+
+@dataclass
+class SimulatedTwilio:
+    """No Twilio account: sends are recorded as simulated, nothing leaves the machine."""
+
+    simulated = True
+    sent: list[dict] = field(default_factory=list)
+    deleted: list[tuple[str, str]] = field(default_factory=list)
+    _counter: itertools.count = field(default_factory=itertools.count)
+
+    def send_message(self, *, to: str, from_: str, body: str, status_callback: str | None = None,
+                     media_urls: list[str] | None = None) -> SendResult:
+        sid = "SM" + "sim" + secrets.token_hex(14)[:29]
+        self.sent.append({"sid": sid, "to": to, "from": from_, "body": body})
+        return SendResult(sid=sid, status="simulated", simulated=True)
+
+    def find_messages(self, *, to: str, from_: str, sent_after) -> list[dict]:
+        return [{"sid": m["sid"], "body": m["body"], "status": "simulated"} for m in self.sent
+                if m["to"] == to and m["from"] == from_]
+
+    def redact_message(self, sid: str) -> None:
+        self.deleted.append(("redact_message", sid))
+
+    def delete_message(self, sid: str) -> None:
+        self.deleted.append(("message", sid))
+
+    def delete_recording(self, sid: str) -> None:
+        self.deleted.append(("recording", sid))
+
+
+def make_gateway(config) -> RealTwilio | SimulatedTwilio:
+    if config.twilio_enabled:
+        return RealTwilio(config.twilio_account_sid, config.twilio_auth_token)
+    log.info("TWILIO_ACCOUNT_SID not set: outbound sends are simulated")
+    return SimulatedTwilio()

@@ -1,0 +1,42 @@
+"""API keys: random, shown once, stored hashed; 401 without a live key."""
+from sqlalchemy import select
+
+from commsvc.auth.models import ApiKey
+
+
+def test_keys_create_prints_only_the_key_and_stores_its_hash(runner, db):
+    result = runner.invoke(args=["keys", "create", "--name", "booking-app", "--role", "booking"])
+    assert result.exit_code == 0, result.output
+    raw = result.stdout.strip()
+    assert raw.startswith("csk_") and "\n" not in raw
+    stored = db.scalars(select(ApiKey)).one()
+    assert stored.role == "booking"
+    assert raw not in (stored.key_hash, stored.id, stored.name)
+
+
+def test_keys_create_rejects_an_unknown_role(runner):
+    result = runner.invoke(args=["keys", "create", "--name", "x", "--role", "root"])
+    assert result.exit_code != 0
+
+
+def test_keys_list_shows_keys_without_secrets(runner, api_key):
+    api_key("ops", name="ops-dashboard")
+    result = runner.invoke(args=["keys", "list"])
+    assert result.exit_code == 0
+    assert "ops-dashboard" in result.output and "csk_" not in result.output
+
+
+def test_revoked_key_gets_401(runner, client, db, api_key):
+    headers = api_key("admin")
+    assert client.get("/v1/numbers", headers=headers).status_code == 200
+    key_id = db.scalars(select(ApiKey.id)).one()
+    assert runner.invoke(args=["keys", "revoke", key_id]).exit_code == 0
+    response = client.get("/v1/numbers", headers=headers)
+    assert response.status_code == 401
+    assert response.content_type == "application/problem+json"
+
+
+def test_missing_or_unknown_key_gets_401(client):
+    assert client.get("/v1/numbers").status_code == 401
+    bad = {"Authorization": "Bearer csk_not-a-real-key"}
+    assert client.get("/v1/numbers", headers=bad).status_code == 401
