@@ -1,1 +1,42 @@
-"""consent models (filled in by the consent work)."""
+"""Consent: an append-only ledger of grants and revocations, and the state derived from it."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Boolean, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from commsvc.db import Base, BigId, UTCDateTime
+
+CHANNELS = ("sms", "voice")
+PURPOSES = ("relay", "transactional", "marketing")
+
+
+class ConsentEvent(Base):
+    """One grant or revocation, never changed or deleted (evidence that outlives erasure)."""
+
+    __tablename__ = "consent_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    phone: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(8))
+    purpose: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(8))  # grant | revoke
+    source: Mapped[str] = mapped_column(String(32))  # sms_keyword, api, support, twilio_21610...
+    evidence: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_consent_events_phone_id", "phone", "id"),)
+
+
+class ConsentState(Base):
+    """The current decision per (phone, channel, purpose), kept in step with the ledger."""
+
+    __tablename__ = "consent_state"
+
+    phone: Mapped[str] = mapped_column(String(16), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(8), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16), primary_key=True)
+    allowed: Mapped[bool] = mapped_column(Boolean)
+    event_id: Mapped[int] = mapped_column(BigId)
+    since: Mapped[dt.datetime] = mapped_column(UTCDateTime())

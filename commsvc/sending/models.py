@@ -1,1 +1,39 @@
-"""sending models (filled in by the sending work)."""
+"""The durable outbox of platform-originated texts (transactional and marketing)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from commsvc.crypto import EncryptedText
+from commsvc.db import Base, UTCDateTime
+
+
+class OutboundMessage(Base):
+    __tablename__ = "outbound_messages"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    to_phone: Mapped[str] = mapped_column(String(16))
+    from_phone: Mapped[str | None] = mapped_column(String(16))
+    body: Mapped[str | None] = mapped_column(EncryptedText())
+    purpose: Mapped[str] = mapped_column(String(16))  # transactional | marketing
+    booking_id: Mapped[str | None] = mapped_column(String(128))
+    # queued | scheduled | sending | sent | delivered | undelivered | failed | blocked | simulated
+    status: Mapped[str] = mapped_column(String(16))
+    scheduled_for: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    requested_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_outbound_messages_status_next_attempt", "status", "next_attempt_at"),
+        Index("ix_outbound_messages_to_phone", "to_phone", "created_at"),
+    )

@@ -1,0 +1,56 @@
+"""The routing rule's read side: which open session an inbound (From, To) names, if any."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm import aliased
+
+from commsvc.sessions.models import Participant, Session
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a message or call from a real number to a proxy number goes."""
+
+    session_id: str
+    booking_id: str
+    mode: str
+    record_calls: bool
+    sender_role: str
+    other_phone: str  # the other participant's real number
+    other_proxy: str  # the proxy number the other participant sees us as
+
+    @property
+    def allows_sms(self) -> bool:
+        return self.mode in ("sms", "sms_and_voice")
+
+    @property
+    def allows_voice(self) -> bool:
+        return self.mode in ("voice", "sms_and_voice")
+
+
+_me = aliased(Participant)
+_other = aliased(Participant)
+
+
+def find_route(db: DbSession, real_phone: str, proxy_number: str, now: dt.datetime) -> Route | None:
+    """The open, unexpired session pairing real_phone with proxy_number (at most one exists)."""
+    # Uses index: uq_participants_active_route (phone, proxy_number) WHERE active
+    row = db.execute(
+        select(
+            Session.id, Session.booking_id, Session.mode, Session.record_calls,
+            _me.role, _other.phone, _other.proxy_number,
+        )
+        .join(_me, _me.session_id == Session.id)
+        .join(_other, _other.session_id == Session.id)
+        .where(_me.phone == real_phone)
+        .where(_me.proxy_number == proxy_number)
+        .where(_me.active.is_(True))
+        .where(_other.id != _me.id)
+        .where(Session.status == "open")
+        .where(Session.expires_at > now)
+    ).first()
+    return Route(*row) if row else None
