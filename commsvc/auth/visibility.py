@@ -1,0 +1,31 @@
+"""Who sees which numbers: one rule for every response that carries a real phone number."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from commsvc.auth.service import Principal
+from commsvc.phones import mask
+from commsvc.records import audit
+
+
+def present_phone(principal: Principal, e164: str | None) -> str | None:
+    """The number as this caller may see it: full, or +1******0101."""
+    return e164 if principal.sees_full_numbers else mask(e164)
+
+
+def audit_reasoned_read(
+    db: Session, principal: Principal, *, resource: str, query: dict, count: int,
+    now: dt.datetime,
+) -> None:
+    """A privacy/admin read with X-Access-Reason is audited in the same transaction as the read.
+
+    `query` must hold IDs and masked numbers only (mask phones before passing them).
+    """
+    if principal.reason is None:
+        return
+    audit.record(
+        db, actor=principal.actor, action="pii.read", now=now, reason=principal.reason,
+        target={"resource": resource, **query}, details={"records": count},
+    )
