@@ -1,0 +1,205 @@
+"""Consent: append events to the ledger, keep the derived state in step, answer checks.
+
+Invariants:
+- `consent_events` rows are only ever inserted (PostgreSQL refuses UPDATE/DELETE by trigger).
+- `consent_state` holds, per (phone, channel, purpose), the outcome of the event with the
+  highest id; `since` is when that outcome began (a repeated revocation does not move it).
+  It is upserted in the caller's transaction, so state and ledger never disagree.
+- No row in `consent_state` means no event yet: relay and transactional are allowed by default,
+  marketing only when `marketing_requires_grant` is off.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import case, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from commsvc.consent.models import CHANNELS, PURPOSES, ConsentEvent, ConsentState
+from commsvc.errors import ValidationFailed
+
+ACTIONS = ("grant", "revoke")
+ALL = "all"
+MAX_EVIDENCE_BYTES = 4096
+MAX_HISTORY_LIMIT = 200
+_SOURCE_RE = re.compile(r"[a-z0-9][a-z0-9_.:-]{0,31}")
+
+# Reasons `check` gives (short machine words).
+GRANTED = "granted"
+REVOKED = "revoked"
+DEFAULT_ALLOWED = "default_allowed"
+NO_GRANT = "no_grant"
+
+# Purposes allowed until revoked; every other purpose needs a recorded grant.
+DEFAULT_ALLOWED_PURPOSES = frozenset({"relay", "transactional"})
+
+
+@dataclass(frozen=True)
+class Decision:
+    """May this phone be contacted on this channel for this purpose, and why."""
+
+    allowed: bool
+    reason: str
+
+
+def _expand(value: str, choices: tuple[str, ...], field: str) -> tuple[str, ...]:
+    if value == ALL:
+        return choices
+    if value not in choices:
+        raise ValidationFailed(errors={field: [f"must be one of {', '.join(choices)} or all"]})
+    return (value,)
+
+
+def validate_evidence(evidence: object) -> dict:
+    """Evidence is a JSON object of bounded size (it is kept forever)."""
+    if not isinstance(evidence, dict):
+        raise ValidationFailed(errors={"evidence": ["must be an object"]})
+    try:
+        size = len(json.dumps(evidence, separators=(",", ":"), ensure_ascii=False).encode())
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed(errors={"evidence": ["must be plain JSON"]}) from exc
+    if size > MAX_EVIDENCE_BYTES:
+        raise ValidationFailed(errors={"evidence": [f"at most {MAX_EVIDENCE_BYTES} bytes"]})
+    return evidence
+
+
+def _validate(action: str, source: str) -> None:
+    errors: dict[str, list[str]] = {}
+    if action not in ACTIONS:
+        errors["action"] = ["must be grant or revoke"]
+    if not isinstance(source, str) or not _SOURCE_RE.fullmatch(source):
+        errors["source"] = ["1-32 characters: lower-case letters, digits, _ . : -"]
+    if errors:
+        raise ValidationFailed(errors=errors)
+
+
+def _insert_for(db: Session):
+    return pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def _apply_to_state(db: Session, events: list[ConsentEvent]) -> None:
+    """Upsert the state rows of these events: the highest event id wins, since kept on repeats."""
+    insert = _insert_for(db)
+    stmt = insert(ConsentState).values([
+        {"phone": e.phone, "channel": e.channel, "purpose": e.purpose,
+         "allowed": e.action == "grant", "event_id": e.id, "since": e.created_at}
+        for e in events
+    ])
+    excluded = stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["phone", "channel", "purpose"],
+        set_={
+            "since": case(
+                (ConsentState.allowed == excluded.allowed, ConsentState.since),
+                else_=excluded.since,
+            ),
+            "allowed": excluded.allowed,
+            "event_id": excluded.event_id,
+        },
+        # Concurrent writers: the state always follows the ledger's latest event.
+        where=ConsentState.event_id < excluded.event_id,
+    )
+    db.execute(stmt)
+
+
+def record_event(
+    db: Session, *, phone: str, channel: str, purpose: str, action: str, source: str,
+    evidence: dict, now: dt.datetime,
+) -> list[ConsentEvent]:
+    """Append one event per channel x purpose (either may be "all") and update the state."""
+    channels = _expand(channel, CHANNELS, "channel")
+    purposes = _expand(purpose, PURPOSES, "purpose")
+    _validate(action, source)
+    evidence = validate_evidence(evidence)
+    events = [
+        ConsentEvent(phone=phone, channel=c, purpose=p, action=action, source=source,
+                     evidence=evidence, created_at=now)
+        for c in channels for p in purposes
+    ]
+    db.add_all(events)
+    db.flush()
+    _apply_to_state(db, events)
+    return events
+
+
+def _decide(purpose: str, allowed: bool | None, marketing_requires_grant: bool) -> Decision:
+    if allowed is True:
+        return Decision(True, GRANTED)
+    if allowed is False:
+        return Decision(False, REVOKED)
+    if purpose in DEFAULT_ALLOWED_PURPOSES or not marketing_requires_grant:
+        return Decision(True, DEFAULT_ALLOWED)
+    return Decision(False, NO_GRANT)
+
+
+def check(
+    db: Session, *, phone: str, channel: str, purpose: str, now: dt.datetime,
+    marketing_requires_grant: bool = True,
+) -> Decision:
+    """May `phone` be contacted on `channel` for `purpose` now (one primary-key read)."""
+    if channel not in CHANNELS or purpose not in PURPOSES:
+        raise ValidationFailed(errors={"channel/purpose": ["unknown channel or purpose"]})
+    # Uses index: pk_consent_state
+    allowed = db.scalar(
+        select(ConsentState.allowed).where(
+            ConsentState.phone == phone, ConsentState.channel == channel,
+            ConsentState.purpose == purpose,
+        )
+    )
+    return _decide(purpose, allowed, marketing_requires_grant)
+
+
+def current_state(
+    db: Session, phone: str, *, marketing_requires_grant: bool = True,
+) -> list[dict]:
+    """Every channel x purpose: allowed, reason, since (None for a default), basis."""
+    # Uses index: pk_consent_state
+    rows = {
+        (r.channel, r.purpose): r
+        for r in db.execute(
+            select(ConsentState.channel, ConsentState.purpose, ConsentState.allowed,
+                   ConsentState.since, ConsentState.event_id)
+            .where(ConsentState.phone == phone)
+        )
+    }
+    result = []
+    for channel in CHANNELS:
+        for purpose in PURPOSES:
+            row = rows.get((channel, purpose))
+            decision = _decide(purpose, row.allowed if row else None, marketing_requires_grant)
+            result.append({
+                "channel": channel, "purpose": purpose, "allowed": decision.allowed,
+                "reason": decision.reason, "since": row.since if row else None,
+                "basis": "event" if row else "default", "event_id": row.event_id if row else None,
+            })
+    return result
+
+
+def _cursor_id(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    if not cursor.isdigit() or len(cursor) > 19:
+        raise ValidationFailed(errors={"cursor": ["not a cursor this API gave out"]})
+    return int(cursor)
+
+
+def history(
+    db: Session, phone: str, *, cursor: str | None = None, limit: int = 50,
+) -> tuple[list[ConsentEvent], str | None]:
+    """Events of a phone, oldest first, and the cursor of the next page (None at the end)."""
+    limit = max(1, min(limit, MAX_HISTORY_LIMIT))
+    # Uses index: ix_consent_events_phone_id
+    events = list(db.scalars(
+        select(ConsentEvent)
+        .where(ConsentEvent.phone == phone, ConsentEvent.id > _cursor_id(cursor))
+        .order_by(ConsentEvent.id)
+        .limit(limit + 1)
+    ))
+    if len(events) > limit:
+        return events[:limit], str(events[limit - 1].id)
+    return events, None

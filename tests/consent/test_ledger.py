@@ -1,0 +1,101 @@
+"""The ledger and the state derived from it (service level)."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from commsvc.consent import service
+from commsvc.consent.models import ConsentEvent, ConsentState
+from commsvc.errors import ValidationFailed
+
+PHONE = "+14155550101"
+
+
+def _revoke(db, now, **kw):
+    args = dict(phone=PHONE, channel="sms", purpose="relay", action="revoke", source="api",
+                evidence={"form": "settings", "version": "1"}, now=now)
+    args.update(kw)
+    return service.record_event(db, **args)
+
+
+def test_relay_and_transactional_are_allowed_until_revoked_and_marketing_needs_a_grant(db, clock):
+    for purpose in ("relay", "transactional"):
+        assert service.check(db, phone=PHONE, channel="sms", purpose=purpose, now=clock()) == \
+            service.Decision(True, "default_allowed")
+    assert service.check(db, phone=PHONE, channel="sms", purpose="marketing", now=clock()) == \
+        service.Decision(False, "no_grant")
+    assert service.check(db, phone=PHONE, channel="sms", purpose="marketing", now=clock(),
+                         marketing_requires_grant=False).allowed
+
+
+def test_a_revocation_is_an_event_and_the_state_follows_it(db, clock):
+    events = _revoke(db, clock())
+    assert [(e.channel, e.purpose, e.action) for e in events] == [("sms", "relay", "revoke")]
+    assert service.check(db, phone=PHONE, channel="sms", purpose="relay", now=clock()) == \
+        service.Decision(False, "revoked")
+    clock.advance(hours=1)
+    service.record_event(db, phone=PHONE, channel="sms", purpose="relay", action="grant",
+                         source="sms_keyword", evidence={}, now=clock())
+    assert service.check(db, phone=PHONE, channel="sms", purpose="relay", now=clock()) == \
+        service.Decision(True, "granted")
+    assert db.scalar(select(func.count()).select_from(ConsentEvent)) == 2
+
+
+def test_all_expands_to_every_channel_and_purpose(db, clock):
+    events = _revoke(db, clock(), channel="all", purpose="all")
+    assert len(events) == 6
+    state = service.current_state(db, PHONE)
+    assert len(state) == 6
+    assert all(not row["allowed"] and row["reason"] == "revoked" for row in state)
+    assert {row["basis"] for row in state} == {"event"}
+
+
+def test_a_repeated_revocation_keeps_the_since_of_the_first(db, clock):
+    first = clock()
+    _revoke(db, first)
+    clock.advance(days=2)
+    second = _revoke(db, clock())
+    state = db.scalars(select(ConsentState)).one()
+    db.refresh(state)
+    assert state.since == first
+    assert state.event_id == second[0].id
+
+
+def test_current_state_shows_defaults_without_since(db, clock):
+    state = {(r["channel"], r["purpose"]): r for r in service.current_state(db, PHONE)}
+    assert state[("voice", "relay")] == {
+        "channel": "voice", "purpose": "relay", "allowed": True, "reason": "default_allowed",
+        "since": None, "basis": "default", "event_id": None,
+    }
+    assert state[("sms", "marketing")]["allowed"] is False
+
+
+@pytest.mark.parametrize("field,value", [
+    ("channel", "email"), ("purpose", "sales"), ("action", "maybe"), ("source", ""),
+    ("source", "x" * 40), ("evidence", ["not", "an", "object"]),
+    ("evidence", {"blob": "x" * 5000}),
+])
+def test_bad_input_is_refused_and_nothing_is_recorded(db, clock, field, value):
+    with pytest.raises(ValidationFailed) as caught:
+        _revoke(db, clock(), **{field: value})
+    assert field in caught.value.errors
+    assert db.scalar(select(func.count()).select_from(ConsentEvent)) == 0
+
+
+def test_history_is_oldest_first_and_cursor_paged(db, clock):
+    for _ in range(5):
+        _revoke(db, clock())
+        clock.advance(minutes=1)
+    _revoke(db, clock(), phone="+14155550202")
+    page, cursor = service.history(db, PHONE, limit=2)
+    seen = [e.id for e in page]
+    while cursor:
+        page, cursor = service.history(db, PHONE, cursor=cursor, limit=2)
+        seen += [e.id for e in page]
+    assert len(seen) == 5
+    assert seen == sorted(seen)
+
+
+def test_history_refuses_a_cursor_it_did_not_give(db):
+    with pytest.raises(ValidationFailed):
+        service.history(db, PHONE, cursor="abc")
