@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, Index, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commsvc.db import Base, BigId, UTCDateTime
@@ -26,7 +26,12 @@ class ConsentEvent(Base):
     evidence: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
-    __table_args__ = (Index("ix_consent_events_phone_id", "phone", "id"),)
+    __table_args__ = (
+        Index("ix_consent_events_phone_id", "phone", "id"),
+        CheckConstraint("channel IN ('sms', 'voice')", name="channel"),
+        CheckConstraint("purpose IN ('relay', 'transactional', 'marketing')", name="purpose"),
+        CheckConstraint("action IN ('grant', 'revoke')", name="action"),
+    )
 
 
 class ConsentState(Base):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from commsvc.consent import service
@@ -99,3 +100,28 @@ def test_history_is_oldest_first_and_cursor_paged(db, clock):
 def test_history_refuses_a_cursor_it_did_not_give(db):
     with pytest.raises(ValidationFailed):
         service.history(db, PHONE, cursor="abc")
+
+
+@pytest.mark.pg_only
+@pytest.mark.parametrize("statement", [
+    "UPDATE consent_events SET action = 'grant'",
+    "DELETE FROM consent_events",
+    "TRUNCATE consent_events",
+])
+def test_the_database_refuses_to_change_or_delete_ledger_events(db, connection, clock, statement):
+    _revoke(db, clock())
+    db.flush()
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+        with connection.begin_nested():
+            connection.execute(sa.text(statement))
+    assert connection.scalar(sa.text("SELECT action FROM consent_events")) == "revoke"
+
+
+@pytest.mark.pg_only
+def test_the_test_cleanup_may_truncate_the_ledger_when_it_says_so(db, connection, clock):
+    _revoke(db, clock())
+    db.flush()
+    with connection.begin_nested():
+        connection.execute(sa.text("SET LOCAL commsvc.allow_truncate = 'on'"))
+        connection.execute(sa.text("TRUNCATE consent_events"))
+        assert connection.scalar(sa.text("SELECT count(*) FROM consent_events")) == 0
