@@ -47,6 +47,7 @@ class Config:
     max_body_bytes: int = 64 * 1024
     brand_name: str = "HomePros"
     support_contact: str = "support@example.com"
+    help_sms_reply: str = ""  # empty: the default help text ({brand}, {support} filled in)
     no_session_sms_reply: str = (
         "This conversation has ended. Please use the app to contact your service professional."
     )
@@ -59,6 +60,11 @@ class Config:
     quiet_hours_start: int = 8
     quiet_hours_end: int = 21
     quiet_hours_overrides: dict[str, tuple[int, int]] = field(default_factory=dict)
+    sender_number: str | None = None  # outbound platform texts; else a pool number per country
+    outbox_max_attempts: int = 8
+    outbox_backoff_base_seconds: float = 5.0
+    outbox_backoff_max_seconds: float = 3600.0
+    outbox_lease_seconds: int = 120
     retention: Retention = field(default_factory=Retention)
     log_json: bool = False
     testing: bool = False
@@ -183,6 +189,7 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
         call_time_limit_seconds=int(env.get("CALL_TIME_LIMIT_SECONDS", 4 * 3600)),
         brand_name=env.get("BRAND_NAME", Config.brand_name),
         support_contact=env.get("SUPPORT_CONTACT", Config.support_contact),
+        help_sms_reply=env.get("HELP_SMS_REPLY", Config.help_sms_reply),
         no_session_sms_reply=env.get("NO_SESSION_SMS_REPLY", Config.no_session_sms_reply),
         no_session_voice_message=env.get(
             "NO_SESSION_VOICE_MESSAGE", Config.no_session_voice_message
@@ -191,6 +198,13 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
         marketing_requires_grant=env.get("MARKETING_REQUIRES_GRANT", "true").lower()
         not in ("0", "false", "no"),
         quiet_hours_overrides=_quiet_overrides(env.get("QUIET_HOURS_OVERRIDES")),
+        sender_number=env.get("TWILIO_SENDER_NUMBER") or None,
+        outbox_max_attempts=int(env.get("OUTBOX_MAX_ATTEMPTS", Config.outbox_max_attempts)),
+        outbox_backoff_base_seconds=float(
+            env.get("OUTBOX_BACKOFF_BASE_SECONDS", Config.outbox_backoff_base_seconds)),
+        outbox_backoff_max_seconds=float(
+            env.get("OUTBOX_BACKOFF_MAX_SECONDS", Config.outbox_backoff_max_seconds)),
+        outbox_lease_seconds=int(env.get("OUTBOX_LEASE_SECONDS", Config.outbox_lease_seconds)),
         retention=retention,
         log_json=env.get("LOG_FORMAT", "json" if app_env == "production" else "text") == "json",
     )
