@@ -1,13 +1,96 @@
 """The audit log: append-only, hash-chained events of every privileged act.
 
-STUB: the records work (issue 5) replaces this with the chained implementation; every caller
-already goes through record() so only this module changes.
+Invariants:
+- Each event stores `prev_hash` (the previous event's hash, GENESIS for the first) and `hash`,
+  SHA-256 over a canonical serialisation of its id-independent fields (`canonical`).
+- Appends are serialised: on PostgreSQL by a transaction-scoped advisory lock taken before the
+  head is read (the unique constraint on prev_hash is the backstop); on SQLite by BEGIN
+  IMMEDIATE. The chain therefore never forks.
+- Events hold IDs and masked numbers only: any E.164-looking text in the reason, target or
+  details is masked here, and a "body" key is refused, so an erasure never has to touch them.
+- On PostgreSQL triggers (migration 0004) refuse UPDATE, DELETE and TRUNCATE, except the
+  retention purge (`purge_expired_audit`), which deletes a prefix of the chain and records an
+  `audit.purged` event naming the new anchor: the prev_hash the oldest remaining event may
+  start from. Verification (commsvc.records.audit_verify) accepts GENESIS or a recorded anchor.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+import re
 
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
+
+from commsvc.phones import mask
+from commsvc.records.models import AuditEvent
+
+GENESIS = "0" * 64
+# pg_advisory_xact_lock key for appends: an arbitrary constant, "audit" in ASCII.
+APPEND_LOCK_KEY = 0x6175646974
+PURGE_ACTION = "audit.purged"
+PURGE_BATCH_SIZE = 1000
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
+FORBIDDEN_KEYS = frozenset({"body", "bodies", "media_urls"})
+
+
+def _mask_text(value: str) -> str:
+    return _E164.sub(lambda match: mask(match.group(0)), value)
+
+
+def scrub(value):
+    """Mask every E.164-looking number in a JSON-able value; refuse bodies."""
+    if isinstance(value, str):
+        return _mask_text(value)
+    if isinstance(value, dict):
+        bad = FORBIDDEN_KEYS.intersection(value)
+        if bad:
+            raise ValueError(f"audit events never hold message content ({sorted(bad)})")
+        return {str(k): scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub(v) for v in value]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    return _mask_text(str(value))
+
+
+def _timestamp(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def canonical(*, created_at: dt.datetime, actor: str, action: str, reason: str | None,
+              target: dict, details: dict, prev_hash: str) -> bytes:
+    """The bytes an event's hash covers: sorted-key compact JSON, no database id."""
+    document = {
+        "created_at": _timestamp(created_at), "actor": actor, "action": action,
+        "reason": reason, "target": target, "details": details, "prev_hash": prev_hash,
+    }
+    return json.dumps(document, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode()
+
+
+def event_hash(**fields) -> str:
+    return hashlib.sha256(canonical(**fields)).hexdigest()
+
+
+def hash_of(event: AuditEvent) -> str:
+    """The hash an event's stored fields give (compare with event.hash to detect an edit)."""
+    return event_hash(created_at=event.created_at, actor=event.actor, action=event.action,
+                      reason=event.reason, target=event.target or {},
+                      details=event.details or {}, prev_hash=event.prev_hash)
+
+
+def _lock_chain(db: Session) -> None:
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(select(func.pg_advisory_xact_lock(APPEND_LOCK_KEY)))
+
+
+def _head_hash(db: Session) -> str | None:
+    # Uses index: pk_audit_events (backward scan, one row).
+    return db.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
 
 
 def record(
@@ -19,6 +102,64 @@ def record(
     reason: str | None = None,
     target: dict | None = None,
     details: dict | None = None,
-) -> None:
+) -> AuditEvent:
     """Append one audit event in the caller's transaction (never a full number or a body)."""
-    return None
+    _lock_chain(db)
+    return _append(db, _head_hash(db) or GENESIS, actor=actor, action=action, now=now,
+                   reason=reason, target=target, details=details)
+
+
+def _append(db: Session, prev_hash: str, *, actor, action, now, reason, target,
+            details) -> AuditEvent:
+    # Round-trip through JSON so the hash covers exactly what the database will give back.
+    clean_target = json.loads(json.dumps(scrub(target or {})))
+    clean_details = json.loads(json.dumps(scrub(details or {})))
+    clean_reason = _mask_text(reason) if reason is not None else None
+    fields = dict(created_at=now, actor=actor, action=action, reason=clean_reason,
+                  target=clean_target, details=clean_details, prev_hash=prev_hash)
+    event = AuditEvent(**fields, hash=event_hash(**fields))
+    db.add(event)
+    db.flush()
+    return event
+
+
+def purge_expired_audit(db: Session, before: dt.datetime, now: dt.datetime, *,
+                        batch_size: int = PURGE_BATCH_SIZE, actor: str = "retention") -> int:
+    """Delete up to batch_size of the oldest events created before `before`; 0 when done.
+
+    Only a prefix of the chain is deleted (the walk stops at the first event still in its
+    period), and an `audit.purged` event recording the new anchor is appended in the same
+    transaction, so verification still detects any other deletion. The caller commits per
+    batch and calls again until it returns 0.
+    """
+    _lock_chain(db)
+    # Uses index: pk_audit_events (the oldest rows, in chain order).
+    oldest = db.execute(
+        select(AuditEvent.id, AuditEvent.created_at, AuditEvent.prev_hash)
+        .order_by(AuditEvent.id).limit(batch_size + 1)
+    ).all()
+    doomed = []
+    for row in oldest[:batch_size]:
+        if row.created_at >= before:
+            break
+        doomed.append(row)
+    if not doomed:
+        return 0
+    head = _head_hash(db)
+    survivors = oldest[len(doomed):]
+    # The new anchor: the prev_hash of the oldest event that remains (the purge event itself
+    # when everything before it goes).
+    anchor = survivors[0].prev_hash if survivors else head
+    first_id, last_id = doomed[0].id, doomed[-1].id
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SELECT set_config('commsvc.audit_retention', 'on', true),"
+                        " set_config('commsvc.audit_purge_before', :before, true)"),
+                   {"before": before.astimezone(dt.UTC).isoformat()})
+    db.execute(AuditEvent.__table__.delete().where(AuditEvent.id.between(first_id, last_id)))
+    _append(db, head, actor=actor, action=PURGE_ACTION, now=now, reason="audit retention",
+            target={"first_id": first_id, "last_id": last_id},
+            details={"deleted": len(doomed), "anchor": anchor,
+                     "before": before.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")})
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SELECT set_config('commsvc.audit_retention', 'off', true)"))
+    return len(doomed)

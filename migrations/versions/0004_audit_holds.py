@@ -12,6 +12,33 @@ branch_labels = None
 depends_on = None
 BigId = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 
+# The audit chain is append-only. Exceptions: TRUNCATE for the test cleanup (SET LOCAL
+# commsvc.allow_truncate = 'on'), and DELETE by the audit retention purge, which sets
+# commsvc.audit_retention = 'on' and commsvc.audit_purge_before for its own transaction and
+# may then delete only events created before that instant (it records the purge in the chain).
+APPEND_ONLY_FUNCTION = """
+CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'TRUNCATE' AND current_setting('commsvc.allow_truncate', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'DELETE' AND current_setting('commsvc.audit_retention', true) = 'on'
+       AND OLD.created_at < current_setting('commsvc.audit_purge_before', true)::timestamptz
+    THEN
+        RETURN OLD;
+    END IF;
+    RAISE EXCEPTION 'audit_events is append-only: % refused', TG_OP
+        USING ERRCODE = 'restrict_violation';
+END;
+$$
+"""
+APPEND_ONLY_TRIGGERS = """
+CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events
+    FOR EACH ROW EXECUTE FUNCTION audit_events_append_only();
+CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only();
+"""
+
 
 def upgrade() -> None:
     op.create_table('audit_events',
@@ -47,7 +74,15 @@ def upgrade() -> None:
     with op.batch_alter_table('legal_holds', schema=None) as batch_op:
         batch_op.create_index('ix_legal_holds_scope_value', ['scope', 'value', 'lifted_at'], unique=False)
 
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(APPEND_ONLY_FUNCTION)
+        op.execute(APPEND_ONLY_TRIGGERS)
+
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS audit_events_no_truncate ON audit_events")
+        op.execute("DROP TRIGGER IF EXISTS audit_events_no_change ON audit_events")
+        op.execute("DROP FUNCTION IF EXISTS audit_events_append_only()")
     op.drop_table('legal_holds')
     op.drop_table('audit_events')

@@ -1,0 +1,159 @@
+"""Legal holds: what they cover (as SQL conditions), and placing, listing and lifting them.
+
+A hold covers a phone (every message and call where the number is the sender, the recipient or
+where it was forwarded to, and every session it took part in), a session, or a booking. Data
+under an active hold survives retention and erasure; lifting a hold makes it eligible again at
+the next run. `held(model)` / `not_held(model)` are the one definition of "covered": retention,
+erasure, export and the read-side visibility rule all use them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from sqlalchemy.orm import Session
+
+from commsvc.errors import NotFound, ValidationFailed
+from commsvc.phones import mask
+from commsvc.records import audit
+from commsvc.records.models import LegalHold
+from commsvc.relay.models import Call, Message
+from commsvc.sessions.models import Participant
+from commsvc.sessions.models import Session as ConversationSession
+
+SCOPES = ("phone", "session", "booking")
+MAX_REASON_LENGTH = 500
+
+
+def _active() -> ColumnElement[bool]:
+    return LegalHold.lifted_at.is_(None)
+
+
+def _held_values(scope: str):
+    # Uses index: ix_legal_holds_scope_value (a small table; PostgreSQL hashes it once).
+    return select(LegalHold.value).where(LegalHold.scope == scope, _active())
+
+
+def _in_holds(column, scope: str) -> ColumnElement[bool]:
+    # The IS NOT NULL guard keeps the result false (never NULL) for a NULL column, so that
+    # NOT held(...) stays true for rows with no forward_to / session / booking.
+    return and_(column.is_not(None), column.in_(_held_values(scope)))
+
+
+def held(model) -> ColumnElement[bool]:
+    """SQL condition: this Message, Call or Session row is covered by an active hold."""
+    if model in (Message, Call):
+        return or_(
+            _in_holds(model.from_phone, "phone"),
+            _in_holds(model.to_phone, "phone"),
+            _in_holds(model.forward_to, "phone"),
+            _in_holds(model.session_id, "session"),
+            _in_holds(model.booking_id, "booking"),
+        )
+    if model is ConversationSession:
+        return or_(
+            _in_holds(model.id, "session"),
+            _in_holds(model.booking_id, "booking"),
+            exists().where(
+                Participant.session_id == model.id,
+                Participant.phone.in_(_held_values("phone")),
+            ),
+        )
+    raise TypeError(f"holds do not cover {model!r}")
+
+
+def not_held(model) -> ColumnElement[bool]:
+    """SQL condition: no active hold covers this row (retention and erasure may touch it)."""
+    return ~held(model)
+
+
+def active_holds(db: Session) -> list[LegalHold]:
+    """Every hold in force, oldest first."""
+    return list(db.scalars(select(LegalHold).where(_active()).order_by(LegalHold.created_at,
+                                                                           LegalHold.id)))
+
+
+def is_held(
+    db: Session, *, phones: tuple[str | None, ...] | list[str | None] = (),
+    session_id: str | None = None, booking_id: str | None = None,
+) -> bool:
+    """Whether an active hold covers any of these phones, this session or this booking."""
+    conditions = [and_(LegalHold.scope == "phone", LegalHold.value.in_([p for p in phones if p]))]
+    if session_id:
+        conditions.append(and_(LegalHold.scope == "session", LegalHold.value == session_id))
+    if booking_id:
+        conditions.append(and_(LegalHold.scope == "booking", LegalHold.value == booking_id))
+    query = select(LegalHold.id).where(_active(), or_(false(), *conditions)).limit(1)
+    return db.scalar(query) is not None
+
+
+def _target_exists(db: Session, scope: str, value: str) -> bool:
+    if scope == "session":
+        return db.get(ConversationSession, value) is not None or any(
+            db.scalar(select(m.id).where(m.session_id == value).limit(1)) is not None
+            for m in (Message, Call))
+    if scope == "booking":
+        queries = [select(ConversationSession.id).where(ConversationSession.booking_id == value)]
+        queries += [select(m.id).where(m.booking_id == value) for m in (Message, Call)]
+    else:
+        queries = [select(Participant.id).where(Participant.phone == value)]
+        queries += [select(m.id).where(column == value)
+                    for m in (Message, Call)
+                    for column in (m.from_phone, m.to_phone, m.forward_to)]
+    # Uses index: each query has its own (ix_*_from_phone_id, ix_sessions_booking_id, ...).
+    return any(db.scalar(q.limit(1)) is not None for q in queries)
+
+
+def audit_value(scope: str, value: str) -> str:
+    """The hold's value as the audit log may hold it (phones masked)."""
+    return mask(value) if scope == "phone" else value
+
+
+def place_hold(
+    db: Session, *, scope: str, value: str, reason: str, actor: str, now: dt.datetime,
+) -> LegalHold:
+    """Place a hold (phones already E.164); 422 for an unknown scope, no reason or no data."""
+    if scope not in SCOPES:
+        raise ValidationFailed(errors={"scope": [f"must be one of {', '.join(SCOPES)}"]})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(errors={"reason": ["must state why the data is held"]})
+    if len(reason) > MAX_REASON_LENGTH:
+        raise ValidationFailed(errors={"reason": [f"at most {MAX_REASON_LENGTH} characters"]})
+    if not _target_exists(db, scope, value):
+        raise ValidationFailed(
+            f"No data matches this {scope}; a hold on nothing is refused.",
+            errors={"value": [f"no {scope} with this value is on record"]},
+        )
+    hold = LegalHold(id="hold_" + secrets.token_hex(10), scope=scope, value=value,
+                     reason=reason, created_by=actor, created_at=now)
+    db.add(hold)
+    db.flush()
+    audit.record(db, actor=actor, action="hold.placed", now=now, reason=reason,
+                 target={"hold_id": hold.id, "scope": scope, "value": audit_value(scope, value)})
+    return hold
+
+
+def lift_hold(db: Session, hold_id: str, *, actor: str, now: dt.datetime,
+              reason: str | None = None) -> LegalHold:
+    """Lift a hold (idempotent: lifting a lifted hold changes nothing); 404 when unknown."""
+    hold = db.get(LegalHold, hold_id)
+    if hold is None:
+        raise NotFound(f"no legal hold {hold_id}")
+    if hold.lifted_at is None:
+        hold.lifted_at = now
+        hold.lifted_by = actor
+        db.flush()
+        audit.record(db, actor=actor, action="hold.lifted", now=now, reason=reason,
+                     target={"hold_id": hold.id, "scope": hold.scope,
+                             "value": audit_value(hold.scope, hold.value)})
+    return hold
+
+
+def list_holds(db: Session, *, include_lifted: bool = False) -> list[LegalHold]:
+    """Holds, newest first; only those in force unless include_lifted."""
+    query = select(LegalHold).order_by(LegalHold.created_at.desc(), LegalHold.id.desc())
+    if not include_lifted:
+        query = query.where(_active())
+    return list(db.scalars(query))
