@@ -1,8 +1,8 @@
 """The consent seam of the relay: keywords in inbound texts, and who may receive what.
 
-STUB until the consent work (issue 4) fills it in: no keyword is recognised and everyone may
-receive relayed texts and calls. The relay calls only these functions, so only this module
-changes when consent arrives.
+The relay calls only these functions. Cost on an ordinary conversational text: no query at all
+in `inbound_decision` (the detector rules it out before any read), then one primary-key read
+in `may_receive` for the recipient.
 
 Contract with the relay (webhooks):
 1. `inbound_decision` only reads. The relay calls it before it claims the MessageSid.
@@ -17,18 +17,28 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commsvc.config import Config
+from commsvc.consent import messages, service
+from commsvc.consent.detector import Intent, classify
+from commsvc.relay.models import Message
 
 # Outcomes (stored in messages.outcome / calls.outcome) that belong to consent.
 OPT_OUT = "opt_out"  # revoked; one confirmation sent
 OPT_OUT_REPEAT = "opt_out_repeat"  # already revoked; no reply
 OPT_OUT_CARRIER = "opt_out_carrier"  # Twilio's own opt-out handling answered (OptOutType); no reply
 OPT_IN = "opt_in"  # restored relay + transactional; one confirmation
+OPT_IN_CARRIER = "opt_in_carrier"  # restored; Twilio already confirmed (OptOutType START)
 HELP = "help"  # help reply
+HELP_CARRIER = "help_carrier"  # Twilio already answered HELP (OptOutType HELP); no reply
 BLOCKED_NOTIFIED = "blocked_consent_notified"  # recipient revoked; sender told once
 BLOCKED = "blocked_consent"  # recipient revoked; sender already told
+
+# What an opt-out revokes and an opt-in restores (marketing needs a fresh, explicit grant).
+OPT_OUT_PURPOSES = ("relay", "transactional", "marketing")
+OPT_IN_PURPOSES = ("relay", "transactional")
 
 
 @dataclass(frozen=True)
@@ -43,11 +53,46 @@ class InboundDecision:
 CONVERSATION = InboundDecision(intent="conversation")
 
 
+def _consumed(intent: Intent, outcome: str) -> InboundDecision:
+    return InboundDecision(intent=intent.value, outcome=outcome, consumed=True)
+
+
+def _sms_opted_out(db: Session, phone: str, now: dt.datetime) -> bool:
+    return not service.check(db, phone=phone, channel="sms", purpose="relay", now=now).allowed
+
+
+def _carrier_decision(opt_out_type: str | None) -> InboundDecision | None:
+    """Twilio's Advanced Opt-Out already acted (and answered) on STOP, START or HELP."""
+    kind = (opt_out_type or "").strip().upper()
+    if kind == "STOP":
+        return _consumed(Intent.OPT_OUT, OPT_OUT_CARRIER)
+    if kind == "START":
+        return _consumed(Intent.OPT_IN, OPT_IN_CARRIER)
+    if kind == "HELP":
+        return _consumed(Intent.HELP, HELP_CARRIER)
+    return None
+
+
 def inbound_decision(
     db: Session, *, from_phone: str, body: str, opt_out_type: str | None, now: dt.datetime,
 ) -> InboundDecision:
     """Classify an inbound text (reads only): a consent keyword, or conversation to route."""
-    return CONVERSATION
+    carrier = _carrier_decision(opt_out_type)
+    if carrier is not None:
+        return carrier
+    # The widest reading first (a bare YES counts as opt-in): if even that is conversation,
+    # the sender's state cannot matter and nothing is read.
+    intent = classify(body, opted_out=True)
+    if intent is Intent.CONVERSATION:
+        return CONVERSATION
+    if intent is Intent.HELP:
+        return _consumed(intent, HELP)
+    opted_out = _sms_opted_out(db, from_phone, now)
+    if intent is Intent.OPT_OUT:
+        return _consumed(intent, OPT_OUT_REPEAT if opted_out else OPT_OUT)
+    if not opted_out and classify(body, opted_out=False) is Intent.CONVERSATION:
+        return CONVERSATION  # "Yes" from someone who never opted out is conversation
+    return _consumed(Intent.OPT_IN, OPT_IN)
 
 
 def record_inbound(
@@ -55,21 +100,48 @@ def record_inbound(
     message_sid: str, body: str, now: dt.datetime,
 ) -> None:
     """Write the consent events of a keyword (called once per MessageSid)."""
-    return None
+    if decision.intent == Intent.OPT_OUT.value:
+        action, purposes = "revoke", OPT_OUT_PURPOSES
+    elif decision.intent == Intent.OPT_IN.value:
+        action, purposes = "grant", OPT_IN_PURPOSES
+    else:
+        return
+    carrier = decision.outcome in (OPT_OUT_CARRIER, OPT_IN_CARRIER)
+    service.record_events(
+        db, phone=from_phone, channels=("sms",), purposes=purposes, action=action,
+        source="twilio_opt_out" if carrier else "sms_keyword",
+        evidence={"message_sid": message_sid, "text": body or "", "to": to_phone},
+        now=now,
+    )
 
 
 def may_receive(db: Session, phone: str, channel: str, now: dt.datetime) -> bool:
     """Whether relayed texts (channel sms) or calls (channel voice) may reach this phone."""
-    return True
+    return service.check(db, phone=phone, channel=channel, purpose="relay", now=now).allowed
 
 
 def blocked_outcome(db: Session, *, sender: str, session_id: str, now: dt.datetime) -> str:
-    """BLOCKED_NOTIFIED the first time a sender hits a revoked recipient in a session, else BLOCKED."""
-    return BLOCKED_NOTIFIED
+    """BLOCKED_NOTIFIED the first time a sender hits a revoked recipient in a session."""
+    # Uses index: ix_messages_session_id_id (the few messages of one session)
+    told = db.scalar(
+        select(Message.id).where(
+            Message.session_id == session_id,
+            Message.from_phone == sender,
+            Message.outcome == BLOCKED_NOTIFIED,
+        ).limit(1)
+    )
+    return BLOCKED if told is not None else BLOCKED_NOTIFIED
 
 
 def reply_for(outcome: str, *, config: Config, allows_voice: bool) -> str | None:
     """The text a consent outcome answers the sender with (None: no reply)."""
+    if outcome == OPT_OUT:
+        return messages.render(messages.OPT_OUT_CONFIRMATION, config)
+    if outcome == OPT_IN:
+        return messages.render(messages.OPT_IN_CONFIRMATION, config)
+    if outcome == HELP:
+        return messages.help_reply(config)
     if outcome == BLOCKED_NOTIFIED:
-        return "Your message could not be delivered."
+        template = messages.BLOCKED_NOTICE_VOICE if allows_voice else messages.BLOCKED_NOTICE
+        return messages.render(template, config)
     return None

@@ -25,7 +25,8 @@ from commsvc.errors import ValidationFailed
 
 ACTIONS = ("grant", "revoke")
 ALL = "all"
-MAX_EVIDENCE_BYTES = 4096
+# Room for a full inbound SMS (1,600 characters of up to 4 UTF-8 bytes) plus its SIDs.
+MAX_EVIDENCE_BYTES = 8192
 MAX_HISTORY_LIMIT = 200
 _SOURCE_RE = re.compile(r"[a-z0-9][a-z0-9_.:-]{0,31}")
 
@@ -112,8 +113,22 @@ def record_event(
     evidence: dict, now: dt.datetime,
 ) -> list[ConsentEvent]:
     """Append one event per channel x purpose (either may be "all") and update the state."""
-    channels = _expand(channel, CHANNELS, "channel")
-    purposes = _expand(purpose, PURPOSES, "purpose")
+    return record_events(
+        db, phone=phone, channels=_expand(channel, CHANNELS, "channel"),
+        purposes=_expand(purpose, PURPOSES, "purpose"), action=action, source=source,
+        evidence=evidence, now=now,
+    )
+
+
+def record_events(
+    db: Session, *, phone: str, channels: tuple[str, ...], purposes: tuple[str, ...],
+    action: str, source: str, evidence: dict, now: dt.datetime,
+) -> list[ConsentEvent]:
+    """Append one event per channel x purpose of the given (concrete) lists; update the state."""
+    if not channels or not set(channels) <= set(CHANNELS):
+        raise ValidationFailed(errors={"channel": [f"must be among {', '.join(CHANNELS)}"]})
+    if not purposes or not set(purposes) <= set(PURPOSES):
+        raise ValidationFailed(errors={"purpose": [f"must be among {', '.join(PURPOSES)}"]})
     _validate(action, source)
     evidence = validate_evidence(evidence)
     events = [

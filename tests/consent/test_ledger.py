@@ -74,7 +74,7 @@ def test_current_state_shows_defaults_without_since(db, clock):
 @pytest.mark.parametrize("field,value", [
     ("channel", "email"), ("purpose", "sales"), ("action", "maybe"), ("source", ""),
     ("source", "x" * 40), ("evidence", ["not", "an", "object"]),
-    ("evidence", {"blob": "x" * 5000}),
+    ("evidence", {"blob": "x" * 9000}),
 ])
 def test_bad_input_is_refused_and_nothing_is_recorded(db, clock, field, value):
     with pytest.raises(ValidationFailed) as caught:

@@ -1,0 +1,173 @@
+"""The consent seam the relay calls: decisions, recorded events, queries spent, reply texts."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import select
+
+from commsvc.consent import relay, service
+from commsvc.consent.models import ConsentEvent
+from commsvc.relay.models import Message
+from commsvc.sessions.models import Session as BookingSession
+
+PHONE = "+14155550101"
+PROXY = "+16465550001"
+GSM7 = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+
+
+@pytest.fixture
+def count_queries(connection):
+    statements: list[str] = []
+
+    def before(_conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            statements.append(statement)
+
+    sa.event.listen(connection, "before_cursor_execute", before)
+    yield statements
+    sa.event.remove(connection, "before_cursor_execute", before)
+
+
+def _decide(db, clock, body, opt_out_type=None):
+    return relay.inbound_decision(db, from_phone=PHONE, body=body, opt_out_type=opt_out_type,
+                                  now=clock())
+
+
+def _record(db, clock, decision, sid="SM1", body="STOP"):
+    relay.record_inbound(db, decision, from_phone=PHONE, to_phone=PROXY, message_sid=sid,
+                         body=body, now=clock())
+
+
+def test_ordinary_conversation_costs_no_query(db, clock, count_queries):
+    db.flush()
+    count_queries.clear()
+    assert _decide(db, clock, "Can you stop by at 5?") == relay.CONVERSATION
+    assert _decide(db, clock, "I need to cancel the 3pm and move it") == relay.CONVERSATION
+    assert count_queries == []
+
+
+def test_a_bare_yes_costs_one_read_of_the_senders_state(db, clock, count_queries):
+    db.flush()
+    count_queries.clear()
+    assert _decide(db, clock, "Yes") == relay.CONVERSATION
+    assert len(count_queries) == 1
+
+
+def test_may_receive_is_one_read(db, clock, count_queries):
+    db.flush()
+    count_queries.clear()
+    assert relay.may_receive(db, PHONE, "sms", clock()) is True
+    assert len(count_queries) == 1
+
+
+def test_first_stop_revokes_every_sms_purpose_with_its_evidence(db, clock):
+    decision = _decide(db, clock, "Stop!")
+    assert decision == relay.InboundDecision("opt_out", relay.OPT_OUT, True)
+    _record(db, clock, decision, body="Stop!")
+    events = db.scalars(select(ConsentEvent).order_by(ConsentEvent.id)).all()
+    assert {(e.channel, e.purpose, e.action, e.source) for e in events} == {
+        ("sms", p, "revoke", "sms_keyword") for p in ("relay", "transactional", "marketing")}
+    assert events[0].evidence == {"message_sid": "SM1", "text": "Stop!", "to": PROXY}
+    assert relay.may_receive(db, PHONE, "sms", clock()) is False
+    assert relay.may_receive(db, PHONE, "voice", clock()) is True
+
+
+def test_a_second_stop_is_a_repeat_with_no_reply(db, clock):
+    _record(db, clock, _decide(db, clock, "STOP"))
+    decision = _decide(db, clock, "please stop texting me")
+    assert decision.outcome == relay.OPT_OUT_REPEAT and decision.consumed
+    assert relay.reply_for(decision.outcome, config=_config(), allows_voice=True) is None
+
+
+def test_twilio_opt_out_type_is_recorded_as_twilio_opt_out_without_a_confirmation(db, clock):
+    decision = _decide(db, clock, "STOP", opt_out_type="STOP")
+    assert decision.outcome == relay.OPT_OUT_CARRIER and decision.consumed
+    _record(db, clock, decision)
+    assert {e.source for e in db.scalars(select(ConsentEvent))} == {"twilio_opt_out"}
+    assert relay.reply_for(decision.outcome, config=_config(), allows_voice=True) is None
+
+
+def test_start_restores_relay_and_transactional_but_not_marketing(db, clock):
+    service.record_event(db, phone=PHONE, channel="sms", purpose="marketing", action="grant",
+                         source="api", evidence={}, now=clock())
+    _record(db, clock, _decide(db, clock, "STOP"))
+    clock.advance(minutes=5)
+    decision = _decide(db, clock, "start")
+    assert decision.outcome == relay.OPT_IN
+    _record(db, clock, decision, sid="SM2", body="start")
+    states = {(s["channel"], s["purpose"]): s["allowed"] for s in service.current_state(db, PHONE)}
+    assert states[("sms", "relay")] and states[("sms", "transactional")]
+    assert states[("sms", "marketing")] is False
+
+
+def test_yes_is_an_opt_in_only_from_someone_opted_out(db, clock):
+    assert _decide(db, clock, "Yes") == relay.CONVERSATION
+    _record(db, clock, _decide(db, clock, "STOP"))
+    assert _decide(db, clock, "YES").outcome == relay.OPT_IN
+
+
+def test_help_is_consumed_and_records_nothing(db, clock):
+    decision = _decide(db, clock, "HELP")
+    assert decision.outcome == relay.HELP and decision.consumed
+    _record(db, clock, decision, body="HELP")
+    assert db.scalars(select(ConsentEvent)).all() == []
+
+
+def _config():
+    from commsvc.config import Config
+
+    return Config()
+
+
+@pytest.mark.parametrize("outcome", [relay.OPT_OUT, relay.OPT_IN, relay.HELP,
+                                     relay.BLOCKED_NOTIFIED])
+@pytest.mark.parametrize("allows_voice", [True, False])
+def test_replies_fit_one_gsm7_segment(outcome, allows_voice):
+    text = relay.reply_for(outcome, config=_config(), allows_voice=allows_voice)
+    assert text and len(text) <= 160
+    assert set(text) <= GSM7
+
+
+def test_opt_out_confirmation_says_who_we_are_that_texts_stop_and_how_to_return():
+    text = relay.reply_for(relay.OPT_OUT, config=_config().with_overrides(brand_name="Fixit"),
+                           allows_voice=False)
+    assert text.startswith("Fixit")
+    assert "no more texts" in text and "START" in text
+
+
+def test_help_reply_is_configurable():
+    config = _config().with_overrides(brand_name="Fixit", support_contact="1-800-555-0100")
+    text = relay.reply_for(relay.HELP, config=config, allows_voice=False)
+    assert "Fixit" in text and "1-800-555-0100" in text
+    assert "Msg & data rates may apply" in text and "Reply STOP to opt out" in text
+    custom = config.with_overrides(help_sms_reply="{brand} help: {support}")
+    assert relay.reply_for(relay.HELP, config=custom, allows_voice=False) == \
+        "Fixit help: 1-800-555-0100"
+
+
+def test_blocked_notice_offers_a_call_only_when_the_session_allows_calls():
+    assert "call" in relay.reply_for(relay.BLOCKED_NOTIFIED, config=_config(), allows_voice=True)
+    assert "call" not in relay.reply_for(relay.BLOCKED_NOTIFIED, config=_config(),
+                                         allows_voice=False)
+    assert relay.reply_for(relay.BLOCKED, config=_config(), allows_voice=True) is None
+
+
+def test_the_sender_is_told_once_per_session(db, clock):
+    now = clock()
+    db.add(BookingSession(id="ses_1", booking_id="bk_1", status="open", mode="sms_and_voice",
+                          created_at=now, expires_at=now + dt.timedelta(days=1)))
+    db.flush()
+    assert relay.blocked_outcome(db, sender=PHONE, session_id="ses_1", now=now) == \
+        relay.BLOCKED_NOTIFIED
+    db.add(Message(session_id="ses_1", direction="inbound", from_phone=PHONE, to_phone=PROXY,
+                   body="hi", media_count=0, twilio_sid="SM9", outcome=relay.BLOCKED_NOTIFIED,
+                   status="received", created_at=now, updated_at=now))
+    db.flush()
+    assert relay.blocked_outcome(db, sender=PHONE, session_id="ses_1", now=now) == relay.BLOCKED
+    assert relay.blocked_outcome(db, sender="+14155550202", session_id="ses_1", now=now) == \
+        relay.BLOCKED_NOTIFIED
