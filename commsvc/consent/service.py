@@ -28,7 +28,9 @@ ALL = "all"
 # Room for a full inbound SMS (1,600 characters of up to 4 UTF-8 bytes) plus its SIDs.
 MAX_EVIDENCE_BYTES = 8192
 MAX_HISTORY_LIMIT = 200
-_SOURCE_RE = re.compile(r"[a-z0-9][a-z0-9_.:-]{0,31}")
+SOURCE_RE = re.compile(r"[a-z0-9][a-z0-9_.:-]{0,31}")
+# Sources commsvc records itself; an API caller may not claim them.
+SYSTEM_SOURCES = frozenset({"sms_keyword", "twilio_opt_out", "twilio_21610"})
 
 # Reasons `check` gives (short machine words).
 GRANTED = "granted"
@@ -73,7 +75,7 @@ def _validate(action: str, source: str) -> None:
     errors: dict[str, list[str]] = {}
     if action not in ACTIONS:
         errors["action"] = ["must be grant or revoke"]
-    if not isinstance(source, str) or not _SOURCE_RE.fullmatch(source):
+    if not isinstance(source, str) or not SOURCE_RE.fullmatch(source):
         errors["source"] = ["1-32 characters: lower-case letters, digits, _ . : -"]
     if errors:
         raise ValidationFailed(errors=errors)

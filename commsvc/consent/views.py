@@ -1,4 +1,131 @@
-"""Stub blueprint; the owning area fills it in."""
+"""/v1/consent: current state, history, recording grants and revocations, and the hot check."""
+from __future__ import annotations
+
+from flask import current_app, request
 from flask_smorest import Blueprint
 
-blp = Blueprint("consent_views", __name__)
+from commsvc.auth.guard import current_principal, require
+from commsvc.auth.service import Principal
+from commsvc.auth.visibility import audit_reasoned_read, present_phone
+from commsvc.clock import isoformat
+from commsvc.consent import service
+from commsvc.consent.models import ConsentEvent
+from commsvc.consent.schemas import (
+    CheckQuerySchema,
+    ConsentEventListSchema,
+    ConsentHistorySchema,
+    ConsentStateSchema,
+    ConsentWriteSchema,
+    DecisionSchema,
+    HistoryQuerySchema,
+)
+from commsvc.db import get_db
+from commsvc.errors import ValidationFailed
+from commsvc.phones import InvalidPhone, mask, normalise
+
+blp = Blueprint("consent_views", __name__, description="Consent: state, history, check")
+
+# Evidence keys that carry personal data beyond the phone itself (a message text, an IP):
+# shown only to callers who see full numbers.
+PRIVATE_EVIDENCE_KEYS = frozenset({"text", "ip", "forwarded_for"})
+
+
+def _config():
+    return current_app.extensions["config"]
+
+
+def _now():
+    return current_app.extensions["clock"]()
+
+
+def _phone(raw: str, field: str = "phone") -> str:
+    try:
+        return normalise(raw, _config().default_region)
+    except InvalidPhone as exc:
+        raise ValidationFailed(errors={field: [str(exc)]}) from exc
+
+
+def _evidence_out(principal: Principal, evidence: dict) -> dict:
+    if principal.sees_full_numbers:
+        return evidence
+    return {k: v for k, v in evidence.items() if k not in PRIVATE_EVIDENCE_KEYS}
+
+
+def _event_out(principal: Principal, event: ConsentEvent) -> dict:
+    return {
+        "id": event.id, "phone": present_phone(principal, event.phone),
+        "channel": event.channel, "purpose": event.purpose, "action": event.action,
+        "source": event.source, "evidence": _evidence_out(principal, event.evidence or {}),
+        "created_at": isoformat(event.created_at),
+    }
+
+
+def _audit_read(db, principal: Principal, resource: str, phone: str, count: int) -> None:
+    if principal.reason is None:
+        return
+    audit_reasoned_read(db, principal, resource=resource, query={"phone": mask(phone)},
+                        count=count, now=_now())
+    db.commit()
+
+
+@blp.route("/v1/consent/check", methods=["GET"])
+@require("consent:read")
+@blp.arguments(CheckQuerySchema, location="query")
+@blp.response(200, DecisionSchema)
+def check_consent(args):
+    """May this phone be contacted on this channel for this purpose now."""
+    decision = service.check(
+        get_db(), phone=_phone(args["phone"]), channel=args["channel"],
+        purpose=args["purpose"], now=_now(),
+        marketing_requires_grant=_config().marketing_requires_grant,
+    )
+    return {"allowed": decision.allowed, "reason": decision.reason}
+
+
+@blp.route("/v1/consent/<phone>", methods=["GET"])
+@require("consent:read")
+@blp.response(200, ConsentStateSchema)
+def get_consent(phone):
+    """The current state of every channel and purpose, and since when."""
+    phone = _phone(phone)
+    db, principal = get_db(), current_principal()
+    rows = service.current_state(
+        db, phone, marketing_requires_grant=_config().marketing_requires_grant)
+    _audit_read(db, principal, "consent_state", phone, len(rows))
+    return {
+        "phone": present_phone(principal, phone),
+        "state": [{**row, "since": isoformat(row["since"])} for row in rows],
+    }
+
+
+@blp.route("/v1/consent/<phone>", methods=["POST"])
+@require("consent:write")
+@blp.arguments(ConsentWriteSchema)
+@blp.response(201, ConsentEventListSchema)
+def post_consent(args, phone):
+    """Record a grant or a revocation (channel and purpose may be "all")."""
+    phone = _phone(phone)
+    db, principal = get_db(), current_principal()
+    evidence = {**args["evidence"], "api_key_id": principal.key_id, "ip": request.remote_addr}
+    forwarded = request.headers.get("X-Forwarded-For")
+    if forwarded:
+        evidence["forwarded_for"] = forwarded[:200]
+    events = service.record_event(
+        db, phone=phone, channel=args["channel"], purpose=args["purpose"],
+        action=args["action"], source=args["source"], evidence=evidence, now=_now(),
+    )
+    db.commit()
+    return {"data": [_event_out(principal, e) for e in events]}
+
+
+@blp.route("/v1/consent/<phone>/history", methods=["GET"])
+@require("consent:read")
+@blp.arguments(HistoryQuerySchema, location="query")
+@blp.response(200, ConsentHistorySchema)
+def consent_history(args, phone):
+    """Every event of this phone, oldest first (events are never changed or deleted)."""
+    phone = _phone(phone)
+    db, principal = get_db(), current_principal()
+    events, next_cursor = service.history(db, phone, cursor=args["cursor"], limit=args["limit"])
+    _audit_read(db, principal, "consent_history", phone, len(events))
+    return {"data": [_event_out(principal, e) for e in events], "next_cursor": next_cursor}

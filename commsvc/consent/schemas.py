@@ -1,0 +1,84 @@
+"""Request and response schemas of the consent API (they validate and they write the OpenAPI)."""
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from commsvc.consent.models import CHANNELS, PURPOSES
+from commsvc.consent.service import ACTIONS, ALL, MAX_HISTORY_LIMIT, SOURCE_RE, SYSTEM_SOURCES
+
+
+def _api_source(value: str) -> None:
+    if not SOURCE_RE.fullmatch(value):
+        raise ValidationError("1-32 characters: lower-case letters, digits, _ . : -")
+    if value in SYSTEM_SOURCES:
+        raise ValidationError(f"{value} is recorded by commsvc itself, not through the API")
+
+
+class ConsentWriteSchema(Schema):
+    channel = fields.String(required=True, validate=validate.OneOf((*CHANNELS, ALL)))
+    purpose = fields.String(required=True, validate=validate.OneOf((*PURPOSES, ALL)))
+    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    source = fields.String(
+        required=True, validate=_api_source,
+        metadata={"description": "Where the decision was taken, e.g. api, support, signup_form",
+                  "example": "signup_form"},
+    )
+    evidence = fields.Dict(
+        required=True,
+        metadata={"description": "What proves it (form name and version, ...); at most 8 KiB."
+                                 " commsvc adds the API key id and the caller's IP.",
+                  "example": {"form": "signup", "version": "2026-05"}},
+    )
+
+
+class CheckQuerySchema(Schema):
+    phone = fields.String(required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    purpose = fields.String(required=True, validate=validate.OneOf(PURPOSES))
+
+
+class HistoryQuerySchema(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_HISTORY_LIMIT))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=40))
+
+
+class DecisionSchema(Schema):
+    allowed = fields.Boolean(required=True)
+    reason = fields.String(
+        required=True,
+        metadata={"description": "granted, revoked, default_allowed or no_grant"},
+    )
+
+
+class StateRowSchema(Schema):
+    channel = fields.String()
+    purpose = fields.String()
+    allowed = fields.Boolean()
+    reason = fields.String()
+    since = fields.String(allow_none=True, metadata={"description": "null: the default applies"})
+    basis = fields.String(metadata={"description": "event or default"})
+    event_id = fields.Integer(allow_none=True)
+
+
+class ConsentStateSchema(Schema):
+    phone = fields.String()
+    state = fields.List(fields.Nested(StateRowSchema))
+
+
+class ConsentEventSchema(Schema):
+    id = fields.Integer()
+    phone = fields.String()
+    channel = fields.String()
+    purpose = fields.String()
+    action = fields.String()
+    source = fields.String()
+    evidence = fields.Dict()
+    created_at = fields.String()
+
+
+class ConsentEventListSchema(Schema):
+    data = fields.List(fields.Nested(ConsentEventSchema))
+
+
+class ConsentHistorySchema(ConsentEventListSchema):
+    next_cursor = fields.String(allow_none=True)

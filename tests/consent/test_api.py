@@ -1,0 +1,231 @@
+"""The consent API: state, recording, history, check, bad input, roles and masking."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import func, select
+
+from commsvc.consent.models import ConsentEvent
+from commsvc.records import audit
+
+PHONE = "+14155550101"
+MASKED = "+1******0101"
+REVOKE_ALL = {"channel": "all", "purpose": "all", "action": "revoke", "source": "support",
+              "evidence": {"ticket": "T-1", "form": "support_console", "version": "3"}}
+GRANT_MARKETING = {"channel": "sms", "purpose": "marketing", "action": "grant",
+                   "source": "signup_form", "evidence": {"form": "signup", "version": "2026-05"}}
+
+
+@pytest.fixture
+def booking(api_key):
+    return api_key("booking")
+
+
+def _events(db) -> int:
+    return db.scalar(select(func.count()).select_from(ConsentEvent))
+
+
+def _check(client, headers, channel="sms", purpose="relay", phone=PHONE):
+    return client.get("/v1/consent/check", headers=headers,
+                      query_string={"phone": phone, "channel": channel, "purpose": purpose})
+
+
+def test_a_new_phone_has_the_default_state_of_every_channel_and_purpose(client, booking):
+    response = client.get(f"/v1/consent/{PHONE}", headers=booking)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["phone"] == PHONE
+    state = {(r["channel"], r["purpose"]): r for r in body["state"]}
+    assert len(state) == 6
+    assert state[("sms", "relay")]["allowed"] is True
+    assert state[("voice", "transactional")]["reason"] == "default_allowed"
+    assert state[("sms", "marketing")] == {
+        "channel": "sms", "purpose": "marketing", "allowed": False, "reason": "no_grant",
+        "since": None, "basis": "default", "event_id": None}
+
+
+def test_recording_all_creates_one_event_per_channel_and_purpose_with_the_callers_evidence(
+        client, booking, db):
+    response = client.post(f"/v1/consent/{PHONE}", json=REVOKE_ALL, headers=booking)
+    assert response.status_code == 201
+    events = response.get_json()["data"]
+    assert {(e["channel"], e["purpose"]) for e in events} == {
+        (c, p) for c in ("sms", "voice") for p in ("relay", "transactional", "marketing")}
+    evidence = events[0]["evidence"]
+    assert evidence["ticket"] == "T-1" and evidence["form"] == "support_console"
+    assert evidence["api_key_id"].startswith("key_") and evidence["ip"]
+    assert events[0]["created_at"] == "2026-06-01T12:00:00Z"
+    assert _events(db) == 6
+    state = client.get(f"/v1/consent/{PHONE}", headers=booking).get_json()["state"]
+    assert all(r["allowed"] is False and r["since"] == "2026-06-01T12:00:00Z" for r in state)
+
+
+def test_the_caller_cannot_forge_the_key_id_in_the_evidence(client, booking):
+    payload = {**GRANT_MARKETING, "evidence": {"api_key_id": "key_forged"}}
+    event = client.post(f"/v1/consent/{PHONE}", json=payload, headers=booking).get_json()["data"][0]
+    assert event["evidence"]["api_key_id"] != "key_forged"
+
+
+def test_check_is_not_shadowed_by_the_phone_route_and_follows_the_ledger(client, booking, clock):
+    assert _check(client, booking).get_json() == {"allowed": True, "reason": "default_allowed"}
+    assert _check(client, booking, purpose="marketing").get_json() == {
+        "allowed": False, "reason": "no_grant"}
+    client.post(f"/v1/consent/{PHONE}", json=GRANT_MARKETING, headers=booking)
+    assert _check(client, booking, purpose="marketing").get_json() == {
+        "allowed": True, "reason": "granted"}
+    clock.advance(hours=1)
+    client.post(f"/v1/consent/{PHONE}", json=REVOKE_ALL, headers=booking)
+    assert _check(client, booking, channel="voice").get_json() == {
+        "allowed": False, "reason": "revoked"}
+
+
+def test_check_costs_the_key_lookup_and_one_read(client, booking, connection):
+    statements: list[str] = []
+
+    def before(_conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            statements.append(statement)
+
+    sa.event.listen(connection, "before_cursor_execute", before)
+    try:
+        assert _check(client, booking).status_code == 200
+    finally:
+        sa.event.remove(connection, "before_cursor_execute", before)
+    assert len(statements) == 2
+    assert "consent_state" in statements[1]
+
+
+def test_phones_in_national_format_or_url_encoded_are_the_same_phone(client, booking):
+    client.post("/v1/consent/(415)%20555-0101", json=REVOKE_ALL, headers=booking)
+    assert client.get("/v1/consent/%2B14155550101", headers=booking).get_json()["phone"] == PHONE
+    assert _check(client, booking, phone="415-555-0101").get_json()["allowed"] is False
+
+
+def test_history_is_oldest_first_and_cursor_paged(client, booking, clock):
+    for payload in (GRANT_MARKETING, REVOKE_ALL):
+        client.post(f"/v1/consent/{PHONE}", json=payload, headers=booking)
+        clock.advance(minutes=1)
+    first = client.get(f"/v1/consent/{PHONE}/history?limit=4", headers=booking).get_json()
+    assert [e["action"] for e in first["data"]] == ["grant", "revoke", "revoke", "revoke"]
+    assert first["next_cursor"]
+    rest = client.get(f"/v1/consent/{PHONE}/history?limit=4&cursor={first['next_cursor']}",
+                      headers=booking).get_json()
+    assert len(rest["data"]) == 3 and rest["next_cursor"] is None
+    ids = [e["id"] for e in first["data"] + rest["data"]]
+    assert ids == sorted(ids)
+
+
+def _without(field):
+    return {k: v for k, v in GRANT_MARKETING.items() if k != field}
+
+
+@pytest.mark.parametrize("payload,field", [
+    ({**GRANT_MARKETING, "channel": "email"}, "channel"),
+    ({**GRANT_MARKETING, "purpose": "sales"}, "purpose"),
+    ({**GRANT_MARKETING, "action": "maybe"}, "action"),
+    ({**GRANT_MARKETING, "source": "Not A Source!"}, "source"),
+    ({**GRANT_MARKETING, "source": "sms_keyword"}, "source"),
+    ({**GRANT_MARKETING, "evidence": "signed the form"}, "evidence"),
+    ({**GRANT_MARKETING, "evidence": ["form"]}, "evidence"),
+    ({**GRANT_MARKETING, "evidence": {"blob": "x" * 9000}}, "evidence"),
+    ({**GRANT_MARKETING, "extra": 1}, "extra"),
+    (_without("channel"), "channel"),
+    (_without("purpose"), "purpose"),
+    (_without("action"), "action"),
+    (_without("source"), "source"),
+    (_without("evidence"), "evidence"),
+])
+def test_bad_input_is_a_422_and_records_nothing(client, booking, db, payload, field):
+    response = client.post(f"/v1/consent/{PHONE}", json=payload, headers=booking)
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    assert field in response.get_json()["errors"]
+    assert _events(db) == 0
+
+
+@pytest.mark.parametrize("phone", ["12345", "not-a-phone", "+1415555010199999"])
+def test_an_invalid_phone_in_the_path_is_a_422_and_records_nothing(client, booking, db, phone):
+    assert client.post(f"/v1/consent/{phone}", json=GRANT_MARKETING,
+                       headers=booking).status_code == 422
+    assert client.get(f"/v1/consent/{phone}", headers=booking).status_code == 422
+    assert client.get(f"/v1/consent/{phone}/history", headers=booking).status_code == 422
+    assert _events(db) == 0
+
+
+@pytest.mark.parametrize("query", [
+    {"phone": "12345", "channel": "sms", "purpose": "relay"},
+    {"phone": PHONE, "channel": "fax", "purpose": "relay"},
+    {"phone": PHONE, "channel": "sms", "purpose": "all"},
+    {"phone": PHONE, "channel": "sms"},
+    {"channel": "sms", "purpose": "relay"},
+])
+def test_check_refuses_bad_queries(client, booking, query):
+    response = client.get("/v1/consent/check", query_string=query, headers=booking)
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+
+
+@pytest.mark.parametrize("query", ["cursor=abc", "limit=0", "limit=201"])
+def test_history_refuses_bad_paging(client, booking, query):
+    assert client.get(f"/v1/consent/{PHONE}/history?{query}", headers=booking).status_code == 422
+
+
+def test_without_a_live_key_every_consent_route_is_401(client, db):
+    for headers in ({}, {"Authorization": "Bearer csk_unknown"}):
+        assert client.get(f"/v1/consent/{PHONE}", headers=headers).status_code == 401
+        assert _check(client, headers).status_code == 401
+        assert client.post(f"/v1/consent/{PHONE}", json=GRANT_MARKETING,
+                           headers=headers).status_code == 401
+    assert _events(db) == 0
+
+
+@pytest.mark.parametrize("role,may_write", [
+    ("booking", True), ("ops", False), ("privacy", False), ("admin", True)])
+def test_every_role_reads_and_only_booking_and_admin_write(client, api_key, db, role, may_write):
+    headers = api_key(role)
+    assert client.get(f"/v1/consent/{PHONE}", headers=headers).status_code == 200
+    assert client.get(f"/v1/consent/{PHONE}/history", headers=headers).status_code == 200
+    assert _check(client, headers).status_code == 200
+    response = client.post(f"/v1/consent/{PHONE}", json=GRANT_MARKETING, headers=headers)
+    assert response.status_code == (201 if may_write else 403)
+    assert _events(db) == (1 if may_write else 0)
+
+
+def test_ops_sees_masked_phones_and_no_message_text_or_ip(client, api_key, booking, db, clock):
+    from commsvc.consent import relay
+
+    relay.record_inbound(db, relay.inbound_decision(
+        db, from_phone=PHONE, body="STOP", opt_out_type=None, now=clock()),
+        from_phone=PHONE, to_phone="+16465550001", message_sid="SM1", body="STOP", now=clock())
+    db.commit()
+    client.post(f"/v1/consent/{PHONE}", json=GRANT_MARKETING, headers=booking)
+    ops = api_key("ops")
+    assert client.get(f"/v1/consent/{PHONE}", headers=ops).get_json()["phone"] == MASKED
+    events = client.get(f"/v1/consent/{PHONE}/history", headers=ops).get_json()["data"]
+    assert {e["phone"] for e in events} == {MASKED}
+    assert all("text" not in e["evidence"] and "ip" not in e["evidence"] for e in events)
+    assert events[0]["evidence"]["message_sid"] == "SM1"
+    full = client.get(f"/v1/consent/{PHONE}/history", headers=booking).get_json()["data"]
+    assert full[0]["evidence"]["text"] == "STOP" and full[0]["phone"] == PHONE
+
+
+def test_ops_may_not_ask_for_full_numbers(client, api_key):
+    headers = {**api_key("ops"), "X-Access-Reason": "curious"}
+    assert client.get(f"/v1/consent/{PHONE}", headers=headers).status_code == 403
+
+
+@pytest.mark.parametrize("role", ["privacy", "admin"])
+def test_privacy_and_admin_see_full_numbers_only_with_a_reason_and_that_read_is_audited(
+        client, api_key, monkeypatch, role):
+    calls = []
+    monkeypatch.setattr(audit, "record", lambda db, **kw: calls.append(kw))
+    headers = api_key(role)
+    assert client.get(f"/v1/consent/{PHONE}", headers=headers).get_json()["phone"] == MASKED
+    assert calls == []
+    reasoned = {**headers, "X-Access-Reason": "ticket 42: customer asks why texts stopped"}
+    assert client.get(f"/v1/consent/{PHONE}", headers=reasoned).get_json()["phone"] == PHONE
+    client.get(f"/v1/consent/{PHONE}/history", headers=reasoned)
+    assert [c["action"] for c in calls] == ["pii.read", "pii.read"]
+    assert calls[0]["reason"] == "ticket 42: customer asks why texts stopped"
+    assert calls[0]["target"] == {"resource": "consent_state", "phone": MASKED}
+    assert PHONE not in repr(calls)
