@@ -28,6 +28,8 @@ CLI_MODULES = (
     "commsvc.relay.simulate",
     "commsvc.sending.cli",
     "commsvc.records.cli",
+    "commsvc.records.audit_cli",
+    "commsvc.records.logs_cli",
 )
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from commsvc.phones import mask
 from commsvc.records.models import AuditEvent
+from commsvc.records.paging import Page, decode_cursor, page_of
 
 GENESIS = "0" * 64
 # pg_advisory_xact_lock key for appends: an arbitrary constant, "audit" in ASCII.
@@ -163,3 +164,23 @@ def purge_expired_audit(db: Session, before: dt.datetime, now: dt.datetime, *,
     if db.get_bind().dialect.name == "postgresql":
         db.execute(text("SELECT set_config('commsvc.audit_retention', 'off', true)"))
     return len(doomed)
+
+
+def list_events(db: Session, *, limit: int, cursor: str | None = None, actor: str | None = None,
+                action: str | None = None, since: dt.datetime | None = None,
+                until: dt.datetime | None = None) -> Page[AuditEvent]:
+    """Audit events, newest first, keyset-paged on id."""
+    query = select(AuditEvent)
+    if cursor:
+        query = query.where(AuditEvent.id < decode_cursor(cursor, int)[0])
+    # Uses index: ix_audit_events_actor_id / ix_audit_events_action_id, else the primary key.
+    if actor is not None:
+        query = query.where(AuditEvent.actor == actor)
+    if action is not None:
+        query = query.where(AuditEvent.action == action)
+    if since is not None:
+        query = query.where(AuditEvent.created_at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.created_at < until)
+    rows = list(db.scalars(query.order_by(AuditEvent.id.desc()).limit(limit + 1)))
+    return page_of(rows, limit, lambda event: (event.id,))

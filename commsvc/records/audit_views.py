@@ -1,4 +1,38 @@
-"""Stub blueprint; the owning area fills it in."""
+"""GET /v1/audit: the audit log for privacy and admin, newest first."""
+from __future__ import annotations
+
 from flask_smorest import Blueprint
 
-blp = Blueprint("records_audit_views", __name__)
+from commsvc.auth.guard import require
+from commsvc.clock import isoformat
+from commsvc.db import get_db
+from commsvc.errors import ValidationFailed
+from commsvc.records import audit
+from commsvc.records.schemas import AuditPage, AuditQuery, problems
+
+blp = Blueprint("records_audit_views", __name__, url_prefix="/v1/audit",
+                description="The hash-chained audit log of every privileged act.")
+
+
+def present_event(event) -> dict:
+    return {
+        "id": event.id, "created_at": isoformat(event.created_at), "actor": event.actor,
+        "action": event.action, "reason": event.reason, "target": event.target or {},
+        "details": event.details or {}, "prev_hash": event.prev_hash, "hash": event.hash,
+    }
+
+
+@blp.route("", methods=["GET"])
+@require("audit:read")
+@blp.arguments(AuditQuery, location="query")
+@blp.response(200, AuditPage)
+@problems(blp, 401, 403, 422)
+def list_audit(args):
+    """Audit events, newest first, filtered by actor, action, since (inclusive), until."""
+    since, until = args.get("since"), args.get("until")
+    if since and until and since >= until:
+        raise ValidationFailed(errors={"until": ["must be after since"]})
+    page = audit.list_events(get_db(), limit=args["limit"], cursor=args.get("cursor"),
+                             actor=args.get("actor"), action=args.get("action"),
+                             since=since, until=until)
+    return {"data": [present_event(e) for e in page.rows], "next_cursor": page.next_cursor}

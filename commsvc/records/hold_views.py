@@ -1,4 +1,80 @@
-"""Stub blueprint; the owning area fills it in."""
+"""POST/GET /v1/holds and DELETE /v1/holds/{id}: legal holds, for privacy and admin."""
+from __future__ import annotations
+
+from flask import current_app
 from flask_smorest import Blueprint
 
-blp = Blueprint("records_hold_views", __name__)
+from commsvc.auth.guard import current_principal, require
+from commsvc.auth.visibility import present_phone
+from commsvc.clock import isoformat
+from commsvc.db import get_db
+from commsvc.errors import ValidationFailed
+from commsvc.phones import InvalidPhone, normalise
+from commsvc.records import holds
+from commsvc.records.schemas import HoldCreate, HoldListQuery, HoldOut, HoldPage, problems
+
+blp = Blueprint("records_hold_views", __name__, url_prefix="/v1/holds",
+                description="Legal holds: data they cover survives retention and erasure.")
+
+
+def present_hold(hold, principal) -> dict:
+    value = present_phone(principal, hold.value) if hold.scope == "phone" else hold.value
+    return {
+        "id": hold.id, "scope": hold.scope, "value": value, "reason": hold.reason,
+        "active": hold.lifted_at is None, "created_by": hold.created_by,
+        "created_at": isoformat(hold.created_at), "lifted_at": isoformat(hold.lifted_at),
+        "lifted_by": hold.lifted_by,
+    }
+
+
+def _now():
+    return current_app.extensions["clock"]()
+
+
+@blp.route("", methods=["POST"])
+@require("holds:manage")
+@blp.arguments(HoldCreate)
+@blp.response(201, HoldOut)
+@problems(blp, 401, 403, 422)
+def place_hold(body):
+    """Place a hold on a phone, a session or a booking that has data on record."""
+    value = body["value"].strip()
+    if body["scope"] == "phone":
+        try:
+            value = normalise(value, current_app.extensions["config"].default_region)
+        except InvalidPhone as exc:
+            raise ValidationFailed(errors={"value": [str(exc)]}) from None
+    principal = current_principal()
+    db = get_db()
+    hold = holds.place_hold(db, scope=body["scope"], value=value, reason=body["reason"],
+                            actor=principal.actor, now=_now())
+    db.commit()
+    return present_hold(hold, principal)
+
+
+@blp.route("", methods=["GET"])
+@require("holds:manage")
+@blp.arguments(HoldListQuery, location="query")
+@blp.response(200, HoldPage)
+@problems(blp, 401, 403, 422)
+def list_holds(args):
+    """Holds in force, newest first (include_lifted=true for all)."""
+    principal = current_principal()
+    page = holds.list_holds(get_db(), limit=args["limit"], cursor=args.get("cursor"),
+                            include_lifted=args["include_lifted"])
+    return {"data": [present_hold(h, principal) for h in page.rows],
+            "next_cursor": page.next_cursor}
+
+
+@blp.route("/<string:hold_id>", methods=["DELETE"])
+@require("holds:manage")
+@blp.response(200, HoldOut)
+@problems(blp, 401, 403, 404)
+def lift_hold(hold_id):
+    """Lift a hold: its data is eligible for retention and erasure at the next run."""
+    principal = current_principal()
+    db = get_db()
+    hold = holds.lift_hold(db, hold_id, actor=principal.actor, now=_now(),
+                           reason=principal.reason)
+    db.commit()
+    return present_hold(hold, principal)

@@ -18,6 +18,7 @@ from commsvc.errors import NotFound, ValidationFailed
 from commsvc.phones import mask
 from commsvc.records import audit
 from commsvc.records.models import LegalHold
+from commsvc.records.paging import Page, decode_cursor, page_of
 from commsvc.relay.models import Call, Message
 from commsvc.sessions.models import Participant
 from commsvc.sessions.models import Session as ConversationSession
@@ -151,9 +152,20 @@ def lift_hold(db: Session, hold_id: str, *, actor: str, now: dt.datetime,
     return hold
 
 
-def list_holds(db: Session, *, include_lifted: bool = False) -> list[LegalHold]:
+def list_holds(db: Session, *, limit: int, cursor: str | None = None,
+               include_lifted: bool = False) -> Page[LegalHold]:
     """Holds, newest first; only those in force unless include_lifted."""
-    query = select(LegalHold).order_by(LegalHold.created_at.desc(), LegalHold.id.desc())
+    query = select(LegalHold)
     if not include_lifted:
         query = query.where(_active())
-    return list(db.scalars(query))
+    if cursor:
+        created, hold_id = decode_cursor(cursor, str, str)
+        try:
+            created_at = dt.datetime.fromisoformat(created)
+        except ValueError:
+            raise ValidationFailed(errors={"cursor": ["not a cursor this list gave out"]}) from None
+        query = query.where(or_(LegalHold.created_at < created_at,
+                                and_(LegalHold.created_at == created_at, LegalHold.id < hold_id)))
+    query = query.order_by(LegalHold.created_at.desc(), LegalHold.id.desc()).limit(limit + 1)
+    return page_of(list(db.scalars(query)), limit,
+                   lambda hold: (hold.created_at.isoformat(), hold.id))

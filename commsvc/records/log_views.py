@@ -1,4 +1,53 @@
-"""Stub blueprint; the owning area fills it in."""
+"""GET /v1/logs/messages and /v1/logs/calls: the communication logs for ops, privacy and admin."""
+from __future__ import annotations
+
+from flask import current_app
 from flask_smorest import Blueprint
 
-blp = Blueprint("records_log_views", __name__)
+from commsvc.auth.guard import current_principal, require
+from commsvc.db import get_db
+from commsvc.records import logs_service
+from commsvc.records.schemas import CallPage, LogQuery, MessagePage, problems
+
+blp = Blueprint("records_log_views", __name__, url_prefix="/v1/logs",
+                description="Communication logs: masked for ops; full with X-Access-Reason "
+                            "(privacy, admin), and then audited.")
+FILTERS = ("phone", "session_id", "booking_id", "status", "direction", "since", "until")
+
+
+def _list(kind: str, args: dict) -> dict:
+    principal = current_principal()
+    config = current_app.extensions["config"]
+    now = current_app.extensions["clock"]()
+    log_filter = logs_service.build_filter(kind, region=config.default_region,
+                                           **{name: args.get(name) for name in FILTERS})
+    db = get_db()
+    page = logs_service.query_logs(
+        db, kind, log_filter, limit=args["limit"], cursor=args.get("cursor"),
+        retention=config.retention, now=now, with_content=principal.sees_full_numbers)
+    # The reasoned read is audited before anything is shown: no event, no data.
+    logs_service.audit_read(db, principal, kind, log_filter, len(page.rows), now)
+    present = logs_service.PRESENTERS[kind]
+    data = [present(row, principal) for row in page.rows]
+    db.commit()
+    return {"data": data, "next_cursor": page.next_cursor}
+
+
+@blp.route("/messages", methods=["GET"])
+@require("logs:read")
+@blp.arguments(LogQuery, location="query")
+@blp.response(200, MessagePage)
+@problems(blp, 401, 403, 422)
+def list_messages(args):
+    """Messages, newest first; numbers masked and bodies null unless a reasoned full read."""
+    return _list("messages", args)
+
+
+@blp.route("/calls", methods=["GET"])
+@require("logs:read")
+@blp.arguments(LogQuery, location="query")
+@blp.response(200, CallPage)
+@problems(blp, 401, 403, 422)
+def list_calls(args):
+    """Calls, newest first, with duration and recording reference; numbers masked likewise."""
+    return _list("calls", args)

@@ -1,0 +1,36 @@
+"""`commsvc audit verify`: walk the hash chain, name the first broken link, print the head."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from commsvc.records.audit_verify import verify_chain
+
+
+@click.group("audit")
+def audit_group():
+    """The audit log."""
+
+
+@audit_group.command("verify")
+@click.option("--expect-head", metavar="HASH",
+              help="A head hash kept outside the database: detects a truncated tail.")
+@with_appcontext
+def verify_command(expect_head: str | None):
+    """Verify the chain; exit 1 at the first edited, inserted or deleted event."""
+    with current_app.extensions["db"].sessionmaker() as db:
+        result = verify_chain(db, expect_head=expect_head)
+    if result.ok:
+        click.echo(f"audit chain OK: {result.events} events verified")
+    else:
+        where = (f"event {result.first_break.event_id}" if result.first_break.event_id
+                 else "the tail")
+        click.echo(f"audit chain BROKEN at {where}: {result.first_break.problem}")
+        click.echo(f"{result.events} events verified before the break")
+    click.echo(f"head: {result.head or 'none (the log is empty)'}")
+    if not result.ok:
+        raise SystemExit(1)
+
+
+commands = [audit_group]

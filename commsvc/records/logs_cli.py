@@ -1,0 +1,140 @@
+"""`commsvc logs messages|calls`: the log queries for ops, masked unless --reason is given."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from commsvc.errors import ProblemError
+from commsvc.records import logs_service
+from commsvc.records.paging import DEFAULT_LIMIT, MAX_LIMIT
+
+CLI_ACTOR = "cli"
+BODY_WIDTH = 40
+
+
+@dataclass(frozen=True)
+class CliReader:
+    """The operator at the console: sees full numbers and bodies only with a stated reason."""
+
+    reason: str | None
+    actor: str = CLI_ACTOR
+
+    @property
+    def sees_full_numbers(self) -> bool:
+        return self.reason is not None
+
+
+class UtcTime(click.ParamType):
+    name = "TIME"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, dt.datetime):
+            return value
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            self.fail("expected an ISO 8601 time such as 2026-06-01T12:00:00Z", param, ctx)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _filter_options(command):
+    options = [
+        click.option("--phone", help="Sender, recipient or forwarded-to number."),
+        click.option("--session-id"), click.option("--booking-id"),
+        click.option("--status"), click.option("--direction",
+                                               type=click.Choice(logs_service.DIRECTIONS)),
+        click.option("--since", type=UtcTime(), help="From this time (inclusive)."),
+        click.option("--until", type=UtcTime(), help="Before this time."),
+        click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=DEFAULT_LIMIT,
+                     show_default=True),
+        click.option("--cursor", help="The next cursor printed by the previous page."),
+        click.option("--reason", help="Why you need full numbers and bodies (audited)."),
+        click.option("--json", "as_json", is_flag=True, help="One JSON object a line."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _cell(value, width: int | None = None) -> str:
+    text = "-" if value is None else str(value).replace("\n", " ")
+    if width and len(text) > width:
+        text = text[: width - 1] + "…"
+    return text
+
+
+def _table(kind: str, rows: list[dict]) -> list[str]:
+    extra = (["MEDIA", "BODY"] if kind == "messages" else ["SECONDS", "RECORDING"])
+    header = ["ID", "CREATED", "DIR", "FROM", "TO", "STATUS", "OUTCOME", "SESSION", "BOOKING",
+              *extra]
+    lines = [header]
+    for row in rows:
+        if kind == "messages":
+            body = "[unavailable]" if row.get("body_unavailable") else row["body"]
+            tail = [row["media_count"], _cell(body, BODY_WIDTH)]
+        else:
+            recording = row["recording"]["sid"] if row["recording"] else None
+            tail = [row["duration_seconds"], recording]
+        lines.append([row["id"], row["created_at"], row["direction"], row["from"], row["to"],
+                      row["status"], row["outcome"], row["session_id"], row["booking_id"],
+                      *tail])
+    cells = [[_cell(v) for v in line] for line in lines]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(header))]
+    return ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
+            for line in cells]
+
+
+def _run(kind: str, *, limit, cursor, reason, as_json, **raw):
+    if reason is not None and not reason.strip():
+        raise click.UsageError("--reason must state why the access is needed")
+    reader = CliReader(reason.strip() if reason else None)
+    config = current_app.extensions["config"]
+    now = current_app.extensions["clock"]()
+    with current_app.extensions["db"].sessionmaker() as db:
+        try:
+            log_filter = logs_service.build_filter(kind, region=config.default_region, **raw)
+            page = logs_service.query_logs(
+                db, kind, log_filter, limit=limit, cursor=cursor, retention=config.retention,
+                now=now, with_content=reader.sees_full_numbers)
+        except ProblemError as exc:
+            raise click.UsageError(json.dumps(exc.errors) if exc.errors else exc.detail) from None
+        logs_service.audit_read(db, reader, kind, log_filter, len(page.rows), now)
+        rows = [logs_service.PRESENTERS[kind](row, reader) for row in page.rows]
+        db.commit()
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+    else:
+        for line in _table(kind, rows):
+            click.echo(line)
+    if page.next_cursor:
+        click.echo(f"more: --cursor {page.next_cursor}", err=True)
+
+
+@click.group("logs")
+def logs_group():
+    """The communication logs (numbers masked, no bodies, unless --reason)."""
+
+
+@logs_group.command("messages")
+@_filter_options
+@with_appcontext
+def messages_command(**options):
+    """Messages, newest first."""
+    _run("messages", **options)
+
+
+@logs_group.command("calls")
+@_filter_options
+@with_appcontext
+def calls_command(**options):
+    """Calls, newest first."""
+    _run("calls", **options)
+
+
+commands = [logs_group]

@@ -1,0 +1,153 @@
+"""Input and output schemas of the records API (logs, audit, holds): they validate and document."""
+from __future__ import annotations
+
+import datetime as dt
+
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+
+from commsvc.records.paging import DEFAULT_LIMIT, MAX_LIMIT
+
+
+def _time(**kwargs) -> fields.AwareDateTime:
+    # A time without a zone is read as UTC; the contract writes times in UTC with a Z.
+    return fields.AwareDateTime(default_timezone=dt.UTC, **kwargs)
+
+
+class PagingQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    limit = fields.Integer(load_default=DEFAULT_LIMIT,
+                           validate=validate.Range(min=1, max=MAX_LIMIT),
+                           metadata={"description": f"1-{MAX_LIMIT}, default {DEFAULT_LIMIT}"})
+    cursor = fields.String(validate=validate.Length(min=1, max=200),
+                           metadata={"description": "next_cursor of the previous page"})
+
+
+class LogQuery(PagingQuery):
+    phone = fields.String(validate=validate.Length(max=32), metadata={
+        "description": "matches the sender, the recipient or where it was forwarded"})
+    session_id = fields.String(validate=validate.Length(min=1, max=40))
+    booking_id = fields.String(validate=validate.Length(min=1, max=128))
+    status = fields.String(validate=validate.Length(min=1, max=32))
+    direction = fields.String(validate=validate.Length(min=1, max=16),
+                              metadata={"description": "inbound or outbound"})
+    since = _time(metadata={"description": "created at or after (inclusive)"})
+    until = _time(metadata={"description": "created before (exclusive)"})
+
+
+class AuditQuery(PagingQuery):
+    actor = fields.String(validate=validate.Length(min=1, max=64))
+    action = fields.String(validate=validate.Length(min=1, max=48))
+    since = _time()
+    until = _time()
+
+
+class HoldListQuery(PagingQuery):
+    include_lifted = fields.Boolean(load_default=False)
+
+
+class HoldCreate(Schema):
+    class Meta:
+        unknown = RAISE
+
+    scope = fields.String(required=True, metadata={"description": "phone, session or booking"})
+    value = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    reason = fields.String(required=True, validate=validate.Length(max=500))
+
+
+_ROW_FIELDS = {
+    "id": fields.Integer(),
+    "session_id": fields.String(allow_none=True),
+    "booking_id": fields.String(allow_none=True),
+    "direction": fields.String(),
+    "from": fields.String(metadata={"description": "masked unless a reasoned full read"}),
+    "to": fields.String(metadata={"description": "masked unless a reasoned full read"}),
+    "status": fields.String(),
+    "outcome": fields.String(),
+    "twilio_sid": fields.String(allow_none=True),
+    "created_at": fields.String(metadata={"format": "date-time"}),
+}
+MessageRow = Schema.from_dict({
+    **_ROW_FIELDS,
+    "media_count": fields.Integer(),
+    "body": fields.String(allow_none=True, metadata={
+        "description": "null unless a reasoned privacy/admin read within the body period"}),
+    "body_unavailable": fields.Boolean(metadata={
+        "description": "present and true when the body's encryption key is gone"}),
+}, name="MessageRow")
+Recording = Schema.from_dict({"sid": fields.String(), "duration": fields.Integer(
+    allow_none=True)}, name="Recording")
+CallRow = Schema.from_dict({
+    **_ROW_FIELDS,
+    "duration_seconds": fields.Integer(allow_none=True),
+    "recording": fields.Nested(Recording, allow_none=True),
+}, name="CallRow")
+
+
+class AuditEventOut(Schema):
+    id = fields.Integer()
+    created_at = fields.String(metadata={"format": "date-time"})
+    actor = fields.String()
+    action = fields.String()
+    reason = fields.String(allow_none=True)
+    target = fields.Dict()
+    details = fields.Dict()
+    prev_hash = fields.String()
+    hash = fields.String()
+
+
+class HoldOut(Schema):
+    id = fields.String()
+    scope = fields.String()
+    value = fields.String(metadata={"description": "a phone is masked unless a reasoned read"})
+    reason = fields.String()
+    active = fields.Boolean()
+    created_by = fields.String()
+    created_at = fields.String(metadata={"format": "date-time"})
+    lifted_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    lifted_by = fields.String(allow_none=True)
+
+
+def page_schema(row_schema, name: str) -> type[Schema]:
+    return Schema.from_dict({
+        "data": fields.List(fields.Nested(row_schema)),
+        "next_cursor": fields.String(allow_none=True),
+    }, name=name)
+
+
+MessagePage = page_schema(MessageRow, "MessagePage")
+CallPage = page_schema(CallRow, "CallPage")
+AuditPage = page_schema(AuditEventOut, "AuditPage")
+HoldPage = page_schema(HoldOut, "HoldPage")
+
+
+class Problem(Schema):
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    request_id = fields.String()
+
+
+PROBLEM_JSON = "application/problem+json"
+
+PROBLEM_DESCRIPTIONS = {
+    401: "No key, or an unknown or revoked key",
+    403: "The key's role may not do this (or may not send X-Access-Reason)",
+    404: "Not found",
+    422: "Invalid input",
+}
+
+
+def problems(blp, *codes: int):
+    """Document the problem+json answers a view may give (applied below blp.route)."""
+
+    def decorator(view):
+        for code in codes:
+            view = blp.alt_response(code, schema=Problem, content_type=PROBLEM_JSON,
+                                    description=PROBLEM_DESCRIPTIONS[code])(view)
+        return view
+
+    return decorator
