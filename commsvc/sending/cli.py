@@ -1,2 +1,60 @@
-"""Stub CLI module; the owning area fills it in."""
-commands: list = []
+"""`commsvc worker`: the long-running outbox sender (the Procfile's worker process)."""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy.exc import DBAPIError
+
+from commsvc.sending.worker import BATCH_SIZE, run_once
+
+log = logging.getLogger("commsvc.sending.worker")
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run one pass over the due messages and exit.")
+@click.option("--interval", default=1.0, show_default=True,
+              help="Seconds to wait when nothing was due.")
+@click.option("--batch", default=BATCH_SIZE, show_default=True,
+              help="Messages claimed per pass.")
+@with_appcontext
+def worker_command(once: bool, interval: float, batch: int):
+    """Send queued and due scheduled texts; SIGTERM finishes the current pass, then exits."""
+    app = current_app._get_current_object()
+    stop = threading.Event()
+
+    def _stop(signum, _frame):
+        log.info("worker: %s received, finishing the current pass", signal.Signals(signum).name)
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+    log.info("worker started (batch %d, poll every %.1fs)", batch, interval)
+    while True:
+        try:
+            counts = run_once(app, limit=batch)
+        except DBAPIError as exc:
+            log.warning("worker: database unavailable (%s); retrying", type(exc).__name__)
+            if once or stop.wait(max(interval, 5.0)):
+                break
+            continue
+        busy = {k: v for k, v in counts.as_dict().items() if v}
+        if busy:
+            log.info("worker pass: %s", busy)
+        if once:
+            click.echo(" ".join(f"{k}={v}" for k, v in counts.as_dict().items()))
+            return
+        if stop.is_set():
+            break
+        # A full batch means more may be due: go again at once.
+        if counts.claimed < batch and stop.wait(interval):
+            break
+    log.info("worker stopped")
+
+
+commands = [worker_command]

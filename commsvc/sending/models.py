@@ -24,7 +24,13 @@ class OutboundMessage(Base):
     scheduled_for: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A worker holds a row in `sending` until lease_until (also its next_attempt_at, so an
+    # expired lease makes the row due again); lease_token fences a worker that lost its lease.
     lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    # Set just before a send is handed to Twilio and cleared once its outcome is known: a row
+    # that still has it may already be at Twilio and is reconciled before any resend.
+    send_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     error_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)

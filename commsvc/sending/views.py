@@ -1,4 +1,83 @@
-"""Stub blueprint; the owning area fills it in."""
+"""/v1/messages: accept platform texts into the outbox, and read their status."""
+from __future__ import annotations
+
+from flask import current_app
 from flask_smorest import Blueprint
 
-blp = Blueprint("sending_views", __name__)
+from commsvc.auth.guard import current_principal, require
+from commsvc.auth.service import Principal
+from commsvc.auth.visibility import audit_reasoned_read, present_phone
+from commsvc.clock import isoformat
+from commsvc.db import get_db
+from commsvc.errors import ValidationFailed
+from commsvc.phones import InvalidPhone, normalise
+from commsvc.sending import service
+from commsvc.sending.models import OutboundMessage
+from commsvc.sending.schemas import MessageAcceptedSchema, MessageSchema, SendMessageSchema
+
+blp = Blueprint("sending_views", __name__, description="Transactional and marketing texts")
+
+# Roles that see the body of a platform text: booking sent it; privacy/admin with a reason.
+BODY_ROLES = frozenset({"booking"})
+
+
+def _config():
+    return current_app.extensions["config"]
+
+
+def _now():
+    return current_app.extensions["clock"]()
+
+
+def sees_body(principal: Principal) -> bool:
+    return principal.role in BODY_ROLES or principal.reason is not None
+
+
+@blp.route("/v1/messages", methods=["POST"])
+@require("messages:send")
+@blp.arguments(SendMessageSchema)
+@blp.response(202, MessageAcceptedSchema)
+def send_message(args):
+    """Queue a text; marketing is held to the recipient's allowed hours. 409 without consent."""
+    try:
+        to = normalise(args["to"], _config().default_region)
+    except InvalidPhone as exc:
+        raise ValidationFailed(errors={"to": [str(exc)]}) from exc
+    db = get_db()
+    message = service.accept(
+        db, to=to, body=args["body"], purpose=args["purpose"], booking_id=args["booking_id"],
+        requested_by=current_principal().actor, config=_config(), now=_now(),
+    )
+    db.commit()
+    answer = {"id": message.id, "status": message.status}
+    if message.scheduled_for is not None:
+        answer["scheduled_for"] = isoformat(message.scheduled_for)
+    return answer
+
+
+def _message_out(principal: Principal, message: OutboundMessage) -> dict:
+    return {
+        "id": message.id, "status": message.status,
+        "to": present_phone(principal, message.to_phone),
+        "from_": present_phone(principal, message.from_phone),
+        "purpose": message.purpose, "booking_id": message.booking_id,
+        "body": message.body if sees_body(principal) else None,
+        "scheduled_for": isoformat(message.scheduled_for), "attempts": message.attempts,
+        "twilio_sid": message.twilio_sid, "error_code": message.error_code,
+        "created_at": isoformat(message.created_at), "updated_at": isoformat(message.updated_at),
+        "sent_at": isoformat(message.sent_at),
+    }
+
+
+@blp.route("/v1/messages/<message_id>", methods=["GET"])
+@require("messages:read")
+@blp.response(200, MessageSchema)
+def get_message(message_id):
+    """A platform text's status (its body only for callers who may see bodies)."""
+    db, principal = get_db(), current_principal()
+    message = service.get(db, message_id)
+    if principal.reason is not None:
+        audit_reasoned_read(db, principal, resource="outbound_message",
+                            query={"id": message.id}, count=1, now=_now())
+        db.commit()
+    return _message_out(principal, message)

@@ -25,6 +25,8 @@ def upgrade() -> None:
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('lease_token', sa.String(length=32), nullable=True),
+    sa.Column('send_started_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('twilio_sid', sa.String(length=64), nullable=True),
     sa.Column('error_code', sa.Integer(), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
@@ -36,8 +38,10 @@ def upgrade() -> None:
     sa.UniqueConstraint('twilio_sid', name=op.f('uq_outbound_messages_twilio_sid'))
     )
     with op.batch_alter_table('outbound_messages', schema=None) as batch_op:
-        batch_op.create_index('ix_outbound_messages_status_next_attempt', ['status', 'next_attempt_at'], unique=False)
-        batch_op.create_index('ix_outbound_messages_to_phone', ['to_phone', 'created_at'], unique=False)
+        batch_op.create_index('ix_outbound_messages_status_next_attempt',
+                              ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_outbound_messages_to_phone', ['to_phone', 'created_at'],
+                              unique=False)
 
 
 def downgrade() -> None:

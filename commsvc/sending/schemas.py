@@ -1,0 +1,57 @@
+"""Request and response schemas of the sending API (they validate and they write the OpenAPI)."""
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from commsvc.sending.service import MAX_BODY_CHARS, MAX_BOOKING_ID, PURPOSES, body_errors
+
+
+def _body(value: str) -> None:
+    problems = body_errors(value)
+    if problems:
+        raise ValidationError(problems)
+
+
+class SendMessageSchema(Schema):
+    to = fields.String(
+        required=True,
+        metadata={"description": "E.164, or a national number of DEFAULT_REGION",
+                  "example": "+14155550101"})
+    body = fields.String(
+        required=True, validate=_body,
+        metadata={"description": f"1-{MAX_BODY_CHARS} characters (UTF-16 units, as Twilio"
+                                 " counts them)"})
+    purpose = fields.String(required=True, validate=validate.OneOf(PURPOSES))
+    booking_id = fields.String(load_default=None, allow_none=True,
+                               validate=validate.Length(1, MAX_BOOKING_ID))
+
+
+class MessageAcceptedSchema(Schema):
+    id = fields.String(required=True)
+    status = fields.String(required=True, metadata={"description": "queued or scheduled"})
+    scheduled_for = fields.String(
+        metadata={"description": "When a held marketing text will go (UTC); only when"
+                                 " scheduled"})
+
+
+class MessageSchema(Schema):
+    id = fields.String(required=True)
+    status = fields.String(
+        required=True,
+        metadata={"description": "queued, scheduled, sending, sent, simulated, delivered,"
+                                 " undelivered, failed or blocked"})
+    to = fields.String(metadata={"description": "Masked unless the caller sees full numbers"})
+    from_ = fields.String(data_key="from", allow_none=True)
+    purpose = fields.String()
+    booking_id = fields.String(allow_none=True)
+    body = fields.String(
+        allow_none=True,
+        metadata={"description": "Only for booking keys (they sent it) and privacy/admin keys"
+                                 " with X-Access-Reason; null once retention removed it"})
+    scheduled_for = fields.String(allow_none=True)
+    attempts = fields.Integer()
+    twilio_sid = fields.String(allow_none=True)
+    error_code = fields.Integer(allow_none=True)
+    created_at = fields.String()
+    updated_at = fields.String()
+    sent_at = fields.String(allow_none=True)

@@ -1,0 +1,186 @@
+"""The send gate: accept a platform text into the durable outbox, and follow its status.
+
+Acceptance checks consent (sms, the message's purpose) and, for marketing, the recipient's
+allowed hours; nothing is stored when consent refuses. The worker (worker.py) does the sending.
+Statuses:
+  queued, scheduled -> sending -> sent | simulated -> delivered | undelivered | failed
+  and, without reaching Twilio, blocked (consent revoked before the send) or failed.
+Statuses only move forward (STATUS_RANK); a delivery callback never moves one back.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from commsvc.config import Config
+from commsvc.consent import service as consent
+from commsvc.errors import ConsentRequired, NotFound, ServiceUnavailable, ValidationFailed
+from commsvc.phones import locality, mask
+from commsvc.pool.models import ProxyNumber
+from commsvc.sending import quiet_hours
+from commsvc.sending.models import OutboundMessage
+from commsvc.twilio_gateway import UNSUBSCRIBED
+
+log = logging.getLogger("commsvc.sending")
+
+PURPOSES = ("transactional", "marketing")
+# Twilio refuses bodies over 1,600 characters; counted as UTF-16 units, as GSM/UCS-2 encode.
+MAX_BODY_CHARS = 1600
+MAX_BOOKING_ID = 128
+
+DUE_STATUSES = ("queued", "scheduled", "sending")
+STATUS_RANK = {
+    "queued": 0, "scheduled": 0, "sending": 1, "sent": 2, "simulated": 2,
+    "delivered": 3, "undelivered": 3, "failed": 3, "blocked": 4,
+}
+# Twilio's message statuses, as ours. Twilio holding it at all (queued, sending...) is "sent".
+TWILIO_STATUSES = {
+    "accepted": "sent", "scheduled": "sent", "queued": "sent", "sending": "sent", "sent": "sent",
+    "delivered": "delivered", "read": "delivered", "undelivered": "undelivered",
+    "failed": "failed", "canceled": "failed",
+}
+CONSENT_REFUSALS = {
+    consent.NO_GRANT: "there is no recorded grant for {purpose} texts to this number",
+    consent.REVOKED: "the recipient has revoked {purpose} texts",
+}
+
+
+def body_length(body: str) -> int:
+    """Length as Twilio counts it (UTF-16 code units: an emoji counts twice)."""
+    return len(body.encode("utf-16-le")) // 2
+
+
+def body_errors(body: object) -> list[str]:
+    """Why a body cannot be sent (empty list: it can)."""
+    if not isinstance(body, str) or not body.strip():
+        return ["must not be empty"]
+    if body_length(body) > MAX_BODY_CHARS:
+        return [f"at most {MAX_BODY_CHARS} characters (Twilio's limit)"]
+    return []
+
+
+def new_id() -> str:
+    return "msg_" + secrets.token_hex(12)
+
+
+def check_consent(db: Session, *, to: str, purpose: str, config: Config,
+                  now: dt.datetime) -> consent.Decision:
+    """The consent gate of a platform text (channel sms): asked on acceptance and before sending."""
+    return consent.check(db, phone=to, channel="sms", purpose=purpose, now=now,
+                         marketing_requires_grant=config.marketing_requires_grant)
+
+
+def choose_sender(db: Session, *, to: str, config: Config) -> str:
+    """The configured sender number, else the first active SMS pool number of `to`'s country."""
+    if config.sender_number:
+        return config.sender_number
+    country = locality(to).country_code
+    # Uses index: ix_proxy_numbers_status_country_area
+    sender = db.scalar(
+        select(ProxyNumber.phone_number)
+        .where(ProxyNumber.status == "active")
+        .where(ProxyNumber.country_code == country)
+        .where(ProxyNumber.sms.is_(True))
+        .order_by(ProxyNumber.id)
+        .limit(1)
+    )
+    if sender is None:
+        raise ServiceUnavailable(
+            "No number to send from: set TWILIO_SENDER_NUMBER or add a pool number for the"
+            " recipient's country."
+        )
+    return sender
+
+
+def accept(
+    db: Session, *, to: str, body: str, purpose: str, booking_id: str | None,
+    requested_by: str | None, config: Config, now: dt.datetime,
+) -> OutboundMessage:
+    """Queue a text to `to` (E.164) if consent allows it; marketing waits for allowed hours."""
+    errors = {}
+    if purpose not in PURPOSES:
+        errors["purpose"] = [f"must be one of {', '.join(PURPOSES)}"]
+    if body_errors(body):
+        errors["body"] = body_errors(body)
+    if booking_id is not None and not 1 <= len(booking_id) <= MAX_BOOKING_ID:
+        errors["booking_id"] = [f"1-{MAX_BOOKING_ID} characters"]
+    if errors:
+        raise ValidationFailed(errors=errors)
+    decision = check_consent(db, to=to, purpose=purpose, config=config, now=now)
+    if not decision.allowed:
+        why = CONSENT_REFUSALS.get(decision.reason, "consent does not allow {purpose} texts")
+        raise ConsentRequired(why.format(purpose=purpose) + ".", reason=decision.reason)
+    sender = choose_sender(db, to=to, config=config)
+    due = quiet_hours.next_allowed(to, now, config) if purpose == "marketing" else now
+    message = OutboundMessage(
+        id=new_id(), to_phone=to, from_phone=sender, body=body, purpose=purpose,
+        booking_id=booking_id, status="scheduled" if due > now else "queued",
+        scheduled_for=due if due > now else None, next_attempt_at=due, attempts=0,
+        requested_by=requested_by, created_at=now, updated_at=now,
+    )
+    db.add(message)
+    db.flush()
+    log.info("accepted %s %s to %s (%s)", message.id, purpose, mask(to), message.status)
+    return message
+
+
+def get(db: Session, message_id: str) -> OutboundMessage:
+    message = db.get(OutboundMessage, message_id) if len(message_id) <= 40 else None
+    if message is None:
+        raise NotFound("No such message.")
+    return message
+
+
+def record_carrier_opt_out(db: Session, message: OutboundMessage, *, detail: str,
+                           now: dt.datetime) -> None:
+    """Twilio 21610 (the recipient replied STOP at the carrier): revoke sms for every purpose."""
+    consent.record_event(
+        db, phone=message.to_phone, channel="sms", purpose="all", action="revoke",
+        source="twilio_21610",
+        evidence={"outbound_id": message.id, "error_code": UNSUBSCRIBED, "error": detail[:200],
+                  "twilio_sid": message.twilio_sid},
+        now=now,
+    )
+    log.info("carrier opt-out for %s recorded from %s", mask(message.to_phone), message.id)
+
+
+def _error_code(value: object) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def apply_outbound_status(
+    db: Session, outbound_id: str, status: str, error_code: object, now: dt.datetime,
+    *, twilio_sid: str | None = None,
+) -> bool:
+    """Apply a Twilio status callback (`?o=<id>`); only forward moves. False: nothing changed.
+
+    An unknown id or status is ignored. The callback may beat the worker to recording the
+    send (it may even follow a send whose answer was lost): it still moves the row forward,
+    and the row then leaves the worker's queue.
+    """
+    ours = TWILIO_STATUSES.get((status or "").lower())
+    if ours is None or not outbound_id or len(outbound_id) > 40:
+        return False
+    message = db.get(OutboundMessage, outbound_id, with_for_update=True)
+    if message is None or STATUS_RANK[ours] <= STATUS_RANK.get(message.status, 0):
+        return False
+    code = _error_code(error_code)
+    message.status = ours
+    message.updated_at = now
+    message.send_started_at = None
+    if code is not None:
+        message.error_code = code
+    if twilio_sid and message.twilio_sid is None:
+        message.twilio_sid = twilio_sid
+    if message.sent_at is None:
+        message.sent_at = now
+    if code == UNSUBSCRIBED:
+        record_carrier_opt_out(db, message, detail="status callback", now=now)
+    return True

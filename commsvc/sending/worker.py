@@ -1,0 +1,276 @@
+"""The outbox worker: claim due messages, send them through Twilio, record what happened.
+
+Invariants (see docs/sending.md for the trade-off):
+- A row is claimed under `SELECT ... FOR UPDATE SKIP LOCKED` (PostgreSQL), marked `sending`
+  with a lease and a fresh `lease_token`, and committed before Twilio is called, so any number
+  of workers share the queue and never hold the same row at once. A claimed row's
+  `next_attempt_at` is its lease expiry: a worker that dies leaves a row that becomes due again.
+- Consent (and, for marketing, the allowed hours) is checked again just before the send.
+- `send_started_at` is committed before Twilio is called and cleared once the outcome is
+  known. A row claimed while it is still set may already be at Twilio (crash, lost answer): it
+  is reconciled with Twilio's message list (same to/from, sent since then, same body, a SID not
+  already ours) and only resent when Twilio has no such message.
+- Results are written only by the worker that still holds the lease (`lease_token`), and never
+  move a status backwards (a delivery callback may have arrived first).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import secrets
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from commsvc.config import Config
+from commsvc.crypto import UNAVAILABLE
+from commsvc.phones import mask
+from commsvc.sending import quiet_hours, service
+from commsvc.sending.models import OutboundMessage
+from commsvc.twilio_gateway import UNSUBSCRIBED, TwilioError
+
+log = logging.getLogger("commsvc.sending.worker")
+
+BATCH_SIZE = 20
+# Twilio's clock and ours differ, and DateSent has whole seconds: look a little further back.
+RECONCILE_MARGIN = dt.timedelta(minutes=2)
+STATUS_CALLBACK_PATH = "/webhooks/twilio/message-status"
+
+
+@dataclass
+class Counts:
+    claimed: int = 0
+    sent: int = 0
+    simulated: int = 0
+    reconciled: int = 0
+    retried: int = 0
+    failed: int = 0
+    blocked: int = 0
+    deferred: int = 0
+    lost_lease: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class _Claim:
+    id: str
+    token: str
+    uncertain: bool  # a previous attempt may have reached Twilio
+
+
+@dataclass
+class Worker:
+    """One pass's dependencies: a session, the gateway, settings, the time of the pass."""
+
+    db: Session
+    gateway: object
+    config: Config
+    now: dt.datetime
+    rng: random.Random = field(default_factory=random.Random)
+    counts: Counts = field(default_factory=Counts)
+
+    # ------------------------------------------------------------------ claiming
+
+    def claim(self, limit: int) -> list[_Claim]:
+        """Take up to `limit` due rows (queued, scheduled, or a lapsed lease) and commit."""
+        query = (
+            select(OutboundMessage)
+            .where(OutboundMessage.status.in_(service.DUE_STATUSES))
+            .where(OutboundMessage.next_attempt_at <= self.now)
+            .order_by(OutboundMessage.next_attempt_at)
+            .limit(limit)
+        )  # Uses index: ix_outbound_messages_status_next_attempt
+        if self.db.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        claims = []
+        lease_until = self.now + dt.timedelta(seconds=self.config.outbox_lease_seconds)
+        for row in self.db.scalars(query):
+            claim = _Claim(row.id, secrets.token_hex(16), row.send_started_at is not None)
+            if row.status == "sending":
+                log.warning("%s: lease lapsed mid-send; reconciling with Twilio", row.id)
+            row.status, row.lease_token = "sending", claim.token
+            row.lease_until = row.next_attempt_at = lease_until
+            row.updated_at = self.now
+            claims.append(claim)
+        self.db.commit()
+        self.counts.claimed += len(claims)
+        return claims
+
+    def _held(self, claim: _Claim) -> OutboundMessage | None:
+        """The row, locked, if this worker still holds its lease (else None, and counted)."""
+        row = self.db.get(OutboundMessage, claim.id, with_for_update=True, populate_existing=True)
+        if row is not None and row.lease_token == claim.token and row.status == "sending":
+            return row
+        self.db.commit()
+        self.counts.lost_lease += 1
+        return None
+
+    def _release(self, row: OutboundMessage, status: str) -> None:
+        row.status, row.updated_at = status, self.now
+        row.lease_token = row.lease_until = None
+
+    # ------------------------------------------------------------------ one message
+
+    def process(self, claim: _Claim) -> None:
+        if claim.uncertain and self._reconcile(claim):
+            return
+        row = self._held(claim)
+        if row is None:
+            return
+        decision = service.check_consent(self.db, to=row.to_phone, purpose=row.purpose,
+                                         config=self.config, now=self.now)
+        if not decision.allowed:
+            self._release(row, "blocked")
+            row.send_started_at, row.last_error = None, f"consent: {decision.reason}"
+            self.db.commit()
+            self.counts.blocked += 1
+            log.info("%s blocked before sending: consent %s", row.id, decision.reason)
+            return
+        if row.purpose == "marketing":
+            allowed_at = quiet_hours.next_allowed(row.to_phone, self.now, self.config)
+            if allowed_at > self.now:
+                self._release(row, "scheduled")
+                row.scheduled_for = row.next_attempt_at = allowed_at
+                row.send_started_at = None
+                self.db.commit()
+                self.counts.deferred += 1
+                return
+        if row.body is None or row.body == UNAVAILABLE:
+            self._release(row, "failed")
+            row.send_started_at, row.last_error = None, "body no longer available"
+            self.db.commit()
+            self.counts.failed += 1
+            return
+        row.attempts += 1
+        row.send_started_at = row.send_started_at or self.now
+        to, from_, body = row.to_phone, row.from_phone, row.body
+        self.db.commit()
+        try:
+            result = self.gateway.send_message(
+                to=to, from_=from_, body=body, status_callback=self._callback_url(claim.id))
+        except TwilioError as exc:
+            self._failed_attempt(claim, exc, ambiguous=exc.status is None)
+            return
+        self._finish(claim, result.sid, simulated=result.simulated)
+
+    def _callback_url(self, message_id: str) -> str:
+        return f"{self.config.public_base_url}{STATUS_CALLBACK_PATH}?o={message_id}"
+
+    def _reconcile(self, claim: _Claim) -> bool:
+        """True when Twilio already has this message (recorded as sent) or the lease is gone."""
+        row = self._held(claim)
+        if row is None:
+            return True
+        to, from_, body, since = row.to_phone, row.from_phone, row.body, row.send_started_at
+        self.db.commit()
+        try:
+            found = self.gateway.find_messages(to=to, from_=from_,
+                                               sent_after=since - RECONCILE_MARGIN)
+        except TwilioError as exc:
+            self._failed_attempt(claim, exc, ambiguous=True, counts_as_attempt=True)
+            return True
+        known = set(self.db.scalars(
+            select(OutboundMessage.twilio_sid)
+            .where(OutboundMessage.twilio_sid.in_([m["sid"] for m in found]))
+        )) if found else set()
+        self.db.commit()
+        for candidate in found:
+            same_body = (candidate.get("body") or "").startswith(body)
+            if same_body and candidate["sid"] not in known:
+                self.counts.reconciled += 1
+                log.info("%s: Twilio already had it as %s; not resending", claim.id,
+                         candidate["sid"])
+                self._finish(claim, candidate["sid"], simulated=self.gateway.simulated)
+                return True
+        log.info("%s: Twilio has no such message; sending", claim.id)
+        return False
+
+    def _finish(self, claim: _Claim, sid: str, *, simulated: bool) -> None:
+        row = self.db.get(OutboundMessage, claim.id, with_for_update=True, populate_existing=True)
+        if row is None or row.lease_token != claim.token:
+            self.db.commit()
+            self.counts.lost_lease += 1
+            log.warning("%s: sent as %s after losing the lease; left to the new holder",
+                        claim.id, sid)
+            return
+        status = "simulated" if simulated else "sent"
+        if row.status == "sending":  # a delivery callback may already have moved it on
+            row.status = status
+        row.twilio_sid = row.twilio_sid or sid
+        row.sent_at = row.sent_at or self.now
+        row.send_started_at, row.error_code, row.last_error = None, None, None
+        row.lease_token = row.lease_until = None
+        row.updated_at = self.now
+        self.db.commit()
+        if simulated:
+            self.counts.simulated += 1
+        else:
+            self.counts.sent += 1
+        log.info("%s %s to %s as %s", claim.id, status, mask(row.to_phone), sid)
+
+    def _failed_attempt(self, claim: _Claim, exc: TwilioError, *, ambiguous: bool,
+                        counts_as_attempt: bool = False) -> None:
+        """Retry with back-off (429, 5xx, network), else fail; 21610 also revokes consent."""
+        row = self._held(claim)
+        if row is None:
+            return
+        row.attempts += 1 if counts_as_attempt else 0
+        row.error_code, row.last_error = exc.code or exc.status, str(exc)[:200]
+        row.lease_token = row.lease_until = None
+        row.updated_at = self.now
+        # Only a network error can leave a send at Twilio unbeknown to us: reconcile next time.
+        if not ambiguous:
+            row.send_started_at = None
+        if exc.retryable and row.attempts < self.config.outbox_max_attempts:
+            row.status = "queued"
+            row.next_attempt_at = self.now + self.backoff(row.attempts, exc.retry_after)
+            self.counts.retried += 1
+            log.info("%s: %s; retry %d at %s", claim.id, exc, row.attempts, row.next_attempt_at)
+        else:
+            row.status = "failed"
+            row.send_started_at = None
+            if exc.code == UNSUBSCRIBED:
+                service.record_carrier_opt_out(self.db, row, detail=str(exc), now=self.now)
+            self.counts.failed += 1
+            log.warning("%s failed after %d attempts: %s", claim.id, row.attempts, exc)
+        self.db.commit()
+
+    def backoff(self, attempts: int, retry_after: float | None) -> dt.timedelta:
+        """Exponential back-off with full jitter, never sooner than Twilio's Retry-After."""
+        cap = self.config.outbox_backoff_max_seconds
+        ceiling = min(cap, self.config.outbox_backoff_base_seconds * 2 ** max(attempts - 1, 0))
+        delay = self.rng.uniform(ceiling / 2, ceiling)
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, cap))
+        return dt.timedelta(seconds=delay)
+
+
+def run_once(target, gateway=None, now: dt.datetime | None = None, *,
+             config: Config | None = None, limit: int = BATCH_SIZE,
+             rng: random.Random | None = None) -> Counts:
+    """One pass over the due rows: `target` is the app (its db, gateway, clock, config) or a
+    Session (then pass gateway, now and config)."""
+    if isinstance(target, Session):
+        if gateway is None or now is None:
+            raise TypeError("run_once(db, ...) needs a gateway and now")
+        return _run(target, gateway, config or Config(), now, limit, rng)
+    extensions = target.extensions
+    with extensions["db"].sessionmaker() as db:
+        return _run(db, gateway or extensions["twilio"], config or extensions["config"],
+                    now or extensions["clock"](), limit, rng)
+
+
+def _run(db, gateway, config, now, limit, rng) -> Counts:
+    worker = Worker(db, gateway, config, now, rng or random.Random())
+    for claim in worker.claim(limit):
+        try:
+            worker.process(claim)
+        except Exception:
+            # The row keeps its lease and is reconciled when it lapses; the others go on.
+            db.rollback()
+            log.exception("%s: unexpected error while sending", claim.id)
+    return worker.counts

@@ -1,0 +1,218 @@
+"""POST/GET /v1/messages: the consent gate, quiet hours, bad input and roles."""
+from __future__ import annotations
+
+import pytest
+
+from commsvc.pool.models import ProxyNumber
+from tests.sending.conftest import CALIFORNIA, FLORIDA, NEW_YORK, SENDER, utc
+
+
+def test_transactional_text_is_queued_at_once(send, outbox, clock):
+    response = send(to="(212) 555-0123", body="Your pro arrives at 3pm.", booking_id="bk_1")
+    assert response.status_code == 202
+    assert response.json == {"id": response.json["id"], "status": "queued"}
+    [row] = outbox()
+    assert (row.id, row.to_phone, row.from_phone, row.body, row.booking_id) == (
+        response.json["id"], NEW_YORK, SENDER, "Your pro arrives at 3pm.", "bk_1")
+    assert row.status == "queued" and row.next_attempt_at == clock()
+
+
+def test_marketing_without_a_recorded_grant_is_refused_and_nothing_stored(send, outbox):
+    response = send(to=NEW_YORK, purpose="marketing", body="20% off gutters")
+    assert response.status_code == 409
+    assert response.content_type == "application/problem+json"
+    assert response.json["type"] == "consent-required"
+    assert response.json["reason"] == "no_grant"
+    assert "no recorded grant" in response.json["detail"]
+    assert outbox() == []
+
+
+def test_marketing_after_a_grant_is_accepted(send, grant, outbox):
+    grant(NEW_YORK)
+    response = send(to=NEW_YORK, purpose="marketing", body="20% off gutters")
+    assert response.status_code == 202
+    assert response.json["status"] == "queued"
+    assert [r.purpose for r in outbox()] == ["marketing"]
+
+
+def test_transactional_to_a_number_that_revoked_sms_is_refused(send, grant, outbox):
+    grant(NEW_YORK, action="revoke", purpose="all")
+    response = send(to=NEW_YORK, purpose="transactional")
+    assert response.status_code == 409
+    assert response.json["type"] == "consent-required"
+    assert response.json["reason"] == "revoked"
+    assert outbox() == []
+
+
+def test_marketing_grant_later_revoked_is_refused(send, grant, outbox):
+    grant(NEW_YORK)
+    grant(NEW_YORK, action="revoke")
+    assert send(to=NEW_YORK, purpose="marketing").status_code == 409
+    assert outbox() == []
+
+
+def test_marketing_to_florida_at_2030_local_waits_until_8_next_morning(send, grant, clock,
+                                                                       outbox):
+    clock.set(utc(2026, 6, 2, 0, 30))  # 20:30 EDT in Miami: past Florida's 20:00 limit
+    grant(FLORIDA)
+    response = send(to=FLORIDA, purpose="marketing", body="Spring tune-up deals")
+    assert response.status_code == 202
+    assert response.json["status"] == "scheduled"
+    assert response.json["scheduled_for"] == "2026-06-02T12:00:00Z"  # 08:00 EDT
+    [row] = outbox()
+    assert row.next_attempt_at == utc(2026, 6, 2, 12, 0)
+
+
+def test_marketing_to_california_at_2030_local_goes_at_once(send, grant, clock):
+    clock.set(utc(2026, 6, 2, 3, 30))  # 20:30 PDT in San Francisco, inside 8-21
+    grant(CALIFORNIA)
+    response = send(to=CALIFORNIA, purpose="marketing")
+    assert response.status_code == 202
+    assert response.json == {"id": response.json["id"], "status": "queued"}
+
+
+def test_marketing_at_2100_local_is_held_to_the_default_window(send, grant, clock):
+    clock.set(utc(2026, 6, 2, 4, 0))  # 21:00 PDT: the window is [8:00, 21:00)
+    grant(CALIFORNIA)
+    response = send(to=CALIFORNIA, purpose="marketing")
+    assert response.json["status"] == "scheduled"
+    assert response.json["scheduled_for"] == "2026-06-02T15:00:00Z"  # 08:00 PDT
+
+
+def test_marketing_before_8_local_waits_for_8_the_same_day(send, grant, clock):
+    clock.set(utc(2026, 6, 2, 10, 0))  # 06:00 EDT
+    grant(NEW_YORK)
+    response = send(to=NEW_YORK, purpose="marketing")
+    assert response.json["scheduled_for"] == "2026-06-02T12:00:00Z"
+
+
+def test_transactional_is_never_held_by_quiet_hours(send, clock):
+    clock.set(utc(2026, 6, 2, 7, 0))  # 03:00 in Miami
+    response = send(to=FLORIDA, purpose="transactional")
+    assert response.status_code == 202
+    assert response.json == {"id": response.json["id"], "status": "queued"}
+
+
+def test_sender_falls_back_to_the_first_active_pool_number_of_the_country(
+        app, client, booking, db, clock, outbox):
+    app.extensions["config"] = app.extensions["config"].with_overrides(sender_number=None)
+    for number, status in (("+16465550009", "retired"), ("+16465550002", "active"),
+                           ("+447700900123", "active")):
+        db.add(ProxyNumber(phone_number=number, country_code=int(number[1:3] == "44") * 43 + 1,
+                           area_code=number[2:5], status=status, created_at=clock()))
+        db.commit()
+    response = client.post("/v1/messages", headers=booking,
+                           json={"to": NEW_YORK, "body": "hi", "purpose": "transactional"})
+    assert response.status_code == 202
+    assert [r.from_phone for r in outbox()] == ["+16465550002"]
+
+
+def test_no_sender_number_at_all_is_a_503_and_nothing_stored(app, client, booking, outbox):
+    app.extensions["config"] = app.extensions["config"].with_overrides(sender_number=None)
+    response = client.post("/v1/messages", headers=booking,
+                           json={"to": NEW_YORK, "body": "hi", "purpose": "transactional"})
+    assert response.status_code == 503
+    assert outbox() == []
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"to": None}, "to"),
+        ({"body": None}, "body"),
+        ({"purpose": None}, "purpose"),
+        ({"to": "not a phone"}, "to"),
+        ({"to": "+1555"}, "to"),
+        ({"to": "+12125550"}, "to"),
+        ({"purpose": "relay"}, "purpose"),
+        ({"purpose": "promo"}, "purpose"),
+        ({"body": ""}, "body"),
+        ({"body": "   \n"}, "body"),
+        ({"body": "x" * 1601}, "body"),
+        ({"body": "\N{GRINNING FACE}" * 801}, "body"),  # 1,602 UTF-16 units
+        ({"body": 42}, "body"),
+        ({"booking_id": ""}, "booking_id"),
+        ({"booking_id": "b" * 129}, "booking_id"),
+        ({"channel": "sms"}, "channel"),
+    ],
+)
+def test_bad_input_is_a_422_naming_the_field_and_nothing_is_stored(client, booking, outbox,
+                                                                   payload, field):
+    body = {"to": NEW_YORK, "body": "hello", "purpose": "transactional", **payload}
+    body = {k: v for k, v in body.items() if v is not None}  # None: the field is left out
+    response = client.post("/v1/messages", json=body, headers=booking)
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    assert field in response.json["errors"]
+    assert outbox() == []
+
+
+def test_null_fields_are_a_422(client, booking, outbox):
+    response = client.post("/v1/messages", headers=booking,
+                           json={"to": None, "body": None, "purpose": None})
+    assert response.status_code == 422
+    assert {"to", "body", "purpose"} <= set(response.json["errors"])
+    assert outbox() == []
+
+
+def test_a_body_that_is_not_json_is_a_4xx_and_nothing_stored(client, booking, outbox):
+    response = client.post("/v1/messages", headers={**booking, "Content-Type": "application/json"},
+                           data="{not json")
+    assert response.status_code in (400, 422)
+    assert outbox() == []
+
+
+def test_a_body_of_exactly_1600_characters_is_accepted(send):
+    assert send(body="x" * 1600).status_code == 202
+
+
+@pytest.mark.parametrize(("role", "status"),
+                         [("booking", 202), ("admin", 202), ("ops", 403), ("privacy", 403)])
+def test_who_may_send(send, api_key, outbox, role, status):
+    response = send(headers=api_key(role))
+    assert response.status_code == status
+    assert len(outbox()) == (1 if status == 202 else 0)
+
+
+def test_sending_without_a_key_is_a_401(client, outbox):
+    response = client.post("/v1/messages",
+                           json={"to": NEW_YORK, "body": "hi", "purpose": "transactional"})
+    assert response.status_code == 401
+    assert outbox() == []
+
+
+def test_booking_reads_status_full_number_and_body(send, client, booking):
+    message_id = send(body="Your pro arrives at 3pm.").json["id"]
+    response = client.get(f"/v1/messages/{message_id}", headers=booking)
+    assert response.status_code == 200
+    data = response.json
+    assert (data["id"], data["status"], data["to"], data["from"], data["body"]) == (
+        message_id, "queued", NEW_YORK, SENDER, "Your pro arrives at 3pm.")
+    assert data["created_at"].endswith("Z")
+
+
+def test_admin_without_a_reason_sees_a_masked_number_and_no_body(send, client, api_key):
+    message_id = send().json["id"]
+    response = client.get(f"/v1/messages/{message_id}", headers=api_key("admin"))
+    assert response.status_code == 200
+    assert response.json["to"] == "+1******0123"
+    assert response.json["body"] is None
+
+
+def test_admin_with_a_reason_sees_the_number_and_body(send, client, api_key):
+    message_id = send(body="Your pro arrives at 3pm.").json["id"]
+    headers = {**api_key("admin"), "X-Access-Reason": "ticket 42"}
+    response = client.get(f"/v1/messages/{message_id}", headers=headers)
+    assert (response.json["to"], response.json["body"]) == (NEW_YORK, "Your pro arrives at 3pm.")
+
+
+@pytest.mark.parametrize("role", ["ops", "privacy"])
+def test_roles_without_messages_read_get_403(send, client, api_key, role):
+    message_id = send().json["id"]
+    assert client.get(f"/v1/messages/{message_id}", headers=api_key(role)).status_code == 403
+
+
+def test_unknown_message_is_a_404(client, booking):
+    response = client.get("/v1/messages/msg_nope", headers=booking)
+    assert response.status_code == 404
+    assert response.content_type == "application/problem+json"
