@@ -27,6 +27,7 @@ ACTIONS = ("grant", "revoke")
 ALL = "all"
 # Room for a full inbound SMS (1,600 characters of up to 4 UTF-8 bytes) plus its SIDs.
 MAX_EVIDENCE_BYTES = 8192
+MAX_EVIDENCE_DEPTH = 5
 MAX_HISTORY_LIMIT = 200
 SOURCE_RE = re.compile(r"[a-z0-9][a-z0-9_.:-]{0,31}")
 # Sources commsvc records itself; an API caller may not claim them.
@@ -58,16 +59,27 @@ def _expand(value: str, choices: tuple[str, ...], field: str) -> tuple[str, ...]
     return (value,)
 
 
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
 def validate_evidence(evidence: object) -> dict:
-    """Evidence is a JSON object of bounded size (it is kept forever)."""
+    """Evidence is a JSON object of bounded size and nesting (it is kept forever)."""
     if not isinstance(evidence, dict):
         raise ValidationFailed(errors={"evidence": ["must be an object"]})
     try:
-        size = len(json.dumps(evidence, separators=(",", ":"), ensure_ascii=False).encode())
-    except (TypeError, ValueError) as exc:
-        raise ValidationFailed(errors={"evidence": ["must be plain JSON"]}) from exc
+        size = len(json.dumps(evidence, separators=(",", ":"), ensure_ascii=False,
+                              allow_nan=False).encode())
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ValidationFailed(errors={"evidence": ["must be plain JSON (no NaN)"]}) from exc
     if size > MAX_EVIDENCE_BYTES:
         raise ValidationFailed(errors={"evidence": [f"at most {MAX_EVIDENCE_BYTES} bytes"]})
+    if _depth(evidence) > MAX_EVIDENCE_DEPTH:
+        raise ValidationFailed(errors={"evidence": [f"at most {MAX_EVIDENCE_DEPTH} levels deep"]})
     return evidence
 
 

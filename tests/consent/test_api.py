@@ -128,6 +128,8 @@ def _without(field):
     ({**GRANT_MARKETING, "evidence": "signed the form"}, "evidence"),
     ({**GRANT_MARKETING, "evidence": ["form"]}, "evidence"),
     ({**GRANT_MARKETING, "evidence": {"blob": "x" * 9000}}, "evidence"),
+    ({**GRANT_MARKETING, "evidence": {"a": [[[[[[1]]]]]]}}, "evidence"),
+    ({**GRANT_MARKETING, "evidence": {"a": float("nan")}}, "evidence"),
     ({**GRANT_MARKETING, "extra": 1}, "extra"),
     (_without("channel"), "channel"),
     (_without("purpose"), "purpose"),
