@@ -1,4 +1,124 @@
-"""Stub: the Twilio edge (signature -> form -> one service call -> TwiML)."""
-from flask import Blueprint
+"""The Twilio edge: signature -> form -> one relay call -> commit -> TwiML, one log line each.
 
-bp = Blueprint("twilio_webhooks", __name__, url_prefix="/webhooks/twilio")
+Every route is behind the signature guard (403 before any database work). One transaction per
+webhook: a malformed form (400) or a failure before the commit stores nothing; a database
+outage is a 503 (errors.py) and Twilio retries, which the SID claim makes safe.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from flask import Blueprint, Response, current_app, request
+
+from commsvc.db import get_db
+from commsvc.phones import mask
+from commsvc.relay import callbacks, service
+from webhooks import forms, twiml
+from webhooks.signature import require_twilio_signature
+
+log = logging.getLogger("commsvc.webhooks")
+
+bp = Blueprint("twilio_webhooks", __name__, url_prefix=twiml.PREFIX)
+bp.before_request(require_twilio_signature)
+
+# message-status serves every message whose statusCallback we set; the query parameter names
+# the kind of record: m=<messages.id> (relayed texts). Another sender registers its own letter
+# here, e.g. "o": <outbound id> for the send gate, with the same signature:
+# handler(db, record_id, change: callbacks.MessageStatus, now) -> bool (False: no such record).
+def _relayed_message(db, record_id: int, change: callbacks.MessageStatus, now) -> bool:
+    return callbacks.message_status(db, message_id=record_id, change=change, now=now)
+
+
+MESSAGE_STATUS_TARGETS: dict[str, Callable] = {"m": _relayed_message}
+
+
+def _config():
+    return current_app.extensions["config"]
+
+
+def _now():
+    return current_app.extensions["clock"]()
+
+
+def _inbound(parse, receive):
+    """Parse the form, let the relay decide and record (one transaction), commit."""
+    config = _config()
+    inbound = parse(request.form, config.default_region)
+    db = get_db()
+    result = receive(db, inbound, config=config, now=_now())
+    db.commit()
+    return config, inbound, result
+
+
+@bp.post("/sms")
+def sms() -> Response:
+    config, inbound, result = _inbound(forms.inbound_sms, service.receive_sms)
+    log.info(
+        "twilio sms outcome=%s from=%s to=%s sid=%s message_id=%s session=%s media=%d"
+        " duplicate=%s",
+        result.outcome, mask(inbound.sender), mask(inbound.to_phone), inbound.message_sid,
+        result.message_id, result.session_id, len(inbound.media_urls), result.duplicate,
+    )
+    return twiml.sms_answer(result, config)
+
+
+@bp.post("/voice")
+def voice() -> Response:
+    config, inbound, result = _inbound(forms.inbound_call, service.receive_call)
+    log.info(
+        "twilio voice outcome=%s from=%s to=%s sid=%s call_id=%s session=%s duplicate=%s",
+        result.outcome, mask(inbound.caller), mask(inbound.to_phone), inbound.call_sid,
+        result.call_id, result.session_id, result.duplicate,
+    )
+    return twiml.call_answer(result, config)
+
+
+@bp.post("/message-status")
+def message_status() -> Response:
+    change = forms.message_status(request.form)
+    kind = next((key for key in MESSAGE_STATUS_TARGETS if key in request.args), None)
+    record_id = forms.record_id(request.args, kind) if kind else None
+    found = False
+    if record_id is not None:
+        db = get_db()
+        found = MESSAGE_STATUS_TARGETS[kind](db, record_id, change, _now())
+        db.commit()
+    _log_callback(
+        found, "twilio message-status status=%s sid=%s error=%s record=%s found=%s",
+        change.status, change.message_sid, change.error_code,
+        f"{kind}={record_id}" if kind else "-", found,
+    )
+    return twiml.empty_messaging()
+
+
+def _log_callback(found: bool, message: str, *args) -> None:
+    # A callback for a record we do not have is answered 200 anyway; the warning is the trace.
+    log.log(logging.INFO if found else logging.WARNING, message, *args)
+
+
+def _call_callback(name: str, apply, progress, details: str) -> Response:
+    """Apply a call or recording callback to the call named by ?c= (else by CallSid)."""
+    call_id = forms.record_id(request.args, "c")
+    db = get_db()
+    found = apply(db, call_id=call_id, progress=progress, now=_now())
+    db.commit()
+    _log_callback(found, "twilio %s %s sid=%s call_id=%s found=%s",
+                  name, details, progress.call_sid, call_id, found)
+    return twiml.empty_voice()
+
+
+@bp.post("/call-status")
+def call_status() -> Response:
+    progress = forms.call_progress(request.form)
+    duration = progress.dial_duration if progress.dial_duration is not None else progress.duration
+    details = f"status={progress.status} dial_status={progress.dial_status} duration={duration}"
+    return _call_callback("call-status", callbacks.call_status, progress, details)
+
+
+@bp.post("/recording-status")
+def recording_status() -> Response:
+    progress = forms.recording_progress(request.form)
+    details = (f"status={progress.status} duration={progress.duration}"
+               f" recording={progress.recording_sid}")
+    return _call_callback("recording-status", callbacks.recording_status, progress, details)

@@ -1,0 +1,240 @@
+"""The relay: what an inbound text or call to a proxy number becomes, recorded once per SID.
+
+Hot path of a relayed text: route lookup, the consent reads, one INSERT that claims the
+MessageSid (and stores the record), then the caller's commit. A repeated webhook (same SID)
+finds the claimed row and is answered from what was stored, so it stores and forwards nothing
+more. Forwarding itself is TwiML rendered by the edge from the returned result.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from commsvc.config import Config
+from commsvc.consent import relay as consent
+from commsvc.crypto import UNAVAILABLE
+from commsvc.relay.claim import insert_once
+from commsvc.relay.models import Call, Message
+from commsvc.sessions.routing import Route, find_route
+
+# Outcomes of an inbound text that belong to the relay (consent's are in consent.relay).
+FORWARDED = "forwarded"
+NO_SESSION = "no_session"  # stranger, or the session is closed or expired
+MODE_NOT_ALLOWED = "mode_not_allowed"  # the session does not carry this channel
+EMPTY = "empty"  # no text and no media: nothing to forward
+# Outcomes of an inbound call (plus NO_SESSION, MODE_NOT_ALLOWED and consent.BLOCKED).
+BRIDGED = "bridged"
+BRIDGED_RECORDED = "bridged_recorded"
+
+CALL_NOT_CONNECTED = "Sorry, this call cannot be connected. Goodbye."
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    message_sid: str
+    sender: str  # as stored: E.164 for a phone number, else the sanitised sender id
+    sender_phone: str | None  # E.164; None for short codes, alphanumeric or anonymous senders
+    to_phone: str
+    body: str
+    media_urls: tuple[str, ...] = ()
+    opt_out_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Forward:
+    """A text to pass on: to the other participant's real number, from their proxy number."""
+
+    to: str
+    from_: str
+    body: str
+    media_urls: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SmsResult:
+    message_id: int
+    outcome: str
+    session_id: str | None
+    forward: Forward | None
+    reply: str | None  # the text the sender is answered with, if any
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class InboundCall:
+    call_sid: str
+    caller: str  # as stored, like InboundSms.sender
+    caller_phone: str | None
+    to_phone: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Bridge:
+    """Connect the caller to the other participant, showing the proxy number they know."""
+
+    to: str
+    caller_id: str
+    record: bool
+    time_limit: int
+
+
+@dataclass(frozen=True)
+class CallResult:
+    call_id: int
+    outcome: str
+    session_id: str | None
+    say: str | None  # spoken first (the recording notice, or why nobody is connected)
+    bridge: Bridge | None  # None: hang up after `say`
+    duplicate: bool
+
+
+def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetime) -> SmsResult:
+    """Decide what an inbound text becomes, record it once, and say what to answer Twilio."""
+    route = _route(db, sms.sender_phone, sms.to_phone, now)
+    decision = consent.CONVERSATION
+    if sms.sender_phone is not None:
+        decision = consent.inbound_decision(
+            db, from_phone=sms.sender_phone, body=sms.body, opt_out_type=sms.opt_out_type,
+            now=now,
+        )
+    outcome, forward = _sms_outcome(db, sms, route, decision, now)
+    session_id = route.session_id if route else None
+    message_id = insert_once(db, Message, {
+        **_record(route, sms.sender, sms.to_phone, sms.message_sid, outcome, now),
+        "body": sms.body,
+        "media_count": len(sms.media_urls),
+        "media_urls": json.dumps(list(sms.media_urls)) if sms.media_urls else None,
+        "forward_to": forward.to if forward else None,
+        "forward_from": forward.from_ if forward else None,
+        "status": "received",
+    })
+    duplicate = message_id is None
+    if duplicate:
+        stored = _claimed(db, Message, sms.message_sid)
+        message_id, outcome, session_id = stored.id, stored.outcome, stored.session_id
+        forward = _stored_forward(stored)
+    elif decision.consumed:
+        consent.record_inbound(
+            db, decision, from_phone=sms.sender_phone, to_phone=sms.to_phone,
+            message_sid=sms.message_sid, body=sms.body, now=now,
+        )
+    return SmsResult(
+        message_id=message_id, outcome=outcome, session_id=session_id, forward=forward,
+        reply=_sms_reply(outcome, sms, route, config), duplicate=duplicate,
+    )
+
+
+def receive_call(db: Session, call: InboundCall, *, config: Config, now: dt.datetime
+                 ) -> CallResult:
+    """Decide whether an inbound call is bridged, record it once, and say what to answer."""
+    route = _route(db, call.caller_phone, call.to_phone, now)
+    if route is None:
+        outcome = NO_SESSION
+    elif not route.allows_voice:
+        outcome = MODE_NOT_ALLOWED
+    elif not consent.may_receive(db, route.other_phone, "voice", now):
+        outcome = consent.BLOCKED
+    else:
+        outcome = BRIDGED_RECORDED if route.record_calls else BRIDGED
+    bridged = outcome in (BRIDGED, BRIDGED_RECORDED)
+    forward_to = route.other_phone if bridged else None
+    forward_from = route.other_proxy if bridged else None
+    session_id = route.session_id if route else None
+    call_id = insert_once(db, Call, {
+        **_record(route, call.caller, call.to_phone, call.call_sid, outcome, now),
+        "forward_to": forward_to,
+        "forward_from": forward_from,
+        "status": call.status,
+    })
+    duplicate = call_id is None
+    if duplicate:
+        stored = _claimed(db, Call, call.call_sid)
+        call_id, outcome, session_id = stored.id, stored.outcome, stored.session_id
+        forward_to, forward_from = stored.forward_to, stored.forward_from
+    say, bridge = _call_answer(outcome, forward_to, forward_from, config)
+    return CallResult(call_id=call_id, outcome=outcome, session_id=session_id, say=say,
+                      bridge=bridge, duplicate=duplicate)
+
+
+def _record(route: Route | None, sender: str, to_phone: str, sid: str, outcome: str,
+            now: dt.datetime) -> dict:
+    """The columns every inbound message and call row has."""
+    return {
+        "session_id": route.session_id if route else None,
+        "booking_id": route.booking_id if route else None,
+        "direction": "inbound",
+        "from_phone": sender,
+        "to_phone": to_phone,
+        "twilio_sid": sid,
+        "outcome": outcome,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _route(db: Session, sender_phone: str | None, to_phone: str, now: dt.datetime
+           ) -> Route | None:
+    # A sender that is not a phone number (short code, alphanumeric id) is in no session.
+    return find_route(db, sender_phone, to_phone, now) if sender_phone else None
+
+
+def _sms_outcome(db: Session, sms: InboundSms, route: Route | None,
+                 decision: consent.InboundDecision, now: dt.datetime
+                 ) -> tuple[str, Forward | None]:
+    if decision.consumed:
+        return decision.outcome, None
+    if route is None:
+        return NO_SESSION, None
+    if not route.allows_sms:
+        return MODE_NOT_ALLOWED, None
+    if not sms.body.strip() and not sms.media_urls:
+        return EMPTY, None
+    if not consent.may_receive(db, route.other_phone, "sms", now):
+        outcome = consent.blocked_outcome(
+            db, sender=sms.sender_phone, session_id=route.session_id, now=now)
+        return outcome, None
+    return FORWARDED, Forward(route.other_phone, route.other_proxy, sms.body, sms.media_urls)
+
+
+def _sms_reply(outcome: str, sms: InboundSms, route: Route | None, config: Config
+               ) -> str | None:
+    if sms.sender_phone is None:
+        return None  # a short code or sender id cannot be answered
+    if outcome in (NO_SESSION, MODE_NOT_ALLOWED):
+        return config.no_session_sms_reply
+    if outcome in (FORWARDED, EMPTY):
+        return None
+    allows_voice = bool(route and route.allows_voice)
+    return consent.reply_for(outcome, config=config, allows_voice=allows_voice)
+
+
+def _call_answer(outcome: str, forward_to: str | None, forward_from: str | None,
+                 config: Config) -> tuple[str | None, Bridge | None]:
+    if outcome in (BRIDGED, BRIDGED_RECORDED) and forward_to and forward_from:
+        record = outcome == BRIDGED_RECORDED
+        bridge = Bridge(to=forward_to, caller_id=forward_from, record=record,
+                        time_limit=config.call_time_limit_seconds)
+        return (config.recording_notice if record else None), bridge
+    if outcome == consent.BLOCKED:
+        return CALL_NOT_CONNECTED, None
+    return config.no_session_voice_message, None
+
+
+def _claimed(db: Session, model, sid: str):
+    """The row another request claimed for this SID (committed: READ COMMITTED waited for it)."""
+    # Uses index: uq_messages_twilio_sid / uq_calls_twilio_sid
+    return db.scalars(select(model).where(model.twilio_sid == sid)).one()
+
+
+def _stored_forward(message: Message) -> Forward | None:
+    if message.outcome != FORWARDED or not (message.forward_to and message.forward_from):
+        return None
+    media = ()
+    if message.media_urls and message.media_urls is not UNAVAILABLE:
+        media = tuple(json.loads(message.media_urls))
+    return Forward(message.forward_to, message.forward_from, message.body or "", media)

@@ -1,0 +1,146 @@
+"""Inbound texts: relayed both ways through proxy numbers, or answered with the no-session reply."""
+from __future__ import annotations
+
+import json
+
+from tests.webhooks import factories as f
+from tests.webhooks.factories import PRO, PRO_PROXY, REQUESTER, REQUESTER_PROXY, STRANGER, twiml
+
+BASE = "https://commsvc.example.com"
+
+
+def test_requester_text_is_forwarded_to_the_pro_from_the_pros_proxy(session_open, send_sms, db):
+    root = twiml(send_sms(REQUESTER, REQUESTER_PROXY, "Is 9am still good?"))
+
+    [message] = root
+    stored = f.messages(db)[0]
+    assert message.tag == "Message"
+    assert message.get("to") == PRO
+    assert message.get("from") == PRO_PROXY
+    assert message.get("statusCallback") == f"{BASE}/webhooks/twilio/message-status?m={stored.id}"
+    assert message.find("Body").text == "Is 9am still good?"
+    assert (stored.outcome, stored.status, stored.direction) == ("forwarded", "received", "inbound")
+    assert (stored.from_phone, stored.to_phone) == (REQUESTER, REQUESTER_PROXY)
+    assert (stored.forward_to, stored.forward_from) == (PRO, PRO_PROXY)
+    assert stored.session_id == session_open.id and stored.booking_id == "bk_1001"
+    assert stored.body == "Is 9am still good?" and stored.media_count == 0
+
+
+def test_pro_reply_is_forwarded_to_the_requester_from_the_requesters_proxy(
+        session_open, send_sms, db):
+    [message] = twiml(send_sms(PRO, PRO_PROXY, "Yes, see you then"))
+
+    assert (message.get("to"), message.get("from")) == (REQUESTER, REQUESTER_PROXY)
+    assert message.find("Body").text == "Yes, see you then"
+    assert f.messages(db)[0].twilio_sid.startswith("SM")
+
+
+def test_media_is_forwarded_as_media_elements_and_counted(session_open, send_sms, db):
+    photos = ["https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1",
+              "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME2"]
+    [message] = twiml(send_sms(PRO, PRO_PROXY, "The leak", media=photos))
+
+    assert [m.text for m in message.findall("Media")] == photos
+    stored = f.messages(db)[0]
+    assert stored.media_count == 2
+    assert json.loads(stored.media_urls) == photos
+
+
+def test_media_without_text_is_forwarded_without_a_body(session_open, send_sms):
+    [message] = twiml(send_sms(PRO, PRO_PROXY, "", media=["https://example.com/a.jpg"]))
+
+    assert message.find("Body") is None
+    assert message.find("Media").text == "https://example.com/a.jpg"
+
+
+def test_stranger_gets_the_no_session_reply_and_nothing_is_forwarded(
+        session_open, send_sms, db, config):
+    [reply] = twiml(send_sms(STRANGER, REQUESTER_PROXY, "who is this?"))
+
+    assert reply.get("to") is None  # answers the sender only
+    assert reply.text == config.no_session_sms_reply
+    stored = f.messages(db)[0]
+    assert (stored.outcome, stored.session_id, stored.forward_to) == ("no_session", None, None)
+    assert stored.body == "who is this?"
+
+
+def test_participant_texting_the_other_sides_proxy_is_not_routed(session_open, send_sms, db):
+    # The requester's pairing is with REQUESTER_PROXY only (the routing rule is per pair).
+    [reply] = twiml(send_sms(REQUESTER, PRO_PROXY, "hello"))
+
+    assert reply.get("to") is None
+    assert f.messages(db)[0].outcome == "no_session"
+
+
+def test_closed_session_relays_nothing(session_open, send_sms, db, clock, config):
+    f.close_session(db, session_open, clock())
+
+    [reply] = twiml(send_sms(REQUESTER, REQUESTER_PROXY, "still there?"))
+
+    assert reply.text == config.no_session_sms_reply
+    assert f.messages(db)[0].outcome == "no_session"
+
+
+def test_session_past_expiry_relays_nothing_without_any_sweep(
+        session_open, send_sms, db, clock, config):
+    clock.advance(days=7, seconds=1)
+
+    [reply] = twiml(send_sms(PRO, PRO_PROXY, "running late"))
+
+    assert reply.get("to") is None and reply.text == config.no_session_sms_reply
+    assert f.messages(db)[0].outcome == "no_session"
+
+
+def test_session_just_before_expiry_still_relays(session_open, send_sms, clock):
+    clock.advance(days=7, seconds=-1)
+
+    [message] = twiml(send_sms(PRO, PRO_PROXY, "on my way"))
+
+    assert message.get("to") == REQUESTER
+
+
+def test_voice_only_session_answers_texts_with_the_no_session_reply(
+        db, clock, send_sms, config):
+    f.open_session(db, clock(), mode="voice")
+
+    [reply] = twiml(send_sms(REQUESTER, REQUESTER_PROXY, "can I text?"))
+
+    assert reply.get("to") is None and reply.text == config.no_session_sms_reply
+    assert f.messages(db)[0].outcome == "mode_not_allowed"
+
+
+def test_empty_text_is_recorded_but_neither_forwarded_nor_answered(session_open, send_sms, db):
+    root = twiml(send_sms(REQUESTER, REQUESTER_PROXY, "   "))
+
+    assert list(root) == []
+    assert f.messages(db)[0].outcome == "empty"
+
+
+def test_text_to_a_recipient_who_said_stop_is_not_forwarded_and_sender_is_told_once(
+        session_open, send_sms, db):
+    twiml(send_sms(PRO, PRO_PROXY, "STOP"))
+
+    [first] = twiml(send_sms(REQUESTER, REQUESTER_PROXY, "Hello?"))
+    second = twiml(send_sms(REQUESTER, REQUESTER_PROXY, "Hello??"))
+
+    assert first.get("to") is None and first.text  # told the message was not delivered
+    assert list(second) == []
+    outcomes = [m.outcome for m in f.messages(db)]
+    assert outcomes == ["opt_out", "blocked_consent_notified", "blocked_consent"]
+    assert all(m.forward_to is None for m in f.messages(db))
+
+
+def test_same_proxy_number_for_both_sides_routes_by_sender(db, clock, send_sms):
+    f.open_session(db, clock(), requester_proxy=REQUESTER_PROXY, pro_proxy=REQUESTER_PROXY)
+
+    [to_pro] = twiml(send_sms(REQUESTER, REQUESTER_PROXY, "a"))
+    [to_requester] = twiml(send_sms(PRO, REQUESTER_PROXY, "b"))
+
+    assert (to_pro.get("to"), to_pro.get("from")) == (PRO, REQUESTER_PROXY)
+    assert (to_requester.get("to"), to_requester.get("from")) == (REQUESTER, REQUESTER_PROXY)
+
+
+def test_national_format_numbers_are_normalised_before_routing(session_open, send_sms):
+    [message] = twiml(send_sms("(415) 555-0101", "646-555-0001", "hi"))
+
+    assert message.get("to") == PRO

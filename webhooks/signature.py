@@ -1,0 +1,46 @@
+"""Twilio's request signature, checked before anything else a webhook does.
+
+Twilio signs the URL it called (scheme, host, path and query exactly as configured) and the
+form parameters with the account's auth token. Behind proxies the request's own Host and scheme
+are not what Twilio called, so the URL is rebuilt from PUBLIC_BASE_URL, the request path and the
+raw query string as received. twilio's RequestValidator does the rest (it accepts the URL with
+and without the default port, and compares in constant time).
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Response, current_app, request
+from twilio.request_validator import RequestValidator
+
+log = logging.getLogger("commsvc.webhooks")
+
+SIGNATURE_HEADER = "X-Twilio-Signature"
+
+
+def signed_url(public_base_url: str) -> str | None:
+    """The URL Twilio signed; None when the query string is not plain ASCII (never Twilio's)."""
+    try:
+        query = request.query_string.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    return public_base_url + request.path + (f"?{query}" if query else "")
+
+
+def is_valid(auth_token: str, public_base_url: str) -> bool:
+    signature = request.headers.get(SIGNATURE_HEADER, "")
+    url = signed_url(public_base_url)
+    if not (auth_token and signature and url):
+        return False
+    return RequestValidator(auth_token).validate(url, request.form, signature)
+
+
+def require_twilio_signature() -> Response | None:
+    """Blueprint guard: 403 in plain text, before any database work, unless Twilio signed it."""
+    config = current_app.extensions["config"]
+    if is_valid(config.twilio_auth_token, config.public_base_url):
+        return None
+    # No numbers, no body: the path says which webhook, the request id ties it to the response.
+    log.warning("twilio webhook refused: missing or invalid signature path=%s", request.path)
+    return Response("Forbidden: missing or invalid X-Twilio-Signature\n", status=403,
+                    mimetype="text/plain")

@@ -1,0 +1,74 @@
+"""TwiML answers, built with twilio's own builders, and the callback URLs they carry."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Response
+from twilio.twiml.messaging_response import Message, MessagingResponse
+from twilio.twiml.voice_response import VoiceResponse
+
+from commsvc.config import Config
+from commsvc.relay.service import CallResult, SmsResult
+
+PREFIX = "/webhooks/twilio"
+RECORD_MODE = "record-from-answer-dual"  # both sides, each on its own channel, once answered
+
+
+def callback_url(config: Config, webhook: str, **query) -> str:
+    """PUBLIC_BASE_URL/webhooks/twilio/<webhook>?<query>: what Twilio calls back (and signs)."""
+    return f"{config.public_base_url}{PREFIX}/{webhook}?{urlencode(query)}"
+
+
+def xml(twiml) -> Response:
+    return Response(str(twiml), status=200, mimetype="text/xml")
+
+
+def empty_messaging() -> Response:
+    return xml(MessagingResponse())
+
+
+def empty_voice() -> Response:
+    """An empty <Response/>: as a Dial action's answer it ends the call properly."""
+    return xml(VoiceResponse())
+
+
+def sms_answer(result: SmsResult, config: Config) -> Response:
+    """Forward with <Message to from statusCallback> (+ <Media>), and/or answer the sender."""
+    response = MessagingResponse()
+    forward = result.forward
+    if forward is not None:
+        message = Message(
+            to=forward.to, from_=forward.from_,
+            status_callback=callback_url(config, "message-status", m=result.message_id),
+        )
+        if forward.body:
+            message.body(forward.body)
+        for url in forward.media_urls:
+            message.media(url)
+        response.append(message)
+    if result.reply:
+        response.message(result.reply)
+    return xml(response)
+
+
+def call_answer(result: CallResult, config: Config) -> Response:
+    """<Say> (notice or why not), then <Dial callerId=OTHER_PROXY> or <Hangup/>."""
+    response = VoiceResponse()
+    if result.say:
+        response.say(result.say)
+    bridge = result.bridge
+    if bridge is None:
+        response.hangup()
+        return xml(response)
+    options = {
+        "caller_id": bridge.caller_id,
+        "answer_on_bridge": True,
+        "time_limit": bridge.time_limit,
+        "action": callback_url(config, "call-status", c=result.call_id),
+    }
+    if bridge.record:
+        options["record"] = RECORD_MODE
+        options["recording_status_callback"] = callback_url(
+            config, "recording-status", c=result.call_id)
+    response.dial(bridge.to, **options)
+    return xml(response)
