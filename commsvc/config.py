@@ -185,6 +185,7 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
         encryption_keys=keys,
         hmac_key=hmac_key,
         session_ttl_seconds=int(env.get("SESSION_TTL_SECONDS", 7 * 86400)),
+        max_session_ttl_seconds=int(env.get("MAX_SESSION_TTL_SECONDS", 366 * 86400)),
         cooloff_seconds=int(float(env.get("COOLOFF_DAYS", 30)) * 86400),
         call_time_limit_seconds=int(env.get("CALL_TIME_LIMIT_SECONDS", 4 * 3600)),
         brand_name=env.get("BRAND_NAME", Config.brand_name),

@@ -1,2 +1,99 @@
-"""Stub CLI module; the owning area fills it in."""
-commands: list = []
+"""`commsvc numbers add/list/retire`: the same pool functions as the API."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from commsvc.errors import Conflict, ProblemError
+from commsvc.phones import InvalidPhone, normalise
+from commsvc.pool import service
+
+CLI_ACTOR = "cli"
+
+
+def _session():
+    return current_app.extensions["db"].sessionmaker()
+
+
+def _now():
+    return current_app.extensions["clock"]()
+
+
+def _e164(raw: str) -> str:
+    try:
+        return normalise(raw, current_app.extensions["config"].default_region)
+    except InvalidPhone as exc:
+        raise click.BadParameter(f"{raw!r}: {exc}", param_hint="PHONE") from None
+
+
+@click.group("numbers")
+def numbers_group():
+    """The pool of proxy numbers."""
+
+
+@numbers_group.command("add")
+@click.argument("phones", nargs=-1, required=True, metavar="PHONE [PHONE ...]")
+@click.option("--capabilities", default=",".join(service.DEFAULT_CAPABILITIES),
+              show_default=True, help="Comma-separated: sms, mms, voice.")
+@with_appcontext
+def add_command(phones: tuple[str, ...], capabilities: str):
+    """Add numbers to the pool (numbers already there are left as they are)."""
+    wanted = [c.strip() for c in capabilities.split(",") if c.strip()]
+    numbers = [_e164(raw) for raw in phones]
+    now = _now()
+    with _session() as db:
+        try:
+            service.check_capabilities(wanted)
+        except ProblemError:
+            raise click.BadParameter(f"use {', '.join(service.CAPABILITIES)}",
+                                     param_hint="--capabilities") from None
+        outcome = []
+        for e164 in dict.fromkeys(numbers):
+            try:
+                service.add_number(db, phone_number=e164, capabilities=wanted,
+                                   actor=CLI_ACTOR, now=now)
+                outcome.append(f"added {e164} ({','.join(wanted)})")
+            except Conflict:
+                outcome.append(f"already in the pool: {e164}")
+        db.commit()
+    for line in outcome:
+        click.echo(line)
+
+
+@numbers_group.command("list")
+@click.option("--status", type=click.Choice(service.STATUSES), help="Only this status.")
+@with_appcontext
+def list_command(status: str | None):
+    """Every pool number with its capabilities, status and open sessions."""
+    now = _now()
+    click.echo(f"{'NUMBER':<16} {'CAPABILITIES':<14} {'STATUS':<8} OPEN SESSIONS")
+    with _session() as db:
+        after = None
+        while True:
+            rows, after = service.list_numbers(db, now=now, status=status, limit=200,
+                                               after=after)
+            for row in rows:
+                number = row.number
+                click.echo(f"{number.phone_number:<16} {','.join(number.capabilities):<14} "
+                           f"{number.status:<8} {row.open_sessions}")
+            if after is None:
+                break
+
+
+@numbers_group.command("retire")
+@click.argument("phone")
+@with_appcontext
+def retire_command(phone: str):
+    """Retire a number: no new session gets it; open sessions keep it until they end."""
+    e164 = _e164(phone)
+    with _session() as db:
+        try:
+            number = service.retire_number(db, e164, actor=CLI_ACTOR, now=_now())
+        except ProblemError as exc:
+            raise click.ClickException(exc.detail) from None
+        db.commit()
+        click.echo(f"retired {number.phone_number}")
+
+
+commands = [numbers_group]

@@ -1,4 +1,84 @@
-"""Stub blueprint; the owning area fills it in."""
+"""/v1/numbers: the proxy number pool (admin writes; booking, ops, privacy read)."""
+from __future__ import annotations
+
+from flask import current_app, g
 from flask_smorest import Blueprint
 
-blp = Blueprint("pool_views", __name__)
+from commsvc.auth.guard import require
+from commsvc.clock import isoformat
+from commsvc.db import get_db
+from commsvc.phones import try_normalise
+from commsvc.pool import (
+    metrics,  # noqa: F401  (registers the pool gauges on /metrics)
+    service,
+)
+from commsvc.pool.models import ProxyNumber
+from commsvc.pool.schemas import AddNumber, ListNumbersQuery, NumberOut, NumberPage
+from commsvc.sessions.schemas import problems
+
+blp = Blueprint("pool_views", __name__, description="The pool of proxy numbers")
+
+
+def _now():
+    return current_app.extensions["clock"]()
+
+
+def render(number: ProxyNumber, open_sessions: int) -> dict:
+    """A pool number; proxy numbers are the platform's own, shown in full to every role."""
+    return {
+        "phone_number": number.phone_number,
+        "capabilities": number.capabilities,
+        "status": number.status,
+        "country_code": number.country_code,
+        "area_code": number.area_code,
+        "open_sessions": open_sessions,
+        "created_at": isoformat(number.created_at),
+        "retired_at": isoformat(number.retired_at),
+    }
+
+
+def _path_number(raw: str) -> str:
+    return try_normalise(raw, current_app.extensions["config"].default_region) or raw
+
+
+@blp.route("/v1/numbers", methods=["POST"])
+@require("numbers:write")
+@blp.arguments(AddNumber)
+@blp.response(201, NumberOut)
+@problems(blp, 400, 401, 403, 409, 422)
+def add_number(body):
+    """Add a number to the pool."""
+    db = get_db()
+    number = service.add_number(db, phone_number=body["phone_number"],
+                                capabilities=body["capabilities"], actor=g.principal.actor,
+                                now=_now())
+    db.commit()
+    return render(number, 0)
+
+
+@blp.route("/v1/numbers", methods=["GET"])
+@require("numbers:read")
+@blp.arguments(ListNumbersQuery, location="query", unknown="raise")
+@blp.response(200, NumberPage)
+@problems(blp, 401, 403, 422)
+def list_numbers(query):
+    """The pool, by number, with how many open sessions use each."""
+    rows, next_cursor = service.list_numbers(
+        get_db(), now=_now(), status=query.get("status"), limit=query["limit"],
+        after=query.get("cursor"))
+    return {"data": [render(row.number, row.open_sessions) for row in rows],
+            "next_cursor": next_cursor}
+
+
+@blp.route("/v1/numbers/<phone_number>", methods=["DELETE"])
+@require("numbers:write")
+@blp.response(200, NumberOut)
+@problems(blp, 401, 403, 404)
+def retire_number(phone_number: str):
+    """Retire a number: no new session gets it; open sessions keep it (idempotent)."""
+    db, now = get_db(), _now()
+    number = service.retire_number(db, _path_number(phone_number), actor=g.principal.actor,
+                                   now=now)
+    counts = service.open_session_counts(db, [number.phone_number], now)
+    db.commit()
+    return render(number, counts.get(number.phone_number, 0))

@@ -39,6 +39,8 @@ class Session(Base):
     __table_args__ = (
         Index("ix_sessions_booking_id", "booking_id", "created_at"),
         Index("ix_sessions_status_expires_at", "status", "expires_at"),
+        # GET /v1/sessions without a booking: newest first, cursor on (created_at, id).
+        Index("ix_sessions_created_at_id", "created_at", "id"),
         # One open session per booking (idempotent create; 409 for other phones).
         Index("uq_sessions_open_booking", "booking_id", unique=True,
               postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),

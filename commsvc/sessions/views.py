@@ -1,4 +1,141 @@
-"""Stub blueprint; the owning area fills it in."""
+"""/v1/sessions: parse -> one service call -> commit -> render (real numbers per role)."""
+from __future__ import annotations
+
+from flask import current_app, g
 from flask_smorest import Blueprint
 
-blp = Blueprint("sessions_views", __name__)
+from commsvc.auth.guard import require
+from commsvc.auth.visibility import audit_reasoned_read, present_phone
+from commsvc.clock import isoformat
+from commsvc.db import get_db
+from commsvc.sessions import service
+from commsvc.sessions.models import Session
+from commsvc.sessions.schemas import (
+    CreateSession,
+    ExtendSession,
+    ListSessionsQuery,
+    SessionOut,
+    SessionPage,
+    problems,
+)
+
+blp = Blueprint("sessions_views", __name__, description="Masked sessions of bookings")
+
+
+def _now():
+    return current_app.extensions["clock"]()
+
+
+def _config():
+    return current_app.extensions["config"]
+
+
+def render(session: Session, now) -> dict:
+    """The session as the caller may see it: real numbers per role, proxy numbers in full."""
+    principal = g.principal
+
+    def side(role: str) -> dict:
+        participant = session.participant(role)
+        return {"phone": present_phone(principal, participant.phone),
+                "proxy_number": participant.proxy_number}
+
+    return {
+        "id": session.id,
+        "booking_id": session.booking_id,
+        "status": session.effective_status(now),
+        "closed_reason": session.closed_reason,
+        "mode": session.mode,
+        "record_calls": session.record_calls,
+        "created_at": isoformat(session.created_at),
+        "expires_at": isoformat(session.expires_at),
+        "requester": side("requester"),
+        "pro": side("pro"),
+    }
+
+
+def _audited(db, sessions: list[Session], query: dict, now) -> None:
+    """A reasoned read (privacy/admin with X-Access-Reason) is audited with the read."""
+    audit_reasoned_read(db, g.principal, resource="sessions", query=query, count=len(sessions),
+                        now=now)
+
+
+@blp.route("/v1/sessions", methods=["POST"])
+@require("sessions:write")
+@blp.arguments(CreateSession)
+@blp.response(201, SessionOut, description="A new session")
+@blp.alt_response(200, schema=SessionOut, success=True,
+                  description="The booking's open session (a retry with the same phones)")
+@problems(blp, 400, 401, 403, 409, 422, 503)
+def create_session(body):
+    """Open the masked session of a booking (safe to retry)."""
+    db, now, config = get_db(), _now(), _config()
+    expires_at = service.resolve_expiry(
+        now=now, max_ttl=config.max_session_ttl_seconds, ttl_seconds=body.get("ttl_seconds"),
+        expires_at=body.get("expires_at"), default_ttl=config.session_ttl_seconds)
+    session, created = service.create_session(
+        db, booking_id=body["booking_id"], requester_phone=body["requester"]["phone"],
+        pro_phone=body["pro"]["phone"], mode=body["mode"], expires_at=expires_at,
+        record_calls=body["record_calls"], now=now, cooloff_seconds=config.cooloff_seconds)
+    _audited(db, [session], {"session_id": session.id}, now)
+    db.commit()
+    return render(session, now), (201 if created else 200)
+
+
+@blp.route("/v1/sessions", methods=["GET"])
+@require("sessions:read")
+@blp.arguments(ListSessionsQuery, location="query", unknown="raise")
+@blp.response(200, SessionPage)
+@problems(blp, 401, 403, 422)
+def list_sessions(query):
+    """Sessions, newest first, by booking and effective status."""
+    db, now = get_db(), _now()
+    sessions, next_cursor = service.list_sessions(
+        db, now=now, booking_id=query.get("booking_id"), status=query.get("status"),
+        limit=query["limit"], cursor=query.get("cursor"))
+    filters = {k: query[k] for k in ("booking_id", "status") if k in query}
+    _audited(db, sessions, filters, now)
+    db.commit()
+    return {"data": [render(s, now) for s in sessions], "next_cursor": next_cursor}
+
+
+@blp.route("/v1/sessions/<session_id>", methods=["GET"])
+@require("sessions:read")
+@blp.response(200, SessionOut)
+@problems(blp, 401, 403, 404)
+def get_session(session_id: str):
+    """One session."""
+    db, now = get_db(), _now()
+    session = service.get_session(db, session_id)
+    _audited(db, [session], {"session_id": session.id}, now)
+    db.commit()
+    return render(session, now)
+
+
+@blp.route("/v1/sessions/<session_id>", methods=["PATCH"])
+@require("sessions:write")
+@blp.arguments(ExtendSession)
+@blp.response(200, SessionOut)
+@problems(blp, 400, 401, 403, 404, 409, 422)
+def extend_session(body, session_id: str):
+    """Move an open session's end: `ttl_seconds` from now or a future `expires_at`."""
+    db, now = get_db(), _now()
+    expires_at = service.resolve_expiry(
+        now=now, max_ttl=_config().max_session_ttl_seconds, ttl_seconds=body.get("ttl_seconds"),
+        expires_at=body.get("expires_at"))
+    session = service.extend_session(db, session_id, expires_at=expires_at, now=now)
+    _audited(db, [session], {"session_id": session.id}, now)
+    db.commit()
+    return render(session, now)
+
+
+@blp.route("/v1/sessions/<session_id>/close", methods=["POST"])
+@require("sessions:write")
+@blp.response(200, SessionOut)
+@problems(blp, 401, 403, 404)
+def close_session(session_id: str):
+    """Close a session now and free its numbers (idempotent)."""
+    db, now = get_db(), _now()
+    session = service.close_session(db, session_id, now=now)
+    _audited(db, [session], {"session_id": session.id}, now)
+    db.commit()
+    return render(session, now)

@@ -56,6 +56,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('sessions', schema=None) as batch_op:
         batch_op.create_index('ix_sessions_booking_id', ['booking_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_sessions_created_at_id', ['created_at', 'id'], unique=False)
         batch_op.create_index('ix_sessions_status_expires_at', ['status', 'expires_at'], unique=False)
         batch_op.create_index('uq_sessions_open_booking', ['booking_id'], unique=True, postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
 
@@ -172,6 +173,7 @@ def downgrade() -> None:
     with op.batch_alter_table('sessions', schema=None) as batch_op:
         batch_op.drop_index('uq_sessions_open_booking', postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
         batch_op.drop_index('ix_sessions_status_expires_at')
+        batch_op.drop_index('ix_sessions_created_at_id')
         batch_op.drop_index('ix_sessions_booking_id')
 
     op.drop_table('sessions')

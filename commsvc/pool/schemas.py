@@ -1,0 +1,38 @@
+"""Request and response shapes of the number pool API (unknown fields: 422)."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from commsvc.pool.service import CAPABILITIES, DEFAULT_CAPABILITIES, STATUSES
+from commsvc.sessions.schemas import ListQuery, PhoneNumber, StrictSchema
+
+
+class AddNumber(StrictSchema):
+    phone_number = PhoneNumber(required=True, metadata={"example": "+16465550001"})
+    capabilities = fields.List(
+        fields.String(validate=validate.OneOf(CAPABILITIES)),
+        load_default=list(DEFAULT_CAPABILITIES), validate=validate.Length(min=1, max=3),
+        metadata={"example": ["sms", "voice"]},
+    )
+
+
+class ListNumbersQuery(ListQuery):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+
+
+class NumberOut(Schema):
+    phone_number = fields.String(required=True)
+    capabilities = fields.List(fields.String(validate=validate.OneOf(CAPABILITIES)),
+                               required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    country_code = fields.Integer(required=True)
+    area_code = fields.String(required=True, allow_none=True)
+    open_sessions = fields.Integer(required=True, metadata={
+        "description": "open, unexpired sessions using this number"})
+    created_at = fields.String(required=True, metadata={"format": "date-time"})
+    retired_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+
+
+class NumberPage(Schema):
+    data = fields.List(fields.Nested(NumberOut), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)

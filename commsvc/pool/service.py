@@ -1,0 +1,117 @@
+"""The number pool: add, list and retire the platform's proxy numbers.
+
+Proxy numbers belong to the platform, not to a person, so they are shown in full everywhere.
+Every change is audited in the caller's transaction.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as DbSession
+
+from commsvc.errors import Conflict, NotFound, ValidationFailed
+from commsvc.phones import locality
+from commsvc.pool.models import ProxyNumber
+from commsvc.records import audit
+from commsvc.sessions.models import Participant, Session
+
+CAPABILITIES = ("sms", "mms", "voice")
+DEFAULT_CAPABILITIES = ("sms", "voice")
+STATUSES = ("active", "retired")
+
+
+@dataclass(frozen=True)
+class NumberRow:
+    """A pool number and how many open (unexpired) sessions use it."""
+
+    number: ProxyNumber
+    open_sessions: int
+
+
+def check_capabilities(capabilities) -> tuple[str, ...]:
+    """The capabilities as a tuple, or 422 for an empty list or an unknown name."""
+    wanted = tuple(dict.fromkeys(capabilities))
+    unknown = [c for c in wanted if c not in CAPABILITIES]
+    if unknown or not wanted:
+        raise ValidationFailed(errors={"capabilities": [
+            f"must be a non-empty list of {', '.join(CAPABILITIES)}"]})
+    return wanted
+
+
+def get_number(db: DbSession, phone_number: str) -> ProxyNumber:
+    number = db.scalar(select(ProxyNumber).where(ProxyNumber.phone_number == phone_number))
+    if number is None:
+        raise NotFound(f"no number {phone_number} in the pool")
+    return number
+
+
+def add_number(db: DbSession, *, phone_number: str, capabilities, actor: str,
+               now: dt.datetime) -> ProxyNumber:
+    """Add an E.164 number to the pool; 409 when it is already there (active or retired)."""
+    wanted = check_capabilities(capabilities)
+    where = locality(phone_number)
+    number = ProxyNumber(
+        phone_number=phone_number, country_code=where.country_code, area_code=where.area_code,
+        sms="sms" in wanted, mms="mms" in wanted, voice="voice" in wanted,
+        status="active", created_at=now,
+    )
+    try:
+        # The unique index decides, so two concurrent adds of one number give one row and a 409.
+        with db.begin_nested():
+            db.add(number)
+    except IntegrityError:
+        raise Conflict(f"{phone_number} is already in the pool") from None
+    audit.record(db, actor=actor, action="number.added", now=now,
+                 target={"phone_number": phone_number},
+                 details={"capabilities": number.capabilities})
+    return number
+
+
+def retire_number(db: DbSession, phone_number: str, *, actor: str,
+                  now: dt.datetime) -> ProxyNumber:
+    """Retire a number: no new session gets it; open sessions keep it. Idempotent."""
+    number = get_number(db, phone_number)
+    if number.status != "retired":
+        number.status = "retired"
+        number.retired_at = now
+        db.flush()
+        audit.record(db, actor=actor, action="number.retired", now=now,
+                     target={"phone_number": phone_number})
+    return number
+
+
+def open_session_counts(db: DbSession, phone_numbers: list[str],
+                        now: dt.datetime) -> dict[str, int]:
+    """How many open, unexpired sessions use each of these proxy numbers."""
+    if not phone_numbers:
+        return {}
+    # Uses index: ix_participants_proxy_active (proxy_number, active)
+    rows = db.execute(
+        select(Participant.proxy_number, func.count(func.distinct(Participant.session_id)))
+        .join(Session, Session.id == Participant.session_id)
+        .where(Participant.proxy_number.in_(phone_numbers))
+        .where(Participant.active.is_(True))
+        .where(Session.status == "open")
+        .where(Session.expires_at > now)
+        .group_by(Participant.proxy_number)
+    ).all()
+    return dict(rows)
+
+
+def list_numbers(db: DbSession, *, now: dt.datetime, status: str | None = None,
+                 limit: int = 50, after: str | None = None) -> tuple[list[NumberRow], str | None]:
+    """One page of the pool ordered by number; the cursor is the last number of the page."""
+    query = select(ProxyNumber).order_by(ProxyNumber.phone_number).limit(limit + 1)
+    if status is not None:
+        query = query.where(ProxyNumber.status == status)
+    if after is not None:
+        query = query.where(ProxyNumber.phone_number > after)
+    numbers = list(db.scalars(query))
+    more = len(numbers) > limit
+    numbers = numbers[:limit]
+    counts = open_session_counts(db, [n.phone_number for n in numbers], now)
+    rows = [NumberRow(n, counts.get(n.phone_number, 0)) for n in numbers]
+    return rows, (numbers[-1].phone_number if more else None)

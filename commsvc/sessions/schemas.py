@@ -1,0 +1,121 @@
+"""Request and response shapes of the Sessions API; the OpenAPI document is built from them.
+
+Unknown-field policy: a request body or query string with a field not listed here is a 422
+(marshmallow RAISE), so a misspelt field is never silently ignored.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from commsvc.errors import PROBLEM_JSON
+from commsvc.phones import InvalidPhone, normalise
+
+MODES = ("sms", "voice", "sms_and_voice")
+STATUSES = ("open", "closed", "expired")
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class ProblemDetails(Schema):
+    """An RFC 9457 problem, as every error of the API is rendered."""
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    errors = fields.Dict(metadata={"description": "field -> list of messages (validation)"})
+    request_id = fields.String()
+
+
+def problems(blp, *codes: int):
+    """Document problem+json responses for these status codes on a view."""
+
+    def decorator(view):
+        for code in codes:
+            view = blp.alt_response(code, schema=ProblemDetails, content_type=PROBLEM_JSON)(view)
+        return view
+
+    return decorator
+
+
+class PhoneNumber(fields.String):
+    """A valid, dialable number in E.164 or the national format of DEFAULT_REGION -> E.164."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return normalise(raw, current_app.extensions["config"].default_region)
+        except InvalidPhone as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class ParticipantIn(StrictSchema):
+    phone = PhoneNumber(required=True, metadata={"example": "+14155550101"})
+
+
+class ExpiryFields(StrictSchema):
+    ttl_seconds = fields.Integer(strict=True, validate=validate.Range(min=1), metadata={
+        "description": "seconds from now (at most MAX_SESSION_TTL_SECONDS)"})
+    expires_at = fields.AwareDateTime(default_timezone=dt.UTC,
+                                      metadata={"description": "a future time (UTC)"})
+
+    @validates_schema
+    def _one_expiry(self, data, **_kwargs):
+        if "ttl_seconds" in data and "expires_at" in data:
+            raise ValidationError("give ttl_seconds or expires_at, not both", "expires_at")
+
+
+class CreateSession(ExpiryFields):
+    booking_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    requester = fields.Nested(ParticipantIn, required=True)
+    pro = fields.Nested(ParticipantIn, required=True)
+    mode = fields.String(load_default="sms_and_voice", validate=validate.OneOf(MODES))
+    record_calls = fields.Boolean(load_default=False)
+
+
+class ExtendSession(ExpiryFields):
+    @validates_schema
+    def _some_expiry(self, data, **_kwargs):
+        if "ttl_seconds" not in data and "expires_at" not in data:
+            raise ValidationError("give ttl_seconds or expires_at", "ttl_seconds")
+
+
+class ListQuery(StrictSchema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(validate=validate.Length(min=1, max=200))
+
+
+class ListSessionsQuery(ListQuery):
+    booking_id = fields.String(validate=validate.Length(min=1, max=128))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+
+
+class ParticipantOut(Schema):
+    phone = fields.String(required=True, metadata={
+        "description": "the real number: full for booking keys, else masked unless a reason "
+                       "is given"})
+    proxy_number = fields.String(required=True)
+
+
+class SessionOut(Schema):
+    id = fields.String(required=True)
+    booking_id = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    closed_reason = fields.String(required=True, allow_none=True)
+    mode = fields.String(required=True, validate=validate.OneOf(MODES))
+    record_calls = fields.Boolean(required=True)
+    created_at = fields.String(required=True, metadata={"format": "date-time"})
+    expires_at = fields.String(required=True, metadata={"format": "date-time"})
+    requester = fields.Nested(ParticipantOut, required=True)
+    pro = fields.Nested(ParticipantOut, required=True)
+
+
+class SessionPage(Schema):
+    data = fields.List(fields.Nested(SessionOut), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
