@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+import sqlalchemy as sa
+from sqlalchemy import func, select
 
 from commsvc.consent import service
 from commsvc.consent.models import ConsentEvent
@@ -95,10 +96,16 @@ def sms(twilio_post):
     return send
 
 
-def _revocations(db, phone: str, sid: str | None = None) -> list[ConsentEvent]:
+def _revocations(db, phone: str, sid: str | None = None, after_id: int = 0
+                 ) -> list[ConsentEvent]:
     events = db.scalars(select(ConsentEvent).where(
-        ConsentEvent.phone == phone, ConsentEvent.action == "revoke").order_by(ConsentEvent.id))
+        ConsentEvent.phone == phone, ConsentEvent.action == "revoke",
+        ConsentEvent.id > after_id).order_by(ConsentEvent.id))
     return [e for e in events if sid is None or e.evidence.get("message_sid") == sid]
+
+
+def _last_event_id(db) -> int:
+    return db.scalar(select(func.coalesce(func.max(ConsentEvent.id), 0)))
 
 
 def _set_sms_relay(db, clock, phone: str, allowed: bool) -> None:
@@ -125,9 +132,10 @@ def test_the_labelled_corpus_through_the_webhook(open_session, sms, db, clock):
         clock.advance(seconds=1)
         _set_sms_relay(db, clock, REQ, allowed=row["opted_out"] == "0")
         sid = f"SMcorpus{i:026d}"
+        before = _last_event_id(db)
         answer = sms(conv, REQ, row["text"], sid=sid)
         forwarded = answer.forwarded_to(PRO)
-        revoked = bool(_revocations(db, REQ, sid))
+        revoked = bool(_revocations(db, REQ, sid, after_id=before))
         expected_forward = row["label"] == "conversation"
         if forwarded != expected_forward:
             wrong.append((row["label"], row["lang"], row["text"], "forwarded" if forwarded
@@ -249,3 +257,19 @@ def test_calls_honour_voice_consent_not_sms_consent(open_session, sms, twilio_po
         "evidence": {"ticket": "T-9"}})
     assert response.status_code == 201
     assert _call(twilio_post, conv, REQ).find("Dial") is None
+
+
+def test_an_ordinary_relayed_text_costs_consent_one_read(open_session, sms, connection):
+    conv = open_session()
+    consent_statements: list[str] = []
+
+    def before(_conn, _cursor, statement, *_args):
+        if "consent_" in statement:
+            consent_statements.append(statement)
+
+    sa.event.listen(connection, "before_cursor_execute", before)
+    try:
+        assert sms(conv, REQ, "Running 10 minutes late, sorry").forwarded_to(PRO)
+    finally:
+        sa.event.remove(connection, "before_cursor_execute", before)
+    assert len(consent_statements) == 1
