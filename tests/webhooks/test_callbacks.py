@@ -1,0 +1,127 @@
+"""Status callbacks: delivery of relayed texts, call progress and recordings update the records."""
+from __future__ import annotations
+
+import pytest
+
+from tests.webhooks import factories as f
+from tests.webhooks.factories import REQUESTER, REQUESTER_PROXY, STRANGER, twiml
+
+
+@pytest.fixture
+def relayed(session_open, send_sms, db):
+    twiml(send_sms(REQUESTER, REQUESTER_PROXY, "hello"))
+    return f.messages(db)[0]
+
+
+@pytest.fixture
+def bridged(db, clock, place_call):
+    f.open_session(db, clock(), record_calls=True)
+    twiml(place_call(REQUESTER, REQUESTER_PROXY))
+    return f.calls(db)[0]
+
+
+def _message_status(twilio_post, message_id, status, sid="SM" + "f" * 32, **extra):
+    return twilio_post(f"/webhooks/twilio/message-status?m={message_id}",
+                       {"MessageSid": sid, "MessageStatus": status, **extra})
+
+
+def test_delivery_status_updates_the_relayed_message(relayed, twilio_post, db):
+    response = _message_status(twilio_post, relayed.id, "delivered")
+
+    assert twiml(response) is not None
+    stored = f.messages(db)[0]
+    assert (stored.status, stored.forward_sid) == ("delivered", "SM" + "f" * 32)
+
+
+def test_statuses_only_move_forward(relayed, twilio_post, db):
+    for status in ("queued", "delivered", "sent", "queued"):
+        _message_status(twilio_post, relayed.id, status)
+
+    assert f.messages(db)[0].status == "delivered"
+
+
+def test_failure_stores_the_error_code(relayed, twilio_post, db):
+    _message_status(twilio_post, relayed.id, "sent")
+    _message_status(twilio_post, relayed.id, "undelivered", ErrorCode="30003")
+    _message_status(twilio_post, relayed.id, "undelivered", ErrorCode="30003")
+
+    stored = f.messages(db)[0]
+    assert (stored.status, stored.error_code) == ("undelivered", 30003)
+
+
+def test_status_for_an_unknown_record_is_accepted_and_logged(
+        relayed, twilio_post, db, webhook_logs):
+    response = _message_status(twilio_post, relayed.id + 1000, "delivered")
+
+    assert response.status_code == 200
+    assert f.messages(db)[0].status == "received"
+    assert any("found=False" in r.getMessage() and r.levelname == "WARNING"
+               for r in webhook_logs.records)
+
+
+def test_status_without_a_record_parameter_is_accepted_and_changes_nothing(
+        relayed, twilio_post, db):
+    response = twilio_post("/webhooks/twilio/message-status",
+                           {"MessageSid": "SM" + "f" * 32, "MessageStatus": "delivered"})
+
+    assert response.status_code == 200
+    assert f.messages(db)[0].status == "received"
+
+
+def test_dial_action_stores_the_bridged_duration_and_answers_an_empty_response(
+        bridged, twilio_post, db):
+    response = twilio_post(f"/webhooks/twilio/call-status?c={bridged.id}", {
+        "CallSid": bridged.twilio_sid, "CallStatus": "in-progress",
+        "DialCallStatus": "completed", "DialCallDuration": "42", "DialCallSid": f.sid("CA"),
+    })
+
+    assert list(twiml(response)) == []
+    stored = f.calls(db)[0]
+    assert (stored.status, stored.duration_seconds) == ("completed", 42)
+
+
+def test_unanswered_dial_keeps_no_answer_when_the_call_then_completes(
+        bridged, twilio_post, db):
+    twilio_post(f"/webhooks/twilio/call-status?c={bridged.id}", {
+        "CallSid": bridged.twilio_sid, "CallStatus": "in-progress",
+        "DialCallStatus": "no-answer", "DialCallDuration": "0"})
+    twilio_post("/webhooks/twilio/call-status", {
+        "CallSid": bridged.twilio_sid, "CallStatus": "completed", "CallDuration": "31"})
+
+    stored = f.calls(db)[0]
+    assert (stored.status, stored.duration_seconds) == ("no-answer", 0)
+
+
+def test_numbers_own_status_callback_finds_the_call_by_its_sid(
+        session_open, place_call, twilio_post, db):
+    twiml(place_call(STRANGER, REQUESTER_PROXY))
+    call = f.calls(db)[0]
+
+    twilio_post("/webhooks/twilio/call-status", {
+        "CallSid": call.twilio_sid, "CallStatus": "completed", "CallDuration": "7"})
+
+    stored = f.calls(db)[0]
+    assert (stored.status, stored.duration_seconds) == ("completed", 7)
+
+
+def test_recording_callback_stores_sid_and_duration_never_the_url(bridged, twilio_post, db):
+    response = twilio_post(f"/webhooks/twilio/recording-status?c={bridged.id}", {
+        "CallSid": bridged.twilio_sid, "RecordingSid": "RE" + "a" * 32,
+        "RecordingStatus": "completed", "RecordingDuration": "40",
+        "RecordingUrl": "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1",
+        "RecordingChannels": "2", "RecordingSource": "DialVerb",
+    })
+
+    assert response.status_code == 200
+    stored = f.calls(db)[0]
+    assert (stored.recording_sid, stored.recording_duration, stored.recording_status) == (
+        "RE" + "a" * 32, 40, "completed")
+    row = {c.name: getattr(stored, c.key) for c in stored.__table__.columns}
+    assert not any("api.twilio.com" in str(value) for value in row.values())
+
+
+def test_unknown_call_callback_is_accepted(session_open, twilio_post):
+    response = twilio_post("/webhooks/twilio/call-status?c=999999",
+                           {"CallSid": f.sid("CA"), "CallStatus": "completed"})
+
+    assert response.status_code == 200

@@ -1,0 +1,126 @@
+"""A webhook repeated with the same MessageSid or CallSid: same answer, nothing done twice."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import AUTH_TOKEN, BASE_URL
+from tests.twilio_signing import TwilioPoster
+from tests.webhooks import factories as f
+from tests.webhooks.factories import PRO, REQUESTER, REQUESTER_PROXY, STRANGER
+
+
+def test_repeated_text_gets_the_same_twiml_and_is_stored_once(
+        session_open, send_sms, db, twilio):
+    sid = f.sid("SM")
+    first = send_sms(REQUESTER, REQUESTER_PROXY, "See you at 9", sid=sid,
+                     media=["https://example.com/a.jpg"])
+    second = send_sms(REQUESTER, REQUESTER_PROXY, "See you at 9", sid=sid,
+                      media=["https://example.com/a.jpg"])
+
+    assert first.status_code == second.status_code == 200
+    assert first.data == second.data
+    assert f"to=\"{PRO}\"".encode() in first.data
+    assert len(f.messages(db)) == 1
+    assert twilio.sent == [] and twilio.deleted == []
+
+
+def test_repeated_no_session_text_is_answered_alike_and_stored_once(send_sms, db):
+    sid = f.sid("SM")
+    first = send_sms(STRANGER, REQUESTER_PROXY, "hi", sid=sid)
+    second = send_sms(STRANGER, REQUESTER_PROXY, "hi", sid=sid)
+
+    assert first.data == second.data
+    assert len(f.messages(db)) == 1
+
+
+def test_repeated_stop_is_recorded_once(session_open, send_sms, db):
+    sid = f.sid("SM")
+    first = send_sms(PRO, "+16465550002", "STOP", sid=sid)
+    events_after_first = db.scalar(sa.text("SELECT count(*) FROM consent_events"))
+    second = send_sms(PRO, "+16465550002", "STOP", sid=sid)
+
+    assert first.data == second.data
+    assert [m.outcome for m in f.messages(db)] == ["opt_out"]
+    assert events_after_first > 0
+    assert db.scalar(sa.text("SELECT count(*) FROM consent_events")) == events_after_first
+
+
+def test_repeated_call_gets_the_same_twiml_and_is_stored_once(
+        db, clock, place_call, twilio):
+    f.open_session(db, clock(), record_calls=True)
+    sid = f.sid("CA")
+
+    first = place_call(REQUESTER, REQUESTER_PROXY, sid=sid)
+    second = place_call(REQUESTER, REQUESTER_PROXY, sid=sid)
+
+    assert first.data == second.data and b"<Dial" in first.data
+    assert len(f.calls(db)) == 1
+    assert twilio.sent == []
+
+
+def test_repeated_sid_is_answered_from_the_stored_record_even_if_the_session_closed(
+        session_open, send_sms, db, clock):
+    sid = f.sid("SM")
+    first = send_sms(REQUESTER, REQUESTER_PROXY, "hello", sid=sid)
+    f.close_session(db, session_open, clock())
+
+    second = send_sms(REQUESTER, REQUESTER_PROXY, "hello", sid=sid)
+
+    assert first.data == second.data
+    assert len(f.messages(db)) == 1
+
+
+def _post_concurrently(app, path: str, params: dict, copies: int) -> list:
+    barrier = threading.Barrier(copies)
+    responses: list = [None] * copies
+
+    def post(index: int) -> None:
+        poster = TwilioPoster(app.test_client(), AUTH_TOKEN, BASE_URL)
+        barrier.wait()
+        responses[index] = poster(path, params)
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(copies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return responses
+
+
+@pytest.mark.pg_only
+def test_ten_simultaneous_copies_of_a_text_store_one_row_and_answer_identically(
+        committed_app, clock, twilio):
+    with committed_app.extensions["db"].sessionmaker() as db:
+        f.open_session(db, clock())
+    params = {"From": REQUESTER, "To": REQUESTER_PROXY, "Body": "only once please",
+              "MessageSid": f.sid("SM"), "NumMedia": "0"}
+
+    responses = _post_concurrently(committed_app, "/webhooks/twilio/sms", params, 10)
+
+    assert [r.status_code for r in responses] == [200] * 10
+    assert len({r.data for r in responses}) == 1
+    assert f"to=\"{PRO}\"".encode() in responses[0].data
+    with committed_app.extensions["db"].engine.connect() as conn:
+        rows = conn.scalar(sa.text("SELECT count(*) FROM messages WHERE twilio_sid = :s"),
+                           {"s": params["MessageSid"]})
+    assert rows == 1
+    assert twilio.sent == []
+
+
+@pytest.mark.pg_only
+def test_ten_simultaneous_copies_of_a_call_store_one_row_and_answer_identically(
+        committed_app, clock):
+    with committed_app.extensions["db"].sessionmaker() as db:
+        f.open_session(db, clock())
+    params = {"From": REQUESTER, "To": REQUESTER_PROXY, "CallSid": f.sid("CA"),
+              "CallStatus": "ringing"}
+
+    responses = _post_concurrently(committed_app, "/webhooks/twilio/voice", params, 10)
+
+    assert [r.status_code for r in responses] == [200] * 10
+    assert len({r.data for r in responses}) == 1
+    with committed_app.extensions["db"].engine.connect() as conn:
+        assert conn.scalar(sa.text("SELECT count(*) FROM calls")) == 1

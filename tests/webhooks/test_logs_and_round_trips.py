@@ -1,0 +1,59 @@
+"""One masked log line per webhook, never a body; and the hot path's database round trips."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.webhooks import factories as f
+from tests.webhooks.factories import PRO, REQUESTER, REQUESTER_PROXY, STRANGER, twiml
+
+SECRET = "the gate code is 4471"
+
+
+def _lines(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name.startswith("commsvc")]
+
+
+def test_relayed_text_logs_one_line_with_outcome_and_masked_numbers_but_no_body(
+        session_open, send_sms, webhook_logs):
+    send_sms(REQUESTER, REQUESTER_PROXY, SECRET, media=["https://example.com/p.jpg"])
+
+    [line] = _lines(webhook_logs)
+    assert "outcome=forwarded" in line and "sid=SM" in line
+    assert "+1******0101" in line and "+1******0001" in line
+    assert SECRET not in line and "4471" not in line and "example.com" not in line
+    assert REQUESTER not in line and PRO not in line
+
+
+@pytest.mark.parametrize("body", [SECRET, "STOP " + SECRET])
+def test_no_log_line_of_any_webhook_holds_a_body(session_open, send_sms, place_call,
+                                                  twilio_post, webhook_logs, db, body):
+    send_sms(STRANGER, REQUESTER_PROXY, body)
+    send_sms(PRO, "+16465550002", body)
+    send_sms(REQUESTER, REQUESTER_PROXY, body)
+    place_call(REQUESTER, REQUESTER_PROXY)
+    twilio_post(f"/webhooks/twilio/message-status?m={f.messages(db)[-1].id}",
+                {"MessageSid": "SM" + "b" * 32, "MessageStatus": "delivered"})
+
+    lines = _lines(webhook_logs)
+    assert len(lines) == 5
+    assert not any("4471" in line or "gate code" in line for line in lines)
+    assert not any(number in line for line in lines for number in (REQUESTER, PRO, STRANGER))
+
+
+def test_relayed_text_costs_three_statements_plus_the_commit(session_open, send_sms, engine):
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+            statements.append(statement.split(None, 1)[0].upper())
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        [message] = twiml(send_sms(REQUESTER, REQUESTER_PROXY, "counting"))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+
+    assert message.get("to") == PRO
+    # Route lookup, the recipient's consent (one primary-key read), the claiming INSERT.
+    assert statements == ["SELECT", "SELECT", "INSERT"]

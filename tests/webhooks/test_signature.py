@@ -1,0 +1,134 @@
+"""Every webhook is refused (403, nothing stored) unless Twilio signed exactly what we received."""
+from __future__ import annotations
+
+import pytest
+
+from commsvc.app import create_app
+from tests.conftest import AUTH_TOKEN, BASE_URL
+from tests.twilio_signing import TwilioPoster
+from tests.webhooks import factories as f
+from tests.webhooks.factories import REQUESTER, REQUESTER_PROXY
+
+PATHS = ["sms", "voice", "message-status", "call-status", "recording-status"]
+
+
+def _sms(body="hi"):
+    return {"From": REQUESTER, "To": REQUESTER_PROXY, "Body": body, "MessageSid": f.sid("SM"),
+            "NumMedia": "0"}
+
+
+def _assert_refused(response, db):
+    assert response.status_code == 403
+    assert response.mimetype == "text/plain"
+    assert b"<Response" not in response.data
+    assert f.messages(db) == [] and f.calls(db) == []
+
+
+@pytest.mark.parametrize("webhook", PATHS)
+def test_unsigned_request_is_refused_on_every_webhook(client, db, session_open, webhook):
+    response = client.post(f"/webhooks/twilio/{webhook}", data=_sms())
+
+    _assert_refused(response, db)
+
+
+def test_signature_by_another_token_is_refused(client, db, session_open):
+    forger = TwilioPoster(client, "not-the-auth-token", BASE_URL)
+
+    _assert_refused(forger("/webhooks/twilio/sms", _sms()), db)
+
+
+def test_tampered_body_is_refused(twilio_post, db, session_open):
+    params = _sms("pay me")
+    signature = twilio_post.signature("/webhooks/twilio/sms", params)
+
+    response = twilio_post("/webhooks/twilio/sms", {**params, "Body": "pay me $500"},
+                           signature=signature)
+
+    _assert_refused(response, db)
+
+
+def test_added_parameter_is_refused(twilio_post, db, session_open):
+    params = _sms()
+    signature = twilio_post.signature("/webhooks/twilio/sms", params)
+
+    response = twilio_post("/webhooks/twilio/sms", {**params, "MediaUrl0": "https://x.test/a"},
+                           signature=signature)
+
+    _assert_refused(response, db)
+
+
+def test_signature_replayed_on_another_path_is_refused(twilio_post, db, session_open):
+    params = {"From": REQUESTER, "To": REQUESTER_PROXY, "CallSid": f.sid("CA"),
+              "MessageSid": f.sid("SM"), "Body": "x"}
+    signature = twilio_post.signature("/webhooks/twilio/sms", params)
+
+    response = twilio_post("/webhooks/twilio/voice", params, signature=signature)
+
+    _assert_refused(response, db)
+
+
+def test_signature_replayed_with_another_query_is_refused(twilio_post, db, session_open):
+    send = twilio_post("/webhooks/twilio/sms", _sms())
+    assert send.status_code == 200
+    message_id = f.messages(db)[0].id
+    params = {"MessageSid": "SM" + "1" * 32, "MessageStatus": "failed"}
+    signature = twilio_post.signature(f"/webhooks/twilio/message-status?m={message_id + 1}",
+                                      params)
+
+    response = twilio_post(f"/webhooks/twilio/message-status?m={message_id}", params,
+                           signature=signature)
+
+    assert response.status_code == 403
+    assert f.messages(db)[0].status == "received"
+
+
+def test_signature_over_the_query_string_is_accepted(twilio_post, db, session_open):
+    twilio_post("/webhooks/twilio/sms", _sms())
+    message_id = f.messages(db)[0].id
+
+    response = twilio_post(f"/webhooks/twilio/message-status?m={message_id}",
+                           {"MessageSid": "SM" + "1" * 32, "MessageStatus": "sent"})
+
+    assert response.status_code == 200
+    assert f.messages(db)[0].status == "sent"
+
+
+@pytest.mark.parametrize("public_base_url", [
+    "http://commsvc.example.com",  # wrong scheme
+    "https://other.example.com",  # wrong host
+    "https://commsvc.example.com/prefix",  # wrong path
+])
+def test_signature_checked_against_public_base_url_not_the_request_host(
+        config, clock, twilio, database, public_base_url):
+    app = create_app(config.with_overrides(public_base_url=public_base_url), clock=clock,
+                     twilio=twilio, database=database)
+    poster = TwilioPoster(app.test_client(), AUTH_TOKEN, BASE_URL)
+
+    response = poster("/webhooks/twilio/sms", _sms())
+
+    assert response.status_code == 403
+
+
+def test_public_base_url_with_default_port_still_verifies(config, clock, twilio, database):
+    app = create_app(config.with_overrides(public_base_url=BASE_URL + ":443"), clock=clock,
+                     twilio=twilio, database=database)
+    poster = TwilioPoster(app.test_client(), AUTH_TOKEN, BASE_URL)
+
+    assert poster("/webhooks/twilio/sms", _sms()).status_code == 200
+
+
+def test_empty_auth_token_refuses_everything(config, clock, twilio, database):
+    app = create_app(config.with_overrides(twilio_auth_token=""), clock=clock, twilio=twilio,
+                     database=database)
+    poster = TwilioPoster(app.test_client(), "", BASE_URL)
+
+    assert poster("/webhooks/twilio/sms", _sms()).status_code == 403
+
+
+def test_refusal_logs_one_line_without_numbers_or_body(client, webhook_logs):
+    client.post("/webhooks/twilio/sms", data=_sms("secret plan"))
+
+    lines = [r.getMessage() for r in webhook_logs.records if r.name == "commsvc.webhooks"]
+    assert len(lines) == 1
+    assert "signature" in lines[0]
+    assert "secret plan" not in lines[0] and "0101" not in lines[0] and "0001" not in lines[0]
