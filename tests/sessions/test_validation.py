@@ -1,0 +1,86 @@
+"""Bad input to the Sessions API is a problem+json 422 (or 400 for malformed JSON)."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from commsvc.sessions.models import Session
+from tests.sessions.conftest import PRO, REQUESTER, SF_NUMBERS
+
+GOOD = {"booking_id": "bk_1", "requester": {"phone": REQUESTER}, "pro": {"phone": PRO}}
+
+
+def _with(**changes):
+    body = {**GOOD, **changes}
+    return {k: v for k, v in body.items() if v is not ...}
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    (_with(requester={"phone": "+1415555"}), "requester"),
+    (_with(requester={"phone": "not a phone"}), "requester"),
+    (_with(pro={"phone": "911"}), "pro"),  # not a dialable subscriber number
+    (_with(pro={"phone": 14155550202}), "pro"),
+    (_with(pro={}), "pro"),
+    (_with(mode="fax"), "mode"),
+    (_with(booking_id=...), "booking_id"),
+    (_with(booking_id=""), "booking_id"),
+    (_with(booking_id="x" * 129), "booking_id"),
+    (_with(requester=...), "requester"),
+    (_with(pro=...), "pro"),
+    (_with(ttl_seconds=0), "ttl_seconds"),
+    (_with(ttl_seconds=-60), "ttl_seconds"),
+    (_with(ttl_seconds="3600"), "ttl_seconds"),
+    (_with(ttl_seconds=1.5), "ttl_seconds"),
+    (_with(ttl_seconds=10**30), "ttl_seconds"),
+    (_with(ttl_seconds=366 * 86400 + 1), "ttl_seconds"),
+    (_with(expires_at="2026-06-01T11:59:59Z"), "expires_at"),
+    (_with(expires_at="2026-06-01T12:00:00Z"), "expires_at"),
+    (_with(expires_at="tomorrow"), "expires_at"),
+    (_with(expires_at="2030-01-01T00:00:00Z"), "expires_at"),
+    (_with(ttl_seconds=60, expires_at="2026-06-02T00:00:00Z"), "expires_at"),
+    (_with(record_calls="maybe"), "record_calls"),
+    (_with(colour="blue"), "colour"),  # unknown fields are refused, not ignored
+    (_with(requester={"phone": REQUESTER, "name": "Ann"}), "requester"),
+])
+def test_invalid_create_is_422_problem_naming_the_field(client, booking, add_numbers, db,
+                                                        body, field):
+    add_numbers(*SF_NUMBERS)
+    response = client.post("/v1/sessions", json=body, headers=booking)
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    problem = response.get_json()
+    assert problem["status"] == 422 and problem["type"] == "validation-error"
+    assert field in problem["errors"]
+    assert db.scalar(select(func.count()).select_from(Session)) == 0
+
+
+def test_a_body_that_is_not_an_object_is_422(client, booking):
+    response = client.post("/v1/sessions", json=["bk_1"], headers=booking)
+    assert response.status_code == 422
+
+
+def test_malformed_json_is_400_problem(client, booking):
+    response = client.post("/v1/sessions", data='{"booking_id": "bk_1",',
+                           content_type="application/json", headers=booking)
+    assert response.status_code == 400
+    assert response.content_type == "application/problem+json"
+    assert response.get_json()["status"] == 400
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=201", "limit=ten", "status=done",
+                                   "cursor=%%%", "cursor=bm90LWEtY3Vyc29y", "colour=blue"])
+def test_invalid_list_query_is_422(client, booking, query):
+    response = client.get(f"/v1/sessions?{query}", headers=booking)
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+
+
+def test_unknown_session_is_404_problem_on_every_endpoint(client, booking):
+    for method, path, body in [
+        ("get", "/v1/sessions/ses_nope", None),
+        ("patch", "/v1/sessions/ses_nope", {"ttl_seconds": 60}),
+        ("post", "/v1/sessions/ses_nope/close", None),
+    ]:
+        response = getattr(client, method)(path, json=body, headers=booking)
+        assert response.status_code == 404, path
+        assert response.content_type == "application/problem+json"
