@@ -1,0 +1,55 @@
+"""`commsvc audit verify`: OK with the head hash and exit 0; the first break and exit 1."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from commsvc.records import audit
+from commsvc.records.models import AuditEvent
+
+
+def _events(db, clock, n=3):
+    events = [audit.record(db, actor="cli", action="key.created", now=clock(),
+                           target={"key_id": f"key_{i}"}) for i in range(n)]
+    db.commit()
+    return events
+
+
+def test_verify_prints_ok_and_the_head_and_exits_0(runner, db, clock):
+    events = _events(db, clock)
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["audit chain OK: 3 events verified",
+                                          f"head: {events[-1].hash}"]
+
+
+def test_verify_names_the_edited_event_and_exits_1(runner, db, clock, backend):
+    events = _events(db, clock)
+    if backend == "postgresql":
+        db.execute(sa.text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+    db.execute(sa.update(AuditEvent).where(AuditEvent.id == events[1].id)
+               .values(target={"key_id": "key_other"}))
+    db.commit()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"audit chain BROKEN at event {events[1].id}: edited")
+    assert lines[1] == "1 events verified before the break"
+    assert lines[-1] == f"head: {events[-1].hash}"
+
+
+def test_verify_with_a_kept_head_detects_a_truncated_tail(runner, db, clock, backend):
+    events = _events(db, clock)
+    if backend == "postgresql":
+        db.execute(sa.text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+    db.execute(sa.delete(AuditEvent).where(AuditEvent.id == events[-1].id))
+    db.commit()
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+    result = runner.invoke(args=["audit", "verify", "--expect-head", events[-1].hash])
+    assert result.exit_code == 1
+    assert "BROKEN at the tail: truncated" in result.output
+
+
+def test_verify_on_an_empty_log(runner):
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0
+    assert "head: none" in result.output

@@ -1,0 +1,83 @@
+"""`commsvc logs messages|calls`: masked table by default, JSON lines, --reason unmasks, audited."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from commsvc.records.models import AuditEvent
+from tests.records.logdata import PRO, PROXY_P, REQUESTER, add_call, add_message, add_session
+
+
+@pytest.fixture
+def logs(db, clock):
+    add_session(db, now=clock())
+    add_message(db, now=clock(), body="Is 9am ok?")
+    clock.advance(minutes=1)
+    add_message(db, now=clock(), from_phone=PRO, to_phone=PROXY_P, forward_to=REQUESTER,
+                body="Yes")
+    add_call(db, now=clock(), recording_sid="RE" + "3" * 32)
+    db.commit()
+
+
+def _pii_reads(db):
+    return db.scalars(select(AuditEvent).where(AuditEvent.action == "pii.read")).all()
+
+
+def test_messages_table_is_masked_without_bodies(runner, logs, db):
+    result = runner.invoke(args=["logs", "messages", "--phone", REQUESTER])
+    assert result.exit_code == 0, result.output
+    header, *rows = result.output.splitlines()
+    assert header.split() == ["ID", "CREATED", "DIR", "FROM", "TO", "STATUS", "OUTCOME",
+                              "SESSION", "BOOKING", "MEDIA", "BODY"]
+    assert len(rows) == 2
+    assert "+1******0202" in rows[0] and "+1******0101" in rows[1]
+    assert REQUESTER not in result.output and "9am" not in result.output
+    assert _pii_reads(db) == []
+
+
+def test_json_lines_are_masked_and_follow_the_api_rows(runner, logs):
+    result = runner.invoke(args=["logs", "calls", "--json"])
+    assert result.exit_code == 0, result.output
+    [row] = [json.loads(line) for line in result.output.splitlines()]
+    assert row["from"] == "+1******0101"
+    assert row["recording"] == {"sid": "RE" + "3" * 32, "duration": 65}
+
+
+def test_a_reason_unmasks_and_is_audited_as_the_cli(runner, logs, db):
+    result = runner.invoke(args=["logs", "messages", "--json", "--session-id", "ses_1",
+                                 "--reason", "ticket 9"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["body"] for r in rows] == ["Yes", "Is 9am ok?"]
+    assert rows[1]["from"] == REQUESTER
+    [event] = _pii_reads(db)
+    assert event.actor == "cli" and event.reason == "ticket 9"
+    assert event.target == {"resource": "logs.messages", "session_id": "ses_1"}
+    assert event.details == {"records": 2}
+
+
+def test_the_table_shows_bodies_with_a_reason(runner, logs):
+    result = runner.invoke(args=["logs", "messages", "--reason", "ticket 9"])
+    assert result.exit_code == 0
+    assert "Is 9am ok?" in result.output and REQUESTER in result.output
+
+
+def test_more_pages_are_announced_with_their_cursor(runner, logs):
+    result = runner.invoke(args=["logs", "messages", "--limit", "1", "--json"])
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) == 1
+    cursor = result.stderr.split("--cursor ")[1].strip()
+    rest = runner.invoke(args=["logs", "messages", "--limit", "1", "--json", "--cursor", cursor])
+    assert json.loads(rest.stdout)["body"] is None and "--cursor" not in rest.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["--phone", "12"], ["--status", "teleported"], ["--since", "yesterday"],
+    ["--direction", "sideways"], ["--limit", "0"], ["--cursor", "nope"], ["--reason", " "],
+])
+def test_bad_options_are_usage_errors_and_nothing_is_recorded(runner, logs, db, args):
+    result = runner.invoke(args=["logs", "messages", *args])
+    assert result.exit_code == 2
+    assert _pii_reads(db) == []
