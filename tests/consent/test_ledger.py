@@ -125,3 +125,39 @@ def test_the_test_cleanup_may_truncate_the_ledger_when_it_says_so(db, connection
         connection.execute(sa.text("SET LOCAL commsvc.allow_truncate = 'on'"))
         connection.execute(sa.text("TRUNCATE consent_events"))
         assert connection.scalar(sa.text("SELECT count(*) FROM consent_events")) == 0
+
+
+@pytest.mark.pg_only
+def test_concurrent_first_events_for_a_phone_both_land_and_the_state_follows_the_later(
+        committed_database, clock):
+    import threading
+
+    first_written = threading.Event()
+    errors: list[BaseException] = []
+
+    def write(action: str, wait: threading.Event | None, signal: threading.Event | None):
+        try:
+            with committed_database.sessionmaker() as session:
+                if wait is not None:
+                    wait.wait(5)
+                service.record_event(session, phone=PHONE, channel="sms", purpose="relay",
+                                     action=action, source="api", evidence={}, now=clock())
+                if signal is not None:
+                    signal.set()
+                    threading.Event().wait(0.3)  # hold the uncommitted state row
+                session.commit()
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    a = threading.Thread(target=write, args=("revoke", None, first_written))
+    b = threading.Thread(target=write, args=("grant", first_written, None))
+    a.start()
+    b.start()
+    a.join(10)
+    b.join(10)
+    assert errors == []
+    with committed_database.sessionmaker() as session:
+        events = session.scalars(select(ConsentEvent).order_by(ConsentEvent.id)).all()
+        assert [e.action for e in events] == ["revoke", "grant"]
+        state = session.scalars(select(ConsentState)).one()
+        assert (state.allowed, state.event_id) == (True, events[-1].id)

@@ -171,3 +171,20 @@ def test_the_sender_is_told_once_per_session(db, clock):
     assert relay.blocked_outcome(db, sender=PHONE, session_id="ses_1", now=now) == relay.BLOCKED
     assert relay.blocked_outcome(db, sender="+14155550202", session_id="ses_1", now=now) == \
         relay.BLOCKED_NOTIFIED
+
+
+def test_twilio_start_and_help_are_honoured_without_a_second_reply(db, clock):
+    _record(db, clock, _decide(db, clock, "STOP"))
+    start = _decide(db, clock, "START", opt_out_type="START")
+    assert start.outcome == relay.OPT_IN_CARRIER and start.consumed
+    _record(db, clock, start, sid="SM2", body="START")
+    assert relay.may_receive(db, PHONE, "sms", clock()) is True
+    help_ = _decide(db, clock, "HELP", opt_out_type="HELP")
+    assert help_.outcome == relay.HELP_CARRIER and help_.consumed
+    for outcome in (relay.OPT_IN_CARRIER, relay.HELP_CARRIER):
+        assert relay.reply_for(outcome, config=_config(), allows_voice=True) is None
+
+
+def test_twilio_stop_wins_even_for_a_word_the_detector_would_forward(db, clock):
+    decision = _decide(db, clock, "Thanks", opt_out_type="STOP")
+    assert decision.outcome == relay.OPT_OUT_CARRIER
