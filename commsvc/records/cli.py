@@ -1,2 +1,188 @@
-"""Stub CLI module; the owning area fills it in."""
-commands: list = []
+"""`commsvc retention run`, `commsvc erasures replay`, `commsvc encryption rotate`, `commsvc clock`.
+
+Thin wrappers: each parses options, calls one domain function with the app's database, clock,
+configuration and Twilio gateway, and prints what it did (counts only, never a number).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from commsvc.records import remote, retention, rotation, subjects
+from commsvc.records.models import AuditEvent
+
+CLI_ACTOR = "cli"
+CLOCK_ACTOR = "clock"
+RETENTION_HOUR_UTC = 3  # the daily run starts at the first tick after 03:00 UTC
+
+DONE = {"messages": "deleted", "calls": "deleted", "outbound_messages": "deleted",
+        "message_bodies": "blanked", "outbound_bodies": "blanked",
+        "recordings": "removed", "sessions": "deleted", "audit_events": "purged"}
+
+
+def _ext(name: str):
+    return current_app.extensions[name]
+
+
+def print_retention(report: retention.RetentionReport) -> None:
+    if report.dry_run:
+        click.echo("retention run: dry run, nothing was changed; rows past their period:")
+    else:
+        click.echo("retention run: done")
+    for kind, count in report.counts.items():
+        verb = "eligible" if report.dry_run else DONE.get(kind, "processed")
+        click.echo(f"  {kind:<18} {count:>9} {verb}")
+    for kind in report.interrupted:
+        click.echo(f"  {kind:<18} interrupted by a lock timeout; the next run resumes it")
+    if report.remote:
+        click.echo("  twilio deletions   " + ", ".join(f"{k} {v}" for k, v in
+                                                      report.remote.items()))
+
+
+@click.group("retention")
+def retention_group():
+    """Retention of messages, calls, recordings, sessions and audit events."""
+
+
+@retention_group.command("run")
+@click.option("--dry-run", is_flag=True, help="Count what would go; change nothing.")
+@click.option("--batch-size", type=click.IntRange(1, 5000), default=None,
+              help="Rows per transaction (default: each kind's own, about 1000).")
+@with_appcontext
+def retention_run_command(dry_run: bool, batch_size: int | None):
+    """Blank or delete everything past its retention period, except what a hold keeps."""
+    report = retention.run(_ext("db"), retention=_ext("config").retention, now=_ext("clock")(),
+                           gateway=_ext("twilio"), dry_run=dry_run, chunk_size=batch_size,
+                           actor=CLI_ACTOR)
+    if report is None:
+        click.echo("retention run: another run is in progress; nothing to do")
+        return
+    print_retention(report)
+
+
+@click.group("erasures")
+def erasures_group():
+    """The erasure ledger."""
+
+
+@erasures_group.command("replay")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+              default=None, help="Only ledger entries from this UTC date on.")
+@with_appcontext
+def erasures_replay_command(since: dt.datetime | None):
+    """After a backup restore: erase again every subject in the ledger."""
+    since = since.replace(tzinfo=dt.UTC) if since else None
+    config = _ext("config")
+    with _ext("db").sessionmaker() as db:
+        result = subjects.replay_erasures(db, config=config, now=_ext("clock")(), since=since,
+                                          actor=CLI_ACTOR)
+        db.commit()
+    click.echo(f"erasures replay: {result.ledger_subjects} subjects in the ledger, "
+               f"{result.phones_checked} numbers on record checked, "
+               f"{result.matched} found again and erased")
+    for kind, count in result.removed.items():
+        click.echo(f"  {kind:<18} {count:>9} removed")
+
+
+@click.group("encryption")
+def encryption_group():
+    """Encryption at rest."""
+
+
+@encryption_group.command("rotate")
+@click.option("--batch-size", type=click.IntRange(1, 10000), default=rotation.BATCH_SIZE,
+              show_default=True)
+@with_appcontext
+def encryption_rotate_command(batch_size: int):
+    """Re-encrypt every body and media list under the newest key in ENCRYPTION_KEYS."""
+    report = rotation.rotate(_ext("db"), batch_size=batch_size)
+    click.echo("encryption rotate: done")
+    for column, counts in report.items():
+        click.echo(f"  {column:<24} rotated {counts.rotated:>9}  already current "
+                   f"{counts.current:>9}  unavailable {counts.unavailable:>6}")
+    if any(c.unavailable for c in report.values()):
+        click.echo("some rows are under a key no longer configured: they read as unavailable "
+                   "and were left as they are", err=True)
+
+
+class ClockJobs:
+    """What the clock process does on each tick, decided by the injected clock.
+
+    Every tick: the expired-session sweep and due Twilio deletions (both claim their rows, so
+    several clock processes share the work). Retention once a day: due when no `retention.run`
+    event exists since the latest 03:00 UTC, so restarts and extra processes do not repeat it,
+    and its advisory lock keeps two from overlapping.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    def _retention_due(self, now: dt.datetime) -> bool:
+        slot = now.replace(hour=RETENTION_HOUR_UTC, minute=0, second=0, microsecond=0)
+        if slot > now:
+            slot -= dt.timedelta(days=1)
+        with self.app.extensions["db"].sessionmaker() as db:
+            # Uses index: ix_audit_events_action_id (backward, one row)
+            last = db.scalar(select(AuditEvent.created_at)
+                             .where(AuditEvent.action == "retention.run")
+                             .order_by(AuditEvent.id.desc()).limit(1))
+        return last is None or last < slot
+
+    def _sweep(self, now: dt.datetime) -> int:
+        try:
+            from commsvc.sessions.allocation import SWEEP_BATCH_SIZE, sweep_expired
+        except ImportError:
+            return 0
+        total = 0
+        while True:
+            with self.app.extensions["db"].sessionmaker() as db:
+                swept = sweep_expired(db, now)
+                db.commit()
+            total += swept
+            if swept < SWEEP_BATCH_SIZE:
+                return total
+
+    def tick(self) -> list[str]:
+        ext = self.app.extensions
+        now = ext["clock"]()
+        lines = []
+        swept = self._sweep(now)
+        if swept:
+            lines.append(f"sessions expired: {swept}")
+        sent = remote.process_due(ext["db"], ext["twilio"], now)
+        if any(sent.as_dict().values()):
+            lines.append("twilio deletions: " + ", ".join(f"{k} {v}" for k, v in
+                                                        sent.as_dict().items()))
+        if self._retention_due(now):
+            report = retention.run(ext["db"], retention=ext["config"].retention, now=now,
+                                   gateway=ext["twilio"], actor=CLOCK_ACTOR)
+            if report is None:
+                lines.append("retention: another run is in progress")
+            else:
+                lines.append("retention: " + ", ".join(f"{k} {v}" for k, v in
+                                                       report.counts.items()))
+        return lines
+
+
+@click.command("clock")
+@click.option("--tick-seconds", type=click.IntRange(1, 3600), default=60, show_default=True)
+@click.option("--once", is_flag=True, help="Run what is due now, then exit.")
+@with_appcontext
+def clock_command(tick_seconds: int, once: bool):
+    """The Procfile's clock process: expiry sweep and Twilio deletions every tick, retention
+    daily. Several may run at once: each job takes its own database lock or claim."""
+    jobs = ClockJobs(current_app._get_current_object())
+    while True:
+        for line in jobs.tick():
+            click.echo(line)
+        if once:
+            return
+        time.sleep(tick_seconds)
+
+
+commands = [retention_group, erasures_group, encryption_group, clock_command]

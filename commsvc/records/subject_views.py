@@ -1,4 +1,178 @@
-"""Stub blueprint; the owning area fills it in."""
-from flask_smorest import Blueprint
+"""GET /v1/subjects/{phone}/export and POST /v1/subjects/{phone}/erase (privacy, admin).
 
-blp = Blueprint("records_subject_views", __name__)
+Both require X-Access-Reason and are audited. The export shows the subject's own number in
+full and every other real number masked (an export must not disclose another person's data);
+the platform's proxy numbers and erasure tombstones are shown as they are.
+"""
+from __future__ import annotations
+
+import json
+
+from flask import current_app
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from commsvc.auth.guard import current_principal, require, require_reason
+from commsvc.clock import isoformat
+from commsvc.db import get_db
+from commsvc.errors import ValidationFailed
+from commsvc.phones import InvalidPhone, mask, normalise
+from commsvc.records import subjects
+from commsvc.records.schemas import problems
+
+blp = Blueprint("records_subject_views", __name__, url_prefix="/v1/subjects",
+                description="Everything held about one phone number: export and erasure "
+                            "(privacy, admin; X-Access-Reason required; audited).")
+
+
+class ExportDocument(Schema):
+    subject = fields.Dict(metadata={"description": "the number, in full"})
+    generated_at = fields.String()
+    sessions = fields.List(fields.Dict(), metadata={
+        "description": "sessions it took part in; the counterpart's number masked"})
+    messages = fields.List(fields.Dict(), metadata={
+        "description": "texts it sent or received, with bodies (null once past retention)"})
+    calls = fields.List(fields.Dict())
+    outbound_messages = fields.List(fields.Dict(), metadata={
+        "description": "platform texts sent to it"})
+    consent = fields.Dict(metadata={"description": "state and full history"})
+    holds = fields.List(fields.Dict(), metadata={"description": "active holds covering it"})
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class ErasureResult(Schema):
+    removed = fields.Dict(keys=fields.String(), values=fields.Integer())
+    kept = fields.Dict(metadata={"description": "held: counts kept under a legal hold; "
+                                                "consent_events: kept as evidence"})
+    reasons = fields.List(fields.String())
+
+
+def _subject(raw: str) -> str:
+    try:
+        return normalise(raw, current_app.extensions["config"].default_region)
+    except InvalidPhone:
+        raise ValidationFailed(errors={"phone": ["not a valid, dialable phone number"]}) from None
+
+
+class _Numbers:
+    """The subject's number in full, the platform's numbers and tombstones as they are,
+    every other number masked."""
+
+    def __init__(self, subject: str, proxies: set[str]):
+        self.subject, self.proxies = subject, proxies
+
+    def __call__(self, number: str | None) -> str | None:
+        if not number or number == self.subject or number in self.proxies \
+                or number.startswith(subjects.TOMBSTONE_PREFIX):
+            return number
+        return mask(number)
+
+
+def _media(raw: str | None, shown: bool):
+    if not shown or raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw  # crypto.UNAVAILABLE, or a value stored before URLs were JSON
+
+
+def _message(row, shown: bool, show) -> dict:
+    return {"id": row.id, "session_id": row.session_id, "booking_id": row.booking_id,
+            "direction": row.direction, "from": show(row.from_phone), "to": show(row.to_phone),
+            "forwarded_to": show(row.forward_to), "forwarded_from": show(row.forward_from),
+            "outcome": row.outcome, "status": row.status, "twilio_sid": row.twilio_sid,
+            "body": row.body if shown else None, "media_count": row.media_count,
+            "media_urls": _media(row.media_urls, shown),
+            "body_removed": not shown or row.body_removed_at is not None,
+            "created_at": isoformat(row.created_at)}
+
+
+def _call(row, shown: bool, show) -> dict:
+    recording = ({"sid": row.recording_sid, "duration_seconds": row.recording_duration}
+                 if shown and row.recording_sid else None)
+    return {"id": row.id, "session_id": row.session_id, "booking_id": row.booking_id,
+            "direction": row.direction, "from": show(row.from_phone), "to": show(row.to_phone),
+            "forwarded_to": show(row.forward_to), "forwarded_from": show(row.forward_from),
+            "outcome": row.outcome, "status": row.status, "twilio_sid": row.twilio_sid,
+            "duration_seconds": row.duration_seconds, "recording": recording,
+            "created_at": isoformat(row.created_at)}
+
+
+def _outbound(row, shown: bool, show) -> dict:
+    return {"id": row.id, "to": show(row.to_phone), "from": show(row.from_phone),
+            "purpose": row.purpose, "booking_id": row.booking_id, "status": row.status,
+            "body": row.body if shown else None, "twilio_sid": row.twilio_sid,
+            "created_at": isoformat(row.created_at), "sent_at": isoformat(row.sent_at)}
+
+
+def _session(session, mine, other, show) -> dict:
+    return {"id": session.id, "booking_id": session.booking_id, "status": session.status,
+            "closed_reason": session.closed_reason, "mode": session.mode,
+            "record_calls": session.record_calls, "created_at": isoformat(session.created_at),
+            "expires_at": isoformat(session.expires_at),
+            "closed_at": isoformat(session.closed_at),
+            "role": mine.role, "phone": mine.phone, "proxy_number": mine.proxy_number,
+            "counterpart": None if other is None else {
+                "role": other.role, "phone": show(other.phone),
+                "proxy_number": other.proxy_number}}
+
+
+def render_export(data: subjects.SubjectData, now) -> dict:
+    show = _Numbers(data.phone, data.proxy_numbers)
+    return {
+        "subject": {"phone": data.phone},
+        "generated_at": isoformat(now),
+        "sessions": [_session(s, mine, other, show) for s, mine, other in data.sessions],
+        "messages": [_message(row, shown, show) for row, shown in data.messages],
+        "calls": [_call(row, shown, show) for row, shown in data.calls],
+        "outbound_messages": [_outbound(row, shown, show) for row, shown in data.outbound],
+        "consent": {
+            "state": [{**s, "since": isoformat(s["since"])} for s in data.consent_state],
+            "history": [{"id": e.id, "channel": e.channel, "purpose": e.purpose,
+                         "action": e.action, "source": e.source, "evidence": e.evidence,
+                         "created_at": isoformat(e.created_at)}
+                        for e in data.consent_history],
+        },
+        "holds": [{"id": h.id, "scope": h.scope,
+                   "value": show(h.value) if h.scope == "phone" else h.value,
+                   "placed_at": isoformat(h.created_at)} for h in data.holds],
+        "counts": data.counts(),
+    }
+
+
+@blp.route("/<phone>/export", methods=["GET"])
+@require("subjects:export")
+@blp.response(200, ExportDocument)
+@problems(blp, 401, 403, 422)
+def export_subject(phone: str):
+    """Everything held about the number as one document (other people's numbers masked)."""
+    principal = current_principal()
+    reason = require_reason(principal)
+    subject = _subject(phone)
+    ext = current_app.extensions
+    now = ext["clock"]()
+    db = get_db()
+    data = subjects.collect_subject(db, subject, config=ext["config"], now=now,
+                                    actor=principal.actor, reason=reason)
+    document = render_export(data, now)
+    db.commit()
+    return document
+
+
+@blp.route("/<phone>/erase", methods=["POST"])
+@require("subjects:erase")
+@blp.response(200, ErasureResult)
+@problems(blp, 401, 403, 422)
+def erase_subject(phone: str):
+    """Erase the number's messages, calls and session participation, except what a legal
+    hold keeps and the consent record; idempotent."""
+    principal = current_principal()
+    reason = require_reason(principal)
+    subject = _subject(phone)
+    ext = current_app.extensions
+    db = get_db()
+    result = subjects.erase_subject(db, subject, config=ext["config"], now=ext["clock"](),
+                                    actor=principal.actor, reason=reason)
+    db.commit()
+    return result

@@ -1,0 +1,155 @@
+"""Deleting or redacting Twilio's copies: queued with the local change, retried until done.
+
+Invariants:
+- `enqueue` runs in the transaction that removes or blanks the local copy, so the two commit or
+  roll back together: a deletion at Twilio is never forgotten and never asked for data that
+  is still held here.
+- (resource, sid, action) is unique: queuing the same deletion twice (a replayed erasure, a
+  retention run racing an erasure) is a no-op.
+- A row is done only when Twilio confirms it (2xx) or says the resource is gone already (404).
+  Every other answer counts an attempt and moves `next_attempt_at` later: 20009 (the message
+  or recording is not final yet), 429, 5xx and network failures with backoff, and even an
+  unexpected 4xx (after a longer wait, logged): nothing is ever dropped.
+- Safe with several clock processes: a claim pushes `next_attempt_at` forward by a lease in
+  one short transaction (rows locked FOR UPDATE SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on
+  SQLite), and Twilio is called outside any transaction.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from commsvc.records.models import RemoteDeletion
+from commsvc.twilio_gateway import NOT_FINAL_YET, TwilioError
+
+log = logging.getLogger("commsvc.records.remote")
+
+MESSAGE, RECORDING = "message", "recording"
+DELETE, REDACT = "delete", "redact"
+CLAIM_BATCH_SIZE = 100
+CLAIM_LEASE = dt.timedelta(minutes=10)  # a crashed claimer's rows are due again after this
+FIRST_RETRY = dt.timedelta(minutes=5)
+MAX_RETRY = dt.timedelta(hours=24)
+UNEXPECTED_ERROR_RETRY = dt.timedelta(hours=6)
+GONE = 404
+
+
+def enqueue(db: Session, *, resource: str, sid: str | None, action: str, cause: str,
+            now: dt.datetime) -> None:
+    """Queue one deletion at Twilio in the caller's transaction (no-op without a SID)."""
+    if not sid:
+        return
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.execute(
+        insert(RemoteDeletion)
+        .values(resource=resource, sid=sid, action=action, cause=cause, attempts=0,
+                created_at=now, next_attempt_at=now)
+        .on_conflict_do_nothing(index_elements=["resource", "sid", "action"])
+    )
+
+
+def enqueue_message(db: Session, sids, *, action: str, cause: str, now: dt.datetime) -> None:
+    """Queue the deletion or redaction of every message SID given (None skipped)."""
+    for sid in sids:
+        enqueue(db, resource=MESSAGE, sid=sid, action=action, cause=cause, now=now)
+
+
+@dataclass
+class DeletionReport:
+    done: int = 0
+    already_gone: int = 0
+    retry_later: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"done": self.done, "already_gone": self.already_gone,
+                "retry_later": self.retry_later}
+
+
+def _backoff(attempts: int, retry_after: float | None) -> dt.timedelta:
+    wait = min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), MAX_RETRY)
+    if retry_after:
+        wait = max(wait, dt.timedelta(seconds=retry_after))
+    return wait
+
+
+def _call(gateway, row) -> None:
+    if row.resource == RECORDING:
+        gateway.delete_recording(row.sid)
+    elif row.action == REDACT:
+        gateway.redact_message(row.sid)
+    else:
+        gateway.delete_message(row.sid)
+
+
+def claim_due(db: Session, now: dt.datetime, limit: int = CLAIM_BATCH_SIZE) -> list:
+    """Take up to `limit` due rows for this process (the caller commits at once)."""
+    # Uses index: ix_remote_deletions_pending (done_at, next_attempt_at)
+    query = (select(RemoteDeletion.id, RemoteDeletion.resource, RemoteDeletion.sid,
+                    RemoteDeletion.action, RemoteDeletion.attempts)
+             .where(RemoteDeletion.done_at.is_(None), RemoteDeletion.next_attempt_at <= now)
+             .order_by(RemoteDeletion.next_attempt_at, RemoteDeletion.id)
+             .limit(limit))
+    if db.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = db.execute(query).all()
+    if rows:
+        db.execute(update(RemoteDeletion)
+                   .where(RemoteDeletion.id.in_([r.id for r in rows]))
+                   .values(next_attempt_at=now + CLAIM_LEASE))
+    return rows
+
+
+def _outcome(row, error: TwilioError | None, now: dt.datetime) -> tuple[str, dict]:
+    attempts = row.attempts + 1
+    if error is None:
+        return "done", {"done_at": now, "attempts": attempts, "last_error": None}
+    described = f"HTTP {error.status or '-'} code {error.code or '-'}"
+    if error.status == GONE:
+        return "already_gone", {"done_at": now, "attempts": attempts,
+                                "last_error": described + " (already gone)"}
+    if error.code == NOT_FINAL_YET or error.retryable:
+        wait = _backoff(attempts, error.retry_after)
+    else:
+        log.warning("twilio refused a %s %s (%s); retrying in %s", row.resource, row.action,
+                    described, UNEXPECTED_ERROR_RETRY)
+        wait = max(UNEXPECTED_ERROR_RETRY, _backoff(attempts, None))
+    return "retry_later", {"attempts": attempts, "last_error": described,
+                           "next_attempt_at": now + wait}
+
+
+def process_due(database, gateway, now: dt.datetime, *,
+                batch_size: int = CLAIM_BATCH_SIZE) -> DeletionReport:
+    """Ask Twilio for every due deletion, one claimed batch at a time, until none is due."""
+    report = DeletionReport()
+    while True:
+        with database.sessionmaker() as db:
+            rows = claim_due(db, now, batch_size)
+            db.commit()
+        for row in rows:
+            try:
+                _call(gateway, row)
+                kind, values = _outcome(row, None, now)
+            except TwilioError as exc:
+                kind, values = _outcome(row, exc, now)
+            setattr(report, kind, getattr(report, kind) + 1)
+            with database.sessionmaker() as db:
+                db.execute(update(RemoteDeletion).where(RemoteDeletion.id == row.id)
+                           .values(**values))
+                db.commit()
+        if len(rows) < batch_size:
+            return report
+
+
+def pending_counts(db: Session) -> dict[str, int]:
+    """Deletions not yet confirmed by Twilio, per resource (for metrics and the CLI)."""
+    # Uses index: ix_remote_deletions_pending (done_at IS NULL prefix)
+    rows = db.execute(select(RemoteDeletion.resource, func.count())
+                      .where(RemoteDeletion.done_at.is_(None))
+                      .group_by(RemoteDeletion.resource)).all()
+    return {resource: count for resource, count in rows}

@@ -1,0 +1,342 @@
+"""The retention job: blank or delete what is past its period, in small batches.
+
+Invariants (modelled on zulip's zerver/lib/retention.py):
+- Reads never wait for this job: visibility_rules hides what is past its period at once; the
+  job only catches the stored data up and asks Twilio to delete its copies.
+- Every pass works in batches of at most its *_BATCH_SIZE rows chosen by primary key with
+  `LIMIT` and no `OFFSET` (processed rows leave the query: they are blanked or gone, and the
+  key only moves forward). Each batch is its own short transaction with
+  `SET LOCAL lock_timeout = '2s'` on PostgreSQL; a batch that fails rolls back whole, batches
+  before it stay committed, and the next run carries on from where the data is.
+- Integer-keyed tables are walked in key windows of SCAN_WINDOW ids up to the newest row older
+  than the cutoff, so no single query scans more than a window however large the table is.
+- Nothing an active legal hold covers is touched (holds.not_held); lifting a hold makes the
+  rows eligible at the next run.
+- Twilio deletions are queued (remote.enqueue) in the same transaction as the local change,
+  then the queue is processed; a deletion Twilio refuses for now is retried on a later run.
+- Two runs never overlap on PostgreSQL: the run holds pg_try_advisory_lock(RUN_LOCK_KEY) on a
+  dedicated connection; a second run reports another run in progress and does nothing. On
+  SQLite (one host, development) there is no run lock: every batch is BEGIN IMMEDIATE, so two
+  runs interleave batches harmlessly and each row is processed once.
+- `dry_run` counts what a run would do with the same conditions and changes nothing.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from commsvc.config import Retention
+from commsvc.records import audit, holds, remote
+from commsvc.records.holds import not_held
+from commsvc.records.models import AuditEvent
+from commsvc.relay.models import Call, Message
+from commsvc.sending.models import OutboundMessage
+from commsvc.sessions.models import Session as ConversationSession
+
+log = logging.getLogger("commsvc.records.retention")
+
+MESSAGE_BATCH_SIZE = 1000
+CALL_BATCH_SIZE = 1000
+OUTBOUND_BATCH_SIZE = 1000
+SESSION_BATCH_SIZE = 500  # each session takes its two participant rows with it
+AUDIT_BATCH_SIZE = 1000
+SCAN_WINDOW = 20_000  # ids looked at per query in the integer-keyed passes
+LOCK_TIMEOUT = "2s"
+RUN_LOCK_KEY = 0x726574656E74  # pg advisory lock key: "retent" in ASCII
+UNSENT = ("queued", "scheduled", "sending")  # outbox rows still needing their body
+
+
+def outbound_held():
+    """SQL condition: an outbox row is covered by an active hold (its recipient or booking).
+
+    holds.held() covers messages, calls and sessions; the outbox is covered the same way.
+    """
+    return or_(holds._in_holds(OutboundMessage.to_phone, "phone"),
+               holds._in_holds(OutboundMessage.booking_id, "booking"))
+
+
+def outbound_not_held():
+    return ~outbound_held()
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One kind of data: which rows are past their period and what happens to them."""
+
+    kind: str
+    period: str  # a Retention field
+    model: type
+    batch_size: int
+    eligible: Callable[[dt.datetime], list]  # cutoff -> WHERE conditions
+    apply: Callable[[Session, list, dt.datetime], None]  # (db, rows, now)
+    columns: tuple[str, ...] = ()  # extra columns the apply step needs
+    # The pass that deletes these rows first in a real run (a dry run must not count twice).
+    superseded_by: str | None = None
+
+
+def _message_sids(rows) -> list[str | None]:
+    return [sid for row in rows for sid in (row.twilio_sid, row.forward_sid)]
+
+
+def _delete_messages(db: Session, rows, now: dt.datetime) -> None:
+    remote.enqueue_message(db, _message_sids(rows), action=remote.DELETE, cause="retention",
+                           now=now)
+    db.execute(delete(Message).where(Message.id.in_([r.id for r in rows])))
+
+
+def _delete_calls(db: Session, rows, now: dt.datetime) -> None:
+    for row in rows:
+        remote.enqueue(db, resource=remote.RECORDING, sid=row.recording_sid,
+                       action=remote.DELETE, cause="retention", now=now)
+    db.execute(delete(Call).where(Call.id.in_([r.id for r in rows])))
+
+
+def _delete_outbound(db: Session, rows, now: dt.datetime) -> None:
+    remote.enqueue_message(db, [r.twilio_sid for r in rows], action=remote.DELETE,
+                           cause="retention", now=now)
+    db.execute(delete(OutboundMessage).where(OutboundMessage.id.in_([r.id for r in rows])))
+
+
+def _blank_bodies(db: Session, rows, now: dt.datetime) -> None:
+    db.execute(update(Message).where(Message.id.in_([r.id for r in rows]))
+               .values(body=None, media_urls=None, body_removed_at=now))
+    remote.enqueue_message(db, _message_sids(rows), action=remote.REDACT, cause="retention",
+                           now=now)
+
+
+def _blank_outbound_bodies(db: Session, rows, now: dt.datetime) -> None:
+    remote.enqueue_message(db, [r.twilio_sid for r in rows], action=remote.REDACT,
+                           cause="retention", now=now)
+    db.execute(update(OutboundMessage).where(OutboundMessage.id.in_([r.id for r in rows]))
+               .values(body=None))
+
+
+def _remove_recordings(db: Session, rows, now: dt.datetime) -> None:
+    for row in rows:
+        remote.enqueue(db, resource=remote.RECORDING, sid=row.recording_sid,
+                       action=remote.DELETE, cause="retention", now=now)
+    db.execute(update(Call).where(Call.id.in_([r.id for r in rows]))
+               .values(recording_sid=None, recording_duration=None, recording_removed_at=now))
+
+
+def _delete_sessions(db: Session, rows, now: dt.datetime) -> None:
+    # Participants go by ON DELETE CASCADE; messages and calls keep their rows (SET NULL).
+    db.execute(delete(ConversationSession)
+               .where(ConversationSession.id.in_([r.id for r in rows])))
+
+
+def session_gone(cutoff: dt.datetime) -> list:
+    """WHERE conditions: a session that ended before the cutoff and no hold covers."""
+    s = ConversationSession
+    return [or_(and_(s.status != "open", func.coalesce(s.closed_at, s.expires_at) < cutoff),
+                and_(s.status == "open", s.expires_at < cutoff)),
+            not_held(s)]
+
+
+PASSES: tuple[Pass, ...] = (
+    # Metadata first, so rows about to go are not blanked (and redacted at Twilio) first.
+    Pass("messages", "metadata", Message, MESSAGE_BATCH_SIZE,
+         lambda cutoff: [Message.created_at < cutoff, not_held(Message)],
+         _delete_messages, ("twilio_sid", "forward_sid")),
+    Pass("calls", "metadata", Call, CALL_BATCH_SIZE,
+         lambda cutoff: [Call.created_at < cutoff, not_held(Call)],
+         _delete_calls, ("recording_sid",)),
+    Pass("outbound_messages", "metadata", OutboundMessage, OUTBOUND_BATCH_SIZE,
+         lambda cutoff: [OutboundMessage.created_at < cutoff,
+                         OutboundMessage.status.not_in(UNSENT), outbound_not_held()],
+         _delete_outbound, ("twilio_sid",)),
+    Pass("message_bodies", "message_bodies", Message, MESSAGE_BATCH_SIZE,
+         lambda cutoff: [Message.created_at < cutoff, Message.body_removed_at.is_(None),
+                         not_held(Message)],
+         _blank_bodies, ("twilio_sid", "forward_sid"), "messages"),
+    Pass("outbound_bodies", "message_bodies", OutboundMessage, OUTBOUND_BATCH_SIZE,
+         lambda cutoff: [OutboundMessage.created_at < cutoff, OutboundMessage.body.is_not(None),
+                         OutboundMessage.status.not_in(UNSENT), outbound_not_held()],
+         _blank_outbound_bodies, ("twilio_sid",), "outbound_messages"),
+    Pass("recordings", "recordings", Call, CALL_BATCH_SIZE,
+         lambda cutoff: [Call.created_at < cutoff, Call.recording_sid.is_not(None),
+                         not_held(Call)],
+         _remove_recordings, ("recording_sid",), "calls"),
+    Pass("sessions", "closed_sessions", ConversationSession, SESSION_BATCH_SIZE,
+         session_gone, _delete_sessions),
+)
+
+
+def pass_named(kind: str) -> Pass:
+    """The pass of one kind (export uses its conditions as the outbox's visibility rule)."""
+    return next(spec for spec in PASSES if spec.kind == kind)
+
+
+@dataclass
+class RetentionReport:
+    dry_run: bool
+    counts: dict[str, int] = field(default_factory=dict)
+    interrupted: list[str] = field(default_factory=list)  # kinds stopped by a lock timeout
+    remote: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"dry_run": self.dry_run, "counts": self.counts,
+                "interrupted": self.interrupted, "remote_deletions": self.remote}
+
+
+def cutoff_for(retention: Retention, period: str, now: dt.datetime) -> dt.datetime:
+    return now - dt.timedelta(seconds=getattr(retention, period))
+
+
+def _begin_batch(db: Session) -> None:
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+
+
+def _upper_id(db: Session, model, cutoff: dt.datetime) -> int | None:
+    """The id of the newest row older than the cutoff: the walk stops there.
+
+    Rows inserted with an older created_at after a newer one (clock skew between processes)
+    may sit above it; the next run's bound passes them. Reads hide them meanwhile.
+    """
+    # Uses index: ix_<table>_created_at (backward scan, one row)
+    return db.scalar(select(model.id).where(model.created_at < cutoff)
+                     .order_by(model.created_at.desc()).limit(1))
+
+
+def _run_pass(database, spec: Pass, cutoff: dt.datetime, now: dt.datetime,
+              chunk_size: int | None) -> int:
+    """Apply one pass batch by batch, each batch its own transaction; rows processed."""
+    limit = chunk_size or spec.batch_size
+    pk = spec.model.__mapper__.primary_key[0]
+    columns = [pk.label("id"), *(getattr(spec.model, c) for c in spec.columns)]
+    windowed = pk.type.python_type is int
+    after, upper, total = None, None, 0
+    if windowed:
+        with database.sessionmaker() as db:
+            upper = _upper_id(db, spec.model, cutoff)
+            # Uses index: the primary key (one row)
+            lowest = db.scalar(select(func.min(pk)))
+        if upper is None:
+            return 0
+        after = lowest - 1
+    while True:
+        query = select(*columns).where(*spec.eligible(cutoff)).order_by(pk).limit(limit)
+        if after is not None:
+            query = query.where(pk > after)
+        if windowed:
+            window_end = min(after + SCAN_WINDOW, upper)
+            query = query.where(pk <= window_end)
+        with database.sessionmaker() as db:
+            _begin_batch(db)
+            # Uses index: the primary key (a key range), the held check on ix_legal_holds_*
+            rows = db.execute(query).all()
+            if rows:
+                spec.apply(db, rows, now)
+            db.commit()
+        total += len(rows)
+        full = len(rows) == limit
+        if windowed:
+            after = rows[-1].id if full else window_end
+            if not full and window_end >= upper:
+                return total
+        else:
+            if not full:
+                return total
+            after = rows[-1].id
+
+
+def _count(database, spec: Pass, retention: Retention, now: dt.datetime) -> int:
+    conditions = spec.eligible(cutoff_for(retention, spec.period, now))
+    if spec.superseded_by:
+        first = pass_named(spec.superseded_by)
+        conditions.append(~and_(*first.eligible(cutoff_for(retention, first.period, now))))
+    with database.sessionmaker() as db:
+        return db.scalar(select(func.count()).select_from(spec.model).where(*conditions))
+
+
+def _purge_audit(database, before: dt.datetime, now: dt.datetime, chunk_size: int | None,
+                 actor: str) -> int:
+    total = 0
+    while True:
+        with database.sessionmaker() as db:
+            _begin_batch(db)
+            deleted = audit.purge_expired_audit(db, before, now,
+                                                batch_size=chunk_size or AUDIT_BATCH_SIZE,
+                                                actor=actor)
+            db.commit()
+        total += deleted
+        if not deleted:
+            return total
+
+
+def _lock_timed_out(exc: OperationalError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) == "55P03"  # lock_not_available
+
+
+class _RunLock:
+    """pg_try_advisory_lock on a dedicated connection for the whole run (PostgreSQL only)."""
+
+    def __init__(self, database):
+        self.database = database
+        self.connection = None
+
+    def acquire(self) -> bool:
+        if not self.database.is_postgres:
+            return True
+        self.connection = self.database.engine.connect()
+        got = self.connection.scalar(select(func.pg_try_advisory_lock(RUN_LOCK_KEY)))
+        self.connection.commit()  # the lock is session-level: no transaction left open
+        if not got:
+            self.connection.close()
+            self.connection = None
+        return bool(got)
+
+    def release(self) -> None:
+        if self.connection is not None:
+            self.connection.scalar(select(func.pg_advisory_unlock(RUN_LOCK_KEY)))
+            self.connection.commit()
+            self.connection.close()
+            self.connection = None
+
+
+def run(database, *, retention: Retention, now: dt.datetime, gateway=None,
+        dry_run: bool = False, chunk_size: int | None = None,
+        actor: str = "retention") -> RetentionReport | None:
+    """One retention run; None when another run holds the lock (nothing was done)."""
+    report = RetentionReport(dry_run=dry_run)
+    audit_before = now - dt.timedelta(seconds=retention.audit)
+    if dry_run:
+        for spec in PASSES:
+            report.counts[spec.kind] = _count(database, spec, retention, now)
+        with database.sessionmaker() as db:
+            report.counts["audit_events"] = db.scalar(
+                select(func.count()).select_from(AuditEvent)
+                .where(AuditEvent.created_at < audit_before))
+        return report
+    lock = _RunLock(database)
+    if not lock.acquire():
+        return None
+    try:
+        for spec in PASSES:
+            try:
+                report.counts[spec.kind] = _run_pass(
+                    database, spec, cutoff_for(retention, spec.period, now), now, chunk_size)
+            except OperationalError as exc:
+                if not _lock_timed_out(exc):
+                    raise
+                log.warning("retention: %s stopped by a lock timeout; next run resumes",
+                            spec.kind)
+                report.interrupted.append(spec.kind)
+        report.counts["audit_events"] = _purge_audit(database, audit_before, now, chunk_size,
+                                                     actor)
+        if gateway is not None:
+            report.remote = remote.process_due(database, gateway, now).as_dict()
+        with database.sessionmaker() as db:
+            audit.record(db, actor=actor, action="retention.run", now=now,
+                         details=report.as_dict())
+            db.commit()
+    finally:
+        lock.release()
+    return report

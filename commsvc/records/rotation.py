@@ -1,0 +1,82 @@
+"""Key rotation: re-encrypt stored bodies and media lists under the newest key.
+
+Invariants:
+- ENCRYPTION_KEYS is newest first; every configured key decrypts, the first encrypts. Rotation
+  rewrites each token not made with the first key, so the older keys can then be removed.
+- Tokens are read and written raw (a plain `table()` with untyped columns): the EncryptedText
+  type never decrypts or re-encrypts them on the way, and no plaintext leaves this module.
+- Batches of BATCH_SIZE rows by primary key (LIMIT, no OFFSET, the key only moves forward),
+  each its own short transaction with a lock timeout on PostgreSQL.
+- A write is a compare-and-set on the old token: a row changed meanwhile (retention blanked
+  it, erasure deleted it) is left as it now is rather than brought back.
+- A token no configured key opens is counted as unavailable and left untouched: it reads as
+  crypto.UNAVAILABLE, never as an error, until its key is configured again.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, column, select, table, text
+
+from commsvc import crypto
+
+BATCH_SIZE = 1000
+LOCK_TIMEOUT = "2s"
+# (table, primary key, encrypted column): every EncryptedText column in the schema.
+ENCRYPTED_COLUMNS = (
+    ("messages", "id", "body"),
+    ("messages", "id", "media_urls"),
+    ("outbound_messages", "id", "body"),
+)
+
+
+@dataclass
+class ColumnCounts:
+    rotated: int = 0
+    current: int = 0
+    unavailable: int = 0
+
+
+def _rotate_batch(db, raw, after, batch_size: int, keyring: crypto.Keyring,
+                  counts: ColumnCounts) -> tuple[int, object]:
+    pk, value = raw.c[0], raw.c[1]
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+    query = select(pk, value).where(value.is_not(None)).order_by(pk).limit(batch_size)
+    if after is not None:
+        query = query.where(pk > after)
+    # Uses index: the primary key (a key range)
+    rows = db.execute(query).all()
+    changes = []
+    for key, token in rows:
+        if keyring.is_current(token):
+            counts.current += 1
+            continue
+        fresh = keyring.rotate(token)
+        if fresh is None:
+            counts.unavailable += 1
+        else:
+            changes.append({"key": key, "old": token, "new": fresh})
+    if changes:
+        db.execute(raw.update().where(pk == bindparam("key"), value == bindparam("old"))
+                   .values({value.name: bindparam("new")}), changes)
+        counts.rotated += len(changes)
+    return len(rows), (rows[-1][0] if rows else after)
+
+
+def rotate(database, *, batch_size: int = BATCH_SIZE,
+           keyring: crypto.Keyring | None = None) -> dict[str, ColumnCounts]:
+    """Re-encrypt every encrypted column under the newest key; counts per table.column."""
+    keyring = keyring or crypto.keyring()
+    report: dict[str, ColumnCounts] = {}
+    for table_name, pk_name, column_name in ENCRYPTED_COLUMNS:
+        raw = table(table_name, column(pk_name), column(column_name))
+        counts = report.setdefault(f"{table_name}.{column_name}", ColumnCounts())
+        after = None
+        while True:
+            with database.sessionmaker() as db:
+                seen, after = _rotate_batch(db, raw, after, batch_size, keyring, counts)
+                db.commit()
+            if seen < batch_size:
+                break
+    return report

@@ -1,0 +1,285 @@
+"""One person's data: collect it for export, erase it, replay erasures after a restore.
+
+Invariants:
+- "The subject's data" is every message and call where the number is the sender, the
+  recipient or where it was forwarded (`touching`), every outbox text to it, and every session
+  it took part in. Export, erasure and replay use this one definition.
+- Export shows only what reads may show (visibility_rules; for the outbox and sessions, the
+  retention passes' own conditions): past-period rows are absent, past-period bodies null.
+- Erasure skips what an active hold covers (holds.not_held) and never touches consent
+  events or state (evidence that outlives erasure). Messages, calls and outbox rows are
+  deleted; in session participant rows the number becomes a tombstone (erased:<9 hex of its
+  HMAC>, 16 characters like the column) so the counterpart's session stays whole. Open
+  sessions of the subject are closed first, so nothing is routed to a tombstone.
+- Twilio's copies (messages, recordings) are queued for deletion in the same transaction.
+- The ledger (`erasures`) holds crypto.phone_hmac of the number, never the number; a replay
+  finds the numbers again by hashing every distinct number on record.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, func, or_, select, union, update
+from sqlalchemy.orm import Session
+
+from commsvc.config import Config, Retention
+from commsvc.consent import service as consent_service
+from commsvc.consent.models import ConsentEvent
+from commsvc.crypto import phone_hmac
+from commsvc.phones import mask
+from commsvc.pool.models import ProxyNumber
+from commsvc.records import audit, remote, retention
+from commsvc.records.holds import held, not_held
+from commsvc.records.models import Erasure, LegalHold
+from commsvc.records.visibility_rules import body_visible, recording_visible, row_visible
+from commsvc.relay.models import Call, Message
+from commsvc.sending.models import OutboundMessage
+from commsvc.sessions import allocation
+from commsvc.sessions.models import Participant
+from commsvc.sessions.models import Session as ConversationSession
+
+TOMBSTONE_PREFIX = "erased:"
+TOMBSTONE_HEX = 9  # "erased:" + 9 hex = 16 characters, the width of every phone column
+DELETE_CHUNK = 500  # ids per DELETE ... WHERE id IN (...)
+
+
+def tombstone(hmac_key: str, phone: str) -> str:
+    """What replaces an erased number where a row must stay (participants)."""
+    return TOMBSTONE_PREFIX + phone_hmac(hmac_key, phone)[:TOMBSTONE_HEX]
+
+
+def touching(model, phone: str):
+    """SQL condition: a Message or Call row where the number is a party."""
+    # Uses index: ix_<table>_from_phone_id, ix_<table>_to_phone_id, ix_<table>_forward_to_id
+    return or_(model.from_phone == phone, model.to_phone == phone, model.forward_to == phone)
+
+
+def _subject_sessions(phone: str):
+    return select(Participant.session_id).where(Participant.phone == phone)
+
+
+def _after(retention_cfg: Retention, period: str, now: dt.datetime) -> dt.datetime:
+    return retention.cutoff_for(retention_cfg, period, now)
+
+
+@dataclass
+class SubjectData:
+    """Everything held about one number, as reads may show it (rendered by the export view)."""
+
+    phone: str
+    sessions: list = field(default_factory=list)  # (Session, subject's Participant, other's)
+    messages: list = field(default_factory=list)  # (Message, body shown?)
+    calls: list = field(default_factory=list)  # (Call, recording shown?)
+    outbound: list = field(default_factory=list)  # (OutboundMessage, body shown?)
+    consent_state: list = field(default_factory=list)
+    consent_history: list = field(default_factory=list)
+    holds: list = field(default_factory=list)
+    proxy_numbers: set = field(default_factory=set)  # platform numbers: shown, not masked
+
+    def counts(self) -> dict[str, int]:
+        return {"sessions": len(self.sessions), "messages": len(self.messages),
+                "calls": len(self.calls), "outbound_messages": len(self.outbound),
+                "consent_events": len(self.consent_history), "holds": len(self.holds)}
+
+
+def collect_subject(db: Session, phone: str, *, config: Config, now: dt.datetime,
+                    actor: str, reason: str) -> SubjectData:
+    """Everything held about the number (past-retention data hidden); audits the export."""
+    keep = config.retention
+    data = SubjectData(phone=phone)
+    data.messages = db.execute(
+        select(Message, body_visible(keep, now))
+        .where(touching(Message, phone), row_visible(Message, keep, now))
+        .order_by(Message.id)).all()
+    data.calls = db.execute(
+        select(Call, recording_visible(keep, now))
+        .where(touching(Call, phone), row_visible(Call, keep, now))
+        .order_by(Call.id)).all()
+    outbox_gone = and_(*retention.pass_named("outbound_messages").eligible(
+        _after(keep, "metadata", now)))
+    body_gone = and_(*retention.pass_named("outbound_bodies").eligible(
+        _after(keep, "message_bodies", now)))
+    # Uses index: ix_outbound_messages_to_phone
+    data.outbound = db.execute(
+        select(OutboundMessage, ~body_gone)
+        .where(OutboundMessage.to_phone == phone, ~outbox_gone)
+        .order_by(OutboundMessage.created_at, OutboundMessage.id)).all()
+    session_gone = and_(*retention.session_gone(_after(keep, "closed_sessions", now)))
+    # Uses index: ix_participants_phone_proxy (phone, ...)
+    sessions = db.scalars(
+        select(ConversationSession)
+        .where(ConversationSession.id.in_(_subject_sessions(phone)), ~session_gone)
+        .order_by(ConversationSession.created_at, ConversationSession.id)).all()
+    for session in sessions:
+        for mine in (p for p in session.participants if p.phone == phone):
+            other = next((p for p in session.participants if p.id != mine.id), None)
+            data.sessions.append((session, mine, other))
+    data.consent_state = consent_service.current_state(
+        db, phone, marketing_requires_grant=config.marketing_requires_grant)
+    # Uses index: ix_consent_events_phone_id
+    data.consent_history = list(db.scalars(select(ConsentEvent).where(ConsentEvent.phone == phone)
+                                           .order_by(ConsentEvent.id)))
+    data.holds = _holds_covering(db, phone, sessions, data)
+    data.proxy_numbers = _proxy_numbers(db, data)
+    audit.record(db, actor=actor, action="subject.exported", now=now, reason=reason,
+                 target={"phone": mask(phone)}, details=data.counts())
+    return data
+
+
+def _proxy_numbers(db: Session, data: SubjectData) -> set[str]:
+    """Which numbers in the export are the platform's own (shown as they are, not masked)."""
+    numbers = {n for row, _ in [*data.messages, *data.calls]
+               for n in (row.from_phone, row.to_phone, row.forward_to, row.forward_from) if n}
+    numbers |= {p.proxy_number for _, mine, other in data.sessions for p in (mine, other) if p}
+    numbers |= {row.from_phone for row, _ in data.outbound if row.from_phone}
+    # Uses index: uq_proxy_numbers_phone_number
+    return set(db.scalars(select(ProxyNumber.phone_number)
+                          .where(ProxyNumber.phone_number.in_(numbers)))) if numbers else set()
+
+
+def _holds_covering(db: Session, phone: str, sessions, data: SubjectData) -> list[LegalHold]:
+    session_ids = {s.id for s in sessions} | {m.session_id for m, _ in data.messages if
+                                              m.session_id} | {c.session_id for c, _ in
+                                                               data.calls if c.session_id}
+    bookings = {s.booking_id for s in sessions} | {
+        row.booking_id for row, _ in [*data.messages, *data.calls, *data.outbound]
+        if row.booking_id}
+    # Uses index: ix_legal_holds_scope_value
+    return list(db.scalars(select(LegalHold).where(LegalHold.lifted_at.is_(None), or_(
+        and_(LegalHold.scope == "phone", LegalHold.value == phone),
+        and_(LegalHold.scope == "session", LegalHold.value.in_(session_ids)),
+        and_(LegalHold.scope == "booking", LegalHold.value.in_(bookings)),
+    )).order_by(LegalHold.created_at, LegalHold.id)))
+
+
+def _chunks(items: list, size: int = DELETE_CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _count(db: Session, model, *conditions) -> int:
+    return db.scalar(select(func.count()).select_from(model).where(*conditions))
+
+
+def _erase_communications(db: Session, phone: str, now: dt.datetime) -> tuple[dict, dict]:
+    removed, kept = {}, {}
+    outbox_touching = OutboundMessage.to_phone == phone
+    for name, model, touch, free, covered in (
+        ("messages", Message, touching(Message, phone), not_held(Message), held(Message)),
+        ("calls", Call, touching(Call, phone), not_held(Call), held(Call)),
+        ("outbound_messages", OutboundMessage, outbox_touching,
+         retention.outbound_not_held(), retention.outbound_held()),
+    ):
+        sid_columns = {"messages": (Message.twilio_sid, Message.forward_sid),
+                       "calls": (Call.recording_sid,),
+                       "outbound_messages": (OutboundMessage.twilio_sid,)}[name]
+        rows = db.execute(select(model.id, *sid_columns).where(touch, free)).all()
+        for row in rows:
+            for sid in row[1:]:
+                resource = remote.RECORDING if name == "calls" else remote.MESSAGE
+                remote.enqueue(db, resource=resource, sid=sid, action=remote.DELETE,
+                               cause="erasure", now=now)
+        for ids in _chunks([row[0] for row in rows]):
+            db.execute(model.__table__.delete().where(model.id.in_(ids)))
+        removed[name] = len(rows)
+        kept[name] = _count(db, model, touch, covered)
+    return removed, kept
+
+
+def _erase_participation(db: Session, phone: str, stone: str, now: dt.datetime) -> tuple[int, int]:
+    free_sessions = select(ConversationSession.id).where(not_held(ConversationSession))
+    mine = select(Participant.session_id).where(Participant.phone == phone)
+    open_ids = list(db.scalars(select(ConversationSession.id).where(
+        ConversationSession.id.in_(mine), ConversationSession.id.in_(free_sessions),
+        ConversationSession.status == "open")))
+    for session_id in open_ids:
+        allocation.end_session(db, db.get(ConversationSession, session_id), now=now)
+    touched = set(db.scalars(select(Participant.session_id).where(
+        or_(Participant.phone == phone, Participant.counterpart_phone == phone),
+        Participant.session_id.in_(free_sessions))))
+    for column in (Participant.phone, Participant.counterpart_phone):
+        db.execute(update(Participant)
+                   .where(column == phone, Participant.session_id.in_(free_sessions))
+                   .values({column.key: stone})
+                   .execution_options(synchronize_session=False))
+    held_count = db.scalar(select(func.count(func.distinct(Participant.session_id))).where(
+        Participant.phone == phone))
+    return len(touched), held_count
+
+
+def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, actor: str,
+                  reason: str, replay: bool = False) -> dict:
+    """Erase the number's data except what holds keep and consent evidence; what was done."""
+    subject = phone_hmac(config.hmac_key, phone)
+    earlier = _count(db, Erasure, Erasure.subject_hmac == subject)
+    removed, kept_held = _erase_communications(db, phone, now)
+    removed["sessions"], kept_held["sessions"] = _erase_participation(
+        db, phone, tombstone(config.hmac_key, phone), now)
+    consent_kept = _count(db, ConsentEvent, ConsentEvent.phone == phone)
+    result = {"removed": removed, "kept": {"held": kept_held, "consent_events": consent_kept},
+              "reasons": _reasons(removed, kept_held, consent_kept, earlier)}
+    if not replay:
+        db.add(Erasure(subject_hmac=subject, requested_by=actor, reason=audit.scrub(reason),
+                       created_at=now, result={"removed": removed, "kept": result["kept"]}))
+    audit.record(db, actor=actor, action="erasure.replayed" if replay else "subject.erased",
+                 now=now, reason=reason, target={"phone": mask(phone), "subject_hmac": subject},
+                 details={"removed": removed, "kept": result["kept"]})
+    return result
+
+
+def _reasons(removed: dict, kept_held: dict, consent_kept: int, earlier: int) -> list[str]:
+    reasons = []
+    held_parts = [f"{n} {kind.replace('_', ' ')}" for kind, n in kept_held.items() if n]
+    if held_parts:
+        reasons.append("kept under an active legal hold: " + ", ".join(held_parts))
+    if consent_kept:
+        reasons.append(f"kept {consent_kept} consent events: the record of consent and opt-out"
+                       " is evidence that outlives erasure")
+    if not any(removed.values()):
+        reasons.append("nothing more to remove" + (
+            f": this number was erased before ({earlier} earlier erasure"
+            f"{'s' if earlier != 1 else ''})" if earlier else ""))
+    return reasons
+
+
+@dataclass
+class ReplayResult:
+    ledger_subjects: int = 0
+    phones_checked: int = 0
+    matched: int = 0
+    removed: dict[str, int] = field(default_factory=dict)
+
+
+def numbers_on_record():
+    """Every distinct real number the relay, outbox or sessions hold (UNION removes repeats)."""
+    return union(*(select(column) for column in (
+        Message.from_phone, Message.to_phone, Message.forward_to, Call.from_phone,
+        Call.to_phone, Call.forward_to, Participant.phone, Participant.counterpart_phone,
+        OutboundMessage.to_phone)))
+
+
+def replay_erasures(db: Session, *, config: Config, now: dt.datetime,
+                    since: dt.datetime | None = None, actor: str = "cli") -> ReplayResult:
+    """Erase again every ledger subject whose number is on record (after a backup restore)."""
+    query = select(Erasure.subject_hmac).distinct()
+    if since is not None:
+        query = query.where(Erasure.created_at >= since)
+    wanted = set(db.scalars(query))
+    result = ReplayResult(ledger_subjects=len(wanted))
+    if not wanted:
+        return result
+    found = []
+    for (phone,) in db.execute(numbers_on_record()):
+        if not phone or not phone.startswith("+"):
+            continue  # NULL forward_to, or a tombstone
+        result.phones_checked += 1
+        if phone_hmac(config.hmac_key, phone) in wanted:
+            found.append(phone)
+    for phone in found:
+        outcome = erase_subject(db, phone, config=config, now=now, actor=actor,
+                                reason="erasure replayed after a restore", replay=True)
+        result.matched += 1
+        for kind, count in outcome["removed"].items():
+            result.removed[kind] = result.removed.get(kind, 0) + count
+    return result
