@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass, field
 
 import requests
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
@@ -76,6 +76,10 @@ class RealTwilio:
                               ) from None
         except requests.RequestException as exc:
             raise TwilioError(f"Twilio unreachable: {type(exc).__name__}") from None
+        except TwilioException as exc:  # a list page that failed: (message, response)
+            response = exc.args[1] if len(exc.args) > 1 else None
+            raise TwilioError("Twilio error fetching a page",
+                              status=getattr(response, "status_code", None)) from None
 
     def send_message(self, *, to: str, from_: str, body: str, status_callback: str | None = None,
                      media_urls: list[str] | None = None) -> SendResult:

@@ -13,6 +13,26 @@ from sqlalchemy.exc import DBAPIError
 from commsvc.sending.worker import BATCH_SIZE, run_once
 
 log = logging.getLogger("commsvc.sending.worker")
+DATABASE_RETRY_SECONDS = 5.0
+
+
+def serve(app, stop: threading.Event, *, interval: float, batch: int) -> None:
+    """Pass after pass until `stop` is set; a pass in progress is always finished."""
+    log.info("worker started (batch %d, poll every %.1fs)", batch, interval)
+    while not stop.is_set():
+        try:
+            counts = run_once(app, limit=batch)
+        except DBAPIError as exc:
+            log.warning("worker: database unavailable (%s); retrying", type(exc).__name__)
+            stop.wait(max(interval, DATABASE_RETRY_SECONDS))
+            continue
+        busy = {k: v for k, v in counts.as_dict().items() if v}
+        if busy:
+            log.info("worker pass: %s", busy)
+        # A full batch means more may be due: go again at once.
+        if counts.claimed < batch:
+            stop.wait(interval)
+    log.info("worker stopped")
 
 
 @click.command("worker")
@@ -25,36 +45,19 @@ log = logging.getLogger("commsvc.sending.worker")
 def worker_command(once: bool, interval: float, batch: int):
     """Send queued and due scheduled texts; SIGTERM finishes the current pass, then exits."""
     app = current_app._get_current_object()
+    if once:
+        counts = run_once(app, limit=batch)
+        click.echo(" ".join(f"{k}={v}" for k, v in counts.as_dict().items()))
+        return
     stop = threading.Event()
 
     def _stop(signum, _frame):
         log.info("worker: %s received, finishing the current pass", signal.Signals(signum).name)
         stop.set()
 
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGINT, _stop)
-    log.info("worker started (batch %d, poll every %.1fs)", batch, interval)
-    while True:
-        try:
-            counts = run_once(app, limit=batch)
-        except DBAPIError as exc:
-            log.warning("worker: database unavailable (%s); retrying", type(exc).__name__)
-            if once or stop.wait(max(interval, 5.0)):
-                break
-            continue
-        busy = {k: v for k, v in counts.as_dict().items() if v}
-        if busy:
-            log.info("worker pass: %s", busy)
-        if once:
-            click.echo(" ".join(f"{k}={v}" for k, v in counts.as_dict().items()))
-            return
-        if stop.is_set():
-            break
-        # A full batch means more may be due: go again at once.
-        if counts.claimed < batch and stop.wait(interval):
-            break
-    log.info("worker stopped")
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    serve(app, stop, interval=interval, batch=batch)
 
 
 commands = [worker_command]

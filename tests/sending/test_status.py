@@ -1,0 +1,88 @@
+"""Delivery status callbacks (`?o=<outbound id>`): only forward, unknown ids ignored."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from commsvc.consent.models import ConsentEvent
+from commsvc.sending.service import apply_outbound_status
+from commsvc.sending.worker import run_once
+from tests.sending.conftest import NEW_YORK
+
+
+def _status(db, message_id):
+    db.expire_all()
+    from commsvc.sending.models import OutboundMessage
+
+    return db.get(OutboundMessage, message_id).status
+
+
+def test_statuses_only_move_forward(app, send, db, clock):
+    message_id = send().json["id"]
+    run_once(app)
+    assert apply_outbound_status(db, message_id, "sent", None, clock()) is False  # simulated=sent
+    assert apply_outbound_status(db, message_id, "delivered", None, clock()) is True
+    db.commit()
+    assert _status(db, message_id) == "delivered"
+    for late in ("queued", "sending", "sent", "undelivered", "failed"):
+        assert apply_outbound_status(db, message_id, late, "30003", clock()) is False
+    assert _status(db, message_id) == "delivered"
+
+
+def test_undelivered_records_the_error_code(app, send, db, clock):
+    message_id = send().json["id"]
+    run_once(app)
+    assert apply_outbound_status(db, message_id, "undelivered", "30003", clock())
+    db.commit()
+    from commsvc.sending.models import OutboundMessage
+
+    row = db.get(OutboundMessage, message_id)
+    assert (row.status, row.error_code) == ("undelivered", 30003)
+
+
+def test_unknown_ids_and_statuses_are_ignored(send, db, clock):
+    message_id = send().json["id"]
+    assert apply_outbound_status(db, "msg_unknown", "delivered", None, clock()) is False
+    assert apply_outbound_status(db, "x" * 500, "delivered", None, clock()) is False
+    assert apply_outbound_status(db, message_id, "teleported", None, clock()) is False
+    assert _status(db, message_id) == "queued"
+
+
+def test_a_callback_that_beats_the_worker_is_kept_and_the_sid_still_recorded(
+        app, send, db, clock):
+    message_id = send().json["id"]
+
+    class CallbackFirst:
+        simulated = False
+
+        def send_message(self, **kwargs):
+            with app.extensions["db"].sessionmaker() as other:
+                apply_outbound_status(other, message_id, "delivered", None, clock())
+                other.commit()
+            from commsvc.twilio_gateway import SendResult
+
+            return SendResult(sid="SM" + "c" * 32, status="queued")
+
+    run_once(app, CallbackFirst())
+    from commsvc.sending.models import OutboundMessage
+
+    db.expire_all()
+    row = db.get(OutboundMessage, message_id)
+    assert (row.status, row.twilio_sid) == ("delivered", "SM" + "c" * 32)
+    assert run_once(app).claimed == 0
+
+
+def test_a_callback_for_a_row_waiting_to_retry_takes_it_out_of_the_queue(send, db, clock, app):
+    message_id = send().json["id"]
+    assert apply_outbound_status(db, message_id, "sent", None, clock(), twilio_sid="SM" + "d" * 32)
+    db.commit()
+    assert _status(db, message_id) == "sent"
+    assert run_once(app).claimed == 0
+
+
+def test_a_21610_callback_records_a_carrier_opt_out(app, send, db, clock):
+    message_id = send().json["id"]
+    run_once(app)
+    assert apply_outbound_status(db, message_id, "failed", "21610", clock())
+    db.commit()
+    sources = set(db.scalars(select(ConsentEvent.source).where(ConsentEvent.phone == NEW_YORK)))
+    assert sources == {"twilio_21610"}

@@ -1,0 +1,262 @@
+"""The outbox worker against Twilio's real REST URLs (mocked with `responses`)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from commsvc.consent import service as consent
+from commsvc.consent.models import ConsentEvent
+from commsvc.sending.worker import run_once
+from tests.conftest import BASE_URL
+from tests.sending.conftest import (
+    FLORIDA,
+    MESSAGES_URL,
+    NEW_YORK,
+    SENDER,
+    form,
+    message_list,
+    posts,
+    twilio_error,
+    twilio_message,
+    utc,
+)
+
+SID = "SM" + "a" * 32
+
+
+def accepted(mocked, sid: str = SID, *, to: str = NEW_YORK, body: str = "") -> None:
+    mocked.post(MESSAGES_URL, status=201, json=twilio_message(sid, to=to, body=body))
+
+
+def failing(mocked, status: int, code: int, headers: dict | None = None) -> None:
+    mocked.post(MESSAGES_URL, status=status, json=twilio_error(status, code), headers=headers)
+
+
+def listing(mocked, *messages: dict) -> None:
+    mocked.get(MESSAGES_URL, status=200, json=message_list(*messages))
+
+
+def due_again(outbox, clock) -> None:
+    """Move the clock to when the (single) row is next due."""
+    [row] = outbox()
+    clock.set(max(clock(), row.next_attempt_at))
+
+
+def test_simulated_twilio_records_the_send_as_simulated(app, send, outbox, twilio):
+    message_id = send(body="Your pro arrives at 3pm.").json["id"]
+    counts = run_once(app)
+    assert counts.simulated == 1
+    [row] = outbox()
+    assert (row.status, row.attempts, row.send_started_at, row.lease_token) == (
+        "simulated", 1, None, None)
+    assert twilio.sent == [{"sid": row.twilio_sid, "to": NEW_YORK, "from": SENDER,
+                            "body": "Your pro arrives at 3pm."}]
+    assert run_once(app).claimed == 0, message_id
+
+
+def test_send_posts_to_twilio_with_the_status_callback_of_the_message(
+        app, send, outbox, mocked, real_twilio):
+    message_id = send(body="Your pro arrives at 3pm.").json["id"]
+    accepted(mocked)
+    assert run_once(app, real_twilio).sent == 1
+    [call] = posts(mocked)
+    assert form(call) == {
+        "To": NEW_YORK, "From": SENDER, "Body": "Your pro arrives at 3pm.",
+        "StatusCallback": f"{BASE_URL}/webhooks/twilio/message-status?o={message_id}",
+    }
+    [row] = outbox()
+    assert (row.status, row.twilio_sid) == ("sent", SID)
+
+
+def test_5xx_429_and_network_errors_are_retried_until_exactly_one_send_succeeds(
+        app, send, outbox, clock, mocked, real_twilio):
+    send()
+    failing(mocked, 500, 20500)
+    failing(mocked, 503, 20503)
+    failing(mocked, 429, 20429, headers={"Retry-After": "120"})
+    mocked.post(MESSAGES_URL, body=requests.exceptions.ConnectTimeout("connect timed out"))
+    accepted(mocked)
+    listing(mocked)  # after the timeout: Twilio has no such message, so it is sent again
+    retry_delays = []
+    for _ in range(5):
+        started = clock()
+        run_once(app, real_twilio)
+        [row] = outbox()
+        if row.status == "queued":
+            retry_delays.append(row.next_attempt_at - started)
+            due_again(outbox, clock)
+    [row] = outbox()
+    assert (row.status, row.twilio_sid, row.attempts) == ("sent", SID, 5)
+    outcomes = [getattr(c.response, "status_code", "network error") for c in posts(mocked)]
+    assert outcomes == [500, 503, 429, "network error", 201]
+    assert retry_delays[2] >= dt.timedelta(seconds=120)  # Twilio's Retry-After is honoured
+    assert all(delay > dt.timedelta(0) for delay in retry_delays)
+
+
+def test_retries_stop_at_the_maximum_attempts_and_the_message_fails(
+        app, send, outbox, clock, mocked, real_twilio, config):
+    send()
+    failing(mocked, 500, 20500)
+    for _ in range(config.outbox_max_attempts + 2):
+        run_once(app, real_twilio)
+        if outbox()[0].status == "queued":
+            due_again(outbox, clock)
+    [row] = outbox()
+    assert (row.status, row.attempts) == ("failed", config.outbox_max_attempts)
+    assert len(posts(mocked)) == config.outbox_max_attempts
+
+
+def test_other_4xx_fail_at_once_without_retry(app, send, outbox, mocked, real_twilio):
+    send()
+    failing(mocked, 400, 21211)  # invalid 'To'
+    assert run_once(app, real_twilio).failed == 1
+    [row] = outbox()
+    assert (row.status, row.error_code, row.attempts) == ("failed", 21211, 1)
+    assert len(posts(mocked)) == 1
+
+
+def test_21610_fails_the_message_and_records_a_revocation_in_the_ledger(
+        app, send, outbox, db, mocked, real_twilio, clock):
+    message_id = send(to=FLORIDA).json["id"]
+    failing(mocked, 400, 21610)
+    run_once(app, real_twilio)
+    [row] = outbox()
+    assert (row.status, row.error_code) == ("failed", 21610)
+    events = list(db.scalars(select(ConsentEvent).where(ConsentEvent.phone == FLORIDA)))
+    assert {(e.channel, e.purpose, e.action, e.source) for e in events} == {
+        ("sms", p, "revoke", "twilio_21610") for p in ("relay", "transactional", "marketing")}
+    assert all(e.evidence["outbound_id"] == message_id for e in events)
+    assert all(e.evidence["error_code"] == 21610 for e in events)
+    for purpose in ("relay", "transactional"):
+        assert not consent.check(db, phone=FLORIDA, channel="sms", purpose=purpose,
+                                 now=clock()).allowed
+
+
+def test_consent_revoked_between_acceptance_and_send_blocks_it_without_a_post(
+        app, send, grant, outbox, mocked, real_twilio):
+    send(to=NEW_YORK)
+    grant(NEW_YORK, action="revoke", purpose="transactional")
+    assert run_once(app, real_twilio).blocked == 1
+    [row] = outbox()
+    assert row.status == "blocked"
+    assert len(mocked.calls) == 0
+    assert run_once(app, real_twilio).claimed == 0
+
+
+def test_scheduled_marketing_waits_for_its_time_then_goes(
+        app, send, grant, outbox, clock, twilio):
+    clock.set(utc(2026, 6, 2, 0, 30))  # 20:30 in Miami
+    grant(FLORIDA)
+    send(to=FLORIDA, purpose="marketing")
+    assert run_once(app).claimed == 0
+    clock.set(utc(2026, 6, 2, 11, 59))
+    assert run_once(app).claimed == 0
+    clock.set(utc(2026, 6, 2, 12, 0))
+    assert run_once(app).simulated == 1
+    assert len(twilio.sent) == 1
+
+
+def test_a_marketing_retry_that_falls_in_quiet_hours_waits_for_the_morning(
+        app, send, grant, outbox, clock, mocked, real_twilio):
+    clock.set(utc(2026, 6, 2, 0, 59, 58))  # 20:59:58 in New York
+    grant(NEW_YORK)
+    send(to=NEW_YORK, purpose="marketing")
+    failing(mocked, 503, 20503)
+    run_once(app, real_twilio)
+    due_again(outbox, clock)  # a few seconds later: past 21:00
+    counts = run_once(app, real_twilio)
+    assert counts.deferred == 1
+    [row] = outbox()
+    assert (row.status, row.next_attempt_at) == ("scheduled", utc(2026, 6, 2, 12, 0))
+    assert len(posts(mocked)) == 1
+
+
+class DiesAround:
+    """A worker process killed just before or just after Twilio took the message."""
+
+    simulated = False
+
+    def __init__(self, real, *, after_twilio: bool):
+        self.real, self.after_twilio = real, after_twilio
+
+    def send_message(self, **kwargs):
+        if self.after_twilio:
+            self.real.send_message(**kwargs)
+        raise SystemExit("worker killed")
+
+
+@pytest.mark.parametrize("crash_after_twilio_accepted", [True, False])
+def test_a_worker_killed_mid_send_is_reconciled_not_blindly_resent(
+        app, send, outbox, clock, mocked, real_twilio, config, crash_after_twilio_accepted):
+    send(body="Your pro arrives at 3pm.")
+    accepted(mocked, body="Your pro arrives at 3pm.")
+    with pytest.raises(SystemExit):
+        run_once(app, DiesAround(real_twilio, after_twilio=crash_after_twilio_accepted))
+    [row] = outbox()
+    assert (row.status, row.twilio_sid) == ("sending", None)
+    assert row.send_started_at == clock()
+
+    assert run_once(app, real_twilio).claimed == 0  # the lease still holds
+    clock.advance(seconds=config.outbox_lease_seconds)
+    if crash_after_twilio_accepted:
+        listing(mocked, twilio_message(SID, to=NEW_YORK, body="Your pro arrives at 3pm."))
+    else:
+        listing(mocked)
+    counts = run_once(app, real_twilio)
+
+    [row] = outbox()
+    assert (row.status, row.twilio_sid) == ("sent", SID)
+    assert len(posts(mocked)) == 1  # one POST in all: Twilio got it exactly once
+    assert counts.reconciled == (1 if crash_after_twilio_accepted else 0)
+    [lookup] = [c for c in mocked.calls if c.request.method == "GET"]
+    assert "To=%2B12125550123" in lookup.request.url and "From=%2B16465550000" in lookup.request.url
+
+
+def test_a_send_whose_answer_was_lost_is_found_at_twilio_and_not_resent(
+        app, send, outbox, clock, mocked, real_twilio):
+    send(body="Your pro arrives at 3pm.")
+    mocked.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+    run_once(app, real_twilio)
+    [row] = outbox()
+    assert row.status == "queued" and row.send_started_at is not None
+    due_again(outbox, clock)
+    listing(mocked, twilio_message(SID, to=NEW_YORK, body="Your pro arrives at 3pm."))
+    assert run_once(app, real_twilio).reconciled == 1
+    [row] = outbox()
+    assert (row.status, row.twilio_sid) == ("sent", SID)
+    assert len(posts(mocked)) == 1
+
+
+def test_reconciliation_ignores_twilio_messages_already_recorded_for_another_row(
+        app, send, outbox, clock, mocked, real_twilio, config):
+    first = send(body="Reminder: visit tomorrow").json["id"]
+    accepted(mocked, SID)
+    run_once(app, real_twilio)
+    second = send(body="Reminder: visit tomorrow").json["id"]
+    with pytest.raises(SystemExit):
+        run_once(app, DiesAround(real_twilio, after_twilio=False))
+    clock.advance(seconds=config.outbox_lease_seconds)
+    # Twilio's list shows the first text (same body): it is not the second one.
+    listing(mocked, twilio_message(SID, to=NEW_YORK, body="Reminder: visit tomorrow"))
+    other = "SM" + "b" * 32
+    accepted(mocked, other)
+    run_once(app, real_twilio)
+    rows = {r.id: r for r in outbox()}
+    assert (rows[first].twilio_sid, rows[second].twilio_sid) == (SID, other)
+    assert len(posts(mocked)) == 2
+
+
+def test_a_failed_reconciliation_lookup_is_retried_not_resent(
+        app, send, outbox, clock, mocked, real_twilio, config):
+    send()
+    with pytest.raises(SystemExit):
+        run_once(app, DiesAround(real_twilio, after_twilio=False))
+    clock.advance(seconds=config.outbox_lease_seconds)
+    mocked.get(MESSAGES_URL, status=503, json=twilio_error(503, 20503))
+    assert run_once(app, real_twilio).retried == 1
+    [row] = outbox()
+    assert row.status == "queued" and row.send_started_at is not None
+    assert posts(mocked) == []
