@@ -1,0 +1,93 @@
+"""Retention on PostgreSQL with real commits: two runs never overlap, lock waits stay short."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import func, select, text
+
+from commsvc.records import retention
+from commsvc.records.models import AuditEvent, RemoteDeletion
+from commsvc.relay.models import Message
+from tests.records.test_retention import DAY, make_message
+
+pytestmark = pytest.mark.pg_only
+
+
+def _seed(app, clock, count: int) -> list[int]:
+    with app.extensions["db"].sessionmaker() as db:
+        ids = [make_message(db, created_at=clock() - 100 * DAY).id for _ in range(count)]
+        db.commit()
+    return ids
+
+
+def _run(app, clock, **kwargs):
+    return retention.run(app.extensions["db"], retention=app.extensions["config"].retention,
+                         now=clock(), **kwargs)
+
+
+def test_two_runs_at_once_do_the_work_once(committed_app, clock):
+    _seed(committed_app, clock, 60)
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def worker():
+        try:
+            barrier.wait()
+            results.append(_run(committed_app, clock, chunk_size=2))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert errors == []
+    reports = [r for r in results if r is not None]
+    assert reports, "at least one run does the work"
+    assert sum(r.counts["message_bodies"] for r in reports) == 60
+    with committed_app.extensions["db"].sessionmaker() as db:
+        assert db.scalar(select(func.count()).select_from(Message)
+                         .where(Message.body_removed_at.is_(None))) == 0
+        assert db.scalar(select(func.count()).select_from(RemoteDeletion)) == 120
+        runs = db.scalar(select(func.count()).select_from(AuditEvent)
+                         .where(AuditEvent.action == "retention.run"))
+    assert runs == len(reports)
+
+
+def test_a_second_run_while_one_holds_the_lock_says_so_and_exits_0(committed_app, clock):
+    _seed(committed_app, clock, 1)
+    engine = committed_app.extensions["db"].engine
+    with engine.connect() as other:
+        assert other.scalar(select(func.pg_try_advisory_lock(retention.RUN_LOCK_KEY)))
+        try:
+            result = committed_app.test_cli_runner().invoke(args=["retention", "run"])
+            assert _run(committed_app, clock) is None
+        finally:
+            other.scalar(select(func.pg_advisory_unlock(retention.RUN_LOCK_KEY)))
+    assert result.exit_code == 0
+    assert "another run is in progress" in result.output
+    with committed_app.extensions["db"].sessionmaker() as db:
+        assert db.scalar(select(func.count()).select_from(Message)
+                         .where(Message.body.is_not(None))) == 1
+    assert _run(committed_app, clock).counts["message_bodies"] == 1
+
+
+def test_a_row_locked_elsewhere_stops_its_pass_quickly_and_the_next_run_resumes(
+        committed_app, clock, monkeypatch):
+    monkeypatch.setattr(retention, "LOCK_TIMEOUT", "200ms")
+    [locked_id, *_] = _seed(committed_app, clock, 3)
+    engine = committed_app.extensions["db"].engine
+    with engine.connect() as other:
+        other.execute(text("SELECT id FROM messages WHERE id = :id FOR UPDATE"),
+                      {"id": locked_id})
+        started = time.monotonic()
+        report = _run(committed_app, clock)
+        elapsed = time.monotonic() - started
+        other.rollback()
+    assert report.interrupted == ["message_bodies"]
+    assert elapsed < 5
+    assert _run(committed_app, clock).counts["message_bodies"] == 3

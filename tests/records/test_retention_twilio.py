@@ -1,0 +1,137 @@
+"""Twilio's copies: redacted or deleted through the real client (mocked at Twilio's URLs),
+retried until Twilio confirms, never dropped."""
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import parse_qs
+
+import pytest
+import responses
+from sqlalchemy import select
+
+from commsvc.records import remote
+from commsvc.records.models import RemoteDeletion
+from commsvc.twilio_gateway import RealTwilio
+from tests.records.test_retention import DAY, make_call, make_message, run
+
+ACCOUNT = "AC" + "0" * 32
+API = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}"
+
+
+def _error(code: int, status: int) -> dict:
+    return {"code": code, "message": "refused", "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status}
+
+
+@pytest.fixture
+def gateway():
+    return RealTwilio(ACCOUNT, "test-token")
+
+
+@pytest.fixture
+def twilio_api():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+def _pending(db) -> list[RemoteDeletion]:
+    db.expunge_all()
+    return list(db.scalars(select(RemoteDeletion).order_by(RemoteDeletion.id)))
+
+
+def _process(app, gateway, clock):
+    return remote.process_due(app.extensions["db"], gateway, clock())
+
+
+def test_recording_not_final_yet_20009_is_retried_later_then_done(
+        app, db, clock, gateway, twilio_api):
+    call = make_call(db, created_at=clock() - 91 * DAY)
+    db.commit()
+    url = f"{API}/Recordings/{call.recording_sid}.json"
+    twilio_api.add(responses.DELETE, url, status=400, json=_error(20009, 400))
+    twilio_api.add(responses.DELETE, url, status=204)
+
+    report = run(app, clock, gateway=gateway)
+
+    assert report.remote == {"done": 0, "already_gone": 0, "retry_later": 1}
+    [row] = _pending(db)
+    assert (row.resource, row.action, row.attempts, row.done_at) == ("recording", "delete", 1,
+                                                                      None)
+    assert "20009" in row.last_error and row.next_attempt_at > clock()
+    assert _process(app, gateway, clock).as_dict() == {"done": 0, "already_gone": 0,
+                                                        "retry_later": 0}
+    assert len(twilio_api.calls) == 1  # not due yet: Twilio is not asked again
+
+    clock.advance(minutes=6)
+    assert _process(app, gateway, clock).done == 1
+    [row] = _pending(db)
+    assert row.done_at == clock() and row.attempts == 2 and row.last_error is None
+    assert [c.request.method for c in twilio_api.calls] == ["DELETE", "DELETE"]
+
+
+def test_message_bodies_are_redacted_at_twilio_with_an_empty_body(
+        app, db, clock, gateway, twilio_api):
+    message = make_message(db, created_at=clock() - 91 * DAY)
+    db.commit()
+    for sid in (message.twilio_sid, message.forward_sid):
+        twilio_api.add(responses.POST, f"{API}/Messages/{sid}.json", status=200,
+                       json={"sid": sid, "body": "", "status": "delivered"})
+
+    report = run(app, clock, gateway=gateway)
+
+    assert report.remote["done"] == 2
+    assert all(parse_qs(c.request.body, keep_blank_values=True) == {"Body": [""]}
+               for c in twilio_api.calls)
+    assert all(row.done_at == clock() and row.action == "redact" for row in _pending(db))
+
+
+def test_a_resource_twilio_no_longer_has_counts_as_done(app, db, clock, gateway, twilio_api):
+    with app.extensions["db"].sessionmaker() as session:
+        remote.enqueue(session, resource="message", sid="SM" + "1" * 32, action="delete",
+                       cause="erasure", now=clock())
+        session.commit()
+    twilio_api.add(responses.DELETE, f"{API}/Messages/{'SM' + '1' * 32}.json", status=404,
+                   json=_error(20404, 404))
+
+    assert _process(app, gateway, clock).already_gone == 1
+    [row] = _pending(db)
+    assert row.done_at == clock() and "404" in row.last_error
+
+
+@pytest.mark.parametrize("status,code,headers,least_wait", [
+    (503, 20500, {}, dt.timedelta(minutes=5)),
+    (429, 20429, {"Retry-After": "3600"}, dt.timedelta(hours=1)),
+    (401, 20003, {}, dt.timedelta(hours=6)),  # unexpected: kept, retried much later, logged
+])
+def test_other_refusals_are_retried_later_and_never_dropped(
+        app, db, clock, gateway, twilio_api, status, code, headers, least_wait):
+    with app.extensions["db"].sessionmaker() as session:
+        remote.enqueue(session, resource="recording", sid="RE" + "2" * 32, action="delete",
+                       cause="retention", now=clock())
+        session.commit()
+    twilio_api.add(responses.DELETE, f"{API}/Recordings/{'RE' + '2' * 32}.json", status=status,
+                   json=_error(code, status), headers=headers)
+
+    assert _process(app, gateway, clock).retry_later == 1
+    [row] = _pending(db)
+    assert row.done_at is None and row.attempts == 1
+    assert row.next_attempt_at >= clock() + least_wait
+    assert str(code) in row.last_error
+
+
+def test_queuing_the_same_deletion_twice_keeps_one_row(app, db, clock):
+    with app.extensions["db"].sessionmaker() as session:
+        for _ in range(2):
+            remote.enqueue(session, resource="message", sid="SM" + "3" * 32, action="delete",
+                           cause="erasure", now=clock())
+        remote.enqueue(session, resource="message", sid=None, action="delete",
+                       cause="erasure", now=clock())
+        session.commit()
+    assert len(_pending(db)) == 1
+
+
+def test_backoff_grows_with_attempts_and_is_capped():
+    waits = [remote._backoff(n, None) for n in (1, 2, 3, 20)]
+    assert waits[:3] == [dt.timedelta(minutes=5), dt.timedelta(minutes=10),
+                         dt.timedelta(minutes=20)]
+    assert waits[3] == remote.MAX_RETRY
