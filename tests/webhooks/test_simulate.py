@@ -1,0 +1,56 @@
+"""`commsvc simulate` plays a conversation through the signed webhooks and the Sessions API."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from commsvc.auth.models import ApiKey
+from commsvc.relay.models import Call, Message
+from commsvc.sessions.models import Session
+from tests.webhooks import factories as f
+
+
+def test_simulate_relays_both_ways_refuses_the_stranger_and_cleans_up(runner, db, twilio):
+    result = runner.invoke(args=["simulate"])
+
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "pool: added +16465550001, +16465550002" in out
+    assert "pro's phone +1******0202 receives from +1646555000" in out
+    assert '"Hi, is 9am tomorrow still good?"' in out
+    assert "requester's phone +1******0101 receives from +1646555000" in out and "+ 1 photo" in out
+    assert "stranger's phone +1******0303 receives from" in out and "conversation has ended" in out
+    assert "pro's phone +1******0202 rings, showing +1646555000" in out
+    assert "<Dial" in out and 'callerId="+1646555000' in out
+    assert "admin key made for this run is revoked" in out
+
+    db.expire_all()
+    [session] = db.scalars(select(Session)).all()
+    assert session.status == "closed"
+    outcomes = [m.outcome for m in db.scalars(select(Message).order_by(Message.id))]
+    assert outcomes == ["forwarded", "forwarded", "no_session", "no_session"]
+    assert [m.status for m in f.messages(db)][:2] == ["delivered", "delivered"]
+    [call] = db.scalars(select(Call)).all()
+    assert (call.outcome, call.status, call.duration_seconds) == ("bridged", "completed", 42)
+    assert all(key.revoked_at is not None for key in db.scalars(select(ApiKey)))
+    assert twilio.sent == []
+
+
+def test_simulate_runs_again_on_the_same_database(runner):
+    assert runner.invoke(args=["simulate"]).exit_code == 0
+
+    again = runner.invoke(args=["simulate"])
+
+    assert again.exit_code == 0, again.output
+    assert "pool: simulation numbers present" in again.output
+
+
+def test_simulate_refuses_a_production_configuration(config, clock, twilio, database):
+    from commsvc.app import create_app
+
+    app = create_app(config.with_overrides(env="production"), clock=clock, twilio=twilio,
+                     database=database)
+
+    result = app.test_cli_runner().invoke(args=["simulate"])
+
+    assert result.exit_code != 0
+    assert "production" in result.output
