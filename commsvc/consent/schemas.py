@@ -32,7 +32,8 @@ class ConsentWriteSchema(Schema):
 
 
 class CheckQuerySchema(Schema):
-    phone = fields.String(required=True)
+    phone = fields.String(required=True, metadata={
+        "description": "E.164, or national format of DEFAULT_REGION", "example": "+14155550101"})
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     purpose = fields.String(required=True, validate=validate.OneOf(PURPOSES))
 
@@ -55,7 +56,8 @@ class StateRowSchema(Schema):
     purpose = fields.String()
     allowed = fields.Boolean()
     reason = fields.String()
-    since = fields.String(allow_none=True, metadata={"description": "null: the default applies"})
+    since = fields.String(allow_none=True, metadata={
+        "format": "date-time", "description": "null: the default applies"})
     basis = fields.String(metadata={"description": "event or default"})
     event_id = fields.Integer(allow_none=True)
 
@@ -73,7 +75,7 @@ class ConsentEventSchema(Schema):
     action = fields.String()
     source = fields.String()
     evidence = fields.Dict()
-    created_at = fields.String()
+    created_at = fields.String(metadata={"format": "date-time"})
 
 
 class ConsentEventListSchema(Schema):

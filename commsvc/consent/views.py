@@ -20,6 +20,7 @@ from commsvc.consent.schemas import (
     HistoryQuerySchema,
 )
 from commsvc.db import get_db
+from commsvc.records.schemas import problems
 from commsvc.errors import ValidationFailed
 from commsvc.phones import InvalidPhone, mask, normalise
 
@@ -72,6 +73,7 @@ def _audit_read(db, principal: Principal, resource: str, phone: str, count: int)
 @require("consent:read")
 @blp.arguments(CheckQuerySchema, location="query")
 @blp.response(200, DecisionSchema)
+@problems(blp, 401, 403, 422)
 def check_consent(args):
     """May this phone be contacted on this channel for this purpose now."""
     decision = service.check(
@@ -85,6 +87,7 @@ def check_consent(args):
 @blp.route("/v1/consent/<phone>", methods=["GET"])
 @require("consent:read")
 @blp.response(200, ConsentStateSchema)
+@problems(blp, 401, 403, 422)
 def get_consent(phone):
     """The current state of every channel and purpose, and since when."""
     phone = _phone(phone)
@@ -102,6 +105,7 @@ def get_consent(phone):
 @require("consent:write")
 @blp.arguments(ConsentWriteSchema)
 @blp.response(201, ConsentEventListSchema)
+@problems(blp, 401, 403, 422)
 def post_consent(args, phone):
     """Record a grant or a revocation (channel and purpose may be "all")."""
     phone = _phone(phone)
@@ -122,6 +126,7 @@ def post_consent(args, phone):
 @require("consent:read")
 @blp.arguments(HistoryQuerySchema, location="query")
 @blp.response(200, ConsentHistorySchema)
+@problems(blp, 401, 403, 422)
 def consent_history(args, phone):
     """Every event of this phone, oldest first (events are never changed or deleted)."""
     phone = _phone(phone)
