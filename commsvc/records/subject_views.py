@@ -12,6 +12,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from commsvc import crypto
 from commsvc.auth.guard import current_principal, require, require_reason
 from commsvc.clock import isoformat
 from commsvc.db import get_db
@@ -68,22 +69,38 @@ class _Numbers:
         return mask(number)
 
 
-def _media(raw: str | None, shown: bool):
-    if not shown or raw is None:
+def _readable(value: str | None) -> str | None:
+    """An encrypted value, or None when its key is gone (then *_unavailable says so)."""
+    return None if value is crypto.UNAVAILABLE else value
+
+
+def _media(raw: str | None):
+    if raw is None or raw is crypto.UNAVAILABLE:
         return None
     try:
         return json.loads(raw)
     except ValueError:
-        return raw  # crypto.UNAVAILABLE, or a value stored before URLs were JSON
+        return [raw]  # stored before media lists were JSON
+
+
+def _content(row, shown: bool, *columns: str) -> dict:
+    """Body-like columns: null once past retention; null and flagged when the key is gone."""
+    if not shown:
+        return {column: None for column in columns}
+    data = {column: _readable(getattr(row, column)) for column in columns}
+    if any(getattr(row, column) is crypto.UNAVAILABLE for column in columns):
+        data["body_unavailable"] = True
+    return data
 
 
 def _message(row, shown: bool, show) -> dict:
+    content = _content(row, shown, "body", "media_urls")
+    content["media_urls"] = _media(content["media_urls"])
     return {"id": row.id, "session_id": row.session_id, "booking_id": row.booking_id,
             "direction": row.direction, "from": show(row.from_phone), "to": show(row.to_phone),
             "forwarded_to": show(row.forward_to), "forwarded_from": show(row.forward_from),
             "outcome": row.outcome, "status": row.status, "twilio_sid": row.twilio_sid,
-            "body": row.body if shown else None, "media_count": row.media_count,
-            "media_urls": _media(row.media_urls, shown),
+            "media_count": row.media_count, **content,
             "body_removed": not shown or row.body_removed_at is not None,
             "created_at": isoformat(row.created_at)}
 
@@ -102,7 +119,7 @@ def _call(row, shown: bool, show) -> dict:
 def _outbound(row, shown: bool, show) -> dict:
     return {"id": row.id, "to": show(row.to_phone), "from": show(row.from_phone),
             "purpose": row.purpose, "booking_id": row.booking_id, "status": row.status,
-            "body": row.body if shown else None, "twilio_sid": row.twilio_sid,
+            **_content(row, shown, "body"), "twilio_sid": row.twilio_sid,
             "created_at": isoformat(row.created_at), "sent_at": isoformat(row.sent_at)}
 
 

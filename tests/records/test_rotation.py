@@ -1,0 +1,162 @@
+"""Encryption at rest: keys newest first, rotation re-encrypts, a lost key reads as unavailable."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import text
+
+from commsvc import config as config_module
+from commsvc import crypto
+from commsvc.config import ConfigError, load_config
+from commsvc.records import rotation
+from commsvc.relay.models import Message
+from commsvc.sending.models import OutboundMessage
+from tests.conftest import TEST_KEY
+from tests.records.test_retention import DAY, REQUESTER, make_message, make_outbound
+
+NEW_KEY = Fernet.generate_key().decode()
+LOST_KEY = Fernet.generate_key().decode()
+
+
+def _use_keys(monkeypatch, *keys: str) -> crypto.Keyring:
+    keyring = crypto.Keyring(keys)
+    monkeypatch.setitem(crypto._state, "keyring", keyring)
+    return keyring
+
+
+def _raw(db, table: str, column: str, key) -> str:
+    return db.execute(text(f"SELECT {column} FROM {table} WHERE id = :id"), {"id": key}).scalar()
+
+
+def _opens(key: str, token: str) -> bool:
+    try:
+        Fernet(key).decrypt(token.encode())
+        return True
+    except InvalidToken:
+        return False
+
+
+def test_rotation_re_encrypts_old_rows_so_only_the_new_key_is_needed(
+        app, db, clock, runner, monkeypatch):
+    old = [make_message(db, created_at=clock() - DAY, media=["https://m/1.jpg"])
+           for _ in range(3)]
+    outbox = make_outbound(db, created_at=clock() - DAY)
+    db.commit()
+    assert _opens(TEST_KEY, _raw(db, "messages", "body", old[0].id))
+
+    _use_keys(monkeypatch, NEW_KEY, TEST_KEY)
+    db.expunge_all()
+    assert db.get(Message, old[0].id).body == "the gate code is 4321"  # old rows still read
+    fresh = make_message(db, created_at=clock())
+    db.commit()
+    assert _opens(NEW_KEY, _raw(db, "messages", "body", fresh.id))
+
+    result = runner.invoke(args=["encryption", "rotate", "--batch-size", "2"])
+
+    assert result.exit_code == 0, result.output
+    assert "messages.body" in result.output and "rotated         3" in result.output
+    _use_keys(monkeypatch, NEW_KEY)
+    db.expunge_all()
+    for message in old:
+        row = db.get(Message, message.id)
+        assert (row.body, row.media_urls) == ("the gate code is 4321", "['https://m/1.jpg']")
+        assert _opens(NEW_KEY, _raw(db, "messages", "media_urls", message.id))
+    for message in [*old, fresh]:
+        assert _opens(NEW_KEY, _raw(db, "messages", "body", message.id))
+    assert db.get(OutboundMessage, outbox.id).body == "Your pro is on the way"
+
+
+def test_rotation_counts_rows_no_configured_key_opens_and_leaves_them(app, db, clock,
+                                                                      monkeypatch):
+    _use_keys(monkeypatch, LOST_KEY)
+    lost = make_message(db, created_at=clock() - DAY)
+    db.commit()
+    token = _raw(db, "messages", "body", lost.id)
+    keyring = _use_keys(monkeypatch, NEW_KEY, TEST_KEY)
+
+    report = rotation.rotate(app.extensions["db"], keyring=keyring)
+
+    assert report["messages.body"].unavailable == 1 and report["messages.body"].rotated == 0
+    assert _raw(db, "messages", "body", lost.id) == token
+    db.expunge_all()
+    assert db.get(Message, lost.id).body is crypto.UNAVAILABLE
+
+
+def test_rotation_never_brings_back_a_body_blanked_meanwhile(app, db, clock, monkeypatch,
+                                                            connection):
+    message = make_message(db, created_at=clock() - DAY)
+    db.commit()
+    keyring = _use_keys(monkeypatch, NEW_KEY, TEST_KEY)
+    real_rotate = keyring.rotate
+
+    def rotate_while_retention_blanks(token):
+        # Another writer (retention) blanks the row between rotation's read and its write.
+        connection.exec_driver_sql(f"UPDATE messages SET body = NULL WHERE id = {message.id}")
+        return real_rotate(token)
+
+    monkeypatch.setattr(keyring, "rotate", rotate_while_retention_blanks)
+    rotation.rotate(app.extensions["db"], keyring=keyring)
+
+    assert _raw(db, "messages", "body", message.id) is None
+
+
+def test_a_body_whose_key_is_gone_reads_as_unavailable_in_export_and_logs(
+        app, db, clock, client, api_key, monkeypatch):
+    _use_keys(monkeypatch, LOST_KEY)
+    make_message(db, created_at=clock() - DAY)
+    db.commit()
+    _use_keys(monkeypatch, TEST_KEY)
+    headers = {**api_key("privacy"), "X-Access-Reason": "subject access request"}
+
+    export = client.get(f"/v1/subjects/{REQUESTER}/export", headers=headers)
+    logs = client.get(f"/v1/logs/messages?phone={REQUESTER.replace('+', '%2B')}",
+                      headers=headers)
+
+    assert export.status_code == 200, export.json
+    [message] = export.json["messages"]
+    assert message["body"] is None and message["body_unavailable"] is True
+    assert logs.status_code == 200, logs.json
+    assert logs.json["data"][0]["body"] is None
+    assert logs.json["data"][0]["body_unavailable"] is True
+
+
+def test_production_refuses_to_start_without_encryption_keys():
+    with pytest.raises(ConfigError, match="ENCRYPTION_KEYS"):
+        load_config({"COMMSVC_ENV": "production", "HMAC_KEY": "h", "TWILIO_AUTH_TOKEN": "t",
+                     "PUBLIC_BASE_URL": "https://commsvc.example.com"})
+
+
+def test_a_malformed_key_is_refused_at_start():
+    with pytest.raises(ConfigError, match="not a Fernet key"):
+        load_config({"COMMSVC_ENV": "production", "ENCRYPTION_KEYS": "not-a-key",
+                     "HMAC_KEY": "h", "TWILIO_AUTH_TOKEN": "t",
+                     "PUBLIC_BASE_URL": "https://commsvc.example.com"})
+
+
+def test_development_generates_a_key_into_instance_once_and_says_so(
+        tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(config_module, "INSTANCE_DIR", tmp_path)
+    monkeypatch.setattr(config_module, "DEV_SECRETS_FILE", tmp_path / "dev-secrets.json")
+
+    first = load_config({"COMMSVC_ENV": "development"})
+    told = capsys.readouterr().err
+    second = load_config({"COMMSVC_ENV": "development"})
+
+    assert "generated development secrets" in told
+    assert capsys.readouterr().err == ""
+    assert first.encryption_keys == second.encryption_keys
+    stored = json.loads((tmp_path / "dev-secrets.json").read_text())
+    assert first.encryption_keys == (stored["encryption_key"],)
+    Fernet(first.encryption_keys[0])  # a real key
+    assert (tmp_path / "dev-secrets.json").stat().st_mode & 0o077 == 0
+
+
+def test_keys_are_taken_newest_first_from_the_environment():
+    keys = f"{NEW_KEY}, {TEST_KEY}"
+    config = load_config({"COMMSVC_ENV": "development", "ENCRYPTION_KEYS": keys,
+                          "HMAC_KEY": "h", "TWILIO_AUTH_TOKEN": "t"})
+    assert config.encryption_keys == (NEW_KEY, TEST_KEY)
+    keyring = crypto.Keyring(config.encryption_keys)
+    assert _opens(NEW_KEY, keyring.encrypt("x")) and not _opens(TEST_KEY, keyring.encrypt("x"))
