@@ -20,9 +20,9 @@ from commsvc.consent.schemas import (
     HistoryQuerySchema,
 )
 from commsvc.db import get_db
-from commsvc.records.schemas import problems
 from commsvc.errors import ValidationFailed
 from commsvc.phones import InvalidPhone, mask, normalise
+from commsvc.records.schemas import problems
 
 blp = Blueprint("consent_views", __name__, description="Consent: state, history, check")
 
