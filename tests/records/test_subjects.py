@@ -1,0 +1,319 @@
+"""Export and erasure per person: complete, others masked, holds and consent kept, replayable."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from commsvc.consent import service as consent_service
+from commsvc.consent.models import ConsentEvent
+from commsvc.crypto import phone_hmac
+from commsvc.phones import mask
+from commsvc.pool.models import ProxyNumber
+from commsvc.records import holds, subjects
+from commsvc.records.models import AuditEvent, Erasure, RemoteDeletion
+from commsvc.relay.models import Call, Message
+from commsvc.sending.models import OutboundMessage
+from commsvc.sessions.models import Participant
+from commsvc.sessions.models import Session as ConversationSession
+from commsvc.sessions.routing import find_route
+from tests.records.test_retention import (
+    DAY,
+    PRO,
+    PROXY_A,
+    PROXY_B,
+    REQUESTER,
+    make_call,
+    make_message,
+    make_outbound,
+    make_session,
+)
+
+OTHER = "+14155550303"
+REASON = {"X-Access-Reason": "subject access request #88"}
+
+
+@pytest.fixture
+def world(db, clock):
+    """REQUESTER talked with PRO (session one) and with OTHER (session two, open)."""
+    for number in (PROXY_A, PROXY_B):
+        db.add(ProxyNumber(phone_number=number, country_code=1, area_code="646",
+                           created_at=clock()))
+    one = make_session(db, created_at=clock() - 10 * DAY, booking_id="bk_one")
+    two = make_session(db, created_at=clock() - 2 * DAY, booking_id="bk_two", pro=OTHER,
+                       status="open", ended_at=clock() + 5 * DAY)
+    data = {
+        "one": one.id, "two": two.id,
+        "sent": make_message(db, created_at=clock() - 9 * DAY, session=one).id,
+        "received": make_message(db, created_at=clock() - 9 * DAY, session=one,
+                                 from_phone=PRO, to_phone=PROXY_B, forward_to=REQUESTER,
+                                 body="on my way").id,
+        "call": make_call(db, created_at=clock() - 8 * DAY, session=one).id,
+        "with_other": make_message(db, created_at=clock() - DAY, session=two,
+                                   forward_to=OTHER, body="see you at 3").id,
+        "outbound": make_outbound(db, created_at=clock() - DAY).id,
+        "unrelated": make_message(db, created_at=clock() - DAY, from_phone=OTHER,
+                                  forward_to=PRO).id,
+    }
+    consent_service.record_event(db, phone=REQUESTER, channel="sms", purpose="marketing",
+                                 action="revoke", source="sms_keyword",
+                                 evidence={"keyword": "STOP"}, now=clock() - 3 * DAY)
+    db.commit()
+    return data
+
+
+def _export(client, headers, phone=REQUESTER):
+    return client.get(f"/v1/subjects/{phone}/export", headers={**headers, **REASON})
+
+
+def _erase(client, headers, phone=REQUESTER):
+    return client.post(f"/v1/subjects/{phone}/erase", headers={**headers, **REASON})
+
+
+def _audit(db, action: str) -> list[AuditEvent]:
+    return list(db.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def test_export_holds_every_kind_of_data_with_only_the_subjects_number_in_full(
+        client, api_key, db, clock, world):
+    holds.place_hold(db, scope="booking", value="bk_one", reason="dispute", actor="test",
+                     now=clock())
+    db.commit()
+
+    response = _export(client, api_key("privacy"))
+
+    assert response.status_code == 200, response.json
+    doc = response.json
+    assert doc["subject"] == {"phone": REQUESTER}
+    assert {s["id"] for s in doc["sessions"]} == {world["one"], world["two"]}
+    session_one = next(s for s in doc["sessions"] if s["id"] == world["one"])
+    assert session_one["phone"] == REQUESTER and session_one["proxy_number"] == PROXY_A
+    assert session_one["counterpart"] == {"role": "pro", "phone": mask(PRO),
+                                          "proxy_number": PROXY_B}
+    bodies = {m["id"]: m["body"] for m in doc["messages"]}
+    assert bodies == {world["sent"]: "the gate code is 4321", world["received"]: "on my way",
+                      world["with_other"]: "see you at 3"}
+    received = next(m for m in doc["messages"] if m["id"] == world["received"])
+    assert (received["from"], received["to"], received["forwarded_to"]) == (
+        mask(PRO), PROXY_B, REQUESTER)
+    [call] = doc["calls"]
+    assert call["recording"]["sid"].startswith("RE") and call["duration_seconds"] == 61
+    assert [m["id"] for m in doc["outbound_messages"]] == [world["outbound"]]
+    assert doc["consent"]["history"][0]["action"] == "revoke"
+    marketing = [s for s in doc["consent"]["state"] if s["purpose"] == "marketing"]
+    assert {s["allowed"] for s in marketing} == {False}
+    assert [h["value"] for h in doc["holds"]] == ["bk_one"]
+    assert doc["counts"] == {"sessions": 2, "messages": 3, "calls": 1, "outbound_messages": 1,
+                             "consent_events": 1, "holds": 1}
+    text = response.get_data(as_text=True)
+    assert PRO not in text and OTHER not in text  # counterparts only masked
+    [event] = _audit(db, "subject.exported")
+    assert event.target == {"phone": mask(REQUESTER)}
+    assert event.reason == "subject access request #88"
+    assert REQUESTER not in json.dumps([event.target, event.details, event.reason])
+
+
+def test_export_hides_what_is_past_retention_even_before_the_job_runs(
+        client, api_key, db, clock):
+    old_body = make_message(db, created_at=clock() - 91 * DAY).id
+    make_message(db, created_at=clock() - 731 * DAY)
+    db.commit()
+
+    doc = _export(client, api_key("admin")).json
+
+    assert [(m["id"], m["body"], m["body_removed"]) for m in doc["messages"]] == [
+        (old_body, None, True)]
+
+
+def test_export_accepts_a_national_format_number(client, api_key, world):
+    response = client.get("/v1/subjects/(415)%20555-0101/export",
+                          headers={**api_key("privacy"), **REASON})
+    assert response.status_code == 200
+    assert response.json["subject"] == {"phone": REQUESTER}
+
+
+def test_erasure_removes_the_subjects_data_but_keeps_held_data_and_consent(
+        client, api_key, db, clock, world):
+    holds.place_hold(db, scope="session", value=world["two"], reason="dispute", actor="test",
+                     now=clock())
+    db.commit()
+    sids = db.execute(select(Message.twilio_sid, Message.forward_sid)
+                      .where(Message.id.in_([world["sent"], world["received"]]))).all()
+    recording = db.get(Call, world["call"]).recording_sid
+    outbox_sid = db.get(OutboundMessage, world["outbound"]).twilio_sid
+
+    response = _erase(client, api_key("privacy"))
+
+    assert response.status_code == 200, response.json
+    assert response.json["removed"] == {"messages": 2, "calls": 1, "outbound_messages": 1,
+                                        "sessions": 1}
+    assert response.json["kept"] == {
+        "held": {"messages": 1, "calls": 0, "outbound_messages": 0, "sessions": 1},
+        "consent_events": 1}
+    assert any("legal hold" in r for r in response.json["reasons"])
+    assert any("consent" in r for r in response.json["reasons"])
+    db.expunge_all()
+    assert db.get(Message, world["sent"]) is None and db.get(Message, world["received"]) is None
+    assert db.get(Call, world["call"]) is None
+    assert db.get(Message, world["with_other"]) is not None  # held
+    assert db.get(Message, world["unrelated"]) is not None
+    stone = subjects.tombstone("test-hmac-key", REQUESTER)
+    one = db.get(ConversationSession, world["one"])
+    assert {(p.role, p.phone, p.counterpart_phone) for p in one.participants} == {
+        ("requester", stone, PRO), ("pro", PRO, stone)}
+    two = db.get(ConversationSession, world["two"])
+    assert REQUESTER in {p.phone for p in two.participants}  # held session untouched
+    assert db.scalar(select(func.count()).select_from(ConsentEvent)
+                     .where(ConsentEvent.phone == REQUESTER)) == 1
+    queued = {(d.resource, d.sid) for d in db.scalars(select(RemoteDeletion))}
+    assert queued == {("message", sid) for row in sids for sid in row} | {
+        ("recording", recording), ("message", outbox_sid)}
+    [ledger] = db.scalars(select(Erasure)).all()
+    assert ledger.subject_hmac == phone_hmac("test-hmac-key", REQUESTER)
+    assert ledger.result["removed"]["messages"] == 2
+    assert REQUESTER not in json.dumps([ledger.subject_hmac, ledger.requested_by,
+                                        ledger.reason, ledger.result])
+    [event] = _audit(db, "subject.erased")
+    assert event.target["phone"] == mask(REQUESTER)
+
+
+def test_after_erasure_logs_and_export_find_only_what_was_kept(
+        client, api_key, db, clock, world):
+    holds.place_hold(db, scope="session", value=world["two"], reason="dispute", actor="test",
+                     now=clock())
+    db.commit()
+    privacy = api_key("privacy")
+    assert _erase(client, privacy).status_code == 200
+
+    logs = client.get(f"/v1/logs/messages?phone={REQUESTER.replace('+', '%2B')}",
+                      headers={**privacy, **REASON})
+    export = _export(client, privacy).json
+
+    assert logs.status_code == 200, logs.json
+    assert [row["id"] for row in logs.json["data"]] == [world["with_other"]]
+    assert [m["id"] for m in export["messages"]] == [world["with_other"]]
+    assert export["calls"] == [] and export["outbound_messages"] == []
+    assert [s["id"] for s in export["sessions"]] == [world["two"]]
+    assert len(export["consent"]["history"]) == 1
+
+
+def test_erasure_is_idempotent_and_says_nothing_more_was_removed(client, api_key, db, world):
+    admin = api_key("admin")
+    first = _erase(client, admin)
+    second = _erase(client, admin)
+
+    assert first.status_code == second.status_code == 200
+    assert sum(first.json["removed"].values()) > 0
+    assert set(second.json["removed"].values()) == {0}
+    assert any("nothing more to remove" in r and "erased before" in r
+               for r in second.json["reasons"])
+    assert second.json["kept"]["consent_events"] == 1
+
+
+def test_erasure_closes_the_subjects_open_sessions_so_nothing_routes_to_a_tombstone(
+        client, api_key, db, clock, world):
+    assert find_route(db, OTHER, PROXY_B, clock()) is not None
+
+    _erase(client, api_key("privacy"))
+
+    db.expunge_all()
+    assert db.get(ConversationSession, world["two"]).status == "closed"
+    assert find_route(db, OTHER, PROXY_B, clock()) is None
+    assert db.scalar(select(func.count()).select_from(Participant)
+                     .where(Participant.phone == REQUESTER)) == 0
+
+
+def test_tombstones_fit_the_phone_columns_and_differ_per_number():
+    stones = {subjects.tombstone("k", n) for n in (REQUESTER, PRO, OTHER)}
+    assert len(stones) == 3 and {len(s) for s in stones} == {16}
+
+
+def test_replay_after_a_restore_erases_the_subject_again_without_new_ledger_entries(
+        client, api_key, db, clock, runner, world):
+    _erase(client, api_key("privacy"))
+    clock.advance(days=1)
+    # "Restore" an older backup: the subject's rows are back; the ledger is kept.
+    restored = [make_message(db, created_at=clock() - 9 * DAY, body="restored"),
+                make_call(db, created_at=clock() - 9 * DAY, from_phone=PRO,
+                          forward_to=REQUESTER)]
+    db.add(Participant(session_id=world["one"], role="requester", phone=REQUESTER,
+                       proxy_number=PROXY_A, counterpart_phone=PRO, active=False,
+                       created_at=clock()))
+    db.commit()
+    restored_ids = [row.id for row in restored]
+
+    result = runner.invoke(args=["erasures", "replay"])
+
+    assert result.exit_code == 0, result.output
+    assert "1 found again and erased" in result.output
+    db.expunge_all()
+    assert db.get(Message, restored_ids[0]) is None and db.get(Call, restored_ids[1]) is None
+    assert db.scalar(select(func.count()).select_from(Participant)
+                     .where(Participant.phone == REQUESTER)) == 0
+    assert db.scalar(select(func.count()).select_from(Erasure)) == 1
+    [event] = _audit(db, "erasure.replayed")
+    assert event.target["phone"] == mask(REQUESTER) and event.actor == "cli"
+    assert db.get(Message, world["unrelated"]) is not None
+
+
+def test_replay_since_a_date_skips_older_ledger_entries(client, api_key, db, clock, runner,
+                                                        world):
+    _erase(client, api_key("privacy"))
+    restored = make_message(db, created_at=clock(), body="restored").id
+    db.commit()
+
+    result = runner.invoke(args=["erasures", "replay", "--since",
+                                 (clock() + DAY).strftime("%Y-%m-%d")])
+
+    assert result.exit_code == 0, result.output
+    assert "0 subjects in the ledger" in result.output
+    assert db.get(Message, restored) is not None
+
+
+@pytest.mark.parametrize("method,path", [("GET", "export"), ("POST", "erase")])
+@pytest.mark.parametrize("role", ["ops", "booking"])
+def test_roles_without_the_permission_get_403_and_nothing_is_recorded(
+        client, api_key, db, world, method, path, role):
+    headers = api_key(role)
+    plain = client.open(f"/v1/subjects/{REQUESTER}/{path}", method=method, headers=headers)
+    reasoned = client.open(f"/v1/subjects/{REQUESTER}/{path}", method=method,
+                           headers={**headers, **REASON})
+
+    assert plain.status_code == reasoned.status_code == 403
+    assert plain.content_type == "application/problem+json"
+    _nothing_recorded(db, world)
+
+
+@pytest.mark.parametrize("method,path", [("GET", "export"), ("POST", "erase")])
+def test_a_missing_or_empty_reason_is_422_and_nothing_is_recorded(
+        client, api_key, db, world, method, path):
+    headers = api_key("privacy")
+    missing = client.open(f"/v1/subjects/{REQUESTER}/{path}", method=method, headers=headers)
+    empty = client.open(f"/v1/subjects/{REQUESTER}/{path}", method=method,
+                        headers={**headers, "X-Access-Reason": "  "})
+
+    assert missing.status_code == empty.status_code == 422
+    assert "X-Access-Reason" in missing.json["errors"]
+    _nothing_recorded(db, world)
+
+
+@pytest.mark.parametrize("method,path", [("GET", "export"), ("POST", "erase")])
+@pytest.mark.parametrize("phone", ["12345", "not-a-number", "+1415555010199999"])
+def test_an_invalid_phone_is_422_and_nothing_is_recorded(
+        client, api_key, db, world, method, path, phone):
+    response = client.open(f"/v1/subjects/{phone}/{path}", method=method,
+                           headers={**api_key("admin"), **REASON})
+
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    assert "phone" in response.json["errors"]
+    _nothing_recorded(db, world)
+
+
+def _nothing_recorded(db, world) -> None:
+    db.expunge_all()
+    assert db.scalar(select(func.count()).select_from(AuditEvent)
+                     .where(AuditEvent.action.like("subject.%"))) == 0
+    assert db.scalar(select(func.count()).select_from(Erasure)) == 0
+    assert db.get(Message, world["sent"]) is not None
