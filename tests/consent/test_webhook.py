@@ -35,13 +35,6 @@ class Conversation:
         return self.req_proxy if phone == REQ else self.pro_proxy
 
 
-@pytest.fixture(autouse=True)
-def _relay_webhooks_present(app):
-    # TEMPORARY while the relay edge is being built; removed once webhooks/twilio.py lands.
-    if not any(r.rule == "/webhooks/twilio/sms" for r in app.url_map.iter_rules()):
-        pytest.skip("relay webhooks not built yet")
-
-
 @pytest.fixture
 def open_session(client, api_key):
     """open_session(mode) -> the proxy numbers of a new session between REQ and PRO."""
