@@ -1,8 +1,12 @@
 """/v1/messages: accept platform texts into the outbox, and read their status."""
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import current_app
 from flask_smorest import Blueprint
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import func, select
 
 from commsvc.auth.guard import current_principal, require
 from commsvc.auth.service import Principal
@@ -10,6 +14,7 @@ from commsvc.auth.visibility import audit_reasoned_read, present_phone
 from commsvc.clock import isoformat
 from commsvc.db import get_db
 from commsvc.errors import ValidationFailed
+from commsvc.health import metric_source
 from commsvc.phones import InvalidPhone, normalise
 from commsvc.sending import service
 from commsvc.sending.models import OutboundMessage
@@ -81,3 +86,27 @@ def get_message(message_id):
                             query={"id": message.id}, count=1, now=_now())
         db.commit()
     return _message_out(principal, message)
+
+
+@metric_source
+def outbox_metrics(db, now: dt.datetime):
+    """Outbox depth by status and how late the oldest due message is (alert when it grows)."""
+    # Uses index: ix_outbound_messages_status_next_attempt
+    pending = dict(db.execute(
+        select(OutboundMessage.status, func.count())
+        .where(OutboundMessage.status.in_(service.DUE_STATUSES))
+        .group_by(OutboundMessage.status)).all())
+    depth = GaugeMetricFamily("commsvc_outbox_messages", "Platform texts not yet handed to Twilio",
+                              labels=["status"])
+    for status in service.DUE_STATUSES:
+        depth.add_metric([status], pending.get(status, 0))
+    oldest = db.scalar(
+        select(func.min(OutboundMessage.next_attempt_at))
+        .where(OutboundMessage.status.in_(service.DUE_STATUSES))
+        .where(OutboundMessage.next_attempt_at <= now))
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=dt.UTC)  # SQLite's MIN() bypasses the column type
+    yield depth
+    yield GaugeMetricFamily("commsvc_outbox_oldest_due_seconds",
+                            "How long the oldest due platform text has waited for a worker",
+                            value=(now - oldest).total_seconds() if oldest else 0)

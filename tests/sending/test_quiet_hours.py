@@ -13,7 +13,8 @@ CONFIG = Config(quiet_hours_overrides={"US-FL": (8, 20), "CA-QC": (9, 20)})
 
 def _geographic_nanp_numbers():
     for npa in range(200, 1000):
-        for exchange in ("555", "234", "456", "789", "321"):
+        for exchange in ("555", "234", "456", "789", "321", "200", "300", "400", "500", "600",
+                         "700", "800", "900"):
             number = phonenumbers.parse(f"+1{npa}{exchange}0123")
             if (phonenumbers.is_valid_number(number)
                     and phonenumbers.region_code_for_number(number) in ("US", "CA")
@@ -22,11 +23,22 @@ def _geographic_nanp_numbers():
                 break
 
 
-def test_every_geographic_us_and_canadian_area_code_maps_to_a_state_or_province():
+def test_the_area_code_table_covers_every_us_and_canadian_area_code_as_the_geocoder_does():
+    """Fails when a phonenumbers upgrade adds or moves an area code: regenerate the table."""
     numbers = list(_geographic_nanp_numbers())
-    assert len(numbers) > 300
-    unmapped = [n for n in numbers if not quiet_hours.subdivisions(n)]
-    assert unmapped == []
+    assert len(numbers) > 400
+    disagreements = {
+        n[2:5]: (quiet_hours.AREA_CODES.get(n[2:5]), quiet_hours.geocoded_subdivisions(n))
+        for n in numbers
+        if quiet_hours.AREA_CODES.get(n[2:5]) != quiet_hours.geocoded_subdivisions(n)
+    }
+    assert disagreements == {}
+    assert all(quiet_hours.subdivisions(n) for n in numbers)
+
+
+def test_an_area_code_missing_from_the_table_falls_back_to_the_geocoder(monkeypatch):
+    monkeypatch.delitem(quiet_hours.AREA_CODES, "305")
+    assert quiet_hours.subdivisions("+13055550123") == ("US-FL",)
 
 
 @pytest.mark.parametrize(("number", "expected"), [

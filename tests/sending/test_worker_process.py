@@ -1,0 +1,167 @@
+"""The worker as a process: racing workers, lost leases, back-off, CLI, SIGTERM, logs."""
+from __future__ import annotations
+
+import logging
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import select
+
+from commsvc import migrate
+from commsvc.db import make_engine
+from commsvc.sending import service
+from commsvc.sending.models import OutboundMessage
+from commsvc.sending.worker import Worker, run_once
+from commsvc.twilio_gateway import SendResult
+from tests.sending.conftest import MESSAGES_URL, NEW_YORK, twilio_error
+
+
+class CountingGateway:
+    """Thread-safe fake Twilio that remembers which outbound ids it was asked to send."""
+
+    simulated = False
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.sent: list[str] = []
+
+    def send_message(self, *, to, from_, body, status_callback=None, media_urls=None):
+        time.sleep(0.002)  # let the other worker interleave
+        with self.lock:
+            self.sent.append(status_callback.rsplit("o=", 1)[1])
+            return SendResult(sid=f"SM{len(self.sent):032d}", status="queued")
+
+    def find_messages(self, **_):
+        return []
+
+
+@pytest.mark.pg_only
+def test_two_workers_racing_on_postgresql_send_each_message_exactly_once(committed_app, clock):
+    config = committed_app.extensions["config"]
+    with committed_app.extensions["db"].sessionmaker() as db:
+        ids = [service.accept(db, to=f"+1212555{100 + i:04d}", body=f"notice {i}",
+                              purpose="transactional", booking_id=None, requested_by="test",
+                              config=config, now=clock()).id for i in range(60)]
+        db.commit()
+    gateway = CountingGateway()
+    start = threading.Barrier(2)
+    errors = []
+
+    def work():
+        try:
+            start.wait()
+            while run_once(committed_app, gateway, clock(), limit=4).claimed:
+                pass
+        except Exception as exc:  # surfaced below; a thread's exception is otherwise lost
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(gateway.sent) == sorted(ids)  # every message, none twice
+    with committed_app.extensions["db"].sessionmaker() as db:
+        statuses = set(db.scalars(select(OutboundMessage.status)))
+    assert statuses == {"sent"}
+
+
+def test_a_worker_that_lost_its_lease_does_not_send_or_write(app, send, clock, config, twilio):
+    send()
+    with app.extensions["db"].sessionmaker() as db:
+        slow = Worker(db, twilio, config, clock())
+        [claim] = slow.claim(5)
+        clock.advance(seconds=config.outbox_lease_seconds + 1)
+        assert run_once(app).simulated == 1  # another worker takes the lapsed lease
+        slow.process(claim)
+    assert slow.counts.lost_lease == 1
+    assert len(twilio.sent) == 1
+
+
+def test_backoff_grows_with_jitter_is_capped_and_honours_retry_after(app, config, clock):
+    worker = Worker(None, None, config, clock(), random.Random(7))
+    first = [worker.backoff(1, None).total_seconds() for _ in range(50)]
+    assert all(2.5 <= d <= 5 for d in first) and len(set(first)) > 1
+    assert all(worker.backoff(30, None).total_seconds() <= config.outbox_backoff_max_seconds
+               for _ in range(20))
+    assert worker.backoff(1, 90).total_seconds() >= 90
+
+
+def test_worker_once_from_the_cli(runner, send, twilio):
+    send()
+    result = runner.invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "simulated=1" in result.output
+    assert len(twilio.sent) == 1
+
+
+def test_sigterm_stops_the_worker_gracefully(tmp_path):
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "DATABASE_"))},
+        "COMMSVC_ENV": "test",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.db'}",
+        "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "HMAC_KEY": "k", "TWILIO_AUTH_TOKEN": "t", "PUBLIC_BASE_URL": "https://example.com",
+    }
+    engine = make_engine(env["DATABASE_URL"])
+    with engine.begin() as connection:
+        migrate.upgrade(connection=connection)
+    engine.dispose()
+    commsvc = str(Path(sys.executable).parent / "commsvc")
+    worker = subprocess.Popen([commsvc, "worker", "--interval", "0.1"], env=env,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        for line in worker.stderr:  # a passing worker logs "started" within a second or two
+            if "worker started" in line:
+                break
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=20) == 0
+        rest = worker.stderr.read()
+        assert "SIGTERM received" in rest and "worker stopped" in rest
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+        worker.stderr.close()
+
+
+class _Capture(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+def test_logs_carry_neither_bodies_nor_full_numbers(app, send, clock, mocked, real_twilio):
+    capture = _Capture()
+    logger = logging.getLogger("commsvc")
+    logger.addHandler(capture)
+    try:
+        send(body="Secret gate code 4242")
+        mocked.post(MESSAGES_URL, status=400, json=twilio_error(400, 21610))
+        run_once(app, real_twilio)
+    finally:
+        logger.removeHandler(capture)
+    text = "\n".join(capture.lines)
+    assert capture.lines
+    assert "Secret gate code" not in text
+    assert NEW_YORK not in text and NEW_YORK[1:] not in text
+
+
+def test_metrics_show_outbox_depth(client, send, clock):
+    send()
+    clock.advance(seconds=30)
+    data = client.get("/metrics").data.decode()
+    assert 'commsvc_outbox_messages{status="queued"} 1.0' in data
+    assert "commsvc_outbox_oldest_due_seconds 30.0" in data
