@@ -1,0 +1,59 @@
+"""The clock process: sweep and Twilio deletions every tick, retention once a day."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from commsvc.records.cli import ClockJobs
+from commsvc.records.models import AuditEvent
+from commsvc.relay.models import Message
+from commsvc.sessions.models import Session
+from tests.records.test_retention import DAY, make_message, make_session
+
+
+def _runs(db) -> int:
+    return db.scalar(select(func.count()).select_from(AuditEvent)
+                     .where(AuditEvent.action == "retention.run"))
+
+
+def test_retention_runs_once_a_day_after_three_utc_whatever_the_ticks(app, db, clock):
+    jobs = ClockJobs(app)
+    old = make_message(db, created_at=clock() - 91 * DAY).id
+    db.commit()
+
+    lines = jobs.tick()
+    jobs.tick()
+
+    assert any(line.startswith("retention:") for line in lines)
+    assert _runs(db) == 1
+    db.expunge_all()
+    assert db.get(Message, old).body is None
+    clock.set(dt.datetime(2026, 6, 2, 2, 59, tzinfo=dt.UTC))
+    jobs.tick()
+    assert _runs(db) == 1
+    clock.set(dt.datetime(2026, 6, 2, 3, 1, tzinfo=dt.UTC))
+    jobs.tick()
+    ClockJobs(app).tick()  # a second clock process the same day does not repeat it
+    assert _runs(db) == 2
+
+
+def test_each_tick_sweeps_expired_sessions_and_sends_due_deletions(app, db, clock, twilio):
+    overdue = make_session(db, created_at=clock() - 3 * DAY, status="open",
+                           ended_at=clock() - DAY).id
+    message = make_message(db, created_at=clock() - 91 * DAY)
+    db.commit()
+
+    lines = ClockJobs(app).tick()
+
+    db.expunge_all()
+    assert db.get(Session, overdue).status == "expired"
+    assert "sessions expired: 1" in lines
+    assert sorted(twilio.deleted) == sorted([("redact_message", message.twilio_sid),
+                                             ("redact_message", message.forward_sid)])
+
+
+def test_clock_once_exits_after_one_tick(runner):
+    result = runner.invoke(args=["clock", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "retention:" in result.output
