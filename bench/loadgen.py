@@ -1,0 +1,28 @@
+"""Run wrk with bench/lua/replay.lua from a separate process and read its JSON summary."""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+LUA = Path(__file__).resolve().parent / "lua" / "replay.lua"
+THREADS = 2
+TIMEOUT = "15s"  # Twilio gives a webhook 15 seconds
+
+
+def wrk(port: int, prefix: Path, *, connections: int, seconds: float, expect: str = "",
+        threads: int = THREADS) -> dict:
+    """One wrk run replaying <prefix>_<thread>.req; returns replay.lua's summary."""
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s",
+               f"--timeout={TIMEOUT}", "-s", str(LUA), f"http://127.0.0.1:{port}",
+               "--", str(prefix), expect]
+    result = subprocess.run(command, capture_output=True, text=True,
+                            timeout=seconds + 120)
+    for line in result.stdout.splitlines():
+        if line.startswith("BENCH_JSON "):
+            summary = json.loads(line[len("BENCH_JSON "):])
+            summary["connections"] = connections
+            summary["threads"] = threads
+            return summary
+    raise RuntimeError(f"wrk gave no summary (exit {result.returncode}):\n"
+                       f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}")

@@ -1,0 +1,125 @@
+"""Profile the relay under load: py-spy samples every gunicorn worker while wrk replays webhooks.
+
+Wall-clock samples (--idle), so time spent waiting on PostgreSQL shows up as such; only the
+samples inside gunicorn's handle_request count (a worker idling in accept() is not the relay).
+Writes the folded stacks to bench/.work/ and a readable summary to bench/profile.txt.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+REQUEST_FRAME = "handle_request (gunicorn/workers/sync.py"
+_FRAME = re.compile(r"^(?P<func>.+?) \((?P<file>[^()]*?):(?P<line>\d+)\)$")
+
+# Where a sample's innermost frame is, by file; the first pattern that matches wins.
+CATEGORIES = (
+    ("waiting on PostgreSQL", ("psycopg/waiting.py", "psycopg/generators.py",
+                               "psycopg_binary/", "psycopg/pq/")),
+    ("psycopg (Python side)", ("psycopg/",)),
+    ("SQLAlchemy", ("sqlalchemy/",)),
+    ("encryption (Fernet)", ("cryptography/",)),
+    ("twilio (signature, TwiML)", ("twilio/",)),
+    ("phone numbers", ("phonenumbers/",)),
+    ("logging", ("logging/", "commsvc/logging_setup.py")),
+    ("Flask / Werkzeug / smorest", ("flask/", "werkzeug/", "flask_smorest/", "webargs/",
+                                    "marshmallow/")),
+    ("gunicorn / sockets", ("gunicorn/", "socket.py", "selectors.py")),
+    ("commsvc / webhooks code", ("commsvc/", "webhooks/")),
+)
+
+
+def py_spy() -> str:
+    found = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(found).exists():
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "py-spy"],
+                       check=True)
+    return found
+
+
+def record(master_pid: int, seconds: float, out: Path) -> subprocess.Popen:
+    """Start sampling the master and its workers; returns the running py-spy."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(
+        [py_spy(), "record", "--pid", str(master_pid), "--subprocesses", "--idle",
+         "--nonblocking", "--rate", "250", "--duration", f"{seconds:g}", "--format", "raw",
+         "--output", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(1.5)  # let it attach before the load starts
+    return proc
+
+
+def _frames(stack: str) -> list[tuple[str, str]]:
+    frames = []
+    for part in stack.split(";"):
+        match = _FRAME.match(part.strip())
+        if match:
+            frames.append((match["func"], match["file"]))
+    return frames
+
+
+def _category(file: str) -> str:
+    for name, patterns in CATEGORIES:
+        if any(p in file for p in patterns):
+            return name
+    return "other (stdlib, ...)"
+
+
+def _short(func: str, file: str) -> str:
+    for marker in ("site-packages/", "/work/main/", "/lib/python3.11/"):
+        if marker in file:
+            file = file.split(marker, 1)[1]
+    file = re.sub(r"^.*?/bench/\.work/tree-[0-9a-f]+/", "", file)
+    return f"{func} ({file})"
+
+
+def summarise(folded: Path, top: int = 25) -> dict:
+    """Share of request time per category (innermost frame) and per function (inclusive)."""
+    inclusive: Counter[str] = Counter()
+    self_time: Counter[str] = Counter()
+    categories: Counter[str] = Counter()
+    total = 0
+    for line in folded.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if REQUEST_FRAME not in stack or not count.isdigit():
+            continue
+        n = int(count)
+        frames = _frames(stack)
+        if not frames:
+            continue
+        total += n
+        leaf_func, leaf_file = frames[-1]
+        self_time[_short(leaf_func, leaf_file)] += n
+        categories[_category(leaf_file)] += n
+        after_request = False
+        seen = set()
+        for func, file in frames:
+            after_request = after_request or func == "handle_request"
+            name = _short(func, file)
+            if after_request and name not in seen:
+                seen.add(name)
+                inclusive[name] += n
+
+    def shares(counter: Counter[str], limit: int) -> list[dict]:
+        return [{"name": name, "percent": round(100 * n / total, 1)}
+                for name, n in counter.most_common(limit)]
+
+    return {"samples": total, "categories": shares(categories, 20),
+            "inclusive": shares(inclusive, top), "self": shares(self_time, top)}
+
+
+def write_report(summary: dict, path: Path, context: str) -> None:
+    lines = [f"# Relay profile ({context})", "",
+             f"{summary['samples']} wall-clock samples inside gunicorn's handle_request.", "",
+             "## Where the time goes (innermost frame)"]
+    lines += [f"{row['percent']:5.1f}%  {row['name']}" for row in summary["categories"]]
+    lines += ["", "## Inclusive time per function (request handling = 100%)"]
+    lines += [f"{row['percent']:5.1f}%  {row['name']}" for row in summary["inclusive"]]
+    lines += ["", "## Self time per function"]
+    lines += [f"{row['percent']:5.1f}%  {row['name']}" for row in summary["self"]]
+    path.write_text("\n".join(lines) + "\n")

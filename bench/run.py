@@ -1,0 +1,324 @@
+"""`make bench`: the relay, session creation and consent check against this stack's ceiling.
+
+Steps: install wrk, start PostgreSQL and create the bench role and database if needed, migrate
+and seed (skipped when the seed marker matches), create a booking API key with the CLI, write
+the signed requests wrk will replay, count the database round trips of one request of each
+kind, then measure under the Procfile's web command: first the ceiling (a bare Flask app,
+same gunicorn line), then the service. Results go to bench/results.json and a printed table.
+
+    python -m bench.run [--commit REV] [--duration 25] [--warmup 5] [--profile] [--quick]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import random
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+
+from bench import environment, loadgen, payloads, profile, report, server
+from bench import seed as seeding
+from bench.environment import BENCH_DATABASE_URL, ROOT, WORK, log
+
+RESULTS = ROOT / "bench" / "results.json"
+PROFILE_REPORT = ROOT / "bench" / "profile.txt"
+RELAY_CONNECTIONS = 16
+SESSION_CONNECTIONS = 8
+CONSENT_CONNECTIONS = 16
+# Requests written per second of measurement (all threads), generous so nothing repeats.
+RELAY_PER_S, SESSIONS_PER_S, CONSENT_PER_S = 2000, 1000, 3000
+
+
+def _ms(summary: dict, key: str) -> float | None:
+    return summary["latency_ms"].get(key)
+
+
+def _errors(summary: dict) -> int:
+    return sum(summary["socket_errors"].values()) + summary["non_2xx"]
+
+
+def measured(summary: dict, rss: float | None) -> dict:
+    """The figures of one wrk run as they go into results.json."""
+    return {
+        "rps": round(summary["rps"], 1), "p50_ms": _ms(summary, "p50"),
+        "p90_ms": _ms(summary, "p90"), "p99_ms": _ms(summary, "p99"),
+        "max_ms": _ms(summary, "max"), "requests": summary["requests"],
+        "errors": _errors(summary), "non_2xx": summary["non_2xx"],
+        "socket_errors": summary["socket_errors"], "statuses": summary["statuses"],
+        "unexpected_body": summary["unexpected_body"], "repeated_requests": summary["wrapped"],
+        "connections": summary["connections"], "duration_s": summary["duration_s"],
+        "worker_peak_rss_mb": rss,
+    }
+
+
+def post_raw(port: int, raw: bytes) -> tuple[int, bytes]:
+    """Send one pre-built request (its Host header included) and return status and body."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    method, path, _ = lines[0].split(" ")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    headers.pop("Host", None)
+    headers.pop("Content-Length", None)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def roundtrip_spec(relay: payloads.RelayRequests, api_key: str, phones: payloads.NewPhones,
+                   plan: seeding.Plan, run_id: str) -> tuple[dict, dict]:
+    """Requests for bench/roundtrips.py (one warm-up and one measured each) and the probe form."""
+    def sms(form):
+        return {"method": "POST", "path": payloads.SMS_PATH, "data": form,
+                "headers": {"X-Twilio-Signature": relay.signature(form)}}
+
+    auth = {"Authorization": f"Bearer {api_key}"}
+
+    def session(n: int):
+        body = {"booking_id": f"{seeding.BENCH_BOOKING_PREFIX}{run_id}_rt{n}",
+                "requester": {"phone": phones.next()},
+                "pro": {"phone": seeding.pro_phone(n % plan.pros)}, "mode": "sms_and_voice"}
+        return {"method": "POST", "path": payloads.SESSIONS_PATH, "data": json.dumps(body),
+                "content_type": "application/json", "headers": auth}
+
+    def consent(i: int):
+        return {"method": "GET", "path": payloads.consent_check_path(seeding.requester_phone(i)),
+                "headers": auth}
+
+    probe = relay.form()
+    spec = {
+        "relay": {"warm": sms(relay.form()), "measured": sms(probe)},
+        "sessions": {"warm": session(1), "measured": session(2)},
+        "consent_check": {"warm": consent(1), "measured": consent(2)},
+    }
+    return spec, probe
+
+
+def count_roundtrips(code: environment.Target, env: dict, spec: dict) -> dict:
+    script = ROOT / "bench" / "roundtrips.py"
+    result = subprocess.run([sys.executable, str(script), json.dumps(spec)],
+                            env=code.env(env), cwd=code.root, capture_output=True, text=True,
+                            timeout=120)
+    if result.returncode != 0:
+        log(f"bench: round-trip count failed:\n{result.stderr[-3000:]}")
+        return {}
+    return json.loads(result.stdout)
+
+
+def database_facts(run_id: str) -> dict:
+    with psycopg.connect(BENCH_DATABASE_URL) as conn:
+        outcomes = dict(conn.execute(
+            "SELECT outcome, count(*) FROM messages WHERE twilio_sid LIKE %s GROUP BY outcome",
+            (f"SM{run_id}%",)).fetchall())
+        sessions = conn.execute("SELECT count(*) FROM sessions WHERE booking_id LIKE %s",
+                                (f"{seeding.BENCH_BOOKING_PREFIX}{run_id}%",)).fetchone()[0]
+        version = conn.execute("SHOW server_version").fetchone()[0]
+        settings = dict(conn.execute(
+            "SELECT name, setting FROM pg_settings WHERE name IN ('shared_buffers',"
+            " 'synchronous_commit', 'max_connections', 'fsync', 'work_mem')").fetchall())
+    return {"relay_outcomes": outcomes, "sessions_created": sessions,
+            "postgresql": version, "settings": settings}
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--commit", help="benchmark this commit (a snapshot) instead of the"
+                        " work tree")
+    parser.add_argument("--duration", type=float, default=25.0, help="seconds per measurement")
+    parser.add_argument("--sessions-duration", type=float, default=20.0)
+    parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--port", type=int, default=18080)
+    parser.add_argument("--profile", action="store_true",
+                        help="also profile the relay under load with py-spy (bench/profile.txt)")
+    parser.add_argument("--quick", action="store_true", help="short runs, to try the harness")
+    parser.add_argument("--reseed", action="store_true", help="drop the bench data and seed it")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.duration, args.sessions_duration, args.warmup = 8.0, 6.0, 2.0
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+    load_start = report.loadavg()
+    code = environment.target(args.commit)
+    log(f"bench: code under test {code.commit[:12]}{' (dirty work tree)' if code.dirty else ''}"
+        f" at {code.root}")
+    marker = environment.prepare(code, force_seed=args.reseed)
+    plan = seeding.Plan(**marker["plan"])
+    port, workers = args.port, os.cpu_count() or 1
+    env = environment.app_environment(BENCH_DATABASE_URL, marker["secrets"], port=port)
+    env["WEB_CONCURRENCY"] = str(workers)
+    run_id = secrets.token_hex(4)
+    api_key = environment.commsvc(code, ["keys", "create", "--name", f"bench-{run_id}",
+                                         "--role", "booking"], env).strip().splitlines()[-1]
+
+    log("bench: writing the requests wrk replays")
+    t0 = time.monotonic()
+    out = WORK / "requests"
+    shutil.rmtree(out, ignore_errors=True)
+    host, rng, threads = f"127.0.0.1:{port}", random.Random(run_id), loadgen.THREADS
+    relay = payloads.RelayRequests(plan, marker["secrets"]["twilio_auth_token"],
+                                   env["PUBLIC_BASE_URL"], host, payloads.Sids(run_id), rng)
+    phones = payloads.NewPhones()
+    spec, probe_form = roundtrip_spec(relay, api_key, phones, plan, run_id)
+
+    def per_thread(rate: int, seconds: float) -> int:
+        return max(2000, int(rate * seconds / threads))
+
+    relay.write(out / "relay_warm", threads, per_thread(RELAY_PER_S, args.warmup))
+    relay.write(out / "relay", threads, per_thread(RELAY_PER_S, args.duration))
+    if args.profile:
+        relay.write(out / "relay_profile", threads, per_thread(RELAY_PER_S, args.duration))
+    for name, seconds in (("sessions_warm", args.warmup), ("sessions", args.sessions_duration)):
+        payloads.session_requests(out / name, plan=plan, api_key=api_key, host=host,
+                                  run=run_id, threads=threads,
+                                  per_thread=per_thread(SESSIONS_PER_S, seconds),
+                                  rng=rng, phones=phones)
+    for name, seconds in (("consent_warm", args.warmup), ("consent", args.duration)):
+        payloads.consent_requests(out / name, plan=plan, api_key=api_key, host=host,
+                                  threads=threads, per_thread=per_thread(CONSENT_PER_S, seconds),
+                                  rng=rng)
+    log(f"bench: requests written in {time.monotonic() - t0:.1f} s")
+
+    log("bench: counting database round trips (one request of each kind, in-process)")
+    trips = count_roundtrips(code, env, spec)
+    (WORK / "roundtrips.json").write_text(json.dumps(trips, indent=2))
+    probe_raw = relay.raw(probe_form)
+    results: dict = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                     "git": {"commit": code.commit, "dirty_work_tree": code.dirty,
+                             "snapshot": args.commit is not None}}
+
+    def phase(web: server.WebProcess, label: str, prefix: str, connections: int,
+              seconds: float, expect: str) -> dict:
+        log(f"bench: {label}: warm-up {args.warmup:g} s, then {seconds:g} s at"
+            f" {connections} connections")
+        loadgen.wrk(port, out / f"{prefix}_warm", connections=connections,
+                    seconds=args.warmup, expect=expect)
+        summary = loadgen.wrk(port, out / prefix, connections=connections, seconds=seconds,
+                              expect=expect)
+        figures = measured(summary, web.worker_peak_rss_mb())
+        figures["load_average"] = report.loadavg()
+        log(f"bench: {label}: {figures['rps']:.0f} rps, p50 {figures['p50_ms']} ms,"
+            f" p99 {figures['p99_ms']} ms, errors {figures['errors']}")
+        return figures
+
+    logs = WORK / "logs"
+    consent_reply = (trips.get("consent_check") or {})
+    ceiling_env = dict(env, PYTHONPATH=str(ROOT))
+    if consent_reply.get("status") == 200:
+        ceiling_env["CEILING_CONSENT_BODY"] = consent_reply["reply"]
+    ceiling_cmd = server.web_command(code.root / "Procfile", server.CEILING_APP_SPEC)
+    with server.WebProcess(ceiling_cmd, env=ceiling_env, cwd=ROOT, port=port,
+                           log_path=logs / "ceiling.log") as web:
+        _, body = post_raw(port, probe_raw)
+        ceiling = phase(web, "ceiling POST", "relay", RELAY_CONNECTIONS, args.duration,
+                        "<Message")
+        ceiling["reply_bytes"] = len(body)
+        (WORK / "ceiling-reply.xml").write_bytes(body)
+        get_ceiling = phase(web, "ceiling GET", "consent", CONSENT_CONNECTIONS, args.duration,
+                            "allowed")
+        ceiling["get_rps"] = get_ceiling["rps"]
+        ceiling["get_p99_ms"] = get_ceiling["p99_ms"]
+    results["ceiling"] = ceiling
+
+    web_cmd = server.web_command(code.root / "Procfile")
+    with server.WebProcess(web_cmd, env=code.env(env), cwd=code.root, port=port,
+                           log_path=logs / "service.log") as web:
+        results["relay"] = phase(web, "relay", "relay", RELAY_CONNECTIONS, args.duration,
+                                 "<Message")
+        results["sessions"] = phase(web, "sessions", "sessions", SESSION_CONNECTIONS,
+                                    args.sessions_duration, '"proxy_number"')
+        results["consent_check"] = phase(web, "consent check", "consent", CONSENT_CONNECTIONS,
+                                         args.duration, '"allowed"')
+        if args.profile:
+            results["relay_profile"] = run_profile(web, port, out / "relay_profile",
+                                                   args.duration, code)
+
+    finish(results, trips=trips, run_id=run_id, marker=marker, code=code, web_cmd=web_cmd,
+           workers=workers, load_start=load_start, started=started, args=args)
+    return 0
+
+
+def run_profile(web: server.WebProcess, port: int, prefix: Path, seconds: float,
+                code: environment.Target) -> dict:
+    log(f"bench: profiling the relay under load for {seconds:g} s (py-spy)")
+    folded = WORK / "relay-profile.folded"
+    spy = profile.record(web.master(), seconds + 1, folded)
+    summary = loadgen.wrk(port, prefix, connections=RELAY_CONNECTIONS, seconds=seconds,
+                          expect="<Message")
+    _, err = spy.communicate(timeout=120)
+    if spy.returncode != 0 or not folded.exists():
+        log(f"bench: py-spy failed: {err.decode()[-1000:]}")
+        return {"error": "py-spy failed"}
+    result = profile.summarise(folded)
+    profile.write_report(result, PROFILE_REPORT,
+                         f"commit {code.commit[:12]}, {summary['rps']:.0f} rps under py-spy")
+    return {"rps_under_profiler": round(summary["rps"], 1), "samples": result["samples"],
+            "categories": result["categories"], "top_inclusive": result["inclusive"][:15],
+            "report": str(PROFILE_REPORT.relative_to(ROOT))}
+
+
+def finish(results: dict, *, trips: dict, run_id: str, marker: dict,
+           code: environment.Target, web_cmd: str, workers: int, load_start, started: float,
+           args) -> None:
+    facts = database_facts(run_id)
+    ceiling_rps = results["ceiling"]["rps"]
+    relay, consent, sessions = results["relay"], results["consent_check"], results["sessions"]
+    relay["ratio"] = round(relay["rps"] / ceiling_rps, 3) if ceiling_rps else None
+    consent["ratio"] = round(consent["rps"] / ceiling_rps, 3) if ceiling_rps else None
+    get_rps = results["ceiling"].get("get_rps")
+    consent["ratio_vs_get_ceiling"] = round(consent["rps"] / get_rps, 3) if get_rps else None
+    created = sessions["statuses"].get("201", 0)
+    sessions["per_s"] = round(created / sessions["duration_s"], 1)
+    sessions["created_in_database"] = facts["sessions_created"]
+    relay["stored_outcomes"] = facts["relay_outcomes"]
+    for name, key in (("relay", "relay"), ("sessions", "sessions"),
+                      ("consent_check", "consent_check")):
+        trip = trips.get(name) or {}
+        results[key]["db_round_trips"] = trip.get("round_trips")
+        results[key]["db_statements_count"] = len(trip.get("statements", [])) or None
+        results[key]["db_statements"] = trip.get("statements")
+        if "error" in trip or trip.get("status") not in (None, 200, 201):
+            results[key]["probe"] = {"status": trip.get("status"), "error": trip.get("error")}
+    relay["reply_bytes"] = (trips.get("relay") or {}).get("reply_bytes")
+    rss = [results[k].get("worker_peak_rss_mb") for k in ("relay", "sessions", "consent_check")]
+    results["worker_peak_rss_mb"] = max((r for r in rss if r is not None), default=None)
+    results["machine"] = report.machine(facts["postgresql"], sys.executable)
+    results["postgresql_settings"] = facts["settings"]
+    results["setup"] = {
+        "web_command": web_cmd, "workers": workers, "worker_class": "sync (Procfile default)",
+        "access_log": "on, as in the Procfile (stdout to bench/.work/logs)",
+        "load_generator": f"wrk {loadgen.THREADS} threads + bench/lua/replay.lua, loopback",
+        "seconds": {"warmup": args.warmup, "measure": args.duration,
+                    "sessions": args.sessions_duration},
+        "database": "commsvc_bench (own database, seeded by bench/seed.py)",
+    }
+    results["seed"] = {"plan": marker["plan"], "load_seconds": marker["timings"],
+                       "seeded_at": marker["seeded_at"].isoformat(),
+                       "bodies": f"{len(seeding.TEXTS)} distinct texts, one Fernet token each,"
+                                 " reused by every row with that text"}
+    results["load"] = {"start": load_start, "end": report.loadavg()}
+    results["goals"] = report.goals(results)
+    results["duration_s"] = round(time.monotonic() - started, 1)
+    report.write(results, args.output)
+    print(report.table(results))
+    log(f"bench: results in {args.output} ({results['duration_s']:.0f} s)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
