@@ -30,7 +30,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check commsvc webhooks tests bench
 
 bench: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.run
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance/*.db
