@@ -159,18 +159,21 @@ def apply_outbound_status(
     db: Session, outbound_id: str, status: str, error_code: object, now: dt.datetime,
     *, twilio_sid: str | None = None,
 ) -> bool:
-    """Apply a Twilio status callback (`?o=<id>`); only forward moves. False: nothing changed.
+    """Apply a Twilio status callback (`?o=<id>`), moving the status only forward.
 
-    An unknown id or status is ignored. The callback may beat the worker to recording the
-    send (it may even follow a send whose answer was lost): it still moves the row forward,
-    and the row then leaves the worker's queue.
+    Returns whether the message exists (an unknown id is ignored). An unknown or backward
+    status changes nothing. The callback may beat the worker to recording the send (it may
+    even follow a send whose answer was lost): it still moves the row forward, and the row
+    then leaves the worker's queue.
     """
-    ours = TWILIO_STATUSES.get((status or "").lower())
-    if ours is None or not outbound_id or len(outbound_id) > 40:
+    if not outbound_id or len(outbound_id) > 40:
         return False
     message = db.get(OutboundMessage, outbound_id, with_for_update=True)
-    if message is None or STATUS_RANK[ours] <= STATUS_RANK.get(message.status, 0):
+    if message is None:
         return False
+    ours = TWILIO_STATUSES.get((status or "").lower())
+    if ours is None or STATUS_RANK[ours] <= STATUS_RANK.get(message.status, 0):
+        return True
     code = _error_code(error_code)
     message.status = ours
     message.updated_at = now
@@ -184,3 +187,9 @@ def apply_outbound_status(
     if code == UNSUBSCRIBED:
         record_carrier_opt_out(db, message, detail="status callback", now=now)
     return True
+
+
+def on_status_callback(db: Session, outbound_id: str, change, now: dt.datetime) -> bool:
+    """The message-status webhook's handler for `?o=` (change: status, error_code, message_sid)."""
+    return apply_outbound_status(db, outbound_id, change.status, change.error_code, now,
+                                 twilio_sid=change.message_sid)

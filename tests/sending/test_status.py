@@ -4,28 +4,30 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from commsvc.consent.models import ConsentEvent
-from commsvc.sending.service import apply_outbound_status
+from commsvc.relay.callbacks import MessageStatus
+from commsvc.sending.models import OutboundMessage
+from commsvc.sending.service import apply_outbound_status, on_status_callback
 from commsvc.sending.worker import run_once
 from tests.sending.conftest import NEW_YORK
 
 
 def _status(db, message_id):
     db.expire_all()
-    from commsvc.sending.models import OutboundMessage
-
     return db.get(OutboundMessage, message_id).status
 
 
 def test_statuses_only_move_forward(app, send, db, clock):
     message_id = send().json["id"]
     run_once(app)
-    assert apply_outbound_status(db, message_id, "sent", None, clock()) is False  # simulated=sent
+    apply_outbound_status(db, message_id, "sent", None, clock())
+    assert _status(db, message_id) == "simulated"  # simulated ranks with sent
     assert apply_outbound_status(db, message_id, "delivered", None, clock()) is True
     db.commit()
     assert _status(db, message_id) == "delivered"
     for late in ("queued", "sending", "sent", "undelivered", "failed"):
-        assert apply_outbound_status(db, message_id, late, "30003", clock()) is False
-    assert _status(db, message_id) == "delivered"
+        assert apply_outbound_status(db, message_id, late, "30003", clock()) is True  # known
+        db.commit()
+        assert _status(db, message_id) == "delivered"
 
 
 def test_undelivered_records_the_error_code(app, send, db, clock):
@@ -33,8 +35,6 @@ def test_undelivered_records_the_error_code(app, send, db, clock):
     run_once(app)
     assert apply_outbound_status(db, message_id, "undelivered", "30003", clock())
     db.commit()
-    from commsvc.sending.models import OutboundMessage
-
     row = db.get(OutboundMessage, message_id)
     assert (row.status, row.error_code) == ("undelivered", 30003)
 
@@ -43,8 +43,20 @@ def test_unknown_ids_and_statuses_are_ignored(send, db, clock):
     message_id = send().json["id"]
     assert apply_outbound_status(db, "msg_unknown", "delivered", None, clock()) is False
     assert apply_outbound_status(db, "x" * 500, "delivered", None, clock()) is False
-    assert apply_outbound_status(db, message_id, "teleported", None, clock()) is False
+    assert apply_outbound_status(db, message_id, "teleported", None, clock()) is True
     assert _status(db, message_id) == "queued"
+
+
+def test_the_webhook_handler_passes_status_error_and_sid(app, send, db, clock):
+    message_id = send().json["id"]
+    change = MessageStatus(message_sid="SM" + "e" * 32, status="undelivered", error_code=30006)
+    assert on_status_callback(db, message_id, change, clock()) is True
+    db.commit()
+    db.expire_all()
+    row = db.get(OutboundMessage, message_id)
+    assert (row.status, row.error_code, row.twilio_sid) == (
+        "undelivered", 30006, change.message_sid)
+    assert on_status_callback(db, "msg_unknown", change, clock()) is False
 
 
 def test_a_callback_that_beats_the_worker_is_kept_and_the_sid_still_recorded(
@@ -63,8 +75,6 @@ def test_a_callback_that_beats_the_worker_is_kept_and_the_sid_still_recorded(
             return SendResult(sid="SM" + "c" * 32, status="queued")
 
     run_once(app, CallbackFirst())
-    from commsvc.sending.models import OutboundMessage
-
     db.expire_all()
     row = db.get(OutboundMessage, message_id)
     assert (row.status, row.twilio_sid) == ("delivered", "SM" + "c" * 32)
