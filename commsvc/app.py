@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import importlib
 
-from flask import Flask
+from flask import Flask, jsonify
 from flask_smorest import Api
 
-from commsvc import crypto, db, errors, logging_setup
+from commsvc import api_docs, crypto, db, errors, logging_setup
 from commsvc.clock import utcnow
 from commsvc.config import Config, load_config
 from commsvc.twilio_gateway import make_gateway
@@ -34,10 +34,15 @@ CLI_MODULES = (
 
 
 class ProblemApi(Api):
-    """flask-smorest, but every HTTP error is rendered by our one problem+json renderer."""
+    """flask-smorest, but every error is problem+json: rendered by errors.py, documented so."""
+
+    ERROR_SCHEMA = api_docs.ProblemDetails
 
     def handle_http_exception(self, error):
         return errors.render_http_exception(error)
+
+    def _openapi_json(self):
+        return jsonify(api_docs.document_problem_responses(self.spec.to_dict()))
 
 
 def create_app(config: Config | None = None, *, clock=None, twilio=None, database=None) -> Flask:

@@ -122,32 +122,5 @@ AuditPage = page_schema(AuditEventOut, "AuditPage")
 HoldPage = page_schema(HoldOut, "HoldPage")
 
 
-class Problem(Schema):
-    type = fields.String()
-    title = fields.String()
-    status = fields.Integer()
-    detail = fields.String()
-    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
-    request_id = fields.String()
-
-
-PROBLEM_JSON = "application/problem+json"
-
-PROBLEM_DESCRIPTIONS = {
-    401: "No key, or an unknown or revoked key",
-    403: "The key's role may not do this (or may not send X-Access-Reason)",
-    404: "Not found",
-    422: "Invalid input",
-}
-
-
-def problems(blp, *codes: int):
-    """Document the problem+json answers a view may give (applied below blp.route)."""
-
-    def decorator(view):
-        for code in codes:
-            view = blp.alt_response(code, schema=Problem, content_type=PROBLEM_JSON,
-                                    description=PROBLEM_DESCRIPTIONS[code])(view)
-        return view
-
-    return decorator
+from commsvc.api_docs import ProblemDetails as Problem  # noqa: E402,F401
+from commsvc.api_docs import problems  # noqa: E402,F401

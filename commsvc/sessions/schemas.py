@@ -10,7 +10,7 @@ import datetime as dt
 from flask import current_app
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from commsvc.errors import PROBLEM_JSON
+from commsvc.api_docs import ProblemDetails, problems  # noqa: F401  (re-exported)
 from commsvc.phones import InvalidPhone, normalise
 
 MODES = ("sms", "voice", "sms_and_voice")
@@ -20,28 +20,6 @@ STATUSES = ("open", "closed", "expired")
 class StrictSchema(Schema):
     class Meta:
         unknown = RAISE
-
-
-class ProblemDetails(Schema):
-    """An RFC 9457 problem, as every error of the API is rendered."""
-
-    type = fields.String(required=True)
-    title = fields.String(required=True)
-    status = fields.Integer(required=True)
-    detail = fields.String(required=True)
-    errors = fields.Dict(metadata={"description": "field -> list of messages (validation)"})
-    request_id = fields.String()
-
-
-def problems(blp, *codes: int):
-    """Document problem+json responses for these status codes on a view."""
-
-    def decorator(view):
-        for code in codes:
-            view = blp.alt_response(code, schema=ProblemDetails, content_type=PROBLEM_JSON)(view)
-        return view
-
-    return decorator
 
 
 class PhoneNumber(fields.String):

@@ -1,0 +1,61 @@
+"""What the OpenAPI document says about errors: one problem+json schema for every 4xx/5xx."""
+from __future__ import annotations
+
+from marshmallow import INCLUDE, Schema, fields
+
+from commsvc.errors import PROBLEM_JSON
+
+PROBLEM_DESCRIPTIONS = {
+    400: "Malformed request (for example, a body that is not JSON)",
+    401: "No key, or an unknown or revoked key",
+    403: "The key's role may not do this (or may not send X-Access-Reason)",
+    404: "Not found",
+    409: "Conflicts with the current state",
+    413: "The request body is too large",
+    422: "Invalid input; `errors` says which field and why",
+    503: "Temporarily unavailable (the database, or no proxy number can be allocated)",
+}
+
+
+class ProblemDetails(Schema):
+    """An RFC 9457 problem, as every error of the API is rendered (extension members allowed)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    errors = fields.Dict(keys=fields.String(), values=fields.Raw(),
+                         metadata={"description": "field -> list of messages (validation)"})
+    request_id = fields.String()
+
+
+def problems(blp, *codes: int):
+    """Document the problem+json answers a view may give (applied below blp.route)."""
+
+    def decorator(view):
+        for code in codes:
+            view = blp.alt_response(code, schema=ProblemDetails, content_type=PROBLEM_JSON,
+                                    description=PROBLEM_DESCRIPTIONS.get(code, "Error"))(view)
+        return view
+
+    return decorator
+
+
+def document_problem_responses(spec: dict) -> dict:
+    """Every error answer is application/problem+json, whatever a view or flask-smorest declared."""
+    responses = [r for r in spec.get("components", {}).get("responses", {}).values()]
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict):
+                responses.extend(
+                    r for code, r in operation.get("responses", {}).items()
+                    if str(code)[0] in "45" or code == "default"
+                )
+    for response in responses:
+        content = response.get("content") if isinstance(response, dict) else None
+        if content and "application/json" in content:
+            content[PROBLEM_JSON] = content.pop("application/json")
+    return spec
