@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
+from commsvc.api_docs import problems
 from commsvc.auth.guard import current_principal, require
 from commsvc.auth.service import Principal
 from commsvc.auth.visibility import audit_reasoned_read, present_phone
@@ -42,6 +43,7 @@ def sees_body(principal: Principal) -> bool:
 @require("messages:send")
 @blp.arguments(SendMessageSchema)
 @blp.response(202, MessageAcceptedSchema)
+@problems(blp, 400, 401, 403, 409, 422, 503)
 def send_message(args):
     """Queue a text; marketing is held to the recipient's allowed hours. 409 without consent."""
     try:
@@ -77,6 +79,7 @@ def _message_out(principal: Principal, message: OutboundMessage) -> dict:
 @blp.route("/v1/messages/<message_id>", methods=["GET"])
 @require("messages:read")
 @blp.response(200, MessageSchema)
+@problems(blp, 401, 403, 404)
 def get_message(message_id):
     """A platform text's status (its body only for callers who may see bodies)."""
     db, principal = get_db(), current_principal()

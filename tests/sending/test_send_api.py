@@ -216,3 +216,11 @@ def test_unknown_message_is_a_404(client, booking):
     response = client.get("/v1/messages/msg_nope", headers=booking)
     assert response.status_code == 404
     assert response.content_type == "application/problem+json"
+
+
+def test_the_openapi_document_describes_the_send_gate(client):
+    spec = client.get("/openapi.json").get_json()
+    post = spec["paths"]["/v1/messages"]["post"]
+    assert {"202", "409", "422"} <= set(post["responses"])
+    assert "application/problem+json" in post["responses"]["409"]["content"]
+    assert "/v1/messages/{message_id}" in spec["paths"]
