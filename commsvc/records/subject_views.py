@@ -13,13 +13,13 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from commsvc import crypto
+from commsvc.api_docs import problems
 from commsvc.auth.guard import current_principal, require, require_reason
 from commsvc.clock import isoformat
 from commsvc.db import get_db
 from commsvc.errors import ValidationFailed
 from commsvc.phones import InvalidPhone, mask, normalise
 from commsvc.records import subjects
-from commsvc.records.schemas import problems
 
 blp = Blueprint("records_subject_views", __name__, url_prefix="/v1/subjects",
                 description="Everything held about one phone number: export and erasure "
