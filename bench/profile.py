@@ -19,14 +19,14 @@ _FRAME = re.compile(r"^(?P<func>.+?) \((?P<file>[^()]*?):(?P<line>\d+)\)$")
 
 # Where a sample's innermost frame is, by file; the first pattern that matches wins.
 CATEGORIES = (
-    ("waiting on PostgreSQL", ("psycopg/waiting.py", "psycopg/generators.py",
-                               "psycopg_binary/", "psycopg/pq/")),
+    ("waiting on PostgreSQL", ("Connection.wait (psycopg/", "(psycopg/waiting.py",
+                               "(psycopg/generators.py", "(psycopg_binary/", "(psycopg/pq/")),
     ("psycopg (Python side)", ("psycopg/",)),
     ("SQLAlchemy", ("sqlalchemy/",)),
     ("encryption (Fernet)", ("cryptography/",)),
     ("twilio (signature, TwiML)", ("twilio/",)),
     ("phone numbers", ("phonenumbers/",)),
-    ("logging", ("logging/", "commsvc/logging_setup.py")),
+    ("logging", ("(logging/", "commsvc/logging_setup.py")),
     ("Flask / Werkzeug / smorest", ("flask/", "werkzeug/", "flask_smorest/", "webargs/",
                                     "marshmallow/")),
     ("gunicorn / sockets", ("gunicorn/", "socket.py", "selectors.py")),
@@ -63,9 +63,9 @@ def _frames(stack: str) -> list[tuple[str, str]]:
     return frames
 
 
-def _category(file: str) -> str:
+def _category(frame: str) -> str:
     for name, patterns in CATEGORIES:
-        if any(p in file for p in patterns):
+        if any(p in frame for p in patterns):
             return name
     return "other (stdlib, ...)"
 
@@ -95,11 +95,11 @@ def summarise(folded: Path, top: int = 25) -> dict:
         total += n
         leaf_func, leaf_file = frames[-1]
         self_time[_short(leaf_func, leaf_file)] += n
-        categories[_category(leaf_file)] += n
+        categories[_category(_short(leaf_func, leaf_file))] += n
         after_request = False
         seen = set()
         for func, file in frames:
-            after_request = after_request or func == "handle_request"
+            after_request = after_request or func.endswith("handle_request")
             name = _short(func, file)
             if after_request and name not in seen:
                 seen.add(name)
@@ -109,8 +109,11 @@ def summarise(folded: Path, top: int = 25) -> dict:
         return [{"name": name, "percent": round(100 * n / total, 1)}
                 for name, n in counter.most_common(limit)]
 
+    ours = Counter({name: n for name, n in inclusive.items()
+                    if "(commsvc/" in name or "(webhooks/" in name})
     return {"samples": total, "categories": shares(categories, 20),
-            "inclusive": shares(inclusive, top), "self": shares(self_time, top)}
+            "inclusive": shares(inclusive, top), "inclusive_service": shares(ours, top),
+            "self": shares(self_time, top)}
 
 
 def write_report(summary: dict, path: Path, context: str) -> None:
@@ -118,7 +121,9 @@ def write_report(summary: dict, path: Path, context: str) -> None:
              f"{summary['samples']} wall-clock samples inside gunicorn's handle_request.", "",
              "## Where the time goes (innermost frame)"]
     lines += [f"{row['percent']:5.1f}%  {row['name']}" for row in summary["categories"]]
-    lines += ["", "## Inclusive time per function (request handling = 100%)"]
+    lines += ["", "## Inclusive time of the service's own functions (request handling = 100%)"]
+    lines += [f"{row['percent']:5.1f}%  {row['name']}" for row in summary["inclusive_service"]]
+    lines += ["", "## Inclusive time per function, all code"]
     lines += [f"{row['percent']:5.1f}%  {row['name']}" for row in summary["inclusive"]]
     lines += ["", "## Self time per function"]
     lines += [f"{row['percent']:5.1f}%  {row['name']}" for row in summary["self"]]

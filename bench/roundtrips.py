@@ -13,6 +13,7 @@ with the code under test first on PYTHONPATH:
 """
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import sys
@@ -30,9 +31,38 @@ def _trace_connections(engine, trace_file) -> None:
             pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
 
 
-def _ready_count(path: str) -> int:
-    with open(path, encoding="utf-8", errors="replace") as trace:
-        return sum(1 for line in trace if line.startswith("B\t") and "\tReadyForQuery" in line)
+_LIBC = ctypes.CDLL(None)
+
+
+def _trace_size(path: str) -> int:
+    # libpq writes the trace through a C stdio stream: flush every stream before reading.
+    _LIBC.fflush(None)
+    return os.path.getsize(path)
+
+
+def _round_trips(path: str, start: int, end: int) -> list[str]:
+    """One entry per round trip in this slice of the trace: what the client sent (SQL text of a
+    Query or Parse, else the message type), never the parameters."""
+    with open(path, "rb") as trace:
+        trace.seek(start)
+        lines = trace.read(end - start).decode("utf-8", "replace").splitlines()
+    trips, sent = [], []
+    for line in lines:
+        parts = line.split("\t")
+        if len(parts) < 3:
+            continue
+        direction, kind = parts[0], parts[2].strip()
+        if direction == "F" and kind in ("Query", "Parse"):
+            text = parts[3] if len(parts) > 3 else ""
+            if kind == "Parse":  # "<statement name>" "<sql>" ...
+                text = text.strip().split('" "', 1)[-1]
+            sent.append(" ".join(text.strip('" ').split())[:100])
+        elif direction == "F" and kind in ("Bind", "Execute") and not sent:
+            sent.append(f"(prepared statement {kind})")
+        elif direction == "B" and kind == "ReadyForQuery":
+            trips.append(" + ".join(sent) or "?")
+            sent = []
+    return trips
 
 
 def measure(client, engine, trace_path: str, send) -> dict:
@@ -44,13 +74,17 @@ def measure(client, engine, trace_path: str, send) -> dict:
         statements.append(" ".join(statement.split())[:160])
 
     event.listen(engine, "before_cursor_execute", _record)
-    before = _ready_count(trace_path)
+    before = _trace_size(trace_path)
     response = send(client, warm=False)
-    after = _ready_count(trace_path)
+    trips = _round_trips(trace_path, before, _trace_size(trace_path))
+    if os.environ.get("ROUNDTRIPS_DEBUG"):
+        with open(trace_path, "rb") as raw:
+            raw.seek(before)
+            sys.stderr.write(raw.read().decode("utf-8", "replace"))
     event.remove(engine, "before_cursor_execute", _record)
     return {"status": response.status_code, "reply": response.get_data(as_text=True),
-            "reply_bytes": len(response.get_data()), "round_trips": after - before,
-            "statements": statements}
+            "reply_bytes": len(response.get_data()), "round_trips": len(trips),
+            "protocol": trips, "statements": statements}
 
 
 def main() -> int:

@@ -234,7 +234,6 @@ def main(argv: list[str] | None = None) -> int:
                             "allowed")
         ceiling["get_rps"] = get_ceiling["rps"]
         ceiling["get_p99_ms"] = get_ceiling["p99_ms"]
-    results["ceiling"] = ceiling
 
     web_cmd = server.web_command(code.root / "Procfile")
     with server.WebProcess(web_cmd, env=code.env(env), cwd=code.root, port=port,
@@ -248,6 +247,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.profile:
             results["relay_profile"] = run_profile(web, port, out / "relay_profile",
                                                    args.duration, code)
+
+    # The ceiling once more after the service: background load on a shared machine drifts,
+    # so the ceiling is the mean of a run before and a run after (both reported).
+    with server.WebProcess(ceiling_cmd, env=ceiling_env, cwd=ROOT, port=port,
+                           log_path=logs / "ceiling.log") as web:
+        again = phase(web, "ceiling POST (again)", "relay", RELAY_CONNECTIONS, args.duration,
+                      "<Message")
+    ceiling["rps_before"], ceiling["rps_after"] = ceiling["rps"], again["rps"]
+    ceiling["rps"] = round((ceiling["rps_before"] + ceiling["rps_after"]) / 2, 1)
+    ceiling["p99_ms_after"] = again["p99_ms"]
+    results["ceiling"] = ceiling
 
     finish(results, trips=trips, run_id=run_id, marker=marker, code=code, web_cmd=web_cmd,
            workers=workers, load_start=load_start, started=started, args=args)
@@ -269,7 +279,8 @@ def run_profile(web: server.WebProcess, port: int, prefix: Path, seconds: float,
     profile.write_report(result, PROFILE_REPORT,
                          f"commit {code.commit[:12]}, {summary['rps']:.0f} rps under py-spy")
     return {"rps_under_profiler": round(summary["rps"], 1), "samples": result["samples"],
-            "categories": result["categories"], "top_inclusive": result["inclusive"][:15],
+            "categories": result["categories"],
+            "top_service_functions": result["inclusive_service"][:15],
             "report": str(PROFILE_REPORT.relative_to(ROOT))}
 
 

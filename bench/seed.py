@@ -179,7 +179,7 @@ WHERE conrelid = %(table)s::regclass AND contype IN ('u', 'f')
 
 
 @contextmanager
-def _bulk_load(cur, table: str):
+def _bulk_load(cur, table: str, timings: dict[str, float]):
     """Drop a table's secondary indexes, unique and foreign-key constraints around a bulk load
     and build them again afterwards: one sort per index and one join per foreign key instead of
     a million index insertions and trigger calls. Read from the catalog, so schema changes need
@@ -191,11 +191,13 @@ def _bulk_load(cur, table: str):
         else:
             cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
     yield
+    started = time.perf_counter()
     for kind, name, definition in defs:
         if kind == "index":
             cur.execute(definition)
         else:
             cur.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+    timings[f"{table}_indexes"] = round(time.perf_counter() - started, 2)
 
 
 def _pool_lines(plan: Plan, now: dt.datetime) -> Iterator[str]:
@@ -312,10 +314,11 @@ def seed(conninfo: str, plan: Plan, *, secrets: dict, schema_hash: str,
 
         def step(name: str, table: str, columns: tuple[str, ...], lines: Iterator[str]) -> None:
             started = time.perf_counter()
-            with _bulk_load(cur, table):
+            with _bulk_load(cur, table, timings):
                 rows = _copy(cur, table, columns, lines)
             timings[name] = round(time.perf_counter() - started, 2)
-            log(f"seed: {rows:>9,} {table:<22} {timings[name]:6.1f} s")
+            log(f"seed: {rows:>9,} {table:<22} {timings[name]:6.1f} s (of which indexes and"
+                f" constraints {timings[table + '_indexes']:.1f} s)")
 
         step("proxy_numbers", "proxy_numbers",
              ("phone_number", "country_code", "area_code", "sms", "voice", "mms", "status",
