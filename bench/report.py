@@ -81,14 +81,18 @@ def _fmt(value, digits: int = 1) -> str:
 
 
 def table(results: dict) -> str:
-    rows = [("benchmark", "rps", "p50 ms", "p99 ms", "ratio", "errors", "worker RSS MB")]
+    rows = [("benchmark", "rps", "p50 ms", "p99 ms", "ratio", "errors", "worker RSS MB",
+             "CPU bench/others %")]
 
     def row(label: str, key: str, rate: str = "rps", ratio: str | None = "ratio"):
         part = results.get(key) or {}
         errors = part.get("errors")
+        share = part.get("cpu") or {}
         rows.append((label, _fmt(part.get(rate)), _fmt(part.get("p50_ms")),
                      _fmt(part.get("p99_ms")), _fmt(part.get(ratio), 2) if ratio else "",
-                     _fmt(errors), _fmt(part.get("worker_peak_rss_mb"))))
+                     _fmt(errors), _fmt(part.get("worker_peak_rss_mb")),
+                     f"{_fmt(share.get('benchmark_percent'), 0)}/"
+                     f"{_fmt(share.get('others_percent'), 0)}"))
 
     row("ceiling (bare Flask, POST form)", "ceiling", ratio=None)
     row("inbound SMS relay, 16 conn", "relay")

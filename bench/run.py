@@ -25,7 +25,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench import environment, loadgen, payloads, profile, report, server
+from bench import cpu, environment, loadgen, payloads, profile, report, server
 from bench import seed as seeding
 from bench.environment import BENCH_DATABASE_URL, ROOT, WORK, log
 
@@ -209,12 +209,18 @@ def main(argv: list[str] | None = None) -> int:
             f" {connections} connections")
         loadgen.wrk(port, out / f"{prefix}_warm", connections=connections,
                     seconds=args.warmup, expect=expect)
+        meter = cpu.Meter(lambda: web.pids() | cpu.backend_pids(BENCH_DATABASE_URL,
+                                                                environment.BENCH_DB))
+        meter.begin()
         summary = loadgen.wrk(port, out / prefix, connections=connections, seconds=seconds,
                               expect=expect)
         figures = measured(summary, web.worker_peak_rss_mb())
+        figures["cpu"] = meter.end()
         figures["load_average"] = report.loadavg()
         log(f"bench: {label}: {figures['rps']:.0f} rps, p50 {figures['p50_ms']} ms,"
-            f" p99 {figures['p99_ms']} ms, errors {figures['errors']}")
+            f" p99 {figures['p99_ms']} ms, errors {figures['errors']}; CPU: benchmark"
+            f" {figures['cpu'].get('benchmark_percent')}%, others"
+            f" {figures['cpu'].get('others_percent')}%")
         return figures
 
     logs = WORK / "logs"

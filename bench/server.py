@@ -93,6 +93,10 @@ class WebProcess:
                     tree[int(entry)] = info[0]
         return tree
 
+    def pids(self) -> set[int]:
+        """Every process of this web process (sh, gunicorn master, workers)."""
+        return set(self._tree())
+
     def master(self) -> int | None:
         tree = self._tree()
         # The sh that runs the web line (unless it exec'd gunicorn) mentions gunicorn too.
