@@ -69,15 +69,15 @@ def list_command(status: str | None):
     now = _now()
     click.echo(f"{'NUMBER':<16} {'CAPABILITIES':<14} {'STATUS':<8} OPEN SESSIONS")
     with _session() as db:
-        after = None
+        cursor = None
         while True:
-            rows, after = service.list_numbers(db, now=now, status=status, limit=200,
-                                               after=after)
+            rows, cursor = service.list_numbers(db, now=now, status=status, limit=200,
+                                                cursor=cursor)
             for row in rows:
                 number = row.number
                 click.echo(f"{number.phone_number:<16} {','.join(number.capabilities):<14} "
                            f"{number.status:<8} {row.open_sessions}")
-            if after is None:
+            if cursor is None:
                 break
 
 

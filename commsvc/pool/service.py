@@ -5,6 +5,8 @@ Every change is audited in the caller's transaction.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 from dataclasses import dataclass
 
@@ -101,17 +103,33 @@ def open_session_counts(db: DbSession, phone_numbers: list[str],
     return dict(rows)
 
 
+def encode_cursor(phone_number: str) -> str:
+    """An opaque, URL-safe cursor (a raw "+" would arrive as a space in a query string)."""
+    return base64.urlsafe_b64encode(phone_number.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        after = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, binascii.Error):
+        after = ""
+    if not after.startswith("+"):
+        raise ValidationFailed(errors={"cursor": ["not a cursor this API gave out"]})
+    return after
+
+
 def list_numbers(db: DbSession, *, now: dt.datetime, status: str | None = None,
-                 limit: int = 50, after: str | None = None) -> tuple[list[NumberRow], str | None]:
-    """One page of the pool ordered by number; the cursor is the last number of the page."""
+                 limit: int = 50, cursor: str | None = None) -> tuple[list[NumberRow], str | None]:
+    """One page of the pool ordered by number, and the cursor of the next page (or None)."""
+    # Uses index: uq_proxy_numbers_phone_number
     query = select(ProxyNumber).order_by(ProxyNumber.phone_number).limit(limit + 1)
     if status is not None:
         query = query.where(ProxyNumber.status == status)
-    if after is not None:
-        query = query.where(ProxyNumber.phone_number > after)
+    if cursor is not None:
+        query = query.where(ProxyNumber.phone_number > decode_cursor(cursor))
     numbers = list(db.scalars(query))
     more = len(numbers) > limit
     numbers = numbers[:limit]
     counts = open_session_counts(db, [n.phone_number for n in numbers], now)
     rows = [NumberRow(n, counts.get(n.phone_number, 0)) for n in numbers]
-    return rows, (numbers[-1].phone_number if more else None)
+    return rows, (encode_cursor(numbers[-1].phone_number) if more else None)

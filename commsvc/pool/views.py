@@ -65,7 +65,7 @@ def list_numbers(query):
     """The pool, by number, with how many open sessions use each."""
     rows, next_cursor = service.list_numbers(
         get_db(), now=_now(), status=query.get("status"), limit=query["limit"],
-        after=query.get("cursor"))
+        cursor=query.get("cursor"))
     return {"data": [render(row.number, row.open_sessions) for row in rows],
             "next_cursor": next_cursor}
 

@@ -1,0 +1,160 @@
+"""POST/GET/DELETE /v1/numbers: the proxy number pool."""
+from __future__ import annotations
+
+import pytest
+
+from commsvc.records import audit
+from tests.sessions.conftest import PRO, REQUESTER
+
+NUMBER = "+16465550001"
+
+
+@pytest.fixture
+def admin(api_key):
+    return api_key("admin")
+
+
+@pytest.fixture
+def audited(monkeypatch):
+    events = []
+    monkeypatch.setattr(audit, "record", lambda db, **event: events.append(event))
+    return events
+
+
+def test_add_answers_201_with_the_number(client, admin, audited):
+    response = client.post("/v1/numbers", json={"phone_number": NUMBER,
+                                                "capabilities": ["sms", "voice"]}, headers=admin)
+    assert response.status_code == 201
+    assert response.get_json() == {
+        "phone_number": NUMBER, "capabilities": ["sms", "voice"], "status": "active",
+        "country_code": 1, "area_code": "646", "open_sessions": 0,
+        "created_at": "2026-06-01T12:00:00Z", "retired_at": None,
+    }
+    assert [e["action"] for e in audited] == ["number.added"]
+    assert audited[0]["actor"].startswith("key:")
+    assert audited[0]["target"] == {"phone_number": NUMBER}
+
+
+def test_add_accepts_national_format_and_defaults_to_sms_and_voice(client, admin):
+    body = client.post("/v1/numbers", json={"phone_number": "(646) 555-0001"},
+                       headers=admin).get_json()
+    assert body["phone_number"] == NUMBER and body["capabilities"] == ["sms", "voice"]
+
+
+def test_the_same_number_again_is_409(client, admin):
+    client.post("/v1/numbers", json={"phone_number": NUMBER}, headers=admin)
+    response = client.post("/v1/numbers", json={"phone_number": "646-555-0001"}, headers=admin)
+    assert response.status_code == 409
+    assert response.content_type == "application/problem+json"
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"phone_number": "+1646555"}, "phone_number"),
+    ({"phone_number": "call me"}, "phone_number"),
+    ({}, "phone_number"),
+    ({"phone_number": NUMBER, "capabilities": ["sms", "fax"]}, "capabilities"),
+    ({"phone_number": NUMBER, "capabilities": []}, "capabilities"),
+    ({"phone_number": NUMBER, "capabilities": "sms"}, "capabilities"),
+    ({"phone_number": NUMBER, "friendly_name": "x"}, "friendly_name"),
+])
+def test_invalid_number_or_capability_is_422(client, admin, body, field):
+    response = client.post("/v1/numbers", json=body, headers=admin)
+    assert response.status_code == 422
+    assert field in response.get_json()["errors"]
+
+
+def test_list_counts_open_unexpired_sessions_per_number(client, admin, add_numbers, create,
+                                                       clock):
+    add_numbers(NUMBER)
+    create("bk_1", ttl_seconds=60)
+    create("bk_2", requester="+14155550303", pro="+14155550404", ttl_seconds=3600)
+    add_numbers("+16465550002")
+    listed = client.get("/v1/numbers", headers=admin).get_json()
+    counts = {n["phone_number"]: n["open_sessions"] for n in listed["data"]}
+    assert counts == {NUMBER: 2, "+16465550002": 0}
+    assert listed["next_cursor"] is None
+    clock.advance(seconds=60)
+    listed = client.get("/v1/numbers", headers=admin).get_json()
+    assert {n["phone_number"]: n["open_sessions"] for n in listed["data"]}[NUMBER] == 1
+
+
+def test_list_pages_with_a_cursor_and_filters_by_status(client, admin, add_numbers):
+    numbers = [f"+1646555000{n}" for n in range(1, 6)]
+    add_numbers(*numbers)
+    client.delete(f"/v1/numbers/{numbers[0]}", headers=admin)
+    seen, cursor = [], None
+    while True:
+        url = "/v1/numbers?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = client.get(url, headers=admin).get_json()
+        seen += [n["phone_number"] for n in page["data"]]
+        if not (cursor := page["next_cursor"]):
+            break
+    assert seen == numbers
+    retired = client.get("/v1/numbers?status=retired", headers=admin).get_json()["data"]
+    active = client.get("/v1/numbers?status=active", headers=admin).get_json()["data"]
+    assert [n["phone_number"] for n in retired] == numbers[:1]
+    assert [n["phone_number"] for n in active] == numbers[1:]
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=201", "status=gone", "colour=red",
+                                   "cursor=%2B16465550001", "cursor=bm9wZQ"])
+def test_invalid_list_query_is_422(client, admin, query):
+    assert client.get(f"/v1/numbers?{query}", headers=admin).status_code == 422
+
+
+def test_retire_is_idempotent_and_audited_once(client, admin, add_numbers, audited, clock):
+    add_numbers(NUMBER)
+    first = client.delete(f"/v1/numbers/{NUMBER}", headers=admin)
+    assert first.status_code == 200
+    body = first.get_json()
+    assert body["status"] == "retired" and body["retired_at"] == "2026-06-01T12:00:00Z"
+    clock.advance(hours=1)
+    second = client.delete("/v1/numbers/%2B16465550001", headers=admin)
+    assert second.status_code == 200 and second.get_json() == body
+    assert [e["action"] for e in audited] == ["number.added", "number.retired"]
+
+
+def test_retire_an_unknown_number_is_404(client, admin):
+    for path in ("/v1/numbers/+16465550999", "/v1/numbers/garbage"):
+        response = client.delete(path, headers=admin)
+        assert response.status_code == 404
+        assert response.content_type == "application/problem+json"
+
+
+def test_retired_number_keeps_its_open_sessions(client, admin, add_numbers, create):
+    add_numbers(NUMBER)
+    session = create().get_json()
+    body = client.delete(f"/v1/numbers/{NUMBER}", headers=admin).get_json()
+    assert body["open_sessions"] == 1
+    assert create("bk_other", requester="+14155550303", pro="+14155550404").status_code == 503
+    assert session["requester"]["proxy_number"] == NUMBER
+
+
+@pytest.mark.parametrize("role", ["booking", "ops", "privacy", "admin"])
+def test_every_reading_role_sees_proxy_numbers_in_full(client, api_key, add_numbers, role):
+    add_numbers(NUMBER)
+    response = client.get("/v1/numbers", headers=api_key(role))
+    assert response.status_code == 200
+    assert response.get_json()["data"][0]["phone_number"] == NUMBER
+
+
+@pytest.mark.parametrize("role", ["booking", "ops", "privacy"])
+def test_only_admin_changes_the_pool(client, api_key, add_numbers, role):
+    add_numbers(NUMBER)
+    headers = api_key(role)
+    assert client.post("/v1/numbers", json={"phone_number": "+16465550002"},
+                       headers=headers).status_code == 403
+    assert client.delete(f"/v1/numbers/{NUMBER}", headers=headers).status_code == 403
+
+
+def test_no_key_is_401_on_every_pool_endpoint(client):
+    assert client.get("/v1/numbers").status_code == 401
+    assert client.post("/v1/numbers", json={"phone_number": NUMBER}).status_code == 401
+    assert client.delete(f"/v1/numbers/{NUMBER}").status_code == 401
+
+
+def test_pool_phones_in_requests_are_never_real_participant_numbers(create, add_numbers):
+    # Sanity for the helpers above: participants and pool numbers are distinct.
+    add_numbers(NUMBER)
+    body = create().get_json()
+    assert {REQUESTER, PRO}.isdisjoint({body["requester"]["proxy_number"]})

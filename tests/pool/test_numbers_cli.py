@@ -1,0 +1,49 @@
+"""commsvc numbers add/list/retire."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from commsvc.pool.models import ProxyNumber
+
+
+def test_add_prints_what_was_added_and_what_was_already_there(runner, db):
+    first = runner.invoke(args=["numbers", "add", "+16465550001", "(646) 555-0002"])
+    assert first.exit_code == 0, first.output
+    assert "added +16465550001 (sms,voice)" in first.output
+    assert "added +16465550002 (sms,voice)" in first.output
+    again = runner.invoke(args=["numbers", "add", "+16465550001", "+16465550003",
+                                "--capabilities", "sms,mms"])
+    assert again.exit_code == 0, again.output
+    assert "already in the pool: +16465550001" in again.output
+    assert "added +16465550003 (sms,mms)" in again.output
+    stored = {n.phone_number: n.capabilities for n in db.scalars(select(ProxyNumber))}
+    assert stored == {"+16465550001": ["sms", "voice"], "+16465550002": ["sms", "voice"],
+                      "+16465550003": ["sms", "mms"]}
+
+
+def test_add_refuses_an_invalid_phone_or_capability_and_adds_nothing(runner, db):
+    bad_phone = runner.invoke(args=["numbers", "add", "+16465550001", "12"])
+    assert bad_phone.exit_code != 0
+    bad_capability = runner.invoke(args=["numbers", "add", "+16465550001",
+                                         "--capabilities", "fax"])
+    assert bad_capability.exit_code != 0
+    assert db.scalars(select(ProxyNumber)).all() == []
+
+
+def test_list_is_a_table_with_open_sessions(runner, add_numbers, create):
+    add_numbers("+14155559001")
+    create()
+    runner.invoke(args=["numbers", "add", "+16465550001", "--capabilities", "voice"])
+    runner.invoke(args=["numbers", "retire", "+16465550001"])
+    result = runner.invoke(args=["numbers", "list"])
+    assert result.exit_code == 0, result.output
+    lines = [line.split() for line in result.output.strip().splitlines()]
+    assert lines[0] == ["NUMBER", "CAPABILITIES", "STATUS", "OPEN", "SESSIONS"]
+    assert lines[1:] == [["+14155559001", "sms,voice", "active", "1"],
+                         ["+16465550001", "voice", "retired", "0"]]
+
+
+def test_retire_unknown_number_fails(runner):
+    result = runner.invoke(args=["numbers", "retire", "+16465550999"])
+    assert result.exit_code != 0
+    assert "no number" in result.output
