@@ -7,7 +7,14 @@ from flask_smorest import Blueprint
 from commsvc.auth.guard import current_principal, require
 from commsvc.db import get_db
 from commsvc.records import logs_service
-from commsvc.records.schemas import CallPage, LogQuery, MessagePage, problems
+from commsvc.records.schemas import (
+    CallLogQuery,
+    CallPage,
+    MessageLogQuery,
+    MessagePage,
+    ReasonHeader,
+    problems,
+)
 
 blp = Blueprint("records_log_views", __name__, url_prefix="/v1/logs",
                 description="Communication logs: masked for ops; full with X-Access-Reason "
@@ -35,19 +42,21 @@ def _list(kind: str, args: dict) -> dict:
 
 @blp.route("/messages", methods=["GET"])
 @require("logs:read")
-@blp.arguments(LogQuery, location="query")
+@blp.arguments(MessageLogQuery, location="query")
+@blp.arguments(ReasonHeader, location="headers", as_kwargs=True)
 @blp.response(200, MessagePage)
 @problems(blp, 401, 403, 422)
-def list_messages(args):
+def list_messages(args, **_reason):
     """Messages, newest first; numbers masked and bodies null unless a reasoned full read."""
     return _list("messages", args)
 
 
 @blp.route("/calls", methods=["GET"])
 @require("logs:read")
-@blp.arguments(LogQuery, location="query")
+@blp.arguments(CallLogQuery, location="query")
+@blp.arguments(ReasonHeader, location="headers", as_kwargs=True)
 @blp.response(200, CallPage)
 @problems(blp, 401, 403, 422)
-def list_calls(args):
+def list_calls(args, **_reason):
     """Calls, newest first, with duration and recording reference; numbers masked likewise."""
     return _list("calls", args)

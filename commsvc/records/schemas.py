@@ -5,6 +5,8 @@ import datetime as dt
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
+from commsvc.api_docs import problems  # noqa: F401  (re-exported for the records views)
+from commsvc.records.logs_service import CALL_STATUSES, DIRECTIONS, MESSAGE_STATUSES
 from commsvc.records.paging import DEFAULT_LIMIT, MAX_LIMIT
 
 
@@ -29,11 +31,28 @@ class LogQuery(PagingQuery):
         "description": "matches the sender, the recipient or where it was forwarded"})
     session_id = fields.String(validate=validate.Length(min=1, max=40))
     booking_id = fields.String(validate=validate.Length(min=1, max=128))
-    status = fields.String(validate=validate.Length(min=1, max=32))
-    direction = fields.String(validate=validate.Length(min=1, max=16),
-                              metadata={"description": "inbound or outbound"})
+    direction = fields.String(validate=validate.OneOf(DIRECTIONS))
     since = _time(metadata={"description": "created at or after (inclusive)"})
     until = _time(metadata={"description": "created before (exclusive)"})
+
+
+class MessageLogQuery(LogQuery):
+    status = fields.String(validate=validate.OneOf(MESSAGE_STATUSES))
+
+
+class CallLogQuery(LogQuery):
+    status = fields.String(validate=validate.OneOf(CALL_STATUSES))
+
+
+class ReasonHeader(Schema):
+    """Documents X-Access-Reason (the guard reads and checks it before any parsing)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    reason = fields.String(data_key="X-Access-Reason", validate=validate.Length(max=500),
+                           metadata={"description": "privacy and admin only: why full numbers "
+                                                    "and bodies are needed (the read is audited)"})
 
 
 class AuditQuery(PagingQuery):
@@ -121,6 +140,3 @@ CallPage = page_schema(CallRow, "CallPage")
 AuditPage = page_schema(AuditEventOut, "AuditPage")
 HoldPage = page_schema(HoldOut, "HoldPage")
 
-
-from commsvc.api_docs import ProblemDetails as Problem  # noqa: E402,F401
-from commsvc.api_docs import problems  # noqa: E402,F401
