@@ -20,6 +20,7 @@ from commsvc.records import audit
 from commsvc.records.models import LegalHold
 from commsvc.records.paging import Page, decode_cursor, page_of
 from commsvc.relay.models import Call, Message
+from commsvc.sending.models import OutboundMessage
 from commsvc.sessions.models import Participant
 from commsvc.sessions.models import Session as ConversationSession
 
@@ -43,7 +44,7 @@ def _in_holds(column, scope: str) -> ColumnElement[bool]:
 
 
 def held(model) -> ColumnElement[bool]:
-    """SQL condition: this Message, Call or Session row is covered by an active hold."""
+    """SQL condition: this Message, Call, OutboundMessage or Session row is under a hold."""
     if model in (Message, Call):
         return or_(
             _in_holds(model.from_phone, "phone"),
@@ -52,6 +53,9 @@ def held(model) -> ColumnElement[bool]:
             _in_holds(model.session_id, "session"),
             _in_holds(model.booking_id, "booking"),
         )
+    if model is OutboundMessage:
+        return or_(_in_holds(model.to_phone, "phone"), _in_holds(model.from_phone, "phone"),
+                   _in_holds(model.booking_id, "booking"))
     if model is ConversationSession:
         return or_(
             _in_holds(model.id, "session"),

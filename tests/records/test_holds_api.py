@@ -7,6 +7,7 @@ from sqlalchemy import select
 from commsvc.records import holds
 from commsvc.records.models import AuditEvent, LegalHold
 from commsvc.relay.models import Call, Message
+from commsvc.sending.models import OutboundMessage
 from commsvc.sessions.models import Session
 from tests.records.logdata import (
     PRO,
@@ -160,6 +161,12 @@ def test_held_conditions_cover_each_scope_and_never_drop_rows_without_a_forward(
     assert ids(Message, holds.not_held(Message)) == {lone.id}
     assert ids(Call, holds.held(Call)) == {call.id}
     assert ids(Session, holds.held(Session)) == {"ses_1"}
+    outbound = OutboundMessage(id="out_1", to_phone=REQUESTER, body="Your pro is on the way",
+                               purpose="transactional", status="sent", next_attempt_at=clock(),
+                               created_at=clock(), updated_at=clock())
+    db.add(outbound)
+    db.flush()
+    assert ids(OutboundMessage, holds.held(OutboundMessage)) == {"out_1"}
     assert holds.is_held(db, phones=[REQUESTER]) and not holds.is_held(db, phones=[STRANGER])
     assert not holds.is_held(db, session_id="ses_1")
     session_hold = holds.place_hold(db, scope="session", value="ses_1", reason="r",
