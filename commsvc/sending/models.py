@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commsvc.crypto import EncryptedText
@@ -35,6 +35,8 @@ class OutboundMessage(Base):
     error_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     requested_by: Mapped[str | None] = mapped_column(String(64))
+    # The caller's Idempotency-Key: a retried POST finds the message instead of queueing another.
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -42,4 +44,6 @@ class OutboundMessage(Base):
     __table_args__ = (
         Index("ix_outbound_messages_status_next_attempt", "status", "next_attempt_at"),
         Index("ix_outbound_messages_to_phone", "to_phone", "created_at"),
+        UniqueConstraint("requested_by", "idempotency_key",
+                         name="uq_outbound_messages_requested_by_idempotency_key"),
     )

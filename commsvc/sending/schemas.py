@@ -1,7 +1,7 @@
 """Request and response schemas of the sending API (they validate and they write the OpenAPI)."""
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from commsvc.sending.service import MAX_BODY_CHARS, MAX_BOOKING_ID, PURPOSES, body_errors
 
@@ -24,6 +24,18 @@ class SendMessageSchema(Schema):
     purpose = fields.String(required=True, validate=validate.OneOf(PURPOSES))
     booking_id = fields.String(load_default=None, allow_none=True,
                                validate=validate.Length(1, MAX_BOOKING_ID))
+
+
+class SendHeadersSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE  # every other header is not ours to judge
+
+    idempotency_key = fields.String(
+        data_key="Idempotency-Key", load_default=None,
+        validate=[validate.Length(1, 100), validate.Regexp(r"^[\x21-\x7e]+$")],
+        metadata={"description": "Optional. A retry with the same key and the same message gets"
+                                 " the message already queued (202) and queues nothing; the same"
+                                 " key with another message is a 409."})
 
 
 class MessageAcceptedSchema(Schema):

@@ -14,11 +14,18 @@ import logging
 import secrets
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from commsvc.config import Config
 from commsvc.consent import service as consent
-from commsvc.errors import ConsentRequired, NotFound, ServiceUnavailable, ValidationFailed
+from commsvc.errors import (
+    Conflict,
+    ConsentRequired,
+    NotFound,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 from commsvc.phones import locality, mask
 from commsvc.pool.models import ProxyNumber
 from commsvc.sending import quiet_hours
@@ -96,11 +103,39 @@ def choose_sender(db: Session, *, to: str, config: Config) -> str:
     return sender
 
 
+def _replay(db: Session, *, requested_by: str | None, idempotency_key: str, to: str, body: str,
+            purpose: str, booking_id: str | None) -> OutboundMessage | None:
+    """The message this caller already queued under this Idempotency-Key, if any."""
+    # Uses index: uq_outbound_messages_requested_by_idempotency_key
+    existing = db.scalar(
+        select(OutboundMessage)
+        .where(OutboundMessage.requested_by == requested_by)
+        .where(OutboundMessage.idempotency_key == idempotency_key)
+    )
+    if existing is None:
+        return None
+    if (existing.to_phone, existing.body, existing.purpose, existing.booking_id) != (
+            to, body, purpose, booking_id):
+        raise Conflict("This Idempotency-Key was already used for a different message.")
+    return existing
+
+
 def accept(
     db: Session, *, to: str, body: str, purpose: str, booking_id: str | None,
     requested_by: str | None, config: Config, now: dt.datetime,
+    idempotency_key: str | None = None,
 ) -> OutboundMessage:
-    """Queue a text to `to` (E.164) if consent allows it; marketing waits for allowed hours."""
+    """Queue a text to `to` (E.164) if consent allows it; marketing waits for allowed hours.
+
+    With an idempotency key, a repeat of an accepted request returns the message already
+    queued (whatever consent says now) and queues nothing more.
+    """
+    request = dict(to=to, body=body, purpose=purpose, booking_id=booking_id)
+    if idempotency_key is not None:
+        existing = _replay(db, requested_by=requested_by, idempotency_key=idempotency_key,
+                           **request)
+        if existing is not None:
+            return existing
     errors = {}
     if purpose not in PURPOSES:
         errors["purpose"] = [f"must be one of {', '.join(PURPOSES)}"]
@@ -120,10 +155,19 @@ def accept(
         id=new_id(), to_phone=to, from_phone=sender, body=body, purpose=purpose,
         booking_id=booking_id, status="scheduled" if due > now else "queued",
         scheduled_for=due if due > now else None, next_attempt_at=due, attempts=0,
-        requested_by=requested_by, created_at=now, updated_at=now,
+        requested_by=requested_by, idempotency_key=idempotency_key, created_at=now,
+        updated_at=now,
     )
-    db.add(message)
-    db.flush()
+    try:
+        with db.begin_nested():
+            db.add(message)
+    except IntegrityError:
+        # The same key raced in from a concurrent retry: answer with the message it queued.
+        existing = _replay(db, requested_by=requested_by, idempotency_key=idempotency_key,
+                           **request) if idempotency_key is not None else None
+        if existing is None:
+            raise
+        return existing
     log.info("accepted %s %s to %s (%s)", message.id, purpose, mask(to), message.status)
     return message
 

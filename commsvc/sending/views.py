@@ -19,7 +19,12 @@ from commsvc.health import metric_source
 from commsvc.phones import InvalidPhone, normalise
 from commsvc.sending import service
 from commsvc.sending.models import OutboundMessage
-from commsvc.sending.schemas import MessageAcceptedSchema, MessageSchema, SendMessageSchema
+from commsvc.sending.schemas import (
+    MessageAcceptedSchema,
+    MessageSchema,
+    SendHeadersSchema,
+    SendMessageSchema,
+)
 
 blp = Blueprint("sending_views", __name__, description="Transactional and marketing texts")
 
@@ -42,9 +47,10 @@ def sees_body(principal: Principal) -> bool:
 @blp.route("/v1/messages", methods=["POST"])
 @require("messages:send")
 @blp.arguments(SendMessageSchema)
+@blp.arguments(SendHeadersSchema, location="headers")
 @blp.response(202, MessageAcceptedSchema)
 @problems(blp, 400, 401, 403, 409, 422, 503)
-def send_message(args):
+def send_message(args, headers):
     """Queue a text; marketing is held to the recipient's allowed hours. 409 without consent."""
     try:
         to = normalise(args["to"], _config().default_region)
@@ -54,6 +60,7 @@ def send_message(args):
     message = service.accept(
         db, to=to, body=args["body"], purpose=args["purpose"], booking_id=args["booking_id"],
         requested_by=current_principal().actor, config=_config(), now=_now(),
+        idempotency_key=headers["idempotency_key"],
     )
     db.commit()
     answer = {"id": message.id, "status": message.status}

@@ -31,10 +31,13 @@ def upgrade() -> None:
     sa.Column('error_code', sa.Integer(), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('requested_by', sa.String(length=64), nullable=True),
+    sa.Column('idempotency_key', sa.String(length=100), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbound_messages')),
+    sa.UniqueConstraint('requested_by', 'idempotency_key',
+                        name='uq_outbound_messages_requested_by_idempotency_key'),
     sa.UniqueConstraint('twilio_sid', name=op.f('uq_outbound_messages_twilio_sid'))
     )
     with op.batch_alter_table('outbound_messages', schema=None) as batch_op:

@@ -120,9 +120,12 @@ def test_sigterm_stops_the_worker_gracefully(tmp_path):
     worker = subprocess.Popen([commsvc, "worker", "--interval", "0.1"], env=env,
                               stderr=subprocess.PIPE, text=True)
     try:
+        seen = []
         for line in worker.stderr:  # a passing worker logs "started" within a second or two
+            seen.append(line)
             if "worker started" in line:
                 break
+        assert "worker started" in seen[-1], "".join(seen)[-2000:]
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=20) == 0
         rest = worker.stderr.read()

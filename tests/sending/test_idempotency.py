@@ -1,0 +1,81 @@
+"""Idempotency-Key: a booking app that retries a POST after a timeout queues one text, not two."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from commsvc.auth import service as key_service
+from commsvc.sending.models import OutboundMessage
+from tests.sending.conftest import NEW_YORK
+
+
+def test_a_retry_with_the_same_key_gets_the_same_message(send, booking, outbox):
+    headers = {**booking, "Idempotency-Key": "bk_1001-reminder-1"}
+    first = send(headers=headers)
+    second = send(headers=headers)
+    assert (first.status_code, second.status_code) == (202, 202)
+    assert second.json == first.json
+    assert len(outbox()) == 1
+
+
+def test_the_same_key_with_another_message_is_a_409(send, booking, outbox):
+    headers = {**booking, "Idempotency-Key": "k1"}
+    send(headers=headers, body="first")
+    response = send(headers=headers, body="second")
+    assert response.status_code == 409
+    assert response.content_type == "application/problem+json"
+    assert [r.body for r in outbox()] == ["first"]
+
+
+def test_a_replay_answers_even_after_consent_was_revoked(send, booking, grant, outbox):
+    headers = {**booking, "Idempotency-Key": "k2"}
+    first = send(headers=headers)
+    grant(NEW_YORK, action="revoke", purpose="all")
+    assert send(headers=headers).json == first.json
+    assert len(outbox()) == 1
+
+
+def test_keys_are_scoped_to_the_api_key_and_absent_keys_never_collide(send, api_key, outbox):
+    send(headers={**api_key("booking", "app-1"), "Idempotency-Key": "same"})
+    send(headers={**api_key("booking", "app-2"), "Idempotency-Key": "same"})
+    send()
+    send()
+    assert len(outbox()) == 4
+
+
+@pytest.mark.parametrize("key", ["", "x" * 101, "has space", "caf\u00e9"])
+def test_a_malformed_key_is_a_422(send, booking, outbox, key):
+    response = send(headers={**booking, "Idempotency-Key": key})
+    assert response.status_code == 422
+    assert "Idempotency-Key" in response.json["errors"]
+    assert outbox() == []
+
+
+@pytest.mark.pg_only
+def test_concurrent_retries_with_one_key_queue_one_message(committed_app, clock):
+    with committed_app.extensions["db"].sessionmaker() as db:
+        _, raw = key_service.create_key(db, name="racer", role="booking", now=clock())
+        db.commit()
+    headers = {"Authorization": f"Bearer {raw}", "Idempotency-Key": "race-1"}
+    payload = {"to": NEW_YORK, "body": "Your pro arrives at 3pm.", "purpose": "transactional"}
+    start = threading.Barrier(4)
+    answers = []
+
+    def post():
+        start.wait()
+        response = committed_app.test_client().post("/v1/messages", json=payload,
+                                                     headers=headers)
+        answers.append((response.status_code, response.get_json()["id"]))
+
+    threads = [threading.Thread(target=post) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(answers) == 4
+    assert {status for status, _ in answers} == {202}
+    assert len({message_id for _, message_id in answers}) == 1
+    with committed_app.extensions["db"].sessionmaker() as db:
+        assert db.scalar(select(func.count()).select_from(OutboundMessage)) == 1
