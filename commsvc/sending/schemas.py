@@ -40,7 +40,10 @@ class SendHeadersSchema(Schema):
 
 class MessageAcceptedSchema(Schema):
     id = fields.String(required=True)
-    status = fields.String(required=True, metadata={"description": "queued or scheduled"})
+    status = fields.String(
+        required=True,
+        metadata={"description": "queued or scheduled (a replayed Idempotency-Key: the"
+                                 " message's current status)"})
     scheduled_for = fields.String(
         metadata={"description": "When a held marketing text will go (UTC); only when"
                                  " scheduled"})

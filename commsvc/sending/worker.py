@@ -139,11 +139,17 @@ class Worker:
                 self.db.commit()
                 self.counts.deferred += 1
                 return
+        problem = None
         if row.body is None or row.body == UNAVAILABLE:
+            problem = "body no longer available"
+        elif row.attempts >= self.config.outbox_max_attempts:  # e.g. it crashed every worker
+            problem = f"gave up after {row.attempts} attempts"
+        if problem:
             self._release(row, "failed")
-            row.send_started_at, row.last_error = None, "body no longer available"
+            row.send_started_at, row.last_error = None, problem
             self.db.commit()
             self.counts.failed += 1
+            log.warning("%s failed: %s", row.id, problem)
             return
         row.attempts += 1
         row.send_started_at = row.send_started_at or self.now

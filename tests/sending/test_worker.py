@@ -187,6 +187,9 @@ class DiesAround:
             self.real.send_message(**kwargs)
         raise SystemExit("worker killed")
 
+    def find_messages(self, **kwargs):
+        return self.real.find_messages(**kwargs)
+
 
 @pytest.mark.parametrize("crash_after_twilio_accepted", [True, False])
 def test_a_worker_killed_mid_send_is_reconciled_not_blindly_resent(
@@ -259,4 +262,19 @@ def test_a_failed_reconciliation_lookup_is_retried_not_resent(
     assert run_once(app, real_twilio).retried == 1
     [row] = outbox()
     assert row.status == "queued" and row.send_started_at is not None
+    assert posts(mocked) == []
+
+
+def test_a_message_that_kills_every_worker_is_failed_after_the_maximum_attempts(
+        app, send, outbox, clock, mocked, real_twilio, config):
+    send()
+    listing(mocked)
+    for _ in range(config.outbox_max_attempts):
+        with pytest.raises(SystemExit):
+            run_once(app, DiesAround(real_twilio, after_twilio=False))
+        clock.advance(seconds=config.outbox_lease_seconds)
+    assert run_once(app, real_twilio).failed == 1
+    [row] = outbox()
+    assert (row.status, row.attempts) == ("failed", config.outbox_max_attempts)
+    assert "gave up" in row.last_error
     assert posts(mocked) == []
