@@ -56,6 +56,8 @@ def test_full_numbers_are_masked_and_bodies_refused(db, clock):
     assert event.reason == "request from +1******0101"
     with pytest.raises(ValueError):
         audit.record(db, actor="cli", action="x", now=clock(), details={"body": "hello"})
+    counted = audit.record(db, actor="cli", action="x", now=clock(), details={"bodies": 3})
+    assert counted.details == {"bodies": 3}
 
 
 def test_an_intact_chain_verifies_and_reports_its_head(db, clock):
