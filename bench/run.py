@@ -207,8 +207,8 @@ def main(argv: list[str] | None = None) -> int:
               seconds: float, expect: str) -> dict:
         log(f"bench: {label}: warm-up {args.warmup:g} s, then {seconds:g} s at"
             f" {connections} connections")
-        loadgen.wrk(port, out / f"{prefix}_warm", connections=connections,
-                    seconds=args.warmup, expect=expect)
+        warm = loadgen.wrk(port, out / f"{prefix}_warm", connections=connections,
+                           seconds=args.warmup, expect=expect)
         meter = cpu.Meter(lambda: web.pids() | cpu.backend_pids(BENCH_DATABASE_URL,
                                                                 environment.BENCH_DB))
         meter.begin()
@@ -216,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
                               expect=expect)
         figures = measured(summary, web.worker_peak_rss_mb())
         figures["cpu"] = meter.end()
+        figures["warmup_2xx"] = warm["ok"]
         figures["load_average"] = report.loadavg()
         log(f"bench: {label}: {figures['rps']:.0f} rps, p50 {figures['p50_ms']} ms,"
             f" p99 {figures['p99_ms']} ms, errors {figures['errors']}; CPU: benchmark"
@@ -284,7 +285,8 @@ def run_profile(web: server.WebProcess, port: int, prefix: Path, seconds: float,
     result = profile.summarise(folded)
     profile.write_report(result, PROFILE_REPORT,
                          f"commit {code.commit[:12]}, {summary['rps']:.0f} rps under py-spy")
-    return {"rps_under_profiler": round(summary["rps"], 1), "samples": result["samples"],
+    return {"rps_under_profiler": round(summary["rps"], 1), "answered_2xx": summary["ok"],
+            "samples": result["samples"],
             "categories": result["categories"],
             "top_service_functions": result["inclusive_service"][:15],
             "report": str(PROFILE_REPORT.relative_to(ROOT))}
@@ -303,7 +305,14 @@ def finish(results: dict, *, trips: dict, run_id: str, marker: dict,
     created = sessions["statuses"].get("201", 0)
     sessions["per_s"] = round(created / sessions["duration_s"], 1)
     sessions["created_in_database"] = facts["sessions_created"]
-    relay["stored_outcomes"] = facts["relay_outcomes"]
+    # Every relay request of the run (warm-up, measured, profiled, the two round-trip probes)
+    # has its own MessageSid: each answered one must be stored once (more may be stored: wrk
+    # stops counting at the deadline while the server finishes the requests in flight).
+    answered = relay["warmup_2xx"] + relay["statuses"].get("200", 0) + 2
+    answered += (results.get("relay_profile") or {}).get("answered_2xx", 0)
+    relay["stored_check"] = {"answered_2xx": answered,
+                             "stored": sum(facts["relay_outcomes"].values()),
+                             "outcomes": facts["relay_outcomes"]}
     for name, key in (("relay", "relay"), ("sessions", "sessions"),
                       ("consent_check", "consent_check")):
         trip = trips.get(name) or {}

@@ -31,7 +31,7 @@ import json
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import phonenumbers
@@ -149,10 +149,42 @@ def _ts(value: dt.datetime) -> str:
     return value.isoformat()
 
 
-def _copy(cur, table: str, columns: tuple[str, ...], lines: Iterator[str]) -> int:
+INDEX_DEFS_SQL = """
+SELECT 'index', indexrelid::regclass::text, pg_get_indexdef(indexrelid)
+FROM pg_index
+WHERE indrelid = %(table)s::regclass AND NOT indisprimary
+  AND indexrelid NOT IN (SELECT conindid FROM pg_constraint WHERE conrelid = %(table)s::regclass)
+UNION ALL
+SELECT 'constraint', conname, pg_get_constraintdef(oid)
+FROM pg_constraint
+WHERE conrelid = %(table)s::regclass AND contype IN ('u', 'f')
+"""
+SESSION_SETTINGS = ("SET synchronous_commit = off", "SET maintenance_work_mem = '256MB'")
+LOAD_STREAMS = 2  # parallel COPY streams and index builds (one per core of the target machine)
+
+
+def _connect(conninfo: str) -> psycopg.Connection:
+    conn = psycopg.connect(conninfo, autocommit=True)
+    for statement in SESSION_SETTINGS:
+        conn.execute(statement)
+    return conn
+
+
+def _in_parallel(conninfo: str, jobs: list, run) -> list:
+    """run(conn, job) for every job, on LOAD_STREAMS connections of their own."""
+    def worker(chunk):
+        with _connect(conninfo) as conn:
+            return [run(conn, job) for job in chunk]
+
+    chunks = [jobs[i::LOAD_STREAMS] for i in range(LOAD_STREAMS)]
+    with ThreadPoolExecutor(max_workers=LOAD_STREAMS) as pool:
+        return [r for chunk_result in pool.map(worker, chunks) for r in chunk_result]
+
+
+def _copy(conn, table: str, columns: tuple[str, ...], lines: Iterator[str]) -> int:
     """COPY text-format lines (tab-separated, \\N for NULL) into a table; returns the row count."""
     count = 0
-    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+    with conn.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         chunk: list[str] = []
         for line in lines:
             chunk.append(line)
@@ -166,38 +198,34 @@ def _copy(cur, table: str, columns: tuple[str, ...], lines: Iterator[str]) -> in
     return count
 
 
-INDEX_DEFS_SQL = """
-SELECT 'index', indexrelid::regclass::text, pg_get_indexdef(indexrelid)
-FROM pg_index
-WHERE indrelid = %(table)s::regclass AND NOT indisprimary
-  AND indexrelid NOT IN (SELECT conindid FROM pg_constraint WHERE conrelid = %(table)s::regclass)
-UNION ALL
-SELECT 'constraint', conname, pg_get_constraintdef(oid)
-FROM pg_constraint
-WHERE conrelid = %(table)s::regclass AND contype IN ('u', 'f')
-"""
+def bulk_load(conninfo: str, table: str, columns: tuple[str, ...],
+              parts: list[Iterator[str]]) -> tuple[int, float]:
+    """Load a table from parallel streams of COPY lines; returns (rows, seconds of index builds).
 
-
-@contextmanager
-def _bulk_load(cur, table: str, timings: dict[str, float]):
-    """Drop a table's secondary indexes, unique and foreign-key constraints around a bulk load
-    and build them again afterwards: one sort per index and one join per foreign key instead of
-    a million index insertions and trigger calls. Read from the catalog, so schema changes need
-    no change here."""
-    defs = cur.execute(INDEX_DEFS_SQL, {"table": table}).fetchall()
-    for kind, name, _ in defs:
-        if kind == "index":
-            cur.execute(f'DROP INDEX "{name}"')
-        else:
-            cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-    yield
+    The table's secondary indexes, unique and foreign-key constraints are read from the catalog
+    and dropped first, then built again in parallel (one sort per index instead of a million
+    insertions and trigger calls), so schema changes need no change here.
+    """
+    with _connect(conninfo) as conn:
+        defs = conn.execute(INDEX_DEFS_SQL, {"table": table}).fetchall()
+        for kind, name, _ in defs:
+            if kind == "index":
+                conn.execute(f'DROP INDEX "{name}"')
+            else:
+                conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    rows = sum(_in_parallel(conninfo, parts, lambda conn, part: _copy(conn, table, columns, part)))
     started = time.perf_counter()
-    for kind, name, definition in defs:
-        if kind == "index":
-            cur.execute(definition)
-        else:
-            cur.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-    timings[f"{table}_indexes"] = round(time.perf_counter() - started, 2)
+    statements = [definition if kind == "index"
+                  else f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
+                  for kind, name, definition in defs]
+    # Unique and foreign-key constraints lock the whole table: they go last, one at a time.
+    builds = [s for s in statements if not s.startswith("ALTER TABLE")]
+    _in_parallel(conninfo, builds, lambda conn, statement: conn.execute(statement))
+    with _connect(conninfo) as conn:
+        for statement in statements:
+            if statement.startswith("ALTER TABLE"):
+                conn.execute(statement)
+    return rows, time.perf_counter() - started
 
 
 def _pool_lines(plan: Plan, now: dt.datetime) -> Iterator[str]:
@@ -225,11 +253,13 @@ def _participant_lines(plan: Plan, now: dt.datetime) -> Iterator[str]:
         yield f"{s.id}\tpro\t{s.pro}\t{s.pro_proxy}\t{s.requester}\tt\t{created}\t\\N\n"
 
 
-def _message_lines(plan: Plan, now: dt.datetime, tokens: list[str]) -> Iterator[str]:
+def _message_lines(plan: Plan, now: dt.datetime, tokens: list[str], part: int = 0,
+                   parts: int = 1) -> Iterator[str]:
     start = now - dt.timedelta(days=59)
     step = dt.timedelta(days=58) / plan.messages
     sessions = [session_at(plan, i) for i in range(plan.sessions)]
-    for m in range(plan.messages):
+    share = -(-plan.messages // parts)
+    for m in range(part * share, min(plan.messages, (part + 1) * share)):
         s = sessions[m % plan.sessions]
         if (m // plan.sessions) % 2 == 0:
             sender, to, fwd_to, fwd_from = s.requester, s.requester_proxy, s.pro, s.pro_proxy
@@ -308,44 +338,43 @@ def seed(conninfo: str, plan: Plan, *, secrets: dict, schema_hash: str,
     tokens = [fernet.encrypt(text.encode()).decode() for text in TEXTS]
     timings: dict[str, float] = {}
     total_start = time.perf_counter()
-    with psycopg.connect(conninfo) as conn, conn.cursor() as cur:
-        cur.execute("SET synchronous_commit = off")
-        cur.execute("SET maintenance_work_mem = '256MB'")
 
-        def step(name: str, table: str, columns: tuple[str, ...], lines: Iterator[str]) -> None:
-            started = time.perf_counter()
-            with _bulk_load(cur, table, timings):
-                rows = _copy(cur, table, columns, lines)
-            timings[name] = round(time.perf_counter() - started, 2)
-            log(f"seed: {rows:>9,} {table:<22} {timings[name]:6.1f} s (of which indexes and"
-                f" constraints {timings[table + '_indexes']:.1f} s)")
+    def step(name: str, table: str, columns: tuple[str, ...], *parts: Iterator[str]) -> None:
+        started = time.perf_counter()
+        rows, index_seconds = bulk_load(conninfo, table, columns, list(parts))
+        timings[name] = round(time.perf_counter() - started, 2)
+        timings[f"{name}_indexes"] = round(index_seconds, 2)
+        log(f"seed: {rows:>9,} {table:<22} {timings[name]:6.1f} s (of which indexes and"
+            f" constraints {index_seconds:.1f} s)")
 
-        step("proxy_numbers", "proxy_numbers",
-             ("phone_number", "country_code", "area_code", "sms", "voice", "mms", "status",
-              "created_at", "retired_at"), _pool_lines(plan, now))
-        step("sessions", "sessions",
-             ("id", "booking_id", "status", "closed_reason", "mode", "record_calls",
-              "created_at", "expires_at", "closed_at"), _session_lines(plan, now))
-        step("participants", "session_participants",
-             ("session_id", "role", "phone", "proxy_number", "counterpart_phone", "active",
-              "created_at", "ended_at"), _participant_lines(plan, now))
-        step("messages", "messages",
-             ("session_id", "booking_id", "direction", "from_phone", "to_phone", "body",
-              "media_count", "media_urls", "twilio_sid", "outcome", "forward_to",
-              "forward_from", "forward_sid", "status", "error_code", "created_at",
-              "updated_at", "body_removed_at"), _message_lines(plan, now, tokens))
-        events, states = _consent_rows(plan, now)
-        step("consent_events", "consent_events",
-             ("id", "phone", "channel", "purpose", "action", "source", "evidence",
-              "created_at"), iter(events))
-        step("consent_state", "consent_state",
-             ("phone", "channel", "purpose", "allowed", "event_id", "since"), iter(states))
-        cur.execute("SELECT setval(pg_get_serial_sequence('consent_events', 'id'),"
-                    " (SELECT max(id) FROM consent_events))")
-        max_message_id = cur.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()[0]
+    step("proxy_numbers", "proxy_numbers",
+         ("phone_number", "country_code", "area_code", "sms", "voice", "mms", "status",
+          "created_at", "retired_at"), _pool_lines(plan, now))
+    step("sessions", "sessions",
+         ("id", "booking_id", "status", "closed_reason", "mode", "record_calls",
+          "created_at", "expires_at", "closed_at"), _session_lines(plan, now))
+    step("participants", "session_participants",
+         ("session_id", "role", "phone", "proxy_number", "counterpart_phone", "active",
+          "created_at", "ended_at"), _participant_lines(plan, now))
+    step("messages", "messages",
+         ("session_id", "booking_id", "direction", "from_phone", "to_phone", "body",
+          "media_count", "media_urls", "twilio_sid", "outcome", "forward_to",
+          "forward_from", "forward_sid", "status", "error_code", "created_at",
+          "updated_at", "body_removed_at"),
+         *(_message_lines(plan, now, tokens, part, LOAD_STREAMS) for part in range(LOAD_STREAMS)))
+    events, states = _consent_rows(plan, now)
+    step("consent_events", "consent_events",
+         ("id", "phone", "channel", "purpose", "action", "source", "evidence", "created_at"),
+         iter(events))
+    step("consent_state", "consent_state",
+         ("phone", "channel", "purpose", "allowed", "event_id", "since"), iter(states))
+    with _connect(conninfo) as conn:
+        conn.execute("SELECT setval(pg_get_serial_sequence('consent_events', 'id'),"
+                     " (SELECT max(id) FROM consent_events))")
+        max_message_id = conn.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()[0]
         timings["total_load"] = round(time.perf_counter() - total_start, 2)
-        cur.execute(MARKER_DDL)
-        cur.execute(
+        conn.execute(MARKER_DDL)
+        conn.execute(
             "INSERT INTO bench_seed VALUES (1, %s, %s, %s, %s, %s, %s, %s)",
             (SEED_VERSION, schema_hash, json.dumps(dataclasses.asdict(plan)),
              json.dumps(secrets), max_message_id, json.dumps(timings), now))
