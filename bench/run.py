@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         f" at {code.root}")
     marker = environment.prepare(code, force_seed=args.reseed)
     plan = seeding.Plan(**marker["plan"])
-    port, workers = args.port, os.cpu_count() or 1
+    port, workers = args.port, len(os.sched_getaffinity(0))  # $(nproc)
     env = environment.app_environment(BENCH_DATABASE_URL, marker["secrets"], port=port)
     env["WEB_CONCURRENCY"] = str(workers)
     run_id = secrets.token_hex(4)

@@ -397,6 +397,10 @@ def reset_run_data(conninfo: str, marker: dict) -> dict:
                                 (marker["max_message_id"],)).rowcount
         sessions = conn.execute("DELETE FROM sessions WHERE booking_id LIKE %s",
                                 (BENCH_BOOKING_PREFIX + "%",)).rowcount
+        # Seeded sessions stay open: a data set kept for months is moved forward, not reloaded.
+        conn.execute("UPDATE sessions SET expires_at = now() + interval '365 days'"
+                     " WHERE booking_id LIKE %s AND expires_at < now() + interval '30 days'",
+                     (SEED_BOOKING_PREFIX + "%",))
     if messages or sessions:
         vacuum_analyze(conninfo)
     return {"messages": messages, "sessions": sessions}
