@@ -109,9 +109,9 @@ def sweep_expired(db: DbSession, now: dt.datetime, batch_size: int = SWEEP_BATCH
     return len(ids)
 
 
-def choose_proxy(db: DbSession, *, phone: str, counterpart: str, mode: str, now: dt.datetime,
-                 cooloff_seconds: int, exclude: frozenset[str] = frozenset()) -> str | None:
-    """The best proxy number for `phone` in a session with `counterpart`, or None."""
+def proxy_query(*, phone: str, counterpart: str, mode: str, now: dt.datetime,
+                cooloff_seconds: int, exclude: frozenset[str] = frozenset()):
+    """The SELECT of the best proxy number for `phone` in a session with `counterpart`."""
     where = locality(phone)
     # Uses index: uq_participants_active_route (phone, proxy_number) WHERE active
     paired = exists().where(
@@ -142,7 +142,14 @@ def choose_proxy(db: DbSession, *, phone: str, counterpart: str, mode: str, now:
         query = query.where(getattr(ProxyNumber, capability).is_(True))
     if exclude:
         query = query.where(ProxyNumber.phone_number.not_in(exclude))
-    return db.scalar(query)
+    return query
+
+
+def choose_proxy(db: DbSession, *, phone: str, counterpart: str, mode: str, now: dt.datetime,
+                 cooloff_seconds: int, exclude: frozenset[str] = frozenset()) -> str | None:
+    """The best proxy number for `phone` in a session with `counterpart`, or None."""
+    return db.scalar(proxy_query(phone=phone, counterpart=counterpart, mode=mode, now=now,
+                                 cooloff_seconds=cooloff_seconds, exclude=exclude))
 
 
 def allocate(db: DbSession, session: Session, *, role: str, phone: str, counterpart: str,
