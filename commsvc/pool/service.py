@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -23,6 +24,7 @@ from commsvc.sessions.models import Participant, Session
 CAPABILITIES = ("sms", "mms", "voice")
 DEFAULT_CAPABILITIES = ("sms", "voice")
 STATUSES = ("active", "retired")
+E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,9 @@ def check_capabilities(capabilities) -> tuple[str, ...]:
 
 
 def get_number(db: DbSession, phone_number: str) -> ProxyNumber:
-    number = db.scalar(select(ProxyNumber).where(ProxyNumber.phone_number == phone_number))
+    number = None
+    if E164.fullmatch(phone_number):
+        number = db.scalar(select(ProxyNumber).where(ProxyNumber.phone_number == phone_number))
     if number is None:
         raise NotFound(f"no number {phone_number} in the pool")
     return number
@@ -113,7 +117,7 @@ def decode_cursor(cursor: str) -> str:
         after = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (ValueError, binascii.Error):
         after = ""
-    if not after.startswith("+"):
+    if not E164.fullmatch(after):
         raise ValidationFailed(errors={"cursor": ["not a cursor this API gave out"]})
     return after
 

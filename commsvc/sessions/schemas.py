@@ -17,6 +17,11 @@ MODES = ("sms", "voice", "sms_and_voice")
 STATUSES = ("open", "closed", "expired")
 
 
+# Printable text only: a NUL or control character is refused here, not by the database.
+BOOKING_ID = validate.And(validate.Length(min=1, max=128),
+                          validate.Regexp(r"^[^\x00-\x1f\x7f]+$", error="must be printable"))
+
+
 class StrictSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -50,11 +55,11 @@ class ExpiryFields(StrictSchema):
 
 
 class CreateSession(ExpiryFields):
-    booking_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    booking_id = fields.String(required=True, validate=BOOKING_ID)
     requester = fields.Nested(ParticipantIn, required=True)
     pro = fields.Nested(ParticipantIn, required=True)
     mode = fields.String(load_default="sms_and_voice", validate=validate.OneOf(MODES))
-    record_calls = fields.Boolean(load_default=False)
+    record_calls = fields.Boolean(load_default=False, truthy={True}, falsy={False})
 
 
 class ExtendSession(ExpiryFields):
@@ -70,7 +75,7 @@ class ListQuery(StrictSchema):
 
 
 class ListSessionsQuery(ListQuery):
-    booking_id = fields.String(validate=validate.Length(min=1, max=128))
+    booking_id = fields.String(validate=BOOKING_ID)
     status = fields.String(validate=validate.OneOf(STATUSES))
 
 

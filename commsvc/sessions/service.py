@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import re
 import secrets
 
 from sqlalchemy import and_, or_, select
@@ -19,6 +20,7 @@ from commsvc.sessions.allocation import allocate, end_session, expire_overdue_fo
 from commsvc.sessions.models import Session
 
 MODES = ("sms", "voice", "sms_and_voice")
+SESSION_ID = re.compile(r"ses_[0-9a-f]{1,36}")
 
 
 def new_session_id() -> str:
@@ -46,7 +48,7 @@ def resolve_expiry(*, now: dt.datetime, max_ttl: int, ttl_seconds: int | None = 
 
 
 def get_session(db: DbSession, session_id: str) -> Session:
-    session = db.get(Session, session_id)
+    session = db.get(Session, session_id) if SESSION_ID.fullmatch(session_id) else None
     if session is None:
         raise NotFound(f"no session {session_id}")
     return session
@@ -142,8 +144,8 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         created, session_id = raw.split("|", 1)
         created_at = dt.datetime.fromisoformat(created)
-        if created_at.tzinfo is None:
-            raise ValueError("naive")
+        if created_at.tzinfo is None or not SESSION_ID.fullmatch(session_id):
+            raise ValueError("not a cursor")
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise ValidationFailed(errors={"cursor": ["not a cursor this API gave out"]}) from None
     return created_at, session_id

@@ -115,7 +115,7 @@ def test_retire_is_idempotent_and_audited_once(client, admin, add_numbers, audit
 
 
 def test_retire_an_unknown_number_is_404(client, admin):
-    for path in ("/v1/numbers/+16465550999", "/v1/numbers/garbage"):
+    for path in ("/v1/numbers/+16465550999", "/v1/numbers/garbage", "/v1/numbers/%2B1%00"):
         response = client.delete(path, headers=admin)
         assert response.status_code == 404
         assert response.content_type == "application/problem+json"

@@ -39,6 +39,8 @@ def _with(**changes):
     (_with(expires_at="2030-01-01T00:00:00Z"), "expires_at"),
     (_with(ttl_seconds=60, expires_at="2026-06-02T00:00:00Z"), "expires_at"),
     (_with(record_calls="maybe"), "record_calls"),
+    (_with(record_calls="true"), "record_calls"),  # JSON booleans only
+    (_with(booking_id="bk\x001"), "booking_id"),
     (_with(colour="blue"), "colour"),  # unknown fields are refused, not ignored
     (_with(requester={"phone": REQUESTER, "name": "Ann"}), "requester"),
 ])
@@ -68,7 +70,8 @@ def test_malformed_json_is_400_problem(client, booking):
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=201", "limit=ten", "status=done",
-                                   "cursor=%%%", "cursor=bm90LWEtY3Vyc29y", "colour=blue"])
+                                   "cursor=%%%", "cursor=bm90LWEtY3Vyc29y", "colour=blue",
+                                   "booking_id=bk%00"])
 def test_invalid_list_query_is_422(client, booking, query):
     response = client.get(f"/v1/sessions?{query}", headers=booking)
     assert response.status_code == 422
@@ -78,6 +81,8 @@ def test_invalid_list_query_is_422(client, booking, query):
 def test_unknown_session_is_404_problem_on_every_endpoint(client, booking):
     for method, path, body in [
         ("get", "/v1/sessions/ses_nope", None),
+        ("get", "/v1/sessions/ses_%00", None),
+        ("get", "/v1/sessions/" + "ses_" + "a" * 60, None),
         ("patch", "/v1/sessions/ses_nope", {"ttl_seconds": 60}),
         ("post", "/v1/sessions/ses_nope/close", None),
     ]:
