@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import resource
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,3 +84,21 @@ class Meter:
                 "others_percent": round(100 * max(0.0, busy - ours) / capacity, 1),
                 "idle_percent": round(100 * max(0.0, capacity - busy) / capacity, 1),
                 "wall_s": round(capacity / (os.cpu_count() or 1), 1)}
+
+
+def busy_percent(seconds: float = 5.0) -> float:
+    """Share of all cores busy over the next few seconds (nothing of ours is running yet)."""
+    busy0, total0 = _machine_busy()
+    time.sleep(seconds)
+    busy1, total1 = _machine_busy()
+    return round(100 * (busy1 - busy0) / max(total1 - total0, 1e-9), 1)
+
+
+def wait_until_quiet(limit_s: float, threshold: float = 25.0, log=print) -> float:
+    """Wait (at most limit_s) for the machine's busy share to fall under threshold percent."""
+    deadline = time.monotonic() + limit_s
+    busy = busy_percent()
+    while busy > threshold and time.monotonic() < deadline:
+        log(f"bench: machine {busy:.0f}% busy with other work; waiting for it to quiet down")
+        busy = busy_percent(10)
+    return busy
