@@ -12,14 +12,15 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from commsvc.api_docs import ProblemDetails, problems  # noqa: F401  (re-exported)
 from commsvc.phones import InvalidPhone, normalise
+from commsvc.sessions.service import CURSOR_PATTERN
 
 MODES = ("sms", "voice", "sms_and_voice")
 STATUSES = ("open", "closed", "expired")
 
 
 # Printable text only: a NUL or control character is refused here, not by the database.
-BOOKING_ID = validate.And(validate.Length(min=1, max=128),
-                          validate.Regexp(r"^[^\x00-\x1f\x7f]+$", error="must be printable"))
+BOOKING_ID = [validate.Length(min=1, max=128),
+              validate.Regexp(r"^[^\x00-\x1f\x7f]+$", error="must be printable")]
 
 
 class StrictSchema(Schema):
@@ -71,10 +72,11 @@ class ExtendSession(ExpiryFields):
 
 class ListQuery(StrictSchema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(validate=validate.Length(min=1, max=200))
 
 
 class ListSessionsQuery(ListQuery):
+    cursor = fields.String(validate=validate.Regexp(CURSOR_PATTERN), metadata={
+        "description": "next_cursor of the previous page"})
     booking_id = fields.String(validate=BOOKING_ID)
     status = fields.String(validate=validate.OneOf(STATUSES))
 

@@ -78,6 +78,11 @@ def test_invalid_list_query_is_422(client, booking, query):
     assert response.content_type == "application/problem+json"
 
 
+def test_a_well_formed_cursor_past_every_session_gives_an_empty_page(client, booking):
+    page = client.get("/v1/sessions?cursor=0.0", headers=booking).get_json()
+    assert page == {"data": [], "next_cursor": None}
+
+
 def test_unknown_session_is_404_problem_on_every_endpoint(client, booking):
     for method, path, body in [
         ("get", "/v1/sessions/ses_nope", None),
