@@ -1,0 +1,215 @@
+"""The opt-out detector: labelled corpus, keyword robustness properties, YES semantics.
+
+Run with ``-s`` to see the corpus report (precision/recall of OPT_OUT, accuracy).
+"""
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from commsvc.consent.detector import Intent, classify
+
+CORPUS = Path(__file__).with_name("optout_corpus.tsv")
+LABELS = {i.value for i in Intent}
+LANGS = {"en", "fr", "es"}
+
+OPT_OUT_KEYWORDS = [
+    "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT",
+    "OPT OUT", "OPT-OUT", "STOP ALL",
+    "ARRET", "ARRÊT", "ARRETE", "ARRÊTE",
+    "ALTO", "BAJA", "PARAR", "CANCELAR",
+]
+ALWAYS_OPT_IN_KEYWORDS = ["START", "UNSTOP"]
+HELP_KEYWORDS = ["HELP", "INFO", "AIDE", "AYUDA"]
+TRAILING_PUNCTUATION = ".!?,;:…"
+EMOJI = ["🛑", "🙏", "😡", "👍", "❤️", "✋🏽", "🙂", "⛔"]
+
+
+def _load_corpus() -> list[dict[str, str]]:
+    with CORPUS.open(encoding="utf-8", newline="") as f:
+        reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        header = next(reader)
+        assert header == ["label", "lang", "opted_out", "text"]
+        rows = []
+        for lineno, fields in enumerate(reader, start=2):
+            assert len(fields) == 4, f"line {lineno}: expected 4 tab-separated fields: {fields!r}"
+            rows.append(dict(zip(header, fields, strict=True)) | {"line": str(lineno)})
+    return rows
+
+
+ROWS = _load_corpus()
+
+
+def _decide(row: dict[str, str]) -> Intent:
+    return classify(row["text"], opted_out=row["opted_out"] == "1")
+
+
+# --------------------------------------------------------------------------- corpus
+
+def test_corpus_is_well_formed_and_covers_every_label_and_language():
+    assert len(ROWS) >= 200
+    for row in ROWS:
+        assert row["label"] in LABELS, row
+        assert row["lang"] in LANGS, row
+        assert row["opted_out"] in {"0", "1"}, row
+        assert row["text"].strip(), row
+        assert "\n" not in row["text"] and "\r" not in row["text"], row
+    labels = Counter(r["label"] for r in ROWS)
+    assert labels["opt_out"] >= 90 and labels["conversation"] >= 100
+    assert labels["opt_in"] >= 5 and labels["help"] >= 5
+    for lang in LANGS:
+        langs = Counter(r["label"] for r in ROWS if r["lang"] == lang)
+        assert langs["opt_out"] >= 15 and langs["conversation"] >= 15, (lang, langs)
+
+
+def test_every_corpus_message_is_classified_as_labelled(capsys):
+    tp = fp = fn = correct = 0
+    mismatches = []
+    for row in ROWS:
+        got = _decide(row).value
+        expected = row["label"]
+        correct += got == expected
+        tp += got == expected == "opt_out"
+        fp += got == "opt_out" != expected
+        fn += expected == "opt_out" != got
+        if got != expected:
+            mismatches.append(
+                f"  line {row['line']} [{row['lang']} opted_out={row['opted_out']}] "
+                f"{row['text']!r}: expected {expected}, got {got}")
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    accuracy = correct / len(ROWS)
+    by_label = Counter(r["label"] for r in ROWS)
+    by_lang = Counter(r["lang"] for r in ROWS)
+    with capsys.disabled():
+        print(f"\nopt-out corpus: {len(ROWS)} messages; labels {dict(by_label)}; "
+              f"languages {dict(by_lang)}")
+        print(f"OPT_OUT precision {precision:.4f} ({tp}/{tp + fp}), "
+              f"recall {recall:.4f} ({tp}/{tp + fn}); accuracy {accuracy:.4f} "
+              f"({correct}/{len(ROWS)})")
+        for line in mismatches:
+            print(line)
+    assert not mismatches, f"{len(mismatches)} misclassified:\n" + "\n".join(mismatches)
+
+
+def test_a_false_opt_out_never_happens_on_the_corpus():
+    false_alarms = [r["text"] for r in ROWS
+                    if r["label"] != "opt_out" and _decide(r) is Intent.OPT_OUT]
+    assert not false_alarms
+
+
+# --------------------------------------------------------------------------- properties
+
+def _random_case(draw, word: str) -> str:
+    flips = draw(st.lists(st.booleans(), min_size=len(word), max_size=len(word)))
+    return "".join(c.upper() if up else c.lower() for c, up in zip(word, flips, strict=True))
+
+
+@st.composite
+def decorated(draw, words: list[str]) -> str:
+    """A keyword with random case, surrounding whitespace, trailing punctuation and emoji."""
+    word = _random_case(draw, draw(st.sampled_from(words)))
+    space = st.text(alphabet=" \t\n\r\u00a0", max_size=3)
+    lead_emoji = "".join(draw(st.lists(st.sampled_from(EMOJI), max_size=2)))
+    punct = draw(st.text(alphabet=TRAILING_PUNCTUATION, max_size=4))
+    trail = [draw(space), punct, draw(space), "".join(draw(st.lists(st.sampled_from(EMOJI),
+                                                                     max_size=3)))]
+    if draw(st.booleans()):  # emoji before or after the punctuation
+        trail[1], trail[3] = trail[3], trail[1]
+    return draw(space) + lead_emoji + draw(space) + word + "".join(trail) + draw(space)
+
+
+@settings(max_examples=400)
+@given(text=decorated(OPT_OUT_KEYWORDS), opted_out=st.booleans())
+def test_opt_out_keywords_survive_case_whitespace_punctuation_and_emoji(text, opted_out):
+    assert classify(text, opted_out=opted_out) is Intent.OPT_OUT, repr(text)
+
+
+@settings(max_examples=200)
+@given(text=decorated(ALWAYS_OPT_IN_KEYWORDS), opted_out=st.booleans())
+def test_start_and_unstop_opt_in_whatever_the_state_and_decoration(text, opted_out):
+    assert classify(text, opted_out=opted_out) is Intent.OPT_IN, repr(text)
+
+
+@settings(max_examples=200)
+@given(text=decorated(["YES"]))
+def test_decorated_yes_opts_in_only_a_sender_who_opted_out(text):
+    assert classify(text, opted_out=True) is Intent.OPT_IN, repr(text)
+    assert classify(text, opted_out=False) is Intent.CONVERSATION, repr(text)
+
+
+@settings(max_examples=200)
+@given(text=decorated(HELP_KEYWORDS), opted_out=st.booleans())
+def test_help_keywords_survive_case_whitespace_punctuation_and_emoji(text, opted_out):
+    assert classify(text, opted_out=opted_out) is Intent.HELP, repr(text)
+
+
+@settings(max_examples=500)
+@given(text=st.text(), opted_out=st.booleans())
+def test_classify_never_raises_on_arbitrary_text(text, opted_out):
+    assert isinstance(classify(text, opted_out=opted_out), Intent)
+
+
+@pytest.mark.parametrize("text", [None, "", "   ", "\n", "🙂", "...", "?!"])
+def test_missing_blank_or_wordless_text_is_conversation(text):
+    assert classify(text) is Intent.CONVERSATION
+    assert classify(text, opted_out=True) is Intent.CONVERSATION
+
+
+# --------------------------------------------------------------------------- examples
+
+@pytest.mark.parametrize("text", ["YES", "yes", "Yes", "yes!", "Yes.", "YES 👍"])
+def test_yes_is_opt_in_only_when_the_sender_has_opted_out(text):
+    assert classify(text, opted_out=True) is Intent.OPT_IN
+    assert classify(text, opted_out=False) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", ["Yes, 3pm works", "yes please come tomorrow", "yes and no"])
+def test_yes_inside_a_sentence_is_conversation_even_after_opting_out(text):
+    assert classify(text, opted_out=True) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", ["opt   out", "stop\tall", "OPT -  OUT", "Stop\n"])
+def test_internal_whitespace_runs_collapse_in_keywords(text):
+    assert classify(text) is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize("text", ["STOP please", "please stop", "stop!! thanks", "Stop thank you",
+                                  "STOP STOP", "arrêt svp", "baja por favor", "ＳＴＯＰ"])
+def test_a_keyword_with_only_courtesy_words_is_still_the_keyword(text):
+    assert classify(text) is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize("text", ["help please", "help?", "Aide svp", "ayuda por favor"])
+def test_help_with_only_courtesy_words_is_help(text):
+    assert classify(text) is Intent.HELP
+
+
+@pytest.mark.parametrize("text", ["Help! water everywhere, can you come sooner?",
+                                  "alto de la puerta es 2 metros", "START time is 9am",
+                                  "Info about the invoice?", "I'll cancel if it rains"])
+def test_a_keyword_inside_a_longer_sentence_is_not_the_keyword(text):
+    assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", ["stop texting me, I don't need help",
+                                  "Help? no. Stop texting me",
+                                  "stop sending me messages, start over with someone else"])
+def test_a_revocation_in_own_words_beats_every_other_reading(text):
+    assert classify(text) is Intent.OPT_OUT
+    assert classify(text, opted_out=True) is Intent.OPT_OUT
+
+
+@settings(max_examples=300)
+@given(text=st.one_of(st.text(), st.sampled_from([r["text"] for r in ROWS])))
+def test_the_opted_out_state_only_ever_turns_a_yes_into_an_opt_in(text):
+    # The relay classifies with opted_out=True before reading the sender's state, so a
+    # conversation there must be a conversation whatever the state.
+    as_opted_in, as_opted_out = classify(text, opted_out=False), classify(text, opted_out=True)
+    assert as_opted_in is as_opted_out or (
+        as_opted_in is Intent.CONVERSATION and as_opted_out is Intent.OPT_IN), repr(text)
