@@ -116,6 +116,11 @@ def render_database_error(error: DBAPIError):
     return render_unexpected(error)
 
 
+def render_too_deep(_error: RecursionError):
+    # Python's JSON parser gives up on pathologically nested input with RecursionError.
+    return problem(400, "bad-request", "Bad Request", "The request body is nested too deeply.")
+
+
 def render_unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return render_http_exception(error)
@@ -128,4 +133,5 @@ def init_app(app) -> None:
     app.register_error_handler(ProblemError, render_problem)
     app.register_error_handler(HTTPException, render_http_exception)
     app.register_error_handler(DBAPIError, render_database_error)
+    app.register_error_handler(RecursionError, render_too_deep)
     app.register_error_handler(Exception, render_unexpected)

@@ -24,3 +24,11 @@ def test_metrics_are_prometheus_text(client):
     response = client.get("/metrics")
     assert response.status_code == 200
     assert b"commsvc_database_up 1.0" in response.data
+
+
+def test_pathologically_nested_json_is_a_400_not_a_500(client, api_key):
+    body = "[" * 5000 + "]" * 5000
+    response = client.post("/v1/sessions", data=body, content_type="application/json",
+                           headers=api_key("booking"))
+    assert response.status_code == 400
+    assert response.content_type == "application/problem+json"
