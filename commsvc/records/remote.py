@@ -40,24 +40,30 @@ UNEXPECTED_ERROR_RETRY = dt.timedelta(hours=6)
 GONE = 404
 
 
+def enqueue_many(db: Session, *, resource: str, sids, action: str, cause: str,
+                 now: dt.datetime) -> int:
+    """Queue deletions at Twilio in the caller's transaction, one statement (None skipped)."""
+    rows = [{"resource": resource, "sid": sid, "action": action, "cause": cause, "attempts": 0,
+             "created_at": now, "next_attempt_at": now} for sid in dict.fromkeys(sids) if sid]
+    if not rows:
+        return 0
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    # One cached statement, executed for many rows (SQLAlchemy batches them into multi-row
+    # INSERTs on PostgreSQL): compiling a fresh 1000-row VALUES list costs far more.
+    db.execute(insert(RemoteDeletion.__table__)
+               .on_conflict_do_nothing(index_elements=["resource", "sid", "action"]), rows)
+    return len(rows)
+
+
 def enqueue(db: Session, *, resource: str, sid: str | None, action: str, cause: str,
             now: dt.datetime) -> None:
     """Queue one deletion at Twilio in the caller's transaction (no-op without a SID)."""
-    if not sid:
-        return
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.execute(
-        insert(RemoteDeletion)
-        .values(resource=resource, sid=sid, action=action, cause=cause, attempts=0,
-                created_at=now, next_attempt_at=now)
-        .on_conflict_do_nothing(index_elements=["resource", "sid", "action"])
-    )
+    enqueue_many(db, resource=resource, sids=[sid], action=action, cause=cause, now=now)
 
 
 def enqueue_message(db: Session, sids, *, action: str, cause: str, now: dt.datetime) -> None:
     """Queue the deletion or redaction of every message SID given (None skipped)."""
-    for sid in sids:
-        enqueue(db, resource=MESSAGE, sid=sid, action=action, cause=cause, now=now)
+    enqueue_many(db, resource=MESSAGE, sids=sids, action=action, cause=cause, now=now)
 
 
 @dataclass

@@ -12,7 +12,7 @@ Invariants (modelled on zulip's zerver/lib/retention.py):
   than the cutoff, so no single query scans more than a window however large the table is.
 - Nothing an active legal hold covers is touched (holds.not_held); lifting a hold makes the
   rows eligible at the next run.
-- Twilio deletions are queued (remote.enqueue) in the same transaction as the local change,
+- Twilio deletions are queued (remote.enqueue_many) in the same transaction as the local change,
   then the queue is processed; a deletion Twilio refuses for now is retried on a later run.
 - Two runs never overlap on PostgreSQL: the run holds pg_try_advisory_lock(RUN_LOCK_KEY) on a
   dedicated connection; a second run reports another run in progress and does nothing. On
@@ -91,9 +91,8 @@ def _delete_messages(db: Session, rows, now: dt.datetime) -> None:
 
 
 def _delete_calls(db: Session, rows, now: dt.datetime) -> None:
-    for row in rows:
-        remote.enqueue(db, resource=remote.RECORDING, sid=row.recording_sid,
-                       action=remote.DELETE, cause="retention", now=now)
+    remote.enqueue_many(db, resource=remote.RECORDING, sids=[r.recording_sid for r in rows],
+                        action=remote.DELETE, cause="retention", now=now)
     db.execute(delete(Call).where(Call.id.in_([r.id for r in rows])))
 
 
@@ -118,9 +117,8 @@ def _blank_outbound_bodies(db: Session, rows, now: dt.datetime) -> None:
 
 
 def _remove_recordings(db: Session, rows, now: dt.datetime) -> None:
-    for row in rows:
-        remote.enqueue(db, resource=remote.RECORDING, sid=row.recording_sid,
-                       action=remote.DELETE, cause="retention", now=now)
+    remote.enqueue_many(db, resource=remote.RECORDING, sids=[r.recording_sid for r in rows],
+                        action=remote.DELETE, cause="retention", now=now)
     db.execute(update(Call).where(Call.id.in_([r.id for r in rows]))
                .values(recording_sid=None, recording_duration=None, recording_removed_at=now))
 

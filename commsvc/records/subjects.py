@@ -175,11 +175,9 @@ def _erase_communications(db: Session, phone: str, now: dt.datetime) -> tuple[di
                        "calls": (Call.recording_sid,),
                        "outbound_messages": (OutboundMessage.twilio_sid,)}[name]
         rows = db.execute(select(model.id, *sid_columns).where(touch, free)).all()
-        for row in rows:
-            for sid in row[1:]:
-                resource = remote.RECORDING if name == "calls" else remote.MESSAGE
-                remote.enqueue(db, resource=resource, sid=sid, action=remote.DELETE,
-                               cause="erasure", now=now)
+        remote.enqueue_many(db, resource=remote.RECORDING if name == "calls" else remote.MESSAGE,
+                            sids=[sid for row in rows for sid in row[1:]],
+                            action=remote.DELETE, cause="erasure", now=now)
         for ids in _chunks([row[0] for row in rows]):
             db.execute(model.__table__.delete().where(model.id.in_(ids)))
         removed[name] = len(rows)

@@ -292,15 +292,15 @@ def test_a_chunk_failing_midway_rolls_back_whole_and_earlier_chunks_stay(
         app, db, clock, monkeypatch):
     messages = [make_message(db, created_at=clock() - 100 * DAY) for _ in range(5)]
     db.commit()
-    real_enqueue, calls = remote.enqueue, []
+    real_enqueue, calls = remote.enqueue_many, []
 
     def failing_enqueue(db_, **kwargs):
-        calls.append(kwargs["sid"])
-        if len(calls) == 6:  # the second chunk: its first deletion queued, then a failure
+        calls.append(kwargs["sids"])
+        real_enqueue(db_, **kwargs)
+        if len(calls) == 2:  # the second chunk: bodies blanked, deletions queued, then boom
             raise RuntimeError("injected failure")
-        return real_enqueue(db_, **kwargs)
 
-    monkeypatch.setattr(remote, "enqueue", failing_enqueue)
+    monkeypatch.setattr(remote, "enqueue_many", failing_enqueue)
 
     with pytest.raises(RuntimeError, match="injected"):
         run(app, clock, chunk_size=2)
@@ -312,7 +312,7 @@ def test_a_chunk_failing_midway_rolls_back_whole_and_earlier_chunks_stay(
     queued = {sid for _, sid, _ in deletions(db)}
     assert queued == {sid for m in messages[:2] for sid in (m.twilio_sid, m.forward_sid)}
     # The run lock was released: the next run completes the work.
-    monkeypatch.setattr(remote, "enqueue", real_enqueue)
+    monkeypatch.setattr(remote, "enqueue_many", real_enqueue)
     assert run(app, clock, chunk_size=2).counts["message_bodies"] == 3
 
 
