@@ -135,6 +135,7 @@ REGISTRY: dict[str, dict[str, Personal | NotPersonal]] = {
         "error_code": _MESSAGE_META,
         "last_error": _MESSAGE_META,
         "requested_by": AUDIT_REF,
+        "idempotency_key": _np("the booking app's retry token for one request"),
         "created_at": _MESSAGE_META,
         "updated_at": _MESSAGE_META,
         "sent_at": _MESSAGE_META,
