@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-import re
 
 import pytest
 import responses
@@ -119,10 +117,3 @@ def form(call) -> dict[str, str]:
     from urllib.parse import parse_qs
 
     return {k: v[0] for k, v in parse_qs(call.request.body).items()}
-
-
-def json_body(payload: dict) -> str:
-    return json.dumps(payload)
-
-
-LIST_URL_RE = re.compile(re.escape(MESSAGES_URL) + r"(\?.*)?$")

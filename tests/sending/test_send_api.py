@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from commsvc.phones import locality
 from commsvc.pool.models import ProxyNumber
 from tests.sending.conftest import CALIFORNIA, FLORIDA, NEW_YORK, SENDER, utc
 
@@ -96,10 +97,11 @@ def test_transactional_is_never_held_by_quiet_hours(send, clock):
 def test_sender_falls_back_to_the_first_active_pool_number_of_the_country(
         app, client, booking, db, clock, outbox):
     app.extensions["config"] = app.extensions["config"].with_overrides(sender_number=None)
-    for number, status in (("+16465550009", "retired"), ("+16465550002", "active"),
-                           ("+447700900123", "active")):
-        db.add(ProxyNumber(phone_number=number, country_code=int(number[1:3] == "44") * 43 + 1,
-                           area_code=number[2:5], status=status, created_at=clock()))
+    for number, status in (("+16465550009", "retired"), ("+442079460123", "active"),
+                           ("+16465550002", "active"), ("+16465550003", "active")):
+        place = locality(number)
+        db.add(ProxyNumber(phone_number=number, country_code=place.country_code,
+                           area_code=place.area_code, status=status, created_at=clock()))
         db.commit()
     response = client.post("/v1/messages", headers=booking,
                            json={"to": NEW_YORK, "body": "hi", "purpose": "transactional"})
