@@ -129,7 +129,7 @@ class ClockJobs:
         with self.app.extensions["db"].sessionmaker() as db:
             # Uses index: ix_audit_events_action_id (backward, one row)
             last = db.scalar(select(AuditEvent.created_at)
-                             .where(AuditEvent.action == "retention.run")
+                             .where(AuditEvent.action == retention.RUN_ACTION)
                              .order_by(AuditEvent.id.desc()).limit(1))
         return last is None or last < slot
 

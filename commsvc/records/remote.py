@@ -20,11 +20,13 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from commsvc.health import metric_source
 from commsvc.records.models import RemoteDeletion
 from commsvc.twilio_gateway import NOT_FINAL_YET, TwilioError
 
@@ -152,10 +154,23 @@ def process_due(database, gateway, now: dt.datetime, *,
             return report
 
 
-def pending_counts(db: Session) -> dict[str, int]:
-    """Deletions not yet confirmed by Twilio, per resource (for metrics and the CLI)."""
+@metric_source
+def deletion_metrics(db: Session, now: dt.datetime):
+    """Pending Twilio deletions and the age of the oldest: alert when it keeps growing."""
     # Uses index: ix_remote_deletions_pending (done_at IS NULL prefix)
-    rows = db.execute(select(RemoteDeletion.resource, func.count())
+    rows = db.execute(select(RemoteDeletion.resource, func.count(),
+                             func.min(RemoteDeletion.created_at))
                       .where(RemoteDeletion.done_at.is_(None))
                       .group_by(RemoteDeletion.resource)).all()
-    return {resource: count for resource, count in rows}
+    pending = GaugeMetricFamily("commsvc_twilio_deletions_pending",
+                                "Deletions or redactions Twilio has not confirmed yet",
+                                labels=["resource"])
+    oldest = GaugeMetricFamily("commsvc_twilio_deletion_oldest_pending_seconds",
+                               "Age of the oldest unconfirmed deletion", labels=["resource"])
+    found = {resource: (count, first) for resource, count, first in rows}
+    for resource in (MESSAGE, RECORDING):
+        count, first = found.get(resource, (0, None))
+        pending.add_metric([resource], count)
+        oldest.add_metric([resource], (now - first).total_seconds() if first else 0)
+    yield pending
+    yield oldest

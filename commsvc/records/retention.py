@@ -27,11 +27,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from commsvc.config import Retention
+from commsvc.health import metric_source
 from commsvc.records import audit, holds, remote
 from commsvc.records.holds import not_held
 from commsvc.records.models import AuditEvent
@@ -49,6 +51,7 @@ AUDIT_BATCH_SIZE = 1000
 SCAN_WINDOW = 20_000  # ids looked at per query in the integer-keyed passes
 LOCK_TIMEOUT = "2s"
 RUN_LOCK_KEY = 0x726574656E74  # pg advisory lock key: "retent" in ASCII
+RUN_ACTION = "retention.run"  # the audit event each run appends, with its counts
 UNSENT = ("queued", "scheduled", "sending")  # outbox rows still needing their body
 
 
@@ -299,6 +302,17 @@ class _RunLock:
             self.connection = None
 
 
+@metric_source
+def retention_metrics(db: Session, now: dt.datetime):
+    """Seconds since the last retention run finished: alert when the clock process stops."""
+    # Uses index: ix_audit_events_action_id (backward, one row)
+    last = db.scalar(select(AuditEvent.created_at).where(AuditEvent.action == RUN_ACTION)
+                     .order_by(AuditEvent.id.desc()).limit(1))
+    yield GaugeMetricFamily("commsvc_retention_last_run_age_seconds",
+                            "Seconds since the last retention run (-1: never ran)",
+                            value=(now - last).total_seconds() if last else -1)
+
+
 def run(database, *, retention: Retention, now: dt.datetime, gateway=None,
         dry_run: bool = False, chunk_size: int | None = None,
         actor: str = "retention") -> RetentionReport | None:
@@ -332,7 +346,7 @@ def run(database, *, retention: Retention, now: dt.datetime, gateway=None,
         if gateway is not None:
             report.remote = remote.process_due(database, gateway, now).as_dict()
         with database.sessionmaker() as db:
-            audit.record(db, actor=actor, action="retention.run", now=now,
+            audit.record(db, actor=actor, action=RUN_ACTION, now=now,
                          details=report.as_dict())
             db.commit()
     finally:

@@ -135,3 +135,21 @@ def test_backoff_grows_with_attempts_and_is_capped():
     assert waits[:3] == [dt.timedelta(minutes=5), dt.timedelta(minutes=10),
                          dt.timedelta(minutes=20)]
     assert waits[3] == remote.MAX_RETRY
+
+
+def test_metrics_show_pending_deletions_their_age_and_the_last_retention_run(
+        app, client, db, clock, gateway, twilio_api):
+    assert b"commsvc_retention_last_run_age_seconds -1.0" in client.get("/metrics").data
+    call = make_call(db, created_at=clock() - 91 * DAY)
+    db.commit()
+    twilio_api.add(responses.DELETE, f"{API}/Recordings/{call.recording_sid}.json", status=400,
+                   json=_error(20009, 400))
+    run(app, clock, gateway=gateway)
+    clock.advance(hours=2)
+
+    scraped = client.get("/metrics").data.decode()
+
+    assert 'commsvc_twilio_deletions_pending{resource="recording"} 1.0' in scraped
+    assert 'commsvc_twilio_deletion_oldest_pending_seconds{resource="recording"} 7200.0' \
+        in scraped
+    assert "commsvc_retention_last_run_age_seconds 7200.0" in scraped
