@@ -74,7 +74,7 @@ def test_repeated_sid_is_answered_from_the_stored_record_even_if_the_session_clo
 
 
 def _post_concurrently(app, path: str, params: dict, copies: int) -> list:
-    barrier = threading.Barrier(copies)
+    barrier = threading.Barrier(copies, timeout=20)
     responses: list = [None] * copies
 
     def post(index: int) -> None:
@@ -82,7 +82,7 @@ def _post_concurrently(app, path: str, params: dict, copies: int) -> list:
         barrier.wait()
         responses[index] = poster(path, params)
 
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(copies)]
+    threads = [threading.Thread(target=post, args=(i,), daemon=True) for i in range(copies)]
     for thread in threads:
         thread.start()
     for thread in threads:
