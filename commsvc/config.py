@@ -19,6 +19,15 @@ class ConfigError(RuntimeError):
     """A setting is missing or malformed; the process must not start."""
 
 
+# State laws stricter than the federal 8:00-21:00: Florida's, Oklahoma's and Maryland's
+# mini-TCPAs allow marketing texts only 8:00-20:00 local time.
+STRICTER_MARKETING_HOURS: dict[str, tuple[int, int]] = {
+    "US-FL": (8, 20),
+    "US-OK": (8, 20),
+    "US-MD": (8, 20),
+}
+
+
 @dataclass(frozen=True)
 class Retention:
     """How long each kind of data is kept, in seconds."""
@@ -59,7 +68,8 @@ class Config:
     marketing_requires_grant: bool = True
     quiet_hours_start: int = 8
     quiet_hours_end: int = 21
-    quiet_hours_overrides: dict[str, tuple[int, int]] = field(default_factory=dict)
+    quiet_hours_overrides: dict[str, tuple[int, int]] = field(
+        default_factory=lambda: dict(STRICTER_MARKETING_HOURS))
     sender_number: str | None = None  # outbound platform texts; else a pool number per country
     outbox_max_attempts: int = 8
     outbox_backoff_base_seconds: float = 5.0
@@ -112,12 +122,7 @@ def _dev_secrets() -> dict:
 
 def _quiet_overrides(raw: str | None) -> dict[str, tuple[int, int]]:
     """Parse QUIET_HOURS_OVERRIDES like 'US-FL=8-20,US-TX=9-21'."""
-    result: dict[str, tuple[int, int]] = {
-        # Florida's mini-TCPA allows telephonic sales calls/texts only 8:00-20:00 local.
-        "US-FL": (8, 20),
-        "US-OK": (8, 20),
-        "US-MD": (8, 20),
-    }
+    result = dict(STRICTER_MARKETING_HOURS)
     if not raw:
         return result
     for item in raw.split(","):
