@@ -45,6 +45,13 @@ def place_call(twilio_post):
 
 
 @pytest.fixture
+def relayed(session_open, send_sms, db):
+    """A text from the requester, forwarded to the pro: the stored Message row."""
+    assert send_sms(f.REQUESTER, f.REQUESTER_PROXY, "hello").status_code == 200
+    return f.messages(db)[0]
+
+
+@pytest.fixture
 def webhook_logs(caplog):
     """Records of the commsvc loggers (they do not propagate to the root caplog watches)."""
     logger = logging.getLogger("commsvc")

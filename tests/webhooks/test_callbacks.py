@@ -8,12 +8,6 @@ from tests.webhooks.factories import REQUESTER, REQUESTER_PROXY, STRANGER, twiml
 
 
 @pytest.fixture
-def relayed(session_open, send_sms, db):
-    twiml(send_sms(REQUESTER, REQUESTER_PROXY, "hello"))
-    return f.messages(db)[0]
-
-
-@pytest.fixture
 def bridged(db, clock, place_call):
     f.open_session(db, clock(), record_calls=True)
     twiml(place_call(REQUESTER, REQUESTER_PROXY))

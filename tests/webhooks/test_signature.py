@@ -67,10 +67,8 @@ def test_signature_replayed_on_another_path_is_refused(twilio_post, db, session_
     _assert_refused(response, db)
 
 
-def test_signature_replayed_with_another_query_is_refused(twilio_post, db, session_open):
-    send = twilio_post("/webhooks/twilio/sms", _sms())
-    assert send.status_code == 200
-    message_id = f.messages(db)[0].id
+def test_signature_replayed_with_another_query_is_refused(twilio_post, db, relayed):
+    message_id = relayed.id
     params = {"MessageSid": "SM" + "1" * 32, "MessageStatus": "failed"}
     signature = twilio_post.signature(f"/webhooks/twilio/message-status?m={message_id + 1}",
                                       params)
@@ -82,11 +80,8 @@ def test_signature_replayed_with_another_query_is_refused(twilio_post, db, sessi
     assert f.messages(db)[0].status == "received"
 
 
-def test_signature_over_the_query_string_is_accepted(twilio_post, db, session_open):
-    twilio_post("/webhooks/twilio/sms", _sms())
-    message_id = f.messages(db)[0].id
-
-    response = twilio_post(f"/webhooks/twilio/message-status?m={message_id}",
+def test_signature_over_the_query_string_is_accepted(twilio_post, db, relayed):
+    response = twilio_post(f"/webhooks/twilio/message-status?m={relayed.id}",
                            {"MessageSid": "SM" + "1" * 32, "MessageStatus": "sent"})
 
     assert response.status_code == 200
