@@ -164,6 +164,17 @@ def recording_progress(form: MultiDict) -> RecordingProgress:
     )
 
 
+_OUTBOUND_ID = re.compile(r"msg_[0-9a-f]{24}")
+
+
+def outbound_id(args: MultiDict, name: str) -> str | None:
+    """The send gate's id in a callback URL (?o=msg_...); None when absent or not ours."""
+    values = args.getlist(name)
+    if len(values) != 1 or not _OUTBOUND_ID.fullmatch(values[0]):
+        return None
+    return values[0]
+
+
 def record_id(args: MultiDict, name: str) -> int | None:
     """The id we put in a callback URL (?m=, ?c=); None when absent or not ours."""
     values = args.getlist(name)

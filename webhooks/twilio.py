@@ -14,6 +14,7 @@ from flask import Blueprint, Response, current_app, request
 from commsvc.db import get_db
 from commsvc.phones import mask
 from commsvc.relay import callbacks, service
+from commsvc.sending import service as sending
 from webhooks import forms, twiml
 from webhooks.signature import require_twilio_signature
 
@@ -23,14 +24,17 @@ bp = Blueprint("twilio_webhooks", __name__, url_prefix=twiml.PREFIX)
 bp.before_request(require_twilio_signature)
 
 # message-status serves every message whose statusCallback we set; the query parameter names
-# the kind of record: m=<messages.id> (relayed texts). Another sender registers its own letter
-# here, e.g. "o": <outbound id> for the send gate, with the same signature:
+# the kind of record: m=<messages.id> (relayed texts), o=<outbound id> (the send gate). Each
+# kind has a parser for its id (None: not ours) and a handler
 # handler(db, record_id, change: callbacks.MessageStatus, now) -> bool (False: no such record).
 def _relayed_message(db, record_id: int, change: callbacks.MessageStatus, now) -> bool:
     return callbacks.message_status(db, message_id=record_id, change=change, now=now)
 
 
-MESSAGE_STATUS_TARGETS: dict[str, Callable] = {"m": _relayed_message}
+MESSAGE_STATUS_TARGETS: dict[str, tuple[Callable, Callable]] = {
+    "m": (forms.record_id, _relayed_message),
+    "o": (forms.outbound_id, sending.on_status_callback),
+}
 
 
 def _config():
@@ -78,11 +82,12 @@ def voice() -> Response:
 def message_status() -> Response:
     change = forms.message_status(request.form)
     kind = next((key for key in MESSAGE_STATUS_TARGETS if key in request.args), None)
-    record_id = forms.record_id(request.args, kind) if kind else None
+    parse, handle = MESSAGE_STATUS_TARGETS[kind] if kind else (None, None)
+    record_id = parse(request.args, kind) if kind else None
     found = False
     if record_id is not None:
         db = get_db()
-        found = MESSAGE_STATUS_TARGETS[kind](db, record_id, change, _now())
+        found = handle(db, record_id, change, _now())
         db.commit()
     _log_callback(
         found, "twilio message-status status=%s sid=%s error=%s record=%s found=%s",

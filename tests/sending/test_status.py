@@ -1,7 +1,6 @@
 """Delivery status callbacks (`?o=<outbound id>`): only forward, unknown ids ignored."""
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from commsvc.consent.models import ConsentEvent
@@ -99,8 +98,6 @@ def test_a_21610_callback_records_a_carrier_opt_out(app, send, db, clock):
     assert sources == {"twilio_21610"}
 
 
-@pytest.mark.xfail(strict=True, reason="webhooks/twilio.py does not dispatch ?o= to "
-                   "commsvc.sending.service.on_status_callback yet; remove this mark when it does")
 def test_the_signed_message_status_webhook_moves_a_platform_text_to_delivered(
         app, send, db, twilio_post):
     message_id = send().json["id"]
