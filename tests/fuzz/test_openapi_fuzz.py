@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import schemathesis
-from schemathesis import checks
 from hypothesis import HealthCheck, given, settings
+from schemathesis import checks
 
 from commsvc.pool.models import ProxyNumber
 
