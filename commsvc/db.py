@@ -99,7 +99,7 @@ class Database:
 
 
 def get_db() -> Session:
-    """The request's session (the unit of work); closed, and rolled back if not committed, at teardown."""
+    """The request's session (the unit of work); closed, and rolled back unless committed."""
     if "db_session" not in g:
         g.db_session = current_app.extensions["db"].sessionmaker()
     return g.db_session

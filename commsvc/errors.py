@@ -96,8 +96,8 @@ def render_http_exception(error: HTTPException):
         )
     slug = (error.name or "error").lower().replace(" ", "-")
     detail = error.description or error.name
-    if error.code == 400 and messages:
-        detail = "The request body is not valid JSON." if "json" in str(messages).lower() else detail
+    if error.code == 400 and messages and "json" in str(messages).lower():
+        detail = "The request body is not valid JSON."
     headers = dict(error.get_response().headers) if error.code == 405 else None
     allow = {"Allow": headers["Allow"]} if headers and "Allow" in headers else None
     return problem(error.code or 500, slug, error.name, detail, headers=allow)
