@@ -7,7 +7,7 @@ import itertools
 import pytest
 from sqlalchemy import select
 
-from commsvc.records import holds, remote, retention
+from commsvc.records import audit, holds, remote, retention
 from commsvc.records.models import AuditEvent, RemoteDeletion
 from commsvc.relay.models import Call, Message
 from commsvc.sending.models import OutboundMessage
@@ -330,3 +330,16 @@ def test_batches_walk_past_held_rows_and_large_gaps_in_ids(app, db, clock, monke
     assert report.counts["message_bodies"] == 7
     assert all(db.get(Message, m.id).body is None for m in old)
     assert db.get(Message, kept.id).body is not None
+
+
+def test_audit_events_past_their_period_are_purged_with_an_anchor_event(app, db, clock):
+    for years_ago in (8, 8, 1):
+        audit.record(db, actor="test", action="key.created",
+                     now=clock() - dt.timedelta(days=365 * years_ago), target={"key_id": "k"})
+    db.commit()
+
+    report = run(app, clock, chunk_size=1)
+
+    assert report.counts["audit_events"] == 2
+    actions = [e.action for e in db.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert actions == ["key.created", "audit.purged", "audit.purged", "retention.run"]
