@@ -48,8 +48,10 @@ def resolve_expiry(*, now: dt.datetime, max_ttl: int, ttl_seconds: int | None = 
     return expires_at
 
 
-def get_session(db: DbSession, session_id: str) -> Session:
-    session = db.get(Session, session_id) if SESSION_ID.fullmatch(session_id) else None
+def get_session(db: DbSession, session_id: str, *, lock: bool = False) -> Session:
+    """The session, or 404; `lock` holds its row until commit (PostgreSQL) while it changes."""
+    session = (db.get(Session, session_id, with_for_update=lock)
+               if SESSION_ID.fullmatch(session_id) else None)
     if session is None:
         raise NotFound(f"no session {session_id}")
     return session
@@ -118,7 +120,7 @@ def create_session(db: DbSession, *, booking_id: str, requester_phone: str, pro_
 def extend_session(db: DbSession, session_id: str, *, expires_at: dt.datetime,
                    now: dt.datetime) -> Session:
     """Move an open session's end (the caller resolved it with resolve_expiry); 409 if ended."""
-    session = get_session(db, session_id)
+    session = get_session(db, session_id, lock=True)
     if session.effective_status(now) != "open":
         raise Conflict(f"The session is {session.effective_status(now)}; it cannot be extended.")
     session.expires_at = expires_at
