@@ -10,6 +10,18 @@ PRO = "+14155550202"
 SF_NUMBERS = ("+14155559001", "+14155559002", "+14155559003")
 
 
+def all_pages(client, url: str, headers: dict, key: str = "id") -> list:
+    """Follow next_cursor from the first page to the last; the `key` of every row, in order."""
+    seen, cursor = [], None
+    while True:
+        page = client.get(url + (f"&cursor={cursor}" if cursor else ""), headers=headers)
+        body = page.get_json()
+        assert page.status_code == 200, body
+        seen += [row[key] for row in body["data"]]
+        if not (cursor := body["next_cursor"]):
+            return seen
+
+
 @pytest.fixture
 def add_numbers(db, clock):
     """add_numbers(*phones, capabilities=...) puts numbers in the pool (committed to the test)."""

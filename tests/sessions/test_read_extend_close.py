@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from commsvc.sessions.routing import find_route
-from tests.sessions.conftest import PRO, REQUESTER, SF_NUMBERS
+from tests.sessions.conftest import PRO, REQUESTER, SF_NUMBERS, all_pages
 
 
 def test_get_returns_the_session_as_created(create, add_numbers, client, booking):
@@ -21,16 +21,7 @@ def test_list_filters_by_booking_and_pages_newest_first(create, add_numbers, cli
         ids.append(create(f"bk_{n}", requester=f"+1415555040{n}",
                           pro=f"+1415555030{n}").get_json()["id"])
         clock.advance(minutes=1)
-    seen, cursor = [], None
-    while True:
-        url = "/v1/sessions?limit=2" + (f"&cursor={cursor}" if cursor else "")
-        page = client.get(url, headers=booking).get_json()
-        assert len(page["data"]) <= 2
-        seen += [s["id"] for s in page["data"]]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
-    assert seen == ids[::-1]
+    assert all_pages(client, "/v1/sessions?limit=2", booking) == ids[::-1]
     only = client.get("/v1/sessions?booking_id=bk_3", headers=booking).get_json()
     assert [s["id"] for s in only["data"]] == [ids[3]] and only["next_cursor"] is None
 
@@ -40,13 +31,7 @@ def test_list_pages_sessions_created_at_the_same_instant_without_loss(create, ad
     add_numbers(*SF_NUMBERS)
     ids = {create(f"bk_{n}", requester=f"+1415555040{n}", pro=f"+1415555030{n}")
            .get_json()["id"] for n in range(5)}
-    seen, cursor = [], None
-    while True:
-        url = "/v1/sessions?limit=2" + (f"&cursor={cursor}" if cursor else "")
-        page = client.get(url, headers=booking).get_json()
-        seen += [s["id"] for s in page["data"]]
-        if not (cursor := page["next_cursor"]):
-            break
+    seen = all_pages(client, "/v1/sessions?limit=2", booking)
     assert sorted(seen) == sorted(ids)
 
 
