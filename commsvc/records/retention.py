@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from commsvc.config import Retention
 from commsvc.health import metric_source
-from commsvc.records import audit, holds, remote
+from commsvc.records import audit, remote
 from commsvc.records.holds import not_held
 from commsvc.records.models import AuditEvent
 from commsvc.relay.models import Call, Message
@@ -53,19 +53,6 @@ LOCK_TIMEOUT = "2s"
 RUN_LOCK_KEY = 0x726574656E74  # pg advisory lock key: "retent" in ASCII
 RUN_ACTION = "retention.run"  # the audit event each run appends, with its counts
 UNSENT = ("queued", "scheduled", "sending")  # outbox rows still needing their body
-
-
-def outbound_held():
-    """SQL condition: an outbox row is covered by an active hold (its recipient or booking).
-
-    holds.held() covers messages, calls and sessions; the outbox is covered the same way.
-    """
-    return or_(holds._in_holds(OutboundMessage.to_phone, "phone"),
-               holds._in_holds(OutboundMessage.booking_id, "booking"))
-
-
-def outbound_not_held():
-    return ~outbound_held()
 
 
 @dataclass(frozen=True)
@@ -150,7 +137,7 @@ PASSES: tuple[Pass, ...] = (
          _delete_calls, ("recording_sid",)),
     Pass("outbound_messages", "metadata", OutboundMessage, OUTBOUND_BATCH_SIZE,
          lambda cutoff: [OutboundMessage.created_at < cutoff,
-                         OutboundMessage.status.not_in(UNSENT), outbound_not_held()],
+                         OutboundMessage.status.not_in(UNSENT), not_held(OutboundMessage)],
          _delete_outbound, ("twilio_sid",)),
     Pass("message_bodies", "message_bodies", Message, MESSAGE_BATCH_SIZE,
          lambda cutoff: [Message.created_at < cutoff, Message.body_removed_at.is_(None),
@@ -158,7 +145,7 @@ PASSES: tuple[Pass, ...] = (
          _blank_bodies, ("twilio_sid", "forward_sid"), "messages"),
     Pass("outbound_bodies", "message_bodies", OutboundMessage, OUTBOUND_BATCH_SIZE,
          lambda cutoff: [OutboundMessage.created_at < cutoff, OutboundMessage.body.is_not(None),
-                         OutboundMessage.status.not_in(UNSENT), outbound_not_held()],
+                         OutboundMessage.status.not_in(UNSENT), not_held(OutboundMessage)],
          _blank_outbound_bodies, ("twilio_sid",), "outbound_messages"),
     Pass("recordings", "recordings", Call, CALL_BATCH_SIZE,
          lambda cutoff: [Call.created_at < cutoff, Call.recording_sid.is_not(None),

@@ -169,7 +169,7 @@ def _erase_communications(db: Session, phone: str, now: dt.datetime) -> tuple[di
         ("messages", Message, touching(Message, phone), not_held(Message), held(Message)),
         ("calls", Call, touching(Call, phone), not_held(Call), held(Call)),
         ("outbound_messages", OutboundMessage, outbox_touching,
-         retention.outbound_not_held(), retention.outbound_held()),
+         not_held(OutboundMessage), held(OutboundMessage)),
     ):
         sid_columns = {"messages": (Message.twilio_sid, Message.forward_sid),
                        "calls": (Call.recording_sid,),
