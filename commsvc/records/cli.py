@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from commsvc.records import remote, retention, rotation, subjects
 from commsvc.records.models import AuditEvent
+from commsvc.sessions.allocation import SWEEP_BATCH_SIZE, sweep_expired
 
 CLI_ACTOR = "cli"
 CLOCK_ACTOR = "clock"
@@ -134,10 +135,6 @@ class ClockJobs:
         return last is None or last < slot
 
     def _sweep(self, now: dt.datetime) -> int:
-        try:
-            from commsvc.sessions.allocation import SWEEP_BATCH_SIZE, sweep_expired
-        except ImportError:
-            return 0
         total = 0
         while True:
             with self.app.extensions["db"].sessionmaker() as db:
