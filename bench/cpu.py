@@ -52,20 +52,26 @@ class Sample:
     busy: float
     total: float
     children: float
-    processes: dict[int, float]
+    processes: dict[str, dict[int, float]]
 
 
 class Meter:
-    """Start before a measurement and stop after it; pids() names the benchmark's processes."""
+    """Start before a measurement and stop after it.
 
-    def __init__(self, pids):
-        self.pids = pids
+    groups: name -> a function returning the pids of that part of the benchmark (the web
+    process, the bench database's backends); wrk, a finished child of this process, is counted
+    from this process's children's resource usage.
+    """
+
+    def __init__(self, groups: dict):
+        self.groups = groups
         self.start: Sample | None = None
 
     def _sample(self) -> Sample:
         busy, total = _machine_busy()
         return Sample(busy, total, _children_seconds(),
-                      {pid: _process_seconds(pid) for pid in self.pids()})
+                      {name: {pid: _process_seconds(pid) for pid in pids()}
+                       for name, pids in self.groups.items()})
 
     def begin(self) -> None:
         self.start = self._sample()
@@ -76,13 +82,16 @@ class Meter:
         capacity = end.total - self.start.total
         if capacity <= 0:
             return {}
-        ours = end.children - self.start.children  # wrk (a finished child of this process)
-        for pid, seconds in end.processes.items():
-            ours += seconds - self.start.processes.get(pid, 0.0)
+        seconds = {"wrk": end.children - self.start.children}
+        for name, processes in end.processes.items():
+            before = self.start.processes.get(name, {})
+            seconds[name] = sum(s - before.get(pid, 0.0) for pid, s in processes.items())
+        ours = sum(seconds.values())
         busy = end.busy - self.start.busy
         return {"benchmark_percent": round(100 * ours / capacity, 1),
                 "others_percent": round(100 * max(0.0, busy - ours) / capacity, 1),
                 "idle_percent": round(100 * max(0.0, capacity - busy) / capacity, 1),
+                "cpu_seconds": {name: round(value, 2) for name, value in seconds.items()},
                 "wall_s": round(capacity / (os.cpu_count() or 1), 1)}
 
 

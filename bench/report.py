@@ -104,6 +104,12 @@ def table(results: dict) -> str:
              for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append("")
+    for key in ("ceiling", "relay", "sessions", "consent_check"):
+        per = (results.get(key) or {}).get("cpu_ms_per_request")
+        if per:
+            lines.append(f"CPU ms per request, {key}: " + ", ".join(
+                f"{name} {value:.2f}" for name, value in per.items()))
+    lines.append("")
     for name, verdict in results.get("goals", {}).items():
         mark = {True: "met", False: "NOT met", None: "not measured"}[verdict["met"]]
         lines.append(f"goal {name} {verdict['goal']}: {_fmt(verdict['value'], 2)} -> {mark}")

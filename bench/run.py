@@ -211,19 +211,25 @@ def main(argv: list[str] | None = None) -> int:
             f" {connections} connections")
         warm = loadgen.wrk(port, out / f"{prefix}_warm", connections=connections,
                            seconds=args.warmup, expect=expect)
-        meter = cpu.Meter(lambda: web.pids() | cpu.backend_pids(BENCH_DATABASE_URL,
-                                                                environment.BENCH_DB))
+        meter = cpu.Meter({
+            "gunicorn": web.pids,
+            "postgres": lambda: cpu.backend_pids(BENCH_DATABASE_URL, environment.BENCH_DB)})
         meter.begin()
         summary = loadgen.wrk(port, out / prefix, connections=connections, seconds=seconds,
                               expect=expect)
         figures = measured(summary, web.worker_peak_rss_mb())
         figures["cpu"] = meter.end()
+        # CPU milliseconds per answered request, by process group (what one request costs).
+        figures["cpu_ms_per_request"] = {
+            name: round(1000 * value / max(summary["requests"], 1), 2)
+            for name, value in figures["cpu"].get("cpu_seconds", {}).items()}
         figures["warmup_2xx"] = warm["ok"]
         figures["load_average"] = report.loadavg()
         log(f"bench: {label}: {figures['rps']:.0f} rps, p50 {figures['p50_ms']} ms,"
             f" p99 {figures['p99_ms']} ms, errors {figures['errors']}; CPU: benchmark"
             f" {figures['cpu'].get('benchmark_percent')}%, others"
-            f" {figures['cpu'].get('others_percent')}%")
+            f" {figures['cpu'].get('others_percent')}%; CPU ms per request"
+            f" {figures['cpu_ms_per_request']}")
         return figures
 
     busy = cpu.wait_until_quiet(args.wait_quiet, log=log) if args.wait_quiet else None
