@@ -1,4 +1,4 @@
-"""Profile the relay under load: py-spy samples every gunicorn worker while wrk replays webhooks.
+"""Profile under load: py-spy samples every gunicorn worker while wrk replays requests.
 
 Wall-clock samples (--idle), so time spent waiting on PostgreSQL shows up as such; only the
 samples inside gunicorn's handle_request count (a worker idling in accept() is not the relay).
@@ -116,15 +116,17 @@ def summarise(folded: Path, top: int = 25) -> dict:
             "self": shares(self_time, top)}
 
 
-def write_report(summary: dict, path: Path, context: str) -> None:
-    lines = [f"# Relay profile ({context})", "",
-             f"{summary['samples']} wall-clock samples inside gunicorn's handle_request.", "",
-             "## Where the time goes (innermost frame)"]
-    lines += [f"{row['percent']:5.1f}%  {row['name']}" for row in summary["categories"]]
-    lines += ["", "## Inclusive time of the service's own functions (request handling = 100%)"]
-    lines += [f"{row['percent']:5.1f}%  {row['name']}" for row in summary["inclusive_service"]]
-    lines += ["", "## Inclusive time per function, all code"]
-    lines += [f"{row['percent']:5.1f}%  {row['name']}" for row in summary["inclusive"]]
-    lines += ["", "## Self time per function"]
-    lines += [f"{row['percent']:5.1f}%  {row['name']}" for row in summary["self"]]
+def write_report(sections: list[tuple[str, dict]], path: Path) -> None:
+    """One section per profiled path: categories, the service's functions, all functions."""
+    lines = ["# Profiles under load (py-spy, wall clock, samples inside handle_request)"]
+    for title, summary in sections:
+        lines += ["", f"## {title}", "", f"{summary['samples']} samples.", "",
+                  "### Where the time goes (innermost frame)"]
+        lines += [f"{row['percent']:5.1f}%  {row['name']}" for row in summary["categories"]]
+        lines += ["", "### Inclusive time of the service's own functions"]
+        lines += [f"{row['percent']:5.1f}%  {row['name']}" for row in summary["inclusive_service"]]
+        lines += ["", "### Inclusive time per function, all code"]
+        lines += [f"{row['percent']:5.1f}%  {row['name']}" for row in summary["inclusive"]]
+        lines += ["", "### Self time per function"]
+        lines += [f"{row['percent']:5.1f}%  {row['name']}" for row in summary["self"]]
     path.write_text("\n".join(lines) + "\n")

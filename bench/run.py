@@ -6,7 +6,8 @@ the signed requests wrk will replay, count the database round trips of one reque
 kind, then measure under the Procfile's web command: first the ceiling (a bare Flask app,
 same gunicorn line), then the service. Results go to bench/results.json and a printed table.
 
-    python -m bench.run [--commit REV] [--duration 25] [--warmup 5] [--profile] [--quick]
+    python -m bench.run [--commit REV] [--duration 25] [--warmup 5] [--quick]
+                        [--profile [relay,sessions,consent]] [--wait-quiet SECONDS]
 """
 from __future__ import annotations
 
@@ -140,8 +141,9 @@ def parse_args(argv):
     parser.add_argument("--sessions-duration", type=float, default=20.0)
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--port", type=int, default=18080)
-    parser.add_argument("--profile", action="store_true",
-                        help="also profile the relay under load with py-spy (bench/profile.txt)")
+    parser.add_argument("--profile", nargs="?", const="relay", default="",
+                        help="also profile under load with py-spy (bench/profile.txt): relay"
+                        " (the default), or a comma-separated list of relay,sessions,consent")
     parser.add_argument("--quick", action="store_true", help="short runs, to try the harness")
     parser.add_argument("--reseed", action="store_true", help="drop the bench data and seed it")
     parser.add_argument("--output", type=Path, default=RESULTS)
@@ -184,9 +186,15 @@ def main(argv: list[str] | None = None) -> int:
 
     relay.write(out / "relay_warm", threads, per_thread(RELAY_PER_S, args.warmup))
     relay.write(out / "relay", threads, per_thread(RELAY_PER_S, args.duration))
-    if args.profile:
+    profiled = [name for name in args.profile.split(",") if name]
+    if set(profiled) - set(PROFILED):
+        raise SystemExit(f"--profile takes {', '.join(PROFILED)}")
+    if "relay" in profiled:
         relay.write(out / "relay_profile", threads, per_thread(RELAY_PER_S, args.duration))
-    for name, seconds in (("sessions_warm", args.warmup), ("sessions", args.sessions_duration)):
+    session_sets = [("sessions_warm", args.warmup), ("sessions", args.sessions_duration)]
+    if "sessions" in profiled:
+        session_sets.append(("sessions_profile", args.sessions_duration))
+    for name, seconds in session_sets:
         payloads.session_requests(out / name, plan=plan, api_key=api_key, host=host,
                                   run=run_id, threads=threads,
                                   per_thread=per_thread(SESSIONS_PER_S, seconds),
@@ -261,9 +269,8 @@ def main(argv: list[str] | None = None) -> int:
                                     args.sessions_duration, '"proxy_number"')
         results["consent_check"] = phase(web, "consent check", "consent", CONSENT_CONNECTIONS,
                                          args.duration, '"allowed"')
-        if args.profile:
-            results["relay_profile"] = run_profile(web, port, out / "relay_profile",
-                                                   args.duration, code)
+        if profiled:
+            results["profiles"] = run_profiles(web, port, out, profiled, args.duration, code)
 
     # The ceiling once more after the service: background load on a shared machine drifts,
     # so the ceiling is the mean of a run before and a run after (both reported).
@@ -281,25 +288,41 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run_profile(web: server.WebProcess, port: int, prefix: Path, seconds: float,
-                code: environment.Target) -> dict:
-    log(f"bench: profiling the relay under load for {seconds:g} s (py-spy)")
-    folded = WORK / "relay-profile.folded"
-    spy = profile.record(web.master(), seconds + 1, folded)
-    summary = loadgen.wrk(port, prefix, connections=RELAY_CONNECTIONS, seconds=seconds,
-                          expect="<Message")
-    _, err = spy.communicate(timeout=120)
-    if spy.returncode != 0 or not folded.exists():
-        log(f"bench: py-spy failed: {err.decode()[-1000:]}")
-        return {"error": "py-spy failed"}
-    result = profile.summarise(folded)
-    profile.write_report(result, PROFILE_REPORT,
-                         f"commit {code.commit[:12]}, {summary['rps']:.0f} rps under py-spy")
-    return {"rps_under_profiler": round(summary["rps"], 1), "answered_2xx": summary["ok"],
-            "samples": result["samples"],
-            "categories": result["categories"],
+# What --profile can sample: request files, connections, the text a good answer contains.
+PROFILED = {
+    "relay": ("relay_profile", RELAY_CONNECTIONS, "<Message"),
+    "sessions": ("sessions_profile", SESSION_CONNECTIONS, '"proxy_number"'),
+    "consent": ("consent", CONSENT_CONNECTIONS, '"allowed"'),
+}
+
+
+def run_profiles(web: server.WebProcess, port: int, out: Path, names: list[str],
+                 seconds: float, code: environment.Target) -> dict:
+    """py-spy over the workers while wrk replays each named path; bench/profile.txt."""
+    results, sections = {}, []
+    for name in names:
+        prefix, connections, expect = PROFILED[name]
+        log(f"bench: profiling {name} under load for {seconds:g} s (py-spy)")
+        folded = WORK / f"{name}-profile.folded"
+        spy = profile.record(web.master(), seconds + 1, folded)
+        summary = loadgen.wrk(port, out / prefix, connections=connections, seconds=seconds,
+                              expect=expect)
+        _, err = spy.communicate(timeout=120)
+        if spy.returncode != 0 or not folded.exists():
+            log(f"bench: py-spy failed: {err.decode()[-1000:]}")
+            results[name] = {"error": "py-spy failed"}
+            continue
+        result = profile.summarise(folded)
+        sections.append((f"{name} (commit {code.commit[:12]}, {summary['rps']:.0f} rps under"
+                         f" py-spy, {connections} connections)", result))
+        results[name] = {
+            "rps_under_profiler": round(summary["rps"], 1), "answered_2xx": summary["ok"],
+            "samples": result["samples"], "categories": result["categories"],
             "top_service_functions": result["inclusive_service"][:15],
             "report": str(PROFILE_REPORT.relative_to(ROOT))}
+    if sections:
+        profile.write_report(sections, PROFILE_REPORT)
+    return results
 
 
 def finish(results: dict, *, trips: dict, run_id: str, marker: dict,
@@ -319,7 +342,7 @@ def finish(results: dict, *, trips: dict, run_id: str, marker: dict,
     # has its own MessageSid: each answered one must be stored once (more may be stored: wrk
     # stops counting at the deadline while the server finishes the requests in flight).
     answered = relay["warmup_2xx"] + relay["statuses"].get("200", 0) + 2
-    answered += (results.get("relay_profile") or {}).get("answered_2xx", 0)
+    answered += (results.get("profiles", {}).get("relay") or {}).get("answered_2xx", 0)
     relay["stored_check"] = {"answered_2xx": answered,
                              "stored": sum(facts["relay_outcomes"].values()),
                              "outcomes": facts["relay_outcomes"]}
