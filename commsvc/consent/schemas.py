@@ -40,7 +40,8 @@ class CheckQuerySchema(Schema):
 
 class HistoryQuerySchema(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_HISTORY_LIMIT))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=40))
+    cursor = fields.String(load_default=None,
+                           metadata={"description": "next_cursor of the previous page"})
 
 
 class DecisionSchema(Schema):

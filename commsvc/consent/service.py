@@ -22,13 +22,14 @@ from sqlalchemy.orm import Session
 
 from commsvc.consent.models import CHANNELS, PURPOSES, ConsentEvent, ConsentState
 from commsvc.errors import ValidationFailed
+from commsvc.paging import MAX_LIMIT, Page, decode_cursor, page_of
 
 ACTIONS = ("grant", "revoke")
 ALL = "all"
 # Room for a full inbound SMS (1,600 characters of up to 4 UTF-8 bytes) plus its SIDs.
 MAX_EVIDENCE_BYTES = 8192
 MAX_EVIDENCE_DEPTH = 5
-MAX_HISTORY_LIMIT = 200
+MAX_HISTORY_LIMIT = MAX_LIMIT
 SOURCE_RE = re.compile(r"[a-z0-9][a-z0-9_.:-]{0,31}")
 # Sources commsvc records itself; an API caller may not claim them.
 SYSTEM_SOURCES = frozenset({"sms_keyword", "twilio_opt_out", "twilio_21610"})
@@ -209,26 +210,14 @@ def current_state(
     return result
 
 
-def _cursor_id(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    if not cursor.isdigit() or len(cursor) > 19:
-        raise ValidationFailed(errors={"cursor": ["not a cursor this API gave out"]})
-    return int(cursor)
-
-
 def history(
     db: Session, phone: str, *, cursor: str | None = None, limit: int = 50,
-) -> tuple[list[ConsentEvent], str | None]:
+) -> Page[ConsentEvent]:
     """Events of a phone, oldest first, and the cursor of the next page (None at the end)."""
     limit = max(1, min(limit, MAX_HISTORY_LIMIT))
     # Uses index: ix_consent_events_phone_id
-    events = list(db.scalars(
-        select(ConsentEvent)
-        .where(ConsentEvent.phone == phone, ConsentEvent.id > _cursor_id(cursor))
-        .order_by(ConsentEvent.id)
-        .limit(limit + 1)
-    ))
-    if len(events) > limit:
-        return events[:limit], str(events[limit - 1].id)
-    return events, None
+    query = (select(ConsentEvent).where(ConsentEvent.phone == phone)
+             .order_by(ConsentEvent.id).limit(limit + 1))
+    if cursor is not None:
+        query = query.where(ConsentEvent.id > decode_cursor(cursor, int)[0])
+    return page_of(list(db.scalars(query)), limit, lambda event: (event.id,))

@@ -131,6 +131,7 @@ def consent_history(args, phone):
     """Every event of this phone, oldest first (events are never changed or deleted)."""
     phone = _phone(phone)
     db, principal = get_db(), current_principal()
-    events, next_cursor = service.history(db, phone, cursor=args["cursor"], limit=args["limit"])
-    _audit_read(db, principal, "consent_history", phone, len(events))
-    return {"data": [_event_out(principal, e) for e in events], "next_cursor": next_cursor}
+    page = service.history(db, phone, cursor=args["cursor"], limit=args["limit"])
+    _audit_read(db, principal, "consent_history", phone, len(page.rows))
+    return {"data": [_event_out(principal, e) for e in page.rows],
+            "next_cursor": page.next_cursor}

@@ -6,6 +6,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from commsvc.errors import Conflict, ProblemError
+from commsvc.paging import MAX_LIMIT
 from commsvc.phones import InvalidPhone, normalise
 from commsvc.pool import service
 
@@ -71,13 +72,13 @@ def list_command(status: str | None):
     with _session() as db:
         cursor = None
         while True:
-            rows, cursor = service.list_numbers(db, now=now, status=status, limit=200,
-                                                cursor=cursor)
-            for row in rows:
+            page = service.list_numbers(db, now=now, status=status, limit=MAX_LIMIT,
+                                        cursor=cursor)
+            for row in page.rows:
                 number = row.number
                 click.echo(f"{number.phone_number:<16} {','.join(number.capabilities):<14} "
                            f"{number.status:<8} {row.open_sessions}")
-            if cursor is None:
+            if (cursor := page.next_cursor) is None:
                 break
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from commsvc.pool.service import CAPABILITIES, CURSOR_PATTERN, DEFAULT_CAPABILITIES, STATUSES
+from commsvc.pool.service import CAPABILITIES, DEFAULT_CAPABILITIES, STATUSES
 from commsvc.sessions.schemas import ListQuery, PhoneNumber, StrictSchema
 
 
@@ -17,8 +17,6 @@ class AddNumber(StrictSchema):
 
 
 class ListNumbersQuery(ListQuery):
-    cursor = fields.String(validate=validate.Regexp(CURSOR_PATTERN), metadata={
-        "description": "next_cursor of the previous page"})
     status = fields.String(validate=validate.OneOf(STATUSES))
 
 

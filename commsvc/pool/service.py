@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
 from commsvc.errors import Conflict, NotFound, ValidationFailed
+from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import locality
 from commsvc.pool.models import ProxyNumber
 from commsvc.records import audit
@@ -23,8 +24,6 @@ CAPABILITIES = ("sms", "mms", "voice")
 DEFAULT_CAPABILITIES = ("sms", "voice")
 STATUSES = ("active", "retired")
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")
-CURSOR_PATTERN = r"^[1-9][0-9]{1,14}$"
-CURSOR = re.compile(CURSOR_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -107,29 +106,16 @@ def open_session_counts(db: DbSession, phone_numbers: list[str],
     return dict(rows)
 
 
-def encode_cursor(phone_number: str) -> str:
-    """The last number's digits (a raw "+" would arrive as a space in a query string)."""
-    return phone_number.removeprefix("+")
-
-
-def decode_cursor(cursor: str) -> str:
-    if not CURSOR.fullmatch(cursor):
-        raise ValidationFailed(errors={"cursor": ["not a cursor this API gave out"]})
-    return "+" + cursor
-
-
 def list_numbers(db: DbSession, *, now: dt.datetime, status: str | None = None,
-                 limit: int = 50, cursor: str | None = None) -> tuple[list[NumberRow], str | None]:
-    """One page of the pool ordered by number, and the cursor of the next page (or None)."""
-    # Uses index: uq_proxy_numbers_phone_number
-    query = select(ProxyNumber).order_by(ProxyNumber.phone_number).limit(limit + 1)
+                 limit: int = 50, cursor: str | None = None) -> Page[NumberRow]:
+    """One page of the pool in the order numbers were added, with their open sessions."""
+    # Uses index: the primary key (keyset on id, so the cursor carries no number).
+    query = select(ProxyNumber).order_by(ProxyNumber.id).limit(limit + 1)
     if status is not None:
         query = query.where(ProxyNumber.status == status)
     if cursor is not None:
-        query = query.where(ProxyNumber.phone_number > decode_cursor(cursor))
-    numbers = list(db.scalars(query))
-    more = len(numbers) > limit
-    numbers = numbers[:limit]
-    counts = open_session_counts(db, [n.phone_number for n in numbers], now)
-    rows = [NumberRow(n, counts.get(n.phone_number, 0)) for n in numbers]
-    return rows, (encode_cursor(numbers[-1].phone_number) if more else None)
+        query = query.where(ProxyNumber.id > decode_cursor(cursor, int)[0])
+    page = page_of(list(db.scalars(query)), limit, lambda number: (number.id,))
+    counts = open_session_counts(db, [n.phone_number for n in page.rows], now)
+    rows = [NumberRow(n, counts.get(n.phone_number, 0)) for n in page.rows]
+    return Page(rows, page.next_cursor)

@@ -62,12 +62,12 @@ def add_number(body):
 @blp.response(200, NumberPage)
 @problems(blp, 401, 403, 422)
 def list_numbers(query):
-    """The pool, by number, with how many open sessions use each."""
-    rows, next_cursor = service.list_numbers(
+    """The pool, in the order numbers were added, with how many open sessions use each."""
+    page = service.list_numbers(
         get_db(), now=_now(), status=query.get("status"), limit=query["limit"],
         cursor=query.get("cursor"))
-    return {"data": [render(row.number, row.open_sessions) for row in rows],
-            "next_cursor": next_cursor}
+    return {"data": [render(row.number, row.open_sessions) for row in page.rows],
+            "next_cursor": page.next_cursor}
 
 
 @blp.route("/v1/numbers/<phone_number>", methods=["DELETE"])

@@ -23,9 +23,9 @@ import re
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import mask
 from commsvc.records.models import AuditEvent
-from commsvc.records.paging import Page, decode_cursor, page_of
 
 GENESIS = "0" * 64
 # pg_advisory_xact_lock key for appends: an arbitrary constant, "audit" in ASCII.

@@ -15,10 +15,10 @@ from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 from sqlalchemy.orm import Session
 
 from commsvc.errors import NotFound, ValidationFailed
+from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import mask
 from commsvc.records import audit
 from commsvc.records.models import LegalHold
-from commsvc.records.paging import Page, decode_cursor, page_of
 from commsvc.relay.models import Call, Message
 from commsvc.sending.models import OutboundMessage
 from commsvc.sessions.models import Participant
@@ -163,13 +163,8 @@ def list_holds(db: Session, *, limit: int, cursor: str | None = None,
     if not include_lifted:
         query = query.where(_active())
     if cursor:
-        created, hold_id = decode_cursor(cursor, str, str)
-        try:
-            created_at = dt.datetime.fromisoformat(created)
-        except ValueError:
-            raise ValidationFailed(errors={"cursor": ["not a cursor this list gave out"]}) from None
+        created_at, hold_id = decode_cursor(cursor, dt.datetime, str)
         query = query.where(or_(LegalHold.created_at < created_at,
                                 and_(LegalHold.created_at == created_at, LegalHold.id < hold_id)))
     query = query.order_by(LegalHold.created_at.desc(), LegalHold.id.desc()).limit(limit + 1)
-    return page_of(list(db.scalars(query)), limit,
-                   lambda hold: (hold.created_at.isoformat(), hold.id))
+    return page_of(list(db.scalars(query)), limit, lambda hold: (hold.created_at, hold.id))

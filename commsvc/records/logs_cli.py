@@ -10,8 +10,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from commsvc.errors import ProblemError
+from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
 from commsvc.records import logs_service
-from commsvc.records.paging import DEFAULT_LIMIT, MAX_LIMIT
 
 CLI_ACTOR = "cli"
 BODY_WIDTH = 40

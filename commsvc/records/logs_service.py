@@ -19,9 +19,9 @@ from commsvc.auth.visibility import audit_reasoned_read, present_phone
 from commsvc.clock import isoformat
 from commsvc.config import Retention
 from commsvc.errors import ValidationFailed
+from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import InvalidPhone, mask, normalise
 from commsvc.records import visibility_rules
-from commsvc.records.paging import Page, decode_cursor, page_of
 from commsvc.relay.models import Call, Message
 
 DIRECTIONS = ("inbound", "outbound")

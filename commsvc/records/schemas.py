@@ -6,8 +6,8 @@ import datetime as dt
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from commsvc.api_docs import problems  # noqa: F401  (re-exported for the records views)
+from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
 from commsvc.records.logs_service import CALL_STATUSES, DIRECTIONS, MESSAGE_STATUSES
-from commsvc.records.paging import DEFAULT_LIMIT, MAX_LIMIT
 
 
 def _time(**kwargs) -> fields.AwareDateTime:

@@ -11,8 +11,8 @@ from flask import current_app
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from commsvc.api_docs import ProblemDetails, problems  # noqa: F401  (re-exported)
+from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
 from commsvc.phones import InvalidPhone, normalise
-from commsvc.sessions.service import CURSOR_PATTERN
 
 MODES = ("sms", "voice", "sms_and_voice")
 STATUSES = ("open", "closed", "expired")
@@ -71,12 +71,12 @@ class ExtendSession(ExpiryFields):
 
 
 class ListQuery(StrictSchema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    limit = fields.Integer(load_default=DEFAULT_LIMIT,
+                           validate=validate.Range(min=1, max=MAX_LIMIT))
+    cursor = fields.String(metadata={"description": "next_cursor of the previous page"})
 
 
 class ListSessionsQuery(ListQuery):
-    cursor = fields.String(validate=validate.Regexp(CURSOR_PATTERN), metadata={
-        "description": "next_cursor of the previous page"})
     booking_id = fields.String(validate=BOOKING_ID)
     status = fields.String(validate=validate.OneOf(STATUSES))
 

@@ -14,14 +14,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
 from commsvc.errors import Conflict, NotFound, PoolExhausted, ValidationFailed
+from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.sessions.allocation import allocate, end_session, expire_overdue_for
 from commsvc.sessions.models import Session
 
 MODES = ("sms", "voice", "sms_and_voice")
 SESSION_ID = re.compile(r"ses_[0-9a-f]{1,36}")
-CURSOR_PATTERN = r"^([0-9]{1,16})\.([0-9a-f]{1,36})$"
-CURSOR = re.compile(CURSOR_PATTERN)
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def new_session_id() -> str:
@@ -137,19 +135,6 @@ def close_session(db: DbSession, session_id: str, *, now: dt.datetime) -> Sessio
     return session
 
 
-def encode_cursor(session: Session) -> str:
-    """`<created_at in µs since the epoch>.<id hex>`: every string of that shape is a position."""
-    micros = (session.created_at - EPOCH) // dt.timedelta(microseconds=1)
-    return f"{micros}.{session.id.removeprefix('ses_')}"
-
-
-def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
-    match = CURSOR.fullmatch(cursor)
-    if match is None:
-        raise ValidationFailed(errors={"cursor": ["not a cursor this API gave out"]})
-    return EPOCH + dt.timedelta(microseconds=int(match[1])), "ses_" + match[2]
-
-
 def _status_filter(status: str, now: dt.datetime):
     """The effective status in SQL: an open session past expires_at is expired."""
     if status == "open":
@@ -162,7 +147,7 @@ def _status_filter(status: str, now: dt.datetime):
 
 def list_sessions(db: DbSession, *, now: dt.datetime, booking_id: str | None = None,
                   status: str | None = None, limit: int = 50,
-                  cursor: str | None = None) -> tuple[list[Session], str | None]:
+                  cursor: str | None = None) -> Page[Session]:
     """One page of sessions, newest first; the cursor continues after the page's last one."""
     # Uses index: ix_sessions_booking_id (booking_id, created_at) or ix_sessions_created_at_id
     query = select(Session).order_by(Session.created_at.desc(), Session.id.desc()).limit(limit + 1)
@@ -171,11 +156,8 @@ def list_sessions(db: DbSession, *, now: dt.datetime, booking_id: str | None = N
     if status is not None:
         query = query.where(_status_filter(status, now))
     if cursor is not None:
-        created_at, session_id = decode_cursor(cursor)
+        created_at, session_id = decode_cursor(cursor, dt.datetime, str)
         query = query.where(or_(Session.created_at < created_at,
                                 and_(Session.created_at == created_at, Session.id < session_id)))
-    sessions = list(db.scalars(query))
-    more = len(sessions) > limit
-    sessions = sessions[:limit]
-    return sessions, (encode_cursor(sessions[-1]) if more else None)
+    return page_of(list(db.scalars(query)), limit, lambda s: (s.created_at, s.id))
 

@@ -89,13 +89,13 @@ def create_session(body):
 def list_sessions(query):
     """Sessions, newest first, by booking and effective status."""
     db, now = get_db(), _now()
-    sessions, next_cursor = service.list_sessions(
+    page = service.list_sessions(
         db, now=now, booking_id=query.get("booking_id"), status=query.get("status"),
         limit=query["limit"], cursor=query.get("cursor"))
     filters = {k: query[k] for k in ("booking_id", "status") if k in query}
-    _audited(db, sessions, filters, now)
+    _audited(db, page.rows, filters, now)
     db.commit()
-    return {"data": [render(s, now) for s in sessions], "next_cursor": next_cursor}
+    return {"data": [render(s, now) for s in page.rows], "next_cursor": page.next_cursor}
 
 
 @blp.route("/v1/sessions/<session_id>", methods=["GET"])

@@ -167,9 +167,11 @@ def test_check_refuses_bad_queries(client, booking, query):
     assert response.content_type == "application/problem+json"
 
 
-@pytest.mark.parametrize("query", ["cursor=abc", "limit=0", "limit=201"])
+@pytest.mark.parametrize("query", ["cursor=abc", "cursor=17", "limit=0", "limit=201"])
 def test_history_refuses_bad_paging(client, booking, query):
-    assert client.get(f"/v1/consent/{PHONE}/history?{query}", headers=booking).status_code == 422
+    response = client.get(f"/v1/consent/{PHONE}/history?{query}", headers=booking)
+    assert response.status_code == 422
+    assert query.partition("=")[0] in response.get_json()["errors"]
 
 
 def test_without_a_live_key_every_consent_route_is_401(client, db):

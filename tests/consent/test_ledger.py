@@ -88,18 +88,20 @@ def test_history_is_oldest_first_and_cursor_paged(db, clock):
         _revoke(db, clock())
         clock.advance(minutes=1)
     _revoke(db, clock(), phone="+14155550202")
-    page, cursor = service.history(db, PHONE, limit=2)
-    seen = [e.id for e in page]
-    while cursor:
-        page, cursor = service.history(db, PHONE, cursor=cursor, limit=2)
-        seen += [e.id for e in page]
+    page = service.history(db, PHONE, limit=2)
+    seen = [e.id for e in page.rows]
+    while page.next_cursor:
+        page = service.history(db, PHONE, cursor=page.next_cursor, limit=2)
+        seen += [e.id for e in page.rows]
     assert len(seen) == 5
     assert seen == sorted(seen)
 
 
-def test_history_refuses_a_cursor_it_did_not_give(db):
-    with pytest.raises(ValidationFailed):
-        service.history(db, PHONE, cursor="abc")
+@pytest.mark.parametrize("cursor", ["abc", "17", ""])
+def test_history_refuses_a_cursor_it_did_not_give(db, cursor):
+    with pytest.raises(ValidationFailed) as caught:
+        service.history(db, PHONE, cursor=cursor)
+    assert "cursor" in caught.value.errors
 
 
 @pytest.mark.pg_only

@@ -1,6 +1,8 @@
 """POST/GET/DELETE /v1/numbers: the proxy number pool."""
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from commsvc.records import audit
@@ -90,9 +92,23 @@ def test_list_pages_with_a_cursor_and_filters_by_status(client, admin, add_numbe
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=201", "status=gone", "colour=red",
-                                   "cursor=%2B16465550001", "cursor=bm9wZQ"])
+                                   "cursor=%2B16465550001", "cursor=16465550001",
+                                   "cursor=bm9wZQ", "cursor="])
 def test_invalid_list_query_is_422(client, admin, query):
-    assert client.get(f"/v1/numbers?{query}", headers=admin).status_code == 422
+    response = client.get(f"/v1/numbers?{query}", headers=admin)
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    assert query.partition("=")[0] in response.get_json()["errors"]
+
+
+def test_pages_follow_the_order_numbers_were_added_and_cursors_carry_no_number(
+        client, admin, add_numbers):
+    numbers = ["+16465550005", "+16465550001", "+16465550004", "+16465550002", "+16465550003"]
+    add_numbers(*numbers)
+    assert all_pages(client, "/v1/numbers?limit=2", admin, key="phone_number") == numbers
+    cursor = client.get("/v1/numbers?limit=2", headers=admin).get_json()["next_cursor"]
+    decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    assert "6465550001" not in decoded
 
 
 def test_retire_is_idempotent_and_audited_once(client, admin, add_numbers, audited, clock):

@@ -1,9 +1,12 @@
 """Bad input to the Sessions API is a problem+json 422 (or 400 for malformed JSON)."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import func, select
 
+from commsvc.paging import encode_cursor
 from commsvc.sessions.models import Session
 from tests.sessions.conftest import PRO, REQUESTER, SF_NUMBERS
 
@@ -70,16 +73,26 @@ def test_malformed_json_is_400_problem(client, booking):
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=201", "limit=ten", "status=done",
-                                   "cursor=%%%", "cursor=bm90LWEtY3Vyc29y", "colour=blue",
-                                   "booking_id=bk%00"])
+                                   "colour=blue", "booking_id=bk%00"])
 def test_invalid_list_query_is_422(client, booking, query):
     response = client.get(f"/v1/sessions?{query}", headers=booking)
     assert response.status_code == 422
     assert response.content_type == "application/problem+json"
 
 
+@pytest.mark.parametrize("cursor", ["%%%", "bm90LWEtY3Vyc29y", "0.0", "", "W10",
+                                    encode_cursor("1", "ses_0"), encode_cursor(10**30, "ses_0"),
+                                    encode_cursor(1), "A" * 500])
+def test_a_cursor_the_list_did_not_give_out_is_422_on_cursor(client, booking, cursor):
+    response = client.get("/v1/sessions", query_string={"cursor": cursor}, headers=booking)
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    assert "cursor" in response.get_json()["errors"]
+
+
 def test_a_well_formed_cursor_past_every_session_gives_an_empty_page(client, booking):
-    page = client.get("/v1/sessions?cursor=0.0", headers=booking).get_json()
+    past_everything = encode_cursor(dt.datetime(1970, 1, 1, tzinfo=dt.UTC), "ses_0")
+    page = client.get(f"/v1/sessions?cursor={past_everything}", headers=booking).get_json()
     assert page == {"data": [], "next_cursor": None}
 
 

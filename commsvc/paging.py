@@ -1,0 +1,82 @@
+"""The one cursor codec of every list: opaque keyset cursors, stable while rows arrive.
+
+A cursor carries the sort key of the last row of a page (ints, strings and aware datetimes, the
+latter as microseconds since the epoch) as versioned JSON in URL-safe base64. The list decides
+its order and compares against the key; clients only ever pass `next_cursor` back. Anything
+that is not a cursor of the expected shape is a 422 on `cursor`.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from commsvc.errors import ValidationFailed
+
+T = TypeVar("T")
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+MAX_CURSOR_LENGTH = 200
+_VERSION = 1
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of rows in the list's order, and the cursor for the next one (None at the end)."""
+
+    rows: list[T]
+    next_cursor: str | None
+
+
+def _encode_value(value):
+    if isinstance(value, dt.datetime):
+        return (value - _EPOCH) // _MICROSECOND
+    return value
+
+
+def _decode_value(value, kind: type):
+    """The key value as `kind`, or None when it is not one."""
+    if kind is dt.datetime:
+        if type(value) is not int:
+            return None
+        try:
+            return _EPOCH + value * _MICROSECOND
+        except OverflowError:
+            return None
+    return value if type(value) is kind else None
+
+
+def encode_cursor(*key) -> str:
+    """The position after a row, given its sort key (ints, strings, aware datetimes)."""
+    raw = json.dumps([_VERSION, *map(_encode_value, key)], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *types: type) -> tuple:
+    """The sort key a cursor carries, checked against the expected types; 422 otherwise."""
+    data = None
+    if isinstance(cursor, str) and 0 < len(cursor) <= MAX_CURSOR_LENGTH:
+        try:
+            padded = cursor + "=" * (-len(cursor) % 4)
+            data = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            data = None
+    key = None
+    if isinstance(data, list) and len(data) == len(types) + 1 and data[0] == _VERSION:
+        key = tuple(_decode_value(v, kind) for v, kind in zip(data[1:], types, strict=True))
+    if key is None or any(value is None for value in key):
+        raise ValidationFailed(errors={"cursor": ["not a cursor this list gave out"]})
+    return key
+
+
+def page_of(rows: list[T], limit: int, key) -> Page[T]:
+    """Cut rows fetched with limit + 1 into a page; key(row) is the row's sort key tuple."""
+    if len(rows) <= limit:
+        return Page(rows, None)
+    rows = rows[:limit]
+    return Page(rows, encode_cursor(*key(rows[-1])))
