@@ -335,6 +335,12 @@ def finish(results: dict, *, trips: dict, run_id: str, marker: dict,
     consent["ratio"] = round(consent["rps"] / ceiling_rps, 3) if ceiling_rps else None
     get_rps = results["ceiling"].get("get_rps")
     consent["ratio_vs_get_ceiling"] = round(consent["rps"] / get_rps, 3) if get_rps else None
+    # The same ratios from CPU time per request (machine-wide: gunicorn, PostgreSQL, wrk),
+    # which other work on a shared machine disturbs far less than requests per second.
+    ceiling_cpu = sum(results["ceiling"].get("cpu_ms_per_request", {}).values())
+    for part in (relay, consent):
+        part_cpu = sum(part.get("cpu_ms_per_request", {}).values())
+        part["ratio_by_cpu"] = round(ceiling_cpu / part_cpu, 3) if part_cpu else None
     created = sessions["statuses"].get("201", 0)
     sessions["per_s"] = round(created / sessions["duration_s"], 1)
     sessions["created_in_database"] = facts["sessions_created"]
