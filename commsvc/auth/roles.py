@@ -20,6 +20,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 REASONED_ROLES = frozenset({"privacy", "admin"})
 # Roles that see participants' full numbers without a reason (they made the sessions).
 FULL_NUMBER_ROLES = frozenset({"booking"})
+# Roles that see pool (proxy) numbers in full without a reason: booking tells its users which
+# number to text; admin manages the pool.
+POOL_NUMBER_ROLES = frozenset({"booking", "admin"})
 
 
 def allows(role: str, permission: str) -> bool:

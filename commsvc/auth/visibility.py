@@ -1,10 +1,11 @@
-"""Who sees which numbers: one rule for every response that carries a real phone number."""
+"""Who sees which numbers: one rule for real phone numbers, one for the platform's pool numbers."""
 from __future__ import annotations
 
 import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from commsvc.auth.roles import POOL_NUMBER_ROLES
 from commsvc.auth.service import Principal
 from commsvc.phones import mask
 from commsvc.records import audit
@@ -13,6 +14,18 @@ from commsvc.records import audit
 def present_phone(principal: Principal, e164: str | None) -> str | None:
     """The number as this caller may see it: full, or +1******0101."""
     return e164 if principal.sees_full_numbers else mask(e164)
+
+
+def present_pool_number(principal: Principal, e164: str | None) -> str | None:
+    """A pool (proxy) number as this caller may see it: full, or +1******0001.
+
+    Full for booking (it tells its users which number to text) and admin (it manages the pool);
+    for privacy only with X-Access-Reason, and then the caller audits the read like any
+    reasoned read (audit_reasoned_read). Masked for ops and for privacy without a reason.
+    """
+    if principal.role in POOL_NUMBER_ROLES or principal.reason is not None:
+        return e164
+    return mask(e164)
 
 
 def audit_reasoned_read(

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from commsvc.auth.guard import current_principal, require
 from commsvc.auth.service import Principal
-from commsvc.auth.visibility import audit_reasoned_read, present_phone
+from commsvc.auth.visibility import audit_reasoned_read, present_phone, present_pool_number
 from commsvc.clock import isoformat
 from commsvc.consent import service
 from commsvc.consent.models import ConsentEvent
@@ -29,6 +29,8 @@ blp = Blueprint("consent_views", __name__, description="Consent: state, history,
 # Evidence keys that carry personal data beyond the phone itself (a message text, an IP):
 # shown only to callers who see full numbers.
 PRIVATE_EVIDENCE_KEYS = frozenset({"text", "ip", "forwarded_for"})
+# Evidence keys that hold a pool number (the proxy number a STOP was texted to).
+POOL_NUMBER_EVIDENCE_KEYS = frozenset({"to"})
 
 
 def _config():
@@ -47,9 +49,12 @@ def _phone(raw: str, field: str = "phone") -> str:
 
 
 def _evidence_out(principal: Principal, evidence: dict) -> dict:
+    shown = {k: present_pool_number(principal, v)
+             if k in POOL_NUMBER_EVIDENCE_KEYS and isinstance(v, str) else v
+             for k, v in evidence.items()}
     if principal.sees_full_numbers:
-        return evidence
-    return {k: v for k, v in evidence.items() if k not in PRIVATE_EVIDENCE_KEYS}
+        return shown
+    return {k: v for k, v in shown.items() if k not in PRIVATE_EVIDENCE_KEYS}
 
 
 def _event_out(principal: Principal, event: ConsentEvent) -> dict:

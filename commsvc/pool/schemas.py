@@ -21,7 +21,9 @@ class ListNumbersQuery(ListQuery):
 
 
 class NumberOut(Schema):
-    phone_number = fields.String(required=True)
+    phone_number = fields.String(required=True, metadata={
+        "description": "full for booking and admin keys, and for privacy keys that send "
+                       "X-Access-Reason (audited); masked (+1******0001) for ops and privacy"})
     capabilities = fields.List(fields.String(validate=validate.OneOf(CAPABILITIES)),
                                required=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))

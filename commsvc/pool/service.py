@@ -1,6 +1,6 @@
 """The number pool: add, list and retire the platform's proxy numbers.
 
-Proxy numbers belong to the platform, not to a person, so they are shown in full everywhere.
+Who sees a pool number in full is decided at the edge by auth.visibility.present_pool_number.
 Every change is audited in the caller's transaction.
 """
 from __future__ import annotations
@@ -51,6 +51,16 @@ def get_number(db: DbSession, phone_number: str) -> ProxyNumber:
     if number is None:
         raise NotFound(f"no number {phone_number} in the pool")
     return number
+
+
+def pool_numbers_among(db: DbSession, phones) -> set[str]:
+    """Which of these numbers are pool numbers (active or retired)."""
+    wanted = [p for p in dict.fromkeys(phones) if p]
+    if not wanted:
+        return set()
+    # Uses index: uq_proxy_numbers_phone_number
+    return set(db.scalars(select(ProxyNumber.phone_number)
+                          .where(ProxyNumber.phone_number.in_(wanted))))
 
 
 def add_number(db: DbSession, *, phone_number: str, capabilities, actor: str,

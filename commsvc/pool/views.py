@@ -1,10 +1,11 @@
-"""/v1/numbers: the proxy number pool (admin writes; booking, ops, privacy read)."""
+"""/v1/numbers: the proxy number pool (admin writes; booking, ops, privacy read; ops masked)."""
 from __future__ import annotations
 
 from flask import current_app, g
 from flask_smorest import Blueprint
 
 from commsvc.auth.guard import require
+from commsvc.auth.visibility import audit_reasoned_read, present_pool_number
 from commsvc.clock import isoformat
 from commsvc.db import get_db
 from commsvc.phones import try_normalise
@@ -24,9 +25,11 @@ def _now():
 
 
 def render(number: ProxyNumber, open_sessions: int) -> dict:
-    """A pool number; proxy numbers are the platform's own, shown in full to every role."""
+    """A pool number as the caller may see it (present_pool_number): in full to booking and
+    admin, to privacy only with X-Access-Reason (an audited read); masked to ops and to privacy
+    without a reason."""
     return {
-        "phone_number": number.phone_number,
+        "phone_number": present_pool_number(g.principal, number.phone_number),
         "capabilities": number.capabilities,
         "status": number.status,
         "country_code": number.country_code,
@@ -63,9 +66,13 @@ def add_number(body):
 @problems(blp, 401, 403, 422)
 def list_numbers(query):
     """The pool, in the order numbers were added, with how many open sessions use each."""
-    page = service.list_numbers(
-        get_db(), now=_now(), status=query.get("status"), limit=query["limit"],
-        cursor=query.get("cursor"))
+    db, now = get_db(), _now()
+    page = service.list_numbers(db, now=now, status=query.get("status"), limit=query["limit"],
+                                cursor=query.get("cursor"))
+    filters = {"status": query["status"]} if "status" in query else {}
+    audit_reasoned_read(db, g.principal, resource="numbers", query=filters,
+                        count=len(page.rows), now=now)
+    db.commit()
     return {"data": [render(row.number, row.open_sessions) for row in page.rows],
             "next_cursor": page.next_cursor}
 

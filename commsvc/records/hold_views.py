@@ -5,11 +5,12 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from commsvc.auth.guard import current_principal, require
-from commsvc.auth.visibility import present_phone
+from commsvc.auth.visibility import audit_reasoned_read, present_phone, present_pool_number
 from commsvc.clock import isoformat
 from commsvc.db import get_db
 from commsvc.errors import ValidationFailed
 from commsvc.phones import InvalidPhone, normalise
+from commsvc.pool import service as pool_service
 from commsvc.records import holds
 from commsvc.records.schemas import HoldCreate, HoldListQuery, HoldOut, HoldPage, problems
 
@@ -17,8 +18,17 @@ blp = Blueprint("records_hold_views", __name__, url_prefix="/v1/holds",
                 description="Legal holds: data they cover survives retention and erasure.")
 
 
-def present_hold(hold, principal) -> dict:
-    value = present_phone(principal, hold.value) if hold.scope == "phone" else hold.value
+def _present_holds(db, rows: list, principal) -> list[dict]:
+    """Holds as the caller may see them: a held phone that is a pool number by the pool rule."""
+    pool = pool_service.pool_numbers_among(db, [h.value for h in rows if h.scope == "phone"])
+    return [present_hold(hold, principal, pool) for hold in rows]
+
+
+def present_hold(hold, principal, pool_numbers: set[str]) -> dict:
+    value = hold.value
+    if hold.scope == "phone":
+        present = present_pool_number if value in pool_numbers else present_phone
+        value = present(principal, value)
     return {
         "id": hold.id, "scope": hold.scope, "value": value, "reason": hold.reason,
         "active": hold.lifted_at is None, "created_by": hold.created_by,
@@ -49,7 +59,7 @@ def place_hold(body):
     hold = holds.place_hold(db, scope=body["scope"], value=value, reason=body["reason"],
                             actor=principal.actor, now=_now())
     db.commit()
-    return present_hold(hold, principal)
+    return _present_holds(db, [hold], principal)[0]
 
 
 @blp.route("", methods=["GET"])
@@ -59,11 +69,15 @@ def place_hold(body):
 @problems(blp, 401, 403, 422)
 def list_holds(args):
     """Holds in force, newest first (include_lifted=true for all)."""
-    principal = current_principal()
-    page = holds.list_holds(get_db(), limit=args["limit"], cursor=args.get("cursor"),
+    principal, db = current_principal(), get_db()
+    page = holds.list_holds(db, limit=args["limit"], cursor=args.get("cursor"),
                             include_lifted=args["include_lifted"])
-    return {"data": [present_hold(h, principal) for h in page.rows],
-            "next_cursor": page.next_cursor}
+    data = _present_holds(db, page.rows, principal)
+    audit_reasoned_read(db, principal, resource="holds",
+                        query={"include_lifted": args["include_lifted"]},
+                        count=len(page.rows), now=_now())
+    db.commit()
+    return {"data": data, "next_cursor": page.next_cursor}
 
 
 @blp.route("/<string:hold_id>", methods=["DELETE"])
@@ -77,4 +91,4 @@ def lift_hold(hold_id):
     hold = holds.lift_hold(db, hold_id, actor=principal.actor, now=_now(),
                            reason=principal.reason)
     db.commit()
-    return present_hold(hold, principal)
+    return _present_holds(db, [hold], principal)[0]

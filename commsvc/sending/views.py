@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from commsvc.api_docs import problems
 from commsvc.auth.guard import current_principal, require
 from commsvc.auth.service import Principal
-from commsvc.auth.visibility import audit_reasoned_read, present_phone
+from commsvc.auth.visibility import audit_reasoned_read, present_phone, present_pool_number
 from commsvc.clock import isoformat
 from commsvc.db import get_db
 from commsvc.errors import ValidationFailed
@@ -73,7 +73,7 @@ def _message_out(principal: Principal, message: OutboundMessage) -> dict:
     return {
         "id": message.id, "status": message.status,
         "to": present_phone(principal, message.to_phone),
-        "from_": present_phone(principal, message.from_phone),
+        "from_": present_pool_number(principal, message.from_phone),
         "purpose": message.purpose, "booking_id": message.booking_id,
         "body": message.body if sees_body(principal) else None,
         "scheduled_for": isoformat(message.scheduled_for), "attempts": message.attempts,

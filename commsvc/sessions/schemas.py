@@ -85,7 +85,9 @@ class ParticipantOut(Schema):
     phone = fields.String(required=True, metadata={
         "description": "the real number: full for booking keys, else masked unless a reason "
                        "is given"})
-    proxy_number = fields.String(required=True)
+    proxy_number = fields.String(required=True, metadata={
+        "description": "the pool number: full for booking and admin keys, and for privacy keys "
+                       "that give a reason; masked for ops and privacy"})
 
 
 class SessionOut(Schema):

@@ -5,7 +5,7 @@ from flask import current_app, g
 from flask_smorest import Blueprint
 
 from commsvc.auth.guard import require
-from commsvc.auth.visibility import audit_reasoned_read, present_phone
+from commsvc.auth.visibility import audit_reasoned_read, present_phone, present_pool_number
 from commsvc.clock import isoformat
 from commsvc.db import get_db
 from commsvc.sessions import service
@@ -31,13 +31,13 @@ def _config():
 
 
 def render(session: Session, now) -> dict:
-    """The session as the caller may see it: real numbers per role, proxy numbers in full."""
+    """The session as the caller may see it: real numbers and proxy numbers each by their rule."""
     principal = g.principal
 
     def side(role: str) -> dict:
         participant = session.participant(role)
         return {"phone": present_phone(principal, participant.phone),
-                "proxy_number": participant.proxy_number}
+                "proxy_number": present_pool_number(principal, participant.proxy_number)}
 
     return {
         "id": session.id,

@@ -213,6 +213,23 @@ def test_ops_sees_masked_phones_and_no_message_text_or_ip(client, api_key, booki
     assert full[0]["evidence"]["text"] == "STOP" and full[0]["phone"] == PHONE
 
 
+@pytest.mark.parametrize("role, reason, shown", [
+    ("booking", None, "+16465550001"), ("admin", None, "+16465550001"),
+    ("privacy", "ticket 42", "+16465550001"), ("ops", None, "+1******0001"),
+    ("privacy", None, "+1******0001")])
+def test_the_pool_number_a_stop_was_texted_to_follows_the_pool_rule(
+        client, api_key, db, clock, role, reason, shown):
+    from commsvc.consent import relay
+
+    relay.record_inbound(db, relay.inbound_decision(
+        db, from_phone=PHONE, body="STOP", opt_out_type=None, now=clock()),
+        from_phone=PHONE, to_phone="+16465550001", message_sid="SM1", body="STOP", now=clock())
+    db.commit()
+    headers = api_key(role) | ({"X-Access-Reason": reason} if reason else {})
+    events = client.get(f"/v1/consent/{PHONE}/history", headers=headers).get_json()["data"]
+    assert events and {e["evidence"]["to"] for e in events} == {shown}
+
+
 def test_ops_may_not_ask_for_full_numbers(client, api_key):
     headers = {**api_key("ops"), "X-Access-Reason": "curious"}
     assert client.get(f"/v1/consent/{PHONE}", headers=headers).status_code == 403

@@ -139,12 +139,30 @@ def test_retired_number_keeps_its_open_sessions(client, admin, add_numbers, crea
     assert session["requester"]["proxy_number"] == NUMBER
 
 
-@pytest.mark.parametrize("role", ["booking", "ops", "privacy", "admin"])
-def test_every_reading_role_sees_proxy_numbers_in_full(client, api_key, add_numbers, role):
+REASON = {"X-Access-Reason": "ticket 4411: which number texted the customer"}
+
+
+@pytest.mark.parametrize("role, shown", [("booking", NUMBER), ("admin", NUMBER),
+                                         ("ops", "+1******0001"), ("privacy", "+1******0001")])
+def test_pool_numbers_are_full_for_booking_and_admin_and_masked_for_ops_and_privacy(
+        client, api_key, add_numbers, audited, role, shown):
     add_numbers(NUMBER)
     response = client.get("/v1/numbers", headers=api_key(role))
     assert response.status_code == 200
-    assert response.get_json()["data"][0]["phone_number"] == NUMBER
+    assert [n["phone_number"] for n in response.get_json()["data"]] == [shown]
+    assert ("6465550001" in response.get_data(as_text=True)) == (shown == NUMBER)
+    assert [e for e in audited if e["action"] == "pii.read"] == []
+
+
+def test_privacy_with_a_reason_sees_pool_numbers_in_full_and_the_read_is_audited(
+        client, api_key, add_numbers, audited):
+    add_numbers(NUMBER, "+16465550002")
+    response = client.get("/v1/numbers?status=active", headers=api_key("privacy") | REASON)
+    assert [n["phone_number"] for n in response.get_json()["data"]] == [NUMBER, "+16465550002"]
+    [event] = [e for e in audited if e["action"] == "pii.read"]
+    assert event["reason"] == REASON["X-Access-Reason"] and event["actor"].startswith("key:")
+    assert event["target"] == {"resource": "numbers", "status": "active"}
+    assert event["details"] == {"records": 2}
 
 
 @pytest.mark.parametrize("role", ["booking", "ops", "privacy"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from commsvc.pool import service as pool_service
 from commsvc.records import holds
 from commsvc.records.models import AuditEvent, LegalHold
 from commsvc.relay.models import Call, Message
@@ -12,6 +13,7 @@ from commsvc.sessions.models import Session
 from tests.records.logdata import (
     PRO,
     PROXY_P,
+    PROXY_R,
     REQUESTER,
     STRANGER,
     add_call,
@@ -61,6 +63,31 @@ def test_a_reasoned_read_shows_the_held_number_in_full(client, api_key, data):
     assert [h["value"] for h in listed] == [REQUESTER]
     assert [h["value"] for h in client.get("/v1/holds", headers=headers).json["data"]] == [
         "+1******0101"]
+
+
+@pytest.mark.parametrize("role, reason, shown", [
+    ("admin", {}, PROXY_R), ("privacy", REASON, PROXY_R), ("privacy", {}, "+1******0001")])
+def test_a_hold_on_a_pool_number_shows_it_by_the_pool_rule(client, api_key, data, db, clock,
+                                                          role, reason, shown):
+    pool_service.add_number(db, phone_number=PROXY_R, capabilities=["sms"], actor="test",
+                            now=clock())
+    db.commit()
+    headers = api_key(role) | reason
+    placed = _place(client, headers, "phone", PROXY_R)
+    assert placed.status_code == 201 and placed.json["value"] == shown
+    listed = client.get("/v1/holds", headers=headers).json["data"]
+    assert [h["value"] for h in listed] == [shown]
+
+
+def test_a_reasoned_list_of_holds_is_audited_without_the_numbers(client, api_key, data, db):
+    headers = api_key("privacy")
+    _place(client, headers, "phone", REQUESTER)
+    client.get("/v1/holds", headers=headers)
+    client.get("/v1/holds", headers=headers | REASON)
+    reads = db.scalars(select(AuditEvent).where(AuditEvent.action == "pii.read")).all()
+    assert [(e.reason, e.target["resource"], e.details["records"]) for e in reads] == [
+        ("legal request 77", "holds", 1)]
+    assert REQUESTER not in str(reads[0].target)
 
 
 @pytest.mark.parametrize("scope, value", [("session", "ses_1"), ("booking", "bk_1001"),

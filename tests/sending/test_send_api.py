@@ -201,6 +201,12 @@ def test_admin_without_a_reason_sees_a_masked_number_and_no_body(send, client, a
     assert response.json["body"] is None
 
 
+def test_admin_sees_the_pool_number_a_text_is_sent_from_in_full(send, client, api_key):
+    message_id = send().json["id"]
+    response = client.get(f"/v1/messages/{message_id}", headers=api_key("admin"))
+    assert response.json["from"] == SENDER
+
+
 def test_admin_with_a_reason_sees_the_number_and_body(send, client, api_key):
     message_id = send(body="Your pro arrives at 3pm.").json["id"]
     headers = {**api_key("admin"), "X-Access-Reason": "ticket 42"}

@@ -58,22 +58,28 @@ def test_roles_matrix(client, api_key, session_id, endpoint, role):
         assert response.content_type == "application/problem+json"
 
 
-def test_booking_sees_full_real_numbers(client, booking, session_id):
+MASKED_SF_NUMBERS = {"+1******9001", "+1******9002", "+1******9003"}
+
+
+def test_booking_sees_full_real_numbers_and_full_proxy_numbers(client, booking, session_id):
     body = client.get(f"/v1/sessions/{session_id}", headers=booking).get_json()
     assert body["requester"]["phone"] == REQUESTER and body["pro"]["phone"] == PRO
+    assert {body["requester"]["proxy_number"], body["pro"]["proxy_number"]} <= set(SF_NUMBERS)
 
 
-@pytest.mark.parametrize("role", ["ops", "privacy", "admin"])
-def test_other_roles_see_masked_real_numbers_and_full_proxy_numbers(client, api_key, role,
-                                                                     session_id):
+@pytest.mark.parametrize("role, proxy_numbers", [("ops", MASKED_SF_NUMBERS),
+                                                 ("privacy", MASKED_SF_NUMBERS),
+                                                 ("admin", set(SF_NUMBERS))])
+def test_other_roles_see_masked_real_numbers_and_proxy_numbers_by_the_pool_rule(
+        client, api_key, role, proxy_numbers, session_id):
     headers = api_key(role)
     one = client.get(f"/v1/sessions/{session_id}", headers=headers).get_json()
     listed = client.get("/v1/sessions", headers=headers).get_json()["data"][0]
     for body in (one, listed):
         assert body["requester"]["phone"] == "+1******0101"
         assert body["pro"]["phone"] == "+1******0202"
-        assert body["requester"]["proxy_number"] in SF_NUMBERS
-        assert body["pro"]["proxy_number"] in SF_NUMBERS
+        assert body["requester"]["proxy_number"] in proxy_numbers
+        assert body["pro"]["proxy_number"] in proxy_numbers
 
 
 @pytest.mark.parametrize("role", ["privacy", "admin"])
@@ -84,6 +90,7 @@ def test_a_stated_reason_shows_full_numbers_and_is_audited(client, api_key, role
     headers = {**api_key(role), "X-Access-Reason": "ticket 4411: dispute"}
     body = client.get(f"/v1/sessions/{session_id}", headers=headers).get_json()
     assert body["requester"]["phone"] == REQUESTER and body["pro"]["phone"] == PRO
+    assert {body["requester"]["proxy_number"], body["pro"]["proxy_number"]} <= set(SF_NUMBERS)
     assert len(recorded) == 1
     event = recorded[0]
     assert event["action"] == "pii.read" and event["reason"] == "ticket 4411: dispute"
