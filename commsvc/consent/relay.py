@@ -1,8 +1,9 @@
 """The consent seam of the relay: keywords in inbound texts, and who may receive what.
 
-The relay calls only these functions. Cost on an ordinary conversational text: no query at all
-in `inbound_decision` (the detector rules it out before any read), then one primary-key read
-in `may_receive` for the recipient.
+The relay calls only these functions, plus `service.allowed_sql`, which the route lookup
+(`sessions.routing.find_route`) carries so that whether the recipient takes relayed texts and
+calls costs no round trip of its own. Cost on an ordinary conversational text: no query at all
+in `inbound_decision` (the detector rules it out before any read).
 
 Contract with the relay (webhooks):
 1. `inbound_decision` only reads. The relay calls it before it claims the MessageSid.
@@ -113,11 +114,6 @@ def record_inbound(
         evidence={"message_sid": message_sid, "text": body or "", "to": to_phone},
         now=now,
     )
-
-
-def may_receive(db: Session, phone: str, channel: str, now: dt.datetime) -> bool:
-    """Whether relayed texts (channel sms) or calls (channel voice) may reach this phone."""
-    return service.check(db, phone=phone, channel=channel, purpose="relay", now=now).allowed
 
 
 def blocked_outcome(db: Session, *, sender: str, session_id: str, now: dt.datetime) -> str:

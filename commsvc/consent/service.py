@@ -15,7 +15,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import case, select
+from sqlalchemy import ColumnElement, case, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -157,14 +157,32 @@ def record_events(
     return events
 
 
+def _allowed_without_events(purpose: str, marketing_requires_grant: bool) -> bool:
+    return purpose in DEFAULT_ALLOWED_PURPOSES or not marketing_requires_grant
+
+
 def _decide(purpose: str, allowed: bool | None, marketing_requires_grant: bool) -> Decision:
     if allowed is True:
         return Decision(True, GRANTED)
     if allowed is False:
         return Decision(False, REVOKED)
-    if purpose in DEFAULT_ALLOWED_PURPOSES or not marketing_requires_grant:
+    if _allowed_without_events(purpose, marketing_requires_grant):
         return Decision(True, DEFAULT_ALLOWED)
     return Decision(False, NO_GRANT)
+
+
+def allowed_sql(phone_column, *, channel: str, purpose: str,
+                marketing_requires_grant: bool = True) -> ColumnElement[bool]:
+    """check()'s answer as SQL, so a hot-path query can carry it instead of a second read."""
+    # Uses index: pk_consent_state (a primary-key lookup per row of the outer query)
+    state = (
+        select(ConsentState.allowed)
+        .where(ConsentState.phone == phone_column, ConsentState.channel == channel,
+               ConsentState.purpose == purpose)
+        .scalar_subquery()
+    )
+    return func.coalesce(state, literal(_allowed_without_events(purpose,
+                                                                marketing_requires_grant)))
 
 
 def check(

@@ -137,7 +137,7 @@ def receive_call(db: Session, call: InboundCall, *, config: Config, now: dt.date
         outcome = NO_SESSION
     elif not route.allows_voice:
         outcome = MODE_NOT_ALLOWED
-    elif not consent.may_receive(db, route.other_phone, "voice", now):
+    elif not route.other_takes_calls:
         outcome = consent.BLOCKED
     else:
         outcome = BRIDGED_RECORDED if route.record_calls else BRIDGED
@@ -194,7 +194,7 @@ def _sms_outcome(db: Session, sms: InboundSms, route: Route | None,
         return MODE_NOT_ALLOWED, None
     if not sms.body.strip() and not sms.media_urls:
         return EMPTY, None
-    if not consent.may_receive(db, route.other_phone, "sms", now):
+    if not route.other_takes_sms:
         outcome = consent.blocked_outcome(
             db, sender=sms.sender_phone, session_id=route.session_id, now=now)
         return outcome, None

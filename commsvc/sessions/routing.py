@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import aliased
 
+from commsvc.consent import service as consent
 from commsvc.sessions.models import Participant, Session
 
 
@@ -22,6 +23,8 @@ class Route:
     sender_role: str
     other_phone: str  # the other participant's real number
     other_proxy: str  # the proxy number the other participant sees us as
+    other_takes_sms: bool  # consent: relayed texts may reach the other participant
+    other_takes_calls: bool  # consent: relayed calls may reach the other participant
 
     @property
     def allows_sms(self) -> bool:
@@ -43,6 +46,9 @@ def find_route(db: DbSession, real_phone: str, proxy_number: str, now: dt.dateti
         select(
             Session.id, Session.booking_id, Session.mode, Session.record_calls,
             _me.role, _other.phone, _other.proxy_number,
+            # Consent rides along in the same round trip (the relay's hot path).
+            consent.allowed_sql(_other.phone, channel="sms", purpose="relay"),
+            consent.allowed_sql(_other.phone, channel="voice", purpose="relay"),
         )
         .join(_me, _me.session_id == Session.id)
         .join(_other, _other.session_id == Session.id)
