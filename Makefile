@@ -24,6 +24,7 @@ simulate: migrate
 	$(BIN)/commsvc simulate
 
 test: $(STAMP)
+	$(BIN)/ruff check commsvc webhooks tests bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
