@@ -37,6 +37,9 @@ SESSION_CONNECTIONS = 8
 CONSENT_CONNECTIONS = 16
 # Requests written per second of measurement (all threads), generous so nothing repeats.
 RELAY_PER_S, SESSIONS_PER_S, CONSENT_PER_S = 2000, 1000, 3000
+# With --wait-quiet, a measurement during which other work took more than BUSY_LIMIT percent
+# of the CPU is repeated once the machine is quiet, at most BUSY_RETRIES times.
+BUSY_LIMIT, BUSY_RETRIES = 10.0, 2
 
 
 def _ms(summary: dict, key: str) -> float | None:
@@ -213,12 +216,18 @@ def main(argv: list[str] | None = None) -> int:
                      "git": {"commit": code.commit, "dirty_work_tree": code.dirty,
                              "snapshot": args.commit is not None}}
 
-    def phase(web: server.WebProcess, label: str, prefix: str, connections: int,
-              seconds: float, expect: str) -> dict:
-        log(f"bench: {label}: warm-up {args.warmup:g} s, then {seconds:g} s at"
-            f" {connections} connections")
-        warm = loadgen.wrk(port, out / f"{prefix}_warm", connections=connections,
-                           seconds=args.warmup, expect=expect)
+    def fresh_requests(kind: str, name: str, seconds: float) -> None:
+        """A new request set for a repeated measurement: MessageSids and bookings never repeat."""
+        if kind == "relay":
+            relay.write(out / name, threads, per_thread(RELAY_PER_S, seconds))
+        elif kind == "sessions":
+            payloads.session_requests(out / name, plan=plan, api_key=api_key, host=host,
+                                      run=run_id, threads=threads,
+                                      per_thread=per_thread(SESSIONS_PER_S, seconds),
+                                      rng=rng, phones=phones)
+
+    def measure_once(web: server.WebProcess, prefix: str, connections: int, seconds: float,
+                     expect: str) -> dict:
         meter = cpu.Meter({
             "gunicorn": web.pids,
             "postgres": lambda: cpu.backend_pids(BENCH_DATABASE_URL, environment.BENCH_DB)})
@@ -231,13 +240,38 @@ def main(argv: list[str] | None = None) -> int:
         figures["cpu_ms_per_request"] = {
             name: round(1000 * value / max(summary["requests"], 1), 2)
             for name, value in figures["cpu"].get("cpu_seconds", {}).items()}
-        figures["warmup_2xx"] = warm["ok"]
         figures["load_average"] = report.loadavg()
-        log(f"bench: {label}: {figures['rps']:.0f} rps, p50 {figures['p50_ms']} ms,"
-            f" p99 {figures['p99_ms']} ms, errors {figures['errors']}; CPU: benchmark"
-            f" {figures['cpu'].get('benchmark_percent')}%, others"
-            f" {figures['cpu'].get('others_percent')}%; CPU ms per request"
-            f" {figures['cpu_ms_per_request']}")
+        return figures
+
+    def phase(web: server.WebProcess, label: str, prefix: str, connections: int,
+              seconds: float, expect: str, fresh: bool = False) -> dict:
+        """Warm up, measure; with --wait-quiet, measure again (at most BUSY_RETRIES times,
+        with new requests where they must not repeat) while other work took the CPU."""
+        log(f"bench: {label}: warm-up {args.warmup:g} s, then {seconds:g} s at"
+            f" {connections} connections")
+        warm = loadgen.wrk(port, out / f"{prefix}_warm", connections=connections,
+                           seconds=args.warmup, expect=expect)
+        discarded, name = 0, prefix
+        for attempt in range(BUSY_RETRIES + 1):
+            if attempt:
+                cpu.wait_until_quiet(args.wait_quiet, log=log)
+                if fresh:
+                    name = f"{prefix}_again{attempt}"
+                    fresh_requests(prefix, name, seconds)
+            figures = measure_once(web, name, connections, seconds, expect)
+            log(f"bench: {label}: {figures['rps']:.0f} rps, p50 {figures['p50_ms']} ms,"
+                f" p99 {figures['p99_ms']} ms, errors {figures['errors']}; CPU: benchmark"
+                f" {figures['cpu'].get('benchmark_percent')}%, others"
+                f" {figures['cpu'].get('others_percent')}%; CPU ms per request"
+                f" {figures['cpu_ms_per_request']}")
+            others = figures["cpu"].get("others_percent", 0)
+            if not args.wait_quiet or others <= BUSY_LIMIT or attempt == BUSY_RETRIES:
+                break
+            log(f"bench: {label}: {others:.0f}% of the CPU went to other work; again when quiet")
+            discarded += figures["statuses"].get("200", 0) + figures["statuses"].get("201", 0)
+        figures["warmup_2xx"] = warm["ok"]
+        figures["attempts"] = attempt + 1
+        figures["discarded_2xx"] = discarded
         return figures
 
     busy = cpu.wait_until_quiet(args.wait_quiet, log=log) if args.wait_quiet else None
@@ -264,9 +298,9 @@ def main(argv: list[str] | None = None) -> int:
     with server.WebProcess(web_cmd, env=code.env(env), cwd=code.root, port=port,
                            log_path=logs / "service.log") as web:
         results["relay"] = phase(web, "relay", "relay", RELAY_CONNECTIONS, args.duration,
-                                 "<Message")
+                                 "<Message", fresh=True)
         results["sessions"] = phase(web, "sessions", "sessions", SESSION_CONNECTIONS,
-                                    args.sessions_duration, '"proxy_number"')
+                                    args.sessions_duration, '"proxy_number"', fresh=True)
         results["consent_check"] = phase(web, "consent check", "consent", CONSENT_CONNECTIONS,
                                          args.duration, '"allowed"')
         if profiled:
@@ -347,7 +381,7 @@ def finish(results: dict, *, trips: dict, run_id: str, marker: dict,
     # Every relay request of the run (warm-up, measured, profiled, the two round-trip probes)
     # has its own MessageSid: each answered one must be stored once (more may be stored: wrk
     # stops counting at the deadline while the server finishes the requests in flight).
-    answered = relay["warmup_2xx"] + relay["statuses"].get("200", 0) + 2
+    answered = relay["warmup_2xx"] + relay["discarded_2xx"] + relay["statuses"].get("200", 0) + 2
     answered += (results.get("profiles", {}).get("relay") or {}).get("answered_2xx", 0)
     relay["stored_check"] = {"answered_2xx": answered,
                              "stored": sum(facts["relay_outcomes"].values()),
