@@ -251,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
             f" {connections} connections")
         warm = loadgen.wrk(port, out / f"{prefix}_warm", connections=connections,
                            seconds=args.warmup, expect=expect)
-        discarded, name = 0, prefix
+        discarded, name, best = 0, prefix, None
         for attempt in range(BUSY_RETRIES + 1):
             if attempt:
                 cpu.wait_until_quiet(args.wait_quiet, log=log)
@@ -265,14 +265,19 @@ def main(argv: list[str] | None = None) -> int:
                 f" {figures['cpu'].get('others_percent')}%; CPU ms per request"
                 f" {figures['cpu_ms_per_request']}")
             others = figures["cpu"].get("others_percent", 0)
+            discarded += figures["statuses"].get("200", 0) + figures["statuses"].get("201", 0)
+            # Keep the attempt least disturbed by other work.
+            if best is None or others < best["cpu"].get("others_percent", 0):
+                best = figures
             if not args.wait_quiet or others <= BUSY_LIMIT or attempt == BUSY_RETRIES:
                 break
             log(f"bench: {label}: {others:.0f}% of the CPU went to other work; again when quiet")
-            discarded += figures["statuses"].get("200", 0) + figures["statuses"].get("201", 0)
-        figures["warmup_2xx"] = warm["ok"]
-        figures["attempts"] = attempt + 1
-        figures["discarded_2xx"] = discarded
-        return figures
+        best["warmup_2xx"] = warm["ok"]
+        best["attempts"] = attempt + 1
+        # Answered requests of the attempts not kept (the relay's stored-rows check needs them).
+        best["discarded_2xx"] = discarded - best["statuses"].get("200", 0) - best["statuses"].get(
+            "201", 0)
+        return best
 
     busy = cpu.wait_until_quiet(args.wait_quiet, log=log) if args.wait_quiet else None
     results["machine_busy_before_percent"] = busy
