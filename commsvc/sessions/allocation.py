@@ -3,10 +3,14 @@
 Invariants:
 - The routing rule is the database's: the partial unique index uq_participants_active_route on
   (phone, proxy_number) WHERE active. Allocation only chooses well; the index decides, so two
-  concurrent creations can never pair one real number with one proxy number twice. On a unique
-  violation the insert is retried inside a SAVEPOINT with a fresh choice.
+  concurrent creations can never pair one real number with one proxy number twice. The choice
+  and the insert are one statement, INSERT ... SELECT ... ON CONFLICT DO NOTHING: on PostgreSQL
+  it waits for a concurrent insert of the same pair to end; if that one committed, it inserts
+  nothing and the next statement (READ COMMITTED) sees the pair taken and chooses again. No
+  SAVEPOINT is needed. (SQLite: BEGIN IMMEDIATE serialises writers.)
 - A session whose expires_at has passed frees its numbers at that instant: before allocating for
-  two phones, their overdue sessions are marked expired in the same transaction.
+  two phones, their overdue sessions are marked expired in the same transaction (the creation's
+  first SELECT finds them; only then are they locked and expired).
 - Retired numbers are never given. Capabilities must fit the session's mode.
 - Preference: the participant's own country, then own area code, then numbers not in cool-off
   (used by this phone with a different counterpart within cooloff_seconds), then a random pick
@@ -20,14 +24,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, case, exists, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, bindparam, case, exists, func, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as DbSession
 
 from commsvc.errors import PoolExhausted
 from commsvc.phones import locality
 from commsvc.pool.models import ProxyNumber
-from commsvc.sessions.models import Participant, Session
+from commsvc.sessions.models import ACTIVE, Participant, Session
 
 MAX_ATTEMPTS = 10
 SWEEP_BATCH_SIZE = 1000
@@ -72,6 +76,13 @@ def _end_sessions(db: DbSession, session_ids: list[str], *, status: str, now: dt
             db.expire(obj)
 
 
+def sessions_of(phones: list[str]):
+    """The ids of the sessions in which one of these phones is an active participant."""
+    # Uses index: uq_participants_active_route (phone, ...) WHERE active
+    return select(Participant.session_id).where(
+        Participant.phone.in_(phones), Participant.active.is_(True))
+
+
 def end_session(db: DbSession, session: Session, *, now: dt.datetime) -> None:
     """Close one open session now (closed_reason `closed`) and free its numbers."""
     _end_sessions(db, [session.id], status="closed", closed_reason="closed", now=now)
@@ -81,12 +92,10 @@ def expire_overdue_for(db: DbSession, *, phones: list[str], booking_id: str,
                        now: dt.datetime) -> int:
     """Expire the overdue open sessions of these phones and of this booking; how many."""
     # Uses index: uq_participants_active_route (phone, ...) WHERE active; uq_sessions_open_booking
-    of_phones = select(Participant.session_id).where(
-        Participant.phone.in_(phones), Participant.active.is_(True))
     ids = list(db.scalars(
         select(Session.id)
         .where(_overdue(now))
-        .where((Session.booking_id == booking_id) | Session.id.in_(of_phones))
+        .where((Session.booking_id == booking_id) | Session.id.in_(sessions_of(phones)))
         .order_by(Session.id)
         .with_for_update()
     ))
@@ -109,10 +118,13 @@ def sweep_expired(db: DbSession, now: dt.datetime, batch_size: int = SWEEP_BATCH
     return len(ids)
 
 
-def proxy_query(*, phone: str, counterpart: str, mode: str, now: dt.datetime,
-                cooloff_seconds: int, exclude: frozenset[str] = frozenset()):
-    """The SELECT of the best proxy number for `phone` in a session with `counterpart`."""
-    where = locality(phone)
+def _best_number(mode: str):
+    """The SELECT of the best proxy number for :phone in a session with :counterpart.
+
+    Built once per mode with bound parameters (see _preference): executing a ready statement
+    skips building the expression and its cache key on every request.
+    """
+    phone = bindparam("phone", type_=Participant.phone.type)
     # Uses index: uq_participants_active_route (phone, proxy_number) WHERE active
     paired = exists().where(
         Participant.phone == phone,
@@ -122,17 +134,18 @@ def proxy_query(*, phone: str, counterpart: str, mode: str, now: dt.datetime,
     # Uses index: ix_participants_phone_proxy (phone, proxy_number, ended_at)
     cooling = select(Participant.proxy_number).where(
         Participant.phone == phone,
-        Participant.counterpart_phone != counterpart,
-        Participant.ended_at >= now - dt.timedelta(seconds=cooloff_seconds),
+        Participant.counterpart_phone != bindparam("counterpart"),
+        Participant.ended_at >= bindparam("cooled_since"),
     )
-    same_country = ProxyNumber.country_code == where.country_code
+    same_country = ProxyNumber.country_code == bindparam("country_code")
+    same_area = ProxyNumber.area_code.is_not_distinct_from(bindparam("area_code"))
     query = (
         select(ProxyNumber.phone_number)
         .where(ProxyNumber.status == "active")
         .where(~paired)
         .order_by(
             case((same_country, 0), else_=1),
-            case((and_(same_country, ProxyNumber.area_code == where.area_code), 0), else_=1),
+            case((and_(same_country, same_area), 0), else_=1),
             case((ProxyNumber.phone_number.in_(cooling), 1), else_=0),
             func.random(),
         )
@@ -140,38 +153,76 @@ def proxy_query(*, phone: str, counterpart: str, mode: str, now: dt.datetime,
     )
     for capability in MODE_CAPABILITIES[mode]:
         query = query.where(getattr(ProxyNumber, capability).is_(True))
-    if exclude:
-        query = query.where(ProxyNumber.phone_number.not_in(exclude))
     return query
 
 
+_BEST = {mode: _best_number(mode) for mode in MODE_CAPABILITIES}
+
+
+def _preference(*, phone: str, counterpart: str, now: dt.datetime,
+                cooloff_seconds: int) -> dict:
+    """The values _best_number's parameters take for this participant."""
+    where = locality(phone)
+    return {"phone": phone, "counterpart": counterpart,
+            "cooled_since": now - dt.timedelta(seconds=cooloff_seconds),
+            "country_code": where.country_code, "area_code": where.area_code}
+
+
+def proxy_query(*, phone: str, counterpart: str, mode: str, now: dt.datetime,
+                cooloff_seconds: int):
+    """The SELECT of the best proxy number for `phone` in a session with `counterpart`."""
+    return _BEST[mode].params(_preference(phone=phone, counterpart=counterpart, now=now,
+                                          cooloff_seconds=cooloff_seconds))
+
+
 def choose_proxy(db: DbSession, *, phone: str, counterpart: str, mode: str, now: dt.datetime,
-                 cooloff_seconds: int, exclude: frozenset[str] = frozenset()) -> str | None:
+                 cooloff_seconds: int) -> str | None:
     """The best proxy number for `phone` in a session with `counterpart`, or None."""
-    return db.scalar(proxy_query(phone=phone, counterpart=counterpart, mode=mode, now=now,
-                                 cooloff_seconds=cooloff_seconds, exclude=exclude))
+    return db.scalar(_BEST[mode], _preference(phone=phone, counterpart=counterpart, now=now,
+                                              cooloff_seconds=cooloff_seconds))
+
+
+# The INSERT construct with ON CONFLICT of each database, by dialect name.
+INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_PARTICIPANTS = Participant.__table__
+
+
+def _take_best(insert, mode: str):
+    """INSERT the participant with the best number unless a concurrent session took that pair.
+
+    INSERT ... SELECT: the choice and the insert are one statement (built once, like _BEST).
+    """
+    given = ("session_id", "role", "counterpart_phone", "created_at")
+    chosen = _BEST[mode].add_columns(
+        *(bindparam(name, type_=_PARTICIPANTS.c[name].type) for name in given),
+        bindparam("phone", type_=_PARTICIPANTS.c.phone.type), true())
+    return (insert(_PARTICIPANTS)
+            .from_select(["proxy_number", *given, "phone", "active"], chosen)
+            .on_conflict_do_nothing(index_elements=["phone", "proxy_number"], index_where=ACTIVE)
+            .returning(_PARTICIPANTS.c.id, _PARTICIPANTS.c.proxy_number))
+
+
+_TAKE_BEST = {(name, mode): _take_best(insert, mode)
+              for name, insert in INSERTS.items() for mode in MODE_CAPABILITIES}
 
 
 def allocate(db: DbSession, session: Session, *, role: str, phone: str, counterpart: str,
              now: dt.datetime, cooloff_seconds: int) -> Participant:
-    """Insert the participant with a proxy number that keeps the routing rule, or 503."""
-    tried: set[str] = set()
+    """Insert the participant with a proxy number that keeps the routing rule, or 503.
+
+    One statement chooses and inserts. Nothing back: a concurrent session took that pair first
+    (the next statement sees it and chooses again), or no number fits (a SELECT tells which).
+    """
+    preference = _preference(phone=phone, counterpart=counterpart, now=now,
+                             cooloff_seconds=cooloff_seconds)
+    take = _TAKE_BEST[db.get_bind().dialect.name, session.mode]
+    values = dict(session_id=session.id, role=role, counterpart_phone=counterpart, created_at=now)
     for _ in range(MAX_ATTEMPTS):
-        proxy = choose_proxy(db, phone=phone, counterpart=counterpart, mode=session.mode,
-                             now=now, cooloff_seconds=cooloff_seconds, exclude=frozenset(tried))
-        if proxy is None:
+        taken = db.execute(take, {**preference, **values}).first()
+        if taken is not None:
+            return Participant(id=taken.id, proxy_number=taken.proxy_number, phone=phone,
+                               active=True, ended_at=None, **values)
+        if db.scalar(_BEST[session.mode], preference) is None:
             break
-        participant = Participant(
-            session_id=session.id, role=role, phone=phone, proxy_number=proxy,
-            counterpart_phone=counterpart, active=True, created_at=now,
-        )
-        try:
-            with db.begin_nested():
-                db.add(participant)
-        except IntegrityError:
-            # A concurrent session took this pair first: choose again.
-            tried.add(proxy)
-            continue
-        return participant
     raise PoolExhausted("No proxy number is free for one of the participants; add numbers to "
                         "the pool.")

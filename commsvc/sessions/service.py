@@ -9,13 +9,19 @@ import datetime as dt
 import re
 import secrets
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, bindparam, delete, or_, select, text
 from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from commsvc.errors import Conflict, NotFound, PoolExhausted, ValidationFailed
 from commsvc.paging import Page, decode_cursor, page_of
-from commsvc.sessions.allocation import allocate, end_session, expire_overdue_for
+from commsvc.sessions.allocation import (
+    INSERTS,
+    allocate,
+    end_session,
+    expire_overdue_for,
+    sessions_of,
+)
 from commsvc.sessions.models import Session
 
 MODES = ("sms", "voice", "sms_and_voice")
@@ -61,6 +67,23 @@ def _open_for_booking(db: DbSession, booking_id: str, now: dt.datetime) -> Sessi
         Session.booking_id == booking_id, Session.status == "open", Session.expires_at > now))
 
 
+# The booking's open session and the overdue sessions of the two phones (their numbers are not
+# free until they are marked expired). Built once; executed with parameters.
+# Uses index: uq_sessions_open_booking (booking_id) WHERE status = 'open';
+# ix_sessions_status_expires_at (status, expires_at); uq_participants_active_route
+_OPEN_OR_OVERDUE = select(Session).where(
+    Session.status == "open",
+    or_(Session.booking_id == bindparam("booking_id"),
+        and_(Session.expires_at <= bindparam("now"),
+             Session.id.in_(sessions_of([bindparam("requester"), bindparam("pro")])))))
+
+
+def open_or_overdue_query(booking_id: str, phones: list[str], now: dt.datetime):
+    """The SELECT of the booking's open session and of the phones' overdue ones (not free yet)."""
+    requester, pro = phones
+    return _OPEN_OR_OVERDUE.params(booking_id=booking_id, now=now, requester=requester, pro=pro)
+
+
 def _same_phones_or_conflict(session: Session, requester_phone: str, pro_phone: str) -> Session:
     """A retry of the create (same two phones) gets the open session; other phones are a 409."""
     if (session.participant("requester").phone == requester_phone
@@ -69,45 +92,72 @@ def _same_phones_or_conflict(session: Session, requester_phone: str, pro_phone: 
     raise Conflict("This booking already has an open session with other phones; close it first.")
 
 
-def _store(db: DbSession, session: Session, sides, *, now: dt.datetime,
-           cooloff_seconds: int) -> bool:
-    """Insert the session and both participants, all or nothing; False if the booking has one."""
-    try:
-        with db.begin_nested():
-            db.add(session)
-    except IntegrityError:
+_SESSIONS = Session.__table__
+_INSERT_OPEN = {
+    name: insert(_SESSIONS)
+    .on_conflict_do_nothing(index_elements=["booking_id"], index_where=text("status = 'open'"))
+    .returning(_SESSIONS.c.id)
+    for name, insert in INSERTS.items()}
+
+
+def _store(db: DbSession, row: dict, sides, *, now: dt.datetime,
+           cooloff_seconds: int) -> Session | None:
+    """Insert the session and both participants, all or nothing; None if the booking has one.
+
+    Core INSERTs with ON CONFLICT DO NOTHING, no SAVEPOINT; the answer is built from what was
+    inserted, so nothing is read back.
+    """
+    inserted = db.execute(_INSERT_OPEN[db.get_bind().dialect.name], row).first()
+    if inserted is None:
         # uq_sessions_open_booking: a concurrent create for this booking committed first.
-        return False
+        return None
+    session = Session(**row)
     try:
-        with db.begin_nested():
-            # In phone order, so concurrent creations take the route index's locks in one order.
-            for role, phone, counterpart in sorted(sides, key=lambda side: side[1]):
-                allocate(db, session, role=role, phone=phone, counterpart=counterpart, now=now,
-                         cooloff_seconds=cooloff_seconds)
+        # In phone order, so concurrent creations take the route index's locks in one order.
+        participants = [
+            allocate(db, session, role=role, phone=phone, counterpart=counterpart, now=now,
+                     cooloff_seconds=cooloff_seconds)
+            for role, phone, counterpart in sorted(sides, key=lambda side: side[1])]
     except PoolExhausted:
-        db.delete(session)
-        db.flush()
+        # Its participant rows go with it (ON DELETE CASCADE).
+        db.execute(delete(_SESSIONS).where(_SESSIONS.c.id == session.id))
         raise
-    db.expire(session, ["participants"])
-    return True
+    session.participants = sorted(participants, key=lambda participant: participant.id)
+    # As loaded from the database: in the unit of work, with nothing left to flush.
+    for obj in (*participants, session):
+        make_transient_to_detached(obj)
+    db.add(session)
+    return session
 
 
 def create_session(db: DbSession, *, booking_id: str, requester_phone: str, pro_phone: str,
                    mode: str, expires_at: dt.datetime, record_calls: bool, now: dt.datetime,
                    cooloff_seconds: int) -> tuple[Session, bool]:
-    """The booking's open session: (new session, True), or (the existing one, False) on a retry."""
+    """The booking's open session: (new session, True), or (the existing one, False) on a retry.
+
+    A new session costs four statements: one SELECT of the booking's open session and of the
+    phones' overdue ones (when there are overdue ones, they are locked and expired first, which
+    frees their numbers), and one INSERT each for the session and its two participants.
+    """
     if requester_phone == pro_phone:
         raise ValidationFailed(errors={"pro": {"phone": ["must differ from the requester's"]}})
     if mode not in MODES:
         raise ValidationFailed(errors={"mode": [f"must be one of {', '.join(MODES)}"]})
-    expire_overdue_for(db, phones=[requester_phone, pro_phone], booking_id=booking_id, now=now)
-    existing = _open_for_booking(db, booking_id, now)
+    found = list(db.scalars(_OPEN_OR_OVERDUE, {"booking_id": booking_id, "now": now,
+                                               "requester": requester_phone, "pro": pro_phone}))
+    existing = next((s for s in found if s.booking_id == booking_id
+                     and s.effective_status(now) == "open"), None)
     if existing is not None:
         return _same_phones_or_conflict(existing, requester_phone, pro_phone), False
-    session = Session(id=new_session_id(), booking_id=booking_id, status="open", mode=mode,
-                      record_calls=record_calls, created_at=now, expires_at=expires_at)
+    if found:  # all overdue: free their numbers (and the booking) now
+        expire_overdue_for(db, phones=[requester_phone, pro_phone], booking_id=booking_id,
+                           now=now)
+    row = dict(id=new_session_id(), booking_id=booking_id, status="open", closed_reason=None,
+               mode=mode, record_calls=record_calls, created_at=now, expires_at=expires_at,
+               closed_at=None)
     sides = [("requester", requester_phone, pro_phone), ("pro", pro_phone, requester_phone)]
-    if _store(db, session, sides, now=now, cooloff_seconds=cooloff_seconds):
+    session = _store(db, row, sides, now=now, cooloff_seconds=cooloff_seconds)
+    if session is not None:
         return session, True
     existing = _open_for_booking(db, booking_id, now)
     if existing is None:

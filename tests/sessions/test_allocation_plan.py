@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from commsvc.sessions.allocation import choose_proxy, proxy_query
+from commsvc.sessions.service import open_or_overdue_query
 
 pytestmark = pytest.mark.pg_only
 
@@ -56,7 +57,8 @@ ANALYZE proxy_numbers; ANALYZE sessions; ANALYZE session_participants;
 
 def _explain(db, statement) -> str:
     connection = db.connection()
-    compiled = statement.compile(dialect=connection.dialect)
+    compiled = statement.compile(dialect=connection.dialect,
+                                 compile_kwargs={"render_postcompile": True})
     rows = connection.exec_driver_sql(
         "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) " + str(compiled),
         compiled.params)
@@ -92,3 +94,15 @@ def test_allocation_on_a_large_pool_is_indexed_and_keeps_the_rules(big_pool):
                         {"n": chosen}).one()
     assert paired == 0 and number.status == "active" and number.voice is True
     assert chosen.startswith("+1212")  # the hot phone's own area code
+
+
+def test_the_first_lookup_of_a_creation_is_indexed(big_pool):
+    db = big_pool
+    db.execute(text("UPDATE sessions SET expires_at = :now - interval '1 minute' "
+                    "WHERE id IN ('ses_0', 'ses_2', 'ses_2000')"), {"now": NOW})
+    query = open_or_overdue_query("bk_4", [HOT_PHONE, "+14150000007"], NOW)
+    plan = _explain(db, query)
+    assert "Seq Scan" not in plan, plan
+    assert "uq_sessions_open_booking" in plan and "ix_sessions_status_expires_at" in plan, plan
+    # bk_4's open session, and the overdue sessions of the hot phone (ses_2000 is not its own).
+    assert sorted(s.id for s in db.scalars(query)) == ["ses_0", "ses_2", "ses_4"]

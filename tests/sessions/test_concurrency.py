@@ -88,3 +88,36 @@ def test_concurrent_identical_creates_for_one_booking_give_one_session(committed
     with committed_app.extensions["db"].sessionmaker() as db:
         assert db.scalar(select(func.count()).select_from(Session)) == 1
         assert db.scalar(select(func.count()).select_from(Participant)) == 2
+
+
+OTHER = "+14155550202"
+
+
+def _same_pair(count: int) -> list[dict]:
+    """Bookings of SHARED and OTHER, their roles swapped from one booking to the next."""
+    return [{"booking_id": f"bk_pair_{n}", "requester": {"phone": (SHARED, OTHER)[n % 2]},
+             "pro": {"phone": (OTHER, SHARED)[n % 2]}} for n in range(count)]
+
+
+def test_concurrent_creations_for_the_same_two_phones_never_cross(committed_app, clock):
+    # Every creation wants a number for both phones: conflicts on both sides, each retried
+    # before the next phone's insert.
+    headers = _setup(committed_app, clock, numbers=30)
+    results = _post_all(committed_app, headers, _same_pair(20))
+    assert [status for status, _ in results] == [201] * 20, results
+
+    with committed_app.extensions["db"].sessionmaker() as db:
+        for phone in (SHARED, OTHER):
+            proxies = db.scalars(select(Participant.proxy_number).where(
+                Participant.phone == phone, Participant.active.is_(True))).all()
+            assert len(proxies) == len(set(proxies)) == 20
+
+
+def test_opposite_roles_racing_for_one_number_never_deadlock(committed_app, clock):
+    # Inserted in role order, A-then-B against B-then-A on the only number would deadlock;
+    # in phone order the second waits for the first, then finds the pool exhausted.
+    headers = _setup(committed_app, clock, numbers=1)
+    results = _post_all(committed_app, headers, _same_pair(16))
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [201] + [503] * 15, results
+    assert all(body["type"] == "pool-exhausted" for status, body in results if status == 503)

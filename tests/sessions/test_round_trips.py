@@ -1,0 +1,65 @@
+"""POST /v1/sessions costs the fewest statements the guarantees allow: no read-back, no
+SAVEPOINTs of its own (the test harness wraps each request's transaction in one)."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.sessions.conftest import PRO, REQUESTER, SF_NUMBERS
+
+
+def _label(statement: str) -> str:
+    words = statement.split()
+    verb = words[0].upper()
+    if verb == "SELECT":
+        return f"SELECT {words[words.index('FROM') + 1]}"
+    if verb == "INSERT":
+        return f"INSERT {words[2]}"
+    return verb
+
+
+@pytest.fixture
+def statements(engine):
+    """The statements sent while the `with` block runs, each as verb and table."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(_label(statement))
+
+    class Recording:
+        def __enter__(self):
+            seen.clear()
+            sa.event.listen(engine, "before_cursor_execute", record)
+            return seen
+
+        def __exit__(self, *_exc):
+            sa.event.remove(engine, "before_cursor_execute", record)
+
+    return Recording()
+
+
+def test_a_new_session_costs_one_lookup_and_three_inserts(create, add_numbers, statements):
+    add_numbers(*SF_NUMBERS)
+    with statements as seen:
+        response = create()
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["requester"]["phone"] == REQUESTER and body["pro"]["phone"] == PRO
+    assert {body["requester"]["proxy_number"], body["pro"]["proxy_number"]} <= set(SF_NUMBERS)
+    # The key, the booking's open session with the phones' overdue ones, the session, each
+    # participant (choice and insert in one statement); the answer is built from them.
+    assert [s for s in seen if s not in ("SAVEPOINT", "RELEASE")] == [
+        "SELECT api_keys", "SELECT sessions", "INSERT sessions",
+        "INSERT session_participants", "INSERT session_participants"]
+    assert seen.count("SAVEPOINT") <= 1  # the harness's, none of the creation's own
+
+
+def test_a_retry_costs_the_lookup_and_the_participants_of_the_open_session(
+        create, add_numbers, statements):
+    add_numbers(*SF_NUMBERS)
+    first = create().get_json()
+    with statements as seen:
+        again = create()
+    assert again.status_code == 200 and again.get_json() == first
+    assert [s for s in seen if s not in ("SAVEPOINT", "RELEASE")] == [
+        "SELECT api_keys", "SELECT sessions", "SELECT session_participants"]
