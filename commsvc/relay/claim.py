@@ -7,19 +7,26 @@ committed row. On SQLite, BEGIN IMMEDIATE serialises writers anyway.
 """
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
+@functools.cache
+def _claim_statement(dialect: str, model):
+    """Built once per table: values come as parameters, so nothing is compiled per request."""
+    return (
+        _INSERTS[dialect](model.__table__)
+        .on_conflict_do_nothing(index_elements=["twilio_sid"])
+        .returning(model.__table__.c.id)
+    )
+
+
 def insert_once(db: Session, model, values: dict) -> int | None:
     """Insert the row unless one with the same twilio_sid exists: its new id, or None."""
-    insert = _INSERTS[db.get_bind().dialect.name]
-    statement = (
-        insert(model)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["twilio_sid"])
-        .returning(model.id)
-    )
-    return db.execute(statement).scalar_one_or_none()
+    connection = db.connection()  # Core: the ORM's bulk-insert path cost a third of the time
+    statement = _claim_statement(connection.dialect.name, model)
+    return connection.execute(statement, values).scalar_one_or_none()

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import aliased
 
 from commsvc.consent import service as consent
+from commsvc.db import UTCDateTime
 from commsvc.sessions.models import Participant, Session
 
 
@@ -39,10 +41,11 @@ _me = aliased(Participant)
 _other = aliased(Participant)
 
 
-def find_route(db: DbSession, real_phone: str, proxy_number: str, now: dt.datetime) -> Route | None:
-    """The open, unexpired session pairing real_phone with proxy_number (at most one exists)."""
+@functools.cache
+def _route_query():
+    """Built once: the relay runs it on every inbound text and call."""
     # Uses index: uq_participants_active_route (phone, proxy_number) WHERE active
-    row = db.execute(
+    return (
         select(
             Session.id, Session.booking_id, Session.mode, Session.record_calls,
             _me.role, _other.phone, _other.proxy_number,
@@ -52,11 +55,18 @@ def find_route(db: DbSession, real_phone: str, proxy_number: str, now: dt.dateti
         )
         .join(_me, _me.session_id == Session.id)
         .join(_other, _other.session_id == Session.id)
-        .where(_me.phone == real_phone)
-        .where(_me.proxy_number == proxy_number)
+        .where(_me.phone == bindparam("real_phone"))
+        .where(_me.proxy_number == bindparam("proxy_number"))
         .where(_me.active.is_(True))
         .where(_other.id != _me.id)
         .where(Session.status == "open")
-        .where(Session.expires_at > now)
+        .where(Session.expires_at > bindparam("now", type_=UTCDateTime()))
+    )
+
+
+def find_route(db: DbSession, real_phone: str, proxy_number: str, now: dt.datetime) -> Route | None:
+    """The open, unexpired session pairing real_phone with proxy_number (at most one exists)."""
+    row = db.connection().execute(
+        _route_query(), {"real_phone": real_phone, "proxy_number": proxy_number, "now": now}
     ).first()
     return Route(*row) if row else None
