@@ -15,7 +15,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, case, func, literal, select
+from sqlalchemy import ColumnElement, bindparam, case, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -192,14 +192,16 @@ def check(
     """May `phone` be contacted on `channel` for `purpose` now (one primary-key read)."""
     if channel not in CHANNELS or purpose not in PURPOSES:
         raise ValidationFailed(errors={"channel/purpose": ["unknown channel or purpose"]})
-    # Uses index: pk_consent_state
-    allowed = db.scalar(
-        select(ConsentState.allowed).where(
-            ConsentState.phone == phone, ConsentState.channel == channel,
-            ConsentState.purpose == purpose,
-        )
-    )
+    allowed = db.connection().execute(
+        _STATE, {"phone": phone, "channel": channel, "purpose": purpose}).scalar()
     return _decide(purpose, allowed, marketing_requires_grant)
+
+
+# Built once: the consent check runs it on every call. Uses index: pk_consent_state
+_STATE = select(ConsentState.allowed).where(
+    ConsentState.phone == bindparam("phone"), ConsentState.channel == bindparam("channel"),
+    ConsentState.purpose == bindparam("purpose"),
+)
 
 
 def current_state(
