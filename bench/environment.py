@@ -114,6 +114,9 @@ def target(commit: str | None = None) -> Target:
                                                                    "--untracked-files=no")))
     sha = _git("rev-parse", "--verify", commit + "^{commit}")
     tree = WORK / f"tree-{sha[:12]}"
+    for old in WORK.glob("tree-*"):  # one snapshot is kept: the one under test
+        if old != tree:
+            shutil.rmtree(old, ignore_errors=True)
     if not (tree / "Procfile").exists():
         tree.mkdir(parents=True, exist_ok=True)
         archive = subprocess.Popen(["git", "-C", str(ROOT), "archive", "--format=tar", sha],
