@@ -201,10 +201,22 @@ def ensure_seeded(code: Target, database_url: str, plan: seeding.Plan | None = N
     return seeding.read_marker(database_url)
 
 
-def prepare(code: Target, *, force_seed: bool = False) -> dict:
-    """wrk, PostgreSQL, the database and its data; returns the seed marker."""
+RUN_LOCK_KEY = 0x62656E6368  # "bench": one benchmark or seed at a time on the bench database
+
+
+def provision() -> None:
+    """wrk, PostgreSQL, the bench role and database."""
     WORK.mkdir(parents=True, exist_ok=True)
     ensure_wrk()
     ensure_postgres()
     ensure_database()
-    return ensure_seeded(code, BENCH_DATABASE_URL, force=force_seed)
+
+
+def acquire_run_lock(database_url: str = BENCH_DATABASE_URL) -> psycopg.Connection:
+    """Hold the bench database's advisory lock for as long as the returned connection lives:
+    two runs at once would share the port, reset each other's rows and skew both."""
+    conn = psycopg.connect(database_url, autocommit=True)
+    if not conn.execute("SELECT pg_try_advisory_lock(%s)", (RUN_LOCK_KEY,)).fetchone()[0]:
+        log("bench: another benchmark run is using the bench database; waiting for it to end")
+        conn.execute("SELECT pg_advisory_lock(%s)", (RUN_LOCK_KEY,))
+    return conn

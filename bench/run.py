@@ -162,10 +162,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
     load_start = report.loadavg()
+    environment.provision()
+    lock = environment.acquire_run_lock()  # noqa: F841 (held until the run ends)
     code = environment.target(args.commit)
     log(f"bench: code under test {code.commit[:12]}{' (dirty work tree)' if code.dirty else ''}"
         f" at {code.root}")
-    marker = environment.prepare(code, force_seed=args.reseed)
+    marker = environment.ensure_seeded(code, BENCH_DATABASE_URL, force=args.reseed)
     plan = seeding.Plan(**marker["plan"])
     port, workers = args.port, len(os.sched_getaffinity(0))  # $(nproc)
     env = environment.app_environment(BENCH_DATABASE_URL, marker["secrets"], port=port)

@@ -427,6 +427,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     plan = Plan(pool=args.pool, sessions=args.sessions, messages=args.messages,
                 sessions_per_pro=args.sessions_per_pro, consent_phones=args.consent_phones)
+    environment.provision()
+    lock = environment.acquire_run_lock(args.database_url)  # noqa: F841 (held until exit)
     code = environment.target(args.commit)
     marker = environment.ensure_seeded(code, args.database_url, plan, force=args.force)
     print(json.dumps({"timings": marker["timings"], "counts": counts(args.database_url)},
