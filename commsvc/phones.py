@@ -1,6 +1,7 @@
 """Phone numbers: parsed once at the edge into E.164, masked wherever a role may not see them."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import phonenumbers
@@ -20,6 +21,24 @@ def normalise(raw: object, region: str = "US") -> str:
     """E.164 for a valid, dialable number given in E.164 or the region's national format."""
     if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_INPUT_LENGTH:
         raise InvalidPhone("not a phone number")
+    e164, problem = _parse(raw, region)
+    if problem:
+        raise InvalidPhone(problem)
+    return e164
+
+
+# The same few numbers arrive again and again (every text of a conversation carries both), and
+# phonenumbers' validation was a tenth of a relayed text's CPU: remember the answers.
+@functools.lru_cache(maxsize=65536)
+def _parse(raw: str, region: str) -> tuple[str | None, str | None]:
+    """(E.164, None) or (None, why not): a plain tuple, so no traceback is kept alive."""
+    try:
+        return _parse_uncached(raw, region), None
+    except InvalidPhone as exc:
+        return None, str(exc)
+
+
+def _parse_uncached(raw: str, region: str) -> str:
     try:
         parsed = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
