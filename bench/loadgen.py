@@ -8,6 +8,9 @@ from pathlib import Path
 LUA = Path(__file__).resolve().parent / "lua" / "replay.lua"
 THREADS = 2
 TIMEOUT = "15s"  # Twilio gives a webhook 15 seconds
+RELAY_CONNECTIONS = 16
+SESSION_CONNECTIONS = 8
+CONSENT_CONNECTIONS = 16
 
 
 def wrk(port: int, prefix: Path, *, connections: int, seconds: float, expect: str = "",
@@ -26,3 +29,25 @@ def wrk(port: int, prefix: Path, *, connections: int, seconds: float, expect: st
             return summary
     raise RuntimeError(f"wrk gave no summary (exit {result.returncode}):\n"
                        f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+
+
+def _ms(summary: dict, key: str) -> float | None:
+    return summary["latency_ms"].get(key)
+
+
+def _errors(summary: dict) -> int:
+    return sum(summary["socket_errors"].values()) + summary["non_2xx"]
+
+
+def measured(summary: dict, rss: float | None) -> dict:
+    """The figures of one wrk run as they go into results.json."""
+    return {
+        "rps": round(summary["rps"], 1), "p50_ms": _ms(summary, "p50"),
+        "p90_ms": _ms(summary, "p90"), "p99_ms": _ms(summary, "p99"),
+        "max_ms": _ms(summary, "max"), "requests": summary["requests"],
+        "errors": _errors(summary), "non_2xx": summary["non_2xx"],
+        "socket_errors": summary["socket_errors"], "statuses": summary["statuses"],
+        "unexpected_body": summary["unexpected_body"], "repeated_requests": summary["wrapped"],
+        "connections": summary["connections"], "duration_s": summary["duration_s"],
+        "worker_peak_rss_mb": rss,
+    }

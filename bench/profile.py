@@ -14,6 +14,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from bench import loadgen
+from bench.environment import ROOT, WORK, log
+from bench.loadgen import CONSENT_CONNECTIONS, RELAY_CONNECTIONS, SESSION_CONNECTIONS
+
+PROFILE_REPORT = ROOT / "bench" / "profile.txt"
 REQUEST_FRAME = "handle_request (gunicorn/workers/sync.py"
 _FRAME = re.compile(r"^(?P<func>.+?) \((?P<file>[^()]*?):(?P<line>\d+)\)$")
 
@@ -130,3 +135,40 @@ def write_report(sections: list[tuple[str, dict]], path: Path) -> None:
         lines += ["", "### Self time per function"]
         lines += [f"{row['percent']:5.1f}%  {row['name']}" for row in summary["self"]]
     path.write_text("\n".join(lines) + "\n")
+
+
+# What --profile can sample: request files, connections, the text a good answer contains.
+PROFILED = {
+    "relay": ("relay_profile", RELAY_CONNECTIONS, "<Message"),
+    "sessions": ("sessions_profile", SESSION_CONNECTIONS, '"proxy_number"'),
+    "consent": ("consent", CONSENT_CONNECTIONS, '"allowed"'),
+}
+
+
+def run_profiles(web, port: int, out: Path, names: list[str], seconds: float,
+                 commit: str) -> dict:
+    """py-spy over the workers while wrk replays each named path; bench/profile.txt."""
+    results, sections = {}, []
+    for name in names:
+        prefix, connections, expect = PROFILED[name]
+        log(f"bench: profiling {name} under load for {seconds:g} s (py-spy)")
+        folded = WORK / f"{name}-profile.folded"
+        spy = record(web.master(), seconds + 1, folded)
+        summary = loadgen.wrk(port, out / prefix, connections=connections, seconds=seconds,
+                              expect=expect)
+        _, err = spy.communicate(timeout=120)
+        if spy.returncode != 0 or not folded.exists():
+            log(f"bench: py-spy failed: {err.decode()[-1000:]}")
+            results[name] = {"error": "py-spy failed"}
+            continue
+        result = summarise(folded)
+        sections.append((f"{name} (commit {commit[:12]}, {summary['rps']:.0f} rps under"
+                         f" py-spy, {connections} connections)", result))
+        results[name] = {
+            "rps_under_profiler": round(summary["rps"], 1), "answered_2xx": summary["ok"],
+            "samples": result["samples"], "categories": result["categories"],
+            "top_service_functions": result["inclusive_service"][:15],
+            "report": "bench/profile.txt"}
+    if sections:
+        write_report(sections, PROFILE_REPORT)
+    return results

@@ -29,39 +29,14 @@ import psycopg
 from bench import cpu, environment, loadgen, payloads, profile, report, server
 from bench import seed as seeding
 from bench.environment import BENCH_DATABASE_URL, ROOT, WORK, log
+from bench.loadgen import CONSENT_CONNECTIONS, RELAY_CONNECTIONS, SESSION_CONNECTIONS
 
 RESULTS = ROOT / "bench" / "results.json"
-PROFILE_REPORT = ROOT / "bench" / "profile.txt"
-RELAY_CONNECTIONS = 16
-SESSION_CONNECTIONS = 8
-CONSENT_CONNECTIONS = 16
 # Requests written per second of measurement (all threads), generous so nothing repeats.
 RELAY_PER_S, SESSIONS_PER_S, CONSENT_PER_S = 2000, 1000, 3000
 # With --wait-quiet, a measurement during which other work took more than BUSY_LIMIT percent
 # of the CPU is repeated once the machine is quiet, at most BUSY_RETRIES times.
 BUSY_LIMIT, BUSY_RETRIES = 10.0, 2
-
-
-def _ms(summary: dict, key: str) -> float | None:
-    return summary["latency_ms"].get(key)
-
-
-def _errors(summary: dict) -> int:
-    return sum(summary["socket_errors"].values()) + summary["non_2xx"]
-
-
-def measured(summary: dict, rss: float | None) -> dict:
-    """The figures of one wrk run as they go into results.json."""
-    return {
-        "rps": round(summary["rps"], 1), "p50_ms": _ms(summary, "p50"),
-        "p90_ms": _ms(summary, "p90"), "p99_ms": _ms(summary, "p99"),
-        "max_ms": _ms(summary, "max"), "requests": summary["requests"],
-        "errors": _errors(summary), "non_2xx": summary["non_2xx"],
-        "socket_errors": summary["socket_errors"], "statuses": summary["statuses"],
-        "unexpected_body": summary["unexpected_body"], "repeated_requests": summary["wrapped"],
-        "connections": summary["connections"], "duration_s": summary["duration_s"],
-        "worker_peak_rss_mb": rss,
-    }
 
 
 def post_raw(port: int, raw: bytes) -> tuple[int, bytes]:
@@ -192,8 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     relay.write(out / "relay_warm", threads, per_thread(RELAY_PER_S, args.warmup))
     relay.write(out / "relay", threads, per_thread(RELAY_PER_S, args.duration))
     profiled = [name for name in args.profile.split(",") if name]
-    if set(profiled) - set(PROFILED):
-        raise SystemExit(f"--profile takes {', '.join(PROFILED)}")
+    if set(profiled) - set(profile.PROFILED):
+        raise SystemExit(f"--profile takes {', '.join(profile.PROFILED)}")
     if "relay" in profiled:
         relay.write(out / "relay_profile", threads, per_thread(RELAY_PER_S, args.duration))
     session_sets = [("sessions_warm", args.warmup), ("sessions", args.sessions_duration)]
@@ -236,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         meter.begin()
         summary = loadgen.wrk(port, out / prefix, connections=connections, seconds=seconds,
                               expect=expect)
-        figures = measured(summary, web.worker_peak_rss_mb())
+        figures = loadgen.measured(summary, web.worker_peak_rss_mb())
         figures["cpu"] = meter.end()
         # CPU milliseconds per answered request, by process group (what one request costs).
         figures["cpu_ms_per_request"] = {
@@ -311,7 +286,8 @@ def main(argv: list[str] | None = None) -> int:
         results["consent_check"] = phase(web, "consent check", "consent", CONSENT_CONNECTIONS,
                                          args.duration, '"allowed"')
         if profiled:
-            results["profiles"] = run_profiles(web, port, out, profiled, args.duration, code)
+            results["profiles"] = profile.run_profiles(web, port, out, profiled, args.duration,
+                                                        code.commit)
 
     # The ceiling once more after the service: background load on a shared machine drifts,
     # so the ceiling is the mean of a run before and a run after (both reported).
@@ -327,43 +303,6 @@ def main(argv: list[str] | None = None) -> int:
     finish(results, trips=trips, run_id=run_id, marker=marker, code=code, web_cmd=web_cmd,
            workers=workers, load_start=load_start, started=started, args=args)
     return 0
-
-
-# What --profile can sample: request files, connections, the text a good answer contains.
-PROFILED = {
-    "relay": ("relay_profile", RELAY_CONNECTIONS, "<Message"),
-    "sessions": ("sessions_profile", SESSION_CONNECTIONS, '"proxy_number"'),
-    "consent": ("consent", CONSENT_CONNECTIONS, '"allowed"'),
-}
-
-
-def run_profiles(web: server.WebProcess, port: int, out: Path, names: list[str],
-                 seconds: float, code: environment.Target) -> dict:
-    """py-spy over the workers while wrk replays each named path; bench/profile.txt."""
-    results, sections = {}, []
-    for name in names:
-        prefix, connections, expect = PROFILED[name]
-        log(f"bench: profiling {name} under load for {seconds:g} s (py-spy)")
-        folded = WORK / f"{name}-profile.folded"
-        spy = profile.record(web.master(), seconds + 1, folded)
-        summary = loadgen.wrk(port, out / prefix, connections=connections, seconds=seconds,
-                              expect=expect)
-        _, err = spy.communicate(timeout=120)
-        if spy.returncode != 0 or not folded.exists():
-            log(f"bench: py-spy failed: {err.decode()[-1000:]}")
-            results[name] = {"error": "py-spy failed"}
-            continue
-        result = profile.summarise(folded)
-        sections.append((f"{name} (commit {code.commit[:12]}, {summary['rps']:.0f} rps under"
-                         f" py-spy, {connections} connections)", result))
-        results[name] = {
-            "rps_under_profiler": round(summary["rps"], 1), "answered_2xx": summary["ok"],
-            "samples": result["samples"], "categories": result["categories"],
-            "top_service_functions": result["inclusive_service"][:15],
-            "report": str(PROFILE_REPORT.relative_to(ROOT))}
-    if sections:
-        profile.write_report(sections, PROFILE_REPORT)
-    return results
 
 
 def finish(results: dict, *, trips: dict, run_id: str, marker: dict,
