@@ -36,7 +36,7 @@ def pool_metrics(db: DbSession, now: dt.datetime):
     per_phone = (
         select(func.count().label("n"))
         .select_from(Participant).join(Session, Session.id == Participant.session_id)
-        .where(Participant.active.is_(True), *_open(now))
+        .where(Participant.active, *_open(now))
         .group_by(Participant.phone)
         .subquery()
     )

@@ -108,7 +108,7 @@ def open_session_counts(db: DbSession, phone_numbers: list[str],
         select(Participant.proxy_number, func.count(func.distinct(Participant.session_id)))
         .join(Session, Session.id == Participant.session_id)
         .where(Participant.proxy_number.in_(phone_numbers))
-        .where(Participant.active.is_(True))
+        .where(Participant.active)
         .where(Session.status == "open")
         .where(Session.expires_at > now)
         .group_by(Participant.proxy_number)

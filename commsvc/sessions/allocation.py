@@ -65,7 +65,7 @@ def _end_sessions(db: DbSession, session_ids: list[str], *, status: str, now: dt
                 .scalar_subquery())
     db.execute(
         update(Participant)
-        .where(Participant.session_id.in_(session_ids), Participant.active.is_(True))
+        .where(Participant.session_id.in_(session_ids), Participant.active)
         .values(active=False, ended_at=ended_at)
         .execution_options(synchronize_session=False)
     )
@@ -80,7 +80,7 @@ def sessions_of(phones: list[str]):
     """The ids of the sessions in which one of these phones is an active participant."""
     # Uses index: uq_participants_active_route (phone, ...) WHERE active
     return select(Participant.session_id).where(
-        Participant.phone.in_(phones), Participant.active.is_(True))
+        Participant.phone.in_(phones), Participant.active)
 
 
 def end_session(db: DbSession, session: Session, *, now: dt.datetime) -> None:
@@ -129,7 +129,7 @@ def _best_number(mode: str):
     paired = exists().where(
         Participant.phone == phone,
         Participant.proxy_number == ProxyNumber.phone_number,
-        Participant.active.is_(True),
+        Participant.active,
     )
     # Uses index: ix_participants_phone_proxy (phone, proxy_number, ended_at)
     cooling = select(Participant.proxy_number).where(

@@ -57,7 +57,7 @@ def _route_query():
         .join(_other, _other.session_id == Session.id)
         .where(_me.phone == bindparam("real_phone"))
         .where(_me.proxy_number == bindparam("proxy_number"))
-        .where(_me.active.is_(True))
+        .where(_me.active)
         .where(_other.id != _me.id)
         .where(Session.status == "open")
         .where(Session.expires_at > bindparam("now", type_=UTCDateTime()))

@@ -82,8 +82,10 @@ def test_allocation_on_a_large_pool_is_indexed_and_keeps_the_rules(big_pool):
                                         cooloff_seconds=30 * 86400))
         assert "Seq Scan on session_participants" not in plan, plan
         # Both lookups (routing-rule anti-join, cool-off) reach participants by phone via an index.
-        assert plan.count("Index Cond: (((phone)::text =") + plan.count(
-            "Index Cond: ((phone)::text =") >= 2, plan
+        # (PostgreSQL prints the cast differently for the partial route index and the other.)
+        index_lookups_by_phone = sum(plan.count(f"Index Cond: {form}") for form in (
+            "(((phone)::text =", "((phone)::text =", "(phone ="))
+        assert index_lookups_by_phone >= 2, plan
 
     chosen = choose_proxy(db, phone=HOT_PHONE, counterpart="+14150000007",
                           mode="sms_and_voice", now=NOW, cooloff_seconds=30 * 86400)
