@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from commsvc.db import get_db
+from commsvc.extensions import config as _config
+from commsvc.extensions import now as _now
 from commsvc.phones import mask
 from commsvc.relay import callbacks, service
 from commsvc.sending import service as sending
@@ -37,12 +39,6 @@ MESSAGE_STATUS_TARGETS: dict[str, tuple[Callable, Callable]] = {
 }
 
 
-def _config():
-    return current_app.extensions["config"]
-
-
-def _now():
-    return current_app.extensions["clock"]()
 
 
 def _inbound(parse, receive):

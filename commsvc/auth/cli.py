@@ -9,6 +9,7 @@ from commsvc.auth import service
 from commsvc.auth.roles import ROLES
 from commsvc.clock import isoformat
 from commsvc.errors import ProblemError
+from commsvc.extensions import now as _now
 from commsvc.records import audit
 
 CLI_ACTOR = "cli"
@@ -17,9 +18,6 @@ CLI_ACTOR = "cli"
 def _session():
     return current_app.extensions["db"].sessionmaker()
 
-
-def _now():
-    return current_app.extensions["clock"]()
 
 
 @click.group("keys")

@@ -1,7 +1,7 @@
 """/v1/consent: current state, history, recording grants and revocations, and the hot check."""
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 from flask_smorest import Blueprint
 
 from commsvc.auth.guard import current_principal, require
@@ -21,6 +21,8 @@ from commsvc.consent.schemas import (
 )
 from commsvc.db import get_db
 from commsvc.errors import ValidationFailed
+from commsvc.extensions import config as _config
+from commsvc.extensions import now as _now
 from commsvc.phones import InvalidPhone, mask, normalise
 from commsvc.records.schemas import problems
 
@@ -33,12 +35,6 @@ PRIVATE_EVIDENCE_KEYS = frozenset({"text", "ip", "forwarded_for"})
 POOL_NUMBER_EVIDENCE_KEYS = frozenset({"to"})
 
 
-def _config():
-    return current_app.extensions["config"]
-
-
-def _now():
-    return current_app.extensions["clock"]()
 
 
 def _phone(raw: str, field: str = "phone") -> str:

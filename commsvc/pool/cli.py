@@ -6,6 +6,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from commsvc.errors import Conflict, ProblemError
+from commsvc.extensions import now as _now
 from commsvc.paging import MAX_LIMIT
 from commsvc.phones import InvalidPhone, normalise
 from commsvc.pool import service
@@ -16,9 +17,6 @@ CLI_ACTOR = "cli"
 def _session():
     return current_app.extensions["db"].sessionmaker()
 
-
-def _now():
-    return current_app.extensions["clock"]()
 
 
 def _e164(raw: str) -> str:

@@ -8,6 +8,7 @@ from commsvc.auth.guard import require
 from commsvc.auth.visibility import audit_reasoned_read, present_pool_number
 from commsvc.clock import isoformat
 from commsvc.db import get_db
+from commsvc.extensions import now as _now
 from commsvc.phones import try_normalise
 from commsvc.pool import (
     metrics,  # noqa: F401  (registers the pool gauges on /metrics)
@@ -19,9 +20,6 @@ from commsvc.sessions.schemas import problems
 
 blp = Blueprint("pool_views", __name__, description="The pool of proxy numbers")
 
-
-def _now():
-    return current_app.extensions["clock"]()
 
 
 def render(number: ProxyNumber, open_sessions: int) -> dict:

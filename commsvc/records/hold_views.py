@@ -9,6 +9,7 @@ from commsvc.auth.visibility import audit_reasoned_read, present_phone, present_
 from commsvc.clock import isoformat
 from commsvc.db import get_db
 from commsvc.errors import ValidationFailed
+from commsvc.extensions import now as _now
 from commsvc.phones import InvalidPhone, normalise
 from commsvc.pool import service as pool_service
 from commsvc.records import holds
@@ -36,9 +37,6 @@ def present_hold(hold, principal, pool_numbers: set[str]) -> dict:
         "lifted_by": hold.lifted_by,
     }
 
-
-def _now():
-    return current_app.extensions["clock"]()
 
 
 @blp.route("", methods=["POST"])

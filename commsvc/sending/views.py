@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import current_app
 from flask_smorest import Blueprint
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
@@ -15,6 +14,8 @@ from commsvc.auth.visibility import audit_reasoned_read, present_phone, present_
 from commsvc.clock import isoformat
 from commsvc.db import get_db
 from commsvc.errors import ValidationFailed
+from commsvc.extensions import config as _config
+from commsvc.extensions import now as _now
 from commsvc.health import metric_source
 from commsvc.phones import InvalidPhone, normalise
 from commsvc.sending import service
@@ -32,12 +33,6 @@ blp = Blueprint("sending_views", __name__, description="Transactional and market
 BODY_ROLES = frozenset({"booking"})
 
 
-def _config():
-    return current_app.extensions["config"]
-
-
-def _now():
-    return current_app.extensions["clock"]()
 
 
 def sees_body(principal: Principal) -> bool:

@@ -1,13 +1,15 @@
 """/v1/sessions: parse -> one service call -> commit -> render (real numbers per role)."""
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import g
 from flask_smorest import Blueprint
 
 from commsvc.auth.guard import require
 from commsvc.auth.visibility import audit_reasoned_read, present_phone, present_pool_number
 from commsvc.clock import isoformat
 from commsvc.db import get_db
+from commsvc.extensions import config as _config
+from commsvc.extensions import now as _now
 from commsvc.sessions import service
 from commsvc.sessions.models import Session
 from commsvc.sessions.schemas import (
@@ -22,12 +24,6 @@ from commsvc.sessions.schemas import (
 blp = Blueprint("sessions_views", __name__, description="Masked sessions of bookings")
 
 
-def _now():
-    return current_app.extensions["clock"]()
-
-
-def _config():
-    return current_app.extensions["config"]
 
 
 def render(session: Session, now) -> dict:
