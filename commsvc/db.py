@@ -103,6 +103,9 @@ def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("SELECT 1")
         cursor.close()
+        # psycopg opened a transaction for the ping: end it, so the unit of work starts clean
+        # (an autocommit one could not switch modes inside it).
+        dbapi_connection.rollback()
     except Exception as exc:  # any failure here means: discard it, connect afresh
         raise DisconnectionError() from exc
 
@@ -118,17 +121,39 @@ class Database:
         self.sessionmaker = sessionmaker(
             bind=bind if bind is not None else self.engine, expire_on_commit=False, **extra
         )
+        # Units of work that need no transaction (see get_db): on PostgreSQL their statements
+        # commit one by one, which saves the BEGIN and COMMIT/ROLLBACK round trips. SQLite has
+        # no round trips to save, and tests bound to one rolled-back connection keep theirs.
+        self.autocommit_sessionmaker = self.sessionmaker
+        if bind is None and self.is_postgres:
+            self.autocommit_sessionmaker = sessionmaker(
+                bind=self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+            )
 
     @property
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
 
-def get_db() -> Session:
-    """The request's session (the unit of work); closed, and rolled back unless committed."""
+def get_db(*, autocommit: bool = False) -> Session:
+    """The request's session (the unit of work); closed, and rolled back unless committed.
+
+    The first call of a request decides whether it runs in a transaction. autocommit=True is
+    for units of work whose guarantees need none: reads only, or a single write made by a
+    single statement (under READ COMMITTED a transaction adds nothing to those), with no
+    advisory transaction lock. Anything that writes twice must keep the transaction.
+    """
     if "db_session" not in g:
-        g.db_session = current_app.extensions["db"].sessionmaker()
+        database = current_app.extensions["db"]
+        factory = database.autocommit_sessionmaker if autocommit else database.sessionmaker
+        g.db_session = factory()
     return g.db_session
+
+
+def is_transactional(db: Session) -> bool:
+    """False for an autocommit unit of work (get_db), where each statement commits alone."""
+    return db.connection().get_execution_options().get("isolation_level") != "AUTOCOMMIT"
 
 
 def close_db(_exc=None) -> None:

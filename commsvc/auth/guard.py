@@ -18,12 +18,12 @@ def current_principal() -> Principal:
     return g.principal
 
 
-def _principal_from_request() -> Principal:
+def _principal_from_request(*, autocommit: bool) -> Principal:
     header = request.headers.get("Authorization", "")
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         raise Unauthorized("Send Authorization: Bearer <api key>.")
-    principal = authenticate(get_db(), raw.strip())
+    principal = authenticate(get_db(autocommit=autocommit), raw.strip())
     if principal is None:
         raise Unauthorized("The API key is unknown or revoked.")
     return principal
@@ -42,13 +42,19 @@ def _reason(principal: Principal) -> str | None:
     return reason
 
 
-def require(permission: str):
-    """Guard a /v1 view: 401 without a live key, 403 when the role lacks the permission."""
+def require(permission: str, *, reads_only: bool = False):
+    """Guard a /v1 view: 401 without a live key, 403 when the role lacks the permission.
+
+    reads_only=True: the view never writes, so its unit of work runs without a transaction
+    (get_db(autocommit=True): no BEGIN/ROLLBACK round trips on PostgreSQL), unless the request
+    states a reason, whose audit record needs one.
+    """
 
     def decorator(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
-            principal = _principal_from_request()
+            autocommit = reads_only and REASON_HEADER not in request.headers
+            principal = _principal_from_request(autocommit=autocommit)
             if not allows(principal.role, permission):
                 raise Forbidden(f"The {principal.role} role may not do this ({permission}).")
             reason = _reason(principal)

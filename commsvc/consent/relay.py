@@ -74,6 +74,12 @@ def _carrier_decision(opt_out_type: str | None) -> InboundDecision | None:
     return None
 
 
+def may_be_keyword(body: str, opt_out_type: str | None) -> bool:
+    """Reads nothing: False when inbound_decision will surely say CONVERSATION (no writes)."""
+    return (_carrier_decision(opt_out_type) is not None
+            or classify(body, opted_out=True) is not Intent.CONVERSATION)
+
+
 def inbound_decision(
     db: Session, *, from_phone: str, body: str, opt_out_type: str | None, now: dt.datetime,
 ) -> InboundDecision:

@@ -71,7 +71,7 @@ def _audit_read(db, principal: Principal, resource: str, phone: str, count: int)
 
 
 @blp.route("/v1/consent/check", methods=["GET"])
-@require("consent:read")
+@require("consent:read", reads_only=True)
 @blp.arguments(CheckQuerySchema, location="query")
 @blp.response(200, DecisionSchema)
 @problems(blp, 401, 403, 422)
@@ -86,7 +86,7 @@ def check_consent(args):
 
 
 @blp.route("/v1/consent/<phone>", methods=["GET"])
-@require("consent:read")
+@require("consent:read", reads_only=True)
 @blp.response(200, ConsentStateSchema)
 @problems(blp, 401, 403, 422)
 def get_consent(phone):
@@ -124,7 +124,7 @@ def post_consent(args, phone):
 
 
 @blp.route("/v1/consent/<phone>/history", methods=["GET"])
-@require("consent:read")
+@require("consent:read", reads_only=True)
 @blp.arguments(HistoryQuerySchema, location="query")
 @blp.response(200, ConsentHistorySchema)
 @problems(blp, 401, 403, 422)

@@ -58,7 +58,7 @@ def add_number(body):
 
 
 @blp.route("/v1/numbers", methods=["GET"])
-@require("numbers:read")
+@require("numbers:read", reads_only=True)
 @blp.arguments(ListNumbersQuery, location="query", unknown="raise")
 @blp.response(200, NumberPage)
 @problems(blp, 401, 403, 422)

@@ -23,6 +23,7 @@ import re
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from commsvc.db import is_transactional
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import mask
 from commsvc.records.models import AuditEvent
@@ -86,6 +87,8 @@ def hash_of(event: AuditEvent) -> str:
 
 
 def _lock_chain(db: Session) -> None:
+    if not is_transactional(db):  # the lock would end with its own statement
+        raise RuntimeError("audit appends need a transaction (get_db without autocommit)")
     if db.get_bind().dialect.name == "postgresql":
         db.execute(select(func.pg_advisory_xact_lock(APPEND_LOCK_KEY)))
 

@@ -23,7 +23,7 @@ def present_event(event) -> dict:
 
 
 @blp.route("", methods=["GET"])
-@require("audit:read")
+@require("audit:read", reads_only=True)
 @blp.arguments(AuditQuery, location="query")
 @blp.response(200, AuditPage)
 @problems(blp, 401, 403, 422)

@@ -41,7 +41,7 @@ def _list(kind: str, args: dict) -> dict:
 
 
 @blp.route("/messages", methods=["GET"])
-@require("logs:read")
+@require("logs:read", reads_only=True)
 @blp.arguments(MessageLogQuery, location="query")
 @blp.arguments(ReasonHeader, location="headers", as_kwargs=True)
 @blp.response(200, MessagePage)
@@ -52,7 +52,7 @@ def list_messages(args, **_reason):
 
 
 @blp.route("/calls", methods=["GET"])
-@require("logs:read")
+@require("logs:read", reads_only=True)
 @blp.arguments(CallLogQuery, location="query")
 @blp.arguments(ReasonHeader, location="headers", as_kwargs=True)
 @blp.response(200, CallPage)

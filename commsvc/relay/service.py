@@ -93,6 +93,19 @@ class CallResult:
     duplicate: bool
 
 
+def sms_writes_one_row(sms: InboundSms) -> bool:
+    """True unless the text may be a consent keyword, whose events are written with its row.
+
+    One row written by one statement needs no transaction (get_db(autocommit=True)).
+    """
+    return sms.sender_phone is None or not consent.may_be_keyword(sms.body, sms.opt_out_type)
+
+
+def call_writes_one_row(_call: InboundCall) -> bool:
+    """An inbound call writes only its own row (receive_call)."""
+    return True
+
+
 def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetime) -> SmsResult:
     """Decide what an inbound text becomes, record it once, and say what to answer Twilio."""
     route = _route(db, sms.sender_phone, sms.to_phone, now)

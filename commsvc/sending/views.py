@@ -79,7 +79,7 @@ def _message_out(principal: Principal, message: OutboundMessage) -> dict:
 
 
 @blp.route("/v1/messages/<message_id>", methods=["GET"])
-@require("messages:read")
+@require("messages:read", reads_only=True)
 @blp.response(200, MessageSchema)
 @problems(blp, 401, 403, 404)
 def get_message(message_id):

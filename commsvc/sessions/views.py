@@ -78,7 +78,7 @@ def create_session(body):
 
 
 @blp.route("/v1/sessions", methods=["GET"])
-@require("sessions:read")
+@require("sessions:read", reads_only=True)
 @blp.arguments(ListSessionsQuery, location="query", unknown="raise")
 @blp.response(200, SessionPage)
 @problems(blp, 401, 403, 422)
@@ -95,7 +95,7 @@ def list_sessions(query):
 
 
 @blp.route("/v1/sessions/<session_id>", methods=["GET"])
-@require("sessions:read")
+@require("sessions:read", reads_only=True)
 @blp.response(200, SessionOut)
 @problems(blp, 401, 403, 404)
 def get_session(session_id: str):

@@ -1,0 +1,116 @@
+"""Which units of work run without a transaction on PostgreSQL, and that nothing else does.
+
+An ordinary relayed text or call writes one row with one statement, and a read-only /v1 view
+only reads: both run in autocommit (no BEGIN, no COMMIT round trip). A consent keyword writes
+its row and consent events together, and a reasoned read writes its audit event with the
+read: those keep their transaction. Checked on the DBAPI connection each statement runs on.
+"""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from commsvc.auth import service as key_service
+from commsvc.records import audit
+from tests.conftest import AUTH_TOKEN, BASE_URL
+from tests.twilio_signing import TwilioPoster
+from tests.webhooks import factories as f
+from tests.webhooks.factories import PRO, REQUESTER, REQUESTER_PROXY
+
+pytestmark = pytest.mark.pg_only
+
+
+@pytest.fixture
+def statements(committed_app):
+    """(first word of each statement, whether its connection was in autocommit), as run."""
+    seen: list[tuple[str, bool]] = []
+    engine = committed_app.extensions["db"].engine
+
+    def record(conn, _cursor, statement, _params, _context, _executemany):
+        seen.append((statement.split(None, 1)[0].upper(),
+                     conn.connection.dbapi_connection.autocommit))
+
+    with committed_app.extensions["db"].sessionmaker() as db:
+        f.open_session(db, _now(committed_app))
+    sa.event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def _now(app):
+    return app.extensions["clock"]()
+
+
+def _sms(app, body: str):
+    poster = TwilioPoster(app.test_client(), AUTH_TOKEN, BASE_URL)
+    return poster("/webhooks/twilio/sms", {
+        "From": REQUESTER, "To": REQUESTER_PROXY, "Body": body, "MessageSid": f.sid("SM"),
+        "NumMedia": "0"})
+
+
+def _count(app, sql: str) -> int:
+    with app.extensions["db"].engine.connect() as conn:
+        return conn.scalar(sa.text(sql))
+
+
+def test_an_ordinary_relayed_text_runs_without_a_transaction(committed_app, statements):
+    response = _sms(committed_app, "running 10 minutes late")
+
+    assert response.status_code == 200 and f'to="{PRO}"'.encode() in response.data
+    assert statements == [("SELECT", True), ("INSERT", True)]
+    assert _count(committed_app, "SELECT count(*) FROM messages") == 1
+
+
+def test_a_relayed_call_runs_without_a_transaction(committed_app, statements):
+    poster = TwilioPoster(committed_app.test_client(), AUTH_TOKEN, BASE_URL)
+    response = poster("/webhooks/twilio/voice", {
+        "From": REQUESTER, "To": REQUESTER_PROXY, "CallSid": f.sid("CA"),
+        "CallStatus": "ringing"})
+
+    assert response.status_code == 200 and b"<Dial" in response.data
+    assert statements == [("SELECT", True), ("INSERT", True)]
+
+
+def test_a_stop_keeps_its_transaction_and_stores_row_and_events_together(
+        committed_app, statements):
+    response = _sms(committed_app, "STOP")
+
+    assert response.status_code == 200
+    assert statements and all(not autocommit for _, autocommit in statements)
+    assert _count(committed_app, "SELECT count(*) FROM messages") == 1
+    assert _count(committed_app, "SELECT count(*) FROM consent_events") == 3
+
+
+def _key(app, role: str) -> dict[str, str]:
+    with app.extensions["db"].sessionmaker() as db:
+        _, raw = key_service.create_key(db, name=f"t-{role}", role=role, now=_now(app))
+        db.commit()
+    return {"Authorization": f"Bearer {raw}"}
+
+
+def test_a_consent_check_reads_without_a_transaction(committed_app, statements):
+    headers = _key(committed_app, "booking")
+    response = committed_app.test_client().get(
+        "/v1/consent/check", query_string={"phone": PRO, "channel": "sms", "purpose": "relay"},
+        headers=headers)
+
+    assert response.status_code == 200 and response.json["allowed"] is True
+    assert statements[-2:] == [("SELECT", True), ("SELECT", True)]  # API key, consent state
+
+
+def test_a_reasoned_read_keeps_its_transaction_and_is_audited(committed_app, statements):
+    headers = {**_key(committed_app, "privacy"), "X-Access-Reason": "ticket 4411"}
+    response = committed_app.test_client().get(f"/v1/consent/{PRO}", headers=headers)
+
+    assert response.status_code == 200
+    assert all(not autocommit for _, autocommit in statements[-3:])
+    assert _count(committed_app,
+                  "SELECT count(*) FROM audit_events WHERE action = 'pii.read'") == 1
+
+
+def test_an_audit_append_refuses_an_autocommit_unit_of_work(committed_app):
+    database = committed_app.extensions["db"]
+    with database.autocommit_sessionmaker() as db, pytest.raises(RuntimeError):
+        audit.record(db, actor="test", action="pii.read", now=_now(committed_app),
+                     reason="x", target={}, details={})
+    assert _count(committed_app, "SELECT count(*) FROM audit_events") == 0
