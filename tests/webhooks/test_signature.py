@@ -37,6 +37,11 @@ def test_signature_by_another_token_is_refused(client, db, session_open):
     _assert_refused(forger("/webhooks/twilio/sms", _sms()), db)
 
 
+def test_signature_header_with_non_ascii_characters_is_refused(twilio_post, db, session_open):
+    # Header values arrive as Latin-1 text; the constant-time compare must not choke on them.
+    _assert_refused(twilio_post("/webhooks/twilio/sms", _sms(), signature="sïgnature=="), db)
+
+
 def test_tampered_body_is_refused(twilio_post, db, session_open):
     params = _sms("pay me")
     signature = twilio_post.signature("/webhooks/twilio/sms", params)

@@ -1,0 +1,51 @@
+"""phones: what the relay's hot path relies on, checked against phonenumbers itself."""
+from __future__ import annotations
+
+import phonenumbers
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from commsvc.phones import InvalidPhone, mask, normalise
+
+
+@pytest.mark.parametrize(("e164", "masked"), [
+    ("+14155550101", "+1******0101"),
+    ("+447700900123", "+44******0123"),
+    ("+33612345678", "+33*****5678"),
+    ("+3531234567", "+353***4567"),  # a three-digit calling code
+    ("+99912345", "+9***2345"),  # no such calling code: the first digit stands for it
+    ("SHORTCODE", "*****CODE"),
+])
+def test_mask_keeps_the_calling_code_and_the_last_four(e164, masked):
+    assert mask(e164) == masked
+
+
+@settings(max_examples=300, deadline=None)
+@given(code=st.sampled_from(sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)),
+       digits=st.text("0123456789", min_size=4, max_size=12))
+def test_masked_calling_code_is_the_one_phonenumbers_parses(code, digits):
+    e164 = f"+{code}{digits}"
+    try:
+        parsed = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return
+    assert mask(e164).startswith(f"+{parsed.country_code}")
+
+
+@settings(max_examples=500, deadline=None)
+@given(code=st.sampled_from(sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)),
+       digits=st.text("0123456789", min_size=4, max_size=12))
+def test_normalise_accepts_exactly_the_numbers_phonenumbers_calls_valid(code, digits):
+    raw = f"+{code}{digits}"
+    try:
+        parsed = phonenumbers.parse(raw)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    expected = parsed is not None and phonenumbers.is_valid_number(parsed)
+    try:
+        normalise(raw)
+        accepted = True
+    except InvalidPhone:
+        accepted = False
+    assert accepted == expected
