@@ -7,10 +7,14 @@ committed row. On SQLite, BEGIN IMMEDIATE serialises writers anyway.
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
 
+from sqlalchemy import bindparam, literal_column, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+
+from commsvc.sessions import routing
 
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
@@ -30,3 +34,45 @@ def insert_once(db: Session, model, values: dict) -> int | None:
     connection = db.connection()  # Core: the ORM's bulk-insert path cost a third of the time
     statement = _claim_statement(connection.dialect.name, model)
     return connection.execute(statement, values).scalar_one_or_none()
+
+
+# The columns of a forwarded text that the sender's webhook decides; the route gives the rest.
+_FORWARD_OWN_COLUMNS = ("direction", "from_phone", "to_phone", "body", "media_count",
+                        "media_urls", "twilio_sid", "outcome", "status", "created_at",
+                        "updated_at")
+
+
+@functools.cache
+def _forward_statement(dialect: str, model):
+    """INSERT … SELECT from the route (with the recipient's consent) … ON CONFLICT DO NOTHING."""
+    route = routing.route_query().subquery("route")
+    table = model.__table__
+    columns = {
+        "session_id": route.c.session_id, "booking_id": route.c.booking_id,
+        "forward_to": route.c.other_phone, "forward_from": route.c.other_proxy,
+        **{name: bindparam(name, type_=table.c[name].type) for name in _FORWARD_OWN_COLUMNS},
+    }
+    # The modes as literals: an IN over a bound list is re-rendered on every execution.
+    carries_texts = or_(*(route.c.mode == literal_column(f"'{mode}'")
+                          for mode in routing.SMS_MODES))
+    takes_texts = select(*columns.values()).where(carries_texts, route.c.other_takes_sms)
+    return (
+        _INSERTS[dialect](table).from_select(list(columns), takes_texts)
+        .on_conflict_do_nothing(index_elements=["twilio_sid"])
+        .returning(table.c.id, table.c.session_id, table.c.forward_to, table.c.forward_from)
+    )
+
+
+def forward_once(db: Session, model, values: dict, *, real_phone: str, proxy_number: str,
+                 now: dt.datetime):
+    """One statement for the usual text: store it as forwarded if real_phone's open session on
+    proxy_number carries texts and the other participant takes them, and the SID is new.
+
+    The row (id, session_id, forward_to, forward_from), or None: no such session, or it does
+    not take this text, or the SID was claimed before. The caller then decides the long way.
+    """
+    connection = db.connection()
+    statement = _forward_statement(connection.dialect.name, model)
+    return connection.execute(statement, {
+        **values, "real_phone": real_phone, "proxy_number": proxy_number, "now": now,
+    }).first()

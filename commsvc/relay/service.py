@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from commsvc.config import Config
 from commsvc.consent import relay as consent
 from commsvc.crypto import UNAVAILABLE
-from commsvc.relay.claim import insert_once
+from commsvc.relay.claim import forward_once, insert_once
 from commsvc.relay.models import Call, Message
 from commsvc.sessions.routing import Route, find_route
 
@@ -108,23 +108,31 @@ def call_writes_one_row(_call: InboundCall) -> bool:
 
 def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetime) -> SmsResult:
     """Decide what an inbound text becomes, record it once, and say what to answer Twilio."""
-    route = _route(db, sms.sender_phone, sms.to_phone, now)
     decision = consent.CONVERSATION
     if sms.sender_phone is not None:
         decision = consent.inbound_decision(
             db, from_phone=sms.sender_phone, body=sms.body, opt_out_type=sms.opt_out_type,
             now=now,
         )
+    if sms.sender_phone is not None and not decision.consumed and not _is_empty(sms):
+        # The usual text, in one statement: route, the recipient's consent and the SID claim.
+        row = forward_once(db, Message, _sms_columns(sms, FORWARDED, now),
+                           real_phone=sms.sender_phone, proxy_number=sms.to_phone, now=now)
+        if row is not None:
+            return SmsResult(
+                message_id=row.id, outcome=FORWARDED, session_id=row.session_id,
+                forward=Forward(row.forward_to, row.forward_from, sms.body, sms.media_urls),
+                reply=_sms_reply(FORWARDED, sms, None, config), duplicate=False,
+            )
+    # Anything else (and a text whose session changed in between): decided step by step.
+    route = _route(db, sms.sender_phone, sms.to_phone, now)
     outcome, forward = _sms_outcome(db, sms, route, decision, now)
     session_id = route.session_id if route else None
     message_id = insert_once(db, Message, {
-        **_record(route, sms.sender, sms.to_phone, sms.message_sid, outcome, now),
-        "body": sms.body,
-        "media_count": len(sms.media_urls),
-        "media_urls": json.dumps(list(sms.media_urls)) if sms.media_urls else None,
+        **_sms_columns(sms, outcome, now),
+        **_route_columns(route),
         "forward_to": forward.to if forward else None,
         "forward_from": forward.from_ if forward else None,
-        "status": "received",
     })
     duplicate = message_id is None
     if duplicate:
@@ -174,12 +182,15 @@ def receive_call(db: Session, call: InboundCall, *, config: Config, now: dt.date
                       bridge=bridge, duplicate=duplicate)
 
 
-def _record(route: Route | None, sender: str, to_phone: str, sid: str, outcome: str,
-            now: dt.datetime) -> dict:
-    """The columns every inbound message and call row has."""
+def _route_columns(route: Route | None) -> dict:
+    return {"session_id": route.session_id if route else None,
+            "booking_id": route.booking_id if route else None}
+
+
+def _inbound_columns(sender: str, to_phone: str, sid: str, outcome: str,
+                     now: dt.datetime) -> dict:
+    """The columns every inbound message and call row has, besides its route's."""
     return {
-        "session_id": route.session_id if route else None,
-        "booking_id": route.booking_id if route else None,
         "direction": "inbound",
         "from_phone": sender,
         "to_phone": to_phone,
@@ -188,6 +199,26 @@ def _record(route: Route | None, sender: str, to_phone: str, sid: str, outcome: 
         "created_at": now,
         "updated_at": now,
     }
+
+
+def _record(route: Route | None, sender: str, to_phone: str, sid: str, outcome: str,
+            now: dt.datetime) -> dict:
+    return {**_route_columns(route), **_inbound_columns(sender, to_phone, sid, outcome, now)}
+
+
+def _sms_columns(sms: InboundSms, outcome: str, now: dt.datetime) -> dict:
+    """A text's own columns: all but its route's and where it was forwarded."""
+    return {
+        **_inbound_columns(sms.sender, sms.to_phone, sms.message_sid, outcome, now),
+        "body": sms.body,
+        "media_count": len(sms.media_urls),
+        "media_urls": json.dumps(list(sms.media_urls)) if sms.media_urls else None,
+        "status": "received",
+    }
+
+
+def _is_empty(sms: InboundSms) -> bool:
+    return not sms.body.strip() and not sms.media_urls
 
 
 def _route(db: Session, sender_phone: str | None, to_phone: str, now: dt.datetime
@@ -205,7 +236,7 @@ def _sms_outcome(db: Session, sms: InboundSms, route: Route | None,
         return NO_SESSION, None
     if not route.allows_sms:
         return MODE_NOT_ALLOWED, None
-    if not sms.body.strip() and not sms.media_urls:
+    if _is_empty(sms):
         return EMPTY, None
     if not route.other_takes_sms:
         outcome = consent.blocked_outcome(

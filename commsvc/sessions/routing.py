@@ -13,6 +13,9 @@ from commsvc.consent import service as consent
 from commsvc.db import UTCDateTime
 from commsvc.sessions.models import Participant, Session
 
+SMS_MODES = ("sms", "sms_and_voice")
+VOICE_MODES = ("voice", "sms_and_voice")
+
 
 @dataclass(frozen=True)
 class Route:
@@ -30,11 +33,11 @@ class Route:
 
     @property
     def allows_sms(self) -> bool:
-        return self.mode in ("sms", "sms_and_voice")
+        return self.mode in SMS_MODES
 
     @property
     def allows_voice(self) -> bool:
-        return self.mode in ("voice", "sms_and_voice")
+        return self.mode in VOICE_MODES
 
 
 _me = aliased(Participant)
@@ -42,16 +45,22 @@ _other = aliased(Participant)
 
 
 @functools.cache
-def _route_query():
-    """Built once: the relay runs it on every inbound text and call."""
+def route_query():
+    """Built once: the relay runs it on every inbound text and call (columns as in Route).
+
+    Bind parameters: real_phone, proxy_number, now.
+    """
     # Uses index: uq_participants_active_route (phone, proxy_number) WHERE active
     return (
         select(
-            Session.id, Session.booking_id, Session.mode, Session.record_calls,
-            _me.role, _other.phone, _other.proxy_number,
+            Session.id.label("session_id"), Session.booking_id, Session.mode,
+            Session.record_calls, _me.role.label("sender_role"),
+            _other.phone.label("other_phone"), _other.proxy_number.label("other_proxy"),
             # Consent rides along in the same round trip (the relay's hot path).
-            consent.allowed_sql(_other.phone, channel="sms", purpose="relay"),
-            consent.allowed_sql(_other.phone, channel="voice", purpose="relay"),
+            consent.allowed_sql(_other.phone, channel="sms", purpose="relay")
+            .label("other_takes_sms"),
+            consent.allowed_sql(_other.phone, channel="voice", purpose="relay")
+            .label("other_takes_calls"),
         )
         .join(_me, _me.session_id == Session.id)
         .join(_other, _other.session_id == Session.id)
@@ -67,6 +76,6 @@ def _route_query():
 def find_route(db: DbSession, real_phone: str, proxy_number: str, now: dt.datetime) -> Route | None:
     """The open, unexpired session pairing real_phone with proxy_number (at most one exists)."""
     row = db.connection().execute(
-        _route_query(), {"real_phone": real_phone, "proxy_number": proxy_number, "now": now}
+        route_query(), {"real_phone": real_phone, "proxy_number": proxy_number, "now": now}
     ).first()
     return Route(*row) if row else None

@@ -41,7 +41,7 @@ def test_no_log_line_of_any_webhook_holds_a_body(session_open, send_sms, place_c
     assert not any(number in line for line in lines for number in (REQUESTER, PRO, STRANGER))
 
 
-def test_relayed_text_costs_two_statements_plus_the_commit(session_open, send_sms, engine):
+def test_relayed_text_costs_one_statement(session_open, send_sms, engine):
     statements: list[str] = []
 
     def count(conn, cursor, statement, parameters, context, executemany):
@@ -55,5 +55,5 @@ def test_relayed_text_costs_two_statements_plus_the_commit(session_open, send_sm
         sa.event.remove(engine, "before_cursor_execute", count)
 
     assert message.get("to") == PRO
-    # The route lookup, carrying the recipient's consent, then the claiming INSERT.
-    assert statements == ["SELECT", "INSERT"]
+    # INSERT … SELECT: the route, the recipient's consent and the SID claim in one.
+    assert statements == ["INSERT"]
