@@ -1,8 +1,7 @@
 """GET /v1/audit: the audit log for privacy and admin, newest first."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
+from commsvc.api_docs import Blueprint
 from commsvc.auth.guard import require
 from commsvc.clock import isoformat
 from commsvc.db import get_db

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_smorest import Blueprint
 
+from commsvc.api_docs import Blueprint
 from commsvc.auth.guard import current_principal, require
 from commsvc.db import get_db
 from commsvc.records import logs_service

@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 
 from flask import current_app
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from commsvc import crypto
-from commsvc.api_docs import problems
+from commsvc.api_docs import Blueprint, problems
 from commsvc.auth.guard import current_principal, require, require_reason
 from commsvc.clock import isoformat
 from commsvc.db import get_db

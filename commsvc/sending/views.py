@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask_smorest import Blueprint
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
-from commsvc.api_docs import problems
+from commsvc.api_docs import Blueprint, problems
 from commsvc.auth.guard import current_principal, require
 from commsvc.auth.service import Principal
 from commsvc.auth.visibility import audit_reasoned_read, present_phone, present_pool_number

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
 
+from commsvc.api_docs import Blueprint
 from commsvc.auth.guard import require
 from commsvc.auth.visibility import audit_reasoned_read, present_phone, present_pool_number
 from commsvc.clock import isoformat
