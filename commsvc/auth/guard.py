@@ -62,6 +62,7 @@ def require(permission: str, *, reads_only: bool = False):
             return view(*args, **kwargs)
 
         wrapped.required_permission = permission
+        wrapped.reads_only = reads_only
         return wrapped
 
     return decorator

@@ -114,3 +114,28 @@ def test_an_audit_append_refuses_an_autocommit_unit_of_work(committed_app):
         audit.record(db, actor="test", action="pii.read", now=_now(committed_app),
                      reason="x", target={}, details={})
     assert _count(committed_app, "SELECT count(*) FROM audit_events") == 0
+
+
+def _reads_only_rules(app):
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        # flask-smorest wraps the guard; functools.wraps carried its attributes outwards.
+        if getattr(view, "reads_only", False) and "GET" in rule.methods:
+            yield rule
+
+
+def test_every_reads_only_view_answers_without_a_transaction(committed_app, statements):
+    """Each view marked reads_only runs on an autocommit connection and never errs for it."""
+    client, headers = committed_app.test_client(), _key(committed_app, "admin")
+    rules = list(_reads_only_rules(committed_app))
+    assert len(rules) >= 10
+
+    for rule in rules:
+        path = rule.rule
+        for argument in rule.arguments:
+            path = path.replace(f"<{argument}>", PRO if "phone" in argument else "x_1")
+        del statements[:]
+        response = client.get(path, headers=headers)
+
+        assert response.status_code in (200, 404, 422), (path, response.status_code)
+        assert statements and all(autocommit for _, autocommit in statements), path
