@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from commsvc.db import get_db
+from commsvc.extensions import now as _now
 
 log = logging.getLogger("commsvc.health")
 bp = Blueprint("health", __name__)
@@ -59,5 +60,5 @@ class _DatabaseCollector:
 @bp.get("/metrics")
 def metrics():
     registry = CollectorRegistry()
-    registry.register(_DatabaseCollector(get_db(), current_app.extensions["clock"]()))
+    registry.register(_DatabaseCollector(get_db(), _now()))
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import hmac
 import logging
 
-from flask import Response, current_app, request
+from flask import Response, request
 from twilio.request_validator import RequestValidator
+
+from commsvc.extensions import config as _config
 
 log = logging.getLogger("commsvc.webhooks")
 
@@ -45,7 +47,7 @@ def is_valid(auth_token: str, public_base_url: str) -> bool:
 
 def require_twilio_signature() -> Response | None:
     """Blueprint guard: 403 in plain text, before any database work, unless Twilio signed it."""
-    config = current_app.extensions["config"]
+    config = _config()
     if is_valid(config.twilio_auth_token, config.public_base_url):
         return None
     # No numbers, no body: the path says which webhook, the request id ties it to the response.

@@ -6,6 +6,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from commsvc.errors import Conflict, ProblemError
+from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
 from commsvc.paging import MAX_LIMIT
 from commsvc.phones import InvalidPhone, normalise
@@ -21,7 +22,7 @@ def _session():
 
 def _e164(raw: str) -> str:
     try:
-        return normalise(raw, current_app.extensions["config"].default_region)
+        return normalise(raw, _config().default_region)
     except InvalidPhone as exc:
         raise click.BadParameter(f"{raw!r}: {exc}", param_hint="PHONE") from None
 

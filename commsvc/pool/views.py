@@ -1,13 +1,14 @@
 """/v1/numbers: the proxy number pool (admin writes; booking, ops, privacy read; ops masked)."""
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import g
 
 from commsvc.api_docs import Blueprint
 from commsvc.auth.guard import require
 from commsvc.auth.visibility import audit_reasoned_read, present_pool_number
 from commsvc.clock import isoformat
 from commsvc.db import get_db
+from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
 from commsvc.phones import try_normalise
 from commsvc.pool import (
@@ -39,7 +40,7 @@ def render(number: ProxyNumber, open_sessions: int) -> dict:
 
 
 def _path_number(raw: str) -> str:
-    return try_normalise(raw, current_app.extensions["config"].default_region) or raw
+    return try_normalise(raw, _config().default_region) or raw
 
 
 @blp.route("/v1/numbers", methods=["POST"])

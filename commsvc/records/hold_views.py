@@ -1,14 +1,13 @@
 """POST/GET /v1/holds and DELETE /v1/holds/{id}: legal holds, for privacy and admin."""
 from __future__ import annotations
 
-from flask import current_app
-
 from commsvc.api_docs import Blueprint
 from commsvc.auth.guard import current_principal, require
 from commsvc.auth.visibility import audit_reasoned_read, present_phone, present_pool_number
 from commsvc.clock import isoformat
 from commsvc.db import get_db
 from commsvc.errors import ValidationFailed
+from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
 from commsvc.phones import InvalidPhone, normalise
 from commsvc.pool import service as pool_service
@@ -49,7 +48,7 @@ def place_hold(body):
     value = body["value"].strip()
     if body["scope"] == "phone":
         try:
-            value = normalise(value, current_app.extensions["config"].default_region)
+            value = normalise(value, _config().default_region)
         except InvalidPhone as exc:
             raise ValidationFailed(errors={"value": [str(exc)]}) from None
     principal = current_principal()

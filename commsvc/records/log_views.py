@@ -1,11 +1,11 @@
 """GET /v1/logs/messages and /v1/logs/calls: the communication logs for ops, privacy and admin."""
 from __future__ import annotations
 
-from flask import current_app
-
 from commsvc.api_docs import Blueprint
 from commsvc.auth.guard import current_principal, require
 from commsvc.db import get_db
+from commsvc.extensions import config as _config
+from commsvc.extensions import now as _now
 from commsvc.records import logs_service
 from commsvc.records.schemas import (
     CallLogQuery,
@@ -24,8 +24,8 @@ FILTERS = ("phone", "session_id", "booking_id", "status", "direction", "since", 
 
 def _list(kind: str, args: dict) -> dict:
     principal = current_principal()
-    config = current_app.extensions["config"]
-    now = current_app.extensions["clock"]()
+    config = _config()
+    now = _now()
     log_filter = logs_service.build_filter(kind, region=config.default_region,
                                            **{name: args.get(name) for name in FILTERS})
     db = get_db()

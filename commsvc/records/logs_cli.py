@@ -10,6 +10,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from commsvc.errors import ProblemError
+from commsvc.extensions import config as _config
+from commsvc.extensions import now as _now
 from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
 from commsvc.records import logs_service
 
@@ -93,8 +95,8 @@ def _run(kind: str, *, limit, cursor, reason, as_json, **raw):
     if reason is not None and not reason.strip():
         raise click.UsageError("--reason must state why the access is needed")
     reader = CliReader(reason.strip() if reason else None)
-    config = current_app.extensions["config"]
-    now = current_app.extensions["clock"]()
+    config = _config()
+    now = _now()
     with current_app.extensions["db"].sessionmaker() as db:
         try:
             log_filter = logs_service.build_filter(kind, region=config.default_region, **raw)

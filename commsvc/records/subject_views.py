@@ -17,6 +17,7 @@ from commsvc.auth.guard import current_principal, require, require_reason
 from commsvc.clock import isoformat
 from commsvc.db import get_db
 from commsvc.errors import ValidationFailed
+from commsvc.extensions import config as _config
 from commsvc.phones import InvalidPhone, mask, normalise
 from commsvc.records import subjects
 
@@ -49,7 +50,7 @@ class ErasureResult(Schema):
 
 def _subject(raw: str) -> str:
     try:
-        return normalise(raw, current_app.extensions["config"].default_region)
+        return normalise(raw, _config().default_region)
     except InvalidPhone:
         raise ValidationFailed(errors={"phone": ["not a valid, dialable phone number"]}) from None
 

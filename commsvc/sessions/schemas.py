@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import current_app
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from commsvc.api_docs import ProblemDetails, problems  # noqa: F401  (re-exported)
+from commsvc.extensions import config as _config
 from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
 from commsvc.phones import InvalidPhone, normalise
 
@@ -34,7 +34,7 @@ class PhoneNumber(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         raw = super()._deserialize(value, attr, data, **kwargs)
         try:
-            return normalise(raw, current_app.extensions["config"].default_region)
+            return normalise(raw, _config().default_region)
         except InvalidPhone as exc:
             raise ValidationError(str(exc)) from None
 
