@@ -10,8 +10,9 @@ Invariants (modelled on zulip's zerver/lib/retention.py):
   before it stay committed, and the next run carries on from where the data is.
 - Integer-keyed tables are walked in key windows of SCAN_WINDOW ids up to the newest row older
   than the cutoff, so no single query scans more than a window however large the table is.
-- Nothing an active legal hold covers is touched (holds.not_held); lifting a hold makes the
-  rows eligible at the next run.
+- The passes (which rows, and what becomes of them) are in retention_passes.py. Nothing an
+  active legal hold covers is touched (holds.not_held); lifting a hold makes the rows eligible
+  at the next run.
 - Twilio deletions are queued (remote.enqueue_many) in the same transaction as the local change,
   then the queue is processed; a deletion Twilio refuses for now is retried on a later run.
 - Two runs never overlap on PostgreSQL: the run holds pg_try_advisory_lock(RUN_LOCK_KEY) on a
@@ -24,141 +25,26 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import and_, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from commsvc.config import Retention
 from commsvc.health import metric_source
 from commsvc.records import audit, remote
-from commsvc.records.holds import not_held
 from commsvc.records.models import AuditEvent
-from commsvc.relay.models import Call, Message
-from commsvc.sending.models import OutboundMessage
-from commsvc.sessions.models import Session as ConversationSession
+from commsvc.records.retention_passes import PASSES, Pass, pass_named
 
 log = logging.getLogger("commsvc.records.retention")
 
-MESSAGE_BATCH_SIZE = 1000
-CALL_BATCH_SIZE = 1000
-OUTBOUND_BATCH_SIZE = 1000
-SESSION_BATCH_SIZE = 500  # each session takes its two participant rows with it
 AUDIT_BATCH_SIZE = 1000
 SCAN_WINDOW = 20_000  # ids looked at per query in the integer-keyed passes
 LOCK_TIMEOUT = "2s"
 RUN_LOCK_KEY = 0x726574656E74  # pg advisory lock key: "retent" in ASCII
 RUN_ACTION = "retention.run"  # the audit event each run appends, with its counts
-UNSENT = ("queued", "scheduled", "sending")  # outbox rows still needing their body
-
-
-@dataclass(frozen=True)
-class Pass:
-    """One kind of data: which rows are past their period and what happens to them."""
-
-    kind: str
-    period: str  # a Retention field
-    model: type
-    batch_size: int
-    eligible: Callable[[dt.datetime], list]  # cutoff -> WHERE conditions
-    apply: Callable[[Session, list, dt.datetime], None]  # (db, rows, now)
-    columns: tuple[str, ...] = ()  # extra columns the apply step needs
-    # The pass that deletes these rows first in a real run (a dry run must not count twice).
-    superseded_by: str | None = None
-
-
-def _message_sids(rows) -> list[str | None]:
-    return [sid for row in rows for sid in (row.twilio_sid, row.forward_sid)]
-
-
-def _delete_messages(db: Session, rows, now: dt.datetime) -> None:
-    remote.enqueue_message(db, _message_sids(rows), action=remote.DELETE, cause="retention",
-                           now=now)
-    db.execute(delete(Message).where(Message.id.in_([r.id for r in rows])))
-
-
-def _delete_calls(db: Session, rows, now: dt.datetime) -> None:
-    remote.enqueue_many(db, resource=remote.RECORDING, sids=[r.recording_sid for r in rows],
-                        action=remote.DELETE, cause="retention", now=now)
-    db.execute(delete(Call).where(Call.id.in_([r.id for r in rows])))
-
-
-def _delete_outbound(db: Session, rows, now: dt.datetime) -> None:
-    remote.enqueue_message(db, [r.twilio_sid for r in rows], action=remote.DELETE,
-                           cause="retention", now=now)
-    db.execute(delete(OutboundMessage).where(OutboundMessage.id.in_([r.id for r in rows])))
-
-
-def _blank_bodies(db: Session, rows, now: dt.datetime) -> None:
-    db.execute(update(Message).where(Message.id.in_([r.id for r in rows]))
-               .values(body=None, media_urls=None, body_removed_at=now))
-    remote.enqueue_message(db, _message_sids(rows), action=remote.REDACT, cause="retention",
-                           now=now)
-
-
-def _blank_outbound_bodies(db: Session, rows, now: dt.datetime) -> None:
-    remote.enqueue_message(db, [r.twilio_sid for r in rows], action=remote.REDACT,
-                           cause="retention", now=now)
-    db.execute(update(OutboundMessage).where(OutboundMessage.id.in_([r.id for r in rows]))
-               .values(body=None))
-
-
-def _remove_recordings(db: Session, rows, now: dt.datetime) -> None:
-    remote.enqueue_many(db, resource=remote.RECORDING, sids=[r.recording_sid for r in rows],
-                        action=remote.DELETE, cause="retention", now=now)
-    db.execute(update(Call).where(Call.id.in_([r.id for r in rows]))
-               .values(recording_sid=None, recording_duration=None, recording_removed_at=now))
-
-
-def _delete_sessions(db: Session, rows, now: dt.datetime) -> None:
-    # Participants go by ON DELETE CASCADE; messages and calls keep their rows (SET NULL).
-    db.execute(delete(ConversationSession)
-               .where(ConversationSession.id.in_([r.id for r in rows])))
-
-
-def session_gone(cutoff: dt.datetime) -> list:
-    """WHERE conditions: a session that ended before the cutoff and no hold covers."""
-    s = ConversationSession
-    return [or_(and_(s.status != "open", func.coalesce(s.closed_at, s.expires_at) < cutoff),
-                and_(s.status == "open", s.expires_at < cutoff)),
-            not_held(s)]
-
-
-PASSES: tuple[Pass, ...] = (
-    # Metadata first, so rows about to go are not blanked (and redacted at Twilio) first.
-    Pass("messages", "metadata", Message, MESSAGE_BATCH_SIZE,
-         lambda cutoff: [Message.created_at < cutoff, not_held(Message)],
-         _delete_messages, ("twilio_sid", "forward_sid")),
-    Pass("calls", "metadata", Call, CALL_BATCH_SIZE,
-         lambda cutoff: [Call.created_at < cutoff, not_held(Call)],
-         _delete_calls, ("recording_sid",)),
-    Pass("outbound_messages", "metadata", OutboundMessage, OUTBOUND_BATCH_SIZE,
-         lambda cutoff: [OutboundMessage.created_at < cutoff,
-                         OutboundMessage.status.not_in(UNSENT), not_held(OutboundMessage)],
-         _delete_outbound, ("twilio_sid",)),
-    Pass("message_bodies", "message_bodies", Message, MESSAGE_BATCH_SIZE,
-         lambda cutoff: [Message.created_at < cutoff, Message.body_removed_at.is_(None),
-                         not_held(Message)],
-         _blank_bodies, ("twilio_sid", "forward_sid"), "messages"),
-    Pass("outbound_bodies", "message_bodies", OutboundMessage, OUTBOUND_BATCH_SIZE,
-         lambda cutoff: [OutboundMessage.created_at < cutoff, OutboundMessage.body.is_not(None),
-                         OutboundMessage.status.not_in(UNSENT), not_held(OutboundMessage)],
-         _blank_outbound_bodies, ("twilio_sid",), "outbound_messages"),
-    Pass("recordings", "recordings", Call, CALL_BATCH_SIZE,
-         lambda cutoff: [Call.created_at < cutoff, Call.recording_sid.is_not(None),
-                         not_held(Call)],
-         _remove_recordings, ("recording_sid",), "calls"),
-    Pass("sessions", "closed_sessions", ConversationSession, SESSION_BATCH_SIZE,
-         session_gone, _delete_sessions),
-)
-
-
-def pass_named(kind: str) -> Pass:
-    """The pass of one kind (export uses its conditions as the outbox's visibility rule)."""
-    return next(spec for spec in PASSES if spec.kind == kind)
 
 
 @dataclass

@@ -29,7 +29,7 @@ from commsvc.consent.models import ConsentEvent
 from commsvc.crypto import phone_hmac
 from commsvc.phones import mask
 from commsvc.pool.models import ProxyNumber
-from commsvc.records import audit, remote, retention
+from commsvc.records import audit, remote, retention, retention_passes
 from commsvc.records.holds import held, not_held
 from commsvc.records.models import Erasure, LegalHold
 from commsvc.records.visibility_rules import body_visible, recording_visible, row_visible
@@ -96,16 +96,16 @@ def collect_subject(db: Session, phone: str, *, config: Config, now: dt.datetime
         select(Call, recording_visible(keep, now))
         .where(touching(Call, phone), row_visible(Call, keep, now))
         .order_by(Call.id)).all()
-    outbox_gone = and_(*retention.pass_named("outbound_messages").eligible(
+    outbox_gone = and_(*retention_passes.pass_named("outbound_messages").eligible(
         _after(keep, "metadata", now)))
-    body_gone = and_(*retention.pass_named("outbound_bodies").eligible(
+    body_gone = and_(*retention_passes.pass_named("outbound_bodies").eligible(
         _after(keep, "message_bodies", now)))
     # Uses index: ix_outbound_messages_to_phone
     data.outbound = db.execute(
         select(OutboundMessage, ~body_gone)
         .where(OutboundMessage.to_phone == phone, ~outbox_gone)
         .order_by(OutboundMessage.created_at, OutboundMessage.id)).all()
-    session_gone = and_(*retention.session_gone(_after(keep, "closed_sessions", now)))
+    session_gone = and_(*retention_passes.session_gone(_after(keep, "closed_sessions", now)))
     # Uses index: ix_participants_phone_proxy (phone, ...)
     sessions = db.scalars(
         select(ConversationSession)
