@@ -224,8 +224,9 @@ def main(argv: list[str] | None = None) -> int:
               seconds: float, expect: str, fresh: bool = False) -> dict:
         """Warm up, measure; with --wait-quiet, measure again (at most BUSY_RETRIES times,
         with new requests where they must not repeat) while other work took the CPU."""
-        log(f"bench: {label}: warm-up {args.warmup:g} s, then {seconds:g} s at"
-            f" {connections} connections")
+        took = environment.checkpoint()
+        log(f"bench: {label}: CHECKPOINT {took} s; warm-up {args.warmup:g} s, then"
+            f" {seconds:g} s at {connections} connections")
         warm = loadgen.wrk(port, out / f"{prefix}_warm", connections=connections,
                            seconds=args.warmup, expect=expect)
         discarded, name, best = 0, prefix, None
@@ -249,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
             if not args.wait_quiet or others <= BUSY_LIMIT or attempt == BUSY_RETRIES:
                 break
             log(f"bench: {label}: {others:.0f}% of the CPU went to other work; again when quiet")
+        best["checkpoint_s"] = took
         best["warmup_2xx"] = warm["ok"]
         best["attempts"] = attempt + 1
         # Answered requests of the attempts not kept (the relay's stored-rows check needs them).
