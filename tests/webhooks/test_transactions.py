@@ -139,3 +139,14 @@ def test_every_reads_only_view_answers_without_a_transaction(committed_app, stat
 
         assert response.status_code in (200, 404, 422), (path, response.status_code)
         assert statements and all(autocommit for _, autocommit in statements), path
+
+
+def test_a_connection_back_from_autocommit_serves_the_next_transaction(
+        committed_app, statements):
+    _sms(committed_app, "on my way")  # autocommit: the pool gets this connection back
+    del statements[:]
+
+    _sms(committed_app, "STOP")
+
+    assert statements and all(not autocommit for _, autocommit in statements)
+    assert _count(committed_app, "SELECT count(*) FROM consent_events") == 3
