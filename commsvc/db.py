@@ -65,6 +65,13 @@ def _sqlite_begin(conn):
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# psycopg prepares a statement run 5 times on a connection; PostgreSQL then kept planning the
+# allocation INSERT … SELECT and the open-session lookup afresh at every execution (custom
+# plans: 0.27 and 0.17 ms each, a third of a session creation's database CPU). Every hot
+# statement here filters by equality on indexed columns, where one generic plan is as good.
+PLAN_CACHE_MODE = "force_generic_plan"
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     """An engine for either database, tuned so an outage fails fast instead of hanging."""
     if url.startswith("sqlite"):
@@ -76,7 +83,8 @@ def make_engine(url: str, **kwargs) -> Engine:
         pool_size=5,
         max_overflow=5,
         pool_timeout=2,
-        connect_args={"connect_timeout": 2, "application_name": "commsvc"},
+        connect_args={"connect_timeout": 2, "application_name": "commsvc",
+                      "options": f"-c plan_cache_mode={PLAN_CACHE_MODE}"},
     )
     options.update(kwargs)
     engine = create_engine(url, **options)
