@@ -83,11 +83,11 @@ def make_engine(url: str, **kwargs) -> Engine:
         pool_size=5,
         max_overflow=5,
         pool_timeout=2,
-        connect_args={"connect_timeout": 2, "application_name": "commsvc",
-                      "options": f"-c plan_cache_mode={PLAN_CACHE_MODE}"},
+        connect_args={"connect_timeout": 2, "application_name": "commsvc"},
     )
     options.update(kwargs)
     engine = create_engine(url, **options)
+    event.listen(engine, "connect", _postgres_settings)
     event.listen(engine, "checkin", _note_checkin)
     event.listen(engine, "checkout", _ping_if_idle)
     return engine
@@ -98,6 +98,14 @@ def make_engine(url: str, **kwargs) -> Engine:
 # the service was quiet costs no failed request. (A connection that breaks mid-request raises
 # a disconnect error, answered 503, and SQLAlchemy recycles the pool's older connections.)
 IDLE_PING_SECONDS = 1.0
+
+
+def _postgres_settings(dbapi_connection, _record) -> None:
+    # A SET once per new connection rather than a startup option, which poolers such as
+    # PgBouncer refuse unless configured to ignore it.
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(f"SET plan_cache_mode = {PLAN_CACHE_MODE}")
+    dbapi_connection.commit()
 
 
 def _note_checkin(_dbapi_connection, record) -> None:
