@@ -3,7 +3,8 @@
 INSERT ... ON CONFLICT (twilio_sid) DO NOTHING RETURNING id is one round trip and is safe under
 concurrency: on PostgreSQL a second transaction inserting the same SID waits on the unique index
 until the first commits, then inserts nothing; its next statement (READ COMMITTED) sees the
-committed row. On SQLite, BEGIN IMMEDIATE serialises writers anyway.
+committed row. On SQLite, BEGIN IMMEDIATE serialises writers anyway. forward_once is the same
+claim with the row's route and the recipient's consent selected in the same statement.
 """
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
 """The relay: what an inbound text or call to a proxy number becomes, recorded once per SID.
 
-Hot path of a relayed text: route lookup, the consent reads, one INSERT that claims the
-MessageSid (and stores the record), then the caller's commit. A repeated webhook (same SID)
+Hot path of a relayed text: one INSERT … SELECT (claim.forward_once) that finds the route and
+the recipient's consent and claims the MessageSid, storing the record; no transaction needed.
+Anything it does not store (a keyword, no session, a blocked recipient, a repeat) is decided
+step by step: route lookup, consent reads, the claiming INSERT. A repeated webhook (same SID)
 finds the claimed row and is answered from what was stored, so it stores and forwards nothing
 more. Forwarding itself is TwiML rendered by the edge from the returned result.
 """
