@@ -15,9 +15,9 @@ Pipeline
    HELP/INFO/AIDE/AYUDA, with only courtesy words around them ("STOP please", "help?").
    CANCEL/CANCELAR only count bare: "cancel please" is more often about an appointment
    than about messages, and a false opt-out silences a customer.
-3. Revocation in the sender's own words (en/fr/es): patterns that need a directive about
-   *messaging* ("stop texting me", "remove me from your list", "ne m'écrivez plus",
-   "no me manden más mensajes"), each tried only at the words it can start with, with
+3. Revocation in the sender's own words (en/fr/es; the patterns are in
+   revocation_phrases.py): patterns that need a directive about *messaging* ("stop texting
+   me", "remove me from your list", "ne m'écrivez plus", "no me manden más mensajes"), each tried only at the words it can start with, with
    guards against negation ("don't stop texting me"), other people or numbers ("stop
    texting my husband", "text my wife instead"), nouns ("the bus stop"), time or frequency
    limits ("don't text me before 8am", "stop texting me every hour") and mistakes
@@ -30,6 +30,8 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
+
+from commsvc.consent import revocation_phrases as phrases
 
 __all__ = ["Intent", "classify"]
 
@@ -160,198 +162,7 @@ _UNWANTED_SIGNAL_RE = re.compile(
 
 
 # --------------------------------------------------------------------------- own words
-
-_END = r"(?= \||$)"
-_MSGN = r"(?:text|message|spam|notification|notifications|alert|alerts)"
-_EN: list[tuple[str, str]] = [
-    # stop/quit/cease + (sending me) + texting/messages/contacting
-    ("stop quit cease halt",
-     r"\b(?:stop|quit|cease|halt)(?: (?:all|the|these|those|this|your|any|with|sending|send"
-     r"|receiving|getting|me|us|more|promotional|marketing|automated|spam"
-     r"|(?:calling|emailing|calls) (?:and|or|n)"
-     r"|(?:text|message)(?= (?:text|message)))){0,4}"
-     r" (?:text|message|spam|spamming|harassing|contacting|contact|communication|communications"
-     r"|junk|crap|garbage"
-     r"|communicating|notification|notifications|alert|alerts)\b"
-     r"(?! (?:to )?(?:my|his|her|him|them|their|our|the|that)\b"
-     r"(?! (?:number|phone|cell|mobile)\b))"),
-    # don't / never (text|message|contact) me
-    ("dont never no",
-     r"\b(?:dont|never|no longer)(?: ever| again| please)? (?:(?:call|phone|email) (?:or|and|n) )?"
-     r"(?:text|message|contact|spam)(?: (?:or|and|n) (?:call|phone|email))?"
-     r" (?:me|us|this number|my number)(?: (?:again|anymore|ever|ever again|at all|no more|please"
-     r"|thanks|thank you|period|stop|going forward"
-     r"|in the future))*" + _END),
-    # don't send me (any more) texts
-    ("dont never no",
-     r"\b(?:dont|never|no longer) send (?:me|us) (?:(?:any|anymore|more|these|those|your|such)"
-     r" )*(?:text|message|spam)(?: (?:text|message))*(?: (?:again|anymore|ever|at all|please"
-     r"|thanks|no more|going forward))*" + _END),
-    # I don't want (to receive) (any more) texts
-    ("dont never no",
-     r"\b(?:dont|no longer|never) (?:want|wish)(?: to (?:receive|get|have))?(?: (?:any|these"
-     r"|those|your|more|this|anymore|all|such|further|future|promotional|marketing|text"
-     r"|message))* " + _MSGN + r"\b"),
-    ("dont never no",
-     r"\b(?:dont|no longer|never) (?:want|wish) (?:you|anyone|y all) to (?:ever )?"
-     r"(?:(?:text|message|contact) (?:me|us)|send (?:me|us) (?:(?:any|more) )*(?:text|message))"
-     r"(?: (?:again|anymore|ever|at all|please|no more))*" + _END),
-    ("dont never no",
-     r"\b(?:dont|no longer|never) (?:want|wish) to be (?:texted|text|contacted|messaged|message"
-     r"|spammed)\b(?! by (?!you\b|u\b|this\b|your\b))"),
-    # no more texts (at the start of a clause)
-    ("| please ok so just and then seriously i no",
-     r"(?:^|\| )(?:(?:please|ok|so|just|and|then|seriously|i said|i want) )*no more "
-     + _MSGN + r"\b"),
-    # remove / take me off the list
-    ("remove take delete drop erase get unsubscribe cross",
-     r"\b(?:remove|take|delete|drop|erase|get|unsubscribe|cross) (?:me|us|my number"
-     r"|my phone number|my cell|my cell number|this number|my info|my information|my contact"
-     r"|my details)(?: (?:off|from|out|of))+ (?:(?:the|your|this|that|all|these|those|any|ya"
-     r"|yalls|my|every) )*(?:(?:text|message|contact|call|marketing|distribution"
-     r"|messaging|subscriber|notification|spam|group|phone|calling) )*(?:list|lists|text"
-     r"|message|contacts|database|db|system|thread|notification|notifications|records|file"
-     r"|group)\b"),
-    ("be been get being",
-     r"\b(?:be|been|get|being) (?:removed|taken off|deleted|unsubscribed)(?: (?:from|off)"
-     r" (?:(?:the|your|this|that|all|these|any|my) )*(?:(?:text|message|contact|call|marketing"
-     r"|sms) )*(?:list|lists|text|message|contacts|database|system)\b|" + _END + ")"),
-    ("enough",
-     r"\benough (?:with )?(?:(?:the|these|those|your|all|of) )*(?:text|message|spam)\b"),
-    ("remove unsubscribe delete",
-     r"\b(?:remove|unsubscribe|delete) (?:me|us|my number)(?: (?:please|now|thanks|thank you"
-     r"|asap|immediately))*" + _END),
-    ("lose",
-     r"\blose my number\b"),
-    ("unsubscribe",
-     r"\bunsubscribe\b(?! (?:me |us |my number )?from (?!(?:(?:the|your|my|all|these|those|this"
-     r"|any|ur) )*(?:text|message|list|lists|notification|notifications|alert|alerts|messaging"
-     r"|you|this number)\b|(?:these|those|them|this|it|all|everything|here)(?= \||$)))"),
-    # opt (me) out [of the texts]
-    ("opt",
-     r"\bopt (?:me |us |my number )?out(?:" + _END + r"| (?:please|now|thanks|thank you)\b"
-     r"| (?:of|from) (?:(?:the|these|those|your|all|this|any|text|message|marketing|future) )*"
-     r"(?:text|message|list|messaging|notification|notifications|alert|alerts|marketing"
-     r"|promotion|promotions|communication|communications|contact)\b)"),
-    ("leave",
-     r"\bleave (?:me|us) alone\b"),
-    ("cease",
-     r"\bcease and desist\b"),
-    ("i told",
-     r"\b(?:i said|i told you|told you to|i asked you to|i ve asked you to|i already said)"
-     r" (?:to )?(?:please )?stop(?:" + _END + r"| please| now| it| already)"),
-    ("revoke revoking withdraw withdrawing rescind rescinding",
-     r"\b(?:revoke|revoking|withdraw|withdrawing|rescind|rescinding) (?:my |all |any |our )?"
-     r"(?:consent|permission|authorization|authorisation)\b"),
-]
-_FR: list[tuple[str, str]] = [
-    # arrêtez de m'envoyer des messages / arrête de me texter
-    ("arret* cess* stop*",
-     r"\b(?:arret\w*|cess\w*|stop\w*) (?:de|d) (?:(?:me |m |nous )?(?:texter|contacter|spammer"
-     r"|harceler)|(?:me|m|nous) (?:ecrire|relancer|solliciter))\b"),
-    ("arret* cess* stop*",
-     r"\b(?:arret\w*|cess\w*|stop\w*) (?:de|d) (?:me |m |nous )?envoyer(?: (?:(?:des|les|vos|ces"
-     r"|de|d|tous|toutes|ce|cette) )*(?:message|text|notification|notifications|relance"
-     r"|relances|pub|spam|alerte|alertes)\b|" + _END + ")"),
-    # arrêtez les SMS
-    ("arret* stop* cess* fini finis",
-     r"\b(?:arret\w*|stop\w*|cess\w*|fini|finis) (?:les|vos|ces|tes|des) (?:message|text"
-     r"|notifications|relances|envois|spam)\b"),
-    ("stop halte",
-     r"\b(?:stop|halte) (?:a|aux) (?:message|text|notifications|relances|spam|pub)\b"),
-    # ne m'écrivez plus / ne m'envoyez plus de messages
-    ("ne",
-     r"\bne (?:me |m |nous )(?:ecri\w*|contact\w*|text\w*|harcel\w*|relanc\w*) plus\b"),
-    ("ne",
-     r"\bne (?:me |m |nous )envoy\w* plus(?: (?:(?:de|d|aucun|aucune|jamais|de tels) )*"
-     r"(?:message|text|notification|notifications|rien|pub|spam)\b|(?: (?:svp|merci|stp|jamais"
-     r"|s il vous plait))*" + _END + ")"),
-    ("ne",
-     r"\bne plus (?:me |m |nous )(?:contacter|ecrire|texter|harceler|relancer|deranger"
-     r"|envoyer (?:de |des |d )?(?:message|text))\b"),
-    # je ne veux plus recevoir de textos
-    ("ne",
-     r"\bne (?:veux|veut|voulons|souhaite|souhaitons|desire|voudrais|souhaiterais) (?:plus|pas)"
-     r"(?: (?:recevoir|avoir|de|d|vos|ces|les|aucun|aucune|des))* (?:message|text"
-     r"|notification|notifications|pub|spam|sollicitation|sollicitations)\b(?! vocal)"),
-    ("ne",
-     r"\bne (?:veux|souhaite|desire|voudrais) plus (?:etre (?:contacte|sollicite|derange|relance)"
-     r"|que (?:vous|tu|l on|on) (?:me |m |nous )(?:contact|ecriv|envoy|text|relanc)\w*)"),
-    # désabonnez-moi / je veux me désinscrire
-    ("desabonn* desinscri*",
-     r"\b(?:desabonn|desinscri|desinscrir)\w*\b(?! (?:de|du|des|a|au|aux) (?:(?:la|le|l|mon|ma|mes|"
-     r"votre|vos|cette|ce) )?(?:newsletter|lettre|journal|magazine|revue|mail|mails|courriel|email"
-     r"|contrat|abonnement|service|offre|programme|plan)\b)"),
-    # retirez-moi de la liste
-    ("retir* enlev* supprim* effac* ray* sort* radi*",
-     r"\b(?:retir|enlev|supprim|effac|ray|sort|radi)\w* (?:moi|mon numero|mon num|nous)"
-     r" (?:de|du|des) (?:(?:la|votre|cette|vos|ta|tes|ces|le|l) )?(?:liste|listes|fichier"
-     r"|base|contacts|repertoire|diffusion)\b(?! d attente)"),
-    ("me m nous",
-     r"\b(?:me|m|nous) (?:retir|enlev|supprim|effac|ray|sort|radi|desinscri)\w* (?:de|du|des)"
-     r" (?:(?:la|votre|cette|vos|ta|tes|ces|le|l) )?(?:liste|listes|fichier|base|contacts"
-     r"|repertoire|diffusion)\b(?! d attente)"),
-    # plus de messages svp
-    ("| svp merci stp plus pas fini assez",
-     r"(?:^|\| )(?:(?:svp|merci|stp) )?(?:plus|pas|fini|assez) de (?:message|text"
-     r"|notification|notifications)(?: (?:svp|merci|stp|s il vous plait))*" + _END),
-    ("laisse* fiche*",
-     r"\blaisse[rz]? (?:moi|nous) tranquilles?\b|\bfiche[zr]? moi la paix\b"),
-    ("retir* revoqu* annul*",
-     r"\b(?:retir|revoqu|annul)\w* (?:mon |le |tout )?consentement\b"),
-]
-_ES: list[tuple[str, str]] = [
-    # deja de enviarme mensajes / dejen de escribirme
-    ("deja dejen deje dejar dejes para paren pare parar basta cese cesen",
-     r"\b(?:deja|dejen|deje|dejar|dejes|para|paren|pare|parar|basta|cese|cesen) de"
-     r" (?:(?:escribir|contactar|textear|spamear|acosar)(?:me|nos)\b|(?:enviar|mandar)(?:me|nos)?"
-     r"(?: (?:(?:mas|tantos|tantas|los|las|sus|esos|esas|estos|estas|ese|este) )*(?:message|text"
-     r"|notificaciones|spam|publicidad|promociones)\b|" + _END + "))"),
-    # no me envíen más mensajes / no me escriban más
-    ("no",
-     r"\bno (?:me |nos )(?:escrib|contact|text)\w*\b(?: (?:mas|nunca|jamas))?(?! (?:antes|despues"
-     r"|hasta|a las|por la|en la|el|los))"),
-    ("no",
-     r"\bno (?:me |nos )(?:vuelva|vuelvan|vuelvas) a (?:escrib|contact|text)\w*"),
-    ("no",
-     r"\bno (?:me |nos )(?:envi|mand)\w*(?: (?:(?:mas|ningun|ninguno|ningunos|ninguna|ningunas"
-     r"|tantos|sus|estos|esos|los|las) )*(?:message|text|notificaciones|nada|spam|publicidad)\b"
-     r"| mas(?: (?:por favor|gracias))*" + _END + ")"),
-    # quiero darme de baja
-    ("darme darnos denme deme dame dennos me nos",
-     r"\b(?:(?:darme|darnos|denme|deme|dame|dennos)|(?:me|nos) (?:\w+ ){0,2}?(?:dar|den|de|das"
-     r"|dan|doy|damos)) de baja\b(?! (?:la|el|mi|una|un|su|esta|este|los|las)\b)"),
-    ("de",
-     r"\bde baja (?:de|del) (?:(?:la|esta|su|sus|los|las) )?(?:lista|message|text"
-     r"|notificaciones)\b"),
-    # bórrame de la lista
-    ("borr* quit* sac* saq* elimin* retir* remuev* me nos",
-     r"\b(?:(?:borr|quit|sac|saq|elimin|retir|remuev)\w*(?:me|nos)|(?:me|nos) (?:borr|quit|sac"
-     r"|saq|elimin|retir|remuev)\w*|(?:borr|quit|sac|saq|elimin|retir|remuev)\w* (?:mi|este)"
-     r" numero)"
-     r" (?:de|del) (?:(?:la|su|esta|tu|sus|esa|el|este|ese|sus) )?(?:lista|listas|base"
-     r"|contactos|sistema|registro|difusion)\b(?! de espera)"),
-    # ya no quiero recibir mensajes
-    ("no",
-     r"\bno (?:quiero|deseo|quisiera|queremos) (?:(?:recibir|tener|mas|ningun|ninguno|ningunos"
-     r"|ninguna|estos|estas|esos|esas|sus|tus|los|las) )*(?:message|text|notificaciones"
-     r"|publicidad|promociones|spam)\b(?! de voz)"),
-    ("no",
-     r"\bno (?:quiero|deseo|quisiera|queremos) que (?:me|nos) (?:(?:sigan|siga|sigas|vuelvan a"
-     r"|vuelva a|vuelvas a) )?(?:(?:escrib|contact|text)\w*|(?:mand|envi)\w* (?:(?:mas|los|sus"
-     r"|estos) )*(?:message|text)\b)"),
-    ("| ya por no",
-     r"(?:^|\| )(?:(?:ya|por favor) )?no mas (?:message|text|notificaciones|spam)\b(?! de voz)"),
-    ("basta",
-     r"\bbasta (?:ya )?(?:de|con) (?:(?:los|tantos|sus) )?(?:message|text|notificaciones|spam)\b"),
-    ("dejame dejenme dejeme dejanos dejennos",
-     r"\b(?:dejame|dejenme|dejeme|dejanos|dejennos) (?:en paz|tranquil[oa]s?)\b"),
-    ("desuscri* desinscrib* desabon*",
-     r"\b(?:desuscri|desinscrib|desabon)\w*\b(?! (?:de|del|al|a) (?:(?:la|el|mi|su|este|esta) )?"
-     r"(?:boletin|correo|email|mail|newsletter|revista|plan|servicio|programa|membresia)\b)"),
-    ("revoc* retir* anul*",
-     r"\b(?:revoc|retir|anul)\w* (?:mi |el )?(?:consentimiento|autorizacion)\b"),
-]
+# The phrase patterns live in revocation_phrases.py; here they are indexed by trigger word.
 
 
 def _index_patterns() -> tuple[dict[str, tuple[re.Pattern[str], ...]],
@@ -359,7 +170,7 @@ def _index_patterns() -> tuple[dict[str, tuple[re.Pattern[str], ...]],
     """Patterns by the word a match can start with ("arret*" is a prefix), each compiled once."""
     exact: dict[str, list[re.Pattern[str]]] = {}
     prefix: dict[str, list[re.Pattern[str]]] = {}
-    for triggers, pattern in _EN + _FR + _ES:
+    for triggers, pattern in phrases.EN + phrases.FR + phrases.ES:
         compiled = re.compile(pattern)
         for trigger in triggers.split():
             table = prefix if trigger.endswith("*") else exact
