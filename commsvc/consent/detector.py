@@ -17,11 +17,12 @@ Pipeline
    than about messages, and a false opt-out silences a customer.
 3. Revocation in the sender's own words (en/fr/es; the patterns are in
    revocation_phrases.py): patterns that need a directive about *messaging* ("stop texting
-   me", "remove me from your list", "ne m'écrivez plus", "no me manden más mensajes"), each tried only at the words it can start with, with
-   guards against negation ("don't stop texting me"), other people or numbers ("stop
-   texting my husband", "text my wife instead"), nouns ("the bus stop"), time or frequency
-   limits ("don't text me before 8am", "stop texting me every hour") and mistakes
-   ("I unsubscribed by accident"). A revocation beats every other reading.
+   me", "remove me from your list", "ne m'écrivez plus", "no me manden más mensajes"),
+   each tried only at the words it can start with, with guards against negation ("don't
+   stop texting me"), other people or numbers ("stop texting my husband", "text my wife
+   instead"), nouns ("the bus stop"), time or frequency limits ("don't text me before 8am",
+   "stop texting me every hour") and mistakes ("I unsubscribed by accident"). A revocation
+   beats every other reading.
 4. A bare STOP as its own sentence next to a plain complaint about the messages
    ("STOP. I never signed up for this", "Stop! Who is this?").
 """
