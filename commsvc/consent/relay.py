@@ -6,7 +6,8 @@ calls costs no round trip of its own. Cost on an ordinary conversational text: n
 in `inbound_decision` (the detector rules it out before any read).
 
 Contract with the relay (webhooks):
-1. `inbound_decision` only reads. The relay calls it before it claims the MessageSid.
+1. `inbound_decision` only reads (for an opt-out it first takes the sender's consent lock,
+   held until the relay's transaction ends). The relay calls it before it claims the MessageSid.
 2. The relay claims the MessageSid by inserting the message row (a repeated webhook finds the
    row and changes nothing); only the request that claimed it calls `record_inbound`, which
    writes the consent events of a keyword.
@@ -94,9 +95,13 @@ def inbound_decision(
         return CONVERSATION
     if intent is Intent.HELP:
         return _consumed(intent, HELP)
-    opted_out = _sms_opted_out(db, from_phone, now)
     if intent is Intent.OPT_OUT:
+        # Only an opt-out's reply depends on the state it changes (a repeat gets none): a
+        # simultaneous opt-out from the same phone waits here until this one is recorded.
+        service.lock_phone(db, from_phone)
+        opted_out = _sms_opted_out(db, from_phone, now)
         return _consumed(intent, OPT_OUT_REPEAT if opted_out else OPT_OUT)
+    opted_out = _sms_opted_out(db, from_phone, now)
     if not opted_out and classify(body, opted_out=False) is Intent.CONVERSATION:
         return CONVERSATION  # "Yes" from someone who never opted out is conversation
     return _consumed(Intent.OPT_IN, OPT_IN)

@@ -11,6 +11,7 @@ Invariants:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -133,6 +134,20 @@ def record_event(
         purposes=_expand(purpose, PURPOSES, "purpose"), action=action, source=source,
         evidence=evidence, now=now,
     )
+
+
+def lock_phone(db: Session, phone: str) -> None:
+    """Serialise consent decisions about one phone until the transaction ends (PostgreSQL).
+
+    A keyword reads the sender's state, then records events: two STOPs arriving together
+    would both read "not opted out" and both be confirmed. Holding this lock from before the
+    read makes the second wait and read the first one's revocation. (SQLite's BEGIN IMMEDIATE
+    already serialises the whole unit of work.)
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(b"consent:" + phone.encode()).digest()[:8], "big",
+                             signed=True)
+        db.execute(select(func.pg_advisory_xact_lock(key)))
 
 
 def record_events(

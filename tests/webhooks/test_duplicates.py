@@ -124,3 +124,32 @@ def test_ten_simultaneous_copies_of_a_call_store_one_row_and_answer_identically(
     assert len({r.data for r in responses}) == 1
     with committed_app.extensions["db"].engine.connect() as conn:
         assert conn.scalar(sa.text("SELECT count(*) FROM calls")) == 1
+
+
+@pytest.mark.pg_only
+def test_two_stops_at_once_from_one_phone_get_one_confirmation(committed_app):
+    """Different MessageSids, same sender, same instant: one opt_out, one silent repeat."""
+    for round_ in range(5):
+        sender = f"+1415555{round_ + 300:04d}"
+        barrier = threading.Barrier(2, timeout=20)
+        responses: list = [None, None]
+
+        def post(index: int, sender=sender, barrier=barrier, responses=responses) -> None:
+            poster = TwilioPoster(committed_app.test_client(), AUTH_TOKEN, BASE_URL)
+            params = {"From": sender, "To": REQUESTER_PROXY, "Body": "STOP",
+                      "MessageSid": f.sid("SM"), "NumMedia": "0"}
+            barrier.wait()
+            responses[index] = poster("/webhooks/twilio/sms", params)
+
+        threads = [threading.Thread(target=post, args=(i,), daemon=True) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+
+        assert [r.status_code for r in responses] == [200, 200]
+        assert sum(b"<Message" in r.data for r in responses) == 1, round_
+        with committed_app.extensions["db"].engine.connect() as conn:
+            outcomes = sorted(conn.scalars(sa.text(
+                "SELECT outcome FROM messages WHERE from_phone = :p"), {"p": sender}))
+        assert outcomes == ["opt_out", "opt_out_repeat"], round_
