@@ -17,11 +17,10 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, bindparam, case, func, literal, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from commsvc.consent.models import CHANNELS, PURPOSES, ConsentEvent, ConsentState
+from commsvc.db import insert_for
 from commsvc.errors import ValidationFailed
 from commsvc.paging import MAX_LIMIT, Page, decode_cursor, page_of
 
@@ -95,13 +94,9 @@ def _validate(action: str, source: str) -> None:
         raise ValidationFailed(errors=errors)
 
 
-def _insert_for(db: Session):
-    return pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def _apply_to_state(db: Session, events: list[ConsentEvent]) -> None:
     """Upsert the state rows of these events: the highest event id wins, since kept on repeats."""
-    insert = _insert_for(db)
+    insert = insert_for(db)
     stmt = insert(ConsentState).values([
         {"phone": e.phone, "channel": e.channel, "purpose": e.purpose,
          "allowed": e.action == "grant", "event_id": e.id, "since": e.created_at}

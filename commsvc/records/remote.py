@@ -22,10 +22,9 @@ from dataclasses import dataclass
 
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from commsvc.db import insert_for
 from commsvc.health import metric_source
 from commsvc.records.models import RemoteDeletion
 from commsvc.twilio_gateway import NOT_FINAL_YET, TwilioError
@@ -49,7 +48,7 @@ def enqueue_many(db: Session, *, resource: str, sids, action: str, cause: str,
              "created_at": now, "next_attempt_at": now} for sid in dict.fromkeys(sids) if sid]
     if not rows:
         return 0
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = insert_for(db)
     # One cached statement, executed for many rows (SQLAlchemy batches them into multi-row
     # INSERTs on PostgreSQL): compiling a fresh 1000-row VALUES list costs far more.
     db.execute(insert(RemoteDeletion.__table__)

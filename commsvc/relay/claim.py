@@ -12,19 +12,17 @@ import datetime as dt
 import functools
 
 from sqlalchemy import bindparam, literal_column, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from commsvc.db import INSERTS
 from commsvc.sessions import routing
-
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 @functools.cache
 def _claim_statement(dialect: str, model):
     """Built once per table: values come as parameters, so nothing is compiled per request."""
     return (
-        _INSERTS[dialect](model.__table__)
+        INSERTS[dialect](model.__table__)
         .on_conflict_do_nothing(index_elements=["twilio_sid"])
         .returning(model.__table__.c.id)
     )
@@ -58,7 +56,7 @@ def _forward_statement(dialect: str, model):
                           for mode in routing.SMS_MODES))
     takes_texts = select(*columns.values()).where(carries_texts, route.c.other_takes_sms)
     return (
-        _INSERTS[dialect](table).from_select(list(columns), takes_texts)
+        INSERTS[dialect](table).from_select(list(columns), takes_texts)
         .on_conflict_do_nothing(index_elements=["twilio_sid"])
         .returning(table.c.id, table.c.session_id, table.c.forward_to, table.c.forward_from)
     )

@@ -25,9 +25,9 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import and_, bindparam, case, exists, func, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as DbSession
 
+from commsvc.db import INSERTS
 from commsvc.errors import PoolExhausted
 from commsvc.phones import locality
 from commsvc.pool.models import ProxyNumber
@@ -182,8 +182,6 @@ def choose_proxy(db: DbSession, *, phone: str, counterpart: str, mode: str, now:
                                               cooloff_seconds=cooloff_seconds))
 
 
-# The INSERT construct with ON CONFLICT of each database, by dialect name.
-INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 _PARTICIPANTS = Participant.__table__
 
 

@@ -13,10 +13,10 @@ from sqlalchemy import and_, bindparam, delete, or_, select, text
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import make_transient_to_detached
 
+from commsvc.db import INSERTS
 from commsvc.errors import Conflict, NotFound, PoolExhausted, ValidationFailed
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.sessions.allocation import (
-    INSERTS,
     allocate,
     end_session,
     expire_overdue_for,
