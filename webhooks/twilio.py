@@ -39,8 +39,6 @@ MESSAGE_STATUS_TARGETS: dict[str, tuple[Callable, Callable]] = {
 }
 
 
-
-
 def _inbound(parse, receive, writes_one_row):
     """Parse the form, let the relay decide and record, commit.
 

@@ -19,7 +19,6 @@ def _session():
     return current_app.extensions["db"].sessionmaker()
 
 
-
 @click.group("keys")
 def keys_group():
     """API keys."""

@@ -35,8 +35,6 @@ PRIVATE_EVIDENCE_KEYS = frozenset({"text", "ip", "forwarded_for"})
 POOL_NUMBER_EVIDENCE_KEYS = frozenset({"to"})
 
 
-
-
 def _phone(raw: str, field: str = "phone") -> str:
     try:
         return normalise(raw, _config().default_region)

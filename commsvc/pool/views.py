@@ -22,7 +22,6 @@ from commsvc.sessions.schemas import problems
 blp = Blueprint("pool_views", __name__, description="The pool of proxy numbers")
 
 
-
 def render(number: ProxyNumber, open_sessions: int) -> dict:
     """A pool number as the caller may see it (present_pool_number): in full to booking and
     admin, to privacy only with X-Access-Reason (an audited read); masked to ops and to privacy

@@ -37,7 +37,6 @@ def present_hold(hold, principal, pool_numbers: set[str]) -> dict:
     }
 
 
-
 @blp.route("", methods=["POST"])
 @require("holds:manage")
 @blp.arguments(HoldCreate)

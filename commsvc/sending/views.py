@@ -32,8 +32,6 @@ blp = Blueprint("sending_views", __name__, description="Transactional and market
 BODY_ROLES = frozenset({"booking"})
 
 
-
-
 def sees_body(principal: Principal) -> bool:
     return principal.role in BODY_ROLES or principal.reason is not None
 

@@ -24,8 +24,6 @@ from commsvc.sessions.schemas import (
 blp = Blueprint("sessions_views", __name__, description="Masked sessions of bookings")
 
 
-
-
 def render(session: Session, now) -> dict:
     """The session as the caller may see it: real numbers and proxy numbers each by their rule."""
     principal = g.principal
