@@ -18,6 +18,7 @@ from commsvc.auth import service as key_service
 from commsvc.clock import FrozenClock
 from commsvc.config import Config, Retention, normalise_database_url
 from commsvc.db import Database, make_engine
+from commsvc.pool import service as pool_service
 from commsvc.twilio_gateway import SimulatedTwilio
 from tests.twilio_signing import TwilioPoster
 
@@ -182,6 +183,18 @@ def api_key(app, clock):
         return {"Authorization": f"Bearer {raw}"}
 
     return make
+
+
+def pool_and_booking_key(app, clock, numbers: int, *, first: int) -> dict[str, str]:
+    """Commit `numbers` pool numbers (+<first>, +<first + 1>, ...) and a booking key; the
+    request headers that carry the key."""
+    with app.extensions["db"].sessionmaker() as session:
+        for n in range(numbers):
+            pool_service.add_number(session, phone_number=f"+{first + n}",
+                                    capabilities=("sms", "voice"), actor="test", now=clock())
+        _, raw = key_service.create_key(session, name="booking", role="booking", now=clock())
+        session.commit()
+    return {"Authorization": f"Bearer {raw}"}
 
 
 @pytest.fixture

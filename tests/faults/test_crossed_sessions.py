@@ -9,26 +9,15 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from commsvc.auth import service as key_service
-from commsvc.pool import service as pool_service
 from commsvc.sessions.models import Participant, Session
 from commsvc.sessions.routing import find_route
+from tests.conftest import pool_and_booking_key
 
 pytestmark = pytest.mark.pg_only
 
 SHARED = "+14155550101"
 CREATIONS = 50
 POOL = 30  # fewer numbers than creations: only closes racing them free enough numbers
-
-
-def _arrange(app, clock) -> dict[str, str]:
-    with app.extensions["db"].sessionmaker() as db:
-        for n in range(POOL):
-            pool_service.add_number(db, phone_number=f"+1646555{7000 + n}",
-                                    capabilities=("sms", "voice"), actor="test", now=clock())
-        _, raw = key_service.create_key(db, name="booking", role="booking", now=clock())
-        db.commit()
-    return {"Authorization": f"Bearer {raw}"}
 
 
 def _crossed_routes(db) -> list:
@@ -45,7 +34,7 @@ def test_the_routing_rule_holds_at_every_moment_while_creations_and_closes_race(
     committed_app, clock
 ):
     app = committed_app
-    headers = _arrange(app, clock)
+    headers = pool_and_booking_key(app, clock, POOL, first=16465557000)
     created: list[str] = []
     created_lock = threading.Lock()
     done = threading.Event()

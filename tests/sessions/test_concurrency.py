@@ -7,10 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from commsvc.auth import service as key_service
-from commsvc.pool import service as pool_service
 from commsvc.sessions.models import Participant, Session
 from commsvc.sessions.routing import find_route
+from tests.conftest import pool_and_booking_key
 
 pytestmark = pytest.mark.pg_only
 
@@ -18,13 +17,7 @@ SHARED = "+14155550101"  # one busy real number in every session
 
 
 def _setup(app, clock, numbers: int) -> dict[str, str]:
-    with app.extensions["db"].sessionmaker() as db:
-        for n in range(numbers):
-            pool_service.add_number(db, phone_number=f"+1415555{9000 + n}",
-                                    capabilities=("sms", "voice"), actor="test", now=clock())
-        _, raw = key_service.create_key(db, name="booking", role="booking", now=clock())
-        db.commit()
-    return {"Authorization": f"Bearer {raw}"}
+    return pool_and_booking_key(app, clock, numbers, first=14155559000)
 
 
 def _post_all(app, headers, bodies) -> list[tuple[int, dict]]:
