@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from commsvc.phones import InvalidPhone, mask, normalise
+from commsvc.phones import InvalidPhone, locality, mask, normalise
 
 
 @pytest.mark.parametrize(("e164", "masked"), [
@@ -50,3 +50,30 @@ def test_normalise_accepts_exactly_the_numbers_phonenumbers_calls_valid(raw):
     except InvalidPhone:
         accepted = False
     assert accepted == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(raw=E164)
+def test_locality_of_a_valid_number_is_its_calling_code_and_destination_code(raw):
+    try:
+        e164 = normalise(raw)
+    except InvalidPhone:
+        return
+    parsed = phonenumbers.parse(e164)
+    national = str(parsed.national_number)
+    length = 3 if parsed.country_code == 1 else (
+        phonenumbers.length_of_national_destination_code(parsed))
+    where = locality(e164)
+    assert where.country_code == parsed.country_code
+    assert where.area_code == (national[:length] if length > 0 else None)
+
+
+@pytest.mark.parametrize(("e164", "country_code", "area_code"), [
+    ("+14155550101", 1, "415"),
+    ("+16465550002", 1, "646"),
+    ("+442079460123", 44, "20"),
+    ("+33612345678", 33, "6"),
+])
+def test_locality_names_the_area_code_allocation_prefers(e164, country_code, area_code):
+    where = locality(e164)
+    assert (where.country_code, where.area_code) == (country_code, area_code)
