@@ -10,10 +10,15 @@ from commsvc.db import Base, BigId, UTCDateTime
 
 CHANNELS = ("sms", "voice")
 PURPOSES = ("relay", "transactional", "marketing")
+ALL = "all"  # an event's channel or purpose: it covers every one
 
 
 class ConsentEvent(Base):
-    """One grant or revocation, never changed or deleted (evidence that outlives erasure)."""
+    """One grant or revocation, never changed or deleted (evidence that outlives erasure).
+
+    Its channel and purpose may be "all" (one decision covering each); the state has a row per
+    concrete channel x purpose.
+    """
 
     __tablename__ = "consent_events"
 
@@ -28,8 +33,9 @@ class ConsentEvent(Base):
 
     __table_args__ = (
         Index("ix_consent_events_phone_id", "phone", "id"),
-        CheckConstraint("channel IN ('sms', 'voice')", name="channel"),
-        CheckConstraint("purpose IN ('relay', 'transactional', 'marketing')", name="purpose"),
+        CheckConstraint("channel IN ('sms', 'voice', 'all')", name="channel"),
+        CheckConstraint("purpose IN ('relay', 'transactional', 'marketing', 'all')",
+                        name="purpose"),
         CheckConstraint("action IN ('grant', 'revoke')", name="action"),
     )
 

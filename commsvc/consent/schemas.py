@@ -4,7 +4,14 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate
 
 from commsvc.consent.models import CHANNELS, PURPOSES
-from commsvc.consent.service import ACTIONS, ALL, MAX_HISTORY_LIMIT, SOURCE_RE, SYSTEM_SOURCES
+from commsvc.consent.service import (
+    ACTIONS,
+    ALL,
+    MAX_HISTORY_LIMIT,
+    RECEIVED,
+    SOURCE_RE,
+    SYSTEM_SOURCES,
+)
 
 
 def _api_source(value: str) -> None:
@@ -12,6 +19,21 @@ def _api_source(value: str) -> None:
         raise ValidationError("1-32 characters: lower-case letters, digits, _ . : -")
     if value in SYSTEM_SOURCES:
         raise ValidationError(f"{value} is recorded by commsvc itself, not through the API")
+
+
+class Evidence(fields.Field):
+    """The caller's evidence: a JSON object, or a plain statement kept as {"statement": ...}."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            if not value.strip():
+                raise ValidationError("must not be empty")
+            return {"statement": value}
+        if not isinstance(value, dict):
+            raise ValidationError("must be an object or a string")
+        if RECEIVED in value:
+            raise ValidationError(f'"{RECEIVED}" is written by commsvc itself')
+        return value
 
 
 class ConsentWriteSchema(Schema):
@@ -23,10 +45,13 @@ class ConsentWriteSchema(Schema):
         metadata={"description": "Where the decision was taken, e.g. api, support, signup_form",
                   "example": "signup_form"},
     )
-    evidence = fields.Dict(
+    evidence = Evidence(
         required=True,
-        metadata={"description": "What proves it (form name and version, ...); at most 8 KiB."
-                                 " commsvc adds the API key id and the caller's IP.",
+        metadata={"description": "What proves it: an object (form name and version, the user's"
+                                 " IP, ...) or a plain statement; at most 8 KiB. Kept as given;"
+                                 f' commsvc adds "{RECEIVED}": the API key id and the IP the'
+                                 " request came from.",
+                  "oneOf": [{"type": "object"}, {"type": "string"}],
                   "example": {"form": "signup", "version": "2026-05"}},
     )
 
@@ -79,9 +104,6 @@ class ConsentEventSchema(Schema):
     created_at = fields.String(metadata={"format": "date-time"})
 
 
-class ConsentEventListSchema(Schema):
+class ConsentHistorySchema(Schema):
     data = fields.List(fields.Nested(ConsentEventSchema))
-
-
-class ConsentHistorySchema(ConsentEventListSchema):
     next_cursor = fields.String(allow_none=True)

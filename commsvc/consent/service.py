@@ -19,18 +19,20 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, bindparam, case, func, literal, select
 from sqlalchemy.orm import Session
 
-from commsvc.consent.models import CHANNELS, PURPOSES, ConsentEvent, ConsentState
+from commsvc.consent.models import ALL, CHANNELS, PURPOSES, ConsentEvent, ConsentState
 from commsvc.db import insert_for
 from commsvc.errors import ValidationFailed
 from commsvc.paging import MAX_LIMIT, Page, decode_cursor, page_of
 
 ACTIONS = ("grant", "revoke")
-ALL = "all"
 # Room for a full inbound SMS (1,600 characters of up to 4 UTF-8 bytes) plus its SIDs.
 MAX_EVIDENCE_BYTES = 8192
 MAX_EVIDENCE_DEPTH = 5
 MAX_HISTORY_LIMIT = MAX_LIMIT
 SOURCE_RE = re.compile(r"[a-z0-9][a-z0-9_.:-]{0,31}")
+# The evidence key under which commsvc records how an API decision reached it (key id, IP); the
+# caller's own keys are kept as given beside it.
+RECEIVED = "received"
 # Sources commsvc records itself; an API caller may not claim them.
 SYSTEM_SOURCES = frozenset({"sms_keyword", "twilio_opt_out", "twilio_21610"})
 
@@ -95,12 +97,17 @@ def _validate(action: str, source: str) -> None:
 
 
 def _apply_to_state(db: Session, events: list[ConsentEvent]) -> None:
-    """Upsert the state rows of these events: the highest event id wins, since kept on repeats."""
+    """Upsert the state rows of these events: the highest event id wins, since kept on repeats.
+
+    An event for "all" channels or purposes sets the row of each one it covers.
+    """
     insert = insert_for(db)
     stmt = insert(ConsentState).values([
-        {"phone": e.phone, "channel": e.channel, "purpose": e.purpose,
+        {"phone": e.phone, "channel": channel, "purpose": purpose,
          "allowed": e.action == "grant", "event_id": e.id, "since": e.created_at}
         for e in events
+        for channel in _expand(e.channel, CHANNELS, "channel")
+        for purpose in _expand(e.purpose, PURPOSES, "purpose")
     ])
     excluded = stmt.excluded
     stmt = stmt.on_conflict_do_update(
@@ -122,13 +129,12 @@ def _apply_to_state(db: Session, events: list[ConsentEvent]) -> None:
 def record_event(
     db: Session, *, phone: str, channel: str, purpose: str, action: str, source: str,
     evidence: dict, now: dt.datetime,
-) -> list[ConsentEvent]:
-    """Append one event per channel x purpose (either may be "all") and update the state."""
-    return record_events(
-        db, phone=phone, channels=_expand(channel, CHANNELS, "channel"),
-        purposes=_expand(purpose, PURPOSES, "purpose"), action=action, source=source,
-        evidence=evidence, now=now,
-    )
+) -> ConsentEvent:
+    """Append one event (channel and purpose may be "all": it covers each) and update the state."""
+    _expand(channel, CHANNELS, "channel")
+    _expand(purpose, PURPOSES, "purpose")
+    return _append(db, [(channel, purpose)], phone=phone, action=action, source=source,
+                   evidence=evidence, now=now)[0]
 
 
 def lock_phone(db: Session, phone: str) -> None:
@@ -154,12 +160,18 @@ def record_events(
         raise ValidationFailed(errors={"channel": [f"must be among {', '.join(CHANNELS)}"]})
     if not purposes or not set(purposes) <= set(PURPOSES):
         raise ValidationFailed(errors={"purpose": [f"must be among {', '.join(PURPOSES)}"]})
+    return _append(db, [(c, p) for c in channels for p in purposes], phone=phone,
+                   action=action, source=source, evidence=evidence, now=now)
+
+
+def _append(db: Session, pairs: list[tuple[str, str]], *, phone: str, action: str, source: str,
+            evidence: dict, now: dt.datetime) -> list[ConsentEvent]:
     _validate(action, source)
     evidence = validate_evidence(evidence)
     events = [
-        ConsentEvent(phone=phone, channel=c, purpose=p, action=action, source=source,
-                     evidence=evidence, created_at=now)
-        for c in channels for p in purposes
+        ConsentEvent(phone=phone, channel=channel, purpose=purpose, action=action,
+                     source=source, evidence=evidence, created_at=now)
+        for channel, purpose in pairs
     ]
     db.add_all(events)
     db.flush()

@@ -12,7 +12,7 @@ from commsvc.consent import service
 from commsvc.consent.models import ConsentEvent
 from commsvc.consent.schemas import (
     CheckQuerySchema,
-    ConsentEventListSchema,
+    ConsentEventSchema,
     ConsentHistorySchema,
     ConsentStateSchema,
     ConsentWriteSchema,
@@ -48,7 +48,13 @@ def _evidence_out(principal: Principal, evidence: dict) -> dict:
              for k, v in evidence.items()}
     if principal.sees_full_numbers:
         return shown
-    return {k: v for k, v in shown.items() if k not in PRIVATE_EVIDENCE_KEYS}
+    if isinstance(shown.get(service.RECEIVED), dict):
+        shown[service.RECEIVED] = _without_private(shown[service.RECEIVED])
+    return _without_private(shown)
+
+
+def _without_private(evidence: dict) -> dict:
+    return {k: v for k, v in evidence.items() if k not in PRIVATE_EVIDENCE_KEYS}
 
 
 def _event_out(principal: Principal, event: ConsentEvent) -> dict:
@@ -103,22 +109,23 @@ def get_consent(phone):
 @blp.route("/v1/consent/<phone>", methods=["POST"])
 @require("consent:write")
 @blp.arguments(ConsentWriteSchema)
-@blp.response(201, ConsentEventListSchema)
+@blp.response(201, ConsentEventSchema)
 @problems(blp, 401, 403, 422)
 def post_consent(args, phone):
-    """Record a grant or a revocation (channel and purpose may be "all")."""
+    """Record a grant or a revocation: one new event (channel and purpose may be "all")."""
     phone = _phone(phone)
     db, principal = get_db(), current_principal()
-    evidence = {**args["evidence"], "api_key_id": principal.key_id, "ip": request.remote_addr}
+    received = {"api_key_id": principal.key_id, "ip": request.remote_addr}
     forwarded = request.headers.get("X-Forwarded-For")
     if forwarded:
-        evidence["forwarded_for"] = forwarded[:200]
-    events = service.record_event(
+        received["forwarded_for"] = forwarded[:200]
+    event = service.record_event(
         db, phone=phone, channel=args["channel"], purpose=args["purpose"],
-        action=args["action"], source=args["source"], evidence=evidence, now=_now(),
+        action=args["action"], source=args["source"],
+        evidence={**args["evidence"], service.RECEIVED: received}, now=_now(),
     )
     db.commit()
-    return {"data": [_event_out(principal, e) for e in events]}
+    return _event_out(principal, event)
 
 
 @blp.route("/v1/consent/<phone>/history", methods=["GET"])

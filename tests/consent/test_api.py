@@ -44,26 +44,66 @@ def test_a_new_phone_has_the_default_state_of_every_channel_and_purpose(client, 
         "since": None, "basis": "default", "event_id": None}
 
 
-def test_recording_all_creates_one_event_per_channel_and_purpose_with_the_callers_evidence(
+def test_recording_all_answers_one_new_event_covering_every_channel_and_purpose(
         client, booking, db):
     response = client.post(f"/v1/consent/{PHONE}", json=REVOKE_ALL, headers=booking)
     assert response.status_code == 201
-    events = response.get_json()["data"]
-    assert {(e["channel"], e["purpose"]) for e in events} == {
-        (c, p) for c in ("sms", "voice") for p in ("relay", "transactional", "marketing")}
-    evidence = events[0]["evidence"]
-    assert evidence["ticket"] == "T-1" and evidence["form"] == "support_console"
-    assert evidence["api_key_id"].startswith("key_") and evidence["ip"]
-    assert events[0]["created_at"] == "2026-06-01T12:00:00Z"
-    assert _events(db) == 6
+    event = response.get_json()
+    assert (event["channel"], event["purpose"], event["action"]) == ("all", "all", "revoke")
+    assert event["phone"] == PHONE and event["source"] == "support"
+    assert event["created_at"] == "2026-06-01T12:00:00Z"
+    assert _events(db) == 1
     state = client.get(f"/v1/consent/{PHONE}", headers=booking).get_json()["state"]
-    assert all(r["allowed"] is False and r["since"] == "2026-06-01T12:00:00Z" for r in state)
+    assert len(state) == 6
+    assert all(r["allowed"] is False and r["since"] == "2026-06-01T12:00:00Z"
+               and r["event_id"] == event["id"] for r in state)
 
 
-def test_the_caller_cannot_forge_the_key_id_in_the_evidence(client, booking):
-    payload = {**GRANT_MARKETING, "evidence": {"api_key_id": "key_forged"}}
-    event = client.post(f"/v1/consent/{PHONE}", json=payload, headers=booking).get_json()["data"][0]
-    assert event["evidence"]["api_key_id"] != "key_forged"
+def test_recording_one_channel_and_purpose_answers_that_event(client, booking):
+    response = client.post(f"/v1/consent/{PHONE}", json=GRANT_MARKETING, headers=booking)
+    assert response.status_code == 201
+    event = response.get_json()
+    assert {k: event[k] for k in ("phone", "channel", "purpose", "action", "source")} == {
+        "phone": PHONE, "channel": "sms", "purpose": "marketing", "action": "grant",
+        "source": "signup_form"}
+    assert isinstance(event["id"], int)
+
+
+def test_the_callers_evidence_is_kept_as_given_and_how_it_arrived_beside_it(client, booking):
+    payload = {**GRANT_MARKETING, "evidence": {"form": "signup", "ip": "203.0.113.7",
+                                               "api_key_id": "whatever the caller says"}}
+    event = client.post(f"/v1/consent/{PHONE}", json=payload, headers=booking).get_json()
+    evidence = event["evidence"]
+    assert evidence["ip"] == "203.0.113.7" and evidence["form"] == "signup"
+    assert evidence["api_key_id"] == "whatever the caller says"
+    assert evidence["received"]["api_key_id"].startswith("key_")
+    assert evidence["received"]["ip"]
+
+
+def test_the_caller_cannot_write_the_received_evidence_itself(client, booking, db):
+    payload = {**GRANT_MARKETING, "evidence": {"received": {"api_key_id": "key_forged"}}}
+    response = client.post(f"/v1/consent/{PHONE}", json=payload, headers=booking)
+    assert response.status_code == 422
+    assert "evidence" in response.get_json()["errors"]
+    assert _events(db) == 0
+
+
+def test_evidence_may_be_a_plain_statement(client, booking):
+    payload = {**GRANT_MARKETING, "evidence": "ticked the box on signup page v3"}
+    response = client.post(f"/v1/consent/{PHONE}", json=payload, headers=booking)
+    assert response.status_code == 201
+    assert response.get_json()["evidence"]["statement"] == "ticked the box on signup page v3"
+
+
+def test_ops_sees_the_evidence_without_ips(client, booking, api_key):
+    payload = {**GRANT_MARKETING, "evidence": {"form": "signup", "ip": "203.0.113.7"}}
+    client.post(f"/v1/consent/{PHONE}", json=payload, headers=booking)
+    events = client.get(f"/v1/consent/{PHONE}/history",
+                        headers=api_key("ops")).get_json()["data"]
+    assert events[0]["evidence"]["form"] == "signup"
+    assert "ip" not in events[0]["evidence"]
+    assert "ip" not in events[0]["evidence"]["received"]
+    assert events[0]["evidence"]["received"]["api_key_id"].startswith("key_")
 
 
 def test_check_is_not_shadowed_by_the_phone_route_and_follows_the_ledger(client, booking, clock):
@@ -105,12 +145,14 @@ def test_history_is_oldest_first_and_cursor_paged(client, booking, clock):
     for payload in (GRANT_MARKETING, REVOKE_ALL):
         client.post(f"/v1/consent/{PHONE}", json=payload, headers=booking)
         clock.advance(minutes=1)
-    first = client.get(f"/v1/consent/{PHONE}/history?limit=4", headers=booking).get_json()
-    assert [e["action"] for e in first["data"]] == ["grant", "revoke", "revoke", "revoke"]
+    client.post(f"/v1/consent/{PHONE}", json={**GRANT_MARKETING, "channel": "voice"},
+                headers=booking)
+    first = client.get(f"/v1/consent/{PHONE}/history?limit=2", headers=booking).get_json()
+    assert [e["action"] for e in first["data"]] == ["grant", "revoke"]
     assert first["next_cursor"]
-    rest = client.get(f"/v1/consent/{PHONE}/history?limit=4&cursor={first['next_cursor']}",
+    rest = client.get(f"/v1/consent/{PHONE}/history?limit=2&cursor={first['next_cursor']}",
                       headers=booking).get_json()
-    assert len(rest["data"]) == 3 and rest["next_cursor"] is None
+    assert len(rest["data"]) == 1 and rest["next_cursor"] is None
     ids = [e["id"] for e in first["data"] + rest["data"]]
     assert ids == sorted(ids)
 
@@ -125,7 +167,7 @@ def _without(field):
     ({**GRANT_MARKETING, "action": "maybe"}, "action"),
     ({**GRANT_MARKETING, "source": "Not A Source!"}, "source"),
     ({**GRANT_MARKETING, "source": "sms_keyword"}, "source"),
-    ({**GRANT_MARKETING, "evidence": "signed the form"}, "evidence"),
+    ({**GRANT_MARKETING, "evidence": "  "}, "evidence"),
     ({**GRANT_MARKETING, "evidence": ["form"]}, "evidence"),
     ({**GRANT_MARKETING, "evidence": {"blob": "x" * 9000}}, "evidence"),
     ({**GRANT_MARKETING, "evidence": {"a": [[[[[[1]]]]]]}}, "evidence"),

@@ -30,8 +30,8 @@ def test_relay_and_transactional_are_allowed_until_revoked_and_marketing_needs_a
 
 
 def test_a_revocation_is_an_event_and_the_state_follows_it(db, clock):
-    events = _revoke(db, clock())
-    assert [(e.channel, e.purpose, e.action) for e in events] == [("sms", "relay", "revoke")]
+    event = _revoke(db, clock())
+    assert (event.channel, event.purpose, event.action) == ("sms", "relay", "revoke")
     assert service.check(db, phone=PHONE, channel="sms", purpose="relay", now=clock()) == \
         service.Decision(False, "revoked")
     clock.advance(hours=1)
@@ -42,13 +42,22 @@ def test_a_revocation_is_an_event_and_the_state_follows_it(db, clock):
     assert db.scalar(select(func.count()).select_from(ConsentEvent)) == 2
 
 
-def test_all_expands_to_every_channel_and_purpose(db, clock):
-    events = _revoke(db, clock(), channel="all", purpose="all")
-    assert len(events) == 6
+def test_one_event_for_all_sets_the_state_of_every_channel_and_purpose(db, clock):
+    event = _revoke(db, clock(), channel="all", purpose="all")
+    assert (event.channel, event.purpose) == ("all", "all")
+    assert db.scalar(select(func.count()).select_from(ConsentEvent)) == 1
     state = service.current_state(db, PHONE)
     assert len(state) == 6
     assert all(not row["allowed"] and row["reason"] == "revoked" for row in state)
-    assert {row["basis"] for row in state} == {"event"}
+    assert {(row["basis"], row["event_id"]) for row in state} == {("event", event.id)}
+
+
+def test_an_event_for_one_channel_and_all_purposes_leaves_the_other_channel(db, clock):
+    _revoke(db, clock(), channel="voice", purpose="all")
+    state = {(r["channel"], r["purpose"]): r for r in service.current_state(db, PHONE)}
+    assert all(not state[("voice", p)]["allowed"] for p in ("relay", "transactional",
+                                                             "marketing"))
+    assert state[("sms", "relay")]["basis"] == "default"
 
 
 def test_a_repeated_revocation_keeps_the_since_of_the_first(db, clock):
@@ -59,7 +68,7 @@ def test_a_repeated_revocation_keeps_the_since_of_the_first(db, clock):
     state = db.scalars(select(ConsentState)).one()
     db.refresh(state)
     assert state.since == first
-    assert state.event_id == second[0].id
+    assert state.event_id == second.id
 
 
 def test_current_state_shows_defaults_without_since(db, clock):
