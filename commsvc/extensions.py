@@ -6,6 +6,8 @@ import datetime as dt
 from flask import current_app
 
 from commsvc.config import Config
+from commsvc.errors import ValidationFailed
+from commsvc.phones import InvalidPhone, normalise
 
 
 def config() -> Config:
@@ -15,3 +17,12 @@ def config() -> Config:
 def now() -> dt.datetime:
     """The injected clock's time (tests move it)."""
     return current_app.extensions["clock"]()
+
+
+def phone_input(raw: str, field: str = "phone") -> str:
+    """A phone from request input, in E.164 (national format of DEFAULT_REGION accepted), or
+    422 naming the field."""
+    try:
+        return normalise(raw, config().default_region)
+    except InvalidPhone as exc:
+        raise ValidationFailed(errors={field: [str(exc)]}) from None

@@ -20,10 +20,10 @@ from commsvc.consent.schemas import (
     HistoryQuerySchema,
 )
 from commsvc.db import get_db
-from commsvc.errors import ValidationFailed
 from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
-from commsvc.phones import InvalidPhone, mask, normalise
+from commsvc.extensions import phone_input
+from commsvc.phones import mask
 from commsvc.records.schemas import problems
 
 blp = Blueprint("consent_views", __name__, description="Consent: state, history, check")
@@ -33,13 +33,6 @@ blp = Blueprint("consent_views", __name__, description="Consent: state, history,
 PRIVATE_EVIDENCE_KEYS = frozenset({"text", "ip", "forwarded_for"})
 # Evidence keys that hold a pool number (the proxy number a STOP was texted to).
 POOL_NUMBER_EVIDENCE_KEYS = frozenset({"to"})
-
-
-def _phone(raw: str, field: str = "phone") -> str:
-    try:
-        return normalise(raw, _config().default_region)
-    except InvalidPhone as exc:
-        raise ValidationFailed(errors={field: [str(exc)]}) from exc
 
 
 def _evidence_out(principal: Principal, evidence: dict) -> dict:
@@ -82,7 +75,7 @@ def _audit_read(db, principal: Principal, resource: str, phone: str, count: int)
 def check_consent(args):
     """May this phone be contacted on this channel for this purpose now."""
     decision = service.check(
-        get_db(), phone=_phone(args["phone"]), channel=args["channel"],
+        get_db(), phone=phone_input(args["phone"]), channel=args["channel"],
         purpose=args["purpose"], now=_now(),
         marketing_requires_grant=_config().marketing_requires_grant,
     )
@@ -95,7 +88,7 @@ def check_consent(args):
 @problems(blp, 401, 403, 422)
 def get_consent(phone):
     """The current state of every channel and purpose, and since when."""
-    phone = _phone(phone)
+    phone = phone_input(phone)
     db, principal = get_db(), current_principal()
     rows = service.current_state(
         db, phone, marketing_requires_grant=_config().marketing_requires_grant)
@@ -113,7 +106,7 @@ def get_consent(phone):
 @problems(blp, 401, 403, 422)
 def post_consent(args, phone):
     """Record a grant or a revocation: one new event (channel and purpose may be "all")."""
-    phone = _phone(phone)
+    phone = phone_input(phone)
     db, principal = get_db(), current_principal()
     received = {"api_key_id": principal.key_id, "ip": request.remote_addr}
     forwarded = request.headers.get("X-Forwarded-For")
@@ -135,7 +128,7 @@ def post_consent(args, phone):
 @problems(blp, 401, 403, 422)
 def consent_history(args, phone):
     """Every event of this phone, oldest first (events are never changed or deleted)."""
-    phone = _phone(phone)
+    phone = phone_input(phone)
     db, principal = get_db(), current_principal()
     page = service.history(db, phone, cursor=args["cursor"], limit=args["limit"])
     _audit_read(db, principal, "consent_history", phone, len(page.rows))

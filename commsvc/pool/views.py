@@ -8,9 +8,8 @@ from commsvc.auth.guard import require
 from commsvc.auth.visibility import audit_reasoned_read, present_pool_number
 from commsvc.clock import isoformat
 from commsvc.db import get_db
-from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
-from commsvc.phones import try_normalise
+from commsvc.extensions import phone_input
 from commsvc.pool import (
     metrics,  # noqa: F401  (registers the pool gauges on /metrics)
     service,
@@ -36,10 +35,6 @@ def render(number: ProxyNumber, open_sessions: int) -> dict:
         "created_at": isoformat(number.created_at),
         "retired_at": isoformat(number.retired_at),
     }
-
-
-def _path_number(raw: str) -> str:
-    return try_normalise(raw, _config().default_region) or raw
 
 
 @blp.route("/v1/numbers", methods=["POST"])
@@ -78,12 +73,12 @@ def list_numbers(query):
 @blp.route("/v1/numbers/<phone_number>", methods=["DELETE"])
 @require("numbers:write")
 @blp.response(200, NumberOut)
-@problems(blp, 401, 403, 404)
+@problems(blp, 401, 403, 404, 422)
 def retire_number(phone_number: str):
     """Retire a number: no new session gets it; open sessions keep it (idempotent)."""
     db, now = get_db(), _now()
-    number = service.retire_number(db, _path_number(phone_number), actor=g.principal.actor,
-                                   now=now)
+    number = service.retire_number(db, phone_input(phone_number, "phone_number"),
+                                   actor=g.principal.actor, now=now)
     counts = service.open_session_counts(db, [number.phone_number], now)
     db.commit()
     return render(number, counts.get(number.phone_number, 0))

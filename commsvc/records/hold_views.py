@@ -6,10 +6,8 @@ from commsvc.auth.guard import current_principal, require
 from commsvc.auth.visibility import audit_reasoned_read, present_phone, present_pool_number
 from commsvc.clock import isoformat
 from commsvc.db import get_db
-from commsvc.errors import ValidationFailed
-from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
-from commsvc.phones import InvalidPhone, normalise
+from commsvc.extensions import phone_input
 from commsvc.pool import service as pool_service
 from commsvc.records import holds
 from commsvc.records.schemas import HoldCreate, HoldListQuery, HoldOut, HoldPage, problems
@@ -46,10 +44,7 @@ def place_hold(body):
     """Place a hold on a phone, a session or a booking that has data on record."""
     value = body["value"].strip()
     if body["scope"] == "phone":
-        try:
-            value = normalise(value, _config().default_region)
-        except InvalidPhone as exc:
-            raise ValidationFailed(errors={"value": [str(exc)]}) from None
+        value = phone_input(value, "value")
     principal = current_principal()
     db = get_db()
     hold = holds.place_hold(db, scope=body["scope"], value=value, reason=body["reason"],

@@ -16,9 +16,8 @@ from commsvc.api_docs import Blueprint, problems
 from commsvc.auth.guard import current_principal, require, require_reason
 from commsvc.clock import isoformat
 from commsvc.db import get_db
-from commsvc.errors import ValidationFailed
-from commsvc.extensions import config as _config
-from commsvc.phones import InvalidPhone, mask, normalise
+from commsvc.extensions import phone_input
+from commsvc.phones import mask
 from commsvc.records import subjects
 
 blp = Blueprint("records_subject_views", __name__, url_prefix="/v1/subjects",
@@ -46,13 +45,6 @@ class ErasureResult(Schema):
     kept = fields.Dict(metadata={"description": "held: counts kept under a legal hold; "
                                                 "consent_events: kept as evidence"})
     reasons = fields.List(fields.String())
-
-
-def _subject(raw: str) -> str:
-    try:
-        return normalise(raw, _config().default_region)
-    except InvalidPhone:
-        raise ValidationFailed(errors={"phone": ["not a valid, dialable phone number"]}) from None
 
 
 class _Numbers:
@@ -166,7 +158,7 @@ def export_subject(phone: str):
     """Everything held about the number as one document (other people's numbers masked)."""
     principal = current_principal()
     reason = require_reason(principal)
-    subject = _subject(phone)
+    subject = phone_input(phone)
     ext = current_app.extensions
     now = ext["clock"]()
     db = get_db()
@@ -186,7 +178,7 @@ def erase_subject(phone: str):
     hold keeps and the consent record; idempotent."""
     principal = current_principal()
     reason = require_reason(principal)
-    subject = _subject(phone)
+    subject = phone_input(phone)
     ext = current_app.extensions
     db = get_db()
     result = subjects.erase_subject(db, subject, config=ext["config"], now=ext["clock"](),

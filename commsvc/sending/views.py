@@ -12,11 +12,10 @@ from commsvc.auth.service import Principal
 from commsvc.auth.visibility import audit_reasoned_read, present_phone, present_pool_number
 from commsvc.clock import isoformat
 from commsvc.db import get_db
-from commsvc.errors import ValidationFailed
 from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
+from commsvc.extensions import phone_input
 from commsvc.health import metric_source
-from commsvc.phones import InvalidPhone, normalise
 from commsvc.sending import service
 from commsvc.sending.models import OutboundMessage
 from commsvc.sending.schemas import (
@@ -44,10 +43,7 @@ def sees_body(principal: Principal) -> bool:
 @problems(blp, 400, 401, 403, 409, 422, 503)
 def send_message(args, headers):
     """Queue a text; marketing is held to the recipient's allowed hours. 409 without consent."""
-    try:
-        to = normalise(args["to"], _config().default_region)
-    except InvalidPhone as exc:
-        raise ValidationFailed(errors={"to": [str(exc)]}) from exc
+    to = phone_input(args["to"], "to")
     db = get_db()
     message = service.accept(
         db, to=to, body=args["body"], purpose=args["purpose"], booking_id=args["booking_id"],

@@ -124,10 +124,17 @@ def test_retire_is_idempotent_and_audited_once(client, admin, add_numbers, audit
 
 
 def test_retire_an_unknown_number_is_404(client, admin):
-    for path in ("/v1/numbers/+16465550999", "/v1/numbers/garbage", "/v1/numbers/%2B1%00"):
+    response = client.delete("/v1/numbers/+16465550999", headers=admin)
+    assert response.status_code == 404
+    assert response.content_type == "application/problem+json"
+
+
+def test_retire_something_that_is_not_a_phone_number_is_422(client, admin):
+    for path in ("/v1/numbers/garbage", "/v1/numbers/%2B1%00", "/v1/numbers/+1415"):
         response = client.delete(path, headers=admin)
-        assert response.status_code == 404
+        assert response.status_code == 422
         assert response.content_type == "application/problem+json"
+        assert response.get_json()["errors"]
 
 
 def test_retired_number_keeps_its_open_sessions(client, admin, add_numbers, create):
