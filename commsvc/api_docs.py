@@ -2,6 +2,8 @@
 problem+json schema for every 4xx/5xx."""
 from __future__ import annotations
 
+import re
+
 import flask_smorest
 from marshmallow import INCLUDE, Schema, fields
 
@@ -73,4 +75,28 @@ def document_problem_responses(spec: dict) -> dict:
         content = response.get("content") if isinstance(response, dict) else None
         if content and "application/json" in content:
             content[PROBLEM_JSON] = content.pop("application/json")
+    return spec
+
+
+_RULE_VARIABLE = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
+ACCESS_REASON = {
+    "in": "header", "name": "X-Access-Reason", "schema": {"type": "string", "maxLength": 500},
+    "description": "Why full numbers and bodies are needed (privacy and admin keys only; other"
+                   " roles get 403). The read is written to the audit log with this reason.",
+}
+
+
+def document_access_reason(spec: dict, app) -> dict:
+    """Every guarded /v1 operation takes X-Access-Reason (the guard reads it on every one);
+    required where the act must state why."""
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions.get(rule.endpoint)
+        if not hasattr(view, "required_permission"):
+            continue
+        path = spec.get("paths", {}).get(_RULE_VARIABLE.sub(r"{\1}", rule.rule), {})
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            operation = path.get(method.lower())
+            if isinstance(operation, dict):
+                operation.setdefault("parameters", []).append(
+                    {**ACCESS_REASON, "required": view.reason_required})
     return spec

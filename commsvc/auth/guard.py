@@ -42,12 +42,13 @@ def _reason(principal: Principal) -> str | None:
     return reason
 
 
-def require(permission: str, *, reads_only: bool = False):
+def require(permission: str, *, reads_only: bool = False, reason_required: bool = False):
     """Guard a /v1 view: 401 without a live key, 403 when the role lacks the permission.
 
     reads_only=True: the view never writes, so its unit of work runs without a transaction
     (get_db(autocommit=True): no BEGIN/ROLLBACK round trips on PostgreSQL), unless the request
     states a reason, whose audit record needs one.
+    reason_required=True: the act must state why (X-Access-Reason), else 422.
     """
 
     def decorator(view):
@@ -58,18 +59,15 @@ def require(permission: str, *, reads_only: bool = False):
             if not allows(principal.role, permission):
                 raise Forbidden(f"The {principal.role} role may not do this ({permission}).")
             reason = _reason(principal)
+            if reason_required and reason is None:
+                raise ValidationFailed(
+                    errors={REASON_HEADER: ["this request must state a reason"]})
             g.principal = Principal(principal.key_id, principal.name, principal.role, reason)
             return view(*args, **kwargs)
 
         wrapped.required_permission = permission
         wrapped.reads_only = reads_only
+        wrapped.reason_required = reason_required
         return wrapped
 
     return decorator
-
-
-def require_reason(principal: Principal) -> str:
-    """For acts that must state a reason (export, erase): 422 without X-Access-Reason."""
-    if principal.reason is None:
-        raise ValidationFailed(errors={REASON_HEADER: ["this request must state a reason"]})
-    return principal.reason
