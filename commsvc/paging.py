@@ -3,7 +3,9 @@
 A cursor carries the sort key of the last row of a page (ints, strings and aware datetimes, the
 latter as microseconds since the epoch) as versioned JSON in URL-safe base64. The list decides
 its order and compares against the key; clients only ever pass `next_cursor` back. Anything
-that is not a cursor of the expected shape is a 422 on `cursor`.
+that is not a cursor of the expected shape is a 422 on `cursor`, and so is a key no column of
+both databases could hold (an int past signed 64 bits, a datetime past year 1..9999, a string
+with NUL or a lone surrogate): it was edited, and must not reach the query as a 500.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -23,6 +26,8 @@ MAX_CURSOR_LENGTH = 200
 _VERSION = 1
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND = dt.timedelta(microseconds=1)
+_INT64 = range(-(2**63), 2**63)
+_NOT_STORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")  # NUL (PostgreSQL), lone surrogates
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,11 @@ def _encode_value(value):
 
 
 def _decode_value(value, kind: type):
-    """The key value as `kind`, or None when it is not one."""
+    """The key value as `kind`, or None when it is not one that a database column could hold."""
+    if type(value) is int and value not in _INT64:
+        return None
+    if type(value) is str and _NOT_STORABLE_TEXT.search(value):
+        return None
     if kind is dt.datetime:
         if type(value) is not int:
             return None

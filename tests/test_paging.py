@@ -1,0 +1,110 @@
+"""Cursors: an edited cursor is a 422 on `cursor` on every list, never a 500, on both databases."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+
+import pytest
+
+from commsvc.errors import ValidationFailed
+from commsvc.paging import decode_cursor, encode_cursor
+from tests.records.logdata import add_message, add_session
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# Lists keyed by one integer id, and lists keyed by (created_at, string id).
+ID_LISTS = ["/v1/logs/calls", "/v1/audit", "/v1/numbers", "/v1/consent/+14155550101/history"]
+TIME_LISTS = ["/v1/sessions", "/v1/holds"]
+FIRST_DAY = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
+LAST_MICROSECOND = dt.datetime.max.replace(tzinfo=dt.UTC)
+MICROSECONDS_BEFORE_EPOCH = -62135596800 * 10**6  # FIRST_DAY
+
+
+def _edited(*key) -> str:
+    """A cursor as a client could forge one: versioned JSON in unpadded URL-safe base64."""
+    return base64.urlsafe_b64encode(json.dumps([1, *key]).encode()).decode().rstrip("=")
+
+
+BAD_IDS = [2**63, INT64_MIN - 1, 99999999999999999999999, -(10**40)]
+BAD_TIME_KEYS = [
+    (2**63, "ses_1"), (10**22, "ses_1"),  # past what a 64-bit column holds
+    (2**62, "ses_1"), (MICROSECONDS_BEFORE_EPOCH - 1, "ses_1"),  # past year 9999 / before 1
+    (0, "ses\x001"),  # PostgreSQL text cannot hold NUL
+    (0, "ses\ud8001"),  # a lone surrogate is not text any database can store
+]
+
+
+@pytest.mark.parametrize("key", BAD_IDS)
+@pytest.mark.parametrize("path", ID_LISTS)
+def test_an_id_cursor_outside_the_64_bit_range_is_422_on_cursor(client, api_key, path, key):
+    response = client.get(path, query_string={"cursor": _edited(key)}, headers=api_key("admin"))
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    assert response.json["errors"] == {"cursor": ["not a cursor this list gave out"]}
+
+
+def test_the_messages_log_cursor_edited_past_64_bits_is_422_on_cursor(client, api_key, db,
+                                                                      clock):
+    add_session(db, now=clock())
+    add_message(db, now=clock())
+    add_message(db, now=clock())
+    db.commit()
+    headers = api_key("admin")
+    cursor = client.get("/v1/logs/messages?limit=1", headers=headers).json["next_cursor"]
+    _version, *key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    int_positions = [i for i, value in enumerate(key) if type(value) is int]
+    assert int_positions
+
+    for i in int_positions:  # each integer of the key alone past 64 bits
+        edited = _edited(*key[:i], 2**63, *key[i + 1:])
+        response = client.get("/v1/logs/messages", query_string={"cursor": edited},
+                              headers=headers)
+        assert response.status_code == 422, key
+        assert response.json["errors"] == {"cursor": ["not a cursor this list gave out"]}
+
+
+@pytest.mark.parametrize("key", BAD_TIME_KEYS)
+@pytest.mark.parametrize("path", TIME_LISTS)
+def test_a_time_cursor_no_database_can_compare_is_422_on_cursor(client, api_key, path, key):
+    response = client.get(path, query_string={"cursor": _edited(*key)}, headers=api_key("admin"))
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    assert response.json["errors"] == {"cursor": ["not a cursor this list gave out"]}
+
+
+@pytest.mark.parametrize("key", [INT64_MIN, INT64_MAX])
+@pytest.mark.parametrize("path", ID_LISTS)
+def test_an_id_cursor_at_the_edge_of_the_64_bit_range_is_still_a_cursor(client, api_key, path,
+                                                                       key):
+    response = client.get(path, query_string={"cursor": _edited(key)}, headers=api_key("admin"))
+    assert response.status_code == 200
+    assert response.json["next_cursor"] is None
+
+
+@pytest.mark.parametrize("moment", [FIRST_DAY, LAST_MICROSECOND])
+@pytest.mark.parametrize("path", TIME_LISTS)
+def test_a_time_cursor_at_the_edge_of_the_datetime_range_is_still_a_cursor(client, api_key,
+                                                                           path, moment):
+    cursor = encode_cursor(moment, "ses_1")
+    response = client.get(path, query_string={"cursor": cursor}, headers=api_key("admin"))
+    assert response.status_code == 200
+    assert response.json["next_cursor"] is None
+
+
+@pytest.mark.parametrize(("key", "types"), [
+    ((2**63,), (int,)),
+    ((INT64_MIN - 1,), (int,)),
+    ((2**70, "ses_1"), (dt.datetime, str)),
+    ((0, "a\x00"), (dt.datetime, str)),
+    ((0, "\udfff"), (dt.datetime, str)),
+])
+def test_decode_cursor_refuses_keys_a_database_column_cannot_hold(key, types):
+    with pytest.raises(ValidationFailed) as caught:
+        decode_cursor(_edited(*key), *types)
+    assert caught.value.errors == {"cursor": ["not a cursor this list gave out"]}
+
+
+def test_decode_cursor_round_trips_the_keys_it_encodes():
+    key = (LAST_MICROSECOND, "ses_\u00e9")
+    assert decode_cursor(encode_cursor(*key), dt.datetime, str) == key
+    assert decode_cursor(encode_cursor(INT64_MIN), int) == (INT64_MIN,)
