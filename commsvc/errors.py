@@ -61,7 +61,7 @@ class ServiceUnavailable(ProblemError):
 def problem(status: int, type_: str, title: str, detail: str, errors=None, headers=None, **extra):
     body = {"type": type_, "title": title, "status": status, "detail": detail}
     if errors:
-        body["errors"] = errors
+        body["errors"] = flat_errors(errors)
     body.update(extra)
     request_id = g.get("request_id")
     if request_id:
@@ -74,8 +74,31 @@ def problem(status: int, type_: str, title: str, detail: str, errors=None, heade
     return response
 
 
+def flat_errors(errors, path: str = "") -> dict[str, list[str]]:
+    """Validation errors as the contract's flat {field: [messages]}, however they were nested.
+
+    A nested field is named by its dotted path, list positions included:
+    {"requester": {"phone": [...]}} -> {"requester.phone": [...]} and
+    {"capabilities": {0: [...]}} -> {"capabilities.0": [...]}. An object's own errors
+    (marshmallow's "_schema") are the object's: {"pro": {"_schema": [...]}} -> {"pro": [...]}.
+    Every message is a string.
+    """
+    if isinstance(errors, dict):
+        children = [(path if path and key == "_schema" else f"{path}.{key}" if path else str(key),
+                     inner) for key, inner in errors.items()]
+    elif isinstance(errors, list | tuple):
+        children = [(path, inner) for inner in errors]
+    else:
+        return {path or "_schema": [str(errors)]}
+    flat: dict[str, list[str]] = {}
+    for field, inner in children:
+        for name, messages in flat_errors(inner, field).items():
+            flat.setdefault(name, []).extend(messages)
+    return flat
+
+
 def _flatten_webargs(messages: dict) -> dict:
-    """webargs nests messages by location ({"json": {...}}); clients want field -> messages."""
+    """webargs nests messages by location ({"json": {...}}): drop it; problem() flattens it."""
     flat: dict = {}
     for location, fields in messages.items():
         if isinstance(fields, dict):

@@ -88,7 +88,7 @@ def test_requester_and_pro_with_the_same_number_is_422(create, add_numbers, db):
     add_numbers(*SF_NUMBERS)
     response = create(requester=REQUESTER, pro="(415) 555-0101")
     assert response.status_code == 422
-    assert "pro" in response.get_json()["errors"]
+    assert "pro.phone" in response.get_json()["errors"]
     assert _count(db, Session) == 0
 
 

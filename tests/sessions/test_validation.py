@@ -19,11 +19,11 @@ def _with(**changes):
 
 
 @pytest.mark.parametrize(("body", "field"), [
-    (_with(requester={"phone": "+1415555"}), "requester"),
-    (_with(requester={"phone": "not a phone"}), "requester"),
-    (_with(pro={"phone": "911"}), "pro"),  # not a dialable subscriber number
-    (_with(pro={"phone": 14155550202}), "pro"),
-    (_with(pro={}), "pro"),
+    (_with(requester={"phone": "+1415555"}), "requester.phone"),
+    (_with(requester={"phone": "not a phone"}), "requester.phone"),
+    (_with(pro={"phone": "911"}), "pro.phone"),  # not a dialable subscriber number
+    (_with(pro={"phone": 14155550202}), "pro.phone"),
+    (_with(pro={}), "pro.phone"),
     (_with(mode="fax"), "mode"),
     (_with(booking_id=...), "booking_id"),
     (_with(booking_id=""), "booking_id"),
@@ -45,7 +45,7 @@ def _with(**changes):
     (_with(record_calls="true"), "record_calls"),  # JSON booleans only
     (_with(booking_id="bk\x001"), "booking_id"),
     (_with(colour="blue"), "colour"),  # unknown fields are refused, not ignored
-    (_with(requester={"phone": REQUESTER, "name": "Ann"}), "requester"),
+    (_with(requester={"phone": REQUESTER, "name": "Ann"}), "requester.name"),
 ])
 def test_invalid_create_is_422_problem_naming_the_field(client, booking, add_numbers, db,
                                                         body, field):

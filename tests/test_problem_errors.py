@@ -1,0 +1,66 @@
+"""Validation errors are always the contract's flat {field: [messages]}, nested fields dotted."""
+from __future__ import annotations
+
+import pytest
+
+from commsvc.errors import ValidationFailed, flat_errors, render_problem
+from tests.conftest import pool_and_booking_key
+
+REQUESTER, PRO = "+14155550101", "+14155550202"
+
+
+def _is_flat(errors) -> bool:
+    return all(isinstance(field, str) and isinstance(messages, list)
+               and all(isinstance(m, str) for m in messages) for field, messages in errors.items())
+
+
+def test_a_bad_list_item_is_named_by_its_dotted_position(client, api_key):
+    response = client.post("/v1/numbers", headers=api_key("admin"),
+                           json={"phone_number": "+16465550009", "capabilities": ["sms", "fax"]})
+    assert response.status_code == 422
+    assert response.json["errors"] == {"capabilities.1": ["Must be one of: sms, mms, voice."]}
+
+
+@pytest.mark.parametrize(("party", "field"), [
+    ({"phone": "+1415555"}, "requester.phone"),
+    ({"phone": 14155550101}, "requester.phone"),
+    ({}, "requester.phone"),
+    ({"phone": REQUESTER, "name": "Ann"}, "requester.name"),
+    ("+14155550101", "requester"),  # not an object: the object's own error
+])
+def test_a_bad_nested_field_is_named_by_its_dotted_path(client, api_key, party, field):
+    response = client.post("/v1/sessions", headers=api_key("booking"),
+                           json={"booking_id": "bk_1", "requester": party, "pro": {"phone": PRO}})
+    assert response.status_code == 422
+    errors = response.json["errors"]
+    assert list(errors) == [field] and _is_flat(errors)
+
+
+def test_a_nested_error_raised_by_a_service_is_flat_too(app, clock):
+    booking = pool_and_booking_key(app, clock, 2, first=14155559001)
+    response = app.test_client().post("/v1/sessions", headers=booking, json={
+        "booking_id": "bk_1", "requester": {"phone": REQUESTER}, "pro": {"phone": REQUESTER}})
+    assert response.status_code == 422
+    assert response.json["errors"] == {"pro.phone": ["must differ from the requester's"]}
+
+
+def test_problem_renders_any_nesting_as_dotted_fields_with_lists_of_strings(app):
+    error = ValidationFailed(errors={
+        "capabilities": {0: ["bad"], 2: ["worse"]},
+        "requester": {"phone": ["invalid"], "_schema": ["whole object"]},
+        "items": [{"name": ["missing"]}, "loose"],
+        "limit": "not a list",
+    })
+    with app.test_request_context("/v1/x"):
+        body = render_problem(error).get_json()
+    assert body["errors"] == {
+        "capabilities.0": ["bad"], "capabilities.2": ["worse"],
+        "requester.phone": ["invalid"], "requester": ["whole object"],
+        "items.name": ["missing"], "items": ["loose"],
+        "limit": ["not a list"],
+    }
+
+
+def test_flat_errors_leaves_flat_errors_as_they_are():
+    errors = {"cursor": ["not a cursor this list gave out"], "X-Access-Reason": ["why?"]}
+    assert flat_errors(errors) == errors
