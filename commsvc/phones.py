@@ -8,6 +8,8 @@ import phonenumbers
 from phonenumbers import PhoneNumberType
 
 MAX_INPUT_LENGTH = 32
+# What an erased number becomes where its row must stay (records.subjects.tombstone).
+TOMBSTONE_PREFIX = "erased:"
 
 
 class InvalidPhone(ValueError):

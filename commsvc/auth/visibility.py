@@ -7,12 +7,14 @@ from sqlalchemy.orm import Session
 
 from commsvc.auth.roles import POOL_NUMBER_ROLES
 from commsvc.auth.service import Principal
-from commsvc.phones import mask
+from commsvc.phones import TOMBSTONE_PREFIX, mask
 from commsvc.records import audit
 
 
 def present_phone(principal: Principal, e164: str | None) -> str | None:
-    """The number as this caller may see it: full, or +1******0101."""
+    """The number as this caller may see it: full, or +1******0101; None once erased."""
+    if e164 and e164.startswith(TOMBSTONE_PREFIX):
+        return None
     return e164 if principal.sees_full_numbers else mask(e164)
 
 

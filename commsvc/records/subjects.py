@@ -27,7 +27,7 @@ from commsvc.config import Config, Retention
 from commsvc.consent import service as consent_service
 from commsvc.consent.models import ConsentEvent
 from commsvc.crypto import phone_hmac
-from commsvc.phones import mask
+from commsvc.phones import TOMBSTONE_PREFIX, mask
 from commsvc.pool.models import ProxyNumber
 from commsvc.records import audit, remote, retention, retention_passes
 from commsvc.records.holds import held, not_held
@@ -39,7 +39,6 @@ from commsvc.sessions import allocation
 from commsvc.sessions.models import Participant
 from commsvc.sessions.models import Session as ConversationSession
 
-TOMBSTONE_PREFIX = "erased:"
 TOMBSTONE_HEX = 9  # "erased:" + 9 hex = 16 characters, the width of every phone column
 DELETE_CHUNK = 500  # ids per DELETE ... WHERE id IN (...)
 

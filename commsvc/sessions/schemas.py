@@ -82,9 +82,10 @@ class ListSessionsQuery(ListQuery):
 
 
 class ParticipantOut(Schema):
-    phone = fields.String(required=True, metadata={
+    phone = fields.String(required=True, allow_none=True, metadata={
         "description": "the real number: full for booking keys, else masked unless a reason "
-                       "is given"})
+                       "is given; null once the number was erased (POST /v1/subjects/{phone}"
+                       "/erase)"})
     proxy_number = fields.String(required=True, metadata={
         "description": "the pool number: full for booking and admin keys, and for privacy keys "
                        "that give a reason; masked for ops and privacy"})

@@ -317,3 +317,13 @@ def _nothing_recorded(db, world) -> None:
                      .where(AuditEvent.action.like("subject.%"))) == 0
     assert db.scalar(select(func.count()).select_from(Erasure)) == 0
     assert db.get(Message, world["sent"]) is not None
+
+
+def test_after_erasure_the_session_shows_no_number_for_the_erased_participant(
+        client, api_key, db, world):
+    _erase(client, api_key("privacy"))
+
+    for role in ("booking", "ops"):
+        session = client.get(f"/v1/sessions/{world['two']}", headers=api_key(role)).json
+        assert session["requester"]["phone"] is None
+        assert session["pro"]["phone"] in (OTHER, mask(OTHER))
