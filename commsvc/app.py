@@ -6,7 +6,7 @@ import importlib
 from flask import Flask, jsonify
 from flask_smorest import Api
 
-from commsvc import api_docs, crypto, db, errors, logging_setup
+from commsvc import api_docs, crypto, db, errors, input_guard, logging_setup
 from commsvc.clock import utcnow
 from commsvc.config import Config, load_config
 from commsvc.twilio_gateway import make_gateway
@@ -67,6 +67,7 @@ def create_app(config: Config | None = None, *, clock=None, twilio=None, databas
     db.init_app(app, database or db.Database(config.database_url))
 
     app.before_request(logging_setup.assign_request_id)
+    app.before_request(input_guard.refuse_nul)
     app.after_request(logging_setup.add_request_id_header)
     errors.init_app(app)
 

@@ -1,0 +1,103 @@
+"""No NUL (U+0000) in a /v1 request: one 422 naming where it was, on SQLite and PostgreSQL alike.
+
+PostgreSQL text cannot hold NUL, so without the guard these were 500s there and accepted on
+SQLite. Twilio's webhooks are not /v1 and keep their own form handling.
+"""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from commsvc.records.models import LegalHold
+from tests.records.logdata import add_session
+from tests.webhooks import factories as f
+from tests.webhooks.factories import REQUESTER, REQUESTER_PROXY, twiml
+
+NUL_MESSAGE = ["must not contain the NUL character (U+0000)"]
+PHONE = "+14155550101"
+
+
+def _assert_nul_refused(response, field):
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    problem = response.json
+    assert problem["type"] == "validation-error" and problem["status"] == 422
+    assert problem["errors"] == {field: NUL_MESSAGE}
+
+
+@pytest.mark.parametrize(("url", "field"), [
+    ("/v1/logs/messages?booking_id=bk%00x", "booking_id"),
+    ("/v1/logs/calls?session_id=s%00x", "session_id"),
+    ("/v1/audit?actor=a%00b", "actor"),
+    ("/v1/sessions?booking_id=%00", "booking_id"),
+    ("/v1/holds?limit=5&cursor=%00", "cursor"),
+    (f"/v1/consent/check?phone={PHONE}&channel=sms&purpose=relay%00", "purpose"),
+    ("/v1/numbers?li%00mit=5", "li\x00mit"),  # the argument's name
+])
+def test_a_nul_in_a_query_argument_is_a_422_naming_the_argument(client, api_key, url, field):
+    _assert_nul_refused(client.get(url, headers=api_key("admin")), field)
+
+
+@pytest.mark.parametrize(("method", "url"), [
+    ("GET", "/v1/messages/m%00x"),
+    ("DELETE", "/v1/holds/h%00x"),
+    ("GET", "/v1/sessions/ses%00"),
+    ("POST", "/v1/sessions/ses%00/close"),
+    ("GET", f"/v1/consent/{PHONE}%00/history"),
+    ("GET", "/v1/nowhere%00"),  # refused before routing: the same answer as any other path
+])
+def test_a_nul_in_the_path_is_a_422_on_path(client, api_key, method, url):
+    _assert_nul_refused(client.open(url, method=method, headers=api_key("admin")), "path")
+
+
+@pytest.mark.parametrize(("url", "body", "field"), [
+    ("/v1/holds", {"scope": "booking", "value": "bk_1001", "reason": "r\x00r"}, "reason"),
+    ("/v1/messages", {"to": "+12125550123", "body": "hi", "purpose": "transactional",
+                      "booking_id": "b\x00k"}, "booking_id"),
+    ("/v1/sessions", {"booking_id": "bk_1", "requester": {"phone": "+1415555\x000101"},
+                      "pro": {"phone": "+14155550202"}}, "requester.phone"),
+    (f"/v1/consent/{PHONE}", {"channel": "sms", "purpose": "marketing", "action": "grant",
+                              "source": "web", "evidence": {"log": ["ok", "\x00"]}},
+     "evidence.log.1"),
+    ("/v1/numbers", {"phone_number": "+16465550009", "\x00": 1}, "\x00"),  # a key
+    ("/v1/numbers", "\x00", "body"),  # the body itself
+])
+def test_a_nul_in_a_json_body_is_a_422_naming_the_field(client, api_key, url, body, field):
+    _assert_nul_refused(client.post(url, json=body, headers=api_key("admin")), field)
+
+
+def _post_hold_as_json_text(client, api_key, db, clock, reason_json: str):
+    """POST /v1/holds with `reason_json` put verbatim between the quotes of the JSON reason."""
+    add_session(db, now=clock())
+    db.commit()
+    body = '{"scope": "booking", "value": "bk_1001", "reason": "' + reason_json + '"}'
+    return client.post("/v1/holds", data=body, content_type="application/json",
+                       headers=api_key("privacy"))
+
+
+@pytest.mark.parametrize("reason_json", [r"r\u0000r", r"r\\\u0000r", r"\u0000"])
+def test_a_json_nul_escape_is_refused_and_nothing_is_stored(client, api_key, db, clock,
+                                                           reason_json):
+    _assert_nul_refused(_post_hold_as_json_text(client, api_key, db, clock, reason_json),
+                        "reason")
+    assert db.scalar(select(func.count()).select_from(LegalHold)) == 0
+
+
+@pytest.mark.parametrize(("reason_json", "reason"), [(r"r\\u0000r", r"r\u0000r"),
+                                                     (r"\\\\u0000", r"\\u0000")])
+def test_an_escaped_backslash_before_u0000_is_text_not_a_nul(client, api_key, db, clock,
+                                                             reason_json, reason):
+    response = _post_hold_as_json_text(client, api_key, db, clock, reason_json)
+    assert response.status_code == 201
+    assert db.get(LegalHold, response.json["id"]).reason == reason
+
+
+def test_twilio_webhooks_are_not_v1_and_keep_their_own_nul_handling(twilio_post, db, clock):
+    f.open_session(db, clock())
+    db.commit()
+    params = {"From": REQUESTER, "To": REQUESTER_PROXY, "Body": "on\x00 my way",
+              "MessageSid": f.sid("SM"), "NumMedia": "0"}
+
+    [message] = twiml(twilio_post("/webhooks/twilio/sms?tag=a%00b", params))
+
+    assert message.find("Body").text == "on my way"  # webhooks.forms drops what XML cannot carry
