@@ -43,9 +43,22 @@ class ParticipantIn(StrictSchema):
     phone = PhoneNumber(required=True, metadata={"example": "+14155550101"})
 
 
+class Seconds(fields.Float):
+    """A JSON number of seconds: not a string, not a boolean, not NaN or infinity."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_nan=False, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValidationError("must be a number of seconds")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class ExpiryFields(StrictSchema):
-    ttl_seconds = fields.Integer(strict=True, validate=validate.Range(min=1), metadata={
-        "description": "seconds from now (at most MAX_SESSION_TTL_SECONDS)"})
+    ttl_seconds = Seconds(validate=validate.Range(min=0, min_inclusive=False), metadata={
+        "description": "any positive number of seconds from now (fractions too), at most"
+                       " MAX_SESSION_TTL_SECONDS"})
     expires_at = fields.AwareDateTime(default_timezone=dt.UTC,
                                       metadata={"description": "a future time (UTC)"})
 

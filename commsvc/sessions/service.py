@@ -32,7 +32,7 @@ def new_session_id() -> str:
     return "ses_" + secrets.token_hex(12)
 
 
-def resolve_expiry(*, now: dt.datetime, max_ttl: int, ttl_seconds: int | None = None,
+def resolve_expiry(*, now: dt.datetime, max_ttl: int, ttl_seconds: float | None = None,
                    expires_at: dt.datetime | None = None,
                    default_ttl: int | None = None) -> dt.datetime:
     """When a session ends: ttl_seconds from now or an explicit future time, never past the cap."""

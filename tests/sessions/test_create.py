@@ -116,3 +116,11 @@ def test_both_participants_may_share_one_proxy_number(create, add_numbers):
     add_numbers(SF_NUMBERS[0])
     body = create().get_json()
     assert body["requester"]["proxy_number"] == body["pro"]["proxy_number"] == SF_NUMBERS[0]
+
+
+def test_ttl_seconds_may_be_any_positive_number_fractions_too(create, add_numbers, clock):
+    add_numbers(*SF_NUMBERS)
+    response = create(ttl_seconds=90.5)
+    assert response.status_code == 201
+    expected = clock() + dt.timedelta(seconds=90.5)
+    assert response.get_json()["expires_at"] == expected.isoformat().replace("+00:00", "Z")
