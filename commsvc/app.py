@@ -42,7 +42,8 @@ class ProblemApi(Api):
         return errors.render_http_exception(error)
 
     def _openapi_json(self):
-        return jsonify(api_docs.document_problem_responses(self.spec.to_dict()))
+        spec = api_docs.document_problem_responses(self.spec.to_dict())
+        return jsonify(api_docs.document_access_reason(spec, self._app))
 
 
 def create_app(config: Config | None = None, *, clock=None, twilio=None, database=None) -> Flask:

@@ -1,0 +1,35 @@
+"""What /openapi.json tells clients beyond the views' own schemas."""
+from __future__ import annotations
+
+
+def _reason_parameter(operation: dict) -> dict | None:
+    return next((p for p in operation.get("parameters", [])
+                 if p["in"] == "header" and p["name"] == "X-Access-Reason"), None)
+
+
+def test_export_and_erase_document_x_access_reason_as_required(client):
+    paths = client.get("/openapi.json").get_json()["paths"]
+    for path, method in (("/v1/subjects/{phone}/export", "get"),
+                         ("/v1/subjects/{phone}/erase", "post")):
+        parameter = _reason_parameter(paths[path][method])
+        assert parameter is not None and parameter["required"] is True
+
+
+def test_every_guarded_operation_documents_x_access_reason_beside_its_own_parameters(client):
+    paths = client.get("/openapi.json").get_json()["paths"]
+    operations = [(path, method, op) for path, ops in paths.items() if path.startswith("/v1/")
+                  for method, op in ops.items() if isinstance(op, dict)]
+    assert len(operations) >= 20
+    for path, method, operation in operations:
+        parameter = _reason_parameter(operation)
+        assert parameter is not None, (method, path)
+    logs = paths["/v1/logs/messages"]["get"]
+    assert _reason_parameter(logs)["required"] is False
+    assert {"phone", "direction", "cursor"} <= {p["name"] for p in logs["parameters"]
+                                               if p["in"] == "query"}
+
+
+def test_export_without_a_reason_is_a_422_naming_the_header(client, api_key):
+    response = client.get("/v1/subjects/+14155550101/export", headers=api_key("privacy"))
+    assert response.status_code == 422
+    assert "X-Access-Reason" in response.get_json()["errors"]
