@@ -5,13 +5,21 @@ index range per phone column (ix_*_from_phone_id, ix_*_to_phone_id, ix_*_forward
 already limited, so a number with a million rows still costs three short index scans. Rows
 past their retention period are hidden here (visibility_rules), whether or not the retention
 job has run.
+
+The messages log also lists the platform's own texts, read from the outbox (outbound_messages,
+the one record of each send and its status) as direction "outbound". Each source is paged on
+its own key (relayed messages on id, platform sends on (created_at, id)) and one page of each
+is merged by created_at; the cursor holds both positions, so every row appears exactly once
+and the relayed side keeps its id-keyed index scans. Filters no platform send can match
+(direction inbound, a session, a relay-only status) never read the outbox.
 """
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import select, union_all
+from sqlalchemy import and_, select, tuple_, union_all
 from sqlalchemy.orm import Session, defer
 
 from commsvc import crypto
@@ -19,16 +27,21 @@ from commsvc.auth.visibility import audit_reasoned_read, present_phone
 from commsvc.clock import isoformat
 from commsvc.config import Retention
 from commsvc.errors import ValidationFailed
-from commsvc.paging import Page, decode_cursor, page_of
+from commsvc.paging import Page, decode_cursor, encode_cursor, page_of
 from commsvc.phones import InvalidPhone, mask, normalise
-from commsvc.records import visibility_rules
+from commsvc.records import retention_passes, visibility_rules
+from commsvc.records.retention import cutoff_for
 from commsvc.relay.models import Call, Message
+from commsvc.sending.models import OutboundMessage
+from commsvc.sending.service import STATUS_RANK
 
 DIRECTIONS = ("inbound", "outbound")
-MESSAGE_STATUSES = (
+RELAYED_STATUSES = (
     "accepted", "scheduled", "queued", "sending", "sent", "delivered", "undelivered", "failed",
     "receiving", "received", "read", "canceled", "partially_delivered", "simulated",
 )
+OUTBOUND_STATUSES = tuple(STATUS_RANK)  # the outbox's statuses (commsvc.sending.service)
+MESSAGE_STATUSES = tuple(dict.fromkeys(RELAYED_STATUSES + OUTBOUND_STATUSES))
 CALL_STATUSES = (
     "queued", "initiated", "ringing", "in-progress", "completed", "busy", "failed", "no-answer",
     "canceled",
@@ -63,7 +76,7 @@ class LogFilter:
 class LogRow:
     """A message or call, and whether its body / recording reference may still be shown."""
 
-    record: Message | Call
+    record: Message | Call | OutboundMessage
     content_visible: bool
 
 
@@ -94,41 +107,51 @@ def build_filter(kind: str, *, region: str, phone: str | None = None, status: st
                      status=status, direction=direction, since=since, until=until)
 
 
+def _matching(created_at, log_filter: LogFilter, equal: tuple) -> list:
+    """column == value for each (column, value) given a value, and since/until on created_at."""
+    conditions = [column == value for column, value in equal if value is not None]
+    if log_filter.since is not None:
+        conditions.append(created_at >= log_filter.since)
+    if log_filter.until is not None:
+        conditions.append(created_at < log_filter.until)
+    return conditions
+
+
 def _conditions(model, log_filter: LogFilter, retention: Retention, now: dt.datetime,
                 before_id: int | None) -> list:
     conditions = [visibility_rules.row_visible(model, retention, now)]
     if before_id is not None:
         conditions.append(model.id < before_id)
-    for column, value in ((model.session_id, log_filter.session_id),
-                          (model.booking_id, log_filter.booking_id),
-                          (model.status, log_filter.status),
-                          (model.direction, log_filter.direction)):
-        if value is not None:
-            conditions.append(column == value)
-    if log_filter.since is not None:
-        conditions.append(model.created_at >= log_filter.since)
-    if log_filter.until is not None:
-        conditions.append(model.created_at < log_filter.until)
-    return conditions
+    return conditions + _matching(model.created_at, log_filter, (
+        (model.session_id, log_filter.session_id), (model.booking_id, log_filter.booking_id),
+        (model.status, log_filter.status), (model.direction, log_filter.direction)))
 
 
-def _phone_ids(model, phone: str, conditions: list, limit: int):
-    """ids where the phone is from, to or forward_to: one limited index range per column."""
-    branches = []
-    for column in (model.from_phone, model.to_phone, model.forward_to):
-        # Uses index: ix_<table>_{from_phone,to_phone,forward_to}_id (backward range scan).
-        ranged = (select(model.id).where(column == phone, *conditions)
-                  .order_by(model.id.desc()).limit(limit).subquery())
-        branches.append(select(ranged.c.id))
-    return union_all(*branches).subquery()
+def _fetch(db: Session, query, model, phone_columns: tuple, log_filter: LogFilter,
+           conditions: list, newest_first: tuple, fetch: int) -> list[LogRow]:
+    """The first `fetch` rows of (model, content_visible) matching, in newest_first order.
+
+    A phone filter is one limited index range per phone column (UNION ALL), then the rows by
+    primary key.
+    """
+    if log_filter.phone:
+        branches = []
+        for column in phone_columns:
+            ranged = (select(model.id).where(column == log_filter.phone, *conditions)
+                      .order_by(*newest_first).limit(fetch).subquery())
+            branches.append(select(ranged.c.id))
+        ids = union_all(*branches).subquery()
+        query = query.where(model.id.in_(select(ids.c.id)))
+    else:
+        query = query.where(*conditions)
+    rows = db.execute(query.order_by(*newest_first).limit(fetch)).all()
+    return [LogRow(record, bool(visible)) for record, visible in rows]
 
 
-def query_logs(db: Session, kind: str, log_filter: LogFilter, *, limit: int,
-               cursor: str | None, retention: Retention, now: dt.datetime,
-               with_content: bool) -> Page[LogRow]:
-    """One page of messages or calls matching the filter, newest first."""
-    model = KINDS[kind][0]
-    before_id = decode_cursor(cursor, int)[0] if cursor else None
+def _relayed_rows(db: Session, model, log_filter: LogFilter, *, retention: Retention,
+                  now: dt.datetime, before_id: int | None, fetch: int,
+                  with_content: bool) -> list[LogRow]:
+    """Up to `fetch` relayed messages or calls below before_id, newest (highest id) first."""
     conditions = _conditions(model, log_filter, retention, now, before_id)
     content = (visibility_rules.body_visible(retention, now) if model is Message
                else visibility_rules.recording_visible(retention, now))
@@ -137,16 +160,90 @@ def query_logs(db: Session, kind: str, log_filter: LogFilter, *, limit: int,
         query = query.options(defer(Message.media_urls))
         if not with_content:
             query = query.options(defer(Message.body))
-    if log_filter.phone:
-        ids = _phone_ids(model, log_filter.phone, conditions, limit + 1)
-        query = query.where(model.id.in_(select(ids.c.id)))
-    else:
-        # Uses index: ix_<table>_session_id_id / ix_<table>_booking_id_id when those filters
-        # are given, otherwise the primary key backwards.
-        query = query.where(*conditions)
-    rows = db.execute(query.order_by(model.id.desc()).limit(limit + 1)).all()
-    page = page_of([LogRow(r[0], bool(r[1])) for r in rows], limit, lambda r: (r.record.id,))
-    return page
+    # Uses index: a phone: ix_<table>_{from_phone,to_phone,forward_to}_id (backward range
+    # scans); ix_<table>_session_id_id / ix_<table>_booking_id_id when those filters are
+    # given; otherwise the primary key backwards.
+    return _fetch(db, query, model, (model.from_phone, model.to_phone, model.forward_to),
+                  log_filter, conditions, (model.id.desc(),), fetch)
+
+
+def _outbound_may_match(log_filter: LogFilter) -> bool:
+    """Whether a platform send can match: they have no session and only outbox statuses."""
+    return (log_filter.session_id is None and log_filter.direction in (None, "outbound")
+            and log_filter.status in (None, *OUTBOUND_STATUSES))
+
+
+def _past(pass_kind: str, retention: Retention, now: dt.datetime):
+    """SQL condition: the retention pass `pass_kind` would remove this outbox row or body now."""
+    spec = retention_passes.pass_named(pass_kind)
+    return and_(*spec.eligible(cutoff_for(retention, spec.period, now)))
+
+
+def _outbound_rows(db: Session, log_filter: LogFilter, *, retention: Retention,
+                   now: dt.datetime, at_or_below: tuple[dt.datetime, str] | None, fetch: int,
+                   with_content: bool) -> list[LogRow]:
+    """Up to `fetch` platform sends at or below (created_at, id), newest first.
+
+    Past retention means what the retention passes would remove (export reads it the same way).
+    """
+    o = OutboundMessage
+    conditions = [~_past("outbound_messages", retention, now)]
+    if at_or_below is not None:
+        conditions += [o.created_at <= at_or_below[0], tuple_(o.created_at, o.id) <= at_or_below]
+    conditions += _matching(o.created_at, log_filter, (
+        (o.booking_id, log_filter.booking_id), (o.status, log_filter.status)))
+    query = select(o, (~_past("outbound_bodies", retention, now)).label("content_visible"))
+    if not with_content:
+        query = query.options(defer(o.body))
+    # Uses index: a phone: ix_outbound_messages_{to_phone,from_phone} (backward range scans);
+    # ix_outbound_messages_booking_id with a booking; otherwise
+    # ix_outbound_messages_created_at_id backwards.
+    return _fetch(db, query, o, (o.to_phone, o.from_phone), log_filter, conditions,
+                  (o.created_at.desc(), o.id.desc()), fetch)
+
+
+# A messages cursor: (relayed id to stay below, the next send's created_at and id). A side
+# with nothing left is NONE_LEFT; it stays empty for new rows arriving while the caller pages.
+NONE_LEFT = (0, dt.datetime(1970, 1, 1, tzinfo=dt.UTC), "")
+
+
+def _message_page(db: Session, log_filter: LogFilter, *, limit: int, cursor: str | None,
+                  retention: Retention, now: dt.datetime, with_content: bool) -> Page[LogRow]:
+    """Relayed messages and platform sends merged newest first; each side keeps its position."""
+    before_id, sent_at, sent_id = (decode_cursor(cursor, int, dt.datetime, str) if cursor
+                                   else (None, None, None))
+    fetch = limit + 1
+    visible = dict(retention=retention, now=now, fetch=fetch, with_content=with_content)
+    sent = ([] if sent_id == NONE_LEFT[2] or not _outbound_may_match(log_filter)
+            else _outbound_rows(db, log_filter, at_or_below=(sent_at, sent_id)
+                                if sent_id else None, **visible))
+    relayed = ([] if before_id is not None and before_id <= NONE_LEFT[0]
+               else _relayed_rows(db, Message, log_filter, before_id=before_id, **visible))
+    merged = list(heapq.merge(relayed, sent, key=lambda row: row.record.created_at,
+                              reverse=True))
+    if len(merged) <= limit:
+        return Page(merged, None)
+    shown = merged[:limit]
+    relayed_shown = sum(isinstance(row.record, Message) for row in shown)
+    next_relayed = relayed[relayed_shown:]
+    next_sent = sent[limit - relayed_shown:]
+    return Page(shown, encode_cursor(
+        next_relayed[0].record.id + 1 if next_relayed else NONE_LEFT[0],
+        next_sent[0].record.created_at if next_sent else NONE_LEFT[1],
+        next_sent[0].record.id if next_sent else NONE_LEFT[2]))
+
+
+def query_logs(db: Session, kind: str, log_filter: LogFilter, *, limit: int,
+               cursor: str | None, retention: Retention, now: dt.datetime,
+               with_content: bool) -> Page[LogRow]:
+    """One page of messages (relayed and platform sends) or calls matching the filter."""
+    if kind == "messages":
+        return _message_page(db, log_filter, limit=limit, cursor=cursor, retention=retention,
+                             now=now, with_content=with_content)
+    before_id = decode_cursor(cursor, int)[0] if cursor else None
+    rows = _relayed_rows(db, Call, log_filter, retention=retention, now=now,
+                         before_id=before_id, fetch=limit + 1, with_content=with_content)
+    return page_of(rows, limit, lambda r: (r.record.id,))
 
 
 def audit_read(db: Session, principal, kind: str, log_filter: LogFilter, count: int,
@@ -167,19 +264,53 @@ def _common(record, principal) -> dict:
     }
 
 
-def present_message(row: LogRow, principal) -> dict:
-    """A message as this caller may see it: bodies only with full access and in their period."""
-    message: Message = row.record
-    data = _common(message, principal)
-    data["media_count"] = message.media_count
+def _body(data: dict, principal, shown: bool, read_body) -> dict:
+    """Add the body: only for a full-access caller and within its period; else null."""
     data["body"] = None
-    if principal.sees_full_numbers and row.content_visible and message.body_removed_at is None:
-        body = message.body
+    if principal.sees_full_numbers and shown:
+        body = read_body()
         if body is crypto.UNAVAILABLE:
             data["body_unavailable"] = True
         else:
             data["body"] = body
     return data
+
+
+def outbound_outcome(message: OutboundMessage) -> str:
+    """What the send gate did with a platform text (docs/records-access.md lists the words)."""
+    if message.status == "blocked":
+        return "blocked_consent"
+    if message.status == "failed" and message.twilio_sid is None:
+        return "failed"  # Twilio refused it, or every attempt failed
+    if message.status in ("queued", "scheduled", "sending", "simulated"):
+        return message.status
+    return "sent"  # Twilio took it; the status follows its delivery
+
+
+def present_outbound(row: LogRow, principal) -> dict:
+    """A platform send as a messages-log row: from the pool number, no session, no media."""
+    message: OutboundMessage = row.record
+    data = {
+        "id": message.id, "session_id": None, "booking_id": message.booking_id,
+        "direction": "outbound",
+        "from": present_phone(principal, message.from_phone),
+        "to": present_phone(principal, message.to_phone),
+        "status": message.status, "outcome": outbound_outcome(message),
+        "twilio_sid": message.twilio_sid, "created_at": isoformat(message.created_at),
+        "media_count": 0,
+    }
+    return _body(data, principal, row.content_visible, lambda: message.body)
+
+
+def present_message(row: LogRow, principal) -> dict:
+    """A message as this caller may see it: bodies only with full access and in their period."""
+    message = row.record
+    if isinstance(message, OutboundMessage):
+        return present_outbound(row, principal)
+    data = _common(message, principal)
+    data["media_count"] = message.media_count
+    shown = row.content_visible and message.body_removed_at is None
+    return _body(data, principal, shown, lambda: message.body)
 
 
 def present_call(row: LogRow, principal) -> dict:

@@ -89,6 +89,10 @@ _ROW_FIELDS = {
 }
 MessageRow = Schema.from_dict({
     **_ROW_FIELDS,
+    "id": fields.Raw(metadata={
+        "oneOf": [{"type": "integer"}, {"type": "string"}],
+        "description": "a relayed message's number, or a platform send's msg_… id "
+                       "(direction outbound; GET /v1/messages/{id})"}),
     "media_count": fields.Integer(),
     "body": fields.String(allow_none=True, metadata={
         "description": "null unless a reasoned privacy/admin read within the body period"}),

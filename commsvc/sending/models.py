@@ -44,6 +44,11 @@ class OutboundMessage(Base):
     __table_args__ = (
         Index("ix_outbound_messages_status_next_attempt", "status", "next_attempt_at"),
         Index("ix_outbound_messages_to_phone", "to_phone", "created_at"),
+        # The messages log (commsvc/records/logs_service.py) pages sends newest first by
+        # (created_at, id), by sender number (a busy pool number) and by booking.
+        Index("ix_outbound_messages_created_at_id", "created_at", "id"),
+        Index("ix_outbound_messages_from_phone", "from_phone", "created_at"),
+        Index("ix_outbound_messages_booking_id", "booking_id", "created_at"),
         UniqueConstraint("requested_by", "idempotency_key",
                          name="uq_outbound_messages_requested_by_idempotency_key"),
     )
