@@ -47,7 +47,8 @@ def _list(kind: str, args: dict) -> dict:
 @blp.response(200, MessagePage)
 @problems(blp, 401, 403, 422)
 def list_messages(args, **_reason):
-    """Messages, newest first; numbers masked and bodies null unless a reasoned full read."""
+    """Relayed messages and the platform's own sends (direction outbound, from the outbox),
+    newest first; numbers masked and bodies null unless a reasoned full read."""
     return _list("messages", args)
 
 

@@ -127,7 +127,7 @@ def logs_group():
 @_filter_options
 @with_appcontext
 def messages_command(**options):
-    """Messages, newest first."""
+    """Messages, newest first: relayed (inbound) and sent by the platform (outbound)."""
     _run("messages", **options)
 
 
