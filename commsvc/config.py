@@ -60,6 +60,9 @@ class Config:
     no_session_sms_reply: str = (
         "This conversation has ended. Please use the app to contact your service professional."
     )
+    voice_only_sms_reply: str = (
+        "This conversation takes calls only. Please call this number instead."
+    )
     no_session_voice_message: str = (
         "This conversation has ended. Please use the app to reach your service professional."
         " Goodbye."
@@ -197,6 +200,7 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
         support_contact=env.get("SUPPORT_CONTACT", Config.support_contact),
         help_sms_reply=env.get("HELP_SMS_REPLY", Config.help_sms_reply),
         no_session_sms_reply=env.get("NO_SESSION_SMS_REPLY", Config.no_session_sms_reply),
+        voice_only_sms_reply=env.get("VOICE_ONLY_SMS_REPLY", Config.voice_only_sms_reply),
         no_session_voice_message=env.get(
             "NO_SESSION_VOICE_MESSAGE", Config.no_session_voice_message
         ),

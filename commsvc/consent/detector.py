@@ -11,10 +11,12 @@ Pipeline
    abbreviation folding word by word (txt/texting -> ``text``, msgs/mensajes -> ``message``,
    plz -> ``please``, stpo/stoooop -> ``stop``, do not -> ``dont``, unsubcribe ->
    ``unsubscribe``, ...).
-2. Whole-message keywords: Twilio's opt-out set plus French and Spanish, START/UNSTOP/YES,
-   HELP/INFO/AIDE/AYUDA, with only courtesy words around them ("STOP please", "help?").
-   CANCEL/CANCELAR only count bare: "cancel please" is more often about an appointment
-   than about messages, and a false opt-out silences a customer.
+2. Whole-message keywords: Twilio's opt-out set plus French and Spanish, START/UNSTOP,
+   YES/OUI/SI, HELP/INFO/AIDE/AYUDA, with only courtesy words around them ("STOP please",
+   "help?"). Words that are as often ordinary conversation (CANCEL, CANCELAR, ANNULER,
+   CANCELAR SUSCRIPCION, FIN, PARA) only count bare: "cancel please" is more often about an
+   appointment than about messages, "para" also means "for", and a false opt-out silences a
+   customer.
 3. Revocation in the sender's own words (en/fr/es; the patterns are in
    revocation_phrases.py): patterns that need a directive about *messaging* ("stop texting
    me", "remove me from your list", "ne m'écrivez plus", "no me manden más mensajes"),
@@ -25,16 +27,23 @@ Pipeline
    beats every other reading.
 4. A bare STOP as its own sentence next to a plain complaint about the messages
    ("STOP. I never signed up for this", "Stop! Who is this?").
+
+`detect` also says which language a keyword or revocation was written in (en, fr or es), so
+the confirmation can answer in it: the phrase list that matched, else the first word of the
+message that belongs to one language only ("arret", "svp", "por favor"); English when no word
+tells (STOP, START, HELP and FIN alone). Conversation is never given a language: nothing is
+spent on it.
 """
 from __future__ import annotations
 
 import enum
 import re
 import unicodedata
+from typing import NamedTuple
 
 from commsvc.consent import revocation_phrases as phrases
 
-__all__ = ["Intent", "classify"]
+__all__ = ["Detection", "Intent", "classify", "detect"]
 
 
 class Intent(enum.StrEnum):  # a str: Intent.OPT_OUT == "opt_out", str() gives the value
@@ -42,6 +51,19 @@ class Intent(enum.StrEnum):  # a str: Intent.OPT_OUT == "opt_out", str() gives t
     OPT_IN = "opt_in"
     HELP = "help"
     CONVERSATION = "conversation"
+
+
+DEFAULT_LANGUAGE = "en"
+
+
+class Detection(NamedTuple):
+    """What a text is, and the language to answer it in ("en", "fr" or "es")."""
+
+    intent: Intent
+    language: str = DEFAULT_LANGUAGE
+
+
+_CONVERSATION = Detection(Intent.CONVERSATION)
 
 
 # --------------------------------------------------------------------------- normalisation
@@ -55,27 +77,29 @@ _ASCII_TABLE = str.maketrans({
 })
 _NONWORD_RE = re.compile(r"[^\w|]+|_+")  # what is left after the table: emoji, symbols
 
+
+def _word_table(groups: dict[str, str]) -> dict[str, str]:
+    """{key: "word word ..."} -> {word: key}, for one dict look-up a word."""
+    return {word: key for key, words in groups.items() for word in words.split()}
+
+
 # Word-level folding of typos and abbreviations, applied token by token (dict look-up; a
 # regex only for elongations such as "stoooop", "pleeease", "unsubscribeee").
-_FOLD_WORDS: dict[str, str] = {
-    variant: canonical
-    for canonical, variants in {
-        "text": "txt txts txtd txtn txting txtin txtng texting textin textn textng texing textig"
-                " tetxing tetx texts texto textos sms smss smses",
-        "message": "msg msgs msgz msging msgng msges mssg mssgs messages messaging messagin"
-                   " messageing messeges messege mesage mesages messges mensaje mensajes"
-                   " mensajito mensajitos mensages mesajes mensjes msj msjs mjs",
-        "stop": "stop stpo sotp stahp sstop",
-        "please": "please plse plez pleaz pleeze",
-        "dont": "dont dnt doont donot",
-        "you": "u yu",
-        "your": "ur yur",
-        "anymore": "anymor",
-        "opt out": "optout",
-        "thanks": "thx thnx thanx tnx tks thks",
-    }.items()
-    for variant in variants.split()
-}
+_FOLD_WORDS = _word_table({
+    "text": "txt txts txtd txtn txting txtin txtng texting textin textn textng texing textig"
+            " tetxing tetx texts texto textos sms smss smses",
+    "message": "msg msgs msgz msging msgng msges mssg mssgs messages messaging messagin"
+               " messageing messeges messege mesage mesages messges mensaje mensajes"
+               " mensajito mensajitos mensages mesajes mensjes msj msjs mjs",
+    "stop": "stop stpo sotp stahp sstop",
+    "please": "please plse plez pleaz pleeze",
+    "dont": "dont dnt doont donot",
+    "you": "u yu",
+    "your": "ur yur",
+    "anymore": "anymor",
+    "opt out": "optout",
+    "thanks": "thx thnx thanx tnx tks thks",
+})
 _FOLD_PREFIXES = ("sto", "pl", "uns")
 _FOLD_PATTERN_RE = re.compile(
     r"(?P<stop>stopp+|sto{3,}p+)|(?P<please>plz+|pls+|ple+a+s+e+)"
@@ -134,7 +158,7 @@ _COURTESY = (r"(?:please|thanks|thank you|thank you very much|thank you so much|
              r"|merci|merci beaucoup|svp|stp|s il vous plait|s il te plait|sil vous plait"
              r"|sil te plait|por favor|porfavor|porfa|xfa|xfavor|gracias|muchas gracias)")
 _OPTOUT_WORDS = (r"(?:stop all|stopall|stop|unsubscribe|opt out|revoke|quit|end"
-                 r"|arretez|arreter|arrete|arret|alto|baja|parar)")
+                 r"|arretez|arreter|arrete|arret|alto|baja|parar|detener|darse de baja)")
 # filler allowed next to an opt-out keyword: courtesy plus a few intensifiers ("stop now")
 _OPTOUT_EXTRA = rf"(?:{_COURTESY}|now|right now|it|already|immediately|asap)"
 
@@ -142,11 +166,34 @@ _OPTOUT_KW_RE = re.compile(
     rf"(?:no thanks |no thank you |not interested )?(?:{_COURTESY} )*{_OPTOUT_WORDS}"
     rf"(?: (?:{_OPTOUT_EXTRA}|{_OPTOUT_WORDS}))*")
 _SPELLED_RE = re.compile(r"\w(?: \w){2,}")
-_CANCEL_KW_RE = re.compile(r"(?:cancel|cancelar)(?: (?:cancel|cancelar))*")
+# Opt-out words that are as often ordinary conversation: only the whole message, alone or
+# repeated ("cancel", "FIN!", "para para"), never with other words ("cancel please").
+_BARE_KW_RE = re.compile(
+    r"(?P<kw>cancel|cancelar suscripcion|cancelar|annuler|fin|para)(?: (?P=kw))*")
 _OPTIN_KW_RE = re.compile(rf"(?:{_COURTESY} )*(?:start|unstop)(?: (?:{_COURTESY}|start|unstop))*")
-_YES_KW_RE = re.compile(rf"(?:{_COURTESY} )*yes(?: (?:{_COURTESY}|yes))*")
+_YES_KW_RE = re.compile(rf"(?:{_COURTESY} )*(?:yes|oui|si)(?: (?:{_COURTESY}|yes|oui|si))*")
 _HELP_KW_RE = re.compile(
     rf"(?:{_COURTESY} )*(?:help|info|aide|ayuda)(?: (?:{_COURTESY}|help|info|aide|ayuda))*")
+
+# Words of one language only, among those a keyword message or a complaint next to a STOP
+# is made of; the first one found names the language of the reply.
+_LANGUAGE_OF_WORD = _word_table({
+    "fr": "arretez arreter arrete arret annuler oui aide merci beaucoup svp stp vous plait"
+          " sil qui etes mauvais",
+    "es": "alto baja parar detener darse para cancelar suscripcion si ayuda por favor"
+          " porfavor porfa xfa xfavor gracias muchas quien eres equivocado",
+})
+
+
+def _language(words: list[str]) -> str:
+    """The language of the first word that belongs to one only; English when none does."""
+    get = _LANGUAGE_OF_WORD.get
+    for word in words:
+        language = get(word)
+        if language is not None:
+            return language
+    return DEFAULT_LANGUAGE
+
 
 # "STOP. I never signed up for this": a bare strong keyword as its own clause, next to a
 # clause that is plainly about unwanted messages.
@@ -166,23 +213,27 @@ _UNWANTED_SIGNAL_RE = re.compile(
 # The phrase patterns live in revocation_phrases.py; here they are indexed by trigger word.
 
 
-def _index_patterns() -> tuple[dict[str, tuple[re.Pattern[str], ...]],
-                               tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]]:
+_Phrase = tuple[re.Pattern[str], str]  # a compiled pattern and the language it is written in
+
+
+def _index_patterns() -> tuple[dict[str, tuple[_Phrase, ...]],
+                               tuple[tuple[str, tuple[_Phrase, ...]], ...]]:
     """Patterns by the word a match can start with ("arret*" is a prefix), each compiled once."""
-    exact: dict[str, list[re.Pattern[str]]] = {}
-    prefix: dict[str, list[re.Pattern[str]]] = {}
-    for triggers, pattern in phrases.EN + phrases.FR + phrases.ES:
-        compiled = re.compile(pattern)
-        for trigger in triggers.split():
-            table = prefix if trigger.endswith("*") else exact
-            table.setdefault(trigger.rstrip("*"), []).append(compiled)
+    exact: dict[str, list[_Phrase]] = {}
+    prefix: dict[str, list[_Phrase]] = {}
+    for language, entries in (("en", phrases.EN), ("fr", phrases.FR), ("es", phrases.ES)):
+        for triggers, pattern in entries:
+            phrase = (re.compile(pattern), language)
+            for trigger in triggers.split():
+                table = prefix if trigger.endswith("*") else exact
+                table.setdefault(trigger.rstrip("*"), []).append(phrase)
     return ({w: tuple(ps) for w, ps in exact.items()},
             tuple((p, tuple(ps)) for p, ps in prefix.items()))
 
 
 _BY_WORD, _BY_PREFIX = _index_patterns()
 _PREFIXES = tuple(p for p, _ in _BY_PREFIX)  # all at least 3 characters long
-_BY_PREFIX_HEAD: dict[str, tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]] = {
+_BY_PREFIX_HEAD: dict[str, tuple[tuple[str, tuple[_Phrase, ...]], ...]] = {
     head: tuple(entry for entry in _BY_PREFIX if entry[0][:3] == head)
     for head in {p[:3] for p in _PREFIXES}
 }
@@ -214,8 +265,9 @@ _VETO_RE = re.compile(
     r"|(?:escrib|mand|envi|contact|llam)\w* a mi)\b")
 
 
-def _accepted(s: str, start: int, patterns: tuple[re.Pattern[str], ...]) -> bool:
-    for pattern in patterns:
+def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...]) -> str | None:
+    """The language of the first pattern that matches at ``start`` unguarded, else None."""
+    for pattern, language in patterns:
         m = pattern.match(s, start)
         if m is None:
             continue
@@ -223,26 +275,30 @@ def _accepted(s: str, start: int, patterns: tuple[re.Pattern[str], ...]) -> bool
             continue
         if _GUARD_AFTER_RE.match(s, m.end()):
             continue
-        return True
-    return False
+        return language
+    return None
 
 
-def _revocation(s: str, tokens: list[str]) -> bool:
-    """An unguarded own-words revocation anywhere in ``s`` (``" ".join(tokens)``)."""
+def _revocation(s: str, tokens: list[str]) -> str | None:
+    """The language of an unguarded own-words revocation in ``s`` (``" ".join(tokens)``)."""
     # Only the patterns that can start at each word are tried, anchored there.
     start = 0
     by_word, by_head = _BY_WORD.get, _BY_PREFIX_HEAD.get
     for token in tokens:
         patterns = by_word(token)
-        if patterns is not None and _accepted(s, start, patterns):
-            return not _VETO_RE.search(s)
+        if patterns is not None:
+            language = _accepted(s, start, patterns)
+            if language is not None:
+                return None if _VETO_RE.search(s) else language
         candidates = by_head(token[:3])
         if candidates is not None:
             for prefix, patterns in candidates:
-                if token.startswith(prefix) and _accepted(s, start, patterns):
-                    return not _VETO_RE.search(s)
+                if token.startswith(prefix):
+                    language = _accepted(s, start, patterns)
+                    if language is not None:
+                        return None if _VETO_RE.search(s) else language
         start += len(token) + 1
-    return False
+    return None
 
 
 # --------------------------------------------------------------------------- public API
@@ -250,19 +306,42 @@ def _revocation(s: str, tokens: list[str]) -> bool:
 def classify(text: str | None, *, opted_out: bool = False) -> Intent:
     """Decide whether an inbound text is an opt-out, an opt-in, a help request, or conversation.
 
-    ``opted_out`` is the sender's current state: a bare YES is an opt-in only for someone who
-    has opted out; START and UNSTOP always are. Never raises; None or blank is conversation.
+    ``opted_out`` is the sender's current state: a bare YES (OUI, SI) is an opt-in only for
+    someone who has opted out; START and UNSTOP always are. Never raises; None or blank is
+    conversation.
     """
+    return detect(text, opted_out=opted_out).intent
+
+
+def detect(text: str | None, *, opted_out: bool = False) -> Detection:
+    """`classify`, with the language to answer a keyword or revocation in."""
     if not text:
-        return Intent.CONVERSATION
+        return _CONVERSATION
     tokens = _tokens(text)
     if not tokens:
-        return Intent.CONVERSATION
+        return _CONVERSATION
     s = " ".join(tokens)
     words = s.replace(" |", "") if "|" in s else s
     if len(words) < 40 and _SPELLED_RE.fullmatch(words):
         words = words.replace(" ", "")
-    if _OPTOUT_KW_RE.fullmatch(words) or _CANCEL_KW_RE.fullmatch(words):
+    intent = _keyword(words, opted_out)
+    if intent is Intent.CONVERSATION:  # YES from someone who has not opted out
+        return _CONVERSATION
+    if intent is not None:
+        return Detection(intent, _language(words.split()))
+    language = _revocation(s, tokens)
+    if language is not None:
+        return Detection(Intent.OPT_OUT, language)
+    if "|" in s and _UNWANTED_SIGNAL_RE.search(s):
+        for clause in s.split(" | "):
+            if _STRONG_CLAUSE_RE.fullmatch(clause):
+                return Detection(Intent.OPT_OUT, _language(tokens))
+    return _CONVERSATION
+
+
+def _keyword(words: str, opted_out: bool) -> Intent | None:
+    """The intent of a whole-message keyword (with only courtesy words around it), if any."""
+    if _OPTOUT_KW_RE.fullmatch(words) or _BARE_KW_RE.fullmatch(words):
         return Intent.OPT_OUT
     if _OPTIN_KW_RE.fullmatch(words):
         return Intent.OPT_IN
@@ -270,10 +349,4 @@ def classify(text: str | None, *, opted_out: bool = False) -> Intent:
         return Intent.OPT_IN if opted_out else Intent.CONVERSATION
     if _HELP_KW_RE.fullmatch(words):
         return Intent.HELP
-    if _revocation(s, tokens):
-        return Intent.OPT_OUT
-    if "|" in s and _UNWANTED_SIGNAL_RE.search(s):
-        for clause in s.split(" | "):
-            if _STRONG_CLAUSE_RE.fullmatch(clause):
-                return Intent.OPT_OUT
-    return Intent.CONVERSATION
+    return None

@@ -12,7 +12,8 @@ Contract with the relay (webhooks):
    row and changes nothing); only the request that claimed it calls `record_inbound`, which
    writes the consent events of a keyword.
 3. The answer is rebuilt from the stored outcome by `reply_for`, so a repeated webhook gets the
-   same TwiML without storing the reply.
+   same TwiML without storing the reply; its language is the decision's (`InboundDecision.
+   language`, from the same body, so a repeat's decision names the same one).
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from commsvc.config import Config
 from commsvc.consent import messages, service
-from commsvc.consent.detector import Intent, classify
+from commsvc.consent.detector import DEFAULT_LANGUAGE, Intent, classify, detect
 from commsvc.relay.models import Message
 
 # Outcomes (stored in messages.outcome / calls.outcome) that belong to consent.
@@ -50,13 +51,16 @@ class InboundDecision:
     intent: str  # opt_out | opt_in | help | conversation
     outcome: str | None = None  # one of the outcomes above when consumed
     consumed: bool = False  # True: a consent keyword, handled here; never forwarded
+    language: str = DEFAULT_LANGUAGE  # what the keyword was written in: the reply's language
 
 
 CONVERSATION = InboundDecision(intent="conversation")
 
 
-def _consumed(intent: Intent, outcome: str) -> InboundDecision:
-    return InboundDecision(intent=intent.value, outcome=outcome, consumed=True)
+def _consumed(intent: Intent, outcome: str, language: str = DEFAULT_LANGUAGE
+              ) -> InboundDecision:
+    return InboundDecision(intent=intent.value, outcome=outcome, consumed=True,
+                           language=language)
 
 
 def _sms_opted_out(db: Session, phone: str, now: dt.datetime) -> bool:
@@ -90,21 +94,23 @@ def inbound_decision(
         return carrier
     # The widest reading first (a bare YES counts as opt-in): if even that is conversation,
     # the sender's state cannot matter and nothing is read.
-    intent = classify(body, opted_out=True)
+    intent, language = detect(body, opted_out=True)
     if intent is Intent.CONVERSATION:
         return CONVERSATION
     if intent is Intent.HELP:
-        return _consumed(intent, HELP)
+        return _consumed(intent, HELP, language)
     if intent is Intent.OPT_OUT:
         # Only an opt-out's reply depends on the state it changes (a repeat gets none): a
         # simultaneous opt-out from the same phone waits here until this one is recorded.
         service.lock_phone(db, from_phone)
         opted_out = _sms_opted_out(db, from_phone, now)
-        return _consumed(intent, OPT_OUT_REPEAT if opted_out else OPT_OUT)
+        return _consumed(intent, OPT_OUT_REPEAT if opted_out else OPT_OUT, language)
     opted_out = _sms_opted_out(db, from_phone, now)
     if not opted_out and classify(body, opted_out=False) is Intent.CONVERSATION:
-        return CONVERSATION  # "Yes" from someone who never opted out is conversation
-    return _consumed(Intent.OPT_IN, OPT_IN)
+        # "Yes" from someone who never opted out is conversation. The language stays: a
+        # retried "Oui" that opted in is answered from the stored opt-in, in French.
+        return InboundDecision(intent=Intent.CONVERSATION.value, language=language)
+    return _consumed(Intent.OPT_IN, OPT_IN, language)
 
 
 def record_inbound(
@@ -140,14 +146,18 @@ def blocked_outcome(db: Session, *, sender: str, session_id: str, now: dt.dateti
     return BLOCKED if told is not None else BLOCKED_NOTIFIED
 
 
-def reply_for(outcome: str, *, config: Config, allows_voice: bool) -> str | None:
-    """The text a consent outcome answers the sender with (None: no reply)."""
+def reply_for(outcome: str, *, config: Config, allows_voice: bool,
+              language: str = DEFAULT_LANGUAGE) -> str | None:
+    """The text a consent outcome answers the sender with (None: no reply), in ``language``
+    for a keyword's (the decision's language); the blocked notice is always English."""
     if outcome == OPT_OUT:
-        return messages.render(messages.OPT_OUT_CONFIRMATION, config)
+        return messages.render(messages.in_language(messages.OPT_OUT_CONFIRMATION, language),
+                               config)
     if outcome == OPT_IN:
-        return messages.render(messages.OPT_IN_CONFIRMATION, config)
+        return messages.render(messages.in_language(messages.OPT_IN_CONFIRMATION, language),
+                               config)
     if outcome == HELP:
-        return messages.help_reply(config)
+        return messages.help_reply(config, language)
     if outcome == BLOCKED_NOTIFIED:
         template = messages.BLOCKED_NOTICE_VOICE if allows_voice else messages.BLOCKED_NOTICE
         return messages.render(template, config)

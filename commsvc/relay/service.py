@@ -124,7 +124,7 @@ def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetim
             return SmsResult(
                 message_id=row.id, outcome=FORWARDED, session_id=row.session_id,
                 forward=Forward(row.forward_to, row.forward_from, sms.body, sms.media_urls),
-                reply=_sms_reply(FORWARDED, sms, None, config), duplicate=False,
+                reply=_sms_reply(FORWARDED, sms, None, decision, config), duplicate=False,
             )
     # Anything else (and a text whose session changed in between): decided step by step.
     route = _route(db, sms.sender_phone, sms.to_phone, now)
@@ -148,7 +148,7 @@ def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetim
         )
     return SmsResult(
         message_id=message_id, outcome=outcome, session_id=session_id, forward=forward,
-        reply=_sms_reply(outcome, sms, route, config), duplicate=duplicate,
+        reply=_sms_reply(outcome, sms, route, decision, config), duplicate=duplicate,
     )
 
 
@@ -247,16 +247,21 @@ def _sms_outcome(db: Session, sms: InboundSms, route: Route | None,
     return FORWARDED, Forward(route.other_phone, route.other_proxy, sms.body, sms.media_urls)
 
 
-def _sms_reply(outcome: str, sms: InboundSms, route: Route | None, config: Config
-               ) -> str | None:
+def _sms_reply(outcome: str, sms: InboundSms, route: Route | None,
+               decision: consent.InboundDecision, config: Config) -> str | None:
+    """The answer to the sender. A keyword's is in the language the decision found in the
+    body; a repeated webhook carries the same body, so it is answered the same."""
     if sms.sender_phone is None:
         return None  # a short code or sender id cannot be answered
-    if outcome in (NO_SESSION, MODE_NOT_ALLOWED):
+    if outcome == NO_SESSION:
         return config.no_session_sms_reply
+    if outcome == MODE_NOT_ALLOWED:  # a text to a voice-only session: the session is open
+        return config.voice_only_sms_reply
     if outcome in (FORWARDED, EMPTY):
         return None
     allows_voice = bool(route and route.allows_voice)
-    return consent.reply_for(outcome, config=config, allows_voice=allows_voice)
+    return consent.reply_for(outcome, config=config, allows_voice=allows_voice,
+                             language=decision.language)
 
 
 def _call_answer(outcome: str, forward_to: str | None, forward_from: str | None,

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from commsvc.consent.detector import Intent, classify
+from commsvc.consent.detector import Detection, Intent, classify, detect
 
 CORPUS = Path(__file__).with_name("optout_corpus.tsv")
 LABELS = {i.value for i in Intent}
@@ -23,8 +23,15 @@ OPT_OUT_KEYWORDS = [
     "OPT OUT", "OPT-OUT", "STOP ALL",
     "ARRET", "ARRÊT", "ARRETE", "ARRÊTE",
     "ALTO", "BAJA", "PARAR", "CANCELAR",
+    "ANNULER", "FIN", "ARRÊTEZ", "ARRETEZ", "DÉSINSCRIRE", "SE DÉSINSCRIRE", "ME DÉSABONNER",
+    "DETENER", "PARA", "CANCELAR SUSCRIPCIÓN", "CANCELAR SUSCRIPCION", "DARSE DE BAJA",
+    "DESUSCRIBIR",
 ]
+# Also ordinary words ("para" is "for"): they count only as the whole message.
+BARE_ONLY_OPT_OUT_KEYWORDS = ["CANCEL", "CANCELAR", "ANNULER", "FIN", "PARA",
+                              "CANCELAR SUSCRIPCIÓN"]
 ALWAYS_OPT_IN_KEYWORDS = ["START", "UNSTOP"]
+YES_KEYWORDS = ["YES", "OUI", "SÍ", "SI"]
 HELP_KEYWORDS = ["HELP", "INFO", "AIDE", "AYUDA"]
 TRAILING_PUNCTUATION = ".!?,;:…"
 EMOJI = ["🛑", "🙏", "😡", "👍", "❤️", "✋🏽", "🙂", "⛔"]
@@ -213,3 +220,81 @@ def test_the_opted_out_state_only_ever_turns_a_yes_into_an_opt_in(text):
     as_opted_in, as_opted_out = classify(text, opted_out=False), classify(text, opted_out=True)
     assert as_opted_in is as_opted_out or (
         as_opted_in is Intent.CONVERSATION and as_opted_out is Intent.OPT_IN), repr(text)
+
+
+# --------------------------------------------------------------------------- new keywords
+
+@settings(max_examples=200)
+@given(text=decorated(YES_KEYWORDS))
+def test_oui_and_si_are_yes_an_opt_in_only_for_a_sender_who_opted_out(text):
+    assert classify(text, opted_out=True) is Intent.OPT_IN, repr(text)
+    assert classify(text, opted_out=False) is Intent.CONVERSATION, repr(text)
+
+
+@pytest.mark.parametrize("keyword", BARE_ONLY_OPT_OUT_KEYWORDS)
+@pytest.mark.parametrize("courtesy", ["please", "svp", "por favor", "merci"])
+def test_a_bare_only_keyword_opts_out_alone_but_not_with_a_courtesy_word(keyword, courtesy):
+    assert classify(keyword) is Intent.OPT_OUT
+    assert classify(f"{keyword} {courtesy}") is Intent.CONVERSATION
+    assert classify(f"{courtesy} {keyword}") is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("keyword,sentence", [
+    ("PARA", "para el martes"), ("Para", "Para mañana a las 9"), ("FIN", "fin de semana"),
+    ("Fin", "Fin des travaux ?"), ("ANNULER", "annuler le rdv"),
+    ("Detener", "¿Hay que detener el agua?"),
+    ("Cancelar suscripción", "cancelar suscripción del gimnasio"),
+    ("para", "para fin de mes"), ("fin", "Fin para")])
+def test_a_new_short_keyword_opts_out_alone_but_not_inside_a_longer_message(keyword, sentence):
+    assert classify(keyword) is Intent.OPT_OUT
+    assert classify(sentence) is Intent.CONVERSATION
+
+
+# --------------------------------------------------------------------------- language
+
+@pytest.mark.parametrize("text,opted_out,expected", [
+    ("STOP", False, Detection(Intent.OPT_OUT, "en")),
+    ("please stop texting me", False, Detection(Intent.OPT_OUT, "en")),
+    ("ARRÊT", False, Detection(Intent.OPT_OUT, "fr")),
+    ("Annuler", False, Detection(Intent.OPT_OUT, "fr")),
+    ("STOP svp", False, Detection(Intent.OPT_OUT, "fr")),
+    ("ne m'écrivez plus", False, Detection(Intent.OPT_OUT, "fr")),
+    ("Stop! Qui êtes-vous ?", False, Detection(Intent.OPT_OUT, "fr")),
+    ("Para.", False, Detection(Intent.OPT_OUT, "es")),
+    ("Detener por favor", False, Detection(Intent.OPT_OUT, "es")),
+    ("STOP por favor", False, Detection(Intent.OPT_OUT, "es")),
+    ("Cancelar suscripción", False, Detection(Intent.OPT_OUT, "es")),
+    ("no me envíen más mensajes", False, Detection(Intent.OPT_OUT, "es")),
+    ("FIN", False, Detection(Intent.OPT_OUT, "en")),  # French or Spanish: no way to tell
+    ("AIDE", False, Detection(Intent.HELP, "fr")),
+    ("ayuda por favor", False, Detection(Intent.HELP, "es")),
+    ("help", False, Detection(Intent.HELP, "en")),
+    ("Oui", True, Detection(Intent.OPT_IN, "fr")),
+    ("Sí", True, Detection(Intent.OPT_IN, "es")),
+    ("START svp", False, Detection(Intent.OPT_IN, "fr")),
+    ("START", False, Detection(Intent.OPT_IN, "en")),
+])
+def test_detect_names_the_language_a_keyword_or_revocation_was_written_in(
+        text, opted_out, expected):
+    assert detect(text, opted_out=opted_out) == expected
+
+
+def test_conversation_carries_no_language_but_english():
+    assert detect("Arrêtez-vous au portail, je vous ouvre") == Detection(Intent.CONVERSATION)
+    assert detect("Oui", opted_out=False) == Detection(Intent.CONVERSATION, "en")
+
+
+def test_the_corpus_is_answered_in_its_language_or_in_english_when_no_word_tells():
+    ambiguous = {"START", "YES", "FIN"}  # no word of one language only: English, the default
+    wrong = []
+    for row in ROWS:
+        detection = detect(row["text"], opted_out=row["opted_out"] == "1")
+        if detection.intent is Intent.CONVERSATION:
+            continue
+        english_for_want_of_a_clue = (
+            detection.language == "en"
+            and row["text"].strip(" .!?").upper() in ambiguous)
+        if detection.language != row["lang"] and not english_for_want_of_a_clue:
+            wrong.append((row["line"], row["lang"], detection.language, row["text"]))
+    assert wrong == []
+

@@ -187,3 +187,40 @@ def test_twilio_start_and_help_are_honoured_without_a_second_reply(db, clock):
 def test_twilio_stop_wins_even_for_a_word_the_detector_would_forward(db, clock):
     decision = _decide(db, clock, "Thanks", opt_out_type="STOP")
     assert decision.outcome == relay.OPT_OUT_CARRIER
+
+
+@pytest.mark.parametrize("outcome", [relay.OPT_OUT, relay.OPT_IN, relay.HELP])
+@pytest.mark.parametrize("language", ["fr", "es"])
+def test_french_and_spanish_replies_fit_one_gsm7_segment_and_differ_from_english(
+        outcome, language):
+    text = relay.reply_for(outcome, config=_config(), allows_voice=True, language=language)
+    assert text and len(text) <= 160
+    assert set(text) <= GSM7
+    assert text != relay.reply_for(outcome, config=_config(), allows_voice=True)
+
+
+@pytest.mark.parametrize("body,language,words", [
+    ("ARRÊT", "fr", "Vous ne recevrez plus de SMS"),
+    ("Detener", "es", "Ya no le enviaremos SMS"),
+    ("STOP", "en", "no more texts"),
+])
+def test_an_opt_out_decision_carries_its_language_to_the_confirmation(
+        db, clock, body, language, words):
+    decision = _decide(db, clock, body)
+    assert (decision.outcome, decision.language) == (relay.OPT_OUT, language)
+    text = relay.reply_for(decision.outcome, config=_config(), allows_voice=True,
+                           language=decision.language)
+    assert text.startswith("HomePros") and words in text and "START" in text
+
+
+def test_a_reply_in_a_language_without_texts_is_english():
+    assert relay.reply_for(relay.OPT_OUT, config=_config(), allows_voice=True, language="de") \
+        == relay.reply_for(relay.OPT_OUT, config=_config(), allows_voice=True)
+
+
+def test_a_configured_help_text_answers_aide_and_ayuda_alike(db, clock):
+    custom = _config().with_overrides(help_sms_reply="{brand} help: {support}")
+    for body in ("AIDE", "Ayuda", "HELP"):
+        decision = _decide(db, clock, body)
+        assert relay.reply_for(decision.outcome, config=custom, allows_voice=False,
+                               language=decision.language) == "HomePros help: support@example.com"

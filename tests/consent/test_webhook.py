@@ -266,3 +266,83 @@ def test_an_ordinary_relayed_text_costs_consent_one_read(open_session, sms, conn
     finally:
         sa.event.remove(connection, "before_cursor_execute", before)
     assert len(consent_statements) == 1
+
+
+def _sms_allowed(db, clock, phone: str) -> bool:
+    return service.check(db, phone=phone, channel="sms", purpose="relay", now=clock()).allowed
+
+
+@pytest.mark.parametrize("body", ["DETENER", "Para.", "FIN", "ANNULER", "Cancelar suscripción",
+                                  "darse de baja"])
+def test_a_french_or_spanish_opt_out_word_revokes_texts_and_is_not_forwarded(
+        open_session, sms, db, clock, body):
+    conv = open_session()
+    answer = sms(conv, REQ, body, sid="SMword")
+    assert not answer.forwarded_to(PRO)
+    assert len(answer.replies(REQ)) == 1
+    assert {e.purpose for e in _revocations(db, REQ, "SMword")} == {
+        "relay", "transactional", "marketing"}
+    assert not _sms_allowed(db, clock, REQ)
+
+
+@pytest.mark.parametrize("body", ["para el martes", "Fin de semana no puedo, ¿el lunes?",
+                                  "Annuler svp, je ne serai pas là"])
+def test_those_words_inside_an_ordinary_message_are_forwarded(open_session, sms, db, clock,
+                                                               body):
+    conv = open_session()
+    answer = sms(conv, REQ, body)
+    assert answer.forwarded_to(PRO) and answer.replies(REQ) == []
+    assert _revocations(db, REQ) == [] and _sms_allowed(db, clock, REQ)
+
+
+@pytest.mark.parametrize("body,confirmation", [
+    ("ARRÊT", "Vous ne recevrez plus de SMS de notre part. Répondez START pour les réactiver."),
+    ("Stop svp", "Vous ne recevrez plus de SMS de notre part."),
+    ("ne m'écrivez plus", "Vous ne recevrez plus de SMS de notre part."),
+    ("Detener", "Ya no le enviaremos SMS. Responda START para volver a recibirlos."),
+    ("no me manden más mensajes", "Ya no le enviaremos SMS."),
+    ("STOP", "You are unsubscribed and will receive no more texts from us."),
+])
+def test_an_opt_out_is_confirmed_in_the_language_it_was_sent_in(
+        open_session, sms, db, clock, config, body, confirmation):
+    conv = open_session()
+    [reply] = sms(conv, REQ, body).replies(REQ)
+    assert reply.startswith(config.brand_name) and confirmation in reply
+    assert not _sms_allowed(db, clock, REQ)
+
+
+def test_a_repeated_french_opt_out_webhook_is_answered_in_french_again(open_session, sms):
+    conv = open_session()
+    first = sms(conv, REQ, "Annuler", sid="SMannuler")
+    again = sms(conv, REQ, "Annuler", sid="SMannuler")
+    assert "Vous ne recevrez plus de SMS" in first.replies(REQ)[0]
+    assert again.messages == first.messages
+
+
+@pytest.mark.parametrize("body,words", [("AIDE", "Aide : support@example.com"),
+                                        ("Ayuda por favor", "Ayuda: support@example.com")])
+def test_help_is_answered_in_french_or_spanish(open_session, sms, db, body, words):
+    conv = open_session()
+    answer = sms(conv, REQ, body)
+    assert not answer.forwarded_to(PRO)
+    [reply] = answer.replies(REQ)
+    assert words in reply and "STOP" in reply
+    assert db.scalars(select(ConsentEvent)).all() == []
+
+
+@pytest.mark.parametrize("stop,yes,words", [
+    ("ARRÊT", "Oui", "Vous recevez de nouveau les SMS"),
+    ("Baja", "Sí", "Vuelve a recibir SMS"),
+])
+def test_oui_and_si_restore_texts_with_a_confirmation_in_their_language(
+        open_session, sms, db, clock, stop, yes, words):
+    conv = open_session()
+    sms(conv, REQ, stop)
+    clock.advance(minutes=1)
+    answer = sms(conv, REQ, yes, sid="SMyes")
+    assert not answer.forwarded_to(PRO)
+    [reply] = answer.replies(REQ)
+    assert words in reply
+    assert _sms_allowed(db, clock, REQ)
+    # A Twilio retry: the sender has opted in by then, yet the answer is the same text.
+    assert sms(conv, REQ, yes, sid="SMyes").messages == answer.messages

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import json
 
+from cryptography.fernet import Fernet
+
+from commsvc.config import load_config
 from tests.webhooks import factories as f
 from tests.webhooks.factories import PRO, PRO_PROXY, REQUESTER, REQUESTER_PROXY, STRANGER, twiml
 
@@ -99,14 +102,44 @@ def test_session_just_before_expiry_still_relays(session_open, send_sms, clock):
     assert message.get("to") == REQUESTER
 
 
-def test_voice_only_session_answers_texts_with_the_no_session_reply(
+def test_voice_only_session_answers_texts_with_the_calls_only_reply_not_the_ended_one(
         db, clock, send_sms, config):
     f.open_session(db, clock(), mode="voice")
 
     [reply] = twiml(send_sms(REQUESTER, REQUESTER_PROXY, "can I text?"))
 
-    assert reply.get("to") is None and reply.text == config.no_session_sms_reply
-    assert f.messages(db)[0].outcome == "mode_not_allowed"
+    assert reply.get("to") is None  # answers the sender only: nothing is forwarded
+    assert reply.text == config.voice_only_sms_reply != config.no_session_sms_reply
+    assert "calls only" in reply.text and "ended" not in reply.text
+    stored = f.messages(db)[0]
+    assert (stored.outcome, stored.forward_to) == ("mode_not_allowed", None)
+
+
+def test_a_repeated_text_to_a_voice_only_session_gets_the_same_calls_only_reply(
+        db, clock, send_sms, config):
+    f.open_session(db, clock(), mode="voice")
+
+    first = send_sms(REQUESTER, REQUESTER_PROXY, "hello?", sid="SMvoiceonly")
+    again = send_sms(REQUESTER, REQUESTER_PROXY, "hello?", sid="SMvoiceonly")
+
+    assert again.data == first.data
+    assert [r.text for r in twiml(again)] == [config.voice_only_sms_reply]
+    assert len(f.messages(db)) == 1
+
+
+def test_the_calls_only_reply_is_configured_by_voice_only_sms_reply(
+        app, db, clock, send_sms):
+    env = {"COMMSVC_ENV": "production", "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+           "HMAC_KEY": "h", "TWILIO_AUTH_TOKEN": "t", "PUBLIC_BASE_URL": BASE,
+           "VOICE_ONLY_SMS_REPLY": "Calls only here, sorry."}
+    assert load_config(env).voice_only_sms_reply == "Calls only here, sorry."
+    app.extensions["config"] = app.extensions["config"].with_overrides(
+        voice_only_sms_reply="Calls only here, sorry.")
+    f.open_session(db, clock(), mode="voice")
+
+    [reply] = twiml(send_sms(PRO, PRO_PROXY, "texting instead"))
+
+    assert reply.text == "Calls only here, sorry."
 
 
 def test_empty_text_is_recorded_but_neither_forwarded_nor_answered(session_open, send_sms, db):
