@@ -32,13 +32,13 @@ def _nul_field(body) -> str | None:
 
 
 def refuse_nul() -> None:
-    """before_request: a 422 naming where a /v1 request carries NUL (path, query argument, JSON
-    field, or "body"). JSON can carry NUL only as a \\u0000 escape, so only bodies with one are
-    parsed here."""
+    """before_request: a 422 naming where a /v1 request carries NUL (path, query argument,
+    header, JSON field, or "body"). JSON can carry NUL only as a \\u0000 escape, so only bodies
+    with one are parsed here."""
     if not request.path.startswith("/v1/"):
         return
     errors = {"path": [NUL_MESSAGE]} if NUL in request.path else {}
-    for name, value in request.args.items(multi=True):
+    for name, value in [*request.args.items(multi=True), *request.headers.items()]:
         if NUL in name or NUL in value:
             errors[name] = [NUL_MESSAGE]
     if request.is_json and b"\\u0000" in request.get_data(cache=True):

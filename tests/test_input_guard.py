@@ -38,6 +38,12 @@ def test_a_nul_in_a_query_argument_is_a_422_naming_the_argument(client, api_key,
     _assert_nul_refused(client.get(url, headers=api_key("admin")), field)
 
 
+@pytest.mark.parametrize("header", ["X-Access-Reason", "Idempotency-Key"])
+def test_a_nul_in_a_header_is_a_422_naming_the_header(client, api_key, header):
+    headers = {**api_key("privacy"), header: "ticket\x00 4411"}
+    _assert_nul_refused(client.get("/v1/logs/messages", headers=headers), header)
+
+
 @pytest.mark.parametrize(("method", "url"), [
     ("GET", "/v1/messages/m%00x"),
     ("DELETE", "/v1/holds/h%00x"),
