@@ -44,8 +44,10 @@ class ProblemDetails(Schema):
     title = fields.String(required=True)
     status = fields.Integer(required=True)
     detail = fields.String(required=True)
-    errors = fields.Dict(keys=fields.String(), values=fields.Raw(),
-                         metadata={"description": "field -> list of messages (validation)"})
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                         metadata={"description": "field -> list of messages (validation);"
+                                                  " nested fields as dotted paths"
+                                                  " (requester.phone, capabilities.1)"})
     request_id = fields.String()
 
 
