@@ -100,13 +100,16 @@ def _target_exists(db: Session, scope: str, value: str) -> bool:
             for m in (Message, Call))
     if scope == "booking":
         queries = [select(ConversationSession.id).where(ConversationSession.booking_id == value)]
-        queries += [select(m.id).where(m.booking_id == value) for m in (Message, Call)]
+        queries += [select(m.id).where(m.booking_id == value)
+                    for m in (Message, Call, OutboundMessage)]
     else:
         queries = [select(Participant.id).where(Participant.phone == value)]
         queries += [select(m.id).where(column == value)
                     for m in (Message, Call)
                     for column in (m.from_phone, m.to_phone, m.forward_to)]
-    # Uses index: each query has its own (ix_*_from_phone_id, ix_sessions_booking_id, ...).
+        queries.append(select(OutboundMessage.id).where(OutboundMessage.to_phone == value))
+    # Uses index: each query has its own (ix_*_from_phone_id, ix_sessions_booking_id,
+    # ix_outbound_messages_to_phone, ix_outbound_messages_booking_id, ...).
     return any(db.scalar(q.limit(1)) is not None for q in queries)
 
 

@@ -20,6 +20,7 @@ from tests.records.logdata import (
     add_message,
     add_session,
 )
+from tests.records.test_retention import make_outbound
 
 REASON = {"X-Access-Reason": "legal request 77"}
 
@@ -202,3 +203,12 @@ def test_held_conditions_cover_each_scope_and_never_drop_rows_without_a_forward(
     holds.lift_hold(db, session_hold.id, actor="t", now=clock())
     assert not holds.is_held(db, session_id="ses_1", booking_id="bk_1001")
     assert [h.scope for h in holds.active_holds(db)] == ["phone"]
+
+
+@pytest.mark.parametrize("scope, value", [("phone", STRANGER), ("booking", "bk_sent_only")])
+def test_a_hold_may_cover_data_only_the_outbox_has(client, api_key, db, clock, scope, value):
+    make_outbound(db, created_at=clock(), to_phone=STRANGER, booking_id="bk_sent_only")
+    db.commit()
+    response = _place(client, api_key("privacy"), scope, value)
+    assert response.status_code == 201, response.json
+    assert response.json["scope"] == scope
