@@ -151,7 +151,13 @@ def _fetch(db: Session, query, model, phone_columns: tuple, log_filter: LogFilte
 def _relayed_rows(db: Session, model, log_filter: LogFilter, *, retention: Retention,
                   now: dt.datetime, before_id: int | None, fetch: int,
                   with_content: bool) -> list[LogRow]:
-    """Up to `fetch` relayed messages or calls below before_id, newest (highest id) first."""
+    """Up to `fetch` relayed messages or calls below before_id, newest (highest id) first.
+
+    The relay records only what came in (direction inbound): `direction=outbound` reads
+    nothing here rather than every row of the table looking for one.
+    """
+    if log_filter.direction == "outbound":
+        return []
     conditions = _conditions(model, log_filter, retention, now, before_id)
     content = (visibility_rules.body_visible(retention, now) if model is Message
                else visibility_rules.recording_visible(retention, now))

@@ -21,6 +21,7 @@ from tests.records.logdata import (
     add_message,
     add_session,
 )
+from tests.records.test_retention import make_outbound
 
 MESSAGE_FIELDS = {"id", "session_id", "booking_id", "direction", "from", "to", "status",
                   "outcome", "twilio_sid", "created_at", "media_count", "body"}
@@ -144,8 +145,8 @@ def test_phone_filter_matches_sender_recipient_and_forwarded_to(client, api_key,
     sent = add_message(db, now=clock(), from_phone=REQUESTER, forward_to=PRO)
     received = add_message(db, now=clock(), from_phone=PRO, to_phone=PROXY_P,
                            forward_to=REQUESTER)
-    outbound = add_message(db, now=clock(), from_phone=PROXY_R, to_phone=REQUESTER,
-                           forward_to=None, direction="outbound")
+    clock.advance(minutes=1)
+    outbound = make_outbound(db, created_at=clock(), to_phone=REQUESTER)
     add_message(db, now=clock(), from_phone=STRANGER, to_phone=PROXY_R, forward_to=None,
                 session_id=None, booking_id=None, outcome="no_session")
     db.commit()
@@ -162,7 +163,8 @@ def test_filters_by_session_booking_status_direction_and_time(client, api_key, d
     failed = add_message(db, now=clock(), status="failed", session_id="ses_2",
                          booking_id="bk_2002")
     clock.advance(hours=1)
-    outbound = add_message(db, now=clock(), direction="outbound", status="sent")
+    outbound = make_outbound(db, created_at=clock(), to_phone=REQUESTER, booking_id="bk_1001",
+                             status="sent")
     db.commit()
     headers = api_key("ops")
 
@@ -279,3 +281,26 @@ def test_held_data_stays_visible_past_retention(client, api_key, db, clock, conf
     assert [(r["id"], r["body"]) for r in rows] == [(old.id, "evidence")]
     client.delete(f"/v1/holds/{placed.json['id']}", headers=headers)
     assert client.get("/v1/logs/messages", headers=headers | REASON).json["data"] == []
+
+
+def test_direction_outbound_reads_only_the_outbox(client, api_key, db, clock, engine):
+    add_session(db, now=clock())
+    add_message(db, now=clock())
+    outbound = make_outbound(db, created_at=clock(), to_phone=REQUESTER)
+    db.commit()
+    statements = []
+
+    def capture(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", capture)
+    try:
+        for kind, expected in (("messages", [outbound.id]), ("calls", [])):
+            response = client.get(f"/v1/logs/{kind}?direction=outbound",
+                                  headers=api_key("ops"))
+            assert [r["id"] for r in response.json["data"]] == expected
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", capture)
+    relayed_reads = [s for s in statements
+                     if " FROM messages" in s or " FROM calls" in s]
+    assert statements and relayed_reads == []
