@@ -65,7 +65,7 @@ def _round_trips(path: str, start: int, end: int) -> list[str]:
     return trips
 
 
-def measure(client, engine, trace_path: str, send) -> dict:
+def measure(client, engines, trace_path: str, send) -> dict:
     """Send one request (warm-up first), counting round trips and statements of the second."""
     send(client, warm=True)
     statements: list[str] = []
@@ -73,7 +73,8 @@ def measure(client, engine, trace_path: str, send) -> dict:
     def _record(_conn, _cursor, statement, _params, _context, _executemany):
         statements.append(" ".join(statement.split())[:160])
 
-    event.listen(engine, "before_cursor_execute", _record)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", _record)
     before = _trace_size(trace_path)
     response = send(client, warm=False)
     trips = _round_trips(trace_path, before, _trace_size(trace_path))
@@ -81,7 +82,8 @@ def measure(client, engine, trace_path: str, send) -> dict:
         with open(trace_path, "rb") as raw:
             raw.seek(before)
             sys.stderr.write(raw.read().decode("utf-8", "replace"))
-    event.remove(engine, "before_cursor_execute", _record)
+    for engine in engines:
+        event.remove(engine, "before_cursor_execute", _record)
     return {"status": response.status_code, "reply": response.get_data(as_text=True),
             "reply_bytes": len(response.get_data()), "round_trips": len(trips),
             "protocol": trips, "statements": statements}
@@ -97,9 +99,12 @@ def main() -> int:
     try:
         with open(trace_path, "w") as trace_file:
             app = create_app()
-            engine = app.extensions["db"].engine
-            engine.dispose()  # connections opened from now on are traced
-            _trace_connections(engine, trace_file)
+            database = app.extensions["db"]
+            # The transactional pool and, on commits that have one, the autocommit pool.
+            engines = getattr(database, "engines", (database.engine,))
+            for engine in engines:
+                engine.dispose()  # connections opened from now on are traced
+                _trace_connections(engine, trace_file)
             client = app.test_client()
             for name, request in spec.items():
                 def send(client, *, warm: bool, request=request):
@@ -110,11 +115,12 @@ def main() -> int:
                                        data=chosen.get("data"),
                                        content_type=chosen.get("content_type"))
                 try:
-                    results[name] = measure(client, engine, trace_path, send)
+                    results[name] = measure(client, engines, trace_path, send)
                 except Exception as exc:  # report, do not hide, a failing endpoint
                     results[name] = {"error": f"{type(exc).__name__}: {exc}"}
                 trace_file.flush()
-            engine.dispose()
+            for engine in engines:
+                engine.dispose()
     finally:
         os.unlink(trace_path)
     json.dump(results, sys.stdout)

@@ -99,7 +99,9 @@ def committed_database(engine, request):
     """A real database for concurrency tests: commits are real; tables emptied afterwards."""
     if engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL only")
-    yield Database(engine=engine)
+    database = Database(engine=engine)
+    yield database
+    database.dispose()
     truncate_all(engine)
 
 

@@ -31,7 +31,7 @@ def proxied_app(engine, config, clock, twilio):
     app = create_app(config, clock=clock, twilio=twilio, database=database)
     yield app, proxy
     proxy.cut()
-    database.engine.dispose()
+    database.dispose()
     truncate_all(engine)
 
 

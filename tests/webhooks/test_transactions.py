@@ -24,7 +24,7 @@ pytestmark = pytest.mark.pg_only
 def statements(committed_app):
     """(first word of each statement, whether its connection was in autocommit), as run."""
     seen: list[tuple[str, bool]] = []
-    engine = committed_app.extensions["db"].engine
+    engines = committed_app.extensions["db"].engines
 
     def record(conn, _cursor, statement, _params, _context, _executemany):
         seen.append((statement.split(None, 1)[0].upper(),
@@ -32,9 +32,11 @@ def statements(committed_app):
 
     with committed_app.extensions["db"].sessionmaker() as db:
         f.open_session(db, _now(committed_app))
-    sa.event.listen(engine, "before_cursor_execute", record)
+    for engine in engines:
+        sa.event.listen(engine, "before_cursor_execute", record)
     yield seen
-    sa.event.remove(engine, "before_cursor_execute", record)
+    for engine in engines:
+        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def _now(app):
