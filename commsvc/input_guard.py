@@ -31,16 +31,26 @@ def _nul_field(body) -> str | None:
     return None
 
 
+def _may_carry_nul(environ: dict) -> bool:
+    """A quick look at the raw request (decoded path, encoded query, header values): only a
+    request that may carry NUL is parsed to name where (a tenth of a consent check's CPU)."""
+    return (NUL in environ.get("PATH_INFO", "") or "%00" in environ.get("QUERY_STRING", "")
+            or any(NUL in value for key, value in environ.items()
+                   if key.startswith(("HTTP_", "CONTENT_")) and isinstance(value, str)))
+
+
 def refuse_nul() -> None:
     """before_request: a 422 naming where a /v1 request carries NUL (path, query argument,
     header, JSON field, or "body"). JSON can carry NUL only as a \\u0000 escape, so only bodies
     with one are parsed here."""
     if not request.path.startswith("/v1/"):
         return
-    errors = {"path": [NUL_MESSAGE]} if NUL in request.path else {}
-    for name, value in [*request.args.items(multi=True), *request.headers.items()]:
-        if NUL in name or NUL in value:
-            errors[name] = [NUL_MESSAGE]
+    errors = {}
+    if _may_carry_nul(request.environ):
+        errors = {"path": [NUL_MESSAGE]} if NUL in request.path else {}
+        for name, value in [*request.args.items(multi=True), *request.headers.items()]:
+            if NUL in name or NUL in value:
+                errors[name] = [NUL_MESSAGE]
     if request.is_json and b"\\u0000" in request.get_data(cache=True):
         field = _nul_field(request.get_json(silent=True))
         if field is not None:
