@@ -61,4 +61,4 @@ class _DatabaseCollector:
 def metrics():
     registry = CollectorRegistry()
     registry.register(_DatabaseCollector(get_db(), _now()))
-    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
