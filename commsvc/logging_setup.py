@@ -9,21 +9,37 @@ import uuid
 
 from flask import g, has_request_context, request
 
-_PHONE = re.compile(r"\+\d{6,15}")
+from commsvc.phones import mask
+
+# E.164 after "+" or its URL encoding "%2B", or a national number: a run of 10+ digits standing
+# alone, so that digits inside ids (msg_<hex>, UUIDs, Twilio SIDs) are left as they are.
+_PHONE = re.compile(r"(\+|%2[Bb])(\d{6,})|(?<![\w-])\d{10,}(?![\w-])")
+# Every form above has six digits in a row; a line without them needs no further regex work.
+_SIX_DIGITS = re.compile(r"\d{6}")
 
 
 def _mask_match(match: re.Match) -> str:
-    digits = match.group(0)
-    return digits[:2] + "*" * (len(digits) - 6) + digits[-4:]
+    prefix, digits = match.group(1, 2)
+    if prefix is None:
+        return mask(match.group(0))
+    return prefix + mask("+" + digits)[1:]
+
+
+def mask_phones(text: str) -> str:
+    """The text with every phone number in it masked as phones.mask masks one."""
+    if not _SIX_DIGITS.search(text):
+        return text
+    return _PHONE.sub(_mask_match, text)
 
 
 class MaskPhones(logging.Filter):
-    """Safety net: whatever a log line says, an E.164 number in it is masked."""
+    """Safety net: whatever a log line says, a phone number in it is masked."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if _PHONE.search(message):
-            record.msg = _PHONE.sub(_mask_match, message)
+        masked = mask_phones(message)
+        if masked != message:
+            record.msg = masked
             record.args = ()
         if has_request_context():
             record.request_id = g.get("request_id", "-")

@@ -1,0 +1,106 @@
+"""The web process's access log: gunicorn's own format, with the phone numbers in it masked."""
+from __future__ import annotations
+
+import re
+import shlex
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from gunicorn.config import Config as GunicornConfig
+from gunicorn.glogging import Logger
+from gunicorn.http import wsgi
+from gunicorn.http.message import Request
+from gunicorn.http.unreader import IterUnreader
+
+PROCFILE = Path(__file__).resolve().parent.parent / "Procfile"
+
+
+def _procfile_logger_class() -> str:
+    web = next(line for line in PROCFILE.read_text().splitlines() if line.startswith("web:"))
+    args = shlex.split(web[len("web:"):])
+    return args[args.index("--logger-class") + 1]
+
+
+class _Socket:
+    def send(self, data):  # only for "Expect: 100-continue", which these requests do not send
+        raise AssertionError("unexpected write")
+
+
+def access_line(tmp_path, target: str, *, referer: str | None = None,
+                logger_class: str | None = None, access_log_format: str | None = None) -> str:
+    """The access line that gunicorn, with the Procfile's logger class, writes for GET target."""
+    cfg = GunicornConfig()
+    cfg.set("accesslog", str(tmp_path / "access.log"))
+    if access_log_format:
+        cfg.set("access_log_format", access_log_format)
+    cfg.set("logger_class", logger_class or _procfile_logger_class())
+    logger = cfg.logger_class(cfg)
+    headers = "Host: commsvc.example.com\r\n" + (f"Referer: {referer}\r\n" if referer else "")
+    raw = f"GET {target} HTTP/1.1\r\n{headers}\r\n".encode()
+    req = Request(cfg, IterUnreader([raw]), ("10.0.0.7", 40000))
+    resp, environ = wsgi.create(req, _Socket(), ("10.0.0.7", 40000), ("0.0.0.0", 5000), cfg)
+    resp.start_response("200 OK", [("Content-Length", "2")])
+    logger.access(resp, req, environ, timedelta(milliseconds=3))
+    for handler in logger.access_log.handlers:
+        handler.close()
+    return (tmp_path / "access.log").read_text()
+
+
+@pytest.mark.parametrize(("target", "secret", "masked"), [
+    ("/v1/consent/check?phone=%2B14155550101&channel=sms", "14155550101",
+     "phone=%2B1******0101&channel=sms"),
+    ("/v1/consent/check?phone=%2b447700900123", "447700900123", "phone=%2b44******0123"),
+    ("/v1/consent/+14155550333", "14155550333", "/v1/consent/+1******0333"),
+    ("/v1/subjects/+14155550444/export", "14155550444", "/v1/subjects/+1******0444/export"),
+    ("/v1/consent/check?phone=4155550101&channel=sms", "4155550101",
+     "phone=******0101&channel=sms"),
+])
+def test_access_log_masks_phone_numbers_in_the_path_and_query(tmp_path, target, secret, masked):
+    line = access_line(tmp_path, target)
+    assert secret not in line
+    request = re.search(r'"GET (\S+) HTTP/1.1" 200 ', line)
+    assert request and masked in request.group(1)
+
+
+def test_access_log_masks_phone_numbers_in_the_referer(tmp_path):
+    line = access_line(tmp_path, "/healthz",
+                       referer="https://ops.example.com/numbers?phone=%2B14155550101")
+    assert "14155550101" not in line
+    assert "phone=%2B1******0101" in line
+
+
+def test_access_log_masks_phone_numbers_in_every_url_atom_of_a_custom_format(tmp_path):
+    line = access_line(tmp_path, "/v1/subjects/+14155550444/export?phone=%2B14155550101",
+                       referer="https://ops.example.com/?phone=4155550202",
+                       access_log_format="%(U)s|%(q)s|%({raw_uri}e)s|%({path_info}e)s|"
+                                         "%({query_string}e)s|%({http_referer}e)s|%({Referer}i)s")
+    assert not re.search(r"\d{5}", line)
+    assert line.count("+1******0444") == 3  # U, {raw_uri}e, {path_info}e
+    assert line.count("%2B1******0101") == 3  # q, {raw_uri}e, {query_string}e
+    assert line.count("phone=******0202") == 2
+
+
+@pytest.mark.parametrize("target", [
+    "/v1/sessions/8c1f0c3e-5b7e-4d0a-9c3e-000000000001?limit=50",  # digits inside an id
+    "/v1/messages/msg_123456789012345678901234",
+    "/v1/logs/messages?cursor=MTcxODAwMDAwMA&limit=200",
+])
+def test_access_log_leaves_lines_without_phone_numbers_as_gunicorn_writes_them(tmp_path, target):
+    (tmp_path / "masking").mkdir()
+    masking = access_line(tmp_path / "masking", target)
+    plain = access_line(tmp_path, target, logger_class="gunicorn.glogging.Logger")
+    assert target in plain
+    assert _without_time(masking) == _without_time(plain)
+
+
+def _without_time(line: str) -> str:
+    return re.sub(r"\[[^]]*\]", "[time]", line)
+
+
+def test_procfile_web_line_names_the_masking_logger():
+    from commsvc.access_log import MaskingLogger
+
+    cfg = GunicornConfig()
+    cfg.set("logger_class", _procfile_logger_class())
+    assert cfg.logger_class is MaskingLogger and issubclass(MaskingLogger, Logger)

@@ -1,0 +1,31 @@
+"""The app's log filter: any phone number a log line carries is masked as phones.mask masks it."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from commsvc.logging_setup import MaskPhones, mask_phones
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("to +14155550101 as SM1", "to +1******0101 as SM1"),
+    ("to +447700900123", "to +44******0123"),  # the calling code kept whole, as phones.mask
+    ("GET /v1/consent/check?phone=%2B14155550101", "GET /v1/consent/check?phone=%2B1******0101"),
+    ("national 4155550101.", "national ******0101."),
+    ("msg_123456789012345678901234 and SM0123456789abcdef0123456789abcdef",
+     "msg_123456789012345678901234 and SM0123456789abcdef0123456789abcdef"),
+    ("session 8c1f0c3e-5b7e-4d0a-9c3e-000000000001",
+     "session 8c1f0c3e-5b7e-4d0a-9c3e-000000000001"),
+    ("retry 3 at 2026-11-22 06:53:19", "retry 3 at 2026-11-22 06:53:19"),
+])
+def test_mask_phones_masks_every_number_and_nothing_else(text, masked):
+    assert mask_phones(text) == masked
+
+
+def test_log_filter_masks_numbers_given_as_arguments():
+    record = logging.LogRecord("commsvc.test", logging.INFO, __file__, 1,
+                               "carrier opt-out for %s from %s", ("%2B447700900123", "msg_1"),
+                               None)
+    MaskPhones().filter(record)
+    assert record.getMessage() == "carrier opt-out for %2B44******0123 from msg_1"
