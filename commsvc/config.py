@@ -67,6 +67,10 @@ class Config:
         "This conversation has ended. Please use the app to reach your service professional."
         " Goodbye."
     )
+    sms_only_voice_message: str = (
+        "This conversation takes text messages only. Please send a text to this number"
+        " instead. Goodbye."
+    )
     recording_notice: str = "This call may be recorded for quality and safety."
     marketing_requires_grant: bool = True
     quiet_hours_start: int = 8
@@ -204,6 +208,7 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
         no_session_voice_message=env.get(
             "NO_SESSION_VOICE_MESSAGE", Config.no_session_voice_message
         ),
+        sms_only_voice_message=env.get("SMS_ONLY_VOICE_MESSAGE", Config.sms_only_voice_message),
         recording_notice=env.get("RECORDING_NOTICE", Config.recording_notice),
         marketing_requires_grant=env.get("MARKETING_REQUIRES_GRANT", "true").lower()
         not in ("0", "false", "no"),

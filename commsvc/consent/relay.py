@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from commsvc.config import Config
 from commsvc.consent import messages, service
 from commsvc.consent.detector import DEFAULT_LANGUAGE, Intent, classify, detect
+from commsvc.consent.models import ConsentState
 from commsvc.relay.models import Message
 
 # Outcomes (stored in messages.outcome / calls.outcome) that belong to consent.
@@ -133,14 +134,24 @@ def record_inbound(
     )
 
 
-def blocked_outcome(db: Session, *, sender: str, session_id: str, now: dt.datetime) -> str:
-    """BLOCKED_NOTIFIED the first time a sender hits a revoked recipient in a session."""
+def blocked_outcome(db: Session, *, sender: str, recipient: str, session_id: str,
+                    now: dt.datetime) -> str:
+    """BLOCKED_NOTIFIED the first time a sender hits the recipient's current revocation in a
+    session (a revocation after a START is news again), else BLOCKED."""
+    # Uses index: pk_consent_state (one row)
+    revoked_since = (
+        select(ConsentState.since)
+        .where(ConsentState.phone == recipient, ConsentState.channel == "sms",
+               ConsentState.purpose == "relay")
+        .scalar_subquery()
+    )
     # Uses index: ix_messages_session_id_id (the few messages of one session)
     told = db.scalar(
         select(Message.id).where(
             Message.session_id == session_id,
             Message.from_phone == sender,
             Message.outcome == BLOCKED_NOTIFIED,
+            Message.created_at >= revoked_since,
         ).limit(1)
     )
     return BLOCKED if told is not None else BLOCKED_NOTIFIED

@@ -242,7 +242,8 @@ def _sms_outcome(db: Session, sms: InboundSms, route: Route | None,
         return EMPTY, None
     if not route.other_takes_sms:
         outcome = consent.blocked_outcome(
-            db, sender=sms.sender_phone, session_id=route.session_id, now=now)
+            db, sender=sms.sender_phone, recipient=route.other_phone,
+            session_id=route.session_id, now=now)
         return outcome, None
     return FORWARDED, Forward(route.other_phone, route.other_proxy, sms.body, sms.media_urls)
 
@@ -273,6 +274,8 @@ def _call_answer(outcome: str, forward_to: str | None, forward_from: str | None,
         return (config.recording_notice if record else None), bridge
     if outcome == consent.BLOCKED:
         return CALL_NOT_CONNECTED, None
+    if outcome == MODE_NOT_ALLOWED:  # a call to a texts-only session: the session is open
+        return config.sms_only_voice_message, None
     return config.no_session_voice_message, None
 
 

@@ -156,19 +156,26 @@ def test_blocked_notice_offers_a_call_only_when_the_session_allows_calls():
     assert relay.reply_for(relay.BLOCKED, config=_config(), allows_voice=True) is None
 
 
+OTHER = "+14155550202"
+
+
 def test_the_sender_is_told_once_per_session(db, clock):
     now = clock()
     db.add(BookingSession(id="ses_1", booking_id="bk_1", status="open", mode="sms_and_voice",
                           created_at=now, expires_at=now + dt.timedelta(days=1)))
+    for phone in (PHONE, OTHER):
+        service.record_event(db, phone=phone, channel="sms", purpose="relay", action="revoke",
+                             source="sms_keyword", evidence={}, now=now)
     db.flush()
-    assert relay.blocked_outcome(db, sender=PHONE, session_id="ses_1", now=now) == \
-        relay.BLOCKED_NOTIFIED
+    told = dict(sender=PHONE, recipient=OTHER, session_id="ses_1", now=now)
+    assert relay.blocked_outcome(db, **told) == relay.BLOCKED_NOTIFIED
     db.add(Message(session_id="ses_1", direction="inbound", from_phone=PHONE, to_phone=PROXY,
                    body="hi", media_count=0, twilio_sid="SM9", outcome=relay.BLOCKED_NOTIFIED,
                    status="received", created_at=now, updated_at=now))
     db.flush()
-    assert relay.blocked_outcome(db, sender=PHONE, session_id="ses_1", now=now) == relay.BLOCKED
-    assert relay.blocked_outcome(db, sender="+14155550202", session_id="ses_1", now=now) == \
+    assert relay.blocked_outcome(db, **told) == relay.BLOCKED
+    assert relay.blocked_outcome(db, sender=OTHER, recipient=PHONE, session_id="ses_1",
+                                 now=now) == \
         relay.BLOCKED_NOTIFIED
 
 

@@ -216,6 +216,20 @@ def test_a_text_to_someone_who_opted_out_is_blocked_and_the_sender_told_once(
     assert second.messages == []
 
 
+def test_a_new_revocation_after_start_tells_the_sender_again(open_session, sms, clock):
+    conv = open_session()
+    sms(conv, PRO, "STOP")
+    assert sms(conv, REQ, "Are you coming?").replies(REQ)
+    clock.advance(minutes=1)
+    sms(conv, PRO, "START")
+    clock.advance(minutes=1)
+    sms(conv, PRO, "STOP")
+    clock.advance(minutes=1)
+    [notice] = sms(conv, REQ, "Hello again?").replies(REQ)
+    assert "could not be delivered" in notice
+    assert sms(conv, REQ, "Hello??").messages == []
+
+
 def test_the_blocked_notice_offers_no_call_when_the_session_has_no_voice(open_session, sms):
     conv = open_session("sms")
     sms(conv, PRO, "STOP")

@@ -72,12 +72,14 @@ def test_expired_session_bridges_no_call_without_any_sweep(session_open, place_c
     assert [e.tag for e in root] == ["Say", "Hangup"]
 
 
-def test_sms_only_session_does_not_bridge_calls(db, clock, place_call):
+def test_sms_only_session_does_not_bridge_calls_and_says_to_text_instead(
+        db, clock, place_call):
     f.open_session(db, clock(), mode="sms")
 
     root = twiml(place_call(REQUESTER, REQUESTER_PROXY))
 
     assert [e.tag for e in root] == ["Say", "Hangup"]
+    assert "text messages only" in root[0].text and "ended" not in root[0].text
     assert f.calls(db)[0].outcome == "mode_not_allowed"
 
 
