@@ -93,26 +93,6 @@ def is_held(
     return db.scalar(query) is not None
 
 
-def _target_exists(db: Session, scope: str, value: str) -> bool:
-    if scope == "session":
-        return db.get(ConversationSession, value) is not None or any(
-            db.scalar(select(m.id).where(m.session_id == value).limit(1)) is not None
-            for m in (Message, Call))
-    if scope == "booking":
-        queries = [select(ConversationSession.id).where(ConversationSession.booking_id == value)]
-        queries += [select(m.id).where(m.booking_id == value)
-                    for m in (Message, Call, OutboundMessage)]
-    else:
-        queries = [select(Participant.id).where(Participant.phone == value)]
-        queries += [select(m.id).where(column == value)
-                    for m in (Message, Call)
-                    for column in (m.from_phone, m.to_phone, m.forward_to)]
-        queries.append(select(OutboundMessage.id).where(OutboundMessage.to_phone == value))
-    # Uses index: each query has its own (ix_*_from_phone_id, ix_sessions_booking_id,
-    # ix_outbound_messages_to_phone, ix_outbound_messages_booking_id, ...).
-    return any(db.scalar(q.limit(1)) is not None for q in queries)
-
-
 def audit_value(scope: str, value: str) -> str:
     """The hold's value as the audit log may hold it (phones masked)."""
     return mask(value) if scope == "phone" else value
@@ -121,7 +101,11 @@ def audit_value(scope: str, value: str) -> str:
 def place_hold(
     db: Session, *, scope: str, value: str, reason: str, actor: str, now: dt.datetime,
 ) -> LegalHold:
-    """Place a hold (phones already E.164); 422 for an unknown scope, no reason or no data."""
+    """Place a hold (phones already E.164); 422 for an unknown scope or no reason.
+
+    A hold may come before the data (a preservation notice for a booking still in progress):
+    it covers whatever matches it from then on.
+    """
     if scope not in SCOPES:
         raise ValidationFailed(errors={"scope": [f"must be one of {', '.join(SCOPES)}"]})
     reason = (reason or "").strip()
@@ -129,11 +113,6 @@ def place_hold(
         raise ValidationFailed(errors={"reason": ["must state why the data is held"]})
     if len(reason) > MAX_REASON_LENGTH:
         raise ValidationFailed(errors={"reason": [f"at most {MAX_REASON_LENGTH} characters"]})
-    if not _target_exists(db, scope, value):
-        raise ValidationFailed(
-            f"No data matches this {scope}; a hold on nothing is refused.",
-            errors={"value": [f"no {scope} with this value is on record"]},
-        )
     hold = LegalHold(id="hold_" + secrets.token_hex(10), scope=scope, value=value,
                      reason=reason, created_by=actor, created_at=now)
     db.add(hold)
