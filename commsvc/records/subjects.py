@@ -191,7 +191,8 @@ def _erase_participation(db: Session, phone: str, stone: str, now: dt.datetime) 
         ConversationSession.id.in_(mine), ConversationSession.id.in_(free_sessions),
         ConversationSession.status == "open")))
     for session_id in open_ids:
-        allocation.end_session(db, db.get(ConversationSession, session_id), now=now)
+        allocation.end_session(db, db.get(ConversationSession, session_id), now=now,
+                               closed_reason="erased")
     touched = set(db.scalars(select(Participant.session_id).where(
         or_(Participant.phone == phone, Participant.counterpart_phone == phone),
         Participant.session_id.in_(free_sessions))))

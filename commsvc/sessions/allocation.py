@@ -83,9 +83,11 @@ def sessions_of(phones: list[str]):
         Participant.phone.in_(phones), Participant.active)
 
 
-def end_session(db: DbSession, session: Session, *, now: dt.datetime) -> None:
-    """Close one open session now (closed_reason `closed`) and free its numbers."""
-    _end_sessions(db, [session.id], status="closed", closed_reason="closed", now=now)
+def end_session(db: DbSession, session: Session, *, now: dt.datetime,
+                closed_reason: str = "closed") -> None:
+    """Close one open session now and free its numbers; closed_reason `closed` (POST .../close)
+    or `erased` (a participant's number was erased)."""
+    _end_sessions(db, [session.id], status="closed", closed_reason=closed_reason, now=now)
 
 
 def expire_overdue_for(db: DbSession, *, phones: list[str], booking_id: str,

@@ -108,7 +108,9 @@ class SessionOut(Schema):
     id = fields.String(required=True)
     booking_id = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    closed_reason = fields.String(required=True, allow_none=True)
+    closed_reason = fields.String(required=True, allow_none=True, metadata={
+        "description": "closed (POST /v1/sessions/{id}/close) or erased (a participant's"
+                       " number was erased); null while open or once expired"})
     mode = fields.String(required=True, validate=validate.OneOf(MODES))
     record_calls = fields.Boolean(required=True)
     created_at = fields.String(required=True, metadata={"format": "date-time"})

@@ -218,7 +218,8 @@ def test_erasure_closes_the_subjects_open_sessions_so_nothing_routes_to_a_tombst
     _erase(client, api_key("privacy"))
 
     db.expunge_all()
-    assert db.get(ConversationSession, world["two"]).status == "closed"
+    closed = db.get(ConversationSession, world["two"])
+    assert (closed.status, closed.closed_reason) == ("closed", "erased")
     assert find_route(db, OTHER, PROXY_B, clock()) is None
     assert db.scalar(select(func.count()).select_from(Participant)
                      .where(Participant.phone == REQUESTER)) == 0
