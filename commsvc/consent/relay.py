@@ -31,7 +31,7 @@ from commsvc.relay.models import Message
 
 # Outcomes (stored in messages.outcome / calls.outcome) that belong to consent.
 OPT_OUT = "opt_out"  # revoked; one confirmation sent
-OPT_OUT_REPEAT = "opt_out_repeat"  # already revoked; no reply
+OPT_OUT_REPEAT = "opt_out_repeat"  # already revoked; confirmed again (the sender may doubt it)
 OPT_OUT_CARRIER = "opt_out_carrier"  # Twilio's own opt-out handling answered (OptOutType); no reply
 OPT_IN = "opt_in"  # restored relay + transactional; one confirmation
 OPT_IN_CARRIER = "opt_in_carrier"  # restored; Twilio already confirmed (OptOutType START)
@@ -101,7 +101,7 @@ def inbound_decision(
     if intent is Intent.HELP:
         return _consumed(intent, HELP, language)
     if intent is Intent.OPT_OUT:
-        # Only an opt-out's reply depends on the state it changes (a repeat gets none): a
+        # Only an opt-out's outcome depends on the state it changes (opt_out or a repeat): a
         # simultaneous opt-out from the same phone waits here until this one is recorded.
         service.lock_phone(db, from_phone)
         opted_out = _sms_opted_out(db, from_phone, now)
@@ -161,7 +161,7 @@ def reply_for(outcome: str, *, config: Config, allows_voice: bool,
               language: str = DEFAULT_LANGUAGE) -> str | None:
     """The text a consent outcome answers the sender with (None: no reply), in ``language``
     for a keyword's (the decision's language); the blocked notice is always English."""
-    if outcome == OPT_OUT:
+    if outcome in (OPT_OUT, OPT_OUT_REPEAT):
         return messages.render(messages.in_language(messages.OPT_OUT_CONFIRMATION, language),
                                config)
     if outcome == OPT_IN:

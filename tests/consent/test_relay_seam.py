@@ -76,11 +76,12 @@ def test_first_stop_revokes_every_sms_purpose_with_its_evidence(db, clock):
     assert _relay_allowed(db, "voice") is True
 
 
-def test_a_second_stop_is_a_repeat_with_no_reply(db, clock):
+def test_a_second_stop_is_a_repeat_confirmed_again(db, clock):
     _record(db, clock, _decide(db, clock, "STOP"))
     decision = _decide(db, clock, "please stop texting me")
     assert decision.outcome == relay.OPT_OUT_REPEAT and decision.consumed
-    assert relay.reply_for(decision.outcome, config=_config(), allows_voice=True) is None
+    assert relay.reply_for(decision.outcome, config=_config(), allows_voice=True) == \
+        relay.reply_for(relay.OPT_OUT, config=_config(), allows_voice=True)
 
 
 def test_twilio_opt_out_type_is_recorded_as_twilio_opt_out_without_a_confirmation(db, clock):

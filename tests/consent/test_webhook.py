@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from commsvc.consent import service
 from commsvc.consent.models import ConsentEvent
+from commsvc.relay.models import Message
 
 CORPUS = Path(__file__).with_name("optout_corpus.tsv")
 REQ = "+14155550101"
@@ -147,7 +148,8 @@ def test_the_labelled_corpus_through_the_webhook(open_session, sms, db, clock):
     assert fp == 0 and fn == 0
 
 
-def test_stop_is_confirmed_once_and_a_second_stop_gets_no_reply(open_session, sms, db):
+def test_every_stop_is_confirmed_and_a_second_stop_is_recorded_as_a_repeat(
+        open_session, sms, db):
     conv = open_session()
     first = sms(conv, REQ, "Stop", sid="SMstop1")
     assert not first.forwarded_to(PRO)
@@ -156,8 +158,11 @@ def test_stop_is_confirmed_once_and_a_second_stop_gets_no_reply(open_session, sm
     assert {e.purpose for e in _revocations(db, REQ, "SMstop1")} == {
         "relay", "transactional", "marketing"}
     second = sms(conv, REQ, "please stop texting me", sid="SMstop2")
-    assert second.messages == []
+    assert not second.forwarded_to(PRO)
+    assert second.replies(REQ) == [confirmation]
     assert _revocations(db, REQ, "SMstop2")  # the repeat is evidence too
+    assert [m.outcome for m in db.scalars(select(Message).order_by(Message.id))] == [
+        "opt_out", "opt_out_repeat"]
 
 
 def test_a_repeated_stop_webhook_answers_the_same_and_records_nothing_more(
