@@ -16,6 +16,7 @@ PROBLEM_DESCRIPTIONS = {
     404: "Not found",
     409: "Conflicts with the current state",
     413: "The request body is too large",
+    415: "The body is not JSON (send Content-Type: application/json)",
     422: "Invalid input; `errors` says which field and why",
     503: "Temporarily unavailable (the database, or no proxy number can be allocated)",
 }

@@ -69,6 +69,7 @@ def create_app(config: Config | None = None, *, clock=None, twilio=None, databas
 
     app.before_request(logging_setup.assign_request_id)
     app.before_request(input_guard.refuse_nul)
+    app.before_request(input_guard.require_json_body)
     app.after_request(logging_setup.add_request_id_header)
     errors.init_app(app)
 

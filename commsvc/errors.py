@@ -54,6 +54,10 @@ class ConsentRequired(ProblemError):
     status, type, title = 409, "consent-required", "Consent does not allow this message"
 
 
+class UnsupportedMediaType(ProblemError):
+    status, type, title = 415, "unsupported-media-type", "The body must be JSON"
+
+
 class ServiceUnavailable(ProblemError):
     status, type, title = 503, "service-unavailable", "Service temporarily unavailable"
 

@@ -1,4 +1,4 @@
-"""One edge check for every /v1 request: no NUL character (U+0000) anywhere in its input.
+"""Edge checks for every /v1 request: a body is JSON, and no NUL character (U+0000) anywhere.
 
 PostgreSQL text cannot hold NUL and SQLite can, so a NUL that reached a query was a 500 on one
 database and stored on the other; refused here, it is the same 422 on both, before any view runs.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import request
 
-from commsvc.errors import ValidationFailed
+from commsvc.errors import UnsupportedMediaType, ValidationFailed
 
 NUL = "\x00"
 NUL_MESSAGE = "must not contain the NUL character (U+0000)"
@@ -58,3 +58,13 @@ def refuse_nul() -> None:
     if errors:
         raise ValidationFailed("The request carries a NUL character, which no field may hold.",
                                errors=errors)
+
+
+def require_json_body() -> None:
+    """before_request: a /v1 request with a body must say it is JSON (415 otherwise), rather
+    than have every field reported missing."""
+    if (request.path.startswith("/v1/") and request.content_length
+            and not request.is_json):
+        raise UnsupportedMediaType(
+            f"Send the body as JSON with Content-Type: application/json (got "
+            f"{request.mimetype or 'no Content-Type'}).")

@@ -107,3 +107,17 @@ def test_twilio_webhooks_are_not_v1_and_keep_their_own_nul_handling(twilio_post,
     [message] = twiml(twilio_post("/webhooks/twilio/sms?tag=a%00b", params))
 
     assert message.find("Body").text == "on my way"  # webhooks.forms drops what XML cannot carry
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
+def test_a_body_that_is_not_json_is_a_415_saying_so(client, api_key, content_type):
+    response = client.post("/v1/sessions", data='{"booking_id": "bk_1"}',
+                           content_type=content_type, headers=api_key("booking"))
+    assert response.status_code == 415
+    assert response.content_type == "application/problem+json"
+    assert "application/json" in response.get_json()["detail"]
+
+
+def test_a_post_without_a_body_is_not_asked_for_json(client, api_key):
+    response = client.post("/v1/sessions/ses_nope/close", headers=api_key("booking"))
+    assert response.status_code == 404
