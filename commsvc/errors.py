@@ -18,6 +18,7 @@ class ProblemError(Exception):
     status = 400
     type = "bad-request"
     title = "Bad request"
+    headers: dict[str, str] = {}
 
     def __init__(self, detail: str | None = None, *, errors: dict | None = None, **extra):
         super().__init__(detail or self.title)
@@ -32,6 +33,7 @@ class ValidationFailed(ProblemError):
 
 class Unauthorized(ProblemError):
     status, type, title = 401, "unauthorized", "Missing, unknown or revoked API key"
+    headers = {"WWW-Authenticate": "Bearer"}  # RFC 9110: a 401 names its scheme
 
 
 class Forbidden(ProblemError):
@@ -131,7 +133,8 @@ def render_http_exception(error: HTTPException):
 
 
 def render_problem(error: ProblemError):
-    return problem(error.status, error.type, error.title, error.detail, error.errors, **error.extra)
+    return problem(error.status, error.type, error.title, error.detail, error.errors,
+                   headers=error.headers, **error.extra)
 
 
 def render_database_error(error: DBAPIError):

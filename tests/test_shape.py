@@ -17,6 +17,7 @@ def test_every_v1_route_refuses_a_request_without_a_key(app, client):
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = client.open(path, method=method)
             assert response.status_code == 401, f"{method} {rule.rule} is not guarded"
+            assert response.headers["WWW-Authenticate"] == "Bearer"
             checked += 1
     assert checked > 0
 
