@@ -26,6 +26,13 @@ class ProblemError(Exception):
         self.errors = errors
         self.extra = extra
 
+    def describe(self) -> str:
+        """One line for a terminal: each field and what is wrong with it, else the detail."""
+        if not self.errors:
+            return self.detail
+        return "; ".join(f"{field}: {' '.join(messages)}"
+                         for field, messages in flat_errors(self.errors).items())
+
 
 class ValidationFailed(ProblemError):
     status, type, title = 422, "validation-error", "Invalid request"

@@ -40,3 +40,9 @@ def test_missing_or_unknown_key_gets_401(client):
     assert client.get("/v1/numbers").status_code == 401
     bad = {"Authorization": "Bearer csk_not-a-real-key"}
     assert client.get("/v1/numbers", headers=bad).status_code == 401
+
+
+def test_a_bad_name_is_explained_in_words_not_a_dict(runner):
+    result = runner.invoke(args=["keys", "create", "--name", "", "--role", "booking"])
+    assert result.exit_code == 2
+    assert "name: must be 1-100 characters" in result.stderr and "{" not in result.stderr

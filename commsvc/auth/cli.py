@@ -35,7 +35,7 @@ def create_command(name: str, role: str):
         try:
             key, raw = service.create_key(db, name=name, role=role, now=now)
         except ProblemError as exc:
-            raise click.UsageError(str(exc.errors or exc.detail)) from None
+            raise click.UsageError(exc.describe()) from None
         audit.record(db, actor=CLI_ACTOR, action="key.created", now=now,
                      target={"key_id": key.id}, details={"role": role, "name": key.name})
         db.commit()

@@ -104,7 +104,7 @@ def _run(kind: str, *, limit, cursor, reason, as_json, **raw):
                 db, kind, log_filter, limit=limit, cursor=cursor, retention=config.retention,
                 now=now, with_content=reader.sees_full_numbers)
         except ProblemError as exc:
-            raise click.UsageError(json.dumps(exc.errors) if exc.errors else exc.detail) from None
+            raise click.UsageError(exc.describe()) from None
         logs_service.audit_read(db, reader, kind, log_filter, len(page.rows), now)
         rows = [logs_service.PRESENTERS[kind](row, reader) for row in page.rows]
         db.commit()

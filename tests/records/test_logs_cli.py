@@ -81,3 +81,9 @@ def test_bad_options_are_usage_errors_and_nothing_is_recorded(runner, logs, db, 
     result = runner.invoke(args=["logs", "messages", *args])
     assert result.exit_code == 2
     assert _pii_reads(db) == []
+
+
+def test_a_bad_filter_is_explained_in_words_not_a_dict(runner, logs):
+    result = runner.invoke(args=["logs", "messages", "--phone", "garbage"])
+    assert result.exit_code == 2
+    assert "phone: " in result.stderr and "{" not in result.stderr
