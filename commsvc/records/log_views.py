@@ -6,7 +6,7 @@ from commsvc.auth.guard import current_principal, require
 from commsvc.db import get_db
 from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
-from commsvc.records import logs_service
+from commsvc.records import log_presenters, logs_service
 from commsvc.records.schemas import (
     CallLogQuery,
     CallPage,
@@ -34,7 +34,7 @@ def _list(kind: str, args: dict) -> dict:
         retention=config.retention, now=now, with_content=principal.sees_full_numbers)
     # The reasoned read is audited before anything is shown: no event, no data.
     logs_service.audit_read(db, principal, kind, log_filter, len(page.rows), now)
-    present = logs_service.PRESENTERS[kind]
+    present = log_presenters.PRESENTERS[kind]
     data = [present(row, principal) for row in page.rows]
     db.commit()
     return {"data": data, "next_cursor": page.next_cursor}

@@ -13,7 +13,7 @@ from commsvc.errors import ProblemError
 from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
 from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
-from commsvc.records import logs_service
+from commsvc.records import log_presenters, logs_service
 
 CLI_ACTOR = "cli"
 BODY_WIDTH = 40
@@ -106,7 +106,7 @@ def _run(kind: str, *, limit, cursor, reason, as_json, **raw):
         except ProblemError as exc:
             raise click.UsageError(exc.describe()) from None
         logs_service.audit_read(db, reader, kind, log_filter, len(page.rows), now)
-        rows = [logs_service.PRESENTERS[kind](row, reader) for row in page.rows]
+        rows = [log_presenters.PRESENTERS[kind](row, reader) for row in page.rows]
         db.commit()
     if as_json:
         for row in rows:

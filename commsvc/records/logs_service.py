@@ -22,8 +22,7 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import and_, select, tuple_, union_all
 from sqlalchemy.orm import Session, defer
 
-from commsvc import crypto
-from commsvc.auth.visibility import audit_reasoned_read, present_phone
+from commsvc.auth.visibility import audit_reasoned_read
 from commsvc.clock import isoformat
 from commsvc.config import Retention
 from commsvc.errors import ValidationFailed
@@ -257,77 +256,3 @@ def audit_read(db: Session, principal, kind: str, log_filter: LogFilter, count: 
     """A reasoned read is audited in the read's own transaction (no-op without a reason)."""
     audit_reasoned_read(db, principal, resource=f"logs.{kind}", query=log_filter.for_audit(),
                         count=count, now=now)
-
-
-def _common(record, principal) -> dict:
-    return {
-        "id": record.id, "session_id": record.session_id, "booking_id": record.booking_id,
-        "direction": record.direction,
-        "from": present_phone(principal, record.from_phone),
-        "to": present_phone(principal, record.to_phone),
-        "status": record.status, "outcome": record.outcome, "twilio_sid": record.twilio_sid,
-        "created_at": isoformat(record.created_at),
-    }
-
-
-def _body(data: dict, principal, shown: bool, read_body) -> dict:
-    """Add the body: only for a full-access caller and within its period; else null."""
-    data["body"] = None
-    if principal.sees_full_numbers and shown:
-        body = read_body()
-        if body is crypto.UNAVAILABLE:
-            data["body_unavailable"] = True
-        else:
-            data["body"] = body
-    return data
-
-
-def outbound_outcome(message: OutboundMessage) -> str:
-    """What the send gate did with a platform text (docs/records-access.md lists the words)."""
-    if message.status == "blocked":
-        return "blocked_consent"
-    if message.status == "failed" and message.twilio_sid is None:
-        return "failed"  # Twilio refused it, or every attempt failed
-    if message.status in ("queued", "scheduled", "sending", "simulated"):
-        return message.status
-    return "sent"  # Twilio took it; the status follows its delivery
-
-
-def present_outbound(row: LogRow, principal) -> dict:
-    """A platform send as a messages-log row: from the pool number, no session, no media."""
-    message: OutboundMessage = row.record
-    data = {
-        "id": message.id, "session_id": None, "booking_id": message.booking_id,
-        "direction": "outbound",
-        "from": present_phone(principal, message.from_phone),
-        "to": present_phone(principal, message.to_phone),
-        "status": message.status, "outcome": outbound_outcome(message),
-        "twilio_sid": message.twilio_sid, "created_at": isoformat(message.created_at),
-        "media_count": 0,
-    }
-    return _body(data, principal, row.content_visible, lambda: message.body)
-
-
-def present_message(row: LogRow, principal) -> dict:
-    """A message as this caller may see it: bodies only with full access and in their period."""
-    message = row.record
-    if isinstance(message, OutboundMessage):
-        return present_outbound(row, principal)
-    data = _common(message, principal)
-    data["media_count"] = message.media_count
-    shown = row.content_visible and message.body_removed_at is None
-    return _body(data, principal, shown, lambda: message.body)
-
-
-def present_call(row: LogRow, principal) -> dict:
-    """A call: its duration and recording reference (SID and duration, never the audio)."""
-    call: Call = row.record
-    data = _common(call, principal)
-    data["duration_seconds"] = call.duration_seconds
-    shown = row.content_visible and call.recording_sid and call.recording_removed_at is None
-    data["recording"] = ({"sid": call.recording_sid, "duration": call.recording_duration}
-                         if shown else None)
-    return data
-
-
-PRESENTERS = {"messages": present_message, "calls": present_call}
