@@ -5,8 +5,8 @@ Runs on every inbound message: standard library only, everything compiled at imp
 
 Pipeline
 --------
-1. Tokens: NFKD with combining marks dropped (accents optional), casefold, apostrophes
-   unified, ``n't`` -> ``nt``; clause punctuation becomes a ``|`` token, every other
+1. Tokens (text_folding.py): NFKD with combining marks dropped (accents optional), casefold,
+   apostrophes unified, ``n't`` -> ``nt``; clause punctuation becomes a ``|`` token, every other
    non-word character (emoji, quotes, hyphens, apostrophes) a space; then typo and
    abbreviation folding word by word (txt/texting -> ``text``, msgs/mensajes -> ``message``,
    plz -> ``please``, stpo/stoooop -> ``stop``, do not -> ``dont``, unsubcribe ->
@@ -38,10 +38,10 @@ from __future__ import annotations
 
 import enum
 import re
-import unicodedata
 from typing import NamedTuple
 
 from commsvc.consent import revocation_phrases as phrases
+from commsvc.consent import text_folding
 
 __all__ = ["Detection", "Intent", "classify", "detect"]
 
@@ -64,92 +64,6 @@ class Detection(NamedTuple):
 
 
 _CONVERSATION = Detection(Intent.CONVERSATION)
-
-
-# --------------------------------------------------------------------------- normalisation
-
-_COMBINING_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-_APOSTROPHES = str.maketrans({c: "'" for c in "\u2019\u2018\u02bc\u02b9`\u00b4\u2032\uff07"})
-# ASCII in one translate: clause punctuation -> " | ", every other non-alphanumeric -> " ".
-_ASCII_TABLE = str.maketrans({
-    chr(c): (" | " if chr(c) in ".!?;,:\n\r|" else " ")
-    for c in range(128) if not chr(c).isalnum()
-})
-_NONWORD_RE = re.compile(r"[^\w|]+|_+")  # what is left after the table: emoji, symbols
-
-
-def _word_table(groups: dict[str, str]) -> dict[str, str]:
-    """{key: "word word ..."} -> {word: key}, for one dict look-up a word."""
-    return {word: key for key, words in groups.items() for word in words.split()}
-
-
-# Word-level folding of typos and abbreviations, applied token by token (dict look-up; a
-# regex only for elongations such as "stoooop", "pleeease", "unsubscribeee").
-_FOLD_WORDS = _word_table({
-    "text": "txt txts txtd txtn txting txtin txtng texting textin textn textng texing textig"
-            " tetxing tetx texts texto textos sms smss smses",
-    "message": "msg msgs msgz msging msgng msges mssg mssgs messages messaging messagin"
-               " messageing messeges messege mesage mesages messges mensaje mensajes"
-               " mensajito mensajitos mensages mesajes mensjes msj msjs mjs",
-    "stop": "stop stpo sotp stahp sstop",
-    "please": "please plse plez pleaz pleeze",
-    "dont": "dont dnt doont donot",
-    "you": "u yu",
-    "your": "ur yur",
-    "anymore": "anymor",
-    "opt out": "optout",
-    "thanks": "thx thnx thanx tnx tks thks",
-})
-_FOLD_PREFIXES = ("sto", "pl", "uns")
-_FOLD_PATTERN_RE = re.compile(
-    r"(?P<stop>stopp+|sto{3,}p+)|(?P<please>plz+|pls+|ple+a+s+e+)"
-    r"|(?P<unsubscribe>unsub(?!st|tl)\w*|unsuscrib\w*|unsbscrib\w*|unscubscrib\w*)")
-
-
-def _tokens(text: str) -> list[str]:
-    """Lowercase, accent-free, folded words; ``|`` marks a clause break (never twice running,
-    never first or last)."""
-    s = text
-    if s.isascii():
-        s = s.lower()
-    else:
-        s = _COMBINING_RE.sub("", unicodedata.normalize("NFKD", s)).translate(_APOSTROPHES)
-        s = s.casefold()
-    if "n't" in s:
-        s = s.replace("n't", "nt")
-    s = s.translate(_ASCII_TABLE)
-    if not s.isascii():
-        s = _NONWORD_RE.sub(" ", s)
-    out: list[str] = []
-    get = _FOLD_WORDS.get
-    for token in s.split():
-        if token == "|":
-            if out and out[-1] != "|":
-                out.append(token)
-            continue
-        folded = get(token)
-        if folded is None:
-            folded = token
-            if token.startswith(_FOLD_PREFIXES):
-                m = _FOLD_PATTERN_RE.fullmatch(token)
-                if m is not None:
-                    folded = m.lastgroup  # type: ignore[assignment]
-            elif out:  # two-word forms: "do not" -> dont, "any more" -> anymore
-                if token == "not" and out[-1] == "do":
-                    out[-1] = "dont"
-                    continue
-                if token == "more" and out[-1] == "any":
-                    out[-1] = "anymore"
-                    continue
-        out.append(folded)
-    if out and out[-1] == "|":
-        out.pop()
-    return out
-
-
-def _normalise(text: str) -> str:
-    """The normalised text the patterns run on: tokens joined by single spaces."""
-    return " ".join(_tokens(text))
 
 
 # --------------------------------------------------------------------------- keywords
@@ -177,7 +91,7 @@ _HELP_KW_RE = re.compile(
 
 # Words of one language only, among those a keyword message or a complaint next to a STOP
 # is made of; the first one found names the language of the reply.
-_LANGUAGE_OF_WORD = _word_table({
+_LANGUAGE_OF_WORD = text_folding.word_table({
     "fr": "arretez arreter arrete arret annuler oui aide merci beaucoup svp stp vous plait"
           " sil qui etes mauvais",
     "es": "alto baja parar detener darse para cancelar suscripcion si ayuda por favor"
@@ -317,7 +231,7 @@ def detect(text: str | None, *, opted_out: bool = False) -> Detection:
     """`classify`, with the language to answer a keyword or revocation in."""
     if not text:
         return _CONVERSATION
-    tokens = _tokens(text)
+    tokens = text_folding.tokens(text)
     if not tokens:
         return _CONVERSATION
     s = " ".join(tokens)

@@ -1,0 +1,88 @@
+"""Step 1 of the detector: an inbound text as tokens the keyword and phrase patterns run on.
+
+NFKD with combining marks dropped (accents optional), casefold, apostrophes unified, ``n't`` ->
+``nt``; clause punctuation becomes a ``|`` token, every other non-word character a space; then
+typo and abbreviation folding word by word (detector.py's docstring lists examples).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_COMBINING_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_APOSTROPHES = str.maketrans({c: "'" for c in "\u2019\u2018\u02bc\u02b9`\u00b4\u2032\uff07"})
+# ASCII in one translate: clause punctuation -> " | ", every other non-alphanumeric -> " ".
+_ASCII_TABLE = str.maketrans({
+    chr(c): (" | " if chr(c) in ".!?;,:\n\r|" else " ")
+    for c in range(128) if not chr(c).isalnum()
+})
+_NONWORD_RE = re.compile(r"[^\w|]+|_+")  # what is left after the table: emoji, symbols
+
+
+def word_table(groups: dict[str, str]) -> dict[str, str]:
+    """{key: "word word ..."} -> {word: key}, for one dict look-up a word."""
+    return {word: key for key, words in groups.items() for word in words.split()}
+
+
+# Word-level folding of typos and abbreviations, applied token by token (dict look-up; a
+# regex only for elongations such as "stoooop", "pleeease", "unsubscribeee").
+_FOLD_WORDS = word_table({
+    "text": "txt txts txtd txtn txting txtin txtng texting textin textn textng texing textig"
+            " tetxing tetx texts texto textos sms smss smses",
+    "message": "msg msgs msgz msging msgng msges mssg mssgs messages messaging messagin"
+               " messageing messeges messege mesage mesages messges mensaje mensajes"
+               " mensajito mensajitos mensages mesajes mensjes msj msjs mjs",
+    "stop": "stop stpo sotp stahp sstop",
+    "please": "please plse plez pleaz pleeze",
+    "dont": "dont dnt doont donot",
+    "you": "u yu",
+    "your": "ur yur",
+    "anymore": "anymor",
+    "opt out": "optout",
+    "thanks": "thx thnx thanx tnx tks thks",
+})
+_FOLD_PREFIXES = ("sto", "pl", "uns")
+_FOLD_PATTERN_RE = re.compile(
+    r"(?P<stop>stopp+|sto{3,}p+)|(?P<please>plz+|pls+|ple+a+s+e+)"
+    r"|(?P<unsubscribe>unsub(?!st|tl)\w*|unsuscrib\w*|unsbscrib\w*|unscubscrib\w*)")
+
+
+def tokens(text: str) -> list[str]:
+    """Lowercase, accent-free, folded words; ``|`` marks a clause break (never twice running,
+    never first or last)."""
+    s = text
+    if s.isascii():
+        s = s.lower()
+    else:
+        s = _COMBINING_RE.sub("", unicodedata.normalize("NFKD", s)).translate(_APOSTROPHES)
+        s = s.casefold()
+    if "n't" in s:
+        s = s.replace("n't", "nt")
+    s = s.translate(_ASCII_TABLE)
+    if not s.isascii():
+        s = _NONWORD_RE.sub(" ", s)
+    out: list[str] = []
+    get = _FOLD_WORDS.get
+    for token in s.split():
+        if token == "|":
+            if out and out[-1] != "|":
+                out.append(token)
+            continue
+        folded = get(token)
+        if folded is None:
+            folded = token
+            if token.startswith(_FOLD_PREFIXES):
+                m = _FOLD_PATTERN_RE.fullmatch(token)
+                if m is not None:
+                    folded = m.lastgroup  # type: ignore[assignment]
+            elif out:  # two-word forms: "do not" -> dont, "any more" -> anymore
+                if token == "not" and out[-1] == "do":
+                    out[-1] = "dont"
+                    continue
+                if token == "more" and out[-1] == "any":
+                    out[-1] = "anymore"
+                    continue
+        out.append(folded)
+    if out and out[-1] == "|":
+        out.pop()
+    return out
