@@ -19,7 +19,7 @@ import datetime as dt
 import heapq
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import and_, select, tuple_, union_all
+from sqlalchemy import select, tuple_, union_all
 from sqlalchemy.orm import Session, defer
 
 from commsvc.auth.visibility import audit_reasoned_read
@@ -28,8 +28,8 @@ from commsvc.config import Retention
 from commsvc.errors import ValidationFailed
 from commsvc.paging import Page, decode_cursor, encode_cursor, page_of
 from commsvc.phones import InvalidPhone, mask, normalise
-from commsvc.records import retention_passes, visibility_rules
-from commsvc.records.retention import cutoff_for
+from commsvc.records import visibility_rules
+from commsvc.records.retention_passes import past_retention
 from commsvc.relay.models import Call, Message
 from commsvc.sending.models import OutboundMessage
 from commsvc.sending.service import STATUS_RANK
@@ -178,12 +178,6 @@ def _outbound_may_match(log_filter: LogFilter) -> bool:
             and log_filter.status in (None, *OUTBOUND_STATUSES))
 
 
-def _past(pass_kind: str, retention: Retention, now: dt.datetime):
-    """SQL condition: the retention pass `pass_kind` would remove this outbox row or body now."""
-    spec = retention_passes.pass_named(pass_kind)
-    return and_(*spec.eligible(cutoff_for(retention, spec.period, now)))
-
-
 def _outbound_rows(db: Session, log_filter: LogFilter, *, retention: Retention,
                    now: dt.datetime, at_or_below: tuple[dt.datetime, str] | None, fetch: int,
                    with_content: bool) -> list[LogRow]:
@@ -192,12 +186,12 @@ def _outbound_rows(db: Session, log_filter: LogFilter, *, retention: Retention,
     Past retention means what the retention passes would remove (export reads it the same way).
     """
     o = OutboundMessage
-    conditions = [~_past("outbound_messages", retention, now)]
+    conditions = [~past_retention("outbound_messages", retention, now)]
     if at_or_below is not None:
         conditions += [o.created_at <= at_or_below[0], tuple_(o.created_at, o.id) <= at_or_below]
     conditions += _matching(o.created_at, log_filter, (
         (o.booking_id, log_filter.booking_id), (o.status, log_filter.status)))
-    query = select(o, (~_past("outbound_bodies", retention, now)).label("content_visible"))
+    query = select(o, (~past_retention("outbound_bodies", retention, now)).label("content_visible"))
     if not with_content:
         query = query.options(defer(o.body))
     # Uses index: a phone: ix_outbound_messages_{to_phone,from_phone} (backward range scans);

@@ -28,7 +28,7 @@ import logging
 from dataclasses import dataclass, field
 
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import and_, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -36,7 +36,7 @@ from commsvc.config import Retention
 from commsvc.health import metric_source
 from commsvc.records import audit, remote
 from commsvc.records.models import AuditEvent
-from commsvc.records.retention_passes import PASSES, Pass, pass_named
+from commsvc.records.retention_passes import PASSES, Pass, cutoff_for, past_retention
 
 log = logging.getLogger("commsvc.records.retention")
 
@@ -57,10 +57,6 @@ class RetentionReport:
     def as_dict(self) -> dict:
         return {"dry_run": self.dry_run, "counts": self.counts,
                 "interrupted": self.interrupted, "remote_deletions": self.remote}
-
-
-def cutoff_for(retention: Retention, period: str, now: dt.datetime) -> dt.datetime:
-    return now - dt.timedelta(seconds=getattr(retention, period))
 
 
 def _begin_batch(db: Session) -> None:
@@ -124,8 +120,7 @@ def _run_pass(database, spec: Pass, cutoff: dt.datetime, now: dt.datetime,
 def _count(database, spec: Pass, retention: Retention, now: dt.datetime) -> int:
     conditions = spec.eligible(cutoff_for(retention, spec.period, now))
     if spec.superseded_by:
-        first = pass_named(spec.superseded_by)
-        conditions.append(~and_(*first.eligible(cutoff_for(retention, first.period, now))))
+        conditions.append(~past_retention(spec.superseded_by, retention, now))
     with database.sessionmaker() as db:
         return db.scalar(select(func.count()).select_from(spec.model).where(*conditions))
 

@@ -10,9 +10,10 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, delete, func, or_, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, update
 from sqlalchemy.orm import Session
 
+from commsvc.config import Retention
 from commsvc.records import remote
 from commsvc.records.holds import not_held
 from commsvc.relay.models import Call, Message
@@ -128,5 +129,17 @@ PASSES: tuple[Pass, ...] = (
 
 
 def pass_named(kind: str) -> Pass:
-    """The pass of one kind (export uses its conditions as the outbox's visibility rule)."""
+    """The pass of one kind."""
     return next(spec for spec in PASSES if spec.kind == kind)
+
+
+def cutoff_for(retention: Retention, period: str, now: dt.datetime) -> dt.datetime:
+    """The instant before which data of this retention period is past it."""
+    return now - dt.timedelta(seconds=getattr(retention, period))
+
+
+def past_retention(kind: str, retention: Retention, now: dt.datetime) -> ColumnElement[bool]:
+    """SQL: the pass `kind` would take this row now (the retention job, a dry run's count, the
+    export's and the logs' visibility of the outbox and of sessions all ask this one question)."""
+    spec = pass_named(kind)
+    return and_(*spec.eligible(cutoff_for(retention, spec.period, now)))

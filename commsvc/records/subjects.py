@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, or_, select, union, update
 from sqlalchemy.orm import Session
 
-from commsvc.config import Config, Retention
+from commsvc.config import Config
 from commsvc.consent import service as consent_service
 from commsvc.consent.models import ConsentEvent
 from commsvc.crypto import phone_hmac
 from commsvc.phones import TOMBSTONE_PREFIX, mask
 from commsvc.pool.models import ProxyNumber
-from commsvc.records import audit, remote, retention, retention_passes
+from commsvc.records import audit, remote, retention_passes
 from commsvc.records.holds import held, not_held
 from commsvc.records.models import Erasure, LegalHold
 from commsvc.records.visibility_rules import body_visible, recording_visible, row_visible
@@ -56,10 +56,6 @@ def touching(model, phone: str):
 
 def _subject_sessions(phone: str):
     return select(Participant.session_id).where(Participant.phone == phone)
-
-
-def _after(retention_cfg: Retention, period: str, now: dt.datetime) -> dt.datetime:
-    return retention.cutoff_for(retention_cfg, period, now)
 
 
 @dataclass
@@ -95,16 +91,14 @@ def collect_subject(db: Session, phone: str, *, config: Config, now: dt.datetime
         select(Call, recording_visible(keep, now))
         .where(touching(Call, phone), row_visible(Call, keep, now))
         .order_by(Call.id)).all()
-    outbox_gone = and_(*retention_passes.pass_named("outbound_messages").eligible(
-        _after(keep, "metadata", now)))
-    body_gone = and_(*retention_passes.pass_named("outbound_bodies").eligible(
-        _after(keep, "message_bodies", now)))
+    outbox_gone = retention_passes.past_retention("outbound_messages", keep, now)
+    body_gone = retention_passes.past_retention("outbound_bodies", keep, now)
     # Uses index: ix_outbound_messages_to_phone
     data.outbound = db.execute(
         select(OutboundMessage, ~body_gone)
         .where(OutboundMessage.to_phone == phone, ~outbox_gone)
         .order_by(OutboundMessage.created_at, OutboundMessage.id)).all()
-    session_gone = and_(*retention_passes.session_gone(_after(keep, "closed_sessions", now)))
+    session_gone = retention_passes.past_retention("sessions", keep, now)
     # Uses index: ix_participants_phone_proxy (phone, ...)
     sessions = db.scalars(
         select(ConversationSession)
