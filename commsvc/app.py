@@ -68,8 +68,7 @@ def create_app(config: Config | None = None, *, clock=None, twilio=None, databas
     db.init_app(app, database or db.Database(config.database_url))
 
     app.before_request(logging_setup.assign_request_id)
-    app.before_request(input_guard.refuse_nul)
-    app.before_request(input_guard.require_json_body)
+    app.before_request(input_guard.check_v1_input)
     app.after_request(logging_setup.add_request_id_header)
     errors.init_app(app)
 

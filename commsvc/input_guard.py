@@ -39,15 +39,20 @@ def _may_carry_nul(environ: dict) -> bool:
                    if key.startswith(("HTTP_", "CONTENT_")) and isinstance(value, str)))
 
 
-def refuse_nul() -> None:
-    """before_request: a 422 naming where a /v1 request carries NUL (path, query argument,
-    header, JSON field, or "body"). JSON can carry NUL only as a \\u0000 escape, so only bodies
-    with one are parsed here."""
-    if not request.path.startswith("/v1/"):
-        return
+def check_v1_input() -> None:
+    """before_request: both checks, for /v1 requests only (Twilio's webhooks are form posts)."""
+    if request.path.startswith("/v1/"):
+        _refuse_nul()
+        _require_json_body()
+
+
+def _refuse_nul() -> None:
+    """A 422 naming where the request carries NUL (path, query argument, header, JSON field, or
+    "body"). JSON can carry NUL only as a \\u0000 escape, so only bodies with one are parsed."""
     errors = {}
     if _may_carry_nul(request.environ):
-        errors = {"path": [NUL_MESSAGE]} if NUL in request.path else {}
+        if NUL in request.path:
+            errors["path"] = [NUL_MESSAGE]
         for name, value in [*request.args.items(multi=True), *request.headers.items()]:
             if NUL in name or NUL in value:
                 errors[name] = [NUL_MESSAGE]
@@ -60,11 +65,10 @@ def refuse_nul() -> None:
                                errors=errors)
 
 
-def require_json_body() -> None:
-    """before_request: a /v1 request with a body must say it is JSON (415 otherwise), rather
-    than have every field reported missing."""
-    if (request.path.startswith("/v1/") and request.content_length
-            and not request.is_json):
+def _require_json_body() -> None:
+    """A request with a body must say it is JSON (415 otherwise), rather than have every field
+    reported missing."""
+    if request.content_length and not request.is_json:
         raise UnsupportedMediaType(
             f"Send the body as JSON with Content-Type: application/json (got "
             f"{request.mimetype or 'no Content-Type'}).")

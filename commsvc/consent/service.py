@@ -141,8 +141,9 @@ def lock_phone(db: Session, phone: str) -> None:
     """Serialise consent decisions about one phone until the transaction ends (PostgreSQL).
 
     A keyword reads the sender's state, then records events: two STOPs arriving together
-    would both read "not opted out" and both be confirmed. Holding this lock from before the
-    read makes the second wait and read the first one's revocation. (SQLite's BEGIN IMMEDIATE
+    would both read "not opted out" and both be recorded as the opt-out. Holding this lock from
+    before the read makes the second wait, read the first one's revocation and be recorded as
+    a repeat. (SQLite's BEGIN IMMEDIATE
     already serialises the whole unit of work.)
     """
     if db.get_bind().dialect.name == "postgresql":

@@ -41,7 +41,7 @@ def present_hold(hold, principal, pool_numbers: set[str]) -> dict:
 @blp.response(201, HoldOut)
 @problems(blp, 401, 403, 422)
 def place_hold(body):
-    """Place a hold on a phone, a session or a booking that has data on record."""
+    """Place a hold on a phone, a session or a booking (it may come before their data)."""
     value = body["value"].strip()
     if body["scope"] == "phone":
         value = phone_input(value, "value")
