@@ -18,6 +18,22 @@ def _create_app():
         raise SystemExit(2) from None
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, load_dotenv=False)
+class _Group(FlaskGroup):
+    def invoke(self, ctx):
+        from sqlalchemy.exc import DBAPIError
+
+        from commsvc.db import operator_problem
+
+        try:
+            return super().invoke(ctx)
+        except DBAPIError as exc:
+            problem = operator_problem(exc)
+            if problem is None:
+                raise  # a bug: its traceback is what someone needs
+            click.echo(f"error: {problem}", err=True)
+            raise SystemExit(1) from None
+
+
+@click.group(cls=_Group, create_app=_create_app, load_dotenv=False)
 def main():
     """commsvc: masked SMS/voice relay, consent and records under control."""

@@ -8,7 +8,7 @@ from flask import current_app, g
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -80,6 +80,26 @@ def _sqlite_begin(conn):
 # plans: 0.27 and 0.17 ms each, a third of a session creation's database CPU). Every hot
 # statement here filters by equality on indexed columns, where one generic plan is as good.
 PLAN_CACHE_MODE = "force_generic_plan"
+
+
+UNDEFINED_TABLE = "42P01"  # PostgreSQL's SQLSTATE for a relation that does not exist
+
+
+def schema_missing(error: DBAPIError) -> bool:
+    """The database answered, but holds no commsvc tables: `commsvc db upgrade` was never run."""
+    orig = error.orig
+    return (getattr(orig, "sqlstate", None) == UNDEFINED_TABLE
+            or (isinstance(error, OperationalError) and "no such table" in str(orig)))
+
+
+def operator_problem(error: DBAPIError) -> str | None:
+    """One line for the operator when a database error is theirs to fix, else None (a bug)."""
+    if schema_missing(error):
+        return "the database has no commsvc schema: run `commsvc db upgrade`"
+    if isinstance(error, OperationalError) or error.connection_invalidated:
+        reason = (str(error.orig).strip().splitlines() or [type(error.orig).__name__])[0]
+        return f"the database is not answering: {reason}"
+    return None
 
 
 def make_engine(url: str, **kwargs) -> Engine:

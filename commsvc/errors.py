@@ -4,8 +4,10 @@ from __future__ import annotations
 import logging
 
 from flask import g, jsonify, request
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
+
+from commsvc.db import operator_problem, schema_missing
 
 log = logging.getLogger("commsvc.errors")
 
@@ -145,7 +147,11 @@ def render_problem(error: ProblemError):
 
 
 def render_database_error(error: DBAPIError):
-    if isinstance(error, OperationalError) or error.connection_invalidated:
+    if schema_missing(error):
+        log.error("database unavailable: %s", operator_problem(error))
+        return problem(503, "database-unavailable", "Database unavailable",
+                       "The database is not ready for this service.")
+    if operator_problem(error):
         log.warning("database unavailable: %s", type(error.orig).__name__)
         return problem(503, "database-unavailable", "Database unavailable",
                        "The database is not answering; try again shortly.",

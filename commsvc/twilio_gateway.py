@@ -113,12 +113,16 @@ class SimulatedTwilio:
     """No Twilio account: sends are recorded as simulated, nothing leaves the machine."""
 
     simulated = True
+    announced = False  # the first send of a process says, once, that nothing left the machine
     sent: list[dict] = field(default_factory=list)
     deleted: list[tuple[str, str]] = field(default_factory=list)
     _counter: itertools.count = field(default_factory=itertools.count)
 
     def send_message(self, *, to: str, from_: str, body: str, status_callback: str | None = None,
                      media_urls: list[str] | None = None) -> SendResult:
+        if not self.announced:
+            log.info("TWILIO_ACCOUNT_SID not set: outbound sends are simulated")
+            self.announced = True
         sid = "SM" + "sim" + secrets.token_hex(14)[:29]
         self.sent.append({"sid": sid, "to": to, "from": from_, "body": body})
         return SendResult(sid=sid, status="simulated", simulated=True)
@@ -140,5 +144,4 @@ class SimulatedTwilio:
 def make_gateway(config) -> RealTwilio | SimulatedTwilio:
     if config.twilio_enabled:
         return RealTwilio(config.twilio_account_sid, config.twilio_auth_token)
-    log.info("TWILIO_ACCOUNT_SID not set: outbound sends are simulated")
     return SimulatedTwilio()

@@ -50,10 +50,10 @@ def list_command():
     """List keys (never their secrets)."""
     with _session() as db:
         rows = service.list_keys(db)
-    click.echo(f"{'ID':<22} {'ROLE':<8} {'STATUS':<8} {'CREATED':<21} NAME")
+    click.echo(f"{'ID':<22} {'ROLE':<8} {'STATUS':<8} {'CREATED':<27} NAME")
     for key in rows:
         status = "revoked" if key.revoked_at else "active"
-        click.echo(f"{key.id:<22} {key.role:<8} {status:<8} {isoformat(key.created_at):<21} "
+        click.echo(f"{key.id:<22} {key.role:<8} {status:<8} {isoformat(key.created_at):<27} "
                    f"{key.name}")
 
 

@@ -1,0 +1,69 @@
+"""A database that answers but holds no schema (`commsvc db upgrade` never ran): the API says
+503 in problem+json, the CLI says what to run in one line; neither shows a traceback."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from commsvc.app import create_app
+from commsvc.cli import main
+from tests.conftest import AUTH_TOKEN, BASE_URL, TEST_KEY
+from tests.twilio_signing import TwilioPoster
+
+MISSING = "error: the database has no commsvc schema: run `commsvc db upgrade`\n"
+
+
+@pytest.fixture
+def empty_url(engine, tmp_path):
+    """A database URL the service can reach, with no commsvc tables in it."""
+    if engine.dialect.name == "sqlite":
+        yield f"sqlite:///{tmp_path}/empty.db"
+        return
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS unmigrated CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA unmigrated"))
+    url = engine.url.set(query={"options": "-csearch_path=unmigrated"})
+    yield url.render_as_string(hide_password=False)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA unmigrated CASCADE"))
+
+
+@pytest.mark.parametrize("args", [["keys", "list"], ["logs", "messages"],
+                                  ["numbers", "add", "+14155550100"]])
+def test_cli_on_a_database_without_schema_says_what_to_run(empty_url, args):
+    env = {"DATABASE_URL": empty_url, "COMMSVC_ENV": "production", "ENCRYPTION_KEYS": TEST_KEY,
+           "HMAC_KEY": "h", "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": BASE_URL}
+    result = CliRunner().invoke(main, args, env=env, prog_name="commsvc")
+    assert result.stderr == MISSING
+    assert result.exit_code == 1
+
+
+def test_cli_on_a_database_that_does_not_answer_says_so_in_one_line(tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/no/such/dir/commsvc.db",
+           "COMMSVC_ENV": "development"}
+    result = CliRunner().invoke(main, ["keys", "list"], env=env, prog_name="commsvc")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: the database is not answering: ")
+    assert result.stderr.count("\n") == 1
+
+
+def test_api_and_webhooks_on_a_database_without_schema_answer_503(config, clock, twilio,
+                                                                    empty_url):
+    app = create_app(dataclasses.replace(config, database_url=empty_url), clock=clock,
+                     twilio=twilio)
+    client = app.test_client()
+    try:
+        api = client.get("/v1/consent/check?phone=%2B14155550101&channel=sms&purpose=relay",
+                         headers={"Authorization": "Bearer csk_" + "k" * 43})
+        webhook = TwilioPoster(client, AUTH_TOKEN, BASE_URL)("/webhooks/twilio/sms", {
+            "MessageSid": "SM" + "0" * 32, "AccountSid": "AC" + "0" * 32,
+            "From": "+14155550101", "To": "+14155550202", "Body": "hello", "NumMedia": "0"})
+    finally:
+        app.extensions["db"].dispose()
+    for response in (api, webhook):
+        assert response.status_code == 503
+        assert response.mimetype == "application/problem+json"
+        assert response.get_json()["title"] == "Database unavailable"
