@@ -11,24 +11,35 @@ from flask import g, has_request_context, request
 
 from commsvc.phones import mask
 
-# E.164 after "+" or its URL encoding "%2B", or a national number: a run of 10+ digits standing
-# alone, so that digits inside ids (msg_<hex>, UUIDs, Twilio SIDs) are left as they are.
-_PHONE = re.compile(r"(\+|%2[Bb])(\d{6,})|(?<![\w-])\d{10,}(?![\w-])")
-# Every form above has six digits in a row; a line without them needs no further regex work.
-_SIX_DIGITS = re.compile(r"\d{6}")
+# What separates the groups of a written phone number, raw or URL-encoded: a space (also "+"
+# and "%20" in a query string), "-" or ".".
+_SEP = r"(?:[ .+-]|%20)"
+# Each alternative starts by consuming a character and only then looks behind it, so that the
+# regex engine can skip ahead to the characters a number may start with (a leading lookbehind
+# made every position of every line a candidate).
+_PHONE = re.compile(
+    # E.164 after "+" or its URL encoding "%2B", its digits maybe grouped: +1 415 555 0101.
+    r"(?P<prefix>\+|%2[Bb])(?P<intl>\d(?:" + _SEP + r"{0,3}\d){5,14})"
+    # National numbers as people write them, standing alone (not inside ids or dates):
+    # (415) 555-0101, %28415%29%20555-0101;
+    r"|(?:\(|%28)(?<![\w%-]\()(?<![\w%-]%28)\d{3}(?:\)|%29)" + _SEP + r"{0,3}\d{3}" + _SEP
+    + r"{1,3}\d{4}(?![\w-]|\.\d)"
+    # a run of 10+ digits, or 415-555-0101, 1.415.555.0101, 1 415 555 0101. Digits inside ids
+    # (msg_<hex>, UUIDs, Twilio SIDs), dates (2026-11-22 06:53), IPs and decimals are left alone.
+    r"|\d(?<![\w%-]\d)(?<!\d\.\d)(?:\d{9,}|(?:" + _SEP + r"{1,3}\d)?\d{2}" + _SEP + r"{1,3}\d{3}"
+    + _SEP + r"{1,3}\d{4})(?![\w-]|\.\d)")
+_NOT_DIGITS = re.compile(r"%2[0Bb8]|%29|\D")
 
 
 def _mask_match(match: re.Match) -> str:
-    prefix, digits = match.group(1, 2)
+    prefix, intl = match.group("prefix", "intl")
     if prefix is None:
-        return mask(match.group(0))
-    return prefix + mask("+" + digits)[1:]
+        return mask(_NOT_DIGITS.sub("", match.group(0)))
+    return prefix + mask("+" + _NOT_DIGITS.sub("", intl))[1:]
 
 
 def mask_phones(text: str) -> str:
     """The text with every phone number in it masked as phones.mask masks one."""
-    if not _SIX_DIGITS.search(text):
-        return text
     return _PHONE.sub(_mask_match, text)
 
 

@@ -18,6 +18,19 @@ from commsvc.logging_setup import MaskPhones, mask_phones
     ("session 8c1f0c3e-5b7e-4d0a-9c3e-000000000001",
      "session 8c1f0c3e-5b7e-4d0a-9c3e-000000000001"),
     ("retry 3 at 2026-11-22 06:53:19", "retry 3 at 2026-11-22 06:53:19"),
+    # Numbers as people write them, which the API accepts (and a request line then carries).
+    ("GET /v1/consent/check?phone=415-555-0101&channel=sms",
+     "GET /v1/consent/check?phone=******0101&channel=sms"),
+    ("phone=%28415%29%20555-0101&x", "phone=******0101&x"),
+    ("phone=%2B1+415+555+0101 HTTP/1.1", "phone=%2B1******0101 HTTP/1.1"),
+    ("phone=%2B1%20415%20555%200101 HTTP/1.1", "phone=%2B1******0101 HTTP/1.1"),
+    ("call (415) 555-0101.", "call ******0101."),
+    ("1.415.555.0101 or 1 415 555 0101", "*******0101 or *******0101"),
+    ("to +44 7700 900123", "to +44******0123"),
+    # and what only looks like one: an IP, a decimal, a date and time, too many digits.
+    ("from 192.168.100.200 in 0.1234567890123 s at 2026-11-22T09:07:46",
+     "from 192.168.100.200 in 0.1234567890123 s at 2026-11-22T09:07:46"),
+    ("x(415)555-0101 415-555-01012", "x(415)555-0101 415-555-01012"),
 ])
 def test_mask_phones_masks_every_number_and_nothing_else(text, masked):
     assert mask_phones(text) == masked
