@@ -6,7 +6,7 @@ import importlib
 from flask import Flask, jsonify
 from flask_smorest import Api
 
-from commsvc import api_docs, crypto, db, errors, input_guard, logging_setup
+from commsvc import api_docs, crypto, db, edge_docs, errors, input_guard, logging_setup
 from commsvc.clock import utcnow
 from commsvc.config import Config, load_config
 from commsvc.twilio_gateway import make_gateway
@@ -42,7 +42,10 @@ class ProblemApi(Api):
         return errors.render_http_exception(error)
 
     def _openapi_json(self):
-        spec = api_docs.document_problem_responses(self.spec.to_dict())
+        from webhooks.twiml import PREFIX
+
+        spec = edge_docs.document_edges(self.spec.to_dict(), PREFIX)
+        spec = api_docs.document_problem_responses(spec)
         return jsonify(api_docs.document_access_reason(spec, self._app))
 
 

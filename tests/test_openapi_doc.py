@@ -1,6 +1,8 @@
 """What /openapi.json tells clients beyond the views' own schemas."""
 from __future__ import annotations
 
+import re
+
 
 def _reason_parameter(operation: dict) -> dict | None:
     return next((p for p in operation.get("parameters", [])
@@ -33,3 +35,27 @@ def test_export_without_a_reason_is_a_422_naming_the_header(client, api_key):
     response = client.get("/v1/subjects/+14155550101/export", headers=api_key("privacy"))
     assert response.status_code == 422
     assert "X-Access-Reason" in response.get_json()["errors"]
+
+
+def test_every_route_the_app_serves_is_in_the_document(app, client):
+    """Webhooks and probes too (API.md names them), with the methods the app answers."""
+    paths = client.get("/openapi.json").get_json()["paths"]
+    served = {(rule.rule, method.lower()) for rule in app.url_map.iter_rules()
+              for method in rule.methods - {"HEAD", "OPTIONS"}
+              if rule.endpoint not in ("static", "api-docs.openapi_json",
+                                       "api-docs.openapi_swagger_ui")}
+    documented = {(path, method) for path, operations in paths.items()
+                  for method in operations if method != "parameters"}
+    as_openapi = {(re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule), method)
+                  for rule, method in served}
+    assert as_openapi == documented
+
+
+def test_webhooks_are_documented_as_signed_form_posts_answered_with_twiml(client):
+    sms = client.get("/openapi.json").get_json()["paths"]["/webhooks/twilio/sms"]["post"]
+    assert sms["security"] == []
+    assert {"in": "header", "name": "X-Twilio-Signature"}.items() <= sms["parameters"][0].items()
+    form = sms["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert {"MessageSid", "From", "To"} <= set(form["required"])
+    assert "text/xml" in sms["responses"]["200"]["content"]
+    assert "text/plain" in sms["responses"]["403"]["content"]

@@ -1,0 +1,99 @@
+"""The OpenAPI document's entries for what is not under /v1: Twilio's webhooks and the
+operations endpoints. Their views are plain Flask (form posts answered with TwiML, probes), so
+flask-smorest cannot describe them; API.md's contract for them is written out here instead."""
+from __future__ import annotations
+
+from commsvc.errors import PROBLEM_JSON
+
+_STRING = {"type": "string"}
+_PROBLEM = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}
+_SID = {"type": "string", "pattern": "^[A-Z]{2}[0-9a-fA-F]{32}$"}
+_DIGITS = {"type": "string", "pattern": "^[0-9]{1,9}$"}
+
+# Each webhook: (what Twilio posts it for, its form fields, the required ones, query parameters
+# commsvc puts in the callback URLs it gives Twilio).
+WEBHOOKS = {
+    "sms": ("An inbound text or MMS to a proxy number: relayed, answered or refused as API.md"
+            " says.", {
+                "MessageSid": _SID, "AccountSid": _SID, "From": _STRING, "To": _STRING,
+                "Body": _STRING, "NumMedia": _DIGITS, "MediaUrl0": _STRING,
+                "OptOutType": _STRING,
+            }, ["MessageSid", "From", "To"], []),
+    "voice": ("An inbound call to a proxy number: <Dial callerId=...> to the other participant,"
+              " or a spoken message.", {
+                  "CallSid": _SID, "AccountSid": _SID, "From": _STRING, "To": _STRING,
+                  "CallStatus": _STRING,
+              }, ["CallSid", "From", "To"], []),
+    "message-status": ("Delivery status of a message commsvc sent or forwarded.", {
+        "MessageSid": _SID, "MessageStatus": _STRING, "ErrorCode": _DIGITS,
+    }, ["MessageSid", "MessageStatus"], ["m", "o"]),
+    "call-status": ("Status and duration of a relayed call.", {
+        "CallSid": _SID, "CallStatus": _STRING, "CallDuration": _DIGITS,
+        "DialCallStatus": _STRING, "DialCallDuration": _DIGITS,
+    }, ["CallSid"], ["c"]),
+    "recording-status": ("A call recording's status and duration (the audio stays at Twilio).", {
+        "RecordingSid": _SID, "CallSid": _SID, "RecordingStatus": _STRING,
+        "RecordingDuration": _DIGITS,
+    }, ["RecordingSid"], ["c"]),
+}
+_QUERY_DESCRIPTIONS = {
+    "m": "the relayed message this status is for (set by commsvc in statusCallback)",
+    "o": "the platform send this status is for (set by commsvc in statusCallback)",
+    "c": "the call this callback is for (set by commsvc in the callback URL)",
+}
+
+
+def _webhook(summary: str, fields: dict, required: list[str], query: list[str]) -> dict:
+    return {"post": {
+        "tags": ["twilio webhooks"],
+        "summary": summary,
+        "security": [],
+        "parameters": [
+            {"in": "header", "name": "X-Twilio-Signature", "required": True, "schema": _STRING,
+             "description": "Twilio's HMAC-SHA1 of PUBLIC_BASE_URL + path (+ query) and the"
+                            " sorted form, with TWILIO_AUTH_TOKEN"},
+            *({"in": "query", "name": name, "required": False, "schema": _STRING,
+               "description": _QUERY_DESCRIPTIONS[name]} for name in query),
+        ],
+        "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
+            "schema": {"type": "object", "properties": fields, "required": required}}}},
+        "responses": {
+            "200": {"description": "TwiML", "content": {"text/xml": {"schema": _STRING}}},
+            "400": {"description": "A malformed Twilio form; nothing stored", "content": _PROBLEM},
+            "403": {"description": "Missing or invalid X-Twilio-Signature; nothing stored",
+                    "content": {"text/plain": {"schema": _STRING}}},
+            "503": {"description": "The database is unavailable; Twilio retries",
+                    "content": _PROBLEM},
+        },
+    }}
+
+
+def _probe(summary: str, responses: dict) -> dict:
+    return {"get": {"tags": ["operations"], "summary": summary, "security": [],
+                    "responses": responses}}
+
+
+def _json(description: str, properties: dict) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": {
+        "type": "object", "properties": properties, "required": list(properties)}}}}
+
+
+OPERATIONS = {
+    "/healthz": _probe("The process is up", {"200": _json("Up", {"status": _STRING})}),
+    "/readyz": _probe("The database answers", {
+        "200": _json("Ready", {"status": _STRING, "database": _STRING}),
+        "503": _json("Not ready", {"status": _STRING, "database": _STRING}),
+    }),
+    "/metrics": _probe("Prometheus metrics, read from the database at scrape time", {
+        "200": {"description": "Prometheus text format",
+                "content": {"text/plain": {"schema": _STRING}}}}),
+}
+
+
+def document_edges(spec: dict, prefix: str) -> dict:
+    """Add the webhooks (under prefix) and the operations endpoints to the document."""
+    paths = spec.setdefault("paths", {})
+    for name, entry in WEBHOOKS.items():
+        paths[f"{prefix}/{name}"] = _webhook(*entry)
+    paths.update(OPERATIONS)
+    return spec
