@@ -1,10 +1,14 @@
-"""Edge checks for every /v1 request: a body is JSON, and no NUL character (U+0000) anywhere.
+"""Edge checks for every /v1 request: a body is JSON, and no character a database cannot store.
 
 PostgreSQL text cannot hold NUL and SQLite can, so a NUL that reached a query was a 500 on one
-database and stored on the other; refused here, it is the same 422 on both, before any view runs.
-Twilio's webhooks are not /v1: webhooks.forms sanitises their forms.
+database and stored on the other; a lone surrogate (U+D800-U+DFFF, which JSON can carry as a
+\\ud800 escape) cannot be encoded as UTF-8 for either. Refused here, each is the same 422 on
+both databases, before any view runs. Twilio's webhooks are not /v1: webhooks.forms sanitises
+their forms.
 """
 from __future__ import annotations
+
+import re
 
 from flask import request
 
@@ -12,21 +16,34 @@ from commsvc.errors import UnsupportedMediaType, ValidationFailed
 
 NUL = "\x00"
 NUL_MESSAGE = "must not contain the NUL character (U+0000)"
+SURROGATE_MESSAGE = "must be valid Unicode: a lone surrogate (U+D800 to U+DFFF) is not"
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# A JSON body can carry either only as an escape: \u0000, or \ud800 to \udfff.
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 
 
-def _nul_field(body) -> str | None:
-    """The dotted path of a key or string holding NUL in parsed JSON ("" for the body itself)."""
+def _problem(text: str) -> str | None:
+    """Why this text cannot be stored, or None."""
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    return NUL_MESSAGE if found.group() == NUL else SURROGATE_MESSAGE
+
+
+def _unstorable_field(body) -> tuple[str, str] | None:
+    """(dotted path, why) of a key or string that cannot be stored in parsed JSON ("" for the
+    body itself)."""
     pending = [("", body)]
     while pending:
         path, value = pending.pop()
-        if isinstance(value, str) and NUL in value:
-            return path
+        if isinstance(value, str) and (problem := _problem(value)):
+            return path, problem
         children = (value.items() if isinstance(value, dict)
                     else enumerate(value) if isinstance(value, list) else ())
         for key, child in children:
             field = f"{path}.{key}" if path else str(key)
-            if NUL in str(key):
-                return field
+            if problem := _problem(str(key)):
+                return field, problem
             pending.append((field, child))
     return None
 
@@ -42,13 +59,13 @@ def _may_carry_nul(environ: dict) -> bool:
 def check_v1_input() -> None:
     """before_request: both checks, for /v1 requests only (Twilio's webhooks are form posts)."""
     if request.path.startswith("/v1/"):
-        _refuse_nul()
+        _refuse_unstorable()
         _require_json_body()
 
 
-def _refuse_nul() -> None:
+def _refuse_unstorable() -> None:
     """A 422 naming where the request carries NUL (path, query argument, header, JSON field, or
-    "body"). JSON can carry NUL only as a \\u0000 escape, so only bodies with one are parsed."""
+    "body") or a lone surrogate (JSON field). Only bodies with such an escape are parsed."""
     errors = {}
     if _may_carry_nul(request.environ):
         if NUL in request.path:
@@ -56,12 +73,13 @@ def _refuse_nul() -> None:
         for name, value in [*request.args.items(multi=True), *request.headers.items()]:
             if NUL in name or NUL in value:
                 errors[name] = [NUL_MESSAGE]
-    if request.is_json and b"\\u0000" in request.get_data(cache=True):
-        field = _nul_field(request.get_json(silent=True))
-        if field is not None:
-            errors[field or "body"] = [NUL_MESSAGE]
+    if request.is_json and _UNSTORABLE_ESCAPE.search(request.get_data(cache=True)):
+        found = _unstorable_field(request.get_json(silent=True))
+        if found is not None:
+            field, problem = found
+            errors[field or "body"] = [problem]
     if errors:
-        raise ValidationFailed("The request carries a NUL character, which no field may hold.",
+        raise ValidationFailed("The request carries a character that no field may hold.",
                                errors=errors)
 
 

@@ -121,3 +121,36 @@ def test_a_body_that_is_not_json_is_a_415_saying_so(client, api_key, content_typ
 def test_a_post_without_a_body_is_not_asked_for_json(client, api_key):
     response = client.post("/v1/sessions/ses_nope/close", headers=api_key("booking"))
     assert response.status_code == 404
+
+
+SURROGATE_MESSAGE = ["must be valid Unicode: a lone surrogate (U+D800 to U+DFFF) is not"]
+
+
+@pytest.mark.parametrize(("url", "body", "field"), [
+    ("/v1/sessions", r'{"booking_id": "bk_\ud800", "requester": {"phone": "+14155550681"},'
+                     r' "pro": {"phone": "+14155550682"}}', "booking_id"),
+    ("/v1/messages", r'{"to": "+14155550906", "body": "x\ud800", "purpose": "transactional"}',
+     "body"),
+    ("/v1/messages", r'{"to": "+14155550906", "body": "x", "purpose": "transactional",'
+                     r' "booking_id": "bk\uDFFF"}', "booking_id"),
+    ("/v1/holds", r'{"scope": "booking", "value": "bk\udc00", "reason": "claim"}', "value"),
+    ("/v1/holds", r'{"scope": "booking", "value": "bk_1", "reason": "claim\ud800"}', "reason"),
+    ("/v1/holds", r'{"scope": "booking", "value": "bk_1", "reason": "\ude00\ud83d"}', "reason"),
+])
+def test_a_lone_surrogate_in_a_json_body_is_a_422_naming_the_field(client, api_key, db, url,
+                                                                   body, field):
+    """JSON can escape half of a surrogate pair; no database can store it as UTF-8 (a 500)."""
+    response = client.post(url, data=body, content_type="application/json",
+                           headers=api_key("admin"))
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    assert response.json["errors"] == {field: SURROGATE_MESSAGE}
+    assert db.scalar(select(func.count()).select_from(LegalHold)) == 0
+
+
+def test_a_whole_surrogate_pair_is_one_character_and_accepted(client, api_key, db):
+    body = r'{"scope": "booking", "value": "bk_1", "reason": "claim \ud83d\ude00"}'
+    response = client.post("/v1/holds", data=body, content_type="application/json",
+                           headers=api_key("privacy"))
+    assert response.status_code == 201
+    assert db.get(LegalHold, response.json["id"]).reason == "claim \U0001F600"
