@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import secrets
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import phonenumbers
 from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,6 +19,16 @@ DEV_SECRETS_FILE = INSTANCE_DIR / "dev-secrets.json"
 
 class ConfigError(RuntimeError):
     """A setting is missing or malformed; the process must not start."""
+
+
+DAY = 86400
+# Longer than any period a setting may sensibly name, and short enough that now +/- it is a date.
+MAX_DAYS = 36500
+MAX_SECONDS = MAX_DAYS * DAY
+TWILIO_HTTP_TIMEOUT = 10  # seconds; an outbox lease shorter than a few of these double-sends
+MIN_OUTBOX_LEASE_SECONDS = 3 * TWILIO_HTTP_TIMEOUT
+MAX_CALL_SECONDS = DAY  # Twilio ends every call after 24 hours
+TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 # State laws stricter than the federal 8:00-21:00: Florida's, Oklahoma's and Maryland's
@@ -107,6 +119,70 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def _plain(x: float) -> str:
+    if x == MAX_SECONDS:
+        return f"{MAX_SECONDS} (100 years)"
+    return str(int(x)) if x == int(x) else str(x)
+
+
+def _number(env: dict[str, str], name: str, default: float, unit: str, *, whole: bool = False,
+            low: float = 0, low_allowed: bool = False, high: float = MAX_SECONDS,
+            why: str = "") -> float:
+    """A numeric setting (unset or empty: the default), or a ConfigError naming it and the
+    values it may take: `unit` (e.g. "number of days"), above `low` (or equal to it, when
+    low_allowed) and at most `high`; `why` explains a bound."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        value = math.nan
+    if math.isfinite(value) and (value > low or (low_allowed and value == low)) \
+            and value <= high:
+        return value
+    if low == 0 and not low_allowed:
+        must_be = f"a positive {unit}" + (f", at most {_plain(high)}" if high < math.inf else "")
+    elif high < math.inf:
+        must_be = f"a {unit} from {_plain(low)} to {_plain(high)}"
+    else:
+        must_be = f"a {unit}, {_plain(low)} or more"
+    raise ConfigError(f"{name} must be {must_be}{why}, not {raw!r}")
+
+
+def _days(env: dict[str, str], name: str, default_days: float, *, zero_allowed: bool = False
+          ) -> int:
+    """A period set in (possibly fractional) days, returned in seconds."""
+    days = _number(env, name, default_days, "number of days", low_allowed=zero_allowed,
+                   high=MAX_DAYS)
+    return int(days * DAY)
+
+
+def _seconds(env: dict[str, str], name: str, default: int, *, low: int = 1,
+             high: int = MAX_SECONDS, why: str = "") -> int:
+    """A whole number of seconds from `low` to `high`."""
+    return _number(env, name, default, "whole number of seconds", whole=True, low=low,
+                   low_allowed=True, high=high, why=why)
+
+
+def _flag(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in TRUE_WORDS + FALSE_WORDS:
+        raise ConfigError(f"{name} must be true or false, not {env[name]!r}")
+    return raw in TRUE_WORDS
+
+
+def _choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if raw not in choices:
+        raise ConfigError(f"{name} must be {' or '.join(choices)}, not {raw!r}")
+    return raw
+
+
 def _dev_secrets() -> dict:
     """Load or create the development secrets under instance/ (never used in production)."""
     if DEV_SECRETS_FILE.exists():
@@ -132,12 +208,20 @@ def _quiet_overrides(raw: str | None) -> dict[str, tuple[int, int]]:
     result = dict(STRICTER_MARKETING_HOURS)
     if not raw:
         return result
+    default_start, default_end = Config.quiet_hours_start, Config.quiet_hours_end
     for item in raw.split(","):
         try:
             area, hours = item.split("=")
             start, end = (int(h) for h in hours.split("-"))
-        except ValueError as exc:
-            raise ConfigError(f"QUIET_HOURS_OVERRIDES: cannot parse {item!r}") from exc
+        except ValueError:
+            start = end = None
+        # An override only narrows the default window, so it must leave some of it open.
+        if not (start is not None and area.strip() and 0 <= start < end <= 24
+                and max(start, default_start) < min(end, default_end)):
+            raise ConfigError(
+                f"QUIET_HOURS_OVERRIDES must be AREA=START-END items, comma-separated, hours"
+                f" 0-24 that overlap {default_start}-{default_end} (e.g. US-FL=8-20),"
+                f" not {item!r}")
         result[area.strip().upper()] = (start, end)
     return result
 
@@ -180,26 +264,41 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
             raise ConfigError("ENCRYPTION_KEYS holds a key that is not a Fernet key") from exc
 
     retention = Retention(
-        message_bodies=int(float(env.get("RETENTION_BODIES_DAYS", 90)) * 86400),
-        metadata=int(float(env.get("RETENTION_METADATA_DAYS", 730)) * 86400),
-        recordings=int(float(env.get("RETENTION_RECORDINGS_DAYS", 90)) * 86400),
-        audit=int(float(env.get("RETENTION_AUDIT_DAYS", 7 * 365)) * 86400),
-        closed_sessions=int(float(env.get("RETENTION_CLOSED_SESSIONS_DAYS", 730)) * 86400),
+        message_bodies=_days(env, "RETENTION_BODIES_DAYS", 90),
+        metadata=_days(env, "RETENTION_METADATA_DAYS", 730),
+        recordings=_days(env, "RETENTION_RECORDINGS_DAYS", 90),
+        audit=_days(env, "RETENTION_AUDIT_DAYS", 7 * 365),
+        closed_sessions=_days(env, "RETENTION_CLOSED_SESSIONS_DAYS", 730),
     )
-    port = env.get("PORT", "5000")
+    max_ttl = _seconds(env, "MAX_SESSION_TTL_SECONDS", Config.max_session_ttl_seconds)
+    session_ttl = _seconds(env, "SESSION_TTL_SECONDS", Config.session_ttl_seconds,
+                           high=max_ttl, why=" (not above MAX_SESSION_TTL_SECONDS)")
+    backoff_base = _number(env, "OUTBOX_BACKOFF_BASE_SECONDS", Config.outbox_backoff_base_seconds,
+                           "number of seconds")
+    backoff_max = _number(env, "OUTBOX_BACKOFF_MAX_SECONDS", Config.outbox_backoff_max_seconds,
+                          "number of seconds", low=backoff_base, low_allowed=True,
+                          why=" (not below OUTBOX_BACKOFF_BASE_SECONDS)")
+    region = env.get("DEFAULT_REGION", "").strip().upper() or Config.default_region
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigError(f"DEFAULT_REGION must be a two-letter region code such as US or GB,"
+                          f" not {env['DEFAULT_REGION']!r}")
+    port = _number(env, "PORT", 5000, "port number", whole=True, low=1, low_allowed=True,
+                   high=65535)
     return Config(
         env=app_env,
         database_url=database_url,
         twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
         twilio_auth_token=auth_token,
         public_base_url=(base_url or f"http://localhost:{port}").rstrip("/"),
-        default_region=env.get("DEFAULT_REGION", "US").upper(),
+        default_region=region,
         encryption_keys=keys,
         hmac_key=hmac_key,
-        session_ttl_seconds=int(env.get("SESSION_TTL_SECONDS", 7 * 86400)),
-        max_session_ttl_seconds=int(env.get("MAX_SESSION_TTL_SECONDS", 366 * 86400)),
-        cooloff_seconds=int(float(env.get("COOLOFF_DAYS", 30)) * 86400),
-        call_time_limit_seconds=int(env.get("CALL_TIME_LIMIT_SECONDS", 4 * 3600)),
+        session_ttl_seconds=session_ttl,
+        max_session_ttl_seconds=max_ttl,
+        cooloff_seconds=_days(env, "COOLOFF_DAYS", 30, zero_allowed=True),
+        call_time_limit_seconds=_seconds(env, "CALL_TIME_LIMIT_SECONDS",
+                                         Config.call_time_limit_seconds, high=MAX_CALL_SECONDS,
+                                         why=" (Twilio ends every call after 24 hours)"),
         brand_name=env.get("BRAND_NAME", Config.brand_name),
         support_contact=env.get("SUPPORT_CONTACT", Config.support_contact),
         help_sms_reply=env.get("HELP_SMS_REPLY", Config.help_sms_reply),
@@ -210,16 +309,20 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
         ),
         sms_only_voice_message=env.get("SMS_ONLY_VOICE_MESSAGE", Config.sms_only_voice_message),
         recording_notice=env.get("RECORDING_NOTICE", Config.recording_notice),
-        marketing_requires_grant=env.get("MARKETING_REQUIRES_GRANT", "true").lower()
-        not in ("0", "false", "no"),
+        marketing_requires_grant=_flag(env, "MARKETING_REQUIRES_GRANT",
+                                       Config.marketing_requires_grant),
         quiet_hours_overrides=_quiet_overrides(env.get("QUIET_HOURS_OVERRIDES")),
         sender_number=env.get("TWILIO_SENDER_NUMBER") or None,
-        outbox_max_attempts=int(env.get("OUTBOX_MAX_ATTEMPTS", Config.outbox_max_attempts)),
-        outbox_backoff_base_seconds=float(
-            env.get("OUTBOX_BACKOFF_BASE_SECONDS", Config.outbox_backoff_base_seconds)),
-        outbox_backoff_max_seconds=float(
-            env.get("OUTBOX_BACKOFF_MAX_SECONDS", Config.outbox_backoff_max_seconds)),
-        outbox_lease_seconds=int(env.get("OUTBOX_LEASE_SECONDS", Config.outbox_lease_seconds)),
+        outbox_max_attempts=_number(env, "OUTBOX_MAX_ATTEMPTS", Config.outbox_max_attempts,
+                                    "whole number of attempts", whole=True, low=1,
+                                    low_allowed=True, high=math.inf),
+        outbox_backoff_base_seconds=backoff_base,
+        outbox_backoff_max_seconds=backoff_max,
+        outbox_lease_seconds=_seconds(
+            env, "OUTBOX_LEASE_SECONDS", Config.outbox_lease_seconds,
+            low=MIN_OUTBOX_LEASE_SECONDS,
+            why=f" (well above Twilio's {TWILIO_HTTP_TIMEOUT} s HTTP timeout)"),
         retention=retention,
-        log_json=env.get("LOG_FORMAT", "json" if app_env == "production" else "text") == "json",
+        log_json=_choice(env, "LOG_FORMAT", "json" if app_env == "production" else "text",
+                         ("json", "text")) == "json",
     )

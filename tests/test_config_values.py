@@ -1,0 +1,120 @@
+"""Settings that are not what they must be: a ConfigError naming the variable, never a traceback
+or a value that makes no sense (a negative retention would blank today's messages)."""
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from cryptography.fernet import Fernet
+
+from commsvc.cli import main
+from commsvc.config import ConfigError, load_config
+
+SECRETS = {"COMMSVC_ENV": "test", "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+           "HMAC_KEY": "h", "TWILIO_AUTH_TOKEN": "t"}
+
+
+def _load(**settings: str):
+    return load_config({**SECRETS, **settings})
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("RETENTION_BODIES_DAYS", "abc", "RETENTION_BODIES_DAYS must be a positive number of days, "
+                                     "at most 36500, not 'abc'"),
+    ("RETENTION_BODIES_DAYS", "-1", "RETENTION_BODIES_DAYS must be a positive number of days, "
+                                    "at most 36500, not '-1'"),
+    ("RETENTION_BODIES_DAYS", "0", "RETENTION_BODIES_DAYS must be a positive number of days, "
+                                   "at most 36500, not '0'"),
+    ("RETENTION_METADATA_DAYS", "nan", "RETENTION_METADATA_DAYS must be a positive number of "
+                                       "days, at most 36500, not 'nan'"),
+    ("RETENTION_RECORDINGS_DAYS", "-0.5", "RETENTION_RECORDINGS_DAYS must be a positive number "
+                                          "of days, at most 36500, not '-0.5'"),
+    ("RETENTION_AUDIT_DAYS", "inf", "RETENTION_AUDIT_DAYS must be a positive number of days, "
+                                    "at most 36500, not 'inf'"),
+    ("RETENTION_CLOSED_SESSIONS_DAYS", "1e9", "RETENTION_CLOSED_SESSIONS_DAYS must be a positive "
+                                              "number of days, at most 36500, not '1e9'"),
+    ("COOLOFF_DAYS", "-1", "COOLOFF_DAYS must be a number of days from 0 to 36500, not '-1'"),
+    ("SESSION_TTL_SECONDS", "abc", "SESSION_TTL_SECONDS must be a whole number of seconds from 1 "
+                                   "to 31622400 (not above MAX_SESSION_TTL_SECONDS), not 'abc'"),
+    ("SESSION_TTL_SECONDS", "0", "SESSION_TTL_SECONDS must be a whole number of seconds from 1 "
+                                 "to 31622400 (not above MAX_SESSION_TTL_SECONDS), not '0'"),
+    ("SESSION_TTL_SECONDS", "31622401", "SESSION_TTL_SECONDS must be a whole number of seconds "
+                                        "from 1 to 31622400 (not above MAX_SESSION_TTL_SECONDS),"
+                                        " not '31622401'"),
+    ("MAX_SESSION_TTL_SECONDS", "-3", "MAX_SESSION_TTL_SECONDS must be a whole number of seconds "
+                                      "from 1 to 3153600000 (100 years), not '-3'"),
+    ("CALL_TIME_LIMIT_SECONDS", "4h", "CALL_TIME_LIMIT_SECONDS must be a whole number of seconds "
+                                      "from 1 to 86400 (Twilio ends every call after 24 hours),"
+                                      " not '4h'"),
+    ("CALL_TIME_LIMIT_SECONDS", "0", "CALL_TIME_LIMIT_SECONDS must be a whole number of seconds "
+                                     "from 1 to 86400 (Twilio ends every call after 24 hours),"
+                                     " not '0'"),
+    ("OUTBOX_MAX_ATTEMPTS", "0", "OUTBOX_MAX_ATTEMPTS must be a whole number of attempts, 1 or "
+                                 "more, not '0'"),
+    ("OUTBOX_BACKOFF_BASE_SECONDS", "-5", "OUTBOX_BACKOFF_BASE_SECONDS must be a positive number "
+                                          "of seconds, at most 3153600000 (100 years), not '-5'"),
+    ("OUTBOX_BACKOFF_MAX_SECONDS", "1", "OUTBOX_BACKOFF_MAX_SECONDS must be a number of seconds "
+                                        "from 5 to 3153600000 (100 years) (not below "
+                                        "OUTBOX_BACKOFF_BASE_SECONDS), not '1'"),
+    ("OUTBOX_LEASE_SECONDS", "5", "OUTBOX_LEASE_SECONDS must be a whole number of seconds from 30"
+                                  " to 3153600000 (100 years) (well above Twilio's 10 s HTTP "
+                                  "timeout), not '5'"),
+    ("PORT", "http", "PORT must be a port number from 1 to 65535, not 'http'"),
+    ("MARKETING_REQUIRES_GRANT", "maybe", "MARKETING_REQUIRES_GRANT must be true or false, "
+                                          "not 'maybe'"),
+    ("LOG_FORMAT", "jsn", "LOG_FORMAT must be json or text, not 'jsn'"),
+    ("DEFAULT_REGION", "USA", "DEFAULT_REGION must be a two-letter region code such as US or GB,"
+                              " not 'USA'"),
+    ("QUIET_HOURS_OVERRIDES", "US-FL=8", "QUIET_HOURS_OVERRIDES must be AREA=START-END items, "
+                                         "comma-separated, hours 0-24 that overlap 8-21 (e.g. "
+                                         "US-FL=8-20), not 'US-FL=8'"),
+    ("QUIET_HOURS_OVERRIDES", "US-FL=22-23", "QUIET_HOURS_OVERRIDES must be AREA=START-END items,"
+                                             " comma-separated, hours 0-24 that overlap 8-21 "
+                                             "(e.g. US-FL=8-20), not 'US-FL=22-23'"),
+])
+def test_a_setting_that_makes_no_sense_is_a_config_error_naming_it(name, value, message):
+    with pytest.raises(ConfigError) as raised:
+        _load(**{name: value})
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize("env", [
+    {"RETENTION_BODIES_DAYS": "abc"},
+    {"SESSION_TTL_SECONDS": "abc"},
+    {"RETENTION_BODIES_DAYS": "-1"},
+])
+def test_retention_run_with_a_bad_setting_says_so_in_one_line_with_status_2(env):
+    result = CliRunner().invoke(main, ["retention", "run", "--dry-run"],
+                                env={**SECRETS, **env}, prog_name="commsvc")
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: {next(iter(env))} must be ")
+    assert "Traceback" not in result.output and result.stdout == ""
+
+
+def test_sensible_values_are_read_in_their_units():
+    config = _load(RETENTION_BODIES_DAYS="0.5", RETENTION_AUDIT_DAYS="3650", COOLOFF_DAYS="0",
+                   SESSION_TTL_SECONDS=" 3600 ", MAX_SESSION_TTL_SECONDS="7200",
+                   CALL_TIME_LIMIT_SECONDS="86400", OUTBOX_MAX_ATTEMPTS="3",
+                   OUTBOX_BACKOFF_BASE_SECONDS="2.5", OUTBOX_BACKOFF_MAX_SECONDS="2.5",
+                   OUTBOX_LEASE_SECONDS="30", PORT="8080", MARKETING_REQUIRES_GRANT="Off",
+                   LOG_FORMAT="json", DEFAULT_REGION="gb",
+                   QUIET_HOURS_OVERRIDES="US-TX=9-20,gb=0-24")
+    assert (config.retention.message_bodies, config.retention.audit) == (43200, 3650 * 86400)
+    assert (config.cooloff_seconds, config.session_ttl_seconds) == (0, 3600)
+    assert (config.max_session_ttl_seconds, config.call_time_limit_seconds) == (7200, 86400)
+    assert (config.outbox_max_attempts, config.outbox_backoff_base_seconds,
+            config.outbox_backoff_max_seconds, config.outbox_lease_seconds) == (3, 2.5, 2.5, 30)
+    assert config.public_base_url == "http://localhost:8080"
+    assert config.marketing_requires_grant is False and config.log_json is True
+    assert config.default_region == "GB"
+    assert config.quiet_hours_overrides["US-TX"] == (9, 20)
+    assert config.quiet_hours_overrides["GB"] == (0, 24)
+
+
+def test_unset_or_empty_settings_take_their_defaults():
+    empty = _load(RETENTION_BODIES_DAYS="", SESSION_TTL_SECONDS=" ", PORT="",
+                  MARKETING_REQUIRES_GRANT="", LOG_FORMAT="", DEFAULT_REGION="")
+    assert empty == _load()
+    assert empty.retention.message_bodies == 90 * 86400
+    assert empty.session_ttl_seconds == 7 * 86400 and empty.marketing_requires_grant is True
+    assert empty.default_region == "US" and empty.log_json is False
