@@ -19,8 +19,11 @@ def upgrade_command():
     """Apply every pending migration."""
     engine = current_app.extensions["db"].engine
     with engine.begin() as connection:
-        migrate.upgrade(connection=connection)
-    click.echo("database is up to date")
+        before, after = migrate.upgrade_connection(connection)
+    if before == after:
+        click.echo(f"database is up to date (at {after})")
+    else:
+        click.echo(f"upgraded the database from {before or 'nothing'} to {after}")
 
 
 commands = [db_group]

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,3 +22,15 @@ def alembic_config(url: str | None = None, connection=None) -> AlembicConfig:
 
 def upgrade(url: str | None = None, connection=None, revision: str = "head") -> None:
     command.upgrade(alembic_config(url, connection), revision)
+
+
+def current_revision(connection) -> str | None:
+    """The revision the database is at; None when it has no schema yet."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade_connection(connection) -> tuple[str | None, str | None]:
+    """Apply every pending migration on the connection; (revision before, revision after)."""
+    before = current_revision(connection)
+    upgrade(connection=connection)
+    return before, current_revision(connection)

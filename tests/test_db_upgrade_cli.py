@@ -1,0 +1,34 @@
+"""`commsvc db upgrade` says what it did: the revisions it moved between, or where it already is."""
+from __future__ import annotations
+
+from alembic.script import ScriptDirectory
+from click.testing import CliRunner
+
+from commsvc import migrate
+from commsvc.cli import main
+from tests.conftest import AUTH_TOKEN, BASE_URL, TEST_KEY
+from tests.test_unmigrated_database import empty_url  # noqa: F401  (a fixture)
+
+SCRIPTS = ScriptDirectory.from_config(migrate.alembic_config())
+HEAD = SCRIPTS.get_current_head()
+PREVIOUS = SCRIPTS.get_revision(HEAD).down_revision
+
+
+def _upgrade(url: str):
+    env = {"DATABASE_URL": url, "COMMSVC_ENV": "production", "ENCRYPTION_KEYS": TEST_KEY,
+           "HMAC_KEY": "h", "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": BASE_URL}
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=env, prog_name="commsvc")
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_upgrading_a_new_database_says_it_made_the_schema_then_that_it_is_up_to_date(
+        empty_url):  # noqa: F811
+    assert _upgrade(empty_url) == f"upgraded the database from nothing to {HEAD}\n"
+    assert _upgrade(empty_url) == f"database is up to date (at {HEAD})\n"
+
+
+def test_upgrading_from_an_older_revision_names_both(empty_url):  # noqa: F811
+    migrate.upgrade(empty_url, revision=PREVIOUS)
+
+    assert _upgrade(empty_url) == f"upgraded the database from {PREVIOUS} to {HEAD}\n"
