@@ -20,6 +20,7 @@ PROBLEM_DESCRIPTIONS = {
     422: "Invalid input; `errors` says which field and why",
     503: "Temporarily unavailable (the database, or no proxy number can be allocated)",
 }
+PROBLEM_CONTENT = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -65,15 +66,21 @@ def problems(blp, *codes: int):
 
 
 def document_problem_responses(spec: dict) -> dict:
-    """Every error answer is application/problem+json, whatever a view or flask-smorest declared."""
+    """Every error answer is application/problem+json, whatever a view or flask-smorest declared;
+    every /v1 operation that takes a JSON body may also answer 413 and 415 (the edge checks)."""
     responses = [r for r in spec.get("components", {}).get("responses", {}).values()]
-    for operations in spec.get("paths", {}).values():
+    for path, operations in spec.get("paths", {}).items():
         for operation in operations.values():
-            if isinstance(operation, dict):
-                responses.extend(
-                    r for code, r in operation.get("responses", {}).items()
-                    if str(code)[0] in "45" or code == "default"
-                )
+            if not isinstance(operation, dict):
+                continue
+            if path.startswith("/v1/") and "requestBody" in operation:
+                for code in (413, 415):
+                    operation["responses"].setdefault(str(code), {
+                        "description": PROBLEM_DESCRIPTIONS[code], "content": PROBLEM_CONTENT})
+            responses.extend(
+                r for code, r in operation.get("responses", {}).items()
+                if str(code)[0] in "45" or code == "default"
+            )
     for response in responses:
         content = response.get("content") if isinstance(response, dict) else None
         if content and "application/json" in content:
@@ -99,7 +106,11 @@ def document_access_reason(spec: dict, app) -> dict:
         path = spec.get("paths", {}).get(_RULE_VARIABLE.sub(r"{\1}", rule.rule), {})
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             operation = path.get(method.lower())
-            if isinstance(operation, dict):
-                operation.setdefault("parameters", []).append(
-                    {**ACCESS_REASON, "required": view.reason_required})
+            if not isinstance(operation, dict):
+                continue
+            parameters = operation.setdefault("parameters", [])
+            # A view that reads the header through its own schema has documented it already.
+            if not any(p["in"] == "header" and p["name"].lower() == "x-access-reason"
+                       for p in parameters):
+                parameters.append({**ACCESS_REASON, "required": view.reason_required})
     return spec

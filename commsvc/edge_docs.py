@@ -3,10 +3,9 @@ operations endpoints. Their views are plain Flask (form posts answered with TwiM
 flask-smorest cannot describe them; API.md's contract for them is written out here instead."""
 from __future__ import annotations
 
-from commsvc.errors import PROBLEM_JSON
+from commsvc.api_docs import PROBLEM_CONTENT
 
 _STRING = {"type": "string"}
-_PROBLEM = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}
 _SID = {"type": "string", "pattern": "^[A-Z]{2}[0-9a-fA-F]{32}$"}
 _DIGITS = {"type": "string", "pattern": "^[0-9]{1,9}$"}
 
@@ -59,11 +58,12 @@ def _webhook(summary: str, fields: dict, required: list[str], query: list[str]) 
             "schema": {"type": "object", "properties": fields, "required": required}}}},
         "responses": {
             "200": {"description": "TwiML", "content": {"text/xml": {"schema": _STRING}}},
-            "400": {"description": "A malformed Twilio form; nothing stored", "content": _PROBLEM},
+            "400": {"description": "A malformed Twilio form; nothing stored",
+                    "content": PROBLEM_CONTENT},
             "403": {"description": "Missing or invalid X-Twilio-Signature; nothing stored",
                     "content": {"text/plain": {"schema": _STRING}}},
             "503": {"description": "The database is unavailable; Twilio retries",
-                    "content": _PROBLEM},
+                    "content": PROBLEM_CONTENT},
         },
     }}
 

@@ -59,3 +59,25 @@ def test_webhooks_are_documented_as_signed_form_posts_answered_with_twiml(client
     assert {"MessageSid", "From", "To"} <= set(form["required"])
     assert "text/xml" in sms["responses"]["200"]["content"]
     assert "text/plain" in sms["responses"]["403"]["content"]
+
+
+def test_no_operation_lists_a_parameter_twice(client):
+    """OpenAPI 3.0: parameters are unique by name and location (the logs listed
+    X-Access-Reason twice, from their own schema and from the guard's documentation)."""
+    paths = client.get("/openapi.json").get_json()["paths"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            if method == "parameters":  # path-level ones, which an operation may override
+                continue
+            keys = [(p["in"], p["name"].lower()) for p in operation.get("parameters", [])]
+            assert len(keys) == len(set(keys)), (method, path, keys)
+
+
+def test_operations_taking_json_document_the_edge_answers_413_and_415(client):
+    paths = client.get("/openapi.json").get_json()["paths"]
+    for path, method in (("/v1/sessions", "post"), ("/v1/consent/{phone}", "post"),
+                         ("/v1/holds", "post")):
+        responses = paths[path][method]["responses"]
+        assert {"413", "415"} <= set(responses), (method, path)
+        assert "application/problem+json" in responses["415"]["content"]
+    assert "415" not in paths["/v1/sessions"]["get"]["responses"]
