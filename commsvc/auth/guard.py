@@ -29,12 +29,21 @@ def _principal_from_request(*, autocommit: bool) -> Principal:
     return principal
 
 
+def _as_utf8(value: str) -> str:
+    """A header value as the client wrote it. WSGI hands header bytes over decoded as ISO-8859-1
+    (PEP 3333), so a UTF-8 "café" arrives as "cafÃ©"; bytes that are not UTF-8 stay as given."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
+
+
 def _reason(principal: Principal) -> str | None:
     if REASON_HEADER not in request.headers:
         return None
     if principal.role not in REASONED_ROLES:
         raise Forbidden(f"The {principal.role} role may not send {REASON_HEADER}.")
-    reason = request.headers[REASON_HEADER].strip()
+    reason = _as_utf8(request.headers[REASON_HEADER]).strip()
     if not reason:
         raise ValidationFailed(errors={REASON_HEADER: ["must state why the access is needed"]})
     if len(reason) > MAX_REASON_LENGTH:

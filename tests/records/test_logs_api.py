@@ -98,6 +98,21 @@ def test_reasoned_call_read_is_audited_with_its_count(client, api_key, conversat
     assert event.details == {"records": 1}
 
 
+@pytest.mark.parametrize(("sent", "stored"), [
+    # What a WSGI server hands over for UTF-8 bytes (PEP 3333: decoded as ISO-8859-1) ...
+    ("dossier café ☕".encode().decode("latin-1"), "dossier café ☕"),
+    # ... and bytes that are not UTF-8, kept as ISO-8859-1.
+    ("dossier caf\xe9", "dossier caf\xe9"),
+])
+def test_a_reason_written_in_utf8_is_audited_as_written(client, api_key, conversation, db,
+                                                        sent, stored):
+    response = client.get("/v1/logs/calls", headers=api_key("privacy") | {
+        "X-Access-Reason": sent})
+    assert response.status_code == 200
+    event = db.scalars(select(AuditEvent).where(AuditEvent.action == "pii.read")).one()
+    assert event.reason == stored
+
+
 def test_ops_sees_masked_calls(client, api_key, conversation):
     [row] = client.get("/v1/logs/calls", headers=api_key("ops")).json["data"]
     assert row["from"] == "+1******0101" and row["to"] == "+1******0001"
