@@ -50,6 +50,10 @@ def _parse_uncached(raw: str, region: str) -> str:
     # half the cost of asking both.
     if phonenumbers.number_type(parsed) in _UNDIALABLE:
         raise InvalidPhone("not a valid, dialable phone number")
+    if parsed.extension:
+        # A text cannot reach an extension, and a relayed call would ring the main line.
+        raise InvalidPhone("has an extension, which cannot be texted or dialled; send the"
+                           " number without it")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -77,3 +77,18 @@ def test_locality_of_a_valid_number_is_its_calling_code_and_destination_code(raw
 def test_locality_names_the_area_code_allocation_prefers(e164, country_code, area_code):
     where = locality(e164)
     assert (where.country_code, where.area_code) == (country_code, area_code)
+
+
+@pytest.mark.parametrize("raw", ["+1 415 555 0691 ext 5", "(415) 555-0691 x12",
+                                 "+14155550691;ext=5"])
+def test_a_number_with_an_extension_is_refused_not_silently_cut(raw):
+    with pytest.raises(InvalidPhone, match="extension"):
+        normalise(raw)
+
+
+def test_a_session_for_a_number_with_an_extension_is_a_422_naming_it(client, api_key):
+    response = client.post("/v1/sessions", headers=api_key("booking"), json={
+        "booking_id": "bk_ext", "requester": {"phone": "+1 415 555 0691 ext 5"},
+        "pro": {"phone": "+14155550202"}})
+    assert response.status_code == 422
+    assert "extension" in response.json["errors"]["requester.phone"][0]
