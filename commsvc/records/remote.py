@@ -72,10 +72,16 @@ class DeletionReport:
     done: int = 0
     already_gone: int = 0
     retry_later: int = 0
+    simulated: bool = False  # SimulatedTwilio (no TWILIO_ACCOUNT_SID): nothing went to Twilio
 
     def as_dict(self) -> dict[str, int]:
-        return {"done": self.done, "already_gone": self.already_gone,
-                "retry_later": self.retry_later}
+        """The counts for the CLI and the audit trail: "simulated", not "done", when no request
+        went to Twilio."""
+        counts = {"done": self.done, "already_gone": self.already_gone,
+                  "retry_later": self.retry_later}
+        if self.simulated:
+            return {"simulated": counts.pop("done"), **{k: v for k, v in counts.items() if v}}
+        return counts
 
 
 def _backoff(attempts: int, retry_after: float | None) -> dt.timedelta:
@@ -133,7 +139,7 @@ def _outcome(row, error: TwilioError | None, now: dt.datetime) -> tuple[str, dic
 def process_due(database, gateway, now: dt.datetime, *,
                 batch_size: int = CLAIM_BATCH_SIZE) -> DeletionReport:
     """Ask Twilio for every due deletion, one claimed batch at a time, until none is due."""
-    report = DeletionReport()
+    report = DeletionReport(simulated=getattr(gateway, "simulated", False))
     while True:
         with database.sessionmaker() as db:
             rows = claim_due(db, now, batch_size)
