@@ -64,6 +64,8 @@ def revoke_command(key_id: str):
     """Revoke a key; requests with it get 401 from now on."""
     now = _now()
     with _session() as db:
+        if key_id.startswith(service.KEY_PREFIX):
+            raise click.ClickException(_secret_given(db, key_id))
         try:
             key = service.revoke_key(db, key_id, now=now)
         except ProblemError as exc:
@@ -72,6 +74,16 @@ def revoke_command(key_id: str):
                      target={"key_id": key.id})
         db.commit()
     click.echo(f"revoked {key_id}")
+
+
+def _secret_given(db, raw: str) -> str:
+    """What to say when a key's secret is passed where its id belongs (never the secret)."""
+    principal = service.authenticate(db, raw)
+    if principal is None:  # unknown or already revoked
+        return ("that is a key's secret, not its id: revoke by the id `commsvc keys list` shows"
+                " (key_...)")
+    return (f"that is a key's secret, not its id: it is the secret of {principal.key_id};"
+            f" run `commsvc keys revoke {principal.key_id}`")
 
 
 commands = [keys_group]

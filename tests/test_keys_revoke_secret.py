@@ -1,0 +1,33 @@
+"""`commsvc keys revoke` given a key's secret instead of its id: says so, never prints the
+secret, and revokes nothing."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from commsvc.auth.models import ApiKey
+
+
+def test_revoke_given_a_live_keys_secret_names_its_id_and_never_echoes_the_secret(
+        runner, client, db, api_key):
+    headers = api_key("admin")
+    secret = headers["Authorization"].removeprefix("Bearer ")
+    key_id = db.scalars(select(ApiKey.id)).one()
+
+    result = runner.invoke(args=["keys", "revoke", secret])
+
+    assert result.exit_code == 1
+    assert result.output == (f"Error: that is a key's secret, not its id: it is the secret of "
+                             f"{key_id}; run `commsvc keys revoke {key_id}`\n")
+    assert secret[4:12] not in result.output  # not even a prefix of the random part
+    assert client.get("/v1/numbers", headers=headers).status_code == 200  # still live
+
+
+def test_revoke_given_an_unknown_secret_says_to_use_the_id_from_keys_list(runner):
+    secret = "csk_zgxB" + "q" * 39
+
+    result = runner.invoke(args=["keys", "revoke", secret])
+
+    assert result.exit_code == 1
+    assert result.output == ("Error: that is a key's secret, not its id: revoke by the id "
+                             "`commsvc keys list` shows (key_...)\n")
+    assert "zgxB" not in result.output
