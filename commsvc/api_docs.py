@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import flask_smorest
-from marshmallow import INCLUDE, Schema, fields
+from marshmallow import INCLUDE, RAISE, Schema, fields
 
 from commsvc.errors import PROBLEM_JSON
 
@@ -24,14 +24,21 @@ PROBLEM_CONTENT = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Probl
 
 
 class Blueprint(flask_smorest.Blueprint):
-    """flask-smorest's Blueprint, with one argument schema per view instead of one per request.
+    """flask-smorest's Blueprint, with one argument schema per view instead of one per request,
+    and unknown query arguments refused.
 
     Given a Schema class, webargs instantiates it on every request (deep-copying its fields:
     a tenth of a session creation's CPU); an instance made once is reused (loading keeps no
     state in the schema).
+
+    webargs ignores unknown query arguments unless told otherwise, so a filter the API does not
+    have (?outcome=forwarded) answered an unfiltered list as if it had applied it. Like an
+    unknown JSON field, it is a 422 naming it.
     """
 
     def arguments(self, schema, *args, **kwargs):
+        if kwargs.get("location") == "query":
+            kwargs.setdefault("unknown", RAISE)
         return super().arguments(schema() if isinstance(schema, type) else schema,
                                  *args, **kwargs)
 

@@ -64,3 +64,22 @@ def test_problem_renders_any_nesting_as_dotted_fields_with_lists_of_strings(app)
 def test_flat_errors_leaves_flat_errors_as_they_are():
     errors = {"cursor": ["not a cursor this list gave out"], "X-Access-Reason": ["why?"]}
     assert flat_errors(errors) == errors
+
+
+@pytest.mark.parametrize("url", [
+    "/v1/logs/messages?outcome=forwarded",
+    "/v1/logs/calls?outcome=forwarded",
+    "/v1/audit?outcome=x",
+    "/v1/holds?outcome=x",
+    "/v1/consent/check?phone=%2B14155550101&channel=sms&purpose=relay&outcome=x",
+    "/v1/consent/%2B14155550101/history?outcome=x",
+    "/v1/sessions?outcome=x",
+    "/v1/numbers?outcome=x",
+])
+def test_an_unknown_query_argument_is_a_422_naming_it_not_silently_ignored(client, api_key,
+                                                                          url):
+    """A filter the API does not have must not answer an unfiltered list as if applied."""
+    response = client.get(url, headers=api_key("admin"))
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    assert response.json["errors"] == {"outcome": ["Unknown field."]}

@@ -54,7 +54,7 @@ def add_number(body):
 
 @blp.route("/v1/numbers", methods=["GET"])
 @require("numbers:read", reads_only=True)
-@blp.arguments(ListNumbersQuery, location="query", unknown="raise")
+@blp.arguments(ListNumbersQuery, location="query")
 @blp.response(200, NumberPage)
 @problems(blp, 401, 403, 422)
 def list_numbers(query):

@@ -77,7 +77,7 @@ def create_session(body):
 
 @blp.route("/v1/sessions", methods=["GET"])
 @require("sessions:read", reads_only=True)
-@blp.arguments(ListSessionsQuery, location="query", unknown="raise")
+@blp.arguments(ListSessionsQuery, location="query")
 @blp.response(200, SessionPage)
 @problems(blp, 401, 403, 422)
 def list_sessions(query):
