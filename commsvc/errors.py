@@ -21,10 +21,12 @@ class ProblemError(Exception):
     type = "bad-request"
     title = "Bad request"
     headers: dict[str, str] = {}
+    default_detail: str | None = None  # the detail when none is given (else the title)
 
     def __init__(self, detail: str | None = None, *, errors: dict | None = None, **extra):
-        super().__init__(detail or self.title)
-        self.detail = detail or self.title
+        detail = detail or self.default_detail or self.title
+        super().__init__(detail)
+        self.detail = detail
         self.errors = errors
         self.extra = extra
 
@@ -38,6 +40,7 @@ class ProblemError(Exception):
 
 class ValidationFailed(ProblemError):
     status, type, title = 422, "validation-error", "Invalid request"
+    default_detail = "The request has invalid or missing fields."
 
 
 class Unauthorized(ProblemError):
@@ -127,11 +130,7 @@ def render_http_exception(error: HTTPException):
     data = getattr(error, "data", None) or {}
     messages = data.get("messages")
     if error.code == 422 and messages:
-        return problem(
-            422, "validation-error", "Invalid request",
-            "The request has invalid or missing fields.",
-            errors=_flatten_webargs(messages),
-        )
+        return render_problem(ValidationFailed(errors=_flatten_webargs(messages)))
     slug = (error.name or "error").lower().replace(" ", "-")
     detail = error.description or error.name
     if error.code == 400 and messages and "json" in str(messages).lower():

@@ -83,3 +83,14 @@ def test_an_unknown_query_argument_is_a_422_naming_it_not_silently_ignored(clien
     assert response.status_code == 422
     assert response.content_type == "application/problem+json"
     assert response.json["errors"] == {"outcome": ["Unknown field."]}
+
+
+def test_every_validation_error_says_the_same_detail_whoever_raised_it(client, api_key):
+    """webargs' 422 (a missing field) and the service's own (an empty X-Access-Reason) read the
+    same; `errors` says which field and why."""
+    by_webargs = client.post("/v1/holds", json={}, headers=api_key("privacy"))
+    by_guard = client.get("/v1/logs/calls", headers=api_key("privacy") | {
+        "X-Access-Reason": " "})
+    for response in (by_webargs, by_guard):
+        assert response.status_code == 422
+        assert response.json["detail"] == "The request has invalid or missing fields."
