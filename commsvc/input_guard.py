@@ -12,6 +12,7 @@ import re
 
 from flask import request
 
+from commsvc.auth.guard import require_key
 from commsvc.errors import UnsupportedMediaType, ValidationFailed
 
 NUL = "\x00"
@@ -57,8 +58,11 @@ def _may_carry_nul(environ: dict) -> bool:
 
 
 def check_v1_input() -> None:
-    """before_request: both checks, for /v1 requests only (Twilio's webhooks are form posts)."""
+    """before_request: both checks, for /v1 requests only (Twilio's webhooks are form posts).
+    Flask answers OPTIONS itself, before any view's guard: under /v1 it needs a key too."""
     if request.path.startswith("/v1/"):
+        if request.method == "OPTIONS":
+            require_key()
         _refuse_unstorable()
         _require_json_body()
 

@@ -94,3 +94,12 @@ def test_every_validation_error_says_the_same_detail_whoever_raised_it(client, a
     for response in (by_webargs, by_guard):
         assert response.status_code == 422
         assert response.json["detail"] == "The request has invalid or missing fields."
+
+
+def test_options_under_v1_needs_a_key_like_everything_else(client, api_key):
+    without = client.options("/v1/sessions")
+    assert without.status_code == 401
+    assert without.content_type == "application/problem+json"
+    with_key = client.options("/v1/sessions", headers=api_key("booking"))
+    assert with_key.status_code == 200
+    assert {"GET", "POST"} <= set(with_key.headers["Allow"].split(", "))

@@ -29,6 +29,11 @@ def _principal_from_request(*, autocommit: bool) -> Principal:
     return principal
 
 
+def require_key() -> Principal:
+    """401 unless the request carries a live key (for what no view's `require` guards)."""
+    return _principal_from_request(autocommit=True)
+
+
 def _as_utf8(value: str) -> str:
     """A header value as the client wrote it. WSGI hands header bytes over decoded as ISO-8859-1
     (PEP 3333), so a UTF-8 "café" arrives as "cafÃ©"; bytes that are not UTF-8 stay as given."""
