@@ -31,19 +31,23 @@ def empty_url(engine, tmp_path):
         conn.execute(sa.text("DROP SCHEMA unmigrated CASCADE"))
 
 
+def _settings(database_url: str) -> dict:
+    """Complete production settings (development would generate secrets and say so)."""
+    return {"DATABASE_URL": database_url, "COMMSVC_ENV": "production",
+            "ENCRYPTION_KEYS": TEST_KEY, "HMAC_KEY": "h", "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "PUBLIC_BASE_URL": BASE_URL}
+
+
 @pytest.mark.parametrize("args", [["keys", "list"], ["logs", "messages"],
                                   ["numbers", "add", "+14155550100"]])
 def test_cli_on_a_database_without_schema_says_what_to_run(empty_url, args):
-    env = {"DATABASE_URL": empty_url, "COMMSVC_ENV": "production", "ENCRYPTION_KEYS": TEST_KEY,
-           "HMAC_KEY": "h", "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": BASE_URL}
-    result = CliRunner().invoke(main, args, env=env, prog_name="commsvc")
+    result = CliRunner().invoke(main, args, env=_settings(empty_url), prog_name="commsvc")
     assert result.stderr == MISSING
     assert result.exit_code == 1
 
 
 def test_cli_on_a_database_that_does_not_answer_says_so_in_one_line(tmp_path):
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/no/such/dir/commsvc.db",
-           "COMMSVC_ENV": "development"}
+    env = _settings(f"sqlite:///{tmp_path}/no/such/dir/commsvc.db")
     result = CliRunner().invoke(main, ["keys", "list"], env=env, prog_name="commsvc")
     assert result.exit_code == 1
     assert result.stderr.startswith("error: the database is not answering: ")
