@@ -1,11 +1,13 @@
-"""gunicorn's access log with the phone numbers in request lines masked (`--logger-class`)."""
+"""gunicorn's logs as the service's own (`--logger-class`): phone numbers in request lines
+masked, and one JSON object a line where the service logs JSON (production, or LOG_FORMAT)."""
 from __future__ import annotations
 
 import re
 
 from gunicorn.glogging import Logger
 
-from commsvc.logging_setup import mask_phones
+from commsvc.config import wants_json_logs
+from commsvc.logging_setup import JsonFormatter, MaskPhones, mask_phones
 
 # The atoms that carry the URL or the referer: %(r)s, %(U)s, %(q)s, %(f)s, and the same values
 # reached as environ ({raw_uri}e, ...) or request header ({referer}i) atoms.
@@ -19,14 +21,47 @@ def atoms_in(access_log_format: str) -> set[str]:
     return {name.lower() if name.startswith("{") else name for name in names}
 
 
+def _own(log) -> list:
+    """The handlers gunicorn's setup attached (it marks them), not others' on the same logger."""
+    return [handler for handler in log.handlers if getattr(handler, "_gunicorn", False)]
+
+
 class MaskingLogger(Logger):
-    """gunicorn's Logger; the URL atoms of each access line go through logging_setup's mask."""
+    """gunicorn's Logger; the URL atoms of each access line go through logging_setup's mask.
+
+    In JSON mode the access line is the service's JSON entry: the masked classic line as its
+    message, the request id the app gave the response, and the figures as fields; gunicorn's
+    own lines (start-up, worker exits, errors) get the same formatter.
+    """
 
     def setup(self, cfg):
         super().setup(cfg)
+        self.json_lines = wants_json_logs()
         # Only what the line will show is masked: with the default format, r and f.
-        used = atoms_in(cfg.access_log_format)
+        used = atoms_in(cfg.access_log_format) | ({"r", "f"} if self.json_lines else set())
         self.url_atoms = tuple(name for name in URL_ATOMS if name in used)
+        for handler in _own(self.error_log):
+            # gunicorn names the URI in some of its own lines ("Error handling request ...").
+            handler.addFilter(MaskPhones())
+        if self.json_lines:
+            for handler in (*_own(self.error_log), *_own(self.access_log)):
+                handler.setFormatter(JsonFormatter())
+
+    def access(self, resp, req, environ, request_time):
+        if not self.json_lines:
+            return super().access(resp, req, environ, request_time)
+        if not self.access_log_enabled:
+            return None
+        atoms = self.atoms(resp, req, environ, request_time)
+        request_id = next((value for name, value in resp.headers
+                           if name.lower() == "x-request-id"), "-")
+        fields = {"remote": atoms["h"], "request": atoms["r"], "status": atoms["s"],
+                  "bytes": atoms["B"], "duration_ms": round(request_time.total_seconds() * 1000,
+                                                            3),
+                  "referer": atoms["f"], "user_agent": atoms["a"]}
+        self.access_log.info(self.cfg.access_log_format, self.atoms_wrapper_class(atoms),
+                             extra={"request_id": request_id, "fields": fields})
+        return None
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)

@@ -226,14 +226,35 @@ def _quiet_overrides(raw: str | None) -> dict[str, tuple[int, int]]:
     return result
 
 
-def load_config(environ: dict[str, str] | None = None) -> Config:
-    """Read the environment once; production refuses to start without its secrets."""
-    env = dict(os.environ if environ is None else environ)
-    database_url = normalise_database_url(env.get("DATABASE_URL") or Config.database_url)
+def _app_env(env: dict[str, str], database_url: str) -> str:
     default_env = "production" if database_url.startswith("postgresql") else "development"
     app_env = env.get("COMMSVC_ENV", default_env)
     if app_env not in ("development", "production", "test"):
         raise ConfigError("COMMSVC_ENV must be development, production or test")
+    return app_env
+
+
+def _database_url(env: dict[str, str]) -> str:
+    return normalise_database_url(env.get("DATABASE_URL") or Config.database_url)
+
+
+def _log_json(env: dict[str, str], app_env: str) -> bool:
+    return _choice(env, "LOG_FORMAT", "json" if app_env == "production" else "text",
+                   ("json", "text")) == "json"
+
+
+def wants_json_logs(environ: dict[str, str] | None = None) -> bool:
+    """LOG_FORMAT, else JSON lines in production: for the service's logs and gunicorn's alike
+    (gunicorn's logger is set up before the app is loaded, so it asks here)."""
+    env = dict(os.environ if environ is None else environ)
+    return _log_json(env, _app_env(env, _database_url(env)))
+
+
+def load_config(environ: dict[str, str] | None = None) -> Config:
+    """Read the environment once; production refuses to start without its secrets."""
+    env = dict(os.environ if environ is None else environ)
+    database_url = _database_url(env)
+    app_env = _app_env(env, database_url)
 
     keys = tuple(k.strip() for k in env.get("ENCRYPTION_KEYS", "").split(",") if k.strip())
     hmac_key = env.get("HMAC_KEY", "")
@@ -323,6 +344,5 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
             low=MIN_OUTBOX_LEASE_SECONDS,
             why=f" (well above Twilio's {TWILIO_HTTP_TIMEOUT} s HTTP timeout)"),
         retention=retention,
-        log_json=_choice(env, "LOG_FORMAT", "json" if app_env == "production" else "text",
-                         ("json", "text")) == "json",
+        log_json=_log_json(env, app_env),
     )

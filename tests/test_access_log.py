@@ -1,6 +1,8 @@
-"""The web process's access log: gunicorn's own format, with the phone numbers in it masked."""
+"""The web process's gunicorn logs: gunicorn's own format, or the service's JSON lines where the
+service logs JSON, with the phone numbers in them masked."""
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from datetime import timedelta
@@ -27,24 +29,35 @@ class _Socket:
         raise AssertionError("unexpected write")
 
 
-def access_line(tmp_path, target: str, *, referer: str | None = None,
-                logger_class: str | None = None, access_log_format: str | None = None) -> str:
-    """The access line that gunicorn, with the Procfile's logger class, writes for GET target."""
+def _logger(tmp_path, logger_class: str | None = None, access_log_format: str | None = None):
+    """gunicorn's logger as the Procfile's web line sets it up, writing to files in tmp_path."""
     cfg = GunicornConfig()
     cfg.set("accesslog", str(tmp_path / "access.log"))
+    cfg.set("errorlog", str(tmp_path / "error.log"))
     if access_log_format:
         cfg.set("access_log_format", access_log_format)
     cfg.set("logger_class", logger_class or _procfile_logger_class())
-    logger = cfg.logger_class(cfg)
+    return cfg, cfg.logger_class(cfg)
+
+
+def _read(tmp_path, logger, name: str) -> str:
+    for handler in (*logger.access_log.handlers, *logger.error_log.handlers):
+        handler.close()
+    return (tmp_path / name).read_text()
+
+
+def access_line(tmp_path, target: str, *, referer: str | None = None,
+                logger_class: str | None = None, access_log_format: str | None = None,
+                response_headers: tuple = ()) -> str:
+    """The access line that gunicorn, with the Procfile's logger class, writes for GET target."""
+    cfg, logger = _logger(tmp_path, logger_class, access_log_format)
     headers = "Host: commsvc.example.com\r\n" + (f"Referer: {referer}\r\n" if referer else "")
     raw = f"GET {target} HTTP/1.1\r\n{headers}\r\n".encode()
     req = Request(cfg, IterUnreader([raw]), ("10.0.0.7", 40000))
     resp, environ = wsgi.create(req, _Socket(), ("10.0.0.7", 40000), ("0.0.0.0", 5000), cfg)
-    resp.start_response("200 OK", [("Content-Length", "2")])
+    resp.start_response("200 OK", [("Content-Length", "2"), *response_headers])
     logger.access(resp, req, environ, timedelta(milliseconds=3))
-    for handler in logger.access_log.handlers:
-        handler.close()
-    return (tmp_path / "access.log").read_text()
+    return _read(tmp_path, logger, "access.log")
 
 
 @pytest.mark.parametrize(("target", "secret", "masked"), [
@@ -104,3 +117,51 @@ def test_procfile_web_line_names_the_masking_logger():
     cfg = GunicornConfig()
     cfg.set("logger_class", _procfile_logger_class())
     assert cfg.logger_class is MaskingLogger and issubclass(MaskingLogger, Logger)
+
+
+@pytest.fixture
+def text_logs(monkeypatch):
+    monkeypatch.setenv("LOG_FORMAT", "text")
+
+
+@pytest.fixture
+def json_logs(monkeypatch):
+    monkeypatch.setenv("LOG_FORMAT", "json")
+
+
+def test_in_json_mode_an_access_line_is_one_json_object_with_the_apps_request_id(tmp_path,
+                                                                                 json_logs):
+    line = access_line(tmp_path, "/v1/consent/check?phone=%2B14155550101&channel=sms",
+                       response_headers=(("X-Request-Id", "5f0c2a9e1b7d4c3a"),))
+    assert "14155550101" not in line
+    entry = json.loads(line)
+    assert entry["logger"] == "gunicorn.access" and entry["level"] == "info"
+    assert entry["request_id"] == "5f0c2a9e1b7d4c3a"
+    assert entry["request"] == "GET /v1/consent/check?phone=%2B1******0101&channel=sms HTTP/1.1"
+    assert '"GET /v1/consent/check?phone=%2B1******0101&channel=sms HTTP/1.1" 200' in (
+        entry["message"])
+    assert entry["status"] == "200" and entry["duration_ms"] == 3.0
+    assert entry["remote"] == "10.0.0.7"
+
+
+def test_in_json_mode_gunicorns_own_lines_are_json_too(tmp_path, json_logs):
+    _cfg, logger = _logger(tmp_path)
+    logger.info("Booting worker with pid: %s", 4242)
+    entry = json.loads(_read(tmp_path, logger, "error.log"))
+    assert entry["message"] == "Booting worker with pid: 4242"
+    assert entry["logger"] == "gunicorn.error" and entry["level"] == "info"
+
+
+@pytest.mark.parametrize("mode", ["text_logs", "json_logs"])
+def test_gunicorns_own_lines_mask_the_numbers_in_a_uri(tmp_path, request, mode):
+    request.getfixturevalue(mode)
+    _cfg, logger = _logger(tmp_path)
+    logger.error("Error handling request %s", "/v1/subjects/+14155550444/export")
+    line = _read(tmp_path, logger, "error.log")
+    assert "14155550444" not in line
+    assert "/v1/subjects/+1******0444/export" in line
+
+
+def test_in_text_mode_the_access_line_is_gunicorns_own_format(tmp_path, text_logs):
+    line = access_line(tmp_path, "/healthz")
+    assert re.fullmatch(r'10\.0\.0\.7 - - \[.+\] "GET /healthz HTTP/1\.1" 200 \d+ "-" "-"\n', line)
