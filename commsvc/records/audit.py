@@ -6,8 +6,10 @@ Invariants:
 - Appends are serialised: on PostgreSQL by a transaction-scoped advisory lock taken before the
   head is read (the unique constraint on prev_hash is the backstop); on SQLite by BEGIN
   IMMEDIATE. The chain therefore never forks.
-- Events hold IDs and masked numbers only: any E.164-looking text in the reason, target or
-  details is masked here, and a "body" key is refused, so an erasure never has to touch them.
+- Events hold IDs and masked numbers only: any phone number in the reason, target or details
+  (E.164 or written as people write them: 415-555-0101, (415) 555-0101, +1 415 555 0101) is
+  masked here by the log filter's own rule (logging_setup.mask_phones), and a "body" key is
+  refused, so an erasure never has to touch them.
 - On PostgreSQL triggers (migration 0004) refuse UPDATE, DELETE and TRUNCATE, except the
   retention purge (`purge_expired_audit`), which deletes a prefix of the chain and records an
   `audit.purged` event naming the new anchor: the prev_hash the oldest remaining event may
@@ -18,14 +20,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from commsvc.db import is_transactional
+from commsvc.logging_setup import mask_phones
 from commsvc.paging import Page, decode_cursor, page_of
-from commsvc.phones import mask
 from commsvc.records.models import AuditEvent
 
 GENESIS = "0" * 64
@@ -33,31 +34,26 @@ GENESIS = "0" * 64
 APPEND_LOCK_KEY = 0x6175646974
 PURGE_ACTION = "audit.purged"
 PURGE_BATCH_SIZE = 1000
-_E164 = re.compile(r"\+[1-9]\d{6,14}")
 FORBIDDEN_KEYS = frozenset({"body", "bodies", "media_urls"})
 
 
-def _mask_text(value: str) -> str:
-    return _E164.sub(lambda match: mask(match.group(0)), value)
-
-
 def scrub(value):
-    """Mask every E.164-looking number in a JSON-able value; refuse bodies."""
+    """Mask every phone number in a JSON-able value (keys too); refuse bodies."""
     if isinstance(value, str):
-        return _mask_text(value)
+        return mask_phones(value)
     if isinstance(value, dict):
         # Counts under these names are fine ({"bodies": 3}); text is message content.
         bad = [k for k in FORBIDDEN_KEYS.intersection(value) if isinstance(value[k], str)]
         if bad:
             raise ValueError(f"audit events never hold message content ({sorted(bad)})")
-        return {str(k): scrub(v) for k, v in value.items()}
+        return {mask_phones(str(k)): scrub(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [scrub(v) for v in value]
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    return _mask_text(str(value))
+    return mask_phones(str(value))
 
 
 def _timestamp(value: dt.datetime) -> str:
@@ -119,7 +115,7 @@ def _append(db: Session, prev_hash: str, *, actor, action, now, reason, target,
     # Round-trip through JSON so the hash covers exactly what the database will give back.
     clean_target = json.loads(json.dumps(scrub(target or {})))
     clean_details = json.loads(json.dumps(scrub(details or {})))
-    clean_reason = _mask_text(reason) if reason is not None else None
+    clean_reason = mask_phones(reason) if reason is not None else None
     fields = dict(created_at=now, actor=actor, action=action, reason=clean_reason,
                   target=clean_target, details=clean_details, prev_hash=prev_hash)
     event = AuditEvent(**fields, hash=event_hash(**fields))
