@@ -25,20 +25,22 @@ WEBHOOKS = {
               }, ["CallSid", "From", "To"], []),
     "message-status": ("Delivery status of a message commsvc sent or forwarded.", {
         "MessageSid": _SID, "MessageStatus": _STRING, "ErrorCode": _DIGITS,
-    }, ["MessageSid", "MessageStatus"], ["m", "o"]),
+    }, ["MessageSid", "MessageStatus"], ["m", "o", "s"]),
     "call-status": ("Status and duration of a relayed call.", {
         "CallSid": _SID, "CallStatus": _STRING, "CallDuration": _DIGITS,
         "DialCallStatus": _STRING, "DialCallDuration": _DIGITS,
-    }, ["CallSid"], ["c"]),
+    }, ["CallSid"], ["c", "s"]),
     "recording-status": ("A call recording's status and duration (the audio stays at Twilio).", {
         "RecordingSid": _SID, "CallSid": _SID, "RecordingStatus": _STRING,
         "RecordingDuration": _DIGITS,
-    }, ["RecordingSid"], ["c"]),
+    }, ["RecordingSid"], ["c", "s"]),
 }
 _QUERY_DESCRIPTIONS = {
     "m": "the relayed message this status is for (set by commsvc in statusCallback)",
     "o": "the platform send this status is for (set by commsvc in statusCallback)",
     "c": "the call this callback is for (set by commsvc in the callback URL)",
+    "s": "the Twilio SID of the inbound message or call named by m or c (set by commsvc):"
+         " a callback finds that record or none",
 }
 
 

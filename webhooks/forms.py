@@ -175,6 +175,16 @@ def outbound_id(args: MultiDict, name: str) -> str | None:
     return values[0]
 
 
+def record_sid(args: MultiDict, name: str = "s") -> str | None:
+    """The record's own Twilio SID we put beside its id in a callback URL (?s=), so that a late
+    callback finds that record or none, never a later one given the same id; None when absent
+    (URLs given out before it was added) or malformed."""
+    values = args.getlist(name)
+    if len(values) != 1 or not _SID.fullmatch(values[0]):
+        return None
+    return values[0]
+
+
 def record_id(args: MultiDict, name: str) -> int | None:
     """The id we put in a callback URL (?m=, ?c=); None when absent or not ours."""
     values = args.getlist(name)

@@ -30,7 +30,9 @@ bp.before_request(require_twilio_signature)
 # kind has a parser for its id (None: not ours) and a handler
 # handler(db, record_id, change: callbacks.MessageStatus, now) -> bool (False: no such record).
 def _relayed_message(db, record_id: int, change: callbacks.MessageStatus, now) -> bool:
-    return callbacks.message_status(db, message_id=record_id, change=change, now=now)
+    return callbacks.message_status(db, message_id=record_id,
+                                    inbound_sid=forms.record_sid(request.args), change=change,
+                                    now=now)
 
 
 MESSAGE_STATUS_TARGETS: dict[str, tuple[Callable, Callable]] = {
@@ -64,7 +66,7 @@ def sms() -> Response:
         result.outcome, mask(inbound.sender), mask(inbound.to_phone), inbound.message_sid,
         result.message_id, result.session_id, len(inbound.media_urls), result.duplicate,
     )
-    return twiml.sms_answer(result, config)
+    return twiml.sms_answer(result, config, inbound.message_sid)
 
 
 @bp.post("/voice")
@@ -76,7 +78,7 @@ def voice() -> Response:
         result.outcome, mask(inbound.caller), mask(inbound.to_phone), inbound.call_sid,
         result.call_id, result.session_id, result.duplicate,
     )
-    return twiml.call_answer(result, config)
+    return twiml.call_answer(result, config, inbound.call_sid)
 
 
 @bp.post("/message-status")
@@ -107,7 +109,8 @@ def _call_callback(name: str, apply, progress, details: str) -> Response:
     """Apply a call or recording callback to the call named by ?c= (else by CallSid)."""
     call_id = forms.record_id(request.args, "c")
     db = get_db()
-    found = apply(db, call_id=call_id, progress=progress, now=_now())
+    found = apply(db, call_id=call_id, call_sid=forms.record_sid(request.args),
+                  progress=progress, now=_now())
     db.commit()
     _log_callback(found, "twilio %s %s sid=%s call_id=%s found=%s",
                   name, details, progress.call_sid, call_id, found)

@@ -32,14 +32,16 @@ def empty_voice() -> Response:
     return xml(VoiceResponse())
 
 
-def sms_answer(result: SmsResult, config: Config) -> Response:
-    """Forward with <Message to from statusCallback> (+ <Media>), and/or answer the sender."""
+def sms_answer(result: SmsResult, config: Config, inbound_sid: str) -> Response:
+    """Forward with <Message to from statusCallback> (+ <Media>), and/or answer the sender.
+    Callback URLs name the record by id and by its own SID (forms.record_sid)."""
     response = MessagingResponse()
     forward = result.forward
     if forward is not None:
         message = Message(
             to=forward.to, from_=forward.from_,
-            status_callback=callback_url(config, "message-status", m=result.message_id),
+            status_callback=callback_url(config, "message-status", m=result.message_id,
+                                         s=inbound_sid),
         )
         if forward.body:
             message.body(forward.body)
@@ -51,7 +53,7 @@ def sms_answer(result: SmsResult, config: Config) -> Response:
     return xml(response)
 
 
-def call_answer(result: CallResult, config: Config) -> Response:
+def call_answer(result: CallResult, config: Config, call_sid: str) -> Response:
     """<Say> (notice or why not), then <Dial callerId=OTHER_PROXY> or <Hangup/>."""
     response = VoiceResponse()
     if result.say:
@@ -64,11 +66,11 @@ def call_answer(result: CallResult, config: Config) -> Response:
         "caller_id": bridge.caller_id,
         "answer_on_bridge": True,
         "time_limit": bridge.time_limit,
-        "action": callback_url(config, "call-status", c=result.call_id),
+        "action": callback_url(config, "call-status", c=result.call_id, s=call_sid),
     }
     if bridge.record:
         options["record"] = RECORD_MODE
         options["recording_status_callback"] = callback_url(
-            config, "recording-status", c=result.call_id)
+            config, "recording-status", c=result.call_id, s=call_sid)
     response.dial(bridge.to, **options)
     return xml(response)

@@ -23,6 +23,7 @@ from commsvc.consent.models import ALL, CHANNELS, PURPOSES, ConsentEvent, Consen
 from commsvc.db import insert_for
 from commsvc.errors import ValidationFailed
 from commsvc.paging import MAX_LIMIT, Page, decode_cursor, page_of
+from commsvc.twilio_gateway import UNSUBSCRIBED
 
 ACTIONS = ("grant", "revoke")
 # Room for a full inbound SMS (1,600 characters of up to 4 UTF-8 bytes) plus its SIDs.
@@ -135,6 +136,16 @@ def record_event(
     _expand(purpose, PURPOSES, "purpose")
     return _append(db, [(channel, purpose)], phone=phone, action=action, source=source,
                    evidence=evidence, now=now)[0]
+
+
+def record_carrier_opt_out(db: Session, *, phone: str, evidence: dict,
+                           now: dt.datetime) -> ConsentEvent:
+    """Twilio refused a text with 21610 (the recipient replied STOP at the carrier): revoke
+    sms for every purpose, with what Twilio said as evidence. For the send gate's texts and
+    relayed ones alike."""
+    return record_event(db, phone=phone, channel="sms", purpose=ALL, action="revoke",
+                        source="twilio_21610", evidence={"error_code": UNSUBSCRIBED, **evidence},
+                        now=now)
 
 
 def lock_phone(db: Session, phone: str) -> None:

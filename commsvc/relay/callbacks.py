@@ -2,16 +2,27 @@
 
 Each update is one UPDATE statement that only moves a status forward (a late `sent` after
 `delivered` changes nothing), so callbacks may arrive twice, late or out of order.
+
+A callback names its record by id and by the record's own Twilio SID (the inbound message's
+or call's, which commsvc puts in the callback URL): a late callback for an erased record finds
+nothing, even where the id was given again (SQLite reuses the highest id once it is deleted),
+and whatever Twilio still holds of a record no longer here (a forwarded copy, a recording made
+after the erasure) is queued for deletion there, as the erasure would have done.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from commsvc.consent import service as consent
+from commsvc.records import remote
 from commsvc.relay.models import Call, Message
+from commsvc.twilio_gateway import UNSUBSCRIBED
+
+ORPHAN = "orphan_callback"  # remote deletion cause: Twilio's copy of a record no longer held
 
 # How far along each status is; an update applies only when it ranks above the stored one.
 MESSAGE_STATUS_RANK = {
@@ -58,9 +69,24 @@ def _moves_forward(column, new: str, ranks: dict[str, int]):
     return column.in_(below)
 
 
-def message_status(db: Session, *, message_id: int, change: MessageStatus,
-                   now: dt.datetime) -> bool:
-    """Apply a delivery callback to a relayed message; False when there is no such record."""
+def message_status(db: Session, *, message_id: int, inbound_sid: str | None,
+                   change: MessageStatus, now: dt.datetime) -> bool:
+    """Apply a delivery callback to a relayed message; False when there is no such record.
+
+    21610 (the recipient replied STOP at the carrier) revokes their texts, once: when it is
+    the status that moves the message to its final state.
+    """
+    where = [Message.id == message_id,
+             or_(Message.forward_sid.is_(None), Message.forward_sid == change.message_sid)]
+    if inbound_sid is not None:
+        where.append(Message.twilio_sid == inbound_sid)
+    carrier_opt_out = None
+    if change.error_code == UNSUBSCRIBED and change.status in MESSAGE_STATUS_RANK:
+        # Uses index: pk_messages
+        carrier_opt_out = db.execute(
+            select(Message.forward_to).where(
+                *where, _moves_forward(Message.status, change.status, MESSAGE_STATUS_RANK))
+        ).scalar()
     values: dict = {"updated_at": now,
                     "forward_sid": func.coalesce(Message.forward_sid, change.message_sid)}
     if change.status in MESSAGE_STATUS_RANK:
@@ -69,14 +95,33 @@ def message_status(db: Session, *, message_id: int, change: MessageStatus,
         if change.error_code is not None:
             values["error_code"] = case((moves, change.error_code), else_=Message.error_code)
     result = db.execute(
-        update(Message).where(Message.id == message_id).values(**values)
+        update(Message).where(*where).values(**values)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount > 0
+    found = result.rowcount > 0
+    if found and carrier_opt_out:
+        consent.record_carrier_opt_out(
+            db, phone=carrier_opt_out,
+            evidence={"message_id": message_id, "twilio_sid": change.message_sid}, now=now)
+    if not found and inbound_sid is not None:
+        remote.enqueue_message(db, [change.message_sid], action=remote.DELETE, cause=ORPHAN,
+                               now=now)
+    return found
 
 
-def call_status(db: Session, *, call_id: int | None, progress: CallProgress,
-                now: dt.datetime) -> bool:
+def _call_where(call_id: int | None, call_sid: str | None, progress_call_sid: str | None):
+    """The call a callback names: by id and its own SID (?c=, ?s=), by id alone (URLs given
+    out before ?s=), else by the CallSid of the number's own status callback; None: none."""
+    # Uses index: pk_calls, or uq_calls_twilio_sid for the number's own status callback
+    if call_id is not None:
+        return [Call.id == call_id, *([Call.twilio_sid == call_sid] if call_sid else [])]
+    if progress_call_sid:
+        return [Call.twilio_sid == progress_call_sid]
+    return None
+
+
+def call_status(db: Session, *, call_id: int | None, call_sid: str | None,
+                progress: CallProgress, now: dt.datetime) -> bool:
     """Apply a call status callback or Dial action (by call id, else by CallSid)."""
     status = DIAL_STATUS.get(progress.dial_status or "") or progress.status
     values: dict = {"updated_at": now}
@@ -88,19 +133,25 @@ def call_status(db: Session, *, call_id: int | None, progress: CallProgress,
         values["duration_seconds"] = progress.dial_duration
     elif progress.duration is not None:
         values["duration_seconds"] = func.coalesce(Call.duration_seconds, progress.duration)
-    # Uses index: pk_calls, or uq_calls_twilio_sid for the number's own status callback
-    where = Call.id == call_id if call_id is not None else Call.twilio_sid == progress.call_sid
+    where = _call_where(call_id, call_sid, progress.call_sid)
+    if where is None:
+        return False
     result = db.execute(
-        update(Call).where(where).values(**values).execution_options(synchronize_session=False)
+        update(Call).where(*where).values(**values).execution_options(synchronize_session=False)
     )
     return result.rowcount > 0
 
 
-def recording_status(db: Session, *, call_id: int | None, progress: RecordingProgress,
-                     now: dt.datetime) -> bool:
-    """Store a call recording's SID, status and duration (never the audio or its URL)."""
+def recording_status(db: Session, *, call_id: int | None, call_sid: str | None,
+                     progress: RecordingProgress, now: dt.datetime) -> bool:
+    """Store a call recording's SID, status and duration (never the audio or its URL).
+
+    `absent` means Twilio made no recording (no audio): nothing is stored as a recording.
+    """
+    absent = progress.status == "absent"
     values: dict = {"updated_at": now,
-                    "recording_sid": func.coalesce(Call.recording_sid, progress.recording_sid)}
+                    "recording_sid": None if absent else func.coalesce(Call.recording_sid,
+                                                                       progress.recording_sid)}
     if progress.status in RECORDING_STATUS_RANK:
         moves = _moves_forward(Call.recording_status, progress.status, RECORDING_STATUS_RANK)
         values["recording_status"] = case(
@@ -108,15 +159,16 @@ def recording_status(db: Session, *, call_id: int | None, progress: RecordingPro
             (moves, progress.status),
             else_=Call.recording_status,
         )
-    if progress.duration is not None:
+    if progress.duration is not None and not absent:
         values["recording_duration"] = progress.duration
-    if call_id is not None:
-        where = Call.id == call_id
-    elif progress.call_sid:
-        where = Call.twilio_sid == progress.call_sid
-    else:
+    where = _call_where(call_id, call_sid, progress.call_sid)
+    if where is None:
         return False
     result = db.execute(
-        update(Call).where(where).values(**values).execution_options(synchronize_session=False)
+        update(Call).where(*where).values(**values).execution_options(synchronize_session=False)
     )
-    return result.rowcount > 0
+    found = result.rowcount > 0
+    if not found and call_id is not None and call_sid is not None and not absent:
+        remote.enqueue(db, resource=remote.RECORDING, sid=progress.recording_sid,
+                       action=remote.DELETE, cause=ORPHAN, now=now)
+    return found

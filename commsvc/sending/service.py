@@ -181,11 +181,10 @@ def get(db: Session, message_id: str) -> OutboundMessage:
 
 def record_carrier_opt_out(db: Session, message: OutboundMessage, *, detail: str,
                            now: dt.datetime) -> None:
-    """Twilio 21610 (the recipient replied STOP at the carrier): revoke sms for every purpose."""
-    consent.record_event(
-        db, phone=message.to_phone, channel="sms", purpose="all", action="revoke",
-        source="twilio_21610",
-        evidence={"outbound_id": message.id, "error_code": UNSUBSCRIBED, "error": detail[:200],
+    """Twilio 21610 on a send of the gate: the consent rule, with this send as evidence."""
+    consent.record_carrier_opt_out(
+        db, phone=message.to_phone,
+        evidence={"outbound_id": message.id, "error": detail[:200],
                   "twilio_sid": message.twilio_sid},
         now=now,
     )

@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from commsvc.consent.models import ConsentEvent
+from commsvc.consent.service import check
+from commsvc.records.models import RemoteDeletion
 from tests.webhooks import factories as f
-from tests.webhooks.factories import REQUESTER, REQUESTER_PROXY, STRANGER, twiml
+from tests.webhooks.factories import PRO, REQUESTER, REQUESTER_PROXY, STRANGER, twiml
 
 
 @pytest.fixture
@@ -119,3 +123,98 @@ def test_unknown_call_callback_is_accepted(session_open, twilio_post):
                            {"CallSid": f.sid("CA"), "CallStatus": "completed"})
 
     assert response.status_code == 200
+
+
+def _erase(client, api_key, phone: str):
+    response = client.post(f"/v1/subjects/{phone}/erase",
+                           headers=api_key("privacy") | {"X-Access-Reason": "subject request"})
+    assert response.status_code == 200, response.json
+
+
+def _queued_deletions(db) -> set[tuple[str, str, str]]:
+    return {(row.resource, row.sid, row.cause) for row in db.scalars(select(RemoteDeletion))}
+
+
+def test_a_late_status_for_an_erased_message_never_lands_on_the_next_one(
+        relayed, send_sms, twilio_post, client, api_key, db, clock):
+    """SQLite gives a deleted highest id again: the callback URL's ?s= tells the two apart."""
+    callback = f"/webhooks/twilio/message-status?m={relayed.id}&s={relayed.twilio_sid}"
+    _erase(client, api_key, REQUESTER)
+    f.open_session(db, clock(), booking_id="bk_2", requester=STRANGER,
+                   requester_proxy="+16465550003", pro_proxy="+16465550004")
+    assert send_sms(STRANGER, "+16465550003", "new conversation").status_code == 200
+    [newer] = f.messages(db)
+
+    forwarded_copy = "SM" + "e" * 32
+    response = twilio_post(callback, {"MessageSid": forwarded_copy, "MessageStatus": "failed",
+                                      "ErrorCode": "30008"})
+
+    assert response.status_code == 200
+    [after] = f.messages(db)
+    assert (after.id, after.status, after.error_code, after.forward_sid) == (
+        newer.id, "received", None, None)
+    # What Twilio still holds of the erased text goes, as the erasure would have done.
+    assert ("message", forwarded_copy, "orphan_callback") in _queued_deletions(db)
+
+
+def test_a_status_naming_another_forwarded_copy_changes_nothing(relayed, twilio_post, db):
+    url = f"/webhooks/twilio/message-status?m={relayed.id}&s={relayed.twilio_sid}"
+    twilio_post(url, {"MessageSid": "SM" + "a" * 32, "MessageStatus": "sent"})
+    twilio_post(url, {"MessageSid": "SM" + "b" * 32, "MessageStatus": "delivered"})
+
+    stored = f.messages(db)[0]
+    assert (stored.status, stored.forward_sid) == ("sent", "SM" + "a" * 32)
+
+
+def test_a_recording_made_after_its_call_was_erased_is_queued_for_deletion_at_twilio(
+        bridged, twilio_post, client, api_key, db):
+    _erase(client, api_key, REQUESTER)
+    recording = "RE" + "f" * 32
+
+    response = twilio_post(
+        f"/webhooks/twilio/recording-status?c={bridged.id}&s={bridged.twilio_sid}", {
+            "CallSid": bridged.twilio_sid, "RecordingSid": recording,
+            "RecordingStatus": "completed", "RecordingDuration": "44"})
+
+    assert response.status_code == 200
+    assert f.calls(db) == []
+    assert ("recording", recording, "orphan_callback") in _queued_deletions(db)
+
+
+def test_a_recording_callback_for_a_call_still_held_queues_no_deletion(bridged, twilio_post,
+                                                                       db):
+    twilio_post(f"/webhooks/twilio/recording-status?c={bridged.id}&s={bridged.twilio_sid}", {
+        "CallSid": bridged.twilio_sid, "RecordingSid": "RE" + "a" * 32,
+        "RecordingStatus": "completed", "RecordingDuration": "40"})
+
+    assert f.calls(db)[0].recording_sid == "RE" + "a" * 32
+    assert _queued_deletions(db) == set()
+
+
+def test_an_absent_recording_is_not_shown_as_one(bridged, twilio_post, db):
+    """Twilio posts `absent` when the call produced no audio: there is nothing to keep,
+    list or delete later."""
+    twilio_post(f"/webhooks/twilio/recording-status?c={bridged.id}&s={bridged.twilio_sid}", {
+        "CallSid": bridged.twilio_sid, "RecordingSid": "RE" + "5" * 32,
+        "RecordingStatus": "absent", "RecordingDuration": "0"})
+
+    stored = f.calls(db)[0]
+    assert (stored.recording_sid, stored.recording_status, stored.recording_duration) == (
+        None, "absent", None)
+
+
+def test_a_carrier_opt_out_on_a_relayed_text_revokes_the_recipients_texts_once(
+        relayed, twilio_post, db, clock):
+    """21610: the pro replied STOP at the carrier; Twilio will refuse every text to them."""
+    url = f"/webhooks/twilio/message-status?m={relayed.id}&s={relayed.twilio_sid}"
+    form = {"MessageSid": "SM" + "c" * 32, "MessageStatus": "failed", "ErrorCode": "21610",
+            "ErrorMessage": "Attempt to send to unsubscribed recipient"}
+    for _ in range(2):
+        assert twilio_post(url, form).status_code == 200
+
+    assert not check(db, phone=PRO, channel="sms", purpose="relay", now=clock()).allowed
+    [event] = db.scalars(select(ConsentEvent).where(ConsentEvent.phone == PRO)).all()
+    assert (event.source, event.channel, event.purpose, event.action) == (
+        "twilio_21610", "sms", "all", "revoke")
+    assert event.evidence["twilio_sid"] == "SM" + "c" * 32
+    assert check(db, phone=REQUESTER, channel="sms", purpose="relay", now=clock()).allowed

@@ -20,7 +20,8 @@ def test_requester_text_is_forwarded_to_the_pro_from_the_pros_proxy(session_open
     assert message.tag == "Message"
     assert message.get("to") == PRO
     assert message.get("from") == PRO_PROXY
-    assert message.get("statusCallback") == f"{BASE}/webhooks/twilio/message-status?m={stored.id}"
+    assert message.get("statusCallback") == (
+        f"{BASE}/webhooks/twilio/message-status?m={stored.id}&s={stored.twilio_sid}")
     assert message.find("Body").text == "Is 9am still good?"
     assert (stored.outcome, stored.status, stored.direction) == ("forwarded", "received", "inbound")
     assert (stored.from_phone, stored.to_phone) == (REQUESTER, REQUESTER_PROXY)

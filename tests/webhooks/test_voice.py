@@ -18,7 +18,8 @@ def test_call_is_bridged_showing_the_other_sides_proxy_number(
     assert dial.get("callerId") == PRO_PROXY
     assert dial.get("answerOnBridge") == "true"
     assert dial.get("timeLimit") == str(config.call_time_limit_seconds)
-    assert dial.get("action") == f"{BASE}/webhooks/twilio/call-status?c={stored.id}"
+    assert dial.get("action") == (
+        f"{BASE}/webhooks/twilio/call-status?c={stored.id}&s={stored.twilio_sid}")
     assert dial.get("record") is None
     assert (stored.outcome, stored.status) == ("bridged", "ringing")
     assert (stored.forward_to, stored.forward_from) == (PRO, PRO_PROXY)
@@ -38,11 +39,11 @@ def test_recorded_session_speaks_the_notice_first_then_records_the_bridge(
 
     say, dial = twiml(place_call(REQUESTER, REQUESTER_PROXY))
 
-    call_id = f.calls(db)[0].id
+    call = f.calls(db)[0]
     assert say.tag == "Say" and say.text == config.recording_notice
     assert dial.get("record") == "record-from-answer-dual"
     assert dial.get("recordingStatusCallback") == (
-        f"{BASE}/webhooks/twilio/recording-status?c={call_id}")
+        f"{BASE}/webhooks/twilio/recording-status?c={call.id}&s={call.twilio_sid}")
     assert dial.get("callerId") == PRO_PROXY
     assert f.calls(db)[0].outcome == "bridged_recorded"
 
