@@ -32,7 +32,8 @@ def create_app() -> Flask:
     @app.post("/webhooks/twilio/sms")
     def sms() -> Response:
         form = request.form
-        callback = f"{base_url}/webhooks/twilio/message-status?m={next(ids)}"
+        callback = (f"{base_url}/webhooks/twilio/message-status?m={next(ids)}"
+                    f"&amp;s={form.get('MessageSid', '')}")
         twiml = (
             '<?xml version="1.0" encoding="UTF-8"?><Response>'
             f'<Message from="{FROM}" statusCallback="{callback}" to="{TO}">'
