@@ -9,8 +9,9 @@ Invariants:
 - Erasure skips what an active hold covers (holds.not_held) and never touches consent
   events or state (evidence that outlives erasure). Messages, calls and outbox rows are
   deleted; in session participant rows the number becomes a tombstone (erased:<9 hex of its
-  HMAC>, 16 characters like the column) so the counterpart's session stays whole. Open
-  sessions of the subject are closed first, so nothing is routed to a tombstone.
+  HMAC>, 16 characters like the column) so the counterpart's session stays whole. Every open
+  session of the subject is closed first, held or not (closing deletes nothing), so nothing is
+  routed to a tombstone and a hold never keeps collecting new data about an erased person.
 - Twilio's copies (messages, recordings) are queued for deletion in the same transaction.
 - The ledger (`erasures`) holds crypto.phone_hmac of the number, never the number; a replay
   finds the numbers again by hashing every distinct number on record.
@@ -178,15 +179,24 @@ def _erase_communications(db: Session, phone: str, now: dt.datetime) -> tuple[di
     return removed, kept
 
 
-def _erase_participation(db: Session, phone: str, stone: str, now: dt.datetime) -> tuple[int, int]:
-    free_sessions = select(ConversationSession.id).where(not_held(ConversationSession))
+def _close_open_sessions(db: Session, phone: str, now: dt.datetime) -> int:
+    """Close every open session of the number, held or not; how many were held.
+
+    A hold keeps the data that exists; it must not keep routing to the person and collecting
+    new data about them. Closing deletes nothing.
+    """
     mine = select(Participant.session_id).where(Participant.phone == phone)
-    open_ids = list(db.scalars(select(ConversationSession.id).where(
-        ConversationSession.id.in_(mine), ConversationSession.id.in_(free_sessions),
-        ConversationSession.status == "open")))
-    for session_id in open_ids:
+    open_sessions = list(db.execute(select(ConversationSession.id, held(ConversationSession))
+                                    .where(ConversationSession.id.in_(mine),
+                                           ConversationSession.status == "open")))
+    for session_id, _ in open_sessions:
         allocation.end_session(db, db.get(ConversationSession, session_id), now=now,
                                closed_reason="erased")
+    return sum(1 for _, is_held in open_sessions if is_held)
+
+
+def _erase_participation(db: Session, phone: str, stone: str) -> tuple[int, int]:
+    free_sessions = select(ConversationSession.id).where(not_held(ConversationSession))
     touched = set(db.scalars(select(Participant.session_id).where(
         or_(Participant.phone == phone, Participant.counterpart_phone == phone),
         Participant.session_id.in_(free_sessions))))
@@ -205,12 +215,13 @@ def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, 
     """Erase the number's data except what holds keep and consent evidence; what was done."""
     subject = phone_hmac(config.hmac_key, phone)
     earlier = _count(db, Erasure, Erasure.subject_hmac == subject)
+    held_closed = _close_open_sessions(db, phone, now)
     removed, kept_held = _erase_communications(db, phone, now)
     removed["sessions"], kept_held["sessions"] = _erase_participation(
-        db, phone, tombstone(config.hmac_key, phone), now)
+        db, phone, tombstone(config.hmac_key, phone))
     consent_kept = _count(db, ConsentEvent, ConsentEvent.phone == phone)
     result = {"removed": removed, "kept": {"held": kept_held, "consent_events": consent_kept},
-              "reasons": _reasons(removed, kept_held, consent_kept, earlier)}
+              "reasons": _reasons(removed, kept_held, consent_kept, earlier, held_closed)}
     if not replay:
         db.add(Erasure(subject_hmac=subject, requested_by=actor, reason=audit.scrub(reason),
                        created_at=now, result={"removed": removed, "kept": result["kept"]}))
@@ -220,18 +231,26 @@ def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, 
     return result
 
 
-def _reasons(removed: dict, kept_held: dict, consent_kept: int, earlier: int) -> list[str]:
+def _reasons(removed: dict, kept_held: dict, consent_kept: int, earlier: int,
+             held_closed: int) -> list[str]:
     reasons = []
     held_parts = [f"{n} {kind.replace('_', ' ')}" for kind, n in kept_held.items() if n]
     if held_parts:
         reasons.append("kept under an active legal hold: " + ", ".join(held_parts))
+    if held_closed:
+        reasons.append(f"closed {held_closed} held sessions: their records stay under the hold,"
+                       " but nothing more is routed to this number")
     if consent_kept:
         reasons.append(f"kept {consent_kept} consent events: the record of consent and opt-out"
                        " is evidence that outlives erasure")
-    if not any(removed.values()):
-        reasons.append("nothing more to remove" + (
-            f": this number was erased before ({earlier} earlier erasure"
-            f"{'s' if earlier != 1 else ''})" if earlier else ""))
+    if any(removed.values()):
+        return reasons
+    if earlier:
+        reasons.append(f"nothing more to remove: this number was erased before ({earlier}"
+                       f" earlier erasure{'s' if earlier != 1 else ''})")
+    elif not held_parts:
+        reasons.append("nothing to remove: no messages, calls, texts or sessions on record for"
+                       " this number")
     return reasons
 
 
