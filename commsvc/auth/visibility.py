@@ -13,9 +13,14 @@ from commsvc.records import audit
 
 def present_phone(principal: Principal, e164: str | None) -> str | None:
     """The number as this caller may see it: full, or +1******0101; None once erased."""
+    return present_number(e164, full=principal.sees_full_numbers)
+
+
+def present_number(e164: str | None, *, full: bool) -> str | None:
+    """The number in full or masked as +1******0101; None once erased (a tombstone)."""
     if e164 and e164.startswith(TOMBSTONE_PREFIX):
         return None
-    return e164 if principal.sees_full_numbers else mask(e164)
+    return e164 if full else mask(e164)
 
 
 def present_pool_number(principal: Principal, e164: str | None) -> str | None:

@@ -2,7 +2,8 @@
 
 Both require X-Access-Reason and are audited. The export shows the subject's own number in
 full and every other real number masked (an export must not disclose another person's data);
-the platform's proxy numbers and erasure tombstones are shown as they are.
+the platform's proxy numbers are shown as they are, and an erased number (a tombstone) is null,
+as in the session API.
 """
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ from marshmallow import Schema, fields
 from commsvc import crypto
 from commsvc.api_docs import Blueprint, problems
 from commsvc.auth.guard import current_principal, require
+from commsvc.auth.visibility import present_number
 from commsvc.clock import isoformat
 from commsvc.db import get_db
 from commsvc.extensions import phone_input
-from commsvc.phones import mask
 from commsvc.records import subjects
 
 blp = Blueprint("records_subject_views", __name__, url_prefix="/v1/subjects",
@@ -48,17 +49,14 @@ class ErasureResult(Schema):
 
 
 class _Numbers:
-    """The subject's number in full, the platform's numbers and tombstones as they are,
-    every other number masked."""
+    """The subject's number and the platform's numbers in full, every other number masked,
+    an erased one null (visibility.present_number, the API's rule)."""
 
     def __init__(self, subject: str, proxies: set[str]):
         self.subject, self.proxies = subject, proxies
 
     def __call__(self, number: str | None) -> str | None:
-        if not number or number == self.subject or number in self.proxies \
-                or number.startswith(subjects.TOMBSTONE_PREFIX):
-            return number
-        return mask(number)
+        return present_number(number, full=number == self.subject or number in self.proxies)
 
 
 def _readable(value: str | None) -> str | None:
