@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import unicodedata
 from dataclasses import dataclass
 
 import click
@@ -17,6 +18,12 @@ from commsvc.records import log_presenters, logs_service
 
 CLI_ACTOR = "cli"
 BODY_WIDTH = 40
+# Characters that act on the operator's terminal instead of showing: C0/C1 controls (TAB, CR,
+# ESC, the 8-bit CSI U+009B), format characters such as the bidi override U+202E, and the line
+# and paragraph separators. The zero-width (non-)joiners stay: emoji and several scripts need
+# them, and they move nothing.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+_HARMLESS_FORMAT = frozenset({"\u200c", "\u200d"})
 
 
 @dataclass(frozen=True)
@@ -63,8 +70,26 @@ def _filter_options(command):
     return command
 
 
+def _table_escape(char: str) -> str:
+    return char.encode("unicode_escape").decode("ascii")  # \t, \x9b, \u202e
+
+
+def _json_escape(char: str) -> str:
+    return json.dumps(char)[1:-1]  # \u009b, \u202e; the parsed value is unchanged
+
+
+def _inert(text: str, escape=_table_escape) -> str:
+    """The text with every character the terminal would obey escaped."""
+    if text.isprintable():  # the fast path: isprintable() is false for every unsafe class
+        return text
+    return "".join(escape(char) if unicodedata.category(char) in _UNSAFE_CATEGORIES
+                   and char not in _HARMLESS_FORMAT else char for char in text)
+
+
 def _cell(value, width: int | None = None) -> str:
-    text = "-" if value is None else str(value).replace("\n", " ")
+    """A table cell: one line, and nothing in it that the terminal would obey (escaped)."""
+    text = "-" if value is None else str(value).replace("\r\n", " ").replace("\n", " ")
+    text = _inert(text)
     if width and len(text) > width:
         text = text[: width - 1] + "…"
     return text
@@ -110,7 +135,8 @@ def _run(kind: str, *, limit, cursor, reason, as_json, **raw):
         db.commit()
     if as_json:
         for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
+            # json.dumps escapes C0 controls only; C1, bidi and separators go out escaped too.
+            click.echo(_inert(json.dumps(row, ensure_ascii=False), _json_escape))
     else:
         for line in _table(kind, rows):
             click.echo(line)
