@@ -17,7 +17,7 @@ from commsvc.errors import UnsupportedMediaType, ValidationFailed
 
 NUL = "\x00"
 NUL_MESSAGE = "must not contain the NUL character (U+0000)"
-SURROGATE_MESSAGE = "must be valid Unicode: a lone surrogate (U+D800 to U+DFFF) is not"
+SURROGATE_MESSAGE = "must be valid Unicode, which a lone surrogate (U+D800 to U+DFFF) is not"
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # A JSON body can carry either only as an escape: \u0000, or \ud800 to \udfff.
 _UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")

@@ -1,6 +1,7 @@
 """Structured logs with a request id, and a last-line filter that masks any phone number."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import re
@@ -62,7 +63,10 @@ class MaskPhones(logging.Filter):
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            # UTC with a Z and milliseconds, as the contract writes times: lines from several
+            # processes and hosts sort and join on it.
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
+                timespec="milliseconds").replace("+00:00", "Z"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),

@@ -141,6 +141,7 @@ def test_in_json_mode_an_access_line_is_one_json_object_with_the_apps_request_id
     assert '"GET /v1/consent/check?phone=%2B1******0101&channel=sms HTTP/1.1" 200' in (
         entry["message"])
     assert entry["status"] == "200" and entry["duration_ms"] == 3.0
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", entry["time"])
     assert entry["remote"] == "10.0.0.7"
 
 

@@ -123,7 +123,7 @@ def test_a_post_without_a_body_is_not_asked_for_json(client, api_key):
     assert response.status_code == 404
 
 
-SURROGATE_MESSAGE = ["must be valid Unicode: a lone surrogate (U+D800 to U+DFFF) is not"]
+SURROGATE_MESSAGE = ["must be valid Unicode, which a lone surrogate (U+D800 to U+DFFF) is not"]
 
 
 @pytest.mark.parametrize(("url", "body", "field"), [

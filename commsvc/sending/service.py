@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ from commsvc.phones import locality, mask
 from commsvc.pool.models import ProxyNumber
 from commsvc.sending import quiet_hours
 from commsvc.sending.models import OutboundMessage
+from commsvc.sessions.models import Participant
 from commsvc.twilio_gateway import UNSUBSCRIBED
 
 log = logging.getLogger("commsvc.sending")
@@ -82,25 +83,38 @@ def check_consent(db: Session, *, to: str, purpose: str, config: Config,
 
 
 def choose_sender(db: Session, *, to: str, config: Config) -> str:
-    """The configured sender number, else the first active SMS pool number of `to`'s country."""
+    """The configured sender number, else the first active SMS pool number of `to`'s country
+    that is not `to`'s masked line in an open session: a reply to a platform text must never be
+    relayed to the other participant."""
     if config.sender_number:
         return config.sender_number
     country = locality(to).country_code
+    # Uses index: uq_participants_active_route (phone, proxy_number) WHERE active
+    their_line = exists().where(Participant.phone == to,
+                                Participant.proxy_number == ProxyNumber.phone_number,
+                                Participant.active)
     # Uses index: ix_proxy_numbers_status_country_area
     sender = db.scalar(
         select(ProxyNumber.phone_number)
         .where(ProxyNumber.status == "active")
         .where(ProxyNumber.country_code == country)
         .where(ProxyNumber.sms.is_(True))
+        .where(~their_line)
         .order_by(ProxyNumber.id)
         .limit(1)
     )
     if sender is None:
         raise ServiceUnavailable(
             "No number to send from: set TWILIO_SENDER_NUMBER or add a pool number for the"
-            " recipient's country."
+            " recipient's country that is not their masked line in an open session."
         )
     return sender
+
+
+def _is_pool_number(db: Session, phone: str, config: Config) -> bool:
+    # Uses index: uq_proxy_numbers_phone_number
+    return phone == config.sender_number or db.scalar(
+        select(ProxyNumber.id).where(ProxyNumber.phone_number == phone)) is not None
 
 
 def _replay(db: Session, *, requested_by: str | None, idempotency_key: str, to: str, body: str,
@@ -143,6 +157,8 @@ def accept(
         errors["body"] = body_errors(body)
     if booking_id is not None and not 1 <= len(booking_id) <= MAX_BOOKING_ID:
         errors["booking_id"] = [f"1-{MAX_BOOKING_ID} characters"]
+    if _is_pool_number(db, to, config):
+        errors["to"] = ["is one of the service's own numbers, not a person's"]
     if errors:
         raise ValidationFailed(errors=errors)
     decision = check_consent(db, to=to, purpose=purpose, config=config, now=now)

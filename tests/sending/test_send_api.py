@@ -109,6 +109,34 @@ def test_sender_falls_back_to_the_first_active_pool_number_of_the_country(
     assert [r.from_phone for r in outbox()] == ["+16465550002"]
 
 
+def test_sender_is_never_the_recipients_own_masked_line(app, client, booking, db, clock, outbox):
+    """A reply to a platform text from the recipient's session proxy would be relayed to the
+    other participant: the sender is a pool number the recipient is not paired with."""
+    from tests.webhooks import factories as f
+
+    app.extensions["config"] = app.extensions["config"].with_overrides(sender_number=None)
+    for number in ("+16465550002", "+16465550003"):  # the oldest first
+        f.proxy_number(db, number, clock())
+    f.open_session(db, clock(), requester=NEW_YORK, requester_proxy="+16465550002",
+                   pro="+14155550202", pro_proxy="+16465550003")
+    response = client.post("/v1/messages", headers=booking,
+                           json={"to": NEW_YORK, "body": "hi", "purpose": "transactional"})
+    assert response.status_code == 202
+    assert [r.from_phone for r in outbox()] == ["+16465550003"]
+
+
+@pytest.mark.parametrize("to", ["+16465550002", SENDER])
+def test_a_text_to_one_of_the_services_own_numbers_is_a_422(app, send, db, clock, outbox, to):
+    from tests.webhooks import factories as f
+
+    f.proxy_number(db, "+16465550002", clock())
+    db.commit()
+    response = send(to=to)
+    assert response.status_code == 422
+    assert list(response.json["errors"]) == ["to"]
+    assert outbox() == []
+
+
 def test_no_sender_number_at_all_is_a_503_and_nothing_stored(app, client, booking, outbox):
     app.extensions["config"] = app.extensions["config"].with_overrides(sender_number=None)
     response = client.post("/v1/messages", headers=booking,
