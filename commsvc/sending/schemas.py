@@ -63,6 +63,9 @@ class MessageSchema(Schema):
         allow_none=True,
         metadata={"description": "Only for booking keys (they sent it) and privacy/admin keys"
                                  " with X-Access-Reason; null once retention removed it"})
+    body_unavailable = fields.Boolean(metadata={
+        "description": "present and true when the body's encryption key is not configured"
+                       " (body is then null)"})
     scheduled_for = fields.String(allow_none=True)
     attempts = fields.Integer()
     twilio_sid = fields.String(allow_none=True)

@@ -6,6 +6,7 @@ import datetime as dt
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
+from commsvc import crypto
 from commsvc.api_docs import Blueprint, problems
 from commsvc.auth.guard import current_principal, require
 from commsvc.auth.service import Principal
@@ -58,17 +59,21 @@ def send_message(args, headers):
 
 
 def _message_out(principal: Principal, message: OutboundMessage) -> dict:
-    return {
+    body = message.body if sees_body(principal) else None
+    answer = {
         "id": message.id, "status": message.status,
         "to": present_phone(principal, message.to_phone),
         "from_": present_pool_number(principal, message.from_phone),
         "purpose": message.purpose, "booking_id": message.booking_id,
-        "body": message.body if sees_body(principal) else None,
+        "body": None if body is crypto.UNAVAILABLE else body,
         "scheduled_for": isoformat(message.scheduled_for), "attempts": message.attempts,
         "twilio_sid": message.twilio_sid, "error_code": message.error_code,
         "created_at": isoformat(message.created_at), "updated_at": isoformat(message.updated_at),
         "sent_at": isoformat(message.sent_at),
     }
+    if body is crypto.UNAVAILABLE:  # as the logs say it: never a placeholder in `body`
+        answer["body_unavailable"] = True
+    return answer
 
 
 @blp.route("/v1/messages/<message_id>", methods=["GET"])

@@ -37,6 +37,7 @@ BATCH_SIZE = 20
 # Twilio's clock and ours differ, and DateSent has whole seconds: look a little further back.
 RECONCILE_MARGIN = dt.timedelta(minutes=2)
 STATUS_CALLBACK_PATH = "/webhooks/twilio/message-status"
+KEY_MISSING = "the body's encryption key is not in this process's ENCRYPTION_KEYS"
 
 
 @dataclass
@@ -140,8 +141,23 @@ class Worker:
                 self.counts.deferred += 1
                 return
         problem = None
-        if row.body is None or row.body == UNAVAILABLE:
-            problem = "body no longer available"
+        if row.body is UNAVAILABLE:
+            # The body is there, but this process lacks its key (ENCRYPTION_KEYS differs from
+            # the web's, e.g. mid-rotation): retried like any transient failure, so a fixed
+            # configuration or another worker still sends it.
+            row.attempts += 1
+            if row.attempts < self.config.outbox_max_attempts:
+                self._release(row, "queued")
+                row.next_attempt_at = self.now + self.backoff(row.attempts, None)
+                row.send_started_at, row.last_error = None, KEY_MISSING
+                self.db.commit()
+                self.counts.retried += 1
+                log.error("%s: %s; retry %d at %s", row.id, KEY_MISSING, row.attempts,
+                          row.next_attempt_at)
+                return
+            problem = f"{KEY_MISSING}; gave up after {row.attempts} attempts"
+        elif row.body is None:
+            problem = "body no longer available"  # retention or an erasure removed it
         elif row.attempts >= self.config.outbox_max_attempts:  # e.g. it crashed every worker
             problem = f"gave up after {row.attempts} attempts"
         if problem:

@@ -278,3 +278,44 @@ def test_a_message_that_kills_every_worker_is_failed_after_the_maximum_attempts(
     assert (row.status, row.attempts) == ("failed", config.outbox_max_attempts)
     assert "gave up" in row.last_error
     assert posts(mocked) == []
+
+
+def test_a_worker_without_the_bodys_key_retries_instead_of_failing_the_message(
+        app, send, outbox, clock, twilio):
+    """Mid-rotation, a worker may lack the key the web encrypted with: the text is not lost."""
+    from cryptography.fernet import Fernet
+
+    from commsvc import crypto
+    from tests.conftest import TEST_KEY
+
+    send(body="Your pro arrives at 3pm.")
+    crypto.install(crypto.Keyring((Fernet.generate_key().decode(),)))
+    try:
+        counts = run_once(app)
+        [row] = outbox()
+        assert (counts.retried, counts.failed, row.status, row.attempts) == (1, 0, "queued", 1)
+        assert "ENCRYPTION_KEYS" in row.last_error
+        assert twilio.sent == []
+    finally:
+        crypto.install(crypto.Keyring((TEST_KEY,)))
+    due_again(outbox, clock)
+    assert run_once(app).simulated == 1
+    assert [m["body"] for m in twilio.sent] == ["Your pro arrives at 3pm."]
+
+
+def test_a_body_whose_key_is_not_configured_reads_as_null_and_unavailable(
+        client, booking, send):
+    from cryptography.fernet import Fernet
+
+    from commsvc import crypto
+    from tests.conftest import TEST_KEY
+
+    message_id = send(body="Your pro arrives at 3pm.").json["id"]
+    crypto.install(crypto.Keyring((Fernet.generate_key().decode(),)))
+    try:
+        data = client.get(f"/v1/messages/{message_id}", headers=booking).json
+    finally:
+        crypto.install(crypto.Keyring((TEST_KEY,)))
+    assert (data["body"], data["body_unavailable"]) == (None, True)
+    shown = client.get(f"/v1/messages/{message_id}", headers=booking).json
+    assert shown["body"] == "Your pro arrives at 3pm." and "body_unavailable" not in shown
