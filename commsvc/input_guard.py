@@ -1,4 +1,5 @@
-"""Edge checks for every /v1 request: a body is JSON, and no character a database cannot store.
+"""Edge checks for every /v1 request: a body is JSON, no character a database cannot store,
+and no argument or field the operation does not take.
 
 PostgreSQL text cannot hold NUL and SQLite can, so a NUL that reached a query was a 500 on one
 database and stored on the other; a lone surrogate (U+D800-U+DFFF, which JSON can carry as a
@@ -10,10 +11,10 @@ from __future__ import annotations
 
 import re
 
-from flask import request
+from flask import current_app, request
 
 from commsvc.auth.guard import require_key
-from commsvc.errors import UnsupportedMediaType, ValidationFailed
+from commsvc.errors import ProblemError, UnsupportedMediaType, ValidationFailed
 
 NUL = "\x00"
 NUL_MESSAGE = "must not contain the NUL character (U+0000)"
@@ -65,6 +66,7 @@ def check_v1_input() -> None:
             require_key()
         _refuse_unstorable()
         _require_json_body()
+        _refuse_undeclared_input()
 
 
 def _refuse_unstorable() -> None:
@@ -94,3 +96,38 @@ def _require_json_body() -> None:
         raise UnsupportedMediaType(
             f"Send the body as JSON with Content-Type: application/json (got "
             f"{request.mimetype or 'no Content-Type'}).")
+
+
+UNKNOWN_FIELD = ["Unknown field."]  # as webargs words it where a view declares its arguments
+
+
+def _declared_locations(view) -> set[str]:
+    """Where a view takes arguments (query, json, headers), as flask-smorest recorded them."""
+    parameters = getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", [])
+    return {parameter["in"] for parameter in parameters}
+
+
+def _refuse_undeclared_input() -> None:
+    """Query arguments or JSON fields sent to a view that takes none are a 422 naming them, as
+    unknown ones are where a view declares its own: a typo is never silently ignored."""
+    has_query = bool(request.query_string)
+    has_body = bool(request.content_length)
+    if not (has_query or has_body):
+        return
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if view is None:
+        return
+    declared = _declared_locations(view)
+    errors = {}
+    if has_query and "query" not in declared:
+        errors.update({name: UNKNOWN_FIELD for name in request.args})
+    if has_body and "json" not in declared:
+        body = request.get_json(silent=True)
+        if body is None:
+            raise ProblemError("The request body is not valid JSON.")
+        if isinstance(body, dict):
+            errors.update({str(name): UNKNOWN_FIELD for name in body})
+        elif body not in ([], ""):
+            errors["body"] = ["this operation takes no body"]
+    if errors:
+        raise ValidationFailed(errors=errors)

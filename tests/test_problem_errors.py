@@ -103,3 +103,60 @@ def test_options_under_v1_needs_a_key_like_everything_else(client, api_key):
     with_key = client.options("/v1/sessions", headers=api_key("booking"))
     assert with_key.status_code == 200
     assert {"GET", "POST"} <= set(with_key.headers["Allow"].split(", "))
+
+
+
+@pytest.fixture
+def strict_session(app, client, clock):
+    """(booking key headers, session id) of one open session."""
+    from tests.conftest import pool_and_booking_key
+
+    booking = pool_and_booking_key(app, clock, 2, first=16465550100)
+    response = client.post("/v1/sessions", headers=booking, json={
+        "booking_id": "bk_strict", "requester": {"phone": "+14155550101"},
+        "pro": {"phone": "+14155550202"}})
+    assert response.status_code == 201, response.json
+    return booking, response.json["id"]
+
+
+def test_a_query_argument_to_an_operation_that_takes_none_is_a_422(client, strict_session):
+    booking, session_id = strict_session
+    for method, url in (("GET", f"/v1/sessions/{session_id}?foo=1"),
+                        ("POST", f"/v1/sessions/{session_id}/close?foo=1")):
+        response = client.open(url, method=method, headers=booking)
+        assert response.status_code == 422, (method, url)
+        assert response.json["errors"] == {"foo": ["Unknown field."]}
+    assert client.get(f"/v1/sessions/{session_id}", headers=booking).json["status"] == "open"
+
+
+def test_retiring_a_number_with_a_stray_argument_retires_nothing(client, api_key,
+                                                                 strict_session):
+    admin = api_key("admin")
+    response = client.delete("/v1/numbers/+16465550100?x=1", headers=admin)
+    assert response.status_code == 422
+    numbers = client.get("/v1/numbers", headers=admin).json["data"]
+    assert {n["status"] for n in numbers} == {"active"}
+
+
+@pytest.mark.parametrize(("body", "status", "errors"), [
+    ({"reason": "x"}, 422, {"reason": ["Unknown field."]}),
+    (["x"], 422, {"body": ["this operation takes no body"]}),
+    ({}, 200, None),
+])
+def test_a_body_to_an_operation_that_takes_none_must_be_empty(client, strict_session, body,
+                                                              status, errors):
+    booking, session_id = strict_session
+    response = client.post(f"/v1/sessions/{session_id}/close", headers=booking, json=body)
+    assert response.status_code == status
+    if errors:
+        assert response.json["errors"] == errors
+        assert client.get(f"/v1/sessions/{session_id}",
+                          headers=booking).json["status"] == "open"
+
+
+def test_malformed_json_to_an_operation_that_takes_none_is_a_400(client, strict_session):
+    booking, session_id = strict_session
+    response = client.post(f"/v1/sessions/{session_id}/close", headers=booking, data="{bad",
+                           content_type="application/json")
+    assert response.status_code == 400
+    assert response.json["detail"] == "The request body is not valid JSON."
