@@ -26,7 +26,8 @@ def keys_group():
 
 @keys_group.command("create")
 @click.option("--name", required=True, help="Who or what uses the key.")
-@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--role", required=True, type=click.Choice(ROLES),
+              help="What the key may do (API.md's roles table).")
 @with_appcontext
 def create_command(name: str, role: str):
     """Create a key and print it, only it, on stdout (it is shown once)."""
