@@ -146,16 +146,17 @@ def render_problem(error: ProblemError):
 
 
 def render_database_error(error: DBAPIError):
+    why = operator_problem(error)
+    if why is None:
+        return render_unexpected(error)
     if schema_missing(error):
-        log.error("database unavailable: %s", operator_problem(error))
+        log.error("database unavailable: %s", why)
         return problem(503, "database-unavailable", "Database unavailable",
                        "The database is not ready for this service.")
-    if operator_problem(error):
-        log.warning("database unavailable: %s", type(error.orig).__name__)
-        return problem(503, "database-unavailable", "Database unavailable",
-                       "The database is not answering; try again shortly.",
-                       headers={"Retry-After": "2"})
-    return render_unexpected(error)
+    log.warning("database unavailable: %s", type(error.orig).__name__)
+    return problem(503, "database-unavailable", "Database unavailable",
+                   "The database is not answering; try again shortly.",
+                   headers={"Retry-After": "2"})
 
 
 def render_too_deep(_error: RecursionError):

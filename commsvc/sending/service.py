@@ -27,6 +27,7 @@ from commsvc.errors import (
     ValidationFailed,
 )
 from commsvc.phones import locality, mask
+from commsvc.pool import service as pool_service
 from commsvc.pool.models import ProxyNumber
 from commsvc.sending import quiet_hours
 from commsvc.sending.models import OutboundMessage
@@ -112,9 +113,7 @@ def choose_sender(db: Session, *, to: str, config: Config) -> str:
 
 
 def _is_pool_number(db: Session, phone: str, config: Config) -> bool:
-    # Uses index: uq_proxy_numbers_phone_number
-    return phone == config.sender_number or db.scalar(
-        select(ProxyNumber.id).where(ProxyNumber.phone_number == phone)) is not None
+    return phone == config.sender_number or bool(pool_service.pool_numbers_among(db, [phone]))
 
 
 def _replay(db: Session, *, requested_by: str | None, idempotency_key: str, to: str, body: str,
