@@ -28,7 +28,8 @@ MAX_MEDIA = 10  # Twilio delivers at most 10 media items per message
 MAX_URL_LENGTH = 2048
 _SID = re.compile(r"[A-Za-z0-9]{2,64}")
 _MEDIA_URL = re.compile(r"https?://[!-~]+")  # printable ASCII, no spaces
-_WORD = re.compile(r"[a-z][a-z-]{0,23}")
+_WORD = re.compile(r"[a-z][a-z_-]{0,23}")  # queued, in-progress, partially_delivered, ...
+_NOT_A_PHONE = re.compile(r"[^\W\d_]|:")  # a letter, in any script, or a colon
 _NOT_SENDER_CHARS = re.compile(r"[^A-Za-z0-9+:]")
 # Characters XML 1.0 cannot carry: they would make the TwiML we answer with unreadable.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -61,16 +62,26 @@ def _sid(form: MultiDict, name: str, *, required: bool = True) -> str | None:
 
 
 def _proxy_number(form: MultiDict, region: str) -> str:
-    to = phones.try_normalise(_one(form, "To", required=True), region)
+    to = _as_phone(_one(form, "To", required=True), region)
     if to is None:
         _refuse("To is not a phone number")
     return to
 
 
+def _as_phone(raw: str, region: str) -> str | None:
+    """A sender or recipient Twilio wrote as a phone number, in E.164; else None. Twilio writes
+    phone numbers in digits: letters (an alphanumeric sender id such as 1800FLOWERS, which
+    phonenumbers would read as a vanity number) or a channel prefix (whatsapp:+1...) are not a
+    phone number this SMS and voice relay serves."""
+    if _NOT_A_PHONE.search(raw):
+        return None
+    return phones.try_normalise(raw, region)
+
+
 def _sender(form: MultiDict, region: str) -> tuple[str, str | None]:
     """(as stored, E.164 or None): short codes and sender ids are kept sanitised, not routed."""
     raw = _one(form, "From", required=True)
-    phone = phones.try_normalise(raw, region)
+    phone = _as_phone(raw, region)
     if phone is not None:
         return phone, phone
     return (_NOT_SENDER_CHARS.sub("", raw)[:16] or "unknown"), None

@@ -71,13 +71,14 @@ def present_message(row: LogRow, principal) -> dict:
 
 
 def present_call(row: LogRow, principal) -> dict:
-    """A call: its duration and recording reference (SID and duration, never the audio)."""
+    """A call: its duration and recording reference (SID, duration and status: in-progress,
+    completed or failed; never the audio)."""
     call: Call = row.record
     data = _common(call, principal)
     data["duration_seconds"] = call.duration_seconds
     shown = row.content_visible and call.recording_sid and call.recording_removed_at is None
-    data["recording"] = ({"sid": call.recording_sid, "duration": call.recording_duration}
-                         if shown else None)
+    data["recording"] = ({"sid": call.recording_sid, "duration": call.recording_duration,
+                          "status": call.recording_status} if shown else None)
     return data
 
 

@@ -99,8 +99,11 @@ MessageRow = Schema.from_dict({
     "body_unavailable": fields.Boolean(metadata={
         "description": "present and true when the body's encryption key is gone"}),
 }, name="MessageRow")
-Recording = Schema.from_dict({"sid": fields.String(), "duration": fields.Integer(
-    allow_none=True)}, name="Recording")
+Recording = Schema.from_dict({
+    "sid": fields.String(), "duration": fields.Integer(allow_none=True),
+    "status": fields.String(allow_none=True, metadata={
+        "description": "in-progress, completed or failed (a failed one holds no audio)"}),
+}, name="Recording")
 CallRow = Schema.from_dict({
     **_ROW_FIELDS,
     "duration_seconds": fields.Integer(allow_none=True),

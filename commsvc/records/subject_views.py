@@ -96,8 +96,8 @@ def _message(row, shown: bool, show) -> dict:
 
 
 def _call(row, shown: bool, show) -> dict:
-    recording = ({"sid": row.recording_sid, "duration_seconds": row.recording_duration}
-                 if shown and row.recording_sid else None)
+    recording = ({"sid": row.recording_sid, "duration_seconds": row.recording_duration,
+                  "status": row.recording_status} if shown and row.recording_sid else None)
     return {"id": row.id, "session_id": row.session_id, "booking_id": row.booking_id,
             "direction": row.direction, "from": show(row.from_phone), "to": show(row.to_phone),
             "forwarded_to": show(row.forward_to), "forwarded_from": show(row.forward_from),

@@ -12,6 +12,7 @@ after the erasure) is queued for deletion there, as the erasure would have done.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, or_, select, update
@@ -22,13 +23,18 @@ from commsvc.records import remote
 from commsvc.relay.models import Call, Message
 from commsvc.twilio_gateway import UNSUBSCRIBED
 
+log = logging.getLogger("commsvc.relay")
+
 ORPHAN = "orphan_callback"  # remote deletion cause: Twilio's copy of a record no longer held
 
 # How far along each status is; an update applies only when it ranks above the stored one.
 MESSAGE_STATUS_RANK = {
     "received": 0, "accepted": 1, "scheduled": 1, "queued": 2, "sending": 3, "sent": 4,
-    "delivered": 5, "undelivered": 5, "failed": 5, "canceled": 5, "read": 6,
+    "delivered": 5, "partially_delivered": 5, "undelivered": 5, "failed": 5, "canceled": 5,
+    "read": 6,
 }
+# A text that failed stays failed: a later `read` (which ranks above) does not revive it.
+MESSAGE_FAILURES = frozenset({"undelivered", "failed", "canceled"})
 CALL_STATUS_RANK = {
     "queued": 0, "initiated": 0, "ringing": 1, "in-progress": 2,
     "completed": 3, "busy": 3, "no-answer": 3, "failed": 3, "canceled": 3,
@@ -63,9 +69,9 @@ class RecordingProgress:
     duration: int | None = None
 
 
-def _moves_forward(column, new: str, ranks: dict[str, int]):
-    """True in SQL when the stored status ranks below `new`."""
-    below = [status for status, rank in ranks.items() if rank < ranks[new]]
+def _moves_forward(column, new: str, ranks: dict[str, int], final: frozenset = frozenset()):
+    """True in SQL when the stored status ranks below `new` and is not final."""
+    below = [status for status, rank in ranks.items() if rank < ranks[new] and status not in final]
     return column.in_(below)
 
 
@@ -85,12 +91,14 @@ def message_status(db: Session, *, message_id: int, inbound_sid: str | None,
         # Uses index: pk_messages
         carrier_opt_out = db.execute(
             select(Message.forward_to).where(
-                *where, _moves_forward(Message.status, change.status, MESSAGE_STATUS_RANK))
+                *where, _moves_forward(Message.status, change.status, MESSAGE_STATUS_RANK,
+                               MESSAGE_FAILURES))
         ).scalar()
     values: dict = {"updated_at": now,
                     "forward_sid": func.coalesce(Message.forward_sid, change.message_sid)}
     if change.status in MESSAGE_STATUS_RANK:
-        moves = _moves_forward(Message.status, change.status, MESSAGE_STATUS_RANK)
+        moves = _moves_forward(Message.status, change.status, MESSAGE_STATUS_RANK,
+                               MESSAGE_FAILURES)
         values["status"] = case((moves, change.status), else_=Message.status)
         if change.error_code is not None:
             values["error_code"] = case((moves, change.error_code), else_=Message.error_code)
@@ -122,10 +130,18 @@ def _call_where(call_id: int | None, call_sid: str | None, progress_call_sid: st
 
 def call_status(db: Session, *, call_id: int | None, call_sid: str | None,
                 progress: CallProgress, now: dt.datetime) -> bool:
-    """Apply a call status callback or Dial action (by call id, else by CallSid)."""
-    status = DIAL_STATUS.get(progress.dial_status or "") or progress.status
+    """Apply a call status callback or Dial action (by call id, else by CallSid).
+
+    The Dial action says how the bridged conversation ended, which is what the call's record
+    is about: it wins over the inbound leg's own final status whichever arrives first (a
+    caller who hangs up while it rings is `completed` on the inbound leg, `no-answer` here).
+    """
+    dial_status = DIAL_STATUS.get(progress.dial_status or "")
+    status = dial_status or progress.status
     values: dict = {"updated_at": now}
-    if status in CALL_STATUS_RANK:
+    if dial_status:
+        values["status"] = dial_status
+    elif status in CALL_STATUS_RANK:
         moves = _moves_forward(Call.status, status, CALL_STATUS_RANK)
         values["status"] = case((moves, status), else_=Call.status)
     if progress.dial_duration is not None:
@@ -146,28 +162,39 @@ def recording_status(db: Session, *, call_id: int | None, call_sid: str | None,
                      progress: RecordingProgress, now: dt.datetime) -> bool:
     """Store a call recording's SID, status and duration (never the audio or its URL).
 
-    `absent` means Twilio made no recording (no audio): nothing is stored as a recording.
+    `absent` means Twilio made no recording (no audio): nothing is stored as a recording. A
+    call keeps one recording (its Dial's): the first SID reported is the call's, and a callback
+    for another recording of the same call changes nothing of it.
     """
     absent = progress.status == "absent"
     values: dict = {"updated_at": now,
-                    "recording_sid": None if absent else func.coalesce(Call.recording_sid,
-                                                                       progress.recording_sid)}
+                    "recording_sid": None if absent else progress.recording_sid}
     if progress.status in RECORDING_STATUS_RANK:
         moves = _moves_forward(Call.recording_status, progress.status, RECORDING_STATUS_RANK)
-        values["recording_status"] = case(
+        values["recording_status"] = (progress.status if absent else case(
             (Call.recording_status.is_(None), progress.status),
             (moves, progress.status),
             else_=Call.recording_status,
-        )
-    if progress.duration is not None and not absent:
+        ))
+    if absent:
+        values["recording_duration"] = None
+    elif progress.duration is not None:
         values["recording_duration"] = progress.duration
     where = _call_where(call_id, call_sid, progress.call_sid)
     if where is None:
         return False
+    # The call's own recording, or none yet (absent: none, or the one that turned out empty).
+    this_recording = or_(Call.recording_sid.is_(None),
+                         Call.recording_sid == progress.recording_sid)
     result = db.execute(
-        update(Call).where(*where).values(**values).execution_options(synchronize_session=False)
+        update(Call).where(*where, this_recording).values(**values)
+        .execution_options(synchronize_session=False)
     )
     found = result.rowcount > 0
+    if not found and db.execute(select(Call.id).where(*where)).first() is not None:
+        log.warning("recording %s is another recording of call %s: not stored",
+                    progress.recording_sid, progress.call_sid or call_id)
+        return True
     if not found and call_id is not None and call_sid is not None and not absent:
         remote.enqueue(db, resource=remote.RECORDING, sid=progress.recording_sid,
                        action=remote.DELETE, cause=ORPHAN, now=now)

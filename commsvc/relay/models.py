@@ -34,7 +34,8 @@ class Message(Base):
     forward_to: Mapped[str | None] = mapped_column(String(16))
     forward_from: Mapped[str | None] = mapped_column(String(16))
     forward_sid: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))  # received, queued, sent, delivered, ...
+    # received, queued, sent, delivered, partially_delivered, ... (Twilio's words)
+    status: Mapped[str] = mapped_column(String(24))
     error_code: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

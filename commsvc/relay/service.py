@@ -21,7 +21,7 @@ from commsvc.consent import relay as consent
 from commsvc.crypto import UNAVAILABLE
 from commsvc.relay.claim import forward_once, insert_once
 from commsvc.relay.models import Call, Message
-from commsvc.sessions.routing import Route, find_route
+from commsvc.sessions.routing import Route, find_route, route_in_session
 
 # Outcomes of an inbound text that belong to the relay (consent's are in consent.relay).
 FORWARDED = "forwarded"
@@ -141,6 +141,10 @@ def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetim
         stored = _claimed(db, Message, sms.message_sid)
         message_id, outcome, session_id = stored.id, stored.outcome, stored.session_id
         forward = _stored_forward(stored)
+        if outcome == consent.BLOCKED_NOTIFIED and session_id is not None:
+            # Its reply says whether the recipient can be called: as the first time, even if
+            # the session has ended since.
+            route = route_in_session(db, session_id, sms.sender_phone, sms.to_phone)
     elif decision.consumed:
         consent.record_inbound(
             db, decision, from_phone=sms.sender_phone, to_phone=sms.to_phone,
@@ -260,7 +264,8 @@ def _sms_reply(outcome: str, sms: InboundSms, route: Route | None,
         return config.voice_only_sms_reply
     if outcome in (FORWARDED, EMPTY):
         return None
-    allows_voice = bool(route and route.allows_voice)
+    # "You can still reach them by calling": only where a call to them would be bridged.
+    allows_voice = bool(route and route.allows_voice and route.other_takes_calls)
     return consent.reply_for(outcome, config=config, allows_voice=allows_voice,
                              language=decision.language)
 

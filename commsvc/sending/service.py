@@ -49,7 +49,8 @@ STATUS_RANK = {
 # Twilio's message statuses, as ours. Twilio holding it at all (queued, sending...) is "sent".
 TWILIO_STATUSES = {
     "accepted": "sent", "scheduled": "sent", "queued": "sent", "sending": "sent", "sent": "sent",
-    "delivered": "delivered", "read": "delivered", "undelivered": "undelivered",
+    "delivered": "delivered", "partially_delivered": "delivered", "read": "delivered",
+    "undelivered": "undelivered",
     "failed": "failed", "canceled": "failed",
 }
 CONSENT_REFUSALS = {

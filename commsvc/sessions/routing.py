@@ -44,13 +44,8 @@ _me = aliased(Participant)
 _other = aliased(Participant)
 
 
-@functools.cache
-def route_query():
-    """Built once: the relay runs it on every inbound text and call (columns as in Route).
-
-    Bind parameters: real_phone, proxy_number, now.
-    """
-    # Uses index: uq_participants_active_route (phone, proxy_number) WHERE active
+def _route_select():
+    """The columns of Route for a participant (_me) and the other one of the same session."""
     return (
         select(
             Session.id.label("session_id"), Session.booking_id, Session.mode,
@@ -66,8 +61,20 @@ def route_query():
         .join(_other, _other.session_id == Session.id)
         .where(_me.phone == bindparam("real_phone"))
         .where(_me.proxy_number == bindparam("proxy_number"))
-        .where(_me.active)
         .where(_other.id != _me.id)
+    )
+
+
+@functools.cache
+def route_query():
+    """Built once: the relay runs it on every inbound text and call (columns as in Route).
+
+    Bind parameters: real_phone, proxy_number, now.
+    """
+    # Uses index: uq_participants_active_route (phone, proxy_number) WHERE active
+    return (
+        _route_select()
+        .where(_me.active)
         .where(Session.status == "open")
         .where(Session.expires_at > bindparam("now", type_=UTCDateTime()))
     )
@@ -77,5 +84,17 @@ def find_route(db: DbSession, real_phone: str, proxy_number: str, now: dt.dateti
     """The open, unexpired session pairing real_phone with proxy_number (at most one exists)."""
     row = db.connection().execute(
         route_query(), {"real_phone": real_phone, "proxy_number": proxy_number, "now": now}
+    ).first()
+    return Route(*row) if row else None
+
+
+def route_in_session(db: DbSession, session_id: str, real_phone: str, proxy_number: str
+                     ) -> Route | None:
+    """The route real_phone had to proxy_number in this session, open or not (the answer to a
+    repeated webhook is decided as the first time, even once the session has ended)."""
+    # Uses index: pk_sessions, then the session's two participants
+    row = db.connection().execute(
+        _route_select().where(Session.id == session_id),
+        {"real_phone": real_phone, "proxy_number": proxy_number},
     ).first()
     return Route(*row) if row else None

@@ -242,6 +242,34 @@ def test_the_blocked_notice_offers_no_call_when_the_session_has_no_voice(open_se
     assert "could not be delivered" in notice and "call" not in notice
 
 
+def test_the_blocked_notice_offers_no_call_when_the_recipient_refuses_calls(
+        open_session, sms, client, api_key):
+    """Their calls would not be connected either: the notice must not send the sender there."""
+    conv = open_session()
+    response = client.post(f"/v1/consent/{PRO}", headers=api_key("booking"), json={
+        "channel": "all", "purpose": "all", "action": "revoke", "source": "support_ticket",
+        "evidence": {"ticket": "T-1"}})
+    assert response.status_code == 201, response.get_json()
+
+    [notice] = sms(conv, REQ, "hi").replies(REQ)
+    assert "could not be delivered" in notice and "call" not in notice
+
+
+def test_a_repeated_blocked_text_gets_the_same_notice_after_the_session_closed(
+        open_session, sms, client, api_key, db):
+    conv = open_session()
+    sms(conv, PRO, "STOP")
+    first = sms(conv, REQ, "Are you coming?", sid="SM" + "7" * 32)
+    session_id = db.scalar(select(Message.session_id).where(Message.from_phone == REQ))
+    assert client.post(f"/v1/sessions/{session_id}/close",
+                       headers=api_key("booking")).status_code == 200
+
+    repeat = sms(conv, REQ, "Are you coming?", sid="SM" + "7" * 32)
+
+    assert "call" in first.replies(REQ)[0]
+    assert repeat.messages == first.messages
+
+
 def test_conversation_still_flows_after_start(open_session, sms, clock):
     conv = open_session()
     sms(conv, PRO, "STOP")

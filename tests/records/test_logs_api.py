@@ -92,7 +92,7 @@ def test_reasoned_call_read_is_audited_with_its_count(client, api_key, conversat
     assert set(row) == CALL_FIELDS
     assert row["from"] == REQUESTER
     assert row["duration_seconds"] == 65
-    assert row["recording"] == {"sid": "RE" + "1" * 32, "duration": 65}
+    assert row["recording"] == {"sid": "RE" + "1" * 32, "duration": 65, "status": "completed"}
     event = db.scalars(select(AuditEvent).where(AuditEvent.action == "pii.read")).one()
     assert event.target == {"resource": "logs.calls", "session_id": "ses_1"}
     assert event.details == {"records": 1}

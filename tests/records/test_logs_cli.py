@@ -42,7 +42,7 @@ def test_json_lines_are_masked_and_follow_the_api_rows(runner, logs):
     assert result.exit_code == 0, result.output
     [row] = [json.loads(line) for line in result.output.splitlines()]
     assert row["from"] == "+1******0101"
-    assert row["recording"] == {"sid": "RE" + "3" * 32, "duration": 65}
+    assert row["recording"] == {"sid": "RE" + "3" * 32, "duration": 65, "status": "completed"}
 
 
 def test_a_reason_unmasks_and_is_audited_as_the_cli(runner, logs, db):

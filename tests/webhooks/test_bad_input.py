@@ -10,7 +10,7 @@ from commsvc.db import Database
 from tests.conftest import AUTH_TOKEN, BASE_URL
 from tests.twilio_signing import TwilioPoster
 from tests.webhooks import factories as f
-from tests.webhooks.factories import REQUESTER, REQUESTER_PROXY, twiml
+from tests.webhooks.factories import PRO, PRO_PROXY, REQUESTER, REQUESTER_PROXY, twiml
 
 
 def _sms(**changes):
@@ -71,6 +71,27 @@ def test_sender_that_is_not_a_phone_is_stored_but_neither_routed_nor_answered(
     [stored] = f.messages(db)
     assert stored.outcome == "no_session" and stored.forward_to is None
     assert 0 < len(stored.from_phone) <= 16 and "<" not in stored.from_phone
+
+
+@pytest.mark.parametrize("sender", ["415555020A", "whatsapp:+14155550202"])
+def test_a_sender_id_that_spells_a_participants_number_is_not_routed_as_them(
+        twilio_post, db, session_open, sender):
+    """phonenumbers reads letters as a keypad (415555020A is the pro's +14155550202): Twilio
+    writes phone numbers in digits, so a sender id with letters or a channel prefix is not
+    the pro texting their proxy number."""
+    assert PRO == "+14155550202"
+    root = twiml(twilio_post("/webhooks/twilio/sms", _sms(From=sender, To=PRO_PROXY)))
+
+    assert list(root) == []
+    [stored] = f.messages(db)
+    assert (stored.outcome, stored.session_id, stored.forward_to) == ("no_session", None, None)
+
+
+def test_a_to_with_a_channel_prefix_is_400(twilio_post, db, session_open):
+    response = twilio_post("/webhooks/twilio/sms", _sms(To="whatsapp:" + PRO_PROXY))
+
+    assert response.status_code == 400
+    assert f.messages(db) == []
 
 
 def test_repeated_field_is_400_and_stores_nothing(twilio_post, db, session_open):

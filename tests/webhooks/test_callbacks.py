@@ -218,3 +218,80 @@ def test_a_carrier_opt_out_on_a_relayed_text_revokes_the_recipients_texts_once(
         "twilio_21610", "sms", "all", "revoke")
     assert event.evidence["twilio_sid"] == "SM" + "c" * 32
     assert check(db, phone=REQUESTER, channel="sms", purpose="relay", now=clock()).allowed
+
+
+def test_partially_delivered_is_a_status_twilio_sends_and_is_stored(relayed, twilio_post, db):
+    """Twilio reports an MMS some of whose parts arrived as partially_delivered: a 400 there
+    would be an error in Twilio's debugger for every such message."""
+    response = _message_status(twilio_post, relayed.id, "partially_delivered")
+
+    assert response.status_code == 200
+    assert f.messages(db)[0].status == "partially_delivered"
+
+
+def test_a_failed_text_stays_failed_when_a_read_receipt_follows(relayed, twilio_post, db):
+    _message_status(twilio_post, relayed.id, "failed", ErrorCode="30008")
+    _message_status(twilio_post, relayed.id, "read")
+
+    assert f.messages(db)[0].status == "failed"
+
+
+def test_a_delivered_text_still_becomes_read(relayed, twilio_post, db):
+    _message_status(twilio_post, relayed.id, "delivered")
+    _message_status(twilio_post, relayed.id, "read")
+
+    assert f.messages(db)[0].status == "read"
+
+
+def test_unanswered_dial_wins_over_the_inbound_leg_completed_first(bridged, twilio_post, db):
+    """The caller hung up while it rang: the number's own callback (inbound leg completed,
+    47 s) may arrive before the Dial action (no-answer); the record says nobody answered."""
+    twilio_post("/webhooks/twilio/call-status", {
+        "CallSid": bridged.twilio_sid, "CallStatus": "completed", "CallDuration": "47"})
+    twilio_post(f"/webhooks/twilio/call-status?c={bridged.id}&s={bridged.twilio_sid}", {
+        "CallSid": bridged.twilio_sid, "CallStatus": "completed",
+        "DialCallStatus": "no-answer", "DialCallDuration": "0"})
+
+    stored = f.calls(db)[0]
+    assert (stored.status, stored.duration_seconds) == ("no-answer", 0)
+
+
+def _recording(twilio_post, call, recording_sid, status, duration=None):
+    form = {"CallSid": call.twilio_sid, "RecordingSid": recording_sid, "RecordingStatus": status}
+    if duration is not None:
+        form["RecordingDuration"] = str(duration)
+    return twilio_post(
+        f"/webhooks/twilio/recording-status?c={call.id}&s={call.twilio_sid}", form)
+
+
+def test_a_second_recording_of_a_call_never_mixes_with_the_first(bridged, twilio_post, db):
+    first, second = "RE" + "a" * 32, "RE" + "b" * 32
+    _recording(twilio_post, bridged, first, "completed", 30)
+    response = _recording(twilio_post, bridged, second, "completed", 15)
+
+    assert response.status_code == 200
+    stored = f.calls(db)[0]
+    assert (stored.recording_sid, stored.recording_duration, stored.recording_status) == (
+        first, 30, "completed")
+    assert _queued_deletions(db) == set()
+
+
+def test_an_absent_report_after_completed_leaves_no_recording_behind(bridged, twilio_post, db):
+    recording = "RE" + "a" * 32
+    _recording(twilio_post, bridged, recording, "completed", 30)
+    _recording(twilio_post, bridged, recording, "absent", 0)
+
+    stored = f.calls(db)[0]
+    assert (stored.recording_sid, stored.recording_duration, stored.recording_status) == (
+        None, None, "absent")
+
+
+def test_the_call_log_shows_a_failed_recording_as_failed(bridged, twilio_post, client,
+                                                         api_key):
+    _recording(twilio_post, bridged, "RE" + "a" * 32, "failed")
+
+    response = client.get("/v1/logs/calls",
+                          headers=api_key("privacy") | {"X-Access-Reason": "ticket 7"})
+
+    assert response.json["data"][0]["recording"] == {
+        "sid": "RE" + "a" * 32, "duration": None, "status": "failed"}
