@@ -2,10 +2,13 @@
 problem+json schema for every 4xx/5xx."""
 from __future__ import annotations
 
+import json
 import re
 
 import flask_smorest
 from marshmallow import INCLUDE, RAISE, Schema, fields
+from webargs.core import missing, parse_json
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from commsvc.errors import PROBLEM_JSON
 
@@ -23,6 +26,24 @@ PROBLEM_DESCRIPTIONS = {
 PROBLEM_CONTENT = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}
 
 
+class _Parser(FlaskParser):
+    """webargs' parser, with every body Python's JSON parser refuses answered as invalid JSON:
+    webargs turns only JSONDecodeError into a 400, and an integer of more than 4,300 digits
+    (CPython's limit on int conversion) raises a plain ValueError, which was a 500. A leading
+    byte-order mark is ignored, as RFC 8259 allows (and as Flask's own get_json does)."""
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return missing
+        try:
+            return parse_json(req.get_data(cache=True), encoding="utf-8-sig")
+        except json.JSONDecodeError:
+            raise
+        except ValueError as error:
+            # A non-empty doc: webargs reads an empty one as "no body at all".
+            raise json.JSONDecodeError(str(error), "<body>", 0) from None
+
+
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint, with one argument schema per view instead of one per request,
     and unknown query arguments refused.
@@ -35,6 +56,8 @@ class Blueprint(flask_smorest.Blueprint):
     have (?outcome=forwarded) answered an unfiltered list as if it had applied it. Like an
     unknown JSON field, it is a 422 naming it.
     """
+
+    ARGUMENTS_PARSER = _Parser()
 
     def arguments(self, schema, *args, **kwargs):
         if kwargs.get("location") == "query":
@@ -72,16 +95,22 @@ def problems(blp, *codes: int):
     return decorator
 
 
+# What the edge checks (commsvc.input_guard) may answer on any /v1 operation, whether or not it
+# takes a body or query arguments: a body that is not JSON (400, 415), too large (413), an
+# argument or field it does not take, given twice, or holding NUL (422).
+EDGE_CHECK_CODES = (400, 413, 415, 422)
+
+
 def document_problem_responses(spec: dict) -> dict:
     """Every error answer is application/problem+json, whatever a view or flask-smorest declared;
-    every /v1 operation that takes a JSON body may also answer 413 and 415 (the edge checks)."""
+    every /v1 operation may also answer what the edge checks answer (EDGE_CHECK_CODES)."""
     responses = [r for r in spec.get("components", {}).get("responses", {}).values()]
     for path, operations in spec.get("paths", {}).items():
         for operation in operations.values():
             if not isinstance(operation, dict):
                 continue
-            if path.startswith("/v1/") and "requestBody" in operation:
-                for code in (413, 415):
+            if path.startswith("/v1/"):
+                for code in EDGE_CHECK_CODES:
                     operation["responses"].setdefault(str(code), {
                         "description": PROBLEM_DESCRIPTIONS[code], "content": PROBLEM_CONTENT})
             responses.extend(

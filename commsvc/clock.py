@@ -25,6 +25,17 @@ class FrozenClock:
         self.current = when
 
 
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """A time given by a client, in UTC (one without a zone is taken as UTC); ValueError when
+    UTC cannot hold it (0001-01-01T00:00:00+14:00 falls in year 0)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("is outside the years 1 to 9999 once in UTC") from None
+
+
 def isoformat(value: dt.datetime | None) -> str | None:
     """ISO 8601 in UTC with a Z, as the contract writes times."""
     if value is None:

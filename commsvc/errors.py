@@ -19,7 +19,7 @@ class ProblemError(Exception):
 
     status = 400
     type = "bad-request"
-    title = "Bad request"
+    title = "Bad Request"
     headers: dict[str, str] = {}
     default_detail: str | None = None  # the detail when none is given (else the title)
 

@@ -1,5 +1,5 @@
 """Edge checks for every /v1 request: a body is JSON, no character a database cannot store,
-and no argument or field the operation does not take.
+and no argument or field the operation does not take, nor a query argument given twice.
 
 PostgreSQL text cannot hold NUL and SQLite can, so a NUL that reached a query was a 500 on one
 database and stored on the other; a lone surrogate (U+D800-U+DFFF, which JSON can carry as a
@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from flask import current_app, request
+from werkzeug.exceptions import BadRequest
 
 from commsvc.auth.guard import require_key
 from commsvc.errors import ProblemError, UnsupportedMediaType, ValidationFailed
@@ -99,6 +100,7 @@ def _require_json_body() -> None:
 
 
 UNKNOWN_FIELD = ["Unknown field."]  # as webargs words it where a view declares its arguments
+GIVEN_TWICE = "given more than once: give each query argument once"
 
 
 def _declared_locations(view) -> set[str]:
@@ -109,7 +111,8 @@ def _declared_locations(view) -> set[str]:
 
 def _refuse_undeclared_input() -> None:
     """Query arguments or JSON fields sent to a view that takes none are a 422 naming them, as
-    unknown ones are where a view declares its own: a typo is never silently ignored."""
+    unknown ones are where a view declares its own, and so is a query argument given twice: a
+    typo is never silently ignored."""
     has_query = bool(request.query_string)
     has_body = bool(request.content_length)
     if not (has_query or has_body):
@@ -118,16 +121,19 @@ def _refuse_undeclared_input() -> None:
     if view is None:
         return
     declared = _declared_locations(view)
-    errors = {}
+    # No query argument takes several values: webargs would keep the first and drop the rest
+    # (?status=open&status=closed answered the open ones only).
+    errors = {name: [GIVEN_TWICE] for name, values in request.args.lists() if len(values) > 1}
     if has_query and "query" not in declared:
         errors.update({name: UNKNOWN_FIELD for name in request.args})
     if has_body and "json" not in declared:
-        body = request.get_json(silent=True)
-        if body is None:
-            raise ProblemError("The request body is not valid JSON.")
+        try:
+            body = request.get_json()
+        except BadRequest:
+            raise ProblemError("The request body is not valid JSON.") from None
         if isinstance(body, dict):
             errors.update({str(name): UNKNOWN_FIELD for name in body})
-        elif body not in ([], ""):
+        elif body not in (None, [], ""):  # null, [], "" and {} say nothing, like no body
             errors["body"] = ["this operation takes no body"]
     if errors:
         raise ValidationFailed(errors=errors)

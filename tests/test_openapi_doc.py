@@ -73,11 +73,14 @@ def test_no_operation_lists_a_parameter_twice(client):
             assert len(keys) == len(set(keys)), (method, path, keys)
 
 
-def test_operations_taking_json_document_the_edge_answers_413_and_415(client):
+def test_every_v1_operation_documents_what_the_edge_checks_answer(client):
+    """A body or an argument sent to any operation meets the edge checks (input_guard): a body
+    that is not JSON (400, 415), too large (413), an argument it does not take (422)."""
     paths = client.get("/openapi.json").get_json()["paths"]
     for path, method in (("/v1/sessions", "post"), ("/v1/consent/{phone}", "post"),
-                         ("/v1/holds", "post")):
+                         ("/v1/holds", "post"), ("/v1/sessions/{session_id}", "get"),
+                         ("/v1/sessions/{session_id}/close", "post"),
+                         ("/v1/messages/{message_id}", "get")):
         responses = paths[path][method]["responses"]
-        assert {"413", "415"} <= set(responses), (method, path)
+        assert {"400", "413", "415", "422"} <= set(responses), (method, path)
         assert "application/problem+json" in responses["415"]["content"]
-    assert "415" not in paths["/v1/sessions"]["get"]["responses"]

@@ -10,6 +10,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from commsvc.clock import as_utc
 from commsvc.errors import ProblemError
 from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
@@ -48,7 +49,10 @@ class UtcTime(click.ParamType):
             parsed = dt.datetime.fromisoformat(value)
         except ValueError:
             self.fail("expected an ISO 8601 time such as 2026-06-01T12:00:00Z", param, ctx)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+        try:
+            return as_utc(parsed)
+        except ValueError as error:
+            self.fail(f"{value} {error}", param, ctx)
 
 
 def _filter_options(command):

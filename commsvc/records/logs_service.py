@@ -100,9 +100,12 @@ def build_filter(kind: str, *, region: str, phone: str | None = None, status: st
             errors[name] = ["must carry a time zone (UTC: end with Z)"]
     if since and until and since.tzinfo and until.tzinfo and since >= until:
         errors["until"] = ["must be after since"]
+    for name, value in (("session_id", session_id), ("booking_id", booking_id)):
+        if value is not None and not value.strip():
+            errors[name] = ["must not be empty (leave the filter out to list them all)"]
     if errors:
         raise ValidationFailed(errors=errors)
-    return LogFilter(phone=phone, session_id=session_id or None, booking_id=booking_id or None,
+    return LogFilter(phone=phone, session_id=session_id, booking_id=booking_id,
                      status=status, direction=direction, since=since, until=until)
 
 

@@ -1,18 +1,12 @@
 """Input and output schemas of the records API (logs, audit, holds): they validate and document."""
 from __future__ import annotations
 
-import datetime as dt
-
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from commsvc.api_docs import problems  # noqa: F401  (re-exported for the records views)
+from commsvc.fields import UtcDateTime
 from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
 from commsvc.records.logs_service import CALL_STATUSES, DIRECTIONS, MESSAGE_STATUSES
-
-
-def _time(**kwargs) -> fields.AwareDateTime:
-    # A time without a zone is read as UTC; the contract writes times in UTC with a Z.
-    return fields.AwareDateTime(default_timezone=dt.UTC, **kwargs)
 
 
 class PagingQuery(Schema):
@@ -32,8 +26,8 @@ class LogQuery(PagingQuery):
     session_id = fields.String(validate=validate.Length(min=1, max=40))
     booking_id = fields.String(validate=validate.Length(min=1, max=128))
     direction = fields.String(validate=validate.OneOf(DIRECTIONS))
-    since = _time(metadata={"description": "created at or after (inclusive)"})
-    until = _time(metadata={"description": "created before (exclusive)"})
+    since = UtcDateTime(metadata={"description": "created at or after (inclusive)"})
+    until = UtcDateTime(metadata={"description": "created before (exclusive)"})
 
 
 class MessageLogQuery(LogQuery):
@@ -58,8 +52,8 @@ class ReasonHeader(Schema):
 class AuditQuery(PagingQuery):
     actor = fields.String(validate=validate.Length(min=1, max=64))
     action = fields.String(validate=validate.Length(min=1, max=48))
-    since = _time()
-    until = _time()
+    since = UtcDateTime()
+    until = UtcDateTime()
 
 
 class HoldListQuery(PagingQuery):

@@ -1,0 +1,26 @@
+"""marshmallow fields shared by the API's schemas."""
+from __future__ import annotations
+
+import datetime as dt
+
+from marshmallow import ValidationError, fields
+
+from commsvc.clock import as_utc
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """An ISO 8601 / RFC 3339 time, returned in UTC. Without a zone it is read as UTC (the
+    contract writes times in UTC with a Z); `t` and `z` may be lower case (RFC 3339 allows
+    it); a time that UTC cannot hold is a 422, not an overflow further in."""
+
+    def __init__(self, **kwargs):
+        super().__init__(default_timezone=dt.UTC, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = value.upper()
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return as_utc(parsed)
+        except ValueError as error:
+            raise ValidationError(str(error)) from None

@@ -1,0 +1,120 @@
+"""What real clients send at the edges of every /v1 operation: bodies Python's JSON parser
+refuses in unusual ways, JSON null and a byte-order mark, repeated query arguments, and times
+that UTC cannot hold. Each is a clear 4xx (or accepted), never a 500."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.webhooks import factories as f
+
+SESSION = {"booking_id": "bk_edge", "requester": {"phone": "+14155550101"},
+           "pro": {"phone": "+14155550202"}, "mode": "sms"}
+
+
+@pytest.fixture
+def pooled(client, api_key):
+    for number in ("+16465550001", "+16465550002"):
+        response = client.post("/v1/numbers", headers=api_key("admin"),
+                               json={"phone_number": number, "capabilities": ["sms", "voice"]})
+        assert response.status_code == 201
+
+
+@pytest.mark.parametrize(("method", "url"), [
+    ("POST", "/v1/sessions"),
+    ("POST", "/v1/messages"),
+    ("POST", "/v1/consent/+14155550101"),
+    ("POST", "/v1/numbers"),
+])
+def test_an_integer_of_more_than_4300_digits_is_a_400_not_a_500(client, api_key, method, url):
+    body = '{"ttl_seconds": 1' + "0" * 5000 + "}"
+    response = client.open(url, method=method, data=body, content_type="application/json",
+                           headers=api_key("admin"))
+
+    assert response.status_code == 400, response.json
+    assert response.content_type == "application/problem+json"
+    assert response.json["detail"] == "The request body is not valid JSON."
+    assert response.json["title"] == "Bad Request"
+
+
+def test_a_body_starting_with_a_byte_order_mark_is_read_as_json(client, api_key, pooled):
+    body = b"\xef\xbb\xbf" + json.dumps(SESSION).encode()
+    response = client.post("/v1/sessions", data=body, content_type="application/json",
+                           headers=api_key("booking"))
+
+    assert response.status_code == 201, response.json
+
+
+def test_json_null_sent_to_an_operation_taking_no_body_is_like_no_body(
+        client, api_key, pooled):
+    created = client.post("/v1/sessions", json=SESSION, headers=api_key("booking")).json
+
+    response = client.post(f"/v1/sessions/{created['id']}/close", data="null",
+                           content_type="application/json", headers=api_key("booking"))
+
+    assert response.status_code == 200, response.json
+    assert response.json["status"] == "closed"
+
+
+def test_invalid_json_sent_to_an_operation_taking_no_body_is_a_400(client, api_key, pooled):
+    created = client.post("/v1/sessions", json=SESSION, headers=api_key("booking")).json
+
+    response = client.post(f"/v1/sessions/{created['id']}/close", data="{nope",
+                           content_type="application/json", headers=api_key("booking"))
+
+    assert response.status_code == 400
+    assert response.json["title"] == "Bad Request"
+
+
+@pytest.mark.parametrize("url", [
+    "/v1/sessions?status=open&status=closed",
+    "/v1/logs/messages?booking_id=bk_1&booking_id=bk_2",
+    "/v1/logs/calls?limit=200&limit=0",
+    "/v1/audit?actor=a&actor=b",
+])
+def test_a_query_argument_given_twice_is_a_422_naming_it(client, api_key, url):
+    response = client.get(url, headers=api_key("admin"))
+
+    assert response.status_code == 422
+    name = url.split("?")[1].split("=")[0]
+    assert response.json["errors"] == {
+        name: ["given more than once: give each query argument once"]}
+
+
+@pytest.mark.parametrize("url", [
+    "/v1/logs/messages?since=0001-01-01T00:00:00%2B14:00",
+    "/v1/logs/calls?until=9999-12-31T23:59:59-12:00",
+    "/v1/audit?until=9999-12-31T23:59:59-12:00",
+    "/v1/audit?since=0001-01-01T00:00:00%2B14:00",
+])
+def test_a_time_outside_what_utc_can_hold_is_a_422_not_a_500(client, api_key, url):
+    response = client.get(url, headers=api_key("admin"))
+
+    assert response.status_code == 422
+    [field] = response.json["errors"]
+    assert field in ("since", "until")
+
+
+def test_a_lower_case_z_is_utc_as_rfc_3339_allows(client, api_key, db, clock):
+    f.open_session(db, clock())
+    response = client.get("/v1/logs/messages?since=2026-01-01t00:00:00z",
+                          headers=api_key("admin"))
+
+    assert response.status_code == 200, response.json
+
+
+def test_the_cli_refuses_a_time_utc_cannot_hold_in_one_line(runner):
+    result = runner.invoke(args=["logs", "messages", "--since", "0001-01-01T00:00:00+14:00"])
+
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "outside the years 1 to 9999" in result.output
+
+
+@pytest.mark.parametrize("option", ["--booking-id", "--session-id"])
+def test_the_cli_refuses_an_empty_filter_instead_of_listing_everything(runner, option):
+    result = runner.invoke(args=["logs", "messages", option, ""])
+
+    assert result.exit_code == 2
+    assert "must not be empty" in result.output
