@@ -54,7 +54,7 @@ def present_outbound(row: LogRow, principal) -> dict:
         "to": present_phone(principal, message.to_phone),
         "status": message.status, "outcome": outbound_outcome(message),
         "twilio_sid": message.twilio_sid, "created_at": isoformat(message.created_at),
-        "media_count": 0,
+        "media_count": 0, "error_code": message.error_code,
     }
     return _body(data, principal, row.content_visible, lambda: message.body)
 
@@ -66,6 +66,7 @@ def present_message(row: LogRow, principal) -> dict:
         return present_outbound(row, principal)
     data = _common(message, principal)
     data["media_count"] = message.media_count
+    data["error_code"] = message.error_code
     shown = row.content_visible and message.body_removed_at is None
     return _body(data, principal, shown, lambda: message.body)
 

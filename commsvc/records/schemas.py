@@ -88,6 +88,8 @@ MessageRow = Schema.from_dict({
         "description": "a relayed message's number, or a platform send's msg_… id "
                        "(direction outbound; GET /v1/messages/{id})"}),
     "media_count": fields.Integer(),
+    "error_code": fields.Integer(allow_none=True, metadata={
+        "description": "Twilio's error code when delivery failed (30003: unreachable, ...)"}),
     "body": fields.String(allow_none=True, metadata={
         "description": "null unless a reasoned privacy/admin read within the body period"}),
     "body_unavailable": fields.Boolean(metadata={

@@ -24,8 +24,9 @@ from tests.records.logdata import (
 from tests.records.test_retention import make_outbound
 
 MESSAGE_FIELDS = {"id", "session_id", "booking_id", "direction", "from", "to", "status",
-                  "outcome", "twilio_sid", "created_at", "media_count", "body"}
-CALL_FIELDS = MESSAGE_FIELDS - {"media_count", "body"} | {"duration_seconds", "recording"}
+                  "outcome", "twilio_sid", "created_at", "media_count", "error_code", "body"}
+CALL_FIELDS = (MESSAGE_FIELDS - {"media_count", "error_code", "body"}
+               | {"duration_seconds", "recording"})
 REASON = {"X-Access-Reason": "ticket 4411: harassment report"}
 
 

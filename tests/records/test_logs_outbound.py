@@ -77,7 +77,7 @@ def test_an_accepted_send_is_listed_as_outbound_queued_then_simulated_after_the_
         "id": message_id, "session_id": None, "booking_id": "bk_1001", "direction": "outbound",
         "from": "+1******0000", "to": "+1******0123", "status": "queued", "outcome": "queued",
         "twilio_sid": None, "created_at": "2026-06-01T12:00:00Z", "media_count": 0,
-        "body": None,
+        "error_code": None, "body": None,
     }
     assert run_once(app).simulated == 1
     [row] = logs()

@@ -38,13 +38,16 @@ def test_statuses_only_move_forward(relayed, twilio_post, db):
     assert f.messages(db)[0].status == "delivered"
 
 
-def test_failure_stores_the_error_code(relayed, twilio_post, db):
+def test_failure_stores_the_error_code_and_the_log_shows_it(relayed, twilio_post, db, client,
+                                                            api_key):
     _message_status(twilio_post, relayed.id, "sent")
     _message_status(twilio_post, relayed.id, "undelivered", ErrorCode="30003")
     _message_status(twilio_post, relayed.id, "undelivered", ErrorCode="30003")
 
     stored = f.messages(db)[0]
     assert (stored.status, stored.error_code) == ("undelivered", 30003)
+    [row] = client.get("/v1/logs/messages", headers=api_key("ops")).json["data"]
+    assert (row["status"], row["error_code"]) == ("undelivered", 30003)
 
 
 def test_status_for_an_unknown_record_is_accepted_and_logged(
