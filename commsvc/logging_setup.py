@@ -15,6 +15,8 @@ from commsvc.phones import mask
 # What separates the groups of a written phone number, raw or URL-encoded: a space (also "+"
 # and "%20" in a query string), "-" or ".".
 _SEP = r"(?:[ .+-]|%20)"
+# The same without ".": a 3-digit group then a 7-digit one joined by a dot is a decimal.
+_GAP = r"(?:[ +-]|%20)"
 # Each alternative starts by consuming a character and only then looks behind it, so that the
 # regex engine can skip ahead to the characters a number may start with (a leading lookbehind
 # made every position of every line a candidate).
@@ -25,10 +27,14 @@ _PHONE = re.compile(
     # (415) 555-0101, %28415%29%20555-0101;
     r"|(?:\(|%28)(?<![\w%-]\()(?<![\w%-]%28)\d{3}(?:\)|%29)" + _SEP + r"{0,3}\d{3}" + _SEP
     + r"{1,3}\d{4}(?![\w-]|\.\d)"
-    # a run of 10+ digits, or 415-555-0101, 1.415.555.0101, 1 415 555 0101. Digits inside ids
-    # (msg_<hex>, UUIDs, Twilio SIDs), dates (2026-11-22 06:53), IPs and decimals are left alone.
-    r"|\d(?<![\w%-]\d)(?<!\d\.\d)(?:\d{9,}|(?:" + _SEP + r"{1,3}\d)?\d{2}" + _SEP + r"{1,3}\d{3}"
-    + _SEP + r"{1,3}\d{4})(?![\w-]|\.\d)")
+    # a run of 10+ digits, or 415-555-0101, 1.415.555.0101, 1 415 555 0101, 415 5550101, or
+    # the French way, 06 12 34 56 78 (five pairs, the first 0x). Digits inside ids (msg_<hex>,
+    # UUIDs, Twilio SIDs), dates (2026-11-22 06:53), IPs and decimals are left alone.
+    r"|\d(?<![\w%-]\d)(?<!\d\.\d)(?:\d{9,}"
+    r"|(?:" + _SEP + r"{1,3}\d)?\d{2}" + _SEP + r"{1,3}\d{3}" + _SEP + r"{1,3}\d{4}"
+    r"|(?:" + _GAP + r"{1,3}\d)?\d{2}" + _GAP + r"{1,3}\d{7}"
+    r"|(?<=0)\d(?:" + _SEP + r"{1,3}\d{2}){4}"
+    r")(?![\w-]|\.\d)")
 _NOT_DIGITS = re.compile(r"%2[0Bb8]|%29|\D")
 
 

@@ -31,6 +31,21 @@ from commsvc.logging_setup import MaskPhones, mask_phones
     ("from 192.168.100.200 in 0.1234567890123 s at 2026-11-22T09:07:46",
      "from 192.168.100.200 in 0.1234567890123 s at 2026-11-22T09:07:46"),
     ("x(415)555-0101 415-555-01012", "x(415)555-0101 415-555-01012"),
+    # A 3-digit area code then the 7-digit number, and the French way in pairs.
+    ("call 415 5550101 now", "call ******0101 now"),
+    ("1 415 5550101, 415-5550101", "*******0101, ******0101"),
+    ("phone=415%205550101&x", "phone=******0101&x"),
+    ("portable 06 12 34 56 78.", "portable ******5678."),
+    ("06.12.34.56.78 or 06-12-34-56-78", "******5678 or ******5678"),
+    ("+33 6 12 34 56 78", "+33*****5678"),
+    # and what is left alone beside them: dates, times, IPs, decimals, ids, short numbers.
+    ("on 2026-11-22 or 22/11/2026 at 06:53:19 or 2026-11-22T09:07:46.123456Z",
+     "on 2026-11-22 or 22/11/2026 at 06:53:19 or 2026-11-22T09:07:46.123456Z"),
+    ("from 10.0.0.1 took 123.4567890 s and 415 5550101.5", "from 10.0.0.1 took 123.4567890 s"
+     " and 415 5550101.5"),
+    ("msg_0612345678 x06 12 34 56 78 12 34 56 78 90 ticket 4321 order 123 4567",
+     "msg_0612345678 x06 12 34 56 78 12 34 56 78 90 ticket 4321 order 123 4567"),
+    ("06 12 34 56 789 and 415 55501012", "06 12 34 56 789 and 415 55501012"),
 ])
 def test_mask_phones_masks_every_number_and_nothing_else(text, masked):
     assert mask_phones(text) == masked

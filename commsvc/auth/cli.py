@@ -68,12 +68,13 @@ def revoke_command(key_id: str):
         if key_id.startswith(service.KEY_PREFIX):
             raise click.ClickException(_secret_given(db, key_id))
         try:
-            key = service.revoke_key(db, key_id, now=now)
+            key, revoked_now = service.revoke_key(db, key_id, now=now)
         except ProblemError as exc:
             raise click.ClickException(exc.detail) from None
-        audit.record(db, actor=CLI_ACTOR, action="key.revoked", now=now,
-                     target={"key_id": key.id})
-        db.commit()
+        if revoked_now:  # revoking a revoked key again changes nothing, so audits nothing
+            audit.record(db, actor=CLI_ACTOR, action="key.revoked", now=now,
+                         target={"key_id": key.id})
+            db.commit()
     click.echo(f"revoked {key_id}")
 
 

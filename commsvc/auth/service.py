@@ -4,9 +4,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from commsvc.auth.models import ApiKey
@@ -14,6 +15,10 @@ from commsvc.auth.roles import FULL_NUMBER_ROLES, ROLES
 from commsvc.errors import NotFound, ValidationFailed
 
 KEY_PREFIX = "csk_"
+# Unicode categories a key name may not hold: control and format characters (a newline, an
+# escape sequence, a right-to-left override) and line or paragraph separators, which would
+# break or disguise the `commsvc keys list` table.
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,9 @@ def create_key(db: Session, *, name: str, role: str, now: dt.datetime) -> tuple[
         raise ValidationFailed(errors={"role": [f"must be one of {', '.join(ROLES)}"]})
     if not name or not name.strip() or len(name) > 100:
         raise ValidationFailed(errors={"name": ["must be 1-100 characters"]})
+    if any(unicodedata.category(c) in _UNPRINTABLE for c in name):
+        raise ValidationFailed(errors={"name": [
+            "must not contain control characters (a newline, a tab, an escape, ...)"]})
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(id="key_" + secrets.token_hex(8), name=name.strip(), role=role,
                  key_hash=hash_key(raw), created_at=now)
@@ -57,13 +65,17 @@ def list_keys(db: Session) -> list[ApiKey]:
     return list(db.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)))
 
 
-def revoke_key(db: Session, key_id: str, *, now: dt.datetime) -> ApiKey:
+def revoke_key(db: Session, key_id: str, *, now: dt.datetime) -> tuple[ApiKey, bool]:
+    """Revoke a key (idempotent); the key, and whether this call revoked it (False: it was)."""
+    # One conditional UPDATE: of two revocations at once, exactly one revokes.
+    revoked = db.execute(
+        update(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=now)
+    ).rowcount == 1
     key = db.get(ApiKey, key_id)
     if key is None:
         raise NotFound(f"no API key {key_id}")
-    if key.revoked_at is None:
-        key.revoked_at = now
-    return key
+    return key, revoked
 
 
 def authenticate(db: Session, raw: str) -> Principal | None:

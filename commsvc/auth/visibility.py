@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from commsvc.auth.roles import POOL_NUMBER_ROLES
 from commsvc.auth.service import Principal
+from commsvc.logging_setup import mask_phones
 from commsvc.phones import TOMBSTONE_PREFIX, mask
 from commsvc.records import audit
 
@@ -21,6 +22,25 @@ def present_number(e164: str | None, *, full: bool) -> str | None:
     if e164 and e164.startswith(TOMBSTONE_PREFIX):
         return None
     return e164 if full else mask(e164)
+
+
+def present_text(principal: Principal, value):
+    """Text our clients wrote (a hold's reason, consent evidence) as this caller may see it.
+
+    Any phone number written in it is masked, in every string of a JSON value (object keys
+    too, at any depth), unless the caller sees full numbers: the same rule as present_phone.
+    """
+    return value if principal.sees_full_numbers else _masked_throughout(value)
+
+
+def _masked_throughout(value):
+    if isinstance(value, str):
+        return mask_phones(value)
+    if isinstance(value, dict):
+        return {_masked_throughout(k): _masked_throughout(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked_throughout(v) for v in value]
+    return value
 
 
 def present_pool_number(principal: Principal, e164: str | None) -> str | None:

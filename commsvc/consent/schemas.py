@@ -100,7 +100,11 @@ class ConsentEventSchema(Schema):
     purpose = fields.String()
     action = fields.String()
     source = fields.String()
-    evidence = fields.Dict()
+    evidence = fields.Dict(metadata={
+        "description": "As recorded, except for callers who do not see full numbers (ops;"
+                       " privacy and admin without X-Access-Reason): for them every phone"
+                       " number written in it is masked and the message text and IPs are"
+                       " left out."})
     created_at = fields.String(metadata={"format": "date-time"})
 
 

@@ -6,7 +6,12 @@ from flask import request
 from commsvc.api_docs import Blueprint
 from commsvc.auth.guard import current_principal, require
 from commsvc.auth.service import Principal
-from commsvc.auth.visibility import audit_reasoned_read, present_phone, present_pool_number
+from commsvc.auth.visibility import (
+    audit_reasoned_read,
+    present_phone,
+    present_pool_number,
+    present_text,
+)
 from commsvc.clock import isoformat
 from commsvc.consent import service
 from commsvc.consent.models import ConsentEvent
@@ -31,19 +36,23 @@ blp = Blueprint("consent_views", __name__, description="Consent: state, history,
 # Evidence keys that carry personal data beyond the phone itself (a message text, an IP):
 # shown only to callers who see full numbers.
 PRIVATE_EVIDENCE_KEYS = frozenset({"text", "ip", "forwarded_for"})
-# Evidence keys that hold a pool number (the proxy number a STOP was texted to).
+# Evidence keys that hold a pool number (the proxy number a STOP was texted to), in the events
+# commsvc records itself; in a caller's evidence the same key may hold anyone's number.
 POOL_NUMBER_EVIDENCE_KEYS = frozenset({"to"})
 
 
-def _evidence_out(principal: Principal, evidence: dict) -> dict:
-    shown = {k: present_pool_number(principal, v)
-             if k in POOL_NUMBER_EVIDENCE_KEYS and isinstance(v, str) else v
-             for k, v in evidence.items()}
-    if principal.sees_full_numbers:
-        return shown
-    if isinstance(shown.get(service.RECEIVED), dict):
-        shown[service.RECEIVED] = _without_private(shown[service.RECEIVED])
-    return _without_private(shown)
+def _evidence_out(principal: Principal, event: ConsentEvent) -> dict:
+    """The evidence as this caller may see it: numbers written in it by the person-number rule,
+    the pool number commsvc wrote by the pool rule, private details only with full numbers."""
+    pool_keys = POOL_NUMBER_EVIDENCE_KEYS if event.source in service.SYSTEM_SOURCES else ()
+    pool = {k: present_pool_number(principal, v) for k, v in (event.evidence or {}).items()
+            if k in pool_keys and isinstance(v, str)}
+    evidence = {k: v for k, v in (event.evidence or {}).items() if k not in pool}
+    if not principal.sees_full_numbers:
+        if isinstance(evidence.get(service.RECEIVED), dict):
+            evidence[service.RECEIVED] = _without_private(evidence[service.RECEIVED])
+        evidence = _without_private(evidence)
+    return {**present_text(principal, evidence), **pool}
 
 
 def _without_private(evidence: dict) -> dict:
@@ -54,7 +63,7 @@ def _event_out(principal: Principal, event: ConsentEvent) -> dict:
     return {
         "id": event.id, "phone": present_phone(principal, event.phone),
         "channel": event.channel, "purpose": event.purpose, "action": event.action,
-        "source": event.source, "evidence": _evidence_out(principal, event.evidence or {}),
+        "source": event.source, "evidence": _evidence_out(principal, event),
         "created_at": isoformat(event.created_at),
     }
 

@@ -3,7 +3,12 @@ from __future__ import annotations
 
 from commsvc.api_docs import Blueprint
 from commsvc.auth.guard import current_principal, require
-from commsvc.auth.visibility import audit_reasoned_read, present_phone, present_pool_number
+from commsvc.auth.visibility import (
+    audit_reasoned_read,
+    present_phone,
+    present_pool_number,
+    present_text,
+)
 from commsvc.clock import isoformat
 from commsvc.db import get_db
 from commsvc.extensions import now as _now
@@ -23,12 +28,14 @@ def _present_holds(db, rows: list, principal) -> list[dict]:
 
 
 def present_hold(hold, principal, pool_numbers: set[str]) -> dict:
+    """A held phone and any number written in the reason, shown as the caller may see them."""
     value = hold.value
     if hold.scope == "phone":
         present = present_pool_number if value in pool_numbers else present_phone
         value = present(principal, value)
     return {
-        "id": hold.id, "scope": hold.scope, "value": value, "reason": hold.reason,
+        "id": hold.id, "scope": hold.scope, "value": value,
+        "reason": present_text(principal, hold.reason),
         "active": hold.lifted_at is None, "created_by": hold.created_by,
         "created_at": isoformat(hold.created_at), "lifted_at": isoformat(hold.lifted_at),
         "lifted_by": hold.lifted_by,

@@ -19,6 +19,8 @@ WRITTEN = [
     ("+1-415-555-0101 called", "+1******0101 called"),
     ("customer at 415-555-0202 sued", "customer at ******0202 sued"),
     ("old form +14155550101", "old form +1******0101"),
+    ("caller 415 5550101 on 2026-11-22", "caller ******0101 on 2026-11-22"),
+    ("client au 06 12 34 56 78, ticket 4321", "client au ******5678, ticket 4321"),
 ]
 
 

@@ -1,0 +1,48 @@
+"""A number written in a hold's free-text reason is shown by the rule that shows the held phone:
+masked unless the caller states a reason (X-Access-Reason)."""
+from __future__ import annotations
+
+import pytest
+
+from commsvc.records.models import LegalHold
+from tests.records.logdata import REQUESTER
+
+WRITTEN = "call me at 415-555-0101 about ticket 4321"
+MASKED = "call me at ******0101 about ticket 4321"
+ACCESS = {"X-Access-Reason": "legal request 77"}
+
+
+def _place(client, headers, scope="booking", value="bk_1001"):
+    response = client.post("/v1/holds", headers=headers,
+                           json={"scope": scope, "value": value, "reason": WRITTEN})
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+@pytest.mark.parametrize("role", ["privacy", "admin"])
+@pytest.mark.parametrize("scope, value", [("booking", "bk_1001"), ("phone", REQUESTER)])
+def test_a_number_in_a_hold_reason_is_masked_in_the_list_without_an_access_reason(
+        client, api_key, role, scope, value):
+    headers = api_key(role)
+    _place(client, headers, scope, value)
+    [listed] = client.get("/v1/holds", headers=headers).json["data"]
+    assert listed["reason"] == MASKED
+    if scope == "phone":
+        assert listed["value"] == "+1******0101"  # the held phone: the same rule
+
+
+@pytest.mark.parametrize("role", ["privacy", "admin"])
+def test_with_an_access_reason_the_hold_reason_reads_as_written(client, api_key, role):
+    headers = api_key(role)
+    _place(client, headers, "phone", REQUESTER)
+    [listed] = client.get("/v1/holds", headers=headers | ACCESS).json["data"]
+    assert (listed["reason"], listed["value"]) == (WRITTEN, REQUESTER)
+
+
+def test_placing_and_lifting_answer_with_the_reason_masked_too(client, api_key, db):
+    headers = api_key("privacy")
+    placed = _place(client, headers)
+    assert placed["reason"] == MASKED
+    lifted = client.delete(f"/v1/holds/{placed['id']}", headers=headers)
+    assert lifted.status_code == 200 and lifted.json["reason"] == MASKED
+    assert db.get(LegalHold, placed["id"]).reason == WRITTEN  # kept as written
