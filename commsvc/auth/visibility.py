@@ -30,16 +30,17 @@ def present_text(principal: Principal, value):
     Any phone number written in it is masked, in every string of a JSON value (object keys
     too, at any depth), unless the caller sees full numbers: the same rule as present_phone.
     """
-    return value if principal.sees_full_numbers else _masked_throughout(value)
+    return value if principal.sees_full_numbers else masked_throughout(value)
 
 
-def _masked_throughout(value):
+def masked_throughout(value):
+    """A JSON value with every phone number written in its strings (and keys) masked."""
     if isinstance(value, str):
         return mask_phones(value)
     if isinstance(value, dict):
-        return {_masked_throughout(k): _masked_throughout(v) for k, v in value.items()}
+        return {masked_throughout(k): masked_throughout(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_masked_throughout(v) for v in value]
+        return [masked_throughout(v) for v in value]
     return value
 
 

@@ -15,7 +15,7 @@ from marshmallow import Schema, fields
 from commsvc import crypto
 from commsvc.api_docs import Blueprint, problems
 from commsvc.auth.guard import current_principal, require
-from commsvc.auth.visibility import present_number
+from commsvc.auth.visibility import masked_throughout, present_number
 from commsvc.clock import isoformat
 from commsvc.db import get_db
 from commsvc.extensions import phone_input
@@ -137,7 +137,9 @@ def render_export(data: subjects.SubjectData, now) -> dict:
         "consent": {
             "state": [{**s, "since": isoformat(s["since"])} for s in data.consent_state],
             "history": [{"id": e.id, "channel": e.channel, "purpose": e.purpose,
-                         "action": e.action, "source": e.source, "evidence": e.evidence,
+                         "action": e.action, "source": e.source,
+                         # Written by the booking app, it may name other people's numbers.
+                         "evidence": masked_throughout(e.evidence),
                          "created_at": isoformat(e.created_at)}
                         for e in data.consent_history],
         },

@@ -328,3 +328,17 @@ def test_after_erasure_the_session_shows_no_number_for_the_erased_participant(
         session = client.get(f"/v1/sessions/{world['two']}", headers=api_key(role)).json
         assert session["requester"]["phone"] is None
         assert session["pro"]["phone"] in (OTHER, mask(OTHER))
+
+
+def test_export_masks_other_peoples_numbers_written_in_consent_evidence(
+        client, api_key, db, clock, world):
+    consent_service.record_event(
+        db, phone=REQUESTER, channel="sms", purpose="marketing", action="grant",
+        source="support_call", evidence={"statement": f"agreed on a call with {PRO}"},
+        now=clock() - DAY)
+    db.commit()
+
+    history = _export(client, api_key("privacy")).json["consent"]["history"]
+
+    [granted] = [event for event in history if event["source"] == "support_call"]
+    assert granted["evidence"] == {"statement": f"agreed on a call with {mask(PRO)}"}
