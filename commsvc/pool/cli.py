@@ -37,7 +37,8 @@ def numbers_group():
               show_default=True, help="Comma-separated: sms, mms, voice.")
 @with_appcontext
 def add_command(phones: tuple[str, ...], capabilities: str):
-    """Add numbers to the pool (numbers already there are left as they are)."""
+    """Add numbers to the pool; retired ones come back with these capabilities, active ones are
+    left as they are. A number that is someone's phone in an open session is refused (exit 1)."""
     wanted = [c.strip() for c in capabilities.split(",") if c.strip()]
     numbers = [_e164(raw) for raw in phones]
     now = _now()
@@ -47,17 +48,22 @@ def add_command(phones: tuple[str, ...], capabilities: str):
         except ProblemError:
             raise click.BadParameter(f"use {', '.join(service.CAPABILITIES)}",
                                      param_hint="--capabilities") from None
-        outcome = []
+        outcome, refused = [], []
         for e164 in dict.fromkeys(numbers):
             try:
-                service.add_number(db, phone_number=e164, capabilities=wanted,
-                                   actor=CLI_ACTOR, now=now)
-                outcome.append(f"added {e164} ({','.join(wanted)})")
-            except Conflict:
+                added = service.add_number(db, phone_number=e164, capabilities=wanted,
+                                           actor=CLI_ACTOR, now=now)
+                verb = "reactivated" if added.reactivated else "added"
+                outcome.append(f"{verb} {e164} ({','.join(wanted)})")
+            except service.AlreadyInPool:
                 outcome.append(f"already in the pool: {e164}")
+            except Conflict as exc:
+                refused.append(f"not added: {exc.detail}")
         db.commit()
     for line in outcome:
         click.echo(line)
+    if refused:
+        raise click.ClickException("\n".join(refused))
 
 
 @numbers_group.command("list")

@@ -1,7 +1,9 @@
-"""The number pool: add, list and retire the platform's proxy numbers.
+"""The number pool: add (or bring back), list and retire the platform's proxy numbers.
 
 Who sees a pool number in full is decided at the edge by auth.visibility.present_pool_number.
 Every change is audited in the caller's transaction.
+A number is never both: a pool number is refused as a participant's phone (sessions.service),
+and the phone of a participant in an open session is refused as a pool number (here).
 """
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
@@ -18,12 +20,25 @@ from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import locality
 from commsvc.pool.models import ProxyNumber
 from commsvc.records import audit
+from commsvc.sessions.allocation import sessions_of
 from commsvc.sessions.models import Participant, Session
 
 CAPABILITIES = ("sms", "mms", "voice")
 DEFAULT_CAPABILITIES = ("sms", "voice")
 STATUSES = ("active", "retired")
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+
+
+class AlreadyInPool(Conflict):
+    """The number is in the pool and active (a retired one is brought back instead)."""
+
+
+@dataclass(frozen=True)
+class Added:
+    """A number add_number put in the pool: new, or a retired one brought back."""
+
+    number: ProxyNumber
+    reactivated: bool
 
 
 @dataclass(frozen=True)
@@ -63,26 +78,59 @@ def pool_numbers_among(db: DbSession, phones) -> set[str]:
                           .where(ProxyNumber.phone_number.in_(wanted))))
 
 
+def _in_open_session(db: DbSession, phone: str, now: dt.datetime) -> bool:
+    """Whether `phone` is the real phone of a participant in an open, unexpired session."""
+    # Uses index: uq_participants_active_route (phone, ...) WHERE active; pk_sessions
+    return bool(db.scalar(select(exists().where(
+        Session.id.in_(sessions_of([phone])), Session.status == "open",
+        Session.expires_at > now))))
+
+
+def _reactivate(db: DbSession, phone_number: str, wanted: tuple[str, ...]) -> ProxyNumber | None:
+    """Bring a retired number back with these capabilities; None if it is not retired.
+
+    One conditional UPDATE: of two concurrent re-adds, one brings it back and the other finds
+    it active (409), as two concurrent adds of a new number give one row and a 409.
+    """
+    return db.scalar(
+        update(ProxyNumber)
+        .where(ProxyNumber.phone_number == phone_number, ProxyNumber.status == "retired")
+        .values(status="active", retired_at=None, **{c: c in wanted for c in CAPABILITIES})
+        .returning(ProxyNumber)
+        .execution_options(populate_existing=True))
+
+
 def add_number(db: DbSession, *, phone_number: str, capabilities, actor: str,
-               now: dt.datetime) -> ProxyNumber:
-    """Add an E.164 number to the pool; 409 when it is already there (active or retired)."""
+               now: dt.datetime) -> Added:
+    """Add an E.164 number to the pool, or bring a retired one back with these capabilities.
+
+    409 (AlreadyInPool) when it is in the pool and active; 409 when it is the real phone of a
+    participant in an open session (the allocator would hand a customer's own number out).
+    """
     wanted = check_capabilities(capabilities)
+    if _in_open_session(db, phone_number, now):
+        raise Conflict(f"{phone_number} is the phone of a participant in an open session, "
+                       "so it cannot be a proxy number.")
     where = locality(phone_number)
     number = ProxyNumber(
         phone_number=phone_number, country_code=where.country_code, area_code=where.area_code,
-        sms="sms" in wanted, mms="mms" in wanted, voice="voice" in wanted,
-        status="active", created_at=now,
+        status="active", created_at=now, **{c: c in wanted for c in CAPABILITIES},
     )
+    reactivated = False
     try:
         # The unique index decides, so two concurrent adds of one number give one row and a 409.
         with db.begin_nested():
             db.add(number)
     except IntegrityError:
-        raise Conflict(f"{phone_number} is already in the pool") from None
+        number = _reactivate(db, phone_number, wanted)
+        if number is None:
+            raise AlreadyInPool(f"{phone_number} is already in the pool") from None
+        reactivated = True
     audit.record(db, actor=actor, action="number.added", now=now,
                  target={"phone_number": phone_number},
-                 details={"capabilities": number.capabilities})
-    return number
+                 details={"capabilities": number.capabilities,
+                          **({"reactivated": True} if reactivated else {})})
+    return Added(number, reactivated)
 
 
 def retire_number(db: DbSession, phone_number: str, *, actor: str,

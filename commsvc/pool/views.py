@@ -43,13 +43,21 @@ def render(number: ProxyNumber, open_sessions: int) -> dict:
 @blp.response(201, NumberOut)
 @problems(blp, 400, 401, 403, 409, 422)
 def add_number(body):
-    """Add a number to the pool."""
-    db = get_db()
-    number = service.add_number(db, phone_number=body["phone_number"],
-                                capabilities=body["capabilities"], actor=g.principal.actor,
-                                now=_now())
+    """Add a number to the pool, or bring a retired one back with these capabilities.
+
+    409: the number is in the pool and active, or it is the phone of a participant in an open
+    session.
+    """
+    db, now = get_db(), _now()
+    added = service.add_number(db, phone_number=body["phone_number"],
+                               capabilities=body["capabilities"], actor=g.principal.actor,
+                               now=now)
+    number = added.number
+    # A retired number brought back may still serve sessions opened before it was retired.
+    counts = (service.open_session_counts(db, [number.phone_number], now)
+              if added.reactivated else {})
     db.commit()
-    return render(number, 0)
+    return render(number, counts.get(number.phone_number, 0))
 
 
 @blp.route("/v1/numbers", methods=["GET"])

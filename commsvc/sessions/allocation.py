@@ -11,7 +11,8 @@ Invariants:
 - A session whose expires_at has passed frees its numbers at that instant: before allocating for
   two phones, their overdue sessions are marked expired in the same transaction (the creation's
   first SELECT finds them; only then are they locked and expired).
-- Retired numbers are never given. Capabilities must fit the session's mode.
+- Retired numbers are never given. Capabilities must fit the session's mode. Neither
+  participant's own phone is ever given, even where such a number is in the pool.
 - Preference: the participant's own country, then own area code, then numbers not in cool-off
   (used by this phone with a different counterpart within cooloff_seconds), then a random pick
   among the best tier. Random rather than "fewest open sessions": it needs no aggregate over
@@ -127,6 +128,7 @@ def _best_number(mode: str):
     skips building the expression and its cache key on every request.
     """
     phone = bindparam("phone", type_=Participant.phone.type)
+    counterpart = bindparam("counterpart", type_=Participant.counterpart_phone.type)
     # Uses index: uq_participants_active_route (phone, proxy_number) WHERE active
     paired = exists().where(
         Participant.phone == phone,
@@ -136,7 +138,7 @@ def _best_number(mode: str):
     # Uses index: ix_participants_phone_proxy (phone, proxy_number, ended_at)
     cooling = select(Participant.proxy_number).where(
         Participant.phone == phone,
-        Participant.counterpart_phone != bindparam("counterpart"),
+        Participant.counterpart_phone != counterpart,
         Participant.ended_at >= bindparam("cooled_since"),
     )
     same_country = ProxyNumber.country_code == bindparam("country_code")
@@ -144,6 +146,10 @@ def _best_number(mode: str):
     query = (
         select(ProxyNumber.phone_number)
         .where(ProxyNumber.status == "active")
+        # Sessions refuse pool numbers as phones and the pool refuses open sessions' phones,
+        # but rows from before those checks (or a race between the two) must still never
+        # hand a participant their own number, or show them the other side's real one.
+        .where(ProxyNumber.phone_number != phone, ProxyNumber.phone_number != counterpart)
         .where(~paired)
         .order_by(
             case((same_country, 0), else_=1),

@@ -13,6 +13,7 @@ from commsvc.api_docs import ProblemDetails, problems  # noqa: F401  (re-exporte
 from commsvc.extensions import config as _config
 from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
 from commsvc.phones import InvalidPhone, normalise
+from commsvc.sessions.service import MIN_TTL_SECONDS, ttl_problem
 
 MODES = ("sms", "voice", "sms_and_voice")
 STATUSES = ("open", "closed", "expired")
@@ -55,9 +56,22 @@ class Seconds(fields.Float):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class SessionLength(validate.Range):
+    """1 to MAX_SESSION_TTL_SECONDS seconds, refused with the service's own message (the cap is
+    configuration, read when validating); the OpenAPI document shows its minimum."""
+
+    def __init__(self):
+        super().__init__(min=MIN_TTL_SECONDS)
+
+    def __call__(self, value):
+        if why := ttl_problem(value, _config().max_session_ttl_seconds):
+            raise ValidationError(why)
+        return value
+
+
 class ExpiryFields(StrictSchema):
-    ttl_seconds = Seconds(validate=validate.Range(min=0, min_inclusive=False), metadata={
-        "description": "any positive number of seconds from now (fractions too), at most"
+    ttl_seconds = Seconds(validate=SessionLength(), metadata={
+        "description": "seconds from now (fractions too), at least 1 and at most"
                        " MAX_SESSION_TTL_SECONDS"})
     expires_at = fields.AwareDateTime(default_timezone=dt.UTC,
                                       metadata={"description": "a future time (UTC)"})

@@ -16,6 +16,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from commsvc.db import INSERTS
 from commsvc.errors import Conflict, NotFound, PoolExhausted, ValidationFailed
 from commsvc.paging import Page, decode_cursor, page_of
+from commsvc.pool import service as pool_service
 from commsvc.sessions.allocation import (
     allocate,
     end_session,
@@ -26,10 +27,18 @@ from commsvc.sessions.models import Session
 
 MODES = ("sms", "voice", "sms_and_voice")
 SESSION_ID = re.compile(r"ses_[0-9a-f]{1,36}")
+MIN_TTL_SECONDS = 1
 
 
 def new_session_id() -> str:
     return "ses_" + secrets.token_hex(12)
+
+
+def ttl_problem(ttl: float, max_ttl: int) -> str | None:
+    """Why a session length of `ttl` seconds is refused, or None (the schema asks this too)."""
+    if not MIN_TTL_SECONDS <= ttl <= max_ttl:
+        return f"must be {MIN_TTL_SECONDS} to {max_ttl} seconds"
+    return None
 
 
 def resolve_expiry(*, now: dt.datetime, max_ttl: int, ttl_seconds: float | None = None,
@@ -42,8 +51,8 @@ def resolve_expiry(*, now: dt.datetime, max_ttl: int, ttl_seconds: float | None 
         ttl = default_ttl if ttl_seconds is None else ttl_seconds
         if ttl is None:
             raise ValidationFailed(errors={"ttl_seconds": ["give ttl_seconds or expires_at"]})
-        if ttl <= 0 or ttl > max_ttl:
-            raise ValidationFailed(errors={"ttl_seconds": [f"must be 1 to {max_ttl} seconds"]})
+        if why := ttl_problem(ttl, max_ttl):
+            raise ValidationFailed(errors={"ttl_seconds": [why]})
         return now + dt.timedelta(seconds=ttl)
     if expires_at <= now:
         raise ValidationFailed(errors={"expires_at": ["must be in the future"]})
@@ -92,6 +101,15 @@ def _same_phones_or_conflict(session: Session, requester_phone: str, pro_phone: 
     raise Conflict("This booking already has an open session with other phones; close it first.")
 
 
+def _refuse_pool_numbers(db: DbSession, **phones: str) -> None:
+    """422 naming each participant whose phone is one of our numbers (active or retired)."""
+    ours = pool_service.pool_numbers_among(db, phones.values())
+    if ours:
+        raise ValidationFailed(errors={
+            role: {"phone": ["is one of the service's own numbers, not a person's"]}
+            for role, phone in phones.items() if phone in ours})
+
+
 _SESSIONS = Session.__table__
 _INSERT_OPEN = {
     name: insert(_SESSIONS)
@@ -135,9 +153,11 @@ def create_session(db: DbSession, *, booking_id: str, requester_phone: str, pro_
                    cooloff_seconds: int) -> tuple[Session, bool]:
     """The booking's open session: (new session, True), or (the existing one, False) on a retry.
 
-    A new session costs four statements: one SELECT of the booking's open session and of the
+    A new session costs five statements: one SELECT of the booking's open session and of the
     phones' overdue ones (when there are overdue ones, they are locked and expired first, which
-    frees their numbers), and one INSERT each for the session and its two participants.
+    frees their numbers), one of the pool for the two phones (a pool number is no one's phone:
+    422), and one INSERT each for the session and its two participants. A retry answers the
+    open session, whose phones passed that check when it was created.
     """
     if requester_phone == pro_phone:
         raise ValidationFailed(errors={"pro": {"phone": ["must differ from the requester's"]}})
@@ -149,6 +169,7 @@ def create_session(db: DbSession, *, booking_id: str, requester_phone: str, pro_
                      and s.effective_status(now) == "open"), None)
     if existing is not None:
         return _same_phones_or_conflict(existing, requester_phone, pro_phone), False
+    _refuse_pool_numbers(db, requester=requester_phone, pro=pro_phone)
     if found:  # all overdue: free their numbers (and the booking) now
         expire_overdue_for(db, phones=[requester_phone, pro_phone], booking_id=booking_id,
                            now=now)

@@ -4,9 +4,11 @@ from __future__ import annotations
 import base64
 
 import pytest
+from sqlalchemy import select
 
+from commsvc.pool.models import ProxyNumber
 from commsvc.records import audit
-from tests.sessions.conftest import all_pages
+from tests.sessions.conftest import PRO, REQUESTER, SF_NUMBERS, all_pages
 
 NUMBER = "+16465550001"
 
@@ -186,3 +188,89 @@ def test_no_key_is_401_on_every_pool_endpoint(client):
     assert client.post("/v1/numbers", json={"phone_number": NUMBER}).status_code == 401
     assert client.delete(f"/v1/numbers/{NUMBER}").status_code == 401
 
+
+
+def _numbers(db) -> dict[str, tuple[str, list[str]]]:
+    return {n.phone_number: (n.status, n.capabilities) for n in db.scalars(select(ProxyNumber))}
+
+
+@pytest.mark.parametrize("role", ["requester", "pro"])
+def test_the_phone_of_a_participant_in_an_open_session_is_refused_409_and_nothing_stored(
+        client, admin, add_numbers, create, db, audited, role):
+    add_numbers(*SF_NUMBERS)
+    create()
+    before = _numbers(db)
+    phone = {"requester": REQUESTER, "pro": PRO}[role]
+    response = client.post("/v1/numbers", json={"phone_number": phone}, headers=admin)
+    assert response.status_code == 409
+    assert response.content_type == "application/problem+json"
+    assert response.get_json()["detail"] == (
+        f"{phone} is the phone of a participant in an open session, so it cannot be a proxy"
+        " number.")
+    assert _numbers(db) == before
+    assert [e["action"] for e in audited if e["action"] == "number.added"] == [
+        "number.added"] * len(SF_NUMBERS)
+
+
+def test_the_phone_of_an_ended_session_may_join_the_pool(client, admin, add_numbers, create,
+                                                         booking, clock):
+    add_numbers(*SF_NUMBERS)
+    closed = create("bk_closed").get_json()
+    client.post(f"/v1/sessions/{closed['id']}/close", headers=booking)
+    create("bk_expired", requester="+14155550303", ttl_seconds=60)
+    clock.advance(seconds=60)  # expired, though no sweep has marked it yet
+    for phone in (REQUESTER, "+14155550303"):
+        response = client.post("/v1/numbers", json={"phone_number": phone}, headers=admin)
+        assert response.status_code == 201, response.get_json()
+
+
+def test_re_adding_a_retired_number_brings_it_back_with_the_given_capabilities(
+        client, admin, add_numbers, audited, clock, create):
+    add_numbers(NUMBER, capabilities=("sms",))
+    client.delete(f"/v1/numbers/{NUMBER}", headers=admin)
+    clock.advance(hours=1)
+    response = client.post("/v1/numbers", json={"phone_number": "(646) 555-0001",
+                                                "capabilities": ["voice", "mms"]},
+                           headers=admin)
+    assert response.status_code == 201
+    assert response.get_json() == {
+        "phone_number": NUMBER, "capabilities": ["mms", "voice"], "status": "active",
+        "country_code": 1, "area_code": "646", "open_sessions": 0,
+        "created_at": "2026-06-01T12:00:00Z", "retired_at": None,
+    }
+    assert [e["action"] for e in audited] == ["number.added", "number.retired", "number.added"]
+    assert audited[-1]["actor"].startswith("key:")
+    assert audited[-1]["target"] == {"phone_number": NUMBER}
+    assert audited[-1]["details"] == {"capabilities": ["mms", "voice"], "reactivated": True}
+    listed = client.get("/v1/numbers?status=active", headers=admin).get_json()["data"]
+    assert [n["phone_number"] for n in listed] == [NUMBER]
+    body = create(mode="voice").get_json()
+    assert body["requester"]["proxy_number"] == body["pro"]["proxy_number"] == NUMBER
+    again = client.post("/v1/numbers", json={"phone_number": NUMBER}, headers=admin)
+    assert again.status_code == 409 and again.get_json()["detail"] == (
+        f"{NUMBER} is already in the pool")
+    assert len(audited) == 3
+
+
+def test_a_number_brought_back_counts_the_sessions_that_kept_it(client, admin, add_numbers,
+                                                               create):
+    add_numbers(NUMBER)
+    create()
+    client.delete(f"/v1/numbers/{NUMBER}", headers=admin)
+    response = client.post("/v1/numbers", json={"phone_number": NUMBER}, headers=admin)
+    assert response.status_code == 201 and response.get_json()["open_sessions"] == 1
+
+
+def test_a_retired_number_that_is_a_participants_phone_is_not_brought_back(
+        client, admin, add_numbers, create, db, clock):
+    add_numbers(*SF_NUMBERS)
+    assert create(pro=NUMBER).status_code == 201
+    # A retired row for the pro's phone, as if it predated the check on participants' phones.
+    db.add(ProxyNumber(phone_number=NUMBER, country_code=1, area_code="646", sms=True,
+                       voice=True, mms=False, status="retired", created_at=clock(),
+                       retired_at=clock()))
+    db.commit()
+    response = client.post("/v1/numbers", json={"phone_number": NUMBER}, headers=admin)
+    assert response.status_code == 409
+    assert "open session" in response.get_json()["detail"]
+    assert _numbers(db)[NUMBER][0] == "retired"

@@ -47,3 +47,28 @@ def test_retire_unknown_number_fails(runner):
     result = runner.invoke(args=["numbers", "retire", "+16465550999"])
     assert result.exit_code != 0
     assert "no number" in result.output
+
+
+def test_add_brings_a_retired_number_back_with_the_given_capabilities(runner, db):
+    runner.invoke(args=["numbers", "add", "+16465550001"])
+    runner.invoke(args=["numbers", "retire", "+16465550001"])
+    result = runner.invoke(args=["numbers", "add", "+16465550001", "--capabilities", "sms"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "reactivated +16465550001 (sms)\n"
+    number = db.scalar(select(ProxyNumber))
+    assert (number.status, number.retired_at, number.capabilities) == ("active", None, ["sms"])
+    again = runner.invoke(args=["numbers", "add", "+16465550001"])
+    assert again.exit_code == 0 and again.output == "already in the pool: +16465550001\n"
+
+
+def test_add_refuses_the_phone_of_a_participant_in_an_open_session_and_adds_the_rest(
+        runner, db, add_numbers, create):
+    add_numbers("+14155559001")
+    create(requester="+14155550101")
+    result = runner.invoke(args=["numbers", "add", "(415) 555-0101", "+16465550002"])
+    assert result.exit_code == 1
+    assert "added +16465550002 (sms,voice)" in result.output
+    assert ("not added: +14155550101 is the phone of a participant in an open session"
+            in result.output)
+    stored = set(db.scalars(select(ProxyNumber.phone_number)))
+    assert stored == {"+14155559001", "+16465550002"}

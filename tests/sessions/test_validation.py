@@ -6,8 +6,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from commsvc.errors import ValidationFailed
 from commsvc.paging import encode_cursor
 from commsvc.sessions.models import Session
+from commsvc.sessions.service import resolve_expiry
 from tests.sessions.conftest import PRO, REQUESTER, SF_NUMBERS
 
 GOOD = {"booking_id": "bk_1", "requester": {"phone": REQUESTER}, "pro": {"phone": PRO}}
@@ -31,6 +33,8 @@ def _with(**changes):
     (_with(requester=...), "requester"),
     (_with(pro=...), "pro"),
     (_with(ttl_seconds=0), "ttl_seconds"),
+    (_with(ttl_seconds=1e-9), "ttl_seconds"),
+    (_with(ttl_seconds=0.999), "ttl_seconds"),
     (_with(ttl_seconds=-60), "ttl_seconds"),
     (_with(ttl_seconds="3600"), "ttl_seconds"),
     (_with(ttl_seconds=True), "ttl_seconds"),
@@ -58,6 +62,49 @@ def test_invalid_create_is_422_problem_naming_the_field(client, booking, add_num
     assert problem["status"] == 422 and problem["type"] == "validation-error"
     assert field in problem["errors"]
     assert db.scalar(select(func.count()).select_from(Session)) == 0
+
+
+MAX_TTL_MESSAGE = f"must be 1 to {366 * 86400} seconds"
+
+
+@pytest.mark.parametrize("ttl", [0, 1e-9, 1e-7, 0.5, 0.999999, -1, 366 * 86400 + 0.5])
+def test_a_ttl_outside_1_to_the_maximum_is_refused_with_one_message_on_create_and_patch(
+        create, add_numbers, client, booking, db, ttl):
+    add_numbers(*SF_NUMBERS)
+    refused = create("bk_short", ttl_seconds=ttl)
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"] == {"ttl_seconds": [MAX_TTL_MESSAGE]}
+    assert db.scalar(select(func.count()).select_from(Session)) == 0
+    session = create(ttl_seconds=3600).get_json()
+    patched = client.patch(f"/v1/sessions/{session['id']}", json={"ttl_seconds": ttl},
+                           headers=booking)
+    assert patched.status_code == 422
+    assert patched.get_json()["errors"] == {"ttl_seconds": [MAX_TTL_MESSAGE]}
+    again = client.get(f"/v1/sessions/{session['id']}", headers=booking).get_json()
+    assert again["status"] == "open" and again["expires_at"] == session["expires_at"]
+
+
+def test_a_ttl_of_one_second_is_accepted_on_create_and_patch(create, add_numbers, client,
+                                                             booking):
+    add_numbers(*SF_NUMBERS)
+    created = create(ttl_seconds=1)
+    assert created.status_code == 201
+    assert created.get_json()["expires_at"] == "2026-06-01T12:00:01Z"
+    patched = client.patch(f"/v1/sessions/{created.get_json()['id']}",
+                           json={"ttl_seconds": 1.5}, headers=booking)
+    assert patched.status_code == 200 and patched.get_json()["status"] == "open"
+
+
+def test_resolve_expiry_refuses_less_than_a_second_for_every_caller(clock):
+    with pytest.raises(ValidationFailed) as refused:
+        resolve_expiry(now=clock(), max_ttl=3600, ttl_seconds=1e-9)
+    assert refused.value.errors == {"ttl_seconds": ["must be 1 to 3600 seconds"]}
+
+
+@pytest.mark.parametrize("schema", ["CreateSession", "ExtendSession"])
+def test_the_openapi_document_gives_ttl_seconds_a_minimum_of_1(client, schema):
+    spec = client.get("/openapi.json").get_json()
+    assert spec["components"]["schemas"][schema]["properties"]["ttl_seconds"]["minimum"] == 1
 
 
 def test_a_body_that_is_not_an_object_is_422(client, booking):
