@@ -118,3 +118,12 @@ def test_the_cli_refuses_an_empty_filter_instead_of_listing_everything(runner, o
 
     assert result.exit_code == 2
     assert "must not be empty" in result.output
+
+
+@pytest.mark.parametrize("expires_at", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00"])
+def test_an_expiry_utc_cannot_hold_is_a_422_on_expires_at(client, api_key, pooled, expires_at):
+    response = client.post("/v1/sessions", json={**SESSION, "expires_at": expires_at},
+                           headers=api_key("booking"))
+
+    assert response.status_code == 422
+    assert list(response.json["errors"]) == ["expires_at"]

@@ -5,12 +5,11 @@ Unknown-field policy: a request body or query string with a field not listed her
 """
 from __future__ import annotations
 
-import datetime as dt
-
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from commsvc.api_docs import ProblemDetails, problems  # noqa: F401  (re-exported)
 from commsvc.extensions import config as _config
+from commsvc.fields import UtcDateTime
 from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
 from commsvc.phones import InvalidPhone, normalise
 from commsvc.sessions.service import MIN_TTL_SECONDS, ttl_problem
@@ -73,8 +72,7 @@ class ExpiryFields(StrictSchema):
     ttl_seconds = Seconds(validate=SessionLength(), metadata={
         "description": "seconds from now (fractions too), at least 1 and at most"
                        " MAX_SESSION_TTL_SECONDS"})
-    expires_at = fields.AwareDateTime(default_timezone=dt.UTC,
-                                      metadata={"description": "a future time (UTC)"})
+    expires_at = UtcDateTime(metadata={"description": "a future time (UTC)"})
 
     @validates_schema
     def _one_expiry(self, data, **_kwargs):
