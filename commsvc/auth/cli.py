@@ -12,8 +12,6 @@ from commsvc.errors import ProblemError
 from commsvc.extensions import now as _now
 from commsvc.records import audit
 
-CLI_ACTOR = "cli"
-
 
 def _session():
     return current_app.extensions["db"].sessionmaker()
@@ -37,7 +35,7 @@ def create_command(name: str, role: str):
             key, raw = service.create_key(db, name=name, role=role, now=now)
         except ProblemError as exc:
             raise click.UsageError(exc.describe()) from None
-        audit.record(db, actor=CLI_ACTOR, action="key.created", now=now,
+        audit.record(db, actor=audit.cli_actor(), action="key.created", now=now,
                      target={"key_id": key.id}, details={"role": role, "name": key.name})
         db.commit()
         click.echo(f"created {key.id} ({role}); store the key now, it is not shown again",
@@ -72,7 +70,7 @@ def revoke_command(key_id: str):
         except ProblemError as exc:
             raise click.ClickException(exc.detail) from None
         if revoked_now:  # revoking a revoked key again changes nothing, so audits nothing
-            audit.record(db, actor=CLI_ACTOR, action="key.revoked", now=now,
+            audit.record(db, actor=audit.cli_actor(), action="key.revoked", now=now,
                          target={"key_id": key.id})
             db.commit()
     click.echo(f"revoked {key_id}")

@@ -11,8 +11,7 @@ from commsvc.extensions import now as _now
 from commsvc.paging import MAX_LIMIT
 from commsvc.phones import InvalidPhone, normalise
 from commsvc.pool import service
-
-CLI_ACTOR = "cli"
+from commsvc.records import audit
 
 
 def _session():
@@ -52,7 +51,7 @@ def add_command(phones: tuple[str, ...], capabilities: str):
         for e164 in dict.fromkeys(numbers):
             try:
                 added = service.add_number(db, phone_number=e164, capabilities=wanted,
-                                           actor=CLI_ACTOR, now=now)
+                                           actor=audit.cli_actor(), now=now)
                 verb = "reactivated" if added.reactivated else "added"
                 outcome.append(f"{verb} {e164} ({','.join(wanted)})")
             except service.AlreadyInPool:
@@ -94,7 +93,7 @@ def retire_command(phone: str):
     e164 = _e164(phone)
     with _session() as db:
         try:
-            number = service.retire_number(db, e164, actor=CLI_ACTOR, now=_now())
+            number = service.retire_number(db, e164, actor=audit.cli_actor(), now=_now())
         except ProblemError as exc:
             raise click.ClickException(exc.detail) from None
         db.commit()

@@ -18,6 +18,7 @@ Invariants:
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import hashlib
 import json
 
@@ -92,6 +93,16 @@ def _lock_chain(db: Session) -> None:
 def _head_hash(db: Session) -> str | None:
     # Uses index: pk_audit_events (backward scan, one row).
     return db.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+
+
+def cli_actor() -> str:
+    """Who acts at the console, as the audit log names them: cli:<operating-system user>, so a
+    reasoned read, a revoked key or an erasure run from a shell says whose shell it was."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (some containers)
+        user = "unknown"
+    return f"cli:{user}"[:64]
 
 
 def record(

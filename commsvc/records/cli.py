@@ -13,11 +13,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from commsvc.records import remote, retention, rotation, subjects
+from commsvc.records import audit, remote, retention, rotation, subjects
 from commsvc.records.models import AuditEvent
 from commsvc.sessions.allocation import SWEEP_BATCH_SIZE, sweep_expired
 
-CLI_ACTOR = "cli"
 CLOCK_ACTOR = "clock"
 RETENTION_HOUR_UTC = 3  # the daily run starts at the first tick after 03:00 UTC
 
@@ -59,7 +58,7 @@ def retention_run_command(dry_run: bool, batch_size: int | None):
     """Blank or delete everything past its retention period, except what a hold keeps."""
     report = retention.run(_ext("db"), retention=_ext("config").retention, now=_ext("clock")(),
                            gateway=_ext("twilio"), dry_run=dry_run, chunk_size=batch_size,
-                           actor=CLI_ACTOR)
+                           actor=audit.cli_actor())
     if report is None:
         click.echo("retention run: another run is in progress; nothing to do")
         return
@@ -81,7 +80,7 @@ def erasures_replay_command(since: dt.datetime | None):
     config = _ext("config")
     with _ext("db").sessionmaker() as db:
         result = subjects.replay_erasures(db, config=config, now=_ext("clock")(), since=since,
-                                          actor=CLI_ACTOR)
+                                          actor=audit.cli_actor())
         db.commit()
     click.echo(f"erasures replay: {result.ledger_subjects} subjects in the ledger, "
                f"{result.phones_checked} numbers on record checked, "

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import click
 from flask import current_app
@@ -16,8 +16,8 @@ from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
 from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
 from commsvc.records import log_presenters, logs_service
+from commsvc.records.audit import cli_actor
 
-CLI_ACTOR = "cli"
 BODY_WIDTH = 40
 # Characters that act on the operator's terminal instead of showing: C0/C1 controls (TAB, CR,
 # ESC, the 8-bit CSI U+009B), format characters such as the bidi override U+202E, and the line
@@ -32,7 +32,7 @@ class CliReader:
     """The operator at the console: sees full numbers and bodies only with a stated reason."""
 
     reason: str | None
-    actor: str = CLI_ACTOR
+    actor: str = field(default_factory=cli_actor)
 
     @property
     def sees_full_numbers(self) -> bool:

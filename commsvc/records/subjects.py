@@ -271,7 +271,7 @@ def numbers_on_record():
 
 
 def replay_erasures(db: Session, *, config: Config, now: dt.datetime,
-                    since: dt.datetime | None = None, actor: str = "cli") -> ReplayResult:
+                    since: dt.datetime | None = None, actor: str) -> ReplayResult:
     """Erase again every ledger subject whose number is on record (after a backup restore)."""
     query = select(Erasure.subject_hmac).distinct()
     if since is not None:

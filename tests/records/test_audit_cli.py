@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy import select
 
 from commsvc.records import audit
 from commsvc.records.models import AuditEvent
@@ -53,3 +54,13 @@ def test_verify_on_an_empty_log(runner):
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0
     assert "head: none" in result.output
+
+
+def test_a_cli_act_names_the_operating_system_user_who_ran_it(runner, db, monkeypatch):
+    monkeypatch.setattr("getpass.getuser", lambda: "alice")
+
+    result = runner.invoke(args=["keys", "create", "--name", "ops-tool", "--role", "ops"])
+
+    assert result.exit_code == 0, result.output
+    [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "key.created")).all()
+    assert event.actor == "cli:alice"

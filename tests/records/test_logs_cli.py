@@ -6,6 +6,7 @@ import json
 import pytest
 from sqlalchemy import select
 
+from commsvc.records.audit import cli_actor
 from commsvc.records.models import AuditEvent
 from tests.records.logdata import PRO, PROXY_P, REQUESTER, add_call, add_message, add_session
 
@@ -53,7 +54,7 @@ def test_a_reason_unmasks_and_is_audited_as_the_cli(runner, logs, db):
     assert [r["body"] for r in rows] == ["Yes", "Is 9am ok?"]
     assert rows[1]["from"] == REQUESTER
     [event] = _pii_reads(db)
-    assert event.actor == "cli" and event.reason == "ticket 9"
+    assert event.actor == cli_actor() and event.reason == "ticket 9"
     assert event.target == {"resource": "logs.messages", "session_id": "ses_1"}
     assert event.details == {"records": 2}
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from commsvc.consent import service as consent
 from commsvc.paging import encode_cursor
+from commsvc.records.audit import cli_actor
 from commsvc.records.models import AuditEvent
 from commsvc.sending.worker import run_once
 from commsvc.twilio_gateway import RealTwilio
@@ -300,4 +301,4 @@ def test_the_cli_lists_sends_masked_and_in_full_with_a_reason(runner, send, db):
     assert result.exit_code == 0, result.output
     [row] = [json.loads(line) for line in result.output.splitlines()]
     assert (row["id"], row["to"], row["body"]) == (message_id, CUSTOMER, BODY)
-    assert [e.actor for e in _pii_reads(db)] == ["cli"]
+    assert [e.actor for e in _pii_reads(db)] == [cli_actor()]

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from commsvc.records import audit, holds, remote, retention
+from commsvc.records.audit import cli_actor
 from commsvc.records.models import AuditEvent, RemoteDeletion
 from commsvc.relay.models import Call, Message
 from commsvc.sending.models import OutboundMessage
@@ -285,7 +286,7 @@ def test_a_run_prints_and_records_one_audit_event_with_counts_per_kind(app, db, 
     events = db.scalars(select(AuditEvent).where(AuditEvent.action == "retention.run")).all()
     assert len(events) == 1
     assert events[0].details["counts"]["message_bodies"] == 1
-    assert events[0].actor == "cli"
+    assert events[0].actor == cli_actor()
 
 
 def test_a_chunk_failing_midway_rolls_back_whole_and_earlier_chunks_stay(

@@ -12,6 +12,7 @@ from commsvc.crypto import phone_hmac
 from commsvc.phones import mask
 from commsvc.pool.models import ProxyNumber
 from commsvc.records import holds, subjects
+from commsvc.records.audit import cli_actor
 from commsvc.records.models import AuditEvent, Erasure, RemoteDeletion
 from commsvc.relay.models import Call, Message
 from commsvc.sending.models import OutboundMessage
@@ -254,7 +255,7 @@ def test_replay_after_a_restore_erases_the_subject_again_without_new_ledger_entr
                      .where(Participant.phone == REQUESTER)) == 0
     assert db.scalar(select(func.count()).select_from(Erasure)) == 1
     [event] = _audit(db, "erasure.replayed")
-    assert event.target["phone"] == mask(REQUESTER) and event.actor == "cli"
+    assert event.target["phone"] == mask(REQUESTER) and event.actor == cli_actor()
     assert db.get(Message, world["unrelated"]) is not None
 
 
