@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
@@ -73,9 +73,14 @@ def pool_numbers_among(db: DbSession, phones) -> set[str]:
     wanted = [p for p in dict.fromkeys(phones) if p]
     if not wanted:
         return set()
-    # Uses index: uq_proxy_numbers_phone_number
-    return set(db.scalars(select(ProxyNumber.phone_number)
-                          .where(ProxyNumber.phone_number.in_(wanted))))
+    return set(db.connection().execute(_POOL_NUMBERS_AMONG, {"phones": wanted}).scalars())
+
+
+# Built once: every session creation and platform send runs it (building the select and going
+# through the ORM's scalars cost about 400 Python calls, a tenth of a session creation).
+# Uses index: uq_proxy_numbers_phone_number
+_POOL_NUMBERS_AMONG = select(ProxyNumber.phone_number).where(
+    ProxyNumber.phone_number.in_(bindparam("phones", expanding=True)))
 
 
 def _in_open_session(db: DbSession, phone: str, now: dt.datetime) -> bool:
