@@ -19,6 +19,16 @@ def _create_app():
 
 
 class _Group(FlaskGroup):
+    """Flask's command group with only commsvc's own commands and options: Flask's generic ones
+    (run, shell, routes; --app, --env-file, --debug, --version) mean nothing to an operator of
+    this service, and `commsvc run` would start a development server beside the Procfile's."""
+
+    _FLASK_OPTIONS = ("app", "env_file", "debug")
+
+    def __init__(self, **kwargs):
+        super().__init__(add_default_commands=False, add_version_option=False, **kwargs)
+        self.params = [param for param in self.params if param.name not in self._FLASK_OPTIONS]
+
     def invoke(self, ctx):
         from sqlalchemy.exc import DBAPIError
 
