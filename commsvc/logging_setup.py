@@ -13,10 +13,10 @@ from flask import g, has_request_context, request
 from commsvc.phones import mask
 
 # What separates the groups of a written phone number, raw or URL-encoded: a space (also "+"
-# and "%20" in a query string), "-" or ".".
-_SEP = r"(?:[ .+-]|%20)"
+# and "%20" in a query string), "-", "." or "/" (415/555-0101).
+_SEP = r"(?:[ ./+-]|%20)"
 # The same without ".": a 3-digit group then a 7-digit one joined by a dot is a decimal.
-_GAP = r"(?:[ +-]|%20)"
+_GAP = r"(?:[ /+-]|%20)"
 # Each alternative starts by consuming a character and only then looks behind it, so that the
 # regex engine can skip ahead to the characters a number may start with (a leading lookbehind
 # made every position of every line a candidate).
@@ -24,9 +24,9 @@ _PHONE = re.compile(
     # E.164 after "+" or its URL encoding "%2B", its digits maybe grouped: +1 415 555 0101.
     r"(?P<prefix>\+|%2[Bb])(?P<intl>\d(?:" + _SEP + r"{0,3}\d){5,14})"
     # National numbers as people write them, standing alone (not inside ids or dates):
-    # (415) 555-0101, %28415%29%20555-0101;
+    # (415) 555-0101, (415)5550101, %28415%29%20555-0101;
     r"|(?:\(|%28)(?<![\w%-]\()(?<![\w%-]%28)\d{3}(?:\)|%29)" + _SEP + r"{0,3}\d{3}" + _SEP
-    + r"{1,3}\d{4}(?![\w-]|\.\d)"
+    + r"{0,3}\d{4}(?![\w-]|\.\d)"
     # a run of 10+ digits, or 415-555-0101, 1.415.555.0101, 1 415 555 0101, 415 5550101, or
     # the French way, 06 12 34 56 78 (five pairs, the first 0x). Digits inside ids (msg_<hex>,
     # UUIDs, Twilio SIDs), dates (2026-11-22 06:53), IPs and decimals are left alone.
@@ -45,9 +45,13 @@ def _mask_match(match: re.Match) -> str:
     return prefix + mask("+" + _NOT_DIGITS.sub("", intl))[1:]
 
 
-def mask_phones(text: str) -> str:
-    """The text with every phone number in it masked as phones.mask masks one."""
-    return _PHONE.sub(_mask_match, text)
+def mask_phones(text: str, keep: frozenset[str] = frozenset()) -> str:
+    """The text with every phone number in it masked as phones.mask masks one, except those
+    written in E.164 that are in `keep`."""
+    if not keep:
+        return _PHONE.sub(_mask_match, text)
+    return _PHONE.sub(lambda match: match.group(0) if match.group(0) in keep
+                      else _mask_match(match), text)
 
 
 class MaskPhones(logging.Filter):

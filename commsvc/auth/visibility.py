@@ -33,14 +33,19 @@ def present_text(principal: Principal, value):
     return value if principal.sees_full_numbers else masked_throughout(value)
 
 
-def masked_throughout(value):
-    """A JSON value with every phone number written in its strings (and keys) masked."""
+def masked_throughout(value, keep: frozenset[str] = frozenset()):
+    """A JSON value with every phone number written in it masked: in its strings and keys,
+    and integers written as phone numbers (14155550101). Numbers written in E.164 that are in
+    `keep` stay (an export keeps its subject's own and the platform's numbers)."""
     if isinstance(value, str):
-        return mask_phones(value)
+        return mask_phones(value, keep)
+    if isinstance(value, int) and not isinstance(value, bool):
+        masked = mask_phones(str(value), keep)
+        return value if masked == str(value) else masked
     if isinstance(value, dict):
-        return {masked_throughout(k): masked_throughout(v) for k, v in value.items()}
+        return {masked_throughout(k, keep): masked_throughout(v, keep) for k, v in value.items()}
     if isinstance(value, list):
-        return [masked_throughout(v) for v in value]
+        return [masked_throughout(v, keep) for v in value]
     return value
 
 

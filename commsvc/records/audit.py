@@ -18,9 +18,10 @@ Invariants:
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import hashlib
 import json
+import os
+import pwd
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -98,11 +99,13 @@ def _head_hash(db: Session) -> str | None:
 def cli_actor() -> str:
     """Who acts at the console, as the audit log names them: cli:<operating-system user>, so a
     reasoned read, a revoked key or an erasure run from a shell says whose shell it was."""
+    uid = os.geteuid()
     try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (some containers)
-        user = "unknown"
-    return f"cli:{user}"[:64]
+        # The account's name, not $USER or $LOGNAME, which anyone can set to anything.
+        user = pwd.getpwuid(uid).pw_name
+    except KeyError:  # no name for this uid (some containers)
+        user = f"uid{uid}"
+    return mask_phones(f"cli:{user}")[:64]
 
 
 def record(

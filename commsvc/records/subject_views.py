@@ -53,10 +53,10 @@ class _Numbers:
     an erased one null (visibility.present_number, the API's rule)."""
 
     def __init__(self, subject: str, proxies: set[str]):
-        self.subject, self.proxies = subject, proxies
+        self.kept = frozenset({subject, *proxies})
 
     def __call__(self, number: str | None) -> str | None:
-        return present_number(number, full=number == self.subject or number in self.proxies)
+        return present_number(number, full=number in self.kept)
 
 
 def _readable(value: str | None) -> str | None:
@@ -138,8 +138,9 @@ def render_export(data: subjects.SubjectData, now) -> dict:
             "state": [{**s, "since": isoformat(s["since"])} for s in data.consent_state],
             "history": [{"id": e.id, "channel": e.channel, "purpose": e.purpose,
                          "action": e.action, "source": e.source,
-                         # Written by the booking app, it may name other people's numbers.
-                         "evidence": masked_throughout(e.evidence),
+                         # Written by the booking app, it may name other people's numbers:
+                         # masked by the export's rule (the subject's and ours stay).
+                         "evidence": masked_throughout(e.evidence, show.kept),
                          "created_at": isoformat(e.created_at)}
                         for e in data.consent_history],
         },

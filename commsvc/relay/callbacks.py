@@ -26,6 +26,7 @@ from commsvc.twilio_gateway import UNSUBSCRIBED
 log = logging.getLogger("commsvc.relay")
 
 ORPHAN = "orphan_callback"  # remote deletion cause: Twilio's copy of a record no longer held
+UNTRACKED = "extra_recording"  # remote deletion cause: a call's second recording
 
 # How far along each status is; an update applies only when it ranks above the stored one.
 MESSAGE_STATUS_RANK = {
@@ -163,8 +164,9 @@ def recording_status(db: Session, *, call_id: int | None, call_sid: str | None,
     """Store a call recording's SID, status and duration (never the audio or its URL).
 
     `absent` means Twilio made no recording (no audio): nothing is stored as a recording. A
-    call keeps one recording (its Dial's): the first SID reported is the call's, and a callback
-    for another recording of the same call changes nothing of it.
+    call keeps one recording (its Dial's): the first SID reported is the call's; a callback for
+    another recording of the same call changes nothing of it, and that recording is deleted at
+    Twilio (nothing could delete it later).
     """
     absent = progress.status == "absent"
     values: dict = {"updated_at": now,
@@ -192,8 +194,13 @@ def recording_status(db: Session, *, call_id: int | None, call_sid: str | None,
     )
     found = result.rowcount > 0
     if not found and db.execute(select(Call.id).where(*where)).first() is not None:
-        log.warning("recording %s is another recording of call %s: not stored",
+        # Not the call's recording: nothing here would ever delete it at Twilio (retention and
+        # erasure delete the one stored), so it is deleted there now.
+        log.warning("recording %s is another recording of call %s: deleted at Twilio",
                     progress.recording_sid, progress.call_sid or call_id)
+        if not absent:
+            remote.enqueue(db, resource=remote.RECORDING, sid=progress.recording_sid,
+                           action=remote.DELETE, cause=UNTRACKED, now=now)
         return True
     if not found and call_id is not None and call_sid is not None and not absent:
         remote.enqueue(db, resource=remote.RECORDING, sid=progress.recording_sid,

@@ -56,8 +56,9 @@ class Seconds(fields.Float):
 
 
 class SessionLength(validate.Range):
-    """1 to MAX_SESSION_TTL_SECONDS seconds, refused with the service's own message (the cap is
-    configuration, read when validating); the OpenAPI document shows its minimum."""
+    """Any positive number of seconds (down to a microsecond) up to MAX_SESSION_TTL_SECONDS,
+    refused with the service's own message (the cap is configuration, read when validating);
+    the OpenAPI document shows its minimum."""
 
     def __init__(self):
         super().__init__(min=MIN_TTL_SECONDS)
@@ -70,8 +71,8 @@ class SessionLength(validate.Range):
 
 class ExpiryFields(StrictSchema):
     ttl_seconds = Seconds(validate=SessionLength(), metadata={
-        "description": "seconds from now (fractions too), at least 1 and at most"
-                       " MAX_SESSION_TTL_SECONDS"})
+        "description": "any positive number of seconds from now (fractions too, down to a"
+                       " microsecond), at most MAX_SESSION_TTL_SECONDS"})
     expires_at = UtcDateTime(metadata={"description": "a future time (UTC)"})
 
     @validates_schema

@@ -27,7 +27,9 @@ from commsvc.sessions.models import Session
 
 MODES = ("sms", "voice", "sms_and_voice")
 SESSION_ID = re.compile(r"ses_[0-9a-f]{1,36}")
-MIN_TTL_SECONDS = 1
+# API.md: "any positive number of seconds". Times are kept to the microsecond, so a shorter
+# one would end the instant it begins (born expired).
+MIN_TTL_SECONDS = 0.000001
 
 
 def new_session_id() -> str:
@@ -37,7 +39,7 @@ def new_session_id() -> str:
 def ttl_problem(ttl: float, max_ttl: int) -> str | None:
     """Why a session length of `ttl` seconds is refused, or None (the schema asks this too)."""
     if not MIN_TTL_SECONDS <= ttl <= max_ttl:
-        return f"must be {MIN_TTL_SECONDS} to {max_ttl} seconds"
+        return f"must be a positive number of seconds (0.000001 or more) up to {max_ttl}"
     return None
 
 

@@ -23,6 +23,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The one status 16 characters cannot hold: the nearest one that fits.
+    op.execute("UPDATE messages SET status = 'delivered' WHERE status = 'partially_delivered'")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.alter_column("status", existing_type=sa.String(24), type_=sa.String(16),
                               existing_nullable=False)

@@ -78,3 +78,24 @@ def test_a_to_in_a_callers_evidence_is_not_taken_for_a_pool_number(client, api_k
     [evidence] = _history_evidence(client, api_key(role))
     assert evidence["to"] == "+1******0999"
 
+
+
+@pytest.mark.parametrize("written", ["(415)5550888", "+1 (415) 5550888", "415/555-0888"])
+def test_numbers_written_without_the_usual_separators_are_masked_too(client, api_key, written):
+    _record(client, api_key("booking"), {"statement": f"called from {written} at 9"})
+
+    [evidence] = _history_evidence(client, api_key("ops"))
+
+    assert "5550888" not in _digits(evidence["statement"])
+    assert evidence["statement"].endswith("0888 at 9")
+
+
+def test_a_phone_written_as_a_json_number_is_masked_and_small_numbers_are_kept(
+        client, api_key):
+    _record(client, api_key("booking"), {"callback": 14155550888, "attempts": 3,
+                                         "consented": True})
+
+    [evidence] = _history_evidence(client, api_key("ops"))
+
+    assert evidence["callback"] == "*******0888"  # 11 digits: stars, then the last four
+    assert (evidence["attempts"], evidence["consented"]) == (3, True)

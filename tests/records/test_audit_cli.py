@@ -56,8 +56,11 @@ def test_verify_on_an_empty_log(runner):
     assert "head: none" in result.output
 
 
-def test_a_cli_act_names_the_operating_system_user_who_ran_it(runner, db, monkeypatch):
-    monkeypatch.setattr("getpass.getuser", lambda: "alice")
+def test_a_cli_act_names_the_account_that_ran_it_not_what_user_says(runner, db,
+                                                                    monkeypatch):
+    monkeypatch.setenv("USER", "mallory")
+    monkeypatch.setenv("LOGNAME", "mallory")
+    monkeypatch.setattr("pwd.getpwuid", lambda uid: type("Entry", (), {"pw_name": "alice"}))
 
     result = runner.invoke(args=["keys", "create", "--name", "ops-tool", "--role", "ops"])
 

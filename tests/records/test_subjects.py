@@ -333,13 +333,15 @@ def test_after_erasure_the_session_shows_no_number_for_the_erased_participant(
 
 def test_export_masks_other_peoples_numbers_written_in_consent_evidence(
         client, api_key, db, clock, world):
+    """By the export's own rule: the subject's number and the platform's stay in full."""
     consent_service.record_event(
         db, phone=REQUESTER, channel="sms", purpose="marketing", action="grant",
-        source="support_call", evidence={"statement": f"agreed on a call with {PRO}"},
-        now=clock() - DAY)
+        source="support_call", now=clock() - DAY,
+        evidence={"statement": f"{REQUESTER} agreed on a call with {PRO}", "to": PROXY_A})
     db.commit()
 
     history = _export(client, api_key("privacy")).json["consent"]["history"]
 
     [granted] = [event for event in history if event["source"] == "support_call"]
-    assert granted["evidence"] == {"statement": f"agreed on a call with {mask(PRO)}"}
+    assert granted["evidence"] == {
+        "statement": f"{REQUESTER} agreed on a call with {mask(PRO)}", "to": PROXY_A}
