@@ -82,6 +82,10 @@ def _sqlite_begin(conn):
 PLAN_CACHE_MODE = "force_generic_plan"
 
 
+# How long a long-running process (worker, clock) waits before trying a database that did not
+# answer again.
+DATABASE_RETRY_SECONDS = 5.0
+
 UNDEFINED_TABLE = "42P01"  # PostgreSQL's SQLSTATE for a relation that does not exist
 
 

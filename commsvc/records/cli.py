@@ -6,16 +6,23 @@ configuration and Twilio gateway, and prints what it did (counts only, never a n
 from __future__ import annotations
 
 import datetime as dt
-import time
+import logging
+import signal
+import threading
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
+from commsvc.db import DATABASE_RETRY_SECONDS, operator_problem
 from commsvc.records import audit, remote, retention, rotation, subjects
+from commsvc.records.logs_cli import UtcTime
 from commsvc.records.models import AuditEvent
 from commsvc.sessions.allocation import SWEEP_BATCH_SIZE, sweep_expired
+
+log = logging.getLogger("commsvc.clock")
 
 CLOCK_ACTOR = "clock"
 RETENTION_HOUR_UTC = 3  # the daily run starts at the first tick after 03:00 UTC
@@ -71,12 +78,12 @@ def erasures_group():
 
 
 @erasures_group.command("replay")
-@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
-              default=None, help="Only ledger entries from this UTC date on.")
+@click.option("--since", type=UtcTime(), default=None,
+              help="Only ledger entries from this time on: ISO 8601, UTC unless it names a"
+                   " zone (as `logs --since`).")
 @with_appcontext
 def erasures_replay_command(since: dt.datetime | None):
     """After a backup restore: erase again every subject in the ledger."""
-    since = since.replace(tzinfo=dt.UTC) if since else None
     config = _ext("config")
     with _ext("db").sessionmaker() as db:
         result = subjects.replay_erasures(db, config=config, now=_ext("clock")(), since=since,
@@ -173,12 +180,42 @@ def clock_command(tick_seconds: int, once: bool):
     """The Procfile's clock process: expiry sweep and Twilio deletions every tick, retention
     daily. Several may run at once: each job takes its own database lock or claim."""
     jobs = ClockJobs(current_app._get_current_object())
-    while True:
+    if once:
         for line in jobs.tick():
             click.echo(line)
-        if once:
-            return
-        time.sleep(tick_seconds)
+        return
+    stop = threading.Event()
+
+    def _stop(signum, _frame):
+        log.info("clock: %s received, stopping after the current tick",
+                 signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    serve_clock(jobs, stop, tick_seconds=tick_seconds)
+
+
+def serve_clock(jobs: ClockJobs, stop: threading.Event, *, tick_seconds: float,
+                retry_seconds: float = DATABASE_RETRY_SECONDS) -> None:
+    """Tick until `stop` is set. A database that is not answering (a restart, a failover) or
+    not migrated yet is waited for, as the worker waits: the clock's jobs are what expire
+    sessions and delete at Twilio, and must not stop for good on a blip."""
+    log.info("clock started (tick every %ss)", tick_seconds)
+    while not stop.is_set():
+        try:
+            lines = jobs.tick()
+        except DBAPIError as exc:
+            problem = operator_problem(exc)
+            if problem is None:
+                raise  # a bug: its traceback is what someone needs
+            log.warning("clock: %s; retrying in %ss", problem, retry_seconds)
+            stop.wait(retry_seconds)
+            continue
+        for line in lines:
+            log.info("clock: %s", line)
+        stop.wait(tick_seconds)
+    log.info("clock stopped")
 
 
 commands = [retention_group, erasures_group, encryption_group, clock_command]

@@ -10,10 +10,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import DBAPIError
 
+from commsvc.db import DATABASE_RETRY_SECONDS
 from commsvc.sending.worker import BATCH_SIZE, run_once
 
 log = logging.getLogger("commsvc.sending.worker")
-DATABASE_RETRY_SECONDS = 5.0
 
 
 def serve(app, stop: threading.Event, *, interval: float, batch: int) -> None:

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-from commsvc.records.cli import ClockJobs
+from commsvc.records.cli import ClockJobs, serve_clock
 from commsvc.records.models import AuditEvent
 from commsvc.relay.models import Message
 from commsvc.sessions.models import Session
@@ -57,3 +60,47 @@ def test_clock_once_exits_after_one_tick(runner):
     result = runner.invoke(args=["clock", "--once"])
     assert result.exit_code == 0, result.output
     assert "retention:" in result.output
+
+
+class _Jobs:
+    """A clock's jobs whose first ticks fail as given, then succeed and stop the clock."""
+
+    def __init__(self, stop, failures):
+        self.stop, self.failures, self.ticks = stop, list(failures), 0
+
+    def tick(self):
+        self.ticks += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        self.stop.set()
+        return ["sessions expired: 1"]
+
+
+def test_the_clock_waits_out_a_database_that_is_not_answering(caplog):
+    """A restart or failover of PostgreSQL must not stop expiry and Twilio deletions for good:
+    the clock retries, as the worker does."""
+    stop = threading.Event()
+    refused = OperationalError("SELECT 1", {}, Exception("connection refused"))
+    jobs = _Jobs(stop, [refused, refused])
+
+    serve_clock(jobs, stop, tick_seconds=0, retry_seconds=0)
+
+    assert jobs.ticks == 3
+    messages = [r.getMessage() for r in caplog.records if r.name == "commsvc.clock"]
+    assert sum("database is not answering" in m for m in messages) == 2
+    assert "clock: sessions expired: 1" in messages
+
+
+def test_a_bug_in_a_clock_job_is_not_retried_forever():
+    stop = threading.Event()
+    bug = IntegrityError("INSERT", {}, Exception("duplicate key"))
+
+    with pytest.raises(IntegrityError):
+        serve_clock(_Jobs(stop, [bug]), stop, tick_seconds=0, retry_seconds=0)
+
+
+def test_erasures_replay_takes_the_same_times_as_logs_since(runner):
+    result = runner.invoke(args=["erasures", "replay", "--since", "2026-05-01T00:00:00Z"])
+
+    assert result.exit_code == 0, result.output
+    assert "subjects in the ledger" in result.output
