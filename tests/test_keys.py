@@ -46,3 +46,18 @@ def test_a_bad_name_is_explained_in_words_not_a_dict(runner):
     result = runner.invoke(args=["keys", "create", "--name", "", "--role", "booking"])
     assert result.exit_code == 2
     assert "name: must be 1-100 characters" in result.stderr and "{" not in result.stderr
+
+
+def test_keys_list_keeps_its_columns_apart_and_escapes_a_stored_control_character(
+        runner, db, clock):
+    """Names with control characters are refused now; one stored before still must not break
+    the table (or move the operator's cursor)."""
+    db.add(ApiKey(id="key_" + "0" * 16, name="old\nname\x1b[2J", role="ops",
+                  key_hash="0" * 64, created_at=clock()))
+    db.commit()
+
+    lines = runner.invoke(args=["keys", "list"]).output.splitlines()
+
+    [row] = [line for line in lines if line.startswith("key_" + "0" * 16)]
+    assert row.endswith("2026-06-01T12:00:00Z" + " " * 9 + "old\\nname\\x1b[2J")
+    assert len(lines) == 2

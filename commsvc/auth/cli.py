@@ -11,6 +11,7 @@ from commsvc.clock import isoformat
 from commsvc.errors import ProblemError
 from commsvc.extensions import now as _now
 from commsvc.records import audit
+from commsvc.records.logs_cli import terminal_safe
 
 
 def _session():
@@ -49,11 +50,12 @@ def list_command():
     """List keys (never their secrets)."""
     with _session() as db:
         rows = service.list_keys(db)
-    click.echo(f"{'ID':<22} {'ROLE':<8} {'STATUS':<8} {'CREATED':<27} NAME")
+    click.echo(f"{'ID':<22} {'ROLE':<8} {'STATUS':<8} {'CREATED':<28} NAME")
     for key in rows:
         status = "revoked" if key.revoked_at else "active"
-        click.echo(f"{key.id:<22} {key.role:<8} {status:<8} {isoformat(key.created_at):<27} "
-                   f"{key.name}")
+        # Names made before control characters were refused are shown escaped.
+        click.echo(f"{key.id:<22} {key.role:<8} {status:<8} {isoformat(key.created_at):<28} "
+                   f"{terminal_safe(key.name)}")
 
 
 @keys_group.command("revoke")

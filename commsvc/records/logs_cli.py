@@ -87,7 +87,7 @@ def _json_escape(char: str) -> str:
     return json.dumps(char)[1:-1]  # \u009b, \u202e; the parsed value is unchanged
 
 
-def _inert(text: str, escape=_table_escape) -> str:
+def terminal_safe(text: str, escape=_table_escape) -> str:
     """The text with every character the terminal would obey escaped."""
     if text.isprintable():  # the fast path: isprintable() is false for every unsafe class
         return text
@@ -98,7 +98,7 @@ def _inert(text: str, escape=_table_escape) -> str:
 def _cell(value, width: int | None = None) -> str:
     """A table cell: one line, and nothing in it that the terminal would obey (escaped)."""
     text = "-" if value is None else str(value).replace("\r\n", " ").replace("\n", " ")
-    text = _inert(text)
+    text = terminal_safe(text)
     if width and len(text) > width:
         text = text[: width - 1] + "…"
     return text
@@ -145,7 +145,7 @@ def _run(kind: str, *, limit, cursor, reason, as_json, **raw):
     if as_json:
         for row in rows:
             # json.dumps escapes C0 controls only; C1, bidi and separators go out escaped too.
-            click.echo(_inert(json.dumps(row, ensure_ascii=False), _json_escape))
+            click.echo(terminal_safe(json.dumps(row, ensure_ascii=False), _json_escape))
     else:
         for line in _table(kind, rows):
             click.echo(line)
