@@ -70,13 +70,24 @@ class MaskPhones(logging.Filter):
         return True
 
 
+def _utc_time(record: logging.LogRecord) -> str:
+    """UTC with a Z and milliseconds, as the contract writes times: lines from several
+    processes and hosts sort and join on it."""
+    return dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
+        timespec="milliseconds").replace("+00:00", "Z")
+
+
+class TextFormatter(logging.Formatter):
+    """Development lines, timed like the JSON ones (UTC with a Z), not in local time."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt=None) -> str:  # noqa: N802
+        return _utc_time(record)
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            # UTC with a Z and milliseconds, as the contract writes times: lines from several
-            # processes and hosts sort and join on it.
-            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
-                timespec="milliseconds").replace("+00:00", "Z"),
+            "time": _utc_time(record),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -95,7 +106,7 @@ def configure(json_lines: bool) -> None:
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(MaskPhones())
-    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(
+    handler.setFormatter(JsonFormatter() if json_lines else TextFormatter(
         "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
     root.addHandler(handler)
     root.setLevel(logging.INFO)

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 
-from commsvc.logging_setup import MaskPhones, mask_phones
+from commsvc.logging_setup import MaskPhones, TextFormatter, mask_phones
 
 
 @pytest.mark.parametrize(("text", "masked"), [
@@ -57,3 +58,13 @@ def test_log_filter_masks_numbers_given_as_arguments():
                                None)
     MaskPhones().filter(record)
     assert record.getMessage() == "carrier opt-out for %2B44******0123 from msg_1"
+
+
+def test_development_text_lines_carry_utc_times_with_a_z_as_json_lines_do():
+    record = logging.LogRecord("commsvc.x", logging.INFO, __file__, 1, "hello", (), None)
+    record.request_id = "-"
+    line = TextFormatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+                         ).format(record)
+
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO commsvc.x \[-\] hello",
+                        line)
