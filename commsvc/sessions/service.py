@@ -9,7 +9,7 @@ import datetime as dt
 import re
 import secrets
 
-from sqlalchemy import and_, bindparam, delete, or_, select, text
+from sqlalchemy import and_, bindparam, delete, exists, or_, select, text
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -17,6 +17,7 @@ from commsvc.db import INSERTS
 from commsvc.errors import Conflict, NotFound, PoolExhausted, ValidationFailed
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.pool import service as pool_service
+from commsvc.pool.models import ProxyNumber
 from commsvc.sessions.allocation import (
     allocate,
     end_session,
@@ -113,8 +114,19 @@ def _refuse_pool_numbers(db: DbSession, **phones: str) -> None:
 
 
 _SESSIONS = Session.__table__
+_SESSION_COLUMNS = ("id", "booking_id", "status", "closed_reason", "mode", "record_calls",
+                    "created_at", "expires_at", "closed_at")
+# The session's row, unless a phone is one of our numbers (a pool number is no one's phone):
+# checked in the INSERT itself, so a new session pays no extra round trip for it; only when
+# nothing was inserted is the pool asked which phone it was (else the booking had a session).
+# Uses index: uq_proxy_numbers_phone_number
+_NOT_OURS = ~exists().where(ProxyNumber.phone_number.in_([bindparam("requester"),
+                                                          bindparam("pro")]))
 _INSERT_OPEN = {
     name: insert(_SESSIONS)
+    .from_select(_SESSION_COLUMNS, select(*(
+        bindparam(column, type_=_SESSIONS.c[column].type) for column in _SESSION_COLUMNS))
+        .where(_NOT_OURS))
     .on_conflict_do_nothing(index_elements=["booking_id"], index_where=text("status = 'open'"))
     .returning(_SESSIONS.c.id)
     for name, insert in INSERTS.items()}
@@ -127,8 +139,10 @@ def _store(db: DbSession, row: dict, sides, *, now: dt.datetime,
     Core INSERTs with ON CONFLICT DO NOTHING, no SAVEPOINT; the answer is built from what was
     inserted, so nothing is read back.
     """
-    inserted = db.execute(_INSERT_OPEN[db.get_bind().dialect.name], row).first()
+    phones = {role: phone for role, phone, _counterpart in sides}
+    inserted = db.execute(_INSERT_OPEN[db.get_bind().dialect.name], {**row, **phones}).first()
     if inserted is None:
+        _refuse_pool_numbers(db, **phones)
         # uq_sessions_open_booking: a concurrent create for this booking committed first.
         return None
     session = Session(**row)
@@ -155,11 +169,11 @@ def create_session(db: DbSession, *, booking_id: str, requester_phone: str, pro_
                    cooloff_seconds: int) -> tuple[Session, bool]:
     """The booking's open session: (new session, True), or (the existing one, False) on a retry.
 
-    A new session costs five statements: one SELECT of the booking's open session and of the
+    A new session costs four statements: one SELECT of the booking's open session and of the
     phones' overdue ones (when there are overdue ones, they are locked and expired first, which
-    frees their numbers), one of the pool for the two phones (a pool number is no one's phone:
-    422), and one INSERT each for the session and its two participants. A retry answers the
-    open session, whose phones passed that check when it was created.
+    frees their numbers), and one INSERT each for the session (which checks that neither phone
+    is one of our numbers: 422) and its two participants. A retry answers the open session,
+    whose phones passed that check when it was created.
     """
     if requester_phone == pro_phone:
         raise ValidationFailed(errors={"pro": {"phone": ["must differ from the requester's"]}})
@@ -171,7 +185,6 @@ def create_session(db: DbSession, *, booking_id: str, requester_phone: str, pro_
                      and s.effective_status(now) == "open"), None)
     if existing is not None:
         return _same_phones_or_conflict(existing, requester_phone, pro_phone), False
-    _refuse_pool_numbers(db, requester=requester_phone, pro=pro_phone)
     if found:  # all overdue: free their numbers (and the booking) now
         expire_overdue_for(db, phones=[requester_phone, pro_phone], booking_id=booking_id,
                            now=now)

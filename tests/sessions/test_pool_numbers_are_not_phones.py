@@ -3,11 +3,14 @@ that is their own phone or the other side's (even where such rows already exist)
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, text, true
 
+from commsvc.db import INSERTS
 from commsvc.pool import service as pool_service
+from commsvc.sessions import service as session_service
 from commsvc.sessions.allocation import choose_proxy
 from commsvc.sessions.models import Participant, Session
+from commsvc.sessions.service import _SESSION_COLUMNS, _SESSIONS
 from tests.sessions.conftest import PRO, REQUESTER, SF_NUMBERS
 
 POOL_NUMBER = "+16465550001"
@@ -68,6 +71,15 @@ def test_allocation_skips_the_participants_phones_when_the_pool_check_missed_the
     # As when a number is added to the pool while a session for that phone is being created:
     # neither transaction sees the other's row, so the allocation query is the last guard.
     add_numbers(REQUESTER, PRO, NYC)  # the two phones share their area code: preferred
-    monkeypatch.setattr(pool_service, "pool_numbers_among", lambda db, phones: set())
+    # The session INSERT without its pool check, as if the numbers arrived just after it.
+    unchecked = {name: insert(_SESSIONS)
+                 .from_select(_SESSION_COLUMNS, select(*(
+                     bindparam(column, type_=_SESSIONS.c[column].type)
+                     for column in _SESSION_COLUMNS)).where(true()))
+                 .on_conflict_do_nothing(index_elements=["booking_id"],
+                                         index_where=text("status = 'open'"))
+                 .returning(_SESSIONS.c.id)
+                 for name, insert in INSERTS.items()}
+    monkeypatch.setattr(session_service, "_INSERT_OPEN", unchecked)
     body = create(requester=REQUESTER, pro=PRO).get_json()
     assert body["requester"]["proxy_number"] == body["pro"]["proxy_number"] == NYC
