@@ -72,6 +72,7 @@ def create_app(config: Config | None = None, *, clock=None, twilio=None, databas
 
     app.before_request(logging_setup.assign_request_id)
     app.before_request(input_guard.check_v1_input)
+    app.extensions["edge_checks"] = (input_guard.check_input,)  # run by each view's guard
     app.after_request(logging_setup.add_request_id_header)
     errors.init_app(app)
 

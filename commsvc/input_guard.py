@@ -60,14 +60,26 @@ def _may_carry_nul(environ: dict) -> bool:
 
 
 def check_v1_input() -> None:
-    """before_request: both checks, for /v1 requests only (Twilio's webhooks are form posts).
-    Flask answers OPTIONS itself, before any view's guard: under /v1 it needs a key too."""
-    if request.path.startswith("/v1/"):
-        if request.method == "OPTIONS":
-            require_key()
-        _refuse_unstorable()
-        _require_json_body()
-        _refuse_undeclared_input()
+    """before_request, for /v1 requests only (Twilio's webhooks are form posts): the checks of
+    a request no view's guard will see (an unknown path, a wrong method, OPTIONS, which Flask
+    answers itself and which under /v1 needs a key too). A guarded view's request is checked
+    by its guard once the caller is known (check_input), so that a request without a valid
+    key is a 401, and one whose role may not do this a 403, whatever its input."""
+    if not request.path.startswith("/v1/"):
+        return
+    if request.method == "OPTIONS":
+        require_key()
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if not hasattr(view, "required_permission"):
+        check_input()
+
+
+def check_input() -> None:
+    """Every edge check of a /v1 request, in order: storable characters, a JSON body, no
+    argument or field the operation does not take."""
+    _refuse_unstorable()
+    _require_json_body()
+    _refuse_undeclared_input()
 
 
 def _refuse_unstorable() -> None:

@@ -127,3 +127,23 @@ def test_an_expiry_utc_cannot_hold_is_a_422_on_expires_at(client, api_key, poole
 
     assert response.status_code == 422
     assert list(response.json["errors"]) == ["expires_at"]
+
+
+@pytest.mark.parametrize(("method", "url", "body"), [
+    ("GET", "/v1/logs/messages?limit=1&limit=2", None),
+    ("GET", "/v1/sessions?bogus=1", None),
+    ("GET", "/v1/logs/calls?session_id=s%00x", None),
+    ("POST", "/v1/sessions", "not json"),
+])
+def test_without_a_valid_key_the_answer_is_401_whatever_the_input(client, method, url, body):
+    for headers in ({}, {"Authorization": "Bearer csk_unknown"}):
+        response = client.open(url, method=method, data=body, headers=headers)
+
+        assert response.status_code == 401, (headers, response.json)
+
+
+def test_a_role_without_the_scope_gets_403_before_its_input_is_judged(client, api_key):
+    response = client.post("/v1/holds", data="not json", content_type="text/plain",
+                           headers=api_key("ops"))
+
+    assert response.status_code == 403

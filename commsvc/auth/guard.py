@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 
-from flask import g, request
+from flask import current_app, g, request
 
 from commsvc.auth.roles import REASONED_ROLES, allows
 from commsvc.auth.service import Principal, authenticate
@@ -72,6 +72,11 @@ def require(permission: str, *, reads_only: bool = False, reason_required: bool 
             principal = _principal_from_request(autocommit=autocommit)
             if not allows(principal.role, permission):
                 raise Forbidden(f"The {principal.role} role may not do this ({permission}).")
+            # The edge checks of the request's input (commsvc.input_guard), wired by create_app:
+            # only now, so that the answer without a valid key is a 401 and without the role a
+            # 403, whatever the request carries.
+            for check in current_app.extensions.get("edge_checks", ()):
+                check()
             reason = _reason(principal)
             if reason_required and reason is None:
                 raise ValidationFailed(
