@@ -1,16 +1,21 @@
 """The only reader of os.environ: builds the service's settings, fails fast in production."""
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import os
 import secrets
+import string
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import phonenumbers
 from cryptography.fernet import Fernet
+
+from commsvc.phones import InvalidPhone, normalise
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = ROOT / "instance"
@@ -29,6 +34,9 @@ TWILIO_HTTP_TIMEOUT = 10  # seconds; an outbox lease shorter than a few of these
 MIN_OUTBOX_LEASE_SECONDS = 3 * TWILIO_HTTP_TIMEOUT
 MAX_CALL_SECONDS = DAY  # Twilio ends every call after 24 hours
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+# What DATABASE_URL may name once normalised (postgres:// and postgresql:// become psycopg 3's):
+# the drivers installed, and the databases db.py and the migrations know.
+DATABASE_DRIVERS = ("postgresql+psycopg", "sqlite", "sqlite+pysqlite")
 
 
 # State laws stricter than the federal 8:00-21:00: Florida's, Oklahoma's and Maryland's
@@ -105,6 +113,16 @@ class Config:
     @property
     def twilio_enabled(self) -> bool:
         return bool(self.twilio_account_sid)
+
+    @property
+    def startup_warnings(self) -> tuple[str, ...]:
+        """Settings allowed but worth a WARNING when a process starts (once logging is set up):
+        production without a Twilio account sends nothing and deletes nothing at Twilio."""
+        if self.is_production and not self.twilio_enabled:
+            return ("TWILIO_ACCOUNT_SID not set in production: every outbound text is only"
+                    " recorded as simulated (nothing reaches a phone), and retention and erasure"
+                    " mark Twilio's copies deleted ('simulated') without deleting anything there",)
+        return ()
 
     def with_overrides(self, **changes) -> Config:
         """A copy with some settings replaced (tests and tools)."""
@@ -183,6 +201,61 @@ def _choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ..
     return raw
 
 
+def _secret(env: dict[str, str], name: str) -> str:
+    """A secret exactly as given; unset, empty or only whitespace is missing ("")."""
+    value = env.get(name, "")
+    return value if value.strip() else ""
+
+
+def _phone(env: dict[str, str], name: str) -> str | None:
+    """A phone number given in E.164 (+ and the country code), normalised; unset: None."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        number = normalise(raw) if raw.startswith("+") else None
+    except InvalidPhone:
+        number = None
+    if number is None:
+        raise ConfigError(f"{name} must be a valid phone number in E.164 form, such as"
+                          f" +14155550100, not {raw!r}")
+    return number
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _public_base_url(env: dict[str, str], app_env: str, port: int) -> str:
+    """The origin Twilio calls (maybe with the path prefix a proxy strips), no trailing slash;
+    https in production but on a loopback host."""
+    raw = env.get("PUBLIC_BASE_URL", "").strip()
+    if not raw:
+        return f"http://localhost:{port}"
+    if "@" in raw.partition("://")[2].partition("/")[0]:
+        # Not echoed: it would put a password in the logs.
+        raise ConfigError("PUBLIC_BASE_URL must not carry a user name or password")
+    try:
+        parts = urlsplit(raw)
+        # .port raises ValueError unless the port is a number from 0 to 65535.
+        origin = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:
+        origin = False
+    if not origin or any(c in raw for c in "?#" + string.whitespace):
+        raise ConfigError(f"PUBLIC_BASE_URL must be the http(s) origin Twilio calls, such as"
+                          f" https://commsvc.example.com (a path prefix allowed; no query or"
+                          f" fragment), not {raw!r}")
+    if app_env == "production" and parts.scheme != "https" and not _is_loopback(parts.hostname):
+        raise ConfigError(f"PUBLIC_BASE_URL must be https in production (http only on a loopback"
+                          f" host: localhost, 127.0.0.1, ::1), not {raw!r}")
+    return raw.rstrip("/")
+
+
 def _dev_secrets() -> dict:
     """Load or create the development secrets under instance/ (never used in production)."""
     if DEV_SECRETS_FILE.exists():
@@ -235,7 +308,18 @@ def _app_env(env: dict[str, str], database_url: str) -> str:
 
 
 def _database_url(env: dict[str, str]) -> str:
-    return normalise_database_url(env.get("DATABASE_URL") or Config.database_url)
+    return normalise_database_url(env.get("DATABASE_URL", "").strip() or Config.database_url)
+
+
+def _check_database_url(url: str) -> None:
+    """Only the databases the service runs on, with the driver installed: a `mysql://` or
+    `postgresql+psycopg2://` URL is one line naming the setting, not an import traceback."""
+    scheme, sep, _ = url.partition("://")
+    if not (sep and scheme in DATABASE_DRIVERS):
+        # Only the scheme is shown: the rest may hold a password.
+        given = f"{scheme}://..." if sep else "a value that is not a URL"
+        raise ConfigError(f"DATABASE_URL must be a postgres://, postgresql:// or sqlite:/// URL,"
+                          f" not {given}")
 
 
 def _log_json(env: dict[str, str], app_env: str) -> bool:
@@ -254,12 +338,13 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
     """Read the environment once; production refuses to start without its secrets."""
     env = dict(os.environ if environ is None else environ)
     database_url = _database_url(env)
+    _check_database_url(database_url)
     app_env = _app_env(env, database_url)
 
     keys = tuple(k.strip() for k in env.get("ENCRYPTION_KEYS", "").split(",") if k.strip())
-    hmac_key = env.get("HMAC_KEY", "")
-    auth_token = env.get("TWILIO_AUTH_TOKEN", "")
-    base_url = env.get("PUBLIC_BASE_URL", "")
+    hmac_key = _secret(env, "HMAC_KEY")
+    auth_token = _secret(env, "TWILIO_AUTH_TOKEN")
+    base_url = _secret(env, "PUBLIC_BASE_URL")
     if app_env == "production":
         missing = [
             name
@@ -291,7 +376,13 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
         audit=_days(env, "RETENTION_AUDIT_DAYS", 7 * 365),
         closed_sessions=_days(env, "RETENTION_CLOSED_SESSIONS_DAYS", 730),
     )
-    max_ttl = _seconds(env, "MAX_SESSION_TTL_SECONDS", Config.max_session_ttl_seconds)
+    # Unset, SESSION_TTL_SECONDS is its default, which the cap must then allow too: else every
+    # session created without ttl_seconds is refused for a field its client never sent.
+    ttl_given = bool(env.get("SESSION_TTL_SECONDS", "").strip())
+    max_ttl = _seconds(env, "MAX_SESSION_TTL_SECONDS", Config.max_session_ttl_seconds,
+                       low=1 if ttl_given else Config.session_ttl_seconds,
+                       why="" if ttl_given else " (not below SESSION_TTL_SECONDS, which is"
+                       f" {Config.session_ttl_seconds} when unset)")
     session_ttl = _seconds(env, "SESSION_TTL_SECONDS", Config.session_ttl_seconds,
                            high=max_ttl, why=" (not above MAX_SESSION_TTL_SECONDS)")
     backoff_base = _number(env, "OUTBOX_BACKOFF_BASE_SECONDS", Config.outbox_backoff_base_seconds,
@@ -305,12 +396,13 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
                           f" not {env['DEFAULT_REGION']!r}")
     port = _number(env, "PORT", 5000, "port number", whole=True, low=1, low_allowed=True,
                    high=65535)
+    public_base_url = _public_base_url(env, app_env, port)
     return Config(
         env=app_env,
         database_url=database_url,
-        twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
+        twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", "").strip() or None,
         twilio_auth_token=auth_token,
-        public_base_url=(base_url or f"http://localhost:{port}").rstrip("/"),
+        public_base_url=public_base_url,
         default_region=region,
         encryption_keys=keys,
         hmac_key=hmac_key,
@@ -333,7 +425,7 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
         marketing_requires_grant=_flag(env, "MARKETING_REQUIRES_GRANT",
                                        Config.marketing_requires_grant),
         quiet_hours_overrides=_quiet_overrides(env.get("QUIET_HOURS_OVERRIDES")),
-        sender_number=env.get("TWILIO_SENDER_NUMBER") or None,
+        sender_number=_phone(env, "TWILIO_SENDER_NUMBER"),
         outbox_max_attempts=_number(env, "OUTBOX_MAX_ATTEMPTS", Config.outbox_max_attempts,
                                     "whole number of attempts", whole=True, low=1,
                                     low_allowed=True, high=math.inf),

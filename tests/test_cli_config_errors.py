@@ -1,8 +1,11 @@
 """The `commsvc` command with a broken configuration: one line on stderr, no traceback."""
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from click.testing import CliRunner
+from cryptography.fernet import Fernet
 
 from commsvc.cli import main
 
@@ -14,14 +17,32 @@ PRODUCTION = {
     "TWILIO_AUTH_TOKEN": None,
     "PUBLIC_BASE_URL": None,
 }
-COMPLETE = {"ENCRYPTION_KEYS": "not-a-fernet-key", "HMAC_KEY": "h", "TWILIO_AUTH_TOKEN": "t",
-            "PUBLIC_BASE_URL": "https://commsvc.example.com"}
+FERNET_KEY = Fernet.generate_key().decode()
+COMPLETE = {"ENCRYPTION_KEYS": "not-a-fernet-key", "HMAC_KEY": secrets.token_urlsafe(32),
+            "TWILIO_AUTH_TOKEN": "t", "PUBLIC_BASE_URL": "https://commsvc.example.com"}
 
 
 @pytest.mark.parametrize(("env", "message"), [
     (PRODUCTION, "production needs these settings: ENCRYPTION_KEYS, HMAC_KEY, "
                  "TWILIO_AUTH_TOKEN, PUBLIC_BASE_URL"),
     ({**PRODUCTION, **COMPLETE}, "ENCRYPTION_KEYS holds a key that is not a Fernet key"),
+    ({**PRODUCTION, **COMPLETE, "ENCRYPTION_KEYS": FERNET_KEY, "TWILIO_AUTH_TOKEN": " "},
+     "production needs these settings: TWILIO_AUTH_TOKEN"),
+    ({**PRODUCTION, **COMPLETE, "ENCRYPTION_KEYS": FERNET_KEY,
+      "PUBLIC_BASE_URL": "commsvc.example.com"},
+     "PUBLIC_BASE_URL must be the http(s) origin Twilio calls, such as "
+     "https://commsvc.example.com (a path prefix allowed; no query or fragment), "
+     "not 'commsvc.example.com'"),
+    ({**PRODUCTION, **COMPLETE, "ENCRYPTION_KEYS": FERNET_KEY,
+      "PUBLIC_BASE_URL": "http://commsvc.example.com"},
+     "PUBLIC_BASE_URL must be https in production (http only on a loopback host: localhost, "
+     "127.0.0.1, ::1), not 'http://commsvc.example.com'"),
+    # The password in the URL is not repeated; the driver's import error was a traceback.
+    ({**PRODUCTION, **COMPLETE, "DATABASE_URL": "mysql://app:s3cret@db/commsvc"},
+     "DATABASE_URL must be a postgres://, postgresql:// or sqlite:/// URL, not mysql://..."),
+    ({**PRODUCTION, **COMPLETE, "DATABASE_URL": "postgresql+psycopg2://app:s3cret@db/commsvc"},
+     "DATABASE_URL must be a postgres://, postgresql:// or sqlite:/// URL, not "
+     "postgresql+psycopg2://..."),
 ])
 @pytest.mark.parametrize("args", [["keys", "list"], ["db", "upgrade"], ["--help"]])
 def test_config_error_is_one_line_on_stderr_and_exit_status_2(env, message, args):

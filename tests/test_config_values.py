@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from cryptography.fernet import Fernet
 
 from commsvc.cli import main
-from commsvc.config import ConfigError, load_config
+from commsvc.config import Config, ConfigError, load_config
 
 SECRETS = {"COMMSVC_ENV": "test", "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
            "HMAC_KEY": "h", "TWILIO_AUTH_TOKEN": "t"}
@@ -41,7 +41,13 @@ def _load(**settings: str):
                                         "from 1 to 31622400 (not above MAX_SESSION_TTL_SECONDS),"
                                         " not '31622401'"),
     ("MAX_SESSION_TTL_SECONDS", "-3", "MAX_SESSION_TTL_SECONDS must be a whole number of seconds "
-                                      "from 1 to 3153600000 (100 years), not '-3'"),
+                                      "from 604800 to 3153600000 (100 years) (not below "
+                                      "SESSION_TTL_SECONDS, which is 604800 when unset), not '-3'"),
+    # Below the default TTL: every session made without ttl_seconds would be a 422.
+    ("MAX_SESSION_TTL_SECONDS", "3600", "MAX_SESSION_TTL_SECONDS must be a whole number of seconds"
+                                        " from 604800 to 3153600000 (100 years) (not below "
+                                        "SESSION_TTL_SECONDS, which is 604800 when unset), not "
+                                        "'3600'"),
     ("CALL_TIME_LIMIT_SECONDS", "4h", "CALL_TIME_LIMIT_SECONDS must be a whole number of seconds "
                                       "from 1 to 86400 (Twilio ends every call after 24 hours),"
                                       " not '4h'"),
@@ -67,6 +73,24 @@ def _load(**settings: str):
     ("QUIET_HOURS_OVERRIDES", "US-FL=8", "QUIET_HOURS_OVERRIDES must be AREA=START-END items, "
                                          "comma-separated, hours 0-24 that overlap 8-21 (e.g. "
                                          "US-FL=8-20), not 'US-FL=8'"),
+    ("TWILIO_SENDER_NUMBER", "12345", "TWILIO_SENDER_NUMBER must be a valid phone number in "
+                                      "E.164 form, such as +14155550100, not '12345'"),
+    ("TWILIO_SENDER_NUMBER", "4155550100", "TWILIO_SENDER_NUMBER must be a valid phone number in "
+                                           "E.164 form, such as +14155550100, not '4155550100'"),
+    ("TWILIO_SENDER_NUMBER", "+1415555010", "TWILIO_SENDER_NUMBER must be a valid phone number "
+                                            "in E.164 form, such as +14155550100, not "
+                                            "'+1415555010'"),
+    ("DATABASE_URL", "mysql://app:pw@db/commsvc", "DATABASE_URL must be a postgres://, "
+                                                  "postgresql:// or sqlite:/// URL, not "
+                                                  "mysql://..."),
+    ("DATABASE_URL", "postgresql+psycopg2://app:pw@db/commsvc", "DATABASE_URL must be a "
+                                                                "postgres://, postgresql:// or "
+                                                                "sqlite:/// URL, not "
+                                                                "postgresql+psycopg2://..."),
+    ("DATABASE_URL", "commsvc.db", "DATABASE_URL must be a postgres://, postgresql:// or "
+                                   "sqlite:/// URL, not a value that is not a URL"),
+    ("PUBLIC_BASE_URL", "https://app:pw@commsvc.example.com", "PUBLIC_BASE_URL must not carry a "
+                                                              "user name or password"),
     ("QUIET_HOURS_OVERRIDES", "US-FL=22-23", "QUIET_HOURS_OVERRIDES must be AREA=START-END items,"
                                              " comma-separated, hours 0-24 that overlap 8-21 "
                                              "(e.g. US-FL=8-20), not 'US-FL=22-23'"),
@@ -77,10 +101,67 @@ def test_a_setting_that_makes_no_sense_is_a_config_error_naming_it(name, value, 
     assert str(raised.value) == message
 
 
+@pytest.mark.parametrize("value", [
+    "commsvc.example.com",  # no scheme: every signed webhook would be a 403
+    "commsvc.example.com:443",
+    "ftp://commsvc.example.com",
+    "https://",
+    "https:///commsvc",
+    "https://commsvc.example.com/?x=1",
+    "https://commsvc.example.com/webhooks?",
+    "https://commsvc.example.com/#top",
+    "https://commsvc.example.com:https",
+    "https://commsvc.example.com:99999",
+    "https://commsvc example.com",
+])
+def test_a_public_base_url_that_is_not_an_http_origin_is_refused(value):
+    with pytest.raises(ConfigError) as raised:
+        _load(PUBLIC_BASE_URL=value)
+    assert str(raised.value) == (
+        "PUBLIC_BASE_URL must be the http(s) origin Twilio calls, such as "
+        "https://commsvc.example.com (a path prefix allowed; no query or fragment), "
+        f"not {value!r}")
+
+
+@pytest.mark.parametrize(("value", "read"), [
+    ("https://commsvc.example.com", "https://commsvc.example.com"),
+    (" https://commsvc.example.com/ ", "https://commsvc.example.com"),
+    ("https://commsvc.example.com:8443", "https://commsvc.example.com:8443"),
+    # A proxy mounting the service under a path (docs/twilio.md): the prefix is kept.
+    ("https://example.com/commsvc/", "https://example.com/commsvc"),
+    ("http://commsvc.internal:8080", "http://commsvc.internal:8080"),  # http outside production
+    ("http://[::1]:5000", "http://[::1]:5000"),
+])
+def test_a_public_base_url_is_an_origin_maybe_with_a_path_prefix(value, read):
+    assert _load(PUBLIC_BASE_URL=value).public_base_url == read
+
+
+@pytest.mark.parametrize(("value", "read"), [
+    ("postgres://app@db:5432/commsvc", "postgresql+psycopg://app@db:5432/commsvc"),
+    ("postgresql://app@db/commsvc", "postgresql+psycopg://app@db/commsvc"),
+    ("postgresql+psycopg://app@db/commsvc?sslmode=require",
+     "postgresql+psycopg://app@db/commsvc?sslmode=require"),
+    ("sqlite:///instance/x.db", "sqlite:///instance/x.db"),
+    ("sqlite+pysqlite:////tmp/x.db", "sqlite+pysqlite:////tmp/x.db"),
+    (" ", Config.database_url),
+])
+def test_database_urls_the_service_runs_on_are_taken(value, read):
+    assert _load(DATABASE_URL=value).database_url == read
+
+
+def test_the_sender_number_is_taken_in_e164():
+    assert _load(TWILIO_SENDER_NUMBER=" +1 (415) 555-0100 ").sender_number == "+14155550100"
+    assert _load(TWILIO_SENDER_NUMBER=" ").sender_number is None
+
+
 @pytest.mark.parametrize("env", [
     {"RETENTION_BODIES_DAYS": "abc"},
     {"SESSION_TTL_SECONDS": "abc"},
     {"RETENTION_BODIES_DAYS": "-1"},
+    {"MAX_SESSION_TTL_SECONDS": "3600"},
+    {"TWILIO_SENDER_NUMBER": "12345"},
+    {"PUBLIC_BASE_URL": "commsvc.example.com"},
+    {"DATABASE_URL": "mysql://app:pw@db/commsvc"},
 ])
 def test_retention_run_with_a_bad_setting_says_so_in_one_line_with_status_2(env):
     result = CliRunner().invoke(main, ["retention", "run", "--dry-run"],
