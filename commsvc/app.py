@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 
 from flask import Flask, jsonify
 from flask_smorest import Api
@@ -52,6 +53,8 @@ class ProblemApi(Api):
 def create_app(config: Config | None = None, *, clock=None, twilio=None, database=None) -> Flask:
     config = config or load_config()
     logging_setup.configure(config.log_json)
+    for warning in config.startup_warnings:
+        logging.getLogger("commsvc").warning(warning)
     app = Flask("commsvc", instance_path=None)
     app.config.update(
         API_TITLE="commsvc",

@@ -2,12 +2,14 @@
 and running without a Twilio account is allowed (API.md) but said out loud."""
 from __future__ import annotations
 
+import logging
 import secrets
 
 import pytest
 from cryptography.fernet import Fernet
 
 from bench.environment import BENCH_DATABASE_URL, app_environment, new_secrets
+from commsvc.app import create_app
 from commsvc.config import ConfigError, load_config
 
 PRODUCTION = {"COMMSVC_ENV": "production", "DATABASE_URL": "postgres://app@db:5432/commsvc",
@@ -66,3 +68,18 @@ def test_production_without_a_twilio_account_warns_what_that_means():
 def test_with_a_twilio_account_or_outside_production_nothing_is_warned():
     assert _load(TWILIO_ACCOUNT_SID="AC" + "0" * 32).startup_warnings == ()
     assert _load(COMMSVC_ENV="development").startup_warnings == ()
+
+
+def test_a_production_process_without_a_twilio_account_warns_when_it_starts(caplog):
+    """create_app logs it once logging is set up (JSON and masked like every line)."""
+    commsvc_log = logging.getLogger("commsvc")
+    commsvc_log.addHandler(caplog.handler)  # the service's logger does not propagate
+    try:
+        create_app(_load(DATABASE_URL="sqlite://"))
+        create_app(_load(DATABASE_URL="sqlite://", TWILIO_ACCOUNT_SID="AC" + "0" * 32))
+    finally:
+        commsvc_log.removeHandler(caplog.handler)
+
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("TWILIO_ACCOUNT_SID not set in production: ")
