@@ -117,12 +117,25 @@ class Config:
     @property
     def startup_warnings(self) -> tuple[str, ...]:
         """Settings allowed but worth a WARNING when a process starts (once logging is set up):
-        production without a Twilio account sends nothing and deletes nothing at Twilio."""
-        if self.is_production and not self.twilio_enabled:
-            return ("TWILIO_ACCOUNT_SID not set in production: every outbound text is only"
-                    " recorded as simulated (nothing reaches a phone), and retention and erasure"
-                    " mark Twilio's copies deleted ('simulated') without deleting anything there",)
-        return ()
+        production without a Twilio account sends nothing and deletes nothing at Twilio;
+        without a brand and support contact, customers read the placeholders."""
+        if not self.is_production:
+            return ()
+        warnings = []
+        if not self.twilio_enabled:
+            warnings.append(
+                "TWILIO_ACCOUNT_SID not set in production: every outbound text is only"
+                " recorded as simulated (nothing reaches a phone), and retention and erasure"
+                " mark Twilio's copies deleted ('simulated') without deleting anything there")
+        placeholders = [name for name, value, default in (
+            ("BRAND_NAME", self.brand_name, Config.brand_name),
+            ("SUPPORT_CONTACT", self.support_contact, Config.support_contact)) if value == default]
+        if placeholders:
+            warnings.append(
+                f"{' and '.join(placeholders)} not set in production: STOP, START and HELP"
+                " replies reach customers with the placeholder"
+                f" ({', '.join(repr(getattr(Config, n.lower())) for n in placeholders)})")
+        return tuple(warnings)
 
     def with_overrides(self, **changes) -> Config:
         """A copy with some settings replaced (tests and tools)."""

@@ -15,7 +15,8 @@ from commsvc.config import ConfigError, load_config
 PRODUCTION = {"COMMSVC_ENV": "production", "DATABASE_URL": "postgres://app@db:5432/commsvc",
               "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
               "HMAC_KEY": secrets.token_urlsafe(32), "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
-              "PUBLIC_BASE_URL": "https://commsvc.example.com"}
+              "PUBLIC_BASE_URL": "https://commsvc.example.com",
+              "BRAND_NAME": "Fixit", "SUPPORT_CONTACT": "help@fixit.example"}
 
 
 def _load(**settings: str):
@@ -83,3 +84,13 @@ def test_a_production_process_without_a_twilio_account_warns_when_it_starts(capl
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1
     assert warnings[0].startswith("TWILIO_ACCOUNT_SID not set in production: ")
+
+
+def test_production_with_the_placeholder_brand_or_support_contact_warns():
+    [warning] = _load(TWILIO_ACCOUNT_SID="AC" + "0" * 32, BRAND_NAME="HomePros",
+                      SUPPORT_CONTACT="support@example.com").startup_warnings
+    assert warning.startswith("BRAND_NAME and SUPPORT_CONTACT not set in production: ")
+    assert "'HomePros'" in warning and "'support@example.com'" in warning
+    [only_contact] = _load(TWILIO_ACCOUNT_SID="AC" + "0" * 32,
+                           SUPPORT_CONTACT="support@example.com").startup_warnings
+    assert only_contact.startswith("SUPPORT_CONTACT not set in production: ")
