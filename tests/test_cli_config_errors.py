@@ -1,7 +1,11 @@
 """The `commsvc` command with a broken configuration: one line on stderr, no traceback."""
 from __future__ import annotations
 
+import os
 import secrets
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -50,3 +54,22 @@ def test_config_error_is_one_line_on_stderr_and_exit_status_2(env, message, args
     assert result.exit_code == 2
     assert result.stderr == f"error: {message}\n"
     assert result.stdout == ""
+
+
+def test_the_procfiles_web_process_stops_on_a_bad_setting_with_one_line_and_status_2(tmp_path):
+    """gunicorn's master checks the settings before any worker boots (commsvc.gunicorn_conf):
+    no traceback per worker, no "Worker failed to boot"."""
+    root = Path(__file__).resolve().parent.parent
+    web = next(line for line in (root / "Procfile").read_text().splitlines()
+               if line.startswith("web:"))[len("web:"):]
+    env = {**os.environ, "RETENTION_BODIES_DAYS": "abc", "PORT": "0",
+           "DATABASE_URL": f"sqlite:///{tmp_path}/commsvc.db",
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+    done = subprocess.run(["sh", "-c", web], env=env, cwd=root, capture_output=True, text=True,
+                          timeout=60)
+
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if "[INFO]" not in line]
+    assert errors == ["error: RETENTION_BODIES_DAYS must be a positive number of days, at most "
+                      "36500, not 'abc'"]
