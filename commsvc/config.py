@@ -5,6 +5,7 @@ import ipaddress
 import json
 import math
 import os
+import re
 import secrets
 import string
 import sys
@@ -220,18 +221,28 @@ def _secret(env: dict[str, str], name: str) -> str:
     return value if value.strip() else ""
 
 
-def _phone(env: dict[str, str], name: str) -> str | None:
-    """A phone number given in E.164 (+ and the country code), normalised; unset: None."""
+# Senders Twilio accepts besides a phone number: a short code (5-6 digits) or an alphanumeric
+# sender id (1-11 letters, digits and spaces, at least one letter).
+_SHORT_CODE = re.compile(r"[0-9]{5,6}")
+_SENDER_ID = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}")
+
+
+def _sender(env: dict[str, str], name: str) -> str | None:
+    """A Twilio sender: a phone number in E.164 (+ and the country code, normalised), a short
+    code or an alphanumeric sender id; unset: None."""
     raw = env.get(name, "").strip()
     if not raw:
         return None
+    if _SHORT_CODE.fullmatch(raw) or _SENDER_ID.fullmatch(raw):
+        return raw
     try:
         number = normalise(raw) if raw.startswith("+") else None
     except InvalidPhone:
         number = None
     if number is None:
-        raise ConfigError(f"{name} must be a valid phone number in E.164 form, such as"
-                          f" +14155550100, not {raw!r}")
+        raise ConfigError(f"{name} must be a phone number in E.164 form (+14155550100), a short"
+                          f" code (5 or 6 digits) or an alphanumeric sender id (up to 11 letters,"
+                          f" digits and spaces), not {raw!r}")
     return number
 
 
@@ -389,14 +400,11 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
         audit=_days(env, "RETENTION_AUDIT_DAYS", 7 * 365),
         closed_sessions=_days(env, "RETENTION_CLOSED_SESSIONS_DAYS", 730),
     )
-    # Unset, SESSION_TTL_SECONDS is its default, which the cap must then allow too: else every
-    # session created without ttl_seconds is refused for a field its client never sent.
-    ttl_given = bool(env.get("SESSION_TTL_SECONDS", "").strip())
-    max_ttl = _seconds(env, "MAX_SESSION_TTL_SECONDS", Config.max_session_ttl_seconds,
-                       low=1 if ttl_given else Config.session_ttl_seconds,
-                       why="" if ttl_given else " (not below SESSION_TTL_SECONDS, which is"
-                       f" {Config.session_ttl_seconds} when unset)")
-    session_ttl = _seconds(env, "SESSION_TTL_SECONDS", Config.session_ttl_seconds,
+    # Unset, SESSION_TTL_SECONDS is its default or the cap, whichever is shorter: a cap below the
+    # default week (a booking app that always sends ttl_seconds) must not refuse the sessions
+    # created without one for a field their client never sent.
+    max_ttl = _seconds(env, "MAX_SESSION_TTL_SECONDS", Config.max_session_ttl_seconds)
+    session_ttl = _seconds(env, "SESSION_TTL_SECONDS", min(Config.session_ttl_seconds, max_ttl),
                            high=max_ttl, why=" (not above MAX_SESSION_TTL_SECONDS)")
     backoff_base = _number(env, "OUTBOX_BACKOFF_BASE_SECONDS", Config.outbox_backoff_base_seconds,
                            "number of seconds")
@@ -438,7 +446,7 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
         marketing_requires_grant=_flag(env, "MARKETING_REQUIRES_GRANT",
                                        Config.marketing_requires_grant),
         quiet_hours_overrides=_quiet_overrides(env.get("QUIET_HOURS_OVERRIDES")),
-        sender_number=_phone(env, "TWILIO_SENDER_NUMBER"),
+        sender_number=_sender(env, "TWILIO_SENDER_NUMBER"),
         outbox_max_attempts=_number(env, "OUTBOX_MAX_ATTEMPTS", Config.outbox_max_attempts,
                                     "whole number of attempts", whole=True, low=1,
                                     low_allowed=True, high=math.inf),

@@ -17,6 +17,11 @@ def _load(**settings: str):
     return load_config({**SECRETS, **settings})
 
 
+SENDER = ("TWILIO_SENDER_NUMBER must be a phone number in E.164 form (+14155550100), a short"
+          " code (5 or 6 digits) or an alphanumeric sender id (up to 11 letters, digits and"
+          " spaces), not ")
+
+
 @pytest.mark.parametrize(("name", "value", "message"), [
     ("RETENTION_BODIES_DAYS", "abc", "RETENTION_BODIES_DAYS must be a positive number of days, "
                                      "at most 36500, not 'abc'"),
@@ -41,13 +46,7 @@ def _load(**settings: str):
                                         "from 1 to 31622400 (not above MAX_SESSION_TTL_SECONDS),"
                                         " not '31622401'"),
     ("MAX_SESSION_TTL_SECONDS", "-3", "MAX_SESSION_TTL_SECONDS must be a whole number of seconds "
-                                      "from 604800 to 3153600000 (100 years) (not below "
-                                      "SESSION_TTL_SECONDS, which is 604800 when unset), not '-3'"),
-    # Below the default TTL: every session made without ttl_seconds would be a 422.
-    ("MAX_SESSION_TTL_SECONDS", "3600", "MAX_SESSION_TTL_SECONDS must be a whole number of seconds"
-                                        " from 604800 to 3153600000 (100 years) (not below "
-                                        "SESSION_TTL_SECONDS, which is 604800 when unset), not "
-                                        "'3600'"),
+                                      "from 1 to 3153600000 (100 years), not '-3'"),
     ("CALL_TIME_LIMIT_SECONDS", "4h", "CALL_TIME_LIMIT_SECONDS must be a whole number of seconds "
                                       "from 1 to 86400 (Twilio ends every call after 24 hours),"
                                       " not '4h'"),
@@ -73,13 +72,10 @@ def _load(**settings: str):
     ("QUIET_HOURS_OVERRIDES", "US-FL=8", "QUIET_HOURS_OVERRIDES must be AREA=START-END items, "
                                          "comma-separated, hours 0-24 that overlap 8-21 (e.g. "
                                          "US-FL=8-20), not 'US-FL=8'"),
-    ("TWILIO_SENDER_NUMBER", "12345", "TWILIO_SENDER_NUMBER must be a valid phone number in "
-                                      "E.164 form, such as +14155550100, not '12345'"),
-    ("TWILIO_SENDER_NUMBER", "4155550100", "TWILIO_SENDER_NUMBER must be a valid phone number in "
-                                           "E.164 form, such as +14155550100, not '4155550100'"),
-    ("TWILIO_SENDER_NUMBER", "+1415555010", "TWILIO_SENDER_NUMBER must be a valid phone number "
-                                            "in E.164 form, such as +14155550100, not "
-                                            "'+1415555010'"),
+    ("TWILIO_SENDER_NUMBER", "4155550100", SENDER + "'4155550100'"),
+    ("TWILIO_SENDER_NUMBER", "+1415555010", SENDER + "'+1415555010'"),
+    ("TWILIO_SENDER_NUMBER", "1234", SENDER + "'1234'"),
+    ("TWILIO_SENDER_NUMBER", "FixitPros-Alerts", SENDER + "'FixitPros-Alerts'"),
     ("DATABASE_URL", "mysql://app:pw@db/commsvc", "DATABASE_URL must be a postgres://, "
                                                   "postgresql:// or sqlite:/// URL, not "
                                                   "mysql://..."),
@@ -149,17 +145,25 @@ def test_database_urls_the_service_runs_on_are_taken(value, read):
     assert _load(DATABASE_URL=value).database_url == read
 
 
-def test_the_sender_number_is_taken_in_e164():
+def test_the_sender_is_a_number_in_e164_a_short_code_or_a_sender_id_as_twilio_takes_them():
     assert _load(TWILIO_SENDER_NUMBER=" +1 (415) 555-0100 ").sender_number == "+14155550100"
+    assert _load(TWILIO_SENDER_NUMBER="22395").sender_number == "22395"
+    assert _load(TWILIO_SENDER_NUMBER="FixitPros").sender_number == "FixitPros"
     assert _load(TWILIO_SENDER_NUMBER=" ").sender_number is None
+
+
+def test_a_cap_below_the_default_ttl_makes_it_the_default_ttl():
+    """A booking app that always sends ttl_seconds may cap sessions at a day."""
+    config = _load(MAX_SESSION_TTL_SECONDS="86400")
+    assert (config.max_session_ttl_seconds, config.session_ttl_seconds) == (86400, 86400)
 
 
 @pytest.mark.parametrize("env", [
     {"RETENTION_BODIES_DAYS": "abc"},
     {"SESSION_TTL_SECONDS": "abc"},
     {"RETENTION_BODIES_DAYS": "-1"},
-    {"MAX_SESSION_TTL_SECONDS": "3600"},
-    {"TWILIO_SENDER_NUMBER": "12345"},
+    {"MAX_SESSION_TTL_SECONDS": "0"},
+    {"TWILIO_SENDER_NUMBER": "1234"},
     {"PUBLIC_BASE_URL": "commsvc.example.com"},
     {"DATABASE_URL": "mysql://app:pw@db/commsvc"},
 ])
