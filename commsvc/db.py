@@ -106,6 +106,19 @@ def operator_problem(error: DBAPIError) -> str | None:
     return None
 
 
+# SQLSTATEs of a database that cannot serve now but will: read-only during a failover, shutting
+# down, starting up (the rest of that kind are OperationalErrors, operator_problem's).
+TRANSIENT_SQLSTATES = frozenset({"25006", "57P01", "57P02", "57P03"})
+
+
+def is_transient(error: DBAPIError) -> bool:
+    """Whether a long-running process (worker, clock) should wait and try again: the database
+    is not answering, not migrated yet, read-only during a failover, shutting down or starting.
+    Anything else is a bug, which must stop the process with its traceback."""
+    return (operator_problem(error) is not None
+            or getattr(error.orig, "sqlstate", None) in TRANSIENT_SQLSTATES)
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     """An engine for either database, tuned so an outage fails fast instead of hanging."""
     if url.startswith("sqlite"):

@@ -68,7 +68,14 @@ def check_v1_input() -> None:
     if not request.path.startswith("/v1/"):
         return
     if request.method == "OPTIONS":
-        require_key()
+        require_key()  # Flask answers OPTIONS itself: no guard will run
+        check_input()
+        return
+    if request.routing_exception is not None:
+        # An unknown path or a wrong method is a 404 or 405 whatever the request carries; only
+        # a NUL in the path is named first, as on every path.
+        _refuse_unstorable()
+        return
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     if not hasattr(view, "required_permission"):
         check_input()

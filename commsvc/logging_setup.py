@@ -22,7 +22,9 @@ _GAP = r"(?:[ /+-]|%20)"
 # made every position of every line a candidate).
 _PHONE = re.compile(
     # E.164 after "+" or its URL encoding "%2B", its digits maybe grouped: +1 415 555 0101.
-    r"(?P<prefix>\+|%2[Bb])(?P<intl>\d(?:" + _SEP + r"{0,3}\d){5,14})"
+    # The digits run on past 15: two numbers written side by side (+14155550101 +14155550202)
+    # are one run, masked whole, or the second would be left readable after the first's 15.
+    r"(?P<prefix>\+|%2[Bb])(?P<intl>\d(?:" + _SEP + r"{0,3}\d){5,})"
     # National numbers as people write them, standing alone (not inside ids or dates):
     # (415) 555-0101, (415)5550101, %28415%29%20555-0101;
     r"|(?:\(|%28)(?<![\w%-]\()(?<![\w%-]%28)\d{3}(?:\)|%29)" + _SEP + r"{0,3}\d{3}" + _SEP

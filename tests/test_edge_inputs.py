@@ -147,3 +147,24 @@ def test_a_role_without_the_scope_gets_403_before_its_input_is_judged(client, ap
                            headers=api_key("ops"))
 
     assert response.status_code == 403
+
+
+def test_options_under_v1_meets_the_same_edge_checks_once_the_key_is_known(client, api_key):
+    assert client.options("/v1/sessions").status_code == 401
+    response = client.options("/v1/sessions?bogus=1&bogus=2", headers=api_key("booking"))
+
+    assert response.status_code == 422
+    assert "bogus" in response.json["errors"]
+
+
+@pytest.mark.parametrize(("method", "url", "status"), [
+    ("DELETE", "/v1/sessions", 405),
+    ("POST", "/v1/nope", 404),
+])
+def test_a_wrong_method_or_unknown_path_is_405_or_404_whatever_the_body(client, method, url,
+                                                                        status):
+    response = client.open(url, method=method, data="a=1",
+                           content_type="application/x-www-form-urlencoded")
+
+    assert response.status_code == status
+    assert response.content_type == "application/problem+json"

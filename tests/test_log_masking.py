@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-import re
+import time
 
 import pytest
 
@@ -60,11 +60,30 @@ def test_log_filter_masks_numbers_given_as_arguments():
     assert record.getMessage() == "carrier opt-out for %2B44******0123 from msg_1"
 
 
-def test_development_text_lines_carry_utc_times_with_a_z_as_json_lines_do():
-    record = logging.LogRecord("commsvc.x", logging.INFO, __file__, 1, "hello", (), None)
-    record.request_id = "-"
-    line = TextFormatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
-                         ).format(record)
+def test_development_text_lines_carry_utc_times_with_a_z_as_json_lines_do(monkeypatch):
+    monkeypatch.setenv("TZ", "America/New_York")  # a local time would show 07:00
+    time.tzset()
+    try:
+        record = logging.LogRecord("commsvc.x", logging.INFO, __file__, 1, "hello", (), None)
+        record.created = 1795867200.25  # 2026-11-28T12:00:00.250Z
+        record.request_id = "-"
+        line = TextFormatter(
+            "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s").format(record)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
 
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO commsvc.x \[-\] hello",
-                        line)
+    assert line == "2026-11-28T12:00:00.250Z INFO commsvc.x [-] hello"
+
+
+@pytest.mark.parametrize("text", [
+    "household numbers +14155550101 +14155550202",
+    "+14155550101-4155550202",
+    "+447911123456 +447911654321",
+])
+def test_two_numbers_written_side_by_side_are_both_masked(text):
+    masked = mask_phones(text)
+
+    for readable in ("4155550101", "5550202", "4155550202", "7911123456", "7911654321",
+                     "911654321"):
+        assert readable not in masked.replace(" ", "").replace("-", "")

@@ -16,7 +16,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
-from commsvc.db import DATABASE_RETRY_SECONDS, operator_problem
+from commsvc.db import DATABASE_RETRY_SECONDS, is_transient, operator_problem
 from commsvc.records import audit, remote, retention, rotation, subjects
 from commsvc.records.logs_cli import UtcTime
 from commsvc.records.models import AuditEvent
@@ -206,10 +206,10 @@ def serve_clock(jobs: ClockJobs, stop: threading.Event, *, tick_seconds: float,
         try:
             lines = jobs.tick()
         except DBAPIError as exc:
-            problem = operator_problem(exc)
-            if problem is None:
+            if not is_transient(exc):
                 raise  # a bug: its traceback is what someone needs
-            log.warning("clock: %s; retrying in %ss", problem, retry_seconds)
+            why = operator_problem(exc) or f"the database cannot serve now ({exc.orig.sqlstate})"
+            log.warning("clock: %s; retrying in %ss", why, retry_seconds)
             stop.wait(retry_seconds)
             continue
         for line in lines:

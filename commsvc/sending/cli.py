@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import DBAPIError
 
-from commsvc.db import DATABASE_RETRY_SECONDS
+from commsvc.db import DATABASE_RETRY_SECONDS, is_transient
 from commsvc.sending.worker import BATCH_SIZE, run_once
 
 log = logging.getLogger("commsvc.sending.worker")
@@ -23,6 +23,8 @@ def serve(app, stop: threading.Event, *, interval: float, batch: int) -> None:
         try:
             counts = run_once(app, limit=batch)
         except DBAPIError as exc:
+            if not is_transient(exc):
+                raise  # a bug: its traceback is what someone needs, not a retry loop
             log.warning("worker: database unavailable (%s); retrying", type(exc).__name__)
             stop.wait(max(interval, DATABASE_RETRY_SECONDS))
             continue

@@ -6,11 +6,13 @@ import threading
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 
 from commsvc.records.cli import ClockJobs, serve_clock
 from commsvc.records.models import AuditEvent
 from commsvc.relay.models import Message
+from commsvc.sending import cli as worker_cli
+from commsvc.sending.worker import Counts
 from commsvc.sessions.models import Session
 from tests.records.test_retention import DAY, make_message, make_session
 
@@ -89,6 +91,42 @@ def test_the_clock_waits_out_a_database_that_is_not_answering(caplog):
     messages = [r.getMessage() for r in caplog.records if r.name == "commsvc.clock"]
     assert sum("database is not answering" in m for m in messages) == 2
     assert "clock: sessions expired: 1" in messages
+
+
+class _ReadOnly(Exception):
+    sqlstate = "25006"  # read_only_sql_transaction: a failover's new primary is not ready yet
+
+
+def test_the_clock_and_the_worker_both_wait_out_a_read_only_database(monkeypatch):
+    read_only = InternalError("UPDATE", {}, _ReadOnly("cannot execute UPDATE in a read-only"
+                                                      " transaction"))
+    stop = threading.Event()
+    jobs = _Jobs(stop, [read_only])
+    serve_clock(jobs, stop, tick_seconds=0, retry_seconds=0)
+    assert jobs.ticks == 2
+
+    worker_stop, passes = threading.Event(), []
+
+    def run_once(_app, limit):
+        passes.append(limit)
+        if len(passes) == 1:
+            raise read_only
+        worker_stop.set()
+        return Counts()
+
+    monkeypatch.setattr(worker_cli, "run_once", run_once)
+    monkeypatch.setattr(worker_cli, "DATABASE_RETRY_SECONDS", 0)
+    worker_cli.serve(None, worker_stop, interval=0, batch=5)
+    assert len(passes) == 2
+
+
+def test_a_bug_reaching_the_worker_loop_stops_it_instead_of_a_retry_loop(monkeypatch):
+    def run_once(_app, limit):
+        raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+
+    monkeypatch.setattr(worker_cli, "run_once", run_once)
+    with pytest.raises(IntegrityError):
+        worker_cli.serve(None, threading.Event(), interval=0, batch=5)
 
 
 def test_a_bug_in_a_clock_job_is_not_retried_forever():
