@@ -34,10 +34,13 @@ def numbers_group():
 @click.argument("phones", nargs=-1, required=True, metavar="PHONE [PHONE ...]")
 @click.option("--capabilities", default=",".join(service.DEFAULT_CAPABILITIES),
               show_default=True, help="Comma-separated: sms, mms, voice.")
+@click.option("--reactivate", is_flag=True,
+              help="Bring retired numbers back, with these capabilities.")
 @with_appcontext
-def add_command(phones: tuple[str, ...], capabilities: str):
-    """Add numbers to the pool; retired ones come back with these capabilities, active ones are
-    left as they are. A number that is someone's phone in an open session is refused (exit 1)."""
+def add_command(phones: tuple[str, ...], capabilities: str, reactivate: bool):
+    """Add numbers to the pool; numbers already in it are left as they are (retired ones come
+    back with --reactivate). A number that is someone's phone in an open session is refused
+    (exit 1)."""
     wanted = [c.strip() for c in capabilities.split(",") if c.strip()]
     numbers = [_e164(raw) for raw in phones]
     now = _now()
@@ -51,11 +54,13 @@ def add_command(phones: tuple[str, ...], capabilities: str):
         for e164 in dict.fromkeys(numbers):
             try:
                 added = service.add_number(db, phone_number=e164, capabilities=wanted,
-                                           actor=audit.cli_actor(), now=now)
+                                           actor=audit.cli_actor(), now=now,
+                                           reactivate=reactivate)
                 verb = "reactivated" if added.reactivated else "added"
                 outcome.append(f"{verb} {e164} ({','.join(wanted)})")
-            except service.AlreadyInPool:
-                outcome.append(f"already in the pool: {e164}")
+            except service.AlreadyInPool as exc:
+                outcome.append(f"already in the pool: {e164}" + (
+                    " (retired: --reactivate brings it back)" if "retired" in exc.detail else ""))
             except Conflict as exc:
                 refused.append(f"not added: {exc.detail}")
         db.commit()

@@ -14,6 +14,9 @@ class AddNumber(StrictSchema):
         load_default=list(DEFAULT_CAPABILITIES), validate=validate.Length(min=1, max=3),
         metadata={"example": ["sms", "voice"]},
     )
+    reactivate = fields.Boolean(load_default=False, metadata={
+        "description": "bring a retired number back (with these capabilities); without it,"
+                       " any number already in the pool, retired or not, is a 409"})
 
 
 class ListNumbersQuery(ListQuery):

@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
+from commsvc.clock import isoformat
 from commsvc.errors import Conflict, NotFound, ValidationFailed
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import locality
@@ -105,11 +106,23 @@ def _reactivate(db: DbSession, phone_number: str, wanted: tuple[str, ...]) -> Pr
         .execution_options(populate_existing=True))
 
 
-def add_number(db: DbSession, *, phone_number: str, capabilities, actor: str,
-               now: dt.datetime) -> Added:
-    """Add an E.164 number to the pool, or bring a retired one back with these capabilities.
+def _already_in_pool(db: DbSession, phone_number: str, reactivate: bool) -> str:
+    """Why adding a number the pool has is a 409, and what to do about it."""
+    retired = db.scalar(select(ProxyNumber.retired_at).where(
+        ProxyNumber.phone_number == phone_number, ProxyNumber.status == "retired"))
+    if retired is None or reactivate:
+        return f"{phone_number} is already in the pool"
+    return (f"{phone_number} is already in the pool, retired since {isoformat(retired)}: send"
+            ' "reactivate": true to bring it back')
 
-    409 (AlreadyInPool) when it is in the pool and active; 409 when it is the real phone of a
+
+def add_number(db: DbSession, *, phone_number: str, capabilities, actor: str,
+               now: dt.datetime, reactivate: bool = False) -> Added:
+    """Add an E.164 number to the pool; with `reactivate`, bring a retired one back with these
+    capabilities.
+
+    409 (AlreadyInPool) when it is in the pool already (API.md: "the same number again"),
+    active, or retired and not asked to be reactivated; 409 when it is the real phone of a
     participant in an open session (the allocator would hand a customer's own number out).
     """
     wanted = check_capabilities(capabilities)
@@ -127,9 +140,9 @@ def add_number(db: DbSession, *, phone_number: str, capabilities, actor: str,
         with db.begin_nested():
             db.add(number)
     except IntegrityError:
-        number = _reactivate(db, phone_number, wanted)
+        number = _reactivate(db, phone_number, wanted) if reactivate else None
         if number is None:
-            raise AlreadyInPool(f"{phone_number} is already in the pool") from None
+            raise AlreadyInPool(_already_in_pool(db, phone_number, reactivate)) from None
         reactivated = True
     audit.record(db, actor=actor, action="number.added", now=now,
                  target={"phone_number": phone_number},

@@ -43,15 +43,15 @@ def render(number: ProxyNumber, open_sessions: int) -> dict:
 @blp.response(201, NumberOut)
 @problems(blp, 400, 401, 403, 409, 422)
 def add_number(body):
-    """Add a number to the pool, or bring a retired one back with these capabilities.
+    """Add a number to the pool (with "reactivate": true, bring a retired one back).
 
-    409: the number is in the pool and active, or it is the phone of a participant in an open
-    session.
+    409: the number is in the pool already (active, or retired without "reactivate"), or it is
+    the phone of a participant in an open session.
     """
     db, now = get_db(), _now()
     added = service.add_number(db, phone_number=body["phone_number"],
                                capabilities=body["capabilities"], actor=g.principal.actor,
-                               now=now)
+                               now=now, reactivate=body["reactivate"])
     number = added.number
     # A retired number brought back may still serve sessions opened before it was retired.
     counts = (service.open_session_counts(db, [number.phone_number], now)

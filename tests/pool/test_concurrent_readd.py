@@ -30,7 +30,7 @@ def test_concurrent_re_adds_of_a_retired_number_bring_it_back_once(committed_app
     def post(_):
         client = committed_app.test_client()
         start.wait()
-        return client.post("/v1/numbers", json={"phone_number": NUMBER},
+        return client.post("/v1/numbers", json={"phone_number": NUMBER, "reactivate": True},
                            headers=headers).status_code
 
     with ThreadPoolExecutor(max_workers=8) as pool:

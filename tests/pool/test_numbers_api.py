@@ -229,8 +229,14 @@ def test_re_adding_a_retired_number_brings_it_back_with_the_given_capabilities(
     add_numbers(NUMBER, capabilities=("sms",))
     client.delete(f"/v1/numbers/{NUMBER}", headers=admin)
     clock.advance(hours=1)
+    # API.md: "the same number again → 409", retired or not, unless asked to bring it back.
+    plain = client.post("/v1/numbers", json={"phone_number": NUMBER}, headers=admin)
+    assert plain.status_code == 409 and plain.get_json()["detail"] == (
+        f'{NUMBER} is already in the pool, retired since 2026-06-01T12:00:00Z: send'
+        ' "reactivate": true to bring it back')
     response = client.post("/v1/numbers", json={"phone_number": "(646) 555-0001",
-                                                "capabilities": ["voice", "mms"]},
+                                                "capabilities": ["voice", "mms"],
+                                                "reactivate": True},
                            headers=admin)
     assert response.status_code == 201
     assert response.get_json() == {
@@ -257,7 +263,8 @@ def test_a_number_brought_back_counts_the_sessions_that_kept_it(client, admin, a
     add_numbers(NUMBER)
     create()
     client.delete(f"/v1/numbers/{NUMBER}", headers=admin)
-    response = client.post("/v1/numbers", json={"phone_number": NUMBER}, headers=admin)
+    response = client.post("/v1/numbers", json={"phone_number": NUMBER, "reactivate": True},
+                           headers=admin)
     assert response.status_code == 201 and response.get_json()["open_sessions"] == 1
 
 

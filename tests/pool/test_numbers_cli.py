@@ -52,7 +52,11 @@ def test_retire_unknown_number_fails(runner):
 def test_add_brings_a_retired_number_back_with_the_given_capabilities(runner, db):
     runner.invoke(args=["numbers", "add", "+16465550001"])
     runner.invoke(args=["numbers", "retire", "+16465550001"])
-    result = runner.invoke(args=["numbers", "add", "+16465550001", "--capabilities", "sms"])
+    plain = runner.invoke(args=["numbers", "add", "+16465550001"])
+    assert plain.output == ("already in the pool: +16465550001 (retired: --reactivate brings it"
+                            " back)\n")
+    result = runner.invoke(args=["numbers", "add", "+16465550001", "--capabilities", "sms",
+                                 "--reactivate"])
     assert result.exit_code == 0, result.output
     assert result.output == "reactivated +16465550001 (sms)\n"
     number = db.scalar(select(ProxyNumber))
