@@ -15,6 +15,8 @@ from commsvc.phones import mask
 # What separates the groups of a written phone number, raw or URL-encoded: a space (also "+"
 # and "%20" in a query string), "-", "." or "/" (415/555-0101).
 _SEP = r"(?:[ ./+-]|%20)"
+# After a "+" (the number is international), brackets around the area code separate too.
+_INTL_SEP = r"(?:[ ./+()-]|%20|%28|%29)"
 # The same without ".": a 3-digit group then a 7-digit one joined by a dot is a decimal.
 _GAP = r"(?:[ /+-]|%20)"
 # Each alternative starts by consuming a character and only then looks behind it, so that the
@@ -24,7 +26,9 @@ _PHONE = re.compile(
     # E.164 after "+" or its URL encoding "%2B", its digits maybe grouped: +1 415 555 0101.
     # The digits run on past 15: two numbers written side by side (+14155550101 +14155550202)
     # are one run, masked whole, or the second would be left readable after the first's 15.
-    r"(?P<prefix>\+|%2[Bb])(?P<intl>\d(?:" + _SEP + r"{0,3}\d){5,})"
+    # A "+" sent unencoded in a query string arrives as a space, "%20" (%2014155550101); the
+    # area code may be bracketed: +1 (415) 555-0101, %2B1(415)555-0101.
+    r"(?P<prefix>\+|%2[Bb]|%20)(?P<intl>\d(?:" + _INTL_SEP + r"{0,3}\d){5,})"
     # National numbers as people write them, standing alone (not inside ids or dates):
     # (415) 555-0101, (415)5550101, %28415%29%20555-0101;
     r"|(?:\(|%28)(?<![\w%-]\()(?<![\w%-]%28)\d{3}(?:\)|%29)" + _SEP + r"{0,3}\d{3}" + _SEP

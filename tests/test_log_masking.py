@@ -87,3 +87,14 @@ def test_two_numbers_written_side_by_side_are_both_masked(text):
     for readable in ("4155550101", "5550202", "4155550202", "7911123456", "7911654321",
                      "911654321"):
         assert readable not in masked.replace(" ", "").replace("-", "")
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # A "+" sent unencoded in a query string or path arrives as a space: %20.
+    ("GET /v1/consent/%2014155559871 HTTP/1.1", "GET /v1/consent/%201******9871 HTTP/1.1"),
+    ("GET /v1/logs/messages?phone=%2014155559882", "GET /v1/logs/messages?phone=%201******9882"),
+    ("GET /v1/consent/%2B1(415)555-9877 HTTP/1.1", "GET /v1/consent/%2B1******9877 HTTP/1.1"),
+    ("+1 (415) 555-0101", "+1******0101"),
+])
+def test_numbers_in_request_lines_as_clients_really_encode_them_are_masked(text, masked):
+    assert mask_phones(text) == masked
