@@ -17,6 +17,7 @@ PROBLEM_DESCRIPTIONS = {
     401: "No key, or an unknown or revoked key",
     403: "The key's role may not do this (or may not send X-Access-Reason)",
     404: "Not found",
+    405: "This path does not take this method (POST /v1/consent/check: the check is a GET)",
     409: "Conflicts with the current state",
     413: "The request body is too large",
     415: "The body is not JSON (send Content-Type: application/json)",

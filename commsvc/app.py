@@ -79,8 +79,12 @@ def create_app(config: Config | None = None, *, clock=None, twilio=None, databas
     app.after_request(logging_setup.add_request_id_header)
     errors.init_app(app)
 
+    from commsvc.consent.views import SubjectPhone
+
+    app.url_map.converters["subject_phone"] = SubjectPhone
     api = ProblemApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
+    api.register_converter(SubjectPhone, lambda _converter: {"type": "string"})
     for module in API_MODULES:
         api.register_blueprint(importlib.import_module(module).blp)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import request
+from werkzeug.routing import BaseConverter
 
 from commsvc.api_docs import Blueprint
 from commsvc.auth.guard import current_principal, require
@@ -108,11 +109,18 @@ def get_consent(phone):
     }
 
 
-@blp.route("/v1/consent/<phone>", methods=["POST"])
+class SubjectPhone(BaseConverter):
+    """A phone in a consent path, never the word "check": POST /v1/consent/check is the check
+    sent with the wrong method (405, Allow: GET), not a grant for a phone called "check"."""
+
+    regex = r"(?!check$)[^/]+"
+
+
+@blp.route("/v1/consent/<subject_phone:phone>", methods=["POST"])
 @require("consent:write")
 @blp.arguments(ConsentWriteSchema)
 @blp.response(201, ConsentEventSchema)
-@problems(blp, 401, 403, 422)
+@problems(blp, 401, 403, 405, 422)
 def post_consent(args, phone):
     """Record a grant or a revocation: one new event (channel and purpose may be "all")."""
     phone = phone_input(phone)

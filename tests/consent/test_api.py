@@ -292,3 +292,14 @@ def test_privacy_and_admin_see_full_numbers_only_with_a_reason_and_that_read_is_
     assert calls[0]["reason"] == "ticket 42: customer asks why texts stopped"
     assert calls[0]["target"] == {"resource": "consent_state", "phone": MASKED}
     assert PHONE not in repr(calls)
+
+
+def test_posting_to_the_check_is_a_405_naming_get_not_a_grant_for_a_phone_called_check(
+        client, api_key):
+    response = client.post("/v1/consent/check", headers=api_key("booking"), json={
+        "channel": "sms", "purpose": "marketing", "action": "grant", "source": "form",
+        "evidence": {"form": "x"}})
+
+    assert response.status_code == 405
+    assert response.content_type == "application/problem+json"
+    assert "GET" in response.headers["Allow"]
