@@ -91,7 +91,8 @@ def erasures_replay_command(since: dt.datetime | None):
         db.commit()
     click.echo(f"erasures replay: {result.ledger_subjects} subjects in the ledger, "
                f"{result.phones_checked} numbers on record checked, "
-               f"{result.matched} found again and erased")
+               f"{result.matched} found again and erased"
+               + (f", {result.held} found again but kept by a legal hold" if result.held else ""))
     for kind, count in result.removed.items():
         click.echo(f"  {kind:<18} {count:>9} removed")
 

@@ -258,7 +258,8 @@ def _reasons(removed: dict, kept_held: dict, consent_kept: int, earlier: int,
 class ReplayResult:
     ledger_subjects: int = 0
     phones_checked: int = 0
-    matched: int = 0
+    matched: int = 0  # found again and erased
+    held: int = 0  # found again, but all that is left of them is kept by a legal hold
     removed: dict[str, int] = field(default_factory=dict)
 
 
@@ -290,7 +291,10 @@ def replay_erasures(db: Session, *, config: Config, now: dt.datetime,
     for phone in found:
         outcome = erase_subject(db, phone, config=config, now=now, actor=actor,
                                 reason="erasure replayed after a restore", replay=True)
-        result.matched += 1
+        if any(outcome["removed"].values()):
+            result.matched += 1
+        else:
+            result.held += 1
         for kind, count in outcome["removed"].items():
             result.removed[kind] = result.removed.get(kind, 0) + count
     return result

@@ -345,3 +345,16 @@ def test_export_masks_other_peoples_numbers_written_in_consent_evidence(
     [granted] = [event for event in history if event["source"] == "support_call"]
     assert granted["evidence"] == {
         "statement": f"{REQUESTER} agreed on a call with {mask(PRO)}", "to": PROXY_A}
+
+
+def test_replay_says_a_subject_found_only_in_held_data_was_kept_not_erased(
+        client, api_key, db, clock, runner, world):
+    holds.place_hold(db, scope="booking", value="bk_one", reason="dispute", actor="test",
+                     now=clock())
+    db.commit()
+    _erase(client, api_key("privacy"))
+
+    result = runner.invoke(args=["erasures", "replay"])
+
+    assert result.exit_code == 0, result.output
+    assert "0 found again and erased, 1 found again but kept by a legal hold" in result.output
