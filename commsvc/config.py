@@ -128,14 +128,14 @@ class Config:
                 "TWILIO_ACCOUNT_SID not set in production: every outbound text is only"
                 " recorded as simulated (nothing reaches a phone), and retention and erasure"
                 " mark Twilio's copies deleted ('simulated') without deleting anything there")
-        placeholders = [name for name, value, default in (
+        placeholders = [(name, default) for name, value, default in (
             ("BRAND_NAME", self.brand_name, Config.brand_name),
             ("SUPPORT_CONTACT", self.support_contact, Config.support_contact)) if value == default]
         if placeholders:
             warnings.append(
-                f"{' and '.join(placeholders)} not set in production: STOP, START and HELP"
-                " replies reach customers with the placeholder"
-                f" ({', '.join(repr(getattr(Config, n.lower())) for n in placeholders)})")
+                f"{' and '.join(name for name, _ in placeholders)} not set in production: STOP,"
+                " START and HELP replies reach customers with the placeholder"
+                f" ({', '.join(repr(default) for _, default in placeholders)})")
         return tuple(warnings)
 
     def with_overrides(self, **changes) -> Config:

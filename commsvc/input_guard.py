@@ -76,9 +76,13 @@ def check_v1_input() -> None:
         # a NUL in the path is named first, as on every path.
         _refuse_unstorable()
         return
-    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    if not hasattr(view, "required_permission"):
+    if not hasattr(_view(), "required_permission"):
         check_input()
+
+
+def _view():
+    """The view function the request was routed to, or None."""
+    return current_app.view_functions.get(request.endpoint) if request.endpoint else None
 
 
 def check_input() -> None:
@@ -136,7 +140,7 @@ def _refuse_undeclared_input() -> None:
     has_body = bool(request.content_length)
     if not (has_query or has_body):
         return
-    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    view = _view()
     if view is None:
         return
     declared = _declared_locations(view)

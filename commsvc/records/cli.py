@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import signal
 import threading
 
 import click
@@ -16,7 +15,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
-from commsvc.db import DATABASE_RETRY_SECONDS, is_transient, operator_problem
+from commsvc.db import DATABASE_RETRY_SECONDS
+from commsvc.long_running import stop_on_signals, waited_out
 from commsvc.records import audit, remote, retention, rotation, subjects
 from commsvc.records.logs_cli import UtcTime
 from commsvc.records.models import AuditEvent
@@ -185,16 +185,7 @@ def clock_command(tick_seconds: int, once: bool):
         for line in jobs.tick():
             click.echo(line)
         return
-    stop = threading.Event()
-
-    def _stop(signum, _frame):
-        log.info("clock: %s received, stopping after the current tick",
-                 signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    serve_clock(jobs, stop, tick_seconds=tick_seconds)
+    serve_clock(jobs, stop_on_signals(log, "clock"), tick_seconds=tick_seconds)
 
 
 def serve_clock(jobs: ClockJobs, stop: threading.Event, *, tick_seconds: float,
@@ -207,11 +198,8 @@ def serve_clock(jobs: ClockJobs, stop: threading.Event, *, tick_seconds: float,
         try:
             lines = jobs.tick()
         except DBAPIError as exc:
-            if not is_transient(exc):
+            if not waited_out(exc, stop, retry_seconds, log=log, name="clock"):
                 raise  # a bug: its traceback is what someone needs
-            why = operator_problem(exc) or f"the database cannot serve now ({exc.orig.sqlstate})"
-            log.warning("clock: %s; retrying in %ss", why, retry_seconds)
-            stop.wait(retry_seconds)
             continue
         for line in lines:
             log.info("clock: %s", line)

@@ -87,19 +87,17 @@ def message_status(db: Session, *, message_id: int, inbound_sid: str | None,
              or_(Message.forward_sid.is_(None), Message.forward_sid == change.message_sid)]
     if inbound_sid is not None:
         where.append(Message.twilio_sid == inbound_sid)
+    known = change.status in MESSAGE_STATUS_RANK
+    moves = (_moves_forward(Message.status, change.status, MESSAGE_STATUS_RANK, MESSAGE_FAILURES)
+             if known else None)
     carrier_opt_out = None
-    if change.error_code == UNSUBSCRIBED and change.status in MESSAGE_STATUS_RANK:
+    if change.error_code == UNSUBSCRIBED and known:
         # Uses index: pk_messages
         carrier_opt_out = db.execute(
-            select(Message.forward_to).where(
-                *where, _moves_forward(Message.status, change.status, MESSAGE_STATUS_RANK,
-                               MESSAGE_FAILURES))
-        ).scalar()
+            select(Message.forward_to).where(*where, moves)).scalar()
     values: dict = {"updated_at": now,
                     "forward_sid": func.coalesce(Message.forward_sid, change.message_sid)}
-    if change.status in MESSAGE_STATUS_RANK:
-        moves = _moves_forward(Message.status, change.status, MESSAGE_STATUS_RANK,
-                               MESSAGE_FAILURES)
+    if known:
         values["status"] = case((moves, change.status), else_=Message.status)
         if change.error_code is not None:
             values["error_code"] = case((moves, change.error_code), else_=Message.error_code)
@@ -138,13 +136,12 @@ def call_status(db: Session, *, call_id: int | None, call_sid: str | None,
     caller who hangs up while it rings is `completed` on the inbound leg, `no-answer` here).
     """
     dial_status = DIAL_STATUS.get(progress.dial_status or "")
-    status = dial_status or progress.status
     values: dict = {"updated_at": now}
     if dial_status:
         values["status"] = dial_status
-    elif status in CALL_STATUS_RANK:
-        moves = _moves_forward(Call.status, status, CALL_STATUS_RANK)
-        values["status"] = case((moves, status), else_=Call.status)
+    elif progress.status in CALL_STATUS_RANK:
+        moves = _moves_forward(Call.status, progress.status, CALL_STATUS_RANK)
+        values["status"] = case((moves, progress.status), else_=Call.status)
     if progress.dial_duration is not None:
         # The bridged conversation's length wins over the whole call's (notice, ringing).
         values["duration_seconds"] = progress.dial_duration

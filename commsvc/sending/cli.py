@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 
 import click
@@ -10,7 +9,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import DBAPIError
 
-from commsvc.db import DATABASE_RETRY_SECONDS, is_transient
+from commsvc.db import DATABASE_RETRY_SECONDS
+from commsvc.long_running import stop_on_signals, waited_out
 from commsvc.sending.worker import BATCH_SIZE, run_once
 
 log = logging.getLogger("commsvc.sending.worker")
@@ -23,10 +23,9 @@ def serve(app, stop: threading.Event, *, interval: float, batch: int) -> None:
         try:
             counts = run_once(app, limit=batch)
         except DBAPIError as exc:
-            if not is_transient(exc):
+            if not waited_out(exc, stop, max(interval, DATABASE_RETRY_SECONDS), log=log,
+                              name="worker"):
                 raise  # a bug: its traceback is what someone needs, not a retry loop
-            log.warning("worker: database unavailable (%s); retrying", type(exc).__name__)
-            stop.wait(max(interval, DATABASE_RETRY_SECONDS))
             continue
         busy = {k: v for k, v in counts.as_dict().items() if v}
         if busy:
@@ -51,15 +50,7 @@ def worker_command(once: bool, interval: float, batch: int):
         counts = run_once(app, limit=batch)
         click.echo(" ".join(f"{k}={v}" for k, v in counts.as_dict().items()))
         return
-    stop = threading.Event()
-
-    def _stop(signum, _frame):
-        log.info("worker: %s received, finishing the current pass", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    serve(app, stop, interval=interval, batch=batch)
+    serve(app, stop_on_signals(log, "worker"), interval=interval, batch=batch)
 
 
 commands = [worker_command]
