@@ -9,6 +9,7 @@ their forms.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 from flask import current_app, request
@@ -126,10 +127,12 @@ UNKNOWN_FIELD = ["Unknown field."]  # as webargs words it where a view declares 
 GIVEN_TWICE = "given more than once: give each query argument once"
 
 
-def _declared_locations(view) -> set[str]:
-    """Where a view takes arguments (query, json, headers), as flask-smorest recorded them."""
+@functools.cache
+def _declared_locations(view) -> frozenset[str]:
+    """Where a view takes arguments (query, json, headers), as flask-smorest recorded them
+    (fixed once the app is built: read once per view)."""
     parameters = getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", [])
-    return {parameter["in"] for parameter in parameters}
+    return frozenset(parameter["in"] for parameter in parameters)
 
 
 def _refuse_undeclared_input() -> None:
