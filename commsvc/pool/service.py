@@ -3,7 +3,8 @@
 Who sees a pool number in full is decided at the edge by auth.visibility.present_pool_number.
 Every change is audited in the caller's transaction.
 A number is never both: a pool number is refused as a participant's phone (sessions.service),
-and the phone of a participant in an open session is refused as a pool number (here).
+and the phone of a participant in an open session is refused as a pool number (here), even
+when the two are asked at once (_hold_session_creation).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, exists, func, select, update
+from sqlalchemy import bindparam, exists, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
@@ -92,6 +93,20 @@ def _in_open_session(db: DbSession, phone: str, now: dt.datetime) -> bool:
         Session.expires_at > now))))
 
 
+def _hold_session_creation(db: DbSession) -> None:
+    """Until this transaction ends, no session is created, nor one being created left behind.
+
+    The check that a new pool number is no participant's phone (here) and session creation's
+    check that neither phone is a pool number each read what the other writes: under READ
+    COMMITTED two at once would both pass, and a customer's own number would be handed out. A
+    SHARE lock on sessions waits for the sessions being created to commit, and holds new ones
+    back until this number is in, so each check sees the other's row. Pool changes are rare;
+    a session creation waits for one at most. (SQLite runs one writer at a time already.)
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text(f"LOCK TABLE {Session.__tablename__} IN SHARE MODE"))
+
+
 def _reactivate(db: DbSession, phone_number: str, wanted: tuple[str, ...]) -> ProxyNumber | None:
     """Bring a retired number back with these capabilities; None if it is not retired.
 
@@ -126,6 +141,7 @@ def add_number(db: DbSession, *, phone_number: str, capabilities, actor: str,
     participant in an open session (the allocator would hand a customer's own number out).
     """
     wanted = check_capabilities(capabilities)
+    _hold_session_creation(db)
     if _in_open_session(db, phone_number, now):
         raise Conflict(f"{phone_number} is the phone of a participant in an open session, "
                        "so it cannot be a proxy number.")

@@ -1,0 +1,99 @@
+"""A number added to the pool while a session with that phone is being created, or the other way
+round (PostgreSQL, real commits): whichever commits first wins, the other is refused. Without
+a lock both checks read before the other's commit and both pass, and the allocator could hand
+a customer's own phone out as a proxy number."""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from commsvc.errors import Conflict, ValidationFailed
+from commsvc.pool import service as pool_service
+from commsvc.pool.models import ProxyNumber
+from commsvc.sessions import service as session_service
+from commsvc.sessions.models import Session
+
+pytestmark = pytest.mark.pg_only
+
+POOL = ("+14155550101", "+14155550102")
+PHONE = "+14155559871"  # the customer's own phone, which someone tries to add to the pool
+PRO = "+14155559872"
+# Long enough for the other side to reach its lock; if it has not, it runs after the commit
+# and the outcome is the same.
+HEAD_START_SECONDS = 0.5
+
+
+def _add(db, phone, clock):
+    return pool_service.add_number(db, phone_number=phone, capabilities=("sms", "voice"),
+                                   actor="test", now=clock())
+
+
+def _create(db, clock, booking_id="bk_race"):
+    return session_service.create_session(
+        db, booking_id=booking_id, requester_phone=PHONE, pro_phone=PRO, mode="sms_and_voice",
+        expires_at=clock() + dt.timedelta(days=1), record_calls=False, now=clock(),
+        cooloff_seconds=0)
+
+
+def _while_uncommitted(holder, work) -> dict:
+    """Run work in a thread while `holder` keeps its change uncommitted, then commit it. The
+    work's outcome: done, or the error it was refused with, and its status."""
+    outcome: dict = {}
+
+    def run():
+        try:
+            work()
+            outcome["result"] = "done"
+        except (Conflict, ValidationFailed) as exc:
+            outcome["result"] = type(exc).__name__
+            outcome["status"] = exc.status
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(HEAD_START_SECONDS)
+    holder.commit()
+    holder.close()
+    thread.join(30)
+    return outcome
+
+
+@pytest.fixture
+def sessionmaker(committed_app, clock):
+    make = committed_app.extensions["db"].sessionmaker
+    with make() as db:
+        for number in POOL:
+            _add(db, number, clock)
+        db.commit()
+    return make
+
+
+def test_a_number_added_while_a_session_with_that_phone_is_created_is_409(sessionmaker, clock):
+    creating = sessionmaker()
+    _create(creating, clock)  # not committed yet
+
+    def add():
+        with sessionmaker() as db:
+            _add(db, PHONE, clock)
+            db.commit()
+
+    assert _while_uncommitted(creating, add) == {"result": "Conflict", "status": 409}
+    with sessionmaker() as db:
+        assert db.scalar(select(func.count()).select_from(ProxyNumber)
+                         .where(ProxyNumber.phone_number == PHONE)) == 0
+
+
+def test_a_session_created_while_its_phone_is_added_to_the_pool_is_422(sessionmaker, clock):
+    adding = sessionmaker()
+    _add(adding, PHONE, clock)  # not committed yet
+
+    def create():
+        with sessionmaker() as db:
+            _create(db, clock)
+            db.commit()
+
+    assert _while_uncommitted(adding, create) == {"result": "ValidationFailed", "status": 422}
+    with sessionmaker() as db:
+        assert db.scalar(select(func.count()).select_from(Session)) == 0
