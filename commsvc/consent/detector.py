@@ -73,8 +73,10 @@ _COURTESY = (r"(?:please|thanks|thank you|thank you very much|thank you so much|
              r"|sil te plait|por favor|porfavor|porfa|xfa|xfavor|gracias|muchas gracias)")
 _OPTOUT_WORDS = (r"(?:stop all|stopall|stop|unsubscribe|opt out|revoke|quit|end"
                  r"|arretez|arreter|arrete|arret|alto|baja|parar|detener|darse de baja)")
-# filler allowed next to an opt-out keyword: courtesy plus a few intensifiers ("stop now")
-_OPTOUT_EXTRA = rf"(?:{_COURTESY}|now|right now|it|already|immediately|asap)"
+# filler allowed next to an opt-out keyword: courtesy, a few intensifiers ("stop now") and
+# what a whole message of STOP and a bare verb or pronoun says ("stop sending", "STOP THIS")
+_OPTOUT_EXTRA = (rf"(?:{_COURTESY}|now|right now|it|already|immediately|asap|this|that"
+                 r"|sending(?: me| us)?)")
 
 _OPTOUT_KW_RE = re.compile(
     rf"(?:no thanks |no thank you |not interested )?(?:{_COURTESY} )*{_OPTOUT_WORDS}"

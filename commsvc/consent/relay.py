@@ -68,6 +68,15 @@ def _sms_opted_out(db: Session, phone: str, now: dt.datetime) -> bool:
     return not service.check(db, phone=phone, channel="sms", purpose="relay", now=now).allowed
 
 
+def may_send_notice(db: Session, phone: str, now: dt.datetime) -> bool:
+    """Whether the platform may answer this sender with a notice of its own (the conversation
+    has ended, takes calls only, the message was not delivered): their sms/transactional
+    consent. Someone who texted STOP gets no more of those; a keyword's own reply (the STOP,
+    START or HELP confirmation) is not such a notice and is always sent."""
+    return service.check(db, phone=phone, channel="sms", purpose="transactional",
+                         now=now).allowed
+
+
 def _carrier_decision(opt_out_type: str | None) -> InboundDecision | None:
     """Twilio's Advanced Opt-Out already acted (and answered) on STOP, START or HELP."""
     kind = (opt_out_type or "").strip().upper()

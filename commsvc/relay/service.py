@@ -124,7 +124,7 @@ def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetim
             return SmsResult(
                 message_id=row.id, outcome=FORWARDED, session_id=row.session_id,
                 forward=Forward(row.forward_to, row.forward_from, sms.body, sms.media_urls),
-                reply=_sms_reply(FORWARDED, sms, None, decision, config), duplicate=False,
+                reply=None, duplicate=False,
             )
     # Anything else (and a text whose session changed in between): decided step by step.
     route = _route(db, sms.sender_phone, sms.to_phone, now)
@@ -152,7 +152,8 @@ def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetim
         )
     return SmsResult(
         message_id=message_id, outcome=outcome, session_id=session_id, forward=forward,
-        reply=_sms_reply(outcome, sms, route, decision, config), duplicate=duplicate,
+        reply=_sms_reply(db, outcome, sms, route, decision, config, now),
+        duplicate=duplicate,
     )
 
 
@@ -245,6 +246,8 @@ def _sms_outcome(db: Session, sms: InboundSms, route: Route | None,
     if _is_empty(sms):
         return EMPTY, None
     if not route.other_takes_sms:
+        if not consent.may_send_notice(db, sms.sender_phone, now):
+            return consent.BLOCKED, None  # told nothing, so still to be told after a START
         outcome = consent.blocked_outcome(
             db, sender=sms.sender_phone, recipient=route.other_phone,
             session_id=route.session_id, now=now)
@@ -252,18 +255,23 @@ def _sms_outcome(db: Session, sms: InboundSms, route: Route | None,
     return FORWARDED, Forward(route.other_phone, route.other_proxy, sms.body, sms.media_urls)
 
 
-def _sms_reply(outcome: str, sms: InboundSms, route: Route | None,
-               decision: consent.InboundDecision, config: Config) -> str | None:
+def _sms_reply(db: Session, outcome: str, sms: InboundSms, route: Route | None,
+               decision: consent.InboundDecision, config: Config, now: dt.datetime
+               ) -> str | None:
     """The answer to the sender. A keyword's is in the language the decision found in the
-    body; a repeated webhook carries the same body, so it is answered the same."""
+    body; a repeated webhook carries the same body, so it is answered the same. A notice of
+    the platform's own only while the sender takes them (consent.may_send_notice)."""
     if sms.sender_phone is None:
         return None  # a short code or sender id cannot be answered
+    if outcome in (FORWARDED, EMPTY):
+        return None
+    if outcome in (NO_SESSION, MODE_NOT_ALLOWED) and not consent.may_send_notice(
+            db, sms.sender_phone, now):
+        return None
     if outcome == NO_SESSION:
         return config.no_session_sms_reply
     if outcome == MODE_NOT_ALLOWED:  # a text to a voice-only session: the session is open
         return config.voice_only_sms_reply
-    if outcome in (FORWARDED, EMPTY):
-        return None
     # "You can still reach them by calling": only where a call to them would be bridged.
     allows_voice = bool(route and route.allows_voice and route.other_takes_calls)
     return consent.reply_for(outcome, config=config, allows_voice=allows_voice,

@@ -278,6 +278,47 @@ def test_conversation_still_flows_after_start(open_session, sms, clock):
     assert sms(conv, REQ, "See you at 5").forwarded_to(PRO)
 
 
+def _close(client, api_key, db) -> None:
+    session_id = db.scalar(select(Message.session_id).where(Message.session_id.is_not(None)))
+    assert client.post(f"/v1/sessions/{session_id}/close",
+                       headers=api_key("booking")).status_code == 200
+
+
+@pytest.mark.parametrize("situation", ["closed session", "voice-only session", "blocked"])
+def test_someone_who_texted_stop_gets_no_notice_of_the_platforms_own(
+        open_session, sms, client, api_key, db, clock, config, situation):
+    """STOP revokes texts to them for every purpose: "this conversation has ended", "takes
+    calls only" and "could not be delivered" are texts too. Their keywords are still answered."""
+    conv = open_session("voice" if situation == "voice-only session" else "sms_and_voice")
+    assert sms(conv, REQ, "STOP").replies(REQ)
+    clock.advance(minutes=1)
+    if situation == "closed session":
+        _close(client, api_key, db)
+    if situation == "blocked":
+        sms(conv, PRO, "STOP")
+
+    answer = sms(conv, REQ, "Are you still coming?")
+
+    assert answer.messages == []
+    [help_reply] = sms(conv, REQ, "HELP").replies(REQ)
+    assert config.support_contact in help_reply
+
+
+def test_notices_come_back_with_start_and_a_blocked_sender_is_then_told(
+        open_session, sms, clock):
+    conv = open_session()
+    sms(conv, REQ, "STOP")
+    sms(conv, PRO, "STOP")
+    clock.advance(minutes=1)
+    assert sms(conv, REQ, "hello?").messages == []  # not told: REQ takes no texts
+    sms(conv, REQ, "START")
+    clock.advance(minutes=1)
+
+    [notice] = sms(conv, REQ, "hello again?").replies(REQ)
+
+    assert "could not be delivered" in notice
+
+
 def _call(twilio_post, conv: Conversation, caller: str):
     response = twilio_post("/webhooks/twilio/voice", {
         "CallSid": f"CA{next(_sids):032x}", "AccountSid": "AC" + "0" * 32, "From": caller,
