@@ -70,6 +70,10 @@ def get_number(db: DbSession, phone_number: str) -> ProxyNumber:
     return number
 
 
+# Why one of our numbers is refused where a person's phone is expected.
+NOT_A_PERSON = "is one of the service's own numbers, not a person's"
+
+
 def pool_numbers_among(db: DbSession, phones) -> set[str]:
     """Which of these numbers are pool numbers (active or retired)."""
     wanted = [p for p in dict.fromkeys(phones) if p]

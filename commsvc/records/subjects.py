@@ -15,6 +15,8 @@ Invariants:
 - Twilio's copies (messages, recordings) are queued for deletion in the same transaction.
 - The ledger (`erasures`) holds crypto.phone_hmac of the number, never the number; a replay
   finds the numbers again by hashing every distinct number on record.
+- A subject is a person: one of the platform's own (pool) numbers is refused (422), since the
+  messages "touching" it are every conversation relayed through it.
 """
 from __future__ import annotations
 
@@ -28,7 +30,9 @@ from commsvc.config import Config
 from commsvc.consent import service as consent_service
 from commsvc.consent.models import ConsentEvent
 from commsvc.crypto import phone_hmac
+from commsvc.errors import ValidationFailed
 from commsvc.phones import TOMBSTONE_PREFIX, mask
+from commsvc.pool import service as pool_service
 from commsvc.pool.models import ProxyNumber
 from commsvc.records import audit, remote, retention_passes
 from commsvc.records.holds import held, not_held
@@ -79,9 +83,18 @@ class SubjectData:
                 "consent_events": len(self.consent_history), "holds": len(self.holds)}
 
 
+def _refuse_pool_number(db: Session, phone: str) -> None:
+    """422 for one of our numbers: it is no one's, and its "data" is other people's."""
+    if pool_service.pool_numbers_among(db, [phone]):
+        raise ValidationFailed(errors={"phone": [
+            pool_service.NOT_A_PERSON + ": its messages and calls are the conversations of"
+            " everyone it relayed; export or erase the people's own numbers"]})
+
+
 def collect_subject(db: Session, phone: str, *, config: Config, now: dt.datetime,
                     actor: str, reason: str) -> SubjectData:
     """Everything held about the number (past-retention data hidden); audits the export."""
+    _refuse_pool_number(db, phone)
     keep = config.retention
     data = SubjectData(phone=phone)
     data.messages = db.execute(
@@ -213,6 +226,7 @@ def _erase_participation(db: Session, phone: str, stone: str) -> tuple[int, int]
 def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, actor: str,
                   reason: str, replay: bool = False) -> dict:
     """Erase the number's data except what holds keep and consent evidence; what was done."""
+    _refuse_pool_number(db, phone)
     subject = phone_hmac(config.hmac_key, phone)
     earlier = _count(db, Erasure, Erasure.subject_hmac == subject)
     held_closed = _close_open_sessions(db, phone, now)
@@ -288,7 +302,8 @@ def replay_erasures(db: Session, *, config: Config, now: dt.datetime,
         result.phones_checked += 1
         if phone_hmac(config.hmac_key, phone) in wanted:
             found.append(phone)
-    for phone in found:
+    ours = pool_service.pool_numbers_among(db, found)  # ledgered before they were refused
+    for phone in (p for p in found if p not in ours):
         outcome = erase_subject(db, phone, config=config, now=now, actor=actor,
                                 reason="erasure replayed after a restore", replay=True)
         if any(outcome["removed"].values()):

@@ -109,7 +109,7 @@ def _refuse_pool_numbers(db: DbSession, **phones: str) -> None:
     ours = pool_service.pool_numbers_among(db, phones.values())
     if ours:
         raise ValidationFailed(errors={
-            role: {"phone": ["is one of the service's own numbers, not a person's"]}
+            role: {"phone": [pool_service.NOT_A_PERSON]}
             for role, phone in phones.items() if phone in ours})
 
 

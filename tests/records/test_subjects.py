@@ -313,6 +313,37 @@ def test_an_invalid_phone_is_422_and_nothing_is_recorded(
     _nothing_recorded(db, world)
 
 
+@pytest.mark.parametrize("method,path", [("GET", "export"), ("POST", "erase")])
+def test_a_pool_number_is_no_subject_422_and_nothing_is_recorded(
+        client, api_key, db, world, method, path):
+    """Every conversation relayed through a proxy number "touches" it: exporting it would hand
+    out other people's messages, erasing it would delete them (and every replay again)."""
+    response = client.open(f"/v1/subjects/{PROXY_A}/{path}", method=method,
+                           headers={**api_key("privacy"), **REASON})
+
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    [why] = response.json["errors"]["phone"]
+    assert why.startswith("is one of the service's own numbers, not a person's")
+    _nothing_recorded(db, world)
+
+
+def test_replay_leaves_a_pool_number_that_was_ledgered_before_it_was_refused(
+        db, clock, runner, world):
+    db.add(Erasure(subject_hmac=phone_hmac("test-hmac-key", PROXY_A), requested_by="test",
+                   reason="erased by mistake", created_at=clock(), result={}))
+    db.commit()
+
+    result = runner.invoke(args=["erasures", "replay"])
+
+    assert result.exit_code == 0, result.output
+    assert "0 found again and erased" in result.output
+    db.expunge_all()
+    assert db.get(Message, world["sent"]) is not None
+    assert db.get(Message, world["with_other"]) is not None
+    assert _audit(db, "erasure.replayed") == []
+
+
 def _nothing_recorded(db, world) -> None:
     db.expunge_all()
     assert db.scalar(select(func.count()).select_from(AuditEvent)
