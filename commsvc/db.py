@@ -121,6 +121,9 @@ def is_transient(error: DBAPIError) -> bool:
 
 def make_engine(url: str, **kwargs) -> Engine:
     """An engine for either database, tuned so an outage fails fast instead of hanging."""
+    # A database error's text never carries the statement's values (numbers, bodies): it ends
+    # up in tracebacks and logs.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)

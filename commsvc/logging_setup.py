@@ -60,6 +60,9 @@ def mask_phones(text: str, keep: frozenset[str] = frozenset()) -> str:
                       else _mask_match(match), text)
 
 
+_PLAIN = logging.Formatter()
+
+
 class MaskPhones(logging.Filter):
     """Safety net: whatever a log line says, a phone number in it is masked."""
 
@@ -69,6 +72,12 @@ class MaskPhones(logging.Filter):
         if masked != message:
             record.msg = masked
             record.args = ()
+        # A traceback carries what the failing code held: a database error's parameters and
+        # PostgreSQL's "Failing row contains (...)". Formatters print exc_text when it is set.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = mask_phones(_PLAIN.formatException(record.exc_info))
+        if record.stack_info:
+            record.stack_info = mask_phones(record.stack_info)
         if has_request_context():
             record.request_id = g.get("request_id", "-")
         else:
@@ -102,7 +111,7 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             entry["error"] = record.exc_info[0].__name__ if record.exc_info[0] else None
-            entry["trace"] = self.formatException(record.exc_info)
+            entry["trace"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(entry)
 
 

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 
 import pytest
+import sqlalchemy as sa
 
-from commsvc.logging_setup import MaskPhones, TextFormatter, mask_phones
+from commsvc.logging_setup import JsonFormatter, MaskPhones, TextFormatter, mask_phones
 
 
 @pytest.mark.parametrize(("text", "masked"), [
@@ -98,3 +100,35 @@ def test_two_numbers_written_side_by_side_are_both_masked(text):
 ])
 def test_numbers_in_request_lines_as_clients_really_encode_them_are_masked(text, masked):
     assert mask_phones(text) == masked
+
+
+def _failing_with(text: str):
+    try:
+        raise RuntimeError(text)
+    except RuntimeError:
+        return sys.exc_info()
+
+
+@pytest.mark.parametrize("json_lines", [True, False], ids=["json", "text"])
+def test_a_traceback_in_a_log_line_has_its_numbers_masked(json_lines):
+    """A database error's text carries what the failing row held (PostgreSQL's DETAIL: Failing
+    row contains (..., +14155550104, ...)); the error line's trace must not."""
+    record = logging.LogRecord(
+        "commsvc.errors", logging.ERROR, __file__, 1, "unhandled error on %s", ("POST /x",),
+        _failing_with("DETAIL:  Failing row contains (7, +14155550104, 4155550104)."))
+    record.stack_info = "Stack (most recent call last):\n  phone='+14155550104'"
+    MaskPhones().filter(record)
+    formatter = JsonFormatter() if json_lines else TextFormatter("%(message)s")
+
+    line = formatter.format(record)
+
+    assert "Failing row contains" in line and "0104" in line
+    assert "5550104" not in line
+
+
+def test_database_errors_never_carry_the_statements_values(engine):
+    with engine.connect() as conn, pytest.raises(sa.exc.DBAPIError) as raised:
+        conn.execute(sa.text("SELECT CAST(:phone AS INTEGER) / 0 FROM no_such_table"),
+                     {"phone": "+14155550104"})
+
+    assert "5550104" not in str(raised.value)

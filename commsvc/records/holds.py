@@ -108,6 +108,9 @@ def place_hold(
     """
     if scope not in SCOPES:
         raise ValidationFailed(errors={"scope": [f"must be one of {', '.join(SCOPES)}"]})
+    value = (value or "").strip()
+    if not value:  # a hold on "" would cover nothing while its officer believed it held
+        raise ValidationFailed(errors={"value": [f"must name the {scope} to hold"]})
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(errors={"reason": ["must state why the data is held"]})

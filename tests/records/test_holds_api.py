@@ -116,6 +116,8 @@ def test_other_roles_may_not_manage_holds(client, api_key, data, db, role):
     ({"scope": "session", "value": "ses_1"}, "reason"),
     ({"scope": "phone", "value": "12345", "reason": "x"}, "value"),
     ({"scope": "session", "value": "", "reason": "x"}, "value"),
+    ({"scope": "booking", "value": "   ", "reason": "x"}, "value"),
+    ({"scope": "session", "value": "\t", "reason": "x"}, "value"),
     ({"scope": "session", "value": "ses_1", "reason": "x", "extra": 1}, "extra"),
 ])
 def test_bad_holds_are_422_and_nothing_is_recorded(client, api_key, data, db, body, field):
