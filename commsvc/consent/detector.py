@@ -61,6 +61,9 @@ class Detection(NamedTuple):
 
     intent: Intent
     language: str = DEFAULT_LANGUAGE
+    # An opt-out said in the sender's own words rather than a keyword message: the text may
+    # hold anything else they wrote (a name, an address), so it is no evidence to keep as is.
+    own_words: bool = False
 
 
 _CONVERSATION = Detection(Intent.CONVERSATION)
@@ -247,11 +250,11 @@ def detect(text: str | None, *, opted_out: bool = False) -> Detection:
         return Detection(intent, _language(words.split()))
     language = _revocation(s, tokens)
     if language is not None:
-        return Detection(Intent.OPT_OUT, language)
+        return Detection(Intent.OPT_OUT, language, own_words=True)
     if "|" in s and _UNWANTED_SIGNAL_RE.search(s):
         for clause in s.split(" | "):
             if _STRONG_CLAUSE_RE.fullmatch(clause):
-                return Detection(Intent.OPT_OUT, _language(tokens))
+                return Detection(Intent.OPT_OUT, _language(tokens), own_words=True)
     return _CONVERSATION
 
 

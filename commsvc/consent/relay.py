@@ -53,15 +53,16 @@ class InboundDecision:
     outcome: str | None = None  # one of the outcomes above when consumed
     consumed: bool = False  # True: a consent keyword, handled here; never forwarded
     language: str = DEFAULT_LANGUAGE  # what the keyword was written in: the reply's language
+    own_words: bool = False  # an opt-out in the sender's own words (detector.Detection)
 
 
 CONVERSATION = InboundDecision(intent="conversation")
 
 
-def _consumed(intent: Intent, outcome: str, language: str = DEFAULT_LANGUAGE
-              ) -> InboundDecision:
+def _consumed(intent: Intent, outcome: str, language: str = DEFAULT_LANGUAGE,
+              own_words: bool = False) -> InboundDecision:
     return InboundDecision(intent=intent.value, outcome=outcome, consumed=True,
-                           language=language)
+                           language=language, own_words=own_words)
 
 
 def _sms_opted_out(db: Session, phone: str, now: dt.datetime) -> bool:
@@ -104,7 +105,7 @@ def inbound_decision(
         return carrier
     # The widest reading first (a bare YES counts as opt-in): if even that is conversation,
     # the sender's state cannot matter and nothing is read.
-    intent, language = detect(body, opted_out=True)
+    intent, language, own_words = detect(body, opted_out=True)
     if intent is Intent.CONVERSATION:
         return CONVERSATION
     if intent is Intent.HELP:
@@ -114,7 +115,7 @@ def inbound_decision(
         # simultaneous opt-out from the same phone waits here until this one is recorded.
         service.lock_phone(db, from_phone)
         opted_out = _sms_opted_out(db, from_phone, now)
-        return _consumed(intent, OPT_OUT_REPEAT if opted_out else OPT_OUT, language)
+        return _consumed(intent, OPT_OUT_REPEAT if opted_out else OPT_OUT, language, own_words)
     opted_out = _sms_opted_out(db, from_phone, now)
     if not opted_out and classify(body, opted_out=False) is Intent.CONVERSATION:
         # "Yes" from someone who never opted out is conversation. The language stays: a
@@ -135,10 +136,14 @@ def record_inbound(
     else:
         return
     carrier = decision.outcome in (OPT_OUT_CARRIER, OPT_IN_CARRIER)
+    # A keyword message is kept as said (STOP, "arrêt svp"). Own words are not: the events
+    # outlive retention and erasure, and the text may say anything else (a name, an address);
+    # it stays with its message (encrypted, under retention), found by the SID.
+    said = {"own_words": True} if decision.own_words else {"text": body or ""}
     service.record_events(
         db, phone=from_phone, channels=("sms",), purposes=purposes, action=action,
         source="twilio_opt_out" if carrier else "sms_keyword",
-        evidence={"message_sid": message_sid, "text": body or "", "to": to_phone},
+        evidence={"message_sid": message_sid, **said, "to": to_phone},
         now=now,
     )
 

@@ -254,17 +254,17 @@ def test_a_new_short_keyword_opts_out_alone_but_not_inside_a_longer_message(keyw
 
 @pytest.mark.parametrize("text,opted_out,expected", [
     ("STOP", False, Detection(Intent.OPT_OUT, "en")),
-    ("please stop texting me", False, Detection(Intent.OPT_OUT, "en")),
+    ("please stop texting me", False, Detection(Intent.OPT_OUT, "en", own_words=True)),
     ("ARRÊT", False, Detection(Intent.OPT_OUT, "fr")),
     ("Annuler", False, Detection(Intent.OPT_OUT, "fr")),
     ("STOP svp", False, Detection(Intent.OPT_OUT, "fr")),
-    ("ne m'écrivez plus", False, Detection(Intent.OPT_OUT, "fr")),
-    ("Stop! Qui êtes-vous ?", False, Detection(Intent.OPT_OUT, "fr")),
+    ("ne m'écrivez plus", False, Detection(Intent.OPT_OUT, "fr", own_words=True)),
+    ("Stop! Qui êtes-vous ?", False, Detection(Intent.OPT_OUT, "fr", own_words=True)),
     ("Para.", False, Detection(Intent.OPT_OUT, "es")),
     ("Detener por favor", False, Detection(Intent.OPT_OUT, "es")),
     ("STOP por favor", False, Detection(Intent.OPT_OUT, "es")),
     ("Cancelar suscripción", False, Detection(Intent.OPT_OUT, "es")),
-    ("no me envíen más mensajes", False, Detection(Intent.OPT_OUT, "es")),
+    ("no me envíen más mensajes", False, Detection(Intent.OPT_OUT, "es", own_words=True)),
     ("FIN", False, Detection(Intent.OPT_OUT, "en")),  # French or Spanish: no way to tell
     ("AIDE", False, Detection(Intent.HELP, "fr")),
     ("ayuda por favor", False, Detection(Intent.HELP, "es")),

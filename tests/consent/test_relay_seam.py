@@ -76,6 +76,21 @@ def test_first_stop_revokes_every_sms_purpose_with_its_evidence(db, clock):
     assert _relay_allowed(db, "voice") is True
 
 
+def test_an_opt_out_in_own_words_keeps_the_sid_not_the_text_as_evidence(db, clock):
+    """Consent events outlive retention and erasure; whatever else the text said (a name, an
+    address) stays with its message, encrypted and under retention."""
+    body = "Please stop texting me. I am Jane Roe, 12 Main St"
+    decision = _decide(db, clock, body)
+    assert (decision.outcome, decision.own_words) == (relay.OPT_OUT, True)
+
+    _record(db, clock, decision, body=body)
+
+    events = db.scalars(select(ConsentEvent)).all()
+    assert len(events) == 3
+    assert all(e.evidence == {"message_sid": "SM1", "own_words": True, "to": PROXY}
+               for e in events)
+
+
 def test_a_second_stop_is_a_repeat_confirmed_again(db, clock):
     _record(db, clock, _decide(db, clock, "STOP"))
     decision = _decide(db, clock, "please stop texting me")
