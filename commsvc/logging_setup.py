@@ -40,12 +40,19 @@ _PHONE = re.compile(
     r"|(?:" + _SEP + r"{1,3}\d)?\d{2}" + _SEP + r"{1,3}\d{3}" + _SEP + r"{1,3}\d{4}"
     r"|(?:" + _GAP + r"{1,3}\d)?\d{2}" + _GAP + r"{1,3}\d{7}"
     r"|(?<=0)\d(?:" + _SEP + r"{1,3}\d{2}){4}"
-    r")(?![\w-]|\.\d)")
+    r")(?![\w-]|\.\d)"
+    # Last, numbers written with a leading 0 in groups of 2 to 4 digits, as most countries
+    # write them: a trunk 0 (020 7946 0958) or an international prefix, 00 or 011 (0044 20
+    # 7946 0958, 011 44 20 7946 0958). Only 10 to 15 digits in all are a number (_mask_match).
+    r"|(?P<grouped>0(?<![\w%-]0)(?<!\d\.0)\d{1,4}(?:" + _SEP + r"{1,2}\d{2,4}){2,5})"
+    r"(?![\w-]|\.\d)")
 _NOT_DIGITS = re.compile(r"%2[0Bb8]|%29|\D")
 
 
 def _mask_match(match: re.Match) -> str:
-    prefix, intl = match.group("prefix", "intl")
+    prefix, intl, grouped = match.group("prefix", "intl", "grouped")
+    if grouped is not None and not 10 <= len(_NOT_DIGITS.sub("", grouped)) <= 15:
+        return grouped  # too few digits for a phone number (or too many)
     if prefix is None:
         return mask(_NOT_DIGITS.sub("", match.group(0)))
     return prefix + mask("+" + _NOT_DIGITS.sub("", intl))[1:]

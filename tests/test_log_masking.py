@@ -41,6 +41,10 @@ from commsvc.logging_setup import JsonFormatter, MaskPhones, TextFormatter, mask
     ("portable 06 12 34 56 78.", "portable ******5678."),
     ("06.12.34.56.78 or 06-12-34-56-78", "******5678 or ******5678"),
     ("+33 6 12 34 56 78", "+33*****5678"),
+    # Numbers written with a trunk 0 or an international prefix (00, 011) in groups.
+    ("UK caller 020 7946 0958 / 0044 20 7946 0958 / 011 44 20 7946 0958",
+     "UK caller *******0958 / **********0958 / ***********0958"),
+    ("order 0123 4567, build 010 20 30, v0.12.3", "order 0123 4567, build 010 20 30, v0.12.3"),
     # and what is left alone beside them: dates, times, IPs, decimals, ids, short numbers.
     ("on 2026-11-22 or 22/11/2026 at 06:53:19 or 2026-11-22T09:07:46.123456Z",
      "on 2026-11-22 or 22/11/2026 at 06:53:19 or 2026-11-22T09:07:46.123456Z"),
@@ -48,7 +52,9 @@ from commsvc.logging_setup import JsonFormatter, MaskPhones, TextFormatter, mask
      " and 415 5550101.5"),
     ("msg_0612345678 x06 12 34 56 78 12 34 56 78 90 ticket 4321 order 123 4567",
      "msg_0612345678 x06 12 34 56 78 12 34 56 78 90 ticket 4321 order 123 4567"),
-    ("06 12 34 56 789 and 415 55501012", "06 12 34 56 789 and 415 55501012"),
+    # Eleven digits in groups after a trunk 0 may well be a number: masked (a wrong mask costs
+    # nothing, a number left whole is a leak); a run of 11 after 415 is not one.
+    ("06 12 34 56 789 and 415 55501012", "*******6789 and 415 55501012"),
 ])
 def test_mask_phones_masks_every_number_and_nothing_else(text, masked):
     assert mask_phones(text) == masked
