@@ -98,10 +98,9 @@ def terminal_safe(text: str, escape=_table_escape) -> str:
 def _cell(value, width: int | None = None) -> str:
     """A table cell: one line, and nothing in it that the terminal would obey (escaped)."""
     text = "-" if value is None else str(value).replace("\r\n", " ").replace("\n", " ")
-    text = terminal_safe(text)
-    if width and len(text) > width:
+    if width and len(text) > width:  # cut before escaping, never inside an escape (\x1b)
         text = text[: width - 1] + "…"
-    return text
+    return terminal_safe(text)
 
 
 def _table(kind: str, rows: list[dict]) -> list[str]:

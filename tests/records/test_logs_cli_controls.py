@@ -34,6 +34,18 @@ def test_the_table_escapes_controls_bidi_overrides_and_separators_in_every_cell(
     assert "bk\\u202e1" in row
 
 
+def test_a_long_body_is_cut_in_the_table_but_never_inside_an_escape(runner, db, clock):
+    add_session(db, now=clock())
+    add_message(db, now=clock(), body="x" * 38 + "\x1b[2J and the rest of a long message")
+    db.commit()
+
+    result = runner.invoke(args=["logs", "messages", "--reason", "ticket 9"])
+
+    assert result.exit_code == 0, result.output
+    [row] = result.output.splitlines()[1:]
+    assert row.endswith("x" * 38 + "\\x1b…")
+
+
 def test_the_table_keeps_emoji_joiners_and_plain_text(runner, db, clock):
     add_session(db, now=clock())
     family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
