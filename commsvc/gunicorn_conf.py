@@ -3,12 +3,20 @@
 A bad setting must stop the web process the way it stops every CLI process: one line naming
 the variable, exit status 2. Without this hook gunicorn's master only learns of it when each
 worker fails to boot, and prints a traceback per worker, then "Worker failed to boot".
+
+A request gunicorn itself cannot parse (a request line past its limit, a malformed header)
+never reaches the app; gunicorn answers it with an HTML page. Here that answer is problem+json
+like every other error of the service (loaded in the master, so every worker has it).
 """
 from __future__ import annotations
 
+import json
 import sys
 
+from gunicorn import util
+
 from commsvc.config import ConfigError, load_config
+from commsvc.errors import PROBLEM_JSON
 
 
 def on_starting(_server) -> None:
@@ -18,3 +26,15 @@ def on_starting(_server) -> None:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+
+
+def write_problem(sock, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's util.write_error, answering problem+json instead of an HTML page."""
+    body = json.dumps({"type": reason.lower().replace(" ", "-"), "title": reason,
+                       "status": status_int, "detail": mesg or reason}).encode()
+    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+            f"Content-Type: {PROBLEM_JSON}\r\nContent-Length: {len(body)}\r\n\r\n")
+    util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+util.write_error = write_problem

@@ -1,0 +1,82 @@
+"""What gunicorn itself answers, before the app sees a request: problem+json, not HTML."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli_config_errors import COMPLETE, FERNET_KEY
+
+ROOT = Path(__file__).resolve().parent.parent
+LISTENING = re.compile(r"Listening at: http://[\d.]+:(\d+)")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def web_port(tmp_path):
+    """The Procfile's web line on a free port (production settings, SQLite)."""
+    web = next(line for line in (ROOT / "Procfile").read_text().splitlines()
+               if line.startswith("web:"))[len("web:"):]
+    env = {**os.environ, **COMPLETE, "ENCRYPTION_KEYS": FERNET_KEY, "COMMSVC_ENV": "production",
+           "PORT": str(_free_port()), "WEB_CONCURRENCY": "1",
+           "DATABASE_URL": f"sqlite:///{tmp_path}/commsvc.db",
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    process = subprocess.Popen(["sh", "-c", f"exec {web}"], env=env, cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        port = None
+        while port is None and time.monotonic() < deadline:
+            line = process.stderr.readline()
+            if not line and process.poll() is not None:
+                break
+            found = LISTENING.search(line)
+            port = int(found.group(1)) if found else None
+        assert port, "the web process did not start"
+        yield port
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def _raw(port: int, request: bytes) -> tuple[str, dict, bytes]:
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+        conn.sendall(request)
+        data = b""
+        while chunk := conn.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v for k, v in (line.split(": ", 1) for line in lines)}
+    return status, headers, body
+
+
+@pytest.mark.parametrize(("request_bytes", "status", "title"), [
+    (b"GET /v1/logs/messages?phone=" + b"1" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+     414, "URI Too Long"),
+    (b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad\x01Header: 1\r\n\r\n", 400, "Bad Request"),
+], ids=["request line too long", "malformed header"])
+def test_a_request_gunicorn_cannot_parse_is_answered_with_problem_json(
+        web_port, request_bytes, status, title):
+    status_line, headers, body = _raw(web_port, request_bytes)
+
+    assert status_line.startswith(f"HTTP/1.1 {status} ")
+    assert headers["content-type"] == "application/problem+json"
+    problem = json.loads(body)
+    assert (problem["status"], problem["title"]) == (status, title)
+    assert problem["detail"]
