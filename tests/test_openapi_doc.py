@@ -84,3 +84,13 @@ def test_every_v1_operation_documents_what_the_edge_checks_answer(client):
         responses = paths[path][method]["responses"]
         assert {"400", "413", "415", "422"} <= set(responses), (method, path)
         assert "application/problem+json" in responses["415"]["content"]
+
+
+def test_the_document_states_the_rule_a_consent_source_must_follow(client):
+    """A client generated from the document must not meet a 422 it could not foresee."""
+    schemas = client.get("/openapi.json").get_json()["components"]["schemas"]
+    source = schemas["ConsentWrite"]["properties"]["source"]
+
+    assert source["pattern"] == "^[a-z0-9][a-z0-9_.:-]{0,31}$"
+    assert (source["minLength"], source["maxLength"]) == (1, 32)
+    assert set(source["not"]["enum"]) == {"sms_keyword", "twilio_opt_out", "twilio_21610"}

@@ -42,7 +42,12 @@ class ConsentWriteSchema(Schema):
     action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
     source = fields.String(
         required=True, validate=_api_source,
-        metadata={"description": "Where the decision was taken, e.g. api, support, signup_form",
+        metadata={"description": "Where the decision was taken, e.g. api, support, signup_form:"
+                                 " 1-32 characters, lower-case letters, digits, _ . : -; not"
+                                 f" {', '.join(sorted(SYSTEM_SOURCES))} (recorded by commsvc"
+                                 " itself)",
+                  "pattern": f"^{SOURCE_RE.pattern}$", "minLength": 1, "maxLength": 32,
+                  "not": {"enum": sorted(SYSTEM_SOURCES)},
                   "example": "signup_form"},
     )
     evidence = Evidence(
