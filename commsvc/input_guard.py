@@ -13,7 +13,7 @@ import functools
 import re
 
 from flask import current_app, request
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from commsvc.auth.guard import require_key
 from commsvc.errors import ProblemError, UnsupportedMediaType, ValidationFailed
@@ -87,11 +87,24 @@ def _view():
 
 
 def check_input() -> None:
-    """Every edge check of a /v1 request, in order: storable characters, a JSON body, no
-    argument or field the operation does not take."""
+    """Every edge check of a /v1 request, in order: a body within the limit, storable
+    characters, a JSON body, no argument or field the operation does not take."""
+    _refuse_unbounded_body()
     _refuse_unstorable()
     _require_json_body()
     _refuse_undeclared_input()
+
+
+def _refuse_unbounded_body() -> None:
+    """413 for a body sent without Content-Length (Transfer-Encoding: chunked) past the limit,
+    as for one with it. Werkzeug stops reading such a body at MAX_CONTENT_LENGTH without a
+    word, so the first 64 KiB were parsed as (truncated, invalid) JSON: a 400 that sent the
+    client hunting for a JSON error."""
+    if request.content_length is not None or "wsgi.input_terminated" not in request.environ:
+        return
+    request.get_data(cache=True)  # up to the limit
+    if request.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge()
 
 
 def _refuse_unstorable() -> None:

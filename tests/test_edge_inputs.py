@@ -3,6 +3,7 @@ refuses in unusual ways, JSON null and a byte-order mark, repeated query argumen
 that UTC cannot hold. Each is a clear 4xx (or accepted), never a 500."""
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -168,3 +169,33 @@ def test_a_wrong_method_or_unknown_path_is_405_or_404_whatever_the_body(client, 
 
     assert response.status_code == status
     assert response.content_type == "application/problem+json"
+
+
+def _chunked(client, headers, body: bytes):
+    """A POST as gunicorn hands over a Transfer-Encoding: chunked body: no Content-Length,
+    the stream terminated by the server."""
+    return client.open("/v1/sessions", method="POST", input_stream=io.BytesIO(body),
+                       headers={**headers, "Content-Type": "application/json"},
+                       environ_overrides={"wsgi.input_terminated": True,
+                                          "HTTP_TRANSFER_ENCODING": "chunked"})
+
+
+def test_a_chunked_body_past_the_limit_is_413_as_with_a_content_length(client, api_key, config):
+    body = json.dumps({"booking_id": "bk_big", "requester": {"phone": "+14155550101"},
+                       "pro": {"phone": "+14155550202"},
+                       "note": "x" * config.max_body_bytes}).encode()
+
+    response = _chunked(client, api_key("booking"), body)
+
+    assert response.status_code == 413
+    assert response.content_type == "application/problem+json"
+
+
+def test_a_chunked_body_within_the_limit_is_read_whole(client, api_key):
+    body = json.dumps({"booking_id": "bk_small", "requester": {"phone": "+14155550101"},
+                       "pro": {"phone": "+14155550202"}, "mode": "teleport"}).encode()
+
+    response = _chunked(client, api_key("booking"), body)
+
+    assert response.status_code == 422  # its fields were read: the mode is what is wrong
+    assert "mode" in response.get_json()["errors"]
