@@ -100,10 +100,11 @@ def _refuse_unbounded_body() -> None:
     as for one with it. Werkzeug stops reading such a body at MAX_CONTENT_LENGTH without a
     word, so the first 64 KiB were parsed as (truncated, invalid) JSON: a 400 that sent the
     client hunting for a JSON error."""
-    if request.content_length is not None or "wsgi.input_terminated" not in request.environ:
-        return
+    environ = request.environ
+    if "HTTP_TRANSFER_ENCODING" not in environ or "wsgi.input_terminated" not in environ:
+        return  # a body with a Content-Length, or none: Werkzeug checks it against the limit
     request.get_data(cache=True)  # up to the limit
-    if request.environ["wsgi.input"].read(1):
+    if environ["wsgi.input"].read(1):
         raise RequestEntityTooLarge()
 
 
