@@ -57,6 +57,21 @@ def _parse_uncached(raw: str, region: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+# A call or text to these costs the platform many times a person's line (premium rate; the
+# global networks of +870, +881, +882, +883, such as satellite phones) and is how toll fraud
+# is paid out: the relay never dials them and the platform never texts them.
+COSTLY_NUMBER = ("is a premium-rate or global-network number, which the service does not"
+                 " call or text")
+
+
+@functools.lru_cache(maxsize=4096)
+def is_costly(e164: str) -> bool:
+    """Whether a valid E.164 number is premium rate or on a global network (region 001)."""
+    parsed = phonenumbers.parse(e164)
+    return (phonenumbers.number_type(parsed) == PhoneNumberType.PREMIUM_RATE
+            or phonenumbers.region_code_for_number(parsed) == "001")
+
+
 def try_normalise(raw: object, region: str = "US") -> str | None:
     """Like normalise, but None for anything that is not a valid number (webhook input)."""
     try:

@@ -26,7 +26,7 @@ from commsvc.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
-from commsvc.phones import locality, mask
+from commsvc.phones import COSTLY_NUMBER, is_costly, locality, mask
 from commsvc.pool import service as pool_service
 from commsvc.pool.models import ProxyNumber
 from commsvc.sending import quiet_hours
@@ -158,7 +158,9 @@ def accept(
     if booking_id is not None and not 1 <= len(booking_id) <= MAX_BOOKING_ID:
         errors["booking_id"] = [f"1-{MAX_BOOKING_ID} characters"]
     if _is_pool_number(db, to, config):
-        errors["to"] = ["is one of the service's own numbers, not a person's"]
+        errors["to"] = [pool_service.NOT_A_PERSON]
+    elif is_costly(to):
+        errors["to"] = [COSTLY_NUMBER]
     if errors:
         raise ValidationFailed(errors=errors)
     decision = check_consent(db, to=to, purpose=purpose, config=config, now=now)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from commsvc.db import INSERTS
 from commsvc.errors import Conflict, NotFound, PoolExhausted, ValidationFailed
 from commsvc.paging import Page, decode_cursor, page_of
+from commsvc.phones import COSTLY_NUMBER, is_costly
 from commsvc.pool import service as pool_service
 from commsvc.pool.models import ProxyNumber
 from commsvc.sessions.allocation import (
@@ -177,6 +178,10 @@ def create_session(db: DbSession, *, booking_id: str, requester_phone: str, pro_
     """
     if requester_phone == pro_phone:
         raise ValidationFailed(errors={"pro": {"phone": ["must differ from the requester's"]}})
+    costly = {role: {"phone": [COSTLY_NUMBER]} for role, phone in
+              (("requester", requester_phone), ("pro", pro_phone)) if is_costly(phone)}
+    if costly:
+        raise ValidationFailed(errors=costly)
     if mode not in MODES:
         raise ValidationFailed(errors={"mode": [f"must be one of {', '.join(MODES)}"]})
     found = list(db.scalars(_OPEN_OR_OVERDUE, {"booking_id": booking_id, "now": now,

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
 from commsvc.phones import locality
 from commsvc.pool.models import ProxyNumber
+from commsvc.sending.models import OutboundMessage
 from tests.sending.conftest import CALIFORNIA, FLORIDA, NEW_YORK, SENDER, utc
 
 
@@ -260,3 +262,13 @@ def test_the_openapi_document_describes_the_send_gate(client):
     assert {"202", "409", "422"} <= set(post["responses"])
     assert "application/problem+json" in post["responses"]["409"]["content"]
     assert "/v1/messages/{message_id}" in spec["paths"]
+
+
+@pytest.mark.parametrize("to", ["+19005550123", "+8821612345678"])
+def test_a_premium_rate_or_global_network_number_is_never_texted(send, db, to):
+    response = send(to=to)
+
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"to": [
+        "is a premium-rate or global-network number, which the service does not call or text"]}
+    assert db.scalar(select(func.count()).select_from(OutboundMessage)) == 0

@@ -163,3 +163,19 @@ def test_a_nul_in_a_session_id_is_a_422_naming_the_path(client, booking):
     response = client.get("/v1/sessions/ses_%00", headers=booking)
     assert response.status_code == 422
     assert "path" in response.get_json()["errors"]
+
+
+@pytest.mark.parametrize("phone", ["+19005550123", "+8821612345678", "+870772000000"],
+                         ids=["premium rate", "global network", "satellite"])
+@pytest.mark.parametrize("role", ["requester", "pro"])
+def test_a_premium_rate_or_global_network_phone_is_422_naming_the_field(
+        create, add_numbers, db, role, phone):
+    """Bridged calls to such numbers cost the platform many times a person's line: toll fraud
+    is paid out through them."""
+    add_numbers("+14155559001", "+14155559002")
+    response = create(**{"requester": "+14155550101", "pro": "+14155550202", role: phone})
+
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {f"{role}.phone": [
+        "is a premium-rate or global-network number, which the service does not call or text"]}
+    assert db.scalar(select(func.count()).select_from(Session)) == 0
