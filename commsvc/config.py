@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 import phonenumbers
 from cryptography.fernet import Fernet
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from commsvc.phones import InvalidPhone, normalise
 
@@ -33,6 +35,8 @@ MAX_DAYS = 36500
 MAX_SECONDS = MAX_DAYS * DAY
 TWILIO_HTTP_TIMEOUT = 10  # seconds; an outbox lease shorter than a few of these double-sends
 MIN_OUTBOX_LEASE_SECONDS = 3 * TWILIO_HTTP_TIMEOUT
+# The erasure ledger's number hashes are keyed with HMAC_KEY (README: at least 32 characters).
+MIN_HMAC_KEY_LENGTH = 32
 MAX_CALL_SECONDS = DAY  # Twilio ends every call after 24 hours
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 # What DATABASE_URL may name once normalised (postgres:// and postgresql:// become psycopg 3's):
@@ -337,13 +341,19 @@ def _database_url(env: dict[str, str]) -> str:
 
 def _check_database_url(url: str) -> None:
     """Only the databases the service runs on, with the driver installed: a `mysql://` or
-    `postgresql+psycopg2://` URL is one line naming the setting, not an import traceback."""
+    `postgresql+psycopg2://` URL is one line naming the setting, not an import traceback; so
+    is a URL SQLAlchemy cannot read (a port that is not a number, an unclosed bracket)."""
     scheme, sep, _ = url.partition("://")
     if not (sep and scheme in DATABASE_DRIVERS):
         # Only the scheme is shown: the rest may hold a password.
         given = f"{scheme}://..." if sep else "a value that is not a URL"
         raise ConfigError(f"DATABASE_URL must be a postgres://, postgresql:// or sqlite:/// URL,"
                           f" not {given}")
+    try:
+        make_url(url).port  # noqa: B018 - reading the port is the check
+    except (ValueError, ArgumentError):
+        raise ConfigError("DATABASE_URL cannot be read as a URL: it needs a host name and, if"
+                          " it gives a port, a number") from None
 
 
 def _log_json(env: dict[str, str], app_env: str) -> bool:
@@ -382,6 +392,10 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
         ]
         if missing:
             raise ConfigError(f"production needs these settings: {', '.join(missing)}")
+        if len(hmac_key.strip()) < MIN_HMAC_KEY_LENGTH:
+            # Only its length is said: the value is a secret.
+            raise ConfigError(f"HMAC_KEY must be a random string of at least "
+                              f"{MIN_HMAC_KEY_LENGTH} characters, not {len(hmac_key.strip())}")
     elif not (keys and hmac_key and auth_token):
         dev = _dev_secrets()
         keys = keys or (dev["encryption_key"],)
@@ -415,6 +429,10 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise ConfigError(f"DEFAULT_REGION must be a two-letter region code such as US or GB,"
                           f" not {env['DEFAULT_REGION']!r}")
+    # Read by gunicorn (the Procfile's --workers); checked here so that 0, which gunicorn takes
+    # and then starts no worker at all, stops the web process with one line instead.
+    _number(env, "WEB_CONCURRENCY", 2, "whole number of web workers", whole=True, low=1,
+            low_allowed=True, high=math.inf)
     port = _number(env, "PORT", 5000, "port number", whole=True, low=1, low_allowed=True,
                    high=65535)
     public_base_url = _public_base_url(env, app_env, port)

@@ -19,10 +19,12 @@ from commsvc.config import ConfigError, load_config
 from commsvc.errors import PROBLEM_JSON
 
 
-def on_starting(_server) -> None:
+def on_starting(server) -> None:
     """Check the settings in the master, before any worker starts."""
     try:
         load_config()
+        if server.cfg.workers < 1:  # gunicorn takes --workers 0 and then serves nothing
+            raise ConfigError(f"gunicorn --workers must be 1 or more, not {server.cfg.workers}")
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

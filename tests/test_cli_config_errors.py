@@ -56,7 +56,15 @@ def test_config_error_is_one_line_on_stderr_and_exit_status_2(env, message, args
     assert result.stdout == ""
 
 
-def test_the_procfiles_web_process_stops_on_a_bad_setting_with_one_line_and_status_2(tmp_path):
+@pytest.mark.parametrize(("setting", "message"), [
+    ({"RETENTION_BODIES_DAYS": "abc"}, "error: RETENTION_BODIES_DAYS must be a positive number of"
+                                       " days, at most 36500, not 'abc'"),
+    # gunicorn itself takes --workers 0, then starts no worker and answers nothing.
+    ({"WEB_CONCURRENCY": "0"}, "error: WEB_CONCURRENCY must be a whole number of web workers, 1"
+                               " or more, not '0'"),
+], ids=["retention", "no workers"])
+def test_the_procfiles_web_process_stops_on_a_bad_setting_with_one_line_and_status_2(
+        tmp_path, setting, message):
     """gunicorn's master checks the settings before any worker boots (commsvc.gunicorn_conf):
     no traceback per worker, no "Worker failed to boot"."""
     root = Path(__file__).resolve().parent.parent
@@ -64,7 +72,7 @@ def test_the_procfiles_web_process_stops_on_a_bad_setting_with_one_line_and_stat
                if line.startswith("web:"))[len("web:"):]
     # Complete production settings: development would first generate secrets and say so.
     env = {**os.environ, **COMPLETE, "ENCRYPTION_KEYS": FERNET_KEY, "COMMSVC_ENV": "production",
-           "RETENTION_BODIES_DAYS": "abc", "PORT": "0",
+           **setting, "PORT": "0",
            "DATABASE_URL": f"sqlite:///{tmp_path}/commsvc.db",
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
 
@@ -75,5 +83,4 @@ def test_the_procfiles_web_process_stops_on_a_bad_setting_with_one_line_and_stat
     # gunicorn's own "Starting gunicorn" (JSON in production) is the only other line.
     errors = [line for line in done.stderr.splitlines()
               if "[INFO]" not in line and '"level": "info"' not in line]
-    assert errors == ["error: RETENTION_BODIES_DAYS must be a positive number of days, at most "
-                      "36500, not 'abc'"]
+    assert errors == [message]

@@ -94,3 +94,10 @@ def test_production_with_the_placeholder_brand_or_support_contact_warns():
     [only_contact] = _load(TWILIO_ACCOUNT_SID="AC" + "0" * 32,
                            SUPPORT_CONTACT="support@example.com").startup_warnings
     assert only_contact.startswith("SUPPORT_CONTACT not set in production: ")
+
+
+def test_a_short_hmac_key_is_refused_naming_only_its_length():
+    with pytest.raises(ConfigError) as raised:
+        _load(HMAC_KEY="a-short-key")
+    assert str(raised.value) == ("HMAC_KEY must be a random string of at least 32 characters,"
+                                 " not 11")

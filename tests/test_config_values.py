@@ -85,6 +85,16 @@ SENDER = ("TWILIO_SENDER_NUMBER must be a phone number in E.164 form (+141555501
                                                                 "postgresql+psycopg2://..."),
     ("DATABASE_URL", "commsvc.db", "DATABASE_URL must be a postgres://, postgresql:// or "
                                    "sqlite:/// URL, not a value that is not a URL"),
+    ("DATABASE_URL", "postgres://app@db:notaport/commsvc", "DATABASE_URL cannot be read as a "
+                                                           "URL: it needs a host name and, if "
+                                                           "it gives a port, a number"),
+    ("DATABASE_URL", "postgres://app@[::1/commsvc", "DATABASE_URL cannot be read as a URL: it "
+                                                    "needs a host name and, if it gives a port,"
+                                                    " a number"),
+    ("WEB_CONCURRENCY", "0", "WEB_CONCURRENCY must be a whole number of web workers, 1 or more,"
+                             " not '0'"),
+    ("WEB_CONCURRENCY", "abc", "WEB_CONCURRENCY must be a whole number of web workers, 1 or "
+                               "more, not 'abc'"),
     ("PUBLIC_BASE_URL", "https://app:pw@commsvc.example.com", "PUBLIC_BASE_URL must not carry a "
                                                               "user name or password"),
     ("QUIET_HOURS_OVERRIDES", "US-FL=22-23", "QUIET_HOURS_OVERRIDES must be AREA=START-END items,"

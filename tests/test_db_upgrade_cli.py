@@ -16,7 +16,7 @@ PREVIOUS = SCRIPTS.get_revision(HEAD).down_revision
 
 def _upgrade(url: str):
     env = {"DATABASE_URL": url, "COMMSVC_ENV": "production", "ENCRYPTION_KEYS": TEST_KEY,
-           "HMAC_KEY": "h", "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": BASE_URL}
+           "HMAC_KEY": "h" * 32, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": BASE_URL}
     result = CliRunner().invoke(main, ["db", "upgrade"], env=env, prog_name="commsvc")
     assert result.exit_code == 0, result.output
     return result.stdout

@@ -34,7 +34,7 @@ def empty_url(engine, tmp_path):
 def _settings(database_url: str) -> dict:
     """Complete production settings (development would generate secrets and say so)."""
     return {"DATABASE_URL": database_url, "COMMSVC_ENV": "production",
-            "ENCRYPTION_KEYS": TEST_KEY, "HMAC_KEY": "h", "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "ENCRYPTION_KEYS": TEST_KEY, "HMAC_KEY": "h" * 32, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
             # Else start-up warns that it simulates sends and shows the placeholder brand.
             "TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "BRAND_NAME": "Fixit",
             "SUPPORT_CONTACT": "help@fixit.example",

@@ -124,14 +124,14 @@ def test_a_body_whose_key_is_gone_reads_as_unavailable_in_export_and_logs(
 
 def test_production_refuses_to_start_without_encryption_keys():
     with pytest.raises(ConfigError, match="ENCRYPTION_KEYS"):
-        load_config({"COMMSVC_ENV": "production", "HMAC_KEY": "h", "TWILIO_AUTH_TOKEN": "t",
+        load_config({"COMMSVC_ENV": "production", "HMAC_KEY": "h" * 32, "TWILIO_AUTH_TOKEN": "t",
                      "PUBLIC_BASE_URL": "https://commsvc.example.com"})
 
 
 def test_a_malformed_key_is_refused_at_start():
     with pytest.raises(ConfigError, match="not a Fernet key"):
         load_config({"COMMSVC_ENV": "production", "ENCRYPTION_KEYS": "not-a-key",
-                     "HMAC_KEY": "h", "TWILIO_AUTH_TOKEN": "t",
+                     "HMAC_KEY": "h" * 32, "TWILIO_AUTH_TOKEN": "t",
                      "PUBLIC_BASE_URL": "https://commsvc.example.com"})
 
 
@@ -156,7 +156,7 @@ def test_development_generates_a_key_into_instance_once_and_says_so(
 def test_keys_are_taken_newest_first_from_the_environment():
     keys = f"{NEW_KEY}, {TEST_KEY}"
     config = load_config({"COMMSVC_ENV": "development", "ENCRYPTION_KEYS": keys,
-                          "HMAC_KEY": "h", "TWILIO_AUTH_TOKEN": "t"})
+                          "HMAC_KEY": "h" * 32, "TWILIO_AUTH_TOKEN": "t"})
     assert config.encryption_keys == (NEW_KEY, TEST_KEY)
     keyring = crypto.Keyring(config.encryption_keys)
     assert _opens(NEW_KEY, keyring.encrypt("x")) and not _opens(TEST_KEY, keyring.encrypt("x"))

@@ -110,7 +110,7 @@ def test_sigterm_stops_the_worker_gracefully(tmp_path):
         "COMMSVC_ENV": "test",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.db'}",
         "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "HMAC_KEY": "k", "TWILIO_AUTH_TOKEN": "t", "PUBLIC_BASE_URL": "https://example.com",
+        "HMAC_KEY": "k" * 32, "TWILIO_AUTH_TOKEN": "t", "PUBLIC_BASE_URL": "https://example.com",
     }
     engine = make_engine(env["DATABASE_URL"])
     with engine.begin() as connection:

@@ -131,7 +131,7 @@ def test_a_repeated_text_to_a_voice_only_session_gets_the_same_calls_only_reply(
 def test_the_calls_only_reply_is_configured_by_voice_only_sms_reply(
         app, db, clock, send_sms):
     env = {"COMMSVC_ENV": "production", "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-           "HMAC_KEY": "h", "TWILIO_AUTH_TOKEN": "t", "PUBLIC_BASE_URL": BASE,
+           "HMAC_KEY": "h" * 32, "TWILIO_AUTH_TOKEN": "t", "PUBLIC_BASE_URL": BASE,
            "VOICE_ONLY_SMS_REPLY": "Calls only here, sorry."}
     assert load_config(env).voice_only_sms_reply == "Calls only here, sorry."
     app.extensions["config"] = app.extensions["config"].with_overrides(
