@@ -55,23 +55,34 @@ class UtcTime(click.ParamType):
             self.fail(f"{value} {error}", param, ctx)
 
 
+def _once(ctx, param, values):
+    """An option given twice is an error (exit 2), as the API's 422 for a repeated query
+    argument: click would keep the last and filter on it alone without a word."""
+    if len(values) > 1:
+        raise click.BadParameter("given more than once: give each option once", ctx, param)
+    return values[0] if values else None
+
+
+ONCE = {"multiple": True, "callback": _once}
+
+
 def _filter_options(command):
     options = [
-        click.option("--phone", help="Sender, recipient or forwarded-to number."),
-        click.option("--session-id", help="Only this session's (ses_...)."),
-        click.option("--booking-id", help="Only this booking's."),
+        click.option("--phone", help="Sender, recipient or forwarded-to number.", **ONCE),
+        click.option("--session-id", help="Only this session's (ses_...).", **ONCE),
+        click.option("--booking-id", help="Only this booking's.", **ONCE),
         click.option("--status", help="Only this delivery or call status (delivered, failed,"
-                                      " completed, no-answer, ...)."),
+                                      " completed, no-answer, ...).", **ONCE),
         click.option("--direction", type=click.Choice(logs_service.DIRECTIONS),
-                     help="Inbound (relayed) or outbound (sent by the platform)."),
-        click.option("--since", type=UtcTime(),
+                     help="Inbound (relayed) or outbound (sent by the platform).", **ONCE),
+        click.option("--since", type=UtcTime(), **ONCE,
                      help="From this time (inclusive): ISO 8601, UTC unless it names a zone."),
         click.option("--until", type=UtcTime(),
-                     help="Before this time: ISO 8601, UTC unless it names a zone."),
+                     help="Before this time: ISO 8601, UTC unless it names a zone.", **ONCE),
         click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=DEFAULT_LIMIT,
                      show_default=True, help="Rows per page."),
-        click.option("--cursor", help="The next cursor printed by the previous page."),
-        click.option("--reason", help="Why you need full numbers and bodies (audited)."),
+        click.option("--cursor", help="The next cursor printed by the previous page.", **ONCE),
+        click.option("--reason", help="Why you need full numbers and bodies (audited).", **ONCE),
         click.option("--json", "as_json", is_flag=True, help="One JSON object a line."),
     ]
     for option in reversed(options):
