@@ -13,12 +13,13 @@ from flask import g, has_request_context, request
 from commsvc.phones import mask
 
 # What separates the groups of a written phone number, raw or URL-encoded: a space (also "+"
-# and "%20" in a query string), "-", "." or "/" (415/555-0101).
-_SEP = r"(?:[ ./+-]|%20)"
+# and "%20" in a query string), "-", "." or "/" (415/555-0101), or their encodings %2D, %2E
+# and %2F (a client may encode them all).
+_SEP = r"(?:[ ./+-]|%2[0DdEeFf])"
 # After a "+" (the number is international), brackets around the area code separate too.
-_INTL_SEP = r"(?:[ ./+()-]|%20|%28|%29)"
+_INTL_SEP = r"(?:[ ./+()-]|%2[0DdEeFf89])"
 # The same without ".": a 3-digit group then a 7-digit one joined by a dot is a decimal.
-_GAP = r"(?:[ /+-]|%20)"
+_GAP = r"(?:[ /+-]|%2[0DdFf])"
 # Each alternative starts by consuming a character and only then looks behind it, so that the
 # regex engine can skip ahead to the characters a number may start with (a leading lookbehind
 # made every position of every line a candidate).
@@ -46,7 +47,7 @@ _PHONE = re.compile(
     # 7946 0958, 011 44 20 7946 0958). Only 10 to 15 digits in all are a number (_mask_match).
     r"|(?P<grouped>0(?<![\w%-]0)(?<!\d\.0)\d{1,4}(?:" + _SEP + r"{1,2}\d{2,4}){2,5})"
     r"(?![\w-]|\.\d)")
-_NOT_DIGITS = re.compile(r"%2[0Bb8]|%29|\D")
+_NOT_DIGITS = re.compile(r"%2[0-9A-Fa-f]|\D")
 
 
 def _mask_match(match: re.Match) -> str:
