@@ -49,12 +49,14 @@ def test_cli_on_a_database_without_schema_says_what_to_run(empty_url, args):
     assert result.exit_code == 1
 
 
-def test_cli_on_a_database_that_does_not_answer_says_so_in_one_line(tmp_path):
+@pytest.mark.parametrize("args", [["keys", "list"], ["numbers", "list"]])
+def test_cli_on_a_database_that_does_not_answer_says_so_in_one_line(tmp_path, args):
     env = _settings(f"sqlite:///{tmp_path}/no/such/dir/commsvc.db")
-    result = CliRunner().invoke(main, ["keys", "list"], env=env, prog_name="commsvc")
+    result = CliRunner().invoke(main, args, env=env, prog_name="commsvc")
     assert result.exit_code == 1
     assert result.stderr.startswith("error: the database is not answering: ")
     assert result.stderr.count("\n") == 1
+    assert result.stdout == ""  # no table header before the error
 
 
 def test_api_and_webhooks_on_a_database_without_schema_answer_503(config, clock, twilio,

@@ -76,12 +76,14 @@ def add_command(phones: tuple[str, ...], capabilities: str, reactivate: bool):
 def list_command(status: str | None):
     """Every pool number with its capabilities, status and open sessions."""
     now = _now()
-    click.echo(f"{'NUMBER':<16} {'CAPABILITIES':<14} {'STATUS':<8} OPEN SESSIONS")
     with _session() as db:
-        cursor = None
+        cursor, header = None, True
         while True:
             page = service.list_numbers(db, now=now, status=status, limit=MAX_LIMIT,
                                         cursor=cursor)
+            if header:  # only once the database has answered: an error is then its one line
+                click.echo(f"{'NUMBER':<16} {'CAPABILITIES':<14} {'STATUS':<8} OPEN SESSIONS")
+                header = False
             for row in page.rows:
                 number = row.number
                 click.echo(f"{number.phone_number:<16} {','.join(number.capabilities):<14} "
