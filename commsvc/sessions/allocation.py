@@ -13,9 +13,6 @@ Invariants:
   first SELECT finds them; only then are they locked and expired).
 - Retired numbers are never given. Capabilities must fit the session's mode. Neither
   participant's own phone is ever given, even where such a number is in the pool.
-- Country: a participant is given a number of their own country, or of another only where
-  the pool has none of theirs (with the mode's capabilities); their country's numbers all
-  taken, the pool is exhausted for them (503), never silently abroad.
 - Preference: the participant's own country, then own area code, then numbers not in cool-off
   (used by this phone with a different counterpart within cooloff_seconds), then a random pick
   among the best tier. Random rather than "fewest open sessions": it needs no aggregate over
@@ -28,9 +25,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, bindparam, case, exists, func, or_, select, true, update
+from sqlalchemy import and_, bindparam, case, exists, func, select, true, update
 from sqlalchemy.orm import Session as DbSession
-from sqlalchemy.orm import aliased
 
 from commsvc.db import INSERTS
 from commsvc.errors import PoolExhausted
@@ -147,19 +143,9 @@ def _best_number(mode: str):
     )
     same_country = ProxyNumber.country_code == bindparam("country_code")
     same_area = ProxyNumber.area_code.is_not_distinct_from(bindparam("area_code"))
-    capable = [getattr(ProxyNumber, c).is_(True) for c in MODE_CAPABILITIES[mode]]
-    # The pool is small: scanned once per statement (an uncorrelated InitPlan)
-    own = aliased(ProxyNumber)
-    pool_serves_country = exists().where(
-        own.country_code == bindparam("country_code"), own.status == "active",
-        *(getattr(own, c).is_(True) for c in MODE_CAPABILITIES[mode]))
     query = (
         select(ProxyNumber.phone_number)
-        .where(ProxyNumber.status == "active", *capable)
-        # A number of another country only where the pool has none for theirs: a customer
-        # told to text a foreign long code pays international rates, and carriers often drop
-        # such traffic. Once their country's numbers are all taken, the pool is exhausted.
-        .where(or_(same_country, ~pool_serves_country))
+        .where(ProxyNumber.status == "active")
         # Sessions refuse pool numbers as phones and the pool refuses open sessions' phones,
         # but rows from before those checks (or a race between the two) must still never
         # hand a participant their own number, or show them the other side's real one.
@@ -173,6 +159,8 @@ def _best_number(mode: str):
         )
         .limit(1)
     )
+    for capability in MODE_CAPABILITIES[mode]:
+        query = query.where(getattr(ProxyNumber, capability).is_(True))
     return query
 
 
@@ -242,7 +230,5 @@ def allocate(db: DbSession, session: Session, *, role: str, phone: str, counterp
                                active=True, ended_at=None, **values)
         if db.scalar(_BEST[session.mode], preference) is None:
             break
-    raise PoolExhausted(
-        f"No proxy number is free for the {role} (a number of their country, +"
-        f"{preference['country_code']}, or of another only where the pool has none of theirs);"
-        " add numbers to the pool.")
+    raise PoolExhausted("No proxy number is free for one of the participants; add numbers to "
+                        "the pool.")

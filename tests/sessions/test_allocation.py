@@ -39,7 +39,7 @@ def test_own_area_code_is_preferred_within_the_country(create, add_numbers):
     assert _proxies(response) == (SF, NYC)
 
 
-def test_another_country_is_used_only_where_the_pool_has_none_of_theirs(create, add_numbers):
+def test_another_country_is_used_when_the_own_has_no_free_number(create, add_numbers):
     add_numbers(NYC)
     assert create("bk_1", requester=LONDON_CALLER, pro="+16465550202").status_code == 201
     add_numbers(LONDON)
@@ -47,19 +47,6 @@ def test_another_country_is_used_only_where_the_pool_has_none_of_theirs(create, 
     assert _proxies(create("bk_2", requester=LONDON_CALLER, pro="+16465550303"))[0] == LONDON
     # Manchester shares the country, not the area code, with LONDON: still preferred to NYC.
     assert _proxies(create("bk_3", requester=MANCHESTER_CALLER, pro="+16465550404"))[0] == LONDON
-
-
-def test_their_countrys_numbers_all_taken_is_503_not_a_foreign_number(create, add_numbers):
-    """A customer told to text a foreign long code pays international rates and may never get
-    through; the pool is exhausted for them instead (and the alert can say so)."""
-    add_numbers(SF, LONDON)
-    assert _proxies(create("bk_1", pro="+14155550303"))[0] == SF
-
-    response = create("bk_2", pro="+14155550404")  # REQUESTER is paired with SF already
-
-    assert response.status_code == 503
-    problem = response.get_json()
-    assert problem["type"] == "pool-exhausted" and "+1," in problem["detail"]
 
 
 def test_cooloff_avoids_a_number_used_with_a_different_counterpart(create, add_numbers, client,
