@@ -18,6 +18,8 @@ from commsvc.phones import mask
 _SEP = r"(?:[ ./+-]|%2[0DdEeFf])"
 # After a "+" (the number is international), brackets around the area code separate too.
 _INTL_SEP = r"(?:[ ./+()-]|%2[0DdEeFf89])"
+# Between the groups of a number written with a leading 0: a space or a hyphen only.
+_WORD_GAP = r"(?:[ -]|%20|%2[Dd])"
 # The same without ".": a 3-digit group then a 7-digit one joined by a dot is a decimal.
 _GAP = r"(?:[ /+-]|%2[0DdFf])"
 # Each alternative starts by consuming a character and only then looks behind it, so that the
@@ -42,18 +44,20 @@ _PHONE = re.compile(
     r"|(?:" + _GAP + r"{1,3}\d)?\d{2}" + _GAP + r"{1,3}\d{7}"
     r"|(?<=0)\d(?:" + _SEP + r"{1,3}\d{2}){4}"
     r")(?![\w-]|\.\d)"
-    # Last, numbers written with a leading 0 in groups of 2 to 4 digits, as most countries
-    # write them: a trunk 0 (020 7946 0958) or an international prefix, 00 or 011 (0044 20
-    # 7946 0958, 011 44 20 7946 0958). Only 10 to 15 digits in all are a number (_mask_match).
-    r"|(?P<grouped>0(?<![\w%-]0)(?<!\d\.0)\d{1,4}(?:" + _SEP + r"{1,2}\d{2,4}){2,5})"
-    r"(?![\w-]|\.\d)")
+    # Last, numbers written with a leading 0 in groups separated by spaces or hyphens, as most
+    # countries write them: a trunk 0 (020 7946 0958, 07700 900123) or an international
+    # prefix, 00 or 011 (0044 20 7946 0958, 011 44 20 7946 0958). Not "/" or "." (dates, paths)
+    # nor before ":" (a time). Fewer than 10 digits are no number; more than 15 are masked
+    # whole, since two numbers may run together (_mask_match).
+    r"|(?P<grouped>0(?<![\w%-]0)(?<!\d\.0)\d{1,4}(?:" + _WORD_GAP + r"{1,2}\d{2,6}){1,5})"
+    r"(?![\w-]|\.\d|:\d)")
 _NOT_DIGITS = re.compile(r"%2[0-9A-Fa-f]|\D")
 
 
 def _mask_match(match: re.Match) -> str:
     prefix, intl, grouped = match.group("prefix", "intl", "grouped")
-    if grouped is not None and not 10 <= len(_NOT_DIGITS.sub("", grouped)) <= 15:
-        return grouped  # too few digits for a phone number (or too many)
+    if grouped is not None and len(_NOT_DIGITS.sub("", grouped)) < 10:
+        return grouped  # too few digits for a phone number
     if prefix is None:
         return mask(_NOT_DIGITS.sub("", match.group(0)))
     return prefix + mask("+" + _NOT_DIGITS.sub("", intl))[1:]

@@ -48,6 +48,14 @@ from commsvc.logging_setup import JsonFormatter, MaskPhones, TextFormatter, mask
     ("UK caller 020 7946 0958 / 0044 20 7946 0958 / 011 44 20 7946 0958",
      "UK caller *******0958 / **********0958 / ***********0958"),
     ("order 0123 4567, build 010 20 30, v0.12.3", "order 0123 4567, build 010 20 30, v0.12.3"),
+    ("UK mobile 07700 900123.", "UK mobile *******0123."),
+    # Two run together, or a count after one, are masked whole rather than left readable.
+    ("numbers 020 7946 0958 020 7946 0959", "numbers ******************0959"),
+    ("from 0044 20 7946 0958 12 times", "from ************5812 times"),
+    # and dates with a time, paths and status codes beside them are not numbers.
+    ("complaint of 05/06/2026 10:30, on 01.02.2026 12:30, on 05 06 2026 10:30",
+     "complaint of 05/06/2026 10:30, on 01.02.2026 12:30, on 05 06 2026 10:30"),
+    ("GET /v1/items/0123/4567/8901 200", "GET /v1/items/0123/4567/8901 200"),
     # and what is left alone beside them: dates, times, IPs, decimals, ids, short numbers.
     ("on 2026-11-22 or 22/11/2026 at 06:53:19 or 2026-11-22T09:07:46.123456Z",
      "on 2026-11-22 or 22/11/2026 at 06:53:19 or 2026-11-22T09:07:46.123456Z"),
