@@ -76,14 +76,17 @@ _COURTESY = (r"(?:please|thanks|thank you|thank you very much|thank you so much|
              r"|sil te plait|por favor|porfavor|porfa|xfa|xfavor|gracias|muchas gracias)")
 _OPTOUT_WORDS = (r"(?:stop all|stopall|stop|unsubscribe|opt out|revoke|quit|end"
                  r"|arretez|arreter|arrete|arret|alto|baja|parar|detener|darse de baja)")
-# filler allowed next to an opt-out keyword: courtesy, a few intensifiers ("stop now") and
-# what a whole message of STOP and a bare verb or pronoun says ("stop sending", "STOP THIS")
-_OPTOUT_EXTRA = (rf"(?:{_COURTESY}|now|right now|it|already|immediately|asap|this|that"
-                 r"|sending(?: me| us)?)")
+# filler allowed next to an opt-out keyword: courtesy plus a few intensifiers ("stop now")
+_OPTOUT_EXTRA = rf"(?:{_COURTESY}|now|right now|it|already|immediately|asap)"
 
 _OPTOUT_KW_RE = re.compile(
     rf"(?:no thanks |no thank you |not interested )?(?:{_COURTESY} )*{_OPTOUT_WORDS}"
     rf"(?: (?:{_OPTOUT_EXTRA}|{_OPTOUT_WORDS}))*")
+# STOP with a bare object, the whole message: "STOP SENDING", "stop this". Only after STOP
+# ("end this", "quit that" are conversation) and never as a question ("stop this?").
+_STOP_OBJECT_KW_RE = re.compile(
+    rf"(?:{_COURTESY} )*(?:stop all|stopall|stop) (?:this|that|sending(?: me| us)?)"
+    rf"(?: {_OPTOUT_EXTRA})*")
 _SPELLED_RE = re.compile(r"\w(?: \w){2,}")
 # Opt-out words that are as often ordinary conversation: only the whole message, alone or
 # repeated ("cancel", "FIN!", "para para"), never with other words ("cancel please").
@@ -243,7 +246,7 @@ def detect(text: str | None, *, opted_out: bool = False) -> Detection:
     words = s.replace(" |", "") if "|" in s else s
     if len(words) < 40 and _SPELLED_RE.fullmatch(words):
         words = words.replace(" ", "")
-    intent = _keyword(words, opted_out)
+    intent = _keyword(words, opted_out, question=text.rstrip().endswith("?"))
     if intent is Intent.CONVERSATION:  # YES from someone who has not opted out
         return _CONVERSATION
     if intent is not None:
@@ -258,9 +261,11 @@ def detect(text: str | None, *, opted_out: bool = False) -> Detection:
     return _CONVERSATION
 
 
-def _keyword(words: str, opted_out: bool) -> Intent | None:
+def _keyword(words: str, opted_out: bool, question: bool = False) -> Intent | None:
     """The intent of a whole-message keyword (with only courtesy words around it), if any."""
     if _OPTOUT_KW_RE.fullmatch(words) or _BARE_KW_RE.fullmatch(words):
+        return Intent.OPT_OUT
+    if not question and _STOP_OBJECT_KW_RE.fullmatch(words):
         return Intent.OPT_OUT
     if _OPTIN_KW_RE.fullmatch(words):
         return Intent.OPT_IN
