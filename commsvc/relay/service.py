@@ -137,9 +137,11 @@ def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetim
         "forward_from": forward.from_ if forward else None,
     })
     duplicate = message_id is None
+    arrived = now
     if duplicate:
         stored = _claimed(db, Message, sms.message_sid)
         message_id, outcome, session_id = stored.id, stored.outcome, stored.session_id
+        arrived = stored.created_at
         forward = _stored_forward(stored)
         if outcome == consent.BLOCKED_NOTIFIED and session_id is not None:
             # Its reply says whether the recipient can be called: as the first time, even if
@@ -152,7 +154,7 @@ def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetim
         )
     return SmsResult(
         message_id=message_id, outcome=outcome, session_id=session_id, forward=forward,
-        reply=_sms_reply(db, outcome, sms, route, decision, config, now),
+        reply=_sms_reply(db, outcome, sms, route, decision, config, arrived),
         duplicate=duplicate,
     )
 
@@ -256,17 +258,18 @@ def _sms_outcome(db: Session, sms: InboundSms, route: Route | None,
 
 
 def _sms_reply(db: Session, outcome: str, sms: InboundSms, route: Route | None,
-               decision: consent.InboundDecision, config: Config, now: dt.datetime
+               decision: consent.InboundDecision, config: Config, arrived: dt.datetime
                ) -> str | None:
     """The answer to the sender. A keyword's is in the language the decision found in the
     body; a repeated webhook carries the same body, so it is answered the same. A notice of
-    the platform's own only while the sender takes them (consent.may_send_notice)."""
+    the platform's own only if the sender took them when the text arrived (as first stored:
+    consent.may_send_notice)."""
     if sms.sender_phone is None:
         return None  # a short code or sender id cannot be answered
     if outcome in (FORWARDED, EMPTY):
         return None
     if outcome in (NO_SESSION, MODE_NOT_ALLOWED) and not consent.may_send_notice(
-            db, sms.sender_phone, now):
+            db, sms.sender_phone, arrived):
         return None
     if outcome == NO_SESSION:
         return config.no_session_sms_reply

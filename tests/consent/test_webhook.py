@@ -304,6 +304,21 @@ def test_someone_who_texted_stop_gets_no_notice_of_the_platforms_own(
     assert config.support_contact in help_reply
 
 
+def test_a_repeated_text_gets_the_same_notice_after_its_sender_texted_stop(
+        open_session, sms, client, api_key, db, clock):
+    """Whether a notice goes is read as of the text's arrival, not of the retry."""
+    conv = open_session()
+    sms(conv, REQ, "hi")
+    _close(client, api_key, db)
+    first = sms(conv, REQ, "hello?", sid="SM" + "8" * 32)
+    clock.advance(minutes=1)
+    sms(conv, REQ, "STOP")
+
+    repeat = sms(conv, REQ, "hello?", sid="SM" + "8" * 32)
+
+    assert first.replies(REQ) and repeat.messages == first.messages
+
+
 def test_notices_come_back_with_start_and_a_blocked_sender_is_then_told(
         open_session, sms, clock):
     conv = open_session()
