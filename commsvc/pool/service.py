@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, exists, func, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session as DbSession
 
 from commsvc.clock import isoformat
-from commsvc.errors import Conflict, NotFound, ValidationFailed
+from commsvc.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import locality
 from commsvc.pool.models import ProxyNumber
@@ -70,6 +70,9 @@ def get_number(db: DbSession, phone_number: str) -> ProxyNumber:
     return number
 
 
+SESSION_LOCK_WAIT = "1s"  # the longest a pool add holds session creation back
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout runs out
+
 # Why one of our numbers is refused where a person's phone is expected.
 NOT_A_PERSON = "is one of the service's own numbers, not a person's"
 
@@ -105,10 +108,22 @@ def _hold_session_creation(db: DbSession) -> None:
     COMMITTED two at once would both pass, and a customer's own number would be handed out. A
     SHARE lock on sessions waits for the sessions being created to commit, and holds new ones
     back until this number is in, so each check sees the other's row. Pool changes are rare;
-    a session creation waits for one at most. (SQLite runs one writer at a time already.)
+    a session creation waits for one at most, and a pool add waits at most SESSION_LOCK_WAIT
+    for the session writes in flight (503 after that). (SQLite runs one writer at a time.)
     """
-    if db.get_bind().dialect.name == "postgresql":
+    if db.get_bind().dialect.name != "postgresql":
+        return
+    # Queued for the lock, this add holds back every later session write too: wait at most
+    # SESSION_LOCK_WAIT for the ones in flight (a long erasure may hold sessions much longer).
+    db.execute(text(f"SET LOCAL lock_timeout = '{SESSION_LOCK_WAIT}'"))
+    try:
         db.execute(text(f"LOCK TABLE {Session.__tablename__} IN SHARE MODE"))
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        raise ServiceUnavailable("Sessions are being written at length (an erasure, an expiry"
+                                 " sweep); nothing was added: try again shortly.") from None
+    db.execute(text("SET LOCAL lock_timeout = DEFAULT"))
 
 
 def _reactivate(db: DbSession, phone_number: str, wanted: tuple[str, ...]) -> ProxyNumber | None:

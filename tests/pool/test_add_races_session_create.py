@@ -10,7 +10,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from commsvc.errors import Conflict, ValidationFailed
+from commsvc.errors import Conflict, ServiceUnavailable, ValidationFailed
 from commsvc.pool import service as pool_service
 from commsvc.pool.models import ProxyNumber
 from commsvc.sessions import service as session_service
@@ -23,7 +23,7 @@ PHONE = "+14155559871"  # the customer's own phone, which someone tries to add t
 PRO = "+14155559872"
 # Long enough for the other side to reach its lock; if it has not, it runs after the commit
 # and the outcome is the same.
-HEAD_START_SECONDS = 0.5
+HEAD_START_SECONDS = 0.3
 
 
 def _add(db, phone, clock):
@@ -97,3 +97,18 @@ def test_a_session_created_while_its_phone_is_added_to_the_pool_is_422(sessionma
     assert _while_uncommitted(adding, create) == {"result": "ValidationFailed", "status": 422}
     with sessionmaker() as db:
         assert db.scalar(select(func.count()).select_from(Session)) == 0
+
+
+def test_a_pool_add_waits_at_most_a_second_for_session_writes_then_503(sessionmaker, clock):
+    """Queued for its lock, a pool add holds every later session write back: behind a long
+    writer (an erasure) it gives up instead, and nothing is added."""
+    writing = sessionmaker()
+    _create(writing, clock)  # in flight, not committed
+    try:
+        with sessionmaker() as db, pytest.raises(ServiceUnavailable):
+            _add(db, "+14155550199", clock)
+    finally:
+        writing.rollback()
+        writing.close()
+    with sessionmaker() as db:
+        assert db.scalar(select(func.count()).select_from(ProxyNumber)) == len(POOL)
