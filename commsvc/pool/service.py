@@ -77,18 +77,19 @@ LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout runs out
 NOT_A_PERSON = "is one of the service's own numbers, not a person's"
 
 
-def pool_numbers_among(db: DbSession, phones) -> set[str]:
-    """Which of these numbers are pool numbers (active or retired)."""
+def pool_numbers_among(db: DbSession, phones, *, active_only: bool = False) -> set[str]:
+    """Which of these numbers are pool numbers (active or retired; only active ones)."""
     wanted = [p for p in dict.fromkeys(phones) if p]
     if not wanted:
         return set()
-    return set(db.connection().execute(_POOL_NUMBERS_AMONG, {"phones": wanted}).scalars())
+    found = db.connection().execute(_POOL_NUMBERS_AMONG, {"phones": wanted}).all()
+    return {number for number, status in found if status == "active" or not active_only}
 
 
 # Built once: every session creation and platform send runs it (building the select and going
 # through the ORM's scalars cost about 400 Python calls, a tenth of a session creation).
 # Uses index: uq_proxy_numbers_phone_number
-_POOL_NUMBERS_AMONG = select(ProxyNumber.phone_number).where(
+_POOL_NUMBERS_AMONG = select(ProxyNumber.phone_number, ProxyNumber.status).where(
     ProxyNumber.phone_number.in_(bindparam("phones", expanding=True)))
 
 

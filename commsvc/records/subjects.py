@@ -1,9 +1,9 @@
 """One person's data: collect it for export, erase it, replay erasures after a restore.
 
 Invariants:
-- "The subject's data" is every message and call where the number is the sender, the
-  recipient or where it was forwarded (`touching`), every outbox text to it, and every session
-  it took part in. Export, erasure and replay use this one definition.
+- "The subject's data" is every message and call the number sent or made or that was
+  forwarded to it (`touching`), every outbox text to it, and every session it took part in.
+  Export, erasure and replay use this one definition.
 - Export shows only what reads may show (visibility_rules; for the outbox and sessions, the
   retention passes' own conditions): past-period rows are absent, past-period bodies null.
 - Erasure skips what an active hold covers (holds.not_held) and never touches consent
@@ -15,8 +15,7 @@ Invariants:
 - Twilio's copies (messages, recordings) are queued for deletion in the same transaction.
 - The ledger (`erasures`) holds crypto.phone_hmac of the number, never the number; a replay
   finds the numbers again by hashing every distinct number on record.
-- A subject is a person: one of the platform's own (pool) numbers is refused (422), since the
-  messages "touching" it are every conversation relayed through it.
+- A subject is a person: one of the platform's active pool numbers is refused (422).
 """
 from __future__ import annotations
 
@@ -54,9 +53,12 @@ def tombstone(hmac_key: str, phone: str) -> str:
 
 
 def touching(model, phone: str):
-    """SQL condition: a Message or Call row where the number is a party."""
-    # Uses index: ix_<table>_from_phone_id, ix_<table>_to_phone_id, ix_<table>_forward_to_id
-    return or_(model.from_phone == phone, model.to_phone == phone, model.forward_to == phone)
+    """SQL condition: a Message or Call row where the number is a person in it: who sent or
+    called, or to whom it was forwarded. Not `to_phone`: an inbound row's To is always one of
+    the platform's numbers, and every conversation relayed through a proxy number "touches"
+    it there (its export would be other people's messages, its erasure would delete them)."""
+    # Uses index: ix_<table>_from_phone_id, ix_<table>_forward_to_id
+    return or_(model.from_phone == phone, model.forward_to == phone)
 
 
 def _subject_sessions(phone: str):
@@ -84,11 +86,12 @@ class SubjectData:
 
 
 def _refuse_pool_number(db: Session, phone: str) -> None:
-    """422 for one of our numbers: it is no one's, and its "data" is other people's."""
-    if pool_service.pool_numbers_among(db, [phone]):
+    """422 for one of our active numbers: it is no one's. (A retired one may have been, or
+    become, a person's phone: `touching` gives only the rows where it is a person.)"""
+    if pool_service.pool_numbers_among(db, [phone], active_only=True):
         raise ValidationFailed(errors={"phone": [
-            pool_service.NOT_A_PERSON + ": its messages and calls are the conversations of"
-            " everyone it relayed; export or erase the people's own numbers"]})
+            pool_service.NOT_A_PERSON + " (a proxy number in the pool): export or erase the"
+            " numbers of the people it relays"]})
 
 
 def collect_subject(db: Session, phone: str, *, config: Config, now: dt.datetime,
@@ -302,7 +305,7 @@ def replay_erasures(db: Session, *, config: Config, now: dt.datetime,
         result.phones_checked += 1
         if phone_hmac(config.hmac_key, phone) in wanted:
             found.append(phone)
-    ours = pool_service.pool_numbers_among(db, found)  # ledgered before they were refused
+    ours = pool_service.pool_numbers_among(db, found, active_only=True)  # ledgered earlier
     for phone in (p for p in found if p not in ours):
         outcome = erase_subject(db, phone, config=config, now=now, actor=actor,
                                 reason="erasure replayed after a restore", replay=True)

@@ -10,6 +10,7 @@ from commsvc.consent import service as consent_service
 from commsvc.consent.models import ConsentEvent
 from commsvc.crypto import phone_hmac
 from commsvc.phones import mask
+from commsvc.pool import service as pool_service
 from commsvc.pool.models import ProxyNumber
 from commsvc.records import holds, subjects
 from commsvc.records.audit import cli_actor
@@ -326,6 +327,25 @@ def test_a_pool_number_is_no_subject_422_and_nothing_is_recorded(
     [why] = response.json["errors"]["phone"]
     assert why.startswith("is one of the service's own numbers, not a person's")
     _nothing_recorded(db, world)
+
+
+def test_a_retired_pool_number_is_exported_only_where_it_is_a_person(
+        client, api_key, db, clock, world):
+    """A retired number may be, or become, someone's phone: they can export and erase it, and
+    get only the rows where it is a person, not the conversations relayed through it."""
+    pool_service.retire_number(db, PROXY_A, actor="test", now=clock())
+    own = make_message(db, created_at=clock() - DAY, from_phone=PROXY_A, to_phone=PROXY_B,
+                       forward_to=PRO, body="it is my phone now").id
+    db.commit()
+
+    response = _export(client, api_key("privacy"), phone=PROXY_A)
+
+    assert response.status_code == 200, response.get_json()
+    assert [m["id"] for m in response.get_json()["messages"]] == [own]
+    erased = _erase(client, api_key("privacy"), phone=PROXY_A)
+    assert erased.get_json()["removed"]["messages"] == 1
+    db.expunge_all()
+    assert db.get(Message, world["sent"]) is not None  # relayed through it: not its data
 
 
 def test_replay_leaves_a_pool_number_that_was_ledgered_before_it_was_refused(
