@@ -14,7 +14,7 @@ Contract with the relay (webhooks):
 3. The answer is rebuilt from the stored outcome by `reply_for`, so a repeated webhook gets the
    same TwiML without storing the reply; its language is the decision's (`InboundDecision.
    language`, from the same body, so a repeat's decision names the same one). Whether a
-   notice goes at all (`may_send_notice`) is read as of the stored message's time.
+   notice goes at all (`may_send_notice`) is decided once and stored in the outcome.
 """
 from __future__ import annotations
 
@@ -70,14 +70,14 @@ def _sms_opted_out(db: Session, phone: str, now: dt.datetime) -> bool:
     return not service.check(db, phone=phone, channel="sms", purpose="relay", now=now).allowed
 
 
-def may_send_notice(db: Session, phone: str, at: dt.datetime) -> bool:
+def may_send_notice(db: Session, phone: str, now: dt.datetime) -> bool:
     """Whether the platform may answer this sender with a notice of its own (the conversation
     has ended, takes calls only, the message was not delivered): their sms/transactional
-    consent as it stood when their text arrived (`at`), so a repeated webhook gets the same
-    answer. Someone who texted STOP gets no more of those; a keyword's own reply (the STOP,
-    START or HELP confirmation) is not such a notice and is always sent."""
-    return service.allowed_as_of(db, phone=phone, channel="sms", purpose="transactional",
-                                 at=at)
+    consent. Someone who texted STOP gets no more of those; a keyword's own reply (the STOP,
+    START or HELP confirmation) is not such a notice and is always sent. The relay decides it
+    once, when the text arrives, and stores it in the outcome."""
+    return service.check(db, phone=phone, channel="sms", purpose="transactional",
+                         now=now).allowed
 
 
 def _carrier_decision(opt_out_type: str | None) -> InboundDecision | None:

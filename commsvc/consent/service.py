@@ -231,21 +231,6 @@ def check(
     return _decide(purpose, allowed, marketing_requires_grant)
 
 
-def allowed_as_of(db: Session, *, phone: str, channel: str, purpose: str, at: dt.datetime,
-                  marketing_requires_grant: bool = True) -> bool:
-    """check()'s answer as it stood at `at`: from the last event recorded by then. The ledger
-    only grows, so the answer for a past moment never changes (a repeated webhook is answered
-    as the first time, whatever was recorded since)."""
-    # Uses index: ix_consent_events_phone_id (one phone's few events, newest first)
-    action = db.scalar(
-        select(ConsentEvent.action)
-        .where(ConsentEvent.phone == phone, ConsentEvent.channel.in_((channel, ALL)),
-               ConsentEvent.purpose.in_((purpose, ALL)), ConsentEvent.created_at <= at)
-        .order_by(ConsentEvent.id.desc()).limit(1))
-    allowed = None if action is None else action == "grant"
-    return _decide(purpose, allowed, marketing_requires_grant).allowed
-
-
 # Built once: the consent check runs it on every call. Uses index: pk_consent_state
 _STATE = select(ConsentState.allowed).where(
     ConsentState.phone == bindparam("phone"), ConsentState.channel == bindparam("channel"),

@@ -27,6 +27,10 @@ from commsvc.sessions.routing import Route, find_route, route_in_session
 FORWARDED = "forwarded"
 NO_SESSION = "no_session"  # stranger, or the session is closed or expired
 MODE_NOT_ALLOWED = "mode_not_allowed"  # the session does not carry this channel
+# The same, when the sender takes no notices from the platform (they texted STOP): decided
+# when the text arrives and stored, so a repeated webhook is answered the same (nothing).
+NO_SESSION_UNTOLD = "no_session_untold"
+MODE_NOT_ALLOWED_UNTOLD = "mode_not_allowed_untold"
 EMPTY = "empty"  # no text and no media: nothing to forward
 # Outcomes of an inbound call (plus NO_SESSION, MODE_NOT_ALLOWED and consent.BLOCKED).
 BRIDGED = "bridged"
@@ -137,11 +141,9 @@ def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetim
         "forward_from": forward.from_ if forward else None,
     })
     duplicate = message_id is None
-    arrived = now
     if duplicate:
         stored = _claimed(db, Message, sms.message_sid)
         message_id, outcome, session_id = stored.id, stored.outcome, stored.session_id
-        arrived = stored.created_at
         forward = _stored_forward(stored)
         if outcome == consent.BLOCKED_NOTIFIED and session_id is not None:
             # Its reply says whether the recipient can be called: as the first time, even if
@@ -154,7 +156,7 @@ def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetim
         )
     return SmsResult(
         message_id=message_id, outcome=outcome, session_id=session_id, forward=forward,
-        reply=_sms_reply(db, outcome, sms, route, decision, config, arrived),
+        reply=_sms_reply(outcome, sms, route, decision, config),
         duplicate=duplicate,
     )
 
@@ -241,10 +243,11 @@ def _sms_outcome(db: Session, sms: InboundSms, route: Route | None,
                  ) -> tuple[str, Forward | None]:
     if decision.consumed:
         return decision.outcome, None
-    if route is None:
-        return NO_SESSION, None
-    if not route.allows_sms:
-        return MODE_NOT_ALLOWED, None
+    if route is None or not route.allows_sms:
+        told = sms.sender_phone is None or consent.may_send_notice(db, sms.sender_phone, now)
+        if route is None:
+            return (NO_SESSION if told else NO_SESSION_UNTOLD), None
+        return (MODE_NOT_ALLOWED if told else MODE_NOT_ALLOWED_UNTOLD), None
     if _is_empty(sms):
         return EMPTY, None
     if not route.other_takes_sms:
@@ -257,19 +260,14 @@ def _sms_outcome(db: Session, sms: InboundSms, route: Route | None,
     return FORWARDED, Forward(route.other_phone, route.other_proxy, sms.body, sms.media_urls)
 
 
-def _sms_reply(db: Session, outcome: str, sms: InboundSms, route: Route | None,
-               decision: consent.InboundDecision, config: Config, arrived: dt.datetime
-               ) -> str | None:
-    """The answer to the sender. A keyword's is in the language the decision found in the
-    body; a repeated webhook carries the same body, so it is answered the same. A notice of
-    the platform's own only if the sender took them when the text arrived (as first stored:
-    consent.may_send_notice)."""
+def _sms_reply(outcome: str, sms: InboundSms, route: Route | None,
+               decision: consent.InboundDecision, config: Config) -> str | None:
+    """The answer to the sender, from the stored outcome: a repeated webhook is answered the
+    same. A keyword's is in the language the decision found in the body (a repeat carries the
+    same body); a notice of the platform's own only where the outcome says it was told."""
     if sms.sender_phone is None:
         return None  # a short code or sender id cannot be answered
-    if outcome in (FORWARDED, EMPTY):
-        return None
-    if outcome in (NO_SESSION, MODE_NOT_ALLOWED) and not consent.may_send_notice(
-            db, sms.sender_phone, arrived):
+    if outcome in (FORWARDED, EMPTY, NO_SESSION_UNTOLD, MODE_NOT_ALLOWED_UNTOLD):
         return None
     if outcome == NO_SESSION:
         return config.no_session_sms_reply
