@@ -18,8 +18,10 @@ from commsvc.phones import mask
 _SEP = r"(?:[ ./+-]|%2[0DdEeFf])"
 # After a "+" (the number is international), brackets around the area code separate too.
 _INTL_SEP = r"(?:[ ./+()-]|%2[0DdEeFf89])"
-# Between the groups of a number written with a leading 0: a space or a hyphen only.
-_WORD_GAP = r"(?:[ -]|%20|%2[Dd])"
+# Between the groups of a number written with a leading 0: a space (or "+", a space in a
+# query string) or a hyphen; after its first group (an area code) also "/".
+_WORD_GAP = r"(?:[ +-]|%20|%2[Dd])"
+_AREA_GAP = r"(?:[ /+-]|%20|%2[DdFf])"
 # The same without ".": a 3-digit group then a 7-digit one joined by a dot is a decimal.
 _GAP = r"(?:[ /+-]|%2[0DdFf])"
 # Each alternative starts by consuming a character and only then looks behind it, so that the
@@ -44,12 +46,15 @@ _PHONE = re.compile(
     r"|(?:" + _GAP + r"{1,3}\d)?\d{2}" + _GAP + r"{1,3}\d{7}"
     r"|(?<=0)\d(?:" + _SEP + r"{1,3}\d{2}){4}"
     r")(?![\w-]|\.\d)"
-    # Last, numbers written with a leading 0 in groups separated by spaces or hyphens, as most
-    # countries write them: a trunk 0 (020 7946 0958, 07700 900123) or an international
-    # prefix, 00 or 011 (0044 20 7946 0958, 011 44 20 7946 0958). Not "/" or "." (dates, paths)
-    # nor before ":" (a time). Fewer than 10 digits are no number; more than 15 are masked
+    # Last, numbers written with a leading 0, as most countries write them: a trunk 0 (020
+    # 7946 0958, 07700 900123, 030/1234 5678, 0170-1234567) or an international prefix, 00 or
+    # 011 (0044 20 7946 0958, 011 44 20 7946 0958, 0033 6 12 34 56 78): two groups or more
+    # after the first, or one of 6 to 8 digits. Groups are joined by a space, "+" (a query
+    # string's space) or "-", and "/" only after the first (030/...): not dates, paths or a
+    # time ("05/06/2026 10:30"). Fewer than 10 digits are no number; more than 15 are masked
     # whole, since two numbers may run together (_mask_match).
-    r"|(?P<grouped>0(?<![\w%-]0)(?<!\d\.0)\d{1,4}(?:" + _WORD_GAP + r"{1,2}\d{2,6}){1,5})"
+    r"|(?P<grouped>0(?<![\w%-]0)(?<!\d\.0)\d{1,4}" + _AREA_GAP + r"{1,2}"
+    r"(?:\d{1,8}(?:" + _WORD_GAP + r"{1,2}\d{1,8}){1,4}|\d{6,8}))"
     r"(?![\w-]|\.\d|:\d)")
 _NOT_DIGITS = re.compile(r"%2[0-9A-Fa-f]|\D")
 

@@ -49,6 +49,13 @@ from commsvc.logging_setup import JsonFormatter, MaskPhones, TextFormatter, mask
      "UK caller *******0958 / **********0958 / ***********0958"),
     ("order 0123 4567, build 010 20 30, v0.12.3", "order 0123 4567, build 010 20 30, v0.12.3"),
     ("UK mobile 07700 900123.", "UK mobile *******0123."),
+    # A query string's "+" is a space; German, Dutch and French after 00 as people write them.
+    ("phone=020+7946+0958 HTTP/1.1", "phone=*******0958 HTTP/1.1"),
+    ("030/1234 5678, 030 12345678, 0170-1234567, 06-12345678",
+     "*******5678, *******5678, *******4567, ******5678"),
+    ("0033 6 12 34 56 78", "*********5678"),
+    # A short start is never taken alone, leaving the rest of the number readable.
+    ("001 415 5550101 or 0049 171 1234567", "*********0101 or **********4567"),
     # Two run together, or a count after one, are masked whole rather than left readable.
     ("numbers 020 7946 0958 020 7946 0959", "numbers ******************0959"),
     ("from 0044 20 7946 0958 12 times", "from ************5812 times"),
