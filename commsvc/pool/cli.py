@@ -5,7 +5,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from commsvc.errors import Conflict, ProblemError
+from commsvc.errors import Conflict, ProblemError, ServiceUnavailable
 from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
 from commsvc.paging import MAX_LIMIT
@@ -63,6 +63,8 @@ def add_command(phones: tuple[str, ...], capabilities: str, reactivate: bool):
                     " (retired: --reactivate brings it back)" if "retired" in exc.detail else ""))
             except Conflict as exc:
                 refused.append(f"not added: {exc.detail}")
+            except ServiceUnavailable as exc:  # session writes held the lock too long
+                raise click.ClickException(f"nothing added: {exc.detail}") from None
         db.commit()
     for line in outcome:
         click.echo(line)

@@ -41,7 +41,7 @@ def render(number: ProxyNumber, open_sessions: int) -> dict:
 @require("numbers:write")
 @blp.arguments(AddNumber)
 @blp.response(201, NumberOut)
-@problems(blp, 400, 401, 403, 409, 422)
+@problems(blp, 400, 401, 403, 409, 422, 503)
 def add_number(body):
     """Add a number to the pool (with "reactivate": true, bring a retired one back).
 

@@ -112,3 +112,18 @@ def test_a_pool_add_waits_at_most_a_second_for_session_writes_then_503(sessionma
         writing.close()
     with sessionmaker() as db:
         assert db.scalar(select(func.count()).select_from(ProxyNumber)) == len(POOL)
+
+
+def test_the_cli_says_so_in_one_line_when_session_writes_hold_the_lock(
+        committed_app, sessionmaker, clock):
+    writing = sessionmaker()
+    _create(writing, clock)  # in flight, not committed
+    try:
+        result = committed_app.test_cli_runner().invoke(args=["numbers", "add", "+14155550199"])
+    finally:
+        writing.rollback()
+        writing.close()
+
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: nothing added: Sessions are being written")
+    assert result.exception is None or isinstance(result.exception, SystemExit)
