@@ -87,6 +87,9 @@ _OPTOUT_KW_RE = re.compile(
 _STOP_OBJECT_KW_RE = re.compile(
     rf"(?:{_COURTESY} )*(?:stop all|stopall|stop) (?:this|that|sending(?: me| us)?)"
     rf"(?: {_OPTOUT_EXTRA})*")
+# A message that ends as a question: a question mark (any form) with nothing after it but
+# punctuation, emoji or spaces ("stop this?!", "stop this? 😡", "stop this？").
+_QUESTION_RE = re.compile(r"[?？⁇⁈⁉❓❔¿][^\w]*$")
 _SPELLED_RE = re.compile(r"\w(?: \w){2,}")
 # Opt-out words that are as often ordinary conversation: only the whole message, alone or
 # repeated ("cancel", "FIN!", "para para"), never with other words ("cancel please").
@@ -246,7 +249,7 @@ def detect(text: str | None, *, opted_out: bool = False) -> Detection:
     words = s.replace(" |", "") if "|" in s else s
     if len(words) < 40 and _SPELLED_RE.fullmatch(words):
         words = words.replace(" ", "")
-    intent = _keyword(words, opted_out, question=text.rstrip().endswith("?"))
+    intent = _keyword(words, opted_out, question=_QUESTION_RE.search(text) is not None)
     if intent is Intent.CONVERSATION:  # YES from someone who has not opted out
         return _CONVERSATION
     if intent is not None:
