@@ -116,7 +116,9 @@ def _hold_session_creation(db: DbSession) -> None:
         return
     # Queued for the lock, this add holds back every later session write too: wait at most
     # SESSION_LOCK_WAIT for the ones in flight (a long erasure may hold sessions much longer).
-    db.execute(text(f"SET LOCAL lock_timeout = '{SESSION_LOCK_WAIT}'"))
+    before = db.execute(text("SELECT current_setting('lock_timeout'),"
+                             " set_config('lock_timeout', :wait, true)"),
+                        {"wait": SESSION_LOCK_WAIT}).scalar()
     try:
         db.execute(text(f"LOCK TABLE {Session.__tablename__} IN SHARE MODE"))
     except OperationalError as exc:
@@ -124,7 +126,7 @@ def _hold_session_creation(db: DbSession) -> None:
             raise
         raise ServiceUnavailable("Sessions are being written at length (an erasure, an expiry"
                                  " sweep); nothing was added: try again shortly.") from None
-    db.execute(text("SET LOCAL lock_timeout = DEFAULT"))
+    db.execute(text("SELECT set_config('lock_timeout', :before, true)"), {"before": before})
 
 
 def _reactivate(db: DbSession, phone_number: str, wanted: tuple[str, ...]) -> ProxyNumber | None:

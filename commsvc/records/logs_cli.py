@@ -79,8 +79,8 @@ def _filter_options(command):
                      help="From this time (inclusive): ISO 8601, UTC unless it names a zone."),
         click.option("--until", type=UtcTime(),
                      help="Before this time: ISO 8601, UTC unless it names a zone.", **ONCE),
-        click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=DEFAULT_LIMIT,
-                     show_default=True, help="Rows per page."),
+        click.option("--limit", type=click.IntRange(1, MAX_LIMIT),
+                     help=f"Rows per page.  [default: {DEFAULT_LIMIT}]", **ONCE),
         click.option("--cursor", help="The next cursor printed by the previous page.", **ONCE),
         click.option("--reason", help="Why you need full numbers and bodies (audited).", **ONCE),
         click.option("--json", "as_json", is_flag=True, help="One JSON object a line."),
@@ -136,6 +136,7 @@ def _table(kind: str, rows: list[dict]) -> list[str]:
 
 
 def _run(kind: str, *, limit, cursor, reason, as_json, **raw):
+    limit = DEFAULT_LIMIT if limit is None else limit
     if reason is not None and not reason.strip():
         raise click.UsageError("--reason must state why the access is needed")
     reader = CliReader(reason.strip() if reason else None)

@@ -281,11 +281,11 @@ class ReplayResult:
 
 
 def numbers_on_record():
-    """Every distinct real number the relay, outbox or sessions hold (UNION removes repeats)."""
+    """Every distinct real number the relay, outbox or sessions hold (UNION removes repeats):
+    where `touching` and the outbox find a person, not the proxy number an inbound row went to."""
     return union(*(select(column) for column in (
-        Message.from_phone, Message.to_phone, Message.forward_to, Call.from_phone,
-        Call.to_phone, Call.forward_to, Participant.phone, Participant.counterpart_phone,
-        OutboundMessage.to_phone)))
+        Message.from_phone, Message.forward_to, Call.from_phone, Call.forward_to,
+        Participant.phone, Participant.counterpart_phone, OutboundMessage.to_phone)))
 
 
 def replay_erasures(db: Session, *, config: Config, now: dt.datetime,

@@ -330,7 +330,7 @@ def test_a_pool_number_is_no_subject_422_and_nothing_is_recorded(
 
 
 def test_a_retired_pool_number_is_exported_only_where_it_is_a_person(
-        client, api_key, db, clock, world):
+        client, api_key, db, clock, runner, world):
     """A retired number may be, or become, someone's phone: they can export and erase it, and
     get only the rows where it is a person, not the conversations relayed through it."""
     pool_service.retire_number(db, PROXY_A, actor="test", now=clock())
@@ -346,6 +346,9 @@ def test_a_retired_pool_number_is_exported_only_where_it_is_a_person(
     assert erased.get_json()["removed"]["messages"] == 1
     db.expunge_all()
     assert db.get(Message, world["sent"]) is not None  # relayed through it: not its data
+    # Nor is it "found again" there by a replay (it would say: kept by a legal hold).
+    replay = runner.invoke(args=["erasures", "replay"])
+    assert "0 found again and erased" in replay.output and "legal hold" not in replay.output
 
 
 def test_replay_leaves_a_pool_number_that_was_ledgered_before_it_was_refused(
