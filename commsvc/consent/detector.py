@@ -82,11 +82,12 @@ _OPTOUT_EXTRA = rf"(?:{_COURTESY}|now|right now|it|already|immediately|asap)"
 _OPTOUT_KW_RE = re.compile(
     rf"(?:no thanks |no thank you |not interested )?(?:{_COURTESY} )*{_OPTOUT_WORDS}"
     rf"(?: (?:{_OPTOUT_EXTRA}|{_OPTOUT_WORDS}))*")
-# STOP with a bare object, the whole message: "STOP SENDING", "stop this". Only after STOP
-# ("end this", "quit that" are conversation) and never as a question ("stop this?").
+# STOP with a bare object, the whole message: "STOP SENDING (ME THESE)", "stop this", "STOP
+# ADS". Only after STOP ("end this", "quit that" are conversation) and never as a question.
+_STOP_OBJECT = r"(?:this|that|these|those|stuff|ads|ad|promos|promotions)"
 _STOP_OBJECT_KW_RE = re.compile(
-    rf"(?:{_COURTESY} )*(?:stop all|stopall|stop) (?:this|that|sending(?: me| us)?)"
-    rf"(?: {_OPTOUT_EXTRA})*")
+    rf"(?:{_COURTESY} )*(?:stop all|stopall|stop)"
+    rf" (?:sending(?: me| us)?(?: {_STOP_OBJECT})?|{_STOP_OBJECT})(?: {_OPTOUT_EXTRA})*")
 # A message that ends as a question: a question mark (any form) with nothing after it but
 # punctuation, emoji or spaces ("stop this?!", "stop this? 😡", "stop this？").
 _QUESTION_RE = re.compile(r"[?？⁇⁈⁉❓❔¿][^\w]*$")

@@ -5,7 +5,13 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from commsvc.errors import Conflict, ProblemError, ServiceUnavailable
+from commsvc.errors import (
+    Conflict,
+    ProblemError,
+    ServiceUnavailable,
+    ValidationFailed,
+    flat_errors,
+)
 from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
 from commsvc.paging import MAX_LIMIT
@@ -63,6 +69,9 @@ def add_command(phones: tuple[str, ...], capabilities: str, reactivate: bool):
                     " (retired: --reactivate brings it back)" if "retired" in exc.detail else ""))
             except Conflict as exc:
                 refused.append(f"not added: {exc.detail}")
+            except ValidationFailed as exc:  # a number no one should be given (premium rate)
+                why = "; ".join(m for ms in flat_errors(exc.errors).values() for m in ms)
+                refused.append(f"not added: {e164} {why}")
             except ServiceUnavailable as exc:  # session writes held the lock too long
                 raise click.ClickException(f"nothing added: {exc.detail}") from None
         db.commit()

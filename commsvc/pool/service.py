@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session as DbSession
 from commsvc.clock import isoformat
 from commsvc.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from commsvc.paging import Page, decode_cursor, page_of
-from commsvc.phones import locality
+from commsvc.phones import COSTLY_NUMBER, is_costly, locality
 from commsvc.pool.models import ProxyNumber
 from commsvc.records import audit
 from commsvc.sessions.allocation import sessions_of
@@ -163,6 +163,8 @@ def add_number(db: DbSession, *, phone_number: str, capabilities, actor: str,
     participant in an open session (the allocator would hand a customer's own number out).
     """
     wanted = check_capabilities(capabilities)
+    if is_costly(phone_number):  # customers would text and call it at premium rates
+        raise ValidationFailed(errors={"phone_number": [COSTLY_NUMBER]})
     _hold_session_creation(db)
     if _in_open_session(db, phone_number, now):
         raise Conflict(f"{phone_number} is the phone of a participant in an open session, "

@@ -281,3 +281,18 @@ def test_a_retired_number_that_is_a_participants_phone_is_not_brought_back(
     assert response.status_code == 409
     assert "open session" in response.get_json()["detail"]
     assert _numbers(db)[NUMBER][0] == "retired"
+
+
+def test_a_premium_rate_number_is_never_added_to_the_pool(client, api_key, runner, db):
+    """Customers would text and call it at premium rates."""
+    response = client.post("/v1/numbers", json={"phone_number": "+19005550123"},
+                           headers=api_key("admin"))
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"phone_number": [
+        "is a premium-rate or global-network number, which the service does not call or text"]}
+
+    result = runner.invoke(args=["numbers", "add", "+19005550123"])
+
+    assert result.exit_code == 1
+    assert "not added: +19005550123 is a premium-rate" in result.output
+    assert db.scalars(select(ProxyNumber)).all() == []
