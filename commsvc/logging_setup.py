@@ -53,8 +53,12 @@ _PHONE = re.compile(
     # string's space) or "-", and "/" only after the first (030/...): not dates, paths or a
     # time ("05/06/2026 10:30"). Fewer than 10 digits are no number; more than 15 are masked
     # whole, since two numbers may run together (_mask_match).
-    r"|(?P<grouped>0(?<![\w%-]0)(?<!\d\.0)\d{1,4}" + _AREA_GAP + r"{1,2}"
-    r"(?:\d{1,8}(?:" + _WORD_GAP + r"{1,2}\d{1,8}){1,4}|\d{6,8}))"
+    # The area code may be bracketed, (020) 7946 0958; one separator may also run through the
+    # whole number, 020.7946.0958 or 020/7946/0958 (a date has too few digits: 05/06/2026).
+    r"|(?P<grouped>(?:0(?<![\w%-]0)(?<!\d\.0)\d{1,4}"
+    r"|(?:\(|%28)(?<![\w%-]\()(?<![\w%-]%28)0\d{1,4}(?:\)|%29))"
+    r"(?:" + _AREA_GAP + r"{1,2}(?:\d{1,8}(?:" + _WORD_GAP + r"{1,2}\d{1,8}){1,4}|\d{6,8})"
+    r"|(?P<gsep>[ ./+-]|%2[0DdEeFf])\d{1,8}(?:(?P=gsep)\d{1,8}){1,4}))"
     r"(?![\w-]|\.\d|:\d)")
 _NOT_DIGITS = re.compile(r"%2[0-9A-Fa-f]|\D")
 
@@ -65,6 +69,10 @@ def _mask_match(match: re.Match) -> str:
         return grouped  # too few digits for a phone number
     if prefix is None:
         return mask(_NOT_DIGITS.sub("", match.group(0)))
+    if match.start() and match.string[match.start() - 1].isdigit():
+        # "44+20 7946 0958", "1%20415 555 0101": a space between digits, not a "+" before a
+        # calling code; keeping the digits after it as one would leave most of them readable.
+        return prefix + mask(_NOT_DIGITS.sub("", intl))
     return prefix + mask("+" + _NOT_DIGITS.sub("", intl))[1:]
 
 

