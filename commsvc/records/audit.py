@@ -51,7 +51,11 @@ def scrub(value):
         return {mask_phones(str(k)): scrub(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [scrub(v) for v in value]
-    if value is None or isinstance(value, bool | int | float):
+    if isinstance(value, int) and not isinstance(value, bool):
+        # A phone number given as a JSON integer (14155550101) is masked like one written.
+        masked = mask_phones(str(value))
+        return value if masked == str(value) else masked
+    if value is None or isinstance(value, bool | float):
         return value
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")

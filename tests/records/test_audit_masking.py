@@ -50,11 +50,13 @@ def test_targets_details_and_their_keys_are_masked_and_ids_and_dates_kept(db, cl
                          reason="(415) 555-0101",
                          target={"session_id": "ses_0123456789abcdef", "note": "415.555.0101"},
                          details={"numbers": ["+1 415 555 0202"], "1-415-555-0303": 1,
+                                  "as_integer": 14155550404, "count": 3,
                                   "at": "2026-06-01T12:00:00Z",
                                   "hold": "8c1f0c3e-5b7e-4d0a-9c3e-000000000001"})
     stored = str(event.reason) + str(event.target) + str(event.details)
-    for number in ("4155550101", "4155550202", "4155550303"):
+    for number in ("4155550101", "4155550202", "4155550303", "4155550404"):
         assert number not in _digits(stored)
+    assert event.details["count"] == 3
     assert event.target["session_id"] == "ses_0123456789abcdef"
     assert event.details["at"] == "2026-06-01T12:00:00Z"
     assert event.details["hold"] == "8c1f0c3e-5b7e-4d0a-9c3e-000000000001"
