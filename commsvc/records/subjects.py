@@ -242,9 +242,13 @@ def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, 
     if not replay:
         db.add(Erasure(subject_hmac=subject, requested_by=actor, reason=audit.scrub(reason),
                        created_at=now, result={"removed": removed, "kept": result["kept"]}))
-    audit.record(db, actor=actor, action="erasure.replayed" if replay else "subject.erased",
-                 now=now, reason=reason, target={"phone": mask(phone), "subject_hmac": subject},
-                 details={"removed": removed, "kept": result["kept"]})
+    if not replay or held_closed or any(removed.values()):
+        # A replay that changed nothing (all that is left is held) writes nothing, or every
+        # run would audit the same held subjects again.
+        audit.record(db, actor=actor, action="erasure.replayed" if replay else "subject.erased",
+                     now=now, reason=reason,
+                     target={"phone": mask(phone), "subject_hmac": subject},
+                     details={"removed": removed, "kept": result["kept"]})
     return result
 
 

@@ -409,6 +409,9 @@ def test_replay_says_a_subject_found_only_in_held_data_was_kept_not_erased(
     _erase(client, api_key("privacy"))
 
     result = runner.invoke(args=["erasures", "replay"])
+    again = runner.invoke(args=["erasures", "replay"])
 
     assert result.exit_code == 0, result.output
     assert "0 found again and erased, 1 found again but kept by a legal hold" in result.output
+    assert again.output == result.output
+    assert _audit(db, "erasure.replayed") == []  # nothing changed: nothing to audit
