@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from commsvc.consent import service as consent
@@ -168,36 +168,46 @@ def recording_status(db: Session, *, call_id: int | None, call_sid: str | None,
     absent = progress.status == "absent"
     values: dict = {"updated_at": now,
                     "recording_sid": None if absent else progress.recording_sid}
+    # The duration changes with the status only: a "completed" with its duration after a
+    # final "failed" leaves a failed recording, not a failed one 30 s long.
+    moves = true()
     if progress.status in RECORDING_STATUS_RANK:
-        moves = _moves_forward(Call.recording_status, progress.status, RECORDING_STATUS_RANK)
+        moves = or_(Call.recording_status.is_(None), _moves_forward(
+            Call.recording_status, progress.status, RECORDING_STATUS_RANK))
         values["recording_status"] = (progress.status if absent else case(
-            (Call.recording_status.is_(None), progress.status),
-            (moves, progress.status),
-            else_=Call.recording_status,
-        ))
+            (moves, progress.status), else_=Call.recording_status))
     if absent:
         values["recording_duration"] = None
     elif progress.duration is not None:
-        values["recording_duration"] = progress.duration
+        values["recording_duration"] = case((moves, progress.duration),
+                                            else_=Call.recording_duration)
     where = _call_where(call_id, call_sid, progress.call_sid)
     if where is None:
         return False
-    # The call's own recording, or none yet (absent: none, or the one that turned out empty).
-    this_recording = or_(Call.recording_sid.is_(None),
-                         Call.recording_sid == progress.recording_sid)
+    # The call's own recording, or none yet (absent: none, or the one that turned out empty),
+    # and never once retention or erasure removed it: a late or repeated callback would put
+    # data past its retention back.
+    this_recording = and_(Call.recording_removed_at.is_(None),
+                          or_(Call.recording_sid.is_(None),
+                              Call.recording_sid == progress.recording_sid))
     result = db.execute(
         update(Call).where(*where, this_recording).values(**values)
         .execution_options(synchronize_session=False)
     )
     found = result.rowcount > 0
-    if not found and db.execute(select(Call.id).where(*where)).first() is not None:
-        # Not the call's recording: nothing here would ever delete it at Twilio (retention and
-        # erasure delete the one stored), so it is deleted there now.
-        log.warning("recording %s is another recording of call %s: deleted at Twilio",
-                    progress.recording_sid, progress.call_sid or call_id)
+    stored = None if found else db.execute(
+        select(Call.id, Call.recording_removed_at).where(*where)).first()
+    if stored is not None:
+        # Not the call's recording, or one already removed here: nothing would ever delete it
+        # at Twilio (retention and erasure delete the one stored), so it is deleted there now.
+        removed = stored.recording_removed_at is not None
+        log.warning("recording %s %s of call %s: deleted at Twilio", progress.recording_sid,
+                    "arrived after the call's recording was removed" if removed
+                    else "is another recording", progress.call_sid or call_id)
         if not absent:
             remote.enqueue(db, resource=remote.RECORDING, sid=progress.recording_sid,
-                           action=remote.DELETE, cause=UNTRACKED, now=now)
+                           action=remote.DELETE, cause=ORPHAN if removed else UNTRACKED,
+                           now=now)
         return True
     if not found and call_id is not None and call_sid is not None and not absent:
         remote.enqueue(db, resource=remote.RECORDING, sid=progress.recording_sid,

@@ -299,3 +299,32 @@ def test_the_call_log_shows_a_failed_recording_as_failed(bridged, twilio_post, c
 
     assert response.json["data"][0]["recording"] == {
         "sid": "RE" + "a" * 32, "duration": None, "status": "failed"}
+
+
+def test_a_recording_callback_after_retention_removed_it_puts_nothing_back(
+        bridged, twilio_post, db, clock):
+    """A Twilio retry of 'completed' after the recording was removed would bring data past its
+    retention back; it is deleted at Twilio (again) instead."""
+    recording = "RE" + "a" * 32
+    _recording(twilio_post, bridged, recording, "completed", 38)
+    stored = f.calls(db)[0]
+    stored.recording_sid, stored.recording_duration = None, None
+    stored.recording_removed_at = clock()  # as the retention pass leaves it
+    db.commit()
+
+    response = _recording(twilio_post, bridged, recording, "completed", 38)
+
+    assert response.status_code == 200
+    db.expunge_all()
+    again = f.calls(db)[0]
+    assert (again.recording_sid, again.recording_duration) == (None, None)
+    assert ("recording", recording, "orphan_callback") in _queued_deletions(db)
+
+
+def test_a_failed_recording_keeps_no_duration_from_a_later_callback(bridged, twilio_post, db):
+    recording = "RE" + "a" * 32
+    _recording(twilio_post, bridged, recording, "failed")
+    _recording(twilio_post, bridged, recording, "completed", 30)
+
+    stored = f.calls(db)[0]
+    assert (stored.recording_status, stored.recording_duration) == ("failed", None)
