@@ -85,6 +85,13 @@ def mask_phones(text: str, keep: frozenset[str] = frozenset()) -> str:
                       else _mask_match(match), text)
 
 
+def masked_integer(value: int, keep: frozenset[str] = frozenset()) -> int | str:
+    """A JSON integer written as a phone number (14155550101) masked as mask_phones masks one;
+    any other integer (a count, an id) as it is."""
+    masked = mask_phones(str(value), keep)
+    return value if masked == str(value) else masked
+
+
 _PLAIN = logging.Formatter()
 
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from commsvc.auth.roles import POOL_NUMBER_ROLES
 from commsvc.auth.service import Principal
-from commsvc.logging_setup import mask_phones
+from commsvc.logging_setup import mask_phones, masked_integer
 from commsvc.phones import TOMBSTONE_PREFIX, mask
 from commsvc.records import audit
 
@@ -40,8 +40,7 @@ def masked_throughout(value, keep: frozenset[str] = frozenset()):
     if isinstance(value, str):
         return mask_phones(value, keep)
     if isinstance(value, int) and not isinstance(value, bool):
-        masked = mask_phones(str(value), keep)
-        return value if masked == str(value) else masked
+        return masked_integer(value, keep)
     if isinstance(value, dict):
         return {masked_throughout(k, keep): masked_throughout(v, keep) for k, v in value.items()}
     if isinstance(value, list):

@@ -27,7 +27,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from commsvc.db import is_transactional
-from commsvc.logging_setup import mask_phones
+from commsvc.logging_setup import mask_phones, masked_integer
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.records.models import AuditEvent
 
@@ -52,9 +52,7 @@ def scrub(value):
     if isinstance(value, list | tuple):
         return [scrub(v) for v in value]
     if isinstance(value, int) and not isinstance(value, bool):
-        # A phone number given as a JSON integer (14155550101) is masked like one written.
-        masked = mask_phones(str(value))
-        return value if masked == str(value) else masked
+        return masked_integer(value)
     if value is None or isinstance(value, bool | float):
         return value
     if isinstance(value, dt.datetime):
