@@ -175,6 +175,15 @@ def recording_progress(form: MultiDict) -> RecordingProgress:
     )
 
 
+def dial_recording(form: MultiDict) -> RecordingProgress | None:
+    """The recording a Dial action names when its Dial records (RecordingSid), else None."""
+    recording_sid = _sid(form, "RecordingSid", required=False)
+    if recording_sid is None:
+        return None
+    return RecordingProgress(call_sid=_sid(form, "CallSid", required=False),
+                             recording_sid=recording_sid)
+
+
 _OUTBOUND_ID = re.compile(r"msg_[0-9a-f]{24}")
 
 

@@ -105,12 +105,12 @@ def _log_callback(found: bool, message: str, *args) -> None:
     log.log(logging.INFO if found else logging.WARNING, message, *args)
 
 
-def _call_callback(name: str, apply, progress, details: str) -> Response:
+def _call_callback(name: str, apply, progress, details: str, **extra) -> Response:
     """Apply a call or recording callback to the call named by ?c= (else by CallSid)."""
     call_id = forms.record_id(request.args, "c")
     db = get_db()
     found = apply(db, call_id=call_id, call_sid=forms.record_sid(request.args),
-                  progress=progress, now=_now())
+                  progress=progress, now=_now(), **extra)
     db.commit()
     _log_callback(found, "twilio %s %s sid=%s call_id=%s found=%s",
                   name, details, progress.call_sid, call_id, found)
@@ -121,8 +121,11 @@ def _call_callback(name: str, apply, progress, details: str) -> Response:
 def call_status() -> Response:
     progress = forms.call_progress(request.form)
     duration = progress.dial_duration if progress.dial_duration is not None else progress.duration
-    details = f"status={progress.status} dial_status={progress.dial_status} duration={duration}"
-    return _call_callback("call-status", callbacks.call_status, progress, details)
+    recording = forms.dial_recording(request.form)
+    details = (f"status={progress.status} dial_status={progress.dial_status} duration={duration}"
+               f" recording={recording.recording_sid if recording else None}")
+    return _call_callback("call-status", callbacks.call_status, progress, details,
+                          recording=recording)
 
 
 @bp.post("/recording-status")

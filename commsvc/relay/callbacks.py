@@ -128,12 +128,16 @@ def _call_where(call_id: int | None, call_sid: str | None, progress_call_sid: st
 
 
 def call_status(db: Session, *, call_id: int | None, call_sid: str | None,
-                progress: CallProgress, now: dt.datetime) -> bool:
+                progress: CallProgress, now: dt.datetime,
+                recording: RecordingProgress | None = None) -> bool:
     """Apply a call status callback or Dial action (by call id, else by CallSid).
 
     The Dial action says how the bridged conversation ended, which is what the call's record
     is about: it wins over the inbound leg's own final status whichever arrives first (a
     caller who hangs up while it rings is `completed` on the inbound leg, `no-answer` here).
+    A recording Dial's action also names its recording (`recording`, without a status): it is
+    stored as the recording-status callback would, so that a lost callback never leaves a
+    recording at Twilio that retention and erasure do not know of.
     """
     dial_status = DIAL_STATUS.get(progress.dial_status or "")
     values: dict = {"updated_at": now}
@@ -153,7 +157,10 @@ def call_status(db: Session, *, call_id: int | None, call_sid: str | None,
     result = db.execute(
         update(Call).where(*where).values(**values).execution_options(synchronize_session=False)
     )
-    return result.rowcount > 0
+    found = result.rowcount > 0
+    if found and recording is not None:
+        recording_status(db, call_id=call_id, call_sid=call_sid, progress=recording, now=now)
+    return found
 
 
 def recording_status(db: Session, *, call_id: int | None, call_sid: str | None,
@@ -163,7 +170,9 @@ def recording_status(db: Session, *, call_id: int | None, call_sid: str | None,
     `absent` means Twilio made no recording (no audio): nothing is stored as a recording. A
     call keeps one recording (its Dial's): the first SID reported is the call's; a callback for
     another recording of the same call changes nothing of it, and that recording is deleted at
-    Twilio (nothing could delete it later).
+    Twilio (nothing could delete it later). A report without a status (the Dial action's) only
+    names the recording: it never changes a status or a duration, nor brings back a recording
+    Twilio reported `absent`.
     """
     absent = progress.status == "absent"
     values: dict = {"updated_at": now,
@@ -190,6 +199,9 @@ def recording_status(db: Session, *, call_id: int | None, call_sid: str | None,
     this_recording = and_(Call.recording_removed_at.is_(None),
                           or_(Call.recording_sid.is_(None),
                               Call.recording_sid == progress.recording_sid))
+    if progress.status is None:
+        this_recording = and_(this_recording, or_(Call.recording_status.is_(None),
+                                                  Call.recording_status != "absent"))
     result = db.execute(
         update(Call).where(*where, this_recording).values(**values)
         .execution_options(synchronize_session=False)

@@ -328,3 +328,77 @@ def test_a_failed_recording_keeps_no_duration_from_a_later_callback(bridged, twi
 
     stored = f.calls(db)[0]
     assert (stored.recording_status, stored.recording_duration) == ("failed", None)
+
+
+def _dial_action(twilio_post, call, recording_sid, **extra):
+    """The recording Dial's action, as Twilio posts it when the bridged call ends."""
+    return twilio_post(f"/webhooks/twilio/call-status?c={call.id}&s={call.twilio_sid}", {
+        "CallSid": call.twilio_sid, "CallStatus": "in-progress", "DialCallStatus": "completed",
+        "DialCallDuration": "41", "RecordingSid": recording_sid, "RecordingDuration": "40",
+        "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/{recording_sid}",
+        **extra})
+
+
+def test_the_dial_action_stores_the_recording_it_names_if_its_callback_is_lost(
+        bridged, twilio_post, db):
+    """Only the recording-status callback stored a recording: with it lost, the recording stayed
+    at Twilio with nothing here to delete it at the end of its retention."""
+    recording = "RE" + "a" * 32
+    response = _dial_action(twilio_post, bridged, recording)
+
+    assert response.status_code == 200
+    stored = f.calls(db)[0]
+    assert (stored.status, stored.duration_seconds) == ("completed", 41)
+    assert (stored.recording_sid, stored.recording_status, stored.recording_duration) == (
+        recording, None, None)  # the status and duration come with the recording's callback
+
+    _recording(twilio_post, bridged, recording, "completed", 40)
+    stored = f.calls(db)[0]
+    assert (stored.recording_sid, stored.recording_status, stored.recording_duration) == (
+        recording, "completed", 40)
+    assert _queued_deletions(db) == set()
+
+
+def test_the_dial_action_after_the_recording_callback_changes_nothing_of_it(
+        bridged, twilio_post, db):
+    recording = "RE" + "a" * 32
+    _recording(twilio_post, bridged, recording, "failed")
+    _dial_action(twilio_post, bridged, recording)
+
+    stored = f.calls(db)[0]
+    assert (stored.recording_sid, stored.recording_status, stored.recording_duration) == (
+        recording, "failed", None)
+    assert _queued_deletions(db) == set()
+
+
+def test_the_dial_action_never_brings_back_a_recording_reported_absent(
+        bridged, twilio_post, db):
+    recording = "RE" + "a" * 32
+    _recording(twilio_post, bridged, recording, "absent", 0)
+    _dial_action(twilio_post, bridged, recording)
+
+    stored = f.calls(db)[0]
+    assert (stored.recording_sid, stored.recording_status) == (None, "absent")
+
+
+def test_a_dial_action_naming_a_recording_after_it_was_removed_queues_it_for_deletion(
+        bridged, twilio_post, db, clock):
+    recording = "RE" + "a" * 32
+    stored = f.calls(db)[0]
+    stored.recording_removed_at = clock()  # as retention or an erasure leaves it
+    db.commit()
+
+    _dial_action(twilio_post, bridged, recording)
+
+    assert f.calls(db)[0].recording_sid is None
+    assert ("recording", recording, "orphan_callback") in _queued_deletions(db)
+
+
+def test_a_dial_action_without_a_recording_stores_none(bridged, twilio_post, db):
+    twilio_post(f"/webhooks/twilio/call-status?c={bridged.id}&s={bridged.twilio_sid}", {
+        "CallSid": bridged.twilio_sid, "CallStatus": "completed",
+        "DialCallStatus": "no-answer", "DialCallDuration": "0"})
+
+    stored = f.calls(db)[0]
+    assert (stored.recording_sid, stored.status) == (None, "no-answer")
+    assert _queued_deletions(db) == set()
