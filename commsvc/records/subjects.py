@@ -38,6 +38,7 @@ from commsvc.records.holds import held, not_held
 from commsvc.records.models import Erasure, LegalHold
 from commsvc.records.visibility_rules import body_visible, recording_visible, row_visible
 from commsvc.relay.models import Call, Message
+from commsvc.sending import service as sending_service
 from commsvc.sending.models import OutboundMessage
 from commsvc.sessions import allocation
 from commsvc.sessions.models import Participant
@@ -234,15 +235,17 @@ def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, 
     earlier = _count(db, Erasure, Erasure.subject_hmac == subject)
     held_closed = _close_open_sessions(db, phone, now)
     removed, kept_held = _erase_communications(db, phone, now)
+    held_unsent = sending_service.block_unsent(db, to_phone=phone, now=now)  # only held are left
     removed["sessions"], kept_held["sessions"] = _erase_participation(
         db, phone, tombstone(config.hmac_key, phone))
     consent_kept = _count(db, ConsentEvent, ConsentEvent.phone == phone)
     result = {"removed": removed, "kept": {"held": kept_held, "consent_events": consent_kept},
-              "reasons": _reasons(removed, kept_held, consent_kept, earlier, held_closed)}
+              "reasons": _reasons(removed, kept_held, consent_kept, earlier, held_closed,
+                                  held_unsent)}
     if not replay:
         db.add(Erasure(subject_hmac=subject, requested_by=actor, reason=audit.scrub(reason),
                        created_at=now, result={"removed": removed, "kept": result["kept"]}))
-    if not replay or held_closed or any(removed.values()):
+    if not replay or held_closed or held_unsent or any(removed.values()):
         # A replay that changed nothing (all that is left is held) writes nothing, or every
         # run would audit the same held subjects again.
         audit.record(db, actor=actor, action="erasure.replayed" if replay else "subject.erased",
@@ -253,7 +256,7 @@ def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, 
 
 
 def _reasons(removed: dict, kept_held: dict, consent_kept: int, earlier: int,
-             held_closed: int) -> list[str]:
+             held_closed: int, held_unsent: int) -> list[str]:
     reasons = []
     held_parts = [f"{n} {kind.replace('_', ' ')}" for kind, n in kept_held.items() if n]
     if held_parts:
@@ -261,6 +264,9 @@ def _reasons(removed: dict, kept_held: dict, consent_kept: int, earlier: int,
     if held_closed:
         reasons.append(f"closed {held_closed} held sessions: their records stay under the hold,"
                        " but nothing more is routed to this number")
+    if held_unsent:
+        reasons.append(f"blocked {held_unsent} held texts not yet sent to this number: they stay"
+                       " on record under the hold, and are never sent")
     if consent_kept:
         reasons.append(f"kept {consent_kept} consent events: the record of consent and opt-out"
                        " is evidence that outlives erasure")

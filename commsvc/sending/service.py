@@ -4,7 +4,8 @@ Acceptance checks consent (sms, the message's purpose) and, for marketing, the r
 allowed hours; nothing is stored when consent refuses. The worker (worker.py) does the sending.
 Statuses:
   queued, scheduled -> sending -> sent | simulated -> delivered | undelivered | failed
-  and, without reaching Twilio, blocked (consent revoked before the send) or failed.
+  and, without reaching Twilio, blocked (consent revoked, or the recipient erased, before the
+  send) or failed.
 Statuses only move forward (STATUS_RANK); a delivery callback never moves one back.
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ import datetime as dt
 import logging
 import secrets
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -53,6 +54,30 @@ TWILIO_STATUSES = {
     "undelivered": "undelivered",
     "failed": "failed", "canceled": "failed",
 }
+ERASED_BEFORE_SENDING = "not sent: the recipient's data was erased"
+
+
+def block_unsent(db: Session, *, to_phone: str, now: dt.datetime) -> int:
+    """Block every text still waiting to go to the number (erasure: a legal hold may keep such
+    a text as a record, but it must not reach the person); how many.
+
+    A text a worker may already have handed to Twilio (send_started_at set) is left to finish
+    and be recorded: blocking it could lose the SID of a message Twilio holds. A worker that
+    claimed a text and has not begun its send finds it blocked (its lease check reads the
+    status under the row lock) and sends nothing.
+    """
+    # Uses index: ix_outbound_messages_to_phone
+    return db.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.to_phone == to_phone,
+               OutboundMessage.status.in_(DUE_STATUSES),
+               OutboundMessage.send_started_at.is_(None))
+        .values(status="blocked", last_error=ERASED_BEFORE_SENDING, lease_token=None,
+                lease_until=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
 CONSENT_REFUSALS = {
     consent.NO_GRANT: "there is no recorded grant for {purpose} texts to this number",
     consent.REVOKED: "the recipient has revoked {purpose} texts",
