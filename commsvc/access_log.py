@@ -1,5 +1,6 @@
-"""gunicorn's logs as the service's own (`--logger-class`): phone numbers in request lines
-masked, and one JSON object a line where the service logs JSON (production, or LOG_FORMAT)."""
+"""gunicorn's logs as the service's own (`--logger-class`): phone numbers and API keys in
+request lines and user agents masked, and one JSON object a line where the service logs JSON
+(production, or LOG_FORMAT)."""
 from __future__ import annotations
 
 import re
@@ -7,12 +8,14 @@ import re
 from gunicorn.glogging import Logger
 
 from commsvc.config import wants_json_logs
-from commsvc.logging_setup import JsonFormatter, MaskPhones, mask_phones
+from commsvc.logging_setup import JsonFormatter, MaskPhones, mask_url
 
 # The atoms that carry the URL or the referer: %(r)s, %(U)s, %(q)s, %(f)s, and the same values
 # reached as environ ({raw_uri}e, ...) or request header ({referer}i) atoms.
 URL_ATOMS = ("r", "U", "q", "f", "{raw_uri}e", "{path_info}e", "{query_string}e",
              "{http_referer}e", "{referer}i")
+# The client's own words: the User-Agent (atom and header) may carry anything, a number too.
+TEXT_ATOMS = ("a", "{user-agent}i", "{http_user_agent}e")
 
 
 def atoms_in(access_log_format: str) -> set[str]:
@@ -27,7 +30,8 @@ def _own(log) -> list:
 
 
 class MaskingLogger(Logger):
-    """gunicorn's Logger; the URL atoms of each access line go through logging_setup's mask.
+    """gunicorn's Logger; the URL and user-agent atoms of each access line go through
+    logging_setup's mask_url.
 
     In JSON mode the access line is the service's JSON entry: the masked classic line as its
     message, the request id the app gave the response, and the figures as fields; gunicorn's
@@ -37,9 +41,9 @@ class MaskingLogger(Logger):
     def setup(self, cfg):
         super().setup(cfg)
         self.json_lines = wants_json_logs()
-        # Only what the line will show is masked: with the default format, r and f.
-        used = atoms_in(cfg.access_log_format) | ({"r", "f"} if self.json_lines else set())
-        self.url_atoms = tuple(name for name in URL_ATOMS if name in used)
+        # Only what the line will show is masked: with the default format, r, f and a.
+        used = atoms_in(cfg.access_log_format) | ({"r", "f", "a"} if self.json_lines else set())
+        self.masked_atoms = tuple(name for name in (*URL_ATOMS, *TEXT_ATOMS) if name in used)
         for handler in _own(self.error_log):
             # gunicorn names the URI in some of its own lines ("Error handling request ...").
             handler.addFilter(MaskPhones())
@@ -65,8 +69,8 @@ class MaskingLogger(Logger):
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
-        for name in self.url_atoms:
+        for name in self.masked_atoms:
             value = atoms.get(name)
             if isinstance(value, str):
-                atoms[name] = mask_phones(value)
+                atoms[name] = mask_url(value)
         return atoms

@@ -6,7 +6,9 @@ import json
 import logging
 import re
 import sys
+import unicodedata
 import uuid
+from urllib.parse import unquote
 
 from flask import g, has_request_context, request
 
@@ -92,6 +94,48 @@ def masked_integer(value: int, keep: frozenset[str] = frozenset()) -> int | str:
     return value if masked == str(value) else masked
 
 
+# An API key (commsvc.auth.service.KEY_PREFIX and its secret), wherever a client put it.
+_API_KEY = re.compile(r"csk_[A-Za-z0-9_-]{4,}")
+# The parts of a URL a value sits between: path segments, query names and values, fragment.
+_URL_PART = re.compile(r"[^\s/?&=#;]+")
+# Besides digits, what people (and the phone parser) put in a number: spaces of every kind,
+# dashes of every kind (Unicode Zs, Pd), invisible format characters (soft hyphen, word
+# joiner: Cf), brackets, and the punctuation a client may use as a separator.
+_PHONE_PUNCTUATION = frozenset("+().~_,/\t")
+_PHONE_CATEGORIES = frozenset({"Nd", "Zs", "Pd", "Cf"})
+_MIN_DIGITS = 9  # the shortest national numbers (Spain's 612 345 678); a date has 8
+
+
+def redact_keys(text: str) -> str:
+    return _API_KEY.sub("csk_***", text)
+
+
+def _masked_url_part(match: re.Match) -> str:
+    """A path segment or query value that is a phone number in any writing the API accepts
+    (decoded: "+1\u00a0415\u2013555\u20130101", fullwidth digits, "415~555~0101"), masked whole;
+    anything else as it is."""
+    part = match.group(0)
+    text = unquote(part, errors="replace")
+    if text.lower().startswith("tel:"):
+        text = text[4:]
+    if not text or not all(c in _PHONE_PUNCTUATION or unicodedata.category(c)
+                           in _PHONE_CATEGORIES for c in text):
+        return part
+    digits = "".join(str(unicodedata.digit(c)) for c in text if unicodedata.category(c) == "Nd")
+    if len(digits) < _MIN_DIGITS or (digits == text and len(digits) < 10):
+        return part  # a run of plain digits is a number from 10 on (mask_phones' rule)
+    international = text.lstrip("(").startswith("+")
+    return mask("+" + digits) if international else mask(digits)
+
+
+def mask_url(text: str) -> str:
+    """A request line, path, query or referer for a log: every phone number masked, those
+    written with Unicode separators or digits too, and API keys redacted."""
+    # mask_phones first: it keeps the URL's own writing (%2B1******0101); what it leaves that
+    # is a number all the same is masked whole, decoded.
+    return redact_keys(_URL_PART.sub(_masked_url_part, mask_phones(text)))
+
+
 _PLAIN = logging.Formatter()
 
 
@@ -100,7 +144,7 @@ class MaskPhones(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = mask_phones(message)
+        masked = mask_phones(redact_keys(message))
         if masked != message:
             record.msg = masked
             record.args = ()

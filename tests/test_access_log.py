@@ -166,3 +166,48 @@ def test_gunicorns_own_lines_mask_the_numbers_in_a_uri(tmp_path, request, mode):
 def test_in_text_mode_the_access_line_is_gunicorns_own_format(tmp_path, text_logs):
     line = access_line(tmp_path, "/healthz")
     assert re.fullmatch(r'10\.0\.0\.7 - - \[.+\] "GET /healthz HTTP/1\.1" 200 \d+ "-" "-"\n', line)
+
+
+@pytest.mark.parametrize("value", [
+    "%2B1%C2%A0415%C2%A0555%C2%A00101",  # no-break spaces
+    "415%E2%80%93555%E2%80%930101",  # en dashes
+    "415%E3%80%80555%E3%80%800101",  # ideographic spaces
+    "415%C2%AD555%C2%AD0101",  # soft hyphens
+    "%EF%BC%94%EF%BC%91%EF%BC%95%EF%BC%95%EF%BC%95%EF%BC%95%EF%BC%90%EF%BC%91%EF%BC%90%EF%BC%91",
+    "415~555~0101", "415_555_0101", "415,555,0101", "415%09555%090101",  # refused, logged
+])
+def test_access_log_masks_numbers_written_with_unicode_separators_or_digits(tmp_path, value):
+    """The API reads all of these as a phone number (or refuses them with a 422); the access
+    log wrote them in full (found by a black-box audit)."""
+    (tmp_path / "path").mkdir()
+    for target, directory in ((f"/v1/logs/messages?phone={value}&limit=1", tmp_path),
+                              (f"/v1/consent/{value}", tmp_path / "path")):
+        line = access_line(directory, target)
+        request = re.search(r'"GET (\S+) HTTP/1.1" 200 ', line).group(1)
+        assert value not in request and "555" not in request, request
+        assert request.endswith(("******0101&limit=1", "******0101")), request
+
+
+def test_access_log_masks_the_user_agent_and_redacts_api_keys(tmp_path):
+    cfg, logger = _logger(tmp_path)
+    key = "csk_NVhxIa-BqPTs3cr3tKeyMaterial0123456789abcdefg"
+    raw = (f"GET /v1/numbers?limit=1&token={key} HTTP/1.1\r\nHost: commsvc.example.com\r\n"
+           "User-Agent: caller +14155550101\r\n\r\n").encode()
+    req = Request(cfg, IterUnreader([raw]), ("10.0.0.7", 40000))
+    resp, environ = wsgi.create(req, _Socket(), ("10.0.0.7", 40000), ("0.0.0.0", 5000), cfg)
+    resp.start_response("422 UNPROCESSABLE ENTITY", [("Content-Length", "2")])
+    logger.access(resp, req, environ, timedelta(milliseconds=3))
+    line = _read(tmp_path, logger, "access.log")
+
+    assert "14155550101" not in line and "caller +1******0101" in line
+    assert key[4:] not in line and "token=csk_***" in line
+
+
+def test_a_log_line_never_carries_an_api_key(caplog):
+    import logging
+
+    from commsvc.logging_setup import MaskPhones
+    record = logging.LogRecord("commsvc", logging.WARNING, __file__, 1,
+                               "refused %s", ("csk_abcdefghijklmnop",), None)
+    MaskPhones().filter(record)
+    assert record.getMessage() == "refused csk_***"
