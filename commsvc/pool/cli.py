@@ -45,8 +45,8 @@ def numbers_group():
 @with_appcontext
 def add_command(phones: tuple[str, ...], capabilities: str, reactivate: bool):
     """Add numbers to the pool; numbers already in it are left as they are (retired ones come
-    back with --reactivate). A number that is someone's phone in an open session is refused
-    (exit 1)."""
+    back with --reactivate). A number that is someone's phone in an open session, or retired
+    without --reactivate, is refused (exit 1)."""
     wanted = [c.strip() for c in capabilities.split(",") if c.strip()]
     numbers = [_e164(raw) for raw in phones]
     now = _now()
@@ -65,8 +65,11 @@ def add_command(phones: tuple[str, ...], capabilities: str, reactivate: bool):
                 verb = "reactivated" if added.reactivated else "added"
                 outcome.append(f"{verb} {e164} ({','.join(wanted)})")
             except service.AlreadyInPool as exc:
-                outcome.append(f"already in the pool: {e164}" + (
-                    " (retired: --reactivate brings it back)" if "retired" in exc.detail else ""))
+                if "retired" in exc.detail:  # not in service: a script must not go on as if
+                    refused.append(f"not added: {e164} is in the pool but retired"
+                                   " (--reactivate brings it back)")
+                else:
+                    outcome.append(f"already in the pool: {e164}")
             except Conflict as exc:
                 refused.append(f"not added: {exc.detail}")
             except ValidationFailed as exc:  # a number no one should be given (premium rate)

@@ -45,6 +45,8 @@ RECORDING_STATUS_RANK = {"in-progress": 0, "completed": 1, "absent": 1, "failed"
 DIAL_STATUS = {"answered": "completed", "completed": "completed", "busy": "busy",
                "no-answer": "no-answer", "failed": "failed", "canceled": "canceled"}
 
+NEVER_CONNECTED = frozenset({"busy", "no-answer", "failed", "canceled"})
+
 
 @dataclass(frozen=True)
 class MessageStatus:
@@ -149,6 +151,10 @@ def call_status(db: Session, *, call_id: int | None, call_sid: str | None,
     if progress.dial_duration is not None:
         # The bridged conversation's length wins over the whole call's (notice, ringing).
         values["duration_seconds"] = progress.dial_duration
+    elif dial_status in NEVER_CONNECTED:
+        # No conversation: 0, never the inbound leg's CallDuration (the caller's ringing time),
+        # whichever of the two callbacks comes first.
+        values["duration_seconds"] = 0
     elif progress.duration is not None:
         values["duration_seconds"] = func.coalesce(Call.duration_seconds, progress.duration)
     where = _call_where(call_id, call_sid, progress.call_sid)

@@ -181,7 +181,10 @@ def receive_call(db: Session, call: InboundCall, *, config: Config, now: dt.date
         **_record(route, call.caller, call.to_phone, call.call_sid, outcome, now),
         "forward_to": forward_to,
         "forward_from": forward_from,
-        "status": call.status,
+        # A call answered with a message and <Hangup/> ends there, and that TwiML carries no
+        # callback to say so (only the number's optional "call status changes" does, with its
+        # duration): it is stored as Twilio will end it, not left "ringing" for good.
+        "status": call.status if bridged else "completed",
     })
     duplicate = call_id is None
     if duplicate:

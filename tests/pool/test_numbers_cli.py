@@ -53,8 +53,11 @@ def test_add_brings_a_retired_number_back_with_the_given_capabilities(runner, db
     runner.invoke(args=["numbers", "add", "+16465550001"])
     runner.invoke(args=["numbers", "retire", "+16465550001"])
     plain = runner.invoke(args=["numbers", "add", "+16465550001"])
-    assert plain.output == ("already in the pool: +16465550001 (retired: --reactivate brings it"
-                            " back)\n")
+    # Refused, as the API's 409: the number is not in service, so `numbers add X && ...` stops.
+    assert plain.exit_code == 1
+    assert plain.output == ("Error: not added: +16465550001 is in the pool but retired"
+                            " (--reactivate brings it back)\n")
+    assert db.scalar(select(ProxyNumber.status)) == "retired"
     result = runner.invoke(args=["numbers", "add", "+16465550001", "--capabilities", "sms",
                                  "--reactivate"])
     assert result.exit_code == 0, result.output

@@ -402,3 +402,21 @@ def test_a_dial_action_without_a_recording_stores_none(bridged, twilio_post, db)
     stored = f.calls(db)[0]
     assert (stored.recording_sid, stored.status) == (None, "no-answer")
     assert _queued_deletions(db) == set()
+
+
+@pytest.mark.parametrize("dial_first", [True, False])
+def test_a_busy_bridge_lasts_0_seconds_never_the_callers_ringing_time(
+        bridged, twilio_post, db, dial_first):
+    """Found by a black-box audit: the number's own callback (CallDuration 12, the time the
+    caller waited) gave a call that never connected a duration of 12 s."""
+    dial = (f"/webhooks/twilio/call-status?c={bridged.id}&s={bridged.twilio_sid}",
+            {"CallSid": bridged.twilio_sid, "CallStatus": "in-progress",
+             "DialCallStatus": "busy"})
+    number = ("/webhooks/twilio/call-status",
+              {"CallSid": bridged.twilio_sid, "CallStatus": "completed", "CallDuration": "12",
+               "CallbackSource": "call-progress-events"})
+    for path, form in (dial, number) if dial_first else (number, dial):
+        assert twilio_post(path, form).status_code == 200
+
+    stored = f.calls(db)[0]
+    assert (stored.status, stored.duration_seconds) == ("busy", 0)

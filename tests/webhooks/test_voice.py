@@ -55,6 +55,8 @@ def test_stranger_hears_the_no_session_message_and_is_hung_up_on(
     assert (say.tag, say.text, hangup.tag) == ("Say", config.no_session_voice_message, "Hangup")
     stored = f.calls(db)[0]
     assert (stored.outcome, stored.forward_to, stored.session_id) == ("no_session", None, None)
+    # That TwiML carries no callback: left "ringing", the call log showed it ringing for good.
+    assert stored.status == "completed"
 
 
 def test_closed_session_bridges_no_call(session_open, place_call, db, clock):
