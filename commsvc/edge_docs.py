@@ -63,7 +63,7 @@ def _webhook(summary: str, fields: dict, required: list[str], query: list[str]) 
             "400": {"description": "A malformed Twilio form; nothing stored",
                     "content": PROBLEM_CONTENT},
             "403": {"description": "Missing or invalid X-Twilio-Signature; nothing stored",
-                    "content": {"text/plain": {"schema": _STRING}}},
+                    "content": PROBLEM_CONTENT},
             "503": {"description": "The database is unavailable; Twilio retries",
                     "content": PROBLEM_CONTENT},
         },

@@ -58,7 +58,7 @@ def test_webhooks_are_documented_as_signed_form_posts_answered_with_twiml(client
     form = sms["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
     assert {"MessageSid", "From", "To"} <= set(form["required"])
     assert "text/xml" in sms["responses"]["200"]["content"]
-    assert "text/plain" in sms["responses"]["403"]["content"]
+    assert "application/problem+json" in sms["responses"]["403"]["content"]
 
 
 def test_no_operation_lists_a_parameter_twice(client):

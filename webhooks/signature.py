@@ -14,6 +14,7 @@ import logging
 from flask import Response, request
 from twilio.request_validator import RequestValidator
 
+from commsvc.errors import problem
 from commsvc.extensions import config as _config
 
 log = logging.getLogger("commsvc.webhooks")
@@ -46,11 +47,13 @@ def is_valid(auth_token: str, public_base_url: str) -> bool:
 
 
 def require_twilio_signature() -> Response | None:
-    """Blueprint guard: 403 in plain text, before any database work, unless Twilio signed it."""
+    """Blueprint guard: 403 (problem+json, like every error), before any database work, unless
+    Twilio signed it."""
     config = _config()
     if is_valid(config.twilio_auth_token, config.public_base_url):
         return None
     # No numbers, no body: the path says which webhook, the request id ties it to the response.
     log.warning("twilio webhook refused: missing or invalid signature path=%s", request.path)
-    return Response("Forbidden: missing or invalid X-Twilio-Signature\n", status=403,
-                    mimetype="text/plain")
+    return problem(403, "invalid-signature", "Missing or invalid Twilio signature",
+                   f"The request must carry a valid {SIGNATURE_HEADER}, computed with the"
+                   " account's auth token over PUBLIC_BASE_URL, the path and the query.")

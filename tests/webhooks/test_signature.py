@@ -19,7 +19,8 @@ def _sms(body="hi"):
 
 def _assert_refused(response, db):
     assert response.status_code == 403
-    assert response.mimetype == "text/plain"
+    assert response.mimetype == "application/problem+json"
+    assert response.json["type"] == "invalid-signature" and response.json["status"] == 403
     assert b"<Response" not in response.data
     assert f.messages(db) == [] and f.calls(db) == []
 
