@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from commsvc.db import operator_problem, schema_missing
+from commsvc.logging_setup import mask_phones
 
 log = logging.getLogger("commsvc.errors")
 
@@ -54,6 +55,18 @@ class Forbidden(ProblemError):
 
 class NotFound(ProblemError):
     status, type, title = 404, "not-found", "Not found"
+
+    @classmethod
+    def no(cls, what: str, given: str, after: str = "") -> NotFound:
+        """"no <what> <given><after>", the client's own input masked as logs mask it (a phone
+        number sent where an id goes) and cut at ECHO_LIMIT characters."""
+        shown = mask_phones(given)
+        if len(shown) > ECHO_LIMIT:
+            shown = shown[:ECHO_LIMIT] + "…"
+        return cls(f"no {what} {shown}{after}")
+
+
+ECHO_LIMIT = 64  # characters of a client's input repeated in an error
 
 
 class Conflict(ProblemError):

@@ -160,3 +160,24 @@ def test_malformed_json_to_an_operation_that_takes_none_is_a_400(client, strict_
                            content_type="application/json")
     assert response.status_code == 400
     assert response.json["detail"] == "The request body is not valid JSON."
+
+
+@pytest.mark.parametrize(("role", "method", "path"), [
+    ("ops", "get", "/v1/sessions/{}"),
+    ("privacy", "delete", "/v1/holds/{}"),
+    ("admin", "delete", "/v1/numbers/{}"),
+])
+def test_a_404_repeats_the_clients_input_masked_and_cut_short(client, api_key, role, method,
+                                                              path):
+    """Found by a black-box audit: a phone number sent where an id goes came back in full in
+    the detail, and 3,000 characters came back whole."""
+    phone = client.open(path.format("+14155550101"), method=method.upper(),
+                        headers=api_key(role))
+    assert phone.status_code == 404, phone.json
+    assert "14155550101" not in phone.json["detail"] and "+1******0101" in phone.json["detail"]
+
+    if method == "delete" and "numbers" in path:
+        return  # a pool number's path takes only phone numbers (422 otherwise)
+    long = client.open(path.format("a" * 3000), method=method.upper(), headers=api_key(role))
+    assert long.status_code == 404
+    assert len(long.json["detail"]) < 100 and long.json["detail"].endswith("a…")

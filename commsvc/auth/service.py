@@ -74,7 +74,7 @@ def revoke_key(db: Session, key_id: str, *, now: dt.datetime) -> tuple[ApiKey, b
     ).rowcount == 1
     key = db.get(ApiKey, key_id)
     if key is None:
-        raise NotFound(f"no API key {key_id}")
+        raise NotFound.no("API key", key_id)
     return key, revoked
 
 

@@ -66,7 +66,7 @@ def get_number(db: DbSession, phone_number: str) -> ProxyNumber:
     if E164.fullmatch(phone_number):
         number = db.scalar(select(ProxyNumber).where(ProxyNumber.phone_number == phone_number))
     if number is None:
-        raise NotFound(f"no number {phone_number} in the pool")
+        raise NotFound.no("number", phone_number, " in the pool")
     return number
 
 

@@ -130,7 +130,7 @@ def lift_hold(db: Session, hold_id: str, *, actor: str, now: dt.datetime,
     """Lift a hold (idempotent: lifting a lifted hold changes nothing); 404 when unknown."""
     hold = db.get(LegalHold, hold_id)
     if hold is None:
-        raise NotFound(f"no legal hold {hold_id}")
+        raise NotFound.no("legal hold", hold_id)
     if hold.lifted_at is None:
         hold.lifted_at = now
         hold.lifted_by = actor

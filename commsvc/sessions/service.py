@@ -70,7 +70,7 @@ def get_session(db: DbSession, session_id: str, *, lock: bool = False) -> Sessio
     session = (db.get(Session, session_id, with_for_update=lock)
                if SESSION_ID.fullmatch(session_id) else None)
     if session is None:
-        raise NotFound(f"no session {session_id}")
+        raise NotFound.no("session", session_id)
     return session
 
 
