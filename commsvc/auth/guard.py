@@ -49,7 +49,7 @@ def _reason(principal: Principal) -> str | None:
     if principal.role not in REASONED_ROLES:
         raise Forbidden(f"The {principal.role} role may not send {REASON_HEADER}.")
     reason = _as_utf8(request.headers[REASON_HEADER]).strip()
-    if not reason:
+    if not any(character.isalnum() for character in reason):  # "", ".", "-" say nothing
         raise ValidationFailed(errors={REASON_HEADER: ["must state why the access is needed"]})
     if len(reason) > MAX_REASON_LENGTH:
         raise ValidationFailed(errors={REASON_HEADER: [f"at most {MAX_REASON_LENGTH} characters"]})

@@ -134,9 +134,11 @@ def test_ops_sending_a_reason_is_refused_and_nothing_is_recorded(
     assert not db.scalars(select(AuditEvent).where(AuditEvent.action == "pii.read")).all()
 
 
-def test_an_empty_reason_is_refused(client, api_key, conversation, db):
+@pytest.mark.parametrize("reason", ["  ", ".", "-", " ... "])
+def test_an_empty_reason_is_refused(client, api_key, conversation, db, reason):
+    """Punctuation alone states no reason either (a black-box audit unlocked bodies with ".")."""
     response = client.get("/v1/logs/messages",
-                          headers=api_key("privacy") | {"X-Access-Reason": "  "})
+                          headers=api_key("privacy") | {"X-Access-Reason": reason})
     assert response.status_code == 422
     assert "X-Access-Reason" in response.json["errors"]
     assert not db.scalars(select(AuditEvent).where(AuditEvent.action == "pii.read")).all()
