@@ -84,7 +84,8 @@ _OPTOUT_KW_RE = re.compile(
     rf"(?: (?:{_OPTOUT_EXTRA}|{_OPTOUT_WORDS}))*")
 # STOP with a bare object, the whole message: "STOP SENDING (ME THESE)", "stop this", "STOP
 # ADS". Only after STOP ("end this", "quit that" are conversation) and never as a question.
-_STOP_OBJECT = r"(?:this|that|these|those|stuff|ads|ad|promos|promotions)"
+_STOP_OBJECT = (r"(?:this|that|these|those|(?:(?:the|your|all(?: the| these| those| your)?)"
+                r" )?(?:stuff|ads|ad|promos|promotions|spam|message|text|marketing))")
 _STOP_OBJECT_KW_RE = re.compile(
     rf"(?:{_COURTESY} )*(?:stop all|stopall|stop)"
     rf" (?:sending(?: me| us)?(?: {_STOP_OBJECT})?|{_STOP_OBJECT})(?: {_OPTOUT_EXTRA})*")
@@ -178,7 +179,20 @@ _GUARD_AFTER_RE = re.compile(
     r"|pendant|ce soir|aujourd hui|demain|cette semaine|pour l instant|le soir|la nuit"
     r"|le week end|(?:mon|tues|wednes|thurs|fri|satur|sun)days?|lundi|mardi|mercredi|jeudi"
     r"|vendredi|samedi|dimanche|lunes|martes|miercoles|jueves|viernes|sabado|domingo"
-    r"|every|once a|so often|so much|so many|early|late|at \d\w*|\d+ ?(?:am|pm|h))\b")
+    r"|every|once a|so often|so much|so many|early|late|later|tarde|plus tard|at \d\w*"
+    r"|\d+ ?(?:am|pm|h)"
+    # a while: "for an hour", "for a bit", "for 10 minutes", "pour une heure", "por un rato"
+    r"|(?:for|pour|por|durante) (?:an?|one|a few|a couple of|the next|un|une|quelques|unos"
+    r"|unas|\d+) ?(?:hour|hours|hr|hrs|minute|minutes|min|mins|sec|secs|second|seconds|moment"
+    r"|while|bit|heure|heures|instant|rato|hora|horas|minuto|minutos|momento)"
+    # "I'm in a meeting", "I'm driving": busy now, not for good
+    r"|(?:im|i am) (?:in a meeting|driving|busy|at work|working|with a client))\b"
+    # a specific thing rather than the messages ("stop texting me the address, I have it",
+    # "... questions"), or "stop texting and come": the job, not the channel, is the point
+    r"|(?: (?:me|us))?(?: (?:the (?!(?:same|ads?|promo\w*|marketing|spam|message|text"
+    r"|notification\w*|alert\w*|reminder\w*|update\w*|offer\w*|deal\w*)\b)|questions|pictures"
+    r"|photos|pics)| (?:and|&) (?:just )?(?:come|get (?:here|over)|show up|fix|call|pick up"
+    r"|answer|hurry))\b")
 # Anywhere: the sender says it was a mistake, or redirects us to someone or somewhere else
 # ("don't text me, text my husband"): that is conversation, not a revocation.
 _VETO_RE = re.compile(
@@ -188,7 +202,8 @@ _VETO_RE = re.compile(
     r"|the office)|(?:use|try) (?:my|this|the) (?:(?:other|new|work|home|cell|mobile) )*"
     r"(?:number|phone|cell|email|line)|my (?:new|other|work|home) (?:number|phone|cell)"
     r"|(?:ecrivez|envoyez|contactez|appelez|ecris|envoie|contacte)(?: plutot)? a (?:mon|ma|mes)"
-    r"|(?:escrib|mand|envi|contact|llam)\w* a mi)\b")
+    r"|(?:escrib|mand|envi|contact|llam)\w* a mi"
+    r"|only (?:you|from you|yours))\b")  # "... from the old plumber, only you"
 
 
 def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...]) -> str | None:

@@ -80,7 +80,7 @@ EN: list[tuple[str, str]] = [
      r"(?:text|message|list|messaging|notification|notifications|alert|alerts|marketing"
      r"|promotion|promotions|communication|communications|contact)\b)"),
     ("leave",
-     r"\bleave (?:me|us) alone\b"),
+     r"\bleave (?:me|us) alone\b(?! with\b)"),  # not "leave me alone with this mess"
     ("cease",
      r"\bcease and desist\b"),
     ("i told",
