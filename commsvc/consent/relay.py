@@ -28,7 +28,6 @@ from commsvc.config import Config
 from commsvc.consent import messages, service
 from commsvc.consent.detector import DEFAULT_LANGUAGE, Intent, classify, detect
 from commsvc.consent.models import ConsentState
-from commsvc.relay.models import Message
 
 # Outcomes (stored in messages.outcome / calls.outcome) that belong to consent.
 OPT_OUT = "opt_out"  # revoked; one confirmation sent
@@ -150,27 +149,17 @@ def record_inbound(
     )
 
 
-def blocked_outcome(db: Session, *, sender: str, recipient: str, session_id: str,
-                    now: dt.datetime) -> str:
-    """BLOCKED_NOTIFIED the first time a sender hits the recipient's current revocation in a
-    session (a revocation after a START is news again), else BLOCKED."""
+def revocation_told_of(db: Session, recipient: str) -> int:
+    """What a "could not be delivered" notice answers: the recipient's current revocation of
+    relayed texts (its consent event; a revocation after a START is news again). The relay
+    stores it with the told text (messages.notice_of), whose unique index lets one text per
+    session and sender be told of it, however many arrive at once."""
     # Uses index: pk_consent_state (one row)
-    revoked_since = (
-        select(ConsentState.since)
+    return db.scalar(
+        select(ConsentState.event_id)
         .where(ConsentState.phone == recipient, ConsentState.channel == "sms",
                ConsentState.purpose == "relay")
-        .scalar_subquery()
-    )
-    # Uses index: ix_messages_session_id_id (the few messages of one session)
-    told = db.scalar(
-        select(Message.id).where(
-            Message.session_id == session_id,
-            Message.from_phone == sender,
-            Message.outcome == BLOCKED_NOTIFIED,
-            Message.created_at >= revoked_since,
-        ).limit(1)
-    )
-    return BLOCKED if told is not None else BLOCKED_NOTIFIED
+    ) or 0  # no state row: the default, which allows texts; 0 keeps the claim well-defined
 
 
 def reply_for(outcome: str, *, config: Config, allows_voice: bool,

@@ -19,19 +19,24 @@ from commsvc.sessions import routing
 
 
 @functools.cache
-def _claim_statement(dialect: str, model):
+def _claim_statement(dialect: str, model, any_unique: bool = False):
     """Built once per table: values come as parameters, so nothing is compiled per request."""
+    insert = INSERTS[dialect](model.__table__)
     return (
-        INSERTS[dialect](model.__table__)
-        .on_conflict_do_nothing(index_elements=["twilio_sid"])
+        (insert.on_conflict_do_nothing() if any_unique
+         else insert.on_conflict_do_nothing(index_elements=["twilio_sid"]))
         .returning(model.__table__.c.id)
     )
 
 
-def insert_once(db: Session, model, values: dict) -> int | None:
-    """Insert the row unless one with the same twilio_sid exists: its new id, or None."""
+def insert_once(db: Session, model, values: dict, *, any_unique: bool = False) -> int | None:
+    """Insert the row unless one with the same twilio_sid exists: its new id, or None.
+
+    any_unique=True: None too when the row would break any other unique index of the table
+    (a claim of its own, such as messages.notice_of's); the caller tells the two apart.
+    """
     connection = db.connection()  # Core: the ORM's bulk-insert path cost a third of the time
-    statement = _claim_statement(connection.dialect.name, model)
+    statement = _claim_statement(connection.dialect.name, model, any_unique)
     return connection.execute(statement, values).scalar_one_or_none()
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commsvc.crypto import EncryptedText
@@ -40,8 +40,15 @@ class Message(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     body_removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # A text whose sender was told "could not be delivered": the recipient's revocation (its
+    # consent event) that notice answered. Unique per session and sender, so that only one
+    # text of theirs is told per revocation, however many arrive at once.
+    notice_of: Mapped[int | None] = mapped_column(BigId)
 
     __table_args__ = (
+        Index("uq_messages_notice_of", "session_id", "from_phone", "notice_of", unique=True,
+              postgresql_where=text("notice_of IS NOT NULL"),
+              sqlite_where=text("notice_of IS NOT NULL")),
         Index("ix_messages_from_phone_id", "from_phone", "id"),
         Index("ix_messages_to_phone_id", "to_phone", "id"),
         Index("ix_messages_forward_to_id", "forward_to", "id"),

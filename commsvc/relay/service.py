@@ -134,12 +134,12 @@ def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetim
     route = _route(db, sms.sender_phone, sms.to_phone, now)
     outcome, forward = _sms_outcome(db, sms, route, decision, now)
     session_id = route.session_id if route else None
-    message_id = insert_once(db, Message, {
+    message_id, outcome = _insert_sms(db, {
         **_sms_columns(sms, outcome, now),
         **_route_columns(route),
         "forward_to": forward.to if forward else None,
         "forward_from": forward.from_ if forward else None,
-    })
+    }, route)
     duplicate = message_id is None
     if duplicate:
         stored = _claimed(db, Message, sms.message_sid)
@@ -256,11 +256,26 @@ def _sms_outcome(db: Session, sms: InboundSms, route: Route | None,
     if not route.other_takes_sms:
         if not consent.may_send_notice(db, sms.sender_phone, now):
             return consent.BLOCKED, None  # told nothing, so still to be told after a START
-        outcome = consent.blocked_outcome(
-            db, sender=sms.sender_phone, recipient=route.other_phone,
-            session_id=route.session_id, now=now)
-        return outcome, None
+        return consent.BLOCKED_NOTIFIED, None  # unless another text was told: _insert_sms
     return FORWARDED, Forward(route.other_phone, route.other_proxy, sms.body, sms.media_urls)
+
+
+def _insert_sms(db: Session, columns: dict, route: Route | None) -> tuple[int | None, str]:
+    """Store the text once (None: its SID was stored before) and the outcome it was stored with.
+
+    A text that would tell its sender "could not be delivered" claims the recipient's current
+    revocation for that sender in the session (messages.notice_of, unique): if another text of
+    theirs holds it, told before or arriving at the same instant, this one is stored blocked
+    and untold. The database decides, so two texts at once are never both told.
+    """
+    if columns["outcome"] != consent.BLOCKED_NOTIFIED:
+        return insert_once(db, Message, columns), columns["outcome"]
+    notice_of = consent.revocation_told_of(db, route.other_phone)
+    message_id = insert_once(db, Message, {**columns, "notice_of": notice_of}, any_unique=True)
+    if message_id is not None:
+        return message_id, consent.BLOCKED_NOTIFIED
+    # The claim was taken, or the SID was: stored untold, unless it is a repeated webhook.
+    return insert_once(db, Message, {**columns, "outcome": consent.BLOCKED}), consent.BLOCKED
 
 
 def _sms_reply(outcome: str, sms: InboundSms, route: Route | None,

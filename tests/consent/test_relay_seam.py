@@ -1,16 +1,12 @@
 """The consent seam the relay calls: decisions, recorded events, queries spent, reply texts."""
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import literal, select
 
 from commsvc.consent import relay, service
 from commsvc.consent.models import ConsentEvent
-from commsvc.relay.models import Message
-from commsvc.sessions.models import Session as BookingSession
 
 PHONE = "+14155550101"
 PROXY = "+16465550001"
@@ -175,24 +171,21 @@ def test_blocked_notice_offers_a_call_only_when_the_session_allows_calls():
 OTHER = "+14155550202"
 
 
-def test_the_sender_is_told_once_per_session(db, clock):
+def test_a_notice_is_told_of_the_recipients_current_revocation(db, clock):
+    """What the relay's told text claims (messages.notice_of): a new revocation after a START
+    is a new one, so its sender is told again."""
     now = clock()
-    db.add(BookingSession(id="ses_1", booking_id="bk_1", status="open", mode="sms_and_voice",
-                          created_at=now, expires_at=now + dt.timedelta(days=1)))
-    for phone in (PHONE, OTHER):
-        service.record_event(db, phone=phone, channel="sms", purpose="relay", action="revoke",
-                             source="sms_keyword", evidence={}, now=now)
+    assert relay.revocation_told_of(db, OTHER) == 0  # no state: the default
+    first = service.record_event(db, phone=OTHER, channel="sms", purpose="relay",
+                                 action="revoke", source="sms_keyword", evidence={}, now=now)
     db.flush()
-    told = dict(sender=PHONE, recipient=OTHER, session_id="ses_1", now=now)
-    assert relay.blocked_outcome(db, **told) == relay.BLOCKED_NOTIFIED
-    db.add(Message(session_id="ses_1", direction="inbound", from_phone=PHONE, to_phone=PROXY,
-                   body="hi", media_count=0, twilio_sid="SM9", outcome=relay.BLOCKED_NOTIFIED,
-                   status="received", created_at=now, updated_at=now))
+    assert relay.revocation_told_of(db, OTHER) == first.id
+    for action in ("grant", "revoke"):
+        latest = service.record_event(db, phone=OTHER, channel="sms", purpose="relay",
+                                      action=action, source="sms_keyword", evidence={},
+                                      now=now)
     db.flush()
-    assert relay.blocked_outcome(db, **told) == relay.BLOCKED
-    assert relay.blocked_outcome(db, sender=OTHER, recipient=PHONE, session_id="ses_1",
-                                 now=now) == \
-        relay.BLOCKED_NOTIFIED
+    assert relay.revocation_told_of(db, OTHER) == latest.id != first.id
 
 
 def test_twilio_start_and_help_are_honoured_without_a_second_reply(db, clock):
