@@ -84,7 +84,20 @@ def _sender(form: MultiDict, region: str) -> tuple[str, str | None]:
     phone = _as_phone(raw, region)
     if phone is not None:
         return phone, phone
-    return (_NOT_SENDER_CHARS.sub("", raw)[:16] or "unknown"), None
+    return _stored_sender(_NOT_SENDER_CHARS.sub("", raw)), None
+
+
+SENDER_WIDTH = 16  # the phone columns' width
+CUT = "~"  # ends a sender cut to fit: never read as a number
+
+
+def _stored_sender(sender: str) -> str:
+    """A sender that is no phone number, as stored: cut to the column with a visible mark, so
+    that 300 digits never become a plausible number and "sip:alice@example.com" shows it was
+    longer."""
+    if not sender:
+        return "unknown"
+    return sender if len(sender) <= SENDER_WIDTH else sender[:SENDER_WIDTH - 1] + CUT
 
 
 def _word(form: MultiDict, name: str, *, required: bool = False) -> str | None:

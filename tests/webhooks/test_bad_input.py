@@ -214,3 +214,18 @@ def test_failure_after_the_claim_rolls_the_whole_webhook_back(
     assert response.status_code == 503
     assert engine_events == ["commit"]
     assert f.messages(db) == []
+
+
+@pytest.mark.parametrize(("sender", "stored"), [
+    ("+1" + "4" * 300, "+14444444444444~"),  # never a plausible number
+    ("sip:alice@example.com", "sip:aliceexampl~"),
+    ("client:customer_support_agent_42", "client:customer~"),
+    ("HOMEPROS", "HOMEPROS"),
+])
+def test_a_sender_too_long_for_its_column_is_stored_cut_with_a_mark(
+        twilio_post, db, session_open, sender, stored):
+    """Found by a black-box audit: 300 digits were stored as +144444444444444, a number
+    that looks real."""
+    twilio_post("/webhooks/twilio/sms", _sms(From=sender))
+
+    assert f.messages(db)[0].from_phone == stored
