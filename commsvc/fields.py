@@ -3,9 +3,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 
 from commsvc.clock import as_utc
+
+MAX_BOOKING_ID = 128
+# The booking app's own id: printable (a NUL or control character is refused here, not by the
+# database), and no space at either end: " bk_1 " and "bk_1" would be two bookings, so a retry
+# that trims would open a second session; "   " names none.
+BOOKING_ID = [validate.Length(min=1, max=MAX_BOOKING_ID),
+              validate.Regexp(r"^(?!\s)[^\x00-\x1f\x7f]+(?<!\s)$",
+                              error="must be printable, without spaces at either end")]
 
 
 class UtcDateTime(fields.AwareDateTime):

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from commsvc.sending.service import MAX_BODY_CHARS, MAX_BOOKING_ID, PURPOSES, body_errors
+from commsvc.fields import BOOKING_ID
+from commsvc.sending.service import MAX_BODY_CHARS, PURPOSES, body_errors
 
 
 def _body(value: str) -> None:
@@ -22,8 +23,7 @@ class SendMessageSchema(Schema):
         metadata={"description": f"1-{MAX_BODY_CHARS} characters (UTF-16 units, as Twilio"
                                  " counts them)"})
     purpose = fields.String(required=True, validate=validate.OneOf(PURPOSES))
-    booking_id = fields.String(load_default=None, allow_none=True,
-                               validate=validate.Length(1, MAX_BOOKING_ID))
+    booking_id = fields.String(load_default=None, allow_none=True, validate=BOOKING_ID)
 
 
 class SendHeadersSchema(Schema):

@@ -27,6 +27,7 @@ from commsvc.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
+from commsvc.fields import MAX_BOOKING_ID
 from commsvc.phones import COSTLY_NUMBER, is_costly, locality, mask
 from commsvc.pool import service as pool_service
 from commsvc.pool.models import ProxyNumber
@@ -40,7 +41,6 @@ log = logging.getLogger("commsvc.sending")
 PURPOSES = ("transactional", "marketing")
 # Twilio refuses bodies over 1,600 characters; counted as UTF-16 units, as GSM/UCS-2 encode.
 MAX_BODY_CHARS = 1600
-MAX_BOOKING_ID = 128
 
 DUE_STATUSES = ("queued", "scheduled", "sending")
 STATUS_RANK = {

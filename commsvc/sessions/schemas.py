@@ -9,18 +9,13 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from commsvc.api_docs import ProblemDetails, problems  # noqa: F401  (re-exported)
 from commsvc.extensions import config as _config
-from commsvc.fields import UtcDateTime
+from commsvc.fields import BOOKING_ID, UtcDateTime
 from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
 from commsvc.phones import InvalidPhone, normalise
 from commsvc.sessions.service import MIN_TTL_SECONDS, ttl_problem
 
 MODES = ("sms", "voice", "sms_and_voice")
 STATUSES = ("open", "closed", "expired")
-
-
-# Printable text only: a NUL or control character is refused here, not by the database.
-BOOKING_ID = [validate.Length(min=1, max=128),
-              validate.Regexp(r"^[^\x00-\x1f\x7f]+$", error="must be printable")]
 
 
 class StrictSchema(Schema):

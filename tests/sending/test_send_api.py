@@ -165,6 +165,7 @@ def test_no_sender_number_at_all_is_a_503_and_nothing_stored(app, client, bookin
         ({"body": 42}, "body"),
         ({"booking_id": ""}, "booking_id"),
         ({"booking_id": "b" * 129}, "booking_id"),
+        ({"booking_id": " bk_1"}, "booking_id"),
         ({"channel": "sms"}, "channel"),
     ],
 )

@@ -30,6 +30,10 @@ def _with(**changes):
     (_with(booking_id=...), "booking_id"),
     (_with(booking_id=""), "booking_id"),
     (_with(booking_id="x" * 129), "booking_id"),
+    # " bk_1 " and "bk_1" would be two bookings: a retry that trims opened a second session
+    (_with(booking_id="   "), "booking_id"),
+    (_with(booking_id=" bk_pad "), "booking_id"),
+    (_with(booking_id="bk_pad\u00a0"), "booking_id"),
     (_with(requester=...), "requester"),
     (_with(pro=...), "pro"),
     (_with(ttl_seconds=0), "ttl_seconds"),
