@@ -96,8 +96,11 @@ def masked_integer(value: int, keep: frozenset[str] = frozenset()) -> int | str:
 
 # An API key (commsvc.auth.service.KEY_PREFIX and its secret), wherever a client put it.
 _API_KEY = re.compile(r"csk_[A-Za-z0-9_-]{4,}")
-# The parts of a URL a value sits between: path segments, query names and values, fragment.
-_URL_PART = re.compile(r"[^\s/?&=#;]+")
+# The parts of a URL a value sits between (path segments, query names and values, fragment)
+# that mask_phones may have missed: only those with an encoded non-ASCII character (a Unicode
+# space, dash or digit), an encoded tab, or "~", "_" or ",". The rest cost one regex scan.
+_UNUSUAL = re.compile(r"%[C-Fc-f][0-9A-Fa-f]|%09|[~_,]")
+_URL_PART = re.compile(r"[^\s/?&=#;]*(?:%[C-Fc-f][0-9A-Fa-f]|%09|[~_,])[^\s/?&=#;]*")
 # Besides digits, what people (and the phone parser) put in a number: spaces of every kind,
 # dashes of every kind (Unicode Zs, Pd), invisible format characters (soft hyphen, word
 # joiner: Cf), brackets, and the punctuation a client may use as a separator.
@@ -107,7 +110,7 @@ _MIN_DIGITS = 9  # the shortest national numbers (Spain's 612 345 678); a date h
 
 
 def redact_keys(text: str) -> str:
-    return _API_KEY.sub("csk_***", text)
+    return _API_KEY.sub("csk_***", text) if "csk_" in text else text
 
 
 def _masked_url_part(match: re.Match) -> str:
@@ -133,7 +136,10 @@ def mask_url(text: str) -> str:
     written with Unicode separators or digits too, and API keys redacted."""
     # mask_phones first: it keeps the URL's own writing (%2B1******0101); what it leaves that
     # is a number all the same is masked whole, decoded.
-    return redact_keys(_URL_PART.sub(_masked_url_part, mask_phones(text)))
+    text = mask_phones(text)
+    if _UNUSUAL.search(text):
+        text = _URL_PART.sub(_masked_url_part, text)
+    return redact_keys(text)
 
 
 _PLAIN = logging.Formatter()
