@@ -30,6 +30,7 @@ from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
 from commsvc.extensions import phone_input
 from commsvc.phones import mask
+from commsvc.pool import service as pool_service
 from commsvc.records.schemas import problems
 
 blp = Blueprint("consent_views", __name__, description="Consent: state, history, check")
@@ -125,6 +126,7 @@ def post_consent(args, phone):
     """Record a grant or a revocation: one new event (channel and purpose may be "all")."""
     phone = phone_input(phone)
     db, principal = get_db(), current_principal()
+    pool_service.refuse_active_pool_number(db, phone, " (a proxy number in the pool)")
     received = {"api_key_id": principal.key_id, "ip": request.remote_addr}
     forwarded = request.headers.get("X-Forwarded-For")
     if forwarded:

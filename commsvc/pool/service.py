@@ -86,6 +86,13 @@ def pool_numbers_among(db: DbSession, phones, *, active_only: bool = False) -> s
     return {number for number, status in found if status == "active" or not active_only}
 
 
+def refuse_active_pool_number(db: DbSession, phone: str, why: str = "") -> None:
+    """422 on `phone` for one of our active numbers: it is no one's, so it has no consent to
+    record and no data of its own. (A retired one may have been, or become, a person's phone.)"""
+    if pool_numbers_among(db, [phone], active_only=True):
+        raise ValidationFailed(errors={"phone": [NOT_A_PERSON + why]})
+
+
 # Built once: every session creation and platform send runs it (building the select and going
 # through the ORM's scalars cost about 400 Python calls, a tenth of a session creation).
 # Uses index: uq_proxy_numbers_phone_number

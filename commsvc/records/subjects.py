@@ -29,7 +29,6 @@ from commsvc.config import Config
 from commsvc.consent import service as consent_service
 from commsvc.consent.models import ConsentEvent
 from commsvc.crypto import phone_hmac
-from commsvc.errors import ValidationFailed
 from commsvc.phones import TOMBSTONE_PREFIX, mask
 from commsvc.pool import service as pool_service
 from commsvc.pool.models import ProxyNumber
@@ -87,12 +86,11 @@ class SubjectData:
 
 
 def _refuse_pool_number(db: Session, phone: str) -> None:
-    """422 for one of our active numbers: it is no one's. (A retired one may have been, or
-    become, a person's phone: `touching` gives only the rows where it is a person.)"""
-    if pool_service.pool_numbers_among(db, [phone], active_only=True):
-        raise ValidationFailed(errors={"phone": [
-            pool_service.NOT_A_PERSON + " (a proxy number in the pool): export or erase the"
-            " numbers of the people it relays"]})
+    """422 for one of our active numbers (a retired one is a person's where `touching` finds
+    it as one)."""
+    pool_service.refuse_active_pool_number(
+        db, phone, " (a proxy number in the pool): export or erase the numbers of the people it"
+                   " relays")
 
 
 def collect_subject(db: Session, phone: str, *, config: Config, now: dt.datetime,

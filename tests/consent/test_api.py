@@ -303,3 +303,19 @@ def test_posting_to_the_check_is_a_405_naming_get_not_a_grant_for_a_phone_called
     assert response.status_code == 405
     assert response.content_type == "application/problem+json"
     assert "GET" in response.headers["Allow"]
+
+
+def test_no_consent_is_recorded_for_one_of_the_services_own_numbers(client, booking, api_key,
+                                                                      db):
+    """Sessions, sends and erasure refuse a pool number as no one's; a consent grant for one
+    was a 201 (found by a black-box audit), a booking app confusing the proxy number with
+    the person's."""
+    added = client.post("/v1/numbers", headers=api_key("admin"),
+                        json={"phone_number": "+16465550001", "capabilities": ["sms"]})
+    assert added.status_code == 201
+
+    response = client.post("/v1/consent/+16465550001", headers=booking, json=GRANT_MARKETING)
+
+    assert response.status_code == 422
+    assert "not a person's" in response.json["errors"]["phone"][0]
+    assert _events(db) == 0
