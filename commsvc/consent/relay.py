@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from commsvc.clock import as_utc
 from commsvc.config import Config
 from commsvc.consent import messages, service
 from commsvc.consent.detector import DEFAULT_LANGUAGE, Intent, classify, detect
@@ -151,15 +152,23 @@ def record_inbound(
 
 def revocation_told_of(db: Session, recipient: str) -> int:
     """What a "could not be delivered" notice answers: the recipient's current revocation of
-    relayed texts (its consent event; a revocation after a START is news again). The relay
-    stores it with the told text (messages.notice_of), whose unique index lets one text per
-    session and sender be told of it, however many arrive at once."""
+    relayed texts, named by when it began (`since`, in microseconds since the epoch: a
+    repeated STOP keeps it, a revocation after a START is news again). The relay stores it
+    with the told text (messages.notice_of), whose unique index lets one text per session and
+    sender be told of it, however many arrive at once."""
     # Uses index: pk_consent_state (one row)
-    return db.scalar(
-        select(ConsentState.event_id)
+    since = db.scalar(
+        select(ConsentState.since)
         .where(ConsentState.phone == recipient, ConsentState.channel == "sms",
                ConsentState.purpose == "relay")
-    ) or 0  # no state row: the default, which allows texts; 0 keeps the claim well-defined
+    )
+    # No state row is the default, which allows texts: 0 keeps the claim well-defined.
+    if since is None:
+        return 0
+    return (as_utc(since) - _EPOCH) // dt.timedelta(microseconds=1)
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def reply_for(outcome: str, *, config: Config, allows_voice: bool,

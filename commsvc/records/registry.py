@@ -94,7 +94,7 @@ REGISTRY: dict[str, dict[str, Personal | NotPersonal]] = {
         "created_at": _MESSAGE_META,
         "updated_at": _MESSAGE_META,
         "body_removed_at": RETENTION_MARK,
-        "notice_of": _np("the consent event a 'could not be delivered' notice answered"),
+        "notice_of": _np("when the revocation a 'could not be delivered' notice answered began"),
     },
     "calls": {
         "id": ROW_ID,

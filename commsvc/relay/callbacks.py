@@ -164,7 +164,9 @@ def call_status(db: Session, *, call_id: int | None, call_sid: str | None,
         update(Call).where(*where).values(**values).execution_options(synchronize_session=False)
     )
     found = result.rowcount > 0
-    if found and recording is not None:
+    if recording is not None and (found or call_sid is not None):
+        # Also for a call no longer stored (erased, past retention): its recording, which
+        # nothing here would ever delete, is queued for deletion at Twilio.
         recording_status(db, call_id=call_id, call_sid=call_sid, progress=recording, now=now)
     return found
 
@@ -214,7 +216,9 @@ def recording_status(db: Session, *, call_id: int | None, call_sid: str | None,
     )
     found = result.rowcount > 0
     stored = None if found else db.execute(
-        select(Call.id, Call.recording_removed_at).where(*where)).first()
+        select(Call.id, Call.recording_removed_at, Call.recording_status).where(*where)).first()
+    if stored is not None and progress.status is None and stored.recording_status == "absent":
+        return True  # the Dial action naming the recording Twilio reported empty: nothing to do
     if stored is not None:
         # Not the call's recording, or one already removed here: nothing would ever delete it
         # at Twilio (retention and erasure delete the one stored), so it is deleted there now.

@@ -40,9 +40,10 @@ class Message(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     body_removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    # A text whose sender was told "could not be delivered": the recipient's revocation (its
-    # consent event) that notice answered. Unique per session and sender, so that only one
-    # text of theirs is told per revocation, however many arrive at once.
+    # A text whose sender was told "could not be delivered": the recipient's revocation that
+    # notice answered, named by when it began (consent.relay.revocation_told_of). Unique per
+    # session and sender, so only one text of theirs is told per revocation, however many
+    # arrive at once.
     notice_of: Mapped[int | None] = mapped_column(BigId)
 
     __table_args__ = (

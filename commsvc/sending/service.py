@@ -14,12 +14,13 @@ import datetime as dt
 import logging
 import secrets
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import and_, case, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from commsvc.config import Config
 from commsvc.consent import service as consent
+from commsvc.crypto import phone_hmac
 from commsvc.errors import (
     Conflict,
     ConsentRequired,
@@ -31,6 +32,7 @@ from commsvc.fields import MAX_BOOKING_ID
 from commsvc.phones import COSTLY_NUMBER, is_costly, locality, mask
 from commsvc.pool import service as pool_service
 from commsvc.pool.models import ProxyNumber
+from commsvc.records.models import Erasure
 from commsvc.sending import quiet_hours
 from commsvc.sending.models import OutboundMessage
 from commsvc.sessions.models import Participant
@@ -55,27 +57,43 @@ TWILIO_STATUSES = {
     "failed": "failed", "canceled": "failed",
 }
 ERASED_BEFORE_SENDING = "not sent: the recipient's data was erased"
+ERASED_AFTER_AN_ATTEMPT = ("not sent again: the recipient's data was erased (an earlier"
+                           " attempt may have reached Twilio)")
 
 
 def block_unsent(db: Session, *, to_phone: str, now: dt.datetime) -> int:
     """Block every text still waiting to go to the number (erasure: a legal hold may keep such
     a text as a record, but it must not reach the person); how many.
 
-    A text a worker may already have handed to Twilio (send_started_at set) is left to finish
-    and be recorded: blocking it could lose the SID of a message Twilio holds. A worker that
-    claimed a text and has not begun its send finds it blocked (its lease check reads the
-    status under the row lock) and sends nothing.
+    Only a text a worker is handing to Twilio at this moment (`sending` under a live lease,
+    its send begun) is left to finish and be recorded, so that the SID of a message Twilio
+    holds is not lost; if that attempt fails, the worker finds the erasure before any retry
+    (erased_since). A text waiting to retry after an attempt that may have reached Twilio is
+    blocked too, and says so. A worker that claimed a text and has not begun its send finds it
+    blocked (its lease check reads the status under the row lock) and sends nothing.
     """
+    in_flight = and_(OutboundMessage.status == "sending",
+                     OutboundMessage.send_started_at.is_not(None),
+                     OutboundMessage.lease_until > now)
     # Uses index: ix_outbound_messages_to_phone
     return db.execute(
         update(OutboundMessage)
         .where(OutboundMessage.to_phone == to_phone,
-               OutboundMessage.status.in_(DUE_STATUSES),
-               OutboundMessage.send_started_at.is_(None))
-        .values(status="blocked", last_error=ERASED_BEFORE_SENDING, lease_token=None,
-                lease_until=None, updated_at=now)
+               OutboundMessage.status.in_(DUE_STATUSES), ~in_flight)
+        .values(status="blocked", lease_token=None, lease_until=None, updated_at=now,
+                last_error=case((OutboundMessage.send_started_at.is_(None),
+                                 ERASED_BEFORE_SENDING), else_=ERASED_AFTER_AN_ATTEMPT))
         .execution_options(synchronize_session=False)
     ).rowcount
+
+
+def erased_since(db: Session, to_phone: str, accepted_at: dt.datetime, config: Config) -> bool:
+    """Whether the number was erased after this text was accepted: then it is never sent, nor
+    sent again, whatever kept it (a legal hold, an attempt that was in flight)."""
+    # Uses index: ix_erasures_subject_hmac
+    return db.scalar(select(exists().where(
+        Erasure.subject_hmac == phone_hmac(config.hmac_key, to_phone),
+        Erasure.created_at >= accepted_at))) or False
 
 
 CONSENT_REFUSALS = {

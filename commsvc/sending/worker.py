@@ -122,6 +122,14 @@ class Worker:
         row = self._held(claim)
         if row is None:
             return
+        if service.erased_since(self.db, row.to_phone, row.created_at, self.config):
+            self._release(row, "blocked")
+            row.last_error = (service.ERASED_BEFORE_SENDING if row.send_started_at is None
+                              else service.ERASED_AFTER_AN_ATTEMPT)
+            self.db.commit()
+            self.counts.blocked += 1
+            log.info("%s blocked before sending: the recipient's data was erased", row.id)
+            return
         decision = service.check_consent(self.db, to=row.to_phone, purpose=row.purpose,
                                          config=self.config, now=self.now)
         if not decision.allowed:

@@ -2,8 +2,8 @@
 
 A sender whose recipient revoked texts is told once per session and revocation. The check
 ("was this sender told since the revocation?") and the insert were two statements, so two texts
-arriving together were both told. messages.notice_of names the revocation (the consent event)
-a told text answered, and a partial unique index on (session_id, from_phone, notice_of) lets
+arriving together were both told. messages.notice_of names the revocation a told text
+answered (when it began, in microseconds since the epoch), and a partial unique index on (session_id, from_phone, notice_of) lets
 only one such row exist: the second insert conflicts and is stored as blocked, untold. On
 PostgreSQL adding a nullable column is a change of the catalogue only, and the index covers
 only the few told rows.

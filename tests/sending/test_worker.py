@@ -319,3 +319,57 @@ def test_a_body_whose_key_is_not_configured_reads_as_null_and_unavailable(
     assert (data["body"], data["body_unavailable"]) == (None, True)
     shown = client.get(f"/v1/messages/{message_id}", headers=booking).json
     assert shown["body"] == "Your pro arrives at 3pm." and "body_unavailable" not in shown
+
+
+@pytest.mark.parametrize("held", [True, False])
+def test_a_text_waiting_to_retry_is_never_sent_after_its_recipient_is_erased(
+        app, send, outbox, clock, mocked, real_twilio, client, api_key, held):
+    """Found by a code review: a network error leaves the text queued with its send begun;
+    the erasure (under a hold, which keeps the row) left it alone, and the retry, finding
+    nothing at Twilio, sent it to the erased number."""
+    send(booking_id="bk_erase")
+    mocked.post(MESSAGES_URL, body=requests.exceptions.ConnectTimeout("connect timed out"))
+    listing(mocked)  # Twilio has no such message
+    run_once(app, real_twilio)
+    [row] = outbox()
+    assert (row.status, row.send_started_at is not None) == ("queued", True)
+    if held:
+        client.post("/v1/holds", headers=api_key("privacy"),
+                    json={"scope": "booking", "value": "bk_erase", "reason": "dispute"})
+    erased = client.post(f"/v1/subjects/{NEW_YORK}/erase",
+                         headers={**api_key("privacy"), "X-Access-Reason": "request #7"})
+    assert erased.status_code == 200
+    clock.advance(hours=1)
+    accepted(mocked)
+
+    run_once(app, real_twilio)
+
+    assert [getattr(c.response, "status_code", "network error") for c in posts(mocked)] == [
+        "network error"]  # never sent again
+    if held:
+        [row] = outbox()
+        assert row.status == "blocked" and "may have reached Twilio" in row.last_error
+    else:
+        assert outbox() == []
+
+
+def test_a_text_a_worker_is_sending_during_an_erasure_is_never_retried_after_it(
+        app, send, outbox, clock, mocked, real_twilio, db, config):
+    """In flight when the erasure came (left to finish, so a SID Twilio holds is not lost);
+    its attempt failed: the worker finds the erasure before the retry."""
+    from commsvc.crypto import phone_hmac
+    from commsvc.records.models import Erasure
+
+    send()
+    mocked.post(MESSAGES_URL, body=requests.exceptions.ConnectTimeout("connect timed out"))
+    listing(mocked)
+    run_once(app, real_twilio)
+    db.add(Erasure(subject_hmac=phone_hmac(config.hmac_key, NEW_YORK), requested_by="test",
+                   reason="r", created_at=clock(), result={}))
+    db.commit()
+    due_again(outbox, clock)
+    accepted(mocked)
+
+    assert run_once(app, real_twilio).blocked == 1
+    [row] = outbox()
+    assert row.status == "blocked" and len(posts(mocked)) == 1

@@ -420,3 +420,29 @@ def test_a_busy_bridge_lasts_0_seconds_never_the_callers_ringing_time(
 
     stored = f.calls(db)[0]
     assert (stored.status, stored.duration_seconds) == ("busy", 0)
+
+
+def test_a_dial_action_naming_a_recording_reported_absent_queues_nothing(
+        bridged, twilio_post, db):
+    recording = "RE" + "a" * 32
+    _recording(twilio_post, bridged, recording, "absent", 0)
+    _dial_action(twilio_post, bridged, recording)
+
+    assert _queued_deletions(db) == set()
+
+
+def test_a_dial_action_for_a_call_no_longer_stored_queues_its_recording_for_deletion(
+        bridged, twilio_post, db):
+    """Erased (or past retention) before the call's callbacks came: nothing here would ever
+    delete the recording at Twilio."""
+    recording = "RE" + "a" * 32
+    call_id, call_sid = bridged.id, bridged.twilio_sid
+    db.delete(bridged)
+    db.commit()
+
+    response = twilio_post(f"/webhooks/twilio/call-status?c={call_id}&s={call_sid}", {
+        "CallSid": call_sid, "CallStatus": "completed", "DialCallStatus": "completed",
+        "DialCallDuration": "41", "RecordingSid": recording})
+
+    assert response.status_code == 200
+    assert ("recording", recording, "orphan_callback") in _queued_deletions(db)

@@ -169,6 +169,7 @@ def test_ten_texts_at_once_to_someone_who_revoked_tell_their_sender_once(
     with committed_app.extensions["db"].sessionmaker() as db:
         f.open_session(db, clock())
     for round_ in range(4):
+        clock.advance(seconds=1)  # a revocation is named by when it began
         with committed_app.extensions["db"].sessionmaker() as db:
             for action in (("grant", "revoke") if round_ else ("revoke",)):
                 consent_service.record_event(db, phone=REQUESTER, channel="sms", purpose="relay",

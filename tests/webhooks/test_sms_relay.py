@@ -164,6 +164,21 @@ def test_text_to_a_recipient_who_said_stop_is_not_forwarded_and_sender_is_told_o
     assert all(m.forward_to is None for m in f.messages(db))
 
 
+def test_a_repeated_stop_is_the_same_revocation_and_tells_the_sender_nothing_new(
+        session_open, send_sms, db, clock):
+    """Found by a code review: the claim named the revocation by its last event, which a
+    repeated STOP replaces, so the sender was told again after each repeat."""
+    twiml(send_sms(PRO, PRO_PROXY, "STOP"))
+    [told] = twiml(send_sms(REQUESTER, REQUESTER_PROXY, "Hello?"))
+    clock.advance(minutes=1)
+    twiml(send_sms(PRO, PRO_PROXY, "STOP"))  # the pro repeats it
+    again = twiml(send_sms(REQUESTER, REQUESTER_PROXY, "Hello??"))
+
+    assert told.text and list(again) == []
+    assert [m.outcome for m in f.messages(db)] == [
+        "opt_out", "blocked_consent_notified", "opt_out_repeat", "blocked_consent"]
+
+
 def test_same_proxy_number_for_both_sides_routes_by_sender(db, clock, send_sms):
     f.open_session(db, clock(), requester_proxy=REQUESTER_PROXY, pro_proxy=REQUESTER_PROXY)
 
