@@ -8,7 +8,14 @@ import re
 from gunicorn.glogging import Logger
 
 from commsvc.config import wants_json_logs
-from commsvc.logging_setup import JsonFormatter, MaskPhones, mask_url
+from commsvc.logging_setup import (
+    JsonFormatter,
+    MaskPhones,
+    mask_text,
+    mask_url,
+    redact_keys,
+    wsgi_text,
+)
 
 # The atoms that carry the URL or the referer: %(r)s, %(U)s, %(q)s, %(f)s, and the same values
 # reached as environ ({raw_uri}e, ...) or request header ({referer}i) atoms.
@@ -72,5 +79,7 @@ class MaskingLogger(Logger):
         for name in self.masked_atoms:
             value = atoms.get(name)
             if isinstance(value, str):
-                atoms[name] = mask_url(value)
+                text = wsgi_text(value)
+                atoms[name] = (mask_url(text) if name in URL_ATOMS
+                               else redact_keys(mask_text(text)))
         return atoms

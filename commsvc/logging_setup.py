@@ -94,52 +94,77 @@ def masked_integer(value: int, keep: frozenset[str] = frozenset()) -> int | str:
     return value if masked == str(value) else masked
 
 
-# An API key (commsvc.auth.service.KEY_PREFIX and its secret), wherever a client put it.
-_API_KEY = re.compile(r"csk_[A-Za-z0-9_-]{4,}")
-# The parts of a URL a value sits between (path segments, query names and values, fragment)
-# that mask_phones may have missed: only those with an encoded non-ASCII character (a Unicode
-# space, dash or digit), an encoded tab, or "~", "_" or ",". The rest cost one regex scan.
-_UNUSUAL = re.compile(r"%[C-Fc-f][0-9A-Fa-f]|%09|[~_,]")
-_URL_PART = re.compile(r"[^\s/?&=#;]*(?:%[C-Fc-f][0-9A-Fa-f]|%09|[~_,])[^\s/?&=#;]*")
-# Besides digits, what people (and the phone parser) put in a number: spaces of every kind,
-# dashes of every kind (Unicode Zs, Pd), invisible format characters (soft hyphen, word
-# joiner: Cf), brackets, and the punctuation a client may use as a separator.
-_PHONE_PUNCTUATION = frozenset("+().~_,/\t")
-_PHONE_CATEGORIES = frozenset({"Nd", "Zs", "Pd", "Cf"})
-_MIN_DIGITS = 9  # the shortest national numbers (Spain's 612 345 678); a date has 8
+# An API key (commsvc.auth.service.KEY_PREFIX and its secret), wherever a client put it, its
+# "_" URL-encoded too.
+_API_KEY = re.compile(r"csk(?:_|%5[Ff])[A-Za-z0-9_%-]{4,}")
+# What a number may be written with that mask_phones does not read as a separator: any
+# non-ASCII character (Unicode spaces, dashes, invisible format characters, fullwidth
+# digits), square brackets, "*", "~", "_", "," and a tab.
+_UNUSUAL_TEXT = re.compile(r"[^\x20-\x7e]|[\[\]*~_,]")
+# The same in a URL, encoded or not (%5B %5D %2A %7E %5F %2C %09, %C2.. to %F4..), or encoded
+# twice (%25: "%252B1415...").
+_UNUSUAL_URL = re.compile(r"%(?:[C-Fc-f][0-9A-Fa-f]|09|25|5[BbDdFf]|2[AaCc]|7[Ee])|[^\x20-\x7e]"
+                          r"|[\[\]*~_,]")
+_URL_PART = re.compile(r"[^\s/?&=#;]+")  # a path segment, a query name or value, a fragment
+_AS_SEPARATOR = str.maketrans({"[": "(", "]": ")", "*": "-", "~": "-", "_": "-", ",": "-",
+                               "\t": " "})
 
 
 def redact_keys(text: str) -> str:
-    return _API_KEY.sub("csk_***", text) if "csk_" in text else text
+    return _API_KEY.sub("csk_***", text) if "csk" in text else text
+
+
+def _plain(text: str) -> str:
+    """The text with what people write numbers with made what mask_phones reads: fullwidth
+    digits as ASCII (NFKC), every space " ", every dash and "*", "~", "_", "," a "-",
+    brackets round, invisible format characters (soft hyphen, word joiner) dropped."""
+    if not text.isascii():
+        text = "".join(_CATEGORY_AS.get(unicodedata.category(c), c)
+                       for c in unicodedata.normalize("NFKC", text))
+    return text.translate(_AS_SEPARATOR)
+
+
+_CATEGORY_AS = {"Zs": " ", "Pd": "-", "Cf": ""}
+
+
+def mask_text(text: str) -> str:
+    """Free text for a log or an error (a User-Agent, an id a client sent): every phone number
+    masked, also one written with Unicode separators or digits or with "[415] 555*0101"; such
+    a text comes back with its separators made plain."""
+    if not _UNUSUAL_TEXT.search(text):
+        return mask_phones(text)
+    plain = _plain(text)
+    masked = mask_phones(plain)
+    return masked if masked != plain else mask_phones(text)
 
 
 def _masked_url_part(match: re.Match) -> str:
-    """A path segment or query value that is a phone number in any writing the API accepts
-    (decoded: "+1\u00a0415\u2013555\u20130101", fullwidth digits, "415~555~0101"), masked whole;
-    anything else as it is."""
+    """A path segment or query value with an unusual character, masked decoded (mask_text)
+    if it holds a number; else as it was."""
     part = match.group(0)
-    text = unquote(part, errors="replace")
-    if text.lower().startswith("tel:"):
-        text = text[4:]
-    if not text or not all(c in _PHONE_PUNCTUATION or unicodedata.category(c)
-                           in _PHONE_CATEGORIES for c in text):
+    if not _UNUSUAL_URL.search(part):
         return part
-    digits = "".join(str(unicodedata.digit(c)) for c in text if unicodedata.category(c) == "Nd")
-    if len(digits) < _MIN_DIGITS or (digits == text and len(digits) < 10):
-        return part  # a run of plain digits is a number from 10 on (mask_phones' rule)
-    international = text.lstrip("(").startswith("+")
-    return mask("+" + digits) if international else mask(digits)
+    text = unquote(part, errors="replace")
+    masked = mask_text(text)
+    return masked if masked != text else part
+
+
+def wsgi_text(value: str) -> str:
+    """A header or request line as the client wrote it: WSGI hands over its bytes decoded as
+    ISO-8859-1 (PEP 3333), so UTF-8 arrives as "Â\xa0"; bytes that are not UTF-8 stay."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
 
 
 def mask_url(text: str) -> str:
     """A request line, path, query or referer for a log: every phone number masked, those
-    written with Unicode separators or digits too, and API keys redacted."""
-    # mask_phones first: it keeps the URL's own writing (%2B1******0101); what it leaves that
-    # is a number all the same is masked whole, decoded.
-    text = mask_phones(text)
-    if _UNUSUAL.search(text):
+    written with Unicode separators or digits or unusual punctuation too (only the parts that
+    have such a character are decoded), and API keys redacted."""
+    if _UNUSUAL_URL.search(text):
         text = _URL_PART.sub(_masked_url_part, text)
-    return redact_keys(text)
+    return redact_keys(mask_phones(text))
 
 
 _PLAIN = logging.Formatter()

@@ -175,6 +175,7 @@ def test_in_text_mode_the_access_line_is_gunicorns_own_format(tmp_path, text_log
     "415%C2%AD555%C2%AD0101",  # soft hyphens
     "%EF%BC%94%EF%BC%91%EF%BC%95%EF%BC%95%EF%BC%95%EF%BC%95%EF%BC%90%EF%BC%91%EF%BC%90%EF%BC%91",
     "415~555~0101", "415_555_0101", "415,555,0101", "415%09555%090101",  # refused, logged
+    "%5B415%5D%20555%2A0101", "415%2A555%2A0101",  # found by a code review
 ])
 def test_access_log_masks_numbers_written_with_unicode_separators_or_digits(tmp_path, value):
     """The API reads all of these as a phone number (or refuses them with a 422); the access
@@ -211,3 +212,49 @@ def test_a_log_line_never_carries_an_api_key(caplog):
                                "refused %s", ("csk_abcdefghijklmnop",), None)
     MaskPhones().filter(record)
     assert record.getMessage() == "refused csk_***"
+
+
+@pytest.mark.parametrize("value", ["%EF%BC%8B14155550101", "%252B14155550101"])
+def test_access_log_masks_a_fullwidth_plus_and_a_twice_encoded_one(tmp_path, value):
+    """Found by an operator's audit: both were written in full."""
+    line = access_line(tmp_path, f"/v1/logs/messages?phone={value}")
+    assert "4155550101" not in line and "******0101" in line
+
+
+@pytest.mark.parametrize("target", [
+    "/v1/sessions?booking_id=2026-05-01_1234&limit=5",
+    "/v1/sessions?booking_id=20260501_00042",
+    "/v1/logs/messages?since=2026-05-01,2026-06-01",
+    "/v1/sessions/ses_0123456789abcdef",
+])
+def test_access_log_leaves_ids_and_dates_with_unusual_punctuation_alone(tmp_path, target):
+    """Found by a code review: "_" taken for a separator masked booking ids and dates."""
+    assert target in access_line(tmp_path, target)
+
+
+def test_access_log_redacts_a_key_with_its_underscore_encoded(tmp_path):
+    line = access_line(tmp_path, "/v1/numbers?api_key=csk%5FNVhxIa-BqPTs3cr3tKeyMaterial012")
+    assert "NVhxIa" not in line and "api_key=csk_***" in line
+
+
+def test_url_parts_are_each_matched_once_whole():
+    """Found by a code review: the pattern that found parts with a "_" retried from every
+    position of a long part (quadratic: one 8,000-character part cost 1.3 s of CPU). Parts are
+    now matched once each, whole, and only those with an unusual character are looked into."""
+    from commsvc.logging_setup import _URL_PART
+    part = "a_" + "x" * 8000
+    assert [m.group(0) for m in _URL_PART.finditer(f"GET /v1/x?q={part} HTTP/1.1")] == [
+        "GET", "v1", "x", "q", part, "HTTP", "1.1"]
+
+
+def test_access_log_masks_a_user_agent_number_written_with_utf8_no_break_spaces(tmp_path):
+    cfg, logger = _logger(tmp_path)
+    raw = ("GET /healthz HTTP/1.1\r\nHost: commsvc.example.com\r\n"
+           "User-Agent: bot (+1\u00a0415\u00a0555\u00a00101)\r\n\r\n").encode()
+    req = Request(cfg, IterUnreader([raw]), ("10.0.0.7", 40000))
+    resp, environ = wsgi.create(req, _Socket(), ("10.0.0.7", 40000), ("0.0.0.0", 5000), cfg)
+    resp.start_response("200 OK", [("Content-Length", "2")])
+    logger.access(resp, req, environ, timedelta(milliseconds=3))
+    line = _read(tmp_path, logger, "access.log")
+
+    assert "555" not in line and "bot (+1******0101)" in line

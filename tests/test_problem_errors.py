@@ -181,3 +181,13 @@ def test_a_404_repeats_the_clients_input_masked_and_cut_short(client, api_key, r
     long = client.open(path.format("a" * 3000), method=method.upper(), headers=api_key(role))
     assert long.status_code == 404
     assert len(long.json["detail"]) < 100 and long.json["detail"].endswith("a…")
+
+
+@pytest.mark.parametrize("written", ["+1\u00a0415\u00a0555\u00a00101",
+                                     "+1\u2013415\u2013555\u20130101",
+                                     "[415] 555 0101", "415*555*0101"])
+def test_a_404_masks_a_number_written_with_unicode_or_unusual_separators(client, api_key,
+                                                                         written):
+    response = client.get(f"/v1/sessions/{written}", headers=api_key("ops"))
+    assert response.status_code == 404
+    assert "555" not in response.json["detail"] and "0101" in response.json["detail"]
