@@ -48,14 +48,17 @@ def _read(tmp_path, logger, name: str) -> str:
 
 def access_line(tmp_path, target: str, *, referer: str | None = None,
                 logger_class: str | None = None, access_log_format: str | None = None,
-                response_headers: tuple = ()) -> str:
-    """The access line that gunicorn, with the Procfile's logger class, writes for GET target."""
+                response_headers: tuple = (), user_agent: str | None = None,
+                status: str = "200 OK") -> str:
+    """The access line that gunicorn, with the Procfile's logger class, writes for GET target
+    (headers sent as UTF-8)."""
     cfg, logger = _logger(tmp_path, logger_class, access_log_format)
-    headers = "Host: commsvc.example.com\r\n" + (f"Referer: {referer}\r\n" if referer else "")
+    headers = ("Host: commsvc.example.com\r\n" + (f"Referer: {referer}\r\n" if referer else "")
+               + (f"User-Agent: {user_agent}\r\n" if user_agent else ""))
     raw = f"GET {target} HTTP/1.1\r\n{headers}\r\n".encode()
     req = Request(cfg, IterUnreader([raw]), ("10.0.0.7", 40000))
     resp, environ = wsgi.create(req, _Socket(), ("10.0.0.7", 40000), ("0.0.0.0", 5000), cfg)
-    resp.start_response("200 OK", [("Content-Length", "2"), *response_headers])
+    resp.start_response(status, [("Content-Length", "2"), *response_headers])
     logger.access(resp, req, environ, timedelta(milliseconds=3))
     return _read(tmp_path, logger, "access.log")
 
@@ -190,15 +193,9 @@ def test_access_log_masks_numbers_written_with_unicode_separators_or_digits(tmp_
 
 
 def test_access_log_masks_the_user_agent_and_redacts_api_keys(tmp_path):
-    cfg, logger = _logger(tmp_path)
     key = "csk_NVhxIa-BqPTs3cr3tKeyMaterial0123456789abcdefg"
-    raw = (f"GET /v1/numbers?limit=1&token={key} HTTP/1.1\r\nHost: commsvc.example.com\r\n"
-           "User-Agent: caller +14155550101\r\n\r\n").encode()
-    req = Request(cfg, IterUnreader([raw]), ("10.0.0.7", 40000))
-    resp, environ = wsgi.create(req, _Socket(), ("10.0.0.7", 40000), ("0.0.0.0", 5000), cfg)
-    resp.start_response("422 UNPROCESSABLE ENTITY", [("Content-Length", "2")])
-    logger.access(resp, req, environ, timedelta(milliseconds=3))
-    line = _read(tmp_path, logger, "access.log")
+    line = access_line(tmp_path, f"/v1/numbers?limit=1&token={key}",
+                       user_agent="caller +14155550101", status="422 UNPROCESSABLE ENTITY")
 
     assert "14155550101" not in line and "caller +1******0101" in line
     assert key[4:] not in line and "token=csk_***" in line
@@ -248,13 +245,6 @@ def test_url_parts_are_each_matched_once_whole():
 
 
 def test_access_log_masks_a_user_agent_number_written_with_utf8_no_break_spaces(tmp_path):
-    cfg, logger = _logger(tmp_path)
-    raw = ("GET /healthz HTTP/1.1\r\nHost: commsvc.example.com\r\n"
-           "User-Agent: bot (+1\u00a0415\u00a0555\u00a00101)\r\n\r\n").encode()
-    req = Request(cfg, IterUnreader([raw]), ("10.0.0.7", 40000))
-    resp, environ = wsgi.create(req, _Socket(), ("10.0.0.7", 40000), ("0.0.0.0", 5000), cfg)
-    resp.start_response("200 OK", [("Content-Length", "2")])
-    logger.access(resp, req, environ, timedelta(milliseconds=3))
-    line = _read(tmp_path, logger, "access.log")
+    line = access_line(tmp_path, "/healthz", user_agent="bot (+1\u00a0415\u00a0555\u00a00101)")
 
     assert "555" not in line and "bot (+1******0101)" in line
