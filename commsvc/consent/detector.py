@@ -179,20 +179,21 @@ _GUARD_AFTER_RE = re.compile(
     r"|pendant|ce soir|aujourd hui|demain|cette semaine|pour l instant|le soir|la nuit"
     r"|le week end|(?:mon|tues|wednes|thurs|fri|satur|sun)days?|lundi|mardi|mercredi|jeudi"
     r"|vendredi|samedi|dimanche|lunes|martes|miercoles|jueves|viernes|sabado|domingo"
-    r"|every|once a|so often|so much|so many|early|late|later|tarde|plus tard|at \d\w*"
+    r"|every|once a|so often|so much|so many|early|late|tarde de las|at \d\w*"
     r"|\d+ ?(?:am|pm|h)"
     # a while: "for an hour", "for a bit", "for 10 minutes", "pour une heure", "por un rato"
     r"|(?:for|pour|por|durante) (?:an?|one|a few|a couple of|the next|un|une|quelques|unos"
-    r"|unas|\d+) ?(?:hour|hours|hr|hrs|minute|minutes|min|mins|sec|secs|second|seconds|moment"
-    r"|while|bit|heure|heures|instant|rato|hora|horas|minuto|minutos|momento)"
+    r"|unas|\d+) ?(?:hour|hours|hr|hrs|minute|minutes|min|mins|while|bit|heure|heures|rato"
+    r"|hora|horas|minuto|minutos)"
     # "I'm in a meeting", "I'm driving": busy now, not for good
-    r"|(?:im|i am) (?:in a meeting|driving|busy|at work|working|with a client))\b"
-    # a specific thing rather than the messages ("stop texting me the address, I have it",
-    # "... questions"), or "stop texting and come": the job, not the channel, is the point
-    r"|(?: (?:me|us))?(?: (?:the (?!(?:same|ads?|promo\w*|marketing|spam|message|text"
-    r"|notification\w*|alert\w*|reminder\w*|update\w*|offer\w*|deal\w*)\b)|questions|pictures"
-    r"|photos|pics)| (?:and|&) (?:just )?(?:come|get (?:here|over)|show up|fix|call|pick up"
-    r"|answer|hurry))\b")
+    r"|(?:im|i am) (?:in a meeting|driving|with a client))\b"
+    # a concrete thing of the job rather than the messages ("stop texting me the address, I
+    # have it", "... questions"), or "stop texting me and come": the job is the point. Only
+    # these: "stop texting me the surveys" is a revocation.
+    r"|(?: (?:me|us))?(?: (?:the )?(?:address|code|codes|photo|photos|picture|pictures|pic|pics"
+    r"|details|directions|link|location|map|price|quote|invoice|receipt|estimate|questions"
+    r"|same question)| (?:and|&) (?:just )?(?:come|get here|get over here|show up|call me"
+    r"|pick up|answer the phone))\b")
 # Anywhere: the sender says it was a mistake, or redirects us to someone or somewhere else
 # ("don't text me, text my husband"): that is conversation, not a revocation.
 _VETO_RE = re.compile(
@@ -203,7 +204,7 @@ _VETO_RE = re.compile(
     r"(?:number|phone|cell|email|line)|my (?:new|other|work|home) (?:number|phone|cell)"
     r"|(?:ecrivez|envoyez|contactez|appelez|ecris|envoie|contacte)(?: plutot)? a (?:mon|ma|mes)"
     r"|(?:escrib|mand|envi|contact|llam)\w* a mi"
-    r"|only (?:you|from you|yours))\b")  # "... from the old plumber, only you"
+    r"|from\b[^|]{1,40}(?: \|)? only (?:you|from you))\b")  # "... from the old plumber, only you"
 
 
 def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...]) -> str | None:

@@ -80,7 +80,9 @@ EN: list[tuple[str, str]] = [
      r"(?:text|message|list|messaging|notification|notifications|alert|alerts|marketing"
      r"|promotion|promotions|communication|communications|contact)\b)"),
     ("leave",
-     r"\bleave (?:me|us) alone\b(?! with\b)"),  # not "leave me alone with this mess"
+     # not "leave me alone with this mess"; but "... with your texts" is a revocation
+     r"\bleave (?:me|us) alone\b(?! with\b(?!(?: \w+){0,2} (?:text|message|spam|ads?|calls?"
+     r"|notifications?|promo\w*|marketing)\b))"),
     ("cease",
      r"\bcease and desist\b"),
     ("i told",
