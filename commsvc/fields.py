@@ -16,6 +16,13 @@ BOOKING_ID = [validate.Length(min=1, max=MAX_BOOKING_ID),
                               error="must be printable, without spaces at either end")]
 
 
+
+def states_why(reason: str | None) -> bool:
+    """Whether a stated reason (X-Access-Reason, --reason, a hold's) says anything: a letter or
+    a digit, not only spaces or punctuation ("", ".", "-")."""
+    return reason is not None and any(character.isalnum() for character in reason)
+
+
 class UtcDateTime(fields.AwareDateTime):
     """An ISO 8601 / RFC 3339 time, returned in UTC. Without a zone it is read as UTC (the
     contract writes times in UTC with a Z); `t` and `z` may be lower case (RFC 3339 allows

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 from sqlalchemy.orm import Session
 
 from commsvc.errors import NotFound, ValidationFailed
+from commsvc.fields import states_why
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import mask
 from commsvc.records import audit
@@ -112,7 +113,7 @@ def place_hold(
     if not value:  # a hold on "" would cover nothing while its officer believed it held
         raise ValidationFailed(errors={"value": [f"must name the {scope} to hold"]})
     reason = (reason or "").strip()
-    if not reason:
+    if not states_why(reason):
         raise ValidationFailed(errors={"reason": ["must state why the data is held"]})
     if len(reason) > MAX_REASON_LENGTH:
         raise ValidationFailed(errors={"reason": [f"at most {MAX_REASON_LENGTH} characters"]})

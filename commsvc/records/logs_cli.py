@@ -14,6 +14,7 @@ from commsvc.clock import as_utc
 from commsvc.errors import ProblemError
 from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
+from commsvc.fields import states_why
 from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
 from commsvc.records import log_presenters, logs_service
 from commsvc.records.audit import cli_actor
@@ -137,7 +138,7 @@ def _table(kind: str, rows: list[dict]) -> list[str]:
 
 def _run(kind: str, *, limit, cursor, reason, as_json, **raw):
     limit = DEFAULT_LIMIT if limit is None else limit
-    if reason is not None and not reason.strip():
+    if reason is not None and not states_why(reason):
         raise click.UsageError("--reason must state why the access is needed")
     reader = CliReader(reason.strip() if reason else None)
     config = _config()

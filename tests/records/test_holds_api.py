@@ -112,6 +112,7 @@ def test_other_roles_may_not_manage_holds(client, api_key, data, db, role):
 @pytest.mark.parametrize("body, field", [
     ({"scope": "planet", "value": "ses_1", "reason": "x"}, "scope"),
     ({"scope": "session", "value": "ses_1", "reason": ""}, "reason"),
+    ({"scope": "session", "value": "ses_1", "reason": " - "}, "reason"),
     ({"scope": "session", "value": "ses_1", "reason": "   "}, "reason"),
     ({"scope": "session", "value": "ses_1"}, "reason"),
     ({"scope": "phone", "value": "12345", "reason": "x"}, "value"),

@@ -77,6 +77,7 @@ def test_more_pages_are_announced_with_their_cursor(runner, logs):
 @pytest.mark.parametrize("args", [
     ["--phone", "12"], ["--status", "teleported"], ["--since", "yesterday"],
     ["--direction", "sideways"], ["--limit", "0"], ["--cursor", "nope"], ["--reason", " "],
+    ["--reason", "."],  # says nothing, as the API's X-Access-Reason "." (an operator's audit)
     # A filter given twice: click would keep the last alone (the API answers 422).
     ["--booking-id", "bk_1001", "--booking-id", "bk_2", "--reason", "ticket 9"],
     ["--phone", REQUESTER, "--phone", PRO], ["--limit", "5", "--limit", "7"],
