@@ -11,8 +11,11 @@ MAX_BOOKING_ID = 128
 # The booking app's own id: printable (a NUL or control character is refused here, not by the
 # database), and no space at either end: " bk_1 " and "bk_1" would be two bookings, so a retry
 # that trims would open a second session; "   " names none.
+# Invisible characters (zero-width spaces, joiners, marks, the byte-order mark) are refused
+# too: "\ufeffbk_1" is not "bk_1" either. \Z, since $ also matches before a final newline.
 BOOKING_ID = [validate.Length(min=1, max=MAX_BOOKING_ID),
-              validate.Regexp(r"^(?!\s)[^\x00-\x1f\x7f]+(?<!\s)$",
+              validate.Regexp(r"^(?!\s)[^\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060-\u2064"
+                              r"\ufeff]+(?<!\s)\Z",
                               error="must be printable, without spaces at either end")]
 
 

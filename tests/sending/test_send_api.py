@@ -166,6 +166,7 @@ def test_no_sender_number_at_all_is_a_503_and_nothing_stored(app, client, bookin
         ({"booking_id": ""}, "booking_id"),
         ({"booking_id": "b" * 129}, "booking_id"),
         ({"booking_id": " bk_1"}, "booking_id"),
+        ({"booking_id": "bk_1\n"}, "booking_id"),
         ({"channel": "sms"}, "channel"),
     ],
 )

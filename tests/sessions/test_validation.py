@@ -34,6 +34,8 @@ def _with(**changes):
     (_with(booking_id="   "), "booking_id"),
     (_with(booking_id=" bk_pad "), "booking_id"),
     (_with(booking_id="bk_pad\u00a0"), "booking_id"),
+    (_with(booking_id="bk_nl\n"), "booking_id"),  # a code review: "$" matched before it
+    (_with(booking_id="\ufeffbk_bom"), "booking_id"),
     (_with(requester=...), "requester"),
     (_with(pro=...), "pro"),
     (_with(ttl_seconds=0), "ttl_seconds"),
