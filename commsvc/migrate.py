@@ -6,6 +6,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,8 +30,20 @@ def current_revision(connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+# pg advisory lock key of a migration: "migrate" in ASCII
+MIGRATION_LOCK_KEY = 0x6D696772617465
+
+
 def upgrade_connection(connection) -> tuple[str | None, str | None]:
-    """Apply every pending migration on the connection; (revision before, revision after)."""
+    """Apply every pending migration on the connection; (revision before, revision after).
+
+    On PostgreSQL one migration runs at a time: release steps started together (one per
+    container or deploy) wait for the first, then find the schema where it left it. Without
+    the lock both created alembic_version, and the second died with a traceback.
+    """
+    if connection.dialect.name == "postgresql":  # held until the transaction ends
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                           {"key": MIGRATION_LOCK_KEY})
     before = current_revision(connection)
     upgrade(connection=connection)
     return before, current_revision(connection)

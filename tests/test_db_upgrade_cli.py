@@ -1,6 +1,10 @@
 """`commsvc db upgrade` says what it did: the revisions it moved between, or where it already is."""
 from __future__ import annotations
 
+import threading
+
+import pytest
+import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 
@@ -32,3 +36,33 @@ def test_upgrading_from_an_older_revision_names_both(empty_url):  # noqa: F811
     migrate.upgrade(empty_url, revision=PREVIOUS)
 
     assert _upgrade(empty_url) == f"upgraded the database from {PREVIOUS} to {HEAD}\n"
+
+
+def test_release_steps_started_together_migrate_once_and_all_succeed(
+        empty_url, backend):  # noqa: F811
+    """Found by an operator's audit: two `commsvc db upgrade` at once on a new database, and
+    one died with a traceback (both created alembic_version)."""
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite is one file on one machine")
+    barrier = threading.Barrier(3, timeout=20)
+    outcomes: list = []
+
+    def release() -> None:
+        engine = sa.create_engine(empty_url)
+        try:
+            barrier.wait()
+            with engine.begin() as connection:
+                outcomes.append(migrate.upgrade_connection(connection))
+        except Exception as exc:  # recorded: the assertion below names it
+            outcomes.append(exc)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=release, daemon=True) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(outcomes, key=str) == sorted(
+        [(None, HEAD), (HEAD, HEAD), (HEAD, HEAD)], key=str), outcomes
