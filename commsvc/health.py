@@ -9,7 +9,8 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from commsvc.db import get_db
+from commsvc import migrate
+from commsvc.db import get_db, schema_missing
 from commsvc.extensions import now as _now
 
 log = logging.getLogger("commsvc.health")
@@ -32,11 +33,20 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
+    """Ready when the database answers and its schema is not behind this code's migrations
+    (a newer one is fine: in a deploy the release step migrates while old processes serve)."""
     try:
-        get_db().execute(text("SELECT 1"))
-    except DBAPIError:
+        version = get_db().execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except DBAPIError as error:
+        if schema_missing(error):
+            log.warning("readiness check: the database has no commsvc schema")
+            return jsonify(status="unavailable", database="not migrated"), 503
         log.warning("readiness check: database not answering")
         return jsonify(status="unavailable", database="down"), 503
+    head, older = migrate.revisions()
+    if version is None or version in older:
+        log.warning("readiness check: the schema is at %s, this code needs %s", version, head)
+        return jsonify(status="unavailable", database="not migrated"), 503
     return jsonify(status="ready", database="up")
 
 

@@ -1,11 +1,13 @@
 """Apply Alembic migrations: the only way the schema is made, in tests too."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +21,14 @@ def alembic_config(url: str | None = None, connection=None) -> AlembicConfig:
     if connection is not None:
         cfg.attributes["connection"] = connection
     return cfg
+
+
+@functools.cache
+def revisions() -> tuple[str, tuple[str, ...]]:
+    """(head, every revision before it) of the migrations this code ships."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    head = scripts.get_current_head()
+    return head, tuple(r.revision for r in scripts.walk_revisions() if r.revision != head)
 
 
 def upgrade(url: str | None = None, connection=None, revision: str = "head") -> None:

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from commsvc import migrate
 from commsvc.app import create_app
 from commsvc.cli import main
 from tests.conftest import AUTH_TOKEN, BASE_URL, TEST_KEY
@@ -76,3 +77,23 @@ def test_api_and_webhooks_on_a_database_without_schema_answer_503(config, clock,
         assert response.status_code == 503
         assert response.mimetype == "application/problem+json"
         assert response.get_json()["title"] == "Database unavailable"
+
+
+def test_readyz_is_not_ready_until_the_schema_is_at_this_codes_migrations(config, clock, twilio,
+                                                                          empty_url):
+    """Found by an operator's audit: /readyz ran SELECT 1, so a process on a database never
+    migrated was "ready" while it answered every request with 503."""
+    head, older = migrate.revisions()
+    app = create_app(dataclasses.replace(config, database_url=empty_url), clock=clock,
+                     twilio=twilio)
+    client = app.test_client()
+    try:
+        states = [client.get("/readyz")]
+        migrate.upgrade(empty_url, revision=older[0])  # the release step not run for this code
+        states.append(client.get("/readyz"))
+        migrate.upgrade(empty_url)
+        states.append(client.get("/readyz"))
+    finally:
+        app.extensions["db"].dispose()
+    assert [(r.status_code, r.get_json()["database"]) for r in states] == [
+        (503, "not migrated"), (503, "not migrated"), (200, "up")]
