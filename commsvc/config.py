@@ -220,9 +220,9 @@ def _choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ..
 
 
 def _secret(env: dict[str, str], name: str) -> str:
-    """A secret exactly as given; unset, empty or only whitespace is missing ("")."""
-    value = env.get(name, "")
-    return value if value.strip() else ""
+    """A secret without the whitespace around it (a newline or space pasted with it, which made
+    every webhook signature fail in silence); unset, empty or only whitespace is missing ("")."""
+    return env.get(name, "").strip()
 
 
 # Senders Twilio accepts besides a phone number: a short code (5-6 digits) or an alphanumeric

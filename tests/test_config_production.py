@@ -32,6 +32,15 @@ def test_a_blank_secret_is_a_missing_one(name, blank):
     assert str(raised.value) == f"production needs these settings: {name}"
 
 
+@pytest.mark.parametrize("name", ["TWILIO_AUTH_TOKEN", "HMAC_KEY"])
+def test_a_secret_is_read_without_the_whitespace_pasted_around_it(name):
+    """Found by an operator's audit: a token pasted with a trailing space or newline made every
+    webhook's signature fail, with no word at start-up."""
+    value = PRODUCTION[name]
+    config = _load(**{name: f" {value}\n"})
+    assert getattr(config, name.lower()) == value
+
+
 def test_blank_secrets_are_all_named_at_once():
     with pytest.raises(ConfigError) as raised:
         _load(HMAC_KEY=" ", TWILIO_AUTH_TOKEN=" ")
