@@ -219,6 +219,22 @@ def _choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ..
     return raw
 
 
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+PLACEHOLDERS = ("{brand}", "{support}")  # what consent.messages.render fills in
+
+
+def _text(env: dict[str, str], name: str, default: str) -> str:
+    """A text customers read (a brand, a reply): only spaces counts as unset (the default), and
+    a placeholder other than {brand} or {support} is refused, not sent as "{oops}"."""
+    value = env.get(name, "").strip()
+    unknown = [f"{{{word}}}" for word in _PLACEHOLDER.findall(value)
+               if f"{{{word}}}" not in PLACEHOLDERS]
+    if unknown:
+        raise ConfigError(f"{name} may name {' and '.join(PLACEHOLDERS)} only, not"
+                          f" {', '.join(unknown)}")
+    return value or default
+
+
 def _secret(env: dict[str, str], name: str) -> str:
     """A secret without the whitespace around it (a newline or space pasted with it, which made
     every webhook signature fail in silence); unset, empty or only whitespace is missing ("")."""
@@ -451,16 +467,16 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
         call_time_limit_seconds=_seconds(env, "CALL_TIME_LIMIT_SECONDS",
                                          Config.call_time_limit_seconds, high=MAX_CALL_SECONDS,
                                          why=" (Twilio ends every call after 24 hours)"),
-        brand_name=env.get("BRAND_NAME", Config.brand_name),
-        support_contact=env.get("SUPPORT_CONTACT", Config.support_contact),
-        help_sms_reply=env.get("HELP_SMS_REPLY", Config.help_sms_reply),
-        no_session_sms_reply=env.get("NO_SESSION_SMS_REPLY", Config.no_session_sms_reply),
-        voice_only_sms_reply=env.get("VOICE_ONLY_SMS_REPLY", Config.voice_only_sms_reply),
-        no_session_voice_message=env.get(
-            "NO_SESSION_VOICE_MESSAGE", Config.no_session_voice_message
-        ),
-        sms_only_voice_message=env.get("SMS_ONLY_VOICE_MESSAGE", Config.sms_only_voice_message),
-        recording_notice=env.get("RECORDING_NOTICE", Config.recording_notice),
+        brand_name=_text(env, "BRAND_NAME", Config.brand_name),
+        support_contact=_text(env, "SUPPORT_CONTACT", Config.support_contact),
+        help_sms_reply=_text(env, "HELP_SMS_REPLY", Config.help_sms_reply),
+        no_session_sms_reply=_text(env, "NO_SESSION_SMS_REPLY", Config.no_session_sms_reply),
+        voice_only_sms_reply=_text(env, "VOICE_ONLY_SMS_REPLY", Config.voice_only_sms_reply),
+        no_session_voice_message=_text(
+            env, "NO_SESSION_VOICE_MESSAGE", Config.no_session_voice_message),
+        sms_only_voice_message=_text(env, "SMS_ONLY_VOICE_MESSAGE",
+                                     Config.sms_only_voice_message),
+        recording_notice=_text(env, "RECORDING_NOTICE", Config.recording_notice),
         marketing_requires_grant=_flag(env, "MARKETING_REQUIRES_GRANT",
                                        Config.marketing_requires_grant),
         quiet_hours_overrides=_quiet_overrides(env.get("QUIET_HOURS_OVERRIDES")),

@@ -100,6 +100,11 @@ SENDER = ("TWILIO_SENDER_NUMBER must be a phone number in E.164 form (+141555501
     ("QUIET_HOURS_OVERRIDES", "US-FL=22-23", "QUIET_HOURS_OVERRIDES must be AREA=START-END items,"
                                              " comma-separated, hours 0-24 that overlap 8-21 "
                                              "(e.g. US-FL=8-20), not 'US-FL=22-23'"),
+    # found by an operator's audit: the HELP reply went out as "    help {oops}"
+    ("HELP_SMS_REPLY", "{brand} help {oops}", "HELP_SMS_REPLY may name {brand} and {support}"
+                                              " only, not {oops}"),
+    ("NO_SESSION_SMS_REPLY", "Ended. {Brand}", "NO_SESSION_SMS_REPLY may name {brand} and"
+                                               " {support} only, not {Brand}"),
 ])
 def test_a_setting_that_makes_no_sense_is_a_config_error_naming_it(name, value, message):
     with pytest.raises(ConfigError) as raised:
@@ -208,7 +213,8 @@ def test_sensible_values_are_read_in_their_units():
 
 def test_unset_or_empty_settings_take_their_defaults():
     empty = _load(RETENTION_BODIES_DAYS="", SESSION_TTL_SECONDS=" ", PORT="",
-                  MARKETING_REQUIRES_GRANT="", LOG_FORMAT="", DEFAULT_REGION="")
+                  MARKETING_REQUIRES_GRANT="", LOG_FORMAT="", DEFAULT_REGION="",
+                  BRAND_NAME="   ", HELP_SMS_REPLY=" ")  # the STOP reply began "   : You are"
     assert empty == _load()
     assert empty.retention.message_bodies == 90 * 86400
     assert empty.session_ttl_seconds == 7 * 86400 and empty.marketing_requires_grant is True
