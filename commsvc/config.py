@@ -1,6 +1,7 @@
 """The only reader of os.environ: builds the service's settings, fails fast in production."""
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import math
@@ -366,10 +367,24 @@ def _check_database_url(url: str) -> None:
         raise ConfigError(f"DATABASE_URL must be a postgres://, postgresql:// or sqlite:/// URL,"
                           f" not {given}")
     try:
-        make_url(url).port  # noqa: B018 - reading the port is the check
+        parsed = make_url(url)
+        parsed.port  # noqa: B018 - reading the port is the check
     except (ValueError, ArgumentError):
         raise ConfigError("DATABASE_URL cannot be read as a URL: it needs a host name and, if"
                           " it gives a port, a number") from None
+    unknown = sorted(set(parsed.query) - _libpq_options()) if parsed.get_backend_name() == \
+        "postgresql" else []
+    if unknown:  # psycopg refused them at the first connection: a traceback, then 500s
+        raise ConfigError(f"DATABASE_URL has connection options PostgreSQL does not know:"
+                          f" {', '.join(unknown)} (a pooler's own flag, such as pgbouncer=true,"
+                          f" is not one: leave it out)")
+
+
+@functools.cache
+def _libpq_options() -> frozenset[str]:
+    """The connection options libpq takes (sslmode, connect_timeout, options, ...)."""
+    from psycopg import pq
+    return frozenset(option.keyword.decode() for option in pq.Conninfo.get_defaults())
 
 
 def _log_json(env: dict[str, str], app_env: str) -> bool:
