@@ -102,11 +102,16 @@ def problems(blp, *codes: int):
 EDGE_CHECK_CODES = (400, 413, 415, 422)
 
 
+PROBES = ("/readyz",)
+
+
 def document_problem_responses(spec: dict) -> dict:
     """Every error answer is application/problem+json, whatever a view or flask-smorest declared;
     every /v1 operation may also answer what the edge checks answer (EDGE_CHECK_CODES)."""
     responses = [r for r in spec.get("components", {}).get("responses", {}).values()]
     for path, operations in spec.get("paths", {}).items():
+        if path in PROBES:
+            continue  # a probe's 503 is its own JSON ({"status", "database"}), not a problem
         for operation in operations.values():
             if not isinstance(operation, dict):
                 continue

@@ -32,3 +32,11 @@ def test_pathologically_nested_json_is_a_400_not_a_500(client, api_key):
                            headers=api_key("booking"))
     assert response.status_code == 400
     assert response.content_type == "application/problem+json"
+
+
+def test_the_openapi_document_gives_readyz_503_as_the_json_it_is(client):
+    """Found by an operator's audit: documented as problem+json, answered as application/json."""
+    spec = client.get("/openapi.json").get_json()
+    assert list(spec["paths"]["/readyz"]["get"]["responses"]["503"]["content"]) == [
+        "application/json"]
+    assert client.get("/readyz").mimetype == "application/json"
