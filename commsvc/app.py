@@ -50,11 +50,19 @@ class ProblemApi(Api):
         return jsonify(api_docs.document_access_reason(spec, self._app))
 
 
-def create_app(config: Config | None = None, *, clock=None, twilio=None, database=None) -> Flask:
-    config = config or load_config()
-    logging_setup.configure(config.log_json)
+def warn_at_start(config: Config) -> None:
+    """What a long-running process (web, worker, clock) says once when it starts in production
+    without a Twilio account or with the placeholder brand; a one-off CLI command does not."""
     for warning in config.startup_warnings:
         logging.getLogger("commsvc").warning(warning)
+
+
+def create_app(config: Config | None = None, *, clock=None, twilio=None, database=None,
+               startup_warnings: bool = True) -> Flask:
+    config = config or load_config()
+    logging_setup.configure(config.log_json)
+    if startup_warnings:
+        warn_at_start(config)
     app = Flask("commsvc", instance_path=None)
     app.config.update(
         API_TITLE="commsvc",

@@ -10,7 +10,9 @@ def _create_app():
     from commsvc.config import ConfigError
 
     try:
-        return create_app()
+        # The production warnings are for the long-running processes (worker and clock say
+        # them when they start): before every command's output they were noise.
+        return create_app(startup_warnings=False)
     except ConfigError as exc:
         # A setting for the operator to fix, not a bug: one line, and the usage-error status.
         # SystemExit, not click's Exit: Flask prints a traceback for an Exception raised here.

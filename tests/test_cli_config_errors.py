@@ -84,3 +84,15 @@ def test_the_procfiles_web_process_stops_on_a_bad_setting_with_one_line_and_stat
     errors = [line for line in done.stderr.splitlines()
               if "[INFO]" not in line and '"level": "info"' not in line]
     assert errors == [message]
+
+
+def test_a_one_off_command_in_production_says_no_start_up_warnings(tmp_path):
+    """Found by an operator's audit: every command, --help too, began with the production
+    warnings (no Twilio account, placeholder brand) as JSON lines on stderr; the worker and
+    the clock still say them when they start."""
+    env = {**PRODUCTION, **COMPLETE, "ENCRYPTION_KEYS": FERNET_KEY,
+           "DATABASE_URL": f"sqlite:///{tmp_path}/commsvc.db", "COMMSVC_ENV": "production"}
+    for args in (["db", "upgrade"], ["keys", "list"], ["--help"]):
+        result = CliRunner().invoke(main, args, env=env, prog_name="commsvc")
+        assert result.exit_code == 0, result.output
+        assert result.stderr == "", args

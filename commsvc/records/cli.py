@@ -15,6 +15,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
+from commsvc.app import warn_at_start
 from commsvc.db import DATABASE_RETRY_SECONDS
 from commsvc.long_running import stop_on_signals, waited_out
 from commsvc.records import audit, remote, retention, rotation, subjects
@@ -185,6 +186,7 @@ def clock_command(tick_seconds: int, once: bool):
         for line in jobs.tick():
             click.echo(line)
         return
+    warn_at_start(current_app.extensions["config"])
     serve_clock(jobs, stop_on_signals(log, "clock"), tick_seconds=tick_seconds)
 
 

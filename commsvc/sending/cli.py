@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import DBAPIError
 
+from commsvc.app import warn_at_start
 from commsvc.db import DATABASE_RETRY_SECONDS
 from commsvc.long_running import stop_on_signals, waited_out
 from commsvc.sending.worker import BATCH_SIZE, run_once
@@ -50,6 +51,7 @@ def worker_command(once: bool, interval: float, batch: int):
         counts = run_once(app, limit=batch)
         click.echo(" ".join(f"{k}={v}" for k, v in counts.as_dict().items()))
         return
+    warn_at_start(app.extensions["config"])
     serve(app, stop_on_signals(log, "worker"), interval=interval, batch=batch)
 
 
