@@ -81,5 +81,5 @@ class MaskingLogger(Logger):
             if isinstance(value, str):
                 text = wsgi_text(value)
                 atoms[name] = (mask_url(text) if name in URL_ATOMS
-                               else redact_keys(mask_text(text)))
+                               else mask_text(redact_keys(text)))
         return atoms

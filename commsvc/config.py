@@ -224,16 +224,23 @@ _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 PLACEHOLDERS = ("{brand}", "{support}")  # what consent.messages.render fills in
 
 
-def _text(env: dict[str, str], name: str, default: str) -> str:
+def _text(env: dict[str, str], name: str, default: str,
+          placeholders: tuple[str, ...] = PLACEHOLDERS) -> str:
     """A text customers read (a brand, a reply): only spaces counts as unset (the default), and
-    a placeholder other than {brand} or {support} is refused, not sent as "{oops}"."""
+    a placeholder other than these is refused, not sent as "{oops}"."""
     value = env.get(name, "").strip()
     unknown = [f"{{{word}}}" for word in _PLACEHOLDER.findall(value)
-               if f"{{{word}}}" not in PLACEHOLDERS]
+               if f"{{{word}}}" not in placeholders]
     if unknown:
-        raise ConfigError(f"{name} may name {' and '.join(PLACEHOLDERS)} only, not"
-                          f" {', '.join(unknown)}")
+        allowed = (f"may name {' and '.join(placeholders)} only" if placeholders
+                   else "is the text itself, with no placeholder")
+        raise ConfigError(f"{name} {allowed}, not {', '.join(unknown)}")
     return value or default
+
+
+def _reply(env: dict[str, str], name: str, default: str, brand: str, support: str) -> str:
+    """A reply or spoken message, its {brand} and {support} filled in once, here."""
+    return _text(env, name, default).replace("{brand}", brand).replace("{support}", support)
 
 
 def _secret(env: dict[str, str], name: str) -> str:
@@ -467,6 +474,8 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
     port = _number(env, "PORT", 5000, "port number", whole=True, low=1, low_allowed=True,
                    high=65535)
     public_base_url = _public_base_url(env, app_env, port)
+    brand = _text(env, "BRAND_NAME", Config.brand_name, placeholders=())
+    support = _text(env, "SUPPORT_CONTACT", Config.support_contact, placeholders=())
     return Config(
         env=app_env,
         database_url=database_url,
@@ -482,16 +491,19 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
         call_time_limit_seconds=_seconds(env, "CALL_TIME_LIMIT_SECONDS",
                                          Config.call_time_limit_seconds, high=MAX_CALL_SECONDS,
                                          why=" (Twilio ends every call after 24 hours)"),
-        brand_name=_text(env, "BRAND_NAME", Config.brand_name),
-        support_contact=_text(env, "SUPPORT_CONTACT", Config.support_contact),
-        help_sms_reply=_text(env, "HELP_SMS_REPLY", Config.help_sms_reply),
-        no_session_sms_reply=_text(env, "NO_SESSION_SMS_REPLY", Config.no_session_sms_reply),
-        voice_only_sms_reply=_text(env, "VOICE_ONLY_SMS_REPLY", Config.voice_only_sms_reply),
-        no_session_voice_message=_text(
-            env, "NO_SESSION_VOICE_MESSAGE", Config.no_session_voice_message),
-        sms_only_voice_message=_text(env, "SMS_ONLY_VOICE_MESSAGE",
-                                     Config.sms_only_voice_message),
-        recording_notice=_text(env, "RECORDING_NOTICE", Config.recording_notice),
+        brand_name=brand,
+        support_contact=support,
+        help_sms_reply=_text(env, "HELP_SMS_REPLY", Config.help_sms_reply),  # messages.render
+        no_session_sms_reply=_reply(env, "NO_SESSION_SMS_REPLY", Config.no_session_sms_reply,
+                                    brand, support),
+        voice_only_sms_reply=_reply(env, "VOICE_ONLY_SMS_REPLY", Config.voice_only_sms_reply,
+                                    brand, support),
+        no_session_voice_message=_reply(env, "NO_SESSION_VOICE_MESSAGE",
+                                        Config.no_session_voice_message, brand, support),
+        sms_only_voice_message=_reply(env, "SMS_ONLY_VOICE_MESSAGE",
+                                      Config.sms_only_voice_message, brand, support),
+        recording_notice=_reply(env, "RECORDING_NOTICE", Config.recording_notice, brand,
+                                support),
         marketing_requires_grant=_flag(env, "MARKETING_REQUIRES_GRANT",
                                        Config.marketing_requires_grant),
         quiet_hours_overrides=_quiet_overrides(env.get("QUIET_HOURS_OVERRIDES")),

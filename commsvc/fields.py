@@ -14,8 +14,8 @@ MAX_BOOKING_ID = 128
 # Invisible characters (zero-width spaces, joiners, marks, the byte-order mark) are refused
 # too: "\ufeffbk_1" is not "bk_1" either. \Z, since $ also matches before a final newline.
 BOOKING_ID = [validate.Length(min=1, max=MAX_BOOKING_ID),
-              validate.Regexp(r"^(?!\s)[^\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060-\u2064"
-                              r"\ufeff]+(?<!\s)\Z",
+              validate.Regexp(r"^(?!\s)[^\x00-\x1f\x7f-\x9f\u00ad\u180e\u200b-\u200f"
+                              r"\u2028-\u202e\u2060-\u2069\ufe00-\ufe0f\ufeff]+(?<!\s)\Z",
                               error="must be printable, without spaces at either end")]
 
 

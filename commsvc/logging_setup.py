@@ -96,22 +96,26 @@ def masked_integer(value: int, keep: frozenset[str] = frozenset()) -> int | str:
 
 # An API key (commsvc.auth.service.KEY_PREFIX and its secret), wherever a client put it, its
 # "_" URL-encoded too.
-_API_KEY = re.compile(r"csk(?:_|%5[Ff])[A-Za-z0-9_%-]{4,}")
+_API_KEY = re.compile(r"csk(?:[_-]|%5[Ff])[A-Za-z0-9_%-]{4,}")
 # What a number may be written with that mask_phones does not read as a separator: any
 # non-ASCII character (Unicode spaces, dashes, invisible format characters, fullwidth
 # digits), square brackets, "*", "~", "_", "," and a tab.
 _UNUSUAL_TEXT = re.compile(r"[^\x20-\x7e]|[\[\]*~_,]")
-# The same in a URL, encoded or not (%5B %5D %2A %7E %5F %2C %09, %C2.. to %F4..), or encoded
-# twice (%25: "%252B1415...").
-_UNUSUAL_URL = re.compile(r"%(?:[C-Fc-f][0-9A-Fa-f]|09|25|5[BbDdFf]|2[AaCc]|7[Ee])|[^\x20-\x7e]"
+# The same in a URL, encoded or not (%5B %5D %2A %7E %5F %2C %09, %C2.. to %F4..), encoded
+# twice (%25: "%252B1415..."), or digits encoded (%34%31%35...).
+_UNUSUAL_URL = re.compile(r"%(?:[C-Fc-f][0-9A-Fa-f]|09|25|3[0-9]|5[BbDdFf]|2[AaCc]|7[Ee])"
+                          r"|[^\x20-\x7e]"
                           r"|[\[\]*~_,]")
 _URL_PART = re.compile(r"[^\s/?&=#;]+")  # a path segment, a query name or value, a fragment
 _AS_SEPARATOR = str.maketrans({"[": "(", "]": ")", "*": "-", "~": "-", "_": "-", ",": "-",
                                "\t": " "})
 
 
+KEY_REDACTED = "csk:REDACTED"  # nothing mask_text would make plain ("_" or "*")
+
+
 def redact_keys(text: str) -> str:
-    return _API_KEY.sub("csk_***", text) if "csk" in text else text
+    return _API_KEY.sub(KEY_REDACTED, text) if "csk" in text else text
 
 
 def _plain(text: str) -> str:
@@ -162,9 +166,10 @@ def mask_url(text: str) -> str:
     """A request line, path, query or referer for a log: every phone number masked, those
     written with Unicode separators or digits or unusual punctuation too (only the parts that
     have such a character are decoded), and API keys redacted."""
+    text = redact_keys(text)  # first: making separators plain turns "csk_" into "csk-"
     if _UNUSUAL_URL.search(text):
         text = _URL_PART.sub(_masked_url_part, text)
-    return redact_keys(mask_phones(text))
+    return mask_phones(text)
 
 
 _PLAIN = logging.Formatter()

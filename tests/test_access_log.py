@@ -198,7 +198,7 @@ def test_access_log_masks_the_user_agent_and_redacts_api_keys(tmp_path):
                        user_agent="caller +14155550101", status="422 UNPROCESSABLE ENTITY")
 
     assert "14155550101" not in line and "caller +1******0101" in line
-    assert key[4:] not in line and "token=csk_***" in line
+    assert key[4:] not in line and "token=csk:REDACTED" in line
 
 
 def test_a_log_line_never_carries_an_api_key(caplog):
@@ -208,7 +208,7 @@ def test_a_log_line_never_carries_an_api_key(caplog):
     record = logging.LogRecord("commsvc", logging.WARNING, __file__, 1,
                                "refused %s", ("csk_abcdefghijklmnop",), None)
     MaskPhones().filter(record)
-    assert record.getMessage() == "refused csk_***"
+    assert record.getMessage() == "refused csk:REDACTED"
 
 
 @pytest.mark.parametrize("value", ["%EF%BC%8B14155550101", "%252B14155550101"])
@@ -231,7 +231,7 @@ def test_access_log_leaves_ids_and_dates_with_unusual_punctuation_alone(tmp_path
 
 def test_access_log_redacts_a_key_with_its_underscore_encoded(tmp_path):
     line = access_line(tmp_path, "/v1/numbers?api_key=csk%5FNVhxIa-BqPTs3cr3tKeyMaterial012")
-    assert "NVhxIa" not in line and "api_key=csk_***" in line
+    assert "NVhxIa" not in line and "api_key=csk:REDACTED" in line
 
 
 def test_url_parts_are_each_matched_once_whole():
@@ -248,3 +248,12 @@ def test_access_log_masks_a_user_agent_number_written_with_utf8_no_break_spaces(
     line = access_line(tmp_path, "/healthz", user_agent="bot (+1\u00a0415\u00a0555\u00a00101)")
 
     assert "555" not in line and "bot (+1******0101)" in line
+
+
+def test_a_key_beside_a_number_in_the_user_agent_is_redacted_still(tmp_path):
+    """Found by a code review: making separators plain turned "csk_" into "csk-", which the
+    key pattern did not match, so the key was logged whole when a number was masked beside it."""
+    line = access_line(tmp_path, "/healthz",
+                       user_agent="MyBot/1.0 (key csk_AbCdEf0123456789SecretXYZ; 415_555_0101)")
+    assert "AbCdEf0123456789" not in line and "555" not in line
+    assert "csk:REDACTED" in line

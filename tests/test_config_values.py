@@ -109,6 +109,8 @@ SENDER = ("TWILIO_SENDER_NUMBER must be a phone number in E.164 form (+141555501
                                               " only, not {oops}"),
     ("NO_SESSION_SMS_REPLY", "Ended. {Brand}", "NO_SESSION_SMS_REPLY may name {brand} and"
                                                " {support} only, not {Brand}"),
+    ("BRAND_NAME", "{support}", "BRAND_NAME is the text itself, with no placeholder, not"
+                                " {support}"),
 ])
 def test_a_setting_that_makes_no_sense_is_a_config_error_naming_it(name, value, message):
     with pytest.raises(ConfigError) as raised:
@@ -223,3 +225,13 @@ def test_unset_or_empty_settings_take_their_defaults():
     assert empty.retention.message_bodies == 90 * 86400
     assert empty.session_ttl_seconds == 7 * 86400 and empty.marketing_requires_grant is True
     assert empty.default_region == "US" and empty.log_json is False
+
+
+def test_every_reply_has_its_brand_and_support_filled_in():
+    """Found by a code review: {brand} was accepted in NO_SESSION_SMS_REPLY and the other
+    replies, and sent to customers as "{brand}" (only the HELP reply was filled in)."""
+    config = _load(BRAND_NAME="Fixit", SUPPORT_CONTACT="help@fixit.example",
+                   NO_SESSION_SMS_REPLY="{brand}: this number is not in use ({support})",
+                   RECORDING_NOTICE="{brand} records this call.")
+    assert config.no_session_sms_reply == "Fixit: this number is not in use (help@fixit.example)"
+    assert config.recording_notice == "Fixit records this call."

@@ -170,6 +170,8 @@ _GUARD_BEFORE_RE = re.compile(
     r"(?:^|\s)(?:dont|never|didnt|not|doesnt|wont|no need to|if you|if u|if they|did you"
     r"|did they|n|ne|no|nunca|si|the|a|bus|next|last|first|one)"
     r"(?: (?:want|need|ask|tell) (?:you|them) to| please)? $")
+# "... and come": what a customer tells a pro who texts instead of coming.
+_COME = r"(?:come|get here|get over here|show up|call me|pick up|answer the phone)\b"
 # Just after a match in the same clause: a time or condition limit -> not a revocation.
 _GUARD_AFTER_RE = re.compile(
     r"[^|]{0,40}?\b(?:before|after|until|till|til|unless|while|during|tonight|today|tomorrow"
@@ -179,21 +181,22 @@ _GUARD_AFTER_RE = re.compile(
     r"|pendant|ce soir|aujourd hui|demain|cette semaine|pour l instant|le soir|la nuit"
     r"|le week end|(?:mon|tues|wednes|thurs|fri|satur|sun)days?|lundi|mardi|mercredi|jeudi"
     r"|vendredi|samedi|dimanche|lunes|martes|miercoles|jueves|viernes|sabado|domingo"
-    r"|every|once a|so often|so much|so many|early|late|tarde de las|at \d\w*"
+    r"|(?:every|so much|so many)(?! (?:single |of (?:your |these |those |the )?)?(?:spam|ads?"
+    r"|promo\w*|junk|marketing|text|message|notification\w*|alert\w*|offer\w*|deal\w*)\b)"
+    r"|once a|so often|early|late|tarde de las|mas tarde|tan tarde|trop tard|at \d\w*"
     r"|\d+ ?(?:am|pm|h)"
     # a while: "for an hour", "for a bit", "for 10 minutes", "pour une heure", "por un rato"
     r"|(?:for|pour|por|durante) (?:an?|one|a few|a couple of|the next|un|une|quelques|unos"
     r"|unas|\d+) ?(?:hour|hours|hr|hrs|minute|minutes|min|mins|while|bit|heure|heures|rato"
-    r"|hora|horas|minuto|minutos)"
-    # "I'm in a meeting", "I'm driving": busy now, not for good
-    r"|(?:im|i am) (?:in a meeting|driving|with a client))\b"
-    # a concrete thing of the job rather than the messages ("stop texting me the address, I
-    # have it", "... questions"), or "stop texting me and come": the job is the point. Only
-    # these: "stop texting me the surveys" is a revocation.
-    r"|(?: (?:me|us))?(?: (?:the )?(?:address|code|codes|photo|photos|picture|pictures|pic|pics"
-    r"|details|directions|link|location|map|price|quote|invoice|receipt|estimate|questions"
-    r"|same question)| (?:and|&) (?:just )?(?:come|get here|get over here|show up|call me"
-    r"|pick up|answer the phone))\b")
+    r"|hora|horas|minuto|minutos))\b"
+    # a concrete thing of the job, ending its clause, rather than the messages ("stop texting
+    # me the address, I have it", "... the gate code", "... questions and just come"), or
+    # "stop texting me and come": the job is the point. Only these: "stop texting me the
+    # surveys", "... price updates" are revocations.
+    r"|(?: (?:me|us))?(?: (?:the (?:\w+ )?(?:address|code|photos?|pictures?|pics?|details"
+    r"|directions|link|location|map|price|quote|invoice|receipt|estimate|schedule|eta"
+    r"|tracking number)|questions|the same question)(?= \||$| and (?:just )?" + _COME + ")"
+    r"| (?:and|&) (?:just )?" + _COME + ")")
 # Anywhere: the sender says it was a mistake, or redirects us to someone or somewhere else
 # ("don't text me, text my husband"): that is conversation, not a revocation.
 _VETO_RE = re.compile(
@@ -204,7 +207,8 @@ _VETO_RE = re.compile(
     r"(?:number|phone|cell|email|line)|my (?:new|other|work|home) (?:number|phone|cell)"
     r"|(?:ecrivez|envoyez|contactez|appelez|ecris|envoie|contacte)(?: plutot)? a (?:mon|ma|mes)"
     r"|(?:escrib|mand|envi|contact|llam)\w* a mi"
-    r"|from\b[^|]{1,40}(?: \|)? only (?:you|from you))\b")  # "... from the old plumber, only you"
+    # "... from the old plumber, only you" (the whole message ends so)
+    r"|from\b[^|]{1,40}(?: \|)? only (?:you|from you)$)")
 
 
 def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...]) -> str | None:

@@ -81,7 +81,7 @@ EN: list[tuple[str, str]] = [
      r"|promotion|promotions|communication|communications|contact)\b)"),
     ("leave",
      # not "leave me alone with this mess"; but "... with your texts" is a revocation
-     r"\bleave (?:me|us) alone\b(?! with\b(?!(?: \w+){0,2} (?:text|message|spam|ads?|calls?"
+     r"\bleave (?:me|us) alone\b(?! with\b(?!(?: \w+){0,4} (?:text|message|spam|ads?|calls?"
      r"|notifications?|promo\w*|marketing)\b))"),
     ("cease",
      r"\bcease and desist\b"),

@@ -36,6 +36,9 @@ def _with(**changes):
     (_with(booking_id="bk_pad\u00a0"), "booking_id"),
     (_with(booking_id="bk_nl\n"), "booking_id"),  # a code review: "$" matched before it
     (_with(booking_id="\ufeffbk_bom"), "booking_id"),
+    (_with(booking_id="bk\u00ad1"), "booking_id"),  # soft hyphen: invisible
+    (_with(booking_id="bk\u2066_1"), "booking_id"),  # a bidi isolate
+    (_with(booking_id="bk\x851"), "booking_id"),  # a C1 control
     (_with(requester=...), "requester"),
     (_with(pro=...), "pro"),
     (_with(ttl_seconds=0), "ttl_seconds"),
