@@ -8,6 +8,7 @@ from commsvc.clock import isoformat
 from commsvc.records.logs_service import LogRow
 from commsvc.relay.models import Call
 from commsvc.sending.models import OutboundMessage
+from commsvc.sending.service import ERASED_AFTER_AN_ATTEMPT, ERASED_BEFORE_SENDING
 
 
 def _common(record, principal) -> dict:
@@ -33,10 +34,14 @@ def _body(data: dict, principal, shown: bool, read_body) -> dict:
     return data
 
 
+ERASED_PREFIXES = (ERASED_BEFORE_SENDING, ERASED_AFTER_AN_ATTEMPT)
+
+
 def outbound_outcome(message: OutboundMessage) -> str:
     """What the send gate did with a platform text (docs/records-access.md lists the words)."""
-    if message.status == "blocked":
-        return "blocked_consent"
+    if message.status == "blocked":  # by an erasure (sending.service.block_unsent), else consent
+        return ("blocked_erased" if (message.last_error or "").startswith(ERASED_PREFIXES)
+                else "blocked_consent")
     if message.status == "failed" and message.twilio_sid is None:
         return "failed"  # Twilio refused it, or every attempt failed
     if message.status in ("queued", "scheduled", "sending", "simulated"):

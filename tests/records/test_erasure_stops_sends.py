@@ -53,6 +53,9 @@ def test_a_held_text_not_yet_sent_is_kept_but_never_sent_after_an_erasure(
     assert row.body == "Your pro arrives at 3pm."  # kept whole, as the hold asks
     status = client.get(f"/v1/messages/{queued}", headers=api_key("booking"))
     assert status.json["status"] == "blocked"
+    # Not "blocked_consent" (a regression audit): consent was never revoked.
+    logged = client.get("/v1/logs/messages?direction=outbound", headers=api_key("ops"))
+    assert [row["outcome"] for row in logged.json["data"]] == ["blocked_erased"]
 
 
 def test_an_unheld_text_not_yet_sent_is_removed_and_never_sent(
@@ -76,3 +79,4 @@ def test_a_text_already_sent_is_not_blocked_by_an_erasure_under_hold(
     db.expire_all()
     assert db.get(OutboundMessage, queued).status == "simulated"
     assert not any("blocked" in reason for reason in result["reasons"])
+
