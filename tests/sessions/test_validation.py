@@ -39,6 +39,11 @@ def _with(**changes):
     (_with(booking_id="bk\u00ad1"), "booking_id"),  # soft hyphen: invisible
     (_with(booking_id="bk\u2066_1"), "booking_id"),  # a bidi isolate
     (_with(booking_id="bk\x851"), "booking_id"),  # a C1 control
+    # a regression audit: an Arabic letter mark, a tag, a filler, a braille blank
+    (_with(booking_id="bk\u061cx"), "booking_id"),
+    (_with(booking_id="bk\U000e0041"), "booking_id"),
+    (_with(booking_id="bk\u3164"), "booking_id"),
+    (_with(booking_id="bk\u2800"), "booking_id"),
     (_with(requester=...), "requester"),
     (_with(pro=...), "pro"),
     (_with(ttl_seconds=0), "ttl_seconds"),
