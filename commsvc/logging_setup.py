@@ -96,7 +96,7 @@ def masked_integer(value: int, keep: frozenset[str] = frozenset()) -> int | str:
 
 # An API key (commsvc.auth.service.KEY_PREFIX and its secret), wherever a client put it, its
 # "_" URL-encoded too.
-_API_KEY = re.compile(r"csk(?:[_-]|%5[Ff])[A-Za-z0-9_%-]{4,}")
+_API_KEY = re.compile(r"(?i)csk(?:[_-]|%5F)[A-Za-z0-9_%-]{4,}")
 # What a number may be written with that mask_phones does not read as a separator: any
 # non-ASCII character (Unicode spaces, dashes, invisible format characters, fullwidth
 # digits), square brackets, "*", "~", "_", "," and a tab.
@@ -115,7 +115,13 @@ KEY_REDACTED = "csk:REDACTED"  # nothing mask_text would make plain ("_" or "*")
 
 
 def redact_keys(text: str) -> str:
-    return _API_KEY.sub(KEY_REDACTED, text) if "csk" in text else text
+    """API keys (csk_..., whatever the case, "_" encoded too) and bearer credentials hidden."""
+    if "sk" in text or "SK" in text or "earer" in text or "EARER" in text:
+        text = _BEARER.sub("Bearer REDACTED", _API_KEY.sub(KEY_REDACTED, text))
+    return text
+
+
+_BEARER = re.compile(r"(?i)\bbearer(?:\s|%20|\+)+(?!REDACTED)[^\s&;,)]{8,}")
 
 
 def _plain(text: str) -> str:
@@ -131,15 +137,44 @@ def _plain(text: str) -> str:
 _CATEGORY_AS = {"Zs": " ", "Pd": "-", "Cf": ""}
 
 
+# Digits standing alone in any grouping, one space or "-" between any two of them (10 to 15
+# digits): "4-1-5-5-5-5-0-1-0-1", "415 555 01 01". Not "." (version strings:
+# Chrome/120.0.6099.129), nor a run that starts with a date (2026-05-01-1234, 20260501-00042).
+_LOOSE_RUN = re.compile(
+    r"(?<![\w%-])(?!(?:19|20)\d\d-?(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])(?!\d))"
+    r"\+?\d(?:[ -]?\d){9,14}(?![\w-])")
+
+
+def _masked_run(match: re.Match) -> str:
+    run = match.group(0)
+    digits = "".join(c for c in run if c.isdigit())
+    return mask("+" + digits) if run.startswith("+") else mask(digits)
+
+
 def mask_text(text: str) -> str:
     """Free text for a log or an error (a User-Agent, an id a client sent): every phone number
-    masked, also one written with Unicode separators or digits or with "[415] 555*0101"; such
-    a text comes back with its separators made plain."""
-    if not _UNUSUAL_TEXT.search(text):
-        return mask_phones(text)
-    plain = _plain(text)
-    masked = mask_phones(plain)
+    masked, also one written with Unicode separators or digits, "[415] 555*0101", digits in
+    any grouping, or URL-encoded (up to three times); such a text comes back with its
+    separators made plain, or decoded."""
+    if "%" in text:
+        decoded = _unquoted(text)
+        if decoded != text:
+            masked = mask_text(decoded)
+            if masked != decoded:
+                return masked
+    plain = _plain(text) if _UNUSUAL_TEXT.search(text) else text
+    masked = _LOOSE_RUN.sub(_masked_run, mask_phones(plain))
     return masked if masked != plain else mask_phones(text)
+
+
+def _unquoted(text: str) -> str:
+    """URL-decoded until it stops changing (three times at most: %25252B is "+" thrice over)."""
+    for _ in range(3):
+        decoded = unquote(text, errors="replace")
+        if decoded == text:
+            break
+        text = decoded
+    return text
 
 
 def _masked_url_part(match: re.Match) -> str:
@@ -148,7 +183,7 @@ def _masked_url_part(match: re.Match) -> str:
     part = match.group(0)
     if not _UNUSUAL_URL.search(part):
         return part
-    text = unquote(part, errors="replace")
+    text = _unquoted(part)
     masked = mask_text(text)
     return masked if masked != text else part
 
@@ -169,7 +204,7 @@ def mask_url(text: str) -> str:
     text = redact_keys(text)  # first: making separators plain turns "csk_" into "csk-"
     if _UNUSUAL_URL.search(text):
         text = _URL_PART.sub(_masked_url_part, text)
-    return mask_phones(text)
+    return _LOOSE_RUN.sub(_masked_run, mask_phones(text))
 
 
 _PLAIN = logging.Formatter()

@@ -257,3 +257,38 @@ def test_a_key_beside_a_number_in_the_user_agent_is_redacted_still(tmp_path):
                        user_agent="MyBot/1.0 (key csk_AbCdEf0123456789SecretXYZ; 415_555_0101)")
     assert "AbCdEf0123456789" not in line and "555" not in line
     assert "csk:REDACTED" in line
+
+
+@pytest.mark.parametrize("user_agent", [
+    "x %34%31%35%35%35%35%30%31%30%31", "x %252B14155550101", "x 4-1-5-5-5-5-0-1-0-1",
+    "x 415 555 01 01"])
+def test_a_number_in_the_user_agent_is_masked_encoded_or_grouped_any_way(tmp_path, user_agent):
+    """Found by a regression audit: each was written whole."""
+    line = access_line(tmp_path, "/healthz", user_agent=user_agent)
+    assert "555" not in line and "%35" not in line and "******0101" in line
+
+
+@pytest.mark.parametrize("target", [
+    "/v1/consent/4-1-5-5-5-5-0-1-0-1", "/v1/consent/%25252B14155550101",
+    "/v1/consent/41555_50101"])
+def test_a_number_in_the_path_grouped_or_encoded_any_way_is_masked(tmp_path, target):
+    """Found by a regression audit: the API took the first as the number; all three were
+    logged whole."""
+    line = access_line(tmp_path, target)
+    assert "0101" in line and not re.search(r"41555|5-5-5|%2525", line)
+
+
+@pytest.mark.parametrize(("target", "user_agent"), [
+    ("/v1/sessions/CSK_AbCdEf0123456789SecretXYZ", None),
+    ("/healthz", "x Bearer AbCdEf0123456789SecretXYZ"),
+    ("/v1/x?key=Bearer%20AbCdEf0123456789SecretXYZ", None)])
+def test_key_material_in_any_case_or_as_a_bearer_credential_is_redacted(tmp_path, target,
+                                                                       user_agent):
+    line = access_line(tmp_path, target, user_agent=user_agent)
+    assert "AbCdEf0123456789" not in line and "REDACTED" in line
+
+
+def test_a_browsers_user_agent_is_left_as_it_is(tmp_path):
+    agent = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like"
+             " Gecko) Chrome/120.0.6099.129 Safari/537.36")
+    assert agent in access_line(tmp_path, "/healthz", user_agent=agent)

@@ -191,3 +191,12 @@ def test_a_404_masks_a_number_written_with_unicode_or_unusual_separators(client,
     response = client.get(f"/v1/sessions/{written}", headers=api_key("ops"))
     assert response.status_code == 404
     assert "555" not in response.json["detail"] and "0101" in response.json["detail"]
+
+
+@pytest.mark.parametrize("given", ["csk_CbYPWKt2TAPVD1ZYWnTum72qnRLLRB5jcoVzYUcnG8",
+                                   "4-1-5-5-5-5-0-1-0-1"])
+def test_a_404_never_repeats_an_api_key_or_a_number_in_any_grouping(client, api_key, given):
+    """Found by a regression audit: the key came back whole in the detail."""
+    response = client.get(f"/v1/sessions/{given}", headers=api_key("ops"))
+    assert response.status_code == 404
+    assert "CbYPWKt2" not in response.json["detail"] and "5-5-5" not in response.json["detail"]
