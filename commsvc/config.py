@@ -353,9 +353,10 @@ def _quiet_overrides(raw: str | None) -> dict[str, tuple[int, int]]:
 
 def _app_env(env: dict[str, str], database_url: str) -> str:
     default_env = "production" if database_url.startswith("postgresql") else "development"
-    app_env = env.get("COMMSVC_ENV", default_env)
+    app_env = env.get("COMMSVC_ENV", "").strip() or default_env
     if app_env not in ("development", "production", "test"):
-        raise ConfigError("COMMSVC_ENV must be development, production or test")
+        raise ConfigError(f"COMMSVC_ENV must be development, production or test, not"
+                          f" {app_env!r}")
     return app_env
 
 

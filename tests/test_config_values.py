@@ -100,6 +100,7 @@ SENDER = ("TWILIO_SENDER_NUMBER must be a phone number in E.164 form (+141555501
     ("QUIET_HOURS_OVERRIDES", "US-FL=22-23", "QUIET_HOURS_OVERRIDES must be AREA=START-END items,"
                                              " comma-separated, hours 0-24 that overlap 8-21 "
                                              "(e.g. US-FL=8-20), not 'US-FL=22-23'"),
+    ("COMMSVC_ENV", "prod", "COMMSVC_ENV must be development, production or test, not 'prod'"),
     # found by an operator's audit: a traceback from the CLI, 500s from the web
     ("DATABASE_URL", "postgres://app@db:5432/commsvc?pgbouncer=true",
      "DATABASE_URL has connection options PostgreSQL does not know: pgbouncer (a pooler's own"
