@@ -28,9 +28,9 @@ def serve(app, stop: threading.Event, *, interval: float, batch: int) -> None:
                               name="worker"):
                 raise  # a bug: its traceback is what someone needs, not a retry loop
             continue
-        busy = {k: v for k, v in counts.as_dict().items() if v}
+        busy = " ".join(f"{k}={v}" for k, v in counts.as_dict().items() if v)
         if busy:
-            log.info("worker pass: %s", busy)
+            log.info("worker pass: %s", busy)  # as --once prints it: claimed=1 simulated=1
         # A full batch means more may be due: go again at once.
         if counts.claimed < batch:
             stop.wait(interval)
