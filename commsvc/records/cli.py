@@ -183,8 +183,11 @@ def clock_command(tick_seconds: int, once: bool):
     daily. Several may run at once: each job takes its own database lock or claim."""
     jobs = ClockJobs(current_app._get_current_object())
     if once:
-        for line in jobs.tick():
+        lines = jobs.tick()
+        for line in lines:
             click.echo(line)
+        if not lines:
+            click.echo("nothing was due")
         return
     warn_at_start(current_app.extensions["config"])
     serve_clock(jobs, stop_on_signals(log, "clock"), tick_seconds=tick_seconds)
