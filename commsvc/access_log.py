@@ -13,7 +13,6 @@ from commsvc.logging_setup import (
     MaskPhones,
     mask_text,
     mask_url,
-    redact_keys,
     wsgi_text,
 )
 
@@ -80,6 +79,5 @@ class MaskingLogger(Logger):
             value = atoms.get(name)
             if isinstance(value, str):
                 text = wsgi_text(value)
-                atoms[name] = (mask_url(text) if name in URL_ATOMS
-                               else mask_text(redact_keys(text)))
+                atoms[name] = mask_url(text) if name in URL_ATOMS else mask_text(text)
         return atoms

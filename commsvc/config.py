@@ -431,10 +431,10 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
         ]
         if missing:
             raise ConfigError(f"production needs these settings: {', '.join(missing)}")
-        if len(hmac_key.strip()) < MIN_HMAC_KEY_LENGTH:
+        if len(hmac_key) < MIN_HMAC_KEY_LENGTH:  # _secret stripped it
             # Only its length is said: the value is a secret.
             raise ConfigError(f"HMAC_KEY must be a random string of at least "
-                              f"{MIN_HMAC_KEY_LENGTH} characters, not {len(hmac_key.strip())}")
+                              f"{MIN_HMAC_KEY_LENGTH} characters, not {len(hmac_key)}")
     elif not (keys and hmac_key and auth_token):
         dev = _dev_secrets()
         keys = keys or (dev["encryption_key"],)

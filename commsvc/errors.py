@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from commsvc.db import operator_problem, schema_missing
-from commsvc.logging_setup import mask_text, redact_keys
+from commsvc.logging_setup import mask_text
 
 log = logging.getLogger("commsvc.errors")
 
@@ -60,7 +60,7 @@ class NotFound(ProblemError):
     def no(cls, what: str, given: str, after: str = "") -> NotFound:
         """"no <what> <given><after>", the client's own input masked as logs mask it (a phone
         number sent where an id goes) and cut at ECHO_LIMIT characters."""
-        shown = mask_text(redact_keys(given))
+        shown = mask_text(given)
         if len(shown) > ECHO_LIMIT:
             shown = shown[:ECHO_LIMIT] + "…"
         return cls(f"no {what} {shown}{after}")

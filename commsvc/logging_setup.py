@@ -116,7 +116,8 @@ KEY_REDACTED = "csk:REDACTED"  # nothing mask_text would make plain ("_" or "*")
 
 def redact_keys(text: str) -> str:
     """API keys (csk_..., whatever the case, "_" encoded too) and bearer credentials hidden."""
-    if "sk" in text or "SK" in text or "earer" in text or "EARER" in text:
+    lowered = text.lower()  # the patterns ignore case; so must the quick look
+    if "csk" in lowered or "bearer" in lowered:
         text = _BEARER.sub("Bearer REDACTED", _API_KEY.sub(KEY_REDACTED, text))
     return text
 
@@ -151,11 +152,17 @@ def _masked_run(match: re.Match) -> str:
     return mask("+" + digits) if run.startswith("+") else mask(digits)
 
 
+def _mask_numbers(text: str) -> str:
+    """mask_phones, then the loose runs it does not read (mask_text's and mask_url's last step)."""
+    return _LOOSE_RUN.sub(_masked_run, mask_phones(text))
+
+
 def mask_text(text: str) -> str:
-    """Free text for a log or an error (a User-Agent, an id a client sent): every phone number
-    masked, also one written with Unicode separators or digits, "[415] 555*0101", digits in
-    any grouping, or URL-encoded (up to three times); such a text comes back with its
-    separators made plain, or decoded."""
+    """Free text for a log or an error (a User-Agent, an id a client sent): API keys redacted,
+    every phone number masked, also one written with Unicode separators or digits,
+    "[415] 555*0101", digits in any grouping, or URL-encoded (up to three times); such a text
+    comes back with its separators made plain, or decoded."""
+    text = redact_keys(text)  # first: making separators plain turns "csk_" into "csk-"
     if "%" in text:
         decoded = _unquoted(text)
         if decoded != text:
@@ -163,7 +170,7 @@ def mask_text(text: str) -> str:
             if masked != decoded:
                 return masked
     plain = _plain(text) if _UNUSUAL_TEXT.search(text) else text
-    masked = _LOOSE_RUN.sub(_masked_run, mask_phones(plain))
+    masked = _mask_numbers(plain)
     return masked if masked != plain else mask_phones(text)
 
 
@@ -204,7 +211,7 @@ def mask_url(text: str) -> str:
     text = redact_keys(text)  # first: making separators plain turns "csk_" into "csk-"
     if _UNUSUAL_URL.search(text):
         text = _URL_PART.sub(_masked_url_part, text)
-    return _LOOSE_RUN.sub(_masked_run, mask_phones(text))
+    return _mask_numbers(text)
 
 
 _PLAIN = logging.Formatter()

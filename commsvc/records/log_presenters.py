@@ -34,14 +34,13 @@ def _body(data: dict, principal, shown: bool, read_body) -> dict:
     return data
 
 
-ERASED_PREFIXES = (ERASED_BEFORE_SENDING, ERASED_AFTER_AN_ATTEMPT)
+ERASED = (ERASED_BEFORE_SENDING, ERASED_AFTER_AN_ATTEMPT)  # the last_error an erasure wrote
 
 
 def outbound_outcome(message: OutboundMessage) -> str:
     """What the send gate did with a platform text (docs/records-access.md lists the words)."""
     if message.status == "blocked":  # by an erasure (sending.service.block_unsent), else consent
-        return ("blocked_erased" if (message.last_error or "").startswith(ERASED_PREFIXES)
-                else "blocked_consent")
+        return "blocked_erased" if message.last_error in ERASED else "blocked_consent"
     if message.status == "failed" and message.twilio_sid is None:
         return "failed"  # Twilio refused it, or every attempt failed
     if message.status in ("queued", "scheduled", "sending", "simulated"):

@@ -114,6 +114,14 @@ class Worker:
         row.status, row.updated_at = status, self.now
         row.lease_token = row.lease_until = None
 
+    def _block(self, row: OutboundMessage, last_error: str, why: str) -> None:
+        """Never send it: blocked, with why, committed and counted."""
+        self._release(row, "blocked")
+        row.last_error = last_error
+        self.db.commit()
+        self.counts.blocked += 1
+        log.info("%s blocked before sending: %s", row.id, why)
+
     # ------------------------------------------------------------------ one message
 
     def process(self, claim: _Claim) -> None:
@@ -123,21 +131,15 @@ class Worker:
         if row is None:
             return
         if service.erased_since(self.db, row.to_phone, row.created_at, self.config):
-            self._release(row, "blocked")
-            row.last_error = (service.ERASED_BEFORE_SENDING if row.send_started_at is None
-                              else service.ERASED_AFTER_AN_ATTEMPT)
-            self.db.commit()
-            self.counts.blocked += 1
-            log.info("%s blocked before sending: the recipient's data was erased", row.id)
+            # send_started_at stays: an earlier attempt may have reached Twilio
+            self._block(row, service.ERASED_BEFORE_SENDING if row.send_started_at is None
+                        else service.ERASED_AFTER_AN_ATTEMPT, "the recipient's data was erased")
             return
         decision = service.check_consent(self.db, to=row.to_phone, purpose=row.purpose,
                                          config=self.config, now=self.now)
         if not decision.allowed:
-            self._release(row, "blocked")
-            row.send_started_at, row.last_error = None, f"consent: {decision.reason}"
-            self.db.commit()
-            self.counts.blocked += 1
-            log.info("%s blocked before sending: consent %s", row.id, decision.reason)
+            row.send_started_at = None
+            self._block(row, f"consent: {decision.reason}", f"consent {decision.reason}")
             return
         if row.purpose == "marketing":
             allowed_at = quiet_hours.next_allowed(row.to_phone, self.now, self.config)
