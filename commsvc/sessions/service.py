@@ -13,6 +13,7 @@ from sqlalchemy import and_, bindparam, delete, exists, or_, select, text
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import make_transient_to_detached
 
+from commsvc.clock import isoformat
 from commsvc.db import INSERTS
 from commsvc.errors import Conflict, NotFound, PoolExhausted, ValidationFailed
 from commsvc.paging import Page, decode_cursor, page_of
@@ -207,11 +208,17 @@ def create_session(db: DbSession, *, booking_id: str, requester_phone: str, pro_
 
 
 def extend_session(db: DbSession, session_id: str, *, expires_at: dt.datetime,
-                   now: dt.datetime) -> Session:
-    """Move an open session's end (the caller resolved it with resolve_expiry); 409 if ended."""
+                   now: dt.datetime, field: str = "expires_at") -> Session:
+    """Move an open session's end later (the caller resolved it with resolve_expiry); 409 if
+    ended, 422 naming `field` if earlier than its current end: API.md's PATCH extends, and a
+    booking app sending `ttl_seconds: 86400` for "one more day" must hear it would cut a week."""
     session = get_session(db, session_id, lock=True)
     if session.effective_status(now) != "open":
         raise Conflict(f"The session is {session.effective_status(now)}; it cannot be extended.")
+    if expires_at < session.expires_at:
+        raise ValidationFailed(errors={field: [
+            f"would end the session at {isoformat(expires_at)}, before its current end "
+            f"{isoformat(session.expires_at)}; PATCH only extends (close the session to end it)"]})
     session.expires_at = expires_at
     db.flush()
     return session

@@ -111,12 +111,14 @@ def get_session(session_id: str):
 @blp.response(200, SessionOut)
 @problems(blp, 400, 401, 403, 404, 409, 422)
 def extend_session(body, session_id: str):
-    """Move an open session's end: `ttl_seconds` from now or a future `expires_at`."""
+    """Move an open session's end later: `ttl_seconds` from now or a future `expires_at`."""
     db, now = get_db(), _now()
     expires_at = service.resolve_expiry(
         now=now, max_ttl=_config().max_session_ttl_seconds, ttl_seconds=body.get("ttl_seconds"),
         expires_at=body.get("expires_at"))
-    session = service.extend_session(db, session_id, expires_at=expires_at, now=now)
+    session = service.extend_session(
+        db, session_id, expires_at=expires_at, now=now,
+        field="ttl_seconds" if "ttl_seconds" in body else "expires_at")
     _audited(db, [session], {"session_id": session.id}, now)
     db.commit()
     return render(session, now)

@@ -11,7 +11,7 @@ ENDPOINTS = {
                                         "pro": {"phone": PRO}}),
     "list": ("get", "/v1/sessions", None),
     "get": ("get", "/v1/sessions/{id}", None),
-    "extend": ("patch", "/v1/sessions/{id}", {"ttl_seconds": 3600}),
+    "extend": ("patch", "/v1/sessions/{id}", {"ttl_seconds": 1209600}),
     "close": ("post", "/v1/sessions/{id}/close", None),
 }
 ALLOWED = {

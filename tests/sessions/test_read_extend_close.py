@@ -65,6 +65,24 @@ def test_extend_to_a_past_time_or_with_nothing_is_422(create, add_numbers, clien
         assert response.status_code == 422, body
 
 
+def test_extend_earlier_than_the_current_end_is_422_and_changes_nothing(create, add_numbers,
+                                                                       client, booking):
+    add_numbers(*SF_NUMBERS)
+    session = create().get_json()  # the default week: ends 2026-06-08T12:00:00Z
+    for body, field in (({"ttl_seconds": 86400}, "ttl_seconds"),
+                        ({"expires_at": "2026-06-02T12:00:00Z"}, "expires_at")):
+        response = client.patch(f"/v1/sessions/{session['id']}", json=body, headers=booking)
+        assert response.status_code == 422, body
+        assert response.content_type == "application/problem+json"
+        assert "before its current end 2026-06-08T12:00:00Z" in response.get_json()[
+            "errors"][field][0]
+    again = client.get(f"/v1/sessions/{session['id']}", headers=booking).get_json()
+    assert again["expires_at"] == session["expires_at"] == "2026-06-08T12:00:00Z"
+    same = client.patch(f"/v1/sessions/{session['id']}",
+                        json={"expires_at": session["expires_at"]}, headers=booking)
+    assert same.status_code == 200 and same.get_json()["expires_at"] == session["expires_at"]
+
+
 def test_extend_a_closed_or_expired_session_is_409(create, add_numbers, client, booking,
                                                    clock):
     add_numbers(*SF_NUMBERS)
