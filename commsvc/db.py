@@ -96,27 +96,33 @@ def schema_missing(error: DBAPIError) -> bool:
             or (isinstance(error, OperationalError) and "no such table" in str(orig)))
 
 
+# SQLSTATEs of a database that cannot serve now but will (the rest of that kind are
+# OperationalErrors). psycopg raises a read-only transaction's as an InternalError, which
+# without this list was a 500 to every writing request during a failover.
+TRANSIENT_SQLSTATES = {
+    "25006": "it is read-only (a failover?)", "57P01": "it is shutting down",
+    "57P02": "it is shutting down", "57P03": "it is starting up",
+}
+
+
 def operator_problem(error: DBAPIError) -> str | None:
-    """One line for the operator when a database error is theirs to fix, else None (a bug)."""
+    """One line for the operator when a database error is theirs to fix or will pass (the
+    database is not answering, not migrated, read-only, shutting down), else None (a bug)."""
     if schema_missing(error):
         return "the database has no commsvc schema: run `commsvc db upgrade`"
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate in TRANSIENT_SQLSTATES:
+        return f"the database cannot serve now: {TRANSIENT_SQLSTATES[sqlstate]} ({sqlstate})"
     if isinstance(error, OperationalError) or error.connection_invalidated:
         reason = (str(error.orig).strip().splitlines() or [type(error.orig).__name__])[0]
         return f"the database is not answering: {reason}"
     return None
 
 
-# SQLSTATEs of a database that cannot serve now but will: read-only during a failover, shutting
-# down, starting up (the rest of that kind are OperationalErrors, operator_problem's).
-TRANSIENT_SQLSTATES = frozenset({"25006", "57P01", "57P02", "57P03"})
-
-
 def is_transient(error: DBAPIError) -> bool:
-    """Whether a long-running process (worker, clock) should wait and try again: the database
-    is not answering, not migrated yet, read-only during a failover, shutting down or starting.
-    Anything else is a bug, which must stop the process with its traceback."""
-    return (operator_problem(error) is not None
-            or getattr(error.orig, "sqlstate", None) in TRANSIENT_SQLSTATES)
+    """Whether a long-running process (worker, clock) should wait and try again (see
+    operator_problem). Anything else is a bug, which must stop the process with its traceback."""
+    return operator_problem(error) is not None
 
 
 def make_engine(url: str, **kwargs) -> Engine:

@@ -31,7 +31,6 @@ def waited_out(error: DBAPIError, stop: threading.Event, seconds: float, *,
     database cannot serve now (db.is_transient); False for a bug, which the caller re-raises."""
     if not is_transient(error):
         return False
-    why = operator_problem(error) or f"the database cannot serve now ({error.orig.sqlstate})"
-    log.warning("%s: %s; retrying in %ss", name, why, seconds)
+    log.warning("%s: %s; retrying in %ss", name, operator_problem(error), seconds)
     stop.wait(seconds)
     return True
