@@ -39,6 +39,7 @@ FIRST_RETRY = dt.timedelta(minutes=5)
 MAX_RETRY = dt.timedelta(hours=24)
 UNEXPECTED_ERROR_RETRY = dt.timedelta(hours=6)
 GONE = 404
+ORPHAN = "orphan_callback"  # a deletion's cause: Twilio's copy of a record no longer held
 
 
 def enqueue_many(db: Session, *, resource: str, sids, action: str, cause: str,

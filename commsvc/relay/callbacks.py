@@ -25,7 +25,6 @@ from commsvc.twilio_gateway import UNSUBSCRIBED
 
 log = logging.getLogger("commsvc.relay")
 
-ORPHAN = "orphan_callback"  # remote deletion cause: Twilio's copy of a record no longer held
 UNTRACKED = "extra_recording"  # remote deletion cause: a call's second recording
 
 # How far along each status is; an update applies only when it ranks above the stored one.
@@ -113,8 +112,8 @@ def message_status(db: Session, *, message_id: int, inbound_sid: str | None,
             db, phone=carrier_opt_out,
             evidence={"message_id": message_id, "twilio_sid": change.message_sid}, now=now)
     if not found and inbound_sid is not None:
-        remote.enqueue_message(db, [change.message_sid], action=remote.DELETE, cause=ORPHAN,
-                               now=now)
+        remote.enqueue_message(db, [change.message_sid], action=remote.DELETE,
+                               cause=remote.ORPHAN, now=now)
     return found
 
 
@@ -228,10 +227,10 @@ def recording_status(db: Session, *, call_id: int | None, call_sid: str | None,
                     else "is another recording", progress.call_sid or call_id)
         if not absent:
             remote.enqueue(db, resource=remote.RECORDING, sid=progress.recording_sid,
-                           action=remote.DELETE, cause=ORPHAN if removed else UNTRACKED,
+                           action=remote.DELETE, cause=remote.ORPHAN if removed else UNTRACKED,
                            now=now)
         return True
     if not found and call_id is not None and call_sid is not None and not absent:
         remote.enqueue(db, resource=remote.RECORDING, sid=progress.recording_sid,
-                       action=remote.DELETE, cause=ORPHAN, now=now)
+                       action=remote.DELETE, cause=remote.ORPHAN, now=now)
     return found

@@ -32,6 +32,7 @@ from commsvc.fields import MAX_BOOKING_ID
 from commsvc.phones import COSTLY_NUMBER, is_costly, locality, mask
 from commsvc.pool import service as pool_service
 from commsvc.pool.models import ProxyNumber
+from commsvc.records import remote
 from commsvc.records.models import Erasure
 from commsvc.sending import quiet_hours
 from commsvc.sending.models import OutboundMessage
@@ -274,9 +275,15 @@ def apply_outbound_status(
         return False
     message = db.get(OutboundMessage, outbound_id, with_for_update=True)
     if message is None:
+        forget_unheld_send(db, twilio_sid, now=now)
         return False
+    if twilio_sid and message.twilio_sid is None:
+        message.twilio_sid = twilio_sid  # whatever the status: it names Twilio's copy
     ours = TWILIO_STATUSES.get((status or "").lower())
-    if ours is None or STATUS_RANK[ours] <= STATUS_RANK.get(message.status, 0):
+    # A text blocked after an attempt whose answer was lost did reach Twilio after all.
+    reached = message.status == "blocked" and message.send_started_at is not None
+    if ours is None or (STATUS_RANK[ours] <= STATUS_RANK.get(message.status, 0)
+                        and not reached):
         return True
     code = _error_code(error_code)
     message.status = ours
@@ -284,13 +291,17 @@ def apply_outbound_status(
     message.send_started_at = None
     if code is not None:
         message.error_code = code
-    if twilio_sid and message.twilio_sid is None:
-        message.twilio_sid = twilio_sid
     if message.sent_at is None:
         message.sent_at = now
     if code == UNSUBSCRIBED:
         record_carrier_opt_out(db, message, detail="status callback", now=now)
     return True
+
+
+def forget_unheld_send(db: Session, twilio_sid: str | None, *, now: dt.datetime) -> None:
+    """Twilio holds a text whose row is gone (an erasure removed it while it was being sent):
+    queue the deletion of Twilio's copy in the caller's transaction (no-op without a SID)."""
+    remote.enqueue_message(db, [twilio_sid], action=remote.DELETE, cause=remote.ORPHAN, now=now)
 
 
 def on_status_callback(db: Session, outbound_id: str, change, now: dt.datetime) -> bool:

@@ -12,6 +12,11 @@ Invariants (see docs/sending.md for the trade-off):
   already ours) and only resent when Twilio has no such message.
 - Results are written only by the worker that still holds the lease (`lease_token`), and never
   move a status backwards (a delivery callback may have arrived first).
+- The lease is renewed from the clock's current time each time a row is taken up: a batch of
+  slow sends outlasts the lease taken when it was claimed, and a row whose lease lapsed while
+  it waited would otherwise be claimed by another worker while this one sends it.
+- A SID Twilio gives for a row that is no longer here (an erasure removed it during the send)
+  is queued for deletion at Twilio, never dropped.
 """
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ import datetime as dt
 import logging
 import random
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -65,7 +71,8 @@ class _Claim:
 
 @dataclass
 class Worker:
-    """One pass's dependencies: a session, the gateway, settings, the time of the pass."""
+    """One pass's dependencies: a session, the gateway, settings, the time of the pass, and
+    the clock that tells how long the pass has taken (None: the pass's time stands)."""
 
     db: Session
     gateway: object
@@ -73,6 +80,11 @@ class Worker:
     now: dt.datetime
     rng: random.Random = field(default_factory=random.Random)
     counts: Counts = field(default_factory=Counts)
+    clock: Callable[[], dt.datetime] | None = None
+
+    def _lease_until(self) -> dt.datetime:
+        now = self.clock() if self.clock is not None else self.now
+        return now + dt.timedelta(seconds=self.config.outbox_lease_seconds)
 
     # ------------------------------------------------------------------ claiming
 
@@ -88,7 +100,7 @@ class Worker:
         if self.db.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         claims = []
-        lease_until = self.now + dt.timedelta(seconds=self.config.outbox_lease_seconds)
+        lease_until = self._lease_until()
         for row in self.db.scalars(query):
             claim = _Claim(row.id, secrets.token_hex(16), row.send_started_at is not None)
             if row.status == "sending":
@@ -102,9 +114,11 @@ class Worker:
         return claims
 
     def _held(self, claim: _Claim) -> OutboundMessage | None:
-        """The row, locked, if this worker still holds its lease (else None, and counted)."""
+        """The row, locked, its lease renewed, if this worker still holds it (else None, and
+        counted)."""
         row = self.db.get(OutboundMessage, claim.id, with_for_update=True, populate_existing=True)
         if row is not None and row.lease_token == claim.token and row.status == "sending":
+            row.lease_until = row.next_attempt_at = self._lease_until()
             return row
         self.db.commit()
         self.counts.lost_lease += 1
@@ -157,9 +171,10 @@ class Worker:
             # configuration or another worker still sends it.
             row.attempts += 1
             if row.attempts < self.config.outbox_max_attempts:
+                # send_started_at stays: an earlier attempt may still have reached Twilio
                 self._release(row, "queued")
                 row.next_attempt_at = self.now + self.backoff(row.attempts, None)
-                row.send_started_at, row.last_error = None, KEY_MISSING
+                row.last_error = KEY_MISSING
                 self.db.commit()
                 self.counts.retried += 1
                 log.error("%s: %s; retry %d at %s", row.id, KEY_MISSING, row.attempts,
@@ -199,6 +214,8 @@ class Worker:
             return True
         to, from_, body, since = row.to_phone, row.from_phone, row.body, row.send_started_at
         self.db.commit()
+        if body is UNAVAILABLE:
+            return False  # nothing to compare with: process() retries it, still uncertain
         try:
             found = self.gateway.find_messages(to=to, from_=from_,
                                                sent_after=since - RECONCILE_MARGIN)
@@ -223,7 +240,14 @@ class Worker:
 
     def _finish(self, claim: _Claim, sid: str, *, simulated: bool) -> None:
         row = self.db.get(OutboundMessage, claim.id, with_for_update=True, populate_existing=True)
-        if row is None or row.lease_token != claim.token:
+        if row is None:
+            service.forget_unheld_send(self.db, sid, now=self.now)
+            self.db.commit()
+            self.counts.lost_lease += 1
+            log.warning("%s: sent as %s, but erased meanwhile; Twilio's copy queued for deletion",
+                        claim.id, sid)
+            return
+        if row.lease_token != claim.token:
             self.db.commit()
             self.counts.lost_lease += 1
             log.warning("%s: sent as %s after losing the lease; left to the new holder",
@@ -293,11 +317,11 @@ def run_once(target, gateway=None, now: dt.datetime | None = None, *,
     extensions = target.extensions
     with extensions["db"].sessionmaker() as db:
         return _run(db, gateway or extensions["twilio"], config or extensions["config"],
-                    now or extensions["clock"](), limit, rng)
+                    now or extensions["clock"](), limit, rng, clock=extensions["clock"])
 
 
-def _run(db, gateway, config, now, limit, rng) -> Counts:
-    worker = Worker(db, gateway, config, now, rng or random.Random())
+def _run(db, gateway, config, now, limit, rng, *, clock=None) -> Counts:
+    worker = Worker(db, gateway, config, now, rng or random.Random(), clock=clock)
     for claim in worker.claim(limit):
         try:
             worker.process(claim)

@@ -1,0 +1,124 @@
+"""Sends whose record could be lost or repeated: an erasure during the send, a lease that
+lapses inside a slow batch, a worker without the body's key, a delivery after a block.
+Found by a failure-path review; each scenario sent twice or lost Twilio's SID before."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import requests
+from cryptography.fernet import Fernet
+from sqlalchemy import select
+
+from commsvc import crypto
+from commsvc.records.models import RemoteDeletion
+from commsvc.sending.worker import run_once
+from tests.conftest import TEST_KEY
+from tests.sending.conftest import (
+    MESSAGES_URL,
+    NEW_YORK,
+    message_list,
+    posts,
+    twilio_message,
+)
+
+ERASE = {"X-Access-Reason": "subject access request #91"}
+SID = "SM" + "b" * 32
+
+
+def _queued_deletions(db) -> list[str]:
+    db.expire_all()
+    return list(db.scalars(select(RemoteDeletion.sid)))
+
+
+def test_a_send_an_erasure_removes_midway_queues_twilios_copy_for_deletion(
+        app, client, api_key, send, db, outbox, mocked, real_twilio, twilio_post):
+    message_id = send(body="Your pro arrives at 3pm.").json["id"]
+
+    def erase_then_accept(request):
+        erased = client.post(f"/v1/subjects/{NEW_YORK}/erase",
+                             headers={**api_key("privacy"), **ERASE})
+        assert erased.status_code == 200
+        return 201, {}, json.dumps(twilio_message(SID, to=NEW_YORK))
+
+    mocked.add_callback("POST", MESSAGES_URL, callback=erase_then_accept)
+    assert run_once(app, real_twilio).lost_lease == 1
+    assert outbox() == []
+    assert _queued_deletions(db) == [SID]
+    # Twilio's own status callback for it, later: still one deletion, no error.
+    answer = twilio_post(f"/webhooks/twilio/message-status?o={message_id}",
+                         {"MessageSid": SID, "MessageStatus": "delivered"})
+    assert answer.status_code == 200
+    assert _queued_deletions(db) == [SID]
+
+
+def test_a_status_callback_for_an_erased_send_queues_twilios_copy_for_deletion(
+        db, twilio_post):
+    answer = twilio_post("/webhooks/twilio/message-status?o=msg_" + "c" * 24,
+                         {"MessageSid": SID, "MessageStatus": "delivered"})
+    assert answer.status_code == 200
+    assert _queued_deletions(db) == [SID]
+
+
+def test_a_batch_longer_than_the_lease_never_hands_a_row_to_a_second_worker_mid_send(
+        app, send, outbox, clock, config, mocked, real_twilio):
+    for n in range(15):
+        send(body=f"Text number {n}")
+    bodies = []
+    second_worker = []
+
+    def slow_accept(request):
+        clock.advance(seconds=9)  # Twilio answers, slowly
+        bodies.append(dict(p.split("=", 1) for p in request.body.split("&"))["Body"])
+        sid = f"SM{len(bodies):032d}"
+        if clock() - start > dt.timedelta(seconds=config.outbox_lease_seconds) and \
+                not second_worker:
+            second_worker.append(run_once(app, real_twilio, now=clock()))
+        return 201, {}, json.dumps(twilio_message(sid, to=NEW_YORK))
+
+    mocked.add_callback("POST", MESSAGES_URL, callback=slow_accept)
+    mocked.get(MESSAGES_URL, status=200, json=message_list())  # nothing listed yet
+    start = clock()
+    run_once(app, real_twilio)
+    assert second_worker, "the batch never outlasted the lease: the test proves nothing"
+    assert len(bodies) == len(set(bodies)) == 15
+    assert {row.status for row in outbox()} == {"sent"}
+
+
+def test_a_worker_without_the_key_keeps_a_lost_answer_uncertain_so_it_is_not_resent(
+        app, send, outbox, clock, mocked, real_twilio):
+    send(body="Your pro arrives at 3pm.")
+    mocked.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+    run_once(app, real_twilio)  # Twilio took it; the answer was lost
+    [row] = outbox()
+    clock.set(row.next_attempt_at)
+    crypto.install(crypto.Keyring((Fernet.generate_key().decode(),)))
+    try:
+        assert run_once(app, real_twilio).retried == 1  # mid-rotation: this one lacks the key
+    finally:
+        crypto.install(crypto.Keyring((TEST_KEY,)))
+    [row] = outbox()
+    assert row.send_started_at is not None
+    clock.set(row.next_attempt_at)
+    mocked.get(MESSAGES_URL, status=200, json=message_list(
+        twilio_message(SID, to=NEW_YORK, body="Your pro arrives at 3pm.")))
+    assert run_once(app, real_twilio).reconciled == 1
+    [row] = outbox()
+    assert (row.status, row.twilio_sid, len(posts(mocked))) == ("sent", SID, 1)
+
+
+def test_a_delivery_of_a_text_blocked_after_a_lost_answer_records_its_sid(
+        app, client, api_key, send, outbox, mocked, real_twilio, twilio_post):
+    message_id = send(booking_id="bk_h").json["id"]
+    mocked.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+    run_once(app, real_twilio)
+    client.post("/v1/holds", headers=api_key("privacy"),
+                json={"scope": "booking", "value": "bk_h", "reason": "dispute"})
+    assert client.post(f"/v1/subjects/{NEW_YORK}/erase",
+                       headers={**api_key("privacy"), **ERASE}).status_code == 200
+    [row] = outbox()
+    assert row.status == "blocked"
+    twilio_post(f"/webhooks/twilio/message-status?o={message_id}",
+                {"MessageSid": SID, "MessageStatus": "delivered"})
+    [row] = outbox()
+    assert (row.status, row.twilio_sid) == ("delivered", SID)
