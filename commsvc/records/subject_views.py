@@ -181,8 +181,10 @@ def erase_subject(phone: str):
     reason = principal.reason
     subject = phone_input(phone)
     ext = current_app.extensions
-    db = get_db()
-    result = subjects.erase_subject(db, subject, config=ext["config"], now=ext["clock"](),
-                                    actor=principal.actor, reason=reason)
+    db, now = get_db(), ext["clock"]()
+    held_closed = subjects.stop_routing(db, subject, now=now)
+    db.commit()  # nothing more is routed to the person while the rest of the erasure runs
+    result = subjects.erase_subject(db, subject, config=ext["config"], now=now,
+                                    actor=principal.actor, reason=reason, held_closed=held_closed)
     db.commit()
     return result

@@ -12,6 +12,9 @@ Invariants:
   HMAC>, 16 characters like the column) so the counterpart's session stays whole. Every open
   session of the subject is closed first, held or not (closing deletes nothing), so nothing is
   routed to a tombstone and a hold never keeps collecting new data about an erased person.
+  The API commits that close (stop_routing) before the erasure proper: the relay reads only
+  committed sessions, so inside one long transaction it kept forwarding the person's texts,
+  and storing them, until the erasure committed (PostgreSQL).
 - Twilio's copies (messages, recordings) are queued for deletion in the same transaction.
 - The ledger (`erasures`) holds crypto.phone_hmac of the number, never the number; a replay
   finds the numbers again by hashing every distinct number on record.
@@ -225,13 +228,21 @@ def _erase_participation(db: Session, phone: str, stone: str) -> tuple[int, int]
     return len(touched), held_count
 
 
-def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, actor: str,
-                  reason: str, replay: bool = False) -> dict:
-    """Erase the number's data except what holds keep and consent evidence; what was done."""
+def stop_routing(db: Session, phone: str, *, now: dt.datetime) -> int:
+    """An erasure's first step, for the caller to commit on its own: 422 for a pool number,
+    else close every open session of the number; how many of them were held."""
     _refuse_pool_number(db, phone)
+    return _close_open_sessions(db, phone, now)
+
+
+def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, actor: str,
+                  reason: str, replay: bool = False, held_closed: int | None = None) -> dict:
+    """Erase the number's data except what holds keep and consent evidence; what was done.
+    `held_closed`: what stop_routing returned, when the caller committed it first."""
+    if held_closed is None:
+        held_closed = stop_routing(db, phone, now=now)
     subject = phone_hmac(config.hmac_key, phone)
     earlier = _count(db, Erasure, Erasure.subject_hmac == subject)
-    held_closed = _close_open_sessions(db, phone, now)
     removed, kept_held = _erase_communications(db, phone, now)
     held_unsent = sending_service.block_unsent(db, to_phone=phone, now=now)  # only held are left
     removed["sessions"], kept_held["sessions"] = _erase_participation(
