@@ -184,7 +184,7 @@ def recording_status(db: Session, *, call_id: int | None, call_sid: str | None,
     absent = progress.status == "absent"
     values: dict = {"updated_at": now,
                     "recording_sid": None if absent else progress.recording_sid}
-    # The duration changes with the status only: a "completed" with its duration after a
+    # The duration changes with a known status only: a "completed" with its duration after a
     # final "failed" leaves a failed recording, not a failed one 30 s long.
     moves = true()
     if progress.status in RECORDING_STATUS_RANK:
@@ -194,7 +194,7 @@ def recording_status(db: Session, *, call_id: int | None, call_sid: str | None,
             (moves, progress.status), else_=Call.recording_status))
     if absent:
         values["recording_duration"] = None
-    elif progress.duration is not None:
+    elif progress.duration is not None and progress.status in RECORDING_STATUS_RANK:
         values["recording_duration"] = case((moves, progress.duration),
                                             else_=Call.recording_duration)
     where = _call_where(call_id, call_sid, progress.call_sid)

@@ -330,6 +330,18 @@ def test_a_failed_recording_keeps_no_duration_from_a_later_callback(bridged, twi
     assert (stored.recording_status, stored.recording_duration) == ("failed", None)
 
 
+@pytest.mark.parametrize("status", ["weird", ""])
+def test_a_callback_with_an_unknown_or_no_status_never_gives_a_recording_a_duration(
+        bridged, twilio_post, db, status):
+    """Found by an audit: only a known status moved the duration's guard."""
+    recording = "RE" + "a" * 32
+    _recording(twilio_post, bridged, recording, "failed")
+    _recording(twilio_post, bridged, recording, status, 3)
+
+    stored = f.calls(db)[0]
+    assert (stored.recording_status, stored.recording_duration) == ("failed", None)
+
+
 def _dial_action(twilio_post, call, recording_sid, **extra):
     """The recording Dial's action, as Twilio posts it when the bridged call ends."""
     return twilio_post(f"/webhooks/twilio/call-status?c={call.id}&s={call.twilio_sid}", {
