@@ -278,6 +278,21 @@ def test_a_number_in_the_path_grouped_or_encoded_any_way_is_masked(tmp_path, tar
     assert "0101" in line and not re.search(r"41555|5-5-5|%2525", line)
 
 
+@pytest.mark.parametrize("target", ["/v1/consent/1(415)555-0101",
+                                    "/v1/subjects/415555%0A0101/export",
+                                    "/v1/consent/1-%28415%29-555-0101"])
+def test_a_number_with_brackets_after_its_country_code_or_split_by_a_line_break_is_masked(
+        tmp_path, target):
+    """Found by audits: each was logged whole."""
+    line = access_line(tmp_path, target)
+    assert "0101" in line and not re.search(r"415|555|%0A", line)
+
+
+def test_a_date_in_brackets_is_left_as_it_is(tmp_path):
+    line = access_line(tmp_path, "/healthz", user_agent="probe (2026-06-01) 10:00")
+    assert "(2026-06-01) 10:00" in line
+
+
 @pytest.mark.parametrize(("target", "user_agent"), [
     ("/v1/sessions/CSK_AbCdEf0123456789SecretXYZ", None),
     ("/healthz", "x Bearer AbCdEf0123456789SecretXYZ"),
