@@ -19,7 +19,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from commsvc.phones import InvalidPhone, normalise
+from commsvc.phones import SHORT_CODE, InvalidPhone, normalise
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = ROOT / "instance"
@@ -251,7 +251,6 @@ def _secret(env: dict[str, str], name: str) -> str:
 
 # Senders Twilio accepts besides a phone number: a short code (5-6 digits) or an alphanumeric
 # sender id (1-11 letters, digits and spaces, at least one letter).
-_SHORT_CODE = re.compile(r"[0-9]{5,6}")
 _SENDER_ID = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}")
 
 
@@ -261,7 +260,7 @@ def _sender(env: dict[str, str], name: str) -> str | None:
     raw = env.get(name, "").strip()
     if not raw:
         return None
-    if _SHORT_CODE.fullmatch(raw) or _SENDER_ID.fullmatch(raw):
+    if SHORT_CODE.fullmatch(raw) or _SENDER_ID.fullmatch(raw):
         return raw
     try:
         number = normalise(raw) if raw.startswith("+") else None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 
 import phonenumbers
@@ -70,6 +71,11 @@ def is_costly(e164: str) -> bool:
     parsed = phonenumbers.parse(e164)
     return (phonenumbers.number_type(parsed) == PhoneNumberType.PREMIUM_RATE
             or phonenumbers.region_code_for_number(parsed) == "001")
+
+
+# A short code: the 5-6 digit sender a platform may text from (TWILIO_SENDER_NUMBER), which
+# people reply to (STOP); never a person's number.
+SHORT_CODE = re.compile(r"[0-9]{5,6}")
 
 
 def try_normalise(raw: object, region: str = "US") -> str | None:

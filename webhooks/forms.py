@@ -61,8 +61,13 @@ def _sid(form: MultiDict, name: str, *, required: bool = True) -> str | None:
     return value
 
 
-def _proxy_number(form: MultiDict, region: str) -> str:
-    to = _as_phone(_one(form, "To", required=True), region)
+def _proxy_number(form: MultiDict, region: str, *, short_code: bool = False) -> str:
+    """The number Twilio was reached on, in E.164; also a short code where `short_code` (a text
+    replying to platform texts sent from one: its STOP must count)."""
+    raw = _one(form, "To", required=True)
+    if short_code and phones.SHORT_CODE.fullmatch(raw):
+        return raw
+    to = _as_phone(raw, region)
     if to is None:
         _refuse("To is not a phone number")
     return to
@@ -145,7 +150,7 @@ def inbound_sms(form: MultiDict, region: str) -> InboundSms:
         message_sid=sid,
         sender=sender,
         sender_phone=sender_phone,
-        to_phone=_proxy_number(form, region),
+        to_phone=_proxy_number(form, region, short_code=True),
         body=_NOT_XML.sub("", _one(form, "Body") or ""),
         media_urls=_media_urls(form),
         opt_out_type=_word(form, "OptOutType"),

@@ -457,3 +457,17 @@ def test_oui_and_si_restore_texts_with_a_confirmation_in_their_language(
     assert _sms_allowed(db, clock, REQ)
     # A Twilio retry: the sender has opted in by then, yet the answer is the same text.
     assert sms(conv, REQ, yes, sid="SMyes").messages == answer.messages
+
+
+def test_stop_help_and_start_sent_to_the_platforms_short_code_count(sms, db):
+    """Found by an audit: with TWILIO_SENDER_NUMBER a short code, people reply STOP to it and
+    Twilio posts To=<the short code>; the webhook refused it as no phone number (400), and the
+    opt-out was lost."""
+    short_code = Conversation("12345", "12345")
+    stop = sms(short_code, REQ, "STOP", sid="SMshort1")
+    [confirmation] = stop.replies(REQ)
+    assert "no more texts" in confirmation
+    assert len(_revocations(db, REQ, "SMshort1")) == 3
+    assert "help" in sms(short_code, REQ, "HELP").replies(REQ)[0].lower()
+    assert sms(short_code, REQ, "START").replies(REQ)
+    assert not sms(short_code, REQ, "Hello?").forwarded_to(PRO)

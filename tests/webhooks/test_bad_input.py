@@ -56,8 +56,8 @@ def test_malformed_sid_is_400(twilio_post, db, sid):
     assert f.messages(db) == []
 
 
-@pytest.mark.parametrize("to", ["not-a-number", "12345", "+999", "+1" + "5" * 40])
-def test_to_that_is_not_a_phone_number_is_400(twilio_post, db, to):
+@pytest.mark.parametrize("to", ["not-a-number", "1234", "1234567", "+999", "+1" + "5" * 40])
+def test_to_that_is_neither_a_phone_number_nor_a_short_code_is_400(twilio_post, db, to):
     assert twilio_post("/webhooks/twilio/sms", _sms(To=to)).status_code == 400
     assert f.messages(db) == []
 
