@@ -135,17 +135,13 @@ def choose_sender(db: Session, *, to: str, config: Config) -> str:
     if config.sender_number:
         return config.sender_number
     country = locality(to).country_code
-    # Uses index: uq_participants_active_route (phone, proxy_number) WHERE active
-    their_line = exists().where(Participant.phone == to,
-                                Participant.proxy_number == ProxyNumber.phone_number,
-                                Participant.active)
     # Uses index: ix_proxy_numbers_status_country_area
     sender = db.scalar(
         select(ProxyNumber.phone_number)
         .where(ProxyNumber.status == "active")
         .where(ProxyNumber.country_code == country)
         .where(ProxyNumber.sms.is_(True))
-        .where(~their_line)
+        .where(~_masked_line(to, ProxyNumber.phone_number))
         .order_by(ProxyNumber.id)
         .limit(1)
     )
@@ -155,6 +151,23 @@ def choose_sender(db: Session, *, to: str, config: Config) -> str:
             " recipient's country that is not their masked line in an open session."
         )
     return sender
+
+
+def _masked_line(to: str, number):
+    """Whether `number` is `to`'s masked line in an open session (an SQL condition)."""
+    # Uses index: uq_participants_active_route (phone, proxy_number) WHERE active
+    return exists().where(Participant.phone == to, Participant.proxy_number == number,
+                          Participant.active)
+
+
+def sender_now(db: Session, message: OutboundMessage, config: Config) -> str:
+    """The number to send a queued text from now: the one chosen when it was accepted, unless
+    a session opened since made it the recipient's masked line (then choose_sender's pick;
+    503 ServiceUnavailable when there is none)."""
+    if message.from_phone == config.sender_number or not db.scalar(
+            select(_masked_line(message.to_phone, message.from_phone))):
+        return message.from_phone
+    return choose_sender(db, to=message.to_phone, config=config)
 
 
 def _is_pool_number(db: Session, phone: str, config: Config) -> bool:

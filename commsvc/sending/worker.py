@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from commsvc.config import Config
 from commsvc.crypto import UNAVAILABLE
+from commsvc.errors import ServiceUnavailable
 from commsvc.phones import mask
 from commsvc.sending import quiet_hours, service
 from commsvc.sending.models import OutboundMessage
@@ -44,6 +45,7 @@ BATCH_SIZE = 20
 RECONCILE_MARGIN = dt.timedelta(minutes=2)
 STATUS_CALLBACK_PATH = "/webhooks/twilio/message-status"
 KEY_MISSING = "the body's encryption key is not in this process's ENCRYPTION_KEYS"
+NO_SENDER = "no number to send from that is not the recipient's masked line"
 
 
 @dataclass
@@ -164,23 +166,20 @@ class Worker:
                 self.db.commit()
                 self.counts.deferred += 1
                 return
-        problem = None
-        if row.body is UNAVAILABLE:
+        problem = transient = None
+        try:
+            row.from_phone = service.sender_now(self.db, row, self.config)
+        except ServiceUnavailable as exc:
+            transient = (NO_SENDER, exc.detail)
+        if transient is None and row.body is UNAVAILABLE:
             # The body is there, but this process lacks its key (ENCRYPTION_KEYS differs from
             # the web's, e.g. mid-rotation): retried like any transient failure, so a fixed
             # configuration or another worker still sends it.
-            row.attempts += 1
-            if row.attempts < self.config.outbox_max_attempts:
-                # send_started_at stays: an earlier attempt may still have reached Twilio
-                self._release(row, "queued")
-                row.next_attempt_at = self.now + self.backoff(row.attempts, None)
-                row.last_error = KEY_MISSING
-                self.db.commit()
-                self.counts.retried += 1
-                log.error("%s: %s; retry %d at %s", row.id, KEY_MISSING, row.attempts,
-                          row.next_attempt_at)
+            transient = (KEY_MISSING, KEY_MISSING)
+        if transient is not None:
+            if self._retried(row, *transient):
                 return
-            problem = f"{KEY_MISSING}; gave up after {row.attempts} attempts"
+            problem = f"{transient[0]}; gave up after {row.attempts} attempts"
         elif row.body is None:
             problem = "body no longer available"  # retention or an erasure removed it
         elif row.attempts >= self.config.outbox_max_attempts:  # e.g. it crashed every worker
@@ -203,6 +202,21 @@ class Worker:
             self._failed_attempt(claim, exc, ambiguous=exc.status is None)
             return
         self._finish(claim, result.sid, simulated=result.simulated)
+
+    def _retried(self, row: OutboundMessage, why: str, detail: str) -> bool:
+        """A passing reason not to send now counts an attempt: queued again with back-off and
+        committed (True), or False once the attempts are used up."""
+        row.attempts += 1
+        if row.attempts >= self.config.outbox_max_attempts:
+            return False
+        # send_started_at stays: an earlier attempt may still have reached Twilio
+        self._release(row, "queued")
+        row.next_attempt_at = self.now + self.backoff(row.attempts, None)
+        row.last_error = why
+        self.db.commit()
+        self.counts.retried += 1
+        log.error("%s: %s; retry %d at %s", row.id, detail, row.attempts, row.next_attempt_at)
+        return True
 
     def _callback_url(self, message_id: str) -> str:
         return f"{self.config.public_base_url}{STATUS_CALLBACK_PATH}?o={message_id}"

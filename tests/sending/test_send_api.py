@@ -127,6 +127,40 @@ def test_sender_is_never_the_recipients_own_masked_line(app, client, booking, db
     assert [r.from_phone for r in outbox()] == ["+16465550003"]
 
 
+@pytest.mark.parametrize("other_sender", [True, False])
+def test_a_sender_that_became_the_recipients_masked_line_before_the_send_is_not_used(
+        app, client, booking, db, clock, outbox, twilio, other_sender):
+    """Found by an audit: the rule was checked only when the text was accepted; a session
+    opened before the worker ran made the sender the recipient's masked line, and their reply
+    "YES" to the platform's text was relayed to the pro."""
+    from commsvc.sending.worker import NO_SENDER, run_once
+    from tests.webhooks import factories as f
+
+    app.extensions["config"] = app.extensions["config"].with_overrides(sender_number=None)
+    f.proxy_number(db, "+16465550002", clock())
+    if other_sender:
+        f.proxy_number(db, "+16465550003", clock())
+    db.commit()
+    response = client.post("/v1/messages", headers=booking,
+                           json={"to": NEW_YORK, "body": "hi", "purpose": "transactional"})
+    assert [r.from_phone for r in outbox()] == ["+16465550002"]
+    f.open_session(db, clock(), requester=NEW_YORK, requester_proxy="+16465550002",
+                   pro="+14155550202", pro_proxy="+16465550004")
+    db.get(ProxyNumber, db.scalar(select(ProxyNumber.id).where(
+        ProxyNumber.phone_number == "+16465550004"))).status = "retired"  # sends from none
+    db.commit()
+
+    run_once(app)
+
+    [row] = outbox()
+    if other_sender:
+        assert (row.status, row.from_phone) == ("simulated", "+16465550003")
+        assert [m["from"] for m in twilio.sent] == ["+16465550003"]
+    else:  # no other number: waits for one, as for any passing failure
+        assert (row.status, row.last_error, twilio.sent) == ("queued", NO_SENDER, [])
+    assert response.status_code == 202
+
+
 @pytest.mark.parametrize("to", ["+16465550002", SENDER])
 def test_a_text_to_one_of_the_services_own_numbers_is_a_422(app, send, db, clock, outbox, to):
     from tests.webhooks import factories as f
