@@ -31,6 +31,8 @@ class Evidence(fields.Field):
             return {"statement": value}
         if not isinstance(value, dict):
             raise ValidationError("must be an object or a string")
+        if not value:
+            raise ValidationError("must not be empty: say what proves it")
         if RECEIVED in value:
             raise ValidationError(f'"{RECEIVED}" is written by commsvc itself')
         return value
@@ -56,7 +58,8 @@ class ConsentWriteSchema(Schema):
                                  " IP, ...) or a plain statement; at most 8 KiB. Kept as given;"
                                  f' commsvc adds "{RECEIVED}": the API key id and the IP the'
                                  " request came from.",
-                  "oneOf": [{"type": "object"}, {"type": "string"}],
+                  "oneOf": [{"type": "object", "minProperties": 1},
+                            {"type": "string", "minLength": 1}],
                   "example": {"form": "signup", "version": "2026-05"}},
     )
 

@@ -88,6 +88,16 @@ def test_the_caller_cannot_write_the_received_evidence_itself(client, booking, d
     assert _events(db) == 0
 
 
+@pytest.mark.parametrize("evidence", [{}, "", "   "])
+def test_empty_evidence_is_a_422_and_nothing_is_recorded(client, booking, db, evidence):
+    """Found by an audit: {} recorded a grant with no evidence but commsvc's own."""
+    payload = {**GRANT_MARKETING, "evidence": evidence}
+    response = client.post(f"/v1/consent/{PHONE}", json=payload, headers=booking)
+    assert response.status_code == 422
+    assert "must not be empty" in response.get_json()["errors"]["evidence"][0]
+    assert _events(db) == 0
+
+
 def test_evidence_may_be_a_plain_statement(client, booking):
     payload = {**GRANT_MARKETING, "evidence": "ticked the box on signup page v3"}
     response = client.post(f"/v1/consent/{PHONE}", json=payload, headers=booking)
