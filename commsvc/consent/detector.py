@@ -5,6 +5,8 @@ Runs on every inbound message: standard library only, everything compiled at imp
 
 Pipeline
 --------
+0. What the phone added is set aside: a signature ("Sent from my iPhone", a "--" line) and a
+   "Re:" before the text.
 1. Tokens (text_folding.py): NFKD with combining marks dropped (accents optional), casefold,
    apostrophes unified, ``n't`` -> ``nt``; clause punctuation becomes a ``|`` token, every other
    non-word character (emoji, quotes, hyphens, apostrophes) a space; then typo and
@@ -14,9 +16,10 @@ Pipeline
 2. Whole-message keywords: Twilio's opt-out set plus French and Spanish, START/UNSTOP,
    YES/OUI/SI, HELP/INFO/AIDE/AYUDA, with only courtesy words around them ("STOP please",
    "help?"). Words that are as often ordinary conversation (CANCEL, CANCELAR, ANNULER,
-   CANCELAR SUSCRIPCION, FIN, PARA) only count bare: "cancel please" is more often about an
-   appointment than about messages, "para" also means "for", and a false opt-out silences a
-   customer.
+   CANCELAR SUSCRIPCION, FIN, PARA, PARE, REMOVE, TAKE ME OFF) only count bare: "cancel
+   please" is more often about an appointment than about messages, "para" also means "for",
+   and a false opt-out silences a customer; CANCEL or END with the messages as object ("Cancel
+   all texts") is one too.
 3. Revocation in the sender's own words (en/fr/es; the patterns are in
    revocation_phrases.py): patterns that need a directive about *messaging* ("stop texting
    me", "remove me from your list", "ne m'écrivez plus", "no me manden más mensajes"),
@@ -26,7 +29,8 @@ Pipeline
    "stop texting me every hour") and mistakes ("I unsubscribed by accident"). A revocation
    beats every other reading.
 4. A bare STOP as its own sentence next to a plain complaint about the messages
-   ("STOP. I never signed up for this", "Stop! Who is this?").
+   ("STOP. I never signed up for this", "Stop! Who is this?"), or leading or ending the
+   message right beside it ("STOP wrong number", "Número equivocado, BAJA").
 
 `detect` also says which language a keyword or revocation was written in (en, fr or es), so
 the confirmation can answer in it: the phrase list that matched, else the first word of the
@@ -75,9 +79,11 @@ _COURTESY = (r"(?:please|thanks|thank you|thank you very much|thank you so much|
              r"|merci|merci beaucoup|svp|stp|s il vous plait|s il te plait|sil vous plait"
              r"|sil te plait|por favor|porfavor|porfa|xfa|xfavor|gracias|muchas gracias)")
 _OPTOUT_WORDS = (r"(?:stop all|stopall|stop|unsubscribe|opt out|revoke|quit|end"
-                 r"|arretez|arreter|arrete|arret|alto|baja|parar|detener|darse de baja)")
-# filler allowed next to an opt-out keyword: courtesy plus a few intensifiers ("stop now")
-_OPTOUT_EXTRA = rf"(?:{_COURTESY}|now|right now|it|already|immediately|asap)"
+                 r"|arretez|arreter|arrete|arret|stoppez|alto|baja|parar|detener"
+                 r"|darse de baja)")
+# filler allowed next to an opt-out keyword: courtesy plus a few intensifiers ("stop now",
+# "arrête tout")
+_OPTOUT_EXTRA = rf"(?:{_COURTESY}|now|right now|it|already|immediately|asap|tout|todo)"
 
 _OPTOUT_KW_RE = re.compile(
     rf"(?:no thanks |no thank you |not interested )?(?:{_COURTESY} )*{_OPTOUT_WORDS}"
@@ -96,7 +102,14 @@ _SPELLED_RE = re.compile(r"\w(?: \w){2,}")
 # Opt-out words that are as often ordinary conversation: only the whole message, alone or
 # repeated ("cancel", "FIN!", "para para"), never with other words ("cancel please").
 _BARE_KW_RE = re.compile(
-    r"(?P<kw>cancel|cancelar suscripcion|cancelar|annuler|fin|para)(?: (?P=kw))*")
+    r"(?P<kw>cancel|cancelar suscripcion|cancelar|annuler|fin|para|pare|remove|remove me"
+    r"|take me off)(?: (?P=kw))*")
+# CANCEL / END with the messages as their object, the whole message: "Cancel all texts",
+# "End messages", "Cancelar mensajes" (not "cancel the visit").
+_CANCEL_MESSAGES_RE = re.compile(
+    rf"(?:{_COURTESY} )*(?:cancel|end|cancelar|annuler)(?: (?:all|all the|the|my|your|these"
+    rf"|those|todos|los|mis|tous|les|mes))? (?:text|message|notification|notifications)"
+    rf"(?: {_OPTOUT_EXTRA})*")
 _OPTIN_KW_RE = re.compile(rf"(?:{_COURTESY} )*(?:start|unstop)(?: (?:{_COURTESY}|start|unstop))*")
 _YES_KW_RE = re.compile(rf"(?:{_COURTESY} )*(?:yes|oui|si)(?: (?:{_COURTESY}|yes|oui|si))*")
 _HELP_KW_RE = re.compile(
@@ -105,10 +118,10 @@ _HELP_KW_RE = re.compile(
 # Words of one language only, among those a keyword message or a complaint next to a STOP
 # is made of; the first one found names the language of the reply.
 _LANGUAGE_OF_WORD = text_folding.word_table({
-    "fr": "arretez arreter arrete arret annuler oui aide merci beaucoup svp stp vous plait"
-          " sil qui etes mauvais",
-    "es": "alto baja parar detener darse para cancelar suscripcion si ayuda por favor"
-          " porfavor porfa xfa xfavor gracias muchas quien eres equivocado",
+    "fr": "arretez arreter arrete arret stoppez tout annuler oui aide merci beaucoup svp stp"
+          " vous plait sil qui etes mauvais personne",
+    "es": "alto baja parar detener darse para pare todo cancelar suscripcion si ayuda por favor"
+          " porfavor porfa xfa xfavor gracias muchas quien eres equivocado equivocada persona",
 })
 
 
@@ -126,14 +139,22 @@ def _language(words: list[str]) -> str:
 # clause that is plainly about unwanted messages.
 _STRONG_CLAUSE_RE = re.compile(
     rf"(?:{_COURTESY} )*(?:stop all|stopall|stop|unsubscribe|opt out|revoke|arretez|arrete"
-    rf"|arret)(?: (?:{_OPTOUT_EXTRA}|stop))*")
-_UNWANTED_SIGNAL_RE = re.compile(
-    r"\b(?:(?:never|dont remember|didnt|did not) (?:sign(?:ed)? up|subscribe[d]?|opt(?:ed)? in"
-    r"|ask(?:ed)? for (?:this|these|it|them))|wrong number|who is this|whos this|who s this"
+    rf"|arret|stoppez|alto|baja)(?: (?:{_OPTOUT_EXTRA}|stop))*")
+_UNWANTED_SIGNAL = (
+    r"(?:(?:never|dont remember|didnt|did not) (?:sign(?:ed)? up|subscribe[d]?|opt(?:ed)? in"
+    r"|ask(?:ed)? for (?:this|these|it|them))|wrong number|wrong person|who is this|whos this"
+    r"|(?:already )?(?:hired|found|booked) someone(?: else)?|persona equivocada"
+    r"|mauvaise personne|who s this"
     r"|who are you|not interested|spam|scam|harass\w*|how did you get (?:my|this) number"
     r"|keep (?:text|message|texting|messaging|contacting|spamming) (?:me|us)"
     r"|why (?:am i|do i keep|do you keep|are you) (?:getting|receiving|sending|text|message)"
-    r"|qui etes vous|c est qui|mauvais numero|quien es|quien eres|numero equivocado)\b")
+    r"|qui etes vous|c est qui|mauvais numero|quien es|quien eres|numero equivocado)")
+_UNWANTED_SIGNAL_RE = re.compile(rf"\b{_UNWANTED_SIGNAL}\b")
+# The same without the clause break: "STOP wrong number", "wrong number STOP", "ALTO número
+# equivocado": the keyword leads or ends the message, right beside the complaint.
+_STRONG_BESIDE_SIGNAL_RE = re.compile(
+    rf"(?:{_STRONG_CLAUSE_RE.pattern}) {_UNWANTED_SIGNAL}\b.*"
+    rf"|.*\b{_UNWANTED_SIGNAL} (?:{_STRONG_CLAUSE_RE.pattern})")
 
 
 # --------------------------------------------------------------------------- own words
@@ -247,6 +268,26 @@ def _revocation(s: str, tokens: list[str]) -> str | None:
     return None
 
 
+# What a phone or mail app adds to a text, never the sender's words: a signature after a
+# "--" line or "Sent from my iPhone" (also after " - " or in brackets), and a "Re:" before it.
+_SIGNATURE_RE = re.compile(
+    r"(?:\n\s*(?:--|—|__)\s*\n|\s*[-–—(]?\s*\b(?:(?:sent|envoy[ée]|enviado) (?:from|de|depuis"
+    r"|desde|via|with|con) (?:my|mon|mi|yahoo|outlook|gmail|aol|mail|samsung|iphone|android)"
+    r"|get outlook for)\b).*", re.IGNORECASE | re.DOTALL)
+_REPLY_PREFIX_RE = re.compile(r"\s*(?:re|reply|r[ée]p|resp)\s*:\s*", re.IGNORECASE)
+
+
+_SIGNATURE_HINTS = ("\n", "sent ", "Sent ", "SENT ", "nvoy", "NVOY", "nviado", "NVIADO",
+                    "outlook", "Outlook", "OUTLOOK")
+
+
+def _without_signature(text: str) -> str:
+    text = _REPLY_PREFIX_RE.sub("", text, count=1) if ":" in text[:8] else text
+    if any(hint in text for hint in _SIGNATURE_HINTS):  # the common text has none: no search
+        text = _SIGNATURE_RE.sub("", text)
+    return text
+
+
 # --------------------------------------------------------------------------- public API
 
 def classify(text: str | None, *, opted_out: bool = False) -> Intent:
@@ -263,6 +304,7 @@ def detect(text: str | None, *, opted_out: bool = False) -> Detection:
     """`classify`, with the language to answer a keyword or revocation in."""
     if not text:
         return _CONVERSATION
+    text = _without_signature(text)
     tokens = text_folding.tokens(text)
     if not tokens:
         return _CONVERSATION
@@ -278,16 +320,18 @@ def detect(text: str | None, *, opted_out: bool = False) -> Detection:
     language = _revocation(s, tokens)
     if language is not None:
         return Detection(Intent.OPT_OUT, language, own_words=True)
-    if "|" in s and _UNWANTED_SIGNAL_RE.search(s):
-        for clause in s.split(" | "):
-            if _STRONG_CLAUSE_RE.fullmatch(clause):
-                return Detection(Intent.OPT_OUT, _language(tokens), own_words=True)
+    if _UNWANTED_SIGNAL_RE.search(s):
+        if "|" in s and any(_STRONG_CLAUSE_RE.fullmatch(c) for c in s.split(" | ")):
+            return Detection(Intent.OPT_OUT, _language(tokens), own_words=True)
+        if _STRONG_BESIDE_SIGNAL_RE.fullmatch(words):
+            return Detection(Intent.OPT_OUT, _language(tokens), own_words=True)
     return _CONVERSATION
 
 
 def _keyword(words: str, opted_out: bool, question: bool = False) -> Intent | None:
     """The intent of a whole-message keyword (with only courtesy words around it), if any."""
-    if _OPTOUT_KW_RE.fullmatch(words) or _BARE_KW_RE.fullmatch(words):
+    if (_OPTOUT_KW_RE.fullmatch(words) or _BARE_KW_RE.fullmatch(words)
+            or _CANCEL_MESSAGES_RE.fullmatch(words)):
         return Intent.OPT_OUT
     if not question and _STOP_OBJECT_KW_RE.fullmatch(words):
         return Intent.OPT_OUT

@@ -298,3 +298,17 @@ def test_the_corpus_is_answered_in_its_language_or_in_english_when_no_word_tells
             wrong.append((row["line"], row["lang"], detection.language, row["text"]))
     assert wrong == []
 
+
+
+@pytest.mark.parametrize("text", [
+    "stop.\n\nSent from my iPhone", "STOP\n--\nJohn", "STOP\n\nSent from Yahoo Mail for iPhone",
+    "ARRET\nEnvoyé de mon iPhone", "Please stop texting me.\nSent from my iPhone"])
+def test_a_keyword_or_revocation_is_one_whatever_signature_the_phone_adds(text):
+    """Found by an audit: the signature made each an ordinary message, forwarded."""
+    assert classify(text) is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize("text", ["I was sent from the office.\nSee you at 5",
+                                  "Sent from my brother's phone: can you come at 5?"])
+def test_text_after_sent_from_is_no_signature_when_it_is_the_message(text):
+    assert classify(text) is Intent.CONVERSATION
