@@ -83,7 +83,7 @@ _OPTOUT_WORDS = (r"(?:stop all|stopall|stop|unsubscribe|opt out|revoke|quit|end"
                  r"|darse de baja)")
 # filler allowed next to an opt-out keyword: courtesy plus a few intensifiers ("stop now",
 # "arrête tout")
-_OPTOUT_EXTRA = rf"(?:{_COURTESY}|now|right now|it|already|immediately|asap|tout|todo)"
+_OPTOUT_EXTRA = rf"(?:{_COURTESY}|now|right now|it|already|immediately|asap|tout|todo|and|y|et)"
 
 _OPTOUT_KW_RE = re.compile(
     rf"(?:no thanks |no thank you |not interested )?(?:{_COURTESY} )*{_OPTOUT_WORDS}"

@@ -91,6 +91,10 @@ EN: list[tuple[str, str]] = [
     ("revoke revoking withdraw withdrawing rescind rescinding",
      r"\b(?:revoke|revoking|withdraw|withdrawing|rescind|rescinding) (?:my |all |any |our )?"
      r"(?:consent|permission|authorization|authorisation)\b"),
+    # I do not consent to (receiving) texts
+    ("dont",
+     r"\bdont consent to (?:(?:receiving|receive|getting|get|any|these|your|more) )*"
+     + MSGN + r"\b"),
 ]
 FR: list[tuple[str, str]] = [
     # arrêtez de m'envoyer des messages / arrête de me texter
@@ -147,6 +151,9 @@ FR: list[tuple[str, str]] = [
      r"\blaisse[rz]? (?:moi|nous) tranquilles?\b|\bfiche[zr]? moi la paix\b"),
     ("retir* revoqu* annul*",
      r"\b(?:retir|revoqu|annul)\w* (?:mon |le |tout )?consentement\b"),
+    # supprimez mon numéro (the whole clause)
+    ("supprim* effac* retir*",
+     r"\b(?:supprim|effac|retir)\w* (?:mon numero|mon num|mes coordonnees)" + END),
 ]
 ES: list[tuple[str, str]] = [
     # deja de enviarme mensajes / dejen de escribirme
@@ -199,4 +206,7 @@ ES: list[tuple[str, str]] = [
      r"(?:boletin|correo|email|mail|newsletter|revista|plan|servicio|programa|membresia)\b)"),
     ("revoc* retir* anul*",
      r"\b(?:revoc|retir|anul)\w* (?:mi |el )?(?:consentimiento|autorizacion)\b"),
+    # eliminen mi número (the whole clause)
+    ("borr* elimin* quit*",
+     r"\b(?:borr|elimin|quit)\w* (?:mi numero|mi telefono|mis datos)" + END),
 ]
