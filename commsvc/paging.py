@@ -1,11 +1,13 @@
 """The one cursor codec of every list: opaque keyset cursors, stable while rows arrive.
 
-A cursor carries the sort key of the last row of a page (ints, strings and aware datetimes, the
-latter as microseconds since the epoch) as versioned JSON in URL-safe base64. The list decides
-its order and compares against the key; clients only ever pass `next_cursor` back. Anything
-that is not a cursor of the expected shape is a 422 on `cursor`, and so is a key no column of
-both databases could hold (an int past signed 64 bits, a datetime past year 1..9999, a string
-with NUL or a lone surrogate): it was edited, and must not reach the query as a 500.
+A cursor carries the name of its list and the sort key of the last row of a page (ints, strings
+and aware datetimes, the latter as microseconds since the epoch) as versioned JSON in URL-safe
+base64. The list decides its order and compares against the key; clients only ever pass
+`next_cursor` back. Anything that is not a cursor of this list (another list's too, whose key
+may have the same shape: a numbers cursor given to the calls log) is a 422 on `cursor`, and so
+is a key no column of both databases could hold (an int past signed 64 bits, a datetime past
+year 1..9999, a string with NUL or a lone surrogate): it was edited, and must not reach the
+query as a 500.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ T = TypeVar("T")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_CURSOR_LENGTH = 200
-_VERSION = 1
+_VERSION = 2  # 1: no list name
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND = dt.timedelta(microseconds=1)
 _INT64 = range(-(2**63), 2**63)
@@ -60,14 +62,16 @@ def _decode_value(value, kind: type):
     return value if type(value) is kind else None
 
 
-def encode_cursor(*key) -> str:
-    """The position after a row, given its sort key (ints, strings, aware datetimes)."""
-    raw = json.dumps([_VERSION, *map(_encode_value, key)], separators=(",", ":")).encode()
+def encode_cursor(*key, of: str) -> str:
+    """The position in the list `of` after a row, given its sort key (ints, strings, aware
+    datetimes)."""
+    raw = json.dumps([_VERSION, of, *map(_encode_value, key)], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, *types: type) -> tuple:
-    """The sort key a cursor carries, checked against the expected types; 422 otherwise."""
+def decode_cursor(cursor: str, *types: type, of: str) -> tuple:
+    """The sort key a cursor of the list `of` carries, checked against the expected types;
+    422 otherwise."""
     data = None
     if isinstance(cursor, str) and 0 < len(cursor) <= MAX_CURSOR_LENGTH:
         try:
@@ -76,16 +80,18 @@ def decode_cursor(cursor: str, *types: type) -> tuple:
         except (binascii.Error, UnicodeDecodeError, ValueError):
             data = None
     key = None
-    if isinstance(data, list) and len(data) == len(types) + 1 and data[0] == _VERSION:
-        key = tuple(_decode_value(v, kind) for v, kind in zip(data[1:], types, strict=True))
+    if (isinstance(data, list) and len(data) == len(types) + 2 and data[0] == _VERSION
+            and data[1] == of):
+        key = tuple(_decode_value(v, kind) for v, kind in zip(data[2:], types, strict=True))
     if key is None or any(value is None for value in key):
         raise ValidationFailed(errors={"cursor": ["not a cursor this list gave out"]})
     return key
 
 
-def page_of(rows: list[T], limit: int, key) -> Page[T]:
-    """Cut rows fetched with limit + 1 into a page; key(row) is the row's sort key tuple."""
+def page_of(rows: list[T], limit: int, key, *, of: str) -> Page[T]:
+    """Cut rows of the list `of` fetched with limit + 1 into a page; key(row) is the row's sort
+    key tuple."""
     if len(rows) <= limit:
         return Page(rows, None)
     rows = rows[:limit]
-    return Page(rows, encode_cursor(*key(rows[-1])))
+    return Page(rows, encode_cursor(*key(rows[-1]), of=of))

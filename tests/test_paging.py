@@ -15,14 +15,17 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 # Lists keyed by one integer id, and lists keyed by (created_at, string id).
 ID_LISTS = ["/v1/logs/calls", "/v1/audit", "/v1/numbers", "/v1/consent/+14155550101/history"]
 TIME_LISTS = ["/v1/sessions", "/v1/holds"]
+NAME_OF = {"/v1/logs/calls": "calls", "/v1/audit": "audit", "/v1/numbers": "numbers",
+           "/v1/consent/+14155550101/history": "consent_history", "/v1/sessions": "sessions",
+           "/v1/holds": "holds", "/v1/logs/messages": "messages"}
 FIRST_DAY = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
 LAST_MICROSECOND = dt.datetime.max.replace(tzinfo=dt.UTC)
 MICROSECONDS_BEFORE_EPOCH = -62135596800 * 10**6  # FIRST_DAY
 
 
-def _edited(*key) -> str:
+def _edited(*key, of: str) -> str:
     """A cursor as a client could forge one: versioned JSON in unpadded URL-safe base64."""
-    return base64.urlsafe_b64encode(json.dumps([1, *key]).encode()).decode().rstrip("=")
+    return base64.urlsafe_b64encode(json.dumps([2, of, *key]).encode()).decode().rstrip("=")
 
 
 BAD_IDS = [2**63, INT64_MIN - 1, 99999999999999999999999, -(10**40)]
@@ -37,7 +40,8 @@ BAD_TIME_KEYS = [
 @pytest.mark.parametrize("key", BAD_IDS)
 @pytest.mark.parametrize("path", ID_LISTS)
 def test_an_id_cursor_outside_the_64_bit_range_is_422_on_cursor(client, api_key, path, key):
-    response = client.get(path, query_string={"cursor": _edited(key)}, headers=api_key("admin"))
+    response = client.get(path, query_string={"cursor": _edited(key, of=NAME_OF[path])},
+                          headers=api_key("admin"))
     assert response.status_code == 422
     assert response.content_type == "application/problem+json"
     assert response.json["errors"] == {"cursor": ["not a cursor this list gave out"]}
@@ -51,12 +55,12 @@ def test_the_messages_log_cursor_edited_past_64_bits_is_422_on_cursor(client, ap
     db.commit()
     headers = api_key("admin")
     cursor = client.get("/v1/logs/messages?limit=1", headers=headers).json["next_cursor"]
-    _version, *key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    _version, _name, *key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     int_positions = [i for i, value in enumerate(key) if type(value) is int]
     assert int_positions
 
     for i in int_positions:  # each integer of the key alone past 64 bits
-        edited = _edited(*key[:i], 2**63, *key[i + 1:])
+        edited = _edited(*key[:i], 2**63, *key[i + 1:], of="messages")
         response = client.get("/v1/logs/messages", query_string={"cursor": edited},
                               headers=headers)
         assert response.status_code == 422, key
@@ -66,7 +70,8 @@ def test_the_messages_log_cursor_edited_past_64_bits_is_422_on_cursor(client, ap
 @pytest.mark.parametrize("key", BAD_TIME_KEYS)
 @pytest.mark.parametrize("path", TIME_LISTS)
 def test_a_time_cursor_no_database_can_compare_is_422_on_cursor(client, api_key, path, key):
-    response = client.get(path, query_string={"cursor": _edited(*key)}, headers=api_key("admin"))
+    response = client.get(path, query_string={"cursor": _edited(*key, of=NAME_OF[path])},
+                          headers=api_key("admin"))
     assert response.status_code == 422
     assert response.content_type == "application/problem+json"
     assert response.json["errors"] == {"cursor": ["not a cursor this list gave out"]}
@@ -76,7 +81,8 @@ def test_a_time_cursor_no_database_can_compare_is_422_on_cursor(client, api_key,
 @pytest.mark.parametrize("path", ID_LISTS)
 def test_an_id_cursor_at_the_edge_of_the_64_bit_range_is_still_a_cursor(client, api_key, path,
                                                                        key):
-    response = client.get(path, query_string={"cursor": _edited(key)}, headers=api_key("admin"))
+    response = client.get(path, query_string={"cursor": _edited(key, of=NAME_OF[path])},
+                          headers=api_key("admin"))
     assert response.status_code == 200
     assert response.json["next_cursor"] is None
 
@@ -85,7 +91,7 @@ def test_an_id_cursor_at_the_edge_of_the_64_bit_range_is_still_a_cursor(client, 
 @pytest.mark.parametrize("path", TIME_LISTS)
 def test_a_time_cursor_at_the_edge_of_the_datetime_range_is_still_a_cursor(client, api_key,
                                                                            path, moment):
-    cursor = encode_cursor(moment, "ses_1")
+    cursor = encode_cursor(moment, "ses_1", of=NAME_OF[path])
     response = client.get(path, query_string={"cursor": cursor}, headers=api_key("admin"))
     assert response.status_code == 200
     assert response.json["next_cursor"] is None
@@ -100,11 +106,22 @@ def test_a_time_cursor_at_the_edge_of_the_datetime_range_is_still_a_cursor(clien
 ])
 def test_decode_cursor_refuses_keys_a_database_column_cannot_hold(key, types):
     with pytest.raises(ValidationFailed) as caught:
-        decode_cursor(_edited(*key), *types)
+        decode_cursor(_edited(*key, of="x"), *types, of="x")
     assert caught.value.errors == {"cursor": ["not a cursor this list gave out"]}
 
 
 def test_decode_cursor_round_trips_the_keys_it_encodes():
     key = (LAST_MICROSECOND, "ses_\u00e9")
-    assert decode_cursor(encode_cursor(*key), dt.datetime, str) == key
-    assert decode_cursor(encode_cursor(INT64_MIN), int) == (INT64_MIN,)
+    assert decode_cursor(encode_cursor(*key, of="x"), dt.datetime, str, of="x") == key
+    assert decode_cursor(encode_cursor(INT64_MIN, of="x"), int, of="x") == (INT64_MIN,)
+
+
+@pytest.mark.parametrize("path", ID_LISTS)
+def test_another_lists_cursor_of_the_same_shape_is_422_on_cursor(client, api_key, path):
+    """Found by an audit: a numbers cursor given to the calls log (and back) read as one of
+    its own, an empty or wrong page instead of an error."""
+    other = next(p for p in ID_LISTS if p != path)
+    response = client.get(path, query_string={"cursor": encode_cursor(1, of=NAME_OF[other])},
+                          headers=api_key("admin"))
+    assert response.status_code == 422
+    assert response.json["errors"] == {"cursor": ["not a cursor this list gave out"]}

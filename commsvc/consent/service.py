@@ -273,5 +273,6 @@ def history(
     query = (select(ConsentEvent).where(ConsentEvent.phone == phone)
              .order_by(ConsentEvent.id).limit(limit + 1))
     if cursor is not None:
-        query = query.where(ConsentEvent.id > decode_cursor(cursor, int)[0])
-    return page_of(list(db.scalars(query)), limit, lambda event: (event.id,))
+        query = query.where(ConsentEvent.id > decode_cursor(cursor, int, of="consent_history")[0])
+    return page_of(list(db.scalars(query)), limit, lambda event: (event.id,),
+                   of="consent_history")

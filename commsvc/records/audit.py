@@ -188,7 +188,7 @@ def list_events(db: Session, *, limit: int, cursor: str | None = None, actor: st
     """Audit events, newest first, keyset-paged on id."""
     query = select(AuditEvent)
     if cursor:
-        query = query.where(AuditEvent.id < decode_cursor(cursor, int)[0])
+        query = query.where(AuditEvent.id < decode_cursor(cursor, int, of="audit")[0])
     # Uses index: ix_audit_events_actor_id / ix_audit_events_action_id, else the primary key.
     if actor is not None:
         query = query.where(AuditEvent.actor == actor)
@@ -199,4 +199,4 @@ def list_events(db: Session, *, limit: int, cursor: str | None = None, actor: st
     if until is not None:
         query = query.where(AuditEvent.created_at < until)
     rows = list(db.scalars(query.order_by(AuditEvent.id.desc()).limit(limit + 1)))
-    return page_of(rows, limit, lambda event: (event.id,))
+    return page_of(rows, limit, lambda event: (event.id,), of="audit")

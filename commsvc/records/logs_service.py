@@ -212,8 +212,9 @@ NONE_LEFT = (0, dt.datetime(1970, 1, 1, tzinfo=dt.UTC), "")
 def _message_page(db: Session, log_filter: LogFilter, *, limit: int, cursor: str | None,
                   retention: Retention, now: dt.datetime, with_content: bool) -> Page[LogRow]:
     """Relayed messages and platform sends merged newest first; each side keeps its position."""
-    before_id, sent_at, sent_id = (decode_cursor(cursor, int, dt.datetime, str) if cursor
-                                   else (None, None, None))
+    before_id, sent_at, sent_id = (
+        decode_cursor(cursor, int, dt.datetime, str, of="messages") if cursor
+        else (None, None, None))
     fetch = limit + 1
     visible = dict(retention=retention, now=now, fetch=fetch, with_content=with_content)
     sent = ([] if sent_id == NONE_LEFT[2] or not _outbound_may_match(log_filter)
@@ -232,7 +233,7 @@ def _message_page(db: Session, log_filter: LogFilter, *, limit: int, cursor: str
     return Page(shown, encode_cursor(
         next_relayed[0].record.id + 1 if next_relayed else NONE_LEFT[0],
         next_sent[0].record.created_at if next_sent else NONE_LEFT[1],
-        next_sent[0].record.id if next_sent else NONE_LEFT[2]))
+        next_sent[0].record.id if next_sent else NONE_LEFT[2], of="messages"))
 
 
 def query_logs(db: Session, kind: str, log_filter: LogFilter, *, limit: int,
@@ -242,10 +243,10 @@ def query_logs(db: Session, kind: str, log_filter: LogFilter, *, limit: int,
     if kind == "messages":
         return _message_page(db, log_filter, limit=limit, cursor=cursor, retention=retention,
                              now=now, with_content=with_content)
-    before_id = decode_cursor(cursor, int)[0] if cursor else None
+    before_id = decode_cursor(cursor, int, of="calls")[0] if cursor else None
     rows = _relayed_rows(db, Call, log_filter, retention=retention, now=now,
                          before_id=before_id, fetch=limit + 1, with_content=with_content)
-    return page_of(rows, limit, lambda r: (r.record.id,))
+    return page_of(rows, limit, lambda r: (r.record.id,), of="calls")
 
 
 def audit_read(db: Session, principal, kind: str, log_filter: LogFilter, count: int,

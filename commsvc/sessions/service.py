@@ -254,8 +254,9 @@ def list_sessions(db: DbSession, *, now: dt.datetime, booking_id: str | None = N
     if status is not None:
         query = query.where(_status_filter(status, now))
     if cursor is not None:
-        created_at, session_id = decode_cursor(cursor, dt.datetime, str)
+        created_at, session_id = decode_cursor(cursor, dt.datetime, str, of="sessions")
         query = query.where(or_(Session.created_at < created_at,
                                 and_(Session.created_at == created_at, Session.id < session_id)))
-    return page_of(list(db.scalars(query)), limit, lambda s: (s.created_at, s.id))
+    return page_of(list(db.scalars(query)), limit, lambda s: (s.created_at, s.id),
+                   of="sessions")
 

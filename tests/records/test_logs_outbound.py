@@ -279,9 +279,9 @@ def test_rows_arriving_while_paging_appear_on_no_later_page(client, api_key, sen
 
 def test_cursors_of_the_id_only_log_and_malformed_cursors_are_422(client, api_key):
     for cursor in (
-        encode_cursor(812),  # the relayed-only cursor the log gave out before
-        encode_cursor(812, 0, 0),  # a number where the send's id belongs
-        encode_cursor(812, "2026-06-01", "msg_1"),  # a string where the send's time belongs
+        encode_cursor(812, of="messages"),  # the relayed-only cursor the log gave out before
+        encode_cursor(812, 0, 0, of="messages"),  # a number where the send's id belongs
+        encode_cursor(812, "2026-06-01", "msg_1", of="messages"),  # a string for the time
         "garbage!!",
     ):
         response = client.get(f"/v1/logs/messages?cursor={cursor}", headers=api_key("ops"))

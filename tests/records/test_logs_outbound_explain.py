@@ -41,7 +41,7 @@ def outbox_db(big_db):  # noqa: F811
 def _outbox_plan(db, log_filter: LogFilter, position: tuple[dt.datetime, str]):
     """The plan of the outbox's query alone: a cursor whose relayed side is used up, so that
     query is the only statement (and the one _plan_of explains)."""
-    cursor = encode_cursor(0, *position)
+    cursor = encode_cursor(0, *position, of="messages")
     return _plan_of(db, lambda: logs_service.query_logs(
         db, "messages", log_filter, limit=50, cursor=cursor, retention=Retention(), now=NOW,
         with_content=True))
@@ -72,4 +72,4 @@ def test_outbox_filters_use_index_scans_on_every_page(outbox_db, name, log_filte
         assert indexes <= {n.get("Index Name") for n in nodes}, scans
         if page.next_cursor is None:
             break
-        position = decode_cursor(page.next_cursor, int, dt.datetime, str)[1:]
+        position = decode_cursor(page.next_cursor, int, dt.datetime, str, of="messages")[1:]

@@ -145,9 +145,10 @@ def test_invalid_list_query_is_422(client, booking, query):
     assert response.content_type == "application/problem+json"
 
 
-@pytest.mark.parametrize("cursor", ["%%%", "bm90LWEtY3Vyc29y", "0.0", "", "W10",
-                                    encode_cursor("1", "ses_0"), encode_cursor(10**30, "ses_0"),
-                                    encode_cursor(1), "A" * 500])
+@pytest.mark.parametrize("cursor", [
+    "%%%", "bm90LWEtY3Vyc29y", "0.0", "", "W10", encode_cursor("1", "ses_0", of="sessions"),
+    encode_cursor(10**30, "ses_0", of="sessions"), encode_cursor(1, of="sessions"), "A" * 500,
+    encode_cursor(dt.datetime(1970, 1, 1, tzinfo=dt.UTC), "ses_0", of="holds")])
 def test_a_cursor_the_list_did_not_give_out_is_422_on_cursor(client, booking, cursor):
     response = client.get("/v1/sessions", query_string={"cursor": cursor}, headers=booking)
     assert response.status_code == 422
@@ -156,7 +157,8 @@ def test_a_cursor_the_list_did_not_give_out_is_422_on_cursor(client, booking, cu
 
 
 def test_a_well_formed_cursor_past_every_session_gives_an_empty_page(client, booking):
-    past_everything = encode_cursor(dt.datetime(1970, 1, 1, tzinfo=dt.UTC), "ses_0")
+    past_everything = encode_cursor(dt.datetime(1970, 1, 1, tzinfo=dt.UTC), "ses_0",
+                                    of="sessions")
     page = client.get(f"/v1/sessions?cursor={past_everything}", headers=booking).get_json()
     assert page == {"data": [], "next_cursor": None}
 
