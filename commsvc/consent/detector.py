@@ -5,8 +5,8 @@ Runs on every inbound message: standard library only, everything compiled at imp
 
 Pipeline
 --------
-0. What the phone added is set aside: a signature ("Sent from my iPhone", a "--" line) and a
-   "Re:" before the text.
+0. What the phone added is set aside (_without_signature): a signature line ("Sent from my
+   iPhone", a "--" line) and what follows, and a "Re:" before the text.
 1. Tokens (text_folding.py): NFKD with combining marks dropped (accents optional), casefold,
    apostrophes unified, ``n't`` -> ``nt``; clause punctuation becomes a ``|`` token, every other
    non-word character (emoji, quotes, hyphens, apostrophes) a space; then typo and
@@ -29,8 +29,8 @@ Pipeline
    "stop texting me every hour") and mistakes ("I unsubscribed by accident"). A revocation
    beats every other reading.
 4. A bare STOP as its own sentence next to a plain complaint about the messages
-   ("STOP. I never signed up for this", "Stop! Who is this?"), or leading or ending the
-   message right beside it ("STOP wrong number", "Número equivocado, BAJA").
+   ("STOP. I never signed up for this", "Stop! Who is this?"), or the whole message with one
+   that says the sender is the wrong person ("STOP wrong number", "Número equivocado, BAJA").
 
 `detect` also says which language a keyword or revocation was written in (en, fr or es), so
 the confirmation can answer in it: the phrase list that matched, else the first word of the
@@ -83,7 +83,7 @@ _OPTOUT_WORDS = (r"(?:stop all|stopall|stop|unsubscribe|opt out|revoke|quit|end"
                  r"|darse de baja)")
 # filler allowed next to an opt-out keyword: courtesy plus a few intensifiers ("stop now",
 # "arrête tout")
-_OPTOUT_EXTRA = rf"(?:{_COURTESY}|now|right now|it|already|immediately|asap|tout|todo|and|y|et)"
+_OPTOUT_EXTRA = rf"(?:{_COURTESY}|now|right now|it|already|immediately|asap|and|y|et)"
 
 _OPTOUT_KW_RE = re.compile(
     rf"(?:no thanks |no thank you |not interested )?(?:{_COURTESY} )*{_OPTOUT_WORDS}"
@@ -104,12 +104,19 @@ _SPELLED_RE = re.compile(r"\w(?: \w){2,}")
 _BARE_KW_RE = re.compile(
     r"(?P<kw>cancel|cancelar suscripcion|cancelar|annuler|fin|para|pare|remove|remove me"
     r"|take me off)(?: (?P=kw))*")
-# CANCEL / END with the messages as their object, the whole message: "Cancel all texts",
-# "End messages", "Cancelar mensajes" (not "cancel the visit").
+# CANCEL / END with the messages, all of them, as their object, the whole message: "Cancel all
+# texts", "End messages", "Cancelar mensajes"; not "cancel the visit", nor "cancel my message"
+# (taking back the one just sent): the plural is read in the text as written (_PLURAL_RE),
+# as folding made "texts" "text".
 _CANCEL_MESSAGES_RE = re.compile(
-    rf"(?:{_COURTESY} )*(?:cancel|end|cancelar|annuler)(?: (?:all|all the|the|my|your|these"
-    rf"|those|todos|los|mis|tous|les|mes))? (?:text|message|notification|notifications)"
+    rf"(?:{_COURTESY} )*(?:cancel|end|cancelar|annuler)(?: (?:all|all the|all my|all your"
+    rf"|todos los|todos mis|tous les|tous mes))? (?:text|message|notification|notifications)"
     rf"(?: {_OPTOUT_EXTRA})*")
+_PLURAL_RE = re.compile(r"(?i)\b(?:texts|messages|msgs|txts|notifications|mensajes|textos"
+                        r"|notificaciones|sms)\b")
+# REMOVE ME / TAKE ME OFF, alone or with courtesy ("please take me off").
+_TAKE_ME_OFF_RE = re.compile(
+    rf"(?:{_COURTESY} )*(?:take me off|remove me)(?: {_COURTESY})*")
 _OPTIN_KW_RE = re.compile(rf"(?:{_COURTESY} )*(?:start|unstop)(?: (?:{_COURTESY}|start|unstop))*")
 _YES_KW_RE = re.compile(rf"(?:{_COURTESY} )*(?:yes|oui|si)(?: (?:{_COURTESY}|yes|oui|si))*")
 _HELP_KW_RE = re.compile(
@@ -118,9 +125,9 @@ _HELP_KW_RE = re.compile(
 # Words of one language only, among those a keyword message or a complaint next to a STOP
 # is made of; the first one found names the language of the reply.
 _LANGUAGE_OF_WORD = text_folding.word_table({
-    "fr": "arretez arreter arrete arret stoppez tout annuler oui aide merci beaucoup svp stp"
+    "fr": "arretez arreter arrete arret stoppez annuler oui aide merci beaucoup svp stp"
           " vous plait sil qui etes mauvais personne",
-    "es": "alto baja parar detener darse para pare todo cancelar suscripcion si ayuda por favor"
+    "es": "alto baja parar detener darse para pare cancelar suscripcion si ayuda por favor"
           " porfavor porfa xfa xfavor gracias muchas quien eres equivocado equivocada persona",
 })
 
@@ -140,21 +147,21 @@ def _language(words: list[str]) -> str:
 _STRONG_CLAUSE_RE = re.compile(
     rf"(?:{_COURTESY} )*(?:stop all|stopall|stop|unsubscribe|opt out|revoke|arretez|arrete"
     rf"|arret|stoppez|alto|baja)(?: (?:{_OPTOUT_EXTRA}|stop))*")
-_UNWANTED_SIGNAL = (
-    r"(?:(?:never|dont remember|didnt|did not) (?:sign(?:ed)? up|subscribe[d]?|opt(?:ed)? in"
-    r"|ask(?:ed)? for (?:this|these|it|them))|wrong number|wrong person|who is this|whos this"
-    r"|(?:already )?(?:hired|found|booked) someone(?: else)?|persona equivocada"
-    r"|mauvaise personne|who s this"
+# The sender is not who we think or has no job for us: only where it ends the clause ("wrong
+# number", but not "wrong number on the gate", "número equivocado de casa": the job).
+_NOT_FOR_ME = (r"(?:wrong number|wrong person|(?:already )?(?:hired|found|booked) someone"
+               r"(?: else)?|numero equivocado|persona equivocada|mauvais numero"
+               r"|mauvaise personne)")
+_UNWANTED_SIGNAL_RE = re.compile(
+    r"\b(?:(?:never|dont remember|didnt|did not) (?:sign(?:ed)? up|subscribe[d]?|opt(?:ed)? in"
+    r"|ask(?:ed)? for (?:this|these|it|them))|who is this|whos this|who s this"
     r"|who are you|not interested|spam|scam|harass\w*|how did you get (?:my|this) number"
     r"|keep (?:text|message|texting|messaging|contacting|spamming) (?:me|us)"
     r"|why (?:am i|do i keep|do you keep|are you) (?:getting|receiving|sending|text|message)"
-    r"|qui etes vous|c est qui|mauvais numero|quien es|quien eres|numero equivocado)")
-_UNWANTED_SIGNAL_RE = re.compile(rf"\b{_UNWANTED_SIGNAL}\b")
-# The same without the clause break: "STOP wrong number", "wrong number STOP", "ALTO número
-# equivocado": the keyword leads or ends the message, right beside the complaint.
+    rf"|qui etes vous|c est qui|quien es|quien eres)\b|\b{_NOT_FOR_ME}(?= \||$)")
+# The same with no clause break, the whole message: "STOP wrong number", "wrong number STOP".
 _STRONG_BESIDE_SIGNAL_RE = re.compile(
-    rf"(?:{_STRONG_CLAUSE_RE.pattern}) {_UNWANTED_SIGNAL}\b.*"
-    rf"|.*\b{_UNWANTED_SIGNAL} (?:{_STRONG_CLAUSE_RE.pattern})")
+    rf"(?:{_STRONG_CLAUSE_RE.pattern}) {_NOT_FOR_ME}|{_NOT_FOR_ME} (?:{_STRONG_CLAUSE_RE.pattern})")
 
 
 # --------------------------------------------------------------------------- own words
@@ -268,23 +275,34 @@ def _revocation(s: str, tokens: list[str]) -> str | None:
     return None
 
 
-# What a phone or mail app adds to a text, never the sender's words: a signature after a
-# "--" line or "Sent from my iPhone" (also after " - " or in brackets), and a "Re:" before it.
-_SIGNATURE_RE = re.compile(
-    r"(?:\n\s*(?:--|—|__)\s*\n|\s*[-–—(]?\s*\b(?:(?:sent|envoy[ée]|enviado) (?:from|de|depuis"
-    r"|desde|via|with|con) (?:my|mon|mi|yahoo|outlook|gmail|aol|mail|samsung|iphone|android)"
-    r"|get outlook for)\b).*", re.IGNORECASE | re.DOTALL)
-_REPLY_PREFIX_RE = re.compile(r"\s*(?:re|reply|r[ée]p|resp)\s*:\s*", re.IGNORECASE)
-
-
-_SIGNATURE_HINTS = ("\n", "sent ", "Sent ", "SENT ", "nvoy", "NVOY", "nviado", "NVIADO",
-                    "outlook", "Outlook", "OUTLOOK")
+# What a phone or mail app adds to a text, never the sender's words: a "Re:" before it, and
+# after it a signature line ("--", "Sent from my iPhone", "Get Outlook for iOS") with what
+# follows, or "- Sent from my Samsung" / "(sent from my Apple Watch)" ending its last line.
+# Only devices and mail apps: "sent from my husband's phone" is the sender speaking. Every
+# pattern is anchored and bounded, so a long text costs linear time.
+_REPLY_PREFIX_RE = re.compile(r"(?i)[ \t]{0,3}(?:re|reply|r[ée]p|resp)[ \t]{0,3}:[ \t]*")
+_SENT_FROM = (r"(?:sent|envoy[ée]|enviado) (?:from|via|with|de|depuis|desde|con)"
+              r" (?:my |mon |ma |mi )?(?:iphone|ipad|samsung|galaxy|android|apple watch|pixel"
+              r"|blackberry|mobile device|smartphone|yahoo mail|outlook|gmail|aol|mail)\b")
+_SIGNATURE_LINE_RE = re.compile(
+    rf"(?i)(?:--|—|__|{_SENT_FROM}[^\n]{{0,40}}|get outlook for [^\n]{{0,20}})")
+_SIGNATURE_TAIL_RE = re.compile(
+    rf"(?i)(?<![ \t])(?:[ \t]+[-–—][ \t]{{1,3}}{_SENT_FROM}[^\n()]{{0,40}}"
+    rf"|[ \t]*\({_SENT_FROM}[^\n()]{{0,40}}\)[ \t]*)\Z")
 
 
 def _without_signature(text: str) -> str:
-    text = _REPLY_PREFIX_RE.sub("", text, count=1) if ":" in text[:8] else text
-    if any(hint in text for hint in _SIGNATURE_HINTS):  # the common text has none: no search
-        text = _SIGNATURE_RE.sub("", text)
+    prefix = _REPLY_PREFIX_RE.match(text) if ":" in text[:12] else None
+    if prefix is not None:
+        text = text[prefix.end():]
+    if "\n" in text:
+        lines = text.split("\n")
+        for i in range(1, len(lines)):
+            if _SIGNATURE_LINE_RE.fullmatch(lines[i].strip()):
+                text = "\n".join(lines[:i])
+                break
+    if "ent " in text or "nvoy" in text or "NVOY" in text or "nviado" in text:
+        text = _SIGNATURE_TAIL_RE.sub("", text, count=1)
     return text
 
 
@@ -312,7 +330,7 @@ def detect(text: str | None, *, opted_out: bool = False) -> Detection:
     words = s.replace(" |", "") if "|" in s else s
     if len(words) < 40 and _SPELLED_RE.fullmatch(words):
         words = words.replace(" ", "")
-    intent = _keyword(words, opted_out, question=_QUESTION_RE.search(text) is not None)
+    intent = _keyword(words, text, opted_out, question=_QUESTION_RE.search(text) is not None)
     if intent is Intent.CONVERSATION:  # YES from someone who has not opted out
         return _CONVERSATION
     if intent is not None:
@@ -320,18 +338,19 @@ def detect(text: str | None, *, opted_out: bool = False) -> Detection:
     language = _revocation(s, tokens)
     if language is not None:
         return Detection(Intent.OPT_OUT, language, own_words=True)
-    if _UNWANTED_SIGNAL_RE.search(s):
-        if "|" in s and any(_STRONG_CLAUSE_RE.fullmatch(c) for c in s.split(" | ")):
-            return Detection(Intent.OPT_OUT, _language(tokens), own_words=True)
-        if _STRONG_BESIDE_SIGNAL_RE.fullmatch(words):
-            return Detection(Intent.OPT_OUT, _language(tokens), own_words=True)
+    if ("|" in s and _UNWANTED_SIGNAL_RE.search(s)
+            and any(_STRONG_CLAUSE_RE.fullmatch(c) for c in s.split(" | "))
+            or _STRONG_BESIDE_SIGNAL_RE.fullmatch(words)):
+        return Detection(Intent.OPT_OUT, _language(tokens), own_words=True)
     return _CONVERSATION
 
 
-def _keyword(words: str, opted_out: bool, question: bool = False) -> Intent | None:
-    """The intent of a whole-message keyword (with only courtesy words around it), if any."""
+def _keyword(words: str, text: str, opted_out: bool, question: bool = False) -> Intent | None:
+    """The intent of a whole-message keyword (with only courtesy words around it), if any;
+    `text` is the message as written."""
     if (_OPTOUT_KW_RE.fullmatch(words) or _BARE_KW_RE.fullmatch(words)
-            or _CANCEL_MESSAGES_RE.fullmatch(words)):
+            or _TAKE_ME_OFF_RE.fullmatch(words)
+            or (_CANCEL_MESSAGES_RE.fullmatch(words) and _PLURAL_RE.search(text))):
         return Intent.OPT_OUT
     if not question and _STOP_OBJECT_KW_RE.fullmatch(words):
         return Intent.OPT_OUT

@@ -94,7 +94,7 @@ EN: list[tuple[str, str]] = [
     # I do not consent to (receiving) texts
     ("dont",
      r"\bdont consent to (?:(?:receiving|receive|getting|get|any|these|your|more) )*"
-     + MSGN + r"\b"),
+     + MSGN + r"(?: (?:from you|anymore|any more|please))*" + END),
 ]
 FR: list[tuple[str, str]] = [
     # arrêtez de m'envoyer des messages / arrête de me texter

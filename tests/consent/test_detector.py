@@ -312,3 +312,23 @@ def test_a_keyword_or_revocation_is_one_whatever_signature_the_phone_adds(text):
                                   "Sent from my brother's phone: can you come at 5?"])
 def test_text_after_sent_from_is_no_signature_when_it_is_the_message(text):
     assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", [
+    "Cancel - sent from my husband's phone, he can't make it tomorrow",
+    "Cancel, sent from my wife's phone because mine died. We'll rebook next week"])
+def test_a_person_named_after_sent_from_is_no_signature(text):
+    """Found by a review: the signature rule left a bare CANCEL, an opt-out."""
+    assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Sent " + " " * 1600, Intent.CONVERSATION), ("a" + "\n " * 800, Intent.CONVERSATION),
+    ("STOP" + "\n" * 1600, Intent.OPT_OUT), ("x - " * 400, Intent.CONVERSATION),
+    ("(" * 1600, Intent.CONVERSATION), ("re:" * 500 + " stop", Intent.CONVERSATION)])
+def test_long_runs_of_spaces_or_line_breaks_are_classified(text, intent):
+    """Found by a review: the first signature pattern backtracked cubically on such a text
+    (220 s for 1,600 characters), holding a web worker. The timeout only stops a hang: the
+    patterns are anchored and bounded, each text is a fraction of a millisecond."""
+    assert classify(text) is intent
