@@ -99,16 +99,16 @@ def masked_integer(value: int, keep: frozenset[str] = frozenset()) -> int | str:
 _API_KEY = re.compile(r"(?i)csk(?:[_-]|%5F)[A-Za-z0-9_%-]{4,}")
 # What a number may be written with that mask_phones does not read as a separator: any
 # non-ASCII character (Unicode spaces, dashes, invisible format characters, fullwidth
-# digits), square brackets, "*", "~", "_", "," and a tab or line break.
+# digits), square brackets, "*", "~", "_", "," and a tab or line break (\t \n \v \f \r).
 _UNUSUAL_TEXT = re.compile(r"[^\x20-\x7e]|[\[\]*~_,]")
-# The same in a URL, encoded or not (%5B %5D %2A %7E %5F %2C %09 %0A %0D %28 %29, %C2.. to
+# The same in a URL, encoded or not (%5B %5D %2A %7E %5F %2C %09-%0D %28 %29, %C2.. to
 # %F4..), encoded twice (%25: "%252B1415..."), or digits encoded (%34%31%35...).
-_UNUSUAL_URL = re.compile(r"%(?:[C-Fc-f][0-9A-Fa-f]|0[9AaDd]|25|3[0-9]|5[BbDdFf]|2[89AaCc]|7[Ee])"
+_UNUSUAL_URL = re.compile(r"%(?:[C-Fc-f][0-9A-Fa-f]|0[9A-Da-d]|25|3[0-9]|5[BbDdFf]|2[89AaCc]|7[Ee])"
                           r"|[^\x20-\x7e]"
                           r"|[\[\]*~_,]")
 _URL_PART = re.compile(r"[^\s/?&=#;]+")  # a path segment, a query name or value, a fragment
 _AS_SEPARATOR = str.maketrans({"[": "(", "]": ")", "*": "-", "~": "-", "_": "-", ",": "-",
-                               "\t": " ", "\n": " ", "\r": " "})
+                               "\t": " ", "\n": " ", "\v": " ", "\f": " ", "\r": " "})
 
 
 KEY_REDACTED = "csk:REDACTED"  # nothing mask_text would make plain ("_" or "*")
@@ -138,13 +138,14 @@ def _plain(text: str) -> str:
 _CATEGORY_AS = {"Zs": " ", "Pd": "-", "Cf": ""}
 
 
-# Digits standing alone in any grouping, up to two of space, "-", "(" or ")" between any two
-# of them (10 to 15 digits): "4-1-5-5-5-5-0-1-0-1", "415 555 01 01", "1(415)555-0101". Not "."
-# (version strings: Chrome/120.0.6099.129), nor a run that starts with a date
-# (2026-05-01-1234, 20260501-00042, "(2026-05-01) 10:00").
+# Digits standing alone in any grouping, one space or "-" between any two of them (10 to 15
+# digits): "4-1-5-5-5-5-0-1-0-1", "415 555 01 01"; or a country code before a bracketed area
+# code: "1(415)555-0101", "1-(415)-555-0101". Not "." (version strings:
+# Chrome/120.0.6099.129), other brackets ("MyApp/12 (20260501)"), nor a run that starts with a
+# date (2026-05-01-1234, 20260501-00042).
 _LOOSE_RUN = re.compile(
-    r"(?<![\w%-])(?!\(?(?:19|20)\d\d-?(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])(?!\d))"
-    r"\+?\(?\d(?:[ ()-]{0,2}\d){9,14}\)?(?![\w-])")
+    r"(?<![\w%-])(?!(?:19|20)\d\d-?(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])(?!\d))"
+    r"(?:\+?\d(?:[ -]?\d){9,14}|\+?\d{1,3}[ -]?\(\d{3}\)[ -]?\d{3}[ -]?\d{4})(?![\w-])")
 
 
 def _masked_run(match: re.Match) -> str:

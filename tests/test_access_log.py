@@ -288,9 +288,18 @@ def test_a_number_with_brackets_after_its_country_code_or_split_by_a_line_break_
     assert "0101" in line and not re.search(r"415|555|%0A", line)
 
 
-def test_a_date_in_brackets_is_left_as_it_is(tmp_path):
-    line = access_line(tmp_path, "/healthz", user_agent="probe (2026-06-01) 10:00")
-    assert "(2026-06-01) 10:00" in line
+@pytest.mark.parametrize("user_agent", [
+    "probe (2026-06-01) 10:00", "MyApp/12 (2026-05-01)", "BookingPro/5.6.17 (20240501)",
+    "App/10 (20260501)", "MyApp/12 (123456789)"])
+def test_versions_and_dates_in_brackets_are_left_as_they_are(tmp_path, user_agent):
+    """Found by a review: brackets between any digits made a version and a build date one
+    masked 'number'."""
+    assert user_agent in access_line(tmp_path, "/healthz", user_agent=user_agent)
+
+
+def test_a_number_split_by_tabs_vertical_tabs_or_form_feeds_is_masked(tmp_path):
+    line = access_line(tmp_path, "/v1/subjects/415%09555%0B0101/export")
+    assert "0101" in line and "555" not in line
 
 
 @pytest.mark.parametrize(("target", "user_agent"), [
