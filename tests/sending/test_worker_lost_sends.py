@@ -8,6 +8,8 @@ import json
 
 import requests
 from cryptography.fernet import Fernet
+from urllib.parse import parse_qs, urlparse
+
 from sqlalchemy import select
 
 from commsvc import crypto
@@ -21,6 +23,7 @@ from tests.sending.conftest import (
     posts,
     twilio_message,
 )
+from tests.webhooks import factories as f
 
 ERASE = {"X-Access-Reason": "subject access request #91"}
 SID = "SM" + "b" * 32
@@ -122,3 +125,40 @@ def test_a_delivery_of_a_text_blocked_after_a_lost_answer_records_its_sid(
                 {"MessageSid": SID, "MessageStatus": "delivered"})
     [row] = outbox()
     assert (row.status, row.twilio_sid) == ("delivered", SID)
+
+
+def test_a_sender_is_not_switched_while_an_earlier_attempt_may_be_at_twilio(
+        app, client, booking, db, clock, outbox, mocked, real_twilio):
+    """Found by a review: a keyless retry committed a new sender (the first had become the
+    recipient's masked line) with the lost answer unresolved; the next worker looked for it
+    from the new sender, found nothing, and sent the text again."""
+    first, second = "+16465550002", "+16465550003"
+    app.extensions["config"] = app.extensions["config"].with_overrides(sender_number=None)
+    f.proxy_number(db, first, clock())
+    f.proxy_number(db, second, clock())
+    db.commit()
+    client.post("/v1/messages", headers=booking, json={
+        "to": NEW_YORK, "body": "Your pro arrives at 3pm.", "purpose": "transactional"})
+    mocked.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+    run_once(app, real_twilio)  # Twilio took it from the first; the answer was lost
+    f.open_session(db, clock(), requester=NEW_YORK, requester_proxy=first,
+                   pro="+14155550202", pro_proxy="+16465550004")
+    [row] = outbox()
+    clock.set(row.next_attempt_at)
+    crypto.install(crypto.Keyring((Fernet.generate_key().decode(),)))
+    try:
+        assert run_once(app, real_twilio).retried == 1
+    finally:
+        crypto.install(crypto.Keyring((TEST_KEY,)))
+
+    def listing(request):  # Twilio filters its list by From
+        sender = parse_qs(urlparse(request.url).query).get("From", [None])[0]
+        held = twilio_message(SID, to=NEW_YORK, from_=first, body="Your pro arrives at 3pm.")
+        return 200, {}, json.dumps(message_list(*([held] if sender == first else [])))
+
+    mocked.add_callback("GET", MESSAGES_URL, callback=listing)
+    [row] = outbox()
+    clock.set(row.next_attempt_at)
+    run_once(app, real_twilio)
+    [row] = outbox()
+    assert (len(posts(mocked)), row.status, row.twilio_sid) == (1, "sent", SID)
