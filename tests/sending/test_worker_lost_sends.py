@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from urllib.parse import parse_qs, urlparse
 
 import requests
 from cryptography.fernet import Fernet
-from urllib.parse import parse_qs, urlparse
-
 from sqlalchemy import select
 
 from commsvc import crypto
