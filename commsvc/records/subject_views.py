@@ -182,7 +182,8 @@ def erase_subject(phone: str):
     subject = phone_input(phone)
     ext = current_app.extensions
     db, now = get_db(), ext["clock"]()
-    held_closed = subjects.stop_routing(db, subject, now=now)
+    held_closed = subjects.stop_routing(db, subject, config=ext["config"], now=now,
+                                        actor=principal.actor, reason=reason)
     db.commit()  # nothing more is routed to the person while the rest of the erasure runs
     result = subjects.erase_subject(db, subject, config=ext["config"], now=now,
                                     actor=principal.actor, reason=reason, held_closed=held_closed)

@@ -197,8 +197,8 @@ def _erase_communications(db: Session, phone: str, now: dt.datetime) -> tuple[di
     return removed, kept
 
 
-def _close_open_sessions(db: Session, phone: str, now: dt.datetime) -> int:
-    """Close every open session of the number, held or not; how many were held.
+def _close_open_sessions(db: Session, phone: str, now: dt.datetime) -> tuple[int, int]:
+    """Close every open session of the number, held or not; how many, and how many held.
 
     A hold keeps the data that exists; it must not keep routing to the person and collecting
     new data about them. Closing deletes nothing.
@@ -210,7 +210,7 @@ def _close_open_sessions(db: Session, phone: str, now: dt.datetime) -> int:
     for session_id, _ in open_sessions:
         allocation.end_session(db, db.get(ConversationSession, session_id), now=now,
                                closed_reason="erased")
-    return sum(1 for _, is_held in open_sessions if is_held)
+    return len(open_sessions), sum(1 for _, is_held in open_sessions if is_held)
 
 
 def _erase_participation(db: Session, phone: str, stone: str) -> tuple[int, int]:
@@ -228,11 +228,19 @@ def _erase_participation(db: Session, phone: str, stone: str) -> tuple[int, int]
     return len(touched), held_count
 
 
-def stop_routing(db: Session, phone: str, *, now: dt.datetime) -> int:
+def stop_routing(db: Session, phone: str, *, config: Config, now: dt.datetime, actor: str,
+                 reason: str) -> int:
     """An erasure's first step, for the caller to commit on its own: 422 for a pool number,
-    else close every open session of the number; how many of them were held."""
+    else close every open session of the number, audited (if the rest of the erasure then
+    fails, the trail says why the sessions closed); how many of them were held."""
     _refuse_pool_number(db, phone)
-    return _close_open_sessions(db, phone, now)
+    closed, held_closed = _close_open_sessions(db, phone, now)
+    if closed:
+        audit.record(db, actor=actor, action="subject.sessions_closed", now=now, reason=reason,
+                     target={"phone": mask(phone),
+                             "subject_hmac": phone_hmac(config.hmac_key, phone)},
+                     details={"sessions_closed": closed, "held": held_closed})
+    return held_closed
 
 
 def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, actor: str,
@@ -240,7 +248,8 @@ def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, 
     """Erase the number's data except what holds keep and consent evidence; what was done.
     `held_closed`: what stop_routing returned, when the caller committed it first."""
     if held_closed is None:
-        held_closed = stop_routing(db, phone, now=now)
+        _refuse_pool_number(db, phone)
+        held_closed = _close_open_sessions(db, phone, now)[1]
     subject = phone_hmac(config.hmac_key, phone)
     earlier = _count(db, Erasure, Erasure.subject_hmac == subject)
     removed, kept_held = _erase_communications(db, phone, now)

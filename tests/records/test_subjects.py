@@ -227,6 +227,29 @@ def test_erasure_closes_the_subjects_open_sessions_so_nothing_routes_to_a_tombst
                      .where(Participant.phone == REQUESTER)) == 0
 
 
+def test_an_erasure_failing_after_the_sessions_closed_leaves_that_in_the_audit_trail(
+        client, api_key, db, clock, world, monkeypatch):
+    """Found by a review: the close is committed first; when the rest failed, the sessions
+    stayed closed as 'erased' with no ledger entry and nothing in the audit trail."""
+    from sqlalchemy.exc import OperationalError
+
+    def database_gone(*args, **kwargs):
+        raise OperationalError("DELETE ...", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(subjects, "_erase_communications", database_gone)
+    assert _erase(client, api_key("privacy")).status_code == 503
+
+    db.expunge_all()
+    assert db.get(ConversationSession, world["two"]).closed_reason == "erased"
+    [event] = _audit(db, "subject.sessions_closed")
+    assert event.details == {"sessions_closed": 1, "held": 0}
+    assert event.reason == REASON["X-Access-Reason"] and event.target["phone"] == mask(REQUESTER)
+    assert _audit(db, "subject.erased") == [] and db.scalars(select(Erasure)).all() == []
+    monkeypatch.undo()
+    assert _erase(client, api_key("privacy")).status_code == 200  # the retry completes it
+    assert len(_audit(db, "subject.erased")) == 1
+
+
 def test_tombstones_fit_the_phone_columns_and_differ_per_number():
     stones = {subjects.tombstone("k", n) for n in (REQUESTER, PRO, OTHER)}
     assert len(stones) == 3 and {len(s) for s in stones} == {16}
