@@ -199,7 +199,9 @@ class Worker:
             result = self.gateway.send_message(
                 to=to, from_=from_, body=body, status_callback=self._callback_url(claim.id))
         except TwilioError as exc:
-            self._failed_attempt(claim, exc, ambiguous=exc.status is None)
+            # A network error or a 5xx (a 502 from Twilio's edge, a 500 after the write) may
+            # leave the message at Twilio: the next attempt looks it up before sending again.
+            self._failed_attempt(claim, exc, ambiguous=exc.status is None or exc.status >= 500)
             return
         self._finish(claim, result.sid, simulated=result.simulated)
 
@@ -292,7 +294,7 @@ class Worker:
         row.error_code, row.last_error = exc.code or exc.status, str(exc)[:200]
         row.lease_token = row.lease_until = None
         row.updated_at = self.now
-        # Only a network error can leave a send at Twilio unbeknown to us: reconcile next time.
+        # A network error or a 5xx can leave a send at Twilio unbeknown to us: reconcile next time.
         if not ambiguous:
             row.send_started_at = None
         if exc.retryable and row.attempts < self.config.outbox_max_attempts:

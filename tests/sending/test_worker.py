@@ -100,6 +100,7 @@ def test_retries_stop_at_the_maximum_attempts_and_the_message_fails(
         app, send, outbox, clock, mocked, real_twilio, config):
     send()
     failing(mocked, 500, 20500)
+    listing(mocked)  # each retry looks first: Twilio has no such message
     for _ in range(config.outbox_max_attempts + 2):
         run_once(app, real_twilio)
         if outbox()[0].status == "queued":
@@ -165,6 +166,7 @@ def test_a_marketing_retry_that_falls_in_quiet_hours_waits_for_the_morning(
     grant(NEW_YORK)
     send(to=NEW_YORK, purpose="marketing")
     failing(mocked, 503, 20503)
+    listing(mocked)
     run_once(app, real_twilio)
     due_again(outbox, clock)  # a few seconds later: past 21:00
     counts = run_once(app, real_twilio)
@@ -231,6 +233,23 @@ def test_a_send_whose_answer_was_lost_is_found_at_twilio_and_not_resent(
     [row] = outbox()
     assert (row.status, row.twilio_sid) == ("sent", SID)
     assert len(posts(mocked)) == 1
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_a_send_answered_with_a_5xx_is_looked_up_at_twilio_before_it_is_sent_again(
+        app, send, outbox, clock, mocked, real_twilio, status):
+    """Found by a failure-path review: a 5xx (a 502 from Twilio's edge) may come after Twilio
+    created the message; it was sent again blindly, a duplicate."""
+    send(body="Your pro arrives at 3pm.")
+    failing(mocked, status, 20500)
+    run_once(app, real_twilio)
+    [row] = outbox()
+    assert row.status == "queued" and row.send_started_at is not None
+    due_again(outbox, clock)
+    listing(mocked, twilio_message(SID, to=NEW_YORK, body="Your pro arrives at 3pm."))
+    assert run_once(app, real_twilio).reconciled == 1
+    [row] = outbox()
+    assert (row.status, row.twilio_sid, len(posts(mocked))) == ("sent", SID, 1)
 
 
 def test_reconciliation_ignores_twilio_messages_already_recorded_for_another_row(
