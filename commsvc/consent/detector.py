@@ -104,13 +104,14 @@ _SPELLED_RE = re.compile(r"\w(?: \w){2,}")
 _BARE_KW_RE = re.compile(
     r"(?P<kw>cancel|cancelar suscripcion|cancelar|annuler|fin|para|pare|remove|remove me"
     r"|take me off)(?: (?P=kw))*")
-# CANCEL / END with the messages, all of them, as their object, the whole message: "Cancel all
-# texts", "End messages", "Cancelar mensajes"; not "cancel the visit", nor "cancel my message"
-# (taking back the one just sent): the plural is read in the text as written (_PLURAL_RE),
-# as folding made "texts" "text".
+# CANCEL / END with the messages as their object, the whole message: "Cancel all texts", "End
+# messages", "Cancelar mensajes"; not "cancel the visit", nor "cancel my message" (taking back
+# the one just sent): the plural is read in the text as written (_PLURAL_RE), as folding made
+# "texts" "text".
 _CANCEL_MESSAGES_RE = re.compile(
-    rf"(?:{_COURTESY} )*(?:cancel|end|cancelar|annuler)(?: (?:all|all the|all my|all your"
-    rf"|todos los|todos mis|tous les|tous mes))? (?:text|message|notification|notifications)"
+    rf"(?:{_COURTESY} )*(?:cancel|end|cancelar|cancela|cancelen|annuler|annulez)(?: (?:all"
+    rf"|all the|all my|all your|the|my|your|these|those|todos los|todos mis|los|mis|tous les"
+    rf"|tous mes|les|mes))? (?:text|message|notification|notifications)"
     rf"(?: {_OPTOUT_EXTRA})*")
 _PLURAL_RE = re.compile(r"(?i)\b(?:texts|messages|msgs|txts|notifications|mensajes|textos"
                         r"|notificaciones|sms)\b")
@@ -125,10 +126,11 @@ _HELP_KW_RE = re.compile(
 # Words of one language only, among those a keyword message or a complaint next to a STOP
 # is made of; the first one found names the language of the reply.
 _LANGUAGE_OF_WORD = text_folding.word_table({
-    "fr": "arretez arreter arrete arret stoppez annuler oui aide merci beaucoup svp stp"
+    "fr": "arretez arreter arrete arret stoppez annuler annulez oui aide merci beaucoup svp stp"
           " vous plait sil qui etes mauvais personne",
-    "es": "alto baja parar detener darse para pare cancelar suscripcion si ayuda por favor"
-          " porfavor porfa xfa xfavor gracias muchas quien eres equivocado equivocada persona",
+    "es": "alto baja parar detener darse para pare cancelar cancela cancelen suscripcion si ayuda"
+          " por favor porfavor porfa xfa xfavor gracias muchas quien eres equivocado equivocada"
+          " persona",
 })
 
 
@@ -143,25 +145,30 @@ def _language(words: list[str]) -> str:
 
 
 # "STOP. I never signed up for this": a bare strong keyword as its own clause, next to a
-# clause that is plainly about unwanted messages.
+# clause that is plainly about unwanted messages. A wrong number only where it ends its clause
+# ("Stop, wrong number on the gate" is about the job).
 _STRONG_CLAUSE_RE = re.compile(
     rf"(?:{_COURTESY} )*(?:stop all|stopall|stop|unsubscribe|opt out|revoke|arretez|arrete"
-    rf"|arret|stoppez|alto|baja)(?: (?:{_OPTOUT_EXTRA}|stop))*")
-# The sender is not who we think or has no job for us: only where it ends the clause ("wrong
-# number", but not "wrong number on the gate", "número equivocado de casa": the job).
-_NOT_FOR_ME = (r"(?:wrong number|wrong person|(?:already )?(?:hired|found|booked) someone"
-               r"(?: else)?|numero equivocado|persona equivocada|mauvais numero"
-               r"|mauvaise personne)")
+    rf"|arret)(?: (?:{_OPTOUT_EXTRA}|stop))*")
 _UNWANTED_SIGNAL_RE = re.compile(
     r"\b(?:(?:never|dont remember|didnt|did not) (?:sign(?:ed)? up|subscribe[d]?|opt(?:ed)? in"
     r"|ask(?:ed)? for (?:this|these|it|them))|who is this|whos this|who s this"
     r"|who are you|not interested|spam|scam|harass\w*|how did you get (?:my|this) number"
     r"|keep (?:text|message|texting|messaging|contacting|spamming) (?:me|us)"
     r"|why (?:am i|do i keep|do you keep|are you) (?:getting|receiving|sending|text|message)"
-    rf"|qui etes vous|c est qui|quien es|quien eres)\b|\b{_NOT_FOR_ME}(?= \||$)")
-# The same with no clause break, the whole message: "STOP wrong number", "wrong number STOP".
+    r"|qui etes vous|c est qui|quien es|quien eres)\b"
+    r"|\b(?:wrong number|mauvais numero|numero equivocado)(?= \||$)")
+# The whole message a keyword (ALTO, BAJA, STOPPEZ too) and that the sender is the wrong person
+# or has no job for us, in either order: "STOP wrong number", "Already hired someone. STOP",
+# "Número equivocado, BAJA". Nothing more: "Stop, wrong person. The invoice should say
+# Garcia" corrects the pro.
+_NOT_FOR_ME = (r"(?:(?:(?:this is|youve got|you have) )?(?:the )?wrong (?:number|person)"
+               r"|(?:(?:i|we) )?(?:already )?(?:hired|found|booked) someone(?: else)?"
+               r"|numero equivocado|persona equivocada|mauvais numero|mauvaise personne)")
+_STRONG_WORD = (rf"(?:(?:{_COURTESY} )*(?:stop all|stopall|stop|unsubscribe|opt out|revoke"
+                rf"|arretez|arrete|arret|stoppez|alto|baja)(?: (?:{_OPTOUT_EXTRA}|stop))*)")
 _STRONG_BESIDE_SIGNAL_RE = re.compile(
-    rf"(?:{_STRONG_CLAUSE_RE.pattern}) {_NOT_FOR_ME}|{_NOT_FOR_ME} (?:{_STRONG_CLAUSE_RE.pattern})")
+    rf"{_STRONG_WORD} {_NOT_FOR_ME}(?: {_COURTESY})*|{_NOT_FOR_ME} {_STRONG_WORD}")
 
 
 # --------------------------------------------------------------------------- own words
@@ -280,19 +287,25 @@ def _revocation(s: str, tokens: list[str]) -> str | None:
 # follows, or "- Sent from my Samsung" / "(sent from my Apple Watch)" ending its last line.
 # Only devices and mail apps: "sent from my husband's phone" is the sender speaking. Every
 # pattern is anchored and bounded, so a long text costs linear time.
-_REPLY_PREFIX_RE = re.compile(r"(?i)[ \t]{0,3}(?:re|reply|r[ée]p|resp)[ \t]{0,3}:[ \t]*")
+_REPLY_PREFIX_RE = re.compile(
+    r"(?i)(?:[ \t]{0,3}(?:re|reply|r[ée]p|resp|fwd?|tr)[ \t]{0,3}:[ \t]*)+")
 _SENT_FROM = (r"(?:sent|envoy[ée]|enviado) (?:from|via|with|de|depuis|desde|con)"
-              r" (?:my |mon |ma |mi )?(?:iphone|ipad|samsung|galaxy|android|apple watch|pixel"
-              r"|blackberry|mobile device|smartphone|yahoo mail|outlook|gmail|aol|mail)\b")
+              r" (?:my |mon |ma |mi |an? |un |une )?(?:iphone|ipad|samsung|galaxy|android"
+              r"|apple watch|pixel|blackberry|mobile|smartphone|phone|cell|verizon|t-mobile"
+              r"|sprint|at&t|motorola|lg|huawei|xiaomi|oneplus|nokia|yahoo mail|outlook|gmail"
+              r"|aol|mail|t[ée]l[ée]phone|tel[ée]fono|m[oó]vil|celular|portable)\b")
+# A signature line: anything after the device (an operator, a model) up to 100 characters.
 _SIGNATURE_LINE_RE = re.compile(
-    rf"(?i)(?:--|—|__|{_SENT_FROM}[^\n]{{0,40}}|get outlook for [^\n]{{0,20}})")
+    rf"(?i)(?:--|—|__|[-–—(]?[ \t]*{_SENT_FROM}[^\n]{{0,100}}|get outlook for [^\n]{{0,20}})")
+# Ending the last line: only words after the device ("iPhone", "Samsung Galaxy S23"), so
+# "Cancel - sent from my iPhone, the app crashed" keeps what the sender said after it.
 _SIGNATURE_TAIL_RE = re.compile(
-    rf"(?i)(?<![ \t])(?:[ \t]+[-–—][ \t]{{1,3}}{_SENT_FROM}[^\n()]{{0,40}}"
-    rf"|[ \t]*\({_SENT_FROM}[^\n()]{{0,40}}\)[ \t]*)\Z")
+    rf"(?i)(?<![ \t])(?:[ \t]+[-–—][ \t]{{1,3}}{_SENT_FROM}[\w .-]{{0,30}}"
+    rf"|[ \t]*\({_SENT_FROM}[\w .-]{{0,30}}\)[ \t]*)\Z")
 
 
 def _without_signature(text: str) -> str:
-    prefix = _REPLY_PREFIX_RE.match(text) if ":" in text[:12] else None
+    prefix = _REPLY_PREFIX_RE.match(text) if ":" in text[:8] else None
     if prefix is not None:
         text = text[prefix.end():]
     if "\n" in text:

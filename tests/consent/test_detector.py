@@ -326,9 +326,19 @@ def test_a_person_named_after_sent_from_is_no_signature(text):
 @pytest.mark.parametrize(("text", "intent"), [
     ("Sent " + " " * 1600, Intent.CONVERSATION), ("a" + "\n " * 800, Intent.CONVERSATION),
     ("STOP" + "\n" * 1600, Intent.OPT_OUT), ("x - " * 400, Intent.CONVERSATION),
-    ("(" * 1600, Intent.CONVERSATION), ("re:" * 500 + " stop", Intent.CONVERSATION)])
+    ("(" * 1600, Intent.CONVERSATION), ("re:" * 500 + " stop", Intent.OPT_OUT)])
 def test_long_runs_of_spaces_or_line_breaks_are_classified(text, intent):
     """Found by a review: the first signature pattern backtracked cubically on such a text
     (220 s for 1,600 characters), holding a web worker. The timeout only stops a hang: the
     patterns are anchored and bounded, each text is a fraction of a millisecond."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize("text", [
+    "STOP\nSent from my Verizon, Samsung Galaxy smartphone",
+    "STOP\nSent from my T-Mobile 4G LTE Device", "STOP\nSent from my phone",
+    "STOP\n\nSent from my BlackBerry 10 smartphone on the Verizon Wireless 4G LTE network.",
+    "STOP\n- Sent from my Samsung"])
+def test_the_signatures_phones_really_add_are_set_aside(text):
+    """Found by a review: a device list too short, and 40 characters too few."""
+    assert classify(text) is Intent.OPT_OUT
