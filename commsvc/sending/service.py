@@ -160,13 +160,14 @@ def _masked_line(to: str, number):
                           Participant.active)
 
 
-def sender_now(db: Session, message: OutboundMessage, config: Config) -> str:
+def sender_now(db: Session, message: OutboundMessage, config: Config, *,
+               unresolved: bool) -> str:
     """The number to send a queued text from now: the one chosen when it was accepted, unless
     a session opened since made it the recipient's masked line (then choose_sender's pick;
     503 ServiceUnavailable when there is none). Never while an earlier attempt may be at
-    Twilio (send_started_at): it is looked up from that number, and a text found there from
-    another would be sent again."""
-    if (message.send_started_at is not None or message.from_phone == config.sender_number
+    Twilio and no lookup has said it is not (`unresolved`): it is looked up from that number,
+    and a text found there from another would be sent again."""
+    if (unresolved or message.from_phone == config.sender_number
             or not db.scalar(select(_masked_line(message.to_phone, message.from_phone)))):
         return message.from_phone
     return choose_sender(db, to=message.to_phone, config=config)

@@ -142,7 +142,8 @@ class Worker:
 
     def process(self, claim: _Claim) -> None:
         if claim.uncertain and self._reconcile(claim):
-            return
+            return  # else Twilio has no such message (claim.uncertain now False), or the
+            # body could not be read to look for it (still True)
         row = self._held(claim)
         if row is None:
             return
@@ -168,7 +169,8 @@ class Worker:
                 return
         problem = transient = None
         try:
-            row.from_phone = service.sender_now(self.db, row, self.config)
+            row.from_phone = service.sender_now(self.db, row, self.config,
+                                                unresolved=claim.uncertain)
         except ServiceUnavailable as exc:
             transient = (NO_SENDER, exc.detail)
         if transient is None and row.body is UNAVAILABLE:
@@ -252,6 +254,7 @@ class Worker:
                 self._finish(claim, candidate["sid"], simulated=self.gateway.simulated)
                 return True
         log.info("%s: Twilio has no such message; sending", claim.id)
+        claim.uncertain = False
         return False
 
     def _finish(self, claim: _Claim, sid: str, *, simulated: bool) -> None:

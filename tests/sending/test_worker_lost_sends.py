@@ -161,3 +161,32 @@ def test_a_sender_is_not_switched_while_an_earlier_attempt_may_be_at_twilio(
     run_once(app, real_twilio)
     [row] = outbox()
     assert (len(posts(mocked)), row.status, row.twilio_sid) == (1, "sent", SID)
+
+
+def test_once_twilio_says_a_lost_send_is_not_there_the_resend_leaves_the_masked_line(
+        app, client, booking, db, clock, outbox, mocked, real_twilio):
+    """Found by a regression review: keeping the sender while an attempt was unresolved also
+    kept it after the lookup had resolved it, so the resend went from the recipient's masked
+    line and their reply reached the pro."""
+    from tests.sending.conftest import form
+
+    first, second = "+16465550002", "+16465550003"
+    app.extensions["config"] = app.extensions["config"].with_overrides(sender_number=None)
+    f.proxy_number(db, first, clock())
+    f.proxy_number(db, second, clock())
+    db.commit()
+    client.post("/v1/messages", headers=booking, json={
+        "to": NEW_YORK, "body": "Your pro arrives at 3pm.", "purpose": "transactional"})
+    mocked.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+    run_once(app, real_twilio)  # the answer was lost; in fact Twilio never got it
+    f.open_session(db, clock(), requester=NEW_YORK, requester_proxy=first,
+                   pro="+14155550202", pro_proxy="+16465550004")
+    [row] = outbox()
+    clock.set(row.next_attempt_at)
+    mocked.get(MESSAGES_URL, json=message_list())  # Twilio has nothing
+    mocked.replace(mocked.POST, MESSAGES_URL,
+                   json=twilio_message(SID, to=NEW_YORK, from_=second))
+    run_once(app, real_twilio)
+    [row] = outbox()
+    assert [form(c)["From"] for c in posts(mocked)] == [first, second]
+    assert (row.status, row.from_phone) == ("sent", second)
