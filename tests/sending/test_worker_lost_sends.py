@@ -126,11 +126,9 @@ def test_a_delivery_of_a_text_blocked_after_a_lost_answer_records_its_sid(
     assert (row.status, row.twilio_sid) == ("delivered", SID)
 
 
-def test_a_sender_is_not_switched_while_an_earlier_attempt_may_be_at_twilio(
-        app, client, booking, db, clock, outbox, mocked, real_twilio):
-    """Found by a review: a keyless retry committed a new sender (the first had become the
-    recipient's masked line) with the lost answer unresolved; the next worker looked for it
-    from the new sender, found nothing, and sent the text again."""
+def _lost_answer_then_a_masked_line(app, client, booking, db, clock, mocked, real_twilio):
+    """A text sent from the first of two pool numbers whose answer was lost; then a session
+    makes that number the recipient's masked line. The two numbers."""
     first, second = "+16465550002", "+16465550003"
     app.extensions["config"] = app.extensions["config"].with_overrides(sender_number=None)
     f.proxy_number(db, first, clock())
@@ -139,9 +137,19 @@ def test_a_sender_is_not_switched_while_an_earlier_attempt_may_be_at_twilio(
     client.post("/v1/messages", headers=booking, json={
         "to": NEW_YORK, "body": "Your pro arrives at 3pm.", "purpose": "transactional"})
     mocked.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("read timed out"))
-    run_once(app, real_twilio)  # Twilio took it from the first; the answer was lost
+    run_once(app, real_twilio)
     f.open_session(db, clock(), requester=NEW_YORK, requester_proxy=first,
                    pro="+14155550202", pro_proxy="+16465550004")
+    return first, second
+
+
+def test_a_sender_is_not_switched_while_an_earlier_attempt_may_be_at_twilio(
+        app, client, booking, db, clock, outbox, mocked, real_twilio):
+    """Found by a review: a keyless retry committed a new sender (the first had become the
+    recipient's masked line) with the lost answer unresolved; the next worker looked for it
+    from the new sender, found nothing, and sent the text again."""
+    first, second = _lost_answer_then_a_masked_line(app, client, booking, db, clock, mocked,
+                                                    real_twilio)
     [row] = outbox()
     clock.set(row.next_attempt_at)
     crypto.install(crypto.Keyring((Fernet.generate_key().decode(),)))
@@ -170,17 +178,8 @@ def test_once_twilio_says_a_lost_send_is_not_there_the_resend_leaves_the_masked_
     line and their reply reached the pro."""
     from tests.sending.conftest import form
 
-    first, second = "+16465550002", "+16465550003"
-    app.extensions["config"] = app.extensions["config"].with_overrides(sender_number=None)
-    f.proxy_number(db, first, clock())
-    f.proxy_number(db, second, clock())
-    db.commit()
-    client.post("/v1/messages", headers=booking, json={
-        "to": NEW_YORK, "body": "Your pro arrives at 3pm.", "purpose": "transactional"})
-    mocked.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("read timed out"))
-    run_once(app, real_twilio)  # the answer was lost; in fact Twilio never got it
-    f.open_session(db, clock(), requester=NEW_YORK, requester_proxy=first,
-                   pro="+14155550202", pro_proxy="+16465550004")
+    first, second = _lost_answer_then_a_masked_line(app, client, booking, db, clock, mocked,
+                                                    real_twilio)
     [row] = outbox()
     clock.set(row.next_attempt_at)
     mocked.get(MESSAGES_URL, json=message_list())  # Twilio has nothing
