@@ -105,7 +105,7 @@ _UNUSUAL_TEXT = re.compile(r"[^\x20-\x7e]|[\[\]*~_,]")
 # %F4..), encoded twice (%25: "%252B1415..."), or digits encoded (%34%31%35...).
 _UNUSUAL_URL = re.compile(r"%(?:[C-Fc-f][0-9A-Fa-f]|0[9A-Da-d]|25|3[0-9]|5[BbDdFf]|2[89AaCc]|7[Ee])"
                           r"|[^\x20-\x7e]"
-                          r"|[\[\]*~_,]")
+                          r"|[\[\]*~_,()]")
 _URL_PART = re.compile(r"[^\s/?&=#;]+")  # a path segment, a query name or value, a fragment
 _AS_SEPARATOR = str.maketrans({"[": "(", "]": ")", "*": "-", "~": "-", "_": "-", ",": "-",
                                "\t": " ", "\n": " ", "\v": " ", "\f": " ", "\r": " "})
@@ -139,13 +139,17 @@ _CATEGORY_AS = {"Zs": " ", "Pd": "-", "Cf": ""}
 
 
 # Digits standing alone in any grouping, one space or "-" between any two of them (10 to 15
-# digits): "4-1-5-5-5-5-0-1-0-1", "415 555 01 01"; or a country code before a bracketed area
-# code: "1(415)555-0101", "1-(415)-555-0101". Not "." (version strings:
-# Chrome/120.0.6099.129), other brackets ("MyApp/12 (20260501)"), nor a run that starts with a
-# date (2026-05-01-1234, 20260501-00042).
+# digits): "4-1-5-5-5-5-0-1-0-1", "415 555 01 01". Not "." (version strings:
+# Chrome/120.0.6099.129), nor a run that starts with a date (2026-05-01-1234, 20260501-00042).
 _LOOSE_RUN = re.compile(
     r"(?<![\w%-])(?!(?:19|20)\d\d-?(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])(?!\d))"
-    r"(?:\+?\d(?:[ -]?\d){9,14}|\+?\d{1,3}[ -]?\(\d{3}\)[ -]?\d{3}[ -]?\d{4})(?![\w-])")
+    r"\+?\d(?:[ -]?\d){9,14}(?![\w-])")
+# Brackets in a number: round 1-4 digits ("(415) 555 01 01", "1-(415)-555-01-01",
+# "0044 (0)20 7946 0958", "(55) 1234-5678") or between two digits ("415)555-0101"). Read as a
+# space only for the loose runs, and kept where no number comes of it: a version and a build
+# date ("MyApp/12 (20260501)", "App/5 (2026-05-01)") have none of these.
+_BRACKETED_GROUP = re.compile(r"[ -]*\((\d{1,4})\)[ -]*")
+_BRACKET_BETWEEN_DIGITS = re.compile(r"(?<=\d)[()](?=\d)")
 
 
 def _masked_run(match: re.Match) -> str:
@@ -155,8 +159,14 @@ def _masked_run(match: re.Match) -> str:
 
 
 def _mask_numbers(text: str) -> str:
-    """mask_phones, then the loose runs it does not read (mask_text's and mask_url's last step)."""
-    return _LOOSE_RUN.sub(_masked_run, mask_phones(text))
+    """mask_phones, then the loose runs it does not read, brackets and all (mask_text's and
+    mask_url's last step)."""
+    text = _LOOSE_RUN.sub(_masked_run, mask_phones(text))
+    if "(" not in text and ")" not in text:
+        return text
+    unbracketed = _BRACKET_BETWEEN_DIGITS.sub(" ", _BRACKETED_GROUP.sub(r" \1 ", text))
+    masked = _LOOSE_RUN.sub(_masked_run, unbracketed)
+    return masked if masked != unbracketed else text
 
 
 def mask_text(text: str) -> str:

@@ -280,7 +280,9 @@ def test_a_number_in_the_path_grouped_or_encoded_any_way_is_masked(tmp_path, tar
 
 @pytest.mark.parametrize("target", ["/v1/consent/1(415)555-0101",
                                     "/v1/subjects/415555%0A0101/export",
-                                    "/v1/consent/1-%28415%29-555-0101"])
+                                    "/v1/consent/1-%28415%29-555-0101",
+                                    "/v1/consent/(415)%20555%2001%2001",
+                                    "/v1/consent/1-(415)-555-01-01", "/v1/consent/415)555-0101"])
 def test_a_number_with_brackets_after_its_country_code_or_split_by_a_line_break_is_masked(
         tmp_path, target):
     """Found by audits: each was logged whole."""
