@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
 
 import pytest
@@ -16,7 +17,8 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 ID_LISTS = ["/v1/logs/calls", "/v1/audit", "/v1/numbers", "/v1/consent/+14155550101/history"]
 TIME_LISTS = ["/v1/sessions", "/v1/holds"]
 NAME_OF = {"/v1/logs/calls": "calls", "/v1/audit": "audit", "/v1/numbers": "numbers",
-           "/v1/consent/+14155550101/history": "consent_history", "/v1/sessions": "sessions",
+           "/v1/consent/+14155550101/history": "consent_history:"
+           + hashlib.sha256(b"+14155550101").hexdigest()[:12], "/v1/sessions": "sessions",
            "/v1/holds": "holds", "/v1/logs/messages": "messages"}
 FIRST_DAY = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
 LAST_MICROSECOND = dt.datetime.max.replace(tzinfo=dt.UTC)
@@ -125,3 +127,25 @@ def test_another_lists_cursor_of_the_same_shape_is_422_on_cursor(client, api_key
                           headers=api_key("admin"))
     assert response.status_code == 422
     assert response.json["errors"] == {"cursor": ["not a cursor this list gave out"]}
+
+
+def test_another_phones_consent_history_cursor_is_422_on_cursor(client, api_key):
+    """Found by an audit: one phone's cursor gave another phone's history an empty page."""
+    headers = api_key("admin")
+    grant = {"channel": "sms", "purpose": "marketing", "action": "grant", "source": "api",
+             "evidence": {"form": "signup"}}
+    for phone in ("+14155550101", "+14155550202"):
+        for _ in range(2):
+            assert client.post(f"/v1/consent/{phone}", json=grant,
+                               headers=headers).status_code == 201
+    cursor = client.get("/v1/consent/+14155550202/history?limit=1",
+                        headers=headers).json["next_cursor"]
+    mine = client.get("/v1/consent/+14155550202/history", query_string={"cursor": cursor},
+                      headers=headers)
+    assert mine.status_code == 200 and len(mine.json["data"]) == 1
+    other = client.get("/v1/consent/+14155550101/history", query_string={"cursor": cursor},
+                       headers=headers)
+    assert other.status_code == 422
+    assert other.json["errors"] == {"cursor": ["not a cursor this list gave out"]}
+    assert "4155550202" not in cursor and "+1415" not in base64.urlsafe_b64decode(
+        cursor + "=" * (-len(cursor) % 4)).decode()

@@ -111,7 +111,7 @@ _BARE_KW_RE = re.compile(
 _CANCEL_MESSAGES_RE = re.compile(
     rf"(?:{_COURTESY} )*(?:cancel|end|cancelar|cancela|cancelen|annuler|annulez)(?: (?:all"
     rf"|all the|all my|all your|the|my|your|these|those|todos los|todos mis|los|mis|tous les"
-    rf"|tous mes|les|mes))? (?:text|message|notification|notifications)"
+    rf"|tous mes|les|mes))? (?:text )?(?:text|message|notification|notifications)"
     rf"(?: {_OPTOUT_EXTRA})*")
 _PLURAL_RE = re.compile(r"(?i)\b(?:texts|messages|msgs|txts|notifications|mensajes|textos"
                         r"|notificaciones|sms)\b")
@@ -300,7 +300,7 @@ _SIGNATURE_LINE_RE = re.compile(
 # Ending the last line: only words after the device ("iPhone", "Samsung Galaxy S23"), so
 # "Cancel - sent from my iPhone, the app crashed" keeps what the sender said after it.
 _SIGNATURE_TAIL_RE = re.compile(
-    rf"(?i)(?<![ \t])(?:[ \t]+[-–—][ \t]{{1,3}}{_SENT_FROM}[\w .-]{{0,30}}"
+    rf"(?i)(?<![ \t])(?:[ \t]+(?:[-–—][ \t]{{1,3}})?{_SENT_FROM}[\w .-]{{0,30}}"
     rf"|[ \t]*\({_SENT_FROM}[\w .-]{{0,30}}\)[ \t]*)\Z")
 
 

@@ -21,6 +21,21 @@ def _api_source(value: str) -> None:
         raise ValidationError(f"{value} is recorded by commsvc itself, not through the API")
 
 
+def _says_something(value) -> bool:
+    """Whether evidence holds at least one value that is not empty ({"a": null} does not);
+    a walk, not a recursion: the nesting limit is checked later."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif item is not None and not (isinstance(item, str) and not item.strip()):
+            return True
+    return False
+
+
 class Evidence(fields.Field):
     """The caller's evidence: a JSON object, or a plain statement kept as {"statement": ...}."""
 
@@ -31,7 +46,7 @@ class Evidence(fields.Field):
             return {"statement": value}
         if not isinstance(value, dict):
             raise ValidationError("must be an object or a string")
-        if not value:
+        if not _says_something(value):
             raise ValidationError("must not be empty: say what proves it")
         if RECEIVED in value:
             raise ValidationError(f'"{RECEIVED}" is written by commsvc itself')

@@ -272,7 +272,9 @@ def history(
     # Uses index: ix_consent_events_phone_id
     query = (select(ConsentEvent).where(ConsentEvent.phone == phone)
              .order_by(ConsentEvent.id).limit(limit + 1))
+    # Each phone's history is its own list: another phone's cursor is a 422, not an empty
+    # page. The cursor names it by a hash, never the number (cursors end up in URLs and logs).
+    of = "consent_history:" + hashlib.sha256(phone.encode()).hexdigest()[:12]
     if cursor is not None:
-        query = query.where(ConsentEvent.id > decode_cursor(cursor, int, of="consent_history")[0])
-    return page_of(list(db.scalars(query)), limit, lambda event: (event.id,),
-                   of="consent_history")
+        query = query.where(ConsentEvent.id > decode_cursor(cursor, int, of=of)[0])
+    return page_of(list(db.scalars(query)), limit, lambda event: (event.id,), of=of)

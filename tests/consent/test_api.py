@@ -88,9 +88,11 @@ def test_the_caller_cannot_write_the_received_evidence_itself(client, booking, d
     assert _events(db) == 0
 
 
-@pytest.mark.parametrize("evidence", [{}, "", "   "])
+@pytest.mark.parametrize("evidence", [{}, "", "   ", {"a": None}, {"a": ""}, {"": " "},
+                                      {"a": {}}, {"a": []}, {"a": [None, {"b": ""}]}])
 def test_empty_evidence_is_a_422_and_nothing_is_recorded(client, booking, db, evidence):
-    """Found by an audit: {} recorded a grant with no evidence but commsvc's own."""
+    """Found by audits: {} and then {"a": null} recorded a grant with no evidence but
+    commsvc's own."""
     payload = {**GRANT_MARKETING, "evidence": evidence}
     response = client.post(f"/v1/consent/{PHONE}", json=payload, headers=booking)
     assert response.status_code == 422
