@@ -26,6 +26,9 @@ _WORD_GAP = r"(?:[ +-]|%20|%2[Dd])"
 _AREA_GAP = r"(?:[ /+-]|%20|%2[DdFf])"
 # The same without ".": a 3-digit group then a 7-digit one joined by a dot is a decimal.
 _GAP = r"(?:[ /+-]|%2[0DdFf])"
+# A national number's end: no letter, digit, "_" or "-" next to it (not inside an id), except
+# an extension, "x12" or "ext12" (415-555-0101x12), and no decimal part.
+_END = r"(?!(?!(?:[xX]|ext|EXT)\.?\d{1,6}(?![\w-]))[\w-]|\.\d)"
 # Each alternative starts by consuming a character and only then looks behind it, so that the
 # regex engine can skip ahead to the characters a number may start with (a leading lookbehind
 # made every position of every line a candidate).
@@ -39,15 +42,15 @@ _PHONE = re.compile(
     # National numbers as people write them, standing alone (not inside ids or dates):
     # (415) 555-0101, (415)5550101, %28415%29%20555-0101;
     r"|(?:\(|%28)(?<![\w%-]\()(?<![\w%-]%28)\d{3}(?:\)|%29)" + _SEP + r"{0,3}\d{3}" + _SEP
-    + r"{0,3}\d{4}(?![\w-]|\.\d)"
+    + r"{0,3}\d{4}" + _END
     # a run of 10+ digits, or 415-555-0101, 1.415.555.0101, 1 415 555 0101, 415 5550101, or
     # the French way, 06 12 34 56 78 (five pairs, the first 0x). Digits inside ids (msg_<hex>,
     # UUIDs, Twilio SIDs), dates (2026-11-22 06:53), IPs and decimals are left alone.
-    r"|\d(?<![\w%-]\d)(?<!\d\.\d)(?:\d{9,}"
+    + r"|\d(?<![\w%-]\d)(?<!\d\.\d)(?:\d{9,}"
     r"|(?:" + _SEP + r"{1,3}\d)?\d{2}" + _SEP + r"{1,3}\d{3}" + _SEP + r"{1,3}\d{4}"
     r"|(?:" + _GAP + r"{1,3}\d)?\d{2}" + _GAP + r"{1,3}\d{7}"
     r"|(?<=0)\d(?:" + _SEP + r"{1,3}\d{2}){4}"
-    r")(?![\w-]|\.\d)"
+    r")" + _END
     # Last, numbers written with a leading 0, as most countries write them: a trunk 0 (020
     # 7946 0958, 07700 900123, 030/1234 5678, 0170-1234567) or an international prefix, 00 or
     # 011 (0044 20 7946 0958, 011 44 20 7946 0958, 0033 6 12 34 56 78): two groups or more
@@ -57,7 +60,7 @@ _PHONE = re.compile(
     # whole, since two numbers may run together (_mask_match).
     # The area code may be bracketed, (020) 7946 0958; one separator may also run through the
     # whole number, 020.7946.0958 or 020/7946/0958 (a date has too few digits: 05/06/2026).
-    r"|(?P<grouped>(?:0(?<![\w%-]0)(?<!\d\.0)\d{1,4}"
+    + r"|(?P<grouped>(?:0(?<![\w%-]0)(?<!\d\.0)\d{1,4}"
     r"|(?:\(|%28)(?<![\w%-]\()(?<![\w%-]%28)0\d{1,4}(?:\)|%29))"
     r"(?:" + _AREA_GAP + r"{1,2}(?:\d{1,8}(?:" + _WORD_GAP + r"{1,2}\d{1,8}){1,4}|\d{6,8})"
     r"|(?P<gsep>[ ./+-]|%2[0DdEeFf])\d{1,8}(?:(?P=gsep)\d{1,8}){1,4}))"
@@ -143,7 +146,7 @@ _CATEGORY_AS = {"Zs": " ", "Pd": "-", "Cf": ""}
 # Chrome/120.0.6099.129), nor a run that starts with a date (2026-05-01-1234, 20260501-00042).
 _LOOSE_RUN = re.compile(
     r"(?<![\w%-])(?!(?:19|20)\d\d-?(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])(?!\d))"
-    r"\+?\d(?:[ -]?\d){9,14}(?![\w-])")
+    r"\+?\d(?:[ -]?\d){9,14}" + _END)
 # Brackets in a number: round 1-4 digits ("(415) 555 01 01", "1-(415)-555-01-01",
 # "0044 (0)20 7946 0958", "(55) 1234-5678") or between two digits ("415)555-0101"). Read as a
 # space only for the loose runs, and kept where no number comes of it: a version and a build

@@ -299,6 +299,14 @@ def test_versions_and_dates_in_brackets_are_left_as_they_are(tmp_path, user_agen
     assert user_agent in access_line(tmp_path, "/healthz", user_agent=user_agent)
 
 
+@pytest.mark.parametrize("value", ["415-555-0101x12", "4155550101x12", "415.555.0101x3",
+                                   "415-555-0101ext12", "020%207946%200958x2"])
+def test_a_number_with_an_extension_is_masked(tmp_path, value):
+    """Found by a final audit: the letter after the number kept it whole."""
+    line = access_line(tmp_path, f"/healthz?q={value}")
+    assert "555" not in line and "7946" not in line and ("0101" in line or "0958" in line)
+
+
 def test_a_number_split_by_tabs_vertical_tabs_or_form_feeds_is_masked(tmp_path):
     line = access_line(tmp_path, "/v1/subjects/415%09555%0B0101/export")
     assert "0101" in line and "555" not in line
