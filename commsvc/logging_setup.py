@@ -28,7 +28,9 @@ _AREA_GAP = r"(?:[ /+-]|%20|%2[DdFf])"
 _GAP = r"(?:[ /+-]|%2[0DdFf])"
 # A national number's end: no letter, digit, "_" or "-" next to it (not inside an id), except
 # an extension, "x12" or "ext12" (415-555-0101x12), and no decimal part.
-_END = r"(?!(?!(?:[xX]|ext|EXT)\.?\d{1,6}(?![\w-]))[\w-]|\.\d)"
+_END = r"(?!(?!(?i:x|ext)\.?\d{1,6}(?![\w-]))[\w-]|\.\d"
+_END_OR_TIME = _END + r"|:\d)"  # a grouped number also not before ":5" (05/06/2026 10:30)
+_END += ")"
 # Each alternative starts by consuming a character and only then looks behind it, so that the
 # regex engine can skip ahead to the characters a number may start with (a leading lookbehind
 # made every position of every line a candidate).
@@ -64,7 +66,7 @@ _PHONE = re.compile(
     r"|(?:\(|%28)(?<![\w%-]\()(?<![\w%-]%28)0\d{1,4}(?:\)|%29))"
     r"(?:" + _AREA_GAP + r"{1,2}(?:\d{1,8}(?:" + _WORD_GAP + r"{1,2}\d{1,8}){1,4}|\d{6,8})"
     r"|(?P<gsep>[ ./+-]|%2[0DdEeFf])\d{1,8}(?:(?P=gsep)\d{1,8}){1,4}))"
-    r"(?![\w-]|\.\d|:\d)")
+    + _END_OR_TIME)
 _NOT_DIGITS = re.compile(r"%2[0-9A-Fa-f]|\D")
 
 

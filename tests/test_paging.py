@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import json
 
 import pytest
 
+from commsvc.crypto import phone_hmac
 from commsvc.errors import ValidationFailed
 from commsvc.paging import decode_cursor, encode_cursor
 from tests.records.logdata import add_message, add_session
@@ -18,7 +18,7 @@ ID_LISTS = ["/v1/logs/calls", "/v1/audit", "/v1/numbers", "/v1/consent/+14155550
 TIME_LISTS = ["/v1/sessions", "/v1/holds"]
 NAME_OF = {"/v1/logs/calls": "calls", "/v1/audit": "audit", "/v1/numbers": "numbers",
            "/v1/consent/+14155550101/history": "consent_history:"
-           + hashlib.sha256(b"+14155550101").hexdigest()[:12], "/v1/sessions": "sessions",
+           + phone_hmac("test-hmac-key", "+14155550101")[:12], "/v1/sessions": "sessions",
            "/v1/holds": "holds", "/v1/logs/messages": "messages"}
 FIRST_DAY = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
 LAST_MICROSECOND = dt.datetime.max.replace(tzinfo=dt.UTC)

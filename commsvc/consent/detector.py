@@ -300,7 +300,7 @@ _SIGNATURE_LINE_RE = re.compile(
 # Ending the last line: only words after the device ("iPhone", "Samsung Galaxy S23"), so
 # "Cancel - sent from my iPhone, the app crashed" keeps what the sender said after it.
 _SIGNATURE_TAIL_RE = re.compile(
-    rf"(?i)(?<![ \t])(?:[ \t]+(?:[-–—][ \t]{{1,3}})?{_SENT_FROM}[\w .-]{{0,30}}"
+    rf"(?i)(?<![ \t])(?:[ \t]+[-–—][ \t]{{1,3}}{_SENT_FROM}[\w .-]{{0,30}}"
     rf"|[ \t]*\({_SENT_FROM}[\w .-]{{0,30}}\)[ \t]*)\Z")
 
 

@@ -1,6 +1,8 @@
 """Request and response schemas of the consent API (they validate and they write the OpenAPI)."""
 from __future__ import annotations
 
+import unicodedata
+
 from marshmallow import Schema, ValidationError, fields, validate
 
 from commsvc.consent.models import CHANNELS, PURPOSES
@@ -21,6 +23,11 @@ def _api_source(value: str) -> None:
         raise ValidationError(f"{value} is recorded by commsvc itself, not through the API")
 
 
+def _blank(text: str) -> bool:
+    """Only spaces and invisible characters (a zero-width space is no evidence)."""
+    return all(c.isspace() or unicodedata.category(c) in ("Cf", "Cc") for c in text)
+
+
 def _says_something(value) -> bool:
     """Whether evidence holds at least one value that is not empty ({"a": null} does not);
     a walk, not a recursion: the nesting limit is checked later."""
@@ -31,7 +38,7 @@ def _says_something(value) -> bool:
             pending.extend(item.values())
         elif isinstance(item, list):
             pending.extend(item)
-        elif item is not None and not (isinstance(item, str) and not item.strip()):
+        elif item is not None and not (isinstance(item, str) and _blank(item)):
             return True
     return False
 
@@ -41,7 +48,7 @@ class Evidence(fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str):
-            if not value.strip():
+            if _blank(value):
                 raise ValidationError("must not be empty")
             return {"statement": value}
         if not isinstance(value, dict):

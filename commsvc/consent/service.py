@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, bindparam, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from commsvc.consent.models import ALL, CHANNELS, PURPOSES, ConsentEvent, ConsentState
+from commsvc.crypto import phone_hmac
 from commsvc.db import insert_for
 from commsvc.errors import ValidationFailed
 from commsvc.paging import MAX_LIMIT, Page, decode_cursor, page_of
@@ -265,16 +266,18 @@ def current_state(
 
 
 def history(
-    db: Session, phone: str, *, cursor: str | None = None, limit: int = 50,
+    db: Session, phone: str, *, hmac_key: str, cursor: str | None = None, limit: int = 50,
 ) -> Page[ConsentEvent]:
-    """Events of a phone, oldest first, and the cursor of the next page (None at the end)."""
+    """Events of a phone, oldest first, and the cursor of the next page (None at the end);
+    `hmac_key` (HMAC_KEY) keys the phone's name in the cursor."""
     limit = max(1, min(limit, MAX_HISTORY_LIMIT))
     # Uses index: ix_consent_events_phone_id
     query = (select(ConsentEvent).where(ConsentEvent.phone == phone)
              .order_by(ConsentEvent.id).limit(limit + 1))
     # Each phone's history is its own list: another phone's cursor is a 422, not an empty
-    # page. The cursor names it by a hash, never the number (cursors end up in URLs and logs).
-    of = "consent_history:" + hashlib.sha256(phone.encode()).hexdigest()[:12]
+    # page. The cursor names it by a keyed hash, never the number: cursors end up in URLs and
+    # logs beside the masked number, and a plain hash of it is undone in a second.
+    of = "consent_history:" + phone_hmac(hmac_key, phone)[:12]
     if cursor is not None:
         query = query.where(ConsentEvent.id > decode_cursor(cursor, int, of=of)[0])
     return page_of(list(db.scalars(query)), limit, lambda event: (event.id,), of=of)

@@ -149,7 +149,8 @@ def consent_history(args, phone):
     """Every event of this phone, oldest first (events are never changed or deleted)."""
     phone = phone_input(phone)
     db, principal = get_db(), current_principal()
-    page = service.history(db, phone, cursor=args["cursor"], limit=args["limit"])
+    page = service.history(db, phone, cursor=args["cursor"], limit=args["limit"],
+                           hmac_key=_config().hmac_key)
     _audit_read(db, principal, "consent_history", phone, len(page.rows))
     return {"data": [_event_out(principal, e) for e in page.rows],
             "next_cursor": page.next_cursor}

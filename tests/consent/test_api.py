@@ -89,7 +89,8 @@ def test_the_caller_cannot_write_the_received_evidence_itself(client, booking, d
 
 
 @pytest.mark.parametrize("evidence", [{}, "", "   ", {"a": None}, {"a": ""}, {"": " "},
-                                      {"a": {}}, {"a": []}, {"a": [None, {"b": ""}]}])
+                                      {"a": {}}, {"a": []}, {"a": [None, {"b": ""}]},
+                                      {"a": "\u200b"}, "\u200b \u2060"])
 def test_empty_evidence_is_a_422_and_nothing_is_recorded(client, booking, db, evidence):
     """Found by audits: {} and then {"a": null} recorded a grant with no evidence but
     commsvc's own."""

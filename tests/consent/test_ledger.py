@@ -97,10 +97,10 @@ def test_history_is_oldest_first_and_cursor_paged(db, clock):
         _revoke(db, clock())
         clock.advance(minutes=1)
     _revoke(db, clock(), phone="+14155550202")
-    page = service.history(db, PHONE, limit=2)
+    page = service.history(db, PHONE, limit=2, hmac_key="k")
     seen = [e.id for e in page.rows]
     while page.next_cursor:
-        page = service.history(db, PHONE, cursor=page.next_cursor, limit=2)
+        page = service.history(db, PHONE, cursor=page.next_cursor, limit=2, hmac_key="k")
         seen += [e.id for e in page.rows]
     assert len(seen) == 5
     assert seen == sorted(seen)
@@ -109,7 +109,7 @@ def test_history_is_oldest_first_and_cursor_paged(db, clock):
 @pytest.mark.parametrize("cursor", ["abc", "17", ""])
 def test_history_refuses_a_cursor_it_did_not_give(db, cursor):
     with pytest.raises(ValidationFailed) as caught:
-        service.history(db, PHONE, cursor=cursor)
+        service.history(db, PHONE, cursor=cursor, hmac_key="k")
     assert "cursor" in caught.value.errors
 
 
