@@ -302,6 +302,9 @@ _SIGNATURE_LINE_RE = re.compile(
 _SIGNATURE_TAIL_RE = re.compile(
     rf"(?i)(?<![ \t])(?:[ \t]+[-–—][ \t]{{1,3}}{_SENT_FROM}[\w .-]{{0,30}}"
     rf"|[ \t]*\({_SENT_FROM}[\w .-]{{0,30}}\)[ \t]*)\Z")
+# With no dash only after a single word, the whole message: "STOP sent from my iPhone", but
+# not "Cancel all the texts sent from my phone by mistake" (the sender's own words).
+_ONE_WORD_SIGNED_RE = re.compile(rf"(?i)[ \t]*(\w+)[!.]?[ \t]+{_SENT_FROM}[\w .-]{{0,30}}")
 
 
 def _without_signature(text: str) -> str:
@@ -315,7 +318,8 @@ def _without_signature(text: str) -> str:
                 text = "\n".join(lines[:i])
                 break
     if "ent " in text or "nvoy" in text or "NVOY" in text or "nviado" in text:
-        text = _SIGNATURE_TAIL_RE.sub("", text, count=1)
+        one_word = _ONE_WORD_SIGNED_RE.fullmatch(text)
+        text = one_word.group(1) if one_word else _SIGNATURE_TAIL_RE.sub("", text, count=1)
     return text
 
 
