@@ -6,10 +6,9 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from commsvc.app import create_app
 from commsvc.auth import service
-from commsvc.db import Database
-from tests.conftest import AUTH_TOKEN, BASE_URL, truncate_all
+from tests.conftest import AUTH_TOKEN, BASE_URL
+from tests.faults import app_on
 from tests.faults.tcp_proxy import CuttableProxy
 from tests.twilio_signing import TwilioPoster
 
@@ -26,13 +25,9 @@ def proxied_app(engine, config, clock, twilio):
     url = engine.url
     proxy = CuttableProxy(url.host or "127.0.0.1", url.port or 5432)
     port = proxy.start()
-    proxied_url = url.set(port=port).render_as_string(hide_password=False)
-    database = Database(proxied_url)
-    app = create_app(config, clock=clock, twilio=twilio, database=database)
-    yield app, proxy
-    proxy.cut()
-    database.dispose()
-    truncate_all(engine)
+    with app_on(engine, url.set(port=port), config, clock, twilio) as app:
+        yield app, proxy
+        proxy.cut()
 
 
 def _timed(call):

@@ -4,10 +4,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from commsvc.app import create_app
 from commsvc.auth import service
-from commsvc.db import Database
-from tests.conftest import AUTH_TOKEN, BASE_URL, truncate_all
+from tests.conftest import AUTH_TOKEN, BASE_URL
+from tests.faults import app_on
 from tests.twilio_signing import TwilioPoster
 
 STRANGER_SMS = {
@@ -20,14 +19,12 @@ STRANGER_SMS = {
 def read_only_app(engine, config, clock, twilio):
     if engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL only")
-    with engine.begin() as conn:
-        _, raw = service.create_key(sa.orm.Session(conn), name="ro", role="admin", now=clock())
     url = engine.url.update_query_dict({"options": "-c default_transaction_read_only=on"})
-    database = Database(url.render_as_string(hide_password=False))
-    app = create_app(config, clock=clock, twilio=twilio, database=database)
-    yield app, {"Authorization": f"Bearer {raw}"}
-    database.dispose()
-    truncate_all(engine)
+    with app_on(engine, url, config, clock, twilio) as app:
+        with engine.begin() as conn:
+            _, raw = service.create_key(sa.orm.Session(conn), name="ro", role="admin",
+                                        now=clock())
+        yield app, {"Authorization": f"Bearer {raw}"}
 
 
 @pytest.mark.pg_only
