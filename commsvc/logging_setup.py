@@ -28,9 +28,9 @@ _AREA_GAP = r"(?:[ /+-]|%20|%2[DdFf])"
 _GAP = r"(?:[ /+-]|%2[0DdFf])"
 # A national number's end: no letter, digit, "_" or "-" next to it (not inside an id), except
 # an extension, "x12" or "ext12" (415-555-0101x12), and no decimal part.
-_END = r"(?!(?!(?i:x|ext)\.?\d{1,6}(?![\w-]))[\w-]|\.\d"
-_END_OR_TIME = _END + r"|:\d)"  # a grouped number also not before ":5" (05/06/2026 10:30)
-_END += ")"
+_NOT_AFTER = r"(?!(?i:x|ext)\.?\d{1,6}(?![\w-]))[\w-]|\.\d"
+_END = rf"(?!{_NOT_AFTER})"
+_END_OR_TIME = rf"(?!{_NOT_AFTER}|:\d)"  # a grouped number not before ":5" (05/06/2026 10:30)
 # Each alternative starts by consuming a character and only then looks behind it, so that the
 # regex engine can skip ahead to the characters a number may start with (a leading lookbehind
 # made every position of every line a candidate).

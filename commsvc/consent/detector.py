@@ -81,8 +81,8 @@ _COURTESY = (r"(?:please|thanks|thank you|thank you very much|thank you so much|
 _OPTOUT_WORDS = (r"(?:stop all|stopall|stop|unsubscribe|opt out|revoke|quit|end"
                  r"|arretez|arreter|arrete|arret|stoppez|alto|baja|parar|detener"
                  r"|darse de baja)")
-# filler allowed next to an opt-out keyword: courtesy plus a few intensifiers ("stop now",
-# "arrête tout")
+# filler allowed next to an opt-out keyword: courtesy, a few intensifiers and "and" ("stop
+# now", "stop please and thank you")
 _OPTOUT_EXTRA = rf"(?:{_COURTESY}|now|right now|it|already|immediately|asap|and|y|et)"
 
 _OPTOUT_KW_RE = re.compile(
@@ -147,9 +147,15 @@ def _language(words: list[str]) -> str:
 # "STOP. I never signed up for this": a bare strong keyword as its own clause, next to a
 # clause that is plainly about unwanted messages. A wrong number only where it ends its clause
 # ("Stop, wrong number on the gate" is about the job).
-_STRONG_CLAUSE_RE = re.compile(
-    rf"(?:{_COURTESY} )*(?:stop all|stopall|stop|unsubscribe|opt out|revoke|arretez|arrete"
-    rf"|arret)(?: (?:{_OPTOUT_EXTRA}|stop))*")
+_STRONG_WORDS = "stop all|stopall|stop|unsubscribe|opt out|revoke|arretez|arrete|arret"
+
+
+def _strong(words: str) -> str:
+    """A strong keyword among `words` with only courtesy and intensifiers around it."""
+    return rf"(?:(?:{_COURTESY} )*(?:{words})(?: (?:{_OPTOUT_EXTRA}|stop))*)"
+
+
+_STRONG_CLAUSE_RE = re.compile(_strong(_STRONG_WORDS))
 _UNWANTED_SIGNAL_RE = re.compile(
     r"\b(?:(?:never|dont remember|didnt|did not) (?:sign(?:ed)? up|subscribe[d]?|opt(?:ed)? in"
     r"|ask(?:ed)? for (?:this|these|it|them))|who is this|whos this|who s this"
@@ -165,8 +171,7 @@ _UNWANTED_SIGNAL_RE = re.compile(
 _NOT_FOR_ME = (r"(?:(?:(?:this is|youve got|you have) )?(?:the )?wrong (?:number|person)"
                r"|(?:(?:i|we) )?(?:already )?(?:hired|found|booked) someone(?: else)?"
                r"|numero equivocado|persona equivocada|mauvais numero|mauvaise personne)")
-_STRONG_WORD = (rf"(?:(?:{_COURTESY} )*(?:stop all|stopall|stop|unsubscribe|opt out|revoke"
-                rf"|arretez|arrete|arret|stoppez|alto|baja)(?: (?:{_OPTOUT_EXTRA}|stop))*)")
+_STRONG_WORD = _strong(_STRONG_WORDS + "|stoppez|alto|baja")
 _STRONG_BESIDE_SIGNAL_RE = re.compile(
     rf"{_STRONG_WORD} {_NOT_FOR_ME}(?: {_COURTESY})*|{_NOT_FOR_ME} {_STRONG_WORD}")
 
