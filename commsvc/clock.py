@@ -36,6 +36,15 @@ def as_utc(value: dt.datetime) -> dt.datetime:
         raise ValueError("is outside the years 1 to 9999 once in UTC") from None
 
 
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def epoch_microseconds(value: dt.datetime) -> int:
+    """An aware time as whole microseconds since the epoch (a cursor's key, a notice's claim)."""
+    return (value - EPOCH) // MICROSECOND
+
+
 def isoformat(value: dt.datetime | None) -> str | None:
     """ISO 8601 in UTC with a Z, as the contract writes times."""
     if value is None:

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from commsvc.clock import EPOCH, MICROSECOND, epoch_microseconds
 from commsvc.errors import ValidationFailed
 
 T = TypeVar("T")
@@ -26,8 +27,6 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_CURSOR_LENGTH = 200
 _VERSION = 2  # 1: no list name
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_MICROSECOND = dt.timedelta(microseconds=1)
 _INT64 = range(-(2**63), 2**63)
 _NOT_STORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")  # NUL (PostgreSQL), lone surrogates
 
@@ -42,7 +41,7 @@ class Page(Generic[T]):
 
 def _encode_value(value):
     if isinstance(value, dt.datetime):
-        return (value - _EPOCH) // _MICROSECOND
+        return epoch_microseconds(value)
     return value
 
 
@@ -56,7 +55,7 @@ def _decode_value(value, kind: type):
         if type(value) is not int:
             return None
         try:
-            return _EPOCH + value * _MICROSECOND
+            return EPOCH + value * MICROSECOND
         except OverflowError:
             return None
     return value if type(value) is kind else None

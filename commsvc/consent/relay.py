@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commsvc.clock import as_utc
+from commsvc.clock import as_utc, epoch_microseconds
 from commsvc.config import Config
 from commsvc.consent import messages, service
 from commsvc.consent.detector import DEFAULT_LANGUAGE, Intent, classify, detect
@@ -165,10 +165,7 @@ def revocation_told_of(db: Session, recipient: str) -> int:
     # No state row is the default, which allows texts: 0 keeps the claim well-defined.
     if since is None:
         return 0
-    return (as_utc(since) - _EPOCH) // dt.timedelta(microseconds=1)
-
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    return epoch_microseconds(as_utc(since))
 
 
 def reply_for(outcome: str, *, config: Config, allows_voice: bool,
