@@ -322,7 +322,8 @@ def _without_signature(text: str) -> str:
             if _SIGNATURE_LINE_RE.fullmatch(lines[i].strip()):
                 text = "\n".join(lines[:i])
                 break
-    if "ent " in text or "nvoy" in text or "NVOY" in text or "nviado" in text:
+    lowered = text.lower()
+    if "ent " in lowered or "nvoy" in lowered or "nviado" in lowered:
         one_word = _ONE_WORD_SIGNED_RE.fullmatch(text)
         text = one_word.group(1) if one_word else _SIGNATURE_TAIL_RE.sub("", text, count=1)
     return text
