@@ -310,6 +310,14 @@ _SIGNATURE_TAIL_RE = re.compile(
 # With no dash only after a single word, the whole message: "STOP sent from my iPhone", but
 # not "Cancel all the texts sent from my phone by mistake" (the sender's own words).
 _ONE_WORD_SIGNED_RE = re.compile(rf"(?i)[ \t]*(\w+)[!.]?[ \t]+{_SENT_FROM}[\w .-]{{0,30}}")
+# A strong keyword signed with a name, the whole message: "STOP - Maria", "Stop, Ana Lopez",
+# "STOP\nMaria", and with no separator only after the keyword in capitals ("STOP Maria"; "Stop
+# Maria" may be the start of a sentence). One or two capitalised words and nothing else.
+_NAME = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]+(?: [A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]+)?[!.]?[ \t]*"
+_NAME_SIGNED_RE = re.compile(
+    r"[ \t]*(?:((?i:stop|stopall|unsubscribe|arr[eê]t|arr[eê]tez|stoppez|baja|alto))[!.]?"
+    rf"[ \t]*[-–—,\n][ \t\n]*(?:[-–—~][ \t]*)?{_NAME}"
+    rf"|(STOP|STOPALL|UNSUBSCRIBE|ARR[EÊ]T|ARR[EÊ]TEZ|STOPPEZ|BAJA|ALTO)[!.]?[ \t]+{_NAME})")
 
 
 def _without_signature(text: str) -> str:
@@ -326,7 +334,8 @@ def _without_signature(text: str) -> str:
     if "ent " in lowered or "nvoy" in lowered or "nviado" in lowered:
         one_word = _ONE_WORD_SIGNED_RE.fullmatch(text)
         text = one_word.group(1) if one_word else _SIGNATURE_TAIL_RE.sub("", text, count=1)
-    return text
+    named = _NAME_SIGNED_RE.fullmatch(text) if len(text) < 80 else None
+    return named.group(1) or named.group(2) if named else text
 
 
 # --------------------------------------------------------------------------- public API

@@ -308,6 +308,12 @@ def test_a_keyword_or_revocation_is_one_whatever_signature_the_phone_adds(text):
     assert classify(text) is Intent.OPT_OUT
 
 
+@pytest.mark.parametrize("text", ["STOP\nMaria", "STOP\n- Maria", "Stop,\n  Ana Lopez"])
+def test_a_strong_keyword_signed_with_a_name_on_its_own_line_is_an_opt_out(text):
+    """The corpus holds the one-line forms ("STOP - Maria"); a name was read as conversation."""
+    assert classify(text) is Intent.OPT_OUT
+
+
 @pytest.mark.parametrize("text", ["I was sent from the office.\nSee you at 5",
                                   "Sent from my brother's phone: can you come at 5?"])
 def test_text_after_sent_from_is_no_signature_when_it_is_the_message(text):
