@@ -68,11 +68,12 @@ def _upper_id(db: Session, model, cutoff: dt.datetime) -> int | None:
     """The id of the newest row older than the cutoff: the walk stops there.
 
     Rows inserted with an older created_at after a newer one (clock skew between processes)
-    may sit above it; the next run's bound passes them. Reads hide them meanwhile.
+    may sit above it; the next run's bound passes them. Reads hide them meanwhile. Of rows
+    sharing that created_at, the highest id: the index gives ties in no useful order.
     """
-    # Uses index: ix_<table>_created_at (backward scan, one row)
+    # Uses index: ix_<table>_created_at (backward scan, the rows of one created_at)
     return db.scalar(select(model.id).where(model.created_at < cutoff)
-                     .order_by(model.created_at.desc()).limit(1))
+                     .order_by(model.created_at.desc(), model.id.desc()).limit(1))
 
 
 def _run_pass(database, spec: Pass, cutoff: dt.datetime, now: dt.datetime,

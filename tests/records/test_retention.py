@@ -333,6 +333,26 @@ def test_batches_walk_past_held_rows_and_large_gaps_in_ids(app, db, clock, monke
     assert db.get(Message, kept.id).body is not None
 
 
+def test_rows_sharing_the_newest_old_created_at_are_all_processed(app, db, clock):
+    """Found when a full run failed: the walk's upper bound was whichever of the rows with the
+    newest created_at past retention the index gave first. On PostgreSQL that is the one with
+    the highest row address, here the first, updated last, so the other four stayed."""
+    when = clock() - 100 * DAY
+    messages = [make_message(db, created_at=when) for _ in range(5)]
+    db.commit()
+    first = db.get(Message, messages[0].id)
+    first.created_at = when - DAY  # a new index entry, then another at `when`, both newest
+    db.commit()
+    first.created_at = when
+    db.commit()
+
+    report = run(app, clock, chunk_size=2)
+
+    db.expunge_all()
+    assert report.counts["message_bodies"] == 5
+    assert [db.get(Message, m.id).body for m in messages] == [None] * 5
+
+
 def test_audit_events_past_their_period_are_purged_with_an_anchor_event(app, db, clock):
     for years_ago in (8, 8, 1):
         audit.record(db, actor="test", action="key.created",
