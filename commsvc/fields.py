@@ -56,3 +56,17 @@ class UtcDateTime(fields.AwareDateTime):
             return as_utc(parsed)
         except ValueError as error:
             raise ValidationError(str(error)) from None
+
+
+class QueryPhone(fields.String):
+    """A phone number in a query string. There a `+` is a space unless encoded as %2B, and
+    `curl -G -d phone=+4792345678` does not encode it: the value arrives as " 4792345678",
+    which read as a national number named someone else. A leading space before a digit is
+    the plus it was."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if value[:1] == " " and value[1:2].isdigit():
+            return "+" + value[1:]
+        return value
+

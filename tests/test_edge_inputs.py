@@ -199,3 +199,34 @@ def test_a_chunked_body_within_the_limit_is_read_whole(client, api_key):
 
     assert response.status_code == 422  # its fields were read: the mode is what is wrong
     assert "mode" in response.get_json()["errors"]
+
+
+def test_empty_query_arguments_filter_by_nothing_as_api_md_writes_the_list(
+        client, api_key, pooled):
+    """Found by an audit: `GET /v1/sessions?booking_id=&status=`, as API.md writes it, was a
+    422 on both arguments."""
+    created = client.post("/v1/sessions", json=SESSION, headers=api_key("booking")).json
+
+    listed = client.get("/v1/sessions?booking_id=&status=", headers=api_key("booking"))
+    one_filter = client.get("/v1/sessions?booking_id=bk_edge&status=",
+                            headers=api_key("booking"))
+
+    assert listed.status_code == 200, listed.json
+    assert [s["id"] for s in listed.json["data"]] == [created["id"]]
+    assert [s["id"] for s in one_filter.json["data"]] == [created["id"]]
+
+
+@pytest.mark.parametrize("url", ["/v1/logs/messages?phone=&limit=", "/v1/audit?action=",
+                                 "/v1/numbers?cursor="])
+def test_an_empty_query_argument_is_one_not_given_on_every_list(client, api_key, url):
+    response = client.get(url, headers=api_key("admin"))
+
+    assert response.status_code == 200, response.json
+
+
+def test_an_empty_required_query_argument_is_reported_missing(client, api_key):
+    response = client.get("/v1/consent/check?phone=&channel=sms&purpose=relay",
+                          headers=api_key("booking"))
+
+    assert response.status_code == 422
+    assert list(response.json["errors"]) == ["phone"]

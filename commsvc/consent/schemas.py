@@ -14,6 +14,7 @@ from commsvc.consent.service import (
     SOURCE_RE,
     SYSTEM_SOURCES,
 )
+from commsvc.fields import QueryPhone
 
 
 def _api_source(value: str) -> None:
@@ -87,8 +88,9 @@ class ConsentWriteSchema(Schema):
 
 
 class CheckQuerySchema(Schema):
-    phone = fields.String(required=True, metadata={
-        "description": "E.164, or national format of DEFAULT_REGION", "example": "+14155550101"})
+    phone = QueryPhone(required=True, metadata={
+        "description": "E.164 (its + encoded as %2B, or left as a +), or national format of"
+                       " DEFAULT_REGION", "example": "+14155550101"})
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     purpose = fields.String(required=True, validate=validate.OneOf(PURPOSES))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from commsvc.api_docs import problems  # noqa: F401  (re-exported for the records views)
-from commsvc.fields import UtcDateTime
+from commsvc.fields import QueryPhone, UtcDateTime
 from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
 from commsvc.records.logs_service import CALL_STATUSES, DIRECTIONS, MESSAGE_STATUSES
 
@@ -21,7 +21,7 @@ class PagingQuery(Schema):
 
 
 class LogQuery(PagingQuery):
-    phone = fields.String(validate=validate.Length(max=32), metadata={
+    phone = QueryPhone(validate=validate.Length(max=32), metadata={
         "description": "matches the sender, the recipient or where it was forwarded"})
     session_id = fields.String(validate=validate.Length(min=1, max=40))
     booking_id = fields.String(validate=validate.Length(min=1, max=128))

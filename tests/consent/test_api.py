@@ -154,6 +154,22 @@ def test_phones_in_national_format_or_url_encoded_are_the_same_phone(client, boo
     assert _check(client, booking, phone="415-555-0101").get_json()["allowed"] is False
 
 
+def test_an_unencoded_plus_in_the_check_query_is_the_plus_not_a_national_number(
+        client, booking):
+    """Found by an audit: `curl -G -d phone=+4792345678`, as docs/consent.md shows it, sends
+    the + unencoded, read as a space: the check answered for the US number +1 479-234-5678."""
+    revoke = client.post("/v1/consent/%2B4792345678", json=REVOKE_ALL, headers=booking)
+    assert revoke.status_code == 201, revoke.get_json()
+
+    unencoded = client.get("/v1/consent/check?phone=+4792345678&channel=sms&purpose=relay",
+                           headers=booking)
+    spaced = client.get("/v1/consent/check?phone=+47+92+34+56+78&channel=sms&purpose=relay",
+                        headers=booking)
+
+    assert unencoded.get_json() == {"allowed": False, "reason": "revoked"}
+    assert spaced.get_json() == {"allowed": False, "reason": "revoked"}
+
+
 def test_history_is_oldest_first_and_cursor_paged(client, booking, clock):
     for payload in (GRANT_MARKETING, REVOKE_ALL):
         client.post(f"/v1/consent/{PHONE}", json=payload, headers=booking)

@@ -95,7 +95,7 @@ def test_list_pages_with_a_cursor_and_filters_by_status(client, admin, add_numbe
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=201", "status=gone", "colour=red",
                                    "cursor=%2B16465550001", "cursor=16465550001",
-                                   "cursor=bm9wZQ", "cursor="])
+                                   "cursor=bm9wZQ"])
 def test_invalid_list_query_is_422(client, admin, query):
     response = client.get(f"/v1/numbers?{query}", headers=admin)
     assert response.status_code == 422

@@ -173,6 +173,18 @@ def test_phone_filter_matches_sender_recipient_and_forwarded_to(client, api_key,
     assert ids == [outbound.id, received.id, sent.id]
 
 
+def test_an_unencoded_plus_in_the_phone_filter_is_the_plus(client, api_key, db, clock):
+    """`?phone=+447911123456` unencoded arrives as " 447911123456", which read as a national
+    US number is no number at all: a 422 for the query a shell's curl -G -d sends."""
+    sent = add_message(db, now=clock(), from_phone="+447911123456", forward_to=None,
+                       session_id=None, booking_id=None, outcome="no_session")
+    db.commit()
+    response = client.get("/v1/logs/messages?phone=+447911123456", headers=api_key("ops"))
+
+    assert response.status_code == 200, response.json
+    assert [r["id"] for r in response.json["data"]] == [sent.id]
+
+
 def test_filters_by_session_booking_status_direction_and_time(client, api_key, db, clock):
     add_session(db, now=clock())
     add_session(db, now=clock(), session_id="ses_2", booking_id="bk_2002", status="closed")
