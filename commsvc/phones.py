@@ -78,6 +78,24 @@ def is_costly(e164: str) -> bool:
 SHORT_CODE = re.compile(r"[0-9]{5,6}")
 
 
+# E.164 as a webhook may have stored it from a number phonenumbers does not know as valid (a
+# range its metadata lacks): never routed or texted, but its records must be found by it.
+_E164_SHAPE = re.compile(r"\+[1-9][0-9]{6,14}")
+_LAYOUT = re.compile(r"[ .()-]")
+
+
+def normalise_recorded(raw: object, region: str = "US") -> str:
+    """normalise, or else an E.164 number as it may be recorded though not known as valid:
+    the number that logs, export, erasure and holds look a person up by."""
+    try:
+        return normalise(raw, region)
+    except InvalidPhone:
+        compact = _LAYOUT.sub("", raw) if isinstance(raw, str) else ""
+        if _E164_SHAPE.fullmatch(compact):
+            return compact
+        raise
+
+
 def try_normalise(raw: object, region: str = "US") -> str | None:
     """Like normalise, but None for anything that is not a valid number (webhook input)."""
     try:

@@ -51,7 +51,7 @@ def place_hold(body):
     """Place a hold on a phone, a session or a booking (it may come before their data)."""
     value = body["value"].strip()
     if body["scope"] == "phone":
-        value = phone_input(value, "value")
+        value = phone_input(value, "value", recorded=True)
     principal = current_principal()
     db = get_db()
     hold = holds.place_hold(db, scope=body["scope"], value=value, reason=body["reason"],

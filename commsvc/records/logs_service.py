@@ -27,7 +27,7 @@ from commsvc.clock import isoformat
 from commsvc.config import Retention
 from commsvc.errors import ValidationFailed
 from commsvc.paging import Page, decode_cursor, encode_cursor, page_of
-from commsvc.phones import InvalidPhone, mask, normalise
+from commsvc.phones import InvalidPhone, mask, normalise_recorded
 from commsvc.records import visibility_rules
 from commsvc.records.retention_passes import past_retention
 from commsvc.relay.models import Call, Message
@@ -88,7 +88,7 @@ def build_filter(kind: str, *, region: str, phone: str | None = None, status: st
     statuses = KINDS[kind][1]
     if phone is not None:
         try:
-            phone = normalise(phone, region)
+            phone = normalise_recorded(phone, region)
         except InvalidPhone as exc:
             errors["phone"] = [str(exc)]
     if status is not None and status not in statuses:

@@ -159,7 +159,7 @@ def export_subject(phone: str):
     """Everything held about the number as one document (other people's numbers masked)."""
     principal = current_principal()
     reason = principal.reason
-    subject = phone_input(phone)
+    subject = phone_input(phone, recorded=True)
     ext = current_app.extensions
     now = ext["clock"]()
     db = get_db()
@@ -179,7 +179,7 @@ def erase_subject(phone: str):
     hold keeps and the consent record; idempotent."""
     principal = current_principal()
     reason = principal.reason
-    subject = phone_input(phone)
+    subject = phone_input(phone, recorded=True)
     ext = current_app.extensions
     db, now = get_db(), ext["clock"]()
     held_closed = subjects.stop_routing(db, subject, config=ext["config"], now=now,

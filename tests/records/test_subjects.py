@@ -438,3 +438,34 @@ def test_replay_says_a_subject_found_only_in_held_data_was_kept_not_erased(
     assert "0 found again and erased, 1 found again but kept by a legal hold" in result.output
     assert again.output == result.output
     assert _audit(db, "erasure.replayed") == []  # nothing changed: nothing to audit
+
+
+UNLISTED = "+447700900123"  # E.164, in a range phonenumbers does not know as valid
+
+
+def test_a_sender_phonenumbers_does_not_know_can_be_found_exported_held_and_erased(
+        client, api_key, db, clock, twilio_post):
+    """Found by an audit: a text from such a number was stored (from and body), then logs,
+    export, erasure and holds all refused the number with a 422: data no one could remove."""
+    db.add(ProxyNumber(phone_number=PROXY_A, country_code=1, area_code="646",
+                       created_at=clock()))
+    db.commit()
+    sid = "SM" + "e" * 32
+    assert twilio_post("/webhooks/twilio/sms", {
+        "MessageSid": sid, "AccountSid": "AC" + "0" * 32, "From": UNLISTED, "To": PROXY_A,
+        "Body": "call me back", "NumMedia": "0"}).status_code == 200
+    privacy = api_key("privacy")
+
+    logs = client.get(f"/v1/logs/messages?phone=%2B{UNLISTED[1:]}", headers=privacy)
+    export = _export(client, privacy, phone=UNLISTED)
+    hold = client.post("/v1/holds", headers=privacy, json={
+        "scope": "phone", "value": "+44 7700 900123", "reason": "claim 7"})
+
+    assert [row["twilio_sid"] for row in logs.json["data"]] == [sid]
+    assert export.status_code == 200, export.json
+    assert [m["twilio_sid"] for m in export.json["messages"]] == [sid]
+    assert hold.status_code == 201, hold.json
+    client.delete(f"/v1/holds/{hold.json['id']}", headers=privacy)
+    erased = _erase(client, privacy, phone=UNLISTED)
+    assert erased.status_code == 200, erased.json
+    assert db.scalar(select(func.count()).select_from(Message)) == 0
