@@ -9,13 +9,15 @@ erasure, export and the read-side visibility rule all use them.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 
+from marshmallow import ValidationError as MarshmallowError
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 from sqlalchemy.orm import Session
 
 from commsvc.errors import NotFound, ValidationFailed
-from commsvc.fields import states_why
+from commsvc.fields import BOOKING_ID, states_why
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import mask
 from commsvc.records import audit
@@ -24,6 +26,7 @@ from commsvc.relay.models import Call, Message
 from commsvc.sending.models import OutboundMessage
 from commsvc.sessions.models import Participant
 from commsvc.sessions.models import Session as ConversationSession
+from commsvc.sessions.service import SESSION_ID
 
 SCOPES = ("phone", "session", "booking")
 MAX_REASON_LENGTH = 500
@@ -99,6 +102,22 @@ def audit_value(scope: str, value: str) -> str:
     return mask(value) if scope == "phone" else value
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _never_named(scope: str, value: str) -> str | None:
+    """Why no session or booking can be called `value` (a hold on it would keep nothing)."""
+    if scope == "session" and not SESSION_ID.fullmatch(value):
+        return "not a session id (ses_ and hexadecimal digits)"
+    if scope == "booking":
+        try:
+            for rule in BOOKING_ID:
+                rule(value)
+        except MarshmallowError as error:
+            return error.messages[0]
+    return None
+
+
 def place_hold(
     db: Session, *, scope: str, value: str, reason: str, actor: str, now: dt.datetime,
 ) -> LegalHold:
@@ -112,9 +131,14 @@ def place_hold(
     value = (value or "").strip()
     if not value:  # a hold on "" would cover nothing while its officer believed it held
         raise ValidationFailed(errors={"value": [f"must name the {scope} to hold"]})
+    if (problem := _never_named(scope, value)) is not None:
+        raise ValidationFailed(errors={"value": [problem]})
     reason = (reason or "").strip()
     if not states_why(reason):
         raise ValidationFailed(errors={"reason": ["must state why the data is held"]})
+    if _CONTROL.search(reason):
+        raise ValidationFailed(errors={"reason": [
+            "must not hold control characters (line breaks and tabs may be used)"]})
     if len(reason) > MAX_REASON_LENGTH:
         raise ValidationFailed(errors={"reason": [f"at most {MAX_REASON_LENGTH} characters"]})
     hold = LegalHold(id="hold_" + secrets.token_hex(10), scope=scope, value=value,

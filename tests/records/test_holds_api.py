@@ -120,6 +120,16 @@ def test_other_roles_may_not_manage_holds(client, api_key, data, db, role):
     ({"scope": "booking", "value": "   ", "reason": "x"}, "value"),
     ({"scope": "session", "value": "\t", "reason": "x"}, "value"),
     ({"scope": "session", "value": "ses_1", "reason": "x", "extra": 1}, "extra"),
+    # Found by an audit: values no session or booking can carry (a zero-width space, a line
+    # break, an escape sequence, no session id at all) were held, 201 and active, keeping
+    # nothing; the reason's control characters went into the audit log as they were.
+    ({"scope": "booking", "value": "bk_C\u200b", "reason": "x"}, "value"),
+    ({"scope": "booking", "value": "bk\nC", "reason": "x"}, "value"),
+    ({"scope": "booking", "value": "bk\u001b[2J", "reason": "x"}, "value"),
+    ({"scope": "booking", "value": "b" * 129, "reason": "x"}, "value"),
+    ({"scope": "session", "value": "ses_x\u2028y", "reason": "x"}, "value"),
+    ({"scope": "session", "value": "bk_1001", "reason": "x"}, "value"),
+    ({"scope": "session", "value": "ses_1", "reason": "court \u001b[31morder"}, "reason"),
 ])
 def test_bad_holds_are_422_and_nothing_is_recorded(client, api_key, data, db, body, field):
     response = client.post("/v1/holds", headers=api_key("privacy"), json=body)
@@ -214,7 +224,7 @@ def test_a_hold_may_cover_data_only_the_outbox_has(client, api_key, db, clock, s
     assert response.json["scope"] == scope
 
 
-@pytest.mark.parametrize("scope, value", [("phone", STRANGER), ("session", "ses_later"),
+@pytest.mark.parametrize("scope, value", [("phone", STRANGER), ("session", "ses_1a7e"),
                                           ("booking", "bk_later")])
 def test_a_hold_may_come_before_the_data_and_then_covers_it(
         client, api_key, db, clock, scope, value):
@@ -222,5 +232,5 @@ def test_a_hold_may_come_before_the_data_and_then_covers_it(
     assert response.status_code == 201, response.json
     assert response.json["active"] is True
     assert holds.is_held(db, phones=[STRANGER] if scope == "phone" else [],
-                         session_id="ses_later" if scope == "session" else None,
+                         session_id="ses_1a7e" if scope == "session" else None,
                          booking_id="bk_later" if scope == "booking" else None)
