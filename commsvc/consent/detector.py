@@ -19,7 +19,8 @@ Pipeline
    CANCELAR SUSCRIPCION, FIN, PARA, PARE, REMOVE, TAKE ME OFF) only count bare: "cancel
    please" is more often about an appointment than about messages, "para" also means "for",
    and a false opt-out silences a customer; CANCEL or END with the messages as object ("Cancel
-   all texts") is one too.
+   all texts") is one too, and so is NO TEXTS ("No texts please", "No calls or texts");
+   DAR DE BAJA counts as a keyword like DARSE DE BAJA.
 3. Revocation in the sender's own words (en/fr/es; the patterns are in
    revocation_phrases.py): patterns that need a directive about *messaging* ("stop texting
    me", "remove me from your list", "ne m'écrivez plus", "no me manden más mensajes"),
@@ -30,7 +31,8 @@ Pipeline
    beats every other reading.
 4. A bare STOP as its own sentence next to a plain complaint about the messages
    ("STOP. I never signed up for this", "Stop! Who is this?"), or the whole message with one
-   that says the sender is the wrong person ("STOP wrong number", "Número equivocado, BAJA").
+   that says the sender is the wrong person ("STOP wrong number", "Número equivocado, BAJA",
+   and REMOVE after it: "Wrong number, please remove").
 
 `detect` also says which language a keyword or revocation was written in (en, fr or es), so
 the confirmation can answer in it: the phrase list that matched, else the first word of the
@@ -80,7 +82,7 @@ _COURTESY = (r"(?:please|thanks|thank you|thank you very much|thank you so much|
              r"|sil te plait|por favor|porfavor|porfa|xfa|xfavor|gracias|muchas gracias)")
 _OPTOUT_WORDS = (r"(?:stop all|stopall|stop|unsubscribe|opt out|revoke|quit|end"
                  r"|arretez|arreter|arrete|arret|stoppez|alto|baja|parar|detener"
-                 r"|darse de baja)")
+                 r"|darse de baja|dar de baja)")
 # filler allowed next to an opt-out keyword: courtesy, a few intensifiers and "and" ("stop
 # now", "stop please and thank you")
 _OPTOUT_EXTRA = rf"(?:{_COURTESY}|now|right now|it|already|immediately|asap|and|y|et)"
@@ -108,10 +110,18 @@ _BARE_KW_RE = re.compile(
 # messages", "Cancelar mensajes"; not "cancel the visit", nor "cancel my message" (taking back
 # the one just sent): the plural is read in the text as written (_PLURAL_RE), as folding made
 # "texts" "text".
+_MESSAGES = r"(?:text )?(?:text|message|notification|notifications)"
 _CANCEL_MESSAGES_RE = re.compile(
     rf"(?:{_COURTESY} )*(?:cancel|end|cancelar|cancela|cancelen|annuler|annulez)(?: (?:all"
     rf"|all the|all my|all your|the|my|your|these|those|todos los|todos mis|los|mis|tous les"
-    rf"|tous mes|les|mes))? (?:text )?(?:text|message|notification|notifications)"
+    rf"|tous mes|les|mes))? {_MESSAGES}(?: {_OPTOUT_EXTRA})*")
+# NO TEXTS (OR CALLS), the whole message with only courtesy, plural as written like CANCEL's:
+# "No texts please", "No calls or texts"; not "no text on the sign", nor "no texts, call me
+# instead": that asks the pro to call about the job, and as an opt-out it would never reach
+# the pro, who would then neither text nor call.
+_CALLS = r"(?:call|calls|email|emails)"
+_NO_MESSAGES_RE = re.compile(
+    rf"(?:{_COURTESY} )*no (?:{_CALLS} (?:or|and|n) )?{_MESSAGES}(?: (?:or|and|n) {_CALLS})?"
     rf"(?: {_OPTOUT_EXTRA})*")
 _PLURAL_RE = re.compile(r"(?i)\b(?:texts|messages|msgs|txts|notifications|mensajes|textos"
                         r"|notificaciones|sms)\b")
@@ -172,8 +182,12 @@ _NOT_FOR_ME = (r"(?:(?:(?:this is|youve got|you have) )?(?:the )?wrong (?:number
                r"|(?:(?:i|we) )?(?:already )?(?:hired|found|booked) someone(?: else)?"
                r"|numero equivocado|persona equivocada|mauvais numero|mauvaise personne)")
 _STRONG_WORD = _strong(_STRONG_WORDS + "|stoppez|alto|baja")
+# REMOVE / DELETE after the wrong number ("Wrong number, please remove"), REMOVE ME either side;
+# not "Remove the wrong number", which may be about an invoice.
+_REMOVE_WORD = _strong("remove|remove me|remove us|delete|delete me")
 _STRONG_BESIDE_SIGNAL_RE = re.compile(
-    rf"{_STRONG_WORD} {_NOT_FOR_ME}(?: {_COURTESY})*|{_NOT_FOR_ME} {_STRONG_WORD}")
+    rf"(?:{_STRONG_WORD}|{_strong('remove me|remove us')}) {_NOT_FOR_ME}(?: {_COURTESY})*"
+    rf"|{_NOT_FOR_ME} (?:{_STRONG_WORD}|{_REMOVE_WORD})")
 
 
 # --------------------------------------------------------------------------- own words
@@ -382,7 +396,8 @@ def _keyword(words: str, text: str, opted_out: bool, question: bool = False) -> 
     `text` is the message as written."""
     if (_OPTOUT_KW_RE.fullmatch(words) or _BARE_KW_RE.fullmatch(words)
             or _TAKE_ME_OFF_RE.fullmatch(words)
-            or (_CANCEL_MESSAGES_RE.fullmatch(words) and _PLURAL_RE.search(text))):
+            or ((_CANCEL_MESSAGES_RE.fullmatch(words) or _NO_MESSAGES_RE.fullmatch(words))
+                and _PLURAL_RE.search(text))):
         return Intent.OPT_OUT
     if not question and _STOP_OBJECT_KW_RE.fullmatch(words):
         return Intent.OPT_OUT

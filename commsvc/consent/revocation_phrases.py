@@ -4,10 +4,25 @@ Each entry is (trigger words, pattern). The detector tries a pattern only where 
 trigger words starts (a trailing * makes the word a prefix), on text already normalised by
 detector._tokens: accents dropped, typos and abbreviations folded (txt/texting -> text,
 msgs/mensajes -> message), clause punctuation turned into a "|" token.
+
+Words that are not about messaging in themselves (bothering, molestar, déranger; "remove this
+number", "don't text" with no object) count only as the whole clause or the end of the
+message (END, LAST), so that the same words about the job stay conversation.
 """
 from __future__ import annotations
 
 END = r"(?= \||$)"
+# The end of the whole message, with only courtesy or intensifiers after (any clause breaks
+# between), or one clause that says who the sender is not: for words that are not about
+# messaging in themselves ("stop bothering me", "don't text again"), so that what follows in
+# another clause ("stop bugging me, I'll be there at 5", "don't text, just come in") keeps the
+# job the point, as "stop texting me and come" does.
+LAST = (r"(?:(?: \|)? (?:please|thanks|thank you|now|already|ever|period|ok|svp|merci|stp"
+        r"|s il vous plait|por favor|gracias|ya|mas))*"
+        r"(?: \| (?:who is this|whos this|who are you|not interested|wrong number"
+        r"|qui etes vous|c est qui|mauvais numero|quien es|quien eres|numero equivocado))?$")
+# Pestering verbs: with the sender as object they say "stop texting me" in other words.
+BOTHER = r"(?:bothering|bugging|pestering|hassling|annoying)"
 MSGN = r"(?:text|message|spam|notification|notifications|alert|alerts)"
 EN: list[tuple[str, str]] = [
     # stop/quit/cease + (sending me) + texting/messages/contacting
@@ -21,6 +36,13 @@ EN: list[tuple[str, str]] = [
      r"|communicating|notification|notifications|alert|alerts)\b"
      r"(?! (?:to )?(?:my|his|her|him|them|their|our|the|that)\b"
      r"(?! (?:number|phone|cell|mobile)\b))"),
+    # stop bothering me / quit bugging me: ending the message ("stop bugging me about the
+    # price" and "stop bothering the dog" are conversation), or the clause when it names the
+    # messages ("stop bothering me with these texts", "... with the reminders")
+    ("stop quit cease",
+     r"\b(?:stop|quit|cease) " + BOTHER + r" (?:me|us)(?:" + LAST + r"| with (?:(?:these|those"
+     r"|your|the|all) )*(?:text|message|spam|reminders?|notifications?|alerts?|ads?|promo\w*)"
+     + END + ")"),
     # don't / never (text|message|contact) me
     ("dont never no",
      r"\b(?:dont|never|no longer)(?: ever| again| please)? (?:(?:call|phone|email) (?:or|and|n) )?"
@@ -28,6 +50,13 @@ EN: list[tuple[str, str]] = [
      r" (?:me|us|this number|my number)(?: (?:again|anymore|ever|ever again|at all|no more|please"
      r"|thanks|thank you|period|stop|going forward"
      r"|in the future))*" + END),
+    # "Please don't text again", "Do not text": with no object only starting its clause ("you
+    # never text" is a complaint) and ending the message ("don't text, just come in")
+    ("| please just dont never",
+     r"(?:^|\| )(?:(?:please|just) )?(?:dont|never)(?: ever| please)?"
+     r" (?:(?:call|phone|email) (?:or|and|n) )?(?:text|message|contact)"
+     r"(?: (?:or|and|n) (?:call|phone|email))?(?: (?:again|anymore|ever again|at all|no more"
+     r"|going forward|in the future))*" + LAST),
     # don't send me (any more) texts
     ("dont never no",
      r"\b(?:dont|never|no longer) send (?:me|us) (?:(?:any|anymore|more|these|those|your|such)"
@@ -38,6 +67,11 @@ EN: list[tuple[str, str]] = [
      r"\b(?:dont|no longer|never) (?:want|wish)(?: to (?:receive|get|have))?(?: (?:any|these"
      r"|those|your|more|this|anymore|all|such|further|future|promotional|marketing|text"
      r"|message))* " + MSGN + r"\b"),
+    # this number no longer wants / does not want (to receive) texts
+    ("this",
+     r"\bthis (?:phone )?number (?:no longer|doesnt|does not|dont|never) (?:wants?|wish(?:es)?)"
+     r"(?: to (?:receive|get|have))?(?: (?:any|these|those|your|more|anymore|such|further"
+     r"|text|message))* " + MSGN + r"\b"),
     ("dont never no",
      r"\b(?:dont|no longer|never) (?:want|wish) (?:you|anyone|y all) to (?:ever )?"
      r"(?:(?:text|message|contact) (?:me|us)|send (?:me|us) (?:(?:any|more) )*(?:text|message))"
@@ -64,11 +98,20 @@ EN: list[tuple[str, str]] = [
      r"|sms) )*(?:list|lists|text|message|contacts|database|system)\b|" + END + ")"),
     ("enough",
      r"\benough (?:with )?(?:(?:the|these|those|your|all|of) )*(?:text|message|spam)\b"),
-    ("remove unsubscribe delete",
-     r"\b(?:remove|unsubscribe|delete) (?:me|us|my number)(?: (?:please|now|thanks|thank you"
-     r"|asap|immediately))*" + END),
+    # remove me / delete this number / take this number off, the whole clause ("remove this
+    # number from the invoice" is about the invoice), never what the sender will do ("should I
+    # delete this number?", "I'll remove this number")
+    ("remove unsubscribe delete erase take",
+     r"(?<!\bi )(?<!\bll )(?<!\bill )(?<!\bwill )(?<!\bwe )"
+     r"\b(?:(?:remove|unsubscribe|delete) (?:me|us|my number|this number)|erase (?:my|this)"
+     r" number|take (?:my|this) number off)(?: (?:please|now|thanks|thank you|asap"
+     r"|immediately))*" + END),
     ("lose",
      r"\blose my number\b"),
+    # "lose this number" starting its clause: "I always lose this number" is not one
+    ("| please just lose",
+     r"(?:^|\| )(?:(?:please|just) )?lose this number(?: (?:please|now|thanks|thank you))*"
+     + END),
     ("unsubscribe",
      r"\bunsubscribe\b(?! (?:me |us |my number )?from (?!(?:(?:the|your|my|all|these|those|this"
      r"|any|ur) )*(?:text|message|list|lists|notification|notifications|alert|alerts|messaging"
@@ -101,6 +144,10 @@ FR: list[tuple[str, str]] = [
     ("arret* cess* stop*",
      r"\b(?:arret\w*|cess\w*|stop\w*) (?:de|d) (?:(?:me |m |nous )?(?:texter|contacter|spammer"
      r"|harceler)|(?:me|m|nous) (?:ecrire|relancer|solliciter))\b"),
+    # arrêtez de me déranger / de m'embêter, ending the message (see LAST)
+    ("arret* cess* stop*",
+     r"\b(?:arret\w*|cess\w*|stop\w*) (?:de|d) (?:me|m|nous) (?:deranger|embeter|importuner)"
+     + LAST),
     ("arret* cess* stop*",
      r"\b(?:arret\w*|cess\w*|stop\w*) (?:de|d) (?:me |m |nous )?envoyer(?: (?:(?:des|les|vos|ces"
      r"|de|d|tous|toutes|ce|cette) )*(?:message|text|notification|notifications|relance"
@@ -114,6 +161,9 @@ FR: list[tuple[str, str]] = [
     # ne m'écrivez plus / ne m'envoyez plus de messages
     ("ne",
      r"\bne (?:me |m |nous )(?:ecri\w*|contact\w*|text\w*|harcel\w*|relanc\w*) plus\b"),
+    # ne me dérangez plus, ending the message (see LAST)
+    ("ne",
+     r"\bne (?:me |m |nous )(?:derang|embet|importun)\w* plus" + LAST),
     ("ne",
      r"\bne (?:me |m |nous )envoy\w* plus(?: (?:(?:de|d|aucun|aucune|jamais|de tels) )*"
      r"(?:message|text|notification|notifications|rien|pub|spam)\b|(?: (?:svp|merci|stp|jamais"
@@ -136,7 +186,8 @@ FR: list[tuple[str, str]] = [
      r"|contrat|abonnement|service|offre|programme|plan)\b)"),
     # retirez-moi de la liste
     ("retir* enlev* supprim* effac* ray* sort* radi*",
-     r"\b(?:retir|enlev|supprim|effac|ray|sort|radi)\w* (?:moi|mon numero|mon num|nous)"
+     r"\b(?:retir|enlev|supprim|effac|ray|sort|radi)\w* (?:moi|mon numero|mon num|nous"
+     r"|ce numero)"
      r" (?:de|du|des) (?:(?:la|votre|cette|vos|ta|tes|ces|le|l) )?(?:liste|listes|fichier"
      r"|base|contacts|repertoire|diffusion)\b(?! d attente)"),
     ("me m nous",
@@ -151,21 +202,36 @@ FR: list[tuple[str, str]] = [
      r"\blaisse[rz]? (?:moi|nous) tranquilles?\b|\bfiche[zr]? moi la paix\b"),
     ("retir* revoqu* annul*",
      r"\b(?:retir|revoqu|annul)\w* (?:mon |le |tout )?consentement\b"),
-    # supprimez mon numéro (the whole clause)
+    # supprimez mon numéro / retirez ce numéro (the whole clause: "retirez ce numéro de la
+    # facture" is about the invoice)
     ("supprim* effac* retir*",
-     r"\b(?:supprim|effac|retir)\w* (?:mon numero|mon num|mes coordonnees)" + END),
+     r"\b(?:supprim|effac|retir)\w* (?:mon numero|mon num|mes coordonnees|ce numero)"
+     r"(?: (?:svp|stp|merci|s il vous plait))*" + END),
 ]
 ES: list[tuple[str, str]] = [
     # deja de enviarme mensajes / dejen de escribirme
     ("deja dejen deje dejar dejes para paren pare parar basta cese cesen",
      r"\b(?:deja|dejen|deje|dejar|dejes|para|paren|pare|parar|basta|cese|cesen) de"
-     r" (?:(?:escribir|contactar|textear|spamear|acosar)(?:me|nos)\b|(?:enviar|mandar)(?:me|nos)?"
+     r" (?:(?:escribir|contactar|textear|spamear|acosar)(?:me|nos)\b"
+     # deja de molestarme: ending the message (see LAST)
+     r"|(?:molestar|fastidiar|acosar)(?:me|nos)?" + LAST + r"|(?:enviar|mandar)(?:me|nos)?"
      r"(?: (?:(?:mas|tantos|tantas|los|las|sus|esos|esas|estos|estas|ese|este) )*(?:message|text"
      r"|notificaciones|spam|publicidad|promociones)\b|" + END + "))"),
     # no me envíen más mensajes / no me escriban más
     ("no",
      r"\bno (?:me |nos )(?:escrib|contact|text)\w*\b(?: (?:mas|nunca|jamas))?(?! (?:antes|despues"
      r"|hasta|a las|por la|en la|el|los))"),
+    # favor de no enviar mensajes / no envíen más: the plural imperative or the infinitive
+    # with no object ("envie", "mande" would be "I sent" too); not to someone ("... al número
+    # de mi esposo")
+    ("no",
+     r"\bno (?:(?:enviar|mandar)(?:me|nos)?|envien|manden|envies|mandes)(?:(?: (?:mas|ningun"
+     r"|ninguno|ningunos|ninguna|ningunas|tantos|sus|estos|esos|los|las))* (?:message|text"
+     r"|notificaciones|spam|publicidad)\b(?! (?:a|al|para)\b)"
+     r"| mas(?: (?:por favor|gracias))*" + END + ")"),
+    # no me molesten (más): the imperative only, "no me molesta" is "it doesn't bother me"
+    ("no",
+     r"\bno (?:me|nos) (?:molesten|molestes|moleste|fastidien|fastidies)" + LAST),
     ("no",
      r"\bno (?:me |nos )(?:vuelva|vuelvan|vuelvas) a (?:escrib|contact|text)\w*"),
     ("no",
@@ -206,7 +272,9 @@ ES: list[tuple[str, str]] = [
      r"(?:boletin|correo|email|mail|newsletter|revista|plan|servicio|programa|membresia)\b)"),
     ("revoc* retir* anul*",
      r"\b(?:revoc|retir|anul)\w* (?:mi |el )?(?:consentimiento|autorizacion)\b"),
-    # eliminen mi número (the whole clause)
+    # eliminen mi número / borren este número (the whole clause: "borren este número del
+    # presupuesto" is about the quote)
     ("borr* elimin* quit*",
-     r"\b(?:borr|elimin|quit)\w* (?:mi numero|mi telefono|mis datos)" + END),
+     r"\b(?:borr|elimin|quit)\w* (?:mi numero|mi telefono|mis datos|este numero)"
+     r"(?: (?:por favor|gracias))*" + END),
 ]

@@ -332,7 +332,11 @@ def test_a_person_named_after_sent_from_is_no_signature(text):
 @pytest.mark.parametrize(("text", "intent"), [
     ("Sent " + " " * 1600, Intent.CONVERSATION), ("a" + "\n " * 800, Intent.CONVERSATION),
     ("STOP" + "\n" * 1600, Intent.OPT_OUT), ("x - " * 400, Intent.CONVERSATION),
-    ("(" * 1600, Intent.CONVERSATION), ("re:" * 500 + " stop", Intent.OPT_OUT)])
+    ("(" * 1600, Intent.CONVERSATION), ("re:" * 500 + " stop", Intent.OPT_OUT),
+    # the phrases that must end the message: a long tail of courtesy words, then one more
+    ("stop bothering me " + "please " * 400 + "x", Intent.CONVERSATION),
+    ("no me molesten " + "más. " * 400 + "x", Intent.CONVERSATION),
+    ("please, " * 400 + "don't text", Intent.OPT_OUT)])
 def test_long_runs_of_spaces_or_line_breaks_are_classified(text, intent):
     """Found by a review: the first signature pattern backtracked cubically on such a text
     (220 s for 1,600 characters), holding a web worker. The timeout only stops a hang: the
