@@ -51,14 +51,19 @@ def _evidence_out(principal: Principal, event: ConsentEvent) -> dict:
             if k in pool_keys and isinstance(v, str)}
     evidence = {k: v for k, v in (event.evidence or {}).items() if k not in pool}
     if not principal.sees_full_numbers:
-        if isinstance(evidence.get(service.RECEIVED), dict):
-            evidence[service.RECEIVED] = _without_private(evidence[service.RECEIVED])
         evidence = _without_private(evidence)
     return {**present_text(principal, evidence), **pool}
 
 
-def _without_private(evidence: dict) -> dict:
-    return {k: v for k, v in evidence.items() if k not in PRIVATE_EVIDENCE_KEYS}
+def _without_private(value):
+    """The evidence without its private keys, at any depth: the booking app may nest them
+    ({"form": {"ip": ...}}), and commsvc's own `received` is one level down."""
+    if isinstance(value, dict):
+        return {k: _without_private(v) for k, v in value.items()
+                if k not in PRIVATE_EVIDENCE_KEYS}
+    if isinstance(value, list):
+        return [_without_private(item) for item in value]
+    return value
 
 
 def _event_out(principal: Principal, event: ConsentEvent) -> dict:

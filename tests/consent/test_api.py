@@ -119,6 +119,19 @@ def test_ops_sees_the_evidence_without_ips(client, booking, api_key):
     assert events[0]["evidence"]["received"]["api_key_id"].startswith("key_")
 
 
+def test_ops_sees_no_ip_or_text_nested_anywhere_in_the_evidence(client, booking, api_key):
+    """Found by an audit: only the top level's ip and text were left out."""
+    payload = {**GRANT_MARKETING, "evidence": {"form": "signup", "nested": {"a": [
+        {"ip": "198.51.100.4", "text": "hello", "kept": 1}]}}}
+    client.post(f"/v1/consent/{PHONE}", json=payload, headers=booking)
+
+    events = client.get(f"/v1/consent/{PHONE}/history",
+                        headers=api_key("ops")).get_json()["data"]
+
+    assert events[0]["evidence"]["nested"] == {"a": [{"kept": 1}]}
+    assert events[0]["evidence"]["form"] == "signup"
+
+
 def test_check_is_not_shadowed_by_the_phone_route_and_follows_the_ledger(client, booking, clock):
     assert _check(client, booking).get_json() == {"allowed": True, "reason": "default_allowed"}
     assert _check(client, booking, purpose="marketing").get_json() == {
