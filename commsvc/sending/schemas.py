@@ -70,6 +70,10 @@ class MessageSchema(Schema):
     attempts = fields.Integer()
     twilio_sid = fields.String(allow_none=True)
     error_code = fields.Integer(allow_none=True)
+    last_error = fields.String(allow_none=True, metadata={
+        "description": "Why it was blocked or failed, or why the last attempt did not go"
+                       " (null once sent); phone numbers in it masked unless the caller sees"
+                       " full numbers"})
     created_at = fields.String()
     updated_at = fields.String()
     sent_at = fields.String(allow_none=True)

@@ -10,7 +10,12 @@ from commsvc import crypto
 from commsvc.api_docs import Blueprint, problems
 from commsvc.auth.guard import current_principal, require
 from commsvc.auth.service import Principal
-from commsvc.auth.visibility import audit_reasoned_read, present_phone, present_pool_number
+from commsvc.auth.visibility import (
+    audit_reasoned_read,
+    present_phone,
+    present_pool_number,
+    present_text,
+)
 from commsvc.clock import isoformat
 from commsvc.db import get_db
 from commsvc.extensions import config as _config
@@ -68,6 +73,7 @@ def _message_out(principal: Principal, message: OutboundMessage) -> dict:
         "body": None if body is crypto.UNAVAILABLE else body,
         "scheduled_for": isoformat(message.scheduled_for), "attempts": message.attempts,
         "twilio_sid": message.twilio_sid, "error_code": message.error_code,
+        "last_error": present_text(principal, message.last_error),
         "created_at": isoformat(message.created_at), "updated_at": isoformat(message.updated_at),
         "sent_at": isoformat(message.sent_at),
     }

@@ -119,6 +119,31 @@ def test_other_4xx_fail_at_once_without_retry(app, send, outbox, mocked, real_tw
     assert len(posts(mocked)) == 1
 
 
+def test_the_api_says_why_a_text_failed_and_never_with_twilios_words(
+        app, send, client, booking, mocked, real_twilio):
+    """Found by an audit: a failed or blocked text's reason was only in the database, while
+    docs/sending.md promised it ("failed with the reason, never in silence"). Twilio's own
+    message, which may name the number, is not kept: only its code."""
+    message_id = send(to=NEW_YORK).json["id"]
+    mocked.post(MESSAGES_URL, status=400, json=twilio_error(
+        400, 21211, f"The 'To' number {NEW_YORK} is not a valid phone number."))
+    run_once(app, real_twilio)
+
+    shown = client.get(f"/v1/messages/{message_id}", headers=booking).json
+
+    assert (shown["status"], shown["last_error"]) == ("failed", "Twilio error 21211")
+
+
+def test_a_blocked_text_says_why_in_the_api(app, send, grant, client, booking, real_twilio):
+    message_id = send(to=NEW_YORK).json["id"]
+    grant(NEW_YORK, action="revoke", purpose="transactional")
+    run_once(app, real_twilio)
+
+    shown = client.get(f"/v1/messages/{message_id}", headers=booking).json
+
+    assert shown["status"] == "blocked" and shown["last_error"]
+
+
 def test_21610_fails_the_message_and_records_a_revocation_in_the_ledger(
         app, send, outbox, db, mocked, real_twilio, clock):
     message_id = send(to=FLORIDA).json["id"]
