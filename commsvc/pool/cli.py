@@ -24,6 +24,8 @@ def _session():
     return current_app.extensions["db"].sessionmaker()
 
 
+
+
 def _e164(raw: str) -> str:
     try:
         return normalise(raw, _config().default_region)
@@ -48,7 +50,12 @@ def add_command(phones: tuple[str, ...], capabilities: str, reactivate: bool):
     back with --reactivate). A number that is someone's phone in an open session, or retired
     without --reactivate, is refused (exit 1)."""
     wanted = [c.strip() for c in capabilities.split(",") if c.strip()]
-    numbers = [_e164(raw) for raw in phones]
+    numbers, refused = [], []
+    for raw in phones:  # a number that is no number is refused; the others are still added
+        try:
+            numbers.append(normalise(raw, _config().default_region))
+        except InvalidPhone as exc:
+            refused.append(f"not added: {raw!r}: {exc}")
     now = _now()
     with _session() as db:
         try:
@@ -56,7 +63,7 @@ def add_command(phones: tuple[str, ...], capabilities: str, reactivate: bool):
         except ProblemError:
             raise click.BadParameter(f"use {', '.join(service.CAPABILITIES)}",
                                      param_hint="--capabilities") from None
-        outcome, refused = [], []
+        outcome = []
         for e164 in dict.fromkeys(numbers):
             try:
                 added = service.add_number(db, phone_number=e164, capabilities=wanted,

@@ -1,11 +1,15 @@
 """`commsvc audit verify`: walk the hash chain, name the first broken link, print the head."""
 from __future__ import annotations
 
+import re
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from commsvc.records.audit_verify import verify_chain
+
+_HEAD = re.compile(r"[0-9a-f]{64}")
 
 
 @click.group("audit")
@@ -19,6 +23,12 @@ def audit_group():
 @with_appcontext
 def verify_command(expect_head: str | None):
     """Verify the chain; exit 1 at the first edited, inserted or deleted event."""
+    if expect_head is not None:
+        expect_head = expect_head.strip().lower()
+        if not _HEAD.fullmatch(expect_head):  # a typo or a shortened head is no tampering
+            raise click.BadParameter(
+                "give the whole head as `audit verify` printed it: 64 hexadecimal digits",
+                param_hint="--expect-head")
     with current_app.extensions["db"].sessionmaker() as db:
         result = verify_chain(db, expect_head=expect_head)
     if result.ok:

@@ -39,9 +39,9 @@ def serve(app, stop: threading.Event, *, interval: float, batch: int) -> None:
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Run one pass over the due messages and exit.")
-@click.option("--interval", default=1.0, show_default=True,
-              help="Seconds to wait when nothing was due.")
-@click.option("--batch", default=BATCH_SIZE, show_default=True,
+@click.option("--interval", type=click.FloatRange(0, 3600, min_open=True), default=1.0,
+              show_default=True, help="Seconds to wait when nothing was due.")
+@click.option("--batch", type=click.IntRange(1, 1000), default=BATCH_SIZE, show_default=True,
               help="Messages claimed per pass.")
 @with_appcontext
 def worker_command(once: bool, interval: float, batch: int):

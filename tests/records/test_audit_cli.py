@@ -1,6 +1,7 @@
 """`commsvc audit verify`: OK with the head hash and exit 0; the first break and exit 1."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
@@ -67,3 +68,14 @@ def test_a_cli_act_names_the_account_that_ran_it_not_what_user_says(runner, db,
     assert result.exit_code == 0, result.output
     [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "key.created")).all()
     assert event.actor == "cli:alice"
+
+
+@pytest.mark.parametrize("head", ["nothex", "5be1…e90c", "5be1e90c"])
+def test_a_mistyped_or_shortened_expected_head_is_a_usage_error_not_tampering(runner, head):
+    """Found by an audit: it printed "audit chain BROKEN" (exit 1), a false tamper alarm."""
+    result = runner.invoke(args=["audit", "verify", "--expect-head", head])
+
+    assert result.exit_code == 2
+    assert "64 hexadecimal digits" in result.output
+    assert "BROKEN" not in result.output
+

@@ -168,3 +168,14 @@ def test_metrics_show_outbox_depth(client, send, clock):
     data = client.get("/metrics").data.decode()
     assert 'commsvc_outbox_messages{status="queued"} 1.0' in data
     assert "commsvc_outbox_oldest_due_seconds 30.0" in data
+
+
+@pytest.mark.parametrize("option", [["--batch", "0"], ["--batch", "-3"], ["--interval", "-1"],
+                                    ["--interval", "0"]])
+def test_a_worker_option_that_would_claim_nothing_or_spin_is_a_usage_error(runner, option):
+    """Found by an audit: --batch -3 was a traceback with SQL on PostgreSQL and no limit on
+    SQLite; --batch 0 a worker that looked healthy and never sent."""
+    result = runner.invoke(args=["worker", "--once", *option])
+
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
