@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 
-from flask import Flask, jsonify
+import click
+from flask import Flask, current_app, jsonify
+from flask.cli import AppGroup
 from flask_smorest import Api
 
 from commsvc import api_docs, crypto, db, edge_docs, errors, input_guard, logging_setup
@@ -42,12 +45,39 @@ class ProblemApi(Api):
     def handle_http_exception(self, error):
         return errors.render_http_exception(error)
 
-    def _openapi_json(self):
+    def document(self) -> dict:
+        """The whole OpenAPI document: the /v1 API, the webhooks and probes, every problem
+        response and X-Access-Reason (GET /openapi.json and `commsvc openapi print`)."""
         from webhooks.twiml import PREFIX
 
         spec = edge_docs.document_edges(self.spec.to_dict(), PREFIX)
         spec = api_docs.document_problem_responses(spec)
-        return jsonify(api_docs.document_access_reason(spec, self._app))
+        return api_docs.document_access_reason(spec, self._app)
+
+    def _openapi_json(self):
+        return jsonify(self.document())
+
+
+# flask-smorest's own `openapi print|write` would give the bare spec, without the webhooks,
+# the probes, the problem responses and X-Access-Reason: these replace it.
+openapi_cli = AppGroup("openapi", help="The OpenAPI document, as GET /openapi.json serves it.")
+
+
+def _document_json() -> str:
+    return json.dumps(current_app.extensions["api"].document(), indent=2, sort_keys=True)
+
+
+@openapi_cli.command("print")
+def print_openapi() -> None:
+    """Print the OpenAPI document (JSON)."""
+    click.echo(_document_json())
+
+
+@openapi_cli.command("write")
+@click.argument("output_file", type=click.File("w"))
+def write_openapi(output_file) -> None:
+    """Write the OpenAPI document (JSON) to OUTPUT_FILE (- for stdout)."""
+    click.echo(_document_json(), file=output_file)
 
 
 def warn_at_start(config: Config) -> None:
@@ -101,6 +131,8 @@ def create_app(config: Config | None = None, *, clock=None, twilio=None, databas
 
     app.register_blueprint(health.bp)
     app.register_blueprint(twilio_webhooks.bp)
+    app.extensions["api"] = api
+    app.cli.add_command(openapi_cli)
     for module in CLI_MODULES:
         for command in importlib.import_module(module).commands:
             app.cli.add_command(command)

@@ -1,6 +1,7 @@
 """What /openapi.json tells clients beyond the views' own schemas."""
 from __future__ import annotations
 
+import json
 import re
 
 
@@ -94,3 +95,12 @@ def test_the_document_states_the_rule_a_consent_source_must_follow(client):
     assert source["pattern"] == "^[a-z0-9][a-z0-9_.:-]{0,31}$"
     assert (source["minLength"], source["maxLength"]) == (1, 32)
     assert set(source["not"]["enum"]) == {"sms_keyword", "twilio_opt_out", "twilio_21610"}
+
+
+def test_the_cli_prints_the_same_document_as_get_openapi_json(client, runner):
+    """Found by an audit: `commsvc openapi print` was flask-smorest's bare spec, 17 paths of
+    25, with no webhooks, probes, problem responses or X-Access-Reason."""
+    result = runner.invoke(args=["openapi", "print"])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == client.get("/openapi.json").json
