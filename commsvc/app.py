@@ -94,6 +94,9 @@ def create_app(config: Config | None = None, *, clock=None, twilio=None, databas
     if startup_warnings:
         warn_at_start(config)
     app = Flask("commsvc", instance_path=None)
+    # Werkzeug would answer /v1//sessions with a 308 to a URL built from the request's own Host
+    # and scheme, in HTML: a path we do not serve is a 404 problem+json like any other.
+    app.url_map.merge_slashes = False
     app.config.update(
         API_TITLE="commsvc",
         API_VERSION="1",

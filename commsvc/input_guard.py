@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+from urllib.parse import unquote_to_bytes
 
 from flask import current_app, request
 from werkzeug.datastructures import ImmutableMultiDict
@@ -91,6 +92,7 @@ def check_input() -> None:
     """Every edge check of a /v1 request, in order: a body within the limit, storable
     characters, a JSON body, no argument or field the operation does not take."""
     _refuse_unbounded_body()
+    _refuse_undecodable_query()
     _refuse_unstorable()
     _require_json_body()
     _refuse_undeclared_input()
@@ -107,6 +109,19 @@ def _refuse_unbounded_body() -> None:
     request.get_data(cache=True)  # up to the limit
     if environ["wsgi.input"].read(1):
         raise RequestEntityTooLarge()
+
+
+def _refuse_undecodable_query() -> None:
+    """400 for a query string whose %-escapes are not UTF-8 (?booking_id=%FF), as for such a
+    JSON body: Werkzeug read them as U+FFFD and the list searched for that."""
+    raw = request.query_string
+    if b"%" not in raw:
+        return
+    try:
+        unquote_to_bytes(raw).decode()
+    except UnicodeDecodeError:
+        raise ProblemError("The query string is not valid UTF-8 once its %-escapes are"
+                           " decoded.") from None
 
 
 def _refuse_unstorable() -> None:

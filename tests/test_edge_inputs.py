@@ -230,3 +230,20 @@ def test_an_empty_required_query_argument_is_reported_missing(client, api_key):
 
     assert response.status_code == 422
     assert list(response.json["errors"]) == ["phone"]
+
+
+@pytest.mark.parametrize("url", ["/v1/sessions?booking_id=%FF", "/v1/audit?action=%C0%AF",
+                                 "/v1/logs/calls?session_id=ses_%E2%82"])
+def test_a_query_string_that_is_not_utf8_is_a_400_as_such_a_body_is(client, api_key, url):
+    """Found by an audit: the bytes became U+FFFD and the list searched for that (200)."""
+    response = client.get(url, headers=api_key("admin"))
+
+    assert response.status_code == 400
+    assert response.content_type == "application/problem+json"
+    assert "UTF-8" in response.json["detail"]
+
+
+def test_a_query_string_with_escaped_utf8_is_read(client, api_key):
+    response = client.get("/v1/sessions?booking_id=caf%C3%A9", headers=api_key("admin"))
+
+    assert response.status_code == 200, response.json

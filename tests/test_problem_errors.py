@@ -200,3 +200,15 @@ def test_a_404_never_repeats_an_api_key_or_a_number_in_any_grouping(client, api_
     response = client.get(f"/v1/sessions/{given}", headers=api_key("ops"))
     assert response.status_code == 404
     assert "CbYPWKt2" not in response.json["detail"] and "5-5-5" not in response.json["detail"]
+
+
+@pytest.mark.parametrize("path", ["/v1//sessions", "/webhooks//twilio/sms", "//healthz"])
+def test_a_doubled_slash_is_a_404_problem_not_a_redirect_to_the_requests_own_host(
+        client, path):
+    """Found by an audit: Werkzeug merged the slashes with a 308 in HTML whose Location was
+    built from the request's Host and scheme (http behind a TLS proxy)."""
+    response = client.post(path, headers={"Host": "attacker.example"})
+
+    assert response.status_code == 404
+    assert response.content_type == "application/problem+json"
+    assert "Location" not in response.headers
