@@ -86,14 +86,24 @@ _LAYOUT = re.compile(r"[ .()-]")
 
 def normalise_recorded(raw: object, region: str = "US") -> str:
     """normalise, or else an E.164 number as it may be recorded though not known as valid:
-    the number that logs, export, erasure and holds look a person up by."""
+    the number that logs, export, erasure and holds look a person up by. Its length must fit
+    its country's numbers: a digit too few (+1415555010) is a typo, still a 422."""
     try:
         return normalise(raw, region)
     except InvalidPhone:
         compact = _LAYOUT.sub("", raw) if isinstance(raw, str) else ""
-        if _E164_SHAPE.fullmatch(compact):
+        if _E164_SHAPE.fullmatch(compact) and _possible(compact):
             return compact
         raise
+
+
+def _possible(e164: str) -> bool:
+    try:
+        parsed = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return False
+    return (phonenumbers.is_possible_number_with_reason(parsed)
+            == phonenumbers.ValidationResult.IS_POSSIBLE)
 
 
 def try_normalise(raw: object, region: str = "US") -> str | None:

@@ -469,3 +469,18 @@ def test_a_sender_phonenumbers_does_not_know_can_be_found_exported_held_and_eras
     erased = _erase(client, privacy, phone=UNLISTED)
     assert erased.status_code == 200, erased.json
     assert db.scalar(select(func.count()).select_from(Message)) == 0
+
+
+@pytest.mark.parametrize("typo", ["+1415555010", "+10000000", "+1 415 555 010"])
+def test_a_mistyped_number_is_still_a_422_for_export_erasure_and_holds(
+        client, api_key, db, typo):
+    """Found by a review: the first rule for unknown numbers took anything shaped like E.164,
+    so an officer's typo was 'erased' (an erasure and its audit event) and 'held'."""
+    privacy = api_key("privacy")
+
+    answers = [_export(client, privacy, phone=typo), _erase(client, privacy, phone=typo),
+               client.post("/v1/holds", headers=privacy,
+                           json={"scope": "phone", "value": typo, "reason": "court order 7"})]
+
+    assert [a.status_code for a in answers] == [422, 422, 422]
+    assert db.scalars(select(Erasure)).all() == []
