@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 
-from marshmallow import ValidationError, fields, validate
+from flask import has_request_context, request
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from commsvc.clock import as_utc
 
@@ -61,12 +63,28 @@ class UtcDateTime(fields.AwareDateTime):
 class QueryPhone(fields.String):
     """A phone number in a query string. There a `+` is a space unless encoded as %2B, and
     `curl -G -d phone=+4792345678` does not encode it: the value arrives as " 4792345678",
-    which read as a national number named someone else. A leading space before a digit is
-    the plus it was."""
+    which read as a national number named someone else. Where the query string itself has
+    `phone=+` and a digit, the space is the plus it was; a space sent as %20 stays a space."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
-        if value[:1] == " " and value[1:2].isdigit():
-            return "+" + value[1:]
+        if value[:1] == " " and value[1:2].isdigit() and has_request_context():
+            plus = re.compile(rb"(?:^|&)" + re.escape(attr.encode()) + rb"=\+[0-9]")
+            if plus.search(request.query_string):
+                return "+" + value[1:]
         return value
+
+
+class QueryArguments(Schema):
+    """A query string's arguments. One of them given empty (`?booking_id=&status=`) is one not
+    given, as a client that fills in only some of its filters sends the others; an argument
+    the operation does not take, or one given twice, is refused all the same. (The CLI
+    refuses an empty option: there it is a shell variable that was not set.)"""
+
+    @pre_load
+    def _empty_is_not_given(self, data, **_kwargs):
+        taken = {field.data_key or name for name, field in self.load_fields.items()}
+        if not any(data.get(name) == "" for name in taken):
+            return data
+        return {name: data[name] for name in data if not (name in taken and data[name] == "")}
 

@@ -183,6 +183,17 @@ def test_an_unencoded_plus_in_the_check_query_is_the_plus_not_a_national_number(
     assert spaced.get_json() == {"allowed": False, "reason": "revoked"}
 
 
+def test_a_space_sent_as_percent_20_before_a_national_number_stays_national(client, booking):
+    """Found by a review: the first rule read every leading space as a plus, so
+    ` 6465550123` checked the New Zealand number +64 65550123, not the revoked US one."""
+    client.post("/v1/consent/%2B16465550123", json=REVOKE_ALL, headers=booking)
+
+    answer = client.get("/v1/consent/check?phone=%206465550123&channel=sms&purpose=relay",
+                        headers=booking)
+
+    assert answer.get_json() == {"allowed": False, "reason": "revoked"}
+
+
 def test_history_is_oldest_first_and_cursor_paged(client, booking, clock):
     for payload in (GRANT_MARKETING, REVOKE_ALL):
         client.post(f"/v1/consent/{PHONE}", json=payload, headers=booking)
