@@ -14,7 +14,6 @@ import re
 from urllib.parse import unquote_to_bytes
 
 from flask import current_app, request
-from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from commsvc.auth.guard import require_key
@@ -165,21 +164,11 @@ def _declared_locations(view) -> frozenset[str]:
     return frozenset(parameter["in"] for parameter in parameters)
 
 
-def _unsay_empty_query_arguments() -> None:
-    """An empty query argument is one not given: `?booking_id=&status=` lists by neither, as a
-    client that fills in only some of its filters sends the others. (The CLI still refuses an
-    empty option: there it is a shell variable that was not set.)"""
-    if request.query_string and any(value == "" for _, value in request.args.items(multi=True)):
-        request.args = ImmutableMultiDict(
-            [(name, value) for name, value in request.args.items(multi=True) if value != ""])
-
-
 def _refuse_undeclared_input() -> None:
     """Query arguments or JSON fields sent to a view that takes none are a 422 naming them, as
     unknown ones are where a view declares its own, and so is a query argument given twice: a
     typo is never silently ignored."""
-    _unsay_empty_query_arguments()
-    has_query = bool(request.query_string) and bool(request.args)
+    has_query = bool(request.query_string)
     has_body = bool(request.content_length)
     if not (has_query or has_body):
         return

@@ -247,3 +247,17 @@ def test_a_query_string_with_escaped_utf8_is_read(client, api_key):
     response = client.get("/v1/sessions?booking_id=caf%C3%A9", headers=api_key("admin"))
 
     assert response.status_code == 200, response.json
+
+
+@pytest.mark.parametrize("url", ["/v1/numbers?colour=", "/v1/sessions?foo=",
+                                 "/v1/logs/messages?colour=", "/v1/sessions?status=&status=open",
+                                 "/v1/audit?actor=&actor=x", "/v1/sessions/ses_abc?bogus=",
+                                 "/v1/consent/check?phone=%2B14155550101&channel=sms"
+                                 "&purpose=relay&extra="])
+def test_an_empty_argument_the_operation_does_not_take_or_one_given_twice_is_still_a_422(
+        client, api_key, url):
+    """Found by a review: the first rule for empty arguments dropped them before the checks
+    for unknown and repeated arguments, so a misspelt filter was silently ignored again."""
+    response = client.get(url, headers=api_key("admin"))
+
+    assert response.status_code == 422, response.json

@@ -14,7 +14,7 @@ from commsvc.consent.service import (
     SOURCE_RE,
     SYSTEM_SOURCES,
 )
-from commsvc.fields import QueryPhone
+from commsvc.fields import QueryArguments, QueryPhone
 
 
 def _api_source(value: str) -> None:
@@ -87,7 +87,7 @@ class ConsentWriteSchema(Schema):
     )
 
 
-class CheckQuerySchema(Schema):
+class CheckQuerySchema(QueryArguments):
     phone = QueryPhone(required=True, metadata={
         "description": "E.164 (its + encoded as %2B, or left as a +), or national format of"
                        " DEFAULT_REGION", "example": "+14155550101"})
@@ -95,7 +95,7 @@ class CheckQuerySchema(Schema):
     purpose = fields.String(required=True, validate=validate.OneOf(PURPOSES))
 
 
-class HistoryQuerySchema(Schema):
+class HistoryQuerySchema(QueryArguments):
     limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_HISTORY_LIMIT))
     cursor = fields.String(load_default=None,
                            metadata={"description": "next_cursor of the previous page"})

@@ -4,12 +4,12 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from commsvc.api_docs import problems  # noqa: F401  (re-exported for the records views)
-from commsvc.fields import QueryPhone, UtcDateTime
+from commsvc.fields import QueryArguments, QueryPhone, UtcDateTime
 from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
 from commsvc.records.logs_service import CALL_STATUSES, DIRECTIONS, MESSAGE_STATUSES
 
 
-class PagingQuery(Schema):
+class PagingQuery(QueryArguments):
     class Meta:
         unknown = EXCLUDE
 

@@ -9,7 +9,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from commsvc.api_docs import ProblemDetails, problems  # noqa: F401  (re-exported)
 from commsvc.extensions import config as _config
-from commsvc.fields import BOOKING_ID, UtcDateTime
+from commsvc.fields import BOOKING_ID, QueryArguments, UtcDateTime
 from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
 from commsvc.phones import InvalidPhone, normalise
 from commsvc.sessions.service import MIN_TTL_SECONDS, ttl_problem
@@ -91,7 +91,10 @@ class ExtendSession(ExpiryFields):
             raise ValidationError("give ttl_seconds or expires_at", "ttl_seconds")
 
 
-class ListQuery(StrictSchema):
+class ListQuery(QueryArguments):
+    class Meta:
+        unknown = RAISE
+
     limit = fields.Integer(load_default=DEFAULT_LIMIT,
                            validate=validate.Range(min=1, max=MAX_LIMIT))
     cursor = fields.String(metadata={"description": "next_cursor of the previous page"})

@@ -166,6 +166,25 @@ def test_every_stop_is_confirmed_and_a_second_stop_is_recorded_as_a_repeat(
         "opt_out", "opt_out_repeat"]
 
 
+def test_a_stop_from_a_number_phonenumbers_does_not_know_is_on_record(
+        open_session, sms, db, client, api_key):
+    """Found by an audit: such a sender was no phone, so its STOP was stored as a text and
+    revoked nothing; a newer phonenumbers that knows the range would let it be texted."""
+    conv = open_session()
+    unlisted = "+447700900123"  # E.164, in a range phonenumbers does not know as valid
+
+    answer = sms(conv, unlisted, "STOP")
+
+    [confirmation] = answer.replies(unlisted)
+    assert "START" in confirmation
+    assert {e.purpose for e in _revocations(db, unlisted)} == {
+        "relay", "transactional", "marketing"}
+    state = client.get(f"/v1/consent/{unlisted}", headers=api_key("booking"))
+    assert state.status_code == 200, state.get_json()
+    assert not any(row["allowed"] for row in state.get_json()["state"]
+                   if row["channel"] == "sms")
+
+
 def test_a_repeated_stop_webhook_answers_the_same_and_records_nothing_more(
         open_session, sms, db):
     conv = open_session()
