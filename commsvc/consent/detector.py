@@ -324,14 +324,27 @@ _SIGNATURE_TAIL_RE = re.compile(
 # With no dash only after a single word, the whole message: "STOP sent from my iPhone", but
 # not "Cancel all the texts sent from my phone by mistake" (the sender's own words).
 _ONE_WORD_SIGNED_RE = re.compile(rf"(?i)[ \t]*(\w+)[!.]?[ \t]+{_SENT_FROM}[\w .-]{{0,30}}")
-# A strong keyword signed with a name, the whole message: "STOP - Maria", "Stop, Ana Lopez",
-# "STOP\nMaria", and with no separator only after the keyword in capitals ("STOP Maria"; "Stop
-# Maria" may be the start of a sentence). One or two capitalised words and nothing else.
-_NAME = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]+(?: [A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]+)?[!.]?[ \t]*"
+# A strong keyword signed with a name, the whole message: "STOP - Maria", "Stop - Ana Lopez",
+# "STOP\n- Maria", "STOP -Maria". Only after a dash-like separator (-, –, —, ~) on the same line
+# or starting the next: after a comma or a bare line break a capitalised word is as often what
+# the sender goes on to say ("Stop\nWait", "Alto, Espere", "STOP\nIt's Leaking"), or whom the
+# sender tells to stop ("Stop, Maria"), and a false opt-out silences a customer. One or two
+# capitalised words (O'Brien, Jean-Pierre, McKay; no contraction: "Don't", "It's") and nothing
+# else, none of them an ordinary word ("Stop - Ok", "STOP - Sorry", "Alto - Espere").
+_NOT_A_NAME = (
+    r"(?i:wait|sorry|ok|okay|k|yes|yeah|yep|yup|no|nope|not|here|there|now|today|tonight"
+    r"|tomorrow|later|soon|nevermind|never|mind|the|this|that|it|its|wrong|haha|hahaha|lol|lmao"
+    r"|omg|sure|thanks|thank|thx|ty|please|pls|hi|hello|hey|bye|good|great|fine|done|ugh|what"
+    r"|why|who|how|when|where|again|all|everything|everyone|asap|right|stop|just|really|seriously"
+    r"|attendez|attends|attend|oui|non|merci|ici|demain|maintenant|desole|désolé|désolée|pardon"
+    r"|bonjour|salut|svp|stp|espere|espera|esperen|si|sí|gracias|mañana|manana|aquí|aqui|ahora"
+    r"|hoy|perdon|perdón|hola|ya|bueno|vale|favor|porfa)\b)")
+_NAME_WORD = (rf"(?!{_NOT_A_NAME}(?:[A-ZÀ-ÖØ-Þ]['’])?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+"
+              r"(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?")
+_NAME = rf"{_NAME_WORD}(?: {_NAME_WORD})?[!.]?[ \t]*"
 _NAME_SIGNED_RE = re.compile(
-    r"[ \t]*(?:((?i:stop|stopall|unsubscribe|arr[eê]t|arr[eê]tez|stoppez|baja|alto))[!.]?"
-    rf"[ \t]*[-–—,\n][ \t\n]*(?:[-–—~][ \t]*)?{_NAME}"
-    rf"|(STOP|STOPALL|UNSUBSCRIBE|ARR[EÊ]T|ARR[EÊ]TEZ|STOPPEZ|BAJA|ALTO)[!.]?[ \t]+{_NAME})")
+    r"[ \t]*((?i:stop|stopall|unsubscribe|arr[eê]t|arr[eê]tez|stoppez|baja|alto))[!.,]?"
+    rf"[ \t]*(?:\n[ \t\n]*)?[-–—~][ \t]*{_NAME}")
 
 
 def _without_signature(text: str) -> str:
@@ -349,7 +362,7 @@ def _without_signature(text: str) -> str:
         one_word = _ONE_WORD_SIGNED_RE.fullmatch(text)
         text = one_word.group(1) if one_word else _SIGNATURE_TAIL_RE.sub("", text, count=1)
     named = _NAME_SIGNED_RE.fullmatch(text) if len(text) < 80 else None
-    return named.group(1) or named.group(2) if named else text
+    return named.group(1) if named else text
 
 
 # --------------------------------------------------------------------------- public API

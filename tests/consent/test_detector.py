@@ -308,10 +308,22 @@ def test_a_keyword_or_revocation_is_one_whatever_signature_the_phone_adds(text):
     assert classify(text) is Intent.OPT_OUT
 
 
-@pytest.mark.parametrize("text", ["STOP\nMaria", "STOP\n- Maria", "Stop,\n  Ana Lopez"])
+@pytest.mark.parametrize("text", ["STOP\n- Maria", "Stop,\n  - Ana Lopez", "STOP!\n\n— Dave.",
+                                  "Arrêt\n~ Émilie", "BAJA\n-José"])
 def test_a_strong_keyword_signed_with_a_name_on_its_own_line_is_an_opt_out(text):
     """The corpus holds the one-line forms ("STOP - Maria"); a name was read as conversation."""
     assert classify(text) is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize("text", [
+    "Stop\nWait", "Stop!\nWait!", "STOP\nWait", "Stop\nDon't", "STOP\nIt's Leaking",
+    "Stop\nThe Dog", "Stop!\nWrong Tree", "STOP\nThat's Wrong", "Alto\nEspere",
+    "Arrêtez\nAttendez", "Stop\nSorry", "Stop\nNevermind", "Stop\nYes", "Stop\n- Ok",
+    "STOP\n— Sorry", "Alto\n- Mañana", "Arrêtez\n- Attendez", "STOP\nMaria", "Stop,\n  Ana Lopez"])
+def test_a_strong_keyword_with_a_capitalised_word_on_the_next_line_is_conversation(text):
+    """Found by a review: any capitalised word after a line break was taken for a name, and
+    "Stop\nWait" to a pro silenced the customer. A name counts only after a dash."""
+    assert classify(text) is Intent.CONVERSATION
 
 
 @pytest.mark.parametrize("text", ["I was sent from the office.\nSee you at 5",
