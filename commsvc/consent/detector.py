@@ -19,7 +19,8 @@ Pipeline
    CANCELAR SUSCRIPCION, FIN, PARA, PARE, REMOVE, TAKE ME OFF) only count bare: "cancel
    please" is more often about an appointment than about messages, "para" also means "for",
    and a false opt-out silences a customer; CANCEL or END with the messages as object ("Cancel
-   all texts") is one too, and so is NO TEXTS ("No texts please", "No calls or texts");
+   all texts") is one too, and so is NO TEXTS with a courtesy word or "anymore" ("No texts
+   please", "No calls or texts please"; a bare "No texts" answers "did you get my texts?");
    DAR DE BAJA counts as a keyword like DARSE DE BAJA.
 3. Revocation in the sender's own words (en/fr/es; the patterns are in
    revocation_phrases.py): patterns that need a directive about *messaging* ("stop texting
@@ -116,13 +117,17 @@ _CANCEL_MESSAGES_RE = re.compile(
     rf"|all the|all my|all your|the|my|your|these|those|todos los|todos mis|los|mis|tous les"
     rf"|tous mes|les|mes))? {_MESSAGES}(?: {_OPTOUT_EXTRA})*")
 # NO TEXTS (OR CALLS), the whole message with only courtesy, plural as written like CANCEL's:
-# "No texts please", "No calls or texts"; not "no text on the sign", nor "no texts, call me
-# instead": that asks the pro to call about the job, and as an opt-out it would never reach
-# the pro, who would then neither text nor call.
+# "No texts please", "No calls or texts please"; not "no text on the sign", nor "no texts, call
+# me instead": that asks the pro to call about the job, and as an opt-out it would never reach
+# the pro, who would then neither text nor call. And only with a courtesy word or "anymore"
+# (_NO_MESSAGES_SIGNAL_RE): a bare "No texts", "No messages" is as often the answer to "did
+# you get my texts?". ("No more texts" is a revocation phrase.)
 _CALLS = r"(?:call|calls|email|emails)"
+_NO_MORE = r"(?:anymore|again|ever|ever again|at all|period)"
 _NO_MESSAGES_RE = re.compile(
     rf"(?:{_COURTESY} )*no (?:{_CALLS} (?:or|and|n) )?{_MESSAGES}(?: (?:or|and|n) {_CALLS})?"
-    rf"(?: {_OPTOUT_EXTRA})*")
+    rf"(?: (?:{_OPTOUT_EXTRA}|{_NO_MORE}))*")
+_NO_MESSAGES_SIGNAL_RE = re.compile(rf"\b(?:{_COURTESY}|{_NO_MORE})\b")
 _PLURAL_RE = re.compile(r"(?i)\b(?:texts|messages|msgs|txts|notifications|mensajes|textos"
                         r"|notificaciones|sms)\b")
 # REMOVE ME / TAKE ME OFF, alone or with courtesy ("please take me off").
@@ -409,7 +414,8 @@ def _keyword(words: str, text: str, opted_out: bool, question: bool = False) -> 
     `text` is the message as written."""
     if (_OPTOUT_KW_RE.fullmatch(words) or _BARE_KW_RE.fullmatch(words)
             or _TAKE_ME_OFF_RE.fullmatch(words)
-            or ((_CANCEL_MESSAGES_RE.fullmatch(words) or _NO_MESSAGES_RE.fullmatch(words))
+            or ((_CANCEL_MESSAGES_RE.fullmatch(words)
+                 or _NO_MESSAGES_RE.fullmatch(words) and _NO_MESSAGES_SIGNAL_RE.search(words))
                 and _PLURAL_RE.search(text))):
         return Intent.OPT_OUT
     if not question and _STOP_OBJECT_KW_RE.fullmatch(words):

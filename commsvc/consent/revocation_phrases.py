@@ -21,6 +21,10 @@ LAST = (r"(?:(?: \|)? (?:please|thanks|thank you|now|already|ever|period|ok|svp|
         r"|s il vous plait|por favor|gracias|ya|mas))*"
         r"(?: \| (?:who is this|whos this|who are you|not interested|wrong number"
         r"|qui etes vous|c est qui|mauvais numero|quien es|quien eres|numero equivocado))?$")
+# Not just after a revocation of the messages: a next clause asking for a call instead ("no
+# manden mensajes, llámenme", "..., mejor llamar"), which the pro must read.
+CALL_INSTEAD = (r"(?! \| (?:(?:mejor|solo|nomas|pero|por favor|mejor solo) )*"
+                r"(?:llam\w*|marq\w*|marca\w*)\b)")
 # Pestering verbs: with the sender as object they say "stop texting me" in other words.
 BOTHER = r"(?:bothering|bugging|pestering|hassling|annoying)"
 MSGN = r"(?:text|message|spam|notification|notifications|alert|alerts)"
@@ -161,9 +165,11 @@ FR: list[tuple[str, str]] = [
     # ne m'écrivez plus / ne m'envoyez plus de messages
     ("ne",
      r"\bne (?:me |m |nous )(?:ecri\w*|contact\w*|text\w*|harcel\w*|relanc\w*) plus\b"),
-    # ne me dérangez plus, ending the message (see LAST)
-    ("ne",
-     r"\bne (?:me |m |nous )(?:derang|embet|importun)\w* plus" + LAST),
+    # ne me dérangez plus, ending the message (see LAST): the imperative starting its clause
+    # only, "Ça ne me dérange plus", "Vous ne me dérangez plus" say it no longer bothers them
+    ("| ne svp stp merci",
+     r"(?:^|\| )(?:(?:svp|stp|merci) )?ne (?:me|m|nous) (?:derangez|derange|embetez|embete"
+     r"|importunez|importune) plus" + LAST),
     ("ne",
      r"\bne (?:me |m |nous )envoy\w* plus(?: (?:(?:de|d|aucun|aucune|jamais|de tels) )*"
      r"(?:message|text|notification|notifications|rien|pub|spam)\b|(?: (?:svp|merci|stp|jamais"
@@ -217,18 +223,21 @@ ES: list[tuple[str, str]] = [
      r"|(?:molestar|fastidiar|acosar)(?:me|nos)?" + LAST + r"|(?:enviar|mandar)(?:me|nos)?"
      r"(?: (?:(?:mas|tantos|tantas|los|las|sus|esos|esas|estos|estas|ese|este) )*(?:message|text"
      r"|notificaciones|spam|publicidad|promociones)\b|" + END + "))"),
-    # no me envíen más mensajes / no me escriban más
+    # no me envíen más mensajes / no me escriban más (not "..., llámenme": see CALL_INSTEAD)
     ("no",
      r"\bno (?:me |nos )(?:escrib|contact|text)\w*\b(?: (?:mas|nunca|jamas))?(?! (?:antes|despues"
-     r"|hasta|a las|por la|en la|el|los))"),
+     r"|hasta|a las|por la|en la|el|los))" + CALL_INSTEAD),
     # favor de no enviar mensajes / no envíen más: the plural imperative or the infinitive
     # with no object ("envie", "mande" would be "I sent" too); not to someone ("... al número
-    # de mi esposo")
+    # de mi esposo"), nor asking for a call instead in the next clause ("no manden mensajes,
+    # llámenme": as an opt-out it would never reach the pro, like "no texts, call me
+    # instead"). The bare "no envíen más" ending the message only (LAST): "No mandes más, ya
+    # lo tengo" is about the photos.
     ("no",
      r"\bno (?:(?:enviar|mandar)(?:me|nos)?|envien|manden|envies|mandes)(?:(?: (?:mas|ningun"
      r"|ninguno|ningunos|ninguna|ningunas|tantos|sus|estos|esos|los|las))* (?:message|text"
-     r"|notificaciones|spam|publicidad)\b(?! (?:a|al|para)\b)"
-     r"| mas(?: (?:por favor|gracias))*" + END + ")"),
+     r"|notificaciones|spam|publicidad)\b(?! (?:a|al|para)\b)" + CALL_INSTEAD +
+     r"| mas" + LAST + ")"),
     # no me molesten (más): the imperative only, "no me molesta" is "it doesn't bother me"
     ("no",
      r"\bno (?:me|nos) (?:molesten|molestes|moleste|fastidien|fastidies)" + LAST),
@@ -237,7 +246,7 @@ ES: list[tuple[str, str]] = [
     ("no",
      r"\bno (?:me |nos )(?:envi|mand)\w*(?: (?:(?:mas|ningun|ninguno|ningunos|ninguna|ningunas"
      r"|tantos|sus|estos|esos|los|las) )*(?:message|text|notificaciones|nada|spam|publicidad)\b"
-     r"| mas(?: (?:por favor|gracias))*" + END + ")"),
+     + CALL_INSTEAD + r"| mas" + LAST + ")"),
     # quiero darme de baja
     ("darme darnos denme deme dame dennos me nos",
      r"\b(?:(?:darme|darnos|denme|deme|dame|dennos)|(?:me|nos) (?:\w+ ){0,2}?(?:dar|den|de|das"

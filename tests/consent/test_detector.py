@@ -348,7 +348,11 @@ def test_a_person_named_after_sent_from_is_no_signature(text):
     # the phrases that must end the message: a long tail of courtesy words, then one more
     ("stop bothering me " + "please " * 400 + "x", Intent.CONVERSATION),
     ("no me molesten " + "más. " * 400 + "x", Intent.CONVERSATION),
-    ("please, " * 400 + "don't text", Intent.OPT_OUT)])
+    ("please, " * 400 + "don't text", Intent.OPT_OUT),
+    # a call asked for after the messages, a dash before a name
+    ("No manden mensajes, " + "mejor " * 400 + "x", Intent.OPT_OUT),
+    ("No envíen más" + ", gracias" * 400 + " x", Intent.CONVERSATION),
+    ("STOP" + "\n" * 1600 + "- Maria", Intent.CONVERSATION)])
 def test_long_runs_of_spaces_or_line_breaks_are_classified(text, intent):
     """Found by a review: the first signature pattern backtracked cubically on such a text
     (220 s for 1,600 characters), holding a web worker. The timeout only stops a hang: the
