@@ -28,7 +28,9 @@ Pipeline
    each tried only at the words it can start with, with guards against negation ("don't
    stop texting me"), other people or numbers ("stop texting my husband", "text my wife
    instead"), nouns ("the bus stop"), time or frequency limits ("don't text me before 8am",
-   "stop texting me every hour") and mistakes ("I unsubscribed by accident"). A revocation
+   "stop texting me every hour"), mistakes ("I unsubscribed by accident"), what the sender
+   tells someone else ("tell him to stop texting me", "I told the office: don't text") and,
+   for the words that must end the message, a question ("Don't text again?"). A revocation
    beats every other reading.
 4. A bare STOP as its own sentence next to a plain complaint about the messages
    ("STOP. I never signed up for this", "Stop! Who is this?"), or the whole message with one
@@ -199,7 +201,10 @@ _STRONG_BESIDE_SIGNAL_RE = re.compile(
 # The phrase patterns live in revocation_phrases.py; here they are indexed by trigger word.
 
 
-_Phrase = tuple[re.Pattern[str], str]  # a compiled pattern and the language it is written in
+# A compiled pattern, the language it is written in, and whether it is one that must end the
+# message (phrases.LAST: the words are not about messaging in themselves), so that a question
+# ("Don't text again?", "Stop bothering me?") is none.
+_Phrase = tuple[re.Pattern[str], str, bool]
 
 
 def _index_patterns() -> tuple[dict[str, tuple[_Phrase, ...]],
@@ -209,7 +214,7 @@ def _index_patterns() -> tuple[dict[str, tuple[_Phrase, ...]],
     prefix: dict[str, list[_Phrase]] = {}
     for language, entries in (("en", phrases.EN), ("fr", phrases.FR), ("es", phrases.ES)):
         for triggers, pattern in entries:
-            phrase = (re.compile(pattern), language)
+            phrase = (re.compile(pattern), language, phrases.LAST in pattern)
             for trigger in triggers.split():
                 table = prefix if trigger.endswith("*") else exact
                 table.setdefault(trigger.rstrip("*"), []).append(phrase)
@@ -224,11 +229,16 @@ _BY_PREFIX_HEAD: dict[str, tuple[tuple[str, tuple[_Phrase, ...]], ...]] = {
     for head in {p[:3] for p in _PREFIXES}
 }
 
-# Just before a match: negation, condition or a noun use of "stop" -> not a revocation.
+# Just before a match: negation, condition or a noun use of "stop" -> not a revocation; or
+# what the sender tells, told or asks someone else ("tell him to stop texting me", "ask the
+# neighbor to stop bothering me", "I told the office: don't text"). Not "you" nor "your office"
+# ("I told you to stop texting me"), nor "them", which may be us.
 _GUARD_BEFORE_RE = re.compile(
-    r"(?:^|\s)(?:dont|never|didnt|not|doesnt|wont|no need to|if you|if u|if they|did you"
+    r"(?:^|\s)(?:(?:dont|never|didnt|not|doesnt|wont|no need to|if you|if u|if they|did you"
     r"|did they|n|ne|no|nunca|si|the|a|bus|next|last|first|one)"
-    r"(?: (?:want|need|ask|tell) (?:you|them) to| please)? $")
+    r"(?: (?:want|need|ask|tell) (?:you|them) to| please)?"
+    r"|(?:tell|told|ask|asked|make|made|get|got) (?:him|her|(?:my|his|her|our|the|that|this)"
+    r" (?:\w+ )?\w+)(?: to| \|)?) $")
 # "... and come": what a customer tells a pro who texts instead of coming.
 _COME = r"(?:come|get here|get over here|show up|call me|pick up|answer the phone)\b"
 # Just after a match in the same clause: a time or condition limit -> not a revocation.
@@ -270,9 +280,16 @@ _VETO_RE = re.compile(
     r"|from\b[^|]{1,40}(?: \|)? only (?:you|from you)$)")
 
 
-def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...]) -> str | None:
-    """The language of the first pattern that matches at ``start`` unguarded, else None."""
-    for pattern, language in patterns:
+# The question that may end a LAST phrase: "Stop bothering me. Who is this?"
+_ASKS_WHO_RE = re.compile(rf"(?:^|\| ){phrases.WHO_ASKED}$")
+
+
+def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...], no_last: bool) -> str | None:
+    """The language of the first pattern that matches at ``start`` unguarded, else None;
+    `no_last`: the LAST phrases cannot count (the message ends as a question)."""
+    for pattern, language, last in patterns:
+        if last and no_last:
+            continue
         m = pattern.match(s, start)
         if m is None:
             continue
@@ -284,22 +301,23 @@ def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...]) -> str | None:
     return None
 
 
-def _revocation(s: str, tokens: list[str]) -> str | None:
+def _revocation(s: str, tokens: list[str], question: bool) -> str | None:
     """The language of an unguarded own-words revocation in ``s`` (``" ".join(tokens)``)."""
     # Only the patterns that can start at each word are tried, anchored there.
+    no_last = question and _ASKS_WHO_RE.search(s, max(0, len(s) - 20)) is None
     start = 0
     by_word, by_head = _BY_WORD.get, _BY_PREFIX_HEAD.get
     for token in tokens:
         patterns = by_word(token)
         if patterns is not None:
-            language = _accepted(s, start, patterns)
+            language = _accepted(s, start, patterns, no_last)
             if language is not None:
                 return None if _VETO_RE.search(s) else language
         candidates = by_head(token[:3])
         if candidates is not None:
             for prefix, patterns in candidates:
                 if token.startswith(prefix):
-                    language = _accepted(s, start, patterns)
+                    language = _accepted(s, start, patterns, no_last)
                     if language is not None:
                         return None if _VETO_RE.search(s) else language
         start += len(token) + 1
@@ -394,12 +412,13 @@ def detect(text: str | None, *, opted_out: bool = False) -> Detection:
     words = s.replace(" |", "") if "|" in s else s
     if len(words) < 40 and _SPELLED_RE.fullmatch(words):
         words = words.replace(" ", "")
-    intent = _keyword(words, text, opted_out, question=_QUESTION_RE.search(text) is not None)
+    question = _QUESTION_RE.search(text) is not None
+    intent = _keyword(words, text, opted_out, question=question)
     if intent is Intent.CONVERSATION:  # YES from someone who has not opted out
         return _CONVERSATION
     if intent is not None:
         return Detection(intent, _language(words.split()))
-    language = _revocation(s, tokens)
+    language = _revocation(s, tokens, question)
     if language is not None:
         return Detection(Intent.OPT_OUT, language, own_words=True)
     if ("|" in s and _UNWANTED_SIGNAL_RE.search(s)

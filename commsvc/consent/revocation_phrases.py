@@ -17,10 +17,11 @@ END = r"(?= \||$)"
 # messaging in themselves ("stop bothering me", "don't text again"), so that what follows in
 # another clause ("stop bugging me, I'll be there at 5", "don't text, just come in") keeps the
 # job the point, as "stop texting me and come" does.
+WHO_ASKED = r"(?:who is this|whos this|who are you|qui etes vous|c est qui|quien es|quien eres)"
 LAST = (r"(?:(?: \|)? (?:please|thanks|thank you|now|already|ever|period|ok|svp|merci|stp"
         r"|s il vous plait|por favor|gracias|ya|mas))*"
-        r"(?: \| (?:who is this|whos this|who are you|not interested|wrong number"
-        r"|qui etes vous|c est qui|mauvais numero|quien es|quien eres|numero equivocado))?$")
+        rf"(?: \| (?:{WHO_ASKED}|not interested|wrong number|mauvais numero"
+        r"|numero equivocado))?$")
 # Not just after a revocation of the messages: a next clause asking for a call instead ("no
 # manden mensajes, llámenme", "..., mejor llamar"), which the pro must read.
 CALL_INSTEAD = (r"(?! \| (?:(?:mejor|solo|nomas|pero|por favor|mejor solo) )*"
@@ -41,12 +42,18 @@ EN: list[tuple[str, str]] = [
      r"(?! (?:to )?(?:my|his|her|him|them|their|our|the|that)\b"
      r"(?! (?:number|phone|cell|mobile)\b))"),
     # stop bothering me / quit bugging me: ending the message ("stop bugging me about the
-    # price" and "stop bothering the dog" are conversation), or the clause when it names the
-    # messages ("stop bothering me with these texts", "... with the reminders")
+    # price" and "stop bothering the dog" are conversation) and starting its clause, said to
+    # us: not to someone else ("tell him to stop bugging me", "make the dog stop bothering
+    # me") nor a joke ("haha stop bugging me", "lol ok ok stop bugging me")
+    ("| please just ok so now seriously ugh hey i can could will would stop quit cease",
+     r"(?:^|\| )(?:(?:please|just|ok|so|now|seriously|ugh|hey|i said|i told you(?: to)?"
+     r"|i asked you to|can you|could you|will you|would you) )*(?:stop|quit|cease) " + BOTHER
+     + r" (?:me|us)" + LAST),
+    # ... or anywhere when it names the messages ("stop bothering me with these texts", "...
+    # with the reminders")
     ("stop quit cease",
-     r"\b(?:stop|quit|cease) " + BOTHER + r" (?:me|us)(?:" + LAST + r"| with (?:(?:these|those"
-     r"|your|the|all) )*(?:text|message|spam|reminders?|notifications?|alerts?|ads?|promo\w*)"
-     + END + ")"),
+     r"\b(?:stop|quit|cease) " + BOTHER + r" (?:me|us) with (?:(?:these|those|your|the|all) )*"
+     r"(?:text|message|spam|reminders?|notifications?|alerts?|ads?|promo\w*)" + END),
     # don't / never (text|message|contact) me
     ("dont never no",
      r"\b(?:dont|never|no longer)(?: ever| again| please)? (?:(?:call|phone|email) (?:or|and|n) )?"
@@ -148,10 +155,11 @@ FR: list[tuple[str, str]] = [
     ("arret* cess* stop*",
      r"\b(?:arret\w*|cess\w*|stop\w*) (?:de|d) (?:(?:me |m |nous )?(?:texter|contacter|spammer"
      r"|harceler)|(?:me|m|nous) (?:ecrire|relancer|solliciter))\b"),
-    # arrêtez de me déranger / de m'embêter, ending the message (see LAST)
-    ("arret* cess* stop*",
-     r"\b(?:arret\w*|cess\w*|stop\w*) (?:de|d) (?:me|m|nous) (?:deranger|embeter|importuner)"
-     + LAST),
+    # arrêtez de me déranger / de m'embêter, ending the message (see LAST) and starting its
+    # clause: not "Dis-lui d'arrêter de me déranger"
+    ("| svp stp merci mais alors arret* cess* stop*",
+     r"(?:^|\| )(?:(?:svp|stp|merci d|merci de|mais|alors) )*(?:arret\w*|cess\w*|stop\w*)"
+     r" (?:de|d) (?:me|m|nous) (?:deranger|embeter|importuner)" + LAST),
     ("arret* cess* stop*",
      r"\b(?:arret\w*|cess\w*|stop\w*) (?:de|d) (?:me |m |nous )?envoyer(?: (?:(?:des|les|vos|ces"
      r"|de|d|tous|toutes|ce|cette) )*(?:message|text|notification|notifications|relance"
@@ -219,10 +227,16 @@ ES: list[tuple[str, str]] = [
     ("deja dejen deje dejar dejes para paren pare parar basta cese cesen",
      r"\b(?:deja|dejen|deje|dejar|dejes|para|paren|pare|parar|basta|cese|cesen) de"
      r" (?:(?:escribir|contactar|textear|spamear|acosar)(?:me|nos)\b"
-     # deja de molestarme: ending the message (see LAST)
-     r"|(?:molestar|fastidiar|acosar)(?:me|nos)?" + LAST + r"|(?:enviar|mandar)(?:me|nos)?"
+     r"|acosar" + LAST + r"|(?:enviar|mandar)(?:me|nos)?"
      r"(?: (?:(?:mas|tantos|tantas|los|las|sus|esos|esas|estos|estas|ese|este) )*(?:message|text"
      r"|notificaciones|spam|publicidad|promociones)\b|" + END + "))"),
+    # deja de molestarme: ending the message (see LAST) and starting its clause, said to us:
+    # not to someone else ("Dile que deje de molestarme")
+    ("| ya por porfa oye quiero queremos deja dejen deje dejar dejes para paren pare basta cese"
+     " cesen",
+     r"(?:^|\| )(?:(?:ya|por favor|porfa|oye|quiero que|queremos que) )*(?:deja|dejen|deje"
+     r"|dejar|dejes|para|paren|pare|basta|cese|cesen) de (?:molestar|fastidiar)(?:me|nos)?"
+     + LAST),
     # no me envíen más mensajes / no me escriban más (not "..., llámenme": see CALL_INSTEAD)
     ("no",
      r"\bno (?:me |nos )(?:escrib|contact|text)\w*\b(?: (?:mas|nunca|jamas))?(?! (?:antes|despues"

@@ -352,7 +352,10 @@ def test_a_person_named_after_sent_from_is_no_signature(text):
     # a call asked for after the messages, a dash before a name
     ("No manden mensajes, " + "mejor " * 400 + "x", Intent.OPT_OUT),
     ("No envíen más" + ", gracias" * 400 + " x", Intent.CONVERSATION),
-    ("STOP" + "\n" * 1600 + "- Maria", Intent.CONVERSATION)])
+    ("STOP" + "\n" * 1600 + "- Maria", Intent.CONVERSATION),
+    # a question ending many LAST phrases, someone else told to stop many times
+    ("stop bothering me. " * 400 + "who is this?", Intent.OPT_OUT),
+    ("tell the " * 400 + "stop texting me", Intent.CONVERSATION)])
 def test_long_runs_of_spaces_or_line_breaks_are_classified(text, intent):
     """Found by a review: the first signature pattern backtracked cubically on such a text
     (220 s for 1,600 characters), holding a web worker. The timeout only stops a hang: the
