@@ -83,8 +83,9 @@ class QueryArguments(Schema):
 
     @pre_load
     def _empty_is_not_given(self, data, **_kwargs):
-        taken = {field.data_key or name for name, field in self.load_fields.items()}
-        if not any(data.get(name) == "" for name in taken):
+        empty = [name for name in data if data[name] == ""]
+        if not empty:
             return data
-        return {name: data[name] for name in data if not (name in taken and data[name] == "")}
+        taken = {field.data_key or name for name, field in self.load_fields.items()}
+        return {name: data[name] for name in data if not (name in taken and name in empty)}
 
