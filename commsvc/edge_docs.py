@@ -64,6 +64,8 @@ def _webhook(summary: str, fields: dict, required: list[str], query: list[str]) 
                     "content": PROBLEM_CONTENT},
             "403": {"description": "Missing or invalid X-Twilio-Signature; nothing stored",
                     "content": PROBLEM_CONTENT},
+            "413": {"description": "A form past the body size limit; nothing stored",
+                    "content": PROBLEM_CONTENT},
             "503": {"description": "The database is unavailable; Twilio retries",
                     "content": PROBLEM_CONTENT},
         },
