@@ -73,28 +73,22 @@ def _proxy_number(form: MultiDict, region: str, *, short_code: bool = False) -> 
     return to
 
 
-def _as_phone(raw: str, region: str, *, recorded: bool = False) -> str | None:
+def _as_phone(raw: str, region: str) -> str | None:
     """A sender or recipient Twilio wrote as a phone number, in E.164; else None. Twilio writes
     phone numbers in digits: letters (an alphanumeric sender id such as 1800FLOWERS, which
     phonenumbers would read as a vanity number) or a channel prefix (whatsapp:+1...) are not a
-    phone number this SMS and voice relay serves. `recorded`: also a number in E.164 that
-    phonenumbers does not know as valid (phones.normalise_recorded)."""
+    phone number this SMS and voice relay serves."""
     if _NOT_A_PHONE.search(raw):
         return None
-    if not recorded:
-        return phones.try_normalise(raw, region)
-    try:
-        return phones.normalise_recorded(raw, region)
-    except phones.InvalidPhone:
-        return None
+    return phones.try_normalise(raw, region)
 
 
 def _sender(form: MultiDict, region: str) -> tuple[str, str | None]:
     """(as stored, E.164 or None): short codes and sender ids are kept sanitised, not routed.
-    A person texting from a number phonenumbers does not know yet is a phone: their STOP must
-    be on record before a newer phonenumbers lets anyone text them."""
+    Nor is a number phonenumbers does not know as valid: the platform never texts one, not
+    even a reply (a review found "conversation has ended" and HELP replies going to them)."""
     raw = _one(form, "From", required=True)
-    phone = _as_phone(raw, region, recorded=True)
+    phone = _as_phone(raw, region)
     if phone is not None:
         return phone, phone
     return _stored_sender(_NOT_SENDER_CHARS.sub("", raw)), None

@@ -91,7 +91,7 @@ def _audit_read(db, principal: Principal, resource: str, phone: str, count: int)
 def check_consent(args):
     """May this phone be contacted on this channel for this purpose now."""
     decision = service.check(
-        get_db(), phone=phone_input(args["phone"], recorded=True), channel=args["channel"],
+        get_db(), phone=phone_input(args["phone"]), channel=args["channel"],
         purpose=args["purpose"], now=_now(),
         marketing_requires_grant=_config().marketing_requires_grant,
     )
@@ -104,7 +104,7 @@ def check_consent(args):
 @problems(blp, 401, 403, 422)
 def get_consent(phone):
     """The current state of every channel and purpose, and since when."""
-    phone = phone_input(phone, recorded=True)
+    phone = phone_input(phone)
     db, principal = get_db(), current_principal()
     rows = service.current_state(
         db, phone, marketing_requires_grant=_config().marketing_requires_grant)
@@ -129,7 +129,7 @@ class SubjectPhone(BaseConverter):
 @problems(blp, 401, 403, 405, 422)
 def post_consent(args, phone):
     """Record a grant or a revocation: one new event (channel and purpose may be "all")."""
-    phone = phone_input(phone, recorded=True)
+    phone = phone_input(phone)
     db, principal = get_db(), current_principal()
     pool_service.refuse_active_pool_number(db, phone, " (a proxy number in the pool)")
     received = {"api_key_id": principal.key_id, "ip": request.remote_addr}
@@ -152,7 +152,7 @@ def post_consent(args, phone):
 @problems(blp, 401, 403, 422)
 def consent_history(args, phone):
     """Every event of this phone, oldest first (events are never changed or deleted)."""
-    phone = phone_input(phone, recorded=True)
+    phone = phone_input(phone)
     db, principal = get_db(), current_principal()
     page = service.history(db, phone, cursor=args["cursor"], limit=args["limit"],
                            hmac_key=_config().hmac_key)
