@@ -24,8 +24,12 @@ LAST = (r"(?:(?: \|)? (?:please|thanks|thank you|now|already|ever|period|ok|svp|
         r"|numero equivocado))?$")
 # Not just after a revocation of the messages: a next clause asking for a call instead ("no
 # manden mensajes, llámenme", "..., mejor llamar"), which the pro must read.
-CALL_INSTEAD = (r"(?! \| (?:(?:mejor|solo|nomas|pero|por favor|mejor solo) )*"
-                r"(?:llam\w*|marq\w*|marca\w*)\b)")
+# Only a request to be called (llámenme, llamen, llámame, mejor llamar, márquenme): "llamaré a
+# la policía", "llamé a la oficina", "llamen a otro" are no request and stay revocations. Each
+# word once in the repeated group (no "mejor solo" beside "mejor" and "solo": see _NO_MORE).
+CALL_INSTEAD = (r"(?! \| (?:(?:mejor|solo|nomas|pero|por favor) )*"
+                r"(?:llam(?:en|e|a)(?:me|nos)?|llamar|marc(?:a|ame|ar)|marquen(?:me)?)\b"
+                r"(?! a (?:otr|alguien|la policia|el|la|los|las)))")
 # Pestering verbs: with the sender as object they say "stop texting me" in other words.
 BOTHER = r"(?:bothering|bugging|pestering|hassling|annoying)"
 MSGN = r"(?:text|message|spam|notification|notifications|alert|alerts)"

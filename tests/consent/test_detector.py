@@ -308,21 +308,17 @@ def test_a_keyword_or_revocation_is_one_whatever_signature_the_phone_adds(text):
     assert classify(text) is Intent.OPT_OUT
 
 
-@pytest.mark.parametrize("text", ["STOP\n- Maria", "Stop,\n  - Ana Lopez", "STOP!\n\n— Dave.",
-                                  "Arrêt\n~ Émilie", "BAJA\n-José"])
-def test_a_strong_keyword_signed_with_a_name_on_its_own_line_is_an_opt_out(text):
-    """The corpus holds the one-line forms ("STOP - Maria"); a name was read as conversation."""
-    assert classify(text) is Intent.OPT_OUT
-
-
 @pytest.mark.parametrize("text", [
     "Stop\nWait", "Stop!\nWait!", "STOP\nWait", "Stop\nDon't", "STOP\nIt's Leaking",
     "Stop\nThe Dog", "Stop!\nWrong Tree", "STOP\nThat's Wrong", "Alto\nEspere",
     "Arrêtez\nAttendez", "Stop\nSorry", "Stop\nNevermind", "Stop\nYes", "Stop\n- Ok",
-    "STOP\n— Sorry", "Alto\n- Mañana", "Arrêtez\n- Attendez", "STOP\nMaria", "Stop,\n  Ana Lopez"])
+    "STOP\n— Sorry", "Alto\n- Mañana", "Arrêtez\n- Attendez", "STOP\nMaria", "Stop,\n  Ana Lopez",
+    "STOP - Gas Leak", "Stop - Water Leak", "STOP\n- Leak", "Alto - Peligro", "Arrêt - Fuite"])
 def test_a_strong_keyword_with_a_capitalised_word_on_the_next_line_is_conversation(text):
-    """Found by a review: any capitalised word after a line break was taken for a name, and
-    "Stop\nWait" to a pro silenced the customer. A name counts only after a dash."""
+    """Found by reviews: a rule reading a capitalised word after STOP as the sender's name
+    made "Stop\nWait" and "STOP - Gas Leak" opt-outs, silencing a customer telling a pro to
+    halt; no list of ordinary words could tell a name from an instruction, so a name after a
+    keyword is read as the sender's words (conversation)."""
     assert classify(text) is Intent.CONVERSATION
 
 
@@ -355,7 +351,12 @@ def test_a_person_named_after_sent_from_is_no_signature(text):
     ("STOP" + "\n" * 1600 + "- Maria", Intent.CONVERSATION),
     # a question ending many LAST phrases, someone else told to stop many times
     ("stop bothering me. " * 400 + "who is this?", Intent.OPT_OUT),
-    ("tell the " * 400 + "stop texting me", Intent.CONVERSATION)])
+    ("tell the " * 400 + "stop texting me", Intent.CONVERSATION),
+    # Found by a review: an alternative that is two others in a row, in a repeated group,
+    # doubled the time with each repeat (1.9 s at 22, minutes at 30)
+    ("No texts" + " ever again" * 60 + " x", Intent.CONVERSATION),
+    ("No texts please" + " ever again please" * 60 + " x", Intent.CONVERSATION),
+    ("No me manden mensajes, " + "mejor solo " * 60 + "x", Intent.OPT_OUT)])
 def test_long_runs_of_spaces_or_line_breaks_are_classified(text, intent):
     """Found by a review: the first signature pattern backtracked cubically on such a text
     (220 s for 1,600 characters), holding a web worker. The timeout only stops a hang: the
