@@ -5,6 +5,7 @@ Run with ``-s`` to see the corpus report (precision/recall of OPT_OUT, accuracy)
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from commsvc.consent import detector, revocation_phrases
 from commsvc.consent.detector import Detection, Intent, classify, detect
 
 CORPUS = Path(__file__).with_name("optout_corpus.tsv")
@@ -372,3 +374,27 @@ def test_long_runs_of_spaces_or_line_breaks_are_classified(text, intent):
 def test_the_signatures_phones_really_add_are_set_aside(text):
     """Found by a review: a device list too short, and 40 characters too few."""
     assert classify(text) is Intent.OPT_OUT
+
+
+_PATTERN_SOURCES = (Path(detector.__file__).read_text(encoding="utf-8")
+                    + Path(revocation_phrases.__file__).read_text(encoding="utf-8"))
+# Every alternative written in the patterns' source (words and phrases between ( | and | )).
+_ALTERNATIVES = sorted({m.group(1).strip() for m in re.finditer(
+    r"[(|]([a-z][a-z ']{1,30}?)(?=[|)])", _PATTERN_SOURCES)} - {""})
+_LEADS = ["", "stop ", "no texts ", "please stop texting me ", "no me manden mensajes, ",
+          "don't text ", "no more texts ", "arretez de m'envoyer des messages ",
+          "remove this number ", "stop bothering me ", "STOP\n", "tell the ", "no envien mas "]
+
+
+@pytest.mark.timeout(120)
+def test_no_alternative_repeated_after_a_revocation_makes_the_patterns_backtrack():
+    """Found by a review: "ever again" beside "ever" and "again" in a repeated group, and
+    "mejor solo" beside "mejor" and "solo", let the matcher split each repeat two ways, so 30
+    repeats took minutes and held a web worker. Each alternative of the patterns' source, 30
+    times after each lead, must classify (the timeout only stops a hang: each text takes well
+    under a millisecond)."""
+    assert len(_ALTERNATIVES) > 300
+    for lead in _LEADS:
+        for alternative in _ALTERNATIVES:
+            for tail in (" x", "?"):
+                classify(lead + (" " + alternative) * 30 + tail)
