@@ -234,17 +234,18 @@ _BY_PREFIX_HEAD: dict[str, tuple[tuple[str, tuple[_Phrase, ...]], ...]] = {
 
 # Just before a match: negation, condition or a noun use of "stop" -> not a revocation; or
 # what the sender tells, told or asks another person ("tell him to stop texting me", "ask the
-# neighbor to stop bothering me", "make my husband stop"). Only people: never "you", "your
-# office", "this number", "the company", "the app" or "them", which are, or may be, us ("Tell
-# the company to stop texting me" is a revocation).
+# neighbor to stop bothering me", "make my husband stop": after my, his, her, our anyone,
+# after the or that a person). Never "you", "your office", "this number", "the company", "the
+# app" or "them", which are, or may be, us ("Tell the company to stop texting me" is one).
 _GUARD_BEFORE_RE = re.compile(
     r"(?:^|\s)(?:(?:dont|never|didnt|not|doesnt|wont|no need to|if you|if u|if they|did you"
     r"|did they|n|ne|no|nunca|si|the|a|bus|next|last|first|one)"
     r"(?: (?:want|need|ask|tell) (?:you|them) to| please)?"
-    r"|(?:tell|told|ask|asked|make|made|get|got) (?:him|her|(?:my|his|her|our|the|that)"
-    r" (?:\w+ )?(?:neighbou?rs?|dog|dogs|cat|kids?|children|boy|girl|guy|man|woman|lady"
-    r"|landlord|tenant|roommate|husband|wife|son|daughter|brother|sister|mom|mum|dad|mother"
-    r"|father|boyfriend|girlfriend|ex|baby|friend|boss|coworker))(?: to| \|)?) $")
+    r"|(?:tell|told|ask|asked|make|made|get|got) (?:him|her|(?:my|his|her|our)(?: \w+){1,3}"
+    r"|(?:the|that)(?: \w+)? (?:neighbou?r|dog|cat|kid|child|children|boy|girl|guy|man|men"
+    r"|woman|women|lady|ladie|landlord|tenant|roommate|husband|wife|son|daughter|brother"
+    r"|sister|mom|mum|dad|mother|father|boyfriend|girlfriend|ex|baby|friend|boss|coworker)s?)"
+    r"(?: to| \|)?) $")
 # "... and come": what a customer tells a pro who texts instead of coming.
 _COME = r"(?:come|get here|get over here|show up|call me|pick up|answer the phone)\b"
 # Just after a match in the same clause: a time or condition limit -> not a revocation.

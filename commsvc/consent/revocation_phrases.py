@@ -24,12 +24,13 @@ LAST = (r"(?:(?: \|)? (?:please|thanks|thank you|now|already|ever|period|ok|svp|
         r"|numero equivocado))?$")
 # Not just after a revocation of the messages: a next clause asking for a call instead ("no
 # manden mensajes, llámenme", "..., mejor llamar"), which the pro must read.
-# Only a request to be called (llámenme, llamen, llámame, mejor llamar, márquenme): "llamaré a
-# la policía", "llamé a la oficina", "llamen a otro" are no request and stay revocations. Each
+# Only a request to be called (llámenme, llamen a la oficina, llámame, mejor llamar,
+# márquenme): "llamaré a la policía", "llamen a otro" are no request and stay revocations.
+# (Folded, "llamé a la oficina" is "llame a la oficina", a request: left as conversation.) Each
 # word once in the repeated group (no "mejor solo" beside "mejor" and "solo": see _NO_MORE).
 CALL_INSTEAD = (r"(?! \| (?:(?:mejor|solo|nomas|pero|por favor) )*"
                 r"(?:llam(?:en|e|a)(?:me|nos)?|llamar|marc(?:a|ame|ar)|marquen(?:me)?)\b"
-                r"(?! a (?:otr|alguien|la policia|el|la|los|las)))")
+                r"(?! a (?:otr|alguien|la policia)))")
 # Pestering verbs: with the sender as object they say "stop texting me" in other words.
 BOTHER = r"(?:bothering|bugging|pestering|hassling|annoying)"
 MSGN = r"(?:text|message|spam|notification|notifications|alert|alerts)"
@@ -62,7 +63,7 @@ EN: list[tuple[str, str]] = [
     ("dont never no",
      r"\b(?:dont|never|no longer)(?: ever| again| please)? (?:(?:call|phone|email) (?:or|and|n) )?"
      r"(?:text|message|contact|spam)(?: (?:or|and|n) (?:call|phone|email))?"
-     r" (?:me|us|this number|my number)(?: (?:again|anymore|ever|ever again|at all|no more|please"
+     r" (?:me|us|this number|my number)(?: (?:again|anymore|ever|at all|no more|please"
      r"|thanks|thank you|period|stop|going forward"
      r"|in the future))*" + END),
     # "Please don't text again", "Do not text": with no object only starting its clause ("you

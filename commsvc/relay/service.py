@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from commsvc import phones
 from commsvc.config import Config
 from commsvc.consent import relay as consent
 from commsvc.crypto import UNAVAILABLE
@@ -285,6 +286,8 @@ def _sms_reply(outcome: str, sms: InboundSms, route: Route | None,
     same body); a notice of the platform's own only where the outcome says it was told."""
     if sms.sender_phone is None:
         return None  # a short code or sender id cannot be answered
+    if phones.is_costly(sms.sender_phone):
+        return None  # never texted, not even a reply: a reply to one is how toll fraud pays
     if outcome in (FORWARDED, EMPTY, NO_SESSION_UNTOLD, MODE_NOT_ALLOWED_UNTOLD):
         return None
     if outcome == NO_SESSION:

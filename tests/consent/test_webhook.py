@@ -180,6 +180,18 @@ def test_a_number_phonenumbers_does_not_know_is_never_texted_not_even_a_reply(
     assert _revocations(db, unlisted) == []
 
 
+@pytest.mark.parametrize("body", ["hello", "STOP", "HELP"])
+def test_a_premium_or_global_network_sender_gets_no_reply(open_session, sms, body):
+    """Found by a review: +882 and premium-rate senders, which the platform never texts, got
+    "conversation has ended", HELP and STOP replies: the way toll fraud is paid out."""
+    conv = open_session()
+    costly = "+88299123456"
+
+    answer = sms(conv, costly, body)
+
+    assert answer.replies(costly) == [] and not answer.forwarded_to(PRO)
+
+
 def test_a_repeated_stop_webhook_answers_the_same_and_records_nothing_more(
         open_session, sms, db):
     conv = open_session()
