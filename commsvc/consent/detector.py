@@ -234,14 +234,16 @@ _BY_PREFIX_HEAD: dict[str, tuple[tuple[str, tuple[_Phrase, ...]], ...]] = {
 
 # Just before a match: negation, condition or a noun use of "stop" -> not a revocation; or
 # what the sender tells, told or asks another person ("tell him to stop texting me", "ask the
-# neighbor to stop bothering me", "make my husband stop": after my, his, her, our anyone,
-# after the or that a person). Never "you", "your office", "this number", "the company", "the
+# neighbor to stop bothering me", "make my husband stop": after my, his, her, our anyone but
+# the sender's own phone, after the or that a person; "make my phone stop getting these
+# texts" is a revocation). Never "you", "your office", "this number", "the company", "the
 # app" or "them", which are, or may be, us ("Tell the company to stop texting me" is one).
 _GUARD_BEFORE_RE = re.compile(
     r"(?:^|\s)(?:(?:dont|never|didnt|not|doesnt|wont|no need to|if you|if u|if they|did you"
     r"|did they|n|ne|no|nunca|si|the|a|bus|next|last|first|one)"
     r"(?: (?:want|need|ask|tell) (?:you|them) to| please)?"
-    r"|(?:tell|told|ask|asked|make|made|get|got) (?:him|her|(?:my|his|her|our)(?: \w+){1,3}"
+    r"|(?:tell|told|ask|asked|make|made|get|got) (?:him|her|(?:my|his|her|our)"
+    r"(?! (?:phone|number|cell|mobile|line|inbox|device|messages|texts)\b)(?: \w+){1,3}"
     r"|(?:the|that)(?: \w+)? (?:neighbou?r|dog|cat|kid|child|children|boy|girl|guy|man|men"
     r"|woman|women|lady|ladie|landlord|tenant|roommate|husband|wife|son|daughter|brother"
     r"|sister|mom|mum|dad|mother|father|boyfriend|girlfriend|ex|baby|friend|boss|coworker)s?)"
