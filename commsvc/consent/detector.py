@@ -234,20 +234,23 @@ _BY_PREFIX_HEAD: dict[str, tuple[tuple[str, tuple[_Phrase, ...]], ...]] = {
 
 # Just before a match: negation, condition or a noun use of "stop" -> not a revocation; or
 # what the sender tells, told or asks another person ("tell him to stop texting me", "ask the
-# neighbor to stop bothering me", "make my husband stop": after my, his, her, our anyone but
-# the sender's own phone, after the or that a person; "make my phone stop getting these
-# texts" is a revocation). Never "you", "your office", "this number", "the company", "the
-# app" or "them", which are, or may be, us ("Tell the company to stop texting me" is one).
+# neighbor to stop bothering me", "make my husband stop": a listed person, or anyone after
+# my, his, her, our with "to", but never the sender's own phone: "make my phone stop getting
+# these texts" and "You make my life hell, stop texting me" are revocations). Never "you",
+# "your office", "this number", "the company", "the app" or "them", which are, or may be, us
+# ("Tell the company to stop texting me" is one).
 _GUARD_BEFORE_RE = re.compile(
     r"(?:^|\s)(?:(?:dont|never|didnt|not|doesnt|wont|no need to|if you|if u|if they|did you"
     r"|did they|n|ne|no|nunca|si|the|a|bus|next|last|first|one)"
     r"(?: (?:want|need|ask|tell) (?:you|them) to| please)?"
-    r"|(?:tell|told|ask|asked|make|made|get|got) (?:him|her|(?:my|his|her|our)"
-    r"(?! (?:phone|number|cell|mobile|line|inbox|device|messages|texts)\b)(?: \w+){1,3}"
-    r"|(?:the|that)(?: \w+)? (?:neighbou?r|dog|cat|kid|child|children|boy|girl|guy|man|men"
-    r"|woman|women|lady|ladie|landlord|tenant|roommate|husband|wife|son|daughter|brother"
-    r"|sister|mom|mum|dad|mother|father|boyfriend|girlfriend|ex|baby|friend|boss|coworker)s?)"
-    r"(?: to| \|)?) $")
+    r"|(?:tell|told|ask|asked|make|made|get|got) (?:(?:him|her"
+    r"|(?:my|his|her|our|the|that)(?: \w+)? (?:neighbou?r|dog|cat|kid|child|children|boy|girl"
+    r"|guy|man|men|woman|women|lady|ladie|landlord|tenant|roommate|husband|wife|son|daughter"
+    r"|brother|sister|mom|mum|dad|mother|father|boyfriend|girlfriend|ex|baby|friend|boss"
+    r"|coworker)s?)(?: to| \|)?"
+    r"|(?:my|his|her|our)(?! (?:own |stupid |new |old )?(?:phone|number|cell|mobile|line|inbox"
+    r"|device|iphone|android|account|notifications|messages|texts|email)\b)(?: \w+){1,3} to)"
+    r") $")
 # "... and come": what a customer tells a pro who texts instead of coming.
 _COME = r"(?:come|get here|get over here|show up|call me|pick up|answer the phone)\b"
 # Just after a match in the same clause: a time or condition limit -> not a revocation.
