@@ -88,4 +88,3 @@ class QueryArguments(Schema):
             return data
         taken = {field.data_key or name for name, field in self.load_fields.items()}
         return {name: data[name] for name in data if not (name in taken and name in empty)}
-

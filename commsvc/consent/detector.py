@@ -29,7 +29,7 @@ Pipeline
    stop texting me"), other people or numbers ("stop texting my husband", "text my wife
    instead"), nouns ("the bus stop"), time or frequency limits ("don't text me before 8am",
    "stop texting me every hour"), mistakes ("I unsubscribed by accident"), what the sender
-   tells someone else ("tell him to stop texting me", "I told the office: don't text") and,
+   tells another person ("tell him to stop texting me", "tell my partner to ...") and,
    for the words that must end the message, a question ("Don't text again?"). A revocation
    beats every other reading.
 4. A bare STOP as its own sentence next to a plain complaint about the messages
@@ -359,6 +359,8 @@ _SIGNATURE_TAIL_RE = re.compile(
 # With no dash only after a single word, the whole message: "STOP sent from my iPhone", but
 # not "Cancel all the texts sent from my phone by mistake" (the sender's own words).
 _ONE_WORD_SIGNED_RE = re.compile(rf"(?i)[ \t]*(\w+)[!.]?[ \t]+{_SENT_FROM}[\w .-]{{0,30}}")
+
+
 def _without_signature(text: str) -> str:
     prefix = _REPLY_PREFIX_RE.match(text) if ":" in text[:8] else None
     if prefix is not None:

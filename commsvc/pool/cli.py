@@ -24,8 +24,6 @@ def _session():
     return current_app.extensions["db"].sessionmaker()
 
 
-
-
 def _e164(raw: str) -> str:
     try:
         return normalise(raw, _config().default_region)

@@ -91,10 +91,7 @@ class ExtendSession(ExpiryFields):
             raise ValidationError("give ttl_seconds or expires_at", "ttl_seconds")
 
 
-class ListQuery(QueryArguments):
-    class Meta:
-        unknown = RAISE
-
+class ListQuery(QueryArguments, StrictSchema):
     limit = fields.Integer(load_default=DEFAULT_LIMIT,
                            validate=validate.Range(min=1, max=MAX_LIMIT))
     cursor = fields.String(metadata={"description": "next_cursor of the previous page"})
