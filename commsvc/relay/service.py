@@ -20,6 +20,7 @@ from commsvc import phones
 from commsvc.config import Config
 from commsvc.consent import relay as consent
 from commsvc.crypto import UNAVAILABLE
+from commsvc.pool import service as pool_service
 from commsvc.relay.claim import forward_once, insert_once
 from commsvc.relay.models import Call, Message
 from commsvc.sessions.routing import Route, find_route, route_in_session
@@ -248,7 +249,9 @@ def _sms_outcome(db: Session, sms: InboundSms, route: Route | None,
     if decision.consumed:
         return decision.outcome, None
     if route is None or not route.allows_sms:
-        told = sms.sender_phone is None or consent.may_send_notice(db, sms.sender_phone, now)
+        told = sms.sender_phone is None or (
+            consent.may_send_notice(db, sms.sender_phone, now)
+            and not _from_our_number(db, sms.sender_phone))
         if route is None:
             return (NO_SESSION if told else NO_SESSION_UNTOLD), None
         return (MODE_NOT_ALLOWED if told else MODE_NOT_ALLOWED_UNTOLD), None
@@ -277,6 +280,12 @@ def _insert_sms(db: Session, columns: dict, route: Route | None) -> tuple[int | 
         return message_id, consent.BLOCKED_NOTIFIED
     # The claim was taken, or the SID was: stored untold, unless it is a repeated webhook.
     return insert_once(db, Message, {**columns, "outcome": consent.BLOCKED}), consent.BLOCKED
+
+
+def _from_our_number(db: Session, sender: str) -> bool:
+    """A text from one of our own numbers (active or retired): never answered with a notice,
+    or two of our numbers would answer each other's "conversation has ended" without end."""
+    return bool(pool_service.pool_numbers_among(db, [sender]))
 
 
 def _sms_reply(outcome: str, sms: InboundSms, route: Route | None,

@@ -68,6 +68,16 @@ def test_stranger_gets_the_no_session_reply_and_nothing_is_forwarded(
     assert stored.body == "who is this?"
 
 
+def test_a_text_from_one_of_our_numbers_gets_no_reply_so_two_never_answer_each_other(
+        session_open, send_sms, db):
+    # A "conversation has ended" to our own number would come back as its own no-session
+    # text, and the two numbers would answer each other (and Twilio bill each text) forever.
+    root = twiml(send_sms(PRO_PROXY, REQUESTER_PROXY, "hello"))
+
+    assert list(root) == []
+    assert f.messages(db)[0].outcome == "no_session_untold"
+
+
 def test_participant_texting_the_other_sides_proxy_is_not_routed(session_open, send_sms, db):
     # The requester's pairing is with REQUESTER_PROXY only (the routing rule is per pair).
     [reply] = twiml(send_sms(REQUESTER, PRO_PROXY, "hello"))
