@@ -49,9 +49,9 @@ def present_hold(hold, principal, pool_numbers: set[str]) -> dict:
 @problems(blp, 401, 403, 422)
 def place_hold(body):
     """Place a hold on a phone, a session or a booking (it may come before their data)."""
-    value = body["value"].strip()
+    value = body["value"]
     if body["scope"] == "phone":
-        value = phone_input(value, "value", recorded=True)
+        value = phone_input(value.strip(), "value", recorded=True)
     principal = current_principal()
     db = get_db()
     hold = holds.place_hold(db, scope=body["scope"], value=value, reason=body["reason"],

@@ -128,8 +128,8 @@ def place_hold(
     """
     if scope not in SCOPES:
         raise ValidationFailed(errors={"scope": [f"must be one of {', '.join(SCOPES)}"]})
-    value = (value or "").strip()
-    if not value:  # a hold on "" would cover nothing while its officer believed it held
+    value = value or ""
+    if not value.strip():  # a hold on "" would cover nothing while its officer believed it held
         raise ValidationFailed(errors={"value": [f"must name the {scope} to hold"]})
     if (problem := _never_named(scope, value)) is not None:
         raise ValidationFailed(errors={"value": [problem]})

@@ -130,6 +130,10 @@ def test_other_roles_may_not_manage_holds(client, api_key, data, db, role):
     ({"scope": "session", "value": "ses_x\u2028y", "reason": "x"}, "value"),
     ({"scope": "session", "value": "bk_1001", "reason": "x"}, "value"),
     ({"scope": "session", "value": "ses_1", "reason": "court \u001b[31morder"}, "reason"),
+    # Found by an audit: a space at either end was trimmed, so the hold was placed on another
+    # booking than the one sent ("bk" for " bk"); sessions and messages refuse such ids.
+    ({"scope": "booking", "value": " bk_1001", "reason": "x"}, "value"),
+    ({"scope": "session", "value": "ses_1 ", "reason": "x"}, "value"),
 ])
 def test_bad_holds_are_422_and_nothing_is_recorded(client, api_key, data, db, body, field):
     response = client.post("/v1/holds", headers=api_key("privacy"), json=body)
