@@ -277,7 +277,12 @@ _GUARD_AFTER_RE = re.compile(
     r"|(?: (?:me|us))?(?: (?:the (?:\w+ )?(?:address|code|photos?|pictures?|pics?|details"
     r"|directions|link|location|map|price|quote|invoice|receipt|estimate|schedule|eta"
     r"|tracking number)|questions|the same question)(?= \||$| and (?:just )?" + _COME + ")"
-    r"| (?:and|&) (?:just )?" + _COME + ")")
+    r"| (?:and|&) (?:just )?" + _COME +
+    # a language or a place right after it: "stop texting me in English", "no me escriba en
+    # ingles", "... at work", "... au travail" (not "stop texting me im at work and ...")
+    r"|(?: (?:me|us))? (?:in (?:english|spanish|french)|en (?:ingles|espanol|frances|anglais"
+    r"|espagnol|francais)|at (?:work|school|the office)|au (?:travail|bureau)"
+    r"|(?:en el|al) trabajo)\b)")
 # Anywhere: the sender says it was a mistake, or redirects us to someone or somewhere else
 # ("don't text me, text my husband"): that is conversation, not a revocation.
 _VETO_RE = re.compile(
@@ -288,6 +293,7 @@ _VETO_RE = re.compile(
     r"(?:number|phone|cell|email|line)|my (?:new|other|work|home) (?:number|phone|cell)"
     r"|(?:ecrivez|envoyez|contactez|appelez|ecris|envoie|contacte)(?: plutot)? a (?:mon|ma|mes)"
     r"|(?:escrib|mand|envi|contact|llam)\w* a mi"
+    r"|(?:escrib|mand|envi|contact)\w*me al (?:otro|nuevo)"  # "escribame al otro (numero)"
     # "... from the old plumber, only you" (the whole message ends so)
     r"|from\b[^|]{1,40}(?: \|)? only (?:you|from you)$)")
 
