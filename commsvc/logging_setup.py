@@ -157,6 +157,24 @@ _BRACKETED_GROUP = re.compile(r"[ -]*\((\d{1,4})\)[ -]*")
 _BRACKET_BETWEEN_DIGITS = re.compile(r"(?<=\d)[()](?=\d)")
 
 
+# A number glued to a short word by "_" or "-" and ending the token: an id a client made of
+# a phone number ("ses_4155550101", "x_415_555_0101", "bk-14155550101"). Ours and Twilio's
+# ids carry letters among their digits or more than 15 digits, so they stay readable.
+_PREFIXED_NUMBER = re.compile(
+    r"(?<![\w%-])(?P<word>[A-Za-z]{1,12}[_-])"
+    r"(?!(?:19|20)\d\d[._-]?(?:0[1-9]|1[0-2])[._-]?(?:0[1-9]|[12]\d|3[01])(?!\d))"
+    r"(?P<number>\d(?:[ ._-]?\d){9,14})" + _END)
+
+
+def _mask_prefixed(text: str) -> str:
+    """The numbers glued to a word in `text` masked, the word and its "_" or "-" kept."""
+    if "_" not in text and "-" not in text:
+        return text
+    return _PREFIXED_NUMBER.sub(
+        lambda match: match.group("word") + mask(_NOT_DIGITS.sub("", match.group("number"))),
+        text)
+
+
 def _masked_run(match: re.Match) -> str:
     run = match.group(0)
     digits = "".join(c for c in run if c.isdigit())
@@ -179,7 +197,7 @@ def mask_text(text: str) -> str:
     every phone number masked, also one written with Unicode separators or digits,
     "[415] 555*0101", digits in any grouping, or URL-encoded (up to three times); such a text
     comes back with its separators made plain, or decoded."""
-    text = redact_keys(text)  # first: making separators plain turns "csk_" into "csk-"
+    text = _mask_prefixed(redact_keys(text))  # first: making separators plain turns "_" to "-"
     if "%" in text:
         decoded = _unquoted(text)
         if decoded != text:
@@ -225,7 +243,7 @@ def mask_url(text: str) -> str:
     """A request line, path, query or referer for a log: every phone number masked, those
     written with Unicode separators or digits or unusual punctuation too (only the parts that
     have such a character are decoded), and API keys redacted."""
-    text = redact_keys(text)  # first: making separators plain turns "csk_" into "csk-"
+    text = _mask_prefixed(redact_keys(text))  # first: making separators plain turns "_" to "-"
     if _UNUSUAL_URL.search(text):
         text = _URL_PART.sub(_masked_url_part, text)
     return _mask_numbers(text)

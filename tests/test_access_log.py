@@ -229,6 +229,19 @@ def test_access_log_leaves_ids_and_dates_with_unusual_punctuation_alone(tmp_path
     assert target in access_line(tmp_path, target)
 
 
+@pytest.mark.parametrize(("target", "masked"), [
+    ("/v1/sessions/ses_4155550101", "/v1/sessions/ses_******0101"),
+    ("/v1/sessions/x_415_555_0101", "/v1/sessions/x_******0101"),
+    ("/v1/sessions/ses_415.555.0101", "/v1/sessions/ses_******0101"),
+    ("/v1/sessions?booking_id=bk-4155550101", "booking_id=bk-******0101"),
+])
+def test_a_number_glued_to_a_word_by_an_underscore_or_hyphen_is_masked(tmp_path, target,
+                                                                        masked):
+    """Found by an audit: the number was taken for digits inside an id and logged whole."""
+    line = access_line(tmp_path, target)
+    assert "555" not in line and masked in line
+
+
 def test_access_log_redacts_a_key_with_its_underscore_encoded(tmp_path):
     line = access_line(tmp_path, "/v1/numbers?api_key=csk%5FNVhxIa-BqPTs3cr3tKeyMaterial012")
     assert "NVhxIa" not in line and "api_key=csk:REDACTED" in line

@@ -185,7 +185,9 @@ def test_a_404_repeats_the_clients_input_masked_and_cut_short(client, api_key, r
 
 @pytest.mark.parametrize("written", ["+1\u00a0415\u00a0555\u00a00101",
                                      "+1\u2013415\u2013555\u20130101",
-                                     "[415] 555 0101", "415*555*0101"])
+                                     "[415] 555 0101", "415*555*0101",
+                                     # found by an audit: glued to a word, it came back whole
+                                     "ses_4155550101", "x_415_555_0101"])
 def test_a_404_masks_a_number_written_with_unicode_or_unusual_separators(client, api_key,
                                                                          written):
     response = client.get(f"/v1/sessions/{written}", headers=api_key("ops"))
