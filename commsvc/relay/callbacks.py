@@ -20,12 +20,14 @@ from sqlalchemy.orm import Session
 
 from commsvc.consent import service as consent
 from commsvc.records import remote
+from commsvc.relay import service as relay
 from commsvc.relay.models import Call, Message
 from commsvc.twilio_gateway import UNSUBSCRIBED
 
 log = logging.getLogger("commsvc.relay")
 
 UNTRACKED = "extra_recording"  # remote deletion cause: a call's second recording
+UNREQUESTED = "unrequested"  # ... a recording of a call commsvc did not record
 
 # How far along each status is; an update applies only when it ranks above the stored one.
 MESSAGE_STATUS_RANK = {
@@ -203,7 +205,11 @@ def recording_status(db: Session, *, call_id: int | None, call_sid: str | None,
     # The call's own recording, or none yet (absent: none, or the one that turned out empty),
     # and never once retention or erasure removed it: a late or repeated callback would put
     # data past its retention back.
-    this_recording = and_(Call.recording_removed_at.is_(None),
+    # Only a call commsvc bridged with recording on (its session's record_calls) has one: a
+    # recording of any other call (an account-wide setting, TwiML from elsewhere) was never
+    # agreed to, and is deleted at Twilio rather than kept.
+    this_recording = and_(Call.outcome == relay.BRIDGED_RECORDED,
+                          Call.recording_removed_at.is_(None),
                           or_(Call.recording_sid.is_(None),
                               Call.recording_sid == progress.recording_sid))
     if progress.status is None:
@@ -215,20 +221,23 @@ def recording_status(db: Session, *, call_id: int | None, call_sid: str | None,
     )
     found = result.rowcount > 0
     stored = None if found else db.execute(
-        select(Call.id, Call.recording_removed_at, Call.recording_status).where(*where)).first()
+        select(Call.id, Call.recording_removed_at, Call.recording_status, Call.outcome)
+        .where(*where)).first()
     if stored is not None and progress.status is None and stored.recording_status == "absent":
         return True  # the Dial action naming the recording Twilio reported empty: nothing to do
     if stored is not None:
         # Not the call's recording, or one already removed here: nothing would ever delete it
         # at Twilio (retention and erasure delete the one stored), so it is deleted there now.
         removed = stored.recording_removed_at is not None
+        unrequested = stored.outcome != relay.BRIDGED_RECORDED
         log.warning("recording %s %s of call %s: deleted at Twilio", progress.recording_sid,
                     "arrived after the call's recording was removed" if removed
+                    else "was never asked for" if unrequested
                     else "is another recording", progress.call_sid or call_id)
         if not absent:
+            cause = remote.ORPHAN if removed else UNREQUESTED if unrequested else UNTRACKED
             remote.enqueue(db, resource=remote.RECORDING, sid=progress.recording_sid,
-                           action=remote.DELETE, cause=remote.ORPHAN if removed else UNTRACKED,
-                           now=now)
+                           action=remote.DELETE, cause=cause, now=now)
         return True
     if not found and call_id is not None and call_sid is not None and not absent:
         remote.enqueue(db, resource=remote.RECORDING, sid=progress.recording_sid,

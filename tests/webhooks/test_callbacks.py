@@ -280,6 +280,24 @@ def test_a_second_recording_of_a_call_never_mixes_with_the_first(bridged, twilio
     assert _queued_deletions(db) == {("recording", second, "extra_recording")}
 
 
+@pytest.mark.parametrize("record_calls", [False, None], ids=["not-recorded", "no-session"])
+def test_a_recording_of_a_call_commsvc_did_not_record_is_deleted_at_twilio_not_kept(
+        db, clock, place_call, twilio_post, record_calls):
+    """Found by an audit: a recording of a call bridged without recording (an account-wide
+    setting at Twilio) or of a stranger's call was stored as the call's, kept to retention."""
+    if record_calls is not None:
+        f.open_session(db, clock(), record_calls=record_calls)
+    twiml(place_call(REQUESTER if record_calls is not None else STRANGER, REQUESTER_PROXY))
+    call = f.calls(db)[0]
+
+    response = _recording(twilio_post, call, "RE" + "c" * 32, "completed", 12)
+
+    assert response.status_code == 200
+    stored = f.calls(db)[0]
+    assert (stored.recording_sid, stored.recording_duration) == (None, None)
+    assert _queued_deletions(db) == {("recording", "RE" + "c" * 32, "unrequested")}
+
+
 def test_an_absent_report_after_completed_leaves_no_recording_behind(bridged, twilio_post, db):
     recording = "RE" + "a" * 32
     _recording(twilio_post, bridged, recording, "completed", 30)
