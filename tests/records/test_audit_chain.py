@@ -154,6 +154,20 @@ def test_purge_removes_the_oldest_events_records_itself_and_the_chain_still_veri
     assert result.ok and result.events == 4
 
 
+def test_a_kept_head_that_the_last_purge_removed_still_verifies(db, clock):
+    """Found by an audit: the purge's anchor is that head, yet verify reported 'truncated'."""
+    old = _record(db, clock, 3)
+    kept_head = old[-1].hash
+    clock.advance(days=10)
+    _record(db, clock, 2)
+    audit.purge_expired_audit(db, old[-1].created_at + dt.timedelta(seconds=1), clock())
+
+    assert verify_chain(db, expect_head=kept_head).ok
+    # A head never in the chain is still a break, the purge named as one possible cause.
+    missing = verify_chain(db, expect_head="0" * 64)
+    assert not missing.ok and "retention purge" in missing.first_break.problem
+
+
 def test_purging_everything_keeps_a_verifiable_chain(db, clock):
     _record(db, clock, 3)
     clock.advance(days=10)
