@@ -385,6 +385,27 @@ def _check_database_url(url: str) -> None:
         raise ConfigError(f"DATABASE_URL has connection options PostgreSQL does not know:"
                           f" {', '.join(unknown)} (a pooler's own flag, such as pgbouncer=true,"
                           f" is not one: leave it out)")
+    if parsed.get_backend_name() == "postgresql":
+        _check_libpq_values(parsed)
+
+
+_SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+def _check_libpq_values(parsed) -> None:
+    """Values libpq refuses only when it connects: every process would start and then call
+    the database down ('/readyz' 503) when it is the URL that is wrong."""
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        raise ConfigError(f"DATABASE_URL's port must be from 1 to 65535, not {parsed.port}")
+    sslmode = parsed.query.get("sslmode")
+    if sslmode is not None and sslmode not in _SSLMODES:
+        raise ConfigError(f"DATABASE_URL's sslmode must be one of {', '.join(_SSLMODES)},"
+                          f" not {sslmode!r}")
+    timeout = parsed.query.get("connect_timeout")
+    if timeout is not None and not (isinstance(timeout, str)
+                                    and re.fullmatch(r"-?[0-9]+", timeout.strip())):
+        raise ConfigError(f"DATABASE_URL's connect_timeout must be a whole number of seconds,"
+                          f" not {timeout!r}")
 
 
 @functools.cache

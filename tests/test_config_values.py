@@ -105,6 +105,15 @@ SENDER = ("TWILIO_SENDER_NUMBER must be a phone number in E.164 form (+141555501
     ("DATABASE_URL", "postgres://app@db:5432/commsvc?pgbouncer=true",
      "DATABASE_URL has connection options PostgreSQL does not know: pgbouncer (a pooler's own"
      " flag, such as pgbouncer=true, is not one: leave it out)"),
+    # found by an audit: libpq refused these only when connecting, so every process started
+    # and then reported the database down
+    ("DATABASE_URL", "postgres://app@db:99999/commsvc",
+     "DATABASE_URL's port must be from 1 to 65535, not 99999"),
+    ("DATABASE_URL", "postgres://app@db/commsvc?sslmode=bogus",
+     "DATABASE_URL's sslmode must be one of disable, allow, prefer, require, verify-ca,"
+     " verify-full, not 'bogus'"),
+    ("DATABASE_URL", "postgres://app@db/commsvc?connect_timeout=abc",
+     "DATABASE_URL's connect_timeout must be a whole number of seconds, not 'abc'"),
     # found by an operator's audit: the HELP reply went out as "    help {oops}"
     ("HELP_SMS_REPLY", "{brand} help {oops}", "HELP_SMS_REPLY may name {brand} and {support}"
                                               " only, not {oops}"),
