@@ -60,6 +60,30 @@ class UtcDateTime(fields.AwareDateTime):
             raise ValidationError(str(error)) from None
 
 
+def _unencoded_plus(value: str, attr: str) -> bool:
+    """Whether this query argument was written with a `+` that arrived as a space (the query
+    string has `attr=` then, before the next argument, a `+`): %20 stays a space."""
+    if not has_request_context():
+        return False
+    written = re.compile(rb"(?:^|&)" + re.escape(attr.encode()) + rb"=[^&+]*\+")
+    return written.search(request.query_string) is not None
+
+
+# A time whose offset lost its "+": "2026-11-23T09:00:00 05:00".
+_OFFSET_AFTER_SPACE = re.compile(r"(.*\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?) (\d\d(?::?\d\d)?)")
+
+
+class QueryUtcDateTime(UtcDateTime):
+    """UtcDateTime in a query string, where `since=2026-11-23T09:00:00+05:00` sent unencoded
+    arrives with a space for its `+`: the offset is read back as the plus it was."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and (match := _OFFSET_AFTER_SPACE.fullmatch(value)) \
+                and _unencoded_plus(value, attr):
+            value = f"{match[1]}+{match[2]}"
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class QueryPhone(fields.String):
     """A phone number in a query string. There a `+` is a space unless encoded as %2B, and
     `curl -G -d phone=+4792345678` does not encode it: the value arrives as " 4792345678",

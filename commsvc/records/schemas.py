@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from commsvc.api_docs import problems  # noqa: F401  (re-exported for the records views)
-from commsvc.fields import QueryArguments, QueryPhone, UtcDateTime
+from commsvc.fields import QueryArguments, QueryPhone, QueryUtcDateTime
 from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
 from commsvc.records.logs_service import CALL_STATUSES, DIRECTIONS, MESSAGE_STATUSES
 
@@ -26,8 +26,8 @@ class LogQuery(PagingQuery):
     session_id = fields.String(validate=validate.Length(min=1, max=40))
     booking_id = fields.String(validate=validate.Length(min=1, max=128))
     direction = fields.String(validate=validate.OneOf(DIRECTIONS))
-    since = UtcDateTime(metadata={"description": "created at or after (inclusive)"})
-    until = UtcDateTime(metadata={"description": "created before (exclusive)"})
+    since = QueryUtcDateTime(metadata={"description": "created at or after (inclusive)"})
+    until = QueryUtcDateTime(metadata={"description": "created before (exclusive)"})
 
 
 class MessageLogQuery(LogQuery):
@@ -52,8 +52,8 @@ class ReasonHeader(Schema):
 class AuditQuery(PagingQuery):
     actor = fields.String(validate=validate.Length(min=1, max=64))
     action = fields.String(validate=validate.Length(min=1, max=48))
-    since = UtcDateTime()
-    until = UtcDateTime()
+    since = QueryUtcDateTime()
+    until = QueryUtcDateTime()
 
 
 class HoldListQuery(PagingQuery):

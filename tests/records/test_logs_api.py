@@ -210,6 +210,12 @@ def test_filters_by_session_booking_status_direction_and_time(client, api_key, d
     assert ids("since=2026-06-01T13:00:00Z") == [outbound.id, failed.id]
     assert ids("until=2026-06-01T13:00:00Z") == [early.id]
     assert ids("since=2026-06-01T12:30:00Z&until=2026-06-01T13:30:00Z") == [failed.id]
+    # Found by an audit: an offset's "+" sent unencoded arrives as a space (422); it is read
+    # back only where the query string has the "+" (an encoded space stays a 422).
+    assert ids("since=2026-06-01T18:00:00+05:00") == [outbound.id, failed.id]
+    assert ids("until=2026-06-01T18:30:00+05:00&since=2026-06-01T17:30:00%2B05:00") == [failed.id]
+    assert client.get("/v1/logs/messages?since=2026-06-01T18:00:00%2005:00",
+                      headers=headers).status_code == 422
 
 
 @pytest.mark.parametrize("query, field", [
