@@ -162,6 +162,10 @@ def _plain(x: float) -> str:
     return str(int(x)) if x == int(x) else str(x)
 
 
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?",
+                           re.ASCII)
+
+
 def _number(env: dict[str, str], name: str, default: float, unit: str, *, whole: bool = False,
             low: float = 0, low_allowed: bool = False, high: float = MAX_SECONDS,
             why: str = "") -> float:
@@ -172,6 +176,9 @@ def _number(env: dict[str, str], name: str, default: float, unit: str, *, whole:
     if not raw:
         return default
     try:
+        # Plain ASCII digits only: Python also reads "1_000" and other scripts' digits.
+        if not _PLAIN_NUMBER.fullmatch(raw):
+            raise ValueError(raw)
         value = int(raw) if whole else float(raw)
     except ValueError:
         value = math.nan
@@ -359,6 +366,16 @@ def _app_env(env: dict[str, str], database_url: str) -> str:
     return app_env
 
 
+def _account_sid(env: dict[str, str]) -> str | None:
+    """TWILIO_ACCOUNT_SID, AC and 32 hexadecimal digits (unset: nothing goes out to Twilio)."""
+    sid = env.get("TWILIO_ACCOUNT_SID", "").strip() or None
+    if sid is not None and not re.fullmatch(r"AC[0-9a-fA-F]{32}", sid):
+        # Not shown: a token pasted into the wrong variable would land in the log.
+        raise ConfigError("TWILIO_ACCOUNT_SID must be AC and 32 hexadecimal digits, as the"
+                          " Twilio console shows it")
+    return sid
+
+
 def _database_url(env: dict[str, str]) -> str:
     return normalise_database_url(env.get("DATABASE_URL", "").strip() or Config.database_url)
 
@@ -500,7 +517,7 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
     return Config(
         env=app_env,
         database_url=database_url,
-        twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", "").strip() or None,
+        twilio_account_sid=_account_sid(env),
         twilio_auth_token=auth_token,
         public_base_url=public_base_url,
         default_region=region,

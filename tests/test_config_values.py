@@ -114,6 +114,14 @@ SENDER = ("TWILIO_SENDER_NUMBER must be a phone number in E.164 form (+141555501
      " verify-full, not 'bogus'"),
     ("DATABASE_URL", "postgres://app@db/commsvc?connect_timeout=abc",
      "DATABASE_URL's connect_timeout must be a whole number of seconds, not 'abc'"),
+    # found by an audit: Python reads "1_000" and other scripts' digits as numbers; the
+    # account SID was taken as given, and every send then failed at Twilio
+    ("RETENTION_BODIES_DAYS", "1_000", "RETENTION_BODIES_DAYS must be a positive number of"
+                                       " days, at most 36500, not '1_000'"),
+    ("RETENTION_BODIES_DAYS", "\u0669\u0660", "RETENTION_BODIES_DAYS must be a positive number"
+                                             " of days, at most 36500, not '\u0669\u0660'"),
+    ("TWILIO_ACCOUNT_SID", "garbage", "TWILIO_ACCOUNT_SID must be AC and 32 hexadecimal digits,"
+                                      " as the Twilio console shows it"),
     # found by an operator's audit: the HELP reply went out as "    help {oops}"
     ("HELP_SMS_REPLY", "{brand} help {oops}", "HELP_SMS_REPLY may name {brand} and {support}"
                                               " only, not {oops}"),
