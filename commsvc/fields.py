@@ -73,6 +73,16 @@ def _unencoded_plus(value: str, attr: str) -> bool:
 _OFFSET_AFTER_SPACE = re.compile(r"(.*\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?) (\d\d(?::?\d\d)?)")
 
 
+class JsonBool(fields.Boolean):
+    """A JSON true or false, nothing else: marshmallow's Boolean also takes 1, "yes" and "on",
+    and with truthy={True} still 1 and 1.0 (equal to True in Python)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise ValidationError("must be true or false (a JSON boolean)")
+        return value
+
+
 class QueryUtcDateTime(UtcDateTime):
     """UtcDateTime in a query string, where `since=2026-11-23T09:00:00+05:00` sent unencoded
     arrives with a space for its `+`: the offset is read back as the plus it was."""

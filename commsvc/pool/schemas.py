@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from commsvc.fields import JsonBool
 from commsvc.pool.service import CAPABILITIES, DEFAULT_CAPABILITIES, STATUSES
 from commsvc.sessions.schemas import ListQuery, PhoneNumber, StrictSchema
 
@@ -14,7 +15,7 @@ class AddNumber(StrictSchema):
         load_default=list(DEFAULT_CAPABILITIES), validate=validate.Length(min=1, max=3),
         metadata={"example": ["sms", "voice"]},
     )
-    reactivate = fields.Boolean(load_default=False, metadata={
+    reactivate = JsonBool(load_default=False, metadata={
         "description": "bring a retired number back (with these capabilities); without it,"
                        " any number already in the pool, retired or not, is a 409"})
 

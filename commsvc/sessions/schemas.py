@@ -9,7 +9,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from commsvc.api_docs import ProblemDetails, problems  # noqa: F401  (re-exported)
 from commsvc.extensions import config as _config
-from commsvc.fields import BOOKING_ID, QueryArguments, UtcDateTime
+from commsvc.fields import BOOKING_ID, JsonBool, QueryArguments, UtcDateTime
 from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
 from commsvc.phones import InvalidPhone, normalise
 from commsvc.sessions.service import MIN_TTL_SECONDS, ttl_problem
@@ -81,7 +81,7 @@ class CreateSession(ExpiryFields):
     requester = fields.Nested(ParticipantIn, required=True)
     pro = fields.Nested(ParticipantIn, required=True)
     mode = fields.String(load_default="sms_and_voice", validate=validate.OneOf(MODES))
-    record_calls = fields.Boolean(load_default=False, truthy={True}, falsy={False})
+    record_calls = JsonBool(load_default=False)
 
 
 class ExtendSession(ExpiryFields):

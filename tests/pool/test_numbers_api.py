@@ -59,6 +59,8 @@ def test_the_same_number_again_is_409(client, admin):
     ({"phone_number": NUMBER, "capabilities": ["sms", "fax"]}, "capabilities.1"),
     ({"phone_number": NUMBER, "capabilities": []}, "capabilities"),
     ({"phone_number": NUMBER, "capabilities": "sms"}, "capabilities"),
+    ({"phone_number": NUMBER, "reactivate": "yes"}, "reactivate"),  # JSON booleans only
+    ({"phone_number": NUMBER, "reactivate": 1}, "reactivate"),
     ({"phone_number": NUMBER, "friendly_name": "x"}, "friendly_name"),
 ])
 def test_invalid_number_or_capability_is_422(client, admin, body, field):

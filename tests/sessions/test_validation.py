@@ -62,6 +62,8 @@ def _with(**changes):
     (_with(ttl_seconds=60, expires_at="2026-06-02T00:00:00Z"), "expires_at"),
     (_with(record_calls="maybe"), "record_calls"),
     (_with(record_calls="true"), "record_calls"),  # JSON booleans only
+    (_with(record_calls=1), "record_calls"),  # found by an audit: 1 == True in Python
+    (_with(record_calls=0), "record_calls"),
     (_with(booking_id="bk\x001"), "booking_id"),
     (_with(colour="blue"), "colour"),  # unknown fields are refused, not ignored
     (_with(requester={"phone": REQUESTER, "name": "Ann"}), "requester.name"),
