@@ -11,32 +11,48 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
-from sqlalchemy import bindparam, literal_column, or_, select
+from sqlalchemy import bindparam, exists, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from commsvc.db import INSERTS
+from commsvc.records import remote
+from commsvc.records.models import RemoteDeletion
+from commsvc.relay.models import Message
 from commsvc.sessions import routing
+
+# A text's SID whose row erasure or retention removed: its deletion at Twilio is on record for
+# good, so a repeated webhook (a retry, a replay) never stores the removed text again.
+# Uses index: uq_remote_deletions_resource_sid_action (resource, sid, ...)
+_REMOVED_TEXT = exists().where(RemoteDeletion.resource == remote.MESSAGE,
+                               RemoteDeletion.sid == bindparam("twilio_sid"))
 
 
 @functools.cache
-def _claim_statement(dialect: str, model, any_unique: bool = False):
-    """Built once per table: values come as parameters, so nothing is compiled per request."""
-    insert = INSERTS[dialect](model.__table__)
+def _claim_statement(dialect: str, model, any_unique: bool = False, columns: tuple = ()):
+    """Built once per table (and, for texts, per set of columns): values come as parameters,
+    so nothing is compiled per request."""
+    table = model.__table__
+    insert = INSERTS[dialect](table)
+    if model is Message:
+        insert = insert.from_select(columns, select(*(
+            bindparam(name, type_=table.c[name].type) for name in columns)).where(~_REMOVED_TEXT))
     return (
         (insert.on_conflict_do_nothing() if any_unique
          else insert.on_conflict_do_nothing(index_elements=["twilio_sid"]))
-        .returning(model.__table__.c.id)
+        .returning(table.c.id)
     )
 
 
 def insert_once(db: Session, model, values: dict, *, any_unique: bool = False) -> int | None:
-    """Insert the row unless one with the same twilio_sid exists: its new id, or None.
+    """Insert the row unless one with the same twilio_sid exists (or, for a text, existed and
+    was removed): its new id, or None.
 
     any_unique=True: None too when the row would break any other unique index of the table
     (a claim of its own, such as messages.notice_of's); the caller tells the two apart.
     """
     connection = db.connection()  # Core: the ORM's bulk-insert path cost a third of the time
-    statement = _claim_statement(connection.dialect.name, model, any_unique)
+    statement = _claim_statement(connection.dialect.name, model, any_unique,
+                                 tuple(values) if model is Message else ())
     return connection.execute(statement, values).scalar_one_or_none()
 
 
@@ -59,7 +75,8 @@ def _forward_statement(dialect: str, model):
     # The modes as literals: an IN over a bound list is re-rendered on every execution.
     carries_texts = or_(*(route.c.mode == literal_column(f"'{mode}'")
                           for mode in routing.SMS_MODES))
-    takes_texts = select(*columns.values()).where(carries_texts, route.c.other_takes_sms)
+    takes_texts = select(*columns.values()).where(carries_texts, route.c.other_takes_sms,
+                                                  ~_REMOVED_TEXT)
     return (
         INSERTS[dialect](table).from_select(list(columns), takes_texts)
         .on_conflict_do_nothing(index_elements=["twilio_sid"])

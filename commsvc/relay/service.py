@@ -34,6 +34,7 @@ MODE_NOT_ALLOWED = "mode_not_allowed"  # the session does not carry this channel
 NO_SESSION_UNTOLD = "no_session_untold"
 MODE_NOT_ALLOWED_UNTOLD = "mode_not_allowed_untold"
 EMPTY = "empty"  # no text and no media: nothing to forward
+REMOVED = "removed"  # (not stored) a repeated webhook of a text erased or past retention
 # Outcomes of an inbound call (plus NO_SESSION, MODE_NOT_ALLOWED and consent.BLOCKED).
 BRIDGED = "bridged"
 BRIDGED_RECORDED = "bridged_recorded"
@@ -145,6 +146,10 @@ def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetim
     duplicate = message_id is None
     if duplicate:
         stored = _claimed(db, Message, sms.message_sid)
+        if stored is None:
+            # A repeat of a text erasure or retention removed: stored nor answered again.
+            return SmsResult(message_id=None, outcome=REMOVED, session_id=None, forward=None,
+                             reply=None, duplicate=True)
         message_id, outcome, session_id = stored.id, stored.outcome, stored.session_id
         forward = _stored_forward(stored)
         if outcome == consent.BLOCKED_NOTIFIED and session_id is not None:
@@ -324,9 +329,11 @@ def _call_answer(outcome: str, forward_to: str | None, forward_from: str | None,
 
 
 def _claimed(db: Session, model, sid: str):
-    """The row another request claimed for this SID (committed: READ COMMITTED waited for it)."""
+    """The row another request claimed for this SID (committed: READ COMMITTED waited for it),
+    or, for a text, None when erasure or retention has removed it since."""
     # Uses index: uq_messages_twilio_sid / uq_calls_twilio_sid
-    return db.scalars(select(model).where(model.twilio_sid == sid)).one()
+    rows = db.scalars(select(model).where(model.twilio_sid == sid))
+    return rows.one_or_none() if model is Message else rows.one()
 
 
 def _stored_forward(message: Message) -> Forward | None:

@@ -36,6 +36,22 @@ def test_repeated_no_session_text_is_answered_alike_and_stored_once(send_sms, db
     assert len(f.messages(db)) == 1
 
 
+@pytest.mark.parametrize("sender", [REQUESTER, STRANGER], ids=["forwarded", "no-session"])
+def test_a_text_repeated_after_its_sender_was_erased_is_not_stored_again(
+        session_open, send_sms, db, client, api_key, sender):
+    """Found by an audit: the erased number's text was stored again by a repeated webhook."""
+    sid = f.sid("SM")
+    send_sms(sender, REQUESTER_PROXY, "See you at 9", sid=sid)
+    erased = client.post(f"/v1/subjects/{sender}/erase",
+                         headers={**api_key("privacy"), "X-Access-Reason": "DSAR 1"})
+    assert erased.status_code == 200 and erased.json["removed"]["messages"] == 1
+
+    again = send_sms(sender, REQUESTER_PROXY, "See you at 9", sid=sid)
+
+    assert list(f.twiml(again)) == []  # nothing forwarded, nothing answered
+    assert f.messages(db) == []
+
+
 def test_repeated_stop_is_recorded_once(session_open, send_sms, db):
     sid = f.sid("SM")
     first = send_sms(PRO, "+16465550002", "STOP", sid=sid)
