@@ -253,6 +253,10 @@ _GUARD_BEFORE_RE = re.compile(
     r") $")
 # "... and come": what a customer tells a pro who texts instead of coming.
 _COME = r"(?:come|get here|get over here|show up|call me|pick up|answer the phone)\b"
+_LANGUAGE = r"(?:english|spanish|french|ingles|espanol|frances|anglais|espagnol|francais)"
+# Nothing more but thanks or please (then the message ends).
+_POLITE_END = (r"(?: \|)?(?: (?:please|pls|thanks|thank you|por favor|gracias|svp|merci"
+               r"|s il vous plait)(?: \|)?)*$")
 # Just after a match in the same clause: a time or condition limit -> not a revocation.
 _GUARD_AFTER_RE = re.compile(
     r"[^|]{0,40}?\b(?:before|after|until|till|til|unless|while|during|tonight|today|tomorrow"
@@ -278,11 +282,14 @@ _GUARD_AFTER_RE = re.compile(
     r"|directions|link|location|map|price|quote|invoice|receipt|estimate|schedule|eta"
     r"|tracking number)|questions|the same question)(?= \||$| and (?:just )?" + _COME + ")"
     r"| (?:and|&) (?:just )?" + _COME +
-    # a language or a place right after it: "stop texting me in English", "no me escriba en
-    # ingles", "... at work", "... au travail" (not "stop texting me im at work and ...")
-    r"|(?: (?:me|us))? (?:in (?:english|spanish|french)|en (?:ingles|espanol|frances|anglais"
-    r"|espagnol|francais)|at (?:work|school|the office)|au (?:travail|bureau)"
-    r"|(?:en el|al) trabajo)\b)")
+    # a language or a place right after it, ending the message: "stop texting me in English",
+    # "no me escriba en ingles por favor", "... at work", "... au travail", "... in Spanish,
+    # English only" (not "... at work or at home", "... at work, this is harassment", "stop
+    # texting me im at work and ...")
+    r"|(?: (?:me|us))? (?:in " + _LANGUAGE + r"|en " + _LANGUAGE + r"|at (?:work|school"
+    r"|the office)|au (?:travail|bureau)|(?:en el|al) trabajo)"
+    r"(?: \| (?:(?:in|en) )?" + _LANGUAGE + r" (?:only|seulement|solamente|solo|please"
+    r"|por favor|svp))?" + _POLITE_END + ")")
 # Anywhere: the sender says it was a mistake, or redirects us to someone or somewhere else
 # ("don't text me, text my husband"): that is conversation, not a revocation.
 _VETO_RE = re.compile(
@@ -293,7 +300,7 @@ _VETO_RE = re.compile(
     r"(?:number|phone|cell|email|line)|my (?:new|other|work|home) (?:number|phone|cell)"
     r"|(?:ecrivez|envoyez|contactez|appelez|ecris|envoie|contacte)(?: plutot)? a (?:mon|ma|mes)"
     r"|(?:escrib|mand|envi|contact|llam)\w* a mi"
-    r"|(?:escrib|mand|envi|contact)\w*me al (?:otro|nuevo)"  # "escribame al otro (numero)"
+    r"|(?:escrib|mand|envi|contact)(?:a|e|an|en)me al (?:otro|nuevo)"  # "escribame al otro"
     # "... from the old plumber, only you" (the whole message ends so)
     r"|from\b[^|]{1,40}(?: \|)? only (?:you|from you)$)")
 

@@ -91,17 +91,22 @@ def verify_chain(db: Session, *, expect_head: str | None = None) -> Verification
     """Walk the whole chain; stop at the first broken link; check a kept head if given."""
     anchors = _anchors(db)
     previous = None
+    starts_after = None  # the hash the oldest event links to (GENESIS, or a purge's anchor)
     count = 0
     for event in _events(db):
         problem = _check(db, previous, event, anchors)
         if problem:
             return Verification(count, _head(db), Break(event.id, problem))
+        if previous is None:
+            starts_after = event.prev_hash
         previous = event
         count += 1
     head = previous.hash if previous is not None else None
-    # A kept head that a retention purge removed last is its anchor: the chain still runs on
-    # from it, so it is not missing.
-    if expect_head and expect_head != head and expect_head not in anchors:
+    # A kept head that the last retention purge removed is the anchor the oldest event links
+    # to: the chain still runs on from it. (An anchor named only by a purge event proves
+    # nothing: anyone who can write rows can append one.)
+    if expect_head and expect_head != head and not (
+            expect_head == starts_after and expect_head in anchors):
         # Uses index: uq_audit_events_hash.
         kept = db.scalar(select(AuditEvent.id).where(AuditEvent.hash == expect_head))
         if kept is None:

@@ -288,9 +288,10 @@ def _insert_sms(db: Session, columns: dict, route: Route | None) -> tuple[int | 
 
 
 def _from_our_number(db: Session, sender: str) -> bool:
-    """A text from one of our own numbers (active or retired): never answered with a notice,
-    or two of our numbers would answer each other's "conversation has ended" without end."""
-    return bool(pool_service.pool_numbers_among(db, [sender]))
+    """A text from one of our own active numbers: never answered with a notice, or two of them
+    would answer each other's "conversation has ended" without end. (A retired number has left
+    the account and may be a person's phone now.)"""
+    return bool(pool_service.pool_numbers_among(db, [sender], active_only=True))
 
 
 def _sms_reply(outcome: str, sms: InboundSms, route: Route | None,

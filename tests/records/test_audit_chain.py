@@ -168,6 +168,20 @@ def test_a_kept_head_that_the_last_purge_removed_still_verifies(db, clock):
     assert not missing.ok and "retention purge" in missing.first_break.problem
 
 
+def test_a_forged_purge_naming_the_kept_head_does_not_hide_a_cut_tail(db, clock, backend):
+    """Found by a review of the fix above: the anchor is accepted only where the oldest kept
+    event links to it, not because some purge event names it."""
+    events = _record(db, clock, 8)
+    kept_head = events[-1].hash
+    _unprotect(db, backend)
+    db.execute(sa.delete(AuditEvent).where(AuditEvent.id.in_([e.id for e in events[3:]])))
+    audit.record(db, actor="system", action=audit.PURGE_ACTION, now=clock(),
+                 reason="audit retention", details={"deleted": 5, "anchor": kept_head})
+
+    result = verify_chain(db, expect_head=kept_head)
+    assert not result.ok and result.first_break.problem.startswith("truncated")
+
+
 def test_purging_everything_keeps_a_verifiable_chain(db, clock):
     _record(db, clock, 3)
     clock.advance(days=10)

@@ -78,6 +78,21 @@ def test_a_text_from_one_of_our_numbers_gets_no_reply_so_two_never_answer_each_o
     assert f.messages(db)[0].outcome == "no_session_untold"
 
 
+def test_a_retired_pool_number_may_be_a_persons_now_and_gets_the_no_session_reply(
+        session_open, send_sms, db, clock, config):
+    """Found by a review: the no-reply rule for our own numbers also silenced retired ones,
+    which have left the account and may be someone's phone."""
+    from commsvc.pool import service as pool
+
+    f.close_session(db, session_open, clock())
+    pool.retire_number(db, PRO_PROXY, actor="test", now=clock())
+    db.commit()
+
+    [reply] = twiml(send_sms(PRO_PROXY, REQUESTER_PROXY, "hello?"))
+
+    assert reply.text == config.no_session_sms_reply
+
+
 def test_participant_texting_the_other_sides_proxy_is_not_routed(session_open, send_sms, db):
     # The requester's pairing is with REQUESTER_PROXY only (the routing rule is per pair).
     [reply] = twiml(send_sms(REQUESTER, PRO_PROXY, "hello"))
