@@ -157,18 +157,20 @@ _BRACKETED_GROUP = re.compile(r"[ -]*\((\d{1,4})\)[ -]*")
 _BRACKET_BETWEEN_DIGITS = re.compile(r"(?<=\d)[()](?=\d)")
 
 
-# A number glued to a short word by "_" or "-" and ending the token: an id a client made of
-# a phone number ("ses_4155550101", "x_415_555_0101", "bk-14155550101"). Ours and Twilio's
-# ids carry letters among their digits or more than 15 digits, so they stay readable.
+# A North American number glued to a word by "_" or "-" (or their encodings) and ending the
+# token: an id a client made of a phone number ("ses_4155550101", "x_415_555_0101",
+# "acme_bk-14155550101"). Ours and Twilio's ids carry letters among their digits; Unix
+# times (1732345678) and date stamps (2026061512) are no such number.
+_ID_SEP = r"(?:[_-]|%2[Dd]|%5[Ff])"
 _PREFIXED_NUMBER = re.compile(
-    r"(?<![\w%-])(?P<word>[A-Za-z]{1,12}[_-])"
-    r"(?!(?:19|20)\d\d[._-]?(?:0[1-9]|1[0-2])[._-]?(?:0[1-9]|[12]\d|3[01])(?!\d))"
-    r"(?P<number>\d(?:[ ._-]?\d){9,14})" + _END)
+    r"(?<![\w%-])(?P<word>[A-Za-z]+(?:" + _ID_SEP + r"+[A-Za-z]+)*" + _ID_SEP + r"+)"
+    r"(?!(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:[01]\d|2[0-3])(?!\d))"
+    r"(?P<number>(?:1[ ._-]?)?[2-9]\d\d[ ._-]?\d{3}[ ._-]?\d{4})" + _END)
 
 
 def _mask_prefixed(text: str) -> str:
     """The numbers glued to a word in `text` masked, the word and its "_" or "-" kept."""
-    if "_" not in text and "-" not in text:
+    if "_" not in text and "-" not in text and "%" not in text:
         return text
     return _PREFIXED_NUMBER.sub(
         lambda match: match.group("word") + mask(_NOT_DIGITS.sub("", match.group("number"))),

@@ -223,6 +223,10 @@ def test_access_log_masks_a_fullwidth_plus_and_a_twice_encoded_one(tmp_path, val
     "/v1/sessions?booking_id=20260501_00042",
     "/v1/logs/messages?since=2026-05-01,2026-06-01",
     "/v1/sessions/ses_0123456789abcdef",
+    # found by a review: Unix times and date stamps glued to a word are no phone numbers
+    "/v1/sessions?booking_id=req-1732345678",
+    "/v1/sessions?booking_id=evt_20261123093000",
+    "/v1/sessions?booking_id=bk-2026061512",
 ])
 def test_access_log_leaves_ids_and_dates_with_unusual_punctuation_alone(tmp_path, target):
     """Found by a code review: "_" taken for a separator masked booking ids and dates."""
@@ -234,6 +238,10 @@ def test_access_log_leaves_ids_and_dates_with_unusual_punctuation_alone(tmp_path
     ("/v1/sessions/x_415_555_0101", "/v1/sessions/x_******0101"),
     ("/v1/sessions/ses_415.555.0101", "/v1/sessions/ses_******0101"),
     ("/v1/sessions?booking_id=bk-4155550101", "booking_id=bk-******0101"),
+    # found by a review of the first version: longer words, encoded separators
+    ("/v1/sessions/acme_bk-14155550101", "/v1/sessions/acme_bk-*******0101"),
+    ("/v1/sessions/bk-a-4155550101", "/v1/sessions/bk-a-******0101"),
+    ("/v1/sessions?booking_id=bk%2D4155550101", "booking_id=bk%2D******0101"),
 ])
 def test_a_number_glued_to_a_word_by_an_underscore_or_hyphen_is_masked(tmp_path, target,
                                                                         masked):
