@@ -420,7 +420,7 @@ def _check_libpq_values(parsed) -> None:
                           f" not {sslmode!r}")
     timeout = parsed.query.get("connect_timeout")
     if timeout is not None and not (isinstance(timeout, str)
-                                    and re.fullmatch(r"-?[0-9]+", timeout.strip())):
+                                    and re.fullmatch(r"[+-]?[0-9]+", timeout.strip())):
         raise ConfigError(f"DATABASE_URL's connect_timeout must be a whole number of seconds,"
                           f" not {timeout!r}")
 
