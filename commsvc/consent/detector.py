@@ -254,9 +254,11 @@ _GUARD_BEFORE_RE = re.compile(
 # "... and come": what a customer tells a pro who texts instead of coming.
 _COME = r"(?:come|get here|get over here|show up|call me|pick up|answer the phone)\b"
 _LANGUAGE = r"(?:english|spanish|french|ingles|espanol|frances|anglais|espagnol|francais)"
-# Nothing more but thanks or please (then the message ends).
-_POLITE_END = (r"(?: \|)?(?: (?:please|pls|thanks|thank you|por favor|gracias|svp|merci"
-               r"|s il vous plait)(?: \|)?)*$")
+# Later in a message that names a language or place to stop at: it revokes all the same.
+_STILL_REVOKING = (r"(?:not interested|no me interesa|pas interesse|harass\w*|acoso|harcel\w*"
+                   r"|leave me alone|dejame en paz|dejenme en paz|laissez moi tranquille"
+                   r"|anywhere|ninguna parte|nulle part|any language|ningun idioma|aucune langue"
+                   r"|ever again|nunca mas|plus jamais|unsubscribe|stop)")
 # Just after a match in the same clause: a time or condition limit -> not a revocation.
 _GUARD_AFTER_RE = re.compile(
     r"[^|]{0,40}?\b(?:before|after|until|till|til|unless|while|during|tonight|today|tomorrow"
@@ -282,14 +284,13 @@ _GUARD_AFTER_RE = re.compile(
     r"|directions|link|location|map|price|quote|invoice|receipt|estimate|schedule|eta"
     r"|tracking number)|questions|the same question)(?= \||$| and (?:just )?" + _COME + ")"
     r"| (?:and|&) (?:just )?" + _COME +
-    # a language or a place right after it, ending the message: "stop texting me in English",
-    # "no me escriba en ingles por favor", "... at work", "... au travail", "... in Spanish,
-    # English only" (not "... at work or at home", "... at work, this is harassment", "stop
-    # texting me im at work and ...")
+    # a language or a place right after it, ending its clause (not "... or at home", "... ni
+    # en ningun idioma") in a message that revokes nothing else: "stop texting me in English,
+    # I speak Spanish", "no me escriba en ingles, solo espanol", "... at work, text me at
+    # home"; not "... at work, this is harassment", "... at work I'm not interested"
     r"|(?: (?:me|us))? (?:in " + _LANGUAGE + r"|en " + _LANGUAGE + r"|at (?:work|school"
     r"|the office)|au (?:travail|bureau)|(?:en el|al) trabajo)"
-    r"(?: \| (?:(?:in|en) )?" + _LANGUAGE + r" (?:only|seulement|solamente|solo|please"
-    r"|por favor|svp))?" + _POLITE_END + ")")
+    r"(?: " + _COURTESY + r")*(?= \||$)(?!.*\b" + _STILL_REVOKING + r"\b))")
 # Anywhere: the sender says it was a mistake, or redirects us to someone or somewhere else
 # ("don't text me, text my husband"): that is conversation, not a revocation.
 _VETO_RE = re.compile(
