@@ -102,20 +102,28 @@ def verify_chain(db: Session, *, expect_head: str | None = None) -> Verification
         previous = event
         count += 1
     head = previous.hash if previous is not None else None
-    # A kept head that the last retention purge removed is the anchor the oldest event links
-    # to: the chain still runs on from it. (An anchor named only by a purge event proves
-    # nothing: anyone who can write rows can append one.)
-    if expect_head and expect_head != head and not (
-            expect_head == starts_after and expect_head in anchors):
+    if expect_head and expect_head != head:
         # Uses index: uq_audit_events_hash.
         kept = db.scalar(select(AuditEvent.id).where(AuditEvent.hash == expect_head))
         if kept is None:
-            return Verification(count, head, Break(None, (
-                "truncated: the kept head is not in the chain; events were removed from the "
-                "tail or the chain was rewritten" + (
-                    ", or an earlier retention purge removed it (keep a head newer than the"
-                    " audit retention period)" if anchors else ""))))
+            return Verification(count, head, Break(None, _missing_head(
+                purged_last=expect_head == starts_after and expect_head in anchors,
+                purged=bool(anchors))))
     return Verification(count, head, None)
+
+
+def _missing_head(*, purged_last: bool, purged: bool) -> str:
+    """Why a kept head is not in the chain. A purge's anchor proves nothing by itself (whoever
+    can write rows can append a purge naming any hash), so a purged head is never a pass."""
+    if purged_last:
+        return ("truncated or purged: the kept head is the anchor the chain now starts from:"
+                " audit retention removed it as the last event of a purge, or the events up to"
+                " it were cut; the two cannot be told apart: keep a head newer than the audit"
+                " retention period")
+    return ("truncated: the kept head is not in the chain; events were removed from the tail or"
+            " the chain was rewritten" + (", or an earlier retention purge removed it (keep a"
+                                          " head newer than the audit retention period)"
+                                          if purged else ""))
 
 
 def _head(db: Session) -> str | None:

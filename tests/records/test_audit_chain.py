@@ -154,23 +154,24 @@ def test_purge_removes_the_oldest_events_records_itself_and_the_chain_still_veri
     assert result.ok and result.events == 4
 
 
-def test_a_kept_head_that_the_last_purge_removed_still_verifies(db, clock):
-    """Found by an audit: the purge's anchor is that head, yet verify reported 'truncated'."""
+def test_a_kept_head_that_a_purge_removed_is_not_a_pass_but_says_retention_may_have(
+        db, clock):
+    """An audit found the plain 'truncated' a false tamper alarm once retention reached a
+    kept head; a review of the fix found that accepting the purge's anchor let a forged purge
+    hide a cut tail. The head cannot be checked any more, and the message says why."""
     old = _record(db, clock, 3)
     kept_head = old[-1].hash
     clock.advance(days=10)
     _record(db, clock, 2)
     audit.purge_expired_audit(db, old[-1].created_at + dt.timedelta(seconds=1), clock())
 
-    assert verify_chain(db, expect_head=kept_head).ok
-    # A head never in the chain is still a break, the purge named as one possible cause.
+    purged = verify_chain(db, expect_head=kept_head)
+    assert not purged.ok and "audit retention removed it" in purged.first_break.problem
     missing = verify_chain(db, expect_head="0" * 64)
-    assert not missing.ok and "retention purge" in missing.first_break.problem
+    assert not missing.ok and "retention purge removed it" in missing.first_break.problem
 
 
 def test_a_forged_purge_naming_the_kept_head_does_not_hide_a_cut_tail(db, clock, backend):
-    """Found by a review of the fix above: the anchor is accepted only where the oldest kept
-    event links to it, not because some purge event names it."""
     events = _record(db, clock, 8)
     kept_head = events[-1].hash
     _unprotect(db, backend)
