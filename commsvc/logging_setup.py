@@ -163,9 +163,12 @@ _BRACKET_BETWEEN_DIGITS = re.compile(r"(?<=\d)[()](?=\d)")
 # times (1732345678) and date stamps (2026061512) are no such number.
 _ID_SEP = r"(?:[_-]|%2[Dd]|%5[Ff])"
 _PREFIXED_NUMBER = re.compile(
-    r"(?<![\w%-])(?P<word>[A-Za-z]+(?:" + _ID_SEP + r"+[A-Za-z]+)*" + _ID_SEP + r"+)"
+    r"(?<![\w%-])(?P<word>[^\W\d_][^\W_]*(?:" + _ID_SEP + r"+[^\W_]+)*" + _ID_SEP + r"+)"
     r"(?!(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:[01]\d|2[0-3])(?!\d))"
-    r"(?P<number>(?:1[ ._-]?)?[2-9]\d\d[ ._-]?\d{3}[ ._-]?\d{4})" + _END)
+    # NPA-NXX-XXXX: neither the area code nor the exchange starts with 0 or 1
+    r"(?P<number>(?:1[ ._-]{0,2})?[2-9]\d\d[ ._-]{0,2}[2-9]\d\d[ ._-]{0,2}\d{4})"
+    # its end: not inside more digits or letters, though "_x" or "-2" may follow
+    r"(?![0-9A-Za-z]|\.\d)")
 
 
 def _mask_prefixed(text: str) -> str:

@@ -227,6 +227,8 @@ def test_access_log_masks_a_fullwidth_plus_and_a_twice_encoded_one(tmp_path, val
     "/v1/sessions?booking_id=req-1732345678",
     "/v1/sessions?booking_id=evt_20261123093000",
     "/v1/sessions?booking_id=bk-2026061512",
+    "/v1/sessions?booking_id=t-2000000000",  # no exchange starts with 0 or 1
+    "/v1/sessions?booking_id=isbn-9780306406",
 ])
 def test_access_log_leaves_ids_and_dates_with_unusual_punctuation_alone(tmp_path, target):
     """Found by a code review: "_" taken for a separator masked booking ids and dates."""
@@ -242,6 +244,10 @@ def test_access_log_leaves_ids_and_dates_with_unusual_punctuation_alone(tmp_path
     ("/v1/sessions/acme_bk-14155550101", "/v1/sessions/acme_bk-*******0101"),
     ("/v1/sessions/bk-a-4155550101", "/v1/sessions/bk-a-******0101"),
     ("/v1/sessions?booking_id=bk%2D4155550101", "booking_id=bk%2D******0101"),
+    # found by a second review: digits in the word, something after the number, doubled "_"
+    ("/v1/sessions/order_v2_4155550101", "/v1/sessions/order_v2_******0101"),
+    ("/v1/sessions/ses_4155550101_x", "/v1/sessions/ses_******0101_x"),
+    ("/v1/sessions/ses_415__555__0101", "/v1/sessions/ses_******0101"),
 ])
 def test_a_number_glued_to_a_word_by_an_underscore_or_hyphen_is_masked(tmp_path, target,
                                                                         masked):
