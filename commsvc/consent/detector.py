@@ -254,11 +254,17 @@ _GUARD_BEFORE_RE = re.compile(
 # "... and come": what a customer tells a pro who texts instead of coming.
 _COME = r"(?:come|get here|get over here|show up|call me|pick up|answer the phone)\b"
 _LANGUAGE = r"(?:english|spanish|french|ingles|espanol|frances|anglais|espagnol|francais)"
-# Later in a message that names a language or place to stop at: it revokes all the same.
-_STILL_REVOKING = (r"(?:not interested|no me interesa|pas interesse|harass\w*|acoso|harcel\w*"
-                   r"|leave me alone|dejame en paz|dejenme en paz|laissez moi tranquille"
-                   r"|anywhere|ninguna parte|nulle part|any language|ningun idioma|aucune langue"
-                   r"|ever again|nunca mas|plus jamais|unsubscribe|stop)")
+# What may follow a language or place to stop at: the language or place to use instead.
+_REDIRECT = (
+    r"(?:(?:(?:only|just|solo|solamente|seulement|uniquement) )?(?:(?:in|en) )?" + _LANGUAGE
+    + r"(?: (?:only|solo|solamente|seulement|uniquement))?"
+    r"|i (?:only )?speak " + _LANGUAGE + r"|i dont speak (?:it|" + _LANGUAGE + r")"
+    r"|(?:yo )?(?:no )?hablo " + _LANGUAGE + r"|je (?:ne )?parle (?:pas |que )?(?:l )?"
+    + _LANGUAGE + r"|(?:text|message|call|write to|email) me (?:at home|on my cell|later|tonight"
+    r"|tomorrow|(?:after|before) \d+\w*(?: (?:am|pm))?|in " + _LANGUAGE + r")"
+    r"|(?:escrib|llam|mand|envi)(?:a|e|an|en)me (?:a la casa|al celular|en " + _LANGUAGE
+    + r")|(?:ecrivez|appelez|envoyez) moi (?:a la maison|sur mon portable|en " + _LANGUAGE
+    + r"))")
 # Just after a match in the same clause: a time or condition limit -> not a revocation.
 _GUARD_AFTER_RE = re.compile(
     r"[^|]{0,40}?\b(?:before|after|until|till|til|unless|while|during|tonight|today|tomorrow"
@@ -284,13 +290,14 @@ _GUARD_AFTER_RE = re.compile(
     r"|directions|link|location|map|price|quote|invoice|receipt|estimate|schedule|eta"
     r"|tracking number)|questions|the same question)(?= \||$| and (?:just )?" + _COME + ")"
     r"| (?:and|&) (?:just )?" + _COME +
-    # a language or a place right after it, ending its clause (not "... or at home", "... ni
-    # en ningun idioma") in a message that revokes nothing else: "stop texting me in English,
-    # I speak Spanish", "no me escriba en ingles, solo espanol", "... at work, text me at
-    # home"; not "... at work, this is harassment", "... at work I'm not interested"
+    # a language or a place right after it, then nothing but thanks or one redirect ("stop
+    # texting me in English, I speak Spanish", "no me escriba en ingles, solo espanol", "...
+    # at work, text me at home", "... au bureau svp"); anything else after it ("... or at
+    # home", "... I'm done", "ya basta") leaves the message a revocation
     r"|(?: (?:me|us))? (?:in " + _LANGUAGE + r"|en " + _LANGUAGE + r"|at (?:work|school"
     r"|the office)|au (?:travail|bureau)|(?:en el|al) trabajo)"
-    r"(?: " + _COURTESY + r")*(?= \||$)(?!.*\b" + _STILL_REVOKING + r"\b))")
+    r"(?:(?: \|)? " + _COURTESY + r")*(?: \| " + _REDIRECT + r"(?:(?: \|)? " + _COURTESY
+    + r")*)?(?: \|)*$)")
 # Anywhere: the sender says it was a mistake, or redirects us to someone or somewhere else
 # ("don't text me, text my husband"): that is conversation, not a revocation.
 _VETO_RE = re.compile(
