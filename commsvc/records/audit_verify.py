@@ -51,11 +51,12 @@ _COLUMNS = (AuditEvent.id, AuditEvent.created_at, AuditEvent.actor, AuditEvent.a
 
 def _events(db: Session):
     """Plain rows (not ORM objects, so the session does not grow), in keyset chunks."""
-    last_id = 0
+    query = select(*_COLUMNS).order_by(AuditEvent.id).limit(CHUNK)
+    last_id = None  # every row, a zero or negative id too: a row put there is in the walk
     while True:
         # Uses index: pk_audit_events.
-        chunk = db.execute(select(*_COLUMNS).where(AuditEvent.id > last_id)
-                           .order_by(AuditEvent.id).limit(CHUNK)).all()
+        chunk = db.execute(query if last_id is None
+                           else query.where(AuditEvent.id > last_id)).all()
         if not chunk:
             return
         yield from chunk
@@ -92,23 +93,22 @@ def verify_chain(db: Session, *, expect_head: str | None = None) -> Verification
     anchors = _anchors(db)
     previous = None
     starts_after = None  # the hash the oldest event links to (GENESIS, or a purge's anchor)
-    count = 0
+    head_found = False  # the kept head among the events walked (not merely somewhere in the
+    count = 0           # table: a copy of it reinserted out of order is no part of the chain)
     for event in _events(db):
         problem = _check(db, previous, event, anchors)
         if problem:
             return Verification(count, _head(db), Break(event.id, problem))
         if previous is None:
             starts_after = event.prev_hash
+        head_found = head_found or event.hash == expect_head
         previous = event
         count += 1
     head = previous.hash if previous is not None else None
-    if expect_head and expect_head != head:
-        # Uses index: uq_audit_events_hash.
-        kept = db.scalar(select(AuditEvent.id).where(AuditEvent.hash == expect_head))
-        if kept is None:
-            return Verification(count, head, Break(None, _missing_head(
-                purged_last=expect_head == starts_after and expect_head in anchors,
-                purged=bool(anchors))))
+    if expect_head and not head_found:
+        return Verification(count, head, Break(None, _missing_head(
+            purged_last=expect_head == starts_after and expect_head in anchors,
+            purged=bool(anchors))))
     return Verification(count, head, None)
 
 

@@ -183,6 +183,20 @@ def test_a_forged_purge_naming_the_kept_head_does_not_hide_a_cut_tail(db, clock,
     assert not result.ok and result.first_break.problem.startswith("truncated")
 
 
+def test_a_copy_of_the_kept_head_reinserted_out_of_the_chain_does_not_pass(db, clock, backend):
+    """Found by a review: verify looked the kept head up anywhere in the table, so a cut tail
+    passed once a copy of the head was put back at id -1, outside the walk."""
+    events = _record(db, clock, 6)
+    kept = events[3]
+    copy = {c.key: getattr(kept, c.key) for c in AuditEvent.__table__.columns}
+    _unprotect(db, backend)
+    db.execute(sa.delete(AuditEvent).where(AuditEvent.id.in_([e.id for e in events[3:]])))
+    db.execute(sa.insert(AuditEvent.__table__).values({**copy, "id": -1}))
+
+    result = verify_chain(db, expect_head=kept.hash)
+    assert not result.ok
+
+
 def test_purging_everything_keeps_a_verifiable_chain(db, clock):
     _record(db, clock, 3)
     clock.advance(days=10)
