@@ -162,11 +162,16 @@ _BRACKET_BETWEEN_DIGITS = re.compile(r"(?<=\d)[()](?=\d)")
 # "acme_bk-14155550101"). Ours and Twilio's ids carry letters among their digits; Unix
 # times (1732345678) and date stamps (2026061512) are no such number.
 _ID_SEP = r"(?:[_-]|%2[Dd]|%5[Ff])"
+# Between the groups of such a number: what _ID_SEP allows, ".", a space, or their encodings.
+_GROUP_SEP = r"(?:[ ._-]|%2[0DdEe]|%5[Ff]){0,2}"
 _PREFIXED_NUMBER = re.compile(
-    r"(?<![\w%-])(?P<word>[^\W\d_][^\W_]*(?:" + _ID_SEP + r"+[^\W_]+)*" + _ID_SEP + r"+)"
+    # a word with a letter in it (3cx_, 8x8-, josé_), maybe of several parts, then "_" or "-"
+    r"(?<![\w%-])(?=[^\W_]*[^\W\d_])(?P<word>[^\W_]++(?:" + _ID_SEP + r"+[^\W_]+)*"
+    + _ID_SEP + r"+)"
     r"(?!(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:[01]\d|2[0-3])(?!\d))"
     # NPA-NXX-XXXX: neither the area code nor the exchange starts with 0 or 1
-    r"(?P<number>(?:1[ ._-]{0,2})?[2-9]\d\d[ ._-]{0,2}[2-9]\d\d[ ._-]{0,2}\d{4})"
+    r"(?P<number>(?:1" + _GROUP_SEP + r")?[2-9]\d\d" + _GROUP_SEP + r"[2-9]\d\d" + _GROUP_SEP
+    + r"\d{4})"
     # its end: not inside more digits or letters, though "_x" or "-2" may follow
     r"(?![0-9A-Za-z]|\.\d)")
 

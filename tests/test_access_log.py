@@ -248,6 +248,9 @@ def test_access_log_leaves_ids_and_dates_with_unusual_punctuation_alone(tmp_path
     ("/v1/sessions/order_v2_4155550101", "/v1/sessions/order_v2_******0101"),
     ("/v1/sessions/ses_4155550101_x", "/v1/sessions/ses_******0101_x"),
     ("/v1/sessions/ses_415__555__0101", "/v1/sessions/ses_******0101"),
+    # found by a third review: a word starting with a digit, separators encoded in the number
+    ("/v1/sessions/8x8_4155550101", "/v1/sessions/8x8_******0101"),
+    ("/v1/sessions/ses%2D415%2D555%2D0101", "/v1/sessions/ses%2D******0101"),
 ])
 def test_a_number_glued_to_a_word_by_an_underscore_or_hyphen_is_masked(tmp_path, target,
                                                                         masked):
