@@ -196,8 +196,11 @@ def receive_call(db: Session, call: InboundCall, *, config: Config, now: dt.date
     duplicate = call_id is None
     if duplicate:
         stored = _claimed(db, Call, call.call_sid)
-        call_id, outcome, session_id = stored.id, stored.outcome, stored.session_id
-        forward_to, forward_from = stored.forward_to, stored.forward_from
+        if stored is None:  # an erasure removed it between the claim and this read
+            call_id, outcome, session_id, forward_to, forward_from = None, REMOVED, None, None, None
+        else:
+            call_id, outcome, session_id = stored.id, stored.outcome, stored.session_id
+            forward_to, forward_from = stored.forward_to, stored.forward_from
     say, bridge = _call_answer(outcome, forward_to, forward_from, config)
     return CallResult(call_id=call_id, outcome=outcome, session_id=session_id, say=say,
                       bridge=bridge, duplicate=duplicate)
@@ -331,10 +334,9 @@ def _call_answer(outcome: str, forward_to: str | None, forward_from: str | None,
 
 def _claimed(db: Session, model, sid: str):
     """The row another request claimed for this SID (committed: READ COMMITTED waited for it),
-    or, for a text, None when erasure or retention has removed it since."""
+    or None when erasure or retention has removed it since."""
     # Uses index: uq_messages_twilio_sid / uq_calls_twilio_sid
-    rows = db.scalars(select(model).where(model.twilio_sid == sid))
-    return rows.one_or_none() if model is Message else rows.one()
+    return db.scalars(select(model).where(model.twilio_sid == sid)).one_or_none()
 
 
 def _stored_forward(message: Message) -> Forward | None:

@@ -52,6 +52,21 @@ def test_a_text_repeated_after_its_sender_was_erased_is_not_stored_again(
     assert f.messages(db) == []
 
 
+def test_a_call_whose_claimed_row_an_erasure_removed_meanwhile_is_answered_not_a_500(
+        session_open, place_call, db, monkeypatch):
+    """Found by a review: a repeat that lost the claim read the row with .one(), and an
+    erasure committed between the two (nothing stored under the SID any more) made it a 500.
+    The claim losing with no row left is what that race looks like to this request."""
+    from commsvc.relay import service
+
+    monkeypatch.setattr(service, "insert_once", lambda *args, **kwargs: None)
+
+    root = f.twiml(place_call(REQUESTER, REQUESTER_PROXY))
+
+    assert [element.tag for element in root] == ["Say", "Hangup"]
+    assert f.calls(db) == []
+
+
 def test_repeated_stop_is_recorded_once(session_open, send_sms, db):
     sid = f.sid("SM")
     first = send_sms(PRO, "+16465550002", "STOP", sid=sid)
