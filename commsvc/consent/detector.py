@@ -258,13 +258,17 @@ _LANGUAGE = r"(?:english|spanish|french|ingles|espanol|frances|anglais|espagnol|
 _REDIRECT = (
     r"(?:(?:(?:only|just|solo|solamente|seulement|uniquement) )?(?:(?:in|en) )?" + _LANGUAGE
     + r"(?: (?:only|solo|solamente|seulement|uniquement))?"
-    r"|i (?:only )?speak " + _LANGUAGE + r"|i dont speak (?:it|" + _LANGUAGE + r")"
-    r"|(?:yo )?(?:no )?hablo " + _LANGUAGE + r"|je (?:ne )?parle (?:pas |que )?(?:l )?"
-    + _LANGUAGE + r"|(?:text|message|call|write to|email) me (?:at home|on my cell|later|tonight"
-    r"|tomorrow|(?:after|before) \d+\w*(?: (?:am|pm))?|in " + _LANGUAGE + r")"
+    r"|(?:i )?(?:only )?(?:speak|prefer|prefiero|hablo|yo hablo) (?:only |solo )?" + _LANGUAGE
+    + r"(?: only| solo| solamente)?|i dont (?:speak|understand) (?:it|" + _LANGUAGE + r")"
+    r"|no (?:hablo|entiendo)(?: " + _LANGUAGE + r")?|je (?:ne )?(?:parle|comprends)"
+    r" (?:pas |que |seulement |uniquement )?(?:l )?" + _LANGUAGE
+    + r"|(?:text|message|call|write to|email) me (?:at home|on my cell|later|tonight|tomorrow"
+    r"|(?:after|before) \d{1,2}(?::?\d\d)?(?: ?(?:am|pm))?|in " + _LANGUAGE + r")"
+    r"(?: (?:instead|after \d{1,2}(?::?\d\d)?(?: ?(?:am|pm))?))?"
     r"|(?:escrib|llam|mand|envi)(?:a|e|an|en)me (?:a la casa|al celular|en " + _LANGUAGE
     + r")|(?:ecrivez|appelez|envoyez) moi (?:a la maison|sur mon portable|en " + _LANGUAGE
     + r"))")
+_LIMIT_COURTESY = r"(?:" + _COURTESY + r"|sorry|bye|perdon|lo siento|desole|au revoir|adios)"
 # Just after a match in the same clause: a time or condition limit -> not a revocation.
 _GUARD_AFTER_RE = re.compile(
     r"[^|]{0,40}?\b(?:before|after|until|till|til|unless|while|during|tonight|today|tomorrow"
@@ -296,8 +300,8 @@ _GUARD_AFTER_RE = re.compile(
     # home", "... I'm done", "ya basta") leaves the message a revocation
     r"|(?: (?:me|us))? (?:in " + _LANGUAGE + r"|en " + _LANGUAGE + r"|at (?:work|school"
     r"|the office)|au (?:travail|bureau)|(?:en el|al) trabajo)"
-    r"(?:(?: \|)? " + _COURTESY + r")*(?: \| " + _REDIRECT + r"(?:(?: \|)? " + _COURTESY
-    + r")*)?(?: \|)*$)")
+    r"(?:(?: \|)? " + _LIMIT_COURTESY + r")*(?: \| " + _REDIRECT + r"(?:(?: \|)? "
+    + _LIMIT_COURTESY + r")*)?(?: \|)*$)")
 # Anywhere: the sender says it was a mistake, or redirects us to someone or somewhere else
 # ("don't text me, text my husband"): that is conversation, not a revocation.
 _VETO_RE = re.compile(
