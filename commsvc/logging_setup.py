@@ -166,7 +166,8 @@ _ID_SEP = r"(?:[_-]|%2[Dd]|%5[Ff])"
 _GROUP_SEP = r"(?:[ ._-]|%2[0DdEe]|%5[Ff]){0,2}"
 _PREFIXED_NUMBER = re.compile(
     # a word with a letter in it (3cx_, 8x8-, josé_), maybe of several parts, then "_" or "-"
-    r"(?<![\w%-])(?=[^\W_]*[^\W\d_])(?P<word>[^\W_]++(?:" + _ID_SEP + r"+[^\W_]+)*"
+    r"(?<![\w%-])(?=(?:[\w-]|%2[Dd]|%5[Ff])*?[^\W\d_])(?P<word>[^\W_]++(?:" + _ID_SEP
+    + r"+[^\W_]+)*"
     + _ID_SEP + r"+)"
     r"(?!(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:[01]\d|2[0-3])(?!\d))"
     # NPA-NXX-XXXX: neither the area code nor the exchange starts with 0 or 1
@@ -181,8 +182,17 @@ def _mask_prefixed(text: str) -> str:
     if "_" not in text and "-" not in text and "%" not in text:
         return text
     return _PREFIXED_NUMBER.sub(
-        lambda match: match.group("word") + mask(_NOT_DIGITS.sub("", match.group("number"))),
-        text)
+        lambda match: (_NUMBER_IN_WORD.sub(_masked_digits, match.group("word"))
+                       + _masked_digits(match["number"])), text)
+
+
+def _masked_digits(number: re.Match | str) -> str:
+    return mask(_NOT_DIGITS.sub("", number if isinstance(number, str) else number[0]))
+
+
+# An earlier number in the same word, between "_" or "-" ("conv-4155550101-4155550102").
+_NUMBER_IN_WORD = re.compile(r"(?<![^_-])(?:1[_-]{0,2})?[2-9]\d\d[_-]{0,2}[2-9]\d\d[_-]{0,2}"
+                             r"\d{4}(?=[_-])")
 
 
 def _masked_run(match: re.Match) -> str:

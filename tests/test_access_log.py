@@ -251,6 +251,9 @@ def test_access_log_leaves_ids_and_dates_with_unusual_punctuation_alone(tmp_path
     # found by a third review: a word starting with a digit, separators encoded in the number
     ("/v1/sessions/8x8_4155550101", "/v1/sessions/8x8_******0101"),
     ("/v1/sessions/ses%2D415%2D555%2D0101", "/v1/sessions/ses%2D******0101"),
+    # found by a fourth review: two numbers in one token, a first part without a letter
+    ("/v1/sessions/conv-4155550101-4155550102", "/v1/sessions/conv-******0101-******0102"),
+    ("/v1/sessions/2024_ses_4155550101", "/v1/sessions/2024_ses_******0101"),
 ])
 def test_a_number_glued_to_a_word_by_an_underscore_or_hyphen_is_masked(tmp_path, target,
                                                                         masked):

@@ -86,6 +86,15 @@ def test_mask_phones_masks_every_number_and_nothing_else(text, masked):
     assert mask_phones(text) == masked
 
 
+def test_two_numbers_glued_into_one_token_are_both_masked_and_long_tokens_never_fail():
+    """Found by a review: only the last of two glued numbers was masked; the first fix
+    recursed once per number (RecursionError on a long enough token, in a log call)."""
+    from commsvc.logging_setup import mask_text
+
+    assert mask_text("conv-4155550101-4155550102") == "conv-******0101-******0102"
+    assert "4155550101" not in mask_text("a-4155550101-" * 4000)
+
+
 def test_log_filter_masks_numbers_given_as_arguments():
     record = logging.LogRecord("commsvc.test", logging.INFO, __file__, 1,
                                "carrier opt-out for %s from %s", ("%2B447700900123", "msg_1"),
