@@ -255,20 +255,24 @@ _GUARD_BEFORE_RE = re.compile(
 _COME = r"(?:come|get here|get over here|show up|call me|pick up|answer the phone)\b"
 _LANGUAGE = r"(?:english|spanish|french|ingles|espanol|frances|anglais|espagnol|francais)"
 # What may follow a language or place to stop at: the language or place to use instead.
+# The language a limit named, once more, is no other to text in ("... in Spanish, I prefer
+# Spanish" revokes): the group `limited` is the one the limit captured (none for a place).
+_OTHER_LANGUAGE = r"(?!(?P=limited)\b)" + _LANGUAGE
 _REDIRECT = (
-    r"(?:(?:(?:only|just|solo|solamente|seulement|uniquement) )?(?:(?:in|en) )?" + _LANGUAGE
-    + r"(?: (?:only|solo|solamente|seulement|uniquement))?"
-    r"|(?:i )?(?:only )?(?:speak|prefer|prefiero|hablo|yo hablo) (?:only |solo )?" + _LANGUAGE
-    + r"(?: only| solo| solamente)?|i dont (?:speak|understand) (?:it|" + _LANGUAGE + r")"
-    r"|no (?:hablo|entiendo)(?: " + _LANGUAGE + r")?|je (?:ne )?(?:parle|comprends)"
-    r" (?:pas |que |seulement |uniquement )?(?:l )?" + _LANGUAGE
+    r"(?:(?:(?:only|just|solo|solamente|seulement|uniquement) )?(?:(?:in|en) )?"
+    + _OTHER_LANGUAGE + r"(?: (?:only|solo|solamente|seulement|uniquement))?"
+    r"|(?:i )?(?:only )?(?:speak|prefer|prefiero|hablo|yo hablo) (?:only |solo )?"
+    + _OTHER_LANGUAGE + r"(?: only| solo| solamente)?"
+    r"|i dont (?:speak|understand) (?:it|" + _LANGUAGE + r")|no (?:hablo|entiendo)(?: "
+    + _LANGUAGE + r")?|je ne (?:parle|comprends) pas (?:l )?" + _LANGUAGE
+    + r"|je (?:ne )?parle (?:que |seulement |uniquement )?(?:l )?" + _OTHER_LANGUAGE
     + r"|(?:text|message|call|write to|email) me (?:at home|on my cell|later|tonight|tomorrow"
-    r"|(?:after|before) \d{1,2}(?::?\d\d)?(?: ?(?:am|pm))?|in " + _LANGUAGE + r")"
+    r"|(?:after|before) \d{1,2}(?::?\d\d)?(?: ?(?:am|pm))?|in " + _OTHER_LANGUAGE + r")"
     r"(?: (?:instead|after \d{1,2}(?::?\d\d)?(?: ?(?:am|pm))?))?"
-    r"|(?:escrib|llam|mand|envi)(?:a|e|an|en)me (?:a la casa|al celular|en " + _LANGUAGE
-    + r")|(?:ecrivez|appelez|envoyez) moi (?:a la maison|sur mon portable|en " + _LANGUAGE
+    r"|(?:escrib|llam|mand|envi)(?:a|e|an|en)me (?:a la casa|al celular|en " + _OTHER_LANGUAGE
+    + r")|(?:ecrivez|appelez|envoyez) moi (?:a la maison|sur mon portable|en " + _OTHER_LANGUAGE
     + r"))")
-_LIMIT_COURTESY = r"(?:" + _COURTESY + r"|sorry|bye|perdon|lo siento|desole|au revoir|adios)"
+_LIMIT_COURTESY = r"(?:" + _COURTESY + r"|sorry|perdon|lo siento|desole)"
 # Just after a match in the same clause: a time or condition limit -> not a revocation.
 _GUARD_AFTER_RE = re.compile(
     r"[^|]{0,40}?\b(?:before|after|until|till|til|unless|while|during|tonight|today|tomorrow"
@@ -298,7 +302,7 @@ _GUARD_AFTER_RE = re.compile(
     # texting me in English, I speak Spanish", "no me escriba en ingles, solo espanol", "...
     # at work, text me at home", "... au bureau svp"); anything else after it ("... or at
     # home", "... I'm done", "ya basta") leaves the message a revocation
-    r"|(?: (?:me|us))? (?:in " + _LANGUAGE + r"|en " + _LANGUAGE + r"|at (?:work|school"
+    r"|(?: (?:me|us))? (?:(?:in|en) (?P<limited>" + _LANGUAGE + r")|at (?:work|school"
     r"|the office)|au (?:travail|bureau)|(?:en el|al) trabajo)"
     r"(?:(?: \|)? " + _LIMIT_COURTESY + r")*(?: \| " + _REDIRECT + r"(?:(?: \|)? "
     + _LIMIT_COURTESY + r")*)?(?: \|)*$)")
