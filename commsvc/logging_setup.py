@@ -162,6 +162,9 @@ _BRACKET_BETWEEN_DIGITS = re.compile(r"(?<=\d)[()](?=\d)")
 # "acme_bk-14155550101"). Ours and Twilio's ids carry letters among their digits; Unix
 # times (1732345678) and date stamps (2026061512) are no such number.
 _ID_SEP = r"(?:[_-]|%2[Dd]|%5[Ff])"
+# 2026061512 (YYYYMMDDHH) is a date stamp, not a number.
+_NOT_A_DATE_STAMP = (r"(?!(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:[01]\d|2[0-3])"
+                     r"(?!\d))")
 # Between the groups of such a number: what _ID_SEP allows, ".", a space, or their encodings.
 _GROUP_SEP = r"(?:[ ._-]|%2[0DdEe]|%5[Ff]){0,2}"
 _PREFIXED_NUMBER = re.compile(
@@ -169,7 +172,7 @@ _PREFIXED_NUMBER = re.compile(
     r"(?<![\w%-])(?=(?:[\w-]|%2[Dd]|%5[Ff])*?[^\W\d_])(?P<word>[^\W_]++(?:" + _ID_SEP
     + r"+[^\W_]+)*"
     + _ID_SEP + r"+)"
-    r"(?!(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:[01]\d|2[0-3])(?!\d))"
+    + _NOT_A_DATE_STAMP +
     # NPA-NXX-XXXX: neither the area code nor the exchange starts with 0 or 1
     r"(?P<number>(?:1" + _GROUP_SEP + r")?[2-9]\d\d" + _GROUP_SEP + r"[2-9]\d\d" + _GROUP_SEP
     + r"\d{4})"
@@ -191,8 +194,8 @@ def _masked_digits(number: re.Match | str) -> str:
 
 
 # An earlier number in the same word, between "_" or "-" ("conv-4155550101-4155550102").
-_NUMBER_IN_WORD = re.compile(r"(?<![^_-])(?:1[_-]{0,2})?[2-9]\d\d[_-]{0,2}[2-9]\d\d[_-]{0,2}"
-                             r"\d{4}(?=[_-])")
+_NUMBER_IN_WORD = re.compile(r"(?<![^_-])" + _NOT_A_DATE_STAMP + r"(?:1[_-]{0,2})?[2-9]\d\d"
+                             r"[_-]{0,2}[2-9]\d\d[_-]{0,2}\d{4}(?=[_-])")
 
 
 def _masked_run(match: re.Match) -> str:
@@ -221,9 +224,16 @@ def mask_text(text: str) -> str:
     if "%" in text:
         decoded = _unquoted(text)
         if decoded != text:
-            masked = mask_text(decoded)
+            # Once: what three decodings leave encoded stays so (a recursion per three
+            # layers failed the log call on a long enough "%252525...").
+            masked = _mask_decoded(_mask_prefixed(redact_keys(decoded)))
             if masked != decoded:
                 return masked
+    return _mask_decoded(text)
+
+
+def _mask_decoded(text: str) -> str:
+    """mask_text's masking of a text already decoded."""
     plain = _plain(text) if _UNUSUAL_TEXT.search(text) else text
     masked = _mask_numbers(plain)
     return masked if masked != plain else mask_phones(text)
