@@ -396,22 +396,22 @@ def _check_database_url(url: str) -> None:
     except (ValueError, ArgumentError):
         raise ConfigError("DATABASE_URL cannot be read as a URL: it needs a host name and, if"
                           " it gives a port, a number") from None
-    unknown = sorted(set(parsed.query) - _libpq_options()) if parsed.get_backend_name() == \
-        "postgresql" else []
-    if unknown:  # psycopg refused them at the first connection: a traceback, then 500s
-        raise ConfigError(f"DATABASE_URL has connection options PostgreSQL does not know:"
-                          f" {', '.join(unknown)} (a pooler's own flag, such as pgbouncer=true,"
-                          f" is not one: leave it out)")
     if parsed.get_backend_name() == "postgresql":
-        _check_libpq_values(parsed)
+        _check_libpq_options(parsed)
 
 
 _SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 
 
-def _check_libpq_values(parsed) -> None:
-    """Values libpq refuses only when it connects: every process would start and then call
-    the database down ('/readyz' 503) when it is the URL that is wrong."""
+def _check_libpq_options(parsed) -> None:
+    """Options and values libpq refuses only when it connects: a traceback, then 500s, or
+    every process starting and then calling the database down ('/readyz' 503) when it is the
+    URL that is wrong."""
+    unknown = sorted(set(parsed.query) - _libpq_options())
+    if unknown:
+        raise ConfigError(f"DATABASE_URL has connection options PostgreSQL does not know:"
+                          f" {', '.join(unknown)} (a pooler's own flag, such as pgbouncer=true,"
+                          f" is not one: leave it out)")
     if parsed.port is not None and not 1 <= parsed.port <= 65535:
         raise ConfigError(f"DATABASE_URL's port must be from 1 to 65535, not {parsed.port}")
     sslmode = parsed.query.get("sslmode")

@@ -60,13 +60,14 @@ class UtcDateTime(fields.AwareDateTime):
             raise ValidationError(str(error)) from None
 
 
-def _unencoded_plus(value: str, attr: str) -> bool:
-    """Whether this query argument was written with a `+` that arrived as a space (the query
-    string has `attr=` then, before the next argument, a `+`): %20 stays a space."""
+def _as_written(attr: str) -> bytes:
+    """The query argument `attr` as the client wrote it, still encoded ("" if none): a `+`
+    there arrived decoded as a space, while a space sent as %20 is still "%20"."""
     if not has_request_context():
-        return False
-    written = re.compile(rb"(?:^|&)" + re.escape(attr.encode()) + rb"=[^&+]*\+")
-    return written.search(request.query_string) is not None
+        return b""
+    written = re.search(rb"(?:^|&)" + re.escape(attr.encode()) + rb"=([^&]*)",
+                        request.query_string)
+    return written[1] if written else b""
 
 
 # A time whose offset lost its "+": "2026-11-23T09:00:00 05:00".
@@ -89,7 +90,7 @@ class QueryUtcDateTime(UtcDateTime):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str) and (match := _OFFSET_AFTER_SPACE.fullmatch(value)) \
-                and _unencoded_plus(value, attr):
+                and b"+" in _as_written(attr):
             value = f"{match[1]}+{match[2]}"
         return super()._deserialize(value, attr, data, **kwargs)
 
@@ -102,9 +103,9 @@ class QueryPhone(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
-        if value[:1] == " " and value[1:2].isdigit() and has_request_context():
-            plus = re.compile(rb"(?:^|&)" + re.escape(attr.encode()) + rb"=\+[0-9]")
-            if plus.search(request.query_string):
+        if value[:1] == " " and value[1:2].isdigit():
+            written = _as_written(attr)
+            if written[:1] == b"+" and written[1:2].isdigit():
                 return "+" + value[1:]
         return value
 

@@ -185,12 +185,13 @@ def _mask_prefixed(text: str) -> str:
     if "_" not in text and "-" not in text and "%" not in text:
         return text
     return _PREFIXED_NUMBER.sub(
-        lambda match: (_NUMBER_IN_WORD.sub(_masked_digits, match.group("word"))
+        lambda match: (_NUMBER_IN_WORD.sub(lambda inner: _masked_digits(inner[0]),
+                                           match["word"])
                        + _masked_digits(match["number"])), text)
 
 
-def _masked_digits(number: re.Match | str) -> str:
-    return mask(_NOT_DIGITS.sub("", number if isinstance(number, str) else number[0]))
+def _masked_digits(number: str) -> str:
+    return mask(_NOT_DIGITS.sub("", number))
 
 
 # An earlier number in the same word, between "_" or "-" ("conv-4155550101-4155550102").
