@@ -297,15 +297,17 @@ _GUARD_AFTER_RE = re.compile(
     r"|(?: (?:me|us))?(?: (?:the (?:\w+ )?(?:address|code|photos?|pictures?|pics?|details"
     r"|directions|link|location|map|price|quote|invoice|receipt|estimate|schedule|eta"
     r"|tracking number)|questions|the same question)(?= \||$| and (?:just )?" + _COME + ")"
-    r"| (?:and|&) (?:just )?" + _COME +
-    # a language or a place right after it, then nothing but thanks or one redirect ("stop
-    # texting me in English, I speak Spanish", "no me escriba en ingles, solo espanol", "...
-    # at work, text me at home", "... au bureau svp"); anything else after it ("... or at
-    # home", "... I'm done", "ya basta") leaves the message a revocation
-    r"|(?: (?:me|us))? (?:(?:in|en) (?P<limited>" + _LANGUAGE + r")|at (?:work|school"
+    r"| (?:and|&) (?:just )?" + _COME + ")")
+# Just after a match: a language or a place, then nothing but thanks or one redirect ("stop
+# texting me in English, I speak Spanish", "no me escriba en ingles, solo espanol", "... at
+# work, text me at home", "... au bureau svp") -> not a revocation; without a redirect, only
+# while no other clause insists (_insists). Anything else after it ("... or at home", "...
+# I'm done", "ya basta") leaves the message a revocation.
+_LIMIT_AFTER_RE = re.compile(
+    r"(?: (?:me|us))? (?:(?:in|en) (?P<limited>" + _LANGUAGE + r")|at (?:work|school"
     r"|the office)|au (?:travail|bureau)|(?:en el|al) trabajo)"
-    r"(?:(?: \|)? " + _LIMIT_COURTESY + r")*(?: \| " + _REDIRECT + r"(?:(?: \|)? "
-    + _LIMIT_COURTESY + r")*)?(?: \|)*$)")
+    r"(?:(?: \|)? " + _LIMIT_COURTESY + r")*(?: \| (?P<redirect>" + _REDIRECT + r")(?:(?: \|)? "
+    + _LIMIT_COURTESY + r")*)?(?: \|)*$")
 # Anywhere: the sender says it was a mistake, or redirects us to someone or somewhere else
 # ("don't text me, text my husband"): that is conversation, not a revocation.
 _VETO_RE = re.compile(
@@ -338,8 +340,19 @@ def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...], no_last: bool) 
             continue
         if _GUARD_AFTER_RE.match(s, m.end()):
             continue
+        limit = _LIMIT_AFTER_RE.match(s, m.end())
+        if limit is not None and (limit.group("redirect") or not _insists(s)):
+            continue
         return language
     return None
+
+
+def _insists(s: str) -> bool:
+    """Another clause says the messages are unwanted or is a bare STOP: "STOP!!! Stop texting
+    me at work", "This is harassment. Stop texting me at work." A limit beside it is no
+    request to be texted elsewhere."""
+    return "|" in s and (_UNWANTED_SIGNAL_RE.search(s) is not None
+                         or any(_STRONG_CLAUSE_RE.fullmatch(c) for c in s.split(" | ")))
 
 
 def _revocation(s: str, tokens: list[str], question: bool) -> str | None:
