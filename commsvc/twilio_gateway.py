@@ -107,6 +107,9 @@ class RealTwilio:
     def delete_recording(self, sid: str) -> None:
         self._call(self.client.recordings(sid).delete)
 
+    def delete_call(self, sid: str) -> None:
+        self._call(self.client.calls(sid).delete)
+
 
 @dataclass
 class SimulatedTwilio:
@@ -139,6 +142,9 @@ class SimulatedTwilio:
 
     def delete_recording(self, sid: str) -> None:
         self.deleted.append(("recording", sid))
+
+    def delete_call(self, sid: str) -> None:
+        self.deleted.append(("call", sid))
 
 
 def make_gateway(config) -> RealTwilio | SimulatedTwilio:

@@ -221,9 +221,10 @@ REGISTRY: dict[str, dict[str, Personal | NotPersonal]] = {
     },
     "remote_deletions": {
         "id": ROW_ID,
-        "resource": _np("message or recording"),
+        "resource": _np("message, call or recording"),
         "sid": _np("a Twilio SID whose content is already gone here; the row deletes"
-                   " Twilio's copy"),
+                   " Twilio's copy and, kept for good, stops a repeated webhook from"
+                   " storing a removed text or call again"),
         "action": _np("delete or redact"),
         "cause": _np("retention or erasure"),
         "attempts": DELIVERY,

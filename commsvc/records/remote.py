@@ -31,7 +31,7 @@ from commsvc.twilio_gateway import NOT_FINAL_YET, TwilioError
 
 log = logging.getLogger("commsvc.records.remote")
 
-MESSAGE, RECORDING = "message", "recording"
+MESSAGE, RECORDING, CALL = "message", "recording", "call"
 DELETE, REDACT = "delete", "redact"
 CLAIM_BATCH_SIZE = 100
 CLAIM_LEASE = dt.timedelta(minutes=10)  # a crashed claimer's rows are due again after this
@@ -95,6 +95,8 @@ def _backoff(attempts: int, retry_after: float | None) -> dt.timedelta:
 def _call(gateway, row) -> None:
     if row.resource == RECORDING:
         gateway.delete_recording(row.sid)
+    elif row.resource == CALL:
+        gateway.delete_call(row.sid)
     elif row.action == REDACT:
         gateway.redact_message(row.sid)
     else:

@@ -183,13 +183,18 @@ def _erase_communications(db: Session, phone: str, now: dt.datetime) -> tuple[di
         ("outbound_messages", OutboundMessage, outbox_touching,
          not_held(OutboundMessage), held(OutboundMessage)),
     ):
-        sid_columns = {"messages": (Message.twilio_sid, Message.forward_sid),
-                       "calls": (Call.recording_sid,),
-                       "outbound_messages": (OutboundMessage.twilio_sid,)}[name]
-        rows = db.execute(select(model.id, *sid_columns).where(touch, free)).all()
-        remote.enqueue_many(db, resource=remote.RECORDING if name == "calls" else remote.MESSAGE,
-                            sids=[sid for row in rows for sid in row[1:]],
-                            action=remote.DELETE, cause="erasure", now=now)
+        # Twilio's copies by resource (a call's log and its recording are two), by column.
+        sid_columns = {"messages": {remote.MESSAGE: ("twilio_sid", "forward_sid")},
+                       "calls": {remote.CALL: ("twilio_sid",),
+                                 remote.RECORDING: ("recording_sid",)},
+                       "outbound_messages": {remote.MESSAGE: ("twilio_sid",)}}[name]
+        rows = db.execute(select(model.id, *(getattr(model, column) for names in
+                                             sid_columns.values() for column in names))
+                          .where(touch, free)).all()
+        for resource, names in sid_columns.items():
+            remote.enqueue_many(db, resource=resource, action=remote.DELETE, cause="erasure",
+                                sids=[getattr(row, column) for row in rows for column in names],
+                                now=now)
         for ids in _chunks([row[0] for row in rows]):
             db.execute(model.__table__.delete().where(model.id.in_(ids)))
         removed[name] = len(rows)

@@ -17,25 +17,24 @@ from sqlalchemy.orm import Session
 from commsvc.db import INSERTS
 from commsvc.records import remote
 from commsvc.records.models import RemoteDeletion
-from commsvc.relay.models import Message
+from commsvc.relay.models import Call, Message
 from commsvc.sessions import routing
 
-# A text's SID whose row erasure or retention removed: its deletion at Twilio is on record for
-# good, so a repeated webhook (a retry, a replay) never stores the removed text again.
-# Uses index: uq_remote_deletions_resource_sid_action (resource, sid, ...)
-_REMOVED_TEXT = exists().where(RemoteDeletion.resource == remote.MESSAGE,
-                               RemoteDeletion.sid == bindparam("twilio_sid"))
+# A text's or call's SID whose row erasure or retention removed: its deletion at Twilio is on
+# record for good, so a repeated webhook (a retry, a replay) never stores the removed record
+# again. Uses index: uq_remote_deletions_resource_sid_action (resource, sid, ...)
+_REMOVED = {model: exists().where(RemoteDeletion.resource == resource,
+                                  RemoteDeletion.sid == bindparam("twilio_sid"))
+            for model, resource in ((Message, remote.MESSAGE), (Call, remote.CALL))}
 
 
 @functools.cache
 def _claim_statement(dialect: str, model, any_unique: bool = False, columns: tuple = ()):
-    """Built once per table (and, for texts, per set of columns): values come as parameters,
-    so nothing is compiled per request."""
+    """Built once per table and set of columns: values come as parameters, so nothing is
+    compiled per request."""
     table = model.__table__
-    insert = INSERTS[dialect](table)
-    if model is Message:
-        insert = insert.from_select(columns, select(*(
-            bindparam(name, type_=table.c[name].type) for name in columns)).where(~_REMOVED_TEXT))
+    insert = INSERTS[dialect](table).from_select(columns, select(*(
+        bindparam(name, type_=table.c[name].type) for name in columns)).where(~_REMOVED[model]))
     return (
         (insert.on_conflict_do_nothing() if any_unique
          else insert.on_conflict_do_nothing(index_elements=["twilio_sid"]))
@@ -44,15 +43,14 @@ def _claim_statement(dialect: str, model, any_unique: bool = False, columns: tup
 
 
 def insert_once(db: Session, model, values: dict, *, any_unique: bool = False) -> int | None:
-    """Insert the row unless one with the same twilio_sid exists (or, for a text, existed and
-    was removed): its new id, or None.
+    """Insert the row unless one with the same twilio_sid exists or existed and was removed:
+    its new id, or None.
 
     any_unique=True: None too when the row would break any other unique index of the table
     (a claim of its own, such as messages.notice_of's); the caller tells the two apart.
     """
     connection = db.connection()  # Core: the ORM's bulk-insert path cost a third of the time
-    statement = _claim_statement(connection.dialect.name, model, any_unique,
-                                 tuple(values) if model is Message else ())
+    statement = _claim_statement(connection.dialect.name, model, any_unique, tuple(values))
     return connection.execute(statement, values).scalar_one_or_none()
 
 
@@ -76,7 +74,7 @@ def _forward_statement(dialect: str, model):
     carries_texts = or_(*(route.c.mode == literal_column(f"'{mode}'")
                           for mode in routing.SMS_MODES))
     takes_texts = select(*columns.values()).where(carries_texts, route.c.other_takes_sms,
-                                                  ~_REMOVED_TEXT)
+                                                  ~_REMOVED[Message])
     return (
         INSERTS[dialect](table).from_select(list(columns), takes_texts)
         .on_conflict_do_nothing(index_elements=["twilio_sid"])

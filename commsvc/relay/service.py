@@ -196,7 +196,7 @@ def receive_call(db: Session, call: InboundCall, *, config: Config, now: dt.date
     duplicate = call_id is None
     if duplicate:
         stored = _claimed(db, Call, call.call_sid)
-        if stored is None:  # an erasure removed it between the claim and this read
+        if stored is None:  # erasure or retention removed it, before the claim or since
             call_id, outcome, session_id, forward_to, forward_from = None, REMOVED, None, None, None
         else:
             call_id, outcome, session_id = stored.id, stored.outcome, stored.session_id

@@ -85,6 +85,23 @@ def test_message_bodies_are_redacted_at_twilio_with_an_empty_body(
     assert all(row.done_at == clock() and row.action == "redact" for row in _pending(db))
 
 
+def test_a_call_past_metadata_retention_is_deleted_at_twilio_with_its_recording(
+        app, db, clock, gateway, twilio_api):
+    call = make_call(db, created_at=clock() - 731 * DAY)
+    db.commit()
+    for path in (f"Calls/{call.twilio_sid}", f"Recordings/{call.recording_sid}"):
+        twilio_api.add(responses.DELETE, f"{API}/{path}.json", status=204)
+
+    report = run(app, clock, gateway=gateway)
+
+    assert report.remote["done"] == 2
+    assert sorted((c.request.method, c.request.url) for c in twilio_api.calls) == [
+        ("DELETE", f"{API}/Calls/{call.twilio_sid}.json"),
+        ("DELETE", f"{API}/Recordings/{call.recording_sid}.json")]
+    assert sorted((row.resource, row.sid) for row in _pending(db)) == [
+        ("call", call.twilio_sid), ("recording", call.recording_sid)]
+
+
 def test_a_resource_twilio_no_longer_has_counts_as_done(app, db, clock, gateway, twilio_api):
     with app.extensions["db"].sessionmaker() as session:
         remote.enqueue(session, resource="message", sid="SM" + "1" * 32, action="delete",

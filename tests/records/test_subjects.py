@@ -142,7 +142,8 @@ def test_erasure_removes_the_subjects_data_but_keeps_held_data_and_consent(
     db.commit()
     sids = db.execute(select(Message.twilio_sid, Message.forward_sid)
                       .where(Message.id.in_([world["sent"], world["received"]]))).all()
-    recording = db.get(Call, world["call"]).recording_sid
+    call_sid, recording = db.execute(select(Call.twilio_sid, Call.recording_sid)
+                                     .where(Call.id == world["call"])).one()
     outbox_sid = db.get(OutboundMessage, world["outbound"]).twilio_sid
 
     response = _erase(client, api_key("privacy"))
@@ -170,7 +171,7 @@ def test_erasure_removes_the_subjects_data_but_keeps_held_data_and_consent(
                      .where(ConsentEvent.phone == REQUESTER)) == 1
     queued = {(d.resource, d.sid) for d in db.scalars(select(RemoteDeletion))}
     assert queued == {("message", sid) for row in sids for sid in row} | {
-        ("recording", recording), ("message", outbox_sid)}
+        ("call", call_sid), ("recording", recording), ("message", outbox_sid)}
     [ledger] = db.scalars(select(Erasure)).all()
     assert ledger.subject_hmac == phone_hmac("test-hmac-key", REQUESTER)
     assert ledger.result["removed"]["messages"] == 2

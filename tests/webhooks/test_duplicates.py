@@ -52,6 +52,24 @@ def test_a_text_repeated_after_its_sender_was_erased_is_not_stored_again(
     assert f.messages(db) == []
 
 
+@pytest.mark.parametrize("caller", [REQUESTER, STRANGER], ids=["bridged", "no-session"])
+def test_a_call_repeated_after_its_caller_was_erased_is_not_stored_again(
+        session_open, place_call, db, client, api_key, twilio, caller):
+    """Left open by the last session: call SIDs were not kept, so a repeated voice webhook
+    stored the erased person's call again."""
+    sid = f.sid("CA")
+    place_call(caller, REQUESTER_PROXY, sid=sid)
+    erased = client.post(f"/v1/subjects/{caller}/erase",
+                         headers={**api_key("privacy"), "X-Access-Reason": "DSAR 1"})
+    assert erased.status_code == 200 and erased.json["removed"]["calls"] == 1
+    assert ("call", sid) in db.execute(sa.text("SELECT resource, sid FROM remote_deletions")).all()
+
+    again = place_call(caller, REQUESTER_PROXY, sid=sid)
+
+    assert [element.tag for element in f.twiml(again)] == ["Say", "Hangup"]  # no <Dial>
+    assert f.calls(db) == []
+
+
 def test_a_call_whose_claimed_row_an_erasure_removed_meanwhile_is_answered_not_a_500(
         session_open, place_call, db, monkeypatch):
     """Found by a review: a repeat that lost the claim read the row with .one(), and an
