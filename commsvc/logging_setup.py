@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import re
@@ -112,7 +113,7 @@ _UNUSUAL_URL = re.compile(r"%(?:[C-Fc-f][0-9A-Fa-f]|0[9A-Da-d]|25|3[0-9]|5[BbDdF
                           r"|[^\x20-\x7e]"
                           r"|[\[\]*~_,()]")
 _URL_PART = re.compile(r"[^\s/?&=#;]+")  # a path segment, a query name or value, a fragment
-_AS_SEPARATOR = str.maketrans({"[": "(", "]": ")", "*": "-", "~": "-", "_": "-", ",": "-",
+_AS_SEPARATOR = str.maketrans({"[": "(", "]": ")", "*": "-", "~": "-", "_": "-", ",": " ",
                                "\t": " ", "\n": " ", "\v": " ", "\f": " ", "\r": " "})
 
 
@@ -132,7 +133,7 @@ _BEARER = re.compile(r"(?i)\bbearer(?:\s|%20|\+)+(?!REDACTED)[^\s&;,)]{8,}")
 
 def _plain(text: str) -> str:
     """The text with what people write numbers with made what mask_phones reads: fullwidth
-    digits as ASCII (NFKC), every space " ", every dash and "*", "~", "_", "," a "-",
+    digits as ASCII (NFKC), every space and "," " ", every dash and "*", "~", "_" a "-",
     brackets round, invisible format characters (soft hyphen, word joiner) dropped."""
     if not text.isascii():
         text = "".join(_CATEGORY_AS.get(unicodedata.category(c), c)
@@ -199,45 +200,53 @@ _NUMBER_IN_WORD = re.compile(r"(?<![^_-])" + _NOT_A_DATE_STAMP + r"(?:1[_-]{0,2}
                              r"[_-]{0,2}[2-9]\d\d[_-]{0,2}\d{4}(?=[_-])")
 
 
-def _masked_run(match: re.Match) -> str:
+def _masked_run(match: re.Match, keep: frozenset[str] = frozenset()) -> str:
     run = match.group(0)
+    if run in keep:
+        return run
     digits = "".join(c for c in run if c.isdigit())
     return mask("+" + digits) if run.startswith("+") else mask(digits)
 
 
-def _mask_numbers(text: str) -> str:
+def _mask_numbers(text: str, keep: frozenset[str] = frozenset()) -> str:
     """mask_phones, then the loose runs it does not read, brackets and all (mask_text's and
-    mask_url's last step)."""
-    text = _LOOSE_RUN.sub(_masked_run, mask_phones(text))
+    mask_url's last step); E.164 numbers in `keep` stay."""
+    masked_run = functools.partial(_masked_run, keep=keep) if keep else _masked_run
+    text = _LOOSE_RUN.sub(masked_run, mask_phones(text, keep))
     if "(" not in text and ")" not in text:
         return text
     unbracketed = _BRACKET_BETWEEN_DIGITS.sub(" ", _BRACKETED_GROUP.sub(r" \1 ", text))
-    masked = _LOOSE_RUN.sub(_masked_run, unbracketed)
+    masked = _LOOSE_RUN.sub(masked_run, unbracketed)
     return masked if masked != unbracketed else text
 
 
-def mask_text(text: str) -> str:
-    """Free text for a log or an error (a User-Agent, an id a client sent): API keys redacted,
-    every phone number masked, also one written with Unicode separators or digits,
-    "[415] 555*0101", digits in any grouping, or URL-encoded (up to three times); such a text
-    comes back with its separators made plain, or decoded."""
+def mask_text(text: str, keep: frozenset[str] = frozenset()) -> str:
+    """Free text for a log, an error or the audit trail (a User-Agent, an id a client sent, a
+    stated reason): API keys redacted, every phone number masked, also one written with
+    Unicode separators or digits, "[415] 555*0101", digits in any grouping, or URL-encoded (up
+    to three times); such a text comes back with its separators made plain, or decoded.
+    Numbers written in E.164 that are in `keep` stay."""
     text = _mask_prefixed(redact_keys(text))  # first: making separators plain turns "_" to "-"
     if "%" in text:
         decoded = _unquoted(text)
         if decoded != text:
             # Once: what three decodings leave encoded stays so (a recursion per three
             # layers failed the log call on a long enough "%252525...").
-            masked = _mask_decoded(_mask_prefixed(redact_keys(decoded)))
+            masked = _mask_decoded(_mask_prefixed(redact_keys(decoded)), keep)
             if masked != decoded:
                 return masked
-    return _mask_decoded(text)
+    return _mask_decoded(text, keep)
 
 
-def _mask_decoded(text: str) -> str:
-    """mask_text's masking of a text already decoded."""
+def _mask_decoded(text: str, keep: frozenset[str] = frozenset()) -> str:
+    """mask_text's masking of a text already decoded: in ASCII, the numbers mask_phones reads
+    first, so the text keeps its own punctuation ("06 12 34 56 78, ticket 4321"); made plain
+    only when more remain ("415_555_0177, ...")."""
+    if text.isascii():
+        text = mask_phones(text, keep)
     plain = _plain(text) if _UNUSUAL_TEXT.search(text) else text
-    masked = _mask_numbers(plain)
-    return masked if masked != plain else mask_phones(text)
+    masked = _mask_numbers(plain, keep)
+    return masked if masked != plain else text
 
 
 def _unquoted(text: str) -> str:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from commsvc.auth.roles import POOL_NUMBER_ROLES
 from commsvc.auth.service import Principal
-from commsvc.logging_setup import mask_phones, masked_integer
+from commsvc.logging_setup import mask_text, masked_integer
 from commsvc.phones import TOMBSTONE_PREFIX, mask
 from commsvc.records import audit
 
@@ -38,7 +38,7 @@ def masked_throughout(value, keep: frozenset[str] = frozenset()):
     and integers written as phone numbers (14155550101). Numbers written in E.164 that are in
     `keep` stay (an export keeps its subject's own and the platform's numbers)."""
     if isinstance(value, str):
-        return mask_phones(value, keep)
+        return mask_text(value, keep)
     if isinstance(value, int) and not isinstance(value, bool):
         return masked_integer(value, keep)
     if isinstance(value, dict):

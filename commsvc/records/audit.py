@@ -7,9 +7,10 @@ Invariants:
   head is read (the unique constraint on prev_hash is the backstop); on SQLite by BEGIN
   IMMEDIATE. The chain therefore never forks.
 - Events hold IDs and masked numbers only: any phone number in the reason, target or details
-  (E.164 or written as people write them: 415-555-0101, (415) 555-0101, +1 415 555 0101) is
-  masked here by the log filter's own rule (logging_setup.mask_phones), and a "body" key is
-  refused, so an erasure never has to touch them.
+  (E.164 or written as people write them: 415-555-0101, (415) 555-0101, +1 415 555 0101,
+  415–555–0101 with en dashes, 415 555 01 01) is masked here by the log filter's own rule
+  for free text (logging_setup.mask_text), and a "body" key is refused, so an erasure never
+  has to touch them.
 - On PostgreSQL triggers (migration 0004) refuse UPDATE, DELETE and TRUNCATE, except the
   retention purge (`purge_expired_audit`), which deletes a prefix of the chain and records an
   `audit.purged` event naming the new anchor: the prev_hash the oldest remaining event may
@@ -27,7 +28,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from commsvc.db import is_transactional
-from commsvc.logging_setup import mask_phones, masked_integer
+from commsvc.logging_setup import mask_text, masked_integer
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.records.models import AuditEvent
 
@@ -42,13 +43,13 @@ FORBIDDEN_KEYS = frozenset({"body", "bodies", "media_urls"})
 def scrub(value):
     """Mask every phone number in a JSON-able value (keys too); refuse bodies."""
     if isinstance(value, str):
-        return mask_phones(value)
+        return mask_text(value)
     if isinstance(value, dict):
         # Counts under these names are fine ({"bodies": 3}); text is message content.
         bad = [k for k in FORBIDDEN_KEYS.intersection(value) if isinstance(value[k], str)]
         if bad:
             raise ValueError(f"audit events never hold message content ({sorted(bad)})")
-        return {mask_phones(str(k)): scrub(v) for k, v in value.items()}
+        return {mask_text(str(k)): scrub(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [scrub(v) for v in value]
     if isinstance(value, int) and not isinstance(value, bool):
@@ -57,7 +58,7 @@ def scrub(value):
         return value
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    return mask_phones(str(value))
+    return mask_text(str(value))
 
 
 def _timestamp(value: dt.datetime) -> str:
@@ -107,7 +108,7 @@ def cli_actor() -> str:
         user = pwd.getpwuid(uid).pw_name
     except KeyError:  # no name for this uid (some containers)
         user = f"uid{uid}"
-    return mask_phones(f"cli:{user}")[:64]
+    return mask_text(f"cli:{user}")[:64]
 
 
 def record(
@@ -131,7 +132,7 @@ def _append(db: Session, prev_hash: str, *, actor, action, now, reason, target,
     # Round-trip through JSON so the hash covers exactly what the database will give back.
     clean_target = json.loads(json.dumps(scrub(target or {})))
     clean_details = json.loads(json.dumps(scrub(details or {})))
-    clean_reason = mask_phones(reason) if reason is not None else None
+    clean_reason = mask_text(reason) if reason is not None else None
     fields = dict(created_at=now, actor=actor, action=action, reason=clean_reason,
                   target=clean_target, details=clean_details, prev_hash=prev_hash)
     event = AuditEvent(**fields, hash=event_hash(**fields))

@@ -21,6 +21,12 @@ WRITTEN = [
     ("old form +14155550101", "old form +1******0101"),
     ("caller 415 5550101 on 2026-11-22", "caller ******0101 on 2026-11-22"),
     ("client au 06 12 34 56 78, ticket 4321", "client au ******5678, ticket 4321"),
+    # Found by an audit: these were stored in full (mask_phones alone does not read them).
+    ("caller 415\u2013555\u20130154", "caller ******0154"),  # en dashes, pasted from a document
+    ("caller 415_555_0152", "caller ******0152"),
+    ("caller 415 555 01 50", "caller ******0150"),
+    ("caller 4 1 5 5 5 5 0 1 3 4", "caller ******0134"),
+    ("at 415\u2013555\u20130177, alt 415_555_0178", "at ******0177  alt ******0178"),
 ]
 
 

@@ -39,6 +39,21 @@ def test_with_an_access_reason_the_hold_reason_reads_as_written(client, api_key,
     assert (listed["reason"], listed["value"]) == (WRITTEN, REQUESTER)
 
 
+@pytest.mark.parametrize("written", ["call me at 415\u2013555\u20130177",
+                                     "call me at 415_555_0177", "call me at 415 555 01 77"])
+def test_a_number_written_unusually_in_a_hold_reason_is_masked_in_the_list_and_the_audit(
+        client, api_key, db, written):
+    """Found by an audit: en dashes, "_" and pairs of digits were shown and audited in full."""
+    headers = api_key("admin")
+    placed = client.post("/v1/holds", headers=headers,
+                         json={"scope": "booking", "value": "bk_1001", "reason": written})
+    assert placed.status_code == 201 and placed.json["reason"] == "call me at ******0177"
+    [listed] = client.get("/v1/holds", headers=headers).json["data"]
+    assert listed["reason"] == "call me at ******0177"
+    [event] = client.get("/v1/audit?action=hold.placed", headers=headers).json["data"]
+    assert event["reason"] == "call me at ******0177"
+
+
 def test_placing_and_lifting_answer_with_the_reason_masked_too(client, api_key, db):
     headers = api_key("privacy")
     placed = _place(client, headers)
