@@ -90,9 +90,27 @@ _OPTOUT_WORDS = (r"(?:stop all|stopall|stop|unsubscribe|opt out|revoke|quit|end"
 # now", "stop please and thank you")
 _OPTOUT_EXTRA = rf"(?:{_COURTESY}|now|right now|it|already|immediately|asap|and|y|et)"
 
+# What may come before an opt-out keyword in a message that is nothing else: a greeting, an
+# acknowledgement, a plea, a refusal ("Okay, please stop", "Hey stop", "Can you please stop",
+# "Thanks but please stop", "No longer interested, please stop", "Non merci, arrêtez", "No
+# gracias, alto"). Each word once, no entry two others in a row ("thanks but" is "thanks" then
+# "but"): a repeated group that can split a text two ways backtracks exponentially.
+_LEAD_IN = (r"(?:ok|okay|k|hey|hi|hello|yo|enough|alright|all right|look|listen|seriously"
+            r"|just|so|oh|well|again|but|i said|can you|could you|would you|will you|can u"
+            r"|no thanks|no thank you|not interested|no longer interested"
+            r"|(?:i|we) no longer need (?:your|the|this) (?:services?|help)"
+            r"|(?:were|we are|im|i am) all set|mais|non merci|bon|no gracias"
+            r"|no me interesa|ya|oye|hola|basta)")
 _OPTOUT_KW_RE = re.compile(
-    rf"(?:no thanks |no thank you |not interested )?(?:{_COURTESY} )*{_OPTOUT_WORDS}"
+    rf"(?:(?:{_LEAD_IN}|{_COURTESY}) )*{_OPTOUT_WORDS}"
     rf"(?: (?:{_OPTOUT_EXTRA}|{_OPTOUT_WORDS}))*")
+# PARA / PARE with Spanish courtesy or a Spanish lead-in, nothing else: "por favor para", "Ya
+# no me interesa, por favor pare" (bare, they are _BARE_KW_RE's; "please PARA" is not Spanish).
+_SPANISH_POLITE = (r"(?:por favor|porfavor|porfa|xfa|xfavor|gracias|muchas gracias|no gracias"
+                   r"|no me interesa|ya|oye|hola|basta)")
+_POLITE_PARA_RE = re.compile(
+    rf"(?:{_SPANISH_POLITE} )+(?:para|pare)(?: {_SPANISH_POLITE})*"
+    rf"|(?:para|pare)(?: {_SPANISH_POLITE})+")
 # STOP with a bare object, the whole message: "STOP SENDING (ME THESE)", "stop this", "STOP
 # ADS". Only after STOP ("end this", "quit that" are conversation) and never as a question.
 _STOP_OBJECT = (r"(?:this|that|these|those|(?:(?:the|your|all(?: the| these| those| your)?)"
@@ -107,7 +125,8 @@ _SPELLED_RE = re.compile(r"\w(?: \w){2,}")
 # Opt-out words that are as often ordinary conversation: only the whole message, alone or
 # repeated ("cancel", "FIN!", "para para"), never with other words ("cancel please").
 _BARE_KW_RE = re.compile(
-    r"(?P<kw>cancel|cancelar suscripcion|cancelar|annuler|fin|para|pare|remove|remove me"
+    r"(?P<kw>cancel|cancel subscription|cancel my subscription|cancelar suscripcion|cancelar"
+    r"|annuler|fin|para|pare|remove|remove me"
     r"|take me off)(?: (?P=kw))*")
 # CANCEL / END with the messages as their object, the whole message: "Cancel all texts", "End
 # messages", "Cancelar mensajes"; not "cancel the visit", nor "cancel my message" (taking back
@@ -464,6 +483,7 @@ def _keyword(words: str, text: str, opted_out: bool, question: bool = False) -> 
     """The intent of a whole-message keyword (with only courtesy words around it), if any;
     `text` is the message as written."""
     if (_OPTOUT_KW_RE.fullmatch(words) or _BARE_KW_RE.fullmatch(words)
+            or _POLITE_PARA_RE.fullmatch(words)
             or _TAKE_ME_OFF_RE.fullmatch(words)
             or ((_CANCEL_MESSAGES_RE.fullmatch(words)
                  or _NO_MESSAGES_RE.fullmatch(words) and _NO_MESSAGES_SIGNAL_RE.search(words))

@@ -73,6 +73,11 @@ EN: list[tuple[str, str]] = [
      r" (?:(?:call|phone|email) (?:or|and|n) )?(?:text|message|contact)"
      r"(?: (?:or|and|n) (?:call|phone|email))?(?: (?:again|anymore|ever again|at all|no more"
      r"|going forward|in the future))*" + LAST),
+    # no need to text me anymore (not "no need to text me, I'm here": only with anymore/again)
+    ("no",
+     r"\bno need (?:for you )?to (?:text|message|contact|email|write to|send (?:me|us)"
+     r"(?: (?:any more|anymore|more))? (?:text|message))(?: (?:me|us))?"
+     r" (?:anymore|any more|again|ever again)\b"),
     # don't send me (any more) texts
     ("dont never no",
      r"\b(?:dont|never|no longer) send (?:me|us) (?:(?:any|anymore|more|these|those|your|such)"

@@ -236,9 +236,19 @@ def test_oui_and_si_are_yes_an_opt_in_only_for_a_sender_who_opted_out(text):
 @pytest.mark.parametrize("keyword", BARE_ONLY_OPT_OUT_KEYWORDS)
 @pytest.mark.parametrize("courtesy", ["please", "svp", "por favor", "merci"])
 def test_a_bare_only_keyword_opts_out_alone_but_not_with_a_courtesy_word(keyword, courtesy):
+    if keyword.lower() in ("para", "pare") and courtesy == "por favor":
+        pytest.skip("PARA with Spanish courtesy is an opt-out: "
+                    "test_para_with_spanish_courtesy_is_an_opt_out")
     assert classify(keyword) is Intent.OPT_OUT
     assert classify(f"{keyword} {courtesy}") is Intent.CONVERSATION
     assert classify(f"{courtesy} {keyword}") is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", ["por favor para", "PARA POR FAVOR", "Ya no me interesa, por favor"
+                                  " pare", "ya para", "Para, gracias"])
+def test_para_with_spanish_courtesy_is_an_opt_out(text):
+    """Found by an audit: "por favor para" was forwarded (PARA counted only bare)."""
+    assert detect(text).intent is Intent.OPT_OUT and detect(text).language == "es"
 
 
 @pytest.mark.parametrize("keyword,sentence", [
