@@ -319,9 +319,9 @@ _GUARD_AFTER_RE = re.compile(
     r"| (?:and|&) (?:just )?" + _COME + ")")
 # Just after a match: a language or a place, then nothing but thanks or one redirect ("stop
 # texting me in English, I speak Spanish", "no me escriba en ingles, solo espanol", "... at
-# work, text me at home", "... au bureau svp") -> not a revocation; without a redirect, only
-# while no other clause insists (_insists). Anything else after it ("... or at home", "...
-# I'm done", "ya basta") leaves the message a revocation.
+# work, text me at home", "... au bureau svp") -> not a revocation; without a redirect right
+# after it, only while nothing else in the message insists (_insists). Anything else after it
+# ("... or at home", "... I'm done", "ya basta") leaves the message a revocation.
 _LIMIT_AFTER_RE = re.compile(
     r"(?: (?:me|us))? (?:(?:in|en) (?P<limited>" + _LANGUAGE + r")|at (?:work|school"
     r"|the office)|au (?:travail|bureau)|(?:en el|al) trabajo)"
@@ -360,18 +360,50 @@ def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...], no_last: bool) 
         if _GUARD_AFTER_RE.match(s, m.end()):
             continue
         limit = _LIMIT_AFTER_RE.match(s, m.end())
-        if limit is not None and (limit.group("redirect") or not _insists(s)):
+        if limit is not None and (limit.group("redirect") or not _insists(s, start)):
             continue
         return language
     return None
 
 
-def _insists(s: str) -> bool:
-    """Another clause says the messages are unwanted or is a bare STOP: "STOP!!! Stop texting
-    me at work", "This is harassment. Stop texting me at work." A limit beside it is no
-    request to be texted elsewhere."""
-    return "|" in s and (_UNWANTED_SIGNAL_RE.search(s) is not None
-                         or any(_STRONG_CLAUSE_RE.fullmatch(c) for c in s.split(" | ")))
+# A whole clause that says the messages are unwanted: "This is harassment", "Who is this?",
+# "I never signed up", "Esto es acoso", "C'est du harcèlement". Only whole clauses: "Who is
+# this technician?" or "not interested in Saturday" are about the job.
+_COMPLAINT_CLAUSE_RE = re.compile(
+    r"(?:(?:this is|thats|that is|its|it s|esto es|es|c est|c est du|c est de la) )?"
+    r"(?:harassment|harassing|spam|a scam|scam|acoso|hostigamiento|harcelement|du spam)"
+    r"|who is this|whos this|who s this|who are you|quien es|quien eres|qui etes vous"
+    r"|c est qui|qui est ce"
+    r"|(?:i |we )?(?:never|didnt|did not) (?:sign(?:ed)? up|subscribe[d]?|opt(?:ed)? in"
+    r"|ask(?:ed)? for (?:this|these|it|them))(?: for (?:this|these|it|them|that))?"
+    r"|(?:yo )?(?:nunca|no) me (?:suscribi|inscribi|registre)"
+    r"|je ne me suis jamais inscrite?|je me suis jamais inscrite?"
+    r"|(?:im |i am )?not interested|no me interesa|ca ne m interesse pas"
+    r"|(?:this is |youve got |you have )?(?:the )?wrong number|mauvais numero"
+    r"|numero equivocado")
+# A bare opt-out keyword as a clause, or just before the revocation in its clause ("STOP stop
+# texting me at work"), in any of the three languages.
+_INSISTING_KEYWORD_RE = re.compile(_strong(_STRONG_WORDS + "|stoppez|alto|baja"))
+
+
+def _insists(s: str, start: int) -> bool:
+    """Another clause is a bare STOP (ALTO, BAJA, ARRÊTEZ...) or says the messages are
+    unwanted, or either leads into the revocation at `start` in its clause: "STOP!!! Stop
+    texting me at work", "This is harassment stop texting me at work." A limit beside it is
+    no request to be texted elsewhere."""
+    clause_start = s.rfind("| ", 0, start) + 2 if "| " in s[:start] else 0
+    if start > clause_start and (_INSISTING_KEYWORD_RE.fullmatch(s, clause_start, start - 1)
+                                 or _COMPLAINT_CLAUSE_RE.fullmatch(s, clause_start, start - 1)):
+        return True
+    for clause in s.split(" | "):
+        clause = clause.strip("| ")
+        if _INSISTING_KEYWORD_RE.fullmatch(clause) or _COMPLAINT_CLAUSE_RE.fullmatch(
+                _COURTESY_TAIL_RE.sub("", clause)):
+            return True
+    return False
+
+
+_COURTESY_TAIL_RE = re.compile(rf"(?: {_COURTESY})+$")
 
 
 def _revocation(s: str, tokens: list[str], question: bool) -> str | None:
