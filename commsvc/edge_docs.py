@@ -28,7 +28,7 @@ WEBHOOKS = {
     }, ["MessageSid", "MessageStatus"], ["m", "o", "s"]),
     "call-status": ("Status and duration of a relayed call.", {
         "CallSid": _SID, "CallStatus": _STRING, "CallDuration": _DIGITS,
-        "DialCallStatus": _STRING, "DialCallDuration": _DIGITS,
+        "DialCallStatus": _STRING, "DialCallDuration": _DIGITS, "DialCallSid": _SID,
     }, ["CallSid"], ["c", "s"]),
     "recording-status": ("A call recording's status and duration (the audio stays at Twilio).", {
         "RecordingSid": _SID, "CallSid": _SID, "RecordingStatus": _STRING,

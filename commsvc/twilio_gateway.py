@@ -17,7 +17,7 @@ from twilio.rest import Client
 
 log = logging.getLogger("commsvc.twilio")
 
-NOT_FINAL_YET = 20009  # Twilio refuses to delete a message or recording that is not final.
+NOT_FINAL_YET = 20009  # Twilio refuses to delete a message, call or recording not final yet.
 UNSUBSCRIBED = 21610  # The recipient replied STOP at the carrier level.
 
 

@@ -183,6 +183,7 @@ def call_progress(form: MultiDict) -> CallProgress:
         dial_status=_word(form, "DialCallStatus"),
         duration=_figure(form, "CallDuration"),
         dial_duration=_figure(form, "DialCallDuration"),
+        dial_call_sid=_sid(form, "DialCallSid", required=False),
     )
 
 

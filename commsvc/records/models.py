@@ -62,7 +62,8 @@ class Erasure(Base):
 
 
 class RemoteDeletion(Base):
-    """A message or recording to delete or redact at Twilio; kept until Twilio confirms."""
+    """A message, call or recording to delete or redact at Twilio; kept until Twilio confirms,
+    and for good after (the relay's claim skips an erased text's or call's SID)."""
 
     __tablename__ = "remote_deletions"
 

@@ -104,6 +104,7 @@ REGISTRY: dict[str, dict[str, Personal | NotPersonal]] = {
         "from_phone": _PHONE_IN_ROW,
         "to_phone": _PHONE_IN_ROW,
         "twilio_sid": _TWILIO_SID,
+        "dial_sid": _TWILIO_SID,
         "outcome": _CALL_META,
         "forward_to": _PHONE_IN_ROW,
         "forward_from": PLATFORM_NUMBER,

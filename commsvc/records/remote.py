@@ -7,9 +7,10 @@ Invariants:
 - (resource, sid, action) is unique: queuing the same deletion twice (a replayed erasure, a
   retention run racing an erasure) is a no-op.
 - A row is done only when Twilio confirms it (2xx) or says the resource is gone already (404).
-  Every other answer counts an attempt and moves `next_attempt_at` later: 20009 (the message
-  or recording is not final yet), 429, 5xx and network failures with backoff, and even an
-  unexpected 4xx (after a longer wait, logged): nothing is ever dropped.
+  Every other answer counts an attempt and moves `next_attempt_at` later: 20009 (the message,
+  call or recording is not final yet: a call still in progress), 429, 5xx and network
+  failures with backoff, and even an unexpected 4xx (after a longer wait, logged): nothing is
+  ever dropped.
 - Safe with several clock processes: a claim pushes `next_attempt_at` forward by a lease in
   one short transaction (rows locked FOR UPDATE SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on
   SQLite), and Twilio is called outside any transaction.
@@ -176,7 +177,7 @@ def deletion_metrics(db: Session, now: dt.datetime):
     oldest = GaugeMetricFamily("commsvc_twilio_deletion_oldest_pending_seconds",
                                "Age of the oldest unconfirmed deletion", labels=["resource"])
     found = {resource: (count, first) for resource, count, first in rows}
-    for resource in (MESSAGE, RECORDING):
+    for resource in (MESSAGE, CALL, RECORDING):
         count, first = found.get(resource, (0, None))
         pending.add_metric([resource], count)
         oldest.add_metric([resource], (now - first).total_seconds() if first else 0)

@@ -55,7 +55,8 @@ def _delete_messages(db: Session, rows, now: dt.datetime) -> None:
 def _delete_calls(db: Session, rows, now: dt.datetime) -> None:
     remote.enqueue_many(db, resource=remote.RECORDING, sids=[r.recording_sid for r in rows],
                         action=remote.DELETE, cause="retention", now=now)
-    remote.enqueue_many(db, resource=remote.CALL, sids=[r.twilio_sid for r in rows],
+    remote.enqueue_many(db, resource=remote.CALL,
+                        sids=[sid for r in rows for sid in (r.twilio_sid, r.dial_sid)],
                         action=remote.DELETE, cause="retention", now=now)
     db.execute(delete(Call).where(Call.id.in_([r.id for r in rows])))
 
@@ -108,7 +109,7 @@ PASSES: tuple[Pass, ...] = (
          _delete_messages, ("twilio_sid", "forward_sid")),
     Pass("calls", "metadata", Call, CALL_BATCH_SIZE,
          lambda cutoff: [Call.created_at < cutoff, not_held(Call)],
-         _delete_calls, ("recording_sid", "twilio_sid")),
+         _delete_calls, ("recording_sid", "twilio_sid", "dial_sid")),
     Pass("outbound_messages", "metadata", OutboundMessage, OUTBOUND_BATCH_SIZE,
          lambda cutoff: [OutboundMessage.created_at < cutoff,
                          OutboundMessage.status.not_in(UNSENT), not_held(OutboundMessage)],

@@ -15,7 +15,7 @@ Invariants:
   The API commits that close (stop_routing) before the erasure proper: the relay reads only
   committed sessions, so inside one long transaction it kept forwarding the person's texts,
   and storing them, until the erasure committed (PostgreSQL).
-- Twilio's copies (messages, recordings) are queued for deletion in the same transaction.
+- Twilio's copies (messages, calls, recordings) are queued for deletion in the same transaction.
 - The ledger (`erasures`) holds crypto.phone_hmac of the number, never the number; a replay
   finds the numbers again by hashing every distinct number on record.
 - A subject is a person: one of the platform's active pool numbers is refused (422).
@@ -185,7 +185,7 @@ def _erase_communications(db: Session, phone: str, now: dt.datetime) -> tuple[di
     ):
         # Twilio's copies by resource (a call's log and its recording are two), by column.
         sid_columns = {"messages": {remote.MESSAGE: ("twilio_sid", "forward_sid")},
-                       "calls": {remote.CALL: ("twilio_sid",),
+                       "calls": {remote.CALL: ("twilio_sid", "dial_sid"),
                                  remote.RECORDING: ("recording_sid",)},
                        "outbound_messages": {remote.MESSAGE: ("twilio_sid",)}}[name]
         rows = db.execute(select(model.id, *(getattr(model, column) for names in

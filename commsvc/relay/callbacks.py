@@ -63,6 +63,7 @@ class CallProgress:
     dial_status: str | None = None  # DialCallStatus (the Dial action)
     duration: int | None = None  # CallDuration: the whole inbound call
     dial_duration: int | None = None  # DialCallDuration: the bridged conversation
+    dial_call_sid: str | None = None  # DialCallSid: the leg the Dial placed (the Dial action)
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,8 @@ def call_status(db: Session, *, call_id: int | None, call_sid: str | None,
         values["duration_seconds"] = 0
     elif progress.duration is not None:
         values["duration_seconds"] = func.coalesce(Call.duration_seconds, progress.duration)
+    if progress.dial_call_sid is not None:
+        values["dial_sid"] = func.coalesce(Call.dial_sid, progress.dial_call_sid)
     where = _call_where(call_id, call_sid, progress.call_sid)
     if where is None:
         return False
@@ -165,6 +168,11 @@ def call_status(db: Session, *, call_id: int | None, call_sid: str | None,
         update(Call).where(*where).values(**values).execution_options(synchronize_session=False)
     )
     found = result.rowcount > 0
+    if not found and call_sid is not None and progress.dial_call_sid is not None:
+        # The call is no longer stored (erased, past retention): the dialled leg's entry at
+        # Twilio, with the callee's number, is deleted there, as its recording is below.
+        remote.enqueue(db, resource=remote.CALL, sid=progress.dial_call_sid,
+                       action=remote.DELETE, cause=remote.ORPHAN, now=now)
     if recording is not None and (found or call_sid is not None):
         # Also for a call no longer stored (erased, past retention): its recording, which
         # nothing here would ever delete, is queued for deletion at Twilio.

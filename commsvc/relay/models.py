@@ -70,6 +70,9 @@ class Call(Base):
     from_phone: Mapped[str] = mapped_column(String(16))
     to_phone: Mapped[str] = mapped_column(String(16))
     twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The leg <Dial> placed to the other participant (the Dial action's DialCallSid): an entry
+    # of its own in Twilio's call log, holding the callee's number.
+    dial_sid: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(24))  # bridged, no_session, blocked_consent, ...
     forward_to: Mapped[str | None] = mapped_column(String(16))
     forward_from: Mapped[str | None] = mapped_column(String(16))

@@ -68,7 +68,8 @@ def make_call(db, *, created_at, session=None, from_phone=REQUESTER, to_phone=PR
     call = Call(
         session_id=session.id if session else None,
         booking_id=session.booking_id if session else None, direction="inbound",
-        from_phone=from_phone, to_phone=to_phone, twilio_sid=_sid("CA"), outcome="bridged",
+        from_phone=from_phone, to_phone=to_phone, twilio_sid=_sid("CA"), dial_sid=_sid("CA"),
+        outcome="bridged",
         forward_to=forward_to, forward_from=PROXY_B, status="completed", duration_seconds=61,
         recording_sid=_sid("RE") if recording else None,
         recording_duration=60 if recording else None,

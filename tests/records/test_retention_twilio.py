@@ -85,21 +85,22 @@ def test_message_bodies_are_redacted_at_twilio_with_an_empty_body(
     assert all(row.done_at == clock() and row.action == "redact" for row in _pending(db))
 
 
-def test_a_call_past_metadata_retention_is_deleted_at_twilio_with_its_recording(
+def test_a_call_past_metadata_retention_is_deleted_at_twilio_with_both_legs_and_recording(
         app, db, clock, gateway, twilio_api):
     call = make_call(db, created_at=clock() - 731 * DAY)
     db.commit()
-    for path in (f"Calls/{call.twilio_sid}", f"Recordings/{call.recording_sid}"):
+    paths = [f"Calls/{call.twilio_sid}", f"Calls/{call.dial_sid}",
+             f"Recordings/{call.recording_sid}"]
+    for path in paths:
         twilio_api.add(responses.DELETE, f"{API}/{path}.json", status=204)
 
     report = run(app, clock, gateway=gateway)
 
-    assert report.remote["done"] == 2
-    assert sorted((c.request.method, c.request.url) for c in twilio_api.calls) == [
-        ("DELETE", f"{API}/Calls/{call.twilio_sid}.json"),
-        ("DELETE", f"{API}/Recordings/{call.recording_sid}.json")]
-    assert sorted((row.resource, row.sid) for row in _pending(db)) == [
-        ("call", call.twilio_sid), ("recording", call.recording_sid)]
+    assert report.remote["done"] == 3
+    assert sorted((c.request.method, c.request.url) for c in twilio_api.calls) == sorted(
+        ("DELETE", f"{API}/{path}.json") for path in paths)
+    assert sorted((row.resource, row.sid) for row in _pending(db)) == sorted(
+        [("call", call.twilio_sid), ("call", call.dial_sid), ("recording", call.recording_sid)])
 
 
 def test_a_resource_twilio_no_longer_has_counts_as_done(app, db, clock, gateway, twilio_api):
@@ -167,6 +168,7 @@ def test_metrics_show_pending_deletions_their_age_and_the_last_retention_run(
     scraped = client.get("/metrics").data.decode()
 
     assert 'commsvc_twilio_deletions_pending{resource="recording"} 1.0' in scraped
+    assert 'commsvc_twilio_deletions_pending{resource="call"} 0.0' in scraped
     assert 'commsvc_twilio_deletion_oldest_pending_seconds{resource="recording"} 7200.0' \
         in scraped
     assert "commsvc_retention_last_run_age_seconds 7200.0" in scraped

@@ -142,8 +142,9 @@ def test_erasure_removes_the_subjects_data_but_keeps_held_data_and_consent(
     db.commit()
     sids = db.execute(select(Message.twilio_sid, Message.forward_sid)
                       .where(Message.id.in_([world["sent"], world["received"]]))).all()
-    call_sid, recording = db.execute(select(Call.twilio_sid, Call.recording_sid)
-                                     .where(Call.id == world["call"])).one()
+    call_sid, dial_sid, recording = db.execute(
+        select(Call.twilio_sid, Call.dial_sid, Call.recording_sid)
+        .where(Call.id == world["call"])).one()
     outbox_sid = db.get(OutboundMessage, world["outbound"]).twilio_sid
 
     response = _erase(client, api_key("privacy"))
@@ -171,7 +172,8 @@ def test_erasure_removes_the_subjects_data_but_keeps_held_data_and_consent(
                      .where(ConsentEvent.phone == REQUESTER)) == 1
     queued = {(d.resource, d.sid) for d in db.scalars(select(RemoteDeletion))}
     assert queued == {("message", sid) for row in sids for sid in row} | {
-        ("call", call_sid), ("recording", recording), ("message", outbox_sid)}
+        ("call", call_sid), ("call", dial_sid), ("recording", recording),
+        ("message", outbox_sid)}
     [ledger] = db.scalars(select(Erasure)).all()
     assert ledger.subject_hmac == phone_hmac("test-hmac-key", REQUESTER)
     assert ledger.result["removed"]["messages"] == 2

@@ -81,6 +81,36 @@ def test_dial_action_stores_the_bridged_duration_and_answers_an_empty_response(
     assert (stored.status, stored.duration_seconds) == ("completed", 42)
 
 
+def test_the_dialled_leg_is_deleted_at_twilio_with_the_call_when_its_callee_is_erased(
+        bridged, twilio_post, client, api_key, db):
+    """Found by a review: only the inbound leg was deleted at Twilio, and the callee's number
+    is in the leg <Dial> placed (DialCallSid), which was never stored."""
+    dialled, inbound = f.sid("CA"), bridged.twilio_sid
+    twilio_post(f"/webhooks/twilio/call-status?c={bridged.id}&s={inbound}", {
+        "CallSid": inbound, "CallStatus": "in-progress",
+        "DialCallStatus": "completed", "DialCallDuration": "42", "DialCallSid": dialled})
+    assert f.calls(db)[0].dial_sid == dialled
+
+    _erase(client, api_key, PRO)  # the callee
+
+    assert f.calls(db) == []
+    assert {("call", inbound, "erasure"), ("call", dialled, "erasure")} <= _queued_deletions(db)
+
+
+def test_a_dial_action_for_an_erased_call_queues_its_dialled_leg_for_deletion(
+        bridged, twilio_post, client, api_key, db):
+    call_id, inbound, dialled = bridged.id, bridged.twilio_sid, f.sid("CA")
+    _erase(client, api_key, REQUESTER)
+
+    response = twilio_post(
+        f"/webhooks/twilio/call-status?c={call_id}&s={inbound}", {
+            "CallSid": inbound, "CallStatus": "in-progress",
+            "DialCallStatus": "completed", "DialCallDuration": "42", "DialCallSid": dialled})
+
+    assert list(twiml(response)) == []
+    assert ("call", dialled, "orphan_callback") in _queued_deletions(db)
+
+
 def test_unanswered_dial_keeps_no_answer_when_the_call_then_completes(
         bridged, twilio_post, db):
     twilio_post(f"/webhooks/twilio/call-status?c={bridged.id}", {
