@@ -314,8 +314,9 @@ def _public_base_url(env: dict[str, str], app_env: str, port: int) -> str:
     return raw.rstrip("/")
 
 
-def _dev_secrets() -> dict:
-    """Load or create the development secrets under instance/ (never used in production)."""
+def _dev_secrets(from_env: list[str]) -> dict:
+    """Load or create the development secrets under instance/ (never used in production);
+    `from_env`: the settings the environment gives, which win over the file's."""
     if DEV_SECRETS_FILE.exists():
         return json.loads(DEV_SECRETS_FILE.read_text())
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
@@ -326,11 +327,15 @@ def _dev_secrets() -> dict:
     }
     DEV_SECRETS_FILE.write_text(json.dumps(data, indent=2))
     DEV_SECRETS_FILE.chmod(0o600)
-    print(
-        f"commsvc: generated development secrets (encryption key, HMAC key, webhook auth token)"
-        f" in {DEV_SECRETS_FILE}",
-        file=sys.stderr,
-    )
+    # Which of the file's secrets are in use: an operator signs hand-made webhooks with the
+    # token this names, and the file's token gets 403 when TWILIO_AUTH_TOKEN is set.
+    used = [label for label, setting in (("encryption key", "ENCRYPTION_KEYS"),
+                                         ("HMAC key", "HMAC_KEY"),
+                                         ("webhook auth token", "TWILIO_AUTH_TOKEN"))
+            if setting not in from_env]
+    print(f"commsvc: generated development secrets ({', '.join(used)}) in {DEV_SECRETS_FILE}"
+          + (f"; {', '.join(from_env)} from the environment" if from_env else ""),
+          file=sys.stderr)
     return data
 
 
@@ -473,7 +478,9 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
             raise ConfigError(f"HMAC_KEY must be a random string of at least "
                               f"{MIN_HMAC_KEY_LENGTH} characters, not {len(hmac_key)}")
     elif not (keys and hmac_key and auth_token):
-        dev = _dev_secrets()
+        dev = _dev_secrets([name for name, value in (
+            ("ENCRYPTION_KEYS", keys), ("HMAC_KEY", hmac_key), ("TWILIO_AUTH_TOKEN", auth_token))
+            if value])
         keys = keys or (dev["encryption_key"],)
         hmac_key = hmac_key or dev["hmac_key"]
         auth_token = auth_token or dev["twilio_auth_token"]

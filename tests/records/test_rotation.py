@@ -135,6 +135,21 @@ def test_a_malformed_key_is_refused_at_start():
                      "PUBLIC_BASE_URL": "https://commsvc.example.com"})
 
 
+def test_the_generated_secrets_line_says_which_setting_the_environment_gives(
+        tmp_path, monkeypatch, capsys):
+    """Found by an audit: it said a webhook auth token was generated while TWILIO_AUTH_TOKEN
+    was set, and hand-made webhooks signed with the file's token got 403."""
+    monkeypatch.setattr(config_module, "INSTANCE_DIR", tmp_path)
+    monkeypatch.setattr(config_module, "DEV_SECRETS_FILE", tmp_path / "dev-secrets.json")
+
+    config = load_config({"COMMSVC_ENV": "development", "TWILIO_AUTH_TOKEN": "audittoken123"})
+
+    told = capsys.readouterr().err
+    assert config.twilio_auth_token == "audittoken123"
+    assert "generated development secrets (encryption key, HMAC key) in" in told
+    assert "TWILIO_AUTH_TOKEN from the environment" in told
+
+
 def test_development_generates_a_key_into_instance_once_and_says_so(
         tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(config_module, "INSTANCE_DIR", tmp_path)
