@@ -18,7 +18,7 @@ from sqlalchemy import and_, case, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from commsvc.config import Config
+from commsvc.config import Config, Retention
 from commsvc.consent import service as consent
 from commsvc.crypto import phone_hmac
 from commsvc.errors import (
@@ -34,6 +34,7 @@ from commsvc.pool import service as pool_service
 from commsvc.pool.models import ProxyNumber
 from commsvc.records import remote
 from commsvc.records.models import Erasure
+from commsvc.records.retention_passes import past_retention
 from commsvc.sending import quiet_hours
 from commsvc.sending.models import OutboundMessage
 from commsvc.sessions.models import Participant
@@ -255,6 +256,23 @@ def get(db: Session, message_id: str) -> OutboundMessage:
     if message is None:
         raise NotFound("No such message.")
     return message
+
+
+def get_visible(db: Session, message_id: str, *, retention: Retention, now: dt.datetime
+                ) -> tuple[OutboundMessage, bool]:
+    """A platform text as a read may show it, and whether its body may be shown: past its
+    retention period it is gone (404) and its body hidden at once, as in the logs and the
+    export, whether or not the retention job has run (unless a hold covers it)."""
+    message = get(db, message_id)
+    o = OutboundMessage
+    # Uses index: pk_outbound_messages
+    gone, body_gone = db.execute(
+        select(past_retention("outbound_messages", retention, now),
+               past_retention("outbound_bodies", retention, now)).where(o.id == message.id)
+    ).one()
+    if gone:
+        raise NotFound("No such message.")
+    return message, not body_gone
 
 
 def record_carrier_opt_out(db: Session, message: OutboundMessage, *, detail: str,

@@ -63,8 +63,9 @@ def send_message(args, headers):
     return answer
 
 
-def _message_out(principal: Principal, message: OutboundMessage) -> dict:
-    body = message.body if sees_body(principal) else None
+def _message_out(principal: Principal, message: OutboundMessage,
+                 body_visible: bool = True) -> dict:
+    body = message.body if sees_body(principal) and body_visible else None
     answer = {
         "id": message.id, "status": message.status,
         "to": present_phone(principal, message.to_phone),
@@ -88,13 +89,14 @@ def _message_out(principal: Principal, message: OutboundMessage) -> dict:
 @problems(blp, 401, 403, 404)
 def get_message(message_id):
     """A platform text's status (its body only for callers who may see bodies)."""
-    db, principal = get_db(), current_principal()
-    message = service.get(db, message_id)
+    db, principal, now = get_db(), current_principal(), _now()
+    message, body_visible = service.get_visible(db, message_id,
+                                                retention=_config().retention, now=now)
     if principal.reason is not None:
         audit_reasoned_read(db, principal, resource="outbound_message",
-                            query={"id": message.id}, count=1, now=_now())
+                            query={"id": message.id}, count=1, now=now)
         db.commit()
-    return _message_out(principal, message)
+    return _message_out(principal, message, body_visible)
 
 
 @metric_source

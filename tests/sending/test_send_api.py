@@ -259,6 +259,25 @@ def test_booking_reads_status_full_number_and_body(send, client, booking):
     assert data["created_at"].endswith("Z")
 
 
+def test_a_text_past_its_retention_reads_as_the_logs_show_it(send, client, booking, db, clock):
+    """Found by an audit: the logs hid a body past its retention period, GET /v1/messages/{id}
+    still showed it until the retention job ran."""
+    import sqlalchemy as sa
+
+    message_id = send(body="Your pro arrives at 3pm.").json["id"]
+    db.execute(sa.text("UPDATE outbound_messages SET status = 'delivered' WHERE id = :id"),
+               {"id": message_id})
+    db.commit()
+
+    clock.advance(days=91)  # past RETENTION_BODIES_DAYS (90)
+    response = client.get(f"/v1/messages/{message_id}", headers=booking)
+    assert response.status_code == 200
+    assert (response.json["status"], response.json["body"]) == ("delivered", None)
+
+    clock.advance(days=640)  # past RETENTION_METADATA_DAYS (730)
+    assert client.get(f"/v1/messages/{message_id}", headers=booking).status_code == 404
+
+
 def test_admin_without_a_reason_sees_a_masked_number_and_no_body(send, client, api_key):
     message_id = send().json["id"]
     response = client.get(f"/v1/messages/{message_id}", headers=api_key("admin"))
