@@ -244,11 +244,14 @@ def _status_filter(status: str, now: dt.datetime):
 
 
 def list_sessions(db: DbSession, *, now: dt.datetime, booking_id: str | None = None,
-                  status: str | None = None, limit: int = 50,
-                  cursor: str | None = None) -> Page[Session]:
-    """One page of sessions, newest first; the cursor continues after the page's last one."""
+                  status: str | None = None, limit: int = 50, cursor: str | None = None,
+                  hidden=None) -> Page[Session]:
+    """One page of sessions, newest first; the cursor continues after the page's last one.
+    `hidden`: a condition on the sessions no read may show (past their retention period)."""
     # Uses index: ix_sessions_booking_id (booking_id, created_at) or ix_sessions_created_at_id
     query = select(Session).order_by(Session.created_at.desc(), Session.id.desc()).limit(limit + 1)
+    if hidden is not None:
+        query = query.where(~hidden)
     if booking_id is not None:
         query = query.where(Session.booking_id == booking_id)
     if status is not None:

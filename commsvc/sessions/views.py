@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 from flask import g
+from sqlalchemy import select
 
 from commsvc.api_docs import Blueprint
 from commsvc.auth.guard import require
 from commsvc.auth.visibility import audit_reasoned_read, present_phone, present_pool_number
 from commsvc.clock import isoformat
 from commsvc.db import get_db
+from commsvc.errors import NotFound
 from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
+from commsvc.records.retention_passes import past_retention
 from commsvc.sessions import service
 from commsvc.sessions.models import Session
 from commsvc.sessions.schemas import (
@@ -75,6 +78,20 @@ def create_session(body):
     return render(session, now), (201 if created else 200)
 
 
+def _past_retention(now):
+    """Sessions past RETENTION_CLOSED_SESSIONS_DAYS (and not held) are gone for every read, as
+    in the logs and the export, whether or not the retention job has run."""
+    return past_retention("sessions", _config().retention, now)
+
+
+def _shown(db, session: Session, now) -> Session:
+    """The session, or 404 when it is past its retention period."""
+    # Uses index: pk_sessions
+    if db.scalar(select(_past_retention(now)).where(Session.id == session.id)):
+        raise NotFound.no("session", session.id)
+    return session
+
+
 @blp.route("/v1/sessions", methods=["GET"])
 @require("sessions:read", reads_only=True)
 @blp.arguments(ListSessionsQuery, location="query")
@@ -85,7 +102,7 @@ def list_sessions(query):
     db, now = get_db(), _now()
     page = service.list_sessions(
         db, now=now, booking_id=query.get("booking_id"), status=query.get("status"),
-        limit=query["limit"], cursor=query.get("cursor"))
+        limit=query["limit"], cursor=query.get("cursor"), hidden=_past_retention(now))
     filters = {k: query[k] for k in ("booking_id", "status") if k in query}
     _audited(db, page.rows, filters, now)
     db.commit()
@@ -99,7 +116,7 @@ def list_sessions(query):
 def get_session(session_id: str):
     """One session."""
     db, now = get_db(), _now()
-    session = service.get_session(db, session_id)
+    session = _shown(db, service.get_session(db, session_id), now)
     _audited(db, [session], {"session_id": session.id}, now)
     db.commit()
     return render(session, now)
@@ -131,7 +148,7 @@ def extend_session(body, session_id: str):
 def close_session(session_id: str):
     """Close a session now and free its numbers (idempotent)."""
     db, now = get_db(), _now()
-    session = service.close_session(db, session_id, now=now)
+    session = _shown(db, service.close_session(db, session_id, now=now), now)
     _audited(db, [session], {"session_id": session.id}, now)
     db.commit()
     return render(session, now)

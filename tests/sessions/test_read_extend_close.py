@@ -133,3 +133,20 @@ def test_list_by_status_open_and_closed(create, add_numbers, client, booking):
     closed = client.get("/v1/sessions?status=closed", headers=booking).get_json()["data"]
     assert [s["id"] for s in opened] == [open_id]
     assert [s["id"] for s in closed] == [closed_id]
+
+
+def test_a_session_past_its_retention_period_is_gone_for_every_read(
+        create, add_numbers, client, booking, clock):
+    """Found by an audit: export no longer counted a closed session past
+    RETENTION_CLOSED_SESSIONS_DAYS (730), but GET and the list still returned it with both
+    real numbers until the retention job ran."""
+    add_numbers(*SF_NUMBERS)
+    old = create("bk_old").get_json()
+    assert client.post(f"/v1/sessions/{old['id']}/close", headers=booking).status_code == 200
+    clock.advance(days=731)
+    kept = create("bk_new", requester="+14155550409", pro="+14155550309").get_json()
+
+    assert client.get(f"/v1/sessions/{old['id']}", headers=booking).status_code == 404
+    assert client.post(f"/v1/sessions/{old['id']}/close", headers=booking).status_code == 404
+    assert all_pages(client, "/v1/sessions", booking) == [kept["id"]]
+    assert client.get("/v1/sessions?booking_id=bk_old", headers=booking).json["data"] == []
