@@ -62,15 +62,17 @@ def present_pool_number(principal: Principal, e164: str | None) -> str | None:
 
 def audit_reasoned_read(
     db: Session, principal: Principal, *, resource: str, query: dict, count: int,
-    now: dt.datetime,
+    now: dt.datetime, ids: list | None = None,
 ) -> None:
     """A privacy/admin read with X-Access-Reason is audited in the same transaction as the read.
 
-    `query` must hold IDs and masked numbers only (mask phones before passing them).
+    `query` must hold IDs and masked numbers only (mask phones before passing them); `ids`, of
+    a list read, name the records it disclosed, so that each page read says which it was.
     """
     if principal.reason is None:
         return
+    details = {"records": count} if ids is None else {"records": count, "ids": ids}
     audit.record(
         db, actor=principal.actor, action="pii.read", now=now, reason=principal.reason,
-        target={"resource": resource, **query}, details={"records": count},
+        target={"resource": resource, **query}, details=details,
     )

@@ -73,7 +73,7 @@ def list_holds(args):
     data = _present_holds(db, page.rows, principal)
     audit_reasoned_read(db, principal, resource="holds",
                         query={"include_lifted": args["include_lifted"]},
-                        count=len(page.rows), now=_now())
+                        count=len(page.rows), ids=[hold.id for hold in page.rows], now=_now())
     db.commit()
     return {"data": data, "next_cursor": page.next_cursor}
 

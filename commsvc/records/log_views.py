@@ -33,7 +33,7 @@ def _list(kind: str, args: dict) -> dict:
         db, kind, log_filter, limit=args["limit"], cursor=args.get("cursor"),
         retention=config.retention, now=now, with_content=principal.sees_full_numbers)
     # The reasoned read is audited before anything is shown: no event, no data.
-    logs_service.audit_read(db, principal, kind, log_filter, len(page.rows), now)
+    logs_service.audit_read(db, principal, kind, log_filter, page.rows, now)
     present = log_presenters.PRESENTERS[kind]
     data = [present(row, principal) for row in page.rows]
     db.commit()

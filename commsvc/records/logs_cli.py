@@ -151,7 +151,7 @@ def _run(kind: str, *, limit, cursor, reason, as_json, **raw):
                 now=now, with_content=reader.sees_full_numbers)
         except ProblemError as exc:
             raise click.UsageError(exc.describe()) from None
-        logs_service.audit_read(db, reader, kind, log_filter, len(page.rows), now)
+        logs_service.audit_read(db, reader, kind, log_filter, page.rows, now)
         rows = [log_presenters.PRESENTERS[kind](row, reader) for row in page.rows]
         db.commit()
     if as_json:

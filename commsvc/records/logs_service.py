@@ -249,8 +249,9 @@ def query_logs(db: Session, kind: str, log_filter: LogFilter, *, limit: int,
     return page_of(rows, limit, lambda r: (r.record.id,), of="calls")
 
 
-def audit_read(db: Session, principal, kind: str, log_filter: LogFilter, count: int,
+def audit_read(db: Session, principal, kind: str, log_filter: LogFilter, rows: list[LogRow],
                now: dt.datetime) -> None:
-    """A reasoned read is audited in the read's own transaction (no-op without a reason)."""
+    """A reasoned read is audited in the read's own transaction (no-op without a reason),
+    naming the rows the page disclosed."""
     audit_reasoned_read(db, principal, resource=f"logs.{kind}", query=log_filter.for_audit(),
-                        count=count, now=now)
+                        count=len(rows), ids=[row.record.id for row in rows], now=now)

@@ -53,7 +53,7 @@ def render(session: Session, now) -> dict:
 def _audited(db, sessions: list[Session], query: dict, now) -> None:
     """A reasoned read (privacy/admin with X-Access-Reason) is audited with the read."""
     audit_reasoned_read(db, g.principal, resource="sessions", query=query, count=len(sessions),
-                        now=now)
+                        ids=[session.id for session in sessions], now=now)
 
 
 @blp.route("/v1/sessions", methods=["POST"])

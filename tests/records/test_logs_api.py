@@ -82,7 +82,7 @@ def test_reasoned_read_shows_full_numbers_and_bodies_and_is_audited(
     assert event.reason == REASON["X-Access-Reason"]
     assert event.actor.startswith("key:")
     assert event.target == {"resource": "logs.messages", "phone": "+1******0101"}
-    assert event.details == {"records": 2}
+    assert event.details == {"records": 2, "ids": [r["id"] for r in rows]}
     assert REQUESTER not in str(event.target) + str(event.details)
 
 
@@ -96,7 +96,7 @@ def test_reasoned_call_read_is_audited_with_its_count(client, api_key, conversat
     assert row["recording"] == {"sid": "RE" + "1" * 32, "duration": 65, "status": "completed"}
     event = db.scalars(select(AuditEvent).where(AuditEvent.action == "pii.read")).one()
     assert event.target == {"resource": "logs.calls", "session_id": "ses_1"}
-    assert event.details == {"records": 1}
+    assert event.details == {"records": 1, "ids": [row["id"]]}
 
 
 @pytest.mark.parametrize(("sent", "stored"), [
@@ -340,3 +340,19 @@ def test_direction_outbound_reads_only_the_outbox(client, api_key, db, clock, en
     relayed_reads = [s for s in statements
                      if " FROM messages" in s or " FROM calls" in s]
     assert statements and relayed_reads == []
+
+
+def test_each_page_of_a_reasoned_read_is_audited_with_the_rows_it_showed(
+        client, api_key, conversation, db):
+    """Found by an audit: two pages of the same query left two identical events, so nobody
+    could tell which records each disclosed."""
+    headers = api_key("privacy") | REASON
+    first = client.get(f"/v1/logs/messages?phone={REQUESTER}&limit=1", headers=headers).json
+    second = client.get(f"/v1/logs/messages?phone={REQUESTER}&limit=1"
+                        f"&cursor={first['next_cursor']}", headers=headers).json
+
+    events = db.scalars(select(AuditEvent).where(AuditEvent.action == "pii.read")
+                        .order_by(AuditEvent.id)).all()
+    assert [e.details["ids"] for e in events] == [[first["data"][0]["id"]],
+                                                  [second["data"][0]["id"]]]
+    assert first["data"][0]["id"] != second["data"][0]["id"]

@@ -56,7 +56,7 @@ def test_a_reason_unmasks_and_is_audited_as_the_cli(runner, logs, db):
     [event] = _pii_reads(db)
     assert event.actor == cli_actor() and event.reason == "ticket 9"
     assert event.target == {"resource": "logs.messages", "session_id": "ses_1"}
-    assert event.details == {"records": 2}
+    assert event.details == {"records": 2, "ids": [r["id"] for r in rows]}
 
 
 def test_the_table_shows_bodies_with_a_reason(runner, logs):

@@ -193,7 +193,7 @@ def test_a_reasoned_read_shows_the_send_in_full_and_is_audited(send, logs, db, r
     [event] = _pii_reads(db)
     assert event.reason == REASON["X-Access-Reason"]
     assert event.target == {"resource": "logs.messages", "phone": "+1******0123"}
-    assert event.details == {"records": 1}
+    assert event.details == {"records": 1, "ids": [message_id]}
 
 
 def test_a_send_past_retention_is_hidden_and_its_body_past_the_body_period(
