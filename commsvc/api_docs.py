@@ -156,3 +156,19 @@ def document_access_reason(spec: dict, app) -> dict:
                        for p in parameters):
                 parameters.append({**ACCESS_REASON, "required": view.reason_required})
     return spec
+
+
+# GET /docs is Swagger UI; its scripts and styles are served from the installed
+# swagger-ui-bundle package, so the page works without internet access (a laptop, a closed
+# network) and never runs a script fetched from a CDN at whatever version it serves that day.
+SWAGGER_UI_ASSETS = "/docs/swagger-ui/"
+docs_assets = flask_smorest.Blueprint("docs_assets", __name__)
+
+
+@docs_assets.route(SWAGGER_UI_ASSETS + "<path:name>")
+def swagger_ui_asset(name: str):
+    """A Swagger UI file (404 for anything the package does not have)."""
+    import swagger_ui_bundle
+    from flask import send_from_directory
+
+    return send_from_directory(swagger_ui_bundle.swagger_ui_path, name, max_age=86400)

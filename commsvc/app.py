@@ -104,7 +104,7 @@ def create_app(config: Config | None = None, *, clock=None, twilio=None, databas
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL=api_docs.SWAGGER_UI_ASSETS,
         MAX_CONTENT_LENGTH=config.max_body_bytes,
         TESTING=config.testing,
     )
@@ -134,6 +134,7 @@ def create_app(config: Config | None = None, *, clock=None, twilio=None, databas
 
     app.register_blueprint(health.bp)
     app.register_blueprint(twilio_webhooks.bp)
+    app.register_blueprint(api_docs.docs_assets)
     app.extensions["api"] = api
     app.cli.add_command(openapi_cli)
     for module in CLI_MODULES:

@@ -44,7 +44,8 @@ def test_every_route_the_app_serves_is_in_the_document(app, client):
     served = {(rule.rule, method.lower()) for rule in app.url_map.iter_rules()
               for method in rule.methods - {"HEAD", "OPTIONS"}
               if rule.endpoint not in ("static", "api-docs.openapi_json",
-                                       "api-docs.openapi_swagger_ui")}
+                                       "api-docs.openapi_swagger_ui",
+                                       "docs_assets.swagger_ui_asset")}
     documented = {(path, method) for path, operations in paths.items()
                   for method in operations if method != "parameters"}
     as_openapi = {(re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule), method)
@@ -104,3 +105,14 @@ def test_the_cli_prints_the_same_document_as_get_openapi_json(client, runner):
 
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == client.get("/openapi.json").json
+
+
+def test_the_docs_page_loads_swagger_ui_from_the_service_itself(client):
+    """Found by two audits: /docs loaded Swagger UI from a CDN, a blank page offline."""
+    page = client.get("/docs").get_data(as_text=True)
+    assert "cdn." not in page and "https://" not in page
+    for name in ("swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css"):
+        assert f"/docs/swagger-ui/{name}" in page
+        asset = client.get(f"/docs/swagger-ui/{name}")
+        assert asset.status_code == 200 and len(asset.data) > 1000
+    assert client.get("/docs/swagger-ui/../../pyproject.toml").status_code == 404
