@@ -73,11 +73,12 @@ EN: list[tuple[str, str]] = [
      r" (?:(?:call|phone|email) (?:or|and|n) )?(?:text|message|contact)"
      r"(?: (?:or|and|n) (?:call|phone|email))?(?: (?:again|anymore|ever again|at all|no more"
      r"|going forward|in the future))*" + LAST),
-    # no need to text me anymore (not "no need to text me, I'm here": only with anymore/again)
+    # no need to text me anymore, ending the message (not "no need to text me, I'm here", nor
+    # "no need to text me again when you get here": the job is the point)
     ("no",
-     r"\bno need (?:for you )?to (?:text|message|contact|email|write to|send (?:me|us)"
-     r"(?: (?:any more|anymore|more))? (?:text|message))(?: (?:me|us))?"
-     r" (?:anymore|any more|again|ever again)\b"),
+     r"\bno need (?:for you )?to (?:(?:keep|continue) (?:text|message|contacting) (?:me|us)"
+     r"|(?:text|message|contact|email|write to) (?:me|us) (?:anymore|any more|again|ever again)"
+     r"|send (?:me|us) (?:any more|anymore|more) (?:text|message))" + LAST),
     # don't send me (any more) texts
     ("dont never no",
      r"\b(?:dont|never|no longer) send (?:me|us) (?:(?:any|anymore|more|these|those|your|such)"
