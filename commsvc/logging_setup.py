@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import logging
 import re
 import sys
 import unicodedata
 import uuid
+from difflib import SequenceMatcher
 from urllib.parse import unquote
 
 from flask import g, has_request_context, request
@@ -136,12 +136,16 @@ def _plain(text: str) -> str:
     digits as ASCII (NFKC), every space and "," " ", every dash and "*", "~", "_" a "-",
     brackets round, invisible format characters (soft hyphen, word joiner) dropped."""
     if not text.isascii():
-        text = "".join(_CATEGORY_AS.get(unicodedata.category(c), c)
+        category = unicodedata.category
+        text = "".join(_CHAR_AS[c] if c in _CHAR_AS else _CATEGORY_AS.get(category(c), c)
                        for c in unicodedata.normalize("NFKC", text))
     return text.translate(_AS_SEPARATOR)
 
 
 _CATEGORY_AS = {"Zs": " ", "Pd": "-", "Cf": ""}
+# Dots and bullets between groups (415·555·0101, 415 • 555 • 0101) and what makes a digit a
+# keycap emoji (4️⃣1️⃣5️⃣...).
+_CHAR_AS = {"\u00b7": "-", "\u2022": "-", "\u2219": "-", "\u20e3": "", "\ufe0f": ""}
 
 
 # Digits standing alone in any grouping, one space or "-" between any two of them (10 to 15
@@ -200,23 +204,20 @@ _NUMBER_IN_WORD = re.compile(r"(?<![^_-])" + _NOT_A_DATE_STAMP + r"(?:1[_-]{0,2}
                              r"[_-]{0,2}[2-9]\d\d[_-]{0,2}\d{4}(?=[_-])")
 
 
-def _masked_run(match: re.Match, keep: frozenset[str] = frozenset()) -> str:
+def _masked_run(match: re.Match) -> str:
     run = match.group(0)
-    if run in keep:
-        return run
     digits = "".join(c for c in run if c.isdigit())
     return mask("+" + digits) if run.startswith("+") else mask(digits)
 
 
-def _mask_numbers(text: str, keep: frozenset[str] = frozenset()) -> str:
+def _mask_numbers(text: str) -> str:
     """mask_phones, then the loose runs it does not read, brackets and all (mask_text's and
-    mask_url's last step); E.164 numbers in `keep` stay."""
-    masked_run = functools.partial(_masked_run, keep=keep) if keep else _masked_run
-    text = _LOOSE_RUN.sub(masked_run, mask_phones(text, keep))
+    mask_url's last step)."""
+    text = _LOOSE_RUN.sub(_masked_run, mask_phones(text))
     if "(" not in text and ")" not in text:
         return text
     unbracketed = _BRACKET_BETWEEN_DIGITS.sub(" ", _BRACKETED_GROUP.sub(r" \1 ", text))
-    masked = _LOOSE_RUN.sub(masked_run, unbracketed)
+    masked = _LOOSE_RUN.sub(_masked_run, unbracketed)
     return masked if masked != unbracketed else text
 
 
@@ -224,29 +225,67 @@ def mask_text(text: str, keep: frozenset[str] = frozenset()) -> str:
     """Free text for a log, an error or the audit trail (a User-Agent, an id a client sent, a
     stated reason): API keys redacted, every phone number masked, also one written with
     Unicode separators or digits, "[415] 555*0101", digits in any grouping, or URL-encoded (up
-    to three times); such a text comes back with its separators made plain, or decoded.
-    Numbers written in E.164 that are in `keep` stay."""
+    to three times). Only the numbers change in an ASCII text; another comes back with its
+    separators made plain, or decoded. Numbers written in E.164 that are in `keep` stay."""
+    kept = sorted((number for number in keep if number in text), key=len, reverse=True)
+    if not kept:
+        return _mask_text(text)
+    # Set aside while the rest is masked, so that no neighbouring digits make one run with them.
+    marks = [(number, f"KEPTNUMBER{_letters(i)}Q") for i, number in enumerate(kept)]
+    for number, mark in marks:
+        text = text.replace(number, mark)
+    text = _mask_text(text)
+    for number, mark in marks:
+        text = text.replace(mark, number)
+    return text
+
+
+def _letters(n: int) -> str:
+    """n written in letters (A, B, ..., BA, ...): a mark with no digit in it."""
+    letters = ""
+    while True:
+        n, digit = divmod(n, 26)
+        letters = chr(65 + digit) + letters
+        if not n:
+            return letters
+
+
+def _mask_text(text: str) -> str:
     text = _mask_prefixed(redact_keys(text))  # first: making separators plain turns "_" to "-"
     if "%" in text:
         decoded = _unquoted(text)
         if decoded != text:
             # Once: what three decodings leave encoded stays so (a recursion per three
             # layers failed the log call on a long enough "%252525...").
-            masked = _mask_decoded(_mask_prefixed(redact_keys(decoded)), keep)
+            masked = _mask_decoded(_mask_prefixed(redact_keys(decoded)))
             if masked != decoded:
                 return masked
-    return _mask_decoded(text, keep)
+    return _mask_decoded(text)
 
 
-def _mask_decoded(text: str, keep: frozenset[str] = frozenset()) -> str:
-    """mask_text's masking of a text already decoded: in ASCII, the numbers mask_phones reads
-    first, so the text keeps its own punctuation ("06 12 34 56 78, ticket 4321"); made plain
-    only when more remain ("415_555_0177, ...")."""
+def _mask_decoded(text: str) -> str:
+    """mask_text's masking of a text already decoded: the numbers mask_phones reads first; then
+    those only its plain form shows (415_555_0177, 415\u2013555\u20130177). An ASCII text keeps
+    everything else as written ("SUB_2026_0042: caller ******0177"), as its plain form is a
+    character for a character."""
     if text.isascii():
-        text = mask_phones(text, keep)
+        text = mask_phones(text)
     plain = _plain(text) if _UNUSUAL_TEXT.search(text) else text
-    masked = _mask_numbers(plain, keep)
-    return masked if masked != plain else text
+    masked = _mask_numbers(plain)
+    if masked == plain:
+        return text
+    if plain is text or not text.isascii():
+        return masked
+    return _onto(text, plain, masked)
+
+
+def _onto(text: str, plain: str, masked: str) -> str:
+    """`masked` (from `plain`, `text` made plain character for character) with the characters
+    it kept from `plain` written as `text` has them: only the masked numbers change."""
+    out = []
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, plain, masked, autojunk=False).get_opcodes():
+        out.append(text[i1:i2] if op == "equal" else masked[j1:j2])
+    return "".join(out)
 
 
 def _unquoted(text: str) -> str:

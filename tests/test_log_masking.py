@@ -177,3 +177,19 @@ def test_database_errors_never_carry_the_statements_values(engine):
                      {"phone": "+14155550104"})
 
     assert "5550104" not in str(raised.value)
+
+
+def test_a_kept_number_stays_whole_beside_another_number():
+    """Found by a review: the export's subject's own number and the next one made one run,
+    masked together ("+1****************0102")."""
+    from commsvc.logging_setup import mask_text
+
+    assert mask_text("+14155550101 415 555 0102", keep=frozenset({"+14155550101"})) == \
+        "+14155550101 ******0102"
+
+
+def test_keycap_digits_are_read_as_digits():
+    from commsvc.logging_setup import mask_text
+
+    keycaps = "".join(digit + "\u20e3" for digit in "4155550101")
+    assert mask_text(f"call {keycaps}") == "call ******0101"

@@ -27,6 +27,11 @@ WRITTEN = [
     ("caller 415 555 01 50", "caller ******0150"),
     ("caller 4 1 5 5 5 5 0 1 3 4", "caller ******0134"),
     ("at 415\u2013555\u20130177, alt 415_555_0178", "at ******0177  alt ******0178"),
+    # Found by a review: dots and bullets; and an ASCII reason kept as written but its number.
+    ("caller +1 415\u00b7555\u00b70101", "caller +1******0101"),
+    ("caller 415 \u2022 555 \u2022 0102", "caller ******0102"),
+    ("Subpoena SUB_2026_0042: caller 415_555_0102, [ref A_B]",
+     "Subpoena SUB_2026_0042: caller ******0102, [ref A_B]"),
 ]
 
 
