@@ -2,6 +2,7 @@
 problem+json schema for every 4xx/5xx."""
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import re
 
@@ -161,14 +162,20 @@ def document_access_reason(spec: dict, app) -> dict:
 # GET /docs is Swagger UI; its scripts and styles are served from the installed
 # swagger-ui-bundle package, so the page works without internet access (a laptop, a closed
 # network) and never runs a script fetched from a CDN at whatever version it serves that day.
-SWAGGER_UI_ASSETS = "/docs/swagger-ui/"
+# Only the files the page loads, under the package's version (a new one is a new URL, so a
+# day's caching never serves a page the files of another version).
+SWAGGER_UI_FILES = frozenset({"swagger-ui-bundle.js", "swagger-ui-standalone-preset.js",
+                              "swagger-ui.css"})
+SWAGGER_UI_ASSETS = f"/docs/swagger-ui/{importlib.metadata.version('swagger-ui-bundle')}/"
 docs_assets = flask_smorest.Blueprint("docs_assets", __name__)
 
 
-@docs_assets.route(SWAGGER_UI_ASSETS + "<path:name>")
+@docs_assets.route(SWAGGER_UI_ASSETS + "<name>")
 def swagger_ui_asset(name: str):
-    """A Swagger UI file (404 for anything the package does not have)."""
+    """A Swagger UI file the page loads (404 for anything else)."""
     import swagger_ui_bundle
-    from flask import send_from_directory
+    from flask import abort, send_from_directory
 
+    if name not in SWAGGER_UI_FILES:
+        abort(404)
     return send_from_directory(swagger_ui_bundle.swagger_ui_path, name, max_age=86400)

@@ -109,10 +109,14 @@ def test_the_cli_prints_the_same_document_as_get_openapi_json(client, runner):
 
 def test_the_docs_page_loads_swagger_ui_from_the_service_itself(client):
     """Found by two audits: /docs loaded Swagger UI from a CDN, a blank page offline."""
+    from commsvc.api_docs import SWAGGER_UI_ASSETS
+
     page = client.get("/docs").get_data(as_text=True)
     assert "cdn." not in page and "https://" not in page
     for name in ("swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css"):
-        assert f"/docs/swagger-ui/{name}" in page
-        asset = client.get(f"/docs/swagger-ui/{name}")
+        assert f"{SWAGGER_UI_ASSETS}{name}" in page
+        asset = client.get(f"{SWAGGER_UI_ASSETS}{name}")
         assert asset.status_code == 200 and len(asset.data) > 1000
-    assert client.get("/docs/swagger-ui/../../pyproject.toml").status_code == 404
+    for other in ("index.html", "swagger-ui.js.map", "../../pyproject.toml"):
+        refused = client.get(f"{SWAGGER_UI_ASSETS}{other}")
+        assert refused.status_code == 404 and refused.mimetype == "application/problem+json"

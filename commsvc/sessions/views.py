@@ -130,6 +130,7 @@ def get_session(session_id: str):
 def extend_session(body, session_id: str):
     """Move an open session's end later: `ttl_seconds` from now or a future `expires_at`."""
     db, now = get_db(), _now()
+    _shown(db, service.get_session(db, session_id), now)
     expires_at = service.resolve_expiry(
         now=now, max_ttl=_config().max_session_ttl_seconds, ttl_seconds=body.get("ttl_seconds"),
         expires_at=body.get("expires_at"))

@@ -148,5 +148,7 @@ def test_a_session_past_its_retention_period_is_gone_for_every_read(
 
     assert client.get(f"/v1/sessions/{old['id']}", headers=booking).status_code == 404
     assert client.post(f"/v1/sessions/{old['id']}/close", headers=booking).status_code == 404
+    assert client.patch(f"/v1/sessions/{old['id']}", json={"ttl_seconds": 60},
+                        headers=booking).status_code == 404
     assert all_pages(client, "/v1/sessions", booking) == [kept["id"]]
     assert client.get("/v1/sessions?booking_id=bk_old", headers=booking).json["data"] == []
