@@ -98,22 +98,30 @@ _OPTOUT_EXTRA = rf"(?:{_COURTESY}|now|right now|it|already|immediately|asap|and|
 # no entry two others in a row ("thanks but" is "thanks" then "but"): a repeated group that
 # can split a text two ways backtracks exponentially.
 _REFUSAL = (r"(?:no thanks|no thank you|not interested|no longer interested"
+            r"|(?:i m|im|i am|we re|were|we are) no longer interested"
             r"|(?:i|we) no longer need (?:your|the|this) (?:services?|help)"
-            r"|(?:were|we re|we are|im|i m|i am) all set|non merci|no gracias|no me interesa)")
+            r"|non merci|merci mais|no gracias|no me interesa|basta|ya basta)")
+# (Not "oh" nor "mais": "Oh stop!" is banter after a compliment, "Mais arrête!" means "no way".)
 _INTERJECTION = (r"(?:ok|okay|k|hey|hi|hello|yo|enough|alright|all right|look|listen"
-                 r"|seriously|just|so|oh|well|again|but|i said|mais|bon|basta)")
+                 r"|seriously|just|so|well|again|but|i said|bon"
+                 r"|(?:were|we re|we are|im|i m|i am) all set)")
 _STRONG_OPTOUT = (r"(?:stop all|stopall|stop|unsubscribe|opt out|revoke|arretez|arreter|arrete"
                   r"|arret|stoppez)")
 _OPTOUT_KW_RE = re.compile(
     rf"(?:(?:{_REFUSAL}|{_COURTESY}) )*{_OPTOUT_WORDS}"
-    rf"(?: (?:{_OPTOUT_EXTRA}|{_OPTOUT_WORDS}))*"
-    rf"|(?:(?:{_REFUSAL}|{_INTERJECTION}|{_COURTESY}) )*{_STRONG_OPTOUT}"
     rf"(?: (?:{_OPTOUT_EXTRA}|{_OPTOUT_WORDS}))*")
-# Asked, with "please" and nothing else: "Can you please stop", "Could you please just stop?";
-# not "Can you stop it?", "Will you stop?", which may be about the job.
+# Led in by a greeting, an acknowledgement or a plea: never a question ("So stop?", "Ok stop
+# now?" ask about the work).
+_LED_KW_RE = re.compile(
+    rf"(?:(?:{_REFUSAL}|{_INTERJECTION}|{_COURTESY}) )*{_STRONG_OPTOUT}"
+    rf"(?: (?:{_OPTOUT_EXTRA}|{_OPTOUT_WORDS}))*")
+# Asked, with "please" or "kindly" somewhere and nothing else: "Can you please stop", "Please
+# can you stop", "Can you stop please", "Could you kindly just stop it?"; not "Can you stop
+# it?", "Will you stop?", which may be about the job.
 _ASKED_KW_RE = re.compile(
-    rf"(?:(?:{_REFUSAL}|{_INTERJECTION}|{_COURTESY}) )*(?:can|could|would|will) (?:you|u)"
-    rf" (?:please|kindly)(?: just)? {_STRONG_OPTOUT}(?: {_COURTESY})*")
+    rf"(?=.*\b(?:please|kindly)\b)(?:(?:{_REFUSAL}|{_INTERJECTION}|{_COURTESY}) )*"
+    rf"(?:can|could|would|will) (?:you|u)(?: (?:please|kindly))?(?: just)?(?: please)?"
+    rf" {_STRONG_OPTOUT}(?: {_OPTOUT_EXTRA})*")
 # PARA / PARE with Spanish courtesy or refusal, nothing else: "por favor para", "Ya no me
 # interesa, por favor pare" (bare, they are _BARE_KW_RE's; "please PARA", "hola para" and
 # "gracias para" are not asking anything).
@@ -541,7 +549,7 @@ def _keyword(words: str, text: str, opted_out: bool, question: bool = False) -> 
                  or _NO_MESSAGES_RE.fullmatch(words) and _NO_MESSAGES_SIGNAL_RE.search(words))
                 and _PLURAL_RE.search(text))):
         return Intent.OPT_OUT
-    if not question and _STOP_OBJECT_KW_RE.fullmatch(words):
+    if not question and (_STOP_OBJECT_KW_RE.fullmatch(words) or _LED_KW_RE.fullmatch(words)):
         return Intent.OPT_OUT
     if _OPTIN_KW_RE.fullmatch(words):
         return Intent.OPT_IN

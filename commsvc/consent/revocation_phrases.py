@@ -74,10 +74,15 @@ EN: list[tuple[str, str]] = [
      r"(?: (?:or|and|n) (?:call|phone|email))?(?: (?:again|anymore|ever again|at all|no more"
      r"|going forward|in the future))*" + LAST),
     # no need to text me anymore, ending the message (not "no need to text me, I'm here", nor
-    # "no need to text me again when you get here": the job is the point)
+    # "no need to text me again when you get here", nor "..., no need to keep texting me" or
+    # "... to send me more texts", said of the job's photos: the job is the point)
     ("no",
-     r"\bno need (?:for you )?to (?:(?:keep|continue) (?:text|message|contacting) (?:me|us)"
-     r"|(?:text|message|contact|email|write to) (?:me|us) (?:anymore|any more|again|ever again)"
+     r"\bno need (?:for you )?to (?:text|message|contact|email|write to) (?:me|us)"
+     r" (?:anymore|any more|again|ever again)" + LAST),
+    # ... and "no need to keep texting me", "no need to send me any more texts" as the whole
+    # message only
+    ("no",
+     r"^no need (?:for you )?to (?:(?:keep|continue) (?:text|message|contacting) (?:me|us)"
      r"|send (?:me|us) (?:any more|anymore|more) (?:text|message))" + LAST),
     # don't send me (any more) texts
     ("dont never no",
