@@ -8,7 +8,6 @@ import re
 import sys
 import unicodedata
 import uuid
-from difflib import SequenceMatcher
 from urllib.parse import unquote
 
 from flask import g, has_request_context, request
@@ -227,27 +226,29 @@ def mask_text(text: str, keep: frozenset[str] = frozenset()) -> str:
     Unicode separators or digits, "[415] 555*0101", digits in any grouping, or URL-encoded (up
     to three times). Only the numbers change in an ASCII text; another comes back with its
     separators made plain, or decoded. Numbers written in E.164 that are in `keep` stay."""
-    kept = sorted((number for number in keep if number in text), key=len, reverse=True)
+    kept = sorted((number for number in keep if _E164.fullmatch(number) and number in text),
+                  key=len, reverse=True)
     if not kept:
         return _mask_text(text)
-    # Set aside while the rest is masked, so that no neighbouring digits make one run with them.
-    marks = [(number, f"KEPTNUMBER{_letters(i)}Q") for i, number in enumerate(kept)]
-    for number, mark in marks:
-        text = text.replace(number, mark)
+    # Set aside while the rest is masked, so that no neighbouring number makes one run with
+    # it; only where it stands alone (glued to other digits, the whole run is masked), and
+    # under a mark the text does not hold already.
+    marks = []
+    for number in kept:
+        mark = "KEPTNUMBER" + "Q" * (len(marks) + 1)
+        while mark in text:
+            mark += "Q"
+        alone = re.compile(r"(?<![\w+%])" + re.escape(number) + r"(?![\w])")
+        text, found = alone.subn(mark, text)
+        if found:
+            marks.append((number, mark))
     text = _mask_text(text)
-    for number, mark in marks:
+    for number, mark in reversed(marks):
         text = text.replace(mark, number)
     return text
 
 
-def _letters(n: int) -> str:
-    """n written in letters (A, B, ..., BA, ...): a mark with no digit in it."""
-    letters = ""
-    while True:
-        n, digit = divmod(n, 26)
-        letters = chr(65 + digit) + letters
-        if not n:
-            return letters
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 
 def _mask_text(text: str) -> str:
@@ -271,21 +272,38 @@ def _mask_decoded(text: str) -> str:
     if text.isascii():
         text = mask_phones(text)
     plain = _plain(text) if _UNUSUAL_TEXT.search(text) else text
+    if plain is not text and text.isascii():
+        text = _mask_in_place(text, plain)
+        if "(" not in plain and ")" not in plain:
+            return text
+        # Brackets: what only reading them as spaces shows ("[415] 555 01 01") is masked
+        # the plain way, the text then made plain; nothing else changes it.
+        plain = _plain(text)
     masked = _mask_numbers(plain)
-    if masked == plain:
+    return masked if masked != plain else text
+
+
+def _mask_in_place(text: str, plain: str) -> str:
+    """_mask_numbers for an ASCII `text` whose plain form `plain` has the same length: the
+    numbers are found in `plain` and replaced in `text`, so nothing else changes. Linear: the
+    numbers mask_phones reads, then the loose runs outside them."""
+    spans = []
+    for match in _PHONE.finditer(plain):
+        masked = _mask_match(match)
+        if masked != match.group(0):
+            spans.append((match.start(), match.end(), masked))
+    filled = list(plain)
+    for start, end, _ in spans:  # a masked number is no digit of a loose run
+        filled[start:end] = "#" * (end - start)
+    spans += [(match.start(), match.end(), _masked_run(match))
+              for match in _LOOSE_RUN.finditer("".join(filled))]
+    if not spans:
         return text
-    if plain is text or not text.isascii():
-        return masked
-    return _onto(text, plain, masked)
-
-
-def _onto(text: str, plain: str, masked: str) -> str:
-    """`masked` (from `plain`, `text` made plain character for character) with the characters
-    it kept from `plain` written as `text` has them: only the masked numbers change."""
-    out = []
-    for op, i1, i2, j1, j2 in SequenceMatcher(None, plain, masked, autojunk=False).get_opcodes():
-        out.append(text[i1:i2] if op == "equal" else masked[j1:j2])
-    return "".join(out)
+    out, at = [], 0
+    for start, end, masked in sorted(spans):
+        out.append(text[at:start] + masked)
+        at = end
+    return "".join(out) + text[at:]
 
 
 def _unquoted(text: str) -> str:

@@ -188,6 +188,26 @@ def test_a_kept_number_stays_whole_beside_another_number():
         "+14155550101 ******0102"
 
 
+@pytest.mark.parametrize("text, masked", [
+    ("+1415555010114155550102", "+1*****************0102"),
+    ("4155550102+14155550101", "******0102+*******0101"),
+    ("415-555-0102+14155550101", "******0102+*******0101"),
+    ("ref KEPTNUMBERQ, caller +14155550101", "ref KEPTNUMBERQ, caller +14155550101"),
+])
+def test_a_kept_number_glued_to_other_digits_keeps_nothing_readable(text, masked):
+    """Found by a review of the fix above: digits glued to the kept number's mark were read as
+    part of a word and left whole; a text holding the mark already was rewritten."""
+    from commsvc.logging_setup import mask_text
+
+    assert mask_text(text, keep=frozenset({"+14155550101"})) == masked
+
+
+def test_only_e164_numbers_can_be_kept():
+    from commsvc.logging_setup import mask_text
+
+    assert mask_text("call 415 555 0102", keep=frozenset({"", "+1"})) == "call ******0102"
+
+
 def test_keycap_digits_are_read_as_digits():
     from commsvc.logging_setup import mask_text
 
