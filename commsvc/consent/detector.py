@@ -100,10 +100,10 @@ _OPTOUT_EXTRA = rf"(?:{_COURTESY}|now|right now|it|already|immediately|asap|and|
 _REFUSAL = (r"(?:no thanks|no thank you|not interested|no longer interested"
             r"|(?:i m|im|i am|we re|were|we are) no longer interested"
             r"|(?:i|we) no longer need (?:your|the|this) (?:services?|help)"
-            r"|non merci|merci mais|no gracias|no me interesa|basta|ya basta)")
+            r"|non merci|no gracias|no me interesa)")
 # (Not "oh" nor "mais": "Oh stop!" is banter after a compliment, "Mais arrête!" means "no way".)
 _INTERJECTION = (r"(?:ok|okay|k|hey|hi|hello|yo|enough|alright|all right|look|listen"
-                 r"|seriously|just|so|well|again|but|i said|bon"
+                 r"|seriously|just|so|well|again|but|i said|bon|merci mais|basta|ya basta"
                  r"|(?:were|we re|we are|im|i m|i am) all set)")
 _STRONG_OPTOUT = (r"(?:stop all|stopall|stop|unsubscribe|opt out|revoke|arretez|arreter|arrete"
                   r"|arret|stoppez)")
@@ -120,8 +120,13 @@ _LED_KW_RE = re.compile(
 # it?", "Will you stop?", which may be about the job.
 _ASKED_KW_RE = re.compile(
     rf"(?=.*\b(?:please|kindly)\b)(?:(?:{_REFUSAL}|{_INTERJECTION}|{_COURTESY}) )*"
-    rf"(?:can|could|would|will) (?:you|u)(?: (?:please|kindly))?(?: just)?(?: please)?"
-    rf" {_STRONG_OPTOUT}(?: {_OPTOUT_EXTRA})*")
+    rf"(?:can|could|would|will) (?:you|u)(?: (?:please|kindly))?"
+    # "it" or "now" only with "just" ("Can you please just stop it already"): "Can you stop it
+    # please?" may be the leak or the alarm
+    rf"(?: {_STRONG_OPTOUT}(?: {_COURTESY})*"
+    rf"| just(?: please)? {_STRONG_OPTOUT}(?: (?:it|now|already|{_COURTESY}))*)")
+# BASTA with a Spanish keyword that is also a word of the job: "Ya basta, alto"
+_BASTA_RE = re.compile(r"(?:ya )?basta (?:alto|para|pare)(?: (?:por favor|gracias|ya))*")
 # PARA / PARE with Spanish courtesy or refusal, nothing else: "por favor para", "Ya no me
 # interesa, por favor pare" (bare, they are _BARE_KW_RE's; "please PARA", "hola para" and
 # "gracias para" are not asking anything).
@@ -544,6 +549,7 @@ def _keyword(words: str, text: str, opted_out: bool, question: bool = False) -> 
     `text` is the message as written."""
     if (_OPTOUT_KW_RE.fullmatch(words) or _BARE_KW_RE.fullmatch(words)
             or _POLITE_PARA_RE.fullmatch(words) or _ASKED_KW_RE.fullmatch(words)
+            or _BASTA_RE.fullmatch(words)
             or _TAKE_ME_OFF_RE.fullmatch(words)
             or ((_CANCEL_MESSAGES_RE.fullmatch(words)
                  or _NO_MESSAGES_RE.fullmatch(words) and _NO_MESSAGES_SIGNAL_RE.search(words))
