@@ -28,7 +28,8 @@ _AREA_GAP = r"(?:[ /+-]|%20|%2[DdFf])"
 _GAP = r"(?:[ /+-]|%2[0DdFf])"
 # A national number's end: no letter, digit, "_" or "-" next to it (not inside an id), except
 # an extension, "x12" or "ext12" (415-555-0101x12), and no decimal part.
-_NOT_AFTER = r"(?!(?i:x|ext)\.?\d{1,6}(?![\w-]))[\w-]|\.\d"
+# A "-" or "_" may end a number only where no word goes on after it ("call 416-555-0202- ok").
+_NOT_AFTER = r"(?!(?i:x|ext)\.?\d{1,6}(?![\w-]))(?:[^\W_]|[_-](?=[\w-]))|\.\d"
 _END = rf"(?!{_NOT_AFTER})"
 _END_OR_TIME = rf"(?!{_NOT_AFTER}|:\d)"  # a grouped number not before ":5" (05/06/2026 10:30)
 # Each alternative starts by consuming a character and only then looks behind it, so that the
@@ -233,11 +234,11 @@ def mask_text(text: str, keep: frozenset[str] = frozenset()) -> str:
     # Set aside while the rest is masked, so that no neighbouring number makes one run with
     # it; only where it stands alone (glued to other digits, the whole run is masked), and
     # under a mark the text does not hold already.
+    # Longer than any run of Q after KEPTNUMBER in the text, then two letters of its own.
+    base = "KEPTNUMBER" + "Q" * (1 + max(map(len, _MARKS.findall(text)), default=0))
     marks = []
-    for number in kept:
-        mark = "KEPTNUMBER" + "Q" * (len(marks) + 1)
-        while mark in text:
-            mark += "Q"
+    for i, number in enumerate(kept[:26 * 26]):
+        mark = f"{base}{chr(65 + i // 26)}{chr(65 + i % 26)}"
         alone = re.compile(r"(?<![\w+%])" + re.escape(number) + r"(?![\w])")
         text, found = alone.subn(mark, text)
         if found:
@@ -249,6 +250,7 @@ def mask_text(text: str, keep: frozenset[str] = frozenset()) -> str:
 
 
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
+_MARKS = re.compile(r"(?<=KEPTNUMBER)Q*")
 
 
 def _mask_text(text: str) -> str:
@@ -270,23 +272,17 @@ def _mask_decoded(text: str) -> str:
     everything else as written ("SUB_2026_0042: caller ******0177"), as its plain form is a
     character for a character."""
     if text.isascii():
-        text = mask_phones(text)
-    plain = _plain(text) if _UNUSUAL_TEXT.search(text) else text
-    if plain is not text and text.isascii():
-        text = _mask_in_place(text, plain)
-        if "(" not in plain and ")" not in plain:
-            return text
-        # Brackets: what only reading them as spaces shows ("[415] 555 01 01") is masked
-        # the plain way, the text then made plain; nothing else changes it.
-        plain = _plain(text)
+        return _mask_in_place(text, _plain(text) if _UNUSUAL_TEXT.search(text) else text)
+    plain = _plain(text)
     masked = _mask_numbers(plain)
-    return masked if masked != plain else text
+    return masked if masked != plain else mask_phones(text)
 
 
 def _mask_in_place(text: str, plain: str) -> str:
     """_mask_numbers for an ASCII `text` whose plain form `plain` has the same length: the
     numbers are found in `plain` and replaced in `text`, so nothing else changes. Linear: the
-    numbers mask_phones reads, then the loose runs outside them."""
+    numbers mask_phones reads, then the loose runs outside them, then those that only reading
+    brackets as spaces shows ("[415] 555 01 01", "415)555 01 01")."""
     spans = []
     for match in _PHONE.finditer(plain):
         masked = _mask_match(match)
@@ -295,8 +291,16 @@ def _mask_in_place(text: str, plain: str) -> str:
     filled = list(plain)
     for start, end, _ in spans:  # a masked number is no digit of a loose run
         filled[start:end] = "#" * (end - start)
-    spans += [(match.start(), match.end(), _masked_run(match))
-              for match in _LOOSE_RUN.finditer("".join(filled))]
+    filled = "".join(filled)
+    loose = [(match.start(), match.end(), _masked_run(match))
+             for match in _LOOSE_RUN.finditer(filled)]
+    spans += loose
+    if "(" in filled or ")" in filled:
+        for start, end, _ in loose:
+            filled = filled[:start] + "#" * (end - start) + filled[end:]
+        unbracketed, starts, ends = _unbracketed(filled)
+        spans += [(starts[match.start()], ends[match.end() - 1], _masked_run(match))
+                  for match in _LOOSE_RUN.finditer(unbracketed)]
     if not spans:
         return text
     out, at = [], 0
@@ -304,6 +308,37 @@ def _mask_in_place(text: str, plain: str) -> str:
         out.append(text[at:start] + masked)
         at = end
     return "".join(out) + text[at:]
+
+
+def _unbracketed(text: str) -> tuple[str, list[int], list[int]]:
+    """_mask_numbers' reading of brackets as spaces; and, for each of its characters, where in
+    `text` a span starting at it starts and a span ending at it ends: a run that starts or
+    ends at a bracketed group's digits takes its bracket too ("(415) 555 01 01")."""
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+
+    def keep(start: int, end: int) -> None:
+        out.extend(text[start:end])
+        starts.extend(range(start, end))
+        ends.extend(range(start + 1, end + 1))
+
+    at = 0
+    for match in _BRACKETED_GROUP.finditer(text):
+        keep(at, match.start())
+        first, last = match.start(1), match.end(1)
+        out.append(" ")
+        starts.append(match.start())
+        ends.append(first)
+        keep(first, last)
+        starts[-(last - first)] = first - 1  # the "(" before the first digit
+        ends[-1] = last + 1  # the ")" after the last
+        out.append(" ")
+        starts.append(last + 1)
+        ends.append(match.end())
+        at = match.end()
+    keep(at, len(text))
+    return _BRACKET_BETWEEN_DIGITS.sub(" ", "".join(out)), starts, ends
 
 
 def _unquoted(text: str) -> str:

@@ -202,6 +202,30 @@ def test_a_kept_number_glued_to_other_digits_keeps_nothing_readable(text, masked
     assert mask_text(text, keep=frozenset({"+14155550101"})) == masked
 
 
+@pytest.mark.parametrize("text, masked", [
+    # Found by a review: the second number, before "_", was left readable.
+    ("x 415_555_0101 415 555 0202_", "x ******0101 ******0202_"),
+    ("call 416-555-0202- thanks", "call ******0202- thanks"),
+    # Brackets read as spaces no longer rewrite the rest of an ASCII text, nor turn the
+    # masked digits' stars into dashes.
+    ("SUB_2026_0042: caller [415] 555 01 01", "SUB_2026_0042: caller ******0101"),
+    ("ref [v2] tel (415) 555 01 01", "ref [v2] tel ******0101"),
+    ("call 415*555*0101 or (415) 555 01 01", "call ******0101 or ******0101"),
+])
+def test_an_ascii_text_changes_only_where_its_numbers_are(text, masked):
+    from commsvc.logging_setup import mask_text
+
+    assert mask_text(text) == masked
+
+
+def test_a_text_holding_marks_already_keeps_them_and_the_kept_number():
+    from commsvc.logging_setup import mask_text
+
+    text = "ref KEPTNUMBERQ KEPTNUMBERQQAA " + "KEPTNUMBER" + "Q" * 500 + " +14155550101 4155550202"
+    assert mask_text(text, keep=frozenset({"+14155550101"})) == text.replace(
+        "4155550202", "******0202")
+
+
 def test_only_e164_numbers_can_be_kept():
     from commsvc.logging_setup import mask_text
 
