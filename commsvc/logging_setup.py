@@ -289,16 +289,18 @@ def _mask_in_place(text: str, plain: str) -> str:
         if masked != match.group(0):
             spans.append((match.start(), match.end(), masked))
     filled = list(plain)
-    for start, end, _ in spans:  # a masked number is no digit of a loose run
-        filled[start:end] = "#" * (end - start)
-    filled = "".join(filled)
+
+    def fill(found) -> str:  # a masked number is no digit of a later pass's run
+        for start, end, _ in found:
+            filled[start:end] = "#" * (end - start)
+        return "".join(filled)
+
+    rest = fill(spans)
     loose = [(match.start(), match.end(), _masked_run(match))
-             for match in _LOOSE_RUN.finditer(filled)]
+             for match in _LOOSE_RUN.finditer(rest)]
     spans += loose
-    if "(" in filled or ")" in filled:
-        for start, end, _ in loose:
-            filled = filled[:start] + "#" * (end - start) + filled[end:]
-        unbracketed, starts, ends = _unbracketed(filled)
+    if "(" in rest or ")" in rest:
+        unbracketed, starts, ends = _unbracketed(fill(loose))
         spans += [(starts[match.start()], ends[match.end() - 1], _masked_run(match))
                   for match in _LOOSE_RUN.finditer(unbracketed)]
     if not spans:

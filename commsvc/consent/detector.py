@@ -125,8 +125,9 @@ _ASKED_KW_RE = re.compile(
     # please?" may be the leak or the alarm
     rf"(?: {_STRONG_OPTOUT}(?: {_COURTESY})*"
     rf"| just(?: please)? {_STRONG_OPTOUT}(?: (?:it|now|already|{_COURTESY}))*)")
-# BASTA with a Spanish keyword that is also a word of the job: "Ya basta, alto"
-_BASTA_RE = re.compile(r"(?:ya )?basta (?:alto|para|pare)(?: (?:por favor|gracias|ya))*")
+# BASTA before ALTO, a Spanish keyword that is also a word of the job: "Ya basta, alto" (before
+# PARA and PARE it is _POLITE_PARA_RE's)
+_BASTA_RE = re.compile(r"(?:ya )?basta alto(?: (?:por favor|gracias|ya))*")
 # PARA / PARE with Spanish courtesy or refusal, nothing else: "por favor para", "Ya no me
 # interesa, por favor pare" (bare, they are _BARE_KW_RE's; "please PARA", "hola para" and
 # "gracias para" are not asking anything).

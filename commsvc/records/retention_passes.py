@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from commsvc.config import Retention
@@ -146,3 +146,13 @@ def past_retention(kind: str, retention: Retention, now: dt.datetime) -> ColumnE
     export's and the logs' visibility of the outbox and of sessions all ask this one question)."""
     spec = pass_named(kind)
     return and_(*spec.eligible(cutoff_for(retention, spec.period, now)))
+
+
+def row_past_retention(db: Session, kinds: tuple[str, ...], row_id, *, retention: Retention,
+                       now: dt.datetime) -> tuple[bool, ...]:
+    """For one row (by primary key) of the passes' model: whether each pass in `kinds` would
+    take it now (a read by id hides what the logs and export hide)."""
+    model = pass_named(kinds[0]).model
+    # Uses index: the model's primary key
+    return tuple(db.execute(select(*(past_retention(kind, retention, now) for kind in kinds))
+                            .where(model.id == row_id)).one())

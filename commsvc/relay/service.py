@@ -34,7 +34,7 @@ MODE_NOT_ALLOWED = "mode_not_allowed"  # the session does not carry this channel
 NO_SESSION_UNTOLD = "no_session_untold"
 MODE_NOT_ALLOWED_UNTOLD = "mode_not_allowed_untold"
 EMPTY = "empty"  # no text and no media: nothing to forward
-REMOVED = "removed"  # (not stored) a repeated webhook of a text erased or past retention
+REMOVED = "removed"  # (not stored) a repeated webhook of a text or call erased or past retention
 # Outcomes of an inbound call (plus NO_SESSION, MODE_NOT_ALLOWED and consent.BLOCKED).
 BRIDGED = "bridged"
 BRIDGED_RECORDED = "bridged_recorded"

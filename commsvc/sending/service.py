@@ -34,7 +34,7 @@ from commsvc.pool import service as pool_service
 from commsvc.pool.models import ProxyNumber
 from commsvc.records import remote
 from commsvc.records.models import Erasure
-from commsvc.records.retention_passes import past_retention
+from commsvc.records.retention_passes import row_past_retention
 from commsvc.sending import quiet_hours
 from commsvc.sending.models import OutboundMessage
 from commsvc.sessions.models import Participant
@@ -264,12 +264,8 @@ def get_visible(db: Session, message_id: str, *, retention: Retention, now: dt.d
     retention period it is gone (404) and its body hidden at once, as in the logs and the
     export, whether or not the retention job has run (unless a hold covers it)."""
     message = get(db, message_id)
-    o = OutboundMessage
-    # Uses index: pk_outbound_messages
-    gone, body_gone = db.execute(
-        select(past_retention("outbound_messages", retention, now),
-               past_retention("outbound_bodies", retention, now)).where(o.id == message.id)
-    ).one()
+    gone, body_gone = row_past_retention(db, ("outbound_messages", "outbound_bodies"),
+                                         message.id, retention=retention, now=now)
     if gone:
         raise NotFound("No such message.")
     return message, not body_gone

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import g
-from sqlalchemy import select
 
 from commsvc.api_docs import Blueprint
 from commsvc.auth.guard import require
@@ -12,7 +11,7 @@ from commsvc.db import get_db
 from commsvc.errors import NotFound
 from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
-from commsvc.records.retention_passes import past_retention
+from commsvc.records.retention_passes import past_retention, row_past_retention
 from commsvc.sessions import service
 from commsvc.sessions.models import Session
 from commsvc.sessions.schemas import (
@@ -78,16 +77,13 @@ def create_session(body):
     return render(session, now), (201 if created else 200)
 
 
-def _past_retention(now):
-    """Sessions past RETENTION_CLOSED_SESSIONS_DAYS (and not held) are gone for every read, as
-    in the logs and the export, whether or not the retention job has run."""
-    return past_retention("sessions", _config().retention, now)
-
-
-def _shown(db, session: Session, now) -> Session:
-    """The session, or 404 when it is past its retention period."""
-    # Uses index: pk_sessions
-    if db.scalar(select(_past_retention(now)).where(Session.id == session.id)):
+# Sessions past RETENTION_CLOSED_SESSIONS_DAYS (and not held) are gone for every read, as in
+# the logs and the export, whether or not the retention job has run.
+def _shown(db, session_id: str, now) -> Session:
+    """The session, or 404 (unknown, or past its retention period)."""
+    session = service.get_session(db, session_id)
+    if row_past_retention(db, ("sessions",), session.id, retention=_config().retention,
+                          now=now)[0]:
         raise NotFound.no("session", session.id)
     return session
 
@@ -102,7 +98,8 @@ def list_sessions(query):
     db, now = get_db(), _now()
     page = service.list_sessions(
         db, now=now, booking_id=query.get("booking_id"), status=query.get("status"),
-        limit=query["limit"], cursor=query.get("cursor"), hidden=_past_retention(now))
+        limit=query["limit"], cursor=query.get("cursor"),
+        hidden=past_retention("sessions", _config().retention, now))
     filters = {k: query[k] for k in ("booking_id", "status") if k in query}
     _audited(db, page.rows, filters, now)
     db.commit()
@@ -116,7 +113,7 @@ def list_sessions(query):
 def get_session(session_id: str):
     """One session."""
     db, now = get_db(), _now()
-    session = _shown(db, service.get_session(db, session_id), now)
+    session = _shown(db, session_id, now)
     _audited(db, [session], {"session_id": session.id}, now)
     db.commit()
     return render(session, now)
@@ -130,7 +127,7 @@ def get_session(session_id: str):
 def extend_session(body, session_id: str):
     """Move an open session's end later: `ttl_seconds` from now or a future `expires_at`."""
     db, now = get_db(), _now()
-    _shown(db, service.get_session(db, session_id), now)
+    _shown(db, session_id, now)
     expires_at = service.resolve_expiry(
         now=now, max_ttl=_config().max_session_ttl_seconds, ttl_seconds=body.get("ttl_seconds"),
         expires_at=body.get("expires_at"))
@@ -149,7 +146,8 @@ def extend_session(body, session_id: str):
 def close_session(session_id: str):
     """Close a session now and free its numbers (idempotent)."""
     db, now = get_db(), _now()
-    session = _shown(db, service.close_session(db, session_id, now=now), now)
+    _shown(db, session_id, now)  # before closing: a session past retention is not touched
+    session = service.close_session(db, session_id, now=now)
     _audited(db, [session], {"session_id": session.id}, now)
     db.commit()
     return render(session, now)
