@@ -24,24 +24,27 @@ def normalise(raw: object, region: str = "US") -> str:
     """E.164 for a valid, dialable number given in E.164 or the region's national format."""
     if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_INPUT_LENGTH:
         raise InvalidPhone("not a phone number")
-    e164, problem = _parse(raw, region)
+    e164, problem, _costly = _parse(raw, region)
     if problem:
         raise InvalidPhone(problem)
     return e164
 
 
 # The same few numbers arrive again and again (every text of a conversation carries both), and
-# phonenumbers' validation was a tenth of a relayed text's CPU: remember the answers.
+# phonenumbers' validation was a tenth of a relayed text's CPU: remember the answers. Whether
+# the number is costly is answered by the same parse (is_costly asks it of every new session's
+# two phones, and parsing twice was 80 µs of a session creation).
 @functools.lru_cache(maxsize=65536)
-def _parse(raw: str, region: str) -> tuple[str | None, str | None]:
-    """(E.164, None) or (None, why not): a plain tuple, so no traceback is kept alive."""
+def _parse(raw: str, region: str) -> tuple[str | None, str | None, bool]:
+    """(E.164, None, costly) or (None, why not, False): a plain tuple, so no traceback is kept
+    alive."""
     try:
-        return _parse_uncached(raw, region), None
+        return _parse_uncached(raw, region)
     except InvalidPhone as exc:
-        return None, str(exc)
+        return None, str(exc), False
 
 
-def _parse_uncached(raw: str, region: str) -> str:
+def _parse_uncached(raw: str, region: str) -> tuple[str, None, bool]:
     try:
         parsed = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
@@ -49,13 +52,15 @@ def _parse_uncached(raw: str, region: str) -> str:
     # number_type is UNKNOWN exactly when is_valid_number is False (both match the national
     # number against its region's patterns; checked over 200,000 random numbers): one check,
     # half the cost of asking both.
-    if phonenumbers.number_type(parsed) in _UNDIALABLE:
+    kind = phonenumbers.number_type(parsed)
+    if kind in _UNDIALABLE:
         raise InvalidPhone("not a valid, dialable phone number")
     if parsed.extension:
         # A text cannot reach an extension, and a relayed call would ring the main line.
         raise InvalidPhone("has an extension, which cannot be texted or dialled; send the"
                            " number without it")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return (phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), None,
+            _is_costly(parsed, kind))
 
 
 # A call or text to these costs the platform many times a person's line (premium rate; the
@@ -65,12 +70,18 @@ COSTLY_NUMBER = ("is a premium-rate or global-network number, which the service 
                  " call or text")
 
 
-@functools.lru_cache(maxsize=4096)
 def is_costly(e164: str) -> bool:
     """Whether a valid E.164 number is premium rate or on a global network (region 001)."""
-    parsed = phonenumbers.parse(e164)
-    return (phonenumbers.number_type(parsed) == PhoneNumberType.PREMIUM_RATE
-            or phonenumbers.region_code_for_number(parsed) == "001")
+    _e164, problem, costly = _parse(e164, "US")
+    if problem is None:
+        return costly
+    parsed = phonenumbers.parse(e164)  # a recorded number not known as valid
+    return _is_costly(parsed, phonenumbers.number_type(parsed))
+
+
+def _is_costly(parsed: phonenumbers.PhoneNumber, kind: int) -> bool:
+    return kind == PhoneNumberType.PREMIUM_RATE or phonenumbers.region_code_for_number(
+        parsed) == "001"
 
 
 # A short code: the 5-6 digit sender a platform may text from (TWILIO_SENDER_NUMBER), which

@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import and_, bindparam, case, exists, func, select, true, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session as DbSession
 
 from commsvc.db import INSERTS
@@ -121,14 +122,15 @@ def sweep_expired(db: DbSession, now: dt.datetime, batch_size: int = SWEEP_BATCH
     return len(ids)
 
 
-def _best_number(mode: str):
+def _best_number(mode: str, side: str = ""):
     """The SELECT of the best proxy number for :phone in a session with :counterpart.
 
     Built once per mode with bound parameters (see _preference): executing a ready statement
-    skips building the expression and its cache key on every request.
+    skips building the expression and its cache key on every request. `side` suffixes the
+    parameters' names (:phone_1), for a statement that chooses for both participants.
     """
-    phone = bindparam("phone", type_=Participant.phone.type)
-    counterpart = bindparam("counterpart", type_=Participant.counterpart_phone.type)
+    phone = bindparam("phone" + side, type_=Participant.phone.type)
+    counterpart = bindparam("counterpart" + side, type_=Participant.counterpart_phone.type)
     # Uses index: uq_participants_active_route (phone, proxy_number) WHERE active
     paired = exists().where(
         Participant.phone == phone,
@@ -139,10 +141,10 @@ def _best_number(mode: str):
     cooling = select(Participant.proxy_number).where(
         Participant.phone == phone,
         Participant.counterpart_phone != counterpart,
-        Participant.ended_at >= bindparam("cooled_since"),
+        Participant.ended_at >= bindparam("cooled_since" + side),
     )
-    same_country = ProxyNumber.country_code == bindparam("country_code")
-    same_area = ProxyNumber.area_code.is_not_distinct_from(bindparam("area_code"))
+    same_country = ProxyNumber.country_code == bindparam("country_code" + side)
+    same_area = ProxyNumber.area_code.is_not_distinct_from(bindparam("area_code" + side))
     query = (
         select(ProxyNumber.phone_number)
         .where(ProxyNumber.status == "active")
@@ -211,14 +213,72 @@ def _take_best(insert, mode: str):
 _TAKE_BEST = {(name, mode): _take_best(insert, mode)
               for name, insert in INSERTS.items() for mode in MODE_CAPABILITIES}
 
+# The two participants' first tries in the statement that inserts their session (PostgreSQL:
+# INSERTs in WITH). Each inserts nothing unless the one before it inserted its row: the first
+# after the session, the second after the first, so their order (the route index's lock
+# order, see allocate) is the data's, whatever plan PostgreSQL picks.
+FIRST_SIDE, SECOND_SIDE = "_1", "_2"
+
+
+def take_both(mode: str, session_cte):
+    """The SELECT of (session id, first participant's id and number, second's) after inserting
+    both participants in the session `session_cte` inserted (a CTE returning its id).
+
+    A participant whose first choice a concurrent session took (or for whom no number is free)
+    comes back NULL, as does the second then: allocate() tries them again in order."""
+    given = ("role", "counterpart_phone", "created_at", "phone")
+
+    def take(side: str, after, session_id):
+        best = _best_number(mode, side).subquery()
+        chosen = (select(best.c.phone_number, session_id,
+                         *(bindparam(name + side, type_=_PARTICIPANTS.c[name].type)
+                           for name in given), true())
+                  .select_from(after).join(best, true()))
+        return (postgresql_insert(_PARTICIPANTS)
+                .from_select(["proxy_number", "session_id", *given, "active"], chosen)
+                .on_conflict_do_nothing(index_elements=["phone", "proxy_number"],
+                                        index_where=ACTIVE)
+                .returning(_PARTICIPANTS.c.id, _PARTICIPANTS.c.proxy_number,
+                           _PARTICIPANTS.c.session_id)
+                .cte("participant" + side))
+
+    first = take(FIRST_SIDE, session_cte, session_cte.c.id)
+    second = take(SECOND_SIDE, first, first.c.session_id)
+    return (select(session_cte.c.id, first.c.id.label("first_id"),
+                   first.c.proxy_number.label("first_proxy"), second.c.id.label("second_id"),
+                   second.c.proxy_number.label("second_proxy"))
+            .select_from(session_cte.outerjoin(first, true()).outerjoin(second, true())))
+
+
+def both_sides_values(sides, *, now: dt.datetime, cooloff_seconds: int) -> dict:
+    """take_both's parameters for (role, phone, counterpart) sides in the order they are taken."""
+    values = {"created_at" + side: now for side in (FIRST_SIDE, SECOND_SIDE)}
+    for side, (role, phone, counterpart) in zip((FIRST_SIDE, SECOND_SIDE), sides, strict=True):
+        preference = _preference(phone=phone, counterpart=counterpart, now=now,
+                                 cooloff_seconds=cooloff_seconds)
+        values.update({name + side: value for name, value in preference.items()})
+        values.update({"role" + side: role, "counterpart_phone" + side: counterpart})
+    return values
+
+
+def _participant(session: Session, taken, *, role: str, phone: str, counterpart: str,
+                 now: dt.datetime) -> Participant:
+    return Participant(id=taken.id, proxy_number=taken.proxy_number, phone=phone, active=True,
+                       ended_at=None, session_id=session.id, role=role,
+                       counterpart_phone=counterpart, created_at=now)
+
 
 def allocate(db: DbSession, session: Session, *, role: str, phone: str, counterpart: str,
-             now: dt.datetime, cooloff_seconds: int) -> Participant:
+             now: dt.datetime, cooloff_seconds: int, taken=None) -> Participant:
     """Insert the participant with a proxy number that keeps the routing rule, or 503.
 
     One statement chooses and inserts. Nothing back: a concurrent session took that pair first
     (the next statement sees it and chooses again), or no number fits (a SELECT tells which).
+    `taken`: the (id, proxy_number) a first try already inserted (take_both), if it did.
     """
+    if taken is not None and taken.id is not None:
+        return _participant(session, taken, role=role, phone=phone, counterpart=counterpart,
+                            now=now)
     preference = _preference(phone=phone, counterpart=counterpart, now=now,
                              cooloff_seconds=cooloff_seconds)
     take = _TAKE_BEST[db.get_bind().dialect.name, session.mode]
@@ -226,8 +286,8 @@ def allocate(db: DbSession, session: Session, *, role: str, phone: str, counterp
     for _ in range(MAX_ATTEMPTS):
         taken = db.execute(take, {**preference, **values}).first()
         if taken is not None:
-            return Participant(id=taken.id, proxy_number=taken.proxy_number, phone=phone,
-                               active=True, ended_at=None, **values)
+            return _participant(session, taken, role=role, phone=phone,
+                                counterpart=counterpart, now=now)
         if db.scalar(_BEST[session.mode], preference) is None:
             break
     raise PoolExhausted("No proxy number is free for one of the participants; add numbers to "

@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, func, select, text, true
 from commsvc.db import INSERTS
 from commsvc.pool import service as pool_service
 from commsvc.sessions import service as session_service
-from commsvc.sessions.allocation import choose_proxy
+from commsvc.sessions.allocation import MODE_CAPABILITIES, choose_proxy, take_both
 from commsvc.sessions.models import Participant, Session
 from commsvc.sessions.service import _SESSION_COLUMNS, _SESSIONS
 from tests.sessions.conftest import PRO, REQUESTER, SF_NUMBERS
@@ -81,5 +81,8 @@ def test_allocation_skips_the_participants_phones_when_the_pool_check_missed_the
                  .returning(_SESSIONS.c.id)
                  for name, insert in INSERTS.items()}
     monkeypatch.setattr(session_service, "_INSERT_OPEN", unchecked)
+    monkeypatch.setattr(session_service, "_INSERT_ALL", {
+        mode: take_both(mode, unchecked["postgresql"].cte("new_session"))
+        for mode in MODE_CAPABILITIES})
     body = create(requester=REQUESTER, pro=PRO).get_json()
     assert body["requester"]["proxy_number"] == body["pro"]["proxy_number"] == NYC
