@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from commsvc.clock import as_utc, epoch_microseconds
 from commsvc.config import Config
 from commsvc.consent import messages, service
-from commsvc.consent.detector import DEFAULT_LANGUAGE, Intent, classify, detect
+from commsvc.consent.detector import DEFAULT_LANGUAGE, Detection, Intent, classify, detect
 from commsvc.consent.models import ConsentState
 
 # Outcomes (stored in messages.outcome / calls.outcome) that belong to consent.
@@ -92,22 +92,30 @@ def _carrier_decision(opt_out_type: str | None) -> InboundDecision | None:
     return None
 
 
-def may_be_keyword(body: str, opt_out_type: str | None) -> bool:
-    """Reads nothing: False when inbound_decision will surely say CONVERSATION (no writes)."""
+def widest_reading(body: str) -> Detection:
+    """The widest reading of a text (a bare YES counts as opt-in): if even that is
+    conversation, the sender's consent state cannot matter and nothing needs reading."""
+    return detect(body, opted_out=True)
+
+
+def may_be_keyword(reading: Detection, opt_out_type: str | None) -> bool:
+    """Reads nothing: False when inbound_decision will surely say CONVERSATION (no writes).
+    `reading`: the text's widest_reading."""
     return (_carrier_decision(opt_out_type) is not None
-            or classify(body, opted_out=True) is not Intent.CONVERSATION)
+            or reading.intent is not Intent.CONVERSATION)
 
 
 def inbound_decision(
     db: Session, *, from_phone: str, body: str, opt_out_type: str | None, now: dt.datetime,
+    reading: Detection | None = None,
 ) -> InboundDecision:
-    """Classify an inbound text (reads only): a consent keyword, or conversation to route."""
+    """Classify an inbound text (reads only): a consent keyword, or conversation to route.
+    `reading`: the text's widest_reading, if it was already made (the detector's rules are
+    a tenth of a relayed text's CPU: read once)."""
     carrier = _carrier_decision(opt_out_type)
     if carrier is not None:
         return carrier
-    # The widest reading first (a bare YES counts as opt-in): if even that is conversation,
-    # the sender's state cannot matter and nothing is read.
-    intent, language, own_words = detect(body, opted_out=True)
+    intent, language, own_words = reading if reading is not None else widest_reading(body)
     if intent is Intent.CONVERSATION:
         return CONVERSATION
     if intent is Intent.HELP:

@@ -10,6 +10,7 @@ more. Forwarding itself is TwiML rendered by the edge from the returned result.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass
 
@@ -51,6 +52,11 @@ class InboundSms:
     body: str
     media_urls: tuple[str, ...] = ()
     opt_out_type: str | None = None
+
+    @functools.cached_property
+    def reading(self) -> consent.Detection:
+        """The body's widest reading (consent.widest_reading), made once per text."""
+        return consent.widest_reading(self.body)
 
 
 @dataclass(frozen=True)
@@ -107,7 +113,7 @@ def sms_writes_one_row(sms: InboundSms) -> bool:
 
     One row written by one statement needs no transaction (get_db(autocommit=True)).
     """
-    return sms.sender_phone is None or not consent.may_be_keyword(sms.body, sms.opt_out_type)
+    return sms.sender_phone is None or not consent.may_be_keyword(sms.reading, sms.opt_out_type)
 
 
 def call_writes_one_row(_call: InboundCall) -> bool:
@@ -121,7 +127,7 @@ def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetim
     if sms.sender_phone is not None:
         decision = consent.inbound_decision(
             db, from_phone=sms.sender_phone, body=sms.body, opt_out_type=sms.opt_out_type,
-            now=now,
+            now=now, reading=sms.reading,
         )
     if sms.sender_phone is not None and not decision.consumed and not _is_empty(sms):
         # The usual text, in one statement: route, the recipient's consent and the SID claim.
