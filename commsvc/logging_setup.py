@@ -8,7 +8,7 @@ import re
 import sys
 import unicodedata
 import uuid
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from flask import g, has_request_context, request
 
@@ -112,6 +112,9 @@ _UNUSUAL_TEXT = re.compile(r"[^\x20-\x7e]|[\[\]*~_,]")
 _UNUSUAL_URL = re.compile(r"%(?:[C-Fc-f][0-9A-Fa-f]|0[9A-Da-d]|25|3[0-9]|5[BbDdFf]|2[89AaCc]|7[Ee])"
                           r"|[^\x20-\x7e]"
                           r"|[\[\]*~_,()]")
+# Any other escape right before a digit but "+" (which mask_phones reads encoded): a separator
+# a client's encoder wrote ("tel%3A4155550125", "a%2F4155550125", "call%204155550101").
+_ESCAPE_BEFORE_DIGIT = re.compile(r"%(?![2][Bb])[0-9A-Fa-f]{2}(?=\d)")
 _URL_PART = re.compile(r"[^\s/?&=#;]+")  # a path segment, a query name or value, a fragment
 _AS_SEPARATOR = str.maketrans({"[": "(", "]": ")", "*": "-", "~": "-", "_": "-", ",": " ",
                                "\t": " ", "\n": " ", "\v": " ", "\f": " ", "\r": " "})
@@ -357,11 +360,16 @@ def _masked_url_part(match: re.Match) -> str:
     """A path segment or query value with an unusual character, masked decoded (mask_text)
     if it holds a number; else as it was."""
     part = match.group(0)
-    if not _UNUSUAL_URL.search(part):
+    unusual = _UNUSUAL_URL.search(part)
+    if not unusual and not _ESCAPE_BEFORE_DIGIT.search(part):
         return part
     text = _unquoted(part)
     masked = mask_text(text)
-    return masked if masked != text else part
+    if masked == text:
+        return part
+    # Only the unusual comes back decoded (its separators made plain); a plain escape stays
+    # one ("tel%3A******0125"), so the line stays one request line.
+    return masked if unusual else quote(masked, safe="*")
 
 
 def wsgi_text(value: str) -> str:
@@ -378,7 +386,7 @@ def mask_url(text: str) -> str:
     written with Unicode separators or digits or unusual punctuation too (only the parts that
     have such a character are decoded), and API keys redacted."""
     text = _mask_prefixed(redact_keys(text))  # first: making separators plain turns "_" to "-"
-    if _UNUSUAL_URL.search(text):
+    if _UNUSUAL_URL.search(text) or _ESCAPE_BEFORE_DIGIT.search(text):
         text = _URL_PART.sub(_masked_url_part, text)
     return _mask_numbers(text)
 

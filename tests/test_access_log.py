@@ -71,6 +71,14 @@ def access_line(tmp_path, target: str, *, referer: str | None = None,
     ("/v1/subjects/+14155550444/export", "14155550444", "/v1/subjects/+1******0444/export"),
     ("/v1/consent/check?phone=4155550101&channel=sms", "4155550101",
      "phone=******0101&channel=sms"),
+    # After a separator a client's encoder wrote (encodeURIComponent of "tel:4155550125"):
+    # the escape stays, the number is masked.
+    ("/v1/sessions?booking_id=cust%3A4155550125", "4155550125", "booking_id=cust%3A******0125"),
+    ("/v1/sessions/tel%3A4155550126", "4155550126", "/v1/sessions/tel%3A******0126"),
+    ("/v1/sessions?booking_id=a%2F4155550127&limit=5", "4155550127",
+     "booking_id=a%2F******0127&limit=5"),
+    ("/v1/sessions?booking_id=call%204155550128", "5550128", "booking_id=call%20******0128"),
+    ("/v1/sessions?booking_id=x%7C4155550129%26", "4155550129", "booking_id=x%7C******0129%26"),
 ])
 def test_access_log_masks_phone_numbers_in_the_path_and_query(tmp_path, target, secret, masked):
     line = access_line(tmp_path, target)
