@@ -210,6 +210,14 @@ def recording_status(db: Session, *, call_id: int | None, call_sid: str | None,
     where = _call_where(call_id, call_sid, progress.call_sid)
     if where is None:
         return False
+    # `absent` for the recording a `completed` reported: its SID is forgotten here, so the
+    # recording (if Twilio holds one after all) is deleted there now; nothing would later.
+    forgotten = absent and db.scalar(select(Call.id).where(
+        *where, Call.recording_sid == progress.recording_sid,
+        Call.recording_removed_at.is_(None))) is not None
+    if forgotten:
+        remote.enqueue(db, resource=remote.RECORDING, sid=progress.recording_sid,
+                       action=remote.DELETE, cause=remote.ORPHAN, now=now)
     # The call's own recording, or none yet (absent: none, or the one that turned out empty),
     # and never once retention or erasure removed it: a late or repeated callback would put
     # data past its retention back.

@@ -336,6 +336,9 @@ def test_an_absent_report_after_completed_leaves_no_recording_behind(bridged, tw
     stored = f.calls(db)[0]
     assert (stored.recording_sid, stored.recording_duration, stored.recording_status) == (
         None, None, "absent")
+    # Its SID forgotten here, the recording reported complete is deleted at Twilio now:
+    # erasure and retention could no longer find it.
+    assert _queued_deletions(db) == {("recording", recording, "orphan_callback")}
 
 
 def test_the_call_log_shows_a_failed_recording_as_failed(bridged, twilio_post, client,
