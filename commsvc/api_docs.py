@@ -8,10 +8,10 @@ import re
 
 import flask_smorest
 from marshmallow import INCLUDE, RAISE, Schema, fields
-from webargs.core import missing, parse_json
+from webargs.core import missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from commsvc.errors import PROBLEM_JSON
+from commsvc.errors import PROBLEM_JSON, ValidationFailed
 
 PROBLEM_DESCRIPTIONS = {
     400: "Malformed request (for example, a body that is not JSON)",
@@ -32,18 +32,32 @@ class _Parser(FlaskParser):
     """webargs' parser, with every body Python's JSON parser refuses answered as invalid JSON:
     webargs turns only JSONDecodeError into a 400, and an integer of more than 4,300 digits
     (CPython's limit on int conversion) raises a plain ValueError, which was a 500. A leading
-    byte-order mark is ignored, as RFC 8259 allows (and as Flask's own get_json does)."""
+    byte-order mark is ignored, as RFC 8259 allows (and as Flask's own get_json does). A name
+    given twice in one object is a 422 naming it: JSON parsers keep the last or the first, so
+    the service and its client could read two different requests in one body."""
 
     def _raw_load_json(self, req):
         if not is_json_request(req):
             return missing
         try:
-            return parse_json(req.get_data(cache=True), encoding="utf-8-sig")
-        except json.JSONDecodeError:
-            raise
+            return json.loads(req.get_data(cache=True).decode("utf-8-sig"),
+                              object_pairs_hook=_once_each)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise  # webargs' 400 (an empty body: no body at all)
         except ValueError as error:
             # A non-empty doc: webargs reads an empty one as "no body at all".
             raise json.JSONDecodeError(str(error), "<body>", 0) from None
+
+
+def _once_each(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object's members as a dict, or a 422 naming a member given twice."""
+    members = dict(pairs)
+    if len(members) < len(pairs):
+        seen: set[str] = set()
+        twice = next(name for name, _ in pairs if name in seen or seen.add(name))
+        raise ValidationFailed(errors={twice[:100]: ["given twice in one JSON object; give it "
+                                                     "once"]})
+    return members
 
 
 class Blueprint(flask_smorest.Blueprint):

@@ -68,6 +68,23 @@ def test_invalid_json_sent_to_an_operation_taking_no_body_is_a_400(client, api_k
     assert response.json["title"] == "Bad Request"
 
 
+@pytest.mark.parametrize(("body", "name"), [
+    ('{"booking_id": "bk_a", "booking_id": "bk_b", "requester": {"phone": "+14155550101"},'
+     ' "pro": {"phone": "+14155550202"}}', "booking_id"),
+    ('{"booking_id": "bk_a", "requester": {"phone": "+14155550101", "phone": "+14155550303"},'
+     ' "pro": {"phone": "+14155550202"}}', "phone"),
+])
+def test_a_json_member_given_twice_is_a_422_naming_it_and_nothing_is_stored(
+        client, api_key, pooled, body, name, db):
+    response = client.post("/v1/sessions", data=body, content_type="application/json",
+                           headers=api_key("booking"))
+
+    assert response.status_code == 422, response.json
+    assert response.json["errors"] == {name: ["given twice in one JSON object; give it once"]}
+    listed = client.get("/v1/sessions", headers=api_key("booking")).json
+    assert listed["data"] == []
+
+
 @pytest.mark.parametrize("url", [
     "/v1/sessions?status=open&status=closed",
     "/v1/logs/messages?booking_id=bk_1&booking_id=bk_2",
