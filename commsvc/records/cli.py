@@ -84,7 +84,8 @@ def erasures_group():
                    " zone (as `logs --since`).")
 @with_appcontext
 def erasures_replay_command(since: dt.datetime | None):
-    """After a backup restore: erase again every subject in the ledger."""
+    """After a backup restore or a lifted hold: erase again every subject in the ledger
+    (what was on record at their last erasure; what a returning customer made since stays)."""
     config = _ext("config")
     with _ext("db").sessionmaker() as db:
         result = subjects.replay_erasures(db, config=config, now=_ext("clock")(), since=since,

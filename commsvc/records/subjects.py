@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_, select, union, update
+from sqlalchemy import and_, func, or_, select, true, union, update
 from sqlalchemy.orm import Session
 
 from commsvc.config import Config
@@ -174,7 +174,15 @@ def _count(db: Session, model, *conditions) -> int:
     return db.scalar(select(func.count()).select_from(model).where(*conditions))
 
 
-def _erase_communications(db: Session, phone: str, now: dt.datetime) -> tuple[dict, dict]:
+def _on_record_by(model, before: dt.datetime | None):
+    """SQL condition: a row made at or before `before` (every row when None). A replay erases
+    what was on record when the person was erased; what they made since, as a returning
+    customer, is not theirs to lose."""
+    return true() if before is None else model.created_at <= before
+
+
+def _erase_communications(db: Session, phone: str, now: dt.datetime,
+                          before: dt.datetime | None) -> tuple[dict, dict]:
     removed, kept = {}, {}
     outbox_touching = OutboundMessage.to_phone == phone
     for name, model, touch, free, covered in (
@@ -183,6 +191,7 @@ def _erase_communications(db: Session, phone: str, now: dt.datetime) -> tuple[di
         ("outbound_messages", OutboundMessage, outbox_touching,
          not_held(OutboundMessage), held(OutboundMessage)),
     ):
+        touch = and_(touch, _on_record_by(model, before))
         # Twilio's copies by resource (a call's log and its recording are two), by column.
         sid_columns = {"messages": {remote.MESSAGE: ("twilio_sid", "forward_sid")},
                        "calls": {remote.CALL: ("twilio_sid", "dial_sid"),
@@ -202,8 +211,10 @@ def _erase_communications(db: Session, phone: str, now: dt.datetime) -> tuple[di
     return removed, kept
 
 
-def _close_open_sessions(db: Session, phone: str, now: dt.datetime) -> tuple[int, int]:
-    """Close every open session of the number, held or not; how many, and how many held.
+def _close_open_sessions(db: Session, phone: str, now: dt.datetime,
+                         before: dt.datetime | None = None) -> tuple[int, int]:
+    """Close every open session of the number (opened by `before`), held or not; how many,
+    and how many held.
 
     A hold keeps the data that exists; it must not keep routing to the person and collecting
     new data about them. Closing deletes nothing.
@@ -211,15 +222,18 @@ def _close_open_sessions(db: Session, phone: str, now: dt.datetime) -> tuple[int
     mine = select(Participant.session_id).where(Participant.phone == phone)
     open_sessions = list(db.execute(select(ConversationSession.id, held(ConversationSession))
                                     .where(ConversationSession.id.in_(mine),
-                                           ConversationSession.status == "open")))
+                                           ConversationSession.status == "open",
+                                           _on_record_by(ConversationSession, before))))
     for session_id, _ in open_sessions:
         allocation.end_session(db, db.get(ConversationSession, session_id), now=now,
                                closed_reason="erased")
     return len(open_sessions), sum(1 for _, is_held in open_sessions if is_held)
 
 
-def _erase_participation(db: Session, phone: str, stone: str) -> tuple[int, int]:
-    free_sessions = select(ConversationSession.id).where(not_held(ConversationSession))
+def _erase_participation(db: Session, phone: str, stone: str,
+                         before: dt.datetime | None) -> tuple[int, int]:
+    free_sessions = select(ConversationSession.id).where(
+        not_held(ConversationSession), _on_record_by(ConversationSession, before))
     touched = set(db.scalars(select(Participant.session_id).where(
         or_(Participant.phone == phone, Participant.counterpart_phone == phone),
         Participant.session_id.in_(free_sessions))))
@@ -229,7 +243,8 @@ def _erase_participation(db: Session, phone: str, stone: str) -> tuple[int, int]
                    .values({column.key: stone})
                    .execution_options(synchronize_session=False))
     held_count = db.scalar(select(func.count(func.distinct(Participant.session_id))).where(
-        Participant.phone == phone))
+        Participant.phone == phone, Participant.session_id.in_(
+            select(ConversationSession.id).where(_on_record_by(ConversationSession, before)))))
     return len(touched), held_count
 
 
@@ -249,18 +264,22 @@ def stop_routing(db: Session, phone: str, *, config: Config, now: dt.datetime, a
 
 
 def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, actor: str,
-                  reason: str, replay: bool = False, held_closed: int | None = None) -> dict:
+                  reason: str, replay: bool = False, held_closed: int | None = None,
+                  before: dt.datetime | None = None) -> dict:
     """Erase the number's data except what holds keep and consent evidence; what was done.
-    `held_closed`: what stop_routing returned, when the caller committed it first."""
+    `held_closed`: what stop_routing returned, when the caller committed it first.
+    `before`: only what was on record at that time (a replay: the person's last erasure)."""
     if held_closed is None:
         _refuse_pool_number(db, phone)
-        held_closed = _close_open_sessions(db, phone, now)[1]
+        held_closed = _close_open_sessions(db, phone, now, before)[1]
     subject = phone_hmac(config.hmac_key, phone)
     earlier = _count(db, Erasure, Erasure.subject_hmac == subject)
-    removed, kept_held = _erase_communications(db, phone, now)
-    held_unsent = sending_service.block_unsent(db, to_phone=phone, now=now)  # only held are left
+    removed, kept_held = _erase_communications(db, phone, now, before)
+    held_unsent = sending_service.block_unsent(  # only held are left
+        db, to_phone=phone, now=now,
+        made_by=_on_record_by(OutboundMessage, before))
     removed["sessions"], kept_held["sessions"] = _erase_participation(
-        db, phone, tombstone(config.hmac_key, phone))
+        db, phone, tombstone(config.hmac_key, phone), before)
     consent_kept = _count(db, ConsentEvent, ConsentEvent.phone == phone)
     result = {"removed": removed, "kept": {"held": kept_held, "consent_events": consent_kept},
               "reasons": _reasons(removed, kept_held, consent_kept, earlier, held_closed,
@@ -323,25 +342,32 @@ def numbers_on_record():
 
 def replay_erasures(db: Session, *, config: Config, now: dt.datetime,
                     since: dt.datetime | None = None, actor: str) -> ReplayResult:
-    """Erase again every ledger subject whose number is on record (after a backup restore)."""
-    query = select(Erasure.subject_hmac).distinct()
+    """Erase again every ledger subject whose number is on record (after a backup restore, or
+    a hold lifted): what was on record at their last erasure. What a returning customer made
+    since (sessions, texts, calls) stays theirs."""
+    query = (select(Erasure.subject_hmac, func.max(Erasure.created_at))
+             .group_by(Erasure.subject_hmac))
     if since is not None:
         query = query.where(Erasure.created_at >= since)
-    wanted = set(db.scalars(query))
+    wanted = dict(db.execute(query).all())
     result = ReplayResult(ledger_subjects=len(wanted))
     if not wanted:
         return result
-    found = []
+    found = {}
     for (phone,) in db.execute(numbers_on_record()):
         if not phone or not phone.startswith("+"):
             continue  # NULL forward_to, or a tombstone
         result.phones_checked += 1
-        if phone_hmac(config.hmac_key, phone) in wanted:
-            found.append(phone)
+        subject = phone_hmac(config.hmac_key, phone)
+        if subject in wanted:
+            found[phone] = wanted[subject]
     ours = pool_service.pool_numbers_among(db, found, active_only=True)  # ledgered earlier
-    for phone in (p for p in found if p not in ours):
+    for phone, erased_at in found.items():
+        if phone in ours:
+            continue
         outcome = erase_subject(db, phone, config=config, now=now, actor=actor,
-                                reason="erasure replayed after a restore", replay=True)
+                                reason="erasure replayed after a restore", replay=True,
+                                before=erased_at)
         if any(outcome["removed"].values()):
             result.matched += 1
         else:

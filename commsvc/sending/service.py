@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 import secrets
 
-from sqlalchemy import and_, case, exists, select, update
+from sqlalchemy import and_, case, exists, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -63,7 +63,7 @@ ERASED_AFTER_AN_ATTEMPT = ("not sent again: the recipient's data was erased (an 
                            " attempt may have reached Twilio)")
 
 
-def block_unsent(db: Session, *, to_phone: str, now: dt.datetime) -> int:
+def block_unsent(db: Session, *, to_phone: str, now: dt.datetime, made_by=None) -> int:
     """Block every text still waiting to go to the number (erasure: a legal hold may keep such
     a text as a record, but it must not reach the person); how many.
 
@@ -73,6 +73,7 @@ def block_unsent(db: Session, *, to_phone: str, now: dt.datetime) -> int:
     (erased_since). A text waiting to retry after an attempt that may have reached Twilio is
     blocked too, and says so. A worker that claimed a text and has not begun its send finds it
     blocked (its lease check reads the status under the row lock) and sends nothing.
+    `made_by`: which texts, if not all (an erasure replay's: those made by the erasure).
     """
     in_flight = and_(OutboundMessage.status == "sending",
                      OutboundMessage.send_started_at.is_not(None),
@@ -81,7 +82,8 @@ def block_unsent(db: Session, *, to_phone: str, now: dt.datetime) -> int:
     return db.execute(
         update(OutboundMessage)
         .where(OutboundMessage.to_phone == to_phone,
-               OutboundMessage.status.in_(DUE_STATUSES), ~in_flight)
+               OutboundMessage.status.in_(DUE_STATUSES), ~in_flight,
+               true() if made_by is None else made_by)
         .values(status="blocked", lease_token=None, lease_until=None, updated_at=now,
                 last_error=case((OutboundMessage.send_started_at.is_(None),
                                  ERASED_BEFORE_SENDING), else_=ERASED_AFTER_AN_ATTEMPT))

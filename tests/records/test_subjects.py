@@ -286,6 +286,36 @@ def test_replay_after_a_restore_erases_the_subject_again_without_new_ledger_entr
     assert db.get(Message, world["unrelated"]) is not None
 
 
+def test_replay_leaves_what_a_returning_customer_made_after_their_erasure(
+        client, api_key, db, clock, runner, world):
+    """The replay after a restore (or a lifted hold) erases what was on record when the person
+    was erased; they may have booked again since, and that is theirs."""
+    _erase(client, api_key("privacy"))
+    clock.advance(days=1)
+    restored = make_message(db, created_at=clock() - 9 * DAY, body="restored").id
+    # They come back: a new open session, a text in it, a call, a text sent to them.
+    back = make_session(db, created_at=clock(), booking_id="bk_back", status="open",
+                        ended_at=clock() + 5 * DAY)
+    since = {"message": make_message(db, created_at=clock(), session=back, body="hello again").id,
+             "call": make_call(db, created_at=clock(), session=back).id,
+             "outbound": make_outbound(db, created_at=clock(), status="queued").id}
+    db.commit()
+
+    result = runner.invoke(args=["erasures", "replay"])
+
+    assert result.exit_code == 0, result.output
+    assert "1 found again and erased" in result.output
+    db.expunge_all()
+    assert db.get(Message, restored) is None
+    assert db.get(Message, since["message"]) is not None
+    assert db.get(Call, since["call"]) is not None
+    assert db.get(OutboundMessage, since["outbound"]).status == "queued"
+    session = db.get(ConversationSession, back.id)
+    assert session.status == "open" and session.closed_reason is None
+    assert {p.phone for p in session.participants} == {REQUESTER, PRO}
+    assert find_route(db, REQUESTER, PROXY_A, clock()).session_id == back.id
+
+
 def test_replay_since_a_date_skips_older_ledger_entries(client, api_key, db, clock, runner,
                                                         world):
     _erase(client, api_key("privacy"))
