@@ -126,12 +126,16 @@ def _outcome(row, error: TwilioError | None, now: dt.datetime) -> tuple[str, dic
     attempts = row.attempts + 1
     if error is None:
         return "done", {"done_at": now, "attempts": attempts, "last_error": None}
-    described = f"HTTP {error.status or '-'} code {error.code or '-'}"
+    # Without a status Twilio never answered: the error says why ("Twilio unreachable: ...").
+    described = (f"HTTP {error.status} code {error.code or '-'}" if error.status is not None
+                 else str(error))
     if error.status == GONE:
         return "already_gone", {"done_at": now, "attempts": attempts,
                                 "last_error": described + " (already gone)"}
     if error.code == NOT_FINAL_YET or error.retryable:
         wait = _backoff(attempts, error.retry_after)
+        log.warning("twilio did not take a %s %s (%s); retrying in %s", row.resource,
+                    row.action, described, wait)
     else:
         log.warning("twilio refused a %s %s (%s); retrying in %s", row.resource, row.action,
                     described, UNEXPECTED_ERROR_RETRY)

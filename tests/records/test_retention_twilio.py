@@ -6,6 +6,7 @@ import datetime as dt
 from urllib.parse import parse_qs
 
 import pytest
+import requests
 import responses
 from sqlalchemy import select
 
@@ -172,3 +173,19 @@ def test_metrics_show_pending_deletions_their_age_and_the_last_retention_run(
     assert 'commsvc_twilio_deletion_oldest_pending_seconds{resource="recording"} 7200.0' \
         in scraped
     assert "commsvc_retention_last_run_age_seconds 7200.0" in scraped
+
+
+def test_twilio_unreachable_is_recorded_as_such_and_retried(app, db, clock, gateway, twilio_api,
+                                                           caplog):
+    call = make_call(db, created_at=clock() - 91 * DAY)
+    db.commit()
+    twilio_api.add(responses.DELETE, f"{API}/Recordings/{call.recording_sid}.json",
+                   body=requests.ConnectionError("connection refused"))
+
+    report = run(app, clock, gateway=gateway)
+
+    assert report.remote == {"done": 0, "already_gone": 0, "retry_later": 1}
+    [row] = _pending(db)
+    assert row.last_error == "Twilio unreachable: ConnectionError"
+    assert row.done_at is None and row.next_attempt_at > clock()
+    assert "Twilio unreachable: ConnectionError" in caplog.text
