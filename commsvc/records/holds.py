@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from commsvc.errors import NotFound, ValidationFailed
 from commsvc.fields import BOOKING_ID, states_why
+from commsvc.logging_setup import mask_text
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import mask
 from commsvc.records import audit
@@ -141,8 +142,11 @@ def place_hold(
             "must not hold control characters (line breaks and tabs may be used)"]})
     if len(reason) > MAX_REASON_LENGTH:
         raise ValidationFailed(errors={"reason": [f"at most {MAX_REASON_LENGTH} characters"]})
+    # Stored as the audit trail stores reasons: numbers masked, but the held phone's own (the
+    # hold names it anyway). A number written in it is someone's data no erasure would find.
+    kept = frozenset({value}) if scope == "phone" else frozenset()
     hold = LegalHold(id="hold_" + secrets.token_hex(10), scope=scope, value=value,
-                     reason=reason, created_by=actor, created_at=now)
+                     reason=mask_text(reason, keep=kept), created_by=actor, created_at=now)
     db.add(hold)
     db.flush()
     audit.record(db, actor=actor, action="hold.placed", now=now, reason=reason,
