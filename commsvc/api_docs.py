@@ -115,6 +115,8 @@ def problems(blp, *codes: int):
 # takes a body or query arguments: a body that is not JSON (400, 415), too large (413), an
 # argument or field it does not take, given twice, or holding NUL (422).
 EDGE_CHECK_CODES = (400, 413, 415, 422)
+# And every /v1 operation reads its key from the database: 503 while it is not answering.
+EVERY_V1_CODES = (*EDGE_CHECK_CODES, 503)
 
 
 PROBES = ("/readyz",)
@@ -122,7 +124,7 @@ PROBES = ("/readyz",)
 
 def document_problem_responses(spec: dict) -> dict:
     """Every error answer is application/problem+json, whatever a view or flask-smorest declared;
-    every /v1 operation may also answer what the edge checks answer (EDGE_CHECK_CODES)."""
+    every /v1 operation may also answer what the edge checks answer, and 503 (EVERY_V1_CODES)."""
     responses = [r for r in spec.get("components", {}).get("responses", {}).values()]
     for path, operations in spec.get("paths", {}).items():
         if path in PROBES:
@@ -131,7 +133,7 @@ def document_problem_responses(spec: dict) -> dict:
             if not isinstance(operation, dict):
                 continue
             if path.startswith("/v1/"):
-                for code in EDGE_CHECK_CODES:
+                for code in EVERY_V1_CODES:
                     operation["responses"].setdefault(str(code), {
                         "description": PROBLEM_DESCRIPTIONS[code], "content": PROBLEM_CONTENT})
             responses.extend(
