@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 
 from flask import current_app, g
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, create_engine, event
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, create_engine, event, make_url
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
@@ -66,7 +67,23 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA journal_mode=WAL")
+    # What is deleted (an erasure, retention) is overwritten in the file, not left in free pages.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def _create_private(url: str) -> None:
+    """Create a new SQLite database file readable by its owner only (it holds people's numbers
+    and messages; its -wal and -shm files take its mode). An existing file is left as it is."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # no such directory: SQLite says so in its own words when it connects
 
 
 def _sqlite_begin(conn):
@@ -131,6 +148,7 @@ def make_engine(url: str, **kwargs) -> Engine:
     # up in tracebacks and logs.
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
+        _create_private(url)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)

@@ -1,13 +1,36 @@
 """Database session settings the service relies on."""
 from __future__ import annotations
 
+import stat
+
 import pytest
 import sqlalchemy as sa
 
-from commsvc.db import PLAN_CACHE_MODE
+from commsvc.db import PLAN_CACHE_MODE, make_engine
 
 
 @pytest.mark.pg_only
 def test_service_connections_reuse_one_generic_plan_per_prepared_statement(connection):
     assert connection.scalar(sa.text("SHOW plan_cache_mode")) == PLAN_CACHE_MODE == (
         "force_generic_plan")
+
+
+def test_a_new_sqlite_database_is_private_and_overwrites_what_it_deletes(tmp_path):
+    """It holds people's numbers and messages: readable by its owner only (its -wal and -shm
+    files take its mode), and an erasure's rows do not linger in free pages."""
+    path = tmp_path / "new.db"
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("PRAGMA secure_delete")).scalar() == 1
+        connection.execute(sa.text("CREATE TABLE t (a)"))
+        connection.commit()
+    engine.dispose()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_an_existing_sqlite_database_keeps_its_mode(tmp_path):
+    path = tmp_path / "old.db"
+    path.touch(mode=0o640)
+    path.chmod(0o640)
+    make_engine(f"sqlite:///{path}").dispose()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
