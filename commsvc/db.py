@@ -32,6 +32,10 @@ def insert_for(db: Session):
 
 # Integer primary keys: BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+# In __table_args__ of a table whose rows are deleted (erasure, retention) while ids name them
+# elsewhere (audit details, exports): SQLite would give the newest deleted row's id again
+# (migration 0011); PostgreSQL's sequences never do.
+NEVER_REUSED_IDS = {"sqlite_autoincrement": True}
 
 
 class Base(DeclarativeBase):

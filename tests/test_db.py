@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from commsvc.db import PLAN_CACHE_MODE, make_engine
+from commsvc.relay.models import Call, Message
 
 
 @pytest.mark.pg_only
@@ -34,3 +35,17 @@ def test_an_existing_sqlite_database_keeps_its_mode(tmp_path):
     path.chmod(0o640)
     make_engine(f"sqlite:///{path}").dispose()
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_the_id_of_a_deleted_row_is_never_given_again(db, clock):
+    """SQLite gave the newest deleted row's id to the next row (no AUTOINCREMENT; an audit
+    found erased messages' ids on other people's rows); PostgreSQL's sequences never do."""
+    from tests.records.test_retention import make_call, make_message
+
+    for make, model in ((make_message, Message), (make_call, Call)):
+        kept = make(db, created_at=clock())
+        erased = make(db, created_at=clock())
+        db.commit()
+        db.execute(sa.delete(model).where(model.id == erased.id))
+        db.commit()
+        assert make(db, created_at=clock()).id > erased.id > kept.id

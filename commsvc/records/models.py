@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import JSON, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from commsvc.db import Base, BigId, UTCDateTime
+from commsvc.db import NEVER_REUSED_IDS, Base, BigId, UTCDateTime
 
 
 class AuditEvent(Base):
@@ -28,6 +28,7 @@ class AuditEvent(Base):
         Index("ix_audit_events_actor_id", "actor", "id"),
         Index("ix_audit_events_action_id", "action", "id"),
         Index("ix_audit_events_created_at", "created_at"),
+        NEVER_REUSED_IDS,
     )
 
 

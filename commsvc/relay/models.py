@@ -11,7 +11,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commsvc.crypto import EncryptedText
-from commsvc.db import Base, BigId, UTCDateTime
+from commsvc.db import NEVER_REUSED_IDS, Base, BigId, UTCDateTime
 
 
 class Message(Base):
@@ -56,6 +56,7 @@ class Message(Base):
         Index("ix_messages_session_id_id", "session_id", "id"),
         Index("ix_messages_booking_id_id", "booking_id", "id"),
         Index("ix_messages_created_at", "created_at"),
+        NEVER_REUSED_IDS,
     )
 
 
@@ -92,4 +93,5 @@ class Call(Base):
         Index("ix_calls_session_id_id", "session_id", "id"),
         Index("ix_calls_booking_id_id", "booking_id", "id"),
         Index("ix_calls_created_at", "created_at"),
+        NEVER_REUSED_IDS,
     )

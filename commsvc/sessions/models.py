@@ -11,7 +11,7 @@ import datetime as dt
 from sqlalchemy import Boolean, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from commsvc.db import Base, BigId, UTCDateTime
+from commsvc.db import NEVER_REUSED_IDS, Base, BigId, UTCDateTime
 
 ACTIVE = text("active")
 
@@ -86,4 +86,5 @@ class Participant(Base):
         Index("ix_participants_phone_proxy", "phone", "proxy_number", "ended_at"),
         Index("ix_participants_session_id", "session_id"),
         Index("ix_participants_proxy_active", "proxy_number", "active"),
+        NEVER_REUSED_IDS,
     )
