@@ -134,8 +134,9 @@ def _outcome(row, error: TwilioError | None, now: dt.datetime) -> tuple[str, dic
                                 "last_error": described + " (already gone)"}
     if error.code == NOT_FINAL_YET or error.retryable:
         wait = _backoff(attempts, error.retry_after)
-        log.warning("twilio did not take a %s %s (%s); retrying in %s", row.resource,
-                    row.action, described, wait)
+        if error.status is None:  # Twilio's own answers (429, 5xx, in progress) are routine
+            log.warning("twilio unreachable for a %s %s (%s); retrying in %s", row.resource,
+                        row.action, described, wait)
     else:
         log.warning("twilio refused a %s %s (%s); retrying in %s", row.resource, row.action,
                     described, UNEXPECTED_ERROR_RETRY)

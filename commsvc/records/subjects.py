@@ -175,10 +175,18 @@ def _count(db: Session, model, *conditions) -> int:
 
 
 def _on_record_by(model, before: dt.datetime | None):
-    """SQL condition: a row made at or before `before` (every row when None). A replay erases
-    what was on record when the person was erased; what they made since, as a returning
-    customer, is not theirs to lose."""
-    return true() if before is None else model.created_at <= before
+    """SQL condition: a row made at or before `before` (every row when None), or a text or call
+    of a session that was. A replay erases what was on record when the person was erased, and
+    what a restored session relayed until the replay (the conversation the erasure ended);
+    what they made since as a returning customer, in sessions of their own, is not theirs to
+    lose."""
+    if before is None:
+        return true()
+    made = model.created_at <= before
+    if model in (Message, Call):
+        return or_(made, model.session_id.in_(select(ConversationSession.id).where(
+            ConversationSession.created_at <= before)))
+    return made
 
 
 def _erase_communications(db: Session, phone: str, now: dt.datetime,

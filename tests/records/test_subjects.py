@@ -316,6 +316,28 @@ def test_replay_leaves_what_a_returning_customer_made_after_their_erasure(
     assert find_route(db, REQUESTER, PROXY_A, clock()).session_id == back.id
 
 
+def test_replay_erases_what_a_restored_session_relayed_after_the_erasure(
+        client, api_key, db, clock, runner, world):
+    """A restore brings back a session the erasure had closed; until the replay, the relay
+    forwards through it. That is the erased conversation, not a new one (found by a review)."""
+    _erase(client, api_key("privacy"))
+    erased_at = clock()
+    clock.advance(hours=1)
+    old = make_session(db, created_at=erased_at - 2 * DAY, booking_id="bk_old", pro=OTHER,
+                       status="open", ended_at=erased_at + 5 * DAY)
+    relayed = make_message(db, created_at=clock(), session=old, from_phone=OTHER,
+                           forward_to=REQUESTER, body="are you there?").id
+    called = make_call(db, created_at=clock(), session=old).id
+    db.commit()
+
+    result = runner.invoke(args=["erasures", "replay"])
+
+    assert result.exit_code == 0, result.output
+    db.expunge_all()
+    assert db.get(Message, relayed) is None and db.get(Call, called) is None
+    assert REQUESTER not in {p.phone for p in db.get(ConversationSession, old.id).participants}
+
+
 def test_replay_since_a_date_skips_older_ledger_entries(client, api_key, db, clock, runner,
                                                         world):
     _erase(client, api_key("privacy"))
