@@ -40,8 +40,7 @@ class _Parser(FlaskParser):
         if not is_json_request(req):
             return missing
         try:
-            return json.loads(req.get_data(cache=True).decode("utf-8-sig"),
-                              object_pairs_hook=_once_each)
+            return _loads(req.get_data(cache=True).decode("utf-8-sig"))
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise  # webargs' 400 (an empty body: no body at all)
         except ValueError as error:
@@ -49,15 +48,51 @@ class _Parser(FlaskParser):
             raise json.JSONDecodeError(str(error), "<body>", 0) from None
 
 
-def _once_each(pairs: list[tuple[str, object]]) -> dict:
-    """A JSON object's members as a dict, or a 422 naming a member given twice."""
-    members = dict(pairs)
-    if len(members) < len(pairs):
+TWICE = "given twice in one JSON object; give it once"
+
+
+class _Twice(dict):
+    """A JSON object in which `name` was given twice."""
+
+    name = ""
+
+
+def _loads(text: str):
+    """The JSON document, or a 422 naming a member given twice where it is
+    ({"requester": {"phone": [...]}}), as every validation error names a field."""
+    found: list[_Twice] = []
+
+    def once_each(pairs: list[tuple[str, object]]) -> dict:
+        members = dict(pairs)
+        if len(members) == len(pairs):
+            return members
         seen: set[str] = set()
-        twice = next(name for name, _ in pairs if name in seen or seen.add(name))
-        raise ValidationFailed(errors={twice[:100]: ["given twice in one JSON object; give it "
-                                                     "once"]})
-    return members
+        twice = _Twice(members)
+        twice.name = next(name for name, _ in pairs if name in seen or seen.add(name))
+        found.append(twice)
+        return twice
+
+    document = json.loads(text, object_pairs_hook=once_each)
+    if found:
+        errors = {found[0].name[:100]: [TWICE]}
+        for key in reversed(_path_to(document, found[0]) or ()):
+            errors = {key: errors}
+        raise ValidationFailed(errors=errors)
+    return document
+
+
+def _path_to(value, target) -> tuple | None:
+    """The keys and indexes that lead from `value` to the object `target` (itself)."""
+    if value is target:
+        return ()
+    children = (value.items() if isinstance(value, dict)
+                else enumerate(value) if isinstance(value, list) else ())
+    for key, child in children:
+        if isinstance(child, dict | list):
+            path = _path_to(child, target)
+            if path is not None:
+                return (key if isinstance(key, str) else str(key)[:100], *path)
+    return None
 
 
 class Blueprint(flask_smorest.Blueprint):

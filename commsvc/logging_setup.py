@@ -367,9 +367,11 @@ def _masked_url_part(match: re.Match) -> str:
     masked = mask_text(text)
     if masked == text:
         return part
-    # Only the unusual comes back decoded (its separators made plain); a plain escape stays
-    # one ("tel%3A******0125"), so the line stays one request line.
-    return masked if unusual else quote(masked, safe="*")
+    if unusual:  # decoded, its separators made plain
+        return masked
+    # Encoded again ("tel%3A******0125"), so the line stays one request line; what the client
+    # wrote unencoded stays so ("call+me%3A..." keeps its "+").
+    return quote(masked, safe="*" + "".join(set(re.sub(r"%[0-9A-Fa-f]{2}|[\w%]", "", part))))
 
 
 def wsgi_text(value: str) -> str:

@@ -79,6 +79,9 @@ def access_line(tmp_path, target: str, *, referer: str | None = None,
      "booking_id=a%2F******0127&limit=5"),
     ("/v1/sessions?booking_id=call%204155550128", "5550128", "booking_id=call%20******0128"),
     ("/v1/sessions?booking_id=x%7C4155550129%26", "4155550129", "booking_id=x%7C******0129%26"),
+    # What the client wrote unencoded stays so (a "+" for a space, "@").
+    ("/v1/sessions?booking_id=call+me@x%3A4155550130", "4155550130",
+     "booking_id=call+me@x%3A******0130"),
 ])
 def test_access_log_masks_phone_numbers_in_the_path_and_query(tmp_path, target, secret, masked):
     line = access_line(tmp_path, target)

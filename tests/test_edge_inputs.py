@@ -72,7 +72,9 @@ def test_invalid_json_sent_to_an_operation_taking_no_body_is_a_400(client, api_k
     ('{"booking_id": "bk_a", "booking_id": "bk_b", "requester": {"phone": "+14155550101"},'
      ' "pro": {"phone": "+14155550202"}}', "booking_id"),
     ('{"booking_id": "bk_a", "requester": {"phone": "+14155550101", "phone": "+14155550303"},'
-     ' "pro": {"phone": "+14155550202"}}', "phone"),
+     ' "pro": {"phone": "+14155550202"}}', "requester.phone"),
+    ('{"booking_id": "bk_a", "requester": {"phone": "+14155550101"},'
+     ' "pro": {"phone": "+14155550202"}, "x": [{"k": 1}, {"k": 1, "k": 2}]}', "x.1.k"),
 ])
 def test_a_json_member_given_twice_is_a_422_naming_it_and_nothing_is_stored(
         client, api_key, pooled, body, name, db):
