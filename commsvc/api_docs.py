@@ -73,11 +73,13 @@ def _loads(text: str):
         return twice
 
     document = json.loads(text, object_pairs_hook=once_each)
-    if found:
-        errors = {found[0].name[:100]: [TWICE]}
-        for key in reversed(_path_to(document, found[0]) or ()):
-            errors = {key: errors}
-        raise ValidationFailed(errors=errors)
+    for twice in found:  # the first still in the document (a later twice may have replaced it)
+        path = _path_to(document, twice)
+        if path is not None:
+            errors = {twice.name[:100]: [TWICE]}
+            for key in reversed(path):
+                errors = {key: errors}
+            raise ValidationFailed(errors=errors)
     return document
 
 
@@ -91,7 +93,7 @@ def _path_to(value, target) -> tuple | None:
         if isinstance(child, dict | list):
             path = _path_to(child, target)
             if path is not None:
-                return (key if isinstance(key, str) else str(key)[:100], *path)
+                return (str(key)[:100], *path)
     return None
 
 

@@ -49,3 +49,28 @@ def test_the_id_of_a_deleted_row_is_never_given_again(db, clock):
         db.execute(sa.delete(model).where(model.id == erased.id))
         db.commit()
         assert make(db, created_at=clock()).id > erased.id > kept.id
+
+
+def test_migration_0011_starts_new_ids_above_those_the_audit_trail_names(tmp_path, clock):
+    """Rows deleted before the migration (the newest messages, read with a reason and named
+    in the audit trail) must not have their ids given again either."""
+    from sqlalchemy.orm import Session
+
+    from commsvc import migrate
+    from commsvc.records import audit
+    from tests.records.test_retention import make_message
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    migrate.upgrade(url, revision="0010")
+    engine = make_engine(url)
+    with Session(engine) as db:
+        ids = [make_message(db, created_at=clock()).id for _ in range(7)]
+        audit.record(db, actor="key:privacy", action="pii.read", now=clock(), reason="case 7",
+                     target={"resource": "logs.messages"}, details={"records": 3, "ids": ids[4:]})
+        db.execute(sa.delete(Message).where(Message.id.in_(ids[5:])))  # erased: the newest
+        db.commit()
+    migrate.upgrade(url)
+    with Session(engine) as db:
+        assert make_message(db, created_at=clock()).id == ids[-1] + 1
+        db.commit()
+    engine.dispose()

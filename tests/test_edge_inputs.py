@@ -75,6 +75,12 @@ def test_invalid_json_sent_to_an_operation_taking_no_body_is_a_400(client, api_k
      ' "pro": {"phone": "+14155550202"}}', "requester.phone"),
     ('{"booking_id": "bk_a", "requester": {"phone": "+14155550101"},'
      ' "pro": {"phone": "+14155550202"}, "x": [{"k": 1}, {"k": 1, "k": 2}]}', "x.1.k"),
+    # The object holding the first one was itself replaced: the member that replaced it.
+    ('{"booking_id": "bk_a", "requester": {"phone": "+14155550101"},'
+     ' "pro": {"phone": "+14155550202"}, "a": {"x": 1, "x": 2}, "a": 3}', "a"),
+    ('{"booking_id": "bk_a", "requester": {"phone": "+14155550101"},'
+     ' "pro": {"phone": "+14155550202"}, "' + "k" * 300 + '": {"x": 1, "x": 2}}',
+     "k" * 100 + ".x"),
 ])
 def test_a_json_member_given_twice_is_a_422_naming_it_and_nothing_is_stored(
         client, api_key, pooled, body, name, db):

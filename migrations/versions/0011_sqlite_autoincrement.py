@@ -9,11 +9,17 @@ changes there.
 SQLite sets AUTOINCREMENT only when a table is created: each table is made again from its own
 CREATE TABLE statement with its id declared `PRIMARY KEY AUTOINCREMENT`, its rows copied with
 their ids, and its indexes made again from their own statements (partial ones keep their
-WHERE).
+WHERE). New ids of messages and calls then start above every id the audit trail names (a
+reasoned read's `details.ids`), so that rows deleted before this migration are not named
+again either.
+
+It holds SQLite's write lock until it ends (about 15 s for a million messages): stop the web,
+worker and clock processes first, as for any migration on SQLite (README, Operations).
 
 Revision ID: 0011
 Revises: 0010
 """
+import json
 import re
 
 from alembic import op
@@ -51,11 +57,40 @@ def _rebuild(table: str, autoincrement: bool) -> None:
         op.execute(index)
 
 
+# The tables whose ids a reasoned read names in the audit trail (target.resource).
+NAMED_BY_AUDIT = {"messages": "logs.messages", "calls": "logs.calls"}
+
+
+def _named_by_audit() -> dict[str, int]:
+    """The highest id of each table in NAMED_BY_AUDIT that an audit event names."""
+    highest = dict.fromkeys(NAMED_BY_AUDIT, 0)
+    tables = {resource: table for table, resource in NAMED_BY_AUDIT.items()}
+    rows = op.get_bind().execute(text(
+        "SELECT target, details FROM audit_events WHERE action = 'pii.read'"))
+    for target, details in rows:
+        table = tables.get((json.loads(target) if isinstance(target, str) else target)
+                           .get("resource"))
+        ids = (json.loads(details) if isinstance(details, str) else details).get("ids") or []
+        numbers = [i for i in ids if isinstance(i, int)]
+        if table and numbers:
+            highest[table] = max(highest[table], *numbers)
+    return highest
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
         return
     for table in TABLES:
         _rebuild(table, autoincrement=True)
+    for table, named in _named_by_audit().items():
+        seq = op.get_bind().execute(text("SELECT seq FROM sqlite_sequence WHERE name = :t"),
+                                    {"t": table}).scalar()
+        if seq is None:
+            op.execute(text("INSERT INTO sqlite_sequence (name, seq) VALUES (:t, :n)")
+                       .bindparams(t=table, n=named))
+        elif named > seq:
+            op.execute(text("UPDATE sqlite_sequence SET seq = :n WHERE name = :t")
+                       .bindparams(t=table, n=named))
 
 
 def downgrade() -> None:
