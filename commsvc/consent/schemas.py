@@ -1,6 +1,7 @@
 """Request and response schemas of the consent API (they validate and they write the OpenAPI)."""
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -20,8 +21,15 @@ from commsvc.fields import QueryArguments, QueryPhone
 def _api_source(value: str) -> None:
     if not SOURCE_RE.fullmatch(value):
         raise ValidationError("1-32 characters: lower-case letters, digits, _ . : -")
-    if value in SYSTEM_SOURCES:
-        raise ValidationError(f"{value} is recorded by commsvc itself, not through the API")
+    # Nor one that reads as one of them ("sms_keyword.", "sms-keyword:v2"): the ledger's
+    # history would show an API event as a keyword opt-out.
+    if _WITHOUT_PUNCTUATION.sub("", value).startswith(_SYSTEM_WORDS):
+        raise ValidationError(f"{value} reads as a source commsvc records itself, not through"
+                              " the API")
+
+
+_WITHOUT_PUNCTUATION = re.compile(r"[_.:-]")
+_SYSTEM_WORDS = tuple(_WITHOUT_PUNCTUATION.sub("", source) for source in sorted(SYSTEM_SOURCES))
 
 
 def _blank(text: str) -> bool:
@@ -70,7 +78,7 @@ class ConsentWriteSchema(Schema):
         metadata={"description": "Where the decision was taken, e.g. api, support, signup_form:"
                                  " 1-32 characters, lower-case letters, digits, _ . : -; not"
                                  f" {', '.join(sorted(SYSTEM_SOURCES))} (recorded by commsvc"
-                                 " itself)",
+                                 " itself), nor one that reads as them without _ . : -",
                   "pattern": f"^{SOURCE_RE.pattern}$", "minLength": 1, "maxLength": 32,
                   "not": {"enum": sorted(SYSTEM_SOURCES)},
                   "example": "signup_form"},

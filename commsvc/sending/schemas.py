@@ -26,13 +26,20 @@ class SendMessageSchema(Schema):
     booking_id = fields.String(load_default=None, allow_none=True, validate=BOOKING_ID)
 
 
+IDEMPOTENCY_KEY = "Idempotency-Key"
+KEY_RULE = "1-100 printable ASCII characters, no space or comma, sent once"
+
+
 class SendHeadersSchema(Schema):
     class Meta:
         unknown = EXCLUDE  # every other header is not ours to judge
 
     idempotency_key = fields.String(
-        data_key="Idempotency-Key", load_default=None,
-        validate=[validate.Length(1, 100), validate.Regexp(r"^[\x21-\x7e]+$")],
+        data_key=IDEMPOTENCY_KEY, load_default=None,
+        # No comma: the server joins a header sent twice with one ("a,b"), which must not
+        # pass for a key of its own.
+        validate=[validate.Length(1, 100),
+                  validate.Regexp(r"^[\x21-\x2b\x2d-\x7e]+$", error=KEY_RULE)],
         metadata={"description": "Optional. A retry with the same key and the same message gets"
                                  " the message already queued (202) and queues nothing; the same"
                                  " key with another message is a 409."})
@@ -42,8 +49,9 @@ class MessageAcceptedSchema(Schema):
     id = fields.String(required=True)
     status = fields.String(
         required=True,
-        metadata={"description": "queued or scheduled (a replayed Idempotency-Key: the"
-                                 " message's current status)"})
+        metadata={"description": "queued or scheduled, as when it was accepted (a replayed"
+                                 " Idempotency-Key too; GET /v1/messages/{id} says what"
+                                 " became of it)"})
     scheduled_for = fields.String(
         metadata={"description": "When a held marketing text will go (UTC); only when"
                                  " scheduled"})

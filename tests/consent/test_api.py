@@ -220,6 +220,10 @@ def _without(field):
     ({**GRANT_MARKETING, "action": "maybe"}, "action"),
     ({**GRANT_MARKETING, "source": "Not A Source!"}, "source"),
     ({**GRANT_MARKETING, "source": "sms_keyword"}, "source"),
+    # Look-alikes of the system sources (found by an audit).
+    ({**GRANT_MARKETING, "source": "sms_keyword."}, "source"),
+    ({**GRANT_MARKETING, "source": "sms-keyword:v2"}, "source"),
+    ({**GRANT_MARKETING, "source": "twilio.21610"}, "source"),
     ({**GRANT_MARKETING, "evidence": "  "}, "evidence"),
     ({**GRANT_MARKETING, "evidence": ["form"]}, "evidence"),
     ({**GRANT_MARKETING, "evidence": {"blob": "x" * 9000}}, "evidence"),

@@ -29,6 +29,20 @@ def test_the_same_key_with_another_message_is_a_409(send, booking, outbox):
     assert [r.body for r in outbox()] == ["first"]
 
 
+def test_a_replay_answers_as_the_acceptance_did_after_the_text_was_sent(
+        send, booking, outbox, app, clock):
+    """API.md: 202 {"id", "status": "queued"|"scheduled"}; what became of the text since is
+    GET /v1/messages/{id}'s to say."""
+    headers = {**booking, "Idempotency-Key": "k3"}
+    first = send(headers=headers)
+    [message] = outbox()
+    with app.extensions["db"].sessionmaker() as db:
+        db.get(OutboundMessage, message.id).status = "delivered"
+        db.commit()
+    again = send(headers=headers)
+    assert (first.json["status"], again.json) == ("queued", first.json)
+
+
 def test_a_replay_answers_even_after_consent_was_revoked(send, booking, grant, outbox):
     headers = {**booking, "Idempotency-Key": "k2"}
     first = send(headers=headers)
@@ -45,7 +59,8 @@ def test_keys_are_scoped_to_the_api_key_and_absent_keys_never_collide(send, api_
     assert len(outbox()) == 4
 
 
-@pytest.mark.parametrize("key", ["", "x" * 101, "has space", "caf\u00e9"])
+# "a,b": the server joins an Idempotency-Key header sent twice so; it is no key of its own.
+@pytest.mark.parametrize("key", ["", "x" * 101, "has space", "caf\u00e9", "a,b"])
 def test_a_malformed_key_is_a_422(send, booking, outbox, key):
     response = send(headers={**booking, "Idempotency-Key": key})
     assert response.status_code == 422
