@@ -240,8 +240,8 @@ def _close_open_sessions(db: Session, phone: str, now: dt.datetime,
 
 def _erase_participation(db: Session, phone: str, stone: str,
                          before: dt.datetime | None) -> tuple[int, int]:
-    free_sessions = select(ConversationSession.id).where(
-        not_held(ConversationSession), _on_record_by(ConversationSession, before))
+    on_record = _on_record_by(ConversationSession, before)
+    free_sessions = select(ConversationSession.id).where(not_held(ConversationSession), on_record)
     touched = set(db.scalars(select(Participant.session_id).where(
         or_(Participant.phone == phone, Participant.counterpart_phone == phone),
         Participant.session_id.in_(free_sessions))))
@@ -250,9 +250,11 @@ def _erase_participation(db: Session, phone: str, stone: str,
                    .where(column == phone, Participant.session_id.in_(free_sessions))
                    .values({column.key: stone})
                    .execution_options(synchronize_session=False))
-    held_count = db.scalar(select(func.count(func.distinct(Participant.session_id))).where(
-        Participant.phone == phone, Participant.session_id.in_(
-            select(ConversationSession.id).where(_on_record_by(ConversationSession, before)))))
+    held = [Participant.phone == phone]
+    if before is not None:  # a replay: the sessions made since are not held, only not erased
+        held.append(Participant.session_id.in_(select(ConversationSession.id).where(on_record)))
+    held_count = db.scalar(select(func.count(func.distinct(Participant.session_id)))
+                           .where(*held))
     return len(touched), held_count
 
 

@@ -276,7 +276,7 @@ def allocate(db: DbSession, session: Session, *, role: str, phone: str, counterp
     (the next statement sees it and chooses again), or no number fits (a SELECT tells which).
     `taken`: the (id, proxy_number) a first try already inserted (take_both), if it did.
     """
-    if taken is not None and taken.id is not None:
+    if taken is not None:
         return _participant(session, taken, role=role, phone=phone, counterpart=counterpart,
                             now=now)
     preference = _preference(phone=phone, counterpart=counterpart, now=now,

@@ -144,24 +144,27 @@ _INSERT_ALL = {mode: take_both(mode, _INSERT_OPEN["postgresql"].cte("new_session
 
 
 class _Taken(NamedTuple):
-    id: int | None
-    proxy_number: str | None
+    id: int
+    proxy_number: str
 
 
 def _first_tries(db: DbSession, row: dict, phones: dict, sides,
                  **preference) -> dict[str, _Taken] | None:
     """Insert the session, and on PostgreSQL both participants' first choices: None if no
-    session was inserted, else what each participant was given (an id of None: not yet)."""
-    if db.get_bind().dialect.name != "postgresql":
-        inserted = db.execute(_INSERT_OPEN["sqlite"], {**row, **phones}).first()
+    session was inserted, else what the participants were given, by role (none yet: left
+    out)."""
+    dialect = db.get_bind().dialect.name
+    if dialect != "postgresql":
+        inserted = db.execute(_INSERT_OPEN[dialect], {**row, **phones}).first()
         return None if inserted is None else {}
     values = both_sides_values(sides, **preference)
     inserted = db.execute(_INSERT_ALL[row["mode"]], {**row, **phones, **values}).first()
     if inserted is None:
         return None
     (first, *_), (second, *_) = sides
-    return {first: _Taken(inserted.first_id, inserted.first_proxy),
-            second: _Taken(inserted.second_id, inserted.second_proxy)}
+    return {role: _Taken(taken_id, proxy) for role, taken_id, proxy in (
+        (first, inserted.first_id, inserted.first_proxy),
+        (second, inserted.second_id, inserted.second_proxy)) if taken_id is not None}
 
 
 def _store(db: DbSession, row: dict, sides, *, now: dt.datetime,
