@@ -15,9 +15,9 @@ from flask import g, has_request_context, request
 from commsvc.phones import mask
 
 # What separates the groups of a written phone number, raw or URL-encoded: a space (also "+"
-# and "%20" in a query string), "-", "." or "/" (415/555-0101), or their encodings %2D, %2E
-# and %2F (a client may encode them all).
-_SEP = r"(?:[ ./+-]|%2[0DdEeFf])"
+# and "%20" in a query string), "-", "." or "/" (415/555-0101), or their encodings %2B, %2D,
+# %2E and %2F (a client may encode them all: 415%2B555%2B0101 is 415+555+0101).
+_SEP = r"(?:[ ./+-]|%2[0BbDdEeFf])"
 # After a "+" (the number is international), brackets around the area code separate too.
 _INTL_SEP = r"(?:[ ./+()-]|%2[0DdEeFf89])"
 # Between the groups of a number written with a leading 0: a space (or "+", a space in a
@@ -25,7 +25,7 @@ _INTL_SEP = r"(?:[ ./+()-]|%2[0DdEeFf89])"
 _WORD_GAP = r"(?:[ +-]|%20|%2[Dd])"
 _AREA_GAP = r"(?:[ /+-]|%20|%2[DdFf])"
 # The same without ".": a 3-digit group then a 7-digit one joined by a dot is a decimal.
-_GAP = r"(?:[ /+-]|%2[0DdFf])"
+_GAP = r"(?:[ /+-]|%2[0BbDdFf])"
 # A national number's end: no letter, digit, "_" or "-" next to it (not inside an id), except
 # an extension, "x12" or "ext12" (415-555-0101x12), and no decimal part.
 # A "-" or "_" may end a number only where no word goes on after it ("call 416-555-0202- ok").
@@ -188,8 +188,20 @@ _PREFIXED_NUMBER = re.compile(
     r"(?![0-9A-Za-z]|\.\d)")
 
 
+# Numbers of 10 to 15 digits glued to each other by "-", "_" or "." (4155550101-4155550102):
+# each reads as inside an id to _PHONE, so neither would be masked.
+_JOINED_NUMBERS = re.compile(r"(?<![\w%+.-])\+?\d{10,15}(?:[._-]\+?\d{10,15})+(?![\w-])")
+_JOIN = re.compile(r"([._-])")
+
+
 def _mask_prefixed(text: str) -> str:
-    """The numbers glued to a word in `text` masked, the word and its "_" or "-" kept."""
+    """The numbers glued to a word or to each other in `text` masked, the word and its "_" or
+    "-" kept."""
+    if "_" not in text and "-" not in text and "%" not in text and "." not in text:
+        return text
+    text = _JOINED_NUMBERS.sub(lambda match: "".join(
+        part if _JOIN.fullmatch(part) else _masked_run_text(part)
+        for part in _JOIN.split(match[0])), text)
     if "_" not in text and "-" not in text and "%" not in text:
         return text
     return _PREFIXED_NUMBER.sub(
@@ -208,7 +220,10 @@ _NUMBER_IN_WORD = re.compile(r"(?<![^_-])" + _NOT_A_DATE_STAMP + r"(?:1[_-]{0,2}
 
 
 def _masked_run(match: re.Match) -> str:
-    run = match.group(0)
+    return _masked_run_text(match.group(0))
+
+
+def _masked_run_text(run: str) -> str:
     digits = "".join(c for c in run if c.isdigit())
     return mask("+" + digits) if run.startswith("+") else mask(digits)
 

@@ -82,6 +82,15 @@ def access_line(tmp_path, target: str, *, referer: str | None = None,
     # What the client wrote unencoded stays so (a "+" for a space, "@").
     ("/v1/sessions?booking_id=call+me@x%3A4155550130", "4155550130",
      "booking_id=call+me@x%3A******0130"),
+    # A literal "+" between the groups, encoded (415+555+0101 as encodeURIComponent writes it).
+    ("/v1/logs/messages?phone=415%2B555%2B0131", "5550131", "phone=******0131"),
+    # Two numbers glued by "-", "_" or "." (each alone looks like part of an id).
+    ("/v1/sessions?booking_id=4155550132-4155550133", "555013",
+     "booking_id=******0132-******0133"),
+    ("/v1/sessions?booking_id=+14155550134_+14155550135", "555013",
+     "booking_id=+1******0134_+1******0135"),
+    ("/v1/sessions?booking_id=4155550136.4155550137", "555013",
+     "booking_id=******0136.******0137"),
 ])
 def test_access_log_masks_phone_numbers_in_the_path_and_query(tmp_path, target, secret, masked):
     line = access_line(tmp_path, target)
