@@ -77,9 +77,10 @@ def _mask_match(match: re.Match) -> str:
         return grouped  # too few digits for a phone number
     if prefix is None:
         return mask(_NOT_DIGITS.sub("", match.group(0)))
-    if match.start() and match.string[match.start() - 1].isdigit():
-        # "44+20 7946 0958", "1%20415 555 0101": a space between digits, not a "+" before a
-        # calling code; keeping the digits after it as one would leave most of them readable.
+    if match.start() and match.string[match.start() - 1].isalnum():
+        # "44+20 7946 0958", "1%20415 555 0101", "at+415+555+0101": a space after a digit or
+        # a word, not a "+" before a calling code; keeping the digits after it as one would
+        # leave most of them readable (+41 and 0101).
         return prefix + mask(_NOT_DIGITS.sub("", intl))
     return prefix + mask("+" + _NOT_DIGITS.sub("", intl))[1:]
 

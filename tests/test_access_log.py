@@ -91,6 +91,8 @@ def access_line(tmp_path, target: str, *, referer: str | None = None,
      "booking_id=+1******0134_+1******0135"),
     ("/v1/sessions?booking_id=4155550136.4155550137", "555013",
      "booking_id=******0136.******0137"),
+    # A query string's "+" after a word is a space, not a calling code's (not "+41****0139").
+    ("/v1/sessions?booking_id=at+415+555+0139", "+41", "booking_id=at+******0139"),
 ])
 def test_access_log_masks_phone_numbers_in_the_path_and_query(tmp_path, target, secret, masked):
     line = access_line(tmp_path, target)
