@@ -86,11 +86,8 @@ def erasures_group():
 def erasures_replay_command(since: dt.datetime | None):
     """After a backup restore or a lifted hold: erase again every subject in the ledger
     (what was on record at their last erasure; what a returning customer made since stays)."""
-    config = _ext("config")
-    with _ext("db").sessionmaker() as db:
-        result = subjects.replay_erasures(db, config=config, now=_ext("clock")(), since=since,
-                                          actor=audit.cli_actor())
-        db.commit()
+    result = subjects.replay_erasures(_ext("db"), config=_ext("config"), now=_ext("clock")(),
+                                      since=since, actor=audit.cli_actor())
     click.echo(f"erasures replay: {result.ledger_subjects} subjects in the ledger, "
                f"{result.phones_checked} numbers on record checked, "
                f"{result.matched} found again and erased"

@@ -5,6 +5,12 @@ where it was forwarded to, and every session it took part in), a session, or a b
 under an active hold survives retention and erasure; lifting a hold makes it eligible again at
 the next run. `held(model)` / `not_held(model)` are the one definition of "covered": retention,
 erasure, export and the read-side visibility rule all use them.
+
+A hold never comes into force halfway through an erasure or a retention batch, which choose the
+rows holds leave free and then delete them: they take `hold_still` (a shared lock) first and
+placing a hold takes the same lock exclusively, so a hold is placed either before they choose
+(and keeps all it covers) or after they commit (PostgreSQL; SQLite's BEGIN IMMEDIATE already
+runs one writer at a time).
 """
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ import re
 import secrets
 
 from marshmallow import ValidationError as MarshmallowError
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from commsvc.errors import NotFound, ValidationFailed
@@ -31,6 +37,14 @@ from commsvc.sessions.service import SESSION_ID
 
 SCOPES = ("phone", "session", "booking")
 MAX_REASON_LENGTH = 500
+PLACING_LOCK_KEY = 0x686F6C6473  # pg_advisory_xact_lock key: "holds" in ASCII
+
+
+def hold_still(db: Session) -> None:
+    """No hold is placed until this transaction ends (it decides what holds cover and acts on
+    it: an erasure, a retention batch)."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(select(func.pg_advisory_xact_lock_shared(PLACING_LOCK_KEY)))
 
 
 def _active() -> ColumnElement[bool]:
@@ -145,6 +159,8 @@ def place_hold(
     # Stored as the audit trail stores reasons: numbers masked, but the held phone's own (the
     # hold names it anyway). A number written in it is someone's data no erasure would find.
     kept = frozenset({value}) if scope == "phone" else frozenset()
+    if db.get_bind().dialect.name == "postgresql":  # waits for running erasures (hold_still)
+        db.execute(select(func.pg_advisory_xact_lock(PLACING_LOCK_KEY)))
     hold = LegalHold(id="hold_" + secrets.token_hex(10), scope=scope, value=value,
                      reason=mask_text(reason, keep=kept), created_by=actor, created_at=now)
     db.add(hold)

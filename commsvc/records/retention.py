@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from commsvc.config import Retention
 from commsvc.health import metric_source
-from commsvc.records import audit, remote
+from commsvc.records import audit, holds, remote
 from commsvc.records.models import AuditEvent
 from commsvc.records.retention_passes import PASSES, Pass, cutoff_for, past_retention
 
@@ -62,6 +62,7 @@ class RetentionReport:
 def _begin_batch(db: Session) -> None:
     if db.get_bind().dialect.name == "postgresql":
         db.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+    holds.hold_still(db)
 
 
 def _upper_id(db: Session, model, cutoff: dt.datetime) -> int | None:

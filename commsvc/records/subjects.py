@@ -36,7 +36,7 @@ from commsvc.phones import TOMBSTONE_PREFIX, mask
 from commsvc.pool import service as pool_service
 from commsvc.pool.models import ProxyNumber
 from commsvc.records import audit, remote, retention_passes
-from commsvc.records.holds import held, not_held
+from commsvc.records.holds import held, hold_still, not_held
 from commsvc.records.models import Erasure, LegalHold
 from commsvc.records.visibility_rules import body_visible, recording_visible, row_visible
 from commsvc.relay.models import Call, Message
@@ -259,12 +259,13 @@ def _erase_participation(db: Session, phone: str, stone: str,
 
 
 def stop_routing(db: Session, phone: str, *, config: Config, now: dt.datetime, actor: str,
-                 reason: str) -> int:
+                 reason: str, before: dt.datetime | None = None) -> int:
     """An erasure's first step, for the caller to commit on its own: 422 for a pool number,
-    else close every open session of the number, audited (if the rest of the erasure then
-    fails, the trail says why the sessions closed); how many of them were held."""
+    else close every open session of the number (opened by `before`: a replay), audited (if
+    the rest of the erasure then fails, the trail says why the sessions closed); how many of
+    them were held."""
     _refuse_pool_number(db, phone)
-    closed, held_closed = _close_open_sessions(db, phone, now)
+    closed, held_closed = _close_open_sessions(db, phone, now, before)
     if closed:
         audit.record(db, actor=actor, action="subject.sessions_closed", now=now, reason=reason,
                      target={"phone": mask(phone),
@@ -279,6 +280,7 @@ def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, 
     """Erase the number's data except what holds keep and consent evidence; what was done.
     `held_closed`: what stop_routing returned, when the caller committed it first.
     `before`: only what was on record at that time (a replay: the person's last erasure)."""
+    hold_still(db)
     if held_closed is None:
         _refuse_pool_number(db, phone)
         held_closed = _close_open_sessions(db, phone, now, before)[1]
@@ -350,34 +352,45 @@ def numbers_on_record():
         Participant.phone, Participant.counterpart_phone, OutboundMessage.to_phone)))
 
 
-def replay_erasures(db: Session, *, config: Config, now: dt.datetime,
+def replay_erasures(database, *, config: Config, now: dt.datetime,
                     since: dt.datetime | None = None, actor: str) -> ReplayResult:
     """Erase again every ledger subject whose number is on record (after a backup restore, or
     a hold lifted): what was on record at their last erasure. What a returning customer made
-    since (sessions, texts, calls) stays theirs."""
-    query = (select(Erasure.subject_hmac, func.max(Erasure.created_at))
-             .group_by(Erasure.subject_hmac))
-    if since is not None:
-        query = query.where(Erasure.created_at >= since)
-    wanted = dict(db.execute(query).all())
-    result = ReplayResult(ledger_subjects=len(wanted))
-    if not wanted:
-        return result
-    found = {}
-    for (phone,) in db.execute(numbers_on_record()):
-        if not phone or not phone.startswith("+"):
-            continue  # NULL forward_to, or a tombstone
-        result.phones_checked += 1
-        subject = phone_hmac(config.hmac_key, phone)
-        if subject in wanted:
-            found[phone] = wanted[subject]
-    ours = pool_service.pool_numbers_among(db, found, active_only=True)  # ledgered earlier
+    since (sessions, texts, calls) stays theirs.
+
+    As the API's erasure: every found subject's restored open sessions are closed and that
+    committed first, so nothing more is relayed to or stored about them while the rest runs
+    (the relay reads only committed sessions); then one transaction per subject."""
+    reason = "erasure replayed after a restore"
+    with database.sessionmaker() as db:
+        query = (select(Erasure.subject_hmac, func.max(Erasure.created_at))
+                 .group_by(Erasure.subject_hmac))
+        if since is not None:
+            query = query.where(Erasure.created_at >= since)
+        wanted = dict(db.execute(query).all())
+        result = ReplayResult(ledger_subjects=len(wanted))
+        if not wanted:
+            return result
+        found = {}
+        for (phone,) in db.execute(numbers_on_record()):
+            if not phone or not phone.startswith("+"):
+                continue  # NULL forward_to, or a tombstone
+            result.phones_checked += 1
+            subject = phone_hmac(config.hmac_key, phone)
+            if subject in wanted:
+                found[phone] = wanted[subject]
+        ours = pool_service.pool_numbers_among(db, found, active_only=True)  # ledgered earlier
+        found = {phone: erased_at for phone, erased_at in found.items() if phone not in ours}
+        held_closed = {phone: stop_routing(db, phone, config=config, now=now, actor=actor,
+                                           reason=reason, before=erased_at)
+                       for phone, erased_at in found.items()}
+        db.commit()
     for phone, erased_at in found.items():
-        if phone in ours:
-            continue
-        outcome = erase_subject(db, phone, config=config, now=now, actor=actor,
-                                reason="erasure replayed after a restore", replay=True,
-                                before=erased_at)
+        with database.sessionmaker() as db:
+            outcome = erase_subject(db, phone, config=config, now=now, actor=actor,
+                                    reason=reason, replay=True, held_closed=held_closed[phone],
+                                    before=erased_at)
+            db.commit()
         if any(outcome["removed"].values()):
             result.matched += 1
         else:
