@@ -312,8 +312,8 @@ def apply_outbound_status(
     if twilio_sid and message.twilio_sid is None:
         message.twilio_sid = twilio_sid  # whatever the status: it names Twilio's copy
     ours = TWILIO_STATUSES.get((status or "").lower())
-    # A text blocked after an attempt whose answer was lost did reach Twilio after all.
-    reached = message.status == "blocked" and message.send_started_at is not None
+    # A text blocked or failed after an attempt whose answer was lost did reach Twilio.
+    reached = message.status in ("blocked", "failed") and message.send_started_at is not None
     if ours is None or (STATUS_RANK[ours] <= STATUS_RANK.get(message.status, 0)
                         and not reached):
         return True

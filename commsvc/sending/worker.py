@@ -155,7 +155,7 @@ class Worker:
         decision = service.check_consent(self.db, to=row.to_phone, purpose=row.purpose,
                                          config=self.config, now=self.now)
         if not decision.allowed:
-            row.send_started_at = None
+            self._settled(row, claim)
             self._block(row, f"consent: {decision.reason}", f"consent {decision.reason}")
             return
         if row.purpose == "marketing":
@@ -163,7 +163,7 @@ class Worker:
             if allowed_at > self.now:
                 self._release(row, "scheduled")
                 row.scheduled_for = row.next_attempt_at = allowed_at
-                row.send_started_at = None
+                self._settled(row, claim)
                 self.db.commit()
                 self.counts.deferred += 1
                 return
@@ -188,7 +188,8 @@ class Worker:
             problem = f"gave up after {row.attempts} attempts"
         if problem:
             self._release(row, "failed")
-            row.send_started_at, row.last_error = None, problem
+            row.last_error = problem
+            self._settled(row, claim)
             self.db.commit()
             self.counts.failed += 1
             log.warning("%s failed: %s", row.id, problem)
@@ -206,6 +207,15 @@ class Worker:
             self._failed_attempt(claim, exc, ambiguous=exc.status is None or exc.status >= 500)
             return
         self._finish(claim, result.sid, simulated=result.simulated)
+
+    @staticmethod
+    def _settled(row: OutboundMessage, claim: _Claim) -> None:
+        """Not sent now: no attempt is in flight any more, unless an earlier one whose answer
+        was lost is still unresolved (the body could not be read to look it up at Twilio).
+        Then send_started_at stays, so the next attempt reconciles before it sends and a
+        late callback from Twilio may still move the row on."""
+        if not claim.uncertain:
+            row.send_started_at = None
 
     def _retried(self, row: OutboundMessage, why: str, detail: str) -> bool:
         """A passing reason not to send now counts an attempt: queued again with back-off and
@@ -306,8 +316,7 @@ class Worker:
             self.counts.retried += 1
             log.info("%s: %s; retry %d at %s", claim.id, exc, row.attempts, row.next_attempt_at)
         else:
-            row.status = "failed"
-            row.send_started_at = None
+            row.status = "failed"  # send_started_at stays after an ambiguous attempt
             if exc.code == UNSUBSCRIBED:
                 service.record_carrier_opt_out(self.db, row, detail=str(exc), now=self.now)
             self.counts.failed += 1

@@ -189,3 +189,76 @@ def test_once_twilio_says_a_lost_send_is_not_there_the_resend_leaves_the_masked_
     [row] = outbox()
     assert [form(c)["From"] for c in posts(mocked)] == [first, second]
     assert (row.status, row.from_phone) == ("sent", second)
+
+
+def _delivered(twilio_post, message_id, sid):
+    answer = twilio_post(f"/webhooks/twilio/message-status?o={message_id}",
+                         {"MessageSid": sid, "MessageStatus": "delivered"})
+    assert answer.status_code == 200
+
+
+def test_a_last_attempt_whose_answer_was_lost_is_moved_on_by_twilios_delivery(
+        app, send, outbox, clock, mocked, real_twilio, config, twilio_post, client, booking):
+    """Found by a review: the last attempt timed out, the text was marked failed with its
+    uncertainty forgotten, and Twilio's delivery callback was then ignored."""
+    message_id = send(body="Your pro arrives at 3pm.").json["id"]
+    mocked.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+    mocked.get(MESSAGES_URL, json=message_list())  # no earlier lost send is at Twilio
+    for _ in range(config.outbox_max_attempts):
+        run_once(app, real_twilio)
+        [row] = outbox()
+        if row.status != "queued":
+            break
+        clock.set(row.next_attempt_at)
+    [row] = outbox()
+    assert row.status == "failed" and row.send_started_at is not None
+    _delivered(twilio_post, message_id, "SM" + "d" * 32)
+    shown = client.get(f"/v1/messages/{message_id}", headers=booking).json
+    assert len(posts(mocked)) == config.outbox_max_attempts
+    assert (shown["status"], shown["twilio_sid"]) == ("delivered", "SM" + "d" * 32)
+
+
+def test_a_text_failed_after_a_refused_lookup_is_moved_on_by_twilios_delivery(
+        app, send, outbox, clock, mocked, real_twilio, twilio_post, client, booking):
+    message_id = send(body="Your pro arrives at 3pm.").json["id"]
+    mocked.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+    run_once(app, real_twilio)  # Twilio took it; the answer was lost
+    [row] = outbox()
+    clock.set(row.next_attempt_at)
+    # The lookup before a resend is refused (a restricted API key: 403, 20003).
+    mocked.get(MESSAGES_URL, status=403, json={"code": 20003, "message": "Permission denied",
+                                               "status": 403})
+    run_once(app, real_twilio)
+    _delivered(twilio_post, message_id, "SM" + "d" * 32)
+    shown = client.get(f"/v1/messages/{message_id}", headers=booking).json
+    assert len(posts(mocked)) == 1 and shown["status"] == "delivered"
+
+
+def test_a_lost_send_deferred_by_a_worker_without_its_key_is_looked_up_before_a_resend(
+        app, send, grant, outbox, clock, mocked, real_twilio):
+    """Found by a review: a marketing text whose answer was lost, taken up at the start of
+    quiet hours by a worker lacking the body's key, was deferred with its uncertainty
+    cleared, and sent a second time in the morning without a look at Twilio."""
+    body = "20% off your next cleaning"
+    clock.set(dt.datetime(2026, 6, 2, 0, 59, 58, tzinfo=dt.UTC))  # 20:59:58 in New York
+    grant(NEW_YORK)
+    send(to=NEW_YORK, purpose="marketing", body=body)
+    mocked.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+    run_once(app, real_twilio)
+    [row] = outbox()
+    clock.set(row.next_attempt_at)  # seconds later: 21:00, quiet hours
+    crypto.install(crypto.Keyring((Fernet.generate_key().decode(),)))
+    try:
+        assert run_once(app, real_twilio).deferred == 1
+    finally:
+        crypto.install(crypto.Keyring((TEST_KEY,)))
+    [row] = outbox()
+    assert row.status == "scheduled" and row.send_started_at is not None
+    # Morning: Twilio's list shows the text it has held since the evening.
+    mocked.get(MESSAGES_URL, json=message_list(twilio_message(SID, to=NEW_YORK, body=body)))
+    mocked.replace(mocked.POST, MESSAGES_URL, status=201,
+                   json=twilio_message("SM" + "f" * 32, to=NEW_YORK, body=body))
+    clock.set(row.next_attempt_at + dt.timedelta(seconds=1))
+    run_once(app, real_twilio)
+    [row] = outbox()
+    assert (len(posts(mocked)), row.twilio_sid) == (1, SID)
