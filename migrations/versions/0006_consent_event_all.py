@@ -7,6 +7,7 @@ given, and the state is updated for every channel x purpose it covers.
 Revision ID: 0006
 Revises: 0005
 """
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
@@ -32,5 +33,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # Events recorded for "all" cannot be split afterwards (the ledger is append-only).
+    # Events recorded for "all" cannot be split afterwards (the ledger is append-only, and its
+    # order is its ids'): refused, naming them, rather than failing on the check constraint.
+    recorded = op.get_bind().scalar(sa.text(
+        "SELECT count(*) FROM consent_events WHERE channel = 'all' OR purpose = 'all'"))
+    if recorded:
+        raise RuntimeError(
+            f"cannot downgrade below 0006: {recorded} consent events were recorded for channel"
+            " or purpose 'all', which revision 0005 cannot hold (consent events are never"
+            " changed or deleted); nothing was changed")
     _replace_checks(OLD)
