@@ -235,7 +235,13 @@ _UNWANTED_SIGNAL_RE = re.compile(
     r"|who are you|not interested|spam|scam|harass\w*|how did you get (?:my|this) number"
     r"|keep (?:text|message|texting|messaging|contacting|spamming) (?:me|us)"
     r"|why (?:am i|do i keep|do you keep|are you) (?:getting|receiving|sending|text|message)"
-    r"|qui etes vous|c est qui|quien es|quien eres)\b"
+    r"|qui etes vous|c est qui|quien es|quien eres"
+    # the sender wants no more contact, or the job is over: "Stop calling me. STOP", "Go
+    # away. STOP", "I said no. STOP", "I already told you. STOP", "Job is done, thanks. STOP"
+    r"|go away|leave me alone)\b"
+    r"|\b(?:(?:stop|quit) calling(?: me| us)?|dont call(?: me| us)?(?: again| anymore)?"
+    r"|(?:please )?no more|i said no|(?:i )?(?:already )?told you(?: already)?|not anymore"
+    r"|(?:the )?job is (?:done|finished|complete)|(?:were|we are|im|i am|all) done)(?= \||$)"
     r"|\b(?:wrong number|mauvais numero|numero equivocado)(?= \||$)")
 # The whole message a keyword (ALTO, BAJA, STOPPEZ too) and that the sender is the wrong person
 # or has no job for us, in either order: "STOP wrong number", "Already hired someone. STOP",
@@ -538,8 +544,8 @@ def detect(text: str | None, *, opted_out: bool = False) -> Detection:
     language = _revocation(s, tokens, question)
     if language is not None:
         return Detection(Intent.OPT_OUT, language, own_words=True)
-    if ("|" in s and _UNWANTED_SIGNAL_RE.search(s)
-            and any(_STRONG_CLAUSE_RE.fullmatch(c) for c in s.split(" | "))
+    if ("|" in s and any(_STRONG_CLAUSE_RE.fullmatch(c) for c in s.split(" | "))
+            and _UNWANTED_SIGNAL_RE.search(s)
             or _STRONG_BESIDE_SIGNAL_RE.fullmatch(words)):
         return Detection(Intent.OPT_OUT, _language(tokens), own_words=True)
     return _CONVERSATION

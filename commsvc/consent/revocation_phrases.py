@@ -31,6 +31,11 @@ LAST = (r"(?:(?: \|)? (?:please|thanks|thank you|now|already|ever|period|ok|svp|
 CALL_INSTEAD = (r"(?! \| (?:(?:mejor|solo|nomas|pero|por favor) )*"
                 r"(?:llam(?:en|e|a)(?:me|nos)?|llamar|marc(?:a|ame|ar)|marquen(?:me)?)\b"
                 r"(?! a (?:otr|alguien|la policia)))")
+# Swearing and insistence between "stop" and the messages: "stop fucking texting me", "stop
+# f***ing texting me" (the stars are spaces by then), "stop constantly texting me".
+INTENSIFIER = (r"fucking|fuckin|fking|fkn|fcking|fuking|f ing|f in|f king|f cking|freaking"
+               r"|freakin|frigging|friggin|effing|bloody|damn|damned|goddamn|goddamned|darn"
+               r"|dang|constantly|continually|continuously|repeatedly|always")
 # Pestering verbs: with the sender as object they say "stop texting me" in other words.
 BOTHER = r"(?:bothering|bugging|pestering|hassling|annoying)"
 MSGN = r"(?:text|message|spam|notification|notifications|alert|alerts)"
@@ -38,7 +43,7 @@ EN: list[tuple[str, str]] = [
     # stop/quit/cease + (sending me) + texting/messages/contacting
     ("stop quit cease halt",
      r"\b(?:stop|quit|cease|halt)(?: (?:all|the|these|those|this|your|any|with|sending|send"
-     r"|receiving|getting|me|us|more|promotional|marketing|automated|spam"
+     r"|receiving|getting|me|us|more|promotional|marketing|automated|spam|" + INTENSIFIER +
      r"|(?:calling|emailing|calls) (?:and|or|n)"
      r"|(?:text|message)(?= (?:text|message)))){0,4}"
      r" (?:text|message|spam|spamming|harassing|contacting|contact|communication|communications"
@@ -140,7 +145,9 @@ EN: list[tuple[str, str]] = [
      r"(?:^|\| )(?:(?:please|just) )?lose this number(?: (?:please|now|thanks|thank you))*"
      + END),
     ("unsubscribe",
-     r"\bunsubscribe\b(?! (?:me |us |my number )?from (?!(?:(?:the|your|my|all|these|those|this"
+     r"\bunsubscribe\b(?! (?:button|buttons|link|links|option|page|feature|setting|settings"
+     r"|email|emails|newsletter|newsletters)\b)"
+     r"(?! (?:me |us |my number )?from (?!(?:(?:the|your|my|all|these|those|this"
      r"|any|ur) )*(?:text|message|list|lists|notification|notifications|alert|alerts|messaging"
      r"|you|this number)\b|(?:these|those|them|this|it|all|everything|here)(?= \||$)))"),
     # opt (me) out [of the texts]

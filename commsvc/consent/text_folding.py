@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# Invisible inside a word (zero-width spaces and joiners, a soft hyphen, a word joiner, a BOM):
+# "S\u200bTOP" is STOP.
+_INVISIBLE_RE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
 _COMBINING_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _APOSTROPHES = str.maketrans({c: "'" for c in "\u2019\u2018\u02bc\u02b9`\u00b4\u2032\uff07"})
 # ASCII in one translate: clause punctuation -> " | ", every other non-alphanumeric -> " ".
@@ -54,6 +57,7 @@ def tokens(text: str) -> list[str]:
     if s.isascii():
         s = s.lower()
     else:
+        s = _INVISIBLE_RE.sub("", s)
         s = _COMBINING_RE.sub("", unicodedata.normalize("NFKD", s)).translate(_APOSTROPHES)
         s = s.casefold()
     if "n't" in s:
