@@ -92,10 +92,19 @@ class RealTwilio:
         return SendResult(sid=message.sid, status=message.status or "queued")
 
     def find_messages(self, *, to: str, from_: str, sent_after) -> list[dict]:
-        """Messages Twilio holds from one number to another since a time (send reconciliation)."""
-        items = self._call(self.client.messages.list, to=to, from_=from_,
-                           date_sent_after=sent_after, limit=50)
-        return [{"sid": m.sid, "body": m.body, "status": m.status} for m in items]
+        """Messages Twilio holds from one number to another since a time (send reconciliation).
+
+        Two lists: those sent since (DateSent), and the newest between the two numbers made
+        since (DateCreated, filtered here): a message still queued at Twilio, its queue backed
+        up, has no DateSent yet, and the first list leaves it out."""
+        sent = self._call(self.client.messages.list, to=to, from_=from_,
+                          date_sent_after=sent_after, limit=50)
+        newest = self._call(self.client.messages.list, to=to, from_=from_, limit=50)
+        found = {m.sid: m for m in sent}
+        for m in newest:
+            if m.date_sent is None and (m.date_created is None or m.date_created >= sent_after):
+                found.setdefault(m.sid, m)
+        return [{"sid": m.sid, "body": m.body, "status": m.status} for m in found.values()]
 
     def redact_message(self, sid: str) -> None:
         """Blank a message's body at Twilio (kept as metadata there)."""

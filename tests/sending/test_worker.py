@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from email.utils import format_datetime
 
 import pytest
 import requests
@@ -241,8 +242,44 @@ def test_a_worker_killed_mid_send_is_reconciled_not_blindly_resent(
     assert (row.status, row.twilio_sid) == ("sent", SID)
     assert len(posts(mocked)) == 1  # one POST in all: Twilio got it exactly once
     assert counts.reconciled == (1 if crash_after_twilio_accepted else 0)
-    [lookup] = [c for c in mocked.calls if c.request.method == "GET"]
-    assert "To=%2B12125550123" in lookup.request.url and "From=%2B16465550000" in lookup.request.url
+    sent, newest = [c.request.url for c in mocked.calls if c.request.method == "GET"]
+    for lookup in (sent, newest):
+        assert "To=%2B12125550123" in lookup and "From=%2B16465550000" in lookup
+    assert "DateSent%3E=" in sent and "DateSent" not in newest
+
+
+def test_a_lost_send_still_queued_at_twilio_is_found_and_not_resent(
+        app, send, outbox, clock, mocked, real_twilio):
+    """Found by a review: the lookup asked only for messages sent since the attempt, and one
+    still queued at Twilio (its queue backed up) has no DateSent yet: it was sent again."""
+    send(body="Your pro arrives at 3pm.")
+    mocked.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+    run_once(app, real_twilio)
+    due_again(outbox, clock)
+    queued = twilio_message(SID, to=NEW_YORK, body="Your pro arrives at 3pm.")
+    queued["date_created"] = format_datetime(clock(), usegmt=True)
+    listing(mocked)  # nothing sent since the attempt
+    listing(mocked, queued)  # the newest between the two numbers: the text, still queued
+    assert run_once(app, real_twilio).reconciled == 1
+    [row] = outbox()
+    assert (row.status, row.twilio_sid) == ("sent", SID)
+    assert len(posts(mocked)) == 1
+
+
+def test_an_older_queued_message_between_the_same_numbers_is_not_taken_for_a_lost_send(
+        app, send, outbox, clock, mocked, real_twilio):
+    send(body="Your pro arrives at 3pm.")
+    mocked.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+    run_once(app, real_twilio)
+    due_again(outbox, clock)
+    older = twilio_message(SID, to=NEW_YORK, body="Your pro arrives at 3pm.")
+    older["date_created"] = format_datetime(clock() - dt.timedelta(days=1), usegmt=True)
+    listing(mocked)
+    listing(mocked, older)
+    accepted(mocked, "SM" + "c" * 32, body="Your pro arrives at 3pm.")
+    assert run_once(app, real_twilio).reconciled == 0
+    [row] = outbox()
+    assert row.twilio_sid == "SM" + "c" * 32
 
 
 @pytest.mark.parametrize("answer", ["read timeout", 500, 502, 504])
