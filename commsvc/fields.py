@@ -42,6 +42,26 @@ def states_why(reason: str | None) -> bool:
         character.isalpha() or character in "0123456789" for character in reason)
 
 
+MAX_REASON_LENGTH = 500
+NO_ACCESS_REASON = "must state why the access is needed"
+# Control characters but tab and line breaks: an escape sequence in the audit trail would act
+# on the terminal of whoever reads it.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def reason_problem(reason: str, *, empty: str) -> str | None:
+    """What is wrong with a stated reason (already stripped), for every place that takes one
+    (X-Access-Reason, --reason, a hold's): `empty` when it says nothing, else a control
+    character or more than MAX_REASON_LENGTH characters; None when it will do."""
+    if not states_why(reason):
+        return empty
+    if _CONTROL.search(reason):
+        return "must not hold control characters (line breaks and tabs may be used)"
+    if len(reason) > MAX_REASON_LENGTH:
+        return f"at most {MAX_REASON_LENGTH} characters"
+    return None
+
+
 class UtcDateTime(fields.AwareDateTime):
     """An ISO 8601 / RFC 3339 time, returned in UTC. Without a zone it is read as UTC (the
     contract writes times in UTC with a Z); `t` and `z` may be lower case (RFC 3339 allows

@@ -9,10 +9,9 @@ from commsvc.auth.roles import REASONED_ROLES, allows
 from commsvc.auth.service import Principal, authenticate
 from commsvc.db import get_db
 from commsvc.errors import Forbidden, Unauthorized, ValidationFailed
-from commsvc.fields import states_why
+from commsvc.fields import NO_ACCESS_REASON, reason_problem
 
 REASON_HEADER = "X-Access-Reason"
-MAX_REASON_LENGTH = 500
 
 
 def current_principal() -> Principal:
@@ -50,10 +49,8 @@ def _reason(principal: Principal) -> str | None:
     if principal.role not in REASONED_ROLES:
         raise Forbidden(f"The {principal.role} role may not send {REASON_HEADER}.")
     reason = _as_utf8(request.headers[REASON_HEADER]).strip()
-    if not states_why(reason):
-        raise ValidationFailed(errors={REASON_HEADER: ["must state why the access is needed"]})
-    if len(reason) > MAX_REASON_LENGTH:
-        raise ValidationFailed(errors={REASON_HEADER: [f"at most {MAX_REASON_LENGTH} characters"]})
+    if problem := reason_problem(reason, empty=NO_ACCESS_REASON):
+        raise ValidationFailed(errors={REASON_HEADER: [problem]})
     return reason
 
 

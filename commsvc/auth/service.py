@@ -21,6 +21,17 @@ KEY_PREFIX = "csk_"
 _UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 
+def key_actor(key_id: str) -> str:
+    """The audit trail's actor for an API key: "key:" and its id (as `keys list` shows it)."""
+    return f"key:{key_id}"
+
+
+def as_actor(name: str) -> str:
+    """An actor as an operator may type it in a filter: a key's bare id ("key_3f…", what
+    `keys list` prints) is that key's actor; anything else is taken as written."""
+    return key_actor(name) if name.startswith("key_") else name
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is calling: the key's id, name and role, and the stated access reason, if any."""
@@ -32,7 +43,7 @@ class Principal:
 
     @property
     def actor(self) -> str:
-        return f"key:{self.key_id}"
+        return key_actor(self.key_id)
 
     @property
     def sees_full_numbers(self) -> bool:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from commsvc.api_docs import Blueprint
 from commsvc.auth.guard import require
+from commsvc.auth.service import as_actor
 from commsvc.clock import isoformat
 from commsvc.db import get_db
 from commsvc.errors import ValidationFailed
@@ -32,6 +33,7 @@ def list_audit(args):
     if since and until and since >= until:
         raise ValidationFailed(errors={"until": ["must be after since"]})
     page = audit.list_events(get_db(), limit=args["limit"], cursor=args.get("cursor"),
-                             actor=args.get("actor"), action=args.get("action"),
+                             actor=as_actor(actor) if (actor := args.get("actor")) else None,
+                             action=args.get("action"),
                              since=since, until=until)
     return {"data": [present_event(e) for e in page.rows], "next_cursor": page.next_cursor}

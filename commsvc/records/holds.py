@@ -15,7 +15,6 @@ runs one writer at a time).
 from __future__ import annotations
 
 import datetime as dt
-import re
 import secrets
 
 from marshmallow import ValidationError as MarshmallowError
@@ -23,7 +22,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from commsvc.errors import NotFound, ValidationFailed
-from commsvc.fields import BOOKING_ID, states_why
+from commsvc.fields import BOOKING_ID, reason_problem
 from commsvc.logging_setup import mask_text
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import mask
@@ -36,7 +35,6 @@ from commsvc.sessions.models import Session as ConversationSession
 from commsvc.sessions.service import SESSION_ID
 
 SCOPES = ("phone", "session", "booking")
-MAX_REASON_LENGTH = 500
 PLACING_LOCK_KEY = 0x686F6C6473  # pg_advisory_xact_lock key: "holds" in ASCII
 
 
@@ -117,9 +115,6 @@ def audit_value(scope: str, value: str) -> str:
     return mask(value) if scope == "phone" else value
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
 def _never_named(scope: str, value: str) -> str | None:
     """Why no session or booking can be called `value` (a hold on it would keep nothing)."""
     if scope == "session" and not SESSION_ID.fullmatch(value):
@@ -149,13 +144,8 @@ def place_hold(
     if (problem := _never_named(scope, value)) is not None:
         raise ValidationFailed(errors={"value": [problem]})
     reason = (reason or "").strip()
-    if not states_why(reason):
-        raise ValidationFailed(errors={"reason": ["must state why the data is held"]})
-    if _CONTROL.search(reason):
-        raise ValidationFailed(errors={"reason": [
-            "must not hold control characters (line breaks and tabs may be used)"]})
-    if len(reason) > MAX_REASON_LENGTH:
-        raise ValidationFailed(errors={"reason": [f"at most {MAX_REASON_LENGTH} characters"]})
+    if problem := reason_problem(reason, empty="must state why the data is held"):
+        raise ValidationFailed(errors={"reason": [problem]})
     # Stored as the audit trail stores reasons: numbers masked, but the held phone's own (the
     # hold names it anyway). A number written in it is someone's data no erasure would find.
     kept = frozenset({value}) if scope == "phone" else frozenset()

@@ -14,7 +14,7 @@ from commsvc.clock import as_utc
 from commsvc.errors import ProblemError
 from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
-from commsvc.fields import states_why
+from commsvc.fields import NO_ACCESS_REASON, reason_problem
 from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
 from commsvc.records import log_presenters, logs_service
 from commsvc.records.audit import cli_actor
@@ -138,9 +138,10 @@ def _table(kind: str, rows: list[dict]) -> list[str]:
 
 def _run(kind: str, *, limit, cursor, reason, as_json, **raw):
     limit = DEFAULT_LIMIT if limit is None else limit
-    if reason is not None and not states_why(reason):
-        raise click.UsageError("--reason must state why the access is needed")
-    reader = CliReader(reason.strip() if reason else None)
+    reason = reason.strip() if reason is not None else None
+    if reason is not None and (problem := reason_problem(reason, empty=NO_ACCESS_REASON)):
+        raise click.UsageError(f"--reason {problem}")
+    reader = CliReader(reason)
     config = _config()
     now = _now()
     with current_app.extensions["db"].sessionmaker() as db:

@@ -134,7 +134,8 @@ def test_ops_sending_a_reason_is_refused_and_nothing_is_recorded(
     assert not db.scalars(select(AuditEvent).where(AuditEvent.action == "pii.read")).all()
 
 
-@pytest.mark.parametrize("reason", ["  ", ".", "-", " ... ", "²"])
+@pytest.mark.parametrize("reason", ["  ", ".", "-", " ... ", "²", "ticket 5\x1b[2J",
+                                    "ticket " + "x" * 500])
 def test_an_empty_reason_is_refused(client, api_key, conversation, db, reason):
     """Punctuation alone states no reason either (a black-box audit unlocked bodies with ".")."""
     response = client.get("/v1/logs/messages",

@@ -78,6 +78,9 @@ def test_more_pages_are_announced_with_their_cursor(runner, logs):
     ["--phone", "12"], ["--status", "teleported"], ["--since", "yesterday"],
     ["--direction", "sideways"], ["--limit", "0"], ["--cursor", "nope"], ["--reason", " "],
     ["--reason", "."],  # says nothing, as the API's X-Access-Reason "." (an operator's audit)
+    # What the API refuses in X-Access-Reason (an audit finding): a terminal escape sequence
+    # written into the audit trail, or more than 500 characters.
+    ["--reason", "ticket 5\x1b[2J\x1b]0;owned\x07"], ["--reason", "ticket " + "x" * 500],
     # A filter given twice: click would keep the last alone (the API answers 422).
     ["--booking-id", "bk_1001", "--booking-id", "bk_2", "--reason", "ticket 9"],
     ["--phone", REQUESTER, "--phone", PRO], ["--limit", "5", "--limit", "7"],
