@@ -96,6 +96,14 @@ def _sqlite_begin(conn):
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _sqlite_begin_deferred(conn):
+    # For the units of work that only read (get_db(reads_only=True)): a WAL reader never waits
+    # for a writer, so a migration, an erasure or a shell holding the write lock no longer
+    # turns every read and /readyz into a 503. Not for one that writes after reading: its
+    # write would fail at once, not wait, if another writer committed in between.
+    conn.exec_driver_sql("BEGIN")
+
+
 # psycopg prepares a statement run 5 times on a connection; PostgreSQL then kept planning the
 # allocation INSERT … SELECT and the open-session lookup afresh at every execution (custom
 # plans: 0.27 and 0.17 ms each, a third of a session creation's database CPU). Every hot
@@ -146,8 +154,9 @@ def is_transient(error: DBAPIError) -> bool:
     return operator_problem(error) is not None
 
 
-def make_engine(url: str, **kwargs) -> Engine:
-    """An engine for either database, tuned so an outage fails fast instead of hanging."""
+def make_engine(url: str, *, deferred_begin: bool = False, **kwargs) -> Engine:
+    """An engine for either database, tuned so an outage fails fast instead of hanging.
+    `deferred_begin`: SQLite's transactions take no write lock up front (reads)."""
     # A database error's text never carries the statement's values (numbers, bodies): it ends
     # up in tracebacks and logs.
     kwargs.setdefault("hide_parameters", True)
@@ -155,7 +164,7 @@ def make_engine(url: str, **kwargs) -> Engine:
         _create_private(url)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "begin", _sqlite_begin_deferred if deferred_begin else _sqlite_begin)
         return engine
     options = dict(
         pool_size=5,
@@ -238,6 +247,15 @@ class Database:
             self._made.append(autocommit_engine)
             self.autocommit_sessionmaker = sessionmaker(
                 bind=autocommit_engine, expire_on_commit=False, info={AUTOCOMMIT: True})
+        # Units of work that only read: the same on PostgreSQL; on a SQLite file, a transaction
+        # that takes no write lock up front (_sqlite_begin_deferred).
+        self.read_sessionmaker = self.autocommit_sessionmaker
+        if bind is None and not self.is_postgres and self.engine.url.database not in (
+                None, "", ":memory:"):
+            read_engine = make_engine(str(self.engine.url), deferred_begin=True, **engine_kwargs)
+            self.engines = (*self.engines, read_engine)
+            self._made.append(read_engine)
+            self.read_sessionmaker = sessionmaker(bind=read_engine, expire_on_commit=False)
 
     @property
     def is_postgres(self) -> bool:
@@ -249,17 +267,20 @@ class Database:
             engine.dispose()
 
 
-def get_db(*, autocommit: bool = False) -> Session:
+def get_db(*, autocommit: bool = False, reads_only: bool = False) -> Session:
     """The request's session (the unit of work); closed, and rolled back unless committed.
 
     The first call of a request decides whether it runs in a transaction. autocommit=True is
     for units of work whose guarantees need none: reads only, or a single write made by a
     single statement (under READ COMMITTED a transaction adds nothing to those), with no
     advisory transaction lock. Anything that writes twice must keep the transaction.
+    reads_only=True: autocommit for a unit of work that never writes (on SQLite it then
+    never waits for a writer either).
     """
     if "db_session" not in g:
         database = current_app.extensions["db"]
-        factory = database.autocommit_sessionmaker if autocommit else database.sessionmaker
+        factory = (database.read_sessionmaker if reads_only
+                   else database.autocommit_sessionmaker if autocommit else database.sessionmaker)
         g.db_session = factory()
     return g.db_session
 

@@ -36,7 +36,8 @@ def readyz():
     """Ready when the database answers and its schema is not behind this code's migrations
     (a newer one is fine: in a deploy the release step migrates while old processes serve)."""
     try:
-        version = get_db().execute(text("SELECT version_num FROM alembic_version")).scalar()
+        version = get_db(reads_only=True).execute(
+            text("SELECT version_num FROM alembic_version")).scalar()
     except DBAPIError as error:
         if schema_missing(error):
             log.warning("readiness check: the database has no commsvc schema")
@@ -70,5 +71,5 @@ class _DatabaseCollector:
 @bp.get("/metrics")
 def metrics():
     registry = CollectorRegistry()
-    registry.register(_DatabaseCollector(get_db(), _now()))
+    registry.register(_DatabaseCollector(get_db(reads_only=True), _now()))
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -18,12 +18,12 @@ def current_principal() -> Principal:
     return g.principal
 
 
-def _principal_from_request(*, autocommit: bool) -> Principal:
+def _principal_from_request(*, reads_only: bool) -> Principal:
     header = request.headers.get("Authorization", "")
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         raise Unauthorized("Send Authorization: Bearer <api key>.")
-    principal = authenticate(get_db(autocommit=autocommit), raw.strip())
+    principal = authenticate(get_db(reads_only=reads_only), raw.strip())
     if principal is None:
         raise Unauthorized("The API key is unknown or revoked.")
     return principal
@@ -31,7 +31,7 @@ def _principal_from_request(*, autocommit: bool) -> Principal:
 
 def require_key() -> Principal:
     """401 unless the request carries a live key (for what no view's `require` guards)."""
-    return _principal_from_request(autocommit=True)
+    return _principal_from_request(reads_only=True)
 
 
 def _as_utf8(value: str) -> str:
@@ -58,16 +58,16 @@ def require(permission: str, *, reads_only: bool = False, reason_required: bool 
     """Guard a /v1 view: 401 without a live key, 403 when the role lacks the permission.
 
     reads_only=True: the view never writes, so its unit of work runs without a transaction
-    (get_db(autocommit=True): no BEGIN/ROLLBACK round trips on PostgreSQL), unless the request
-    states a reason, whose audit record needs one.
+    (get_db(reads_only=True): no BEGIN/ROLLBACK round trips on PostgreSQL, no wait for a
+    writer on SQLite), unless the request states a reason, whose audit record needs one.
     reason_required=True: the act must state why (X-Access-Reason), else 422.
     """
 
     def decorator(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
-            autocommit = reads_only and REASON_HEADER not in request.headers
-            principal = _principal_from_request(autocommit=autocommit)
+            principal = _principal_from_request(
+                reads_only=reads_only and REASON_HEADER not in request.headers)
             if not allows(principal.role, permission):
                 raise Forbidden(f"The {principal.role} role may not do this ({permission}).")
             # The edge checks of the request's input (commsvc.input_guard), wired by create_app:
