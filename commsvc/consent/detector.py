@@ -235,14 +235,31 @@ _UNWANTED_SIGNAL_RE = re.compile(
     r"|who are you|not interested|spam|scam|harass\w*|how did you get (?:my|this) number"
     r"|keep (?:text|message|texting|messaging|contacting|spamming) (?:me|us)"
     r"|why (?:am i|do i keep|do you keep|are you) (?:getting|receiving|sending|text|message)"
-    r"|qui etes vous|c est qui|quien es|quien eres"
-    # the sender wants no more contact, or the job is over: "Stop calling me. STOP", "Go
-    # away. STOP", "I said no. STOP", "I already told you. STOP", "Job is done, thanks. STOP"
-    r"|go away|leave me alone)\b"
-    r"|\b(?:(?:stop|quit) calling(?: me| us)?|dont call(?: me| us)?(?: again| anymore)?"
-    r"|(?:please )?no more|i said no|(?:i )?(?:already )?told you(?: already)?|not anymore"
-    r"|(?:the )?job is (?:done|finished|complete)|(?:were|we are|im|i am|all) done)(?= \||$)"
+    r"|qui etes vous|c est qui|quien es|quien eres)\b"
     r"|\b(?:wrong number|mauvais numero|numero equivocado)(?= \||$)")
+# Nothing but bare STOPs and clauses that want no more contact: "Stop calling me. STOP", "Go
+# away. STOP", "STOP. I already told you", "Please no more. STOP". Only so: beside anything
+# else ("Stop! No more, that's enough mulch", "Stop! Go away, there's a wasp nest") the STOP
+# is about the job.
+_FED_UP_CLAUSE_RE = re.compile(
+    r"(?:(?:stop|quit) calling|dont call)(?: me| us)?(?: again| anymore| ever again)?"
+    r"|go away|leave me alone|(?:please )?no more|(?:i )?(?:already )?told you(?: already)?")
+_COURTESY_CLAUSE_RE = re.compile(rf"{_COURTESY}(?: {_COURTESY})*")
+
+
+def _only_stop_and_fed_up(s: str) -> bool:
+    """The message is bare STOP clauses and clauses that want no more contact, one of each."""
+    strong = fed_up = False
+    for clause in s.split(" | "):
+        if _STRONG_CLAUSE_RE.fullmatch(clause):
+            strong = True
+        elif _FED_UP_CLAUSE_RE.fullmatch(_COURTESY_TAIL_RE.sub("", clause)):
+            fed_up = True
+        elif not _COURTESY_CLAUSE_RE.fullmatch(clause):
+            return False
+    return strong and fed_up
+
+
 # The whole message a keyword (ALTO, BAJA, STOPPEZ too) and that the sender is the wrong person
 # or has no job for us, in either order: "STOP wrong number", "Already hired someone. STOP",
 # "Número equivocado, BAJA". Nothing more: "Stop, wrong person. The invoice should say
@@ -545,7 +562,7 @@ def detect(text: str | None, *, opted_out: bool = False) -> Detection:
     if language is not None:
         return Detection(Intent.OPT_OUT, language, own_words=True)
     if ("|" in s and any(_STRONG_CLAUSE_RE.fullmatch(c) for c in s.split(" | "))
-            and _UNWANTED_SIGNAL_RE.search(s)
+            and (_UNWANTED_SIGNAL_RE.search(s) or _only_stop_and_fed_up(s))
             or _STRONG_BESIDE_SIGNAL_RE.fullmatch(words)):
         return Detection(Intent.OPT_OUT, _language(tokens), own_words=True)
     return _CONVERSATION
