@@ -6,7 +6,16 @@ import os
 import time
 
 from flask import current_app, g
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, create_engine, event, make_url
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Integer,
+    MetaData,
+    create_engine,
+    event,
+    make_url,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
@@ -116,6 +125,31 @@ PLAN_CACHE_MODE = "force_generic_plan"
 DATABASE_RETRY_SECONDS = 5.0
 
 UNDEFINED_TABLE = "42P01"  # PostgreSQL's SQLSTATE for a relation that does not exist
+
+
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout runs out
+
+
+def lock_timed_out(error: DBAPIError) -> bool:
+    return getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE
+
+
+def lock_or_unavailable(db: Session, lock_statement, *, wait: str, busy: str) -> None:
+    """Run a statement that takes a lock on PostgreSQL, waiting at most `wait` (lock_timeout,
+    for it alone): a request queued for a lock holds back every later one that conflicts, so
+    it must not wait as long as a long holder (an erasure) runs. ServiceUnavailable(busy)
+    (503) when the wait runs out; the caller's transaction is then to be rolled back."""
+    from commsvc.errors import ServiceUnavailable  # errors imports this module
+
+    before = db.execute(text("SELECT current_setting('lock_timeout'),"
+                             " set_config('lock_timeout', :wait, true)"), {"wait": wait}).scalar()
+    try:
+        db.execute(lock_statement)
+    except OperationalError as exc:
+        if not lock_timed_out(exc):
+            raise
+        raise ServiceUnavailable(busy) from None
+    db.execute(text("SELECT set_config('lock_timeout', :before, true)"), {"before": before})
 
 
 def schema_missing(error: DBAPIError) -> bool:

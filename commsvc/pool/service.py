@@ -13,11 +13,12 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, exists, func, select, text, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
 from commsvc.clock import isoformat
-from commsvc.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
+from commsvc.db import lock_or_unavailable
+from commsvc.errors import Conflict, NotFound, ValidationFailed
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import COSTLY_NUMBER, is_costly, locality
 from commsvc.pool.models import ProxyNumber
@@ -71,7 +72,6 @@ def get_number(db: DbSession, phone_number: str) -> ProxyNumber:
 
 
 SESSION_LOCK_WAIT = "1s"  # the longest a pool add holds session creation back
-LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout runs out
 
 # Why one of our numbers is refused where a person's phone is expected.
 NOT_A_PERSON = "is one of the service's own numbers, not a person's"
@@ -123,17 +123,10 @@ def _hold_session_creation(db: DbSession) -> None:
         return
     # Queued for the lock, this add holds back every later session write too: wait at most
     # SESSION_LOCK_WAIT for the ones in flight (a long erasure may hold sessions much longer).
-    before = db.execute(text("SELECT current_setting('lock_timeout'),"
-                             " set_config('lock_timeout', :wait, true)"),
-                        {"wait": SESSION_LOCK_WAIT}).scalar()
-    try:
-        db.execute(text(f"LOCK TABLE {Session.__tablename__} IN SHARE MODE"))
-    except OperationalError as exc:
-        if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
-            raise
-        raise ServiceUnavailable("Sessions are being written at length (an erasure, an expiry"
-                                 " sweep); nothing was added: try again shortly.") from None
-    db.execute(text("SELECT set_config('lock_timeout', :before, true)"), {"before": before})
+    lock_or_unavailable(db, text(f"LOCK TABLE {Session.__tablename__} IN SHARE MODE"),
+                        wait=SESSION_LOCK_WAIT,
+                        busy="Sessions are being written at length (an erasure, an expiry"
+                             " sweep); nothing was added: try again shortly.")
 
 
 def _reactivate(db: DbSession, phone_number: str, wanted: tuple[str, ...]) -> ProxyNumber | None:

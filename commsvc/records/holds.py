@@ -21,6 +21,7 @@ from marshmallow import ValidationError as MarshmallowError
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from commsvc.db import lock_or_unavailable
 from commsvc.errors import NotFound, ValidationFailed
 from commsvc.fields import BOOKING_ID, reason_problem
 from commsvc.logging_setup import mask_text
@@ -36,6 +37,9 @@ from commsvc.sessions.service import SESSION_ID
 
 SCOPES = ("phone", "session", "booking")
 PLACING_LOCK_KEY = 0x686F6C6473  # pg_advisory_xact_lock key: "holds" in ASCII
+# The longest a hold waits for the erasures and retention batches running (503 after): while
+# it waits, every erasure and batch that starts waits behind it.
+PLACING_LOCK_WAIT = "5s"
 
 
 def hold_still(db: Session) -> None:
@@ -150,7 +154,10 @@ def place_hold(
     # hold names it anyway). A number written in it is someone's data no erasure would find.
     kept = frozenset({value}) if scope == "phone" else frozenset()
     if db.get_bind().dialect.name == "postgresql":  # waits for running erasures (hold_still)
-        db.execute(select(func.pg_advisory_xact_lock(PLACING_LOCK_KEY)))
+        lock_or_unavailable(db, select(func.pg_advisory_xact_lock(PLACING_LOCK_KEY)),
+                            wait=PLACING_LOCK_WAIT,
+                            busy="An erasure or a retention batch is deciding what holds keep;"
+                                 " the hold was not placed: try again shortly.")
     hold = LegalHold(id="hold_" + secrets.token_hex(10), scope=scope, value=value,
                      reason=mask_text(reason, keep=kept), created_by=actor, created_at=now)
     db.add(hold)

@@ -33,6 +33,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from commsvc.config import Retention
+from commsvc.db import lock_timed_out
 from commsvc.health import metric_source
 from commsvc.records import audit, holds, remote
 from commsvc.records.models import AuditEvent
@@ -62,7 +63,6 @@ class RetentionReport:
 def _begin_batch(db: Session) -> None:
     if db.get_bind().dialect.name == "postgresql":
         db.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-    holds.hold_still(db)
 
 
 def _upper_id(db: Session, model, cutoff: dt.datetime) -> int | None:
@@ -102,6 +102,7 @@ def _run_pass(database, spec: Pass, cutoff: dt.datetime, now: dt.datetime,
             query = query.where(pk <= window_end)
         with database.sessionmaker() as db:
             _begin_batch(db)
+            holds.hold_still(db)  # what holds cover stays so until the batch commits
             # Uses index: the primary key (a key range), the held check on ix_legal_holds_*
             rows = db.execute(query).all()
             if rows:
@@ -140,10 +141,6 @@ def _purge_audit(database, before: dt.datetime, now: dt.datetime, chunk_size: in
         total += deleted
         if not deleted:
             return total
-
-
-def _lock_timed_out(exc: OperationalError) -> bool:
-    return getattr(exc.orig, "sqlstate", None) == "55P03"  # lock_not_available
 
 
 class _RunLock:
@@ -201,18 +198,19 @@ def run(database, *, retention: Retention, now: dt.datetime, gateway=None,
     if not lock.acquire():
         return None
     try:
-        for spec in PASSES:
+        steps = [(spec.kind, lambda spec=spec: _run_pass(
+            database, spec, cutoff_for(retention, spec.period, now), now, chunk_size))
+            for spec in PASSES]
+        steps.append(("audit_events",
+                      lambda: _purge_audit(database, audit_before, now, chunk_size, actor)))
+        for kind, step in steps:
             try:
-                report.counts[spec.kind] = _run_pass(
-                    database, spec, cutoff_for(retention, spec.period, now), now, chunk_size)
+                report.counts[kind] = step()
             except OperationalError as exc:
-                if not _lock_timed_out(exc):
+                if not lock_timed_out(exc):
                     raise
-                log.warning("retention: %s stopped by a lock timeout; next run resumes",
-                            spec.kind)
-                report.interrupted.append(spec.kind)
-        report.counts["audit_events"] = _purge_audit(database, audit_before, now, chunk_size,
-                                                     actor)
+                log.warning("retention: %s stopped by a lock timeout; next run resumes", kind)
+                report.interrupted.append(kind)
         if gateway is not None:
             report.remote = remote.process_due(database, gateway, now).as_dict()
         with database.sessionmaker() as db:

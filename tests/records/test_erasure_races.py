@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from commsvc.auth import service as keys
 from commsvc.crypto import phone_hmac
-from commsvc.records import remote
-from commsvc.records.models import Erasure
+from commsvc.errors import ServiceUnavailable
+from commsvc.records import holds, remote, retention
+from commsvc.records.models import AuditEvent, Erasure
 from commsvc.relay.models import Message
 from commsvc.sending import service as sending_service
 from commsvc.sessions.models import Participant
@@ -152,3 +154,61 @@ def test_a_hold_placed_while_an_erasure_runs_keeps_all_it_covers_or_comes_after_
         assert phones == [REQUESTER, PRO] and erased.json["kept"]["held"]["messages"] == 1
     else:
         assert REQUESTER not in phones and erased.json["kept"]["held"]["sessions"] == 0
+
+
+def test_a_retention_run_finishes_while_a_hold_waits_for_an_erasure(committed_app, clock):
+    """Found by a review: a hold waiting for a running erasure queues every later request for
+    the holds' lock behind it, and the retention run's audit purge (which needs no hold) took
+    it too, timed out and raised: no retention.run event, no Twilio deletions."""
+    database = committed_app.extensions["db"]
+    erasure = database.sessionmaker()
+    holds.hold_still(erasure)  # an erasure is running
+    placed = []
+
+    def place():
+        with committed_app.app_context(), database.sessionmaker() as db:
+            try:
+                holds.place_hold(db, scope="booking", value="bk_1", reason="litigation notice",
+                                 actor="key:x", now=clock())
+                db.commit()
+                placed.append("placed")
+            except ServiceUnavailable:
+                placed.append("503")
+
+    placer = threading.Thread(target=place)
+    placer.start()
+    try:
+        time.sleep(0.5)  # the hold now waits for the erasure
+        report = retention.run(database, retention=committed_app.extensions["config"].retention,
+                               now=clock())
+    finally:
+        erasure.rollback()
+        erasure.close()
+        placer.join(10)
+    assert report is not None and "audit_events" not in report.interrupted
+    assert placed in (["placed"], ["503"])
+    with database.sessionmaker() as db:
+        assert db.scalar(select(func.count()).select_from(AuditEvent)
+                         .where(AuditEvent.action == retention.RUN_ACTION)) == 1
+
+
+def test_a_hold_waits_a_while_for_a_running_erasure_then_answers_503(
+        committed_app, clock, monkeypatch):
+    monkeypatch.setattr(holds, "PLACING_LOCK_WAIT", "300ms")
+    database = committed_app.extensions["db"]
+    with database.sessionmaker() as db:
+        _, legal = keys.create_key(db, name="legal", role="privacy", now=clock())
+        db.commit()
+    client = committed_app.test_client()
+    hold = {"scope": "booking", "value": "bk_77", "reason": "litigation notice 12"}
+    headers = {"Authorization": f"Bearer {legal}"}
+    erasure = database.sessionmaker()
+    holds.hold_still(erasure)
+    try:
+        busy = client.post("/v1/holds", headers=headers, json=hold)
+    finally:
+        erasure.rollback()
+        erasure.close()
+    assert busy.status_code == 503 and busy.mimetype == "application/problem+json"
+    assert "not placed" in busy.json["detail"]
+    assert client.post("/v1/holds", headers=headers, json=hold).status_code == 201
