@@ -251,6 +251,9 @@ def test_access_log_masks_a_fullwidth_plus_and_a_twice_encoded_one(tmp_path, val
     "/v1/sessions?booking_id=bk-2026061512",
     "/v1/sessions?booking_id=t-2000000000",  # no exchange starts with 0 or 1
     "/v1/sessions?booking_id=isbn-9780306406",
+    # nor a span of Unix times or date stamps joined as two numbers are (a review)
+    "/v1/sessions?booking_id=1700000000-1700003600",
+    "/v1/sessions?booking_id=20261123073726-20261123080000",
 ])
 def test_access_log_leaves_ids_and_dates_with_unusual_punctuation_alone(tmp_path, target):
     """Found by a code review: "_" taken for a separator masked booking ids and dates."""
