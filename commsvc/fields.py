@@ -44,9 +44,11 @@ def states_why(reason: str | None) -> bool:
 
 MAX_REASON_LENGTH = 500
 NO_ACCESS_REASON = "must state why the access is needed"
-# Control characters but tab and line breaks: an escape sequence in the audit trail would act
-# on the terminal of whoever reads it.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Control characters but tab and line breaks (\n, \r\n), and the bidirectional controls: an
+# escape sequence, a lone \r or a right-to-left override in the audit trail would act on, or
+# disguise what shows on, the terminal of whoever reads it.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f"
+                      "\u202a-\u202e\u2066-\u2069]|\r(?!\n)")
 
 
 def reason_problem(reason: str, *, empty: str) -> str | None:
@@ -56,7 +58,8 @@ def reason_problem(reason: str, *, empty: str) -> str | None:
     if not states_why(reason):
         return empty
     if _CONTROL.search(reason):
-        return "must not hold control characters (line breaks and tabs may be used)"
+        return ("must not hold control characters (line breaks and tabs may be used) or"
+                " bidirectional overrides")
     if len(reason) > MAX_REASON_LENGTH:
         return f"at most {MAX_REASON_LENGTH} characters"
     return None

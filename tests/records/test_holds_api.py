@@ -130,6 +130,9 @@ def test_other_roles_may_not_manage_holds(client, api_key, data, db, role):
     ({"scope": "session", "value": "ses_x\u2028y", "reason": "x"}, "value"),
     ({"scope": "session", "value": "bk_1001", "reason": "x"}, "value"),
     ({"scope": "session", "value": "ses_1", "reason": "court \u001b[31morder"}, "reason"),
+    # A lone carriage return or a right-to-left override disguises the reason on a terminal.
+    ({"scope": "session", "value": "ses_1", "reason": "routine\rcourt order 5"}, "reason"),
+    ({"scope": "session", "value": "ses_1", "reason": "court order \u202e5 esac"}, "reason"),
     # Found by an audit: a space at either end was trimmed, so the hold was placed on another
     # booking than the one sent ("bk" for " bk"); sessions and messages refuse such ids.
     ({"scope": "booking", "value": " bk_1001", "reason": "x"}, "value"),
@@ -238,3 +241,10 @@ def test_a_hold_may_come_before_the_data_and_then_covers_it(
     assert holds.is_held(db, phones=[STRANGER] if scope == "phone" else [],
                          session_id="ses_1a7e" if scope == "session" else None,
                          booking_id="bk_later" if scope == "booking" else None)
+
+
+def test_a_reason_may_run_over_several_lines_and_hold_tabs(client, api_key, data):
+    reason = "court order 5\r\nsee ticket\t4411\nthanks"
+    response = client.post("/v1/holds", headers=api_key("privacy"),
+                           json={"scope": "session", "value": "ses_1", "reason": reason})
+    assert response.status_code == 201
