@@ -94,6 +94,10 @@ def erasures_replay_command(since: dt.datetime | None):
                + (f", {result.held} found again but kept by a legal hold" if result.held else ""))
     for kind, count in result.removed.items():
         click.echo(f"  {kind:<18} {count:>9} removed")
+    if result.error is not None:
+        click.echo(f"erasures replay: stopped at {result.stopped_at}: those above are erased,"
+                   " the rest not yet; run the replay again (it is safe to repeat)", err=True)
+        raise result.error
 
 
 @click.group("encryption")

@@ -26,6 +26,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, or_, select, true, union, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from commsvc.config import Config
@@ -342,6 +343,8 @@ class ReplayResult:
     matched: int = 0  # found again and erased
     held: int = 0  # found again, but all that is left of them is kept by a legal hold
     removed: dict[str, int] = field(default_factory=dict)
+    stopped_at: str | None = None  # the masked number whose erasure failed; the rest not done
+    error: DBAPIError | None = None  # why (the caller reports it, after what was done)
 
 
 def numbers_on_record():
@@ -386,11 +389,15 @@ def replay_erasures(database, *, config: Config, now: dt.datetime,
                        for phone, erased_at in found.items()}
         db.commit()
     for phone, erased_at in found.items():
-        with database.sessionmaker() as db:
-            outcome = erase_subject(db, phone, config=config, now=now, actor=actor,
-                                    reason=reason, replay=True, held_closed=held_closed[phone],
-                                    before=erased_at)
-            db.commit()
+        try:
+            with database.sessionmaker() as db:
+                outcome = erase_subject(db, phone, config=config, now=now, actor=actor,
+                                        reason=reason, replay=True,
+                                        held_closed=held_closed[phone], before=erased_at)
+                db.commit()
+        except DBAPIError as exc:  # those done so far stay done; a new replay redoes the rest
+            result.stopped_at, result.error = mask(phone), exc
+            return result
         if any(outcome["removed"].values()):
             result.matched += 1
         else:

@@ -5,6 +5,7 @@ import json
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from commsvc.consent import service as consent_service
 from commsvc.consent.models import ConsentEvent
@@ -284,6 +285,35 @@ def test_replay_after_a_restore_erases_the_subject_again_without_new_ledger_entr
     [event] = _audit(db, "erasure.replayed")
     assert event.target["phone"] == mask(REQUESTER) and event.actor == cli_actor()
     assert db.get(Message, world["unrelated"]) is not None
+
+
+def test_a_replay_failing_halfway_says_what_it_did_and_that_running_it_again_is_safe(
+        client, api_key, db, clock, runner, world, monkeypatch):
+    """Found by a review: each person is erased in a transaction of their own, and a failure
+    on the second printed no summary of the first, already erased."""
+    _erase(client, api_key("privacy"))
+    _erase(client, api_key("privacy"), PRO)
+    clock.advance(days=1)
+    make_message(db, created_at=clock() - 9 * DAY, body="restored one")
+    make_message(db, created_at=clock() - 9 * DAY, from_phone=PRO, body="restored two")
+    db.commit()
+    erase, calls = subjects.erase_subject, []
+
+    def second_fails(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > 1:
+            raise OperationalError("DELETE", {}, Exception("server closed the connection"))
+        return erase(*args, **kwargs)
+
+    monkeypatch.setattr(subjects, "erase_subject", second_fails)
+    result = runner.invoke(args=["erasures", "replay"])
+
+    assert result.exit_code == 1
+    assert "1 found again and erased" in result.stdout
+    assert "stopped at +1******0" in result.stderr and "run the replay again" in result.stderr
+    assert isinstance(result.exception, OperationalError)  # commsvc's main says it in a line
+    db.expunge_all()
+    assert len(_audit(db, "erasure.replayed")) == 1
 
 
 def test_replay_leaves_what_a_returning_customer_made_after_their_erasure(
