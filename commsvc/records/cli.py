@@ -130,8 +130,9 @@ class ClockJobs:
     and its advisory lock keeps two from overlapping.
     """
 
-    def __init__(self, app):
+    def __init__(self, app, stop: threading.Event | None = None):
         self.app = app
+        self.stop = stop  # set when the process is to stop: long jobs end early
 
     def _retention_due(self, now: dt.datetime) -> bool:
         slot = now.replace(hour=RETENTION_HOUR_UTC, minute=0, second=0, microsecond=0)
@@ -161,7 +162,8 @@ class ClockJobs:
         swept = self._sweep(now)
         if swept:
             lines.append(f"sessions expired: {swept}")
-        sent = remote.process_due(ext["db"], ext["twilio"], now)
+        sent = remote.process_due(ext["db"], ext["twilio"], now,
+                                  should_stop=self.stop.is_set if self.stop else None)
         if any(sent.as_dict().values()):
             lines.append("twilio deletions: " + ", ".join(f"{k} {v}" for k, v in
                                                         sent.as_dict().items()))
@@ -183,7 +185,8 @@ class ClockJobs:
 def clock_command(tick_seconds: int, once: bool):
     """The Procfile's clock process: expiry sweep and Twilio deletions every tick, retention
     daily. Several may run at once: each job takes its own database lock or claim."""
-    jobs = ClockJobs(current_app._get_current_object())
+    stop = None if once else stop_on_signals(log, "clock")
+    jobs = ClockJobs(current_app._get_current_object(), stop)
     if once:
         lines = jobs.tick()
         for line in lines:
@@ -192,7 +195,7 @@ def clock_command(tick_seconds: int, once: bool):
             click.echo("nothing was due")
         return
     warn_at_start(current_app.extensions["config"])
-    serve_clock(jobs, stop_on_signals(log, "clock"), tick_seconds=tick_seconds)
+    serve_clock(jobs, stop, tick_seconds=tick_seconds)
 
 
 def serve_clock(jobs: ClockJobs, stop: threading.Event, *, tick_seconds: float,

@@ -145,26 +145,37 @@ def _outcome(row, error: TwilioError | None, now: dt.datetime) -> tuple[str, dic
                            "next_attempt_at": now + wait}
 
 
-def process_due(database, gateway, now: dt.datetime, *,
-                batch_size: int = CLAIM_BATCH_SIZE) -> DeletionReport:
-    """Ask Twilio for every due deletion, one claimed batch at a time, until none is due."""
+def process_due(database, gateway, now: dt.datetime, *, batch_size: int = CLAIM_BATCH_SIZE,
+                should_stop=None) -> DeletionReport:
+    """Ask Twilio for every due deletion, one claimed batch at a time, until none is due (or
+    `should_stop()`, checked between deletions: the clock is stopping).
+
+    A batch's outcomes are written in one transaction once Twilio has answered for it: a
+    process that dies before leaves its rows claimed, due again when the claim lapses, and
+    asking Twilio twice is harmless (a deletion done already answers 404: already gone)."""
     report = DeletionReport(simulated=getattr(gateway, "simulated", False))
     while True:
         with database.sessionmaker() as db:
             rows = claim_due(db, now, batch_size)
             db.commit()
+        outcomes = []
         for row in rows:
+            if should_stop is not None and should_stop():
+                break
             try:
                 _call(gateway, row)
                 kind, values = _outcome(row, None, now)
             except TwilioError as exc:
                 kind, values = _outcome(row, exc, now)
             setattr(report, kind, getattr(report, kind) + 1)
+            outcomes.append((row.id, values))
+        if outcomes:
             with database.sessionmaker() as db:
-                db.execute(update(RemoteDeletion).where(RemoteDeletion.id == row.id)
-                           .values(**values))
+                for row_id, values in outcomes:
+                    db.execute(update(RemoteDeletion).where(RemoteDeletion.id == row_id)
+                               .values(**values))
                 db.commit()
-        if len(rows) < batch_size:
+        if len(rows) < batch_size or len(outcomes) < len(rows):
             return report
 
 

@@ -28,10 +28,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from commsvc.config import Config
 from commsvc.crypto import UNAVAILABLE
+from commsvc.db import is_transient
 from commsvc.errors import ServiceUnavailable
 from commsvc.phones import mask
 from commsvc.sending import quiet_hours, service
@@ -353,6 +355,14 @@ def _run(db, gateway, config, now, limit, rng, *, clock=None) -> Counts:
     for claim in worker.claim(limit):
         try:
             worker.process(claim)
+        except DBAPIError as exc:
+            db.rollback()
+            if is_transient(exc):
+                # The database cannot serve now (down, or SQLite's write lock held): the rest
+                # would fail alike. The serving loop waits and retries; this text and the
+                # others claimed keep their leases and are due again when those lapse.
+                raise
+            log.exception("%s: unexpected error while sending", claim.id)
         except Exception:
             # The row keeps its lease and is reconciled when it lapses; the others go on.
             db.rollback()

@@ -189,3 +189,25 @@ def test_twilio_unreachable_is_recorded_as_such_and_retried(app, db, clock, gate
     assert row.last_error == "Twilio unreachable: ConnectionError"
     assert row.done_at is None and row.next_attempt_at > clock()
     assert "Twilio unreachable: ConnectionError" in caplog.text
+
+
+def test_a_stopping_clock_ends_its_deletions_early_and_leaves_the_rest_claimed(
+        app, db, clock, gateway, twilio_api):
+    """Found by an audit: with a backlog of deletions the clock went on for minutes after
+    SIGTERM. What Twilio confirmed is recorded; the rest waits for its claim to lapse."""
+    sids = [f"SM{n:032x}" for n in range(5)]
+    with app.extensions["db"].sessionmaker() as session:
+        remote.enqueue_many(session, resource="message", sids=sids, action="delete",
+                            cause="erasure", now=clock())
+        session.commit()
+    for sid in sids:
+        twilio_api.delete(f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Messages/"
+                          f"{sid}.json", status=204)
+    stopping = iter([False, False, True])
+    report = remote.process_due(app.extensions["db"], gateway, clock(),
+                                should_stop=lambda: next(stopping, True))
+    assert report.done == 2
+    rows = _pending(db)
+    assert [row.done_at is not None for row in rows] == [True, True, False, False, False]
+    assert all(row.next_attempt_at == clock() + remote.CLAIM_LEASE for row in rows[2:])
+    assert len(twilio_api.calls) == 2

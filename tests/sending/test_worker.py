@@ -443,3 +443,28 @@ def test_a_text_a_worker_is_sending_during_an_erasure_is_never_retried_after_it(
     assert run_once(app, real_twilio).blocked == 1
     [row] = outbox()
     assert row.status == "blocked" and len(posts(mocked)) == 1
+
+
+def test_a_database_that_cannot_serve_mid_pass_ends_the_pass_for_the_serving_loop(
+        app, send, outbox, mocked, real_twilio, monkeypatch, caplog):
+    """Found by an audit: SQLite's write lock held by an erasure made every claimed text an
+    'unexpected error' with a traceback, each after busy_timeout. The pass now ends at the
+    first such error; the serving loop waits and retries, the claimed texts keep their leases."""
+    from sqlalchemy.exc import OperationalError
+
+    from commsvc.sending import worker as worker_module
+
+    send(body="one")
+    send(body="two")
+    tried = []
+
+    def locked(self, claim):
+        tried.append(claim.id)
+        raise OperationalError("UPDATE", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(worker_module.Worker, "process", locked)
+    with pytest.raises(OperationalError):
+        run_once(app, real_twilio)
+    assert len(tried) == 1 and "unexpected error" not in caplog.text
+    assert [row.status for row in outbox()] == ["sending", "sending"]  # leases kept
+    assert posts(mocked) == []
