@@ -22,7 +22,7 @@ import logging
 from dataclasses import dataclass
 
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from commsvc.db import insert_for
@@ -43,19 +43,34 @@ GONE = 404
 ORPHAN = "orphan_callback"  # a deletion's cause: Twilio's copy of a record no longer held
 
 
+# PostgreSQL: the SIDs as one array parameter, ENQUEUE_CHUNK a statement. An executemany of
+# the one-row INSERT sent a statement per row (psycopg's pipeline): 200,000 SIDs, an erasure
+# of a busy pro's 100,000 texts, took 7.7 s of its 10.5; as arrays 0.4 s.
+_ENQUEUE_ARRAY = text(
+    "INSERT INTO remote_deletions (resource, sid, action, cause, attempts, created_at,"
+    " next_attempt_at) SELECT :resource, sid, :action, :cause, 0, :now, :now"
+    " FROM unnest(CAST(:sids AS varchar[])) AS sid"
+    " ON CONFLICT (resource, sid, action) DO NOTHING")
+ENQUEUE_CHUNK = 10_000
+
+
 def enqueue_many(db: Session, *, resource: str, sids, action: str, cause: str,
                  now: dt.datetime) -> int:
-    """Queue deletions at Twilio in the caller's transaction, one statement (None skipped)."""
-    rows = [{"resource": resource, "sid": sid, "action": action, "cause": cause, "attempts": 0,
-             "created_at": now, "next_attempt_at": now} for sid in dict.fromkeys(sids) if sid]
-    if not rows:
+    """Queue deletions at Twilio in the caller's transaction (None skipped); how many SIDs."""
+    wanted = [sid for sid in dict.fromkeys(sids) if sid]
+    if not wanted:
         return 0
-    insert = insert_for(db)
-    # One cached statement, executed for many rows (SQLAlchemy batches them into multi-row
-    # INSERTs on PostgreSQL): compiling a fresh 1000-row VALUES list costs far more.
-    db.execute(insert(RemoteDeletion.__table__)
-               .on_conflict_do_nothing(index_elements=["resource", "sid", "action"]), rows)
-    return len(rows)
+    if db.get_bind().dialect.name == "postgresql":
+        for at in range(0, len(wanted), ENQUEUE_CHUNK):
+            db.execute(_ENQUEUE_ARRAY, {"resource": resource, "action": action, "cause": cause,
+                                        "now": now, "sids": wanted[at:at + ENQUEUE_CHUNK]})
+        return len(wanted)
+    # SQLite: one cached statement, executed for many rows (sqlite3's executemany, in C).
+    db.execute(insert_for(db)(RemoteDeletion.__table__)
+               .on_conflict_do_nothing(index_elements=["resource", "sid", "action"]),
+               [{"resource": resource, "sid": sid, "action": action, "cause": cause,
+                 "attempts": 0, "created_at": now, "next_attempt_at": now} for sid in wanted])
+    return len(wanted)
 
 
 def enqueue(db: Session, *, resource: str, sid: str | None, action: str, cause: str,
