@@ -18,7 +18,6 @@ from gunicorn import util
 from commsvc.config import ConfigError, load_config
 from commsvc.errors import PROBLEM_JSON
 
-
 # A request may run longer than gunicorn's default 30 s before its worker is killed (and the
 # client answered 500): the erasure or export of someone with hundreds of thousands of texts
 # (an erasure takes about 60 µs a text on PostgreSQL). Twilio gives a webhook 15 s anyway.
