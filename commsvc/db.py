@@ -134,6 +134,15 @@ def lock_timed_out(error: DBAPIError) -> bool:
     return getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE
 
 
+# What one transaction met, not the database: a deadlock, a serialization failure, a lock wait
+# run out. The database serves; the next transaction may well pass.
+ROW_CONFLICTS = {"40P01", "40001", LOCK_NOT_AVAILABLE}
+
+
+def row_conflict(error: DBAPIError) -> bool:
+    return getattr(error.orig, "sqlstate", None) in ROW_CONFLICTS
+
+
 def lock_or_unavailable(db: Session, lock_statement, *, wait: str, busy: str) -> None:
     """Run a statement that takes a lock on PostgreSQL, waiting at most `wait` (lock_timeout,
     for it alone): a request queued for a lock holds back every later one that conflicts, so

@@ -22,6 +22,7 @@ from commsvc.errors import PROBLEM_JSON
 # client answered 500): the erasure or export of someone with hundreds of thousands of texts
 # (an erasure takes about 60 µs a text on PostgreSQL). Twilio gives a webhook 15 s anyway.
 timeout = 120
+graceful_timeout = 120  # a deploy's restart lets such a request finish too
 
 
 def on_starting(server) -> None:

@@ -192,7 +192,7 @@ _PREFIXED_NUMBER = re.compile(
 # Numbers glued to each other by "-", "_" or "." (4155550101-4155550102, +14155550101_+4477...):
 # each reads as inside an id to _PHONE, so neither would be masked. Each is E.164 or a North
 # American number, so that Unix times (1700000000-1700003600) and date stamps stay.
-_GLUED = r"(?:\+[1-9]\d{9,14}|1?[2-9]\d\d[2-9]\d{6})"
+_GLUED = r"(?:\+[1-9]\d{9,14}|" + _NOT_A_DATE_STAMP + r"1?[2-9]\d\d[2-9]\d{6})"
 _JOINED_NUMBERS = re.compile(rf"(?<![\w%+.-]){_GLUED}(?:[._-]{_GLUED})+(?![\w-])")
 _JOIN = re.compile(r"([._-])")
 

@@ -254,6 +254,7 @@ def test_access_log_masks_a_fullwidth_plus_and_a_twice_encoded_one(tmp_path, val
     # nor a span of Unix times or date stamps joined as two numbers are (a review)
     "/v1/sessions?booking_id=1700000000-1700003600",
     "/v1/sessions?booking_id=20261123073726-20261123080000",
+    "/v1/sessions?booking_id=2026112308-2026112309",  # date-hour stamps
 ])
 def test_access_log_leaves_ids_and_dates_with_unusual_punctuation_alone(tmp_path, target):
     """Found by a code review: "_" taken for a separator masked booking ids and dates."""

@@ -242,8 +242,9 @@ _UNWANTED_SIGNAL_RE = re.compile(
 # else ("Stop! No more, that's enough mulch", "Stop! Go away, there's a wasp nest") the STOP
 # is about the job.
 _FED_UP_CLAUSE_RE = re.compile(
-    r"(?:(?:stop|quit) calling|dont call)(?: me| us)?(?: again| anymore| ever again)?"
-    r"|go away|leave me alone|(?:please )?no more|(?:i )?(?:already )?told you(?: already)?")
+    rf"(?:(?:{_COURTESY}|just|now) )*"
+    r"(?:(?:(?:stop|quit) calling|dont call)(?: me| us)?(?: again| anymore| ever again)?"
+    r"|go away|leave me alone|no more|not anymore|(?:i )?(?:already )?told you(?: already)?)")
 _COURTESY_CLAUSE_RE = re.compile(rf"{_COURTESY}(?: {_COURTESY})*")
 
 

@@ -167,9 +167,11 @@ class ClockJobs:
         if any(sent.as_dict().values()):
             lines.append("twilio deletions: " + ", ".join(f"{k} {v}" for k, v in
                                                         sent.as_dict().items()))
-        if self._retention_due(now):
+        stopping = self.stop.is_set if self.stop else None
+        if not (stopping and stopping()) and self._retention_due(now):
             report = retention.run(ext["db"], retention=ext["config"].retention, now=now,
-                                   gateway=ext["twilio"], actor=CLOCK_ACTOR)
+                                   gateway=ext["twilio"], actor=CLOCK_ACTOR,
+                                   should_stop=stopping)
             if report is None:
                 lines.append("retention: another run is in progress")
             else:

@@ -46,7 +46,7 @@ def present_hold(hold, principal, pool_numbers: set[str]) -> dict:
 @require("holds:manage")
 @blp.arguments(HoldCreate)
 @blp.response(201, HoldOut)
-@problems(blp, 401, 403, 422)
+@problems(blp, 401, 403, 422, 503)
 def place_hold(body):
     """Place a hold on a phone, a session or a booking (it may come before their data)."""
     value = body["value"]

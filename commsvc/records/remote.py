@@ -22,10 +22,10 @@ import logging
 from dataclasses import dataclass
 
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
-from commsvc.db import insert_for
+from commsvc.db import UTCDateTime, insert_for
 from commsvc.health import metric_source
 from commsvc.records.models import RemoteDeletion
 from commsvc.twilio_gateway import NOT_FINAL_YET, TwilioError
@@ -50,7 +50,8 @@ _ENQUEUE_ARRAY = text(
     "INSERT INTO remote_deletions (resource, sid, action, cause, attempts, created_at,"
     " next_attempt_at) SELECT :resource, sid, :action, :cause, 0, :now, :now"
     " FROM unnest(CAST(:sids AS varchar[])) AS sid"
-    " ON CONFLICT (resource, sid, action) DO NOTHING")
+    " ON CONFLICT (resource, sid, action) DO NOTHING").bindparams(
+        bindparam("now", type_=UTCDateTime()))  # as the ORM binds it: a naive time refused
 ENQUEUE_CHUNK = 10_000
 
 
@@ -160,38 +161,55 @@ def _outcome(row, error: TwilioError | None, now: dt.datetime) -> tuple[str, dic
                            "next_attempt_at": now + wait}
 
 
+OUTCOMES_PER_COMMIT = 20  # a few seconds of Twilio calls, well inside CLAIM_LEASE
+
+
 def process_due(database, gateway, now: dt.datetime, *, batch_size: int = CLAIM_BATCH_SIZE,
                 should_stop=None) -> DeletionReport:
     """Ask Twilio for every due deletion, one claimed batch at a time, until none is due (or
-    `should_stop()`, checked between deletions: the clock is stopping).
+    `should_stop()`, checked between deletions: the process is stopping; what it claimed and
+    did not ask for is due again when the claim lapses).
 
-    A batch's outcomes are written in one transaction once Twilio has answered for it: a
-    process that dies before leaves its rows claimed, due again when the claim lapses, and
-    asking Twilio twice is harmless (a deletion done already answers 404: already gone)."""
+    Outcomes are written OUTCOMES_PER_COMMIT at a time (one commit a row cost ~1 ms each on
+    SQLite), and whatever was obtained is written even if the batch then fails: a deletion
+    asked for twice is harmless (Twilio answers 404: already gone)."""
     report = DeletionReport(simulated=getattr(gateway, "simulated", False))
-    while True:
+    stopping = should_stop or (lambda: False)
+    while not stopping():
         with database.sessionmaker() as db:
             rows = claim_due(db, now, batch_size)
             db.commit()
-        outcomes = []
-        for row in rows:
-            if should_stop is not None and should_stop():
-                break
-            try:
-                _call(gateway, row)
-                kind, values = _outcome(row, None, now)
-            except TwilioError as exc:
-                kind, values = _outcome(row, exc, now)
-            setattr(report, kind, getattr(report, kind) + 1)
-            outcomes.append((row.id, values))
-        if outcomes:
-            with database.sessionmaker() as db:
-                for row_id, values in outcomes:
-                    db.execute(update(RemoteDeletion).where(RemoteDeletion.id == row_id)
-                               .values(**values))
-                db.commit()
-        if len(rows) < batch_size or len(outcomes) < len(rows):
-            return report
+        outcomes: list[tuple[int, dict]] = []
+        try:
+            for row in rows:
+                if stopping():
+                    break
+                try:
+                    _call(gateway, row)
+                    kind, values = _outcome(row, None, now)
+                except TwilioError as exc:
+                    kind, values = _outcome(row, exc, now)
+                setattr(report, kind, getattr(report, kind) + 1)
+                outcomes.append((row.id, values))
+                if len(outcomes) >= OUTCOMES_PER_COMMIT:
+                    _record(database, outcomes)
+        finally:
+            _record(database, outcomes)
+        if len(rows) < batch_size:
+            break
+    return report
+
+
+def _record(database, outcomes: list[tuple[int, dict]]) -> None:
+    """Write these outcomes in one transaction, and forget them."""
+    if not outcomes:
+        return
+    with database.sessionmaker() as db:
+        for row_id, values in outcomes:
+            db.execute(update(RemoteDeletion).where(RemoteDeletion.id == row_id)
+                       .values(**values))
+        db.commit()
+    outcomes.clear()
 
 
 @metric_source

@@ -182,8 +182,10 @@ def retention_metrics(db: Session, now: dt.datetime):
 
 def run(database, *, retention: Retention, now: dt.datetime, gateway=None,
         dry_run: bool = False, chunk_size: int | None = None,
-        actor: str = "retention") -> RetentionReport | None:
-    """One retention run; None when another run holds the lock (nothing was done)."""
+        actor: str = "retention", should_stop=None) -> RetentionReport | None:
+    """One retention run; None when another run holds the lock (nothing was done).
+    `should_stop()`: the process is stopping; the Twilio deletions end early (the next run, or
+    the clock's next tick, sends the rest)."""
     report = RetentionReport(dry_run=dry_run)
     audit_before = now - dt.timedelta(seconds=retention.audit)
     if dry_run:
@@ -212,7 +214,8 @@ def run(database, *, retention: Retention, now: dt.datetime, gateway=None,
                 log.warning("retention: %s stopped by a lock timeout; next run resumes", kind)
                 report.interrupted.append(kind)
         if gateway is not None:
-            report.remote = remote.process_due(database, gateway, now).as_dict()
+            report.remote = remote.process_due(database, gateway, now,
+                                               should_stop=should_stop).as_dict()
         with database.sessionmaker() as db:
             audit.record(db, actor=actor, action=RUN_ACTION, now=now,
                          details=report.as_dict())

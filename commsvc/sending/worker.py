@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from commsvc.config import Config
 from commsvc.crypto import UNAVAILABLE
-from commsvc.db import is_transient
+from commsvc.db import is_transient, row_conflict
 from commsvc.errors import ServiceUnavailable
 from commsvc.phones import mask
 from commsvc.sending import quiet_hours, service
@@ -357,7 +357,7 @@ def _run(db, gateway, config, now, limit, rng, *, clock=None) -> Counts:
             worker.process(claim)
         except DBAPIError as exc:
             db.rollback()
-            if is_transient(exc):
+            if is_transient(exc) and not row_conflict(exc):
                 # The database cannot serve now (down, or SQLite's write lock held): the rest
                 # would fail alike. The serving loop waits and retries; this text and the
                 # others claimed keep their leases and are due again when those lapse.

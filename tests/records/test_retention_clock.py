@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 
+from commsvc.records import retention
 from commsvc.records.cli import ClockJobs, serve_clock
 from commsvc.records.models import AuditEvent
 from commsvc.relay.models import Message
@@ -146,3 +147,14 @@ def test_erasures_replay_takes_the_same_times_as_logs_since(runner):
 
     assert result.exit_code == 0, result.output
     assert "subjects in the ledger" in result.output
+
+
+def test_a_stopping_clock_starts_no_retention_run(app, db, clock):
+    """A review: SIGTERM during a tick's deletions, then the same tick began the daily
+    retention run and all its deletions."""
+    stop = threading.Event()
+    stop.set()
+    ClockJobs(app, stop).tick()
+    db.expunge_all()
+    assert db.scalars(select(AuditEvent).where(
+        AuditEvent.action == retention.RUN_ACTION)).all() == []

@@ -203,7 +203,7 @@ def test_a_stopping_clock_ends_its_deletions_early_and_leaves_the_rest_claimed(
     for sid in sids:
         twilio_api.delete(f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Messages/"
                           f"{sid}.json", status=204)
-    stopping = iter([False, False, True])
+    stopping = iter([False, False, False, True])  # the first: before claiming
     report = remote.process_due(app.extensions["db"], gateway, clock(),
                                 should_stop=lambda: next(stopping, True))
     assert report.done == 2
@@ -211,3 +211,23 @@ def test_a_stopping_clock_ends_its_deletions_early_and_leaves_the_rest_claimed(
     assert [row.done_at is not None for row in rows] == [True, True, False, False, False]
     assert all(row.next_attempt_at == clock() + remote.CLAIM_LEASE for row in rows[2:])
     assert len(twilio_api.calls) == 2
+
+
+def test_an_unexpected_error_mid_batch_keeps_the_outcomes_already_obtained(app, db, clock):
+    sids = [f"SM{n:032x}" for n in range(5)]
+    with app.extensions["db"].sessionmaker() as session:
+        remote.enqueue_many(session, resource="message", sids=sids, action="delete",
+                            cause="erasure", now=clock())
+        session.commit()
+
+    class Breaks:
+        simulated, calls = False, 0
+
+        def delete_message(self, sid):
+            self.calls += 1
+            if self.calls == 3:
+                raise RuntimeError("a bug in the client")
+
+    with pytest.raises(RuntimeError):
+        remote.process_due(app.extensions["db"], Breaks(), clock())
+    assert [row.done_at is not None for row in _pending(db)] == [True, True, False, False, False]

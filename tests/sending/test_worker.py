@@ -468,3 +468,31 @@ def test_a_database_that_cannot_serve_mid_pass_ends_the_pass_for_the_serving_loo
     assert len(tried) == 1 and "unexpected error" not in caplog.text
     assert [row.status for row in outbox()] == ["sending", "sending"]  # leases kept
     assert posts(mocked) == []
+
+
+def test_a_deadlock_on_one_text_does_not_hold_back_the_others(
+        app, send, outbox, mocked, real_twilio, monkeypatch):
+    """A review: only a database that cannot serve ends the pass; a deadlock, a serialization
+    failure or a lock wait run out is that one text's, and the others go out now."""
+    from sqlalchemy.exc import OperationalError
+
+    from commsvc.sending import worker as worker_module
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    send(body="one")
+    send(body="two")
+    accepted(mocked)
+    process, calls = worker_module.Worker.process, []
+
+    def first_deadlocks(self, claim):
+        calls.append(claim.id)
+        if len(calls) == 1:
+            raise OperationalError("UPDATE", {}, Deadlock("deadlock detected"))
+        return process(self, claim)
+
+    monkeypatch.setattr(worker_module.Worker, "process", first_deadlocks)
+    run_once(app, real_twilio)
+    assert sorted(row.status for row in outbox()) == ["sending", "sent"]
+    assert len(posts(mocked)) == 1
