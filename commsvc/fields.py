@@ -57,6 +57,10 @@ def reason_problem(reason: str, *, empty: str) -> str | None:
     character or more than MAX_REASON_LENGTH characters; None when it will do."""
     if not states_why(reason):
         return empty
+    try:
+        reason.encode("utf-8")
+    except UnicodeEncodeError:  # a shell argument's bytes that are not UTF-8 (surrogates)
+        return "must be UTF-8 text"
     if _CONTROL.search(reason):
         return ("must not hold control characters (line breaks and tabs may be used) or"
                 " bidirectional overrides")

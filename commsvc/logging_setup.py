@@ -149,7 +149,9 @@ def _plain(text: str) -> str:
 _CATEGORY_AS = {"Zs": " ", "Pd": "-", "Cf": ""}
 # Dots and bullets between groups (415·555·0101, 415 • 555 • 0101) and what makes a digit a
 # keycap emoji (4️⃣1️⃣5️⃣...).
-_CHAR_AS = {"\u00b7": "-", "\u2022": "-", "\u2219": "-", "\u20e3": "", "\ufe0f": ""}
+_CHAR_AS = {"\u00b7": "-", "\u2022": "-", "\u2219": "-", "\u20e3": "", "\ufe0f": "",
+            # a minus sign, a hyphen bullet, the katakana long vowel mark (ー) between groups
+            "\u2212": "-", "\u2043": "-", "\u30fc": "-"}
 
 
 # Digits standing alone in any grouping, one space or "-" between any two of them (10 to 15

@@ -201,6 +201,8 @@ def test_in_text_mode_the_access_line_is_gunicorns_own_format(tmp_path, text_log
     "%EF%BC%94%EF%BC%91%EF%BC%95%EF%BC%95%EF%BC%95%EF%BC%95%EF%BC%90%EF%BC%91%EF%BC%90%EF%BC%91",
     "415~555~0101", "415_555_0101", "415,555,0101", "415%09555%090101",  # refused, logged
     "%5B415%5D%20555%2A0101", "415%2A555%2A0101",  # found by a code review
+    "%2B1%E2%88%92415%E2%88%92555%E2%88%920101",  # minus signs (an audit)
+    "%2B1%E3%83%BC415%E3%83%BC555%E3%83%BC0101",  # katakana long vowel marks (an audit)
 ])
 def test_access_log_masks_numbers_written_with_unicode_separators_or_digits(tmp_path, value):
     """The API reads all of these as a phone number (or refuses them with a 422); the access

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import signal
 import threading
 
 import click
@@ -64,9 +65,18 @@ def retention_group():
 @with_appcontext
 def retention_run_command(dry_run: bool, batch_size: int | None):
     """Blank or delete everything past its retention period, except what a hold keeps."""
-    report = retention.run(_ext("db"), retention=_ext("config").retention, now=_ext("clock")(),
-                           gateway=_ext("twilio"), dry_run=dry_run, chunk_size=batch_size,
-                           actor=audit.cli_actor())
+    # SIGTERM or Ctrl-C while it asks Twilio for the queued deletions (a long queue after a
+    # large erasure) ends those early, and the run is still printed and audited.
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    stop = stop_on_signals(log, "retention run")
+    try:
+        report = retention.run(_ext("db"), retention=_ext("config").retention,
+                               now=_ext("clock")(), gateway=_ext("twilio"), dry_run=dry_run,
+                               chunk_size=batch_size, actor=audit.cli_actor(),
+                               should_stop=stop.is_set)
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
     if report is None:
         click.echo("retention run: another run is in progress; nothing to do")
         return
@@ -91,7 +101,9 @@ def erasures_replay_command(since: dt.datetime | None):
     click.echo(f"erasures replay: {result.ledger_subjects} subjects in the ledger, "
                f"{result.phones_checked} numbers on record checked, "
                f"{result.matched} found again and erased"
-               + (f", {result.held} found again but kept by a legal hold" if result.held else ""))
+               + (f", {result.held} found again but kept by a legal hold" if result.held else "")
+               + (f", {result.newer} found again only in what they made since their erasure"
+                  if result.newer else ""))
     for kind, count in result.removed.items():
         click.echo(f"  {kind:<18} {count:>9} removed")
     if result.error is not None:

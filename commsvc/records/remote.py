@@ -122,11 +122,13 @@ def _call(gateway, row) -> None:
 
 def claim_due(db: Session, now: dt.datetime, limit: int = CLAIM_BATCH_SIZE) -> list:
     """Take up to `limit` due rows for this process (the caller commits at once)."""
-    # Uses index: ix_remote_deletions_pending (done_at, next_attempt_at)
+    # Uses index: ix_remote_deletions_pending (done_at, next_attempt_at), in its order: a
+    # tie-break by id made PostgreSQL sort every pending row (an erasure queues them all at
+    # one time): 0.4 s a claim with 600,000 pending.
     query = (select(RemoteDeletion.id, RemoteDeletion.resource, RemoteDeletion.sid,
                     RemoteDeletion.action, RemoteDeletion.attempts)
              .where(RemoteDeletion.done_at.is_(None), RemoteDeletion.next_attempt_at <= now)
-             .order_by(RemoteDeletion.next_attempt_at, RemoteDeletion.id)
+             .order_by(RemoteDeletion.next_attempt_at)
              .limit(limit))
     if db.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)

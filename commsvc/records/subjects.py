@@ -342,6 +342,7 @@ class ReplayResult:
     phones_checked: int = 0
     matched: int = 0  # found again and erased
     held: int = 0  # found again, but all that is left of them is kept by a legal hold
+    newer: int = 0  # found again only in what they made since their erasure (theirs to keep)
     removed: dict[str, int] = field(default_factory=dict)
     stopped_at: str | None = None  # the masked number whose erasure failed; the rest not done
     error: DBAPIError | None = None  # why (the caller reports it, after what was done)
@@ -400,8 +401,10 @@ def replay_erasures(database, *, config: Config, now: dt.datetime,
             return result
         if any(outcome["removed"].values()):
             result.matched += 1
-        else:
+        elif any(outcome["kept"]["held"].values()):
             result.held += 1
+        else:
+            result.newer += 1
         for kind, count in outcome["removed"].items():
             result.removed[kind] = result.removed.get(kind, 0) + count
     return result

@@ -95,3 +95,11 @@ def test_a_bad_filter_is_explained_in_words_not_a_dict(runner, logs):
     result = runner.invoke(args=["logs", "messages", "--phone", "garbage"])
     assert result.exit_code == 2
     assert "phone: " in result.stderr and "{" not in result.stderr
+
+
+def test_a_reason_whose_bytes_are_not_utf8_is_a_usage_error(runner, logs, db):
+    """Found by an audit: `--reason $'caf\\xe9 ticket 1'` (Latin-1 bytes) failed with a
+    UnicodeEncodeError traceback when the read was audited."""
+    result = runner.invoke(args=["logs", "messages", "--reason", "caf\udce9 ticket 1"])
+    assert result.exit_code == 2 and "UTF-8" in result.output + result.stderr
+    assert _pii_reads(db) == []

@@ -344,6 +344,10 @@ def test_replay_leaves_what_a_returning_customer_made_after_their_erasure(
     assert session.status == "open" and session.closed_reason is None
     assert {p.phone for p in session.participants} == {REQUESTER, PRO}
     assert find_route(db, REQUESTER, PROXY_A, clock()).session_id == back.id
+    # Once nothing from before is left, a replay says so, not that a hold keeps them (audit).
+    again = runner.invoke(args=["erasures", "replay"])
+    assert "1 found again only in what they made since their erasure" in again.output
+    assert "legal hold" not in again.output
 
 
 def test_replay_erases_what_a_restored_session_relayed_after_the_erasure(
