@@ -174,12 +174,11 @@ class ClockJobs:
         swept = self._sweep(now)
         if swept:
             lines.append(f"sessions expired: {swept}")
-        sent = remote.process_due(ext["db"], ext["twilio"], now,
-                                  should_stop=self.stop.is_set if self.stop else None)
+        stopping = self.stop.is_set if self.stop else None
+        sent = remote.process_due(ext["db"], ext["twilio"], now, should_stop=stopping)
         if any(sent.as_dict().values()):
             lines.append("twilio deletions: " + ", ".join(f"{k} {v}" for k, v in
                                                         sent.as_dict().items()))
-        stopping = self.stop.is_set if self.stop else None
         if not (stopping and stopping()) and self._retention_due(now):
             report = retention.run(ext["db"], retention=ext["config"].retention, now=now,
                                    gateway=ext["twilio"], actor=CLOCK_ACTOR,

@@ -355,16 +355,13 @@ def _run(db, gateway, config, now, limit, rng, *, clock=None) -> Counts:
     for claim in worker.claim(limit):
         try:
             worker.process(claim)
-        except DBAPIError as exc:
+        except Exception as exc:
+            # The row keeps its lease and is reconciled when it lapses.
             db.rollback()
-            if is_transient(exc) and not row_conflict(exc):
+            if isinstance(exc, DBAPIError) and is_transient(exc) and not row_conflict(exc):
                 # The database cannot serve now (down, or SQLite's write lock held): the rest
-                # would fail alike. The serving loop waits and retries; this text and the
-                # others claimed keep their leases and are due again when those lapse.
+                # would fail alike. The serving loop waits and retries; the others claimed
+                # keep their leases too.
                 raise
-            log.exception("%s: unexpected error while sending", claim.id)
-        except Exception:
-            # The row keeps its lease and is reconciled when it lapses; the others go on.
-            db.rollback()
-            log.exception("%s: unexpected error while sending", claim.id)
+            log.exception("%s: unexpected error while sending", claim.id)  # the others go on
     return worker.counts
