@@ -24,6 +24,7 @@ from commsvc.crypto import UNAVAILABLE
 from commsvc.pool import service as pool_service
 from commsvc.relay.claim import forward_once, insert_once
 from commsvc.relay.models import Call, Message
+from commsvc.sessions.models import CLOSED_ERASED
 from commsvc.sessions.routing import Route, find_route, route_in_session
 
 # Outcomes of an inbound text that belong to the relay (consent's are in consent.relay).
@@ -36,6 +37,9 @@ NO_SESSION_UNTOLD = "no_session_untold"
 MODE_NOT_ALLOWED_UNTOLD = "mode_not_allowed_untold"
 EMPTY = "empty"  # no text and no media: nothing to forward
 REMOVED = "removed"  # (not stored) a repeated webhook of a text or call erased or past retention
+# (not stored) a repeated webhook of a forwarded text whose recipient no longer takes it: they
+# revoked texts, or were erased, since the first copy (_still_forwarded)
+WITHHELD = "withheld"
 # Outcomes of an inbound call (plus NO_SESSION, MODE_NOT_ALLOWED and consent.BLOCKED).
 BRIDGED = "bridged"
 BRIDGED_RECORDED = "bridged_recorded"
@@ -158,10 +162,12 @@ def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetim
                              reply=None, duplicate=True)
         message_id, outcome, session_id = stored.id, stored.outcome, stored.session_id
         forward = _stored_forward(stored)
-        if outcome == consent.BLOCKED_NOTIFIED and session_id is not None:
-            # Its reply says whether the recipient can be called: as the first time, even if
-            # the session has ended since.
+        if session_id is not None and (forward or outcome == consent.BLOCKED_NOTIFIED):
+            # Decided as the first time, even if the session has ended since: a notice's reply
+            # says whether the recipient can be called; a forward goes out if it still may.
             route = route_in_session(db, session_id, sms.sender_phone, sms.to_phone)
+            if forward is not None and not _still_forwarded(forward, route):
+                forward, outcome = None, WITHHELD
     elif decision.consumed:
         consent.record_inbound(
             db, decision, from_phone=sms.sender_phone, to_phone=sms.to_phone,
@@ -312,7 +318,7 @@ def _sms_reply(outcome: str, sms: InboundSms, route: Route | None,
         return None  # a short code or sender id cannot be answered
     if phones.is_costly(sms.sender_phone):
         return None  # never texted, not even a reply: a reply to one is how toll fraud pays
-    if outcome in (FORWARDED, EMPTY, NO_SESSION_UNTOLD, MODE_NOT_ALLOWED_UNTOLD):
+    if outcome in (FORWARDED, WITHHELD, EMPTY, NO_SESSION_UNTOLD, MODE_NOT_ALLOWED_UNTOLD):
         return None
     if outcome == NO_SESSION:
         return config.no_session_sms_reply
@@ -343,6 +349,17 @@ def _claimed(db: Session, model, sid: str):
     or None when erasure or retention has removed it since."""
     # Uses index: uq_messages_twilio_sid / uq_calls_twilio_sid
     return db.scalars(select(model).where(model.twilio_sid == sid)).one_or_none()
+
+
+def _still_forwarded(stored: Forward, route: Route | None) -> bool:
+    """Whether a repeated webhook forwards its stored text again.
+
+    Twilio repeats a webhook only when it did not get the first answer, so the message that
+    answer carries is sent now, for the first time: never to someone who has texted STOP, or
+    been erased, since (a closed or expired session's text still goes: it came while open).
+    """
+    return bool(route and route.other_phone == stored.to and route.other_takes_sms
+                and route.closed_reason != CLOSED_ERASED)
 
 
 def _stored_forward(message: Message) -> Forward | None:

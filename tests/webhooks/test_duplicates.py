@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from tests.conftest import AUTH_TOKEN, BASE_URL
 from tests.twilio_signing import TwilioPoster
 from tests.webhooks import factories as f
-from tests.webhooks.factories import PRO, REQUESTER, REQUESTER_PROXY, STRANGER
+from tests.webhooks.factories import PRO, PRO_PROXY, REQUESTER, REQUESTER_PROXY, STRANGER
 
 
 def test_repeated_text_gets_the_same_twiml_and_is_stored_once(
@@ -120,6 +120,56 @@ def test_repeated_sid_is_answered_from_the_stored_record_even_if_the_session_clo
 
     assert first.data == second.data
     assert len(f.messages(db)) == 1
+
+
+def test_a_repeat_forwards_nothing_to_a_recipient_who_texted_stop_since(
+        session_open, send_sms, db):
+    """Found by an audit: the repeat re-sent the stored <Message> to a pro who had texted STOP
+    in between. Twilio repeats only a webhook whose answer it did not get, so that answer's
+    message would have reached them for the first time, after their STOP."""
+    sid = f.sid("SM")
+    first = send_sms(REQUESTER, REQUESTER_PROXY, "See you at 9", sid=sid)
+    assert f"to=\"{PRO}\"".encode() in first.data
+    send_sms(PRO, PRO_PROXY, "STOP")
+
+    again = send_sms(REQUESTER, REQUESTER_PROXY, "See you at 9", sid=sid)
+
+    assert again.status_code == 200 and list(f.twiml(again)) == []
+    assert sorted(m.outcome for m in f.messages(db)) == ["forwarded", "opt_out"]
+
+
+def test_a_repeat_forwards_nothing_to_a_recipient_erased_since(
+        session_open, send_sms, db, client, api_key):
+    """Found by an audit: a hold on the sender kept the text through the pro's erasure, and its
+    repeat re-sent it to the erased pro's number."""
+    privacy = {**api_key("privacy"), "X-Access-Reason": "DSAR 1"}
+    sid = f.sid("SM")
+    send_sms(REQUESTER, REQUESTER_PROXY, "See you at 9", sid=sid)
+    held = client.post("/v1/holds", headers=privacy,
+                       json={"scope": "phone", "value": REQUESTER, "reason": "Claim 7"})
+    assert held.status_code == 201
+    erased = client.post(f"/v1/subjects/{PRO}/erase", headers=privacy)
+    assert erased.status_code == 200, erased.json
+
+    again = send_sms(REQUESTER, REQUESTER_PROXY, "See you at 9", sid=sid)
+
+    assert again.status_code == 200 and list(f.twiml(again)) == []
+    assert len(f.messages(db)) == 1
+
+
+def test_a_repeat_still_forwards_when_the_recipient_only_stopped_marketing(
+        session_open, send_sms, db, client, api_key):
+    """What a revocation of marketing leaves alone: relayed texts still reach the pro."""
+    sid = f.sid("SM")
+    first = send_sms(REQUESTER, REQUESTER_PROXY, "See you at 9", sid=sid)
+    revoked = client.post(f"/v1/consent/{PRO}", headers=api_key("booking"), json={
+        "channel": "sms", "purpose": "marketing", "action": "revoke", "source": "support",
+        "evidence": {"ticket": "T-1"}})
+    assert revoked.status_code == 201, revoked.json
+
+    again = send_sms(REQUESTER, REQUESTER_PROXY, "See you at 9", sid=sid)
+
+    assert again.data == first.data
 
 
 def _post_concurrently(app, path: str, params, copies: int) -> list:
