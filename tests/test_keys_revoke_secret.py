@@ -1,5 +1,5 @@
-"""`commsvc keys revoke` given a key's secret instead of its id: says so, never prints the
-secret, and revokes nothing."""
+"""`commsvc keys revoke` given a key's secret (or nothing) instead of its id: says so, never
+prints the secret, and revokes nothing."""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -31,3 +31,12 @@ def test_revoke_given_an_unknown_secret_says_to_use_the_id_from_keys_list(runner
     assert result.output == ("Error: that is a key's secret, not its id: revoke by the id "
                              "`commsvc keys list` shows (key_...)\n")
     assert "zgxB" not in result.output
+
+
+def test_revoke_given_an_empty_id_is_a_usage_error(runner):
+    """Found by an audit: `keys revoke ""` printed "no API key " (exit 1), where every other
+    empty argument of the CLI is a usage error."""
+    result = runner.invoke(args=["keys", "revoke", " "])
+
+    assert result.exit_code == 2
+    assert "Invalid value for KEY_ID: give the key's id, as `keys list` shows it" in result.output

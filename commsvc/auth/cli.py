@@ -63,6 +63,9 @@ def list_command():
 @with_appcontext
 def revoke_command(key_id: str):
     """Revoke a key; requests with it get 401 from now on."""
+    if not key_id.strip():  # a usage error (exit 2), as every other empty argument
+        raise click.BadParameter("give the key's id, as `keys list` shows it (key_...)",
+                                 param_hint="KEY_ID")
     now = _now()
     with _session() as db:
         if key_id.startswith(service.KEY_PREFIX):

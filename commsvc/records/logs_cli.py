@@ -75,7 +75,8 @@ def _filter_options(command):
         click.option("--status", help="Only this delivery or call status (delivered, failed,"
                                       " completed, no-answer, ...).", **ONCE),
         click.option("--direction", type=click.Choice(logs_service.DIRECTIONS),
-                     help="Inbound (relayed) or outbound (sent by the platform).", **ONCE),
+                     help="Inbound (to a proxy number) or outbound (the platform's own texts;"
+                          " calls have none).", **ONCE),
         click.option("--since", type=UtcTime(), **ONCE,
                      help="From this time (inclusive): ISO 8601, UTC unless it names a zone."),
         click.option("--until", type=UtcTime(),
