@@ -37,8 +37,8 @@ NO_SESSION_UNTOLD = "no_session_untold"
 MODE_NOT_ALLOWED_UNTOLD = "mode_not_allowed_untold"
 EMPTY = "empty"  # no text and no media: nothing to forward
 REMOVED = "removed"  # (not stored) a repeated webhook of a text or call erased or past retention
-# (not stored) a repeated webhook of a forwarded text whose recipient no longer takes it: they
-# revoked texts, or were erased, since the first copy (_still_forwarded)
+# (not stored) a repeated webhook of a forwarded text or bridged call whose recipient no longer
+# takes it: they revoked that channel, or were erased, since the first copy (_still_reaches)
 WITHHELD = "withheld"
 # Outcomes of an inbound call (plus NO_SESSION, MODE_NOT_ALLOWED and consent.BLOCKED).
 BRIDGED = "bridged"
@@ -166,7 +166,7 @@ def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetim
             # Decided as the first time, even if the session has ended since: a notice's reply
             # says whether the recipient can be called; a forward goes out if it still may.
             route = route_in_session(db, session_id, sms.sender_phone, sms.to_phone)
-            if forward is not None and not _still_forwarded(forward, route):
+            if forward is not None and not _still_reaches(forward.to, route, channel="sms"):
                 forward, outcome = None, WITHHELD
     elif decision.consumed:
         consent.record_inbound(
@@ -213,6 +213,10 @@ def receive_call(db: Session, call: InboundCall, *, config: Config, now: dt.date
         else:
             call_id, outcome, session_id = stored.id, stored.outcome, stored.session_id
             forward_to, forward_from = stored.forward_to, stored.forward_from
+            if forward_to and session_id and not _still_reaches(
+                    forward_to, route_in_session(db, session_id, call.caller_phone, call.to_phone),
+                    channel="voice"):
+                outcome, forward_to, forward_from = WITHHELD, None, None
     say, bridge = _call_answer(outcome, forward_to, forward_from, config)
     return CallResult(call_id=call_id, outcome=outcome, session_id=session_id, say=say,
                       bridge=bridge, duplicate=duplicate)
@@ -337,7 +341,7 @@ def _call_answer(outcome: str, forward_to: str | None, forward_from: str | None,
         bridge = Bridge(to=forward_to, caller_id=forward_from, record=record,
                         time_limit=config.call_time_limit_seconds)
         return (config.recording_notice if record else None), bridge
-    if outcome == consent.BLOCKED:
+    if outcome in (consent.BLOCKED, WITHHELD):
         return CALL_NOT_CONNECTED, None
     if outcome == MODE_NOT_ALLOWED:  # a call to a texts-only session: the session is open
         return config.sms_only_voice_message, None
@@ -351,15 +355,16 @@ def _claimed(db: Session, model, sid: str):
     return db.scalars(select(model).where(model.twilio_sid == sid)).one_or_none()
 
 
-def _still_forwarded(stored: Forward, route: Route | None) -> bool:
-    """Whether a repeated webhook forwards its stored text again.
+def _still_reaches(to: str, route: Route | None, *, channel: str) -> bool:
+    """Whether a repeated webhook forwards its stored text (or bridges its call) to `to` again.
 
-    Twilio repeats a webhook only when it did not get the first answer, so the message that
-    answer carries is sent now, for the first time: never to someone who has texted STOP, or
-    been erased, since (a closed or expired session's text still goes: it came while open).
+    Twilio repeats a webhook only when it did not get the first answer, so the message or
+    <Dial> that answer carries goes out now, for the first time: never to someone who has
+    revoked that channel (STOP), or been erased, since. A closed or expired session's text or
+    call still goes: it came while the session was open.
     """
-    return bool(route and route.other_phone == stored.to and route.other_takes_sms
-                and route.closed_reason != CLOSED_ERASED)
+    takes = route and (route.other_takes_sms if channel == "sms" else route.other_takes_calls)
+    return bool(takes and route.other_phone == to and route.closed_reason != CLOSED_ERASED)
 
 
 def _stored_forward(message: Message) -> Forward | None:

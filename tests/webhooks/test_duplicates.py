@@ -172,6 +172,25 @@ def test_a_repeat_still_forwards_when_the_recipient_only_stopped_marketing(
     assert again.data == first.data
 
 
+def test_a_repeated_call_bridges_nothing_to_a_recipient_who_revoked_calls_since(
+        session_open, place_call, db, client, api_key):
+    """The voice side of the audit's finding: a repeat re-sent the stored <Dial> to a pro who
+    had revoked calls in between."""
+    sid = f.sid("CA")
+    first = place_call(REQUESTER, REQUESTER_PROXY, sid=sid)
+    assert b"<Dial" in first.data
+    revoked = client.post(f"/v1/consent/{PRO}", headers=api_key("booking"), json={
+        "channel": "voice", "purpose": "relay", "action": "revoke", "source": "support",
+        "evidence": {"ticket": "T-2"}})
+    assert revoked.status_code == 201, revoked.json
+
+    again = place_call(REQUESTER, REQUESTER_PROXY, sid=sid)
+
+    assert [element.tag for element in f.twiml(again)] == ["Say", "Hangup"]  # no <Dial>
+    assert b"cannot be connected" in again.data
+    assert len(f.calls(db)) == 1
+
+
 def _post_concurrently(app, path: str, params, copies: int) -> list:
     """POST the form (or form(index), when params is callable) from `copies` threads at once."""
     barrier = threading.Barrier(copies, timeout=20)
