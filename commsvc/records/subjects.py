@@ -44,7 +44,7 @@ from commsvc.relay.models import Call, Message
 from commsvc.sending import service as sending_service
 from commsvc.sending.models import OutboundMessage
 from commsvc.sessions import allocation
-from commsvc.sessions.models import CLOSED_ERASED, Participant
+from commsvc.sessions.models import Participant
 from commsvc.sessions.models import Session as ConversationSession
 
 TOMBSTONE_HEX = 9  # "erased:" + 9 hex = 16 characters, the width of every phone column
@@ -235,7 +235,7 @@ def _close_open_sessions(db: Session, phone: str, now: dt.datetime,
                                            _on_record_by(ConversationSession, before))))
     for session_id, _ in open_sessions:
         allocation.end_session(db, db.get(ConversationSession, session_id), now=now,
-                               closed_reason=CLOSED_ERASED)
+                               closed_reason="erased")
     return len(open_sessions), sum(1 for _, is_held in open_sessions if is_held)
 
 

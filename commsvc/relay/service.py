@@ -24,7 +24,7 @@ from commsvc.crypto import UNAVAILABLE
 from commsvc.pool import service as pool_service
 from commsvc.relay.claim import forward_once, insert_once
 from commsvc.relay.models import Call, Message
-from commsvc.sessions.models import CLOSED_ERASED
+from commsvc.sending.service import erased_since
 from commsvc.sessions.routing import Route, find_route, route_in_session
 
 # Outcomes of an inbound text that belong to the relay (consent's are in consent.relay).
@@ -166,7 +166,9 @@ def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetim
             # Decided as the first time, even if the session has ended since: a notice's reply
             # says whether the recipient can be called; a forward goes out if it still may.
             route = route_in_session(db, session_id, sms.sender_phone, sms.to_phone)
-            if forward is not None and not _still_reaches(forward.to, route, channel="sms"):
+            if forward is not None and not _still_reaches(
+                    db, forward.to, route, channel="sms", stored_at=stored.created_at,
+                    config=config):
                 forward, outcome = None, WITHHELD
     elif decision.consumed:
         consent.record_inbound(
@@ -214,8 +216,9 @@ def receive_call(db: Session, call: InboundCall, *, config: Config, now: dt.date
             call_id, outcome, session_id = stored.id, stored.outcome, stored.session_id
             forward_to, forward_from = stored.forward_to, stored.forward_from
             if forward_to and session_id and not _still_reaches(
-                    forward_to, route_in_session(db, session_id, call.caller_phone, call.to_phone),
-                    channel="voice"):
+                    db, forward_to,
+                    route_in_session(db, session_id, call.caller_phone, call.to_phone),
+                    channel="voice", stored_at=stored.created_at, config=config):
                 outcome, forward_to, forward_from = WITHHELD, None, None
     say, bridge = _call_answer(outcome, forward_to, forward_from, config)
     return CallResult(call_id=call_id, outcome=outcome, session_id=session_id, say=say,
@@ -355,7 +358,8 @@ def _claimed(db: Session, model, sid: str):
     return db.scalars(select(model).where(model.twilio_sid == sid)).one_or_none()
 
 
-def _still_reaches(to: str, route: Route | None, *, channel: str) -> bool:
+def _still_reaches(db: Session, to: str, route: Route | None, *, channel: str,
+                   stored_at: dt.datetime, config: Config) -> bool:
     """Whether a repeated webhook forwards its stored text (or bridges its call) to `to` again.
 
     Twilio repeats a webhook only when it did not get the first answer, so the message or
@@ -364,7 +368,7 @@ def _still_reaches(to: str, route: Route | None, *, channel: str) -> bool:
     call still goes: it came while the session was open.
     """
     takes = route and (route.other_takes_sms if channel == "sms" else route.other_takes_calls)
-    return bool(takes and route.other_phone == to and route.closed_reason != CLOSED_ERASED)
+    return bool(takes and route.other_phone == to) and not erased_since(db, to, stored_at, config)
 
 
 def _stored_forward(message: Message) -> Forward | None:

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from commsvc.db import NEVER_REUSED_IDS, Base, BigId, UTCDateTime
 
 ACTIVE = text("active")
-CLOSED_ERASED = "erased"  # closed_reason of a session closed because a participant was erased
 
 
 class Session(Base):

@@ -30,7 +30,6 @@ class Route:
     other_proxy: str  # the proxy number the other participant sees us as
     other_takes_sms: bool  # consent: relayed texts may reach the other participant
     other_takes_calls: bool  # consent: relayed calls may reach the other participant
-    closed_reason: str | None  # the session's: `erased` once a participant was erased
 
     @property
     def allows_sms(self) -> bool:
@@ -57,7 +56,6 @@ def _route_select():
             .label("other_takes_sms"),
             consent.allowed_sql(_other.phone, channel="voice", purpose="relay")
             .label("other_takes_calls"),
-            Session.closed_reason,
         )
         .join(_me, _me.session_id == Session.id)
         .join(_other, _other.session_id == Session.id)
