@@ -22,9 +22,9 @@ from commsvc.config import Config
 from commsvc.consent import relay as consent
 from commsvc.crypto import UNAVAILABLE
 from commsvc.pool import service as pool_service
+from commsvc.records.erasure_ledger import erased_since
 from commsvc.relay.claim import forward_once, insert_once
 from commsvc.relay.models import Call, Message
-from commsvc.sending.service import erased_since
 from commsvc.sessions.routing import Route, find_route, route_in_session
 
 # Outcomes of an inbound text that belong to the relay (consent's are in consent.relay).

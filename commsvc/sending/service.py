@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from commsvc.config import Config, Retention
 from commsvc.consent import service as consent
-from commsvc.crypto import phone_hmac
 from commsvc.errors import (
     Conflict,
     ConsentRequired,
@@ -33,7 +32,6 @@ from commsvc.phones import COSTLY_NUMBER, is_costly, locality, mask
 from commsvc.pool import service as pool_service
 from commsvc.pool.models import ProxyNumber
 from commsvc.records import remote
-from commsvc.records.models import Erasure
 from commsvc.records.retention_passes import row_past_retention
 from commsvc.sending import quiet_hours
 from commsvc.sending.models import OutboundMessage
@@ -70,9 +68,10 @@ def block_unsent(db: Session, *, to_phone: str, now: dt.datetime, made_by=None) 
     Only a text a worker is handing to Twilio at this moment (`sending` under a live lease,
     its send begun) is left to finish and be recorded, so that the SID of a message Twilio
     holds is not lost; if that attempt fails, the worker finds the erasure before any retry
-    (erased_since). A text waiting to retry after an attempt that may have reached Twilio is
-    blocked too, and says so. A worker that claimed a text and has not begun its send finds it
-    blocked (its lease check reads the status under the row lock) and sends nothing.
+    (erasure_ledger.erased_since). A text waiting to retry after an attempt that may have
+    reached Twilio is blocked too, and says so. A worker that claimed a text and has not begun
+    its send finds it blocked (its lease check reads the status under the row lock) and sends
+    nothing.
     `made_by`: which texts, if not all (an erasure replay's: those made by the erasure).
     """
     in_flight = and_(OutboundMessage.status == "sending",
@@ -89,15 +88,6 @@ def block_unsent(db: Session, *, to_phone: str, now: dt.datetime, made_by=None) 
                                  ERASED_BEFORE_SENDING), else_=ERASED_AFTER_AN_ATTEMPT))
         .execution_options(synchronize_session=False)
     ).rowcount
-
-
-def erased_since(db: Session, to_phone: str, accepted_at: dt.datetime, config: Config) -> bool:
-    """Whether the number was erased after this text was accepted: then it is never sent, nor
-    sent again, whatever kept it (a legal hold, an attempt that was in flight)."""
-    # Uses index: ix_erasures_subject_hmac
-    return db.scalar(select(exists().where(
-        Erasure.subject_hmac == phone_hmac(config.hmac_key, to_phone),
-        Erasure.created_at >= accepted_at))) or False
 
 
 CONSENT_REFUSALS = {

@@ -36,6 +36,7 @@ from commsvc.crypto import UNAVAILABLE
 from commsvc.db import is_transient, row_conflict
 from commsvc.errors import ServiceUnavailable
 from commsvc.phones import mask
+from commsvc.records.erasure_ledger import erased_since
 from commsvc.sending import quiet_hours, service
 from commsvc.sending.models import OutboundMessage
 from commsvc.twilio_gateway import UNSUBSCRIBED, TwilioError
@@ -149,7 +150,7 @@ class Worker:
         row = self._held(claim)
         if row is None:
             return
-        if service.erased_since(self.db, row.to_phone, row.created_at, self.config):
+        if erased_since(self.db, row.to_phone, row.created_at, self.config):
             # send_started_at stays: an earlier attempt may have reached Twilio
             self._block(row, service.ERASED_BEFORE_SENDING if row.send_started_at is None
                         else service.ERASED_AFTER_AN_ATTEMPT, "the recipient's data was erased")
