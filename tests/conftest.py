@@ -203,3 +203,30 @@ def pool_and_booking_key(app, clock, numbers: int, *, first: int) -> dict[str, s
 def twilio_post(client):
     """Posts a form to a webhook signed exactly as Twilio signs it."""
     return TwilioPoster(client, AUTH_TOKEN, BASE_URL)
+
+
+@pytest.fixture
+def reparsed_statements(engine):
+    """Records, while its `with` block runs, each statement psycopg must parse again on every
+    execution: it caches its conversion of a query only up to a length and a parameter count
+    (MAX_CACHED_STATEMENT_LENGTH, MAX_CACHED_STATEMENT_PARAMS). PostgreSQL only."""
+    from psycopg import _queries as psycopg_queries
+
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if (len(statement.encode()) > psycopg_queries.MAX_CACHED_STATEMENT_LENGTH
+                or len(parameters or ()) > psycopg_queries.MAX_CACHED_STATEMENT_PARAMS):
+            seen.append(f"{len(statement.encode())} bytes, {len(parameters or ())} parameters:"
+                        f" {statement[:80]}")
+
+    class Recording:
+        def __enter__(self):
+            seen.clear()
+            sa.event.listen(engine, "before_cursor_execute", record)
+            return seen
+
+        def __exit__(self, *_exc):
+            sa.event.remove(engine, "before_cursor_execute", record)
+
+    return Recording()

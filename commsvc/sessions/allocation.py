@@ -25,9 +25,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, bindparam, case, exists, func, select, true, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal_column,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm import aliased
 
 from commsvc.db import INSERTS
 from commsvc.errors import PoolExhausted
@@ -122,6 +133,14 @@ def sweep_expired(db: DbSession, now: dt.datetime, batch_size: int = SWEEP_BATCH
     return len(ids)
 
 
+# Short aliases and constants written into the SQL: the statement that inserts a session and
+# both participants repeats this SELECT twice, and psycopg parses a statement longer than 4 kB
+# again on every execution (it caches only shorter ones): 0.2 ms of CPU per session.
+_NUMBER = aliased(ProxyNumber, name="n")
+_PAIR = aliased(Participant, name="p")
+_FIRST, _LAST = literal_column("0"), literal_column("1")
+
+
 def _best_number(mode: str, side: str = ""):
     """The SELECT of the best proxy number for :phone in a session with :counterpart.
 
@@ -133,36 +152,36 @@ def _best_number(mode: str, side: str = ""):
     counterpart = bindparam("counterpart" + side, type_=Participant.counterpart_phone.type)
     # Uses index: uq_participants_active_route (phone, proxy_number) WHERE active
     paired = exists().where(
-        Participant.phone == phone,
-        Participant.proxy_number == ProxyNumber.phone_number,
-        Participant.active,
+        _PAIR.phone == phone,
+        _PAIR.proxy_number == _NUMBER.phone_number,
+        _PAIR.active,
     )
     # Uses index: ix_participants_phone_proxy (phone, proxy_number, ended_at)
-    cooling = select(Participant.proxy_number).where(
-        Participant.phone == phone,
-        Participant.counterpart_phone != counterpart,
-        Participant.ended_at >= bindparam("cooled_since" + side),
+    cooling = select(_PAIR.proxy_number).where(
+        _PAIR.phone == phone,
+        _PAIR.counterpart_phone != counterpart,
+        _PAIR.ended_at >= bindparam("cooled_since" + side),
     )
-    same_country = ProxyNumber.country_code == bindparam("country_code" + side)
-    same_area = ProxyNumber.area_code.is_not_distinct_from(bindparam("area_code" + side))
+    same_country = _NUMBER.country_code == bindparam("country_code" + side)
+    same_area = _NUMBER.area_code.is_not_distinct_from(bindparam("area_code" + side))
     query = (
-        select(ProxyNumber.phone_number)
-        .where(ProxyNumber.status == "active")
+        select(_NUMBER.phone_number)
+        .where(_NUMBER.status == literal_column("'active'"))
         # Sessions refuse pool numbers as phones and the pool refuses open sessions' phones,
         # but rows from before those checks (or a race between the two) must still never
         # hand a participant their own number, or show them the other side's real one.
-        .where(ProxyNumber.phone_number != phone, ProxyNumber.phone_number != counterpart)
+        .where(_NUMBER.phone_number != phone, _NUMBER.phone_number != counterpart)
         .where(~paired)
         .order_by(
-            case((same_country, 0), else_=1),
-            case((and_(same_country, same_area), 0), else_=1),
-            case((ProxyNumber.phone_number.in_(cooling), 1), else_=0),
+            case((same_country, _FIRST), else_=_LAST),
+            case((and_(same_country, same_area), _FIRST), else_=_LAST),
+            case((_NUMBER.phone_number.in_(cooling), _LAST), else_=_FIRST),
             func.random(),
         )
-        .limit(1)
+        .limit(_LAST)
     )
     for capability in MODE_CAPABILITIES[mode]:
-        query = query.where(getattr(ProxyNumber, capability).is_(True))
+        query = query.where(getattr(_NUMBER, capability).is_(True))
     return query
 
 

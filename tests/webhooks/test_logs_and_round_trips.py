@@ -58,3 +58,12 @@ def test_relayed_text_costs_one_statement(session_open, send_sms, engine):
     assert message.get("to") == PRO
     # INSERT … SELECT: the route, the recipient's consent and the SID claim in one.
     assert statements == ["INSERT"]
+
+
+@pytest.mark.pg_only
+def test_psycopg_keeps_the_relayed_text_statement_parsed(session_open, send_sms,
+                                                         reparsed_statements):
+    with reparsed_statements as seen:
+        [message] = twiml(send_sms(REQUESTER, REQUESTER_PROXY, "parsed once"))
+    assert message.get("to") == PRO
+    assert seen == []
