@@ -205,28 +205,40 @@ def twilio_post(client):
     return TwilioPoster(client, AUTH_TOKEN, BASE_URL)
 
 
+
+class StatementRecording:
+    """A `with` block that keeps, for each statement sent meanwhile, what `note(statement,
+    parameters)` returns (None: nothing); the block gets the list."""
+
+    def __init__(self, engine, note):
+        self.engine, self.note, self.seen = engine, note, []
+
+    def _record(self, conn, cursor, statement, parameters, context, executemany):
+        kept = self.note(statement, parameters)
+        if kept is not None:
+            self.seen.append(kept)
+
+    def __enter__(self) -> list:
+        self.seen.clear()
+        sa.event.listen(self.engine, "before_cursor_execute", self._record)
+        return self.seen
+
+    def __exit__(self, *_exc) -> None:
+        sa.event.remove(self.engine, "before_cursor_execute", self._record)
+
+
 @pytest.fixture
 def reparsed_statements(engine):
-    """Records, while its `with` block runs, each statement psycopg must parse again on every
-    execution: it caches its conversion of a query only up to a length and a parameter count
+    """Records each statement psycopg must parse again on every execution: it caches its
+    conversion of a query only up to a length and a parameter count
     (MAX_CACHED_STATEMENT_LENGTH, MAX_CACHED_STATEMENT_PARAMS). PostgreSQL only."""
     from psycopg import _queries as psycopg_queries
 
-    seen: list[str] = []
+    def note(statement: str, parameters) -> str | None:
+        size, count = len(statement.encode()), len(parameters or ())
+        if (size > psycopg_queries.MAX_CACHED_STATEMENT_LENGTH
+                or count > psycopg_queries.MAX_CACHED_STATEMENT_PARAMS):
+            return f"{size} bytes, {count} parameters: {statement[:80]}"
+        return None
 
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if (len(statement.encode()) > psycopg_queries.MAX_CACHED_STATEMENT_LENGTH
-                or len(parameters or ()) > psycopg_queries.MAX_CACHED_STATEMENT_PARAMS):
-            seen.append(f"{len(statement.encode())} bytes, {len(parameters or ())} parameters:"
-                        f" {statement[:80]}")
-
-    class Recording:
-        def __enter__(self):
-            seen.clear()
-            sa.event.listen(engine, "before_cursor_execute", record)
-            return seen
-
-        def __exit__(self, *_exc):
-            sa.event.remove(engine, "before_cursor_execute", record)
-
-    return Recording()
+    return StatementRecording(engine, note)

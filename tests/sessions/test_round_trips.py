@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-import sqlalchemy as sa
 
+from tests.conftest import StatementRecording
 from tests.sessions.conftest import PRO, REQUESTER, SF_NUMBERS
 
 
@@ -26,21 +26,7 @@ def _label(statement: str) -> str:
 @pytest.fixture
 def statements(engine):
     """The statements sent while the `with` block runs, each as verb and table."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(_label(statement))
-
-    class Recording:
-        def __enter__(self):
-            seen.clear()
-            sa.event.listen(engine, "before_cursor_execute", record)
-            return seen
-
-        def __exit__(self, *_exc):
-            sa.event.remove(engine, "before_cursor_execute", record)
-
-    return Recording()
+    return StatementRecording(engine, lambda statement, _parameters: _label(statement))
 
 
 def test_a_new_session_costs_two_lookups_and_three_inserts(create, add_numbers, statements,
