@@ -75,6 +75,12 @@ def present_message(row: LogRow, principal) -> dict:
     return _body(data, principal, shown, lambda: message.body)
 
 
+def recording_reference(call: Call) -> dict:
+    """A call's recording as every read shows it (logs, export): SID, duration, status."""
+    return {"sid": call.recording_sid, "duration": call.recording_duration,
+            "status": call.recording_status}
+
+
 def present_call(row: LogRow, principal) -> dict:
     """A call: its duration and recording reference (SID, duration and status: in-progress,
     completed or failed; never the audio)."""
@@ -82,8 +88,7 @@ def present_call(row: LogRow, principal) -> dict:
     data = _common(call, principal)
     data["duration_seconds"] = call.duration_seconds
     shown = row.content_visible and call.recording_sid and call.recording_removed_at is None
-    data["recording"] = ({"sid": call.recording_sid, "duration": call.recording_duration,
-                          "status": call.recording_status} if shown else None)
+    data["recording"] = recording_reference(call) if shown else None
     return data
 
 

@@ -20,6 +20,7 @@ from commsvc.clock import isoformat
 from commsvc.db import get_db
 from commsvc.extensions import phone_input
 from commsvc.records import subjects
+from commsvc.records.log_presenters import recording_reference
 
 blp = Blueprint("records_subject_views", __name__, url_prefix="/v1/subjects",
                 description="Everything held about one phone number: export and erasure "
@@ -96,8 +97,7 @@ def _message(row, shown: bool, show) -> dict:
 
 
 def _call(row, shown: bool, show) -> dict:
-    recording = ({"sid": row.recording_sid, "duration_seconds": row.recording_duration,
-                  "status": row.recording_status} if shown and row.recording_sid else None)
+    recording = recording_reference(row) if shown and row.recording_sid else None
     return {"id": row.id, "session_id": row.session_id, "booking_id": row.booking_id,
             "direction": row.direction, "from": show(row.from_phone), "to": show(row.to_phone),
             "forwarded_to": show(row.forward_to), "forwarded_from": show(row.forward_from),

@@ -102,6 +102,9 @@ def test_export_holds_every_kind_of_data_with_only_the_subjects_number_in_full(
         mask(PRO), PROXY_B, REQUESTER)
     [call] = doc["calls"]
     assert call["recording"]["sid"].startswith("RE") and call["duration_seconds"] == 61
+    # The recording reference has the logs' shape (GET /v1/logs/calls).
+    assert {k: v for k, v in call["recording"].items() if k != "sid"} == {
+        "duration": 60, "status": "completed"}
     assert [m["id"] for m in doc["outbound_messages"]] == [world["outbound"]]
     assert doc["consent"]["history"][0]["action"] == "revoke"
     marketing = [s for s in doc["consent"]["state"] if s["purpose"] == "marketing"]
