@@ -2,7 +2,8 @@
 
 Every route is behind the signature guard (403 before any database work). One transaction per
 webhook: a malformed form (400) or a failure before the commit stores nothing; a database
-outage is a 503 (errors.py) and Twilio retries, which the SID claim makes safe.
+outage is a 503 (errors.py); a copy Twilio sends again (a retry its connection overrides ask
+for, or a timeout it retried) is safe, the SID claim sees to it.
 """
 from __future__ import annotations
 
