@@ -29,6 +29,8 @@ WEBHOOKS = {
     "call-status": ("Status and duration of a relayed call.", {
         "CallSid": _SID, "CallStatus": _STRING, "CallDuration": _DIGITS,
         "DialCallStatus": _STRING, "DialCallDuration": _DIGITS, "DialCallSid": _SID,
+        # A recorded <Dial>'s action carries its recording's SID (kept if its own callback is lost)
+        "RecordingSid": _SID,
     }, ["CallSid"], ["c", "s"]),
     "recording-status": ("A call recording's status and duration (the audio stays at Twilio).", {
         "RecordingSid": _SID, "CallSid": _SID, "RecordingStatus": _STRING,

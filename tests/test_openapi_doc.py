@@ -63,6 +63,14 @@ def test_webhooks_are_documented_as_signed_form_posts_answered_with_twiml(client
     assert "application/problem+json" in sms["responses"]["403"]["content"]
 
 
+def test_the_call_status_form_documents_every_field_of_a_dial_action(client):
+    operation = client.get("/openapi.json").get_json()["paths"]["/webhooks/twilio/call-status"]
+    form = operation["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]
+    # What a recorded <Dial>'s action posts and webhooks/forms.py reads.
+    assert {"CallSid", "CallStatus", "DialCallSid", "DialCallStatus", "DialCallDuration",
+            "RecordingSid"} <= set(form["schema"]["properties"])
+
+
 def test_no_operation_lists_a_parameter_twice(client):
     """OpenAPI 3.0: parameters are unique by name and location (the logs listed
     X-Access-Reason twice, from their own schema and from the guard's documentation)."""
