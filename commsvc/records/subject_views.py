@@ -186,6 +186,7 @@ def erase_subject(phone: str):
                                         actor=principal.actor, reason=reason)
     db.commit()  # nothing more is routed to the person while the rest of the erasure runs
     result = subjects.erase_subject(db, subject, config=ext["config"], now=now,
-                                    actor=principal.actor, reason=reason, held_closed=held_closed)
+                                    actor=principal.actor, reason=reason, held_closed=held_closed,
+                                    clock=ext["clock"])
     db.commit()
     return result

@@ -23,6 +23,7 @@ Invariants:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, or_, select, true, union, update
@@ -277,10 +278,17 @@ def stop_routing(db: Session, phone: str, *, config: Config, now: dt.datetime, a
 
 def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, actor: str,
                   reason: str, replay: bool = False, held_closed: int | None = None,
-                  before: dt.datetime | None = None) -> dict:
+                  before: dt.datetime | None = None,
+                  clock: Callable[[], dt.datetime] | None = None) -> dict:
     """Erase the number's data except what holds keep and consent evidence; what was done.
     `held_closed`: what stop_routing returned, when the caller committed it first.
-    `before`: only what was on record at that time (a replay: the person's last erasure)."""
+    `before`: only what was on record at that time (a replay: the person's last erasure).
+    `clock`: stamps the ledger when the erasure's passes end (else `now`).
+
+    With routing stopped and committed first (held_closed), what the person sends while the
+    erasure runs is stored with no session and committed after the first pass chose its rows:
+    a last pass takes it, and the ledger's time is when that pass ended, so a replay takes
+    whatever the relay stored before then and committed after it."""
     hold_still(db)
     if held_closed is None:
         _refuse_pool_number(db, phone)
@@ -293,13 +301,19 @@ def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, 
         made_by=_on_record_by(OutboundMessage, before))
     removed["sessions"], kept_held["sessions"] = _erase_participation(
         db, phone, tombstone(config.hmac_key, phone), before)
+    if not replay:
+        late, kept_late = _erase_communications(db, phone, now, before)
+        removed.update({kind: removed[kind] + count for kind, count in late.items()})
+        kept_held.update(kept_late)
+    erased_at = clock() if clock is not None else now
     consent_kept = _count(db, ConsentEvent, ConsentEvent.phone == phone)
     result = {"removed": removed, "kept": {"held": kept_held, "consent_events": consent_kept},
               "reasons": _reasons(removed, kept_held, consent_kept, earlier, held_closed,
                                   held_unsent)}
     if not replay:
         db.add(Erasure(subject_hmac=subject, requested_by=actor, reason=audit.scrub(reason),
-                       created_at=now, result={"removed": removed, "kept": result["kept"]}))
+                       created_at=erased_at,
+                       result={"removed": removed, "kept": result["kept"]}))
     if not replay or held_closed or held_unsent or any(removed.values()):
         # A replay that changed nothing (all that is left is held) writes nothing, or every
         # run would audit the same held subjects again.
