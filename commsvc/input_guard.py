@@ -143,10 +143,20 @@ def _refuse_unstorable() -> None:
                                errors=errors)
 
 
+def _has_body() -> bool:
+    """Whether the request carries a body: a Content-Length above 0, or a chunked body (no
+    Content-Length at all: streamed by Node's fetch, requests with a generator, curl) that is
+    not empty."""
+    if request.content_length:
+        return True
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    return chunked and bool(request.get_data(cache=True))
+
+
 def _require_json_body() -> None:
     """A request with a body must say it is JSON (415 otherwise), rather than have every field
     reported missing."""
-    if request.content_length and not request.is_json:
+    if _has_body() and not request.is_json:
         raise UnsupportedMediaType(
             f"Send the body as JSON with Content-Type: application/json (got "
             f"{request.mimetype or 'no Content-Type'}).")
@@ -169,7 +179,7 @@ def _refuse_undeclared_input() -> None:
     unknown ones are where a view declares its own, and so is a query argument given twice: a
     typo is never silently ignored."""
     has_query = bool(request.query_string)
-    has_body = bool(request.content_length)
+    has_body = _has_body()
     if not (has_query or has_body):
         return
     view = _view()

@@ -5,9 +5,12 @@ SQLite. Twilio's webhooks are not /v1 and keep their own form handling.
 """
 from __future__ import annotations
 
+import io
+
 import pytest
 from sqlalchemy import func, select
 
+from commsvc.pool.models import ProxyNumber
 from commsvc.records.models import LegalHold
 from tests.records.logdata import add_session
 from tests.webhooks import factories as f
@@ -120,6 +123,43 @@ def test_a_body_that_is_not_json_is_a_415_saying_so(client, api_key, content_typ
 
 def test_a_post_without_a_body_is_not_asked_for_json(client, api_key):
     response = client.post("/v1/sessions/ses_nope/close", headers=api_key("booking"))
+    assert response.status_code == 404
+
+
+def _send_chunked(client, method, url, body, content_type, headers):
+    """A body streamed with Transfer-Encoding: chunked and no Content-Length (Node's fetch with
+    a stream, requests with a generator, curl -H 'Transfer-Encoding: chunked'), as gunicorn
+    hands it to the app."""
+    return client.open(url, method=method, input_stream=io.BytesIO(body),
+                       headers={**headers, "Transfer-Encoding": "chunked",
+                                "Content-Type": content_type},
+                       environ_overrides={"wsgi.input_terminated": True})
+
+
+def test_a_chunked_body_that_is_not_json_is_a_415_too(client, api_key):
+    response = _send_chunked(client, "POST", "/v1/sessions", b'{"booking_id": "bk_1"}',
+                             "text/plain", api_key("booking"))
+    assert response.status_code == 415
+    assert "application/json" in response.get_json()["detail"]
+
+
+def test_a_chunked_body_on_a_delete_is_refused_and_the_number_stays(client, api_key, db):
+    admin = api_key("admin")
+    assert client.post("/v1/numbers", json={"phone_number": "+16465550009"},
+                       headers=admin).status_code == 201
+
+    response = _send_chunked(client, "DELETE", "/v1/numbers/+16465550009",
+                             b'{"dry_run": true}', "application/json", admin)
+
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"dry_run": ["Unknown field."]}
+    assert db.scalar(select(ProxyNumber.status)
+                     .where(ProxyNumber.phone_number == "+16465550009")) == "active"
+
+
+def test_an_empty_chunked_body_is_no_body(client, api_key):
+    response = _send_chunked(client, "POST", "/v1/sessions/ses_nope/close", b"", "text/plain",
+                             api_key("booking"))
     assert response.status_code == 404
 
 
