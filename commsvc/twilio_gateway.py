@@ -107,8 +107,21 @@ class RealTwilio:
         return [{"sid": m.sid, "body": m.body, "status": m.status} for m in found.values()]
 
     def redact_message(self, sid: str) -> None:
-        """Blank a message's body at Twilio (kept as metadata there)."""
-        self._call(self.client.messages(sid).update, body="")
+        """Blank a message's body at Twilio and delete its media (kept as metadata there).
+
+        A blank body leaves an MMS's pictures at Twilio, reachable at their media URLs; they
+        go one DELETE each. Done again after a failure part way, it finds only the media
+        left (one deleted meanwhile by another process answers 404 and is skipped)."""
+        message = self.client.messages(sid)
+        updated = self._call(message.update, body="")
+        if updated.num_media == "0":
+            return  # an SMS: no media to look for
+        for media in self._call(message.media.list):
+            try:
+                self._call(message.media(media.sid).delete)
+            except TwilioError as exc:
+                if exc.status != 404:
+                    raise
 
     def delete_message(self, sid: str) -> None:
         self._call(self.client.messages(sid).delete)

@@ -76,14 +76,69 @@ def test_message_bodies_are_redacted_at_twilio_with_an_empty_body(
     db.commit()
     for sid in (message.twilio_sid, message.forward_sid):
         twilio_api.add(responses.POST, f"{API}/Messages/{sid}.json", status=200,
-                       json={"sid": sid, "body": "", "status": "delivered"})
+                       json={"sid": sid, "body": "", "status": "delivered", "num_media": "0"})
 
     report = run(app, clock, gateway=gateway)
 
     assert report.remote["done"] == 2
+    assert [c.request.method for c in twilio_api.calls] == ["POST", "POST"]  # no media to list
     assert all(parse_qs(c.request.body, keep_blank_values=True) == {"Body": [""]}
                for c in twilio_api.calls)
     assert all(row.done_at == clock() and row.action == "redact" for row in _pending(db))
+
+
+def _mms_at_twilio(twilio_api, sid: str, media_sids: list[str]) -> None:
+    twilio_api.add(responses.POST, f"{API}/Messages/{sid}.json", status=200,
+                   json={"sid": sid, "body": "", "status": "delivered",
+                         "num_media": str(len(media_sids))})
+    twilio_api.add(responses.GET, f"{API}/Messages/{sid}/Media.json", status=200, json={
+        "media_list": [{"sid": m, "parent_sid": sid, "content_type": "image/jpeg"}
+                       for m in media_sids],
+        "page": 0, "page_size": 50, "first_page_uri": None, "next_page_uri": None,
+        "previous_page_uri": None,
+        "uri": f"/2010-04-01/Accounts/{ACCOUNT}/Messages/{sid}/Media.json"})
+
+
+def test_an_mms_redacted_at_twilio_loses_its_pictures_too(app, db, clock, gateway, twilio_api):
+    """A blank body leaves an MMS's media at Twilio (their URLs still serve the pictures):
+    each is deleted. One already gone (404) is no failure."""
+    message = make_message(db, created_at=clock() - 91 * DAY, forward_to=None,
+                           media=["https://api.twilio.com/media/1"])
+    db.commit()
+    media = ["ME" + "1" * 32, "ME" + "2" * 32]
+    _mms_at_twilio(twilio_api, message.twilio_sid, media)
+    media_url = f"{API}/Messages/{message.twilio_sid}/Media"
+    twilio_api.add(responses.DELETE, f"{media_url}/{media[0]}.json", status=204)
+    twilio_api.add(responses.DELETE, f"{media_url}/{media[1]}.json", status=404,
+                   json=_error(20404, 404))
+
+    report = run(app, clock, gateway=gateway)
+
+    assert report.remote["done"] == 1
+    assert [(c.request.method, c.request.url) for c in twilio_api.calls] == [
+        ("POST", f"{API}/Messages/{message.twilio_sid}.json"),
+        ("GET", f"{media_url}.json"),
+        ("DELETE", f"{media_url}/{media[0]}.json"),
+        ("DELETE", f"{media_url}/{media[1]}.json")]
+    [row] = _pending(db)
+    assert row.done_at == clock() and row.action == "redact"
+
+
+def test_a_picture_twilio_will_not_delete_yet_keeps_the_redaction_queued(
+        app, db, clock, gateway, twilio_api):
+    message = make_message(db, created_at=clock() - 91 * DAY, forward_to=None,
+                           media=["https://api.twilio.com/media/1"])
+    db.commit()
+    media_sid = "ME" + "3" * 32
+    _mms_at_twilio(twilio_api, message.twilio_sid, [media_sid])
+    twilio_api.add(responses.DELETE, f"{API}/Messages/{message.twilio_sid}/Media/{media_sid}.json",
+                   status=503, json=_error(20500, 503))
+
+    report = run(app, clock, gateway=gateway)
+
+    assert report.remote["retry_later"] == 1
+    [row] = _pending(db)
+    assert row.done_at is None and row.attempts == 1 and "503" in row.last_error
 
 
 def test_a_call_past_metadata_retention_is_deleted_at_twilio_with_both_legs_and_recording(
