@@ -379,7 +379,7 @@ def replay_erasures(database, *, config: Config, now: dt.datetime,
     As the API's erasure: every found subject's restored open sessions are closed and that
     committed first, so nothing more is relayed to or stored about them while the rest runs
     (the relay reads only committed sessions); then one transaction per subject."""
-    reason = "erasure replayed after a restore"
+    reason = "erasure replayed (records restored from a backup, or released by a lifted hold)"
     with database.sessionmaker() as db:
         query = (select(Erasure.subject_hmac, func.max(Erasure.created_at))
                  .group_by(Erasure.subject_hmac))

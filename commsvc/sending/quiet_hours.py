@@ -162,8 +162,9 @@ def geocoded_subdivisions(e164: str) -> tuple[str, ...]:
         code = part if part in codes else names.get(part)
         if code:
             found.append(f"{region}-{code}")
-    if not found:
-        log.warning("no state or province known for area code %s", str(parsed.national_number)[:3])
+    if not found:  # toll-free and other non-geographic codes: routine, not a fault
+        log.info("no state or province known for area code %s: the country's quiet hours apply",
+                 str(parsed.national_number)[:3])
     return tuple(found)
 
 
