@@ -16,7 +16,7 @@ Pipeline
 2. Whole-message keywords: Twilio's opt-out set plus French and Spanish, START/UNSTOP,
    YES/OUI/SI, HELP/INFO/AIDE/AYUDA, with only courtesy words around them ("STOP please",
    "help?"). Words that are as often ordinary conversation (CANCEL, CANCELAR, ANNULER,
-   CANCELAR SUSCRIPCION, FIN, PARA, PARE, REMOVE, TAKE ME OFF) only count bare: "cancel
+   CANCELAR SUSCRIPCION, FIN, PARA, PARE, REMOVE, TAKE ME OFF, BASTA) only count bare: "cancel
    please" is more often about an appointment than about messages, "para" also means "for",
    and a false opt-out silences a customer; CANCEL or END with the messages as object ("Cancel
    all texts") is one too, and so is NO TEXTS with a courtesy word or "anymore" ("No texts
@@ -160,7 +160,7 @@ _SPELLED_RE = re.compile(r"\w(?: \w){2,}")
 # repeated ("cancel", "FIN!", "para para"), never with other words ("cancel please").
 _BARE_KW_RE = re.compile(
     r"(?P<kw>cancel|cancel subscription|cancel my subscription|cancelar suscripcion|cancelar"
-    r"|annuler|fin|para|pare|remove|remove me"
+    r"|annuler|fin|para|pare|remove|remove me|basta|ya basta|basta ya"
     r"|take me off)(?: (?P=kw))*")
 # CANCEL / END with the messages as their object, the whole message: "Cancel all texts", "End
 # messages", "Cancelar mensajes"; not "cancel the visit", nor "cancel my message" (taking back
@@ -202,6 +202,7 @@ _LANGUAGE_OF_WORD = text_folding.word_table({
     "fr": "arretez arreter arrete arret stoppez annuler annulez oui aide merci beaucoup svp stp"
           " vous plait sil qui etes mauvais personne",
     "es": "alto baja parar detener darse para pare cancelar cancela cancelen suscripcion si ayuda"
+          " basta"
           " por favor porfavor porfa xfa xfavor gracias muchas quien eres equivocado equivocada"
           " persona",
 })

@@ -256,7 +256,8 @@ def test_para_with_spanish_courtesy_is_an_opt_out(text):
     ("Fin", "Fin des travaux ?"), ("ANNULER", "annuler le rdv"),
     ("Detener", "¿Hay que detener el agua?"),
     ("Cancelar suscripción", "cancelar suscripción del gimnasio"),
-    ("para", "para fin de mes"), ("fin", "Fin para")])
+    ("para", "para fin de mes"), ("fin", "Fin para"), ("¡Basta!", "basta con eso"),
+    ("Ya basta", "Basta por hoy, seguimos mañana")])
 def test_a_new_short_keyword_opts_out_alone_but_not_inside_a_longer_message(keyword, sentence):
     assert classify(keyword) is Intent.OPT_OUT
     assert classify(sentence) is Intent.CONVERSATION

@@ -410,7 +410,7 @@ def _sms_allowed(db, clock, phone: str) -> bool:
 
 
 @pytest.mark.parametrize("body", ["DETENER", "Para.", "FIN", "ANNULER", "Cancelar suscripción",
-                                  "darse de baja"])
+                                  "darse de baja", "¡BASTA!"])
 def test_a_french_or_spanish_opt_out_word_revokes_texts_and_is_not_forwarded(
         open_session, sms, db, clock, body):
     conv = open_session()
