@@ -87,9 +87,14 @@ class Worker:
     counts: Counts = field(default_factory=Counts)
     clock: Callable[[], dt.datetime] | None = None
 
+    def _now(self) -> dt.datetime:
+        """The time now: the clock's, for a pass outlasts its start by as long as its sends
+        take (a batch of Twilio timeouts: minutes). A quiet-hours check, a Retry-After and a
+        lease count from now, not from when the pass began."""
+        return self.clock() if self.clock is not None else self.now
+
     def _lease_until(self) -> dt.datetime:
-        now = self.clock() if self.clock is not None else self.now
-        return now + dt.timedelta(seconds=self.config.outbox_lease_seconds)
+        return self._now() + dt.timedelta(seconds=self.config.outbox_lease_seconds)
 
     # ------------------------------------------------------------------ claiming
 
@@ -130,7 +135,7 @@ class Worker:
         return None
 
     def _release(self, row: OutboundMessage, status: str) -> None:
-        row.status, row.updated_at = status, self.now
+        row.status, row.updated_at = status, self._now()
         row.lease_token = row.lease_until = None
 
     def _block(self, row: OutboundMessage, last_error: str, why: str) -> None:
@@ -156,14 +161,15 @@ class Worker:
                         else service.ERASED_AFTER_AN_ATTEMPT, "the recipient's data was erased")
             return
         decision = service.check_consent(self.db, to=row.to_phone, purpose=row.purpose,
-                                         config=self.config, now=self.now)
+                                         config=self.config, now=self._now())
         if not decision.allowed:
             self._settled(row, claim)
             self._block(row, f"consent: {decision.reason}", f"consent {decision.reason}")
             return
         if row.purpose == "marketing":
-            allowed_at = quiet_hours.next_allowed(row.to_phone, self.now, self.config)
-            if allowed_at > self.now:
+            now = self._now()
+            allowed_at = quiet_hours.next_allowed(row.to_phone, now, self.config)
+            if allowed_at > now:
                 self._release(row, "scheduled")
                 row.scheduled_for = row.next_attempt_at = allowed_at
                 self._settled(row, claim)
@@ -198,7 +204,7 @@ class Worker:
             log.warning("%s failed: %s", row.id, problem)
             return
         row.attempts += 1
-        row.send_started_at = row.send_started_at or self.now
+        row.send_started_at = row.send_started_at or self._now()
         to, from_, body = row.to_phone, row.from_phone, row.body
         self.db.commit()
         try:
@@ -228,7 +234,7 @@ class Worker:
             return False
         # send_started_at stays: an earlier attempt may still have reached Twilio
         self._release(row, "queued")
-        row.next_attempt_at = self.now + self.backoff(row.attempts, None)
+        row.next_attempt_at = self._now() + self.backoff(row.attempts, None)
         row.last_error = why
         self.db.commit()
         self.counts.retried += 1
@@ -273,7 +279,7 @@ class Worker:
     def _finish(self, claim: _Claim, sid: str, *, simulated: bool) -> None:
         row = self.db.get(OutboundMessage, claim.id, with_for_update=True, populate_existing=True)
         if row is None:
-            service.forget_unheld_send(self.db, sid, now=self.now)
+            service.forget_unheld_send(self.db, sid, now=self._now())
             self.db.commit()
             self.counts.lost_lease += 1
             log.warning("%s: sent as %s, but erased meanwhile; Twilio's copy queued for deletion",
@@ -289,10 +295,10 @@ class Worker:
         if row.status == "sending":  # a delivery callback may already have moved it on
             row.status = status
         row.twilio_sid = row.twilio_sid or sid
-        row.sent_at = row.sent_at or self.now
+        row.sent_at = row.sent_at or self._now()
         row.send_started_at, row.error_code, row.last_error = None, None, None
         row.lease_token = row.lease_until = None
-        row.updated_at = self.now
+        row.updated_at = self._now()
         self.db.commit()
         if simulated:
             self.counts.simulated += 1
@@ -309,19 +315,19 @@ class Worker:
         row.attempts += 1 if counts_as_attempt else 0
         row.error_code, row.last_error = exc.code or exc.status, str(exc)[:200]
         row.lease_token = row.lease_until = None
-        row.updated_at = self.now
+        row.updated_at = self._now()
         # A network error or a 5xx can leave a send at Twilio unbeknown to us: reconcile next time.
         if not ambiguous:
             row.send_started_at = None
         if exc.retryable and row.attempts < self.config.outbox_max_attempts:
             row.status = "queued"
-            row.next_attempt_at = self.now + self.backoff(row.attempts, exc.retry_after)
+            row.next_attempt_at = self._now() + self.backoff(row.attempts, exc.retry_after)
             self.counts.retried += 1
             log.info("%s: %s; retry %d at %s", claim.id, exc, row.attempts, row.next_attempt_at)
         else:
             row.status = "failed"  # send_started_at stays after an ambiguous attempt
             if exc.code == UNSUBSCRIBED:
-                service.record_carrier_opt_out(self.db, row, detail=str(exc), now=self.now)
+                service.record_carrier_opt_out(self.db, row, detail=str(exc), now=self._now())
             self.counts.failed += 1
             log.warning("%s failed after %d attempts: %s", claim.id, row.attempts, exc)
         self.db.commit()

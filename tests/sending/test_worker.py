@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from email.utils import format_datetime
 
 import pytest
 import requests
+import responses
 from sqlalchemy import select
 
 from commsvc.consent import service as consent
@@ -200,6 +202,52 @@ def test_a_marketing_retry_that_falls_in_quiet_hours_waits_for_the_morning(
     [row] = outbox()
     assert (row.status, row.next_attempt_at) == ("scheduled", utc(2026, 6, 2, 12, 0))
     assert len(posts(mocked)) == 1
+
+
+def _slow_twilio(mocked, clock, answers: list[tuple[int, dict, dict]], seconds: int) -> None:
+    """Twilio answering each send after `seconds` (the clock moves on while the pass waits),
+    with the next of `answers` (status, headers, JSON)."""
+    pending = iter(answers)
+
+    def answer(_request):
+        clock.advance(seconds=seconds)
+        status, headers, body = next(pending)
+        return status, headers, json.dumps(body)
+
+    mocked.add_callback(responses.POST, MESSAGES_URL, callback=answer)
+
+
+def test_a_retry_after_counts_from_twilios_answer_not_from_the_start_of_the_pass(
+        app, send, outbox, clock, mocked, real_twilio):
+    """Found by a fault audit: a pass that waited 40 s on Twilio retried a 429 with
+    Retry-After: 30 at once, as the back-off was added to the time the pass began."""
+    send()
+    _slow_twilio(mocked, clock, [(429, {"Retry-After": "30"}, twilio_error(429, 20429))], 40)
+
+    run_once(app, real_twilio)
+
+    [row] = outbox()
+    assert row.status == "queued"
+    assert row.next_attempt_at >= clock() + dt.timedelta(seconds=30)
+
+
+def test_marketing_claimed_before_quiet_hours_waits_if_they_begin_during_the_pass(
+        app, send, grant, outbox, clock, mocked, real_twilio):
+    """Found by a fault audit: the window was checked at the time the pass began, so a
+    marketing text behind a slow send went out after 21:00."""
+    clock.set(utc(2026, 6, 2, 0, 59, 45))  # 20:59:45 in New York
+    grant(NEW_YORK)
+    send(to=NEW_YORK, body="Your pro arrives at 3pm.")
+    clock.advance(seconds=1)
+    send(to=NEW_YORK, purpose="marketing", body="20% off gutter cleaning")
+    _slow_twilio(mocked, clock, [(201, {}, twilio_message(SID, to=NEW_YORK))], 30)
+
+    counts = run_once(app, real_twilio)
+
+    assert (counts.sent, counts.deferred) == (1, 1)
+    assert len(posts(mocked)) == 1
+    marketing = next(row for row in outbox() if row.purpose == "marketing")
+    assert (marketing.status, marketing.next_attempt_at) == ("scheduled", utc(2026, 6, 2, 12, 0))
 
 
 class DiesAround:
