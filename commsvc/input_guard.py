@@ -14,7 +14,7 @@ import re
 from urllib.parse import unquote_to_bytes
 
 from flask import current_app, request
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, LengthRequired, RequestEntityTooLarge
 
 from commsvc.auth.guard import require_key
 from commsvc.errors import ProblemError, UnsupportedMediaType, ValidationFailed
@@ -103,8 +103,16 @@ def _refuse_unbounded_body() -> None:
     word, so the first 64 KiB were parsed as (truncated, invalid) JSON: a 400 that sent the
     client hunting for a JSON error."""
     environ = request.environ
-    if "HTTP_TRANSFER_ENCODING" not in environ or "wsgi.input_terminated" not in environ:
+    if "HTTP_TRANSFER_ENCODING" not in environ:
         return  # a body with a Content-Length, or none: Werkzeug checks it against the limit
+    if "wsgi.input_terminated" not in environ:
+        if "chunked" in environ["HTTP_TRANSFER_ENCODING"].lower():
+            # A WSGI server that hands the chunked stream over undecoded and unbounded
+            # (uWSGI, mod_wsgi as configured by default): Werkzeug then reads it as empty,
+            # and the body would be silently ignored. gunicorn and Werkzeug's server decode it.
+            raise LengthRequired("This server cannot read a chunked body: send it with a"
+                                 " Content-Length.")
+        return
     request.get_data(cache=True)  # up to the limit
     if environ["wsgi.input"].read(1):
         raise RequestEntityTooLarge()

@@ -157,6 +157,24 @@ def test_a_chunked_body_on_a_delete_is_refused_and_the_number_stays(client, api_
                      .where(ProxyNumber.phone_number == "+16465550009")) == "active"
 
 
+def test_a_chunked_body_the_server_did_not_decode_is_a_411_not_ignored(client, api_key, db):
+    """Found by a review: behind a WSGI server that passes a chunked stream on undecoded (no
+    wsgi.input_terminated), Werkzeug reads it as empty, and the DELETE retired the number."""
+    admin = api_key("admin")
+    client.post("/v1/numbers", json={"phone_number": "+16465550009"}, headers=admin)
+
+    response = client.open("/v1/numbers/+16465550009", method="DELETE",
+                           input_stream=io.BytesIO(b'{"dry_run": true}'),
+                           headers={**admin, "Transfer-Encoding": "chunked",
+                                    "Content-Type": "application/json"})
+
+    assert response.status_code == 411
+    assert response.content_type == "application/problem+json"
+    assert "Content-Length" in response.get_json()["detail"]
+    assert db.scalar(select(ProxyNumber.status)
+                     .where(ProxyNumber.phone_number == "+16465550009")) == "active"
+
+
 def test_an_empty_chunked_body_is_no_body(client, api_key):
     response = _send_chunked(client, "POST", "/v1/sessions/ses_nope/close", b"", "text/plain",
                              api_key("booking"))

@@ -352,9 +352,11 @@ def run_once(target, gateway=None, now: dt.datetime | None = None, *,
             raise TypeError("run_once(db, ...) needs a gateway and now")
         return _run(target, gateway, config or Config(), now, limit, rng)
     extensions = target.extensions
+    # A time given stands for the whole pass (claims and decisions alike); else the app's clock.
+    clock = extensions["clock"] if now is None else None
     with extensions["db"].sessionmaker() as db:
         return _run(db, gateway or extensions["twilio"], config or extensions["config"],
-                    now or extensions["clock"](), limit, rng, clock=extensions["clock"])
+                    now or extensions["clock"](), limit, rng, clock=clock)
 
 
 def _run(db, gateway, config, now, limit, rng, *, clock=None) -> Counts:
