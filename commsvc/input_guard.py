@@ -106,7 +106,7 @@ def _refuse_unbounded_body() -> None:
     if "HTTP_TRANSFER_ENCODING" not in environ:
         return  # a body with a Content-Length, or none: Werkzeug checks it against the limit
     if "wsgi.input_terminated" not in environ:
-        if "chunked" in environ["HTTP_TRANSFER_ENCODING"].lower():
+        if _chunked():
             # A WSGI server that hands the chunked stream over undecoded and unbounded
             # (uWSGI, mod_wsgi as configured by default): Werkzeug then reads it as empty,
             # and the body would be silently ignored. gunicorn and Werkzeug's server decode it.
@@ -151,14 +151,18 @@ def _refuse_unstorable() -> None:
                                errors=errors)
 
 
+def _chunked() -> bool:
+    """Whether the body is sent chunked (Transfer-Encoding: chunked, no Content-Length)."""
+    return "chunked" in request.environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+
+
 def _has_body() -> bool:
     """Whether the request carries a body: a Content-Length above 0, or a chunked body (no
     Content-Length at all: streamed by Node's fetch, requests with a generator, curl) that is
     not empty."""
     if request.content_length:
         return True
-    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
-    return chunked and bool(request.get_data(cache=True))
+    return _chunked() and bool(request.get_data(cache=True))
 
 
 def _require_json_body() -> None:

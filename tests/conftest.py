@@ -205,7 +205,6 @@ def twilio_post(client):
     return TwilioPoster(client, AUTH_TOKEN, BASE_URL)
 
 
-
 class StatementRecording:
     """A `with` block that keeps, for each statement sent meanwhile, what `note(statement,
     parameters)` returns (None: nothing); the block gets the list."""

@@ -294,11 +294,12 @@ class Worker:
         status = "simulated" if simulated else "sent"
         if row.status == "sending":  # a delivery callback may already have moved it on
             row.status = status
+        now = self._now()
         row.twilio_sid = row.twilio_sid or sid
-        row.sent_at = row.sent_at or self._now()
+        row.sent_at = row.sent_at or now
         row.send_started_at, row.error_code, row.last_error = None, None, None
         row.lease_token = row.lease_until = None
-        row.updated_at = self._now()
+        row.updated_at = now
         self.db.commit()
         if simulated:
             self.counts.simulated += 1
@@ -314,20 +315,21 @@ class Worker:
             return
         row.attempts += 1 if counts_as_attempt else 0
         row.error_code, row.last_error = exc.code or exc.status, str(exc)[:200]
+        now = self._now()
         row.lease_token = row.lease_until = None
-        row.updated_at = self._now()
+        row.updated_at = now
         # A network error or a 5xx can leave a send at Twilio unbeknown to us: reconcile next time.
         if not ambiguous:
             row.send_started_at = None
         if exc.retryable and row.attempts < self.config.outbox_max_attempts:
             row.status = "queued"
-            row.next_attempt_at = self._now() + self.backoff(row.attempts, exc.retry_after)
+            row.next_attempt_at = now + self.backoff(row.attempts, exc.retry_after)
             self.counts.retried += 1
             log.info("%s: %s; retry %d at %s", claim.id, exc, row.attempts, row.next_attempt_at)
         else:
             row.status = "failed"  # send_started_at stays after an ambiguous attempt
             if exc.code == UNSUBSCRIBED:
-                service.record_carrier_opt_out(self.db, row, detail=str(exc), now=self._now())
+                service.record_carrier_opt_out(self.db, row, detail=str(exc), now=now)
             self.counts.failed += 1
             log.warning("%s failed after %d attempts: %s", claim.id, row.attempts, exc)
         self.db.commit()

@@ -138,7 +138,7 @@ def sweep_expired(db: DbSession, now: dt.datetime, batch_size: int = SWEEP_BATCH
 # again on every execution (it caches only shorter ones): 0.2 ms of CPU per session.
 _NUMBER = aliased(ProxyNumber, name="n")
 _PAIR = aliased(Participant, name="p")
-_FIRST, _LAST = literal_column("0"), literal_column("1")
+_ZERO, _ONE = literal_column("0"), literal_column("1")
 
 
 def _best_number(mode: str, side: str = ""):
@@ -173,12 +173,12 @@ def _best_number(mode: str, side: str = ""):
         .where(_NUMBER.phone_number != phone, _NUMBER.phone_number != counterpart)
         .where(~paired)
         .order_by(
-            case((same_country, _FIRST), else_=_LAST),
-            case((and_(same_country, same_area), _FIRST), else_=_LAST),
-            case((_NUMBER.phone_number.in_(cooling), _LAST), else_=_FIRST),
+            case((same_country, _ZERO), else_=_ONE),
+            case((and_(same_country, same_area), _ZERO), else_=_ONE),
+            case((_NUMBER.phone_number.in_(cooling), _ONE), else_=_ZERO),
             func.random(),
         )
-        .limit(_LAST)
+        .limit(_ONE)
     )
     for capability in MODE_CAPABILITIES[mode]:
         query = query.where(getattr(_NUMBER, capability).is_(True))
