@@ -300,7 +300,12 @@ def apply_outbound_status(
         forget_unheld_send(db, twilio_sid, now=now)
         return False
     if twilio_sid and message.twilio_sid is None:
-        message.twilio_sid = twilio_sid  # whatever the status: it names Twilio's copy
+        holder = _holder_of(db, twilio_sid)
+        if holder is None:
+            message.twilio_sid = twilio_sid  # whatever the status: it names Twilio's copy
+        else:
+            log.warning("%s: status callback names %s, already recorded for %s; SID left unset",
+                        outbound_id, twilio_sid, holder)
     ours = TWILIO_STATUSES.get((status or "").lower())
     # A text blocked or failed after an attempt whose answer was lost did reach Twilio.
     reached = message.status in ("blocked", "failed") and message.send_started_at is not None
@@ -318,6 +323,14 @@ def apply_outbound_status(
     if code == UNSUBSCRIBED:
         record_carrier_opt_out(db, message, detail="status callback", now=now)
     return True
+
+
+def _holder_of(db: Session, twilio_sid: str) -> str | None:
+    """The text that already holds this SID, if any: two texts of the same body to the same
+    number, one reconciled with the other's copy. The SID is unique; a callback naming it
+    must still apply its status, not fail (Twilio would log an error and the status be lost)."""
+    # Uses index: uq_outbound_messages_twilio_sid
+    return db.scalar(select(OutboundMessage.id).where(OutboundMessage.twilio_sid == twilio_sid))
 
 
 def forget_unheld_send(db: Session, twilio_sid: str | None, *, now: dt.datetime) -> None:

@@ -265,8 +265,9 @@ class Worker:
         )) if found else set()
         self.db.commit()
         for candidate in found:
-            same_body = (candidate.get("body") or "").startswith(body)
-            if same_body and candidate["sid"] not in known:
+            # The same body exactly: a text that merely starts with this one is another text
+            # (its SID taken here would leave this one unsent and that one sent twice).
+            if candidate.get("body") == body and candidate["sid"] not in known:
                 self.counts.reconciled += 1
                 log.info("%s: Twilio already had it as %s; not resending", claim.id,
                          candidate["sid"])

@@ -13,11 +13,13 @@ from sqlalchemy import select
 
 from commsvc import crypto
 from commsvc.records.models import RemoteDeletion
+from commsvc.sending.models import OutboundMessage
 from commsvc.sending.worker import run_once
 from tests.conftest import TEST_KEY
 from tests.sending.conftest import (
     MESSAGES_URL,
     NEW_YORK,
+    form,
     message_list,
     posts,
     twilio_message,
@@ -262,3 +264,62 @@ def test_a_lost_send_deferred_by_a_worker_without_its_key_is_looked_up_before_a_
     run_once(app, real_twilio)
     [row] = outbox()
     assert (len(posts(mocked)), row.twilio_sid) == (1, SID)
+
+
+SHORT = "Your pro arrives at 3pm."
+LONG = SHORT + " Please leave the side gate open."
+
+
+def _two_answers_lost(app, mocked, real_twilio, send, outbox, clock):
+    """Queue SHORT then LONG to one number; SHORT's send never reaches Twilio, LONG's answer
+    is lost though Twilio took it (as SID); SHORT's retry is made due first."""
+    short, long_ = send(body=SHORT).json["id"], send(body=LONG).json["id"]
+    attempts = []
+
+    def first_attempts(request):
+        attempts.append(request)
+        if len(attempts) == 1:
+            raise requests.exceptions.ConnectionError("connection refused")
+        raise requests.exceptions.ReadTimeout("read timed out")
+
+    mocked.add_callback("POST", MESSAGES_URL, callback=first_attempts)
+    assert run_once(app, real_twilio).retried == 2
+    rows = {row.id: row for row in outbox()}
+    due = max(row.next_attempt_at for row in rows.values())
+    with app.extensions["db"].sessionmaker() as db:
+        db.execute(OutboundMessage.__table__.update()
+                   .where(OutboundMessage.id == short).values(next_attempt_at=due))
+        db.execute(OutboundMessage.__table__.update().where(OutboundMessage.id == long_)
+                   .values(next_attempt_at=due + dt.timedelta(seconds=1)))
+        db.commit()
+    clock.set(due)
+    mocked.get(MESSAGES_URL, status=200, json=message_list(
+        twilio_message(SID, to=NEW_YORK, body=LONG)))
+    return short, long_
+
+
+def test_a_text_is_not_taken_for_a_longer_one_that_starts_with_it(
+        app, mocked, real_twilio, send, outbox, clock):
+    short, long_ = _two_answers_lost(app, mocked, real_twilio, send, outbox, clock)
+    mocked.replace("POST", MESSAGES_URL, status=201,
+                   json=twilio_message("SM" + "c" * 32, to=NEW_YORK, body=SHORT))
+    clock.advance(seconds=1)
+    run_once(app, real_twilio)
+    rows = {row.id: row for row in outbox()}
+    assert rows[long_].twilio_sid == SID and rows[long_].status == "sent"
+    assert rows[short].twilio_sid == "SM" + "c" * 32 and rows[short].status == "sent"
+    assert [form(call)["Body"] for call in posts(mocked)] == [SHORT, LONG, SHORT]
+
+
+def test_a_status_callback_naming_a_sid_another_text_holds_still_applies(
+        app, db, send, outbox, clock, twilio_post):
+    first, second = send(body=SHORT).json["id"], send(body=SHORT).json["id"]
+    db.execute(OutboundMessage.__table__.update().where(OutboundMessage.id == first)
+               .values(twilio_sid=SID, status="sent"))
+    db.commit()
+    answer = twilio_post(f"/webhooks/twilio/message-status?o={second}",
+                         {"MessageSid": SID, "MessageStatus": "delivered"})
+    assert answer.status_code == 200
+    rows = {row.id: row for row in outbox()}
+    assert rows[second].status == "delivered" and rows[second].twilio_sid is None
+    assert rows[first].twilio_sid == SID
