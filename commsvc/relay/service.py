@@ -161,7 +161,7 @@ def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetim
             return SmsResult(message_id=None, outcome=REMOVED, session_id=None, forward=None,
                              reply=None, duplicate=True)
         message_id, outcome, session_id = stored.id, stored.outcome, stored.session_id
-        forward = _stored_forward(stored)
+        forward = _stored_forward(stored, sms)
         if session_id is not None and (forward or outcome == consent.BLOCKED_NOTIFIED):
             # Decided as the first time, even if the session has ended since: a notice's reply
             # says whether the recipient can be called; a forward goes out if it still may.
@@ -371,10 +371,17 @@ def _still_reaches(db: Session, to: str, route: Route | None, *, channel: str,
     return bool(takes and route.other_phone == to) and not erased_since(db, to, stored_at, config)
 
 
-def _stored_forward(message: Message) -> Forward | None:
+def _stored_forward(message: Message, repeat: InboundSms) -> Forward | None:
+    """The stored text's forward, for a repeat of its webhook. A body or media list this
+    process cannot read (it lacks the key they were stored under) is taken from the repeat
+    itself: Twilio signed it and sends a message's own text again, and a placeholder must
+    never be texted to the recipient."""
     if message.outcome != FORWARDED or not (message.forward_to and message.forward_from):
         return None
+    body = repeat.body if message.body is UNAVAILABLE else message.body or ""
     media = ()
-    if message.media_urls and message.media_urls is not UNAVAILABLE:
+    if message.media_urls is UNAVAILABLE:
+        media = repeat.media_urls
+    elif message.media_urls:
         media = tuple(json.loads(message.media_urls))
-    return Forward(message.forward_to, message.forward_from, message.body or "", media)
+    return Forward(message.forward_to, message.forward_from, body, media)

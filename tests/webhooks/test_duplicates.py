@@ -5,8 +5,10 @@ import threading
 
 import pytest
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 
-from tests.conftest import AUTH_TOKEN, BASE_URL
+from commsvc import crypto
+from tests.conftest import AUTH_TOKEN, BASE_URL, TEST_KEY
 from tests.twilio_signing import TwilioPoster
 from tests.webhooks import factories as f
 from tests.webhooks.factories import PRO, PRO_PROXY, REQUESTER, REQUESTER_PROXY, STRANGER
@@ -25,6 +27,23 @@ def test_repeated_text_gets_the_same_twiml_and_is_stored_once(
     assert f"to=\"{PRO}\"".encode() in first.data
     assert len(f.messages(db)) == 1
     assert twilio.sent == [] and twilio.deleted == []
+
+
+def test_a_repeat_answered_without_the_bodys_key_forwards_the_text_not_a_placeholder(
+        session_open, send_sms, db):
+    sid, media = f.sid("SM"), ["https://example.com/a.jpg"]
+    first = send_sms(REQUESTER, REQUESTER_PROXY, "The gate code is 4321", sid=sid, media=media)
+    # A process mid-rotation, without the key the text was stored under (another process's).
+    crypto.install(crypto.Keyring((Fernet.generate_key().decode(),)))
+    try:
+        repeat = send_sms(REQUESTER, REQUESTER_PROXY, "The gate code is 4321", sid=sid,
+                          media=media)
+    finally:
+        crypto.install(crypto.Keyring((TEST_KEY,)))
+    assert repeat.status_code == 200
+    assert repeat.data == first.data
+    assert b"unavailable" not in repeat.data
+    assert len(f.messages(db)) == 1
 
 
 def test_repeated_no_session_text_is_answered_alike_and_stored_once(send_sms, db):
