@@ -243,7 +243,9 @@ def _close_open_sessions(db: Session, phone: str, now: dt.datetime,
 def _erase_participation(db: Session, phone: str, stone: str,
                          before: dt.datetime | None) -> tuple[int, int]:
     on_record = _on_record_by(ConversationSession, before)
-    free_sessions = select(ConversationSession.id).where(not_held(ConversationSession), on_record)
+    # Never an open session's: one opened after the statement that closed them stays whole.
+    free_sessions = select(ConversationSession.id).where(
+        not_held(ConversationSession), on_record, ConversationSession.status != "open")
     touched = set(db.scalars(select(Participant.session_id).where(
         or_(Participant.phone == phone, Participant.counterpart_phone == phone),
         Participant.session_id.in_(free_sessions))))
@@ -299,6 +301,9 @@ def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, 
     held_unsent = sending_service.block_unsent(  # only held are left
         db, to_phone=phone, now=now,
         made_by=_on_record_by(OutboundMessage, before))
+    # A session the booking app opened for the person since routing stopped: closed too, or
+    # its number would become a tombstone while it routes (texts forwarded to "erased:…").
+    held_closed += _close_open_sessions(db, phone, now, before)[1]
     removed["sessions"], kept_held["sessions"] = _erase_participation(
         db, phone, tombstone(config.hmac_key, phone), before)
     if not replay:

@@ -214,3 +214,47 @@ def test_a_hold_waits_a_while_for_a_running_erasure_then_answers_503(
     assert busy.status_code == 503 and busy.mimetype == "application/problem+json"
     assert "not placed" in busy.json["detail"]
     assert client.post("/v1/holds", headers=headers, json=hold).status_code == 201
+
+
+def test_a_session_opened_for_the_person_during_their_erasure_is_closed_not_left_on_a_tombstone(
+        committed_app, clock, monkeypatch):
+    """Found by a review: a session the booking app opened after routing stopped stayed open
+    with the person's number turned into a tombstone, and the pro's texts were forwarded to
+    "erased:…" (calls dialled it)."""
+    app, other_pro = committed_app, "+14155550303"
+    client = app.test_client()
+    booking = pool_and_booking_key(app, clock, 4, first=16465550001)
+    client.post("/v1/sessions", headers=booking, json={
+        "booking_id": "bk_1", "requester": {"phone": REQUESTER}, "pro": {"phone": PRO}})
+    made = []
+
+    def new_booking_meanwhile(*args, **kwargs):
+        def create():
+            made.append(app.test_client().post("/v1/sessions", headers=booking, json={
+                "booking_id": "bk_2", "requester": {"phone": REQUESTER},
+                "pro": {"phone": other_pro}}))
+        thread = threading.Thread(target=create)
+        thread.start()
+        thread.join(timeout=10)
+        return block_unsent(*args, **kwargs)
+
+    block_unsent = sending_service.block_unsent
+    monkeypatch.setattr(sending_service, "block_unsent", new_booking_meanwhile)
+    with app.extensions["db"].sessionmaker() as db:
+        _, raw = keys.create_key(db, name="privacy", role="privacy", now=clock())
+        db.commit()
+    erased = client.post(f"/v1/subjects/{REQUESTER}/erase", headers={
+        "Authorization": f"Bearer {raw}", "X-Access-Reason": "subject request #5"})
+    assert erased.status_code == 200, erased.json
+    [new] = made
+    assert new.status_code == 201, new.json
+    with app.extensions["db"].sessionmaker() as db:
+        session = db.get(ConversationSession, new.json["id"])
+        assert (session.status, session.closed_reason) == ("closed", "erased")
+        assert {p.role: p.phone for p in session.participants}["requester"].startswith("erased:")
+    poster = TwilioPoster(app.test_client(), AUTH_TOKEN, BASE_URL)
+    answer = poster("/webhooks/twilio/sms", {
+        "From": other_pro, "To": new.json["pro"]["proxy_number"], "Body": "On my way",
+        "NumMedia": "0", "MessageSid": "SM" + "e" * 32})
+    assert answer.status_code == 200
+    assert "<Message to=" not in answer.get_data(as_text=True)  # a reply at most, no forward
