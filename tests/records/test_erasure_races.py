@@ -25,6 +25,28 @@ REQUESTER, PRO = "+14155550101", "+14155550202"
 SID = "SM" + "f" * 32
 
 
+def _erase_while(app, clock, monkeypatch, request):
+    """Erase REQUESTER through the API, running `request` on another thread (its own commits)
+    after routing stopped and the first pass ran; (the erasure's answer, the request's)."""
+    answers = []
+
+    def meanwhile(*args, **kwargs):
+        thread = threading.Thread(target=lambda: answers.append(request()))
+        thread.start()
+        thread.join(timeout=10)
+        return block_unsent(*args, **kwargs)
+
+    block_unsent = sending_service.block_unsent
+    monkeypatch.setattr(sending_service, "block_unsent", meanwhile)
+    with app.extensions["db"].sessionmaker() as db:
+        _, raw = keys.create_key(db, name="privacy", role="privacy", now=clock())
+        db.commit()
+    erased = app.test_client().post(f"/v1/subjects/{REQUESTER}/erase", headers={
+        "Authorization": f"Bearer {raw}", "X-Access-Reason": "subject request #5"})
+    [answer] = answers
+    return erased, answer
+
+
 def test_texts_the_subject_sends_while_the_erasure_runs_are_not_forwarded_or_kept(
         committed_app, clock, monkeypatch):
     """Found by an audit: the relay reads committed sessions only, so during one long erasure
@@ -35,26 +57,11 @@ def test_texts_the_subject_sends_while_the_erasure_runs_are_not_forwarded_or_kep
     session = client.post("/v1/sessions", headers=booking, json={
         "booking_id": "bk_1", "requester": {"phone": REQUESTER}, "pro": {"phone": PRO}}).json
     proxy = session["requester"]["proxy_number"]
-    answers = []
-
-    def text_meanwhile(*args, **kwargs):
-        poster = TwilioPoster(app.test_client(), AUTH_TOKEN, BASE_URL)
-        thread = threading.Thread(target=lambda: answers.append(poster(
-            "/webhooks/twilio/sms", {"From": REQUESTER, "To": proxy, "Body": "still there?",
-                                     "NumMedia": "0", "MessageSid": SID})))
-        thread.start()
-        thread.join(timeout=10)
-        return block_unsent(*args, **kwargs)
-
-    block_unsent = sending_service.block_unsent
-    monkeypatch.setattr(sending_service, "block_unsent", text_meanwhile)
-    with app.extensions["db"].sessionmaker() as db:
-        _, raw = keys.create_key(db, name="privacy", role="privacy", now=clock())
-        db.commit()
-    erased = client.post(f"/v1/subjects/{REQUESTER}/erase", headers={
-        "Authorization": f"Bearer {raw}", "X-Access-Reason": "subject request #5"})
+    poster = TwilioPoster(app.test_client(), AUTH_TOKEN, BASE_URL)
+    erased, answer = _erase_while(app, clock, monkeypatch, lambda: poster(
+        "/webhooks/twilio/sms", {"From": REQUESTER, "To": proxy, "Body": "still there?",
+                                 "NumMedia": "0", "MessageSid": SID}))
     assert erased.status_code == 200
-    [answer] = answers
     assert answer.status_code == 200
     assert "still there?" not in answer.get_data(as_text=True)  # not forwarded to the pro
     # Nor kept: stored with no session while the erasure ran, it is erased with the rest (a
@@ -226,27 +233,10 @@ def test_a_session_opened_for_the_person_during_their_erasure_is_closed_not_left
     booking = pool_and_booking_key(app, clock, 4, first=16465550001)
     client.post("/v1/sessions", headers=booking, json={
         "booking_id": "bk_1", "requester": {"phone": REQUESTER}, "pro": {"phone": PRO}})
-    made = []
-
-    def new_booking_meanwhile(*args, **kwargs):
-        def create():
-            made.append(app.test_client().post("/v1/sessions", headers=booking, json={
-                "booking_id": "bk_2", "requester": {"phone": REQUESTER},
-                "pro": {"phone": other_pro}}))
-        thread = threading.Thread(target=create)
-        thread.start()
-        thread.join(timeout=10)
-        return block_unsent(*args, **kwargs)
-
-    block_unsent = sending_service.block_unsent
-    monkeypatch.setattr(sending_service, "block_unsent", new_booking_meanwhile)
-    with app.extensions["db"].sessionmaker() as db:
-        _, raw = keys.create_key(db, name="privacy", role="privacy", now=clock())
-        db.commit()
-    erased = client.post(f"/v1/subjects/{REQUESTER}/erase", headers={
-        "Authorization": f"Bearer {raw}", "X-Access-Reason": "subject request #5"})
+    erased, new = _erase_while(app, clock, monkeypatch, lambda: app.test_client().post(
+        "/v1/sessions", headers=booking, json={
+            "booking_id": "bk_2", "requester": {"phone": REQUESTER}, "pro": {"phone": other_pro}}))
     assert erased.status_code == 200, erased.json
-    [new] = made
     assert new.status_code == 201, new.json
     with app.extensions["db"].sessionmaker() as db:
         session = db.get(ConversationSession, new.json["id"])
