@@ -532,6 +532,12 @@ def _without_signature(text: str) -> str:
 
 # --------------------------------------------------------------------------- public API
 
+def as_said(text: str) -> str:
+    """The text without what the phone or mail app added (a "Re:", a signature and anything
+    after it): what a keyword's evidence keeps. A signature may hold a name, an address."""
+    return _without_signature(text).strip()
+
+
 def classify(text: str | None, *, opted_out: bool = False) -> Intent:
     """Decide whether an inbound text is an opt-out, an opt-in, a help request, or conversation.
 

@@ -27,7 +27,14 @@ from sqlalchemy.orm import Session
 from commsvc.clock import as_utc, epoch_microseconds
 from commsvc.config import Config
 from commsvc.consent import messages, service
-from commsvc.consent.detector import DEFAULT_LANGUAGE, Detection, Intent, classify, detect
+from commsvc.consent.detector import (
+    DEFAULT_LANGUAGE,
+    Detection,
+    Intent,
+    as_said,
+    classify,
+    detect,
+)
 from commsvc.consent.models import ConsentState
 
 # Outcomes (stored in messages.outcome / calls.outcome) that belong to consent.
@@ -146,10 +153,11 @@ def record_inbound(
     else:
         return
     carrier = decision.outcome in (OPT_OUT_CARRIER, OPT_IN_CARRIER)
-    # A keyword message is kept as said (STOP, "arrêt svp"). Own words are not: the events
-    # outlive retention and erasure, and the text may say anything else (a name, an address);
-    # it stays with its message (encrypted, under retention), found by the SID.
-    said = {"own_words": True} if decision.own_words else {"text": body or ""}
+    # A keyword message is kept as said (STOP, "arrêt svp"), without the signature its phone
+    # added. Own words are not: the events outlive retention and erasure, and the text may say
+    # anything else (a name, an address); it stays with its message (encrypted, under
+    # retention), found by the SID.
+    said = {"own_words": True} if decision.own_words else {"text": as_said(body or "")}
     service.record_events(
         db, phone=from_phone, channels=("sms",), purposes=purposes, action=action,
         source="twilio_opt_out" if carrier else "sms_keyword",

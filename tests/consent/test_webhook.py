@@ -166,6 +166,20 @@ def test_every_stop_is_confirmed_and_a_second_stop_is_recorded_as_a_repeat(
         "opt_out", "opt_out_repeat"]
 
 
+def test_a_stops_evidence_keeps_the_keyword_not_the_signature_under_it(open_session, sms, db):
+    """Found by an audit: the ledger, which outlives erasure, kept a mail-style signature's
+    name, address and phone number with the STOP."""
+    conv = open_session()
+    signed = sms(conv, REQ, "STOP\n--\nJohn Smith\n12 Main St, Springfield\n415-555-0199",
+                 sid="SMsigned")
+    assert not signed.forwarded_to(PRO)
+    events = _revocations(db, REQ, "SMsigned")
+    assert events and {e.evidence["text"] for e in events} == {"STOP"}
+    iphone = sms(conv, REQ, "Stop please\n\nSent from my iPhone", sid="SMiphone")
+    assert not iphone.forwarded_to(PRO)
+    assert {e.evidence["text"] for e in _revocations(db, REQ, "SMiphone")} == {"Stop please"}
+
+
 @pytest.mark.parametrize("body", ["hello", "STOP", "HELP"])
 def test_a_number_phonenumbers_does_not_know_is_never_texted_not_even_a_reply(
         open_session, sms, db, body):
