@@ -10,7 +10,7 @@ _SID = {"type": "string", "pattern": "^[A-Z]{2}[0-9a-fA-F]{32}$"}
 _DIGITS = {"type": "string", "pattern": "^[0-9]{1,9}$"}
 
 # Each webhook: (what Twilio posts it for, its form fields, the required ones, query parameters
-# commsvc puts in the callback URLs it gives Twilio).
+# commsvc puts in the callback URLs it gives Twilio[, the error statuses it can answer]).
 WEBHOOKS = {
     "sms": ("An inbound text or MMS to a proxy number: relayed, answered or refused as API.md"
             " says.", {
@@ -36,6 +36,14 @@ WEBHOOKS = {
         "RecordingSid": _SID, "CallSid": _SID, "RecordingStatus": _STRING,
         "RecordingDuration": _DIGITS,
     }, ["RecordingSid"], ["c", "s"]),
+    # Reads no form field and no database row: only the signature and the body size can fail.
+    "recording-notice": ("The <Number url> of a recorded call's <Dial>, requested when the"
+                         " called party answers: RECORDING_NOTICE spoken to them before the"
+                         " bridge. The form is the dialled leg's.", {
+                             "CallSid": _SID, "ParentCallSid": _SID, "AccountSid": _SID,
+                             "From": _STRING, "To": _STRING, "CallStatus": _STRING,
+                             "Direction": _STRING,
+                         }, [], ["c", "s"], ("403", "413")),
 }
 _QUERY_DESCRIPTIONS = {
     "m": "the relayed message this status is for (set by commsvc in statusCallback)",
@@ -46,7 +54,16 @@ _QUERY_DESCRIPTIONS = {
 }
 
 
-def _webhook(summary: str, fields: dict, required: list[str], query: list[str]) -> dict:
+_ERRORS = {
+    "400": "A malformed Twilio form; nothing stored",
+    "403": "Missing or invalid X-Twilio-Signature; nothing stored",
+    "413": "A form past the body size limit; nothing stored",
+    "503": "The database is unavailable; Twilio retries",
+}
+
+
+def _webhook(summary: str, fields: dict, required: list[str], query: list[str],
+             errors: tuple[str, ...] = tuple(_ERRORS)) -> dict:
     return {"post": {
         "tags": ["twilio webhooks"],
         "summary": summary,
@@ -59,17 +76,13 @@ def _webhook(summary: str, fields: dict, required: list[str], query: list[str]) 
                "description": _QUERY_DESCRIPTIONS[name]} for name in query),
         ],
         "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
-            "schema": {"type": "object", "properties": fields, "required": required}}}},
+            # OpenAPI 3.0: a `required` list, when present, names at least one field.
+            "schema": {"type": "object", "properties": fields,
+                       **({"required": required} if required else {})}}}},
         "responses": {
             "200": {"description": "TwiML", "content": {"text/xml": {"schema": _STRING}}},
-            "400": {"description": "A malformed Twilio form; nothing stored",
-                    "content": PROBLEM_CONTENT},
-            "403": {"description": "Missing or invalid X-Twilio-Signature; nothing stored",
-                    "content": PROBLEM_CONTENT},
-            "413": {"description": "A form past the body size limit; nothing stored",
-                    "content": PROBLEM_CONTENT},
-            "503": {"description": "The database is unavailable; Twilio retries",
-                    "content": PROBLEM_CONTENT},
+            **{status: {"description": _ERRORS[status], "content": PROBLEM_CONTENT}
+               for status in errors},
         },
     }}
 

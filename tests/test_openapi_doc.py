@@ -71,6 +71,20 @@ def test_the_call_status_form_documents_every_field_of_a_dial_action(client):
             "RecordingSid"} <= set(form["schema"]["properties"])
 
 
+def test_the_recording_notice_whisper_is_documented_as_a_signed_webhook(client):
+    """A <Number url> Twilio requests (signed) when the called party of a recorded call answers:
+    an addition to API.md's five webhooks."""
+    paths = client.get("/openapi.json").get_json()["paths"]
+    operation = paths["/webhooks/twilio/recording-notice"]["post"]
+    assert operation["parameters"][0]["name"] == "X-Twilio-Signature"
+    assert {p["name"] for p in operation["parameters"] if p["in"] == "query"} == {"c", "s"}
+    form = operation["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert {"CallSid", "ParentCallSid"} <= set(form["properties"])
+    assert "text/xml" in operation["responses"]["200"]["content"]
+    # Nothing read from the form or the database: it cannot be a 400 or a 503.
+    assert set(operation["responses"]) == {"200", "403", "413"}
+
+
 def test_no_operation_lists_a_parameter_twice(client):
     """OpenAPI 3.0: parameters are unique by name and location (the logs listed
     X-Access-Reason twice, from their own schema and from the guard's documentation)."""

@@ -82,6 +82,16 @@ def voice() -> Response:
     return twiml.call_answer(result, config, inbound.call_sid)
 
 
+@bp.post("/recording-notice")
+def recording_notice() -> Response:
+    """The <Number url> of a recorded bridge: the notice, spoken to the called party. Nothing is
+    read from the database or stored; the form is the dialled leg's (its own CallSid)."""
+    log.info("twilio recording-notice sid=%s call_id=%s parent=%s",
+             forms.record_sid(request.form, "CallSid"), forms.record_id(request.args, "c"),
+             forms.record_sid(request.args))
+    return twiml.recording_notice(_config())
+
+
 @bp.post("/message-status")
 def message_status() -> Response:
     change = forms.message_status(request.form)

@@ -54,7 +54,11 @@ def sms_answer(result: SmsResult, config: Config, inbound_sid: str) -> Response:
 
 
 def call_answer(result: CallResult, config: Config, call_sid: str) -> Response:
-    """<Say> (notice or why not), then <Dial callerId=OTHER_PROXY> or <Hangup/>."""
+    """<Say> (notice or why not), then <Dial callerId=OTHER_PROXY> or <Hangup/>.
+
+    A recorded bridge dials <Number url=…/recording-notice>: the <Say> reaches only the caller,
+    so the called party hears the notice (recording_notice) on answering, before the bridge.
+    """
     response = VoiceResponse()
     if result.say:
         response.say(result.say)
@@ -68,9 +72,25 @@ def call_answer(result: CallResult, config: Config, call_sid: str) -> Response:
         "time_limit": bridge.time_limit,
         "action": callback_url(config, "call-status", c=result.call_id, s=call_sid),
     }
-    if bridge.record:
-        options["record"] = RECORD_MODE
-        options["recording_status_callback"] = callback_url(
-            config, "recording-status", c=result.call_id, s=call_sid)
-    response.dial(bridge.to, **options)
+    if not bridge.record:
+        response.dial(bridge.to, **options)
+        return xml(response)
+    options["record"] = RECORD_MODE
+    options["recording_status_callback"] = callback_url(
+        config, "recording-status", c=result.call_id, s=call_sid)
+    dial = response.dial(**options)
+    # Twilio requests the url (POST, signed) when the callee answers and plays its TwiML to
+    # them alone while the caller still hears ringing (answerOnBridge), then bridges.
+    whisper = (callback_url(config, "recording-notice", c=result.call_id, s=call_sid)
+               if config.recording_notice else None)
+    dial.number(bridge.to, url=whisper)
+    return xml(response)
+
+
+def recording_notice(config: Config) -> Response:
+    """What the called party of a recorded bridge hears before it (a <Number url>'s TwiML may
+    hold only <Play>, <Say>, <Gather> and <Hangup>); once it ends the parties are connected."""
+    response = VoiceResponse()
+    if config.recording_notice:
+        response.say(config.recording_notice)
     return xml(response)

@@ -53,6 +53,8 @@ VALID = {
     "/webhooks/twilio/recording-status?c=1": {"RecordingSid": "RE" + "c" * 32,
                                               "RecordingDuration": "12",
                                               "RecordingStatus": "completed"},
+    "/webhooks/twilio/recording-notice?c=1": {"CallStatus": "in-progress",
+                                              "Direction": "outbound-dial"},
 }
 PATHS = list(VALID)
 MUTATION = st.one_of(

@@ -9,7 +9,8 @@ from tests.twilio_signing import TwilioPoster
 from tests.webhooks import factories as f
 from tests.webhooks.factories import REQUESTER, REQUESTER_PROXY
 
-PATHS = ["sms", "voice", "message-status", "call-status", "recording-status"]
+PATHS = ["sms", "voice", "message-status", "call-status", "recording-status",
+         "recording-notice"]
 
 
 def _sms(body="hi"):

@@ -1,7 +1,10 @@
 """Inbound calls: bridged with the proxy number as caller id, or a spoken message and hang-up."""
 from __future__ import annotations
 
+from commsvc.app import create_app
 from commsvc.consent import service as consent
+from tests.conftest import AUTH_TOKEN, BASE_URL
+from tests.twilio_signing import TwilioPoster
 from tests.webhooks import factories as f
 from tests.webhooks.factories import PRO, PRO_PROXY, REQUESTER, REQUESTER_PROXY, STRANGER, twiml
 
@@ -21,6 +24,7 @@ def test_call_is_bridged_showing_the_other_sides_proxy_number(
     assert dial.get("action") == (
         f"{BASE}/webhooks/twilio/call-status?c={stored.id}&s={stored.twilio_sid}")
     assert dial.get("record") is None
+    assert list(dial) == []  # no <Number url>: an unrecorded call has no notice to whisper
     assert (stored.outcome, stored.status) == ("bridged", "ringing")
     assert (stored.forward_to, stored.forward_from) == (PRO, PRO_PROXY)
     assert stored.session_id == session_open.id
@@ -45,7 +49,94 @@ def test_recorded_session_speaks_the_notice_first_then_records_the_bridge(
     assert dial.get("recordingStatusCallback") == (
         f"{BASE}/webhooks/twilio/recording-status?c={call.id}&s={call.twilio_sid}")
     assert dial.get("callerId") == PRO_PROXY
+    assert dial.get("answerOnBridge") == "true"
     assert f.calls(db)[0].outcome == "bridged_recorded"
+
+
+def test_recorded_call_whispers_the_notice_to_the_called_party_before_the_bridge(
+        db, clock, place_call):
+    """Found by a compliance review: the <Say> plays to the caller only, so the pro was
+    recorded from answering without being told (all-party-consent states)."""
+    f.open_session(db, clock(), record_calls=True)
+
+    _, dial = twiml(place_call(REQUESTER, REQUESTER_PROXY))
+
+    call = f.calls(db)[0]
+    [number] = dial
+    assert (number.tag, number.text) == ("Number", PRO)
+    assert not (dial.text or "").strip()
+    # Twilio requests it (POST, the default) signed like every webhook: built on the base URL.
+    assert number.get("url") == (
+        f"{BASE}/webhooks/twilio/recording-notice?c={call.id}&s={call.twilio_sid}")
+    assert number.get("method") is None
+
+
+def _notice_form(parent_sid: str) -> dict:
+    """What Twilio posts to a <Number url>: the dialled (child) leg's parameters."""
+    return {"CallSid": f.sid("CA"), "ParentCallSid": parent_sid, "AccountSid": "AC" + "0" * 32,
+            "From": PRO_PROXY, "To": PRO, "CallStatus": "in-progress",
+            "Direction": "outbound-dial"}
+
+
+def _whisper_path(dial) -> str:
+    [number] = dial
+    return number.get("url").removeprefix(BASE)
+
+
+def test_the_whisper_url_answers_the_notice_to_a_signed_request(
+        db, clock, place_call, twilio_post, config):
+    f.open_session(db, clock(), record_calls=True)
+    _, dial = twiml(place_call(REQUESTER, REQUESTER_PROXY))
+    calls_before = [(c.id, c.status, c.outcome) for c in f.calls(db)]
+
+    root = twiml(twilio_post(_whisper_path(dial), _notice_form(f.calls(db)[0].twilio_sid)))
+
+    [say] = root
+    assert (say.tag, say.text) == ("Say", config.recording_notice)
+    db.expire_all()
+    assert [(c.id, c.status, c.outcome) for c in f.calls(db)] == calls_before
+
+
+def test_the_whisper_url_refuses_an_unsigned_or_tampered_request(
+        db, clock, place_call, twilio_post, client):
+    f.open_session(db, clock(), record_calls=True)
+    _, dial = twiml(place_call(REQUESTER, REQUESTER_PROXY))
+    path = _whisper_path(dial)
+    form = _notice_form(f.calls(db)[0].twilio_sid)
+    signature = twilio_post.signature(path, form)
+
+    refused = [
+        client.post(path, data=form),  # unsigned
+        twilio_post(path, {**form, "To": STRANGER}, signature=signature),  # form changed
+        twilio_post(path + "0", form, signature=signature),  # query changed
+        twilio_post("/webhooks/twilio/recording-notice", form, signature=signature),
+    ]
+
+    for response in refused:
+        assert response.status_code == 403
+        assert response.mimetype == "application/problem+json"
+        assert b"<Say" not in response.data
+
+
+def test_no_notice_configured_connects_the_called_party_without_a_whisper(
+        config, clock, twilio, database):
+    app = create_app(config.with_overrides(recording_notice=""), clock=clock, twilio=twilio,
+                     database=database)
+    poster = TwilioPoster(app.test_client(), AUTH_TOKEN, BASE_URL)
+    with app.extensions["db"].sessionmaker() as db:
+        f.open_session(db, clock(), record_calls=True)
+
+        root = twiml(poster("/webhooks/twilio/voice", {
+            "From": REQUESTER, "To": REQUESTER_PROXY, "CallSid": f.sid("CA"),
+            "CallStatus": "ringing"}))
+        [dial] = root
+        [number] = dial
+        assert (dial.get("record"), number.text, number.get("url")) == (
+            "record-from-answer-dual", PRO, None)
+        # A <Number url> given out before the notice was emptied still answers: with nothing
+        notice = twiml(poster("/webhooks/twilio/recording-notice?c=1",
+                              _notice_form(f.sid("CA"))))
+        assert list(notice) == []
 
 
 def test_stranger_hears_the_no_session_message_and_is_hung_up_on(
