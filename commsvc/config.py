@@ -359,6 +359,11 @@ def _quiet_overrides(raw: str | None) -> dict[str, tuple[int, int]]:
                 f" 0-24 that overlap {default_start}-{default_end} (e.g. US-FL=8-20),"
                 f" not {item!r}")
         result[area.strip().upper()] = (start, end)
+    from commsvc.sending.quiet_hours import override_problem  # it imports this module
+
+    problem = override_problem(result, default_start, default_end)
+    if problem is not None:
+        raise ConfigError(f"QUIET_HOURS_OVERRIDES: {problem}; not {raw!r}")
     return result
 
 

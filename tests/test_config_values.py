@@ -101,6 +101,21 @@ SENDER = ("TWILIO_SENDER_NUMBER must be a phone number in E.164 form (+141555501
                                              " comma-separated, hours 0-24 that overlap 8-21 "
                                              "(e.g. US-FL=8-20), not 'US-FL=22-23'"),
     ("COMMSVC_ENV", "prod", "COMMSVC_ENV must be development, production or test, not 'prod'"),
+    # found by an audit: each overlapped 8-21 on its own, so every process started, and every
+    # marketing text to Florida was then a 500 (and a worker error on every pass); a typo for
+    # an area changed nothing
+    ("QUIET_HOURS_OVERRIDES", "US=8-10,US-FL=12-20",
+     "QUIET_HOURS_OVERRIDES: together they leave no allowed hour for US-FL (overrides narrow"
+     " the 8-21 window, and each other); not 'US=8-10,US-FL=12-20'"),
+    ("QUIET_HOURS_OVERRIDES", "US=20-21",
+     "QUIET_HOURS_OVERRIDES: together they leave no allowed hour for US-FL (overrides narrow"
+     " the 8-21 window, and each other); not 'US=20-21'"),
+    ("QUIET_HOURS_OVERRIDES", "CA-NS=8-12,CA-PE=13-20",
+     "QUIET_HOURS_OVERRIDES: together they leave no allowed hour for CA-NS/CA-PE (overrides"
+     " narrow the 8-21 window, and each other); not 'CA-NS=8-12,CA-PE=13-20'"),
+    ("QUIET_HOURS_OVERRIDES", "CA-QB=9-20",
+     "QUIET_HOURS_OVERRIDES: CA-QB is neither a country (ISO 3166-1: GB) nor a US state or"
+     " Canadian province (ISO 3166-2: US-FL, CA-QC); not 'CA-QB=9-20'"),
     # found by an operator's audit: a traceback from the CLI, 500s from the web
     ("DATABASE_URL", "postgres://app@db:5432/commsvc?pgbouncer=true",
      "DATABASE_URL has connection options PostgreSQL does not know: pgbouncer (a pooler's own"

@@ -135,6 +135,32 @@ CA_PROVINCES = {
 _SUBDIVISIONS = {"US": US_STATES, "CA": CA_PROVINCES}
 
 
+def override_problem(overrides: dict[str, tuple[int, int]], start: int, end: int) -> str | None:
+    """Why QUIET_HOURS_OVERRIDES cannot stand (checked at startup, see config): an area no
+    number is in (a typo, "CA-QB", would change nothing), or areas that together leave a
+    number no allowed hour (each overlapping 8-21 on its own: "US=20-21" with Florida's 8-20),
+    which would make every marketing text to it fail. None: they can."""
+    known = set(phonenumbers.SUPPORTED_REGIONS) | {
+        f"{region}-{code}" for region, names in _SUBDIVISIONS.items() for code in names.values()}
+    for area in overrides:
+        if area not in known:
+            return (f"{area} is neither a country (ISO 3166-1: GB) nor a US state or Canadian"
+                    f" province (ISO 3166-2: US-FL, CA-QC)")
+    # What a number can match: its country and its subdivisions (several for a shared area
+    # code), a subdivision the table lacks (geocoded) on its own.
+    matches = set(AREA_CODES.values()) | {(area,) for area in overrides}
+    for areas in sorted(matches):
+        region = areas[0].split("-")[0]
+        low, high = start, end
+        for area in {region, *areas}:
+            if area in overrides:
+                low, high = max(low, overrides[area][0]), min(high, overrides[area][1])
+        if low >= high:
+            return (f"together they leave no allowed hour for {'/'.join(sorted(areas))}"
+                    f" (overrides narrow the {start}-{end} window, and each other)")
+    return None
+
+
 def subdivisions(e164: str) -> tuple[str, ...]:
     """The states or provinces a NANP number belongs to, as ISO 3166-2 (`US-FL`); else ()."""
     parsed = phonenumbers.parse(e164)
