@@ -278,7 +278,8 @@ def _sms_outcome(db: Session, sms: InboundSms, route: Route | None,
     if route is None or not route.allows_sms:
         told = sms.sender_phone is None or (
             consent.may_send_notice(db, sms.sender_phone, now)
-            and not _from_our_number(db, sms.sender_phone))
+            and not _from_our_number(db, sms.sender_phone)
+            and not _told_lately(db, sms.sender_phone, sms.to_phone, now))
         if route is None:
             return (NO_SESSION if told else NO_SESSION_UNTOLD), None
         return (MODE_NOT_ALLOWED if told else MODE_NOT_ALLOWED_UNTOLD), None
@@ -307,6 +308,25 @@ def _insert_sms(db: Session, columns: dict, route: Route | None) -> tuple[int | 
         return message_id, consent.BLOCKED_NOTIFIED
     # The claim was taken, or the SID was: stored untold, unless it is a repeated webhook.
     return insert_once(db, Message, {**columns, "outcome": consent.BLOCKED}), consent.BLOCKED
+
+
+# How long after telling a sender that a number's conversation has ended (or takes calls
+# only) their further texts to it are stored untold: an auto-responder (a driving mode, an
+# away message) answers every reply, and the two would otherwise text each other without end.
+NOTICE_REPEAT_AFTER = dt.timedelta(hours=24)
+
+
+def _told_lately(db: Session, sender: str, proxy_number: str, now: dt.datetime) -> bool:
+    """Whether the sender was told within NOTICE_REPEAT_AFTER, from this number, that it has
+    no conversation for them (or one that takes calls only)."""
+    # Uses index: ix_messages_from_phone_id (the sender's texts, newest first)
+    return db.scalar(
+        select(Message.id)
+        .where(Message.from_phone == sender, Message.to_phone == proxy_number,
+               Message.outcome.in_((NO_SESSION, MODE_NOT_ALLOWED)),
+               Message.created_at >= now - NOTICE_REPEAT_AFTER)
+        .order_by(Message.id.desc()).limit(1)
+    ) is not None
 
 
 def _from_our_number(db: Session, sender: str) -> bool:

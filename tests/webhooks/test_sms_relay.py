@@ -128,6 +128,37 @@ def test_session_just_before_expiry_still_relays(session_open, send_sms, clock):
     assert message.get("to") == REQUESTER
 
 
+def test_the_no_session_reply_goes_once_a_day_so_an_auto_responder_cannot_loop_with_it(
+        session_open, send_sms, db, clock, config):
+    """Found by an audit: every text was answered, so a driving mode or away message and the
+    "conversation has ended" reply would answer each other without end (as the blocked notice
+    already could not)."""
+    away = "I'm driving with Do Not Disturb on. I'll see your message when I get there."
+    [told] = twiml(send_sms(STRANGER, REQUESTER_PROXY, away))
+    assert told.text == config.no_session_sms_reply
+    clock.advance(seconds=5)
+    assert list(twiml(send_sms(STRANGER, REQUESTER_PROXY, away))) == []
+    clock.advance(hours=23, minutes=59)
+    assert list(twiml(send_sms(STRANGER, REQUESTER_PROXY, away))) == []
+    [other_number] = twiml(send_sms(STRANGER, PRO_PROXY, away))  # another number: its first
+    assert other_number.text == config.no_session_sms_reply
+    clock.advance(minutes=1)
+    [next_day] = twiml(send_sms(STRANGER, REQUESTER_PROXY, away))
+    assert next_day.text == config.no_session_sms_reply
+    assert [m.outcome for m in f.messages(db)] == [
+        "no_session", "no_session_untold", "no_session_untold", "no_session", "no_session"]
+    assert all(m.body == away for m in f.messages(db))  # stored all the same
+
+
+def test_the_calls_only_reply_goes_once_a_day_too(db, clock, send_sms, config):
+    f.open_session(db, clock(), mode="voice")
+    [told] = twiml(send_sms(REQUESTER, REQUESTER_PROXY, "can I text?"))
+    assert told.text == config.voice_only_sms_reply
+    clock.advance(minutes=10)
+    assert list(twiml(send_sms(REQUESTER, REQUESTER_PROXY, "hello??"))) == []
+    assert [m.outcome for m in f.messages(db)] == ["mode_not_allowed", "mode_not_allowed_untold"]
+
+
 def test_voice_only_session_answers_texts_with_the_calls_only_reply_not_the_ended_one(
         db, clock, send_sms, config):
     f.open_session(db, clock(), mode="voice")
