@@ -73,7 +73,7 @@ def retention_run_command(dry_run: bool, batch_size: int | None):
         report = retention.run(_ext("db"), retention=_ext("config").retention,
                                now=_ext("clock")(), gateway=_ext("twilio"), dry_run=dry_run,
                                chunk_size=batch_size, actor=audit.cli_actor(),
-                               should_stop=stop.is_set)
+                               should_stop=stop.is_set, clock=_ext("clock"))
     finally:
         for signum, handler in handlers.items():
             signal.signal(signum, handler)
@@ -175,14 +175,14 @@ class ClockJobs:
         if swept:
             lines.append(f"sessions expired: {swept}")
         stopping = self.stop.is_set if self.stop else None
-        sent = remote.process_due(ext["db"], ext["twilio"], now, should_stop=stopping)
+        sent = remote.process_due(ext["db"], ext["twilio"], ext["clock"], should_stop=stopping)
         if any(sent.as_dict().values()):
             lines.append("twilio deletions: " + ", ".join(f"{k} {v}" for k, v in
                                                         sent.as_dict().items()))
         if not (stopping and stopping()) and self._retention_due(now):
             report = retention.run(ext["db"], retention=ext["config"].retention, now=now,
                                    gateway=ext["twilio"], actor=CLOCK_ACTOR,
-                                   should_stop=stopping)
+                                   should_stop=stopping, clock=ext["clock"])
             if report is None:
                 lines.append("retention: another run is in progress")
             else:

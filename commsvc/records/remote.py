@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from prometheus_client.core import GaugeMetricFamily
@@ -166,11 +167,16 @@ def _outcome(row, error: TwilioError | None, now: dt.datetime) -> tuple[str, dic
 OUTCOMES_PER_COMMIT = 20  # a few seconds of Twilio calls, well inside CLAIM_LEASE
 
 
-def process_due(database, gateway, now: dt.datetime, *, batch_size: int = CLAIM_BATCH_SIZE,
-                should_stop=None) -> DeletionReport:
+def process_due(database, gateway, clock: Callable[[], dt.datetime], *,
+                batch_size: int = CLAIM_BATCH_SIZE, should_stop=None) -> DeletionReport:
     """Ask Twilio for every due deletion, one claimed batch at a time, until none is due (or
     `should_stop()`, checked between deletions: the process is stopping; what it claimed and
     did not ask for is due again when the claim lapses).
+
+    `clock()` is read for each claim and each outcome: Twilio's answers may take seconds each
+    (10 s to a timeout), and a claim's lease or a back-off (Retry-After) counted from the start
+    of a long run would have lapsed before the run ended: another clock process would take
+    the rows it still held, and a rate-limited Twilio be asked again at once.
 
     Outcomes are written OUTCOMES_PER_COMMIT at a time (one commit a row cost ~1 ms each on
     SQLite), and whatever was obtained is written even if the batch then fails: a deletion
@@ -179,22 +185,25 @@ def process_due(database, gateway, now: dt.datetime, *, batch_size: int = CLAIM_
     stopping = should_stop or (lambda: False)
     while not stopping():
         with database.sessionmaker() as db:
-            rows = claim_due(db, now, batch_size)
+            rows = claim_due(db, clock(), batch_size)
             db.commit()
         outcomes: list[tuple[int, dict]] = []
         try:
-            for row in rows:
+            for index, row in enumerate(rows):
                 if stopping():
                     break
                 try:
                     _call(gateway, row)
-                    kind, values = _outcome(row, None, now)
+                    kind, values = _outcome(row, None, clock())
                 except TwilioError as exc:
-                    kind, values = _outcome(row, exc, now)
+                    kind, values = _outcome(row, exc, clock())
                 setattr(report, kind, getattr(report, kind) + 1)
                 outcomes.append((row.id, values))
                 if len(outcomes) >= OUTCOMES_PER_COMMIT:
-                    _record(database, outcomes)
+                    # The rest of the batch stays this process's: a batch of slow answers
+                    # (10 s each to a timeout) outlasts one lease.
+                    _record(database, outcomes, still_held=[r.id for r in rows[index + 1:]],
+                            lease_until=clock() + CLAIM_LEASE)
         finally:
             _record(database, outcomes)
         if len(rows) < batch_size:
@@ -202,14 +211,20 @@ def process_due(database, gateway, now: dt.datetime, *, batch_size: int = CLAIM_
     return report
 
 
-def _record(database, outcomes: list[tuple[int, dict]]) -> None:
-    """Write these outcomes in one transaction, and forget them."""
+def _record(database, outcomes: list[tuple[int, dict]], *, still_held: list[int] = (),
+            lease_until: dt.datetime | None = None) -> None:
+    """Write these outcomes in one transaction, and forget them; renew the claim of the rows
+    `still_held` (claimed, not yet asked for) until `lease_until`."""
     if not outcomes:
         return
     with database.sessionmaker() as db:
         for row_id, values in outcomes:
             db.execute(update(RemoteDeletion).where(RemoteDeletion.id == row_id)
                        .values(**values))
+        if still_held:
+            db.execute(update(RemoteDeletion)
+                       .where(RemoteDeletion.id.in_(still_held), RemoteDeletion.done_at.is_(None))
+                       .values(next_attempt_at=lease_until))
         db.commit()
     outcomes.clear()
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from prometheus_client.core import GaugeMetricFamily
@@ -182,10 +183,12 @@ def retention_metrics(db: Session, now: dt.datetime):
 
 def run(database, *, retention: Retention, now: dt.datetime, gateway=None,
         dry_run: bool = False, chunk_size: int | None = None,
-        actor: str = "retention", should_stop=None) -> RetentionReport | None:
+        actor: str = "retention", should_stop=None,
+        clock: Callable[[], dt.datetime] | None = None) -> RetentionReport | None:
     """One retention run; None when another run holds the lock (nothing was done).
     `should_stop()`: the process is stopping; the Twilio deletions end early (the next run, or
-    the clock's next tick, sends the rest)."""
+    the clock's next tick, sends the rest). `clock`: the time of the Twilio deletions'
+    leases and back-offs, read as they happen (else `now`, the run's cut-off time)."""
     report = RetentionReport(dry_run=dry_run)
     audit_before = now - dt.timedelta(seconds=retention.audit)
     if dry_run:
@@ -214,7 +217,7 @@ def run(database, *, retention: Retention, now: dt.datetime, gateway=None,
                 log.warning("retention: %s stopped by a lock timeout; next run resumes", kind)
                 report.interrupted.append(kind)
         if gateway is not None:
-            report.remote = remote.process_due(database, gateway, now,
+            report.remote = remote.process_due(database, gateway, clock or (lambda: now),
                                                should_stop=should_stop).as_dict()
         with database.sessionmaker() as db:
             audit.record(db, actor=actor, action=RUN_ACTION, now=now,

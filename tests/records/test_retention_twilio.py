@@ -3,6 +3,8 @@ retried until Twilio confirms, never dropped."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from urllib.parse import parse_qs
 
 import pytest
@@ -41,7 +43,7 @@ def _pending(db) -> list[RemoteDeletion]:
 
 
 def _process(app, gateway, clock):
-    return remote.process_due(app.extensions["db"], gateway, clock())
+    return remote.process_due(app.extensions["db"], gateway, clock)
 
 
 def test_recording_not_final_yet_20009_is_retried_later_then_done(
@@ -259,7 +261,7 @@ def test_a_stopping_clock_ends_its_deletions_early_and_leaves_the_rest_claimed(
         twilio_api.delete(f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Messages/"
                           f"{sid}.json", status=204)
     stopping = iter([False, False, False, True])  # the first: before claiming
-    report = remote.process_due(app.extensions["db"], gateway, clock(),
+    report = remote.process_due(app.extensions["db"], gateway, clock,
                                 should_stop=lambda: next(stopping, True))
     assert report.done == 2
     rows = _pending(db)
@@ -284,5 +286,52 @@ def test_an_unexpected_error_mid_batch_keeps_the_outcomes_already_obtained(app, 
                 raise RuntimeError("a bug in the client")
 
     with pytest.raises(RuntimeError):
-        remote.process_due(app.extensions["db"], Breaks(), clock())
+        remote.process_due(app.extensions["db"], Breaks(), clock)
     assert [row.done_at is not None for row in _pending(db)] == [True, True, False, False, False]
+
+
+def _queued_deletions(app, clock, count: int) -> list[str]:
+    sids = [f"SM{n:032d}" for n in range(count)]
+    with app.extensions["db"].sessionmaker() as db:
+        remote.enqueue_message(db, sids, action=remote.DELETE, cause="erasure", now=clock())
+        db.commit()
+    return sids
+
+
+def test_a_slow_batch_keeps_its_claim_so_a_second_clock_process_asks_twilio_for_none_again(
+        app, clock, gateway, twilio_api):
+    """Found by a review: a run kept its start time for the claim's lease; a batch of slow
+    answers outlasted it, and another clock process asked Twilio for the same deletions."""
+    _queued_deletions(app, clock, remote.CLAIM_BATCH_SIZE)
+    start, second = clock(), []
+
+    def slow(request):
+        clock.advance(seconds=9)  # Twilio slow, or a timeout
+        if clock() - start > remote.CLAIM_LEASE and not second:
+            second.append(_process(app, gateway, clock))  # another clock process's tick
+        return 204, {}, ""
+
+    twilio_api.add_callback(responses.DELETE, re.compile(f"{API}/Messages/SM\\d+\\.json"),
+                            callback=slow)
+    first = _process(app, gateway, clock)
+    assert first.done == remote.CLAIM_BATCH_SIZE and second[0].done == 0
+    asked = [call.request.url for call in twilio_api.calls]
+    assert len(asked) == len(set(asked)) == remote.CLAIM_BATCH_SIZE
+
+
+def test_a_retry_after_counts_from_twilios_answer_not_the_start_of_the_run(
+        app, db, clock, gateway, twilio_api):
+    """Found by a review: rows Twilio asked to wait 300 s were due again as the run ended."""
+    _queued_deletions(app, clock, 40)
+    start = clock()
+
+    def rate_limited(request):
+        clock.advance(seconds=10)
+        return 429, {"Retry-After": "300"}, json.dumps(_error(20429, 429))
+
+    twilio_api.add_callback(responses.DELETE, re.compile(f"{API}/Messages/SM\\d+\\.json"),
+                            callback=rate_limited)
+    assert _process(app, gateway, clock).retry_later == 40
+    rows = sorted(_pending(db), key=lambda row: row.next_attempt_at)
+    for answered, row in enumerate(rows, start=1):  # 10 s an answer, each then waits 300 s
+        assert row.next_attempt_at >= start + dt.timedelta(seconds=10 * answered + 300)
