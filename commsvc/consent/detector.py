@@ -12,7 +12,9 @@ Pipeline
    non-word character (emoji, quotes, hyphens, apostrophes) a space; then typo and
    abbreviation folding word by word (txt/texting -> ``text``, msgs/mensajes -> ``message``,
    plz -> ``please``, stpo/stoooop -> ``stop``, do not -> ``dont``, unsubcribe ->
-   ``unsubscribe``, ...).
+   ``unsubscribe``, ...). A keyword quoted as an instruction ("Reply STOP to unsubscribe",
+   "Répondez STOP pour vous désabonner") becomes, with the rest of its clause, one word no
+   rule knows (_without_instructions).
 2. Whole-message keywords: Twilio's opt-out set plus French and Spanish, START/UNSTOP,
    YES/OUI/SI, HELP/INFO/AIDE/AYUDA, with only courtesy words around them ("STOP please",
    "help?"). Words that are as often ordinary conversation (CANCEL, CANCELAR, ANNULER,
@@ -27,7 +29,8 @@ Pipeline
    me", "remove me from your list", "ne m'écrivez plus", "no me manden más mensajes"),
    each tried only at the words it can start with, with guards against negation ("don't
    stop texting me"), other people or numbers ("stop texting my husband", "text my wife
-   instead"), nouns ("the bus stop"), time or frequency limits ("don't text me before 8am",
+   instead"), nouns ("the bus stop"), who stops ("I'll stop texting you", "he's going to
+   stop texting"), time or frequency limits ("don't text me before 8am",
    "stop texting me every hour"), mistakes ("I unsubscribed by accident"), what the sender
    tells another person ("tell him to stop texting me", "tell my partner to ...") and,
    for the words that must end the message, a question ("Don't text again?"). A revocation
@@ -87,8 +90,8 @@ _OPTOUT_WORDS = (r"(?:stop all|stopall|stop|unsubscribe|opt out|revoke|quit|end"
                  r"|arretez|arreter|arrete|arret|stoppez|alto|baja|parar|detener"
                  r"|darse de baja|dar de baja)")
 # filler allowed next to an opt-out keyword: courtesy, a few intensifiers and "and" ("stop
-# now", "stop please and thank you")
-_OPTOUT_EXTRA = rf"(?:{_COURTESY}|now|right now|it|already|immediately|asap|and|y|et)"
+# now", "stop please and thank you", "ALTO YA": Spanish "ya" is "now")
+_OPTOUT_EXTRA = rf"(?:{_COURTESY}|now|right now|it|already|immediately|asap|ya|and|y|et)"
 
 # What may come before an opt-out keyword in a message that is nothing else. A refusal, before
 # any keyword ("No longer interested, please stop", "No gracias, alto", "Non merci, arrêtez");
@@ -329,6 +332,15 @@ _GUARD_BEFORE_RE = re.compile(
     r"|(?:my|his|her|our)(?! (?:own |stupid |new |old )?(?:phone|number|cell|mobile|line|inbox"
     r"|device|iphone|android|account|notifications|messages|texts|email)\b)(?: \w+){1,3} to)"
     r") $")
+# Just before STOP (QUIT, CEASE): what the sender or a third person will stop doing, not a
+# request ("I'll stop texting now", "he's going to stop texting", "do you want me to stop
+# texting?"); but "I want to stop getting texts", "how can I stop these texts" are wishes,
+# and "I'll unsubscribe", "I'm going to revoke my consent" revocations.
+_STOPPING = ("stop ", "quit ", "cease ", "halt ")
+_WHO_STOPS_RE = re.compile(
+    r"(?:^|\s)(?:(?:i|we|he|she)(?: (?:ll|will|shall)(?: (?:try|promise) to)?"
+    r"| (?:m|am|re|are|s|is) (?:going to|gonna)| gonna| promise to)"
+    r"|(?:want|wants|wanted|need|needs|like|ask|asked|tell|told) (?:me|us) to) $")
 # "... and come": what a customer tells a pro who texts instead of coming.
 _COME = r"(?:come|get here|get over here|show up|call me|pick up|answer the phone)\b"
 _LANGUAGE = r"(?:english|spanish|french|ingles|espanol|frances|anglais|espagnol|francais)"
@@ -414,7 +426,9 @@ def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...], no_last: bool) 
         m = pattern.match(s, start)
         if m is None:
             continue
-        if start and _GUARD_BEFORE_RE.search(s, max(0, start - 30), start):
+        if start and (_GUARD_BEFORE_RE.search(s, max(0, start - 30), start)
+                      or s.startswith(_STOPPING, start)
+                      and _WHO_STOPS_RE.search(s, max(0, start - 30), start)):
             continue
         if _GUARD_AFTER_RE.match(s, m.end()):
             continue
@@ -530,6 +544,42 @@ def _without_signature(text: str) -> str:
     return text
 
 
+# A keyword quoted as an instruction, not said: "Reply STOP to unsubscribe" (a business's
+# text forwarded or pasted, our own HELP text sent back), "I got a text saying reply STOP to
+# opt out, was that you?", "Répondez STOP pour vous désabonner", "Envía BAJA al 12345". A
+# reply verb with a keyword, or a send verb with a keyword and what it is for or where it goes
+# ("text STOP to 12345"; "SMS stop" alone folds to "text stop" and is the sender's own).
+# Only the imperative or infinitive: "I replied STOP" or "j'ai répondu STOP" reports an
+# opt-out. The instruction, up to the end of its clause, becomes a word no rule knows, and
+# the message is read as usual: "Reply STOP to unsubscribe" alone is conversation, a bare
+# "STOP" still an opt-out, and so is "Reply STOP to opt out, my foot. Stop texting me"; but
+# "STOP. Reply YES to confirm" is no bare STOP (the instruction is the sender's words too).
+_REPLY_VERBS = ("reply respond repondez repondre reponds responde responda respondan responder"
+                " contesta conteste contesten contestar").split()
+_SEND_VERBS = ("text send envoyez envoie envoyer tapez taper envia envie envien enviar manda"
+               " mande manden mandar escribe escriba escriban escribir").split()
+_INSTRUCTED_KW = (r"(?:stop all|stopall|stop|unsubscribe|opt out|revoke|quit|end|cancel"
+                  r"|arretez|arreter|arrete|arret|stoppez|alto|baja|parar|detener|cancelar"
+                  r"|annuler|fin|start|unstop|help|info|aide|ayuda|yes|oui|si)")
+# each word once: "back with" is "back" then "with" (see _NO_MORE)
+_INSTRUCTION_LEAD = r"(?: (?:back|with|the|word|le|mot|par|con|la|palabra))*"
+_INSTRUCTION_PURPOSE = r" (?:to|for|pour|para|a|au|aux|al)\b[^|]*"
+_INSTRUCTION_RE = re.compile(
+    rf"\b(?:(?:{'|'.join(_REPLY_VERBS)}){_INSTRUCTION_LEAD} {_INSTRUCTED_KW}\b"
+    rf"(?:{_INSTRUCTION_PURPOSE})?"
+    rf"|(?:{'|'.join(_SEND_VERBS)}){_INSTRUCTION_LEAD} {_INSTRUCTED_KW}{_INSTRUCTION_PURPOSE})")
+# The words an instruction starts with: most texts have none and skip the regex.
+_INSTRUCTION_VERBS = frozenset(_REPLY_VERBS + _SEND_VERBS)
+
+
+def _without_instructions(tokens: list[str]) -> list[str]:
+    """`tokens` with each keyword quoted as an instruction (and the rest of its clause) made
+    one word, "quoted"."""
+    if _INSTRUCTION_VERBS.isdisjoint(tokens):
+        return tokens
+    return _INSTRUCTION_RE.sub("quoted", " ".join(tokens)).split()
+
+
 # --------------------------------------------------------------------------- public API
 
 def as_said(text: str) -> str:
@@ -553,7 +603,7 @@ def detect(text: str | None, *, opted_out: bool = False) -> Detection:
     if not text:
         return _CONVERSATION
     text = _without_signature(text)
-    tokens = text_folding.tokens(text)
+    tokens = _without_instructions(text_folding.tokens(text))
     if not tokens:
         return _CONVERSATION
     s = " ".join(tokens)

@@ -36,6 +36,25 @@ CALL_INSTEAD = (r"(?! \| (?:(?:mejor|solo|nomas|pero|por favor) )*"
 INTENSIFIER = (r"fucking|fuckin|fking|fkn|fcking|fuking|f ing|f in|f king|f cking|freaking"
                r"|freakin|frigging|friggin|effing|bloody|damn|damned|goddamn|goddamned|darn"
                r"|dang|constantly|continually|continuously|repeatedly|always")
+# The person read, as object: "stop texting you" is the sender (or someone else) stopping.
+YOU = r"(?:you|yall|y all)"
+# ... unless a name the sender calls us follows: "stop texting me you idiots" is a revocation.
+VOCATIVE = (r"guys|people|idiots?|morons?|clowns?|jerks?|spammers?|scammers?|creeps?|bots?"
+            r"|losers?|freaks?|assholes?|bastards?|fools?|lot")
+# After an unsubscribe verb (désabonner, désinscrire, desuscribir, desabonar): a thing of the
+# app or another subscription, not the texts: "me désinscrire de l'appli", "me désabonner des
+# mails", "desuscribirme de los correos", "del boletín". ("Notifications" alone are the texts.)
+_ARTICLE = (r"(?:la|le|l|les|mon|ma|mes|votre|vos|ton|ta|tes|cette|ce|ces|el|los|las|mi|mis"
+            r"|su|sus|tu|tus|este|esta|estos|estas|ese|esa|esos|esas)")
+_SOMETHING_ELSE = (
+    r"(?:newsletters?|lettres?|journal|journaux|magazines?|revues?|revistas?|boletin|boletines"
+    r"|(?:e |e)?mails?|courriels?|correos?(?: electronicos?)?|contrats?|abonnements?|services?"
+    r"|servicios?|offres?|programmes?|programas?|plan|planes|plans|membresias?|appli|applis"
+    r"|application|applications|app|apps|aplicacion|aplicaciones|site|sitio|compte|cuenta"
+    r"|(?:notifications|notificaciones) (?:push|(?:de|del) (?:(?:la|l) )?(?:appli|app"
+    r"|application|aplicacion)))")
+NOT_OF_SOMETHING_ELSE = (r"(?! (?:de|du|des|a|au|aux|del|al) (?:" + _ARTICLE + r" )?"
+                         + _SOMETHING_ELSE + r"\b)")
 # Pestering verbs: with the sender as object they say "stop texting me" in other words.
 BOTHER = r"(?:bothering|bugging|pestering|hassling|annoying)"
 MSGN = r"(?:text|message|spam|notification|notifications|alert|alerts)"
@@ -48,9 +67,14 @@ EN: list[tuple[str, str]] = [
      r"|(?:text|message)(?= (?:text|message)))){0,4}"
      r" (?:text|message|spam|spamming|harassing|contacting|contact|communication|communications"
      r"|junk|crap|garbage"
-     r"|communicating|notification|notifications|alert|alerts)\b"
+     r"|communicating|notification|notifications|alert|alerts"
+     r"|writing (?:to )?(?:me|us))\b"
      r"(?! (?:to )?(?:my|his|her|him|them|their|our|the|that)\b"
-     r"(?! (?:number|phone|cell|mobile)\b))"),
+     r"(?! (?:number|phone|cell|mobile)\b))"
+     # nor the person read ("I'll stop texting you now", "he said he'll stop texting you"):
+     # the one who stops is the sender, or someone else; but "stop texting you idiots" is
+     # said to us
+     r"(?! (?:to )?" + YOU + r"\b(?! (?:" + VOCATIVE + r")\b))"),
     # stop bothering me / quit bugging me: ending the message ("stop bugging me about the
     # price" and "stop bothering the dog" are conversation) and starting its clause, said to
     # us: not to someone else ("tell him to stop bugging me", "make the dog stop bothering
@@ -196,6 +220,13 @@ FR: list[tuple[str, str]] = [
     # ne m'écrivez plus / ne m'envoyez plus de messages
     ("ne",
      r"\bne (?:me |m |nous )(?:ecri\w*|contact\w*|text\w*|harcel\w*|relanc\w*) plus\b"),
+    # m'écrivez plus, me contactez plus svp: everyday French drops the "ne"; then only the
+    # imperative, starting its clause and ending it ("Vous m'écrivez plus souvent", "m'écrivez
+    # plus tard" are no request)
+    ("| svp stp merci me m nous",
+     r"(?:^|\| )(?:(?:svp|stp|merci) )?(?:me|m|nous) (?:ecrivez|ecris|contactez|contacte|textez"
+     r"|harcelez|harcele|relancez|relance|envoyez|envoie) plus(?: (?:jamais|rien|de|d|message"
+     r"|text|svp|stp|merci|s il vous plait))*" + END),
     # ne me dérangez plus, ending the message (see LAST): the imperative starting its clause
     # only, "Ça ne me dérange plus", "Vous ne me dérangez plus" say it no longer bothers them
     ("| ne svp stp merci",
@@ -208,19 +239,19 @@ FR: list[tuple[str, str]] = [
     ("ne",
      r"\bne plus (?:me |m |nous )(?:contacter|ecrire|texter|harceler|relancer|deranger"
      r"|envoyer (?:de |des |d )?(?:message|text))\b"),
-    # je ne veux plus recevoir de textos
-    ("ne",
-     r"\bne (?:veux|veut|voulons|souhaite|souhaitons|desire|voudrais|souhaiterais) (?:plus|pas)"
+    # je ne veux plus recevoir de textos; everyday French drops the "ne", then only with a
+    # verb: "je veux plus recevoir de SMS" ("je veux plus de messages" may want more)
+    ("ne je j",
+     r"\b(?:ne (?:veux|veut|voulons|souhaite|souhaitons|desire|voudrais|souhaiterais) (?:plus|pas)"
+     r"|(?:je|j) (?:veux|souhaite|desire|voudrais) (?:plus|pas) (?:recevoir|avoir))"
      r"(?: (?:recevoir|avoir|de|d|vos|ces|les|aucun|aucune|des))* (?:message|text"
      r"|notification|notifications|pub|spam|sollicitation|sollicitations)\b(?! vocal)"),
     ("ne",
      r"\bne (?:veux|souhaite|desire|voudrais) plus (?:etre (?:contacte|sollicite|derange|relance)"
      r"|que (?:vous|tu|l on|on) (?:me |m |nous )(?:contact|ecriv|envoy|text|relanc)\w*)"),
-    # désabonnez-moi / je veux me désinscrire
+    # désabonnez-moi / je veux me désinscrire (not "... des mails", "... de l'appli")
     ("desabonn* desinscri*",
-     r"\b(?:desabonn|desinscri|desinscrir)\w*\b(?! (?:de|du|des|a|au|aux) (?:(?:la|le|l|mon|ma|mes|"
-     r"votre|vos|cette|ce) )?(?:newsletter|lettre|journal|magazine|revue|mail|mails|courriel|email"
-     r"|contrat|abonnement|service|offre|programme|plan)\b)"),
+     r"\b(?:desabonn|desinscri|desinscrir)\w*\b" + NOT_OF_SOMETHING_ELSE),
     # retirez-moi de la liste
     ("retir* enlev* supprim* effac* ray* sort* radi*",
      r"\b(?:retir|enlev|supprim|effac|ray|sort|radi)\w* (?:moi|mon numero|mon num|nous"
@@ -260,9 +291,11 @@ ES: list[tuple[str, str]] = [
      r"(?:^|\| )(?:(?:ya|por favor|porfa|oye|quiero que|queremos que) )*(?:deja|dejen|deje"
      r"|dejar|dejes|para|paren|pare|basta|cese|cesen) de (?:molestar|fastidiar)(?:me|nos)?"
      + LAST),
-    # no me envíen más mensajes / no me escriban más (not "..., llámenme": see CALL_INSTEAD)
+    # no me envíen más mensajes / no me escriban más / (favor de) no escribirme (not "...,
+    # llámenme": see CALL_INSTEAD)
     ("no",
-     r"\bno (?:me |nos )(?:escrib|contact|text)\w*\b(?: (?:mas|nunca|jamas))?(?! (?:antes|despues"
+     r"\bno (?:(?:me |nos )(?:escrib|contact|text)\w*|(?:escribir|contactar|textear)(?:me|nos))"
+     r"\b(?: (?:mas|nunca|jamas))?(?! (?:antes|despues"
      r"|hasta|a las|por la|en la|el|los))" + CALL_INSTEAD),
     # favor de no enviar mensajes / no envíen más: the plural imperative or the infinitive
     # with no object ("envie", "mande" would be "I sent" too); not to someone ("... al número
@@ -278,8 +311,10 @@ ES: list[tuple[str, str]] = [
     # no me molesten (más): the imperative only, "no me molesta" is "it doesn't bother me"
     ("no",
      r"\bno (?:me|nos) (?:molesten|molestes|moleste|fastidien|fastidies)" + LAST),
+    # no me vuelvas a escribir / no vuelvas a escribirme
     ("no",
-     r"\bno (?:me |nos )(?:vuelva|vuelvan|vuelvas) a (?:escrib|contact|text)\w*"),
+     r"\bno (?:(?:me |nos )(?:vuelva|vuelvan|vuelvas) a (?:escrib|contact|text)\w*"
+     r"|(?:vuelva|vuelvan|vuelvas) a (?:escribir|contactar|textear)(?:me|nos)\b)"),
     ("no",
      r"\bno (?:me |nos )(?:envi|mand)\w*(?: (?:(?:mas|ningun|ninguno|ningunos|ninguna|ningunas"
      r"|tantos|sus|estos|esos|los|las) )*(?:message|text|notificaciones|nada|spam|publicidad)\b"
@@ -313,9 +348,10 @@ ES: list[tuple[str, str]] = [
      r"\bbasta (?:ya )?(?:de|con) (?:(?:los|tantos|sus) )?(?:message|text|notificaciones|spam)\b"),
     ("dejame dejenme dejeme dejanos dejennos",
      r"\b(?:dejame|dejenme|dejeme|dejanos|dejennos) (?:en paz|tranquil[oa]s?)\b"),
+    # desuscríbanme / me quiero desabonar (not "... de los correos", "... de la app"); not the
+    # French "désabonner", FR's ("desabonn" with two n)
     ("desuscri* desinscrib* desabon*",
-     r"\b(?:desuscri|desinscrib|desabon)\w*\b(?! (?:de|del|al|a) (?:(?:la|el|mi|su|este|esta) )?"
-     r"(?:boletin|correo|email|mail|newsletter|revista|plan|servicio|programa|membresia)\b)"),
+     r"\b(?:desuscri|desinscrib|desabon(?!n))\w*\b" + NOT_OF_SOMETHING_ELSE),
     ("revoc* retir* anul*",
      r"\b(?:revoc|retir|anul)\w* (?:mi |el )?(?:consentimiento|autorizacion)\b"),
     # eliminen mi número / borren este número (the whole clause: "borren este número del

@@ -292,6 +292,48 @@ def test_detect_names_the_language_a_keyword_or_revocation_was_written_in(
     assert detect(text, opted_out=opted_out) == expected
 
 
+@pytest.mark.parametrize("text,expected", [
+    ("No vuelvas a escribirme", "es"), ("Favor de no escribirme", "es"), ("ALTO YA!", "es"),
+    ("Je veux plus recevoir de SMS", "fr"), ("M'écrivez plus", "fr"),
+    ("Me contactez plus svp", "fr"), ("Stop writing to me", "en"),
+    ("Je veux me désabonner", "fr"), ("Quiero desabonarme", "es")])
+def test_an_opt_out_found_by_the_audit_is_answered_in_its_language(text, expected):
+    """Found by an audit: each was forwarded as conversation, and "Je veux me désabonner des
+    mails" was an opt-out answered in Spanish (ES's "desabon*" caught the French word)."""
+    assert detect(text).intent is Intent.OPT_OUT
+    assert detect(text).language == expected
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "es"])
+def test_our_own_help_text_sent_back_is_conversation(language):
+    """Found by an audit: "Reply STOP to opt out" (and "Répondez STOP pour vous désabonner")
+    in the HELP reply, pasted or sent back, was an opt-out: a keyword after reply, text,
+    send, répondez, envoyez, responda, envía ... is an instruction quoted, not a request."""
+    from commsvc.config import Config
+    from commsvc.consent import messages
+    text = messages.help_reply(Config(), language)
+    assert "STOP" in text
+    assert classify(text) is Intent.CONVERSATION
+    assert classify(text, opted_out=True) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", [
+    "Thanks for choosing ABC Cleaning! Your pro is on the way. Reply STOP to unsubscribe.",
+    "I got a weird text saying reply STOP to unsubscribe, was that you?",
+    "Reply STOP", "Text STOP to 55123", "Répondez STOP au 36180", "Envía BAJA al 55123",
+    "Responda STOP para darse de baja", "Reply HELP for help, STOP to cancel",
+    "STOP. Reply YES to confirm"])
+def test_a_keyword_quoted_as_an_instruction_is_conversation(text):
+    assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", [
+    "STOP", "STOP!", "Stop please", "STOP SMS", "I replied STOP, stop texting me",
+    "Reply STOP to opt out, my foot. Stop texting me"])
+def test_a_keyword_said_or_reported_is_still_an_opt_out(text):
+    assert classify(text) is Intent.OPT_OUT
+
+
 def test_conversation_carries_no_language_but_english():
     assert detect("Arrêtez-vous au portail, je vous ouvre") == Detection(Intent.CONVERSATION)
     assert detect("Oui", opted_out=False) == Detection(Intent.CONVERSATION, "en")
@@ -397,7 +439,9 @@ _LEADS = ["", "stop ", "no texts ", "please stop texting me ", "no me manden men
           "remove this number ", "stop bothering me ", "STOP\n", "tell the ", "no envien mas ",
           # with an object: a review found " ever again" * 22 after "don't text me" took 1.7 s
           "don't text me ", "never text us ", "no longer message us ", "tell my ",
-          "no me manden mensajes, llamenme "]
+          "no me manden mensajes, llamenme ",
+          # a quoted instruction runs to the end of its clause; dropped "ne"
+          "reply stop to ", "send stop ", "me contactez plus ", "je veux plus recevoir "]
 
 
 @pytest.mark.timeout(120)
