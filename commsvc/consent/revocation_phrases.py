@@ -36,11 +36,12 @@ CALL_INSTEAD = (r"(?! \| (?:(?:mejor|solo|nomas|pero|por favor) )*"
 INTENSIFIER = (r"fucking|fuckin|fking|fkn|fcking|fuking|f ing|f in|f king|f cking|freaking"
                r"|freakin|frigging|friggin|effing|bloody|damn|damned|goddamn|goddamned|darn"
                r"|dang|constantly|continually|continuously|repeatedly|always")
-# The person read, as object: "stop texting you" is the sender (or someone else) stopping.
-YOU = r"(?:you|yall|y all)"
-# ... unless a name the sender calls us follows: "stop texting me you idiots" is a revocation.
-VOCATIVE = (r"guys|people|idiots?|morons?|clowns?|jerks?|spammers?|scammers?|creeps?|bots?"
-            r"|losers?|freaks?|assholes?|bastards?|fools?|lot")
+# The person read, as the object ending the clause or before a word of time or topic: "(I'll)
+# stop texting you (now, about it)" is the sender, or someone else, stopping. Not before
+# anything else: "stop texting you idiots", "stop texting you're annoying" are said to us.
+OBJECT_YOU = (r"(?:you|yall|y all)(?= \||$| (?:now|anymore|again|then|ok|okay|sorry|lol|and"
+              r"|so|too|if|when|once|after|until|till|for|about|from|at|on|every|before"
+              r"|tonight|today|tomorrow|soon)\b)")
 # After an unsubscribe verb (désabonner, désinscrire, desuscribir, desabonar): a thing of the
 # app or another subscription, not the texts: "me désinscrire de l'appli", "me désabonner des
 # mails", "desuscribirme de los correos", "del boletín". ("Notifications" alone are the texts.)
@@ -71,10 +72,8 @@ EN: list[tuple[str, str]] = [
      r"|writing (?:to )?(?:me|us))\b"
      r"(?! (?:to )?(?:my|his|her|him|them|their|our|the|that)\b"
      r"(?! (?:number|phone|cell|mobile)\b))"
-     # nor the person read ("I'll stop texting you now", "he said he'll stop texting you"):
-     # the one who stops is the sender, or someone else; but "stop texting you idiots" is
-     # said to us
-     r"(?! (?:to )?" + YOU + r"\b(?! (?:" + VOCATIVE + r")\b))"),
+     # nor the person read ("I'll stop texting you now", "he said he'll stop texting you")
+     r"(?! (?:to )?" + OBJECT_YOU + ")"),
     # stop bothering me / quit bugging me: ending the message ("stop bugging me about the
     # price" and "stop bothering the dog" are conversation) and starting its clause, said to
     # us: not to someone else ("tell him to stop bugging me", "make the dog stop bothering
@@ -91,7 +90,7 @@ EN: list[tuple[str, str]] = [
     # don't / never (text|message|contact) me
     ("dont never no",
      r"\b(?:dont|never|no longer)(?: ever| again| please)? (?:(?:call|phone|email) (?:or|and|n) )?"
-     r"(?:text|message|contact|spam)(?: (?:or|and|n) (?:call|phone|email))?"
+     r"(?:text|message|contact|spam|write to|write)(?: (?:or|and|n) (?:call|phone|email))?"
      r" (?:me|us|this number|my number)(?: (?:again|anymore|ever|at all|no more|please"
      r"|thanks|thank you|period|stop|going forward"
      r"|in the future))*" + END),
