@@ -563,11 +563,15 @@ _INSTRUCTED_KW = (r"(?:stop all|stopall|stop|unsubscribe|opt out|revoke|quit|end
                   r"|annuler|fin|start|unstop|help|info|aide|ayuda|yes|oui|si)")
 # each word once: "back with" is "back" then "with" (see _NO_MORE)
 _INSTRUCTION_LEAD = r"(?: (?:back|with|the|word|le|mot|par|con|la|palabra))*"
-_INSTRUCTION_PURPOSE = r" (?:to|for|pour|para|a|au|aux|al)\b[^|]*"
+_INSTRUCTION_PURPOSE = r" (?:to|for|pour|para|a|au|aux|al)\b(?: [^ |]+)*"
+# ... and the keywords it lists after it, each with its purpose: "Reply HELP for help, STOP to
+# opt out", "Répondez AIDE pour de l'aide, STOP pour vous désabonner"
+_INSTRUCTION_MORE = rf"(?: \| (?:or |ou |o )?{_INSTRUCTED_KW}{_INSTRUCTION_PURPOSE})*"
 _INSTRUCTION_RE = re.compile(
     rf"\b(?:(?:{'|'.join(_REPLY_VERBS)}){_INSTRUCTION_LEAD} {_INSTRUCTED_KW}\b"
-    rf"(?:{_INSTRUCTION_PURPOSE})?"
-    rf"|(?:{'|'.join(_SEND_VERBS)}){_INSTRUCTION_LEAD} {_INSTRUCTED_KW}{_INSTRUCTION_PURPOSE})")
+    rf"(?:{_INSTRUCTION_PURPOSE}{_INSTRUCTION_MORE})?"
+    rf"|(?:{'|'.join(_SEND_VERBS)}){_INSTRUCTION_LEAD} {_INSTRUCTED_KW}{_INSTRUCTION_PURPOSE}"
+    rf"{_INSTRUCTION_MORE})")
 # The words an instruction starts with: most texts have none and skip the regex.
 _INSTRUCTION_VERBS = frozenset(_REPLY_VERBS + _SEND_VERBS)
 

@@ -304,14 +304,17 @@ def test_an_opt_out_found_by_the_audit_is_answered_in_its_language(text, expecte
     assert detect(text).language == expected
 
 
+@pytest.mark.parametrize("reply", ["HELP_REPLY", "OPT_IN_CONFIRMATION"])
 @pytest.mark.parametrize("language", ["en", "fr", "es"])
-def test_our_own_help_text_sent_back_is_conversation(language):
+def test_our_own_help_text_sent_back_is_conversation(reply, language):
     """Found by an audit: "Reply STOP to opt out" (and "Répondez STOP pour vous désabonner")
     in the HELP reply, pasted or sent back, was an opt-out: a keyword after reply, text,
-    send, répondez, envoyez, responda, envía ... is an instruction quoted, not a request."""
+    send, répondez, envoyez, responda, envía ... is an instruction quoted, not a request;
+    so are the keywords it lists ("Répondez AIDE pour de l'aide, STOP pour vous
+    désabonner", in the START confirmation)."""
     from commsvc.config import Config
     from commsvc.consent import messages
-    text = messages.help_reply(Config(), language)
+    text = messages.render(messages.in_language(getattr(messages, reply), language), Config())
     assert "STOP" in text
     assert classify(text) is Intent.CONVERSATION
     assert classify(text, opted_out=True) is Intent.CONVERSATION
@@ -322,6 +325,8 @@ def test_our_own_help_text_sent_back_is_conversation(language):
     "I got a weird text saying reply STOP to unsubscribe, was that you?",
     "Reply STOP", "Text STOP to 55123", "Répondez STOP au 36180", "Envía BAJA al 55123",
     "Responda STOP para darse de baja", "Reply HELP for help, STOP to cancel",
+    "Reply HELP for help, STOP to opt out",
+    "Msg&data rates may apply. Text STOP to 55123 to opt out",
     "STOP. Reply YES to confirm"])
 def test_a_keyword_quoted_as_an_instruction_is_conversation(text):
     assert classify(text) is Intent.CONVERSATION
@@ -441,7 +446,8 @@ _LEADS = ["", "stop ", "no texts ", "please stop texting me ", "no me manden men
           "don't text me ", "never text us ", "no longer message us ", "tell my ",
           "no me manden mensajes, llamenme ",
           # a quoted instruction runs to the end of its clause; dropped "ne"
-          "reply stop to ", "send stop ", "me contactez plus ", "je veux plus recevoir "]
+          "reply stop to ", "send stop ", "reply help for help, stop to ",
+          "me contactez plus ", "je veux plus recevoir "]
 
 
 @pytest.mark.timeout(120)
