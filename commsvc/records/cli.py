@@ -176,9 +176,7 @@ class ClockJobs:
             lines.append(f"sessions expired: {swept}")
         stopping = self.stop.is_set if self.stop else None
         sent = remote.process_due(ext["db"], ext["twilio"], ext["clock"], should_stop=stopping)
-        if any(sent.as_dict().values()):
-            lines.append("twilio deletions: " + ", ".join(f"{k} {v}" for k, v in
-                                                        sent.as_dict().items()))
+        lines.extend(_deletions_line(sent.as_dict()))
         if not (stopping and stopping()) and self._retention_due(now):
             report = retention.run(ext["db"], retention=ext["config"].retention, now=now,
                                    gateway=ext["twilio"], actor=CLOCK_ACTOR,
@@ -188,7 +186,15 @@ class ClockJobs:
             else:
                 lines.append("retention: " + ", ".join(f"{k} {v}" for k, v in
                                                        report.counts.items()))
+                lines.extend(_deletions_line(report.remote))  # what its run asked Twilio
         return lines
+
+
+def _deletions_line(counts: dict[str, int]) -> list[str]:
+    """The clock's line for Twilio deletions asked for (none when none were)."""
+    if not any(counts.values()):
+        return []
+    return ["twilio deletions: " + ", ".join(f"{k} {v}" for k, v in counts.items())]
 
 
 @click.command("clock")

@@ -86,7 +86,8 @@ def _content(row, shown: bool, *columns: str) -> dict:
 
 def _message(row, shown: bool, show) -> dict:
     content = _content(row, shown, "body", "media_urls")
-    content["media_urls"] = _media(content["media_urls"])
+    # None stored means no media: an empty list (null is past retention, or unreadable).
+    content["media_urls"] = [] if shown and not row.media_count else _media(content["media_urls"])
     return {"id": row.id, "session_id": row.session_id, "booking_id": row.booking_id,
             "direction": row.direction, "from": show(row.from_phone), "to": show(row.to_phone),
             "forwarded_to": show(row.forward_to), "forwarded_from": show(row.forward_from),
@@ -113,8 +114,10 @@ def _outbound(row, shown: bool, show) -> dict:
             "created_at": isoformat(row.created_at), "sent_at": isoformat(row.sent_at)}
 
 
-def _session(session, mine, other, show) -> dict:
-    return {"id": session.id, "booking_id": session.booking_id, "status": session.status,
+def _session(session, mine, other, show, now) -> dict:
+    # As the sessions API shows it: past expires_at it is expired, swept yet or not.
+    return {"id": session.id, "booking_id": session.booking_id,
+            "status": session.effective_status(now),
             "closed_reason": session.closed_reason, "mode": session.mode,
             "record_calls": session.record_calls, "created_at": isoformat(session.created_at),
             "expires_at": isoformat(session.expires_at),
@@ -130,7 +133,7 @@ def render_export(data: subjects.SubjectData, now) -> dict:
     return {
         "subject": {"phone": data.phone},
         "generated_at": isoformat(now),
-        "sessions": [_session(s, mine, other, show) for s, mine, other in data.sessions],
+        "sessions": [_session(s, mine, other, show, now) for s, mine, other in data.sessions],
         "messages": [_message(row, shown, show) for row, shown in data.messages],
         "calls": [_call(row, shown, show) for row, shown in data.calls],
         "outbound_messages": [_outbound(row, shown, show) for row, shown in data.outbound],

@@ -230,14 +230,19 @@ def _close_open_sessions(db: Session, phone: str, now: dt.datetime,
     new data about them. Closing deletes nothing.
     """
     mine = select(Participant.session_id).where(Participant.phone == phone)
-    open_sessions = list(db.execute(select(ConversationSession.id, held(ConversationSession))
-                                    .where(ConversationSession.id.in_(mine),
-                                           ConversationSession.status == "open",
-                                           _on_record_by(ConversationSession, before))))
-    for session_id, _ in open_sessions:
-        allocation.end_session(db, db.get(ConversationSession, session_id), now=now,
+    rows = list(db.execute(select(ConversationSession.id, ConversationSession.expires_at,
+                                  held(ConversationSession).label("held"))
+                           .where(ConversationSession.id.in_(mine),
+                                  ConversationSession.status == "open",
+                                  _on_record_by(ConversationSession, before))))
+    # One past its expires_at ended then, swept yet or not: marked expired, as the sweep
+    # would, not closed as erased (its ending, and its retention, are the expiry's).
+    allocation.expire_sessions(db, [row.id for row in rows if row.expires_at <= now], now=now)
+    closing = [row for row in rows if row.expires_at > now]
+    for row in closing:
+        allocation.end_session(db, db.get(ConversationSession, row.id), now=now,
                                closed_reason="erased")
-    return len(open_sessions), sum(1 for _, is_held in open_sessions if is_held)
+    return len(closing), sum(1 for row in closing if row.held)
 
 
 def _erase_participation(db: Session, phone: str, stone: str,

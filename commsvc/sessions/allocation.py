@@ -96,6 +96,11 @@ def sessions_of(phones: list[str]):
         Participant.phone.in_(phones), Participant.active)
 
 
+def expire_sessions(db: DbSession, session_ids: list[str], *, now: dt.datetime) -> None:
+    """Mark these open sessions past their expires_at expired, as the sweep does (ended then)."""
+    _end_sessions(db, session_ids, status="expired", now=now)
+
+
 def end_session(db: DbSession, session: Session, *, now: dt.datetime,
                 closed_reason: str = "closed") -> None:
     """Close one open session now and free its numbers; closed_reason `closed` (POST .../close)

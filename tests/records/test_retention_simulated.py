@@ -34,3 +34,16 @@ def test_clock_tick_without_twilio_reports_its_deletions_as_simulated(app, db, c
 
     assert "twilio deletions: simulated 2" in lines
     assert not any("done" in line for line in lines)
+
+
+def test_the_clocks_daily_retention_run_prints_the_deletions_it_asked_for(
+        app, db, clock, twilio):
+    """Found by an audit: the clock printed only the counts of its retention run; the Twilio
+    deletions that run made were in its audit event and nowhere in the clock's output."""
+    make_message(db, created_at=clock() - 91 * DAY)  # two SIDs: received and forwarded
+    db.commit()
+
+    lines = ClockJobs(app).tick()
+
+    assert any(line.startswith("retention: ") for line in lines), lines
+    assert "twilio deletions: simulated 2" in lines

@@ -97,6 +97,7 @@ def test_export_holds_every_kind_of_data_with_only_the_subjects_number_in_full(
     bodies = {m["id"]: m["body"] for m in doc["messages"]}
     assert bodies == {world["sent"]: "the gate code is 4321", world["received"]: "on my way",
                       world["with_other"]: "see you at 3"}
+    assert [m["media_urls"] for m in doc["messages"]] == [[], [], []]  # none: as documented
     received = next(m for m in doc["messages"] if m["id"] == world["received"])
     assert (received["from"], received["to"], received["forwarded_to"]) == (
         mask(PRO), PROXY_B, REQUESTER)
@@ -232,6 +233,26 @@ def test_erasure_closes_the_subjects_open_sessions_so_nothing_routes_to_a_tombst
     assert find_route(db, OTHER, PROXY_B, clock()) is None
     assert db.scalar(select(func.count()).select_from(Participant)
                      .where(Participant.phone == REQUESTER)) == 0
+
+
+def test_an_expired_session_not_yet_swept_is_exported_and_left_as_expired_not_erased(
+        client, api_key, db, clock, world):
+    """Found by an audit: the export said "open", and the erasure relabelled the session
+    "closed"/"erased" (telling the counterpart why, and restarting its retention), where the
+    sessions API already said "expired"; only a clock's sweep beforehand kept it so."""
+    clock.advance(days=6)  # session two expired a day ago; no sweep ran
+    privacy = api_key("privacy")
+    [exported] = [s for s in _export(client, privacy).json["sessions"] if s["id"] == world["two"]]
+    assert exported["status"] == "expired"
+    assert client.get(f"/v1/sessions/{world['two']}", headers=api_key("booking")).json[
+        "status"] == "expired"
+
+    assert _erase(client, privacy).status_code == 200
+
+    db.expunge_all()
+    two = db.get(ConversationSession, world["two"])
+    assert (two.status, two.closed_reason, two.closed_at) == ("expired", None, two.expires_at)
+    assert _audit(db, "subject.sessions_closed") == []  # nothing was open to close
 
 
 def test_an_erasure_failing_after_the_sessions_closed_leaves_that_in_the_audit_trail(
