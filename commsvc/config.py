@@ -84,13 +84,13 @@ class Config:
     support_contact: str = "support@example.com"
     help_sms_reply: str = ""  # empty: the default help text ({brand}, {support} filled in)
     no_session_sms_reply: str = (
-        "This conversation has ended. Please use the app to contact your service professional."
+        "This conversation has ended. Please use the app to get back in touch."
     )
     voice_only_sms_reply: str = (
         "This conversation takes calls only. Please call this number instead."
     )
     no_session_voice_message: str = (
-        "This conversation has ended. Please use the app to reach your service professional."
+        "This conversation has ended. Please use the app to get back in touch."
         " Goodbye."
     )
     sms_only_voice_message: str = (
