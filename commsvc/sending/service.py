@@ -187,6 +187,21 @@ def _replay(db: Session, *, requested_by: str | None, idempotency_key: str, to: 
     return existing
 
 
+def _accepted_as(to: str, purpose: str, now: dt.datetime,
+                 config: Config) -> tuple[str, dt.datetime | None]:
+    """The status a text is accepted with, and when it is due if not at once: marketing waits
+    for the recipient's allowed hours."""
+    due = quiet_hours.next_allowed(to, now, config) if purpose == "marketing" else now
+    return ("scheduled", due) if due > now else ("queued", None)
+
+
+def accepted_as(message: OutboundMessage, config: Config) -> tuple[str, dt.datetime | None]:
+    """What POST /v1/messages answered when it accepted this text (status, scheduled_for),
+    for a replayed Idempotency-Key: the worker may have deferred it since (scheduled_for set
+    then), which GET /v1/messages/{id} shows."""
+    return _accepted_as(message.to_phone, message.purpose, message.created_at, config)
+
+
 def accept(
     db: Session, *, to: str, body: str, purpose: str, booking_id: str | None,
     requested_by: str | None, config: Config, now: dt.datetime,
@@ -221,11 +236,11 @@ def accept(
         why = CONSENT_REFUSALS.get(decision.reason, "consent does not allow {purpose} texts")
         raise ConsentRequired(why.format(purpose=purpose) + ".", reason=decision.reason)
     sender = choose_sender(db, to=to, config=config)
-    due = quiet_hours.next_allowed(to, now, config) if purpose == "marketing" else now
+    status, scheduled_for = _accepted_as(to, purpose, now, config)
     message = OutboundMessage(
         id=new_id(), to_phone=to, from_phone=sender, body=body, purpose=purpose,
-        booking_id=booking_id, status="scheduled" if due > now else "queued",
-        scheduled_for=due if due > now else None, next_attempt_at=due, attempts=0,
+        booking_id=booking_id, status=status, scheduled_for=scheduled_for,
+        next_attempt_at=scheduled_for or now, attempts=0,
         requested_by=requested_by, idempotency_key=idempotency_key, created_at=now,
         updated_at=now,
     )

@@ -59,10 +59,10 @@ def send_message(args, headers):
     db.commit()
     # As when it was accepted, a replayed Idempotency-Key too (API.md: queued or scheduled);
     # what became of it since is GET /v1/messages/{id}'s to say.
-    answer = {"id": message.id, "status": "queued" if message.scheduled_for is None
-              else "scheduled"}
-    if message.scheduled_for is not None:
-        answer["scheduled_for"] = isoformat(message.scheduled_for)
+    status, scheduled_for = service.accepted_as(message, _config())
+    answer = {"id": message.id, "status": status}
+    if scheduled_for is not None:
+        answer["scheduled_for"] = isoformat(scheduled_for)
     return answer
 
 

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from commsvc.auth import service as key_service
 from commsvc.sending.models import OutboundMessage
-from tests.sending.conftest import NEW_YORK
+from commsvc.sending.worker import run_once
+from tests.sending.conftest import NEW_YORK, utc
 
 
 def test_a_retry_with_the_same_key_gets_the_same_message(send, booking, outbox):
@@ -94,3 +95,20 @@ def test_concurrent_retries_with_one_key_queue_one_message(committed_app, clock)
     assert len({message_id for _, message_id in answers}) == 1
     with committed_app.extensions["db"].sessionmaker() as db:
         assert db.scalar(select(func.count()).select_from(OutboundMessage)) == 1
+
+
+def test_a_replay_answers_as_accepted_though_the_worker_deferred_it_since(
+        send, booking, grant, app, clock, twilio):
+    """Found by a review: accepted 'queued' at 20:59:58 in New York, deferred by the worker at
+    21:00:03, the replay answered 'scheduled' with the worker's time."""
+    clock.set(utc(2026, 6, 2, 0, 59, 58))
+    grant(NEW_YORK)
+    headers = {**booking, "Idempotency-Key": "promo-1"}
+    first = send(headers=headers, purpose="marketing", body="20% off")
+    assert first.status_code == 202 and first.json["status"] == "queued"
+    clock.advance(seconds=5)
+    assert run_once(app, twilio).deferred == 1
+    again = send(headers=headers, purpose="marketing", body="20% off")
+    assert (again.status_code, again.json) == (202, first.json)
+    shown = app.test_client().get(f"/v1/messages/{first.json['id']}", headers=booking).json
+    assert shown["status"] == "scheduled" and shown["scheduled_for"] is not None  # as it is now
