@@ -28,6 +28,7 @@ REQUESTER, PRO, STRANGER = "+14155550101", "+14155550202", "+14155550303"
 POOL = ("+16465550001", "+16465550002")
 PHOTO = "https://demo.twilio.com/owl.png"
 WHO = {REQUESTER: "requester", PRO: "pro", STRANGER: "stranger"}
+NOBODY = "nobody receives anything"
 
 
 class SimulationFailed(click.ClickException):
@@ -72,8 +73,7 @@ class Phones:
             if status:
                 self.webhook(status[len(self.config.public_base_url):], {
                     "MessageSid": "SM" + secrets.token_hex(16), "MessageStatus": "delivered"})
-        return [_received(m, sender, proxy) for m in root.iter("Message")] or [
-            "nobody receives anything"]
+        return [_received(m, sender, proxy) for m in root.iter("Message")] or [NOBODY]
 
     def call(self, caller: str, proxy: str) -> tuple[list[str], str]:
         params = {"From": caller, "To": proxy, "CallSid": "CA" + secrets.token_hex(16),
@@ -133,6 +133,15 @@ def _ensure_pool(phones: Phones) -> str:
     return f"pool: added {', '.join(added)}" if added else "pool: simulation numbers present"
 
 
+def _no_session(lines: list[str]) -> list[str]:
+    """A no-session text's lines, saying why there is no reply when a run earlier in the day
+    already had the sender told (the reply goes once a day per sender and number)."""
+    if lines == [NOBODY]:
+        return [NOBODY + " (told the conversation ended by an earlier run today: that reply"
+                " goes once a day per sender and number)"]
+    return lines
+
+
 def _stored(app, session_id: str) -> str:
     with app.extensions["db"].sessionmaker() as db:
         messages = db.scalar(select(func.count()).where(Message.session_id == session_id))
@@ -159,7 +168,7 @@ def run(app, api_key: str, echo) -> None:
             (f'2. pro texts {pro_proxy}: "Yes! This is the part I will fit." + 1 photo',
              phones.text(PRO, pro_proxy, "Yes! This is the part I will fit.", (PHOTO,))),
             (f'3. a stranger {mask(STRANGER)} texts {req_proxy}: "Who is this?"',
-             phones.text(STRANGER, req_proxy, "Who is this?")),
+             _no_session(phones.text(STRANGER, req_proxy, "Who is this?"))),
         ]
         for said, received in steps:
             echo(said)
@@ -173,7 +182,7 @@ def run(app, api_key: str, echo) -> None:
     finally:
         phones.call_api("POST", f"/v1/sessions/{session['id']}/close", (200,))
     echo(f'5. session closed; requester texts {req_proxy}: "Are you still coming?"')
-    for line in phones.text(REQUESTER, req_proxy, "Are you still coming?"):
+    for line in _no_session(phones.text(REQUESTER, req_proxy, "Are you still coming?")):
         echo(f"   -> {line}")
     echo(_stored(app, session["id"]))
 

@@ -42,6 +42,8 @@ def test_simulate_runs_again_on_the_same_database(runner):
 
     assert again.exit_code == 0, again.output
     assert "pool: simulation numbers present" in again.output
+    # The no-session reply goes once a day per sender and number: the output says why not.
+    assert again.output.count("told the conversation ended by an earlier run today") == 2
 
 
 def test_simulate_refuses_a_production_configuration(config, clock, twilio, database):
