@@ -156,14 +156,20 @@ def _masked_line(to: str, number):
 def sender_now(db: Session, message: OutboundMessage, config: Config, *,
                unresolved: bool) -> str:
     """The number to send a queued text from now: the one chosen when it was accepted, unless
-    a session opened since made it the recipient's masked line (then choose_sender's pick;
-    503 ServiceUnavailable when there is none). Never while an earlier attempt may be at
-    Twilio and no lookup has said it is not (`unresolved`): it is looked up from that number,
-    and a text found there from another would be sent again."""
-    if (unresolved or message.from_phone == config.sender_number
-            or not db.scalar(select(_masked_line(message.to_phone, message.from_phone)))):
+    it was retired since (it may have been released at Twilio) or a session opened since made
+    it the recipient's masked line: then choose_sender's pick (503 ServiceUnavailable when
+    there is none). Never while an earlier attempt may be at Twilio and no lookup has said it
+    is not (`unresolved`): it is looked up from that number, and a text found there from
+    another would be sent again."""
+    if unresolved or message.from_phone == config.sender_number:
         return message.from_phone
-    return choose_sender(db, to=message.to_phone, config=config)
+    # Uses index: uq_proxy_numbers_phone_number
+    still_fits = db.scalar(select(
+        exists().where(ProxyNumber.phone_number == message.from_phone,
+                       ProxyNumber.status == "active", ProxyNumber.sms.is_(True))
+        & ~_masked_line(message.to_phone, message.from_phone)))
+    return message.from_phone if still_fits else choose_sender(db, to=message.to_phone,
+                                                                config=config)
 
 
 def _is_pool_number(db: Session, phone: str, config: Config) -> bool:

@@ -161,6 +161,29 @@ def test_a_sender_that_became_the_recipients_masked_line_before_the_send_is_not_
     assert response.status_code == 202
 
 
+def test_a_text_whose_sender_was_retired_before_the_send_goes_from_an_active_number(
+        app, client, booking, api_key, db, clock, outbox, twilio):
+    """Found by an audit: a text accepted before its sender was retired (to be released at
+    Twilio) still went out from it, scheduled marketing hours later too."""
+    from commsvc.sending.worker import run_once
+    from tests.webhooks import factories as f
+
+    app.extensions["config"] = app.extensions["config"].with_overrides(sender_number=None)
+    for number in ("+16465550002", "+16465550003"):
+        f.proxy_number(db, number, clock())
+    db.commit()
+    client.post("/v1/messages", headers=booking,
+                json={"to": NEW_YORK, "body": "hi", "purpose": "transactional"})
+    assert [r.from_phone for r in outbox()] == ["+16465550002"]
+    assert client.delete("/v1/numbers/+16465550002", headers=api_key("admin")).status_code == 200
+
+    run_once(app)
+
+    [row] = outbox()
+    assert (row.status, row.from_phone) == ("simulated", "+16465550003")
+    assert [m["from"] for m in twilio.sent] == ["+16465550003"]
+
+
 @pytest.mark.parametrize("to", ["+16465550002", SENDER])
 def test_a_text_to_one_of_the_services_own_numbers_is_a_422(app, send, db, clock, outbox, to):
     from tests.webhooks import factories as f
