@@ -168,10 +168,16 @@ def _has_body() -> bool:
 def _require_json_body() -> None:
     """A request with a body must say it is JSON (415 otherwise), rather than have every field
     reported missing."""
-    if _has_body() and not request.is_json:
+    if not _has_body():
+        return
+    if not request.is_json:
         raise UnsupportedMediaType(
             f"Send the body as JSON with Content-Type: application/json (got "
             f"{request.mimetype or 'no Content-Type'}).")
+    encoding = request.headers.get("Content-Encoding", "").strip().lower()
+    if encoding not in ("", "identity"):  # gzip read as JSON was "not valid JSON": a 400
+        raise UnsupportedMediaType(
+            f"Send the body uncompressed: Content-Encoding {encoding[:40]} is not supported.")
 
 
 UNKNOWN_FIELD = ["Unknown field."]  # as webargs words it where a view declares its arguments

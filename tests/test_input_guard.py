@@ -5,6 +5,7 @@ SQLite. Twilio's webhooks are not /v1 and keep their own form handling.
 """
 from __future__ import annotations
 
+import gzip
 import io
 
 import pytest
@@ -119,6 +120,23 @@ def test_a_body_that_is_not_json_is_a_415_saying_so(client, api_key, content_typ
     assert response.status_code == 415
     assert response.content_type == "application/problem+json"
     assert "application/json" in response.get_json()["detail"]
+
+
+def test_a_compressed_json_body_is_a_415_saying_to_send_it_uncompressed(client, api_key, db):
+    """Found by an audit: gzip was read as JSON, a 400 "not valid JSON" that sent the client
+    hunting for a JSON error in a valid body."""
+    body = gzip.compress(b'{"channel": "sms", "purpose": "marketing", "action": "grant",'
+                         b' "source": "api", "evidence": {"form": "x"}}')
+    response = client.post("/v1/consent/+14155550171", data=body,
+                           content_type="application/json",
+                           headers={**api_key("booking"), "Content-Encoding": "gzip"})
+    assert response.status_code == 415
+    assert response.content_type == "application/problem+json"
+    assert "uncompressed" in response.get_json()["detail"]
+    identity = client.post("/v1/consent/+14155550171", data=gzip.decompress(body),
+                           content_type="application/json",
+                           headers={**api_key("booking"), "Content-Encoding": "identity"})
+    assert identity.status_code == 201
 
 
 def test_a_post_without_a_body_is_not_asked_for_json(client, api_key):
