@@ -363,6 +363,29 @@ _REDIRECT = (
     + r")|(?:ecrivez|appelez|envoyez) moi (?:a la maison|sur mon portable|en " + _OTHER_LANGUAGE
     + r"))")
 _LIMIT_COURTESY = r"(?:" + _COURTESY + r"|sorry|perdon|lo siento|desole)"
+# A limit in time as a length, in en/fr/es: an amount and a unit ("a sec", "2 secs", "half an
+# hour", "a couple (of) hours", "the rest of the day", "the weekend", "una hora", "un momento",
+# "une heure", "deux minutes"). Not a count or a rate ("a second time", "24 hours a day"), a
+# share of something ("one second of my life"), not one unit more ("a minute longer", "un
+# minuto más", "une minute de plus": no more, ever), nor "the rest of my life", "good",
+# "ever", "real", "una vez" (no unit). Nothing here repeats, so it cannot backtrack.
+_TIME_UNIT = (r"(?:sec|secs|second|seconds|moment|moments|min|mins|minute|minutes|hr|hrs|hour"
+              r"|hours|while|bit|day|days|night|morning|afternoon|evening|weekend|week end|week"
+              r"|weeks|seconde|secondes|heure|heures|jour|jours|journee|soiree|semaine|semaines"
+              r"|segundo|segundos|momento|momentito|minuto|minutos|hora|horas|rato|ratito|dia"
+              r"|dias|semana|semanas|finde|fin de semana)"
+              r"(?! time\b| of (?:my|your|his|her|our|their)\b| (?:a|per) (?:day|week|night)\b"
+              r"| (?:longer|more|mas|de plus)\b)")
+_TIME_COUNT = (r"(?:one|two|three|four|five|ten|fifteen|twenty|thirty|deux|trois|quatre|cinq"
+               r"|dix|quinze|vingt|trente|dos|tres|cuatro|cinco|diez|quince|veinte|treinta)")
+# The amounts that are a length right after the revocation, without "for" ("leave me alone a
+# sec", "laissez-moi tranquille une heure"); not "another" ("don't text me another minute").
+_SHORT_AMOUNT = (r"(?:an?|un|une|una|unos|unas|quelques|a few|a couple|a couple of|half an?"
+                 r"|a half|the rest of the|the rest of this|" + _TIME_COUNT + r")")
+_SHORT_WHILE = r"(?:" + _SHORT_AMOUNT + r" |\d+ ?)" + _TIME_UNIT
+# After "for" (pour, por, durante) more of them: "for the day", "for another hour".
+_WHILE = (r"(?:(?:" + _SHORT_AMOUNT + r"|the|the next|the next few|the next couple of|this"
+          r"|another|couple of|le|la|el) |(?:the next |another )?\d+ ?)" + _TIME_UNIT)
 # Just after a match in the same clause: a time or condition limit -> not a revocation.
 _GUARD_AFTER_RE = re.compile(
     r"[^|]{0,40}?\b(?:before|after|until|till|til|unless|while|during|tonight|today|tomorrow"
@@ -376,10 +399,12 @@ _GUARD_AFTER_RE = re.compile(
     r"|promo\w*|junk|marketing|text|message|notification\w*|alert\w*|offer\w*|deal\w*)\b)"
     r"|once a|so often|early|late|tarde de las|mas tarde|tan tarde|trop tard|at \d\w*"
     r"|\d+ ?(?:am|pm|h)"
-    # a while: "for an hour", "for a bit", "for 10 minutes", "pour une heure", "por un rato"
-    r"|(?:for|pour|por|durante) (?:an?|one|a few|a couple of|the next|un|une|quelques|unos"
-    r"|unas|\d+) ?(?:hour|hours|hr|hrs|minute|minutes|min|mins|while|bit|heure|heures|rato"
-    r"|hora|horas|minuto|minutos))\b"
+    # a while (_WHILE): "for an hour", "for a sec", "for the weekend", "pour une heure", "por
+    # un rato", "durante una hora"
+    r"|(?:for|pour|por|durante) " + _WHILE + r")\b"
+    # ... or just after the match without "for", in what can only be a length: "laissez-moi
+    # tranquille une heure", "déjame en paz un momento", "leave me alone a sec"
+    r"|(?: (?:me|us|moi|nous))? " + _SHORT_WHILE + r"\b"
     # a concrete thing of the job, ending its clause, rather than the messages ("stop texting
     # me the address, I have it", "... the gate code", "... questions and just come"), or
     # "stop texting me and come": the job is the point. Only these: "stop texting me the

@@ -214,6 +214,51 @@ def test_a_revocation_in_own_words_beats_every_other_reading(text):
     assert classify(text, opted_out=True) is Intent.OPT_OUT
 
 
+@pytest.mark.parametrize("limit", [
+    "for a sec", "for a second", "for a moment", "for 2 secs", "for half an hour",
+    "for the day", "for the weekend", "for the rest of the day", "for a couple hours",
+    "for a couple of minutes", "for a few days", "for a week", "for the next 10 minutes",
+    "a sec", "five minutes",
+    # already so before: "for" and a unit the grammar knew
+    "for a minute", "for an hour", "for 10 minutes", "for a bit", "for today"])
+@pytest.mark.parametrize("revocation", ["Leave me alone", "stop texting me"])
+def test_a_revocation_limited_to_a_length_of_time_is_conversation(revocation, limit):
+    """Found by an audit: a limit in time makes a revocation conversation (docs/consent.md),
+    but only hours, minutes, "a while" and "a bit" were read as one; "a sec", "the weekend",
+    "half an hour", "a couple hours" opted out someone who asked for a moment's peace."""
+    assert classify(f"{revocation} {limit}, I'm in a meeting") is Intent.CONVERSATION
+    assert classify(f"{revocation} {limit}") is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", [
+    "no me escribas durante una hora", "no me escribas por una hora", "déjame en paz un momento",
+    "no me escribas un momento", "déjame en paz por un rato", "déjame en paz un rato",
+    "laissez-moi tranquille une heure", "laissez-moi tranquille un moment",
+    "laissez-moi tranquille une minute", "laissez-moi tranquille pendant une heure",
+    "fichez-moi la paix deux minutes", "ne m'écrivez plus pour le moment"])
+def test_a_spanish_or_french_revocation_limited_to_a_length_of_time_is_conversation(text):
+    """Found by an audit: "una" (the feminine "a") was no amount, and a length with no
+    "pendant", "durante", "por" before it ("un momento", "une heure") was no limit."""
+    assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", [
+    "stop texting me", "leave me alone", "stop texting me forever", "leave me alone for good",
+    "stop texting me for the rest of my life", "Stop texting me for a second time",
+    "Stop texting me for the last time", "leave me alone for real", "déjame en paz",
+    "déjame en paz de una vez", "no me escribas por una vez", "laissez-moi tranquille",
+    "laissez-moi tranquille une fois pour toutes", "Stop texting me. Stop. Leave me alone",
+    # a rate, a share, or no more at all
+    "stop texting me 24 hours a day", "Stop texting me for one second of my life",
+    "Stop texting me a minute longer", "no me escribas un minuto más",
+    "ne m'écrivez plus une minute de plus"])
+def test_a_revocation_with_no_length_of_time_stays_an_opt_out(text):
+    """The length-of-time grammar needs a unit of time: "for good", "forever", "the rest of
+    my life", "a second time", "una vez" are none; nor is a rate, a share of something or one
+    unit more."""
+    assert classify(text) is Intent.OPT_OUT
+
+
 @settings(max_examples=300)
 @given(text=st.one_of(st.text(), st.sampled_from([r["text"] for r in ROWS])))
 def test_the_opted_out_state_only_ever_turns_a_yes_into_an_opt_in(text):
