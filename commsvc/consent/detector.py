@@ -365,7 +365,8 @@ _REDIRECT = (
 _LIMIT_COURTESY = r"(?:" + _COURTESY + r"|sorry|perdon|lo siento|desole)"
 # A limit in time as a length, in en/fr/es: an amount and a unit ("a sec", "2 secs", "half an
 # hour", "a couple (of) hours", "the rest of the day", "the weekend", "una hora", "un momento",
-# "une heure", "deux minutes"). Not a count or a rate ("a second time", "24 hours a day"), a
+# "une heure", "deux minutes"). Not a count, a rate or a run ("a second time", "24 hours a
+# day", "2 days in a row", "3 days straight", "a week ago": how long we have texted), a
 # share of something ("one second of my life"), not one unit more ("a minute longer", "un
 # minuto más", "une minute de plus": no more, ever), nor "the rest of my life", "good",
 # "ever", "real", "una vez" (no unit). Nothing here repeats, so it cannot backtrack.
@@ -375,7 +376,7 @@ _TIME_UNIT = (r"(?:sec|secs|second|seconds|moment|moments|min|mins|minute|minute
               r"|segundo|segundos|momento|momentito|minuto|minutos|hora|horas|rato|ratito|dia"
               r"|dias|semana|semanas|finde|fin de semana)"
               r"(?! time\b| of (?:my|your|his|her|our|their)\b| (?:a|per) (?:day|week|night)\b"
-              r"| (?:longer|more|mas|de plus)\b)")
+              r"| (?:longer|more|mas|de plus|in a row|straight|ago)\b)")
 _TIME_COUNT = (r"(?:one|two|three|four|five|ten|fifteen|twenty|thirty|deux|trois|quatre|cinq"
                r"|dix|quinze|vingt|trente|dos|tres|cuatro|cinco|diez|quince|veinte|treinta)")
 # The amounts that are a length right after the revocation, without "for" ("leave me alone a

@@ -251,7 +251,9 @@ def test_a_spanish_or_french_revocation_limited_to_a_length_of_time_is_conversat
     # a rate, a share, or no more at all
     "stop texting me 24 hours a day", "Stop texting me for one second of my life",
     "Stop texting me a minute longer", "no me escribas un minuto más",
-    "ne m'écrivez plus une minute de plus"])
+    "ne m'écrivez plus une minute de plus",
+    # how long we have texted, not how long to wait
+    "stop texting me 2 days in a row", "Stop texting me 3 days straight"])
 def test_a_revocation_with_no_length_of_time_stays_an_opt_out(text):
     """The length-of-time grammar needs a unit of time: "for good", "forever", "the rest of
     my life", "a second time", "una vez" are none; nor is a rate, a share of something or one
