@@ -36,7 +36,10 @@ Pipeline
    for the words that must end the message, a question ("Don't text again?"). A revocation
    beats every other reading.
 4. A bare STOP as its own sentence next to a plain complaint about the messages
-   ("STOP. I never signed up for this", "Stop! Who is this?"), or the whole message with one
+   ("STOP. I never signed up for this", "Stop! Who is this?") or beside nothing but clauses
+   that want no more contact or say the sender asked before ("STOP. I told you yesterday",
+   "Stop. I said stop a week ago", "ARRÊTEZ. Je vous l'ai déjà dit", "STOP. Ya te dije"), or
+   the whole message with one
    that says the sender is the wrong person ("STOP wrong number", "Número equivocado, BAJA",
    and REMOVE after it: "Wrong number, please remove").
 
@@ -203,11 +206,11 @@ _HELP_KW_RE = re.compile(
 # is made of; the first one found names the language of the reply.
 _LANGUAGE_OF_WORD = text_folding.word_table({
     "fr": "arretez arreter arrete arret stoppez annuler annulez oui aide merci beaucoup svp stp"
-          " vous plait sil qui etes mauvais personne",
+          " vous plait sil qui etes mauvais personne dit combien fois hier repete derniere",
     "es": "alto baja parar detener darse para pare cancelar cancela cancelen suscripcion si ayuda"
           " basta"
           " por favor porfavor porfa xfa xfavor gracias muchas quien eres equivocado equivocada"
-          " persona",
+          " persona dije pedi cuantas veces vez otra ayer pares",
 })
 
 
@@ -241,14 +244,52 @@ _UNWANTED_SIGNAL_RE = re.compile(
     r"|why (?:am i|do i keep|do you keep|are you) (?:getting|receiving|sending|text|message)"
     r"|qui etes vous|c est qui|quien es|quien eres)\b"
     r"|\b(?:wrong number|mauvais numero|numero equivocado)(?= \||$)")
-# Nothing but bare STOPs and clauses that want no more contact: "Stop calling me. STOP", "Go
-# away. STOP", "STOP. I already told you", "Please no more. STOP". Only so: beside anything
-# else ("Stop! No more, that's enough mulch", "Stop! Go away, there's a wasp nest") the STOP
-# is about the job.
+# A whole clause that says the sender asked before, in en/fr/es: "I told you yesterday", "I said
+# stop a week ago", "I asked you to stop", "How many times", "For the last time", "Je vous
+# l'ai déjà dit", "J'ai dit stop hier", "Combien de fois", "Ya te dije", "Te dije que pares",
+# "¿Cuántas veces?", "Otra vez". A past time may end it (when they asked: "yesterday", "a week
+# ago", "il y a une heure", "hace una semana"), never anything else: "I said no", "I told you
+# the gate code", "I said I'd come" are about the job. Each part at most once, so it cannot
+# backtrack.
+_AGO_UNIT = (r"(?:minute|minutes|hour|hours|day|days|week|weeks|month|months|minuto|minutos"
+             r"|hora|horas|dia|dias|semana|semanas|mes|meses|rato|heure|heures|jour|jours"
+             r"|semaine|semaines|mois)")
+_AGO_AMOUNT = (r"(?:(?:an?|one|two|three|four|five|ten|a few|a couple of|a couple|several|many"
+               r"|un|une|deux|trois|quelques|una|unos|unas|dos|tres|\d+) )?")
+_PAST_TIME = (r"(?:yesterday|earlier|before|this morning|this afternoon|last (?:week|night"
+              r"|month|time)|on (?:mon|tues|wednes|thurs|fri|satur|sun)day|ages ago"
+              rf"|{_AGO_AMOUNT}{_AGO_UNIT} ago|hier|ce matin|la semaine derniere|avant"
+              rf"|tout a l heure|deja|il y a {_AGO_AMOUNT}{_AGO_UNIT}|ayer|esta manana|antes"
+              rf"|la semana pasada|hace {_AGO_AMOUNT}{_AGO_UNIT})")
+_HOW_OFTEN = (r"(?:already|again|twice|(?:so )?many times|\d+ times"
+              r"|(?:two|three|four|five|ten|a hundred|a million|a thousand) times)")
+_REITERATION = (
+    r"(?:(?:(?:i|we) (?:(?:ve|have) )?)?(?:already )?(?:told you|said(?: (?:it|so|that|stop))?"
+    r"|asked(?: you)?(?: (?:nicely|to stop|not to))?)"
+    rf"(?: {_HOW_OFTEN})?"
+    r"|how many times(?: do (?:i|we) (?:have|need) to (?:tell you|say it|say this|say that"
+    r"|say stop|ask))?|(?:once )?again|for the (?:last|second|third|fourth|fifth|hundredth"
+    r"|millionth|nth|\d+(?:st|nd|rd|th)) time|i repeat"
+    r"|(?:je (?:vous |te |t )?(?:l )?|j )ai (?:deja )?(?:dit|demande)(?: (?:stop|d arreter))?"
+    r"|(?:je (?:vous |te |t )?l ai |j ai )?deja dit"
+    r"|combien de fois(?: faut il (?:vous |te )?le dire)?"
+    r"|encore(?: une fois)?|une fois de plus|pour la (?:derniere|deuxieme|troisieme|enieme"
+    r"|nieme) fois|je repete"
+    r"|(?:ya )?(?:te |se |les |le )?(?:lo )?(?:dije|pedi)(?: (?:que (?:pares|paren|pare|parara"
+    r"|no me (?:escribas|escriba|escriban|mandes|manden)|ya no)|ya))?"
+    r"|cuantas veces(?: (?:te |se |les )?lo tengo que (?:decir|repetir))?|otra vez|de nuevo"
+    r"|una vez mas|por (?:ultima|segunda|tercera|enesima) vez)"
+    rf"(?: {_PAST_TIME})?")
+# Nothing but bare STOPs and clauses that want no more contact or say the sender asked before:
+# "Stop calling me. STOP", "Go away. STOP", "STOP. I already told you", "Please no more. STOP",
+# "STOP. I said STOP a week ago", "ARRÊTEZ. Je vous l'ai déjà dit", "ALTO. Ya te dije". Only
+# so: beside anything else ("Stop! No more, that's enough mulch", "Stop! Go away, there's a
+# wasp nest", "Stop! I told you. The pipe is behind that wall") the STOP is about the job.
 _FED_UP_CLAUSE_RE = re.compile(
     rf"(?:(?:{_COURTESY}|just|now) )*"
     r"(?:(?:(?:stop|quit) calling|dont call)(?: me| us)?(?: again| anymore| ever again)?"
-    r"|go away|leave me alone|no more|not anymore|(?:i )?(?:already )?told you(?: already)?)")
+    r"|go away|leave me alone|no more|not anymore|(?:i )?(?:already )?told you(?: already)?"
+    rf"|{_REITERATION})")
 _COURTESY_CLAUSE_RE = re.compile(rf"{_COURTESY}(?: {_COURTESY})*")
 
 
@@ -387,9 +428,15 @@ _SHORT_WHILE = r"(?:" + _SHORT_AMOUNT + r" |\d+ ?)" + _TIME_UNIT
 # After "for" (pour, por, durante) more of them: "for the day", "for another hour".
 _WHILE = (r"(?:(?:" + _SHORT_AMOUNT + r"|the|the next|the next few|the next couple of|this"
           r"|another|couple of|le|la|el) |(?:the next |another )?\d+ ?)" + _TIME_UNIT)
-# Just after a match in the same clause: a time or condition limit -> not a revocation.
+# Past-tense words of saying or asking: what follows them in the clause is when or how often
+# the sender asked before, no limit ("stop texting me I told you this morning", "... I asked
+# you before", "... I said stop on Monday", "no me escribas te lo dije esta mañana").
+_ASKED_BEFORE = r"\b(?:told|said|asked|dije|dicho|pedi|ai (?:deja )?(?:dit|demande))\b"
+# Just after a match in the same clause: a time or condition limit -> not a revocation; not
+# once the sender says they asked before (_ASKED_BEFORE).
 _GUARD_AFTER_RE = re.compile(
-    r"[^|]{0,40}?\b(?:before|after|until|till|til|unless|while|during|tonight|today|tomorrow"
+    r"(?:(?!" + _ASKED_BEFORE + r")[^|]){0,40}?"
+    r"\b(?:before|after|until|till|til|unless|while|during|tonight|today|tomorrow"
     r"|this (?:week|morning|afternoon|evening|weekend)|for now|at night|so late|so early"
     r"|this late|this early|on weekends?|on the weekend|instead|antes|despues|hasta|mientras"
     r"|hoy|manana|esta (?:noche|semana|tarde)|por ahora|de noche|en la noche|avant|apres|jusqu"

@@ -261,6 +261,67 @@ def test_a_revocation_with_no_length_of_time_stays_an_opt_out(text):
     assert classify(text) is Intent.OPT_OUT
 
 
+@pytest.mark.parametrize(("text", "language"), [
+    ("STOP. I told you yesterday", "en"), ("Stop. I said stop a week ago", "en"),
+    ("Stop! I said stop days ago", "en"), ("Stop. I said stop an hour ago", "en"),
+    ("STOP. I said STOP a week ago", "en"), ("STOP. I already told you twice", "en"),
+    ("Stop! I asked you to stop last week", "en"), ("STOP. I've told you 3 times", "en"),
+    ("Stop. How many times do I have to tell you", "en"), ("STOP. Again", "en"),
+    ("Stop. For the last time", "en"), ("Please, I said stop 2 days ago. STOP", "en"),
+    ("ARRÊTEZ. Je vous l'ai déjà dit", "fr"), ("Stop. J'ai dit stop hier", "fr"),
+    ("Arrête! Je t'ai déjà dit il y a une semaine", "fr"), ("STOP. Combien de fois", "fr"),
+    ("Stop. Encore une fois", "fr"), ("STOP. Pour la dernière fois", "fr"),
+    ("STOP. Ya te dije", "es"), ("Stop. Te dije que pares hace una semana", "es"),
+    ("STOP. ¿Cuántas veces?", "es"), ("Stop. Otra vez", "es"), ("STOP. Ya te lo dije ayer", "es"),
+    ("STOP. Por última vez", "es")])
+def test_a_stop_beside_a_reiteration_of_an_earlier_request_is_an_opt_out(text, language):
+    """Found by an audit: "STOP. I told you yesterday", "Stop. I said stop a week ago" repeat
+    an opt-out already asked for, and were forwarded as conversation: the worst error, someone
+    who said stop twice kept being texted. A reiteration is a clause that wants no more
+    contact, beside a STOP as its own sentence."""
+    assert detect(text) == Detection(Intent.OPT_OUT, language, own_words=True)
+
+
+@pytest.mark.parametrize("text", [
+    "Stop. I'll be there in 5", "Stop by at 3, I told you the gate code yesterday",
+    "Stop worrying, I said I'd come", "Don't stop, I told you it's fine", "STOP. I said no",
+    "Stop! I told you. The pipe is behind that wall", "Stop. I told you the code yesterday",
+    "Stop. I said I'd be late", "Stop. Te dije que el martes", "Stop. Je t'ai dit la porte",
+    "I told you yesterday", "I said stop a week ago, the leak came back"])
+def test_a_reiteration_about_the_job_or_with_no_stop_beside_it_is_conversation(text):
+    assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", [
+    "Stop texting me I told you yesterday", "Stop texting me I told you this morning",
+    "Stop texting me I asked you before", "Stop texting me I told you on Monday",
+    "stop texting me I said stop at 9am", "Stop texting me I told you so many times",
+    "Stop texting me I said stop a week ago", "Stop texting me I already asked an hour ago",
+    "Ne m'écrivez plus je vous l'ai dit ce matin", "No me escribas te lo dije esta mañana",
+    "no me escribas, te dije ayer"])
+def test_when_the_sender_asked_before_is_no_time_limit_on_the_revocation(text):
+    """A time after "I told you", "I said", "I asked" (te dije, je l'ai dit) is when they
+    asked before, not a limit: "... I told you this morning" was read as "this morning"
+    limiting the revocation, and forwarded."""
+    assert classify(text) is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize("text", [
+    "Don't text me before 8am, I told you", "stop texting me until Monday, I said",
+    "Stop texting me so many times", "Don't text me after 9pm"])
+def test_a_time_limit_before_a_reiteration_still_limits(text):
+    assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("text", [
+    "stop. " + "i told you already " * 400 + "x", "stop. " + "i said stop " * 400 + "x",
+    "stop texting me " + "i told you " * 400 + "before", "stop. i said stop " + "a " * 800,
+    "stop texting me " + "i said " * 400 + "this morning?", "stop. " + "ya te dije " * 400])
+def test_a_long_reiteration_is_classified_quickly(text):
+    classify(text)
+
+
 @settings(max_examples=300)
 @given(text=st.one_of(st.text(), st.sampled_from([r["text"] for r in ROWS])))
 def test_the_opted_out_state_only_ever_turns_a_yes_into_an_opt_in(text):
