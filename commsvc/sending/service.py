@@ -320,12 +320,8 @@ def apply_outbound_status(
         forget_unheld_send(db, twilio_sid, now=now)
         return False
     if twilio_sid and message.twilio_sid is None:
-        holder = _holder_of(db, twilio_sid)
-        if holder is None:
-            message.twilio_sid = twilio_sid  # whatever the status: it names Twilio's copy
-        else:
-            log.warning("%s: status callback names %s, already recorded for %s; SID left unset",
-                        outbound_id, twilio_sid, holder)
+        _give_back(db, twilio_sid, to=message, now=now)
+        message.twilio_sid = twilio_sid  # whatever the status: it names Twilio's copy
     ours = TWILIO_STATUSES.get((status or "").lower())
     # A text blocked or failed after an attempt whose answer was lost did reach Twilio.
     reached = message.status in ("blocked", "failed") and message.send_started_at is not None
@@ -345,12 +341,26 @@ def apply_outbound_status(
     return True
 
 
-def _holder_of(db: Session, twilio_sid: str) -> str | None:
-    """The text that already holds this SID, if any: two texts of the same body to the same
-    number, one reconciled with the other's copy. The SID is unique; a callback naming it
-    must still apply its status, not fail (Twilio would log an error and the status be lost)."""
+def _give_back(db: Session, twilio_sid: str, *, to: OutboundMessage,
+               now: dt.datetime) -> None:
+    """Free the SID a status callback (`?o=`, our own URL: proof) says is `to`'s when another
+    text holds it. Only a reconciliation gives a text a SID it did not send (the same body to
+    the same number): that text's own copy is unaccounted for, so it goes back to the queue as
+    uncertain, looked up at Twilio again (a copy of its own is found) or sent. Left holding
+    the SID, one of two identical texts was silently never sent."""
     # Uses index: uq_outbound_messages_twilio_sid
-    return db.scalar(select(OutboundMessage.id).where(OutboundMessage.twilio_sid == twilio_sid))
+    holder = db.scalar(select(OutboundMessage).where(OutboundMessage.twilio_sid == twilio_sid,
+                                                     OutboundMessage.id != to.id)
+                       .with_for_update())
+    if holder is None:
+        return
+    log.warning("%s: status callback names %s, recorded for %s by a lookup; %s looked up"
+                " again or sent", to.id, twilio_sid, holder.id, holder.id)
+    holder.twilio_sid = holder.sent_at = holder.error_code = None
+    holder.status, holder.next_attempt_at, holder.updated_at = "queued", now, now
+    holder.send_started_at = holder.created_at  # uncertain: reconciled before any send
+    holder.last_error = f"its Twilio SID was {to.id}'s (a status callback said so)"
+    db.flush()  # the SID is unique: freed before `to` takes it
 
 
 def forget_unheld_send(db: Session, twilio_sid: str | None, *, now: dt.datetime) -> None:

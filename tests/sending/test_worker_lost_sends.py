@@ -311,15 +311,46 @@ def test_a_text_is_not_taken_for_a_longer_one_that_starts_with_it(
     assert [form(call)["Body"] for call in posts(mocked)] == [SHORT, LONG, SHORT]
 
 
-def test_a_status_callback_naming_a_sid_another_text_holds_still_applies(
-        app, db, send, outbox, clock, twilio_post):
+def test_two_identical_texts_one_reconciled_with_the_others_copy_both_go_out(
+        app, mocked, real_twilio, send, outbox, clock, twilio_post):
+    """Found by a review: with the SID left to the text a lookup gave it, the callback of the
+    other (`?o=`, which names its text) applied its status without its SID, and one of two
+    identical texts was silently never sent."""
     first, second = send(body=SHORT).json["id"], send(body=SHORT).json["id"]
-    db.execute(OutboundMessage.__table__.update().where(OutboundMessage.id == first)
-               .values(twilio_sid=SID, status="sent"))
-    db.commit()
+    attempts = []
+
+    def first_attempts(request):
+        attempts.append(request)
+        if len(attempts) == 1:  # first: never reached Twilio
+            raise requests.exceptions.ConnectionError("connection refused")
+        raise requests.exceptions.ReadTimeout("read timed out")  # second: Twilio took it
+
+    mocked.add_callback("POST", MESSAGES_URL, callback=first_attempts)
+    assert run_once(app, real_twilio).retried == 2
+    due = max(row.next_attempt_at for row in outbox())
+    with app.extensions["db"].sessionmaker() as db:
+        db.execute(OutboundMessage.__table__.update().where(OutboundMessage.id == first)
+                   .values(next_attempt_at=due))
+        db.execute(OutboundMessage.__table__.update().where(OutboundMessage.id == second)
+                   .values(next_attempt_at=due + dt.timedelta(hours=1)))
+        db.commit()
+    clock.set(due)
+    mocked.get(MESSAGES_URL, status=200, json=message_list(
+        twilio_message(SID, to=NEW_YORK, body=SHORT)))
+    run_once(app, real_twilio)
+    assert {row.id: row.twilio_sid for row in outbox()}[first] == SID  # the lookup's pick
+
     answer = twilio_post(f"/webhooks/twilio/message-status?o={second}",
                          {"MessageSid": SID, "MessageStatus": "delivered"})
+
     assert answer.status_code == 200
     rows = {row.id: row for row in outbox()}
-    assert rows[second].status == "delivered" and rows[second].twilio_sid is None
-    assert rows[first].twilio_sid == SID
+    assert (rows[second].status, rows[second].twilio_sid) == ("delivered", SID)
+    assert (rows[first].status, rows[first].twilio_sid) == ("queued", None)
+    mocked.replace("POST", MESSAGES_URL, status=201,
+                   json=twilio_message("SM" + "c" * 32, to=NEW_YORK, body=SHORT))
+    clock.advance(seconds=1)
+    run_once(app, real_twilio)  # looked up again: Twilio holds only second's copy, so sent
+    rows = {row.id: row for row in outbox()}
+    assert (rows[first].status, rows[first].twilio_sid) == ("sent", "SM" + "c" * 32)
+    assert [form(call)["Body"] for call in posts(mocked)] == [SHORT, SHORT, SHORT]
