@@ -270,10 +270,11 @@ SHORT = "Your pro arrives at 3pm."
 LONG = SHORT + " Please leave the side gate open."
 
 
-def _two_answers_lost(app, mocked, real_twilio, send, outbox, clock):
-    """Queue SHORT then LONG to one number; SHORT's send never reaches Twilio, LONG's answer
-    is lost though Twilio took it (as SID); SHORT's retry is made due first."""
-    short, long_ = send(body=SHORT).json["id"], send(body=LONG).json["id"]
+def _two_answers_lost(app, mocked, real_twilio, send, outbox, clock, second_body=LONG):
+    """Queue SHORT then `second_body` to one number; SHORT's send never reaches Twilio, the
+    second's answer is lost though Twilio took it (as SID); SHORT's retry is made due first,
+    and Twilio's list holds the second's copy."""
+    short, long_ = send(body=SHORT).json["id"], send(body=second_body).json["id"]
     attempts = []
 
     def first_attempts(request):
@@ -294,7 +295,7 @@ def _two_answers_lost(app, mocked, real_twilio, send, outbox, clock):
         db.commit()
     clock.set(due)
     mocked.get(MESSAGES_URL, status=200, json=message_list(
-        twilio_message(SID, to=NEW_YORK, body=LONG)))
+        twilio_message(SID, to=NEW_YORK, body=second_body)))
     return short, long_
 
 
@@ -316,27 +317,8 @@ def test_two_identical_texts_one_reconciled_with_the_others_copy_both_go_out(
     """Found by a review: with the SID left to the text a lookup gave it, the callback of the
     other (`?o=`, which names its text) applied its status without its SID, and one of two
     identical texts was silently never sent."""
-    first, second = send(body=SHORT).json["id"], send(body=SHORT).json["id"]
-    attempts = []
-
-    def first_attempts(request):
-        attempts.append(request)
-        if len(attempts) == 1:  # first: never reached Twilio
-            raise requests.exceptions.ConnectionError("connection refused")
-        raise requests.exceptions.ReadTimeout("read timed out")  # second: Twilio took it
-
-    mocked.add_callback("POST", MESSAGES_URL, callback=first_attempts)
-    assert run_once(app, real_twilio).retried == 2
-    due = max(row.next_attempt_at for row in outbox())
-    with app.extensions["db"].sessionmaker() as db:
-        db.execute(OutboundMessage.__table__.update().where(OutboundMessage.id == first)
-                   .values(next_attempt_at=due))
-        db.execute(OutboundMessage.__table__.update().where(OutboundMessage.id == second)
-                   .values(next_attempt_at=due + dt.timedelta(hours=1)))
-        db.commit()
-    clock.set(due)
-    mocked.get(MESSAGES_URL, status=200, json=message_list(
-        twilio_message(SID, to=NEW_YORK, body=SHORT)))
+    first, second = _two_answers_lost(app, mocked, real_twilio, send, outbox, clock,
+                                      second_body=SHORT)
     run_once(app, real_twilio)
     assert {row.id: row.twilio_sid for row in outbox()}[first] == SID  # the lookup's pick
 
