@@ -25,8 +25,7 @@ def test_a_downgrade_below_0006_is_refused_once_an_event_covers_all(tmp_path):
     engine = make_engine(url)
     head = _revision(engine)
     with Session(engine) as db:  # a carrier opt-out (21610) revokes every purpose at once
-        consent.record_carrier_opt_out(db, phone="+14155550101", sender=None,
-                                       evidence={"outbound_id": "m"},
+        consent.record_carrier_opt_out(db, phone="+14155550101", evidence={"outbound_id": "m"},
                                        now=dt.datetime(2026, 6, 1, tzinfo=dt.UTC))
         db.commit()
     with pytest.raises(RuntimeError, match="1 consent events were recorded for channel or"

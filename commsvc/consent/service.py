@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import logging
 import re
 from dataclasses import dataclass
 
@@ -25,10 +24,7 @@ from commsvc.crypto import phone_hmac
 from commsvc.db import insert_for
 from commsvc.errors import ValidationFailed
 from commsvc.paging import MAX_LIMIT, Page, decode_cursor, page_of
-from commsvc.phones import mask
 from commsvc.twilio_gateway import UNSUBSCRIBED
-
-log = logging.getLogger("commsvc.consent")
 
 ACTIONS = ("grant", "revoke")
 # Room for a full inbound SMS (1,600 characters of up to 4 UTF-8 bytes) plus its SIDs.
@@ -41,8 +37,6 @@ SOURCE_RE = re.compile(r"[a-z0-9][a-z0-9_.:-]{0,31}")
 RECEIVED = "received"
 # Sources commsvc records itself; an API caller may not claim them.
 SYSTEM_SOURCES = frozenset({"sms_keyword", "twilio_opt_out", "twilio_21610"})
-# The sources of the person's own keywords (STOP, START), ours or Twilio's (OptOutType).
-KEYWORD_SOURCES = ("sms_keyword", "twilio_opt_out")
 
 # Reasons `check` gives (short machine words).
 GRANTED = "granted"
@@ -145,37 +139,14 @@ def record_event(
                    evidence=evidence, now=now)[0]
 
 
-def record_carrier_opt_out(db: Session, *, phone: str, sender: str | None, evidence: dict,
-                           now: dt.datetime) -> ConsentEvent | None:
-    """Twilio refused a text from `sender` with 21610 (the recipient replied STOP to it): revoke
+def record_carrier_opt_out(db: Session, *, phone: str, evidence: dict,
+                           now: dt.datetime) -> ConsentEvent:
+    """Twilio refused a text with 21610 (the recipient replied STOP at the carrier): revoke
     sms for every purpose, with what Twilio said as evidence. For the send gate's texts and
-    relayed ones alike. Not when the block is a STOP of theirs we recorded, which they have
-    since lifted with a START to another of our numbers (lifted_elsewhere): None."""
-    if sender and _lifted_elsewhere(db, phone, sender):
-        log.info("21610 from %s: the block of the STOP %s texted to it; START lifted it since"
-                 " (texted to another number): no new revocation", mask(sender), mask(phone))
-        return None
+    relayed ones alike."""
     return record_event(db, phone=phone, channel="sms", purpose=ALL, action="revoke",
                         source="twilio_21610", evidence={"error_code": UNSUBSCRIBED, **evidence},
                         now=now)
-
-
-def _lifted_elsewhere(db: Session, phone: str, sender: str) -> bool:
-    """Whether Twilio's refusal of `sender`'s texts to `phone` is what remains of a STOP we
-    recorded, lifted since in the person's own words: Twilio blocks each number a person
-    texted STOP to until they text START to that very number, so a START to another of ours
-    restores the consent and leaves that number blocked at Twilio. Their latest keyword is a
-    START, and their latest keyword to `sender` a STOP."""
-    # Uses index: ix_consent_events_phone_id (a person's events: a handful)
-    keywords = db.execute(
-        select(ConsentEvent.action, ConsentEvent.evidence)
-        .where(ConsentEvent.phone == phone, ConsentEvent.channel == "sms",
-               ConsentEvent.purpose == "relay", ConsentEvent.source.in_(KEYWORD_SOURCES))
-        .order_by(ConsentEvent.id)
-    ).all()
-    to_sender = [action for action, evidence in keywords
-                 if isinstance(evidence, dict) and evidence.get("to") == sender]
-    return bool(to_sender) and to_sender[-1] == "revoke" and keywords[-1].action == "grant"
 
 
 def lock_phone(db: Session, phone: str) -> None:

@@ -98,7 +98,7 @@ def message_status(db: Session, *, message_id: int, inbound_sid: str | None,
     if change.error_code == UNSUBSCRIBED and known:
         # Uses index: pk_messages
         carrier_opt_out = db.execute(
-            select(Message.forward_to, Message.forward_from).where(*where, moves)).first()
+            select(Message.forward_to).where(*where, moves)).scalar()
     values: dict = {"updated_at": now,
                     "forward_sid": func.coalesce(Message.forward_sid, change.message_sid)}
     if known:
@@ -110,9 +110,9 @@ def message_status(db: Session, *, message_id: int, inbound_sid: str | None,
         .execution_options(synchronize_session=False)
     )
     found = result.rowcount > 0
-    if found and carrier_opt_out and carrier_opt_out.forward_to:
+    if found and carrier_opt_out:
         consent.record_carrier_opt_out(
-            db, phone=carrier_opt_out.forward_to, sender=carrier_opt_out.forward_from,
+            db, phone=carrier_opt_out,
             evidence={"message_id": message_id, "twilio_sid": change.message_sid}, now=now)
     if not found and inbound_sid is not None:
         remote.enqueue_message(db, [change.message_sid], action=remote.DELETE,

@@ -287,12 +287,13 @@ def get_visible(db: Session, message_id: str, *, retention: Retention, now: dt.d
 def record_carrier_opt_out(db: Session, message: OutboundMessage, *, detail: str,
                            now: dt.datetime) -> None:
     """Twilio 21610 on a send of the gate: the consent rule, with this send as evidence."""
-    if consent.record_carrier_opt_out(
-            db, phone=message.to_phone, sender=message.from_phone,
-            evidence={"outbound_id": message.id, "error": detail[:200],
-                      "twilio_sid": message.twilio_sid},
-            now=now) is not None:
-        log.info("carrier opt-out for %s recorded from %s", mask(message.to_phone), message.id)
+    consent.record_carrier_opt_out(
+        db, phone=message.to_phone,
+        evidence={"outbound_id": message.id, "error": detail[:200],
+                  "twilio_sid": message.twilio_sid},
+        now=now,
+    )
+    log.info("carrier opt-out for %s recorded from %s", mask(message.to_phone), message.id)
 
 
 def _error_code(value: object) -> int | None:

@@ -358,8 +358,7 @@ def test_a_repeated_text_gets_the_same_notice_after_its_sender_opted_out(
     if revocation == "STOP":
         sms(conv, REQ, "STOP")
     else:
-        service.record_carrier_opt_out(db, phone=REQ, sender=None,
-                                       evidence={"message_sid": "SM1"},
+        service.record_carrier_opt_out(db, phone=REQ, evidence={"message_sid": "SM1"},
                                        now=clock() - dt.timedelta(minutes=5))
         db.commit()
 

@@ -8,14 +8,7 @@ from commsvc.consent.models import ConsentEvent
 from commsvc.consent.service import check
 from commsvc.records.models import RemoteDeletion
 from tests.webhooks import factories as f
-from tests.webhooks.factories import (
-    PRO,
-    PRO_PROXY,
-    REQUESTER,
-    REQUESTER_PROXY,
-    STRANGER,
-    twiml,
-)
+from tests.webhooks.factories import PRO, REQUESTER, REQUESTER_PROXY, STRANGER, twiml
 
 
 @pytest.fixture
@@ -258,31 +251,6 @@ def test_a_carrier_opt_out_on_a_relayed_text_revokes_the_recipients_texts_once(
         "twilio_21610", "sms", "all", "revoke")
     assert event.evidence["twilio_sid"] == "SM" + "c" * 32
     assert check(db, phone=REQUESTER, channel="sms", purpose="relay", now=clock()).allowed
-
-
-@pytest.mark.parametrize("start_to, revoked", [(REQUESTER_PROXY, False), (PRO_PROXY, True)])
-def test_a_21610_left_by_a_stop_lifted_by_a_start_to_another_number_revokes_nothing(
-        session_open, send_sms, twilio_post, db, clock, start_to, revoked):
-    """Found by an audit: Twilio blocks each number a person texted STOP to until they text
-    START to that very number. After STOP to their proxy and START to another of ours, a text
-    forwarded from the first failed with 21610 and revoked their texts everywhere, though their
-    last word was START. The same 21610 after a START to that number is a new refusal."""
-    send_sms(PRO, PRO_PROXY, "STOP")
-    clock.advance(minutes=1)
-    send_sms(PRO, start_to, "START")
-    clock.advance(minutes=1)
-    send_sms(REQUESTER, REQUESTER_PROXY, "are you coming?")
-    forwarded = f.messages(db)[-1]
-    assert (forwarded.outcome, forwarded.forward_from) == ("forwarded", PRO_PROXY)
-    answer = twilio_post(
-        f"/webhooks/twilio/message-status?m={forwarded.id}&s={forwarded.twilio_sid}",
-        {"MessageSid": "SM" + "c" * 32, "MessageStatus": "failed", "ErrorCode": "21610"})
-    assert answer.status_code == 200
-    assert f.messages(db)[-1].status == "failed"
-    allowed = check(db, phone=PRO, channel="sms", purpose="relay", now=clock()).allowed
-    assert allowed is not revoked
-    sources = db.scalars(select(ConsentEvent.source).where(ConsentEvent.phone == PRO)).all()
-    assert ("twilio_21610" in sources) is revoked
 
 
 def test_partially_delivered_is_a_status_twilio_sends_and_is_stored(relayed, twilio_post, db):
