@@ -230,6 +230,12 @@ def test_retention_run_with_a_bad_setting_says_so_in_one_line_with_status_2(env)
     assert "Traceback" not in result.output and result.stdout == ""
 
 
+def test_an_override_of_a_built_in_area_narrows_it_never_widens_it():
+    """Found by a review: US-FL=9-21 replaced Florida's built-in 8-20, so marketing went out
+    at 20:30 there."""
+    assert _load(QUIET_HOURS_OVERRIDES="US-FL=9-21").quiet_hours_overrides["US-FL"] == (9, 20)
+
+
 def test_sensible_values_are_read_in_their_units():
     config = _load(RETENTION_BODIES_DAYS="0.5", RETENTION_AUDIT_DAYS="3650", COOLOFF_DAYS="0",
                    SESSION_TTL_SECONDS=" 3600 ", MAX_SESSION_TTL_SECONDS="7200",

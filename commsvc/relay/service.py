@@ -279,7 +279,8 @@ def _sms_outcome(db: Session, sms: InboundSms, route: Route | None,
         told = sms.sender_phone is None or (
             consent.may_send_notice(db, sms.sender_phone, now)
             and not _from_our_number(db, sms.sender_phone)
-            and not _told_lately(db, sms.sender_phone, sms.to_phone, now))
+            and not _told_lately(db, sms.sender_phone, sms.to_phone,
+                                 NO_SESSION if route is None else MODE_NOT_ALLOWED, now))
         if route is None:
             return (NO_SESSION if told else NO_SESSION_UNTOLD), None
         return (MODE_NOT_ALLOWED if told else MODE_NOT_ALLOWED_UNTOLD), None
@@ -316,14 +317,18 @@ def _insert_sms(db: Session, columns: dict, route: Route | None) -> tuple[int | 
 NOTICE_REPEAT_AFTER = dt.timedelta(hours=24)
 
 
-def _told_lately(db: Session, sender: str, proxy_number: str, now: dt.datetime) -> bool:
-    """Whether the sender was told within NOTICE_REPEAT_AFTER, from this number, that it has
-    no conversation for them (or one that takes calls only)."""
-    # Uses index: ix_messages_from_phone_id (the sender's texts, newest first)
+def _told_lately(db: Session, sender: str, proxy_number: str, outcome: str,
+                 now: dt.datetime) -> bool:
+    """Whether the sender was told the same (`outcome`: no conversation, or one that takes
+    calls only) from this number within NOTICE_REPEAT_AFTER: news (the session ended since
+    they were told it takes calls only) is told at once."""
+    # Uses index: ix_messages_from_phone_id or ix_messages_to_phone_id, newest first: the
+    # scan reads the sender's (or the number's) texts back to the first match, all of them
+    # when there is none; only a text with no conversation pays it, never a relayed one.
     return db.scalar(
         select(Message.id)
         .where(Message.from_phone == sender, Message.to_phone == proxy_number,
-               Message.outcome.in_((NO_SESSION, MODE_NOT_ALLOWED)),
+               Message.outcome == outcome,
                Message.created_at >= now - NOTICE_REPEAT_AFTER)
         .order_by(Message.id.desc()).limit(1)
     ) is not None

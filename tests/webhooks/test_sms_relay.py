@@ -159,6 +159,19 @@ def test_the_calls_only_reply_goes_once_a_day_too(db, clock, send_sms, config):
     assert [m.outcome for m in f.messages(db)] == ["mode_not_allowed", "mode_not_allowed_untold"]
 
 
+def test_the_ended_reply_still_goes_when_the_calls_only_session_ends_within_the_day(
+        db, clock, send_sms, config):
+    """Found by a review: told "calls only", then the session closed; the sender's next text
+    that day got nothing, though the news (it has ended) was never told."""
+    conversation = f.open_session(db, clock(), mode="voice")
+    [calls_only] = twiml(send_sms(REQUESTER, REQUESTER_PROXY, "can I text?"))
+    assert calls_only.text == config.voice_only_sms_reply
+    f.close_session(db, conversation, clock())
+    clock.advance(hours=1)
+    [ended] = twiml(send_sms(REQUESTER, REQUESTER_PROXY, "hello?"))
+    assert ended.text == config.no_session_sms_reply
+
+
 def test_voice_only_session_answers_texts_with_the_calls_only_reply_not_the_ended_one(
         db, clock, send_sms, config):
     f.open_session(db, clock(), mode="voice")
