@@ -191,10 +191,11 @@ EN: list[tuple[str, str]] = [
     ("revoke revoking withdraw withdrawing rescind rescinding",
      r"\b(?:revoke|revoking|withdraw|withdrawing|rescind|rescinding) (?:my |all |any |our )?"
      r"(?:consent|permission|authorization|authorisation)\b"),
-    # I do not consent to (receiving) texts
-    ("dont",
-     r"\bdont consent to (?:(?:receiving|receive|getting|get|any|these|your|more) )*"
-     + MSGN + r"(?: (?:from you|anymore|any more|please))*" + END),
+    # I do not (no longer) consent to (receiving) (text) messages, to being texted
+    ("dont no",
+     r"\b(?:dont|no longer) consent to (?:(?:(?:receiving|receive|getting|get|any|these|your"
+     r"|more) )*(?:text )?" + MSGN + r"|being (?:texted|messaged|contacted|text|message))"
+     r"(?: (?:from (?:you|this number|your number)|anymore|any more|please))*" + END),
 ]
 FR: list[tuple[str, str]] = [
     # arrêtez de m'envoyer des messages / arrête de me texter
@@ -269,6 +270,10 @@ FR: list[tuple[str, str]] = [
      r"\blaisse[rz]? (?:moi|nous) tranquilles?\b|\bfiche[zr]? moi la paix\b"),
     ("retir* revoqu* annul*",
      r"\b(?:retir|revoqu|annul)\w* (?:mon |le |tout )?consentement\b"),
+    # je ne consens pas (plus) à recevoir des SMS
+    ("ne",
+     r"\bne consen\w* (?:pas|plus) a (?:recevoir|etre contacte|etre contactee)(?: (?:de|d|des"
+     r"|vos|ces|les))* (?:message|text|notification|notifications)\b"),
     # supprimez mon numéro / retirez ce numéro (the whole clause: "retirez ce numéro de la
     # facture" is about the invoice)
     ("supprim* effac* retir*",
@@ -353,6 +358,10 @@ ES: list[tuple[str, str]] = [
      r"\b(?:desuscri|desinscrib|desabon(?!n))\w*\b" + NOT_OF_SOMETHING_ELSE),
     ("revoc* retir* anul*",
      r"\b(?:revoc|retir|anul)\w* (?:mi |el )?(?:consentimiento|autorizacion)\b"),
+    # no doy mi consentimiento para recibir mensajes
+    ("no",
+     r"\bno (?:doy|damos|otorgo) (?:mi|nuestro|el) consentimiento (?:para|a) recibir"
+     r"(?: (?:mas|los|sus|estos|ningun|ningunos))* (?:message|text|notificaciones)\b"),
     # eliminen mi número / borren este número (the whole clause: "borren este número del
     # presupuesto" is about the quote)
     ("borr* elimin* quit*",
