@@ -225,8 +225,9 @@ def _language(words: list[str]) -> str:
 
 
 # "STOP. I never signed up for this": a bare strong keyword as its own clause, next to a
-# clause that is plainly about unwanted messages. A wrong number only where it ends its clause
-# ("Stop, wrong number on the gate" is about the job).
+# clause that is plainly about unwanted messages. A wrong number is no such clause: only with
+# nothing else (_STRONG_BESIDE_SIGNAL_RE, _only_stop_and_fed_up), so "Stop, wrong number on
+# the gate", "Stop! Wrong number, the house is 4521" are about the job.
 _STRONG_WORDS = "stop all|stopall|stop|unsubscribe|opt out|revoke|arretez|arrete|arret"
 
 
@@ -242,8 +243,7 @@ _UNWANTED_SIGNAL_RE = re.compile(
     r"|who are you|not interested|spam|scam|harass\w*|how did you get (?:my|this) number"
     r"|keep (?:text|message|texting|messaging|contacting|spamming) (?:me|us)"
     r"|why (?:am i|do i keep|do you keep|are you) (?:getting|receiving|sending|text|message)"
-    r"|qui etes vous|c est qui|quien es|quien eres)\b"
-    r"|\b(?:wrong number|mauvais numero|numero equivocado)(?= \||$)")
+    r"|qui etes vous|c est qui|quien es|quien eres)\b")
 # A whole clause that says the sender asked before, in en/fr/es: "I told you yesterday", "I said
 # stop a week ago", "I asked you to stop", "How many times", "For the last time", "Je vous
 # l'ai déjà dit", "J'ai dit stop hier", "Combien de fois", "Ya te dije", "Te dije que pares",
@@ -280,16 +280,26 @@ _REITERATION = (
     r"|cuantas veces(?: (?:te |se |les )?lo tengo que (?:decir|repetir))?|otra vez|de nuevo"
     r"|una vez mas|por (?:ultima|segunda|tercera|enesima) vez)"
     rf"(?: {_PAST_TIME})?")
+# The whole message a keyword (ALTO, BAJA, STOPPEZ too) and that the sender is the wrong person
+# or has no job for us, in either order: "STOP wrong number", "Already hired someone. STOP",
+# "Número equivocado, BAJA". Nothing more: "Stop, wrong person. The invoice should say
+# Garcia" corrects the pro.
+_NOT_FOR_ME = (r"(?:(?:(?:this is|youve got|you ve got|you have) )?(?:the )?wrong"
+               r" (?:number|person)"
+               r"|(?:(?:i|we) )?(?:already )?(?:hired|found|booked) someone(?: else)?"
+               r"|numero equivocado|persona equivocada|mauvais numero|mauvaise personne)")
 # Nothing but bare STOPs and clauses that want no more contact or say the sender asked before:
 # "Stop calling me. STOP", "Go away. STOP", "STOP. I already told you", "Please no more. STOP",
 # "STOP. I said STOP a week ago", "ARRÊTEZ. Je vous l'ai déjà dit", "ALTO. Ya te dije". Only
 # so: beside anything else ("Stop! No more, that's enough mulch", "Stop! Go away, there's a
 # wasp nest", "Stop! I told you. The pipe is behind that wall") the STOP is about the job.
+# A wrong number counts only so, as ALTO's does (_NOT_FOR_ME): "Stop! Wrong number. I told
+# you" is one; "Stop! Wrong number, it's 4521 not 4512" corrects the pro.
 _FED_UP_CLAUSE_RE = re.compile(
     rf"(?:(?:{_COURTESY}|just|now) )*"
     r"(?:(?:(?:stop|quit) calling|dont call)(?: me| us)?(?: again| anymore| ever again)?"
     r"|go away|leave me alone|no more|not anymore|(?:i )?(?:already )?told you(?: already)?"
-    rf"|{_REITERATION})")
+    rf"|{_REITERATION}|{_NOT_FOR_ME})")
 _COURTESY_CLAUSE_RE = re.compile(rf"{_COURTESY}(?: {_COURTESY})*")
 
 
@@ -306,13 +316,6 @@ def _only_stop_and_fed_up(s: str) -> bool:
     return strong and fed_up
 
 
-# The whole message a keyword (ALTO, BAJA, STOPPEZ too) and that the sender is the wrong person
-# or has no job for us, in either order: "STOP wrong number", "Already hired someone. STOP",
-# "Número equivocado, BAJA". Nothing more: "Stop, wrong person. The invoice should say
-# Garcia" corrects the pro.
-_NOT_FOR_ME = (r"(?:(?:(?:this is|youve got|you have) )?(?:the )?wrong (?:number|person)"
-               r"|(?:(?:i|we) )?(?:already )?(?:hired|found|booked) someone(?: else)?"
-               r"|numero equivocado|persona equivocada|mauvais numero|mauvaise personne)")
 _STRONG_WORD = _strong(_STRONG_WORDS + "|stoppez|alto|baja")
 # REMOVE / DELETE after the wrong number ("Wrong number, please remove"), REMOVE ME either side;
 # not "Remove the wrong number", which may be about an invoice.
