@@ -385,8 +385,15 @@ _WHO_STOPS_RE = re.compile(
     r"(?:^|\s)(?:(?:i|we|he|she)(?: (?:ll|will|shall)(?: (?:try|promise) to)?"
     r"| (?:m|am|re|are|s|is) (?:going to|gonna)| gonna| promise to)"
     r"|(?:want|wants|wanted|need|needs|like|ask|asked|tell|told) (?:me|us) to) $")
-# "... and come": what a customer tells a pro who texts instead of coming.
-_COME = r"(?:come|get here|get over here|show up|call me|pick up|answer the phone)\b"
+# "... and come", "... and just fix it", "... y ven a arreglar", "... et venez réparer": what a
+# customer tells a pro who texts instead of coming or doing the work.
+_COME = (r"(?:come|get here|get over here|show up|call me|pick up|answer the phone"
+         # the work, not "fix your spam filter" (the messages)
+         r"|(?:fix|do|finish) (?:it|this|that|my|our|the (?:job|work))|do your job"
+         r"|get (?:it|this|that) done"
+         r"|ven|venga|vengan|arregla|arregle|arreglen|hazlo|hagalo|haganlo"
+         r"|venez|viens|reparez|repare|faites le|fais le)\b")
+_AND_COME = r"(?:and|&|y|et) (?:just |solo |nomas |juste )?" + _COME
 _LANGUAGE = r"(?:english|spanish|french|ingles|espanol|frances|anglais|espagnol|francais)"
 # What may follow a language or place to stop at: the language or place to use instead.
 # The language a limit named, once more, is no other to text in ("... in Spanish, I prefer
@@ -462,8 +469,8 @@ _GUARD_AFTER_RE = re.compile(
     # surveys", "... price updates" are revocations.
     r"|(?: (?:me|us))?(?: (?:the (?:\w+ )?(?:address|code|photos?|pictures?|pics?|details"
     r"|directions|link|location|map|price|quote|invoice|receipt|estimate|schedule|eta"
-    r"|tracking number)|questions|the same question)(?= \||$| and (?:just )?" + _COME + ")"
-    r"| (?:and|&) (?:just )?" + _COME + ")")
+    r"|tracking number)|questions|the same question)(?= \||$| " + _AND_COME + ")"
+    r"| " + _AND_COME + ")")
 # Just after a match: a language or a place, then nothing but thanks or one redirect ("stop
 # texting me in English, I speak Spanish", "no me escriba en ingles, solo espanol", "... at
 # work, text me at home", "... au bureau svp") -> not a revocation; without a redirect right
