@@ -28,8 +28,10 @@ LAST = (r"(?:(?: \|)? (?:please|thanks|thank you|now|already|ever|period|ok|svp|
 # márquenme): "llamaré a la policía", "llamen a otro" are no request and stay revocations.
 # (Folded, "llamé a la oficina" is "llame a la oficina", a request: left as conversation.) Each
 # word once in the repeated group (no "mejor solo" beside "mejor" and "solo": see _NO_MORE).
-CALL_INSTEAD = (r"(?! \| (?:(?:mejor|solo|nomas|pero|por favor) )*"
-                r"(?:llam(?:en|e|a)(?:me|nos)?|llamar|marc(?:a|ame|ar)|marquen(?:me)?)\b"
+# English too: "don't text me, call me (instead)", like "no texts, call me instead".
+CALL_INSTEAD = (r"(?! \| (?:(?:mejor|solo|nomas|pero|por favor|just|please|but|instead) )*"
+                r"(?:llam(?:en|e|a)(?:me|nos)?|llamar|marc(?:a|ame|ar)|marquen(?:me)?"
+                r"|(?:call|phone|ring) (?:me|us))\b"
                 r"(?! a (?:otr|alguien|la policia)))")
 # Swearing and insistence between "stop" and the messages: "stop fucking texting me", "stop
 # f***ing texting me" (the stars are spaces by then), "stop constantly texting me".
@@ -93,7 +95,7 @@ EN: list[tuple[str, str]] = [
      r"(?:text|message|contact|spam|write to|write)(?: (?:or|and|n) (?:call|phone|email))?"
      r" (?:me|us|this number|my number)(?: (?:again|anymore|ever|at all|no more|please"
      r"|thanks|thank you|period|stop|going forward"
-     r"|in the future))*" + END),
+     r"|in the future))*" + END + CALL_INSTEAD),
     # "Please don't text again", "Do not text": with no object only starting its clause ("you
     # never text" is a complaint) and ending the message ("don't text, just come in")
     ("| please just dont never",
