@@ -61,6 +61,10 @@ NOT_OF_SOMETHING_ELSE = (r"(?! (?:de|du|des|a|au|aux|del|al) (?:" + _ARTICLE + r
 # Pestering verbs: with the sender as object they say "stop texting me" in other words.
 BOTHER = r"(?:bothering|bugging|pestering|hassling|annoying)"
 MSGN = r"(?:text|message|spam|notification|notifications|alert|alerts)"
+# Calling named first, then the messages: "arrêtez de m'appeler et de m'écrire", "dejen de
+# llamarme y (de) escribirme", as "stop calling and texting me" (the reverse order needs nothing).
+FR_CALLING_AND = r"(?:(?:me |m |nous )?appeler (?:et|ou|ni) (?:de |d )?)?"
+ES_CALLING_AND = r"(?: llamar(?:me|nos)? (?:y|o|ni)(?: de)?)?"
 EN: list[tuple[str, str]] = [
     # stop/quit/cease + (sending me) + texting/messages/contacting
     ("stop quit cease halt",
@@ -202,7 +206,8 @@ EN: list[tuple[str, str]] = [
 FR: list[tuple[str, str]] = [
     # arrêtez de m'envoyer des messages / arrête de me texter
     ("arret* cess* stop*",
-     r"\b(?:arret\w*|cess\w*|stop\w*) (?:de|d) (?:(?:me |m |nous )?(?:texter|contacter|spammer"
+     r"\b(?:arret\w*|cess\w*|stop\w*) (?:de|d) " + FR_CALLING_AND
+     + r"(?:(?:me |m |nous )?(?:texter|contacter|spammer"
      r"|harceler)|(?:me|m|nous) (?:ecrire|relancer|solliciter))\b"),
     # arrêtez de me déranger / de m'embêter, ending the message (see LAST) and starting its
     # clause: not "Dis-lui d'arrêter de me déranger"
@@ -210,7 +215,8 @@ FR: list[tuple[str, str]] = [
      r"(?:^|\| )(?:(?:svp|stp|merci d|merci de|mais|alors) )*(?:arret\w*|cess\w*|stop\w*)"
      r" (?:de|d) (?:me|m|nous) (?:deranger|embeter|importuner)" + LAST),
     ("arret* cess* stop*",
-     r"\b(?:arret\w*|cess\w*|stop\w*) (?:de|d) (?:me |m |nous )?envoyer(?: (?:(?:des|les|vos|ces"
+     r"\b(?:arret\w*|cess\w*|stop\w*) (?:de|d) " + FR_CALLING_AND
+     + r"(?:me |m |nous )?envoyer(?: (?:(?:des|les|vos|ces"
      r"|de|d|tous|toutes|ce|cette) )*(?:message|text|notification|notifications|relance"
      r"|relances|pub|spam|alerte|alertes)\b|" + END + ")"),
     # arrêtez les SMS
@@ -286,7 +292,7 @@ ES: list[tuple[str, str]] = [
     # deja de enviarme mensajes / dejen de escribirme
     ("deja dejen deje dejar dejes para paren pare parar basta cese cesen",
      r"\b(?:deja|dejen|deje|dejar|dejes|para|paren|pare|parar|basta|cese|cesen) de"
-     r" (?:(?:escribir|contactar|textear|spamear|acosar)(?:me|nos)\b"
+     + ES_CALLING_AND + r" (?:(?:escribir|contactar|textear|spamear|acosar)(?:me|nos)\b"
      r"|acosar" + LAST + r"|(?:enviar|mandar)(?:me|nos)?"
      r"(?: (?:(?:mas|tantos|tantas|los|las|sus|esos|esas|estos|estas|ese|este) )*(?:message|text"
      r"|notificaciones|spam|publicidad|promociones)\b|" + END + "))"),
