@@ -61,6 +61,11 @@ NOT_OF_SOMETHING_ELSE = (r"(?! (?:de|du|des|a|au|aux|del|al) (?:" + _ARTICLE + r
 # Pestering verbs: with the sender as object they say "stop texting me" in other words.
 BOTHER = r"(?:bothering|bugging|pestering|hassling|annoying)"
 MSGN = r"(?:text|message|spam|notification|notifications|alert|alerts)"
+# Advertising: "no more ads", "no más promociones", "plus de pub" want no more of our texts,
+# as "STOP ADS" does.
+ADS = r"(?:ads|ad|promos|promo|promotions|marketing)"
+ADS_ES = r"(?:publicidad|promociones|promos|anuncios)"
+ADS_FR = r"(?:pub|pubs|publicite|publicites|promos|promotions)"
 # Calling named first, then the messages: "arrêtez de m'appeler et de m'écrire", "dejen de
 # llamarme y (de) escribirme", as "stop calling and texting me" (the reverse order needs nothing).
 FR_CALLING_AND = r"(?:(?:me |m |nous )?appeler (?:et|ou|ni) (?:de |d )?)?"
@@ -143,7 +148,7 @@ EN: list[tuple[str, str]] = [
     # no more texts (at the start of a clause)
     ("| please ok so just and then seriously i no",
      r"(?:^|\| )(?:(?:please|ok|so|just|and|then|seriously|i said|i want) )*no more "
-     + MSGN + r"\b"),
+     r"(?:(?:marketing|promotional|promo) )?(?:" + MSGN + "|" + ADS + r")\b"),
     # remove / take me off the list
     ("remove take delete drop erase get unsubscribe cross",
      r"\b(?:remove|take|delete|drop|erase|get|unsubscribe|cross) (?:me|us|my number"
@@ -273,7 +278,8 @@ FR: list[tuple[str, str]] = [
     # plus de messages svp
     ("| svp merci stp plus pas fini assez",
      r"(?:^|\| )(?:(?:svp|merci|stp) )?(?:plus|pas|fini|assez) de (?:message|text"
-     r"|notification|notifications)(?: (?:svp|merci|stp|s il vous plait))*" + END),
+     r"|notification|notifications|spam|" + ADS_FR + r")(?: (?:svp|merci|stp|s il vous plait))*"
+     + END),
     ("laisse* fiche*",
      r"\blaisse[rz]? (?:moi|nous) tranquilles?\b|\bfiche[zr]? moi la paix\b"),
     ("retir* revoqu* annul*",
@@ -355,7 +361,8 @@ ES: list[tuple[str, str]] = [
      r"|vuelva a|vuelvas a) )?(?:(?:escrib|contact|text)\w*|(?:mand|envi)\w* (?:(?:mas|los|sus"
      r"|estos) )*(?:message|text)\b)"),
     ("| ya por no",
-     r"(?:^|\| )(?:(?:ya|por favor) )?no mas (?:message|text|notificaciones|spam)\b(?! de voz)"),
+     r"(?:^|\| )(?:(?:ya|por favor) )?no mas (?:message|text|notificaciones|spam|" + ADS_ES
+     + r")\b(?! de voz)"),
     ("basta",
      r"\bbasta (?:ya )?(?:de|con) (?:(?:los|tantos|sus) )?(?:message|text|notificaciones|spam)\b"),
     ("dejame dejenme dejeme dejanos dejennos",
