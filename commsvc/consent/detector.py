@@ -261,8 +261,12 @@ _PAST_TIME = (r"(?:yesterday|earlier|before|this morning|this afternoon|last (?:
               rf"|{_AGO_AMOUNT}{_AGO_UNIT} ago|hier|ce matin|la semaine derniere|avant"
               rf"|tout a l heure|deja|il y a {_AGO_AMOUNT}{_AGO_UNIT}|ayer|esta manana|antes"
               rf"|la semana pasada|hace {_AGO_AMOUNT}{_AGO_UNIT})")
-_HOW_OFTEN = (r"(?:already|again|twice|(?:so )?many times|\d+ times"
-              r"|(?:two|three|four|five|ten|a hundred|a million|a thousand) times)")
+# A count of times, in en/fr/es ("3 times", "trois fois", "3 veces"), counts as "how many
+# times" does, with "already" after it ("I told you 3 times already").
+_TIMES = (r"(?:(?:\d+|two|three|four|five|ten|a hundred|a million|a thousand|deux|trois|quatre"
+          r"|cinq|dix|cent|mille|plusieurs|dos|tres|cuatro|cinco|diez|cien|mil|muchas|tantas)"
+          r" (?:times|fois|veces)(?: already| deja| ya)?)")
+_HOW_OFTEN = (r"(?:already|again|twice|(?:so )?many times|" + _TIMES + ")")
 _REITERATION = (
     r"(?:(?:(?:i|we) (?:(?:ve|have) )?)?(?:already )?(?:told you|said(?: (?:it|so|that|stop))?"
     r"|asked(?: you)?(?: (?:nicely|to stop|not to))?)"
@@ -271,12 +275,14 @@ _REITERATION = (
     r"|say stop|ask))?|(?:once )?again|for the (?:last|second|third|fourth|fifth|hundredth"
     r"|millionth|nth|\d+(?:st|nd|rd|th)) time|i repeat"
     r"|(?:je (?:vous |te |t )?(?:l )?|j )ai (?:deja )?(?:dit|demande)(?: (?:stop|d arreter))?"
+    rf"(?: {_TIMES})?"
     r"|(?:je (?:vous |te |t )?l ai |j ai )?deja dit"
     r"|combien de fois(?: faut il (?:vous |te )?le dire)?"
     r"|encore(?: une fois)?|une fois de plus|pour la (?:derniere|deuxieme|troisieme|enieme"
     r"|nieme) fois|je repete"
     r"|(?:ya )?(?:te |se |les |le )?(?:lo )?(?:dije|pedi)(?: (?:que (?:pares|paren|pare|parara"
     r"|no me (?:escribas|escriba|escriban|mandes|manden)|ya no)|ya))?"
+    rf"(?: {_TIMES})?"
     r"|cuantas veces(?: (?:te |se |les )?lo tengo que (?:decir|repetir))?|otra vez|de nuevo"
     r"|una vez mas|por (?:ultima|segunda|tercera|enesima) vez)"
     rf"(?: {_PAST_TIME})?")
