@@ -11,10 +11,10 @@ Pipeline
    apostrophes unified, ``n't`` -> ``nt``; clause punctuation becomes a ``|`` token, every other
    non-word character (emoji, quotes, hyphens, apostrophes) a space; then typo and
    abbreviation folding word by word (txt/texting -> ``text``, msgs/mensajes -> ``message``,
-   plz -> ``please``, stpo/stoooop -> ``stop``, do not -> ``dont``, unsubcribe ->
-   ``unsubscribe``, ...). A keyword quoted as an instruction ("Reply STOP to unsubscribe",
-   "Répondez STOP pour vous désabonner") becomes, with the rest of its clause, one word no
-   rule knows (_without_instructions).
+   plz -> ``please``, mrc -> ``merci``, x favor -> ``xfavor``, stpo/stoooop -> ``stop``,
+   do not -> ``dont``, unsubcribe -> ``unsubscribe``, ...). A keyword quoted as an
+   instruction ("Reply STOP to unsubscribe", "Répondez STOP pour vous désabonner") becomes,
+   with the rest of its clause, one word no rule knows (_without_instructions).
 2. Whole-message keywords: Twilio's opt-out set plus French and Spanish, START/UNSTOP,
    YES/OUI/SI, HELP/INFO/AIDE/AYUDA, with only courtesy words around them ("STOP please",
    "help?"). Words that are as often ordinary conversation (CANCEL, CANCELAR, ANNULER,

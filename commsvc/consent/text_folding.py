@@ -43,6 +43,8 @@ _FOLD_WORDS = word_table({
     "anymore": "anymor",
     "opt out": "optout",
     "thanks": "thx thnx thanx tnx tks thks",
+    "merci": "mrc mci",
+    "porfa": "porfis porfi",
 })
 _FOLD_PREFIXES = ("sto", "pl", "uns")
 _FOLD_PATTERN_RE = re.compile(
@@ -79,7 +81,10 @@ def tokens(text: str) -> list[str]:
                 m = _FOLD_PATTERN_RE.fullmatch(token)
                 if m is not None:
                     folded = m.lastgroup  # type: ignore[assignment]
-            elif out:  # two-word forms: "do not" -> dont, "any more" -> anymore
+            elif out:  # two-word forms: "do not" -> dont, "any more" -> anymore, "x favor"
+                if token == "favor" and out[-1] == "x":
+                    out[-1] = "xfavor"
+                    continue
                 if token == "not" and out[-1] == "do":
                     out[-1] = "dont"
                     continue
