@@ -359,8 +359,9 @@ def _quiet_overrides(raw: str | None) -> dict[str, tuple[int, int]]:
                 f" 0-24 that overlap {default_start}-{default_end} (e.g. US-FL=8-20),"
                 f" not {item!r}")
         # Narrowing what is there too: US-FL=9-21 must not widen Florida's built-in 8-20.
-        known_start, known_end = result.get(area.strip().upper(), (start, end))
-        result[area.strip().upper()] = (max(start, known_start), min(end, known_end))
+        key = area.strip().upper()
+        known_start, known_end = result.get(key, (start, end))
+        result[key] = (max(start, known_start), min(end, known_end))
     from commsvc.sending.quiet_hours import override_problem  # it imports this module
 
     problem = override_problem(result, default_start, default_end)

@@ -135,6 +135,16 @@ CA_PROVINCES = {
 _SUBDIVISIONS = {"US": US_STATES, "CA": CA_PROVINCES}
 
 
+def _narrowed(start: int, end: int, overrides: dict[str, tuple[int, int]],
+              areas) -> tuple[int, int]:
+    """The window start-end narrowed by the overrides of these areas (a country, its states)."""
+    for area in areas:
+        override = overrides.get(area)
+        if override:
+            start, end = max(start, override[0]), min(end, override[1])
+    return start, end
+
+
 def override_problem(overrides: dict[str, tuple[int, int]], start: int, end: int) -> str | None:
     """Why QUIET_HOURS_OVERRIDES cannot stand (checked at startup, see config): an area no
     number is in (a typo, "CA-QB", would change nothing), or areas that together leave a
@@ -150,11 +160,7 @@ def override_problem(overrides: dict[str, tuple[int, int]], start: int, end: int
     # code), a subdivision the table lacks (geocoded) on its own.
     matches = set(AREA_CODES.values()) | {(area,) for area in overrides}
     for areas in sorted(matches):
-        region = areas[0].split("-")[0]
-        low, high = start, end
-        for area in {region, *areas}:
-            if area in overrides:
-                low, high = max(low, overrides[area][0]), min(high, overrides[area][1])
+        low, high = _narrowed(start, end, overrides, (areas[0].split("-")[0], *areas))
         if low >= high:
             return (f"together they leave no allowed hour for {'/'.join(sorted(areas))}"
                     f" (overrides narrow the {start}-{end} window, and each other)")
@@ -196,12 +202,9 @@ def geocoded_subdivisions(e164: str) -> tuple[str, ...]:
 
 def window(e164: str, config: Config) -> tuple[int, int]:
     """The allowed hours [start, end) for this number: the default narrowed by its overrides."""
-    start, end = config.quiet_hours_start, config.quiet_hours_end
     region = phonenumbers.region_code_for_number(phonenumbers.parse(e164))
-    for key in (region, *subdivisions(e164)):
-        override = config.quiet_hours_overrides.get(key)
-        if override:
-            start, end = max(start, override[0]), min(end, override[1])
+    start, end = _narrowed(config.quiet_hours_start, config.quiet_hours_end,
+                           config.quiet_hours_overrides, (region, *subdivisions(e164)))
     if not 0 <= start < end <= 24:
         raise ValueError("the configured quiet hours leave no allowed time for this number")
     return start, end

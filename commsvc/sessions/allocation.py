@@ -119,7 +119,7 @@ def expire_overdue_for(db: DbSession, *, phones: list[str], booking_id: str,
         .order_by(Session.id)
         .with_for_update()
     ))
-    _end_sessions(db, ids, status="expired", now=now)
+    expire_sessions(db, ids, now=now)
     return len(ids)
 
 
@@ -134,7 +134,7 @@ def sweep_expired(db: DbSession, now: dt.datetime, batch_size: int = SWEEP_BATCH
         select(Session.id).where(_overdue(now)).order_by(Session.expires_at, Session.id)
         .limit(batch_size).with_for_update(skip_locked=True)
     ))
-    _end_sessions(db, ids, status="expired", now=now)
+    expire_sessions(db, ids, now=now)
     return len(ids)
 
 
