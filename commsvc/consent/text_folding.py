@@ -47,6 +47,8 @@ _FOLD_WORDS = word_table({
     "porfa": "porfis porfi",
 })
 _FOLD_PREFIXES = ("sto", "pl", "uns")
+# Two words read as one: second word -> (the word before it, the one word they make).
+_JOINED = {"not": ("do", "dont"), "more": ("any", "anymore"), "favor": ("x", "xfavor")}
 _FOLD_PATTERN_RE = re.compile(
     r"(?P<stop>stopp+|sto{3,}p+)|(?P<please>plz+|pls+|ple+a+s+e+)"
     r"|(?P<unsubscribe>unsub(?!st|tl)\w*|unsuscrib\w*|unsbscrib\w*|unscubscrib\w*)")
@@ -81,15 +83,10 @@ def tokens(text: str) -> list[str]:
                 m = _FOLD_PATTERN_RE.fullmatch(token)
                 if m is not None:
                     folded = m.lastgroup  # type: ignore[assignment]
-            elif out:  # two-word forms: "do not" -> dont, "any more" -> anymore, "x favor"
-                if token == "favor" and out[-1] == "x":
-                    out[-1] = "xfavor"
-                    continue
-                if token == "not" and out[-1] == "do":
-                    out[-1] = "dont"
-                    continue
-                if token == "more" and out[-1] == "any":
-                    out[-1] = "anymore"
+            elif out:  # two-word forms: "do not" -> dont, "any more" -> anymore, ...
+                joined = _JOINED.get(token)
+                if joined is not None and out[-1] == joined[0]:
+                    out[-1] = joined[1]
                     continue
         out.append(folded)
     if out and out[-1] == "|":
