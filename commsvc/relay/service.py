@@ -45,6 +45,10 @@ BRIDGED = "bridged"
 BRIDGED_RECORDED = "bridged_recorded"
 
 CALL_NOT_CONNECTED = "Sorry, this call cannot be connected. Goodbye."
+# A caller whose number is hidden ("Anonymous", "Restricted") or not a phone number cannot be
+# routed: told so, not that their conversation has ended (it may well be open).
+HIDDEN_CALLER = ("Sorry, this call cannot be connected because your number is hidden."
+                 " Please call again with your caller ID shown. Goodbye.")
 
 
 @dataclass(frozen=True)
@@ -221,6 +225,8 @@ def receive_call(db: Session, call: InboundCall, *, config: Config, now: dt.date
                     channel="voice", stored_at=stored.created_at, config=config):
                 outcome, forward_to, forward_from = WITHHELD, None, None
     say, bridge = _call_answer(outcome, forward_to, forward_from, config)
+    if call.caller_phone is None and outcome == NO_SESSION:
+        say = HIDDEN_CALLER
     return CallResult(call_id=call_id, outcome=outcome, session_id=session_id, say=say,
                       bridge=bridge, duplicate=duplicate)
 

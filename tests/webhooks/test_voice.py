@@ -192,4 +192,5 @@ def test_anonymous_caller_is_recorded_and_hung_up_on(session_open, place_call, d
     root = twiml(place_call("Anonymous", REQUESTER_PROXY))
 
     assert [e.tag for e in root] == ["Say", "Hangup"]
+    assert "your number is hidden" in root[0].text  # not "this conversation has ended"
     assert (f.calls(db)[0].from_phone, f.calls(db)[0].outcome) == ("Anonymous", "no_session")
