@@ -244,6 +244,20 @@ _UNWANTED_SIGNAL_RE = re.compile(
     r"|keep (?:text|message|texting|messaging|contacting|spamming) (?:me|us)"
     r"|why (?:am i|do i keep|do you keep|are you) (?:getting|receiving|sending|text|message)"
     r"|qui etes vous|c est qui|quien es|quien eres)\b")
+# Units of time and amounts of them, in en/fr/es: one vocabulary for how long ago the sender
+# asked ("a week ago", "il y a une heure", "hace un mes": _PAST_TIME), how long a revocation is
+# limited to ("for a month", "pendant un mois", "por un mes": _TIME_UNIT) and how many times
+# the sender asked ("fifteen times": _TIMES).
+_UNIT = (r"(?:sec|secs|second|seconds|moment|moments|min|mins|minute|minutes|hr|hrs|hour|hours"
+         r"|while|bit|day|days|night|morning|afternoon|evening|weekend|week end|week|weeks|month"
+         r"|months|seconde|secondes|heure|heures|jour|jours|journee|soiree|semaine|semaines|mois"
+         r"|segundo|segundos|momento|momentito|minuto|minutos|hora|horas|rato|ratito|dia|dias"
+         r"|semana|semanas|mes|meses|finde|fin de semana)")
+_NUMBER = (r"(?:one|two|three|four|five|ten|fifteen|twenty|thirty|deux|trois|quatre|cinq|dix"
+           r"|quinze|vingt|trente|dos|tres|cuatro|cinco|diez|quince|veinte|treinta)")
+# "a", "a few", "a couple (of)" in the three languages: an amount of a unit
+_FEW = r"(?:an?|un|une|una|unos|unas|quelques|a few|a couple|a couple of)"
+_AGO_AMOUNT = rf"(?:(?:{_FEW}|several|many|{_NUMBER}|\d+) )?"
 # A whole clause that says the sender asked before, in en/fr/es: "I told you yesterday", "I said
 # stop a week ago", "I asked you to stop", "How many times", "For the last time", "Je vous
 # l'ai déjà dit", "J'ai dit stop hier", "Combien de fois", "Ya te dije", "Te dije que pares",
@@ -251,21 +265,15 @@ _UNWANTED_SIGNAL_RE = re.compile(
 # ago", "il y a une heure", "hace una semana"), never anything else: "I said no", "I told you
 # the gate code", "I said I'd come" are about the job. Each part at most once, so it cannot
 # backtrack.
-_AGO_UNIT = (r"(?:minute|minutes|hour|hours|day|days|week|weeks|month|months|minuto|minutos"
-             r"|hora|horas|dia|dias|semana|semanas|mes|meses|rato|heure|heures|jour|jours"
-             r"|semaine|semaines|mois)")
-_AGO_AMOUNT = (r"(?:(?:an?|one|two|three|four|five|ten|a few|a couple of|a couple|several|many"
-               r"|un|une|deux|trois|quelques|una|unos|unas|dos|tres|\d+) )?")
 _PAST_TIME = (r"(?:yesterday|earlier|before|this morning|this afternoon|last (?:week|night"
               r"|month|time)|on (?:mon|tues|wednes|thurs|fri|satur|sun)day|ages ago"
-              rf"|{_AGO_AMOUNT}{_AGO_UNIT} ago|hier|ce matin|la semaine derniere|avant"
-              rf"|tout a l heure|deja|il y a {_AGO_AMOUNT}{_AGO_UNIT}|ayer|esta manana|antes"
-              rf"|la semana pasada|hace {_AGO_AMOUNT}{_AGO_UNIT})")
+              rf"|{_AGO_AMOUNT}{_UNIT} ago|hier|ce matin|la semaine derniere|avant"
+              rf"|tout a l heure|deja|il y a {_AGO_AMOUNT}{_UNIT}|ayer|esta manana|antes"
+              rf"|la semana pasada|hace {_AGO_AMOUNT}{_UNIT})")
 # A count of times, in en/fr/es ("3 times", "trois fois", "3 veces"), counts as "how many
 # times" does, with "already" after it ("I told you 3 times already").
-_TIMES = (r"(?:(?:\d+|two|three|four|five|ten|a hundred|a million|a thousand|deux|trois|quatre"
-          r"|cinq|dix|cent|mille|plusieurs|dos|tres|cuatro|cinco|diez|cien|mil|muchas|tantas)"
-          r" (?:times|fois|veces)(?: already| deja| ya)?)")
+_TIMES = (rf"(?:(?:\d+|{_NUMBER}|a hundred|a million|a thousand|cent|mille|plusieurs|cien|mil"
+          r"|muchas|tantas) (?:times|fois|veces)(?: already| deja| ya)?)")
 _HOW_OFTEN = (r"(?:already|again|twice|(?:so )?many times|" + _TIMES + ")")
 _REITERATION = (
     r"(?:(?:(?:i|we) (?:(?:ve|have) )?)?(?:already )?(?:told you|said(?: (?:it|so|that|stop))?"
@@ -427,19 +435,11 @@ _LIMIT_COURTESY = r"(?:" + _COURTESY + r"|sorry|perdon|lo siento|desole)"
 # share of something ("one second of my life"), not one unit more ("a minute longer", "un
 # minuto más", "une minute de plus": no more, ever), nor "the rest of my life", "good",
 # "ever", "real", "una vez" (no unit). Nothing here repeats, so it cannot backtrack.
-_TIME_UNIT = (r"(?:sec|secs|second|seconds|moment|moments|min|mins|minute|minutes|hr|hrs|hour"
-              r"|hours|while|bit|day|days|night|morning|afternoon|evening|weekend|week end|week"
-              r"|weeks|seconde|secondes|heure|heures|jour|jours|journee|soiree|semaine|semaines"
-              r"|segundo|segundos|momento|momentito|minuto|minutos|hora|horas|rato|ratito|dia"
-              r"|dias|semana|semanas|finde|fin de semana)"
-              r"(?! time\b| of (?:my|your|his|her|our|their)\b| (?:a|per) (?:day|week|night)\b"
-              r"| (?:longer|more|mas|de plus|in a row|straight|ago)\b)")
-_TIME_COUNT = (r"(?:one|two|three|four|five|ten|fifteen|twenty|thirty|deux|trois|quatre|cinq"
-               r"|dix|quinze|vingt|trente|dos|tres|cuatro|cinco|diez|quince|veinte|treinta)")
+_TIME_UNIT = (_UNIT + r"(?! time\b| of (?:my|your|his|her|our|their)\b| (?:a|per) (?:day|week"
+              r"|night)\b| (?:longer|more|mas|de plus|in a row|straight|ago)\b)")
 # The amounts that are a length right after the revocation, without "for" ("leave me alone a
 # sec", "laissez-moi tranquille une heure"); not "another" ("don't text me another minute").
-_SHORT_AMOUNT = (r"(?:an?|un|une|una|unos|unas|quelques|a few|a couple|a couple of|half an?"
-                 r"|a half|the rest of the|the rest of this|" + _TIME_COUNT + r")")
+_SHORT_AMOUNT = rf"(?:{_FEW}|half an?|a half|the rest of the|the rest of this|{_NUMBER})"
 _SHORT_WHILE = r"(?:" + _SHORT_AMOUNT + r" |\d+ ?)" + _TIME_UNIT
 # After "for" (pour, por, durante) more of them: "for the day", "for another hour".
 _WHILE = (r"(?:(?:" + _SHORT_AMOUNT + r"|the|the next|the next few|the next couple of|this"
@@ -453,12 +453,12 @@ _ASKED_BEFORE = r"\b(?:told|said|asked|dije|dicho|pedi|ai (?:deja )?(?:dit|deman
 _GUARD_AFTER_RE = re.compile(
     r"(?:(?!" + _ASKED_BEFORE + r")[^|]){0,40}?"
     r"\b(?:before|after|until|till|til|unless|while|during|tonight|today|tomorrow"
-    r"|this (?:week|morning|afternoon|evening|weekend)|for now|at night|so late|so early"
+    r"|this (?:week|month|morning|afternoon|evening|weekend)|for now|at night|so late|so early"
     r"|this late|this early|on weekends?|on the weekend|instead|antes|despues|hasta|mientras"
-    r"|hoy|manana|esta (?:noche|semana|tarde)|por ahora|de noche|en la noche|avant|apres|jusqu"
-    r"|pendant|ce soir|aujourd hui|demain|cette semaine|pour l instant|le soir|la nuit"
-    r"|le week end|(?:mon|tues|wednes|thurs|fri|satur|sun)days?|lundi|mardi|mercredi|jeudi"
-    r"|vendredi|samedi|dimanche|lunes|martes|miercoles|jueves|viernes|sabado|domingo"
+    r"|hoy|manana|esta (?:noche|semana|tarde)|este mes|por ahora|de noche|en la noche|avant"
+    r"|apres|jusqu|pendant|ce soir|aujourd hui|demain|cette semaine|ce mois|pour l instant"
+    r"|le soir|la nuit|le week end|(?:mon|tues|wednes|thurs|fri|satur|sun)days?|lundi|mardi"
+    r"|mercredi|jeudi|vendredi|samedi|dimanche|lunes|martes|miercoles|jueves|viernes|sabado|domingo"
     r"|(?:every|so much|so many)(?! (?:single |of (?:your |these |those |the )?)?(?:spam|ads?"
     r"|promo\w*|junk|marketing|text|message|notification\w*|alert\w*|offer\w*|deal\w*)\b)"
     r"|once a|so often|early|late|tarde de las|mas tarde|tan tarde|trop tard|at \d\w*"
