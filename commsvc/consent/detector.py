@@ -476,6 +476,12 @@ _GUARD_AFTER_RE = re.compile(
     r"|(?: (?:me|us))?(?: (?:the (?:\w+ )?(?:address|code|photos?|pictures?|pics?|details"
     r"|directions|link|location|map|price|quote|invoice|receipt|estimate|schedule|eta"
     r"|tracking number)|questions|the same question)(?= \||$| " + _AND_COME + ")"
+    # ... photos or videos of the job with any article or none, ending the clause or saying
+    # what they show: "stop texting me photos", "... pictures of the mold", "arrête de me
+    # texter des photos" (not "... dick pics": only an article before them)
+    r"|(?: (?:me|us|moi|nous))? (?:(?:the|these|those|all|your|more|so many|des|les|ces|vos"
+    r"|tes|tant de|los|las|sus|tus|mas|tantas) )?(?:photos?|pictures?|pics?|videos?|fotos?"
+    r"|images?|imagenes)(?= \||$| (?:of|from|de|du|des|del)\b| " + _AND_COME + ")"
     r"| " + _AND_COME + ")")
 # Just after a match: a language or a place, then nothing but thanks or one redirect ("stop
 # texting me in English, I speak Spanish", "no me escriba en ingles, solo espanol", "... at
