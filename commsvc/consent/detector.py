@@ -493,6 +493,20 @@ _LIMIT_AFTER_RE = re.compile(
     r"|the office)|au (?:travail|bureau)|(?:en el|al) trabajo)"
     r"(?:(?: \|)? " + _LIMIT_COURTESY + r")*(?: \| (?P<redirect>" + _REDIRECT + r")(?:(?: \|)? "
     + _LIMIT_COURTESY + r")*)?(?: \|)*$")
+# A person of the sender's ("my wife", "my property manager"); not their lawyer ("my lawyer
+# will handle it" is a threat, not a hand-over) nor their phone or spam filter
+_OTHER_PERSON = (r"(?!(?:\w+ )?(?:lawyer|attorney|abogad[oa]|avocate?|phone|carrier|spam"
+                 r"|filter|blocker)\b)(?:\w+ )?\w+")
+_HANDOVER = (
+    r"my " + _OTHER_PERSON + r" (?:(?:will|ll|can|is going to|s going to|is gonna|s gonna) )?"
+    r"(?:handle|take care of|take over|deal with|manage|handles|takes care of|takes over"
+    r"|deals with|manages|is handling|s handling|is taking over|s taking over)\b"
+    r"|(?:talk|speak|deal) (?:to|with) my " + _OTHER_PERSON
+    + r"|mi " + _OTHER_PERSON + r" (?:se (?:encarga|va a encargar|ocupa|va a ocupar)"
+    r"|lo (?:maneja|va a manejar|ve|va a ver))\b|(?:hablen|hable|habla|traten) con mi "
+    + _OTHER_PERSON + r"|(?:mon|ma) " + _OTHER_PERSON + r" (?:s en occupe|va s en occuper"
+    r"|s en occupera|gere|va gerer|gerera)\b|(?:voyez|parlez|voir|parler) avec"
+    r" (?:mon|ma) " + _OTHER_PERSON)
 # Anywhere: the sender says it was a mistake, or redirects us to someone or somewhere else
 # ("don't text me, text my husband"): that is conversation, not a revocation.
 _VETO_RE = re.compile(
@@ -505,7 +519,11 @@ _VETO_RE = re.compile(
     r"|(?:escrib|mand|envi|contact|llam)\w* a mi"
     r"|(?:escrib|mand|envi|contact)(?:a|e|an|en)me al (?:otro|nuevo)"  # "escribame al otro"
     # "... from the old plumber, only you" (the whole message ends so)
-    r"|from\b[^|]{1,40}(?: \|)? only (?:you|from you)$)")
+    r"|from\b[^|]{1,40}(?: \|)? only (?:you|from you)$"
+    # someone else takes the job's messages over ("you can stop texting me the updates, my
+    # wife will handle it", "talk to my husband", "mi esposa se encarga", "ma femme s'en
+    # occupe")
+    r"|" + _HANDOVER + ")")
 
 
 # The question that may end a LAST phrase: "Stop bothering me. Who is this?"
