@@ -33,8 +33,8 @@ _FOLD_WORDS = word_table({
     "text": "txt txts txtd txtn txting txtin txtng texting textin textn textng texing textig"
             " tetxing tetx texts texto textos sms smss smses",
     "message": "msg msgs msgz msging msgng msges mssg mssgs messages messaging messagin"
-               " messageing messeges messege mesage mesages messges mensaje mensajes"
-               " mensajito mensajitos mensages mesajes mensjes msj msjs mjs",
+               " messageing messeges messege messeging mesage mesages mesaging messges mensaje"
+               " mensajes mensajito mensajitos mensages mesajes mensjes msj msjs mjs",
     "stop": "stop stpo sotp stahp sstop",
     "please": "please plse plez pleaz pleeze",
     "dont": "dont dnt doont donot",
@@ -45,6 +45,17 @@ _FOLD_WORDS = word_table({
     "thanks": "thx thnx thanx tnx tks thks",
     "merci": "mrc mci",
     "porfa": "porfis porfi",
+    # a v for a b: "dejen de escrivirme", "no me escrivan"
+    "escribir": "escrivir",
+    "escribirme": "escrivirme",
+    "escribirnos": "escrivirnos",
+    "escriba": "escriva",
+    "escribas": "escrivas",
+    "escriban": "escrivan",
+    "escribe": "escrive",
+    "escribes": "escrives",
+    "escriben": "escriven",
+    "ecrire": "ecrir",
 })
 _FOLD_PREFIXES = ("sto", "pl", "uns")
 # Two words read as one: second word -> (the word before it, the one word they make).
