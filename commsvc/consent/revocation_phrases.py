@@ -85,6 +85,12 @@ EN: list[tuple[str, str]] = [
      r"(?! (?:number|phone|cell|mobile)\b))"
      # nor the person read ("I'll stop texting you now", "he said he'll stop texting you")
      r"(?! (?:to )?" + OBJECT_YOU + ")"),
+    # stop sending me ads (promos, marketing), anywhere: our texts are what they want no more
+    # of, as "STOP ADS" says; ending the clause ("stop sending me the ad mockups" is the job)
+    ("stop quit cease",
+     r"\b(?:stop|quit|cease) (?:(?:" + INTENSIFIER + r") )?sending (?:me|us)"
+     r"(?: (?:these|those|your|the|all|any|more|such|of))* " + ADS
+     + r"(?: (?:please|anymore|from (?:you|this number)))*" + END),
     # stop bothering me / quit bugging me: ending the message ("stop bugging me about the
     # price" and "stop bothering the dog" are conversation) and starting its clause, said to
     # us: not to someone else ("tell him to stop bugging me", "make the dog stop bothering
@@ -223,7 +229,7 @@ FR: list[tuple[str, str]] = [
      r"\b(?:arret\w*|cess\w*|stop\w*) (?:de|d) " + FR_CALLING_AND
      + r"(?:me |m |nous )?envoyer(?: (?:(?:des|les|vos|ces"
      r"|de|d|tous|toutes|ce|cette) )*(?:message|text|notification|notifications|relance"
-     r"|relances|pub|spam|alerte|alertes)\b|" + END + ")"),
+     r"|relances|spam|alerte|alertes|" + ADS_FR + r")\b|" + END + ")"),
     # arrêtez les SMS
     ("arret* stop* cess* fini finis",
      r"\b(?:arret\w*|stop\w*|cess\w*|fini|finis) (?:les|vos|ces|tes|des) (?:message|text"
@@ -301,7 +307,7 @@ ES: list[tuple[str, str]] = [
      + ES_CALLING_AND + r" (?:(?:escribir|contactar|textear|spamear|acosar)(?:me|nos)\b"
      r"|acosar" + LAST + r"|(?:enviar|mandar)(?:me|nos)?"
      r"(?: (?:(?:mas|tantos|tantas|los|las|sus|esos|esas|estos|estas|ese|este) )*(?:message|text"
-     r"|notificaciones|spam|publicidad|promociones)\b|" + END + "))"),
+     r"|notificaciones|spam|" + ADS_ES + r")\b|" + END + "))"),
     # deja de molestarme: ending the message (see LAST) and starting its clause, said to us:
     # not to someone else ("Dile que deje de molestarme")
     ("| ya por porfa oye quiero queremos deja dejen deje dejar dejes para paren pare basta cese"
