@@ -220,11 +220,11 @@ FR: list[tuple[str, str]] = [
      r"\b(?:arret\w*|cess\w*|stop\w*) (?:de|d) " + FR_CALLING_AND
      + r"(?:(?:me |m |nous )?(?:texter|contacter|spammer"
      r"|harceler)|(?:me|m|nous) (?:ecrire|relancer|solliciter))\b"),
-    # arrêtez de me déranger / de m'embêter, ending the message (see LAST) and starting its
-    # clause: not "Dis-lui d'arrêter de me déranger"
+    # arrêtez de me déranger / de m'embêter / d'écrire (no object), ending the message (see
+    # LAST) and starting its clause: not "Dis-lui d'arrêter de me déranger"
     ("| svp stp merci mais alors arret* cess* stop*",
      r"(?:^|\| )(?:(?:svp|stp|merci d|merci de|mais|alors) )*(?:arret\w*|cess\w*|stop\w*)"
-     r" (?:de|d) (?:me|m|nous) (?:deranger|embeter|importuner)" + LAST),
+     r" (?:de|d) (?:(?:me|m|nous) (?:deranger|embeter|importuner)|ecrire)" + LAST),
     ("arret* cess* stop*",
      r"\b(?:arret\w*|cess\w*|stop\w*) (?:de|d) " + FR_CALLING_AND
      + r"(?:me |m |nous )?envoyer(?: (?:(?:des|les|vos|ces"
@@ -308,12 +308,12 @@ ES: list[tuple[str, str]] = [
      r"|acosar" + LAST + r"|(?:enviar|mandar)(?:me|nos)?"
      r"(?: (?:(?:mas|tantos|tantas|los|las|sus|esos|esas|estos|estas|ese|este) )*(?:message|text"
      r"|notificaciones|spam|" + ADS_ES + r")\b|" + END + "))"),
-    # deja de molestarme: ending the message (see LAST) and starting its clause, said to us:
-    # not to someone else ("Dile que deje de molestarme")
+    # deja de molestarme, dejen de escribir (no object): ending the message (see LAST) and
+    # starting its clause, said to us: not to someone else ("Dile que deje de molestarme")
     ("| ya por porfa oye quiero queremos deja dejen deje dejar dejes para paren pare basta cese"
      " cesen",
      r"(?:^|\| )(?:(?:ya|por favor|porfa|oye|quiero que|queremos que) )*(?:deja|dejen|deje"
-     r"|dejar|dejes|para|paren|pare|basta|cese|cesen) de (?:molestar|fastidiar)(?:me|nos)?"
+     r"|dejar|dejes|para|paren|pare|basta|cese|cesen) de (?:molestar|fastidiar|escribir)(?:me|nos)?"
      + LAST),
     # no me envíen más mensajes / no me escriban más / (favor de) no escribirme (not "...,
     # llámenme": see CALL_INSTEAD)
