@@ -343,6 +343,15 @@ ES: list[tuple[str, str]] = [
      r"\bno (?:me |nos )(?:envi|mand)\w*(?: (?:(?:mas|ningun|ninguno|ningunos|ninguna|ningunas"
      r"|tantos|sus|estos|esos|los|las) )*(?:message|text|notificaciones|nada|spam|publicidad)\b"
      + CALL_INSTEAD + r"| mas" + LAST + ")"),
+    # quiero la baja / solicito mi baja: starting its clause and ending the message (see LAST),
+    # or of the list or the messages anywhere ("quiero la baja de la lista"); not "Quiero la
+    # baja, la alta es muy cara" (the lower one, of two quotes)
+    ("| ya hola quiero queremos quisiera deseo solicito pido",
+     r"(?:^|\| )(?:(?:ya|hola) )*(?:quiero|queremos|quisiera|deseo|solicito|pido) (?:la|mi)"
+     r" baja" + LAST),
+    ("quiero queremos quisiera deseo solicito pido",
+     r"\b(?:quiero|queremos|quisiera|deseo|solicito|pido) (?:la|mi|nuestra) baja (?:de|del)"
+     r" (?:(?:la|los|las|sus|esta|este|su|mi) )?(?:lista|message|text|notificaciones|numero)\b"),
     # quiero darme de baja
     ("darme darnos denme deme dame dennos me nos",
      r"\b(?:(?:darme|darnos|denme|deme|dame|dennos)|(?:me|nos) (?:\w+ ){0,2}?(?:dar|den|de|das"
