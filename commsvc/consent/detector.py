@@ -460,7 +460,11 @@ _GUARD_AFTER_RE = re.compile(
     r"|le soir|la nuit|le week end|(?:mon|tues|wednes|thurs|fri|satur|sun)days?|lundi|mardi"
     r"|mercredi|jeudi|vendredi|samedi|dimanche|lunes|martes|miercoles|jueves|viernes|sabado|domingo"
     r"|(?:every|so much|so many)(?! (?:single |of (?:your |these |those |the )?)?(?:spam|ads?"
-    r"|promo\w*|junk|marketing|text|message|notification\w*|alert\w*|offer\w*|deal\w*)\b)"
+    r"|promo\w*|junk|marketing|text|message|notification\w*|alert\w*|offer\w*|deal\w*)\b"
+    # "every day" ending the message is how often we text, said to be too often ("stop
+    # texting me every day", as "tous les jours", "todos los días"); with anything after
+    # ("every day, once a week is fine") it may ask for less
+    r"| (?:single )?day" + phrases.LAST + ")"
     r"|once a|so often|early|late|tarde de las|mas tarde|tan tarde|trop tard|at \d\w*"
     r"|\d+ ?(?:am|pm|h)"
     # a while (_WHILE): "for an hour", "for a sec", "for the weekend", "pour une heure", "por
