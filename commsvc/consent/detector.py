@@ -131,6 +131,15 @@ _ASKED_KW_RE = re.compile(
     # please?" may be the leak or the alarm
     rf"(?: {_STRONG_OPTOUT}(?: {_COURTESY})*"
     rf"| just(?: please)? {_STRONG_OPTOUT}(?: (?:it|now|already|{_COURTESY}))*)")
+# The sender saying they reply with the keyword, the whole message and never a question:
+# "Replying STOP", "I'm replying STOP", "Je réponds STOP", "Respondo BAJA" ("Reply STOP",
+# "Répondez STOP" quote an instruction: _without_instructions).
+_REPLYING = (r"(?:(?:i m|im|i am|we re|were|we are) replying|replying|i reply|i replied"
+             r"|i ve replied|ive replied|my (?:answer|reply)(?: is)?|je (?:vous |te )?(?:reponds"
+             r"|repond)|ma reponse(?: est)?|(?:le |les )?(?:respondo|contesto)"
+             r"|mi respuesta(?: es)?)")
+_REPLYING_KW_RE = re.compile(
+    rf"{_REPLYING}(?: {_COURTESY})* {_OPTOUT_WORDS}(?: (?:{_OPTOUT_EXTRA}|{_OPTOUT_WORDS}))*")
 # BASTA before ALTO, a Spanish keyword that is also a word of the job: "Ya basta, alto" (before
 # PARA and PARE it is _POLITE_PARA_RE's)
 _BASTA_RE = re.compile(r"(?:ya )?basta alto(?: (?:por favor|gracias|ya))*")
@@ -197,20 +206,24 @@ _PLURAL_RE = re.compile(r"(?i)\b(?:texts|messages|msgs|txts|notifications|mensaj
 # REMOVE ME / TAKE ME OFF, alone or with courtesy ("please take me off").
 _TAKE_ME_OFF_RE = re.compile(
     rf"(?:{_COURTESY} )*(?:take me off|remove me)(?: {_COURTESY})*")
-_OPTIN_KW_RE = re.compile(rf"(?:{_COURTESY} )*(?:start|unstop)(?: (?:{_COURTESY}|start|unstop))*")
-_YES_KW_RE = re.compile(rf"(?:{_COURTESY} )*(?:yes|oui|si)(?: (?:{_COURTESY}|yes|oui|si))*")
-_HELP_KW_RE = re.compile(
-    rf"(?:{_COURTESY} )*(?:help|info|aide|ayuda)(?: (?:{_COURTESY}|help|info|aide|ayuda))*")
+_OPTIN_WORDS = r"(?:start|unstop)"
+_YES_WORDS = r"(?:yes|oui|si)"
+_HELP_WORDS = r"(?:help|info|aide|ayuda)"
+_OPTIN_KW_RE = re.compile(rf"(?:{_COURTESY} )*{_OPTIN_WORDS}(?: (?:{_COURTESY}|{_OPTIN_WORDS}))*")
+_YES_KW_RE = re.compile(rf"(?:{_COURTESY} )*{_YES_WORDS}(?: (?:{_COURTESY}|{_YES_WORDS}))*")
+_HELP_KW_RE = re.compile(rf"(?:{_COURTESY} )*{_HELP_WORDS}(?: (?:{_COURTESY}|{_HELP_WORDS}))*")
 
 # Words of one language only, among those a keyword message or a complaint next to a STOP
 # is made of; the first one found names the language of the reply.
 _LANGUAGE_OF_WORD = text_folding.word_table({
     "fr": "arretez arreter arrete arret stoppez annuler annulez oui aide merci beaucoup svp stp"
-          " vous plait sil qui etes mauvais personne dit combien fois hier repete derniere",
+          " vous plait sil qui etes mauvais personne dit combien fois hier repete derniere"
+          " reponds repond reponse accord",
     "es": "alto baja parar detener darse para pare cancelar cancela cancelen suscripcion si ayuda"
           " basta"
           " por favor porfavor porfa xfa xfavor gracias muchas quien eres equivocado equivocada"
-          " persona dije pedi cuantas veces vez otra ayer pares",
+          " persona dije pedi cuantas veces vez otra ayer pares respondo contesto respuesta"
+          " bueno vale listo",
 })
 
 
@@ -317,17 +330,30 @@ _FED_UP_CLAUSE_RE = re.compile(
 _COURTESY_CLAUSE_RE = re.compile(rf"{_COURTESY}(?: {_COURTESY})*")
 
 
+# Agreeing to what an instruction just quoted says: "Reply STOP? Fine. STOP"
+_AGREED_CLAUSE_RE = re.compile(
+    r"(?:fine|ok|okay|sure|whatever|done|gladly|happily|alright|all right|d accord|bon"
+    r"|tres bien|volontiers|avec plaisir|bueno|vale|listo|claro|con gusto)"
+    r"(?: (?:then|by me|with me|alors|pues|entonces))?")
+
+
 def _only_stop_and_fed_up(s: str) -> bool:
-    """The message is bare STOP clauses and clauses that want no more contact, one of each."""
-    strong = fed_up = False
+    """The message is bare STOP clauses and clauses that want no more contact, one of each;
+    or a quoted instruction (_without_instructions: "Reply STOP?"), then nothing but
+    agreement or courtesy and a bare STOP: the sender does as it says ("Reply STOP? Fine.
+    STOP"; not "STOP. Reply YES to confirm", which may be the sender's template)."""
+    strong = fed_up = quoted = False
     for clause in s.split(" | "):
         if _STRONG_CLAUSE_RE.fullmatch(clause):
             strong = True
+        elif clause == "quoted" and not strong:
+            quoted = True
         elif _FED_UP_CLAUSE_RE.fullmatch(_COURTESY_TAIL_RE.sub("", clause)):
             fed_up = True
-        elif not _COURTESY_CLAUSE_RE.fullmatch(clause):
+        elif not (_COURTESY_CLAUSE_RE.fullmatch(clause)
+                  or quoted and not strong and _AGREED_CLAUSE_RE.fullmatch(clause)):
             return False
-    return strong and fed_up
+    return strong and (fed_up or quoted)
 
 
 _STRONG_WORD = _strong(_STRONG_WORDS + "|stoppez|alto|baja")
@@ -675,9 +701,9 @@ _REPLY_VERBS = ("reply respond repondez repondre reponds responde responda respo
                 " contesta conteste contesten contestar").split()
 _SEND_VERBS = ("text send envoyez envoie envoyer tapez taper envia envie envien enviar manda"
                " mande manden mandar escribe escriba escriban escribir").split()
-_INSTRUCTED_KW = (r"(?:stop all|stopall|stop|unsubscribe|opt out|revoke|quit|end|cancel"
-                  r"|arretez|arreter|arrete|arret|stoppez|alto|baja|parar|detener|cancelar"
-                  r"|annuler|fin|start|unstop|help|info|aide|ayuda|yes|oui|si)")
+# every keyword: the opt-out ones, those only bare, START, YES and HELP
+_INSTRUCTED_KW = (rf"(?:{_OPTOUT_WORDS}|cancel|cancelar|annuler|fin|{_OPTIN_WORDS}|{_HELP_WORDS}"
+                  rf"|{_YES_WORDS})")
 # each word once: "back with" is "back" then "with" (see _NO_MORE)
 _INSTRUCTION_LEAD = r"(?: (?:back|with|the|word|le|mot|par|con|la|palabra))*"
 _INSTRUCTION_PURPOSE = r" (?:to|for|pour|para|a|au|aux|al)\b(?: [^ |]+)*"
@@ -685,7 +711,8 @@ _INSTRUCTION_PURPOSE = r" (?:to|for|pour|para|a|au|aux|al)\b(?: [^ |]+)*"
 # opt out", "Répondez AIDE pour de l'aide, STOP pour vous désabonner"
 _INSTRUCTION_MORE = rf"(?: \| (?:or |ou |o )?{_INSTRUCTED_KW}{_INSTRUCTION_PURPOSE})*"
 _INSTRUCTION_RE = re.compile(
-    rf"\b(?:(?:{'|'.join(_REPLY_VERBS)}){_INSTRUCTION_LEAD} {_INSTRUCTED_KW}\b"
+    # not after "je": "je réponds STOP" says it, as "I'm replying STOP" does
+    rf"(?<!\bje )\b(?:(?:{'|'.join(_REPLY_VERBS)}){_INSTRUCTION_LEAD} {_INSTRUCTED_KW}\b"
     rf"(?:{_INSTRUCTION_PURPOSE}{_INSTRUCTION_MORE})?"
     rf"|(?:{'|'.join(_SEND_VERBS)}){_INSTRUCTION_LEAD} {_INSTRUCTED_KW}{_INSTRUCTION_PURPOSE}"
     rf"{_INSTRUCTION_MORE})")
@@ -758,7 +785,8 @@ def _keyword(words: str, text: str, opted_out: bool, question: bool = False) -> 
                  or _NO_MESSAGES_RE.fullmatch(words) and _NO_MESSAGES_SIGNAL_RE.search(words))
                 and _PLURAL_RE.search(text))):
         return Intent.OPT_OUT
-    if not question and (_STOP_OBJECT_KW_RE.fullmatch(words) or _LED_KW_RE.fullmatch(words)):
+    if not question and (_STOP_OBJECT_KW_RE.fullmatch(words) or _LED_KW_RE.fullmatch(words)
+                         or _REPLYING_KW_RE.fullmatch(words)):
         return Intent.OPT_OUT
     if _OPTIN_KW_RE.fullmatch(words):
         return Intent.OPT_IN
