@@ -665,6 +665,15 @@ _SIGNATURE_LINE_RE = re.compile(
 _SIGNATURE_TAIL_RE = re.compile(
     rf"(?i)(?<![ \t])(?:[ \t]+[-–—][ \t]{{1,3}}{_SENT_FROM}[\w .-]{{0,30}}"
     rf"|[ \t]*\({_SENT_FROM}[\w .-]{{0,30}}\)[ \t]*)\Z")
+# A business's signature block: a line of one to four capitalised words (a name, maybe after a
+# dash), then the company with its legal form on the next line ("Stop\nMike Johnson\nJohnson
+# Plumbing LLC", "Alto\nJuan Pérez\nPlomería Pérez S.A. de C.V."). The legal form tells it
+# from the sender's words: a name alone after STOP is not set aside ("STOP\nMaria", "STOP -
+# Mike" cannot be told from "Stop\nWait", "STOP - Gas Leak").
+_NAME_LINE_RE = re.compile(r"(?:[-–—][ \t]*)?[A-ZÀ-ÖØ-Þ][\w'.-]*(?:[ \t]+[A-ZÀ-ÖØ-Þ][\w'.-]*){0,3}")
+_COMPANY_LINE_RE = re.compile(
+    r"(?:[\w&'.,-]+[ \t]+){1,6}(?i:llc|l\.l\.c\.|inc|inc\.|ltd|ltd\.|corp|corp\.|co\.|llp|pllc"
+    r"|s\.a\.(?: de c\.v\.)?|s\.l\.|sarl|sas|eurl|lt[ée]e)")
 # With no dash only after a single word, the whole message: "STOP sent from my iPhone", but
 # not "Cancel all the texts sent from my phone by mistake" (the sender's own words).
 _ONE_WORD_SIGNED_RE = re.compile(rf"(?i)[ \t]*(\w+)[!.]?[ \t]+{_SENT_FROM}[\w .-]{{0,30}}")
@@ -677,8 +686,13 @@ def _without_signature(text: str) -> str:
     if "\n" in text:
         lines = text.split("\n")
         for i in range(1, len(lines)):
-            if _SIGNATURE_LINE_RE.fullmatch(lines[i].strip()):
+            line = lines[i].strip()
+            if _SIGNATURE_LINE_RE.fullmatch(line):
                 text = "\n".join(lines[:i])
+                break
+            if (i > 1 and _COMPANY_LINE_RE.fullmatch(line)
+                    and _NAME_LINE_RE.fullmatch(lines[i - 1].strip())):
+                text = "\n".join(lines[:i - 1])
                 break
     lowered = text.lower()
     if "ent " in lowered or "nvoy" in lowered or "nviado" in lowered:

@@ -542,6 +542,28 @@ def test_the_signatures_phones_really_add_are_set_aside(text):
     assert classify(text) is Intent.OPT_OUT
 
 
+@pytest.mark.parametrize("text", [
+    "Stop\nMike Johnson\nJohnson Plumbing LLC",
+    "STOP\nMaria Lopez\nLopez Cleaning Services, LLC\n(555) 123-4567",
+    "Stop\n\nMike Johnson\nJohnson Plumbing Inc.", "STOP\n- Mike\nJohnson Plumbing Inc.",
+    "Alto\nJuan Pérez\nPlomería Pérez S.A. de C.V.", "Arrêtez\nJean Dupont\nDupont Plomberie SARL"])
+def test_a_business_signature_block_after_a_keyword_is_set_aside(text):
+    """Found by an audit: a name and a company with its legal form under STOP made it an
+    ordinary message, forwarded. The legal form tells the block from the sender's words; the
+    evidence keeps the keyword without it (a name, a number)."""
+    assert classify(text) is Intent.OPT_OUT
+    assert "\n" not in detector.as_said(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Stop\nMike Johnson", "STOP - Mike", "Can you come at 5?\nMike Johnson\nJohnson Plumbing LLC",
+    "Stop\nWait\nThe pipe"])
+def test_a_name_without_a_company_after_it_is_still_the_senders_words(text):
+    """'STOP - Mike' (the audit wanted an opt-out) cannot be told from 'STOP - Gas Leak' or
+    'Stop\nWait' without a list of names (see the test above it): left conversation."""
+    assert classify(text) is Intent.CONVERSATION
+
+
 _PATTERN_SOURCES = (Path(detector.__file__).read_text(encoding="utf-8")
                     + Path(revocation_phrases.__file__).read_text(encoding="utf-8"))
 # Every alternative written in the patterns' source (words and phrases between ( | and | )).
