@@ -6,7 +6,9 @@ Runs on every inbound message: standard library only, everything compiled at imp
 Pipeline
 --------
 0. What the phone added is set aside (_without_signature): a signature line ("Sent from my
-   iPhone", a "--" line) and what follows, and a "Re:" before the text.
+   iPhone", a "--" line) or a business's signature block (a name line, then the company with
+   its legal form: "Mike Johnson" / "Johnson Plumbing LLC") and what follows, and a "Re:"
+   before the text.
 1. Tokens (text_folding.py): NFKD with combining marks dropped (accents optional), casefold,
    apostrophes unified, ``n't`` -> ``nt``; clause punctuation becomes a ``|`` token, every other
    non-word character (emoji, quotes, hyphens, apostrophes) a space; then typo and
@@ -23,22 +25,24 @@ Pipeline
    and a false opt-out silences a customer; CANCEL or END with the messages as object ("Cancel
    all texts") is one too, and so is NO TEXTS with a courtesy word or "anymore" ("No texts
    please", "No calls or texts please"; a bare "No texts" answers "did you get my texts?");
-   DAR DE BAJA counts as a keyword like DARSE DE BAJA.
+   DAR DE BAJA counts as a keyword like DARSE DE BAJA; so does a keyword the sender says
+   they reply ("Replying STOP", "Je réponds STOP", "Respondo BAJA").
 3. Revocation in the sender's own words (en/fr/es; the patterns are in
    revocation_phrases.py): patterns that need a directive about *messaging* ("stop texting
    me", "remove me from your list", "ne m'écrivez plus", "no me manden más mensajes"),
    each tried only at the words it can start with, with guards against negation ("don't
    stop texting me"), other people or numbers ("stop texting my husband", "text my wife
-   instead"), nouns ("the bus stop"), who stops ("I'll stop texting you", "he's going to
-   stop texting"), time or frequency limits ("don't text me before 8am",
-   "stop texting me every hour"), mistakes ("I unsubscribed by accident"), what the sender
-   tells another person ("tell him to stop texting me", "tell my partner to ...") and,
-   for the words that must end the message, a question ("Don't text again?"). A revocation
-   beats every other reading.
+   instead", "my wife will handle it"), things of the job ("stop texting me photos"), nouns
+   ("the bus stop"), who stops ("I'll stop texting you", "he's going to stop texting"), time
+   or frequency limits ("don't text me before 8am", "stop texting me every hour"), mistakes
+   ("I unsubscribed by accident"), what the sender tells another person ("tell him to stop
+   texting me", "tell my partner to ...") and, for the words that must end the message, a
+   question ("Don't text again?"). A revocation beats every other reading.
 4. A bare STOP as its own sentence next to a plain complaint about the messages
    ("STOP. I never signed up for this", "Stop! Who is this?") or beside nothing but clauses
    that want no more contact or say the sender asked before ("STOP. I told you yesterday",
-   "Stop. I said stop a week ago", "ARRÊTEZ. Je vous l'ai déjà dit", "STOP. Ya te dije"), or
+   "Stop. I said stop a week ago", "ARRÊTEZ. Je vous l'ai déjà dit", "STOP. Ya te dije") or
+   after an instruction quoted and agreed to ("Reply STOP? Fine. STOP"), or
    the whole message with one
    that says the sender is the wrong person ("STOP wrong number", "Número equivocado, BAJA",
    and REMOVE after it: "Wrong number, please remove").

@@ -564,6 +564,27 @@ def test_a_name_without_a_company_after_it_is_still_the_senders_words(text):
     assert classify(text) is Intent.CONVERSATION
 
 
+@pytest.mark.parametrize("text", [
+    "cancel the appointment", "stop by at 3", "para las 3", "planta baja", "fin de semana",
+    "arrête les travaux", "Stop. I'll be there in 5", "stop the water",
+    # beside the audit's fixes: the same words about the job
+    "Quiero la planta baja", "La baja, por favor", "Quiero la baja, la alta es muy cara",
+    "Quiero la baja?", "dejen de escribir, ya voy para allá", "Mi hijo no deja de escribir",
+    "Arrête d'écrire sur le mur, je viens", "Stop sending me the ad mockups, I approved them",
+    "stop texting me every day, once a week is fine", "stop texting me every hour",
+    "STOP. Reply YES to confirm", "Replying STOP?", "Reply STOP? No. Stop, I'll call",
+    "Stop by, my husband will handle the payment", "Stop texting me so many pictures"])
+def test_the_jobs_words_beside_the_audits_opt_outs_stay_conversation(text):
+    assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", [
+    "Stop texting me, my lawyer will handle it", "stop texting me dick pics",
+    "Stop texting me for months", "Stop texting me the updates"])
+def test_the_audits_conversations_do_not_reach_past_their_cases(text):
+    assert classify(text) is Intent.OPT_OUT
+
+
 _PATTERN_SOURCES = (Path(detector.__file__).read_text(encoding="utf-8")
                     + Path(revocation_phrases.__file__).read_text(encoding="utf-8"))
 # Every alternative written in the patterns' source (words and phrases between ( | and | )).
