@@ -149,3 +149,24 @@ def test_another_phones_consent_history_cursor_is_422_on_cursor(client, api_key)
     assert other.json["errors"] == {"cursor": ["not a cursor this list gave out"]}
     assert "4155550202" not in cursor and "+1415" not in base64.urlsafe_b64decode(
         cursor + "=" * (-len(cursor) % 4)).decode()
+
+
+ALL_LISTS = [*ID_LISTS, *TIME_LISTS, "/v1/logs/messages"]
+# int() reads each of these as a number the client did not write.
+NOT_DIGITS = ["1_0", "\u0665", "\uff15", " 5", "5 ", "+5"]
+
+
+@pytest.mark.parametrize("written", NOT_DIGITS)
+@pytest.mark.parametrize("path", ALL_LISTS)
+def test_a_limit_that_is_not_plain_ascii_digits_is_422_on_limit(client, api_key, path,
+                                                                written):
+    response = client.get(path, query_string={"limit": written}, headers=api_key("admin"))
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    assert response.json["errors"] == {"limit": ["Not a valid integer."]}
+
+
+@pytest.mark.parametrize("path", ALL_LISTS)
+def test_a_limit_of_plain_digits_is_still_read(client, api_key, path):
+    response = client.get(path, query_string={"limit": "007"}, headers=api_key("admin"))
+    assert response.status_code == 200

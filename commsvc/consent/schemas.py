@@ -15,7 +15,7 @@ from commsvc.consent.service import (
     SOURCE_RE,
     SYSTEM_SOURCES,
 )
-from commsvc.fields import QueryArguments, QueryPhone
+from commsvc.fields import QueryArguments, QueryLimit, QueryPhone
 
 
 def _api_source(value: str) -> None:
@@ -104,7 +104,7 @@ class CheckQuerySchema(QueryArguments):
 
 
 class HistoryQuerySchema(QueryArguments):
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_HISTORY_LIMIT))
+    limit = QueryLimit(load_default=50, validate=validate.Range(1, MAX_HISTORY_LIMIT))
     cursor = fields.String(load_default=None,
                            metadata={"description": "next_cursor of the previous page"})
 

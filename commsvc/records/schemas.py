@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from commsvc.api_docs import problems  # noqa: F401  (re-exported for the records views)
-from commsvc.fields import QueryArguments, QueryPhone, QueryUtcDateTime
+from commsvc.fields import QueryArguments, QueryLimit, QueryPhone, QueryUtcDateTime
 from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
 from commsvc.records.logs_service import CALL_STATUSES, DIRECTIONS, MESSAGE_STATUSES
 
@@ -13,7 +13,7 @@ class PagingQuery(QueryArguments):
     class Meta:
         unknown = EXCLUDE
 
-    limit = fields.Integer(load_default=DEFAULT_LIMIT,
+    limit = QueryLimit(load_default=DEFAULT_LIMIT,
                            validate=validate.Range(min=1, max=MAX_LIMIT),
                            metadata={"description": f"1-{MAX_LIMIT}, default {DEFAULT_LIMIT}"})
     cursor = fields.String(validate=validate.Length(min=1, max=200),

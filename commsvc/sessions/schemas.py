@@ -9,7 +9,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from commsvc.api_docs import ProblemDetails, problems  # noqa: F401  (re-exported)
 from commsvc.extensions import config as _config
-from commsvc.fields import BOOKING_ID, JsonBool, QueryArguments, UtcDateTime
+from commsvc.fields import BOOKING_ID, JsonBool, QueryArguments, QueryLimit, UtcDateTime
 from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
 from commsvc.phones import InvalidPhone, normalise
 from commsvc.sessions.service import MIN_TTL_SECONDS, ttl_problem
@@ -92,7 +92,7 @@ class ExtendSession(ExpiryFields):
 
 
 class ListQuery(QueryArguments, StrictSchema):
-    limit = fields.Integer(load_default=DEFAULT_LIMIT,
+    limit = QueryLimit(load_default=DEFAULT_LIMIT,
                            validate=validate.Range(min=1, max=MAX_LIMIT))
     cursor = fields.String(metadata={"description": "next_cursor of the previous page"})
 
