@@ -34,6 +34,13 @@ def _visible_id(value: str) -> bool:
 BOOKING_ID = [validate.Length(min=1, max=MAX_BOOKING_ID), _visible_id]
 
 
+def shows_nothing(text: str) -> bool:
+    """Whether a text would show as nothing: only spaces, control and format characters
+    (zero-width, bidi, a byte-order mark) and the fillers that show as nothing."""
+    return all(c.isspace() or c in _BLANKS or unicodedata.category(c) in ("Cc", "Cf")
+               for c in text)
+
+
 
 def states_why(reason: str | None) -> bool:
     """Whether a stated reason (X-Access-Reason, --reason, a hold's) says anything: a letter or

@@ -27,7 +27,7 @@ from commsvc.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
-from commsvc.fields import MAX_BOOKING_ID
+from commsvc.fields import MAX_BOOKING_ID, shows_nothing
 from commsvc.phones import COSTLY_NUMBER, is_costly, locality, mask
 from commsvc.pool import service as pool_service
 from commsvc.pool.models import ProxyNumber
@@ -103,7 +103,9 @@ def body_length(body: str) -> int:
 
 def body_errors(body: object) -> list[str]:
     """Why a body cannot be sent (empty list: it can)."""
-    if not isinstance(body, str) or not body.strip():
+    # A body of a zero-width space or a byte-order mark strips to something, yet the person
+    # would be billed for and woken by a text that shows nothing.
+    if not isinstance(body, str) or shows_nothing(body):
         return ["must not be empty"]
     if body_length(body) > MAX_BODY_CHARS:
         return [f"at most {MAX_BODY_CHARS} characters (Twilio's limit)"]

@@ -253,6 +253,21 @@ def test_a_body_that_is_not_json_is_a_4xx_and_nothing_stored(client, booking, ou
     assert outbox() == []
 
 
+@pytest.mark.parametrize("body", ["\u200b", "\ufeff", "\u200b \u200d\n", "\u2800\u3164",
+                                  "\ufe0f", "\u202e\u2066"])
+def test_a_body_that_shows_nothing_is_a_422_and_nothing_is_stored(send, outbox, body):
+    response = send(body=body)
+    assert response.status_code == 422
+    assert response.json["errors"] == {"body": ["must not be empty"]}
+    assert outbox() == []
+
+
+@pytest.mark.parametrize("body", ["\N{THUMBS UP SIGN}\ufe0f", "\u200bok",
+                                  "\u05e9\u05dc\u05d5\u05dd"])
+def test_a_body_with_something_to_show_is_accepted(send, body):
+    assert send(body=body).status_code == 202
+
+
 def test_a_body_of_exactly_1600_characters_is_accepted(send):
     assert send(body="x" * 1600).status_code == 202
 
