@@ -120,9 +120,16 @@ def inbound_decision(
     `reading`: the text's widest_reading, if it was already made (the detector's rules are
     a tenth of a relayed text's CPU: read once)."""
     carrier = _carrier_decision(opt_out_type)
-    if carrier is not None:
+    if carrier is not None and carrier.outcome != OPT_IN_CARRIER:
         return carrier
     intent, language, own_words = reading if reading is not None else widest_reading(body)
+    if carrier is not None:
+        # Twilio marks every bare YES as an opt-in (START), opted out or not: "Yes" answering
+        # the pro is conversation unless the sender has opted out, as when Twilio says nothing.
+        if (not _sms_opted_out(db, from_phone, now)
+                and classify(body, opted_out=False) is Intent.CONVERSATION):
+            return InboundDecision(intent=Intent.CONVERSATION.value, language=language)
+        return carrier
     if intent is Intent.CONVERSATION:
         return CONVERSATION
     if intent is Intent.HELP:

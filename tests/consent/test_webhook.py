@@ -511,3 +511,31 @@ def test_stop_help_and_start_sent_to_the_platforms_short_code_count(sms, db):
     assert "help" in sms(short_code, REQ, "HELP").replies(REQ)[0].lower()
     assert sms(short_code, REQ, "START").replies(REQ)
     assert not sms(short_code, REQ, "Hello?").forwarded_to(PRO)
+
+
+@pytest.mark.parametrize("body", ["Yes", "YES", "Si", "Oui"])
+def test_a_yes_twilio_marks_as_start_reaches_the_pro_when_the_sender_never_opted_out(
+        open_session, sms, db, body):
+    """Advanced Opt-Out sends OptOutType=START for every bare YES, opted out or not (Twilio's
+    opt-in keywords are START, YES, UNSTOP): the answer to "Can I come at 9?" is conversation."""
+    conv = open_session()
+    answer = sms(conv, REQ, body, sid="SMyes", OptOutType="START")
+    assert answer.forwarded_to(PRO) and answer.replies(REQ) == []
+    assert db.scalars(select(ConsentEvent).where(ConsentEvent.phone == REQ)).all() == []
+    assert sms(conv, REQ, body, sid="SMyes", OptOutType="START").messages == answer.messages
+
+
+def test_a_yes_twilio_marks_as_start_still_opts_back_in_a_sender_who_opted_out(
+        open_session, sms, db, clock):
+    conv = open_session()
+    sms(conv, REQ, "STOP")
+    clock.advance(minutes=1)
+    answer = sms(conv, REQ, "Yes", sid="SMyes", OptOutType="START")
+    assert answer.messages == []
+    assert service.check(db, phone=REQ, channel="sms", purpose="relay", now=clock()).allowed
+
+
+def test_start_twilio_marks_as_start_is_an_opt_in_even_for_a_sender_never_opted_out(
+        open_session, sms):
+    conv = open_session()
+    assert not sms(conv, REQ, "START", OptOutType="START").forwarded_to(PRO)
