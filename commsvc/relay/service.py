@@ -9,18 +9,21 @@ more. Forwarding itself is TwiML rendered by the edge from the returned result.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from commsvc import phones
 from commsvc.config import Config
 from commsvc.consent import relay as consent
 from commsvc.crypto import UNAVAILABLE
+from commsvc.db import is_transactional
 from commsvc.pool import service as pool_service
 from commsvc.records.erasure_ledger import erased_since
 from commsvc.relay.claim import forward_once, insert_once
@@ -149,14 +152,15 @@ def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetim
             )
     # Anything else (and a text whose session changed in between): decided step by step.
     route = _route(db, sms.sender_phone, sms.to_phone, now)
-    outcome, forward = _sms_outcome(db, sms, route, decision, now)
+    with _notice_lock(db, sms, route, decision):
+        outcome, forward = _sms_outcome(db, sms, route, decision, now)
+        message_id, outcome = _insert_sms(db, {
+            **_sms_columns(sms, outcome, now),
+            **_route_columns(route),
+            "forward_to": forward.to if forward else None,
+            "forward_from": forward.from_ if forward else None,
+        }, route)
     session_id = route.session_id if route else None
-    message_id, outcome = _insert_sms(db, {
-        **_sms_columns(sms, outcome, now),
-        **_route_columns(route),
-        "forward_to": forward.to if forward else None,
-        "forward_from": forward.from_ if forward else None,
-    }, route)
     duplicate = message_id is None
     if duplicate:
         stored = _claimed(db, Message, sms.message_sid)
@@ -338,6 +342,33 @@ def _told_lately(db: Session, sender: str, proxy_number: str, outcome: str,
                Message.created_at >= now - NOTICE_REPEAT_AFTER)
         .order_by(Message.id.desc()).limit(1)
     ) is not None
+
+
+@contextlib.contextmanager
+def _notice_lock(db: Session, sms: InboundSms, route: Route | None,
+                 decision: consent.InboundDecision):
+    """Hold the sender's notice lock for this proxy number (PostgreSQL) from _told_lately's
+    read until the text is stored: two texts arriving together (a photo and its caption come
+    as two) both read "not told" and were both told the conversation has ended. SQLite's
+    BEGIN IMMEDIATE already serialises them."""
+    may_tell = (sms.sender_phone is not None and not decision.consumed
+                and (route is None or not route.allows_sms))
+    if not may_tell or db.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    name = f"notice:{sms.sender_phone}:{sms.to_phone}".encode()
+    key = int.from_bytes(hashlib.sha256(name).digest()[:8], "big", signed=True)
+    if is_transactional(db):
+        db.execute(select(func.pg_advisory_xact_lock(key)))
+        yield
+        return
+    # An autocommit unit of work has no transaction to end a lock: held by the connection
+    # until released here, once the text's row is stored (committed by its own statement).
+    db.execute(select(func.pg_advisory_lock(key)))
+    try:
+        yield
+    finally:
+        db.execute(select(func.pg_advisory_unlock(key)))
 
 
 def _from_our_number(db: Session, sender: str) -> bool:

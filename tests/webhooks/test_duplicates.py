@@ -325,3 +325,25 @@ def test_ten_texts_at_once_to_someone_who_revoked_tell_their_sender_once(
                 "SELECT outcome, count(*) FROM messages WHERE from_phone = :p"
                 " AND body IS NOT NULL GROUP BY outcome"), {"p": PRO}).all()
         assert dict(outcomes)["blocked_consent_notified"] == round_ + 1
+
+
+@pytest.mark.pg_only
+def test_texts_at_once_from_a_stranger_are_told_the_conversation_ended_once(committed_app):
+    """"Conversation has ended" goes once a day per sender and number; read and then stored in
+    two statements, texts arriving together (a photo and its caption come as two webhooks) were
+    each told (a black-box audit saw two replies in 8 rounds of 20)."""
+    for round_ in range(5):
+        sender = f"+1415555{round_ + 700:04d}"
+        def text(index: int, sender: str = sender) -> dict:
+            return {"From": sender, "To": REQUESTER_PROXY, "Body": f"hello {index}",
+                    "MessageSid": f.sid("SM"), "NumMedia": "0"}
+
+        responses = _post_concurrently(committed_app, "/webhooks/twilio/sms", text, 8)
+
+        assert [r.status_code for r in responses] == [200] * 8
+        assert sum(b"has ended" in r.data for r in responses) == 1, round_
+        with committed_app.extensions["db"].engine.connect() as conn:
+            outcomes = dict(conn.execute(sa.text(
+                "SELECT outcome, count(*) FROM messages WHERE from_phone = :p GROUP BY outcome"),
+                {"p": sender}).all())
+        assert outcomes == {"no_session": 1, "no_session_untold": 7}, round_
