@@ -1,7 +1,8 @@
 """Legal holds: what they cover (as SQL conditions), and placing, listing and lifting them.
 
 A hold covers a phone (every message and call where the number is the sender, the recipient or
-where it was forwarded to, and every session it took part in), a session, or a booking. Data
+where it was forwarded to, and every session it took part in with all of that session's texts
+and calls, those never forwarded to it included), a session, or a booking. Data
 under an active hold survives retention and erasure; lifting a hold makes it eligible again at
 the next run. `held(model)` / `not_held(model)` are the one definition of "covered": retention,
 erasure, export and the read-side visibility rule all use them.
@@ -64,6 +65,15 @@ def _in_holds(column, scope: str) -> ColumnElement[bool]:
     return and_(column.is_not(None), column.in_(_held_values(scope)))
 
 
+def _in_held_phones_sessions(column) -> ColumnElement[bool]:
+    # A held phone keeps its sessions whole (held(Session) below), so also the texts and calls
+    # in them that name it nowhere: one addressed to it but never forwarded (it had opted
+    # out, the session took only calls) has no forward_to, and went while the session stayed.
+    # Uses index: ix_participants_phone_proxy (phone, ...), the held phones a small set.
+    sessions = select(Participant.session_id).where(Participant.phone.in_(_held_values("phone")))
+    return and_(column.is_not(None), column.in_(sessions))
+
+
 def held(model) -> ColumnElement[bool]:
     """SQL condition: this Message, Call, OutboundMessage or Session row is under a hold."""
     if model in (Message, Call):
@@ -73,6 +83,7 @@ def held(model) -> ColumnElement[bool]:
             _in_holds(model.forward_to, "phone"),
             _in_holds(model.session_id, "session"),
             _in_holds(model.booking_id, "booking"),
+            _in_held_phones_sessions(model.session_id),
         )
     if model is OutboundMessage:
         return or_(_in_holds(model.to_phone, "phone"), _in_holds(model.from_phone, "phone"),
