@@ -23,9 +23,9 @@ WEBHOOKS = {
                   "CallSid": _SID, "AccountSid": _SID, "From": _STRING, "To": _STRING,
                   "CallStatus": _STRING,
               }, ["CallSid", "From", "To"], []),
-    "message-status": ("Delivery status of a message commsvc sent or forwarded.", {
+    "message-status": ("Delivery status of a message commsvc sent, forwarded or replied with.", {
         "MessageSid": _SID, "MessageStatus": _STRING, "ErrorCode": _DIGITS,
-    }, ["MessageSid", "MessageStatus"], ["m", "o", "s"]),
+    }, ["MessageSid", "MessageStatus"], ["m", "r", "o", "s"]),
     "call-status": ("Status and duration of a relayed call.", {
         "CallSid": _SID, "CallStatus": _STRING, "CallDuration": _DIGITS,
         "DialCallStatus": _STRING, "DialCallDuration": _DIGITS, "DialCallSid": _SID,
@@ -47,9 +47,12 @@ WEBHOOKS = {
 }
 _QUERY_DESCRIPTIONS = {
     "m": "the relayed message this status is for (set by commsvc in statusCallback)",
+    "r": "the relayed message whose reply to its sender this status is for (set by commsvc in"
+         " the reply's statusCallback): the reply's SID is kept, to delete it at Twilio with"
+         " the message",
     "o": "the platform send this status is for (set by commsvc in statusCallback)",
     "c": "the call this callback is for (set by commsvc in the callback URL)",
-    "s": "the Twilio SID of the inbound message or call named by m or c (set by commsvc):"
+    "s": "the Twilio SID of the inbound message or call named by m, r or c (set by commsvc):"
          " a callback finds that record or none",
 }
 

@@ -60,11 +60,18 @@ def test_migration_0011_starts_new_ids_above_those_the_audit_trail_names(tmp_pat
     from commsvc.records import audit
     from tests.records.test_retention import make_message
 
+    def old_message(db, n: int) -> int:
+        # Only revision 0010's columns: the model has gained some since (0012's reply_sid).
+        return db.execute(sa.insert(Message).values(
+            direction="inbound", from_phone="+14155550101", to_phone="+16465550001",
+            media_count=0, twilio_sid=f"SM{n:032x}", outcome="no_session", status="received",
+            created_at=clock(), updated_at=clock()).returning(Message.id)).scalar_one()
+
     url = f"sqlite:///{tmp_path / 'old.db'}"
     migrate.upgrade(url, revision="0010")
     engine = make_engine(url)
     with Session(engine) as db:
-        ids = [make_message(db, created_at=clock()).id for _ in range(7)]
+        ids = [old_message(db, n) for n in range(7)]
         audit.record(db, actor="key:privacy", action="pii.read", now=clock(), reason="case 7",
                      target={"resource": "logs.messages"}, details={"records": 3, "ids": ids[4:]})
         db.execute(sa.delete(Message).where(Message.id.in_(ids[5:])))  # erased: the newest

@@ -27,7 +27,8 @@ bp = Blueprint("twilio_webhooks", __name__, url_prefix=twiml.PREFIX)
 bp.before_request(require_twilio_signature)
 
 # message-status serves every message whose statusCallback we set; the query parameter names
-# the kind of record: m=<messages.id> (relayed texts), o=<outbound id> (the send gate). Each
+# the kind of record: m=<messages.id> (relayed texts), r=<messages.id> (the reply a text was
+# answered with), o=<outbound id> (the send gate). Each
 # kind has a parser for its id (None: not ours) and a handler
 # handler(db, record_id, change: callbacks.MessageStatus, now) -> bool (False: no such record).
 def _relayed_message(db, record_id: int, change: callbacks.MessageStatus, now) -> bool:
@@ -36,8 +37,15 @@ def _relayed_message(db, record_id: int, change: callbacks.MessageStatus, now) -
                                     now=now)
 
 
+def _reply_to_message(db, record_id: int, change: callbacks.MessageStatus, now) -> bool:
+    return callbacks.reply_status(db, message_id=record_id,
+                                  inbound_sid=forms.record_sid(request.args), change=change,
+                                  now=now)
+
+
 MESSAGE_STATUS_TARGETS: dict[str, tuple[Callable, Callable]] = {
     "m": (forms.record_id, _relayed_message),
+    "r": (forms.record_id, _reply_to_message),
     "o": (forms.outbound_id, sending.on_status_callback),
 }
 

@@ -49,7 +49,11 @@ def sms_answer(result: SmsResult, config: Config, inbound_sid: str) -> Response:
             message.media(url)
         response.append(message)
     if result.reply:
-        response.message(result.reply)
+        # Its own callback names the text it answers (?r=), so that the reply's copy at Twilio,
+        # addressed to the sender, is deleted with that text (erasure, retention).
+        callback = (callback_url(config, "message-status", r=result.message_id, s=inbound_sid)
+                    if result.message_id is not None else None)
+        response.message(result.reply, status_callback=callback)
     return xml(response)
 
 

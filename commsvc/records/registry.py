@@ -89,6 +89,7 @@ REGISTRY: dict[str, dict[str, Personal | NotPersonal]] = {
         "forward_to": _PHONE_IN_ROW,
         "forward_from": PLATFORM_NUMBER,
         "forward_sid": _TWILIO_SID,
+        "reply_sid": _TWILIO_SID,
         "status": _MESSAGE_META,
         "error_code": _MESSAGE_META,
         "created_at": _MESSAGE_META,

@@ -47,8 +47,9 @@ def _message_sids(rows) -> list[str | None]:
 
 
 def _delete_messages(db: Session, rows, now: dt.datetime) -> None:
-    remote.enqueue_message(db, _message_sids(rows), action=remote.DELETE, cause="retention",
-                           now=now)
+    # The reply the sender was answered with goes too (a platform text: nothing to redact).
+    remote.enqueue_message(db, [*_message_sids(rows), *(row.reply_sid for row in rows)],
+                           action=remote.DELETE, cause="retention", now=now)
     db.execute(delete(Message).where(Message.id.in_([r.id for r in rows])))
 
 
@@ -106,7 +107,7 @@ PASSES: tuple[Pass, ...] = (
     # Metadata first, so rows about to go are not blanked (and redacted at Twilio) first.
     Pass("messages", "metadata", Message, MESSAGE_BATCH_SIZE,
          lambda cutoff: [Message.created_at < cutoff, not_held(Message)],
-         _delete_messages, ("twilio_sid", "forward_sid")),
+         _delete_messages, ("twilio_sid", "forward_sid", "reply_sid")),
     Pass("calls", "metadata", Call, CALL_BATCH_SIZE,
          lambda cutoff: [Call.created_at < cutoff, not_held(Call)],
          _delete_calls, ("recording_sid", "twilio_sid", "dial_sid")),

@@ -203,7 +203,7 @@ def _erase_communications(db: Session, phone: str, now: dt.datetime,
     ):
         touch = and_(touch, _on_record_by(model, before))
         # Twilio's copies by resource (a call's log and its recording are two), by column.
-        sid_columns = {"messages": {remote.MESSAGE: ("twilio_sid", "forward_sid")},
+        sid_columns = {"messages": {remote.MESSAGE: ("twilio_sid", "forward_sid", "reply_sid")},
                        "calls": {remote.CALL: ("twilio_sid", "dial_sid"),
                                  remote.RECORDING: ("recording_sid",)},
                        "outbound_messages": {remote.MESSAGE: ("twilio_sid",)}}[name]

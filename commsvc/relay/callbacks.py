@@ -120,6 +120,29 @@ def message_status(db: Session, *, message_id: int, inbound_sid: str | None,
     return found
 
 
+def reply_status(db: Session, *, message_id: int, inbound_sid: str | None,
+                 change: MessageStatus, now: dt.datetime) -> bool:
+    """Keep the SID of the reply a text was answered with (its status is not the text's);
+    False when there is no such record.
+
+    The reply is a message at Twilio addressed to the sender: erasure and retention delete it
+    there with the text. One reported after its text was removed, or a second reply to a
+    repeated webhook (one SID is kept), is queued for deletion now.
+    """
+    where = [Message.id == message_id,
+             or_(Message.reply_sid.is_(None), Message.reply_sid == change.message_sid)]
+    if inbound_sid is not None:
+        where.append(Message.twilio_sid == inbound_sid)
+    # Uses index: pk_messages
+    result = db.execute(update(Message).where(*where).values(reply_sid=change.message_sid)
+                        .execution_options(synchronize_session=False))
+    found = result.rowcount > 0
+    if not found and inbound_sid is not None:
+        remote.enqueue_message(db, [change.message_sid], action=remote.DELETE,
+                               cause=remote.ORPHAN, now=now)
+    return found
+
+
 def _call_where(call_id: int | None, call_sid: str | None, progress_call_sid: str | None):
     """The call a callback names: by id and its own SID (?c=, ?s=), by id alone (URLs given
     out before ?s=), else by the CallSid of the number's own status callback; None: none."""

@@ -34,6 +34,9 @@ class Message(Base):
     forward_to: Mapped[str | None] = mapped_column(String(16))
     forward_from: Mapped[str | None] = mapped_column(String(16))
     forward_sid: Mapped[str | None] = mapped_column(String(64))
+    # The SID of the reply the sender was answered with (its own statusCallback, ?r=): one more
+    # message at Twilio, to the sender's number, deleted there with this row.
+    reply_sid: Mapped[str | None] = mapped_column(String(64))
     # received, queued, sent, delivered, partially_delivered, ... (Twilio's words)
     status: Mapped[str] = mapped_column(String(24))
     error_code: Mapped[int | None] = mapped_column(Integer)
