@@ -139,14 +139,31 @@ def record_event(
                    evidence=evidence, now=now)[0]
 
 
-def record_carrier_opt_out(db: Session, *, phone: str, evidence: dict,
-                           now: dt.datetime) -> ConsentEvent:
+def record_carrier_opt_out(db: Session, *, phone: str, evidence: dict, now: dt.datetime,
+                           sent_at: dt.datetime | None = None) -> list[ConsentEvent]:
     """Twilio refused a text with 21610 (the recipient replied STOP at the carrier): revoke
     sms for every purpose, with what Twilio said as evidence. For the send gate's texts and
-    relayed ones alike."""
-    return record_event(db, phone=phone, channel="sms", purpose=ALL, action="revoke",
-                        source="twilio_21610", evidence={"error_code": UNSUBSCRIBED, **evidence},
-                        now=now)
+    relayed ones alike.
+
+    `sent_at`: when the refused text went to Twilio, for a refusal that comes later (a status
+    callback). A purpose the person granted texts for since then (their START reached us
+    before Twilio's callback) keeps that grant: the refusal is older news. Nothing is recorded
+    when that leaves no purpose.
+    """
+    evidence = {"error_code": UNSUBSCRIBED, **evidence}
+    granted_since = set() if sent_at is None else set(db.scalars(
+        # Uses index: pk_consent_state
+        select(ConsentState.purpose).where(
+            ConsentState.phone == phone, ConsentState.channel == "sms",
+            ConsentState.allowed.is_(True), ConsentState.since > sent_at)))
+    if not granted_since:
+        return [record_event(db, phone=phone, channel="sms", purpose=ALL, action="revoke",
+                             source="twilio_21610", evidence=evidence, now=now)]
+    stale = tuple(purpose for purpose in PURPOSES if purpose not in granted_since)
+    if not stale:
+        return []
+    return record_events(db, phone=phone, channels=("sms",), purposes=stale, action="revoke",
+                         source="twilio_21610", evidence=evidence, now=now)
 
 
 def lock_phone(db: Session, phone: str) -> None:

@@ -98,7 +98,7 @@ def message_status(db: Session, *, message_id: int, inbound_sid: str | None,
     if change.error_code == UNSUBSCRIBED and known:
         # Uses index: pk_messages
         carrier_opt_out = db.execute(
-            select(Message.forward_to).where(*where, moves)).scalar()
+            select(Message.forward_to, Message.created_at).where(*where, moves)).first()
     values: dict = {"updated_at": now,
                     "forward_sid": func.coalesce(Message.forward_sid, change.message_sid)}
     if known:
@@ -110,10 +110,11 @@ def message_status(db: Session, *, message_id: int, inbound_sid: str | None,
         .execution_options(synchronize_session=False)
     )
     found = result.rowcount > 0
-    if found and carrier_opt_out:
+    if found and carrier_opt_out and carrier_opt_out.forward_to:
         consent.record_carrier_opt_out(
-            db, phone=carrier_opt_out,
-            evidence={"message_id": message_id, "twilio_sid": change.message_sid}, now=now)
+            db, phone=carrier_opt_out.forward_to,
+            evidence={"message_id": message_id, "twilio_sid": change.message_sid}, now=now,
+            sent_at=carrier_opt_out.created_at)
     if not found and inbound_sid is not None:
         remote.enqueue_message(db, [change.message_sid], action=remote.DELETE,
                                cause=remote.ORPHAN, now=now)

@@ -287,13 +287,14 @@ def get_visible(db: Session, message_id: str, *, retention: Retention, now: dt.d
 
 
 def record_carrier_opt_out(db: Session, message: OutboundMessage, *, detail: str,
-                           now: dt.datetime) -> None:
-    """Twilio 21610 on a send of the gate: the consent rule, with this send as evidence."""
+                           now: dt.datetime, sent_at: dt.datetime | None = None) -> None:
+    """Twilio 21610 on a send of the gate: the consent rule, with this send as evidence
+    (`sent_at`: when a refusal that a status callback brings later went to Twilio)."""
     consent.record_carrier_opt_out(
         db, phone=message.to_phone,
         evidence={"outbound_id": message.id, "error": detail[:200],
                   "twilio_sid": message.twilio_sid},
-        now=now,
+        now=now, sent_at=sent_at,
     )
     log.info("carrier opt-out for %s recorded from %s", mask(message.to_phone), message.id)
 
@@ -340,7 +341,8 @@ def apply_outbound_status(
     if message.sent_at is None:
         message.sent_at = now
     if code == UNSUBSCRIBED:
-        record_carrier_opt_out(db, message, detail="status callback", now=now)
+        record_carrier_opt_out(db, message, detail="status callback", now=now,
+                               sent_at=message.sent_at)
     return True
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from commsvc.consent import service as consent
 from commsvc.consent.models import ConsentEvent
 from commsvc.relay.callbacks import MessageStatus
 from commsvc.sending.models import OutboundMessage
@@ -96,6 +97,25 @@ def test_a_21610_callback_records_a_carrier_opt_out(app, send, db, clock):
     db.commit()
     sources = set(db.scalars(select(ConsentEvent.source).where(ConsentEvent.phone == NEW_YORK)))
     assert sources == {"twilio_21610"}
+
+
+def test_a_21610_callback_older_than_the_recipients_start_keeps_their_grant(app, send, db,
+                                                                           clock):
+    """Twilio's refusal of a text sent before the recipient texted START arrives after it."""
+    message_id = send().json["id"]
+    run_once(app)
+    clock.advance(minutes=1)
+    consent.record_event(db, phone=NEW_YORK, channel="sms", purpose="all", action="grant",
+                         source="sms_keyword", evidence={"keyword": "START"}, now=clock())
+    db.commit()
+    clock.advance(minutes=1)
+    assert apply_outbound_status(db, message_id, "failed", "21610", clock())
+    db.commit()
+
+    sources = set(db.scalars(select(ConsentEvent.source).where(ConsentEvent.phone == NEW_YORK)))
+    assert sources == {"sms_keyword"}
+    assert consent.check(db, phone=NEW_YORK, channel="sms", purpose="transactional",
+                         now=clock()).allowed
 
 
 def test_the_signed_message_status_webhook_moves_a_platform_text_to_delivered(

@@ -253,6 +253,35 @@ def test_a_carrier_opt_out_on_a_relayed_text_revokes_the_recipients_texts_once(
     assert check(db, phone=REQUESTER, channel="sms", purpose="relay", now=clock()).allowed
 
 
+def test_a_carrier_opt_out_reported_after_the_recipients_start_keeps_their_grant(
+        relayed, send_sms, twilio_post, db, clock):
+    """The forwarded text failed with 21610, the pro texted START, and only then did Twilio's
+    callback arrive: the refusal is older than the grant, which stands."""
+    clock.advance(minutes=1)
+    assert send_sms(PRO, f.PRO_PROXY, "START").status_code == 200
+    clock.advance(minutes=1)
+    form = {"MessageSid": "SM" + "c" * 32, "MessageStatus": "undelivered", "ErrorCode": "21610"}
+    assert twilio_post(f"/webhooks/twilio/message-status?m={relayed.id}&s={relayed.twilio_sid}",
+                       form).status_code == 200
+
+    assert check(db, phone=PRO, channel="sms", purpose="relay", now=clock()).allowed
+    assert check(db, phone=PRO, channel="sms", purpose="transactional", now=clock()).allowed
+    assert f.messages(db)[0].error_code == 21610
+
+
+def test_a_carrier_opt_out_of_a_text_sent_after_a_grant_revokes(
+        session_open, send_sms, twilio_post, db, clock):
+    assert send_sms(PRO, f.PRO_PROXY, "START").status_code == 200
+    clock.advance(minutes=1)
+    assert send_sms(REQUESTER, REQUESTER_PROXY, "hello").status_code == 200
+    relayed = f.messages(db)[-1]
+    form = {"MessageSid": "SM" + "c" * 32, "MessageStatus": "failed", "ErrorCode": "21610"}
+    assert twilio_post(f"/webhooks/twilio/message-status?m={relayed.id}&s={relayed.twilio_sid}",
+                       form).status_code == 200
+
+    assert not check(db, phone=PRO, channel="sms", purpose="relay", now=clock()).allowed
+
+
 def test_partially_delivered_is_a_status_twilio_sends_and_is_stored(relayed, twilio_post, db):
     """Twilio reports an MMS some of whose parts arrived as partially_delivered: a 400 there
     would be an error in Twilio's debugger for every such message."""
