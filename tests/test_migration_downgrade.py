@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
 from commsvc.consent import service as consent
@@ -17,6 +17,10 @@ from commsvc.migrate import alembic_config
 def _revision(engine) -> str:
     with engine.connect() as connection:
         return connection.scalar(text("SELECT version_num FROM alembic_version"))
+
+
+def _revision_of(connection) -> str:
+    return connection.scalar(text("SELECT version_num FROM alembic_version"))
 
 
 def test_a_downgrade_below_0006_is_refused_once_an_event_covers_all(tmp_path):
@@ -44,3 +48,17 @@ def test_a_downgrade_to_0005_and_back_works_without_such_events(tmp_path):
     command.upgrade(alembic_config(url), "head")
     assert _revision(engine) != "0005"
     engine.dispose()
+
+
+def _indexes(connection, table: str) -> set[str]:
+    return {index["name"] for index in inspect(connection).get_indexes(table)}
+
+
+def test_a_downgrade_to_0012_drops_the_told_notice_index_and_an_upgrade_makes_it_again(
+        connection):
+    assert "ix_messages_told_notice" in _indexes(connection, "messages")
+    command.downgrade(alembic_config(connection=connection), "0012")
+    assert _revision_of(connection) == "0012"
+    assert "ix_messages_told_notice" not in _indexes(connection, "messages")
+    command.upgrade(alembic_config(connection=connection), "head")
+    assert "ix_messages_told_notice" in _indexes(connection, "messages")

@@ -13,6 +13,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from commsvc.crypto import EncryptedText
 from commsvc.db import NEVER_REUSED_IDS, Base, BigId, UTCDateTime
 
+# The texts whose sender was told the conversation has ended or takes calls only (outcomes
+# relay.service.NO_SESSION and MODE_NOT_ALLOWED), once a day per sender and number: the only
+# rows relay.service._told_lately looks for, and the only rows its index holds. The query
+# repeats this term word for word: SQLite uses a partial index only for a query holding the
+# same term, and PostgreSQL's generic plans (db.PLAN_CACHE_MODE) cannot prove that a bound
+# `outcome = $1` implies it.
+TOLD_NOTICE = text("outcome IN ('no_session', 'mode_not_allowed')")
+
 
 class Message(Base):
     __tablename__ = "messages"
@@ -59,6 +67,8 @@ class Message(Base):
         Index("ix_messages_session_id_id", "session_id", "id"),
         Index("ix_messages_booking_id_id", "booking_id", "id"),
         Index("ix_messages_created_at", "created_at"),
+        Index("ix_messages_told_notice", "from_phone", "to_phone", "outcome", "created_at",
+              postgresql_where=TOLD_NOTICE, sqlite_where=TOLD_NOTICE),
         NEVER_REUSED_IDS,
     )
 

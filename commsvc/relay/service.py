@@ -27,7 +27,7 @@ from commsvc.db import is_transactional
 from commsvc.pool import service as pool_service
 from commsvc.records.erasure_ledger import erased_since
 from commsvc.relay.claim import forward_once, insert_once
-from commsvc.relay.models import Call, Message
+from commsvc.relay.models import TOLD_NOTICE, Call, Message
 from commsvc.sessions.routing import Route, find_route, route_in_session
 
 # Outcomes of an inbound text that belong to the relay (consent's are in consent.relay).
@@ -332,15 +332,15 @@ def _told_lately(db: Session, sender: str, proxy_number: str, outcome: str,
     """Whether the sender was told the same (`outcome`: no conversation, or one that takes
     calls only) from this number within NOTICE_REPEAT_AFTER: news (the session ended since
     they were told it takes calls only) is told at once."""
-    # Uses index: ix_messages_from_phone_id or ix_messages_to_phone_id, newest first: the
-    # scan reads the sender's (or the number's) texts back to the first match, all of them
-    # when there is none; only a text with no conversation pays it, never a relayed one.
+    # Uses index: ix_messages_told_notice, partial on TOLD_NOTICE: it holds only the notices
+    # told, at most one a day per sender, number and outcome, so the lookup reads at most the
+    # row it finds, however many texts the sender sent before.
     return db.scalar(
-        select(Message.id)
+        select(Message.created_at)
         .where(Message.from_phone == sender, Message.to_phone == proxy_number,
-               Message.outcome == outcome,
+               Message.outcome == outcome, TOLD_NOTICE,
                Message.created_at >= now - NOTICE_REPEAT_AFTER)
-        .order_by(Message.id.desc()).limit(1)
+        .limit(1)
     ) is not None
 
 
