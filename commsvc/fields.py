@@ -9,6 +9,8 @@ from flask import has_request_context, request
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from commsvc.clock import as_utc
+from commsvc.extensions import config
+from commsvc.phones import InvalidPhone, normalise, normalise_recorded
 
 MAX_BOOKING_ID = 128
 # The booking app's own id: printable (a NUL or control character is refused here, not by the
@@ -129,19 +131,41 @@ class QueryUtcDateTime(UtcDateTime):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-class QueryPhone(fields.String):
+def phone_in(raw: str, *, recorded: bool = False) -> str:
+    """A phone from request input in E.164 (national format of DEFAULT_REGION accepted), or a
+    marshmallow ValidationError saying why not. `recorded`: a lookup of what is stored, which
+    may hold an E.164 number phonenumbers does not know as valid (phones.normalise_recorded)."""
+    try:
+        return (normalise_recorded if recorded else normalise)(raw, config().default_region)
+    except InvalidPhone as exc:
+        raise ValidationError(str(exc)) from None
+
+
+class Phone(fields.String):
+    """A phone number, loaded as E.164 (phone_in). Checked with the request's other fields, so
+    that one 422 names it with every other wrong one, not in a second pass after them."""
+
+    def __init__(self, *, recorded: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.recorded = recorded
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return phone_in(super()._deserialize(value, attr, data, **kwargs),
+                        recorded=self.recorded)
+
+
+class QueryPhone(Phone):
     """A phone number in a query string. There a `+` is a space unless encoded as %2B, and
     `curl -G -d phone=+4792345678` does not encode it: the value arrives as " 4792345678",
     which read as a national number named someone else. Where the query string itself has
     `phone=+` and a digit, the space is the plus it was; a space sent as %20 stays a space."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        value = super()._deserialize(value, attr, data, **kwargs)
-        if value[:1] == " " and value[1:2].isdigit():
+        if isinstance(value, str) and value[:1] == " " and value[1:2].isdigit():
             written = _as_written(attr)
             if written[:1] == b"+" and written[1:2].isdigit():
-                return "+" + value[1:]
-        return value
+                value = "+" + value[1:]
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class QueryLimit(fields.Integer):

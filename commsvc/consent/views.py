@@ -91,7 +91,7 @@ def _audit_read(db, principal: Principal, resource: str, phone: str, count: int)
 def check_consent(args):
     """May this phone be contacted on this channel for this purpose now."""
     decision = service.check(
-        get_db(), phone=phone_input(args["phone"]), channel=args["channel"],
+        get_db(), phone=args["phone"], channel=args["channel"],
         purpose=args["purpose"], now=_now(),
         marketing_requires_grant=_config().marketing_requires_grant,
     )

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from commsvc.fields import JsonBool
+from commsvc.fields import JsonBool, Phone
 from commsvc.pool.service import CAPABILITIES, DEFAULT_CAPABILITIES, STATUSES
-from commsvc.sessions.schemas import ListQuery, PhoneNumber, StrictSchema
+from commsvc.sessions.schemas import ListQuery, StrictSchema
 
 
 class AddNumber(StrictSchema):
-    phone_number = PhoneNumber(required=True, metadata={"example": "+16465550001"})
+    phone_number = Phone(required=True, metadata={"example": "+16465550001"})
     capabilities = fields.List(
         fields.String(validate=validate.OneOf(CAPABILITIES)),
         load_default=list(DEFAULT_CAPABILITIES), validate=validate.Length(min=1, max=3),

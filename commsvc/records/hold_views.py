@@ -12,7 +12,6 @@ from commsvc.auth.visibility import (
 from commsvc.clock import isoformat
 from commsvc.db import get_db
 from commsvc.extensions import now as _now
-from commsvc.extensions import phone_input
 from commsvc.pool import service as pool_service
 from commsvc.records import holds
 from commsvc.records.schemas import HoldCreate, HoldListQuery, HoldOut, HoldPage, problems
@@ -49,12 +48,9 @@ def present_hold(hold, principal, pool_numbers: set[str]) -> dict:
 @problems(blp, 401, 403, 422, 503)
 def place_hold(body):
     """Place a hold on a phone, a session or a booking (it may come before their data)."""
-    value = body["value"]
-    if body["scope"] == "phone":
-        value = phone_input(value.strip(), "value", recorded=True)
     principal = current_principal()
     db = get_db()
-    hold = holds.place_hold(db, scope=body["scope"], value=value, reason=body["reason"],
+    hold = holds.place_hold(db, scope=body["scope"], value=body["value"], reason=body["reason"],
                             actor=principal.actor, now=_now())
     db.commit()
     return _present_holds(db, [hold], principal)[0]

@@ -143,24 +143,36 @@ def _never_named(scope: str, value: str) -> str | None:
     return None
 
 
+def hold_errors(scope: str | None, value: str | None, reason: str | None
+                ) -> dict[str, list[str]]:
+    """Every problem of a hold's scope, value (a phone already E.164) and reason at once, as
+    {field: [messages]}; a field given as None is not judged (the edge found it wrong already),
+    nor a value whose scope is not known."""
+    errors: dict[str, list[str]] = {}
+    if scope is not None and scope not in SCOPES:
+        errors["scope"] = [f"must be one of {', '.join(SCOPES)}"]
+    if value is not None and scope in SCOPES:
+        if not value.strip():  # a hold on "" would cover nothing while its officer believed it
+            errors["value"] = [f"must name the {scope} to hold"]
+        elif (problem := _never_named(scope, value)) is not None:
+            errors["value"] = [problem]
+    if reason is not None and (
+            problem := reason_problem(reason.strip(), empty="must state why the data is held")):
+        errors["reason"] = [problem]
+    return errors
+
+
 def place_hold(
     db: Session, *, scope: str, value: str, reason: str, actor: str, now: dt.datetime,
 ) -> LegalHold:
-    """Place a hold (phones already E.164); 422 for an unknown scope or no reason.
+    """Place a hold (phones already E.164); 422 naming every wrong field (hold_errors).
 
     A hold may come before the data (a preservation notice for a booking still in progress):
     it covers whatever matches it from then on.
     """
-    if scope not in SCOPES:
-        raise ValidationFailed(errors={"scope": [f"must be one of {', '.join(SCOPES)}"]})
-    value = value or ""
-    if not value.strip():  # a hold on "" would cover nothing while its officer believed it held
-        raise ValidationFailed(errors={"value": [f"must name the {scope} to hold"]})
-    if (problem := _never_named(scope, value)) is not None:
-        raise ValidationFailed(errors={"value": [problem]})
-    reason = (reason or "").strip()
-    if problem := reason_problem(reason, empty="must state why the data is held"):
-        raise ValidationFailed(errors={"reason": [problem]})
+    value, reason = value or "", (reason or "").strip()
+    if errors := hold_errors(scope, value, reason):
+        raise ValidationFailed(errors=errors)
     # Stored as the audit trail stores reasons: numbers masked, but the held phone's own (the
     # hold names it anyway). A number written in it is someone's data no erasure would find.
     kept = frozenset({value}) if scope == "phone" else frozenset()

@@ -1,11 +1,21 @@
 """Input and output schemas of the records API (logs, audit, holds): they validate and document."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+from marshmallow import (
+    EXCLUDE,
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
 from commsvc.api_docs import problems  # noqa: F401  (re-exported for the records views)
-from commsvc.fields import QueryArguments, QueryLimit, QueryPhone, QueryUtcDateTime
+from commsvc.fields import QueryArguments, QueryLimit, QueryPhone, QueryUtcDateTime, phone_in
 from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
+from commsvc.records.holds import hold_errors
 from commsvc.records.logs_service import CALL_STATUSES, DIRECTIONS, MESSAGE_STATUSES
 
 
@@ -21,7 +31,7 @@ class PagingQuery(QueryArguments):
 
 
 class LogQuery(PagingQuery):
-    phone = QueryPhone(validate=validate.Length(max=32), metadata={
+    phone = QueryPhone(recorded=True, validate=validate.Length(max=32), metadata={
         "description": "matches the sender, the recipient or where it was forwarded"})
     session_id = fields.String(validate=validate.Length(min=1, max=40))
     booking_id = fields.String(validate=validate.Length(min=1, max=128))
@@ -67,6 +77,26 @@ class HoldCreate(Schema):
     scope = fields.String(required=True, metadata={"description": "phone, session or booking"})
     value = fields.String(required=True, validate=validate.Length(min=1, max=128))
     reason = fields.String(required=True, validate=validate.Length(max=500))
+
+    # skip_on_field_errors=False: judged with the fields' own errors, so one 422 names them all
+    # (`data` holds only the fields that loaded).
+    @validates_schema(skip_on_field_errors=False)
+    def _hold_rules(self, data, **_kwargs):
+        scope, value = data.get("scope"), data.get("value")
+        errors = hold_errors(scope, value, data.get("reason"))
+        if scope == "phone" and value is not None and "value" not in errors:
+            try:
+                phone_in(value.strip(), recorded=True)
+            except ValidationError as error:
+                errors["value"] = error.messages
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def _held_phone_in_e164(self, data, **_kwargs):
+        if data["scope"] == "phone":
+            data["value"] = phone_in(data["value"].strip(), recorded=True)
+        return data
 
 
 _ROW_FIELDS = {

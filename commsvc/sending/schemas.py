@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from commsvc.fields import BOOKING_ID
+from commsvc.fields import BOOKING_ID, Phone
 from commsvc.sending.service import MAX_BODY_CHARS, PURPOSES, body_errors
 
 
@@ -14,7 +14,7 @@ def _body(value: str) -> None:
 
 
 class SendMessageSchema(Schema):
-    to = fields.String(
+    to = Phone(
         required=True,
         metadata={"description": "E.164, or a national number of DEFAULT_REGION",
                   "example": "+14155550101"})

@@ -20,7 +20,6 @@ from commsvc.clock import isoformat
 from commsvc.db import get_db
 from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
-from commsvc.extensions import phone_input
 from commsvc.health import metric_source
 from commsvc.sending import service
 from commsvc.sending.models import OutboundMessage
@@ -49,7 +48,7 @@ def sees_body(principal: Principal) -> bool:
 @problems(blp, 400, 401, 403, 409, 422, 503)
 def send_message(args, headers):
     """Queue a text; marketing is held to the recipient's allowed hours. 409 without consent."""
-    to = phone_input(args["to"], "to")
+    to = args["to"]
     db = get_db()
     message = service.accept(
         db, to=to, body=args["body"], purpose=args["purpose"], booking_id=args["booking_id"],

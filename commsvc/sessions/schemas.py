@@ -9,9 +9,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from commsvc.api_docs import ProblemDetails, problems  # noqa: F401  (re-exported)
 from commsvc.extensions import config as _config
-from commsvc.fields import BOOKING_ID, JsonBool, QueryArguments, QueryLimit, UtcDateTime
+from commsvc.fields import BOOKING_ID, JsonBool, Phone, QueryArguments, QueryLimit, UtcDateTime
 from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
-from commsvc.phones import InvalidPhone, normalise
 from commsvc.sessions.service import MIN_TTL_SECONDS, ttl_problem
 
 MODES = ("sms", "voice", "sms_and_voice")
@@ -23,19 +22,8 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
-class PhoneNumber(fields.String):
-    """A valid, dialable number in E.164 or the national format of DEFAULT_REGION -> E.164."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        raw = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            return normalise(raw, _config().default_region)
-        except InvalidPhone as exc:
-            raise ValidationError(str(exc)) from None
-
-
 class ParticipantIn(StrictSchema):
-    phone = PhoneNumber(required=True, metadata={"example": "+14155550101"})
+    phone = Phone(required=True, metadata={"example": "+14155550101"})
 
 
 class Seconds(fields.Float):
