@@ -181,6 +181,8 @@ def _require_json_body() -> None:
 
 
 UNKNOWN_FIELD = ["Unknown field."]  # as webargs words it where a view declares its arguments
+# A JSON body that is not an object, as webargs answers it where a view declares a body.
+NOT_AN_OBJECT = {"_schema": ["Invalid input type."]}
 GIVEN_TWICE = "given more than once: give each query argument once"
 
 
@@ -195,7 +197,8 @@ def _declared_locations(view) -> frozenset[str]:
 def _refuse_undeclared_input() -> None:
     """Query arguments or JSON fields sent to a view that takes none are a 422 naming them, as
     unknown ones are where a view declares its own, and so is a query argument given twice: a
-    typo is never silently ignored."""
+    typo is never silently ignored. A body that is not a JSON object ([], null, "", 5) is the
+    422 every view that takes a body gives it; {} says nothing, like no body."""
     has_query = bool(request.query_string)
     has_body = _has_body()
     if not (has_query or has_body):
@@ -216,7 +219,7 @@ def _refuse_undeclared_input() -> None:
             raise ProblemError("The request body is not valid JSON.") from None
         if isinstance(body, dict):
             errors.update({str(name): UNKNOWN_FIELD for name in body})
-        elif body not in (None, [], ""):  # null, [], "" and {} say nothing, like no body
-            errors["body"] = ["this operation takes no body"]
+        else:
+            errors.update(NOT_AN_OBJECT)
     if errors:
         raise ValidationFailed(errors=errors)

@@ -47,15 +47,17 @@ def test_a_body_starting_with_a_byte_order_mark_is_read_as_json(client, api_key,
     assert response.status_code == 201, response.json
 
 
-def test_json_null_sent_to_an_operation_taking_no_body_is_like_no_body(
+def test_json_null_sent_to_an_operation_taking_no_body_is_refused_as_not_an_object(
         client, api_key, pooled):
     created = client.post("/v1/sessions", json=SESSION, headers=api_key("booking")).json
 
     response = client.post(f"/v1/sessions/{created['id']}/close", data="null",
                            content_type="application/json", headers=api_key("booking"))
 
-    assert response.status_code == 200, response.json
-    assert response.json["status"] == "closed"
+    assert response.status_code == 422, response.json
+    assert response.json["errors"] == {"_schema": ["Invalid input type."]}
+    assert client.get(f"/v1/sessions/{created['id']}",
+                      headers=api_key("booking")).json["status"] == "open"
 
 
 def test_invalid_json_sent_to_an_operation_taking_no_body_is_a_400(client, api_key, pooled):

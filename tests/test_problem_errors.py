@@ -140,7 +140,7 @@ def test_retiring_a_number_with_a_stray_argument_retires_nothing(client, api_key
 
 @pytest.mark.parametrize(("body", "status", "errors"), [
     ({"reason": "x"}, 422, {"reason": ["Unknown field."]}),
-    (["x"], 422, {"body": ["this operation takes no body"]}),
+    (["x"], 422, {"_schema": ["Invalid input type."]}),
     ({}, 200, None),
 ])
 def test_a_body_to_an_operation_that_takes_none_must_be_empty(client, strict_session, body,
@@ -152,6 +152,19 @@ def test_a_body_to_an_operation_that_takes_none_must_be_empty(client, strict_ses
         assert response.json["errors"] == errors
         assert client.get(f"/v1/sessions/{session_id}",
                           headers=booking).json["status"] == "open"
+
+
+@pytest.mark.parametrize("body", ["[]", "null", '""', "5", '["x"]'])
+def test_a_body_that_is_not_an_object_is_refused_by_close_as_by_every_view_taking_a_body(
+        client, strict_session, body):
+    booking, session_id = strict_session
+    sent = {"data": body, "content_type": "application/json", "headers": booking}
+    closed = client.post(f"/v1/sessions/{session_id}/close", **sent)
+    created = client.post("/v1/sessions", **sent)
+    assert closed.status_code == created.status_code == 422, closed.json
+    assert closed.content_type == created.content_type == "application/problem+json"
+    assert {**closed.json, "request_id": None} == {**created.json, "request_id": None}
+    assert client.get(f"/v1/sessions/{session_id}", headers=booking).json["status"] == "open"
 
 
 def test_malformed_json_to_an_operation_that_takes_none_is_a_400(client, strict_session):
