@@ -63,3 +63,14 @@ def test_a_consent_check_with_a_bad_number_and_a_bad_channel_names_both(client, 
     response = client.get("/v1/consent/check?phone=123&channel=fax&purpose=relay",
                           headers=api_key("booking"))
     _invalid(response, "phone", "channel")
+
+
+@pytest.mark.parametrize("requester, pro", [("+14155550101", "+14155550101"),
+                                            ("+19005550123", "+14155550202")])
+def test_a_session_with_bad_participants_and_a_bad_mode_names_them_all(client, api_key,
+                                                                      requester, pro):
+    response = client.post("/v1/sessions", json={
+        "booking_id": "bk_every", "requester": {"phone": requester}, "pro": {"phone": pro},
+        "mode": "fax"}, headers=api_key("booking"))
+    errors = _invalid(response, "mode", "pro.phone" if requester == pro else "requester.phone")
+    assert errors["mode"]

@@ -11,7 +11,7 @@ from commsvc.api_docs import ProblemDetails, problems  # noqa: F401  (re-exporte
 from commsvc.extensions import config as _config
 from commsvc.fields import BOOKING_ID, JsonBool, Phone, QueryArguments, QueryLimit, UtcDateTime
 from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
-from commsvc.sessions.service import MIN_TTL_SECONDS, ttl_problem
+from commsvc.sessions.service import MIN_TTL_SECONDS, participant_errors, ttl_problem
 
 MODES = ("sms", "voice", "sms_and_voice")
 STATUSES = ("open", "closed", "expired")
@@ -70,6 +70,14 @@ class CreateSession(ExpiryFields):
     pro = fields.Nested(ParticipantIn, required=True)
     mode = fields.String(load_default="sms_and_voice", validate=validate.OneOf(MODES))
     record_calls = JsonBool(load_default=False)
+
+    # skip_on_field_errors=False: judged with the fields' own errors, so one 422 names them all
+    # (`data` holds only the fields that loaded).
+    @validates_schema(skip_on_field_errors=False)
+    def _participants(self, data, **_kwargs):
+        if errors := participant_errors(data.get("requester", {}).get("phone"),
+                                        data.get("pro", {}).get("phone")):
+            raise ValidationError(errors)
 
 
 class ExtendSession(ExpiryFields):

@@ -200,6 +200,17 @@ def _store(db: DbSession, row: dict, sides, *, now: dt.datetime,
     return session
 
 
+def participant_errors(requester_phone: str | None, pro_phone: str | None) -> dict:
+    """Every problem of a session's two numbers (E.164; None: not judged) at once: one that
+    costs to text or call, or the pro's the same as the requester's."""
+    errors: dict = {role: {"phone": [COSTLY_NUMBER]} for role, phone in
+                    (("requester", requester_phone), ("pro", pro_phone))
+                    if phone is not None and is_costly(phone)}
+    if requester_phone is not None and requester_phone == pro_phone:
+        errors["pro"] = {"phone": ["must differ from the requester's"]}
+    return errors
+
+
 def create_session(db: DbSession, *, booking_id: str, requester_phone: str, pro_phone: str,
                    mode: str, expires_at: dt.datetime, record_calls: bool, now: dt.datetime,
                    cooloff_seconds: int) -> tuple[Session, bool]:
@@ -212,14 +223,11 @@ def create_session(db: DbSession, *, booking_id: str, requester_phone: str, pro_
     one statement on PostgreSQL. A retry answers the open session, whose phones passed that
     check when it was created.
     """
-    if requester_phone == pro_phone:
-        raise ValidationFailed(errors={"pro": {"phone": ["must differ from the requester's"]}})
-    costly = {role: {"phone": [COSTLY_NUMBER]} for role, phone in
-              (("requester", requester_phone), ("pro", pro_phone)) if is_costly(phone)}
-    if costly:
-        raise ValidationFailed(errors=costly)
+    errors = participant_errors(requester_phone, pro_phone)
     if mode not in MODES:
-        raise ValidationFailed(errors={"mode": [f"must be one of {', '.join(MODES)}"]})
+        errors["mode"] = [f"must be one of {', '.join(MODES)}"]
+    if errors:
+        raise ValidationFailed(errors=errors)
     found = list(db.scalars(_OPEN_OR_OVERDUE, {"booking_id": booking_id, "now": now,
                                                "requester": requester_phone, "pro": pro_phone}))
     existing = next((s for s in found if s.booking_id == booking_id
