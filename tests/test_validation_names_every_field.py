@@ -74,3 +74,17 @@ def test_a_session_with_bad_participants_and_a_bad_mode_names_them_all(client, a
         "mode": "fax"}, headers=api_key("booking"))
     errors = _invalid(response, "mode", "pro.phone" if requester == pro else "requester.phone")
     assert errors["mode"]
+
+
+PERIOD_BACKWARDS = "since=2026-06-02T00:00:00Z&until=2026-06-01T00:00:00Z"
+
+
+@pytest.mark.parametrize("url, role, wrong", [
+    (f"/v1/logs/messages?status=bogus&{PERIOD_BACKWARDS}", "ops", "status"),
+    (f"/v1/logs/calls?direction=up&{PERIOD_BACKWARDS}", "ops", "direction"),
+    (f"/v1/audit?limit=0&{PERIOD_BACKWARDS}", "privacy", "limit"),
+])
+def test_a_period_ending_before_it_starts_is_named_with_the_other_wrong_fields(
+        client, api_key, url, role, wrong):
+    errors = _invalid(client.get(url, headers=api_key(role)), wrong, "until")
+    assert errors["until"] == ["must be after since"]

@@ -30,7 +30,19 @@ class PagingQuery(QueryArguments):
                            metadata={"description": "next_cursor of the previous page"})
 
 
-class LogQuery(PagingQuery):
+class UntilAfterSince:
+    """A query's period (since, until) ends after it starts. Judged with the fields' own errors
+    (skip_on_field_errors=False; `data` holds only the fields that loaded), so one 422 names
+    every wrong field."""
+
+    @validates_schema(skip_on_field_errors=False)
+    def _until_after_since(self, data, **_kwargs):
+        since, until = data.get("since"), data.get("until")
+        if since is not None and until is not None and since >= until:
+            raise ValidationError("must be after since", "until")
+
+
+class LogQuery(UntilAfterSince, PagingQuery):
     phone = QueryPhone(recorded=True, validate=validate.Length(max=32), metadata={
         "description": "matches the sender, the recipient or where it was forwarded"})
     session_id = fields.String(validate=validate.Length(min=1, max=40))
@@ -59,7 +71,7 @@ class ReasonHeader(Schema):
                                                     "and bodies are needed (the read is audited)"})
 
 
-class AuditQuery(PagingQuery):
+class AuditQuery(UntilAfterSince, PagingQuery):
     actor = fields.String(validate=validate.Length(min=1, max=64))
     action = fields.String(validate=validate.Length(min=1, max=48))
     since = QueryUtcDateTime()
