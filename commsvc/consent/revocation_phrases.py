@@ -56,8 +56,12 @@ _SOMETHING_ELSE = (
     r"|application|applications|app|apps|aplicacion|aplicaciones|site|sitio|compte|cuenta"
     r"|(?:notifications|notificaciones) (?:push|(?:de|del) (?:(?:la|l) )?(?:appli|app"
     r"|application|aplicacion)))")
+# ... but the service or programme of the texts is the texts ("del servicio de mensajes", "du
+# service de SMS")
+_TEXTS_SERVICE = (r"(?:services?|servicios?|programmes?|programas?) (?:de|d|des|del)"
+                  r" (?:(?:los|les) )?(?:message|text|notifications|notificaciones)\b")
 NOT_OF_SOMETHING_ELSE = (r"(?! (?:de|du|des|a|au|aux|del|al) (?:" + _ARTICLE + r" )?"
-                         + _SOMETHING_ELSE + r"\b)")
+                         r"(?!" + _TEXTS_SERVICE + ")" + _SOMETHING_ELSE + r"\b)")
 # Pestering verbs: with the sender as object they say "stop texting me" in other words.
 BOTHER = r"(?:bothering|bugging|pestering|hassling|annoying)"
 MSGN = r"(?:text|message|spam|notification|notifications|alert|alerts)"
@@ -352,10 +356,11 @@ ES: list[tuple[str, str]] = [
     ("quiero queremos quisiera deseo solicito pido",
      r"\b(?:quiero|queremos|quisiera|deseo|solicito|pido) (?:la|mi|nuestra) baja (?:de|del)"
      r" (?:(?:la|los|las|sus|esta|este|su|mi) )?(?:lista|message|text|notificaciones|numero)\b"),
-    # quiero darme de baja
+    # quiero darme de baja (not "... de la app", "... del plan de mantenimiento")
     ("darme darnos denme deme dame dennos me nos",
      r"\b(?:(?:darme|darnos|denme|deme|dame|dennos)|(?:me|nos) (?:\w+ ){0,2}?(?:dar|den|de|das"
-     r"|dan|doy|damos)) de baja\b(?! (?:la|el|mi|una|un|su|esta|este|los|las)\b)"),
+     r"|dan|doy|damos)) de baja\b(?! (?:la|el|mi|una|un|su|esta|este|los|las)\b)"
+     + NOT_OF_SOMETHING_ELSE),
     ("de",
      r"\bde baja (?:de|del) (?:(?:la|esta|su|sus|los|las) )?(?:lista|message|text"
      r"|notificaciones)\b"),
