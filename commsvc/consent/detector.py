@@ -419,6 +419,9 @@ _GUARD_BEFORE_RE = re.compile(
     r"|coworker)s?)(?: to| \|)?"
     r"|(?:my|his|her|our)(?! (?:own |stupid |new |old )?(?:phone|number|cell|mobile|line|inbox"
     r"|device|iphone|android|account|notifications|messages|texts|email)\b)(?: \w+){1,3} to)"
+    # the link or button that does it, a thing of the app, as "the unsubscribe link" is:
+    # "le lien pour se désabonner", "le bouton de désinscription", "el enlace para desuscribirse"
+    r"|(?:lien|bouton|enlace|boton|liga) (?:pour|de|d|para)(?: (?:se|me|vous|nous))?"
     r") $")
 # Just before STOP (QUIT, CEASE): what the sender or a third person will stop doing, not a
 # request ("I'll stop texting now", "he's going to stop texting", "do you want me to stop
