@@ -409,8 +409,9 @@ _BY_PREFIX_HEAD: dict[str, tuple[tuple[str, tuple[_Phrase, ...]], ...]] = {
 # "your office", "this number", "the company", "the app" or "them", which are, or may be, us
 # ("Tell the company to stop texting me" is one).
 _GUARD_BEFORE_RE = re.compile(
-    r"(?:^|\s)(?:(?:dont|never|didnt|not|doesnt|wont|no need to|if you|if u|if they|did you"
-    r"|did they|n|ne|no|nunca|si|the|a|bus|next|last|first|one)"
+    # ("... wouldn't stop texting me" tells what someone else did)
+    r"(?:^|\s)(?:(?:dont|never|didnt|not|doesnt|wont|wouldnt|couldnt|no need to|if you|if u"
+    r"|if they|did you|did they|n|ne|no|nunca|si|the|a|bus|next|last|first|one)"
     r"(?: (?:want|need|ask|tell) (?:you|them) to| please)?"
     r"|(?:tell|told|ask|asked|make|made|get|got) (?:(?:him|her"
     r"|(?:my|his|her|our|the|that)(?: \w+)? (?:neighbou?r|dog|cat|kid|child|children|boy|girl"
