@@ -260,7 +260,11 @@ _UNWANTED_SIGNAL_RE = re.compile(
     r"|who are you|not interested|spam|scam|harass\w*|how did you get (?:my|this) number"
     r"|keep (?:text|message|texting|messaging|contacting|spamming) (?:me|us)"
     r"|why (?:am i|do i keep|do you keep|are you) (?:getting|receiving|sending|text|message)"
-    r"|qui etes vous|c est qui|quien es|quien eres)\b")
+    r"|qui etes vous|c est qui|quien es|quien eres"
+    # the same in French and Spanish: "STOP. Esto es acoso", "Stop, je suis jamais inscrit"
+    # (not interested, in them, only as the whole message: _STRONG_BESIDE_SIGNAL_RE)
+    r"|harcel\w*|acoso|hostigamiento|jamais inscrite?|(?:nunca|no) me (?:suscribi|inscribi"
+    r"|registre))\b")
 # Units of time and amounts of them, in en/fr/es: one vocabulary for how long ago the sender
 # asked ("a week ago", "il y a une heure", "hace un mes": _PAST_TIME), how long a revocation is
 # limited to ("for a month", "pendant un mois", "por un mes": _TIME_UNIT) and how many times
@@ -364,9 +368,27 @@ _STRONG_WORD = _strong(_STRONG_WORDS + "|stoppez|alto|baja")
 # REMOVE / DELETE after the wrong number ("Wrong number, please remove"), REMOVE ME either side;
 # not "Remove the wrong number", which may be about an invoice.
 _REMOVE_WORD = _strong("remove|remove me|remove us|delete|delete me")
+# A clause that says the messages are unwanted, in en/fr/es (_COMPLAINT_CLAUSE_RE's words)
+_COMPLAINT = (
+    r"(?:(?:this is|thats|that s|that is|its|it s|esto es|es|c est|c est du|c est de la) )?"
+    r"(?:harassment|harassing|spam|a scam|scam|acoso|hostigamiento|harcelement|du spam)"
+    r"|who is this|whos this|who s this|who are you|quien es|quien eres|qui etes vous"
+    r"|c est qui|qui est ce"
+    r"|(?:i |we )?(?:never|didnt|did not) (?:sign(?:ed)? up|subscribe[d]?|opt(?:ed)? in"
+    r"|ask(?:ed)? for (?:this|these|it|them))(?: for (?:this|these|it|them|that))?"
+    r"|(?:yo )?(?:nunca|no) me (?:suscribi|inscribi|registre)"
+    r"|je ne me suis jamais inscrite?|je me suis jamais inscrite?"
+    r"|(?:im |i m |i am )?not interested|no me interesa"
+    r"|(?:ca )?(?:ne )?m interesse pas|(?:je )?(?:ne )?suis pas interessee?"
+    r"|(?:this is |youve got |you ve got |you have )?(?:the )?wrong number|mauvais numero"
+    r"|numero equivocado")
+# The whole message a keyword (ALTO and BAJA too) and that the sender is the wrong person or
+# that the messages are unwanted, in either order: "STOP wrong number", "Es spam, BAJA",
+# "Nunca me suscribí, alto", "Stop c'est du harcèlement".
 _STRONG_BESIDE_SIGNAL_RE = re.compile(
-    rf"(?:{_STRONG_WORD}|{_strong('remove me|remove us')}) {_NOT_FOR_ME}(?: {_COURTESY})*"
-    rf"|{_NOT_FOR_ME} (?:{_STRONG_WORD}|{_REMOVE_WORD})")
+    rf"(?:{_STRONG_WORD}|{_strong('remove me|remove us')}) (?:{_NOT_FOR_ME}|{_COMPLAINT})"
+    rf"(?: {_COURTESY})*"
+    rf"|(?:{_NOT_FOR_ME}|{_COMPLAINT}) (?:{_STRONG_WORD}|{_REMOVE_WORD})")
 
 
 # --------------------------------------------------------------------------- own words
@@ -590,21 +612,10 @@ def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...], no_last: bool) 
     return None
 
 
-# A whole clause that says the messages are unwanted: "This is harassment", "Who is this?",
-# "I never signed up", "Esto es acoso", "C'est du harcèlement". Only whole clauses: "Who is
-# this technician?" or "not interested in Saturday" are about the job.
-_COMPLAINT_CLAUSE_RE = re.compile(
-    r"(?:(?:this is|thats|that s|that is|its|it s|esto es|es|c est|c est du|c est de la) )?"
-    r"(?:harassment|harassing|spam|a scam|scam|acoso|hostigamiento|harcelement|du spam)"
-    r"|who is this|whos this|who s this|who are you|quien es|quien eres|qui etes vous"
-    r"|c est qui|qui est ce"
-    r"|(?:i |we )?(?:never|didnt|did not) (?:sign(?:ed)? up|subscribe[d]?|opt(?:ed)? in"
-    r"|ask(?:ed)? for (?:this|these|it|them))(?: for (?:this|these|it|them|that))?"
-    r"|(?:yo )?(?:nunca|no) me (?:suscribi|inscribi|registre)"
-    r"|je ne me suis jamais inscrite?|je me suis jamais inscrite?"
-    r"|(?:im |i m |i am )?not interested|no me interesa|ca ne m interesse pas"
-    r"|(?:this is |youve got |you ve got |you have )?(?:the )?wrong number|mauvais numero"
-    r"|numero equivocado")
+# A whole clause that says the messages are unwanted (_COMPLAINT): "This is harassment", "Who
+# is this?", "I never signed up", "Esto es acoso", "C'est du harcèlement". Only whole clauses:
+# "Who is this technician?" or "not interested in Saturday" are about the job.
+_COMPLAINT_CLAUSE_RE = re.compile(_COMPLAINT)
 # A bare opt-out keyword as a clause, or just before the revocation in its clause ("STOP stop
 # texting me at work"), in any of the three languages.
 _INSISTING_KEYWORD_RE = re.compile(_strong(_STRONG_WORDS + "|stoppez|alto|baja"))
