@@ -222,7 +222,8 @@ _HELP_KW_RE = re.compile(rf"(?:{_COURTESY} )*{_HELP_WORDS}(?: (?:{_COURTESY}|{_H
 _LANGUAGE_OF_WORD = text_folding.word_table({
     "fr": "arretez arreter arrete arret stoppez annuler annulez oui aide merci beaucoup svp stp"
           " vous plait sil qui etes mauvais personne dit combien fois hier repete derniere"
-          " reponds repond reponse accord",
+          " reponds repond reponse accord harcelement interesse interessee inscrit inscrite"
+          " jamais",
     "es": "alto baja parar detener darse para pare cancelar cancela cancelen suscripcion si ayuda"
           " basta"
           " por favor porfavor porfa xfa xfavor gracias muchas quien eres equivocado equivocada"
