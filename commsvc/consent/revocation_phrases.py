@@ -228,7 +228,8 @@ FR: list[tuple[str, str]] = [
     # LAST) and starting its clause: not "Dis-lui d'arrêter de me déranger"
     ("| svp stp merci mais alors arret* cess* stop*",
      r"(?:^|\| )(?:(?:svp|stp|merci d|merci de|mais|alors) )*(?:arret\w*|cess\w*|stop\w*)"
-     r" (?:de|d) (?:(?:me|m|nous) (?:deranger|embeter|importuner)|ecrire)" + LAST),
+     r" (?:de|d) (?:(?:me|m|nous) (?:deranger|embeter|importuner|achaler|tanner)|ecrire)"
+     + LAST),
     ("arret* cess* stop*",
      r"\b(?:arret\w*|cess\w*|stop\w*) (?:de|d) " + FR_CALLING_AND
      + r"(?:me |m |nous )?envoyer(?: (?:(?:des|les|vos|ces"
@@ -290,8 +291,11 @@ FR: list[tuple[str, str]] = [
      r"(?:^|\| )(?:(?:svp|merci|stp) )?(?:plus|pas|fini|assez) de (?:message|text"
      r"|notification|notifications|spam|" + ADS_FR + r")(?: (?:svp|merci|stp|s il vous plait))*"
      + END),
-    ("laisse* fiche*",
-     r"\blaisse[rz]? (?:moi|nous) tranquilles?\b|\bfiche[zr]? moi la paix\b"),
+    # ... "lâchez-moi avec vos textos", "tannez-moi pu avec vos messages" (Québec)
+    ("laisse* fiche* lache* tanne*",
+     r"\blaisse[rz]? (?:moi|nous) tranquilles?\b|\bfiche[zr]? moi la paix\b"
+     r"|\b(?:lache|tanne)[rz]? (?:moi|nous)(?: plus)? avec (?:vos|tes|ces|les|tous vos|toutes vos)"
+     r" (?:message|text|notifications|relances|pubs?|spam)\b"),
     ("retir* revoqu* annul*",
      r"\b(?:retir|revoqu|annul)\w* (?:mon |le |tout )?consentement\b"),
     # je ne consens pas (plus) à recevoir des SMS

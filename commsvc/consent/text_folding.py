@@ -56,6 +56,8 @@ _FOLD_WORDS = word_table({
     "escribes": "escrives",
     "escriben": "escriven",
     "ecrire": "ecrir",
+    # Québec French "pu" is "plus" (no more): "je veux pu recevoir de textos", "pu de textos"
+    "plus": "pu",
 })
 _FOLD_PREFIXES = ("sto", "pl", "uns")
 # Two words read as one: second word -> (the word before it, the one word they make).
