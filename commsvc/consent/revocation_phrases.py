@@ -334,11 +334,13 @@ ES: list[tuple[str, str]] = [
     # de mi esposo"), nor asking for a call instead in the next clause ("no manden mensajes,
     # llámenme": as an opt-out it would never reach the pro, like "no texts, call me
     # instead"). The bare "no envíen más" ending the message only (LAST): "No mandes más, ya
-    # lo tengo" is about the photos.
+    # lo tengo" is about the photos. This number is us: "Favor de no mandar mensajes a este
+    # número" is one.
     ("no",
      r"\bno (?:(?:enviar|mandar)(?:me|nos)?|envien|manden|envies|mandes)(?:(?: (?:mas|ningun"
      r"|ninguno|ningunos|ninguna|ningunas|tantos|sus|estos|esos|los|las))* (?:message|text"
-     r"|notificaciones|spam|publicidad)\b(?! (?:a|al|para)\b)" + CALL_INSTEAD +
+     r"|notificaciones|spam|publicidad)\b"
+     r"(?! (?:a|al|para)\b(?! este (?:numero|telefono|celular)\b))" + CALL_INSTEAD +
      r"| mas" + LAST + ")"),
     # no me molesten (más): the imperative only, "no me molesta" is "it doesn't bother me"
     ("no",
