@@ -575,7 +575,9 @@ _VETO_RE = re.compile(
     r"|par erreur|sans faire expres|por error|sin querer"
     r"|(?:text|message|contact|call|email|write to) (?:my (?!number|phone|cell)\w+|him|her"
     r"|the office)|(?:use|try) (?:my|this|the) (?:(?:other|new|work|home|cell|mobile) )*"
-    r"(?:number|phone|cell|email|line)|my (?:new|other|work|home) (?:number|phone|cell)"
+    # (not "this is my work phone", which says why to stop)
+    r"(?:number|phone|cell|email|line)|(?<!this is )(?<!it is )(?<!its )(?<!it s )"
+    r"my (?:new|other|work|home) (?:number|phone|cell)"
     r"|(?:ecrivez|envoyez|contactez|appelez|ecris|envoie|contacte)(?: plutot)? a (?:mon|ma|mes)"
     r"|(?:escrib|mand|envi|contact|llam)\w* a mi"
     r"|(?:escrib|mand|envi|contact)(?:a|e|an|en)me al (?:otro|nuevo)"  # "escribame al otro"
