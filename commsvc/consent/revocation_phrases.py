@@ -206,8 +206,9 @@ EN: list[tuple[str, str]] = [
      r"|notifications?|promo\w*|marketing)\b))"),
     ("cease",
      r"\bcease and desist\b"),
-    ("i told",
-     r"\b(?:i said|i told you|told you to|i asked you to|i ve asked you to|i already said)"
+    ("i told how",
+     r"\b(?:i said|i told you|told you to|i asked you to|i ve asked you to|i already said"
+     r"|how many times do (?:i|we) (?:have|need) to (?:say|tell you|ask you))"
      r" (?:to )?(?:please )?stop(?:" + END + r"| please| now| it| already)"),
     ("revoke revoking withdraw withdrawing rescind rescinding",
      r"\b(?:revoke|revoking|withdraw|withdrawing|rescind|rescinding) (?:my |all |any |our )?"
@@ -292,6 +293,11 @@ FR: list[tuple[str, str]] = [
      r"|notification|notifications|spam|" + ADS_FR + r")(?: (?:svp|merci|stp|s il vous plait))*"
      + END),
     # ... "lâchez-moi avec vos textos", "tannez-moi pu avec vos messages" (Québec)
+    # je vous ai déjà dit stop / d'arrêter, as "I told you to stop"; ending the message ("J'ai
+    # dit stop, le chien est dehors" is about the job)
+    ("je j",
+     r"\b(?:je (?:vous |te |t )?ai|j ai) (?:deja )?(?:dit|demande) (?:stop|d arreter|de stop)"
+     r"(?: deja)?" + LAST),
     ("laisse* fiche* lache* tanne*",
      r"\blaisse[rz]? (?:moi|nous) tranquilles?\b|\bfiche[zr]? moi la paix\b"
      r"|\b(?:lache|tanne)[rz]? (?:moi|nous)(?: plus)? avec (?:vos|tes|ces|les|tous vos|toutes vos)"
