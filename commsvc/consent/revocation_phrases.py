@@ -164,10 +164,15 @@ EN: list[tuple[str, str]] = [
      r"\b(?:remove|take|delete|drop|erase|get|unsubscribe|cross) (?:me|us|my number"
      r"|my phone number|my cell|my cell number|this number|my info|my information|my contact"
      r"|my details)(?: (?:off|from|out|of))+ (?:(?:the|your|this|that|all|these|those|any|ya"
-     r"|yalls|my|every) )*(?:(?:text|message|contact|call|marketing|distribution"
-     r"|messaging|subscriber|notification|spam|group|phone|calling) )*(?:list|lists|text"
-     r"|message|contacts|database|db|system|thread|notification|notifications|records|file"
-     r"|group)\b"),
+     r"|yalls|my|every|whatever|whichever) )*(?:(?:text|message|contact|call|marketing"
+     r"|distribution|messaging|mailing|subscriber|notification|spam|group|phone|calling) )*"
+     r"(?:list|lists|text|message|contacts|database|db|system|thread|notification"
+     r"|notifications|records|file|group)\b"),
+    # I want off this list, we want out of your list
+    ("i we",
+     r"\b(?:i|we) (?:want|wanna|would like|d like) (?:off|out of) (?:(?:the|your|this|that|these"
+     r"|all|ya|every|whatever) )*(?:(?:text|message|contact|marketing|distribution|messaging"
+     r"|mailing|subscriber|notification|spam) )*(?:list|lists|thread|group)\b"),
     ("be been get being",
      r"\b(?:be|been|get|being) (?:removed|taken off|deleted|unsubscribed)(?: (?:from|off)"
      r" (?:(?:the|your|this|that|all|these|any|my) )*(?:(?:text|message|contact|call|marketing"

@@ -41,6 +41,7 @@ _FOLD_WORDS = word_table({
     "you": "u yu",
     "your": "ur yur",
     "anymore": "anymor",
+    "from": "frm",
     "opt out": "optout",
     "thanks": "thx thnx thanx tnx tks thks",
     "merci": "mrc mci",
