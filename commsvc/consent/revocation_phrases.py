@@ -64,7 +64,7 @@ NOT_OF_SOMETHING_ELSE = (r"(?! (?:de|du|des|a|au|aux|del|al) (?:" + _ARTICLE + r
                          r"(?!" + _TEXTS_SERVICE + ")" + _SOMETHING_ELSE + r"\b)")
 # Pestering verbs: with the sender as object they say "stop texting me" in other words.
 BOTHER = r"(?:bothering|bugging|pestering|hassling|annoying)"
-MSGN = r"(?:text|message|spam|notification|notifications|alert|alerts)"
+MSGN = r"(?:text|message|spam|notification|notifications|alert|alerts|reminders)"
 # Advertising: "no more ads", "no más promociones", "plus de pub" want no more of our texts,
 # as "STOP ADS" does.
 ADS = r"(?:ads|ad|promos|promo|promotions|marketing)"
@@ -83,7 +83,7 @@ EN: list[tuple[str, str]] = [
      r"|(?:text|message)(?= (?:text|message)))){0,4}"
      r" (?:text|message|spam|spamming|harassing|contacting|contact|communication|communications"
      r"|junk|crap|garbage"
-     r"|communicating|notification|notifications|alert|alerts"
+     r"|communicating|notification|notifications|alert|alerts|reminders"
      r"|writing (?:to )?(?:me|us))\b"
      r"(?! (?:to )?(?:my|his|her|him|them|their|our|the|that)\b"
      r"(?! (?:number|phone|cell|mobile)\b))"
