@@ -304,6 +304,8 @@ _REITERATION = (
     r"|how many times(?: do (?:i|we) (?:have|need) to (?:tell you|say it|say this|say that"
     r"|say stop|ask))?|(?:once )?again|for the (?:last|second|third|fourth|fifth|hundredth"
     r"|millionth|nth|\d+(?:st|nd|rd|th)) time|i repeat"
+    r"|(?:im|i m|i am) not (?:going to|gonna) (?:tell you|say it|say this|ask)(?: again)?"
+    r"|i (?:wont|will not) (?:tell you|say it|say this|ask) again"
     r"|(?:je (?:vous |te |t )?(?:l )?|j )ai (?:deja )?(?:dit|demande)(?: (?:stop|d arreter))?"
     rf"(?: {_TIMES})?"
     r"|(?:je (?:vous |te |t )?l ai |j ai )?deja dit"
