@@ -177,6 +177,12 @@ EN: list[tuple[str, str]] = [
      r"\b(?:be|been|get|being) (?:removed|taken off|deleted|unsubscribed)(?: (?:from|off)"
      r" (?:(?:the|your|this|that|all|these|any|my) )*(?:(?:text|message|contact|call|marketing"
      r"|sms) )*(?:list|lists|text|message|contacts|database|system)\b|" + END + ")"),
+    # I'm done with / sick of these texts: only with "these", "your", "the" ("I'm tired of
+    # texting back and forth, call me" wants a call), not someone else's
+    ("im i we were",
+     r"\b(?:im|i m|i am|were|we re|we are) (?:so |really |just |sooo )?(?:done|finished|sick"
+     r"|tired|fed up) (?:with|of) (?:all )?(?:these|those|your|the|ur) (?:" + MSGN + r"|ads"
+     r"|promos)\b(?! (?:back|and forth|from (?:my|the|his|her|our|that|him)|about)\b)"),
     ("enough",
      r"\benough (?:with )?(?:(?:the|these|those|your|all|of) )*(?:text|message|spam)\b"),
     # remove me / delete this number / take this number off, the whole clause ("remove this
