@@ -122,11 +122,11 @@ EN: list[tuple[str, str]] = [
      r" (?:(?:call|phone|email) (?:or|and|n) )?(?:text|message|contact)"
      r"(?: (?:or|and|n) (?:call|phone|email))?(?: (?:again|anymore|ever again|at all|no more"
      r"|going forward|in the future))*" + LAST),
-    # no need to text me anymore, ending the message (not "no need to text me, I'm here", nor
+    # no need to text (me) anymore, ending the message (not "no need to text me, I'm here", nor
     # "no need to text me again when you get here", nor "..., no need to keep texting me" or
     # "... to send me more texts", said of the job's photos: the job is the point)
     ("no",
-     r"\bno need (?:for you )?to (?:text|message|contact|email|write to) (?:me|us)"
+     r"\bno need (?:for you )?to (?:text|message|contact|email|write to)(?: (?:me|us))?"
      r" (?:anymore|any more|again|ever again)" + LAST),
     # ... and "no need to keep texting me", "no need to send me any more texts" as the whole
     # message only
