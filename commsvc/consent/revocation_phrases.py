@@ -190,8 +190,10 @@ EN: list[tuple[str, str]] = [
     # delete this number?", "I'll remove this number")
     ("remove unsubscribe delete erase take",
      r"(?<!\bi )(?<!\bll )(?<!\bill )(?<!\bwill )(?<!\bwe )"
-     r"\b(?:(?:remove|unsubscribe|delete) (?:me|us|my number|this number)|erase (?:my|this)"
-     r" number|take (?:my|this) number off)(?: (?:please|now|thanks|thank you|asap"
+     r"\b(?:(?:remove|unsubscribe|delete) (?:me|us|my number|this number|my phone number"
+     r"|my cell|my cell number|my contact info|my info|my contact information|my information"
+     r"|my details)|erase (?:my|this) number|take (?:my|this) number off)"
+     r"(?: (?:please|now|thanks|thank you|asap"
      r"|immediately))*" + END),
     ("lose",
      r"\blose my number\b"),
