@@ -223,12 +223,12 @@ _LANGUAGE_OF_WORD = text_folding.word_table({
     "fr": "arretez arreter arrete arret stoppez annuler annulez oui aide merci beaucoup svp stp"
           " vous plait sil qui etes mauvais personne dit combien fois hier repete derniere"
           " reponds repond reponse accord harcelement interesse interessee inscrit inscrite"
-          " jamais",
+          " jamais trop",
     "es": "alto baja parar detener darse para pare cancelar cancela cancelen suscripcion si ayuda"
           " basta"
           " por favor porfavor porfa xfa xfavor gracias muchas quien eres equivocado equivocada"
           " persona dije pedi cuantas veces vez otra ayer pares respondo contesto respuesta"
-          " bueno vale listo",
+          " bueno vale listo demasiados",
 })
 
 
@@ -384,7 +384,9 @@ _COMPLAINT = (
     r"|(?:im |i m |i am )?not interested|no me interesa"
     r"|(?:ca )?(?:ne )?m interesse pas|(?:je )?(?:ne )?suis pas interessee?"
     r"|(?:this is |youve got |you ve got |you have )?(?:the )?wrong number|mauvais numero"
-    r"|numero equivocado")
+    r"|numero equivocado"
+    r"|(?:(?:way|far|so|just) )?too many (?:text|message|notifications|reminders)"
+    r"|(?:beaucoup )?trop de (?:message|text)|(?:son )?demasiados (?:message|text)")
 # The whole message a keyword (ALTO and BAJA too) and that the sender is the wrong person or
 # that the messages are unwanted, in either order: "STOP wrong number", "Es spam, BAJA",
 # "Nunca me suscribí, alto", "Stop c'est du harcèlement".
