@@ -63,7 +63,7 @@ _TEXTS_SERVICE = (r"(?:services?|servicios?|programmes?|programas?) (?:de|d|des|
 NOT_OF_SOMETHING_ELSE = (r"(?! (?:de|du|des|a|au|aux|del|al) (?:" + _ARTICLE + r" )?"
                          r"(?!" + _TEXTS_SERVICE + ")" + _SOMETHING_ELSE + r"\b)")
 # Pestering verbs: with the sender as object they say "stop texting me" in other words.
-BOTHER = r"(?:bothering|bugging|pestering|hassling|annoying)"
+BOTHER = r"(?:bothering|bugging|pestering|hassling|annoying|bombarding)"
 MSGN = r"(?:text|message|spam|notification|notifications|alert|alerts|reminders)"
 # Advertising: "no more ads", "no más promociones", "plus de pub" want no more of our texts,
 # as "STOP ADS" does.
@@ -95,14 +95,14 @@ EN: list[tuple[str, str]] = [
      r"\b(?:stop|quit|cease) (?:(?:" + INTENSIFIER + r") )?sending (?:me|us)"
      r"(?: (?:these|those|your|the|all|any|more|such|of))* " + ADS
      + r"(?: (?:please|anymore|from (?:you|this number)))*" + END),
-    # stop bothering me / quit bugging me: ending the message ("stop bugging me about the
-    # price" and "stop bothering the dog" are conversation) and starting its clause, said to
-    # us: not to someone else ("tell him to stop bugging me", "make the dog stop bothering
-    # me") nor a joke ("haha stop bugging me", "lol ok ok stop bugging me")
+    # stop bothering me / quit bugging me / stop blowing up my phone: ending the message ("stop
+    # bugging me about the price" and "stop bothering the dog" are conversation) and starting
+    # its clause, said to us: not to someone else ("tell him to stop bugging me", "make the
+    # dog stop bothering me") nor a joke ("haha stop bugging me", "lol ok ok stop bugging me")
     ("| please just ok so now seriously ugh hey i can could will would stop quit cease",
      r"(?:^|\| )(?:(?:please|just|ok|so|now|seriously|ugh|hey|i said|i told you(?: to)?"
-     r"|i asked you to|can you|could you|will you|would you) )*(?:stop|quit|cease) " + BOTHER
-     + r" (?:me|us)" + LAST),
+     r"|i asked you to|can you|could you|will you|would you) )*(?:stop|quit|cease) (?:" + BOTHER
+     + r" (?:me|us)|blowing up (?:my|our) (?:phone|cell))" + LAST),
     # ... or anywhere when it names the messages ("stop bothering me with these texts", "...
     # with the reminders")
     ("stop quit cease",
