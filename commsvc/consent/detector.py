@@ -158,7 +158,8 @@ _POLITE_PARA_RE = re.compile(
 # STOP with a bare object, the whole message: "STOP SENDING (ME THESE)", "stop this", "STOP
 # ADS". Only after STOP ("end this", "quit that" are conversation) and never as a question.
 _STOP_OBJECT = (r"(?:this|that|these|those|(?:(?:the|your|all(?: the| these| those| your)?)"
-                r" )?(?:stuff|ads|ad|promos|promotions|spam|message|text|marketing))")
+                r" )?(?:stuff|ads|ad|promos|promotions|spam|message|text|marketing|pub|pubs"
+                r"|publicite|publicites))")
 _STOP_OBJECT_KW_RE = re.compile(
     rf"(?:{_COURTESY} )*(?:stop all|stopall|stop)"
     rf" (?:sending(?: me| us)?(?: {_STOP_OBJECT})?|{_STOP_OBJECT})(?: {_OPTOUT_EXTRA})*")
@@ -223,7 +224,7 @@ _LANGUAGE_OF_WORD = text_folding.word_table({
     "fr": "arretez arreter arrete arret stoppez annuler annulez oui aide merci beaucoup svp stp"
           " vous plait sil qui etes mauvais personne dit combien fois hier repete derniere"
           " reponds repond reponse accord harcelement interesse interessee inscrit inscrite"
-          " jamais trop",
+          " jamais trop pub pubs publicite publicites",
     "es": "alto baja parar detener darse para pare cancelar cancela cancelen suscripcion si ayuda"
           " basta"
           " por favor porfavor porfa xfa xfavor gracias muchas quien eres equivocado equivocada"

@@ -252,9 +252,10 @@ FR: list[tuple[str, str]] = [
     # arrêtez les SMS
     ("arret* stop* cess* fini finis",
      r"\b(?:arret\w*|stop\w*|cess\w*|fini|finis) (?:les|vos|ces|tes|des) (?:message|text"
-     r"|notifications|relances|envois|spam)\b"),
+     r"|notifications|relances|envois|spam|" + ADS_FR + r")\b"),
     ("stop halte",
-     r"\b(?:stop|halte) (?:a|aux) (?:message|text|notifications|relances|spam|pub)\b"),
+     r"\b(?:stop|halte) (?:a|aux) (?:message|text|notifications|relances|spam|" + ADS_FR
+     + r")\b"),
     # ne m'écrivez plus / ne m'envoyez plus de messages
     ("ne",
      r"\bne (?:me |m |nous )(?:ecri\w*|contact\w*|text\w*|harcel\w*|relanc\w*) plus\b"),
