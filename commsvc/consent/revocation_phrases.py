@@ -342,7 +342,9 @@ ES: list[tuple[str, str]] = [
      " cesen",
      r"(?:^|\| )(?:(?:ya|por favor|porfa|oye|quiero que|queremos que) )*(?:deja|dejen|deje"
      r"|dejar|dejes|para|paren|pare|basta|cese|cesen) de (?:molestar|fastidiar|escribir)(?:me|nos)?"
-     + LAST),
+     # ... with the messages: "dejen de molestar con sus mensajes"
+     r"(?: con (?:(?:sus|tus|los|tantos|esos|estos) )?(?:message|text|notificaciones|spam"
+     r"|" + ADS_ES + r"))?" + LAST),
     # no me envíen más mensajes / no me escriban más / (favor de) no escribirme (not "...,
     # llámenme": see CALL_INSTEAD)
     ("no",
@@ -409,8 +411,10 @@ ES: list[tuple[str, str]] = [
     ("| ya por no",
      r"(?:^|\| )(?:(?:ya|por favor) )?no mas (?:message|text|notificaciones|spam|" + ADS_ES
      + r")\b(?! de voz)"),
-    ("basta",
-     r"\bbasta (?:ya )?(?:de|con) (?:(?:los|tantos|sus) )?(?:message|text|notificaciones|spam)\b"),
+    # basta de mensajes; Mexican "párenle con los mensajes"
+    ("basta parenle parale parele",
+     r"\b(?:basta|parenle|parale|parele) (?:ya )?(?:de|con) (?:(?:los|tantos|sus|tus|esos"
+     r"|estos) )?(?:message|text|notificaciones|spam|" + ADS_ES + r")\b"),
     ("dejame dejenme dejeme dejanos dejennos",
      r"\b(?:dejame|dejenme|dejeme|dejanos|dejennos) (?:en paz|tranquil[oa]s?)\b"),
     # desuscríbanme / me quiero desabonar (not "... de los correos", "... de la app"); not the
