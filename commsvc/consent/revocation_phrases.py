@@ -285,9 +285,11 @@ FR: list[tuple[str, str]] = [
      r"|(?:je|j) (?:veux|souhaite|desire|voudrais) (?:plus|pas) (?:recevoir|avoir))"
      r"(?: (?:recevoir|avoir|de|d|vos|ces|les|aucun|aucune|des))* (?:message|text"
      r"|notification|notifications|pub|spam|sollicitation|sollicitations)\b(?! vocal)"),
-    ("ne",
-     r"\bne (?:veux|souhaite|desire|voudrais) plus (?:etre (?:contacte|sollicite|derange|relance)"
-     r"|que (?:vous|tu|l on|on) (?:me |m |nous )(?:contact|ecriv|envoy|text|relanc)\w*)"),
+    # ... "je veux plus être contacté" without the "ne"
+    ("ne je j",
+     r"\b(?:ne|je|j) (?:veux|souhaite|desire|voudrais) plus (?:etre (?:contacte|sollicite"
+     r"|derange|relance)|que (?:vous|tu|l on|on) (?:me |m |nous )(?:contact|ecriv|envoy|text"
+     r"|relanc)\w*)"),
     # désabonnez-moi / je veux me désinscrire (not "... des mails", "... de l'appli")
     ("desabonn* desinscri*",
      r"\b(?:desabonn|desinscri|desinscrir)\w*\b" + NOT_OF_SOMETHING_ELSE),
