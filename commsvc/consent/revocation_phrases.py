@@ -183,8 +183,10 @@ EN: list[tuple[str, str]] = [
      r"\b(?:im|i m|i am|were|we re|we are) (?:so |really |just |sooo )?(?:done|finished|sick"
      r"|tired|fed up) (?:with|of) (?:all )?(?:these|those|your|the|ur) (?:" + MSGN + r"|ads"
      r"|promos)\b(?! (?:back|and forth|from (?:my|the|his|her|our|that|him)|about)\b)"),
-    ("enough",
-     r"\benough (?:with )?(?:(?:the|these|those|your|all|of) )*(?:text|message|spam)\b"),
+    # enough (with) the texts; knock it off (quit it, cut it out) with the texts
+    ("enough knock quit cut",
+     r"\b(?:enough (?:with )?|(?:knock it off|quit it|cut it out) with )"
+     r"(?:(?:the|these|those|your|all|of) )*(?:text|message|spam)\b"),
     # remove me / delete this number / take this number off, the whole clause ("remove this
     # number from the invoice" is about the invoice), never what the sender will do ("should I
     # delete this number?", "I'll remove this number")
