@@ -338,6 +338,11 @@ _FED_UP_CLAUSE_RE = re.compile(
     rf"(?:(?:{_COURTESY}|just|now) )*"
     r"(?:(?:(?:stop|quit) calling|dont call)(?: me| us)?(?: again| anymore| ever again)?"
     r"|go away|leave me alone|no more|not anymore|(?:i )?(?:already )?told you(?: already)?"
+    # reported or blocking: "STOP. Reported.", "Stop. Blocking this number" (not "blocked"
+    # alone: the drain may be)
+    r"|reported(?: as spam)?|blocked and reported|(?:(?:im|i m|i am) )?(?:blocking|reporting)"
+    r" (?:you|this number)(?: as spam)?|(?:ill|i ll|i will|im going to|i m going to|gonna)"
+    r" (?:block|report) (?:you|this number)(?: as spam)?"
     rf"|{_REITERATION}|{_NOT_FOR_ME})")
 _COURTESY_CLAUSE_RE = re.compile(rf"{_COURTESY}(?: {_COURTESY})*")
 
