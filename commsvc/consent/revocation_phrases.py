@@ -208,13 +208,16 @@ EN: list[tuple[str, str]] = [
      r"|email|emails|newsletter|newsletters)\b)"
      r"(?! (?:me |us |my number )?from (?!(?:(?:the|your|my|all|these|those|this"
      r"|any|ur) )*(?:text|message|list|lists|notification|notifications|alert|alerts|messaging"
-     r"|you|this number)\b|(?:these|those|them|this|it|all|everything|here)(?= \||$)))"),
+     r"|you|this number)\b|(?:these|those|them|this|it|all|everything|here|all (?:of )?this"
+     r"|all of it|all of these|all of them)(?= \||$)))"),
     # opt (me) out [of the texts]
     ("opt",
      r"\bopt (?:me |us |my number )?out(?:" + END + r"| (?:please|now|thanks|thank you)\b"
      r"| (?:of|from) (?:(?:the|these|those|your|all|this|any|text|message|marketing|future) )*"
      r"(?:text|message|list|messaging|notification|notifications|alert|alerts|marketing"
-     r"|promotion|promotions|communication|communications|contact)\b)"),
+     r"|promotion|promotions|communication|communications|contact)\b"
+     # ... of this, of everything
+     r"| (?:of|from) (?:this|it|everything|all (?:of )?this|all of it)" + END + ")"),
     ("leave",
      # not "leave me alone with this mess"; but "... with your texts" is a revocation
      r"\bleave (?:me|us) alone\b(?! with\b(?!(?: \w+){0,4} (?:text|message|spam|ads?|calls?"
