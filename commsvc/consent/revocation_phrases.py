@@ -436,7 +436,9 @@ ES: list[tuple[str, str]] = [
      r"(?: (?:mas|los|sus|estos|ningun|ningunos))* (?:message|text|notificaciones)\b"),
     # eliminen mi número / borren este número (the whole clause: "borren este número del
     # presupuesto" is about the quote)
-    ("borr* elimin* quit*",
-     r"\b(?:borr|elimin|quit)\w* (?:mi numero|mi telefono|mis datos|este numero)"
-     r"(?: (?:por favor|gracias))*" + END),
+    # ... or "bórrenme", "elimínenme" alone (with courtesy only)
+    ("borr* elimin* quit* | por porfa",
+     r"(?:\b(?:borr|elimin|quit)\w* (?:mi numero|mi telefono|mis datos|este numero)"
+     r"|(?:^|\| )(?:(?:por favor|porfa) )?(?:borrenme|borreme|borrame|eliminenme|elimineme"
+     r"|eliminame))(?: (?:por favor|porfa|gracias))*" + END),
 ]
