@@ -168,11 +168,12 @@ EN: list[tuple[str, str]] = [
      r"|distribution|messaging|mailing|subscriber|notification|spam|group|phone|calling) )*"
      r"(?:list|lists|text|message|contacts|database|db|system|thread|notification"
      r"|notifications|records|file|group)\b"),
-    # I want off this list, we want out of your list
+    # I want off this list, we want out of your list (the whole clause: not "I want off the
+    # list for the roof, keep me for the gutters")
     ("i we",
      r"\b(?:i|we) (?:want|wanna|would like|d like) (?:off|out of) (?:(?:the|your|this|that|these"
      r"|all|ya|every|whatever) )*(?:(?:text|message|contact|marketing|distribution|messaging"
-     r"|mailing|subscriber|notification|spam) )*(?:list|lists|thread|group)\b"),
+     r"|mailing|subscriber|notification|spam) )*(?:list|lists|thread|group)" + END),
     ("be been get being",
      r"\b(?:be|been|get|being) (?:removed|taken off|deleted|unsubscribed)(?: (?:from|off)"
      r" (?:(?:the|your|this|that|all|these|any|my) )*(?:(?:text|message|contact|call|marketing"
