@@ -259,7 +259,10 @@ _STRONG_CLAUSE_RE = re.compile(_strong(_STRONG_WORDS))
 _UNWANTED_SIGNAL_RE = re.compile(
     r"\b(?:(?:never|dont remember|didnt|did not) (?:sign(?:ed)? up|subscribe[d]?|opt(?:ed)? in"
     r"|ask(?:ed)? for (?:this|these|it|them))|who is this|whos this|who s this"
-    r"|who are you|not interested|spam|scam|harass\w*|how did you get (?:my|this) number"
+    # not interested in a thing of the job is no complaint about the messages ("Stop, not
+    # interested in the upgrade, just the repair"); in the services, offers, texts it is
+    r"|who are you|not interested(?! in (?:the|an|a|your|that) (?!service|offer|text|message"
+    r"|promo|ad)\w)|spam|scam|harass\w*|how did you get (?:my|this) number"
     r"|keep (?:text|message|texting|messaging|contacting|spamming) (?:me|us)"
     r"|why (?:am i|do i keep|do you keep|are you) (?:getting|receiving|sending|text|message)"
     r"|qui etes vous|c est qui|quien es|quien eres"
