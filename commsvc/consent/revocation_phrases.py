@@ -249,7 +249,9 @@ FR: list[tuple[str, str]] = [
     ("| svp stp merci mais alors arret* cess* stop*",
      r"(?:^|\| )(?:(?:svp|stp|merci d|merci de|mais|alors) )*(?:arret\w*|cess\w*|stop\w*)"
      r" (?:de|d) (?:(?:me|m|nous) (?:deranger|embeter|importuner|achaler|tanner)|ecrire)"
-     + LAST),
+     # ... with the messages: "arrêtez de me tanner avec vos textos"
+     r"(?: avec (?:(?:vos|tes|ces|les|tous vos|toutes vos) )?(?:message|text|notifications"
+     r"|relances|spam|" + ADS_FR + r"))?" + LAST),
     ("arret* cess* stop*",
      r"\b(?:arret\w*|cess\w*|stop\w*) (?:de|d) " + FR_CALLING_AND
      + r"(?:me |m |nous )?envoyer(?: (?:(?:des|les|vos|ces"
@@ -351,7 +353,7 @@ ES: list[tuple[str, str]] = [
      r"(?:^|\| )(?:(?:ya|por favor|porfa|oye|quiero que|queremos que) )*(?:deja|dejen|deje"
      r"|dejar|dejes|para|paren|pare|basta|cese|cesen) de (?:molestar|fastidiar|escribir)(?:me|nos)?"
      # ... with the messages: "dejen de molestar con sus mensajes"
-     r"(?: con (?:(?:sus|tus|los|tantos|esos|estos) )?(?:message|text|notificaciones|spam"
+     r"(?: con (?:(?:sus|tus|los|tantos|tanto|esos|estos) )?(?:message|text|notificaciones|spam"
      r"|" + ADS_ES + r"))?" + LAST),
     # no me envíen más mensajes / no me escriban más / (favor de) no escribirme (not "...,
     # llámenme": see CALL_INSTEAD)
