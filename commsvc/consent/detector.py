@@ -344,8 +344,8 @@ _FED_UP_CLAUSE_RE = re.compile(
     # reported or blocking: "STOP. Reported.", "Stop. Blocking this number" (not "blocked"
     # alone: the drain may be)
     r"|reported(?: as spam)?|blocked and reported|(?:(?:im|i m|i am) )?(?:blocking|reporting)"
-    r" (?:you|this number)(?: as spam)?|(?:ill|i ll|i will|im going to|i m going to|gonna)"
-    r" (?:block|report) (?:you|this number)(?: as spam)?"
+    r" (?:you|this number)(?: as spam)?(?: now)?|(?:ill|i ll|i will|im going to|i m going to"
+    r"|gonna) (?:block|report) (?:you|this number)(?: as spam)?(?: now)?"
     rf"|{_REITERATION}|{_NOT_FOR_ME})")
 _COURTESY_CLAUSE_RE = re.compile(rf"{_COURTESY}(?: {_COURTESY})*")
 
