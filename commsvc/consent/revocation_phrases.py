@@ -13,15 +13,19 @@ from __future__ import annotations
 
 END = r"(?= \||$)"
 # The end of the whole message, with only courtesy or intensifiers after (any clause breaks
-# between), or one clause that says who the sender is not: for words that are not about
-# messaging in themselves ("stop bothering me", "don't text again"), so that what follows in
-# another clause ("stop bugging me, I'll be there at 5", "don't text, just come in") keeps the
-# job the point, as "stop texting me and come" does.
+# between), or one clause that says who the sender is not or that the messages are unwanted:
+# for words that are not about messaging in themselves ("stop bothering me", "don't text
+# again", "I said stop"), so that what follows in another clause ("stop bugging me, I'll be
+# there at 5", "don't text, just come in", "I said stop, the dog is out") keeps the job the
+# point, as "stop texting me and come" does.
 WHO_ASKED = r"(?:who is this|whos this|who are you|qui etes vous|c est qui|quien es|quien eres)"
 LAST = (r"(?:(?: \|)? (?:please|thanks|thank you|now|already|ever|period|ok|svp|merci|stp"
         r"|s il vous plait|por favor|gracias|ya|mas))*"
-        rf"(?: \| (?:{WHO_ASKED}|not interested|wrong number|mauvais numero"
-        r"|numero equivocado))?$")
+        rf"(?: \| (?:{WHO_ASKED}|(?:(?:im|i m|i am) )?not interested|wrong number|mauvais numero"
+        r"|numero equivocado|(?:this is |thats |its )?(?:harassment|spam)|(?:i )?never"
+        r" (?:signed up|subscribed|asked for (?:this|it))|go away|leave me alone"
+        r"|how many times|why (?:do you|are you|you) (?:keep |still )?(?:text|message|contacting)"
+        r" (?:me|us)))?$")
 # Not just after a revocation of the messages: a next clause asking for a call instead ("no
 # manden mensajes, llámenme", "..., mejor llamar"), which the pro must read.
 # Only a request to be called (llámenme, llamen a la oficina, llámame, mejor llamar,
@@ -228,7 +232,7 @@ EN: list[tuple[str, str]] = [
     ("i told how",
      r"\b(?:i said|i told you|told you to|i asked you to|i ve asked you to|i already said"
      r"|how many times do (?:i|we) (?:have|need) to (?:say|tell you|ask you))"
-     r" (?:to )?(?:please )?stop(?:" + END + r"| please| now| it| already)"),
+     r" (?:to )?(?:please )?stop(?: (?:please|now|it|already))*" + LAST),
     ("revoke revoking withdraw withdrawing rescind rescinding",
      r"\b(?:revoke|revoking|withdraw|withdrawing|rescind|rescinding) (?:my |all |any |our )?"
      r"(?:consent|permission|authorization|authorisation)\b"),
