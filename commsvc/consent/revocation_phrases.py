@@ -162,7 +162,10 @@ EN: list[tuple[str, str]] = [
     # no more texts (at the start of a clause)
     ("| please ok so just and then seriously i no",
      r"(?:^|\| )(?:(?:please|ok|so|just|and|then|seriously|i said|i want) )*no more "
-     r"(?:(?:marketing|promotional|promo) )?(?:" + MSGN + "|" + ADS + r")\b"),
+     r"(?:(?:marketing|promotional|promo) )?(?:" + MSGN + "|" + ADS + r")\b"
+     # not someone else's: "No more texts from the old company since I switched to you"
+     r"(?! from (?:(?:the|that|a|an) (?:old|other|previous|last|former)|my|his|her|our|him"
+     r"|another|other)\b)"),
     # remove / take me off the list
     ("remove take delete drop erase get unsubscribe cross",
      r"\b(?:remove|take|delete|drop|erase|get|unsubscribe|cross) (?:me|us|my number"
