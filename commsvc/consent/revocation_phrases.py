@@ -367,7 +367,12 @@ ES: list[tuple[str, str]] = [
     ("no",
      r"\bno (?:(?:me |nos )(?:escrib|contact|text)\w*|(?:escribir|contactar|textear)(?:me|nos))"
      r"\b(?: (?:mas|nunca|jamas))?(?! (?:antes|despues"
-     r"|hasta|a las|por la|en la|el|los))" + CALL_INSTEAD),
+     r"|hasta|a las|por la|en la|el|los"
+     # nor somewhere else: "No me escriban al correo, solo aquí", "... al número viejo"
+     # (a place, "al trabajo", is _LIMIT_AFTER_RE's)
+     r"|al (?:correo|mail|email|otro|(?:numero|telefono|celular) (?:viejo|anterior|de))"
+     r"|a mi (?:correo|mail|email)|por (?:correo|mail|email|whatsapp)))"
+     + CALL_INSTEAD),
     # favor de no enviar mensajes / no envíen más: the plural imperative or the infinitive
     # with no object ("envie", "mande" would be "I sent" too); not to someone ("... al número
     # de mi esposo"), nor asking for a call instead in the next clause ("no manden mensajes,
