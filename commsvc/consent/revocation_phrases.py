@@ -147,6 +147,10 @@ EN: list[tuple[str, str]] = [
      r"\b(?:dont|no longer|never) (?:want|wish)(?: to (?:receive|get|have))?(?: (?:any|these"
      r"|those|your|more|this|anymore|all|such|further|future|promotional|marketing|text"
      r"|message))* " + MSGN + r"\b"),
+    # I never want to hear from you again
+    ("dont never no",
+     r"\b(?:dont|never|no longer) (?:want|wish) to (?:ever )?hear from (?:you|yall|y all"
+     r"|this number|your company)(?: (?:again|ever again|anymore|ever))*" + END),
     # this number no longer wants / does not want (to receive) texts
     ("this",
      r"\bthis (?:phone )?number (?:no longer|doesnt|does not|dont|never) (?:wants?|wish(?:es)?)"
