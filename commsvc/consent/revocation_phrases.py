@@ -117,8 +117,15 @@ EN: list[tuple[str, str]] = [
      r"\b(?:dont|never|no longer)(?: ever| again| please)? (?:(?:call|phone|email) (?:or|and|n) )?"
      r"(?:text|message|contact|spam|write to|write)(?: (?:or|and|n) (?:call|phone|email))?"
      r" (?:me|us|this number|my number)(?: (?:again|anymore|ever|at all|no more|please"
-     r"|thanks|thank you|period|stop|going forward"
+     r"|thanks|thank you|period|stop|going forward|further"
      r"|in the future))*" + END + CALL_INSTEAD),
+    # the formal "refrain from texting me (further)"
+    ("refrain",
+     r"\brefrain from (?:(?:calling|emailing) (?:or|and) )?(?:text|message|contacting"
+     r"|communicating with|writing to|sending (?:me|us) (?:text|message))(?: (?:me|us"
+     r"|this number))?"
+     r"(?: (?:again|anymore|further|in the future|going forward|please|thanks|thank you))*"
+     + END + CALL_INSTEAD),
     # "Please don't text again", "Do not text": with no object only starting its clause ("you
     # never text" is a complaint) and ending the message ("don't text, just come in")
     ("| please just dont never",
