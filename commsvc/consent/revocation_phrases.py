@@ -277,8 +277,9 @@ FR: list[tuple[str, str]] = [
      r"|relances|spam|alerte|alertes|" + ADS_FR + r")\b|" + END + ")"),
     # arrêtez les SMS
     ("arret* stop* cess* fini finis",
-     r"\b(?:arret\w*|stop\w*|cess\w*|fini|finis) (?:les|vos|ces|tes|des) (?:message|text"
-     r"|notifications|relances|envois|spam|" + ADS_FR + r")\b"),
+     r"\b(?:arret\w*|stop\w*|cess\w*|fini|finis) (?:les|vos|ces|tes|des|toute|toutes les"
+     r"|toutes vos) (?:message|text|notifications|relances|envois|spam|communication"
+     r"|communications|" + ADS_FR + r")\b"),
     ("stop halte",
      r"\b(?:stop|halte) (?:a|aux) (?:message|text|notifications|relances|spam|" + ADS_FR
      + r")\b"),
