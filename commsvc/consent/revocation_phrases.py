@@ -455,6 +455,15 @@ ES: list[tuple[str, str]] = [
     # French "désabonner", FR's ("desabonn" with two n)
     ("desuscri* desinscrib* desabon*",
      r"\b(?:desuscri|desinscrib|desabon(?!n))\w*\b" + NOT_OF_SOMETHING_ELSE),
+    # formal Spanish: absténganse de escribirme, no deseo ser contactado, cesen toda
+    # comunicación
+    ("abstenganse abstengase se",
+     r"\b(?:abstenganse|abstengase|se abstengan|se abstenga) de (?:(?:escribir|contactar|textear"
+     r"|molestar)(?:me|nos)|(?:enviar|mandar)(?:me|nos) (?:(?:mas|sus|los) )?(?:message|text))\b"),
+    ("no",
+     r"\bno (?:deseo|quiero|deseamos|queremos) ser (?:contactad|molestad)[oa]s?\b"),
+    ("cesen cese detengan suspendan",
+     r"\b(?:cesen|cese|detengan|suspendan) (?:toda|cualquier) comunicacion\b"),
     ("revoc* retir* anul*",
      r"\b(?:revoc|retir|anul)\w* (?:mi |el )?(?:consentimiento|autorizacion)\b"),
     # no doy mi consentimiento para recibir mensajes
