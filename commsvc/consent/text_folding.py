@@ -59,6 +59,20 @@ _FOLD_WORDS = word_table({
     "ecrire": "ecrir",
     # Québec French "pu" is "plus" (no more): "je veux pu recevoir de textos", "pu de textos"
     "plus": "pu",
+    # "arrêtez" with one r
+    "arretez": "aretez",
+    "arreter": "areter",
+    # the French elision typed without its apostrophe ("arrêtez de mécrire", "ne
+    # menvoyez plus"): two words again (none of these is a French word)
+    "m ecrire": "mecrire mecrir",
+    "m ecrivez": "mecrivez",
+    "m ecris": "mecris",
+    "m envoyer": "menvoyer",
+    "m envoyez": "menvoyez",
+    "m envoie": "menvoie",
+    "m appeler": "mappeler",
+    "m harceler": "mharceler",
+    "m embeter": "membeter",
 })
 _FOLD_PREFIXES = ("sto", "pl", "uns")
 # Two words read as one: second word -> (the word before it, the one word they make).
@@ -102,6 +116,9 @@ def tokens(text: str) -> list[str]:
                 if joined is not None and out[-1] == joined[0]:
                     out[-1] = joined[1]
                     continue
+        if " " in folded:  # an elision typed as one word: "mecrire" -> "m ecrire"
+            out.extend(folded.split())
+            continue
         out.append(folded)
     if out and out[-1] == "|":
         out.pop()
