@@ -360,7 +360,8 @@ FR: list[tuple[str, str]] = [
 ES: list[tuple[str, str]] = [
     # deja de enviarme mensajes / dejen de escribirme
     ("deja dejen deje dejar dejes para paren pare parar basta cese cesen",
-     r"\b(?:deja|dejen|deje|dejar|dejes|para|paren|pare|parar|basta|cese|cesen) de"
+     # ("d", "m" as typed in a hurry: "dejen d escribirme", "ya no m escriban")
+     r"\b(?:deja|dejen|deje|dejar|dejes|para|paren|pare|parar|basta|cese|cesen) (?:de|d)"
      + ES_CALLING_AND + r" (?:(?:escribir|contactar|textear|spamear|acosar)(?:me|nos)\b"
      r"|acosar" + LAST + r"|(?:enviar|mandar)(?:me|nos)?"
      r"(?: (?:(?:mas|tantos|tantas|los|las|sus|esos|esas|estos|estas|ese|este) )*(?:message|text"
@@ -377,7 +378,7 @@ ES: list[tuple[str, str]] = [
     # no me envíen más mensajes / no me escriban más / (favor de) no escribirme (not "...,
     # llámenme": see CALL_INSTEAD)
     ("no",
-     r"\bno (?:(?:me |nos )(?:escrib|contact|text)\w*|(?:escribir|contactar|textear)(?:me|nos))"
+     r"\bno (?:(?:me |m |nos )(?:escrib|contact|text)\w*|(?:escribir|contactar|textear)(?:me|nos))"
      r"\b(?: (?:mas|nunca|jamas))?(?! (?:antes|despues"
      r"|hasta|a las|por la|en la|el|los"
      # nor somewhere else: "No me escriban al correo, solo aquí", "... al número viejo"
