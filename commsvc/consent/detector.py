@@ -596,6 +596,16 @@ _VETO_RE = re.compile(
     r"|(?:escrib|mand|envi|contact)(?:a|e|an|en)me al (?:otro|nuevo)"  # "escribame al otro"
     # "... from the old plumber, only you" (the whole message ends so)
     r"|from\b[^|]{1,40}(?: \|)? only (?:you|from you)$"
+    # a call asked for instead, as its own clause or after "and", "but": "Stop texting me,
+    # call me", "Don't text me, call", "Arrêtez de m'écrire et appelez-moi", "Dejen de
+    # escribirme y llámenme" (as an opt-out it would never reach the pro, who would then
+    # neither text nor call; revocation_phrases.CALL_INSTEAD says it inside some phrases)
+    r"|(?:^|(?<=\| )|(?<=\band )|(?<=\bbut )|(?<=\by )|(?<=\bpero )|(?<=\bet )|(?<=\bmais ))"
+    r"(?:(?:just|please|instead|then|mejor|solo|plutot|svp|por favor) )*"
+    r"(?:(?:call|phone|ring)(?: me| us)?|(?:appelez|appelle)(?: moi| nous)?"
+    r"|llam(?:en|e|a|ar)(?:me|nos)|marquen(?:me)?|marcame)"
+    r"(?= \||$| (?:instead|please|now|asap|anytime|at|on|after|plutot|svp|a la place|mejor"
+    r"|por favor|al|en vez|directly|directement)\b)"
     # someone else takes the job's messages over ("you can stop texting me the updates, my
     # wife will handle it", "talk to my husband", "mi esposa se encarga", "ma femme s'en
     # occupe")
