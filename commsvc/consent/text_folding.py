@@ -46,16 +46,18 @@ _FOLD_WORDS = word_table({
     "thanks": "thx thnx thanx tnx tks thks",
     "merci": "mrc mci",
     "porfa": "porfis porfi",
-    # a v for a b: "dejen de escrivirme", "no me escrivan"
-    "escribir": "escrivir",
-    "escribirme": "escrivirme",
-    "escribirnos": "escrivirnos",
-    "escriba": "escriva",
-    "escribas": "escrivas",
-    "escriban": "escrivan",
+    # a v for a b: "dejen de escrivirme", "no me escrivan"; and "mensajear" (US and Mexican
+    # Spanish) for "escribir": "dejen de mensajearme", "ya no me mensajeen"
+    "escribir": "escrivir mensajear",
+    "escribirme": "escrivirme mensajearme mensajiarme",
+    "escribirnos": "escrivirnos mensajearnos",
+    "escriba": "escriva mensajee",
+    "escribas": "escrivas mensajees",
+    "escriban": "escrivan mensajeen",
     "escribe": "escrive",
     "escribes": "escrives",
     "escriben": "escriven",
+    "escribiendo": "mensajeando",
     "ecrire": "ecrir",
     # Québec French "pu" is "plus" (no more): "je veux pu recevoir de textos", "pu de textos"
     "plus": "pu",
