@@ -378,7 +378,9 @@ ES: list[tuple[str, str]] = [
     # no me envíen más mensajes / no me escriban más / (favor de) no escribirme (not "...,
     # llámenme": see CALL_INSTEAD)
     ("no",
-     r"\bno (?:(?:me |m |nos )(?:escrib|contact|text)\w*|(?:escribir|contactar|textear)(?:me|nos))"
+     # (also "no me estén escribiendo", "ya no me anden mandando mensajes")
+     r"\bno (?:(?:me |m |nos )(?:(?:esten|este|anden|andes) )?(?:escrib|contact|text)\w*"
+     r"|(?:escribir|contactar|textear)(?:me|nos))"
      r"\b(?: (?:mas|nunca|jamas))?(?! (?:antes|despues"
      r"|hasta|a las|por la|en la|el|los"
      # nor somewhere else: "No me escriban al correo, solo aquí", "... al número viejo"
@@ -407,7 +409,8 @@ ES: list[tuple[str, str]] = [
      r"\bno (?:(?:me |nos )(?:vuelva|vuelvan|vuelvas) a (?:escrib|contact|text)\w*"
      r"|(?:vuelva|vuelvan|vuelvas) a (?:escribir|contactar|textear)(?:me|nos)\b)"),
     ("no",
-     r"\bno (?:me |nos )(?:envi|mand)\w*(?: (?:(?:mas|ningun|ninguno|ningunos|ninguna|ningunas"
+     r"\bno (?:me |nos )(?:(?:esten|este|anden|andes) )?(?:envi|mand)\w*(?: (?:(?:mas|ningun"
+     r"|ninguno|ningunos|ninguna|ningunas"
      r"|tantos|sus|estos|esos|los|las) )*(?:message|text|notificaciones|nada|spam|publicidad)\b"
      + CALL_INSTEAD + r"| mas" + LAST + ")"),
     # quiero la baja / solicito mi baja: starting its clause and ending the message (see LAST),
