@@ -410,8 +410,8 @@ ES: list[tuple[str, str]] = [
      r"|(?:vuelva|vuelvan|vuelvas) a (?:escribir|contactar|textear)(?:me|nos)\b)"),
     ("no",
      r"\bno (?:me |nos )(?:(?:esten|este|anden|andes) )?(?:envi|mand)\w*(?: (?:(?:mas|ningun"
-     r"|ninguno|ningunos|ninguna|ningunas"
-     r"|tantos|sus|estos|esos|los|las) )*(?:message|text|notificaciones|nada|spam|publicidad)\b"
+     r"|ninguno|ningunos|ninguna|ningunas|tantos|sus|estos|esos|los|las) )*(?:message|text"
+     r"|notificaciones|nada|spam|publicidad)\b"
      + CALL_INSTEAD + r"| mas" + LAST + ")"),
     # quiero la baja / solicito mi baja: starting its clause and ending the message (see LAST),
     # or of the list or the messages anywhere ("quiero la baja de la lista"); not "Quiero la
