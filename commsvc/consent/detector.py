@@ -14,7 +14,8 @@ Pipeline
    non-word character (emoji, quotes, hyphens, apostrophes) a space; then typo and
    abbreviation folding word by word (txt/texting -> ``text``, msgs/mensajes -> ``message``,
    plz -> ``please``, mrc -> ``merci``, x favor -> ``xfavor``, stpo/stoooop -> ``stop``,
-   do not -> ``dont``, unsubcribe -> ``unsubscribe``, ...). A keyword quoted as an
+   do not -> ``dont``, unsubcribe -> ``unsubscribe``, Québec pu -> ``plus``, mécrire ->
+   ``m ecrire``, mensajear -> ``escribir``, ...). A keyword quoted as an
    instruction ("Reply STOP to unsubscribe", "Répondez STOP pour vous désabonner") becomes,
    with the rest of its clause, one word no rule knows (_without_instructions).
 2. Whole-message keywords: Twilio's opt-out set plus French and Spanish, START/UNSTOP,
