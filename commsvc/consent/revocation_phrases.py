@@ -199,9 +199,11 @@ EN: list[tuple[str, str]] = [
     # I'm done with / sick of these texts: only with "these", "your", "the" ("I'm tired of
     # texting back and forth, call me" wants a call), not someone else's
     ("im i we were",
-     r"\b(?:im|i m|i am|were|we re|we are) (?:so |really |just |sooo )?(?:done|finished|sick"
-     r"|tired|fed up) (?:with|of) (?:all )?(?:these|those|your|the|ur) (?:" + MSGN + r"|ads"
-     r"|promos)\b(?! (?:back|and forth|from (?:my|the|his|her|our|that|him)|about)\b)"),
+     r"\b(?:im|i m|i am|were|we re|we are) (?:so |really |just |sooo )?(?:(?:sick|tired|fed up)"
+     r" of (?:all )?(?:these|those|your|the|ur)|(?:done|finished) with (?:all )?(?:these|those"
+     # (not "done with the texts you sent": read them)
+     r"|your|ur)) (?:" + MSGN + r"|ads|promos)\b"
+     r"(?! (?:back|and forth|from (?:my|the|his|her|our|that|him)|about|you sent)\b)"),
     # enough (with) the texts; knock it off (quit it, cut it out) with the texts
     ("enough knock quit cut",
      r"\b(?:enough (?:with )?|(?:knock it off|quit it|cut it out) with )"
