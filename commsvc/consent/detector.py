@@ -381,6 +381,9 @@ _STRONG_WORD = _strong(_STRONG_WORDS + "|stoppez|alto|baja")
 # REMOVE / DELETE after the wrong number ("Wrong number, please remove"), REMOVE ME either side;
 # not "Remove the wrong number", which may be about an invoice.
 _REMOVE_WORD = _strong("remove|remove me|remove us|delete|delete me")
+# The words one of _STRONG_BESIDE_SIGNAL_RE's messages must hold: most texts have none and skip it
+_BESIDE_WORDS = frozenset("stop stopall unsubscribe opt revoke arretez arrete arret stoppez alto"
+                          " baja remove delete".split())
 # A clause that says the messages are unwanted, in en/fr/es (_COMPLAINT_CLAUSE_RE's words)
 _COMPLAINT = (
     r"(?:(?:this is|thats|that s|that is|its|it s|esto es|es|c est|c est du|c est de la) )?"
@@ -597,20 +600,32 @@ _VETO_RE = re.compile(
     r"|(?:escrib|mand|envi|contact)(?:a|e|an|en)me al (?:otro|nuevo)"  # "escribame al otro"
     # "... from the old plumber, only you" (the whole message ends so)
     r"|from\b[^|]{1,40}(?: \|)? only (?:you|from you)$"
-    # a call asked for instead, as its own clause or after "and", "but": "Stop texting me,
-    # call me", "Don't text me, call", "Arrêtez de m'écrire et appelez-moi", "Dejen de
-    # escribirme y llámenme" (as an opt-out it would never reach the pro, who would then
-    # neither text nor call; revocation_phrases.CALL_INSTEAD says it inside some phrases)
-    r"|(?:^|(?<=\| )|(?<=\band )|(?<=\bbut )|(?<=\by )|(?<=\bpero )|(?<=\bet )|(?<=\bmais ))"
-    r"(?:(?:just|please|instead|then|mejor|solo|plutot|svp|por favor) )*"
-    r"(?:(?:call|phone|ring)(?: me| us)?|(?:appelez|appelle)(?: moi| nous)?"
-    r"|llam(?:en|e|a|ar)(?:me|nos)|marquen(?:me)?|marcame)"
-    r"(?= \||$| (?:instead|please|now|asap|anytime|at|on|after|plutot|svp|a la place|mejor"
-    r"|por favor|al|en vez|directly|directement)\b)"
     # someone else takes the job's messages over ("you can stop texting me the updates, my
     # wife will handle it", "talk to my husband", "mi esposa se encarga", "ma femme s'en
     # occupe")
     r"|" + _HANDOVER + ")")
+
+
+# A call asked for instead, as its own clause or after "and", "but": "Stop texting me, call
+# me", "Don't text me, call", "Arrêtez de m'écrire et appelez-moi", "Dejen de escribirme y
+# llámenme": conversation, not a revocation (as an opt-out it would never reach the pro, who
+# would then neither text nor call; revocation_phrases.CALL_INSTEAD says it inside some
+# phrases). Apart from _VETO_RE, and only tried when a word of calling is there: its
+# lookbehinds are tried at every position.
+_CALL_INSTEAD_RE = re.compile(
+    r"(?:^|(?<=\| )|(?<=\band )|(?<=\bbut )|(?<=\by )|(?<=\bpero )|(?<=\bet )|(?<=\bmais ))"
+    r"(?:(?:just|please|instead|then|mejor|solo|plutot|svp|por favor) )*"
+    r"(?:(?:call|phone|ring)(?: me| us)?|(?:appelez|appelle)(?: moi| nous)?"
+    r"|llam(?:en|e|a|ar)(?:me|nos)|marquen(?:me)?|marcame)"
+    r"(?= \||$| (?:instead|please|now|asap|anytime|at|on|after|plutot|svp|a la place|mejor"
+    r"|por favor|al|en vez|directly|directement)\b)")
+_CALLING = ("call", "phone", "ring", "appel", "llam", "marc")
+
+
+def _vetoed(s: str) -> bool:
+    """_VETO_RE's, or a call asked for instead (_CALL_INSTEAD_RE)."""
+    return (_VETO_RE.search(s) is not None
+            or any(w in s for w in _CALLING) and _CALL_INSTEAD_RE.search(s) is not None)
 
 
 # The question that may end a LAST phrase: "Stop bothering me. Who is this?"
@@ -679,14 +694,14 @@ def _revocation(s: str, tokens: list[str], question: bool) -> str | None:
         if patterns is not None:
             language = _accepted(s, start, patterns, no_last)
             if language is not None:
-                return None if _VETO_RE.search(s) else language
+                return None if _vetoed(s) else language
         candidates = by_head(token[:3])
         if candidates is not None:
             for prefix, patterns in candidates:
                 if token.startswith(prefix):
                     language = _accepted(s, start, patterns, no_last)
                     if language is not None:
-                        return None if _VETO_RE.search(s) else language
+                        return None if _vetoed(s) else language
         start += len(token) + 1
     return None
 
@@ -829,7 +844,8 @@ def detect(text: str | None, *, opted_out: bool = False) -> Detection:
         return Detection(Intent.OPT_OUT, language, own_words=True)
     if ("|" in s and any(_STRONG_CLAUSE_RE.fullmatch(c) for c in s.split(" | "))
             and (_UNWANTED_SIGNAL_RE.search(s) or _only_stop_and_fed_up(s))
-            or _STRONG_BESIDE_SIGNAL_RE.fullmatch(words)):
+            or not _BESIDE_WORDS.isdisjoint(words.split())
+            and _STRONG_BESIDE_SIGNAL_RE.fullmatch(words)):
         return Detection(Intent.OPT_OUT, _language(tokens), own_words=True)
     return _CONVERSATION
 

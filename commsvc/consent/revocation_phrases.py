@@ -188,19 +188,24 @@ EN: list[tuple[str, str]] = [
      r"|notifications|records|file|group)\b"),
     # I want off this list, we want out of your list (the whole clause: not "I want off the
     # list for the roof, keep me for the gutters")
-    ("i we",
-     r"\b(?:i|we) (?:want|wanna|would like|d like) (?:off|out of) (?:(?:the|your|this|that|these"
+    # (tried at "want", "like": "i" and "we" are too common a trigger)
+    ("want wanna like",
+     r"(?:(?<=\bi )|(?<=\bwe ))(?:want|wanna) (?:off|out of) (?:(?:the|your|this|that|these"
      r"|all|ya|every|whatever) )*(?:(?:text|message|contact|marketing|distribution|messaging"
-     r"|mailing|subscriber|notification|spam) )*(?:list|lists|thread|group)" + END),
+     r"|mailing|subscriber|notification|spam) )*(?:list|lists|thread|group)" + END
+     + r"|(?:(?<=\bwould )|(?<=\bd ))like (?:off|out of) (?:(?:the|your|this|that|these|all|ya"
+     r"|every|whatever) )*(?:(?:text|message|contact|marketing|distribution|messaging|mailing"
+     r"|subscriber|notification|spam) )*(?:list|lists|thread|group)" + END),
     ("be been get being",
      r"\b(?:be|been|get|being) (?:removed|taken off|deleted|unsubscribed)(?: (?:from|off)"
      r" (?:(?:the|your|this|that|all|these|any|my) )*(?:(?:text|message|contact|call|marketing"
      r"|sms) )*(?:list|lists|text|message|contacts|database|system)\b|" + END + ")"),
     # I'm done with / sick of these texts: only with "these", "your", "the" ("I'm tired of
     # texting back and forth, call me" wants a call), not someone else's
-    ("im i we were",
-     r"\b(?:im|i m|i am|were|we re|we are) (?:so |really |just |sooo )?(?:(?:sick|tired|fed up)"
-     r" of (?:all )?(?:these|those|your|the|ur)|(?:done|finished) with (?:all )?(?:these|those"
+    ("sick tired fed done finished",
+     r"(?:(?<=\bim )|(?<=\bi m )|(?<=\bam )|(?<=\bwere )|(?<=\bre )|(?<=\bare )|(?<=\bso )"
+     r"|(?<=\breally )|(?<=\bjust )|(?<=\bsooo ))(?:(?:sick|tired|fed up) of (?:all )?(?:these"
+     r"|those|your|the|ur)|(?:done|finished) with (?:all )?(?:these|those"
      # (not "done with the texts you sent": read them)
      r"|your|ur)) (?:" + MSGN + r"|ads|promos)\b"
      r"(?! (?:back|and forth|from (?:my|the|his|her|our|that|him)|about|you sent)\b)"),
@@ -463,8 +468,9 @@ ES: list[tuple[str, str]] = [
      r"\b(?:desuscri|desinscrib|desabon(?!n))\w*\b" + NOT_OF_SOMETHING_ELSE),
     # formal Spanish: absténganse de escribirme, no deseo ser contactado, cesen toda
     # comunicación
-    ("abstenganse abstengase se",
-     r"\b(?:abstenganse|abstengase|se abstengan|se abstenga) de (?:(?:escribir|contactar|textear"
+    ("abstenganse abstengase abstengan abstenga",
+     r"(?:\babstenganse|\babstengase|(?<=\bse )abstengan|(?<=\bse )abstenga) de (?:(?:escribir"
+     r"|contactar|textear"
      r"|molestar)(?:me|nos)|(?:enviar|mandar)(?:me|nos) (?:(?:mas|sus|los) )?(?:message|text))\b"),
     ("no",
      r"\bno (?:deseo|quiero|deseamos|queremos) ser (?:contactad|molestad)[oa]s?\b"),
@@ -479,8 +485,8 @@ ES: list[tuple[str, str]] = [
     # eliminen mi número / borren este número (the whole clause: "borren este número del
     # presupuesto" is about the quote)
     # ... or "bórrenme", "elimínenme" alone (with courtesy only)
-    ("borr* elimin* quit* | por porfa",
+    ("borr* elimin* quit*",
      r"(?:\b(?:borr|elimin|quit)\w* (?:mi numero|mi telefono|mis datos|este numero)"
-     r"|(?:^|\| )(?:(?:por favor|porfa) )?(?:borrenme|borreme|borrame|eliminenme|elimineme"
-     r"|eliminame))(?: (?:por favor|porfa|gracias))*" + END),
+     r"|(?:^|(?<=\| )|(?<=\bpor favor )|(?<=\bporfa )|(?<=\bya ))(?:borrenme|borreme|borrame"
+     r"|eliminenme|elimineme|eliminame))(?: (?:por favor|porfa|gracias))*" + END),
 ]
