@@ -573,8 +573,8 @@ _LIMIT_AFTER_RE = re.compile(
     + _LIMIT_COURTESY + r")*)?(?: \|)*$")
 # A person of the sender's ("my wife", "my property manager"); not their lawyer ("my lawyer
 # will handle it" is a threat, not a hand-over) nor their phone or spam filter
-_OTHER_PERSON = (r"(?!(?:\w+ )?(?:lawyer|attorney|abogad[oa]|avocate?|phone|carrier|spam"
-                 r"|filter|blocker)\b)(?:\w+ )?\w+")
+_NOT_A_HANDOVER = r"lawyer|attorney|abogad[oa]|avocate?|phone|carrier|spam|filter|blocker"
+_OTHER_PERSON = r"(?!(?:\w+ )?(?:" + _NOT_A_HANDOVER + r")\b)(?:\w+ )?\w+"
 _HANDOVER = (
     r"my " + _OTHER_PERSON + r" (?:(?:will|ll|can|is going to|s going to|is gonna|s gonna) )?"
     r"(?:handle|take care of|take over|deal with|manage|handles|takes care of|takes over"
@@ -590,13 +590,16 @@ _HANDOVER = (
 _VETO_RE = re.compile(
     r"\b(?:by (?:accident|mistake)|accidentally|resubscribe|didnt mean to|did not mean to"
     r"|par erreur|sans faire expres|por error|sin querer"
-    r"|(?:text|message|contact|call|email|write to) (?:my (?!number|phone|cell)\w+|him|her"
+    # (not "contact my lawyer", which says who to deal with from now on: a threat, not a
+    # hand-over)
+    r"|(?:text|message|contact|call|email|write to) (?:my (?!number|cell|"
+    + _NOT_A_HANDOVER + r")\w+|him|her"
     r"|the office)|(?:use|try) (?:my|this|the) (?:(?:other|new|work|home|cell|mobile) )*"
     # (not "this is my work phone", which says why to stop)
     r"(?:number|phone|cell|email|line)|(?<!this is )(?<!it is )(?<!its )(?<!it s )"
     r"my (?:new|other|work|home) (?:number|phone|cell)"
     r"|(?:ecrivez|envoyez|contactez|appelez|ecris|envoie|contacte)(?: plutot)? a (?:mon|ma|mes)"
-    r"|(?:escrib|mand|envi|contact|llam)\w* a mi"
+    r"|(?:escrib|mand|envi|contact|llam)\w* a mi (?!abogad)"
     r"|(?:escrib|mand|envi|contact)(?:a|e|an|en)me al (?:otro|nuevo)"  # "escribame al otro"
     # "... from the old plumber, only you" (the whole message ends so)
     r"|from\b[^|]{1,40}(?: \|)? only (?:you|from you)$"
