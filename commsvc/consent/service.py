@@ -149,8 +149,14 @@ def record_carrier_opt_out(db: Session, *, phone: str, evidence: dict, now: dt.d
     callback). A purpose the person granted texts for since then (their START reached us
     before Twilio's callback) keeps that grant: the refusal is older news. Nothing is recorded
     when that leaves no purpose.
+
+    The grants are read under the phone's consent lock, which every grant takes (_append): a
+    START being recorded meanwhile is waited for and read, not overruled by revocations
+    appended after it on a read that could not see it.
     """
     evidence = {"error_code": UNSUBSCRIBED, **evidence}
+    if sent_at is not None:
+        lock_phone(db, phone)
     granted_since = set() if sent_at is None else set(db.scalars(
         # Uses index: pk_consent_state
         select(ConsentState.purpose).where(
@@ -172,8 +178,9 @@ def lock_phone(db: Session, phone: str) -> None:
     A keyword reads the sender's state, then records events: two STOPs arriving together
     would both read "not opted out" and both be recorded as the opt-out. Holding this lock from
     before the read makes the second wait, read the first one's revocation and be recorded as
-    a repeat. (SQLite's BEGIN IMMEDIATE
-    already serialises the whole unit of work.)
+    a repeat. Every grant takes it too (_append), so that a late carrier refusal
+    (record_carrier_opt_out) reads a grant being recorded only once it is committed. (SQLite's
+    BEGIN IMMEDIATE already serialises the whole unit of work.)
     """
     if db.get_bind().dialect.name == "postgresql":
         key = int.from_bytes(hashlib.sha256(b"consent:" + phone.encode()).digest()[:8], "big",
@@ -198,6 +205,10 @@ def _append(db: Session, pairs: list[tuple[str, str]], *, phone: str, action: st
             evidence: dict, now: dt.datetime) -> list[ConsentEvent]:
     _validate(action, source)
     evidence = validate_evidence(evidence)
+    if action == "grant":
+        # A late carrier refusal (record_carrier_opt_out) reads the grants made since its text
+        # under this lock: it waits for this one to commit rather than revoke over it.
+        lock_phone(db, phone)
     events = [
         ConsentEvent(phone=phone, channel=channel, purpose=purpose, action=action,
                      source=source, evidence=evidence, created_at=now)
