@@ -420,12 +420,15 @@ ES: list[tuple[str, str]] = [
      r"|ninguno|ningunos|ninguna|ningunas|tantos|sus|estos|esos|los|las) )*(?:message|text"
      r"|notificaciones|nada|spam|publicidad)\b"
      + CALL_INSTEAD + r"| mas" + LAST + ")"),
-    # quiero la baja / solicito mi baja: starting its clause and ending the message (see LAST),
-    # or of the list or the messages anywhere ("quiero la baja de la lista"); not "Quiero la
-    # baja, la alta es muy cara" (the lower one, of two quotes)
-    ("| ya hola quiero queremos quisiera deseo solicito pido",
-     r"(?:^|\| )(?:(?:ya|hola) )*(?:quiero|queremos|quisiera|deseo|solicito|pido) (?:la|mi)"
-     r" baja" + LAST),
+    # quiero la baja / solicito mi baja: the whole message (after a greeting or thanks, see
+    # LAST), or of the list or the messages anywhere ("quiero la baja de la lista"); not
+    # "Quiero la baja, la alta es muy cara" nor, after other words, "No quiero la alta, quiero
+    # la baja", "Planta alta o baja? Quiero la baja" (the lower one, of two floors or quotes)
+    ("ya hola buenas buenos gracias muchas disculpe disculpa oye oiga quiero queremos quisiera"
+     " deseo solicito pido",
+     r"^(?:(?:ya|hola|buenas|buenos dias|buenas tardes|buenas noches|gracias|muchas gracias"
+     r"|disculpe|disculpa|oye|oiga)(?: \|)? )*(?:quiero|queremos|quisiera|deseo|solicito|pido)"
+     r" (?:la|mi) baja" + LAST),
     ("quiero queremos quisiera deseo solicito pido",
      r"\b(?:quiero|queremos|quisiera|deseo|solicito|pido) (?:la|mi|nuestra) baja (?:de|del)"
      r" (?:(?:la|los|las|sus|esta|este|su|mi) )?(?:lista|message|text|notificaciones|numero)\b"),

@@ -579,6 +579,22 @@ def test_the_jobs_words_beside_the_audits_opt_outs_stay_conversation(text):
 
 
 @pytest.mark.parametrize("text", [
+    "No quiero la alta, quiero la baja", "Planta alta o baja? Quiero la baja",
+    "No me gusta la alta. Quiero la baja", "La de arriba no. Quiero la baja"])
+def test_quiero_la_baja_after_other_words_picks_the_lower_one_and_stays_conversation(text):
+    """'Quiero la baja' opts out as the whole message (after a greeting); after the sender's
+    other words about two floors or two quotes it is the lower one, whichever comes first."""
+    assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", [
+    "Quiero la baja", "Hola, quiero la baja", "Buenas tardes, quiero la baja por favor",
+    "Gracias, quiero la baja", "Ya quiero la baja", "Solicito mi baja"])
+def test_quiero_la_baja_as_the_whole_message_is_an_opt_out(text):
+    assert classify(text) is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize("text", [
     "Stop texting me, my lawyer will handle it", "stop texting me dick pics",
     "Stop texting me for months", "Stop texting me the updates"])
 def test_the_audits_conversations_do_not_reach_past_their_cases(text):
