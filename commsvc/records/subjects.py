@@ -207,9 +207,13 @@ def _erase_communications(db: Session, phone: str, now: dt.datetime,
                        "calls": {remote.CALL: ("twilio_sid", "dial_sid"),
                                  remote.RECORDING: ("recording_sid",)},
                        "outbound_messages": {remote.MESSAGE: ("twilio_sid",)}}[name]
+        # FOR UPDATE: a status callback storing one of these SIDs meanwhile (a reply's, a
+        # forward's, a dialled leg's) waits until the rows are gone, then finds none and queues
+        # its SID's deletion itself; read without the lock, the SID it committed between this
+        # read and the DELETE was deleted with the row and never at Twilio.
         rows = db.execute(select(model.id, *(getattr(model, column) for names in
                                              sid_columns.values() for column in names))
-                          .where(touch, free)).all()
+                          .where(touch, free).with_for_update()).all()
         for resource, names in sid_columns.items():
             remote.enqueue_many(db, resource=resource, action=remote.DELETE, cause="erasure",
                                 sids=[getattr(row, column) for row in rows for column in names],
