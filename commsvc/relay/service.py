@@ -362,13 +362,19 @@ def _notice_lock(db: Session, sms: InboundSms, route: Route | None,
         db.execute(select(func.pg_advisory_xact_lock(key)))
         yield
         return
-    # An autocommit unit of work has no transaction to end a lock: held by the connection
-    # until released here, once the text's row is stored (committed by its own statement).
-    db.execute(select(func.pg_advisory_lock(key)))
+    # An autocommit unit of work: a short transaction of its own around the read and the
+    # insert, so the lock ends with it whatever happens (a session-level lock would outlive an
+    # unlock that never ran, and behind a pooler in transaction mode lock and unlock could
+    # reach two server connections).
+    connection = db.connection()
+    connection.exec_driver_sql("BEGIN")
     try:
+        connection.execute(select(func.pg_advisory_xact_lock(key)))
         yield
-    finally:
-        db.execute(select(func.pg_advisory_unlock(key)))
+    except BaseException:
+        connection.exec_driver_sql("ROLLBACK")
+        raise
+    connection.exec_driver_sql("COMMIT")
 
 
 def _from_our_number(db: Session, sender: str) -> bool:
