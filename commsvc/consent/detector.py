@@ -259,14 +259,17 @@ def _strong(words: str) -> str:
 _STRONG_CLAUSE_RE = re.compile(_strong(_STRONG_WORDS))
 _UNWANTED_SIGNAL_RE = re.compile(
     r"\b(?:(?:never|dont remember|didnt|did not) (?:sign(?:ed)? up|subscribe[d]?|opt(?:ed)? in"
-    r"|ask(?:ed)? for (?:this|these|it|them))|who is this|whos this|who s this"
+    r"|ask(?:ed)? for (?:this|these|it|them))"
+    # who the sender is asked as the end of its clause: "Stop! Who is this technician?" asks
+    # about the job
+    r"|(?:who is this|whos this|who s this|who are you|qui etes vous|c est qui|quien es"
+    rf"|quien eres)(?=(?: {_COURTESY})*(?: \||$))"
     # not interested in a thing of the job is no complaint about the messages ("Stop, not
     # interested in the upgrade, just the repair"); in the services, offers, texts it is
-    r"|who are you|not interested(?! in (?:the|an|a|your|that) (?!service|offer|text|message"
+    r"|not interested(?! in (?:the|an|a|your|that) (?!service|offer|text|message"
     r"|promo|ad)\w)|spam|scam|harass\w*|how did you get (?:my|this) number"
     r"|keep (?:text|message|texting|messaging|contacting|spamming) (?:me|us)"
     r"|why (?:am i|do i keep|do you keep|are you) (?:getting|receiving|sending|text|message)"
-    r"|qui etes vous|c est qui|quien es|quien eres"
     # the same in French and Spanish: "STOP. Esto es acoso", "Stop, je suis jamais inscrit"
     # (not interested, in them, only as the whole message: _STRONG_BESIDE_SIGNAL_RE)
     r"|harcel\w*|acoso|hostigamiento|jamais inscrite?|(?:nunca|no) me (?:suscribi|inscribi"
