@@ -478,13 +478,15 @@ _WHO_STOPS_RE = re.compile(
     r"|(?:want|wants|wanted|need|needs|like|ask|asked|tell|told) (?:me|us) to) $")
 # "... and come", "... and just fix it", "... y ven a arreglar", "... et venez réparer": what a
 # customer tells a pro who texts instead of coming or doing the work.
-_COME = (r"(?:come|get here|get over here|show up|call me|pick up|answer the phone"
+# (not "come on" ending its clause: "Stop texting me. Come on!" is exasperation)
+_COME = (r"(?:come(?! on(?: \||$))|get here|get over here|show up|call me|pick up|answer the phone"
          # the work, not "fix your spam filter" (the messages)
          r"|(?:fix|do|finish) (?:it|this|that|my|our|the (?:job|work))|do your job"
          r"|get (?:it|this|that) done"
          r"|ven|venga|vengan|arregla|arregle|arreglen|hazlo|hagalo|haganlo"
          r"|venez|viens|reparez|repare|faites le|fais le)\b")
-_AND_COME = r"(?:and|&|y|et) (?:just |solo |nomas |juste )?" + _COME
+# ... or in the next clause: "Enough with the texts, just come over", "Basta de mensajes, ven"
+_AND_COME = r"(?:and|&|y|et|\|(?: (?:and|y|et))?) (?:just |solo |nomas |juste )?" + _COME
 _LANGUAGE = r"(?:english|spanish|french|ingles|espanol|frances|anglais|espagnol|francais)"
 # What may follow a language or place to stop at: the language or place to use instead.
 # The language a limit named, once more, is no other to text in ("... in Spanish, I prefer
