@@ -244,10 +244,15 @@ EN: list[tuple[str, str]] = [
      r"|promotion|promotions|communication|communications|contact)\b"
      # ... of this, of everything
      r"| (?:of|from) (?:this|it|everything|all (?:of )?this|all of it)" + END + ")"),
+    # leave me alone: not about messaging in itself, so ending the message (see LAST): "Please
+    # leave me alone, I'm working from home, just do the yard" keeps the job the point
     ("leave",
-     # not "leave me alone with this mess"; but "... with your texts" is a revocation
-     r"\bleave (?:me|us) alone\b(?! with\b(?!(?: \w+){0,4} (?:text|message|spam|ads?|calls?"
-     r"|notifications?|promo\w*|marketing)\b))"),
+     r"\bleave (?:me|us) alone(?: (?:for good|for real|forever|once and for all))?" + LAST),
+    # ... or anywhere with the messages: not "leave me alone with this mess"; but "... with
+    # your texts" is a revocation
+    ("leave",
+     r"\bleave (?:me|us) alone with(?: \w+){0,4} (?:text|message|spam|ads?|calls?"
+     r"|notifications?|promo\w*|marketing)\b"),
     ("cease",
      r"\bcease and desist\b"),
     ("i told how",
