@@ -353,9 +353,13 @@ FR: list[tuple[str, str]] = [
     ("je j",
      r"\b(?:je (?:vous |te |t )?ai|j ai) (?:deja )?(?:dit|demande) (?:stop|d arreter|de stop)"
      r"(?: deja)?" + LAST),
-    ("laisse* fiche* lache* tanne*",
-     r"\blaisse[rz]? (?:moi|nous) tranquilles?\b|\bfiche[zr]? moi la paix\b"
-     r"|\b(?:lache|tanne)[rz]? (?:moi|nous)(?: plus)? avec (?:vos|tes|ces|les|tous vos|toutes vos)"
+    # laissez-moi tranquille, fichez-moi la paix: ending the message (see LAST), as "leave me
+    # alone"
+    ("laisse* fiche*",
+     r"\b(?:laisse[rz]? (?:moi|nous) tranquilles?|fiche[zr]? moi la paix)"
+     r"(?: (?:une fois pour toutes|pour de bon))?" + LAST),
+    ("lache* tanne*",
+     r"\b(?:lache|tanne)[rz]? (?:moi|nous)(?: plus)? avec (?:vos|tes|ces|les|tous vos|toutes vos)"
      r" (?:message|text|notifications|relances|pubs?|spam)\b"),
     ("retir* revoqu* annul*",
      r"\b(?:retir|revoqu|annul)\w* (?:mon |le |tout )?consentement\b"),
@@ -469,7 +473,9 @@ ES: list[tuple[str, str]] = [
      r"\b(?:basta|parenle|parale|parele) (?:ya )?(?:de|con) (?:(?:los|tantos|sus|tus|esos"
      r"|estos) )?(?:message|text|notificaciones|spam|" + ADS_ES + r")\b"),
     ("dejame dejenme dejeme dejanos dejennos",
-     r"\b(?:dejame|dejenme|dejeme|dejanos|dejennos) (?:en paz|tranquil[oa]s?)\b"),
+     # ending the message (see LAST), as "leave me alone"
+     r"\b(?:dejame|dejenme|dejeme|dejanos|dejennos) (?:en paz|tranquil[oa]s?)"
+     r"(?: (?:de una vez(?: por todas)?|para siempre))?" + LAST),
     # desuscríbanme / me quiero desabonar (not "... de los correos", "... de la app"); not the
     # French "désabonner", FR's ("desabonn" with two n)
     ("desuscri* desinscrib* desabon*",
