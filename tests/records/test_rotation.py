@@ -5,12 +5,13 @@ import json
 
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from commsvc import config as config_module
 from commsvc import crypto
 from commsvc.config import ConfigError, load_config
 from commsvc.records import rotation
+from commsvc.records.models import AuditEvent
 from commsvc.relay.models import Message
 from commsvc.sending.models import OutboundMessage
 from tests.conftest import TEST_KEY
@@ -57,6 +58,9 @@ def test_rotation_re_encrypts_old_rows_so_only_the_new_key_is_needed(
 
     assert result.exit_code == 0, result.output
     assert "messages.body" in result.output and "rotated         3" in result.output
+    [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "encryption.rotated"))
+    assert event.actor.startswith("cli:")  # a privileged act, audited: counts, never a key
+    assert event.details["messages.body"] == {"rotated": 3, "current": 1, "unavailable": 0}
     _use_keys(monkeypatch, NEW_KEY)
     db.expunge_all()
     for message in old:
