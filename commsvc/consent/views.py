@@ -28,7 +28,7 @@ from commsvc.consent.schemas import (
 from commsvc.db import get_db
 from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
-from commsvc.extensions import phone_input
+from commsvc.fields import phone_input
 from commsvc.phones import mask
 from commsvc.pool import service as pool_service
 from commsvc.records.schemas import problems

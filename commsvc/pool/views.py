@@ -9,7 +9,7 @@ from commsvc.auth.visibility import audit_reasoned_read, present_pool_number
 from commsvc.clock import isoformat
 from commsvc.db import get_db
 from commsvc.extensions import now as _now
-from commsvc.extensions import phone_input
+from commsvc.fields import phone_input
 from commsvc.pool import (
     metrics,  # noqa: F401  (registers the pool gauges on /metrics)
     service,

@@ -18,7 +18,7 @@ from commsvc.auth.guard import current_principal, require
 from commsvc.auth.visibility import masked_throughout, present_number
 from commsvc.clock import isoformat
 from commsvc.db import get_db
-from commsvc.extensions import phone_input
+from commsvc.fields import phone_input
 from commsvc.records import subjects
 from commsvc.records.log_presenters import recording_reference
 
