@@ -80,6 +80,24 @@ def _moves_forward(column, new: str, ranks: dict[str, int], final: frozenset = f
     return column.in_(below)
 
 
+def _text_where(message_id: int, inbound_sid: str | None, sid_column, sid: str) -> list:
+    """The text a message callback names (?m=, and its own SID ?s= where the URL has it),
+    unless `sid_column` (the forward's or the reply's SID) already holds another SID."""
+    where = [Message.id == message_id, or_(sid_column.is_(None), sid_column == sid)]
+    if inbound_sid is not None:
+        where.append(Message.twilio_sid == inbound_sid)
+    return where
+
+
+def _forget_if_gone(db: Session, found: bool, inbound_sid: str | None, sid: str,
+                    now: dt.datetime) -> None:
+    """A callback naming (by ?s=, so surely ours) a text no longer stored (erased, past
+    retention), or one that keeps another SID (a second copy for a repeated webhook): the
+    message it reports, to that person's number, is deleted at Twilio."""
+    if not found and inbound_sid is not None:
+        remote.enqueue_message(db, [sid], action=remote.DELETE, cause=remote.ORPHAN, now=now)
+
+
 def message_status(db: Session, *, message_id: int, inbound_sid: str | None,
                    change: MessageStatus, now: dt.datetime) -> bool:
     """Apply a delivery callback to a relayed message; False when there is no such record.
@@ -87,10 +105,7 @@ def message_status(db: Session, *, message_id: int, inbound_sid: str | None,
     21610 (the recipient replied STOP at the carrier) revokes their texts, once: when it is
     the status that moves the message to its final state.
     """
-    where = [Message.id == message_id,
-             or_(Message.forward_sid.is_(None), Message.forward_sid == change.message_sid)]
-    if inbound_sid is not None:
-        where.append(Message.twilio_sid == inbound_sid)
+    where = _text_where(message_id, inbound_sid, Message.forward_sid, change.message_sid)
     known = change.status in MESSAGE_STATUS_RANK
     moves = (_moves_forward(Message.status, change.status, MESSAGE_STATUS_RANK, MESSAGE_FAILURES)
              if known else None)
@@ -115,9 +130,7 @@ def message_status(db: Session, *, message_id: int, inbound_sid: str | None,
             db, phone=carrier_opt_out.forward_to,
             evidence={"message_id": message_id, "twilio_sid": change.message_sid}, now=now,
             sent_at=carrier_opt_out.created_at)
-    if not found and inbound_sid is not None:
-        remote.enqueue_message(db, [change.message_sid], action=remote.DELETE,
-                               cause=remote.ORPHAN, now=now)
+    _forget_if_gone(db, found, inbound_sid, change.message_sid, now)
     return found
 
 
@@ -130,17 +143,12 @@ def reply_status(db: Session, *, message_id: int, inbound_sid: str | None,
     there with the text. One reported after its text was removed, or a second reply to a
     repeated webhook (one SID is kept), is queued for deletion now.
     """
-    where = [Message.id == message_id,
-             or_(Message.reply_sid.is_(None), Message.reply_sid == change.message_sid)]
-    if inbound_sid is not None:
-        where.append(Message.twilio_sid == inbound_sid)
+    where = _text_where(message_id, inbound_sid, Message.reply_sid, change.message_sid)
     # Uses index: pk_messages
     result = db.execute(update(Message).where(*where).values(reply_sid=change.message_sid)
                         .execution_options(synchronize_session=False))
     found = result.rowcount > 0
-    if not found and inbound_sid is not None:
-        remote.enqueue_message(db, [change.message_sid], action=remote.DELETE,
-                               cause=remote.ORPHAN, now=now)
+    _forget_if_gone(db, found, inbound_sid, change.message_sid, now)
     return found
 
 
