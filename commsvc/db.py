@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import time
 
@@ -13,7 +14,9 @@ from sqlalchemy import (
     MetaData,
     create_engine,
     event,
+    func,
     make_url,
+    select,
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -326,6 +329,13 @@ def get_db(*, autocommit: bool = False, reads_only: bool = False) -> Session:
                    else database.autocommit_sessionmaker if autocommit else database.sessionmaker)
         g.db_session = factory()
     return g.db_session
+
+
+def named_lock(name: str):
+    """The statement taking PostgreSQL's transaction-scoped advisory lock named by text (its
+    key: the first 8 bytes of the name's SHA-256), held until the transaction ends."""
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    return select(func.pg_advisory_xact_lock(key))
 
 
 def is_transactional(db: Session) -> bool:

@@ -11,7 +11,6 @@ Invariants:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from commsvc.consent.models import ALL, CHANNELS, PURPOSES, ConsentEvent, ConsentState
 from commsvc.crypto import phone_hmac
-from commsvc.db import insert_for
+from commsvc.db import insert_for, named_lock
 from commsvc.errors import ValidationFailed
 from commsvc.paging import MAX_LIMIT, Page, decode_cursor, page_of
 from commsvc.twilio_gateway import UNSUBSCRIBED
@@ -155,13 +154,14 @@ def record_carrier_opt_out(db: Session, *, phone: str, evidence: dict, now: dt.d
     appended after it on a read that could not see it.
     """
     evidence = {"error_code": UNSUBSCRIBED, **evidence}
+    granted_since: set[str] = set()
     if sent_at is not None:
         lock_phone(db, phone)
-    granted_since = set() if sent_at is None else set(db.scalars(
-        # Uses index: pk_consent_state
-        select(ConsentState.purpose).where(
-            ConsentState.phone == phone, ConsentState.channel == "sms",
-            ConsentState.allowed.is_(True), ConsentState.since > sent_at)))
+        granted_since = set(db.scalars(
+            # Uses index: pk_consent_state
+            select(ConsentState.purpose).where(
+                ConsentState.phone == phone, ConsentState.channel == "sms",
+                ConsentState.allowed.is_(True), ConsentState.since > sent_at)))
     if not granted_since:
         return [record_event(db, phone=phone, channel="sms", purpose=ALL, action="revoke",
                              source="twilio_21610", evidence=evidence, now=now)]
@@ -183,9 +183,7 @@ def lock_phone(db: Session, phone: str) -> None:
     BEGIN IMMEDIATE already serialises the whole unit of work.)
     """
     if db.get_bind().dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(b"consent:" + phone.encode()).digest()[:8], "big",
-                             signed=True)
-        db.execute(select(func.pg_advisory_xact_lock(key)))
+        db.execute(named_lock("consent:" + phone))
 
 
 def record_events(

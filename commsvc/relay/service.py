@@ -12,18 +12,17 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commsvc import phones
 from commsvc.config import Config
 from commsvc.consent import relay as consent
 from commsvc.crypto import UNAVAILABLE
-from commsvc.db import is_transactional
+from commsvc.db import is_transactional, named_lock
 from commsvc.pool import service as pool_service
 from commsvc.records.erasure_ledger import erased_since
 from commsvc.relay.claim import forward_once, insert_once
@@ -356,10 +355,9 @@ def _notice_lock(db: Session, sms: InboundSms, route: Route | None,
     if not may_tell or db.get_bind().dialect.name != "postgresql":
         yield
         return
-    name = f"notice:{sms.sender_phone}:{sms.to_phone}".encode()
-    key = int.from_bytes(hashlib.sha256(name).digest()[:8], "big", signed=True)
+    lock = named_lock(f"notice:{sms.sender_phone}:{sms.to_phone}")
     if is_transactional(db):
-        db.execute(select(func.pg_advisory_xact_lock(key)))
+        db.execute(lock)
         yield
         return
     # An autocommit unit of work: a short transaction of its own around the read and the
@@ -369,7 +367,7 @@ def _notice_lock(db: Session, sms: InboundSms, route: Route | None,
     connection = db.connection()
     connection.exec_driver_sql("BEGIN")
     try:
-        connection.execute(select(func.pg_advisory_xact_lock(key)))
+        connection.execute(lock)
         yield
     except BaseException:
         connection.exec_driver_sql("ROLLBACK")
