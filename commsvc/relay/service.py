@@ -227,9 +227,8 @@ def receive_call(db: Session, call: InboundCall, *, config: Config, now: dt.date
                     route_in_session(db, session_id, call.caller_phone, call.to_phone),
                     channel="voice", stored_at=stored.created_at, config=config):
                 outcome, forward_to, forward_from = WITHHELD, None, None
-    say, bridge = _call_answer(outcome, forward_to, forward_from, config)
-    if call.caller_phone is None and outcome == NO_SESSION:
-        say = HIDDEN_CALLER
+    say, bridge = _call_answer(outcome, forward_to, forward_from, config,
+                               caller_hidden=call.caller_phone is None)
     return CallResult(call_id=call_id, outcome=outcome, session_id=session_id, say=say,
                       bridge=bridge, duplicate=duplicate)
 
@@ -404,7 +403,7 @@ def _sms_reply(outcome: str, sms: InboundSms, route: Route | None,
 
 
 def _call_answer(outcome: str, forward_to: str | None, forward_from: str | None,
-                 config: Config) -> tuple[str | None, Bridge | None]:
+                 config: Config, *, caller_hidden: bool) -> tuple[str | None, Bridge | None]:
     if outcome in (BRIDGED, BRIDGED_RECORDED) and forward_to and forward_from:
         record = outcome == BRIDGED_RECORDED
         bridge = Bridge(to=forward_to, caller_id=forward_from, record=record,
@@ -414,6 +413,8 @@ def _call_answer(outcome: str, forward_to: str | None, forward_from: str | None,
         return CALL_NOT_CONNECTED, None
     if outcome == MODE_NOT_ALLOWED:  # a call to a texts-only session: the session is open
         return config.sms_only_voice_message, None
+    if outcome == NO_SESSION and caller_hidden:
+        return HIDDEN_CALLER, None
     return config.no_session_voice_message, None
 
 
