@@ -79,6 +79,14 @@ class LogRow:
     content_visible: bool
 
 
+def period_problem(since: dt.datetime | None, until: dt.datetime | None) -> str | None:
+    """What is wrong with a query's period (since, until), for `until`: it must end after it
+    starts. For the logs and the audit log, API (schemas.UntilAfterSince) and CLI alike."""
+    if since is not None and until is not None and since >= until:
+        return "must be after since"
+    return None
+
+
 def build_filter(kind: str, *, region: str, phone: str | None = None, status: str | None = None,
                  direction: str | None = None, since: dt.datetime | None = None,
                  until: dt.datetime | None = None, session_id: str | None = None,
@@ -98,8 +106,9 @@ def build_filter(kind: str, *, region: str, phone: str | None = None, status: st
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             errors[name] = ["must carry a time zone (UTC: end with Z)"]
-    if since and until and since.tzinfo and until.tzinfo and since >= until:
-        errors["until"] = ["must be after since"]
+    if since and until and since.tzinfo and until.tzinfo and (
+            problem := period_problem(since, until)):
+        errors["until"] = [problem]
     for name, value in (("session_id", session_id), ("booking_id", booking_id)):
         if value is not None and not value.strip():
             errors[name] = ["must not be empty (leave the filter out to list them all)"]

@@ -16,7 +16,12 @@ from commsvc.api_docs import problems  # noqa: F401  (re-exported for the record
 from commsvc.fields import QueryArguments, QueryLimit, QueryPhone, QueryUtcDateTime, phone_in
 from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
 from commsvc.records.holds import hold_errors
-from commsvc.records.logs_service import CALL_STATUSES, DIRECTIONS, MESSAGE_STATUSES
+from commsvc.records.logs_service import (
+    CALL_STATUSES,
+    DIRECTIONS,
+    MESSAGE_STATUSES,
+    period_problem,
+)
 
 
 class PagingQuery(QueryArguments):
@@ -37,9 +42,8 @@ class UntilAfterSince:
 
     @validates_schema(skip_on_field_errors=False)
     def _until_after_since(self, data, **_kwargs):
-        since, until = data.get("since"), data.get("until")
-        if since is not None and until is not None and since >= until:
-            raise ValidationError("must be after since", "until")
+        if problem := period_problem(data.get("since"), data.get("until")):
+            raise ValidationError(problem, "until")
 
 
 class LogQuery(UntilAfterSince, PagingQuery):
