@@ -6,12 +6,12 @@ walked the sender's texts back to the first match, all of them when there was no
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 import sqlalchemy as sa
 
 from commsvc.relay import service as relay
+from tests.records.test_logs_explain import _nodes, _plan_of
 
 pytestmark = pytest.mark.pg_only
 NOW = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)
@@ -48,32 +48,6 @@ def _fill(db) -> None:
         "  :now - interval '1 hour', :now - interval '1 hour')"),
         {"now": NOW, "sender": SENDER, "proxy": PROXY})
     db.execute(sa.text("ANALYZE messages"))
-
-
-def _plan_of(db, run) -> tuple[dict, object]:
-    """Run the service query, capture its SQL, and EXPLAIN ANALYZE exactly that statement."""
-    captured = []
-    connection = db.connection()
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT"):
-            captured.append((statement, parameters))
-
-    sa.event.listen(connection, "before_cursor_execute", capture)
-    try:
-        result = run()
-    finally:
-        sa.event.remove(connection, "before_cursor_execute", capture)
-    statement, parameters = captured[-1]
-    raw = connection.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement,
-                                     parameters).scalar()
-    return (json.loads(raw) if isinstance(raw, str) else raw)[0], result
-
-
-def _nodes(node: dict):
-    yield node
-    for child in node.get("Plans", []):
-        yield from _nodes(child)
 
 
 @pytest.fixture
