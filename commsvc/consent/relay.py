@@ -126,8 +126,8 @@ def inbound_decision(
     if carrier is not None:
         # Twilio marks every bare YES as an opt-in (START), opted out or not: "Yes" answering
         # the pro is conversation unless the sender has opted out, as when Twilio says nothing.
-        if (not _sms_opted_out(db, from_phone, now)
-                and classify(body, opted_out=False) is Intent.CONVERSATION):
+        if (classify(body, opted_out=False) is Intent.CONVERSATION
+                and not _sms_opted_out(db, from_phone, now)):
             return InboundDecision(intent=Intent.CONVERSATION.value, language=language)
         return carrier
     if intent is Intent.CONVERSATION:
