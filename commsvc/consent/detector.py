@@ -257,13 +257,17 @@ def _strong(words: str) -> str:
 
 
 _STRONG_CLAUSE_RE = re.compile(_strong(_STRONG_WORDS))
+# Words of a complaint that the messages are unwanted, shared by _UNWANTED_SIGNAL_RE and
+# _COMPLAINT: who the sender is asked, and never having asked for the messages.
+_WHO_IS_THIS = (r"(?:who is this|whos this|who s this|who are you|qui etes vous|c est qui"
+                r"|quien es|quien eres)")
+_SIGNED_UP = r"(?:sign(?:ed)? up|subscribe[d]?|opt(?:ed)? in|ask(?:ed)? for (?:this|these|it|them))"
+_NEVER_SIGNED_UP_ES = r"(?:nunca|no) me (?:suscribi|inscribi|registre)"
 _UNWANTED_SIGNAL_RE = re.compile(
-    r"\b(?:(?:never|dont remember|didnt|did not) (?:sign(?:ed)? up|subscribe[d]?|opt(?:ed)? in"
-    r"|ask(?:ed)? for (?:this|these|it|them))"
+    r"\b(?:(?:never|dont remember|didnt|did not) " + _SIGNED_UP
     # who the sender is asked as the end of its clause: "Stop! Who is this technician?" asks
     # about the job
-    r"|(?:who is this|whos this|who s this|who are you|qui etes vous|c est qui|quien es"
-    rf"|quien eres)(?=(?: {_COURTESY})*(?: \||$))"
+    + r"|" + _WHO_IS_THIS + rf"(?=(?: {_COURTESY})*(?: \||$))"
     # not interested in a thing of the job is no complaint about the messages ("Stop, not
     # interested in the upgrade, just the repair"); in the services, offers, texts it is
     r"|not interested(?! in (?:the|an|a|your|that) (?!service|offer|text|message"
@@ -272,8 +276,7 @@ _UNWANTED_SIGNAL_RE = re.compile(
     r"|why (?:am i|do i keep|do you keep|are you) (?:getting|receiving|sending|text|message)"
     # the same in French and Spanish: "STOP. Esto es acoso", "Stop, je suis jamais inscrit"
     # (not interested, in them, only as the whole message: _STRONG_BESIDE_SIGNAL_RE)
-    r"|harcel\w*|acoso|hostigamiento|jamais inscrite?|(?:nunca|no) me (?:suscribi|inscribi"
-    r"|registre))\b")
+    r"|harcel\w*|acoso|hostigamiento|jamais inscrite?|" + _NEVER_SIGNED_UP_ES + r")\b")
 # Units of time and amounts of them, in en/fr/es: one vocabulary for how long ago the sender
 # asked ("a week ago", "il y a une heure", "hace un mes": _PAST_TIME), how long a revocation is
 # limited to ("for a month", "pendant un mois", "por un mes": _TIME_UNIT) and how many times
@@ -391,12 +394,11 @@ _BESIDE_WORDS = frozenset("stop stopall unsubscribe opt revoke arretez arrete ar
 _COMPLAINT = (
     r"(?:(?:this is|thats|that s|that is|its|it s|esto es|es|c est|c est du|c est de la) )?"
     r"(?:harassment|harassing|spam|a scam|scam|acoso|hostigamiento|harcelement|du spam)"
-    r"|who is this|whos this|who s this|who are you|quien es|quien eres|qui etes vous"
-    r"|c est qui|qui est ce"
-    r"|(?:i |we )?(?:never|didnt|did not) (?:sign(?:ed)? up|subscribe[d]?|opt(?:ed)? in"
-    r"|ask(?:ed)? for (?:this|these|it|them))(?: for (?:this|these|it|them|that))?"
-    r"|(?:yo )?(?:nunca|no) me (?:suscribi|inscribi|registre)"
-    r"|je ne me suis jamais inscrite?|je me suis jamais inscrite?"
+    r"|" + _WHO_IS_THIS + r"|qui est ce"
+    r"|(?:i |we )?(?:never|didnt|did not) " + _SIGNED_UP
+    + r"(?: for (?:this|these|it|them|that))?"
+    r"|(?:yo )?" + _NEVER_SIGNED_UP_ES
+    + r"|je ne me suis jamais inscrite?|je me suis jamais inscrite?"
     r"|(?:im |i m |i am )?not interested|no me interesa"
     r"|(?:ca )?(?:ne )?m interesse pas|(?:je )?(?:ne )?suis pas interessee?"
     r"|(?:this is |youve got |you ve got |you have )?(?:the )?wrong number|mauvais numero"
