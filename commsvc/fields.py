@@ -6,7 +6,7 @@ import re
 import unicodedata
 
 from flask import has_request_context, request
-from marshmallow import Schema, ValidationError, fields, pre_load, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
 from commsvc.clock import as_utc
 from commsvc.errors import ValidationFailed
@@ -130,6 +130,27 @@ class QueryUtcDateTime(UtcDateTime):
                 and b"+" in _as_written(attr):
             value = f"{match[1]}+{match[2]}"
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+IDEMPOTENCY_KEY = "Idempotency-Key"
+KEY_RULE = "1-100 printable ASCII characters, no space or comma, sent once"
+
+
+def idempotency_key_header(description: str) -> fields.String:
+    """The optional Idempotency-Key header of a POST that records something: a retry with the
+    same key finds what the first request made."""
+    return fields.String(
+        data_key=IDEMPOTENCY_KEY, load_default=None,
+        # No comma: the server joins a header sent twice with one ("a,b"), which must not
+        # pass for a key of its own.
+        validate=[validate.Length(1, 100),
+                  validate.Regexp(r"^[\x21-\x2b\x2d-\x7e]+$", error=KEY_RULE)],
+        metadata={"description": "Optional. " + description})
+
+
+class RequestHeaders(Schema):
+    class Meta:
+        unknown = EXCLUDE  # every other header is not ours to judge
 
 
 def phone_in(raw: str, *, recorded: bool = False) -> str:

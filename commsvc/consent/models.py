@@ -30,9 +30,15 @@ class ConsentEvent(Base):
     source: Mapped[str] = mapped_column(String(32))  # sms_keyword, api, support, twilio_21610...
     evidence: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # The API caller's actor and Idempotency-Key (POST /v1/consent/{phone}): a retried POST
+    # finds its event instead of recording another, perhaps over a newer decision.
+    requested_by: Mapped[str | None] = mapped_column(String(64))
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
 
     __table_args__ = (
         Index("ix_consent_events_phone_id", "phone", "id"),
+        Index("uq_consent_events_requested_by_idempotency_key", "requested_by",
+              "idempotency_key", unique=True),
         CheckConstraint("channel IN ('sms', 'voice', 'all')", name="channel"),
         CheckConstraint("purpose IN ('relay', 'transactional', 'marketing', 'all')",
                         name="purpose"),

@@ -15,7 +15,13 @@ from commsvc.consent.service import (
     SOURCE_RE,
     SYSTEM_SOURCES,
 )
-from commsvc.fields import QueryArguments, QueryLimit, QueryPhone
+from commsvc.fields import (
+    QueryArguments,
+    QueryLimit,
+    QueryPhone,
+    RequestHeaders,
+    idempotency_key_header,
+)
 
 
 def _api_source(value: str) -> None:
@@ -151,3 +157,9 @@ class ConsentEventSchema(Schema):
 class ConsentHistorySchema(Schema):
     data = fields.List(fields.Nested(ConsentEventSchema))
     next_cursor = fields.String(allow_none=True)
+
+
+class ConsentHeadersSchema(RequestHeaders):
+    idempotency_key = idempotency_key_header(
+        "A retry with the same key and the same decision gets the event already recorded"
+        " (201) and records nothing; the same key with another decision is a 409.")

@@ -16,12 +16,13 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, bindparam, case, func, literal, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from commsvc.consent.models import ALL, CHANNELS, PURPOSES, ConsentEvent, ConsentState
 from commsvc.crypto import phone_hmac
 from commsvc.db import insert_for, named_lock
-from commsvc.errors import ValidationFailed
+from commsvc.errors import Conflict, ValidationFailed
 from commsvc.paging import MAX_LIMIT, Page, decode_cursor, page_of
 from commsvc.twilio_gateway import UNSUBSCRIBED
 
@@ -129,13 +130,62 @@ def _apply_to_state(db: Session, events: list[ConsentEvent]) -> None:
 
 def record_event(
     db: Session, *, phone: str, channel: str, purpose: str, action: str, source: str,
-    evidence: dict, now: dt.datetime,
+    evidence: dict, now: dt.datetime, requested_by: str | None = None,
+    idempotency_key: str | None = None,
 ) -> ConsentEvent:
     """Append one event (channel and purpose may be "all": it covers each) and update the state."""
     _expand(channel, CHANNELS, "channel")
     _expand(purpose, PURPOSES, "purpose")
     return _append(db, [(channel, purpose)], phone=phone, action=action, source=source,
-                   evidence=evidence, now=now)[0]
+                   evidence=evidence, now=now, requested_by=requested_by,
+                   idempotency_key=idempotency_key)[0]
+
+
+def record_request(db: Session, *, requested_by: str, idempotency_key: str | None,
+                   now: dt.datetime, **decision) -> ConsentEvent:
+    """POST /v1/consent/{phone}: one new event, or, for a retry under the same Idempotency-Key,
+    the event the first request recorded. A retried grant whose first answer was lost must not
+    be recorded again after the person's STOP, overruling it. The same key with another
+    decision is a 409."""
+    if idempotency_key is None:
+        return record_event(db, now=now, requested_by=requested_by, **decision)
+    existing = _replay(db, requested_by, idempotency_key, decision)
+    if existing is not None:
+        return existing
+    try:
+        with db.begin_nested():
+            return record_event(db, now=now, requested_by=requested_by,
+                                idempotency_key=idempotency_key, **decision)
+    except IntegrityError:
+        # The same key raced in from a concurrent retry: answer with the event it recorded.
+        existing = _replay(db, requested_by, idempotency_key, decision)
+        if existing is None:
+            raise
+        return existing
+
+
+def _replay(db: Session, requested_by: str, idempotency_key: str,
+            decision: dict) -> ConsentEvent | None:
+    """The event this caller recorded under this Idempotency-Key, if any."""
+    # Uses index: uq_consent_events_requested_by_idempotency_key
+    existing = db.scalar(select(ConsentEvent).where(
+        ConsentEvent.requested_by == requested_by,
+        ConsentEvent.idempotency_key == idempotency_key))
+    if existing is None:
+        return None
+    recorded = {field: getattr(existing, field) for field in _DECIDED}
+    if _as_requested(recorded) != _as_requested(decision):
+        raise Conflict("This Idempotency-Key was already used for a different consent event.")
+    return existing
+
+
+_DECIDED = ("phone", "channel", "purpose", "action", "source", "evidence")
+
+
+def _as_requested(decision: dict) -> dict:
+    """What a caller decided, without how it reached us (the evidence's RECEIVED: key, IP)."""
+    evidence = {k: v for k, v in (decision["evidence"] or {}).items() if k != RECEIVED}
+    return {**{field: decision[field] for field in _DECIDED}, "evidence": evidence}
 
 
 def record_carrier_opt_out(db: Session, *, phone: str, evidence: dict, now: dt.datetime,
@@ -200,7 +250,8 @@ def record_events(
 
 
 def _append(db: Session, pairs: list[tuple[str, str]], *, phone: str, action: str, source: str,
-            evidence: dict, now: dt.datetime) -> list[ConsentEvent]:
+            evidence: dict, now: dt.datetime, requested_by: str | None = None,
+            idempotency_key: str | None = None) -> list[ConsentEvent]:
     _validate(action, source)
     evidence = validate_evidence(evidence)
     if action == "grant":
@@ -209,7 +260,8 @@ def _append(db: Session, pairs: list[tuple[str, str]], *, phone: str, action: st
         lock_phone(db, phone)
     events = [
         ConsentEvent(phone=phone, channel=channel, purpose=purpose, action=action,
-                     source=source, evidence=evidence, created_at=now)
+                     source=source, evidence=evidence, created_at=now,
+                     requested_by=requested_by, idempotency_key=idempotency_key)
         for channel, purpose in pairs
     ]
     db.add_all(events)

@@ -19,6 +19,7 @@ from commsvc.consent.models import ConsentEvent
 from commsvc.consent.schemas import (
     CheckQuerySchema,
     ConsentEventSchema,
+    ConsentHeadersSchema,
     ConsentHistorySchema,
     ConsentStateSchema,
     ConsentWriteSchema,
@@ -125,10 +126,12 @@ class SubjectPhone(BaseConverter):
 @blp.route("/v1/consent/<subject_phone:phone>", methods=["POST"])
 @require("consent:write")
 @blp.arguments(ConsentWriteSchema)
+@blp.arguments(ConsentHeadersSchema, location="headers")
 @blp.response(201, ConsentEventSchema)
-@problems(blp, 401, 403, 405, 422)
-def post_consent(args, phone):
-    """Record a grant or a revocation: one new event (channel and purpose may be "all")."""
+@problems(blp, 401, 403, 405, 409, 422)
+def post_consent(args, headers, phone):
+    """Record a grant or a revocation: one new event (channel and purpose may be "all"); a
+    retry under the same Idempotency-Key gets the event already recorded."""
     phone = phone_input(phone)
     db, principal = get_db(), current_principal()
     pool_service.refuse_active_pool_number(db, phone, " (a proxy number in the pool)")
@@ -136,10 +139,11 @@ def post_consent(args, phone):
     forwarded = request.headers.get("X-Forwarded-For")
     if forwarded:
         received["forwarded_for"] = forwarded[:200]
-    event = service.record_event(
+    event = service.record_request(
         db, phone=phone, channel=args["channel"], purpose=args["purpose"],
         action=args["action"], source=args["source"],
         evidence={**args["evidence"], service.RECEIVED: received}, now=_now(),
+        requested_by=principal.actor, idempotency_key=headers["idempotency_key"],
     )
     db.commit()
     return _event_out(principal, event)

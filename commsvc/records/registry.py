@@ -55,6 +55,7 @@ def _np(why: str) -> NotPersonal:
 
 
 ROW_ID = _np("surrogate key")
+RETRY_TOKEN = _np("the booking app's retry token for one request (Idempotency-Key)")
 PLATFORM_NUMBER = _np("a proxy number: the platform's own Twilio number, no one's phone")
 RETENTION_MARK = _np("when retention blanked the row's content")
 DELIVERY = _np("delivery machinery (scheduling, retries, leases)")
@@ -138,7 +139,7 @@ REGISTRY: dict[str, dict[str, Personal | NotPersonal]] = {
         "error_code": _MESSAGE_META,
         "last_error": _MESSAGE_META,
         "requested_by": AUDIT_REF,
-        "idempotency_key": _np("the booking app's retry token for one request"),
+        "idempotency_key": RETRY_TOKEN,
         "created_at": _MESSAGE_META,
         "updated_at": _MESSAGE_META,
         "sent_at": _MESSAGE_META,
@@ -176,6 +177,8 @@ REGISTRY: dict[str, dict[str, Personal | NotPersonal]] = {
         "source": _CONSENT,
         "evidence": _CONSENT,
         "created_at": _CONSENT,
+        "requested_by": AUDIT_REF,
+        "idempotency_key": RETRY_TOKEN,
     },
     "consent_state": {
         "phone": Personal("phone", None, KEEP_EVIDENCE,

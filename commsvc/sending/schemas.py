@@ -1,9 +1,9 @@
 """Request and response schemas of the sending API (they validate and they write the OpenAPI)."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
-from commsvc.fields import BOOKING_ID, Phone
+from commsvc.fields import BOOKING_ID, Phone, RequestHeaders, idempotency_key_header
 from commsvc.sending.service import MAX_BODY_CHARS, PURPOSES, body_errors
 
 
@@ -26,23 +26,10 @@ class SendMessageSchema(Schema):
     booking_id = fields.String(load_default=None, allow_none=True, validate=BOOKING_ID)
 
 
-IDEMPOTENCY_KEY = "Idempotency-Key"
-KEY_RULE = "1-100 printable ASCII characters, no space or comma, sent once"
-
-
-class SendHeadersSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE  # every other header is not ours to judge
-
-    idempotency_key = fields.String(
-        data_key=IDEMPOTENCY_KEY, load_default=None,
-        # No comma: the server joins a header sent twice with one ("a,b"), which must not
-        # pass for a key of its own.
-        validate=[validate.Length(1, 100),
-                  validate.Regexp(r"^[\x21-\x2b\x2d-\x7e]+$", error=KEY_RULE)],
-        metadata={"description": "Optional. A retry with the same key and the same message gets"
-                                 " the message already queued (202) and queues nothing; the same"
-                                 " key with another message is a 409."})
+class SendHeadersSchema(RequestHeaders):
+    idempotency_key = idempotency_key_header(
+        "A retry with the same key and the same message gets the message already queued (202)"
+        " and queues nothing; the same key with another message is a 409.")
 
 
 class MessageAcceptedSchema(Schema):
