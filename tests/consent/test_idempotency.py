@@ -3,13 +3,12 @@ answer was lost records one event, and a retry landing after the person's STOP d
 overrule it."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
 from commsvc.auth import service as key_service
 from commsvc.consent.models import ConsentEvent
+from tests.concurrency import all_at_once
 from tests.consent.test_api import GRANT_MARKETING, PHONE, _check
 from tests.webhooks import factories as f
 from tests.webhooks.conftest import send_sms, session_open  # noqa: F401  (fixtures)
@@ -106,20 +105,13 @@ def test_concurrent_retries_with_one_key_record_one_event(committed_app, clock):
         _, raw = key_service.create_key(db, name="racer", role="booking", now=clock())
         db.commit()
     headers = {"Authorization": f"Bearer {raw}", "Idempotency-Key": "race-1"}
-    start = threading.Barrier(4)
-    answers = []
 
     def post():
-        start.wait()
-        response = committed_app.test_client().post(f"/v1/consent/{PHONE}",
-                                                     json=GRANT_MARKETING, headers=headers)
-        answers.append((response.status_code, response.get_json()["id"]))
+        response = committed_app.test_client().post(f"/v1/consent/{PHONE}", json=GRANT_MARKETING,
+                                                     headers=headers)
+        return response.status_code, response.get_json()["id"]
 
-    threads = [threading.Thread(target=post) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    answers = all_at_once(4, post)
     assert len(answers) == 4
     assert {status for status, _ in answers} == {201}
     assert len({event_id for _, event_id in answers}) == 1

@@ -1,14 +1,13 @@
 """Idempotency-Key: a booking app that retries a POST after a timeout queues one text, not two."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
 from commsvc.auth import service as key_service
 from commsvc.sending.models import OutboundMessage
 from commsvc.sending.worker import run_once
+from tests.concurrency import all_at_once
 from tests.sending.conftest import NEW_YORK, utc
 
 
@@ -76,20 +75,13 @@ def test_concurrent_retries_with_one_key_queue_one_message(committed_app, clock)
         db.commit()
     headers = {"Authorization": f"Bearer {raw}", "Idempotency-Key": "race-1"}
     payload = {"to": NEW_YORK, "body": "Your pro arrives at 3pm.", "purpose": "transactional"}
-    start = threading.Barrier(4)
-    answers = []
 
     def post():
-        start.wait()
         response = committed_app.test_client().post("/v1/messages", json=payload,
                                                      headers=headers)
-        answers.append((response.status_code, response.get_json()["id"]))
+        return response.status_code, response.get_json()["id"]
 
-    threads = [threading.Thread(target=post) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    answers = all_at_once(4, post)
     assert len(answers) == 4
     assert {status for status, _ in answers} == {202}
     assert len({message_id for _, message_id in answers}) == 1
