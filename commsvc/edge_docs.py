@@ -61,7 +61,10 @@ _ERRORS = {
     "400": "A malformed Twilio form; nothing stored",
     "403": "Missing or invalid X-Twilio-Signature; nothing stored",
     "413": "A form past the body size limit; nothing stored",
-    "503": "The database is unavailable; Twilio retries",
+    # Twilio does not retry a 5xx by default (docs/twilio.md): the text, call or status is lost.
+    "503": "The database is unavailable; Twilio does not retry it by default (only with"
+           " connection overrides): the caller hears Twilio's application error, and the"
+           " text or status update is lost",
 }
 
 

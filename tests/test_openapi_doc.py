@@ -71,6 +71,16 @@ def test_the_call_status_form_documents_every_field_of_a_dial_action(client):
             "RecordingSid"} <= set(form["schema"]["properties"])
 
 
+def test_a_webhooks_503_is_not_documented_as_retried_by_twilio(client):
+    """Twilio does not retry a 5xx answer by default (docs/twilio.md): the document said it
+    did, which told operators that an outage loses nothing."""
+    paths = client.get("/openapi.json").get_json()["paths"]
+    for name in ("sms", "voice", "message-status", "call-status", "recording-status"):
+        described = paths[f"/webhooks/twilio/{name}"]["post"]["responses"]["503"]["description"]
+        assert "does not retry" in described
+        assert "Twilio retries" not in described
+
+
 def test_the_recording_notice_whisper_is_documented_as_a_signed_webhook(client):
     """A <Number url> Twilio requests (signed) when the called party of a recorded call answers:
     an addition to API.md's five webhooks."""
