@@ -81,6 +81,15 @@ def test_a_webhooks_503_is_not_documented_as_retried_by_twilio(client):
         assert "Twilio retries" not in described
 
 
+def test_a_recordings_status_is_documented_as_null_while_only_the_dial_named_it(client):
+    """The Dial action stores a recording's SID without a status (its own callback brings
+    that): the call log shows "status": null, which the document did not allow for."""
+    schemas = client.get("/openapi.json").get_json()["components"]["schemas"]
+    status = schemas["Recording"]["properties"]["status"]
+    assert status.get("nullable") is True
+    assert "null while only the Dial's action has named the recording" in status["description"]
+
+
 def test_the_recording_notice_whisper_is_documented_as_a_signed_webhook(client):
     """A <Number url> Twilio requests (signed) when the called party of a recorded call answers:
     an addition to API.md's five webhooks."""

@@ -144,7 +144,8 @@ MessageRow = Schema.from_dict({
 Recording = Schema.from_dict({
     "sid": fields.String(), "duration": fields.Integer(allow_none=True),
     "status": fields.String(allow_none=True, metadata={
-        "description": "in-progress, completed or failed (a failed one holds no audio)"}),
+        "description": "in-progress, completed or failed (a failed one holds no audio); null"
+                       " while only the Dial's action has named the recording"}),
 }, name="Recording")
 CallRow = Schema.from_dict({
     **_ROW_FIELDS,
