@@ -22,6 +22,32 @@ URL_ATOMS = ("r", "U", "q", "f", "{raw_uri}e", "{path_info}e", "{query_string}e"
              "{http_referer}e", "{referer}i")
 # The client's own words: the User-Agent (atom and header) may carry anything, a number too.
 TEXT_ATOMS = ("a", "{user-agent}i", "{http_user_agent}e")
+# The atoms holding the request's own query string (alone, or in the request line or URI).
+QUERY_ATOMS = ("q", "{query_string}e")
+REQUEST_ATOMS = ("r", "{raw_uri}e")
+
+# Twilio sends a webhook whose number is set to HTTP GET with its whole form in the query
+# string: a text's Body, its MediaUrlN, the caller's CallerName. Only the keys commsvc puts in
+# the callback URLs it hands Twilio (record ids and Twilio SIDs) keep their values there.
+WEBHOOK_PATH_PREFIX = "/webhooks/twilio/"
+OWN_CALLBACK_KEYS = frozenset({"c", "m", "r", "o", "s"})
+_QUERY_IN_LINE = re.compile(r"\?(\S*)")
+
+
+def redact_webhook_query(query: str) -> str:
+    """A Twilio webhook's query string with every value but commsvc's own ids and SIDs
+    replaced by "*" (a Body in it would otherwise reach the log)."""
+    parts = []
+    for part in query.split("&"):
+        key, equals, _value = part.partition("=")
+        parts.append(part if key in OWN_CALLBACK_KEYS or not equals else f"{key}=*")
+    return "&".join(parts)
+
+
+def _redact_query_in(text: str) -> str:
+    """A request line or URI with its query string's values redacted as above."""
+    return _QUERY_IN_LINE.sub(lambda found: "?" + redact_webhook_query(found.group(1)), text,
+                              count=1)
 
 
 def atoms_in(access_log_format: str) -> set[str]:
@@ -75,6 +101,12 @@ class MaskingLogger(Logger):
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
+        if environ.get("PATH_INFO", "").startswith(WEBHOOK_PATH_PREFIX):
+            for name in (*QUERY_ATOMS, *REQUEST_ATOMS):
+                value = atoms.get(name)
+                if isinstance(value, str) and value:
+                    atoms[name] = (redact_webhook_query(value) if name in QUERY_ATOMS
+                                   else _redact_query_in(value))
         for name in self.masked_atoms:
             value = atoms.get(name)
             if isinstance(value, str):

@@ -101,6 +101,31 @@ def test_access_log_masks_phone_numbers_in_the_path_and_query(tmp_path, target, 
     assert request and masked in request.group(1)
 
 
+def test_a_webhook_sent_by_get_leaves_no_body_or_media_url_in_the_access_log(tmp_path):
+    """A number whose webhook method is set to HTTP GET makes Twilio send the whole form in the
+    query string: the text's body and its picture's URL were written to the access log."""
+    target = ("/webhooks/twilio/sms?ToCountry=US&Body=the+gate+code+is+4321&From=%2B14155550101"
+              "&MediaUrl0=https%3A%2F%2Fapi.twilio.com%2F2010-04-01%2FMedia%2FME1&NumMedia=1"
+              "&CallerName=JANE+DOE")
+    line = access_line(tmp_path, target, status="405 METHOD NOT ALLOWED")
+    assert "gate" not in line and "4321" not in line
+    assert "api.twilio.com" not in line and "JANE" not in line and "14155550101" not in line
+    assert "/webhooks/twilio/sms?ToCountry=*&Body=*&From=*&MediaUrl0=*&NumMedia=*" in line
+
+
+def test_access_log_keeps_the_ids_and_sids_of_commsvcs_own_callback_urls(tmp_path):
+    """Record ids and Twilio SIDs (?c=, ?m=, ?r=, ?o=, ?s=) tie a callback to its record."""
+    target = "/webhooks/twilio/call-status?c=19&s=CA" + "a" * 32
+    assert f"GET {target} HTTP/1.1" in access_line(tmp_path, target)
+
+
+def test_a_webhooks_query_is_redacted_in_every_atom_that_holds_it(tmp_path):
+    line = access_line(tmp_path, "/webhooks/twilio/voice?CallerName=JANE+DOE&c=3",
+                       access_log_format="%(r)s|%(q)s|%({raw_uri}e)s|%({query_string}e)s")
+    assert "JANE" not in line
+    assert line.count("CallerName=*&c=3") == 4
+
+
 def test_access_log_masks_phone_numbers_in_the_referer(tmp_path):
     line = access_line(tmp_path, "/healthz",
                        referer="https://ops.example.com/numbers?phone=%2B14155550101")
