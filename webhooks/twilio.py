@@ -3,16 +3,21 @@
 Every route is behind the signature guard (403 before any database work). One transaction per
 webhook: a malformed form (400) or a failure before the commit stores nothing; a database
 outage is a 503 (errors.py); a copy Twilio sends again (a retry its connection overrides ask
-for, or a timeout it retried) is safe, the SID claim sees to it.
+for, or a timeout it retried) is safe, the SID claim sees to it. For the same reason a
+webhook that meets a pooled connection the database dropped (pg_terminate_backend, a
+PgBouncer restart, a failover) runs once more on a fresh one: Twilio does not retry a 503, so
+the text, call or status would be lost though the database serves.
 """
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 
 from flask import Blueprint, Response, request
+from sqlalchemy.exc import DBAPIError
 
-from commsvc.db import get_db
+from commsvc.db import close_db, get_db
 from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
 from commsvc.phones import mask
@@ -25,6 +30,28 @@ log = logging.getLogger("commsvc.webhooks")
 
 bp = Blueprint("twilio_webhooks", __name__, url_prefix=twiml.PREFIX)
 bp.before_request(require_twilio_signature)
+
+
+def _again_on_a_dropped_connection(view: Callable[[], Response]) -> Callable[[], Response]:
+    """Run the webhook once more when its connection turned out dead (the database closed it;
+    SQLAlchemy then discards the pool's older connections, so the second run gets a new one).
+    Safe: whatever the first run committed before the drop is found by the SID claim, and the
+    answer is rebuilt from it as for any repeat. A database that is really down fails the
+    second run too: 503, as before."""
+
+    @functools.wraps(view)
+    def run() -> Response:
+        try:
+            return view()
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            close_db()
+            log.warning("twilio webhook met a dropped database connection; running it again"
+                        " path=%s", request.path)
+            return view()
+
+    return run
 
 # message-status serves every message whose statusCallback we set; the query parameter names
 # the kind of record: m=<messages.id> (relayed texts), r=<messages.id> (the reply a text was
@@ -66,6 +93,7 @@ def _inbound(parse, receive, writes_one_row):
 
 
 @bp.post("/sms")
+@_again_on_a_dropped_connection
 def sms() -> Response:
     config, inbound, result = _inbound(forms.inbound_sms, service.receive_sms,
                                        service.sms_writes_one_row)
@@ -79,6 +107,7 @@ def sms() -> Response:
 
 
 @bp.post("/voice")
+@_again_on_a_dropped_connection
 def voice() -> Response:
     config, inbound, result = _inbound(forms.inbound_call, service.receive_call,
                                        service.call_writes_one_row)
@@ -101,6 +130,7 @@ def recording_notice() -> Response:
 
 
 @bp.post("/message-status")
+@_again_on_a_dropped_connection
 def message_status() -> Response:
     change = forms.message_status(request.form)
     kind = next((key for key in MESSAGE_STATUS_TARGETS if key in request.args), None)
@@ -137,6 +167,7 @@ def _call_callback(name: str, apply, progress, details: str, **extra) -> Respons
 
 
 @bp.post("/call-status")
+@_again_on_a_dropped_connection
 def call_status() -> Response:
     progress = forms.call_progress(request.form)
     duration = progress.dial_duration if progress.dial_duration is not None else progress.duration
@@ -148,6 +179,7 @@ def call_status() -> Response:
 
 
 @bp.post("/recording-status")
+@_again_on_a_dropped_connection
 def recording_status() -> Response:
     progress = forms.recording_progress(request.form)
     details = (f"status={progress.status} duration={progress.duration}"

@@ -1,0 +1,99 @@
+"""A pooled connection the database dropped (pg_terminate_backend, a PgBouncer restart, a
+failover) while the database itself still serves: Twilio's webhooks are served, not lost.
+
+Twilio does not retry a webhook answered 503, so a text that met a dead pooled connection was
+never stored nor relayed, and a delivery status never recorded, though the next request
+worked. A webhook is safe to run again (the SID claim), so it is, once, on a fresh connection.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from commsvc import db as db_module
+from commsvc.sending import service as sending
+from tests.conftest import AUTH_TOKEN, BASE_URL
+from tests.faults import app_on
+from tests.twilio_signing import TwilioPoster
+
+
+def _stranger_sms(n: int) -> dict:
+    return {"From": f"+1415555{n:04d}", "To": "+16465550777", "Body": "hello?",
+            "NumMedia": "0", "MessageSid": f"SM{n:032d}"}
+
+
+@pytest.fixture
+def dropping_app(engine, config, clock, twilio, monkeypatch):
+    """The app on its own connections, and a function that terminates every one of them at
+    the server, as an operator's pg_terminate_backend does, leaving them in the app's pools."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    # A busy service: its pooled connections are always back within the idle ping's second.
+    monkeypatch.setattr(db_module, "IDLE_PING_SECONDS", 3600.0)
+    with app_on(engine, engine.url, config, clock, twilio) as app:
+        pids: set[int] = set()
+        for app_engine in app.extensions["db"].engines:
+            sa.event.listen(app_engine, "connect",
+                            lambda dbapi, _record: pids.add(dbapi.info.backend_pid))
+
+        def drop_connections() -> None:
+            with engine.connect() as conn:
+                conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                                     " WHERE pid = ANY(:pids)"), {"pids": list(pids)})
+                for _ in range(100):  # gone at once, well within the pools' idle ping
+                    if not conn.scalar(sa.text("SELECT count(*) FROM pg_stat_activity"
+                                               " WHERE pid = ANY(:pids)"), {"pids": list(pids)}):
+                        break
+                    time.sleep(0.005)
+            pids.clear()
+
+        yield app, drop_connections
+
+
+def _stored(engine, table: str, where: str, **params):
+    with engine.connect() as conn:
+        return conn.execute(sa.text(f"SELECT * FROM {table} WHERE {where}"), params).all()
+
+
+@pytest.mark.pg_only
+def test_a_text_arriving_on_a_dropped_connection_is_stored_and_answered(dropping_app, engine):
+    app, drop_connections = dropping_app
+    post = TwilioPoster(app.test_client(), AUTH_TOKEN, BASE_URL)
+    assert post("/webhooks/twilio/sms", _stranger_sms(1)).status_code == 200
+
+    drop_connections()
+    response = post("/webhooks/twilio/sms", _stranger_sms(2))
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert b"<Message" in response.data  # the stranger is told, as any other
+    sid = _stranger_sms(2)["MessageSid"]
+    assert len(_stored(engine, "messages", "twilio_sid = :s", s=sid)) == 1
+
+
+@pytest.mark.pg_only
+def test_a_delivery_status_arriving_on_a_dropped_connection_is_recorded(dropping_app, engine,
+                                                                        clock):
+    app, drop_connections = dropping_app
+    config = dataclasses.replace(app.extensions["config"], sender_number="+16465550000")
+    with app.extensions["db"].sessionmaker() as db:
+        ids = [sending.accept(db, to="+12125550100", body=f"notice {n}",
+                              purpose="transactional", booking_id=None, requested_by="t",
+                              config=config, now=clock()).id
+               for n in range(2)]
+        db.commit()
+    post = TwilioPoster(app.test_client(), AUTH_TOKEN, BASE_URL)
+
+    def delivered(n: int):
+        path = f"/webhooks/twilio/message-status?o={ids[n]}"
+        return post(path, {"MessageSid": f"SM{n:032d}", "MessageStatus": "delivered"})
+
+    assert delivered(0).status_code == 200
+    drop_connections()
+    response = delivered(1)
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    [row] = _stored(engine, "outbound_messages", "id = :i", i=ids[1])
+    assert (row.status, row.twilio_sid) == ("delivered", f"SM{1:032d}")
