@@ -49,6 +49,10 @@ RECONCILE_MARGIN = dt.timedelta(minutes=2)
 STATUS_CALLBACK_PATH = "/webhooks/twilio/message-status"
 KEY_MISSING = "the body's encryption key is not in this process's ENCRYPTION_KEYS"
 NO_SENDER = "no number to send from that is not the recipient's masked line"
+# Twilio refused this process's credentials (an auth token rotated in the console and not yet
+# here, the wrong account): a setting to fix, not a fault of the text, retried like a passing
+# failure, as a missing encryption key is, so a corrected configuration still sends it.
+UNAUTHORIZED = 401
 
 
 @dataclass
@@ -322,11 +326,13 @@ class Worker:
         # A network error or a 5xx can leave a send at Twilio unbeknown to us: reconcile next time.
         if not ambiguous:
             row.send_started_at = None
-        if exc.retryable and row.attempts < self.config.outbox_max_attempts:
+        retryable = exc.retryable or exc.status == UNAUTHORIZED
+        if retryable and row.attempts < self.config.outbox_max_attempts:
             row.status = "queued"
             row.next_attempt_at = now + self.backoff(row.attempts, exc.retry_after)
             self.counts.retried += 1
-            log.info("%s: %s; retry %d at %s", claim.id, exc, row.attempts, row.next_attempt_at)
+            log.log(logging.ERROR if exc.status == UNAUTHORIZED else logging.INFO,
+                    "%s: %s; retry %d at %s", claim.id, exc, row.attempts, row.next_attempt_at)
         else:
             row.status = "failed"  # send_started_at stays after an ambiguous attempt
             if exc.code == UNSUBSCRIBED:

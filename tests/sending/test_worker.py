@@ -122,6 +122,23 @@ def test_other_4xx_fail_at_once_without_retry(app, send, outbox, mocked, real_tw
     assert len(posts(mocked)) == 1
 
 
+def test_twilio_refusing_the_credentials_retries_so_a_fixed_token_still_sends_it(
+        app, send, outbox, clock, mocked, real_twilio):
+    """Found by an audit: a 401 (the auth token rotated in Twilio's console, not yet in the
+    worker's settings) failed every text the worker took, for good, as a 4xx about the text."""
+    send()
+    failing(mocked, 401, 20003)
+    accepted(mocked)  # TWILIO_AUTH_TOKEN updated meanwhile
+    assert run_once(app, real_twilio).retried == 1
+    [row] = outbox()
+    assert (row.status, row.error_code, row.last_error) == ("queued", 20003, "Twilio error 20003")
+    due_again(outbox, clock)
+    assert run_once(app, real_twilio).sent == 1
+    [row] = outbox()
+    assert (row.status, row.twilio_sid, row.attempts) == ("sent", SID, 2)
+    assert len(posts(mocked)) == 2  # Twilio refused the first: nothing to look up
+
+
 def test_the_api_says_why_a_text_failed_and_never_with_twilios_words(
         app, send, client, booking, mocked, real_twilio):
     """Found by an audit: a failed or blocked text's reason was only in the database, while
