@@ -299,10 +299,12 @@ class Worker:
         status = "simulated" if simulated else "sent"
         if row.status == "sending":  # a delivery callback may already have moved it on
             row.status = status
+        if row.status not in ("undelivered", "failed"):
+            row.error_code = None  # an earlier attempt's; else Twilio's, from that callback
         now = self._now()
         row.twilio_sid = row.twilio_sid or sid
         row.sent_at = row.sent_at or now
-        row.send_started_at, row.error_code, row.last_error = None, None, None
+        row.send_started_at, row.last_error = None, None
         row.lease_token = row.lease_until = None
         row.updated_at = now
         self.db.commit()

@@ -82,6 +82,31 @@ def test_a_callback_that_beats_the_worker_is_kept_and_the_sid_still_recorded(
     assert run_once(app).claimed == 0
 
 
+def test_a_failure_callback_that_beats_the_worker_keeps_twilios_error_code(
+        app, send, db, clock):
+    """Found by an audit: Twilio's `undelivered` with its ErrorCode, applied while the worker
+    still waited for the answer to its send, kept its status but lost its error code (the
+    worker's record of the send cleared it), so the API said undelivered and not why."""
+    message_id = send().json["id"]
+
+    class FailureCallbackFirst:
+        simulated = False
+
+        def send_message(self, **kwargs):
+            with app.extensions["db"].sessionmaker() as other:
+                apply_outbound_status(other, message_id, "undelivered", "30003", clock(),
+                                      twilio_sid="SM" + "f" * 32)
+                other.commit()
+            from commsvc.twilio_gateway import SendResult
+
+            return SendResult(sid="SM" + "f" * 32, status="queued")
+
+    run_once(app, FailureCallbackFirst())
+    db.expire_all()
+    row = db.get(OutboundMessage, message_id)
+    assert (row.status, row.error_code, row.twilio_sid) == ("undelivered", 30003, "SM" + "f" * 32)
+
+
 def test_a_callback_for_a_row_waiting_to_retry_takes_it_out_of_the_queue(send, db, clock, app):
     message_id = send().json["id"]
     assert apply_outbound_status(db, message_id, "sent", None, clock(), twilio_sid="SM" + "d" * 32)
