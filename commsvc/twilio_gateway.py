@@ -6,6 +6,7 @@ app.extensions["twilio"], so tests and the worker never patch module paths.
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import secrets
 from dataclasses import dataclass, field
@@ -51,6 +52,15 @@ def _retry_after(headers) -> float | None:
         return None
 
 
+def _error_code(text: str | None) -> int | None:
+    """Twilio's error code in an error answer's JSON body, if any."""
+    try:
+        code = json.loads(text).get("code") if text else None
+    except (ValueError, AttributeError):
+        return None
+    return code if isinstance(code, int) else None
+
+
 class _HttpClient(TwilioHttpClient):
     """Keeps the last response's headers so a 429's Retry-After reaches the retry policy."""
 
@@ -78,8 +88,13 @@ class RealTwilio:
             raise TwilioError(f"Twilio unreachable: {type(exc).__name__}") from None
         except TwilioException as exc:  # a list page that failed: (message, response)
             response = exc.args[1] if len(exc.args) > 1 else None
-            raise TwilioError("Twilio error fetching a page",
-                              status=getattr(response, "status_code", None)) from None
+            # Its code and Retry-After, as for any other call: a throttled lookup retried
+            # before Twilio allows it only meets more 429s.
+            code = _error_code(getattr(response, "text", None))
+            raise TwilioError(f"Twilio error {code}" if code else "Twilio error fetching a page",
+                              status=getattr(response, "status_code", None), code=code,
+                              retry_after=_retry_after(getattr(response, "headers", None))
+                              ) from None
 
     def send_message(self, *, to: str, from_: str, body: str, status_callback: str | None = None,
                      media_urls: list[str] | None = None) -> SendResult:

@@ -400,6 +400,25 @@ def test_a_failed_reconciliation_lookup_is_retried_not_resent(
     assert posts(mocked) == []
 
 
+def test_a_throttled_reconciliation_lookup_waits_for_twilios_retry_after(
+        app, send, outbox, clock, mocked, real_twilio, config):
+    """Found by an audit: a 429 on the lookup (a list page) lost its Retry-After and code, so
+    the lookup was retried on the short back-off, into more 429s, spending the attempts."""
+    send()
+    with pytest.raises(SystemExit):
+        run_once(app, DiesAround(real_twilio, after_twilio=False))
+    clock.advance(seconds=config.outbox_lease_seconds)
+    mocked.get(MESSAGES_URL, status=429, json=twilio_error(429, 20429),
+               headers={"Retry-After": "300"})
+    started = clock()
+    assert run_once(app, real_twilio).retried == 1
+    [row] = outbox()
+    assert row.status == "queued" and row.send_started_at is not None
+    assert row.error_code == 20429
+    assert row.next_attempt_at - started >= dt.timedelta(seconds=300)
+    assert posts(mocked) == []
+
+
 def test_a_message_that_kills_every_worker_is_failed_after_the_maximum_attempts(
         app, send, outbox, clock, mocked, real_twilio, config):
     send()
