@@ -53,6 +53,10 @@ NO_SENDER = "no number to send from that is not the recipient's masked line"
 # here, the wrong account): a setting to fix, not a fault of the text, retried like a passing
 # failure, as a missing encryption key is, so a corrected configuration still sends it.
 UNAUTHORIZED = 401
+# Twilio refused the text because the sender's queue at Twilio holds 10 hours of texts already
+# (a marketing blast from one number at its one segment a second): a 400 about the moment, not
+# the text, which goes once the queue drains.
+SENDER_QUEUE_FULL = 21611
 
 
 @dataclass
@@ -328,7 +332,7 @@ class Worker:
         # A network error or a 5xx can leave a send at Twilio unbeknown to us: reconcile next time.
         if not ambiguous:
             row.send_started_at = None
-        retryable = exc.retryable or exc.status == UNAUTHORIZED
+        retryable = exc.retryable or exc.status == UNAUTHORIZED or exc.code == SENDER_QUEUE_FULL
         if retryable and row.attempts < self.config.outbox_max_attempts:
             row.status = "queued"
             row.next_attempt_at = now + self.backoff(row.attempts, exc.retry_after)

@@ -139,6 +139,24 @@ def test_twilio_refusing_the_credentials_retries_so_a_fixed_token_still_sends_it
     assert len(posts(mocked)) == 2  # Twilio refused the first: nothing to look up
 
 
+def test_a_sender_whose_queue_at_twilio_is_full_is_retried_not_failed(
+        app, send, outbox, clock, mocked, real_twilio):
+    """Found by an audit: 21611 (the sender's queue at Twilio holds 10 hours of texts: a
+    marketing blast from the one sender number) failed the text for good, as a 4xx about it;
+    a "your pro is on the way" queued behind the blast was never sent."""
+    send()
+    failing(mocked, 400, 21611)
+    accepted(mocked)  # the queue drained meanwhile
+    assert run_once(app, real_twilio).retried == 1
+    [row] = outbox()
+    assert (row.status, row.error_code, row.send_started_at) == ("queued", 21611, None)
+    due_again(outbox, clock)
+    assert run_once(app, real_twilio).sent == 1
+    [row] = outbox()
+    assert (row.status, row.twilio_sid, row.attempts) == ("sent", SID, 2)
+    assert len(posts(mocked)) == 2
+
+
 def test_the_api_says_why_a_text_failed_and_never_with_twilios_words(
         app, send, client, booking, mocked, real_twilio):
     """Found by an audit: a failed or blocked text's reason was only in the database, while
