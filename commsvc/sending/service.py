@@ -333,6 +333,10 @@ def apply_outbound_status(
                         and not reached):
         return True
     code = _error_code(error_code)
+    if message.status != "blocked":
+        # An earlier attempt's error (a 500 after Twilio took the text, a timeout): Twilio's
+        # status says what became of the text now. A block says why nothing more was sent.
+        message.error_code = message.last_error = None
     message.status = ours
     message.updated_at = now
     message.send_started_at = None

@@ -220,6 +220,22 @@ def test_a_last_attempt_whose_answer_was_lost_is_moved_on_by_twilios_delivery(
     assert (shown["status"], shown["twilio_sid"]) == ("delivered", "SM" + "d" * 32)
 
 
+def test_a_text_delivered_after_a_lost_answer_no_longer_shows_the_attempts_error(
+        app, send, outbox, clock, mocked, real_twilio, twilio_post, client, booking):
+    """Found by an audit: Twilio's 500 came after it took the text; its delivery callback then
+    moved the text to `delivered`, still showing error_code 20500 and last_error "Twilio error
+    20500", as if the delivered text had failed."""
+    message_id = send(body="Your pro arrives at 3pm.").json["id"]
+    mocked.post(MESSAGES_URL, status=500, json={"code": 20500, "message": "Internal",
+                                                "status": 500})
+    run_once(app, real_twilio)
+    [row] = outbox()
+    assert (row.status, row.error_code) == ("queued", 20500)
+    _delivered(twilio_post, message_id, "SM" + "d" * 32)
+    shown = client.get(f"/v1/messages/{message_id}", headers=booking).json
+    assert (shown["status"], shown["error_code"], shown["last_error"]) == ("delivered", None, None)
+
+
 def test_a_text_failed_after_a_refused_lookup_is_moved_on_by_twilios_delivery(
         app, send, outbox, clock, mocked, real_twilio, twilio_post, client, booking):
     message_id = send(body="Your pro arrives at 3pm.").json["id"]
