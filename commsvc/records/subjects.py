@@ -159,9 +159,18 @@ def _holds_covering(db: Session, phone: str, sessions, data: SubjectData) -> lis
     bookings = {s.booking_id for s in sessions} | {
         row.booking_id for row, _ in [*data.messages, *data.calls, *data.outbound]
         if row.booking_id}
+    # A hold on another number keeps the subject's records too (holds.held): the texts and
+    # calls that name it, and the whole of every session it took part in.
+    phones = {phone} | {n for row, _ in [*data.messages, *data.calls]
+                        for n in (row.from_phone, row.to_phone, row.forward_to) if n}
+    phones |= {n for row, _ in data.outbound for n in (row.to_phone, row.from_phone) if n}
+    if session_ids:
+        # Uses index: ix_participants_session_id
+        phones |= set(db.scalars(select(Participant.phone)
+                                 .where(Participant.session_id.in_(session_ids))))
     # Uses index: ix_legal_holds_scope_value
     return list(db.scalars(select(LegalHold).where(LegalHold.lifted_at.is_(None), or_(
-        and_(LegalHold.scope == "phone", LegalHold.value == phone),
+        and_(LegalHold.scope == "phone", LegalHold.value.in_(phones)),
         and_(LegalHold.scope == "session", LegalHold.value.in_(session_ids)),
         and_(LegalHold.scope == "booking", LegalHold.value.in_(bookings)),
     )).order_by(LegalHold.created_at, LegalHold.id)))

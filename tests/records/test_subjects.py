@@ -121,6 +121,23 @@ def test_export_holds_every_kind_of_data_with_only_the_subjects_number_in_full(
     assert REQUESTER not in json.dumps([event.target, event.details, event.reason])
 
 
+def test_export_lists_a_hold_on_the_counterparts_phone_that_keeps_the_subjects_records(
+        client, api_key, db, clock, world):
+    """A hold on PRO's phone keeps session one whole, REQUESTER's texts and call in it too
+    (erasure keeps them): the export names that hold, with PRO's number masked."""
+    hold = holds.place_hold(db, scope="phone", value=PRO, reason="litigation", actor="test",
+                            now=clock())
+    db.commit()
+
+    doc = _export(client, api_key("privacy")).json
+
+    assert [(h["id"], h["scope"], h["value"]) for h in doc["holds"]] == [
+        (hold.id, "phone", mask(PRO))]
+    assert doc["counts"]["holds"] == 1
+    kept = _erase(client, api_key("privacy")).json["kept"]["held"]
+    assert kept["messages"] == 2 and kept["calls"] == 1  # what the listed hold kept
+
+
 def test_export_hides_what_is_past_retention_even_before_the_job_runs(
         client, api_key, db, clock):
     old_body = make_message(db, created_at=clock() - 91 * DAY).id
