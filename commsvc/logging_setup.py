@@ -483,8 +483,12 @@ def configure(json_lines: bool) -> None:
 
 
 def assign_request_id() -> None:
+    """The client's X-Request-Id when it is a plain id; else a new one. Every log line of the
+    request carries it unmasked, so one holding a phone number or an API key
+    ("bk-4155550101-retry") is not taken."""
     incoming = request.headers.get("X-Request-Id", "")
-    g.request_id = incoming if re.fullmatch(r"[A-Za-z0-9._-]{8,64}", incoming) else uuid.uuid4().hex
+    plain = re.fullmatch(r"[A-Za-z0-9._-]{8,64}", incoming) and mask_text(incoming) == incoming
+    g.request_id = incoming if plain else uuid.uuid4().hex
 
 
 def add_request_id_header(response):

@@ -227,3 +227,17 @@ def test_a_doubled_slash_is_a_404_problem_not_a_redirect_to_the_requests_own_hos
     assert response.status_code == 404
     assert response.content_type == "application/problem+json"
     assert "Location" not in response.headers
+
+
+def test_a_clients_request_id_is_repeated_unless_it_holds_a_number_or_a_key(client, api_key):
+    """The request id is in every log line of the request, never masked: a client's id that
+    holds a phone number or an API key is replaced by one of ours."""
+    ops = api_key("ops")
+    kept = client.get("/v1/sessions/ses_nope", headers={**ops, "X-Request-Id": "bk-1001.try-2"})
+    assert kept.headers["X-Request-Id"] == kept.json["request_id"] == "bk-1001.try-2"
+    for own in ("14155550101", "bk-415-555-0101-retry", "csk_" + "a" * 40):
+        response = client.get("/v1/sessions/ses_nope", headers={**ops, "X-Request-Id": own})
+        assert response.status_code == 404
+        assert response.headers["X-Request-Id"] == response.json["request_id"] != own
+        assert "5550101" not in response.headers["X-Request-Id"] and "csk" not in (
+            response.headers["X-Request-Id"])
