@@ -12,7 +12,7 @@ from urllib.parse import quote, unquote
 
 from flask import g, has_request_context, request
 
-from commsvc.phones import mask
+from commsvc.phones import InvalidPhone, mask, normalise
 
 # What separates the groups of a written phone number, raw or URL-encoded: a space (also "+"
 # and "%20" in a query string), "-", "." or "/" (415/555-0101), or their encodings %2B, %2D,
@@ -410,7 +410,39 @@ def mask_url(text: str) -> str:
     text = _mask_prefixed(redact_keys(text))  # first: making separators plain turns "_" to "-"
     if _UNUSUAL_URL.search(text) or _ESCAPE_BEFORE_DIGIT.search(text):
         text = _URL_PART.sub(_masked_url_part, text)
-    return _mask_numbers(text)
+    return _GLUED_TO_LETTERS.sub(_masked_phone_part, _mask_numbers(text))
+
+
+# A path segment or query value with letters glued to its digits, few letters (ids and Twilio
+# SIDs have many): the API reads "4155550101x", "x415-555-0101" or "tel4155550101" as the
+# phone number in it (phonenumbers skips the letters), so the log must not keep it readable;
+# nor the numbers in "4155550101x4155550202", which it refuses.
+_GLUED_TO_LETTERS = re.compile(r"(?<![^\s/?&=#;])(?=[^\s/?&=#;]*?(?:[A-Za-z]\d|\d[A-Za-z]))"
+                               r"(?=(?:[^\s/?&=#;\d]*+\d){7})[^\s/?&=#;]++")
+_DIGIT_GROUPS = re.compile(r"\d(?:(?:[ .()+-]|%2[0BbDdEe89]){0,3}\d)*")
+MAX_GLUED_LETTERS = 4
+
+
+def _masked_phone_part(match: re.Match) -> str:
+    part = match.group(0)
+    if sum(c.isalpha() for c in part) > MAX_GLUED_LETTERS:
+        return part
+    return _DIGIT_GROUPS.sub(_masked_group, part)
+
+
+def _masked_group(run: re.Match) -> str:
+    """A group of digits that reads as a valid phone number on its own, masked."""
+    digits = _NOT_DIGITS.sub("", run[0])
+    if len(digits) < 7 or _DATE_STAMP.fullmatch(digits):  # "v2026061512" stays readable
+        return run[0]
+    try:
+        normalise(unquote(run[0]))
+    except InvalidPhone:
+        return run[0]
+    return mask(digits)
+
+
+_DATE_STAMP = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:[01]\d|2[0-3])?")
 
 
 _PLAIN = logging.Formatter()

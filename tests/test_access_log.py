@@ -315,6 +315,31 @@ def test_a_number_glued_to_a_word_by_an_underscore_or_hyphen_is_masked(tmp_path,
     assert "555" not in line and masked in line
 
 
+@pytest.mark.parametrize(("target", "masked"), [
+    ("/v1/consent/4155550101x", "/v1/consent/******0101x"),
+    ("/v1/consent/x4155550101/history", "/v1/consent/x******0101/history"),
+    ("/v1/consent/check?phone=N415-555-0101&channel=sms", "phone=N******0101&channel"),
+    ("/v1/subjects/415.555.0101ph/export", "/v1/subjects/******0101ph/export"),
+    ("/v1/logs/messages?phone=tel14155550101", "phone=tel*******0101"),
+    ("/v1/consent/4155550101x4155550202", "/v1/consent/******0101x******0202"),  # a 422
+])
+def test_a_number_the_api_reads_through_letters_glued_to_it_is_masked(tmp_path, target, masked):
+    """Found by an access audit: GET /v1/consent/4155550101x is the consent of +14155550101
+    (phonenumbers skips the letters), and the access line kept the number whole."""
+    line = access_line(tmp_path, target)
+    assert "5550101" not in line and "5550202" not in line and masked in line
+
+
+@pytest.mark.parametrize("target", [
+    "/webhooks/twilio/message-status?m=1&s=SM120957970351015936da82fbb0df",
+    "/v1/sessions?booking_id=v2026061512",  # a date stamp
+    "/v1/sessions?booking_id=bk1732345678",  # a Unix time
+    "/v1/consent/1800FLOWERS",
+])
+def test_ids_sids_and_words_with_digits_stay_readable(tmp_path, target):
+    assert target in access_line(tmp_path, target)
+
+
 def test_access_log_redacts_a_key_with_its_underscore_encoded(tmp_path):
     line = access_line(tmp_path, "/v1/numbers?api_key=csk%5FNVhxIa-BqPTs3cr3tKeyMaterial012")
     assert "NVhxIa" not in line and "api_key=csk:REDACTED" in line
