@@ -403,11 +403,37 @@ def wsgi_text(value: str) -> str:
         return value
 
 
+# Query arguments that carry what a person wrote or where they are, never a filter: a text's
+# body and media (a Twilio number set to "HTTP GET" sends its whole webhook form in the query
+# string; a client may put a message's body there by mistake), the caller's name, and the
+# location Twilio derives from a number.
+_CONTENT_ARGUMENT = re.compile(
+    r"(?i)body|mediaurl\d*|callername|(?:from|to|caller|called)(?:city|state|zip)")
+_QUERY_ARGUMENT = re.compile(r"(?<![^?&;])([^=?&;#\s]+)=([^&;#\s]*)")  # %(q)s has no "?"
+CONTENT_REDACTED = "REDACTED"
+
+
+def redact_content(text: str) -> str:
+    """The text with the value of every query argument that carries message content or a
+    person's whereabouts (_CONTENT_ARGUMENT) replaced by REDACTED."""
+    if "=" not in text:
+        return text
+    return _QUERY_ARGUMENT.sub(_redacted_argument, text)
+
+
+def _redacted_argument(arg: re.Match) -> str:
+    name, value = arg[1], arg[2]
+    if value and _CONTENT_ARGUMENT.fullmatch(_unquoted(name) if "%" in name else name):
+        return f"{name}={CONTENT_REDACTED}"
+    return arg[0]
+
+
 def mask_url(text: str) -> str:
     """A request line, path, query or referer for a log: every phone number masked, those
     written with Unicode separators or digits or unusual punctuation too (only the parts that
-    have such a character are decoded), and API keys redacted."""
-    text = _mask_prefixed(redact_keys(text))  # first: making separators plain turns "_" to "-"
+    have such a character are decoded), API keys and message content redacted."""
+    # first: making separators plain turns "_" to "-"
+    text = _mask_prefixed(redact_keys(redact_content(text)))
     if _UNUSUAL_URL.search(text) or _ESCAPE_BEFORE_DIGIT.search(text):
         text = _URL_PART.sub(_masked_url_part, text)
     return _GLUED_TO_LETTERS.sub(_masked_phone_part, _mask_numbers(text))
@@ -453,7 +479,7 @@ class MaskPhones(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = mask_phones(redact_keys(message))
+        masked = mask_phones(redact_keys(redact_content(message)))
         if masked != message:
             record.msg = masked
             record.args = ()

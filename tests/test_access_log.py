@@ -213,6 +213,13 @@ def test_gunicorns_own_lines_mask_the_numbers_in_a_uri(tmp_path, request, mode):
     assert "/v1/subjects/+1******0444/export" in line
 
 
+def test_gunicorns_own_lines_redact_a_body_in_a_uri(tmp_path, text_logs):
+    _cfg, logger = _logger(tmp_path)
+    logger.error("Error handling request %s", "/webhooks/twilio/sms?Body=see+you+at+3&x=1")
+    line = _read(tmp_path, logger, "error.log")
+    assert "see" not in line and "/webhooks/twilio/sms?Body=REDACTED&x=1" in line
+
+
 def test_in_text_mode_the_access_line_is_gunicorns_own_format(tmp_path, text_logs):
     line = access_line(tmp_path, "/healthz")
     assert re.fullmatch(r'10\.0\.0\.7 - - \[.+\] "GET /healthz HTTP/1\.1" 200 \d+ "-" "-"\n', line)
@@ -338,6 +345,33 @@ def test_a_number_the_api_reads_through_letters_glued_to_it_is_masked(tmp_path, 
 ])
 def test_ids_sids_and_words_with_digits_stay_readable(tmp_path, target):
     assert target in access_line(tmp_path, target)
+
+
+def test_a_webhook_form_sent_in_the_query_string_has_no_body_or_whereabouts_in_the_log(
+        tmp_path):
+    """Found by an access audit: a Twilio number set to "HTTP GET" sends the whole webhook
+    form in the query string; the 405 it got was logged with the text's body and media."""
+    target = ("/webhooks/twilio/sms?ToCountry=US&Body=the+gate+code+is+4321&FromCity=OAKLAND"
+              "&FromZip=94607&NumMedia=1&MediaUrl0=https%3A%2F%2Fapi.twilio.com%2FME1"
+              "&From=%2B14155550101&MessageSid=SM0123")
+    line = access_line(tmp_path, target, status="405 METHOD NOT ALLOWED")
+    for secret in ("gate", "4321", "OAKLAND", "94607", "ME1", "4155550101"):
+        assert secret not in line
+    assert ("Body=REDACTED&FromCity=REDACTED&FromZip=REDACTED&NumMedia=1&MediaUrl0=REDACTED"
+            "&From=%2B1******0101&MessageSid=SM0123") in line
+
+
+def test_a_body_in_the_query_string_is_redacted_in_every_url_atom(tmp_path):
+    line = access_line(tmp_path, "/webhooks/twilio/sms?Body=see+you+at+3&NumMedia=0",
+                       referer="https://ops.example.com/?body=see+you",
+                       access_log_format="%(r)s|%(q)s|%({query_string}e)s|%(f)s")
+    assert "see" not in line
+    assert line.count("Body=REDACTED&NumMedia=0") == 3 and "?body=REDACTED" in line
+
+
+def test_a_message_body_a_client_put_in_the_query_string_is_not_logged(tmp_path):
+    line = access_line(tmp_path, "/v1/messages?b%6Fdy=see+you+at+3&purpose=marketing")
+    assert "see" not in line and "b%6Fdy=REDACTED&purpose=marketing" in line
 
 
 def test_access_log_redacts_a_key_with_its_underscore_encoded(tmp_path):
