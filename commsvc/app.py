@@ -6,7 +6,7 @@ import json
 import logging
 
 import click
-from flask import Flask, current_app, jsonify
+from flask import Flask, current_app, jsonify, request
 from flask.cli import AppGroup
 from flask_smorest import Api
 
@@ -87,6 +87,17 @@ def warn_at_start(config: Config) -> None:
         logging.getLogger("commsvc").warning(warning)
 
 
+# The API's and the webhooks' answers carry personal data (a subject's export, numbers and
+# bodies read with a reason, TwiML with a forwarded text): no browser or proxy keeps a copy.
+PRIVATE_PREFIXES = ("/v1/", "/webhooks/")
+
+
+def no_store(response):
+    if request.path.startswith(PRIVATE_PREFIXES):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 def create_app(config: Config | None = None, *, clock=None, twilio=None, database=None,
                startup_warnings: bool = True) -> Flask:
     config = config or load_config()
@@ -118,6 +129,7 @@ def create_app(config: Config | None = None, *, clock=None, twilio=None, databas
     app.before_request(input_guard.check_v1_input)
     app.extensions["edge_checks"] = (input_guard.check_input,)  # run by each view's guard
     app.after_request(logging_setup.add_request_id_header)
+    app.after_request(no_store)
     errors.init_app(app)
 
     from commsvc.consent.views import SubjectPhone
