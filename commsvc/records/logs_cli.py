@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from marshmallow import ValidationError
 
-from commsvc.clock import as_utc
 from commsvc.errors import ProblemError
 from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
-from commsvc.fields import NO_ACCESS_REASON, reason_problem
+from commsvc.fields import NO_ACCESS_REASON, UtcDateTime, reason_problem
 from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
 from commsvc.records import log_presenters, logs_service
 from commsvc.records.audit import cli_actor
@@ -41,19 +41,22 @@ class CliReader:
 
 
 class UtcTime(click.ParamType):
+    """A time read by the API's own rule (fields.UtcDateTime: `t` and `z` may be lower case,
+    no zone is UTC), so `--since` takes exactly the times `?since=` takes."""
+
     name = "TIME"
+    _API_FIELD = UtcDateTime()
+    _NOT_A_TIME = _API_FIELD.error_messages["invalid"].format(obj_type="datetime")
 
     def convert(self, value, param, ctx):
         if isinstance(value, dt.datetime):
             return value
         try:
-            parsed = dt.datetime.fromisoformat(value)
-        except ValueError:
-            self.fail("expected an ISO 8601 time such as 2026-06-01T12:00:00Z", param, ctx)
-        try:
-            return as_utc(parsed)
-        except ValueError as error:
-            self.fail(f"{value} {error}", param, ctx)
+            return self._API_FIELD.deserialize(value)
+        except ValidationError as error:
+            if error.messages == [self._NOT_A_TIME]:
+                self.fail("expected an ISO 8601 time such as 2026-06-01T12:00:00Z", param, ctx)
+            self.fail(f"{value} {' '.join(error.messages)}", param, ctx)
 
 
 def _once(ctx, param, values):

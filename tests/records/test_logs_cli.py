@@ -103,3 +103,12 @@ def test_a_reason_whose_bytes_are_not_utf8_is_a_usage_error(runner, logs, db):
     result = runner.invoke(args=["logs", "messages", "--reason", "caf\udce9 ticket 1"])
     assert result.exit_code == 2 and "UTF-8" in result.output + result.stderr
     assert _pii_reads(db) == []
+
+
+@pytest.mark.parametrize("written", ["2000-01-01t00:00:00z", "2000-01-01T00:00:00z"])
+def test_since_takes_every_time_the_api_takes(runner, logs, written):
+    """Found by an audit: the API reads `t` and `z` in lower case (RFC 3339), the CLI's
+    `--since` refused them (exit 2): the same filter must list the same rows in both."""
+    result = runner.invoke(args=["logs", "messages", "--json", "--since", written])
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 2
