@@ -142,6 +142,9 @@ def _table(kind: str, rows: list[dict]) -> list[str]:
 
 def _run(kind: str, *, limit, cursor, reason, as_json, **raw):
     limit = DEFAULT_LIMIT if limit is None else limit
+    if cursor == "":  # an unset shell variable: the first page again would loop a pager
+        raise click.BadParameter("must not be empty (leave it out for the first page)",
+                                 param_hint="--cursor")
     reason = reason.strip() if reason is not None else None
     if reason is not None and (problem := reason_problem(reason, empty=NO_ACCESS_REASON)):
         raise click.UsageError(f"--reason {problem}")
