@@ -11,15 +11,17 @@ from flask import current_app
 from flask.cli import with_appcontext
 from marshmallow import ValidationError
 
-from commsvc.errors import ProblemError
+from commsvc.errors import ProblemError, ValidationFailed
 from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
 from commsvc.fields import NO_ACCESS_REASON, UtcDateTime, reason_problem
 from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
 from commsvc.records import log_presenters, logs_service
 from commsvc.records.audit import cli_actor
+from commsvc.records.schemas import CallLogQuery, MessageLogQuery
 
 BODY_WIDTH = 40
+_QUERIES = {"messages": MessageLogQuery, "calls": CallLogQuery}
 # Characters that act on the operator's terminal instead of showing: C0/C1 controls (TAB, CR,
 # ESC, the 8-bit CSI U+009B), format characters such as the bidi override U+202E, and the line
 # and paragraph separators. The zero-width (non-)joiners stay: emoji and several scripts need
@@ -148,6 +150,14 @@ def _run(kind: str, *, limit, cursor, reason, as_json, **raw):
     reason = reason.strip() if reason is not None else None
     if reason is not None and (problem := reason_problem(reason, empty=NO_ACCESS_REASON)):
         raise click.UsageError(f"--reason {problem}")
+    # The API's own query schema judges the options first, so what `?booking_id=` or
+    # `?session_id=` refuses (too long for any id, ...) exits 2 here too instead of listing
+    # nothing. An empty option, which the API takes as not given, is left to build_filter,
+    # which refuses it.
+    given = {name: value for name, value in {**raw, "limit": limit, "cursor": cursor}.items()
+             if value is not None and value != ""}
+    if errors := _QUERIES[kind]().validate(given):
+        raise click.UsageError(ValidationFailed(errors=errors).describe())
     reader = CliReader(reason)
     config = _config()
     now = _now()
