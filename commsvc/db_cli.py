@@ -18,8 +18,11 @@ def db_group():
 def upgrade_command():
     """Apply every pending migration."""
     engine = current_app.extensions["db"].engine
-    with engine.begin() as connection:
-        before, after = migrate.upgrade_connection(connection)
+    try:
+        with engine.begin() as connection:
+            before, after = migrate.upgrade_connection(connection)
+    except migrate.UnknownRevision as exc:
+        raise click.ClickException(str(exc)) from None
     if before == after:
         click.echo(f"database is up to date (at {after})")
     else:

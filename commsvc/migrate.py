@@ -40,6 +40,11 @@ def current_revision(connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+class UnknownRevision(RuntimeError):
+    """The database is at a revision these migrations do not know: Alembic can neither go on
+    from it nor tell whether it is newer, and would stop with a traceback."""
+
+
 # pg advisory lock key of a migration: "migrate" in ASCII
 MIGRATION_LOCK_KEY = 0x6D696772617465
 
@@ -55,5 +60,11 @@ def upgrade_connection(connection) -> tuple[str | None, str | None]:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                            {"key": MIGRATION_LOCK_KEY})
     before = current_revision(connection)
+    head, older = revisions()
+    if before is not None and before != head and before not in older:
+        raise UnknownRevision(
+            f"the database is at revision {before}, which this code's migrations (up to {head})"
+            f" do not include: a newer release (or another application) migrated it; nothing"
+            f" was changed")
     upgrade(connection=connection)
     return before, current_revision(connection)

@@ -66,3 +66,26 @@ def test_release_steps_started_together_migrate_once_and_all_succeed(
 
     assert sorted(outcomes, key=str) == sorted(
         [(None, HEAD), (HEAD, HEAD), (HEAD, HEAD)], key=str), outcomes
+
+
+def test_a_database_migrated_by_a_newer_release_is_one_line_not_a_traceback(
+        empty_url):  # noqa: F811
+    """Found by an operator's audit: after rolling the code back (or pointed at a database a
+    newer branch migrated), `commsvc db upgrade` printed Alembic's 100-line traceback."""
+    migrate.upgrade(empty_url)
+    engine = sa.create_engine(empty_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+    env = {"DATABASE_URL": empty_url, "COMMSVC_ENV": "production", "ENCRYPTION_KEYS": TEST_KEY,
+           "HMAC_KEY": "h" * 32, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": BASE_URL}
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=env, prog_name="commsvc")
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stderr.splitlines() == [
+        f"Error: the database is at revision 9999, which this code's migrations (up to {HEAD})"
+        " do not include: a newer release (or another application) migrated it; nothing was"
+        " changed"]
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() \
+            == "9999"
+    engine.dispose()
