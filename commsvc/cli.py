@@ -1,6 +1,8 @@
 """The `commsvc` command: Flask's CLI group over create_app, with each area's commands."""
 from __future__ import annotations
 
+import errno
+
 import click
 from flask.cli import FlaskGroup
 
@@ -44,6 +46,16 @@ class _Group(FlaskGroup):
                 raise  # a bug: its traceback is what someone needs
             click.echo(f"error: {problem}", err=True)
             raise SystemExit(1) from None
+        except OSError as exc:
+            # The output could not be written (`> file` on a full disk, a failing device):
+            # the operator's to fix, not a bug. (click itself ends quietly on a closed pipe.)
+            if exc.errno not in _OUTPUT_ERRNOS:
+                raise
+            click.echo(f"error: could not write the output: {exc.strerror}", err=True)
+            raise SystemExit(1) from None
+
+
+_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})
 
 
 @click.group(cls=_Group, create_app=_create_app, load_dotenv=False)
