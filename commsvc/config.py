@@ -486,6 +486,12 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
             raise ConfigError(f"HMAC_KEY must be a random string of at least "
                               f"{MIN_HMAC_KEY_LENGTH} characters, not {len(hmac_key)}")
     elif not (keys and hmac_key and auth_token):
+        if not auth_token and _account_sid(env):
+            # A generated token is no account's: every send would fail at Twilio (20003) and
+            # every webhook Twilio signs would get 403.
+            raise ConfigError("TWILIO_ACCOUNT_SID is set without TWILIO_AUTH_TOKEN: set the"
+                              " account's auth token too, or unset TWILIO_ACCOUNT_SID to"
+                              " simulate sends")
         dev = _dev_secrets([name for name, value in (
             ("ENCRYPTION_KEYS", keys), ("HMAC_KEY", hmac_key), ("TWILIO_AUTH_TOKEN", auth_token))
             if value])

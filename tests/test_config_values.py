@@ -274,3 +274,19 @@ def test_every_reply_has_its_brand_and_support_filled_in():
                    RECORDING_NOTICE="{brand} records this call.")
     assert config.no_session_sms_reply == "Fixit: this number is not in use (help@fixit.example)"
     assert config.recording_notice == "Fixit records this call."
+
+
+def test_an_account_sid_without_its_auth_token_is_refused_in_development(tmp_path, monkeypatch):
+    """Found by an operator's audit: with TWILIO_ACCOUNT_SID set and TWILIO_AUTH_TOKEN not,
+    development generated a token no Twilio account has, so every send failed at Twilio and
+    every webhook Twilio signed got 403, with nothing said at start."""
+    monkeypatch.setattr("commsvc.config.DEV_SECRETS_FILE", tmp_path / "dev-secrets.json")
+    monkeypatch.setattr("commsvc.config.INSTANCE_DIR", tmp_path)
+    with pytest.raises(ConfigError) as raised:
+        load_config({"COMMSVC_ENV": "development", "TWILIO_ACCOUNT_SID": "AC" + "0" * 32})
+    assert str(raised.value) == (
+        "TWILIO_ACCOUNT_SID is set without TWILIO_AUTH_TOKEN: set the account's auth token too,"
+        " or unset TWILIO_ACCOUNT_SID to simulate sends")
+    assert not (tmp_path / "dev-secrets.json").exists()
+    # Without the SID the token is generated, as before (sends are simulated).
+    assert load_config({"COMMSVC_ENV": "development"}).twilio_account_sid is None
