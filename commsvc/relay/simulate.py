@@ -39,23 +39,32 @@ class Phones:
     """Signed webhooks and API calls against the running app, as Twilio and the booking app."""
 
     def __init__(self, app, api_key: str):
+        self.app = app
         self.client = app.test_client()
         self.config = app.extensions["config"]
         self.validator = RequestValidator(self.config.twilio_auth_token)
         self.api = {"Authorization": f"Bearer {api_key}"}
 
+    def open(self, path: str, **kwargs):
+        """One request in its own app context, as a server runs it: in the CLI's, every request
+        of the run shared one database session (flask.g), and one that failed before its
+        commit (a 503 pool-exhausted) left its transaction open: on SQLite the rest of the run
+        then stopped at "database is locked"."""
+        with self.app.app_context():
+            return self.client.open(path, **kwargs)
+
     def webhook(self, path: str, params: dict) -> ElementTree.Element:
         url = self.config.public_base_url + path
         signature = self.validator.compute_signature(url, params)
-        response = self.client.post(path, data=params,
-                                    headers={"X-Twilio-Signature": signature})
+        response = self.open(path, method="POST", data=params,
+                             headers={"X-Twilio-Signature": signature})
         if response.status_code != 200:
             raise SimulationFailed(f"{path} answered {response.status_code}: "
                                    f"{response.get_data(as_text=True)[:200]}")
         return ElementTree.fromstring(response.data)
 
     def call_api(self, method: str, path: str, expect: tuple[int, ...], **kwargs) -> dict:
-        response = self.client.open(path, method=method, headers=self.api, **kwargs)
+        response = self.open(path, method=method, headers=self.api, **kwargs)
         if response.status_code not in expect:
             body = response.get_json(silent=True) or {}
             raise SimulationFailed(f"{method} {path} answered {response.status_code}: "
@@ -124,7 +133,7 @@ def _revoke(app, key_id: str) -> None:
 def _ensure_pool(phones: Phones) -> str:
     added = []
     for number in POOL:
-        response = phones.client.post("/v1/numbers", headers=phones.api, json={
+        response = phones.open("/v1/numbers", method="POST", headers=phones.api, json={
             "phone_number": number, "capabilities": ["sms", "voice"]})
         if response.status_code == 201:
             added.append(number)

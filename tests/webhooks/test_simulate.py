@@ -61,3 +61,21 @@ def test_simulate_refuses_a_production_configuration(config, clock, twilio, data
 
     assert result.exit_code != 0
     assert "production" in result.output
+
+
+def test_simulate_with_no_free_number_says_so_and_still_revokes_its_key(runner, db):
+    """Found by an operator's audit: with the simulation numbers retired, the session's 503
+    left its transaction open (every request of the run shared the CLI's database session),
+    so the run ended in "database is locked" on SQLite and its admin key stayed active."""
+    assert runner.invoke(args=["numbers", "add", "+16465550001", "+16465550002"]).exit_code == 0
+    for number in ("+16465550001", "+16465550002"):
+        assert runner.invoke(args=["numbers", "retire", number]).exit_code == 0
+
+    result = runner.invoke(args=["simulate"])
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "Error: POST /v1/sessions answered 503: No proxy number is free for one of the"
+        " participants; add numbers to the pool."]
+    db.expire_all()
+    assert all(key.revoked_at is not None for key in db.scalars(select(ApiKey)))
