@@ -24,3 +24,24 @@ def test_a_full_disk_is_one_line_not_a_traceback(tmp_path, args):
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         "error: could not write the output: No space left on device"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_a_key_whose_secret_could_not_be_written_is_not_stored(tmp_path):
+    """Found by an operator's audit: `commsvc keys create ... > key.txt` on a full disk stored
+    the key, then failed to write its secret: an active admin key no one could ever use or
+    name but by `keys list`."""
+    env = {**os.environ, "COMMSVC_ENV": "development",
+           "DATABASE_URL": f"sqlite:///{tmp_path}/commsvc.db"}
+    subprocess.run([COMMSVC, "db", "upgrade"], env=env, check=True, capture_output=True,
+                   timeout=60)
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([COMMSVC, "keys", "create", "--name", "ops-admin", "--role",
+                               "admin"], env=env, stdout=full, stderr=subprocess.PIPE,
+                              text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "error: could not write the output: No space left on device"]
+    listed = subprocess.run([COMMSVC, "keys", "list"], env=env, capture_output=True, text=True,
+                            timeout=60, check=True)
+    assert listed.stdout.splitlines()[1:] == []

@@ -38,10 +38,12 @@ def create_command(name: str, role: str):
             raise click.UsageError(exc.describe()) from None
         audit.record(db, actor=audit.cli_actor(), action="key.created", now=now,
                      target={"key_id": key.id}, details={"role": role, "name": key.name})
+        # Shown before it is stored: output that cannot be written (`> file` on a full disk)
+        # stores nothing, rather than an active key whose secret no one ever saw.
+        click.echo(raw)
         db.commit()
-        click.echo(f"created {key.id} ({role}); store the key now, it is not shown again",
-                   err=True)
-    click.echo(raw)
+    click.echo(f"created {key.id} ({role}); store the key now, it is not shown again",
+               err=True)
 
 
 @keys_group.command("list")
