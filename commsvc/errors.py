@@ -60,13 +60,16 @@ class NotFound(ProblemError):
     def no(cls, what: str, given: str, after: str = "") -> NotFound:
         """"no <what> <given><after>", the client's own input masked as logs mask it (a phone
         number sent where an id goes) and cut at ECHO_LIMIT characters."""
-        shown = mask_text(given)
-        if len(shown) > ECHO_LIMIT:
-            shown = shown[:ECHO_LIMIT] + "…"
-        return cls(f"no {what} {shown}{after}")
+        return cls(f"no {what} {cut(mask_text(given))}{after}")
 
 
 ECHO_LIMIT = 64  # characters of a client's input repeated in an error
+
+
+def cut(given: str) -> str:
+    """A client's (or an operator's) input as an error repeats it: at most ECHO_LIMIT
+    characters."""
+    return given if len(given) <= ECHO_LIMIT else given[:ECHO_LIMIT] + "…"
 
 
 class Conflict(ProblemError):

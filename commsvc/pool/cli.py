@@ -10,6 +10,7 @@ from commsvc.errors import (
     ProblemError,
     ServiceUnavailable,
     ValidationFailed,
+    cut,
     flat_errors,
 )
 from commsvc.extensions import config as _config
@@ -28,7 +29,7 @@ def _e164(raw: str) -> str:
     try:
         return normalise(raw, _config().default_region)
     except InvalidPhone as exc:
-        raise click.BadParameter(f"{raw!r}: {exc}", param_hint="PHONE") from None
+        raise click.BadParameter(f"{cut(raw)!r}: {exc}", param_hint="PHONE") from None
 
 
 @click.group("numbers")
@@ -53,7 +54,7 @@ def add_command(phones: tuple[str, ...], capabilities: str, reactivate: bool):
         try:
             numbers.append(normalise(raw, _config().default_region))
         except InvalidPhone as exc:
-            refused.append(f"not added: {raw!r}: {exc}")
+            refused.append(f"not added: {cut(raw)!r}: {exc}")
     now = _now()
     with _session() as db:
         try:

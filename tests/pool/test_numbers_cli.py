@@ -88,3 +88,13 @@ def test_add_refuses_the_phone_of_a_participant_in_an_open_session_and_adds_the_
             in result.output)
     stored = set(db.scalars(select(ProxyNumber.phone_number)))
     assert stored == {"+14155559001", "+16465550002"}
+
+
+def test_a_long_invalid_phone_is_repeated_cut_as_the_api_cuts_it(runner, db):
+    """Found by an operator's audit: a pasted blob given as a phone came back whole, 3,000
+    characters on one error line; `keys revoke` and the API's 404s cut at 64."""
+    for args in (["numbers", "add", "9" * 3000], ["numbers", "retire", "x" * 3000]):
+        result = runner.invoke(args=args)
+        assert result.exit_code != 0
+        [line] = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+        assert len(line) < 160 and "…'" in line
