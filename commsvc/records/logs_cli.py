@@ -18,7 +18,7 @@ from commsvc.fields import NO_ACCESS_REASON, UtcDateTime, reason_problem
 from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
 from commsvc.records import log_presenters, logs_service
 from commsvc.records.audit import cli_actor
-from commsvc.records.schemas import CallLogQuery, MessageLogQuery
+from commsvc.records.schemas import CallLogQuery, MessageLogQuery, PagingQuery
 
 BODY_WIDTH = 40
 _QUERIES = {"messages": MessageLogQuery, "calls": CallLogQuery}
@@ -61,6 +61,21 @@ class UtcTime(click.ParamType):
             self.fail(f"{value} {' '.join(error.messages)}", param, ctx)
 
 
+class PageSize(click.ParamType):
+    """`--limit` read by the API's own rule for `?limit=` (ASCII digits, 1-200): click's int
+    also took `1_0`, `+5` and other scripts' digits, which the API answers with a 422."""
+
+    name = "INTEGER"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        try:
+            return PagingQuery().fields["limit"].deserialize(value)
+        except ValidationError as error:
+            self.fail(f"{value!r}: {' '.join(error.messages)}", param, ctx)
+
+
 def _once(ctx, param, values):
     """An option given twice is an error (exit 2), as the API's 422 for a repeated query
     argument: click would keep the last and filter on it alone without a word."""
@@ -86,8 +101,9 @@ def _filter_options(command):
                      help="From this time (inclusive): ISO 8601, UTC unless it names a zone."),
         click.option("--until", type=UtcTime(),
                      help="Before this time: ISO 8601, UTC unless it names a zone.", **ONCE),
-        click.option("--limit", type=click.IntRange(1, MAX_LIMIT),
-                     help=f"Rows per page.  [default: {DEFAULT_LIMIT}]", **ONCE),
+        click.option("--limit", type=PageSize(),
+                     help=f"Rows per page, 1-{MAX_LIMIT}.  [default: {DEFAULT_LIMIT}]",
+                     **ONCE),
         click.option("--cursor", help="The next cursor printed by the previous page.", **ONCE),
         click.option("--reason", help="Why you need full numbers and bodies (audited).", **ONCE),
         click.option("--json", "as_json", is_flag=True, help="One JSON object a line."),

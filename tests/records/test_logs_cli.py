@@ -90,6 +90,8 @@ def test_more_pages_are_announced_with_their_cursor(runner, logs):
     # What the API's query schema refuses with a 422 (ids longer than any id) listed nothing
     # with exit 0 here: the same filter must fail the same way.
     ["--booking-id", "b" * 129], ["--session-id", "ses_" + "1" * 40], ["--cursor", "c" * 201],
+    # A page size the API's ?limit= refuses (ASCII digits only): click's int read them.
+    ["--limit", "1_0"], ["--limit", "+2"], ["--limit", "\u0662"],
 ])
 def test_bad_options_are_usage_errors_and_nothing_is_recorded(runner, logs, db, args):
     result = runner.invoke(args=["logs", "messages", *args])
