@@ -373,6 +373,21 @@ FR: list[tuple[str, str]] = [
      r"\b(?:supprim|effac|retir)\w* (?:mon numero|mon num|mes coordonnees|ce numero)"
      r"(?: (?:svp|stp|merci|s il vous plait))*" + END),
 ]
+# What someone did or does, not a request: the Spanish past and present indicative of escribir,
+# contactar, textear ("El plomero no me escribió", "Todavía no me escriben, ¿a qué hora
+# llegan?", "No me contactaron ayer", "no me textearon") tells the pro what happened; the
+# request is the subjunctive ("no me escriban", "no me contacten", "no me textees") or a
+# gerund after estén/anden.
+_NOT_DONE_ES = (r"(?!(?<=escrib)(?:io|iste|imos|ieron|ia|ian|ido)\b"
+                r"|(?<=contact)(?:o|aste|amos|aron|aba|aban|ado)\b"
+                r"|(?<=text)(?:eo|easte|earon|eaba|eaban|eado)\b"
+                # (the present, unless "más" follows: "ya no me escriben más" is a request
+                # typed in a hurry)
+                r"|(?:(?<=escrib)(?:e|es|en)|(?<=contact)(?:a|as|an)|(?<=text)(?:ea|eas|ean))\b"
+                r"(?! (?:mas|nunca|jamas)\b))")
+# ... and of mandar, enviar: "No me mandaron mensaje ayer" says what happened
+_NOT_SENT_ES = (r"(?!(?:(?<=mand)|(?<=envi))(?:o|aste|amos|aron|aba|aban|ado)\b"
+                r"|(?:(?<=mand)|(?<=envi))(?:a|as|an)\b(?! (?:mas|nunca|jamas)\b))")
 ES: list[tuple[str, str]] = [
     # deja de enviarme mensajes / dejen de escribirme
     ("deja dejen deje dejar dejes para paren pare parar basta cese cesen",
@@ -395,7 +410,8 @@ ES: list[tuple[str, str]] = [
     # llámenme": see CALL_INSTEAD)
     ("no",
      # (also "no me estén escribiendo", "ya no me anden mandando mensajes")
-     r"\bno (?:(?:me |m |nos )(?:(?:esten|este|anden|andes) )?(?:escrib|contact|text)\w*"
+     r"\bno (?:(?:me |m |nos )(?:(?:esten|este|anden|andes) )?(?:escrib|contact|text)"
+     + _NOT_DONE_ES + r"\w*"
      r"|(?:escribir|contactar|textear)(?:me|nos))"
      r"\b(?: (?:mas|nunca|jamas))?(?! (?:antes|despues"
      r"|hasta|a las|por la|en la|el|los"
@@ -425,7 +441,8 @@ ES: list[tuple[str, str]] = [
      r"\bno (?:(?:me |nos )(?:vuelva|vuelvan|vuelvas) a (?:escrib|contact|text)\w*"
      r"|(?:vuelva|vuelvan|vuelvas) a (?:escribir|contactar|textear)(?:me|nos)\b)"),
     ("no",
-     r"\bno (?:me |nos )(?:(?:esten|este|anden|andes) )?(?:envi|mand)\w*(?: (?:(?:mas|ningun"
+     r"\bno (?:me |nos )(?:(?:esten|este|anden|andes) )?(?:envi|mand)" + _NOT_SENT_ES
+     + r"\w*(?: (?:(?:mas|ningun"
      r"|ninguno|ningunos|ninguna|ningunas|tantos|sus|estos|esos|los|las) )*(?:message|text"
      r"|notificaciones|nada|spam|publicidad)\b"
      + CALL_INSTEAD + r"| mas" + LAST + ")"),
