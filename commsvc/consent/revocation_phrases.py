@@ -297,7 +297,9 @@ FR: list[tuple[str, str]] = [
      + r")\b"),
     # ne m'écrivez plus / ne m'envoyez plus de messages
     ("ne",
-     r"\bne (?:me |m |nous )(?:ecri\w*|contact\w*|text\w*|harcel\w*|relanc\w*) plus\b"),
+     r"(?<!\bil )(?<!\belle )(?<!\bon )(?<!\bils )(?<!\belles )(?<!\bpersonne )"
+     r"\bne (?:me |m |nous )(?!ecrit\b|\w+(?:ent|ait|aient)\b)"
+     r"(?:ecri\w*|contact\w*|text\w*|harcel\w*|relanc\w*) plus\b"),
     # m'écrivez plus, me contactez plus svp: everyday French drops the "ne"; then only the
     # imperative, starting its clause and ending it ("Vous m'écrivez plus souvent", "m'écrivez
     # plus tard" are no request)
