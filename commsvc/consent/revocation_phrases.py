@@ -176,7 +176,10 @@ EN: list[tuple[str, str]] = [
      r"(?:(?:marketing|promotional|promo) )?(?:" + MSGN + "|" + ADS + r")\b"
      # not someone else's: "No more texts from the old company since I switched to you"
      r"(?! from (?:(?:the|that|a|an) (?:old|other|previous|last|former)|my|his|her|our|him"
-     r"|another|other)\b)"),
+     r"|another|other)\b)"
+     # "no more texts needed" says so of the job when more follows ("OK no more texts needed,
+     # see you tomorrow"), as "no need to text anymore" does
+     r"(?! needed\b(?!" + LAST + "))"),
     # remove / take me off the list
     ("remove take delete drop erase get unsubscribe cross",
      r"\b(?:remove|take|delete|drop|erase|get|unsubscribe|cross) (?:me|us|my number"
