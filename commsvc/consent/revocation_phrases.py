@@ -54,8 +54,9 @@ OBJECT_YOU = (r"(?:you|yall|y all)(?= \||$| (?:now|anymore|again|then|ok|okay|so
 _ARTICLE = (r"(?:la|le|l|les|mon|ma|mes|votre|vos|ton|ta|tes|cette|ce|ces|el|los|las|mi|mis"
             r"|su|sus|tu|tus|este|esta|estos|estas|ese|esa|esos|esas)")
 _SOMETHING_ELSE = (
-    r"(?:newsletters?|lettres?|journal|journaux|magazines?|revues?|revistas?|boletin|boletines"
-    r"|(?:e |e)?mails?|courriels?|correos?(?: electronicos?)?|contrats?|abonnements?|services?"
+    r"(?:newsletters?|infolettres?|bulletins?|lettres?|journal|journaux|magazines?|revues?"
+    r"|revistas?|boletin|boletines|(?:e |e)?mails?|courriels?|correos?(?: electronicos?)?"
+    r"|contrats?|abonnements?|services?"
     r"|servicios?|offres?|programmes?|programas?|plan|planes|plans|membresias?|appli|applis"
     r"|application|applications|app|apps|aplicacion|aplicaciones|site|sitio|compte|cuenta"
     r"|(?:notifications|notificaciones) (?:push|(?:de|del) (?:(?:la|l) )?(?:appli|app"
@@ -64,7 +65,9 @@ _SOMETHING_ELSE = (
 # service de SMS")
 _TEXTS_SERVICE = (r"(?:services?|servicios?|programmes?|programas?) (?:de|d|des|del)"
                   r" (?:(?:los|les) )?(?:message|text|notifications|notificaciones)\b")
-NOT_OF_SOMETHING_ELSE = (r"(?! (?:de|du|des|a|au|aux|del|al) (?:" + _ARTICLE + r" )?"
+# ("Désabonnez-moi de l'infolettre": the pronoun may come between)
+NOT_OF_SOMETHING_ELSE = (r"(?!(?: moi| nous)? (?:de|du|des|a|au|aux|del|al)"
+                         r" (?:" + _ARTICLE + r" )?"
                          r"(?!" + _TEXTS_SERVICE + ")" + _SOMETHING_ELSE + r"\b)")
 # Pestering verbs: with the sender as object they say "stop texting me" in other words.
 BOTHER = r"(?:bothering|bugging|pestering|hassling|annoying|bombarding)"
