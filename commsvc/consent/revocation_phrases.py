@@ -262,7 +262,8 @@ EN: list[tuple[str, str]] = [
     ("cease",
      r"\bcease and desist\b"),
     ("i told how",
-     r"\b(?:i said|i told you|told you to|i asked you to|i ve asked you to|i already said"
+     r"\b(?:i (?:already )?said|i (?:already )?told you|told you to|i (?:already )?asked you to"
+     r"|i ve (?:already )?asked you to|i have (?:already )?asked you to"
      r"|how many times do (?:i|we) (?:have|need) to (?:say|tell you|ask you))"
      r" (?:to )?(?:please )?stop(?: (?:please|now|it|already))*" + LAST),
     ("revoke revoking withdraw withdrawing rescind rescinding",
