@@ -261,6 +261,12 @@ EN: list[tuple[str, str]] = [
      r"|notifications?|promo\w*|marketing)\b"),
     ("cease",
      r"\bcease and desist\b"),
+    # I want the texts to stop, make these texts stop: ending the message (not "I want the
+    # reminders to stop at 9pm"), said by the sender ("my wife wants ..." is someone else's)
+    ("want need make",
+     r"\b(?:(?:want|need) (?:(?:all|of|the|these|those|your|this) )+(?:" + MSGN + "|" + ADS
+     + r") to stop|make (?:(?:all|of|the|these|those|your|this) )+(?:" + MSGN + "|" + ADS
+     + r") stop)(?: coming)?" + LAST),
     ("i told how",
      r"\b(?:i (?:already )?said|i (?:already )?told you|told you to|i (?:already )?asked you to"
      r"|i ve (?:already )?asked you to|i have (?:already )?asked you to"
