@@ -454,10 +454,21 @@ ES: list[tuple[str, str]] = [
      r"\bno (?:me|nos) (?:molesten|molestes|moleste|fastidien|fastidies)" + LAST),
     # no me vuelvas a escribir / no vuelvas a escribirme
     ("no",
-     r"\bno (?:(?:me |nos )(?:vuelva|vuelvan|vuelvas) a (?:escrib|contact|text)\w*"
-     r"|(?:vuelva|vuelvan|vuelvas) a (?:escribir|contactar|textear)(?:me|nos)\b)"),
+     r"\bno (?:(?:me |m |nos )(?:vuelva|vuelvan|vuelvas) a (?:escrib|contact|text)\w*"
+     r"|(?:vuelva|vuelvan|vuelvas) a (?:escribir|contactar|textear)(?:me|nos)\b"
+     # ... a mandar (enviar) mensajes
+     r"|(?:(?:me |m |nos )(?:vuelva|vuelvan|vuelvas) a (?:mandar|enviar)"
+     r"|(?:vuelva|vuelvan|vuelvas) a (?:mandar|enviar)(?:me|nos))"
+     r"(?: (?:mas|sus|los|esos|estos|ningun|ningunos))* (?:message|text|notificaciones|spam"
+     r"|" + ADS_ES + r")\b)"),
+    # nunca más me escriban: the request only (the subjunctive), not "nunca más me escribió"
+    ("nunca",
+     r"\bnunca (?:mas )?(?:me |m |nos )(?:(?:escriban|escribas|escriba|contacten|contactes"
+     r"|contacte|texteen|textees|textee)(?: (?:mas|por favor|porfa|gracias))*" + END
+     + r"|(?:manden|mandes|envien|envies)(?: (?:mas|sus|los|esos|estos))* (?:message|text"
+     r"|notificaciones|spam|" + ADS_ES + r")\b)" + CALL_INSTEAD),
     ("no",
-     r"\bno (?:me |nos )(?:(?:esten|este|anden|andes) )?(?:envi|mand)" + _NOT_SENT_ES
+     r"\bno (?:me |m |nos )(?:(?:esten|este|anden|andes) )?(?:envi|mand)" + _NOT_SENT_ES
      + r"\w*(?: (?:(?:mas|ningun"
      r"|ninguno|ningunos|ninguna|ningunas|tantos|sus|estos|esos|los|las) )*(?:message|text"
      r"|notificaciones|nada|spam|publicidad)\b"
