@@ -371,11 +371,12 @@ FR: list[tuple[str, str]] = [
      r"(?: deja)?" + LAST),
     # laissez-moi tranquille, fichez-moi la paix: ending the message (see LAST), as "leave me
     # alone"
-    ("laisse* fiche*",
-     r"\b(?:laisse[rz]? (?:moi|nous) tranquilles?|fiche[zr]? moi la paix)"
+    ("laisse* fiche* fout*",
+     r"\b(?:laisse[rz]? (?:moi|nous) tranquilles?|(?:fiche|fout|foute)[zr]? (?:moi|nous) la paix)"
      r"(?: (?:une fois pour toutes|pour de bon))?" + LAST),
-    ("lache* tanne*",
-     r"\b(?:lache|tanne)[rz]? (?:moi|nous)(?: plus)? avec (?:vos|tes|ces|les|tous vos|toutes vos)"
+    ("lache* tanne* fiche* fout* laisse*",
+     r"\b(?:(?:lache|tanne)[rz]? (?:moi|nous)(?: plus)?|(?:fiche|fout|foute)[rz]? (?:moi|nous)"
+     r" la paix|laisse[rz]? (?:moi|nous) tranquilles?) avec (?:vos|tes|ces|les|tous vos|toutes vos)"
      r" (?:message|text|notifications|relances|pubs?|spam)\b"),
     ("retir* revoqu* annul*",
      r"\b(?:retir|revoqu|annul)\w* (?:mon |le |tout )?consentement\b"),
@@ -516,6 +517,11 @@ ES: list[tuple[str, str]] = [
     ("basta parenle parale parele",
      r"\b(?:basta|parenle|parale|parele) (?:ya )?(?:de|con) (?:(?:los|tantos|sus|tus|esos"
      r"|estos) )?(?:message|text|notificaciones|spam|" + ADS_ES + r")\b"),
+    # ... or anywhere with the messages: "déjenme en paz con sus mensajes"
+    ("dejame dejenme dejeme dejanos dejennos",
+     r"\b(?:dejame|dejenme|dejeme|dejanos|dejennos) (?:en paz|tranquil[oa]s?) con"
+     r" (?:(?:sus|tus|los|tantos|tanto|esos|estos) )?(?:message|text|notificaciones|spam|"
+     + ADS_ES + r")\b"),
     ("dejame dejenme dejeme dejanos dejennos",
      # ending the message (see LAST), as "leave me alone"
      r"\b(?:dejame|dejenme|dejeme|dejanos|dejennos) (?:en paz|tranquil[oa]s?)"
