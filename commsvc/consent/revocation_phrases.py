@@ -318,8 +318,13 @@ FR: list[tuple[str, str]] = [
     # plus tard" are no request)
     ("| svp stp merci me m nous",
      r"(?:^|\| )(?:(?:svp|stp|merci) )?(?:me|m|nous) (?:ecrivez|ecris|contactez|contacte|textez"
-     r"|harcelez|harcele|relancez|relance|envoyez|envoie) plus(?: (?:jamais|rien|de|d|message"
-     r"|text|svp|stp|merci|s il vous plait))*" + END),
+     r"|texte|harcelez|harcele|relancez|relance|envoyez|envoie) plus(?: (?:jamais|rien|de|d"
+     r"|message|text|svp|stp|merci|s il vous plait))*" + END),
+    # ... and with the pronoun after it, as Québec says it: "Textez-moi pu", "Écrivez-moi plus
+    # jamais" (not "Écrivez-moi plus tard", "... plus souvent")
+    ("| svp stp merci ecrivez ecris textez texte contactez contacte",
+     r"(?:^|\| )(?:(?:svp|stp|merci) )?(?:ecrivez|ecris|textez|texte|contactez|contacte)"
+     r" (?:moi|nous) plus(?: (?:jamais|svp|stp|merci|s il vous plait))*" + END),
     # ne me dérangez plus, ending the message (see LAST): the imperative starting its clause
     # only, "Ça ne me dérange plus", "Vous ne me dérangez plus" say it no longer bothers them
     ("| ne svp stp merci",
