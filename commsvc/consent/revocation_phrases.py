@@ -391,8 +391,8 @@ FR: list[tuple[str, str]] = [
      r"|vos|ces|les))* (?:message|text|notification|notifications)\b"),
     # supprimez mon numéro / retirez ce numéro (the whole clause: "retirez ce numéro de la
     # facture" is about the invoice)
-    ("supprim* effac* retir*",
-     r"\b(?:supprim|effac|retir)\w* (?:mon numero|mon num|mes coordonnees|ce numero)"
+    ("supprim* effac* retir* enlev*",
+     r"\b(?:supprim|effac|retir|enlev)\w* (?:mon numero|mon num|mes coordonnees|ce numero)"
      r"(?: (?:svp|stp|merci|s il vous plait))*" + END),
 ]
 # What someone did or does, not a request: the Spanish past and present indicative of escribir,
