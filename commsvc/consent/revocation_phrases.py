@@ -305,6 +305,10 @@ FR: list[tuple[str, str]] = [
      r"\b(?:arret\w*|stop\w*|cess\w*|fini|finis) (?:les|vos|ces|tes|des|toute|toutes les"
      r"|toutes vos) (?:message|text|notifications|relances|envois|spam|communication"
      r"|communications|" + ADS_FR + r")\b"),
+    # cessez tout contact (not "Arrêtez tout", which also stops the work)
+    ("arret* cess*",
+     r"\b(?:arret\w*|cess\w*) tout (?:contact|envoi|message)(?: (?:avec (?:moi|nous)|svp|stp"
+     r"|merci|s il vous plait))*" + END),
     ("stop halte",
      r"\b(?:stop|halte) (?:a|aux) (?:message|text|notifications|relances|spam|" + ADS_FR
      + r")\b"),
@@ -544,7 +548,7 @@ ES: list[tuple[str, str]] = [
     ("no",
      r"\bno (?:deseo|quiero|deseamos|queremos) ser (?:contactad|molestad)[oa]s?\b"),
     ("cesen cese detengan suspendan",
-     r"\b(?:cesen|cese|detengan|suspendan) (?:toda|cualquier) comunicacion\b"),
+     r"\b(?:cesen|cese|detengan|suspendan) (?:(?:toda|cualquier) comunicacion|todo contacto)\b"),
     ("revoc* retir* anul*",
      r"\b(?:revoc|retir|anul)\w* (?:mi |el )?(?:consentimiento|autorizacion)\b"),
     # no doy mi consentimiento para recibir mensajes
