@@ -225,7 +225,7 @@ _LANGUAGE_OF_WORD = text_folding.word_table({
     "fr": "arretez arreter arrete arret stoppez annuler annulez oui aide merci beaucoup svp stp"
           " vous plait sil qui etes mauvais personne dit combien fois hier repete derniere"
           " reponds repond reponse accord harcelement interesse interessee inscrit inscrite"
-          " jamais trop pub pubs publicite publicites",
+          " jamais trop pub pubs publicite publicites je",
     "es": "alto baja parar detener darse para pare cancelar cancela cancelen suscripcion si ayuda"
           " basta"
           " por favor porfavor porfa xfa xfavor gracias muchas quien eres equivocado equivocada"
@@ -263,6 +263,14 @@ _WHO_IS_THIS = (r"(?:who is this|whos this|who s this|who are you|qui etes vous|
                 r"|quien es|quien eres)")
 _SIGNED_UP = r"(?:sign(?:ed)? up|subscribe[d]?|opt(?:ed)? in|ask(?:ed)? for (?:this|these|it|them))"
 _NEVER_SIGNED_UP_ES = r"(?:nunca|no) me (?:suscribi|inscribi|registre)"
+# Who gave them the number, or that the sender never did: "Who gave you my number? Stop", "Je
+# vous ai jamais donné mon numéro, arrêtez", "¿Quién les dio mi número? Alto"
+_MY_NUMBER = (r"(?:who gave you (?:my|this) number|how did you get (?:my|this) number"
+              r"|(?:i )?never gave you (?:my|this) number"
+              r"|qui vous a donne mon numero"
+              r"|(?:je )?(?:ne )?(?:vous |t )?ai jamais donne mon numero"
+              r"|quien (?:le |les |te )?dio mi numero|de donde (?:saco|sacaron|sacaste) mi numero"
+              r"|(?:yo )?nunca (?:le |les |te )?di mi numero)")
 _UNWANTED_SIGNAL_RE = re.compile(
     r"\b(?:(?:never|dont remember|didnt|did not) " + _SIGNED_UP
     # who the sender is asked as the end of its clause: "Stop! Who is this technician?" asks
@@ -271,7 +279,10 @@ _UNWANTED_SIGNAL_RE = re.compile(
     # not interested in a thing of the job is no complaint about the messages ("Stop, not
     # interested in the upgrade, just the repair"); in the services, offers, texts it is
     r"|not interested(?! in (?:the|an|a|your|that) (?!service|offer|text|message"
-    r"|promo|ad)\w)|spam|scam|harass\w*|how did you get (?:my|this) number"
+    r"|promo|ad)\w)|spam|scam|harass\w*"
+    # ... and who gave us the number, as the end of its clause ("Stop! Who gave you my number
+    # for the gate?" is about the job)
+    + r"|" + _MY_NUMBER + rf"(?=(?: {_COURTESY})*(?: \||$))"
     r"|keep (?:text|message|texting|messaging|contacting|spamming) (?:me|us)"
     r"|why (?:am i|do i keep|do you keep|are you) (?:getting|receiving|sending|text|message)"
     # the same in French and Spanish: "STOP. Esto es acoso", "Stop, je suis jamais inscrit"
@@ -336,7 +347,9 @@ _REITERATION = (
 _NOT_FOR_ME = (r"(?:(?:(?:this is|youve got|you ve got|you have) )?(?:the )?wrong"
                r" (?:number|person)"
                r"|(?:(?:i|we) )?(?:already )?(?:hired|found|booked) someone(?: else)?"
-               r"|numero equivocado|persona equivocada|mauvais numero|mauvaise personne)")
+               r"|(?:(?:tiene|tienen|tienes) (?:el )?)?numero equivocado|persona equivocada"
+               r"|(?:se )?equivocaron de numero"
+               r"|(?:(?:vous avez|tu as|c est) (?:le |un )?)?mauvais numero|mauvaise personne)")
 # Nothing but bare STOPs and clauses that want no more contact or say the sender asked before:
 # "Stop calling me. STOP", "Go away. STOP", "STOP. I already told you", "Please no more. STOP",
 # "STOP. I said STOP a week ago", "ARRÊTEZ. Je vous l'ai déjà dit", "ALTO. Ya te dije". Only
@@ -353,6 +366,8 @@ _FED_UP_CLAUSE_RE = re.compile(
     r"|reported(?: as spam)?|blocked and reported|(?:(?:im|i m|i am) )?(?:blocking|reporting)"
     r" (?:you|this number)(?: as spam)?(?: now)?|(?:ill|i ll|i will|im going to|i m going to"
     r"|gonna) (?:block|report) (?:you|this number)(?: as spam)?(?: now)?"
+    r"|(?:je )?(?:bloque|vais bloquer|signale|vais signaler) (?:ce numero|votre numero)"
+    r"|je (?:vous |te )?(?:bloque|vais bloquer|signale|vais signaler)"
     rf"|{_REITERATION}|{_NOT_FOR_ME})")
 _COURTESY_CLAUSE_RE = re.compile(rf"{_COURTESY}(?: {_COURTESY})*")
 
@@ -399,10 +414,11 @@ _COMPLAINT = (
     + r"(?: for (?:this|these|it|them|that))?"
     r"|(?:yo )?" + _NEVER_SIGNED_UP_ES
     + r"|je ne me suis jamais inscrite?|je me suis jamais inscrite?"
-    r"|(?:im |i m |i am )?not interested|no me interesa"
-    r"|(?:ca )?(?:ne )?m interesse pas|(?:je )?(?:ne )?suis pas interessee?"
-    r"|(?:this is |youve got |you ve got |you have )?(?:the )?wrong number|mauvais numero"
-    r"|numero equivocado"
+    r"|(?:im |i m |i am )?not interested|no me interesa|" + _MY_NUMBER
+    + r"|(?:ca )?(?:ne )?m interesse pas|(?:je )?(?:ne )?suis pas interessee?|pas interessee?"
+    r"|(?:this is |youve got |you ve got |you have )?(?:the )?wrong number"
+    r"|(?:(?:vous avez|tu as|c est) (?:le |un )?)?mauvais numero"
+    r"|(?:(?:tiene|tienen|tienes) (?:el )?)?numero equivocado"
     r"|(?:(?:way|far|so|just) )?too many (?:text|message|notifications|reminders)"
     r"|(?:beaucoup )?trop de (?:message|text)|(?:son )?demasiados (?:message|text)")
 # The whole message a keyword (ALTO and BAJA too) and that the sender is the wrong person or
