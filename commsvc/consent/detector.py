@@ -159,8 +159,9 @@ _POLITE_PARA_RE = re.compile(
 # STOP with a bare object, the whole message: "STOP SENDING (ME THESE)", "stop this", "STOP
 # ADS". Only after STOP ("end this", "quit that" are conversation) and never as a question.
 _STOP_OBJECT = (r"(?:this|that|these|those|(?:(?:the|your|all(?: the| these| those| your)?)"
-                r" )?(?:stuff|ads|ad|promos|promotions|spam|message|text|marketing|pub|pubs"
-                r"|publicite|publicites))")
+                r" )?(?:(?:promo|promotional|marketing|spam|junk) )?(?:stuff|ads|ad|promos"
+                r"|promotions|spam|message|text|marketing|pub|pubs|publicite|publicites|deals"
+                r"|offers|specials|coupons))")
 _STOP_OBJECT_KW_RE = re.compile(
     rf"(?:{_COURTESY} )*(?:stop all|stopall|stop)"
     rf" (?:sending(?: me| us)?(?: {_STOP_OBJECT})?|{_STOP_OBJECT})(?: {_OPTOUT_EXTRA})*")
