@@ -84,6 +84,17 @@ _FOLD_PATTERN_RE = re.compile(
     r"|(?P<unsubscribe>unsub(?!st|tl)\w*|unsuscrib\w*|unsbscrib\w*|unscubscrib\w*)")
 
 
+# "#" for "number" in a wrong number ("STOP wrong #", "# equivocado, baja"), before the
+# translation makes it a space
+_WRONG_HASH_RE = re.compile(r"\b(wrong|mauvais) ?#|# ?(equivocado)\b")
+
+
+def _wrong_hash(m: re.Match[str]) -> str:
+    if m.group(1) == "mauvais":
+        return "mauvais numero"
+    return "wrong number" if m.group(1) else "numero equivocado"
+
+
 def tokens(text: str) -> list[str]:
     """Lowercase, accent-free, folded words; ``|`` marks a clause break (never twice running,
     never first or last)."""
@@ -96,6 +107,8 @@ def tokens(text: str) -> list[str]:
         s = s.casefold()
     if "n't" in s:
         s = s.replace("n't", "nt")
+    if "#" in s:
+        s = _WRONG_HASH_RE.sub(_wrong_hash, s)
     s = s.translate(_ASCII_TABLE)
     if not s.isascii():
         s = _NONWORD_RE.sub(" ", s)
