@@ -125,7 +125,8 @@ _OPTOUT_KW_RE = re.compile(
 # now?" ask about the work).
 _LED_KW_RE = re.compile(
     rf"(?:(?:{_REFUSAL}|{_INTERJECTION}|{_COURTESY}) )*{_STRONG_OPTOUT}"
-    rf"(?: (?:{_OPTOUT_EXTRA}|{_OPTOUT_WORDS}))*")
+    # ... and said again after "just" ("Stop. Just stop.", "Arrêtez. Juste arrêtez.")
+    rf"(?: (?:{_OPTOUT_EXTRA}|{_OPTOUT_WORDS}|(?:just|juste) {_STRONG_OPTOUT}))*")
 # Asked, with "please" or "kindly" somewhere and nothing else: "Can you please stop", "Please
 # can you stop", "Can you stop please", "Could you kindly just stop it?"; not "Can you stop
 # it?", "Will you stop?", which may be about the job.
