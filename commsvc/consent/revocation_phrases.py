@@ -56,7 +56,7 @@ _ARTICLE = (r"(?:la|le|l|les|mon|ma|mes|votre|vos|ton|ta|tes|cette|ce|ces|el|los
 _SOMETHING_ELSE = (
     r"(?:newsletters?|infolettres?|bulletins?|lettres?|journal|journaux|magazines?|revues?"
     r"|revistas?|boletin|boletines|(?:e |e)?mails?|courriels?|correos?(?: electronicos?)?"
-    r"|contrats?|abonnements?|services?"
+    r"|contrats?|abonnements?|services?|gym|gyms|gymnase|gimnasio|salle de sport|club|clubs"
     r"|servicios?|offres?|programmes?|programas?|plan|planes|plans|membresias?|appli|applis"
     r"|application|applications|app|apps|aplicacion|aplicaciones|site|sitio|compte|cuenta"
     r"|(?:notifications|notificaciones) (?:push|(?:de|del) (?:(?:la|l) )?(?:appli|app"
