@@ -273,6 +273,13 @@ _MY_NUMBER = (r"(?:who gave you (?:my|this) number|how did you get (?:my|this) n
               r"|(?:je )?(?:ne )?(?:vous |t )?ai jamais donne mon numero"
               r"|quien (?:le |les |te )?dio mi numero|de donde (?:saco|sacaron|sacaste) mi numero"
               r"|(?:yo )?nunca (?:le |les |te )?di mi numero)")
+# Not knowing who writes, or never having booked anything: "Don't know you. STOP", "I never
+# booked anything. STOP", "Je vous connais pas, arrêtez", "No los conozco. BAJA"
+_STRANGER = (r"(?:(?:i )?(?:dont|do not) know (?:you|who you are|who this is)"
+             r"|(?:i )?(?:never|didnt|did not) (?:book|booked|order|ordered|request|requested)"
+             r" anything"
+             r"|je (?:ne )?(?:sais pas qui vous etes|vous connais pas)"
+             r"|no (?:se quien(?:es)? (?:son|es|eres)|(?:lo|los|la|las|te) conozco))")
 _UNWANTED_SIGNAL_RE = re.compile(
     r"\b(?:(?:never|dont remember|didnt|did not) " + _SIGNED_UP
     # who the sender is asked as the end of its clause: "Stop! Who is this technician?" asks
@@ -284,7 +291,7 @@ _UNWANTED_SIGNAL_RE = re.compile(
     r"|promo|ad)\w)|spam|scam|harass\w*"
     # ... and who gave us the number, as the end of its clause ("Stop! Who gave you my number
     # for the gate?" is about the job)
-    + r"|" + _MY_NUMBER + rf"(?=(?: {_COURTESY})*(?: \||$))"
+    + r"|(?:" + _MY_NUMBER + "|" + _STRANGER + rf")(?=(?: {_COURTESY})*(?: \||$))"
     r"|keep (?:text|message|texting|messaging|contacting|spamming) (?:me|us)"
     r"|why (?:am i|do i keep|do you keep|are you) (?:getting|receiving|sending|text|message)"
     # the same in French and Spanish: "STOP. Esto es acoso", "Stop, je suis jamais inscrit"
@@ -416,12 +423,14 @@ _COMPLAINT = (
     + r"(?: for (?:this|these|it|them|that))?"
     r"|(?:yo )?" + _NEVER_SIGNED_UP_ES
     + r"|je ne me suis jamais inscrite?|je me suis jamais inscrite?"
-    r"|(?:im |i m |i am )?not interested|no me interesa|" + _MY_NUMBER
+    r"|(?:im |i m |i am )?not interested|no me interesa|" + _MY_NUMBER + "|" + _STRANGER
     + r"|(?:ca )?(?:ne )?m interesse pas|(?:je )?(?:ne )?suis pas interessee?|pas interessee?"
     r"|(?:this is |youve got |you ve got |you have )?(?:the )?wrong number"
     r"|(?:(?:vous avez|tu as|c est) (?:le |un )?)?mauvais numero"
     r"|(?:(?:tiene|tienen|tienes) (?:el )?)?numero equivocado"
     r"|(?:(?:way|far|so|just) )?too many (?:text|message|notifications|reminders)"
+    r"|(?:im|i m|i am) getting (?:(?:way|far|so) )?too many(?: of (?:these|them|your (?:text"
+    r"|message)))?"
     r"|(?:beaucoup )?trop de (?:message|text)|(?:son )?demasiados (?:message|text)")
 # The whole message a keyword (ALTO and BAJA too) and that the sender is the wrong person or
 # that the messages are unwanted, in either order: "STOP wrong number", "Es spam, BAJA",
