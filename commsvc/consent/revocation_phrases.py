@@ -291,7 +291,8 @@ FR: list[tuple[str, str]] = [
     # LAST) and starting its clause: not "Dis-lui d'arrêter de me déranger"
     ("| svp stp merci mais alors arret* cess* stop*",
      r"(?:^|\| )(?:(?:svp|stp|merci d|merci de|mais|alors) )*(?:arret\w*|cess\w*|stop\w*)"
-     r" (?:de|d) (?:(?:me|m|nous) (?:deranger|embeter|importuner|achaler|tanner)|ecrire)"
+     r" (?:de|d) (?:(?:me|m|nous) (?:deranger|embeter|importuner|achaler|tanner)"
+     r"|ecrire(?: (?:a|sur) ce numero)?)"
      # ... with the messages: "arrêtez de me tanner avec vos textos"
      r"(?: avec (?:(?:vos|tes|ces|les|tous vos|toutes vos) )?(?:message|text|notifications"
      r"|relances|spam|" + ADS_FR + r"))?" + LAST),
@@ -459,6 +460,10 @@ ES: list[tuple[str, str]] = [
      r"|notificaciones|spam|publicidad)\b"
      r"(?! (?:a|al|para)\b(?! este (?:numero|telefono|celular)\b))" + CALL_INSTEAD +
      r"| mas" + LAST + ")"),
+    # favor de no escribir (más), with no object: ending the message, as "dejen de escribir"
+    ("favor",
+     r"\bfavor de no (?:escribir|contactar|textear|(?:mandar|enviar) (?:message|text))"
+     r"(?: (?:mas|nunca|a este numero))*" + LAST),
     # no me molesten (más): the imperative only, "no me molesta" is "it doesn't bother me"
     ("no",
      r"\bno (?:me|nos) (?:molesten|molestes|moleste|fastidien|fastidies)" + LAST),
