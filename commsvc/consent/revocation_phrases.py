@@ -89,7 +89,10 @@ EN: list[tuple[str, str]] = [
      r"|(?:calling|emailing|calls) (?:and|or|n)"
      r"|(?:text|message)(?= (?:text|message)))){0,4}"
      r" (?:text|message|spam|spamming|harassing|contacting|contact|communication|communications"
-     r"|junk|crap|garbage"
+     # ("junk", "crap", "garbage" only as the object that ends the clause: "Stop the garbage
+     # disposal, it's jammed", "Stop the junk removal at the garage" are the job)
+     r"|(?:junk|crap|garbage)(?=(?: (?:please|now|already|thanks|thank you|period|ok))*"
+     r"(?: \||$| (?:to|from) (?:me|us|this number)\b))"
      r"|communicating|notification|notifications|alert|alerts|reminders"
      r"|writing (?:to )?(?:me|us))\b"
      r"(?! (?:to )?(?:my|his|her|him|them|their|our|the|that)\b"
