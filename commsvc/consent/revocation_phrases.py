@@ -95,7 +95,7 @@ EN: list[tuple[str, str]] = [
      r"(?: \||$| (?:to|from) (?:me|us|this number)\b))"
      r"|communicating|notification|notifications|alert|alerts|reminders"
      r"|writing (?:to )?(?:me|us))\b"
-     r"(?! (?:to )?(?:my|his|her|him|them|their|our|the|that)\b"
+     r"(?! (?:to |with )?(?:my|his|her|him|them|their|our|the|that)\b"
      r"(?! (?:number|phone|cell|mobile)\b))"
      # nor the person read ("I'll stop texting you now", "he said he'll stop texting you")
      r"(?! (?:to )?" + OBJECT_YOU + ")"),
