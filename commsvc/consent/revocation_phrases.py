@@ -81,6 +81,9 @@ ADS_FR = r"(?:pub|pubs|publicite|publicites|promos|promotions)"
 # llamarme y (de) escribirme", as "stop calling and texting me" (the reverse order needs nothing).
 FR_CALLING_AND = r"(?:(?:me |m |nous )?appeler (?:et|ou|ni) (?:de |d )?)?"
 ES_CALLING_AND = r"(?: llamar(?:me|nos)? (?:y|o|ni)(?: de)?)?"
+# Devices that beep, ping and alert, things of the job: their alerts are not our texts
+DEVICE = (r"thermostat|doorbell|camera|alarm|panel|lock|controller|sprinkler|timer|detector"
+          r"|sensor|hub|furnace|boiler|heater|dishwasher|washer|dryer|fridge|oven|router")
 EN: list[tuple[str, str]] = [
     # stop/quit/cease + (sending me) + texting/messages/contacting
     ("stop quit cease halt",
@@ -95,6 +98,10 @@ EN: list[tuple[str, str]] = [
      r"(?: \||$| (?:to|from) (?:me|us|this number)\b))"
      r"|communicating|notification|notifications|alert|alerts|reminders"
      r"|writing (?:to )?(?:me|us))\b"
+     # nor a device's alerts ("Stop the alerts on the thermostat, it keeps beeping", "How do I
+     # stop the notifications from the smart lock you installed?")
+     r"(?! (?:on|from|of|for|in) (?:the|my|our|that|this|your) (?:\w+ ){0,2}?(?:" + DEVICE
+     + r")s?\b)"
      r"(?! (?:to |with )?(?:my|his|her|him|them|their|our|the|that)\b"
      r"(?! (?:number|phone|cell|mobile)\b))"
      # nor the person read ("I'll stop texting you now", "he said he'll stop texting you")
