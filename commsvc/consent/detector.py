@@ -574,6 +574,7 @@ _GUARD_AFTER_RE = re.compile(
     # ("every day, once a week is fine") it may ask for less
     r"| (?:single )?day" + phrases.LAST + ")"
     r"|once a|so often|early|late|tarde de las|mas tarde|tan tarde|trop tard|at \d\w*"
+    r"|(?:between|entre) (?:\d+|noon|midi|las|la)"
     r"|\d+ ?(?:am|pm|h)"
     # a while (_WHILE): "for an hour", "for a sec", "for the weekend", "pour une heure", "por
     # un rato", "durante una hora"
