@@ -246,8 +246,9 @@ EN: list[tuple[str, str]] = [
      r"(?:^|\| )(?:(?:please|just) )?lose this number(?: (?:please|now|thanks|thank you))*"
      + END),
     ("unsubscribe",
-     r"\bunsubscribe\b(?! (?:button|buttons|link|links|option|page|feature|setting|settings"
-     r"|email|emails|newsletter|newsletters)\b)"
+     r"\bunsubscribe\b(?! (?:(?:the|my|our|that|this|his|her|old|other|work) )*(?:button"
+     r"|buttons|link|links|option|page|feature|setting|settings|email|emails|newsletter"
+     r"|newsletters)\b)"
      r"(?! (?:me |us |my number )?from (?!(?:(?:the|your|my|all|these|those|this"
      r"|any|ur) )*(?:text|message|list|lists|notification|notifications|alert|alerts|messaging"
      r"|you|this number)\b|(?:these|those|them|this|it|all|everything|here|all (?:of )?this"
