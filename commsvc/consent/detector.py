@@ -431,7 +431,9 @@ _COMPLAINT = (
     r"|(?:(?:way|far|so|just) )?too many (?:text|message|notifications|reminders)"
     r"|(?:im|i m|i am) getting (?:(?:way|far|so) )?too many(?: of (?:these|them|your (?:text"
     r"|message)))?"
-    r"|(?:beaucoup )?trop de (?:message|text)|(?:son )?demasiados (?:message|text)")
+    r"|(?:beaucoup )?trop de (?:message|text)|(?:son )?demasiados (?:message|text)"
+    # blocking, as "Blocking this number" beside a STOP: "Voy a bloquear este número. Alto"
+    r"|(?:(?:los |lo |te )?voy a bloquear|bloqueo|bloqueando) (?:este|su|tu) numero")
 # The whole message a keyword (ALTO and BAJA too) and that the sender is the wrong person or
 # that the messages are unwanted, in either order: "STOP wrong number", "Es spam, BAJA",
 # "Nunca me suscribí, alto", "Stop c'est du harcèlement".
