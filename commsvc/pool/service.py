@@ -193,15 +193,26 @@ def add_number(db: DbSession, *, phone_number: str, capabilities, actor: str,
 
 def retire_number(db: DbSession, phone_number: str, *, actor: str,
                   now: dt.datetime) -> ProxyNumber:
-    """Retire a number: no new session gets it; open sessions keep it. Idempotent."""
+    """Retire a number: no new session gets it; open sessions keep it. Idempotent.
+
+    One conditional UPDATE: of two concurrent retires, one retires it (audited once) and the
+    other finds it retired and answers it as that one left it, as _reactivate does for re-adds.
+    """
     number = get_number(db, phone_number)
-    if number.status != "retired":
-        number.status = "retired"
-        number.retired_at = now
-        db.flush()
-        audit.record(db, actor=actor, action="number.retired", now=now,
-                     target={"phone_number": phone_number})
-    return number
+    if number.status == "retired":
+        return number
+    retired = db.scalar(
+        update(ProxyNumber)
+        .where(ProxyNumber.id == number.id, ProxyNumber.status == "active")
+        .values(status="retired", retired_at=now)
+        .returning(ProxyNumber)
+        .execution_options(populate_existing=True))
+    if retired is None:  # a concurrent retire committed first
+        db.refresh(number)
+        return number
+    audit.record(db, actor=actor, action="number.retired", now=now,
+                 target={"phone_number": phone_number})
+    return retired
 
 
 def open_session_counts(db: DbSession, phone_numbers: list[str],
