@@ -2,14 +2,15 @@
 
 The busiest real number bounds the pool: a phone can be in at most one open session per active
 proxy number (the routing rule), so headroom = active numbers - the most open sessions any one
-phone has. At 0 that phone can get no new session.
+phone has on active numbers (a session kept on a retired number holds no active one). At 0
+that phone can get no new session.
 """
 from __future__ import annotations
 
 import datetime as dt
 
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session as DbSession
 
 from commsvc.health import metric_source
@@ -32,15 +33,22 @@ def pool_metrics(db: DbSession, now: dt.datetime):
         numbers.add_metric([status], by_status.get(status, 0))
 
     open_sessions = db.scalar(select(func.count()).select_from(Session).where(*_open(now)))
+    # A session kept on a retired number holds none of the active ones: the headroom counts,
+    # per phone, only the sessions on active numbers (else retiring old numbers for new ones
+    # would read as a pool about to run out).
+    on_active = case((ProxyNumber.status == "active", 1), else_=0)
     # Uses index: uq_participants_active_route (phone, proxy_number) WHERE active
     per_phone = (
-        select(func.count().label("n"))
+        select(func.count().label("n"), func.sum(on_active).label("on_active"))
         .select_from(Participant).join(Session, Session.id == Participant.session_id)
+        .outerjoin(ProxyNumber, ProxyNumber.phone_number == Participant.proxy_number)
         .where(Participant.active, *_open(now))
         .group_by(Participant.phone)
         .subquery()
     )
-    busiest = db.scalar(select(func.coalesce(func.max(per_phone.c.n), 0)))
+    busiest, busiest_on_active = db.execute(select(
+        func.coalesce(func.max(per_phone.c.n), 0),
+        func.coalesce(func.max(per_phone.c.on_active), 0))).one()
     active = by_status.get("active", 0)
 
     yield numbers
@@ -49,5 +57,5 @@ def pool_metrics(db: DbSession, now: dt.datetime):
     yield GaugeMetricFamily("commsvc_pool_max_sessions_per_phone",
                             "The most open sessions any one real number has", value=busiest)
     yield GaugeMetricFamily("commsvc_pool_headroom",
-                            "Active numbers minus the most open sessions of one real number",
-                            value=active - busiest)
+                            "Active numbers minus the most open sessions of one real number"
+                            " on active numbers", value=active - busiest_on_active)

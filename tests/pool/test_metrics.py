@@ -38,3 +38,19 @@ def test_empty_pool_reports_zeros(client):
     assert gauges[("commsvc_pool_numbers", (("status", "active"),))] == 0
     assert gauges[("commsvc_sessions_open", ())] == 0
     assert gauges[("commsvc_pool_headroom", ())] == 0
+
+
+def test_headroom_leaves_out_sessions_kept_on_retired_numbers(client, add_numbers, create,
+                                                              api_key):
+    add_numbers("+14155559001")
+    assert create("bk_1").status_code == 201  # REQUESTER on +14155559001
+    client.delete("/v1/numbers/+14155559001", headers=api_key("admin"))
+    add_numbers("+14155559002", "+14155559003")  # the pool moved to two new numbers
+    gauges = _gauges(client)
+    assert gauges[("commsvc_pool_max_sessions_per_phone", ())] == 1
+    # REQUESTER's session holds a retired number: both active ones are free for them.
+    assert gauges[("commsvc_pool_headroom", ())] == 2
+    assert create("bk_2", pro="+14155550303").status_code == 201
+    assert create("bk_3", pro="+14155550404").status_code == 201
+    assert create("bk_4", pro="+14155550505").status_code == 503
+    assert _gauges(client)[("commsvc_pool_headroom", ())] == 0
