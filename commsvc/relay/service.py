@@ -15,7 +15,7 @@ import functools
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from commsvc import phones
@@ -27,6 +27,7 @@ from commsvc.pool import service as pool_service
 from commsvc.records.erasure_ledger import erased_since
 from commsvc.relay.claim import forward_once, insert_once
 from commsvc.relay.models import TOLD_NOTICE, Call, Message
+from commsvc.sessions.models import Participant
 from commsvc.sessions.routing import Route, find_route, route_in_session
 
 # Outcomes of an inbound text that belong to the relay (consent's are in consent.relay).
@@ -328,16 +329,21 @@ NOTICE_REPEAT_AFTER = dt.timedelta(hours=24)
 def _told_lately(db: Session, sender: str, proxy_number: str, outcome: str,
                  now: dt.datetime) -> bool:
     """Whether the sender was told the same (`outcome`: no conversation, or one that takes
-    calls only) from this number within NOTICE_REPEAT_AFTER: news (the session ended since
-    they were told it takes calls only) is told at once."""
+    calls only) from this number within NOTICE_REPEAT_AFTER: news is told at once, whether
+    the session ended since they were told it takes calls only, or a later session of theirs
+    on this number began (and, the text finding none open, ended) since they were told."""
     # Uses index: ix_messages_told_notice, partial on TOLD_NOTICE: it holds only the notices
-    # told, at most one a day per sender, number and outcome, so the lookup reads at most the
-    # row it finds, however many texts the sender sent before.
+    # told, at most one a day per sender, number and outcome (and one after each session of
+    # theirs on it), so the lookup reads at most the rows it finds, however many texts the
+    # sender sent before. Uses index: ix_participants_phone_proxy (phone, proxy_number, ...)
     return db.scalar(
         select(Message.created_at)
         .where(Message.from_phone == sender, Message.to_phone == proxy_number,
                Message.outcome == outcome, TOLD_NOTICE,
                Message.created_at >= now - NOTICE_REPEAT_AFTER)
+        .where(~exists().where(Participant.phone == sender,
+                               Participant.proxy_number == proxy_number,
+                               Participant.created_at > Message.created_at))
         .limit(1)
     ) is not None
 

@@ -172,6 +172,31 @@ def test_the_ended_reply_still_goes_when_the_calls_only_session_ends_within_the_
     assert ended.text == config.no_session_sms_reply
 
 
+def test_the_ended_reply_goes_again_after_a_later_session_on_the_number_ends_within_the_day(
+        db, clock, send_sms, config):
+    """Found by an audit: told "conversation has ended", the requester got a new session on the
+    same proxy number the same day, texted in it, and it closed; their next text to it got no
+    answer at all, as if the other side had received it, though that session's end was news."""
+    first = f.open_session(db, clock(), booking_id="bk_1")
+    f.close_session(db, first, clock())
+    clock.advance(minutes=5)
+    [ended] = twiml(send_sms(REQUESTER, REQUESTER_PROXY, "hello?"))
+    assert ended.text == config.no_session_sms_reply
+    clock.advance(minutes=5)
+    second = f.open_session(db, clock(), booking_id="bk_2")  # the same numbers again
+    clock.advance(minutes=5)
+    [forwarded] = twiml(send_sms(REQUESTER, REQUESTER_PROXY, "see you at 3"))
+    assert forwarded.get("to") == PRO
+    f.close_session(db, second, clock())
+    clock.advance(hours=1)
+    [ended_again] = twiml(send_sms(REQUESTER, REQUESTER_PROXY, "running late"))
+    assert ended_again.text == config.no_session_sms_reply
+    clock.advance(seconds=5)  # and then once a day again: an auto-responder still cannot loop
+    assert list(twiml(send_sms(REQUESTER, REQUESTER_PROXY, "running late"))) == []
+    assert [m.outcome for m in f.messages(db)] == [
+        "no_session", "forwarded", "no_session", "no_session_untold"]
+
+
 def test_voice_only_session_answers_texts_with_the_calls_only_reply_not_the_ended_one(
         db, clock, send_sms, config):
     f.open_session(db, clock(), mode="voice")
