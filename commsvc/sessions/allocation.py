@@ -14,10 +14,12 @@ Invariants:
 - Retired numbers are never given. Capabilities must fit the session's mode. Neither
   participant's own phone is ever given, even where such a number is in the pool.
 - Preference: the participant's own country, then own area code, then numbers not in cool-off
-  (used by this phone with a different counterpart within cooloff_seconds), then a random pick
-  among the best tier. Random rather than "fewest open sessions": it needs no aggregate over
-  every open session and no hot counter row, and concurrent creations for one phone rarely
-  choose the same number, so retries stay rare.
+  (used by this phone with a different counterpart within cooloff_seconds), then numbers with
+  no capability the mode does not use (an sms session leaves the numbers that also call to the
+  sessions that need them), then a random pick among the best tier. Random rather than
+  "fewest open sessions": it needs no aggregate over every open session and no hot counter
+  row, and concurrent creations for one phone rarely choose the same number, so retries stay
+  rare.
 - Participants are inserted in order of phone number so that concurrent creations take the
   index's row locks in one order and cannot deadlock.
 """
@@ -169,6 +171,10 @@ def _best_number(mode: str, side: str = ""):
     )
     same_country = _NUMBER.country_code == bindparam("country_code" + side)
     same_area = _NUMBER.area_code.is_not_distinct_from(bindparam("area_code" + side))
+    # A number that can do what this mode does not (voice for an sms session) is kept for the
+    # sessions that need it: else a busy phone's texting sessions could take every number that
+    # also calls, and its next sms_and_voice session be refused though the pool could serve all.
+    spare = [getattr(_NUMBER, c) for c in ("sms", "voice") if c not in MODE_CAPABILITIES[mode]]
     query = (
         select(_NUMBER.phone_number)
         .where(_NUMBER.status == literal_column("'active'"))
@@ -181,6 +187,7 @@ def _best_number(mode: str, side: str = ""):
             case((same_country, _ZERO), else_=_ONE),
             case((and_(same_country, same_area), _ZERO), else_=_ONE),
             case((_NUMBER.phone_number.in_(cooling), _ONE), else_=_ZERO),
+            *(case((capable.is_(True), _ONE), else_=_ZERO) for capable in spare),
             func.random(),
         )
         .limit(_ONE)

@@ -123,6 +123,29 @@ def test_capabilities_fit_the_mode(create, add_numbers, mode, expected):
         assert set(_proxies(response)) <= expected
 
 
+def test_texting_sessions_leave_the_numbers_that_also_call_to_the_sessions_that_need_them(
+        create, add_numbers):
+    """Found by an audit: the pick among fitting numbers was random, so a busy pro's sms
+    sessions took numbers that also call, and their next sms_and_voice session was a 503
+    though the pool could have served every one of them."""
+    texting = [f"+1415559{n:04d}" for n in range(6)]
+    both = [f"+1415558{n:04d}" for n in range(6)]
+    add_numbers(*texting, capabilities=("sms",))
+    add_numbers(*both)
+    for n in range(6):
+        response = create(f"bk_sms_{n}", requester=f"+1415555{n:04d}", mode="sms")
+        assert response.status_code == 201
+        assert set(_proxies(response)) <= set(texting)
+    for n in range(6):
+        response = create(f"bk_both_{n}", requester=f"+1415556{n:04d}")
+        assert response.status_code == 201, response.get_json()
+        assert set(_proxies(response)) <= set(both)
+    voice_only = "+14155570001"
+    add_numbers(voice_only, capabilities=("voice",))
+    response = create("bk_voice", requester="+14155570101", pro="+14155570202", mode="voice")
+    assert _proxies(response) == (voice_only, voice_only)
+
+
 def test_a_number_without_the_capability_is_never_given(create, add_numbers):
     add_numbers(SF, capabilities=("sms",))
     response = create(mode="voice")
