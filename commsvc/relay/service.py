@@ -375,7 +375,10 @@ def _notice_lock(db: Session, sms: InboundSms, route: Route | None,
         connection.execute(lock)
         yield
     except BaseException:
-        connection.exec_driver_sql("ROLLBACK")
+        # A connection the database dropped has no transaction left to end, and a ROLLBACK on
+        # it would raise in place of the disconnect (a 500, not the webhook's run again).
+        if not connection.invalidated:
+            connection.exec_driver_sql("ROLLBACK")
         raise
     connection.exec_driver_sql("COMMIT")
 

@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from commsvc import db as db_module
+from commsvc.relay import service as relay
 from commsvc.sending import service as sending
 from tests.conftest import AUTH_TOKEN, BASE_URL
 from tests.faults import app_on
@@ -97,3 +98,28 @@ def test_a_delivery_status_arriving_on_a_dropped_connection_is_recorded(dropping
     assert response.status_code == 200, response.get_data(as_text=True)
     [row] = _stored(engine, "outbound_messages", "id = :i", i=ids[1])
     assert (row.status, row.twilio_sid) == ("delivered", f"SM{1:032d}")
+
+
+@pytest.mark.pg_only
+def test_a_connection_dropped_under_the_notice_lock_runs_the_text_again(dropping_app, engine,
+                                                                        monkeypatch):
+    """A text to a number with no conversation holds the notice lock in a short transaction of
+    its own; its connection dropped there (a failover mid-request) was a 500, the ROLLBACK on
+    the dead connection raising in place of the disconnect, and the text was lost."""
+    app, _drop_connections = dropping_app
+    told_lately, runs = relay._told_lately, []
+
+    def dropped_on_the_first_run(db, *args, **kwargs):
+        runs.append(1)
+        if len(runs) == 1:  # the database ends this very connection, as a failover does
+            db.execute(sa.text("SELECT pg_terminate_backend(pg_backend_pid())"))
+        return told_lately(db, *args, **kwargs)
+
+    monkeypatch.setattr(relay, "_told_lately", dropped_on_the_first_run)
+    post = TwilioPoster(app.test_client(), AUTH_TOKEN, BASE_URL)
+    response = post("/webhooks/twilio/sms", _stranger_sms(3))
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert b"<Message" in response.data and len(runs) == 2
+    sid = _stranger_sms(3)["MessageSid"]
+    assert len(_stored(engine, "messages", "twilio_sid = :s", s=sid)) == 1
