@@ -436,7 +436,8 @@ def mask_url(text: str) -> str:
     text = _mask_prefixed(redact_keys(redact_content(text)))
     if _UNUSUAL_URL.search(text) or _ESCAPE_BEFORE_DIGIT.search(text):
         text = _URL_PART.sub(_masked_url_part, text)
-    return _GLUED_TO_LETTERS.sub(_masked_phone_part, _mask_numbers(text))
+    # Before _mask_numbers, which would mask only the run before a letter ("+1***5550E101")
+    return _mask_numbers(_GLUED_TO_LETTERS.sub(_masked_phone_part, text))
 
 
 # A path segment or query value with letters glued to its digits, few letters (ids and Twilio
@@ -451,9 +452,34 @@ MAX_GLUED_LETTERS = 4
 
 def _masked_phone_part(match: re.Match) -> str:
     part = match.group(0)
+    if "%" in part and not _LETTER_BY_DIGIT.search(_ESCAPE.sub("%", part)):
+        return part  # only an escape's letters ("%2B1..."): _mask_numbers' to judge
     if sum(c.isalpha() for c in part) > MAX_GLUED_LETTERS:
         return part
-    return _DIGIT_GROUPS.sub(_masked_group, part)
+    masked = _DIGIT_GROUPS.sub(_masked_group, part)
+    return masked if masked != part else _masked_reading(part)
+
+
+_LETTER_BY_DIGIT = re.compile(r"[A-Za-z]\d|\d[A-Za-z]")
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+_DIGIT_OR_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}|\d")
+
+
+def _masked_reading(part: str) -> str:
+    """The part with all but its last four digits masked when the API reads it, letters and
+    all, as one valid number: phonenumbers drops a letter or two wherever it stands, so
+    "415555010E1" is +14155550101 though no group of digits between the letters is one."""
+    digits = [token for token in _DIGIT_OR_ESCAPE.findall(part) if len(token) == 1]
+    if _DATE_STAMP.fullmatch("".join(digits)):
+        return part
+    try:
+        normalise(unquote(part))
+    except InvalidPhone:
+        return part
+    hidden = iter(range(len(digits) - 4))
+    return _DIGIT_OR_ESCAPE.sub(
+        lambda token: "*" if len(token[0]) == 1 and next(hidden, None) is not None
+        else token[0], part)
 
 
 def _masked_group(run: re.Match) -> str:

@@ -340,6 +340,21 @@ def test_a_number_the_api_reads_through_letters_glued_to_it_is_masked(tmp_path, 
     assert "5550101" not in line and "5550202" not in line and masked in line
 
 
+@pytest.mark.parametrize(("target", "masked"), [
+    ("/v1/consent/415555010E1", "/v1/consent/******010E1"),
+    ("/v1/consent/415-555-010a1/history", "/v1/consent/***-***-010a1/history"),
+    ("/v1/consent/%2B14155550E101", "/v1/consent/%2B*******0E101"),
+    ("/v1/consent/check?phone=1-415-555-01a01&channel=sms", "phone=*-***-***-01a01&channel"),
+])
+def test_a_number_the_api_reads_through_letters_among_its_digits_is_masked(tmp_path, target,
+                                                                           masked):
+    """GET /v1/consent/415555010E1 is +14155550101's consent too (phonenumbers drops one or
+    two letters wherever they stand), but no group of digits between the letters reads as a
+    number alone: the access line kept all ten digits, or seven of them after "+1"."""
+    line = access_line(tmp_path, target)
+    assert "555" not in line and masked in line
+
+
 @pytest.mark.parametrize("target", [
     "/webhooks/twilio/message-status?m=1&s=SM120957970351015936da82fbb0df",
     "/v1/sessions?booking_id=v2026061512",  # a date stamp
