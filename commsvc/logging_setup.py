@@ -384,7 +384,9 @@ def _masked_url_part(match: re.Match) -> str:
     if not unusual and not _ESCAPE_BEFORE_DIGIT.search(part):
         return part
     text = _unquoted(part)
-    masked = mask_text(text)
+    # The glued-letters rule too: a letter among the digits may come encoded ("415555010%451"
+    # is the API's 415555010E1), and mask_text knows no letters.
+    masked = mask_text(_GLUED_TO_LETTERS.sub(_masked_phone_part, text))
     if masked == text:
         return part
     if unusual:  # decoded, its separators made plain
