@@ -8,7 +8,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import AUTH_TOKEN, TEST_KEY
+
 COMMSVC = str(Path(sys.executable).parent / "commsvc")
+
+
+def _env(tmp_path) -> dict[str, str]:
+    """Development with its secrets given: in a fresh checkout the first command generates
+    instance/dev-secrets.json and says so on stderr, a line these tests do not expect."""
+    return {**os.environ, "COMMSVC_ENV": "development",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/commsvc.db", "ENCRYPTION_KEYS": TEST_KEY,
+            "HMAC_KEY": "h" * 32, "TWILIO_AUTH_TOKEN": AUTH_TOKEN}
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
@@ -16,8 +26,7 @@ COMMSVC = str(Path(sys.executable).parent / "commsvc")
 def test_a_full_disk_is_one_line_not_a_traceback(tmp_path, args):
     """Found by an operator's audit: `commsvc openapi print > spec.json` (or any command's
     output) on a full disk ended in a 30-line OSError traceback."""
-    env = {**os.environ, "COMMSVC_ENV": "development",
-           "DATABASE_URL": f"sqlite:///{tmp_path}/commsvc.db"}
+    env = _env(tmp_path)
     with open("/dev/full", "w") as full:
         done = subprocess.run([COMMSVC, *args], env=env, stdout=full, stderr=subprocess.PIPE,
                               text=True, timeout=60)
@@ -31,8 +40,7 @@ def test_a_key_whose_secret_could_not_be_written_is_not_stored(tmp_path):
     """Found by an operator's audit: `commsvc keys create ... > key.txt` on a full disk stored
     the key, then failed to write its secret: an active admin key no one could ever use or
     name but by `keys list`."""
-    env = {**os.environ, "COMMSVC_ENV": "development",
-           "DATABASE_URL": f"sqlite:///{tmp_path}/commsvc.db"}
+    env = _env(tmp_path)
     subprocess.run([COMMSVC, "db", "upgrade"], env=env, check=True, capture_output=True,
                    timeout=60)
     with open("/dev/full", "w") as full:
