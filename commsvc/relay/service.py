@@ -15,7 +15,7 @@ import functools
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from commsvc import phones
@@ -335,7 +335,8 @@ def _told_lately(db: Session, sender: str, proxy_number: str, outcome: str,
     # Uses index: ix_messages_told_notice, partial on TOLD_NOTICE: it holds only the notices
     # told, at most one a day per sender, number and outcome (and one after each session of
     # theirs on it), so the lookup reads at most the rows it finds, however many texts the
-    # sender sent before. Uses index: ix_participants_phone_proxy (phone, proxy_number, ...)
+    # sender sent before. Uses index: ix_participants_phone_proxy (phone, proxy_number,
+    # ended_at): only the sessions open or ended since the notice
     return db.scalar(
         select(Message.created_at)
         .where(Message.from_phone == sender, Message.to_phone == proxy_number,
@@ -343,7 +344,12 @@ def _told_lately(db: Session, sender: str, proxy_number: str, outcome: str,
                Message.created_at >= now - NOTICE_REPEAT_AFTER)
         .where(~exists().where(Participant.phone == sender,
                                Participant.proxy_number == proxy_number,
-                               Participant.created_at > Message.created_at))
+                               Participant.created_at > Message.created_at,
+                               # Implied (a session that began after the notice is open or
+                               # ended after it), and what the index holds: without it the
+                               # check read every session they ever had on the number.
+                               or_(Participant.ended_at.is_(None),
+                                   Participant.ended_at > Message.created_at)))
         .limit(1)
     ) is not None
 

@@ -79,3 +79,35 @@ def test_the_told_notice_index_holds_both_notices_the_query_looks_for():
 
     assert f"'{relay.NO_SESSION}'" in str(TOLD_NOTICE)
     assert f"'{relay.MODE_NOT_ALLOWED}'" in str(TOLD_NOTICE)
+
+
+PAST_SESSIONS = 2_000
+
+
+def test_told_lately_reads_no_past_session_of_a_busy_sender(busy_db):
+    """Found in review: the check that no session of the sender on this number began after the
+    notice read every session they ever had on it (2,000 for a busy pro on a small pool, 0.7
+    ms a text), as ix_participants_phone_proxy does not hold created_at. A session that began
+    after the notice is open or ended after it, which the index's ended_at answers."""
+    busy_db.execute(sa.text(
+        "INSERT INTO sessions (id, booking_id, status, closed_reason, mode, record_calls,"
+        " created_at, expires_at, closed_at)"
+        " SELECT 'ses_past' || g, 'bk_past' || g, 'closed', 'ended', 'sms', false,"
+        " :now - interval '3 days' - g * interval '1 hour', :now - interval '3 days',"
+        " :now - interval '3 days' FROM generate_series(1, :n) g"),
+        {"now": NOW, "n": PAST_SESSIONS})
+    busy_db.execute(sa.text(
+        "INSERT INTO session_participants (session_id, role, phone, proxy_number,"
+        " counterpart_phone, active, created_at, ended_at)"
+        " SELECT 'ses_past' || g, 'pro', :sender, :proxy, '+1212555' || lpad(g::text, 4, '0'),"
+        " false, :now - interval '3 days' - g * interval '1 hour', :now - interval '3 days'"
+        " FROM generate_series(1, :n) g"),
+        {"now": NOW, "n": PAST_SESSIONS, "sender": SENDER, "proxy": PROXY})
+    busy_db.execute(sa.text("ANALYZE session_participants"))
+    plan, result = _plan_of(busy_db, lambda: relay._told_lately(
+        busy_db, SENDER, PROXY, relay.MODE_NOT_ALLOWED, NOW))
+    assert result is True  # told an hour ago, and no session of theirs began since
+    scans = [n for n in _nodes(plan["Plan"])
+             if n.get("Relation Name") == "session_participants"]
+    read = sum(n["Actual Rows"] + n.get("Rows Removed by Filter", 0) for n in scans)
+    assert read <= 1, scans
