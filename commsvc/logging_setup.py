@@ -8,7 +8,7 @@ import re
 import sys
 import unicodedata
 import uuid
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, unquote_plus
 
 from flask import g, has_request_context, request
 
@@ -474,14 +474,22 @@ def _masked_reading(part: str) -> str:
     digits = [token for token in _DIGIT_OR_ESCAPE.findall(part) if len(token) == 1]
     if _DATE_STAMP.fullmatch("".join(digits)):
         return part
-    try:
-        normalise(unquote(part))
-    except InvalidPhone:
+    if not (_reads_as_number(unquote(part))
+            # in a query a "+" is a space: ?phone=415+555+01E01 is 415 555 01E01
+            or ("+" in part and _reads_as_number(unquote_plus(part)))):
         return part
     hidden = iter(range(len(digits) - 4))
     return _DIGIT_OR_ESCAPE.sub(
         lambda token: "*" if len(token[0]) == 1 and next(hidden, None) is not None
         else token[0], part)
+
+
+def _reads_as_number(text: str) -> bool:
+    try:
+        normalise(text)
+    except InvalidPhone:
+        return False
+    return True
 
 
 def _masked_group(run: re.Match) -> str:

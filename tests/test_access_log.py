@@ -356,6 +356,21 @@ def test_a_number_the_api_reads_through_letters_among_its_digits_is_masked(tmp_p
 
 
 @pytest.mark.parametrize(("target", "masked"), [
+    # A "+" in a query string is a space: the API reads "415 555 01E01", +14155550101
+    ("/v1/consent/check?phone=415+555+01E01&channel=sms", "phone=***+***+01E01&channel=sms"),
+    ("/v1/consent/check?phone=415+555010E1", "phone=***+***010E1 "),
+    ("/v1/consent/check?phone=1+415555010E1", "phone=*+******010E1 "),
+])
+def test_a_number_with_a_letter_among_digits_spaced_by_a_plus_in_a_query_is_masked(
+        tmp_path, target, masked):
+    """Found in review: the glued-letters rule read the part with its "+" as a plus, where the
+    API reads a query's "+" as a space: ?phone=415+555+01E01 is +14155550101's consent check,
+    and its access line kept all ten digits (or eight of them)."""
+    line = access_line(tmp_path, target)
+    assert "555" not in line and masked in line
+
+
+@pytest.mark.parametrize(("target", "masked"), [
     # %45 is "E": the API reads /v1/consent/415555010E1, +14155550101's consent
     ("/v1/consent/415555010%451", "/v1/consent/******010E1 "),
     ("/v1/consent/check?phone=415555010%651&channel=sms", "phone=******010e1&channel=sms"),
