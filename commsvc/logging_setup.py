@@ -383,6 +383,8 @@ def _masked_url_part(match: re.Match) -> str:
     unusual = _UNUSUAL_URL.search(part)
     if not unusual and not _ESCAPE_BEFORE_DIGIT.search(part):
         return part
+    if not unusual and (glued := _GLUED_TO_LETTERS.sub(_masked_phone_part, part)) != part:
+        return glued  # read whole, escapes and all ("%2B1%20415%20555%2001E01")
     text = _unquoted(part)
     # The glued-letters rule too: a letter among the digits may come encoded ("415555010%451"
     # is the API's 415555010E1), and mask_text knows no letters.

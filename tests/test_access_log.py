@@ -355,6 +355,16 @@ def test_a_number_the_api_reads_through_letters_among_its_digits_is_masked(tmp_p
     assert "555" not in line and masked in line
 
 
+def test_a_number_with_a_letter_among_its_digits_spaced_by_escapes_is_masked(tmp_path):
+    """Found in review: GET /v1/consent/check?phone=%2B1%20415%20555%2001E01 is +14155550101's
+    consent check; the part was decoded (an escape before a digit), where the glued-letters
+    rule reads the words apart ("01E01" has too few digits), and mask_text showed
+    +1****5501E01: six of its ten digits."""
+    line = access_line(tmp_path, "/v1/consent/check?phone=%2B1%20415%20555%2001E01")
+    assert "555" not in line and "5501" not in line
+    assert "phone=%2B*%20***%20***%2001E01 " in line
+
+
 @pytest.mark.parametrize(("target", "masked"), [
     # A "+" in a query string is a space: the API reads "415 555 01E01", +14155550101
     ("/v1/consent/check?phone=415+555+01E01&channel=sms", "phone=***+***+01E01&channel=sms"),
