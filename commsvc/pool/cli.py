@@ -59,8 +59,8 @@ def add_command(phones: tuple[str, ...], capabilities: str, reactivate: bool):
     with _session() as db:
         try:
             service.check_capabilities(wanted)
-        except ProblemError:
-            raise click.BadParameter(f"use {', '.join(service.CAPABILITIES)}",
+        except ProblemError as exc:
+            raise click.BadParameter(" ".join(exc.errors["capabilities"]),
                                      param_hint="--capabilities") from None
         outcome = []
         for e164 in dict.fromkeys(numbers):

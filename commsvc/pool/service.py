@@ -23,7 +23,7 @@ from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import COSTLY_NUMBER, is_costly, locality
 from commsvc.pool.models import ProxyNumber
 from commsvc.records import audit
-from commsvc.sessions.allocation import sessions_of
+from commsvc.sessions.allocation import MODE_CAPABILITIES, sessions_of
 from commsvc.sessions.models import Participant, Session
 
 CAPABILITIES = ("sms", "mms", "voice")
@@ -53,12 +53,16 @@ class NumberRow:
 
 
 def check_capabilities(capabilities) -> tuple[str, ...]:
-    """The capabilities as a tuple, or 422 for an empty list or an unknown name."""
+    """The capabilities as a tuple, or 422 for an empty list, an unknown name, or a list no
+    session can use (mms alone: allocation would never give the number out)."""
     wanted = tuple(dict.fromkeys(capabilities))
     unknown = [c for c in wanted if c not in CAPABILITIES]
     if unknown or not wanted:
         raise ValidationFailed(errors={"capabilities": [
             f"must be a non-empty list of {', '.join(CAPABILITIES)}"]})
+    if not any(set(needs) <= set(wanted) for needs in MODE_CAPABILITIES.values()):
+        raise ValidationFailed(errors={"capabilities": [
+            "must include sms or voice: a number with mms alone serves no session"]})
     return wanted
 
 

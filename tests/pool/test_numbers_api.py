@@ -298,3 +298,14 @@ def test_a_premium_rate_number_is_never_added_to_the_pool(client, api_key, runne
     assert result.exit_code == 1
     assert "not added: +19005550123 is a premium-rate" in result.output
     assert db.scalars(select(ProxyNumber)).all() == []
+
+
+def test_a_number_no_session_can_be_given_is_422_and_not_stored(client, admin, db):
+    """Found by an audit: an mms-only number was added (201) and counted as active, but
+    allocation never gives it out (a session needs sms or voice)."""
+    response = client.post("/v1/numbers", json={"phone_number": NUMBER, "capabilities": ["mms"]},
+                           headers=admin)
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {
+        "capabilities": ["must include sms or voice: a number with mms alone serves no session"]}
+    assert db.scalars(select(ProxyNumber)).all() == []

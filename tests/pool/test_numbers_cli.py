@@ -98,3 +98,10 @@ def test_a_long_invalid_phone_is_repeated_cut_as_the_api_cuts_it(runner, db):
         assert result.exit_code != 0
         [line] = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
         assert len(line) < 160 and "…'" in line
+
+
+def test_a_number_no_session_can_be_given_adds_nothing(runner, db):
+    result = runner.invoke(args=["numbers", "add", "+16465550001", "--capabilities", "mms"])
+    assert result.exit_code == 2
+    assert "must include sms or voice" in result.output
+    assert db.scalars(select(ProxyNumber)).all() == []
