@@ -387,8 +387,13 @@ FR: list[tuple[str, str]] = [
     # je vous ai déjà dit stop / d'arrêter, as "I told you to stop"; ending the message ("J'ai
     # dit stop, le chien est dehors" is about the job)
     ("je j",
-     r"\b(?:je (?:vous |te |t )?ai|j ai) (?:deja )?(?:dit|demande) (?:stop|d arreter|de stop"
-     r"|arretez|arrete|arret)"
+     r"\b(?:je (?:vous |te |t )?ai|j ai) (?:deja )?(?:dit|demande) (?:stop|d arreter|de stop)"
+     r"(?: deja)?" + LAST),
+    # ... and with the keyword itself, "J'ai dit arrêtez", starting its clause: "Quand l'eau a
+    # débordé j'ai dit arrêtez", "Pour la fuite j'ai dit arrêtez" tell what was said on the job
+    ("je j",
+     r"(?:^|(?<=\| )|(?<=^mais )|(?<=\| mais )|(?<=^non )|(?<=\| non ))"
+     r"(?:je (?:vous |te |t )?ai|j ai) (?:deja )?(?:dit|demande) (?:arretez|arrete|arret)"
      r"(?: deja)?" + LAST),
     # laissez-moi tranquille, fichez-moi la paix: ending the message (see LAST), as "leave me
     # alone"
