@@ -486,18 +486,23 @@ ES: list[tuple[str, str]] = [
     # no me vuelvas a escribir / no vuelvas a escribirme
     ("no",
      r"\bno (?:(?:me |m |nos )(?:vuelva|vuelvan|vuelvas) a (?:escrib|contact|text)\w*"
-     r"|(?:vuelva|vuelvan|vuelvas) a (?:escribir|contactar|textear)(?:me|nos)\b"
-     # ... a mandar (enviar) mensajes
-     r"|(?:(?:me |m |nos )(?:vuelva|vuelvan|vuelvas) a (?:mandar|enviar)"
+     r"|(?:vuelva|vuelvan|vuelvas) a (?:escribir|contactar|textear)(?:me|nos)\b)"),
+    # ... a mandar (enviar) mensajes, the messages ending the clause: "No me vuelvan a mandar
+    # mensajes de voz", "... mensajes al celular de mi esposo", "... tan temprano" are about
+    # which messages, where or when
+    ("no",
+     r"\bno (?:(?:me |m |nos )(?:vuelva|vuelvan|vuelvas) a (?:mandar|enviar)"
      r"|(?:vuelva|vuelvan|vuelvas) a (?:mandar|enviar)(?:me|nos))"
      r"(?: (?:mas|sus|los|esos|estos|ningun|ningunos))* (?:message|text|notificaciones|spam"
-     r"|" + ADS_ES + r")\b)"),
+     r"|" + ADS_ES + r")(?: (?:mas|nunca|jamas|por favor|porfa|gracias))*" + END
+     + CALL_INSTEAD),
     # nunca más me escriban: the request only (the subjunctive), not "nunca más me escribió"
     ("nunca",
      r"\bnunca (?:mas )?(?:me |m |nos )(?:(?:escriban|escribas|escriba|contacten|contactes"
      r"|contacte|texteen|textees|textee)(?: (?:mas|por favor|porfa|gracias))*" + END
      + r"|(?:manden|mandes|envien|envies)(?: (?:mas|sus|los|esos|estos))* (?:message|text"
-     r"|notificaciones|spam|" + ADS_ES + r")\b)" + CALL_INSTEAD),
+     r"|notificaciones|spam|" + ADS_ES + r")(?: (?:mas|nunca|jamas|por favor|porfa|gracias))*"
+     + END + r")" + CALL_INSTEAD),
     ("no",
      r"\bno (?:me |m |nos )(?:(?:esten|este|anden|andes) )?(?:envi|mand)" + _NOT_SENT_ES
      + r"\w*(?: (?:(?:mas|ningun"
