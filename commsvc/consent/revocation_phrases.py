@@ -400,10 +400,17 @@ FR: list[tuple[str, str]] = [
     ("laisse* fiche* fout*",
      r"\b(?:laisse[rz]? (?:moi|nous) tranquilles?|(?:fiche|fout|foute)[zr]? (?:moi|nous) la paix)"
      r"(?: (?:une fois pour toutes|pour de bon))?" + LAST),
-    ("lache* tanne* fiche* fout* laisse*",
-     r"\b(?:(?:lache|tanne)[rz]? (?:moi|nous)(?: plus)?|(?:fiche|fout|foute)[rz]? (?:moi|nous)"
-     r" la paix|laisse[rz]? (?:moi|nous) tranquilles?) avec (?:vos|tes|ces|les|tous vos|toutes vos)"
+    ("lache* tanne*",
+     r"\b(?:lache|tanne)[rz]? (?:moi|nous)(?: plus)? avec (?:vos|tes|ces|les|tous vos|toutes vos)"
      r" (?:message|text|notifications|relances|pubs?|spam)\b"),
+    # ... and "fichez-moi la paix / laissez-moi tranquille avec vos textos", the messages ending
+    # the clause: "... avec vos messages vocaux", "... avec les messages de la ville, le permis
+    # est ok" are about which messages; nor what someone else said ("Ma voisine m'a dit: ...")
+    ("fiche* fout* laisse*",
+     r"(?<!dit \| )\b(?:(?:fiche|fout|foute)[rz]? (?:moi|nous) la paix|laisse[rz]? (?:moi|nous)"
+     r" tranquilles?) avec (?:vos|tes|ces|les|tous vos|toutes vos)"
+     r" (?:message|text|notifications|relances|pubs?|spam)"
+     r"(?: (?:svp|stp|merci|s il vous plait|une fois pour toutes|pour de bon))*" + END),
     ("retir* revoqu* annul*",
      r"\b(?:retir|revoqu|annul)\w* (?:mon |le |tout )?consentement\b"),
     # je ne consens pas (plus) à recevoir des SMS
@@ -554,9 +561,11 @@ ES: list[tuple[str, str]] = [
      r"|estos) )?(?:message|text|notificaciones|spam|" + ADS_ES + r")\b"),
     # ... or anywhere with the messages: "déjenme en paz con sus mensajes"
     ("dejame dejenme dejeme dejanos dejennos",
-     r"\b(?:dejame|dejenme|dejeme|dejanos|dejennos) (?:en paz|tranquil[oa]s?) con"
-     r" (?:(?:sus|tus|los|tantos|tanto|esos|estos) )?(?:message|text|notificaciones|spam|"
-     + ADS_ES + r")\b"),
+     # (the messages ending the clause: not "... con sus mensajes de voz y mándenme texto",
+     # "... con los mensajes del banco"; nor what someone else said: "Me dijo: ...")
+     r"(?<!dijo \| )\b(?:dejame|dejenme|dejeme|dejanos|dejennos) (?:en paz"
+     r"|tranquil[oa]s?) con (?:(?:sus|tus|los|tantos|tanto|esos|estos) )?(?:message|text"
+     r"|notificaciones|spam|" + ADS_ES + r")(?: (?:por favor|porfa|gracias|ya))*" + END),
     ("dejame dejenme dejeme dejanos dejennos",
      # ending the message (see LAST), as "leave me alone"
      r"\b(?:dejame|dejenme|dejeme|dejanos|dejennos) (?:en paz|tranquil[oa]s?)"
