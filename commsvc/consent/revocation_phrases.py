@@ -340,7 +340,11 @@ FR: list[tuple[str, str]] = [
     # jamais" (not "Écrivez-moi plus tard", "... plus souvent")
     ("| svp stp merci ecrivez ecris textez texte contactez contacte",
      r"(?:^|\| )(?:(?:svp|stp|merci) )?(?:ecrivez|ecris|textez|texte|contactez|contacte)"
-     r" (?:moi|nous) plus(?: (?:jamais|svp|stp|merci|s il vous plait))*" + END),
+     r" (?:moi|nous) plus(?:(?: (?:svp|stp|merci|s il vous plait))* jamais(?: (?:jamais|svp|stp"
+     r"|merci|s il vous plait))*" + END
+     # without jamais ending the message: "Textez-moi plus, ça marche mieux que les appels"
+     # asks for more texts
+     + "|" + LAST + ")"),
     # ne me dérangez plus, ending the message (see LAST): the imperative starting its clause
     # only, "Ça ne me dérange plus", "Vous ne me dérangez plus" say it no longer bothers them
     ("| ne svp stp merci",
