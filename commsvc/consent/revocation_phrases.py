@@ -423,9 +423,14 @@ FR: list[tuple[str, str]] = [
      r"|vos|ces|les))* (?:message|text|notification|notifications)\b"),
     # supprimez mon numéro / retirez ce numéro (the whole clause: "retirez ce numéro de la
     # facture" is about the invoice)
+    # (Québec's "enlevez" too); not with another number put in its place in the next clause:
+    # "Enlevez ce numéro, mettez celui de ma femme", "Effacez ce numéro svp, le bon c'est le
+    # 438", "..., gardez le 514" correct the file
     ("supprim* effac* retir* enlev*",
      r"\b(?:supprim|effac|retir|enlev)\w* (?:mon numero|mon num|mes coordonnees|ce numero)"
-     r"(?: (?:svp|stp|merci|s il vous plait))*" + END),
+     r"(?: (?:svp|stp|merci|s il vous plait))*" + END
+     + r"(?! \|(?: \w+){0,6} (?:mettez|mets|gardez|garde|utilisez|prenez|remplacez|le bon"
+     r"|la bonne|le nouveau|mon nouveau|celui de|celui du)\b)"),
 ]
 # What someone did or does, not a request: the Spanish past and present indicative of escribir,
 # contactar, textear ("El plomero no me escribió", "Todavía no me escriben, ¿a qué hora
