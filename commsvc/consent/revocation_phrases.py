@@ -318,9 +318,11 @@ FR: list[tuple[str, str]] = [
      r"|toutes vos) (?:message|text|notifications|relances|envois|spam|communication"
      r"|communications|" + ADS_FR + r")\b"),
     # cessez tout contact (not "Arrêtez tout", which also stops the work)
+    # ("tout envoi" is also a shipment: ending the message only, not "Arrêtez tout envoi svp,
+    # on a assez de tuiles")
     ("arret* cess*",
-     r"\b(?:arret\w*|cess\w*) tout (?:contact|envoi|message)(?: (?:avec (?:moi|nous)|svp|stp"
-     r"|merci|s il vous plait))*" + END),
+     r"\b(?:arret\w*|cess\w*) tout (?:(?:contact|message)(?: (?:avec (?:moi|nous)|svp|stp"
+     r"|merci|s il vous plait))*" + END + r"|envoi(?: avec (?:moi|nous))?" + LAST + ")"),
     ("stop halte",
      r"\b(?:stop|halte) (?:a|aux) (?:message|text|notifications|relances|spam|" + ADS_FR
      + r")\b"),
@@ -592,7 +594,10 @@ ES: list[tuple[str, str]] = [
     ("no",
      r"\bno (?:deseo|quiero|deseamos|queremos) ser (?:contactad|molestad)[oa]s?\b"),
     ("cesen cese detengan suspendan",
-     r"\b(?:cesen|cese|detengan|suspendan) (?:(?:toda|cualquier) comunicacion|todo contacto)\b"),
+     r"\b(?:cesen|cese|detengan|suspendan) (?:(?:toda|cualquier) comunicacion\b"
+     # "todo contacto" with us only, ending its clause: not "Suspendan todo contacto con el
+     # proveedor viejo", "Que el perro cese todo contacto con la cerca"
+     r"|todo contacto(?: (?:conmigo|con nosotros|por favor|porfa|gracias))*" + END + ")"),
     ("revoc* retir* anul*",
      r"\b(?:revoc|retir|anul)\w* (?:mi |el )?(?:consentimiento|autorizacion)\b"),
     # no doy mi consentimiento para recibir mensajes
