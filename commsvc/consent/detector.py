@@ -280,6 +280,9 @@ _STRANGER = (r"(?:(?:i )?(?:dont|do not) know (?:you|who you are|who this is)"
              r" anything"
              r"|je (?:ne )?(?:sais pas qui vous etes|vous connais pas)"
              r"|no (?:se quien(?:es)? (?:son|es|eres)|(?:lo|los|la|las|te) conozco))")
+# The end of a clause, then only clauses of a strong keyword or courtesy to the end
+_THEN_ONLY_KEYWORDS = (rf"(?=(?: {_COURTESY})*(?: \| (?:{_strong(_STRONG_WORDS)}"
+                       rf"|{_COURTESY}(?: {_COURTESY})*))*$)")
 _UNWANTED_SIGNAL_RE = re.compile(
     r"\b(?:(?:never|dont remember|didnt|did not) " + _SIGNED_UP
     # who the sender is asked as the end of its clause: "Stop! Who is this technician?" asks
@@ -290,8 +293,10 @@ _UNWANTED_SIGNAL_RE = re.compile(
     r"|not interested(?! in (?:the|an|a|your|that) (?!service|offer|text|message"
     r"|promo|ad)\w)|spam|scam|harass\w*"
     # ... and who gave us the number, as the end of its clause ("Stop! Who gave you my number
-    # for the gate?" is about the job)
-    + r"|(?:" + _MY_NUMBER + "|" + _STRANGER + rf")(?=(?: {_COURTESY})*(?: \||$))"
+    # for the gate?" is about the job) and with only keywords and courtesy after it: "Stop!
+    # Who gave you my number? My neighbour, she loved your work" answers its own question
+    + r"|" + _MY_NUMBER + _THEN_ONLY_KEYWORDS
+    + r"|" + _STRANGER + rf"(?=(?: {_COURTESY})*(?: \||$))"
     r"|keep (?:text|message|texting|messaging|contacting|spamming) (?:me|us)"
     r"|why (?:am i|do i keep|do you keep|are you) (?:getting|receiving|sending|text|message)"
     # the same in French and Spanish: "STOP. Esto es acoso", "Stop, je suis jamais inscrit"
