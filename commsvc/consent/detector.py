@@ -296,8 +296,10 @@ _UNWANTED_SIGNAL_RE = re.compile(
     # for the gate?" is about the job) and with only keywords and courtesy after it: "Stop!
     # Who gave you my number? My neighbour, she loved your work" answers its own question
     + r"|" + _MY_NUMBER + _THEN_ONLY_KEYWORDS
-    + r"|" + _STRANGER + rf"(?=(?: {_COURTESY})*(?: \||$))"
-    r"|keep (?:text|message|texting|messaging|contacting|spamming) (?:me|us)"
+    # ... and not knowing the sender or never having booked, the same way: "I never requested
+    # anything. Stop, wait, did my husband book?" goes on about the job
+    + r"|" + _STRANGER + _THEN_ONLY_KEYWORDS
+    + r"|keep (?:text|message|texting|messaging|contacting|spamming) (?:me|us)"
     r"|why (?:am i|do i keep|do you keep|are you) (?:getting|receiving|sending|text|message)"
     # the same in French and Spanish: "STOP. Esto es acoso", "Stop, je suis jamais inscrit"
     # (not interested, in them, only as the whole message: _STRONG_BESIDE_SIGNAL_RE)
