@@ -273,9 +273,14 @@ EN: list[tuple[str, str]] = [
     ("cease",
      r"\bcease and desist\b"),
     # I want the texts to stop, make these texts stop: ending the message (not "I want the
-    # reminders to stop at 9pm"), said by the sender ("my wife wants ..." is someone else's)
-    ("want need make",
-     r"\b(?:(?:want|need) (?:(?:all|of|the|these|those|your|this) )+(?:" + MSGN + "|" + ADS
+    # reminders to stop at 9pm"), said by the sender ("my wife wants ..." is someone else's),
+    # and starting the message (greetings at most): after another clause, "these
+    # notifications" are those it named ("My Ring doorbell sends 20 alerts a day. I need these
+    # notifications to stop", "The old alarm company still texts me. I want those texts to
+    # stop")
+    ("i we please hi hello hey ok okay seriously honestly look just really so want need make",
+     r"^(?:(?:i|we|please|hi|hello|hey|ok|okay|seriously|honestly|look|just|really|so)(?: \|)? )*"
+     r"(?:(?:want|need) (?:(?:all|of|the|these|those|your|this) )+(?:" + MSGN + "|" + ADS
      + r") to stop|make (?:(?:all|of|the|these|those|your|this) )+(?:" + MSGN + "|" + ADS
      + r") stop)(?: coming)?" + LAST),
     ("i told how",
