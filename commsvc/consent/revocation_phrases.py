@@ -84,6 +84,10 @@ ES_CALLING_AND = r"(?: llamar(?:me|nos)? (?:y|o|ni)(?: de)?)?"
 # Devices that beep, ping and alert, things of the job: their alerts are not our texts
 DEVICE = (r"thermostat|doorbell|camera|alarm|panel|lock|controller|sprinkler|timer|detector"
           r"|sensor|hub|furnace|boiler|heater|dishwasher|washer|dryer|fridge|oven|router")
+# I said (told you, asked you to) stop, and 'already' in it
+_I_TOLD = (r"(?:i (?:already )?said|i (?:already )?told you|told you to|i (?:already )?asked you to"
+           r"|i ve (?:already )?asked you to|i have (?:already )?asked you to"
+           r"|how many times do (?:i|we) (?:have|need) to (?:say|tell you|ask you))")
 EN: list[tuple[str, str]] = [
     # stop/quit/cease + (sending me) + texting/messages/contacting
     ("stop quit cease halt",
@@ -284,10 +288,13 @@ EN: list[tuple[str, str]] = [
      + r") to stop|make (?:(?:all|of|the|these|those|your|this) )+(?:" + MSGN + "|" + ADS
      + r") stop)(?: coming)?" + LAST),
     ("i told how",
-     r"\b(?:i (?:already )?said|i (?:already )?told you|told you to|i (?:already )?asked you to"
-     r"|i ve (?:already )?asked you to|i have (?:already )?asked you to"
-     r"|how many times do (?:i|we) (?:have|need) to (?:say|tell you|ask you))"
-     r" (?:to )?(?:please )?stop(?: (?:please|now|it|already))*" + LAST),
+     r"\b" + _I_TOLD + r" (?:to )?(?:please )?stop(?: (?:please|now|already))*" + LAST),
+    # ... "stop it" starting the message only: after another clause "it" is what that clause
+    # named ("The dripping? I already asked you to stop it")
+    ("i told how please ok hey seriously",
+     r"^(?:(?:please|ok|hey|seriously)(?: \|)? )*" + _I_TOLD
+     + r" (?:to )?(?:please )?stop(?: (?:please|now|already))* it(?: (?:please|now|already))*"
+     + LAST),
     ("revoke revoking withdraw withdrawing rescind rescinding",
      r"\b(?:revoke|revoking|withdraw|withdrawing|rescind|rescinding) (?:my |all |any |our )?"
      r"(?:consent|permission|authorization|authorisation)\b"),
