@@ -538,6 +538,9 @@ ES: list[tuple[str, str]] = [
      + r"\w*(?: (?:(?:mas|ningun"
      r"|ninguno|ningunos|ninguna|ningunas|tantos|sus|estos|esos|los|las) )*(?:message|text"
      r"|notificaciones|nada|spam|publicidad)\b"
+     # not to another place or phone, nor voice notes: "no me manden mensajes al whats, aquí
+     # sí", "... al celular de mi esposo", "... de voz, mejor texto" (this number is us)
+     r"(?! (?:a|al|para)\b(?! este (?:numero|telefono|celular)\b)| de voz\b)"
      + CALL_INSTEAD + r"| mas" + LAST + ")"),
     # quiero la baja / solicito mi baja: the whole message (after a greeting or thanks, see
     # LAST), or of the list or the messages anywhere ("quiero la baja de la lista"); not
