@@ -110,7 +110,11 @@ def _call(row, shown: bool, show) -> dict:
 def _outbound(row, shown: bool, show) -> dict:
     return {"id": row.id, "to": show(row.to_phone), "from": show(row.from_phone),
             "purpose": row.purpose, "booking_id": row.booking_id, "status": row.status,
-            **_content(row, shown, "body"), "twilio_sid": row.twilio_sid,
+            **_content(row, shown, "body"),
+            # As a relayed message's: an outbox text always has a body until retention takes
+            # it (then the row reads null), so null here is "removed", never "there was none".
+            "body_removed": not shown or row.body is None,
+            "twilio_sid": row.twilio_sid,
             "created_at": isoformat(row.created_at), "sent_at": isoformat(row.sent_at)}
 
 

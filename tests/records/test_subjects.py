@@ -13,7 +13,7 @@ from commsvc.crypto import phone_hmac
 from commsvc.phones import mask
 from commsvc.pool import service as pool_service
 from commsvc.pool.models import ProxyNumber
-from commsvc.records import holds, subjects
+from commsvc.records import holds, retention, subjects
 from commsvc.records.audit import cli_actor
 from commsvc.records.models import AuditEvent, Erasure, RemoteDeletion
 from commsvc.relay.models import Call, Message
@@ -148,6 +148,24 @@ def test_export_hides_what_is_past_retention_even_before_the_job_runs(
 
     assert [(m["id"], m["body"], m["body_removed"]) for m in doc["messages"]] == [
         (old_body, None, True)]
+
+
+def test_export_says_a_platform_texts_body_was_removed_by_retention_job_or_no_job(
+        app, client, api_key, db, clock):
+    # A privacy officer read `"body": null` on a delivered platform text with nothing saying
+    # why, where a relayed message says `body_removed`.
+    fresh = make_outbound(db, created_at=clock() - DAY).id
+    old = make_outbound(db, created_at=clock() - 91 * DAY).id
+    db.commit()
+
+    def removed():
+        doc = _export(client, api_key("admin")).json
+        return {o["id"]: (o["body"], o["body_removed"]) for o in doc["outbound_messages"]}
+
+    assert removed() == {fresh: ("Your pro is on the way", False), old: (None, True)}
+    retention.run(app.extensions["db"], retention=app.extensions["config"].retention,
+                  now=clock())
+    assert removed() == {fresh: ("Your pro is on the way", False), old: (None, True)}
 
 
 def test_export_accepts_a_national_format_number(client, api_key, world):
