@@ -199,7 +199,11 @@ def _days(env: dict[str, str], name: str, default_days: float, *, zero_allowed: 
     """A period set in (possibly fractional) days, returned in seconds."""
     days = _number(env, name, default_days, "number of days", low_allowed=zero_allowed,
                    high=MAX_DAYS)
-    return int(days * DAY)
+    seconds = int(days * DAY)
+    if days > 0 and seconds == 0:  # a typo such as 0.000001 would mean "keep nothing"
+        raise ConfigError(f"{name} must be at least one second ({1 / DAY:.7f} days),"
+                          f" not {env[name].strip()!r}")
+    return seconds
 
 
 def _seconds(env: dict[str, str], name: str, default: int, *, low: int = 1,

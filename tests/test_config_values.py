@@ -38,6 +38,11 @@ SENDER = ("TWILIO_SENDER_NUMBER must be a phone number in E.164 form (+141555501
     ("RETENTION_CLOSED_SESSIONS_DAYS", "1e9", "RETENTION_CLOSED_SESSIONS_DAYS must be a positive "
                                               "number of days, at most 36500, not '1e9'"),
     ("COOLOFF_DAYS", "-1", "COOLOFF_DAYS must be a number of days from 0 to 36500, not '-1'"),
+    # Found by an audit: it is positive, but rounded down to seconds it was 0, keep nothing.
+    ("RETENTION_AUDIT_DAYS", "0.000001", "RETENTION_AUDIT_DAYS must be at least one second "
+                                         "(0.0000116 days), not '0.000001'"),
+    ("COOLOFF_DAYS", "0.000001", "COOLOFF_DAYS must be at least one second (0.0000116 days), "
+                                 "not '0.000001'"),
     ("SESSION_TTL_SECONDS", "abc", "SESSION_TTL_SECONDS must be a whole number of seconds from 1 "
                                    "to 31622400 (not above MAX_SESSION_TTL_SECONDS), not 'abc'"),
     ("SESSION_TTL_SECONDS", "0", "SESSION_TTL_SECONDS must be a whole number of seconds from 1 "
