@@ -383,9 +383,10 @@ FR: list[tuple[str, str]] = [
      r"\b(?:ne|je|j) (?:veux|souhaite|desire|voudrais) plus (?:etre (?:contacte|sollicite"
      r"|derange|relance)|que (?:vous|tu|l on|on) (?:me |m |nous )(?:contact|ecriv|envoy|text"
      r"|relanc)\w*)"),
-    # désabonnez-moi / je veux me désinscrire (not "... des mails", "... de l'appli")
+    # désabonnez-moi / je veux me désinscrire (not "... des mails", "... de l'appli"); not the
+    # Spanish "desinscribirme", ES's ("desinscrib": French conjugates it with v, never b)
     ("desabonn* desinscri*",
-     r"\b(?:desabonn|desinscri|desinscrir)\w*\b" + NOT_OF_SOMETHING_ELSE),
+     r"\b(?:desabonn|desinscri(?!b))\w*\b" + NOT_OF_SOMETHING_ELSE),
     # retirez-moi de la liste
     ("retir* enlev* supprim* effac* ray* sort* radi*",
      r"\b(?:retir|enlev|supprim|effac|ray|sort|radi)\w* (?:moi|mon numero|mon num|nous"
@@ -393,7 +394,7 @@ FR: list[tuple[str, str]] = [
      r" (?:de|du|des) (?:(?:la|votre|cette|vos|ta|tes|ces|le|l) )?(?:liste|listes|fichier"
      r"|base|contacts|repertoire|diffusion)\b(?! d attente)"),
     ("me m nous",
-     r"\b(?:me|m|nous) (?:retir|enlev|supprim|effac|ray|sort|radi|desinscri)\w* (?:de|du|des)"
+     r"\b(?:me|m|nous) (?:retir|enlev|supprim|effac|ray|sort|radi|desinscri(?!b))\w* (?:de|du|des)"
      r" (?:(?:la|votre|cette|vos|ta|tes|ces|le|l) )?(?:liste|listes|fichier|base|contacts"
      r"|repertoire|diffusion)\b(?! d attente)"),
     # plus de messages svp

@@ -404,10 +404,15 @@ def test_detect_names_the_language_a_keyword_or_revocation_was_written_in(
     ("No vuelvas a escribirme", "es"), ("Favor de no escribirme", "es"), ("ALTO YA!", "es"),
     ("Je veux plus recevoir de SMS", "fr"), ("M'écrivez plus", "fr"),
     ("Me contactez plus svp", "fr"), ("Stop writing to me", "en"),
-    ("Je veux me désabonner", "fr"), ("Quiero desabonarme", "es")])
+    ("Je veux me désabonner", "fr"), ("Quiero desabonarme", "es"),
+    ("Quiero desinscribirme", "es"), ("Desinscribir por favor", "es"),
+    ("Me desinscribo de la lista", "es"), ("Je veux me désinscrire", "fr"),
+    ("Désinscrivez-moi", "fr")])
 def test_an_opt_out_found_by_the_audit_is_answered_in_its_language(text, expected):
     """Found by an audit: each was forwarded as conversation, and "Je veux me désabonner des
-    mails" was an opt-out answered in Spanish (ES's "desabon*" caught the French word)."""
+    mails" was an opt-out answered in Spanish (ES's "desabon*" caught the French word); the
+    other way round, "Quiero desinscribirme" was answered in French (FR's "desinscri*" caught
+    the Spanish word)."""
     assert detect(text).intent is Intent.OPT_OUT
     assert detect(text).language == expected
 
