@@ -399,7 +399,7 @@ FR: list[tuple[str, str]] = [
      r"|repertoire|diffusion)\b(?! d attente)"),
     # plus de messages svp
     ("| svp merci stp plus pas fini assez",
-     r"(?:^|\| )(?:(?:svp|merci|stp) )?(?:plus|pas|fini|assez) de (?:message|text"
+     r"(?:^|\| )(?:(?:svp|merci|stp) )?(?:plus(?: jamais)?|pas|fini|assez) de (?:message|text"
      r"|notification|notifications|spam|" + ADS_FR + r")(?: (?:svp|merci|stp|s il vous plait))*"
      + END),
     # ... "lâchez-moi avec vos textos", "tannez-moi pu avec vos messages" (Québec)
