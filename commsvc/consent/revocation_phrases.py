@@ -579,9 +579,9 @@ ES: list[tuple[str, str]] = [
      r"\bno (?:quiero|deseo|quisiera|queremos) que (?:me|nos) (?:(?:sigan|siga|sigas|vuelvan a"
      r"|vuelva a|vuelvas a) )?(?:(?:escrib|contact|text)\w*|(?:mand|envi)\w* (?:(?:mas|los|sus"
      r"|estos) )*(?:message|text)\b)"),
-    ("| ya por no",
-     r"(?:^|\| )(?:(?:ya|por favor) )?no mas (?:message|text|notificaciones|spam|" + ADS_ES
-     + r")\b(?! de voz)"),
+    ("| ya por no nunca",
+     r"(?:^|\| )(?:(?:ya|por favor) )?(?:no|nunca) mas (?:message|text|notificaciones|spam|"
+     + ADS_ES + r")\b(?! de voz)"),
     # basta de mensajes; Mexican "párenle con los mensajes"
     ("basta parenle parale parele",
      r"\b(?:basta|parenle|parale|parele) (?:ya )?(?:de|con) (?:(?:los|tantos|sus|tus|esos"
