@@ -374,8 +374,9 @@ FR: list[tuple[str, str]] = [
     # je ne veux plus recevoir de textos; everyday French drops the "ne", then only with a
     # verb: "je veux plus recevoir de SMS" ("je veux plus de messages" may want more)
     ("ne je j",
-     r"\b(?:ne (?:veux|veut|voulons|souhaite|souhaitons|desire|voudrais|souhaiterais) (?:plus|pas)"
-     r"|(?:je|j) (?:veux|souhaite|desire|voudrais) (?:plus|pas) (?:recevoir|avoir))"
+     r"\b(?:ne (?:veux|veut|voulons|souhaite|souhaitons|desire|voudrais|souhaiterais)"
+     r" (?:plus(?: jamais)?|pas)"
+     r"|(?:je|j) (?:veux|souhaite|desire|voudrais) (?:plus(?: jamais)?|pas) (?:recevoir|avoir))"
      r"(?: (?:recevoir|avoir|de|d|vos|ces|les|aucun|aucune|des))* (?:message|text"
      r"|notification|notifications|pub|spam|sollicitation|sollicitations)\b(?! vocal)"),
     # ... "je veux plus être contacté" without the "ne"
@@ -536,7 +537,7 @@ ES: list[tuple[str, str]] = [
      + END + r")" + CALL_INSTEAD),
     ("no",
      r"\bno (?:me |m |nos )(?:(?:esten|este|anden|andes) )?(?:envi|mand)" + _NOT_SENT_ES
-     + r"\w*(?: (?:(?:mas|ningun"
+     + r"\w*(?: (?:(?:mas|nunca|ningun"
      r"|ninguno|ningunos|ninguna|ningunas|tantos|sus|estos|esos|los|las) )*(?:message|text"
      r"|notificaciones|nada|spam|publicidad)\b"
      # not to another place or phone, nor voice notes: "no me manden mensajes al whats, aquí

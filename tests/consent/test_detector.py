@@ -409,7 +409,8 @@ def test_detect_names_the_language_a_keyword_or_revocation_was_written_in(
     ("Me desinscribo de la lista", "es"), ("Je veux me désinscrire", "fr"),
     ("Désinscrivez-moi", "fr"), ("Plus jamais de SMS svp", "fr"),
     ("plus jamais de messages", "fr"), ("Nunca más mensajes por favor", "es"),
-    ("nunca más promociones", "es")])
+    ("nunca más promociones", "es"), ("Je ne veux plus jamais recevoir de SMS", "fr"),
+    ("No me manden nunca más mensajes", "es")])
 def test_an_opt_out_found_by_the_audit_is_answered_in_its_language(text, expected):
     """Found by an audit: each was forwarded as conversation, and "Je veux me désabonner des
     mails" was an opt-out answered in Spanish (ES's "desabon*" caught the French word); the
