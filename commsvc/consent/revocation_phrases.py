@@ -530,7 +530,8 @@ ES: list[tuple[str, str]] = [
      + CALL_INSTEAD),
     # nunca más me escriban: the request only (the subjunctive), not "nunca más me escribió"
     ("nunca",
-     r"\bnunca (?:mas )?(?:me |m |nos )(?:(?:escriban|escribas|escriba|contacten|contactes"
+     r"\bnunca (?:mas )?(?:me |m |nos )(?:(?:(?:vuelvan|vuelvas|vuelva) a (?:escribir|contactar"
+     r"|textear)|escriban|escribas|escriba|contacten|contactes"
      r"|contacte|texteen|textees|textee)(?: (?:mas|por favor|porfa|gracias))*" + END
      + r"|(?:manden|mandes|envien|envies)(?: (?:mas|sus|los|esos|estos))* (?:message|text"
      r"|notificaciones|spam|" + ADS_ES + r")(?: (?:mas|nunca|jamas|por favor|porfa|gracias))*"

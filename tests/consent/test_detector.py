@@ -410,7 +410,7 @@ def test_detect_names_the_language_a_keyword_or_revocation_was_written_in(
     ("Désinscrivez-moi", "fr"), ("Plus jamais de SMS svp", "fr"),
     ("plus jamais de messages", "fr"), ("Nunca más mensajes por favor", "es"),
     ("nunca más promociones", "es"), ("Je ne veux plus jamais recevoir de SMS", "fr"),
-    ("No me manden nunca más mensajes", "es")])
+    ("No me manden nunca más mensajes", "es"), ("Nunca me vuelvan a escribir", "es")])
 def test_an_opt_out_found_by_the_audit_is_answered_in_its_language(text, expected):
     """Found by an audit: each was forwarded as conversation, and "Je veux me désabonner des
     mails" was an opt-out answered in Spanish (ES's "desabon*" caught the French word); the
