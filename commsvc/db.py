@@ -5,6 +5,8 @@ import datetime as dt
 import hashlib
 import os
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import current_app, g
 from sqlalchemy import (
@@ -21,9 +23,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -336,6 +340,20 @@ def named_lock(name: str):
     key: the first 8 bytes of the name's SHA-256), held until the transaction ends."""
     key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
     return select(func.pg_advisory_xact_lock(key))
+
+
+def insert_or_replay(db: Session, insert: Callable[[], T], replay: Callable[[], T | None]) -> T:
+    """What insert() makes, inside a savepoint; when a unique index refuses it (a concurrent
+    retry under the same Idempotency-Key got there first), what replay() finds instead. The
+    error stands when replay() finds nothing."""
+    try:
+        with db.begin_nested():
+            return insert()
+    except IntegrityError:
+        found = replay()
+        if found is None:
+            raise
+        return found
 
 
 def is_transactional(db: Session) -> bool:

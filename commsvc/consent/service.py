@@ -16,12 +16,11 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, bindparam, case, func, literal, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from commsvc.consent.models import ALL, CHANNELS, PURPOSES, ConsentEvent, ConsentState
 from commsvc.crypto import phone_hmac
-from commsvc.db import insert_for, named_lock
+from commsvc.db import insert_for, insert_or_replay, named_lock
 from commsvc.errors import Conflict, ValidationFailed
 from commsvc.paging import MAX_LIMIT, Page, decode_cursor, page_of
 from commsvc.twilio_gateway import UNSUBSCRIBED
@@ -152,16 +151,10 @@ def record_request(db: Session, *, requested_by: str, idempotency_key: str | Non
     existing = _replay(db, requested_by, idempotency_key, decision)
     if existing is not None:
         return existing
-    try:
-        with db.begin_nested():
-            return record_event(db, now=now, requested_by=requested_by,
-                                idempotency_key=idempotency_key, **decision)
-    except IntegrityError:
-        # The same key raced in from a concurrent retry: answer with the event it recorded.
-        existing = _replay(db, requested_by, idempotency_key, decision)
-        if existing is None:
-            raise
-        return existing
+    return insert_or_replay(
+        db, lambda: record_event(db, now=now, requested_by=requested_by,
+                                 idempotency_key=idempotency_key, **decision),
+        lambda: _replay(db, requested_by, idempotency_key, decision))
 
 
 def _replay(db: Session, requested_by: str, idempotency_key: str,

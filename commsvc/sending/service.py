@@ -15,11 +15,11 @@ import logging
 import secrets
 
 from sqlalchemy import and_, case, exists, select, true, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from commsvc.config import Config, Retention
 from commsvc.consent import service as consent
+from commsvc.db import insert_or_replay
 from commsvc.errors import (
     Conflict,
     ConsentRequired,
@@ -252,16 +252,15 @@ def accept(
         requested_by=requested_by, idempotency_key=idempotency_key, created_at=now,
         updated_at=now,
     )
-    try:
-        with db.begin_nested():
-            db.add(message)
-    except IntegrityError:
-        # The same key raced in from a concurrent retry: answer with the message it queued.
-        existing = _replay(db, requested_by=requested_by, idempotency_key=idempotency_key,
-                           **request) if idempotency_key is not None else None
-        if existing is None:
-            raise
-        return existing
+    def add() -> OutboundMessage:
+        db.add(message)
+        return message
+
+    accepted = insert_or_replay(db, add, lambda: _replay(
+        db, requested_by=requested_by, idempotency_key=idempotency_key,
+        **request) if idempotency_key is not None else None)
+    if accepted is not message:  # queued by a concurrent retry under the same key
+        return accepted
     log.info("accepted %s %s to %s (%s)", message.id, purpose, mask(to), message.status)
     return message
 
