@@ -12,7 +12,7 @@ from urllib.parse import quote, unquote, unquote_plus
 
 from flask import g, has_request_context, request
 
-from commsvc.phones import InvalidPhone, mask, normalise
+from commsvc.phones import mask, try_normalise
 
 # What separates the groups of a written phone number, raw or URL-encoded: a space (also "+"
 # and "%20" in a query string), "-", "." or "/" (415/555-0101), or their encodings %2B, %2D,
@@ -476,9 +476,9 @@ def _masked_reading(part: str) -> str:
     digits = [token for token in _DIGIT_OR_ESCAPE.findall(part) if len(token) == 1]
     if _DATE_STAMP.fullmatch("".join(digits)):
         return part
-    if not (_reads_as_number(unquote(part))
+    if not (try_normalise(unquote(part))
             # in a query a "+" is a space: ?phone=415+555+01E01 is 415 555 01E01
-            or ("+" in part and _reads_as_number(unquote_plus(part)))):
+            or ("+" in part and try_normalise(unquote_plus(part)))):
         return part
     hidden = iter(range(len(digits) - 4))
     return _DIGIT_OR_ESCAPE.sub(
@@ -486,24 +486,12 @@ def _masked_reading(part: str) -> str:
         else token[0], part)
 
 
-def _reads_as_number(text: str) -> bool:
-    try:
-        normalise(text)
-    except InvalidPhone:
-        return False
-    return True
-
-
 def _masked_group(run: re.Match) -> str:
     """A group of digits that reads as a valid phone number on its own, masked."""
     digits = _NOT_DIGITS.sub("", run[0])
     if len(digits) < 7 or _DATE_STAMP.fullmatch(digits):  # "v2026061512" stays readable
         return run[0]
-    try:
-        normalise(unquote(run[0]))
-    except InvalidPhone:
-        return run[0]
-    return mask(digits)
+    return mask(digits) if try_normalise(unquote(run[0])) else run[0]
 
 
 _DATE_STAMP = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:[01]\d|2[0-3])?")
