@@ -13,7 +13,14 @@ from marshmallow import (
 )
 
 from commsvc.api_docs import problems  # noqa: F401  (re-exported for the records views)
-from commsvc.fields import QueryArguments, QueryLimit, QueryPhone, QueryUtcDateTime, phone_in
+from commsvc.fields import (
+    QueryArguments,
+    QueryLimit,
+    QueryPhone,
+    QueryUtcDateTime,
+    RequestHeaders,
+    phone_in,
+)
 from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
 from commsvc.records.holds import hold_errors
 from commsvc.records.logs_service import (
@@ -64,11 +71,8 @@ class CallLogQuery(LogQuery):
     status = fields.String(validate=validate.OneOf(CALL_STATUSES))
 
 
-class ReasonHeader(Schema):
+class ReasonHeader(RequestHeaders):
     """Documents X-Access-Reason (the guard reads and checks it before any parsing)."""
-
-    class Meta:
-        unknown = EXCLUDE
 
     reason = fields.String(data_key="X-Access-Reason", validate=validate.Length(max=500),
                            metadata={"description": "privacy and admin only: why full numbers "
