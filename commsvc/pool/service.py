@@ -13,11 +13,10 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, exists, func, select, text, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
 from commsvc.clock import isoformat
-from commsvc.db import lock_or_unavailable
+from commsvc.db import insert_or_replay, lock_or_unavailable
 from commsvc.errors import Conflict, NotFound, ValidationFailed
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import COSTLY_NUMBER, is_costly, locality
@@ -178,16 +177,20 @@ def add_number(db: DbSession, *, phone_number: str, capabilities, actor: str,
         phone_number=phone_number, country_code=where.country_code, area_code=where.area_code,
         status="active", created_at=now, **{c: c in wanted for c in CAPABILITIES},
     )
-    reactivated = False
-    try:
-        # The unique index decides, so two concurrent adds of one number give one row and a 409.
-        with db.begin_nested():
-            db.add(number)
-    except IntegrityError:
-        number = _reactivate(db, phone_number, wanted) if reactivate else None
-        if number is None:
+
+    def insert() -> ProxyNumber:
+        db.add(number)
+        return number
+
+    def known() -> ProxyNumber:
+        found = _reactivate(db, phone_number, wanted) if reactivate else None
+        if found is None:
             raise AlreadyInPool(_already_in_pool(db, phone_number, reactivate)) from None
-        reactivated = True
+        return found
+
+    # The unique index decides, so two concurrent adds of one number give one row and a 409.
+    added = insert_or_replay(db, insert, known)
+    reactivated, number = added is not number, added
     audit.record(db, actor=actor, action="number.added", now=now,
                  target={"phone_number": phone_number},
                  details={"capabilities": number.capabilities,
