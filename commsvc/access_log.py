@@ -1,6 +1,6 @@
 """gunicorn's logs as the service's own (`--logger-class`): phone numbers and API keys in
-request lines and user agents masked, and one JSON object a line where the service logs JSON
-(production, or LOG_FORMAT)."""
+request lines and user agents masked (commsvc.log_masking), and one JSON object a line where
+the service logs JSON (production, or LOG_FORMAT)."""
 from __future__ import annotations
 
 import re
@@ -8,13 +8,8 @@ import re
 from gunicorn.glogging import Logger
 
 from commsvc.config import wants_json_logs
-from commsvc.logging_setup import (
-    JsonFormatter,
-    MaskPhones,
-    mask_text,
-    mask_url,
-    wsgi_text,
-)
+from commsvc.log_masking import mask_text, mask_url, wsgi_text
+from commsvc.logging_setup import JsonFormatter, MaskPhones
 
 # The atoms that carry the URL or the referer: %(r)s, %(U)s, %(q)s, %(f)s, and the same values
 # reached as environ ({raw_uri}e, ...) or request header ({referer}i) atoms.
@@ -63,7 +58,7 @@ def _own(log) -> list:
 
 class MaskingLogger(Logger):
     """gunicorn's Logger; the URL and user-agent atoms of each access line go through
-    logging_setup's mask_url.
+    log_masking's mask_url.
 
     In JSON mode the access line is the service's JSON entry: the masked classic line as its
     message, the request id the app gave the response, and the figures as fields; gunicorn's

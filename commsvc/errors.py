@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from commsvc.db import operator_problem, schema_missing
-from commsvc.logging_setup import mask_text
+from commsvc.log_masking import mask_text
 
 log = logging.getLogger("commsvc.errors")
 

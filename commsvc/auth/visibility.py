@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from commsvc.auth.roles import POOL_NUMBER_ROLES
 from commsvc.auth.service import Principal
-from commsvc.logging_setup import mask_text, masked_integer
+from commsvc.log_masking import mask_text, masked_integer
 from commsvc.phones import TOMBSTONE_PREFIX, mask
 from commsvc.records import audit
 

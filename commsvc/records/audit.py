@@ -9,7 +9,7 @@ Invariants:
 - Events hold IDs and masked numbers only: any phone number in the reason, target or details
   (E.164 or written as people write them: 415-555-0101, (415) 555-0101, +1 415 555 0101,
   415–555–0101 with en dashes, 415 555 01 01) is masked here by the log filter's own rule
-  for free text (logging_setup.mask_text), and a "body" key is refused, so an erasure never
+  for free text (log_masking.mask_text), and a "body" key is refused, so an erasure never
   has to touch them.
 - On PostgreSQL triggers (migration 0004) refuse UPDATE, DELETE and TRUNCATE, except the
   retention purge (`purge_expired_audit`), which deletes a prefix of the chain and records an
@@ -28,7 +28,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from commsvc.db import is_transactional
-from commsvc.logging_setup import mask_text, masked_integer
+from commsvc.log_masking import mask_text, masked_integer
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.records.models import AuditEvent
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from commsvc.db import lock_or_unavailable
 from commsvc.errors import NotFound, ValidationFailed
 from commsvc.fields import BOOKING_ID, reason_problem
-from commsvc.logging_setup import mask_text
+from commsvc.log_masking import mask_text
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import mask
 from commsvc.records import audit
