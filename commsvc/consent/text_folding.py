@@ -76,12 +76,35 @@ _FOLD_WORDS = word_table({
     "m harceler": "mharceler",
     "m embeter": "membeter",
 })
-_FOLD_PREFIXES = ("sto", "pl", "uns")
+_FOLD_PREFIXES = ("sto", "pl", "uns", "arr", "alt", "baj")
 # Two words read as one: second word -> (the word before it, the one word they make).
 _JOINED = {"not": ("do", "dont"), "more": ("any", "anymore"), "favor": ("x", "xfavor")}
 _FOLD_PATTERN_RE = re.compile(
     r"(?P<stop>stopp+|sto{3,}p+)|(?P<please>plz+|pls+|ple+a+s+e+)"
     r"|(?P<unsubscribe>unsub(?!st|tl)\w*|unsuscrib\w*|unsbscrib\w*|unscubscrib\w*)")
+
+# A keyword with a courtesy or stress word typed onto it, no space: "stopplease", "STOPPLZ",
+# "pleasestop", "stopnow", "STOPSTOP", "arretezsvp", "altoporfavor" -> its words again. Only
+# these words on these keywords: "stopcock", "stopped", "stopover", "bajame", "altos" stay.
+_GLUED_WORDS = {"please": "please", "plse": "please", "pls": "please", "plz": "please",
+                "porfavor": "porfavor", "porfa": "porfa", "xfa": "xfa", "thanks": "thanks",
+                "thx": "thanks", "merci": "merci", "svp": "svp", "stp": "stp", "now": "now",
+                "asap": "asap", "it": "it", "ya": "ya", "stop": "stop"}
+_GLUED_WORD = "|".join(sorted(_GLUED_WORDS, key=len, reverse=True))  # "plse" before "pls"
+_GLUED_RE = re.compile(
+    r"(?P<lead>please|pls|plz)?(?P<kw>sto+?p+?|arretez|arreter|arrete|arret|alto|baja)"
+    rf"(?P<rest>(?:{_GLUED_WORD})*)")
+_GLUED_WORD_RE = re.compile(_GLUED_WORD)
+
+
+def _unglued(token: str) -> str | None:
+    """The words of a keyword glued to courtesy or stress ("stopplease" -> "stop please")."""
+    m = _GLUED_RE.fullmatch(token) if len(token) <= 40 else None
+    if m is None or not (m["lead"] or m["rest"]):
+        return None
+    kw = "stop" if m["kw"].startswith("sto") else m["kw"]
+    words = [_GLUED_WORDS[w] for w in _GLUED_WORD_RE.findall(m["rest"])]
+    return " ".join((["please"] if m["lead"] else []) + [kw] + words)
 
 
 # "#" for "number" in a wrong number ("STOP wrong #", "# equivocado, baja"), before the
@@ -126,12 +149,14 @@ def tokens(text: str) -> list[str]:
                 m = _FOLD_PATTERN_RE.fullmatch(token)
                 if m is not None:
                     folded = m.lastgroup  # type: ignore[assignment]
+                else:
+                    folded = _unglued(token) or token
             elif out:  # two-word forms: "do not" -> dont, "any more" -> anymore, ...
                 joined = _JOINED.get(token)
                 if joined is not None and out[-1] == joined[0]:
                     out[-1] = joined[1]
                     continue
-        if " " in folded:  # an elision typed as one word: "mecrire" -> "m ecrire"
+        if " " in folded:  # one word typed for two: "mecrire" -> "m ecrire", "stopplease"
             out.extend(folded.split())
             continue
         out.append(folded)

@@ -637,3 +637,22 @@ def test_no_alternative_repeated_after_a_revocation_makes_the_patterns_backtrack
         for alternative in _ALTERNATIVES:
             for tail in (" x", "?"):
                 classify(lead + (" " + alternative) * 30 + tail)
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("stopplease", "en"), ("STOPPLZ", "en"), ("Stopppp pls", "en"), ("stoppppls", "en"),
+    ("pleasestop", "en"), ("plsstop", "en"), ("stopnow!!", "en"), ("STOPSTOP", "en"),
+    ("stopit", "en"), ("arretezsvp", "fr"), ("altoporfavor", "es")])
+def test_a_keyword_typed_glued_to_courtesy_or_stress_is_the_keyword(text, language):
+    """Found by a review: "stopplease", "STOPPLZ", "pleasestop" (no space) were one unknown
+    word, forwarded; only "stoppp" and "unsubscribeplease" folded."""
+    assert detect(text) == Detection(Intent.OPT_OUT, language)
+
+
+@pytest.mark.parametrize("text", [
+    "stopcock is under the sink on the left", "stopped by but nobody was home",
+    "STOPPED LEAKING!! thank you so much", "Nonstop rain here, can we move it to Thursday?",
+    "stopover at the supply store first", "bajame el precio un poco?", "altos del closet: 2 m",
+    "arrets de bus", "stopcock", "stopped"])
+def test_words_of_the_job_that_start_with_a_keyword_stay_conversation(text):
+    assert classify(text) is Intent.CONVERSATION
