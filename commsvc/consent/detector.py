@@ -98,8 +98,11 @@ _OPTOUT_WORDS = (r"(?:stop all|stopall|stop|unsubscribe|opt out|revoke|quit|end"
                  r"|arretez|arreter|arrete|arret|stoppez|alto|baja|parar|detener"
                  r"|darse de baja|dar de baja)")
 # filler allowed next to an opt-out keyword: courtesy, a few intensifiers and "and" ("stop
-# now", "stop please and thank you", "ALTO YA": Spanish "ya" is "now")
-_OPTOUT_EXTRA = rf"(?:{_COURTESY}|now|right now|it|already|immediately|asap|ya|and|y|et)"
+# now", "stop please and thank you", "ALTO YA": Spanish "ya" is "now", "Arrêtez tout de
+# suite", "Alto de inmediato"; not "Baja de inmediato", which is "come down right away")
+_OPTOUT_EXTRA = (rf"(?:{_COURTESY}|now|right now|it|already|immediately|asap|ya|and|y|et"
+                 r"|tout de suite|immediatement|maintenant"
+                 r"|(?<!\bbaja )(?:de inmediato|inmediatamente))")
 
 # What may come before an opt-out keyword in a message that is nothing else. A refusal, before
 # any keyword ("No longer interested, please stop", "No gracias, alto", "Non merci, arrêtez");
@@ -113,7 +116,9 @@ _REFUSAL = (r"(?:no thanks|no thank you|not interested|no longer interested"
             r"|(?:i|we) no longer need (?:your|the|this) (?:services?|help)"
             r"|non merci|no gracias|no me interesa)")
 # (Not "oh" nor "mais": "Oh stop!" is banter after a compliment, "Mais arrête!" means "no way".)
-_INTERJECTION = (r"(?:ok|okay|k|hey|hi|hello|yo|enough|alright|all right|look|listen"
+# ("Ça suffit, arrêtez", "C'est assez, arrêtez" as "Enough, stop")
+_INTERJECTION = (r"(?:ok|okay|k|hey|hi|hello|yo|enough|ca suffit|c est assez|assez|alright"
+                 r"|all right|look|listen"
                  r"|seriously|just|so|well|again|but|i said|bon|merci mais|basta|ya basta"
                  r"|(?:were|we re|we are|im|i m|i am) all set)")
 _STRONG_OPTOUT = (r"(?:stop all|stopall|stop|unsubscribe|opt out|revoke|arretez|arreter|arrete"
@@ -182,7 +187,9 @@ _SPELLED_RE = re.compile(r"\w(?: \w){2,}")
 # Opt-out words that are as often ordinary conversation: only the whole message, alone or
 # repeated ("cancel", "FIN!", "para para"), never with other words ("cancel please").
 _BARE_KW_RE = re.compile(
-    r"(?P<kw>cancel|cancel subscription|cancel my subscription|cancelar suscripcion|cancelar"
+    r"(?P<kw>cancel|cancel subscription|cancel my subscription"
+    r"|(?:cancelar|cancelen|cancele|cancela|anular|anulen|anule|anula)(?: mi| la)? suscripcion"
+    r"|cancelar"
     r"|annuler|fin|para|pare|remove|remove me|basta|ya basta|basta ya"
     r"|take me off)(?: (?P=kw))*")
 # CANCEL / END with the messages as their object, the whole message: "Cancel all texts", "End
@@ -227,12 +234,12 @@ _LANGUAGE_OF_WORD = text_folding.word_table({
     "fr": "arretez arreter arrete arret stoppez annuler annulez oui aide merci beaucoup svp stp"
           " vous plait sil qui etes mauvais personne dit combien fois hier repete derniere"
           " reponds repond reponse accord harcelement interesse interessee inscrit inscrite"
-          " jamais trop pub pubs publicite publicites je",
+          " jamais trop pub pubs publicite publicites je suite immediatement maintenant suffit",
     "es": "alto baja parar detener darse para pare cancelar cancela cancelen suscripcion si ayuda"
           " basta"
           " por favor porfavor porfa xfa xfavor gracias muchas quien eres equivocado equivocada"
           " persona dije pedi cuantas veces vez otra ayer pares respondo contesto respuesta"
-          " bueno vale listo demasiados",
+          " bueno vale listo demasiados inmediato inmediatamente",
 })
 
 

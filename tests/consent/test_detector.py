@@ -31,7 +31,8 @@ OPT_OUT_KEYWORDS = [
 ]
 # Also ordinary words ("para" is "for"): they count only as the whole message.
 BARE_ONLY_OPT_OUT_KEYWORDS = ["CANCEL", "CANCELAR", "ANNULER", "FIN", "PARA",
-                              "CANCELAR SUSCRIPCIÓN"]
+                              "CANCELAR SUSCRIPCIÓN", "ANULEN MI SUSCRIPCIÓN",
+                              "ANULAR SUSCRIPCIÓN", "CANCELEN MI SUSCRIPCIÓN"]
 ALWAYS_OPT_IN_KEYWORDS = ["START", "UNSTOP"]
 YES_KEYWORDS = ["YES", "OUI", "SÍ", "SI"]
 HELP_KEYWORDS = ["HELP", "INFO", "AIDE", "AYUDA"]
@@ -655,4 +656,31 @@ def test_a_keyword_typed_glued_to_courtesy_or_stress_is_the_keyword(text, langua
     "stopover at the supply store first", "bajame el precio un poco?", "altos del closet: 2 m",
     "arrets de bus", "stopcock", "stopped"])
 def test_words_of_the_job_that_start_with_a_keyword_stay_conversation(text):
+    assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Ça suffit, arrêtez", "fr"), ("ca suffit arretez", "fr"), ("C'est assez, arrêtez", "fr"),
+    ("Arrêtez tout de suite", "fr"), ("ARRETEZ TOUT DE SUITE!!!", "fr"),
+    ("Arrêt immédiatement", "fr"), ("Arrête maintenant", "fr"), ("Stop tout de suite", "fr"),
+    ("Alto de inmediato", "es"), ("ALTO INMEDIATAMENTE", "es"),
+    ("Anulen mi suscripción", "es"), ("anular suscripcion", "es"),
+    ("Cancelen mi suscripción", "es")])
+def test_the_keywords_the_last_round_missed_are_opt_outs(text, language):
+    """Left by the last round: "Ça suffit, arrêtez" is "Enough, stop"; "tout de suite",
+    "immédiatement", "de inmediato" stress a keyword as "now" does; "Anulen mi suscripción"
+    is CANCELAR SUSCRIPCIÓN (alone only, like it: a maintenance plan is a subscription too)."""
+    assert detect(text) == Detection(Intent.OPT_OUT, language)
+
+
+@pytest.mark.parametrize("text", [
+    "Baja de inmediato, estoy en la puerta", "Baja de inmediato",
+    "Arrêtez tout de suite la scie, il y a un tuyau!", "Arrêtez-vous tout de suite au garage",
+    "Arrêtez-moi ça tout de suite!", "Ça suffit, arrêtez de peinturer le cadrage",
+    "Ça suffit comme peinture, arrêtez là c'est parfait", "Ça suffit pour aujourd'hui, merci",
+    "Ça suffit!", "Anulen mi suscripción al plan de mantenimiento, solo quiero esta reparación",
+    "Anulen la cita del lunes", "Alto de inmediato el agua, se está inundando",
+    # "stp" is French SMS for "s'il te plaît": a plea, no keyword
+    "stp", "STP", "Stp!!", "stp appelle-moi en arrivant"])
+def test_the_same_words_about_the_job_stay_conversation(text):
     assert classify(text) is Intent.CONVERSATION
