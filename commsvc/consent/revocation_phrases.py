@@ -197,6 +197,11 @@ EN: list[tuple[str, str]] = [
      # "no more texts needed" says so of the job when more follows ("OK no more texts needed,
      # see you tomorrow"), as "no need to text anymore" does
      r"(?! needed\b(?!" + LAST + "))"),
+    # no more offers (deals, specials, coupons): our marketing, as "no more ads", ending the
+    # message ("No more offers from other pros please, I'm going with you" is about the job)
+    ("| please ok so just seriously i no",
+     r"(?:^|\| )(?:(?:please|ok|so|just|seriously|i said|i want) )*no more"
+     r" (?:(?:special|promotional|marketing) )?(?:offers|deals|specials|coupons)" + LAST),
     # remove / take me off the list
     ("remove take delete drop erase get unsubscribe cross",
      r"\b(?:remove|take|delete|drop|erase|get|unsubscribe|cross) (?:me|us|my number"
@@ -379,6 +384,12 @@ FR: list[tuple[str, str]] = [
      r"|(?:je|j) (?:veux|souhaite|desire|voudrais) (?:plus(?: jamais)?|pas) (?:recevoir|avoir))"
      r"(?: (?:recevoir|avoir|de|d|vos|ces|les|aucun|aucune|des))* (?:message|text"
      r"|notification|notifications|pub|spam|sollicitation|sollicitations)\b(?! vocal)"),
+    # ... and "je veux plus de textos" (Québec "je veux pu de textos") ending the message and
+    # starting its clause: with more after it, "plus de" may want more ("Je veux plus de
+    # messages pour suivre les travaux"); never "plus de photos"
+    ("| je",
+     r"(?:^|\| )je (?:veux|voudrais|souhaite) plus (?:jamais )?de (?:message|text"
+     r"|notifications|pub|pubs|spam)" + LAST),
     # ... "je veux plus être contacté" without the "ne"
     ("ne je j",
      r"\b(?:ne|je|j) (?:veux|souhaite|desire|voudrais) plus (?:etre (?:contacte|sollicite"
@@ -420,6 +431,11 @@ FR: list[tuple[str, str]] = [
     ("laisse* fiche* fout*",
      r"\b(?:laisse[rz]? (?:moi|nous) tranquilles?|(?:fiche|fout|foute)[zr]? (?:moi|nous) la paix)"
      r"(?: (?:une fois pour toutes|pour de bon))?" + LAST),
+    # lâchez-moi (donc): "leave me alone", the whole clause ending the message (see LAST):
+    # "Lâchez-moi un coup de fil" (Québec: give me a call), "Lâche pas!" are the job
+    ("| svp stp mais bon lache*",
+     r"(?:^|\| )(?:(?:svp|stp|mais|bon) )*lache[rz]? (?:moi|nous)(?: donc)?(?: tranquilles?)?"
+     + LAST),
     ("lache* tanne*",
      r"\b(?:lache|tanne)[rz]? (?:moi|nous)(?: plus)? avec (?:vos|tes|ces|les|tous vos|toutes vos)"
      r" (?:message|text|notifications|relances|pubs?|spam)\b"),
@@ -463,15 +479,21 @@ _NOT_DONE_ES = (r"(?!(?<=escrib)(?:io|iste|imos|ieron|ia|ian|ido)\b"
 # ... and of mandar, enviar: "No me mandaron mensaje ayer" says what happened
 _NOT_SENT_ES = (r"(?!(?:(?<=mand)|(?<=envi))(?:o|aste|amos|aron|aba|aban|ado)\b"
                 r"|(?:(?<=mand)|(?<=envi))(?:a|as|an)\b(?! (?:mas|nunca|jamas)\b))")
+_DEJEN_DE = (r"\b(?:deja|dejen|deje|dejar|dejes|para|paren|pare|parar|basta|cese|cesen) (?:de|d)"
+             + ES_CALLING_AND)
 ES: list[tuple[str, str]] = [
     # deja de enviarme mensajes / dejen de escribirme
+    # (a question too: "¿Pueden dejar de mandarme mensajes?" asks it, as "Can you stop texting
+    # me?" does; only the bare "acosar" must end the message, apart so as not to make the
+    # whole entry a LAST one)
     ("deja dejen deje dejar dejes para paren pare parar basta cese cesen",
      # ("d", "m" as typed in a hurry: "dejen d escribirme", "ya no m escriban")
-     r"\b(?:deja|dejen|deje|dejar|dejes|para|paren|pare|parar|basta|cese|cesen) (?:de|d)"
-     + ES_CALLING_AND + r" (?:(?:escribir|contactar|textear|spamear|acosar)(?:me|nos)\b"
-     r"|acosar" + LAST + r"|(?:enviar|mandar)(?:me|nos)?"
+     _DEJEN_DE + r" (?:(?:escribir|contactar|textear|spamear|acosar)(?:me|nos)\b"
+     r"|(?:enviar|mandar)(?:me|nos)?"
      r"(?: (?:(?:mas|tantos|tantas|los|las|sus|esos|esas|estos|estas|ese|este) )*(?:message|text"
      r"|notificaciones|spam|" + ADS_ES + r")\b|" + END + "))"),
+    ("deja dejen deje dejar dejes para paren pare parar basta cese cesen",
+     _DEJEN_DE + " acosar" + LAST),
     # deja de molestarme, dejen de escribir (no object): ending the message (see LAST) and
     # starting its clause, said to us: not to someone else ("Dile que deje de molestarme")
     ("| ya por porfa oye quiero queremos deja dejen deje dejar dejes para paren pare basta cese"

@@ -684,3 +684,31 @@ def test_the_keywords_the_last_round_missed_are_opt_outs(text, language):
     "stp", "STP", "Stp!!", "stp appelle-moi en arrivant"])
 def test_the_same_words_about_the_job_stay_conversation(text):
     assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Lâchez-moi", "fr"), ("Lachez moi svp", "fr"), ("Lâchez-moi donc!!", "fr"),
+    ("Lâchez-moi tranquille", "fr"), ("Stop. Lâchez-moi", "fr"),
+    ("Je veux plus de textos", "fr"), ("Je veux pu de textos", "fr"),
+    ("Je veux plus de messages svp", "fr"), ("Stop, je veux plus de textos", "fr"),
+    ("No more offers please", "en"), ("no more coupons please", "en"), ("Ok no more deals", "en"),
+    ("¿Pueden dejar de mandarme mensajes?", "es"), ("Pueden dejar de escribirme?", "es")])
+def test_the_revocations_the_last_round_missed_are_opt_outs(text, language):
+    """Left by the last round: "Lâchez-moi" (leave me alone), "Je veux plus de textos"
+    (everyday French without "ne"), "No more offers please" (our marketing) as the whole
+    message; and a Spanish request asked as a question ("¿Pueden dejar de mandarme
+    mensajes?", as "Can you stop texting me?"), which the pattern's one LAST branch ("dejen
+    de acosar") had made a must-end-the-message phrase."""
+    assert detect(text) == Detection(Intent.OPT_OUT, language, own_words=True)
+
+
+@pytest.mark.parametrize("text", [
+    "Lâchez-moi un coup de fil en arrivant", "Lâchez-moi ça, je m'en occupe", "Lâche pas!",
+    "Lâche-moi un texto quand t'arrives", "Lâchez-moi, je suis occupé",
+    "Je veux plus de photos du chantier svp", "Je veux plus de messages pour suivre les travaux",
+    "Je veux plus de textos comme ça, c'est clair!", "Je veux plus de textos?",
+    "No more offers from other pros please, I'm going with you",
+    "No more offers, I picked a contractor", "No more deals on the countertop?",
+    "Deja de mandarme fotos, ya vi", "dejen de acosar?"])
+def test_the_same_revocation_words_about_the_job_stay_conversation(text):
+    assert classify(text) is Intent.CONVERSATION
