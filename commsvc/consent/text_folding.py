@@ -107,15 +107,19 @@ def _unglued(token: str) -> str | None:
     return " ".join((["please"] if m["lead"] else []) + [kw] + words)
 
 
-# "#" for "number" in a wrong number ("STOP wrong #", "# equivocado, baja"), before the
-# translation makes it a space
-_WRONG_HASH_RE = re.compile(r"\b(wrong|mauvais) ?#|# ?(equivocado)\b")
+# "#" for "number" in a wrong number or a number of the sender's ("STOP wrong #", "#
+# equivocado, baja", "Pls remove my # from ur list", "borren mi #"), before the translation
+# makes it a space
+_HASH_NUMBER_RE = re.compile(r"\b(wrong|my|this|your|ur|mauvais|mon|ce|mi|este|su) ?#"
+                             r"|# ?(equivocado)\b")
+_NUMERO_BEFORE = frozenset(("mauvais", "mon", "ce", "mi", "este", "su"))
 
 
-def _wrong_hash(m: re.Match[str]) -> str:
-    if m.group(1) == "mauvais":
-        return "mauvais numero"
-    return "wrong number" if m.group(1) else "numero equivocado"
+def _hash_number(m: re.Match[str]) -> str:
+    before = m.group(1)
+    if before is None:
+        return "numero equivocado"
+    return f"{before} {'numero' if before in _NUMERO_BEFORE else 'number'}"
 
 
 def tokens(text: str) -> list[str]:
@@ -131,7 +135,7 @@ def tokens(text: str) -> list[str]:
     if "n't" in s:
         s = s.replace("n't", "nt")
     if "#" in s:
-        s = _WRONG_HASH_RE.sub(_wrong_hash, s)
+        s = _HASH_NUMBER_RE.sub(_hash_number, s)
     s = s.translate(_ASCII_TABLE)
     if not s.isascii():
         s = _NONWORD_RE.sub(" ", s)

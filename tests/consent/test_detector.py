@@ -712,3 +712,17 @@ def test_the_revocations_the_last_round_missed_are_opt_outs(text, language):
     "Deja de mandarme fotos, ya vi", "dejen de acosar?"])
 def test_the_same_revocation_words_about_the_job_stay_conversation(text):
     assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", ["Pls remove my # from ur list", "remove this # please",
+                                  "Borren mi # de su lista", "Retirez mon # de votre liste"])
+def test_a_hash_for_the_senders_number_is_their_number(text):
+    """Found by a review: "#" for "number" was read only in a wrong number ("STOP wrong #");
+    "remove my # from ur list" lost its object and was forwarded."""
+    assert classify(text) is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize("text", ["my # is 555 1234, text me there", "Wrong # on the invoice",
+                                  "#2 on the list is the kitchen sink"])
+def test_a_hash_in_job_talk_stays_conversation(text):
+    assert classify(text) is Intent.CONVERSATION
