@@ -726,3 +726,13 @@ def test_a_hash_for_the_senders_number_is_their_number(text):
                                   "#2 on the list is the kitchen sink"])
 def test_a_hash_in_job_talk_stays_conversation(text):
     assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", [
+    "No me escribas a esta hora, mañana temprano", "No me escriban a estas horas",
+    "Ne m'écrivez plus à cette heure-ci svp", "Don't text me at this hour"])
+def test_a_revocation_limited_to_this_hour_is_conversation(text):
+    """Found by a review: "No me escribas a esta hora" (not at this hour of the night) opted
+    out a customer who asked the pro to text in the morning; "so late", "tan tarde" were
+    already read as a limit, "a esta hora" was not."""
+    assert classify(text) is Intent.CONVERSATION
