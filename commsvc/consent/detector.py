@@ -99,9 +99,11 @@ _OPTOUT_WORDS = (r"(?:stop all|stopall|stop|unsubscribe|opt out|revoke|quit|end"
                  r"|darse de baja|dar de baja)")
 # filler allowed next to an opt-out keyword: courtesy, a few intensifiers and "and" ("stop
 # now", "stop please and thank you", "ALTO YA": Spanish "ya" is "now", "Arrêtez tout de
-# suite", "Alto de inmediato"; not "Baja de inmediato", which is "come down right away")
+# suite", "Alto de inmediato"; not "Baja de inmediato", which is "come down right away"),
+# and after it a parting wish ("stop merci bonne journée", "STOP thanks, have a good day")
 _OPTOUT_EXTRA = (rf"(?:{_COURTESY}|now|right now|it|already|immediately|asap|ya|and|y|et"
-                 r"|tout de suite|immediatement|maintenant"
+                 r"|tout de suite|immediatement|maintenant|have a (?:good|nice|great) day"
+                 r"|bonne journee|bonne soiree|buen dia|que tenga buen dia"
                  r"|(?<!\bbaja )(?:de inmediato|inmediatamente))")
 
 # What may come before an opt-out keyword in a message that is nothing else. A refusal, before

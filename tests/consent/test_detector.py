@@ -736,3 +736,17 @@ def test_a_revocation_limited_to_this_hour_is_conversation(text):
     out a customer who asked the pro to text in the morning; "so late", "tan tarde" were
     already read as a limit, "a esta hora" was not."""
     assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("stop merci bonne journée", "fr"), ("Arrêtez svp, bonne soirée", "fr"),
+    ("STOP thanks, have a good day", "en"), ("Alto, gracias, que tenga buen día", "es")])
+def test_a_keyword_with_a_parting_wish_is_the_keyword(text, language):
+    """Found by a review: "stop merci bonne journée" (a polite Québec STOP) was forwarded."""
+    assert detect(text) == Detection(Intent.OPT_OUT, language)
+
+
+@pytest.mark.parametrize("text", ["Stop by at 3, have a good day",
+                                  "Bonne journée, arrêtez-vous au 2e", "Baja, buen día! Ya llegué"])
+def test_a_parting_wish_beside_job_talk_stays_conversation(text):
+    assert classify(text) is Intent.CONVERSATION
