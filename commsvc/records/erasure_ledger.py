@@ -1,12 +1,16 @@
-"""The erasure ledger's one question for the code that sends: was this number erased since?
+"""The erasure ledger's questions for the code that sends: was this number erased since? Was
+this Idempotency-Key's text erased?
 
-The outbound worker asks it before every attempt, the relay before it answers a repeated
+The outbound worker asks the first before every attempt, the relay before it answers a repeated
 webhook with a text or call stored before the erasure (a legal hold may keep such a record,
-but it must not reach the person). The ledger itself is written by records.subjects.
+but it must not reach the person). POST /v1/messages asks the second of a key it finds no text
+for: a retry whose text the erasure removed must not send it again. The ledger itself is
+written by records.subjects.
 """
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -22,3 +26,25 @@ def erased_since(db: Session, phone: str, since: dt.datetime, config: Config) ->
     return db.scalar(select(exists().where(
         Erasure.subject_hmac == phone_hmac(config.hmac_key, phone),
         Erasure.created_at >= since))) or False
+
+
+def idempotency_mark(config: Config, requested_by: str | None, idempotency_key: str) -> str:
+    """How the ledger names a text's Idempotency-Key (of its API key): a keyed hash, as a
+    key may say whom the text was for (`bk_1001-arrival`)."""
+    return phone_hmac(config.hmac_key, f"idempotency-key {requested_by} {idempotency_key}")
+
+
+def idempotency_marks(config: Config, keyed: Iterable[tuple[str | None, str | None]]) -> list[str]:
+    """The marks of these (requested_by, idempotency_key) pairs that have a key, sorted."""
+    return sorted({idempotency_mark(config, requested_by, key)
+                   for requested_by, key in keyed if key is not None})
+
+
+def erased_idempotency_key(db: Session, *, to: str, requested_by: str | None,
+                           idempotency_key: str, config: Config) -> bool:
+    """Whether an erasure of `to` removed (or blocked under a hold) a text accepted under this
+    key from this API key."""
+    mark = idempotency_mark(config, requested_by, idempotency_key)
+    # Uses index: ix_erasures_subject_hmac
+    return any(mark in (result or {}).get("idempotency_keys", ()) for result in db.scalars(
+        select(Erasure.result).where(Erasure.subject_hmac == phone_hmac(config.hmac_key, to))))

@@ -222,7 +222,8 @@ REGISTRY: dict[str, dict[str, Personal | NotPersonal]] = {
         "requested_by": AUDIT_REF,
         "reason": _np("staff text about the request"),
         "created_at": _np("when the erasure ran"),
-        "result": _np("counts only"),
+        "result": _np("counts, and keyed hashes of the erased texts' Idempotency-Keys (a"
+                      " retry under one is refused, never sent again)"),
     },
     "remote_deletions": {
         "id": ROW_ID,

@@ -37,7 +37,7 @@ from commsvc.crypto import phone_hmac
 from commsvc.phones import TOMBSTONE_PREFIX, mask
 from commsvc.pool import service as pool_service
 from commsvc.pool.models import ProxyNumber
-from commsvc.records import audit, remote, retention_passes
+from commsvc.records import audit, erasure_ledger, remote, retention_passes
 from commsvc.records.holds import held, hold_still, not_held
 from commsvc.records.models import Erasure, LegalHold
 from commsvc.records.visibility_rules import body_visible, recording_visible, row_visible
@@ -234,6 +234,15 @@ def _erase_communications(db: Session, phone: str, now: dt.datetime,
     return removed, kept
 
 
+def _keyed_texts(db: Session, phone: str) -> set[tuple[str | None, str]]:
+    """(requested_by, Idempotency-Key) of every outbox text to the number sent with a key:
+    the ledger keeps their marks, so that a retry never sends an erased text again."""
+    # Uses index: ix_outbound_messages_to_phone
+    return {(requested_by, key) for requested_by, key in db.execute(
+        select(OutboundMessage.requested_by, OutboundMessage.idempotency_key)
+        .where(OutboundMessage.to_phone == phone, OutboundMessage.idempotency_key.is_not(None)))}
+
+
 def _close_open_sessions(db: Session, phone: str, now: dt.datetime,
                          before: dt.datetime | None = None) -> tuple[int, int]:
     """Close every open session of the number (opened by `before`), held or not; how many,
@@ -315,6 +324,7 @@ def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, 
         held_closed = _close_open_sessions(db, phone, now, before)[1]
     subject = phone_hmac(config.hmac_key, phone)
     earlier = _count(db, Erasure, Erasure.subject_hmac == subject)
+    keyed = _keyed_texts(db, phone) if not replay else set()
     removed, kept_held = _erase_communications(db, phone, now, before)
     held_unsent = sending_service.block_unsent(  # only held are left
         db, to_phone=phone, now=now,
@@ -325,6 +335,7 @@ def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, 
     removed["sessions"], kept_held["sessions"] = _erase_participation(
         db, phone, tombstone(config.hmac_key, phone), before)
     if not replay:
+        keyed |= _keyed_texts(db, phone)
         late, kept_late = _erase_communications(db, phone, now, before)
         removed.update({kind: removed[kind] + count for kind, count in late.items()})
         kept_held.update(kept_late)
@@ -334,9 +345,11 @@ def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, 
               "reasons": _reasons(removed, kept_held, consent_kept, earlier, held_closed,
                                   held_unsent)}
     if not replay:
+        ledgered = {"removed": removed, "kept": result["kept"]}
+        if keyed:
+            ledgered["idempotency_keys"] = erasure_ledger.idempotency_marks(config, keyed)
         db.add(Erasure(subject_hmac=subject, requested_by=actor, reason=audit.scrub(reason),
-                       created_at=erased_at,
-                       result={"removed": removed, "kept": result["kept"]}))
+                       created_at=erased_at, result=ledgered))
     if not replay or held_closed or held_unsent or any(removed.values()):
         # A replay that changed nothing (all that is left is held) writes nothing, or every
         # run would audit the same held subjects again.

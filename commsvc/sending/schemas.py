@@ -29,7 +29,8 @@ class SendMessageSchema(Schema):
 class SendHeadersSchema(RequestHeaders):
     idempotency_key = idempotency_key_header(
         "A retry with the same key and the same message gets the message already queued (202)"
-        " and queues nothing; the same key with another message is a 409.")
+        " and queues nothing; the same key with another message is a 409, and so is a retry"
+        " whose text an erasure of its recipient's data removed (it is never sent again).")
 
 
 class MessageAcceptedSchema(Schema):

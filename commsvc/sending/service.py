@@ -31,7 +31,7 @@ from commsvc.fields import MAX_BOOKING_ID, shows_nothing
 from commsvc.phones import COSTLY_NUMBER, is_costly, locality, mask
 from commsvc.pool import service as pool_service
 from commsvc.pool.models import ProxyNumber
-from commsvc.records import remote
+from commsvc.records import erasure_ledger, remote
 from commsvc.records.retention_passes import row_past_retention
 from commsvc.sending import quiet_hours
 from commsvc.sending.models import OutboundMessage
@@ -218,7 +218,8 @@ def accept(
     """Queue a text to `to` (E.164) if consent allows it; marketing waits for allowed hours.
 
     With an idempotency key, a repeat of an accepted request returns the message already
-    queued (whatever consent says now) and queues nothing more.
+    queued (whatever consent says now) and queues nothing more; when an erasure of `to`
+    removed that message, a 409 (Conflict): it is never sent again.
     """
     request = dict(to=to, body=body, purpose=purpose, booking_id=booking_id)
     if idempotency_key is not None:
@@ -226,6 +227,10 @@ def accept(
                            **request)
         if existing is not None:
             return existing
+        if erasure_ledger.erased_idempotency_key(db, to=to, requested_by=requested_by,
+                                                 idempotency_key=idempotency_key, config=config):
+            raise Conflict("This Idempotency-Key's text was removed when its recipient's data"
+                           " was erased; it is not sent again. Send a new text under a new key.")
     errors = {}
     if purpose not in PURPOSES:
         errors["purpose"] = [f"must be one of {', '.join(PURPOSES)}"]
