@@ -12,20 +12,29 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, true
 from sqlalchemy.orm import Session
 
 from commsvc.config import Config
 from commsvc.crypto import phone_hmac
+from commsvc.phones import TOMBSTONE_PREFIX
 from commsvc.records.models import Erasure
 
+TOMBSTONE_HEX = 9  # "erased:" + 9 hex = 16 characters, the width of every phone column
 
-def erased_since(db: Session, phone: str, since: dt.datetime, config: Config) -> bool:
-    """Whether the number was erased at or after `since` (when a text or call was accepted)."""
+
+def tombstone(hmac_key: str, phone: str) -> str:
+    """What replaces an erased number where a row must stay (participants, lifted holds)."""
+    return TOMBSTONE_PREFIX + phone_hmac(hmac_key, phone)[:TOMBSTONE_HEX]
+
+
+def erased_since(db: Session, phone: str, since: dt.datetime | None, config: Config) -> bool:
+    """Whether the number was erased at or after `since` (when a text or call was accepted;
+    None: ever)."""
     # Uses index: ix_erasures_subject_hmac
     return db.scalar(select(exists().where(
         Erasure.subject_hmac == phone_hmac(config.hmac_key, phone),
-        Erasure.created_at >= since))) or False
+        Erasure.created_at >= since if since is not None else true()))) or False
 
 
 def idempotency_mark(config: Config, requested_by: str | None, idempotency_key: str) -> str:

@@ -11,6 +11,7 @@ from commsvc.auth.visibility import (
 )
 from commsvc.clock import isoformat
 from commsvc.db import get_db
+from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
 from commsvc.pool import service as pool_service
 from commsvc.records import holds
@@ -82,7 +83,7 @@ def lift_hold(hold_id):
     """Lift a hold: its data is eligible for retention and erasure at the next run."""
     principal = current_principal()
     db = get_db()
-    hold = holds.lift_hold(db, hold_id, actor=principal.actor, now=_now(),
+    hold = holds.lift_hold(db, hold_id, actor=principal.actor, now=_now(), config=_config(),
                            reason=principal.reason)
     db.commit()
     return _present_holds(db, [hold], principal)[0]

@@ -22,13 +22,14 @@ from marshmallow import ValidationError as MarshmallowError
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from commsvc.config import Config
 from commsvc.db import lock_or_unavailable
 from commsvc.errors import NotFound, ValidationFailed
 from commsvc.fields import BOOKING_ID, reason_problem
 from commsvc.log_masking import mask_text
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import mask
-from commsvc.records import audit
+from commsvc.records import audit, erasure_ledger
 from commsvc.records.models import LegalHold
 from commsvc.relay.models import Call, Message
 from commsvc.sending.models import OutboundMessage
@@ -190,9 +191,12 @@ def place_hold(
     return hold
 
 
-def lift_hold(db: Session, hold_id: str, *, actor: str, now: dt.datetime,
+def lift_hold(db: Session, hold_id: str, *, actor: str, now: dt.datetime, config: Config,
               reason: str | None = None) -> LegalHold:
-    """Lift a hold (idempotent: lifting a lifted hold changes nothing); 404 when unknown."""
+    """Lift a hold (idempotent: lifting a lifted hold changes nothing); 404 when unknown.
+
+    A phone hold on a number the erasure ledger holds loses the number as it is lifted
+    (forget_lifted): the hold was all that kept it, and the person asked to be erased."""
     hold = db.get(LegalHold, hold_id)
     if hold is None:
         raise NotFound.no("legal hold", hold_id)
@@ -203,7 +207,22 @@ def lift_hold(db: Session, hold_id: str, *, actor: str, now: dt.datetime,
         audit.record(db, actor=actor, action="hold.lifted", now=now, reason=reason,
                      target={"hold_id": hold.id, "scope": hold.scope,
                              "value": audit_value(hold.scope, hold.value)})
+        if hold.scope == "phone" and erasure_ledger.erased_since(db, hold.value, None, config):
+            forget_lifted(db, hold.value, erasure_ledger.tombstone(config.hmac_key, hold.value))
     return hold
+
+
+def forget_lifted(db: Session, phone: str, stone: str) -> int:
+    """Erasure: the number leaves every lifted hold on it (`stone` for the value, masked in the
+    reason, where placing kept it); how many. A lifted hold keeps nothing, so it must not keep
+    the number either; an active one keeps it (a hold outlives erasure)."""
+    # Uses index: ix_legal_holds_scope_value
+    lifted = list(db.scalars(select(LegalHold).where(
+        LegalHold.scope == "phone", LegalHold.value == phone, LegalHold.lifted_at.is_not(None))))
+    for hold in lifted:
+        hold.value, hold.reason = stone, mask_text(hold.reason)
+    db.flush()
+    return len(lifted)
 
 
 def list_holds(db: Session, *, limit: int, cursor: str | None = None,

@@ -207,8 +207,9 @@ REGISTRY: dict[str, dict[str, Personal | NotPersonal]] = {
         "id": ROW_ID,
         "scope": _np("phone, session or booking"),
         "value": Personal("hold_subject", None, KEEP_EVIDENCE,
-                          "a hold outlives erasure by definition; kept after it is lifted"
-                          " as the record that it existed"),
+                          "a hold in force outlives erasure by definition; a lifted phone"
+                          " hold's number becomes the tombstone on erasure (holds.forget_lifted)"
+                          " and the row stays as the record that it existed"),
         "reason": _np("staff text about the legal matter"),
         "created_by": AUDIT_REF,
         "created_at": _np("hold lifecycle"),

@@ -173,7 +173,9 @@ class AuditEventOut(Schema):
 class HoldOut(Schema):
     id = fields.String()
     scope = fields.String()
-    value = fields.String(metadata={"description": "a phone is masked unless a reasoned read"})
+    value = fields.String(allow_none=True, metadata={
+        "description": "a phone is masked unless a reasoned read; null for a lifted hold whose"
+                       " number was erased"})
     reason = fields.String()
     active = fields.Boolean()
     created_by = fields.String()

@@ -9,7 +9,8 @@ Invariants:
 - Erasure skips what an active hold covers (holds.not_held) and never touches consent
   events or state (evidence that outlives erasure). Messages, calls and outbox rows are
   deleted; in session participant rows the number becomes a tombstone (erased:<9 hex of its
-  HMAC>, 16 characters like the column) so the counterpart's session stays whole. Every open
+  HMAC>, 16 characters like the column) so the counterpart's session stays whole, and so in
+  every lifted phone hold on the number (an active one keeps it: holds outlive erasure). Every open
   session of the subject is closed first, held or not (closing deletes nothing), so nothing is
   routed to a tombstone and a hold never keeps collecting new data about an erased person.
   The API commits that close (stop_routing) before the erasure proper: the relay reads only
@@ -34,11 +35,12 @@ from commsvc.config import Config
 from commsvc.consent import service as consent_service
 from commsvc.consent.models import ConsentEvent
 from commsvc.crypto import phone_hmac
-from commsvc.phones import TOMBSTONE_PREFIX, mask
+from commsvc.phones import mask
 from commsvc.pool import service as pool_service
 from commsvc.pool.models import ProxyNumber
 from commsvc.records import audit, erasure_ledger, remote, retention_passes
-from commsvc.records.holds import held, hold_still, not_held
+from commsvc.records.erasure_ledger import tombstone
+from commsvc.records.holds import forget_lifted, held, hold_still, not_held
 from commsvc.records.models import Erasure, LegalHold
 from commsvc.records.visibility_rules import body_visible, recording_visible, row_visible
 from commsvc.relay.models import Call, Message
@@ -48,13 +50,7 @@ from commsvc.sessions import allocation
 from commsvc.sessions.models import Participant
 from commsvc.sessions.models import Session as ConversationSession
 
-TOMBSTONE_HEX = 9  # "erased:" + 9 hex = 16 characters, the width of every phone column
 DELETE_CHUNK = 500  # ids per DELETE ... WHERE id IN (...)
-
-
-def tombstone(hmac_key: str, phone: str) -> str:
-    """What replaces an erased number where a row must stay (participants)."""
-    return TOMBSTONE_PREFIX + phone_hmac(hmac_key, phone)[:TOMBSTONE_HEX]
 
 
 def touching(model, phone: str):
@@ -332,8 +328,9 @@ def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, 
     # A session the booking app opened for the person since routing stopped: closed too, or
     # its number would become a tombstone while it routes (texts forwarded to "erased:…").
     held_closed += _close_open_sessions(db, phone, now, before)[1]
-    removed["sessions"], kept_held["sessions"] = _erase_participation(
-        db, phone, tombstone(config.hmac_key, phone), before)
+    stone = tombstone(config.hmac_key, phone)
+    removed["sessions"], kept_held["sessions"] = _erase_participation(db, phone, stone, before)
+    removed["lifted_holds"] = forget_lifted(db, phone, stone)
     if not replay:
         keyed |= _keyed_texts(db, phone)
         late, kept_late = _erase_communications(db, phone, now, before)
@@ -399,9 +396,12 @@ class ReplayResult:
 
 
 def numbers_on_record():
-    """Every distinct real number the relay, outbox or sessions hold (UNION removes repeats):
-    where `touching` and the outbox find a person, not the proxy number an inbound row went to."""
-    return union(*(select(column) for column in (
+    """Every distinct real number the relay, outbox, sessions or lifted holds hold (UNION
+    removes repeats): where `touching` and the outbox find a person, not the proxy number an
+    inbound row went to; a lifted hold's, which a restore brings back (forget_lifted)."""
+    lifted_holds = select(LegalHold.value).where(LegalHold.scope == "phone",
+                                                 LegalHold.lifted_at.is_not(None))
+    return union(lifted_holds, *(select(column) for column in (
         Message.from_phone, Message.forward_to, Call.from_phone, Call.forward_to,
         Participant.phone, Participant.counterpart_phone, OutboundMessage.to_phone)))
 

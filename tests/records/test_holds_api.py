@@ -189,7 +189,7 @@ def test_lifting_is_idempotent_audited_once_and_unknown_is_404(client, api_key, 
     assert missing.content_type == "application/problem+json"
 
 
-def test_held_conditions_cover_each_scope_and_never_drop_rows_without_a_forward(db, clock):
+def test_held_conditions_cover_each_scope_and_never_drop_rows_without_a_forward(db, clock, config):
     add_session(db, now=clock())
     covered = add_message(db, now=clock(), from_phone=PRO, to_phone=PROXY_P,
                           forward_to=REQUESTER, session_id=None, booking_id=None)
@@ -217,7 +217,7 @@ def test_held_conditions_cover_each_scope_and_never_drop_rows_without_a_forward(
     session_hold = holds.place_hold(db, scope="session", value="ses_1", reason="r",
                                     actor="t", now=clock())
     assert holds.is_held(db, session_id="ses_1")
-    holds.lift_hold(db, session_hold.id, actor="t", now=clock())
+    holds.lift_hold(db, session_hold.id, actor="t", now=clock(), config=config)
     assert not holds.is_held(db, session_id="ses_1", booking_id="bk_1001")
     assert [h.scope for h in holds.active_holds(db)] == ["phone"]
 

@@ -234,14 +234,14 @@ def test_data_under_an_active_hold_survives_retention(app, db, clock, scope):
     assert deletions(db) == set() or scope == "session"
 
 
-def test_lifting_a_hold_makes_the_data_eligible_at_the_next_run(app, db, clock):
+def test_lifting_a_hold_makes_the_data_eligible_at_the_next_run(app, db, clock, config):
     data = _old_data(db, clock)
     hold = holds.place_hold(db, scope="phone", value=PRO, reason="litigation", actor="test",
                             now=clock())
     db.commit()
     assert run(app, clock).counts["messages"] == 0
 
-    holds.lift_hold(db, hold.id, actor="test", now=clock())
+    holds.lift_hold(db, hold.id, actor="test", now=clock(), config=config)
     db.commit()
     clock.advance(days=1)
     report = run(app, clock)

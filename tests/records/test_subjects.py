@@ -191,7 +191,7 @@ def test_erasure_removes_the_subjects_data_but_keeps_held_data_and_consent(
 
     assert response.status_code == 200, response.json
     assert response.json["removed"] == {"messages": 2, "calls": 1, "outbound_messages": 1,
-                                        "sessions": 1}
+                                        "sessions": 1, "lifted_holds": 0}
     assert response.json["kept"] == {
         "held": {"messages": 1, "calls": 0, "outbound_messages": 0, "sessions": 1},
         "consent_events": 1}
