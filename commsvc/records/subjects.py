@@ -10,15 +10,18 @@ Invariants:
   events or state (evidence that outlives erasure). Messages, calls and outbox rows are
   deleted; in session participant rows the number becomes a tombstone (erased:<9 hex of its
   HMAC>, 16 characters like the column) so the counterpart's session stays whole, and so in
-  every lifted phone hold on the number (an active one keeps it: holds outlive erasure). Every open
-  session of the subject is closed first, held or not (closing deletes nothing), so nothing is
-  routed to a tombstone and a hold never keeps collecting new data about an erased person.
+  every lifted phone hold on the number (an active one keeps it: holds outlive erasure).
+  Every open session of the subject is closed first, held or not (closing deletes nothing), so
+  nothing is routed to a tombstone and a hold never keeps collecting new data about an erased
+  person.
   The API commits that close (stop_routing) before the erasure proper: the relay reads only
   committed sessions, so inside one long transaction it kept forwarding the person's texts,
   and storing them, until the erasure committed (PostgreSQL).
 - Twilio's copies (messages, calls, recordings) are queued for deletion in the same transaction.
-- The ledger (`erasures`) holds crypto.phone_hmac of the number, never the number; a replay
-  finds the numbers again by hashing every distinct number on record.
+- The ledger (`erasures`) holds crypto.phone_hmac of the number, never the number, and
+  keyed hashes of the Idempotency-Keys of the outbox texts to it (a retry of one is refused,
+  never sent again); a replay finds the numbers again by hashing every distinct number on
+  record.
 - A subject is a person: one of the platform's active pool numbers is refused (422).
 """
 from __future__ import annotations
