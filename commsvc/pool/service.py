@@ -157,7 +157,7 @@ def _already_in_pool(db: DbSession, phone_number: str, reactivate: bool) -> str:
 
 
 def add_number(db: DbSession, *, phone_number: str, capabilities, actor: str,
-               now: dt.datetime, reactivate: bool = False) -> Added:
+               now: dt.datetime, reactivate: bool = False, reason: str | None = None) -> Added:
     """Add an E.164 number to the pool; with `reactivate`, bring a retired one back with these
     capabilities.
 
@@ -191,7 +191,7 @@ def add_number(db: DbSession, *, phone_number: str, capabilities, actor: str,
     # The unique index decides, so two concurrent adds of one number give one row and a 409.
     added = insert_or_replay(db, insert, known)
     reactivated, number = added is not number, added
-    audit.record(db, actor=actor, action="number.added", now=now,
+    audit.record(db, actor=actor, action="number.added", now=now, reason=reason,
                  target={"phone_number": phone_number},
                  details={"capabilities": number.capabilities,
                           **({"reactivated": True} if reactivated else {})})
@@ -199,7 +199,7 @@ def add_number(db: DbSession, *, phone_number: str, capabilities, actor: str,
 
 
 def retire_number(db: DbSession, phone_number: str, *, actor: str,
-                  now: dt.datetime) -> ProxyNumber:
+                  now: dt.datetime, reason: str | None = None) -> ProxyNumber:
     """Retire a number: no new session gets it; open sessions keep it. Idempotent.
 
     One conditional UPDATE: of two concurrent retires, one retires it (audited once) and the
@@ -217,7 +217,7 @@ def retire_number(db: DbSession, phone_number: str, *, actor: str,
     if retired is None:  # a concurrent retire committed first
         db.refresh(number)
         return number
-    audit.record(db, actor=actor, action="number.retired", now=now,
+    audit.record(db, actor=actor, action="number.retired", now=now, reason=reason,
                  target={"phone_number": phone_number})
     return retired
 

@@ -51,7 +51,8 @@ def add_number(body):
     db, now = get_db(), _now()
     added = service.add_number(db, phone_number=body["phone_number"],
                                capabilities=body["capabilities"], actor=g.principal.actor,
-                               now=now, reactivate=body["reactivate"])
+                               now=now, reactivate=body["reactivate"],
+                               reason=g.principal.reason)
     number = added.number
     # A retired number brought back may still serve sessions opened before it was retired.
     counts = (service.open_session_counts(db, [number.phone_number], now)
@@ -86,7 +87,7 @@ def retire_number(phone_number: str):
     """Retire a number: no new session gets it; open sessions keep it (idempotent)."""
     db, now = get_db(), _now()
     number = service.retire_number(db, phone_input(phone_number, "phone_number"),
-                                   actor=g.principal.actor, now=now)
+                                   actor=g.principal.actor, now=now, reason=g.principal.reason)
     counts = service.open_session_counts(db, [number.phone_number], now)
     db.commit()
     return render(number, counts.get(number.phone_number, 0))

@@ -309,3 +309,22 @@ def test_a_number_no_session_can_be_given_is_422_and_not_stored(client, admin, d
     assert response.get_json()["errors"] == {
         "capabilities": ["must include sms or voice: a number with mms alone serves no session"]}
     assert db.scalars(select(ProxyNumber)).all() == []
+
+
+def test_an_admins_stated_reason_is_the_pool_changes_why_in_the_audit_log(client, admin):
+    """API.md: every privileged act is audited with who, when, why and what; the reason an
+    admin states with a pool change was dropped (found by a privacy audit)."""
+    client.post("/v1/numbers", json={"phone_number": NUMBER},
+                headers={**admin, "X-Access-Reason": "Miami launch, ticket 77"})
+    client.delete(f"/v1/numbers/{NUMBER}",
+                  headers={**admin, "X-Access-Reason": "carrier complaint, call (305) 555-0123"})
+    client.post("/v1/numbers", json={"phone_number": "+16465550002"}, headers=admin)
+
+    events = client.get("/v1/audit?action=number.added", headers=admin).get_json()["data"]
+    events += client.get("/v1/audit?action=number.retired", headers=admin).get_json()["data"]
+
+    assert [(e["action"], e["target"]["phone_number"], e["reason"]) for e in events] == [
+        ("number.added", "+1******0002", None),
+        ("number.added", "+1******0001", "Miami launch, ticket 77"),
+        ("number.retired", "+1******0001", "carrier complaint, call ******0123"),
+    ]
