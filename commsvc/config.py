@@ -108,6 +108,10 @@ class Config:
     outbox_backoff_base_seconds: float = 5.0
     outbox_backoff_max_seconds: float = 3600.0
     outbox_lease_seconds: int = 120
+    # The most a text may go late, by purpose (docs/sending.md): "your pro is on the way" an
+    # hour late misleads; a marketing text may wait out a sender queue Twilio fills for 10 h.
+    outbox_transactional_max_delay_seconds: int = 3600
+    outbox_marketing_max_delay_seconds: int = 86400
     retention: Retention = field(default_factory=Retention)
     log_json: bool = False
     testing: bool = False
@@ -580,6 +584,11 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
             env, "OUTBOX_LEASE_SECONDS", Config.outbox_lease_seconds,
             low=MIN_OUTBOX_LEASE_SECONDS,
             why=f" (well above Twilio's {TWILIO_HTTP_TIMEOUT} s HTTP timeout)"),
+        outbox_transactional_max_delay_seconds=_seconds(
+            env, "OUTBOX_TRANSACTIONAL_MAX_DELAY_SECONDS",
+            Config.outbox_transactional_max_delay_seconds),
+        outbox_marketing_max_delay_seconds=_seconds(
+            env, "OUTBOX_MARKETING_MAX_DELAY_SECONDS", Config.outbox_marketing_max_delay_seconds),
         retention=retention,
         log_json=_log_json(env, app_env),
     )

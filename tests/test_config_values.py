@@ -68,6 +68,9 @@ SENDER = ("TWILIO_SENDER_NUMBER must be a phone number in E.164 form (+141555501
     ("OUTBOX_LEASE_SECONDS", "5", "OUTBOX_LEASE_SECONDS must be a whole number of seconds from 30"
                                   " to 3153600000 (100 years) (well above Twilio's 10 s HTTP "
                                   "timeout), not '5'"),
+    ("OUTBOX_TRANSACTIONAL_MAX_DELAY_SECONDS", "1h", "OUTBOX_TRANSACTIONAL_MAX_DELAY_SECONDS must"
+                                                     " be a whole number of seconds from 1 to "
+                                                     "3153600000 (100 years), not '1h'"),
     ("PORT", "http", "PORT must be a port number from 1 to 65535, not 'http'"),
     ("MARKETING_REQUIRES_GRANT", "maybe", "MARKETING_REQUIRES_GRANT must be true or false, "
                                           "not 'maybe'"),
@@ -246,7 +249,9 @@ def test_sensible_values_are_read_in_their_units():
                    SESSION_TTL_SECONDS=" 3600 ", MAX_SESSION_TTL_SECONDS="7200",
                    CALL_TIME_LIMIT_SECONDS="86400", OUTBOX_MAX_ATTEMPTS="3",
                    OUTBOX_BACKOFF_BASE_SECONDS="2.5", OUTBOX_BACKOFF_MAX_SECONDS="2.5",
-                   OUTBOX_LEASE_SECONDS="30", PORT="8080", MARKETING_REQUIRES_GRANT="Off",
+                   OUTBOX_LEASE_SECONDS="30", OUTBOX_TRANSACTIONAL_MAX_DELAY_SECONDS="900",
+                   OUTBOX_MARKETING_MAX_DELAY_SECONDS="36000", PORT="8080",
+                   MARKETING_REQUIRES_GRANT="Off",
                    LOG_FORMAT="json", DEFAULT_REGION="gb",
                    QUIET_HOURS_OVERRIDES="US-TX=9-20,gb=0-24")
     assert (config.retention.message_bodies, config.retention.audit) == (43200, 3650 * 86400)
@@ -254,6 +259,8 @@ def test_sensible_values_are_read_in_their_units():
     assert (config.max_session_ttl_seconds, config.call_time_limit_seconds) == (7200, 86400)
     assert (config.outbox_max_attempts, config.outbox_backoff_base_seconds,
             config.outbox_backoff_max_seconds, config.outbox_lease_seconds) == (3, 2.5, 2.5, 30)
+    assert (config.outbox_transactional_max_delay_seconds,
+            config.outbox_marketing_max_delay_seconds) == (900, 36000)
     assert config.public_base_url == "http://localhost:8080"
     assert config.marketing_requires_grant is False and config.log_json is True
     assert config.default_region == "GB"

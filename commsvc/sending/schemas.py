@@ -50,7 +50,13 @@ class MessageSchema(Schema):
     status = fields.String(
         required=True,
         metadata={"description": "queued, scheduled, sending, sent, simulated, delivered,"
-                                 " undelivered, failed or blocked"})
+                                 " undelivered, failed or blocked. failed also when it could"
+                                 " not go in time: a transactional text still unsent an hour"
+                                 " after it was due, a marketing text a day after"
+                                 " (OUTBOX_TRANSACTIONAL_MAX_DELAY_SECONDS,"
+                                 " OUTBOX_MARKETING_MAX_DELAY_SECONDS; last_error starts"
+                                 " 'expired'), e.g. while Twilio refused it for the sender's"
+                                 " full queue (21611) or refused the credentials (401)"})
     to = fields.String(metadata={"description": "Masked unless the caller sees full numbers"})
     from_ = fields.String(data_key="from", allow_none=True)
     purpose = fields.String()
@@ -63,7 +69,10 @@ class MessageSchema(Schema):
         "description": "present and true when the body's encryption key is not configured"
                        " (body is then null)"})
     scheduled_for = fields.String(allow_none=True)
-    attempts = fields.Integer()
+    attempts = fields.Integer(metadata={
+        "description": "Sends tried that Twilio may have taken or failed for the text's sake;"
+                       " a refusal about the sender (21611 queue full, 401 credentials) is"
+                       " not counted: such a text waits until it is too late instead"})
     twilio_sid = fields.String(allow_none=True)
     error_code = fields.Integer(allow_none=True)
     last_error = fields.String(allow_none=True, metadata={

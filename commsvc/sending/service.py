@@ -210,6 +210,33 @@ def accepted_as(message: OutboundMessage, config: Config) -> tuple[str, dt.datet
     return _accepted_as(message.to_phone, message.purpose, message.created_at, config)
 
 
+# The most a text may go late, by purpose, and the setting that says so.
+MAX_DELAY_SETTINGS = {"transactional": "OUTBOX_TRANSACTIONAL_MAX_DELAY_SECONDS",
+                      "marketing": "OUTBOX_MARKETING_MAX_DELAY_SECONDS"}
+
+
+def send_by(message: OutboundMessage, config: Config) -> dt.datetime:
+    """The latest a text may still be sent: its purpose's most delay after it was first due
+    (accepted; a marketing text accepted in quiet hours, the allowed hour it was scheduled
+    for). A retry is never put off past it; a text still unsent then expires."""
+    max_delay = getattr(config, MAX_DELAY_SETTINGS[message.purpose].lower())
+    return first_due(message, config) + dt.timedelta(seconds=max_delay)
+
+
+def first_due(message: OutboundMessage, config: Config) -> dt.datetime:
+    """When the text was first due: accepted, or the allowed hour it was scheduled for."""
+    return accepted_as(message, config)[1] or message.created_at
+
+
+def expired(message: OutboundMessage, config: Config, now: dt.datetime) -> str | None:
+    """Why the text is too late to be sent at `now` (its last_error), or None."""
+    if now < send_by(message, config):
+        return None
+    setting = MAX_DELAY_SETTINGS[message.purpose]
+    return (f"expired: not sent within {getattr(config, setting.lower())} s of when it was due"
+            f" ({setting})")
+
+
 def accept(
     db: Session, *, to: str, body: str, purpose: str, booking_id: str | None,
     requested_by: str | None, config: Config, now: dt.datetime,

@@ -50,8 +50,8 @@ STATUS_CALLBACK_PATH = "/webhooks/twilio/message-status"
 KEY_MISSING = "the body's encryption key is not in this process's ENCRYPTION_KEYS"
 NO_SENDER = "no number to send from that is not the recipient's masked line"
 # Twilio refused this process's credentials (an auth token rotated in the console and not yet
-# here, the wrong account): a setting to fix, not a fault of the text, retried like a passing
-# failure, as a missing encryption key is, so a corrected configuration still sends it.
+# here, the wrong account): a setting to fix, not a fault of the text, so a corrected
+# configuration still sends it.
 UNAUTHORIZED = 401
 # Twilio refused the text because the sender's queue at Twilio holds 10 hours of texts already
 # (a marketing blast from one number at its one segment a second): a 400 about the moment, not
@@ -174,6 +174,10 @@ class Worker:
             self._settled(row, claim)
             self._block(row, f"consent: {decision.reason}", f"consent {decision.reason}")
             return
+        late = service.expired(row, self.config, self._now())
+        if late:
+            self._give_up(row, claim, late)
+            return
         if row.purpose == "marketing":
             now = self._now()
             allowed_at = quiet_hours.next_allowed(row.to_phone, now, self.config)
@@ -204,12 +208,7 @@ class Worker:
         elif row.attempts >= self.config.outbox_max_attempts:  # e.g. it crashed every worker
             problem = f"gave up after {row.attempts} attempts"
         if problem:
-            self._release(row, "failed")
-            row.last_error = problem
-            self._settled(row, claim)
-            self.db.commit()
-            self.counts.failed += 1
-            log.warning("%s failed: %s", row.id, problem)
+            self._give_up(row, claim, problem)
             return
         row.attempts += 1
         row.send_started_at = row.send_started_at or self._now()
@@ -224,6 +223,15 @@ class Worker:
             self._failed_attempt(claim, exc, ambiguous=exc.status is None or exc.status >= 500)
             return
         self._finish(claim, result.sid, simulated=result.simulated)
+
+    def _give_up(self, row: OutboundMessage, claim: _Claim, problem: str) -> None:
+        """Never send it: failed, with why, committed and counted."""
+        self._release(row, "failed")
+        row.last_error = problem
+        self._settled(row, claim)
+        self.db.commit()
+        self.counts.failed += 1
+        log.warning("%s failed: %s", row.id, problem)
 
     @staticmethod
     def _settled(row: OutboundMessage, claim: _Claim) -> None:
@@ -242,7 +250,7 @@ class Worker:
             return False
         # send_started_at stays: an earlier attempt may still have reached Twilio
         self._release(row, "queued")
-        row.next_attempt_at = self._now() + self.backoff(row.attempts, None)
+        row.next_attempt_at = self._retry_at(row, self.backoff(row.attempts, None))
         row.last_error = why
         self.db.commit()
         self.counts.retried += 1
@@ -320,11 +328,17 @@ class Worker:
 
     def _failed_attempt(self, claim: _Claim, exc: TwilioError, *, ambiguous: bool,
                         counts_as_attempt: bool = False) -> None:
-        """Retry with back-off (429, 5xx, network), else fail; 21610 also revokes consent."""
+        """Retry with back-off (429, 5xx, network), else fail; 21610 also revokes consent.
+        A refusal about the sender, not the text (401, 21611), spends none of the text's
+        attempts: it is retried until the text is too late (service.send_by)."""
         row = self._held(claim)
         if row is None:
             return
-        row.attempts += 1 if counts_as_attempt else 0
+        about_the_sender = exc.status == UNAUTHORIZED or exc.code == SENDER_QUEUE_FULL
+        if about_the_sender:
+            row.attempts -= 0 if counts_as_attempt else 1  # Twilio took nothing
+        elif counts_as_attempt:
+            row.attempts += 1
         row.error_code, row.last_error = exc.code or exc.status, str(exc)[:200]
         now = self._now()
         row.lease_token = row.lease_until = None
@@ -332,13 +346,16 @@ class Worker:
         # A network error or a 5xx can leave a send at Twilio unbeknown to us: reconcile next time.
         if not ambiguous:
             row.send_started_at = None
-        retryable = exc.retryable or exc.status == UNAUTHORIZED or exc.code == SENDER_QUEUE_FULL
-        if retryable and row.attempts < self.config.outbox_max_attempts:
+        if about_the_sender or (exc.retryable
+                                and row.attempts < self.config.outbox_max_attempts):
             row.status = "queued"
-            row.next_attempt_at = now + self.backoff(row.attempts, exc.retry_after)
+            row.next_attempt_at = self._retry_at(
+                row, self._patience(row, now) if about_the_sender
+                else self.backoff(row.attempts, exc.retry_after))
             self.counts.retried += 1
             log.log(logging.ERROR if exc.status == UNAUTHORIZED else logging.INFO,
-                    "%s: %s; retry %d at %s", claim.id, exc, row.attempts, row.next_attempt_at)
+                    "%s: %s; retry at %s (%d attempts spent)", claim.id, exc,
+                    row.next_attempt_at, row.attempts)
         else:
             row.status = "failed"  # send_started_at stays after an ambiguous attempt
             if exc.code == UNSUBSCRIBED:
@@ -346,6 +363,20 @@ class Worker:
             self.counts.failed += 1
             log.warning("%s failed after %d attempts: %s", claim.id, row.attempts, exc)
         self.db.commit()
+
+    def _retry_at(self, row: OutboundMessage, delay: dt.timedelta) -> dt.datetime:
+        """When to try again: after `delay`, but never past the text's send-by time, when it
+        expires (on time, not a back-off later)."""
+        return min(self._now() + delay, service.send_by(row, self.config))
+
+    def _patience(self, row: OutboundMessage, now: dt.datetime) -> dt.timedelta:
+        """The wait after a refusal about the sender (401, 21611), which counts no attempt:
+        between half and all of the time the text has waited since it was first due (within
+        the back-off's base and cap), so the waits grow as a back-off's do."""
+        waited = (now - service.first_due(row, self.config)).total_seconds()
+        ceiling = min(self.config.outbox_backoff_max_seconds,
+                      max(self.config.outbox_backoff_base_seconds, waited))
+        return dt.timedelta(seconds=self.rng.uniform(ceiling / 2, ceiling))
 
     def backoff(self, attempts: int, retry_after: float | None) -> dt.timedelta:
         """Exponential back-off with full jitter, never sooner than Twilio's Retry-After."""

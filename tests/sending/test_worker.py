@@ -135,8 +135,9 @@ def test_twilio_refusing_the_credentials_retries_so_a_fixed_token_still_sends_it
     due_again(outbox, clock)
     assert run_once(app, real_twilio).sent == 1
     [row] = outbox()
-    assert (row.status, row.twilio_sid, row.attempts) == ("sent", SID, 2)
-    assert len(posts(mocked)) == 2  # Twilio refused the first: nothing to look up
+    # Twilio refused the first: nothing to look up, and no attempt of the text's spent
+    assert (row.status, row.twilio_sid, row.attempts) == ("sent", SID, 1)
+    assert len(posts(mocked)) == 2
 
 
 def test_a_sender_whose_queue_at_twilio_is_full_is_retried_not_failed(
@@ -153,7 +154,7 @@ def test_a_sender_whose_queue_at_twilio_is_full_is_retried_not_failed(
     due_again(outbox, clock)
     assert run_once(app, real_twilio).sent == 1
     [row] = outbox()
-    assert (row.status, row.twilio_sid, row.attempts) == ("sent", SID, 2)
+    assert (row.status, row.twilio_sid, row.attempts) == ("sent", SID, 1)
     assert len(posts(mocked)) == 2
 
 

@@ -1,0 +1,132 @@
+"""How long a text waits through refusals about the sender, not the text (Twilio 21611: the
+sender's queue at Twilio is full; 401: the credentials were refused), and when a text is too
+late to send at all (docs/sending.md, "How late a text may go")."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+import requests
+import responses
+
+from commsvc.sending.worker import run_once
+from tests.sending.conftest import (
+    MESSAGES_URL,
+    NEW_YORK,
+    message_list,
+    posts,
+    twilio_error,
+    twilio_message,
+)
+
+SID = "SM" + "e" * 32
+REFUSALS = {"queue full": (400, 21611), "credentials refused": (401, 20003)}
+
+
+def _twilio_refusing_until(mocked, clock, until: dt.datetime, status: int, code: int) -> None:
+    """Twilio refuses every send with (status, code) before `until`, then takes it."""
+
+    def answer(_request):
+        if clock() < until:
+            return status, {}, json.dumps(twilio_error(status, code))
+        return 201, {}, json.dumps(twilio_message(SID, to=NEW_YORK))
+
+    mocked.add_callback(responses.POST, MESSAGES_URL, callback=answer)
+
+
+def _run_until_settled(app, real_twilio, outbox, clock, hours: float):
+    """Run the worker each time the text is due, for at most `hours` of clock time."""
+    end = clock() + dt.timedelta(hours=hours)
+    while clock() <= end:
+        run_once(app, real_twilio)
+        [row] = outbox()
+        if row.status not in ("queued", "scheduled"):
+            return row
+        clock.set(max(clock(), row.next_attempt_at))
+    [row] = outbox()
+    return row
+
+
+@pytest.mark.parametrize("refusal", REFUSALS)
+@pytest.mark.parametrize("purpose", ["transactional", "marketing"])
+def test_a_refusal_about_the_sender_waits_past_the_attempt_limit_and_the_text_goes(
+        app, send, grant, outbox, clock, mocked, real_twilio, config, refusal, purpose):
+    """Found by an audit: 21611 and 401 spent the attempts of the text (OUTBOX_MAX_ATTEMPTS,
+    about 10 minutes), so a text behind a marketing blast, or sent while the auth token was
+    being rotated, failed although it could still go in time."""
+    grant(NEW_YORK)
+    send(to=NEW_YORK, purpose=purpose)
+    _twilio_refusing_until(mocked, clock, clock() + dt.timedelta(minutes=40), *REFUSALS[refusal])
+
+    row = _run_until_settled(app, real_twilio, outbox, clock, hours=1)
+
+    assert (row.status, row.twilio_sid, row.last_error) == ("sent", SID, None)
+    refused = len(posts(mocked)) - 1
+    assert refused > config.outbox_max_attempts  # it waited past the limit of the text's faults
+    assert refused < 20  # and did not hammer Twilio: the waits grow with the time waited
+    assert row.attempts == 1  # Twilio took nothing before: only the send that went counts
+
+
+@pytest.mark.parametrize("refusal", REFUSALS)
+def test_a_transactional_text_still_refused_an_hour_after_it_was_due_expires(
+        app, send, outbox, clock, mocked, real_twilio, refusal):
+    """"Your pro is on the way" sent an hour late misleads: it fails, saying why, and is
+    never sent after that, whatever Twilio would do then."""
+    due = clock()
+    message_id = send(to=NEW_YORK, purpose="transactional").json["id"]
+    _twilio_refusing_until(mocked, clock, due + dt.timedelta(hours=5), *REFUSALS[refusal])
+
+    row = _run_until_settled(app, real_twilio, outbox, clock, hours=3)
+
+    status, code = REFUSALS[refusal]
+    assert (row.status, row.error_code, row.twilio_sid) == ("failed", code, None)
+    assert row.last_error.startswith("expired")
+    assert "OUTBOX_TRANSACTIONAL_MAX_DELAY_SECONDS" in row.last_error
+    assert row.updated_at <= due + dt.timedelta(hours=1)  # failed on time, not hours later
+    assert all(c.response.status_code == status for c in posts(mocked))
+    assert message_id == row.id
+
+
+def test_a_marketing_text_waits_out_a_full_sender_queue_of_many_hours(
+        app, send, grant, outbox, clock, mocked, real_twilio):
+    """Twilio's queue holds up to 10 hours: marketing may go hours late (not in quiet hours)."""
+    grant(NEW_YORK)
+    send(to=NEW_YORK, purpose="marketing")  # noon in New York
+    _twilio_refusing_until(mocked, clock, clock() + dt.timedelta(hours=6), 400, 21611)
+
+    row = _run_until_settled(app, real_twilio, outbox, clock, hours=12)
+
+    assert (row.status, row.twilio_sid) == ("sent", SID)
+    assert row.sent_at >= clock() - dt.timedelta(hours=1)
+
+
+def test_a_transactional_text_found_only_after_its_deadline_is_failed_not_sent(
+        app, send, outbox, clock, mocked, real_twilio, config):
+    """Workers down for hours (or every retry refused): when it is taken up again, a
+    transactional text past its deadline is failed with the reason, without a send."""
+    send(to=NEW_YORK, purpose="transactional")
+    clock.advance(hours=2)
+    mocked.post(MESSAGES_URL, status=201, json=twilio_message(SID, to=NEW_YORK))
+
+    assert run_once(app, real_twilio).failed == 1
+
+    [row] = outbox()
+    assert row.status == "failed" and row.last_error.startswith("expired")
+    assert posts(mocked) == []
+
+
+def test_a_lost_send_is_still_looked_up_when_its_text_has_expired(
+        app, send, outbox, clock, mocked, real_twilio):
+    """An attempt whose answer was lost may be at Twilio: found there, it is sent, not expired."""
+    send(to=NEW_YORK, purpose="transactional", body="Your pro arrives at 3pm.")
+    mocked.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+    run_once(app, real_twilio)
+    clock.advance(hours=2)
+    mocked.get(MESSAGES_URL, json=message_list(
+        twilio_message(SID, to=NEW_YORK, body="Your pro arrives at 3pm.")))
+
+    assert run_once(app, real_twilio).reconciled == 1
+
+    [row] = outbox()
+    assert (row.status, row.twilio_sid) == ("sent", SID)
