@@ -56,6 +56,7 @@ TWILIO_STATUSES = {
     "undelivered": "undelivered",
     "failed": "failed", "canceled": "failed",
 }
+EXTRA_COPY = "extra_copy"  # a remote deletion's cause: a second copy of a text at Twilio
 ERASED_BEFORE_SENDING = "not sent: the recipient's data was erased"
 ERASED_AFTER_AN_ATTEMPT = ("not sent again: the recipient's data was erased (an earlier"
                            " attempt may have reached Twilio)")
@@ -357,6 +358,8 @@ def apply_outbound_status(
     if twilio_sid and message.twilio_sid is None:
         _give_back(db, twilio_sid, to=message, now=now)
         message.twilio_sid = twilio_sid  # whatever the status: it names Twilio's copy
+    elif twilio_sid and forget_extra_copy(db, message, twilio_sid, now=now):
+        return True  # the copy's status, not the text's: that is its own SID's
     ours = TWILIO_STATUSES.get((status or "").lower())
     # A text blocked or failed after an attempt whose answer was lost did reach Twilio.
     reached = message.status in ("blocked", "failed") and message.send_started_at is not None
@@ -401,6 +404,24 @@ def _give_back(db: Session, twilio_sid: str, *, to: OutboundMessage,
     holder.send_started_at = holder.created_at  # uncertain: reconciled before any send
     holder.last_error = f"its Twilio SID was {to.id}'s (a status callback said so)"
     db.flush()  # the SID is unique: freed before `to` takes it
+
+
+def forget_extra_copy(db: Session, message: OutboundMessage, twilio_sid: str, *,
+                      now: dt.datetime) -> bool:
+    """Twilio reports `twilio_sid` for `message`, which holds another SID: a second copy of the
+    text (resent after a lookup that did not find the first, or by a worker that outlived its
+    lease). Nothing would ever delete it at Twilio (retention and erasure delete the SID the
+    text holds), so its deletion is queued now, in the caller's transaction; True. False: it
+    is the text's own SID, or another text's (a lookup's pick, see _give_back)."""
+    if twilio_sid == message.twilio_sid or message.twilio_sid is None:
+        return False
+    # Uses index: uq_outbound_messages_twilio_sid
+    if db.scalar(select(OutboundMessage.id).where(OutboundMessage.twilio_sid == twilio_sid)):
+        return False
+    log.warning("%s: a second copy at Twilio, %s (the text keeps %s); deleted there", message.id,
+                twilio_sid, message.twilio_sid)
+    remote.enqueue_message(db, [twilio_sid], action=remote.DELETE, cause=EXTRA_COPY, now=now)
+    return True
 
 
 def forget_unheld_send(db: Session, twilio_sid: str | None, *, now: dt.datetime) -> None:

@@ -295,19 +295,18 @@ class Worker:
 
     def _finish(self, claim: _Claim, sid: str, *, simulated: bool) -> None:
         row = self.db.get(OutboundMessage, claim.id, with_for_update=True, populate_existing=True)
-        if row is None:
-            service.forget_unheld_send(self.db, sid, now=self._now())
+        if row is None or row.lease_token != claim.token:
+            # Erased meanwhile (Twilio's copy is queued for deletion), or another worker took
+            # the text over: the SID is recorded as Twilio's status callback records it, so the
+            # new holder sends nothing more, or this copy, if it sent one too, is deleted.
+            service.apply_outbound_status(self.db, claim.id, "queued", None, self._now(),
+                                          twilio_sid=sid)
             self.db.commit()
             self.counts.lost_lease += 1
-            log.warning("%s: sent as %s, but erased meanwhile; Twilio's copy queued for deletion",
-                        claim.id, sid)
+            log.warning("%s: sent as %s after %s", claim.id, sid,
+                        "an erasure removed it" if row is None else "losing the lease")
             return
-        if row.lease_token != claim.token:
-            self.db.commit()
-            self.counts.lost_lease += 1
-            log.warning("%s: sent as %s after losing the lease; left to the new holder",
-                        claim.id, sid)
-            return
+        service.forget_extra_copy(self.db, row, sid, now=self._now())
         status = "simulated" if simulated else "sent"
         if row.status == "sending":  # a delivery callback may already have moved it on
             row.status = status

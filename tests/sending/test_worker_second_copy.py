@@ -1,0 +1,116 @@
+"""A second copy of one text at Twilio: when the outbox cannot avoid one (docs/sending.md,
+"Where a duplicate can still happen"), neither copy's SID is dropped. The one the text does
+not keep is deleted at Twilio, as nothing else would ever delete it there (retention and
+erasure delete the SID the text holds)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import responses
+from sqlalchemy import select
+
+from commsvc.records.models import RemoteDeletion
+from commsvc.sending.worker import run_once
+from tests.sending.conftest import (
+    MESSAGES_URL,
+    NEW_YORK,
+    message_list,
+    posts,
+    twilio_message,
+)
+from tests.sending.test_worker import DiesAround
+
+BODY = "Your pro arrives at 3pm."
+FIRST, SECOND = "SM" + "1" * 32, "SM" + "2" * 32
+
+
+def _deletions(db) -> dict[str, str]:
+    db.expire_all()
+    return {row.sid: row.cause for row in db.scalars(select(RemoteDeletion))}
+
+
+def _status(twilio_post, message_id: str, sid: str, status: str = "delivered") -> None:
+    answer = twilio_post(f"/webhooks/twilio/message-status?o={message_id}",
+                         {"MessageSid": sid, "MessageStatus": status})
+    assert answer.status_code == 200
+
+
+def _first_copy_taken_by_a_killed_worker(app, send, clock, config, mocked, real_twilio) -> str:
+    """A worker killed after Twilio took the text as FIRST; its lease lapsed; Twilio's list
+    does not show FIRST yet (the lookup misses it). The text's id."""
+    message_id = send(body=BODY).json["id"]
+    mocked.post(MESSAGES_URL, json=twilio_message(FIRST, to=NEW_YORK, body=BODY), status=201)
+    with pytest.raises(SystemExit):
+        run_once(app, DiesAround(real_twilio, after_twilio=True))
+    clock.advance(seconds=config.outbox_lease_seconds)
+    mocked.get(MESSAGES_URL, json=message_list())
+    mocked.remove(responses.POST, MESSAGES_URL)
+    return message_id
+
+
+def test_a_worker_that_stalled_past_its_lease_keeps_its_copy_accounted_for(
+        app, send, outbox, clock, config, db, mocked, real_twilio):
+    """Found by an audit: worker A's POST hangs past its lease; worker B takes the text over,
+    finds nothing at Twilio yet (A's request has not landed) and sends it. A's copy was then
+    dropped ("left to the new holder"): its SID known to A, and never deleted at Twilio."""
+    message_id = send(body=BODY).json["id"]
+    sids = iter([FIRST, SECOND])
+
+    def twilio_takes_it(_request):
+        sid = next(sids)
+        if sid == FIRST:  # worker A's request, stalled past its lease: worker B runs meanwhile
+            clock.advance(seconds=config.outbox_lease_seconds + 1)
+            assert run_once(app, real_twilio, now=clock()).sent == 1
+        return 201, {}, json.dumps(twilio_message(sid, to=NEW_YORK, body=BODY))
+
+    mocked.add_callback(responses.POST, MESSAGES_URL, callback=twilio_takes_it)
+    mocked.get(MESSAGES_URL, json=message_list())  # B looked before A's request landed
+
+    assert run_once(app, real_twilio).lost_lease == 1
+
+    [row] = outbox()
+    assert len(posts(mocked)) == 2  # the documented duplicate: two copies at Twilio
+    assert (row.status, row.twilio_sid) == ("sent", SECOND)
+    assert _deletions(db) == {FIRST: "extra_copy"}
+    assert message_id == row.id
+
+
+def test_an_earlier_attempts_copy_reported_after_a_resend_is_deleted_at_twilio(
+        app, send, outbox, clock, config, db, mocked, real_twilio, twilio_post):
+    """Worker killed after Twilio took the text; the lookup missed it (Twilio's list behind);
+    the text was sent again. The first copy's status callback then named a SID the text did
+    not keep: dropped, and it moved the text's status (its copy's, not the text's)."""
+    message_id = _first_copy_taken_by_a_killed_worker(app, send, clock, config, mocked,
+                                                      real_twilio)
+    mocked.post(MESSAGES_URL, status=201, json=twilio_message(SECOND, to=NEW_YORK, body=BODY))
+    run_once(app, real_twilio)
+
+    _status(twilio_post, message_id, FIRST, "undelivered")
+    _status(twilio_post, message_id, FIRST, "undelivered")  # Twilio repeats it
+
+    [row] = outbox()
+    assert (row.status, row.twilio_sid) == ("sent", SECOND)
+    assert _deletions(db) == {FIRST: "extra_copy"}
+    _status(twilio_post, message_id, SECOND, "delivered")
+    [row] = outbox()
+    assert (row.status, row.twilio_sid) == ("delivered", SECOND)
+
+
+def test_a_resend_whose_first_copy_is_reported_mid_send_keeps_both_accounted_for(
+        app, send, outbox, clock, config, db, mocked, real_twilio, twilio_post):
+    """The first copy's callback arrives while the resend is at Twilio: the text takes the
+    first SID, and the resend's SID was dropped when its answer came."""
+    message_id = _first_copy_taken_by_a_killed_worker(app, send, clock, config, mocked,
+                                                      real_twilio)
+
+    def resend(_request):
+        _status(twilio_post, message_id, FIRST, "sent")
+        return 201, {}, json.dumps(twilio_message(SECOND, to=NEW_YORK, body=BODY))
+
+    mocked.add_callback(responses.POST, MESSAGES_URL, callback=resend)
+    run_once(app, real_twilio)
+
+    [row] = outbox()
+    assert (row.status, row.twilio_sid) == ("sent", FIRST)
+    assert _deletions(db) == {SECOND: "extra_copy"}
