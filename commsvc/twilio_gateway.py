@@ -5,11 +5,13 @@ app.extensions["twilio"], so tests and the worker never patch module paths.
 """
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import logging
 import secrets
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -45,11 +47,29 @@ class TwilioError(Exception):
 
 
 def _retry_after(headers) -> float | None:
+    """The seconds a Retry-After asks for (RFC 9110: seconds, or an HTTP-date, counted from
+    the answer's own Date, Twilio's clock, so that the two clocks' skew does not count), or
+    None when there is none or it reads as neither."""
     value = (headers or {}).get("Retry-After")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
+    if value is None:
         return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        until = parsedate_to_datetime(value)
+        date = headers.get("Date")
+        # A server with a clock always sends Date (RFC 9110); without it, this machine's.
+        answered = parsedate_to_datetime(date) if date else dt.datetime.now(dt.UTC)
+        return max(0.0, (_aware(until) - _aware(answered)).total_seconds())
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """An HTTP-date with a -0000 zone parses naive: it is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _error_code(text: str | None) -> int | None:
