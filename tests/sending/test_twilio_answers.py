@@ -10,8 +10,13 @@ import pytest
 from commsvc.sending.worker import run_once
 from tests.sending.conftest import (
     MESSAGES_URL,
+    NEW_YORK,
+    posts,
     twilio_error,
+    twilio_message,
 )
+
+SID = "SM" + "7" * 32
 
 
 def test_a_429_whose_retry_after_is_an_http_date_is_not_retried_before_it(
@@ -40,3 +45,74 @@ def test_a_retry_after_that_reads_as_neither_is_ignored(
     assert run_once(app, real_twilio).retried == 1
     [row] = outbox()
     assert clock() < row.next_attempt_at <= clock() + dt.timedelta(seconds=5)
+
+
+def _shown(client, booking, message_id) -> dict:
+    return client.get(f"/v1/messages/{message_id}", headers=booking).json
+
+
+@pytest.mark.parametrize("code", [21211, 21408, 21614])
+def test_a_refusal_about_the_text_fails_it_at_once_and_says_so(
+        app, send, client, booking, mocked, real_twilio, code):
+    """Invalid To (21211), a region not enabled (21408), not a mobile number (21614)."""
+    message_id = send().json["id"]
+    mocked.post(MESSAGES_URL, status=400, json=twilio_error(400, code))
+    assert run_once(app, real_twilio).failed == 1
+    shown = _shown(client, booking, message_id)
+    assert (shown["status"], shown["error_code"], shown["last_error"], shown["attempts"]) == (
+        "failed", code, f"Twilio error {code}", 1)
+    assert run_once(app, real_twilio).claimed == 0 and len(posts(mocked)) == 1
+
+
+def test_the_status_follows_the_lifecycle_whatever_order_twilios_callbacks_come_in(
+        app, send, client, booking, mocked, real_twilio, twilio_post):
+    message_id = send().json["id"]
+    assert _shown(client, booking, message_id)["status"] == "queued"
+    mocked.post(MESSAGES_URL, status=201, json=twilio_message(SID, to=NEW_YORK))
+    run_once(app, real_twilio)
+    assert _shown(client, booking, message_id)["status"] == "sent"
+    seen = []
+    for status in ["delivered", "sent", "delivered", "queued", "sending", "undelivered"]:
+        answer = twilio_post(f"/webhooks/twilio/message-status?o={message_id}",
+                             {"MessageSid": SID, "MessageStatus": status})
+        assert answer.status_code == 200
+        seen.append(_shown(client, booking, message_id)["status"])
+    assert seen == ["delivered"] * 6
+    shown = _shown(client, booking, message_id)
+    assert (shown["twilio_sid"], shown["error_code"], shown["attempts"]) == (SID, None, 1)
+
+
+def test_a_carrier_filtered_text_30007_shows_undelivered_with_the_code(
+        app, send, client, booking, mocked, real_twilio, twilio_post):
+    message_id = send().json["id"]
+    mocked.post(MESSAGES_URL, status=201, json=twilio_message(SID, to=NEW_YORK))
+    run_once(app, real_twilio)
+    for _ in range(2):  # Twilio repeats a callback
+        twilio_post(f"/webhooks/twilio/message-status?o={message_id}",
+                    {"MessageSid": SID, "MessageStatus": "undelivered", "ErrorCode": "30007"})
+    shown = _shown(client, booking, message_id)
+    assert (shown["status"], shown["error_code"]) == ("undelivered", 30007)
+
+
+def test_after_21610_the_phone_gets_no_more_platform_texts_from_any_sender(
+        app, send, grant, client, booking, outbox, mocked, real_twilio):
+    """docs/consent.md: a carrier opt-out revokes sms for every purpose, channel-wide (not per
+    sender number): later sends are a 409 before Twilio, a text queued meanwhile is blocked."""
+    grant(NEW_YORK)
+    first = send(to=NEW_YORK).json["id"]
+    queued = send(to=NEW_YORK, body="Your pro is on the way.").json["id"]
+    mocked.post(MESSAGES_URL, status=400, json=twilio_error(400, 21610))
+    counts = run_once(app, real_twilio)
+    assert (counts.failed, counts.blocked) == (1, 1)
+    assert [_shown(client, booking, i)["status"] for i in (first, queued)] == [
+        "failed", "blocked"]
+    for purpose in ("transactional", "marketing"):
+        refused = send(to=NEW_YORK, purpose=purpose)
+        assert refused.status_code == 409
+        assert refused.json["type"].endswith("consent-required")
+        assert refused.json["reason"] == "revoked"
+    other_sender = app.extensions["config"].with_overrides(sender_number="+16465550999")
+    app.extensions["config"] = other_sender
+    assert send(to=NEW_YORK).status_code == 409
+    assert send(to="+14155550123").status_code == 202  # someone else: unaffected
+    assert len(posts(mocked)) == 1

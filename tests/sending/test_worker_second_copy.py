@@ -114,3 +114,32 @@ def test_a_resend_whose_first_copy_is_reported_mid_send_keeps_both_accounted_for
     [row] = outbox()
     assert (row.status, row.twilio_sid) == ("sent", FIRST)
     assert _deletions(db) == {SECOND: "extra_copy"}
+
+
+@pytest.mark.parametrize("callback_first", [False, True])
+def test_a_worker_killed_between_twilios_answer_and_its_commit_sends_once(
+        app, send, outbox, clock, config, mocked, real_twilio, twilio_post, monkeypatch,
+        callback_first):
+    """Killed after Twilio answered 201, before the SID was committed; Twilio's status
+    callback arrives before the lease lapses, or not at all: either way one POST in all."""
+    from commsvc.sending import worker as worker_module
+
+    message_id = send(body=BODY).json["id"]
+    mocked.post(MESSAGES_URL, status=201, json=twilio_message(FIRST, to=NEW_YORK, body=BODY))
+    mocked.get(MESSAGES_URL, json=message_list(twilio_message(FIRST, to=NEW_YORK, body=BODY)))
+
+    def killed(*_args, **_kwargs):
+        raise SystemExit("worker killed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(worker_module.Worker, "_finish", killed)
+        with pytest.raises(SystemExit):
+            run_once(app, real_twilio)
+    if callback_first:
+        _status(twilio_post, message_id, FIRST, "sent")
+    clock.advance(seconds=config.outbox_lease_seconds)
+    run_once(app, real_twilio)
+    _status(twilio_post, message_id, FIRST, "delivered")
+
+    [row] = outbox()
+    assert (row.status, row.twilio_sid, len(posts(mocked))) == ("delivered", FIRST, 1)
