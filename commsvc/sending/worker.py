@@ -345,8 +345,12 @@ class Worker:
         # A network error or a 5xx can leave a send at Twilio unbeknown to us: reconcile next time.
         if not ambiguous:
             row.send_started_at = None
-        if about_the_sender or (exc.retryable
-                                and row.attempts < self.config.outbox_max_attempts):
+        retry = about_the_sender or (exc.retryable
+                                     and row.attempts < self.config.outbox_max_attempts)
+        # Not past the send-by time either: a retry is never put off past it, so one due then
+        # whose lookup Twilio refuses would otherwise come due again at once, every pass.
+        late = service.expired(row, self.config, now) if retry else None
+        if retry and late is None:
             row.status = "queued"
             row.next_attempt_at = self._retry_at(
                 row, self._patience(row, now) if about_the_sender
@@ -357,6 +361,7 @@ class Worker:
                     row.next_attempt_at, row.attempts)
         else:
             row.status = "failed"  # send_started_at stays after an ambiguous attempt
+            row.last_error = late or row.last_error
             if exc.code == UNSUBSCRIBED:
                 service.record_carrier_opt_out(self.db, row, detail=str(exc), now=now)
             self.counts.failed += 1

@@ -130,3 +130,26 @@ def test_a_lost_send_is_still_looked_up_when_its_text_has_expired(
 
     [row] = outbox()
     assert (row.status, row.twilio_sid) == ("sent", SID)
+
+
+def test_a_lost_send_whose_lookup_twilio_keeps_refusing_expires_instead_of_looping(
+        app, send, outbox, clock, mocked, real_twilio):
+    """Found by a review of the fix above: a retry is never put off past the send-by time, so
+    a text whose answer was lost, and whose lookup Twilio kept refusing (401: counts no
+    attempt), came due again at once, every pass, looking up without end."""
+    send(to=NEW_YORK, purpose="transactional", body="Your pro arrives at 3pm.")
+    mocked.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+    run_once(app, real_twilio)
+    mocked.get(MESSAGES_URL, status=401, json=twilio_error(401, 20003))  # token rotated
+
+    for _ in range(60):
+        run_once(app, real_twilio)
+        [row] = outbox()
+        if row.status != "queued":
+            break
+        clock.set(max(clock(), row.next_attempt_at))
+
+    assert row.status == "failed" and row.last_error.startswith("expired")
+    assert row.send_started_at is not None  # Twilio's callback may still say it went
+    assert len(posts(mocked)) == 1
+    assert len(mocked.calls) - 1 < 20  # the lookups' waits grew; none after the deadline
