@@ -71,8 +71,10 @@ class MessageSchema(Schema):
     scheduled_for = fields.String(allow_none=True)
     attempts = fields.Integer(metadata={
         "description": "Sends tried that Twilio may have taken or failed for the text's sake;"
-                       " a refusal about the sender (21611 queue full, 401 credentials) is"
-                       " not counted: such a text waits until it is too late instead"})
+                       " a refusal about the sender (21611 queue full, 401 credentials) or a"
+                       " wait for the setup (no number to send from, a worker without the"
+                       " body's key) is not counted: such a text waits until it is too late"
+                       " instead"})
     twilio_sid = fields.String(allow_none=True)
     error_code = fields.Integer(allow_none=True)
     last_error = fields.String(allow_none=True, metadata={

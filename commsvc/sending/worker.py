@@ -196,14 +196,13 @@ class Worker:
             transient = (NO_SENDER, exc.detail)
         if transient is None and row.body is UNAVAILABLE:
             # The body is there, but this process lacks its key (ENCRYPTION_KEYS differs from
-            # the web's, e.g. mid-rotation): retried like any transient failure, so a fixed
-            # configuration or another worker still sends it.
+            # the web's, e.g. mid-rotation): waited out, so a fixed configuration or another
+            # worker still sends it.
             transient = (KEY_MISSING, KEY_MISSING)
         if transient is not None:
-            if self._retried(row, *transient):
-                return
-            problem = f"{transient[0]}; gave up after {row.attempts} attempts"
-        elif row.body is None:
+            self._wait(row, *transient)
+            return
+        if row.body is None:
             problem = "body no longer available"  # retention or an erasure removed it
         elif row.attempts >= self.config.outbox_max_attempts:  # e.g. it crashed every worker
             problem = f"gave up after {row.attempts} attempts"
@@ -242,20 +241,17 @@ class Worker:
         if not claim.uncertain:
             row.send_started_at = None
 
-    def _retried(self, row: OutboundMessage, why: str, detail: str) -> bool:
-        """A passing reason not to send now counts an attempt: queued again with back-off and
-        committed (True), or False once the attempts are used up."""
-        row.attempts += 1
-        if row.attempts >= self.config.outbox_max_attempts:
-            return False
+    def _wait(self, row: OutboundMessage, why: str, detail: str) -> None:
+        """Not sent now for a reason about the setup, not the text (no number to send from,
+        the body's key missing): like a refused auth token, it counts no attempt and is tried
+        again after _patience, until the text is too late (then process() fails it)."""
         # send_started_at stays: an earlier attempt may still have reached Twilio
         self._release(row, "queued")
-        row.next_attempt_at = self._retry_at(row, self.backoff(row.attempts, None))
+        row.next_attempt_at = self._retry_at(row, self._patience(row, self._now()))
         row.last_error = why
         self.db.commit()
         self.counts.retried += 1
-        log.error("%s: %s; retry %d at %s", row.id, detail, row.attempts, row.next_attempt_at)
-        return True
+        log.error("%s: %s; retry at %s", row.id, detail, row.next_attempt_at)
 
     def _callback_url(self, message_id: str) -> str:
         return f"{self.config.public_base_url}{STATUS_CALLBACK_PATH}?o={message_id}"
@@ -374,7 +370,8 @@ class Worker:
         return min(self._now() + delay, service.send_by(row, self.config))
 
     def _patience(self, row: OutboundMessage, now: dt.datetime) -> dt.timedelta:
-        """The wait after a refusal about the sender (401, 21611), which counts no attempt:
+        """The wait after a refusal about the sender or the setup (401, 21611, no number to
+        send from, the body's key missing), which counts no attempt:
         between half and all of the time the text has waited since it was first due (within
         the back-off's base and cap), so the waits grow as a back-off's do."""
         waited = (now - service.first_due(row, self.config)).total_seconds()

@@ -153,3 +153,35 @@ def test_a_lost_send_whose_lookup_twilio_keeps_refusing_expires_instead_of_loopi
     assert row.send_started_at is not None  # Twilio's callback may still say it went
     assert len(posts(mocked)) == 1
     assert len(mocked.calls) - 1 < 20  # the lookups' waits grew; none after the deadline
+
+
+def test_a_worker_without_the_bodys_key_waits_like_a_refused_token_not_ten_minutes(
+        app, send, outbox, clock, mocked, real_twilio, config):
+    """Found by an audit of the rule above: a worker lacking the body's key (ENCRYPTION_KEYS
+    mid-rotation) is a setting to fix, like a rotated auth token, yet each pass spent one of
+    the text's attempts, so a rotation that took a few minutes failed the texts for good."""
+    from cryptography.fernet import Fernet
+
+    from commsvc import crypto
+    from tests.conftest import TEST_KEY
+
+    send(to=NEW_YORK, purpose="transactional")
+    fixed_at = clock() + dt.timedelta(minutes=40)
+    crypto.install(crypto.Keyring((Fernet.generate_key().decode(),)))
+    try:
+        passes = 0
+        while clock() < fixed_at:
+            run_once(app, real_twilio)
+            passes += 1
+            [row] = outbox()
+            assert row.status == "queued", row.last_error
+            clock.set(max(clock(), row.next_attempt_at))
+    finally:
+        crypto.install(crypto.Keyring((TEST_KEY,)))
+    mocked.post(MESSAGES_URL, status=201, json=twilio_message(SID, to=NEW_YORK))
+
+    run_once(app, real_twilio)
+
+    [row] = outbox()
+    assert (row.status, row.attempts) == ("sent", 1)
+    assert config.outbox_max_attempts < passes < 20
