@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from commsvc.db import operator_problem, schema_missing
-from commsvc.log_masking import mask_text
+from commsvc.log_masking import mask_word
 
 log = logging.getLogger("commsvc.errors")
 
@@ -60,7 +60,7 @@ class NotFound(ProblemError):
     def no(cls, what: str, given: str, after: str = "") -> NotFound:
         """"no <what> <given><after>", the client's own input masked as logs mask it (a phone
         number sent where an id goes) and cut at ECHO_LIMIT characters."""
-        return cls(f"no {what} {cut(mask_text(given))}{after}")
+        return cls(f"no {what} {cut(mask_word(given))}{after}")
 
 
 ECHO_LIMIT = 64  # characters of a client's input repeated in an error

@@ -383,8 +383,8 @@ def _masked_url_part(match: re.Match) -> str:
         return glued  # read whole, escapes and all ("%2B1%20415%20555%2001E01")
     text = _unquoted(part)
     # The glued-letters rule too: a letter among the digits may come encoded ("415555010%451"
-    # is the API's 415555010E1), and mask_text knows no letters.
-    masked = mask_text(_GLUED_TO_LETTERS.sub(_masked_phone_part, text))
+    # is the API's 415555010E1).
+    masked = mask_word(text)
     if masked == text:
         return part
     if unusual:  # decoded, its separators made plain
@@ -392,6 +392,13 @@ def _masked_url_part(match: re.Match) -> str:
     # Encoded again ("tel%3A******0125"), so the line stays one request line; what the client
     # wrote unencoded stays so ("call+me%3A..." keeps its "+").
     return quote(masked, safe="*" + "".join(set(re.sub(r"%[0-9A-Fa-f]{2}|[\w%]", "", part))))
+
+
+def mask_word(text: str) -> str:
+    """An id a client sent (a path segment, an X-Request-Id) masked as a log masks it in a URL:
+    mask_text, and also a number glued to a few letters that the API reads past
+    ("4155550101x", "x415-555-0101", "415555010x1"), which mask_text knows nothing of."""
+    return mask_text(_GLUED_TO_LETTERS.sub(_masked_phone_part, text))
 
 
 def wsgi_text(value: str) -> str:

@@ -10,7 +10,7 @@ import uuid
 
 from flask import g, has_request_context, request
 
-from commsvc.log_masking import mask_phones, mask_text, redact_content, redact_keys
+from commsvc.log_masking import mask_phones, mask_word, redact_content, redact_keys
 
 _PLAIN = logging.Formatter()
 
@@ -84,9 +84,9 @@ def configure(json_lines: bool) -> None:
 def assign_request_id() -> None:
     """The client's X-Request-Id when it is a plain id; else a new one. Every log line of the
     request carries it unmasked, so one holding a phone number or an API key
-    ("bk-4155550101-retry") is not taken."""
+    ("bk-4155550101-retry", "4155550101x") is not taken."""
     incoming = request.headers.get("X-Request-Id", "")
-    plain = re.fullmatch(r"[A-Za-z0-9._-]{8,64}", incoming) and mask_text(incoming) == incoming
+    plain = re.fullmatch(r"[A-Za-z0-9._-]{8,64}", incoming) and mask_word(incoming) == incoming
     g.request_id = incoming if plain else uuid.uuid4().hex
 
 

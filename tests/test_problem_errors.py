@@ -217,6 +217,30 @@ def test_a_404_never_repeats_an_api_key_or_a_number_in_any_grouping(client, api_
     assert "CbYPWKt2" not in response.json["detail"] and "5-5-5" not in response.json["detail"]
 
 
+@pytest.mark.parametrize("own", ["4155550101x", "x415-555-0101", "a4155550101", "415555010E1"])
+def test_a_clients_request_id_with_a_number_glued_to_a_letter_is_replaced(client, api_key, own):
+    """Found by a README walk: such an id was kept, so every log line of the request wrote the
+    number in full, though the access log masks the same text in a URL (the API reads
+    /v1/consent/4155550101x as +14155550101's consent)."""
+    response = client.get("/v1/sessions/ses_nope", headers={**api_key("ops"), "X-Request-Id": own})
+    assert response.status_code == 404
+    assert response.headers["X-Request-Id"] == response.json["request_id"] != own
+    assert "555" not in response.headers["X-Request-Id"]
+
+
+@pytest.mark.parametrize(("role", "path"), [("ops", "/v1/sessions/{}"),
+                                            ("privacy", "/v1/holds/{}")])
+@pytest.mark.parametrize("given", ["4155550101x", "x415-555-0101", "a4155550101"])
+def test_a_404_masks_a_number_glued_to_a_letter_as_the_access_log_does(client, api_key, role,
+                                                                       path, given):
+    """Found by a README walk: "no session 4155550101x" came back in full; a 404 repeats an id
+    masked as the logs mask it in the URL (README)."""
+    response = client.open(path.format(given), method="DELETE" if "holds" in path else "GET",
+                           headers=api_key(role))
+    assert response.status_code == 404
+    assert "555" not in response.json["detail"] and "0101" in response.json["detail"]
+
+
 @pytest.mark.parametrize("path", ["/v1//sessions", "/webhooks//twilio/sms", "/v1/sessions//x"])
 def test_a_doubled_slash_is_a_404_problem_not_a_redirect_to_the_requests_own_host(
         client, path):
