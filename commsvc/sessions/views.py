@@ -63,7 +63,15 @@ def _audited(db, sessions: list[Session], query: dict, now) -> None:
                   description="The booking's open session (a retry with the same phones)")
 @problems(blp, 400, 401, 403, 409, 422, 503)
 def create_session(body):
-    """Open the masked session of a booking (safe to retry)."""
+    """Open the masked session of a booking (safe to retry).
+
+    200: the booking's open session, for a retry with the same two phones in the same roles
+    (the retry's mode, ttl_seconds and record_calls change nothing). 409: the booking has an
+    open session with other phones (close it first). 422: requester and pro with the same
+    number, a pool number as a phone, or both ttl_seconds and expires_at. 503 with type
+    `pool-exhausted`: no proxy number can be given without breaking the routing rule; nothing
+    is stored.
+    """
     db, now, config = get_db(), _now(), _config()
     expires_at = service.resolve_expiry(
         now=now, max_ttl=config.max_session_ttl_seconds, ttl_seconds=body.get("ttl_seconds"),
@@ -125,7 +133,13 @@ def get_session(session_id: str):
 @blp.response(200, SessionOut)
 @problems(blp, 400, 401, 403, 404, 409, 422)
 def extend_session(body, session_id: str):
-    """Move an open session's end later: `ttl_seconds` from now or a future `expires_at`."""
+    """Move an open session's end later: `ttl_seconds` from now or a future `expires_at`.
+
+    409: the session is closed or expired, whether or not a sweep has marked it (an expired
+    session is not reopened: open a new one for the booking). 422: both fields or neither, a
+    time before the session's current end (PATCH only extends; close the session to end it
+    sooner), or past MAX_SESSION_TTL_SECONDS from now.
+    """
     db, now = get_db(), _now()
     _shown(db, session_id, now)
     expires_at = service.resolve_expiry(
@@ -144,7 +158,11 @@ def extend_session(body, session_id: str):
 @blp.response(200, SessionOut)
 @problems(blp, 401, 403, 404)
 def close_session(session_id: str):
-    """Close a session now and free its numbers (idempotent)."""
+    """Close a session now and free its numbers (idempotent).
+
+    A closed session is answered as it is, and so is an expired one (`status: expired`,
+    `closed_reason` null).
+    """
     db, now = get_db(), _now()
     _shown(db, session_id, now)  # before closing: a session past retention is not touched
     session = service.close_session(db, session_id, now=now)

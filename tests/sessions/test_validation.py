@@ -197,3 +197,18 @@ def test_a_premium_rate_or_global_network_phone_is_422_naming_the_field(
     assert response.get_json()["errors"] == {f"{role}.phone": [
         "is a premium-rate or global-network number, which the service does not call or text"]}
     assert db.scalar(select(func.count()).select_from(Session)) == 0
+
+
+def test_the_openapi_document_says_when_create_and_extend_answer_409_422_and_503(client):
+    """Found by a walk of API.md against /openapi.json: PATCH's 409 (a closed or expired
+    session) and 422 (a time before the current end), and POST's 200, 409 and
+    pool-exhausted 503 were listed only as 'Conflicts with the current state' and the like."""
+    paths = client.get("/openapi.json").get_json()["paths"]
+    create = paths["/v1/sessions"]["post"]["description"]
+    extend = paths["/v1/sessions/{session_id}"]["patch"]["description"]
+    close = paths["/v1/sessions/{session_id}/close"]["post"]["description"]
+    assert "409: the booking has an" in create and "`pool-exhausted`" in create
+    assert "retry with the same two phones" in create
+    assert "409: the session is closed or expired" in extend
+    assert "before the session's current end" in extend
+    assert "expired one" in close
