@@ -2,6 +2,8 @@
 or a value that makes no sense (a negative retention would blank today's messages)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 from cryptography.fernet import Fernet
@@ -302,3 +304,13 @@ def test_an_account_sid_without_its_auth_token_is_refused_in_development(tmp_pat
     assert not (tmp_path / "dev-secrets.json").exists()
     # Without the SID the token is generated, as before (sends are simulated).
     assert load_config({"COMMSVC_ENV": "development"}).twilio_account_sid is None
+
+
+def test_the_readme_gives_the_one_second_floor_of_periods_set_in_days():
+    """Found by a README walk: RETENTION_BODIES_DAYS=0.00001 ("above 0", said the README) was
+    refused as shorter than one second; the rows now say the floor the error gives."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    rows = [line for line in readme.splitlines()
+            if line.startswith(("| `RETENTION_BODIES_DAYS`", "| `COOLOFF_DAYS`"))]
+    assert len(rows) == 2
+    assert all("at least one second (0.0000116)" in row for row in rows)
