@@ -76,7 +76,7 @@ def _loads(text: str):
     for twice in found:  # the first still in the document (a later twice may have replaced it)
         path = _path_to(document, twice)
         if path is not None:
-            errors = {twice.name[:100]: [TWICE]}
+            errors = {twice.name: [TWICE]}  # named as flat_errors names every field
             for key in reversed(path):
                 errors = {key: errors}
             raise ValidationFailed(errors=errors)
@@ -93,7 +93,7 @@ def _path_to(value, target) -> tuple | None:
         if isinstance(child, dict | list):
             path = _path_to(child, target)
             if path is not None:
-                return (str(key)[:100], *path)
+                return (key, *path)
     return None
 
 

@@ -118,8 +118,9 @@ def flat_errors(errors, path: str = "") -> dict[str, list[str]]:
     Every message is a string.
     """
     if isinstance(errors, dict):
-        children = [(path if path and key == "_schema" else f"{path}.{key}" if path else str(key),
-                     inner) for key, inner in errors.items()]
+        children = [(path if path and key == "_schema" else
+                     f"{path}.{field_part(key)}" if path else field_part(key), inner)
+                    for key, inner in errors.items()]
     elif isinstance(errors, list | tuple):
         children = [(path, inner) for inner in errors]
     else:
@@ -129,6 +130,16 @@ def flat_errors(errors, path: str = "") -> dict[str, list[str]]:
         for name, messages in flat_errors(inner, field).items():
             flat.setdefault(name, []).extend(messages)
     return flat
+
+
+FIELD_PART_LIMIT = 100  # characters of each part of a field's name in `errors`
+
+
+def field_part(key) -> str:
+    """One part of a field's name as `errors` gives it. An unknown field's name is the
+    client's own: a phone number or an API key in it is masked as logs mask it, and it is
+    cut at FIELD_PART_LIMIT characters."""
+    return mask_word(str(key))[:FIELD_PART_LIMIT]
 
 
 def _flatten_webargs(messages: dict) -> dict:

@@ -241,6 +241,23 @@ def test_a_404_masks_a_number_glued_to_a_letter_as_the_access_log_does(client, a
     assert "555" not in response.json["detail"] and "0101" in response.json["detail"]
 
 
+@pytest.mark.parametrize("name", ["4155550101", "+14155550303", "4155550404x",
+                                  "csk_CbYPWKt2TAPVD1ZYWnTum72qnRLLRB5jcoVzYUcnG8", "a" * 3000])
+@pytest.mark.parametrize("where", ["query", "json"])
+def test_an_unknown_fields_name_is_repeated_masked_and_cut_short(client, api_key, name, where):
+    """Found by a README walk: a 422 named an unknown field as the client wrote it, so a phone
+    number or an API key sent as a field's name came back whole, and 3,000 characters too,
+    where a 404 repeats the same input masked and cut short."""
+    booking = api_key("booking")
+    response = (client.get(f"/v1/sessions?{name}=1", headers=booking) if where == "query"
+                else client.post("/v1/sessions", json={name: 1}, headers=booking))
+    assert response.status_code == 422
+    unknown = [field for field, messages in response.json["errors"].items()
+               if messages == ["Unknown field."]]
+    assert len(unknown) == 1
+    assert "555" not in unknown[0] and "CbYPWKt2" not in unknown[0] and len(unknown[0]) <= 100
+
+
 @pytest.mark.parametrize("path", ["/v1//sessions", "/webhooks//twilio/sms", "/v1/sessions//x"])
 def test_a_doubled_slash_is_a_404_problem_not_a_redirect_to_the_requests_own_host(
         client, path):
