@@ -325,16 +325,24 @@ def _public_base_url(env: dict[str, str], app_env: str, port: int) -> str:
 def _dev_secrets(from_env: list[str]) -> dict:
     """Load or create the development secrets under instance/ (never used in production);
     `from_env`: the settings the environment gives, which win over the file's."""
-    if DEV_SECRETS_FILE.exists():
-        return json.loads(DEV_SECRETS_FILE.read_text())
-    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    data = {
-        "encryption_key": Fernet.generate_key().decode(),
-        "hmac_key": secrets.token_urlsafe(32),
-        "twilio_auth_token": secrets.token_hex(16),
-    }
-    DEV_SECRETS_FILE.write_text(json.dumps(data, indent=2))
-    DEV_SECRETS_FILE.chmod(0o600)
+    try:
+        if DEV_SECRETS_FILE.exists():
+            return json.loads(DEV_SECRETS_FILE.read_text())
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        data = {
+            "encryption_key": Fernet.generate_key().decode(),
+            "hmac_key": secrets.token_urlsafe(32),
+            "twilio_auth_token": secrets.token_hex(16),
+        }
+        DEV_SECRETS_FILE.write_text(json.dumps(data, indent=2))
+        DEV_SECRETS_FILE.chmod(0o600)
+    except OSError as exc:
+        # A clone whose instance/ is read-only (or owned by another user) stopped every
+        # process with a traceback: the operator's to fix, so one line that says how.
+        raise ConfigError(
+            f"the development secrets file {DEV_SECRETS_FILE} cannot be read or written"
+            f" ({exc.strerror}): make {INSTANCE_DIR} writable, or set ENCRYPTION_KEYS,"
+            f" HMAC_KEY and TWILIO_AUTH_TOKEN") from None
     # Which of the file's secrets are in use: an operator signs hand-made webhooks with the
     # token this names, and the file's token gets 403 when TWILIO_AUTH_TOKEN is set.
     used = [label for label, setting in (("encryption key", "ENCRYPTION_KEYS"),

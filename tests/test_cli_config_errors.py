@@ -96,3 +96,25 @@ def test_a_one_off_command_in_production_says_no_start_up_warnings(tmp_path):
         result = CliRunner().invoke(main, args, env=env, prog_name="commsvc")
         assert result.exit_code == 0, result.output
         assert result.stderr == "", args
+
+
+def test_an_instance_directory_it_cannot_write_is_one_line_not_a_traceback(
+        tmp_path, monkeypatch):
+    """Found by running `make run` in a clone whose instance/ was read-only: the development
+    secrets could not be written and every process stopped with a PermissionError traceback.
+    (A regular file where instance/ should be fails the same way for root, who may write
+    anywhere.)"""
+    instance = tmp_path / "instance"
+    instance.write_text("")
+    monkeypatch.setattr("commsvc.config.INSTANCE_DIR", instance)
+    monkeypatch.setattr("commsvc.config.DEV_SECRETS_FILE", instance / "dev-secrets.json")
+    env = {**{name: None for name in PRODUCTION}, "COMMSVC_ENV": "development",
+           "DATABASE_URL": f"sqlite:///{tmp_path}/commsvc.db"}
+
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=env, prog_name="commsvc")
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: the development secrets file {instance / 'dev-secrets.json'} cannot be read or"
+        f" written (File exists): make {instance} writable, or set ENCRYPTION_KEYS, HMAC_KEY"
+        f" and TWILIO_AUTH_TOKEN\n")
