@@ -11,6 +11,7 @@ like every other error of the service (loaded in the master, so every worker has
 from __future__ import annotations
 
 import json
+import signal
 import sys
 
 from gunicorn import util
@@ -34,6 +35,21 @@ def on_starting(server) -> None:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+
+
+def when_ready(server) -> None:
+    """Ctrl-C (SIGINT) stops the web process as SIGTERM does: each worker finishes the request
+    it is serving. gunicorn's own Ctrl-C was its quick shutdown, which ended every worker in
+    the middle of its request with a 500: a text committed as answered with a notice that no
+    one received. A second Ctrl-C is still the quick shutdown (gunicorn's stop loop)."""
+    server.handle_int = server.handle_term
+
+
+def post_worker_init(worker) -> None:
+    """The worker's half of when_ready: Ctrl-C reaches every process of the terminal's group,
+    and a worker's own SIGINT handler was the quick exit."""
+    signal.signal(signal.SIGINT, worker.handle_exit)
+    signal.siginterrupt(signal.SIGINT, False)  # as gunicorn leaves SIGTERM
 
 
 def write_problem(sock, status_int: int, reason: str, mesg: str) -> None:

@@ -1,6 +1,7 @@
 """What gunicorn itself answers, before the app sees a request: problem+json, not HTML."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -25,9 +26,10 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def web_port(tmp_path):
-    """The Procfile's web line on a free port (production settings, SQLite)."""
+@contextlib.contextmanager
+def web_process(tmp_path):
+    """(the process, its port): the Procfile's web line on a free port (production settings,
+    the SQLite file tmp_path/commsvc.db), in a process group of its own as a terminal's."""
     web = next(line for line in (ROOT / "Procfile").read_text().splitlines()
                if line.startswith("web:"))[len("web:"):]
     env = {**os.environ, **COMPLETE, "ENCRYPTION_KEYS": FERNET_KEY, "COMMSVC_ENV": "production",
@@ -47,11 +49,18 @@ def web_port(tmp_path):
             found = LISTENING.search(line)
             port = int(found.group(1)) if found else None
         assert port, "the web process did not start"
-        yield port
+        yield process, port
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+        process.stderr.close()
+
+
+@pytest.fixture
+def web_port(tmp_path):
+    with web_process(tmp_path) as (_process, port):
+        yield port
 
 
 def _raw(port: int, request: bytes) -> tuple[str, dict, bytes]:
