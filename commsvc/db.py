@@ -27,6 +27,8 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, Opera
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from commsvc.config import ConfigError
+
 T = TypeVar("T")
 
 NAMING_CONVENTION = {
@@ -102,8 +104,14 @@ def _create_private(url: str) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
         pass
-    except OSError:
-        return  # no such directory: SQLite says so in its own words when it connects
+    except OSError as exc:
+        # No such directory, or one this user may not write. SQLite's own words, at the first
+        # query, were "the database is not answering: unable to open database file", as if a
+        # server were down, and named no file (a relative URL is relative to the directory
+        # the process starts in).
+        raise ConfigError(f"DATABASE_URL names the SQLite file {os.path.abspath(path)}, which"
+                          f" cannot be created ({exc.strerror}): create its directory or make"
+                          f" it writable") from None
 
 
 def _sqlite_begin(conn):
@@ -184,6 +192,9 @@ TRANSIENT_SQLSTATES = {
 }
 
 
+SQLITE_CANNOT_OPEN = "unable to open database file"
+
+
 def operator_problem(error: DBAPIError) -> str | None:
     """One line for the operator when a database error is theirs to fix or will pass (the
     database is not answering, not migrated, read-only, shutting down), else None (a bug)."""
@@ -192,6 +203,12 @@ def operator_problem(error: DBAPIError) -> str | None:
     sqlstate = getattr(error.orig, "sqlstate", None)
     if sqlstate in TRANSIENT_SQLSTATES:
         return f"the database cannot serve now: {TRANSIENT_SQLSTATES[sqlstate]} ({sqlstate})"
+    if isinstance(error, OperationalError) and str(error.orig) == SQLITE_CANNOT_OPEN:
+        # An existing file in a directory this user may not write (SQLite in WAL mode needs
+        # its -wal and -shm files there): it was "the database is not answering", as if a
+        # server were down.
+        return ("the SQLite file of DATABASE_URL cannot be opened: its directory must be"
+                " writable by this user (SQLite keeps its -wal and -shm files beside it)")
     if isinstance(error, OperationalError) or error.connection_invalidated:
         reason = (str(error.orig).strip().splitlines() or [type(error.orig).__name__])[0]
         return f"the database is not answering: {reason}"

@@ -1,13 +1,18 @@
 """Database session settings the service relies on."""
 from __future__ import annotations
 
+import sqlite3
 import stat
 
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
+from sqlalchemy.exc import OperationalError
 
-from commsvc.db import PLAN_CACHE_MODE, make_engine
+from commsvc.cli import main
+from commsvc.db import PLAN_CACHE_MODE, make_engine, operator_problem
 from commsvc.relay.models import Call, Message
+from tests.test_cli_config_errors import FERNET_KEY
 
 
 @pytest.mark.pg_only
@@ -35,6 +40,32 @@ def test_an_existing_sqlite_database_keeps_its_mode(tmp_path):
     path.chmod(0o640)
     make_engine(f"sqlite:///{path}").dispose()
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_a_sqlite_file_in_a_directory_that_does_not_exist_is_named_in_one_line(tmp_path):
+    """Found by starting `make run` with DATABASE_URL=sqlite:///sub/commsvc.db: "error: the
+    database is not answering: unable to open database file", as if a server were down, and
+    no word of which file (a relative URL is relative to the directory it starts in)."""
+    env = {"COMMSVC_ENV": "test", "ENCRYPTION_KEYS": FERNET_KEY, "HMAC_KEY": "h",
+           "TWILIO_AUTH_TOKEN": "t", "DATABASE_URL": f"sqlite:///{tmp_path}/sub/commsvc.db"}
+
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=env, prog_name="commsvc")
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: DATABASE_URL names the SQLite file {tmp_path}/sub/commsvc.db, which cannot be"
+        f" created (No such file or directory): create its directory or make it writable\n")
+    assert not (tmp_path / "sub").exists()
+
+
+def test_a_sqlite_file_sqlite_cannot_open_is_not_said_to_be_a_database_not_answering():
+    """Found by starting `make run` again with instance/ made read-only: an existing file whose
+    -wal and -shm files cannot be made beside it."""
+    error = OperationalError("SELECT 1", {}, sqlite3.OperationalError(
+        "unable to open database file"))
+    assert operator_problem(error) == (
+        "the SQLite file of DATABASE_URL cannot be opened: its directory must be writable by"
+        " this user (SQLite keeps its -wal and -shm files beside it)")
 
 
 def test_the_id_of_a_deleted_row_is_never_given_again(db, clock):

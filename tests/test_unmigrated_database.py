@@ -51,8 +51,10 @@ def test_cli_on_a_database_without_schema_says_what_to_run(empty_url, args):
 
 
 @pytest.mark.parametrize("args", [["keys", "list"], ["numbers", "list"]])
-def test_cli_on_a_database_that_does_not_answer_says_so_in_one_line(tmp_path, args):
-    env = _settings(f"sqlite:///{tmp_path}/no/such/dir/commsvc.db")
+def test_cli_on_a_database_that_does_not_answer_says_so_in_one_line(args):
+    # Nothing listens on port 1. (A SQLite file in a directory that does not exist is now a
+    # setting to fix, named as such: tests/test_db.py.)
+    env = _settings("postgresql://postgres@127.0.0.1:1/commsvc")
     result = CliRunner().invoke(main, args, env=env, prog_name="commsvc")
     assert result.exit_code == 1
     assert result.stderr.startswith("error: the database is not answering: ")
