@@ -10,6 +10,7 @@ import re
 import secrets
 import string
 import sys
+import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -322,6 +323,21 @@ def _public_base_url(env: dict[str, str], app_env: str, port: int) -> str:
     return raw.rstrip("/")
 
 
+def _create_once(path: Path, content: str) -> bool:
+    """Create the file, readable by its owner only, with its whole content at once: False,
+    and nothing changed, when it exists already (another process got there first)."""
+    fd, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as file:
+            file.write(content)
+        os.link(draft, path)  # unlike a rename, never replaces a file another process made
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(draft)
+
+
 def _dev_secrets(from_env: list[str]) -> dict:
     """Load or create the development secrets under instance/ (never used in production);
     `from_env`: the settings the environment gives, which win over the file's."""
@@ -334,8 +350,11 @@ def _dev_secrets(from_env: list[str]) -> dict:
             "hmac_key": secrets.token_urlsafe(32),
             "twilio_auth_token": secrets.token_hex(16),
         }
-        DEV_SECRETS_FILE.write_text(json.dumps(data, indent=2))
-        DEV_SECRETS_FILE.chmod(0o600)
+        if not _create_once(DEV_SECRETS_FILE, json.dumps(data, indent=2)):
+            # Another process starting beside this one (a Procfile runner starts web, worker
+            # and clock together) wrote them first: all must encrypt, hash and check webhook
+            # signatures with the same secrets.
+            return json.loads(DEV_SECRETS_FILE.read_text())
     except OSError as exc:
         # A clone whose instance/ is read-only (or owned by another user) stopped every
         # process with a traceback: the operator's to fix, so one line that says how.

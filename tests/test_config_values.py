@@ -2,12 +2,14 @@
 or a value that makes no sense (a negative retention would blank today's messages)."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from cryptography.fernet import Fernet
 
+from commsvc import config as config_module
 from commsvc.cli import main
 from commsvc.config import Config, ConfigError, load_config
 
@@ -314,3 +316,31 @@ def test_the_readme_gives_the_one_second_floor_of_periods_set_in_days():
             if line.startswith(("| `RETENTION_BODIES_DAYS`", "| `COOLOFF_DAYS`"))]
     assert len(rows) == 2
     assert all("at least one second (0.0000116)" in row for row in rows)
+
+
+def test_processes_started_together_on_a_fresh_clone_share_one_set_of_secrets(
+        tmp_path, monkeypatch):
+    """Found by starting four `commsvc db upgrade` at once on a fresh clone (as a Procfile
+    runner starts web, worker and clock): two or three of them each generated secrets and
+    wrote them over the others', so the processes ran on different encryption keys, HMAC keys
+    and webhook tokens. Here another process writes the file between this one's look for it
+    and its own write."""
+    secrets_file = tmp_path / "dev-secrets.json"
+    monkeypatch.setattr(config_module, "INSTANCE_DIR", tmp_path)
+    monkeypatch.setattr(config_module, "DEV_SECRETS_FILE", secrets_file)
+    theirs = {"encryption_key": Fernet.generate_key().decode(), "hmac_key": "theirs" * 8,
+              "twilio_auth_token": "their-token"}
+    generate = Fernet.generate_key
+
+    def the_other_process_writes_first():
+        if not secrets_file.exists():
+            secrets_file.write_text(json.dumps(theirs))
+        return generate()
+
+    monkeypatch.setattr(config_module.Fernet, "generate_key", the_other_process_writes_first)
+
+    config = load_config({"COMMSVC_ENV": "development"})
+
+    assert json.loads(secrets_file.read_text()) == theirs
+    assert (config.encryption_keys, config.hmac_key, config.twilio_auth_token) == (
+        (theirs["encryption_key"],), theirs["hmac_key"], theirs["twilio_auth_token"])
