@@ -9,6 +9,7 @@ import datetime as dt
 import itertools
 import json
 import logging
+import math
 import secrets
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -54,9 +55,11 @@ def _retry_after(headers) -> float | None:
     if value is None:
         return None
     try:
-        return float(value)
+        seconds = float(value)
     except ValueError:
         pass
+    else:  # "nan", "inf" and a negative count read as no wait asked for
+        return seconds if math.isfinite(seconds) and seconds >= 0 else None
     try:
         until = parsedate_to_datetime(value)
         date = headers.get("Date")

@@ -105,8 +105,8 @@ class DeletionReport:
 
 def _backoff(attempts: int, retry_after: float | None) -> dt.timedelta:
     wait = min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), MAX_RETRY)
-    if retry_after:
-        wait = max(wait, dt.timedelta(seconds=retry_after))
+    if retry_after:  # honoured up to the cap: a Retry-After years away must not shelve it
+        wait = max(wait, dt.timedelta(seconds=min(retry_after, MAX_RETRY.total_seconds())))
     return wait
 
 

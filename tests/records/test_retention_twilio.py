@@ -335,3 +335,27 @@ def test_a_retry_after_counts_from_twilios_answer_not_the_start_of_the_run(
     rows = sorted(_pending(db), key=lambda row: row.next_attempt_at)
     for answered, row in enumerate(rows, start=1):  # 10 s an answer, each then waits 300 s
         assert row.next_attempt_at >= start + dt.timedelta(seconds=10 * answered + 300)
+
+
+@pytest.mark.parametrize("retry_after", [
+    "Fri, 31 Dec 9999 23:59:59 GMT",  # an HTTP-date as far as one goes
+    "99999999999",  # ~3,000 years in seconds
+    "inf", "nan",
+])
+def test_an_absurd_retry_after_waits_at_most_the_backoff_cap_and_stops_no_batch(
+        app, db, clock, gateway, twilio_api, retry_after):
+    """Found by a review: an uncapped Retry-After put an erasure's deletion at Twilio off for
+    centuries, or (a date past year 9999, inf, nan) raised mid-batch, every clock tick."""
+    with app.extensions["db"].sessionmaker() as session:
+        for sid in ("SM" + "4" * 32, "SM" + "5" * 32):
+            remote.enqueue(session, resource="message", sid=sid, action="delete",
+                           cause="erasure", now=clock())
+        session.commit()
+    twilio_api.add(responses.DELETE, re.compile(f"{API}/Messages/SM\\d+\\.json"), status=429,
+                   json=_error(20429, 429),
+                   headers={"Retry-After": retry_after,
+                            "Date": "Tue, 24 Nov 2026 03:00:00 GMT"})
+
+    assert _process(app, gateway, clock).retry_later == 2
+    for row in _pending(db):
+        assert clock() < row.next_attempt_at <= clock() + remote.MAX_RETRY
