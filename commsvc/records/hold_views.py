@@ -78,7 +78,7 @@ def list_holds(args):
 @blp.route("/<string:hold_id>", methods=["DELETE"])
 @require("holds:manage")
 @blp.response(200, HoldOut)
-@problems(blp, 401, 403, 404)
+@problems(blp, 401, 403, 404, 503)
 def lift_hold(hold_id):
     """Lift a hold: its data is eligible for retention and erasure at the next run."""
     principal = current_principal()

@@ -11,7 +11,9 @@ A hold never comes into force halfway through an erasure or a retention batch, w
 rows holds leave free and then delete them: they take `hold_still` (a shared lock) first and
 placing a hold takes the same lock exclusively, so a hold is placed either before they choose
 (and keeps all it covers) or after they commit (PostgreSQL; SQLite's BEGIN IMMEDIATE already
-runs one writer at a time).
+runs one writer at a time). Lifting one takes it too: an erasure takes the number out of the
+holds lifted when it looks, a lift out of its hold when the ledger has the erasure, so a lift
+between the two would keep the erased number.
 """
 from __future__ import annotations
 
@@ -49,6 +51,16 @@ def hold_still(db: Session) -> None:
     it: an erasure, a retention batch)."""
     if db.get_bind().dialect.name == "postgresql":
         db.execute(select(func.pg_advisory_xact_lock_shared(PLACING_LOCK_KEY)))
+
+
+def _wait_for_erasures(db: Session, not_done: str) -> None:
+    """Until this transaction ends, no erasure or retention batch decides what holds keep
+    (PostgreSQL: they take hold_still); 503 saying `not_done` after PLACING_LOCK_WAIT."""
+    if db.get_bind().dialect.name == "postgresql":
+        lock_or_unavailable(db, select(func.pg_advisory_xact_lock(PLACING_LOCK_KEY)),
+                            wait=PLACING_LOCK_WAIT,
+                            busy="An erasure or a retention batch is deciding what holds keep;"
+                                 f" {not_done}: try again shortly.")
 
 
 def _active() -> ColumnElement[bool]:
@@ -177,11 +189,7 @@ def place_hold(
     # Stored as the audit trail stores reasons: numbers masked, but the held phone's own (the
     # hold names it anyway). A number written in it is someone's data no erasure would find.
     kept = frozenset({value}) if scope == "phone" else frozenset()
-    if db.get_bind().dialect.name == "postgresql":  # waits for running erasures (hold_still)
-        lock_or_unavailable(db, select(func.pg_advisory_xact_lock(PLACING_LOCK_KEY)),
-                            wait=PLACING_LOCK_WAIT,
-                            busy="An erasure or a retention batch is deciding what holds keep;"
-                                 " the hold was not placed: try again shortly.")
+    _wait_for_erasures(db, "the hold was not placed")
     hold = LegalHold(id="hold_" + secrets.token_hex(10), scope=scope, value=value,
                      reason=mask_text(reason, keep=kept), created_by=actor, created_at=now)
     db.add(hold)
@@ -200,6 +208,11 @@ def lift_hold(db: Session, hold_id: str, *, actor: str, now: dt.datetime, config
     hold = db.get(LegalHold, hold_id)
     if hold is None:
         raise NotFound.no("legal hold", hold_id)
+    if hold.lifted_at is None:
+        # An erasure running now looks for lifted holds before it commits its ledger entry:
+        # lifted meanwhile, the hold would be found by neither it nor the ledger check below.
+        _wait_for_erasures(db, "the hold was not lifted")
+        db.refresh(hold)
     if hold.lifted_at is None:
         hold.lifted_at = now
         hold.lifted_by = actor

@@ -248,3 +248,44 @@ def test_a_session_opened_for_the_person_during_their_erasure_is_closed_not_left
         "NumMedia": "0", "MessageSid": "SM" + "e" * 32})
     assert answer.status_code == 200
     assert "<Message to=" not in answer.get_data(as_text=True)  # a reply at most, no forward
+
+
+def test_a_hold_lifted_while_the_erasure_runs_still_loses_the_number(
+        committed_app, clock, monkeypatch):
+    """Found by a review of 188d5d0: the erasure takes the number out of the holds lifted when
+    it looks (forget_lifted), the lift out of its hold when the ledger holds the number; a lift
+    committed between the two (the erasure not yet committed) did neither, and the lifted
+    hold kept the erased person's number in full."""
+    from commsvc.records import subjects
+
+    app = committed_app
+    with app.extensions["db"].sessionmaker() as db:
+        _, raw = keys.create_key(db, name="privacy", role="privacy", now=clock())
+        db.commit()
+    privacy = {"Authorization": f"Bearer {raw}"}
+    client = app.test_client()
+    hold_id = client.post("/v1/holds", headers=privacy, json={
+        "scope": "phone", "value": REQUESTER, "reason": "case 9"}).json["id"]
+    lifts = []
+
+    def then_lift(*args, **kwargs):
+        looked = forget_lifted(*args, **kwargs)  # the hold is in force: kept whole
+        thread = threading.Thread(target=lambda: lifts.append(
+            app.test_client().delete(f"/v1/holds/{hold_id}", headers=privacy)))
+        thread.start()
+        thread.join(timeout=1)  # done by now, unless it waits for this erasure to commit
+        lifts.append(thread)
+        return looked
+
+    forget_lifted = subjects.forget_lifted
+    monkeypatch.setattr(subjects, "forget_lifted", then_lift)
+    erased = client.post(f"/v1/subjects/{REQUESTER}/erase",
+                         headers={**privacy, "X-Access-Reason": "subject request #6"})
+    thread = next(item for item in lifts if isinstance(item, threading.Thread))
+    thread.join(timeout=10)
+
+    assert erased.status_code == 200
+    [lifted] = [item for item in lifts if not isinstance(item, threading.Thread)]
+    assert lifted.status_code == 200 and lifted.json["value"] is None
+    with app.extensions["db"].sessionmaker() as db:
+        assert db.get(holds.LegalHold, hold_id).value.startswith("erased:")
