@@ -203,8 +203,9 @@ def lift_hold(db: Session, hold_id: str, *, actor: str, now: dt.datetime, config
               reason: str | None = None) -> LegalHold:
     """Lift a hold (idempotent: lifting a lifted hold changes nothing); 404 when unknown.
 
-    A phone hold on a number the erasure ledger holds loses the number as it is lifted
-    (forget_lifted): the hold was all that kept it, and the person asked to be erased."""
+    A phone hold on a number erased while it was in force loses the number as it is lifted
+    (forget_lifted): the hold was all that kept it, and the person asked to be erased. One
+    placed later, on a customer who came back, is about what they made since: it keeps it."""
     hold = db.get(LegalHold, hold_id)
     if hold is None:
         raise NotFound.no("legal hold", hold_id)
@@ -220,18 +221,24 @@ def lift_hold(db: Session, hold_id: str, *, actor: str, now: dt.datetime, config
         audit.record(db, actor=actor, action="hold.lifted", now=now, reason=reason,
                      target={"hold_id": hold.id, "scope": hold.scope,
                              "value": audit_value(hold.scope, hold.value)})
-        if hold.scope == "phone" and erasure_ledger.erased_since(db, hold.value, None, config):
+        if hold.scope == "phone" and erasure_ledger.erased_since(db, hold.value,
+                                                                 hold.created_at, config):
             forget_lifted(db, hold.value, erasure_ledger.tombstone(config.hmac_key, hold.value))
     return hold
 
 
-def forget_lifted(db: Session, phone: str, stone: str) -> int:
+def forget_lifted(db: Session, phone: str, stone: str,
+                  before: dt.datetime | None = None) -> int:
     """Erasure: the number leaves every lifted hold on it (`stone` for the value, masked in the
     reason, where placing kept it); how many. A lifted hold keeps nothing, so it must not keep
-    the number either; an active one keeps it (a hold outlives erasure)."""
+    the number either; an active one keeps it (a hold outlives erasure). `before`: only holds
+    placed by then (a replay: a hold placed on a returning customer since is theirs)."""
     # Uses index: ix_legal_holds_scope_value
-    lifted = list(db.scalars(select(LegalHold).where(
-        LegalHold.scope == "phone", LegalHold.value == phone, LegalHold.lifted_at.is_not(None))))
+    query = select(LegalHold).where(
+        LegalHold.scope == "phone", LegalHold.value == phone, LegalHold.lifted_at.is_not(None))
+    if before is not None:
+        query = query.where(LegalHold.created_at <= before)
+    lifted = list(db.scalars(query))
     for hold in lifted:
         hold.value, hold.reason = stone, mask_text(hold.reason)
     db.flush()

@@ -333,7 +333,7 @@ def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, 
     held_closed += _close_open_sessions(db, phone, now, before)[1]
     stone = tombstone(config.hmac_key, phone)
     removed["sessions"], kept_held["sessions"] = _erase_participation(db, phone, stone, before)
-    removed["lifted_holds"] = forget_lifted(db, phone, stone)
+    removed["lifted_holds"] = forget_lifted(db, phone, stone, before)
     if not replay:
         keyed |= _keyed_texts(db, phone)
         late, kept_late = _erase_communications(db, phone, now, before)

@@ -90,3 +90,22 @@ def test_a_replay_removes_the_number_from_a_lifted_hold_a_restore_brought_back(
     assert replay.exit_code == 0, replay.output
     assert "1 found again and erased" in replay.output
     assert _stored(db, hold_id).value.startswith("erased:")
+
+
+def test_a_hold_placed_on_a_customer_who_came_back_after_the_erasure_keeps_its_number(
+        client, api_key, db, clock, runner):
+    """Found by a review of 188d5d0: the lift (and a replay) took the number out of every
+    lifted hold on a number the ledger ever had, also one placed on a returning customer after
+    their erasure, about what they made since: theirs, which the erasure and the replay keep."""
+    privacy = api_key("privacy")
+    _erase(client, privacy)
+    clock.advance(seconds=86400)  # the customer books again; a dispute, a hold
+    hold_id = _place(client, privacy)
+
+    lifted = client.delete(f"/v1/holds/{hold_id}", headers={**privacy, **READ})
+
+    assert lifted.status_code == 200 and lifted.json["value"] == PERSON
+    assert _stored(db, hold_id).value == PERSON
+    replay = runner.invoke(args=["erasures", "replay"])
+    assert replay.exit_code == 0, replay.output
+    assert _stored(db, hold_id).value == PERSON
