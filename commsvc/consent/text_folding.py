@@ -30,8 +30,10 @@ def word_table(groups: dict[str, str]) -> dict[str, str]:
 # Word-level folding of typos and abbreviations, applied token by token (dict look-up; a
 # regex only for elongations such as "stoooop", "pleeease", "unsubscribeee").
 _FOLD_WORDS = word_table({
+    # French "textes" too ("ne m'envoyez plus de textes"); not "texte", also the verb
+    # ("me texte pu")
     "text": "txt txts txtd txtn txting txtin txtng texting textin textn textng texing textig"
-            " tetxing tetx texts texto textos sms smss smses",
+            " tetxing tetx texts texto textos textes sms smss smses",
     "message": "msg msgs msgz msging msgng msges mssg mssgs messages messaging messagin"
                " messageing messeges messege messeging mesage mesages mesaging messges mensaje"
                " mensajes mensajito mensajitos mensages mesajes mensjes msj msjs mjs",

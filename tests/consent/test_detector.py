@@ -750,3 +750,18 @@ def test_a_keyword_with_a_parting_wish_is_the_keyword(text, language):
                                   "Bonne journée, arrêtez-vous au 2e", "Baja, buen día! Ya llegué"])
 def test_a_parting_wish_beside_job_talk_stays_conversation(text):
     assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", ["Ne m'envoyez plus de textes svp",
+                                  "Arrêtez de m'envoyer des textes", "Je veux plus de textes"])
+def test_french_textes_are_the_texts(text):
+    """Found by an adversarial round: "textes" (French for texts, as "textos") was no word of
+    messaging, so "Ne m'envoyez plus de textes" was forwarded and its sender kept texted."""
+    assert detect(text) == Detection(Intent.OPT_OUT, "fr", own_words=True)
+
+
+@pytest.mark.parametrize("text", ["Envoyez-moi un texte quand vous arrivez",
+                                  "Arrêtez pas de m'envoyer des textes, j'aime les photos",
+                                  "Pouvez-vous m'envoyer plus de textes pendant les travaux?"])
+def test_french_textes_about_the_job_stay_conversation(text):
+    assert classify(text) is Intent.CONVERSATION
