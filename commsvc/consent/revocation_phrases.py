@@ -199,8 +199,13 @@ EN: list[tuple[str, str]] = [
      r"(?! needed\b(?!" + LAST + "))"),
     # no more offers (deals, specials, coupons): our marketing, as "no more ads", ending the
     # message ("No more offers from other pros please, I'm going with you" is about the job)
-    ("| please ok so just seriously i no",
-     r"(?:^|\| )(?:(?:please|ok|so|just|seriously|i said|i want) )*no more"
+    # and starting it, after nothing but courtesy, a greeting, a refusal, STOP or who is this
+    # ("Thanks. No more offers"): after other words it is a price haggled over ("That's my
+    # final offer, no more offers", "Best I can do is 400. No more deals")
+    ("please ok okay so just seriously i no thanks thank not who whos hi hello hey stop",
+     r"^(?:(?:please|thanks|thank you|ok|okay|hi|hello|hey|no|no thanks|no thank you"
+     r"|not interested|seriously|stop|please stop|stop please|" + WHO_ASKED + r") \| )*"
+     r"(?:(?:please|ok|so|just|seriously|i said|i want) )*no more"
      r" (?:(?:special|promotional|marketing) )?(?:offers|deals|specials|coupons)" + LAST),
     # remove / take me off the list
     ("remove take delete drop erase get unsubscribe cross",

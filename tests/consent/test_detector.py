@@ -765,3 +765,21 @@ def test_french_textes_are_the_texts(text):
                                   "Pouvez-vous m'envoyer plus de textes pendant les travaux?"])
 def test_french_textes_about_the_job_stay_conversation(text):
     assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", ["That's my best price. No more deals.",
+                                  "300 is my final. No more deals",
+                                  "That's my final offer, no more offers",
+                                  "Price is firm. No more deals!"])
+def test_no_more_deals_after_a_price_is_haggling(text):
+    """Found by an adversarial round: a pro ending a price talk with "No more deals" opted
+    out of the customer's job (the relay stopped forwarding their texts)."""
+    assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", ["No more offers please", "Thanks. No more offers please",
+                                  "Not interested. No more deals", "Who is this? No more offers",
+                                  "Seriously, no more offers", "Please stop. No more offers",
+                                  "Hi, no more offers please"])
+def test_no_more_offers_after_courtesy_or_a_refusal_is_an_opt_out(text):
+    assert classify(text) is Intent.OPT_OUT
