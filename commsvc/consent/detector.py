@@ -593,6 +593,14 @@ _GUARD_AFTER_RE = re.compile(
     # ("every day, once a week is fine") it may ask for less
     r"| (?:single )?day" + phrases.LAST + ")"
     r"|once a|so often|early|late|tarde de las|mas tarde|tan tarde|trop tard|at \d\w*"
+    # a condition still to come, the job done or paid: "remove me from your list once the job
+    # is done", "... when the warranty ends", "une fois les travaux finis", "cuando terminen
+    # el trabajo"; not the pro's convenience ("when you get a chance", "as soon as
+    # possible", "dès que possible", "en cuanto puedan"), "once and for all", "at once"
+    r"|(?:(?<!\bat )once|as soon as|des que|en cuanto|une fois|una vez|when|quand|lorsque"
+    r"|cuando) (?:[^|]{0,30}? )?(?:job|work|project|repair|warranty|install\w*|done|finished"
+    r"|over|complete\w*|paid|travaux|chantier|fini\w*|termin\w*|acab\w*|trabajo|obra"
+    r"|garantia)"
     r"|(?:between|entre) (?:\d+|noon|midi|las|la)"
     r"|\d+ ?(?:am|pm|h)"
     # a while (_WHILE): "for an hour", "for a sec", "for the weekend", "pour une heure", "por

@@ -783,3 +783,25 @@ def test_no_more_deals_after_a_price_is_haggling(text):
                                   "Hi, no more offers please"])
 def test_no_more_offers_after_courtesy_or_a_refusal_is_an_opt_out(text):
     assert classify(text) is Intent.OPT_OUT
+
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Lose my # once the job is done lol", Intent.CONVERSATION),
+    ("You can remove me from your list once the warranty ends", Intent.CONVERSATION),
+    ("Remove me from your list when the job is done", Intent.CONVERSATION),
+    ("Retirez-moi de votre liste une fois les travaux finis", Intent.CONVERSATION),
+    ("Sáquenme de su lista cuando terminen el trabajo", Intent.CONVERSATION),
+    ("Lose my number once and for all", Intent.OPT_OUT),
+    ("Remove me from your list at once", Intent.OPT_OUT),
+    ("Arrêtez de m'écrire une fois pour toutes", Intent.OPT_OUT),
+    ("Stop texting me when you know I said stop", Intent.OPT_OUT),
+    ("Take me off your list as soon as possible", Intent.OPT_OUT),
+    ("Remove me from your list when you get a chance", Intent.OPT_OUT),
+    ("Retirez-moi de votre liste dès que possible", Intent.OPT_OUT),
+    ("Sáquenme de su lista en cuanto puedan", Intent.OPT_OUT)])
+def test_a_revocation_for_when_the_job_is_done_is_conversation(text, intent):
+    """Found by an adversarial round: a customer asking to be taken off the list once the
+    job is done was cut off from their pro at once (the relay stopped forwarding); "once and
+    for all", "at once" still opt out."""
+    assert classify(text) is intent
