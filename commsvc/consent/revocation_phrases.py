@@ -391,9 +391,10 @@ FR: list[tuple[str, str]] = [
      r"|notification|notifications|pub|spam|sollicitation|sollicitations)\b(?! vocal)"),
     # ... and "je veux plus de textos" (Québec "je veux pu de textos") ending the message and
     # starting its clause: with more after it, "plus de" may want more ("Je veux plus de
-    # messages pour suivre les travaux"); never "plus de photos"
+    # messages pour suivre les travaux"); never "plus de photos". "Je voudrais (souhaite)
+    # plus de textos", written with care, wants more of them: only with "jamais"
     ("| je",
-     r"(?:^|\| )je (?:veux|voudrais|souhaite) plus (?:jamais )?de (?:message|text"
+     r"(?:^|\| )je (?:veux plus|(?:voudrais|souhaite) plus jamais) (?:jamais )?de (?:message|text"
      r"|notifications|pub|pubs|spam)" + LAST),
     # ... "je veux plus être contacté" without the "ne"
     ("ne je j",

@@ -805,3 +805,14 @@ def test_a_revocation_for_when_the_job_is_done_is_conversation(text, intent):
     job is done was cut off from their pro at once (the relay stopped forwarding); "once and
     for all", "at once" still opt out."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Je souhaite plus de notifications", Intent.CONVERSATION),
+    ("Je voudrais plus de textos svp", Intent.CONVERSATION),
+    ("Je voudrais plus jamais de textos", Intent.OPT_OUT),
+    ("Je veux plus de textos", Intent.OPT_OUT)])
+def test_je_voudrais_plus_de_textos_wants_more_of_them(text, intent):
+    """Found by an adversarial round: "Je souhaite plus de notifications" (I'd like more
+    notifications) opted the customer out of their job's texts."""
+    assert classify(text) is intent
