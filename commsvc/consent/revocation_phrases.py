@@ -540,6 +540,12 @@ ES: list[tuple[str, str]] = [
     ("favor",
      r"\bfavor de no (?:escribir|contactar|textear|(?:mandar|enviar) (?:message|text))"
      r"(?: (?:mas|nunca|a este numero))*" + LAST),
+    # no escriban (más) a este número, ending the message: this number is us, as in "Favor de
+    # no mandar mensajes a este número" ("... a este número después de las 6" is a limit,
+    # "..., escriban al de mi esposa" a redirect)
+    ("no",
+     r"\bno (?:escriban|escriba|escribas|contacten|contacte|contactes)(?: (?:mas|nunca))*"
+     r" a este (?:numero|telefono|celular)" + LAST),
     # no me molesten (más): the imperative only, "no me molesta" is "it doesn't bother me"
     ("no",
      r"\bno (?:me|nos) (?:molesten|molestes|moleste|fastidien|fastidies)" + LAST),

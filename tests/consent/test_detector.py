@@ -816,3 +816,15 @@ def test_je_voudrais_plus_de_textos_wants_more_of_them(text, intent):
     """Found by an adversarial round: "Je souhaite plus de notifications" (I'd like more
     notifications) opted the customer out of their job's texts."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("No escriban más a este #", Intent.OPT_OUT),
+    ("No escriban más a este número", Intent.OPT_OUT),
+    ("No escribas nunca a este celular", Intent.OPT_OUT),
+    ("No escriban a este # después de las 6", Intent.CONVERSATION),
+    ("No escriban a este número, escriban al de mi esposa", Intent.CONVERSATION)])
+def test_no_escriban_a_este_numero_is_an_opt_out(text, intent):
+    """Found by an adversarial round: "No escriban más a este #" (don't write to this number
+    any more) was forwarded and its sender kept being texted."""
+    assert classify(text) is intent
