@@ -101,10 +101,14 @@ _OPTOUT_WORDS = (r"(?:stop all|stopall|stop|unsubscribe|opt out|revoke|quit|end"
 # now", "stop please and thank you", "ALTO YA": Spanish "ya" is "now", "Arrêtez tout de
 # suite", "Alto de inmediato"; not "Baja de inmediato", which is "come down right away"),
 # and after it a parting wish ("stop merci bonne journée", "STOP thanks, have a good day")
-_OPTOUT_EXTRA = (rf"(?:{_COURTESY}|now|right now|it|already|immediately|asap|ya|and|y|et"
-                 r"|tout de suite|immediatement|maintenant|have a (?:good|nice|great) day"
-                 r"|bonne journee|bonne soiree|buen dia|que tenga buen dia"
-                 r"|(?<!\bbaja )(?:de inmediato|inmediatamente))")
+_STRESS = (r"(?:now|right now|immediately|asap|ya|tout de suite|immediatement|maintenant"
+           r"|(?<!\bbaja )(?:de inmediato|inmediatamente))")
+_OPTOUT_EXTRA = (rf"(?:{_COURTESY}|{_STRESS}|it|already|and|y|et"
+                 r"|have a (?:good|nice|great) day|bonne journee|bonne soiree|buen dia"
+                 r"|que tenga buen dia)")
+# A keyword with a stress word asked as a question asks about the work: "Stop now?",
+# "Arrêter maintenant?", "¿Parar de inmediato?" (should I stop right away?)
+_STRESS_RE = re.compile(rf"\b{_STRESS}\b")
 
 # What may come before an opt-out keyword in a message that is nothing else. A refusal, before
 # any keyword ("No longer interested, please stop", "No gracias, alto", "Non merci, arrêtez");
@@ -918,7 +922,8 @@ def detect(text: str | None, *, opted_out: bool = False) -> Detection:
 def _keyword(words: str, text: str, opted_out: bool, question: bool = False) -> Intent | None:
     """The intent of a whole-message keyword (with only courtesy words around it), if any;
     `text` is the message as written."""
-    if (_OPTOUT_KW_RE.fullmatch(words) or _BARE_KW_RE.fullmatch(words)
+    if (_OPTOUT_KW_RE.fullmatch(words) and not (question and _STRESS_RE.search(words))
+            or _BARE_KW_RE.fullmatch(words)
             or _POLITE_PARA_RE.fullmatch(words) or _ASKED_KW_RE.fullmatch(words)
             or _BASTA_RE.fullmatch(words)
             or _TAKE_ME_OFF_RE.fullmatch(words)

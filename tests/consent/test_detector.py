@@ -828,3 +828,14 @@ def test_no_escriban_a_este_numero_is_an_opt_out(text, intent):
     """Found by an adversarial round: "No escriban más a este #" (don't write to this number
     any more) was forwarded and its sender kept being texted."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Arrêter maintenant?", Intent.CONVERSATION), ("Arrêter tout de suite?", Intent.CONVERSATION),
+    ("¿Parar de inmediato?", Intent.CONVERSATION), ("Stop now?", Intent.CONVERSATION),
+    ("Arrêtez tout de suite!", Intent.OPT_OUT), ("Alto de inmediato", Intent.OPT_OUT),
+    ("stop?", Intent.OPT_OUT)])
+def test_a_keyword_stressed_and_asked_asks_about_the_work(text, intent):
+    """Found by an adversarial round: a pro asking "Arrêter maintenant?" (should I stop
+    now?) opted out of the customer's job, and the relay stopped forwarding to them."""
+    assert classify(text) is intent
