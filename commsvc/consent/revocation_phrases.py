@@ -81,6 +81,10 @@ ADS_FR = r"(?:pub|pubs|publicite|publicites|promos|promotions)"
 # llamarme y (de) escribirme", as "stop calling and texting me" (the reverse order needs nothing).
 FR_CALLING_AND = r"(?:(?:me |m |nous )?appeler (?:et|ou|ni) (?:de |d )?)?"
 ES_CALLING_AND = r"(?: llamar(?:me|nos)? (?:y|o|ni)(?: de)?)?"
+# Stress between the verb and its "de": "Arrêtez tout de suite de m'écrire", "Dejen de
+# inmediato de escribirme", "Paren ya de mandarme mensajes"
+FR_STRESS = r"(?: (?:tout de suite|immediatement|maintenant|donc))?"
+ES_STRESS = r"(?: (?:ya|de inmediato|inmediatamente|ahora))?"
 # Devices that beep, ping and alert, things of the job: their alerts are not our texts
 DEVICE = (r"thermostat|doorbell|camera|alarm|panel|lock|controller|sprinkler|timer|detector"
           r"|sensor|hub|furnace|boiler|heater|dishwasher|washer|dryer|fridge|oven|router")
@@ -317,7 +321,7 @@ EN: list[tuple[str, str]] = [
 FR: list[tuple[str, str]] = [
     # arrêtez de m'envoyer des messages / arrête de me texter
     ("arret* cess* stop*",
-     r"\b(?:arret\w*|cess\w*|stop\w*) (?:de|d) " + FR_CALLING_AND
+     r"\b(?:arret\w*|cess\w*|stop\w*)" + FR_STRESS + " (?:de|d) " + FR_CALLING_AND
      + r"(?:(?:me |m |nous )?(?:texter|contacter|spammer"
      r"|harceler)|(?:me|m|nous) (?:ecrire|relancer|solliciter))\b"),
     # arrêtez de me déranger / de m'embêter / d'écrire (no object), ending the message (see
@@ -330,7 +334,7 @@ FR: list[tuple[str, str]] = [
      r"(?: avec (?:(?:vos|tes|ces|les|tous vos|toutes vos) )?(?:message|text|notifications"
      r"|relances|spam|" + ADS_FR + r"))?" + LAST),
     ("arret* cess* stop*",
-     r"\b(?:arret\w*|cess\w*|stop\w*) (?:de|d) " + FR_CALLING_AND
+     r"\b(?:arret\w*|cess\w*|stop\w*)" + FR_STRESS + " (?:de|d) " + FR_CALLING_AND
      + r"(?:me |m |nous )?envoyer(?: (?:(?:des|les|vos|ces"
      r"|de|d|tous|toutes|ce|cette) )*(?:message|text|notification|notifications|relance"
      r"|relances|spam|alerte|alertes|" + ADS_FR + r")\b|" + END + ")"),
@@ -485,8 +489,8 @@ _NOT_DONE_ES = (r"(?!(?<=escrib)(?:io|iste|imos|ieron|ia|ian|ido)\b"
 # ... and of mandar, enviar: "No me mandaron mensaje ayer" says what happened
 _NOT_SENT_ES = (r"(?!(?:(?<=mand)|(?<=envi))(?:o|aste|amos|aron|aba|aban|ado)\b"
                 r"|(?:(?<=mand)|(?<=envi))(?:a|as|an)\b(?! (?:mas|nunca|jamas)\b))")
-_DEJEN_DE = (r"\b(?:deja|dejen|deje|dejar|dejes|para|paren|pare|parar|basta|cese|cesen) (?:de|d)"
-             + ES_CALLING_AND)
+_DEJEN_DE = (r"\b(?:deja|dejen|deje|dejar|dejes|para|paren|pare|parar|basta|cese|cesen)"
+             + ES_STRESS + " (?:de|d)" + ES_CALLING_AND)
 ES: list[tuple[str, str]] = [
     # deja de enviarme mensajes / dejen de escribirme
     # (a question too: "¿Pueden dejar de mandarme mensajes?" asks it, as "Can you stop texting

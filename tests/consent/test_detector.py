@@ -839,3 +839,16 @@ def test_a_keyword_stressed_and_asked_asks_about_the_work(text, intent):
     """Found by an adversarial round: a pro asking "Arrêter maintenant?" (should I stop
     now?) opted out of the customer's job, and the relay stopped forwarding to them."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Arrêtez tout de suite de m'écrire", Intent.OPT_OUT),
+    ("Arrête immédiatement de m'envoyer des messages", Intent.OPT_OUT),
+    ("Dejen de inmediato de escribirme", Intent.OPT_OUT),
+    ("Paren ya de mandarme mensajes", Intent.OPT_OUT),
+    ("Arrêtez tout de suite de percer", Intent.CONVERSATION),
+    ("Dejen ya de martillar, es domingo", Intent.CONVERSATION)])
+def test_a_stress_word_before_de_keeps_the_revocation(text, intent):
+    """Found by an adversarial round: "Arrêtez tout de suite de m'écrire" (stop texting me
+    right now) was forwarded, and its sender kept being texted."""
+    assert classify(text) is intent
