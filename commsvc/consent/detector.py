@@ -105,7 +105,7 @@ _STRESS = (r"(?:now|right now|immediately|asap|ya|tout de suite|immediatement|ma
            r"|(?<!\bbaja )(?:de inmediato|inmediatamente))")
 _OPTOUT_EXTRA = (rf"(?:{_COURTESY}|{_STRESS}|it|already|and|y|et"
                  r"|have a (?:good|nice|great) day|bonne journee|bonne soiree|buen dia"
-                 r"|que tenga buen dia)")
+                 r"|que tengan? (?:un )?buen dia)")
 # A keyword with a stress word asked as a question asks about the work: "Stop now?",
 # "Arrêter maintenant?", "¿Parar de inmediato?" (should I stop right away?)
 _STRESS_RE = re.compile(rf"\b{_STRESS}\b")

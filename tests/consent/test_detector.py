@@ -852,3 +852,10 @@ def test_a_stress_word_before_de_keeps_the_revocation(text, intent):
     """Found by an adversarial round: "Arrêtez tout de suite de m'écrire" (stop texting me
     right now) was forwarded, and its sender kept being texted."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize("text", ["Baja, que tengan buen día", "Alto, que tenga un buen día"])
+def test_a_parting_wish_to_several_is_a_parting_wish(text):
+    """Found by an adversarial round: "Baja, que tengan buen día" (to the company: the plural)
+    was forwarded, and its sender kept being texted."""
+    assert detect(text) == Detection(Intent.OPT_OUT, "es")
