@@ -397,8 +397,10 @@ FR: list[tuple[str, str]] = [
     # starting its clause: with more after it, "plus de" may want more ("Je veux plus de
     # messages pour suivre les travaux"); never "plus de photos". "Je voudrais (souhaite)
     # plus de textos", written with care, wants more of them: only with "jamais"
-    ("| je",
-     r"(?:^|\| )je (?:veux plus|(?:voudrais|souhaite) plus jamais) (?:jamais )?de (?:message|text"
+    # (Québec "J'veux pu de textos" with the "je" elided)
+    ("| je j",
+     r"(?:^|\| )(?:je|j) (?:veux plus|(?:voudrais|souhaite) plus jamais) (?:jamais )?de"
+     r" (?:message|text"
      r"|notifications|pub|pubs|spam)" + LAST),
     # ... "je veux plus être contacté" without the "ne"
     ("ne je j",

@@ -859,3 +859,9 @@ def test_a_parting_wish_to_several_is_a_parting_wish(text):
     """Found by an adversarial round: "Baja, que tengan buen día" (to the company: the plural)
     was forwarded, and its sender kept being texted."""
     assert detect(text) == Detection(Intent.OPT_OUT, "es")
+
+
+def test_j_veux_pu_de_textos_is_je_veux_plus_de_textos():
+    """Found by an adversarial round: the Québec "J'veux pu de textos" (the "je" elided) was
+    forwarded, and its sender kept being texted."""
+    assert detect("J'veux pu de textos") == Detection(Intent.OPT_OUT, "fr", own_words=True)
