@@ -219,7 +219,13 @@ EN: list[tuple[str, str]] = [
      r"|yalls|my|every|whatever|whichever) )*(?:(?:text|message|contact|call|marketing"
      r"|distribution|messaging|mailing|subscriber|notification|spam|group|phone|calling) )*"
      r"(?:list|lists|text|message|contacts|database|db|system|thread|notification"
-     r"|notifications|records|file|group)\b"),
+     r"|notifications|records|file|group)\b"
+     # not a list of the job: "Remove me from the list for the spring cleanup, I'll call you"
+     # (but "... for the promotions" is ours, and "for the last time", "for the 3rd time",
+     # "for the love of god", "for my sanity" insist)
+     r"(?! for (?:the|a|an|my|this|that|next) (?!(?:\w+ )?(?:promo\w*|ads?|marketing|text"
+     r"|message|newsletters?|offers?|deals?|specials?|spam)\b|(?:last|first|second|third|nth"
+     r"|\d+\w*|\w+th|love|sake|own|sanity)\b))"),
     # I want off this list, we want out of your list (the whole clause: not "I want off the
     # list for the roof, keep me for the gutters")
     # (tried at "want", "like": "i" and "we" are too common a trigger)

@@ -865,3 +865,17 @@ def test_j_veux_pu_de_textos_is_je_veux_plus_de_textos():
     """Found by an adversarial round: the Québec "J'veux pu de textos" (the "je" elided) was
     forwarded, and its sender kept being texted."""
     assert detect("J'veux pu de textos") == Detection(Intent.OPT_OUT, "fr", own_words=True)
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Remove me from the list for the spring cleanup, I'll call you", Intent.CONVERSATION),
+    ("Remove my # from your list for the spring cleanup", Intent.CONVERSATION),
+    ("Remove me from your list for the promotions", Intent.OPT_OUT),
+    ("Take me off your list for good", Intent.OPT_OUT),
+    ("Take me off your list for the love of god", Intent.OPT_OUT),
+    ("Remove me from your list for the last time", Intent.OPT_OUT),
+    ("Remove me from your list for the 3rd time", Intent.OPT_OUT)])
+def test_a_list_of_the_job_is_not_the_messages(text, intent):
+    """Found by an adversarial round: a customer taking their name off a job's list ("... for
+    the spring cleanup") was cut off from their pro."""
+    assert classify(text) is intent
