@@ -584,7 +584,10 @@ _GUARD_AFTER_RE = re.compile(
     r"(?:(?!" + _ASKED_BEFORE + r")[^|]){0,40}?"
     r"\b(?:before|after|until|till|til|unless|while|during|tonight|today|tomorrow"
     r"|this (?:week|month|morning|afternoon|evening|weekend)|for now|at night|so late|so early"
-    r"|this late|this early|at this hour|a esta hora|a estas horas|a cette heure"
+    r"|this late|this early|(?:at this hour|a esta hora|a estas horas|a cette heure)"
+    # ... not "at this hour or any hour", "ni a esta hora ni nunca", "ni à cette heure ni à
+    # aucune autre"
+    r"(?! (?:ci )?(?:or|ni|ou)\b)"
     r"|on weekends?|on the weekend|instead|antes|despues|hasta|mientras"
     r"|hoy|manana|esta (?:noche|semana|tarde)|este mes|por ahora|de noche|en la noche|avant"
     r"|apres|jusqu|pendant|ce soir|aujourd hui|demain|cette semaine|ce mois|pour l instant"

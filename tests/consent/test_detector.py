@@ -879,3 +879,14 @@ def test_a_list_of_the_job_is_not_the_messages(text, intent):
     """Found by an adversarial round: a customer taking their name off a job's list ("... for
     the spring cleanup") was cut off from their pro."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("stop texting me at this hour or any hour", Intent.OPT_OUT),
+    ("No me escribas a esta hora ni nunca", Intent.OPT_OUT),
+    ("Ne m'écrivez plus à cette heure-ci ou à aucune autre", Intent.OPT_OUT),
+    ("Don't text me at this hour or before 8", Intent.CONVERSATION)])
+def test_this_hour_or_any_other_is_no_time_limit(text, intent):
+    """Found by an adversarial round: "stop texting me at this hour or any hour" was read as
+    a time limit and forwarded, and its sender kept being texted."""
+    assert classify(text) is intent
