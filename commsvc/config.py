@@ -1,6 +1,7 @@
 """The only reader of os.environ: builds the service's settings, fails fast in production."""
 from __future__ import annotations
 
+import errno
 import functools
 import ipaddress
 import json
@@ -323,6 +324,11 @@ def _public_base_url(env: dict[str, str], app_env: str, port: int) -> str:
     return raw.rstrip("/")
 
 
+# What link() answers on a filesystem without hard links (FAT and exFAT, some network and FUSE
+# mounts); a FileExistsError is a file another process made.
+_NO_HARD_LINKS = (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS)
+
+
 def _create_once(path: Path, content: str) -> bool:
     """Create the file, readable by its owner only, with its whole content at once: False,
     and nothing changed, when it exists already (another process got there first)."""
@@ -334,6 +340,18 @@ def _create_once(path: Path, content: str) -> bool:
         return True
     except FileExistsError:
         return False
+    except OSError as exc:
+        if exc.errno not in _NO_HARD_LINKS:
+            raise
+        # Still only if absent, in one write; a process starting in the same instant could
+        # read it before that write ends, a moment hard links leave out.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "w") as file:
+            file.write(content)
+        return True
     finally:
         os.unlink(draft)
 

@@ -2,7 +2,9 @@
 or a value that makes no sense (a negative retention would blank today's messages)."""
 from __future__ import annotations
 
+import errno
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -344,3 +346,29 @@ def test_processes_started_together_on_a_fresh_clone_share_one_set_of_secrets(
     assert json.loads(secrets_file.read_text()) == theirs
     assert (config.encryption_keys, config.hmac_key, config.twilio_auth_token) == (
         (theirs["encryption_key"],), theirs["hmac_key"], theirs["twilio_auth_token"])
+
+
+@pytest.mark.parametrize("errno_name", ["EPERM", "EOPNOTSUPP"])
+def test_development_secrets_are_created_on_a_filesystem_without_hard_links(
+        tmp_path, monkeypatch, errno_name):
+    """Found by trying a clone on a filesystem whose link() fails (FAT/exFAT, some network and
+    FUSE mounts: strace's fault injection of EPERM): 'make run' stopped with "cannot be read or
+    written (Operation not permitted): make instance/ writable", though it was writable and
+    the file had been written there before the secrets were hard-linked into place."""
+    secrets_file = tmp_path / "dev-secrets.json"
+    monkeypatch.setattr(config_module, "INSTANCE_DIR", tmp_path)
+    monkeypatch.setattr(config_module, "DEV_SECRETS_FILE", secrets_file)
+
+    def link(_source, _target):
+        raise OSError(getattr(errno, errno_name), os.strerror(getattr(errno, errno_name)))
+
+    monkeypatch.setattr(config_module.os, "link", link)
+
+    config = load_config({"COMMSVC_ENV": "development"})
+
+    written = json.loads(secrets_file.read_text())
+    assert config.hmac_key == written["hmac_key"]
+    assert oct(secrets_file.stat().st_mode & 0o777) == oct(0o600)
+    assert [p.name for p in tmp_path.iterdir()] == ["dev-secrets.json"]  # no draft left
+    # The next process reads them: one set of secrets.
+    assert load_config({"COMMSVC_ENV": "development"}).hmac_key == config.hmac_key
