@@ -356,12 +356,35 @@ def _create_once(path: Path, content: str) -> bool:
         os.unlink(draft)
 
 
+DEV_SECRETS = ("encryption_key", "hmac_key", "twilio_auth_token")
+
+
+def _read_secrets() -> dict:
+    """The development secrets file's content: a ConfigError that names it when it is not what
+    _dev_secrets writes (empty or cut short by a process stopped while writing it, as the
+    earlier write_text could leave it, or edited), where json's or a KeyError's traceback
+    stopped every process."""
+    text = DEV_SECRETS_FILE.read_text()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if not (isinstance(data, dict)
+            and all(isinstance(data.get(name), str) and data[name] for name in DEV_SECRETS)):
+        raise ConfigError(
+            f"the development secrets file {DEV_SECRETS_FILE} is not the one commsvc writes"
+            f" ({'empty' if not text.strip() else 'not JSON with ' + ', '.join(DEV_SECRETS)}):"
+            f" delete it to have new secrets generated (what its encryption key encrypted"
+            f" becomes unreadable), or set ENCRYPTION_KEYS, HMAC_KEY and TWILIO_AUTH_TOKEN")
+    return data
+
+
 def _dev_secrets(from_env: list[str]) -> dict:
     """Load or create the development secrets under instance/ (never used in production);
     `from_env`: the settings the environment gives, which win over the file's."""
     try:
         if DEV_SECRETS_FILE.exists():
-            return json.loads(DEV_SECRETS_FILE.read_text())
+            return _read_secrets()
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
         data = {
             "encryption_key": Fernet.generate_key().decode(),
@@ -372,7 +395,7 @@ def _dev_secrets(from_env: list[str]) -> dict:
             # Another process starting beside this one (a Procfile runner starts web, worker
             # and clock together) wrote them first: all must encrypt, hash and check webhook
             # signatures with the same secrets.
-            return json.loads(DEV_SECRETS_FILE.read_text())
+            return _read_secrets()
     except OSError as exc:
         # A clone whose instance/ is read-only (or owned by another user) stopped every
         # process with a traceback: the operator's to fix, so one line that says how.

@@ -118,3 +118,29 @@ def test_an_instance_directory_it_cannot_write_is_one_line_not_a_traceback(
         f"error: the development secrets file {instance / 'dev-secrets.json'} cannot be read or"
         f" written (File exists): make {instance} writable, or set ENCRYPTION_KEYS, HMAC_KEY"
         f" and TWILIO_AUTH_TOKEN\n")
+
+
+@pytest.mark.parametrize("content", ["", '{\n  "encryption_key": "cut', "[1, 2]",
+                                     '{"encryption_key": "k", "hmac_key": "h"}'])
+def test_a_development_secrets_file_that_is_not_whole_is_one_line_not_a_traceback(
+        tmp_path, monkeypatch, content):
+    """Found by trying what a fresh clone's instance/ may hold: an empty or cut-short
+    dev-secrets.json (the earlier write_text's, stopped by Ctrl-C or a full disk) or one edited
+    by hand stopped make run, the worker and every CLI command with a JSONDecodeError,
+    TypeError or KeyError traceback."""
+    secrets_file = tmp_path / "dev-secrets.json"
+    secrets_file.write_text(content)
+    monkeypatch.setattr("commsvc.config.INSTANCE_DIR", tmp_path)
+    monkeypatch.setattr("commsvc.config.DEV_SECRETS_FILE", secrets_file)
+    env = {**{name: None for name in PRODUCTION}, "COMMSVC_ENV": "development",
+           "DATABASE_URL": f"sqlite:///{tmp_path}/commsvc.db"}
+
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=env, prog_name="commsvc")
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"error: the development secrets file {secrets_file} is not the one commsvc writes (")
+    assert result.stderr.endswith(
+        "delete it to have new secrets generated (what its encryption key encrypted becomes"
+        " unreadable), or set ENCRYPTION_KEYS, HMAC_KEY and TWILIO_AUTH_TOKEN\n")
+    assert secrets_file.read_text() == content  # left for the operator to look at
