@@ -192,7 +192,12 @@ TRANSIENT_SQLSTATES = {
 }
 
 
-SQLITE_CANNOT_OPEN = "unable to open database file"
+# SQLite's refusals to open or write its file, for the user the process runs as (Python 3.11's
+# sqlite_errorname): SQLITE_CANTOPEN ("unable to open database file": a file it may not read,
+# a directory given as the file) and SQLITE_READONLY and its extended codes ("attempt to write
+# a readonly database": a file it may not write, or SQLITE_READONLY_DIRECTORY, a directory it
+# may not write, where WAL mode keeps the -wal and -shm files).
+SQLITE_CANNOT_OPEN = ("SQLITE_CANTOPEN", "SQLITE_READONLY")
 
 
 def operator_problem(error: DBAPIError) -> str | None:
@@ -203,12 +208,11 @@ def operator_problem(error: DBAPIError) -> str | None:
     sqlstate = getattr(error.orig, "sqlstate", None)
     if sqlstate in TRANSIENT_SQLSTATES:
         return f"the database cannot serve now: {TRANSIENT_SQLSTATES[sqlstate]} ({sqlstate})"
-    if isinstance(error, OperationalError) and str(error.orig) == SQLITE_CANNOT_OPEN:
-        # An existing file in a directory this user may not write (SQLite in WAL mode needs
-        # its -wal and -shm files there): it was "the database is not answering", as if a
-        # server were down.
-        return ("the SQLite file of DATABASE_URL cannot be opened: its directory must be"
-                " writable by this user (SQLite keeps its -wal and -shm files beside it)")
+    if (getattr(error.orig, "sqlite_errorname", None) or "").startswith(SQLITE_CANNOT_OPEN):
+        # Was "the database is not answering", as if a server were down.
+        return ("the SQLite file of DATABASE_URL cannot be opened and written: this user must"
+                " be able to read and write the file and write its directory (SQLite keeps"
+                " its -wal and -shm files beside it)")
     if isinstance(error, OperationalError) or error.connection_invalidated:
         reason = (str(error.orig).strip().splitlines() or [type(error.orig).__name__])[0]
         return f"the database is not answering: {reason}"

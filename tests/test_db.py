@@ -1,6 +1,7 @@
 """Database session settings the service relies on."""
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import stat
 
@@ -58,14 +59,47 @@ def test_a_sqlite_file_in_a_directory_that_does_not_exist_is_named_in_one_line(t
     assert not (tmp_path / "sub").exists()
 
 
-def test_a_sqlite_file_sqlite_cannot_open_is_not_said_to_be_a_database_not_answering():
-    """Found by starting `make run` again with instance/ made read-only: an existing file whose
-    -wal and -shm files cannot be made beside it."""
-    error = OperationalError("SELECT 1", {}, sqlite3.OperationalError(
-        "unable to open database file"))
-    assert operator_problem(error) == (
-        "the SQLite file of DATABASE_URL cannot be opened: its directory must be writable by"
-        " this user (SQLite keeps its -wal and -shm files beside it)")
+def _sqlite_error(path, statement: str) -> OperationalError:
+    """The error SQLite itself raises for `statement` on the file at `path`."""
+    try:
+        with contextlib.closing(sqlite3.connect(path, uri=True)) as conn:
+            conn.execute(statement)
+    except sqlite3.OperationalError as exc:
+        return OperationalError(statement, {}, exc)
+    raise AssertionError("SQLite raised nothing")
+
+
+SQLITE_CANNOT_OPEN = (
+    "the SQLite file of DATABASE_URL cannot be opened and written: this user must be able to"
+    " read and write the file and write its directory (SQLite keeps its -wal and -shm files"
+    " beside it)")
+
+
+def test_a_sqlite_file_sqlite_cannot_open_is_not_said_to_be_a_database_not_answering(tmp_path):
+    """Found by starting `make run` with DATABASE_URL naming a file another user's and
+    unreadable (here: a directory, which SQLite refuses in the same words)."""
+    assert operator_problem(_sqlite_error(tmp_path, "SELECT 1")) == SQLITE_CANNOT_OPEN
+
+
+def test_a_sqlite_file_in_a_directory_it_may_not_write_is_not_a_database_not_answering(
+        tmp_path):
+    """Found by starting `commsvc keys list` as a user who may write the file but not its
+    directory (5b40496's case): SQLite cannot make the -wal and -shm files, and says "attempt
+    to write a readonly database" (SQLITE_READONLY_DIRECTORY), not "unable to open database
+    file", so the operator read "the database is not answering" still. (A read-only file
+    answers SQLITE_READONLY; both shown here with a file opened read-only.)"""
+    path = tmp_path / "commsvc.db"
+    sqlite3.connect(path).close()
+    error = _sqlite_error(f"file:{path}?mode=ro", "CREATE TABLE t (x)")
+    assert error.orig.sqlite_errorname == "SQLITE_READONLY"
+    assert operator_problem(error) == SQLITE_CANNOT_OPEN
+    # What the user who may not write the directory gets (seen with setpriv; root may write
+    # any directory, so the suite cannot make SQLite say it).
+    readonly_directory = sqlite3.OperationalError("attempt to write a readonly database")
+    readonly_directory.sqlite_errorcode = 1544
+    readonly_directory.sqlite_errorname = "SQLITE_READONLY_DIRECTORY"
+    assert operator_problem(OperationalError("PRAGMA journal_mode=WAL", {},
+                                             readonly_directory)) == SQLITE_CANNOT_OPEN
 
 
 def test_the_id_of_a_deleted_row_is_never_given_again(db, clock):
