@@ -94,7 +94,7 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
-def _create_private(url: str) -> None:
+def create_sqlite_file(url: str) -> None:
     """Create a new SQLite database file readable by its owner only (it holds people's numbers
     and messages; its -wal and -shm files take its mode). An existing file is left as it is."""
     path = make_url(url).database
@@ -232,7 +232,7 @@ def make_engine(url: str, *, deferred_begin: bool = False, **kwargs) -> Engine:
     # up in tracebacks and logs.
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
-        _create_private(url)
+        create_sqlite_file(url)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_deferred if deferred_begin else _sqlite_begin)

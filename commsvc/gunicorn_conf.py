@@ -17,6 +17,7 @@ import sys
 from gunicorn import util
 
 from commsvc.config import ConfigError, load_config
+from commsvc.db import create_sqlite_file
 from commsvc.errors import PROBLEM_JSON
 
 # A request may run longer than gunicorn's default 30 s before its worker is killed (and the
@@ -27,9 +28,11 @@ graceful_timeout = 120  # a deploy's restart lets such a request finish too
 
 
 def on_starting(server) -> None:
-    """Check the settings in the master, before any worker starts."""
+    """Check the settings in the master, before any worker starts (a SQLite file's directory
+    too: each worker's engine checked it, and the web process stopped with a traceback per
+    worker and "Worker failed to boot")."""
     try:
-        load_config()
+        create_sqlite_file(load_config().database_url)
         if server.cfg.workers < 1:  # gunicorn takes --workers 0 and then serves nothing
             raise ConfigError(f"gunicorn --workers must be 1 or more, not {server.cfg.workers}")
     except ConfigError as exc:

@@ -62,7 +62,11 @@ def test_config_error_is_one_line_on_stderr_and_exit_status_2(env, message, args
     # gunicorn itself takes --workers 0, then starts no worker and answers nothing.
     ({"WEB_CONCURRENCY": "0"}, "error: WEB_CONCURRENCY must be a whole number of web workers, 1"
                                " or more, not '0'"),
-], ids=["retention", "no workers"])
+    # Checked by each worker's engine only, it was a traceback per worker, exit status 3.
+    ({"DATABASE_URL": "sqlite:///no/such/dir/commsvc.db", "PORT": "5182"},
+     "error: DATABASE_URL names the SQLite file {root}/no/such/dir/commsvc.db, which cannot be"
+     " created (No such file or directory): create its directory or make it writable"),
+], ids=["retention", "no workers", "sqlite directory missing"])
 def test_the_procfiles_web_process_stops_on_a_bad_setting_with_one_line_and_status_2(
         tmp_path, setting, message):
     """gunicorn's master checks the settings before any worker boots (commsvc.gunicorn_conf):
@@ -72,8 +76,7 @@ def test_the_procfiles_web_process_stops_on_a_bad_setting_with_one_line_and_stat
                if line.startswith("web:"))[len("web:"):]
     # Complete production settings: development would first generate secrets and say so.
     env = {**os.environ, **COMPLETE, "ENCRYPTION_KEYS": FERNET_KEY, "COMMSVC_ENV": "production",
-           **setting, "PORT": "0",
-           "DATABASE_URL": f"sqlite:///{tmp_path}/commsvc.db",
+           "PORT": "0", "DATABASE_URL": f"sqlite:///{tmp_path}/commsvc.db", **setting,
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
 
     done = subprocess.run(["sh", "-c", web], env=env, cwd=root, capture_output=True, text=True,
@@ -83,7 +86,7 @@ def test_the_procfiles_web_process_stops_on_a_bad_setting_with_one_line_and_stat
     # gunicorn's own "Starting gunicorn" (JSON in production) is the only other line.
     errors = [line for line in done.stderr.splitlines()
               if "[INFO]" not in line and '"level": "info"' not in line]
-    assert errors == [message]
+    assert errors == [message.format(root=root)]
 
 
 def test_a_one_off_command_in_production_says_no_start_up_warnings(tmp_path):
