@@ -364,7 +364,14 @@ def _read_secrets() -> dict:
     _dev_secrets writes (empty or cut short by a process stopped while writing it, as the
     earlier write_text could leave it, or edited), where json's or a KeyError's traceback
     stopped every process."""
-    text = DEV_SECRETS_FILE.read_text()
+    try:
+        text = DEV_SECRETS_FILE.read_text()
+    except OSError as exc:
+        # Another user's file (mode 0600): _dev_secrets' "make instance/ writable" did not help.
+        raise ConfigError(
+            f"the development secrets file {DEV_SECRETS_FILE} cannot be read ({exc.strerror}):"
+            f" make it readable by this user (it is the user's who first ran commsvc here), or"
+            f" set ENCRYPTION_KEYS, HMAC_KEY and TWILIO_AUTH_TOKEN") from None
     try:
         data = json.loads(text)
     except ValueError:

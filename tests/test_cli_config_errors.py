@@ -101,6 +101,16 @@ def test_a_one_off_command_in_production_says_no_start_up_warnings(tmp_path):
         assert result.stderr == "", args
 
 
+def _in_development_with(instance: Path, tmp_path, monkeypatch, args: list[str]):
+    """`commsvc ARGS` in development without secrets in the environment, instance/ being
+    `instance` (its dev-secrets.json as the test left it), the database tmp_path/commsvc.db."""
+    monkeypatch.setattr("commsvc.config.INSTANCE_DIR", instance)
+    monkeypatch.setattr("commsvc.config.DEV_SECRETS_FILE", instance / "dev-secrets.json")
+    env = {**{name: None for name in PRODUCTION}, "COMMSVC_ENV": "development",
+           "DATABASE_URL": f"sqlite:///{tmp_path}/commsvc.db"}
+    return CliRunner().invoke(main, args, env=env, prog_name="commsvc")
+
+
 def test_an_instance_directory_it_cannot_write_is_one_line_not_a_traceback(
         tmp_path, monkeypatch):
     """Found by running `make run` in a clone whose instance/ was read-only: the development
@@ -109,12 +119,7 @@ def test_an_instance_directory_it_cannot_write_is_one_line_not_a_traceback(
     anywhere.)"""
     instance = tmp_path / "instance"
     instance.write_text("")
-    monkeypatch.setattr("commsvc.config.INSTANCE_DIR", instance)
-    monkeypatch.setattr("commsvc.config.DEV_SECRETS_FILE", instance / "dev-secrets.json")
-    env = {**{name: None for name in PRODUCTION}, "COMMSVC_ENV": "development",
-           "DATABASE_URL": f"sqlite:///{tmp_path}/commsvc.db"}
-
-    result = CliRunner().invoke(main, ["db", "upgrade"], env=env, prog_name="commsvc")
+    result = _in_development_with(instance, tmp_path, monkeypatch, ["db", "upgrade"])
 
     assert result.exit_code == 2
     assert result.stderr == (
@@ -133,12 +138,7 @@ def test_a_development_secrets_file_that_is_not_whole_is_one_line_not_a_tracebac
     TypeError or KeyError traceback."""
     secrets_file = tmp_path / "dev-secrets.json"
     secrets_file.write_text(content)
-    monkeypatch.setattr("commsvc.config.INSTANCE_DIR", tmp_path)
-    monkeypatch.setattr("commsvc.config.DEV_SECRETS_FILE", secrets_file)
-    env = {**{name: None for name in PRODUCTION}, "COMMSVC_ENV": "development",
-           "DATABASE_URL": f"sqlite:///{tmp_path}/commsvc.db"}
-
-    result = CliRunner().invoke(main, ["db", "upgrade"], env=env, prog_name="commsvc")
+    result = _in_development_with(tmp_path, tmp_path, monkeypatch, ["db", "upgrade"])
 
     assert result.exit_code == 2
     assert result.stderr.startswith(
@@ -147,3 +147,19 @@ def test_a_development_secrets_file_that_is_not_whole_is_one_line_not_a_tracebac
         "delete it to have new secrets generated (what its encryption key encrypted becomes"
         " unreadable), or set ENCRYPTION_KEYS, HMAC_KEY and TWILIO_AUTH_TOKEN\n")
     assert secrets_file.read_text() == content  # left for the operator to look at
+
+
+def test_a_development_secrets_file_it_may_not_read_says_so_not_make_the_directory_writable(
+        tmp_path, monkeypatch):
+    """Found by running `commsvc keys list` as a second user of a clone (setpriv): the first
+    user's dev-secrets.json is mode 0600, and the line said "make instance/ writable", which it
+    was. (Root reads every file, so the suite makes it a directory: EISDIR, read fails too.)"""
+    secrets_file = tmp_path / "dev-secrets.json"
+    secrets_file.mkdir()
+    result = _in_development_with(tmp_path, tmp_path, monkeypatch, ["keys", "list"])
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: the development secrets file {secrets_file} cannot be read (Is a directory):"
+        f" make it readable by this user (it is the user's who first ran commsvc here), or set"
+        f" ENCRYPTION_KEYS, HMAC_KEY and TWILIO_AUTH_TOKEN\n")
