@@ -67,8 +67,10 @@ def create_session(body):
 
     200: the booking's open session, for a retry with the same two phones in the same roles
     (the retry's mode, ttl_seconds and record_calls change nothing). 409: the booking has an
-    open session with other phones (close it first). 422: requester and pro with the same
-    number, a pool number as a phone, or both ttl_seconds and expires_at. 503 with type
+    open session with other phones (close it first). 422: each field that fails its check,
+    named in `errors`: a phone that is not a dialable number, requester and pro with the same
+    number, a pool number as a phone, both ttl_seconds and expires_at, an expires_at not in
+    the future, an end past MAX_SESSION_TTL_SECONDS from now, an unknown field. 503 with type
     `pool-exhausted`: no proxy number can be given without breaking the routing rule; nothing
     is stored.
     """

@@ -209,6 +209,11 @@ def test_the_openapi_document_says_when_create_and_extend_answer_409_422_and_503
     close = paths["/v1/sessions/{session_id}/close"]["post"]["description"]
     assert "409: the booking has an" in create and "`pool-exhausted`" in create
     assert "retry with the same two phones" in create
+    # Found by sending them: an invalid phone, a past expires_at and an unknown field are 422s
+    # too, which the list (read as the 422s there are) left out.
+    words = " ".join(create.split())
+    assert "each field that fails its check, named in `errors`" in words
+    assert "not a dialable number" in words and "not in the future" in words
     assert "409: the session is closed or expired" in extend
     assert "before the session's current end" in extend
     assert "expired one" in close
