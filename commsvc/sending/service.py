@@ -355,14 +355,19 @@ def apply_outbound_status(
     if message is None:
         forget_unheld_send(db, twilio_sid, now=now)
         return False
-    if twilio_sid and message.twilio_sid is None:
+    first_copy = bool(twilio_sid) and message.twilio_sid is None
+    if first_copy:
         _give_back(db, twilio_sid, to=message, now=now)
         message.twilio_sid = twilio_sid  # whatever the status: it names Twilio's copy
     elif twilio_sid and forget_extra_copy(db, message, twilio_sid, now=now):
         return True  # the copy's status, not the text's: that is its own SID's
     ours = TWILIO_STATUSES.get((status or "").lower())
-    # A text blocked or failed after an attempt whose answer was lost did reach Twilio.
-    reached = message.status in ("blocked", "failed") and message.send_started_at is not None
+    # A text blocked or failed after an attempt whose answer was lost did reach Twilio; so did
+    # one blocked or failed with no copy at Twilio known, for which Twilio now names one (a
+    # worker that outlived its lease sent it while another gave up on it). A text failed by
+    # Twilio holds its SID already: a late callback of that copy does not move it back.
+    reached = message.status in ("blocked", "failed") and (
+        message.send_started_at is not None or first_copy)
     if ours is None or (STATUS_RANK[ours] <= STATUS_RANK.get(message.status, 0)
                         and not reached):
         return True

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from urllib.parse import parse_qs, urlparse
 
+import pytest
 import requests
 from cryptography.fernet import Fernet
 from sqlalchemy import select
@@ -352,3 +353,58 @@ def test_two_identical_texts_one_reconciled_with_the_others_copy_both_go_out(
     rows = {row.id: row for row in outbox()}
     assert (rows[first].status, rows[first].twilio_sid) == ("sent", "SM" + "c" * 32)
     assert [form(call)["Body"] for call in posts(mocked)] == [SHORT, SHORT, SHORT]
+
+
+def _stalled_past_the_lease_while_another_worker_fails_it(app, send, db, clock, config, mocked,
+                                                          real_twilio, why):
+    """Worker A's POST stalls past its lease; worker B, finding nothing at Twilio yet, fails
+    the text (`why`: expired, or out of attempts); then A's copy lands at Twilio. Its id."""
+    message_id = send(body="Your pro arrives at 3pm.").json["id"]
+    if why == "attempts":
+        db.get(OutboundMessage, message_id).attempts = config.outbox_max_attempts - 1
+        db.commit()
+    stall = config.outbox_lease_seconds + 1 if why == "attempts" else \
+        config.outbox_transactional_max_delay_seconds
+
+    def stalled_then_taken(_request):
+        clock.advance(seconds=stall)
+        assert run_once(app, real_twilio, now=clock()).failed == 1  # worker B
+        return 201, {}, json.dumps(twilio_message(SID, to=NEW_YORK))
+
+    mocked.add_callback("POST", MESSAGES_URL, callback=stalled_then_taken)
+    mocked.get(MESSAGES_URL, json=message_list())  # B looked before A's request landed
+    assert run_once(app, real_twilio).lost_lease == 1  # worker A
+    return message_id
+
+
+@pytest.mark.parametrize("why", ["expired", "attempts"])
+def test_a_text_another_worker_failed_while_its_send_stalled_shows_twilios_delivery(
+        app, send, db, outbox, clock, config, mocked, real_twilio, twilio_post, client,
+        booking, why):
+    """Found by a review: worker B failed the text ("expired", "gave up after 6 attempts")
+    while worker A's send, past its lease, was still on its way; A's copy then reached Twilio
+    and the person, yet the text stayed `failed` and Twilio's `delivered` was ignored."""
+    message_id = _stalled_past_the_lease_while_another_worker_fails_it(
+        app, send, db, clock, config, mocked, real_twilio, why)
+    shown = client.get(f"/v1/messages/{message_id}", headers=booking).json
+    assert (shown["status"], shown["twilio_sid"], shown["last_error"]) == ("sent", SID, None)
+
+    _delivered(twilio_post, message_id, SID)
+
+    shown = client.get(f"/v1/messages/{message_id}", headers=booking).json
+    assert (shown["status"], shown["twilio_sid"], shown["last_error"]) == ("delivered", SID,
+                                                                           None)
+    assert len(posts(mocked)) == 1
+
+
+@pytest.mark.parametrize("stale", ["sent", "delivered"])
+def test_a_text_twilio_failed_is_not_moved_back_by_a_late_callback(
+        app, send, outbox, mocked, real_twilio, twilio_post, client, booking, stale):
+    message_id = send(body="Your pro arrives at 3pm.").json["id"]
+    mocked.post(MESSAGES_URL, status=201, json=twilio_message(SID, to=NEW_YORK))
+    run_once(app, real_twilio)
+    for status in ("failed", stale):
+        twilio_post(f"/webhooks/twilio/message-status?o={message_id}",
+                    {"MessageSid": SID, "MessageStatus": status, "ErrorCode": "30008"})
+    shown = client.get(f"/v1/messages/{message_id}", headers=booking).json
+    assert (shown["status"], shown["error_code"]) == ("failed", 30008)
