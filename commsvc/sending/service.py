@@ -55,6 +55,8 @@ TWILIO_STATUSES = {
     "delivered": "delivered", "partially_delivered": "delivered", "read": "delivered",
     "undelivered": "undelivered",
     "failed": "failed", "canceled": "failed",
+    # The simulated gateway's word for a send (no TWILIO_ACCOUNT_SID): nothing left the machine.
+    "simulated": "simulated",
 }
 EXTRA_COPY = "extra_copy"  # a remote deletion's cause: a second copy of a text at Twilio
 ERASED_BEFORE_SENDING = "not sent: the recipient's data was erased"

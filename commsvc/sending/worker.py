@@ -295,8 +295,9 @@ class Worker:
             # Erased meanwhile (Twilio's copy is queued for deletion), or another worker took
             # the text over: the SID is recorded as Twilio's status callback records it, so the
             # new holder sends nothing more, or this copy, if it sent one too, is deleted.
-            service.apply_outbound_status(self.db, claim.id, "queued", None, self._now(),
-                                          twilio_sid=sid)
+            service.apply_outbound_status(self.db, claim.id,
+                                          "simulated" if simulated else "queued", None,
+                                          self._now(), twilio_sid=sid)
             self.db.commit()
             self.counts.lost_lease += 1
             log.warning("%s: sent as %s after %s", claim.id, sid,

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from commsvc import crypto
 from commsvc.records.models import RemoteDeletion
 from commsvc.sending.models import OutboundMessage
-from commsvc.sending.worker import run_once
+from commsvc.sending.worker import BATCH_SIZE, Worker, run_once
 from tests.conftest import TEST_KEY
 from tests.sending.conftest import (
     MESSAGES_URL,
@@ -408,3 +408,48 @@ def test_a_text_twilio_failed_is_not_moved_back_by_a_late_callback(
                     {"MessageSid": SID, "MessageStatus": status, "ErrorCode": "30008"})
     shown = client.get(f"/v1/messages/{message_id}", headers=booking).json
     assert (shown["status"], shown["error_code"]) == ("failed", 30008)
+
+
+class _StallsAtTwilio:
+    """The simulated gateway (no TWILIO_ACCOUNT_SID), whose send runs `meanwhile` first: the
+    worker sending stalls past its lease while another takes the text up."""
+
+    simulated = True
+
+    def __init__(self, gateway, meanwhile):
+        self.gateway, self.meanwhile = gateway, meanwhile
+
+    def send_message(self, **kwargs):
+        self.meanwhile()
+        return self.gateway.send_message(**kwargs)
+
+    def find_messages(self, **kwargs):
+        return self.gateway.find_messages(**kwargs)
+
+
+@pytest.mark.parametrize("meanwhile", ["taken_over", "failed"])
+def test_a_simulated_send_recorded_after_losing_the_lease_is_simulated_not_sent(
+        app, send, outbox, clock, config, twilio, client, booking, meanwhile):
+    """Found by a review: a worker that lost its lease recorded its simulated send as Twilio's
+    status callback would, and the text showed `sent`, as if it had reached a phone."""
+    message_id = send(body="Your pro arrives at 3pm.").json["id"]
+    taken_over = []
+
+    def another_worker():
+        if meanwhile == "taken_over":  # worker B claims it, and takes it up only afterwards
+            clock.advance(seconds=config.outbox_lease_seconds + 1)
+            worker_b = Worker(app.extensions["db"].sessionmaker(), twilio, config, clock())
+            taken_over.append((worker_b, worker_b.claim(BATCH_SIZE)))
+        else:  # worker B, finding nothing sent yet, fails it as too late
+            clock.advance(seconds=config.outbox_transactional_max_delay_seconds)
+            assert run_once(app, now=clock()).failed == 1
+
+    assert run_once(app, _StallsAtTwilio(twilio, another_worker)).lost_lease == 1  # worker A
+    for worker_b, [claim] in taken_over:
+        worker_b.process(claim)
+        assert worker_b.counts.lost_lease == 1
+        worker_b.db.close()
+
+    shown = client.get(f"/v1/messages/{message_id}", headers=booking).json
+    assert (shown["status"], shown["twilio_sid"]) == ("simulated", twilio.sent[0]["sid"])
+    assert len(twilio.sent) == 1
