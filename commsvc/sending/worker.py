@@ -376,18 +376,22 @@ class Worker:
         between half and all of the time the text has waited since it was first due (within
         the back-off's base and cap), so the waits grow as a back-off's do."""
         waited = (now - service.first_due(row, self.config)).total_seconds()
-        ceiling = min(self.config.outbox_backoff_max_seconds,
-                      max(self.config.outbox_backoff_base_seconds, waited))
-        return dt.timedelta(seconds=self.rng.uniform(ceiling / 2, ceiling))
+        return dt.timedelta(seconds=self._jittered(waited))
 
     def backoff(self, attempts: int, retry_after: float | None) -> dt.timedelta:
-        """Exponential back-off with full jitter, never sooner than Twilio's Retry-After."""
-        cap = self.config.outbox_backoff_max_seconds
-        ceiling = min(cap, self.config.outbox_backoff_base_seconds * 2 ** max(attempts - 1, 0))
-        delay = self.rng.uniform(ceiling / 2, ceiling)
+        """Exponential back-off with jitter, never sooner than Twilio's Retry-After."""
+        delay = self._jittered(self.config.outbox_backoff_base_seconds * 2 ** max(attempts - 1, 0))
         if retry_after is not None:
-            delay = max(delay, min(retry_after, cap))
+            delay = max(delay, min(retry_after, self.config.outbox_backoff_max_seconds))
         return dt.timedelta(seconds=delay)
+
+    def _jittered(self, ceiling: float) -> float:
+        """Seconds to wait: between half and all of `ceiling`, itself kept within the back-off's
+        base and cap (OUTBOX_BACKOFF_BASE_SECONDS, OUTBOX_BACKOFF_MAX_SECONDS), so that texts
+        refused together do not all come back at once."""
+        ceiling = min(self.config.outbox_backoff_max_seconds,
+                      max(self.config.outbox_backoff_base_seconds, ceiling))
+        return self.rng.uniform(ceiling / 2, ceiling)
 
 
 def run_once(target, gateway=None, now: dt.datetime | None = None, *,
