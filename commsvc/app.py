@@ -121,7 +121,7 @@ def create_app(config: Config | None = None, *, clock=None, twilio=None, databas
     )
     app.extensions["config"] = config
     app.extensions["clock"] = clock or utcnow
-    app.extensions["twilio"] = twilio or make_gateway(config)
+    app.extensions["twilio"] = twilio or make_gateway(config, app.extensions["clock"])
     crypto.install(crypto.Keyring(config.encryption_keys))
     db.init_app(app, database or db.Database(config.database_url))
 

@@ -11,6 +11,7 @@ import json
 import logging
 import math
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
@@ -18,6 +19,8 @@ import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+
+from commsvc.clock import utcnow
 
 log = logging.getLogger("commsvc.twilio")
 
@@ -47,7 +50,7 @@ class TwilioError(Exception):
         return self.status is None or self.status == 429 or self.status >= 500
 
 
-def _retry_after(headers) -> float | None:
+def _retry_after(headers, clock: Callable[[], dt.datetime]) -> float | None:
     """The seconds a Retry-After asks for (RFC 9110: seconds, or an HTTP-date, counted from
     the answer's own Date, Twilio's clock, so that the two clocks' skew does not count), or
     None when there is none or it reads as neither."""
@@ -63,8 +66,8 @@ def _retry_after(headers) -> float | None:
     try:
         until = parsedate_to_datetime(value)
         date = headers.get("Date")
-        # A server with a clock always sends Date (RFC 9110); without it, this machine's.
-        answered = parsedate_to_datetime(date) if date else dt.datetime.now(dt.UTC)
+        # A server with a clock always sends Date (RFC 9110); without it, ours.
+        answered = parsedate_to_datetime(date) if date else clock()
         return max(0.0, (_aware(until) - _aware(answered)).total_seconds())
     except (TypeError, ValueError, IndexError):
         return None
@@ -96,7 +99,9 @@ class _HttpClient(TwilioHttpClient):
 class RealTwilio:
     simulated = False
 
-    def __init__(self, account_sid: str, auth_token: str, timeout: float = 10.0):
+    def __init__(self, account_sid: str, auth_token: str, timeout: float = 10.0,
+                 clock: Callable[[], dt.datetime] = utcnow):
+        self.clock = clock  # the app's (create_app): a Retry-After date without a Date
         self.http = _HttpClient(timeout=timeout)
         self.client = Client(account_sid, auth_token, http_client=self.http)
 
@@ -105,8 +110,8 @@ class RealTwilio:
             return fn(*args, **kwargs)
         except TwilioRestException as exc:
             raise TwilioError(f"Twilio error {exc.code}", status=exc.status, code=exc.code,
-                              retry_after=_retry_after(getattr(self.http, "last_headers", None))
-                              ) from None
+                              retry_after=_retry_after(getattr(self.http, "last_headers", None),
+                                                       self.clock)) from None
         except requests.RequestException as exc:
             raise TwilioError(f"Twilio unreachable: {type(exc).__name__}") from None
         except TwilioException as exc:  # a list page that failed: (message, response)
@@ -116,8 +121,8 @@ class RealTwilio:
             code = _error_code(getattr(response, "text", None))
             raise TwilioError(f"Twilio error {code}" if code else "Twilio error fetching a page",
                               status=getattr(response, "status_code", None), code=code,
-                              retry_after=_retry_after(getattr(response, "headers", None))
-                              ) from None
+                              retry_after=_retry_after(getattr(response, "headers", None),
+                                                       self.clock)) from None
 
     def send_message(self, *, to: str, from_: str, body: str, status_callback: str | None = None,
                      media_urls: list[str] | None = None) -> SendResult:
@@ -207,7 +212,8 @@ class SimulatedTwilio:
         self.deleted.append(("call", sid))
 
 
-def make_gateway(config) -> RealTwilio | SimulatedTwilio:
+def make_gateway(config, clock: Callable[[], dt.datetime] = utcnow
+                 ) -> RealTwilio | SimulatedTwilio:
     if config.twilio_enabled:
-        return RealTwilio(config.twilio_account_sid, config.twilio_auth_token)
+        return RealTwilio(config.twilio_account_sid, config.twilio_auth_token, clock=clock)
     return SimulatedTwilio()

@@ -7,8 +7,10 @@ from email.utils import format_datetime
 
 import pytest
 
+from commsvc.app import create_app
 from commsvc.sending.worker import run_once
 from tests.sending.conftest import (
+    ACCOUNT_SID,
     MESSAGES_URL,
     NEW_YORK,
     posts,
@@ -34,6 +36,25 @@ def test_a_429_whose_retry_after_is_an_http_date_is_not_retried_before_it(
     [row] = outbox()
     assert row.next_attempt_at >= clock() + dt.timedelta(minutes=10)
     assert row.next_attempt_at <= clock() + dt.timedelta(minutes=11)  # nor much later
+
+
+def test_a_retry_after_date_in_an_answer_without_a_date_counts_from_the_apps_clock(
+        config, clock, database, send, outbox, mocked):
+    """Found by a review: an HTTP-date Retry-After in an answer with no Date header was
+    counted from this machine's clock, not the clock create_app was given (DESIGN.md): with
+    the two apart, the wait asked for was lost (or stretched) in tests and replays alike."""
+    send()
+    with_twilio = create_app(config.with_overrides(twilio_account_sid=ACCOUNT_SID,
+                                                   twilio_auth_token="test-token"),
+                             clock=clock, database=database, startup_warnings=False)
+    mocked.post(MESSAGES_URL, status=429, json=twilio_error(429, 20429), headers={
+        "Retry-After": format_datetime(clock() + dt.timedelta(minutes=10), usegmt=True)})
+
+    assert run_once(with_twilio).retried == 1
+
+    [row] = outbox()
+    assert clock() + dt.timedelta(minutes=10) <= row.next_attempt_at
+    assert row.next_attempt_at <= clock() + dt.timedelta(minutes=11)
 
 
 @pytest.mark.parametrize("value", ["soon", "", "Wed, 99 Foo 2026 25:00:00 GMT"])
