@@ -890,3 +890,15 @@ def test_this_hour_or_any_other_is_no_time_limit(text, intent):
     """Found by an adversarial round: "stop texting me at this hour or any hour" was read as
     a time limit and forwarded, and its sender kept being texted."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Plus de textes, moins d'appels", Intent.CONVERSATION),
+    ("Plus de messages, moins de courriels svp", Intent.CONVERSATION),
+    ("Plus de textes svp", Intent.OPT_OUT),
+    ("Plus de textos, merci", Intent.OPT_OUT),
+    ("Plus de messages, je suis pas intéressé", Intent.OPT_OUT)])
+def test_plus_de_textes_set_against_less_asks_for_more(text, intent):
+    """Found by an adversarial round: "Plus de textes, moins d'appels" (more texts, fewer
+    calls) opted the customer out, and the relay stopped forwarding their job's texts."""
+    assert classify(text) is intent
