@@ -85,6 +85,11 @@ ES_CALLING_AND = r"(?: llamar(?:me|nos)? (?:y|o|ni)(?: de)?)?"
 # inmediato de escribirme", "Paren ya de mandarme mensajes"
 FR_STRESS = r"(?: (?:tout de suite|immediatement|maintenant|donc))?"
 ES_STRESS = r"(?: (?:ya|de inmediato|inmediatamente|ahora))?"
+# Which messages, after "arrêtez de m'envoyer des textos", "dejen de mandarme mensajes": in
+# duplicate, voice, so long ("... en double", "... vocaux", "... aussi longs", "... duplicados",
+# "... de voz", "... tan largos") is about how they come, not about getting them
+WHICH_MESSAGES = (r"(?! (?:en double|vocaux|vocales|de voz|duplicados|duplicadas|repetidos"
+                  r"|(?:aussi|si|trop|tan) (?:longs|long|largos|largas))\b)")
 # Devices that beep, ping and alert, things of the job: their alerts are not our texts
 DEVICE = (r"thermostat|doorbell|camera|alarm|panel|lock|controller|sprinkler|timer|detector"
           r"|sensor|hub|furnace|boiler|heater|dishwasher|washer|dryer|fridge|oven|router")
@@ -343,7 +348,7 @@ FR: list[tuple[str, str]] = [
      r"\b(?:arret\w*|cess\w*|stop\w*)" + FR_STRESS + " (?:de|d) " + FR_CALLING_AND
      + r"(?:me |m |nous )?envoyer(?: (?:(?:des|les|vos|ces"
      r"|de|d|tous|toutes|ce|cette) )*(?:message|text|notification|notifications|relance"
-     r"|relances|spam|alerte|alertes|" + ADS_FR + r")\b|" + END + ")"),
+     r"|relances|spam|alerte|alertes|" + ADS_FR + r")\b" + WHICH_MESSAGES + "|" + END + ")"),
     # arrêtez les SMS
     ("arret* stop* cess* fini finis",
      r"\b(?:arret\w*|stop\w*|cess\w*|fini|finis) (?:les|vos|ces|tes|des|toute|toutes les"
@@ -510,7 +515,7 @@ ES: list[tuple[str, str]] = [
      _DEJEN_DE + r" (?:(?:escribir|contactar|textear|spamear|acosar)(?:me|nos)\b"
      r"|(?:enviar|mandar)(?:me|nos)?"
      r"(?: (?:(?:mas|tantos|tantas|los|las|sus|esos|esas|estos|estas|ese|este) )*(?:message|text"
-     r"|notificaciones|spam|" + ADS_ES + r")\b|" + END + "))"),
+     r"|notificaciones|spam|" + ADS_ES + r")\b" + WHICH_MESSAGES + "|" + END + "))"),
     ("deja dejen deje dejar dejes para paren pare parar basta cese cesen",
      _DEJEN_DE + " acosar" + LAST),
     # deja de molestarme, dejen de escribir (no object): ending the message (see LAST) and

@@ -902,3 +902,18 @@ def test_plus_de_textes_set_against_less_asks_for_more(text, intent):
     """Found by an adversarial round: "Plus de textes, moins d'appels" (more texts, fewer
     calls) opted the customer out, and the relay stopped forwarding their job's texts."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Arrêtez de m'envoyer des textes en double svp", Intent.CONVERSATION),
+    ("Arrêtez tout de suite de m'envoyer des messages vocaux, écrivez-moi plutôt",
+     Intent.CONVERSATION),
+    ("Arrêtez de m'envoyer des textes aussi longs, un oui suffit", Intent.CONVERSATION),
+    ("Dejen ya de mandarme mensajes tan largos", Intent.CONVERSATION),
+    ("Dejen de mandarme mensajes duplicados, me llegan dos veces", Intent.CONVERSATION),
+    ("Arrêtez de m'envoyer des textes", Intent.OPT_OUT),
+    ("Paren ya de mandarme mensajes", Intent.OPT_OUT)])
+def test_which_messages_come_is_not_whether(text, intent):
+    """Found by an adversarial round: "Arrêtez de m'envoyer des textes en double" (stop
+    sending me duplicate texts) opted the customer out, and the relay stopped forwarding."""
+    assert classify(text) is intent
