@@ -679,8 +679,9 @@ _VETO_RE = re.compile(
 
 
 # A call asked for instead, as its own clause or after "and", "but": "Stop texting me, call
-# me", "Don't text me, call", "Arrêtez de m'écrire et appelez-moi", "Dejen de escribirme y
-# llámenme": conversation, not a revocation (as an opt-out it would never reach the pro, who
+# me", "Don't text me, call", "Arrêtez de m'écrire et appelez-moi", "Vous pouvez arrêter de
+# m'envoyer des textes et m'appeler à la place?", "Dejen de escribirme y llámenme":
+# conversation, not a revocation (as an opt-out it would never reach the pro, who
 # would then neither text nor call; revocation_phrases.CALL_INSTEAD says it inside some
 # phrases). Apart from _VETO_RE, and only tried when a word of calling is there: its
 # lookbehinds are tried at every position.
@@ -688,6 +689,8 @@ _CALL_INSTEAD_RE = re.compile(
     r"(?:^|(?<=\| )|(?<=\band )|(?<=\bbut )|(?<=\by )|(?<=\bpero )|(?<=\bet )|(?<=\bmais ))"
     r"(?:(?:just|please|instead|then|mejor|solo|plutot|svp|por favor) )*"
     r"(?:(?:call|phone|ring)(?: me| us)?|(?:appelez|appelle)(?: moi| nous)?"
+    # (the infinitive only with "instead": "arrêtez de m'écrire et m'appeler" stops both)
+    r"|(?:m|nous) appeler(?= (?:a la place|plutot)\b)"
     r"|llam(?:en|e|a|ar)(?:me|nos)|marquen(?:me)?|marcame)"
     r"(?= \||$| (?:instead|please|now|asap|anytime|at|on|after|plutot|svp|a la place|mejor"
     r"|por favor|al|en vez|directly|directement)\b)")

@@ -917,3 +917,16 @@ def test_which_messages_come_is_not_whether(text, intent):
     """Found by an adversarial round: "Arrêtez de m'envoyer des textes en double" (stop
     sending me duplicate texts) opted the customer out, and the relay stopped forwarding."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Vous pouvez arrêter de m'envoyer des textes et m'appeler à la place?",
+     Intent.CONVERSATION),
+    ("Arrêtez de m'envoyer des textos et m'appeler plutôt", Intent.CONVERSATION),
+    ("Arrêtez de m'envoyer des textos et m'appeler", Intent.OPT_OUT),
+    ("Arrêtez de m'écrire et de m'appeler", Intent.OPT_OUT)])
+def test_m_appeler_a_la_place_asks_for_a_call(text, intent):
+    """Found by an adversarial round: "Vous pouvez arrêter de m'envoyer des textes et
+    m'appeler à la place?" (text no more, call me instead) opted the customer out, as "Can
+    you stop texting me and call me instead?" does not: the pro never saw it."""
+    assert classify(text) is intent
