@@ -669,6 +669,8 @@ _VETO_RE = re.compile(
     r"my (?:new|other|work|home) (?:number|phone|cell)"
     r"|(?:ecrivez|envoyez|contactez|appelez|ecris|envoie|contacte)(?: plutot)? a (?:mon|ma|mes)"
     r"|(?:escrib|mand|envi|contact|llam)\w* a mi (?!abogad)"
+    # ... or to the number of theirs: "..., escriban al de mi esposa", "usen el de mi hijo"
+    r"|(?:(?:escrib|mand|envi|contact|llam)\w* al|(?:usen|use|usa) el) de mi (?!abogad)"
     r"|(?:escrib|mand|envi|contact)(?:a|e|an|en)me al (?:otro|nuevo)"  # "escribame al otro"
     # "... from the old plumber, only you" (the whole message ends so)
     r"|from\b[^|]{1,40}(?: \|)? only (?:you|from you)$"

@@ -930,3 +930,15 @@ def test_m_appeler_a_la_place_asks_for_a_call(text, intent):
     m'appeler à la place?" (text no more, call me instead) opted the customer out, as "Can
     you stop texting me and call me instead?" does not: the pro never saw it."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Dejen de inmediato de mandarme mensajes a este número, usen el de mi esposa",
+     Intent.CONVERSATION),
+    ("Dejen de mandarme mensajes a este número, escriban al de mi esposa", Intent.CONVERSATION),
+    ("Dejen de escribirme, llamen al de mi abogado", Intent.OPT_OUT),
+    ("Dejen de mandarme mensajes", Intent.OPT_OUT)])
+def test_al_de_mi_esposa_redirects(text, intent):
+    """Found by an adversarial round: "Dejen de mandarme mensajes a este número, usen el de
+    mi esposa" (use my wife's) opted the customer out instead of reaching the pro."""
+    assert classify(text) is intent
