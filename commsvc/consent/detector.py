@@ -672,8 +672,10 @@ _VETO_RE = re.compile(
     # ... or to the number of theirs: "..., escriban al de mi esposa", "usen el de mi hijo"
     r"|(?:(?:escrib|mand|envi|contact|llam)\w* al|(?:usen|use|usa) el) de mi (?!abogad)"
     r"|(?:escrib|mand|envi|contact)(?:a|e|an|en)me al (?:otro|nuevo)"  # "escribame al otro"
-    # "... from the old plumber, only you" (the whole message ends so)
-    r"|from\b[^|]{1,40}(?: \|)? only (?:you|from you)$"
+    # "... from the old plumber, only you" (the whole message ends so), "Je ne veux plus de
+    # textes de Marc, juste de vous", "No quiero mensajes del otro plomero, solo de ustedes"
+    r"|from\b[^|]{1,40}(?: \|)? (?:only|just) (?:you|from you)$"
+    r"|\b(?:de|del)\b[^|]{1,40}(?: \|)? (?:juste|seulement|que|solo|solamente) de (?:vous|ustedes)$"
     # someone else takes the job's messages over ("you can stop texting me the updates, my
     # wife will handle it", "talk to my husband", "mi esposa se encarga", "ma femme s'en
     # occupe")

@@ -942,3 +942,15 @@ def test_al_de_mi_esposa_redirects(text, intent):
     """Found by an adversarial round: "Dejen de mandarme mensajes a este número, usen el de
     mi esposa" (use my wife's) opted the customer out instead of reaching the pro."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Je ne veux plus de textes de Marc, juste de vous", Intent.CONVERSATION),
+    ("No quiero mensajes del otro plomero, solo de ustedes", Intent.CONVERSATION),
+    ("I don't want texts from Marc anymore, just from you", Intent.CONVERSATION),
+    ("Je ne veux plus de textes de vous", Intent.OPT_OUT),
+    ("No quiero mensajes, solo de ustedes", Intent.OPT_OUT)])
+def test_no_texts_from_someone_else_only_from_you_keeps_the_pro(text, intent):
+    """Found by an adversarial round: "Je ne veux plus de textes de Marc, juste de vous" (no
+    more texts from Marc, only from you) cut the customer off from the pro they chose."""
+    assert classify(text) is intent
