@@ -895,6 +895,7 @@ def test_this_hour_or_any_other_is_no_time_limit(text, intent):
 @pytest.mark.parametrize(("text", "intent"), [
     ("Plus de textes, moins d'appels", Intent.CONVERSATION),
     ("Plus de messages, moins de courriels svp", Intent.CONVERSATION),
+    ("Plus de textes, c'est mieux pour moi, moins d'appels svp", Intent.CONVERSATION),
     ("Plus de textes svp", Intent.OPT_OUT),
     ("Plus de textos, merci", Intent.OPT_OUT),
     ("Plus de messages, je suis pas intéressé", Intent.OPT_OUT)])
