@@ -378,6 +378,9 @@ def apply_outbound_status(
         # An earlier attempt's error (a 500 after Twilio took the text, a timeout): Twilio's
         # status says what became of the text now. A block says why nothing more was sent.
         message.error_code = message.last_error = None
+    elif message.last_error == ERASED_BEFORE_SENDING:
+        # Blocked with no attempt in flight known, yet a stalled worker's copy reached Twilio.
+        message.last_error = ERASED_AFTER_AN_ATTEMPT
     message.status = ours
     message.updated_at = now
     message.send_started_at = None

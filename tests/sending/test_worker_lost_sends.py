@@ -453,3 +453,34 @@ def test_a_simulated_send_recorded_after_losing_the_lease_is_simulated_not_sent(
     shown = client.get(f"/v1/messages/{message_id}", headers=booking).json
     assert (shown["status"], shown["twilio_sid"]) == ("simulated", twilio.sent[0]["sid"])
     assert len(twilio.sent) == 1
+
+
+def test_a_held_text_erased_while_its_stalled_send_was_on_its_way_does_not_say_not_sent(
+        app, send, db, clock, config, mocked, real_twilio, client, api_key, booking, grant):
+    """Found by a review: worker A's POST of a marketing text stalled past its lease; worker B,
+    finding nothing at Twilio yet, deferred it to the allowed hours (no attempt in flight any
+    more); the person's erasure then blocked it, kept under a hold, as "not sent: the
+    recipient's data was erased". A's copy reached Twilio: the text showed `sent` and, as its
+    last_error, that it was not sent."""
+    clock.advance(hours=8, minutes=58)  # 20:58 in New York: quiet hours in two minutes
+    grant(NEW_YORK)
+    message_id = send(purpose="marketing").json["id"]
+    privacy = api_key("privacy")
+    client.post("/v1/holds", headers=privacy,
+                json={"scope": "phone", "value": NEW_YORK, "reason": "dispute"})
+
+    def stalled_then_erased(_request):
+        clock.advance(seconds=config.outbox_lease_seconds + 1)
+        assert run_once(app, real_twilio, now=clock()).deferred == 1  # worker B
+        erased = client.post(f"/v1/subjects/{NEW_YORK}/erase", headers={**privacy, **ERASE})
+        assert erased.status_code == 200, erased.json
+        return 201, {}, json.dumps(twilio_message(SID, to=NEW_YORK))
+
+    mocked.add_callback("POST", MESSAGES_URL, callback=stalled_then_erased)
+    mocked.get(MESSAGES_URL, json=message_list())  # B looked before A's request landed
+    assert run_once(app, real_twilio).lost_lease == 1  # worker A
+
+    shown = client.get(f"/v1/messages/{message_id}", headers=booking).json
+    assert (shown["status"], shown["twilio_sid"]) == ("sent", SID)
+    assert not shown["last_error"].startswith("not sent:")
+    assert "erased" in shown["last_error"]
