@@ -484,3 +484,29 @@ def test_a_held_text_erased_while_its_stalled_send_was_on_its_way_does_not_say_n
     assert (shown["status"], shown["twilio_sid"]) == ("sent", SID)
     assert not shown["last_error"].startswith("not sent:")
     assert "erased" in shown["last_error"]
+
+
+def test_a_text_blocked_before_any_send_is_moved_by_no_callback_twilio_did_not_sign_for_it(
+        app, send, client, booking, grant, twilio_post):
+    """Since d5a50d9 a blocked text with no SID takes Twilio's status when a callback names a
+    first copy; only Twilio's own callback for that text's URL (?o=, given with a send of it)
+    may do that: unsigned, another text's signature, a form changed after signing, two ids
+    or another kind's key beside ?o= change nothing."""
+    blocked = send(body="Your pro arrives at 3pm.").json["id"]
+    other = send(to="+12125550199", body="Your pro arrives at 4pm.").json["id"]
+    grant(NEW_YORK, action="revoke", purpose="transactional")
+    assert run_once(app).blocked == 1
+    path = "/webhooks/twilio/message-status?o="
+    delivered = {"MessageSid": SID, "MessageStatus": "delivered"}
+    answers = [
+        client.post(path + blocked, data=delivered).status_code,
+        twilio_post(path + blocked, delivered,
+                    signature=twilio_post.signature(path + other, delivered)).status_code,
+        twilio_post(path + blocked, delivered, signature=twilio_post.signature(
+            path + blocked, {**delivered, "MessageStatus": "failed"})).status_code,
+        twilio_post(f"{path}{blocked}&o={other}", delivered).status_code,
+        twilio_post(f"/webhooks/twilio/message-status?m=1&o={blocked}", delivered).status_code,
+    ]
+    shown = client.get(f"/v1/messages/{blocked}", headers=booking).json
+    assert answers == [403, 403, 403, 200, 200]
+    assert (shown["status"], shown["twilio_sid"]) == ("blocked", None)
