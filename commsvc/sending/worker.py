@@ -380,7 +380,10 @@ class Worker:
 
     def backoff(self, attempts: int, retry_after: float | None) -> dt.timedelta:
         """Exponential back-off with jitter, never sooner than Twilio's Retry-After."""
-        delay = self._jittered(self.config.outbox_backoff_base_seconds * 2 ** max(attempts - 1, 0))
+        # Doubled at most 64 times (past the cap for any base): OUTBOX_MAX_ATTEMPTS has no
+        # ceiling, and 2**1024 is too large for a float.
+        doublings = min(max(attempts - 1, 0), 64)
+        delay = self._jittered(self.config.outbox_backoff_base_seconds * 2 ** doublings)
         if retry_after is not None:
             delay = max(delay, min(retry_after, self.config.outbox_backoff_max_seconds))
         return dt.timedelta(seconds=delay)

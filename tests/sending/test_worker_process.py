@@ -96,6 +96,23 @@ def test_backoff_grows_with_jitter_is_capped_and_honours_retry_after(app, config
     assert worker.backoff(1, 90).total_seconds() >= 90
 
 
+def test_a_text_past_a_thousand_attempts_still_backs_off(app, config, send, db, outbox, mocked,
+                                                          real_twilio):
+    """Found by a review: with OUTBOX_MAX_ATTEMPTS above 1024 (no ceiling), the 1025th failed
+    attempt's back-off raised OverflowError (base * 2**1024 as a float): the pass logged an
+    unexpected error and the text, left `sending`, was sent again each time its lease lapsed."""
+    app.extensions["config"] = config.with_overrides(outbox_max_attempts=2000)
+    message_id = send().json["id"]
+    db.get(OutboundMessage, message_id).attempts = 1024
+    db.commit()
+    mocked.post(MESSAGES_URL, status=503, json=twilio_error(503, 20500))
+
+    assert run_once(app, real_twilio).retried == 1
+    (row,) = outbox()
+    assert (row.status, row.attempts) == ("queued", 1025)
+    assert row.next_attempt_at > row.created_at
+
+
 def test_worker_once_from_the_cli(runner, send, twilio):
     send()
     result = runner.invoke(args=["worker", "--once"])
