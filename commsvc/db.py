@@ -96,7 +96,10 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 def create_sqlite_file(url: str) -> None:
     """Create a new SQLite database file readable by its owner only (it holds people's numbers
-    and messages; its -wal and -shm files take its mode). An existing file is left as it is."""
+    and messages; its -wal and -shm files take its mode). An existing file is left as it is.
+    Any other database's URL creates nothing (its path is a database name, not a file)."""
+    if not url.startswith("sqlite"):
+        return
     path = make_url(url).database
     if not path or path == ":memory:" or path.startswith("file:"):
         return

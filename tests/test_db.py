@@ -146,3 +146,24 @@ def test_migration_0011_starts_new_ids_above_those_the_audit_trail_names(tmp_pat
         assert make_message(db, created_at=clock()).id == ids[-1] + 1
         db.commit()
     engine.dispose()
+
+
+def test_the_web_process_on_postgresql_creates_no_file_in_its_directory(tmp_path, monkeypatch):
+    """Found by running the operator docs: `make run` with DATABASE_URL=.../commsvc_docs left an
+    empty file `commsvc_docs` (mode 600) in the clone, and the Procfile's web line started in a
+    directory it may not write (a read-only root filesystem) refused to start in production:
+    "DATABASE_URL names the SQLite file /app/<database>, which cannot be created". gunicorn's
+    master took the PostgreSQL database name for a SQLite file's path."""
+    from types import SimpleNamespace
+
+    from commsvc import gunicorn_conf
+
+    monkeypatch.chdir(tmp_path)
+    for name, value in {"COMMSVC_ENV": "test", "ENCRYPTION_KEYS": FERNET_KEY, "HMAC_KEY": "h",
+                        "TWILIO_AUTH_TOKEN": "t",
+                        "DATABASE_URL": "postgresql://postgres@127.0.0.1/commsvc_x"}.items():
+        monkeypatch.setenv(name, value)
+
+    gunicorn_conf.on_starting(SimpleNamespace(cfg=SimpleNamespace(workers=2)))
+
+    assert list(tmp_path.iterdir()) == []
