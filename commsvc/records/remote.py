@@ -104,7 +104,9 @@ class DeletionReport:
 
 
 def _backoff(attempts: int, retry_after: float | None) -> dt.timedelta:
-    wait = min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), MAX_RETRY)
+    # Doubled at most 16 times (FIRST_RETRY's 5 minutes reach MAX_RETRY in 9): a timedelta
+    # overflows past 999,999,999 days, which 2**39 doublings of 5 minutes are.
+    wait = min(FIRST_RETRY * (2 ** min(max(attempts - 1, 0), 16)), MAX_RETRY)
     if retry_after:  # honoured up to the cap: a Retry-After years away must not shelve it
         wait = max(wait, dt.timedelta(seconds=min(retry_after, MAX_RETRY.total_seconds())))
     return wait

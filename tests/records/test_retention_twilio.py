@@ -359,3 +359,25 @@ def test_an_absurd_retry_after_waits_at_most_the_backoff_cap_and_stops_no_batch(
     assert _process(app, gateway, clock).retry_later == 2
     for row in _pending(db):
         assert clock() < row.next_attempt_at <= clock() + remote.MAX_RETRY
+
+
+def test_a_deletion_refused_for_a_month_still_backs_off_and_stops_no_batch(
+        app, db, clock, gateway, twilio_api):
+    """Found by a review of cce907f (the outbox's back-off overflow): FIRST_RETRY doubled per
+    attempt as a timedelta overflowed at the 40th (a deletion Twilio kept refusing for about a
+    month: 2**39 times 5 minutes is past timedelta's 999,999,999 days), so each clock tick
+    raised OverflowError mid-batch and the deletion, its outcome never written, was asked for
+    again every time its claim lapsed."""
+    with app.extensions["db"].sessionmaker() as session:
+        for sid in ("SM" + "6" * 32, "SM" + "7" * 32):
+            remote.enqueue(session, resource="message", sid=sid, action="delete",
+                           cause="erasure", now=clock())
+        session.execute(RemoteDeletion.__table__.update().values(attempts=39))
+        session.commit()
+    twilio_api.add(responses.DELETE, re.compile(f"{API}/Messages/SM\\d+\\.json"), status=503,
+                   json=_error(20500, 503))
+
+    assert _process(app, gateway, clock).retry_later == 2
+    for row in _pending(db):
+        assert row.attempts == 40
+        assert row.next_attempt_at == clock() + remote.MAX_RETRY
