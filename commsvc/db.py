@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Callable
 from typing import TypeVar
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app, g
 from sqlalchemy import (
@@ -94,14 +95,28 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
+def _sqlite_file(url: str) -> str | None:
+    """The file SQLite would create for this URL, as the driver reads it (None: not SQLite, a
+    database in memory, or read-only). `sqlite:///file:app.db?mode=rwc&uri=true` opens app.db;
+    without uri=true, or without `file:`, SQLite takes the whole name as a file's."""
+    if not url.startswith("sqlite"):
+        return None  # another database's path is a database name, not a file
+    parsed = make_url(url)
+    (path,), options = parsed.get_dialect()().create_connect_args(parsed)
+    if options.get("uri") and path.startswith("file:"):
+        uri = urlsplit(path)
+        if parse_qs(uri.query).get("mode") in (["memory"], ["ro"]):
+            return None
+        path = unquote(uri.path)
+    return None if path in ("", ":memory:") else path
+
+
 def create_sqlite_file(url: str) -> None:
     """Create a new SQLite database file readable by its owner only (it holds people's numbers
     and messages; its -wal and -shm files take its mode). An existing file is left as it is.
     Any other database's URL creates nothing (its path is a database name, not a file)."""
-    if not url.startswith("sqlite"):
-        return
-    path = make_url(url).database
-    if not path or path == ":memory:" or path.startswith("file:"):
+    path = _sqlite_file(url)
+    if path is None:
         return
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))

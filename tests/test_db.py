@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy.exc import OperationalError
 
 from commsvc.cli import main
-from commsvc.db import PLAN_CACHE_MODE, make_engine, operator_problem
+from commsvc.db import PLAN_CACHE_MODE, create_sqlite_file, make_engine, operator_problem
 from commsvc.relay.models import Call, Message
 from tests.test_cli_config_errors import FERNET_KEY
 
@@ -166,4 +166,44 @@ def test_the_web_process_on_postgresql_creates_no_file_in_its_directory(tmp_path
 
     gunicorn_conf.on_starting(SimpleNamespace(cfg=SimpleNamespace(workers=2)))
 
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("url, opened", [
+    ("sqlite:///app.db", "app.db"),
+    ("sqlite+pysqlite:///app.db?timeout=20", "app.db"),
+    ("sqlite:///file:app.db?uri=true", "app.db"),
+    ("sqlite:///file:app.db?mode=rwc&cache=private&uri=true", "app.db"),
+    ("sqlite:///file:./my%20app.db?uri=true", "my app.db"),
+    ("sqlite:///app.db?mode=rwc&uri=true", "app.db?mode=rwc"),  # no file: not a URI to SQLite
+    ("sqlite:///file:app.db", "file:app.db"),  # without uri=true: a file by that name
+    ("sqlite:///file::memory:?cache=shared&uri=true", None),
+    ("sqlite:///:memory:", None),
+    ("sqlite://", None),
+])
+def test_the_file_sqlite_opens_for_any_url_form_is_private_and_no_other_is_made(
+        tmp_path, monkeypatch, url, opened):
+    """Found by a review of a6f6d31: create_sqlite_file read the file's name from the URL as
+    written, not as SQLite opens it. A `file:` URI (uri=true) was skipped, so SQLite created
+    the database itself, readable by every user of the machine (0644); `app.db?mode=…&uri=true`
+    (no `file:`, so SQLite's file is `app.db?mode=…`) left an empty `app.db` beside that
+    world-readable file; a `mode=memory` URI left an empty file for a database in memory."""
+    monkeypatch.chdir(tmp_path)
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (x)")
+        files = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+    engine.dispose()
+
+    expected = {} if opened is None else {
+        name: 0o600 for name in (opened, f"{opened}-wal", f"{opened}-shm")}
+    assert files == expected
+
+
+@pytest.mark.parametrize("mode", ["memory", "ro"])
+def test_a_sqlite_uri_in_memory_or_read_only_creates_no_file(tmp_path, monkeypatch, mode):
+    """An empty file for a database in memory, or one a read-only URL will never write (SQLite
+    says it cannot open a missing one). No engine: SQLAlchemy warns of its pool for memory."""
+    monkeypatch.chdir(tmp_path)
+    create_sqlite_file(f"sqlite:///file:app.db?mode={mode}&uri=true")
     assert list(tmp_path.iterdir()) == []
