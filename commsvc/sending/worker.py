@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import random
 import secrets
 from collections.abc import Callable
@@ -380,10 +381,12 @@ class Worker:
 
     def backoff(self, attempts: int, retry_after: float | None) -> dt.timedelta:
         """Exponential back-off with jitter, never sooner than Twilio's Retry-After."""
-        # Doubled at most 64 times (past the cap for any base): OUTBOX_MAX_ATTEMPTS has no
-        # ceiling, and 2**1024 is too large for a float.
-        doublings = min(max(attempts - 1, 0), 64)
-        delay = self._jittered(self.config.outbox_backoff_base_seconds * 2 ** doublings)
+        # Doubled until it reaches the cap, no further: OUTBOX_MAX_ATTEMPTS has no ceiling,
+        # base * 2**1024 is too large for a float, and a fixed number of doublings falls short
+        # of the cap for a tiny base (1e-17 s: 64 of them, 184 s). ldexp never overflows here.
+        base, cap = self.config.outbox_backoff_base_seconds, self.config.outbox_backoff_max_seconds
+        doublings = min(max(attempts - 1, 0), math.ceil(math.log2(cap) - math.log2(base)))
+        delay = self._jittered(math.ldexp(base, doublings))
         if retry_after is not None:
             delay = max(delay, min(retry_after, self.config.outbox_backoff_max_seconds))
         return dt.timedelta(seconds=delay)

@@ -96,6 +96,19 @@ def test_backoff_grows_with_jitter_is_capped_and_honours_retry_after(app, config
     assert worker.backoff(1, 90).total_seconds() >= 90
 
 
+@pytest.mark.parametrize("base, cap", [(1e-17, 3600.0), (5e-324, 3_153_600_000.0),
+                                       (5.0, 3_153_600_000.0), (3600.0, 3600.0)])
+def test_backoff_reaches_its_cap_for_any_base_the_settings_accept(config, clock, base, cap):
+    """Found by a review of cce907f: 64 doublings were not past the cap for every base the
+    settings accept (OUTBOX_BACKOFF_BASE_SECONDS=1e-17: the back-off stopped growing at 0.18 s
+    of a 3600 s cap, retrying a failing send several times a second for good)."""
+    worker = Worker(None, None, config.with_overrides(outbox_backoff_base_seconds=base,
+                                                      outbox_backoff_max_seconds=cap),
+                    clock(), random.Random(7))
+    for attempts in (2000, 10**6):
+        assert cap / 2 <= worker.backoff(attempts, None).total_seconds() <= cap
+
+
 def test_a_text_past_a_thousand_attempts_still_backs_off(app, config, send, db, outbox, mocked,
                                                           real_twilio):
     """Found by a review: with OUTBOX_MAX_ATTEMPTS above 1024 (no ceiling), the 1025th failed
