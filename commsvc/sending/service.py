@@ -218,12 +218,17 @@ MAX_DELAY_SETTINGS = {"transactional": "OUTBOX_TRANSACTIONAL_MAX_DELAY_SECONDS",
                       "marketing": "OUTBOX_MARKETING_MAX_DELAY_SECONDS"}
 
 
+def _max_delay(message: OutboundMessage, config: Config) -> tuple[str, int]:
+    """The setting that says how late a text of this purpose may go, and its seconds."""
+    setting = MAX_DELAY_SETTINGS[message.purpose]
+    return setting, getattr(config, setting.lower())
+
+
 def send_by(message: OutboundMessage, config: Config) -> dt.datetime:
     """The latest a text may still be sent: its purpose's most delay after it was first due
     (accepted; a marketing text accepted in quiet hours, the allowed hour it was scheduled
     for). A retry is never put off past it; a text still unsent then expires."""
-    max_delay = getattr(config, MAX_DELAY_SETTINGS[message.purpose].lower())
-    return first_due(message, config) + dt.timedelta(seconds=max_delay)
+    return first_due(message, config) + dt.timedelta(seconds=_max_delay(message, config)[1])
 
 
 def first_due(message: OutboundMessage, config: Config) -> dt.datetime:
@@ -235,9 +240,8 @@ def expired(message: OutboundMessage, config: Config, now: dt.datetime) -> str |
     """Why the text is too late to be sent at `now` (its last_error), or None."""
     if now < send_by(message, config):
         return None
-    setting = MAX_DELAY_SETTINGS[message.purpose]
-    return (f"expired: not sent within {getattr(config, setting.lower())} s of when it was due"
-            f" ({setting})")
+    setting, seconds = _max_delay(message, config)
+    return f"expired: not sent within {seconds} s of when it was due ({setting})"
 
 
 def accept(

@@ -332,10 +332,10 @@ class Worker:
         if row is None:
             return
         about_the_sender = exc.status == UNAUTHORIZED or exc.code == SENDER_QUEUE_FULL
-        if about_the_sender:
-            row.attempts -= 0 if counts_as_attempt else 1  # Twilio took nothing
-        elif counts_as_attempt:
-            row.attempts += 1
+        if not about_the_sender:
+            row.attempts += 1 if counts_as_attempt else 0
+        elif not counts_as_attempt:
+            row.attempts -= 1  # counted before the POST, but Twilio took nothing
         row.error_code, row.last_error = exc.code or exc.status, str(exc)[:200]
         now = self._now()
         row.lease_token = row.lease_until = None
@@ -388,7 +388,7 @@ class Worker:
         doublings = min(max(attempts - 1, 0), math.ceil(math.log2(cap) - math.log2(base)))
         delay = self._jittered(math.ldexp(base, doublings))
         if retry_after is not None:
-            delay = max(delay, min(retry_after, self.config.outbox_backoff_max_seconds))
+            delay = max(delay, min(retry_after, cap))
         return dt.timedelta(seconds=delay)
 
     def _jittered(self, ceiling: float) -> float:
