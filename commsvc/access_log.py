@@ -1,6 +1,6 @@
 """gunicorn's logs as the service's own (`--logger-class`): phone numbers and API keys in
-request lines and user agents masked (commsvc.log_masking), and one JSON object a line where
-the service logs JSON (production, or LOG_FORMAT)."""
+request lines and user agents masked (commsvc.log_masking), no Basic credential's user name,
+and one JSON object a line where the service logs JSON (production, or LOG_FORMAT)."""
 from __future__ import annotations
 
 import re
@@ -96,6 +96,9 @@ class MaskingLogger(Logger):
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
+        # gunicorn's %(u)s is the user name of a Basic Authorization header. commsvc has no
+        # user names: that is an API key sent the wrong way (`curl -u "$KEY:"`), so never shown.
+        atoms["u"] = "-"
         if environ.get("PATH_INFO", "").startswith(WEBHOOK_PATH_PREFIX):
             for name in (*QUERY_ATOMS, *REQUEST_ATOMS):
                 value = atoms.get(name)

@@ -2,6 +2,7 @@
 service logs JSON, with the phone numbers in them masked."""
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shlex
@@ -49,12 +50,13 @@ def _read(tmp_path, logger, name: str) -> str:
 def access_line(tmp_path, target: str, *, referer: str | None = None,
                 logger_class: str | None = None, access_log_format: str | None = None,
                 response_headers: tuple = (), user_agent: str | None = None,
-                status: str = "200 OK") -> str:
+                status: str = "200 OK", authorization: str | None = None) -> str:
     """The access line that gunicorn, with the Procfile's logger class, writes for GET target
     (headers sent as UTF-8)."""
     cfg, logger = _logger(tmp_path, logger_class, access_log_format)
     headers = ("Host: commsvc.example.com\r\n" + (f"Referer: {referer}\r\n" if referer else "")
-               + (f"User-Agent: {user_agent}\r\n" if user_agent else ""))
+               + (f"User-Agent: {user_agent}\r\n" if user_agent else "")
+               + (f"Authorization: {authorization}\r\n" if authorization else ""))
     raw = f"GET {target} HTTP/1.1\r\n{headers}\r\n".encode()
     req = Request(cfg, IterUnreader([raw]), ("10.0.0.7", 40000))
     resp, environ = wsgi.create(req, _Socket(), ("10.0.0.7", 40000), ("0.0.0.0", 5000), cfg)
@@ -258,6 +260,22 @@ def test_access_log_masks_the_user_agent_and_redacts_api_keys(tmp_path):
 
     assert "14155550101" not in line and "caller +1******0101" in line
     assert key[4:] not in line and "token=csk:REDACTED" in line
+
+
+@pytest.mark.parametrize("mode", ["text_logs", "json_logs"])
+@pytest.mark.parametrize("user", ["csk_NVhxIa-BqPTs3cr3tKeyMaterial0123456789abcdefg",
+                                  "+14155550101", "ops-team"])
+def test_a_basic_credentials_user_name_never_reaches_the_access_log(tmp_path, request, mode,
+                                                                     user):
+    """Found by a roles audit: `curl -u "$KEY:"` (the Stripe habit) got its 401 and left the
+    API key in the access line, as gunicorn's %(u)s; commsvc has no user names to log."""
+    request.getfixturevalue(mode)
+    credential = base64.b64encode(f"{user}:".encode()).decode()
+    line = access_line(tmp_path, "/v1/numbers", authorization=f"Basic {credential}",
+                       status="401 UNAUTHORIZED")
+
+    assert user not in line and user[-8:] not in line
+    assert '10.0.0.7 - - [' in line
 
 
 def test_a_log_line_never_carries_an_api_key(caplog):
