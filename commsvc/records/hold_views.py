@@ -81,9 +81,11 @@ def list_holds(args):
 @problems(blp, 401, 403, 404, 503)
 def lift_hold(hold_id):
     """Lift a hold: its data is eligible for retention and erasure at the next run."""
-    principal = current_principal()
-    db = get_db()
-    hold = holds.lift_hold(db, hold_id, actor=principal.actor, now=_now(), config=_config(),
-                           reason=principal.reason)
+    principal, db, now = current_principal(), get_db(), _now()
+    hold, lifted_now = holds.lift_hold(db, hold_id, actor=principal.actor, now=now,
+                                       config=_config(), reason=principal.reason)
+    if not lifted_now:  # no hold.lifted names this look at it: a reasoned one is a read
+        audit_reasoned_read(db, principal, resource="holds", query={"hold_id": hold.id},
+                            count=1, ids=[hold.id], now=now)
     db.commit()
     return _present_holds(db, [hold], principal)[0]

@@ -200,8 +200,9 @@ def place_hold(
 
 
 def lift_hold(db: Session, hold_id: str, *, actor: str, now: dt.datetime, config: Config,
-              reason: str | None = None) -> LegalHold:
-    """Lift a hold (idempotent: lifting a lifted hold changes nothing); 404 when unknown.
+              reason: str | None = None) -> tuple[LegalHold, bool]:
+    """Lift a hold (idempotent: lifting a lifted hold changes nothing); the hold, and whether
+    this call lifted it (False: it was, and nothing was audited); 404 when unknown.
 
     A phone hold on a number erased while it was in force loses the number as it is lifted
     (forget_lifted): the hold was all that kept it, and the person asked to be erased. One
@@ -224,7 +225,8 @@ def lift_hold(db: Session, hold_id: str, *, actor: str, now: dt.datetime, config
         if hold.scope == "phone" and erasure_ledger.erased_since(db, hold.value,
                                                                  hold.created_at, config):
             forget_lifted(db, hold.value, erasure_ledger.tombstone(config.hmac_key, hold.value))
-    return hold
+        return hold, True
+    return hold, False
 
 
 def forget_lifted(db: Session, phone: str, stone: str,

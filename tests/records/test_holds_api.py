@@ -189,6 +189,24 @@ def test_lifting_is_idempotent_audited_once_and_unknown_is_404(client, api_key, 
     assert missing.content_type == "application/problem+json"
 
 
+def test_a_reasoned_lift_of_a_lifted_hold_is_audited_as_the_read_it_is(client, api_key, data,
+                                                                        db):
+    """Found by a roles audit: lifting a lifted hold again writes no hold.lifted, and with
+    X-Access-Reason its answer showed the held number in full with nothing in the audit log."""
+    headers = api_key("privacy")
+    hold_id = _place(client, headers, "phone", REQUESTER).json["id"]
+    client.delete(f"/v1/holds/{hold_id}", headers=headers)
+
+    again = client.delete(f"/v1/holds/{hold_id}", headers=headers | REASON)
+
+    assert again.status_code == 200 and again.json["value"] == REQUESTER
+    reads = db.scalars(select(AuditEvent).where(AuditEvent.action == "pii.read")).all()
+    assert [(e.reason, e.target, e.details) for e in reads] == [
+        ("legal request 77", {"resource": "holds", "hold_id": hold_id},
+         {"records": 1, "ids": [hold_id]})]
+    assert [e.action for e in _hold_events(db)] == ["hold.placed", "hold.lifted"]
+
+
 def test_held_conditions_cover_each_scope_and_never_drop_rows_without_a_forward(db, clock, config):
     add_session(db, now=clock())
     covered = add_message(db, now=clock(), from_phone=PRO, to_phone=PROXY_P,
