@@ -40,3 +40,18 @@ def test_revoke_given_an_empty_id_is_a_usage_error(runner):
 
     assert result.exit_code == 2
     assert "Invalid value for KEY_ID: give the key's id, as `keys list` shows it" in result.output
+
+
+def test_revoke_takes_the_id_as_the_audit_log_names_it_and_with_stray_spaces(
+        runner, client, db, api_key):
+    """Found by an audit: an operator working from `GET /v1/audit` (actor `key:key_…`), or
+    pasting the id with a space, got "no API key …" and the key stayed live."""
+    for written in ("key:{}", " {} "):
+        headers = api_key("admin")
+        key_id = db.scalars(select(ApiKey.id).where(ApiKey.revoked_at.is_(None))).one()
+
+        result = runner.invoke(args=["keys", "revoke", written.format(key_id)])
+
+        assert result.exit_code == 0, result.output
+        assert result.output == f"revoked {key_id}\n"
+        assert client.get("/v1/numbers", headers=headers).status_code == 401

@@ -64,10 +64,12 @@ def list_command():
 @click.argument("key_id")
 @with_appcontext
 def revoke_command(key_id: str):
-    """Revoke a key; requests with it get 401 from now on."""
+    """Revoke a key; requests with it get 401 from now on. KEY_ID as `keys list` shows it
+    (key_...), or as the audit log names it (key:key_...)."""
     if not key_id.strip():  # a usage error (exit 2), as every other empty argument
         raise click.BadParameter("give the key's id, as `keys list` shows it (key_...)",
                                  param_hint="KEY_ID")
+    key_id = service.key_id_of(key_id)
     now = _now()
     with _session() as db:
         if key_id.startswith(service.KEY_PREFIX):

@@ -26,6 +26,16 @@ def key_actor(key_id: str) -> str:
     return f"key:{key_id}"
 
 
+def key_id_of(written: str) -> str:
+    """A key's id as an operator may paste it: as `keys list` prints it, or as the audit log's
+    actor ("key:key_…", key_actor's form), with stray spaces around it."""
+    written = written.strip()
+    actor_prefix = key_actor("")
+    if written.startswith(actor_prefix + "key_"):
+        return written.removeprefix(actor_prefix)
+    return written
+
+
 def as_actor(name: str) -> str:
     """An actor as an operator may type it in a filter: a key's bare id ("key_3f…", what
     `keys list` prints) is that key's actor; anything else is taken as written."""
