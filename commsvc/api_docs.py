@@ -188,7 +188,9 @@ _RULE_VARIABLE = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
 ACCESS_REASON = {
     "in": "header", "name": "X-Access-Reason", "schema": {"type": "string", "maxLength": 500},
     "description": "Why full numbers and bodies are needed (privacy and admin keys only; other"
-                   " roles get 403). The read is written to the audit log with this reason.",
+                   " roles get 403). Where the answer then shows full numbers or bodies, and for"
+                   " exports and erasures, the act is written to the audit log with this reason;"
+                   " elsewhere the header is checked, not recorded.",
 }
 
 
