@@ -140,7 +140,8 @@ def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetim
             db, from_phone=sms.sender_phone, body=sms.body, opt_out_type=sms.opt_out_type,
             now=now, reading=sms.reading,
         )
-    if sms.sender_phone is not None and not decision.consumed and not _is_empty(sms):
+    if (sms.sender_phone is not None and not _is_empty(sms)
+            and (not decision.consumed or _help_with_media(decision, sms))):
         # The usual text, in one statement: route, the recipient's consent and the SID claim.
         row = forward_once(db, Message, _sms_columns(sms, FORWARDED, now),
                            real_phone=sms.sender_phone, proxy_number=sms.to_phone, now=now)
@@ -148,7 +149,9 @@ def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetim
             return SmsResult(
                 message_id=row.id, outcome=FORWARDED, session_id=row.session_id,
                 forward=Forward(row.forward_to, row.forward_from, sms.body, sms.media_urls),
-                reply=None, duplicate=False,
+                reply=(_sms_reply(FORWARDED, sms, None, decision, config)
+                       if decision.consumed else None),
+                duplicate=False,
             )
     # Anything else (and a text whose session changed in between): decided step by step.
     route = _route(db, sms.sender_phone, sms.to_phone, now)
@@ -273,6 +276,14 @@ def _is_empty(sms: InboundSms) -> bool:
     return not sms.body.strip() and not sms.media_urls
 
 
+def _help_with_media(decision: consent.InboundDecision, sms: InboundSms) -> bool:
+    """A HELP (INFO, AIDE, AYUDA) with pictures: answered as HELP, and also forwarded where a
+    text would be, pictures and words: "Help!" under a photo of a burst pipe is for the pro,
+    and was answered with the help text and dropped. Same body and media, same decision, so a
+    repeated webhook is answered the same."""
+    return decision.outcome in (consent.HELP, consent.HELP_CARRIER) and bool(sms.media_urls)
+
+
 def _route(db: Session, sender_phone: str | None, to_phone: str, now: dt.datetime
            ) -> Route | None:
     # A sender that is not a phone number (short code, alphanumeric id) is in no session.
@@ -282,7 +293,8 @@ def _route(db: Session, sender_phone: str | None, to_phone: str, now: dt.datetim
 def _sms_outcome(db: Session, sms: InboundSms, route: Route | None,
                  decision: consent.InboundDecision, now: dt.datetime
                  ) -> tuple[str, Forward | None]:
-    if decision.consumed:
+    if decision.consumed and not (_help_with_media(decision, sms) and route is not None
+                                  and route.allows_sms and route.other_takes_sms):
         return decision.outcome, None
     if route is None or not route.allows_sms:
         told = sms.sender_phone is None or (
@@ -405,6 +417,8 @@ def _sms_reply(outcome: str, sms: InboundSms, route: Route | None,
         return None  # a short code or sender id cannot be answered
     if phones.is_costly(sms.sender_phone):
         return None  # never texted, not even a reply: a reply to one is how toll fraud pays
+    if outcome in (FORWARDED, WITHHELD) and _help_with_media(decision, sms):
+        outcome = decision.outcome  # forwarded, and answered as the HELP it also is
     if outcome in (FORWARDED, WITHHELD, EMPTY, NO_SESSION_UNTOLD, MODE_NOT_ALLOWED_UNTOLD):
         return None
     if outcome == NO_SESSION:

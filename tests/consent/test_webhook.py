@@ -248,6 +248,48 @@ def test_help_gets_the_help_reply_and_is_not_forwarded(open_session, sms, db, co
     assert db.scalars(select(ConsentEvent)).all() == []
 
 
+PHOTO = "https://api.twilio.com/2010-04-01/Accounts/AC" + "0" * 32 + "/Messages/MM1/Media/ME1"
+
+
+def _with_photo(**extra) -> dict:
+    return {"NumMedia": "1", "MediaUrl0": PHOTO, "MediaContentType0": "image/jpeg", **extra}
+
+
+@pytest.mark.parametrize("body", ["Help!", "INFO", "ayuda"])
+def test_help_with_a_picture_is_answered_and_the_picture_reaches_the_other_side(
+        open_session, sms, db, config, body):
+    """"Help!" under a photo of a burst pipe is for the pro: the help text answers the
+    keyword, and the picture with its words is forwarded (it was answered and dropped)."""
+    conv = open_session()
+    sid = f"MM{next(_sids):032x}"
+    answer = sms(conv, REQ, body, sid=sid, **_with_photo())
+    assert [m["text"] for m in answer.messages if m["to"] == PRO] == [body + PHOTO]
+    [reply] = answer.replies(REQ)
+    assert config.support_contact in reply
+    [stored] = db.scalars(select(Message)).all()
+    assert (stored.outcome, stored.forward_to, stored.media_count) == ("forwarded", PRO, 1)
+    assert db.scalars(select(ConsentEvent)).all() == []
+    assert sms(conv, REQ, body, sid=sid, **_with_photo()) == answer  # a repeat: the same
+    assert db.scalar(select(func.count()).select_from(Message)) == 1
+
+
+def test_help_with_a_picture_that_twilio_answered_is_forwarded_without_a_second_reply(
+        open_session, sms):
+    conv = open_session()
+    answer = sms(conv, REQ, "HELP", **_with_photo(OptOutType="HELP"))
+    assert answer.forwarded_to(PRO) and answer.replies(REQ) == []
+
+
+def test_help_with_a_picture_that_cannot_be_forwarded_gets_the_help_reply(
+        open_session, sms, config):
+    conv = open_session()
+    sms(conv, PRO, "STOP")
+    answer = sms(conv, REQ, "Help!", **_with_photo())
+    assert not answer.forwarded_to(PRO)
+    [reply] = answer.replies(REQ)
+    assert config.support_contact in reply
+
+
 @pytest.mark.parametrize("revoker,sender", [(PRO, REQ), (REQ, PRO)])
 def test_a_text_to_someone_who_opted_out_is_blocked_and_the_sender_told_once(
         open_session, sms, revoker, sender):
