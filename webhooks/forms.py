@@ -86,8 +86,12 @@ def _as_phone(raw: str, region: str) -> str | None:
 def _sender(form: MultiDict, region: str) -> tuple[str, str | None]:
     """(as stored, E.164 or None): short codes and sender ids are kept sanitised, not routed.
     Nor is a number phonenumbers does not know as valid: the platform never texts one, not
-    even a reply (a review found "conversation has ended" and HELP replies going to them)."""
-    raw = _one(form, "From", required=True)
+    even a reply (a review found "conversation has ended" and HELP replies going to them).
+    A From sent empty (no caller ID at all) is such a sender ("unknown"); only one left out
+    is malformed."""
+    if "From" not in form:
+        _refuse("From is missing")
+    raw = _one(form, "From") or ""
     phone = _as_phone(raw, region)
     if phone is not None:
         return phone, phone

@@ -229,3 +229,13 @@ def test_a_sender_too_long_for_its_column_is_stored_cut_with_a_mark(
     twilio_post("/webhooks/twilio/sms", _sms(From=sender))
 
     assert f.messages(db)[0].from_phone == stored
+
+
+def test_a_text_with_an_empty_sender_is_stored_from_unknown_and_answered_with_nothing(
+        twilio_post, db, session_open):
+    response = twilio_post("/webhooks/twilio/sms", _sms(From=""))
+
+    assert response.status_code == 200
+    assert twiml(response) is not None and len(twiml(response)) == 0
+    assert [(m.from_phone, m.outcome, m.forward_to) for m in f.messages(db)] == [
+        ("unknown", "no_session", None)]

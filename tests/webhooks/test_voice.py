@@ -194,3 +194,15 @@ def test_anonymous_caller_is_recorded_and_hung_up_on(session_open, place_call, d
     assert [e.tag for e in root] == ["Say", "Hangup"]
     assert "your number is hidden" in root[0].text  # not "this conversation has ended"
     assert (f.calls(db)[0].from_phone, f.calls(db)[0].outcome) == ("Anonymous", "no_session")
+
+
+def test_a_caller_twilio_gives_no_caller_id_at_all_hears_that_their_number_is_hidden(
+        session_open, place_call, db):
+    # From sent empty: a caller whose number Twilio could not give. A 400 made Twilio play its
+    # "application error" message to them, and the call went unrecorded.
+    response = place_call("", REQUESTER_PROXY)
+
+    assert response.status_code == 200
+    say, hangup = twiml(response)
+    assert "your number is hidden" in say.text and hangup.tag == "Hangup"
+    assert [(c.from_phone, c.outcome) for c in f.calls(db)] == [("unknown", "no_session")]
