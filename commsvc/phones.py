@@ -126,14 +126,16 @@ def try_normalise(raw: object, region: str = "US") -> str | None:
 
 
 def mask(e164: str | None) -> str | None:
-    """+14155550101 -> +1******0101: country code, stars, last four."""
+    """+14155550101 -> +1******0101: country code, stars, last four (of a national number of
+    four digits or fewer, as in Niue or Tokelau, the last half: four would be all of it)."""
     if not e164:
         return e164
     if not e164.startswith("+"):
         return "*" * max(len(e164) - 4, 0) + e164[-4:]
     country = _country_code(e164)
     rest = e164[1 + len(country):]
-    return "+" + country + "*" * max(len(rest) - 4, 0) + rest[-4:]
+    hidden = len(rest) - 4 if len(rest) > 4 else len(rest) - len(rest) // 2
+    return "+" + country + "*" * hidden + rest[hidden:]
 
 
 def _country_code(e164: str) -> str:

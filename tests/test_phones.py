@@ -16,6 +16,9 @@ from commsvc.phones import InvalidPhone, locality, mask, normalise
     ("+3531234567", "+353***4567"),  # a three-digit calling code
     ("+99912345", "+9***2345"),  # no such calling code: the first digit stands for it
     ("SHORTCODE", "*****CODE"),
+    # Four national digits or fewer (Niue, Tokelau): the last four would be the whole number.
+    ("+6834002", "+683**02"),
+    ("+6903010", "+690**10"),
 ])
 def test_mask_keeps_the_calling_code_and_the_last_four(e164, masked):
     assert mask(e164) == masked

@@ -357,3 +357,16 @@ def test_each_page_of_a_reasoned_read_is_audited_with_the_rows_it_showed(
     assert [e.details["ids"] for e in events] == [[first["data"][0]["id"]],
                                                   [second["data"][0]["id"]]]
     assert first["data"][0]["id"] != second["data"][0]["id"]
+
+
+def test_ops_never_sees_a_caller_whose_national_number_is_four_digits_in_full(
+        client, api_key, db, clock):
+    # A Niue number (+683 and four digits, valid): "the last four" was all of it.
+    add_call(db, now=clock(), from_phone="+6834002", forward_to=None, session_id=None,
+             booking_id=None)
+    db.commit()
+
+    response = client.get("/v1/logs/calls", headers=api_key("ops"))
+
+    assert [row["from"] for row in response.json["data"]] == ["+683**02"]
+    assert "6834002" not in response.text
