@@ -157,7 +157,10 @@ PLAN_CACHE_MODE = "force_generic_plan"
 # answer again.
 DATABASE_RETRY_SECONDS = 5.0
 
-UNDEFINED_TABLE = "42P01"  # PostgreSQL's SQLSTATE for a relation that does not exist
+# PostgreSQL's SQLSTATEs for a relation, and a column, that does not exist
+UNDEFINED_TABLE, UNDEFINED_COLUMN = "42P01", "42703"
+# SQLite's words for the same (a column read, a column written)
+_SQLITE_NOT_MIGRATED = ("no such table", "no such column", "has no column named")
 
 
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout runs out
@@ -195,10 +198,14 @@ def lock_or_unavailable(db: Session, lock_statement, *, wait: str, busy: str) ->
 
 
 def schema_missing(error: DBAPIError) -> bool:
-    """The database answered, but holds no commsvc tables: `commsvc db upgrade` was never run."""
+    """The database answered, but lacks a table or a column of this code's: `commsvc db
+    upgrade` was never run, or not since this code came (the web process of a new release
+    started before its release step: a 500 and a traceback to every request that met a new
+    column, a STOP text among them)."""
     orig = error.orig
-    return (getattr(orig, "sqlstate", None) == UNDEFINED_TABLE
-            or (isinstance(error, OperationalError) and "no such table" in str(orig)))
+    return (getattr(orig, "sqlstate", None) in (UNDEFINED_TABLE, UNDEFINED_COLUMN)
+            or (isinstance(error, OperationalError)
+                and any(words in str(orig) for words in _SQLITE_NOT_MIGRATED)))
 
 
 # SQLSTATEs of a database that cannot serve now but will (the rest of that kind are
@@ -222,7 +229,8 @@ def operator_problem(error: DBAPIError) -> str | None:
     """One line for the operator when a database error is theirs to fix or will pass (the
     database is not answering, not migrated, read-only, shutting down), else None (a bug)."""
     if schema_missing(error):
-        return "the database has no commsvc schema: run `commsvc db upgrade`"
+        return ("the database has no commsvc schema, or not this code's: run `commsvc db"
+                " upgrade`")
     sqlstate = getattr(error.orig, "sqlstate", None)
     if sqlstate in TRANSIENT_SQLSTATES:
         return f"the database cannot serve now: {TRANSIENT_SQLSTATES[sqlstate]} ({sqlstate})"

@@ -10,11 +10,13 @@ from click.testing import CliRunner
 
 from commsvc import migrate
 from commsvc.app import create_app
+from commsvc.auth import service as key_service
 from commsvc.cli import main
 from tests.conftest import AUTH_TOKEN, BASE_URL, TEST_KEY
 from tests.twilio_signing import TwilioPoster
 
-MISSING = "error: the database has no commsvc schema: run `commsvc db upgrade`\n"
+MISSING = ("error: the database has no commsvc schema, or not this code's: run `commsvc db upgrade`"
+           "\n")
 
 
 @pytest.fixture
@@ -40,6 +42,12 @@ def _settings(database_url: str) -> dict:
             "TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "BRAND_NAME": "Fixit",
             "SUPPORT_CONTACT": "help@fixit.example",
             "PUBLIC_BASE_URL": BASE_URL}
+
+
+def _inbound_text(client, body: str):
+    return TwilioPoster(client, AUTH_TOKEN, BASE_URL)("/webhooks/twilio/sms", {
+        "MessageSid": "SM" + "0" * 32, "AccountSid": "AC" + "0" * 32,
+        "From": "+14155550101", "To": "+14155550202", "Body": body, "NumMedia": "0"})
 
 
 @pytest.mark.parametrize("args", [["keys", "list"], ["logs", "messages"],
@@ -70,9 +78,7 @@ def test_api_and_webhooks_on_a_database_without_schema_answer_503(config, clock,
     try:
         api = client.get("/v1/consent/check?phone=%2B14155550101&channel=sms&purpose=relay",
                          headers={"Authorization": "Bearer csk_" + "k" * 43})
-        webhook = TwilioPoster(client, AUTH_TOKEN, BASE_URL)("/webhooks/twilio/sms", {
-            "MessageSid": "SM" + "0" * 32, "AccountSid": "AC" + "0" * 32,
-            "From": "+14155550101", "To": "+14155550202", "Body": "hello", "NumMedia": "0"})
+        webhook = _inbound_text(client, "hello")
     finally:
         app.extensions["db"].dispose()
     for response in (api, webhook):
@@ -99,3 +105,33 @@ def test_readyz_is_not_ready_until_the_schema_is_at_this_codes_migrations(config
         app.extensions["db"].dispose()
     assert [(r.status_code, r.get_json()["database"]) for r in states] == [
         (503, "not migrated"), (503, "not migrated"), (200, "up")]
+
+
+def test_api_and_webhooks_on_a_database_not_migrated_to_this_code_answer_503(config, clock,
+                                                                             twilio, empty_url):
+    """Found by an upgrade audit: the web process of a new release on a database still at
+    0013 (the release step not run yet) answered a STOP text and POST /v1/consent with 500 and
+    a traceback (column consent_events.requested_by does not exist), and on SQLite with a 503
+    saying the database was not answering, though a database with no schema at all is a 503
+    saying it is not ready (its log line: run `commsvc db upgrade`)."""
+    migrate.upgrade(empty_url, revision="0013")
+    app = create_app(dataclasses.replace(config, database_url=empty_url), clock=clock,
+                     twilio=twilio)
+    client = app.test_client()
+    try:
+        with app.app_context():
+            with app.extensions["db"].sessionmaker() as session:
+                _, key = key_service.create_key(session, name="booking", role="booking",
+                                                now=clock())
+                session.commit()
+        grant = client.post("/v1/consent/+14155550101",
+                            headers={"Authorization": f"Bearer {key}"},
+                            json={"channel": "sms", "purpose": "marketing", "action": "grant",
+                                  "source": "booking_app", "evidence": {"form": "signup"}})
+        stop = _inbound_text(client, "STOP")
+    finally:
+        app.extensions["db"].dispose()
+    for response in (grant, stop):
+        assert response.status_code == 503
+        # Not "The database is not answering; try again shortly." (SQLite's, before): it is.
+        assert response.get_json()["detail"] == "The database is not ready for this service."
