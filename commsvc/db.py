@@ -83,12 +83,16 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(dt.UTC)
 
 
+# How long a SQLite writer waits for another's write lock before giving up (a 503)
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
 def _sqlite_pragmas(dbapi_connection, _record):
     # Let SQLAlchemy drive transactions (SAVEPOINT needs it) and wait on locks rather than fail.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode=WAL")
     # What is deleted (an erasure, retention) is overwritten in the file, not left in free pages.
     cursor.execute("PRAGMA secure_delete=ON")

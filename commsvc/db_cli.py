@@ -19,7 +19,7 @@ def upgrade_command():
     """Apply every pending migration."""
     engine = current_app.extensions["db"].engine
     try:
-        with engine.begin() as connection:
+        with migrate.migration_transaction(engine) as connection:
             before, after = migrate.upgrade_connection(connection)
     except migrate.UnknownRevision as exc:
         raise click.ClickException(str(exc)) from None

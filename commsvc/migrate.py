@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -9,6 +11,8 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
+
+from commsvc import db
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,6 +51,31 @@ class UnknownRevision(RuntimeError):
 
 # pg advisory lock key of a migration: "migrate" in ASCII
 MIGRATION_LOCK_KEY = 0x6D696772617465
+
+
+# How long a migration on SQLite waits for another process's write lock: another migration's
+# (0011 rebuilds four tables, ~15 s a million messages) is waited for, as PostgreSQL's lock is.
+SQLITE_MIGRATION_WAIT_MS = 15 * 60 * 1000
+
+
+@contextmanager
+def migration_transaction(engine) -> Iterator:
+    """A connection in a transaction for upgrade_connection. On SQLite it waits for the write
+    lock as long as a migration may take, not the 5 s of every writer: a `db upgrade` started
+    beside a long one (`make run` and `make simulate` after a pull) said 'the database is not
+    answering: database is locked'."""
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:  # on the driver's connection: a statement here would begin the transaction
+            connection.connection.driver_connection.execute(
+                f"PRAGMA busy_timeout={SQLITE_MIGRATION_WAIT_MS}")
+        try:
+            with connection.begin():
+                yield connection
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute(
+                    f"PRAGMA busy_timeout={db.SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def upgrade_connection(connection) -> tuple[str | None, str | None]:

@@ -1,6 +1,7 @@
 """`commsvc db upgrade` says what it did: the revisions it moved between, or where it already is."""
 from __future__ import annotations
 
+import sqlite3
 import threading
 
 import pytest
@@ -8,7 +9,7 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 
-from commsvc import migrate
+from commsvc import db, migrate
 from commsvc.cli import main
 from tests.conftest import AUTH_TOKEN, BASE_URL, TEST_KEY
 from tests.test_unmigrated_database import empty_url  # noqa: F401  (a fixture)
@@ -89,3 +90,41 @@ def test_a_database_migrated_by_a_newer_release_is_one_line_not_a_traceback(
         assert connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() \
             == "9999"
     engine.dispose()
+
+
+def test_a_release_step_beside_a_long_sqlite_migration_waits_for_it(
+        empty_url, backend, monkeypatch):  # noqa: F811
+    """Found by an upgrade audit: `make run` after a pull migrating a large SQLite file (0011
+    rebuilds four tables, about 15 s a million messages) and `make simulate` started beside
+    it: its `db upgrade` gave up after the 5 s every writer waits, saying 'error: the database
+    is not answering: database is locked', where PostgreSQL's waits for the first. Here every
+    writer waits 0.1 s, and another process holds the write lock for a second."""
+    if backend != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL's release steps queue on an advisory lock")
+    writers_pragmas = db._sqlite_pragmas
+
+    def writers_wait_a_tenth(dbapi_connection, record):
+        writers_pragmas(dbapi_connection, record)
+        dbapi_connection.execute("PRAGMA busy_timeout=100")
+
+    monkeypatch.setattr(db, "_sqlite_pragmas", writers_wait_a_tenth)
+    migrate.upgrade(empty_url, revision=PREVIOUS)
+    holding, done = threading.Event(), threading.Event()
+
+    def another_migration() -> None:
+        connection = sqlite3.connect(empty_url.removeprefix("sqlite:///"),
+                                     isolation_level=None)
+        connection.execute("BEGIN IMMEDIATE")
+        holding.set()
+        done.wait(3)
+        connection.execute("COMMIT")
+        connection.close()
+
+    holder = threading.Thread(target=another_migration, daemon=True)
+    holder.start()
+    holding.wait(10)
+    try:
+        assert _upgrade(empty_url) == f"upgraded the database from {PREVIOUS} to {HEAD}\n"
+    finally:
+        done.set()
+        holder.join(10)
