@@ -83,10 +83,14 @@ def upgrade_connection(connection) -> tuple[str | None, str | None]:
 
     On PostgreSQL one migration runs at a time: release steps started together (one per
     container or deploy) wait for the first, then find the schema where it left it. Without
-    the lock both created alembic_version, and the second died with a traceback.
+    the lock both created alembic_version, and the second died with a traceback. Nor does a
+    statement timeout in DATABASE_URL cut the wait or a migration short.
     """
-    if connection.dialect.name == "postgresql":  # held until the transaction ends
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+    if connection.dialect.name == "postgresql":
+        # Not the statement timeout a production DATABASE_URL carries (README): the release
+        # step waits for the one before it, and builds indexes on large tables.
+        connection.execute(text("SET LOCAL statement_timeout = 0"))
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),  # to the end of it
                            {"key": MIGRATION_LOCK_KEY})
     before = current_revision(connection)
     head, older = revisions()

@@ -27,6 +27,20 @@ def _upgrade(url: str):
     return result.stdout
 
 
+def _upgrade_beside(hold, url: str) -> str:
+    """`db upgrade` on url while hold(holding, done) runs in a thread: it sets holding once it
+    holds its lock, and lets go once done is set (or its own time is up)."""
+    holding, done = threading.Event(), threading.Event()
+    holder = threading.Thread(target=hold, args=(holding, done), daemon=True)
+    holder.start()
+    holding.wait(10)
+    try:
+        return _upgrade(url)
+    finally:
+        done.set()
+        holder.join(10)
+
+
 def test_upgrading_a_new_database_says_it_made_the_schema_then_that_it_is_up_to_date(
         empty_url):  # noqa: F811
     assert _upgrade(empty_url) == f"upgraded the database from nothing to {HEAD}\n"
@@ -109,9 +123,8 @@ def test_a_release_step_beside_a_long_sqlite_migration_waits_for_it(
 
     monkeypatch.setattr(db, "_sqlite_pragmas", writers_wait_a_tenth)
     migrate.upgrade(empty_url, revision=PREVIOUS)
-    holding, done = threading.Event(), threading.Event()
 
-    def another_migration() -> None:
+    def another_migration(holding, done) -> None:
         connection = sqlite3.connect(empty_url.removeprefix("sqlite:///"),
                                      isolation_level=None)
         connection.execute("BEGIN IMMEDIATE")
@@ -120,11 +133,33 @@ def test_a_release_step_beside_a_long_sqlite_migration_waits_for_it(
         connection.execute("COMMIT")
         connection.close()
 
-    holder = threading.Thread(target=another_migration, daemon=True)
-    holder.start()
-    holding.wait(10)
-    try:
-        assert _upgrade(empty_url) == f"upgraded the database from {PREVIOUS} to {HEAD}\n"
-    finally:
-        done.set()
-        holder.join(10)
+    assert _upgrade_beside(another_migration, empty_url) == (
+        f"upgraded the database from {PREVIOUS} to {HEAD}\n")
+
+
+def test_a_release_step_on_a_url_with_a_statement_timeout_waits_for_the_one_before_it(
+        empty_url, backend):  # noqa: F811
+    """Found by an upgrade audit: with the production DATABASE_URL the README recommends
+    (`options=-c statement_timeout=10000`), the Procfile's release step waiting for another
+    past the timeout (or building 0013's index on a large messages table) failed: 'error: the
+    database is not answering: canceling statement due to statement timeout'. Here the
+    timeout is 0.1 s and the release step before it holds the migration lock for a second."""
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no statement timeout")
+    url = sa.engine.make_url(empty_url)
+    url = url.update_query_dict(
+        {"options": f"{url.query['options']} -cstatement_timeout=100"}).render_as_string(
+        hide_password=False)
+    migrate.upgrade(empty_url, revision=PREVIOUS)
+
+    def the_release_step_before(holding, done) -> None:
+        engine = sa.create_engine(empty_url)
+        with engine.begin() as connection:
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": migrate.MIGRATION_LOCK_KEY})
+            holding.set()
+            done.wait(1)
+        engine.dispose()
+
+    assert _upgrade_beside(the_release_step_before, url) == (
+        f"upgraded the database from {PREVIOUS} to {HEAD}\n")
