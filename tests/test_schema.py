@@ -6,6 +6,7 @@ from commsvc.models import metadata
 
 
 def test_migrations_match_the_models(connection):
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                           "compare_server_default": True})
     differences = compare_metadata(context, metadata)
     assert differences == []
