@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
+from commsvc import crypto
 from commsvc.auth import service as key_service
 from commsvc.sending.models import OutboundMessage
 from commsvc.sending.worker import run_once
@@ -27,6 +29,19 @@ def test_the_same_key_with_another_message_is_a_409(send, booking, outbox):
     assert response.status_code == 409
     assert response.content_type == "application/problem+json"
     assert [r.body for r in outbox()] == ["first"]
+
+
+def test_a_retry_on_a_process_without_the_bodys_key_is_the_same_message_not_a_409(
+        send, booking, outbox, monkeypatch):
+    """Mid-rotation (docs/retention-and-privacy.md): a web process not yet deployed with the
+    key the text was stored under reads its body as unavailable, which is no other message."""
+    headers = {**booking, "Idempotency-Key": "k-rotation"}
+    first = send(headers=headers, body="first")
+    monkeypatch.setitem(crypto._state, "keyring", crypto.Keyring([Fernet.generate_key().decode()]))
+    again = send(headers=headers, body="first")
+    assert (again.status_code, again.json) == (202, first.json)
+    assert len(outbox()) == 1
+    assert send(headers=headers, body="first", to="+12125550188").status_code == 409
 
 
 def test_a_replay_answers_as_the_acceptance_did_after_the_text_was_sent(
