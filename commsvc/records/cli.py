@@ -129,13 +129,21 @@ def encryption_rotate_command(batch_size: int):
         audit.record(db, actor=audit.cli_actor(), action="encryption.rotated", now=_ext("clock")(),
                      details={column: vars(counts) for column, counts in report.items()})
         db.commit()
-    click.echo("encryption rotate: done")
+    interrupted = [column for column, counts in report.items() if counts.interrupted]
+    click.echo(f"encryption rotate: {'interrupted' if interrupted else 'done'}")
     for column, counts in report.items():
         click.echo(f"  {column:<24} rotated {counts.rotated:>9}  already current "
                    f"{counts.current:>9}  unavailable {counts.unavailable:>6}")
     if any(c.unavailable for c in report.values()):
         click.echo("some rows are under a key no longer configured: they read as unavailable "
                    "and were left as they are", err=True)
+    if interrupted:
+        # Not the database down: a row another transaction (an erasure) held past the lock
+        # timeout. Removing the old key now would leave the rest of the column unreadable.
+        click.echo(f"{', '.join(interrupted)}: stopped by a lock timeout (a row held by another"
+                   f" transaction, e.g. an erasure); run it again to resume, and keep the old"
+                   f" keys until a run says done", err=True)
+        raise SystemExit(1)
 
 
 class ClockJobs:

@@ -11,14 +11,22 @@ Invariants:
   it, erasure deleted it) is left as it now is rather than brought back.
 - A token no configured key opens is counted as unavailable and left untouched: it reads as
   crypto.UNAVAILABLE, never as an error, until its key is configured again.
+- A batch that meets a row another transaction holds past the lock timeout (an erasure, a
+  retention batch) rolls back whole and stops that column only, reported as interrupted: the
+  next run resumes it, and until a run finishes every column the old keys are still needed.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, column, select, table, text
+from sqlalchemy.exc import OperationalError
 
 from commsvc import crypto
+from commsvc.db import lock_timed_out
+
+log = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
 LOCK_TIMEOUT = "2s"
@@ -35,6 +43,12 @@ class ColumnCounts:
     rotated: int = 0
     current: int = 0
     unavailable: int = 0
+    interrupted: bool = False  # by a lock timeout: the next run resumes the column
+
+    def add(self, batch: ColumnCounts) -> None:
+        self.rotated += batch.rotated
+        self.current += batch.current
+        self.unavailable += batch.unavailable
 
 
 def _rotate_batch(db, raw, after, batch_size: int, keyring: crypto.Keyring,
@@ -74,9 +88,19 @@ def rotate(database, *, batch_size: int = BATCH_SIZE,
         counts = report.setdefault(f"{table_name}.{column_name}", ColumnCounts())
         after = None
         while True:
-            with database.sessionmaker() as db:
-                seen, after = _rotate_batch(db, raw, after, batch_size, keyring, counts)
-                db.commit()
+            batch = ColumnCounts()  # counted once committed: a batch that fails rolls back
+            try:
+                with database.sessionmaker() as db:
+                    seen, after = _rotate_batch(db, raw, after, batch_size, keyring, batch)
+                    db.commit()
+            except OperationalError as exc:
+                if not lock_timed_out(exc):
+                    raise
+                log.warning("encryption rotate: %s.%s stopped by a lock timeout; the next run"
+                            " resumes it", table_name, column_name)
+                counts.interrupted = True
+                break
+            counts.add(batch)
             if seen < batch_size:
                 break
     return report

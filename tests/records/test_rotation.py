@@ -60,7 +60,8 @@ def test_rotation_re_encrypts_old_rows_so_only_the_new_key_is_needed(
     assert "messages.body" in result.output and "rotated         3" in result.output
     [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "encryption.rotated"))
     assert event.actor.startswith("cli:")  # a privileged act, audited: counts, never a key
-    assert event.details["messages.body"] == {"rotated": 3, "current": 1, "unavailable": 0}
+    assert event.details["messages.body"] == {"rotated": 3, "current": 1, "unavailable": 0,
+                                              "interrupted": False}
     _use_keys(monkeypatch, NEW_KEY)
     db.expunge_all()
     for message in old:
@@ -104,6 +105,44 @@ def test_rotation_never_brings_back_a_body_blanked_meanwhile(app, db, clock, mon
     rotation.rotate(app.extensions["db"], keyring=keyring)
 
     assert _raw(db, "messages", "body", message.id) is None
+
+
+@pytest.mark.pg_only
+def test_a_row_locked_past_the_timeout_interrupts_its_column_and_the_next_run_resumes(
+        committed_app, clock, monkeypatch):
+    """An erasure holding a row is no database down: the run says interrupted (never done,
+    after which the docs say the old key may go), rotates the other columns, and audits that."""
+    monkeypatch.setattr(rotation, "LOCK_TIMEOUT", "200ms")
+    database = committed_app.extensions["db"]
+    with database.sessionmaker() as db:
+        locked, other = (make_message(db, created_at=clock() - DAY) for _ in range(2))
+        make_outbound(db, created_at=clock() - DAY)
+        db.commit()
+    _use_keys(monkeypatch, NEW_KEY, TEST_KEY)
+    runner = committed_app.test_cli_runner()
+    with database.engine.connect() as erasure:
+        erasure.execute(text("SELECT id FROM messages WHERE id = :id FOR UPDATE"),
+                        {"id": locked.id})
+        result = runner.invoke(args=["encryption", "rotate"])
+        erasure.rollback()
+
+    assert result.exit_code == 1, result.output
+    assert "encryption rotate: interrupted" in result.stdout and "done" not in result.stdout
+    assert "messages.body: stopped by a lock timeout" in result.stderr
+    assert "keep the old keys" in result.stderr and "not answering" not in result.output
+    with database.sessionmaker() as db:
+        [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "encryption.rotated"))
+        assert event.details["messages.body"] == {
+            "rotated": 0, "current": 0, "unavailable": 0, "interrupted": True}
+        assert event.details["outbound_messages.body"]["rotated"] == 1
+        assert _opens(TEST_KEY, _raw(db, "messages", "body", other.id))  # its batch rolled back
+
+    again = runner.invoke(args=["encryption", "rotate"])
+
+    assert again.exit_code == 0 and "encryption rotate: done" in again.stdout
+    with database.sessionmaker() as db:
+        for message in (locked, other):
+            assert _opens(NEW_KEY, _raw(db, "messages", "body", message.id))
 
 
 def test_a_body_whose_key_is_gone_reads_as_unavailable_in_export_and_logs(
