@@ -1,8 +1,12 @@
 """Encryption at rest for message bodies and media URLs (Fernet, keys rotated newest first)."""
 from __future__ import annotations
 
+import base64
+import binascii
+import datetime as dt
 import hashlib
 import hmac
+import logging
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import Text
@@ -17,6 +21,21 @@ class _Unavailable(str):
 
 UNAVAILABLE = _Unavailable("[unavailable: encryption key not configured]")
 
+log = logging.getLogger("commsvc.crypto")
+
+
+def _encrypted_at(token: str) -> str:
+    """When a Fernet token's value was first encrypted (its clear header; no key needed; a
+    rotation keeps it). Fernet names no key: this is what a log line can say of one."""
+    try:
+        raw = base64.urlsafe_b64decode(token)
+        if len(raw) > 9 and raw[0] == 0x80:  # Fernet's version byte, then the time
+            seconds = int.from_bytes(raw[1:9], "big")
+            return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (binascii.Error, ValueError, OverflowError, OSError):
+        pass
+    return "an unknown time (not a Fernet token)"
+
 
 class Keyring:
     """The configured keys: the first encrypts, all of them decrypt."""
@@ -26,6 +45,7 @@ class Keyring:
             raise ValueError("at least one encryption key is needed")
         self._fernets = [Fernet(k) for k in keys]
         self._multi = MultiFernet(self._fernets)
+        self._warned = False
 
     def encrypt(self, plaintext: str) -> str:
         return self._multi.encrypt(plaintext.encode()).decode()
@@ -34,6 +54,13 @@ class Keyring:
         try:
             return self._multi.decrypt(token.encode()).decode()
         except InvalidToken:
+            if not self._warned:  # once a process: the reads answer on, the operator is told
+                self._warned = True
+                log.warning("a stored body or media list (first encrypted at %s) opens with"
+                            " none of the %d keys in ENCRYPTION_KEYS: it reads as unavailable"
+                            " until its key is configured again (removed before `commsvc"
+                            " encryption rotate` said done and 0 unavailable?)",
+                            _encrypted_at(token), len(self._fernets))
             return UNAVAILABLE
 
     def is_current(self, token: str) -> bool:

@@ -1,6 +1,7 @@
 """Encryption at rest: keys newest first, rotation re-encrypts, a lost key reads as unavailable."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -163,6 +164,30 @@ def test_a_body_whose_key_is_gone_reads_as_unavailable_in_export_and_logs(
     assert logs.status_code == 200, logs.json
     assert logs.json["data"][0]["body"] is None
     assert logs.json["data"][0]["body_unavailable"] is True
+
+
+def test_a_read_under_a_key_no_longer_configured_is_logged_once_a_process_with_no_secret(
+        app, db, clock, client, api_key, monkeypatch, caplog):
+    """An operator who removed a key too early learns it from the log, not from a customer."""
+    _use_keys(monkeypatch, LOST_KEY)
+    [first, second] = [make_message(db, created_at=clock() - DAY) for _ in range(2)]
+    db.commit()
+    encrypted_at = Fernet(LOST_KEY).extract_timestamp(
+        _raw(db, "messages", "body", first.id).encode())
+    _use_keys(monkeypatch, NEW_KEY, TEST_KEY)
+    headers = {**api_key("privacy"), "X-Access-Reason": "subject access request"}
+
+    for _ in range(2):
+        assert client.get(f"/v1/subjects/{REQUESTER}/export", headers=headers).status_code == 200
+
+    [warning] = [r for r in caplog.records if r.name == "commsvc.crypto"]
+    assert warning.levelname == "WARNING"
+    line = warning.getMessage()
+    stamp = dt.datetime.fromtimestamp(encrypted_at, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert f"(first encrypted at {stamp})" in line
+    assert "none of the 2 keys in ENCRYPTION_KEYS" in line
+    assert "4321" not in line and REQUESTER[-4:] not in line
+    assert NEW_KEY not in line and TEST_KEY not in line
 
 
 def test_production_refuses_to_start_without_encryption_keys():
