@@ -581,11 +581,14 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
         keys = keys or (dev["encryption_key"],)
         hmac_key = hmac_key or dev["hmac_key"]
         auth_token = auth_token or dev["twilio_auth_token"]
-    for key in keys:
+    for position, key in enumerate(keys, start=1):
         try:
             Fernet(key)
         except ValueError as exc:
-            raise ConfigError("ENCRYPTION_KEYS holds a key that is not a Fernet key") from exc
+            # Which one (mid-rotation there are two), never the key itself.
+            raise ConfigError(f"ENCRYPTION_KEYS holds a key that is not a Fernet key (key"
+                              f" {position} of {len(keys)}, newest first; a Fernet key is 44"
+                              f" characters of URL-safe base64 ending in '=')") from exc
 
     retention = Retention(
         message_bodies=_days(env, "RETENTION_BODIES_DAYS", 90),

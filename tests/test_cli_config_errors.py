@@ -29,7 +29,13 @@ COMPLETE = {"ENCRYPTION_KEYS": "not-a-fernet-key", "HMAC_KEY": secrets.token_url
 @pytest.mark.parametrize(("env", "message"), [
     (PRODUCTION, "production needs these settings: ENCRYPTION_KEYS, HMAC_KEY, "
                  "TWILIO_AUTH_TOKEN, PUBLIC_BASE_URL"),
-    ({**PRODUCTION, **COMPLETE}, "ENCRYPTION_KEYS holds a key that is not a Fernet key"),
+    ({**PRODUCTION, **COMPLETE}, "ENCRYPTION_KEYS holds a key that is not a Fernet key (key 1"
+                                 " of 1, newest first; a Fernet key is 44 characters of"
+                                 " URL-safe base64 ending in '=')"),
+    # Mid-rotation: which of the two is wrong, and never the key.
+    ({**PRODUCTION, **COMPLETE, "ENCRYPTION_KEYS": f"{FERNET_KEY},{FERNET_KEY[:-2]}"},
+     "ENCRYPTION_KEYS holds a key that is not a Fernet key (key 2 of 2, newest first; a Fernet"
+     " key is 44 characters of URL-safe base64 ending in '=')"),
     ({**PRODUCTION, **COMPLETE, "ENCRYPTION_KEYS": FERNET_KEY, "TWILIO_AUTH_TOKEN": " "},
      "production needs these settings: TWILIO_AUTH_TOKEN"),
     ({**PRODUCTION, **COMPLETE, "ENCRYPTION_KEYS": FERNET_KEY,
