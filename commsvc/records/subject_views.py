@@ -2,8 +2,8 @@
 
 Both require X-Access-Reason and are audited. The export shows the subject's own number in
 full and every other real number masked (an export must not disclose another person's data);
-the platform's proxy numbers are shown as they are, and an erased number (a tombstone) is null,
-as in the session API.
+the platform's numbers (the pool's, TWILIO_SENDER_NUMBER) are shown as they are, and an erased
+number (a tombstone) is null, as in the session API.
 """
 from __future__ import annotations
 

@@ -134,21 +134,25 @@ def collect_subject(db: Session, phone: str, *, config: Config, now: dt.datetime
     data.consent_history = list(db.scalars(select(ConsentEvent).where(ConsentEvent.phone == phone)
                                            .order_by(ConsentEvent.id)))
     data.holds = _holds_covering(db, phone, sessions, data)
-    data.proxy_numbers = _proxy_numbers(db, data)
+    data.proxy_numbers = _proxy_numbers(db, data, config)
     audit.record(db, actor=actor, action="subject.exported", now=now, reason=reason,
                  target={"phone": mask(phone)}, details=data.counts())
     return data
 
 
-def _proxy_numbers(db: Session, data: SubjectData) -> set[str]:
-    """Which numbers in the export are the platform's own (shown as they are, not masked)."""
+def _proxy_numbers(db: Session, data: SubjectData, config: Config) -> set[str]:
+    """Which numbers in the export are the platform's own (shown as they are, not masked):
+    the pool's, and TWILIO_SENDER_NUMBER, which platform texts come from."""
     numbers = {n for row, _ in [*data.messages, *data.calls]
                for n in (row.from_phone, row.to_phone, row.forward_to, row.forward_from) if n}
     numbers |= {p.proxy_number for _, mine, other in data.sessions for p in (mine, other) if p}
     numbers |= {row.from_phone for row, _ in data.outbound if row.from_phone}
+    if not numbers:
+        return set()
     # Uses index: uq_proxy_numbers_phone_number
-    return set(db.scalars(select(ProxyNumber.phone_number)
-                          .where(ProxyNumber.phone_number.in_(numbers)))) if numbers else set()
+    pool = set(db.scalars(select(ProxyNumber.phone_number)
+                          .where(ProxyNumber.phone_number.in_(numbers))))
+    return pool | ({config.sender_number} & numbers)
 
 
 def _holds_covering(db: Session, phone: str, sessions, data: SubjectData) -> list[LegalHold]:

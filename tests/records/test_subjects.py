@@ -168,6 +168,21 @@ def test_export_says_a_platform_texts_body_was_removed_by_retention_job_or_no_jo
     assert removed() == {fresh: ("Your pro is on the way", False), old: (None, True)}
 
 
+def test_export_shows_the_platforms_sender_number_like_its_proxy_numbers_not_masked(
+        app, client, api_key, db, clock):
+    """TWILIO_SENDER_NUMBER is the platform's, as the pool's numbers are: masked, a privacy
+    officer read it as some other person's number in the subject's file."""
+    sender = "+14155550100"
+    app.extensions["config"] = app.extensions["config"].with_overrides(sender_number=sender)
+    text = make_outbound(db, created_at=clock() - DAY)
+    text.from_phone = sender
+    db.commit()
+
+    [outbound] = _export(client, api_key("privacy")).json["outbound_messages"]
+
+    assert outbound["from"] == sender
+
+
 def test_export_accepts_a_national_format_number(client, api_key, world):
     response = client.get("/v1/subjects/(415)%20555-0101/export",
                           headers={**api_key("privacy"), **REASON})
