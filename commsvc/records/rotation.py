@@ -72,9 +72,11 @@ def _rotate_batch(db, raw, after, batch_size: int, keyring: crypto.Keyring,
         else:
             changes.append({"key": key, "old": token, "new": fresh})
     if changes:
-        db.execute(raw.update().where(pk == bindparam("key"), value == bindparam("old"))
-                   .values({value.name: bindparam("new")}), changes)
-        counts.rotated += len(changes)
+        written = db.execute(raw.update().where(pk == bindparam("key"), value == bindparam("old"))
+                             .values({value.name: bindparam("new")}), changes)
+        # The rows the compare-and-set wrote: one blanked, erased or rotated by another run
+        # meanwhile is not this run's.
+        counts.rotated += written.rowcount
     return len(rows), (rows[-1][0] if rows else after)
 
 
