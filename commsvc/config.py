@@ -205,7 +205,9 @@ def _days(env: dict[str, str], name: str, default_days: float, *, zero_allowed: 
     """A period set in (possibly fractional) days, returned in seconds."""
     days = _number(env, name, default_days, "number of days", low_allowed=zero_allowed,
                    high=MAX_DAYS)
-    seconds = int(days * DAY)
+    # Rounded to the microsecond before the whole seconds are taken: 0.7 * DAY is
+    # 60479.99999999999 in floating point, a second short of 0.7 days.
+    seconds = int(round(days * DAY, 6))
     if days > 0 and seconds == 0:  # a typo such as 0.000001 would mean "keep nothing"
         raise ConfigError(f"{name} must be at least one second ({1 / DAY:.7f} days),"
                           f" not {env[name].strip()!r}")

@@ -274,6 +274,16 @@ def test_sensible_values_are_read_in_their_units():
     assert config.quiet_hours_overrides["GB"] == (0, 24)
 
 
+@pytest.mark.parametrize("days, seconds", [("0.7", 60480), ("2.3", 198720), ("0.35", 30240),
+                                             ("0.0000116", 1)])
+def test_a_period_in_days_is_not_cut_a_second_short(days, seconds):
+    """Found by a time audit: RETENTION_BODIES_DAYS=0.7 read as 60479 s (0.7 * 86400 is
+    60479.99999999999 in floating point), so a body read null, and retention removed it, a
+    second before its 0.7 days; COOLOFF_DAYS the same."""
+    config = _load(RETENTION_BODIES_DAYS=days, COOLOFF_DAYS=days)
+    assert (config.retention.message_bodies, config.cooloff_seconds) == (seconds, seconds)
+
+
 def test_unset_or_empty_settings_take_their_defaults():
     empty = _load(RETENTION_BODIES_DAYS="", SESSION_TTL_SECONDS=" ", PORT="",
                   MARKETING_REQUIRES_GRANT="", LOG_FORMAT="", DEFAULT_REGION="",
