@@ -25,6 +25,9 @@ class FrozenClock:
         self.current = when
 
 
+OUTSIDE_UTC = "is outside the years 1 to 9999 once in UTC"
+
+
 def as_utc(value: dt.datetime) -> dt.datetime:
     """A time given by a client, in UTC (one without a zone is taken as UTC); ValueError when
     UTC cannot hold it (0001-01-01T00:00:00+14:00 falls in year 0)."""
@@ -33,7 +36,7 @@ def as_utc(value: dt.datetime) -> dt.datetime:
     try:
         return value.astimezone(dt.UTC)
     except OverflowError:
-        raise ValueError("is outside the years 1 to 9999 once in UTC") from None
+        raise ValueError(OUTSIDE_UTC) from None
 
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

@@ -8,7 +8,7 @@ import unicodedata
 from flask import has_request_context, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
-from commsvc.clock import as_utc
+from commsvc.clock import MICROSECOND, OUTSIDE_UTC, as_utc
 from commsvc.errors import ValidationFailed
 from commsvc.extensions import config
 from commsvc.phones import InvalidPhone, normalise, normalise_recorded
@@ -79,10 +79,17 @@ def reason_problem(reason: str, *, empty: str) -> str | None:
     return None
 
 
+# The digits of a time's seconds past the sixth (Go's RFC3339Nano writes nine).
+_PAST_MICROSECONDS = re.compile(r"[T ]\d\d(?::?\d\d){0,2}[.,]\d{6}(\d+)")
+
+
 class UtcDateTime(fields.AwareDateTime):
     """An ISO 8601 / RFC 3339 time, returned in UTC. Without a zone it is read as UTC (the
     contract writes times in UTC with a Z); `t` and `z` may be lower case (RFC 3339 allows
-    it); a time that UTC cannot hold is a 422, not an overflow further in."""
+    it); a time that UTC cannot hold is a 422, not an overflow further in. A time between two
+    microseconds (times are kept to the microsecond) is the next one: Python drops the digits
+    past the sixth, which put `since=...01.2500001Z` before a row of 01.250000 and
+    `until=...01.2500001Z` at it; rounded up, both compare as the time given."""
 
     def __init__(self, **kwargs):
         super().__init__(default_timezone=dt.UTC, **kwargs)
@@ -91,10 +98,14 @@ class UtcDateTime(fields.AwareDateTime):
         if isinstance(value, str):
             value = value.upper()
         parsed = super()._deserialize(value, attr, data, **kwargs)
+        past = _PAST_MICROSECONDS.search(value) if isinstance(value, str) else None
         try:
-            return as_utc(parsed)
+            parsed = as_utc(parsed)
+            return parsed + MICROSECOND if past and past[1].strip("0") else parsed
         except ValueError as error:
             raise ValidationError(str(error)) from None
+        except OverflowError:  # 9999-12-31T23:59:59.9999999Z
+            raise ValidationError(OUTSIDE_UTC) from None
 
 
 def _as_written(attr: str) -> bytes:

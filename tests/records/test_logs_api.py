@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import pytest
 import sqlalchemy as sa
@@ -40,6 +41,13 @@ def conversation(db, clock):
     call = add_call(db, now=clock(), recording_sid="RE" + "1" * 32)
     db.commit()
     return first, reply, call
+
+
+def _message_ids(client, headers, query: str) -> list:
+    """The ids GET /v1/logs/messages?<query> lists (a 200)."""
+    response = client.get("/v1/logs/messages?" + query, headers=headers)
+    assert response.status_code == 200, response.json
+    return [r["id"] for r in response.json["data"]]
 
 
 def _audit_events(db):
@@ -198,11 +206,7 @@ def test_filters_by_session_booking_status_direction_and_time(client, api_key, d
                              status="sent")
     db.commit()
     headers = api_key("ops")
-
-    def ids(query):
-        response = client.get("/v1/logs/messages?" + query, headers=headers)
-        assert response.status_code == 200, response.json
-        return [r["id"] for r in response.json["data"]]
+    ids = functools.partial(_message_ids, client, headers)
 
     assert ids("session_id=ses_2") == [failed.id]
     assert ids("booking_id=bk_1001") == [outbound.id, early.id]
@@ -217,6 +221,28 @@ def test_filters_by_session_booking_status_direction_and_time(client, api_key, d
     assert ids("until=2026-06-01T18:30:00+05:00&since=2026-06-01T17:30:00%2B05:00") == [failed.id]
     assert client.get("/v1/logs/messages?since=2026-06-01T18:00:00%2005:00",
                       headers=headers).status_code == 422
+
+
+def test_a_time_finer_than_a_microsecond_is_not_cut_to_the_microsecond_before_it(
+        client, api_key, db, clock):
+    """Found by a time audit: Python drops a time's digits past the sixth, so a Go client's
+    since=...00.2500001Z (RFC3339Nano) listed a text of 12:00:00.250000, before it, and
+    until=...00.2500001Z left that text out, though it came before."""
+    clock.set(dt.datetime(2026, 6, 1, 12, 0, 0, 250000, tzinfo=dt.UTC))
+    add_session(db, now=clock())
+    text = add_message(db, now=clock())
+    db.commit()
+    headers = api_key("ops")
+    ids = functools.partial(_message_ids, client, headers)
+
+    assert ids("since=2026-06-01T12:00:00.2500001Z") == []
+    assert ids("until=2026-06-01T12:00:00.2500001Z") == [text.id]
+    assert ids("since=2026-06-01T12:00:00.250000000Z&until=2026-06-01T12:00:00.250000001Z") \
+        == [text.id]
+    assert ids("since=2026-06-01T17:30:00,2500009%2B05:30") == []
+    response = client.get("/v1/logs/messages?until=9999-12-31T23:59:59.9999999Z",
+                          headers=headers)
+    assert response.status_code == 422 and "until" in response.json["errors"]
 
 
 @pytest.mark.parametrize("query, field", [
