@@ -173,3 +173,13 @@ def test_the_docs_page_loads_swagger_ui_from_the_service_itself(client):
     for other in ("index.html", "swagger-ui.js.map", "../../pyproject.toml"):
         refused = client.get(f"{SWAGGER_UI_ASSETS}{other}")
         assert refused.status_code == 404 and refused.mimetype == "application/problem+json"
+
+
+def test_every_period_filter_documents_which_of_its_bounds_it_includes(client):
+    """Found by a time audit: GET /v1/audit's since and until said nothing of their bounds
+    (the logs' said since inclusive, until exclusive, which the audit filter is too)."""
+    paths = client.get("/openapi.json").get_json()["paths"]
+    for path in ("/v1/audit", "/v1/logs/messages", "/v1/logs/calls"):
+        described = {p["name"]: p.get("description") for p in paths[path]["get"]["parameters"]}
+        assert described["since"] == "created at or after (inclusive)", path
+        assert described["until"] == "created before (exclusive)", path

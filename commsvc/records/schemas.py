@@ -43,9 +43,13 @@ class PagingQuery(QueryArguments):
 
 
 class UntilAfterSince:
-    """A query's period (since, until) ends after it starts. Judged with the fields' own errors
+    """A query's period: since (inclusive) and until (exclusive), which ends after it starts,
+    for the logs and the audit log alike. Judged with the fields' own errors
     (skip_on_field_errors=False; `data` holds only the fields that loaded), so one 422 names
     every wrong field."""
+
+    since = QueryUtcDateTime(metadata={"description": "created at or after (inclusive)"})
+    until = QueryUtcDateTime(metadata={"description": "created before (exclusive)"})
 
     @validates_schema(skip_on_field_errors=False)
     def _until_after_since(self, data, **_kwargs):
@@ -59,8 +63,6 @@ class LogQuery(UntilAfterSince, PagingQuery):
     session_id = fields.String(validate=validate.Length(min=1, max=40))
     booking_id = fields.String(validate=validate.Length(min=1, max=128))
     direction = fields.String(validate=validate.OneOf(DIRECTIONS))
-    since = QueryUtcDateTime(metadata={"description": "created at or after (inclusive)"})
-    until = QueryUtcDateTime(metadata={"description": "created before (exclusive)"})
 
 
 class MessageLogQuery(LogQuery):
@@ -82,8 +84,6 @@ class ReasonHeader(RequestHeaders):
 class AuditQuery(UntilAfterSince, PagingQuery):
     actor = fields.String(validate=validate.Length(min=1, max=64))
     action = fields.String(validate=validate.Length(min=1, max=48))
-    since = QueryUtcDateTime()
-    until = QueryUtcDateTime()
 
 
 class HoldListQuery(PagingQuery):
