@@ -119,13 +119,14 @@ def _outbound(row, shown: bool, show) -> dict:
 
 
 def _session(session, mine, other, show, now) -> dict:
-    # As the sessions API shows it: past expires_at it is expired, swept yet or not.
+    # As the sessions API shows it: past expires_at it is expired (and ended then), swept yet
+    # or not.
     return {"id": session.id, "booking_id": session.booking_id,
             "status": session.effective_status(now),
             "closed_reason": session.closed_reason, "mode": session.mode,
             "record_calls": session.record_calls, "created_at": isoformat(session.created_at),
             "expires_at": isoformat(session.expires_at),
-            "closed_at": isoformat(session.closed_at),
+            "closed_at": isoformat(session.effective_closed_at(now)),
             "role": mine.role, "phone": mine.phone, "proxy_number": mine.proxy_number,
             "counterpart": None if other is None else {
                 "role": other.role, "phone": show(other.phone),

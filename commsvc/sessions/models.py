@@ -51,6 +51,13 @@ class Session(Base):
             return "expired"
         return self.status
 
+    def effective_closed_at(self, now: dt.datetime) -> dt.datetime | None:
+        """When the session ended: closed_at, or for one past expires_at that no sweep has
+        marked yet, expires_at, which the sweep will write."""
+        if self.closed_at is None and self.effective_status(now) == "expired":
+            return self.expires_at
+        return self.closed_at
+
     def participant(self, role: str) -> Participant:
         return next(p for p in self.participants if p.role == role)
 

@@ -18,6 +18,7 @@ from commsvc.records.audit import cli_actor
 from commsvc.records.models import AuditEvent, Erasure, RemoteDeletion
 from commsvc.relay.models import Call, Message
 from commsvc.sending.models import OutboundMessage
+from commsvc.sessions.allocation import sweep_expired
 from commsvc.sessions.models import Participant
 from commsvc.sessions.models import Session as ConversationSession
 from commsvc.sessions.routing import find_route
@@ -303,6 +304,25 @@ def test_an_expired_session_not_yet_swept_is_exported_and_left_as_expired_not_er
     two = db.get(ConversationSession, world["two"])
     assert (two.status, two.closed_reason, two.closed_at) == ("expired", None, two.expires_at)
     assert _audit(db, "subject.sessions_closed") == []  # nothing was open to close
+
+
+def test_an_expired_session_exports_the_same_end_whether_or_not_the_sweep_has_run(
+        client, api_key, db, clock, world):
+    """Found by a time audit: an expired session not yet swept was exported with
+    "closed_at": null, and the same session after the clock's sweep with its expires_at, so
+    two exports of the same person, nothing having happened between them, differed."""
+    clock.advance(days=6)  # session two expired a day ago; no sweep ran
+    privacy = api_key("privacy")
+
+    def exported():
+        return next(s for s in _export(client, privacy).json["sessions"]
+                    if s["id"] == world["two"])
+
+    before = exported()
+    assert (before["status"], before["closed_at"]) == ("expired", before["expires_at"])
+    assert sweep_expired(db, clock()) == 1
+    db.commit()
+    assert exported() == before
 
 
 def test_an_erasure_failing_after_the_sessions_closed_leaves_that_in_the_audit_trail(
