@@ -4,6 +4,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -170,3 +172,15 @@ def test_a_limit_that_is_not_plain_ascii_digits_is_422_on_limit(client, api_key,
 def test_a_limit_of_plain_digits_is_still_read(client, api_key, path):
     response = client.get(path, query_string={"limit": "007"}, headers=api_key("admin"))
     assert response.status_code == 200
+
+
+def test_the_cursors_the_guides_show_are_ones_the_lists_give_out_now():
+    """Found by a time audit: docs/records-access.md showed the messages log answering
+    "next_cursor": "WzEsODEyXQ", a cursor of the first version ([1, 812]), which the log
+    answers with a 422 since it lists platform sends."""
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    shown = {name: re.findall(r'"next_cursor": "([A-Za-z0-9_-]+)"', (docs / name).read_text())
+             for name in ("records-access.md", "sessions.md")}
+    assert shown["records-access.md"] and shown["sessions.md"]
+    assert decode_cursor(shown["records-access.md"][0], int, dt.datetime, str, of="messages")
+    assert decode_cursor(shown["sessions.md"][0], int, of="numbers")
