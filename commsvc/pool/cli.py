@@ -62,30 +62,37 @@ def add_command(phones: tuple[str, ...], capabilities: str, reactivate: bool):
         except ProblemError as exc:
             raise click.BadParameter(" ".join(exc.errors["capabilities"]),
                                      param_hint="--capabilities") from None
-        outcome = []
+        handled = []  # each said on stdout once committed, whatever a later number meets
         for e164 in dict.fromkeys(numbers):
             try:
                 added = service.add_number(db, phone_number=e164, capabilities=wanted,
                                            actor=audit.cli_actor(), now=now,
                                            reactivate=reactivate)
+                # Each number in its own transaction: an add holds session writes back until
+                # its transaction ends (service._hold_session_creation), so one for the whole
+                # batch stalled every session creation for as long as hundreds of adds took.
+                db.commit()
                 verb = "reactivated" if added.reactivated else "added"
-                outcome.append(f"{verb} {e164} ({','.join(wanted)})")
+                click.echo(f"{verb} {e164} ({','.join(wanted)})")
+                handled.append(e164)
             except service.AlreadyInPool as exc:
                 if "retired" in exc.detail:  # not in service: a script must not go on as if
                     refused.append(f"not added: {e164} is in the pool but retired"
                                    " (--reactivate brings it back)")
                 else:
-                    outcome.append(f"already in the pool: {e164}")
+                    click.echo(f"already in the pool: {e164}")
+                    handled.append(e164)
             except Conflict as exc:
                 refused.append(f"not added: {exc.detail}")
             except ValidationFailed as exc:  # a number no one should be given (premium rate)
                 why = "; ".join(m for ms in flat_errors(exc.errors).values() for m in ms)
                 refused.append(f"not added: {e164} {why}")
             except ServiceUnavailable as exc:  # session writes held the lock too long
-                raise click.ClickException(f"nothing added: {exc.detail}") from None
-        db.commit()
-    for line in outcome:
-        click.echo(line)
+                refused.append(f"nothing added{f' from {e164} on' if handled else ''}:"
+                               f" {exc.detail}")
+                break
+            finally:
+                db.rollback()  # a refusal's hold on session writes ends here too
     if refused:
         raise click.ClickException("\n".join(refused))
 
