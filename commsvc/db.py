@@ -186,9 +186,9 @@ def row_conflict(error: DBAPIError) -> bool:
 def lock_or_unavailable(db: Session, lock_statement, *, wait: str, busy: str) -> None:
     """Run a statement that takes a lock on PostgreSQL, waiting at most `wait` (lock_timeout,
     for it alone): a request queued for a lock holds back every later one that conflicts, so
-    it must not wait as long as a long holder (an erasure) runs. ServiceUnavailable(busy)
-    (503) when the wait runs out; the caller's transaction is then to be rolled back."""
-    from commsvc.errors import ServiceUnavailable  # errors imports this module
+    it must not wait as long as a long holder (an erasure) runs. Busy(busy) (503, with
+    Retry-After) when the wait runs out; the caller's transaction is then to be rolled back."""
+    from commsvc.errors import Busy  # errors imports this module
 
     before = db.execute(text("SELECT current_setting('lock_timeout'),"
                              " set_config('lock_timeout', :wait, true)"), {"wait": wait}).scalar()
@@ -197,7 +197,7 @@ def lock_or_unavailable(db: Session, lock_statement, *, wait: str, busy: str) ->
     except OperationalError as exc:
         if not lock_timed_out(exc):
             raise
-        raise ServiceUnavailable(busy) from None
+        raise Busy(busy) from None
     db.execute(text("SELECT set_config('lock_timeout', :before, true)"), {"before": before})
 
 

@@ -92,6 +92,16 @@ class ServiceUnavailable(ProblemError):
     status, type, title = 503, "service-unavailable", "Service temporarily unavailable"
 
 
+# A 503 that a moment ends (the database back, a lock freed) says when to ask again.
+RETRY_SHORTLY = {"Retry-After": "2"}
+
+
+class Busy(ServiceUnavailable):
+    """A lock held longer than a request may wait for it (db.lock_or_unavailable)."""
+
+    headers = RETRY_SHORTLY
+
+
 def problem(status: int, type_: str, title: str, detail: str, errors=None, headers=None, **extra):
     body = {"type": type_, "title": title, "status": status, "detail": detail}
     if errors:
@@ -183,7 +193,7 @@ def render_database_error(error: DBAPIError):
     log.warning("database unavailable: %s", type(error.orig).__name__)
     return problem(503, "database-unavailable", "Database unavailable",
                    "The database is not answering; try again shortly.",
-                   headers={"Retry-After": "2"})
+                   headers=RETRY_SHORTLY)
 
 
 def render_too_deep(_error: RecursionError):

@@ -10,6 +10,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from commsvc.auth import service as key_service
 from commsvc.errors import Conflict, ServiceUnavailable, ValidationFailed
 from commsvc.pool import service as pool_service
 from commsvc.pool.models import ProxyNumber
@@ -165,3 +166,26 @@ def test_numbers_add_commits_each_number_as_it_adds_it(committed_app, sessionmak
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [f"added {first} (sms,voice)",
                                           f"added {second} (sms,voice)"]
+
+
+def test_a_pool_add_refused_for_the_lock_tells_the_client_when_to_ask_again(
+        committed_app, sessionmaker, clock):
+    """Found by an audit: the 503 a POST /v1/numbers gets after waiting out its second for
+    session writes said "try again shortly" with no Retry-After, where the database-down 503
+    sends one."""
+    with committed_app.extensions["db"].sessionmaker() as db:
+        _, raw = key_service.create_key(db, name="admin", role="admin", now=clock())
+        db.commit()
+    writing = sessionmaker()
+    try:
+        _create(writing, clock)  # in flight, not committed
+        answer = committed_app.test_client().post(
+            "/v1/numbers", json={"phone_number": "+14155550199", "capabilities": ["sms"]},
+            headers={"Authorization": f"Bearer {raw}"})
+    finally:
+        writing.rollback()
+        writing.close()
+
+    assert answer.status_code == 503
+    assert answer.get_json()["type"] == "service-unavailable"
+    assert answer.headers["Retry-After"] == "2"
