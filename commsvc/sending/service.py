@@ -194,9 +194,10 @@ def _replay(db: Session, *, requested_by: str | None, idempotency_key: str, to: 
     if existing is None:
         return None
     # A body this process cannot read (its key is not in ENCRYPTION_KEYS here: a web process
-    # not yet deployed with the new key, or a key removed) is no proof of another message: a
-    # 409 would tell the retrying client its text differs, so the other fields decide.
-    stored = body if existing.body is UNAVAILABLE else existing.body
+    # not yet deployed with the new key, or a key removed), or one retention removed (null),
+    # is no proof of another message: a 409 would tell the retrying client its text differs,
+    # so the other fields decide.
+    stored = body if existing.body is UNAVAILABLE or existing.body is None else existing.body
     if (existing.to_phone, stored, existing.purpose, existing.booking_id) != (
             to, body, purpose, booking_id):
         raise Conflict("This Idempotency-Key was already used for a different message.")

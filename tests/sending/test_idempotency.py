@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from commsvc import crypto
 from commsvc.auth import service as key_service
+from commsvc.records import retention
 from commsvc.sending.models import OutboundMessage
 from commsvc.sending.worker import run_once
 from tests.concurrency import all_at_once
@@ -38,6 +39,25 @@ def test_a_retry_on_a_process_without_the_bodys_key_is_the_same_message_not_a_40
     headers = {**booking, "Idempotency-Key": "k-rotation"}
     first = send(headers=headers, body="first")
     monkeypatch.setitem(crypto._state, "keyring", crypto.Keyring([Fernet.generate_key().decode()]))
+    again = send(headers=headers, body="first")
+    assert (again.status_code, again.json) == (202, first.json)
+    assert len(outbox()) == 1
+    assert send(headers=headers, body="first", to="+12125550188").status_code == 409
+
+
+def test_a_retry_after_retention_removed_the_body_is_the_same_message_not_a_409(
+        send, booking, outbox, app, clock):
+    """A body past RETENTION_BODIES_DAYS is removed (null), which is no other message either:
+    the retry was told 'already used for a different message' for the very text it sent."""
+    headers = {**booking, "Idempotency-Key": "k-retained"}
+    first = send(headers=headers, body="first")
+    with app.extensions["db"].sessionmaker() as db:
+        db.get(OutboundMessage, first.json["id"]).status = "delivered"
+        db.commit()
+    clock.advance(days=app.extensions["config"].retention.message_bodies / 86400 + 1)
+    retention.run(app.extensions["db"], retention=app.extensions["config"].retention,
+                  now=clock())
+    assert [r.body for r in outbox()] == [None]
     again = send(headers=headers, body="first")
     assert (again.status_code, again.json) == (202, first.json)
     assert len(outbox()) == 1
