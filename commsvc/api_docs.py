@@ -188,9 +188,11 @@ _RULE_VARIABLE = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
 ACCESS_REASON = {
     "in": "header", "name": "X-Access-Reason", "schema": {"type": "string", "maxLength": 500},
     "description": "Why full numbers and bodies are needed (privacy and admin keys only; other"
-                   " roles get 403). Where the answer then shows full numbers or bodies, and for"
-                   " exports and erasures, the act is written to the audit log with this reason;"
-                   " elsewhere the header is checked, not recorded.",
+                   " roles get 403). Written to the audit log with the act where it is audited:"
+                   " a read that then shows numbers or bodies otherwise masked (pii.read), an"
+                   " export, an erasure, lifting a hold, a change to the pool. Elsewhere (placing"
+                   " a hold or writing consent, which show back the number sent; sending; the"
+                   " audit log; the consent check) the header is checked, not recorded.",
 }
 
 

@@ -183,3 +183,23 @@ def test_every_period_filter_documents_which_of_its_bounds_it_includes(client):
         described = {p["name"]: p.get("description") for p in paths[path]["get"]["parameters"]}
         assert described["since"] == "created at or after (inclusive)", path
         assert described["until"] == "created before (exclusive)", path
+
+
+def test_x_access_reason_says_which_acts_record_it(client, api_key):
+    """The text said an act whose answer shows full numbers records the reason and nothing else
+    does: placing a hold answers the number in full and records none of the header, and a pool
+    change records it (number.added) though it shows nobody's number."""
+    admin = api_key("admin")
+    reasoned = {**admin, "X-Access-Reason": "ticket 77"}
+    hold = client.post("/v1/holds", headers=reasoned, json={
+        "scope": "phone", "value": "+14155550101", "reason": "litigation"})
+    assert (hold.status_code, hold.get_json()["value"]) == (201, "+14155550101")
+    assert client.post("/v1/numbers", json={"phone_number": "+16465550001"},
+                       headers=reasoned).status_code == 201
+    events = client.get("/v1/audit", headers=admin).get_json()["data"]
+    assert {e["action"] for e in events if e["reason"] == "ticket 77"} == {"number.added"}
+
+    paths = client.get("/openapi.json").get_json()["paths"]
+    pool = _reason_parameter(paths["/v1/numbers"]["post"])["description"]
+    assert _reason_parameter(paths["/v1/holds"]["post"])["description"] == pool
+    assert "change to the pool" in pool and "placing a hold" in pool
