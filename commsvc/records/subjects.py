@@ -40,7 +40,6 @@ from commsvc.consent.models import ConsentEvent
 from commsvc.crypto import phone_hmac
 from commsvc.phones import mask
 from commsvc.pool import service as pool_service
-from commsvc.pool.models import ProxyNumber
 from commsvc.records import audit, erasure_ledger, remote, retention_passes
 from commsvc.records.erasure_ledger import tombstone
 from commsvc.records.holds import forget_lifted, held, hold_still, not_held
@@ -147,12 +146,11 @@ def _proxy_numbers(db: Session, data: SubjectData, config: Config) -> set[str]:
                for n in (row.from_phone, row.to_phone, row.forward_to, row.forward_from) if n}
     numbers |= {p.proxy_number for _, mine, other in data.sessions for p in (mine, other) if p}
     numbers |= {row.from_phone for row, _ in data.outbound if row.from_phone}
-    if not numbers:
-        return set()
-    # Uses index: uq_proxy_numbers_phone_number
-    pool = set(db.scalars(select(ProxyNumber.phone_number)
-                          .where(ProxyNumber.phone_number.in_(numbers))))
-    return pool | ({config.sender_number} & numbers)
+    # The consent record outlives the texts: a STOP's evidence names the number it was sent to
+    # (consent.relay.record_inbound) long after its text and session are gone.
+    numbers |= {event.evidence["to"] for event in data.consent_history
+                if isinstance(event.evidence, dict) and isinstance(event.evidence.get("to"), str)}
+    return pool_service.pool_numbers_among(db, numbers) | ({config.sender_number} & numbers)
 
 
 def _holds_covering(db: Session, phone: str, sessions, data: SubjectData) -> list[LegalHold]:

@@ -184,6 +184,30 @@ def test_export_shows_the_platforms_sender_number_like_its_proxy_numbers_not_mas
     assert outbound["from"] == sender
 
 
+@pytest.mark.parametrize("platform", ["pool", "sender"])
+def test_a_stop_to_a_platform_number_shows_that_number_in_the_export_years_later(
+        app, client, api_key, db, clock, twilio_post, platform):
+    """The consent record outlives the STOP's text (metadata retention): its evidence names the
+    number the STOP was sent to, the platform's, which was masked as another person's once no
+    text or session of the export named it."""
+    db.add(ProxyNumber(phone_number=PROXY_A, country_code=1, area_code="646",
+                       created_at=clock()))
+    db.commit()
+    to = PROXY_A
+    if platform == "sender":
+        to = "+14155550100"
+        app.extensions["config"] = app.extensions["config"].with_overrides(sender_number=to)
+    assert twilio_post("/webhooks/twilio/sms", {
+        "MessageSid": "SM" + "f" * 32, "AccountSid": "AC" + "0" * 32, "From": REQUESTER,
+        "To": to, "Body": "STOP", "NumMedia": "0"}).status_code == 200
+    clock.advance(days=731)
+
+    export = _export(client, api_key("privacy")).json
+
+    assert (export["messages"], export["outbound_messages"], export["sessions"]) == ([], [], [])
+    assert {e["evidence"]["to"] for e in export["consent"]["history"]} == {to}
+
+
 def test_export_accepts_a_national_format_number(client, api_key, world):
     response = client.get("/v1/subjects/(415)%20555-0101/export",
                           headers={**api_key("privacy"), **REASON})
