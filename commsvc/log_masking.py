@@ -479,11 +479,14 @@ def _masked_reading(part: str) -> str:
     digits = [token for token in _DIGIT_OR_ESCAPE.findall(part) if len(token) == 1]
     if _DATE_STAMP.fullmatch("".join(digits)):
         return part
-    if not (try_normalise(unquote(part))
-            # in a query a "+" is a space: ?phone=415+555+01E01 is 415 555 01E01
-            or ("+" in part and try_normalise(unquote_plus(part)))):
+    number = (try_normalise(unquote(part))
+              # in a query a "+" is a space: ?phone=415+555+01E01 is 415 555 01E01
+              or ("+" in part and try_normalise(unquote_plus(part))))
+    if not number:
         return part
-    hidden = iter(range(len(digits) - 4))
+    # As many last digits as phones.mask shows: four, or half of a short national number.
+    masked = mask(number)
+    hidden = iter(range(len(digits) - (len(masked) - len(masked.rstrip("0123456789")))))
     return _DIGIT_OR_ESCAPE.sub(
         lambda token: "*" if len(token[0]) == 1 and next(hidden, None) is not None
         else token[0], part)

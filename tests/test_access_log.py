@@ -373,6 +373,16 @@ def test_a_number_the_api_reads_through_letters_among_its_digits_is_masked(tmp_p
     assert "555" not in line and masked in line
 
 
+@pytest.mark.parametrize("target", ["/v1/consent/%2B6834002x", "/v1/consent/+683400E2",
+                                    "/v1/logs/messages?phone=%2B6834002ph"])
+def test_a_four_digit_number_read_through_letters_keeps_no_more_than_its_last_half(
+        tmp_path, target):
+    """GET /v1/consent/%2B6834002x is Niue's +683 4002 consent: the access line kept its last
+    four digits, all of the national number, where phones.mask keeps two (+683**02)."""
+    line = access_line(tmp_path, target)
+    assert "4002" not in line and "400E2" not in line and "02" in line
+
+
 def test_a_number_with_a_letter_among_its_digits_spaced_by_escapes_is_masked(tmp_path):
     """Found in review: GET /v1/consent/check?phone=%2B1%20415%20555%2001E01 is +14155550101's
     consent check; the part was decoded (an escape before a digit), where the glued-letters
