@@ -4,8 +4,9 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import OperationalError
 
-from commsvc import migrate
+from commsvc import db, migrate
 
 
 @click.group("db")
@@ -23,6 +24,14 @@ def upgrade_command():
             before, after = migrate.upgrade_connection(connection)
     except migrate.UnknownRevision as exc:
         raise click.ClickException(str(exc)) from None
+    except OperationalError as exc:
+        if not db.lock_timed_out(exc):
+            raise
+        raise click.ClickException(
+            f"a migration waited {migrate.MIGRATION_LOCK_TIMEOUT} for a table that another"
+            f" transaction holds (a backup such as pg_dump, a long query, a transaction left"
+            f" open) and gave up rather than hold back the service's requests to it; nothing"
+            f" was changed: run `commsvc db upgrade` again once that transaction ends") from None
     if before == after:
         click.echo(f"database is up to date (at {after})")
     else:

@@ -52,6 +52,12 @@ class UnknownRevision(RuntimeError):
 # pg advisory lock key of a migration: "migrate" in ASCII
 MIGRATION_LOCK_KEY = 0x6D696772617465
 
+# How long a migration on PostgreSQL waits for a table's lock once it holds the migration
+# lock. Every request to that table queues behind the waiting migration: without a limit a
+# pg_dump (ACCESS SHARE on every table for its whole run) or a transaction left open held back
+# every consent check and relayed text until it ended, each a 503 at its statement timeout.
+MIGRATION_LOCK_TIMEOUT = "5s"
+
 
 # How long a migration on SQLite waits for another process's write lock: another migration's
 # (0011 rebuilds four tables, ~15 s a million messages) is waited for, as PostgreSQL's lock is.
@@ -84,7 +90,9 @@ def upgrade_connection(connection) -> tuple[str | None, str | None]:
     On PostgreSQL one migration runs at a time: release steps started together (one per
     container or deploy) wait for the first, then find the schema where it left it. Without
     the lock both created alembic_version, and the second died with a traceback. Nor does a
-    statement timeout in DATABASE_URL cut the wait or a migration short.
+    statement timeout in DATABASE_URL cut the wait or a migration short; but a table's lock
+    that another transaction holds is waited for MIGRATION_LOCK_TIMEOUT only (a lock timeout,
+    everything rolled back), not while the service's requests to that table queue behind it.
     """
     if connection.dialect.name == "postgresql":
         # Not the statement timeout a production DATABASE_URL carries (README): the release
@@ -92,6 +100,7 @@ def upgrade_connection(connection) -> tuple[str | None, str | None]:
         connection.execute(text("SET LOCAL statement_timeout = 0"))
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),  # to the end of it
                            {"key": MIGRATION_LOCK_KEY})
+        connection.execute(text(f"SET LOCAL lock_timeout = '{MIGRATION_LOCK_TIMEOUT}'"))
     before = current_revision(connection)
     head, older = revisions()
     if before is not None and before != head and before not in older:

@@ -163,3 +163,46 @@ def test_a_release_step_on_a_url_with_a_statement_timeout_waits_for_the_one_befo
 
     assert _upgrade_beside(the_release_step_before, url) == (
         f"upgraded the database from {PREVIOUS} to {HEAD}\n")
+
+
+def test_a_release_step_gives_up_a_table_another_transaction_holds_rather_than_queue_the_service(
+        empty_url, backend, monkeypatch):  # noqa: F811
+    """Found by a review of the fix above: with the statement timeout set aside, the release
+    step waited for as long as a pg_dump (ACCESS SHARE on every table) ran, and every consent
+    check and relayed text queued behind its ALTER TABLE, each a 503 at its own timeout, where
+    before the release step had failed and the service went on. It now gives up the lock after
+    MIGRATION_LOCK_TIMEOUT, nothing changed, and says why."""
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL only: on SQLite the processes are stopped for a migration")
+    monkeypatch.setattr(migrate, "MIGRATION_LOCK_TIMEOUT", "100ms", raising=False)
+    migrate.upgrade(empty_url, revision=PREVIOUS)
+
+    def a_backup(holding, done) -> None:
+        engine = sa.create_engine(empty_url)
+        with engine.begin() as connection:
+            tables = connection.scalars(sa.text(
+                "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public'"))
+            connection.execute(sa.text(f"LOCK TABLE {', '.join(tables)} IN ACCESS SHARE MODE"))
+            holding.set()
+            done.wait(3)
+        engine.dispose()
+
+    holding, done = threading.Event(), threading.Event()
+    holder = threading.Thread(target=a_backup, args=(holding, done), daemon=True)
+    holder.start()
+    holding.wait(10)
+    env = {"DATABASE_URL": empty_url, "COMMSVC_ENV": "production", "ENCRYPTION_KEYS": TEST_KEY,
+           "HMAC_KEY": "h" * 32, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": BASE_URL}
+    try:
+        result = CliRunner().invoke(main, ["db", "upgrade"], env=env, prog_name="commsvc")
+    finally:
+        done.set()
+        holder.join(10)
+
+    assert result.exit_code == 1
+    assert "gave up rather than hold back the service's requests" in result.output
+    assert "nothing was changed" in result.output
+    engine = sa.create_engine(empty_url)
+    with engine.connect() as connection:
+        assert migrate.current_revision(connection) == PREVIOUS
+    engine.dispose()
