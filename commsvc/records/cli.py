@@ -41,6 +41,8 @@ def _ext(name: str):
 def print_retention(report: retention.RetentionReport) -> None:
     if report.dry_run:
         click.echo("retention run: dry run, nothing was changed; rows past their period:")
+    elif report.stopped:
+        click.echo("retention run: stopped before the end; done so far:")
     else:
         click.echo("retention run: done")
     for kind, count in report.counts.items():
@@ -64,9 +66,10 @@ def retention_group():
               help="Rows per transaction (default: each kind's own, about 1000).")
 @with_appcontext
 def retention_run_command(dry_run: bool, batch_size: int | None):
-    """Blank or delete everything past its retention period, except what a hold keeps."""
-    # SIGTERM or Ctrl-C while it asks Twilio for the queued deletions (a long queue after a
-    # large erasure) ends those early, and the run is still printed and audited.
+    """Blank or delete everything past its retention period, except what a hold keeps.
+    Ctrl-C or SIGTERM stops it after the current batch (exit 1; the next run does the rest)."""
+    # What was done before the stop (Ctrl-C, SIGTERM) is still printed and audited, whether it
+    # came during the batches or while it asks Twilio for the queued deletions.
     handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
     stop = stop_on_signals(log, "retention run")
     try:
@@ -81,6 +84,9 @@ def retention_run_command(dry_run: bool, batch_size: int | None):
         click.echo("retention run: another run is in progress; nothing to do")
         return
     print_retention(report)
+    if report.stopped:
+        raise click.ClickException("retention run stopped before the end (Ctrl-C or SIGTERM):"
+                                   " run it again for the rest")
 
 
 @click.group("erasures")

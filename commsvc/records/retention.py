@@ -47,6 +47,9 @@ SCAN_WINDOW = 20_000  # ids looked at per query in the integer-keyed passes
 LOCK_TIMEOUT = "2s"
 RUN_LOCK_KEY = 0x726574656E74  # pg advisory lock key: "retent" in ASCII
 RUN_ACTION = "retention.run"  # the audit event each run appends, with its counts
+# A run cut short by its process stopping (Ctrl-C, SIGTERM): audited, but not a run, so the
+# clock's next tick and the last-run metric do not take the day's retention as done.
+STOPPED_ACTION = "retention.stopped"
 
 
 @dataclass
@@ -55,10 +58,12 @@ class RetentionReport:
     counts: dict[str, int] = field(default_factory=dict)
     interrupted: list[str] = field(default_factory=list)  # kinds stopped by a lock timeout
     remote: dict[str, int] = field(default_factory=dict)
+    stopped: bool = False  # the process was stopping: the kinds not in `counts` were not run
 
     def as_dict(self) -> dict:
         return {"dry_run": self.dry_run, "counts": self.counts,
-                "interrupted": self.interrupted, "remote_deletions": self.remote}
+                "interrupted": self.interrupted, "remote_deletions": self.remote,
+                **({"stopped": True} if self.stopped else {})}
 
 
 def _begin_batch(db: Session) -> None:
@@ -79,8 +84,9 @@ def _upper_id(db: Session, model, cutoff: dt.datetime) -> int | None:
 
 
 def _run_pass(database, spec: Pass, cutoff: dt.datetime, now: dt.datetime,
-              chunk_size: int | None) -> int:
-    """Apply one pass batch by batch, each batch its own transaction; rows processed."""
+              chunk_size: int | None, stopping: Callable[[], bool]) -> int:
+    """Apply one pass batch by batch, each batch its own transaction; rows processed. Ends
+    early, between batches, when `stopping()`."""
     limit = chunk_size or spec.batch_size
     pk = spec.model.__mapper__.primary_key[0]
     columns = [pk.label("id"), *(getattr(spec.model, c) for c in spec.columns)]
@@ -94,7 +100,7 @@ def _run_pass(database, spec: Pass, cutoff: dt.datetime, now: dt.datetime,
         if upper is None:
             return 0
         after = lowest - 1
-    while True:
+    while not stopping():
         query = select(*columns).where(*spec.eligible(cutoff)).order_by(pk).limit(limit)
         if after is not None:
             query = query.where(pk > after)
@@ -119,6 +125,7 @@ def _run_pass(database, spec: Pass, cutoff: dt.datetime, now: dt.datetime,
             if not full:
                 return total
             after = rows[-1].id
+    return total
 
 
 def _count(database, spec: Pass, retention: Retention, now: dt.datetime) -> int:
@@ -130,9 +137,9 @@ def _count(database, spec: Pass, retention: Retention, now: dt.datetime) -> int:
 
 
 def _purge_audit(database, before: dt.datetime, now: dt.datetime, chunk_size: int | None,
-                 actor: str) -> int:
+                 actor: str, stopping: Callable[[], bool]) -> int:
     total = 0
-    while True:
+    while not stopping():
         with database.sessionmaker() as db:
             _begin_batch(db)
             deleted = audit.purge_expired_audit(db, before, now,
@@ -142,6 +149,7 @@ def _purge_audit(database, before: dt.datetime, now: dt.datetime, chunk_size: in
         total += deleted
         if not deleted:
             return total
+    return total
 
 
 class _RunLock:
@@ -186,8 +194,9 @@ def run(database, *, retention: Retention, now: dt.datetime, gateway=None,
         actor: str = "retention", should_stop=None,
         clock: Callable[[], dt.datetime] | None = None) -> RetentionReport | None:
     """One retention run; None when another run holds the lock (nothing was done).
-    `should_stop()`: the process is stopping; the Twilio deletions end early (the next run, or
-    the clock's next tick, sends the rest). `clock`: the time of the Twilio deletions'
+    `should_stop()`: the process is stopping; the run ends after its current batch (audited as
+    STOPPED_ACTION, so the next run does the rest) and the Twilio deletions end early (the
+    next run, or the clock's next tick, sends the rest). `clock`: the time of the Twilio deletions'
     leases and back-offs, read as they happen (else `now`, the run's cut-off time)."""
     report = RetentionReport(dry_run=dry_run)
     audit_before = now - dt.timedelta(seconds=retention.audit)
@@ -199,16 +208,19 @@ def run(database, *, retention: Retention, now: dt.datetime, gateway=None,
                 select(func.count()).select_from(AuditEvent)
                 .where(AuditEvent.created_at < audit_before))
         return report
+    stopping = should_stop or (lambda: False)
     lock = _RunLock(database)
     if not lock.acquire():
         return None
     try:
         steps = [(spec.kind, lambda spec=spec: _run_pass(
-            database, spec, cutoff_for(retention, spec.period, now), now, chunk_size))
+            database, spec, cutoff_for(retention, spec.period, now), now, chunk_size, stopping))
             for spec in PASSES]
-        steps.append(("audit_events",
-                      lambda: _purge_audit(database, audit_before, now, chunk_size, actor)))
+        steps.append(("audit_events", lambda: _purge_audit(database, audit_before, now,
+                                                           chunk_size, actor, stopping)))
         for kind, step in steps:
+            if stopping():
+                break
             try:
                 report.counts[kind] = step()
             except OperationalError as exc:
@@ -216,12 +228,13 @@ def run(database, *, retention: Retention, now: dt.datetime, gateway=None,
                     raise
                 log.warning("retention: %s stopped by a lock timeout; next run resumes", kind)
                 report.interrupted.append(kind)
+        report.stopped = stopping()
         if gateway is not None:
             report.remote = remote.process_due(database, gateway, clock or (lambda: now),
                                                should_stop=should_stop).as_dict()
         with database.sessionmaker() as db:
-            audit.record(db, actor=actor, action=RUN_ACTION, now=now,
-                         details=report.as_dict())
+            audit.record(db, actor=actor, action=STOPPED_ACTION if report.stopped
+                         else RUN_ACTION, now=now, details=report.as_dict())
             db.commit()
     finally:
         lock.release()

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
+import signal
 
 import pytest
 from sqlalchemy import select
@@ -365,3 +367,34 @@ def test_audit_events_past_their_period_are_purged_with_an_anchor_event(app, db,
     assert report.counts["audit_events"] == 2
     actions = [e.action for e in db.scalars(select(AuditEvent).order_by(AuditEvent.id))]
     assert actions == ["key.created", "audit.purged", "audit.purged", "retention.run"]
+
+
+def test_ctrl_c_stops_a_run_after_its_current_batch_and_the_next_run_does_the_rest(
+        app, db, clock, runner, monkeypatch):
+    messages = [make_message(db, created_at=clock() - 100 * DAY) for _ in range(6)]
+    db.commit()
+    real_enqueue, chunks = remote.enqueue_many, []
+
+    def ctrl_c_in_the_second_chunk(db_, **kwargs):
+        chunks.append(kwargs["sids"])
+        real_enqueue(db_, **kwargs)
+        if len(chunks) == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # as the operator's Ctrl-C
+
+    monkeypatch.setattr(remote, "enqueue_many", ctrl_c_in_the_second_chunk)
+
+    result = runner.invoke(args=["retention", "run", "--batch-size", "2"])
+
+    assert result.exit_code == 1, result.output
+    assert "stopped before the end" in result.output
+    assert len(chunks) == 2  # the batch in progress was finished, no other was started
+    db.expunge_all()
+    assert [db.get(Message, m.id).body for m in messages] == [None] * 4 + [
+        "the gate code is 4321"] * 2
+    actions = db.scalars(select(AuditEvent.action).where(
+        AuditEvent.action.like("retention.%"))).all()
+    assert actions == ["retention.stopped"]  # not a run: the clock does not skip the day's
+    monkeypatch.setattr(remote, "enqueue_many", real_enqueue)
+    rerun = runner.invoke(args=["retention", "run", "--batch-size", "2"])
+    assert rerun.exit_code == 0, rerun.output
+    assert run(app, clock, dry_run=True).counts["message_bodies"] == 0
