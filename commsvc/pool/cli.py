@@ -73,7 +73,7 @@ def add_command(phones: tuple[str, ...], capabilities: str, reactivate: bool):
                 # batch stalled every session creation for as long as hundreds of adds took.
                 db.commit()
                 verb = "reactivated" if added.reactivated else "added"
-                click.echo(f"{verb} {e164} ({','.join(wanted)})")
+                click.echo(f"{verb} {e164} ({','.join(added.number.capabilities)})")
                 handled.append(e164)
             except service.AlreadyInPool as exc:
                 if "retired" in exc.detail:  # not in service: a script must not go on as if

@@ -105,3 +105,13 @@ def test_a_number_no_session_can_be_given_adds_nothing(runner, db):
     assert result.exit_code == 2
     assert "must include sms or voice" in result.output
     assert db.scalars(select(ProxyNumber)).all() == []
+
+
+def test_add_prints_the_capabilities_stored_as_list_shows_them_not_as_typed(runner, db):
+    result = runner.invoke(args=["numbers", "add", "+16465550001", "--capabilities",
+                                 "voice,sms,sms"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "added +16465550001 (sms,voice)"
+    listed = runner.invoke(args=["numbers", "list"])
+    assert "+16465550001     sms,voice" in listed.output
