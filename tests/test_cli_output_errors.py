@@ -21,6 +21,19 @@ def _env(tmp_path) -> dict[str, str]:
             "HMAC_KEY": "h" * 32, "TWILIO_AUTH_TOKEN": AUTH_TOKEN}
 
 
+def _migrated_env(tmp_path) -> dict[str, str]:
+    env = _env(tmp_path)
+    subprocess.run([COMMSVC, "db", "upgrade"], env=env, check=True, capture_output=True,
+                   timeout=60)
+    return env
+
+
+def _keys_listed(env) -> list[str]:
+    listed = subprocess.run([COMMSVC, "keys", "list"], env=env, capture_output=True, text=True,
+                            timeout=60, check=True)
+    return listed.stdout.splitlines()[1:]
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
 @pytest.mark.parametrize("args", [["openapi", "print"], ["openapi", "write", "/dev/full"]])
 def test_a_full_disk_is_one_line_not_a_traceback(tmp_path, args):
@@ -40,9 +53,7 @@ def test_a_key_whose_secret_could_not_be_written_is_not_stored(tmp_path):
     """Found by an operator's audit: `commsvc keys create ... > key.txt` on a full disk stored
     the key, then failed to write its secret: an active admin key no one could ever use or
     name but by `keys list`."""
-    env = _env(tmp_path)
-    subprocess.run([COMMSVC, "db", "upgrade"], env=env, check=True, capture_output=True,
-                   timeout=60)
+    env = _migrated_env(tmp_path)
     with open("/dev/full", "w") as full:
         done = subprocess.run([COMMSVC, "keys", "create", "--name", "ops-admin", "--role",
                                "admin"], env=env, stdout=full, stderr=subprocess.PIPE,
@@ -50,6 +61,17 @@ def test_a_key_whose_secret_could_not_be_written_is_not_stored(tmp_path):
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         "error: could not write the output: No space left on device"]
-    listed = subprocess.run([COMMSVC, "keys", "list"], env=env, capture_output=True, text=True,
-                            timeout=60, check=True)
-    assert listed.stdout.splitlines()[1:] == []
+    assert _keys_listed(env) == []
+
+
+def test_a_key_made_with_stdout_closed_is_refused_not_stored_unseen(tmp_path):
+    """`commsvc keys create ... >&-` exited 0 and stored an active key whose secret it had
+    written nowhere (click.echo skips a closed stdout without a word)."""
+    env = _migrated_env(tmp_path)
+    done = subprocess.run([COMMSVC, "keys", "create", "--name", "ops-admin", "--role",
+                           "admin"], env=env, stderr=subprocess.PIPE, text=True, timeout=60,
+                          preexec_fn=lambda: os.close(1))  # as the shell's `>&-`
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "Error: stdout is closed, so the key could be shown to no one: nothing was created"]
+    assert _keys_listed(env) == []

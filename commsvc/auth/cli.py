@@ -1,6 +1,8 @@
 """`commsvc keys create/list/revoke`: the only way API keys are made."""
 from __future__ import annotations
 
+import sys
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -30,6 +32,9 @@ def keys_group():
 @with_appcontext
 def create_command(name: str, role: str):
     """Create a key and print it, only it, on stdout (it is shown once)."""
+    if sys.stdout is None:  # started with stdout closed (`>&-`): click.echo writes nowhere
+        raise click.ClickException("stdout is closed, so the key could be shown to no one:"
+                                   " nothing was created")
     now = _now()
     with _session() as db:
         try:
