@@ -2,9 +2,11 @@
 them once the current pass is done, and a database that cannot serve now is waited out."""
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
+from collections.abc import Iterator
 
 from sqlalchemy.exc import DBAPIError
 
@@ -23,6 +25,17 @@ def stop_on_signals(log: logging.Logger, name: str) -> threading.Event:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     return stop
+
+
+@contextlib.contextmanager
+def stopping_on_signals(log: logging.Logger, name: str) -> Iterator[threading.Event]:
+    """stop_on_signals for one command's run: the previous handlers come back after it."""
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield stop_on_signals(log, name)
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
 
 
 def waited_out(error: DBAPIError, stop: threading.Event, seconds: float, *,

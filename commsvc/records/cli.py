@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import signal
 import threading
 
 import click
@@ -18,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from commsvc.app import warn_at_start
 from commsvc.db import DATABASE_RETRY_SECONDS
-from commsvc.long_running import stop_on_signals, waited_out
+from commsvc.long_running import stop_on_signals, stopping_on_signals, waited_out
 from commsvc.records import audit, remote, retention, rotation, subjects
 from commsvc.records.logs_cli import UtcTime
 from commsvc.records.models import AuditEvent
@@ -70,16 +69,11 @@ def retention_run_command(dry_run: bool, batch_size: int | None):
     Ctrl-C or SIGTERM stops it after the current batch (exit 1; the next run does the rest)."""
     # What was done before the stop (Ctrl-C, SIGTERM) is still printed and audited, whether it
     # came during the batches or while it asks Twilio for the queued deletions.
-    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
-    stop = stop_on_signals(log, "retention run")
-    try:
+    with stopping_on_signals(log, "retention run") as stop:
         report = retention.run(_ext("db"), retention=_ext("config").retention,
                                now=_ext("clock")(), gateway=_ext("twilio"), dry_run=dry_run,
                                chunk_size=batch_size, actor=audit.cli_actor(),
                                should_stop=stop.is_set, clock=_ext("clock"))
-    finally:
-        for signum, handler in handlers.items():
-            signal.signal(signum, handler)
     if report is None:
         click.echo("retention run: another run is in progress; nothing to do")
         return
@@ -128,15 +122,20 @@ def encryption_group():
               show_default=True)
 @with_appcontext
 def encryption_rotate_command(batch_size: int):
-    """Re-encrypt every body and media list under the newest key in ENCRYPTION_KEYS."""
+    """Re-encrypt every body and media list under the newest key in ENCRYPTION_KEYS.
+    Ctrl-C or SIGTERM stops it after the current batch (exit 1; run it again for the rest)."""
     database = _ext("db")
-    report = rotation.rotate(database, batch_size=batch_size)
+    with stopping_on_signals(log, "encryption rotate") as stop:
+        report = rotation.rotate(database, batch_size=batch_size, should_stop=stop.is_set)
+    stopped = stop.is_set()
     with database.sessionmaker() as db:  # a privileged act: in the audit log, counts only
         audit.record(db, actor=audit.cli_actor(), action="encryption.rotated", now=_ext("clock")(),
-                     details={column: vars(counts) for column, counts in report.items()})
+                     details={**{column: vars(counts) for column, counts in report.items()},
+                              **({"stopped": True} if stopped else {})})
         db.commit()
     interrupted = [column for column, counts in report.items() if counts.interrupted]
-    click.echo(f"encryption rotate: {'interrupted' if interrupted else 'done'}")
+    click.echo("encryption rotate: stopped before the end; done so far:" if stopped
+               else f"encryption rotate: {'interrupted' if interrupted else 'done'}")
     for column, counts in report.items():
         click.echo(f"  {column:<24} rotated {counts.rotated:>9}  already current "
                    f"{counts.current:>9}  unavailable {counts.unavailable:>6}")
@@ -150,6 +149,9 @@ def encryption_rotate_command(batch_size: int):
                    f" transaction, e.g. an erasure); run it again to resume, and keep the old"
                    f" keys until a run says done", err=True)
         raise SystemExit(1)
+    if stopped:
+        raise click.ClickException("encryption rotate stopped before the end (Ctrl-C or"
+                                   " SIGTERM): run it again for the rest")
 
 
 class ClockJobs:

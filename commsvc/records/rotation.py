@@ -80,16 +80,21 @@ def _rotate_batch(db, raw, after, batch_size: int, keyring: crypto.Keyring,
     return len(rows), (rows[-1][0] if rows else after)
 
 
-def rotate(database, *, batch_size: int = BATCH_SIZE,
-           keyring: crypto.Keyring | None = None) -> dict[str, ColumnCounts]:
-    """Re-encrypt every encrypted column under the newest key; counts per table.column."""
+def rotate(database, *, batch_size: int = BATCH_SIZE, keyring: crypto.Keyring | None = None,
+           should_stop=None) -> dict[str, ColumnCounts]:
+    """Re-encrypt every encrypted column under the newest key; counts per table.column.
+    `should_stop()`, checked between batches: the process is stopping; the columns not
+    reached are left out of the counts."""
     keyring = keyring or crypto.keyring()
+    stopping = should_stop or (lambda: False)
     report: dict[str, ColumnCounts] = {}
     for table_name, pk_name, column_name in ENCRYPTED_COLUMNS:
+        if stopping():
+            break
         raw = table(table_name, column(pk_name), column(column_name))
         counts = report.setdefault(f"{table_name}.{column_name}", ColumnCounts())
         after = None
-        while True:
+        while not stopping():
             batch = ColumnCounts()  # counted once committed: a batch that fails rolls back
             try:
                 with database.sessionmaker() as db:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import signal
 
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
@@ -244,3 +246,29 @@ def test_keys_are_taken_newest_first_from_the_environment():
     assert config.encryption_keys == (NEW_KEY, TEST_KEY)
     keyring = crypto.Keyring(config.encryption_keys)
     assert _opens(NEW_KEY, keyring.encrypt("x")) and not _opens(TEST_KEY, keyring.encrypt("x"))
+
+
+def test_ctrl_c_stops_rotation_after_its_current_batch_and_audits_what_it_did(
+        app, db, clock, runner, monkeypatch):
+    old = [make_message(db, created_at=clock() - DAY) for _ in range(4)]
+    db.commit()
+    _use_keys(monkeypatch, NEW_KEY, TEST_KEY)
+    real_batch = rotation._rotate_batch
+
+    def ctrl_c_in_the_first_batch(*args):
+        done = real_batch(*args)
+        os.kill(os.getpid(), signal.SIGINT)  # as the operator's Ctrl-C
+        return done
+
+    monkeypatch.setattr(rotation, "_rotate_batch", ctrl_c_in_the_first_batch)
+
+    result = runner.invoke(args=["encryption", "rotate", "--batch-size", "2"])
+
+    assert result.exit_code == 1, result.output
+    assert "stopped before the end" in result.output
+    [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "encryption.rotated"))
+    assert event.details == {"messages.body": {"rotated": 2, "current": 0, "unavailable": 0,
+                                               "interrupted": False},
+                             "stopped": True}
+    assert [_opens(NEW_KEY, _raw(db, "messages", "body", m.id)) for m in old] == [
+        True, True, False, False]
