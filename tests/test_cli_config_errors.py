@@ -54,7 +54,7 @@ COMPLETE = {"ENCRYPTION_KEYS": "not-a-fernet-key", "HMAC_KEY": secrets.token_url
      "DATABASE_URL must be a postgres://, postgresql:// or sqlite:/// URL, not "
      "postgresql+psycopg2://..."),
 ])
-@pytest.mark.parametrize("args", [["keys", "list"], ["db", "upgrade"], ["--help"]])
+@pytest.mark.parametrize("args", [["keys", "list"], ["db", "upgrade"], ["logs", "messages"]])
 def test_config_error_is_one_line_on_stderr_and_exit_status_2(env, message, args):
     result = CliRunner().invoke(main, args, env=env, prog_name="commsvc")
     assert result.exit_code == 2
