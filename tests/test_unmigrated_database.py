@@ -135,3 +135,16 @@ def test_api_and_webhooks_on_a_database_not_migrated_to_this_code_answer_503(con
         assert response.status_code == 503
         # Not "The database is not answering; try again shortly." (SQLite's, before): it is.
         assert response.get_json()["detail"] == "The database is not ready for this service."
+
+
+def test_cli_on_a_database_behind_this_codes_migrations_says_what_to_run(empty_url):
+    """Code deployed before its release step ran: `logs messages` ended in a traceback on
+    PostgreSQL (UndefinedColumn) and said 'the database is not answering' on SQLite."""
+    migrate.upgrade(empty_url, revision="0009")  # before messages.reply_sid (0012)
+
+    result = CliRunner().invoke(main, ["logs", "messages"], env=_settings(empty_url),
+                                prog_name="commsvc")
+
+    assert result.stderr == ("error: the database has no commsvc schema, or not this code's:"
+                             " run `commsvc db upgrade`\n")
+    assert result.exit_code == 1
