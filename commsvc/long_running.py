@@ -1,5 +1,5 @@
-"""What the long-running processes (the worker and the clock) share: SIGTERM or SIGINT stops
-them once the current pass is done, and a database that cannot serve now is waited out."""
+"""What the long-running processes (the worker and the clock) share: SIGTERM, SIGINT or SIGHUP
+stops them once the current pass is done, and a database that cannot serve now is waited out."""
 from __future__ import annotations
 
 import contextlib
@@ -12,9 +12,14 @@ from sqlalchemy.exc import DBAPIError
 
 from commsvc.db import is_transient, operator_problem
 
+# SIGHUP too: a closed terminal or SSH session, or a `kill -HUP` meant as gunicorn's graceful
+# reload, otherwise ended the process at once, mid-send, with no line said (exit 129).
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
 
 def stop_on_signals(log: logging.Logger, name: str) -> threading.Event:
-    """An event set by SIGTERM or SIGINT: the process finishes its current pass, then exits."""
+    """An event set by SIGTERM, SIGINT or SIGHUP: the process finishes its current pass, then
+    exits."""
     stop = threading.Event()
 
     def _stop(signum, _frame):
@@ -22,15 +27,15 @@ def stop_on_signals(log: logging.Logger, name: str) -> threading.Event:
                  signal.Signals(signum).name)
         stop.set()
 
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _stop)
     return stop
 
 
 @contextlib.contextmanager
 def stopping_on_signals(log: logging.Logger, name: str) -> Iterator[threading.Event]:
     """stop_on_signals for one command's run: the previous handlers come back after it."""
-    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    handlers = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
     try:
         yield stop_on_signals(log, name)
     finally:

@@ -134,7 +134,11 @@ def test_worker_once_from_the_cli(runner, send, twilio):
     assert len(twilio.sent) == 1
 
 
-def test_sigterm_stops_the_worker_gracefully(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP],
+                         ids=lambda signum: signum.name)
+def test_sigterm_stops_the_worker_gracefully(tmp_path, signum):
+    """SIGHUP too (a closed terminal or SSH session, a `kill -HUP` meant as gunicorn's reload):
+    it ended the worker at once, mid-send, exit 129 with no line said."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "DATABASE_"))},
         "COMMSVC_ENV": "test",
@@ -156,10 +160,10 @@ def test_sigterm_stops_the_worker_gracefully(tmp_path):
             if "worker started" in line:
                 break
         assert "worker started" in seen[-1], "".join(seen)[-2000:]
-        worker.send_signal(signal.SIGTERM)
+        worker.send_signal(signum)
         assert worker.wait(timeout=20) == 0
         rest = worker.stderr.read()
-        assert "SIGTERM received" in rest and "worker stopped" in rest
+        assert f"{signal.Signals(signum).name} received" in rest and "worker stopped" in rest
     finally:
         if worker.poll() is None:
             worker.kill()
