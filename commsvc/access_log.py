@@ -9,7 +9,7 @@ from gunicorn.glogging import Logger
 
 from commsvc.config import wants_json_logs
 from commsvc.log_masking import mask_text, mask_url, wsgi_text
-from commsvc.logging_setup import JsonFormatter, MaskPhones
+from commsvc.logging_setup import JsonFormatter, MaskPhones, client_request_id
 
 # The atoms that carry the URL or the referer: %(r)s, %(U)s, %(q)s, %(f)s, and the same values
 # reached as environ ({raw_uri}e, ...) or request header ({referer}i) atoms.
@@ -84,8 +84,11 @@ class MaskingLogger(Logger):
         if not self.access_log_enabled:
             return None
         atoms = self.atoms(resp, req, environ, request_time)
+        # gunicorn's own answer (its 500 for a request whose worker timed out) carries no
+        # X-Request-Id: the client's own id then, if the app would have taken it.
         request_id = next((value for name, value in resp.headers
-                           if name.lower() == "x-request-id"), "-")
+                           if name.lower() == "x-request-id"), None) or client_request_id(
+            next((value for name, value in req.headers if name == "X-REQUEST-ID"), None)) or "-"
         fields = {"remote": atoms["h"], "request": atoms["r"], "status": atoms["s"],
                   "bytes": atoms["B"], "duration_ms": round(request_time.total_seconds() * 1000,
                                                             3),

@@ -81,13 +81,18 @@ def configure(json_lines: bool) -> None:
     root._commsvc_configured = True
 
 
-def assign_request_id() -> None:
-    """The client's X-Request-Id when it is a plain id; else a new one. Every log line of the
-    request carries it unmasked, so one holding a phone number or an API key
-    ("bk-4155550101-retry", "4155550101x") is not taken."""
-    incoming = request.headers.get("X-Request-Id", "")
+def client_request_id(incoming: str | None) -> str | None:
+    """A client's X-Request-Id when it is a plain id, else None. Every log line of the request
+    carries it unmasked, so one holding a phone number or an API key ("bk-4155550101-retry",
+    "4155550101x") is not taken."""
+    incoming = incoming or ""
     plain = re.fullmatch(r"[A-Za-z0-9._-]{8,64}", incoming) and mask_word(incoming) == incoming
-    g.request_id = incoming if plain else uuid.uuid4().hex
+    return incoming if plain else None
+
+
+def assign_request_id() -> None:
+    """The client's X-Request-Id when it is a plain id; else a new one."""
+    g.request_id = client_request_id(request.headers.get("X-Request-Id")) or uuid.uuid4().hex
 
 
 def add_request_id_header(response):

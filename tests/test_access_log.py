@@ -50,13 +50,15 @@ def _read(tmp_path, logger, name: str) -> str:
 def access_line(tmp_path, target: str, *, referer: str | None = None,
                 logger_class: str | None = None, access_log_format: str | None = None,
                 response_headers: tuple = (), user_agent: str | None = None,
-                status: str = "200 OK", authorization: str | None = None) -> str:
+                status: str = "200 OK", authorization: str | None = None,
+                request_id: str | None = None) -> str:
     """The access line that gunicorn, with the Procfile's logger class, writes for GET target
     (headers sent as UTF-8)."""
     cfg, logger = _logger(tmp_path, logger_class, access_log_format)
     headers = ("Host: commsvc.example.com\r\n" + (f"Referer: {referer}\r\n" if referer else "")
                + (f"User-Agent: {user_agent}\r\n" if user_agent else "")
-               + (f"Authorization: {authorization}\r\n" if authorization else ""))
+               + (f"Authorization: {authorization}\r\n" if authorization else "")
+               + (f"X-Request-Id: {request_id}\r\n" if request_id else ""))
     raw = f"GET {target} HTTP/1.1\r\n{headers}\r\n".encode()
     req = Request(cfg, IterUnreader([raw]), ("10.0.0.7", 40000))
     resp, environ = wsgi.create(req, _Socket(), ("10.0.0.7", 40000), ("0.0.0.0", 5000), cfg)
@@ -560,3 +562,20 @@ def test_a_browsers_user_agent_is_left_as_it_is(tmp_path):
     agent = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like"
              " Gecko) Chrome/120.0.6099.129 Safari/537.36")
     assert agent in access_line(tmp_path, "/healthz", user_agent=agent)
+
+
+@pytest.mark.parametrize(("sent", "logged"), [
+    ("booking-retry-7f3a", "booking-retry-7f3a"),
+    ("bk-4155550101-retry", "-"),  # an id the app would not take is not logged either
+    (None, "-"),
+])
+def test_the_access_line_of_a_request_whose_worker_timed_out_has_the_clients_id(
+        tmp_path, json_logs, sent, logged):
+    """gunicorn answers a request its worker was killed in (WORKER TIMEOUT, a query past 120 s)
+    with its own 500, without X-Request-Id: the access line said "request_id": "-" though the
+    booking app had sent its own id, the one it would look the failure up by."""
+    line = access_line(tmp_path, "/v1/messages", status="500 Internal Server Error",
+                       request_id=sent)
+    entry = json.loads(line)
+    assert entry["status"] == "500" and entry["request_id"] == logged
+    assert "4155550101" not in line
