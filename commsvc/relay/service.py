@@ -140,6 +140,11 @@ def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetim
             db, from_phone=sms.sender_phone, body=sms.body, opt_out_type=sms.opt_out_type,
             now=now, reading=sms.reading,
         )
+        if decision.consumed and _from_our_number(db, sms.sender_phone):
+            # One of our own numbers is no one's: no consent to record, and no keyword reply,
+            # or two of them would confirm each other without end (our STOP confirmation
+            # reads as a revocation). Like any text from it: stored, answered with nothing.
+            decision = consent.CONVERSATION
     if (sms.sender_phone is not None and not _is_empty(sms)
             and (not decision.consumed or _help_with_media(decision, sms))):
         # The usual text, in one statement: route, the recipient's consent and the SID claim.

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from cryptography.fernet import Fernet
+from sqlalchemy import select
 
 from commsvc.config import load_config
 from tests.webhooks import factories as f
@@ -76,6 +77,26 @@ def test_a_text_from_one_of_our_numbers_gets_no_reply_so_two_never_answer_each_o
 
     assert list(root) == []
     assert f.messages(db)[0].outcome == "no_session_untold"
+
+
+def test_a_keyword_from_one_of_our_numbers_gets_no_reply_so_two_never_confirm_each_other(
+        session_open, send_sms, db):
+    """Reproduced on a running server: our English STOP confirmation ("...will receive no more
+    texts from us") reads as a revocation, so a STOP from one pool number to another was
+    confirmed, the confirmation confirmed back, and so on without end (each one billed), while
+    revocations were recorded for numbers that are no one's."""
+    from commsvc.consent.models import ConsentEvent
+
+    body = "STOP"
+    for from_, to in [(PRO_PROXY, REQUESTER_PROXY), (REQUESTER_PROXY, PRO_PROXY)] * 2:
+        root = twiml(send_sms(from_, to, body))
+        assert list(root) == []
+        body = "HomePros: You are unsubscribed and will receive no more texts from us."
+    for word in ("HELP", "START"):
+        assert list(twiml(send_sms(PRO_PROXY, REQUESTER_PROXY, word))) == []
+
+    assert {m.outcome for m in f.messages(db)} == {"no_session_untold"}
+    assert db.scalars(select(ConsentEvent)).all() == []
 
 
 def test_a_retired_pool_number_may_be_a_persons_now_and_gets_the_no_session_reply(
