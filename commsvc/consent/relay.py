@@ -40,6 +40,9 @@ from commsvc.consent.models import ConsentState
 # Outcomes (stored in messages.outcome / calls.outcome) that belong to consent.
 OPT_OUT = "opt_out"  # revoked; one confirmation sent
 OPT_OUT_REPEAT = "opt_out_repeat"  # already revoked; confirmed again (the sender may doubt it)
+# ... and a repeat was confirmed from that number within a day: recorded, not confirmed again
+# (an auto-responder that reads as an opt-out would answer each confirmation without end)
+OPT_OUT_REPEAT_UNTOLD = "opt_out_repeat_untold"
 OPT_OUT_CARRIER = "opt_out_carrier"  # Twilio's own opt-out handling answered (OptOutType); no reply
 OPT_IN = "opt_in"  # restored relay + transactional; one confirmation
 OPT_IN_CARRIER = "opt_in_carrier"  # restored; Twilio already confirmed (OptOutType START)

@@ -300,6 +300,9 @@ def _sms_outcome(db: Session, sms: InboundSms, route: Route | None,
                  ) -> tuple[str, Forward | None]:
     if decision.consumed and not (_help_with_media(decision, sms) and route is not None
                                   and route.allows_sms and route.other_takes_sms):
+        if decision.outcome == consent.OPT_OUT_REPEAT and _repeat_confirmed_lately(
+                db, sms.sender_phone, sms.to_phone, now):
+            return consent.OPT_OUT_REPEAT_UNTOLD, None
         return decision.outcome, None
     if route is None or not route.allows_sms:
         told = sms.sender_phone is None or (
@@ -371,6 +374,21 @@ def _told_lately(db: Session, sender: str, proxy_number: str, outcome: str,
     ) is not None
 
 
+def _repeat_confirmed_lately(db: Session, sender: str, proxy_number: str,
+                             now: dt.datetime) -> bool:
+    """Whether a repeated opt-out of the sender's was confirmed from this number within
+    NOTICE_REPEAT_AFTER. Decided under the opt-out's phone lock (consent.inbound_decision), so
+    of two repeats at once one is confirmed."""
+    # Uses index: ix_messages_from_phone_id (the sender's texts)
+    return db.scalar(
+        select(Message.id)
+        .where(Message.from_phone == sender, Message.to_phone == proxy_number,
+               Message.outcome == consent.OPT_OUT_REPEAT,
+               Message.created_at >= now - NOTICE_REPEAT_AFTER)
+        .limit(1)
+    ) is not None
+
+
 @contextlib.contextmanager
 def _notice_lock(db: Session, sms: InboundSms, route: Route | None,
                  decision: consent.InboundDecision):
@@ -424,7 +442,8 @@ def _sms_reply(outcome: str, sms: InboundSms, route: Route | None,
         return None  # never texted, not even a reply: a reply to one is how toll fraud pays
     if outcome in (FORWARDED, WITHHELD) and _help_with_media(decision, sms):
         outcome = decision.outcome  # forwarded, and answered as the HELP it also is
-    if outcome in (FORWARDED, WITHHELD, EMPTY, NO_SESSION_UNTOLD, MODE_NOT_ALLOWED_UNTOLD):
+    if outcome in (FORWARDED, WITHHELD, EMPTY, NO_SESSION_UNTOLD, MODE_NOT_ALLOWED_UNTOLD,
+                   consent.OPT_OUT_REPEAT_UNTOLD):
         return None
     if outcome == NO_SESSION:
         return config.no_session_sms_reply

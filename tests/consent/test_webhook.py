@@ -166,6 +166,24 @@ def test_every_stop_is_confirmed_and_a_second_stop_is_recorded_as_a_repeat(
         "opt_out", "opt_out_repeat"]
 
 
+def test_an_auto_responder_that_reads_as_an_opt_out_is_not_confirmed_without_end(
+        open_session, sms, db, clock):
+    """Reproduced on a running server: the pro's number answered every text with "This number
+    does not accept text messages. Please do not text this number." (an opt-out), and each
+    confirmation brought the next one: 8 of 8 confirmed, without end, each billed. A repeat is
+    still confirmed (the sender may doubt the first), then not again from that number for a
+    day; every one is still recorded as evidence."""
+    conv = open_session()
+    auto = "This number does not accept text messages. Please do not text this number."
+    answers = [sms(conv, PRO, auto) for _ in range(5)]
+
+    assert [len(a.replies(PRO)) for a in answers] == [1, 1, 0, 0, 0]
+    assert not any(a.forwarded_to(REQ) for a in answers)
+    assert len({e.evidence["message_sid"] for e in _revocations(db, PRO)}) == 5
+    clock.advance(hours=24, seconds=1)
+    assert len(sms(conv, PRO, "STOP").replies(PRO)) == 1
+
+
 def test_a_stops_evidence_keeps_the_keyword_not_the_signature_under_it(open_session, sms, db):
     """Found by an audit: the ledger, which outlives erasure, kept a mail-style signature's
     name, address and phone number with the STOP."""
