@@ -23,6 +23,7 @@ from commsvc.config import Config
 from commsvc.consent import relay as consent
 from commsvc.crypto import UNAVAILABLE
 from commsvc.db import is_transactional, named_lock
+from commsvc.fields import shows_nothing
 from commsvc.pool import service as pool_service
 from commsvc.records.erasure_ledger import erased_since
 from commsvc.relay.claim import forward_once, insert_once
@@ -278,7 +279,9 @@ def _sms_columns(sms: InboundSms, outcome: str, now: dt.datetime) -> dict:
 
 
 def _is_empty(sms: InboundSms) -> bool:
-    return not sms.body.strip() and not sms.media_urls
+    """No media, and words that show nothing (spaces, a zero-width space, a byte-order mark):
+    forwarding it would bill and wake the recipient for a blank text."""
+    return not sms.media_urls and shows_nothing(sms.body)
 
 
 def _help_with_media(decision: consent.InboundDecision, sms: InboundSms) -> bool:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
@@ -260,6 +261,18 @@ def test_the_calls_only_reply_is_configured_by_voice_only_sms_reply(
 
 def test_empty_text_is_recorded_but_neither_forwarded_nor_answered(session_open, send_sms, db):
     root = twiml(send_sms(REQUESTER, REQUESTER_PROXY, "   "))
+
+    assert list(root) == []
+    assert f.messages(db)[0].outcome == "empty"
+
+
+@pytest.mark.parametrize("body", ["\u200b", "\ufeff", "\u200e\u200f", "\u2060 \u200b", "\u3164"])
+def test_a_text_that_shows_nothing_is_empty_too_and_not_forwarded(
+        session_open, send_sms, db, body):
+    """Reproduced on a running server: a zero-width space, a byte-order mark or a Hangul filler
+    alone was forwarded, a billed text that wakes the pro and shows nothing, while spaces
+    alone are "empty" and the send gate refuses such a body (fields.shows_nothing)."""
+    root = twiml(send_sms(REQUESTER, REQUESTER_PROXY, body))
 
     assert list(root) == []
     assert f.messages(db)[0].outcome == "empty"
