@@ -138,14 +138,15 @@ def _cell(value, width: int | None = None) -> str:
 
 
 def _table(kind: str, rows: list[dict]) -> list[str]:
-    extra = (["MEDIA", "BODY"] if kind == "messages" else ["SECONDS", "RECORDING"])
+    # A text's ERROR is Twilio's code for why it was not delivered (30034, 30007, 21610, ...).
+    extra = (["ERROR", "MEDIA", "BODY"] if kind == "messages" else ["SECONDS", "RECORDING"])
     header = ["ID", "CREATED", "DIR", "FROM", "TO", "STATUS", "OUTCOME", "SESSION", "BOOKING",
               *extra]
     lines = [header]
     for row in rows:
         if kind == "messages":
             body = "[unavailable]" if row.get("body_unavailable") else row["body"]
-            tail = [row["media_count"], _cell(body, BODY_WIDTH)]
+            tail = [row.get("error_code"), row["media_count"], _cell(body, BODY_WIDTH)]
         else:
             recording = row["recording"]["sid"] if row["recording"] else None
             tail = [row["duration_seconds"], recording]

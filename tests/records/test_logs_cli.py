@@ -31,11 +31,27 @@ def test_messages_table_is_masked_without_bodies(runner, logs, db):
     assert result.exit_code == 0, result.output
     header, *rows = result.output.splitlines()
     assert header.split() == ["ID", "CREATED", "DIR", "FROM", "TO", "STATUS", "OUTCOME",
-                              "SESSION", "BOOKING", "MEDIA", "BODY"]
+                              "SESSION", "BOOKING", "ERROR", "MEDIA", "BODY"]
     assert len(rows) == 2
     assert "+1******0202" in rows[0] and "+1******0101" in rows[1]
     assert REQUESTER not in result.output and "9am" not in result.output
     assert _pii_reads(db) == []
+
+
+def test_the_messages_table_says_why_a_text_was_not_delivered(runner, db, clock):
+    """Found by an audit: a relayed text that Twilio reported undelivered with 30034 (the
+    number's A2P registration missing) or 30007 (carrier filtering) read only "undelivered" in
+    the table; the code, which says what to fix, was in --json alone."""
+    add_session(db, now=clock())
+    failed = add_message(db, now=clock(), status="undelivered")
+    failed.error_code = 30034
+    db.commit()
+
+    result = runner.invoke(args=["logs", "messages"])
+
+    assert result.exit_code == 0, result.output
+    header, row = result.output.splitlines()
+    assert row.split()[header.split().index("ERROR")] == "30034"
 
 
 def test_json_lines_are_masked_and_follow_the_api_rows(runner, logs):
