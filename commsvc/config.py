@@ -262,6 +262,31 @@ def _reply(env: dict[str, str], name: str, default: str, brand: str, support: st
     return _text(env, name, default).replace("{brand}", brand).replace("{support}", support)
 
 
+def _help_sms_reply(env: dict[str, str], brand: str, support: str) -> str:
+    """HELP_SMS_REPLY as set (messages.render fills it in), once it is known to fit a text."""
+    _sms_reply(env, "HELP_SMS_REPLY", Config.help_sms_reply, brand, support)
+    return _text(env, "HELP_SMS_REPLY", Config.help_sms_reply)
+
+
+# Twilio sends a text of at most 1,600 characters, counted in UTF-16 units as GSM and UCS-2
+# encode them (an emoji counts twice); a longer <Message> is refused and the text lost.
+MAX_SMS_CHARS = 1600
+
+
+def sms_length(text: str) -> int:
+    """Length as Twilio counts it (UTF-16 code units: an emoji counts twice)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _sms_reply(env: dict[str, str], name: str, default: str, brand: str, support: str) -> str:
+    """A text reply (_reply) that Twilio can send: a longer one would be lost every time."""
+    reply = _reply(env, name, default, brand, support)
+    if sms_length(reply) > MAX_SMS_CHARS:
+        raise ConfigError(f"{name} is {sms_length(reply)} characters as Twilio counts them (an"
+                          f" emoji counts twice); a text is at most {MAX_SMS_CHARS}")
+    return reply
+
+
 def _secret(env: dict[str, str], name: str) -> str:
     """A secret without the whitespace around it (a newline or space pasted with it, which made
     every webhook signature fail in silence); unset, empty or only whitespace is missing ("")."""
@@ -640,11 +665,11 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
                                          why=" (Twilio ends every call after 24 hours)"),
         brand_name=brand,
         support_contact=support,
-        help_sms_reply=_text(env, "HELP_SMS_REPLY", Config.help_sms_reply),  # messages.render
-        no_session_sms_reply=_reply(env, "NO_SESSION_SMS_REPLY", Config.no_session_sms_reply,
-                                    brand, support),
-        voice_only_sms_reply=_reply(env, "VOICE_ONLY_SMS_REPLY", Config.voice_only_sms_reply,
-                                    brand, support),
+        help_sms_reply=_help_sms_reply(env, brand, support),  # filled in by messages.render
+        no_session_sms_reply=_sms_reply(env, "NO_SESSION_SMS_REPLY",
+                                        Config.no_session_sms_reply, brand, support),
+        voice_only_sms_reply=_sms_reply(env, "VOICE_ONLY_SMS_REPLY",
+                                        Config.voice_only_sms_reply, brand, support),
         no_session_voice_message=_reply(env, "NO_SESSION_VOICE_MESSAGE",
                                         Config.no_session_voice_message, brand, support),
         sms_only_voice_message=_reply(env, "SMS_ONLY_VOICE_MESSAGE",

@@ -304,6 +304,21 @@ def test_every_reply_has_its_brand_and_support_filled_in():
     assert config.recording_notice == "Fixit records this call."
 
 
+@pytest.mark.parametrize("name", ["NO_SESSION_SMS_REPLY", "VOICE_ONLY_SMS_REPLY",
+                                  "HELP_SMS_REPLY"])
+def test_a_text_reply_longer_than_twilio_sends_is_a_config_error(name):
+    """Found by an audit: a 1,700-character NO_SESSION_SMS_REPLY (or one of 900 emoji, which
+    Twilio counts twice) was taken, and every such reply was then refused by Twilio (a
+    <Message> body is at most 1,600 characters) and lost, with nothing said."""
+    assert getattr(_load(**{name: "x" * 1600}), name.lower()) == "x" * 1600
+    with pytest.raises(ConfigError) as raised:
+        _load(**{name: "\U0001f527" * 800 + "."})
+    assert str(raised.value) == (f"{name} is 1601 characters as Twilio counts them (an emoji"
+                                 " counts twice); a text is at most 1600")
+    with pytest.raises(ConfigError):  # as sent: with the brand filled in
+        _load(**{name: "x" * 1590 + "{brand}", "BRAND_NAME": "HomePros Inc."})
+
+
 def test_an_account_sid_without_its_auth_token_is_refused_in_development(tmp_path, monkeypatch):
     """Found by an operator's audit: with TWILIO_ACCOUNT_SID set and TWILIO_AUTH_TOKEN not,
     development generated a token no Twilio account has, so every send failed at Twilio and

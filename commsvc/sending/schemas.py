@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from commsvc.config import MAX_SMS_CHARS
 from commsvc.fields import BOOKING_ID, Phone, RequestHeaders, idempotency_key_header
-from commsvc.sending.service import MAX_BODY_CHARS, PURPOSES, body_errors
+from commsvc.sending.service import PURPOSES, body_errors
 
 
 def _body(value: str) -> None:
@@ -20,7 +21,7 @@ class SendMessageSchema(Schema):
                   "example": "+14155550101"})
     body = fields.String(
         required=True, validate=_body,
-        metadata={"description": f"1-{MAX_BODY_CHARS} characters (UTF-16 units, as Twilio"
+        metadata={"description": f"1-{MAX_SMS_CHARS} characters (UTF-16 units, as Twilio"
                                  " counts them)"})
     purpose = fields.String(required=True, validate=validate.OneOf(PURPOSES))
     booking_id = fields.String(load_default=None, allow_none=True, validate=BOOKING_ID)

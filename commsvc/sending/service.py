@@ -17,7 +17,7 @@ import secrets
 from sqlalchemy import and_, case, exists, select, true, update
 from sqlalchemy.orm import Session
 
-from commsvc.config import Config, Retention
+from commsvc.config import MAX_SMS_CHARS, Config, Retention, sms_length
 from commsvc.consent import service as consent
 from commsvc.crypto import UNAVAILABLE
 from commsvc.db import insert_or_replay
@@ -42,8 +42,6 @@ from commsvc.twilio_gateway import UNSUBSCRIBED
 log = logging.getLogger("commsvc.sending")
 
 PURPOSES = ("transactional", "marketing")
-# Twilio refuses bodies over 1,600 characters; counted as UTF-16 units, as GSM/UCS-2 encode.
-MAX_BODY_CHARS = 1600
 
 DUE_STATUSES = ("queued", "scheduled", "sending")
 STATUS_RANK = {
@@ -100,19 +98,14 @@ CONSENT_REFUSALS = {
 }
 
 
-def body_length(body: str) -> int:
-    """Length as Twilio counts it (UTF-16 code units: an emoji counts twice)."""
-    return len(body.encode("utf-16-le")) // 2
-
-
 def body_errors(body: object) -> list[str]:
     """Why a body cannot be sent (empty list: it can)."""
     # A body of a zero-width space or a byte-order mark strips to something, yet the person
     # would be billed for and woken by a text that shows nothing.
     if not isinstance(body, str) or shows_nothing(body):
         return ["must not be empty"]
-    if body_length(body) > MAX_BODY_CHARS:
-        return [f"at most {MAX_BODY_CHARS} characters (Twilio's limit)"]
+    if sms_length(body) > MAX_SMS_CHARS:
+        return [f"at most {MAX_SMS_CHARS} characters (Twilio's limit)"]
     return []
 
 
