@@ -77,6 +77,11 @@ _FOLD_WORDS = word_table({
     "m appeler": "mappeler",
     "m harceler": "mharceler",
     "m embeter": "membeter",
+    # the whole request typed as one word, a hashtag or a handle: "stoptextingme",
+    # "#StopTextingMe", "stop_texting_me" reads as "stop texting me"
+    "stop text me": "stoptextingme stoptxtingme stoptextme stoptxtme stopmessagingme"
+                    " stopmsgingme",
+    "stop text": "stoptexting stoptxting stopmessaging stopmsging stoptexts",
 })
 _FOLD_PREFIXES = ("sto", "pl", "uns", "arr", "alt", "baj")
 # Two words read as one: second word -> (the word before it, the one word they make).
