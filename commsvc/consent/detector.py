@@ -765,7 +765,7 @@ _COURTESY_TAIL_RE = re.compile(rf"(?: {_COURTESY})+$")
 def _revocation(s: str, tokens: list[str], question: bool) -> str | None:
     """The language of an unguarded own-words revocation in ``s`` (``" ".join(tokens)``)."""
     # Only the patterns that can start at each word are tried, anchored there.
-    no_last = question and _ASKS_WHO_RE.search(s, max(0, len(s) - 20)) is None
+    no_last = question and _ASKS_WHO_RE.search(s, max(0, len(s) - 40)) is None
     start = 0
     by_word, by_head = _BY_WORD.get, _BY_PREFIX_HEAD.get
     for token in tokens:

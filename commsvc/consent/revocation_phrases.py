@@ -18,7 +18,10 @@ END = r"(?= \||$)"
 # again", "I said stop"), so that what follows in another clause ("stop bugging me, I'll be
 # there at 5", "don't text, just come in", "I said stop, the dog is out") keeps the job the
 # point, as "stop texting me and come" does.
-WHO_ASKED = r"(?:who is this|whos this|who are you|qui etes vous|c est qui|quien es|quien eres)"
+# (and who gave us the number: "No more offers. Who gave you my number?")
+WHO_ASKED = (r"(?:who is this|whos this|who are you|qui etes vous|c est qui|quien es|quien eres"
+             r"|(?:who gave you|how did you get) (?:my|this) number|qui vous a donne mon numero"
+             r"|quien (?:le |les |te )?dio mi numero)")
 LAST = (r"(?:(?: \|)? (?:please|thanks|thank you|now|already|ever|period|ok|svp|merci|stp"
         r"|s il vous plait|por favor|gracias|ya|mas))*"
         rf"(?: \| (?:{WHO_ASKED}|(?:(?:im|i m|i am) )?not interested|wrong number|mauvais numero"
