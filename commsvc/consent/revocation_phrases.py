@@ -79,6 +79,7 @@ MSGN = r"(?:text|message|spam|notification|notifications|alert|alerts|reminders)
 # as "STOP ADS" does.
 ADS = r"(?:ads|ad|promos|promo|promotions|marketing)"
 ADS_ES = r"(?:publicidad|promociones|promos|anuncios)"
+OFFERS_ES = r"(?:ofertas|promociones|promos|anuncios|descuentos|cupones)"
 ADS_FR = r"(?:pub|pubs|publicite|publicites|promos|promotions)"
 # Calling named first, then the messages: "arrêtez de m'appeler et de m'écrire", "dejen de
 # llamarme y (de) escribirme", as "stop calling and texting me" (the reverse order needs nothing).
@@ -599,7 +600,12 @@ ES: list[tuple[str, str]] = [
      # not to another place or phone, nor voice notes: "no me manden mensajes al whats, aquí
      # sí", "... al celular de mi esposo", "... de voz, mejor texto" (this number is us)
      r"(?! (?:a|al|para)\b(?! este (?:numero|telefono|celular)\b)| de voz\b)"
-     + CALL_INSTEAD + r"| mas" + LAST + ")"),
+     + CALL_INSTEAD + r"| mas" + LAST
+     # ... our offers and promotions, ending the message ("Ya no me manden ofertas"), as "No
+     # more offers": with more after them they may be bids for the job ("No me manden más
+     # ofertas, ya elegí a Pedro"); a request only, not "Ya no me mandan ofertas" (they stopped)
+     + r"|(?:(?<=manden)|(?<=mandes)|(?<=envien)|(?<=envies)|(?<=mandar)|(?<=enviar))"
+     r"(?: (?:mas|sus|estas|esas|las|tantas))* " + OFFERS_ES + LAST + ")"),
     # quiero la baja / solicito mi baja: the whole message (after a greeting or thanks, see
     # LAST), or of the list or the messages anywhere ("quiero la baja de la lista"); not
     # "Quiero la baja, la alta es muy cara" nor, after other words, "No quiero la alta, quiero
