@@ -121,12 +121,15 @@ _REFUSAL = (r"(?:no thanks|no thank you|not interested|no longer interested"
             r"|(?:i m|im|i am|we re|were|we are) no longer interested"
             r"|(?:i|we) no longer need (?:your|the|this) (?:services?|help)"
             r"|non merci|no gracias|no me interesa)")
+# No more need of us, either side of a strong keyword: "We're all set, please stop", "Please
+# stop. We're all set"
+_ALL_SET = r"(?:were|we re|we r|we are|im|i m|i am) all set"
 # (Not "oh" nor "mais": "Oh stop!" is banter after a compliment, "Mais arrête!" means "no way".)
 # ("Ça suffit, arrêtez", "C'est assez, arrêtez" as "Enough, stop")
 _INTERJECTION = (r"(?:ok|okay|k|hey|hi|hello|yo|enough|ca suffit|c est assez|assez|alright"
                  r"|all right|look|listen"
                  r"|seriously|just|so|well|again|but|i said|bon|merci mais|basta|ya basta"
-                 r"|(?:were|we re|we are|im|i m|i am) all set)")
+                 rf"|{_ALL_SET})")
 _STRONG_OPTOUT = (r"(?:stop all|stopall|stop|unsubscribe|opt out|revoke|arretez|arreter|arrete"
                   r"|arret|stoppez)")
 _OPTOUT_KW_RE = re.compile(
@@ -137,7 +140,7 @@ _OPTOUT_KW_RE = re.compile(
 _LED_KW_RE = re.compile(
     rf"(?:(?:{_REFUSAL}|{_INTERJECTION}|{_COURTESY}) )*{_STRONG_OPTOUT}"
     # ... and said again after "just" ("Stop. Just stop.", "Arrêtez. Juste arrêtez.")
-    rf"(?: (?:{_OPTOUT_EXTRA}|{_OPTOUT_WORDS}|(?:just|juste) {_STRONG_OPTOUT}))*")
+    rf"(?: (?:{_OPTOUT_EXTRA}|{_OPTOUT_WORDS}|(?:just|juste) {_STRONG_OPTOUT}|{_ALL_SET}))*")
 # Asked, with "please" or "kindly" somewhere and nothing else: "Can you please stop", "Please
 # can you stop", "Can you stop please", "Could you kindly just stop it?"; not "Can you stop
 # it?", "Will you stop?", which may be about the job.
