@@ -214,12 +214,15 @@ EN: list[tuple[str, str]] = [
     # message ("No more offers from other pros please, I'm going with you" is about the job)
     # and starting it, after nothing but courtesy, a greeting, a refusal, STOP or who is this
     # ("Thanks. No more offers"): after other words it is a price haggled over ("That's my
-    # final offer, no more offers", "Best I can do is 400. No more deals")
+    # final offer, no more offers", "Best I can do is 400. No more deals"). Nor with an
+    # acknowledgement as a clause of its own either side: "Ok. No more deals", "No more
+    # coupons? ok" take in that there are none left ("Ok no more deals" is one).
     ("please ok okay so just seriously i no thanks thank not who whos hi hello hey stop",
-     r"^(?:(?:please|thanks|thank you|ok|okay|hi|hello|hey|no|no thanks|no thank you"
-     r"|not interested|seriously|stop|please stop|stop please|" + WHO_ASKED + r") \| )*"
-     r"(?:(?:please|ok|so|just|seriously|i said|i want) )*no more"
-     r" (?:(?:special|promotional|marketing) )?(?:offers|deals|specials|coupons)" + LAST),
+     r"^(?:(?:please|thanks|thank you|hi|hello|hey|no|no thanks|no thank you"
+     r"|not interested|seriously|(?:(?:ok|okay)(?: \|)? )?(?:please )?stop|stop please|" + WHO_ASKED
+     + r") \| )*(?:(?:please|ok|okay|so|just|seriously|i said|i want) )*no more"
+     r" (?:(?:special|promotional|marketing) )?(?:offers|deals|specials|coupons)"
+     r"(?! \| (?:ok|okay|k)\b)" + LAST),
     # remove / take me off the list
     ("remove take delete drop erase get unsubscribe cross",
      r"\b(?:remove|take|delete|drop|erase|get|unsubscribe|cross) (?:me|us|my number"
