@@ -662,6 +662,15 @@ _HANDOVER = (
 _VETO_RE = re.compile(
     r"\b(?:by (?:accident|mistake)|accidentally|resubscribe|didnt mean to|did not mean to"
     r"|par erreur|sans faire expres|por error|sin querer"
+    # ... or that they want the texts after all: "Unsubscribe? No, I want the reminders", "Je
+    # veux garder les rappels", "Sí quiero los recordatorios" (not "... to stop", "... gone")
+    r"|(?<!dont )(?<!not )(?<!no )(?:i|we) (?:still )?(?:want|need|like) (?:to (?:keep|get) )?"
+    r"(?:the|these|your|my|those) (?:text|message|reminders|notifications|alerts|updates)"
+    r"(?! (?:to )?(?:stop|end|gone|off|go away|anymore)\b)"
+    r"|(?<!ne )(?:je|on) (?:veux|veut|voudrais|prefere) (?:garder |recevoir |avoir )?(?:les|vos)"
+    r" (?:text|message|rappels|notifications)(?! (?:arretent|disparaissent)\b)"
+    r"|(?<!no )(?:quiero|queremos|necesito) (?:seguir recibiendo )?(?:los|sus) (?:message"
+    r"|text|recordatorios|notificaciones)(?! (?:se acaben|paren)\b)"
     # (not "contact my lawyer", which says who to deal with from now on: a threat, not a
     # hand-over)
     r"|(?:text|message|contact|call|email|write to) (?:my (?!number|cell|"
