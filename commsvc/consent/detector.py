@@ -671,6 +671,13 @@ _VETO_RE = re.compile(
     r" (?:text|message|rappels|notifications)(?! (?:arretent|disparaissent)\b)"
     r"|(?<!no )(?:quiero|queremos|necesito) (?:seguir recibiendo )?(?:los|sus) (?:message"
     r"|text|recordatorios|notificaciones)(?! (?:se acaben|paren)\b)"
+    # "plus de textes" (more texts) set against less in another clause, before or after it, or
+    # against calls the sender cannot hear: "Plus de textes, moins d'appels", "Moins d'appels,
+    # plus de textes", "Plus de textes svp, j'entends pas"
+    r"|(?:(?<=\| )|(?<!.))moins\b.* \| (?:(?:svp|merci|stp) )?plus de (?:message|text)\b"
+    r"|(?:(?<=\| )|(?<!.))(?:(?:svp|merci|stp) )?plus de (?:message|text)\b.* \| (?:moins\b"
+    r"|(?:je |j )?(?:n )?(?:entends|entend|ecoute) (?:pas|rien|mal)\b|(?:je )?suis (?:sourde?"
+    r"|malentendante?)\b)"
     # (not "contact my lawyer", which says who to deal with from now on: a threat, not a
     # hand-over)
     r"|(?:text|message|contact|call|email|write to) (?:my (?!number|cell|"

@@ -439,12 +439,12 @@ FR: list[tuple[str, str]] = [
      r"\b(?:me|m|nous) (?:retir|enlev|supprim|effac|ray|sort|radi|desinscri(?!b))\w* (?:de|du|des)"
      r" (?:(?:la|votre|cette|vos|ta|tes|ces|le|l) )?(?:liste|listes|fichier|base|contacts"
      r"|repertoire|diffusion)\b(?! d attente)"),
-    # plus de messages svp; not "more" set against less in a later clause: "Plus de textes,
-    # moins d'appels", "Plus de textes, c'est mieux, moins d'appels svp" ask for more of them
+    # plus de messages svp (not "more" set against less, or against calls the sender cannot
+    # hear: detector._VETO_RE)
     ("| svp merci stp plus pas fini assez",
      r"(?:^|\| )(?:(?:svp|merci|stp) )?(?:plus(?: jamais)?|pas|fini|assez) de (?:message|text"
      r"|notification|notifications|spam|" + ADS_FR + r")(?: (?:svp|merci|stp|s il vous plait))*"
-     + END + r"(?!.* \| moins\b)"),
+     + END),
     # ... "lâchez-moi avec vos textos", "tannez-moi pu avec vos messages" (Québec)
     # je vous ai déjà dit stop / d'arrêter, as "I told you to stop"; ending the message ("J'ai
     # dit stop, le chien est dehors" is about the job)
