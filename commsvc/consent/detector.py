@@ -674,7 +674,8 @@ _VETO_RE = re.compile(
     # ... or that they want the texts after all: "Unsubscribe? No, I want the reminders", "Je
     # veux garder les rappels", "Sí quiero los recordatorios" (not "... to stop", "... gone")
     r"|(?<!dont )(?<!not )(?<!no )(?:i|we) (?:still )?(?:want|need|like) (?:to (?:keep|get) )?"
-    r"(?:the|these|your|my|those) (?:text|message|reminders|notifications|alerts|updates)"
+    r"(?:the|these|your|my|those) (?:(?:job|appointment|project|work|service|booking) )?"
+    r"(?:text|message|reminders|notifications|alerts|updates)"
     r"(?! (?:to )?(?:stop|end|gone|off|go away|anymore)\b)"
     r"|(?<!ne )(?:je|on) (?:veux|veut|voudrais|prefere) (?:garder |recevoir |avoir )?(?:les|vos)"
     r" (?:text|message|rappels|notifications)(?! (?:arretent|disparaissent)\b)"
