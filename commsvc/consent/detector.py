@@ -242,13 +242,13 @@ _HELP_KW_RE = re.compile(rf"(?:{_COURTESY} )*{_HELP_WORDS}(?: (?:{_COURTESY}|{_H
 _LANGUAGE_OF_WORD = text_folding.word_table({
     "fr": "arretez arreter arrete arret stoppez annuler annulez oui aide merci beaucoup svp stp"
           " vous plait sil qui etes mauvais personne dit combien fois hier repete derniere"
-          " reponds repond reponse accord harcelement interesse interessee inscrit inscrite"
+          " reponds repond reponse accord harcelement interesse interessee inscrit inscrite quelqu"
           " jamais trop pub pubs publicite publicites je suite immediatement maintenant suffit",
     "es": "alto baja parar detener darse para pare cancelar cancela cancelen suscripcion si ayuda"
           " basta"
           " por favor porfavor porfa xfa xfavor gracias muchas quien eres equivocado equivocada"
           " persona dije pedi cuantas veces vez otra ayer pares respondo contesto respuesta"
-          " bueno vale listo demasiados inmediato inmediatamente",
+          " bueno vale listo demasiados inmediato inmediatamente contratamos encontramos alguien",
 })
 
 
@@ -378,7 +378,14 @@ _REITERATION = (
 # Garcia" corrects the pro.
 _NOT_FOR_ME = (r"(?:(?:(?:this is|youve got|you ve got|you have) )?(?:the )?wrong"
                r" (?:number|person)"
-               r"|(?:(?:i|we) )?(?:already )?(?:hired|found|booked) someone(?: else)?"
+               r"|(?:(?:i|we) )?(?:already )?(?:(?:hired|found|booked) someone(?: else)?"
+               r"|went with (?:someone else|another (?:company|contractor|pro|plumber)))"
+               # ... in French and Spanish: "Stop svp, on a trouvé quelqu'un d'autre", "Alto,
+               # ya contratamos a alguien"
+               r"|(?:on a|j ai|nous avons) (?:deja )?(?:trouve|engage|embauche|pris)"
+               r" (?:quelqu un(?: d autre)?|un autre)"
+               r"|(?:ya )?(?:contrate|contratamos|encontre|encontramos) (?:a )?(?:alguien|otro)"
+               r"(?: mas)?"
                r"|(?:(?:tiene|tienen|tienes) (?:el )?)?numero equivocado|persona equivocada"
                r"|(?:se )?equivocaron de numero"
                r"|(?:(?:vous avez|tu as|c est) (?:le |un )?)?mauvais numero|mauvaise personne)")
