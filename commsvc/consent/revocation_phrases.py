@@ -184,6 +184,13 @@ EN: list[tuple[str, str]] = [
      r"\b(?:dont|no longer|never) (?:want|wish)(?: to (?:receive|get|have))?(?: (?:any|these"
      r"|those|your|more|this|anymore|all|such|further|future|promotional|marketing|text"
      r"|message))* " + MSGN + r"\b"),
+    # ... "the" texts (reminders, the job's updates) ending the message, see LAST: "Stop. I don't
+    # want the reminders anymore"; not "I don't want the reminders to go to my wife", nor
+    # "... the reminders, just a call the day before"
+    ("dont never no",
+     r"\b(?:dont|no longer|never) (?:want|need)(?: to (?:receive|get))? the (?:(?:job"
+     r"|appointment|project|service|booking) )?(?:text|message|reminders|notifications|alerts"
+     r"|updates)(?: (?:anymore|any more|again))?" + LAST),
     # I never want to hear from you again
     ("dont never no",
      r"\b(?:dont|never|no longer) (?:want|wish) to (?:ever )?hear from (?:you|yall|y all"
