@@ -400,6 +400,9 @@ _FED_UP_CLAUSE_RE = re.compile(
     rf"(?:(?:{_COURTESY}|just|now) )*"
     r"(?:(?:(?:stop|quit) calling|dont call)(?: me| us)?(?: again| anymore| ever again)?"
     r"|go away|leave me alone|no more|not anymore|(?:i )?(?:already )?told you(?: already)?"
+    # meaning it: "Stop. I mean it", "Arrêtez. Je suis sérieux", "Alto. Lo digo en serio"
+    r"|i mean it|(?:im|i m|i am) serious|je suis serieuse?|c est serieux"
+    r"|(?:lo digo|hablo) en serio"
     # reported or blocking: "STOP. Reported.", "Stop. Blocking this number" (not "blocked"
     # alone: the drain may be)
     r"|reported(?: as spam)?|blocked and reported|(?:(?:im|i m|i am) )?(?:blocking|reporting)"
