@@ -729,13 +729,15 @@ _VETO_RE = re.compile(
 # phrases). Apart from _VETO_RE, and only tried when a word of calling is there: its
 # lookbehinds are tried at every position.
 _CALL_INSTEAD_RE = re.compile(
-    r"(?:^|(?<=\| )|(?<=\band )|(?<=\bbut )|(?<=\by )|(?<=\bpero )|(?<=\bet )|(?<=\bmais ))"
+    r"(?:^|(?<=\| )|(?<=\band )|(?<=\bbut )|(?<=\by )|(?<=\bpero )|(?<=\bet )|(?<=\bmais )"
+    # (a laugh ends a sentence as well as a full stop: "Enough with the texts lol just call me")
+    r"|(?<=\blol )|(?<=\bhaha )|(?<=\blmao )|(?<=\bjaja )|(?<=\bmdr ))"
     r"(?:(?:just|please|instead|then|mejor|solo|plutot|svp|por favor) )*"
     r"(?:(?:call|phone|ring)(?: me| us)?|(?:appelez|appelle)(?: moi| nous)?"
     # (the infinitive only with "instead": "arrêtez de m'écrire et m'appeler" stops both)
     r"|(?:m|nous) appeler(?= (?:a la place|plutot)\b)"
     r"|llam(?:en|e|a|ar)(?:me|nos)|marquen(?:me)?|marcame)"
-    r"(?= \||$| (?:instead|please|now|asap|anytime|at|on|after|plutot|svp|a la place|mejor"
+    r"(?= \||$| (?:instead|please|now|asap|anytime|at|on|after|when|plutot|svp|a la place|mejor"
     r"|por favor|al|en vez|directly|directement)\b)")
 _CALLING = ("call", "phone", "ring", "appel", "llam", "marc")
 
