@@ -179,11 +179,15 @@ EN: list[tuple[str, str]] = [
      r"\b(?:dont|never|no longer) send (?:me|us) (?:(?:any|anymore|more|these|those|your|such)"
      r" )*(?:text|message|spam)(?: (?:text|message))*(?: (?:again|anymore|ever|at all|please"
      r"|thanks|no more|going forward))*" + END),
-    # I don't want (to receive) (any more) texts
+    # I don't want (to receive) (any more) texts; or our ads after "these", "your", "any",
+    # "more" ("Don't want these promos, stop"; not "I don't want ads on the yard sign",
+    # "I don't want promos, I want a fair price")
     ("dont never no",
      r"\b(?:dont|no longer|never) (?:want|wish)(?: to (?:receive|get|have))?(?: (?:any|these"
      r"|those|your|more|this|anymore|all|such|further|future|promotional|marketing|text"
-     r"|message))* " + MSGN + r"\b"),
+     r"|message))* (?:" + MSGN + r"|(?:(?<=these )|(?<=those )|(?<=your )|(?<=more )|(?<=any ))"
+     # (nor where they go: "Don't want your promos on my truck")
+     r"(?:ads|promos|promotions)(?! (?:on|in|at)\b))\b"),
     # ... "the" texts (reminders, the job's updates) ending the message, see LAST: "Stop. I don't
     # want the reminders anymore"; not "I don't want the reminders to go to my wife", nor
     # "... the reminders, just a call the day before"
