@@ -641,7 +641,10 @@ _GUARD_AFTER_RE = re.compile(
     # texter des photos" (not "... dick pics": only an article before them)
     r"|(?: (?:me|us|moi|nous))? (?:(?:the|these|those|all|your|more|so many|des|les|ces|vos"
     r"|tes|tant de|los|las|sus|tus|mas|tantas) )?(?:photos?|pictures?|pics?|videos?|fotos?"
-    r"|images?|imagenes)(?= \||$| (?:of|from|de|du|des|del)\b| " + _AND_COME + ")"
+    # ... or how they come: "... the photos one by one, send them all at once"
+    r"|images?|imagenes)(?= \||$| (?:of|from|de|du|des|del|one by one|one at a time|separately"
+    r"|individually|une par une|une a une|un par un|una por una|uno por uno|por separado)\b"
+    r"| " + _AND_COME + ")"
     # ... or how they are written, too long or in capitals, rather than whether: "Arrêtez donc
     # de m'écrire des romans", "Stop writing me essays", "Deja de escribirme testamentos jaja",
     # "Stop texting me in all caps", "Arrêtez de m'écrire aussi tard"
