@@ -23,7 +23,7 @@ WHO_ASKED = (r"(?:who is this|whos this|who are you|qui etes vous|c est qui|quie
              r"|(?:who gave you|how did you get) (?:my|this) number|qui vous a donne mon numero"
              r"|quien (?:le |les |te )?dio mi numero)")
 LAST = (r"(?:(?: \|)? (?:please|thanks|thank you|now|already|ever|period|ok|svp|merci|stp"
-        r"|s il vous plait|por favor|gracias|ya|mas))*"
+        r"|s il vous plait|por favor|porfa|xfa|xfavor|gracias|ya|mas))*"
         rf"(?: \| (?:{WHO_ASKED}|(?:(?:im|i m|i am) )?not interested|wrong number|mauvais numero"
         r"|numero equivocado|(?:this is |thats |its )?(?:harassment|spam)|(?:i )?never"
         r" (?:signed up|subscribed|asked for (?:this|it))|go away|leave me alone"
