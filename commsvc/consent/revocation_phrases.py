@@ -230,10 +230,11 @@ EN: list[tuple[str, str]] = [
     # coupons? ok" take in that there are none left ("Ok no more deals" is one).
     ("please ok okay so just seriously i no thanks thank not who whos hi hello hey stop",
      r"^(?:(?:please|thanks|thank you|hi|hello|hey|no|no thanks|no thank you"
-     r"|not interested|seriously|(?:(?:ok|okay)(?: \|)? )?(?:please )?stop|stop please|" + WHO_ASKED
-     + r") \| )*(?:(?:please|ok|okay|so|just|seriously|i said|i want) )*no more"
+     r"|not interested|seriously|(?P<stop>(?:(?:ok|okay)(?: \|)? )?(?:please )?stop|stop please)|"
+     + WHO_ASKED + r") \| )*(?:(?:please|ok|okay|so|just|seriously|i said|i want) )*no more"
      r" (?:(?:special|promotional|marketing) )?(?:offers|deals|specials|coupons)"
-     r"(?! \| (?:ok|okay|k)\b)" + LAST),
+     # (after a STOP, an "ok?" insists: "Stop. No more offers, ok?? thanks")
+     r"(?(stop)|(?! \| (?:ok|okay|k)\b))" + LAST),
     # remove / take me off the list
     ("remove take delete drop erase get unsubscribe cross",
      r"\b(?:remove|take|delete|drop|erase|get|unsubscribe|cross) (?:me|us|my number"
