@@ -648,12 +648,13 @@ _GUARD_AFTER_RE = re.compile(
     # ... or how they are written, too long or in capitals, rather than whether: "Arrêtez donc
     # de m'écrire des romans", "Stop writing me essays", "Deja de escribirme testamentos jaja",
     # "Stop texting me in all caps", "Arrêtez de m'écrire aussi tard"
-    r"|(?: (?:me|us|moi|nous))? (?:(?:des|de|such|so many|these|those|all these|tantos|tantas"
-    r"|puros|puras) )?(?:novels?|essays?|paragraphs?|walls? of text|romans?|paves?|tartines?"
-    r"|bibles?|testaments?|novelas?|testamentos?|biblias?|rollos?)"
-    r"(?= \||$| (?:lol|haha|jaja|jajaja|mdr|ptdr|please|svp|por favor)\b)"
-    r"|(?: (?:me|us|moi|nous))? (?:in (?:all )?caps|en majuscules|en mayusculas"
-    r"|(?:aussi|si) (?:tard|tot))\b"
+    # (ending the clause, or before a laugh, a courtesy or "and just" what to do instead)
+    r"|(?: (?:me|us|moi|nous))? (?:(?:(?:des|de|such|so many|these|those|all these|tantos"
+    r"|tantas|puros|puras) )?(?:novels?|essays?|paragraphs?|walls? of text|romans?|paves?"
+    r"|tartines?|bibles?|testaments?|novelas?|testamentos?|biblias?|rollos?)"
+    r"|in (?:all )?caps|en majuscules|en mayusculas|(?:aussi|si) (?:tard|tot))"
+    r"(?= \||$| (?:lol|haha|jaja|jajaja|mdr|ptdr|please|svp|por favor)\b"
+    r"| (?:and|et|y) (?:just|juste|solo|nomas) (?!stop\b|arret|para\b|dej))"
     r"| " + _AND_COME + ")")
 # Just after a match: a language or a place, then nothing but thanks or one redirect ("stop
 # texting me in English, I speak Spanish", "no me escriba en ingles, solo espanol", "... at
