@@ -686,15 +686,16 @@ _VETO_RE = re.compile(
     r"\b(?:by (?:accident|mistake)|accidentally|resubscribe|didnt mean to|did not mean to"
     r"|par erreur|sans faire expres|por error|sin querer"
     # ... or that they want the texts after all: "Unsubscribe? No, I want the reminders", "Je
-    # veux garder les rappels", "Sí quiero los recordatorios" (not "... to stop", "... gone")
-    r"|(?<!dont )(?<!not )(?<!no )(?:i|we) (?:still )?(?:want|need|like) (?:to (?:keep|get) )?"
+    # veux garder les rappels", "Sí quiero los recordatorios": the texts ending the clause or
+    # before "but", "for", "just" (not "I want the texts deleted", "... to stop", "... gone")
+    r"|(?:(?<!dont )(?<!not )(?<!no )(?:i|we) (?:still )?(?:want|need|like) (?:to (?:keep|get) )?"
     r"(?:the|these|your|my|those) (?:(?:job|appointment|project|work|service|booking) )?"
     r"(?:text|message|reminders|notifications|alerts|updates)"
-    r"(?! (?:to )?(?:stop|end|gone|off|go away|anymore)\b)"
     r"|(?<!ne )(?:je|on) (?:veux|veut|voudrais|prefere) (?:garder |recevoir |avoir )?(?:les|vos)"
-    r" (?:text|message|rappels|notifications)(?! (?:arretent|disparaissent)\b)"
+    r" (?:text|message|rappels|notifications)"
     r"|(?<!no )(?:quiero|queremos|necesito) (?:seguir recibiendo )?(?:los|sus) (?:message"
-    r"|text|recordatorios|notificaciones)(?! (?:se acaben|paren)\b)"
+    r"|text|recordatorios|notificaciones))"
+    r"(?= \||$| (?:but|just|for|though|still|mais|juste|pour|pero|solo|para)\b)"
     # "plus de textes" (more texts) set against less in another clause, before or after it, or
     # against calls the sender cannot hear: "Plus de textes, moins d'appels", "Moins d'appels,
     # plus de textes", "Plus de textes svp, j'entends pas"
