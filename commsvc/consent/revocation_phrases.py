@@ -187,7 +187,10 @@ EN: list[tuple[str, str]] = [
      r"|those|your|more|this|anymore|all|such|further|future|promotional|marketing|text"
      r"|message))* (?:" + MSGN + r"|(?:(?<=these )|(?<=those )|(?<=your )|(?<=more )|(?<=any ))"
      # (nor where they go: "Don't want your promos on my truck")
-     r"(?:ads|promos|promotions)(?! (?:on|in|at)\b))\b"),
+     r"(?:ads|promos|promotions)(?! (?:on|in|at)\b))\b"
+     # nor not wanting them to end: "I don't want these texts to stop, they help"
+     r"(?! (?:to (?:stop|end|go away|be (?:stopped|cancelled|canceled|turned off))|stopped"
+     r"|cancelled|canceled|turned off)\b)"),
     # ... "the" texts (reminders, the job's updates) ending the message, see LAST: "Stop. I don't
     # want the reminders anymore"; not "I don't want the reminders to go to my wife", nor
     # "... the reminders, just a call the day before"
