@@ -901,6 +901,7 @@ _REPLY_VERBS = ("reply respond repondez repondre reponds responde responda respo
                 " contesta conteste contesten contestar").split()
 _SEND_VERBS = ("text send envoyez envoie envoyer tapez taper envia envie envien enviar manda"
                " mande manden mandar escribe escriba escriban escribir").split()
+_QUOTING_VERBS = "saying says said dit disait dice decia dijo".split()
 # every keyword: the opt-out ones, those only bare, START, YES and HELP
 _INSTRUCTED_KW = (rf"(?:{_OPTOUT_WORDS}|cancel|cancelar|annuler|fin|{_OPTIN_WORDS}|{_HELP_WORDS}"
                   rf"|{_YES_WORDS})")
@@ -915,9 +916,15 @@ _INSTRUCTION_RE = re.compile(
     rf"(?<!\bje )\b(?:(?:{'|'.join(_REPLY_VERBS)}){_INSTRUCTION_LEAD} {_INSTRUCTED_KW}\b"
     rf"(?:{_INSTRUCTION_PURPOSE}{_INSTRUCTION_MORE})?"
     rf"|(?:{'|'.join(_SEND_VERBS)}){_INSTRUCTION_LEAD} {_INSTRUCTED_KW}{_INSTRUCTION_PURPOSE}"
+    rf"{_INSTRUCTION_MORE}"
+    # ... or a text reported as saying it, with what it is for: "a text saying STOP to opt out,
+    # is that you?", "un texto qui dit STOP pour se désabonner", "un mensaje que dice BAJA para
+    # cancelar"; not the sender's own saying ("I said STOP to opt out", "I'm saying STOP ...")
+    r"|(?<!\bi )(?<!\bm )(?<!\bwe )(?<!\bkeep )(?<!\bai )(?<!\byo )"
+    rf"(?:{'|'.join(_QUOTING_VERBS)}){_INSTRUCTION_LEAD} {_INSTRUCTED_KW}{_INSTRUCTION_PURPOSE}"
     rf"{_INSTRUCTION_MORE})")
 # The words an instruction starts with: most texts have none and skip the regex.
-_INSTRUCTION_VERBS = frozenset(_REPLY_VERBS + _SEND_VERBS)
+_INSTRUCTION_VERBS = frozenset(_REPLY_VERBS + _SEND_VERBS + _QUOTING_VERBS)
 
 
 def _without_instructions(tokens: list[str]) -> list[str]:
