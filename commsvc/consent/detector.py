@@ -423,14 +423,15 @@ _AGREED_CLAUSE_RE = re.compile(
 
 def _only_stop_and_fed_up(s: str) -> bool:
     """The message is bare STOP clauses and clauses that want no more contact, one of each;
-    or a quoted instruction (_without_instructions: "Reply STOP?"), then nothing but
-    agreement or courtesy and a bare STOP: the sender does as it says ("Reply STOP? Fine.
-    STOP"; not "STOP. Reply YES to confirm", which may be the sender's template)."""
+    or a quoted instruction (_without_instructions: "Reply STOP?", "Your text says STOP to opt
+    out"), then nothing but agreement or courtesy and a bare STOP: the sender does as it says
+    ("Reply STOP? Fine. STOP", "The text said reply STOP to opt out. STOP"; not "STOP. Reply
+    YES to confirm", which may be the sender's template)."""
     strong = fed_up = quoted = False
     for clause in s.split(" | "):
         if _STRONG_CLAUSE_RE.fullmatch(clause):
             strong = True
-        elif clause == "quoted" and not strong:
+        elif (clause == "quoted" or clause.endswith(" quoted")) and not strong:
             quoted = True
         elif _FED_UP_CLAUSE_RE.fullmatch(_COURTESY_TAIL_RE.sub("", clause)):
             fed_up = True
