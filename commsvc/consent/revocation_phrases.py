@@ -72,6 +72,9 @@ _TEXTS_SERVICE = (r"(?:services?|servicios?|programmes?|programas?) (?:de|d|des|
 NOT_OF_SOMETHING_ELSE = (r"(?!(?: moi| nous)? (?:de|du|des|a|au|aux|del|al)"
                          r" (?:" + _ARTICLE + r" )?"
                          r"(?!" + _TEXTS_SERVICE + ")" + _SOMETHING_ELSE + r"\b)")
+# The messages of someone else: "from the old company", "from my ex", "from another pro"
+SOMEONE_ELSES = (r"(?! from (?:(?:the|that|a|an) (?:old|other|previous|last|former)|my|his|her"
+                 r"|our|him|another|other)\b)")
 # Pestering verbs: with the sender as object they say "stop texting me" in other words.
 BOTHER = r"(?:bothering|bugging|pestering|hassling|annoying|bombarding)"
 MSGN = r"(?:text|message|spam|notification|notifications|alert|alerts|reminders)"
@@ -122,7 +125,9 @@ EN: list[tuple[str, str]] = [
      r"(?! (?:to |with )?(?:my|his|her|him|them|their|our|the|that)\b"
      r"(?! (?:number|phone|cell|mobile)\b))"
      # nor the person read ("I'll stop texting you now", "he said he'll stop texting you")
-     r"(?! (?:to )?" + OBJECT_YOU + ")"),
+     r"(?! (?:to )?" + OBJECT_YOU + ")"
+     # nor someone else's: "STOP the texts from the other company, not yours"
+     + SOMEONE_ELSES),
     # stop sending me ads (promos, marketing), anywhere: our texts are what they want no more
     # of, as "STOP ADS" says; ending the clause ("stop sending me the ad mockups" is the job)
     ("stop quit cease",
@@ -219,8 +224,7 @@ EN: list[tuple[str, str]] = [
      r"(?:^|\| )(?:(?:please|ok|so|just|and|then|seriously|i said|i want) )*no more "
      r"(?:(?:marketing|promotional|promo) )?(?:" + MSGN + "|" + ADS + r")\b"
      # not someone else's: "No more texts from the old company since I switched to you"
-     r"(?! from (?:(?:the|that|a|an) (?:old|other|previous|last|former)|my|his|her|our|him"
-     r"|another|other)\b)"
+     + SOMEONE_ELSES +
      # "no more texts needed" says so of the job when more follows ("OK no more texts needed,
      # see you tomorrow"), as "no need to text anymore" does
      r"(?! needed\b(?!" + LAST + "))"),
