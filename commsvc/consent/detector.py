@@ -727,9 +727,10 @@ _VETO_RE = re.compile(
     r"|" + _HANDOVER + ")")
 
 
-# A call asked for instead, as its own clause or after "and", "but": "Stop texting me, call
-# me", "Don't text me, call", "Arrêtez de m'écrire et appelez-moi", "Vous pouvez arrêter de
-# m'envoyer des textes et m'appeler à la place?", "Dejen de escribirme y llámenme":
+# A call (or an email) asked for instead, as its own clause or after "and", "but": "Stop
+# texting me, call me", "Don't text me, call", "stop texting, email me instead", "Arrêtez de
+# m'écrire et appelez-moi", "Vous pouvez arrêter de m'envoyer des textes et m'appeler à la
+# place?", "Dejen de escribirme y llámenme":
 # conversation, not a revocation (as an opt-out it would never reach the pro, who
 # would then neither text nor call; revocation_phrases.CALL_INSTEAD says it inside some
 # phrases). Apart from _VETO_RE, and only tried when a word of calling is there: its
@@ -739,13 +740,13 @@ _CALL_INSTEAD_RE = re.compile(
     # (a laugh ends a sentence as well as a full stop: "Enough with the texts lol just call me")
     r"|(?<=\blol )|(?<=\bhaha )|(?<=\blmao )|(?<=\bjaja )|(?<=\bmdr ))"
     r"(?:(?:just|please|instead|then|mejor|solo|plutot|svp|por favor) )*"
-    r"(?:(?:call|phone|ring)(?: me| us)?|(?:appelez|appelle)(?: moi| nous)?"
+    r"(?:(?:call|phone|ring)(?: me| us)?|email (?:me|us)|(?:appelez|appelle)(?: moi| nous)?"
     # (the infinitive only with "instead": "arrêtez de m'écrire et m'appeler" stops both)
     r"|(?:m|nous) appeler(?= (?:a la place|plutot)\b)"
     r"|llam(?:en|e|a|ar)(?:me|nos)|marquen(?:me)?|marcame)"
     r"(?= \||$| (?:instead|please|now|asap|anytime|at|on|after|when|plutot|svp|a la place|mejor"
     r"|por favor|al|en vez|directly|directement)\b)")
-_CALLING = ("call", "phone", "ring", "appel", "llam", "marc")
+_CALLING = ("call", "phone", "ring", "email", "appel", "llam", "marc")
 
 
 def _vetoed(s: str) -> bool:
