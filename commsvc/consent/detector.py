@@ -712,7 +712,14 @@ _VETO_RE = re.compile(
     # (not "this is my work phone", which says why to stop)
     r"(?:number|phone|cell|email|line)|(?<!this is )(?<!it is )(?<!its )(?<!it s )"
     r"my (?:new|other|work|home) (?:number|phone|cell)"
-    r"|(?:ecrivez|envoyez|contactez|appelez|ecris|envoie|contacte)(?: plutot)? a (?:mon|ma|mes)"
+    r"|(?:ecrivez|envoyez|contactez|appelez|ecris|envoie|contacte)(?: moi)?(?: plutot)?"
+    r" (?:a|sur|au) (?:mon|ma|mes)"
+    # ... or to the sender alone, out of a group: "Take me off the group text, just text me
+    # directly", "Dejen de mandar mensajes al grupo, mándenme directo"
+    r"|(?:(?<=\| )|(?<!.)|(?<=\bjust )|(?<=\bplease )|(?<=\band )|(?<=\bbut ))"
+    r"(?:text|message|write to|email) (?:me|us) (?:directly|separately|individually|privately)"
+    r"|(?:ecrivez|textez|envoyez) moi (?:directement|en prive|separement)"
+    r"|(?:escrib|mand|envi|textee)\w*me (?:directo|directamente|por separado|aparte|en privado)"
     r"|(?:escrib|mand|envi|contact|llam)\w* a mi (?!abogad)"
     # ... or to the number of theirs: "..., escriban al de mi esposa", "usen el de mi hijo"
     r"|(?:(?:escrib|mand|envi|contact|llam)\w* al|(?:usen|use|usa) el) de mi (?!abogad)"
