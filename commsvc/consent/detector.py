@@ -718,6 +718,7 @@ _VETO_RE = re.compile(
     # directly", "Dejen de mandar mensajes al grupo, mándenme directo"
     r"|(?:(?<=\| )|(?<!.)|(?<=\bjust )|(?<=\bplease )|(?<=\band )|(?<=\bbut ))"
     r"(?:text|message|write to|email) (?:me|us) (?:directly|separately|individually|privately)"
+    r"(?! \| (?:no|nope|nah|non)\b)"  # (not asked and refused: "Text me directly? No. Stop")
     r"|(?:ecrivez|textez|envoyez) moi (?:directement|en prive|separement)"
     r"|(?:escrib|mand|envi|textee)\w*me (?:directo|directamente|por separado|aparte|en privado)"
     r"|(?:escrib|mand|envi|contact|llam)\w* a mi (?!abogad)"
