@@ -689,19 +689,25 @@ _VETO_RE = re.compile(
     # ... or that they want the texts after all: "Unsubscribe? No, I want the reminders", "Je
     # veux garder les rappels", "Sí quiero los recordatorios": the texts ending the clause or
     # before "but", "for", "just" (not "I want the texts deleted", "... to stop", "... gone")
-    r"|(?:(?<!dont )(?<!not )(?<!no )(?:i|we) (?:still )?(?:want|need|like) (?:to (?:keep|get) )?"
+    # (each alternative that starts with a lookbehind puts a lookahead of its first words before
+    # it: _VETO_RE is tried at every position, and a lookahead fails faster)
+    r"|(?:(?=i |we )(?<!dont )(?<!not )(?<!no )(?:i|we) (?:still )?(?:want|need|like)"
+    r" (?:to (?:keep|get) )?"
     r"(?:the|these|your|my|those) (?:(?:job|appointment|project|work|service|booking) )?"
     r"(?:text|message|reminders|notifications|alerts|updates)"
-    r"|(?<!ne )(?:je|on) (?:veux|veut|voudrais|prefere) (?:garder |recevoir |avoir )?(?:les|vos)"
+    r"|(?=je |on )(?<!ne )(?:je|on) (?:veux|veut|voudrais|prefere)"
+    r" (?:garder |recevoir |avoir )?(?:les|vos)"
     r" (?:text|message|rappels|notifications)"
-    r"|(?<!no )(?:quiero|queremos|necesito) (?:seguir recibiendo )?(?:los|sus) (?:message"
+    r"|(?=quiero |queremos |necesito )(?<!no )(?:quiero|queremos|necesito)"
+    r" (?:seguir recibiendo )?(?:los|sus) (?:message"
     r"|text|recordatorios|notificaciones))"
     r"(?= \||$| (?:but|just|for|though|still|mais|juste|pour|pero|solo|para)\b)"
     # "plus de textes" (more texts) set against less in another clause, before or after it, or
     # against calls the sender cannot hear: "Plus de textes, moins d'appels", "Moins d'appels,
     # plus de textes", "Plus de textes svp, j'entends pas"
-    r"|(?:(?<=\| )|(?<!.))moins\b.* \| (?:(?:svp|merci|stp) )?plus de (?:message|text)\b"
-    r"|(?:(?<=\| )|(?<!.))(?:(?:svp|merci|stp) )?plus de (?:message|text)\b.* \| (?:moins\b"
+    r"|moins(?<![^|] moins)\b.* \| (?:(?:svp|merci|stp) )?plus de (?:message|text)\b"
+    r"|(?=svp |merci |stp |plus de )(?:(?<=\| )|(?<!.))(?:(?:svp|merci|stp) )?plus de"
+    r" (?:message|text)\b.* \| (?:moins\b"
     r"|(?:je |j )?(?:n )?(?:entends|entend|ecoute) (?:pas|rien|mal)\b|(?:je )?suis (?:sourde?"
     r"|malentendante?)\b)"
     # (not "contact my lawyer", which says who to deal with from now on: a threat, not a
@@ -716,7 +722,8 @@ _VETO_RE = re.compile(
     r" (?:a|sur|au) (?:mon|ma|mes)"
     # ... or to the sender alone, out of a group: "Take me off the group text, just text me
     # directly", "Dejen de mandar mensajes al grupo, mándenme directo"
-    r"|(?:(?<=\| )|(?<!.)|(?<=\bjust )|(?<=\bplease )|(?<=\band )|(?<=\bbut ))"
+    r"|(?=(?:text|message|write to|email) (?:me|us) )"
+    r"(?:(?<=\| )|(?<!.)|(?<=\bjust )|(?<=\bplease )|(?<=\band )|(?<=\bbut ))"
     r"(?:text|message|write to|email) (?:me|us) (?:directly|separately|individually|privately)"
     r"(?! \| (?:no|nope|nah|non)\b)"  # (not asked and refused: "Text me directly? No. Stop")
     r"|(?:ecrivez|textez|envoyez) moi (?:directement|en prive|separement)"
