@@ -151,7 +151,10 @@ EN: list[tuple[str, str]] = [
     ("dont never no",
      r"\b(?:dont|never|no longer)(?: ever| again| please)? (?:(?:call|phone|email) (?:or|and|n) )?"
      r"(?:text|message|contact|spam|write to|write)(?: (?:or|and|n) (?:call|phone|email))?"
-     r" (?:me|us|this number|my number)(?: (?:again|anymore|ever|at all|no more|please"
+     r" (?:me|us|this number|my number)"
+     # ... and the other way named after it: "Don't text me or email me again"
+     r"(?: (?:or|and|n) (?:call|phone|email) (?:me|us))?"
+     r"(?: (?:again|anymore|ever|at all|no more|please"
      r"|thanks|thank you|period|stop|going forward|further"
      r"|in the future))*" + END + CALL_INSTEAD),
     # the formal "refrain from texting me (further)"
