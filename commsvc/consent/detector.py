@@ -720,12 +720,14 @@ _VETO_RE = re.compile(
     r"my (?:new|other|work|home) (?:number|phone|cell)"
     r"|(?:ecrivez|envoyez|contactez|appelez|ecris|envoie|contacte)(?: moi)?(?: plutot)?"
     r" (?:a|sur|au) (?:mon|ma|mes)"
-    # ... or to the sender alone, out of a group: "Take me off the group text, just text me
-    # directly", "Dejen de mandar mensajes al grupo, mándenme directo"
+    # ... or to the sender alone, out of a group or from the pro in person: "Take me off the
+    # group text, just text me directly", "Dejen de mandar mensajes al grupo, mándenme
+    # directo", "Stop the automated texts pls, just text me yourself"
     r"|(?=(?:text|message|write to|email) (?:me|us) )"
     r"(?:(?<=\| )|(?<!.)|(?<=\bjust )|(?<=\bplease )|(?<=\band )|(?<=\bbut ))"
-    r"(?:text|message|write to|email) (?:me|us) (?:directly|separately|individually|privately)"
-    r"(?! \| (?:no|nope|nah|non)\b)"  # (not asked and refused: "Text me directly? No. Stop")
+    r"(?:text|message|write to|email) (?:me|us) (?:directly|separately|individually|privately"
+    # (not asked and refused: "Text me directly? No. Stop")
+    r"|yourself|personally)(?! \| (?:no|nope|nah|non)\b)"
     r"|(?:ecrivez|textez|envoyez) moi (?:directement|en prive|separement)"
     r"|(?:escrib|mand|envi|textee)\w*me (?:directo|directamente|por separado|aparte|en privado)"
     r"|(?:escrib|mand|envi|contact|llam)\w* a mi (?!abogad)"
