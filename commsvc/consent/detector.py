@@ -702,6 +702,13 @@ _VETO_RE = re.compile(
     r" (?:seguir recibiendo )?(?:los|sus) (?:message"
     r"|text|recordatorios|notificaciones))"
     r"(?= \||$| (?:but|just|for|though|still|mais|juste|pour|pero|solo|para)\b)"
+    # ... or to be kept posted: "Could you stop the automated reminders? ... but keep me posted
+    # on the job", "Tenez-moi au courant", "Manténganme informado" (not by email)
+    r"|(?=keep |tenez |tiens |mantengan|mantenme|mantengame)(?<!dont )(?<!not )(?<!ne )"
+    r"(?:keep (?:me|us) (?:posted|updated|informed|in the loop)|(?:tenez|tiens) (?:moi|nous)"
+    r" au courant|(?:mantenganme|mantenme|mantengame|mantenganos) (?:informad[oa]s?|al tanto))"
+    r"(?! (?:by|par|por) (?:e ?mail|mail|courriel|correo|phone|telephone)\b"
+    r"| \| (?:no|nope|nah|non)\b)"
     # "plus de textes" (more texts) set against less in another clause, before or after it, or
     # against calls the sender cannot hear: "Plus de textes, moins d'appels", "Moins d'appels,
     # plus de textes", "Plus de textes svp, j'entends pas"
