@@ -184,16 +184,23 @@ def revocation_told_of(db: Session, recipient: str) -> int:
     repeated STOP keeps it, a revocation after a START is news again). The relay stores it
     with the told text (messages.notice_of), whose unique index lets one text per session and
     sender be told of it, however many arrive at once."""
-    # Uses index: pk_consent_state (one row)
-    since = db.scalar(
-        select(ConsentState.since)
-        .where(ConsentState.phone == recipient, ConsentState.channel == "sms",
-               ConsentState.purpose == "relay")
-    )
+    since = relay_state_since(db, recipient)
     # No state row is the default, which allows texts: 0 keeps the claim well-defined.
     if since is None:
         return 0
-    return epoch_microseconds(as_utc(since))
+    return epoch_microseconds(since)
+
+
+def relay_state_since(db: Session, phone: str) -> dt.datetime | None:
+    """When the phone's current consent to relayed texts began (a repeated STOP keeps it, a
+    revocation after a START is new); None for the default, which no event has set."""
+    # Uses index: pk_consent_state (one row)
+    since = db.scalar(
+        select(ConsentState.since)
+        .where(ConsentState.phone == phone, ConsentState.channel == "sms",
+               ConsentState.purpose == "relay")
+    )
+    return None if since is None else as_utc(since)
 
 
 def reply_for(outcome: str, *, config: Config, allows_voice: bool,

@@ -380,14 +380,16 @@ def _told_lately(db: Session, sender: str, proxy_number: str, outcome: str,
 def _repeat_confirmed_lately(db: Session, sender: str, proxy_number: str,
                              now: dt.datetime) -> bool:
     """Whether a repeated opt-out of the sender's was confirmed from this number within
-    NOTICE_REPEAT_AFTER. Decided under the opt-out's phone lock (consent.inbound_decision), so
+    NOTICE_REPEAT_AFTER, of their current revocation (one after a START is news: its repeat
+    is confirmed too). Decided under the opt-out's phone lock (consent.inbound_decision), so
     of two repeats at once one is confirmed."""
+    since = consent.relay_state_since(db, sender)
+    after = now - NOTICE_REPEAT_AFTER if since is None else max(now - NOTICE_REPEAT_AFTER, since)
     # Uses index: ix_messages_from_phone_id (the sender's texts)
     return db.scalar(
         select(Message.id)
         .where(Message.from_phone == sender, Message.to_phone == proxy_number,
-               Message.outcome == consent.OPT_OUT_REPEAT,
-               Message.created_at >= now - NOTICE_REPEAT_AFTER)
+               Message.outcome == consent.OPT_OUT_REPEAT, Message.created_at >= after)
         .limit(1)
     ) is not None
 

@@ -184,6 +184,26 @@ def test_an_auto_responder_that_reads_as_an_opt_out_is_not_confirmed_without_end
     assert len(sms(conv, PRO, "STOP").replies(PRO)) == 1
 
 
+def test_a_repeated_stop_after_opting_in_and_out_again_is_confirmed_again(
+        open_session, sms, clock):
+    """Found by a review of dd60c73: a repeat confirmed before a START silenced the repeat of
+    the next opt-out: STOP, STOP, START, STOP, then a STOP from someone who doubts that last one
+    got no confirmation. A revocation after a START is news (as revocation_told_of says); only
+    repeats of the current one count."""
+    conv = open_session()
+    assert len(sms(conv, REQ, "STOP").replies(REQ)) == 1
+    clock.advance(minutes=1)
+    assert len(sms(conv, REQ, "STOP").replies(REQ)) == 1
+    clock.advance(minutes=1)
+    assert len(sms(conv, REQ, "START").replies(REQ)) == 1
+    clock.advance(minutes=1)
+    assert len(sms(conv, REQ, "STOP").replies(REQ)) == 1
+    clock.advance(minutes=1)
+    assert len(sms(conv, REQ, "STOP").replies(REQ)) == 1  # the doubt of the new one
+    clock.advance(minutes=1)
+    assert sms(conv, REQ, "STOP").replies(REQ) == []
+
+
 def test_a_stops_evidence_keeps_the_keyword_not_the_signature_under_it(open_session, sms, db):
     """Found by an audit: the ledger, which outlives erasure, kept a mail-style signature's
     name, address and phone number with the STOP."""
