@@ -13,7 +13,8 @@ from sqlalchemy.exc import DBAPIError
 from commsvc.db import is_transient, operator_problem
 
 # SIGHUP too: a closed terminal or SSH session, or a `kill -HUP` meant as gunicorn's graceful
-# reload, otherwise ended the process at once, mid-send, with no line said (exit 129).
+# reload, otherwise ended the process at once, mid-send, with no line said (exit 129); unless
+# it was ignored at start (nohup).
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
@@ -28,7 +29,10 @@ def stop_on_signals(log: logging.Logger, name: str) -> threading.Event:
         stop.set()
 
     for signum in STOP_SIGNALS:
-        signal.signal(signum, _stop)
+        # A SIGHUP ignored when the process started (`nohup commsvc worker &`) stays ignored:
+        # whoever started it so asked it to outlive their terminal or SSH session.
+        if not (signum == signal.SIGHUP and signal.getsignal(signum) == signal.SIG_IGN):
+            signal.signal(signum, _stop)
     return stop
 
 

@@ -134,11 +134,9 @@ def test_worker_once_from_the_cli(runner, send, twilio):
     assert len(twilio.sent) == 1
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP],
-                         ids=lambda signum: signum.name)
-def test_sigterm_stops_the_worker_gracefully(tmp_path, signum):
-    """SIGHUP too (a closed terminal or SSH session, a `kill -HUP` meant as gunicorn's reload):
-    it ended the worker at once, mid-send, exit 129 with no line said."""
+def _started_worker(tmp_path, sighup=signal.SIG_DFL) -> subprocess.Popen:
+    """`commsvc worker` on a new SQLite database, once it has logged "worker started"; its
+    SIGHUP as `sighup` says (not as inherited: a suite run under nohup ignores it)."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "DATABASE_"))},
         "COMMSVC_ENV": "test",
@@ -152,23 +150,55 @@ def test_sigterm_stops_the_worker_gracefully(tmp_path, signum):
     engine.dispose()
     commsvc = str(Path(sys.executable).parent / "commsvc")
     worker = subprocess.Popen([commsvc, "worker", "--interval", "0.1"], env=env,
-                              stderr=subprocess.PIPE, text=True)
+                              stderr=subprocess.PIPE, text=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGHUP, sighup))
+    seen = []
+    for line in worker.stderr:  # a passing worker logs "started" within a second or two
+        seen.append(line)
+        if "worker started" in line:
+            break
+    if not seen or "worker started" not in seen[-1]:
+        _ended(worker)
+        pytest.fail("".join(seen)[-2000:])
+    return worker
+
+
+def _ended(worker: subprocess.Popen) -> None:
+    if worker.poll() is None:
+        worker.kill()
+        worker.wait()
+    worker.stderr.close()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP],
+                         ids=lambda signum: signum.name)
+def test_sigterm_stops_the_worker_gracefully(tmp_path, signum):
+    """SIGHUP too (a closed terminal or SSH session, a `kill -HUP` meant as gunicorn's reload):
+    it ended the worker at once, mid-send, exit 129 with no line said."""
+    worker = _started_worker(tmp_path)
     try:
-        seen = []
-        for line in worker.stderr:  # a passing worker logs "started" within a second or two
-            seen.append(line)
-            if "worker started" in line:
-                break
-        assert "worker started" in seen[-1], "".join(seen)[-2000:]
         worker.send_signal(signum)
         assert worker.wait(timeout=20) == 0
         rest = worker.stderr.read()
         assert f"{signal.Signals(signum).name} received" in rest and "worker stopped" in rest
     finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
-        worker.stderr.close()
+        _ended(worker)
+
+
+def test_a_worker_started_under_nohup_outlives_the_sighup_of_a_closed_session(tmp_path):
+    """Found by a review of bea46a2: `nohup commsvc worker &` and then logging out stopped the
+    worker, since its SIGHUP handler replaced the ignore nohup had set. Ignored at start, a
+    SIGHUP stays ignored (SIGTERM, sent after it, is what stops the worker here)."""
+    worker = _started_worker(tmp_path, sighup=signal.SIG_IGN)
+    try:
+        worker.send_signal(signal.SIGHUP)
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=20) == 0
+        rest = worker.stderr.read()
+        assert "SIGHUP received" not in rest
+        assert "SIGTERM received" in rest and "worker stopped" in rest
+    finally:
+        _ended(worker)
 
 
 class _Capture(logging.Handler):
