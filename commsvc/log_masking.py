@@ -76,9 +76,19 @@ def _mask_match(match: re.Match) -> str:
     if match.start() and match.string[match.start() - 1].isalnum():
         # "44+20 7946 0958", "1%20415 555 0101", "at+415+555+0101": a space after a digit or
         # a word, not a "+" before a calling code; keeping the digits after it as one would
-        # leave most of them readable (+41 and 0101).
-        return prefix + mask(_NOT_DIGITS.sub("", intl))
+        # leave most of them readable (+41 and 0101). Nor more of its last digits than the
+        # number read with the "+" shows: "tel+6834002" is the API's +683 4002 (Niue).
+        digits = _NOT_DIGITS.sub("", intl)
+        shown = _last_shown("+" + digits)
+        return prefix + "*" * (len(digits) - shown) + digits[len(digits) - shown:]
     return prefix + mask("+" + _NOT_DIGITS.sub("", intl))[1:]
+
+
+def _last_shown(e164: str) -> int:
+    """How many last digits phones.mask shows of the number: four, or the last half of a
+    national number of four digits or fewer."""
+    masked = mask(e164)
+    return len(masked) - len(masked.rstrip("0123456789"))
 
 
 def mask_phones(text: str, keep: frozenset[str] = frozenset()) -> str:
@@ -485,8 +495,7 @@ def _masked_reading(part: str) -> str:
     if not number:
         return part
     # As many last digits as phones.mask shows: four, or half of a short national number.
-    masked = mask(number)
-    hidden = iter(range(len(digits) - (len(masked) - len(masked.rstrip("0123456789")))))
+    hidden = iter(range(len(digits) - _last_shown(number)))
     return _DIGIT_OR_ESCAPE.sub(
         lambda token: "*" if len(token[0]) == 1 and next(hidden, None) is not None
         else token[0], part)

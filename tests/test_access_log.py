@@ -385,6 +385,16 @@ def test_a_four_digit_number_read_through_letters_keeps_no_more_than_its_last_ha
     assert "4002" not in line and "400E2" not in line and "02" in line
 
 
+@pytest.mark.parametrize("target", ["/v1/consent/tel%2B6834002", "/v1/consent/tel+6834002",
+                                    "/v1/logs/messages?phone=x%2B6834002"])
+def test_a_four_digit_number_after_a_word_keeps_no_more_than_its_last_half(tmp_path, target):
+    """Found in review: GET /v1/consent/tel%2B6834002 is Niue's +683 4002 consent (the API
+    skips the letters), but a "+" after a word was read as a space, and the line kept the last
+    four digits, all of the national number."""
+    line = access_line(tmp_path, target)
+    assert "4002" not in line and "02" in line
+
+
 def test_a_number_with_a_letter_among_its_digits_spaced_by_escapes_is_masked(tmp_path):
     """Found in review: GET /v1/consent/check?phone=%2B1%20415%20555%2001E01 is +14155550101's
     consent check; the part was decoded (an escape before a digit), where the glued-letters
