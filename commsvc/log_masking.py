@@ -471,7 +471,7 @@ def _masked_phone_part(match: re.Match) -> str:
     part = match.group(0)
     if "%" in part and not _LETTER_BY_DIGIT.search(_ESCAPE.sub("%", part)):
         return part  # only an escape's letters ("%2B1..."): _mask_numbers' to judge
-    if sum(c.isalpha() for c in part) > MAX_GLUED_LETTERS:
+    if sum(c.isalpha() for c in _ESCAPE.sub("%", part)) > MAX_GLUED_LETTERS:  # not %2B's B
         return part
     masked = _DIGIT_GROUPS.sub(_masked_group, part)
     return masked if masked != part else _masked_reading(part)
@@ -480,6 +480,9 @@ def _masked_phone_part(match: re.Match) -> str:
 _LETTER_BY_DIGIT = re.compile(r"[A-Za-z]\d|\d[A-Za-z]")
 _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _DIGIT_OR_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}|\d")
+_LETTER = re.compile(r"[A-Za-z]")
+_LETTER_OR_DIGIT = re.compile(r"[A-Za-z\d]")
+_LETTER_OR_DIGIT_OR_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}|[A-Za-z\d]")
 
 
 def _masked_reading(part: str) -> str:
@@ -494,9 +497,17 @@ def _masked_reading(part: str) -> str:
               or ("+" in part and try_normalise(unquote_plus(part))))
     if not number:
         return part
+    # Three letters or more phonenumbers reads as a keypad's (+1415555CALL is +14155552255):
+    # then they are the number's digits, masked as digits are.
+    without_letters = _LETTER.sub("", unquote(part))
+    if number not in (try_normalise(without_letters), try_normalise(without_letters.replace(
+            "+", " "))):
+        digits, positions = _LETTER_OR_DIGIT.findall(unquote(part)), _LETTER_OR_DIGIT_OR_ESCAPE
+    else:
+        positions = _DIGIT_OR_ESCAPE
     # As many last digits as phones.mask shows: four, or half of a short national number.
     hidden = iter(range(len(digits) - _last_shown(number)))
-    return _DIGIT_OR_ESCAPE.sub(
+    return positions.sub(
         lambda token: "*" if len(token[0]) == 1 and next(hidden, None) is not None
         else token[0], part)
 

@@ -395,6 +395,16 @@ def test_a_four_digit_number_after_a_word_keeps_no_more_than_its_last_half(tmp_p
     assert "4002" not in line and "02" in line
 
 
+@pytest.mark.parametrize("target", ["/v1/consent/+1415555CALL", "/v1/consent/%2B1415555CALL",
+                                    "/v1/logs/messages?phone=%2B14155CALL01"])
+def test_letters_the_api_reads_as_a_keypad_s_digits_are_masked_as_digits(tmp_path, target):
+    """Found in review: GET /v1/consent/+1415555CALL is +14155552255's consent (phonenumbers
+    reads three letters or more as a keypad's digits), but the line kept 5555CALL, seven of its
+    ten digits: the letters counted as none of the number's, and %2B's B as one too many."""
+    line = access_line(tmp_path, target)
+    assert "5555" not in line and "55CA" not in line and ("CALL" in line or "LL01" in line)
+
+
 def test_a_number_with_a_letter_among_its_digits_spaced_by_escapes_is_masked(tmp_path):
     """Found in review: GET /v1/consent/check?phone=%2B1%20415%20555%2001E01 is +14155550101's
     consent check; the part was decoded (an escape before a digit), where the glued-letters
