@@ -39,7 +39,8 @@ def _ext(name: str):
 
 def print_retention(report: retention.RetentionReport) -> None:
     if report.dry_run:
-        click.echo("retention run: dry run, nothing was changed; rows past their period:")
+        click.echo("retention run: dry run, nothing was changed; rows past their period"
+                   + (" (stopped before the end):" if report.stopped else ":"))
     elif report.stopped:
         click.echo("retention run: stopped before the end; done so far:")
     else:

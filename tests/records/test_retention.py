@@ -398,3 +398,29 @@ def test_ctrl_c_stops_a_run_after_its_current_batch_and_the_next_run_does_the_re
     rerun = runner.invoke(args=["retention", "run", "--batch-size", "2"])
     assert rerun.exit_code == 0, rerun.output
     assert run(app, clock, dry_run=True).counts["message_bodies"] == 0
+
+
+def test_ctrl_c_stops_a_dry_run_after_the_count_in_progress(app, db, clock, runner,
+                                                            monkeypatch):
+    """Found in review: a dry run's counts (one query over each table) went on to the end
+    after Ctrl-C, which the stop handler had swallowed, then said nothing of it, exit 0."""
+    make_message(db, created_at=clock() - 100 * DAY)
+    db.commit()
+    real_count, counted = retention._count, []
+
+    def ctrl_c_in_the_first_count(database, spec, *args):
+        counted.append(spec.kind)
+        if len(counted) == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # as the operator's Ctrl-C
+        return real_count(database, spec, *args)
+
+    monkeypatch.setattr(retention, "_count", ctrl_c_in_the_first_count)
+
+    result = runner.invoke(args=["retention", "run", "--dry-run"])
+
+    assert result.exit_code == 1, result.output
+    assert "dry run, nothing was changed" in result.output
+    assert "stopped before the end" in result.output
+    assert counted == ["messages"]  # the count in progress was finished, no other started
+    assert db.scalars(select(AuditEvent.action).where(
+        AuditEvent.action.like("retention.%"))).all() == []
