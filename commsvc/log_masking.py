@@ -72,15 +72,13 @@ def _mask_match(match: re.Match) -> str:
     if grouped is not None and len(_NOT_DIGITS.sub("", grouped)) < 10:
         return grouped  # too few digits for a phone number
     if prefix is None:
-        return mask(_NOT_DIGITS.sub("", match.group(0)))
+        return _masked_dialled(_NOT_DIGITS.sub("", match.group(0)))
     if match.start() and match.string[match.start() - 1].isalnum():
         # "44+20 7946 0958", "1%20415 555 0101", "at+415+555+0101": a space after a digit or
         # a word, not a "+" before a calling code; keeping the digits after it as one would
         # leave most of them readable (+41 and 0101). Nor more of its last digits than the
         # number read with the "+" shows: "tel+6834002" is the API's +683 4002 (Niue).
-        digits = _NOT_DIGITS.sub("", intl)
-        shown = _last_shown("+" + digits)
-        return prefix + "*" * (len(digits) - shown) + digits[len(digits) - shown:]
+        return prefix + _masked_dialled(_NOT_DIGITS.sub("", intl), "")
     return prefix + mask("+" + _NOT_DIGITS.sub("", intl))[1:]
 
 
@@ -89,6 +87,23 @@ def _last_shown(e164: str) -> int:
     national number of four digits or fewer."""
     masked = mask(e164)
     return len(masked) - len(masked.rstrip("0123456789"))
+
+
+# International prefixes a number written without "+" may start with (011 from North America).
+_DIALLED_PREFIXES = ("011", "00")
+
+
+def _masked_dialled(digits: str, *prefixes: str) -> str:
+    """Digits written without "+" masked as phones.mask masks them (the last four shown), and
+    no more shown than it shows of the number dialled after an international prefix
+    ("0116834002", "00 683 4002": Niue's +683 4002, of which it shows the last half) or, with
+    the prefix "" given, of the digits read as E.164 ("tel+6834002": a "+" after a word)."""
+    if not prefixes and digits[:1] != "0":  # the usual case: no prefix to dial
+        return mask(digits)
+    shown = min([4, *(_last_shown("+" + digits[len(prefix):])
+                      for prefix in (*_DIALLED_PREFIXES, *prefixes) if digits.startswith(prefix))])
+    hidden = max(len(digits) - shown, 0)
+    return "*" * hidden + digits[hidden:]
 
 
 def mask_phones(text: str, keep: frozenset[str] = frozenset()) -> str:
@@ -222,7 +237,7 @@ def _mask_prefixed(text: str) -> str:
 
 
 def _masked_digits(number: str) -> str:
-    return mask(_NOT_DIGITS.sub("", number))
+    return _masked_dialled(_NOT_DIGITS.sub("", number))
 
 
 # An earlier number in the same word, between "_" or "-" ("conv-4155550101-4155550102").
@@ -236,7 +251,7 @@ def _masked_run(match: re.Match) -> str:
 
 def _masked_run_text(run: str) -> str:
     digits = "".join(c for c in run if c.isdigit())
-    return mask("+" + digits) if run.startswith("+") else mask(digits)
+    return mask("+" + digits) if run.startswith("+") else _masked_dialled(digits)
 
 
 def _mask_numbers(text: str) -> str:
@@ -517,7 +532,7 @@ def _masked_group(run: re.Match) -> str:
     digits = _NOT_DIGITS.sub("", run[0])
     if len(digits) < 7 or _DATE_STAMP.fullmatch(digits):  # "v2026061512" stays readable
         return run[0]
-    return mask(digits) if try_normalise(unquote(run[0])) else run[0]
+    return _masked_dialled(digits) if try_normalise(unquote(run[0])) else run[0]
 
 
 _DATE_STAMP = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:[01]\d|2[0-3])?")

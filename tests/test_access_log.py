@@ -405,6 +405,16 @@ def test_letters_the_api_reads_as_a_keypad_s_digits_are_masked_as_digits(tmp_pat
     assert "5555" not in line and "55CA" not in line and ("CALL" in line or "LL01" in line)
 
 
+@pytest.mark.parametrize("target", ["/v1/consent/0116834002", "/v1/consent/011%20683%204002",
+                                    "/v1/logs/messages?phone=011-683-4002"])
+def test_a_four_digit_number_dialled_with_011_keeps_no_more_than_its_last_half(tmp_path, target):
+    """Found in review: GET /v1/consent/0116834002 is Niue's +683 4002 consent (011 is the
+    international prefix dialled from DEFAULT_REGION US), but digits without a "+" kept their
+    last four, all of the national number, where phones.mask shows two."""
+    line = access_line(tmp_path, target)
+    assert "4002" not in line and "02" in line
+
+
 def test_a_number_with_a_letter_among_its_digits_spaced_by_escapes_is_masked(tmp_path):
     """Found in review: GET /v1/consent/check?phone=%2B1%20415%20555%2001E01 is +14155550101's
     consent check; the part was decoded (an escape before a digit), where the glued-letters
