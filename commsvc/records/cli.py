@@ -206,8 +206,9 @@ class ClockJobs:
             if report is None:
                 lines.append("retention: another run is in progress")
             else:
-                lines.append("retention: " + ", ".join(f"{k} {v}" for k, v in
-                                                       report.counts.items()))
+                lines.append(("retention (stopped before the end): " if report.stopped
+                              else "retention: ")
+                             + ", ".join(f"{k} {v}" for k, v in report.counts.items()))
                 lines.extend(_deletions_line(report.remote))  # what its run asked Twilio
         return lines
 
@@ -226,15 +227,19 @@ def _deletions_line(counts: dict[str, int]) -> list[str]:
 def clock_command(tick_seconds: int, once: bool):
     """The Procfile's clock process: expiry sweep and Twilio deletions every tick, retention
     daily. Several may run at once: each job takes its own database lock or claim."""
-    stop = None if once else stop_on_signals(log, "clock")
-    jobs = ClockJobs(current_app._get_current_object(), stop)
-    if once:
-        lines = jobs.tick()
+    if once:  # Ctrl-C or SIGTERM: retention stops after its batch, audited, as `retention run`
+        with stopping_on_signals(log, "clock") as stop:
+            lines = ClockJobs(current_app._get_current_object(), stop).tick()
         for line in lines:
             click.echo(line)
         if not lines:
             click.echo("nothing was due")
+        if stop.is_set():
+            raise click.ClickException("clock --once stopped before the end (Ctrl-C or"
+                                       " SIGTERM): the next tick does the rest")
         return
+    stop = stop_on_signals(log, "clock")
+    jobs = ClockJobs(current_app._get_current_object(), stop)
     warn_at_start(current_app.extensions["config"])
     serve_clock(jobs, stop, tick_seconds=tick_seconds)
 

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
 import threading
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 
-from commsvc.records import retention
+from commsvc.records import remote, retention
 from commsvc.records.cli import ClockJobs, serve_clock
 from commsvc.records.models import AuditEvent
 from commsvc.relay.models import Message
@@ -158,3 +160,29 @@ def test_a_stopping_clock_starts_no_retention_run(app, db, clock):
     db.expunge_all()
     assert db.scalars(select(AuditEvent).where(
         AuditEvent.action == retention.RUN_ACTION)).all() == []
+
+
+def test_ctrl_c_stops_clock_once_after_its_retention_batch_and_audits_it(
+        app, db, runner, clock, monkeypatch):
+    """Found in review: `commsvc clock --once` (one tick, as a scheduler runs it) took Ctrl-C
+    or SIGTERM mid-retention with Python's default handlers: 'Aborted!' (or killed), the
+    batches done so far and nothing in the audit log, where `retention run` (f0e4e0a) stops
+    after its batch and audits retention.stopped."""
+    for _ in range(2):
+        make_message(db, created_at=clock() - 100 * DAY)
+    db.commit()
+    real_enqueue = remote.enqueue_many
+
+    def ctrl_c_in_the_first_batch(db_, **kwargs):
+        real_enqueue(db_, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)  # as the operator's Ctrl-C
+
+    monkeypatch.setattr(remote, "enqueue_many", ctrl_c_in_the_first_batch)
+
+    result = runner.invoke(args=["clock", "--once"])
+
+    assert result.exit_code == 1, result.output
+    assert "retention (stopped before the end):" in result.output
+    assert "message_bodies 2" in result.output and "recordings" not in result.output
+    assert db.scalars(select(AuditEvent.action).where(
+        AuditEvent.action.like("retention.%"))).all() == ["retention.stopped"]
