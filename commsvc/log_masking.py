@@ -477,7 +477,10 @@ def mask_url(text: str) -> str:
 # phone number in it (phonenumbers skips the letters), so the log must not keep it readable;
 # nor the numbers in "4155550101x4155550202", which it refuses.
 _GLUED_TO_LETTERS = re.compile(r"(?<![^\s/?&=#;])(?=[^\s/?&=#;]*?(?:[A-Za-z]\d|\d[A-Za-z]))"
-                               r"(?=(?:[^\s/?&=#;\d]*+\d){7})[^\s/?&=#;]++")
+                               # 7 digits, or 7 digits and letters of which 3 are letters,
+                               # which phonenumbers reads as a keypad's: 415555CALL
+                               r"(?=(?:[^\s/?&=#;\d]*+\d){7}|(?=(?:[^\s/?&=#;A-Za-z]*+[A-Za-z]){3})"
+                               r"(?:[^\s/?&=#;A-Za-z\d]*+[A-Za-z\d]){7})[^\s/?&=#;]++")
 _DIGIT_GROUPS = re.compile(r"\d(?:(?:[ .()+-]|%2[0BbDdEe89]){0,3}\d)*")
 MAX_GLUED_LETTERS = 4
 

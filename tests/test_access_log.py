@@ -396,7 +396,8 @@ def test_a_four_digit_number_after_a_word_keeps_no_more_than_its_last_half(tmp_p
 
 
 @pytest.mark.parametrize("target", ["/v1/consent/+1415555CALL", "/v1/consent/%2B1415555CALL",
-                                    "/v1/logs/messages?phone=%2B14155CALL01"])
+                                    "/v1/logs/messages?phone=%2B14155CALL01",
+                                    "/v1/consent/415555CALL", "/v1/consent/check?phone=415555CALL"])
 def test_letters_the_api_reads_as_a_keypad_s_digits_are_masked_as_digits(tmp_path, target):
     """Found in review: GET /v1/consent/+1415555CALL is +14155552255's consent (phonenumbers
     reads three letters or more as a keypad's digits), but the line kept 5555CALL, seven of its
