@@ -23,7 +23,8 @@ PROBLEM_DESCRIPTIONS = {
     413: "The request body is too large",
     415: "The body is not JSON (send Content-Type: application/json)",
     422: "Invalid input; `errors` says which field and why",
-    503: "Temporarily unavailable (the database, or no proxy number can be allocated)",
+    503: ("Temporarily unavailable: the database (Retry-After), a lock held longer than the"
+          " request may wait (Retry-After), or no proxy number can be allocated"),
 }
 PROBLEM_CONTENT = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}
 
