@@ -129,7 +129,7 @@ def _hold_session_creation(db: DbSession) -> None:
     lock_or_unavailable(db, text(f"LOCK TABLE {Session.__tablename__} IN SHARE MODE"),
                         wait=SESSION_LOCK_WAIT,
                         busy="Sessions are being written at length (an erasure, an expiry"
-                             " sweep); nothing was added: try again shortly.")
+                             " sweep); this number was not added: try again shortly.")
 
 
 def _reactivate(db: DbSession, phone_number: str, wanted: tuple[str, ...]) -> ProxyNumber | None:

@@ -189,3 +189,5 @@ def test_a_pool_add_refused_for_the_lock_tells_the_client_when_to_ask_again(
     assert answer.status_code == 503
     assert answer.get_json()["type"] == "service-unavailable"
     assert answer.headers["Retry-After"] == "2"
+    # Not "nothing was added": `numbers add` repeats this after the numbers it did add.
+    assert answer.get_json()["detail"].endswith("this number was not added: try again shortly.")
