@@ -26,6 +26,10 @@ log = logging.getLogger("commsvc.twilio")
 
 NOT_FINAL_YET = 20009  # Twilio refuses to delete a message, call or recording not final yet.
 UNSUBSCRIBED = 21610  # The recipient replied STOP at the carrier level.
+# Messages a send reconciliation reads per list, in one request (Twilio's largest page). With
+# 50, a number texted more than 50 times from one sender within the lookup's minutes lost the
+# text looked for off the page, and it was sent twice.
+LOOKUP_PAGE = 1000
 
 
 @dataclass(frozen=True)
@@ -141,8 +145,9 @@ class RealTwilio:
         since (DateCreated, filtered here): a message still queued at Twilio, its queue backed
         up, has no DateSent yet, and the first list leaves it out."""
         sent = self._call(self.client.messages.list, to=to, from_=from_,
-                          date_sent_after=sent_after, limit=50)
-        newest = self._call(self.client.messages.list, to=to, from_=from_, limit=50)
+                          date_sent_after=sent_after, limit=LOOKUP_PAGE, page_size=LOOKUP_PAGE)
+        newest = self._call(self.client.messages.list, to=to, from_=from_, limit=LOOKUP_PAGE,
+                            page_size=LOOKUP_PAGE)
         found = {m.sid: m for m in sent}
         for m in newest:
             if m.date_sent is None and (m.date_created is None or m.date_created >= sent_after):

@@ -600,3 +600,26 @@ def test_a_deadlock_on_one_text_does_not_hold_back_the_others(
     run_once(app, real_twilio)
     assert sorted(row.status for row in outbox()) == ["sending", "sent"]
     assert len(posts(mocked)) == 1
+
+
+def test_a_lost_send_behind_fifty_later_texts_to_the_same_number_is_found_not_resent(
+        app, send, outbox, clock, mocked, real_twilio):
+    """Found by a production audit: the lookup read 50 messages per list, and a recipient sent
+    more than 50 texts from the same number within its minutes (a busy pair) had the text
+    looked for fall off the page: it was sent twice (2 in 192 sends at 20 texts/s)."""
+    send(body="Your pro arrives at 3pm.")
+    mocked.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+    run_once(app, real_twilio)
+    due_again(outbox, clock)
+    later = [twilio_message(f"SM{n:032d}", to=NEW_YORK, body=f"Later text {n}")
+             for n in range(60)]
+    listing(mocked, *later, twilio_message(SID, to=NEW_YORK, body="Your pro arrives at 3pm."))
+    listing(mocked)
+
+    assert run_once(app, real_twilio).reconciled == 1
+
+    [row] = outbox()
+    assert (row.status, row.twilio_sid) == ("sent", SID)
+    assert len(posts(mocked)) == 1
+    sent_lookup = next(c.request.url for c in mocked.calls if c.request.method == "GET")
+    assert "PageSize=1000" in sent_lookup
