@@ -567,6 +567,21 @@ def wants_json_logs(environ: dict[str, str] | None = None) -> bool:
     return _log_json(env, _app_env(env, _database_url(env)))
 
 
+def _encryption_keys(env: dict[str, str]) -> tuple[str, ...]:
+    """ENCRYPTION_KEYS, newest first. An empty entry in a list that is set is refused: it is
+    a key lost on the way (ENCRYPTION_KEYS="$NEW,$OLD" with OLD unset, mid-rotation), and every
+    body under that key would read as unavailable, with nothing said at start."""
+    written = env.get("ENCRYPTION_KEYS", "")
+    if not written.strip():
+        return ()
+    keys = tuple(k.strip() for k in written.split(","))
+    if "" in keys:
+        raise ConfigError(f"ENCRYPTION_KEYS has an empty entry (entry {keys.index('') + 1} of"
+                          f" {len(keys)}, newest first): a key variable not set? Give every"
+                          f" key, comma-separated")
+    return keys
+
+
 def load_config(environ: dict[str, str] | None = None) -> Config:
     """Read the environment once; production refuses to start without its secrets."""
     env = dict(os.environ if environ is None else environ)
@@ -574,7 +589,7 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
     _check_database_url(database_url)
     app_env = _app_env(env, database_url)
 
-    keys = tuple(k.strip() for k in env.get("ENCRYPTION_KEYS", "").split(",") if k.strip())
+    keys = _encryption_keys(env)
     hmac_key = _secret(env, "HMAC_KEY")
     auth_token = _secret(env, "TWILIO_AUTH_TOKEN")
     base_url = _secret(env, "PUBLIC_BASE_URL")

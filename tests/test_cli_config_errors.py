@@ -36,6 +36,11 @@ COMPLETE = {"ENCRYPTION_KEYS": "not-a-fernet-key", "HMAC_KEY": secrets.token_url
     ({**PRODUCTION, **COMPLETE, "ENCRYPTION_KEYS": f"{FERNET_KEY},{FERNET_KEY[:-2]}"},
      "ENCRYPTION_KEYS holds a key that is not a Fernet key (key 2 of 2, newest first; a Fernet"
      " key is 44 characters of URL-safe base64 ending in '=')"),
+    # Mid-rotation with the old key's variable unset ("$NEW,$OLD"): it was dropped silently,
+    # and every body under it read as unavailable.
+    ({**PRODUCTION, **COMPLETE, "ENCRYPTION_KEYS": f"{FERNET_KEY},"},
+     "ENCRYPTION_KEYS has an empty entry (entry 2 of 2, newest first): a key variable not set?"
+     " Give every key, comma-separated"),
     ({**PRODUCTION, **COMPLETE, "ENCRYPTION_KEYS": FERNET_KEY, "TWILIO_AUTH_TOKEN": " "},
      "production needs these settings: TWILIO_AUTH_TOKEN"),
     ({**PRODUCTION, **COMPLETE, "ENCRYPTION_KEYS": FERNET_KEY,
