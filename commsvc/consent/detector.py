@@ -681,6 +681,13 @@ _HANDOVER = (
     + _OTHER_PERSON + r"|(?:mon|ma) " + _OTHER_PERSON + r" (?:s en occupe|va s en occuper"
     r"|s en occupera|gere|va gerer|gerera)\b|(?:voyez|parlez|voir|parler) avec"
     r" (?:mon|ma) " + _OTHER_PERSON)
+# Where a request of the sender's own starts: the message or a clause, or after "just",
+# "please", "and", "but" (et, y, mais, pero): "..., but keep me posted", "just text me directly";
+# not "my wife will keep me posted", "no need to keep me updated"
+_CLAUSE_LEAD = (r"(?:(?<=\| )|(?<!.)|(?<=\bjust )|(?<=\bplease )|(?<=\band )|(?<=\bbut )"
+                r"|(?<=\bet )|(?<=\by )|(?<=\bmais )|(?<=\bpero ))")
+# ... not asked and refused in the next sentence: "Text me directly? No. Stop"
+_REFUSED = r"(?! \| (?:no|nope|nah|non)\b)"
 # Anywhere: the sender says it was a mistake, or redirects us to someone or somewhere else
 # ("don't text me, text my husband"): that is conversation, not a revocation.
 _VETO_RE = re.compile(
@@ -703,12 +710,14 @@ _VETO_RE = re.compile(
     r"|text|recordatorios|notificaciones))"
     r"(?= \||$| (?:but|just|for|though|still|mais|juste|pour|pero|solo|para)\b)"
     # ... or to be kept posted: "Could you stop the automated reminders? ... but keep me posted
-    # on the job", "Tenez-moi au courant", "Manténganme informado" (not by email)
-    r"|(?=keep |tenez |tiens |mantengan|mantenme|mantengame)(?<!dont )(?<!not )(?<!ne )"
+    # on the job", "Tenez-moi au courant", "Manténganme informado" (asked of us, see
+    # _CLAUSE_LEAD; nor another way: "... by email", "... via email", "... in the app")
+    r"|(?=keep |tenez |tiens |mantengan|mantenme|mantengame)" + _CLAUSE_LEAD +
     r"(?:keep (?:me|us) (?:posted|updated|informed|in the loop)|(?:tenez|tiens) (?:moi|nous)"
     r" au courant|(?:mantenganme|mantenme|mantengame|mantenganos) (?:informad[oa]s?|al tanto))"
-    r"(?! (?:by|par|por) (?:e ?mail|mail|courriel|correo|phone|telephone)\b"
-    r"| \| (?:no|nope|nah|non)\b)"
+    r"(?! (?:by|par|por|via|through|thru|over|in|on|sur|dans|en) (?:the |l |la |le |el |your )?"
+    r"(?:e ?mail|mail|courriel|correo|phone|telephone|app|application|aplicacion|portal"
+    r"|portail|website|site|letter|lettre|carta)\b)" + _REFUSED +
     # "plus de textes" (more texts) set against less in another clause, before or after it, or
     # against calls the sender cannot hear: "Plus de textes, moins d'appels", "Moins d'appels,
     # plus de textes", "Plus de textes svp, j'entends pas"
@@ -731,10 +740,10 @@ _VETO_RE = re.compile(
     # group text, just text me directly", "Dejen de mandar mensajes al grupo, mándenme
     # directo", "Stop the automated texts pls, just text me yourself"
     r"|(?=(?:text|message|write to|email) (?:me|us) )"
-    r"(?:(?<=\| )|(?<!.)|(?<=\bjust )|(?<=\bplease )|(?<=\band )|(?<=\bbut ))"
+    + _CLAUSE_LEAD +
     r"(?:text|message|write to|email) (?:me|us) (?:directly|separately|individually|privately"
     # (not asked and refused: "Text me directly? No. Stop")
-    r"|yourself|personally)(?! \| (?:no|nope|nah|non)\b)"
+    r"|yourself|personally)" + _REFUSED +
     r"|(?:ecrivez|textez|envoyez) moi (?:directement|en prive|separement)"
     r"|(?:escrib|mand|envi|textee)\w*me (?:directo|directamente|por separado|aparte|en privado)"
     r"|(?:escrib|mand|envi|contact|llam)\w* a mi (?!abogad)"
