@@ -686,6 +686,10 @@ _HANDOVER = (
 # not "my wife will keep me posted", "no need to keep me updated"
 _CLAUSE_LEAD = (r"(?:(?<=\| )|(?<!.)|(?<=\bjust )|(?<=\bplease )|(?<=\band )|(?<=\bbut )"
                 r"|(?<=\bet )|(?<=\by )|(?<=\bmais )|(?<=\bpero ))")
+# ... or answering: "No, I want the reminders", "¿Baja? No, sí quiero los recordatorios"
+# (not after the Spanish "no", which denies the verb: "no quiero los mensajes")
+_ANSWER_LEAD = (_CLAUSE_LEAD[:-1] + r"|(?<=\bsi )|(?<=\byes )|(?<=\boui )|(?<=\bnon ))")
+_ANSWER_LEAD_EN = _ANSWER_LEAD[:-1] + r"|(?<=\bno )|(?<=\bnah )|(?<=\bnope ))"
 # ... not asked and refused in the next sentence: "Text me directly? No. Stop"
 _REFUSED = r"(?! \| (?:no|nope|nah|non)\b)"
 # Anywhere: the sender says it was a mistake, or redirects us to someone or somewhere else
@@ -698,14 +702,17 @@ _VETO_RE = re.compile(
     # before "but", "for", "just" (not "I want the texts deleted", "... to stop", "... gone")
     # (each alternative that starts with a lookbehind puts a lookahead of its first words before
     # it: _VETO_RE is tried at every position, and a lookahead fails faster)
-    r"|(?:(?=i |we )(?<!dont )(?<!not )(?<!no )(?:i|we) (?:still )?(?:want|need|like)"
+    # (said by the sender, see _CLAUSE_LEAD, or as the answer "no, I want them": not "Why
+    # would I want these texts? Stop", "I don't think I need the reminders", "If I want the
+    # reminders, I'll let you know")
+    r"|(?:(?=i |we )" + _ANSWER_LEAD_EN + r"(?:i|we) (?:still )?(?:want|need|like)"
     r" (?:to (?:keep|get) )?"
     r"(?:the|these|your|my|those) (?:(?:job|appointment|project|work|service|booking) )?"
     r"(?:text|message|reminders|notifications|alerts|updates)"
-    r"|(?=je |on )(?<!ne )(?:je|on) (?:veux|veut|voudrais|prefere)"
+    r"|(?=je |on )" + _ANSWER_LEAD + r"(?:je|on) (?:veux|veut|voudrais|prefere)"
     r" (?:garder |recevoir |avoir )?(?:les|vos)"
     r" (?:text|message|rappels|notifications)"
-    r"|(?=quiero |queremos |necesito )(?<!no )(?:quiero|queremos|necesito)"
+    r"|(?=quiero |queremos |necesito )" + _ANSWER_LEAD + r"(?:quiero|queremos|necesito)"
     r" (?:seguir recibiendo )?(?:los|sus) (?:message"
     r"|text|recordatorios|notificaciones))"
     r"(?= \||$| (?:but|just|for|though|still|mais|juste|pour|pero|solo|para)\b)"
