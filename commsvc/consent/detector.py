@@ -690,8 +690,11 @@ _CLAUSE_LEAD = (r"(?:(?<=\| )|(?<!.)|(?<=\bjust )|(?<=\bplease )|(?<=\band )|(?<
 # (not after the Spanish "no", which denies the verb: "no quiero los mensajes")
 _ANSWER_LEAD = (_CLAUSE_LEAD[:-1] + r"|(?<=\bsi )|(?<=\byes )|(?<=\boui )|(?<=\bnon ))")
 _ANSWER_LEAD_EN = _ANSWER_LEAD[:-1] + r"|(?<=\bno )|(?<=\bnah )|(?<=\bnope ))"
-# ... not asked and refused in the next sentence: "Text me directly? No. Stop"
-_REFUSED = r"(?! \| (?:no|nope|nah|non)\b)"
+# ... not asked and refused in the next sentence: "Text me directly? No. Stop", "Call me
+# instead? No. Stop texting me"
+# (a "no" of its own: not "..., email me instead, no texts during work")
+_REFUSED = (r"(?!(?: instead| plutot| a la place| mejor)? \| (?:no|nope|nah|non)"
+            r"(?: (?:thanks|thank you|merci|gracias))?(?: \||$))")
 # Anywhere: the sender says it was a mistake, or redirects us to someone or somewhere else
 # ("don't text me, text my husband"): that is conversation, not a revocation.
 _VETO_RE = re.compile(
@@ -788,7 +791,7 @@ _CALL_INSTEAD_RE = re.compile(
     r"|(?:m|nous) appeler(?= (?:a la place|plutot)\b)"
     r"|llam(?:en|e|a|ar)(?:me|nos)|marquen(?:me)?|marcame)"
     r"(?= \||$| (?:instead|please|now|asap|anytime|at|on|after|when|plutot|svp|a la place|mejor"
-    r"|por favor|al|en vez|directly|directement)\b)")
+    r"|por favor|al|en vez|directly|directement)\b)" + _REFUSED)
 _CALLING = ("call", "phone", "ring", "email", "appel", "llam", "marc")
 
 
