@@ -396,13 +396,16 @@ _NOT_FOR_ME = (r"(?:(?:(?:this is|youve got|you ve got|you have) )?(?:the )?wron
 # wasp nest", "Stop! I told you. The pipe is behind that wall") the STOP is about the job.
 # A wrong number counts only so, as ALTO's does (_NOT_FOR_ME): "Stop! Wrong number. I told
 # you" is one; "Stop! Wrong number, it's 4521 not 4512" corrects the pro.
+# Meaning it: "Stop. I mean it", "Arrêtez. Je suis sérieux", "Alto. Lo digo en serio"; not
+# asked ("Arrête! C'est sérieux?", "no way, is it serious?": _only_stop_and_fed_up)
+_MEANS_IT = (r"(?:i mean it|(?:im|i m|i am) serious|je suis serieuse?|c est serieux"
+             r"|(?:lo digo|hablo) en serio)")
+_MEANS_IT_RE = re.compile(_MEANS_IT)
 _FED_UP_CLAUSE_RE = re.compile(
     rf"(?:(?:{_COURTESY}|just|now) )*"
     r"(?:(?:(?:stop|quit) calling|dont call)(?: me| us)?(?: again| anymore| ever again)?"
     r"|go away|leave me alone|no more|not anymore|(?:i )?(?:already )?told you(?: already)?"
-    # meaning it: "Stop. I mean it", "Arrêtez. Je suis sérieux", "Alto. Lo digo en serio"
-    r"|i mean it|(?:im|i m|i am) serious|je suis serieuse?|c est serieux"
-    r"|(?:lo digo|hablo) en serio"
+    rf"|{_MEANS_IT}"
     # reported or blocking: "STOP. Reported.", "Stop. Blocking this number" (not "blocked"
     # alone: the drain may be)
     r"|reported(?: as spam)?|blocked and reported|(?:(?:im|i m|i am) )?(?:blocking|reporting)"
@@ -421,19 +424,21 @@ _AGREED_CLAUSE_RE = re.compile(
     r"(?: (?:then|by me|with me|alors|pues|entonces))?")
 
 
-def _only_stop_and_fed_up(s: str) -> bool:
+def _only_stop_and_fed_up(s: str, question: bool) -> bool:
     """The message is bare STOP clauses and clauses that want no more contact, one of each;
     or a quoted instruction (_without_instructions: "Reply STOP?", "Your text says STOP to opt
     out"), then nothing but agreement or courtesy and a bare STOP: the sender does as it says
     ("Reply STOP? Fine. STOP", "The text said reply STOP to opt out. STOP"; not "STOP. Reply
-    YES to confirm", which may be the sender's template)."""
+    YES to confirm", which may be the sender's template). `question`: the message ends as one,
+    and meaning it asked is no insisting ("Arrête! C'est sérieux?")."""
     strong = fed_up = quoted = False
     for clause in s.split(" | "):
         if _STRONG_CLAUSE_RE.fullmatch(clause):
             strong = True
         elif (clause == "quoted" or clause.endswith(" quoted")) and not strong:
             quoted = True
-        elif _FED_UP_CLAUSE_RE.fullmatch(_COURTESY_TAIL_RE.sub("", clause)):
+        elif (_FED_UP_CLAUSE_RE.fullmatch(_COURTESY_TAIL_RE.sub("", clause))
+              and not (question and _MEANS_IT_RE.search(clause))):
             fed_up = True
         elif not (_COURTESY_CLAUSE_RE.fullmatch(clause)
                   or quoted and not strong and _AGREED_CLAUSE_RE.fullmatch(clause)):
@@ -1023,7 +1028,7 @@ def detect(text: str | None, *, opted_out: bool = False) -> Detection:
     if language is not None:
         return Detection(Intent.OPT_OUT, language, own_words=True)
     if ("|" in s and any(_STRONG_CLAUSE_RE.fullmatch(c) for c in s.split(" | "))
-            and (_UNWANTED_SIGNAL_RE.search(s) or _only_stop_and_fed_up(s))
+            and (_UNWANTED_SIGNAL_RE.search(s) or _only_stop_and_fed_up(s, question))
             or not _BESIDE_WORDS.isdisjoint(words.split())
             and _STRONG_BESIDE_SIGNAL_RE.fullmatch(words)):
         return Detection(Intent.OPT_OUT, _language(tokens), own_words=True)
