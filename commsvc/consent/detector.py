@@ -243,6 +243,7 @@ _LANGUAGE_OF_WORD = text_folding.word_table({
     "fr": "arretez arreter arrete arret stoppez annuler annulez oui aide merci beaucoup svp stp"
           " vous plait sil qui etes mauvais personne dit combien fois hier repete derniere"
           " reponds repond reponse accord harcelement interesse interessee inscrit inscrite quelqu"
+          " autre engage embauche"
           " jamais trop pub pubs publicite publicites je suite immediatement maintenant suffit",
     "es": "alto baja parar detener darse para pare cancelar cancela cancelen suscripcion si ayuda"
           " basta"
@@ -379,13 +380,18 @@ _REITERATION = (
 _NOT_FOR_ME = (r"(?:(?:(?:this is|youve got|you ve got|you have) )?(?:the )?wrong"
                r" (?:number|person)"
                r"|(?:(?:i|we) )?(?:already )?(?:(?:hired|found|booked) someone(?: else)?"
-               r"|went with (?:someone else|another (?:company|contractor|pro|plumber)))"
+               r"|(?:went with|hired|found|booked) (?:someone else|another (?:company|contractor"
+               r"|pro|plumber|electrician|painter|roofer|handyman|crew)))"
                # ... in French and Spanish: "Stop svp, on a trouvé quelqu'un d'autre", "Alto,
-               # ya contratamos a alguien"
-               r"|(?:on a|j ai|nous avons) (?:deja )?(?:trouve|engage|embauche|pris)"
-               r" (?:quelqu un(?: d autre)?|un autre)"
-               r"|(?:ya )?(?:contrate|contratamos|encontre|encontramos) (?:a )?(?:alguien|otro)"
-               r"(?: mas)?"
+               # ya contratamos a alguien" (someone: not a thing found, "Alto, ya encontré
+               # otro", "Stop, j'ai pris un autre")
+               r"|(?:on a|j ai|nous avons) (?:deja )?(?:(?:trouve|engage|embauche|pris)"
+               r" (?:quelqu un(?: d autre)?|une? autre (?:plombier|entrepreneur|electricien"
+               r"|peintre|couvreur|contracteur|gars|compagnie|entreprise))"
+               r"|(?:engage|embauche) un autre)"
+               r"|(?:ya )?(?:(?:contrate|contratamos) (?:a )?(?:alguien|otro)"
+               r"|(?:encontre|encontramos) (?:a (?:alguien|otro)|alguien|otr[oa] (?:plomero"
+               r"|contratista|tecnico|electricista|pintor|albanil|compania|empresa)))(?: mas)?"
                r"|(?:(?:tiene|tienen|tienes) (?:el )?)?numero equivocado|persona equivocada"
                r"|(?:se )?equivocaron de numero"
                r"|(?:(?:vous avez|tu as|c est) (?:le |un )?)?mauvais numero|mauvaise personne)")
