@@ -434,22 +434,24 @@ def _only_stop_and_fed_up(s: str, question: bool) -> bool:
     """The message is bare STOP clauses and clauses that want no more contact, one of each;
     or a quoted instruction (_without_instructions: "Reply STOP?", "Your text says STOP to opt
     out"), then nothing but agreement or courtesy and a bare STOP: the sender does as it says
-    ("Reply STOP? Fine. STOP", "The text said reply STOP to opt out. STOP"; not "STOP. Reply
-    YES to confirm", which may be the sender's template). `question`: the message ends as one,
+    ("Reply STOP? Fine. STOP", "The text said reply STOP to opt out. STOP", also after a first
+    STOP: "STOP. The text said STOP to opt out. STOP"; not "STOP. Reply YES to confirm", with
+    no STOP after it, which may be the sender's template). `question`: the message ends as one,
     and meaning it asked is no insisting ("Arrête! C'est sérieux?")."""
-    strong = fed_up = quoted = False
+    strong = fed_up = quoted = obeyed = False
     for clause in s.split(" | "):
         if _STRONG_CLAUSE_RE.fullmatch(clause):
             strong = True
-        elif (clause == "quoted" or clause.endswith(" quoted")) and not strong:
+            obeyed = quoted
+        elif clause == "quoted" or clause.endswith(" quoted"):
             quoted = True
         elif (_FED_UP_CLAUSE_RE.fullmatch(_COURTESY_TAIL_RE.sub("", clause))
               and not (question and _MEANS_IT_RE.search(clause))):
             fed_up = True
         elif not (_COURTESY_CLAUSE_RE.fullmatch(clause)
-                  or quoted and not strong and _AGREED_CLAUSE_RE.fullmatch(clause)):
+                  or quoted and not obeyed and _AGREED_CLAUSE_RE.fullmatch(clause)):
             return False
-    return strong and (fed_up or quoted)
+    return strong and (fed_up or obeyed)
 
 
 _STRONG_WORD = _strong(_STRONG_WORDS + "|stoppez|alto|baja")
