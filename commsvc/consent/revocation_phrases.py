@@ -194,8 +194,10 @@ EN: list[tuple[str, str]] = [
      r"\b(?:dont|no longer|never) (?:want|wish)(?: to (?:receive|get|have))?(?: (?:any|these"
      r"|those|your|more|this|anymore|all|such|further|future|promotional|marketing|text"
      r"|message))* (?:" + MSGN + r"|(?:(?<=these )|(?<=those )|(?<=your )|(?<=more )|(?<=any ))"
-     # (nor where they go: "Don't want your promos on my truck")
-     r"(?:ads|promos|promotions)(?! (?:on|in|at)\b))\b"
+     # (ending the clause, or but for "anymore", thanks: not where they go, "Don't want your
+     # promos on my truck", nor a discount, "I don't want these promotions applied")
+     r"(?:ads|promos|promotions)(?= \||$| (?:anymore|any more|again|ever|please|thanks"
+     r"|thank you|period|stop)\b))\b"
      # nor not wanting them to end: "I don't want these texts to stop, they help"
      r"(?! (?:to (?:stop|end|go away|be (?:stopped|cancelled|canceled|turned off))|stopped"
      r"|cancelled|canceled|turned off)\b)"),
