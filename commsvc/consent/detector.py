@@ -662,8 +662,10 @@ _GUARD_AFTER_RE = re.compile(
     # ... or how they are written, too long or in capitals, rather than whether: "Arrêtez donc
     # de m'écrire des romans", "Stop writing me essays", "Deja de escribirme testamentos jaja",
     # "Stop texting me in all caps", "Arrêtez de m'écrire aussi tard"
-    # (ending the clause, or before a laugh, a courtesy or "and just" what to do instead)
-    r"|(?: (?:me|us|moi|nous))? (?:(?:(?:des|de|such|so many|these|those|all these|tantos"
+    # (ending the clause, or before a laugh, a courtesy or "and just" what to do instead; not
+    # with no interest in any: "Stop texting me novels. Not interested")
+    r"|(?!.* \| (?:" + _COMPLAINT + r")(?: \||$))"
+    r"(?: (?:me|us|moi|nous))? (?:(?:(?:des|de|such|so many|these|those|all these|tantos"
     r"|tantas|puros|puras) )?(?:novels?|essays?|paragraphs?|walls? of text|romans?|paves?"
     r"|tartines?|bibles?|testaments?|novelas?|testamentos?|biblias?|rollos?)"
     r"|in (?:all )?caps|en majuscules|en mayusculas|(?:aussi|si) (?:tard|tot))"
