@@ -73,8 +73,11 @@ NOT_OF_SOMETHING_ELSE = (r"(?!(?: moi| nous)? (?:de|du|des|a|au|aux|del|al)"
                          r" (?:" + _ARTICLE + r" )?"
                          r"(?!" + _TEXTS_SERVICE + ")" + _SOMETHING_ELSE + r"\b)")
 # The messages of someone else: "from the old company", "from my ex", "from another pro"
+# (not the sender's dealings with us, nor another number of ours: "Stop the reminders from my
+# account", "... from another number you use")
 SOMEONE_ELSES = (r"(?! from (?:(?:the|that|a|an) (?:old|other|previous|last|former)|my|his|her"
-                 r"|our|him|another|other)\b)")
+                 r"|our|him|another|other)\b(?! (?:account|booking|appointment|order|profile"
+                 r"|request|quote|number)\b))")
 # Pestering verbs: with the sender as object they say "stop texting me" in other words.
 BOTHER = r"(?:bothering|bugging|pestering|hassling|annoying|bombarding)"
 MSGN = r"(?:text|message|spam|notification|notifications|alert|alerts|reminders)"
