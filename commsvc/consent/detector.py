@@ -982,8 +982,11 @@ _INSTRUCTION_RE = re.compile(
     rf"{_INSTRUCTION_MORE}"
     # ... or a text reported as saying it, with what it is for: "a text saying STOP to opt out,
     # is that you?", "un texto qui dit STOP pour se désabonner", "un mensaje que dice BAJA para
-    # cancelar"; not the sender's own saying ("I said STOP to opt out", "I'm saying STOP ...")
-    r"|(?<!\bi )(?<!\bm )(?<!\bwe )(?<!\bkeep )(?<!\bai )(?<!\byo )"
+    # cancelar"; not the sender's own saying ("I said STOP to opt out", "I'm saying STOP ...",
+    # "Just saying STOP to opt out", "We're saying ..."): the text (it, that, qui, que) says it
+    r"|(?:(?<=\btext )|(?<=\bmessage )|(?<=\breminder )|(?<=\breminders )|(?<=\bnumber )"
+    r"|(?<=\bnotification )|(?<=\bemail )|(?<=\bit )|(?<=\bthat )|(?<=\bwhich )|(?<=\bqui )"
+    r"|(?<=\bque ))"
     rf"(?:{'|'.join(_QUOTING_VERBS)}){_INSTRUCTION_LEAD} {_INSTRUCTED_KW}{_INSTRUCTION_PURPOSE}"
     rf"{_INSTRUCTION_MORE})")
 # The words an instruction starts with: most texts have none and skip the regex.
