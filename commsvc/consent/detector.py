@@ -760,7 +760,7 @@ _VETO_RE = re.compile(
     r"(?:number|phone|cell|email|line)|(?<!this is )(?<!it is )(?<!its )(?<!it s )"
     r"my (?:new|other|work|home) (?:number|phone|cell)"
     r"|(?:ecrivez|envoyez|contactez|appelez|ecris|envoie|contacte)(?: moi)?(?: plutot)?"
-    r" (?:a|sur|au) (?:mon|ma|mes)"
+    r" (?:a|sur|au) (?:mon|ma|mes)(?! (?:" + _NOT_A_HANDOVER + r")\b)"
     # ... or to the sender alone, out of a group or from the pro in person: "Take me off the
     # group text, just text me directly", "Dejen de mandar mensajes al grupo, mándenme
     # directo", "Stop the automated texts pls, just text me yourself"
