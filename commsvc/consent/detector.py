@@ -708,7 +708,8 @@ _ANSWER_LEAD_EN = _ANSWER_LEAD[:-1] + r"|(?<=\bno )|(?<=\bnah )|(?<=\bnope ))"
 # ... not asked and refused in the next sentence: "Text me directly? No. Stop", "Call me
 # instead? No. Stop texting me"
 # (a "no" of its own: not "..., email me instead, no texts during work")
-_REFUSED = (r"(?!(?: instead| plutot| a la place| mejor)? \| (?:no|nope|nah|non)"
+_REFUSED = (r"(?!(?: instead| plutot| a la place| mejor)? \| (?:(?:lol|haha|hell|oh|jaja|mdr) )?"
+            r"(?:no|nope|nah|non|never|no way|jamais|nunca|nel)"
             r"(?: (?:thanks|thank you|merci|gracias))?(?: \||$))")
 # Anywhere: the sender says it was a mistake, or redirects us to someone or somewhere else
 # ("don't text me, text my husband"): that is conversation, not a revocation.
