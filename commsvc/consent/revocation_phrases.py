@@ -245,11 +245,14 @@ EN: list[tuple[str, str]] = [
     # coupons? ok" take in that there are none left ("Ok no more deals" is one).
     ("please ok okay so just seriously i no thanks thank not who whos hi hello hey stop",
      r"^(?:(?:please|thanks|thank you|hi|hello|hey|no|no thanks|no thank you"
-     r"|not interested|seriously|(?P<stop>(?:(?:ok|okay)(?: \|)? )?(?:please )?stop|stop please)|"
+     r"|not interested|seriously|(?P<stop>(?:(?:ok|okay)(?: \|)? )?(?:please )?stop|stop please)"
+     r"|(?P<ack>ok|okay)|"
      + WHO_ASKED + r") \| )*(?:(?:please|ok|okay|so|just|seriously|i said|i want) )*no more"
      r" (?:(?:special|promotional|marketing) )?(?:offers|deals|specials|coupons)"
-     # (after a STOP, an "ok?" insists: "Stop. No more offers, ok?? thanks")
-     r"(?(stop)|(?! \| (?:ok|okay|k)\b))" + LAST),
+     # (after a STOP, an "ok?" insists: "Stop. No more offers, ok?? thanks"; and after an "Ok."
+     # a "please" asks: "Ok. No more offers please"; not "Ok. No more offers, thanks")
+     r"(?(stop)|(?! \| (?:ok|okay|k)\b))"
+     r"(?(ack)(?=(?: \|)? (?:please|svp|por favor)\b))" + LAST),
     # remove / take me off the list
     ("remove take delete drop erase get unsubscribe cross",
      r"\b(?:remove|take|delete|drop|erase|get|unsubscribe|cross) (?:me|us|my number"
