@@ -664,13 +664,13 @@ _GUARD_AFTER_RE = re.compile(
     # "Stop texting me in all caps", "Arrêtez de m'écrire aussi tard"
     # (ending the clause, or before a laugh, a courtesy or "and just" what to do instead; not
     # with no interest in any: "Stop texting me novels. Not interested")
-    r"|(?!.* \| (?:" + _COMPLAINT + r")(?: \||$))"
-    r"(?: (?:me|us|moi|nous))? (?:(?:(?:des|de|such|so many|these|those|all these|tantos"
+    r"|(?: (?:me|us|moi|nous))? (?:(?:(?:des|de|such|so many|these|those|all these|tantos"
     r"|tantas|puros|puras) )?(?:novels?|essays?|paragraphs?|walls? of text|romans?|paves?"
     r"|tartines?|bibles?|testaments?|novelas?|testamentos?|biblias?|rollos?)"
     r"|in (?:all )?caps|en majuscules|en mayusculas|(?:aussi|si) (?:tard|tot))"
     r"(?= \||$| (?:lol|haha|jaja|jajaja|mdr|ptdr|please|svp|por favor)\b"
     r"| (?:and|et|y) (?:just|juste|solo|nomas) (?!stop\b|arret|para\b|dej))"
+    r"(?!.* \| (?:" + _COMPLAINT + r")(?: \||$))"
     r"| " + _AND_COME + ")")
 # Just after a match: a language or a place, then nothing but thanks or one redirect ("stop
 # texting me in English, I speak Spanish", "no me escriba en ingles, solo espanol", "... at
