@@ -770,8 +770,9 @@ _VETO_RE = re.compile(
     r"(?:text|message|write to|email) (?:me|us) (?:directly|separately|individually|privately"
     # (not asked and refused: "Text me directly? No. Stop")
     r"|yourself|personally)" + _REFUSED +
-    r"|(?:ecrivez|textez|envoyez) moi (?:directement|en prive|separement)"
+    r"|(?:ecrivez|textez|envoyez) moi (?:directement|en prive|separement)" + _REFUSED +
     r"|(?:escrib|mand|envi|textee)\w*me (?:directo|directamente|por separado|aparte|en privado)"
+    + _REFUSED +
     r"|(?:escrib|mand|envi|contact|llam)\w* a mi (?!abogad)"
     # ... or to the number of theirs: "..., escriban al de mi esposa", "usen el de mi hijo"
     r"|(?:(?:escrib|mand|envi|contact|llam)\w* al|(?:usen|use|usa) el) de mi (?!abogad)"
