@@ -699,8 +699,16 @@ _HANDOVER = (
 # Where a request of the sender's own starts: the message or a clause, or after "just",
 # "please", "and", "but" (et, y, mais, pero): "..., but keep me posted", "just text me directly";
 # not "my wife will keep me posted", "no need to keep me updated"
+# (or a word that starts a sentence: "Unsubscribe? Actually I want the reminders", "Lol I want
+# the updates")
 _CLAUSE_LEAD = (r"(?:(?<=\| )|(?<!.)|(?<=\bjust )|(?<=\bplease )|(?<=\band )|(?<=\bbut )"
-                r"|(?<=\bet )|(?<=\by )|(?<=\bmais )|(?<=\bpero ))")
+                r"|(?<=\bet )|(?<=\by )|(?<=\bmais )|(?<=\bpero )|(?<=\bactually )|(?<=\bhonestly )"
+                r"|(?<=\bwell )|(?<=\bwait )|(?<=\bok )|(?<=\bokay )|(?<=\boh )|(?<=\blol )"
+                r"|(?<=\bhaha )|(?<=\bhmm )|(?<=\bso ))")
+# ... or asked of us in so many words: "..., but do keep me updated", "you can keep me posted",
+# "could you keep me posted" (not "my wife will keep me posted")
+_ASKED_LEAD = (_CLAUSE_LEAD[:-1] + r"|(?<=\bdo )|(?<=\byou can )|(?<=\byou could )"
+               r"|(?<=\bcan you )|(?<=\bcould you )|(?<=\bwill you )|(?<=\bwould you ))")
 # ... or answering: "No, I want the reminders", "¿Baja? No, sí quiero los recordatorios"
 # (not after the Spanish "no", which denies the verb: "no quiero los mensajes")
 _ANSWER_LEAD = (_CLAUSE_LEAD[:-1] + r"|(?<=\bsi )|(?<=\byes )|(?<=\boui )|(?<=\bnon ))")
@@ -738,7 +746,7 @@ _VETO_RE = re.compile(
     # ... or to be kept posted: "Could you stop the automated reminders? ... but keep me posted
     # on the job", "Tenez-moi au courant", "Manténganme informado" (asked of us, see
     # _CLAUSE_LEAD; nor another way: "... by email", "... via email", "... in the app")
-    r"|(?=keep |tenez |tiens |mantengan|mantenme|mantengame)" + _CLAUSE_LEAD +
+    r"|(?=keep |tenez |tiens |mantengan|mantenme|mantengame)" + _ASKED_LEAD +
     r"(?:keep (?:me|us) (?:posted|updated|informed|in the loop)|(?:tenez|tiens) (?:moi|nous)"
     r" au courant|(?:mantenganme|mantenme|mantengame|mantenganos) (?:informad[oa]s?|al tanto))"
     r"(?! (?:by|par|por|via|through|thru|over|in|on|sur|dans|en) (?:the |l |la |le |el |your )?"
