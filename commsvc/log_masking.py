@@ -476,7 +476,14 @@ def mask_url(text: str) -> str:
 # SIDs have many): the API reads "4155550101x", "x415-555-0101" or "tel4155550101" as the
 # phone number in it (phonenumbers skips the letters), so the log must not keep it readable;
 # nor the numbers in "4155550101x4155550202", which it refuses.
-_GLUED_TO_LETTERS = re.compile(r"(?<![^\s/?&=#;])(?=[^\s/?&=#;]*?(?:[A-Za-z]\d|\d[A-Za-z]))"
+# A letter may follow the digits after up to three separators too (not a space, which ends a
+# request line's part): the API reads "415-555-CALL" and "415-555-0101-x" as it reads
+# "415555CALL" and "4155550101x" ("%" stands for an escape once _masked_phone_part has cut
+# them). Three at most, as _DIGIT_GROUPS: a digit in each of a long run of "%20" would
+# otherwise scan the rest of it.
+_SEPARATED = r"(?:%2[0BbDdEe89]|[.()+%-]){0,3}"
+_GLUED_TO_LETTERS = re.compile(r"(?<![^\s/?&=#;])(?=[^\s/?&=#;]*?(?:[A-Za-z]\d|\d"
+                               + _SEPARATED + r"[A-Za-z]))"
                                # 7 digits, or 7 digits and letters of which 3 are letters,
                                # which phonenumbers reads as a keypad's: 415555CALL
                                r"(?=(?:[^\s/?&=#;\d]*+\d){7}|(?=(?:[^\s/?&=#;A-Za-z]*+[A-Za-z]){3})"
@@ -495,7 +502,7 @@ def _masked_phone_part(match: re.Match) -> str:
     return masked if masked != part else _masked_reading(part)
 
 
-_LETTER_BY_DIGIT = re.compile(r"[A-Za-z]\d|\d[A-Za-z]")
+_LETTER_BY_DIGIT = re.compile(r"[A-Za-z]\d|\d" + _SEPARATED + r"[A-Za-z]")
 _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _DIGIT_OR_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}|\d")
 _LETTER = re.compile(r"[A-Za-z]")

@@ -406,6 +406,25 @@ def test_letters_the_api_reads_as_a_keypad_s_digits_are_masked_as_digits(tmp_pat
     assert "5555" not in line and "55CA" not in line and ("CALL" in line or "LL01" in line)
 
 
+@pytest.mark.parametrize("target", ["/v1/consent/415-555-CALL", "/v1/consent/+1-415-555-CALL",
+                                    "/v1/consent/415.555.CALL", "/v1/consent/(415)555-CALL",
+                                    "/v1/consent/check?phone=415+555+CALL",
+                                    "/v1/consent/check?phone=%2B1%20415%20555%20CALL"])
+def test_keypad_letters_after_a_separator_are_masked_as_digits(tmp_path, target):
+    """Found in review: GET /v1/consent/415-555-CALL is +14155552255's consent as much as
+    415555CALL is, but the keypad letters were read only glued to a digit: the line kept the
+    whole number, or (+1-415-555-CALL) +1**5555-CALL, seven of its ten digits."""
+    line = access_line(tmp_path, target)
+    assert "555" not in line and "415" not in line and "CALL" in line
+
+
+def test_a_number_before_a_separated_letter_is_masked(tmp_path):
+    """Found in review: GET /v1/consent/415-555-0101-x is +14155550101's consent (the API
+    skips the letter), but the line kept the whole number: the "-x" made it part of an id."""
+    line = access_line(tmp_path, "/v1/consent/415-555-0101-x")
+    assert "555" not in line and "0101" in line
+
+
 @pytest.mark.parametrize("target", ["/v1/consent/0116834002", "/v1/consent/011%20683%204002",
                                     "/v1/logs/messages?phone=011-683-4002"])
 def test_a_four_digit_number_dialled_with_011_keeps_no_more_than_its_last_half(tmp_path, target):
