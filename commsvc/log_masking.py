@@ -496,12 +496,19 @@ def _masked_phone_part(match: re.Match) -> str:
     part = match.group(0)
     if "%" in part and not _LETTER_BY_DIGIT.search(_ESCAPE.sub("%", part)):
         return part  # only an escape's letters ("%2B1..."): _mask_numbers' to judge
-    if sum(c.isalpha() for c in _ESCAPE.sub("%", part)) > MAX_GLUED_LETTERS:  # not %2B's B
+    # Not %2B's B, nor a word before the first digit, which the API skips ("phone4155550101");
+    # what follows it must have the 7 digits (or keypad letters) of the shortest number.
+    glued = _ESCAPE.sub("%", part[_BEFORE_NUMBER.match(part).end():])
+    if (sum(c.isalpha() for c in glued) > MAX_GLUED_LETTERS
+            or len(_LETTER_OR_DIGIT.findall(glued)) < 7):
         return part
     masked = _DIGIT_GROUPS.sub(_masked_group, part)
     return masked if masked != part else _masked_reading(part)
 
 
+# What comes before a part's first digit (an escape of one, %30-%39, is one): a word the API
+# skips ("tel:", "mobile%3A"), none of the number's digits.
+_BEFORE_NUMBER = re.compile(r"(?:%(?!3\d)[0-9A-Fa-f]{2}|[^\d%])*")
 _LETTER_BY_DIGIT = re.compile(r"[A-Za-z]\d|\d" + _SEPARATED + r"[A-Za-z]")
 _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _DIGIT_OR_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}|\d")
@@ -523,18 +530,20 @@ def _masked_reading(part: str) -> str:
     if not number:
         return part
     # Three letters or more phonenumbers reads as a keypad's (+1415555CALL is +14155552255):
-    # then they are the number's digits, masked as digits are.
+    # then they are the number's digits, masked as digits are (not a word before it: "tel:").
     without_letters = _LETTER.sub("", unquote(part))
+    word = _BEFORE_NUMBER.match(part).end()
     if number not in (try_normalise(without_letters), try_normalise(without_letters.replace(
             "+", " "))):
-        digits, positions = _LETTER_OR_DIGIT.findall(unquote(part)), _LETTER_OR_DIGIT_OR_ESCAPE
+        digits = _LETTER_OR_DIGIT.findall(unquote(part[word:]))
+        positions = _LETTER_OR_DIGIT_OR_ESCAPE
     else:
         positions = _DIGIT_OR_ESCAPE
     # As many last digits as phones.mask shows: four, or half of a short national number.
     hidden = iter(range(len(digits) - _last_shown(number)))
-    return positions.sub(
+    return part[:word] + positions.sub(
         lambda token: "*" if len(token[0]) == 1 and next(hidden, None) is not None
-        else token[0], part)
+        else token[0], part[word:])
 
 
 def _masked_group(run: re.Match) -> str:

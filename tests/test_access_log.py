@@ -425,6 +425,18 @@ def test_a_number_before_a_separated_letter_is_masked(tmp_path):
     assert "555" not in line and "0101" in line
 
 
+@pytest.mark.parametrize(("target", "logged"), [
+    ("/v1/consent/phone4155550101", "/v1/consent/phone******0101 "),
+    ("/v1/consent/tel:415555CALL", "/v1/consent/tel:******CALL "),
+    ("/v1/consent/check?phone=order4155550101", "?phone=order******0101 "),
+    ("/v1/consent/mobile%3A415555CALL", "/v1/consent/mobile%3A******CALL ")])
+def test_a_word_before_a_number_is_no_letter_of_it(tmp_path, target, logged):
+    """Found in review: GET /v1/consent/phone4155550101 is +14155550101's consent (the API
+    skips what comes before the first digit), but the line kept the whole number: the word's
+    letters counted as letters glued to the number, five of the four allowed."""
+    assert logged in access_line(tmp_path, target)
+
+
 @pytest.mark.parametrize("target", ["/v1/consent/0116834002", "/v1/consent/011%20683%204002",
                                     "/v1/logs/messages?phone=011-683-4002"])
 def test_a_four_digit_number_dialled_with_011_keeps_no_more_than_its_last_half(tmp_path, target):
