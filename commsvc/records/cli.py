@@ -186,7 +186,8 @@ class ClockJobs:
                 swept = sweep_expired(db, now)
                 db.commit()
             total += swept
-            if swept < SWEEP_BATCH_SIZE:
+            # A stop ends a backlog's sweep after its batch (committed): the next tick goes on
+            if swept < SWEEP_BATCH_SIZE or (self.stop and self.stop.is_set()):
                 return total
 
     def tick(self) -> list[str]:

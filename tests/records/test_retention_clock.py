@@ -10,12 +10,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 
+from commsvc.records import cli as records_cli
 from commsvc.records import remote, retention
 from commsvc.records.cli import ClockJobs, serve_clock
 from commsvc.records.models import AuditEvent
 from commsvc.relay.models import Message
 from commsvc.sending import cli as worker_cli
 from commsvc.sending.worker import Counts
+from commsvc.sessions import allocation
 from commsvc.sessions.models import Session
 from tests.records.test_retention import DAY, make_message, make_session
 
@@ -186,3 +188,29 @@ def test_ctrl_c_stops_clock_once_after_its_retention_batch_and_audits_it(
     assert "message_bodies 2" in result.output and "recordings" not in result.output
     assert db.scalars(select(AuditEvent.action).where(
         AuditEvent.action.like("retention.%"))).all() == ["retention.stopped"]
+
+
+def test_ctrl_c_stops_clock_once_between_its_sweep_batches(app, db, runner, clock, monkeypatch):
+    """Found in review: since e9bf2cc, Ctrl-C or SIGTERM during `commsvc clock --once`'s
+    expiry sweep (1000 sessions a batch, a backlog after an outage) was held until every batch
+    was done, where it used to stop it at once; the clock process's stop waited the same. The
+    sweep now ends after the batch in progress, as retention does; the next tick does the
+    rest."""
+    for n in range(3):  # open sessions of different people (one open per phone and proxy)
+        make_session(db, created_at=clock() - 3 * DAY, status="open", ended_at=clock() - DAY,
+                     requester=f"+1415555{1000 + n}", pro=f"+1212555{1000 + n}")
+    db.commit()
+    batches = []
+
+    def a_batch_of_one_then_ctrl_c(db_, now):
+        batches.append(allocation.sweep_expired(db_, now, batch_size=1))
+        os.kill(os.getpid(), signal.SIGINT)  # as the operator's Ctrl-C
+        return batches[-1]
+
+    monkeypatch.setattr(records_cli, "sweep_expired", a_batch_of_one_then_ctrl_c)
+    monkeypatch.setattr(records_cli, "SWEEP_BATCH_SIZE", 1)
+
+    result = runner.invoke(args=["clock", "--once"])
+
+    assert result.exit_code == 1, result.output
+    assert batches == [1] and "sessions expired: 1" in result.output
