@@ -11,6 +11,12 @@ from phonenumbers import PhoneNumberType
 MAX_INPUT_LENGTH = 32
 # What an erased number becomes where its row must stay (records.subjects.tombstone).
 TOMBSTONE_PREFIX = "erased:"
+# A caller with no caller ID is stored as Twilio names it ("Anonymous", "Restricted", ...) or,
+# when From comes empty, as NO_CALLER_ID. These words are no one's number: masked, ops could
+# not read them ("*****mous").
+NO_CALLER_ID = "unknown"
+_HIDDEN_CALLER_IDS = frozenset({NO_CALLER_ID, "anonymous", "restricted", "unavailable",
+                                "private", "blocked"})
 
 
 class InvalidPhone(ValueError):
@@ -127,8 +133,9 @@ def try_normalise(raw: object, region: str = "US") -> str | None:
 
 def mask(e164: str | None) -> str | None:
     """+14155550101 -> +1******0101: country code, stars, last four (of a national number of
-    four digits or fewer, as in Niue or Tokelau, the last half: four would be all of it)."""
-    if not e164:
+    four digits or fewer, as in Niue or Tokelau, the last half: four would be all of it).
+    A hidden caller's marker ("Anonymous", "unknown") is shown as it is."""
+    if not e164 or e164.lower() in _HIDDEN_CALLER_IDS:
         return e164
     if not e164.startswith("+"):
         return "*" * max(len(e164) - 4, 0) + e164[-4:]

@@ -107,7 +107,7 @@ def _stored_sender(sender: str) -> str:
     that 300 digits never become a plausible number and "sip:alice@example.com" shows it was
     longer."""
     if not sender:
-        return "unknown"
+        return phones.NO_CALLER_ID
     return sender if len(sender) <= SENDER_WIDTH else sender[:SENDER_WIDTH - 1] + CUT
 
 

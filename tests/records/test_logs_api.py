@@ -396,3 +396,20 @@ def test_ops_never_sees_a_caller_whose_national_number_is_four_digits_in_full(
 
     assert [row["from"] for row in response.json["data"]] == ["+683**02"]
     assert "6834002" not in response.text
+
+
+def test_ops_reads_a_hidden_callers_marker_as_twilio_sent_it_not_masked_like_a_number(
+        client, api_key, db, clock):
+    # "*****mous" and "***nown" told ops nothing: these markers are no one's number.
+    for sender in ("Anonymous", "Restricted", "unknown"):
+        add_call(db, now=clock(), from_phone=sender, forward_to=None, session_id=None,
+                 booking_id=None)
+        clock.advance(minutes=1)
+    add_call(db, now=clock(), from_phone="sip:alice", forward_to=None, session_id=None,
+             booking_id=None)
+    db.commit()
+
+    response = client.get("/v1/logs/calls", headers=api_key("ops"))
+
+    assert [row["from"] for row in response.json["data"]] == [
+        "*****lice", "unknown", "Restricted", "Anonymous"]
