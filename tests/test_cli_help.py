@@ -49,3 +49,15 @@ def test_a_command_on_that_host_still_stops_at_once_with_the_settings_line():
 
     assert result.exit_code == 2
     assert result.output.startswith("error: production needs these settings: ENCRYPTION_KEYS")
+
+
+@pytest.mark.parametrize("command", ["worker", "clock"])
+def test_the_long_running_processes_help_names_every_signal_that_stops_them(command):
+    """`worker --help` named SIGTERM alone and `clock --help` none, while both stop after the
+    current pass on SIGTERM, SIGINT (Ctrl-C) and SIGHUP (README, Processes)."""
+    result = CliRunner().invoke(main, [command, "--help"], env=NO_SECRETS)
+
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    for signal_name in ("SIGTERM", "SIGINT", "SIGHUP"):
+        assert signal_name in text

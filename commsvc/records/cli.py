@@ -227,7 +227,9 @@ def _deletions_line(counts: dict[str, int]) -> list[str]:
 @with_appcontext
 def clock_command(tick_seconds: int, once: bool):
     """The Procfile's clock process: expiry sweep and Twilio deletions every tick, retention
-    daily. Several may run at once: each job takes its own database lock or claim."""
+    daily. Several may run at once: each job takes its own database lock or claim. SIGTERM,
+    SIGINT (Ctrl-C) or SIGHUP ends it once the current pass is done (exit 0; with --once,
+    retention stops after its batch, exit 1)."""
     if once:  # Ctrl-C or SIGTERM: retention stops after its batch, audited, as `retention run`
         with stopping_on_signals(log, "clock") as stop:
             lines = ClockJobs(current_app._get_current_object(), stop).tick()

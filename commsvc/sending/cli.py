@@ -45,7 +45,8 @@ def serve(app, stop: threading.Event, *, interval: float, batch: int) -> None:
               help="Messages claimed per pass.")
 @with_appcontext
 def worker_command(once: bool, interval: float, batch: int):
-    """Send queued and due scheduled texts; SIGTERM finishes the current pass, then exits."""
+    """Send queued and due scheduled texts. SIGTERM, SIGINT (Ctrl-C) or SIGHUP ends it once the
+    current pass is done (exit 0)."""
     app = current_app._get_current_object()
     if once:
         counts = run_once(app, limit=batch)
