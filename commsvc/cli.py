@@ -63,7 +63,8 @@ class _Group(FlaskGroup):
 _OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})
 
 
-@click.group(cls=_Group, create_app=_create_app, load_dotenv=False)
+@click.group(cls=_Group, create_app=_create_app, load_dotenv=False,
+             context_settings={"help_option_names": ["-h", "--help"]})
 def main():
     """commsvc: masked SMS/voice relay, consent and records under control."""
 

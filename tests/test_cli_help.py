@@ -33,7 +33,8 @@ def test_flasks_development_server_is_not_a_command():
 
 
 @pytest.mark.parametrize("args", [["--help"], ["keys", "create", "--help"],
-                                  ["logs", "messages", "--help"]])
+                                  ["logs", "messages", "--help"], ["-h"],
+                                  ["logs", "messages", "-h"], ["retention", "run", "-h"]])
 def test_help_answers_on_a_host_whose_settings_would_stop_every_command(args):
     """A production URL without its secrets: `commsvc --help` answered only `error: production
     needs these settings`, exit 2, since listing the commands loaded the app."""
