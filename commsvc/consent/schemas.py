@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from commsvc.consent.models import CHANNELS, PURPOSES
 from commsvc.consent.service import (
@@ -90,15 +90,23 @@ class ConsentWriteSchema(Schema):
                   "example": "signup_form"},
     )
     evidence = Evidence(
-        required=True,
+        load_default=None,
         metadata={"description": "What proves it: an object (form name and version, the user's"
                                  " IP, ...) or a plain statement; at most 8 KiB. Kept as given;"
                                  f' commsvc adds "{RECEIVED}": the API key id and the IP the'
-                                 " request came from.",
+                                 " request came from. Required for a grant; a revocation is"
+                                 " recorded without it (a person's request to stop is honoured"
+                                 " however it reached you).",
                   "oneOf": [{"type": "object", "minProperties": 1},
                             {"type": "string", "minLength": 1}],
                   "example": {"form": "signup", "version": "2026-05"}},
     )
+
+    @validates_schema
+    def _a_grant_needs_evidence(self, data, **kwargs):
+        if data.get("action") == "grant" and data.get("evidence") is None:
+            raise ValidationError({"evidence": ["Missing data for required field (a grant must"
+                                                " say what proves it)."]})
 
 
 class CheckQuerySchema(QueryArguments):

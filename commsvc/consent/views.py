@@ -142,7 +142,7 @@ def post_consent(args, headers, phone):
     event = service.record_request(
         db, phone=phone, channel=args["channel"], purpose=args["purpose"],
         action=args["action"], source=args["source"],
-        evidence={**args["evidence"], service.RECEIVED: received}, now=_now(),
+        evidence={**(args["evidence"] or {}), service.RECEIVED: received}, now=_now(),
         requested_by=principal.actor, idempotency_key=headers["idempotency_key"],
     )
     db.commit()

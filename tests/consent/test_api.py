@@ -376,3 +376,27 @@ def test_no_consent_is_recorded_for_one_of_the_services_own_numbers(client, book
     assert response.status_code == 422
     assert "not a person's" in response.json["errors"]["phone"][0]
     assert _events(db) == 0
+
+
+def test_a_revocation_without_evidence_is_recorded_with_how_it_arrived(client, booking, db):
+    """A support agent's revoke without an evidence field was a 422 and nothing was recorded:
+    the person went on being texted. A request to stop is honoured however it came."""
+    payload = {k: v for k, v in REVOKE_ALL.items() if k != "evidence"}
+    response = client.post(f"/v1/consent/{PHONE}", json=payload, headers=booking)
+
+    assert response.status_code == 201, response.get_json()
+    assert set(response.get_json()["evidence"]) == {"received"}
+    assert _check(client, booking).get_json() == {"allowed": False, "reason": "revoked"}
+
+
+@pytest.mark.parametrize("evidence", [None, "absent"])
+def test_a_grant_without_evidence_is_a_422_and_nothing_is_recorded(client, booking, db,
+                                                                    evidence):
+    payload = {**GRANT_MARKETING, "evidence": evidence}
+    if evidence == "absent":
+        del payload["evidence"]
+    response = client.post(f"/v1/consent/{PHONE}", json=payload, headers=booking)
+
+    assert response.status_code == 422
+    assert list(response.get_json()["errors"]) == ["evidence"]
+    assert _events(db) == 0
