@@ -63,8 +63,10 @@ class _Group(FlaskGroup):
 _OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})
 
 
-@click.group(cls=_Group, create_app=_create_app, load_dotenv=False,
-             context_settings={"help_option_names": ["-h", "--help"]})
+HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
+
+
+@click.group(cls=_Group, create_app=_create_app, load_dotenv=False, context_settings=HELP_OPTIONS)
 def main():
     """commsvc: masked SMS/voice relay, consent and records under control."""
 
@@ -79,6 +81,16 @@ def _add_commands() -> None:
     for module in CLI_MODULES:
         for command in importlib.import_module(module).commands:
             main.add_command(command)
+    _take_dash_h(main)
+
+
+def _take_dash_h(command: click.Command) -> None:
+    """-h as --help on every command itself, not through `main`'s context: click keeps each
+    command's help option once built, and one first run under app.cli (the tests' runner, whose
+    context has only --help) kept -h off it for every later run under `main`."""
+    for sub in getattr(command, "commands", {}).values():
+        sub.context_settings = {**sub.context_settings, **HELP_OPTIONS}
+        _take_dash_h(sub)
 
 
 _add_commands()
