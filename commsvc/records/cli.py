@@ -37,6 +37,12 @@ def _ext(name: str):
     return current_app.extensions[name]
 
 
+def _stopped(command: str, rest: str = "run it again for the rest") -> click.ClickException:
+    """The exit-1 line of a command a stop signal ended after its batch in progress (what it
+    did is printed and audited before it)."""
+    return click.ClickException(f"{command} stopped before the end (Ctrl-C or SIGTERM): {rest}")
+
+
 def print_retention(report: retention.RetentionReport) -> None:
     if report.dry_run:
         click.echo("retention run: dry run, nothing was changed; rows past their period"
@@ -80,8 +86,7 @@ def retention_run_command(dry_run: bool, batch_size: int | None):
         return
     print_retention(report)
     if report.stopped:
-        raise click.ClickException("retention run stopped before the end (Ctrl-C or SIGTERM):"
-                                   " run it again for the rest")
+        raise _stopped("retention run")
 
 
 @click.group("erasures")
@@ -151,8 +156,7 @@ def encryption_rotate_command(batch_size: int):
                    f" keys until a run says done", err=True)
         raise SystemExit(1)
     if stopped:
-        raise click.ClickException("encryption rotate stopped before the end (Ctrl-C or"
-                                   " SIGTERM): run it again for the rest")
+        raise _stopped("encryption rotate")
 
 
 class ClockJobs:
@@ -238,8 +242,7 @@ def clock_command(tick_seconds: int, once: bool):
         if not lines:
             click.echo("nothing was due")
         if stop.is_set():
-            raise click.ClickException("clock --once stopped before the end (Ctrl-C or"
-                                       " SIGTERM): the next tick does the rest")
+            raise _stopped("clock --once", rest="the next tick does the rest")
         return
     stop = stop_on_signals(log, "clock")
     jobs = ClockJobs(current_app._get_current_object(), stop)
