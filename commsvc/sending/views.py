@@ -113,13 +113,18 @@ def outbox_metrics(db, now: dt.datetime):
                               labels=["status"])
     for status in service.DUE_STATUSES:
         depth.add_metric([status], pending.get(status, 0))
+    # Counted from when the text was due (accepted, or the allowed hour it is scheduled for),
+    # not from its next attempt: a text Twilio keeps refusing (401, 429, 5xx, 21611) is put
+    # off again after each refusal, and would read as a few seconds late for ever.
+    due = func.coalesce(OutboundMessage.scheduled_for, OutboundMessage.created_at)
     oldest = db.scalar(
-        select(func.min(OutboundMessage.next_attempt_at))
+        select(func.min(due))
         .where(OutboundMessage.status.in_(service.DUE_STATUSES))
-        .where(OutboundMessage.next_attempt_at <= now))
+        .where(due <= now))
     if oldest is not None and oldest.tzinfo is None:
         oldest = oldest.replace(tzinfo=dt.UTC)  # SQLite's MIN() bypasses the column type
     yield depth
     yield GaugeMetricFamily("commsvc_outbox_oldest_due_seconds",
-                            "How long the oldest due platform text has waited for a worker",
+                            "How long the oldest due platform text not yet sent has waited"
+                            " since it was due (no worker, or Twilio refusing it)",
                             value=(now - oldest).total_seconds() if oldest else 0)

@@ -234,6 +234,26 @@ def test_metrics_show_outbox_depth(client, send, clock):
     assert "commsvc_outbox_oldest_due_seconds 30.0" in data
 
 
+def test_metrics_show_how_long_a_text_twilio_keeps_refusing_has_waited(
+        app, client, send, clock, mocked, real_twilio):
+    """Found by an audit: while Twilio refused every send (a rotated auth token: 401), the
+    alert gauge docs/sending.md names for it read 0: each refusal moved the text's next
+    attempt into the future, and the gauge counted only from that. It counts from when the
+    text was first due."""
+    send()
+    mocked.post(MESSAGES_URL, status=401, json=twilio_error(401, 20003))
+    for _ in range(4):
+        assert run_once(app, real_twilio).retried == 1
+        with app.extensions["db"].sessionmaker() as db:
+            clock.set(db.scalar(select(OutboundMessage.next_attempt_at)))
+    data = client.get("/metrics").data.decode()
+    assert 'commsvc_outbox_messages{status="queued"} 1.0' in data
+    # 5 s, then up to 10, 20 and 40 s later (patience: half to all of the time waited so far)
+    [waited] = [float(line.split()[1]) for line in data.splitlines()
+                if line.startswith("commsvc_outbox_oldest_due_seconds ")]
+    assert waited >= 2.5 + 2.5 + 5 + 10
+
+
 @pytest.mark.parametrize("option", [["--batch", "0"], ["--batch", "-3"], ["--interval", "-1"],
                                     ["--interval", "0"]])
 def test_a_worker_option_that_would_claim_nothing_or_spin_is_a_usage_error(runner, option):
