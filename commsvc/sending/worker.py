@@ -95,6 +95,8 @@ class Worker:
     rng: random.Random = field(default_factory=random.Random)
     counts: Counts = field(default_factory=Counts)
     clock: Callable[[], dt.datetime] | None = None
+    # Twilio's 401 met in this pass: it refuses this process's credentials, not a text.
+    refused: TwilioError | None = None
 
     def _now(self) -> dt.datetime:
         """The time now: the clock's, for a pass outlasts its start by as long as its sends
@@ -189,6 +191,8 @@ class Worker:
                 self.db.commit()
                 self.counts.deferred += 1
                 return
+        if self._refused_already(claim, ambiguous=claim.uncertain):
+            return
         problem = transient = None
         try:
             row.from_phone = service.sender_now(self.db, row, self.config,
@@ -266,6 +270,8 @@ class Worker:
         self.db.commit()
         if body is UNAVAILABLE:
             return False  # nothing to compare with: process() retries it, still uncertain
+        if self._refused_already(claim, ambiguous=True):
+            return True
         try:
             found = self.gateway.find_messages(to=to, from_=from_,
                                                sent_after=since - RECONCILE_MARGIN)
@@ -323,11 +329,22 @@ class Worker:
             self.counts.sent += 1
         log.info("%s %s to %s as %s", claim.id, status, mask(row.to_phone), sid)
 
+    def _refused_already(self, claim: _Claim, *, ambiguous: bool) -> bool:
+        """Whether Twilio refused this process's credentials earlier in the pass (401): then
+        this text waits as that one does, and nothing is asked of Twilio, which would refuse
+        every request alike (a thousand queued texts were a thousand 401s a round)."""
+        if self.refused is None:
+            return False
+        self._failed_attempt(claim, self.refused, ambiguous=ambiguous, counts_as_attempt=True)
+        return True
+
     def _failed_attempt(self, claim: _Claim, exc: TwilioError, *, ambiguous: bool,
                         counts_as_attempt: bool = False) -> None:
         """Retry with back-off (429, 5xx, network), else fail; 21610 also revokes consent.
         A refusal about the sender, not the text (401, 21611), spends none of the text's
         attempts: it is retried until the text is too late (service.send_by)."""
+        if exc.status == UNAUTHORIZED:
+            self.refused = exc
         row = self._held(claim)
         if row is None:
             return

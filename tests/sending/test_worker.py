@@ -140,6 +140,45 @@ def test_twilio_refusing_the_credentials_retries_so_a_fixed_token_still_sends_it
     assert len(posts(mocked)) == 2
 
 
+def test_once_twilio_refuses_the_credentials_the_pass_asks_it_nothing_more(
+        app, send, outbox, clock, mocked, real_twilio):
+    """Found by an audit: with the auth token rotated in Twilio's console, every queued text
+    was POSTed and refused in turn, each time it came due (60 texts: 320 refused requests in
+    40 s), though the first 401 said every other request would meet the same. The others of
+    the pass wait as the refused one does, asking Twilio nothing."""
+    for n in range(3):
+        send(to=f"+1212555{n:04d}", body=f"notice {n}")
+    failing(mocked, 401, 20003)
+    counts = run_once(app, real_twilio)
+    assert (counts.claimed, counts.retried) == (3, 3)
+    assert len(mocked.calls) == 1
+    rows = outbox()
+    assert {(r.status, r.error_code, r.attempts) for r in rows} == {("queued", 20003, 0)}
+    assert all(r.next_attempt_at > clock() for r in rows)
+    mocked.remove(responses.POST, MESSAGES_URL)  # TWILIO_AUTH_TOKEN fixed
+    for n in range(3):
+        accepted(mocked, f"SM{n:032d}")
+    clock.set(max(r.next_attempt_at for r in rows))
+    assert run_once(app, real_twilio).sent == 3
+    assert len(posts(mocked)) == 4
+
+
+def test_a_lost_send_met_after_a_refused_token_is_not_looked_up_and_stays_uncertain(
+        app, db, send, outbox, clock, mocked, real_twilio):
+    send(to="+12125550001", body="first")
+    clock.advance(seconds=1)
+    send(to="+12125550002", body="lost")
+    [_, lost] = outbox()
+    lost.send_started_at = clock()  # its answer was lost: looked up before any resend
+    db.commit()
+    failing(mocked, 401, 20003)
+    mocked.get(MESSAGES_URL, status=401, json=twilio_error(401, 20003))
+    assert run_once(app, real_twilio).retried == 2
+    assert [c.request.method for c in mocked.calls] == ["POST"]
+    [_, lost] = outbox()
+    assert (lost.status, lost.error_code, lost.send_started_at) == ("queued", 20003, clock())
+
+
 def test_a_sender_whose_queue_at_twilio_is_full_is_retried_not_failed(
         app, send, outbox, clock, mocked, real_twilio):
     """Found by an audit: 21611 (the sender's queue at Twilio holds 10 hours of texts: a
