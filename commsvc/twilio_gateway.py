@@ -118,6 +118,11 @@ class RealTwilio:
                                                        self.clock)) from None
         except requests.RequestException as exc:
             raise TwilioError(f"Twilio unreachable: {type(exc).__name__}") from None
+        except json.JSONDecodeError:
+            # A 2xx whose body is not JSON (a proxy's page, a garbled answer): as after a
+            # timeout, Twilio may have taken the request; no status, so it is retried and a
+            # send is looked up before it goes again.
+            raise TwilioError("Twilio answer unreadable") from None
         except TwilioException as exc:  # a list page that failed: (message, response)
             response = exc.args[1] if len(exc.args) > 1 else None
             # Its code and Retry-After, as for any other call: a throttled lookup retried

@@ -13,6 +13,7 @@ from tests.sending.conftest import (
     ACCOUNT_SID,
     MESSAGES_URL,
     NEW_YORK,
+    message_list,
     posts,
     twilio_error,
     twilio_message,
@@ -83,6 +84,43 @@ def test_a_refusal_about_the_text_fails_it_at_once_and_says_so(
     assert (shown["status"], shown["error_code"], shown["last_error"], shown["attempts"]) == (
         "failed", code, f"Twilio error {code}", 1)
     assert run_once(app, real_twilio).claimed == 0 and len(posts(mocked)) == 1
+
+
+def test_a_send_whose_answer_is_not_json_is_looked_up_at_twilio_not_left_sending(
+        app, send, client, booking, outbox, clock, mocked, real_twilio):
+    """Found by an audit: a 2xx whose body was not JSON (a proxy's page, a garbled answer)
+    raised out of the twilio client as a JSONDecodeError: logged as an unexpected error with
+    its traceback, the text shown `sending` with no last_error until its lease lapsed (2 min);
+    a lookup answered so kept it `sending` for ever, never counting an attempt. Twilio may
+    have taken the text, as after a timeout: it is looked up before any resend."""
+    message_id = send(body="Your pro arrives at 3pm.").json["id"]
+    mocked.post(MESSAGES_URL, status=201, body="<html>upstream answered</html>")
+    assert run_once(app, real_twilio).retried == 1
+    shown = _shown(client, booking, message_id)
+    assert (shown["status"], shown["last_error"]) == ("queued", "Twilio answer unreadable")
+    [row] = outbox()
+    assert row.send_started_at is not None
+    clock.set(row.next_attempt_at)
+    mocked.get(MESSAGES_URL, json=message_list(
+        twilio_message(SID, to=NEW_YORK, body="Your pro arrives at 3pm.")))
+    assert run_once(app, real_twilio).reconciled == 1
+    shown = _shown(client, booking, message_id)
+    assert (shown["status"], shown["twilio_sid"], shown["last_error"]) == ("sent", SID, None)
+    assert len(posts(mocked)) == 1
+
+
+def test_a_lookup_whose_answer_is_not_json_counts_an_attempt_and_waits(
+        app, db, send, outbox, mocked, real_twilio):
+    send()
+    [row] = outbox()
+    row.send_started_at = row.created_at  # an earlier send's answer was lost
+    db.commit()
+    mocked.get(MESSAGES_URL, status=200, body="<html>upstream answered</html>")
+    assert run_once(app, real_twilio).retried == 1
+    [row] = outbox()
+    assert (row.status, row.attempts, row.last_error) == ("queued", 1,
+                                                          "Twilio answer unreadable")
+    assert row.send_started_at is not None and not posts(mocked)
 
 
 def test_the_status_follows_the_lifecycle_whatever_order_twilios_callbacks_come_in(
