@@ -95,8 +95,9 @@ class Worker:
     rng: random.Random = field(default_factory=random.Random)
     counts: Counts = field(default_factory=Counts)
     clock: Callable[[], dt.datetime] | None = None
-    # Twilio's 401 met in this pass: it refuses this process's credentials, not a text.
-    refused: TwilioError | None = None
+    # Refusals about the sender met in this pass (_refused_already): a 401 under None (the
+    # account: every request), a 21611 under its From number (that number's sends).
+    refused: dict[str | None, TwilioError] = field(default_factory=dict)
 
     def _now(self) -> dt.datetime:
         """The time now: the clock's, for a pass outlasts its start by as long as its sends
@@ -191,8 +192,6 @@ class Worker:
                 self.db.commit()
                 self.counts.deferred += 1
                 return
-        if self._refused_already(claim, ambiguous=claim.uncertain):
-            return
         problem = transient = None
         try:
             row.from_phone = service.sender_now(self.db, row, self.config,
@@ -213,6 +212,8 @@ class Worker:
             problem = f"gave up after {row.attempts} attempts"
         if problem:
             self._give_up(row, claim, problem)
+            return
+        if self._refused_already(claim, row.from_phone, ambiguous=claim.uncertain):
             return
         row.attempts += 1
         row.send_started_at = row.send_started_at or self._now()
@@ -270,7 +271,7 @@ class Worker:
         self.db.commit()
         if body is UNAVAILABLE:
             return False  # nothing to compare with: process() retries it, still uncertain
-        if self._refused_already(claim, ambiguous=True):
+        if self._refused_already(claim, None, ambiguous=True):
             return True
         try:
             found = self.gateway.find_messages(to=to, from_=from_,
@@ -329,13 +330,15 @@ class Worker:
             self.counts.sent += 1
         log.info("%s %s to %s as %s", claim.id, status, mask(row.to_phone), sid)
 
-    def _refused_already(self, claim: _Claim, *, ambiguous: bool) -> bool:
-        """Whether Twilio refused this process's credentials earlier in the pass (401): then
-        this text waits as that one does, and nothing is asked of Twilio, which would refuse
-        every request alike (a thousand queued texts were a thousand 401s a round)."""
-        if self.refused is None:
+    def _refused_already(self, claim: _Claim, sender: str | None, *, ambiguous: bool) -> bool:
+        """Whether Twilio refused, earlier in the pass, this process's credentials (401) or a
+        send from `sender` for its full queue (21611; None: a lookup, which no queue holds
+        up): then this text waits as that one does, and nothing is asked of Twilio, which
+        would refuse it alike (a thousand queued texts were a thousand refusals a round)."""
+        refusal = self.refused.get(None) or self.refused.get(sender)
+        if refusal is None:
             return False
-        self._failed_attempt(claim, self.refused, ambiguous=ambiguous, counts_as_attempt=True)
+        self._failed_attempt(claim, refusal, ambiguous=ambiguous, counts_as_attempt=True)
         return True
 
     def _failed_attempt(self, claim: _Claim, exc: TwilioError, *, ambiguous: bool,
@@ -344,10 +347,12 @@ class Worker:
         A refusal about the sender, not the text (401, 21611), spends none of the text's
         attempts: it is retried until the text is too late (service.send_by)."""
         if exc.status == UNAUTHORIZED:
-            self.refused = exc
+            self.refused[None] = exc
         row = self._held(claim)
         if row is None:
             return
+        if exc.code == SENDER_QUEUE_FULL:
+            self.refused[row.from_phone] = exc
         about_the_sender = exc.status == UNAUTHORIZED or exc.code == SENDER_QUEUE_FULL
         if not about_the_sender:
             row.attempts += 1 if counts_as_attempt else 0

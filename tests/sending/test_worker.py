@@ -179,6 +179,39 @@ def test_a_lost_send_met_after_a_refused_token_is_not_looked_up_and_stays_uncert
     assert (lost.status, lost.error_code, lost.send_started_at) == ("queued", 20003, clock())
 
 
+def test_once_a_senders_queue_at_twilio_is_full_the_pass_sends_nothing_more_from_it(
+        app, send, outbox, mocked, real_twilio):
+    """Found by an audit: during a marketing blast whose sender's queue at Twilio was full,
+    every text of each pass was POSTed and refused with 21611 alike."""
+    for n in range(3):
+        send(to=f"+1212555{n:04d}", body=f"notice {n}")
+    failing(mocked, 400, 21611)
+    assert run_once(app, real_twilio).retried == 3
+    assert len(mocked.calls) == 1
+    assert {(r.status, r.error_code, r.attempts) for r in outbox()} == {("queued", 21611, 0)}
+
+
+def test_a_full_queue_at_twilio_holds_back_only_its_own_senders_texts(
+        app, db, send, outbox, clock, mocked, real_twilio):
+    from tests.webhooks import factories as f
+
+    app.extensions["config"] = app.extensions["config"].with_overrides(sender_number=None)
+    for number in ("+16465550002", "+16465550003"):  # the oldest first
+        f.proxy_number(db, number, clock())
+    f.open_session(db, clock(), requester=NEW_YORK, requester_proxy="+16465550002",
+                   pro="+14155550202", pro_proxy="+16465550003")
+    for to in ("+12125550009", NEW_YORK, "+12125550008"):  # from ...02, ...03, ...02
+        send(to=to)
+        clock.advance(seconds=1)
+    failing(mocked, 400, 21611)
+    accepted(mocked)
+    counts = run_once(app, real_twilio)
+    assert (counts.retried, counts.sent) == (2, 1)
+    assert [form(c)["From"] for c in posts(mocked)] == ["+16465550002", "+16465550003"]
+    assert [(r.from_phone, r.status) for r in outbox()] == [
+        ("+16465550002", "queued"), ("+16465550003", "sent"), ("+16465550002", "queued")]
+
+
 def test_a_sender_whose_queue_at_twilio_is_full_is_retried_not_failed(
         app, send, outbox, clock, mocked, real_twilio):
     """Found by an audit: 21611 (the sender's queue at Twilio holds 10 hours of texts: a
