@@ -3,32 +3,62 @@ of work began IMMEDIATE, so a migration, an erasure or a shell holding the write
 every read, and /readyz, into a 503 after busy_timeout."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sqlite3
+
+import pytest
 
 from commsvc import migrate
 from commsvc.app import create_app
 from commsvc.auth import service as keys
 
 
-def test_reads_and_readyz_answer_while_another_connection_holds_the_write_lock(
-        config, clock, twilio, tmp_path):
-    path = tmp_path / "busy.db"
-    url = f"sqlite:///{path}"
+@pytest.fixture
+def file_app(config, clock, twilio, tmp_path):
+    """The app on a migrated SQLite file (busy.db), which other connections may lock."""
+    url = f"sqlite:///{tmp_path / 'busy.db'}"
     migrate.upgrade(url)
     app = create_app(dataclasses.replace(config, database_url=url), clock=clock, twilio=twilio)
-    client = app.test_client()
-    with app.extensions["db"].sessionmaker() as db:
-        _, raw = keys.create_key(db, name="ops", role="ops", now=clock())
-        db.commit()
-    writer = sqlite3.connect(path, isolation_level=None, timeout=0)
+    yield app
+    app.extensions["db"].dispose()
+
+
+@contextlib.contextmanager
+def _write_lock_held(tmp_path):
+    """Another connection holds busy.db's write lock meanwhile (a shell, an erasure)."""
+    writer = sqlite3.connect(tmp_path / "busy.db", isolation_level=None, timeout=0)
     try:
         writer.execute("BEGIN IMMEDIATE")
-        ready = client.get("/readyz")
-        numbers = client.get("/v1/numbers", headers={"Authorization": f"Bearer {raw}"})
+        yield
         writer.execute("ROLLBACK")
     finally:
         writer.close()
-        app.extensions["db"].dispose()
+
+
+def test_reads_and_readyz_answer_while_another_connection_holds_the_write_lock(
+        file_app, clock, tmp_path):
+    client = file_app.test_client()
+    with file_app.extensions["db"].sessionmaker() as db:
+        _, raw = keys.create_key(db, name="ops", role="ops", now=clock())
+        db.commit()
+    with _write_lock_held(tmp_path):
+        ready = client.get("/readyz")
+        numbers = client.get("/v1/numbers", headers={"Authorization": f"Bearer {raw}"})
     assert (ready.status_code, ready.get_json()["database"]) == (200, "up")
     assert numbers.status_code == 200 and numbers.get_json()["data"] == []
+
+
+def test_the_log_queries_and_audit_verify_answer_at_the_console_while_another_holds_the_write_lock(
+        file_app, tmp_path):
+    # The CLI's reads began IMMEDIATE too: while an erasure, a migration or a shell held the
+    # write lock, `commsvc logs messages` failed with "database is locked" where the API
+    # answered, and `audit verify` held every webhook's write off for its whole walk.
+    runner = file_app.test_cli_runner()
+    with _write_lock_held(tmp_path):
+        results = {args: runner.invoke(args=args.split())
+                   for args in ("logs messages", "logs calls --json", "audit verify")}
+    assert {args: r.exit_code for args, r in results.items()} == dict.fromkeys(results, 0)
+    assert results["logs messages"].output.startswith("ID ")  # the table's header, no rows
+    assert results["logs calls --json"].output == ""
+    assert results["audit verify"].output.startswith("audit chain OK: 0 events verified")

@@ -178,7 +178,12 @@ def _run(kind: str, *, limit, cursor, reason, as_json, **raw):
     reader = CliReader(reason)
     config = _config()
     now = _now()
-    with current_app.extensions["db"].sessionmaker() as db:
+    database = current_app.extensions["db"]
+    # Only a reasoned read writes (its audit event); any other takes no write lock, so on
+    # SQLite it never waits for a writer (an erasure, a migration), as the API's reads.
+    unit_of_work = (database.sessionmaker if reader.sees_full_numbers
+                    else database.read_sessionmaker)
+    with unit_of_work() as db:
         try:
             log_filter = logs_service.build_filter(kind, region=config.default_region, **raw)
             page = logs_service.query_logs(
