@@ -357,6 +357,14 @@ class Database:
             self.engines = (*self.engines, read_engine)
             self._made.append(read_engine)
             self.read_sessionmaker = sessionmaker(bind=read_engine, expire_on_commit=False)
+        # Units of work that read one snapshot across many statements, whatever commits
+        # meanwhile (audit verify's walk in chunks): REPEATABLE READ on PostgreSQL; on SQLite,
+        # a reading transaction is one snapshot already (WAL).
+        self.snapshot_sessionmaker = self.read_sessionmaker
+        if bind is None and self.is_postgres:
+            self.snapshot_sessionmaker = sessionmaker(
+                bind=self.engine.execution_options(isolation_level="REPEATABLE READ"),
+                expire_on_commit=False)
 
     @property
     def is_postgres(self) -> bool:

@@ -29,9 +29,10 @@ def verify_command(expect_head: str | None):
             raise click.BadParameter(
                 "give the whole head as `audit verify` printed it: 64 hexadecimal digits",
                 param_hint="--expect-head")
-    # It only reads: on SQLite one snapshot for the whole walk (WAL) without the write lock,
-    # which held every webhook's write off while a long chain was hashed.
-    with current_app.extensions["db"].read_sessionmaker() as db:
+    # One snapshot for the whole walk: read at each chunk's own time, a retention purge deleting
+    # events not reached yet read as a deletion (a false BROKEN). It takes no write lock (on
+    # SQLite that held every webhook's write off while a long chain was hashed).
+    with current_app.extensions["db"].snapshot_sessionmaker() as db:
         result = verify_chain(db, expect_head=expect_head)
     if result.ok:
         click.echo(f"audit chain OK: {result.events} events verified")

@@ -1,11 +1,13 @@
 """`commsvc audit verify`: OK with the head hash and exit 0; the first break and exit 1."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from commsvc.records import audit
+from commsvc.records import audit, audit_verify
 from commsvc.records.models import AuditEvent
 
 
@@ -79,3 +81,33 @@ def test_a_mistyped_or_shortened_expected_head_is_a_usage_error_not_tampering(ru
     assert "64 hexadecimal digits" in result.output
     assert "BROKEN" not in result.output
 
+
+
+def test_verify_reads_one_snapshot_so_a_purge_committed_during_the_walk_is_no_break(
+        committed_app, clock, monkeypatch):
+    """Found by an audit: on PostgreSQL each chunk of the walk read the latest commit, so the
+    daily retention purge (03:00 UTC) deleting events the walk had not reached yet read as
+    "audit chain BROKEN ... deleted" (exit 1): a false tamper alarm."""
+    database = committed_app.extensions["db"]
+    with database.sessionmaker() as db:
+        _events(db, clock, n=6)
+    monkeypatch.setattr(audit_verify, "CHUNK", 2)
+    check, purged = audit_verify._check, []
+
+    def purge_once_the_walk_has_begun(db, previous, event, anchors):
+        if previous is not None and not purged:  # the first chunk is read
+            with database.sessionmaker() as other:
+                purged.append(audit.purge_expired_audit(
+                    other, clock() + dt.timedelta(days=1), clock(), batch_size=4))
+                other.commit()
+        return check(db, previous, event, anchors)
+
+    monkeypatch.setattr(audit_verify, "_check", purge_once_the_walk_has_begun)
+    result = committed_app.test_cli_runner().invoke(args=["audit", "verify"])
+
+    assert purged == [4]
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == "audit chain OK: 6 events verified"
+    monkeypatch.undo()  # the chain as it is now verifies too, from the purge's anchor
+    assert committed_app.test_cli_runner().invoke(args=["audit", "verify"]).output.startswith(
+        "audit chain OK: 3 events verified")
