@@ -49,16 +49,19 @@ def test_reads_and_readyz_answer_while_another_connection_holds_the_write_lock(
     assert numbers.status_code == 200 and numbers.get_json()["data"] == []
 
 
-def test_the_log_queries_and_audit_verify_answer_at_the_console_while_another_holds_the_write_lock(
-        file_app, tmp_path):
+def test_the_console_reads_answer_while_another_connection_holds_the_write_lock(file_app, tmp_path):
     # The CLI's reads began IMMEDIATE too: while an erasure, a migration or a shell held the
     # write lock, `commsvc logs messages` failed with "database is locked" where the API
-    # answered, and `audit verify` held every webhook's write off for its whole walk.
+    # answered, and `audit verify` held every webhook's write off for its whole walk; so did
+    # `numbers list` and `keys list`.
     runner = file_app.test_cli_runner()
     with _write_lock_held(tmp_path):
         results = {args: runner.invoke(args=args.split())
-                   for args in ("logs messages", "logs calls --json", "audit verify")}
+                   for args in ("logs messages", "logs calls --json", "audit verify",
+                                "numbers list", "keys list")}
     assert {args: r.exit_code for args, r in results.items()} == dict.fromkeys(results, 0)
     assert results["logs messages"].output.startswith("ID ")  # the table's header, no rows
     assert results["logs calls --json"].output == ""
     assert results["audit verify"].output.startswith("audit chain OK: 0 events verified")
+    assert results["numbers list"].output.startswith("NUMBER ")
+    assert results["keys list"].output.startswith("ID ")

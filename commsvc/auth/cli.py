@@ -55,7 +55,8 @@ def create_command(name: str, role: str):
 @with_appcontext
 def list_command():
     """List keys (never their secrets)."""
-    with _session() as db:
+    # It only reads: no write lock, so on SQLite it never waits for a writer.
+    with current_app.extensions["db"].read_sessionmaker() as db:
         rows = service.list_keys(db)
     click.echo(f"{'ID':<22} {'ROLE':<8} {'STATUS':<8} {'CREATED':<28} NAME")
     for key in rows:

@@ -103,7 +103,8 @@ def add_command(phones: tuple[str, ...], capabilities: str, reactivate: bool):
 def list_command(status: str | None):
     """Every pool number with its capabilities, status and open sessions."""
     now = _now()
-    with _session() as db:
+    # It only reads: no write lock, so on SQLite it never waits for a writer.
+    with current_app.extensions["db"].read_sessionmaker() as db:
         cursor, header = None, True
         while True:
             page = service.list_numbers(db, now=now, status=status, limit=MAX_LIMIT,
