@@ -227,6 +227,7 @@ TRANSIENT_SQLSTATES = {
 # a readonly database": a file it may not write, or SQLITE_READONLY_DIRECTORY, a directory it
 # may not write, where WAL mode keeps the -wal and -shm files).
 SQLITE_CANNOT_OPEN = ("SQLITE_CANTOPEN", "SQLITE_READONLY")
+SQLITE_BUSY = "SQLITE_BUSY"  # and its extended codes: another connection held the write lock
 
 
 def operator_problem(error: DBAPIError) -> str | None:
@@ -243,6 +244,10 @@ def operator_problem(error: DBAPIError) -> str | None:
         return ("the SQLite file of DATABASE_URL cannot be opened and written: this user must"
                 " be able to read and write the file and write its directory (SQLite keeps"
                 " its -wal and -shm files beside it)")
+    if (getattr(error.orig, "sqlite_errorname", None) or "").startswith(SQLITE_BUSY):
+        # Was "the database is not answering: database is locked", as if a server were down.
+        return ("the database is busy: another process has held its write lock too long (a"
+                " migration, an erasure, a retention run?); try again once it is done")
     if isinstance(error, OperationalError) or error.connection_invalidated:
         reason = (str(error.orig).strip().splitlines() or [type(error.orig).__name__])[0]
         return f"the database is not answering: {reason}"

@@ -8,10 +8,13 @@ import dataclasses
 import sqlite3
 
 import pytest
+from click.testing import CliRunner
 
-from commsvc import migrate
+from commsvc import db, migrate
 from commsvc.app import create_app
 from commsvc.auth import service as keys
+from commsvc.cli import main
+from tests.test_unmigrated_database import _settings
 
 
 @pytest.fixture
@@ -65,3 +68,26 @@ def test_the_console_reads_answer_while_another_connection_holds_the_write_lock(
     assert results["audit verify"].output.startswith("audit chain OK: 0 events verified")
     assert results["numbers list"].output.startswith("NUMBER ")
     assert results["keys list"].output.startswith("ID ")
+
+
+
+def test_a_reasoned_read_at_the_console_behind_a_long_writer_says_the_database_is_busy(
+        file_app, tmp_path, monkeypatch):
+    # A reasoned read writes its audit event, so it waits for the write lock (here 0.1 s), then
+    # gives up. It said "the database is not answering: database is locked", as if a server
+    # were down, where another process holds the lock and the read only has to be run again.
+    writers_pragmas = db._sqlite_pragmas
+
+    def writers_wait_a_tenth(dbapi_connection, record):
+        writers_pragmas(dbapi_connection, record)
+        dbapi_connection.execute("PRAGMA busy_timeout=100")
+
+    monkeypatch.setattr(db, "_sqlite_pragmas", writers_wait_a_tenth)
+    with _write_lock_held(tmp_path):
+        result = CliRunner().invoke(main, ["logs", "calls", "--reason", "ticket 12"],
+                                    env=_settings(f"sqlite:///{tmp_path / 'busy.db'}"))
+    assert result.exit_code == 1
+    assert result.stderr == ("error: the database is busy: another process has held its write"
+                             " lock too long (a migration, an erasure, a retention run?); try"
+                             " again once it is done\n")
+    assert result.stdout == ""
