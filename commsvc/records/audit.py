@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import pwd
+import re
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -40,8 +41,14 @@ PURGE_BATCH_SIZE = 1000
 FORBIDDEN_KEYS = frozenset({"body", "bodies", "media_urls"})
 
 
-def scrub(value):
-    """Mask every phone number in a JSON-able value (keys too); refuse bodies."""
+# Keys whose integers are our records' ids ("ids", "first_id", ...), not numbers someone wrote.
+_ID_KEY = re.compile(r"(?:\w*_)?ids?")
+
+
+def scrub(value, *, ids: bool = False):
+    """Mask every phone number in a JSON-able value (keys too); refuse bodies. `ids`: the value
+    is under an id key, whose integers are record ids (64-bit: one of ten digits or more is no
+    phone number), kept as they are."""
     if isinstance(value, str):
         return mask_text(value)
     if isinstance(value, dict):
@@ -49,11 +56,12 @@ def scrub(value):
         bad = [k for k in FORBIDDEN_KEYS.intersection(value) if isinstance(value[k], str)]
         if bad:
             raise ValueError(f"audit events never hold message content ({sorted(bad)})")
-        return {mask_text(str(k)): scrub(v) for k, v in value.items()}
+        return {mask_text(str(k)): scrub(v, ids=bool(_ID_KEY.fullmatch(str(k))))
+                for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [scrub(v) for v in value]
+        return [scrub(v, ids=ids) for v in value]
     if isinstance(value, int) and not isinstance(value, bool):
-        return masked_integer(value)
+        return value if ids else masked_integer(value)
     if value is None or isinstance(value, bool | float):
         return value
     if isinstance(value, dt.datetime):

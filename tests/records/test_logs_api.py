@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from commsvc.records import audit
 from commsvc.records.models import AuditEvent
+from commsvc.relay.models import Message
 from tests.records.logdata import (
     PRO,
     PROXY_P,
@@ -413,3 +414,20 @@ def test_ops_reads_a_hidden_callers_marker_as_twilio_sent_it_not_masked_like_a_n
 
     assert [row["from"] for row in response.json["data"]] == [
         "*****lice", "unknown", "Restricted", "Anonymous"]
+
+
+def test_a_reasoned_read_names_rows_past_a_billion_by_their_ids_not_masked_as_numbers(
+        client, api_key, db, clock):
+    """Found by an audit: ids are 64-bit, but the audit log masked every integer of ten digits
+    or more as a phone number, so from the billionth text on a reasoned read's event said
+    "ids": ["******0101"] and named no row it had shown."""
+    add_session(db, now=clock())
+    message = add_message(db, now=clock())
+    db.execute(sa.update(Message).where(Message.id == message.id).values(id=4_155_550_101))
+    db.commit()
+
+    response = client.get("/v1/logs/messages", headers=api_key("privacy") | REASON)
+
+    [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "pii.read")).all()
+    assert [row["id"] for row in response.json["data"]] == [4_155_550_101]
+    assert event.details == {"records": 1, "ids": [4_155_550_101]}
