@@ -238,7 +238,7 @@ def receive_call(db: Session, call: InboundCall, *, config: Config, now: dt.date
                     channel="voice", stored_at=stored.created_at, config=config):
                 outcome, forward_to, forward_from = WITHHELD, None, None
     say, bridge = _call_answer(outcome, forward_to, forward_from, config,
-                               caller_hidden=call.caller_phone is None)
+                               caller_hidden=call.caller_phone is None, route=route)
     return CallResult(call_id=call_id, outcome=outcome, session_id=session_id, say=say,
                       bridge=bridge, duplicate=duplicate)
 
@@ -302,7 +302,7 @@ def _sms_outcome(db: Session, sms: InboundSms, route: Route | None,
                  decision: consent.InboundDecision, now: dt.datetime
                  ) -> tuple[str, Forward | None]:
     if decision.consumed and not (_help_with_media(decision, sms) and route is not None
-                                  and route.allows_sms and route.other_takes_sms):
+                                  and route.reaches_by_text):
         if decision.outcome == consent.OPT_OUT_REPEAT and _repeat_confirmed_lately(
                 db, sms.sender_phone, sms.to_phone, now):
             return consent.OPT_OUT_REPEAT_UNTOLD, None
@@ -452,16 +452,21 @@ def _sms_reply(outcome: str, sms: InboundSms, route: Route | None,
         return None
     if outcome == NO_SESSION:
         return config.no_session_sms_reply
+    # "Call this number (instead)": only where a call to them would be bridged.
+    allows_voice = bool(route and route.reaches_by_call)
     if outcome == MODE_NOT_ALLOWED:  # a text to a voice-only session: the session is open
-        return config.voice_only_sms_reply
-    # "You can still reach them by calling": only where a call to them would be bridged.
-    allows_voice = bool(route and route.allows_voice and route.other_takes_calls)
+        if allows_voice:
+            return config.voice_only_sms_reply
+        # The other side takes no calls (voice revoked): "please call" would only reach
+        # "cannot be connected". Told, as a blocked text is, that it was not delivered.
+        outcome = consent.BLOCKED_NOTIFIED
     return consent.reply_for(outcome, config=config, allows_voice=allows_voice,
                              language=decision.language)
 
 
 def _call_answer(outcome: str, forward_to: str | None, forward_from: str | None,
-                 config: Config, *, caller_hidden: bool) -> tuple[str | None, Bridge | None]:
+                 config: Config, *, caller_hidden: bool, route: Route | None
+                 ) -> tuple[str | None, Bridge | None]:
     if outcome in (BRIDGED, BRIDGED_RECORDED) and forward_to and forward_from:
         record = outcome == BRIDGED_RECORDED
         bridge = Bridge(to=forward_to, caller_id=forward_from, record=record,
@@ -470,7 +475,11 @@ def _call_answer(outcome: str, forward_to: str | None, forward_from: str | None,
     if outcome in (consent.BLOCKED, WITHHELD):
         return CALL_NOT_CONNECTED, None
     if outcome == MODE_NOT_ALLOWED:  # a call to a texts-only session: the session is open
-        return config.sms_only_voice_message, None
+        # "Please text instead" only where a text would be relayed: not to someone who texted
+        # STOP (their text would be "could not be delivered").
+        if route is not None and route.reaches_by_text:
+            return config.sms_only_voice_message, None
+        return CALL_NOT_CONNECTED, None
     if outcome == NO_SESSION and caller_hidden:
         return HIDDEN_CALLER, None
     return config.no_session_voice_message, None

@@ -39,6 +39,18 @@ class Route:
     def allows_voice(self) -> bool:
         return self.mode in VOICE_MODES
 
+    @property
+    def reaches_by_text(self) -> bool:
+        """A text to this proxy number would be relayed now: the session carries texts and the
+        other participant takes them. Only then may a reply suggest texting instead."""
+        return self.allows_sms and self.other_takes_sms
+
+    @property
+    def reaches_by_call(self) -> bool:
+        """A call to this proxy number would be bridged now (mode and consent). Only then may a
+        reply suggest calling instead."""
+        return self.allows_voice and self.other_takes_calls
+
 
 _me = aliased(Participant)
 _other = aliased(Participant)

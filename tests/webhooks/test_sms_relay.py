@@ -8,6 +8,8 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from commsvc.config import load_config
+from commsvc.consent import messages
+from commsvc.consent import service as consent
 from tests.webhooks import factories as f
 from tests.webhooks.factories import PRO, PRO_PROXY, REQUESTER, REQUESTER_PROXY, STRANGER, twiml
 
@@ -242,6 +244,26 @@ def test_a_repeated_text_to_a_voice_only_session_gets_the_same_calls_only_reply(
     assert again.data == first.data
     assert [r.text for r in twiml(again)] == [config.voice_only_sms_reply]
     assert len(f.messages(db)) == 1
+
+
+def test_a_voice_only_session_whose_other_side_takes_no_calls_does_not_say_call_instead(
+        db, clock, send_sms, place_call, config):
+    """Found by an audit: the pro of a calls-only session asked not to be called (voice
+    revoked); the requester's text was answered "calls only, please call this number", and the
+    call they then placed was "cannot be connected". Told only that it was not delivered."""
+    f.open_session(db, clock(), mode="voice")
+    consent.record_event(db, phone=PRO, channel="voice", purpose="relay", action="revoke",
+                         source="support", evidence={"ticket": "T-1"}, now=clock())
+    db.commit()
+
+    [reply] = twiml(send_sms(REQUESTER, REQUESTER_PROXY, "can I text?", sid="SMnocalls"))
+    again = send_sms(REQUESTER, REQUESTER_PROXY, "can I text?", sid="SMnocalls")
+
+    assert reply.text == messages.render(messages.BLOCKED_NOTICE, config)
+    assert "call" not in reply.text
+    assert [r.text for r in twiml(again)] == [reply.text]
+    assert f.messages(db)[0].outcome == "mode_not_allowed"
+    assert "cannot be connected" in twiml(place_call(REQUESTER, REQUESTER_PROXY))[0].text
 
 
 def test_the_calls_only_reply_is_configured_by_voice_only_sms_reply(

@@ -177,6 +177,25 @@ def test_sms_only_session_does_not_bridge_calls_and_says_to_text_instead(
     assert f.calls(db)[0].outcome == "mode_not_allowed"
 
 
+def test_a_texts_only_session_whose_other_side_takes_no_texts_does_not_say_text_instead(
+        db, clock, place_call, send_sms):
+    """Found by an audit: the pro of a texts-only session had texted STOP; the requester's call
+    was answered "text messages only, please send a text", and their text was then "could not
+    be delivered". The call is told it cannot be connected, as when calls are refused."""
+    f.open_session(db, clock(), mode="sms")
+    consent.record_event(db, phone=PRO, channel="sms", purpose="all", action="revoke",
+                         source="support", evidence={"ticket": "T-1"}, now=clock())
+    db.commit()
+
+    say, hangup = twiml(place_call(REQUESTER, REQUESTER_PROXY))
+
+    assert "cannot be connected" in say.text and "text" not in say.text
+    assert hangup.tag == "Hangup"
+    assert f.calls(db)[0].outcome == "mode_not_allowed"
+    [told] = twiml(send_sms(REQUESTER, REQUESTER_PROXY, "hello?"))
+    assert "could not be delivered" in told.text
+
+
 def test_recipient_who_revoked_calls_is_not_rung(session_open, place_call, db, clock):
     consent.record_event(db, phone=PRO, channel="voice", purpose="relay", action="revoke",
                          source="support", evidence={"ticket": "T-1"}, now=clock())
