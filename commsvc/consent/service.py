@@ -221,8 +221,9 @@ def lock_phone(db: Session, phone: str) -> None:
     A keyword reads the sender's state, then records events: two STOPs arriving together
     would both read "not opted out" and both be recorded as the opt-out. Holding this lock from
     before the read makes the second wait, read the first one's revocation and be recorded as
-    a repeat. Every grant takes it too (_append), so that a late carrier refusal
-    (record_carrier_opt_out) reads a grant being recorded only once it is committed. (SQLite's
+    a repeat. Every event takes it too (_append), so that a late carrier refusal
+    (record_carrier_opt_out) reads a grant being recorded only once it is committed, and a
+    phone's events are recorded one at a time, in the order of their ids. (SQLite's
     BEGIN IMMEDIATE already serialises the whole unit of work.)
     """
     if db.get_bind().dialect.name == "postgresql":
@@ -247,10 +248,15 @@ def _append(db: Session, pairs: list[tuple[str, str]], *, phone: str, action: st
             idempotency_key: str | None = None) -> list[ConsentEvent]:
     _validate(action, source)
     evidence = validate_evidence(evidence)
-    if action == "grant":
-        # A late carrier refusal (record_carrier_opt_out) reads the grants made since its text
-        # under this lock: it waits for this one to commit rather than revoke over it.
-        lock_phone(db, phone)
+    # Every event of a phone under its lock: a late carrier refusal (record_carrier_opt_out)
+    # reads the grants made since its text under it (it waits for one being recorded rather
+    # than revoke over it), and a phone's events take one order, of ids and times alike. Two
+    # requests racing (a grant and a revocation sent together) are recorded one after the
+    # other, and the second may have begun first: it is dated no earlier than the event it
+    # follows, or the history (oldest first) would go back in time and the event in force,
+    # the last, would read as older than the one it overruled.
+    lock_phone(db, phone)
+    now = max(now, _last_recorded_at(db, phone) or now)
     events = [
         ConsentEvent(phone=phone, channel=channel, purpose=purpose, action=action,
                      source=source, evidence=evidence, created_at=now,
@@ -261,6 +267,13 @@ def _append(db: Session, pairs: list[tuple[str, str]], *, phone: str, action: st
     db.flush()
     _apply_to_state(db, events)
     return events
+
+
+def _last_recorded_at(db: Session, phone: str) -> dt.datetime | None:
+    """When the phone's latest event was recorded (None: it has none)."""
+    # Uses index: ix_consent_events_phone_id (its last entry)
+    return db.scalar(select(ConsentEvent.created_at).where(ConsentEvent.phone == phone)
+                     .order_by(ConsentEvent.id.desc()).limit(1))
 
 
 def _allowed_without_events(purpose: str, marketing_requires_grant: bool) -> bool:

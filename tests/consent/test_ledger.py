@@ -1,6 +1,8 @@
 """The ledger and the state derived from it (service level)."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
@@ -104,6 +106,29 @@ def test_history_is_oldest_first_and_cursor_paged(db, clock):
         seen += [e.id for e in page.rows]
     assert len(seen) == 5
     assert seen == sorted(seen)
+
+
+def test_a_phones_history_runs_forward_in_time_as_in_order_when_requests_race(db, clock):
+    """Found by an audit: a grant and a revocation POSTed together for one phone (8 at a time,
+    PostgreSQL and SQLite alike); the revocation's request began first (its time) but was
+    recorded second (its id). The history, oldest first, then went back in time, and the
+    event in force (the last) was dated before the grant it overruled: read by time, the
+    person looked granted. A phone's events now take one order, of ids and times alike."""
+    began = clock()
+    grant = service.record_event(db, phone=PHONE, channel="sms", purpose="relay",
+                                 action="grant", source="api", evidence={"form": "f"},
+                                 now=began + dt.timedelta(milliseconds=40))
+    db.commit()
+    revoke = _revoke(db, began)  # began first, recorded second
+    db.commit()
+
+    history = service.history(db, PHONE, hmac_key="k").rows
+    assert [e.id for e in history] == [grant.id, revoke.id]
+    assert history[1].created_at >= history[0].created_at
+    state = db.scalars(select(ConsentState)).one()
+    db.refresh(state)
+    assert (state.allowed, state.event_id) == (False, revoke.id)
+    assert state.since == history[1].created_at >= grant.created_at
 
 
 @pytest.mark.parametrize("cursor", ["abc", "17", ""])
