@@ -72,11 +72,16 @@ def _depth(value: object) -> int:
 
 
 def validate_evidence(evidence: object) -> dict:
-    """Evidence is a JSON object of bounded size and nesting (it is kept forever)."""
+    """Evidence is a JSON object of bounded size and nesting (it is kept forever).
+
+    The size bounds what the caller sent: RECEIVED, which commsvc adds to an API decision (key
+    id, IP, a proxy's X-Forwarded-For), is bounded by commsvc and not counted, or how much a
+    caller may send would depend on its address and proxies."""
     if not isinstance(evidence, dict):
         raise ValidationFailed(errors={"evidence": ["must be an object"]})
+    sent = {k: v for k, v in evidence.items() if k != RECEIVED}
     try:
-        size = len(json.dumps(evidence, separators=(",", ":"), ensure_ascii=False,
+        size = len(json.dumps(sent, separators=(",", ":"), ensure_ascii=False,
                               allow_nan=False).encode())
     except (TypeError, ValueError, RecursionError) as exc:
         raise ValidationFailed(errors={"evidence": ["must be plain JSON (no NaN)"]}) from exc

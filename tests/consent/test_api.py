@@ -1,6 +1,8 @@
 """The consent API: state, recording, history, check, bad input, roles and masking."""
 from __future__ import annotations
 
+import json
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
@@ -400,3 +402,26 @@ def test_a_grant_without_evidence_is_a_422_and_nothing_is_recorded(client, booki
     assert response.status_code == 422
     assert list(response.get_json()["errors"]) == ["evidence"]
     assert _events(db) == 0
+
+
+def _evidence_of(size: int) -> dict:
+    """Evidence whose compact JSON is `size` bytes."""
+    return {"note": "x" * (size - len(json.dumps({"note": ""}, separators=(",", ":"))))}
+
+
+def test_the_8_kib_evidence_limit_counts_the_callers_evidence_not_what_commsvc_adds(
+        client, booking, db):
+    """Found by an audit: evidence of 8,150 bytes was a 422 "at most 8192 bytes", as the limit
+    was measured after commsvc added `received` (key id, IP, X-Forwarded-For): how much a
+    caller could send depended on its address and proxies."""
+    behind_a_proxy = {**booking, "X-Forwarded-For": "203.0.113.7, " + "10.0.0.1, " * 15}
+    at_the_limit = {**GRANT_MARKETING, "evidence": _evidence_of(8192)}
+    over_it = {**GRANT_MARKETING, "evidence": _evidence_of(8193)}
+
+    accepted = client.post(f"/v1/consent/{PHONE}", json=at_the_limit, headers=behind_a_proxy)
+    refused = client.post(f"/v1/consent/{PHONE}", json=over_it, headers=behind_a_proxy)
+
+    assert accepted.status_code == 201, accepted.get_json()
+    assert accepted.get_json()["evidence"]["note"] == at_the_limit["evidence"]["note"]
+    assert refused.status_code == 422 and list(refused.get_json()["errors"]) == ["evidence"]
+    assert _events(db) == 1
