@@ -194,8 +194,10 @@ def record_carrier_opt_out(db: Session, *, phone: str, evidence: dict, now: dt.d
 
     `sent_at`: when the refused text went to Twilio, for a refusal that comes later (a status
     callback). A purpose the person granted texts for since then (their START reached us
-    before Twilio's callback) keeps that grant: the refusal is older news. Nothing is recorded
-    when that leaves no purpose.
+    before Twilio's callback) keeps that grant: the refusal is older news. A START that
+    repeats an earlier grant counts too: the grant in force is dated by its latest event, not
+    by `since` (when it began, which a repeat keeps). Nothing is recorded when that leaves no
+    purpose.
 
     The grants are read under the phone's consent lock, which every grant takes (_append): a
     START being recorded meanwhile is waited for and read, not overruled by revocations
@@ -206,10 +208,11 @@ def record_carrier_opt_out(db: Session, *, phone: str, evidence: dict, now: dt.d
     if sent_at is not None:
         lock_phone(db, phone)
         granted_since = set(db.scalars(
-            # Uses index: pk_consent_state
-            select(ConsentState.purpose).where(
-                ConsentState.phone == phone, ConsentState.channel == "sms",
-                ConsentState.allowed.is_(True), ConsentState.since > sent_at)))
+            # Uses index: pk_consent_state, then pk_consent_events per row
+            select(ConsentState.purpose)
+            .join(ConsentEvent, ConsentEvent.id == ConsentState.event_id)
+            .where(ConsentState.phone == phone, ConsentState.channel == "sms",
+                   ConsentState.allowed.is_(True), ConsentEvent.created_at > sent_at)))
     if not granted_since:
         return [record_event(db, phone=phone, channel="sms", purpose=ALL, action="revoke",
                              source="twilio_21610", evidence=evidence, now=now)]

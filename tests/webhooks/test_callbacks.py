@@ -253,10 +253,8 @@ def test_a_carrier_opt_out_on_a_relayed_text_revokes_the_recipients_texts_once(
     assert check(db, phone=REQUESTER, channel="sms", purpose="relay", now=clock()).allowed
 
 
-def test_a_carrier_opt_out_reported_after_the_recipients_start_keeps_their_grant(
-        relayed, send_sms, twilio_post, db, clock):
-    """The forwarded text failed with 21610, the pro texted START, and only then did Twilio's
-    callback arrive: the refusal is older than the grant, which stands."""
+def _start_then_the_refusal_of(relayed, send_sms, twilio_post, clock) -> None:
+    """The pro texts START, then Twilio's callback says the relayed text failed with 21610."""
     clock.advance(minutes=1)
     assert send_sms(PRO, f.PRO_PROXY, "START").status_code == 200
     clock.advance(minutes=1)
@@ -264,9 +262,35 @@ def test_a_carrier_opt_out_reported_after_the_recipients_start_keeps_their_grant
     assert twilio_post(f"/webhooks/twilio/message-status?m={relayed.id}&s={relayed.twilio_sid}",
                        form).status_code == 200
 
-    assert check(db, phone=PRO, channel="sms", purpose="relay", now=clock()).allowed
-    assert check(db, phone=PRO, channel="sms", purpose="transactional", now=clock()).allowed
+
+def _texts_of_the_pro_allowed(db, clock) -> set[str]:
+    return {purpose for purpose in ("relay", "transactional", "marketing")
+            if check(db, phone=PRO, channel="sms", purpose=purpose, now=clock()).allowed}
+
+
+def test_a_carrier_opt_out_reported_after_the_recipients_start_keeps_their_grant(
+        relayed, send_sms, twilio_post, db, clock):
+    """The forwarded text failed with 21610, the pro texted START, and only then did Twilio's
+    callback arrive: the refusal is older than the grant, which stands."""
+    _start_then_the_refusal_of(relayed, send_sms, twilio_post, clock)
+
+    assert _texts_of_the_pro_allowed(db, clock) == {"relay", "transactional"}
     assert f.messages(db)[0].error_code == 21610
+
+
+def test_a_carrier_opt_out_reported_after_a_start_that_repeated_an_earlier_one_keeps_it(
+        session_open, send_sms, twilio_post, db, clock):
+    """Found by an audit: the pro had texted START once before; a text to them failed with
+    21610 (they had opted out at the carrier through a number whose STOP never reached us),
+    they texted START again, and only then did the callback arrive. Their state had been
+    granted since the first START (a repeat keeps `since`), older than the refused text, so
+    the refusal revoked over the START that answered it."""
+    assert send_sms(PRO, f.PRO_PROXY, "START").status_code == 200
+    clock.advance(minutes=1)
+    assert send_sms(REQUESTER, REQUESTER_PROXY, "hello").status_code == 200
+    _start_then_the_refusal_of(f.messages(db)[-1], send_sms, twilio_post, clock)
+
+    assert _texts_of_the_pro_allowed(db, clock) == {"relay", "transactional"}
 
 
 def test_a_carrier_opt_out_of_a_text_sent_after_a_grant_revokes(
