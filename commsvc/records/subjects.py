@@ -23,6 +23,8 @@ Invariants:
   never sent again); a replay finds the numbers again by hashing every distinct number on
   record.
 - A subject is a person: one of the platform's active pool numbers is refused (422).
+- Two erasures of one number never overlap (PostgreSQL: _erase_alone); the second finds the
+  first in the ledger and nothing left to remove.
 """
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ from commsvc.config import Config
 from commsvc.consent import service as consent_service
 from commsvc.consent.models import ConsentEvent
 from commsvc.crypto import phone_hmac
+from commsvc.db import named_lock
 from commsvc.phones import mask
 from commsvc.pool import service as pool_service
 from commsvc.records import audit, erasure_ledger, remote, retention_passes
@@ -290,6 +293,15 @@ def _erase_participation(db: Session, phone: str, stone: str,
     return len(touched), held_count
 
 
+def _erase_alone(db: Session, phone: str) -> None:
+    """No other erasure of the number runs until this transaction ends (PostgreSQL; SQLite's
+    BEGIN IMMEDIATE runs one writer at a time). Two at once (a request sent twice) each
+    counted the participation the other was tombstoning, and the one that waited on the
+    other's rows answered that nothing had ever been on record."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(named_lock("erasure:" + phone))
+
+
 def stop_routing(db: Session, phone: str, *, config: Config, now: dt.datetime, actor: str,
                  reason: str, before: dt.datetime | None = None) -> int:
     """An erasure's first step, for the caller to commit on its own: 422 for a pool number,
@@ -319,6 +331,7 @@ def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, 
     erasure runs is stored with no session and committed after the first pass chose its rows:
     a last pass takes it, and the ledger's time is when that pass ended, so a replay takes
     whatever the relay stored before then and committed after it."""
+    _erase_alone(db, phone)
     hold_still(db)
     if held_closed is None:
         _refuse_pool_number(db, phone)

@@ -289,3 +289,49 @@ def test_a_hold_lifted_while_the_erasure_runs_still_loses_the_number(
     assert lifted.status_code == 200 and lifted.json["value"] is None
     with app.extensions["db"].sessionmaker() as db:
         assert db.get(holds.LegalHold, hold_id).value.startswith("erased:")
+
+
+def test_a_second_erasure_of_the_number_at_the_same_time_waits_and_says_it_was_erased_before(
+        committed_app, clock, monkeypatch):
+    """Found by an audit: two erasures of one number at once (a double-submitted DSAR form)
+    both counted its participation (each answered and ledgered `removed.sessions: 1`), and
+    the second, having waited on rows the first had locked, answered "nothing to remove: no
+    messages, calls, texts or sessions on record for this number". The second now waits for
+    the first to commit, then finds it in the ledger and nothing left to remove."""
+    from commsvc.records import subjects
+
+    app = committed_app
+    client = app.test_client()
+    booking = pool_and_booking_key(app, clock, 2, first=16465550001)
+    assert client.post("/v1/sessions", headers=booking, json={
+        "booking_id": "bk_1", "requester": {"phone": REQUESTER}, "pro": {"phone": PRO}}
+    ).status_code == 201
+    with app.extensions["db"].sessionmaker() as db:
+        _, raw = keys.create_key(db, name="privacy", role="privacy", now=clock())
+        db.commit()
+    headers = {"Authorization": f"Bearer {raw}", "X-Access-Reason": "subject request #7"}
+    seconds = []
+
+    def then_erase_again(*args, **kwargs):  # the first has tombstoned the participant rows
+        thread = threading.Thread(target=lambda: seconds.append(
+            app.test_client().post(f"/v1/subjects/{REQUESTER}/erase", headers=headers)))
+        thread.start()
+        thread.join(timeout=1)  # time to reach where it waits for the first (its locks)
+        seconds.append(thread)
+        return forget_lifted(*args, **kwargs)
+
+    forget_lifted = subjects.forget_lifted
+    monkeypatch.setattr(subjects, "forget_lifted", then_erase_again)
+    first = client.post(f"/v1/subjects/{REQUESTER}/erase", headers=headers)
+    monkeypatch.setattr(subjects, "forget_lifted", forget_lifted)
+    next(item for item in seconds if isinstance(item, threading.Thread)).join(timeout=10)
+
+    assert first.status_code == 200 and first.json["removed"]["sessions"] == 1
+    [second] = [item for item in seconds if not isinstance(item, threading.Thread)]
+    assert second.status_code == 200
+    assert not any(second.json["removed"].values()), second.json
+    assert second.json["reasons"] == [
+        "nothing more to remove: this number was erased before (1 earlier erasure)"]
+    with app.extensions["db"].sessionmaker() as db:
+        ledger = db.scalars(select(Erasure.result).order_by(Erasure.id)).all()
+    assert [entry["removed"]["sessions"] for entry in ledger] == [1, 0]
