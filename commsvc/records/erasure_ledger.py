@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import Text, cast, exists, select
+from sqlalchemy import Text, cast, exists, func, select
 from sqlalchemy.orm import Session
 
 from commsvc.config import Config
@@ -28,13 +28,18 @@ def tombstone(hmac_key: str, phone: str) -> str:
     return TOMBSTONE_PREFIX + phone_hmac(hmac_key, phone)[:TOMBSTONE_HEX]
 
 
+def last_erasure(db: Session, phone: str, config: Config) -> dt.datetime | None:
+    """When the number was last erased (None: never)."""
+    # Uses index: ix_erasures_subject_hmac
+    return db.scalar(select(func.max(Erasure.created_at)).where(
+        Erasure.subject_hmac == phone_hmac(config.hmac_key, phone)))
+
+
 def erased_since(db: Session, phone: str, since: dt.datetime, config: Config) -> bool:
     """Whether the number was erased at or after `since` (when a text or call was accepted, a
     hold placed)."""
-    # Uses index: ix_erasures_subject_hmac
-    return db.scalar(select(exists().where(
-        Erasure.subject_hmac == phone_hmac(config.hmac_key, phone),
-        Erasure.created_at >= since))) or False
+    erased_at = last_erasure(db, phone, config)
+    return erased_at is not None and erased_at >= since
 
 
 def idempotency_mark(config: Config, requested_by: str | None, idempotency_key: str) -> str:

@@ -222,9 +222,13 @@ def lift_hold(db: Session, hold_id: str, *, actor: str, now: dt.datetime, config
         audit.record(db, actor=actor, action="hold.lifted", now=now, reason=reason,
                      target={"hold_id": hold.id, "scope": hold.scope,
                              "value": audit_value(hold.scope, hold.value)})
-        if hold.scope == "phone" and erasure_ledger.erased_since(db, hold.value,
-                                                                 hold.created_at, config):
-            forget_lifted(db, hold.value, erasure_ledger.tombstone(config.hmac_key, hold.value))
+        erased_at = (erasure_ledger.last_erasure(db, hold.value, config)
+                     if hold.scope == "phone" else None)
+        if erased_at is not None and erased_at >= hold.created_at:
+            # The holds placed by that erasure: one placed since, on the customer who came
+            # back, is about what they made after it and keeps the number (lifted already too).
+            forget_lifted(db, hold.value, erasure_ledger.tombstone(config.hmac_key, hold.value),
+                          before=erased_at)
         return hold, True
     return hold, False
 

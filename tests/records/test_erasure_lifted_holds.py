@@ -109,3 +109,24 @@ def test_a_hold_placed_on_a_customer_who_came_back_after_the_erasure_keeps_its_n
     replay = runner.invoke(args=["erasures", "replay"])
     assert replay.exit_code == 0, replay.output
     assert _stored(db, hold_id).value == PERSON
+
+
+def test_lifting_a_hold_from_before_the_erasure_leaves_a_later_hold_on_the_returning_customer(
+        client, api_key, db, clock):
+    """Found by an audit: lifting a hold in force through the erasure took the number out of
+    every lifted hold on it, also one placed (and lifted) on the customer who came back since,
+    about what they made after their erasure, which keeps its number when lifted itself."""
+    privacy = api_key("privacy")
+    before = _place(client, privacy)  # in force through the erasure: it keeps their data
+    clock.advance(seconds=60)
+    _erase(client, privacy)
+    clock.advance(seconds=86400)  # the customer books again; a dispute, a hold, settled
+    after = _place(client, privacy)
+    assert client.delete(f"/v1/holds/{after}", headers=privacy).status_code == 200
+    clock.advance(seconds=60)
+
+    lifted = client.delete(f"/v1/holds/{before}", headers={**privacy, **READ})
+
+    assert lifted.status_code == 200 and lifted.json["value"] is None
+    assert _stored(db, before).value.startswith("erased:")
+    assert _stored(db, after).value == PERSON
