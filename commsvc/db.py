@@ -136,6 +136,41 @@ def create_sqlite_file(url: str) -> None:
                           f" it writable") from None
 
 
+def _file_identity(path: str) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def _guard_sqlite_file(engine: Engine, path: str) -> None:
+    """Serve the SQLite file at `path` only, never one deleted or replaced under the process.
+    A pooled connection keeps the file it opened: after `rm commsvc.db` (or `make clean`) it
+    went on answering every write 201 into a file no process would ever read again, and
+    /readyz said ready. Now a connection whose file is no longer at `path` is dropped at
+    checkout, and no connection makes a new, empty file there (create_sqlite_file, when a
+    process starts, or `commsvc db upgrade`, does): 503 until the file is back."""
+
+    def refuse_a_missing_file(dialect, _record, _cargs, _cparams):
+        if _file_identity(path) is None:
+            raise dialect.loaded_dbapi.OperationalError(
+                f"the SQLite file {os.path.abspath(path)} is gone (deleted or moved while the"
+                f" service ran): put it back, or make a new one with `commsvc db upgrade`")
+
+    def note_file(_dbapi_connection, record):
+        record.info["sqlite_file"] = _file_identity(path)
+
+    def same_file(_dbapi_connection, record, _proxy):
+        current = _file_identity(path)
+        if current is None or current != record.info.get("sqlite_file"):
+            raise DisconnectionError(f"the SQLite file {path} was deleted or replaced")
+
+    event.listen(engine, "do_connect", refuse_a_missing_file)
+    event.listen(engine, "connect", note_file)
+    event.listen(engine, "checkout", same_file)
+
+
 def _sqlite_begin(conn):
     # IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead of
     # one failing with "database is locked" when it upgrades from reader to writer.
@@ -271,6 +306,9 @@ def make_engine(url: str, *, deferred_begin: bool = False, **kwargs) -> Engine:
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_deferred if deferred_begin else _sqlite_begin)
+        path = _sqlite_file(url)
+        if path is not None:
+            _guard_sqlite_file(engine, path)
         return engine
     options = dict(
         pool_size=5,
