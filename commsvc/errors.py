@@ -190,7 +190,7 @@ def render_database_error(error: DBAPIError):
         log.error("database unavailable: %s", why)
         return problem(503, "database-unavailable", "Database unavailable",
                        "The database is not ready for this service.")
-    log.warning("database unavailable: %s", type(error.orig).__name__)
+    log.warning("database unavailable: %s", why)
     return problem(503, "database-unavailable", "Database unavailable",
                    "The database is not answering; try again shortly.",
                    headers=RETRY_SHORTLY)

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from commsvc import migrate
-from commsvc.db import get_db, schema_missing
+from commsvc.db import get_db, operator_problem, schema_missing
 from commsvc.extensions import now as _now
 
 log = logging.getLogger("commsvc.health")
@@ -42,7 +42,7 @@ def readyz():
         if schema_missing(error):
             log.warning("readiness check: the database has no commsvc schema")
             return jsonify(status="unavailable", database="not migrated"), 503
-        log.warning("readiness check: database not answering")
+        log.warning("readiness check: %s", operator_problem(error) or "database not answering")
         return jsonify(status="unavailable", database="down"), 503
     head, older = migrate.revisions()
     if version is None or version in older:
