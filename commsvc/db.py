@@ -96,6 +96,11 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.execute("PRAGMA journal_mode=WAL")
     # What is deleted (an erasure, retention) is overwritten in the file, not left in free pages.
     cursor.execute("PRAGMA secure_delete=ON")
+    # ... and not left in the -wal file: SQLite reuses it from its start after a checkpoint
+    # without shortening it, so earlier page images (deleted rows' numbers) stayed in it for
+    # as long as a process had the database open. With 0, the first write after a complete
+    # checkpoint cuts the file to what it writes.
+    cursor.execute("PRAGMA journal_size_limit=0")
     cursor.close()
 
 
