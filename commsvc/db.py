@@ -120,6 +120,31 @@ def _sqlite_file(url: str) -> str | None:
     return None if path in ("", ":memory:") else path
 
 
+# The byte of the -shm file every process with the database open holds a read lock on (SQLite's
+# unix VFS: UNIX_SHM_DMS, its "dead man switch").
+SQLITE_SHM_DMS = 128
+
+
+def _still_open(path: str) -> bool:
+    """Whether a process has this SQLite database open in WAL mode (a lock on its -shm file).
+    Only a process with no connection to it may ask: POSIX locks are per process, and closing
+    any descriptor of the file drops the process's own."""
+    try:
+        import fcntl  # POSIX only: elsewhere no process is taken to have it open
+        fd = os.open(f"{path}-shm", os.O_RDWR)
+    except (ImportError, OSError):
+        return False
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, SQLITE_SHM_DMS)
+    except OSError:
+        return True
+    else:
+        fcntl.lockf(fd, fcntl.LOCK_UN, 1, SQLITE_SHM_DMS)
+        return False
+    finally:
+        os.close(fd)
+
+
 def create_sqlite_file(url: str) -> None:
     """Create a new SQLite database file readable by its owner only (it holds people's numbers
     and messages; its -wal and -shm files take its mode). An existing file is left as it is.
@@ -127,6 +152,16 @@ def create_sqlite_file(url: str) -> None:
     path = _sqlite_file(url)
     if path is None:
         return
+    path = os.path.abspath(path)
+    if not os.path.exists(path) and _still_open(path):
+        # Deleted under processes still writing through its log: SQLite met a new file
+        # beside that log with "disk I/O error", and truncated it, the last copy of the
+        # deleted database's latest writes.
+        raise ConfigError(f"DATABASE_URL names the SQLite file {path}, which is gone while"
+                          f" processes still have it open through its write-ahead log"
+                          f" {path}-wal (it was deleted or moved under them): stop every"
+                          f" commsvc process, then put the file back, or move {path}-wal and"
+                          f" {path}-shm away to start a new database")
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
@@ -136,7 +171,7 @@ def create_sqlite_file(url: str) -> None:
         # query, were "the database is not answering: unable to open database file", as if a
         # server were down, and named no file (a relative URL is relative to the directory
         # the process starts in).
-        raise ConfigError(f"DATABASE_URL names the SQLite file {os.path.abspath(path)}, which"
+        raise ConfigError(f"DATABASE_URL names the SQLite file {path}, which"
                           f" cannot be created ({exc.strerror}): create its directory or make"
                           f" it writable") from None
 
@@ -161,7 +196,8 @@ def _guard_sqlite_file(engine: Engine, path: str) -> None:
         if _file_identity(path) is None:
             raise dialect.loaded_dbapi.OperationalError(
                 f"the SQLite file {os.path.abspath(path)} is gone (deleted or moved while the"
-                f" service ran): put it back, or make a new one with `commsvc db upgrade`")
+                f" service ran): put it back, or stop every commsvc process and run `commsvc db"
+                f" upgrade` for a new one")
 
     def note_file(_dbapi_connection, record):
         record.info["sqlite_file"] = _file_identity(path)

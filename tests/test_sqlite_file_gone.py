@@ -11,10 +11,16 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import sqlite3
+import subprocess
+import sys
+
+from click.testing import CliRunner
 
 from commsvc import migrate
 from commsvc.app import create_app
+from commsvc.cli import main
 from tests.conftest import pool_and_booking_key
+from tests.test_cli_config_errors import FERNET_KEY
 
 
 def _session(client, headers, booking: str):
@@ -55,3 +61,56 @@ def test_a_deleted_database_file_is_a_503_until_it_is_back_and_no_empty_one_is_m
     assert not made_in_its_place  # no new, empty database
     assert back.status_code == 201
     assert (ready_again.status_code, ready_again.get_json()["status"]) == (200, "ready")
+
+
+def _holding_the_database(path):
+    """A process with the database open, as the web's are, and a last write in its -wal."""
+    process = subprocess.Popen([sys.executable, "-c", (
+        "import sqlite3, sys\n"
+        f"db = sqlite3.connect({str(path)!r})\n"
+        "db.execute('PRAGMA wal_autocheckpoint=0')\n"
+        "db.execute(\"INSERT INTO alembic_version VALUES ('its last write')\")\n"
+        "db.commit()\n"
+        "print('open', flush=True)\n"
+        "sys.stdin.read()\n")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline() == "open\n"
+    return process
+
+
+def _db_upgrade(url: str):
+    return CliRunner().invoke(main, ["db", "upgrade"], prog_name="commsvc", env={
+        "COMMSVC_ENV": "test", "ENCRYPTION_KEYS": FERNET_KEY, "HMAC_KEY": "h",
+        "TWILIO_AUTH_TOKEN": "t", "DATABASE_URL": url})
+
+
+def test_no_new_database_is_made_beside_the_write_ahead_log_of_a_deleted_one(tmp_path):
+    """Found by running `commsvc db upgrade` after deleting the file of a running `make run`
+    (as the 503s' log line says to): with the web's connections still on the deleted file, the
+    new empty file beside their write-ahead log failed with "disk I/O error", and the log (3.3
+    MB of the deleted database's last writes) was truncated to nothing."""
+    path = tmp_path / "commsvc.db"
+    url = f"sqlite:///{path}"
+    migrate.upgrade(url)
+    running = _holding_the_database(path)
+    try:
+        path.unlink()
+        wal = path.with_name("commsvc.db-wal").read_bytes()
+
+        result = _db_upgrade(url)
+
+        assert path.with_name("commsvc.db-wal").read_bytes() == wal
+    finally:
+        running.communicate("")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: DATABASE_URL names the SQLite file {path}, which is gone while processes"
+        f" still have it open through its write-ahead log {path}-wal (it was deleted or moved"
+        f" under them): stop every commsvc process, then put the file back, or move"
+        f" {path}-wal and {path}-shm away to start a new database\n")
+    assert not path.exists()
+
+    # Once no process has it open, a leftover -wal (as a crash leaves one) is no one's: a new
+    # database, as before.
+    assert _db_upgrade(url).exit_code == 0
+    assert sqlite3.connect(path).execute("SELECT version_num FROM alembic_version").fetchall(
+        ) == [(migrate.revisions()[0],)]
