@@ -522,6 +522,10 @@ _BY_PREFIX_HEAD: dict[str, tuple[tuple[str, tuple[_Phrase, ...]], ...]] = {
     for head in {p[:3] for p in _PREFIXES}
 }
 
+# Someone of the sender's, or anyone's: who may be told to stop, or quoted saying it
+_PERSON = (r"(?:neighbou?r|dog|cat|kid|child|children|boy|girl|guy|man|men|woman|women|lady"
+           r"|ladie|landlord|tenant|roommate|husband|wife|son|daughter|brother|sister|mom|mum"
+           r"|dad|mother|father|boyfriend|girlfriend|ex|baby|friend|boss|coworker)s?")
 # Just before a match: negation, condition or a noun use of "stop" -> not a revocation; or
 # what the sender tells, told or asks another person ("tell him to stop texting me", "ask the
 # neighbor to stop bothering me", "make my husband stop": a listed person, or anyone after
@@ -535,10 +539,7 @@ _GUARD_BEFORE_RE = re.compile(
     r"|if they|did you|did they|n|ne|no|nunca|si|the|a|bus|next|last|first|one)"
     r"(?: (?:want|need|ask|tell) (?:you|them) to| please)?"
     r"|(?:tell|told|ask|asked|make|made|get|got) (?:(?:him|her"
-    r"|(?:my|his|her|our|the|that)(?: \w+)? (?:neighbou?r|dog|cat|kid|child|children|boy|girl"
-    r"|guy|man|men|woman|women|lady|ladie|landlord|tenant|roommate|husband|wife|son|daughter"
-    r"|brother|sister|mom|mum|dad|mother|father|boyfriend|girlfriend|ex|baby|friend|boss"
-    r"|coworker)s?)(?: to| \|)?"
+    r"|(?:my|his|her|our|the|that)(?: \w+)? " + _PERSON + r")(?: to| \|)?"
     r"|(?:my|his|her|our)(?! (?:own |stupid |new |old )?(?:phone|number|cell|mobile|line|inbox"
     r"|device|iphone|android|account|notifications|messages|texts|email)\b)(?: \w+){1,3} to)"
     # the link or button that does it, a thing of the app, as "the unsubscribe link" is:
@@ -554,6 +555,23 @@ _WHO_STOPS_RE = re.compile(
     r"(?:^|\s)(?:(?:i|we|he|she)(?: (?:ll|will|shall)(?: (?:try|promise) to)?"
     r"| (?:m|am|re|are|s|is) (?:going to|gonna)| gonna| promise to)"
     r"|(?:want|wants|wanted|need|needs|like|ask|asked|tell|told) (?:me|us) to) $")
+# Just before a match: a third person quoted saying it, with or without quotation marks or a
+# colon ("My wife said stop texting me, she means the group chat", 'my neighbor said "stop
+# texting me"', "Ma femme a dit arrêtez de m'écrire", "Mi vecina me dijo: dejen de
+# escribirme"): the "me" is theirs, not the sender's. Not with "us" as the object ("My wife
+# says stop texting us" speaks for the sender's household), nor "said to stop texting me" (an
+# instruction about the sender), nor the sender's own "I said stop texting me".
+_SAID_BY_OTHER_RE = re.compile(
+    r"(?:^|\s)(?:he|she|they|il|elle|ils|elles|el|ella|ellos|ellas"
+    r"|(?:my|his|her|our|the|that)(?: \w+)? " + _PERSON
+    + r"|(?:mon|ma|sa|son)(?: \w+)? (?:femme|mari|voisine?|mere|pere|fils|fille|coloc|chum"
+    r"|blonde|patron|patronne|amie?|soeur|frere)"
+    r"|(?:mi|su)(?: \w+)? (?:esposa|esposo|marido|vecina|vecino|mama|papa|hijo|hija|novio|novia"
+    r"|jefe|jefa|suegra|suegro|hermano|hermana|amigo|amiga|roomie))"
+    r" (?:said|says|say|told me|tells me|was like|goes|yelled|a dit|dit|m a dit|me dit|disait"
+    r"|dijo|me dijo|dice|me dice|decia)(?: \|)?(?: (?:please|just|ya|por favor|porfa|svp|stp))* $")
+# ... the household's object, in the match or its clause after it ("... this number" is theirs too)
+_OBJECT_US_RE = re.compile(r"(?:\bus|\bnous|nos|\bthis number|\bce numero|\beste numero)\b")
 # "... and come", "... and just fix it", "... y ven a arreglar", "... et venez réparer": what a
 # customer tells a pro who texts instead of coming or doing the work.
 # (not "come on" ending its clause: "Stop texting me. Come on!" is exasperation)
@@ -830,6 +848,12 @@ def _vetoed(s: str) -> bool:
 _ASKS_WHO_RE = re.compile(rf"(?:^|\| ){phrases.WHO_ASKED}$")
 
 
+def _clause_end(s: str, pos: int) -> int:
+    """Where the clause that goes on at `pos` ends."""
+    end = s.find(" |", pos)
+    return len(s) if end < 0 else end
+
+
 def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...], no_last: bool) -> str | None:
     """The language of the first pattern that matches at ``start`` unguarded, else None;
     `no_last`: the LAST phrases cannot count (the message ends as a question)."""
@@ -841,7 +865,9 @@ def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...], no_last: bool) 
             continue
         if start and (_GUARD_BEFORE_RE.search(s, max(0, start - 30), start)
                       or s.startswith(_STOPPING, start)
-                      and _WHO_STOPS_RE.search(s, max(0, start - 30), start)):
+                      and _WHO_STOPS_RE.search(s, max(0, start - 30), start)
+                      or _SAID_BY_OTHER_RE.search(s, max(0, start - 40), start)
+                      and not _OBJECT_US_RE.search(s, start, _clause_end(s, m.end()))):
             continue
         if _GUARD_AFTER_RE.match(s, m.end()):
             continue
