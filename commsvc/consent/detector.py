@@ -854,14 +854,17 @@ def _clause_end(s: str, pos: int) -> int:
     return len(s) if end < 0 else end
 
 
-def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...], no_last: bool) -> str | None:
+def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...], no_last: bool,
+              text: str) -> str | None:
     """The language of the first pattern that matches at ``start`` unguarded, else None;
-    `no_last`: the LAST phrases cannot count (the message ends as a question)."""
+    `no_last`: the LAST phrases cannot count (the message ends as a question); `text`: the
+    message as written, for phrases.AS_WRITTEN."""
     for pattern, language, last in patterns:
         if last and no_last:
             continue
         m = pattern.match(s, start)
-        if m is None:
+        if m is None or "as_written" in pattern.groupindex and m["as_written"] and (
+                _PLURAL_RE.search(text) is None):
             continue
         if start and (_GUARD_BEFORE_RE.search(s, max(0, start - 30), start)
                       or s.startswith(_STOPPING, start)
@@ -907,8 +910,9 @@ def _insists(s: str, start: int) -> bool:
 _COURTESY_TAIL_RE = re.compile(rf"(?: {_COURTESY})+$")
 
 
-def _revocation(s: str, tokens: list[str], question: bool) -> str | None:
-    """The language of an unguarded own-words revocation in ``s`` (``" ".join(tokens)``)."""
+def _revocation(s: str, tokens: list[str], question: bool, text: str) -> str | None:
+    """The language of an unguarded own-words revocation in ``s`` (``" ".join(tokens)``);
+    `text` is the message as written."""
     # Only the patterns that can start at each word are tried, anchored there.
     no_last = question and _ASKS_WHO_RE.search(s, max(0, len(s) - 40)) is None
     start = 0
@@ -916,14 +920,14 @@ def _revocation(s: str, tokens: list[str], question: bool) -> str | None:
     for token in tokens:
         patterns = by_word(token)
         if patterns is not None:
-            language = _accepted(s, start, patterns, no_last)
+            language = _accepted(s, start, patterns, no_last, text)
             if language is not None:
                 return None if _vetoed(s) else language
         candidates = by_head(token[:3])
         if candidates is not None:
             for prefix, patterns in candidates:
                 if token.startswith(prefix):
-                    language = _accepted(s, start, patterns, no_last)
+                    language = _accepted(s, start, patterns, no_last, text)
                     if language is not None:
                         return None if _vetoed(s) else language
         start += len(token) + 1
@@ -1073,7 +1077,7 @@ def detect(text: str | None, *, opted_out: bool = False) -> Detection:
         return _CONVERSATION
     if intent is not None:
         return Detection(intent, _language(words.split()))
-    language = _revocation(s, tokens, question)
+    language = _revocation(s, tokens, question, text)
     if language is not None:
         return Detection(Intent.OPT_OUT, language, own_words=True)
     if ("|" in s and any(_STRONG_CLAUSE_RE.fullmatch(c) for c in s.split(" | "))

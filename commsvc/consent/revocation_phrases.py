@@ -29,6 +29,10 @@ LAST = (r"(?:(?: \|)? (?:please|thanks|thank you|now|already|ever|period|ok|svp|
         r" (?:signed up|subscribed|asked for (?:this|it))|go away|leave me alone"
         r"|how many times|why (?:do you|are you|you) (?:keep |still )?(?:text|message|contacting)"
         r" (?:me|us)))?$")
+# The messages, counted only when the text writes them as a plural ("texts", "msgs", "SMS"):
+# folding made "texts" and "text" one word, and a singular may be one text about the job. The
+# detector checks the group by its name.
+AS_WRITTEN = r"(?P<as_written>text|message)"
 # Not just after a revocation of the messages: a next clause asking for a call instead ("no
 # manden mensajes, llámenme", "..., mejor llamar"), which the pro must read.
 # Only a request to be called (llámenme, llamen a la oficina, llámame, mejor llamar,
@@ -204,13 +208,16 @@ EN: list[tuple[str, str]] = [
      # nor not wanting them to end: "I don't want these texts to stop, they help"
      r"(?! (?:to (?:stop|end|go away|be (?:stopped|cancelled|canceled|turned off))|stopped"
      r"|cancelled|canceled|turned off)\b)"),
-    # ... "the" texts (reminders, the job's updates) ending the message, see LAST: "Stop. I don't
-    # want the reminders anymore"; not "I don't want the reminders to go to my wife", nor
-    # "... the reminders, just a call the day before"
+    # ... "the" ("these", "your") texts (reminders, the job's updates) ending the message, see
+    # LAST: "Stop. I don't want the reminders anymore", "I don't need these texts anymore"; not
+    # "I don't want the reminders to go to my wife", nor "... the reminders, just a call the day
+    # before"; the texts written as a plural (AS_WRITTEN): "I don't need the text anymore" is
+    # the one text the pro was to send
     ("dont never no",
-     r"\b(?:dont|no longer|never) (?:want|need)(?: to (?:receive|get))? the (?:(?:job"
-     r"|appointment|project|service|booking) )?(?:text|message|reminders|notifications|alerts"
-     r"|updates)(?: (?:anymore|any more|again))?" + LAST),
+     r"\b(?:dont|no longer|never) (?:want|need)(?: to (?:receive|get))? (?:the|these|those"
+     r"|your|all (?:the|these|your)) (?:(?:job|appointment|project|service|booking) )?"
+     r"(?:(?:text )?" + AS_WRITTEN + r"|reminders|notifications|alerts|updates)"
+     r"(?: (?:anymore|any more|again))?" + LAST),
     # I never want to hear from you again
     ("dont never no",
      r"\b(?:dont|never|no longer) (?:want|wish) to (?:ever )?hear from (?:you|yall|y all"
