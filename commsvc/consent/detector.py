@@ -536,7 +536,8 @@ _PERSON = (r"(?:neighbou?r|dog|cat|kid|child|children|boy|girl|guy|man|men|woman
 _GUARD_BEFORE_RE = re.compile(
     # ("... wouldn't stop texting me" tells what someone else did)
     r"(?:^|\s)(?:(?:dont|never|didnt|not|doesnt|wont|wouldnt|couldnt|no need to|if you|if u"
-    r"|if they|did you|did they|n|ne|no|nunca|si|the|a|bus|next|last|first|one)"
+    # ("why'd you stop texting me back?")
+    r"|if they|did you|did they|d you|d they|n|ne|no|nunca|si|the|a|bus|next|last|first|one)"
     r"(?: (?:want|need|ask|tell) (?:you|them) to| please)?"
     r"|(?:tell|told|ask|asked|make|made|get|got) (?:(?:him|her"
     r"|(?:my|his|her|our|the|that)(?: \w+)? " + _PERSON + r")(?: to| \|)?"
@@ -580,9 +581,14 @@ _COME = (r"(?:come(?! on(?: \||$))|get here|get over here|show up|call me|pick u
          r"|(?:fix|do|finish) (?:it|this|that|my|our|the (?:job|work))|do your job"
          r"|get (?:it|this|that) done"
          r"|ven|venga|vengan|arregla|arregle|arreglen|hazlo|hagalo|haganlo"
-         r"|venez|viens|reparez|repare|faites le|fais le)\b")
+         r"|venez|viens|reparez|repare|faites le|fais le"
+         # ... or to drive, as one says "don't text and drive": "Stop texting and drive safe",
+         # "Deja de textear y maneja"; not "... and drive off a bridge"
+         r"|(?:drive|driving|conduis|conduisez|maneja|maneje|manejen)(?: (?:safe|safely"
+         r"|carefully|prudemment|con cuidado))?(?= \||$| (?:lol|haha|jaja|mdr|ptdr|please|svp"
+         r"|porfa)\b))\b")
 # ... or in the next clause: "Enough with the texts, just come over", "Basta de mensajes, ven"
-_AND_COME = r"(?:and|&|y|et|\|(?: (?:and|y|et))?) (?:just |solo |nomas |juste )?" + _COME
+_AND_COME = r"(?:and|&|y|et|pis|\|(?: (?:and|y|et|pis))?) (?:just |solo |nomas |juste )?" + _COME
 _LANGUAGE = r"(?:english|spanish|french|ingles|espanol|frances|anglais|espagnol|francais)"
 # What may follow a language or place to stop at: the language or place to use instead.
 # The language a limit named, once more, is no other to text in ("... in Spanish, I prefer
@@ -599,7 +605,8 @@ _REDIRECT = (
     + r"|(?:text|message|call|write to|email) me (?:at home|on my cell|later|tonight|tomorrow"
     r"|(?:after|before) \d{1,2}(?::?\d\d)?(?: ?(?:am|pm))?|in " + _OTHER_LANGUAGE + r")"
     r"(?: (?:instead|after \d{1,2}(?::?\d\d)?(?: ?(?:am|pm))?))?"
-    r"|(?:escrib|llam|mand|envi)(?:a|e|an|en)me (?:a la casa|al celular|en " + _OTHER_LANGUAGE
+    r"|(?:(?:escrib|llam|mand|envi)(?:a|e|an|en)me|mejor|solo|solamente|pero) (?:a la casa"
+    r"|al celular|en " + _OTHER_LANGUAGE
     + r")|(?:ecrivez|appelez|envoyez) moi (?:a la maison|sur mon portable|en " + _OTHER_LANGUAGE
     + r"))")
 _LIMIT_COURTESY = r"(?:" + _COURTESY + r"|sorry|perdon|lo siento|desole)"

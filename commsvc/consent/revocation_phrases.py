@@ -411,7 +411,10 @@ FR: list[tuple[str, str]] = [
     ("ne",
      r"(?<!\bil )(?<!\belle )(?<!\bon )(?<!\bils )(?<!\belles )(?<!\bpersonne )"
      r"\bne (?:me |m |nous )(?!ecrit\b|\w+(?:ent|ait|aient)\b)"
-     r"(?:ecri\w*|contact\w*|text\w*|harcel\w*|relanc\w*) plus\b"),
+     r"(?:ecri\w*|contact\w*|text\w*|harcel\w*|relanc\w*) plus\b"
+     # not at the old number: "Ne m'écrivez plus sur l'ancien numéro, utilisez le 514..."
+     r"(?! (?:sur|a|au|dans)(?: l| le| mon| ce)? (?:ancien|vieux|autre) (?:numero|num|cell"
+     r"|cellulaire|telephone)\b)"),
     # m'écrivez plus, me contactez plus svp: everyday French drops the "ne"; then only the
     # imperative, starting its clause and ending it ("Vous m'écrivez plus souvent", "m'écrivez
     # plus tard" are no request)
@@ -578,7 +581,8 @@ ES: list[tuple[str, str]] = [
      r"\bno (?:(?:me |m |nos )(?:(?:esten|este|anden|andes) )?(?:escrib|contact|text)"
      + _NOT_DONE_ES + r"\w*"
      r"|(?:escribir|contactar|textear)(?:me|nos))"
-     r"\b(?: (?:mas|nunca|jamas))?(?! (?:antes|despues"
+     # (nor now only: "No me escribas ahorita, estoy manejando"; but "... ahora ni nunca")
+     r"\b(?: (?:mas|nunca|jamas))?(?! (?:ahorita\b|ahora\b(?! ni\b)|en este momento\b|antes|despues"
      r"|hasta|a las|por la|en la|el|los"
      # nor somewhere else: "No me escriban al correo, solo aquí", "... al número viejo"
      # (a place, "al trabajo", is _LIMIT_AFTER_RE's)
