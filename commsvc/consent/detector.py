@@ -430,15 +430,27 @@ _AGREED_CLAUSE_RE = re.compile(
     r"(?: (?:then|by me|with me|alors|pues|entonces))?")
 
 
+# Who the sender is not, named: "This is not John", "I'm not Maria", "No Mike here", "Ce
+# n'est pas Julie", "No soy Juan": beside a STOP only with a wrong number or person said too
+# ("This is not John. Wrong number. Stop"): alone, "Stop! This is not good" is about the job.
+_NOT_NAMED_CLAUSE_RE = re.compile(
+    r"(?:(?:(?:this|it) (?:is not|isnt|aint)|(?:its|it s|im|i m|i am) not|(?:there s|theres) no"
+    r"|ce n est pas|c est pas|(?:je ne suis|je suis) pas|no soy|no es|aqui no (?:es|vive|hay))"
+    r"(?: \w+){1,2}(?: here| ici| aqui)?|(?:no|pas de) \w+ (?:here|ici|aqui))")
+_NOT_FOR_ME_CLAUSE_RE = re.compile(_NOT_FOR_ME)
+
+
 def _only_stop_and_fed_up(s: str, question: bool) -> bool:
     """The message is bare STOP clauses and clauses that want no more contact, one of each;
     or a quoted instruction (_without_instructions: "Reply STOP?", "Your text says STOP to opt
     out"), then nothing but agreement or courtesy and a bare STOP: the sender does as it says
     ("Reply STOP? Fine. STOP", "The text said reply STOP to opt out. STOP", also after a first
     STOP: "STOP. The text said STOP to opt out. STOP"; not "STOP. Reply YES to confirm", with
-    no STOP after it, which may be the sender's template). `question`: the message ends as one,
-    and meaning it asked is no insisting ("Arrête! C'est sérieux?")."""
-    strong = fed_up = quoted = obeyed = False
+    no STOP after it, which may be the sender's template); what comes before the instruction
+    is the rest of the message quoted ("Your technician is on the way. Reply STOP to opt out.
+    STOP"). `question`: the message ends as one, and meaning it asked is no insisting
+    ("Arrête! C'est sérieux?")."""
+    strong = fed_up = quoted = obeyed = not_named = not_for_me = before_quote = False
     for clause in s.split(" | "):
         if _STRONG_CLAUSE_RE.fullmatch(clause):
             strong = True
@@ -448,10 +460,17 @@ def _only_stop_and_fed_up(s: str, question: bool) -> bool:
         elif (_FED_UP_CLAUSE_RE.fullmatch(_COURTESY_TAIL_RE.sub("", clause))
               and not (question and _MEANS_IT_RE.search(clause))):
             fed_up = True
+            not_for_me = not_for_me or _NOT_FOR_ME_CLAUSE_RE.fullmatch(clause) is not None
+        elif _NOT_NAMED_CLAUSE_RE.fullmatch(clause):
+            not_named = True
         elif not (_COURTESY_CLAUSE_RE.fullmatch(clause)
                   or quoted and not obeyed and _AGREED_CLAUSE_RE.fullmatch(clause)):
-            return False
-    return strong and (fed_up or obeyed)
+            if quoted:
+                return False
+            before_quote = True
+    if before_quote:
+        return strong and obeyed
+    return strong and (obeyed or fed_up and (not_for_me or not not_named))
 
 
 _STRONG_WORD = _strong(_STRONG_WORDS + "|stoppez|alto|baja")

@@ -299,9 +299,9 @@ EN: list[tuple[str, str]] = [
      r"|your|ur)) (?:" + MSGN + r"|ads|promos)\b"
      r"(?! (?:back|and forth|from (?:my|the|his|her|our|that|him)|about|you sent)\b)"),
     # enough (with) the texts; knock it off (quit it, cut it out) with the texts
-    ("enough knock quit cut",
-     r"\b(?:enough (?:with )?|(?:knock it off|quit it|cut it out) with )"
-     r"(?:(?:the|these|those|your|all|of) )*(?:text|message|spam)\b"),
+    ("enough knock quit cut stop",
+     r"\b(?:enough (?:with )?|(?:knock it off|quit it|cut it out|stop it) with )"
+     r"(?:(?:the|these|those|your|all|of) )*(?:text|message|spam|reminders|notifications)\b"),
     # remove me / delete this number / take this number off, the whole clause ("remove this
     # number from the invoice" is about the invoice), never what the sender will do ("should I
     # delete this number?", "I'll remove this number")
@@ -686,9 +686,10 @@ ES: list[tuple[str, str]] = [
      r"\bno (?:quiero|deseo|quisiera|queremos) que (?:me|nos) (?:(?:sigan|siga|sigas|vuelvan a"
      r"|vuelva a|vuelvas a) )?(?:(?:escrib|contact|text)\w*|(?:mand|envi)\w* (?:(?:mas|los|sus"
      r"|estos) )*(?:message|text)\b)"),
-    ("| ya por no nunca",
-     r"(?:^|\| )(?:(?:ya|por favor) )?(?:no|nunca) mas (?:message|text|notificaciones|spam|"
-     + ADS_ES + r")\b(?! de voz)"),
+    # (after a STOP or ALTO too: "Stop por favor no más mensajes")
+    ("| ya por porfa stop alto no nunca",
+     r"(?:^|\| )(?:(?:stop|alto|ya|por favor|porfa) )*(?:no|nunca) mas (?:message|text"
+     r"|notificaciones|spam|" + ADS_ES + r")\b(?! de voz)"),
     # basta de mensajes; Mexican "párenle con los mensajes"
     ("basta parenle parale parele",
      r"\b(?:basta|parenle|parale|parele) (?:ya )?(?:de|con) (?:(?:los|tantos|sus|tus|esos"

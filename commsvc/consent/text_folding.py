@@ -63,6 +63,8 @@ _FOLD_WORDS = word_table({
     "ecrire": "ecrir",
     # Québec French "pu" is "plus" (no more): "je veux pu recevoir de textos", "pu de textos"
     "plus": "pu",
+    # ... and "je" run into the verb: "jveux pu de textos"
+    "j veux": "jveux jveu jvx",
     # "arrêtez" with one r
     "arretez": "aretez",
     "arreter": "areter",
