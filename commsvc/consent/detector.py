@@ -1104,6 +1104,9 @@ def detect(text: str | None, *, opted_out: bool = False) -> Detection:
     if intent is not None:
         return Detection(intent, _language(words.split()))
     language = _revocation(s, tokens, question, text)
+    if language is None and "|" in s and _one_word_clauses(tokens):
+        # a word a sentence, for stress: "Stop. Texting. Me."
+        language = _revocation(words, words.split(), question, text)
     if language is not None:
         return Detection(Intent.OPT_OUT, language, own_words=True)
     if ("|" in s and any(_STRONG_CLAUSE_RE.fullmatch(c) for c in s.split(" | "))
@@ -1112,6 +1115,11 @@ def detect(text: str | None, *, opted_out: bool = False) -> Detection:
             and _STRONG_BESIDE_SIGNAL_RE.fullmatch(words)):
         return Detection(Intent.OPT_OUT, _language(tokens), own_words=True)
     return _CONVERSATION
+
+
+def _one_word_clauses(tokens: list[str]) -> bool:
+    """Every clause one word, a few of them ("stop | text | me")."""
+    return len(tokens) <= 11 and all(t == "|" for t in tokens[1::2])
 
 
 def _keyword(words: str, text: str, opted_out: bool, question: bool = False) -> Intent | None:

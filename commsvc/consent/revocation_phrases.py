@@ -330,8 +330,8 @@ EN: list[tuple[str, str]] = [
     ("opt",
      r"\bopt (?:me |us |my number )?out(?:" + END + r"| (?:please|now|thanks|thank you)\b"
      r"| (?:of|from) (?:(?:the|these|those|your|all|this|any|text|message|marketing|future) )*"
-     r"(?:text|message|list|messaging|notification|notifications|alert|alerts|marketing"
-     r"|promotion|promotions|communication|communications|contact)\b"
+     r"(?:text|message|list|messaging|notification|notifications|alert|alerts|reminders"
+     r"|marketing|promotion|promotions|communication|communications|contact)\b"
      # ... of this, of everything
      r"| (?:of|from) (?:this|it|everything|all (?:of )?this|all of it)" + END + ")"),
     # leave me alone: not about messaging in itself, so ending the message (see LAST): "Please

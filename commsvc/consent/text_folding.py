@@ -37,6 +37,11 @@ _FOLD_WORDS = word_table({
     "message": "msg msgs msgz msging msgng msges mssg mssgs messages messaging messagin"
                " messageing messeges messege messeging mesage mesages mesaging messges mensaje"
                " mensajes mensajito mensajitos mensages mesajes mensjes msj msjs mjs",
+    # reminders in French and Spanish are the notifications the rules know ("Arrêtez les
+    # rappels", "Ya no quiero recibir recordatorios"); the plural only: "rappel" is also a call
+    # back
+    "notifications": "rappels",
+    "notificaciones": "recordatorios",
     "stop": "stop stpo sotp stahp sstop",
     "please": "please plse plez pleaz pleeze",
     "dont": "dont dnt doont donot",
