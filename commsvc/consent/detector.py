@@ -598,7 +598,7 @@ _OBJECT_US_RE = re.compile(r"(?:\bus|\bnous|nos|\bthis number|\bce numero|\beste
 _COME = (r"(?:come(?! on(?: \||$))|get here|get over here|show up|call me|pick up|answer the phone"
          # the work, not "fix your spam filter" (the messages)
          r"|(?:fix|do|finish) (?:it|this|that|my|our|the (?:job|work))|do your job"
-         r"|get (?:it|this|that) done"
+         r"|get (?:it|this|that) done|start working|get (?:back )?to work"
          r"|ven|venga|vengan|arregla|arregle|arreglen|hazlo|hagalo|haganlo"
          r"|venez|viens|reparez|repare|faites le|fais le"
          # ... or to drive, as one says "don't text and drive": "Stop texting and drive safe",
@@ -698,10 +698,12 @@ _GUARD_AFTER_RE = re.compile(
     # what they show: "stop texting me photos", "... pictures of the mold", "arrête de me
     # texter des photos" (not "... dick pics": only an article before them)
     r"|(?: (?:me|us|moi|nous))? (?:(?:the|these|those|all|your|more|so many|des|les|ces|vos"
-    r"|tes|tant de|los|las|sus|tus|mas|tantas) )?(?:photos?|pictures?|pics?|videos?|fotos?"
-    # ... or how they come: "... the photos one by one, send them all at once"
-    r"|images?|imagenes)(?= \||$| (?:of|from|de|du|des|del|one by one|one at a time|separately"
-    r"|individually|une par une|une a une|un par un|una por una|uno por uno|por separado)\b"
+    r"|tes|tant de|los|las|sus|tus|mas|tantas) )?(?:same )?(?:photos?|pictures?|pics?|videos?"
+    # ... or how they come: "... the photos one by one, send them all at once" (or a laugh
+    # after them: "... the same photo lol I got it")
+    r"|fotos?|images?|imagenes)(?= \||$| (?:lol|haha|jaja|mdr|ptdr|of|from|de|du|des|del"
+    r"|one by one|one at a time|separately|individually|une par une|une a une|un par un"
+    r"|una por una|uno por uno|por separado)\b"
     r"| " + _AND_COME + ")"
     # ... or how they are written, too long or in capitals, rather than whether: "Arrêtez donc
     # de m'écrire des romans", "Stop writing me essays", "Deja de escribirme testamentos jaja",
@@ -804,6 +806,11 @@ _VETO_RE = re.compile(
     r" (?:message|text)\b.* \| (?:moins\b"
     r"|(?:je |j )?(?:n )?(?:entends|entend|ecoute) (?:pas|rien|mal)\b|(?:je )?suis (?:sourde?"
     r"|malentendante?)\b)"
+    # ... or the same messages another way: "Arrêtez de m'envoyer les rappels par texto,
+    # envoyez-les par courriel", "..., mándenlos por correo", "..., email them instead"
+    r"|(?:envoyez|envoie) (?:moi )?les par (?:courriel|mail|e mail|email|courrier)"
+    r"|(?:mand|envi)(?:en|e|a)(?:me)?(?:los|las) por (?:correo|mail|email|e mail)"
+    r"|email (?:them|those|it) (?:instead|to me)"
     # (not "contact my lawyer", which says who to deal with from now on: a threat, not a
     # hand-over)
     r"|(?:text|message|contact|call|email|write to) (?:my (?!number|cell|"
