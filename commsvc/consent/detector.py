@@ -244,7 +244,8 @@ _LANGUAGE_OF_WORD = text_folding.word_table({
           " vous plait sil qui etes mauvais personne dit combien fois hier repete derniere"
           " reponds repond reponse accord harcelement interesse interessee inscrit inscrite quelqu"
           " autre engage embauche"
-          " jamais trop pub pubs publicite publicites je suite immediatement maintenant suffit",
+          " jamais trop pub pubs publicite publicites je suite immediatement maintenant suffit est"
+          " trompe",
     "es": "alto baja parar detener darse para pare cancelar cancela cancelen suscripcion si ayuda"
           " basta"
           " por favor porfavor porfa xfa xfavor gracias muchas quien eres equivocado equivocada"
@@ -379,6 +380,14 @@ _REITERATION = (
 # Garcia" corrects the pro.
 _NOT_FOR_ME = (r"(?:(?:(?:this is|youve got|you ve got|you have) )?(?:the )?wrong"
                r" (?:number|person)"
+               # ... or no longer someone's: "This isn't Sarah's phone anymore", "Ce n'est
+               # plus le numéro de Julie", "Este ya no es el número de Juan"
+               r"|(?:this|it) (?:is not|isnt|is no longer) (?:\w+ s )?(?:phone|number|cell)"
+               r"(?: anymore)?|ce n est (?:plus|pas) le (?:numero|cell) d\w*(?: \w+)?"
+               r"|(?:este )?(?:ya )?no es el (?:numero|celular|telefono) de \w+"
+               # "Je ne suis pas la bonne personne", "Vous vous êtes trompé de numéro"
+               r"|(?:je (?:ne )?suis )?pas la bonne personne"
+               r"|(?:vous vous etes|tu t es) trompee?s? de (?:numero|personne)"
                r"|(?:(?:i|we) )?(?:already )?(?:(?:hired|found|booked) someone(?: else)?"
                r"|(?:went with|hired|found|booked) (?:someone else|another (?:company|contractor"
                r"|pro|plumber|electrician|painter|roofer|handyman|crew)))"
@@ -660,6 +669,8 @@ _GUARD_AFTER_RE = re.compile(
     # aucune autre"
     r"(?! (?:ci )?(?:or|ni|ou)\b)"
     r"|on weekends?|on the weekend|instead|antes|despues|hasta|mientras"
+    # ... while driving: "Arrête de texter au volant!", "... manejando"
+    r"|au volant|al volante|en conduisant|manejando"
     r"|hoy|manana|esta (?:noche|semana|tarde)|este mes|por ahora|de noche|en la noche|avant"
     r"|apres|jusqu|pendant|ce soir|aujourd hui|demain|cette semaine|ce mois|pour l instant"
     r"|le soir|la nuit|le week end|(?:mon|tues|wednes|thurs|fri|satur|sun)days?|lundi|mardi"
@@ -811,6 +822,13 @@ _VETO_RE = re.compile(
     r"|(?:envoyez|envoie) (?:moi )?les par (?:courriel|mail|e mail|email|courrier)"
     r"|(?:mand|envi)(?:en|e|a)(?:me)?(?:los|las) por (?:correo|mail|email|e mail)"
     r"|email (?:them|those|it) (?:instead|to me)"
+    # ... or to the sender alone: "¿Pueden dejar de mandar mensajes al grupo y solo a mí?"
+    r"|(?:solo|solamente|nomas|juste|seulement|only|just) (?:a mi|a moi|to me)\b"
+    # ... or a phone call instead: "On peut arrêter les textos et se parler au téléphone?"
+    r"|(?=(?:se |nous )?(?:parler|jaser) (?:au|par) telephone|hablar por telefono"
+    r"|talk (?:on|over|by) (?:the )?phone)(?:(?<=\bet )|(?<=\by )|(?<=\band ))"
+    r"(?:(?:se |nous )?(?:parler|jaser) (?:au|par) telephone|hablar por telefono"
+    r"|talk (?:on|over|by) (?:the )?phone)"
     # (not "contact my lawyer", which says who to deal with from now on: a threat, not a
     # hand-over)
     r"|(?:text|message|contact|call|email|write to) (?:my (?!number|cell|"

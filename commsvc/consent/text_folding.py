@@ -83,6 +83,8 @@ _FOLD_WORDS = word_table({
     "m envoie": "menvoie",
     "m appeler": "mappeler",
     "m harceler": "mharceler",
+    "m texter": "mtexter mtxter",
+    "m contacter": "mcontacter",
     "m embeter": "membeter",
     # the whole request typed as one word, a hashtag or a handle: "stoptextingme",
     # "#StopTextingMe", "stop_texting_me" reads as "stop texting me"
