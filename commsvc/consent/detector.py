@@ -250,7 +250,8 @@ _LANGUAGE_OF_WORD = text_folding.word_table({
           " basta"
           " por favor porfavor porfa xfa xfavor gracias muchas quien eres equivocado equivocada"
           " persona dije pedi cuantas veces vez otra ayer pares respondo contesto respuesta"
-          " bueno vale listo demasiados inmediato inmediatamente contratamos encontramos alguien",
+          " bueno vale listo demasiados inmediato inmediatamente contratamos encontramos alguien"
+          " interesa",
 })
 
 
