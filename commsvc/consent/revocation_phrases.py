@@ -642,8 +642,10 @@ ES: list[tuple[str, str]] = [
      r"|ninguno|ningunos|ninguna|ningunas|tantos|sus|estos|esos|los|las) )*(?:message|text"
      r"|notificaciones|nada|spam|publicidad)\b"
      # not to another place or phone, nor voice notes: "no me manden mensajes al whats, aquí
-     # sí", "... al celular de mi esposo", "... de voz, mejor texto" (this number is us)
-     r"(?! (?:a|al|para)\b(?! este (?:numero|telefono|celular)\b)| de voz\b)"
+     # sí", "... al celular de mi esposo", "... de voz, mejor texto" (this number is us); nor
+     # now only: "No me mandes msj ahorita, estoy en el trabajo"
+     r"(?! (?:a|al|para)\b(?! este (?:numero|telefono|celular)\b)| de voz\b|"
+     r" (?:ahorita\b|ahora\b(?! ni\b)|en este momento\b))"
      + CALL_INSTEAD + r"| mas" + LAST
      # ... our offers and promotions, ending the message ("Ya no me manden ofertas"), as "No
      # more offers": with more after them they may be bids for the job ("No me manden más

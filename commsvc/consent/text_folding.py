@@ -72,6 +72,8 @@ _FOLD_WORDS = word_table({
     "j veux": "jveux jveu jvx",
     # "arrêtez" with one r
     "arretez": "aretez",
+    "arrete": "arete",
+    "remove": "rmv",
     "arreter": "areter",
     # the French elision typed without its apostrophe ("arrêtez de mécrire", "ne
     # menvoyez plus"): two words again (none of these is a French word)
