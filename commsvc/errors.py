@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import g, jsonify, request
+from gunicorn.http.errors import ParseException as MalformedChunks
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
@@ -201,6 +202,14 @@ def render_too_deep(_error: RecursionError):
     return problem(400, "bad-request", "Bad Request", "The request body is nested too deeply.")
 
 
+def render_malformed_chunks(_error: MalformedChunks):
+    # gunicorn decodes a chunked body as the app reads it: a chunk size that is not hex, a
+    # chunk not ended by CRLF, a bad extension or trailer raise its parse error through the
+    # read. Gunicorn answers the same errors in a request's headers with a 400.
+    return problem(400, "bad-request", "Bad Request",
+                   "The request body's chunked transfer encoding is malformed.")
+
+
 def render_unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return render_http_exception(error)
@@ -214,4 +223,5 @@ def init_app(app) -> None:
     app.register_error_handler(HTTPException, render_http_exception)
     app.register_error_handler(DBAPIError, render_database_error)
     app.register_error_handler(RecursionError, render_too_deep)
+    app.register_error_handler(MalformedChunks, render_malformed_chunks)
     app.register_error_handler(Exception, render_unexpected)

@@ -89,3 +89,21 @@ def test_a_request_gunicorn_cannot_parse_is_answered_with_problem_json(
     problem = json.loads(body)
     assert (problem["status"], problem["title"]) == (status, title)
     assert problem["detail"]
+
+
+
+def test_a_malformed_chunked_body_is_a_400_not_a_500(web_port):
+    """Found by the edge audit: gunicorn decodes a chunked body as the app reads it, and its
+    parse error (a chunk size that is not hex, a chunk not ended by CRLF) came up through the
+    read as a 500 with a traceback logged at ERROR; anyone could raise it, before the
+    signature check or the key. Gunicorn answers the same errors in the headers with a 400."""
+    for path, content_type in (("/webhooks/twilio/sms", "application/x-www-form-urlencoded"),
+                               ("/v1/no-such-path", "application/json")):
+        for chunk in (b"zz\r\n", b"3\r\nabcXY", b"3;\rx\r\nabc\r\n"):
+            head = (f"POST {path} HTTP/1.1\r\nHost: x\r\nX-Twilio-Signature: x\r\n"
+                    f"Content-Type: {content_type}\r\nTransfer-Encoding: chunked\r\n\r\n")
+            status_line, headers, body = _raw(web_port, head.encode() + chunk)
+
+            assert status_line.startswith("HTTP/1.1 400 "), (path, chunk, status_line)
+            assert headers["content-type"] == "application/problem+json"
+            assert "chunked" in json.loads(body)["detail"]

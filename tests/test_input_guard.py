@@ -9,6 +9,7 @@ import gzip
 import io
 
 import pytest
+from gunicorn.http.errors import InvalidChunkSize
 from sqlalchemy import func, select
 
 from commsvc.pool.models import ProxyNumber
@@ -191,6 +192,28 @@ def test_a_chunked_body_the_server_did_not_decode_is_a_411_not_ignored(client, a
     assert "Content-Length" in response.get_json()["detail"]
     assert db.scalar(select(ProxyNumber.status)
                      .where(ProxyNumber.phone_number == "+16465550009")) == "active"
+
+
+class _MalformedChunks(io.BytesIO):
+    """The body stream gunicorn hands over for a chunked body whose framing is broken: its
+    chunk parser raises as the app reads."""
+
+    def read(self, size=-1):
+        raise InvalidChunkSize(b"zz")
+
+    readinto = read
+
+
+def test_a_malformed_chunked_body_is_a_400_and_nothing_is_stored(client, api_key, db):
+    response = client.post("/v1/numbers", input_stream=_MalformedChunks(),
+                           headers={**api_key("admin"), "Transfer-Encoding": "chunked",
+                                    "Content-Type": "application/json"},
+                           environ_overrides={"wsgi.input_terminated": True})
+
+    assert response.status_code == 400
+    assert response.content_type == "application/problem+json"
+    assert "chunked" in response.get_json()["detail"]
+    assert db.scalar(select(func.count()).select_from(ProxyNumber)) == 0
 
 
 def test_an_empty_chunked_body_is_no_body(client, api_key):
