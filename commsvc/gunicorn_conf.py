@@ -19,6 +19,7 @@ from gunicorn import util
 from commsvc.config import ConfigError, load_config
 from commsvc.db import create_sqlite_file
 from commsvc.errors import PROBLEM_JSON
+from commsvc.log_masking import mask_url, wsgi_text
 
 # A request may run longer than gunicorn's default 30 s before its worker is killed (and the
 # client answered 500): the erasure or export of someone with hundreds of thousands of texts
@@ -56,9 +57,13 @@ def post_worker_init(worker) -> None:
 
 
 def write_problem(sock, status_int: int, reason: str, mesg: str) -> None:
-    """gunicorn's util.write_error, answering problem+json instead of an HTML page."""
+    """gunicorn's util.write_error, answering problem+json instead of an HTML page. Its message
+    repeats the request line or header line it could not parse: masked as the access log
+    masks a request line (an API key sent in a header without its colon, a number in the
+    path), since a client's error log keeps the answer."""
+    detail = mask_url(wsgi_text(mesg)) if mesg else reason
     body = json.dumps({"type": reason.lower().replace(" ", "-"), "title": reason,
-                       "status": status_int, "detail": mesg or reason}).encode()
+                       "status": status_int, "detail": detail}).encode()
     head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
             f"Content-Type: {PROBLEM_JSON}\r\nContent-Length: {len(body)}\r\n\r\n")
     util.write_nonblock(sock, head.encode("latin-1") + body)

@@ -107,3 +107,21 @@ def test_a_malformed_chunked_body_is_a_400_not_a_500(web_port):
             assert status_line.startswith("HTTP/1.1 400 "), (path, chunk, status_line)
             assert headers["content-type"] == "application/problem+json"
             assert "chunked" in json.loads(body)["detail"]
+
+
+def test_gunicorns_answer_never_repeats_an_api_key_or_a_phone_number(web_port):
+    """Found by the edge audit: gunicorn's 400 repeats the header line or request line it
+    could not parse, and a header without its colon ("Authorization Bearer csk_...") came
+    back with the key in the body, where a client's error log keeps it (API.md: no secret
+    ever appears in a response). Its log line already said "Bearer REDACTED"."""
+    key = "csk_" + "k" * 43
+    for request_bytes in (  # each case alone fails without the masking
+            f"GET /v1/logs/messages HTTP/1.1\r\nHost: x\r\nAuthorization Bearer {key}\r\n\r\n",
+            f"GET /v1/logs/messages HTTP/1.1\r\nHost: x\r\n{key}\r\n\r\n",
+            "GET v1/consent/+14155550101 HTTP/1.1\r\nHost: x\r\n\r\n"):
+        status_line, headers, body = _raw(web_port, request_bytes.encode())
+
+        assert status_line.startswith("HTTP/1.1 400 ")
+        detail = json.loads(body)["detail"]
+        assert "kkkkkkkk" not in detail and "5550101" not in detail, detail
+        assert detail.startswith("Invalid")  # still says what gunicorn could not parse
