@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
 from gunicorn.http.errors import ParseException as MalformedChunks
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
@@ -173,6 +173,9 @@ def render_http_exception(error: HTTPException):
     detail = error.description or error.name
     if error.code == 400 and messages and "json" in str(messages).lower():
         detail = "The request body is not valid JSON."
+    if error.code == 413:
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        detail = f"A request body may be at most {limit:,} bytes ({limit / 1024:g} KiB)."
     headers = dict(error.get_response().headers) if error.code == 405 else None
     allow = {"Allow": headers["Allow"]} if headers and "Allow" in headers else None
     return problem(error.code or 500, slug, error.name, detail, headers=allow)

@@ -218,6 +218,19 @@ def test_a_chunked_body_past_the_limit_is_413_as_with_a_content_length(client, a
     assert response.content_type == "application/problem+json"
 
 
+def test_a_413_says_how_large_a_body_may_be(client, api_key, config, twilio_post):
+    """Found by the edge audit: a 413 said only Werkzeug's "The data value transmitted exceeds
+    the capacity limit.", so a client could not tell what to send instead."""
+    limit = f"{config.max_body_bytes:,} bytes"
+    too_large = {"booking_id": "bk_big", "note": "x" * config.max_body_bytes}
+    for response in (
+            client.post("/v1/sessions", json=too_large, headers=api_key("booking")),
+            _chunked(client, api_key("booking"), json.dumps(too_large).encode()),
+            twilio_post("/webhooks/twilio/sms", {"Body": "x" * config.max_body_bytes})):
+        assert response.status_code == 413
+        assert limit in response.get_json()["detail"]
+
+
 def test_a_chunked_body_within_the_limit_is_read_whole(client, api_key):
     body = json.dumps({"booking_id": "bk_small", "requester": {"phone": "+14155550101"},
                        "pro": {"phone": "+14155550202"}, "mode": "teleport"}).encode()
