@@ -174,10 +174,14 @@ def _require_json_body() -> None:
         raise UnsupportedMediaType(
             f"Send the body as JSON with Content-Type: application/json (got "
             f"{request.mimetype or 'no Content-Type'}).")
-    encoding = request.headers.get("Content-Encoding", "").strip().lower()
-    if encoding not in ("", "identity"):  # gzip read as JSON was "not valid JSON": a 400
-        raise UnsupportedMediaType(
-            f"Send the body uncompressed: Content-Encoding {encoding[:40]} is not supported.")
+    # gzip read as JSON was "not valid JSON": a 400. As a transfer coding too ("gzip, chunked":
+    # gunicorn removes only the chunking).
+    for header in ("Content-Encoding", "Transfer-Encoding"):
+        codings = [coding.strip() for coding in request.headers.get(header, "").lower().split(",")]
+        compressed = ", ".join(c for c in codings if c not in ("", "identity", "chunked"))
+        if compressed:
+            raise UnsupportedMediaType(
+                f"Send the body uncompressed: {header} {compressed[:40]} is not supported.")
 
 
 UNKNOWN_FIELD = ["Unknown field."]  # as webargs words it where a view declares its arguments

@@ -140,6 +140,21 @@ def test_a_compressed_json_body_is_a_415_saying_to_send_it_uncompressed(client, 
     assert identity.status_code == 201
 
 
+def test_a_body_compressed_as_a_transfer_coding_is_a_415_too(client, api_key, db):
+    """Found by the edge audit: `Transfer-Encoding: gzip, chunked` (gunicorn takes it and
+    removes only the chunking) was read as JSON: the 400 "not valid JSON" the Content-Encoding
+    check above was made against, and the grant was not recorded either way."""
+    body = gzip.compress(b'{"channel": "sms", "purpose": "marketing", "action": "grant",'
+                         b' "source": "api", "evidence": {"form": "x"}}')
+    response = client.post("/v1/consent/+14155550171", input_stream=io.BytesIO(body),
+                           headers={**api_key("booking"), "Content-Type": "application/json",
+                                    "Transfer-Encoding": "gzip, chunked"},
+                           environ_overrides={"wsgi.input_terminated": True})
+    assert response.status_code == 415
+    assert "uncompressed" in response.get_json()["detail"]
+    assert "gzip" in response.get_json()["detail"]
+
+
 def test_a_post_without_a_body_is_not_asked_for_json(client, api_key):
     response = client.post("/v1/sessions/ses_nope/close", headers=api_key("booking"))
     assert response.status_code == 404
