@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+from http import HTTPStatus
 
 from gunicorn import util
 
@@ -61,6 +62,8 @@ def write_problem(sock, status_int: int, reason: str, mesg: str) -> None:
     repeats the request line or header line it could not parse: masked as the access log
     masks a request line (an API key sent in a header without its colon, a number in the
     path), since a client's error log keeps the answer."""
+    if status_int >= 500:  # gunicorn keeps the reason "Bad Request" for its 501 and 500
+        reason = HTTPStatus(status_int).phrase
     detail = mask_url(wsgi_text(mesg)) if mesg else reason
     body = json.dumps({"type": reason.lower().replace(" ", "-"), "title": reason,
                        "status": status_int, "detail": detail}).encode()
