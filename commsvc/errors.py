@@ -61,10 +61,16 @@ class NotFound(ProblemError):
     def no(cls, what: str, given: str, after: str = "") -> NotFound:
         """"no <what> <given><after>", the client's own input masked as logs mask it (a phone
         number sent where an id goes) and cut at ECHO_LIMIT characters."""
-        return cls(f"no {what} {cut(mask_word(given))}{after}")
+        return cls(f"no {what} {echoed(given)}{after}")
 
 
 ECHO_LIMIT = 64  # characters of a client's input repeated in an error
+
+
+def echoed(given: str) -> str:
+    """A client's input as an error repeats it: masked as logs mask it (a phone number, an API
+    key) and cut at ECHO_LIMIT characters."""
+    return cut(mask_word(given))
 
 
 def cut(given: str) -> str:

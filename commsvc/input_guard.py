@@ -17,7 +17,7 @@ from flask import current_app, request
 from werkzeug.exceptions import BadRequest, LengthRequired, RequestEntityTooLarge
 
 from commsvc.auth.guard import require_key
-from commsvc.errors import ProblemError, UnsupportedMediaType, ValidationFailed
+from commsvc.errors import ProblemError, UnsupportedMediaType, ValidationFailed, echoed
 
 NUL = "\x00"
 NUL_MESSAGE = "must not contain the NUL character (U+0000)"
@@ -173,7 +173,7 @@ def _require_json_body() -> None:
     if not request.is_json:
         raise UnsupportedMediaType(
             f"Send the body as JSON with Content-Type: application/json (got "
-            f"{request.mimetype or 'no Content-Type'}).")
+            f"{echoed(request.mimetype) if request.mimetype else 'no Content-Type'}).")
     # gzip read as JSON was "not valid JSON": a 400. As a transfer coding too ("gzip, chunked":
     # gunicorn removes only the chunking).
     for header in ("Content-Encoding", "Transfer-Encoding"):
@@ -181,7 +181,7 @@ def _require_json_body() -> None:
         compressed = ", ".join(c for c in codings if c not in ("", "identity", "chunked"))
         if compressed:
             raise UnsupportedMediaType(
-                f"Send the body uncompressed: {header} {compressed[:40]} is not supported.")
+                f"Send the body uncompressed: {header} {echoed(compressed)} is not supported.")
 
 
 UNKNOWN_FIELD = ["Unknown field."]  # as webargs words it where a view declares its arguments

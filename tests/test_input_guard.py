@@ -123,6 +123,20 @@ def test_a_body_that_is_not_json_is_a_415_saying_so(client, api_key, content_typ
     assert "application/json" in response.get_json()["detail"]
 
 
+def test_a_415_repeats_the_content_type_cut_short_and_masked(client, api_key):
+    """Found by the edge audit: the 415 repeated the client's Content-Type whole (up to
+    gunicorn's 8 KiB a header), where every other echo of a client's input is cut at 64
+    characters with numbers and keys masked (errors.NotFound.no)."""
+    for content_type, secret in (("text/" + "x" * 5000, "x" * 100),
+                                 ("text/csk_" + "k" * 43, "kkkkkkkk"),
+                                 ("text/tel-4155550101", "5550101")):
+        response = client.post("/v1/sessions", data='{"booking_id": "bk_1"}',
+                               content_type=content_type, headers=api_key("booking"))
+        assert response.status_code == 415
+        assert secret not in response.get_json()["detail"]
+        assert "(got text/" in response.get_json()["detail"]
+
+
 def test_a_compressed_json_body_is_a_415_saying_to_send_it_uncompressed(client, api_key, db):
     """Found by an audit: gzip was read as JSON, a 400 "not valid JSON" that sent the client
     hunting for a JSON error in a valid body."""
