@@ -61,3 +61,14 @@ def test_keys_list_keeps_its_columns_apart_and_escapes_a_stored_control_characte
     [row] = [line for line in lines if line.startswith("key_" + "0" * 16)]
     assert row.endswith("2026-06-01T12:00:00Z" + " " * 9 + "old\\nname\\x1b[2J")
     assert len(lines) == 2
+
+
+def test_a_key_sent_in_two_authorization_headers_is_a_401_saying_so(client, api_key):
+    """Found by the edge audit: gunicorn joins a header sent twice with a comma (a client
+    library's default Authorization and the request's own), and the 401 said "The API key is
+    unknown or revoked." of a live key, sending its owner to check a key that was fine."""
+    key = api_key("ops")["Authorization"]
+    response = client.get("/v1/numbers", headers={"Authorization": f"{key},{key}"})
+    assert response.status_code == 401
+    assert "once" in response.get_json()["detail"]
+    assert client.get("/v1/numbers", headers={"Authorization": key}).status_code == 200

@@ -23,6 +23,8 @@ def _principal_from_request(*, reads_only: bool) -> Principal:
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         raise Unauthorized("Send Authorization: Bearer <api key>.")
+    if "," in raw:  # no key has one: the server joined two Authorization headers with it
+        raise Unauthorized("Send Authorization once: the request carried it more than once.")
     principal = authenticate(get_db(reads_only=reads_only), raw.strip())
     if principal is None:
         raise Unauthorized("The API key is unknown or revoked.")
