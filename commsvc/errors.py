@@ -182,8 +182,11 @@ def render_http_exception(error: HTTPException):
     if error.code == 413:
         limit = current_app.config["MAX_CONTENT_LENGTH"]
         detail = f"A request body may be at most {limit:,} bytes ({limit / 1024:g} KiB)."
-    headers = dict(error.get_response().headers) if error.code == 405 else None
-    allow = {"Allow": headers["Allow"]} if headers and "Allow" in headers else None
+    allow = None
+    if methods := sorted(getattr(error, "valid_methods", None) or ()):  # a 405
+        allow = {"Allow": ", ".join(methods)}
+        detail = (f"{echoed(request.method)} is not allowed on this path; it takes"
+                  f" {allow['Allow']}.")
     return problem(error.code or 500, slug, error.name, detail, headers=allow)
 
 

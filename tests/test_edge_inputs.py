@@ -198,6 +198,16 @@ def test_a_wrong_method_or_unknown_path_is_405_or_404_whatever_the_body(client, 
     assert response.content_type == "application/problem+json"
 
 
+def test_a_405_names_the_methods_the_path_takes(client):
+    """Found by the edge audit: the detail was Werkzeug's "The method is not allowed for the
+    requested URL.", which names neither; a client had to read the Allow header."""
+    response = client.post("/v1/consent/check")
+    assert response.status_code == 405
+    assert response.get_json()["detail"] == (
+        "POST is not allowed on this path; it takes GET, HEAD, OPTIONS.")
+    assert response.headers["Allow"] == "GET, HEAD, OPTIONS"  # sorted: the same on every run
+
+
 def _chunked(client, headers, body: bytes):
     """A POST as gunicorn hands over a Transfer-Encoding: chunked body: no Content-Length,
     the stream terminated by the server."""
