@@ -16,7 +16,9 @@ Invariants (modelled on zulip's zerver/lib/retention.py):
 - Twilio deletions are queued (remote.enqueue_many) in the same transaction as the local change,
   then the queue is processed; a deletion Twilio refuses for now is retried on a later run.
 - Two runs never overlap on PostgreSQL: the run holds pg_try_advisory_lock(RUN_LOCK_KEY) on a
-  dedicated connection; a second run reports another run in progress and does nothing. On
+  dedicated connection; a second run reports another run in progress and does nothing (if
+  the database closes that connection mid-run, the lock goes with it and the run goes on:
+  a run started then overlaps it as two do on SQLite). On
   SQLite (one host, development) there is no run lock: every batch is BEGIN IMMEDIATE, so two
   runs interleave batches harmlessly and each row is processed once.
 - `dry_run` counts what a run would do with the same conditions and changes nothing.
@@ -30,7 +32,7 @@ from dataclasses import dataclass, field
 
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from commsvc.config import Retention
@@ -171,11 +173,23 @@ class _RunLock:
         return bool(got)
 
     def release(self) -> None:
-        if self.connection is not None:
-            self.connection.scalar(select(func.pg_advisory_unlock(RUN_LOCK_KEY)))
-            self.connection.commit()
-            self.connection.close()
-            self.connection = None
+        if self.connection is None:
+            return
+        connection, self.connection = self.connection, None
+        try:
+            connection.scalar(select(func.pg_advisory_unlock(RUN_LOCK_KEY)))
+            connection.commit()
+        except DBAPIError as exc:
+            # The database closed the lock's connection during the run (pg_terminate_backend,
+            # a PgBouncer restart, a failover): the lock went with it. The run's batches, on
+            # other connections, are done and audited; failing here would report a finished
+            # run as a database error.
+            if not exc.connection_invalidated:
+                raise
+            log.warning("retention: the run lock's connection was closed by the database"
+                        " during the run; the lock went with it")
+        finally:
+            connection.close()
 
 
 @metric_source

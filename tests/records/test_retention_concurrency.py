@@ -91,3 +91,32 @@ def test_a_row_locked_elsewhere_stops_its_pass_quickly_and_the_next_run_resumes(
     assert report.interrupted == ["message_bodies"]
     assert elapsed < 5
     assert _run(committed_app, clock).counts["message_bodies"] == 3
+
+
+def test_a_run_whose_lock_connection_the_database_dropped_finishes_and_is_audited_once(
+        committed_app, clock):
+    # pg_terminate_backend, a PgBouncer restart or a failover closes the run lock's own
+    # connection mid-run: the session-level lock went with it, and the run, its batches on
+    # other connections, carried on. It must still end as a run (report, one audit event), not
+    # with a database error at the unlock once all the work is done and audited.
+    _seed(committed_app, clock, 6)
+    engine = committed_app.extensions["db"].engine
+    dropped = []
+
+    def drop_the_lock_connection_once() -> bool:
+        if not dropped:
+            with engine.connect() as conn:
+                dropped.append(conn.scalar(text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_locks"
+                    " WHERE locktype = 'advisory' AND objid = :key"),
+                    {"key": retention.RUN_LOCK_KEY & 0xFFFFFFFF}))
+        return False
+
+    report = _run(committed_app, clock, chunk_size=2, should_stop=drop_the_lock_connection_once)
+
+    assert dropped == [1]
+    assert report is not None and report.counts["message_bodies"] == 6
+    with committed_app.extensions["db"].sessionmaker() as db:
+        assert db.scalar(select(func.count()).select_from(AuditEvent)
+                         .where(AuditEvent.action == "retention.run")) == 1
+    assert _run(committed_app, clock).counts["message_bodies"] == 0  # the lock is free again
