@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from sqlalchemy.types import TypeDecorator
 from commsvc.config import ConfigError
 
 T = TypeVar("T")
+log = logging.getLogger("commsvc.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -334,6 +336,25 @@ def is_transient(error: DBAPIError) -> bool:
     """Whether a long-running process (worker, clock) should wait and try again (see
     operator_problem). Anything else is a bug, which must stop the process with its traceback."""
     return operator_problem(error) is not None
+
+
+def again_on_a_dropped_connection(work: Callable[[], T], *, what: str,
+                                  before_again: Callable[[], None] | None = None) -> T:
+    """`work()`, run once more when its connection turned out dead: the database closed it
+    while it still serves (pg_terminate_backend, a PgBouncer restart, a failover), and the
+    pool handed it out unpinged. SQLAlchemy then discards the pool's older connections, so
+    the second run gets a new one; a database really down fails it too. Only for work that is
+    safe to run again whether or not its first run committed (a SID claim, a batch whose
+    processed rows leave its query). `before_again`: e.g. drop the request's session."""
+    try:
+        return work()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        if before_again is not None:
+            before_again()
+        log.warning("%s met a dropped database connection; running it again", what)
+        return work()
 
 
 def make_engine(url: str, *, deferred_begin: bool = False, **kwargs) -> Engine:

@@ -15,9 +15,8 @@ import logging
 from collections.abc import Callable
 
 from flask import Blueprint, Response, request
-from sqlalchemy.exc import DBAPIError
 
-from commsvc.db import close_db, get_db
+from commsvc.db import again_on_a_dropped_connection, close_db, get_db
 from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
 from commsvc.phones import mask
@@ -41,15 +40,8 @@ def _again_on_a_dropped_connection(view: Callable[[], Response]) -> Callable[[],
 
     @functools.wraps(view)
     def run() -> Response:
-        try:
-            return view()
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-            close_db()
-            log.warning("twilio webhook met a dropped database connection; running it again"
-                        " path=%s", request.path)
-            return view()
+        return again_on_a_dropped_connection(view, what=f"twilio webhook path={request.path}",
+                                             before_again=close_db)
 
     return run
 

@@ -26,7 +26,7 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
-from commsvc.db import UTCDateTime, insert_for
+from commsvc.db import UTCDateTime, again_on_a_dropped_connection, insert_for
 from commsvc.health import metric_source
 from commsvc.records.models import RemoteDeletion
 from commsvc.twilio_gateway import NOT_FINAL_YET, TwilioError
@@ -185,10 +185,15 @@ def process_due(database, gateway, clock: Callable[[], dt.datetime], *,
     asked for twice is harmless (Twilio answers 404: already gone)."""
     report = DeletionReport(simulated=getattr(gateway, "simulated", False))
     stopping = should_stop or (lambda: False)
-    while not stopping():
+    def claim() -> list:
         with database.sessionmaker() as db:
-            rows = claim_due(db, clock(), batch_size)
+            claimed = claim_due(db, clock(), batch_size)
             db.commit()
+        return claimed
+
+    while not stopping():
+        # Claimed twice (the first commit went through unseen): those rows wait out the lease.
+        rows = again_on_a_dropped_connection(claim, what="twilio deletions claim")
         outcomes: list[tuple[int, dict]] = []
         try:
             for index, row in enumerate(rows):
@@ -219,15 +224,20 @@ def _record(database, outcomes: list[tuple[int, dict]], *, still_held: list[int]
     `still_held` (claimed, not yet asked for) until `lease_until`."""
     if not outcomes:
         return
-    with database.sessionmaker() as db:
-        for row_id, values in outcomes:
-            db.execute(update(RemoteDeletion).where(RemoteDeletion.id == row_id)
-                       .values(**values))
-        if still_held:
-            db.execute(update(RemoteDeletion)
-                       .where(RemoteDeletion.id.in_(still_held), RemoteDeletion.done_at.is_(None))
-                       .values(next_attempt_at=lease_until))
-        db.commit()
+
+    def write() -> None:  # the same values again: safe to repeat
+        with database.sessionmaker() as db:
+            for row_id, values in outcomes:
+                db.execute(update(RemoteDeletion).where(RemoteDeletion.id == row_id)
+                           .values(**values))
+            if still_held:
+                db.execute(update(RemoteDeletion)
+                           .where(RemoteDeletion.id.in_(still_held),
+                                  RemoteDeletion.done_at.is_(None))
+                           .values(next_attempt_at=lease_until))
+            db.commit()
+
+    again_on_a_dropped_connection(write, what="twilio deletions outcomes")
     outcomes.clear()
 
 

@@ -8,6 +8,9 @@ Invariants (modelled on zulip's zerver/lib/retention.py):
   key only moves forward). Each batch is its own short transaction with
   `SET LOCAL lock_timeout = '2s'` on PostgreSQL; a batch that fails rolls back whole, batches
   before it stay committed, and the next run carries on from where the data is.
+- A batch (or the run's audit event, or a Twilio deletions claim) that meets a connection the
+  database closed while it still serves (a failover, a PgBouncer restart) runs once more on a
+  fresh one (db.again_on_a_dropped_connection): the run is not lost, nor its audit event.
 - Integer-keyed tables are walked in key windows of SCAN_WINDOW ids up to the newest row older
   than the cutoff, so no single query scans more than a window however large the table is.
 - The passes (which rows, and what becomes of them) are in retention_passes.py. Nothing an
@@ -36,7 +39,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from commsvc.config import Retention
-from commsvc.db import lock_timed_out
+from commsvc.db import again_on_a_dropped_connection, lock_timed_out
 from commsvc.health import metric_source
 from commsvc.records import audit, holds, remote
 from commsvc.records.models import AuditEvent
@@ -85,6 +88,26 @@ def _upper_id(db: Session, model, cutoff: dt.datetime) -> int | None:
                      .order_by(model.created_at.desc(), model.id.desc()).limit(1))
 
 
+def _key_range(database, model, pk, cutoff: dt.datetime) -> tuple[int | None, int | None]:
+    """The walk's bounds: the newest row older than the cutoff, the lowest id."""
+    with database.sessionmaker() as db:
+        # Uses index: the primary key (one row)
+        return _upper_id(db, model, cutoff), db.scalar(select(func.min(pk)))
+
+
+def _apply_batch(database, spec: Pass, query, now: dt.datetime) -> list:
+    """One batch of a pass in its own transaction: the rows it processed."""
+    with database.sessionmaker() as db:
+        _begin_batch(db)
+        holds.hold_still(db)  # what holds cover stays so until the batch commits
+        # Uses index: the primary key (a key range), the held check on ix_legal_holds_*
+        rows = db.execute(query).all()
+        if rows:
+            spec.apply(db, rows, now)
+        db.commit()
+    return rows
+
+
 def _run_pass(database, spec: Pass, cutoff: dt.datetime, now: dt.datetime,
               chunk_size: int | None, stopping: Callable[[], bool]) -> int:
     """Apply one pass batch by batch, each batch its own transaction; rows processed. Ends
@@ -95,10 +118,9 @@ def _run_pass(database, spec: Pass, cutoff: dt.datetime, now: dt.datetime,
     windowed = pk.type.python_type is int
     after, upper, total = None, None, 0
     if windowed:
-        with database.sessionmaker() as db:
-            upper = _upper_id(db, spec.model, cutoff)
-            # Uses index: the primary key (one row)
-            lowest = db.scalar(select(func.min(pk)))
+        upper, lowest = again_on_a_dropped_connection(
+            lambda: _key_range(database, spec.model, pk, cutoff),
+            what=f"retention {spec.kind} pass")
         if upper is None:
             return 0
         after = lowest - 1
@@ -109,14 +131,9 @@ def _run_pass(database, spec: Pass, cutoff: dt.datetime, now: dt.datetime,
         if windowed:
             window_end = min(after + SCAN_WINDOW, upper)
             query = query.where(pk <= window_end)
-        with database.sessionmaker() as db:
-            _begin_batch(db)
-            holds.hold_still(db)  # what holds cover stays so until the batch commits
-            # Uses index: the primary key (a key range), the held check on ix_legal_holds_*
-            rows = db.execute(query).all()
-            if rows:
-                spec.apply(db, rows, now)
-            db.commit()
+        rows = again_on_a_dropped_connection(
+            lambda query=query: _apply_batch(database, spec, query, now),
+            what=f"retention {spec.kind} batch")
         total += len(rows)
         full = len(rows) == limit
         if windowed:
@@ -141,13 +158,17 @@ def _count(database, spec: Pass, retention: Retention, now: dt.datetime) -> int:
 def _purge_audit(database, before: dt.datetime, now: dt.datetime, chunk_size: int | None,
                  actor: str, stopping: Callable[[], bool]) -> int:
     total = 0
-    while not stopping():
+    def purge_batch() -> int:
         with database.sessionmaker() as db:
             _begin_batch(db)
             deleted = audit.purge_expired_audit(db, before, now,
                                                 batch_size=chunk_size or AUDIT_BATCH_SIZE,
                                                 actor=actor)
             db.commit()
+        return deleted
+
+    while not stopping():
+        deleted = again_on_a_dropped_connection(purge_batch, what="retention audit purge batch")
         total += deleted
         if not deleted:
             return total
@@ -250,10 +271,13 @@ def run(database, *, retention: Retention, now: dt.datetime, gateway=None,
         if gateway is not None:
             report.remote = remote.process_due(database, gateway, clock or (lambda: now),
                                                should_stop=should_stop).as_dict()
-        with database.sessionmaker() as db:
-            audit.record(db, actor=actor, action=STOPPED_ACTION if report.stopped
-                         else RUN_ACTION, now=now, details=report.as_dict())
-            db.commit()
+        def audited() -> None:
+            with database.sessionmaker() as db:
+                audit.record(db, actor=actor, action=STOPPED_ACTION if report.stopped
+                             else RUN_ACTION, now=now, details=report.as_dict())
+                db.commit()
+
+        again_on_a_dropped_connection(audited, what="retention audit event")
     finally:
         lock.release()
     return report

@@ -123,3 +123,45 @@ def test_a_connection_dropped_under_the_notice_lock_runs_the_text_again(dropping
     assert b"<Message" in response.data and len(runs) == 2
     sid = _stranger_sms(3)["MessageSid"]
     assert len(_stored(engine, "messages", "twilio_sid = :s", s=sid)) == 1
+
+
+@pytest.mark.pg_only
+def test_a_retention_run_whose_connections_the_database_dropped_between_batches_completes(
+        dropping_app, engine, clock):
+    """A failover or a PgBouncer restart between two batches of a retention run: the next
+    batch met a dead pooled connection and the run died with it (CLI exit 1, the clock's
+    day not done), its committed batches never audited: no event said what it had removed.
+    A batch is safe to run again (processed rows leave its query), so it is, once; so are the
+    run's Twilio deletions claim and its audit event. Dropped at every point where the run
+    checks for a stop, each run does the whole work and is audited once."""
+    from commsvc.records import retention
+    from tests.records.test_retention import DAY, make_message
+
+    app, drop_connections = dropping_app
+
+    def run_dropping_at(drop_at: int | None) -> tuple[int, retention.RetentionReport]:
+        with app.extensions["db"].sessionmaker() as db:
+            for _ in range(6):
+                make_message(db, created_at=clock() - 100 * DAY)
+            db.commit()
+        checks = []
+
+        def stopping() -> bool:
+            checks.append(1)
+            if len(checks) == drop_at:
+                drop_connections()
+            return False
+
+        report = retention.run(app.extensions["db"], retention=app.extensions["config"].retention,
+                               now=clock(), gateway=app.extensions["twilio"], chunk_size=2,
+                               should_stop=stopping)
+        return len(checks), report
+
+    checks, _ = run_dropping_at(None)
+    for drop_at in range(1, checks + 1):
+        _, report = run_dropping_at(drop_at)
+        assert report.counts["message_bodies"] == 6, drop_at
+        assert report.remote == {"simulated": 12}, drop_at
+        assert len(_stored(engine, "messages", "body IS NOT NULL")) == 0, drop_at
+    events = _stored(engine, "audit_events", "action = 'retention.run'")
+    assert [e.details["counts"]["message_bodies"] for e in events] == [6] * (checks + 1)
