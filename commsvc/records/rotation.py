@@ -11,6 +11,8 @@ Invariants:
   it, erasure deleted it) is left as it now is rather than brought back.
 - A token no configured key opens is counted as unavailable and left untouched: it reads as
   crypto.UNAVAILABLE, never as an error, until its key is configured again.
+- A batch that meets a connection the database closed while it still serves (a failover)
+  runs once more on a fresh one: the compare-and-set makes that safe.
 - A batch that meets a row another transaction holds past the lock timeout (an erasure, a
   retention batch) rolls back whole and stops that column only, reported as interrupted: the
   next run resumes it, and until a run finishes every column the old keys are still needed.
@@ -24,7 +26,7 @@ from sqlalchemy import bindparam, column, select, table, text
 from sqlalchemy.exc import OperationalError
 
 from commsvc import crypto
-from commsvc.db import lock_timed_out
+from commsvc.db import again_on_a_dropped_connection, lock_timed_out
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,17 @@ def _rotate_batch(db, raw, after, batch_size: int, keyring: crypto.Keyring,
     return len(rows), (rows[-1][0] if rows else after)
 
 
+def _committed_batch(database, raw, after, batch_size: int, keyring: crypto.Keyring
+                     ) -> tuple[int, object, ColumnCounts]:
+    """One batch in its own transaction: rows seen, the last key, and its counts (counted
+    once committed: a batch that fails rolls back)."""
+    batch = ColumnCounts()
+    with database.sessionmaker() as db:
+        seen, last = _rotate_batch(db, raw, after, batch_size, keyring, batch)
+        db.commit()
+    return seen, last, batch
+
+
 def rotate(database, *, batch_size: int = BATCH_SIZE, keyring: crypto.Keyring | None = None,
            should_stop=None) -> dict[str, ColumnCounts]:
     """Re-encrypt every encrypted column under the newest key; counts per table.column.
@@ -95,11 +108,11 @@ def rotate(database, *, batch_size: int = BATCH_SIZE, keyring: crypto.Keyring | 
         counts = report.setdefault(f"{table_name}.{column_name}", ColumnCounts())
         after = None
         while not stopping():
-            batch = ColumnCounts()  # counted once committed: a batch that fails rolls back
             try:
-                with database.sessionmaker() as db:
-                    seen, after = _rotate_batch(db, raw, after, batch_size, keyring, batch)
-                    db.commit()
+                seen, after, batch = again_on_a_dropped_connection(
+                    lambda raw=raw, after=after: _committed_batch(database, raw, after,
+                                                                  batch_size, keyring),
+                    what=f"encryption rotate {table_name}.{column_name} batch")
             except OperationalError as exc:
                 if not lock_timed_out(exc):
                     raise

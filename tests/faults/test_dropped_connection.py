@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from commsvc import db as db_module
 from commsvc.relay import service as relay
 from commsvc.sending import service as sending
-from tests.conftest import AUTH_TOKEN, BASE_URL
+from tests.conftest import AUTH_TOKEN, BASE_URL, TEST_KEY
 from tests.faults import app_on
 from tests.twilio_signing import TwilioPoster
 
@@ -165,3 +165,42 @@ def test_a_retention_run_whose_connections_the_database_dropped_between_batches_
         assert len(_stored(engine, "messages", "body IS NOT NULL")) == 0, drop_at
     events = _stored(engine, "audit_events", "action = 'retention.run'")
     assert [e.details["counts"]["message_bodies"] for e in events] == [6] * (checks + 1)
+
+
+@pytest.mark.pg_only
+def test_a_key_rotation_whose_connections_the_database_dropped_completes_and_is_audited(
+        dropping_app, engine, clock, monkeypatch):
+    """`commsvc encryption rotate` met a connection the database dropped (a failover during
+    the long rotation of a big table) and died with 'the database is not answering': the
+    batches it had rewritten were in no audit event. A batch is a compare-and-set on the old
+    token, safe to run again, and so is the audit event: each runs once more."""
+    from commsvc.records import rotation
+    from tests.records.test_retention import DAY, make_message
+    from tests.records.test_rotation import NEW_KEY, _use_keys
+
+    app, drop_connections = dropping_app
+    with app.extensions["db"].sessionmaker() as db:
+        for _ in range(4):
+            make_message(db, created_at=clock() - DAY)
+        db.commit()
+    _use_keys(monkeypatch, NEW_KEY, TEST_KEY)
+    rotate, checks = rotation.rotate, []
+
+    def stopping() -> bool:
+        checks.append(1)
+        if len(checks) == 3:  # after the first batches of messages.body
+            drop_connections()
+        return False
+
+    def rotate_then_drop(database, **kwargs):
+        report = rotate(database, **{**kwargs, "should_stop": stopping})
+        drop_connections()  # before the audit event
+        return report
+
+    monkeypatch.setattr(rotation, "rotate", rotate_then_drop)
+    result = app.test_cli_runner().invoke(args=["encryption", "rotate", "--batch-size", "1"])
+
+    assert result.exit_code == 0, result.output
+    assert len(checks) > 3
+    [event] = _stored(engine, "audit_events", "action = 'encryption.rotated'")
+    assert event.details["messages.body"]["rotated"] == 4
