@@ -279,9 +279,12 @@ class Worker:
         except TwilioError as exc:
             self._failed_attempt(claim, exc, ambiguous=True, counts_as_attempt=True)
             return True
+        # SIDs other texts hold; this text's own (a status callback may have named it first)
+        # is this text.
         known = set(self.db.scalars(
             select(OutboundMessage.twilio_sid)
-            .where(OutboundMessage.twilio_sid.in_([m["sid"] for m in found]))
+            .where(OutboundMessage.twilio_sid.in_([m["sid"] for m in found]),
+                   OutboundMessage.id != claim.id)
         )) if found else set()
         self.db.commit()
         for candidate in found:

@@ -36,6 +36,17 @@ def _queued_deletions(db) -> list[str]:
     return list(db.scalars(select(RemoteDeletion.sid)))
 
 
+def _found_at_twilio_and_not_sent_again(app, outbox, clock, mocked, real_twilio) -> None:
+    """The next attempt at the one text, whose earlier answer was lost, finds it at Twilio
+    (SID, the same body): it is recorded sent with that SID, never posted again."""
+    clock.set(outbox()[0].next_attempt_at)
+    mocked.get(MESSAGES_URL, status=200, json=message_list(
+        twilio_message(SID, to=NEW_YORK, body="Your pro arrives at 3pm.")))
+    assert run_once(app, real_twilio).reconciled == 1
+    [row] = outbox()
+    assert (row.status, row.twilio_sid, len(posts(mocked))) == ("sent", SID, 1)
+
+
 def test_a_send_an_erasure_removes_midway_queues_twilios_copy_for_deletion(
         app, client, api_key, send, db, outbox, mocked, real_twilio, twilio_post):
     message_id = send(body="Your pro arrives at 3pm.").json["id"]
@@ -104,12 +115,7 @@ def test_a_worker_without_the_key_keeps_a_lost_answer_uncertain_so_it_is_not_res
         crypto.install(crypto.Keyring((TEST_KEY,)))
     [row] = outbox()
     assert row.send_started_at is not None
-    clock.set(row.next_attempt_at)
-    mocked.get(MESSAGES_URL, status=200, json=message_list(
-        twilio_message(SID, to=NEW_YORK, body="Your pro arrives at 3pm.")))
-    assert run_once(app, real_twilio).reconciled == 1
-    [row] = outbox()
-    assert (row.status, row.twilio_sid, len(posts(mocked))) == ("sent", SID, 1)
+    _found_at_twilio_and_not_sent_again(app, outbox, clock, mocked, real_twilio)
 
 
 def test_a_delivery_of_a_text_blocked_after_a_lost_answer_records_its_sid(
@@ -510,3 +516,20 @@ def test_a_text_blocked_before_any_send_is_moved_by_no_callback_twilio_did_not_s
     shown = client.get(f"/v1/messages/{blocked}", headers=booking).json
     assert answers == [403, 403, 403, 200, 200]
     assert (shown["status"], shown["twilio_sid"]) == ("blocked", None)
+
+
+def test_a_lookup_that_finds_the_sid_a_callback_already_gave_this_text_does_not_resend_it(
+        app, send, outbox, clock, mocked, real_twilio, twilio_post):
+    # The worker died mid-send (here: the answer was lost); Twilio's first status callback for
+    # the text names its SID with a status we do not map (one Twilio added since), so the SID
+    # is recorded and the text stays due. The lookup then found that very SID at Twilio and
+    # took it for another text's ("not already recorded"), and sent the text a second time.
+    message_id = send(body="Your pro arrives at 3pm.").json["id"]
+    mocked.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+    run_once(app, real_twilio)
+    answer = twilio_post(f"/webhooks/twilio/message-status?o={message_id}",
+                         {"MessageSid": SID, "MessageStatus": "delivery_unknown"})
+    assert answer.status_code == 200
+    [row] = outbox()
+    assert (row.status, row.twilio_sid) == ("queued", SID)
+    _found_at_twilio_and_not_sent_again(app, outbox, clock, mocked, real_twilio)
