@@ -108,7 +108,8 @@ def test_a_run_whose_lock_connection_the_database_dropped_finishes_and_is_audite
             with engine.connect() as conn:
                 dropped.append(conn.scalar(text(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_locks"
-                    " WHERE locktype = 'advisory' AND objid = :key"),
+                    " WHERE locktype = 'advisory' AND objid = :key AND database ="
+                    " (SELECT oid FROM pg_database WHERE datname = current_database())"),
                     {"key": retention.RUN_LOCK_KEY & 0xFFFFFFFF}))
         return False
 
