@@ -22,6 +22,7 @@ from commsvc.fields import (
     RequestHeaders,
     idempotency_key_header,
 )
+from commsvc.paging import CURSOR_DESCRIPTION
 
 
 def _api_source(value: str) -> None:
@@ -119,8 +120,7 @@ class CheckQuerySchema(QueryArguments):
 
 class HistoryQuerySchema(QueryArguments):
     limit = QueryLimit(load_default=50, validate=validate.Range(1, MAX_HISTORY_LIMIT))
-    cursor = fields.String(load_default=None,
-                           metadata={"description": "next_cursor of the previous page"})
+    cursor = fields.String(load_default=None, metadata={"description": CURSOR_DESCRIPTION})
 
 
 class DecisionSchema(Schema):

@@ -371,5 +371,5 @@ def history(
     # logs beside the masked number, and a plain hash of it is undone in a second.
     of = "consent_history:" + phone_hmac(hmac_key, phone)[:12]
     if cursor is not None:
-        query = query.where(ConsentEvent.id > decode_cursor(cursor, int, of=of)[0])
-    return page_of(list(db.scalars(query)), limit, lambda event: (event.id,), of=of)
+        query = query.where(ConsentEvent.id > decode_cursor(cursor, int, of=of, filters={})[0])
+    return page_of(list(db.scalars(query)), limit, lambda event: (event.id,), of=of, filters={})

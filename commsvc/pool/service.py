@@ -247,9 +247,12 @@ def list_numbers(db: DbSession, *, now: dt.datetime, status: str | None = None,
     query = select(ProxyNumber).order_by(ProxyNumber.id).limit(limit + 1)
     if status is not None:
         query = query.where(ProxyNumber.status == status)
+    filters = {"status": status}
     if cursor is not None:
-        query = query.where(ProxyNumber.id > decode_cursor(cursor, int, of="numbers")[0])
-    page = page_of(list(db.scalars(query)), limit, lambda number: (number.id,), of="numbers")
+        query = query.where(ProxyNumber.id > decode_cursor(cursor, int, of="numbers",
+                                                           filters=filters)[0])
+    page = page_of(list(db.scalars(query)), limit, lambda number: (number.id,), of="numbers",
+                   filters=filters)
     counts = open_session_counts(db, [n.phone_number for n in page.rows], now)
     rows = [NumberRow(n, counts.get(n.phone_number, 0)) for n in page.rows]
     return Page(rows, page.next_cursor)

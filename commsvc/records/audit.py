@@ -196,8 +196,10 @@ def list_events(db: Session, *, limit: int, cursor: str | None = None, actor: st
                 until: dt.datetime | None = None) -> Page[AuditEvent]:
     """Audit events, newest first, keyset-paged on id."""
     query = select(AuditEvent)
+    filters = {"actor": actor, "action": action, "since": since, "until": until}
     if cursor:
-        query = query.where(AuditEvent.id < decode_cursor(cursor, int, of="audit")[0])
+        query = query.where(AuditEvent.id < decode_cursor(cursor, int, of="audit",
+                                                          filters=filters)[0])
     # Uses index: ix_audit_events_actor_id / ix_audit_events_action_id, else the primary key.
     if actor is not None:
         query = query.where(AuditEvent.actor == actor)
@@ -208,4 +210,4 @@ def list_events(db: Session, *, limit: int, cursor: str | None = None, actor: st
     if until is not None:
         query = query.where(AuditEvent.created_at < until)
     rows = list(db.scalars(query.order_by(AuditEvent.id.desc()).limit(limit + 1)))
-    return page_of(rows, limit, lambda event: (event.id,), of="audit")
+    return page_of(rows, limit, lambda event: (event.id,), of="audit", filters=filters)

@@ -257,10 +257,12 @@ def list_holds(db: Session, *, limit: int, cursor: str | None = None,
     query = select(LegalHold)
     if not include_lifted:
         query = query.where(_active())
+    filters = {"include_lifted": include_lifted}
     if cursor:
-        created_at, hold_id = decode_cursor(cursor, dt.datetime, str, of="holds")
+        created_at, hold_id = decode_cursor(cursor, dt.datetime, str, of="holds",
+                                            filters=filters)
         query = query.where(or_(LegalHold.created_at < created_at,
                                 and_(LegalHold.created_at == created_at, LegalHold.id < hold_id)))
     query = query.order_by(LegalHold.created_at.desc(), LegalHold.id.desc()).limit(limit + 1)
     return page_of(list(db.scalars(query)), limit, lambda hold: (hold.created_at, hold.id),
-                   of="holds")
+                   of="holds", filters=filters)

@@ -31,7 +31,8 @@ def _list(kind: str, args: dict) -> dict:
     db = get_db()
     page = logs_service.query_logs(
         db, kind, log_filter, limit=args["limit"], cursor=args.get("cursor"),
-        retention=config.retention, now=now, with_content=principal.sees_full_numbers)
+        hmac_key=config.hmac_key, retention=config.retention, now=now,
+        with_content=principal.sees_full_numbers)
     # The reasoned read is audited before anything is shown: no event, no data.
     logs_service.audit_read(db, principal, kind, log_filter, page.rows, now)
     present = log_presenters.PRESENTERS[kind]

@@ -187,8 +187,8 @@ def _run(kind: str, *, limit, cursor, reason, as_json, **raw):
         try:
             log_filter = logs_service.build_filter(kind, region=config.default_region, **raw)
             page = logs_service.query_logs(
-                db, kind, log_filter, limit=limit, cursor=cursor, retention=config.retention,
-                now=now, with_content=reader.sees_full_numbers)
+                db, kind, log_filter, limit=limit, cursor=cursor, hmac_key=config.hmac_key,
+                retention=config.retention, now=now, with_content=reader.sees_full_numbers)
         except ProblemError as exc:
             raise click.UsageError(exc.describe()) from None
         logs_service.audit_read(db, reader, kind, log_filter, page.rows, now)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, defer
 from commsvc.auth.visibility import audit_reasoned_read
 from commsvc.clock import isoformat
 from commsvc.config import Retention
+from commsvc.crypto import phone_hmac
 from commsvc.errors import ValidationFailed
 from commsvc.paging import Page, decode_cursor, encode_cursor, page_of
 from commsvc.phones import InvalidPhone, mask, normalise_recorded
@@ -68,6 +69,14 @@ class LogFilter:
         for name in ("since", "until"):
             if name in values:
                 values[name] = isoformat(values[name])
+        return values
+
+    def for_cursor(self, hmac_key: str) -> dict:
+        """The filter as a cursor is bound to it: the phone by its keyed hash (HMAC_KEY), as a
+        cursor may be read beside the masked number."""
+        values = asdict(self)
+        if self.phone:
+            values["phone"] = phone_hmac(hmac_key, self.phone)
         return values
 
 
@@ -215,14 +224,17 @@ def _outbound_rows(db: Session, log_filter: LogFilter, *, retention: Retention,
 
 # A messages cursor: (relayed id to stay below, the next send's created_at and id). A side
 # with nothing left is NONE_LEFT; it stays empty for new rows arriving while the caller pages.
+# A side the filter never reads (direction=inbound: the outbox) is NONE_LEFT too, which is
+# why the cursor is bound to its filter (paging.py).
 NONE_LEFT = (0, dt.datetime(1970, 1, 1, tzinfo=dt.UTC), "")
 
 
 def _message_page(db: Session, log_filter: LogFilter, *, limit: int, cursor: str | None,
-                  retention: Retention, now: dt.datetime, with_content: bool) -> Page[LogRow]:
+                  filters: dict, retention: Retention, now: dt.datetime,
+                  with_content: bool) -> Page[LogRow]:
     """Relayed messages and platform sends merged newest first; each side keeps its position."""
     before_id, sent_at, sent_id = (
-        decode_cursor(cursor, int, dt.datetime, str, of="messages") if cursor
+        decode_cursor(cursor, int, dt.datetime, str, of="messages", filters=filters) if cursor
         else (None, None, None))
     fetch = limit + 1
     visible = dict(retention=retention, now=now, fetch=fetch, with_content=with_content)
@@ -242,20 +254,22 @@ def _message_page(db: Session, log_filter: LogFilter, *, limit: int, cursor: str
     return Page(shown, encode_cursor(
         next_relayed[0].record.id + 1 if next_relayed else NONE_LEFT[0],
         next_sent[0].record.created_at if next_sent else NONE_LEFT[1],
-        next_sent[0].record.id if next_sent else NONE_LEFT[2], of="messages"))
+        next_sent[0].record.id if next_sent else NONE_LEFT[2], of="messages", filters=filters))
 
 
 def query_logs(db: Session, kind: str, log_filter: LogFilter, *, limit: int,
-               cursor: str | None, retention: Retention, now: dt.datetime,
+               cursor: str | None, hmac_key: str, retention: Retention, now: dt.datetime,
                with_content: bool) -> Page[LogRow]:
-    """One page of messages (relayed and platform sends) or calls matching the filter."""
+    """One page of messages (relayed and platform sends) or calls matching the filter; its
+    cursor continues this filter only (`hmac_key`, HMAC_KEY, keys the phone in it)."""
+    filters = log_filter.for_cursor(hmac_key)
     if kind == "messages":
-        return _message_page(db, log_filter, limit=limit, cursor=cursor, retention=retention,
-                             now=now, with_content=with_content)
-    before_id = decode_cursor(cursor, int, of="calls")[0] if cursor else None
+        return _message_page(db, log_filter, limit=limit, cursor=cursor, filters=filters,
+                             retention=retention, now=now, with_content=with_content)
+    before_id = decode_cursor(cursor, int, of="calls", filters=filters)[0] if cursor else None
     rows = _relayed_rows(db, Call, log_filter, retention=retention, now=now,
                          before_id=before_id, fetch=limit + 1, with_content=with_content)
-    return page_of(rows, limit, lambda r: (r.record.id,), of="calls")
+    return page_of(rows, limit, lambda r: (r.record.id,), of="calls", filters=filters)
 
 
 def audit_read(db: Session, principal, kind: str, log_filter: LogFilter, rows: list[LogRow],

@@ -21,7 +21,7 @@ from commsvc.fields import (
     RequestHeaders,
     phone_in,
 )
-from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
+from commsvc.paging import CURSOR_DESCRIPTION, DEFAULT_LIMIT, MAX_LIMIT
 from commsvc.records.holds import hold_errors
 from commsvc.records.logs_service import (
     CALL_STATUSES,
@@ -39,7 +39,7 @@ class PagingQuery(QueryArguments):
                            validate=validate.Range(min=1, max=MAX_LIMIT),
                            metadata={"description": f"1-{MAX_LIMIT}, default {DEFAULT_LIMIT}"})
     cursor = fields.String(validate=validate.Length(min=1, max=200),
-                           metadata={"description": "next_cursor of the previous page"})
+                           metadata={"description": CURSOR_DESCRIPTION})
 
 
 class UntilAfterSince:

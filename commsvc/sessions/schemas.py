@@ -10,7 +10,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from commsvc.api_docs import ProblemDetails, problems  # noqa: F401  (re-exported)
 from commsvc.extensions import config as _config
 from commsvc.fields import BOOKING_ID, JsonBool, Phone, QueryArguments, QueryLimit, UtcDateTime
-from commsvc.paging import DEFAULT_LIMIT, MAX_LIMIT
+from commsvc.paging import CURSOR_DESCRIPTION, DEFAULT_LIMIT, MAX_LIMIT
 from commsvc.sessions.service import MIN_TTL_SECONDS, participant_errors, ttl_problem
 
 MODES = ("sms", "voice", "sms_and_voice")
@@ -90,7 +90,7 @@ class ExtendSession(ExpiryFields):
 class ListQuery(QueryArguments, StrictSchema):
     limit = QueryLimit(load_default=DEFAULT_LIMIT,
                            validate=validate.Range(min=1, max=MAX_LIMIT))
-    cursor = fields.String(metadata={"description": "next_cursor of the previous page"})
+    cursor = fields.String(metadata={"description": CURSOR_DESCRIPTION})
 
 
 class ListSessionsQuery(ListQuery):

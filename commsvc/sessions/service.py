@@ -299,10 +299,12 @@ def list_sessions(db: DbSession, *, now: dt.datetime, booking_id: str | None = N
         query = query.where(Session.booking_id == booking_id)
     if status is not None:
         query = query.where(_status_filter(status, now))
+    filters = {"booking_id": booking_id, "status": status}
     if cursor is not None:
-        created_at, session_id = decode_cursor(cursor, dt.datetime, str, of="sessions")
+        created_at, session_id = decode_cursor(cursor, dt.datetime, str, of="sessions",
+                                               filters=filters)
         query = query.where(or_(Session.created_at < created_at,
                                 and_(Session.created_at == created_at, Session.id < session_id)))
     return page_of(list(db.scalars(query)), limit, lambda s: (s.created_at, s.id),
-                   of="sessions")
+                   of="sessions", filters=filters)
 

@@ -109,8 +109,8 @@ def figures():
 def test_filters_use_index_scans_not_sequential_scans(big_db, figures, kind, name, log_filter,
                                                       indexes):
     plan, page = _plan_of(big_db, lambda: logs_service.query_logs(
-        big_db, kind, log_filter, limit=50, cursor=None, retention=Retention(), now=NOW,
-        with_content=True))
+        big_db, kind, log_filter, limit=50, cursor=None, hmac_key="k", retention=Retention(),
+        now=NOW, with_content=True))
     assert len(page.rows) > 0
     nodes = list(_nodes(plan["Plan"]))
     scans = {(n["Node Type"], n.get("Relation Name"), n.get("Index Name")) for n in nodes}

@@ -279,9 +279,9 @@ def test_rows_arriving_while_paging_appear_on_no_later_page(client, api_key, sen
 
 def test_cursors_of_the_id_only_log_and_malformed_cursors_are_422(client, api_key):
     for cursor in (
-        encode_cursor(812, of="messages"),  # the relayed-only cursor the log gave out before
-        encode_cursor(812, 0, 0, of="messages"),  # a number where the send's id belongs
-        encode_cursor(812, "2026-06-01", "msg_1", of="messages"),  # a string for the time
+        encode_cursor(812, of="messages", filters={}),  # the relayed-only cursor of old
+        encode_cursor(812, 0, 0, of="messages", filters={}),  # a number for the send's id
+        encode_cursor(812, "2026-06-01", "msg_1", of="messages", filters={}),  # a string time
         "garbage!!",
     ):
         response = client.get(f"/v1/logs/messages?cursor={cursor}", headers=api_key("ops"))
@@ -302,3 +302,23 @@ def test_the_cli_lists_sends_masked_and_in_full_with_a_reason(runner, send, db):
     [row] = [json.loads(line) for line in result.output.splitlines()]
     assert (row["id"], row["to"], row["body"]) == (message_id, CUSTOMER, BODY)
     assert [e.actor for e in _pii_reads(db)] == [cli_actor()]
+
+
+def test_a_cursor_of_direction_inbound_reused_without_it_is_422_not_a_log_without_sends(
+        client, api_key, send, db, clock):
+    """Found by the ops-logs audit: that cursor marks the outbox side as used up, so the rest
+    of the unfiltered log showed none of the platform's sends (0 of 25), with a 200."""
+    add_session(db, now=clock())
+    for _ in range(3):
+        clock.advance(seconds=1)
+        add_message(db, now=clock())
+        db.commit()
+        send()
+    headers = api_key("ops")
+    inbound = client.get("/v1/logs/messages?direction=inbound&limit=1", headers=headers).json
+    reused = client.get(f"/v1/logs/messages?cursor={inbound['next_cursor']}", headers=headers)
+    assert reused.status_code == 422
+    assert "start again without a cursor" in reused.json["errors"]["cursor"][0]
+    same = client.get(f"/v1/logs/messages?direction=inbound&cursor={inbound['next_cursor']}",
+                      headers=headers).json
+    assert [row["direction"] for row in same["data"]] == ["inbound"] * 2

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.pg_only
 SENDS, PHONES = 60_000, 5_000
 CUSTOMER = "+12125550042"  # one of the PHONES below: a dozen sends
 SENDER = "+16465550003"  # one of five pool numbers: 12k sends
+HMAC_KEY = "test-hmac-key"
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +42,11 @@ def outbox_db(big_db):  # noqa: F811
 def _outbox_plan(db, log_filter: LogFilter, position: tuple[dt.datetime, str]):
     """The plan of the outbox's query alone: a cursor whose relayed side is used up, so that
     query is the only statement (and the one _plan_of explains)."""
-    cursor = encode_cursor(0, *position, of="messages")
+    filters = log_filter.for_cursor(HMAC_KEY)
+    cursor = encode_cursor(0, *position, of="messages", filters=filters)
     return _plan_of(db, lambda: logs_service.query_logs(
-        db, "messages", log_filter, limit=50, cursor=cursor, retention=Retention(), now=NOW,
-        with_content=True))
+        db, "messages", log_filter, limit=50, cursor=cursor, hmac_key=HMAC_KEY,
+        retention=Retention(), now=NOW, with_content=True))
 
 
 @pytest.mark.parametrize("name, log_filter, indexes", [
@@ -72,4 +74,5 @@ def test_outbox_filters_use_index_scans_on_every_page(outbox_db, name, log_filte
         assert indexes <= {n.get("Index Name") for n in nodes}, scans
         if page.next_cursor is None:
             break
-        position = decode_cursor(page.next_cursor, int, dt.datetime, str, of="messages")[1:]
+        position = decode_cursor(page.next_cursor, int, dt.datetime, str, of="messages",
+                                 filters=log_filter.for_cursor(HMAC_KEY))[1:]

@@ -148,9 +148,11 @@ def test_invalid_list_query_is_422(client, booking, query):
 
 
 @pytest.mark.parametrize("cursor", [
-    "%%%", "bm90LWEtY3Vyc29y", "0.0", "W10", encode_cursor("1", "ses_0", of="sessions"),
-    encode_cursor(10**30, "ses_0", of="sessions"), encode_cursor(1, of="sessions"), "A" * 500,
-    encode_cursor(dt.datetime(1970, 1, 1, tzinfo=dt.UTC), "ses_0", of="holds")])
+    "%%%", "bm90LWEtY3Vyc29y", "0.0", "W10",
+    encode_cursor("1", "ses_0", of="sessions", filters={}),
+    encode_cursor(10**30, "ses_0", of="sessions", filters={}),
+    encode_cursor(1, of="sessions", filters={}), "A" * 500,
+    encode_cursor(dt.datetime(1970, 1, 1, tzinfo=dt.UTC), "ses_0", of="holds", filters={})])
 def test_a_cursor_the_list_did_not_give_out_is_422_on_cursor(client, booking, cursor):
     response = client.get("/v1/sessions", query_string={"cursor": cursor}, headers=booking)
     assert response.status_code == 422
@@ -160,7 +162,7 @@ def test_a_cursor_the_list_did_not_give_out_is_422_on_cursor(client, booking, cu
 
 def test_a_well_formed_cursor_past_every_session_gives_an_empty_page(client, booking):
     past_everything = encode_cursor(dt.datetime(1970, 1, 1, tzinfo=dt.UTC), "ses_0",
-                                    of="sessions")
+                                    of="sessions", filters={})
     page = client.get(f"/v1/sessions?cursor={past_everything}", headers=booking).get_json()
     assert page == {"data": [], "next_cursor": None}
 
