@@ -9,12 +9,15 @@ from flask.cli import FlaskGroup
 
 def _create_app():
     from commsvc.app import create_app
-    from commsvc.config import ConfigError
+    from commsvc.config import ConfigError, load_config
+    from commsvc.db import create_sqlite_file
 
     try:
+        config = load_config()
+        create_sqlite_file(config.database_url)  # as gunicorn's master does when it starts
         # The production warnings are for the long-running processes (worker and clock say
         # them when they start): before every command's output they were noise.
-        return create_app(startup_warnings=False)
+        return create_app(config, startup_warnings=False)
     except ConfigError as exc:
         # A setting for the operator to fix, not a bug: one line, and the usage-error status.
         # SystemExit, not click's Exit: Flask prints a traceback for an Exception raised here.

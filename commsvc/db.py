@@ -147,15 +147,22 @@ def _still_open(path: str) -> bool:
         os.close(fd)
 
 
-def create_sqlite_file(url: str) -> None:
+def create_sqlite_file(url: str, *, refuse_when_gone: bool = True) -> None:
     """Create a new SQLite database file readable by its owner only (it holds people's numbers
     and messages; its -wal and -shm files take its mode). An existing file is left as it is.
-    Any other database's URL creates nothing (its path is a database name, not a file)."""
+    Any other database's URL creates nothing (its path is a database name, not a file).
+
+    A file deleted while processes still have it open is not made again: ConfigError when a
+    process starts (the CLI, gunicorn's master); `refuse_when_gone=False` (an engine, in a web
+    worker gunicorn starts again meanwhile) leaves it to the engine's guard, a 503 until the
+    file is back: the worker's failure to boot shut the whole web process down."""
     path = _sqlite_file(url)
     if path is None:
         return
     path = os.path.abspath(path)
     if not os.path.exists(path) and _still_open(path):
+        if not refuse_when_gone:
+            return
         # Deleted under processes still writing through its log: SQLite met a new file
         # beside that log with "disk I/O error", and truncated it, the last copy of the
         # deleted database's latest writes.
@@ -364,7 +371,7 @@ def make_engine(url: str, *, deferred_begin: bool = False, **kwargs) -> Engine:
     # up in tracebacks and logs.
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
-        create_sqlite_file(url)
+        create_sqlite_file(url, refuse_when_gone=False)  # the process's start refused it
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_deferred if deferred_begin else _sqlite_begin)

@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from commsvc import migrate
@@ -21,6 +28,7 @@ from commsvc.app import create_app
 from commsvc.cli import main
 from tests.conftest import pool_and_booking_key
 from tests.test_cli_config_errors import FERNET_KEY
+from tests.test_gunicorn_errors import web_process
 
 
 def _session(client, headers, booking: str):
@@ -114,3 +122,53 @@ def test_no_new_database_is_made_beside_the_write_ahead_log_of_a_deleted_one(tmp
     assert _db_upgrade(url).exit_code == 0
     assert sqlite3.connect(path).execute("SELECT version_num FROM alembic_version").fetchall(
         ) == [(migrate.revisions()[0],)]
+
+
+def _worker_pids(master: int) -> set[int]:
+    return {int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()}
+
+
+def _readyz(port: int) -> int | None:
+    """/readyz's status; None when nothing answers."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=30) as answer:
+            return answer.status
+    except urllib.error.HTTPError as refused:
+        return refused.code
+    except OSError:  # refused, or reset by a process going down
+        return None
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads a process's children")
+def test_a_web_worker_started_while_the_file_is_gone_answers_503_and_the_web_stays_up(tmp_path):
+    """Found by a review of a3a25dd: with the file deleted under the web and the worker and
+    clock (which keep it open), a web worker gunicorn started again (after a crash, a timeout,
+    a reload) refused to start as a new process does, gunicorn took that for "Worker failed to
+    boot" and shut the whole web process down: no 503, no answer at all, nor once the file was
+    put back. The master checks the file when the web process starts; its workers serve."""
+    path = tmp_path / "commsvc.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    holder = subprocess.Popen([sys.executable, "-c", (  # the worker's and clock's connections
+        "import sqlite3, sys\n"
+        f"db = sqlite3.connect({str(path)!r})\n"
+        "db.execute('SELECT * FROM alembic_version').fetchall()\n"
+        "print('open', flush=True)\n"
+        "sys.stdin.read()\n")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "open\n"
+        with web_process(tmp_path) as (web, port):
+            assert _readyz(port) == 200
+            [worker] = _worker_pids(web.pid)
+            path.rename(tmp_path / "moved.db")
+            os.kill(worker, signal.SIGTERM)
+            deadline = time.monotonic() + 30
+            while web.poll() is None and _worker_pids(web.pid) in (set(), {worker}) \
+                    and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(1)  # the new worker boots, or fails to
+            gone = _readyz(port)
+            (tmp_path / "moved.db").rename(path)
+            back = _readyz(port)
+    finally:
+        holder.communicate("")
+    assert (gone, back) == (503, 200)
