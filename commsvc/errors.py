@@ -180,14 +180,22 @@ def render_http_exception(error: HTTPException):
     if error.code == 400 and messages and "json" in str(messages).lower():
         detail = "The request body is not valid JSON."
     if error.code == 413:
-        limit = current_app.config["MAX_CONTENT_LENGTH"]
-        detail = f"A request body may be at most {limit:,} bytes ({limit / 1024:g} KiB)."
+        detail = _too_large()
     allow = None
     if methods := sorted(getattr(error, "valid_methods", None) or ()):  # a 405
         allow = {"Allow": ", ".join(methods)}
         detail = (f"{echoed(request.method)} is not allowed on this path; it takes"
                   f" {allow['Allow']}.")
     return problem(error.code or 500, slug, error.name, detail, headers=allow)
+
+
+def _too_large() -> str:
+    """A 413's detail, from the configured limits, so that it stays true if they change."""
+    config = current_app.config
+    length, limit = request.content_length, config["MAX_CONTENT_LENGTH"]
+    if length is not None and length <= limit:  # Werkzeug's other 413: a multipart form
+        return f"A form may have at most {config['MAX_FORM_PARTS']:,} fields."
+    return f"A request body may be at most {limit:,} bytes ({limit / 1024:g} KiB)."
 
 
 def render_problem(error: ProblemError):

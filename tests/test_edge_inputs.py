@@ -311,3 +311,20 @@ def test_an_empty_argument_the_operation_does_not_take_or_one_given_twice_is_sti
     response = client.get(url, headers=api_key("admin"))
 
     assert response.status_code == 422, response.json
+
+
+def test_a_413_for_a_form_of_too_many_fields_does_not_blame_the_bodys_size(client, config):
+    """Found by a review of e741da6: a multipart form of 1,100 empty fields (59 KB) was
+    answered "A request body may be at most 65,536 bytes (64 KiB).": Werkzeug's 413 for a form
+    past its number of parts was worded as the body-size one, and sent the client cutting a
+    body that was within the limit."""
+    body = "".join(f'--b\r\nContent-Disposition: form-data; name="f{i}"\r\n\r\n\r\n'
+                   for i in range(1100)) + "--b--\r\n"
+    assert len(body) < config.max_body_bytes
+
+    response = client.post("/webhooks/twilio/sms", data=body.encode(),
+                           content_type="multipart/form-data; boundary=b",
+                           headers={"X-Twilio-Signature": "x"})
+
+    assert response.status_code == 413
+    assert response.get_json()["detail"] == "A form may have at most 1,000 fields."
