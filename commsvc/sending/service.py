@@ -235,6 +235,22 @@ def first_due(message: OutboundMessage, config: Config) -> dt.datetime:
     return accepted_as(message, config)[1] or message.created_at
 
 
+# A text Twilio took (its status callbacks move `sent` on; `failed` also a text the worker failed).
+TAKEN_STATUSES = ("sent", "simulated", "delivered", "undelivered", "failed")
+
+
+def twilio_took_a_text_since(db: Session, since: dt.datetime) -> bool:
+    """Whether Twilio took any platform text at or after `since`. If not, a 429, 5xx or
+    network error meanwhile is Twilio's outage, not a fault of the text that met it."""
+    # Uses index: ix_outbound_messages_status_next_attempt. A text sent by a worker keeps
+    # the next_attempt_at of the lease it was sent under, which ends after its sent_at (a
+    # lease outlasts Twilio's HTTP timeout): the range holds one lease's worth of texts.
+    return bool(db.scalar(select(exists().where(
+        OutboundMessage.status.in_(TAKEN_STATUSES),
+        OutboundMessage.next_attempt_at >= since,
+        OutboundMessage.sent_at >= since))))
+
+
 def expired(message: OutboundMessage, config: Config, now: dt.datetime) -> str | None:
     """Why the text is too late to be sent at `now` (its last_error), or None."""
     if now < send_by(message, config):

@@ -81,6 +81,7 @@ class _Claim:
     id: str
     token: str
     uncertain: bool  # a previous attempt may have reached Twilio
+    waiting_since: dt.datetime  # when it last came back to the queue: accepted, or refused
 
 
 @dataclass
@@ -124,7 +125,8 @@ class Worker:
         claims = []
         lease_until = self._lease_until()
         for row in self.db.scalars(query):
-            claim = _Claim(row.id, secrets.token_hex(16), row.send_started_at is not None)
+            claim = _Claim(row.id, secrets.token_hex(16), row.send_started_at is not None,
+                           row.updated_at)
             if row.status == "sending":
                 log.warning("%s: lease lapsed mid-send; reconciling with Twilio", row.id)
             row.status, row.lease_token = "sending", claim.token
@@ -344,11 +346,20 @@ class Worker:
         self._failed_attempt(claim, refusal, ambiguous=ambiguous, counts_as_attempt=True)
         return True
 
+    def _spends_an_attempt(self, exc: TwilioError, claim: _Claim) -> bool:
+        """Whether a failed request counts against the text's OUTBOX_MAX_ATTEMPTS: not a
+        refusal about the sender (401, 21611), nor a 429, 5xx or network error while Twilio
+        took no text at all since this one's previous attempt (an outage, not a fault of the
+        text). Those are retried until the text is too late (service.send_by)."""
+        if exc.status == UNAUTHORIZED or exc.code == SENDER_QUEUE_FULL:
+            return False
+        return not exc.retryable or service.twilio_took_a_text_since(self.db,
+                                                                       claim.waiting_since)
+
     def _failed_attempt(self, claim: _Claim, exc: TwilioError, *, ambiguous: bool,
                         counts_as_attempt: bool = False) -> None:
         """Retry with back-off (429, 5xx, network), else fail; 21610 also revokes consent.
-        A refusal about the sender, not the text (401, 21611), spends none of the text's
-        attempts: it is retried until the text is too late (service.send_by)."""
+        A failure that spends no attempt (_spends_an_attempt) is retried after _patience."""
         if exc.status == UNAUTHORIZED:
             self.refused[None] = exc
         row = self._held(claim)
@@ -356,11 +367,11 @@ class Worker:
             return
         if exc.code == SENDER_QUEUE_FULL:
             self.refused[row.from_phone] = exc
-        about_the_sender = exc.status == UNAUTHORIZED or exc.code == SENDER_QUEUE_FULL
-        if not about_the_sender:
+        spends = self._spends_an_attempt(exc, claim)
+        if spends:
             row.attempts += 1 if counts_as_attempt else 0
         elif not counts_as_attempt:
-            row.attempts -= 1  # counted before the POST, but Twilio took nothing
+            row.attempts -= 1  # counted before the POST, but it is not the text's fault
         row.error_code, row.last_error = exc.code or exc.status, str(exc)[:200]
         now = self._now()
         row.lease_token = row.lease_until = None
@@ -368,20 +379,19 @@ class Worker:
         # A network error or a 5xx can leave a send at Twilio unbeknown to us: reconcile next time.
         if not ambiguous:
             row.send_started_at = None
-        retry = about_the_sender or (exc.retryable
-                                     and row.attempts < self.config.outbox_max_attempts)
+        retry = not spends or (exc.retryable and row.attempts < self.config.outbox_max_attempts)
         # Not past the send-by time either: a retry is never put off past it, so one due then
         # whose lookup Twilio refuses would otherwise come due again at once, every pass.
         late = service.expired(row, self.config, now) if retry else None
         if retry and late is None:
             row.status = "queued"
             row.next_attempt_at = self._retry_at(
-                row, self._patience(row, now) if about_the_sender
-                else self.backoff(row.attempts, exc.retry_after))
+                row, self.backoff(row.attempts, exc.retry_after) if spends
+                else self._patience(row, now, exc.retry_after))
             self.counts.retried += 1
             log.log(logging.ERROR if exc.status == UNAUTHORIZED else logging.INFO,
-                    "%s: %s; retry at %s (%d attempts spent)", claim.id, exc,
-                    row.next_attempt_at, row.attempts)
+                    "%s: %s; retry at %s (%d attempts spent%s)", claim.id, exc,
+                    row.next_attempt_at, row.attempts, "" if spends else ", this one not")
         else:
             row.status = "failed"  # send_started_at stays after an ambiguous attempt
             row.last_error = late or row.last_error
@@ -396,13 +406,15 @@ class Worker:
         expires (on time, not a back-off later)."""
         return min(self._now() + delay, service.send_by(row, self.config))
 
-    def _patience(self, row: OutboundMessage, now: dt.datetime) -> dt.timedelta:
-        """The wait after a refusal about the sender or the setup (401, 21611, no number to
-        send from, the body's key missing), which counts no attempt:
+    def _patience(self, row: OutboundMessage, now: dt.datetime,
+                  retry_after: float | None = None) -> dt.timedelta:
+        """The wait after a failure that counts no attempt (a refusal about the sender or the
+        setup: 401, 21611, no number to send from, the body's key missing; an outage):
         between half and all of the time the text has waited since it was first due (within
-        the back-off's base and cap), so the waits grow as a back-off's do."""
+        the back-off's base and cap), so the waits grow as a back-off's do; never sooner
+        than Twilio's Retry-After."""
         waited = (now - service.first_due(row, self.config)).total_seconds()
-        return dt.timedelta(seconds=self._jittered(waited))
+        return self._not_before(self._jittered(waited), retry_after)
 
     def backoff(self, attempts: int, retry_after: float | None) -> dt.timedelta:
         """Exponential back-off with jitter, never sooner than Twilio's Retry-After."""
@@ -411,9 +423,12 @@ class Worker:
         # of the cap for a tiny base (1e-17 s: 64 of them, 184 s). ldexp never overflows here.
         base, cap = self.config.outbox_backoff_base_seconds, self.config.outbox_backoff_max_seconds
         doublings = min(max(attempts - 1, 0), math.ceil(math.log2(cap) - math.log2(base)))
-        delay = self._jittered(math.ldexp(base, doublings))
+        return self._not_before(self._jittered(math.ldexp(base, doublings)), retry_after)
+
+    def _not_before(self, delay: float, retry_after: float | None) -> dt.timedelta:
+        """`delay` seconds, or Twilio's Retry-After if longer (up to the back-off's cap)."""
         if retry_after is not None:
-            delay = max(delay, min(retry_after, cap))
+            delay = max(delay, min(retry_after, self.config.outbox_backoff_max_seconds))
         return dt.timedelta(seconds=delay)
 
     def _jittered(self, ceiling: float) -> float:

@@ -9,6 +9,7 @@ import responses
 from commsvc.clock import FrozenClock
 from commsvc.consent import service as consent
 from commsvc.sending.models import OutboundMessage
+from commsvc.sending.service import new_id
 from commsvc.twilio_gateway import RealTwilio
 
 SENDER = "+16465550000"
@@ -78,6 +79,24 @@ def outbox(db):
         return list(db.query(OutboundMessage).order_by(OutboundMessage.created_at))
 
     return rows
+
+
+@pytest.fixture
+def twilio_took_another_text(db, clock, config):
+    """twilio_took_another_text() -> the outbox shows a text Twilio took just now, as a worker
+    records it: a 5xx or network error a text meets after that is no outage, but the text's
+    own, and spends one of its attempts (docs/sending.md). Its row is in outbox() too."""
+
+    def took() -> None:
+        now = clock()
+        db.add(OutboundMessage(
+            id=new_id(), to_phone=CALIFORNIA, from_phone=SENDER, body="Another text.",
+            purpose="transactional", status="sent", attempts=1, created_at=now,
+            updated_at=now, sent_at=now,
+            next_attempt_at=now + dt.timedelta(seconds=config.outbox_lease_seconds)))
+        db.commit()
+
+    return took
 
 
 @pytest.fixture
