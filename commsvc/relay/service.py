@@ -179,9 +179,11 @@ def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetim
                              reply=None, duplicate=True)
         message_id, outcome, session_id = stored.id, stored.outcome, stored.session_id
         forward = _stored_forward(stored, sms)
-        if session_id is not None and (forward or outcome == consent.BLOCKED_NOTIFIED):
+        if session_id is not None and (forward or outcome in (consent.BLOCKED_NOTIFIED,
+                                                              MODE_NOT_ALLOWED)):
             # Decided as the first time, even if the session has ended since: a notice's reply
-            # says whether the recipient can be called; a forward goes out if it still may.
+            # says whether the recipient can be called (a calls-only one, "please call", too);
+            # a forward goes out if it still may.
             route = route_in_session(db, session_id, sms.sender_phone, sms.to_phone)
             if forward is not None and not _still_reaches(
                     db, forward.to, route, channel="sms", stored_at=stored.created_at,
@@ -232,11 +234,14 @@ def receive_call(db: Session, call: InboundCall, *, config: Config, now: dt.date
         else:
             call_id, outcome, session_id = stored.id, stored.outcome, stored.session_id
             forward_to, forward_from = stored.forward_to, stored.forward_from
-            if forward_to and session_id and not _still_reaches(
-                    db, forward_to,
-                    route_in_session(db, session_id, call.caller_phone, call.to_phone),
-                    channel="voice", stored_at=stored.created_at, config=config):
-                outcome, forward_to, forward_from = WITHHELD, None, None
+            if session_id and (forward_to or outcome == MODE_NOT_ALLOWED):
+                # Decided as the first time, even if the session has ended since: "please
+                # text instead" says whether the other side takes texts; a call is bridged if
+                # it still may be.
+                route = route_in_session(db, session_id, call.caller_phone, call.to_phone)
+                if forward_to and not _still_reaches(db, forward_to, route, channel="voice",
+                                                     stored_at=stored.created_at, config=config):
+                    outcome, forward_to, forward_from = WITHHELD, None, None
     say, bridge = _call_answer(outcome, forward_to, forward_from, config,
                                caller_hidden=call.caller_phone is None, route=route)
     return CallResult(call_id=call_id, outcome=outcome, session_id=session_id, say=say,

@@ -246,6 +246,23 @@ def test_a_repeated_text_to_a_voice_only_session_gets_the_same_calls_only_reply(
     assert len(f.messages(db)) == 1
 
 
+def test_a_text_to_a_voice_only_session_repeated_after_it_closed_gets_the_same_reply(
+        db, clock, send_sms, config):
+    """Found by a review: the calls-only reply is chosen by whether a call would be bridged
+    (6d9f6ee), read from the open session; a repeated webhook arriving once the session had
+    closed found none and was answered "could not be delivered" where the first was "please
+    call". A repeat is decided as the first time, from the text's own session."""
+    session = f.open_session(db, clock(), mode="voice")
+    first = send_sms(REQUESTER, REQUESTER_PROXY, "hello?", sid="SMvoicethenclosed")
+    f.close_session(db, session, clock())
+
+    again = send_sms(REQUESTER, REQUESTER_PROXY, "hello?", sid="SMvoicethenclosed")
+
+    assert [r.text for r in twiml(first)] == [config.voice_only_sms_reply]
+    assert again.data == first.data
+    assert len(f.messages(db)) == 1
+
+
 def test_a_voice_only_session_whose_other_side_takes_no_calls_does_not_say_call_instead(
         db, clock, send_sms, place_call, config):
     """Found by an audit: the pro of a calls-only session asked not to be called (voice

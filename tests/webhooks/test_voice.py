@@ -177,6 +177,22 @@ def test_sms_only_session_does_not_bridge_calls_and_says_to_text_instead(
     assert f.calls(db)[0].outcome == "mode_not_allowed"
 
 
+def test_a_call_to_a_texts_only_session_repeated_after_it_closed_gets_the_same_answer(
+        db, clock, place_call, config):
+    """Found by a review: "please text instead" is chosen by whether a text would be relayed
+    (6d9f6ee), read from the open session; a repeated webhook arriving once the session had
+    closed found none and was told "cannot be connected". Decided as the first time."""
+    session = f.open_session(db, clock(), mode="sms")
+    first = place_call(REQUESTER, REQUESTER_PROXY, sid="CAtextsthenclosed")
+    f.close_session(db, session, clock())
+
+    again = place_call(REQUESTER, REQUESTER_PROXY, sid="CAtextsthenclosed")
+
+    assert twiml(first)[0].text == config.sms_only_voice_message
+    assert again.data == first.data
+    assert len(f.calls(db)) == 1
+
+
 def test_a_texts_only_session_whose_other_side_takes_no_texts_does_not_say_text_instead(
         db, clock, place_call, send_sms):
     """Found by an audit: the pro of a texts-only session had texted STOP; the requester's call
