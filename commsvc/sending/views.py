@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 
 from commsvc import crypto
 from commsvc.api_docs import Blueprint, problems
@@ -115,12 +115,20 @@ def outbox_metrics(db, now: dt.datetime):
         depth.add_metric([status], pending.get(status, 0))
     # Counted from when the text was due (accepted, or the allowed hour it is scheduled for),
     # not from its next attempt: a text Twilio keeps refusing (401, 429, 5xx, 21611) is put
-    # off again after each refusal, and would read as a few seconds late for ever.
+    # off again after each refusal, and would read as a few seconds late for ever. A text
+    # still scheduled is due at its next attempt (its hour): only those due are read, not a
+    # whole blast waiting for the morning.
     due = func.coalesce(OutboundMessage.scheduled_for, OutboundMessage.created_at)
-    oldest = db.scalar(
+    firsts = union_all(
+        # Uses index: ix_outbound_messages_status_next_attempt (the queued and sending rows)
+        select(func.min(due).label("due"))
+        .where(OutboundMessage.status.in_([s for s in service.DUE_STATUSES if s != "scheduled"]))
+        .where(due <= now),
+        # Uses index: ix_outbound_messages_status_next_attempt (the scheduled rows now due)
         select(func.min(due))
-        .where(OutboundMessage.status.in_(service.DUE_STATUSES))
-        .where(due <= now))
+        .where(OutboundMessage.status == "scheduled", OutboundMessage.next_attempt_at <= now),
+    ).subquery()
+    oldest = db.scalar(select(func.min(firsts.c.due)))
     if oldest is not None and oldest.tzinfo is None:
         oldest = oldest.replace(tzinfo=dt.UTC)  # SQLite's MIN() bypasses the column type
     yield depth
