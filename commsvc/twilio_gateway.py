@@ -91,12 +91,30 @@ def _error_code(text: str | None) -> int | None:
     return code if isinstance(code, int) else None
 
 
-class _HttpClient(TwilioHttpClient):
-    """Keeps the last response's headers so a 429's Retry-After reaches the retry policy."""
+# A 2xx answer that is not Twilio's (a proxy's page, a garbled body): Twilio may have taken the
+# request, as after a timeout, so it carries no status: retried, and a send is looked up first.
+UNREADABLE = "Twilio answer unreadable"
 
-    def request(self, *args, **kwargs):
-        response = super().request(*args, **kwargs)
+
+def _json_object(text: str | None) -> bool:
+    try:
+        return isinstance(json.loads(text or ""), dict)
+    except ValueError:
+        return False
+
+
+class _HttpClient(TwilioHttpClient):
+    """Keeps the last response's headers so a 429's Retry-After reaches the retry policy, and
+    refuses a 2xx answer that is not a JSON object, as Twilio's always are (but a DELETE's
+    empty 204): the client would raise JSONDecodeError on some, AttributeError on JSON of
+    another shape (a list, null), and read an object without a `sid` as a message sent."""
+
+    def request(self, method, *args, **kwargs):
+        response = super().request(method, *args, **kwargs)
         self.last_headers = response.headers
+        if (200 <= response.status_code < 300 and method.upper() != "DELETE"
+                and not _json_object(response.text)):
+            raise TwilioError(UNREADABLE)
         return response
 
 
@@ -118,11 +136,6 @@ class RealTwilio:
                                                        self.clock)) from None
         except requests.RequestException as exc:
             raise TwilioError(f"Twilio unreachable: {type(exc).__name__}") from None
-        except json.JSONDecodeError:
-            # A 2xx whose body is not JSON (a proxy's page, a garbled answer): as after a
-            # timeout, Twilio may have taken the request; no status, so it is retried and a
-            # send is looked up before it goes again.
-            raise TwilioError("Twilio answer unreadable") from None
         except TwilioException as exc:  # a list page that failed: (message, response)
             response = exc.args[1] if len(exc.args) > 1 else None
             # Its code and Retry-After, as for any other call: a throttled lookup retried
@@ -141,6 +154,8 @@ class RealTwilio:
         if media_urls:
             kwargs["media_url"] = media_urls
         message = self._call(self.client.messages.create, **kwargs)
+        if not message.sid:  # a JSON object, but not a message Twilio took
+            raise TwilioError(UNREADABLE)
         return SendResult(sid=message.sid, status=message.status or "queued")
 
     def find_messages(self, *, to: str, from_: str, sent_after) -> list[dict]:

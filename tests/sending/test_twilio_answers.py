@@ -109,6 +109,25 @@ def test_a_send_whose_answer_is_not_json_is_looked_up_at_twilio_not_left_sending
     assert len(posts(mocked)) == 1
 
 
+@pytest.mark.parametrize("answer", ["{}", '{"status": "queued"}', "[]", "null"])
+def test_a_send_answered_with_json_that_is_not_a_message_is_looked_up_not_taken_as_sent(
+        app, send, client, booking, outbox, mocked, real_twilio, answer):
+    """Found by a review of b5f145a: a 2xx JSON answer that is no message was read by the
+    twilio client as one: an object without a `sid` recorded the text `sent` with no SID
+    (never retried, never looked up: lost if Twilio had not taken it); a list or null raised
+    AttributeError, the text left `sending` with no reason until its lease lapsed. Unreadable
+    alike: retried, and looked up before any resend."""
+    message_id = send(body="Your pro arrives at 3pm.").json["id"]
+    mocked.post(MESSAGES_URL, status=201, body=answer, content_type="application/json")
+
+    assert run_once(app, real_twilio).retried == 1
+
+    shown = _shown(client, booking, message_id)
+    assert (shown["status"], shown["last_error"]) == ("queued", "Twilio answer unreadable")
+    [row] = outbox()
+    assert row.send_started_at is not None and row.twilio_sid is None
+
+
 def test_a_lookup_whose_answer_is_not_json_counts_an_attempt_and_waits(
         app, db, send, outbox, mocked, real_twilio, twilio_took_another_text):
     message_id = send().json["id"]
