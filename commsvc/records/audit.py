@@ -28,7 +28,7 @@ import re
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from commsvc.db import is_transactional
+from commsvc.db import again_on_a_dropped_connection, is_transactional
 from commsvc.log_masking import mask_text, masked_integer
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.records.models import AuditEvent
@@ -133,6 +133,25 @@ def record(
     _lock_chain(db)
     return _append(db, _head_hash(db) or GENESIS, actor=actor, action=action, now=now,
                    reason=reason, target=target, details=details)
+
+
+def record_alone(database, *, what: str, **fields) -> None:
+    """Append one event (`record`'s fields) in a transaction of its own, run once more on a
+    fresh connection when its connection dropped (db.again_on_a_dropped_connection), and
+    written once even when its commit went through and only the answer was lost: the second
+    run looks for the first one's event (its hash is unique) before appending another."""
+    appended: list[str] = []
+
+    def append() -> None:
+        with database.sessionmaker() as db:
+            # Uses index: uq_audit_events_hash
+            if appended and db.scalar(select(AuditEvent.id)
+                                      .where(AuditEvent.hash == appended[-1])):
+                return
+            appended.append(record(db, **fields).hash)
+            db.commit()
+
+    again_on_a_dropped_connection(append, what=what)
 
 
 def _append(db: Session, prev_hash: str, *, actor, action, now, reason, target,

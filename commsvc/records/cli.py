@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from commsvc.app import warn_at_start
-from commsvc.db import DATABASE_RETRY_SECONDS, again_on_a_dropped_connection
+from commsvc.db import DATABASE_RETRY_SECONDS
 from commsvc.long_running import stop_on_signals, stopping_on_signals, waited_out
 from commsvc.records import audit, remote, retention, rotation, subjects
 from commsvc.records.logs_cli import UtcTime
@@ -134,16 +134,12 @@ def encryption_rotate_command(batch_size: int):
     with stopping_on_signals(log, "encryption rotate") as stop:
         report = rotation.rotate(database, batch_size=batch_size, should_stop=stop.is_set)
     stopped = stop.is_set()
-
-    def audited() -> None:  # a privileged act: in the audit log, counts only
-        with database.sessionmaker() as db:
-            audit.record(db, actor=audit.cli_actor(), action="encryption.rotated",
-                         now=_ext("clock")(),
-                         details={**{column: vars(counts) for column, counts in report.items()},
-                                  **({"stopped": True} if stopped else {})})
-            db.commit()
-
-    again_on_a_dropped_connection(audited, what="encryption rotate audit event")
+    # A privileged act: in the audit log, counts only.
+    audit.record_alone(database, what="encryption rotate audit event",
+                       actor=audit.cli_actor(), action="encryption.rotated",
+                       now=_ext("clock")(),
+                       details={**{column: vars(counts) for column, counts in report.items()},
+                                **({"stopped": True} if stopped else {})})
     interrupted = [column for column, counts in report.items() if counts.interrupted]
     click.echo("encryption rotate: stopped before the end; done so far:" if stopped
                else f"encryption rotate: {'interrupted' if interrupted else 'done'}")

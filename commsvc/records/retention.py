@@ -10,7 +10,8 @@ Invariants (modelled on zulip's zerver/lib/retention.py):
   before it stay committed, and the next run carries on from where the data is.
 - A batch (or the run's audit event, or a Twilio deletions claim) that meets a connection the
   database closed while it still serves (a failover, a PgBouncer restart) runs once more on a
-  fresh one (db.again_on_a_dropped_connection): the run is not lost, nor its audit event.
+  fresh one (db.again_on_a_dropped_connection): the run is not lost, nor its audit event
+  (written once: audit.record_alone).
 - Integer-keyed tables are walked in key windows of SCAN_WINDOW ids up to the newest row older
   than the cutoff, so no single query scans more than a window however large the table is.
 - The passes (which rows, and what becomes of them) are in retention_passes.py. Nothing an
@@ -271,13 +272,9 @@ def run(database, *, retention: Retention, now: dt.datetime, gateway=None,
         if gateway is not None:
             report.remote = remote.process_due(database, gateway, clock or (lambda: now),
                                                should_stop=should_stop).as_dict()
-        def audited() -> None:
-            with database.sessionmaker() as db:
-                audit.record(db, actor=actor, action=STOPPED_ACTION if report.stopped
-                             else RUN_ACTION, now=now, details=report.as_dict())
-                db.commit()
-
-        again_on_a_dropped_connection(audited, what="retention audit event")
+        audit.record_alone(database, what="retention audit event", actor=actor,
+                           action=STOPPED_ACTION if report.stopped else RUN_ACTION, now=now,
+                           details=report.as_dict())
     finally:
         lock.release()
     return report

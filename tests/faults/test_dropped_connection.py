@@ -204,3 +204,56 @@ def test_a_key_rotation_whose_connections_the_database_dropped_completes_and_is_
     assert len(checks) > 3
     [event] = _stored(engine, "audit_events", "action = 'encryption.rotated'")
     assert event.details["messages.body"]["rotated"] == 4
+
+
+@pytest.fixture
+def audit_commit_answer_lost(dropping_app, monkeypatch):
+    """The app, with the commit of its next audit event going through at the server and its
+    answer lost: the connection dies right after (a failover, a PgBouncer restart then)."""
+    from commsvc.records import audit
+
+    app, _drop_connections = dropping_app
+    record, armed = audit.record, []
+
+    def record_then_arm(*args, **kwargs):
+        event = record(*args, **kwargs)
+        armed.append(len(armed) == 0)  # the first event only
+        return event
+
+    for app_engine in app.extensions["db"].engines:
+        do_commit = app_engine.dialect.do_commit
+
+        def committed_then_dropped(dbapi_connection, do_commit=do_commit):
+            do_commit(dbapi_connection)
+            if armed and armed[-1]:
+                armed[-1] = False
+                dbapi_connection.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+
+        monkeypatch.setattr(app_engine.dialect, "do_commit", committed_then_dropped)
+    monkeypatch.setattr(audit, "record", record_then_arm)
+    return app
+
+
+@pytest.mark.pg_only
+def test_a_retention_run_whose_audit_event_commit_answer_was_lost_is_audited_once(
+        audit_commit_answer_lost, engine, clock):
+    """The run's event committed, its answer lost on a dropped connection: the event was
+    written again on a fresh one, two retention.run events for one run in the audit log."""
+    from commsvc.records import retention
+
+    app = audit_commit_answer_lost
+    report = retention.run(app.extensions["db"], retention=app.extensions["config"].retention,
+                           now=clock(), gateway=app.extensions["twilio"])
+
+    assert report is not None
+    assert len(_stored(engine, "audit_events", "action = 'retention.run'")) == 1
+
+
+@pytest.mark.pg_only
+def test_a_key_rotation_whose_audit_event_commit_answer_was_lost_is_audited_once(
+        audit_commit_answer_lost, engine):
+    app = audit_commit_answer_lost
+    result = app.test_cli_runner().invoke(args=["encryption", "rotate"])
+
+    assert result.exit_code == 0, result.output
+    assert len(_stored(engine, "audit_events", "action = 'encryption.rotated'")) == 1
