@@ -270,7 +270,16 @@ class Worker:
         if row is None:
             return True
         to, from_, body, since = row.to_phone, row.from_phone, row.body, row.send_started_at
+        own = row.twilio_sid
         self.db.commit()
+        if own is not None:
+            # Its own status callback (`?o=`, our URL) named its copy at Twilio, with a status
+            # that moved nothing: it is sent. A lookup could take an identical text's copy
+            # for it, and queue that copy's deletion as an extra one of this text's.
+            self.counts.reconciled += 1
+            log.info("%s: its status callback named %s; not resending", claim.id, own)
+            self._finish(claim, own, simulated=self.gateway.simulated)
+            return True
         if body is UNAVAILABLE:
             return False  # nothing to compare with: process() retries it, still uncertain
         if self._refused_already(claim, None, ambiguous=True):
@@ -281,12 +290,9 @@ class Worker:
         except TwilioError as exc:
             self._failed_attempt(claim, exc, ambiguous=True, counts_as_attempt=True)
             return True
-        # SIDs other texts hold; this text's own (a status callback may have named it first)
-        # is this text.
-        known = set(self.db.scalars(
+        known = set(self.db.scalars(  # SIDs other texts hold (this one holds none)
             select(OutboundMessage.twilio_sid)
-            .where(OutboundMessage.twilio_sid.in_([m["sid"] for m in found]),
-                   OutboundMessage.id != claim.id)
+            .where(OutboundMessage.twilio_sid.in_([m["sid"] for m in found]))
         )) if found else set()
         self.db.commit()
         for candidate in found:

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 from cryptography.fernet import Fernet
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from commsvc import crypto
 from commsvc.records.models import RemoteDeletion
@@ -534,3 +534,37 @@ def test_a_lookup_that_finds_the_sid_a_callback_already_gave_this_text_does_not_
     [row] = outbox()
     assert (row.status, row.twilio_sid) == ("queued", SID)
     _found_at_twilio_and_not_sent_again(app, outbox, clock, mocked, real_twilio)
+
+
+def test_a_lookup_keeps_the_sid_a_callback_gave_the_text_not_an_identical_texts_copy(
+        app, db, send, outbox, clock, mocked, real_twilio, twilio_post):
+    # Two identical texts to one number, both answers lost, both at Twilio: X the first's,
+    # Y the second's (newer: listed first). A callback of a status we do not map gave the
+    # first its own SID X. Its lookup took Y, the first same-body copy in Twilio's list not
+    # held by another text, kept X, and queued Y for deletion as an extra copy of its own:
+    # the second text's copy, deleted at Twilio (its lookup then finds nothing: sent again).
+    first = send(body="Your pro arrives at 3pm.").json["id"]
+    second = send(body="Your pro arrives at 3pm.").json["id"]
+    mocked.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+    run_once(app, real_twilio)
+    # The first's retry comes due first (the back-off's jitter could order them either way).
+    db.execute(update(OutboundMessage).where(OutboundMessage.id == second)
+               .values(next_attempt_at=max(r.next_attempt_at for r in outbox())
+                       + dt.timedelta(minutes=1)))
+    db.commit()
+    own, other = SID, "SM" + "c" * 32
+    assert twilio_post(f"/webhooks/twilio/message-status?o={first}",
+                       {"MessageSid": own, "MessageStatus": "delivery_unknown"}).status_code == 200
+    mocked.get(MESSAGES_URL, status=200, json=message_list(
+        twilio_message(other, to=NEW_YORK, body="Your pro arrives at 3pm."),
+        twilio_message(own, to=NEW_YORK, body="Your pro arrives at 3pm.")))
+    due = {row.id: row.next_attempt_at for row in outbox()}
+    assert due[first] < due[second]
+
+    for text in (first, second):  # the first's lookup, then the second's
+        clock.set(due[text])
+        assert run_once(app, real_twilio).reconciled == 1
+
+    sids = {row.id: (row.status, row.twilio_sid) for row in outbox()}
+    assert sids == {first: ("sent", own), second: ("sent", other)}
+    assert _queued_deletions(db) == [] and len(posts(mocked)) == 2
