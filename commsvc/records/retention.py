@@ -22,7 +22,8 @@ Invariants (modelled on zulip's zerver/lib/retention.py):
 - Two runs never overlap on PostgreSQL: the run holds pg_try_advisory_lock(RUN_LOCK_KEY) on a
   dedicated connection; a second run reports another run in progress and does nothing (if
   the database closes that connection mid-run, the lock goes with it and the run goes on:
-  a run started then overlaps it as two do on SQLite). On
+  a run started then overlaps it, and a batch's rows locked as it reads them keep each row
+  processed and counted once, as BEGIN IMMEDIATE does on SQLite). On
   SQLite (one host, development) there is no run lock: every batch is BEGIN IMMEDIATE, so two
   runs interleave batches harmlessly and each row is processed once.
 - `dry_run` counts what a run would do with the same conditions and changes nothing.
@@ -126,7 +127,11 @@ def _run_pass(database, spec: Pass, cutoff: dt.datetime, now: dt.datetime,
             return 0
         after = lowest - 1
     while not stopping():
-        query = select(*columns).where(*spec.eligible(cutoff)).order_by(pk).limit(limit)
+        # FOR UPDATE (PostgreSQL): a run overlapping this one (its lock gone with its
+        # connection) waits for the batch that holds these rows, then finds them processed
+        # (rechecked, they leave the query): each row is processed, and counted, once.
+        query = (select(*columns).where(*spec.eligible(cutoff)).order_by(pk).limit(limit)
+                 .with_for_update(of=spec.model))
         if after is not None:
             query = query.where(pk > after)
         if windowed:

@@ -1,6 +1,7 @@
 """Retention on PostgreSQL with real commits: two runs never overlap, lock waits stay short."""
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 
@@ -121,3 +122,45 @@ def test_a_run_whose_lock_connection_the_database_dropped_finishes_and_is_audite
         assert db.scalar(select(func.count()).select_from(AuditEvent)
                          .where(AuditEvent.action == "retention.run")) == 1
     assert _run(committed_app, clock).counts["message_bodies"] == 0  # the lock is free again
+
+
+def test_a_run_that_overlaps_one_whose_lock_was_dropped_counts_each_row_once(
+        committed_app, clock, monkeypatch):
+    # The first run's lock connection is dropped, so a second run takes the lock and starts
+    # while the first is inside a batch. It read that batch's rows as still to do, blanked
+    # them again once the first committed, and counted them: both audit events counted them.
+    _seed(committed_app, clock, 10)
+    engine = committed_app.extensions["db"].engine
+    first_run, in_a_batch = threading.current_thread(), threading.Event()
+
+    def drop_the_lock_connection() -> bool:
+        with engine.connect() as conn:
+            conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks"
+                " WHERE locktype = 'advisory' AND objid = :key AND database ="
+                " (SELECT oid FROM pg_database WHERE datname = current_database())"),
+                {"key": retention.RUN_LOCK_KEY & 0xFFFFFFFF})
+        return False
+
+    def held_open(apply):
+        def apply_then_wait(db, rows, now):
+            apply(db, rows, now)
+            if threading.current_thread() is first_run and not in_a_batch.is_set():
+                in_a_batch.set()  # the second run starts now; this batch commits later
+                time.sleep(0.5)
+        return apply_then_wait
+
+    monkeypatch.setattr(retention, "PASSES", tuple(
+        dataclasses.replace(spec, apply=held_open(spec.apply))
+        if spec.kind == "message_bodies" else spec for spec in retention.PASSES))
+    second = []
+    thread = threading.Thread(target=lambda: in_a_batch.wait(10) and second.append(
+        _run(committed_app, clock, chunk_size=2)))
+    thread.start()
+    first = _run(committed_app, clock, chunk_size=2,
+                 should_stop=lambda: drop_the_lock_connection() if not in_a_batch.is_set()
+                 else False)
+    thread.join(30)
+
+    assert first is not None and second and second[0] is not None  # they overlapped
+    assert first.counts["message_bodies"] + second[0].counts["message_bodies"] == 10
