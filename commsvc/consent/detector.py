@@ -211,11 +211,10 @@ _CANCEL_MESSAGES_RE = re.compile(
     rf"|all the|all my|all your|the|my|your|these|those|todos los|todos mis|los|mis|tous les"
     rf"|tous mes|les|mes))? {_MESSAGES}(?: {_OPTOUT_EXTRA})*")
 # NO TEXTS (OR CALLS), the whole message with only courtesy, plural as written like CANCEL's:
-# "No texts please", "No calls or texts please"; not "no text on the sign", nor "no texts, call
-# me instead": that asks the pro to call about the job, and as an opt-out it would never reach
-# the pro, who would then neither text nor call. And only with a courtesy word or "anymore"
-# (_NO_MESSAGES_SIGNAL_RE): a bare "No texts", "No messages" is as often the answer to "did
-# you get my texts?". ("No more texts" is a revocation phrase.)
+# "No texts please", "No calls or texts please"; not "no text on the sign". And only with a
+# courtesy word, "anymore" (_NO_MESSAGES_SIGNAL_RE) or another way to be reached ("No texts,
+# call me"): a bare "No texts", "No messages" is as often the answer to "did you get my
+# texts?". ("No more texts" is a revocation phrase.)
 _CALLS = r"(?:call|calls|email|emails)"
 # Each word once: "ever again" is "ever" then "again". An alternative that is two others in a
 # row ("ever again" beside "ever" and "again") inside a repeated group let the matcher split
@@ -223,8 +222,15 @@ _CALLS = r"(?:call|calls|email|emails)"
 _NO_MORE = r"(?:anymore|again|ever|at all|period)"
 _NO_MESSAGES_RE = re.compile(
     rf"(?:{_COURTESY} )*no (?:{_CALLS} (?:or|and|n) )?{_MESSAGES}(?: (?:or|and|n) {_CALLS})?"
-    rf"(?: (?:{_OPTOUT_EXTRA}|{_NO_MORE}))*")
+    rf"(?: (?:{_OPTOUT_EXTRA}|{_NO_MORE}))*(?P<other_way>{phrases.OTHER_WAY})")
 _NO_MESSAGES_SIGNAL_RE = re.compile(rf"\b(?:{_COURTESY}|{_NO_MORE})\b")
+
+
+def _no_messages(words: str) -> bool:
+    """NO TEXTS with a courtesy word, "anymore" or another way to be reached ("No texts, call
+    me"): _NO_MESSAGES_RE's."""
+    m = _NO_MESSAGES_RE.fullmatch(words)
+    return m is not None and bool(m["other_way"] or _NO_MESSAGES_SIGNAL_RE.search(words))
 _PLURAL_RE = re.compile(r"(?i)\b(?:texts|messages|msgs|txts|notifications|mensajes|textos"
                         r"|notificaciones|sms)\b")
 # REMOVE ME / TAKE ME OFF, alone or with courtesy ("please take me off").
@@ -605,10 +611,10 @@ _OBJECT_US_RE = re.compile(r"(?:\bus|\bnous|nos|\bthis number|\bce numero|\beste
 # "... and come", "... and just fix it", "... y ven a arreglar", "... et venez réparer": what a
 # customer tells a pro who texts instead of coming or doing the work.
 # (not "come on" ending its clause: "Stop texting me. Come on!" is exasperation)
-_COME = (r"(?:come(?! on(?: \||$))|get here|get over here|show up|call me|pick up|answer the phone"
+_COME = (r"(?:come(?! on(?: \||$))|get here|get over here|show up"
          # the work, not "fix your spam filter" (the messages)
          r"|(?:fix|do|finish) (?:it|this|that|my|our|the (?:job|work))|do your job"
-         r"|get (?:it|this|that) done|start working|get (?:back )?to work"
+         r"|get (?:it|this|that) done|start working|get (?:back )?to work|call 911"
          r"|ven|venga|vengan|arregla|arregle|arreglen|hazlo|hagalo|haganlo"
          r"|venez|viens|reparez|repare|faites le|fais le"
          # ... or to drive, as one says "don't text and drive": "Stop texting and drive safe",
@@ -669,7 +675,7 @@ _GUARD_AFTER_RE = re.compile(
     # ... not "at this hour or any hour", "ni a esta hora ni nunca", "ni à cette heure ni à
     # aucune autre"
     r"(?! (?:ci )?(?:or|ni|ou)\b)"
-    r"|on weekends?|on the weekend|instead|antes|despues|hasta|mientras"
+    r"|on weekends?|on the weekend|antes|despues|hasta|mientras"
     # ... while driving: "Arrête de texter au volant!", "... manejando"
     r"|au volant|al volante|en conduisant|manejando"
     r"|hoy|manana|esta (?:noche|semana|tarde)|este mes|por ahora|de noche|en la noche|avant"
@@ -703,8 +709,9 @@ _GUARD_AFTER_RE = re.compile(
     # me the address, I have it", "... the gate code", "... questions and just come"), or
     # "stop texting me and come": the job is the point. Only these: "stop texting me the
     # surveys", "... price updates" are revocations.
-    r"|(?: (?:me|us))?(?: (?:the (?:\w+ )?(?:address|code|photos?|pictures?|pics?|details"
-    r"|directions|link|location|map|price|quote|invoice|receipt|estimate|schedule|eta"
+    # (or what they are for: "Stop texting this # for the quote, use my email")
+    r"|(?: (?:me|us|this number))?(?: (?:for|about))?(?: (?:the (?:\w+ )?(?:address|code"
+    r"|photos?|pictures?|pics?|details|directions|link|location|map|price|quote|invoice|receipt|estimate|schedule|eta"
     r"|tracking number)|questions|the same question)(?= \||$| " + _AND_COME + ")"
     # ... photos or videos of the job with any article or none, ending the clause or saying
     # what they show: "stop texting me photos", "... pictures of the mold", "arrête de me
@@ -820,18 +827,13 @@ _VETO_RE = re.compile(
     r" (?:message|text)\b.* \| (?:moins\b"
     r"|(?:je |j )?(?:n )?(?:entends|entend|ecoute) (?:pas|rien|mal)\b|(?:je )?suis (?:sourde?"
     r"|malentendante?)\b)"
-    # ... or the same messages another way: "Arrêtez de m'envoyer les rappels par texto,
-    # envoyez-les par courriel", "..., mándenlos por correo", "..., email them instead"
-    r"|(?:envoyez|envoie) (?:moi )?les par (?:courriel|mail|e mail|email|courrier)"
-    r"|(?:mand|envi)(?:en|e|a)(?:me)?(?:los|las) por (?:correo|mail|email|e mail)"
-    r"|email (?:them|those|it) (?:instead|to me)"
-    r"|(?:mejor|plutot|better|instead) (?:por|par|on|via|by|over) (?:whatsapp|wasap|whats|correo"
-    r"|mail|e mail|email|courriel|telegram|messenger)\b"
     # ... or to the sender alone: "¿Pueden dejar de mandar mensajes al grupo y solo a mí?"
     r"|(?:solo|solamente|nomas|juste|seulement|only|just) (?:a mi|a moi|to me)\b"
-    # ... or a phone call instead: "On peut arrêter les textos et se parler au téléphone?"
+    # ... or a proposal to talk on the phone instead: "On peut arrêter les textos et se parler
+    # au téléphone?", "Could we stop texting and just talk on the phone?"
     r"|(?=(?:se |nous )?(?:parler|jaser) (?:au|par) telephone|hablar por telefono"
-    r"|talk (?:on|over|by) (?:the )?phone)(?:(?<=\bet )|(?<=\by )|(?<=\band ))"
+    r"|talk (?:on|over|by) (?:the )?phone)(?:(?<=\bet )|(?<=\by )|(?<=\band )|(?<=\band just )"
+    r"|(?<=\bet juste )|(?<=\by solo ))"
     r"(?:(?:se |nous )?(?:parler|jaser) (?:au|par) telephone|hablar por telefono"
     r"|talk (?:on|over|by) (?:the )?phone)"
     # (not "contact my lawyer", which says who to deal with from now on: a threat, not a
@@ -840,10 +842,10 @@ _VETO_RE = re.compile(
     + _NOT_A_HANDOVER + r")\w+|him|her"
     r"|the office)|(?:use|try) (?:my|this|the) (?:(?:other|new|work|home|cell|mobile) )*"
     # (not "this is my work phone", which says why to stop)
-    r"(?:number|phone|cell|email|line)|(?<!this is )(?<!it is )(?<!its )(?<!it s )"
+    r"(?:number|phone|cell|line)|(?<!this is )(?<!it is )(?<!its )(?<!it s )"
     r"my (?:new|other|work|home) (?:number|phone|cell)"
     r"|(?:ecrivez|envoyez|contactez|appelez|ecris|envoie|contacte)(?: moi)?(?: plutot)?"
-    r" (?:a|sur|au) (?:mon|ma|mes)(?! (?:" + _NOT_A_HANDOVER + r")\b)"
+    r" (?:a|sur|au) (?:mon|ma|mes)(?! (?:" + _NOT_A_HANDOVER + r"|courriel|mail|e mail|email)\b)"
     # ... or to the sender alone, out of a group or from the pro in person: "Take me off the
     # group text, just text me directly", "Dejen de mandar mensajes al grupo, mándenme
     # directo", "Stop the automated texts pls, just text me yourself"
@@ -863,41 +865,23 @@ _VETO_RE = re.compile(
     # textes de Marc, juste de vous", "No quiero mensajes del otro plomero, solo de ustedes"
     r"|from\b[^|]{1,40}(?: \|)? (?:only|just) (?:you|from you)$"
     r"|\b(?:de|del)\b[^|]{1,40}(?: \|)? (?:juste|seulement|que|solo|solamente) de (?:vous|ustedes)$"
+    # ... or a call asked for at a time, for one occasion: "Don't text, call me when you're
+    # outside", "No me escriba, llámeme cuando llegue", "..., call me at 5" (not "when you
+    # can", "when you get a chance": any time)
+    r"|(?<!\bdont )(?<!\bno me )(?:call|phone|ring|appelle|appelez|llamame|llameme|llamenme"
+    r"|marcame|marquenme)(?: (?:me|us|moi|nous))? (?:when|once|quand|lorsque|cuando)\b"
+    r"(?!(?: \w+)? (?:can|chance|want|like|peux|pouvez|veux|voulez|puedas?|puedan|quieras?"
+    r"|quieran)\b)"
+    r"|(?<!\bdont )(?<!\bno me )(?:call|phone|ring|appelle|appelez|llamame|llameme|llamenme"
+    r"|marcame|marquenme)(?: (?:me|us|moi|nous))? (?:at \d|a \d|a las|after|before|tomorrow"
+    r"|tonight|later|in the morning|apres|avant|demain|ce soir|plus tard|despues|antes|manana"
+    r"|mas tarde|en la manana)\b"
     # someone else takes the job's messages over ("you can stop texting me the updates, my
     # wife will handle it", "talk to my husband", "mi esposa se encarga", "ma femme s'en
     # occupe")
     r"|" + _HANDOVER + ")")
 
 
-# A call (or an email) asked for instead, as its own clause or after "and", "but": "Stop
-# texting me, call me", "Don't text me, call", "stop texting, email me instead", "Arrêtez de
-# m'écrire et appelez-moi", "Vous pouvez arrêter de m'envoyer des textes et m'appeler à la
-# place?", "Dejen de escribirme y llámenme":
-# conversation, not a revocation (as an opt-out it would never reach the pro, who
-# would then neither text nor call; revocation_phrases.CALL_INSTEAD says it inside some
-# phrases). Apart from _VETO_RE, and only tried when a word of calling is there: its
-# lookbehinds are tried at every position.
-_CALL_INSTEAD_RE = re.compile(
-    # (first a lookahead of its words, which fails faster than the lookbehinds at most places)
-    r"(?=(?:(?:just|please|instead|then|mejor|solo|plutot|svp|por favor) )*(?:call|phone|ring"
-    r"|email|appel|m appeler|nous appeler|llam|marc))"
-    r"(?:^|(?<=\| )|(?<=\band )|(?<=\bbut )|(?<=\by )|(?<=\bpero )|(?<=\bet )|(?<=\bmais )"
-    # (a laugh ends a sentence as well as a full stop: "Enough with the texts lol just call me")
-    r"|(?<=\blol )|(?<=\bhaha )|(?<=\blmao )|(?<=\bjaja )|(?<=\bmdr ))"
-    r"(?:(?:just|please|instead|then|mejor|solo|plutot|svp|por favor) )*"
-    r"(?:(?:call|phone|ring)(?: me| us)?|email (?:me|us)|(?:appelez|appelle)(?: moi| nous)?"
-    # (the infinitive only with "instead": "arrêtez de m'écrire et m'appeler" stops both)
-    r"|(?:m|nous) appeler(?= (?:a la place|plutot)\b)"
-    r"|llam(?:en|e|a|ar)(?:me|nos)|marquen(?:me)?|marcame)"
-    r"(?= \||$| (?:instead|please|now|asap|anytime|at|on|after|when|plutot|svp|a la place|mejor"
-    r"|por favor|al|en vez|directly|directement)\b)" + _REFUSED)
-_CALLING = ("call", "phone", "ring", "email", "appel", "llam", "marc")
-
-
-def _vetoed(s: str) -> bool:
-    """_VETO_RE's, or a call asked for instead (_CALL_INSTEAD_RE)."""
-    return (_VETO_RE.search(s) is not None
-            or any(w in s for w in _CALLING) and _CALL_INSTEAD_RE.search(s) is not None)
 
 
 # The question that may end a LAST phrase: "Stop bothering me. Who is this?"
@@ -978,14 +962,14 @@ def _revocation(s: str, tokens: list[str], question: bool, text: str) -> str | N
         if patterns is not None:
             language = _accepted(s, start, patterns, no_last, text)
             if language is not None:
-                return None if _vetoed(s) else language
+                return None if _VETO_RE.search(s) else language
         candidates = by_head(token[:3])
         if candidates is not None:
             for prefix, patterns in candidates:
                 if token.startswith(prefix):
                     language = _accepted(s, start, patterns, no_last, text)
                     if language is not None:
-                        return None if _vetoed(s) else language
+                        return None if _VETO_RE.search(s) else language
         start += len(token) + 1
     return None
 
@@ -1161,7 +1145,7 @@ def _keyword(words: str, text: str, opted_out: bool, question: bool = False) -> 
             or _BASTA_RE.fullmatch(words)
             or _TAKE_ME_OFF_RE.fullmatch(words)
             or ((_CANCEL_MESSAGES_RE.fullmatch(words)
-                 or _NO_MESSAGES_RE.fullmatch(words) and _NO_MESSAGES_SIGNAL_RE.search(words))
+                 or _no_messages(words))
                 and _PLURAL_RE.search(text))):
         return Intent.OPT_OUT
     if not question and (_STOP_OBJECT_KW_RE.fullmatch(words) or _LED_KW_RE.fullmatch(words)

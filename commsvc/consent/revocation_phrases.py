@@ -33,17 +33,16 @@ LAST = (r"(?:(?: \|)? (?:please|thanks|thank you|now|already|ever|period|ok|svp|
 # folding made "texts" and "text" one word, and a singular may be one text about the job. The
 # detector checks the group by its name.
 AS_WRITTEN = r"(?P<as_written>text|message)"
-# Not just after a revocation of the messages: a next clause asking for a call instead ("no
-# manden mensajes, llámenme", "..., mejor llamar"), which the pro must read.
-# Only a request to be called (llámenme, llamen a la oficina, llámame, mejor llamar,
-# márquenme): "llamaré a la policía", "llamen a otro" are no request and stay revocations.
-# (Folded, "llamé a la oficina" is "llame a la oficina", a request: left as conversation.) Each
-# word once in the repeated group (no "mejor solo" beside "mejor" and "solo": see _NO_MORE).
-# English too: "don't text me, call me (instead)", like "no texts, call me instead".
-CALL_INSTEAD = (r"(?! \| (?:(?:mejor|solo|nomas|pero|por favor|just|please|but|instead) )*"
-                r"(?:llam(?:en|e|a)(?:me|nos)?|llamar|marc(?:a|ame|ar)|marquen(?:me)?"
-                r"|(?:call|phone|ring) (?:me|us))\b"
-                r"(?! a (?:otr|alguien|la policia)))")
+# A next clause asking to be reached another way (a call, an email): still a revocation of the
+# texts, for the words that must end the message ("Don't text, call me", "Arrêtez d'écrire,
+# appelez-moi", "Favor de no escribir, mejor llamar"); the pro is told to call on its next
+# text. Not with a time after it ("Don't text, call me when you're outside" is the arrival).
+OTHER_WAY = (r"(?:(?: \|)?(?: (?:lol|haha|lmao|jaja|mdr))?(?: (?:just|please|instead|then|mejor"
+             r"|solo|nomas|plutot|svp|por favor|pero|but|juste))*"
+             r" (?:(?:call|phone|ring|email)(?: (?:me|us))?|appell?e[zr]?(?: (?:moi|nous))?"
+             r"|(?:m|nous) appeler|(?:je|j) veux des appels|llam(?:en|e|a|ar)(?:me|nos)?"
+             r"|marc(?:a|ame|ar)|marquen(?:me)?|a (?:phone )?call(?: the (?:day|night) before)?)"
+             r"(?: (?:instead|please|plutot|a la place|mejor|svp|por favor|asap|anytime))*)?")
 # Swearing and insistence between "stop" and the messages: "stop fucking texting me", "stop
 # f***ing texting me" (the stars are spaces by then), "stop constantly texting me".
 INTENSIFIER = (r"fucking|fuckin|fking|fkn|fcking|fuking|f ing|f in|f king|f cking|freaking"
@@ -163,27 +162,27 @@ EN: list[tuple[str, str]] = [
      r"(?: (?:or|and|n) (?:call|phone|email) (?:me|us))?"
      r"(?: (?:again|anymore|ever|at all|no more|please"
      r"|thanks|thank you|period|stop|going forward|further"
-     r"|in the future))*" + END + CALL_INSTEAD),
+     r"|in the future))*" + END),
     # the formal "refrain from texting me (further)"
     ("refrain",
      r"\brefrain from (?:(?:calling|emailing) (?:or|and) )?(?:text|message|contacting"
      r"|communicating with|writing to|sending (?:me|us) (?:text|message))(?: (?:me|us"
      r"|this number))?"
      r"(?: (?:again|anymore|further|in the future|going forward|please|thanks|thank you))*"
-     + END + CALL_INSTEAD),
+     + END),
     # "Please don't text again", "Do not text": with no object only starting its clause ("you
     # never text" is a complaint) and ending the message ("don't text, just come in")
     ("| please just dont never",
      r"(?:^|\| )(?:(?:please|just) )?(?:dont|never)(?: ever| please)?"
      r" (?:(?:call|phone|email) (?:or|and|n) )?(?:text|message|contact)"
      r"(?: (?:or|and|n) (?:call|phone|email))?(?: (?:again|anymore|ever again|at all|no more"
-     r"|going forward|in the future))*" + LAST),
+     r"|going forward|in the future))*" + OTHER_WAY + LAST),
     # no need to text (me) anymore, ending the message (not "no need to text me, I'm here", nor
     # "no need to text me again when you get here", nor "..., no need to keep texting me" or
     # "... to send me more texts", said of the job's photos: the job is the point)
     ("no",
      r"\bno need (?:for you )?to (?:text|message|contact|email|write to)(?: (?:me|us))?"
-     r" (?:anymore|any more|again|ever again)" + LAST),
+     r" (?:anymore|any more|again|ever again)" + OTHER_WAY + LAST),
     # ... and "no need to keep texting me", "no need to send me any more texts" as the whole
     # message only
     ("no",
@@ -217,7 +216,7 @@ EN: list[tuple[str, str]] = [
      r"\b(?:dont|no longer|never) (?:want|need)(?: to (?:receive|get))? (?:the|these|those"
      r"|your|all (?:the|these|your)) (?:(?:job|appointment|project|service|booking) )?"
      r"(?:(?:text )?" + AS_WRITTEN + r"|reminders|notifications|alerts|updates)"
-     r"(?: (?:anymore|any more|again))?" + LAST),
+     r"(?: (?:anymore|any more|again))?" + OTHER_WAY + LAST),
     # I never want to hear from you again
     ("dont never no",
      r"\b(?:dont|never|no longer) (?:want|wish) to (?:ever )?hear from (?:you|yall|y all"
@@ -387,7 +386,7 @@ FR: list[tuple[str, str]] = [
      r"|ecrire(?: (?:a|sur) ce numero)?)"
      # ... with the messages: "arrêtez de me tanner avec vos textos"
      r"(?: avec (?:(?:vos|tes|ces|les|tous vos|toutes vos) )?(?:message|text|notifications"
-     r"|relances|spam|" + ADS_FR + r"))?" + LAST),
+     r"|relances|spam|" + ADS_FR + r"))?" + OTHER_WAY + LAST),
     ("arret* cess* stop*",
      r"\b(?:arret\w*|cess\w*|stop\w*)" + FR_STRESS + " (?:de|d) " + FR_CALLING_AND
      + r"(?:me |m |nous )?envoyer(?: (?:(?:des|les|vos|ces"
@@ -459,7 +458,7 @@ FR: list[tuple[str, str]] = [
     ("| je j",
      r"(?:^|\| )(?:je|j) (?:veux plus|(?:voudrais|souhaite) plus jamais) (?:jamais )?de"
      r" (?:message|text"
-     r"|notifications|pub|pubs|spam)" + LAST),
+     r"|notifications|pub|pubs|spam)" + OTHER_WAY + LAST),
     # ... "je veux plus être contacté" without the "ne"
     ("ne je j",
      r"\b(?:ne|je|j) (?:veux|souhaite|desire|voudrais) plus (?:etre (?:contacte|sollicite"
@@ -573,9 +572,8 @@ ES: list[tuple[str, str]] = [
      r"|dejar|dejes|para|paren|pare|basta|cese|cesen) de (?:molestar|fastidiar|escribir)(?:me|nos)?"
      # ... with the messages: "dejen de molestar con sus mensajes"
      r"(?: con (?:(?:sus|tus|los|tantos|tanto|esos|estos) )?(?:message|text|notificaciones|spam"
-     r"|" + ADS_ES + r"))?" + LAST),
-    # no me envíen más mensajes / no me escriban más / (favor de) no escribirme (not "...,
-    # llámenme": see CALL_INSTEAD)
+     r"|" + ADS_ES + r"))?" + OTHER_WAY + LAST),
+    # no me envíen más mensajes / no me escriban más / (favor de) no escribirme
     ("no",
      # (also "no me estén escribiendo", "ya no me anden mandando mensajes")
      r"\bno (?:(?:me |m |nos )(?:(?:esten|este|anden|andes) )?(?:escrib|contact|text)"
@@ -588,30 +586,28 @@ ES: list[tuple[str, str]] = [
      # (a place, "al trabajo", is _LIMIT_AFTER_RE's)
      r"|al (?:correo|mail|email|otro|(?:numero|telefono|celular) (?:viejo|anterior|de))"
      r"|a mi (?:correo|mail|email)|por (?:correo|mail|email|whatsapp)))"
-     + CALL_INSTEAD),
+    ),
     # favor de no enviar mensajes / no envíen más: the plural imperative or the infinitive
     # with no object ("envie", "mande" would be "I sent" too); not to someone ("... al número
-    # de mi esposo"), nor asking for a call instead in the next clause ("no manden mensajes,
-    # llámenme": as an opt-out it would never reach the pro, like "no texts, call me
-    # instead"). The bare "no envíen más" ending the message only (LAST): "No mandes más, ya
+    # de mi esposo"). The bare "no envíen más" ending the message only (LAST): "No mandes más, ya
     # lo tengo" is about the photos. This number is us: "Favor de no mandar mensajes a este
     # número" is one.
     ("no",
      r"\bno (?:(?:enviar|mandar)(?:me|nos)?|envien|manden|envies|mandes)(?:(?: (?:mas|ningun"
      r"|ninguno|ningunos|ninguna|ningunas|tantos|sus|estos|esos|los|las))* (?:message|text"
      r"|notificaciones|spam|publicidad)\b"
-     r"(?! (?:a|al|para)\b(?! este (?:numero|telefono|celular)\b))" + CALL_INSTEAD +
-     r"| mas" + LAST + ")"),
+     r"(?! (?:a|al|para)\b(?! este (?:numero|telefono|celular)\b))" +
+     r"| mas" + OTHER_WAY + LAST + ")"),
     # favor de no escribir (más), with no object: ending the message, as "dejen de escribir"
     ("favor",
      r"\bfavor de no (?:escribir|contactar|textear|(?:mandar|enviar) (?:message|text))"
-     r"(?: (?:mas|nunca|a este numero))*" + LAST),
+     r"(?: (?:mas|nunca|a este numero))*" + OTHER_WAY + LAST),
     # no escriban (más) a este número, ending the message: this number is us, as in "Favor de
     # no mandar mensajes a este número" ("... a este número después de las 6" is a limit,
     # "..., escriban al de mi esposa" a redirect)
     ("no",
      r"\bno (?:escriban|escriba|escribas|contacten|contacte|contactes)(?: (?:mas|nunca))*"
-     r" a este (?:numero|telefono|celular)" + LAST),
+     r" a este (?:numero|telefono|celular)" + OTHER_WAY + LAST),
     # no me molesten (más): the imperative only, "no me molesta" is "it doesn't bother me"
     ("no",
      r"\bno (?:me|nos) (?:molesten|molestes|moleste|fastidien|fastidies)" + LAST),
@@ -627,7 +623,7 @@ ES: list[tuple[str, str]] = [
      r"|(?:vuelva|vuelvan|vuelvas) a (?:mandar|enviar)(?:me|nos))"
      r"(?: (?:mas|sus|los|esos|estos|ningun|ningunos))* (?:message|text|notificaciones|spam"
      r"|" + ADS_ES + r")(?: (?:mas|nunca|jamas|por favor|porfa|gracias))*" + END
-     + CALL_INSTEAD),
+    ),
     # nunca más me escriban: the request only (the subjunctive), not "nunca más me escribió"
     ("nunca",
      r"\bnunca (?:mas )?(?:me |m |nos )(?:(?:(?:vuelvan|vuelvas|vuelva) a (?:escribir|contactar"
@@ -635,7 +631,7 @@ ES: list[tuple[str, str]] = [
      r"|contacte|texteen|textees|textee)(?: (?:mas|por favor|porfa|gracias))*" + END
      + r"|(?:manden|mandes|envien|envies)(?: (?:mas|sus|los|esos|estos))* (?:message|text"
      r"|notificaciones|spam|" + ADS_ES + r")(?: (?:mas|nunca|jamas|por favor|porfa|gracias))*"
-     + END + r")" + CALL_INSTEAD),
+     + END + r")"),
     ("no",
      r"\bno (?:me |m |nos )(?:(?:esten|este|anden|andes) )?(?:envi|mand)" + _NOT_SENT_ES
      + r"\w*(?: (?:(?:mas|nunca|ningun"
@@ -646,7 +642,7 @@ ES: list[tuple[str, str]] = [
      # now only: "No me mandes msj ahorita, estoy en el trabajo"
      r"(?! (?:a|al|para)\b(?! este (?:numero|telefono|celular)\b)| de voz\b|"
      r" (?:ahorita\b|ahora\b(?! ni\b)|en este momento\b))"
-     + CALL_INSTEAD + r"| mas" + LAST
+     + r"| mas" + LAST
      # ... our offers and promotions, ending the message ("Ya no me manden ofertas"), as "No
      # more offers": with more after them they may be bids for the job ("No me manden más
      # ofertas, ya elegí a Pedro"); a request only, not "Ya no me mandan ofertas" (they stopped)

@@ -921,15 +921,25 @@ def test_which_messages_come_is_not_whether(text, intent):
 
 
 @pytest.mark.parametrize(("text", "intent"), [
-    ("Vous pouvez arrêter de m'envoyer des textes et m'appeler à la place?",
-     Intent.CONVERSATION),
-    ("Arrêtez de m'envoyer des textos et m'appeler plutôt", Intent.CONVERSATION),
+    ("Vous pouvez arrêter de m'envoyer des textes et m'appeler à la place?", Intent.OPT_OUT),
+    ("Arrêtez de m'envoyer des textos et m'appeler plutôt", Intent.OPT_OUT),
     ("Arrêtez de m'envoyer des textos et m'appeler", Intent.OPT_OUT),
-    ("Arrêtez de m'écrire et de m'appeler", Intent.OPT_OUT)])
-def test_m_appeler_a_la_place_asks_for_a_call(text, intent):
-    """Found by an adversarial round: "Vous pouvez arrêter de m'envoyer des textes et
-    m'appeler à la place?" (text no more, call me instead) opted the customer out, as "Can
-    you stop texting me and call me instead?" does not: the pro never saw it."""
+    ("Arrêtez de m'écrire et de m'appeler", Intent.OPT_OUT),
+    ("Stop texting me, call me", Intent.OPT_OUT),
+    ("no texts, call me instead", Intent.OPT_OUT),
+    ("Don't text, call me", Intent.OPT_OUT),
+    ("Favor de no enviar mensajes, mejor llamar", Intent.OPT_OUT),
+    ("Don't text me, better by email", Intent.OPT_OUT),
+    ("Stop texting me the reminders, email them instead", Intent.OPT_OUT),
+    # a question or proposal, a time, someone else, wanting texts stay conversation
+    ("Can we stop texting and talk on the phone?", Intent.CONVERSATION),
+    ("Don't text, call me when you're outside", Intent.CONVERSATION),
+    ("stop texting me at work, call me after 5", Intent.CONVERSATION),
+    ("stop texting my husband, text me instead", Intent.CONVERSATION),
+    ("Don't call, text me instead", Intent.CONVERSATION)])
+def test_a_revocation_with_another_way_to_be_reached_is_an_opt_out(text, intent):
+    """The sender asking not to be texted, whatever other channel they ask for instead, is an
+    opt-out: the pro is told on its next text that it could not be delivered, and to call."""
     assert classify(text) is intent
 
 
