@@ -598,7 +598,8 @@ _WHO_STOPS_RE = re.compile(
 # says stop texting us" speaks for the sender's household), nor "said to stop texting me" (an
 # instruction about the sender), nor the sender's own "I said stop texting me".
 _SAID_BY_OTHER_RE = re.compile(
-    r"(?:^|\s)(?:he|she|they|il|elle|ils|elles|el|ella|ellos|ellas"
+    # (not "as" or "like" before it: "As my wife said, stop texting me" is the sender's own)
+    r"(?:^|(?<!\bas)(?<!\blike)\s)(?:he|she|they|il|elle|ils|elles|el|ella|ellos|ellas"
     r"|(?:my|his|her|our|the|that)(?: \w+)? " + _PERSON
     + r"|(?:mon|ma|sa|son)(?: \w+)? (?:femme|mari|voisine?|mere|pere|fils|fille|coloc|chum"
     r"|blonde|patron|patronne|amie?|soeur|frere)"
@@ -606,6 +607,11 @@ _SAID_BY_OTHER_RE = re.compile(
     r"|jefe|jefa|suegra|suegro|hermano|hermana|amigo|amiga|roomie))"
     r" (?:said|says|say|told me|tells me|was like|goes|yelled|a dit|dit|m a dit|me dit|disait"
     r"|dijo|me dijo|dice|me dice|decia)(?: \|)?(?: (?:please|just|ya|por favor|porfa|svp|stp))* $")
+# ... unless the sender joins in after it: "My wife said stop texting me and so do I", "...
+# Me too", "..., moi aussi", "..., yo también"
+_SENDER_TOO_RE = re.compile(
+    r"\b(?:so do i|so did i|i do too|me too|me as well|same here|same for me|i agree|moi aussi"
+    r"|moi pareil|pareil pour moi|je suis d accord|yo tambien|yo igual|estoy de acuerdo)\b")
 # ... the household's object, in the match or its clause after it ("... this number" is theirs too)
 _OBJECT_US_RE = re.compile(r"(?:\bus|\bnous|nos|\bthis number|\bce numero|\beste numero)\b")
 # "... and come", "... and just fix it", "... y ven a arreglar", "... et venez réparer": what a
@@ -910,7 +916,8 @@ def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...], no_last: bool,
                       or s.startswith(_STOPPING, start)
                       and _WHO_STOPS_RE.search(s, max(0, start - 30), start)
                       or _SAID_BY_OTHER_RE.search(s, max(0, start - 40), start)
-                      and not _OBJECT_US_RE.search(s, start, _clause_end(s, m.end()))):
+                      and not _OBJECT_US_RE.search(s, start, _clause_end(s, m.end()))
+                      and not _SENDER_TOO_RE.search(s, m.end())):
             continue
         if _GUARD_AFTER_RE.match(s, m.end()):
             continue

@@ -965,3 +965,15 @@ def test_no_texts_from_someone_else_only_from_you_keeps_the_pro(text, intent):
     """Found by an adversarial round: "Je ne veux plus de textes de Marc, juste de vous" (no
     more texts from Marc, only from you) cut the customer off from the pro they chose."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize("text", [
+    "My wife said stop texting me and so do I", "My wife said stop texting me. Me too",
+    "My wife said stop texting me, I agree", "As my wife said, stop texting me",
+    "Like my husband said, stop texting me", "My wife said stop texting me. So did I",
+    "Ma femme a dit arrêtez de m'écrire, moi aussi",
+    "Mi esposa dijo dejen de escribirme, yo también"])
+def test_a_third_person_quoted_does_not_swallow_the_senders_own_revocation(text):
+    """Found by an adversarial round: the sender who joins the one quoted ("... and so do I")
+    or takes their words ("As my wife said, stop texting me") kept being texted."""
+    assert classify(text) is Intent.OPT_OUT
