@@ -387,11 +387,14 @@ _REITERATION = (
 # Garcia" corrects the pro.
 _NOT_FOR_ME = (r"(?:(?:(?:this is|youve got|you ve got|you have) )?(?:the )?wrong"
                r" (?:number|person)"
-               # ... or no longer someone's: "This isn't Sarah's phone anymore", "Ce n'est
-               # plus le numéro de Julie", "Este ya no es el número de Juan"
-               r"|(?:this|it) (?:is not|isnt|is no longer) (?:\w+ s )?(?:phone|number|cell)"
-               r"(?: anymore)?|ce n est (?:plus|pas) le (?:numero|cell) d\w*(?: \w+)?"
-               r"|(?:este )?(?:ya )?no es el (?:numero|celular|telefono) de \w+"
+               # ... or no longer someone's, or not the sender's: "This isn't Sarah's phone
+               # anymore", "This is not my number", "Ce n'est plus le numéro de Julie", "Ce
+               # n'est pas mon numéro", "Este ya no es el número de Juan", "No es mi número"
+               r"|(?:(?:this|it|that) (?:is not|isnt|is no longer)|(?:thats|that s|its|it s)"
+               r" not|not) (?:\w+ s |my |our )?(?:phone|number|cell)(?: anymore)?"
+               r"|ce n est (?:plus|pas) (?:le (?:numero|cell) d\w*(?: \w+)?|mon (?:numero|cell))"
+               r"|(?:este )?(?:ya )?no es (?:el (?:numero|celular|telefono) de \w+|mi (?:numero"
+               r"|celular|telefono))"
                # "Je ne suis pas la bonne personne", "Vous vous êtes trompé de numéro"
                r"|(?:je (?:ne )?suis )?pas la bonne personne"
                r"|(?:vous vous etes|tu t es) trompee?s? de (?:numero|personne)"

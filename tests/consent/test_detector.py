@@ -977,3 +977,18 @@ def test_a_third_person_quoted_does_not_swallow_the_senders_own_revocation(text)
     """Found by an adversarial round: the sender who joins the one quoted ("... and so do I")
     or takes their words ("As my wife said, stop texting me") kept being texted."""
     assert classify(text) is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("STOP this is not my number", Intent.OPT_OUT),
+    ("That's not my number. STOP", Intent.OPT_OUT),
+    ("Stop. Not my number", Intent.OPT_OUT),
+    ("Alto, este no es mi número", Intent.OPT_OUT),
+    ("Arrêtez, ce n'est pas mon numéro", Intent.OPT_OUT),
+    ("Stop! This is not my number, it's 4521", Intent.CONVERSATION),
+    ("This isn't my number", Intent.CONVERSATION)])
+def test_not_my_number_beside_a_stop_is_a_wrong_number(text, intent):
+    """Found by an adversarial round: "STOP this is not my number", the commonest wrong-number
+    reply, kept being texted: only someone else's number ("This isn't Sarah's phone") was
+    known."""
+    assert classify(text) is intent
