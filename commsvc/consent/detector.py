@@ -893,6 +893,22 @@ _VETO_RE = re.compile(
 
 
 
+# The messages as written, and what makes them plural: "these"/"those" before them ("these
+# text"), an "s" or an "'s" ("the text's") after them
+_WRITTEN_MESSAGES_RE = re.compile(
+    r"(?i)\b(?P<these>(?:these|those) )?(?P<word>texts?|txts?|messages?|msgs?|sms(?:es)?|textos?"
+    r"|mensajes?)(?P<apostrophe>['’]s)?\b")
+
+
+def _written_as_plural(text: str) -> bool:
+    """The last time the text names the messages (where a phrase of phrases.AS_WRITTEN that
+    ends the message names them), it is as a plural: "I don't need these texts anymore", not
+    "Thanks for the messages. I don't need the text anymore"."""
+    last = next(reversed(list(_WRITTEN_MESSAGES_RE.finditer(text))), None)
+    return last is not None and bool(last["these"] or last["apostrophe"]
+                                     or _PLURAL_RE.fullmatch(last["word"]))
+
+
 # The question that may end a LAST phrase: "Stop bothering me. Who is this?"
 _ASKS_WHO_RE = re.compile(rf"(?:^|\| ){phrases.WHO_ASKED}$")
 
@@ -913,7 +929,7 @@ def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...], no_last: bool,
             continue
         m = pattern.match(s, start)
         if m is None or "as_written" in pattern.groupindex and m["as_written"] and (
-                _PLURAL_RE.search(text) is None):
+                not _written_as_plural(text)):
             continue
         if start and (_GUARD_BEFORE_RE.search(s, max(0, start - 30), start)
                       or s.startswith(_STOPPING, start)

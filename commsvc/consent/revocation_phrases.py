@@ -32,7 +32,7 @@ LAST = (r"(?:(?: \|)? (?:please|thanks|thank you|now|already|ever|period|ok|svp|
 # The messages, counted only when the text writes them as a plural ("texts", "msgs", "SMS"):
 # folding made "texts" and "text" one word, and a singular may be one text about the job. The
 # detector checks the group by its name.
-AS_WRITTEN = r"(?P<as_written>text|message)"
+AS_WRITTEN = r"(?P<as_written>text|message)(?: s)?"  # (" s": "the text's", typed for "texts")
 # A next clause asking to be reached another way (a call, an email): still a revocation of the
 # texts, for the words that must end the message ("Don't text, call me", "Arrêtez d'écrire,
 # appelez-moi", "Favor de no escribir, mejor llamar"); the pro is told to call on its next

@@ -992,3 +992,15 @@ def test_not_my_number_beside_a_stop_is_a_wrong_number(text, intent):
     reply, kept being texted: only someone else's number ("This isn't Sarah's phone") was
     known."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Thanks for all the messages. I don't need the text anymore", Intent.CONVERSATION),
+    ("I don't need these text anymore", Intent.OPT_OUT),
+    ("I don't need the text's anymore", Intent.OPT_OUT),
+    ("I don't need the text anymore", Intent.CONVERSATION)])
+def test_the_plural_as_written_is_the_messages_the_phrase_names(text, intent):
+    """Found by an adversarial round: any plural anywhere counted ("Thanks for all the
+    messages. I don't need the text anymore" opted out), and "these text", "the text's" (the
+    plural typed wrong) did not."""
+    assert classify(text) is intent
