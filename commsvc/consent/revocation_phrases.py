@@ -579,9 +579,10 @@ ES: list[tuple[str, str]] = [
      r"\bno (?:(?:me |m |nos )(?:(?:esten|este|anden|andes) )?(?:escrib|contact|text)"
      + _NOT_DONE_ES + r"\w*"
      r"|(?:escribir|contactar|textear)(?:me|nos))"
-     # (nor now only: "No me escribas ahorita, estoy manejando"; but "... ahora ni nunca")
-     r"\b(?: (?:mas|nunca|jamas))?(?! (?:ahorita\b|ahora\b(?! ni\b)|en este momento\b|antes|despues"
-     r"|hasta|a las|por la|en la|el|los"
+     # (nor now only: "No me escribas ahorita, estoy manejando"; but "... ahora (ahorita) ni
+     # nunca")
+     r"\b(?: (?:mas|nunca|jamas))?(?! (?:(?:ahorita|ahora|en este momento)\b(?! ni\b)|antes"
+     r"|despues|hasta|a las|por la|en la|el|los"
      # nor somewhere else: "No me escriban al correo, solo aquí", "... al número viejo"
      # (a place, "al trabajo", is _LIMIT_AFTER_RE's)
      r"|al (?:correo|mail|email|otro|(?:numero|telefono|celular) (?:viejo|anterior|de))"
@@ -641,7 +642,7 @@ ES: list[tuple[str, str]] = [
      # sí", "... al celular de mi esposo", "... de voz, mejor texto" (this number is us); nor
      # now only: "No me mandes msj ahorita, estoy en el trabajo"
      r"(?! (?:a|al|para)\b(?! este (?:numero|telefono|celular)\b)| de voz\b|"
-     r" (?:ahorita\b|ahora\b(?! ni\b)|en este momento\b))"
+     r" (?:(?:ahorita|ahora|en este momento)\b(?! ni\b)))"
      + r"| mas" + LAST
      # ... our offers and promotions, ending the message ("Ya no me manden ofertas"), as "No
      # more offers": with more after them they may be bids for the job ("No me manden más

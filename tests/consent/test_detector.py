@@ -1004,3 +1004,14 @@ def test_the_plural_as_written_is_the_messages_the_phrase_names(text, intent):
     messages. I don't need the text anymore" opted out), and "these text", "the text's" (the
     plural typed wrong) did not."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("No me manden mensajes ahorita ni nunca", Intent.OPT_OUT),
+    ("No me escribas ahorita ni nunca", Intent.OPT_OUT),
+    ("No me escribas en este momento ni nunca", Intent.OPT_OUT),
+    ("No me escribas ahorita, estoy manejando", Intent.CONVERSATION)])
+def test_now_or_ever_revokes_with_ahorita_as_with_ahora(text, intent):
+    """Found by an adversarial round: "... ahora ni nunca" revoked, "... ahorita ni nunca"
+    (the same words, Mexican) was read as a limit to now and kept texting."""
+    assert classify(text) is intent
