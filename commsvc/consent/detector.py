@@ -741,8 +741,10 @@ _GUARD_AFTER_RE = re.compile(
     r"|(?: (?:me|us|moi|nous))? (?:(?:(?:des|de|such|so many|these|those|all these|tantos"
     r"|tantas|puros|puras) )?(?:novels?|essays?|paragraphs?|walls? of text|romans?|paves?"
     r"|tartines?|bibles?|testaments?|novelas?|testamentos?|biblias?|rollos?"
-    # ... or silly: "Arrête de m'écrire des bêtises lol", "Deja de escribirme tonterías jaja"
-    r"|betises|niaiseries|conneries|tonterias|tonteras|nonsense)"
+    # ... or silly, laughed at: "Arrête de m'écrire des bêtises lol", "Deja de escribirme
+    # tonterías jaja" (not "Stop texting me nonsense", said in earnest)
+    r"|(?:betises|niaiseries|conneries|tonterias|tonteras|nonsense)"
+    r"(?= (?:lol|haha|jaja|jajaja|mdr|ptdr)\b))"
     r"|in (?:all )?caps|en majuscules|en mayusculas|(?:aussi|si) (?:tard|tot))"
     r"(?= \||$| (?:lol|haha|jaja|jajaja|mdr|ptdr|please|svp|por favor)\b"
     r"| (?:and|et|y) (?:just|juste|solo|nomas) (?!stop\b|arret|para\b|dej))"

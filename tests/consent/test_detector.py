@@ -1015,3 +1015,15 @@ def test_now_or_ever_revokes_with_ahorita_as_with_ahora(text, intent):
     """Found by an adversarial round: "... ahora ni nunca" revoked, "... ahorita ni nunca"
     (the same words, Mexican) was read as a limit to now and kept texting."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Stop texting me nonsense", Intent.OPT_OUT),
+    ("Arrête de m'écrire des niaiseries", Intent.OPT_OUT),
+    ("Deja de escribirme tonterías", Intent.OPT_OUT),
+    ("Arrête de m'écrire des bêtises lol", Intent.CONVERSATION),
+    ("Deja de escribirme tonterías jaja", Intent.CONVERSATION)])
+def test_silly_texts_are_banter_only_laughed_at(text, intent):
+    """Found by an adversarial round: 41274ca made "Arrête de m'écrire des bêtises lol" banter,
+    and with it "Stop texting me nonsense", said in earnest to a business, kept texting."""
+    assert classify(text) is intent
