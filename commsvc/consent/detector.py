@@ -450,16 +450,21 @@ _AGREED_CLAUSE_RE = re.compile(
 
 
 # Who the sender is not, named: "This is not John", "I'm not Maria", "No Mike here", "Ce
-# n'est pas Julie", "No soy Juan": beside a STOP only with a wrong number or person said too
-# ("This is not John. Wrong number. Stop"): alone, "Stop! This is not good" is about the job.
+# n'est pas Julie", "No soy Juan": beside a STOP with a wrong number or person said too ("This
+# is not John. Wrong number. Stop"), or written as a name (_A_NAME_RE: "This is not John.
+# Stop", "Not Maria. Stop"): "Stop! This is not good" is about the job.
 _NOT_NAMED_CLAUSE_RE = re.compile(
     r"(?:(?:(?:this|it) (?:is not|isnt|aint)|(?:its|it s|im|i m|i am) not|(?:there s|theres) no"
+    r"|not"
     r"|ce n est pas|c est pas|(?:je ne suis|je suis) pas|no soy|no es|aqui no (?:es|vive|hay))"
     r"(?: \w+){1,2}(?: here| ici| aqui)?|(?:no|pas de) \w+ (?:here|ici|aqui))")
 _NOT_FOR_ME_CLAUSE_RE = re.compile(_NOT_FOR_ME)
+# A capitalised word after a word in lower case, as a name is written ("This is not John"); not
+# a message in capitals, where "THIS IS NOT JOHN" cannot be told from "THIS IS NOT GOOD"
+_A_NAME_RE = re.compile(r"(?<=[a-zà-ÿ] )[A-ZÀ-Þ][a-zà-ÿ]+\b")
 
 
-def _only_stop_and_fed_up(s: str, question: bool) -> bool:
+def _only_stop_and_fed_up(s: str, question: bool, text: str) -> bool:
     """The message is bare STOP clauses and clauses that want no more contact, one of each;
     or a quoted instruction (_without_instructions: "Reply STOP?", "Your text says STOP to opt
     out"), then nothing but agreement or courtesy and a bare STOP: the sender does as it says
@@ -468,7 +473,7 @@ def _only_stop_and_fed_up(s: str, question: bool) -> bool:
     no STOP after it, which may be the sender's template); what comes before the instruction
     is the rest of the message quoted ("Your technician is on the way. Reply STOP to opt out.
     STOP"). `question`: the message ends as one, and meaning it asked is no insisting
-    ("Arrête! C'est sérieux?")."""
+    ("Arrête! C'est sérieux?"); `text`: the message as written, where a name is told."""
     strong = fed_up = quoted = obeyed = not_named = not_for_me = before_quote = False
     for clause in s.split(" | "):
         if _STRONG_CLAUSE_RE.fullmatch(clause):
@@ -481,7 +486,10 @@ def _only_stop_and_fed_up(s: str, question: bool) -> bool:
             fed_up = True
             not_for_me = not_for_me or _NOT_FOR_ME_CLAUSE_RE.fullmatch(clause) is not None
         elif _NOT_NAMED_CLAUSE_RE.fullmatch(clause):
-            not_named = True
+            if _A_NAME_RE.search(text):
+                fed_up = not_for_me = True
+            else:
+                not_named = True
         elif not (_COURTESY_CLAUSE_RE.fullmatch(clause)
                   or quoted and not obeyed and _AGREED_CLAUSE_RE.fullmatch(clause)):
             if quoted:
@@ -1152,7 +1160,7 @@ def detect(text: str | None, *, opted_out: bool = False) -> Detection:
     if language is not None:
         return Detection(Intent.OPT_OUT, language, own_words=True)
     if ("|" in s and any(_STRONG_CLAUSE_RE.fullmatch(c) for c in s.split(" | "))
-            and (_UNWANTED_SIGNAL_RE.search(s) or _only_stop_and_fed_up(s, question))
+            and (_UNWANTED_SIGNAL_RE.search(s) or _only_stop_and_fed_up(s, question, text))
             or not _BESIDE_WORDS.isdisjoint(words.split())
             and _STRONG_BESIDE_SIGNAL_RE.fullmatch(words)):
         return Detection(Intent.OPT_OUT, _language(tokens), own_words=True)

@@ -1027,3 +1027,16 @@ def test_silly_texts_are_banter_only_laughed_at(text, intent):
     """Found by an adversarial round: 41274ca made "Arrête de m'écrire des bêtises lol" banter,
     and with it "Stop texting me nonsense", said in earnest to a business, kept texting."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("This is not John. Stop", Intent.OPT_OUT),
+    ("Not Maria. Stop", Intent.OPT_OUT),
+    ("Ce n'est pas Julie. Arrêtez", Intent.OPT_OUT),
+    ("Stop! This is not good", Intent.CONVERSATION),
+    ("THIS IS NOT GOOD. STOP", Intent.CONVERSATION),
+    ("Stop! Not Mike, the other guy, call him", Intent.CONVERSATION)])
+def test_who_the_sender_is_not_written_as_a_name_beside_a_stop_is_a_wrong_person(text, intent):
+    """Found by an adversarial round: "This is not John. Stop" kept being texted; only with
+    "Wrong number" said too (5a5fb65) did who the sender is not count."""
+    assert classify(text) is intent
