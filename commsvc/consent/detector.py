@@ -693,6 +693,8 @@ _GUARD_AFTER_RE = re.compile(
     # aucune autre"
     r"(?! (?:ci )?(?:or|ni|ou)\b)"
     r"|on weekends?|on the weekend|antes|despues|hasta|mientras"
+    # ... or someone else to text instead: "Stop texting me and text Maria instead"
+    r"|(?:text|message) (?!me\b|us\b)\w+ instead"
     # ... while driving: "Arrête de texter au volant!", "... manejando"
     r"|au volant|al volante|en conduisant|manejando"
     r"|hoy|manana|esta (?:noche|semana|tarde)|este mes|por ahora|de noche|en la noche|avant"
