@@ -1041,3 +1041,16 @@ def test_who_the_sender_is_not_written_as_a_name_beside_a_stop_is_a_wrong_person
     """Found by an adversarial round: "This is not John. Stop" kept being texted; only with
     "Wrong number" said too (5a5fb65) did who the sender is not count."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Plus de rappels svp, j'oublie tout", Intent.CONVERSATION),
+    ("Plus de rappels, c'est pratique", Intent.CONVERSATION),
+    ("Plus de textos svp, ça m'aide", Intent.CONVERSATION),
+    ("Plus de rappels svp", Intent.OPT_OUT),
+    ("Plus de textos svp, c'est du harcèlement", Intent.OPT_OUT)])
+def test_plus_de_rappels_that_help_asks_for_more(text, intent):
+    """Found by an adversarial round: once 8c0bbb4 read "rappels" as the reminders, "Plus de
+    rappels svp, j'oublie tout" (more reminders, I forget everything) opted the customer out
+    of the very reminders they asked more of."""
+    assert classify(text) is intent
