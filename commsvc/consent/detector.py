@@ -619,10 +619,12 @@ _SAID_BY_OTHER_RE = re.compile(
     r" (?:said|says|say|told me|tells me|was like|goes|yelled|a dit|dit|m a dit|me dit|disait"
     r"|dijo|me dijo|dice|me dice|decia)(?: \|)?(?: (?:please|just|ya|por favor|porfa|svp|stp))* $")
 # ... unless the sender joins in after it: "My wife said stop texting me and so do I", "...
-# Me too", "..., moi aussi", "..., yo también"
+# Me too", "..., moi aussi", "..., yo también", "..., so stop"
 _SENDER_TOO_RE = re.compile(
     r"\b(?:so do i|so did i|i do too|me too|me as well|same here|same for me|i agree|moi aussi"
-    r"|moi pareil|pareil pour moi|je suis d accord|yo tambien|yo igual|estoy de acuerdo)\b")
+    r"|moi pareil|pareil pour moi|je suis d accord|yo tambien|yo igual|estoy de acuerdo"
+    # ... or asks it in their own words after it: "..., so stop", "... Please respect that"
+    r"|(?:so|please|pls|now) stop|(?:she|he) s right|respect (?:that|it|this|her|his))\b")
 # ... the household's object, in the match or its clause after it ("... this number" is theirs too)
 _OBJECT_US_RE = re.compile(r"(?:\bus|\bnous|nos|\bthis number|\bce numero|\beste numero)\b")
 # "... and come", "... and just fix it", "... y ven a arreglar", "... et venez réparer": what a

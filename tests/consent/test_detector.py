@@ -973,7 +973,9 @@ def test_no_texts_from_someone_else_only_from_you_keeps_the_pro(text, intent):
     "My wife said stop texting me, I agree", "As my wife said, stop texting me",
     "Like my husband said, stop texting me", "My wife said stop texting me. So did I",
     "Ma femme a dit arrêtez de m'écrire, moi aussi",
-    "Mi esposa dijo dejen de escribirme, yo también"])
+    "Mi esposa dijo dejen de escribirme, yo también",
+    "My son said stop texting me, he is 12, please stop",
+    "The lady said stop texting me so stop", "my wife said stop texting me. she's right"])
 def test_a_third_person_quoted_does_not_swallow_the_senders_own_revocation(text):
     """Found by an adversarial round: the sender who joins the one quoted ("... and so do I")
     or takes their words ("As my wife said, stop texting me") kept being texted."""
