@@ -894,14 +894,13 @@ _VETO_RE = re.compile(
     # ... or a call asked for at a time, for one occasion: "Don't text, call me when you're
     # outside", "No me escriba, llámeme cuando llegue", "..., call me at 5" (not "when you
     # can", "when you get a chance": any time)
-    r"|(?<!\bdont )(?<!\bno me )(?:call|phone|ring|appelle|appelez|llamame|llameme|llamenme"
-    r"|marcame|marquenme)(?: (?:me|us|moi|nous))? (?:when|once|quand|lorsque|cuando)\b"
-    r"(?!(?: \w+)? (?:can|chance|want|like|peux|pouvez|veux|voulez|puedas?|puedan|quieras?"
-    r"|quieran)\b)"
-    r"|(?<!\bdont )(?<!\bno me )(?:call|phone|ring|appelle|appelez|llamame|llameme|llamenme"
-    r"|marcame|marquenme)(?: (?:me|us|moi|nous))? (?:at \d|a \d|a las|after|before|tomorrow"
-    r"|tonight|later|in the morning|apres|avant|demain|ce soir|plus tard|despues|antes|manana"
-    r"|mas tarde|en la manana)\b"
+    # (asked: not "Never call me after 9")
+    r"|(?<!\bdont )(?<!\bnever )(?<!\bnot )(?<!\bno me )(?<!\bnunca me )(?:call|phone|ring"
+    r"|appelle|appelez|llamame|llameme|llamenme|marcame|marquenme)(?: (?:me|us|moi|nous))?"
+    r" (?:(?:when|once|quand|lorsque|cuando)\b(?!(?: \w+)? (?:can|chance|want|like|peux|pouvez"
+    r"|veux|voulez|puedas?|puedan|quieras?|quieran)\b)"
+    r"|(?:at \d|a \d|a las|after|before|tomorrow|tonight|later|in the morning|apres|avant"
+    r"|demain|ce soir|plus tard|despues|antes|manana|mas tarde|en la manana)\b)"
     # someone else takes the job's messages over ("you can stop texting me the updates, my
     # wife will handle it", "talk to my husband", "mi esposa se encarga", "ma femme s'en
     # occupe")

@@ -937,6 +937,7 @@ def test_which_messages_come_is_not_whether(text, intent):
     ("stop texting me at work, call me after 5", Intent.CONVERSATION),
     ("stop texting my husband, text me instead", Intent.CONVERSATION),
     ("Stop texting me and text Maria instead", Intent.CONVERSATION),
+    ("Never call me after 9. Stop texting me", Intent.OPT_OUT),
     ("Don't call, text me instead", Intent.CONVERSATION)])
 def test_a_revocation_with_another_way_to_be_reached_is_an_opt_out(text, intent):
     """The sender asking not to be texted, whatever other channel they ask for instead, is an
