@@ -310,13 +310,17 @@ def accept(
         db.add(message)
         return message
 
-    accepted = insert_or_replay(db, add, lambda: _replay(
+    # message, or the one a concurrent retry under the same key queued first
+    return insert_or_replay(db, add, lambda: _replay(
         db, requested_by=requested_by, idempotency_key=idempotency_key,
         **request) if idempotency_key is not None else None)
-    if accepted is not message:  # queued by a concurrent retry under the same key
-        return accepted
-    log.info("accepted %s %s to %s (%s)", message.id, purpose, mask(to), message.status)
-    return message
+
+
+def log_accepted(message: OutboundMessage) -> None:
+    """Log a text this request queued; called once its commit went through (never before: a
+    failed commit would leave a line for a text never stored)."""
+    log.info("accepted %s %s to %s (%s)", message.id, message.purpose, mask(message.to_phone),
+             message.status)
 
 
 def get(db: Session, message_id: str) -> OutboundMessage:

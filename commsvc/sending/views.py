@@ -49,13 +49,16 @@ def sees_body(principal: Principal) -> bool:
 def send_message(args, headers):
     """Queue a text; marketing is held to the recipient's allowed hours. 409 without consent."""
     to = args["to"]
-    db = get_db()
+    db, now = get_db(), _now()
     message = service.accept(
         db, to=to, body=args["body"], purpose=args["purpose"], booking_id=args["booking_id"],
-        requested_by=current_principal().actor, config=_config(), now=_now(),
+        requested_by=current_principal().actor, config=_config(), now=now,
         idempotency_key=headers["idempotency_key"],
     )
+    queued_now = message.created_at == now  # not a replay of an earlier request's text
     db.commit()
+    if queued_now:
+        service.log_accepted(message)
     # As when it was accepted, a replayed Idempotency-Key too (API.md: queued or scheduled);
     # what became of it since is GET /v1/messages/{id}'s to say.
     status, scheduled_for = service.accepted_as(message, _config())

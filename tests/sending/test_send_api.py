@@ -365,3 +365,26 @@ def test_a_premium_rate_or_global_network_number_is_never_texted(send, db, to):
     assert response.get_json()["errors"] == {"to": [
         "is a premium-rate or global-network number, which the service does not call or text"]}
     assert db.scalar(select(func.count()).select_from(OutboundMessage)) == 0
+
+
+def test_a_text_whose_commit_fails_is_never_logged_as_accepted(send, app, outbox, caplog):
+    """Found by an audit: "accepted ... (queued)" was logged before the commit, so a commit
+    that failed (disk full, connection lost) left a log line for a text never stored."""
+    import sqlalchemy as sa
+
+    def fail_commit(session):  # the commit that would store the text, not the key's check
+        if any(isinstance(row, OutboundMessage) for row in session.identity_map.values()):
+            raise sa.exc.OperationalError("COMMIT", {}, Exception("connection lost"))
+
+    caplog.set_level("INFO", logger="commsvc")
+    sa.event.listen(app.extensions["db"].sessionmaker, "before_commit", fail_commit)
+    try:
+        response = send(to=NEW_YORK, body="Your pro arrives at 3pm.")
+    finally:
+        sa.event.remove(app.extensions["db"].sessionmaker, "before_commit", fail_commit)
+    assert response.status_code == 503
+    assert outbox() == [] and "accepted" not in caplog.text
+
+    response = send(to=NEW_YORK, body="Your pro arrives at 3pm.")
+    assert response.status_code == 202
+    assert f"accepted {response.json['id']} transactional to +1******0123 (queued)" in caplog.text
