@@ -98,13 +98,24 @@ def no_store(response):
     return response
 
 
+class _App(Flask):
+    def make_default_options_response(self):
+        """OPTIONS: a 204 whose Allow lists the path's methods sorted, as a 405 does (Flask
+        answers a 200 with an empty body labelled text/html, Allow in a set's order)."""
+        response = super().make_default_options_response()
+        response.status_code = 204
+        response.headers["Allow"] = ", ".join(sorted(response.allow))
+        del response.headers["Content-Type"]
+        return response
+
+
 def create_app(config: Config | None = None, *, clock=None, twilio=None, database=None,
                startup_warnings: bool = True) -> Flask:
     config = config or load_config()
     logging_setup.configure(config.log_json)
     if startup_warnings:
         warn_at_start(config)
-    app = Flask("commsvc", instance_path=None)
+    app = _App("commsvc", instance_path=None)
     # Werkzeug would answer /v1//sessions with a 308 to a URL built from the request's own Host
     # and scheme, in HTML: a path we do not serve is a 404 problem+json like any other.
     app.url_map.merge_slashes = False

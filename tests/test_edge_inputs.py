@@ -208,6 +208,17 @@ def test_a_405_names_the_methods_the_path_takes(client):
     assert response.headers["Allow"] == "GET, HEAD, OPTIONS"  # sorted: the same on every run
 
 
+@pytest.mark.parametrize("path", ["/v1/sessions", "/healthz", "/openapi.json"])
+def test_options_is_a_204_with_the_methods_sorted_and_no_body_type(client, api_key, path):
+    """Found by an audit: Flask answered OPTIONS with a 200 and an empty body labelled
+    text/html, and its Allow header in a set's order, which changes from run to run."""
+    response = client.options(path, headers=api_key("ops"))
+    assert response.status_code == 204
+    assert response.data == b"" and "Content-Type" not in response.headers
+    methods = response.headers["Allow"].split(", ")
+    assert methods == sorted(methods) and "OPTIONS" in methods and "GET" in methods
+
+
 def _chunked(client, headers, body: bytes):
     """A POST as gunicorn hands over a Transfer-Encoding: chunked body: no Content-Length,
     the stream terminated by the server."""
