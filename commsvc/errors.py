@@ -125,23 +125,25 @@ def problem(status: int, type_: str, title: str, detail: str, errors=None, heade
     return response
 
 
-def flat_errors(errors, path: str = "") -> dict[str, list[str]]:
+def flat_errors(errors, path: str | None = None) -> dict[str, list[str]]:
     """Validation errors as the contract's flat {field: [messages]}, however they were nested.
 
     A nested field is named by its dotted path, list positions included:
     {"requester": {"phone": [...]}} -> {"requester.phone": [...]} and
     {"capabilities": {0: [...]}} -> {"capabilities.0": [...]}. An object's own errors
     (marshmallow's "_schema") are the object's: {"pro": {"_schema": [...]}} -> {"pro": [...]}.
-    Every message is a string.
+    Every message is a string. A field whose name is empty (`?=x`) is named "", as sent:
+    "_schema" alone is the whole request's.
     """
     if isinstance(errors, dict):
-        children = [(path if path and key == "_schema" else
-                     f"{path}.{field_part(key)}" if path else field_part(key), inner)
+        children = [(path if path is not None and key == "_schema" else
+                     f"{path}.{field_part(key)}" if path is not None else field_part(key),
+                     inner)
                     for key, inner in errors.items()]
     elif isinstance(errors, list | tuple):
         children = [(path, inner) for inner in errors]
     else:
-        return {path or "_schema": [str(errors)]}
+        return {"_schema" if path is None else path: [str(errors)]}
     flat: dict[str, list[str]] = {}
     for field, inner in children:
         for name, messages in flat_errors(inner, field).items():

@@ -282,3 +282,17 @@ def test_a_clients_request_id_is_repeated_unless_it_holds_a_number_or_a_key(clie
         assert response.headers["X-Request-Id"] == response.json["request_id"] != own
         assert "5550101" not in response.headers["X-Request-Id"] and "csk" not in (
             response.headers["X-Request-Id"])
+
+
+@pytest.mark.parametrize("send", [
+    lambda client, key: client.get("/v1/sessions?=x", headers=key),
+    lambda client, key: client.post("/v1/numbers", headers=key, json={
+        "phone_number": "+16465550100", "": 1}),
+])
+def test_a_field_with_an_empty_name_is_named_as_sent_not_as_the_whole_object(
+        client, api_key, send):
+    """Found by an audit: `?=x` was reported under "_schema", the name that says the whole
+    request is wrong (as for a body that is not an object)."""
+    response = send(client, api_key("admin"))
+    assert response.status_code == 422
+    assert response.json["errors"] == {"": ["Unknown field."]}
