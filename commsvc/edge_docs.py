@@ -36,14 +36,15 @@ WEBHOOKS = {
         "RecordingSid": _SID, "CallSid": _SID, "RecordingStatus": _STRING,
         "RecordingDuration": _DIGITS,
     }, ["RecordingSid"], ["c", "s"]),
-    # Reads no form field and no database row: only the signature and the body size can fail.
+    # Reads no database row: only the signature, the body size and the body's own encoding
+    # (a malformed chunked body, met when the signature check reads the form) can fail.
     "recording-notice": ("The <Number url> of a recorded call's <Dial>, requested when the"
                          " called party answers: RECORDING_NOTICE spoken to them before the"
                          " bridge. The form is the dialled leg's.", {
                              "CallSid": _SID, "ParentCallSid": _SID, "AccountSid": _SID,
                              "From": _STRING, "To": _STRING, "CallStatus": _STRING,
                              "Direction": _STRING,
-                         }, [], ["c", "s"], ("403", "413")),
+                         }, [], ["c", "s"], ("400", "403", "413")),
 }
 _QUERY_DESCRIPTIONS = {
     "m": "the relayed message this status is for (set by commsvc in statusCallback)",
