@@ -133,6 +133,18 @@ def test_a_webhooks_query_is_redacted_in_every_atom_that_holds_it(tmp_path):
     assert line.count("CallerName=REDACTED&c=3") == 4
 
 
+@pytest.mark.parametrize("slashes", ["//", "///"])
+def test_a_webhook_reached_with_extra_leading_slashes_has_its_query_redacted(tmp_path,
+                                                                              slashes):
+    """Found by an audit: Werkzeug serves //webhooks/twilio/... as /webhooks/twilio/..., but
+    the access log keyed the webhook redaction on the raw path: a caller's spoken words and
+    keypad digits stayed in the line."""
+    target = f"{slashes}webhooks/twilio/voice?SpeechResult=my+pin+is+4321&Digits=4321&c=3"
+    line = access_line(tmp_path, target)
+    assert "4321" not in line and "pin" not in line
+    assert f"{slashes}webhooks/twilio/voice?SpeechResult=*&Digits=*&c=3" in line
+
+
 def test_access_log_masks_phone_numbers_in_the_referer(tmp_path):
     line = access_line(tmp_path, "/healthz",
                        referer="https://ops.example.com/numbers?phone=%2B14155550101")
