@@ -183,12 +183,14 @@ def render_http_exception(error: HTTPException):
         detail = "The request body is not valid JSON."
     if error.code == 413:
         detail = _too_large()
-    allow = None
+    # The exception's own headers but its HTML Content-Type: a 416's Content-Range, ...
+    headers = {key: value for key, value in error.get_headers()
+               if key.lower() != "content-type"}
     if methods := sorted(getattr(error, "valid_methods", None) or ()):  # a 405
-        allow = {"Allow": ", ".join(methods)}
+        headers["Allow"] = ", ".join(methods)  # sorted: the same on every run
         detail = (f"{echoed(request.method)} is not allowed on this path; it takes"
-                  f" {allow['Allow']}.")
-    return problem(error.code or 500, slug, error.name, detail, headers=allow)
+                  f" {headers['Allow']}.")
+    return problem(error.code or 500, slug, error.name, detail, headers=headers)
 
 
 def _too_large() -> str:

@@ -204,3 +204,16 @@ def test_x_access_reason_says_which_acts_record_it(client, api_key):
     pool = _reason_parameter(paths["/v1/numbers"]["post"])["description"]
     assert _reason_parameter(paths["/v1/holds"]["post"])["description"] == pool
     assert "change to the pool" in pool and "placing a hold" in pool
+
+
+def test_a_range_past_a_docs_assets_end_is_a_416_that_says_its_length(client):
+    """Found by an audit: the problem+json 416 dropped Werkzeug's Content-Range (RFC 9110:
+    a 416 names the representation's length as `bytes */LENGTH`)."""
+    from commsvc.api_docs import SWAGGER_UI_ASSETS
+
+    whole = client.get(f"{SWAGGER_UI_ASSETS}swagger-ui.css")
+    response = client.get(f"{SWAGGER_UI_ASSETS}swagger-ui.css",
+                          headers={"Range": "bytes=99999999-"})
+    assert response.status_code == 416
+    assert response.content_type == "application/problem+json"
+    assert response.headers["Content-Range"] == f"bytes */{len(whole.data)}"
