@@ -149,11 +149,12 @@ def redact_keys(text: str) -> str:
     """API keys (csk_..., whatever the case, "_" encoded too) and bearer credentials hidden."""
     lowered = text.lower()  # the patterns ignore case; so must the quick look
     if "csk" in lowered or "bearer" in lowered:
-        text = _BEARER.sub("Bearer REDACTED", _API_KEY.sub(KEY_REDACTED, text))
+        text = _BEARER.sub(r"Bearer \1REDACTED", _API_KEY.sub(KEY_REDACTED, text))
     return text
 
 
-_BEARER = re.compile(r"(?i)\bbearer(?:\s|%20|\+)+(?!REDACTED)[^\s&;,)]{8,}")
+# A token never holds a quote (RFC 6750's b64token): quotes around it stay.
+_BEARER = re.compile(r"(?i)\bbearer(?:\s|%20|\+)+(['\"]?)(?!REDACTED)[^\s&;,)'\"]{8,}")
 
 
 def _plain(text: str) -> str:

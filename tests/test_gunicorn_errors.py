@@ -128,3 +128,4 @@ def test_gunicorns_answer_never_repeats_an_api_key_or_a_phone_number(web_port):
         detail = json.loads(body)["detail"]
         assert "kkkkkkkk" not in detail and "5550101" not in detail, detail
         assert detail.startswith("Invalid")  # still says what gunicorn could not parse
+        assert detail.count("'") % 2 == 0, detail  # the quote closing what it repeats stays

@@ -238,3 +238,17 @@ def test_keycap_digits_are_read_as_digits():
 
     keycaps = "".join(digit + "\u20e3" for digit in "4155550101")
     assert mask_text(f"call {keycaps}") == "call ******0101"
+
+
+@pytest.mark.parametrize(("text", "redacted"), [
+    ("Invalid HTTP Header: 'Authorization Bearer abcdefghijk'",
+     "Invalid HTTP Header: 'Authorization Bearer REDACTED'"),
+    ('header "Bearer abcdefghijk" refused', 'header "Bearer REDACTED" refused'),
+    ("Authorization: Bearer 'abcdefghijk'", "Authorization: Bearer 'REDACTED'"),
+])
+def test_a_redacted_bearer_credential_keeps_the_quote_that_closes_it(text, redacted):
+    """Found by an audit: gunicorn's 400 detail came back as "...Bearer REDACTED" without its
+    closing quote; a bearer token never holds a quote (RFC 6750's b64token)."""
+    from commsvc.log_masking import redact_keys
+
+    assert redact_keys(text) == redacted
