@@ -38,10 +38,12 @@ def require_key() -> Principal:
 
 def _as_utf8(value: str) -> str:
     """A header value as the client wrote it. WSGI hands header bytes over decoded as ISO-8859-1
-    (PEP 3333), so a UTF-8 "café" arrives as "cafÃ©"; bytes that are not UTF-8 stay as given."""
+    (PEP 3333), so a UTF-8 "café" arrives as "cafÃ©". Bytes that are not UTF-8 become lone
+    surrogates, as in a shell argument, which reason_problem refuses as it refuses --reason's:
+    read as ISO-8859-1 they were a guess, kept for good in the audit trail."""
     try:
-        return value.encode("latin-1").decode("utf-8")
-    except UnicodeError:
+        return value.encode("latin-1").decode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # not from a WSGI server: characters past ISO-8859-1
         return value
 
 
