@@ -7,6 +7,7 @@ from flask import current_app, g, jsonify, request
 from gunicorn.http.errors import ParseException as MalformedChunks
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
+from werkzeug.wsgi import LimitedStream
 
 from commsvc.db import operator_problem, schema_missing
 from commsvc.log_masking import mask_word
@@ -197,7 +198,12 @@ def _too_large() -> str:
     """A 413's detail, from the configured limits, so that it stays true if they change."""
     config = current_app.config
     length, limit = request.content_length, config["MAX_CONTENT_LENGTH"]
-    if length is not None and length <= limit:  # Werkzeug's other 413: a multipart form
+    if length is None:  # chunked: the body's 413 comes once it is read up to the limit
+        stream = request.stream
+        within = isinstance(stream, LimitedStream) and not stream.is_exhausted
+    else:
+        within = length <= limit
+    if within:  # Werkzeug's other 413: a multipart form of too many parts
         return f"A form may have at most {config['MAX_FORM_PARTS']:,} fields."
     return f"A request body may be at most {limit:,} bytes ({limit / 1024:g} KiB)."
 

@@ -339,3 +339,23 @@ def test_a_413_for_a_form_of_too_many_fields_does_not_blame_the_bodys_size(clien
 
     assert response.status_code == 413
     assert response.get_json()["detail"] == "A form may have at most 1,000 fields."
+
+
+def test_a_413_for_a_chunked_form_of_too_many_fields_does_not_blame_the_bodys_size(client,
+                                                                                   config):
+    """Found by a review of 19b4416: the same form sent chunked (no Content-Length, as gunicorn
+    hands it over) was still told "A request body may be at most 65,536 bytes (64 KiB).",
+    reproduced against the Procfile's gunicorn with a 61,599-byte body."""
+    body = "".join(f'--b\r\nContent-Disposition: form-data; name="f{i}"\r\n\r\n\r\n'
+                   for i in range(1100)) + "--b--\r\n"
+    assert len(body) < config.max_body_bytes
+
+    response = client.open("/webhooks/twilio/sms", method="POST",
+                           input_stream=io.BytesIO(body.encode()),
+                           headers={"X-Twilio-Signature": "x",
+                                    "Content-Type": "multipart/form-data; boundary=b"},
+                           environ_overrides={"wsgi.input_terminated": True,
+                                              "HTTP_TRANSFER_ENCODING": "chunked"})
+
+    assert response.status_code == 413
+    assert response.get_json()["detail"] == "A form may have at most 1,000 fields."
