@@ -144,6 +144,9 @@ def record_alone(database, *, what: str, **fields) -> None:
 
     def append() -> None:
         with database.sessionmaker() as db:
+            # Looked for under the chain's lock: the first run's commit may still be under way
+            # at the server (its answer lost), its event not visible yet, its lock still held.
+            _lock_chain(db)
             # Uses index: uq_audit_events_hash
             if appended and db.scalar(select(AuditEvent.id)
                                       .where(AuditEvent.hash == appended[-1])):

@@ -257,3 +257,54 @@ def test_a_key_rotation_whose_audit_event_commit_answer_was_lost_is_audited_once
 
     assert result.exit_code == 0, result.output
     assert len(_stored(engine, "audit_events", "action = 'encryption.rotated'")) == 1
+
+
+@pytest.fixture
+def slow_audit_commit(engine):
+    """Every commit that wrote an audit event takes half a second at the server (a synchronous
+    standby slow to confirm, a slow disk): its event is not yet visible meanwhile."""
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "CREATE FUNCTION review5_slow_commit() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$ BEGIN PERFORM pg_sleep(0.5); RETURN NULL; END $$"))
+        conn.execute(sa.text(
+            "CREATE CONSTRAINT TRIGGER review5_slow_commit AFTER INSERT ON audit_events"
+            " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION review5_slow_commit()"))
+    yield
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TRIGGER review5_slow_commit ON audit_events"))
+        conn.execute(sa.text("DROP FUNCTION review5_slow_commit()"))
+
+
+@pytest.mark.pg_only
+def test_an_audit_event_whose_commit_was_still_under_way_when_its_connection_dropped_is_written_once(  # noqa: E501
+        dropping_app, slow_audit_commit, engine, clock, monkeypatch):
+    """Found by a review of 88e8047: the COMMIT reached the server, then the connection broke
+    while the server was still committing. The second run looked for the first run's event
+    before taking the chain's lock: not visible yet, then it waited for that lock, held by the
+    first run's transaction until its commit ended, and chained a second event onto it."""
+    from commsvc.records import audit
+
+    app, _drop_connections = dropping_app
+    database = app.extensions["db"]
+    armed = [True]
+    for app_engine in database.engines:
+        do_commit = app_engine.dialect.do_commit
+        error = app_engine.dialect.dbapi.OperationalError
+
+        def commit_then_lose_the_connection(dbapi_connection, do_commit=do_commit, error=error):
+            if not armed[0]:
+                return do_commit(dbapi_connection)
+            armed[0] = False
+            raw = dbapi_connection.dbapi_connection  # psycopg's, under the pool's proxy
+            raw.pgconn.send_query(b"COMMIT")  # sent; its answer never read
+            raw.pgconn.flush()
+            raw.close()
+            raise error("server closed the connection unexpectedly")
+
+        monkeypatch.setattr(app_engine.dialect, "do_commit", commit_then_lose_the_connection)
+
+    audit.record_alone(database, what="test event", actor="cli:test", action="review5.test",
+                       now=clock())
+
+    assert len(_stored(engine, "audit_events", "action = 'review5.test'")) == 1
