@@ -146,6 +146,15 @@ class RealTwilio:
                               retry_after=_retry_after(getattr(response, "headers", None),
                                                        self.clock)) from None
 
+    def _list(self, fn, **kwargs) -> list:
+        """A list call's records. A 2xx JSON object that is no page of records (a proxy's JSON
+        error, records that are not objects) makes the client raise AttributeError or
+        TypeError as it reads them: unreadable, as any 2xx that is not Twilio's."""
+        try:
+            return self._call(fn, **kwargs)
+        except (AttributeError, TypeError):
+            raise TwilioError(UNREADABLE) from None
+
     def send_message(self, *, to: str, from_: str, body: str, status_callback: str | None = None,
                      media_urls: list[str] | None = None) -> SendResult:
         kwargs = {"to": to, "from_": from_, "body": body}
@@ -164,9 +173,9 @@ class RealTwilio:
         Two lists: those sent since (DateSent), and the newest between the two numbers made
         since (DateCreated, filtered here): a message still queued at Twilio, its queue backed
         up, has no DateSent yet, and the first list leaves it out."""
-        sent = self._call(self.client.messages.list, to=to, from_=from_,
+        sent = self._list(self.client.messages.list, to=to, from_=from_,
                           date_sent_after=sent_after, limit=LOOKUP_PAGE, page_size=LOOKUP_PAGE)
-        newest = self._call(self.client.messages.list, to=to, from_=from_, limit=LOOKUP_PAGE,
+        newest = self._list(self.client.messages.list, to=to, from_=from_, limit=LOOKUP_PAGE,
                             page_size=LOOKUP_PAGE)
         found = {m.sid: m for m in sent}
         for m in newest:
@@ -184,7 +193,7 @@ class RealTwilio:
         updated = self._call(message.update, body="")
         if updated.num_media == "0":
             return  # an SMS: no media to look for
-        for media in self._call(message.media.list):
+        for media in self._list(message.media.list):
             try:
                 self._call(message.media(media.sid).delete)
             except TwilioError as exc:

@@ -143,6 +143,27 @@ def test_a_lookup_whose_answer_is_not_json_counts_an_attempt_and_waits(
     assert row.send_started_at is not None and not posts(mocked)
 
 
+@pytest.mark.parametrize("answer", ['{"error": "upstream maintenance"}',
+                                    '{"messages": null, "meta": {"key": "messages"}}',
+                                    '{"messages": [null]}'])
+def test_a_lookup_answered_with_json_that_is_not_a_list_of_messages_counts_an_attempt_and_waits(
+        app, db, send, outbox, mocked, real_twilio, twilio_took_another_text, answer):
+    """Found by a review of 842bc41: a 200 JSON object that is no page of messages (a proxy's
+    JSON error) raised AttributeError or TypeError out of the twilio client: logged with a
+    traceback, the text left `sending` with no reason, looked up again at every lease."""
+    message_id = send().json["id"]
+    [row] = outbox()
+    row.send_started_at = row.created_at  # an earlier send's answer was lost
+    db.commit()
+    twilio_took_another_text()  # else an outage, which counts no attempt
+    mocked.get(MESSAGES_URL, status=200, body=answer, content_type="application/json")
+    assert run_once(app, real_twilio).retried == 1
+    [row] = [row for row in outbox() if row.id == message_id]
+    assert (row.status, row.attempts, row.last_error) == ("queued", 1,
+                                                          "Twilio answer unreadable")
+    assert row.send_started_at is not None and not posts(mocked)
+
+
 def test_the_status_follows_the_lifecycle_whatever_order_twilios_callbacks_come_in(
         app, send, client, booking, mocked, real_twilio, twilio_post):
     message_id = send().json["id"]
