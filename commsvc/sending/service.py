@@ -365,14 +365,15 @@ def _error_code(value: object) -> int | None:
 
 def apply_outbound_status(
     db: Session, outbound_id: str, status: str, error_code: object, now: dt.datetime,
-    *, twilio_sid: str | None = None,
+    *, twilio_sid: str | None = None, proof: bool = True,
 ) -> bool:
     """Apply a Twilio status callback (`?o=<id>`), moving the status only forward.
 
     Returns whether the message exists (an unknown id is ignored). An unknown or backward
     status changes nothing. The callback may beat the worker to recording the send (it may
     even follow a send whose answer was lost): it still moves the row forward, and the row
-    then leaves the worker's queue.
+    then leaves the worker's queue. `proof=False`: `twilio_sid` is a lookup's pick (the
+    worker's, recorded after losing its lease), which takes no SID another text holds.
     """
     if not outbound_id or len(outbound_id) > 40:
         return False
@@ -381,6 +382,8 @@ def apply_outbound_status(
         forget_unheld_send(db, twilio_sid, now=now)
         return False
     first_copy = bool(twilio_sid) and message.twilio_sid is None
+    if first_copy and not proof and _holder(db, twilio_sid, message) is not None:
+        return True  # that text's own callback named it since the lookup: that text's copy
     if first_copy:
         _give_back(db, twilio_sid, to=message, now=now)
         message.twilio_sid = twilio_sid  # whatever the status: it names Twilio's copy
@@ -424,10 +427,7 @@ def _give_back(db: Session, twilio_sid: str, *, to: OutboundMessage,
     the same number): that text's own copy is unaccounted for, so it goes back to the queue as
     uncertain, looked up at Twilio again (a copy of its own is found) or sent. Left holding
     the SID, one of two identical texts was silently never sent."""
-    # Uses index: uq_outbound_messages_twilio_sid
-    holder = db.scalar(select(OutboundMessage).where(OutboundMessage.twilio_sid == twilio_sid,
-                                                     OutboundMessage.id != to.id)
-                       .with_for_update())
+    holder = _holder(db, twilio_sid, to)
     if holder is None:
         return
     log.warning("%s: status callback names %s, recorded for %s by a lookup; %s looked up"
@@ -437,6 +437,14 @@ def _give_back(db: Session, twilio_sid: str, *, to: OutboundMessage,
     holder.send_started_at = holder.created_at  # uncertain: reconciled before any send
     holder.last_error = f"its Twilio SID was {to.id}'s (a status callback said so)"
     db.flush()  # the SID is unique: freed before `to` takes it
+
+
+def _holder(db: Session, twilio_sid: str, message: OutboundMessage) -> OutboundMessage | None:
+    """The other text that holds `twilio_sid`, locked, or None."""
+    # Uses index: uq_outbound_messages_twilio_sid
+    return db.scalar(select(OutboundMessage).where(OutboundMessage.twilio_sid == twilio_sid,
+                                                   OutboundMessage.id != message.id)
+                     .with_for_update())
 
 
 def forget_extra_copy(db: Session, message: OutboundMessage, twilio_sid: str, *,

@@ -302,21 +302,24 @@ class Worker:
                 self.counts.reconciled += 1
                 log.info("%s: Twilio already had it as %s; not resending", claim.id,
                          candidate["sid"])
-                self._finish(claim, candidate["sid"], simulated=self.gateway.simulated)
+                self._finish(claim, candidate["sid"], simulated=self.gateway.simulated,
+                             looked_up=True)
                 return True
         log.info("%s: Twilio has no such message; sending", claim.id)
         claim.uncertain = False
         return False
 
-    def _finish(self, claim: _Claim, sid: str, *, simulated: bool) -> None:
+    def _finish(self, claim: _Claim, sid: str, *, simulated: bool,
+                looked_up: bool = False) -> None:
         row = self.db.get(OutboundMessage, claim.id, with_for_update=True, populate_existing=True)
         if row is None or row.lease_token != claim.token:
             # Erased meanwhile (Twilio's copy is queued for deletion), or another worker took
             # the text over: the SID is recorded as Twilio's status callback records it, so the
             # new holder sends nothing more, or this copy, if it sent one too, is deleted.
+            # A lookup's pick is no proof: it takes no SID another text's callback named.
             service.apply_outbound_status(self.db, claim.id,
                                           "simulated" if simulated else "queued", None,
-                                          self._now(), twilio_sid=sid)
+                                          self._now(), twilio_sid=sid, proof=not looked_up)
             self.db.commit()
             self.counts.lost_lease += 1
             log.warning("%s: sent as %s after %s", claim.id, sid,

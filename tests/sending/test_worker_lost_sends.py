@@ -536,6 +536,20 @@ def test_a_lookup_that_finds_the_sid_a_callback_already_gave_this_text_does_not_
     _found_at_twilio_and_not_sent_again(app, outbox, clock, mocked, real_twilio)
 
 
+def _two_identical_texts_whose_answers_were_lost(app, db, send, outbox, mocked, real_twilio):
+    """Two identical texts to one number, both sends timed out; the first's retry due first
+    (the back-off's jitter could order them either way). Their ids."""
+    first = send(body="Your pro arrives at 3pm.").json["id"]
+    second = send(body="Your pro arrives at 3pm.").json["id"]
+    mocked.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+    run_once(app, real_twilio)
+    db.execute(update(OutboundMessage).where(OutboundMessage.id == second)
+               .values(next_attempt_at=max(r.next_attempt_at for r in outbox())
+                       + dt.timedelta(minutes=1)))
+    db.commit()
+    return first, second
+
+
 def test_a_lookup_keeps_the_sid_a_callback_gave_the_text_not_an_identical_texts_copy(
         app, db, send, outbox, clock, mocked, real_twilio, twilio_post):
     # Two identical texts to one number, both answers lost, both at Twilio: X the first's,
@@ -543,15 +557,8 @@ def test_a_lookup_keeps_the_sid_a_callback_gave_the_text_not_an_identical_texts_
     # first its own SID X. Its lookup took Y, the first same-body copy in Twilio's list not
     # held by another text, kept X, and queued Y for deletion as an extra copy of its own:
     # the second text's copy, deleted at Twilio (its lookup then finds nothing: sent again).
-    first = send(body="Your pro arrives at 3pm.").json["id"]
-    second = send(body="Your pro arrives at 3pm.").json["id"]
-    mocked.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("read timed out"))
-    run_once(app, real_twilio)
-    # The first's retry comes due first (the back-off's jitter could order them either way).
-    db.execute(update(OutboundMessage).where(OutboundMessage.id == second)
-               .values(next_attempt_at=max(r.next_attempt_at for r in outbox())
-                       + dt.timedelta(minutes=1)))
-    db.commit()
+    first, second = _two_identical_texts_whose_answers_were_lost(app, db, send, outbox, mocked,
+                                                                 real_twilio)
     own, other = SID, "SM" + "c" * 32
     assert twilio_post(f"/webhooks/twilio/message-status?o={first}",
                        {"MessageSid": own, "MessageStatus": "delivery_unknown"}).status_code == 200
@@ -568,3 +575,36 @@ def test_a_lookup_keeps_the_sid_a_callback_gave_the_text_not_an_identical_texts_
     sids = {row.id: (row.status, row.twilio_sid) for row in outbox()}
     assert sids == {first: ("sent", own), second: ("sent", other)}
     assert _queued_deletions(db) == [] and len(posts(mocked)) == 2
+
+
+def test_a_lookups_pick_recorded_after_losing_the_lease_takes_no_sid_another_texts_callback_named(
+        app, db, send, outbox, clock, mocked, real_twilio, twilio_post, monkeypatch):
+    # Two identical texts to one number, both answers lost; only the second's copy, Y, reached
+    # Twilio. The first's lookup picks Y (no text held it yet); before it records it, its lease
+    # lapses (another worker claims the text) and the second's own status callback names Y.
+    # The lookup's pick then went through the status-callback path, whose _give_back took Y
+    # from the second text (its callback's proof outweighed by a guess) and queued the second
+    # again: its next lookup finds Y held by the first, and it is sent a second time.
+    first, second = _two_identical_texts_whose_answers_were_lost(app, db, send, outbox, mocked,
+                                                                 real_twilio)
+    theirs = "SM" + "c" * 32
+    mocked.get(MESSAGES_URL, status=200, json=message_list(
+        twilio_message(theirs, to=NEW_YORK, body="Your pro arrives at 3pm.")))
+    finish = Worker._finish
+
+    def meanwhile_then_finish(self, claim, sid, **kwargs):
+        if claim.id == first:
+            assert twilio_post(f"/webhooks/twilio/message-status?o={second}",
+                               {"MessageSid": theirs, "MessageStatus": "sent"}).status_code == 200
+            db.execute(update(OutboundMessage).where(OutboundMessage.id == first)
+                       .values(lease_token="another worker's"))
+            db.commit()
+        return finish(self, claim, sid, **kwargs)
+
+    monkeypatch.setattr(Worker, "_finish", meanwhile_then_finish)
+    clock.set(min(r.next_attempt_at for r in outbox()))
+    run_once(app, real_twilio)
+
+    sids = {row.id: (row.status, row.twilio_sid) for row in outbox()}
+    assert sids[second] == ("sent", theirs)
+    assert sids[first][1] is None
