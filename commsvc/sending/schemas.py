@@ -58,7 +58,8 @@ class MessageSchema(Schema):
                                  " OUTBOX_MARKETING_MAX_DELAY_SECONDS; last_error starts"
                                  " 'expired'), e.g. while Twilio refused it for the sender's"
                                  " full queue (21611), refused the credentials (401) or"
-                                 " was down (5xx, network errors, 429 for every text)"})
+                                 " throttled the account (429) or was down (5xx, network"
+                                 " errors for every text)"})
     to = fields.String(metadata={"description": "Masked unless the caller sees full numbers"})
     from_ = fields.String(data_key="from", allow_none=True)
     purpose = fields.String()
@@ -73,11 +74,11 @@ class MessageSchema(Schema):
     scheduled_for = fields.String(allow_none=True)
     attempts = fields.Integer(metadata={
         "description": "Sends tried that Twilio may have taken or failed for the text's sake;"
-                       " a refusal about the sender (21611 queue full, 401 credentials) or a"
-                       " wait for the setup (no number to send from, a worker without the"
-                       " body's key), or a 429, 5xx or network error while Twilio took no"
-                       " other text (an outage), is not counted: such a text waits until it"
-                       " is too late instead"})
+                       " a refusal about the sender (21611 queue full, 401 credentials) or the"
+                       " moment (429 throttled), a wait for the setup (no number to send"
+                       " from, a worker without the body's key), or a 5xx or network error"
+                       " while Twilio took no other text (an outage), is not counted: such a"
+                       " text waits until it is too late instead"})
     twilio_sid = fields.String(allow_none=True)
     error_code = fields.Integer(allow_none=True)
     last_error = fields.String(allow_none=True, metadata={

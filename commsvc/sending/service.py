@@ -240,8 +240,8 @@ TAKEN_STATUSES = ("sent", "simulated", "delivered", "undelivered", "failed")
 
 
 def twilio_took_a_text_since(db: Session, since: dt.datetime) -> bool:
-    """Whether Twilio took any platform text at or after `since`. If not, a 429, 5xx or
-    network error meanwhile is Twilio's outage, not a fault of the text that met it."""
+    """Whether Twilio took any platform text at or after `since`. If not, a 5xx or network
+    error meanwhile is Twilio's outage, not a fault of the text that met it."""
     # Uses index: ix_outbound_messages_status_next_attempt. A text sent by a worker keeps
     # the next_attempt_at of the lease it was sent under, which ends after its sent_at (a
     # lease outlasts Twilio's HTTP timeout): the range holds one lease's worth of texts.

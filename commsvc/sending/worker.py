@@ -58,6 +58,9 @@ UNAUTHORIZED = 401
 # (a marketing blast from one number at its one segment a second): a 400 about the moment, not
 # the text, which goes once the queue drains.
 SENDER_QUEUE_FULL = 21611
+# Twilio throttled the account (20429: too many concurrent requests; it processed nothing): a
+# refusal about the moment, which other texts going is what causes, never the text's fault.
+THROTTLED = 429
 
 
 @dataclass
@@ -357,17 +360,17 @@ class Worker:
 
     def _spends_an_attempt(self, exc: TwilioError, claim: _Claim) -> bool:
         """Whether a failed request counts against the text's OUTBOX_MAX_ATTEMPTS: not a
-        refusal about the sender (401, 21611), nor a 429, 5xx or network error while Twilio
-        took no text at all since this one's previous attempt (an outage, not a fault of the
-        text). Those are retried until the text is too late (service.send_by)."""
-        if exc.status == UNAUTHORIZED or exc.code == SENDER_QUEUE_FULL:
+        refusal about the sender or the moment (401, 21611, 429), nor a 5xx or network error
+        while Twilio took no text at all since this one's previous attempt (an outage, not a
+        fault of the text). Those are retried until the text is too late (service.send_by)."""
+        if exc.status in (UNAUTHORIZED, THROTTLED) or exc.code == SENDER_QUEUE_FULL:
             return False
         return not exc.retryable or service.twilio_took_a_text_since(self.db,
                                                                        claim.waiting_since)
 
     def _failed_attempt(self, claim: _Claim, exc: TwilioError, *, ambiguous: bool,
                         counts_as_attempt: bool = False) -> None:
-        """Retry with back-off (429, 5xx, network), else fail; 21610 also revokes consent.
+        """Retry (429, 5xx, network), else fail; 21610 also revokes consent.
         A failure that spends no attempt (_spends_an_attempt) is retried after _patience."""
         if exc.status == UNAUTHORIZED:
             self.refused[None] = exc

@@ -187,3 +187,32 @@ def test_a_text_twilio_took_before_answering_500_is_found_after_the_outage_not_s
 
     assert (row.status, row.twilio_sid, row.last_error) == ("sent", "SM" + "f" * 32, None)
     assert len(posts(mocked)) == 1 and list(sent) == ["SM" + "f" * 32]
+
+
+def test_texts_twilio_throttles_with_429_while_it_takes_others_all_go_none_failed(
+        app, send, outbox, clock, mocked, real_twilio, config):
+    """Found by a review: a 429 (20429, the account's concurrency limit) spent an attempt
+    whenever Twilio took another text meanwhile, which is what throttles it: during a blast
+    faster than the account may send, texts that kept losing the race failed after
+    OUTBOX_MAX_ATTEMPTS, never sent, although Twilio processes no request it answers 429 to
+    and none of them was at fault."""
+    ids = [send(body=f"Your pro is {n} min away.").json["id"] for n in range(12)]
+    sent: dict[str, str] = {}
+    last_taken: list[dt.datetime] = []
+
+    def post(request):  # one text each 10 s; a request meanwhile is throttled
+        if last_taken and clock() - last_taken[-1] < dt.timedelta(seconds=10):
+            return 429, {}, json.dumps(twilio_error(429, 20429, "Too Many Requests"))
+        last_taken.append(clock())
+        body = parse_qs(request.body)["Body"][0]
+        sid = f"SM{len(sent):032x}"
+        sent[sid] = body
+        return 201, {}, json.dumps(twilio_message(sid, to=NEW_YORK, body=body))
+
+    mocked.add_callback(responses.POST, MESSAGES_URL, callback=post)
+
+    rows = _run_until_settled(app, real_twilio, outbox, clock, hours=1)
+
+    assert sorted(row.id for row in rows) == sorted(ids)
+    assert [(row.status, row.attempts) for row in rows] == [("sent", 1)] * len(ids)
+    assert sorted(sent.values()) == sorted(row.body for row in rows)  # once each
