@@ -104,7 +104,10 @@ def test_texts_queued_during_a_fifteen_minute_outage_go_once_each_when_twilio_is
     # the wait after a failure is half to all of the time waited so far: it goes at most as
     # late again as the outage lasted
     assert all(row.sent_at <= back_at + (back_at - due) for row in rows)
-    assert len(mocked.calls) < 3 * 15  # the waits grew with the outage: Twilio was not hammered
+    # The waits grew with the outage: Twilio was not hammered. At worst every wait is the
+    # shortest (half the time waited, at least 2.5 s: 0, 2.5, 5, 7.5, 11.25, ... 648.7 s), 15
+    # requests a text in the 15 minutes, then a lookup (2 requests) and the send: 18 each.
+    assert len(mocked.calls) <= 3 * 18
 
 
 def test_a_transactional_text_an_outage_outlasts_expires_on_time(
