@@ -235,8 +235,11 @@ def first_due(message: OutboundMessage, config: Config) -> dt.datetime:
     return accepted_as(message, config)[1] or message.created_at
 
 
-# A text Twilio took (its status callbacks move `sent` on; `failed` also a text the worker failed).
-TAKEN_STATUSES = ("sent", "simulated", "delivered", "undelivered", "failed")
+# A text Twilio took: `sent`, and the statuses its callbacks move that on to, but `failed`,
+# which also holds every text the worker failed unsent (expired in an outage, a 4xx): read at
+# each failed attempt of an outage, the index range would hold all of those (a text the
+# carrier failed is `sent` for a while first). Not `simulated`: that reached no Twilio.
+TAKEN_STATUSES = ("sent", "delivered", "undelivered")
 
 
 def twilio_took_a_text_since(db: Session, since: dt.datetime) -> bool:
