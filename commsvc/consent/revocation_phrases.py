@@ -217,6 +217,14 @@ EN: list[tuple[str, str]] = [
      r"|your|all (?:the|these|your)) (?:(?:job|appointment|project|service|booking) )?"
      r"(?:(?:text )?" + AS_WRITTEN + r"|reminders|notifications|alerts|updates)"
      r"(?: (?:anymore|any more|again))?" + OTHER_WAY + LAST),
+    # I'd rather not (I prefer not to) get texts; "No longer receive texts", as opt-out menus
+    # word it: starting its clause and ending the message (LAST), so not "I'd rather not get
+    # texts at 6am", nor "Worried I will no longer receive texts ..."
+    ("| i no",
+     r"(?:^|\| )(?:i (?:(?:would |d )?prefer not to|(?:would |d )?rather not)|no longer)"
+     r" (?:receive|get)(?: (?:any|anymore|more|your|these|those))*"
+     r" (?:(?:text )?" + AS_WRITTEN + r"|notifications|alerts|reminders)"
+     r"(?: (?:anymore|again|from you))?" + OTHER_WAY + LAST),
     # I never want to hear from you again
     ("dont never no",
      r"\b(?:dont|never|no longer) (?:want|wish) to (?:ever )?hear from (?:you|yall|y all"
