@@ -466,11 +466,38 @@ def mask_url(text: str) -> str:
     written with Unicode separators or digits or unusual punctuation too (only the parts that
     have such a character are decoded), API keys and message content redacted."""
     # first: making separators plain turns "_" to "-"
-    text = _mask_prefixed(redact_keys(redact_content(text)))
+    text = _mask_prefixed(_mask_short_numbers(redact_keys(redact_content(text))))
     if _UNUSUAL_URL.search(text) or _ESCAPE_BEFORE_DIGIT.search(text):
         text = _URL_PART.sub(_masked_url_part, text)
     # Before _mask_numbers, which would mask only the run before a letter ("+1***5550E101")
     return _mask_numbers(_GLUED_TO_LETTERS.sub(_masked_phone_part, text))
+
+
+# A number of 7 to 9 digits that is a whole path segment or query value, its groups maybe
+# separated, maybe after "tel:" or "+": what the API takes as a national number where
+# DEFAULT_REGION's numbers are that short (ES, PT, PL, BE: 9 digits; NO, SG, HK: 8), or a
+# person's number a digit short or without its area code. mask_phones reads a number only from
+# 10 digits (fewer, in free text, are counts and ids), so these were logged whole.
+_SHORT_NUMBER_PART = re.compile(
+    r"(?<![^\s/?&=#;])(?P<word>tel(?::|%3[Aa]))?(?P<plus>\+|%2[Bb])?"
+    r"(?P<number>\d(?:(?:[ .()+-]|%2[0BbDdEe89]){0,2}\d){6,8})(?![^\s/?&=#;])")
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+
+
+def _mask_short_numbers(text: str) -> str:
+    """The numbers of 7 to 9 digits standing alone in a URL's parts masked (_SHORT_NUMBER_PART);
+    not a date stamp (20261124) or an IP address."""
+    return _SHORT_NUMBER_PART.sub(_masked_short_number, text)
+
+
+def _masked_short_number(match: re.Match) -> str:
+    digits = _NOT_DIGITS.sub("", match["number"])
+    if _DATE_STAMP.fullmatch(digits) or _IPV4.fullmatch(match["number"]):
+        return match[0]
+    word, plus = match["word"] or "", match["plus"]
+    if plus:  # +47 4123 4567: E.164, masked as phones.mask masks it
+        return word + plus + mask("+" + digits)[1:]
+    return word + _masked_dialled(digits)
 
 
 # A path segment or query value with letters glued to its digits, few letters (ids and Twilio

@@ -653,3 +653,41 @@ def test_the_access_line_of_a_request_whose_worker_timed_out_has_the_clients_id(
     entry = json.loads(line)
     assert entry["status"] == "500" and entry["request_id"] == logged
     assert "4155550101" not in line
+
+
+@pytest.mark.parametrize(("target", "secret", "masked"), [
+    # DEFAULT_REGION=ES, PT, PL, BE, IE...: the API takes a 9-digit national number as it is
+    ("/v1/consent/612345678", "612345", "/v1/consent/*****5678"),
+    ("/v1/consent/check?phone=612+345+678&channel=sms", "612", "phone=*****5678&channel=sms"),
+    ("/v1/subjects/612%20345%20678/export", "612", "/v1/subjects/*****5678/export"),
+    ("/v1/consent/612.345.678", "612", "/v1/consent/*****5678"),
+    # NO, SG, HK: 8 digits
+    ("/v1/consent/41234567", "4123", "/v1/consent/****4567"),
+    ("/v1/consent/%2B4741234567", "41234", "/v1/consent/%2B47****4567"),
+    # a US number one digit short, or without its area code: most of a person's number
+    ("/v1/logs/messages?phone=415555012", "55501", "phone=*****5012"),
+    ("/v1/logs/messages?phone=555-0123&limit=5", "555", "phone=***0123&limit=5"),
+    ("/v1/consent/tel:415-555-012", "555", "/v1/consent/tel:*****5012"),
+])
+def test_a_number_of_seven_to_nine_digits_standing_alone_in_a_url_is_masked(tmp_path, target,
+                                                                           secret, masked):
+    """Found by a sweep of the processes' output: a national number of 8 or 9 digits (as the API
+    takes them with DEFAULT_REGION=ES, NO...) or a number a digit short was logged whole."""
+    line = access_line(tmp_path, target)
+    request = re.search(r'"GET (\S+) HTTP/1.1" 200 ', line)
+    assert secret not in request.group(1) and masked in request.group(1)
+
+
+@pytest.mark.parametrize("target", [
+    "/v1/sessions?booking_id=20261124",  # a date stamp
+    "/docs/swagger-ui/1.1.0/x.js",
+    "/v1/sessions?limit=200",
+    "/webhooks/twilio/message-status?m=12&s=SM120957970351015936da82fbb0df",
+])
+def test_dates_versions_and_small_figures_in_a_url_stay_readable(tmp_path, target):
+    assert target in access_line(tmp_path, target)
+
+
+def test_an_ip_address_in_the_referer_stays_readable(tmp_path):
+    line = access_line(tmp_path, "/v1/sessions", referer="http://10.100.20.30/admin")
+    assert "http://10.100.20.30/admin" in line
