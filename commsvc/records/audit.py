@@ -29,7 +29,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from commsvc.db import again_on_a_dropped_connection, is_transactional
-from commsvc.log_masking import mask_text, masked_integer
+from commsvc.log_masking import mask_text, mask_word, masked_integer
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.records.models import AuditEvent
 
@@ -162,7 +162,10 @@ def _append(db: Session, prev_hash: str, *, actor, action, now, reason, target,
     # Round-trip through JSON so the hash covers exactly what the database will give back.
     clean_target = json.loads(json.dumps(scrub(target or {})))
     clean_details = json.loads(json.dumps(scrub(details or {})))
-    clean_reason = mask_text(reason) if reason is not None else None
+    # A reason is a person's words: a number in it glued to a letter or two ("4155550101x",
+    # "ph4155550101") is read as the API reads one; targets and details hold our ids, which
+    # that reading could take for numbers.
+    clean_reason = mask_word(reason) if reason is not None else None
     fields = dict(created_at=now, actor=actor, action=action, reason=clean_reason,
                   target=clean_target, details=clean_details, prev_hash=prev_hash)
     event = AuditEvent(**fields, hash=event_hash(**fields))
