@@ -28,7 +28,7 @@ from commsvc.config import Config
 from commsvc.db import lock_or_unavailable
 from commsvc.errors import NotFound, ValidationFailed
 from commsvc.fields import BOOKING_ID, reason_problem
-from commsvc.log_masking import mask_text
+from commsvc.log_masking import mask_word
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import mask
 from commsvc.records import audit, erasure_ledger
@@ -191,7 +191,7 @@ def place_hold(
     kept = frozenset({value}) if scope == "phone" else frozenset()
     _wait_for_erasures(db, "the hold was not placed")
     hold = LegalHold(id="hold_" + secrets.token_hex(10), scope=scope, value=value,
-                     reason=mask_text(reason, keep=kept), created_by=actor, created_at=now)
+                     reason=mask_word(reason, keep=kept), created_by=actor, created_at=now)
     db.add(hold)
     db.flush()
     audit.record(db, actor=actor, action="hold.placed", now=now, reason=reason,
@@ -246,7 +246,7 @@ def forget_lifted(db: Session, phone: str, stone: str,
         query = query.where(LegalHold.created_at <= before)
     lifted = list(db.scalars(query))
     for hold in lifted:
-        hold.value, hold.reason = stone, mask_text(hold.reason)
+        hold.value, hold.reason = stone, mask_word(hold.reason)
     db.flush()
     return len(lifted)
 

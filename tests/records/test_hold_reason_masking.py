@@ -72,3 +72,25 @@ def test_placing_and_lifting_answer_with_the_reason_masked_too(client, api_key, 
     lifted = client.delete(f"/v1/holds/{placed['id']}", headers=headers)
     assert lifted.status_code == 200 and lifted.json["reason"] == MASKED
     assert db.get(LegalHold, placed["id"]).reason == MASKED  # stored masked
+
+
+@pytest.mark.parametrize(("written", "stored"), [
+    ("caller ph4155550177 sued", "caller ph******0177 sued"),
+    ("for 4155550177x, see ses_0123456789abcdef", "for ******0177x, see ses_0123456789abcdef"),
+])
+def test_a_number_glued_to_letters_in_a_hold_reason_is_stored_masked(client, api_key, db,
+                                                                      written, stored):
+    """Found by a sweep of a running service: a number the API reads through the letters glued
+    to it was stored in the reason in full, where no erasure would find it."""
+    placed = client.post("/v1/holds", headers=api_key("privacy"), json={
+        "scope": "phone", "value": REQUESTER, "reason": written}).json
+    assert db.get(LegalHold, placed["id"]).reason == stored
+
+
+def test_the_held_phone_in_e164_stays_in_a_reason_masked_for_glued_numbers_too(client, api_key,
+                                                                             db):
+    placed = client.post("/v1/holds", headers=api_key("privacy"), json={
+        "scope": "phone", "value": REQUESTER,
+        "reason": f"dispute of {REQUESTER}, spouse ph4155550199"}).json
+    assert db.get(LegalHold, placed["id"]).reason == (
+        f"dispute of {REQUESTER}, spouse ph******0199")
