@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from commsvc.auth.roles import POOL_NUMBER_ROLES
 from commsvc.auth.service import Principal
-from commsvc.log_masking import mask_text, masked_integer
+from commsvc.log_masking import mask_text, mask_word, masked_integer
 from commsvc.phones import TOMBSTONE_PREFIX, mask
 from commsvc.records import audit
 
@@ -30,21 +30,24 @@ def present_text(principal: Principal, value):
     Any phone number written in it is masked, in every string of a JSON value (object keys
     too, at any depth), unless the caller sees full numbers: the same rule as present_phone.
     """
-    return value if principal.sees_full_numbers else masked_throughout(value)
+    return value if principal.sees_full_numbers else masked_throughout(value, words=True)
 
 
-def masked_throughout(value, keep: frozenset[str] = frozenset()):
+def masked_throughout(value, keep: frozenset[str] = frozenset(), *, words: bool = False):
     """A JSON value with every phone number written in it masked: in its strings and keys,
     and integers written as phone numbers (14155550101). Numbers written in E.164 that are in
-    `keep` stay (an export keeps its subject's own and the platform's numbers)."""
+    `keep` stay (an export keeps its subject's own and the platform's numbers). `words`: the
+    strings are a person's words, so a number glued to letters ("ph4155550101") is masked too
+    (log_masking.mask_word); not for a document of our own ids, such as an export."""
     if isinstance(value, str):
-        return mask_text(value, keep)
+        return mask_word(value, keep) if words else mask_text(value, keep)
     if isinstance(value, int) and not isinstance(value, bool):
         return masked_integer(value, keep)
     if isinstance(value, dict):
-        return {masked_throughout(k, keep): masked_throughout(v, keep) for k, v in value.items()}
+        return {masked_throughout(k, keep, words=words): masked_throughout(v, keep, words=words)
+                for k, v in value.items()}
     if isinstance(value, list):
-        return [masked_throughout(v, keep) for v in value]
+        return [masked_throughout(v, keep, words=words) for v in value]
     return value
 
 

@@ -99,3 +99,15 @@ def test_a_phone_written_as_a_json_number_is_masked_and_small_numbers_are_kept(
 
     assert evidence["callback"] == "*******0888"  # 11 digits: stars, then the last four
     assert (evidence["attempts"], evidence["consented"]) == (3, True)
+
+
+@pytest.mark.parametrize("role", ["ops", "privacy"])
+def test_a_number_glued_to_letters_in_evidence_is_masked_for_callers_without_full_numbers(
+        client, api_key, role):
+    """Found by a sweep of a running service: the API reads "ph4155550888" and "4155550888x"
+    as +14155550888, and ops was shown them in full."""
+    _record(client, api_key("booking"), {"note": "customer ph4155550888 agreed",
+                                         "alt": "4155550777x"})
+    [evidence] = _history_evidence(client, api_key(role))
+    assert evidence["note"] == "customer ph******0888 agreed"
+    assert evidence["alt"] == "******0777x"
