@@ -45,6 +45,21 @@ def _redact_query_in(text: str) -> str:
                               count=1)
 
 
+class MaskRequestText(MaskPhones):
+    """MaskPhones for gunicorn's own lines, which repeat a client's request or header line as
+    it came ("Invalid request from ip=...: Invalid HTTP Header: 'X-Phone ph4155550101'"):
+    masked as the problem+json answer to it masks it (gunicorn_conf.write_problem)."""
+
+    def masked(self, message: str) -> str:
+        if message.startswith(REQUEST_LINES):
+            return mask_url(wsgi_text(message))
+        return super().masked(message)  # "Booting worker with pid: 1234567" keeps its pid
+
+
+# gunicorn's lines that repeat what a client sent (workers/base.py, handle_error).
+REQUEST_LINES = ("Invalid request from ip=", "Error handling request")
+
+
 def atoms_in(access_log_format: str) -> set[str]:
     """The atom names a format uses, as gunicorn looks them up ({...} names in lower case)."""
     names = re.findall(r"%\(([^)]*)\)", access_log_format)
@@ -72,8 +87,9 @@ class MaskingLogger(Logger):
         used = atoms_in(cfg.access_log_format) | ({"r", "f", "a"} if self.json_lines else set())
         self.masked_atoms = tuple(name for name in (*URL_ATOMS, *TEXT_ATOMS) if name in used)
         for handler in _own(self.error_log):
-            # gunicorn names the URI in some of its own lines ("Error handling request ...").
-            handler.addFilter(MaskPhones())
+            # gunicorn names the URI in some of its own lines ("Error handling request ...",
+            # "Invalid request from ip=...: Invalid HTTP request line: '...'").
+            handler.addFilter(MaskRequestText())
         if self.json_lines:
             for handler in (*_own(self.error_log), *_own(self.access_log)):
                 handler.setFormatter(JsonFormatter())

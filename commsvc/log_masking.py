@@ -480,9 +480,10 @@ def mask_url(text: str) -> str:
 # DEFAULT_REGION's numbers are that short (ES, PT, PL, BE: 9 digits; NO, SG, HK: 8), or a
 # person's number a digit short or without its area code. mask_phones reads a number only from
 # 10 digits (fewer, in free text, are counts and ids), so these were logged whole.
+# Quotes end a part too: gunicorn quotes the request line it could not parse.
 _SHORT_NUMBER_PART = re.compile(
-    r"(?<![^\s/?&=#;])(?P<word>tel(?::|%3[Aa]))?(?P<plus>\+|%2[Bb])?"
-    r"(?P<number>\d(?:(?:[ .()+-]|%2[0BbDdEe89]){0,2}\d){6,8})(?![^\s/?&=#;])")
+    r"(?<![^\s/?&=#;'\"])(?P<word>tel(?::|%3[Aa]))?(?P<plus>\+|%2[Bb])?"
+    r"(?P<number>\d(?:(?:[ .()+-]|%2[0BbDdEe89]){0,2}\d){6,8})(?![^\s/?&=#;'\"])")
 _IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 
 

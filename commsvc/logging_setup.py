@@ -18,9 +18,12 @@ _PLAIN = logging.Formatter()
 class MaskPhones(logging.Filter):
     """Safety net: whatever a log line says, a phone number in it is masked."""
 
+    def masked(self, message: str) -> str:
+        return mask_phones(redact_keys(redact_content(message)))
+
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = mask_phones(redact_keys(redact_content(message)))
+        masked = self.masked(message)
         if masked != message:
             record.msg = masked
             record.args = ()

@@ -691,3 +691,34 @@ def test_dates_versions_and_small_figures_in_a_url_stay_readable(tmp_path, targe
 def test_an_ip_address_in_the_referer_stays_readable(tmp_path):
     line = access_line(tmp_path, "/v1/sessions", referer="http://10.100.20.30/admin")
     assert "http://10.100.20.30/admin" in line
+
+
+@pytest.mark.parametrize("mode", ["text_logs", "json_logs"])
+@pytest.mark.parametrize(("line", "masked"), [
+    ("Invalid HTTP Header: 'X-Phone ph4155550123'", "Invalid HTTP Header: 'X-Phone ph******0123'"),
+    ("Invalid HTTP Header: 'X-Phone 415-555-0123ext'",
+     "Invalid HTTP Header: 'X-Phone ******0123ext'"),
+    # gunicorn hands over the request line's UTF-8 bytes decoded as ISO-8859-1
+    ("Invalid HTTP request line: 'GET /v1/consent/"
+     + "\uff14\uff11\uff15\uff15\uff15\uff15\uff10\uff11\uff12\uff13".encode().decode("latin-1")
+     + " X HTTP/1.1'", "Invalid HTTP request line: 'GET /v1/consent/******0123 X HTTP/1.1'"),
+    ("Invalid HTTP Version: 'HTTP/1.1 /v1/consent/612345678'",
+     "Invalid HTTP Version: 'HTTP/1.1 /v1/consent/*****5678'"),
+])
+def test_gunicorns_line_for_a_request_it_cannot_parse_masks_it_as_the_answer_does(
+        tmp_path, request, mode, line, masked):
+    """Found by a sweep of the web process's output: gunicorn logs the request or header line it
+    could not parse ("Invalid request from ip=..."); the problem+json answer masked the number in
+    it (gunicorn_conf.write_problem), the log line kept it whole."""
+    request.getfixturevalue(mode)
+    _cfg, logger = _logger(tmp_path)
+    logger.warning(f"Invalid request from ip=10.0.0.7: {line}")  # as gunicorn writes it
+    logged = _read(tmp_path, logger, "error.log")
+    assert "555" not in logged and "\u00ef" not in logged
+    assert masked in (json.loads(logged)["message"] if mode == "json_logs" else logged)
+
+
+def test_gunicorns_other_lines_keep_their_pids(tmp_path, text_logs):
+    _cfg, logger = _logger(tmp_path)
+    logger.info("Booting worker with pid: %s", 4194303)
+    assert "Booting worker with pid: 4194303" in _read(tmp_path, logger, "error.log")
