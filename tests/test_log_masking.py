@@ -252,3 +252,31 @@ def test_a_redacted_bearer_credential_keeps_the_quote_that_closes_it(text, redac
     from commsvc.log_masking import redact_keys
 
     assert redact_keys(text) == redacted
+
+
+@pytest.mark.parametrize("path", ["/v1/consent/ph4155550123", "/v1/consent/4155550123x",
+                                  "/v1/consent/\uff14\uff11\uff15\uff15\uff15\uff15\uff10\uff11"
+                                  "\uff12\uff13", "/v1/consent/612345678"])
+def test_an_unexpected_errors_line_masks_the_path_as_the_access_log_does(app, path):
+    """Found by a sweep of the processes' output: the 500's ERROR line named the path through
+    the log filter alone (mask_phones), which reads none of these as a number."""
+    from commsvc.errors import render_unexpected
+
+    records = []
+    handler = logging.Handler()
+    handler.addFilter(MaskPhones())
+    handler.emit = records.append
+    logger = logging.getLogger("commsvc.errors")
+    logger.addHandler(handler)
+    try:
+        with app.test_request_context(path):
+            try:
+                raise RuntimeError("boom")
+            except RuntimeError as exc:
+                assert render_unexpected(exc).status_code == 500
+    finally:
+        logger.removeHandler(handler)
+    [record] = records
+    assert record.getMessage().startswith("unhandled error on GET /v1/consent/")
+    assert not any(run in record.getMessage()
+                   for run in ("555012", "612345", "\uff15\uff15\uff15"))
