@@ -702,6 +702,11 @@ def test_an_ip_address_in_the_referer_stays_readable(tmp_path):
     ("Invalid HTTP request line: 'GET /v1/consent/"
      + "\uff14\uff11\uff15\uff15\uff15\uff15\uff10\uff11\uff12\uff13".encode().decode("latin-1")
      + " X HTTP/1.1'", "Invalid HTTP request line: 'GET /v1/consent/******0123 X HTTP/1.1'"),
+    # as gunicorn really writes it: the line's repr, its C1 bytes as \x escapes
+    ("Invalid HTTP request line: " + repr(
+        "GET /v1/consent/" + "\uff14\uff11\uff15\uff15\uff15\uff15\uff10\uff11\uff12\uff13".encode()
+        .decode("latin-1") + " X HTTP/1.1"),
+     "Invalid HTTP request line: 'GET /v1/consent/******0123 X HTTP/1.1'"),
     ("Invalid HTTP Version: 'HTTP/1.1 /v1/consent/612345678'",
      "Invalid HTTP Version: 'HTTP/1.1 /v1/consent/*****5678'"),
 ])
