@@ -452,12 +452,13 @@ FR: list[tuple[str, str]] = [
      r"|envoyer (?:de |des |d )?(?:message|text))\b"),
     # "Ne plus recevoir de SMS", as opt-out menus word it, and "Je préfère (souhaite) ne plus
     # recevoir de textos": starting its clause only ("J'ai peur de ne plus recevoir de
-    # messages" fears losing them)
+    # messages" fears losing them) and ending the message (LAST), as in English: not "Je
+    # préfère ne plus recevoir de textos le matin", which limits them
     ("| ne je j",
      r"(?:^|\| )(?:(?:je|j) (?:prefere|prefererais|souhaite|souhaiterais|voudrais|veux"
      r"|desire) )?ne plus (?:jamais )?recevoir(?: (?:de|d|vos|ces|les|aucun|aucune|des))*"
      r" (?:message|text|notification|notifications|pub|spam|sollicitation|sollicitations)\b"
-     + WHICH_MESSAGES),
+     + WHICH_MESSAGES + r"(?: de (?:votre part|vous))?" + OTHER_WAY + LAST),
     # je ne veux plus recevoir de textos; everyday French drops the "ne", then only with a
     # verb: "je veux plus recevoir de SMS" ("je veux plus de messages" may want more)
     ("ne je j",
@@ -699,10 +700,12 @@ ES: list[tuple[str, str]] = [
      r"|publicidad|promociones|spam)\b(?! de voz)"),
     # "No recibir más mensajes", as opt-out menus word it, and "Prefiero no recibir más SMS":
     # starting its clause only ("Tengo miedo de no recibir más mensajes" fears losing them)
+    # and ending the message (LAST): not "Prefiero no recibir mensajes en la mañana"
     ("| no prefiero preferiria quisiera deseo",
      r"(?:^|\| )(?:(?:prefiero|preferiria|quisiera|deseo) )?no recibir (?:(?:mas|ningun"
      r"|ninguno|ninguna|estos|estas|sus|tus|los|las) )*(?:message|text|notificaciones"
-     r"|publicidad|promociones|spam)\b" + WHICH_MESSAGES),
+     r"|publicidad|promociones|spam)\b" + WHICH_MESSAGES + r"(?: de (?:su parte|ustedes|ti))?"
+     + OTHER_WAY + LAST),
     ("no",
      r"\bno (?:quiero|deseo|quisiera|queremos) que (?:me|nos) (?:(?:sigan|siga|sigas|vuelvan a"
      r"|vuelva a|vuelvas a) )?(?:(?:escrib|contact|text)\w*|(?:mand|envi)\w* (?:(?:mas|los|sus"
