@@ -122,9 +122,10 @@ class MaskingLogger(Logger):
         # gunicorn's %(u)s is the user name of a Basic Authorization header. commsvc has no
         # user names: that is an API key sent the wrong way (`curl -u "$KEY:"`), so never shown.
         atoms["u"] = "-"
-        # Werkzeug routes //webhooks/twilio/sms as /webhooks/twilio/sms: keyed on the path it
-        # serves, not the one the client wrote.
-        if ("/" + environ.get("PATH_INFO", "").lstrip("/")).startswith(WEBHOOK_PATH_PREFIX):
+        # Werkzeug routes //webhooks/twilio/sms as /webhooks/twilio/sms: keyed on the path with
+        # its slashes collapsed, not as the client wrote it (a webhook URL set as
+        # /webhooks//twilio/sms is a 404, but Twilio still sends it the caller's words).
+        if re.sub("/+", "/", environ.get("PATH_INFO", "")).startswith(WEBHOOK_PATH_PREFIX):
             for name in (*QUERY_ATOMS, *REQUEST_ATOMS):
                 value = atoms.get(name)
                 if isinstance(value, str) and value:

@@ -145,6 +145,15 @@ def test_a_webhook_reached_with_extra_leading_slashes_has_its_query_redacted(tmp
     assert f"{slashes}webhooks/twilio/voice?SpeechResult=*&Digits=*&c=3" in line
 
 
+@pytest.mark.parametrize("path", ["/webhooks//twilio/voice", "/webhooks/twilio//voice"])
+def test_a_webhook_url_with_a_doubled_slash_inside_has_its_query_redacted(tmp_path, path):
+    """Found by a review: 5053f06 collapsed only the leading slashes, so a webhook URL set with
+    a doubled slash inside (a 404: Twilio still calls it, with the caller's words and digits)
+    logged its query with only the every-path redaction."""
+    line = access_line(tmp_path, f"{path}?SpeechResult=my+pin+is+4321&Digits=4321&c=3")
+    assert "4321" not in line and "pin" not in line
+
+
 def test_access_log_masks_phone_numbers_in_the_referer(tmp_path):
     line = access_line(tmp_path, "/healthz",
                        referer="https://ops.example.com/numbers?phone=%2B14155550101")
