@@ -41,7 +41,10 @@ OTHER_WAY = (r"(?:(?: \|)?(?: (?:lol|haha|lmao|jaja|mdr))?(?: (?:just|please|ins
              r"|solo|nomas|plutot|svp|por favor|pero|but|juste))*"
              r" (?:(?:call|phone|ring|email)(?: (?:me|us))?|appell?e[zr]?(?: (?:moi|nous))?"
              r"|(?:m|nous) appeler|(?:je|j) veux des appels|llam(?:en|e|a|ar)(?:me|nos)?"
-             r"|marc(?:a|ame|ar)|marquen(?:me)?|a (?:phone )?call(?: the (?:day|night) before)?)"
+             r"|marc(?:a|ame|ar)|marquen(?:me)?|a (?:phone )?call(?: the (?:day|night) before)?"
+             # ("..., but emails are fine", "a call is better")
+             r"|(?:(?:phone )?calls?|a (?:phone )?call|e ?mails?) (?:are|is)"
+             r" (?:fine|ok|okay|better))"
              r"(?: (?:instead|please|plutot|a la place|mejor|svp|por favor|asap|anytime))*)?")
 # Swearing and insistence between "stop" and the messages: "stop fucking texting me", "stop
 # f***ing texting me" (the stars are spaces by then), "stop constantly texting me".
@@ -103,6 +106,16 @@ ES_STRESS = r"(?: (?:ya|de inmediato|inmediatamente|ahora))?"
 # "... de voz", "... tan largos") is about how they come, not about getting them
 WHICH_MESSAGES = (r"(?! (?:en double|vocaux|vocales|de voz|duplicados|duplicadas|repetidos"
                   r"|(?:aussi|si|trop|tan) (?:longs|long|largos|largas))\b)")
+# The infinitive of an opt-out menu, French and Spanish: "ne plus recevoir de SMS (de votre
+# part)", "no recibir más mensajes (de su parte)"
+_FR_NO_MORE_RECEIVE = (
+    r"ne plus (?:jamais )?recevoir(?: (?:de|d|vos|ces|les|aucun|aucune|des))*"
+    r" (?:message|text|notification|notifications|pub|spam|sollicitation|sollicitations)\b"
+    + WHICH_MESSAGES + r"(?: de (?:votre part|vous))?")
+_ES_NO_MORE_RECEIVE = (
+    r"no recibir (?:(?:mas|ningun|ninguno|ninguna|estos|estas|sus|tus|los|las) )*"
+    r"(?:message|text|notificaciones|publicidad|promociones|spam)\b" + WHICH_MESSAGES
+    + r"(?: de (?:su parte|ustedes|ti))?")
 # Devices that beep, ping and alert, things of the job: their alerts are not our texts
 DEVICE = (r"thermostat|doorbell|camera|alarm|panel|lock|controller|sprinkler|timer|detector"
           r"|sensor|hub|furnace|boiler|heater|dishwasher|washer|dryer|fridge|oven|router")
@@ -219,12 +232,14 @@ EN: list[tuple[str, str]] = [
      r"(?: (?:anymore|any more|again))?" + OTHER_WAY + LAST),
     # I'd rather not (I prefer not to) get texts; "No longer receive texts", as opt-out menus
     # word it: starting its clause and ending the message (LAST), so not "I'd rather not get
-    # texts at 6am", nor "Worried I will no longer receive texts ..."
-    ("| i no",
-     r"(?:^|\| )(?:i (?:(?:would |d )?prefer not to|(?:would |d )?rather not)|no longer)"
+    # texts at 6am", nor "Worried I will no longer receive texts ..." (a word of candour may
+    # lead it: "Honestly I'd rather not get texts")
+    ("| i no honestly frankly actually really tbh",
+     r"(?:^|\| )(?:(?:honestly|frankly|actually|really|tbh) )?"
+     r"(?:i (?:(?:would |d )?prefer not to|(?:would |d )?rather not)|no longer)"
      r" (?:receive|get)(?: (?:any|anymore|more|your|these|those))*"
      r" (?:(?:text )?" + AS_WRITTEN + r"|notifications|alerts|reminders)"
-     r"(?: (?:anymore|again|from you))?" + OTHER_WAY + LAST),
+     r"(?: (?:anymore|again|from (?:you(?: guys| all| people)?|yall|y all)))?" + OTHER_WAY + LAST),
     # I never want to hear from you again
     ("dont never no",
      r"\b(?:dont|never|no longer) (?:want|wish) to (?:ever )?hear from (?:you|yall|y all"
@@ -456,9 +471,12 @@ FR: list[tuple[str, str]] = [
     # préfère ne plus recevoir de textos le matin", which limits them
     ("| ne je j",
      r"(?:^|\| )(?:(?:je|j) (?:prefere|prefererais|souhaite|souhaiterais|voudrais|veux"
-     r"|desire) )?ne plus (?:jamais )?recevoir(?: (?:de|d|vos|ces|les|aucun|aucune|des))*"
-     r" (?:message|text|notification|notifications|pub|spam|sollicitation|sollicitations)\b"
-     + WHICH_MESSAGES + r"(?: de (?:votre part|vous))?" + OTHER_WAY + LAST),
+     r"|desire) )?" + _FR_NO_MORE_RECEIVE + OTHER_WAY + LAST),
+    # ... asked how, as "How do I stop getting these texts?" is: "Comment faire pour ne plus
+    # recevoir de SMS ?", the question ending there (not "... de textos le matin ?")
+    ("| comment",
+     r"(?:^|\| )comment (?:faire|je fais|on fait|puis je|je peux|est ce que je peux) pour "
+     + _FR_NO_MORE_RECEIVE + r"(?: (?:svp|stp|merci|s il vous plait))*$"),
     # je ne veux plus recevoir de textos; everyday French drops the "ne", then only with a
     # verb: "je veux plus recevoir de SMS" ("je veux plus de messages" may want more)
     ("ne je j",
@@ -702,10 +720,13 @@ ES: list[tuple[str, str]] = [
     # starting its clause only ("Tengo miedo de no recibir más mensajes" fears losing them)
     # and ending the message (LAST): not "Prefiero no recibir mensajes en la mañana"
     ("| no prefiero preferiria quisiera deseo",
-     r"(?:^|\| )(?:(?:prefiero|preferiria|quisiera|deseo) )?no recibir (?:(?:mas|ningun"
-     r"|ninguno|ninguna|estos|estas|sus|tus|los|las) )*(?:message|text|notificaciones"
-     r"|publicidad|promociones|spam)\b" + WHICH_MESSAGES + r"(?: de (?:su parte|ustedes|ti))?"
+     r"(?:^|\| )(?:(?:prefiero|preferiria|quisiera|deseo) )?" + _ES_NO_MORE_RECEIVE
      + OTHER_WAY + LAST),
+    # ... asked how, as "How do I stop getting these texts?" is: "¿Cómo hago para no recibir
+    # más mensajes?", the question ending there (not "... mensajes por la noche?")
+    ("| como que",
+     r"(?:^|\| )(?:como|que) (?:hago|le hago|puedo hacer|hacemos|podemos hacer) para "
+     + _ES_NO_MORE_RECEIVE + r"(?: (?:por favor|porfa|gracias))*$"),
     ("no",
      r"\bno (?:quiero|deseo|quisiera|queremos) que (?:me|nos) (?:(?:sigan|siga|sigas|vuelvan a"
      r"|vuelva a|vuelvas a) )?(?:(?:escrib|contact|text)\w*|(?:mand|envi)\w* (?:(?:mas|los|sus"
