@@ -699,6 +699,9 @@ _GUARD_AFTER_RE = re.compile(
     r"|(?:text|message) (?!me\b|us\b)\w+ instead"
     # ... while driving: "Arrête de texter au volant!", "... manejando"
     r"|au volant|al volante|en conduisant|manejando"
+    # ... or on another phone of the sender's, as "stop sending messages to my old number" is
+    # the number to drop, not a revocation: "How do I stop getting texts on my old phone?"
+    r"|(?:on|to) (?:my|the) (?:old|previous|former) (?:phone|number|cell|line)"
     r"|hoy|manana|esta (?:noche|semana|tarde)|este mes|por ahora|de noche|en la noche|avant"
     r"|apres|jusqu|pendant|ce soir|aujourd hui|demain|cette semaine|ce mois|pour l instant"
     r"|le soir|la nuit|le week end|(?:mon|tues|wednes|thurs|fri|satur|sun)days?|lundi|mardi"
