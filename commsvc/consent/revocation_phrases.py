@@ -109,11 +109,11 @@ WHICH_MESSAGES = (r"(?! (?:en double|vocaux|vocales|de voz|duplicados|duplicadas
 # The infinitive of an opt-out menu, French and Spanish: "ne plus recevoir de SMS (de votre
 # part)", "no recibir más mensajes (de su parte)"
 _FR_NO_MORE_RECEIVE = (
-    r"ne plus (?:jamais )?recevoir(?: (?:de|d|vos|ces|les|aucun|aucune|des))*"
+    r"(?:ne plus (?:jamais )?|arreter de )recevoir(?: (?:de|d|vos|ces|les|aucun|aucune|des))*"
     r" (?:message|text|notification|notifications|pub|spam|sollicitation|sollicitations)\b"
     + WHICH_MESSAGES + r"(?: de (?:votre part|vous))?")
 _ES_NO_MORE_RECEIVE = (
-    r"no recibir (?:(?:mas|ningun|ninguno|ninguna|estos|estas|sus|tus|los|las) )*"
+    r"(?:no|dejar de) recibir (?:(?:mas|ningun|ninguno|ninguna|estos|estas|sus|tus|los|las) )*"
     r"(?:message|text|notificaciones|publicidad|promociones|spam)\b" + WHICH_MESSAGES
     + r"(?: de (?:su parte|ustedes|ti))?")
 # Devices that beep, ping and alert, things of the job: their alerts are not our texts
@@ -466,16 +466,18 @@ FR: list[tuple[str, str]] = [
      r"\bne plus (?:me |m |nous )(?:contacter|ecrire|texter|harceler|relancer|deranger"
      r"|envoyer (?:de |des |d )?(?:message|text))\b"),
     # "Ne plus recevoir de SMS", as opt-out menus word it, and "Je préfère (souhaite) ne plus
-    # recevoir de textos": starting its clause only ("J'ai peur de ne plus recevoir de
-    # messages" fears losing them) and ending the message (LAST), as in English: not "Je
-    # préfère ne plus recevoir de textos le matin", which limits them
-    ("| ne je j",
+    # recevoir de textos", "Je veux arrêter de recevoir des SMS": starting its clause only
+    # ("J'ai peur de ne plus recevoir de messages" fears losing them) and ending the message
+    # (LAST), as in English: not "Je préfère ne plus recevoir de textos le matin", which
+    # limits them
+    ("| ne je j arreter",
      r"(?:^|\| )(?:(?:je|j) (?:prefere|prefererais|souhaite|souhaiterais|voudrais|veux"
      r"|desire) )?" + _FR_NO_MORE_RECEIVE + OTHER_WAY + LAST),
     # ... asked how, as "How do I stop getting these texts?" is: "Comment faire pour ne plus
     # recevoir de SMS ?", the question ending there (not "... de textos le matin ?")
     ("| comment",
-     r"(?:^|\| )comment (?:faire|je fais|on fait|puis je|je peux|est ce que je peux) pour "
+     r"(?:^|\| )comment(?: (?:(?:faire|je fais|on fait|puis je|je peux|est ce que je peux)"
+     r" pour|puis je|je peux|est ce que je peux))? "
      + _FR_NO_MORE_RECEIVE + r"(?: (?:svp|stp|merci|s il vous plait))*$"),
     # je ne veux plus recevoir de textos; everyday French drops the "ne", then only with a
     # verb: "je veux plus recevoir de SMS" ("je veux plus de messages" may want more)
@@ -716,17 +718,18 @@ ES: list[tuple[str, str]] = [
      r"\bno (?:quiero|deseo|quisiera|queremos) (?:(?:recibir|tener|mas|ningun|ninguno|ningunos"
      r"|ninguna|estos|estas|esos|esas|sus|tus|los|las) )*(?:message|text|notificaciones"
      r"|publicidad|promociones|spam)\b(?! de voz)"),
-    # "No recibir más mensajes", as opt-out menus word it, and "Prefiero no recibir más SMS":
-    # starting its clause only ("Tengo miedo de no recibir más mensajes" fears losing them)
-    # and ending the message (LAST): not "Prefiero no recibir mensajes en la mañana"
-    ("| no prefiero preferiria quisiera deseo",
-     r"(?:^|\| )(?:(?:prefiero|preferiria|quisiera|deseo) )?" + _ES_NO_MORE_RECEIVE
+    # "No recibir más mensajes", as opt-out menus word it, and "Prefiero no recibir más SMS",
+    # "Quiero dejar de recibir mensajes": starting its clause only ("Tengo miedo de no recibir
+    # más mensajes" fears losing them) and ending the message (LAST): not "Prefiero no
+    # recibir mensajes en la mañana"
+    ("| no prefiero preferiria quisiera deseo quiero dejar",
+     r"(?:^|\| )(?:(?:prefiero|preferiria|quisiera|deseo|quiero) )?" + _ES_NO_MORE_RECEIVE
      + OTHER_WAY + LAST),
     # ... asked how, as "How do I stop getting these texts?" is: "¿Cómo hago para no recibir
     # más mensajes?", the question ending there (not "... mensajes por la noche?")
     ("| como que",
-     r"(?:^|\| )(?:como|que) (?:hago|le hago|puedo hacer|hacemos|podemos hacer) para "
-     + _ES_NO_MORE_RECEIVE + r"(?: (?:por favor|porfa|gracias))*$"),
+     r"(?:^|\| )(?:como|que) (?:(?:hago|le hago|puedo hacer|hacemos|podemos hacer) para"
+     r"|puedo|podemos) " + _ES_NO_MORE_RECEIVE + r"(?: (?:por favor|porfa|gracias))*$"),
     ("no",
      r"\bno (?:quiero|deseo|quisiera|queremos) que (?:me|nos) (?:(?:sigan|siga|sigas|vuelvan a"
      r"|vuelva a|vuelvas a) )?(?:(?:escrib|contact|text)\w*|(?:mand|envi)\w* (?:(?:mas|los|sus"
