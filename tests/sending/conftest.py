@@ -9,7 +9,8 @@ import responses
 from commsvc.clock import FrozenClock
 from commsvc.consent import service as consent
 from commsvc.sending.models import OutboundMessage
-from commsvc.sending.service import new_id
+from commsvc.sending.service import DUE_STATUSES, new_id
+from commsvc.sending.worker import run_once
 from commsvc.twilio_gateway import RealTwilio
 
 SENDER = "+16465550000"
@@ -136,3 +137,17 @@ def form(call) -> dict[str, str]:
     from urllib.parse import parse_qs
 
     return {k: v[0] for k, v in parse_qs(call.request.body).items()}
+
+
+def run_until_settled(app, real_twilio, outbox, clock, *, hours: float, each_pass=None):
+    """Run the worker each time a text is due, for at most `hours` of clock time."""
+    end = clock() + dt.timedelta(hours=hours)
+    while clock() <= end:
+        if each_pass is not None:
+            each_pass()
+        run_once(app, real_twilio)
+        due = [row.next_attempt_at for row in outbox() if row.status in DUE_STATUSES]
+        if not due:
+            break
+        clock.set(max(clock(), min(due)))
+    return outbox()

@@ -11,13 +11,12 @@ import pytest
 import requests
 import responses
 
-from commsvc.sending.service import DUE_STATUSES
-from commsvc.sending.worker import run_once
 from tests.sending.conftest import (
     MESSAGES_URL,
     NEW_YORK,
     message_list,
     posts,
+    run_until_settled,
     twilio_error,
     twilio_message,
 )
@@ -61,20 +60,6 @@ def _twilio(mocked, clock, *, down_until: dt.datetime, outage, sent: dict[str, s
     mocked.add_callback(responses.GET, MESSAGES_URL, callback=lookup)
 
 
-def _run_until_settled(app, real_twilio, outbox, clock, *, hours: float, each_pass=None):
-    """Run the worker each time a text is due, for at most `hours` of clock time."""
-    end = clock() + dt.timedelta(hours=hours)
-    while clock() <= end:
-        if each_pass is not None:
-            each_pass()
-        run_once(app, real_twilio)
-        due = [row.next_attempt_at for row in outbox() if row.status in DUE_STATUSES]
-        if not due:
-            break
-        clock.set(max(clock(), min(due)))
-    return outbox()
-
-
 @pytest.mark.parametrize("outage", OUTAGES)
 def test_texts_queued_during_a_fifteen_minute_outage_go_once_each_when_twilio_is_back(
         app, send, client, booking, outbox, clock, mocked, real_twilio, config, outage):
@@ -94,7 +79,7 @@ def test_texts_queued_during_a_fifteen_minute_outage_go_once_each_when_twilio_is
             shown = client.get(f"/v1/messages/{ids[0]}", headers=booking).json
             seen.append((shown["status"], shown["attempts"], shown["last_error"]))
 
-    rows = _run_until_settled(app, real_twilio, outbox, clock, hours=1, each_pass=while_down)
+    rows = run_until_settled(app, real_twilio, outbox, clock, hours=1, each_pass=while_down)
 
     assert [(row.status, row.attempts, row.last_error) for row in rows] == [("sent", 1, None)] * 3
     why = {"503": "Twilio error 20503", "connection error": "Twilio unreachable: ConnectionError"}
@@ -117,7 +102,7 @@ def test_a_transactional_text_an_outage_outlasts_expires_on_time(
     _twilio(mocked, clock, down_until=due + dt.timedelta(hours=5), outage=OUTAGES["503"],
             sent={})
 
-    [row] = _run_until_settled(app, real_twilio, outbox, clock, hours=3)
+    [row] = run_until_settled(app, real_twilio, outbox, clock, hours=3)
 
     assert (row.status, row.error_code, row.twilio_sid) == ("failed", 20503, None)
     assert row.last_error == ("expired: not sent within 3600 s of when it was due"
@@ -133,7 +118,7 @@ def test_the_metrics_show_how_long_the_outage_has_held_the_texts(
     _twilio(mocked, clock, down_until=due + dt.timedelta(hours=5), outage=OUTAGES["503"],
             sent={})
 
-    _run_until_settled(app, real_twilio, outbox, clock, hours=0.25)
+    run_until_settled(app, real_twilio, outbox, clock, hours=0.25)
 
     data = client.get("/metrics").data.decode()
     [waited] = [float(line.split()[1]) for line in data.splitlines()
@@ -152,7 +137,7 @@ def test_a_text_that_alone_keeps_failing_with_5xx_fails_after_the_maximum_attemp
             fails=lambda body: body == POISON)
     others = iter(range(100))
 
-    rows = _run_until_settled(app, real_twilio, outbox, clock, hours=1,
+    rows = run_until_settled(app, real_twilio, outbox, clock, hours=1,
                               each_pass=lambda: send(body=f"Your pro is {next(others)} min away."))
 
     [poison] = [row for row in rows if row.id == poison_id]
@@ -186,7 +171,7 @@ def test_a_text_twilio_took_before_answering_500_is_found_after_the_outage_not_s
     _twilio(mocked, clock, down_until=due + dt.timedelta(minutes=15), outage=taken_then_500,
             sent=sent)
 
-    [row] = _run_until_settled(app, real_twilio, outbox, clock, hours=1)
+    [row] = run_until_settled(app, real_twilio, outbox, clock, hours=1)
 
     assert (row.status, row.twilio_sid, row.last_error) == ("sent", "SM" + "f" * 32, None)
     assert len(posts(mocked)) == 1 and list(sent) == ["SM" + "f" * 32]
@@ -214,7 +199,7 @@ def test_texts_twilio_throttles_with_429_while_it_takes_others_all_go_none_faile
 
     mocked.add_callback(responses.POST, MESSAGES_URL, callback=post)
 
-    rows = _run_until_settled(app, real_twilio, outbox, clock, hours=1)
+    rows = run_until_settled(app, real_twilio, outbox, clock, hours=1)
 
     assert sorted(row.id for row in rows) == sorted(ids)
     assert [(row.status, row.attempts) for row in rows] == [("sent", 1)] * len(ids)

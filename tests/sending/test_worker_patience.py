@@ -16,6 +16,7 @@ from tests.sending.conftest import (
     NEW_YORK,
     message_list,
     posts,
+    run_until_settled,
     twilio_error,
     twilio_message,
 )
@@ -35,19 +36,6 @@ def _twilio_refusing_until(mocked, clock, until: dt.datetime, status: int, code:
     mocked.add_callback(responses.POST, MESSAGES_URL, callback=answer)
 
 
-def _run_until_settled(app, real_twilio, outbox, clock, hours: float):
-    """Run the worker each time the text is due, for at most `hours` of clock time."""
-    end = clock() + dt.timedelta(hours=hours)
-    while clock() <= end:
-        run_once(app, real_twilio)
-        [row] = outbox()
-        if row.status not in ("queued", "scheduled"):
-            return row
-        clock.set(max(clock(), row.next_attempt_at))
-    [row] = outbox()
-    return row
-
-
 @pytest.mark.parametrize("refusal", REFUSALS)
 @pytest.mark.parametrize("purpose", ["transactional", "marketing"])
 def test_a_refusal_about_the_sender_waits_past_the_attempt_limit_and_the_text_goes(
@@ -59,7 +47,7 @@ def test_a_refusal_about_the_sender_waits_past_the_attempt_limit_and_the_text_go
     send(to=NEW_YORK, purpose=purpose)
     _twilio_refusing_until(mocked, clock, clock() + dt.timedelta(minutes=40), *REFUSALS[refusal])
 
-    row = _run_until_settled(app, real_twilio, outbox, clock, hours=1)
+    [row] = run_until_settled(app, real_twilio, outbox, clock, hours=1)
 
     assert (row.status, row.twilio_sid, row.last_error) == ("sent", SID, None)
     refused = len(posts(mocked)) - 1
@@ -77,7 +65,7 @@ def test_a_transactional_text_still_refused_an_hour_after_it_was_due_expires(
     message_id = send(to=NEW_YORK, purpose="transactional").json["id"]
     _twilio_refusing_until(mocked, clock, due + dt.timedelta(hours=5), *REFUSALS[refusal])
 
-    row = _run_until_settled(app, real_twilio, outbox, clock, hours=3)
+    [row] = run_until_settled(app, real_twilio, outbox, clock, hours=3)
 
     status, code = REFUSALS[refusal]
     assert (row.status, row.error_code, row.twilio_sid) == ("failed", code, None)
@@ -95,7 +83,7 @@ def test_a_marketing_text_waits_out_a_full_sender_queue_of_many_hours(
     send(to=NEW_YORK, purpose="marketing")  # noon in New York
     _twilio_refusing_until(mocked, clock, clock() + dt.timedelta(hours=6), 400, 21611)
 
-    row = _run_until_settled(app, real_twilio, outbox, clock, hours=12)
+    [row] = run_until_settled(app, real_twilio, outbox, clock, hours=12)
 
     assert (row.status, row.twilio_sid) == ("sent", SID)
     assert row.sent_at >= clock() - dt.timedelta(hours=1)
