@@ -32,6 +32,12 @@ WRITTEN = [
     ("caller 415 \u2022 555 \u2022 0102", "caller ******0102"),
     ("Subpoena SUB_2026_0042: caller 415_555_0102, [ref A_B]",
      "Subpoena SUB_2026_0042: caller ******0102, [ref A_B]"),
+    # Found by a sweep of a running service: a number the API itself reads through the letters
+    # glued to it (?phone=4155550101x is +14155550101) was audited in full in the reason.
+    ("ticket 77 for 4155550101x", "ticket 77 for ******0101x"),
+    ("caller ph4155550101", "caller ph******0101"),
+    ("number4155550101 asked", "number******0101 asked"),
+    ("4155550101s line, ref ses_0123456789abcdef", "******0101s line, ref ses_0123456789abcdef"),
 ]
 
 
@@ -85,22 +91,3 @@ def test_masked_events_still_verify(runner, db, clock):
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"audit chain OK: {len(WRITTEN)} events verified")
-
-
-@pytest.mark.parametrize(("sent", "stored"), [
-    ("ticket 77 for 4155550101x", "ticket 77 for ******0101x"),
-    ("caller ph4155550101", "caller ph******0101"),
-    ("number4155550101 asked", "number******0101 asked"),
-    ("4155550101s line, ref ses_0123456789abcdef", "******0101s line, ref ses_0123456789abcdef"),
-])
-def test_a_number_glued_to_letters_in_a_reason_is_audited_masked(client, api_key, db, sent,
-                                                                  stored):
-    """Found by a sweep of a running service: a number the API itself reads through the letters
-    glued to it (?phone=4155550101x is +14155550101) was audited in full in the reason."""
-    # as a client sends it: UTF-8 bytes, which WSGI hands over read as ISO-8859-1
-    as_sent = sent.encode("utf-8").decode("latin-1")
-    response = client.get("/v1/logs/calls",
-                          headers=api_key("privacy") | {"X-Access-Reason": as_sent})
-    assert response.status_code == 200
-    event = db.scalars(select(AuditEvent).where(AuditEvent.action == "pii.read")).one()
-    assert event.reason == stored
