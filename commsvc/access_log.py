@@ -8,7 +8,7 @@ import re
 from gunicorn.glogging import Logger
 
 from commsvc.config import wants_json_logs
-from commsvc.log_masking import mask_text, mask_url, wsgi_text
+from commsvc.log_masking import mask_client_line, mask_text, mask_url, wsgi_text
 from commsvc.logging_setup import JsonFormatter, MaskPhones, client_request_id
 
 # The atoms that carry the URL or the referer: %(r)s, %(U)s, %(q)s, %(f)s, and the same values
@@ -52,14 +52,10 @@ class MaskRequestText(MaskPhones):
 
     def masked(self, message: str) -> str:
         if message.startswith(REQUEST_LINES):
-            # gunicorn writes a bad request line as its repr: the C1 bytes of UTF-8 read as
-            # ISO-8859-1 come as "\x94" escapes (full-width digits: "ï¼\x94ï¼\x91...").
-            return mask_url(wsgi_text(_C1_ESCAPE.sub(lambda escape: chr(int(escape[1], 16)),
-                                                      message)))
+            return mask_client_line(message)
         return super().masked(message)  # "Booting worker with pid: 1234567" keeps its pid
 
 
-_C1_ESCAPE = re.compile(r"\\x([89a-f][0-9a-f])")  # \xa0 and \xad are escaped too
 # gunicorn's lines that repeat what a client sent (workers/base.py, handle_error).
 REQUEST_LINES = ("Invalid request from ip=", "Error handling request")
 

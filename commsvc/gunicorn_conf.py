@@ -20,7 +20,7 @@ from gunicorn import util
 from commsvc.config import ConfigError, load_config
 from commsvc.db import create_sqlite_file
 from commsvc.errors import PROBLEM_JSON
-from commsvc.log_masking import mask_url, wsgi_text
+from commsvc.log_masking import mask_client_line
 
 # A request may run longer than gunicorn's default 30 s before its worker is killed (and the
 # client answered 500): the erasure or export of someone with hundreds of thousands of texts
@@ -64,7 +64,7 @@ def write_problem(sock, status_int: int, reason: str, mesg: str) -> None:
     path), since a client's error log keeps the answer."""
     if status_int >= 500:  # gunicorn keeps the reason "Bad Request" for its 501 and 500
         reason = HTTPStatus(status_int).phrase
-    detail = mask_url(wsgi_text(mesg)) if mesg else reason
+    detail = mask_client_line(mesg) if mesg else reason
     body = json.dumps({"type": reason.lower().replace(" ", "-"), "title": reason,
                        "status": status_int, "detail": detail}).encode()
     head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"

@@ -438,6 +438,17 @@ def wsgi_text(value: str) -> str:
         return value
 
 
+# gunicorn repeats a line it could not parse as its repr: the C1 bytes of UTF-8 read as
+# ISO-8859-1 come as "\x94" escapes (full-width digits: "ï¼\x94ï¼\x91..."); \xa0, \xad too.
+_C1_ESCAPE = re.compile(r"\\x([89a-f][0-9a-f])")
+
+
+def mask_client_line(text: str) -> str:
+    """A request or header line gunicorn repeats as a client sent it (in its error answer and
+    in its own log line), masked as the access log masks a request line."""
+    return mask_url(wsgi_text(_C1_ESCAPE.sub(lambda escape: chr(int(escape[1], 16)), text)))
+
+
 # Query arguments that carry what a person wrote or where they are, never a filter: a text's
 # body and media (a Twilio number set to "HTTP GET" sends its whole webhook form in the query
 # string; a client may put a message's body there by mistake), the caller's name, and the
