@@ -35,7 +35,7 @@ BODY = "Hi, I'm on my way, should be there in about 20 minutes."
 
 def _app():
     from commsvc.app import create_app
-    from commsvc.config import Config, Retention
+    from commsvc.config.settings import Config, Retention
     from commsvc.db import Database
 
     config = Config(env="development", database_url=URL, twilio_account_sid=None,

@@ -7,7 +7,7 @@ import re
 
 from gunicorn.glogging import Logger
 
-from commsvc.config import wants_json_logs
+from commsvc.config.loader import wants_json_logs
 from commsvc.log_masking import mask_client_line, mask_text, mask_url, wsgi_text
 from commsvc.logging_setup import JsonFormatter, MaskPhones, client_request_id
 

@@ -12,7 +12,8 @@ from flask_smorest import Api
 
 from commsvc import api_docs, crypto, db, edge_docs, errors, input_guard, logging_setup
 from commsvc.clock import utcnow
-from commsvc.config import Config, load_config
+from commsvc.config.loader import load_config
+from commsvc.config.settings import Config
 from commsvc.twilio_gateway import make_gateway
 
 API_MODULES = (

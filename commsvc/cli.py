@@ -9,7 +9,8 @@ from flask.cli import FlaskGroup
 
 def _create_app():
     from commsvc.app import create_app
-    from commsvc.config import ConfigError, load_config
+    from commsvc.config.loader import load_config
+    from commsvc.config.settings import ConfigError
     from commsvc.db import create_sqlite_file
 
     try:

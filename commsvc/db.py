@@ -29,7 +29,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, Opera
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from commsvc.config import ConfigError
+from commsvc.config.settings import ConfigError
 
 T = TypeVar("T")
 log = logging.getLogger("commsvc.db")

@@ -5,7 +5,7 @@ import datetime as dt
 
 from flask import current_app
 
-from commsvc.config import Config
+from commsvc.config.settings import Config
 
 
 def config() -> Config:

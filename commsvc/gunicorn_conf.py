@@ -17,7 +17,8 @@ from http import HTTPStatus
 
 from gunicorn import util
 
-from commsvc.config import ConfigError, load_config
+from commsvc.config.loader import load_config
+from commsvc.config.settings import ConfigError
 from commsvc.db import create_sqlite_file
 from commsvc.errors import PROBLEM_JSON
 from commsvc.log_masking import mask_client_line

@@ -25,7 +25,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    from commsvc.config import load_config
+    from commsvc.config.loader import load_config
     from commsvc.db import make_engine
 
     url = config.attributes.get("url") or load_config().database_url

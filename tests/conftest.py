@@ -16,7 +16,8 @@ from commsvc import migrate
 from commsvc.app import create_app
 from commsvc.auth import service as key_service
 from commsvc.clock import FrozenClock
-from commsvc.config import Config, Retention, normalise_database_url
+from commsvc.config.database_url import normalise_database_url
+from commsvc.config.settings import Config, Retention
 from commsvc.db import Database, make_engine
 from commsvc.pool import service as pool_service
 from commsvc.twilio_gateway import SimulatedTwilio

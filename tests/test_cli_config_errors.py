@@ -115,8 +115,9 @@ def test_a_one_off_command_in_production_says_no_start_up_warnings(tmp_path):
 def _in_development_with(instance: Path, tmp_path, monkeypatch, args: list[str]):
     """`commsvc ARGS` in development without secrets in the environment, instance/ being
     `instance` (its dev-secrets.json as the test left it), the database tmp_path/commsvc.db."""
-    monkeypatch.setattr("commsvc.config.INSTANCE_DIR", instance)
-    monkeypatch.setattr("commsvc.config.DEV_SECRETS_FILE", instance / "dev-secrets.json")
+    monkeypatch.setattr("commsvc.config.dev_secrets.INSTANCE_DIR", instance)
+    monkeypatch.setattr("commsvc.config.dev_secrets.DEV_SECRETS_FILE",
+                        instance / "dev-secrets.json")
     env = {**{name: None for name in PRODUCTION}, "COMMSVC_ENV": "development",
            "DATABASE_URL": f"sqlite:///{tmp_path}/commsvc.db"}
     return CliRunner().invoke(main, args, env=env, prog_name="commsvc")

@@ -10,7 +10,8 @@ from cryptography.fernet import Fernet
 
 from bench.environment import BENCH_DATABASE_URL, app_environment, new_secrets
 from commsvc.app import create_app
-from commsvc.config import ConfigError, load_config
+from commsvc.config.loader import load_config
+from commsvc.config.settings import ConfigError
 
 PRODUCTION = {"COMMSVC_ENV": "production", "DATABASE_URL": "postgres://app@db:5432/commsvc",
               "ENCRYPTION_KEYS": Fernet.generate_key().decode(),

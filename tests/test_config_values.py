@@ -11,9 +11,10 @@ import pytest
 from click.testing import CliRunner
 from cryptography.fernet import Fernet
 
-from commsvc import config as config_module
 from commsvc.cli import main
-from commsvc.config import Config, ConfigError, load_config
+from commsvc.config import dev_secrets
+from commsvc.config.loader import load_config
+from commsvc.config.settings import Config, ConfigError
 
 SECRETS = {"COMMSVC_ENV": "test", "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
            "HMAC_KEY": "h", "TWILIO_AUTH_TOKEN": "t"}
@@ -323,8 +324,9 @@ def test_an_account_sid_without_its_auth_token_is_refused_in_development(tmp_pat
     """Found by an operator's audit: with TWILIO_ACCOUNT_SID set and TWILIO_AUTH_TOKEN not,
     development generated a token no Twilio account has, so every send failed at Twilio and
     every webhook Twilio signed got 403, with nothing said at start."""
-    monkeypatch.setattr("commsvc.config.DEV_SECRETS_FILE", tmp_path / "dev-secrets.json")
-    monkeypatch.setattr("commsvc.config.INSTANCE_DIR", tmp_path)
+    monkeypatch.setattr("commsvc.config.dev_secrets.DEV_SECRETS_FILE",
+                        tmp_path / "dev-secrets.json")
+    monkeypatch.setattr("commsvc.config.dev_secrets.INSTANCE_DIR", tmp_path)
     with pytest.raises(ConfigError) as raised:
         load_config({"COMMSVC_ENV": "development", "TWILIO_ACCOUNT_SID": "AC" + "0" * 32})
     assert str(raised.value) == (
@@ -353,8 +355,8 @@ def test_processes_started_together_on_a_fresh_clone_share_one_set_of_secrets(
     and webhook tokens. Here another process writes the file between this one's look for it
     and its own write."""
     secrets_file = tmp_path / "dev-secrets.json"
-    monkeypatch.setattr(config_module, "INSTANCE_DIR", tmp_path)
-    monkeypatch.setattr(config_module, "DEV_SECRETS_FILE", secrets_file)
+    monkeypatch.setattr(dev_secrets, "INSTANCE_DIR", tmp_path)
+    monkeypatch.setattr(dev_secrets, "DEV_SECRETS_FILE", secrets_file)
     theirs = {"encryption_key": Fernet.generate_key().decode(), "hmac_key": "theirs" * 8,
               "twilio_auth_token": "their-token"}
     generate = Fernet.generate_key
@@ -364,7 +366,7 @@ def test_processes_started_together_on_a_fresh_clone_share_one_set_of_secrets(
             secrets_file.write_text(json.dumps(theirs))
         return generate()
 
-    monkeypatch.setattr(config_module.Fernet, "generate_key", the_other_process_writes_first)
+    monkeypatch.setattr(dev_secrets.Fernet, "generate_key", the_other_process_writes_first)
 
     config = load_config({"COMMSVC_ENV": "development"})
 
@@ -381,13 +383,13 @@ def test_development_secrets_are_created_on_a_filesystem_without_hard_links(
     written (Operation not permitted): make instance/ writable", though it was writable and
     the file had been written there before the secrets were hard-linked into place."""
     secrets_file = tmp_path / "dev-secrets.json"
-    monkeypatch.setattr(config_module, "INSTANCE_DIR", tmp_path)
-    monkeypatch.setattr(config_module, "DEV_SECRETS_FILE", secrets_file)
+    monkeypatch.setattr(dev_secrets, "INSTANCE_DIR", tmp_path)
+    monkeypatch.setattr(dev_secrets, "DEV_SECRETS_FILE", secrets_file)
 
     def link(_source, _target):
         raise OSError(getattr(errno, errno_name), os.strerror(getattr(errno, errno_name)))
 
-    monkeypatch.setattr(config_module.os, "link", link)
+    monkeypatch.setattr(dev_secrets.os, "link", link)
 
     config = load_config({"COMMSVC_ENV": "development"})
 

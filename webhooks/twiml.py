@@ -7,7 +7,7 @@ from flask import Response
 from twilio.twiml.messaging_response import Message, MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
-from commsvc.config import Config
+from commsvc.config.settings import Config
 from commsvc.relay.service import CallResult, SmsResult
 
 PREFIX = "/webhooks/twilio"

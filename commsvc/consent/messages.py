@@ -8,7 +8,7 @@ placeholders), which then answers HELP, AIDE and AYUDA alike.
 """
 from __future__ import annotations
 
-from commsvc.config import Config
+from commsvc.config.settings import Config
 from commsvc.consent.detector import DEFAULT_LANGUAGE
 
 OPT_OUT_CONFIRMATION = {

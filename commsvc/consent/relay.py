@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commsvc.clock import as_utc, epoch_microseconds
-from commsvc.config import Config
+from commsvc.config.settings import Config
 from commsvc.consent import messages, service
 from commsvc.consent.detector import (
     DEFAULT_LANGUAGE,

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from sqlalchemy import Text, cast, exists, func, select
 from sqlalchemy.orm import Session
 
-from commsvc.config import Config
+from commsvc.config.settings import Config
 from commsvc.crypto import phone_hmac
 from commsvc.phones import TOMBSTONE_PREFIX
 from commsvc.records.models import Erasure

@@ -24,7 +24,7 @@ from marshmallow import ValidationError as MarshmallowError
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from commsvc.config import Config
+from commsvc.config.settings import Config
 from commsvc.db import lock_or_unavailable
 from commsvc.errors import NotFound, ValidationFailed
 from commsvc.fields import BOOKING_ID, reason_problem

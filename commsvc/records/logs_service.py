@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, defer
 
 from commsvc.auth.visibility import audit_reasoned_read
 from commsvc.clock import isoformat
-from commsvc.config import Retention
+from commsvc.config.settings import Retention
 from commsvc.crypto import phone_hmac
 from commsvc.errors import ValidationFailed
 from commsvc.paging import Page, decode_cursor, encode_cursor, page_of

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from commsvc.config import Retention
+from commsvc.config.settings import Retention
 
 KINDS = frozenset({
     "phone",          # a real person's number, E.164

@@ -40,7 +40,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from commsvc.config import Retention
+from commsvc.config.settings import Retention
 from commsvc.db import again_on_a_dropped_connection, lock_timed_out
 from commsvc.health import metric_source
 from commsvc.records import audit, holds, remote

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from commsvc.config import Retention
+from commsvc.config.settings import Retention
 from commsvc.records import remote
 from commsvc.records.holds import not_held
 from commsvc.relay.models import Call, Message

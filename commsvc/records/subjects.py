@@ -36,7 +36,7 @@ from sqlalchemy import and_, func, or_, select, true, union, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from commsvc.config import Config
+from commsvc.config.settings import Config
 from commsvc.consent import service as consent_service
 from commsvc.consent.models import ConsentEvent
 from commsvc.crypto import phone_hmac

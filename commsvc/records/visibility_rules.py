@@ -11,7 +11,7 @@ import datetime as dt
 
 from sqlalchemy import ColumnElement, or_
 
-from commsvc.config import Retention
+from commsvc.config.settings import Retention
 from commsvc.records.holds import held
 from commsvc.relay.models import Call, Message
 

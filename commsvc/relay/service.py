@@ -19,7 +19,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from commsvc import phones
-from commsvc.config import Config
+from commsvc.config.settings import Config
 from commsvc.consent import relay as consent
 from commsvc.crypto import UNAVAILABLE
 from commsvc.db import is_transactional, named_lock

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from phonenumbers import timezone
 
-from commsvc.config import Config
+from commsvc.config.settings import Config
 
 log = logging.getLogger("commsvc.sending.quiet_hours")
 SEARCH_DAYS = 8

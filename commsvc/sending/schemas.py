@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from commsvc.config import MAX_SMS_CHARS
+from commsvc.config.replies import MAX_SMS_CHARS
 from commsvc.fields import BOOKING_ID, Phone, RequestHeaders, idempotency_key_header
 from commsvc.sending.service import PURPOSES, body_errors
 

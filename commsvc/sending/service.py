@@ -17,7 +17,8 @@ import secrets
 from sqlalchemy import and_, case, exists, select, true, update
 from sqlalchemy.orm import Session
 
-from commsvc.config import MAX_SMS_CHARS, Config, Retention, sms_length
+from commsvc.config.replies import MAX_SMS_CHARS, sms_length
+from commsvc.config.settings import Config, Retention
 from commsvc.consent import service as consent
 from commsvc.crypto import UNAVAILABLE
 from commsvc.db import insert_or_replay

@@ -32,7 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from commsvc.config import Config
+from commsvc.config.settings import Config
 from commsvc.crypto import UNAVAILABLE
 from commsvc.db import is_transient, row_conflict
 from commsvc.errors import ServiceUnavailable

@@ -429,7 +429,7 @@ def test_our_own_help_text_sent_back_is_conversation(reply, language):
     send, répondez, envoyez, responda, envía ... is an instruction quoted, not a request;
     so are the keywords it lists ("Répondez AIDE pour de l'aide, STOP pour vous
     désabonner", in the START confirmation)."""
-    from commsvc.config import Config
+    from commsvc.config.settings import Config
     from commsvc.consent import messages
     text = messages.render(messages.in_language(getattr(messages, reply), language), Config())
     assert "STOP" in text

@@ -130,7 +130,7 @@ def test_help_is_consumed_and_records_nothing(db, clock):
 
 
 def _config():
-    from commsvc.config import Config
+    from commsvc.config.settings import Config
 
     return Config()
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from commsvc.clock import FrozenClock
-from commsvc.config import Retention
+from commsvc.config.settings import Retention
 from commsvc.records import logs_service
 from commsvc.records.logs_service import LogFilter
 

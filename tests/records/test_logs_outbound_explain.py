@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from commsvc.config import Retention
+from commsvc.config.settings import Retention
 from commsvc.paging import decode_cursor, encode_cursor
 from commsvc.records import logs_service
 from commsvc.records.logs_service import LogFilter

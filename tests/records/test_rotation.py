@@ -10,9 +10,10 @@ import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select, text
 
-from commsvc import config as config_module
 from commsvc import crypto
-from commsvc.config import ConfigError, load_config
+from commsvc.config import dev_secrets
+from commsvc.config.loader import load_config
+from commsvc.config.settings import ConfigError
 from commsvc.records import rotation
 from commsvc.records.models import AuditEvent
 from commsvc.relay.models import Message
@@ -210,8 +211,8 @@ def test_the_generated_secrets_line_says_which_setting_the_environment_gives(
         tmp_path, monkeypatch, capsys):
     """Found by an audit: it said a webhook auth token was generated while TWILIO_AUTH_TOKEN
     was set, and hand-made webhooks signed with the file's token got 403."""
-    monkeypatch.setattr(config_module, "INSTANCE_DIR", tmp_path)
-    monkeypatch.setattr(config_module, "DEV_SECRETS_FILE", tmp_path / "dev-secrets.json")
+    monkeypatch.setattr(dev_secrets, "INSTANCE_DIR", tmp_path)
+    monkeypatch.setattr(dev_secrets, "DEV_SECRETS_FILE", tmp_path / "dev-secrets.json")
 
     config = load_config({"COMMSVC_ENV": "development", "TWILIO_AUTH_TOKEN": "audittoken123"})
 
@@ -223,8 +224,8 @@ def test_the_generated_secrets_line_says_which_setting_the_environment_gives(
 
 def test_development_generates_a_key_into_instance_once_and_says_so(
         tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(config_module, "INSTANCE_DIR", tmp_path)
-    monkeypatch.setattr(config_module, "DEV_SECRETS_FILE", tmp_path / "dev-secrets.json")
+    monkeypatch.setattr(dev_secrets, "INSTANCE_DIR", tmp_path)
+    monkeypatch.setattr(dev_secrets, "DEV_SECRETS_FILE", tmp_path / "dev-secrets.json")
 
     first = load_config({"COMMSVC_ENV": "development"})
     told = capsys.readouterr().err

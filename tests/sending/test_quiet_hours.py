@@ -4,7 +4,7 @@ from __future__ import annotations
 import phonenumbers
 import pytest
 
-from commsvc.config import Config
+from commsvc.config.settings import Config
 from commsvc.sending import quiet_hours
 from tests.sending.conftest import utc
 

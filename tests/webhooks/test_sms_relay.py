@@ -7,7 +7,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from commsvc.config import load_config
+from commsvc.config.loader import load_config
 from commsvc.consent import messages
 from commsvc.consent import service as consent
 from tests.webhooks import factories as f

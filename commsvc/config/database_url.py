@@ -1,0 +1,79 @@
+"""DATABASE_URL: normalised to psycopg 3's scheme, and refused at start when no database the
+service runs on, or libpq, would take it."""
+from __future__ import annotations
+
+import functools
+import re
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from commsvc.config.settings import Config, ConfigError
+
+# What DATABASE_URL may name once normalised (postgres:// and postgresql:// become psycopg 3's):
+# the drivers installed, and the databases commsvc.db and the migrations know.
+DATABASE_DRIVERS = ("postgresql+psycopg", "sqlite", "sqlite+pysqlite")
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the plain postgres:// URLs hosting platforms hand out and use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _database_url(env: dict[str, str]) -> str:
+    return normalise_database_url(env.get("DATABASE_URL", "").strip() or Config.database_url)
+
+
+def _check_database_url(url: str) -> None:
+    """Only the databases the service runs on, with the driver installed: a `mysql://` or
+    `postgresql+psycopg2://` URL is one line naming the setting, not an import traceback; so
+    is a URL SQLAlchemy cannot read (a port that is not a number, an unclosed bracket)."""
+    scheme, sep, _ = url.partition("://")
+    if not (sep and scheme in DATABASE_DRIVERS):
+        # Only the scheme is shown: the rest may hold a password.
+        given = f"{scheme}://..." if sep else "a value that is not a URL"
+        raise ConfigError(f"DATABASE_URL must be a postgres://, postgresql:// or sqlite:/// URL,"
+                          f" not {given}")
+    try:
+        parsed = make_url(url)
+        parsed.port  # noqa: B018 - reading the port is the check
+    except (ValueError, ArgumentError):
+        raise ConfigError("DATABASE_URL cannot be read as a URL: it needs a host name and, if"
+                          " it gives a port, a number") from None
+    if parsed.get_backend_name() == "postgresql":
+        _check_libpq_options(parsed)
+
+
+_SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+def _check_libpq_options(parsed) -> None:
+    """Options and values libpq refuses only when it connects: a traceback, then 500s, or
+    every process starting and then calling the database down ('/readyz' 503) when it is the
+    URL that is wrong."""
+    unknown = sorted(set(parsed.query) - _libpq_options())
+    if unknown:
+        raise ConfigError(f"DATABASE_URL has connection options PostgreSQL does not know:"
+                          f" {', '.join(unknown)} (a pooler's own flag, such as pgbouncer=true,"
+                          f" is not one: leave it out)")
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        raise ConfigError(f"DATABASE_URL's port must be from 1 to 65535, not {parsed.port}")
+    sslmode = parsed.query.get("sslmode")
+    if sslmode is not None and sslmode not in _SSLMODES:
+        raise ConfigError(f"DATABASE_URL's sslmode must be one of {', '.join(_SSLMODES)},"
+                          f" not {sslmode!r}")
+    timeout = parsed.query.get("connect_timeout")
+    if timeout is not None and not (isinstance(timeout, str)
+                                    and re.fullmatch(r"[+-]?[0-9]+", timeout.strip())):
+        raise ConfigError(f"DATABASE_URL's connect_timeout must be a whole number of seconds,"
+                          f" not {timeout!r}")
+
+
+@functools.cache
+def _libpq_options() -> frozenset[str]:
+    """The connection options libpq takes (sslmode, connect_timeout, options, ...)."""
+    from psycopg import pq
+    return frozenset(option.keyword.decode() for option in pq.Conninfo.get_defaults())
