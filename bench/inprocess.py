@@ -36,7 +36,7 @@ BODY = "Hi, I'm on my way, should be there in about 20 minutes."
 def _app():
     from commsvc.app import create_app
     from commsvc.config.settings import Config, Retention
-    from commsvc.db import Database
+    from commsvc.db.session import Database
 
     config = Config(env="development", database_url=URL, twilio_account_sid=None,
                     twilio_auth_token=TOKEN, public_base_url=BASE,

@@ -10,10 +10,11 @@ from flask import Flask, current_app, jsonify, request
 from flask.cli import AppGroup
 from flask_smorest import Api
 
-from commsvc import api_docs, crypto, db, edge_docs, errors, input_guard, logging_setup
+from commsvc import api_docs, crypto, edge_docs, errors, input_guard, logging_setup
 from commsvc.clock import utcnow
 from commsvc.config.loader import load_config
 from commsvc.config.settings import Config
+from commsvc.db import session as db
 from commsvc.twilio_gateway import make_gateway
 
 API_MODULES = (

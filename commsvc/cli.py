@@ -11,7 +11,7 @@ def _create_app():
     from commsvc.app import create_app
     from commsvc.config.loader import load_config
     from commsvc.config.settings import ConfigError
-    from commsvc.db import create_sqlite_file
+    from commsvc.db.sqlite import create_sqlite_file
 
     try:
         config = load_config()
@@ -45,7 +45,7 @@ class _Group(FlaskGroup):
     def invoke(self, ctx):
         from sqlalchemy.exc import DBAPIError
 
-        from commsvc.db import operator_problem
+        from commsvc.db.failures import operator_problem
 
         try:
             return super().invoke(ctx)

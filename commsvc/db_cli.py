@@ -6,7 +6,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import OperationalError
 
-from commsvc import db, migrate
+from commsvc import migrate
+from commsvc.db.failures import lock_timed_out
 
 
 @click.group("db")
@@ -25,7 +26,7 @@ def upgrade_command():
     except migrate.UnknownRevision as exc:
         raise click.ClickException(str(exc)) from None
     except OperationalError as exc:
-        if not db.lock_timed_out(exc):
+        if not lock_timed_out(exc):
             raise
         raise click.ClickException(
             f"a migration waited {migrate.MIGRATION_LOCK_TIMEOUT} for a table that another"

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wsgi import LimitedStream
 
-from commsvc.db import operator_problem, schema_missing
+from commsvc.db.failures import operator_problem, schema_missing
 from commsvc.log_masking import mask_url, mask_word
 
 log = logging.getLogger("commsvc.errors")
@@ -105,7 +105,7 @@ RETRY_SHORTLY = {"Retry-After": "2"}
 
 
 class Busy(ServiceUnavailable):
-    """A lock held longer than a request may wait for it (db.lock_or_unavailable)."""
+    """A lock held longer than a request may wait for it (db.locks.lock_or_unavailable)."""
 
     headers = RETRY_SHORTLY
 

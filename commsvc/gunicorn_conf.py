@@ -19,7 +19,7 @@ from gunicorn import util
 
 from commsvc.config.loader import load_config
 from commsvc.config.settings import ConfigError
-from commsvc.db import create_sqlite_file
+from commsvc.db.sqlite import create_sqlite_file
 from commsvc.errors import PROBLEM_JSON
 from commsvc.log_masking import mask_client_line
 

@@ -10,7 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from commsvc import migrate
-from commsvc.db import get_db, operator_problem, schema_missing
+from commsvc.db.failures import operator_problem, schema_missing
+from commsvc.db.session import get_db
 from commsvc.extensions import now as _now
 
 log = logging.getLogger("commsvc.health")

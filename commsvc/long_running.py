@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from sqlalchemy.exc import DBAPIError
 
-from commsvc.db import is_transient, operator_problem
+from commsvc.db.failures import is_transient, operator_problem
 
 # SIGHUP too: a closed terminal or SSH session, or a `kill -HUP` meant as gunicorn's graceful
 # reload, otherwise ended the process at once, mid-send, with no line said (exit 129); unless

@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
-from commsvc import db
+from commsvc.db.sqlite import SQLITE_BUSY_TIMEOUT_MS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,7 +81,7 @@ def migration_transaction(engine) -> Iterator:
         finally:
             if sqlite:
                 connection.connection.driver_connection.execute(
-                    f"PRAGMA busy_timeout={db.SQLITE_BUSY_TIMEOUT_MS}")
+                    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def upgrade_connection(connection) -> tuple[str | None, str | None]:

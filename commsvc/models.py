@@ -3,7 +3,7 @@ import commsvc.consent.models  # noqa: F401
 import commsvc.records.models  # noqa: F401
 import commsvc.sending.models  # noqa: F401
 from commsvc.auth.models import ApiKey  # noqa: F401
-from commsvc.db import Base
+from commsvc.db.base import Base
 from commsvc.pool.models import ProxyNumber  # noqa: F401
 from commsvc.relay.models import Call, Message  # noqa: F401
 from commsvc.sessions.models import Participant, Session  # noqa: F401

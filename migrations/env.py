@@ -26,7 +26,7 @@ def run_migrations_online() -> None:
         _run(connection)
         return
     from commsvc.config.loader import load_config
-    from commsvc.db import make_engine
+    from commsvc.db.engine import make_engine
 
     url = config.attributes.get("url") or load_config().database_url
     engine = make_engine(url)

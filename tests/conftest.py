@@ -18,7 +18,8 @@ from commsvc.auth import service as key_service
 from commsvc.clock import FrozenClock
 from commsvc.config.database_url import normalise_database_url
 from commsvc.config.settings import Config, Retention
-from commsvc.db import Database, make_engine
+from commsvc.db.engine import make_engine
+from commsvc.db.session import Database
 from commsvc.pool import service as pool_service
 from commsvc.twilio_gateway import SimulatedTwilio
 from tests.twilio_signing import TwilioPoster

@@ -11,7 +11,9 @@ from click.testing import CliRunner
 from sqlalchemy.exc import OperationalError
 
 from commsvc.cli import main
-from commsvc.db import PLAN_CACHE_MODE, create_sqlite_file, make_engine, operator_problem
+from commsvc.db.engine import PLAN_CACHE_MODE, make_engine
+from commsvc.db.failures import operator_problem
+from commsvc.db.sqlite import create_sqlite_file
 from commsvc.relay.models import Call, Message
 from tests.test_cli_config_errors import FERNET_KEY
 

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 
-from commsvc import db, migrate
+from commsvc import migrate
 from commsvc.cli import main
+from commsvc.db import sqlite as db_sqlite
 from tests.conftest import AUTH_TOKEN, BASE_URL, TEST_KEY
 from tests.test_unmigrated_database import empty_url  # noqa: F401  (a fixture)
 
@@ -115,13 +116,13 @@ def test_a_release_step_beside_a_long_sqlite_migration_waits_for_it(
     writer waits 0.1 s, and another process holds the write lock for a second."""
     if backend != "sqlite":
         pytest.skip("SQLite only: PostgreSQL's release steps queue on an advisory lock")
-    writers_pragmas = db._sqlite_pragmas
+    writers_pragmas = db_sqlite._sqlite_pragmas
 
     def writers_wait_a_tenth(dbapi_connection, record):
         writers_pragmas(dbapi_connection, record)
         dbapi_connection.execute("PRAGMA busy_timeout=100")
 
-    monkeypatch.setattr(db, "_sqlite_pragmas", writers_wait_a_tenth)
+    monkeypatch.setattr(db_sqlite, "_sqlite_pragmas", writers_wait_a_tenth)
     migrate.upgrade(empty_url, revision=PREVIOUS)
 
     def another_migration(holding, done) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
 from commsvc.consent import service as consent
-from commsvc.db import make_engine
+from commsvc.db.engine import make_engine
 from commsvc.migrate import alembic_config
 
 

@@ -10,10 +10,11 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from commsvc import db, migrate
+from commsvc import migrate
 from commsvc.app import create_app
 from commsvc.auth import service as keys
 from commsvc.cli import main
+from commsvc.db import sqlite as db_sqlite
 from tests.test_unmigrated_database import _settings
 
 
@@ -76,13 +77,13 @@ def test_a_reasoned_read_at_the_console_behind_a_long_writer_says_the_database_i
     # A reasoned read writes its audit event, so it waits for the write lock (here 0.1 s), then
     # gives up. It said "the database is not answering: database is locked", as if a server
     # were down, where another process holds the lock and the read only has to be run again.
-    writers_pragmas = db._sqlite_pragmas
+    writers_pragmas = db_sqlite._sqlite_pragmas
 
     def writers_wait_a_tenth(dbapi_connection, record):
         writers_pragmas(dbapi_connection, record)
         dbapi_connection.execute("PRAGMA busy_timeout=100")
 
-    monkeypatch.setattr(db, "_sqlite_pragmas", writers_wait_a_tenth)
+    monkeypatch.setattr(db_sqlite, "_sqlite_pragmas", writers_wait_a_tenth)
     with _write_lock_held(tmp_path):
         result = CliRunner().invoke(main, ["logs", "calls", "--reason", "ticket 12"],
                                     env=_settings(f"sqlite:///{tmp_path / 'busy.db'}"))

@@ -16,7 +16,8 @@ from collections.abc import Callable
 
 from flask import Blueprint, Response, request
 
-from commsvc.db import again_on_a_dropped_connection, close_db, get_db
+from commsvc.db.failures import again_on_a_dropped_connection
+from commsvc.db.session import close_db, get_db
 from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
 from commsvc.phones import mask

@@ -7,7 +7,7 @@ from flask import current_app, g, request
 
 from commsvc.auth.roles import REASONED_ROLES, allows
 from commsvc.auth.service import Principal, authenticate
-from commsvc.db import get_db
+from commsvc.db.session import get_db
 from commsvc.errors import Forbidden, Unauthorized, ValidationFailed
 from commsvc.fields import NO_ACCESS_REASON, reason_problem
 

@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from commsvc.db import Base, UTCDateTime
+from commsvc.db.base import Base, UTCDateTime
 
 
 class ApiKey(Base):

@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import JSON, Boolean, CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from commsvc.db import Base, BigId, UTCDateTime
+from commsvc.db.base import Base, BigId, UTCDateTime
 
 CHANNELS = ("sms", "voice")
 PURPOSES = ("relay", "transactional", "marketing")

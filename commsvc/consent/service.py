@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from commsvc.consent.models import ALL, CHANNELS, PURPOSES, ConsentEvent, ConsentState
 from commsvc.crypto import phone_hmac
-from commsvc.db import insert_for, insert_or_replay, named_lock
+from commsvc.db.inserts import insert_for, insert_or_replay
+from commsvc.db.locks import named_lock
 from commsvc.errors import Conflict, ValidationFailed
 from commsvc.paging import MAX_LIMIT, Page, decode_cursor, page_of
 from commsvc.twilio_gateway import UNSUBSCRIBED

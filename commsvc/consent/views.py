@@ -26,7 +26,7 @@ from commsvc.consent.schemas import (
     DecisionSchema,
     HistoryQuerySchema,
 )
-from commsvc.db import get_db
+from commsvc.db.session import get_db
 from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
 from commsvc.fields import phone_input

@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import Boolean, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from commsvc.db import Base, BigId, UTCDateTime
+from commsvc.db.base import Base, BigId, UTCDateTime
 
 
 class ProxyNumber(Base):

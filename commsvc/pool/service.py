@@ -16,7 +16,8 @@ from sqlalchemy import bindparam, exists, func, select, text, update
 from sqlalchemy.orm import Session as DbSession
 
 from commsvc.clock import isoformat
-from commsvc.db import insert_or_replay, lock_or_unavailable
+from commsvc.db.inserts import insert_or_replay
+from commsvc.db.locks import lock_or_unavailable
 from commsvc.errors import Conflict, NotFound, ValidationFailed
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import COSTLY_NUMBER, is_costly, locality

@@ -7,7 +7,7 @@ from commsvc.api_docs import Blueprint
 from commsvc.auth.guard import require
 from commsvc.auth.visibility import audit_reasoned_read, present_pool_number
 from commsvc.clock import isoformat
-from commsvc.db import get_db
+from commsvc.db.session import get_db
 from commsvc.extensions import now as _now
 from commsvc.fields import phone_input
 from commsvc.pool import (

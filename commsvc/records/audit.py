@@ -28,7 +28,8 @@ import re
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from commsvc.db import again_on_a_dropped_connection, is_transactional
+from commsvc.db.failures import again_on_a_dropped_connection
+from commsvc.db.session import is_transactional
 from commsvc.log_masking import mask_text, mask_word, masked_integer
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.records.models import AuditEvent

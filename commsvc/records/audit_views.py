@@ -5,7 +5,7 @@ from commsvc.api_docs import Blueprint
 from commsvc.auth.guard import require
 from commsvc.auth.service import as_actor
 from commsvc.clock import isoformat
-from commsvc.db import get_db
+from commsvc.db.session import get_db
 from commsvc.records import audit
 from commsvc.records.schemas import AuditPage, AuditQuery, problems
 

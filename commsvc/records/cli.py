@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from commsvc.app import warn_at_start
-from commsvc.db import DATABASE_RETRY_SECONDS
+from commsvc.db.failures import DATABASE_RETRY_SECONDS
 from commsvc.long_running import stop_on_signals, stopping_on_signals, waited_out
 from commsvc.records import audit, remote, retention, rotation, subjects
 from commsvc.records.logs_cli import UtcTime

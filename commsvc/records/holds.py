@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from commsvc.config.settings import Config
-from commsvc.db import lock_or_unavailable
+from commsvc.db.locks import lock_or_unavailable
 from commsvc.errors import NotFound, ValidationFailed
 from commsvc.fields import BOOKING_ID, reason_problem
 from commsvc.log_masking import mask_word

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from commsvc.api_docs import Blueprint
 from commsvc.auth.guard import current_principal, require
-from commsvc.db import get_db
+from commsvc.db.session import get_db
 from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
 from commsvc.records import log_presenters, logs_service

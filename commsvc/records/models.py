@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import JSON, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from commsvc.db import NEVER_REUSED_IDS, Base, BigId, UTCDateTime
+from commsvc.db.base import NEVER_REUSED_IDS, Base, BigId, UTCDateTime
 
 
 class AuditEvent(Base):

@@ -26,7 +26,9 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
-from commsvc.db import UTCDateTime, again_on_a_dropped_connection, insert_for
+from commsvc.db.base import UTCDateTime
+from commsvc.db.failures import again_on_a_dropped_connection
+from commsvc.db.inserts import insert_for
 from commsvc.health import metric_source
 from commsvc.records.models import RemoteDeletion
 from commsvc.twilio_gateway import NOT_FINAL_YET, TwilioError

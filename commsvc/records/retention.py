@@ -41,7 +41,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from commsvc.config.settings import Retention
-from commsvc.db import again_on_a_dropped_connection, lock_timed_out
+from commsvc.db.failures import again_on_a_dropped_connection, lock_timed_out
 from commsvc.health import metric_source
 from commsvc.records import audit, holds, remote
 from commsvc.records.models import AuditEvent

@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, column, select, table, text
 from sqlalchemy.exc import OperationalError
 
 from commsvc import crypto
-from commsvc.db import again_on_a_dropped_connection, lock_timed_out
+from commsvc.db.failures import again_on_a_dropped_connection, lock_timed_out
 
 log = logging.getLogger(__name__)
 

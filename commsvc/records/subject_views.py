@@ -17,7 +17,7 @@ from commsvc.api_docs import Blueprint, problems
 from commsvc.auth.guard import current_principal, require
 from commsvc.auth.visibility import masked_throughout, present_number
 from commsvc.clock import isoformat
-from commsvc.db import get_db
+from commsvc.db.session import get_db
 from commsvc.fields import phone_input
 from commsvc.records import subjects
 from commsvc.records.log_presenters import recording_reference

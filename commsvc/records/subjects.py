@@ -40,7 +40,7 @@ from commsvc.config.settings import Config
 from commsvc.consent import service as consent_service
 from commsvc.consent.models import ConsentEvent
 from commsvc.crypto import phone_hmac
-from commsvc.db import named_lock
+from commsvc.db.locks import named_lock
 from commsvc.phones import mask
 from commsvc.pool import service as pool_service
 from commsvc.records import audit, erasure_ledger, remote, retention_passes

@@ -14,7 +14,7 @@ import functools
 from sqlalchemy import bindparam, exists, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from commsvc.db import INSERTS
+from commsvc.db.inserts import INSERTS
 from commsvc.records import remote
 from commsvc.records.models import RemoteDeletion
 from commsvc.relay.models import Call, Message

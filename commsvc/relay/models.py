@@ -11,7 +11,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commsvc.crypto import EncryptedText
-from commsvc.db import NEVER_REUSED_IDS, Base, BigId, UTCDateTime
+from commsvc.db.base import NEVER_REUSED_IDS, Base, BigId, UTCDateTime
 
 # The texts whose sender was told the conversation has ended or takes calls only (outcomes
 # relay.service.NO_SESSION and MODE_NOT_ALLOWED), once a day per sender and number: the only

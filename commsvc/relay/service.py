@@ -22,7 +22,8 @@ from commsvc import phones
 from commsvc.config.settings import Config
 from commsvc.consent import relay as consent
 from commsvc.crypto import UNAVAILABLE
-from commsvc.db import is_transactional, named_lock
+from commsvc.db.locks import named_lock
+from commsvc.db.session import is_transactional
 from commsvc.fields import shows_nothing
 from commsvc.pool import service as pool_service
 from commsvc.records.erasure_ledger import erased_since

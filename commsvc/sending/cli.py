@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import DBAPIError
 
 from commsvc.app import warn_at_start
-from commsvc.db import DATABASE_RETRY_SECONDS
+from commsvc.db.failures import DATABASE_RETRY_SECONDS
 from commsvc.long_running import stop_on_signals, waited_out
 from commsvc.sending.worker import BATCH_SIZE, run_once
 

@@ -7,7 +7,7 @@ from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commsvc.crypto import EncryptedText
-from commsvc.db import Base, UTCDateTime
+from commsvc.db.base import Base, UTCDateTime
 
 
 class OutboundMessage(Base):

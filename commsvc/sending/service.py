@@ -21,7 +21,7 @@ from commsvc.config.replies import MAX_SMS_CHARS, sms_length
 from commsvc.config.settings import Config, Retention
 from commsvc.consent import service as consent
 from commsvc.crypto import UNAVAILABLE
-from commsvc.db import insert_or_replay
+from commsvc.db.inserts import insert_or_replay
 from commsvc.errors import (
     Conflict,
     ConsentRequired,

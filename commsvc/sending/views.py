@@ -17,7 +17,7 @@ from commsvc.auth.visibility import (
     present_text,
 )
 from commsvc.clock import isoformat
-from commsvc.db import get_db
+from commsvc.db.session import get_db
 from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
 from commsvc.health import metric_source

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from commsvc.config.settings import Config
 from commsvc.crypto import UNAVAILABLE
-from commsvc.db import is_transient, row_conflict
+from commsvc.db.failures import is_transient, row_conflict
 from commsvc.errors import ServiceUnavailable
 from commsvc.phones import mask
 from commsvc.records.erasure_ledger import erased_since

@@ -42,7 +42,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import aliased
 
-from commsvc.db import INSERTS
+from commsvc.db.inserts import INSERTS
 from commsvc.errors import PoolExhausted
 from commsvc.phones import locality
 from commsvc.pool.models import ProxyNumber

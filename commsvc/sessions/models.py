@@ -11,7 +11,7 @@ import datetime as dt
 from sqlalchemy import Boolean, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from commsvc.db import NEVER_REUSED_IDS, Base, BigId, UTCDateTime
+from commsvc.db.base import NEVER_REUSED_IDS, Base, BigId, UTCDateTime
 
 ACTIVE = text("active")
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import aliased
 
 from commsvc.consent import service as consent
-from commsvc.db import UTCDateTime
+from commsvc.db.base import UTCDateTime
 from commsvc.sessions.models import Participant, Session
 
 SMS_MODES = ("sms", "sms_and_voice")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from commsvc.clock import isoformat
-from commsvc.db import INSERTS
+from commsvc.db.inserts import INSERTS
 from commsvc.errors import Conflict, NotFound, PoolExhausted, ValidationFailed
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import COSTLY_NUMBER, is_costly

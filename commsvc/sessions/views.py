@@ -7,7 +7,7 @@ from commsvc.api_docs import Blueprint
 from commsvc.auth.guard import require
 from commsvc.auth.visibility import audit_reasoned_read, present_phone, present_pool_number
 from commsvc.clock import isoformat
-from commsvc.db import get_db
+from commsvc.db.session import get_db
 from commsvc.errors import NotFound
 from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now

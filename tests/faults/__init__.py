@@ -4,7 +4,7 @@ from __future__ import annotations
 import contextlib
 
 from commsvc.app import create_app
-from commsvc.db import Database
+from commsvc.db.session import Database
 from tests.conftest import truncate_all
 
 

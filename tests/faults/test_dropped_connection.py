@@ -13,7 +13,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from commsvc import db as db_module
+from commsvc.db import engine as db_engine
 from commsvc.relay import service as relay
 from commsvc.sending import service as sending
 from tests.conftest import AUTH_TOKEN, BASE_URL, TEST_KEY
@@ -33,7 +33,7 @@ def dropping_app(engine, config, clock, twilio, monkeypatch):
     if engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL only")
     # A busy service: its pooled connections are always back within the idle ping's second.
-    monkeypatch.setattr(db_module, "IDLE_PING_SECONDS", 3600.0)
+    monkeypatch.setattr(db_engine, "IDLE_PING_SECONDS", 3600.0)
     with app_on(engine, engine.url, config, clock, twilio) as app:
         pids: set[int] = set()
         for app_engine in app.extensions["db"].engines:

@@ -16,7 +16,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from commsvc import migrate
-from commsvc.db import make_engine
+from commsvc.db.engine import make_engine
 from commsvc.sending import service
 from commsvc.sending.models import OutboundMessage
 from commsvc.sending.worker import Worker, run_once

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import bindparam, func, select, text, true
 
-from commsvc.db import INSERTS
+from commsvc.db.inserts import INSERTS
 from commsvc.pool import service as pool_service
 from commsvc.sessions import service as session_service
 from commsvc.sessions.allocation import MODE_CAPABILITIES, choose_proxy, take_both

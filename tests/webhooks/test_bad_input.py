@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
 from commsvc.app import create_app
-from commsvc.db import Database
+from commsvc.db.session import Database
 from tests.conftest import AUTH_TOKEN, BASE_URL
 from tests.twilio_signing import TwilioPoster
 from tests.webhooks import factories as f

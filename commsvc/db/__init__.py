@@ -1,0 +1,1 @@
+"""The database: models' base and column types, engines, units of work, failures."""

@@ -1,0 +1,103 @@
+"""Units of work: the engines and session factories of one app, and the request's session."""
+from __future__ import annotations
+
+from flask import current_app, g
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from commsvc.db.engine import make_engine
+
+AUTOCOMMIT = "autocommit"  # Session.info key of an autocommit unit of work
+
+
+class Database:
+    """The engines and the session factories of one app."""
+
+    def __init__(self, url: str | None = None, *, engine: Engine | None = None, bind=None,
+                 **engine_kwargs):
+        self.engine = engine if engine is not None else make_engine(url, **engine_kwargs)
+        self._made = [] if engine is not None else [self.engine]
+        # Tests bind sessions to one connection inside a transaction they roll back at the end.
+        extra = {"join_transaction_mode": "create_savepoint"} if bind is not None else {}
+        self.sessionmaker = sessionmaker(
+            bind=bind if bind is not None else self.engine, expire_on_commit=False, **extra
+        )
+        # Units of work that need no transaction (see get_db): on PostgreSQL their statements
+        # commit one by one, which saves the BEGIN and COMMIT/ROLLBACK round trips. SQLite has
+        # no round trips to save, and tests bound to one rolled-back connection keep theirs.
+        # They have their own pool, whose connections stay in autocommit: switching a shared
+        # connection's mode at each checkout and back at each checkin cost 50-90 µs of CPU per
+        # request (a tenth of a consent check). A sync worker then keeps up to one idle
+        # connection in each pool. Nor does this pool roll back a connection it takes back:
+        # in autocommit no transaction is ever open, and the no-op ROLLBACK cost another
+        # tenth of a consent check's CPU.
+        self.autocommit_sessionmaker = self.sessionmaker
+        self.engines = (self.engine,)
+        if bind is None and self.is_postgres:
+            autocommit_engine = make_engine(
+                self.engine.url.render_as_string(hide_password=False),
+                **{**engine_kwargs, "isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None})
+            self.engines = (self.engine, autocommit_engine)
+            self._made.append(autocommit_engine)
+            self.autocommit_sessionmaker = sessionmaker(
+                bind=autocommit_engine, expire_on_commit=False, info={AUTOCOMMIT: True})
+        # Units of work that only read: the same on PostgreSQL; on a SQLite file, a transaction
+        # that takes no write lock up front (_sqlite_begin_deferred).
+        self.read_sessionmaker = self.autocommit_sessionmaker
+        if bind is None and not self.is_postgres and self.engine.url.database not in (
+                None, "", ":memory:"):
+            read_engine = make_engine(str(self.engine.url), deferred_begin=True, **engine_kwargs)
+            self.engines = (*self.engines, read_engine)
+            self._made.append(read_engine)
+            self.read_sessionmaker = sessionmaker(bind=read_engine, expire_on_commit=False)
+        # Units of work that read one snapshot across many statements, whatever commits
+        # meanwhile (audit verify's walk in chunks): REPEATABLE READ on PostgreSQL; on SQLite,
+        # a reading transaction is one snapshot already (WAL).
+        self.snapshot_sessionmaker = self.read_sessionmaker
+        if bind is None and self.is_postgres:
+            self.snapshot_sessionmaker = sessionmaker(
+                bind=self.engine.execution_options(isolation_level="REPEATABLE READ"),
+                expire_on_commit=False)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    def dispose(self) -> None:
+        """Close the pooled connections of the engines made here (not of one given)."""
+        for engine in self._made:
+            engine.dispose()
+
+
+def get_db(*, autocommit: bool = False, reads_only: bool = False) -> Session:
+    """The request's session (the unit of work); closed, and rolled back unless committed.
+
+    The first call of a request decides whether it runs in a transaction. autocommit=True is
+    for units of work whose guarantees need none: reads only, or a single write made by a
+    single statement (under READ COMMITTED a transaction adds nothing to those), with no
+    advisory transaction lock. Anything that writes twice must keep the transaction.
+    reads_only=True: autocommit for a unit of work that never writes (on SQLite it then
+    never waits for a writer either).
+    """
+    if "db_session" not in g:
+        database = current_app.extensions["db"]
+        factory = (database.read_sessionmaker if reads_only
+                   else database.autocommit_sessionmaker if autocommit else database.sessionmaker)
+        g.db_session = factory()
+    return g.db_session
+
+
+def is_transactional(db: Session) -> bool:
+    """False for an autocommit unit of work (get_db), where each statement commits alone."""
+    return not db.info.get(AUTOCOMMIT, False)
+
+
+def close_db(_exc=None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def init_app(app, database: Database) -> None:
+    app.extensions["db"] = database
+    app.teardown_appcontext(close_db)
