@@ -31,7 +31,7 @@ CATEGORIES = (
     ("encryption (Fernet)", ("cryptography/",)),
     ("twilio (signature, TwiML)", ("twilio/",)),
     ("phone numbers", ("phonenumbers/",)),
-    ("logging", ("(logging/", "commsvc/logging_setup.py", "commsvc/log_masking.py")),
+    ("logging", ("(logging/", "commsvc/logging_setup.py", "commsvc/log_masking/")),
     ("Flask / Werkzeug / smorest", ("flask/", "werkzeug/", "flask_smorest/", "webargs/",
                                     "marshmallow/")),
     ("gunicorn / sockets", ("gunicorn/", "socket.py", "selectors.py")),

@@ -8,7 +8,8 @@ import re
 from gunicorn.glogging import Logger
 
 from commsvc.config.loader import wants_json_logs
-from commsvc.log_masking import mask_client_line, mask_text, mask_url, wsgi_text
+from commsvc.log_masking.text import mask_text
+from commsvc.log_masking.urls import mask_client_line, mask_url, wsgi_text
 from commsvc.logging_setup import JsonFormatter, MaskPhones, client_request_id
 
 # The atoms that carry the URL or the referer: %(r)s, %(U)s, %(q)s, %(f)s, and the same values
@@ -73,7 +74,7 @@ def _own(log) -> list:
 
 class MaskingLogger(Logger):
     """gunicorn's Logger; the URL and user-agent atoms of each access line go through
-    log_masking's mask_url.
+    log_masking.urls.mask_url.
 
     In JSON mode the access line is the service's JSON entry: the masked classic line as its
     message, the request id the app gave the response, and the figures as fields; gunicorn's

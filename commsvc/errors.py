@@ -10,7 +10,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wsgi import LimitedStream
 
 from commsvc.db.failures import operator_problem, schema_missing
-from commsvc.log_masking import mask_url, mask_word
+from commsvc.log_masking.urls import mask_url
+from commsvc.log_masking.words import mask_word
 
 log = logging.getLogger("commsvc.errors")
 

@@ -21,7 +21,7 @@ from commsvc.config.loader import load_config
 from commsvc.config.settings import ConfigError
 from commsvc.db.sqlite import create_sqlite_file
 from commsvc.errors import PROBLEM_JSON
-from commsvc.log_masking import mask_client_line
+from commsvc.log_masking.urls import mask_client_line
 
 # A request may run longer than gunicorn's default 30 s before its worker is killed (and the
 # client answered 500): the erasure or export of someone with hundreds of thousands of texts

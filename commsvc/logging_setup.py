@@ -10,7 +10,10 @@ import uuid
 
 from flask import g, has_request_context, request
 
-from commsvc.log_masking import mask_phones, mask_word, redact_content, redact_keys
+from commsvc.log_masking.keys import redact_keys
+from commsvc.log_masking.phone_numbers import mask_phones
+from commsvc.log_masking.urls import redact_content
+from commsvc.log_masking.words import mask_word
 
 _PLAIN = logging.Formatter()
 

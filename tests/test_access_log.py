@@ -115,7 +115,7 @@ def test_a_webhook_sent_by_get_leaves_no_body_or_media_url_in_the_access_log(tmp
     assert "gate" not in line and "4321" not in line
     assert "api.twilio.com" not in line and "JANE" not in line and "14155550101" not in line
     # Commsvc's own keys alone keep their values on a webhook path; content reads REDACTED
-    # there as on every path (log_masking.redact_content).
+    # there as on every path (log_masking.urls.redact_content).
     assert ("/webhooks/twilio/sms?ToCountry=*&Body=REDACTED&From=*&MediaUrl0=REDACTED"
             "&NumMedia=*") in line
 
@@ -554,7 +554,7 @@ def test_url_parts_are_each_matched_once_whole():
     """Found by a code review: the pattern that found parts with a "_" retried from every
     position of a long part (quadratic: one 8,000-character part cost 1.3 s of CPU). Parts are
     now matched once each, whole, and only those with an unusual character are looked into."""
-    from commsvc.log_masking import _URL_PART
+    from commsvc.log_masking.urls import _URL_PART
     part = "a_" + "x" * 8000
     assert [m.group(0) for m in _URL_PART.finditer(f"GET /v1/x?q={part} HTTP/1.1")] == [
         "GET", "v1", "x", "q", part, "HTTP", "1.1"]

@@ -131,7 +131,7 @@ def test_gunicorns_answer_never_repeats_an_api_key_or_a_phone_number(web_port):
         assert detail.count("'") % 2 == 0, detail  # the quote closing what it repeats stays
     # gunicorn repeats a bad request line as its repr: full-width digits come back as "\x94"
     # escapes of their UTF-8 bytes, which a reader decodes; its log line masked them, the
-    # answer did not (one masking, log_masking.mask_client_line, now serves both).
+    # answer did not (one masking, log_masking.urls.mask_client_line, now serves both).
     status_line, _, body = _raw(web_port, "GET v1/consent/＋１４１５５５５０１０１ HTTP/1.1\r\n"
                                           "Host: x\r\n\r\n".encode())
     assert status_line.startswith("HTTP/1.1 400 ")

@@ -8,7 +8,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from commsvc.log_masking import mask_phones
+from commsvc.log_masking.phone_numbers import mask_phones
 from commsvc.logging_setup import JsonFormatter, MaskPhones, TextFormatter
 
 
@@ -90,7 +90,7 @@ def test_mask_phones_masks_every_number_and_nothing_else(text, masked):
 def test_two_numbers_glued_into_one_token_are_both_masked_and_long_tokens_never_fail():
     """Found by a review: only the last of two glued numbers was masked; the first fix
     recursed once per number (RecursionError on a long enough token, in a log call)."""
-    from commsvc.log_masking import mask_text
+    from commsvc.log_masking.text import mask_text
 
     assert mask_text("conv-4155550101-4155550102") == "conv-******0101-******0102"
     assert "4155550101" not in mask_text("a-4155550101-" * 4000)
@@ -183,7 +183,7 @@ def test_database_errors_never_carry_the_statements_values(engine):
 def test_a_kept_number_stays_whole_beside_another_number():
     """Found by a review: the export's subject's own number and the next one made one run,
     masked together ("+1****************0102")."""
-    from commsvc.log_masking import mask_text
+    from commsvc.log_masking.text import mask_text
 
     assert mask_text("+14155550101 415 555 0102", keep=frozenset({"+14155550101"})) == \
         "+14155550101 ******0102"
@@ -198,7 +198,7 @@ def test_a_kept_number_stays_whole_beside_another_number():
 def test_a_kept_number_glued_to_other_digits_keeps_nothing_readable(text, masked):
     """Found by a review of the fix above: digits glued to the kept number's mark were read as
     part of a word and left whole; a text holding the mark already was rewritten."""
-    from commsvc.log_masking import mask_text
+    from commsvc.log_masking.text import mask_text
 
     assert mask_text(text, keep=frozenset({"+14155550101"})) == masked
 
@@ -214,13 +214,13 @@ def test_a_kept_number_glued_to_other_digits_keeps_nothing_readable(text, masked
     ("call 415*555*0101 or (415) 555 01 01", "call ******0101 or ******0101"),
 ])
 def test_an_ascii_text_changes_only_where_its_numbers_are(text, masked):
-    from commsvc.log_masking import mask_text
+    from commsvc.log_masking.text import mask_text
 
     assert mask_text(text) == masked
 
 
 def test_a_text_holding_marks_already_keeps_them_and_the_kept_number():
-    from commsvc.log_masking import mask_text
+    from commsvc.log_masking.text import mask_text
 
     text = "ref KEPTNUMBERQ KEPTNUMBERQQAA " + "KEPTNUMBER" + "Q" * 500 + " +14155550101 4155550202"
     assert mask_text(text, keep=frozenset({"+14155550101"})) == text.replace(
@@ -228,13 +228,13 @@ def test_a_text_holding_marks_already_keeps_them_and_the_kept_number():
 
 
 def test_only_e164_numbers_can_be_kept():
-    from commsvc.log_masking import mask_text
+    from commsvc.log_masking.text import mask_text
 
     assert mask_text("call 415 555 0102", keep=frozenset({"", "+1"})) == "call ******0102"
 
 
 def test_keycap_digits_are_read_as_digits():
-    from commsvc.log_masking import mask_text
+    from commsvc.log_masking.text import mask_text
 
     keycaps = "".join(digit + "\u20e3" for digit in "4155550101")
     assert mask_text(f"call {keycaps}") == "call ******0101"
@@ -249,7 +249,7 @@ def test_keycap_digits_are_read_as_digits():
 def test_a_redacted_bearer_credential_keeps_the_quote_that_closes_it(text, redacted):
     """Found by an audit: gunicorn's 400 detail came back as "...Bearer REDACTED" without its
     closing quote; a bearer token never holds a quote (RFC 6750's b64token)."""
-    from commsvc.log_masking import redact_keys
+    from commsvc.log_masking.keys import redact_keys
 
     assert redact_keys(text) == redacted
 

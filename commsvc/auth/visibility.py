@@ -7,7 +7,9 @@ from sqlalchemy.orm import Session
 
 from commsvc.auth.roles import POOL_NUMBER_ROLES
 from commsvc.auth.service import Principal
-from commsvc.log_masking import mask_text, mask_word, masked_integer
+from commsvc.log_masking.phone_numbers import masked_integer
+from commsvc.log_masking.text import mask_text
+from commsvc.log_masking.words import mask_word
 from commsvc.phones import TOMBSTONE_PREFIX, mask
 from commsvc.records import audit
 
@@ -38,7 +40,7 @@ def masked_throughout(value, keep: frozenset[str] = frozenset(), *, words: bool 
     and integers written as phone numbers (14155550101). Numbers written in E.164 that are in
     `keep` stay (an export keeps its subject's own and the platform's numbers). `words`: the
     strings are a person's words, so a number glued to letters ("ph4155550101") is masked too
-    (log_masking.mask_word); not for a document of our own ids, such as an export."""
+    (log_masking.words.mask_word); not for a document of our own ids, such as an export."""
     if isinstance(value, str):
         return mask_word(value, keep) if words else mask_text(value, keep)
     if isinstance(value, int) and not isinstance(value, bool):

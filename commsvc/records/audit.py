@@ -9,7 +9,7 @@ Invariants:
 - Events hold IDs and masked numbers only: any phone number in the reason, target or details
   (E.164 or written as people write them: 415-555-0101, (415) 555-0101, +1 415 555 0101,
   415–555–0101 with en dashes, 415 555 01 01) is masked here by the log filter's own rule
-  for free text (log_masking.mask_text), and a "body" key is refused, so an erasure never
+  for free text (log_masking.text.mask_text), and a "body" key is refused, so an erasure never
   has to touch them.
 - On PostgreSQL triggers (migration 0004) refuse UPDATE, DELETE and TRUNCATE, except the
   retention purge (`purge_expired_audit`), which deletes a prefix of the chain and records an
@@ -30,7 +30,9 @@ from sqlalchemy.orm import Session
 
 from commsvc.db.failures import again_on_a_dropped_connection
 from commsvc.db.session import is_transactional
-from commsvc.log_masking import mask_text, mask_word, masked_integer
+from commsvc.log_masking.phone_numbers import masked_integer
+from commsvc.log_masking.text import mask_text
+from commsvc.log_masking.words import mask_word
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.records.models import AuditEvent
 

@@ -28,7 +28,7 @@ from commsvc.config.settings import Config
 from commsvc.db.locks import lock_or_unavailable
 from commsvc.errors import NotFound, ValidationFailed
 from commsvc.fields import BOOKING_ID, reason_problem
-from commsvc.log_masking import mask_word
+from commsvc.log_masking.words import mask_word
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import mask
 from commsvc.records import audit, erasure_ledger

@@ -1,0 +1,118 @@
+"""Phone numbers in text as people write them, masked as phones.mask masks one: E.164, national
+numbers in their usual groupings, numbers written with a leading 0."""
+from __future__ import annotations
+
+import re
+
+from commsvc.phones import mask
+
+# What separates the groups of a written phone number, raw or URL-encoded: a space (also "+"
+# and "%20" in a query string), "-", "." or "/" (415/555-0101), or their encodings %2B, %2D,
+# %2E and %2F (a client may encode them all: 415%2B555%2B0101 is 415+555+0101).
+_SEP = r"(?:[ ./+-]|%2[0BbDdEeFf])"
+# After a "+" (the number is international), brackets around the area code separate too.
+_INTL_SEP = r"(?:[ ./+()-]|%2[0DdEeFf89])"
+# Between the groups of a number written with a leading 0: a space (or "+", a space in a
+# query string) or a hyphen; after its first group (an area code) also "/".
+_WORD_GAP = r"(?:[ +-]|%20|%2[Dd])"
+_AREA_GAP = r"(?:[ /+-]|%20|%2[DdFf])"
+# The same without ".": a 3-digit group then a 7-digit one joined by a dot is a decimal.
+_GAP = r"(?:[ /+-]|%2[0BbDdFf])"
+# A national number's end: no letter, digit, "_" or "-" next to it (not inside an id), except
+# an extension, "x12" or "ext12" (415-555-0101x12), and no decimal part.
+# A "-" or "_" may end a number only where no word goes on after it ("call 416-555-0202- ok").
+_NOT_AFTER = r"(?!(?i:x|ext)\.?\d{1,6}(?![\w-]))(?:[^\W_]|[_-](?=[\w-]))|\.\d"
+_END = rf"(?!{_NOT_AFTER})"
+_END_OR_TIME = rf"(?!{_NOT_AFTER}|:\d)"  # a grouped number not before ":5" (05/06/2026 10:30)
+# Each alternative starts by consuming a character and only then looks behind it, so that the
+# regex engine can skip ahead to the characters a number may start with (a leading lookbehind
+# made every position of every line a candidate).
+_PHONE = re.compile(
+    # E.164 after "+" or its URL encoding "%2B", its digits maybe grouped: +1 415 555 0101.
+    # The digits run on past 15: two numbers written side by side (+14155550101 +14155550202)
+    # are one run, masked whole, or the second would be left readable after the first's 15.
+    # A "+" sent unencoded in a query string arrives as a space, "%20" (%2014155550101); the
+    # area code may be bracketed: +1 (415) 555-0101, %2B1(415)555-0101.
+    r"(?P<prefix>\+|%2[Bb]|%20)(?P<intl>\d(?:" + _INTL_SEP + r"{0,3}\d){5,})"
+    # National numbers as people write them, standing alone (not inside ids or dates):
+    # (415) 555-0101, (415)5550101, %28415%29%20555-0101;
+    r"|(?:\(|%28)(?<![\w%-]\()(?<![\w%-]%28)\d{3}(?:\)|%29)" + _SEP + r"{0,3}\d{3}" + _SEP
+    + r"{0,3}\d{4}" + _END
+    # a run of 10+ digits, or 415-555-0101, 1.415.555.0101, 1 415 555 0101, 415 5550101, or
+    # the French way, 06 12 34 56 78 (five pairs, the first 0x). Digits inside ids (msg_<hex>,
+    # UUIDs, Twilio SIDs), dates (2026-11-22 06:53), IPs and decimals are left alone.
+    + r"|\d(?<![\w%-]\d)(?<!\d\.\d)(?:\d{9,}"
+    r"|(?:" + _SEP + r"{1,3}\d)?\d{2}" + _SEP + r"{1,3}\d{3}" + _SEP + r"{1,3}\d{4}"
+    r"|(?:" + _GAP + r"{1,3}\d)?\d{2}" + _GAP + r"{1,3}\d{7}"
+    r"|(?<=0)\d(?:" + _SEP + r"{1,3}\d{2}){4}"
+    r")" + _END
+    # Last, numbers written with a leading 0, as most countries write them: a trunk 0 (020
+    # 7946 0958, 07700 900123, 030/1234 5678, 0170-1234567) or an international prefix, 00 or
+    # 011 (0044 20 7946 0958, 011 44 20 7946 0958, 0033 6 12 34 56 78): two groups or more
+    # after the first, or one of 6 to 8 digits. Groups are joined by a space, "+" (a query
+    # string's space) or "-", and "/" only after the first (030/...): not dates, paths or a
+    # time ("05/06/2026 10:30"). Fewer than 10 digits are no number; more than 15 are masked
+    # whole, since two numbers may run together (_mask_match).
+    # The area code may be bracketed, (020) 7946 0958; one separator may also run through the
+    # whole number, 020.7946.0958 or 020/7946/0958 (a date has too few digits: 05/06/2026).
+    + r"|(?P<grouped>(?:0(?<![\w%-]0)(?<!\d\.0)\d{1,4}"
+    r"|(?:\(|%28)(?<![\w%-]\()(?<![\w%-]%28)0\d{1,4}(?:\)|%29))"
+    r"(?:" + _AREA_GAP + r"{1,2}(?:\d{1,8}(?:" + _WORD_GAP + r"{1,2}\d{1,8}){1,4}|\d{6,8})"
+    r"|(?P<gsep>[ ./+-]|%2[0DdEeFf])\d{1,8}(?:(?P=gsep)\d{1,8}){1,4}))"
+    + _END_OR_TIME)
+_NOT_DIGITS = re.compile(r"%2[0-9A-Fa-f]|\D")
+
+
+def _mask_match(match: re.Match) -> str:
+    prefix, intl, grouped = match.group("prefix", "intl", "grouped")
+    if grouped is not None and len(_NOT_DIGITS.sub("", grouped)) < 10:
+        return grouped  # too few digits for a phone number
+    if prefix is None:
+        return _masked_dialled(_NOT_DIGITS.sub("", match.group(0)))
+    if match.start() and match.string[match.start() - 1].isalnum():
+        # "44+20 7946 0958", "1%20415 555 0101", "at+415+555+0101": a space after a digit or
+        # a word, not a "+" before a calling code; keeping the digits after it as one would
+        # leave most of them readable (+41 and 0101). Nor more of its last digits than the
+        # number read with the "+" shows: "tel+6834002" is the API's +683 4002 (Niue).
+        return prefix + _masked_dialled(_NOT_DIGITS.sub("", intl), "")
+    return prefix + mask("+" + _NOT_DIGITS.sub("", intl))[1:]
+
+
+def _last_shown(e164: str) -> int:
+    """How many last digits phones.mask shows of the number: four, or the last half of a
+    national number of four digits or fewer."""
+    masked = mask(e164)
+    return len(masked) - len(masked.rstrip("0123456789"))
+
+
+# International prefixes a number written without "+" may start with (011 from North America).
+_DIALLED_PREFIXES = ("011", "00")
+
+
+def _masked_dialled(digits: str, *prefixes: str) -> str:
+    """Digits written without "+" masked as phones.mask masks them (the last four shown), and
+    no more shown than it shows of the number dialled after an international prefix
+    ("0116834002", "00 683 4002": Niue's +683 4002, of which it shows the last half) or, with
+    the prefix "" given, of the digits read as E.164 ("tel+6834002": a "+" after a word)."""
+    if not prefixes and digits[:1] != "0":  # the usual case: no prefix to dial
+        return mask(digits)
+    shown = min([4, *(_last_shown("+" + digits[len(prefix):])
+                      for prefix in (*_DIALLED_PREFIXES, *prefixes) if digits.startswith(prefix))])
+    hidden = max(len(digits) - shown, 0)
+    return "*" * hidden + digits[hidden:]
+
+
+def mask_phones(text: str, keep: frozenset[str] = frozenset()) -> str:
+    """The text with every phone number in it masked as phones.mask masks one, except those
+    written in E.164 that are in `keep`."""
+    if not keep:
+        return _PHONE.sub(_mask_match, text)
+    return _PHONE.sub(lambda match: match.group(0) if match.group(0) in keep
+                      else _mask_match(match), text)
+
+
+def masked_integer(value: int, keep: frozenset[str] = frozenset()) -> int | str:
+    """A JSON integer written as a phone number (14155550101) masked as mask_phones masks one;
+    any other integer (a count, an id) as it is."""
+    masked = mask_phones(str(value), keep)
+    return value if masked == str(value) else masked

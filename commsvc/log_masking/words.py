@@ -1,0 +1,104 @@
+"""An id or a word a client sent (mask_word): also a number glued to a few letters, which the
+API reads past and mask_text knows nothing of."""
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote, unquote_plus
+
+from commsvc.log_masking.phone_numbers import _NOT_DIGITS, _last_shown, _masked_dialled
+from commsvc.log_masking.text import mask_text
+from commsvc.phones import try_normalise
+
+
+def mask_word(text: str, keep: frozenset[str] = frozenset()) -> str:
+    """An id a client sent (a path segment, an X-Request-Id) or words a person wrote (a stated
+    reason) masked as a log masks them in a URL: mask_text, and also a number glued to a few
+    letters that the API reads past ("4155550101x", "x415-555-0101", "415555010x1"), which
+    mask_text knows nothing of. Numbers written in E.164 that are in `keep` stay. Not for our
+    own ids: about one hex id in 500 reads as such a number."""
+    return mask_text(_GLUED_TO_LETTERS.sub(_masked_phone_part, text), keep)
+
+
+# A path segment or query value with letters glued to its digits, few letters (ids and Twilio
+# SIDs have many): the API reads "4155550101x", "x415-555-0101" or "tel4155550101" as the
+# phone number in it (phonenumbers skips the letters), so the log must not keep it readable;
+# nor the numbers in "4155550101x4155550202", which it refuses.
+# A letter may follow the digits after up to three separators too (not a space, which ends a
+# request line's part): the API reads "415-555-CALL" and "415-555-0101-x" as it reads
+# "415555CALL" and "4155550101x" ("%" stands for an escape once _masked_phone_part has cut
+# them). Three at most, as _DIGIT_GROUPS: a digit in each of a long run of "%20" would
+# otherwise scan the rest of it.
+_SEPARATED = r"(?:%2[0BbDdEe89]|[.()+%-]){0,3}"
+_GLUED_TO_LETTERS = re.compile(r"(?<![^\s/?&=#;])(?=[^\s/?&=#;]*?(?:[A-Za-z]\d|\d"
+                               + _SEPARATED + r"[A-Za-z]))"
+                               # 7 digits, or 7 digits and letters of which 3 are letters,
+                               # which phonenumbers reads as a keypad's: 415555CALL
+                               r"(?=(?:[^\s/?&=#;\d]*+\d){7}|(?=(?:[^\s/?&=#;A-Za-z]*+[A-Za-z]){3})"
+                               r"(?:[^\s/?&=#;A-Za-z\d]*+[A-Za-z\d]){7})[^\s/?&=#;]++")
+_DIGIT_GROUPS = re.compile(r"\d(?:(?:[ .()+-]|%2[0BbDdEe89]){0,3}\d)*")
+MAX_GLUED_LETTERS = 4
+
+
+def _masked_phone_part(match: re.Match) -> str:
+    part = match.group(0)
+    if "%" in part and not _LETTER_BY_DIGIT.search(_ESCAPE.sub("%", part)):
+        return part  # only an escape's letters ("%2B1..."): _mask_numbers' to judge
+    # Not %2B's B, nor a word before the first digit, which the API skips ("phone4155550101");
+    # what follows it must have the 7 digits (or keypad letters) of the shortest number.
+    glued = _ESCAPE.sub("%", part[_BEFORE_NUMBER.match(part).end():])
+    if (sum(c.isalpha() for c in glued) > MAX_GLUED_LETTERS
+            or len(_LETTER_OR_DIGIT.findall(glued)) < 7):
+        return part
+    masked = _DIGIT_GROUPS.sub(_masked_group, part)
+    return masked if masked != part else _masked_reading(part)
+
+
+# What comes before a part's first digit (an escape of one, %30-%39, is one): a word the API
+# skips ("tel:", "mobile%3A"), none of the number's digits.
+_BEFORE_NUMBER = re.compile(r"(?:%(?!3\d)[0-9A-Fa-f]{2}|[^\d%])*")
+_LETTER_BY_DIGIT = re.compile(r"[A-Za-z]\d|\d" + _SEPARATED + r"[A-Za-z]")
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+_DIGIT_OR_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}|\d")
+_LETTER = re.compile(r"[A-Za-z]")
+_LETTER_OR_DIGIT = re.compile(r"[A-Za-z\d]")
+_LETTER_OR_DIGIT_OR_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}|[A-Za-z\d]")
+
+
+def _masked_reading(part: str) -> str:
+    """The part with all but its last four digits masked when the API reads it, letters and
+    all, as one valid number: phonenumbers drops a letter or two wherever it stands, so
+    "415555010E1" is +14155550101 though no group of digits between the letters is one."""
+    digits = [token for token in _DIGIT_OR_ESCAPE.findall(part) if len(token) == 1]
+    if _DATE_STAMP.fullmatch("".join(digits)):
+        return part
+    number = (try_normalise(unquote(part))
+              # in a query a "+" is a space: ?phone=415+555+01E01 is 415 555 01E01
+              or ("+" in part and try_normalise(unquote_plus(part))))
+    if not number:
+        return part
+    # Three letters or more phonenumbers reads as a keypad's (+1415555CALL is +14155552255):
+    # then they are the number's digits, masked as digits are (not a word before it: "tel:").
+    without_letters = _LETTER.sub("", unquote(part))
+    word = _BEFORE_NUMBER.match(part).end()
+    if number not in (try_normalise(without_letters), try_normalise(without_letters.replace(
+            "+", " "))):
+        digits = _LETTER_OR_DIGIT.findall(unquote(part[word:]))
+        positions = _LETTER_OR_DIGIT_OR_ESCAPE
+    else:
+        positions = _DIGIT_OR_ESCAPE
+    # As many last digits as phones.mask shows: four, or half of a short national number.
+    hidden = iter(range(len(digits) - _last_shown(number)))
+    return part[:word] + positions.sub(
+        lambda token: "*" if len(token[0]) == 1 and next(hidden, None) is not None
+        else token[0], part[word:])
+
+
+def _masked_group(run: re.Match) -> str:
+    """A group of digits that reads as a valid phone number on its own, masked."""
+    digits = _NOT_DIGITS.sub("", run[0])
+    if len(digits) < 7 or _DATE_STAMP.fullmatch(digits):  # "v2026061512" stays readable
+        return run[0]
+    return _masked_dialled(digits) if try_normalise(unquote(run[0])) else run[0]
+
+
+_DATE_STAMP = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:[01]\d|2[0-3])?")
