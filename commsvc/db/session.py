@@ -1,6 +1,8 @@
 """Units of work: the engines and session factories of one app, and the request's session."""
 from __future__ import annotations
 
+import logging
+
 from flask import current_app, g
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -8,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from commsvc.db.engine import make_engine
 
 AUTOCOMMIT = "autocommit"  # Session.info key of an autocommit unit of work
+log = logging.getLogger("commsvc.db")
 
 
 class Database:
@@ -17,6 +20,7 @@ class Database:
                  **engine_kwargs):
         self.engine = engine if engine is not None else make_engine(url, **engine_kwargs)
         self._made = [] if engine is not None else [self.engine]
+        self._bound = bind is not None
         # Tests bind sessions to one connection inside a transaction they roll back at the end.
         extra = {"join_transaction_mode": "create_savepoint"} if bind is not None else {}
         self.sessionmaker = sessionmaker(
@@ -62,6 +66,25 @@ class Database:
     @property
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
+
+    def checkpoint_deleted(self) -> None:
+        """After an erasure or retention commits (SQLite): copy the -wal file into the database
+        file and cut it to nothing. secure_delete overwrites what was deleted in the file, but
+        the -wal kept the rows' earlier page images (numbers, bodies) until SQLite's next
+        automatic checkpoint, 1,000 pages of writes later: days on a quiet database. Waits for
+        writers as any write does (busy_timeout); nothing to do on PostgreSQL, or for tests
+        bound to one rolled-back connection."""
+        if self.is_postgres or self._bound or self.engine.url.database in (None, "", ":memory:"):
+            return
+        raw = self.engine.raw_connection()
+        try:
+            busy, _, _ = raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            raw.close()
+        if busy:
+            log.warning("the SQLite -wal file still holds the page images of rows just deleted"
+                        " (another connection was using the database); SQLite's next checkpoint"
+                        " removes them")
 
     def dispose(self) -> None:
         """Close the pooled connections of the engines made here (not of one given)."""

@@ -197,4 +197,5 @@ def erase_subject(phone: str):
                                     actor=principal.actor, reason=reason, held_closed=held_closed,
                                     clock=ext["clock"])
     db.commit()
+    ext["db"].checkpoint_deleted()
     return result

@@ -475,4 +475,5 @@ def replay_erasures(database, *, config: Config, now: dt.datetime,
             result.newer += 1
         for kind, count in outcome["removed"].items():
             result.removed[kind] = result.removed.get(kind, 0) + count
+    database.checkpoint_deleted()
     return result
