@@ -91,10 +91,11 @@ def _message(row, shown: bool, show) -> dict:
     return {"id": row.id, "session_id": row.session_id, "booking_id": row.booking_id,
             "direction": row.direction, "from": show(row.from_phone), "to": show(row.to_phone),
             "forwarded_to": show(row.forward_to), "forwarded_from": show(row.forward_from),
-            "outcome": row.outcome, "status": row.status, "twilio_sid": row.twilio_sid,
-            "media_count": row.media_count, **content,
+            "outcome": row.outcome, "status": row.status, "error_code": row.error_code,
+            "twilio_sid": row.twilio_sid, "forward_sid": row.forward_sid,
+            "reply_sid": row.reply_sid, "media_count": row.media_count, **content,
             "body_removed": not shown or row.body_removed_at is not None,
-            "created_at": isoformat(row.created_at)}
+            "created_at": isoformat(row.created_at), "updated_at": isoformat(row.updated_at)}
 
 
 def _call(row, shown: bool, show) -> dict:
@@ -103,19 +104,23 @@ def _call(row, shown: bool, show) -> dict:
             "direction": row.direction, "from": show(row.from_phone), "to": show(row.to_phone),
             "forwarded_to": show(row.forward_to), "forwarded_from": show(row.forward_from),
             "outcome": row.outcome, "status": row.status, "twilio_sid": row.twilio_sid,
-            "duration_seconds": row.duration_seconds, "recording": recording,
-            "created_at": isoformat(row.created_at)}
+            "dial_sid": row.dial_sid, "duration_seconds": row.duration_seconds,
+            "recording": recording, "created_at": isoformat(row.created_at),
+            "updated_at": isoformat(row.updated_at)}
 
 
 def _outbound(row, shown: bool, show) -> dict:
     return {"id": row.id, "to": show(row.to_phone), "from": show(row.from_phone),
             "purpose": row.purpose, "booking_id": row.booking_id, "status": row.status,
+            "error_code": row.error_code,
+            "last_error": masked_throughout(row.last_error, show.kept),
             **_content(row, shown, "body"),
             # As a relayed message's: an outbox text always has a body until retention takes
             # it (then the row reads null), so null here is "removed", never "there was none".
             "body_removed": not shown or row.body is None,
             "twilio_sid": row.twilio_sid,
-            "created_at": isoformat(row.created_at), "sent_at": isoformat(row.sent_at)}
+            "created_at": isoformat(row.created_at), "updated_at": isoformat(row.updated_at),
+            "sent_at": isoformat(row.sent_at)}
 
 
 def _session(session, mine, other, show, now) -> dict:

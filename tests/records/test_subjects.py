@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
 from commsvc.consent import service as consent_service
@@ -13,7 +13,7 @@ from commsvc.crypto import phone_hmac
 from commsvc.phones import mask
 from commsvc.pool import service as pool_service
 from commsvc.pool.models import ProxyNumber
-from commsvc.records import holds, retention, subjects
+from commsvc.records import holds, registry, retention, subjects
 from commsvc.records.audit import cli_actor
 from commsvc.records.models import AuditEvent, Erasure, RemoteDeletion
 from commsvc.relay.models import Call, Message
@@ -691,3 +691,44 @@ def test_a_mistyped_number_is_still_a_422_for_export_erasure_and_holds(
 
     assert [a.status_code for a in answers] == [422, 422, 422]
     assert db.scalars(select(Erasure)).all() == []
+
+
+# The export's name for a personal column it shows under another name (or inside an object).
+EXPORTED_AS = {"from_phone": ("from",), "to_phone": ("to",), "forward_to": ("forwarded_to",),
+               "recording_sid": ("recording", "sid"),
+               "recording_duration": ("recording", "duration"),
+               "recording_status": ("recording", "status")}
+
+
+def test_export_shows_every_personal_column_the_registry_lists_of_the_subjects_records(
+        client, api_key, db, world):
+    # The export left out personal metadata the logs API shows (error_code) and the Twilio
+    # SIDs of the forwarded copy, the reply and the dialled leg, which retention and erasure
+    # delete at Twilio as the subject's: "everything held about a number" was not.
+    db.execute(update(Message).values(error_code=30003, reply_sid="SM" + "7" * 32))
+    db.execute(update(OutboundMessage).values(error_code=21610, last_error="consent: revoked"))
+    db.commit()
+
+    doc = _export(client, api_key("privacy")).json
+
+    missing = {}
+    for table, section in (("messages", "messages"), ("calls", "calls"),
+                           ("outbound_messages", "outbound_messages")):
+        assert doc[section], section
+        for column, entry in registry.REGISTRY[table].items():
+            if not isinstance(entry, registry.Personal):
+                continue
+            path = EXPORTED_AS.get(column, (column,))
+            for row in doc[section]:
+                value = row
+                for key in path:
+                    value = value.get(key, KeyError) if isinstance(value, dict) else KeyError
+                if value is KeyError:
+                    missing.setdefault(table, set()).add(column)
+    assert missing == {}
+    sent = next(m for m in doc["messages"] if m["id"] == world["sent"])
+    assert (sent["error_code"], sent["reply_sid"]) == (30003, "SM" + "7" * 32)
+    assert sent["forward_sid"].startswith("SM")
+    assert doc["calls"][0]["dial_sid"].startswith("CA")
+    assert (doc["outbound_messages"][0]["error_code"],
+            doc["outbound_messages"][0]["last_error"]) == (21610, "consent: revoked")
