@@ -123,4 +123,5 @@ def rotate(database, *, batch_size: int = BATCH_SIZE, keyring: crypto.Keyring | 
             counts.add(batch)
             if seen < batch_size:
                 break
+    database.checkpoint_deleted()  # the tokens under the old key leave the -wal file too
     return report

@@ -1,7 +1,8 @@
-"""On a SQLite file, what an erasure or a retention run deleted is gone from the -wal file as
-soon as it answers. Found by a data-map audit on `make run`: after an erasure the -wal file
-still held the person's rows (number, session, encrypted body) until SQLite's automatic
-checkpoint, 1,000 pages of writes later, however long that took."""
+"""On a SQLite file, what an erasure or a retention run deleted (and the tokens a key rotation
+replaced) is gone from the -wal file as soon as it answers. Found by a data-map audit on
+`make run`: after an erasure the -wal file still held the person's rows (number, session,
+encrypted body) until SQLite's automatic checkpoint, 1,000 pages of writes later, however
+long that took."""
 from __future__ import annotations
 
 import dataclasses
@@ -10,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from commsvc import migrate
+from commsvc import crypto, migrate
 from commsvc.app import create_app
 from commsvc.auth import service as keys
-from commsvc.records import retention
+from commsvc.records import retention, rotation
 from commsvc.relay.models import Message
-from tests.conftest import AUTH_TOKEN, BASE_URL, pool_and_booking_key
+from tests.conftest import AUTH_TOKEN, BASE_URL, TEST_KEY, pool_and_booking_key
+from tests.records.test_rotation import NEW_KEY, _use_keys
 from tests.twilio_signing import TwilioPoster
 
 REQUESTER = "+14155550101"
@@ -77,3 +79,24 @@ def test_a_retention_run_leaves_no_deleted_row_in_the_wal_file(file_app, clock, 
 
     assert report.counts["messages"] == 1
     assert not any(_on_disk(tmp_path).values())
+
+
+def test_a_key_rotation_leaves_no_token_under_the_old_key_in_the_wal_file(
+        file_app, clock, tmp_path, monkeypatch):
+    # Rotating out a key that leaked: its tokens stayed readable in the -wal file.
+    database = file_app.extensions["db"]
+    with database.sessionmaker() as db:
+        db.add(Message(direction="inbound", from_phone=REQUESTER, to_phone="+16465550001",
+                       body="the gate code is 4321", media_count=0, twilio_sid="SM" + "c" * 32,
+                       outcome="no_session", status="received", created_at=clock(),
+                       updated_at=clock()))
+        db.commit()
+    with database.engine.connect() as conn:
+        old_token = conn.exec_driver_sql("SELECT body FROM messages").scalar().encode()
+    assert old_token in (tmp_path / "erase.db-wal").read_bytes()
+    _use_keys(monkeypatch, NEW_KEY, TEST_KEY)
+
+    report = rotation.rotate(database, keyring=crypto.keyring())
+
+    assert report["messages.body"].rotated == 1
+    assert not any(old_token in path.read_bytes() for path in tmp_path.glob("erase.db*"))
