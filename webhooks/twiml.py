@@ -12,6 +12,10 @@ from commsvc.relay.service import CallResult, SmsResult
 
 PREFIX = "/webhooks/twilio"
 RECORD_MODE = "record-from-answer-dual"  # both sides, each on its own channel, once answered
+# Twilio reports only `completed` unless asked: a recording with no audio (the callee hung up
+# at once, silence) would never be reported `absent`, and its SID from the Dial action would
+# stay a recording with no status nor duration in the logs, its deletion queued for nothing.
+RECORDING_EVENTS = "completed absent"
 
 
 def callback_url(config: Config, webhook: str, **query) -> str:
@@ -82,6 +86,7 @@ def call_answer(result: CallResult, config: Config, call_sid: str) -> Response:
     options["record"] = RECORD_MODE
     options["recording_status_callback"] = callback_url(
         config, "recording-status", c=result.call_id, s=call_sid)
+    options["recording_status_callback_event"] = RECORDING_EVENTS
     dial = response.dial(**options)
     # Twilio requests the url (POST, signed) when the callee answers and plays its TwiML to
     # them alone while the caller still hears ringing (answerOnBridge), then bridges.

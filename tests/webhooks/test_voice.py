@@ -53,6 +53,19 @@ def test_recorded_session_speaks_the_notice_first_then_records_the_bridge(
     assert f.calls(db)[0].outcome == "bridged_recorded"
 
 
+def test_a_recorded_bridge_asks_twilio_to_report_a_recording_with_no_audio(
+        db, clock, place_call):
+    """Twilio sends only `completed` to recordingStatusCallback unless the Dial asks for more:
+    the `absent` report (too short, silent) that the callbacks handle never came, so a call
+    answered and hung up at once kept the Dial action's RecordingSid as a recording with no
+    status or duration."""
+    f.open_session(db, clock(), record_calls=True)
+
+    _, dial = twiml(place_call(REQUESTER, REQUESTER_PROXY))
+
+    assert set(dial.get("recordingStatusCallbackEvent", "").split()) == {"completed", "absent"}
+
+
 def test_recorded_call_whispers_the_notice_to_the_called_party_before_the_bridge(
         db, clock, place_call):
     """Found by a compliance review: the <Say> plays to the caller only, so the pro was
