@@ -29,6 +29,7 @@ WEBHOOKS = {
     "call-status": ("Status and duration of a relayed call.", {
         "CallSid": _SID, "CallStatus": _STRING, "CallDuration": _DIGITS,
         "DialCallStatus": _STRING, "DialCallDuration": _DIGITS, "DialCallSid": _SID,
+        "DialBridged": _STRING,
         # A recorded <Dial>'s action carries its recording's SID (kept if its own callback is lost)
         "RecordingSid": _SID,
     }, ["CallSid"], ["c", "s"]),

@@ -188,6 +188,7 @@ def call_progress(form: MultiDict) -> CallProgress:
         duration=_figure(form, "CallDuration"),
         dial_duration=_figure(form, "DialCallDuration"),
         dial_call_sid=_sid(form, "DialCallSid", required=False),
+        dial_bridged={"true": True, "false": False}.get(_word(form, "DialBridged") or ""),
     )
 
 

@@ -64,6 +64,9 @@ class CallProgress:
     duration: int | None = None  # CallDuration: the whole inbound call
     dial_duration: int | None = None  # DialCallDuration: the bridged conversation
     dial_call_sid: str | None = None  # DialCallSid: the leg the Dial placed (the Dial action)
+    # DialBridged: whether that leg was connected to the caller; False when it was answered
+    # but the two never talked (either hung up during the <Number url> recording notice)
+    dial_bridged: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -182,13 +185,14 @@ def call_status(db: Session, *, call_id: int | None, call_sid: str | None,
     elif progress.status in CALL_STATUS_RANK:
         moves = _moves_forward(Call.status, progress.status, CALL_STATUS_RANK)
         values["status"] = case((moves, progress.status), else_=Call.status)
-    if progress.dial_duration is not None:
+    if dial_status in NEVER_CONNECTED or progress.dial_bridged is False:
+        # No conversation: 0, never the inbound leg's CallDuration (the caller's ringing time),
+        # whichever of the two callbacks comes first; nor the dialled leg's DialCallDuration
+        # when it was answered but never bridged (hung up during the recording notice).
+        values["duration_seconds"] = 0
+    elif progress.dial_duration is not None:
         # The bridged conversation's length wins over the whole call's (notice, ringing).
         values["duration_seconds"] = progress.dial_duration
-    elif dial_status in NEVER_CONNECTED:
-        # No conversation: 0, never the inbound leg's CallDuration (the caller's ringing time),
-        # whichever of the two callbacks comes first.
-        values["duration_seconds"] = 0
     elif progress.duration is not None:
         values["duration_seconds"] = func.coalesce(Call.duration_seconds, progress.duration)
     if progress.dial_call_sid is not None:

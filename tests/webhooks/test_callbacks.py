@@ -7,6 +7,7 @@ from sqlalchemy import select
 from commsvc.consent.models import ConsentEvent
 from commsvc.consent.service import check
 from commsvc.records.models import RemoteDeletion
+from commsvc.relay.callbacks import DIAL_STATUS
 from tests.webhooks import factories as f
 from tests.webhooks.factories import PRO, REQUESTER, REQUESTER_PROXY, STRANGER, twiml
 
@@ -521,13 +522,19 @@ def test_a_dial_action_without_a_recording_stores_none(bridged, twilio_post, db)
 
 
 @pytest.mark.parametrize("dial_first", [True, False])
-def test_a_busy_bridge_lasts_0_seconds_never_the_callers_ringing_time(
-        bridged, twilio_post, db, dial_first):
+@pytest.mark.parametrize("dial", [
+    {"DialCallStatus": "busy"},
+    # Found by a voice audit: the callee answered and hung up during the recording notice
+    # (the <Number url>); Twilio says completed, the notice's 6 s as DialCallDuration, and
+    # DialBridged false. The two never talked; the record said they did, for 6 s.
+    {"DialCallStatus": "completed", "DialCallDuration": "6", "DialBridged": "false"},
+], ids=["busy", "answered-never-bridged"])
+def test_a_bridge_that_never_connected_lasts_0_seconds_never_the_callers_ringing_time(
+        bridged, twilio_post, db, dial_first, dial):
     """Found by a black-box audit: the number's own callback (CallDuration 12, the time the
     caller waited) gave a call that never connected a duration of 12 s."""
     dial = (f"/webhooks/twilio/call-status?c={bridged.id}&s={bridged.twilio_sid}",
-            {"CallSid": bridged.twilio_sid, "CallStatus": "in-progress",
-             "DialCallStatus": "busy"})
+            {"CallSid": bridged.twilio_sid, "CallStatus": "in-progress", **dial})
     number = ("/webhooks/twilio/call-status",
               {"CallSid": bridged.twilio_sid, "CallStatus": "completed", "CallDuration": "12",
                "CallbackSource": "call-progress-events"})
@@ -535,7 +542,16 @@ def test_a_busy_bridge_lasts_0_seconds_never_the_callers_ringing_time(
         assert twilio_post(path, form).status_code == 200
 
     stored = f.calls(db)[0]
-    assert (stored.status, stored.duration_seconds) == ("busy", 0)
+    assert (stored.status, stored.duration_seconds) == (
+        DIAL_STATUS[dial[1]["DialCallStatus"]], 0)
+
+
+def test_a_bridged_dial_keeps_its_conversations_length(bridged, twilio_post, db):
+    twilio_post(f"/webhooks/twilio/call-status?c={bridged.id}&s={bridged.twilio_sid}", {
+        "CallSid": bridged.twilio_sid, "CallStatus": "in-progress",
+        "DialCallStatus": "completed", "DialCallDuration": "42", "DialBridged": "true"})
+
+    assert f.calls(db)[0].duration_seconds == 42
 
 
 def test_a_dial_action_naming_a_recording_reported_absent_queues_nothing(
