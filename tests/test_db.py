@@ -235,3 +235,25 @@ def test_a_sqlite_uri_in_memory_or_read_only_creates_no_file(tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     create_sqlite_file(f"sqlite:///file:app.db?mode={mode}&uri=true")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("", {"connect_timeout": 2, "application_name": "commsvc"}),
+    ("?connect_timeout=10&application_name=billing",
+     {"connect_timeout": "10", "application_name": "billing"}),
+])
+def test_the_connect_timeout_a_postgresql_url_gives_is_the_one_used(query, expected):
+    """README: DATABASE_URL takes libpq's options (connect_timeout, ...); the service's own
+    2 s and application name are defaults, not an override of what the operator wrote."""
+    engine = make_engine(f"postgresql+psycopg://app@db.invalid/commsvc{query}")
+    seen = {}
+
+    @sa.event.listens_for(engine, "do_connect")
+    def record(_dialect, _record, _args, params):
+        seen.update({name: params.get(name) for name in expected})
+        raise RuntimeError("not connecting")
+
+    with pytest.raises(Exception, match="not connecting"):
+        engine.connect()
+    engine.dispose()
+    assert seen == expected

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 
@@ -24,11 +24,16 @@ def make_engine(url: str, *, deferred_begin: bool = False, **kwargs) -> Engine:
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         return make_sqlite_engine(url, deferred_begin=deferred_begin, **kwargs)
+    # Defaults only: connect_args would override the URL's own libpq options, which config
+    # accepts (README: "connect_timeout, ...") and the operator expects to hold.
+    given = make_url(url).query
     options = dict(
         pool_size=5,
         max_overflow=5,
         pool_timeout=2,
-        connect_args={"connect_timeout": 2, "application_name": "commsvc"},
+        connect_args={name: value for name, value in
+                      (("connect_timeout", 2), ("application_name", "commsvc"))
+                      if name not in given},
     )
     options.update(kwargs)
     engine = create_engine(url, **options)
