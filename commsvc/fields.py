@@ -159,6 +159,19 @@ def idempotency_key_header(description: str) -> fields.String:
         metadata={"description": "Optional. " + description})
 
 
+# marshmallow's own words for a body, or an object within one, that is not a JSON object
+# ("Invalid input type.") name no type: a client that sent "requester": "+1415..." or a list
+# could not tell what was wanted.
+NOT_A_JSON_OBJECT = "must be a JSON object"
+
+
+class BodySchema(Schema):
+    """A JSON object of a request body, or one within it (a session's requester): anything
+    else there ([], "x", 5, null) is refused saying that an object is wanted."""
+
+    error_messages = {"type": NOT_A_JSON_OBJECT}
+
+
 class RequestHeaders(Schema):
     class Meta:
         unknown = EXCLUDE  # every other header is not ours to judge

@@ -18,6 +18,7 @@ from werkzeug.exceptions import BadRequest, LengthRequired, RequestEntityTooLarg
 
 from commsvc.auth.guard import require_key
 from commsvc.errors import ProblemError, UnsupportedMediaType, ValidationFailed, echoed
+from commsvc.fields import NOT_A_JSON_OBJECT
 
 NUL = "\x00"
 NUL_MESSAGE = "must not contain the NUL character (U+0000)"
@@ -185,8 +186,8 @@ def _require_json_body() -> None:
 
 
 UNKNOWN_FIELD = ["Unknown field."]  # as webargs words it where a view declares its arguments
-# A JSON body that is not an object, as webargs answers it where a view declares a body.
-NOT_AN_OBJECT = {"_schema": ["Invalid input type."]}
+# A JSON body that is not an object, as a view that declares a body answers it (BodySchema).
+NOT_AN_OBJECT = {"_schema": [NOT_A_JSON_OBJECT]}
 GIVEN_TWICE = "given more than once: give each query argument once"
 
 

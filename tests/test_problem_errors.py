@@ -1,6 +1,8 @@
 """Validation errors are always the contract's flat {field: [messages]}, nested fields dotted."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from commsvc.errors import ValidationFailed, flat_errors, render_problem
@@ -34,6 +36,28 @@ def test_a_bad_nested_field_is_named_by_its_dotted_path(client, api_key, party, 
     assert response.status_code == 422
     errors = response.json["errors"]
     assert list(errors) == [field] and _is_flat(errors)
+
+
+@pytest.mark.parametrize(("role", "path", "body", "field"), [
+    ("booking", "/v1/sessions", {"booking_id": "bk_1", "requester": "+14155550101",
+                                 "pro": {"phone": PRO}}, "requester"),
+    ("booking", "/v1/sessions", {"booking_id": "bk_1", "requester": {"phone": REQUESTER},
+                                 "pro": [PRO]}, "pro"),
+    ("booking", "/v1/sessions", [], "_schema"),
+    ("booking", "/v1/sessions/ses_0/close", [], "_schema"),
+    ("booking", "/v1/messages", ["+14155550101"], "_schema"),
+    ("booking", "/v1/consent/+14155550101", "revoke", "_schema"),
+    ("admin", "/v1/numbers", 5, "_schema"),
+    ("privacy", "/v1/holds", None, "_schema"),
+])
+def test_a_body_or_nested_object_that_is_not_an_object_says_an_object_is_wanted(
+        client, api_key, role, path, body, field):
+    """Found by a contract walk: marshmallow's "Invalid input type." named no type, so a
+    client that sent "requester": "+1415..." could not tell what was wanted."""
+    response = client.post(path, headers=api_key(role), data=json.dumps(body),
+                           content_type="application/json")
+    assert response.status_code == 422, response.json
+    assert response.json["errors"] == {field: ["must be a JSON object"]}
 
 
 def test_a_nested_error_raised_by_a_service_is_flat_too(app, clock):
@@ -140,7 +164,7 @@ def test_retiring_a_number_with_a_stray_argument_retires_nothing(client, api_key
 
 @pytest.mark.parametrize(("body", "status", "errors"), [
     ({"reason": "x"}, 422, {"reason": ["Unknown field."]}),
-    (["x"], 422, {"_schema": ["Invalid input type."]}),
+    (["x"], 422, {"_schema": ["must be a JSON object"]}),
     ({}, 200, None),
 ])
 def test_a_body_to_an_operation_that_takes_none_must_be_empty(client, strict_session, body,

@@ -16,6 +16,7 @@ from commsvc.consent.service import (
     SYSTEM_SOURCES,
 )
 from commsvc.fields import (
+    BodySchema,
     QueryArguments,
     QueryLimit,
     QueryPhone,
@@ -76,7 +77,7 @@ class Evidence(fields.Field):
         return value
 
 
-class ConsentWriteSchema(Schema):
+class ConsentWriteSchema(BodySchema):
     channel = fields.String(required=True, validate=validate.OneOf((*CHANNELS, ALL)))
     purpose = fields.String(required=True, validate=validate.OneOf((*PURPOSES, ALL)))
     action = fields.String(required=True, validate=validate.OneOf(ACTIONS))

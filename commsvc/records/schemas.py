@@ -14,6 +14,7 @@ from marshmallow import (
 
 from commsvc.api_docs import problems  # noqa: F401  (re-exported for the records views)
 from commsvc.fields import (
+    BodySchema,
     QueryArguments,
     QueryLimit,
     QueryPhone,
@@ -90,7 +91,7 @@ class HoldListQuery(PagingQuery):
     include_lifted = fields.Boolean(load_default=False)
 
 
-class HoldCreate(Schema):
+class HoldCreate(BodySchema):
     class Meta:
         unknown = RAISE
 

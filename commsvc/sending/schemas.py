@@ -4,7 +4,13 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate
 
 from commsvc.config.replies import MAX_SMS_CHARS
-from commsvc.fields import BOOKING_ID, Phone, RequestHeaders, idempotency_key_header
+from commsvc.fields import (
+    BOOKING_ID,
+    BodySchema,
+    Phone,
+    RequestHeaders,
+    idempotency_key_header,
+)
 from commsvc.sending.service import PURPOSES, body_errors
 
 
@@ -14,7 +20,7 @@ def _body(value: str) -> None:
         raise ValidationError(problems)
 
 
-class SendMessageSchema(Schema):
+class SendMessageSchema(BodySchema):
     to = Phone(
         required=True,
         metadata={"description": "E.164, or a national number of DEFAULT_REGION",

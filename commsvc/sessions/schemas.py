@@ -9,7 +9,15 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from commsvc.api_docs import ProblemDetails, problems  # noqa: F401  (re-exported)
 from commsvc.extensions import config as _config
-from commsvc.fields import BOOKING_ID, JsonBool, Phone, QueryArguments, QueryLimit, UtcDateTime
+from commsvc.fields import (
+    BOOKING_ID,
+    BodySchema,
+    JsonBool,
+    Phone,
+    QueryArguments,
+    QueryLimit,
+    UtcDateTime,
+)
 from commsvc.paging import CURSOR_DESCRIPTION, DEFAULT_LIMIT, MAX_LIMIT
 from commsvc.sessions.service import MIN_TTL_SECONDS, participant_errors, ttl_problem
 
@@ -17,7 +25,7 @@ MODES = ("sms", "voice", "sms_and_voice")
 STATUSES = ("open", "closed", "expired")
 
 
-class StrictSchema(Schema):
+class StrictSchema(BodySchema):
     class Meta:
         unknown = RAISE
 
