@@ -91,6 +91,9 @@ class UtcDateTime(fields.AwareDateTime):
     past the sixth, which put `since=...01.2500001Z` before a row of 01.250000 and
     `until=...01.2500001Z` at it; rounded up, both compare as the time given."""
 
+    # marshmallow's "Not a valid datetime." did not say which form is wanted.
+    default_error_messages = {"invalid": "not an ISO 8601 time, such as 2026-06-01T12:00:00Z"}
+
     def __init__(self, **kwargs):
         super().__init__(default_timezone=dt.UTC, **kwargs)
 
