@@ -11,6 +11,7 @@ from marshmallow import INCLUDE, RAISE, Schema, fields
 from webargs.core import missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
+from commsvc.auth.roles import ROLES, allows
 from commsvc.errors import PROBLEM_JSON, ValidationFailed
 
 PROBLEM_DESCRIPTIONS = {
@@ -198,17 +199,23 @@ ACCESS_REASON = {
 
 
 def document_access_reason(spec: dict, app) -> dict:
-    """Every guarded /v1 operation takes X-Access-Reason (the guard reads it on every one);
-    required where the act must state why."""
+    """What the guard of every /v1 operation checks: which roles may call it (any other key
+    is a 403; a reader of /docs could not tell which key to use), and X-Access-Reason, which
+    it takes on every one, required where the act must state why."""
     for rule in app.url_map.iter_rules():
         view = app.view_functions.get(rule.endpoint)
         if not hasattr(view, "required_permission"):
             continue
         path = spec.get("paths", {}).get(_RULE_VARIABLE.sub(r"{\1}", rule.rule), {})
+        roles = [role for role in ROLES if allows(role, view.required_permission)]
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             operation = path.get(method.lower())
             if not isinstance(operation, dict):
                 continue
+            if "x-roles" not in operation:  # the spec is documented again on every request
+                operation["x-roles"] = roles
+                operation["description"] = (f"Roles: {', '.join(roles)} (any other key: 403)."
+                                            f" {operation.get('description', '')}").strip()
             parameters = operation.setdefault("parameters", [])
             # A view that reads the header through its own schema has documented it already.
             if not any(p["in"] == "header" and p["name"].lower() == "x-access-reason"

@@ -217,3 +217,45 @@ def test_a_range_past_a_docs_assets_end_is_a_416_that_says_its_length(client):
     assert response.status_code == 416
     assert response.content_type == "application/problem+json"
     assert response.headers["Content-Range"] == f"bytes */{len(whole.data)}"
+
+
+# API.md's table of roles, operation by operation.
+_READERS = ["booking", "ops", "privacy", "admin"]
+ROLES_BY_API_MD = {
+    ("post", "/v1/sessions"): ["booking", "admin"],
+    ("get", "/v1/sessions"): _READERS,
+    ("get", "/v1/sessions/{session_id}"): _READERS,
+    ("patch", "/v1/sessions/{session_id}"): ["booking", "admin"],
+    ("post", "/v1/sessions/{session_id}/close"): ["booking", "admin"],
+    ("get", "/v1/numbers"): _READERS,
+    ("post", "/v1/numbers"): ["admin"],
+    ("delete", "/v1/numbers/{phone_number}"): ["admin"],
+    ("get", "/v1/consent/{phone}"): _READERS,
+    ("post", "/v1/consent/{phone}"): ["booking", "admin"],
+    ("get", "/v1/consent/{phone}/history"): _READERS,
+    ("get", "/v1/consent/check"): _READERS,
+    ("post", "/v1/messages"): ["booking", "admin"],
+    ("get", "/v1/messages/{message_id}"): ["booking", "admin"],
+    ("get", "/v1/logs/messages"): ["ops", "privacy", "admin"],
+    ("get", "/v1/logs/calls"): ["ops", "privacy", "admin"],
+    ("get", "/v1/audit"): ["privacy", "admin"],
+    ("post", "/v1/holds"): ["privacy", "admin"],
+    ("get", "/v1/holds"): ["privacy", "admin"],
+    ("delete", "/v1/holds/{hold_id}"): ["privacy", "admin"],
+    ("get", "/v1/subjects/{phone}/export"): ["privacy", "admin"],
+    ("post", "/v1/subjects/{phone}/erase"): ["privacy", "admin"],
+}
+
+
+def test_every_v1_operation_documents_the_roles_api_md_gives_it(client):
+    """Found by a contract walk: the document said only that a role "may not do this" (403),
+    never which roles may, so a reader of /docs could not tell which key an operation takes."""
+    paths = client.get("/openapi.json").get_json()["paths"]
+    documented = {(method, path): operation for path, ops in paths.items()
+                  if path.startswith("/v1/") for method, operation in ops.items()
+                  if isinstance(operation, dict)}
+    assert set(documented) == set(ROLES_BY_API_MD)
+    for key, roles in ROLES_BY_API_MD.items():
+        assert documented[key]["x-roles"] == roles, key
+        assert documented[key]["description"].startswith(
+            f"Roles: {', '.join(roles)} (any other key: 403)."), key
