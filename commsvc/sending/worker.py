@@ -10,6 +10,10 @@ Invariants (see docs/sending.md for the trade-off):
   known. A row claimed while it is still set may already be at Twilio (crash, lost answer): it
   is reconciled with Twilio's message list (same to/from, sent since then, same body, a SID not
   already ours) and only resent when Twilio has no such message.
+- An attempt spends one of the text's OUTBOX_MAX_ATTEMPTS as its outcome decides, once
+  (_spends_an_attempt): `attempts` is then the count it was claimed with plus that decision.
+  While a POST is in flight it counts as spent: a worker that dies in it, or whose answer a
+  status callback overtakes, never reports an outcome.
 - Results are written only by the worker that still holds the lease (`lease_token`), and never
   move a status backwards (a delivery callback may have arrived first).
 - The lease is renewed from the clock's current time each time a row is taken up: a batch of
@@ -85,6 +89,7 @@ class _Claim:
     token: str
     uncertain: bool  # a previous attempt may have reached Twilio
     waiting_since: dt.datetime  # when it last came back to the queue: accepted, or refused
+    attempts: int  # spent when claimed; only this worker's outcome changes that while it holds it
 
 
 @dataclass
@@ -129,7 +134,7 @@ class Worker:
         lease_until = self._lease_until()
         for row in self.db.scalars(query):
             claim = _Claim(row.id, secrets.token_hex(16), row.send_started_at is not None,
-                           row.updated_at)
+                           row.updated_at, row.attempts)
             if row.status == "sending":
                 log.warning("%s: lease lapsed mid-send; reconciling with Twilio", row.id)
             row.status, row.lease_token = "sending", claim.token
@@ -220,7 +225,7 @@ class Worker:
             return
         if self._refused_already(claim, row.from_phone, ambiguous=claim.uncertain):
             return
-        row.attempts += 1
+        row.attempts = claim.attempts + 1  # until the outcome decides (_failed_attempt)
         row.send_started_at = row.send_started_at or self._now()
         to, from_, body = row.to_phone, row.from_phone, row.body
         self.db.commit()
@@ -291,7 +296,7 @@ class Worker:
             found = self.gateway.find_messages(to=to, from_=from_,
                                                sent_after=since - RECONCILE_MARGIN)
         except TwilioError as exc:
-            self._failed_attempt(claim, exc, ambiguous=True, counts_as_attempt=True)
+            self._failed_attempt(claim, exc, ambiguous=True)
             return True
         known = set(self.db.scalars(  # SIDs other texts hold (this one holds none)
             select(OutboundMessage.twilio_sid)
@@ -355,7 +360,7 @@ class Worker:
         refusal = self.refused.get(None) or self.refused.get(sender)
         if refusal is None:
             return False
-        self._failed_attempt(claim, refusal, ambiguous=ambiguous, counts_as_attempt=True)
+        self._failed_attempt(claim, refusal, ambiguous=ambiguous)
         return True
 
     def _spends_an_attempt(self, exc: TwilioError, claim: _Claim) -> bool:
@@ -368,8 +373,7 @@ class Worker:
         return not exc.retryable or service.twilio_took_a_text_since(self.db,
                                                                        claim.waiting_since)
 
-    def _failed_attempt(self, claim: _Claim, exc: TwilioError, *, ambiguous: bool,
-                        counts_as_attempt: bool = False) -> None:
+    def _failed_attempt(self, claim: _Claim, exc: TwilioError, *, ambiguous: bool) -> None:
         """Retry (429, 5xx, network), else fail; 21610 also revokes consent.
         A failure that spends no attempt (_spends_an_attempt) is retried after _patience."""
         if exc.status == UNAUTHORIZED:
@@ -380,10 +384,7 @@ class Worker:
         if exc.code == SENDER_QUEUE_FULL:
             self.refused[row.from_phone] = exc
         spends = self._spends_an_attempt(exc, claim)
-        if spends:
-            row.attempts += 1 if counts_as_attempt else 0
-        elif not counts_as_attempt:
-            row.attempts -= 1  # counted before the POST, but it is not the text's fault
+        row.attempts = claim.attempts + spends  # a POST, a lookup or a refusal met in the pass
         row.error_code, row.last_error = exc.code or exc.status, str(exc)[:200]
         now = self._now()
         row.lease_token = row.lease_until = None

@@ -408,6 +408,28 @@ def test_a_worker_killed_mid_send_is_reconciled_not_blindly_resent(
     assert "DateSent%3E=" in sent and "DateSent" not in newest
 
 
+def test_a_worker_killed_after_the_texts_delivery_callback_leaves_its_attempt_counted(
+        app, send, outbox, mocked, real_twilio, twilio_post):
+    """The attempt counts while its POST is in flight: here no worker ever records its
+    outcome (the callback moved the text on, then the worker died), and a count taken only
+    from the outcome showed a delivered text with no attempt."""
+    message_id = send(body="Your pro arrives at 3pm.").json["id"]
+    accepted(mocked, body="Your pro arrives at 3pm.")
+
+    class DiesAfterTheCallback(DiesAround):
+        def send_message(self, **kwargs):
+            sid = self.real.send_message(**kwargs).sid
+            assert twilio_post(f"/webhooks/twilio/message-status?o={message_id}",
+                               {"MessageSid": sid, "MessageStatus": "delivered"}).status_code == 200
+            raise SystemExit("worker killed")
+
+    with pytest.raises(SystemExit):
+        run_once(app, DiesAfterTheCallback(real_twilio, after_twilio=True))
+    [row] = outbox()
+    assert (row.status, row.twilio_sid, row.attempts) == ("delivered", SID, 1)
+    assert run_once(app, real_twilio).claimed == 0
+
+
 def test_a_lost_send_still_queued_at_twilio_is_found_and_not_resent(
         app, send, outbox, clock, mocked, real_twilio):
     """Found by a review: the lookup asked only for messages sent since the attempt, and one
