@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+from typing import NamedTuple
 
 from sqlalchemy import and_, case, exists, select, true, update
 from sqlalchemy.orm import Session
@@ -263,11 +264,16 @@ def expired(message: OutboundMessage, config: Config, now: dt.datetime) -> str |
     return f"expired: not sent within {seconds} s of when it was due ({setting})"
 
 
+class Accepted(NamedTuple):
+    message: OutboundMessage
+    queued: bool  # this call queued it; False: a replay found the text an earlier one queued
+
+
 def accept(
     db: Session, *, to: str, body: str, purpose: str, booking_id: str | None,
     requested_by: str | None, config: Config, now: dt.datetime,
     idempotency_key: str | None = None,
-) -> OutboundMessage:
+) -> Accepted:
     """Queue a text to `to` (E.164) if consent allows it; marketing waits for allowed hours.
 
     With an idempotency key, a repeat of an accepted request returns the message already
@@ -279,7 +285,7 @@ def accept(
         existing = _replay(db, requested_by=requested_by, idempotency_key=idempotency_key,
                            **request)
         if existing is not None:
-            return existing
+            return Accepted(existing, queued=False)
         if erasure_ledger.erased_idempotency_key(db, to=to, requested_by=requested_by,
                                                  idempotency_key=idempotency_key, config=config):
             raise Conflict("This Idempotency-Key's text was removed when its recipient's data"
@@ -315,9 +321,10 @@ def accept(
         return message
 
     # message, or the one a concurrent retry under the same key queued first
-    return insert_or_replay(db, add, lambda: _replay(
+    stored = insert_or_replay(db, add, lambda: _replay(
         db, requested_by=requested_by, idempotency_key=idempotency_key,
         **request) if idempotency_key is not None else None)
+    return Accepted(stored, queued=stored is message)
 
 
 def log_accepted(message: OutboundMessage) -> None:

@@ -50,12 +50,11 @@ def send_message(args, headers):
     """Queue a text; marketing is held to the recipient's allowed hours. 409 without consent."""
     to = args["to"]
     db, now = get_db(), _now()
-    message = service.accept(
+    message, queued_now = service.accept(
         db, to=to, body=args["body"], purpose=args["purpose"], booking_id=args["booking_id"],
         requested_by=current_principal().actor, config=_config(), now=now,
         idempotency_key=headers["idempotency_key"],
     )
-    queued_now = message.created_at == now  # not a replay of an earlier request's text
     db.commit()
     if queued_now:
         service.log_accepted(message)

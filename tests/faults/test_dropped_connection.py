@@ -82,7 +82,7 @@ def test_a_delivery_status_arriving_on_a_dropped_connection_is_recorded(dropping
     with app.extensions["db"].sessionmaker() as db:
         ids = [sending.accept(db, to="+12125550100", body=f"notice {n}",
                               purpose="transactional", booking_id=None, requested_by="t",
-                              config=config, now=clock()).id
+                              config=config, now=clock()).message.id
                for n in range(2)]
         db.commit()
     post = TwilioPoster(app.test_client(), AUTH_TOKEN, BASE_URL)

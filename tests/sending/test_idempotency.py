@@ -104,7 +104,10 @@ def test_a_malformed_key_is_a_422(send, booking, outbox, key):
 
 
 @pytest.mark.pg_only
-def test_concurrent_retries_with_one_key_queue_one_message(committed_app, clock):
+def test_concurrent_retries_with_one_key_queue_one_message(committed_app, clock, caplog):
+    """One text, one answer to all, and one 'accepted' line (its log is its own, not the
+    replays')."""
+    caplog.set_level("INFO", logger="commsvc")
     with committed_app.extensions["db"].sessionmaker() as db:
         _, raw = key_service.create_key(db, name="racer", role="booking", now=clock())
         db.commit()
@@ -114,14 +117,26 @@ def test_concurrent_retries_with_one_key_queue_one_message(committed_app, clock)
     def post():
         response = committed_app.test_client().post("/v1/messages", json=payload,
                                                      headers=headers)
-        return response.status_code, response.get_json()["id"]
+        return response.status_code, response.get_json()
 
     answers = all_at_once(4, post)
     assert len(answers) == 4
     assert {status for status, _ in answers} == {202}
-    assert len({message_id for _, message_id in answers}) == 1
+    [answer] = {tuple(sorted(body.items())) for _, body in answers}
+    assert caplog.text.count(f"accepted {dict(answer)['id']}") == 1
     with committed_app.extensions["db"].sessionmaker() as db:
         assert db.scalar(select(func.count()).select_from(OutboundMessage)) == 1
+
+
+def test_a_replay_is_not_logged_as_a_text_accepted_again(send, booking, caplog):
+    """Found by a review: a replay was told from a new text by its created_at equalling the
+    request's time, which a replay in the same instant (a frozen or coarse clock) matched:
+    one text, two 'accepted' lines."""
+    caplog.set_level("INFO", logger="commsvc")
+    headers = {**booking, "Idempotency-Key": "k-logged"}
+    first = send(headers=headers)
+    assert send(headers=headers).json == first.json
+    assert caplog.text.count(f"accepted {first.json['id']}") == 1
 
 
 def test_a_replay_answers_as_accepted_though_the_worker_deferred_it_since(

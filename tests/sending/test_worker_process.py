@@ -49,7 +49,7 @@ def test_two_workers_racing_on_postgresql_send_each_message_exactly_once(committ
     with committed_app.extensions["db"].sessionmaker() as db:
         ids = [service.accept(db, to=f"+1212555{100 + i:04d}", body=f"notice {i}",
                               purpose="transactional", booking_id=None, requested_by="test",
-                              config=config, now=clock()).id for i in range(60)]
+                              config=config, now=clock()).message.id for i in range(60)]
         db.commit()
     gateway = CountingGateway()
     start = threading.Barrier(2)
