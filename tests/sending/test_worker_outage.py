@@ -152,6 +152,24 @@ def test_a_text_that_alone_keeps_failing_with_5xx_fails_after_the_maximum_attemp
     assert len(bodies) - bodies.count(POISON) == len(rows) - 1  # the others went once each
 
 
+def test_a_lone_text_that_keeps_failing_with_5xx_waits_until_its_deadline_then_fails(
+        app, send, outbox, clock, mocked, real_twilio, config):
+    """The poison message again, with no other text going: it cannot be told from an outage,
+    so it spends no attempt and is tried until it is too late (docs/sending.md), never sent."""
+    due = clock()
+    send(body=POISON)
+    _twilio(mocked, clock, down_until=due, outage=OUTAGES["503"], sent={},
+            fails=lambda body: body == POISON)
+
+    [poison] = run_until_settled(app, real_twilio, outbox, clock, hours=2)
+
+    assert (poison.status, poison.attempts, poison.error_code) == ("failed", 0, 20500)
+    assert poison.last_error.startswith("expired")
+    deadline = due + dt.timedelta(seconds=config.outbox_transactional_max_delay_seconds)
+    assert poison.updated_at == deadline  # on time: no retry was put off past it
+    assert len(posts(mocked)) > config.outbox_max_attempts
+
+
 def test_a_text_twilio_took_before_answering_500_is_found_after_the_outage_not_sent_again(
         app, send, outbox, clock, mocked, real_twilio):
     """A 500 after Twilio's write: the lookup before any resend still finds it once Twilio
