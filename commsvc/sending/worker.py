@@ -136,7 +136,8 @@ class Worker:
             claim = _Claim(row.id, secrets.token_hex(16), row.send_started_at is not None,
                            row.updated_at, row.attempts)
             if row.status == "sending":
-                log.warning("%s: lease lapsed mid-send; reconciling with Twilio", row.id)
+                log.warning("%s: lease lapsed %s", row.id, "mid-send; reconciling with Twilio"
+                            if claim.uncertain else "before its send began; sending")
             row.status, row.lease_token = "sending", claim.token
             row.lease_until = row.next_attempt_at = lease_until
             row.updated_at = self.now

@@ -430,6 +430,26 @@ def test_a_worker_killed_after_the_texts_delivery_callback_leaves_its_attempt_co
     assert run_once(app, real_twilio).claimed == 0
 
 
+def test_a_lapsed_lease_is_logged_as_mid_send_only_for_a_text_whose_send_began(
+        app, send, outbox, clock, mocked, real_twilio, config, caplog):
+    """Found by an audit (kill -9 of a worker mid-batch): every text it had claimed was logged
+    'lease lapsed mid-send; reconciling with Twilio', the ones it never began to send too,
+    which told ops that a batch of texts might be at Twilio twice."""
+    began = send(body="Your pro arrives at 3pm.").json["id"]
+    clock.advance(seconds=1)  # claimed, and taken up, after the first
+    waited = send(body="Your pro arrives at 4pm.").json["id"]
+    with pytest.raises(SystemExit):
+        run_once(app, DiesAround(real_twilio, after_twilio=False))
+    clock.advance(seconds=config.outbox_lease_seconds)
+    listing(mocked)
+    accepted(mocked)
+    caplog.set_level("WARNING", logger="commsvc.sending.worker")
+    assert run_once(app, real_twilio).claimed == 2
+    assert f"{began}: lease lapsed mid-send; reconciling with Twilio" in caplog.text
+    assert f"{waited}: lease lapsed before its send began; sending" in caplog.text
+    assert len([c for c in mocked.calls if c.request.method == "GET"]) == 2  # one lookup
+
+
 def test_a_lost_send_still_queued_at_twilio_is_found_and_not_resent(
         app, send, outbox, clock, mocked, real_twilio):
     """Found by a review: the lookup asked only for messages sent since the attempt, and one
