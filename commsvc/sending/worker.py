@@ -54,6 +54,7 @@ RECONCILE_MARGIN = dt.timedelta(minutes=2)
 STATUS_CALLBACK_PATH = "/webhooks/twilio/message-status"
 KEY_MISSING = "the body's encryption key is not in this process's ENCRYPTION_KEYS"
 NO_SENDER = "no number to send from that is not the recipient's masked line"
+UNEXPECTED = "an unexpected error in the worker (its log has the traceback)"
 # Twilio refused this process's credentials (an auth token rotated in the console and not yet
 # here, the wrong account): a setting to fix, not a fault of the text, so a corrected
 # configuration still sends it.
@@ -415,6 +416,28 @@ class Worker:
             log.warning("%s failed after %d attempts: %s", claim.id, row.attempts, exc)
         self.db.commit()
 
+    def unexpected(self, claim: _Claim) -> None:
+        """An error no rule here expects (a bug, a surprise from a library) met while the text
+        was taken up: it spends an attempt and waits its back-off, or fails when out of
+        attempts or time, so a text that meets it every time ends `failed` with why, never
+        `sending` for good. send_started_at stays: a send begun may be at Twilio."""
+        row = self._held(claim)
+        if row is None:
+            return
+        row.attempts = claim.attempts + 1
+        now = self._now()
+        late = service.expired(row, self.config, now)
+        out_of_attempts = row.attempts >= self.config.outbox_max_attempts
+        self._release(row, "failed" if late or out_of_attempts else "queued")
+        row.last_error = late or (f"gave up after {row.attempts} attempts: {UNEXPECTED}"
+                                  if out_of_attempts else UNEXPECTED)
+        if row.status == "queued":
+            row.next_attempt_at = self._retry_at(row, self.backoff(row.attempts, None))
+            self.counts.retried += 1
+        else:
+            self.counts.failed += 1
+        self.db.commit()
+
     def _retry_at(self, row: OutboundMessage, delay: dt.timedelta) -> dt.datetime:
         """When to try again: after `delay`, but never past the text's send-by time, when it
         expires (on time, not a back-off later)."""
@@ -477,7 +500,6 @@ def _run(db, gateway, config, now, limit, rng, *, clock=None) -> Counts:
         try:
             worker.process(claim)
         except Exception as exc:
-            # The row keeps its lease and is reconciled when it lapses.
             db.rollback()
             if isinstance(exc, DBAPIError) and is_transient(exc) and not row_conflict(exc):
                 # The database cannot serve now (down, or SQLite's write lock held): the rest
@@ -485,4 +507,11 @@ def _run(db, gateway, config, now, limit, rng, *, clock=None) -> Counts:
                 # keep their leases too.
                 raise
             log.exception("%s: unexpected error while sending", claim.id)  # the others go on
+            if isinstance(exc, DBAPIError):
+                continue  # a deadlock, a constraint: the row keeps its lease, due when it lapses
+            try:
+                worker.unexpected(claim)
+            except Exception:  # the database refuses it too: the lease lapses, as above
+                db.rollback()
+                log.exception("%s: could not record the unexpected error", claim.id)
     return worker.counts

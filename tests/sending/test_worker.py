@@ -22,6 +22,7 @@ from tests.sending.conftest import (
     form,
     message_list,
     posts,
+    run_until_settled,
     twilio_error,
     twilio_message,
     utc,
@@ -569,6 +570,28 @@ def test_a_message_that_kills_every_worker_is_failed_after_the_maximum_attempts(
     assert (row.status, row.attempts) == ("failed", config.outbox_max_attempts)
     assert "gave up" in row.last_error
     assert posts(mocked) == []
+
+
+def test_a_text_whose_lookup_raises_an_unexpected_error_ends_failed_not_sending_for_good(
+        app, send, outbox, clock, mocked, real_twilio, caplog):
+    """Found by an audit: an error no rule expects (a bug, a surprise from the twilio client)
+    left the text `sending` under its lease, taken up again each time the lease lapsed; met
+    before the attempt and deadline checks (here in the lookup of a lost send), for ever:
+    the booking app saw `sending` for good, never `failed` with a reason."""
+    send(body="Your pro arrives at 3pm.")
+    mocked.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+
+    class SurprisingLookup(DiesAround):
+        def find_messages(self, **kwargs):
+            raise ValueError("a list Twilio's client cannot read")
+
+    run_once(app, real_twilio)  # the answer is lost: looked up before any resend
+    [row] = run_until_settled(app, SurprisingLookup(real_twilio, after_twilio=False), outbox,
+                              clock, hours=3)
+    assert row.status == "failed" and row.send_started_at is not None  # may be at Twilio
+    assert row.last_error.startswith("gave up after")
+    assert len(posts(mocked)) == 1
+    assert "unexpected error while sending" in caplog.text
 
 
 def test_a_worker_without_the_bodys_key_retries_instead_of_failing_the_message(
