@@ -40,6 +40,12 @@ GENESIS = "0" * 64
 # pg_advisory_xact_lock key for appends: an arbitrary constant, "audit" in ASCII.
 APPEND_LOCK_KEY = 0x6175646974
 PURGE_ACTION = "audit.purged"
+# Every action the service records (GET /v1/audit?action= takes only these: a typo is a 422,
+# not an empty page). tests/records/test_audit_api.py checks the code records no other.
+ACTIONS = ("pii.read", "subject.exported", "subject.erased", "erasure.replayed",
+           "subject.sessions_closed", "hold.placed", "hold.lifted", "key.created",
+           "key.revoked", "number.added", "number.retired", "encryption.rotated",
+           "retention.run", "retention.stopped", PURGE_ACTION)
 PURGE_BATCH_SIZE = 1000
 FORBIDDEN_KEYS = frozenset({"body", "bodies", "media_urls"})
 

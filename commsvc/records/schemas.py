@@ -23,6 +23,7 @@ from commsvc.fields import (
     phone_in,
 )
 from commsvc.paging import CURSOR_DESCRIPTION, DEFAULT_LIMIT, MAX_LIMIT
+from commsvc.records import audit
 from commsvc.records.holds import hold_errors
 from commsvc.records.logs_service import (
     CALL_STATUSES,
@@ -84,7 +85,7 @@ class ReasonHeader(RequestHeaders):
 
 class AuditQuery(UntilAfterSince, PagingQuery):
     actor = fields.String(validate=validate.Length(min=1, max=64))
-    action = fields.String(validate=validate.Length(min=1, max=48))
+    action = fields.String(validate=validate.OneOf(audit.ACTIONS))
 
 
 class HoldListQuery(PagingQuery):

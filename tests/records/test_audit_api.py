@@ -67,3 +67,41 @@ def test_bad_audit_queries_are_422(client, api_key, query):
     response = client.get("/v1/audit" + query, headers=api_key("privacy"))
     assert response.status_code == 422
     assert response.content_type == "application/problem+json"
+
+
+def test_an_action_the_service_never_records_is_a_422_naming_the_actions(client, api_key, events):
+    response = client.get("/v1/audit?action=pii.raed", headers=api_key("privacy"))
+
+    assert response.status_code == 422, response.json
+    [message] = response.json["errors"]["action"]
+    assert all(action in message for action in audit.ACTIONS)
+    # A known action that was never recorded is still an empty page, not an error.
+    assert _ids(client, api_key("privacy"), "?action=subject.erased") == []
+
+
+def _recorded_actions() -> set[str]:
+    """Every action name the code passes to the audit log: `action=` string literals (either
+    branch of a conditional) and the `*_ACTION` constants."""
+    import ast
+    import pathlib
+
+    import commsvc
+
+    found: set[str] = set()
+    for path in pathlib.Path(commsvc.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.keyword) and node.arg == "action":
+                values = [node.value.body, node.value.orelse] if isinstance(
+                    node.value, ast.IfExp) else [node.value]
+                found |= {v.value for v in values
+                          if isinstance(v, ast.Constant) and "." in str(v.value)}
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and any(
+                    isinstance(t, ast.Name) and t.id.endswith("_ACTION") for t in node.targets):
+                found.add(node.value.value)
+    return found
+
+
+def test_the_audit_filter_knows_every_action_the_code_records():
+    recorded = _recorded_actions()
+    assert "retention.stopped" in recorded and "erasure.replayed" in recorded  # the scan sees
+    assert recorded <= set(audit.ACTIONS)
