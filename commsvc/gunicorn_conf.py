@@ -17,6 +17,7 @@ from http import HTTPStatus
 
 from gunicorn import util
 
+from commsvc.auth.guard import REPEATED_HEADERS
 from commsvc.config.loader import load_config
 from commsvc.config.settings import ConfigError
 from commsvc.db.sqlite import create_sqlite_file
@@ -56,6 +57,19 @@ def post_worker_init(worker) -> None:
     and a worker's own SIGINT handler was the quick exit."""
     signal.signal(signal.SIGINT, worker.handle_exit)
     signal.siginterrupt(signal.SIGINT, False)  # as gunicorn leaves SIGTERM
+
+
+def pre_request(worker, req) -> None:
+    """Name the headers the request carried more than once in REPEATED_HEADERS (the client's
+    own is dropped): the WSGI environ joins repeats with a comma, and a reason may hold one,
+    so the app could not tell two X-Access-Reason headers from one reason (it joined them)."""
+    worker.log.debug("%s %s", req.method, req.path)  # gunicorn's own pre_request
+    marker = REPEATED_HEADERS.upper()
+    req.headers = [(name, value) for name, value in req.headers if name != marker]
+    names = [name for name, _value in req.headers]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        req.headers.append((marker, ",".join(repeated)))
 
 
 def write_problem(sock, status_int: int, reason: str, mesg: str) -> None:

@@ -137,3 +137,31 @@ def test_gunicorns_answer_never_repeats_an_api_key_or_a_phone_number(web_port):
     assert status_line.startswith("HTTP/1.1 400 ")
     detail = json.loads(body)["detail"]
     assert "******0101" in detail and "\\x9" not in detail, detail
+
+
+def test_two_access_reason_headers_are_a_422_not_one_joined_reason(tmp_path):
+    """Found in review: the environ joins a repeated header with a comma, so two
+    X-Access-Reason headers were audited as one reason no one gave ("ticket 1,ticket 2");
+    they are refused as two Authorization headers are. A reason with a comma still reads."""
+    env = {**os.environ, **COMPLETE, "ENCRYPTION_KEYS": FERNET_KEY, "COMMSVC_ENV": "production",
+           "DATABASE_URL": f"sqlite:///{tmp_path}/commsvc.db"}
+    commsvc = str(Path(sys.executable).parent / "commsvc")
+    subprocess.run([commsvc, "db", "upgrade"], env=env, check=True, capture_output=True)
+    key = subprocess.run([commsvc, "keys", "create", "--name", "p", "--role", "privacy"],
+                         env=env, check=True, capture_output=True, text=True).stdout.strip()
+    with web_process(tmp_path) as (_process, port):
+        def read(*reasons: str, marker: str = "") -> tuple[str, bytes]:
+            lines = "".join(f"X-Access-Reason: {reason}\r\n" for reason in reasons)
+            status_line, _headers, body = _raw(port, (
+                f"GET /v1/logs/messages HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                f"Authorization: Bearer {key}\r\n{marker}{lines}\r\n").encode())
+            return status_line, body
+
+        status_line, body = read("ticket 1", "ticket 2, urgent")
+        assert status_line.startswith("HTTP/1.1 422 "), body
+        assert json.loads(body)["errors"] == {"X-Access-Reason": [
+            "send one reason: the request carried the header more than once"]}
+        # One reason with a comma is one reason; a client's own marker header counts for nothing.
+        status_line, body = read("ticket 2, urgent",
+                                 marker="X-Commsvc-Repeated-Headers: X-ACCESS-REASON\r\n")
+        assert status_line.startswith("HTTP/1.1 200 "), body

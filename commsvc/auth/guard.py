@@ -12,6 +12,9 @@ from commsvc.errors import Forbidden, Unauthorized, ValidationFailed
 from commsvc.fields import NO_ACCESS_REASON, reason_problem
 
 REASON_HEADER = "X-Access-Reason"
+# The names of the headers a request carried more than once (upper case, comma-separated), as
+# gunicorn's pre_request (commsvc.gunicorn_conf) found them before the environ joined them.
+REPEATED_HEADERS = "X-Commsvc-Repeated-Headers"
 
 
 def current_principal() -> Principal:
@@ -52,6 +55,11 @@ def _reason(principal: Principal) -> str | None:
         return None
     if principal.role not in REASONED_ROLES:
         raise Forbidden(f"The {principal.role} role may not send {REASON_HEADER}.")
+    if REASON_HEADER.upper() in request.headers.get(REPEATED_HEADERS, "").split(","):
+        # As Authorization sent twice: two reasons are not one, and joined they would be
+        # audited as a reason no one gave.
+        raise ValidationFailed(errors={REASON_HEADER: [
+            "send one reason: the request carried the header more than once"]})
     reason = _as_utf8(request.headers[REASON_HEADER]).strip()
     if problem := reason_problem(reason, empty=NO_ACCESS_REASON):
         raise ValidationFailed(errors={REASON_HEADER: [problem]})
