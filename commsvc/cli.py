@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import errno
+import os
+import signal
+import sys
 
 import click
 from flask.cli import FlaskGroup
@@ -56,12 +59,27 @@ class _Group(FlaskGroup):
             click.echo(f"error: {problem}", err=True)
             raise SystemExit(1) from None
         except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                _end_on_a_closed_pipe()
             # The output could not be written (`> file` on a full disk, a failing device):
-            # the operator's to fix, not a bug. (click itself ends quietly on a closed pipe.)
+            # the operator's to fix, not a bug.
             if exc.errno not in _OUTPUT_ERRNOS:
                 raise
             click.echo(f"error: could not write the output: {exc.strerror}", err=True)
             raise SystemExit(1) from None
+
+
+SIGPIPE_STATUS = 128 + signal.SIGPIPE  # 141, as the shell reports `seq 1000000 | head -1`
+
+
+def _end_on_a_closed_pipe() -> None:
+    """The reader of the output went away (`commsvc logs messages | head -1`): end quietly with
+    the status of a process that SIGPIPE stopped, as coreutils' do. click's own handling
+    exited 1, the status of a failure such as a database not answering, and a `set -o
+    pipefail` script could not tell the two apart."""
+    # What is still buffered for stdout would fail again when Python flushes it at exit.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    raise SystemExit(SIGPIPE_STATUS) from None
 
 
 _OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})

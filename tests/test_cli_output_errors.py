@@ -75,3 +75,22 @@ def test_a_key_made_with_stdout_closed_is_refused_not_stored_unseen(tmp_path):
     assert done.stderr.splitlines() == [
         "Error: stdout is closed, so the key could be shown to no one: nothing was created"]
     assert _keys_listed(env) == []
+
+
+@pytest.mark.parametrize("args", [["openapi", "print"], ["keys", "list"], ["audit", "verify"]])
+def test_output_to_a_reader_that_went_away_ends_quietly_with_sigpipes_status(tmp_path, args):
+    """Found in review: `commsvc logs messages | head -1` ended with status 1, the status of a
+    database not answering; now 141 (128 + SIGPIPE), as `seq 1000000 | head -1`, and not a
+    word on stderr. The pipe's reader is gone before the first write, as `head` is once it
+    has its line."""
+    env = _migrated_env(tmp_path)
+    subprocess.run([COMMSVC, "keys", "create", "--name", "k", "--role", "privacy"], env=env,
+                   check=True, capture_output=True, timeout=60)  # something to list and audit
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        done = subprocess.run([COMMSVC, *args], env=env, stdout=writer, stderr=subprocess.PIPE,
+                              text=True, timeout=60)
+    finally:
+        os.close(writer)
+    assert (done.returncode, done.stderr) == (141, "")
