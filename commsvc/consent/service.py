@@ -275,7 +275,22 @@ def _append(db: Session, pairs: list[tuple[str, str]], *, phone: str, action: st
     db.add_all(events)
     db.flush()
     _apply_to_state(db, events)
+    if action == "revoke":
+        _block_waiting_texts(db, phone, pairs, now)
     return events
+
+
+def _block_waiting_texts(db: Session, phone: str, pairs: list[tuple[str, str]],
+                         now: dt.datetime) -> None:
+    """A revocation of texts stops the platform texts still waiting to go to the phone, from
+    every path that records one (STOP, the API, a carrier's 21610)."""
+    from commsvc.sending.service import block_on_revocation  # it imports this module
+
+    purposes = {purpose for channel, stated in pairs
+                if "sms" in _expand(channel, CHANNELS, "channel")
+                for purpose in _expand(stated, PURPOSES, "purpose")}
+    if purposes:
+        block_on_revocation(db, to_phone=phone, purposes=purposes, now=now)
 
 
 def _last_recorded_at(db: Session, phone: str) -> dt.datetime | None:

@@ -94,6 +94,31 @@ def block_unsent(db: Session, *, to_phone: str, now: dt.datetime, made_by=None) 
     ).rowcount
 
 
+BLOCKED_BY_REVOCATION = f"consent: {consent.REVOKED}"  # the worker's words for it too
+
+
+def block_on_revocation(db: Session, *, to_phone: str, purposes: set[str],
+                        now: dt.datetime) -> int:
+    """Block the texts of these purposes still waiting to go to the number, whose sms consent
+    was just revoked (consent.service records it): GET /v1/messages/{id} says `blocked` at
+    once, not `scheduled` until the worker reaches it hours later; how many.
+
+    Left to the worker, which checks consent again before each send and then blocks them: a
+    text it holds (`sending`), and one whose earlier attempt may be at Twilio
+    (send_started_at), which it looks up there first.
+    """
+    # Uses index: ix_outbound_messages_to_phone
+    return db.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.to_phone == to_phone,
+               OutboundMessage.status.in_(("queued", "scheduled")),
+               OutboundMessage.purpose.in_(sorted(purposes)),
+               OutboundMessage.send_started_at.is_(None))
+        .values(status="blocked", updated_at=now, last_error=BLOCKED_BY_REVOCATION)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
 CONSENT_REFUSALS = {
     consent.NO_GRANT: "there is no recorded grant for {purpose} texts to this number",
     consent.REVOKED: "the recipient has revoked {purpose} texts",

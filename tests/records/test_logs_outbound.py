@@ -114,7 +114,7 @@ def test_a_send_blocked_by_revoked_consent_is_found_by_status_blocked(
     consent.record_event(db, phone=CUSTOMER, channel="sms", purpose="transactional",
                          action="revoke", source="api", evidence={"form": "test"}, now=clock())
     db.commit()
-    assert run_once(app).blocked == 1
+    assert run_once(app).claimed == 0  # the revocation blocked it as recorded
     [row] = logs("status=blocked")
     assert (row["direction"], row["outcome"]) == ("outbound", "blocked_consent")
 

@@ -15,6 +15,7 @@ from commsvc.consent.models import ConsentEvent
 from commsvc.sending.worker import run_once
 from tests.conftest import BASE_URL
 from tests.sending.conftest import (
+    CALIFORNIA,
     FLORIDA,
     MESSAGES_URL,
     NEW_YORK,
@@ -278,9 +279,13 @@ def test_21610_fails_the_message_and_records_a_revocation_in_the_ledger(
 
 
 def test_consent_revoked_between_acceptance_and_send_blocks_it_without_a_post(
-        app, send, grant, outbox, mocked, real_twilio):
+        app, send, grant, outbox, mocked, real_twilio, db, clock):
     send(to=NEW_YORK)
-    grant(NEW_YORK, action="revoke", purpose="transactional")
+    [row] = outbox()  # a worker claimed it and stopped before its send: its lease lapses now
+    row.status, row.lease_token, row.lease_until = "sending", "t" * 32, clock()
+    db.commit()
+    grant(NEW_YORK, action="revoke", purpose="transactional")  # left to the worker's check
+    assert outbox()[0].status == "sending"
     assert run_once(app, real_twilio).blocked == 1
     [row] = outbox()
     assert row.status == "blocked"
@@ -764,3 +769,49 @@ def test_a_lost_send_behind_fifty_later_texts_to_the_same_number_is_found_not_re
     assert len(posts(mocked)) == 1
     sent_lookup = next(c.request.url for c in mocked.calls if c.request.method == "GET")
     assert "PageSize=1000" in sent_lookup
+
+
+@pytest.mark.parametrize("revocation", ["STOP", "POST /v1/consent"])
+def test_a_waiting_text_is_blocked_as_soon_as_its_recipient_opts_out(
+        app, send, grant, client, booking, clock, twilio, twilio_post, revocation):
+    """Found in review: a marketing text scheduled for the morning kept saying `scheduled`
+    after its recipient's STOP, until the worker reached it hours later and blocked it."""
+    clock.set(utc(2026, 6, 2, 4, 0))  # 21:00 in San Francisco: marketing waits for 08:00
+    grant(CALIFORNIA)
+    scheduled = send(to=CALIFORNIA, purpose="marketing").json
+    assert scheduled["status"] == "scheduled"
+    other = send(to=NEW_YORK, purpose="transactional").json["id"]  # another number's
+
+    if revocation == "STOP":
+        answer = twilio_post("/webhooks/twilio/sms", {
+            "MessageSid": "SM" + "5" * 32, "AccountSid": "AC" + "0" * 32,
+            "From": CALIFORNIA, "To": SENDER, "Body": "STOP", "NumMedia": "0"})
+        assert answer.status_code == 200
+    else:
+        assert client.post(f"/v1/consent/{CALIFORNIA}", headers=booking, json={
+            "channel": "sms", "purpose": "marketing", "action": "revoke",
+            "source": "support_call", "evidence": {"ticket": "1"}}).status_code == 201
+
+    def shown(message_id):
+        return client.get(f"/v1/messages/{message_id}", headers=booking).json
+
+    assert (shown(scheduled["id"])["status"], shown(scheduled["id"])["last_error"]) == (
+        "blocked", "consent: revoked")
+    assert shown(other)["status"] == "queued"
+    clock.set(utc(2026, 6, 2, 15, 0))  # its hour comes: nothing goes, it stays blocked
+    run_once(app)
+    assert shown(scheduled["id"])["status"] == "blocked"
+    assert CALIFORNIA not in [sent["to"] for sent in twilio.sent]
+
+
+def test_a_marketing_revocation_leaves_the_numbers_transactional_texts_waiting(
+        send, grant, client, booking, clock):
+    clock.set(utc(2026, 6, 2, 4, 0))
+    grant(CALIFORNIA)
+    marketing = send(to=CALIFORNIA, purpose="marketing").json["id"]
+    notice = send(to=CALIFORNIA, purpose="transactional").json["id"]
+
+    grant(CALIFORNIA, action="revoke", purpose="marketing")
+
+    assert client.get(f"/v1/messages/{marketing}", headers=booking).json["status"] == "blocked"
+    assert client.get(f"/v1/messages/{notice}", headers=booking).json["status"] == "queued"
