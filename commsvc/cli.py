@@ -14,10 +14,18 @@ def _create_app():
     from commsvc.app import create_app
     from commsvc.config.loader import load_config
     from commsvc.config.settings import ConfigError
-    from commsvc.db.sqlite import create_sqlite_file
+    from commsvc.db.sqlite import create_sqlite_file, missing_sqlite_file
 
     try:
         config = load_config()
+        missing = missing_sqlite_file(config.database_url)
+        if missing is not None and not _sets_up_the_database():
+            # A read (`logs messages`, `keys list`) left an empty file behind, which the next
+            # command took for a database without its schema.
+            click.echo(f"error: the database is not set up: there is no SQLite file {missing};"
+                       f" run `commsvc db upgrade` (`make run` does it), or set DATABASE_URL"
+                       f" to the database the server uses", err=True)
+            raise SystemExit(1)
         create_sqlite_file(config.database_url)  # as gunicorn's master does when it starts
         # The production warnings are for the long-running processes (worker and clock say
         # them when they start): before every command's output they were noise.
@@ -27,6 +35,20 @@ def _create_app():
         # SystemExit, not click's Exit: Flask prints a traceback for an Exception raised here.
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None
+
+
+# The commands that may start from no SQLite file: the migration makes the schema in it, and the
+# OpenAPI document reads no database.
+_SET_UP_COMMANDS = (("db", "upgrade"), ("openapi", "print"), ("openapi", "write"))
+
+
+def _sets_up_the_database() -> bool:
+    """Whether the command running is one of _SET_UP_COMMANDS."""
+    context, names = click.get_current_context(silent=True), []
+    while context is not None and context.parent is not None:  # the root is `commsvc`
+        names.insert(0, context.info_name)
+        context = context.parent
+    return tuple(names) in _SET_UP_COMMANDS
 
 
 class _Group(FlaskGroup):

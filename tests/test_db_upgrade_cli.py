@@ -207,3 +207,23 @@ def test_a_release_step_gives_up_a_table_another_transaction_holds_rather_than_q
     with engine.connect() as connection:
         assert migrate.current_revision(connection) == PREVIOUS
     engine.dispose()
+
+
+@pytest.mark.parametrize("args", [["logs", "messages"], ["audit", "verify"], ["numbers", "list"],
+                                  ["keys", "list"]])
+def test_a_read_before_the_database_is_set_up_says_so_and_leaves_no_file(tmp_path, args):
+    """Found in review: on the SQLite default with no file yet, a read made an empty file
+    (and then said the schema was missing), which every later command took as a database."""
+    path = tmp_path / "commsvc.db"
+    env = {"DATABASE_URL": f"sqlite:///{path}", "COMMSVC_ENV": "development",
+           "ENCRYPTION_KEYS": TEST_KEY, "HMAC_KEY": "h" * 32, "TWILIO_AUTH_TOKEN": AUTH_TOKEN}
+
+    result = CliRunner().invoke(main, args, env=env, prog_name="commsvc")
+
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (f"error: the database is not set up: there is no SQLite file {path};"
+                             " run `commsvc db upgrade` (`make run` does it), or set DATABASE_URL"
+                             " to the database the server uses\n")
+    assert not path.exists()
+    assert CliRunner().invoke(main, ["db", "upgrade"], env=env).exit_code == 0  # it makes it
+    assert CliRunner().invoke(main, args, env=env).exit_code == 0

@@ -23,6 +23,7 @@ MISSING = ("error: the database has no commsvc schema, or not this code's: run `
 def empty_url(engine, tmp_path):
     """A database URL the service can reach, with no commsvc tables in it."""
     if engine.dialect.name == "sqlite":
+        (tmp_path / "empty.db").touch()  # a file with no tables (none at all: not set up)
         yield f"sqlite:///{tmp_path}/empty.db"
         return
     with engine.begin() as conn:

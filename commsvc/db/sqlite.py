@@ -73,6 +73,16 @@ def _still_open(path: str) -> bool:
         os.close(fd)
 
 
+def missing_sqlite_file(url: str) -> str | None:
+    """The SQLite file of this URL (absolute) when there is none yet: `commsvc db upgrade`
+    makes it. None for any other database, or a file there is, or one deleted under processes
+    that still have it open (create_sqlite_file says so)."""
+    path = _sqlite_file(url)
+    if path is None or os.path.exists(path := os.path.abspath(path)) or _still_open(path):
+        return None
+    return path
+
+
 def create_sqlite_file(url: str, *, refuse_when_gone: bool = True) -> None:
     """Create a new SQLite database file readable by its owner only (it holds people's numbers
     and messages; its -wal and -shm files take its mode). An existing file is left as it is.
