@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 import pytest
 import sqlalchemy as sa
@@ -69,6 +70,33 @@ def test_cli_on_a_database_that_does_not_answer_says_so_in_one_line(args):
     assert result.stderr.startswith("error: the database is not answering: ")
     assert result.stderr.count("\n") == 1
     assert result.stdout == ""  # no table header before the error
+
+
+def test_a_database_the_server_does_not_have_is_named_as_missing_not_as_down(
+        engine, config, clock, twilio, caplog):
+    """Found in review: a DATABASE_URL naming a database the PostgreSQL server lacks (a typo,
+    no createdb yet) made the CLI and /readyz's log line say "the database is not answering",
+    sending the operator to a server that answered; the URL's password stays out of it."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: a SQLite file has its own message")
+    url = engine.url.set(database="commsvc_no_such_db", password="s3cret-pw")
+    url = url.render_as_string(hide_password=False)
+    said = ('error: the database server answered, but it has no database "commsvc_no_such_db":'
+            " create it (createdb), or give DATABASE_URL the name of one that exists\n")
+
+    result = CliRunner().invoke(main, ["keys", "list"], env=_settings(url), prog_name="commsvc")
+
+    assert (result.exit_code, result.stderr, result.stdout) == (1, said, "")
+    app = create_app(dataclasses.replace(config, database_url=url), clock=clock, twilio=twilio)
+    commsvc_log = logging.getLogger("commsvc")
+    commsvc_log.addHandler(caplog.handler)  # the service's logger does not propagate
+    try:
+        response = app.test_client().get("/readyz")
+    finally:
+        commsvc_log.removeHandler(caplog.handler)
+        app.extensions["db"].dispose()
+    assert (response.status_code, response.get_json()["database"]) == (503, "down")
+    assert said[len("error: "):-1] in caplog.text and "s3cret-pw" not in caplog.text
 
 
 def test_api_and_webhooks_on_a_database_without_schema_answer_503(config, clock, twilio,

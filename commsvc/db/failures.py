@@ -4,6 +4,7 @@ connection."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -67,6 +68,11 @@ SQLITE_CANNOT_OPEN = ("SQLITE_CANTOPEN", "SQLITE_READONLY")
 SQLITE_BUSY = "SQLITE_BUSY"  # and its extended codes: another connection held the write lock
 
 
+# The server's refusal of a connection to a database it does not have (libpq gives such an
+# error no SQLSTATE: 3D000 is only in the server's words).
+_NO_SUCH_DATABASE = re.compile(r'FATAL:\s+database ("[^"\n]*") does not exist')
+
+
 def operator_problem(error: DBAPIError) -> str | None:
     """One line for the operator when a database error is theirs to fix or will pass (the
     database is not answering, not migrated, read-only, shutting down), else None (a bug)."""
@@ -85,6 +91,11 @@ def operator_problem(error: DBAPIError) -> str | None:
         # Was "the database is not answering: database is locked", as if a server were down.
         return ("the database is busy: another process has held its write lock too long (a"
                 " migration, an erasure, a retention run?); try again once it is done")
+    if isinstance(error, OperationalError) and (
+            missing := _NO_SUCH_DATABASE.search(str(error.orig))):
+        # Was "the database is not answering", as if the server were down: it answered.
+        return (f"the database server answered, but it has no database {missing.group(1)}:"
+                f" create it (createdb), or give DATABASE_URL the name of one that exists")
     if isinstance(error, OperationalError) or error.connection_invalidated:
         reason = (str(error.orig).strip().splitlines() or [type(error.orig).__name__])[0]
         return f"the database is not answering: {reason}"
