@@ -54,6 +54,14 @@ def wants_json_logs(environ: dict[str, str] | None = None) -> bool:
     return _log_json(env, _app_env(env, _database_url(env)))
 
 
+def sudo_invoker_uid() -> int | None:
+    """The user id of whoever ran this process through sudo (SUDO_UID), else None: for the
+    audit's CLI actor. Only a root process asks: anyone may set the variable, but only root
+    could act as root anyway."""
+    uid = os.environ.get("SUDO_UID", "").strip()
+    return int(uid) if uid.isdigit() else None
+
+
 def load_config(environ: dict[str, str] | None = None) -> Config:
     """Read the environment once; production refuses to start without its secrets."""
     env = dict(os.environ if environ is None else environ)

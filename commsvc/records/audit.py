@@ -28,6 +28,7 @@ import re
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from commsvc.config.loader import sudo_invoker_uid
 from commsvc.db.failures import again_on_a_dropped_connection
 from commsvc.db.session import is_transactional
 from commsvc.log_masking.phone_numbers import masked_integer
@@ -118,14 +119,21 @@ def _head_hash(db: Session) -> str | None:
 
 def cli_actor() -> str:
     """Who acts at the console, as the audit log names them: cli:<operating-system user>, so a
-    reasoned read, a revoked key or an erasure run from a shell says whose shell it was."""
+    reasoned read, a revoked key or an erasure run from a shell says whose shell it was.
+    Under sudo, the user who ran sudo: cli:<user> (sudo), not cli:root, which named no one."""
     uid = os.geteuid()
+    invoker = sudo_invoker_uid() if uid == 0 else None
+    if invoker is not None and invoker != 0:
+        return mask_text(f"cli:{_account(invoker)} (sudo)")[:64]
+    return mask_text(f"cli:{_account(uid)}")[:64]
+
+
+def _account(uid: int) -> str:
     try:
-        # The account's name, not $USER or $LOGNAME, which anyone can set to anything.
-        user = pwd.getpwuid(uid).pw_name
+        # The account's name, not $USER or $LOGNAME (or SUDO_USER), which anyone can set.
+        return pwd.getpwuid(uid).pw_name
     except KeyError:  # no name for this uid (some containers)
-        user = f"uid{uid}"
-    return mask_text(f"cli:{user}")[:64]
+        return f"uid{uid}"
 
 
 def record(

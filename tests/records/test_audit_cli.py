@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import pwd
 
 import pytest
 import sqlalchemy as sa
@@ -111,3 +113,23 @@ def test_verify_reads_one_snapshot_so_a_purge_committed_during_the_walk_is_no_br
     monkeypatch.undo()  # the chain as it is now verifies too, from the purge's anchor
     assert committed_app.test_cli_runner().invoke(args=["audit", "verify"]).output.startswith(
         "audit chain OK: 3 events verified")
+
+
+def test_the_cli_actor_under_sudo_is_the_user_who_ran_sudo(monkeypatch):
+    """Found in review: run with sudo, every CLI act was audited as cli:root, which says
+    nothing of whose shell it was; sudo names that user in SUDO_UID."""
+    try:
+        invoker = pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.skip("no 'nobody' account to stand for the user who ran sudo")
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setenv("SUDO_UID", str(invoker.pw_uid))
+    monkeypatch.setenv("SUDO_USER", "someone-else")  # anyone may set it: the uid decides
+    assert audit.cli_actor() == f"cli:{invoker.pw_name} (sudo)"
+    monkeypatch.setenv("SUDO_UID", "0")  # root's own sudo: root
+    assert audit.cli_actor() == f"cli:{pwd.getpwuid(0).pw_name}"
+    monkeypatch.delenv("SUDO_UID")
+    assert audit.cli_actor() == f"cli:{pwd.getpwuid(0).pw_name}"
+    monkeypatch.setattr(os, "geteuid", lambda: invoker.pw_uid)  # no sudo: SUDO_UID left over
+    monkeypatch.setenv("SUDO_UID", "0")
+    assert audit.cli_actor() == f"cli:{invoker.pw_name}"
