@@ -66,10 +66,12 @@ def pre_request(worker, req) -> None:
     worker.log.debug("%s %s", req.method, req.path)  # gunicorn's own pre_request
     marker = REPEATED_HEADERS.upper()
     req.headers = [(name, value) for name, value in req.headers if name != marker]
-    names = [name for name, _value in req.headers]
-    repeated = sorted({name for name in names if names.count(name) > 1})
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for name, _value in req.headers:
+        (repeated if name in seen else seen).add(name)
     if repeated:
-        req.headers.append((marker, ",".join(repeated)))
+        req.headers.append((marker, ",".join(sorted(repeated))))
 
 
 def write_problem(sock, status_int: int, reason: str, mesg: str) -> None:
