@@ -2,7 +2,7 @@
 
 NFKD with combining marks dropped (accents optional), casefold, apostrophes unified, ``n't`` ->
 ``nt``; clause punctuation becomes a ``|`` token, every other non-word character a space; then
-typo and abbreviation folding word by word (detector.py's docstring lists examples).
+typo and abbreviation folding word by word (the detector package's docstring lists examples).
 """
 from __future__ import annotations
 

@@ -610,8 +610,10 @@ def test_the_audits_conversations_do_not_reach_past_their_cases(text):
     assert classify(text) is Intent.OPT_OUT
 
 
-_PATTERN_SOURCES = (Path(detector.__file__).read_text(encoding="utf-8")
-                    + Path(revocation_phrases.__file__).read_text(encoding="utf-8"))
+_PATTERN_SOURCES = "".join(
+    path.read_text(encoding="utf-8")
+    for path in [*sorted(Path(detector.__file__).parent.glob("*.py")),
+                 Path(revocation_phrases.__file__)])
 # Every alternative written in the patterns' source (words and phrases between ( | and | )).
 _ALTERNATIVES = sorted({m.group(1).strip() for m in re.finditer(
     r"[(|]([a-z][a-z ']{1,30}?)(?=[|)])", _PATTERN_SOURCES)} - {""})

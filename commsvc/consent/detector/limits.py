@@ -1,0 +1,159 @@
+"""Guards just after a revocation: a limit in time or place, a language, a thing of the job, or
+what to do instead ("don't text me before 8am", "stop texting me the address, I have it")."""
+from __future__ import annotations
+
+import re
+
+from commsvc.consent import revocation_phrases as phrases
+from commsvc.consent.detector.keywords import _COURTESY
+from commsvc.consent.detector.stop_with_complaint import _COMPLAINT
+from commsvc.consent.detector.time_words import _FEW, _NUMBER, _UNIT
+
+# "... and come", "... and just fix it", "... y ven a arreglar", "... et venez réparer": what a
+# customer tells a pro who texts instead of coming or doing the work.
+# (not "come on" ending its clause: "Stop texting me. Come on!" is exasperation)
+_COME = (r"(?:come(?! on(?: \||$))|get here|get over here|show up"
+         # the work, not "fix your spam filter" (the messages)
+         r"|(?:fix|do|finish) (?:it|this|that|my|our|the (?:job|work))|do your job"
+         r"|get (?:it|this|that) done|start working|get (?:back )?to work|call 911"
+         r"|ven|venga|vengan|arregla|arregle|arreglen|hazlo|hagalo|haganlo"
+         r"|venez|viens|reparez|repare|faites le|fais le"
+         # ... or to drive, as one says "don't text and drive": "Stop texting and drive safe",
+         # "Deja de textear y maneja"; not "... and drive off a bridge"
+         r"|(?:drive|driving|conduis|conduisez|maneja|maneje|manejen)(?: (?:safe|safely"
+         r"|carefully|prudemment|con cuidado))?(?= \||$| (?:lol|haha|jaja|mdr|ptdr|please|svp"
+         r"|porfa)\b))\b")
+# ... or in the next clause: "Enough with the texts, just come over", "Basta de mensajes, ven"
+_AND_COME = r"(?:and|&|y|et|pis|\|(?: (?:and|y|et|pis))?) (?:just |solo |nomas |juste )?" + _COME
+_LANGUAGE = r"(?:english|spanish|french|ingles|espanol|frances|anglais|espagnol|francais)"
+# What may follow a language or place to stop at: the language or place to use instead.
+# The language a limit named, once more, is no other to text in ("... in Spanish, I prefer
+# Spanish" revokes): the group `limited` is the one the limit captured (none for a place).
+_OTHER_LANGUAGE = r"(?!(?P=limited)\b)" + _LANGUAGE
+_REDIRECT = (
+    r"(?:(?:(?:only|just|solo|solamente|seulement|uniquement) )?(?:(?:in|en) )?"
+    + _OTHER_LANGUAGE + r"(?: (?:only|solo|solamente|seulement|uniquement))?"
+    r"|(?:i )?(?:only )?(?:speak|prefer|prefiero|hablo|yo hablo) (?:only |solo )?"
+    + _OTHER_LANGUAGE + r"(?: only| solo| solamente)?"
+    r"|i dont (?:speak|understand) (?:it|" + _LANGUAGE + r")|no (?:hablo|entiendo)(?: "
+    + _LANGUAGE + r")?|je ne (?:parle|comprends) pas (?:l )?" + _LANGUAGE
+    + r"|je (?:ne )?parle (?:que |seulement |uniquement )?(?:l )?" + _OTHER_LANGUAGE
+    + r"|(?:text|message|call|write to|email) me (?:at home|on my cell|later|tonight|tomorrow"
+    r"|(?:after|before) \d{1,2}(?::?\d\d)?(?: ?(?:am|pm))?|in " + _OTHER_LANGUAGE + r")"
+    r"(?: (?:instead|after \d{1,2}(?::?\d\d)?(?: ?(?:am|pm))?))?"
+    r"|(?:(?:escrib|llam|mand|envi)(?:a|e|an|en)me|mejor|solo|solamente|pero) (?:a la casa"
+    r"|al celular|en " + _OTHER_LANGUAGE
+    + r")|(?:ecrivez|appelez|envoyez) moi (?:a la maison|sur mon portable|en " + _OTHER_LANGUAGE
+    + r"))")
+_LIMIT_COURTESY = r"(?:" + _COURTESY + r"|sorry|perdon|lo siento|desole)"
+# A limit in time as a length, in en/fr/es: an amount and a unit ("a sec", "2 secs", "half an
+# hour", "a couple (of) hours", "the rest of the day", "the weekend", "una hora", "un momento",
+# "une heure", "deux minutes"). Not a count, a rate or a run ("a second time", "24 hours a
+# day", "2 days in a row", "3 days straight", "a week ago": how long we have texted), a
+# share of something ("one second of my life"), not one unit more ("a minute longer", "un
+# minuto más", "une minute de plus": no more, ever), nor "the rest of my life", "good",
+# "ever", "real", "una vez" (no unit). Nothing here repeats, so it cannot backtrack.
+_TIME_UNIT = (_UNIT + r"(?! time\b| of (?:my|your|his|her|our|their)\b| (?:a|per) (?:day|week"
+              r"|night)\b| (?:longer|more|mas|de plus|in a row|straight|ago)\b)")
+# The amounts that are a length right after the revocation, without "for" ("leave me alone a
+# sec", "laissez-moi tranquille une heure"); not "another" ("don't text me another minute").
+_SHORT_AMOUNT = rf"(?:{_FEW}|half an?|a half|the rest of the|the rest of this|{_NUMBER})"
+_SHORT_WHILE = r"(?:" + _SHORT_AMOUNT + r" |\d+ ?)" + _TIME_UNIT
+# After "for" (pour, por, durante) more of them: "for the day", "for another hour".
+_WHILE = (r"(?:(?:" + _SHORT_AMOUNT + r"|the|the next|the next few|the next couple of|this"
+          r"|another|couple of|le|la|el) |(?:the next |another )?\d+ ?)" + _TIME_UNIT)
+# Past-tense words of saying or asking: what follows them in the clause is when or how often
+# the sender asked before, no limit ("stop texting me I told you this morning", "... I asked
+# you before", "... I said stop on Monday", "no me escribas te lo dije esta mañana").
+_ASKED_BEFORE = r"\b(?:told|said|asked|dije|dicho|pedi|ai (?:deja )?(?:dit|demande))\b"
+# Just after a match in the same clause: a time or condition limit -> not a revocation; not
+# once the sender says they asked before (_ASKED_BEFORE).
+_GUARD_AFTER_RE = re.compile(
+    r"(?:(?!" + _ASKED_BEFORE + r")[^|]){0,40}?"
+    r"\b(?:before|after|until|till|til|unless|while|during|tonight|today|tomorrow"
+    r"|this (?:week|month|morning|afternoon|evening|weekend)|for now|at night|so late|so early"
+    r"|this late|this early|(?:at this hour|a esta hora|a estas horas|a cette heure)"
+    # ... not "at this hour or any hour", "ni a esta hora ni nunca", "ni à cette heure ni à
+    # aucune autre"
+    r"(?! (?:ci )?(?:or|ni|ou)\b)"
+    r"|on weekends?|on the weekend|antes|despues|hasta|mientras"
+    # ... or someone else to text instead: "Stop texting me and text Maria instead"
+    r"|(?:text|message) (?!me\b|us\b)\w+ instead"
+    # ... while driving: "Arrête de texter au volant!", "... manejando"
+    r"|au volant|al volante|en conduisant|manejando"
+    # ... or on another phone of the sender's, as "stop sending messages to my old number" is
+    # the number to drop, not a revocation: "How do I stop getting texts on my old phone?"
+    r"|(?:on|to) (?:my|the) (?:old|previous|former) (?:phone|number|cell|line)"
+    r"|hoy|manana|esta (?:noche|semana|tarde)|este mes|por ahora|de noche|en la noche|avant"
+    r"|apres|jusqu|pendant|ce soir|aujourd hui|demain|cette semaine|ce mois|pour l instant"
+    r"|le soir|la nuit|le week end|(?:mon|tues|wednes|thurs|fri|satur|sun)days?|lundi|mardi"
+    r"|mercredi|jeudi|vendredi|samedi|dimanche|lunes|martes|miercoles|jueves|viernes|sabado|domingo"
+    r"|(?:every|so much|so many)(?! (?:single |of (?:your |these |those |the )?)?(?:spam|ads?"
+    r"|promo\w*|junk|marketing|text|message|notification\w*|alert\w*|offer\w*|deal\w*)\b"
+    # "every day" ending the message is how often we text, said to be too often ("stop
+    # texting me every day", as "tous les jours", "todos los días"); with anything after
+    # ("every day, once a week is fine") it may ask for less
+    r"| (?:single )?day" + phrases.LAST + ")"
+    r"|once a|so often|early|late|tarde de las|mas tarde|tan tarde|trop tard|at \d\w*"
+    # a condition still to come, the job done or paid: "remove me from your list once the job
+    # is done", "... when the warranty ends", "une fois les travaux finis", "cuando terminen
+    # el trabajo"; not the pro's convenience ("when you get a chance", "as soon as
+    # possible", "dès que possible", "en cuanto puedan"), "once and for all", "at once"
+    r"|(?:(?<!\bat )once|as soon as|des que|en cuanto|une fois|una vez|when|quand|lorsque"
+    r"|cuando) (?:[^|]{0,30}? )?(?:job|work|project|repair|warranty|install\w*|done|finished"
+    r"|over|complete\w*|paid|travaux|chantier|fini\w*|termin\w*|acab\w*|trabajo|obra"
+    r"|garantia)"
+    r"|(?:between|entre) (?:\d+|noon|midi|las|la)"
+    r"|\d+ ?(?:am|pm|h)"
+    # a while (_WHILE): "for an hour", "for a sec", "for the weekend", "pour une heure", "por
+    # un rato", "durante una hora"
+    r"|(?:for|pour|por|durante) " + _WHILE + r")\b"
+    # ... or just after the match without "for", in what can only be a length: "laissez-moi
+    # tranquille une heure", "déjame en paz un momento", "leave me alone a sec"
+    r"|(?: (?:me|us|moi|nous))? " + _SHORT_WHILE + r"\b"
+    # a concrete thing of the job, ending its clause, rather than the messages ("stop texting
+    # me the address, I have it", "... the gate code", "... questions and just come"), or
+    # "stop texting me and come": the job is the point. Only these: "stop texting me the
+    # surveys", "... price updates" are revocations.
+    # (or what they are for: "Stop texting this # for the quote, use my email")
+    r"|(?: (?:me|us|this number))?(?: (?:for|about))?(?: (?:the (?:\w+ )?(?:address|code"
+    r"|photos?|pictures?|pics?|details|directions|link|location|map|price|quote|invoice|receipt|estimate|schedule|eta"
+    r"|tracking number)|questions|the same question)(?= \||$| " + _AND_COME + ")"
+    # ... photos or videos of the job with any article or none, ending the clause or saying
+    # what they show: "stop texting me photos", "... pictures of the mold", "arrête de me
+    # texter des photos" (not "... dick pics": only an article before them)
+    r"|(?: (?:me|us|moi|nous))? (?:(?:the|these|those|all|your|more|so many|des|les|ces|vos"
+    r"|tes|tant de|los|las|sus|tus|mas|tantas) )?(?:same )?(?:photos?|pictures?|pics?|videos?"
+    # ... or how they come: "... the photos one by one, send them all at once" (or a laugh
+    # after them: "... the same photo lol I got it")
+    r"|fotos?|images?|imagenes)(?= \||$| (?:lol|haha|jaja|mdr|ptdr|of|from|de|du|des|del"
+    r"|one by one|one at a time|separately|individually|une par une|une a une|un par un"
+    r"|una por una|uno por uno|por separado)\b"
+    r"| " + _AND_COME + ")"
+    # ... or how they are written, too long or in capitals, rather than whether: "Arrêtez donc
+    # de m'écrire des romans", "Stop writing me essays", "Deja de escribirme testamentos jaja",
+    # "Stop texting me in all caps", "Arrêtez de m'écrire aussi tard"
+    # (ending the clause, or before a laugh, a courtesy or "and just" what to do instead; not
+    # with no interest in any: "Stop texting me novels. Not interested")
+    r"|(?: (?:me|us|moi|nous))? (?:(?:(?:des|de|such|so many|these|those|all these|tantos"
+    r"|tantas|puros|puras) )?(?:novels?|essays?|paragraphs?|walls? of text|romans?|paves?"
+    r"|tartines?|bibles?|testaments?|novelas?|testamentos?|biblias?|rollos?"
+    # ... or silly, laughed at: "Arrête de m'écrire des bêtises lol", "Deja de escribirme
+    # tonterías jaja" (not "Stop texting me nonsense", said in earnest)
+    r"|(?:betises|niaiseries|conneries|tonterias|tonteras|nonsense)"
+    r"(?= (?:lol|haha|jaja|jajaja|mdr|ptdr)\b))"
+    r"|in (?:all )?caps|en majuscules|en mayusculas|(?:aussi|si) (?:tard|tot))"
+    r"(?= \||$| (?:lol|haha|jaja|jajaja|mdr|ptdr|please|svp|por favor)\b"
+    r"| (?:and|et|y) (?:just|juste|solo|nomas) (?!stop\b|arret|para\b|dej))"
+    r"(?!.* \| (?:" + _COMPLAINT + r")(?: \||$))"
+    r"| " + _AND_COME + ")")
+# Just after a match: a language or a place, then nothing but thanks or one redirect ("stop
+# texting me in English, I speak Spanish", "no me escriba en ingles, solo espanol", "... at
+# work, text me at home", "... au bureau svp") -> not a revocation; without a redirect right
+# after it, only while nothing else in the message insists (_insists). Anything else after it
+# ("... or at home", "... I'm done", "ya basta") leaves the message a revocation.
+_LIMIT_AFTER_RE = re.compile(
+    r"(?: (?:me|us))? (?:(?:in|en) (?P<limited>" + _LANGUAGE + r")|at (?:work|school"
+    r"|the office)|au (?:travail|bureau)|(?:en el|al) trabajo)"
+    r"(?:(?: \|)? " + _LIMIT_COURTESY + r")*(?: \| (?P<redirect>" + _REDIRECT + r")(?:(?: \|)? "
+    + _LIMIT_COURTESY + r")*)?(?: \|)*$")

@@ -1,0 +1,65 @@
+"""Guards just before a revocation: negation, a noun use of "stop", who stops, and another
+person told, asked or quoted ("tell him to stop texting me", "my wife said stop texting me")."""
+from __future__ import annotations
+
+import re
+
+# Someone of the sender's, or anyone's: who may be told to stop, or quoted saying it
+_PERSON = (r"(?:neighbou?r|dog|cat|kid|child|children|boy|girl|guy|man|men|woman|women|lady"
+           r"|ladie|landlord|tenant|roommate|husband|wife|son|daughter|brother|sister|mom|mum"
+           r"|dad|mother|father|boyfriend|girlfriend|ex|baby|friend|boss|coworker)s?")
+# Just before a match: negation, condition or a noun use of "stop" -> not a revocation; or
+# what the sender tells, told or asks another person ("tell him to stop texting me", "ask the
+# neighbor to stop bothering me", "make my husband stop": a listed person, or anyone after
+# my, his, her, our with "to", but never the sender's own phone: "make my phone stop getting
+# these texts" and "You make my life hell, stop texting me" are revocations). Never "you",
+# "your office", "this number", "the company", "the app" or "them", which are, or may be, us
+# ("Tell the company to stop texting me" is one).
+_GUARD_BEFORE_RE = re.compile(
+    # ("... wouldn't stop texting me" tells what someone else did)
+    r"(?:^|\s)(?:(?:dont|never|didnt|not|doesnt|wont|wouldnt|couldnt|no need to|if you|if u"
+    # ("why'd you stop texting me back?")
+    r"|if they|did you|did they|d you|d they|n|ne|no|nunca|si|the|a|bus|next|last|first|one)"
+    r"(?: (?:want|need|ask|tell) (?:you|them) to| please)?"
+    r"|(?:tell|told|ask|asked|make|made|get|got) (?:(?:him|her"
+    r"|(?:my|his|her|our|the|that)(?: \w+)? " + _PERSON + r")(?: to| \|)?"
+    r"|(?:my|his|her|our)(?! (?:own |stupid |new |old )?(?:phone|number|cell|mobile|line|inbox"
+    r"|device|iphone|android|account|notifications|messages|texts|email)\b)(?: \w+){1,3} to)"
+    # the link or button that does it, a thing of the app, as "the unsubscribe link" is:
+    # "le lien pour se désabonner", "le bouton de désinscription", "el enlace para desuscribirse"
+    r"|(?:lien|bouton|enlace|boton|liga) (?:pour|de|d|para)(?: (?:se|me|vous|nous))?"
+    r") $")
+# Just before STOP (QUIT, CEASE): what the sender or a third person will stop doing, not a
+# request ("I'll stop texting now", "he's going to stop texting", "do you want me to stop
+# texting?"); but "I want to stop getting texts", "how can I stop these texts" are wishes,
+# and "I'll unsubscribe", "I'm going to revoke my consent" revocations.
+_STOPPING = ("stop ", "quit ", "cease ", "halt ")
+_WHO_STOPS_RE = re.compile(
+    r"(?:^|\s)(?:(?:i|we|he|she)(?: (?:ll|will|shall)(?: (?:try|promise) to)?"
+    r"| (?:m|am|re|are|s|is) (?:going to|gonna)| gonna| promise to)"
+    r"|(?:want|wants|wanted|need|needs|like|ask|asked|tell|told) (?:me|us) to) $")
+# Just before a match: a third person quoted saying it, with or without quotation marks or a
+# colon ("My wife said stop texting me, she means the group chat", 'my neighbor said "stop
+# texting me"', "Ma femme a dit arrêtez de m'écrire", "Mi vecina me dijo: dejen de
+# escribirme"): the "me" is theirs, not the sender's. Not with "us" as the object ("My wife
+# says stop texting us" speaks for the sender's household), nor "said to stop texting me" (an
+# instruction about the sender), nor the sender's own "I said stop texting me".
+_SAID_BY_OTHER_RE = re.compile(
+    # (not "as" or "like" before it: "As my wife said, stop texting me" is the sender's own)
+    r"(?:^|(?<!\bas)(?<!\blike)\s)(?:he|she|they|il|elle|ils|elles|el|ella|ellos|ellas"
+    r"|(?:my|his|her|our|the|that)(?: \w+)? " + _PERSON
+    + r"|(?:mon|ma|sa|son)(?: \w+)? (?:femme|mari|voisine?|mere|pere|fils|fille|coloc|chum"
+    r"|blonde|patron|patronne|amie?|soeur|frere)"
+    r"|(?:mi|su)(?: \w+)? (?:esposa|esposo|marido|vecina|vecino|mama|papa|hijo|hija|novio|novia"
+    r"|jefe|jefa|suegra|suegro|hermano|hermana|amigo|amiga|roomie))"
+    r" (?:said|says|say|told me|tells me|was like|goes|yelled|a dit|dit|m a dit|me dit|disait"
+    r"|dijo|me dijo|dice|me dice|decia)(?: \|)?(?: (?:please|just|ya|por favor|porfa|svp|stp))* $")
+# ... unless the sender joins in after it: "My wife said stop texting me and so do I", "...
+# Me too", "..., moi aussi", "..., yo también", "..., so stop"
+_SENDER_TOO_RE = re.compile(
+    r"\b(?:so do i|so did i|i do too|me too|me as well|same here|same for me|i agree|moi aussi"
+    r"|moi pareil|pareil pour moi|je suis d accord|yo tambien|yo igual|estoy de acuerdo"
+    # ... or asks it in their own words after it: "..., so stop", "... Please respect that"
+    r"|(?:so|please|pls|now) stop|(?:she|he) s right|respect (?:that|it|this|her|his))\b")
+# ... the household's object, in the match or its clause after it ("... this number" is theirs too)
+_OBJECT_US_RE = re.compile(r"(?:\bus|\bnous|nos|\bthis number|\bce numero|\beste numero)\b")

@@ -1,0 +1,156 @@
+"""Revocations in the sender's own words (pipeline step 3): the patterns of
+revocation_phrases.py indexed by trigger word, each match checked against the guards."""
+from __future__ import annotations
+
+import re
+
+from commsvc.consent import revocation_phrases as phrases
+from commsvc.consent.detector.keywords import _COURTESY_TAIL_RE, _PLURAL_RE
+from commsvc.consent.detector.limits import _GUARD_AFTER_RE, _LIMIT_AFTER_RE
+from commsvc.consent.detector.others import (
+    _GUARD_BEFORE_RE,
+    _OBJECT_US_RE,
+    _SAID_BY_OTHER_RE,
+    _SENDER_TOO_RE,
+    _STOPPING,
+    _WHO_STOPS_RE,
+)
+from commsvc.consent.detector.stop_with_complaint import _COMPLAINT, _STRONG_WORDS, _strong
+from commsvc.consent.detector.vetoes import _VETO_RE
+
+# --------------------------------------------------------------------------- own words
+# The phrase patterns live in revocation_phrases.py; here they are indexed by trigger word.
+
+
+# A compiled pattern, the language it is written in, and whether it is one that must end the
+# message (phrases.LAST: the words are not about messaging in themselves), so that a question
+# ("Don't text again?", "Stop bothering me?") is none.
+_Phrase = tuple[re.Pattern[str], str, bool]
+
+
+def _index_patterns() -> tuple[dict[str, tuple[_Phrase, ...]],
+                               tuple[tuple[str, tuple[_Phrase, ...]], ...]]:
+    """Patterns by the word a match can start with ("arret*" is a prefix), each compiled once."""
+    exact: dict[str, list[_Phrase]] = {}
+    prefix: dict[str, list[_Phrase]] = {}
+    for language, entries in (("en", phrases.EN), ("fr", phrases.FR), ("es", phrases.ES)):
+        for triggers, pattern in entries:
+            phrase = (re.compile(pattern), language, phrases.LAST in pattern)
+            for trigger in triggers.split():
+                table = prefix if trigger.endswith("*") else exact
+                table.setdefault(trigger.rstrip("*"), []).append(phrase)
+    return ({w: tuple(ps) for w, ps in exact.items()},
+            tuple((p, tuple(ps)) for p, ps in prefix.items()))
+
+
+_BY_WORD, _BY_PREFIX = _index_patterns()
+_PREFIXES = tuple(p for p, _ in _BY_PREFIX)  # all at least 3 characters long
+_BY_PREFIX_HEAD: dict[str, tuple[tuple[str, tuple[_Phrase, ...]], ...]] = {
+    head: tuple(entry for entry in _BY_PREFIX if entry[0][:3] == head)
+    for head in {p[:3] for p in _PREFIXES}
+}
+
+# The messages as written, and what makes them plural: "these"/"those" before them ("these
+# text"), an "s" or an "'s" ("the text's") after them
+_WRITTEN_MESSAGES_RE = re.compile(
+    r"(?i)\b(?P<these>(?:these|those) )?(?P<word>texts?|txts?|messages?|msgs?|sms(?:es)?|textos?"
+    r"|mensajes?)(?P<apostrophe>['’]s)?\b")
+
+
+def _written_as_plural(text: str) -> bool:
+    """The last time the text names the messages (where a phrase of phrases.AS_WRITTEN that
+    ends the message names them), it is as a plural: "I don't need these texts anymore", not
+    "Thanks for the messages. I don't need the text anymore"."""
+    last = next(reversed(list(_WRITTEN_MESSAGES_RE.finditer(text))), None)
+    return last is not None and bool(last["these"] or last["apostrophe"]
+                                     or _PLURAL_RE.fullmatch(last["word"]))
+
+
+# The question that may end a LAST phrase: "Stop bothering me. Who is this?"
+_ASKS_WHO_RE = re.compile(rf"(?:^|\| ){phrases.WHO_ASKED}$")
+
+
+def _clause_end(s: str, pos: int) -> int:
+    """Where the clause that goes on at `pos` ends."""
+    end = s.find(" |", pos)
+    return len(s) if end < 0 else end
+
+
+def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...], no_last: bool,
+              text: str) -> str | None:
+    """The language of the first pattern that matches at ``start`` unguarded, else None;
+    `no_last`: the LAST phrases cannot count (the message ends as a question); `text`: the
+    message as written, for phrases.AS_WRITTEN."""
+    for pattern, language, last in patterns:
+        if last and no_last:
+            continue
+        m = pattern.match(s, start)
+        if m is None or "as_written" in pattern.groupindex and m["as_written"] and (
+                not _written_as_plural(text)):
+            continue
+        if start and (_GUARD_BEFORE_RE.search(s, max(0, start - 30), start)
+                      or s.startswith(_STOPPING, start)
+                      and _WHO_STOPS_RE.search(s, max(0, start - 30), start)
+                      or _SAID_BY_OTHER_RE.search(s, max(0, start - 40), start)
+                      and not _OBJECT_US_RE.search(s, start, _clause_end(s, m.end()))
+                      and not _SENDER_TOO_RE.search(s, m.end())):
+            continue
+        if _GUARD_AFTER_RE.match(s, m.end()):
+            continue
+        limit = _LIMIT_AFTER_RE.match(s, m.end())
+        if limit is not None and (limit.group("redirect") or not _insists(s, start)):
+            continue
+        return language
+    return None
+
+
+# A whole clause that says the messages are unwanted (_COMPLAINT): "This is harassment", "Who
+# is this?", "I never signed up", "Esto es acoso", "C'est du harcèlement". Only whole clauses:
+# "Who is this technician?" or "not interested in Saturday" are about the job.
+_COMPLAINT_CLAUSE_RE = re.compile(_COMPLAINT)
+# A bare opt-out keyword as a clause, or just before the revocation in its clause ("STOP stop
+# texting me at work"), in any of the three languages.
+_INSISTING_KEYWORD_RE = re.compile(_strong(_STRONG_WORDS + "|stoppez|alto|baja"))
+
+
+def _insists(s: str, start: int) -> bool:
+    """Another clause is a bare STOP (ALTO, BAJA, ARRÊTEZ...) or says the messages are
+    unwanted, or either leads into the revocation at `start` in its clause: "STOP!!! Stop
+    texting me at work", "This is harassment stop texting me at work." A limit beside it is
+    no request to be texted elsewhere."""
+    clause_start = s.rfind("| ", 0, start) + 2 if "| " in s[:start] else 0
+    if start > clause_start and (_INSISTING_KEYWORD_RE.fullmatch(s, clause_start, start - 1)
+                                 or _COMPLAINT_CLAUSE_RE.fullmatch(s, clause_start, start - 1)):
+        return True
+    for clause in s.split(" | "):
+        clause = clause.strip("| ")
+        if _INSISTING_KEYWORD_RE.fullmatch(clause) or _COMPLAINT_CLAUSE_RE.fullmatch(
+                _COURTESY_TAIL_RE.sub("", clause)):
+            return True
+    return False
+
+
+
+
+def _revocation(s: str, tokens: list[str], question: bool, text: str) -> str | None:
+    """The language of an unguarded own-words revocation in ``s`` (``" ".join(tokens)``);
+    `text` is the message as written."""
+    # Only the patterns that can start at each word are tried, anchored there.
+    no_last = question and _ASKS_WHO_RE.search(s, max(0, len(s) - 40)) is None
+    start = 0
+    by_word, by_head = _BY_WORD.get, _BY_PREFIX_HEAD.get
+    for token in tokens:
+        patterns = by_word(token)
+        if patterns is not None:
+            language = _accepted(s, start, patterns, no_last, text)
+            if language is not None:
+                return None if _VETO_RE.search(s) else language
+        candidates = by_head(token[:3])
+        if candidates is not None:
+            for prefix, patterns in candidates:
+                if token.startswith(prefix):
+                    language = _accepted(s, start, patterns, no_last, text)
+                    if language is not None:
+                        return None if _VETO_RE.search(s) else language
+        start += len(token) + 1
+    return None

@@ -1,0 +1,241 @@
+"""A bare STOP beside a complaint about the messages (pipeline step 4): "STOP. I never signed
+up for this", "STOP wrong number", "ARRÊTEZ. Je vous l'ai déjà dit"."""
+from __future__ import annotations
+
+import re
+
+from commsvc.consent.detector.keywords import _COURTESY, _COURTESY_TAIL_RE, _OPTOUT_EXTRA
+from commsvc.consent.detector.time_words import _HOW_OFTEN, _PAST_TIME, _TIMES
+
+# "STOP. I never signed up for this": a bare strong keyword as its own clause, next to a
+# clause that is plainly about unwanted messages. A wrong number is no such clause: only with
+# nothing else (_STRONG_BESIDE_SIGNAL_RE, _only_stop_and_fed_up), so "Stop, wrong number on
+# the gate", "Stop! Wrong number, the house is 4521" are about the job.
+_STRONG_WORDS = "stop all|stopall|stop|unsubscribe|opt out|revoke|arretez|arrete|arret"
+
+
+def _strong(words: str) -> str:
+    """A strong keyword among `words` with only courtesy and intensifiers around it."""
+    return rf"(?:(?:{_COURTESY} )*(?:{words})(?: (?:{_OPTOUT_EXTRA}|stop))*)"
+
+
+_STRONG_CLAUSE_RE = re.compile(_strong(_STRONG_WORDS))
+# Words of a complaint that the messages are unwanted, shared by _UNWANTED_SIGNAL_RE and
+# _COMPLAINT: who the sender is asked, and never having asked for the messages.
+_WHO_IS_THIS = (r"(?:who is this|whos this|who s this|who are you|qui etes vous|c est qui"
+                r"|quien es|quien eres)")
+_SIGNED_UP = r"(?:sign(?:ed)? up|subscribe[d]?|opt(?:ed)? in|ask(?:ed)? for (?:this|these|it|them))"
+_NEVER_SIGNED_UP_ES = r"(?:nunca|no) me (?:suscribi|inscribi|registre)"
+# Who gave them the number, or that the sender never did: "Who gave you my number? Stop", "Je
+# vous ai jamais donné mon numéro, arrêtez", "¿Quién les dio mi número? Alto"
+_MY_NUMBER = (r"(?:who gave you (?:my|this) number|how did you get (?:my|this) number"
+              r"|(?:i )?never gave you (?:my|this) number"
+              r"|qui vous a donne mon numero"
+              r"|(?:je )?(?:ne )?(?:vous |t )?ai jamais donne mon numero"
+              r"|quien (?:le |les |te )?dio mi numero|de donde (?:saco|sacaron|sacaste) mi numero"
+              r"|(?:yo )?nunca (?:le |les |te )?di mi numero)")
+# Not knowing who writes, or never having booked anything: "Don't know you. STOP", "I never
+# booked anything. STOP", "Je vous connais pas, arrêtez", "No los conozco. BAJA"
+_STRANGER = (r"(?:(?:i )?(?:dont|do not) know (?:you|who you are|who this is)"
+             r"|(?:i )?(?:never|didnt|did not) (?:book|booked|order|ordered|request|requested)"
+             r" anything"
+             r"|je (?:ne )?(?:sais pas qui vous etes|vous connais pas)"
+             r"|no (?:se quien(?:es)? (?:son|es|eres)|(?:lo|los|la|las|te) conozco))")
+# The end of a clause, then only clauses of a strong keyword or courtesy to the end
+_THEN_ONLY_KEYWORDS = (rf"(?=(?: {_COURTESY})*(?: \| (?:{_strong(_STRONG_WORDS)}"
+                       rf"|{_COURTESY}(?: {_COURTESY})*))*$)")
+_UNWANTED_SIGNAL_RE = re.compile(
+    r"\b(?:(?:never|dont remember|didnt|did not) " + _SIGNED_UP
+    # who the sender is asked as the end of its clause: "Stop! Who is this technician?" asks
+    # about the job
+    + r"|" + _WHO_IS_THIS + rf"(?=(?: {_COURTESY})*(?: \||$))"
+    # not interested in a thing of the job is no complaint about the messages ("Stop, not
+    # interested in the upgrade, just the repair"); in the services, offers, texts it is
+    r"|not interested(?! in (?:the|an|a|your|that) (?!service|offer|text|message"
+    r"|promo|ad)\w)|spam|scam|harass\w*"
+    # ... and who gave us the number, as the end of its clause ("Stop! Who gave you my number
+    # for the gate?" is about the job) and with only keywords and courtesy after it: "Stop!
+    # Who gave you my number? My neighbour, she loved your work" answers its own question
+    + r"|" + _MY_NUMBER + _THEN_ONLY_KEYWORDS
+    # ... and not knowing the sender or never having booked, the same way: "I never requested
+    # anything. Stop, wait, did my husband book?" goes on about the job
+    + r"|" + _STRANGER + _THEN_ONLY_KEYWORDS
+    + r"|keep (?:text|message|texting|messaging|contacting|spamming) (?:me|us)"
+    r"|why (?:am i|do i keep|do you keep|are you) (?:getting|receiving|sending|text|message)"
+    # the same in French and Spanish: "STOP. Esto es acoso", "Stop, je suis jamais inscrit"
+    # (not interested, in them, only as the whole message: _STRONG_BESIDE_SIGNAL_RE)
+    r"|harcel\w*|acoso|hostigamiento|jamais inscrite?|" + _NEVER_SIGNED_UP_ES + r")\b")
+_REITERATION = (
+    r"(?:(?:(?:i|we) (?:(?:ve|have) )?)?(?:already )?(?:told you|said(?: (?:it|so|that|stop))?"
+    r"|asked(?: you)?(?: (?:nicely|to stop|not to))?)"
+    rf"(?: {_HOW_OFTEN})?"
+    r"|how many times(?: do (?:i|we) (?:have|need) to (?:tell you|say it|say this|say that"
+    r"|say stop|ask))?|(?:once )?again|for the (?:last|second|third|fourth|fifth|hundredth"
+    r"|millionth|nth|\d+(?:st|nd|rd|th)) time|i repeat"
+    r"|(?:im|i m|i am) not (?:going to|gonna) (?:tell you|say it|say this|ask)(?: again)?"
+    r"|i (?:wont|will not) (?:tell you|say it|say this|ask) again"
+    r"|(?:je (?:vous |te |t )?(?:l )?|j )ai (?:deja )?(?:dit|demande)(?: (?:stop|d arreter))?"
+    rf"(?: {_TIMES})?"
+    r"|(?:je (?:vous |te |t )?l ai |j ai )?deja dit"
+    r"|combien de fois(?: faut il (?:vous |te )?le dire)?"
+    r"|encore(?: une fois)?|une fois de plus|pour la (?:derniere|deuxieme|troisieme|enieme"
+    r"|nieme) fois|je repete"
+    r"|(?:ya )?(?:te |se |les |le )?(?:lo )?(?:dije|pedi)(?: (?:que (?:pares|paren|pare|parara"
+    r"|no me (?:escribas|escriba|escriban|mandes|manden)|ya no)|ya))?"
+    rf"(?: {_TIMES})?"
+    r"|cuantas veces(?: (?:te |se |les )?lo tengo que (?:decir|repetir))?|otra vez|de nuevo"
+    r"|una vez mas|por (?:ultima|segunda|tercera|enesima) vez)"
+    rf"(?: {_PAST_TIME})?")
+# The whole message a keyword (ALTO, BAJA, STOPPEZ too) and that the sender is the wrong person
+# or has no job for us, in either order: "STOP wrong number", "Already hired someone. STOP",
+# "Número equivocado, BAJA". Nothing more: "Stop, wrong person. The invoice should say
+# Garcia" corrects the pro.
+_NOT_FOR_ME = (r"(?:(?:(?:this is|youve got|you ve got|you have) )?(?:the )?wrong"
+               r" (?:number|person)"
+               # ... or no longer someone's, or not the sender's: "This isn't Sarah's phone
+               # anymore", "This is not my number", "Ce n'est plus le numéro de Julie", "Ce
+               # n'est pas mon numéro", "Este ya no es el número de Juan", "No es mi número"
+               r"|(?:(?:this|it|that) (?:is not|isnt|is no longer)|(?:thats|that s|its|it s)"
+               r" not|not) (?:\w+ s |my |our )?(?:phone|number|cell)(?: anymore)?"
+               r"|ce n est (?:plus|pas) (?:le (?:numero|cell) d\w*(?: \w+)?|mon (?:numero|cell))"
+               r"|(?:este )?(?:ya )?no es (?:el (?:numero|celular|telefono) de \w+|mi (?:numero"
+               r"|celular|telefono))"
+               # "Je ne suis pas la bonne personne", "Vous vous êtes trompé de numéro"
+               r"|(?:je (?:ne )?suis )?pas la bonne personne"
+               r"|(?:vous vous etes|tu t es) trompee?s? de (?:numero|personne)"
+               r"|(?:(?:i|we) )?(?:already )?(?:(?:hired|found|booked) someone(?: else)?"
+               r"|(?:went with|hired|found|booked) (?:someone else|another (?:company|contractor"
+               r"|pro|plumber|electrician|painter|roofer|handyman|crew)))"
+               # ... in French and Spanish: "Stop svp, on a trouvé quelqu'un d'autre", "Alto,
+               # ya contratamos a alguien" (someone: not a thing found, "Alto, ya encontré
+               # otro", "Stop, j'ai pris un autre")
+               r"|(?:on a|j ai|nous avons) (?:deja )?(?:(?:trouve|engage|embauche|pris)"
+               r" (?:quelqu un(?: d autre)?|une? autre (?:plombier|entrepreneur|electricien"
+               r"|peintre|couvreur|contracteur|gars|compagnie|entreprise))"
+               r"|(?:engage|embauche) un autre)"
+               r"|(?:ya )?(?:(?:contrate|contratamos) (?:a )?(?:alguien|otro)"
+               r"|(?:encontre|encontramos) (?:a (?:alguien|otro)|alguien|otr[oa] (?:plomero"
+               r"|contratista|tecnico|electricista|pintor|albanil|compania|empresa)))(?: mas)?"
+               r"|(?:(?:tiene|tienen|tienes) (?:el )?)?numero equivocado|persona equivocada"
+               r"|(?:se )?equivocaron de numero"
+               r"|(?:(?:vous avez|tu as|c est) (?:le |un )?)?mauvais numero|mauvaise personne)")
+# Nothing but bare STOPs and clauses that want no more contact or say the sender asked before:
+# "Stop calling me. STOP", "Go away. STOP", "STOP. I already told you", "Please no more. STOP",
+# "STOP. I said STOP a week ago", "ARRÊTEZ. Je vous l'ai déjà dit", "ALTO. Ya te dije". Only
+# so: beside anything else ("Stop! No more, that's enough mulch", "Stop! Go away, there's a
+# wasp nest", "Stop! I told you. The pipe is behind that wall") the STOP is about the job.
+# A wrong number counts only so, as ALTO's does (_NOT_FOR_ME): "Stop! Wrong number. I told
+# you" is one; "Stop! Wrong number, it's 4521 not 4512" corrects the pro.
+# Meaning it: "Stop. I mean it", "Arrêtez. Je suis sérieux", "Alto. Lo digo en serio"; not
+# asked ("Arrête! C'est sérieux?", "no way, is it serious?": _only_stop_and_fed_up)
+_MEANS_IT = (r"(?:i mean it|(?:im|i m|i am) serious|je suis serieuse?|c est serieux"
+             r"|(?:lo digo|hablo) en serio)")
+_MEANS_IT_RE = re.compile(_MEANS_IT)
+_FED_UP_CLAUSE_RE = re.compile(
+    rf"(?:(?:{_COURTESY}|just|now) )*"
+    r"(?:(?:(?:stop|quit) calling|dont call)(?: me| us)?(?: again| anymore| ever again)?"
+    r"|go away|leave me alone|no more|not anymore|(?:i )?(?:already )?told you(?: already)?"
+    rf"|{_MEANS_IT}"
+    # reported or blocking: "STOP. Reported.", "Stop. Blocking this number" (not "blocked"
+    # alone: the drain may be)
+    r"|reported(?: as spam)?|blocked and reported|(?:(?:im|i m|i am) )?(?:blocking|reporting)"
+    r" (?:you|this number)(?: as spam)?(?: now)?|(?:ill|i ll|i will|im going to|i m going to"
+    r"|gonna) (?:block|report) (?:you|this number)(?: as spam)?(?: now)?"
+    r"|(?:je )?(?:bloque|vais bloquer|signale|vais signaler) (?:ce numero|votre numero)"
+    r"|je (?:vous |te )?(?:bloque|vais bloquer|signale|vais signaler)"
+    rf"|{_REITERATION}|{_NOT_FOR_ME})")
+_COURTESY_CLAUSE_RE = re.compile(rf"{_COURTESY}(?: {_COURTESY})*")
+
+
+# Agreeing to what an instruction just quoted says: "Reply STOP? Fine. STOP"
+_AGREED_CLAUSE_RE = re.compile(
+    r"(?:fine|ok|okay|sure|whatever|done|gladly|happily|alright|all right|d accord|bon"
+    r"|tres bien|volontiers|avec plaisir|bueno|vale|listo|claro|con gusto)"
+    r"(?: (?:then|by me|with me|alors|pues|entonces))?")
+
+
+# Who the sender is not, named: "This is not John", "I'm not Maria", "No Mike here", "Ce
+# n'est pas Julie", "No soy Juan": beside a STOP with a wrong number or person said too ("This
+# is not John. Wrong number. Stop"), or written as a name (_A_NAME_RE: "This is not John.
+# Stop", "Not Maria. Stop"): "Stop! This is not good" is about the job.
+_NOT_NAMED_CLAUSE_RE = re.compile(
+    r"(?:(?:(?:this|it) (?:is not|isnt|aint)|(?:its|it s|im|i m|i am) not|(?:there s|theres) no"
+    r"|not"
+    r"|ce n est pas|c est pas|(?:je ne suis|je suis) pas|no soy|no es|aqui no (?:es|vive|hay))"
+    r"(?: \w+){1,2}(?: here| ici| aqui)?|(?:no|pas de) \w+ (?:here|ici|aqui))")
+_NOT_FOR_ME_CLAUSE_RE = re.compile(_NOT_FOR_ME)
+# A capitalised word after a word in lower case, as a name is written ("This is not John"); not
+# a message in capitals, where "THIS IS NOT JOHN" cannot be told from "THIS IS NOT GOOD"
+_A_NAME_RE = re.compile(r"(?<=[a-zà-ÿ] )[A-ZÀ-Þ][a-zà-ÿ]+\b")
+
+
+def _only_stop_and_fed_up(s: str, question: bool, text: str) -> bool:
+    """The message is bare STOP clauses and clauses that want no more contact, one of each;
+    or a quoted instruction (_without_instructions: "Reply STOP?", "Your text says STOP to opt
+    out"), then nothing but agreement or courtesy and a bare STOP: the sender does as it says
+    ("Reply STOP? Fine. STOP", "The text said reply STOP to opt out. STOP", also after a first
+    STOP: "STOP. The text said STOP to opt out. STOP"; not "STOP. Reply YES to confirm", with
+    no STOP after it, which may be the sender's template); what comes before the instruction
+    is the rest of the message quoted ("Your technician is on the way. Reply STOP to opt out.
+    STOP"). `question`: the message ends as one, and meaning it asked is no insisting
+    ("Arrête! C'est sérieux?"); `text`: the message as written, where a name is told."""
+    strong = fed_up = quoted = obeyed = not_named = not_for_me = before_quote = False
+    for clause in s.split(" | "):
+        if _STRONG_CLAUSE_RE.fullmatch(clause):
+            strong = True
+            obeyed = quoted
+        elif clause == "quoted" or clause.endswith(" quoted"):
+            quoted = True
+        elif (_FED_UP_CLAUSE_RE.fullmatch(_COURTESY_TAIL_RE.sub("", clause))
+              and not (question and _MEANS_IT_RE.search(clause))):
+            fed_up = True
+            not_for_me = not_for_me or _NOT_FOR_ME_CLAUSE_RE.fullmatch(clause) is not None
+        elif _NOT_NAMED_CLAUSE_RE.fullmatch(clause):
+            if _A_NAME_RE.search(text):
+                fed_up = not_for_me = True
+            else:
+                not_named = True
+        elif not (_COURTESY_CLAUSE_RE.fullmatch(clause)
+                  or quoted and not obeyed and _AGREED_CLAUSE_RE.fullmatch(clause)):
+            if quoted:
+                return False
+            before_quote = True
+    if before_quote:
+        return strong and obeyed
+    return strong and (obeyed or fed_up and (not_for_me or not not_named))
+
+
+_STRONG_WORD = _strong(_STRONG_WORDS + "|stoppez|alto|baja")
+# REMOVE / DELETE after the wrong number ("Wrong number, please remove"), REMOVE ME either side;
+# not "Remove the wrong number", which may be about an invoice.
+_REMOVE_WORD = _strong("remove|remove me|remove us|delete|delete me")
+# The words one of _STRONG_BESIDE_SIGNAL_RE's messages must hold: most texts have none and skip it
+_BESIDE_WORDS = frozenset("stop stopall unsubscribe opt revoke arretez arrete arret stoppez alto"
+                          " baja remove delete".split())
+# A clause that says the messages are unwanted, in en/fr/es (_COMPLAINT_CLAUSE_RE's words)
+_COMPLAINT = (
+    r"(?:(?:this is|thats|that s|that is|its|it s|esto es|es|c est|c est du|c est de la) )?"
+    r"(?:harassment|harassing|spam|a scam|scam|acoso|hostigamiento|harcelement|du spam)"
+    r"|" + _WHO_IS_THIS + r"|qui est ce"
+    r"|(?:i |we )?(?:never|didnt|did not) " + _SIGNED_UP
+    + r"(?: for (?:this|these|it|them|that))?"
+    r"|(?:yo )?" + _NEVER_SIGNED_UP_ES
+    + r"|je ne me suis jamais inscrite?|je me suis jamais inscrite?"
+    r"|(?:im |i m |i am )?not interested|no me interesa|" + _MY_NUMBER + "|" + _STRANGER
+    + r"|(?:ca )?(?:ne )?m interesse pas|(?:je )?(?:ne )?suis pas interessee?|pas interessee?"
+    r"|(?:this is |youve got |you ve got |you have )?(?:the )?wrong number"
+    r"|(?:(?:vous avez|tu as|c est) (?:le |un )?)?mauvais numero"
+    r"|(?:(?:tiene|tienen|tienes) (?:el )?)?numero equivocado"
+    r"|(?:(?:way|far|so|just) )?too many (?:text|message|notifications|reminders)"
+    r"|(?:im|i m|i am) getting (?:(?:way|far|so) )?too many(?: of (?:these|them|your (?:text"
+    r"|message)))?"
+    r"|(?:beaucoup )?trop de (?:message|text)|(?:son )?demasiados (?:message|text)"
+    # blocking, as "Blocking this number" beside a STOP: "Voy a bloquear este número. Alto"
+    r"|(?:(?:los |lo |te )?voy a bloquear|bloqueo|bloqueando) (?:este|su|tu) numero")
+# The whole message a keyword (ALTO and BAJA too) and that the sender is the wrong person or
+# that the messages are unwanted, in either order: "STOP wrong number", "Es spam, BAJA",
+# "Nunca me suscribí, alto", "Stop c'est du harcèlement".
+_STRONG_BESIDE_SIGNAL_RE = re.compile(
+    rf"(?:{_STRONG_WORD}|{_strong('remove me|remove us')}) (?:{_NOT_FOR_ME}|{_COMPLAINT})"
+    rf"(?: {_COURTESY})*"
+    rf"|(?:{_NOT_FOR_ME}|{_COMPLAINT}) (?:{_STRONG_WORD}|{_REMOVE_WORD})")

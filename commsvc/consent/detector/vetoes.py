@@ -1,0 +1,139 @@
+"""Anywhere in the message: a mistake, a hand-over to someone else, another way or number to
+reach the sender, or wanting the texts after all; each makes a revocation conversation."""
+from __future__ import annotations
+
+import re
+
+# A person of the sender's ("my wife", "my property manager"); not their lawyer ("my lawyer
+# will handle it" is a threat, not a hand-over) nor their phone or spam filter
+_NOT_A_HANDOVER = r"lawyer|attorney|abogad[oa]|avocate?|phone|carrier|spam|filter|blocker"
+_OTHER_PERSON = r"(?!(?:\w+ )?(?:" + _NOT_A_HANDOVER + r")\b)(?:\w+ )?\w+"
+_HANDOVER = (
+    r"my " + _OTHER_PERSON + r" (?:(?:will|ll|can|is going to|s going to|is gonna|s gonna) )?"
+    r"(?:handle|take care of|take over|deal with|manage|handles|takes care of|takes over"
+    r"|deals with|manages|is handling|s handling|is taking over|s taking over)\b"
+    r"|(?:talk|speak|deal) (?:to|with) my " + _OTHER_PERSON
+    + r"|mi " + _OTHER_PERSON + r" (?:se (?:encarga|va a encargar|ocupa|va a ocupar)"
+    r"|lo (?:maneja|va a manejar|ve|va a ver))\b|(?:hablen|hable|habla|traten) con mi "
+    + _OTHER_PERSON + r"|(?:mon|ma) " + _OTHER_PERSON + r" (?:s en occupe|va s en occuper"
+    r"|s en occupera|gere|va gerer|gerera)\b|(?:voyez|parlez|voir|parler) avec"
+    r" (?:mon|ma) " + _OTHER_PERSON)
+# Where a request of the sender's own starts: the message or a clause, or after "just",
+# "please", "and", "but" (et, y, mais, pero): "..., but keep me posted", "just text me directly";
+# not "my wife will keep me posted", "no need to keep me updated"
+# (or a word that starts a sentence: "Unsubscribe? Actually I want the reminders", "Lol I want
+# the updates")
+_CLAUSE_LEAD = (r"(?:(?<=\| )|(?<!.)|(?<=\bjust )|(?<=\bplease )|(?<=\band )|(?<=\bbut )"
+                r"|(?<=\bet )|(?<=\by )|(?<=\bmais )|(?<=\bpero )|(?<=\bactually )|(?<=\bhonestly )"
+                r"|(?<=\bwell )|(?<=\bwait )|(?<=\bok )|(?<=\bokay )|(?<=\boh )|(?<=\blol )"
+                r"|(?<=\bhaha )|(?<=\bhmm )|(?<=\bso ))")
+# ... or asked of us in so many words: "..., but do keep me updated", "you can keep me posted",
+# "could you keep me posted" (not "my wife will keep me posted")
+_ASKED_LEAD = (_CLAUSE_LEAD[:-1] + r"|(?<=\bdo )|(?<=\byou can )|(?<=\byou could )"
+               r"|(?<=\bcan you )|(?<=\bcould you )|(?<=\bwill you )|(?<=\bwould you ))")
+# ... or answering: "No, I want the reminders", "¿Baja? No, sí quiero los recordatorios"
+# (not after the Spanish "no", which denies the verb: "no quiero los mensajes")
+_ANSWER_LEAD = (_CLAUSE_LEAD[:-1] + r"|(?<=\bsi )|(?<=\byes )|(?<=\boui )|(?<=\bnon ))")
+_ANSWER_LEAD_EN = _ANSWER_LEAD[:-1] + r"|(?<=\bno )|(?<=\bnah )|(?<=\bnope ))"
+# ... not asked and refused in the next sentence: "Text me directly? No. Stop", "Call me
+# instead? No. Stop texting me"
+# (a "no" of its own: not "..., email me instead, no texts during work")
+_REFUSED = (r"(?!(?: instead| plutot| a la place| mejor)? \| (?:(?:lol|haha|hell|oh|jaja|mdr) )?"
+            r"(?:no|nope|nah|non|never|no way|jamais|nunca|nel)"
+            r"(?: (?:thanks|thank you|merci|gracias))?(?: \||$))")
+# Anywhere: the sender says it was a mistake, or redirects us to someone or somewhere else
+# ("don't text me, text my husband"): that is conversation, not a revocation.
+_VETO_RE = re.compile(
+    r"\b(?:by (?:accident|mistake)|accidentally|resubscribe|didnt mean to|did not mean to"
+    r"|par erreur|sans faire expres|por error|sin querer"
+    # ... or that they want the texts after all: "Unsubscribe? No, I want the reminders", "Je
+    # veux garder les rappels", "Sí quiero los recordatorios": the texts ending the clause or
+    # before "but", "for", "just" (not "I want the texts deleted", "... to stop", "... gone")
+    # (each alternative that starts with a lookbehind puts a lookahead of its first words before
+    # it: _VETO_RE is tried at every position, and a lookahead fails faster)
+    # (said by the sender, see _CLAUSE_LEAD, or as the answer "no, I want them": not "Why
+    # would I want these texts? Stop", "I don't think I need the reminders", "If I want the
+    # reminders, I'll let you know")
+    r"|(?:(?=i |we )" + _ANSWER_LEAD_EN + r"(?:i|we) (?:still )?(?:want|need|like)"
+    r" (?:to (?:keep|get) )?"
+    r"(?:the|these|your|my|those) (?:(?:job|appointment|project|work|service|booking) )?"
+    r"(?:text|message|reminders|notifications|alerts|updates)"
+    r"|(?=je |on )" + _ANSWER_LEAD + r"(?:je|on) (?:veux|veut|voudrais|prefere)"
+    r" (?:garder |recevoir |avoir )?(?:les|vos)"
+    r" (?:text|message|rappels|notifications)"
+    r"|(?=quiero |queremos |necesito )" + _ANSWER_LEAD + r"(?:quiero|queremos|necesito)"
+    r" (?:seguir recibiendo )?(?:los|sus) (?:message"
+    r"|text|recordatorios|notificaciones))"
+    r"(?= \||$| (?:but|just|for|though|still|mais|juste|pour|pero|solo|para)\b)"
+    # ... or to be kept posted: "Could you stop the automated reminders? ... but keep me posted
+    # on the job", "Tenez-moi au courant", "Manténganme informado" (asked of us, see
+    # _CLAUSE_LEAD; nor another way: "... by email", "... via email", "... in the app")
+    r"|(?=keep |tenez |tiens |mantengan|mantenme|mantengame)" + _ASKED_LEAD +
+    r"(?:keep (?:me|us) (?:posted|updated|informed|in the loop)|(?:tenez|tiens) (?:moi|nous)"
+    r" au courant|(?:mantenganme|mantenme|mantengame|mantenganos) (?:informad[oa]s?|al tanto))"
+    r"(?! (?:by|par|por|via|through|thru|over|in|on|sur|dans|en) (?:the |l |la |le |el |your )?"
+    r"(?:e ?mail|mail|courriel|correo|phone|telephone|app|application|aplicacion|portal"
+    r"|portail|website|site|letter|lettre|carta)\b)" + _REFUSED +
+    # "plus de textes" (more texts) set against less in another clause, before or after it, or
+    # against calls the sender cannot hear: "Plus de textes, moins d'appels", "Moins d'appels,
+    # plus de textes", "Plus de textes svp, j'entends pas"
+    r"|moins(?<![^|] moins)\b.* \| (?:(?:svp|merci|stp) )?plus de (?:message|text)\b"
+    r"|(?=svp |merci |stp |plus de )(?:(?<=\| )|(?<!.))(?:(?:svp|merci|stp) )?plus de"
+    r" (?:message|text|notifications)\b.* \| (?:moins\b"
+    r"|(?:je |j )?(?:n )?(?:entends|entend|ecoute) (?:pas|rien|mal)\b|(?:je )?suis (?:sourde?"
+    r"|malentendante?)\b"
+    # ... or that they help: "Plus de rappels svp, j'oublie tout", "..., c'est pratique"
+    r"|(?:je |j )(?:oublie|oublies)\b|c est (?:pratique|utile|super|parfait|genial)\b"
+    r"|ca (?:m )?aide\b)"
+    # ... or to the sender alone: "¿Pueden dejar de mandar mensajes al grupo y solo a mí?"
+    r"|(?:solo|solamente|nomas|juste|seulement|only|just) (?:a mi|a moi|to me)\b"
+    # ... or a proposal to talk on the phone instead: "On peut arrêter les textos et se parler
+    # au téléphone?", "Could we stop texting and just talk on the phone?"
+    r"|(?=(?:se |nous )?(?:parler|jaser) (?:au|par) telephone|hablar por telefono"
+    r"|talk (?:on|over|by) (?:the )?phone)(?:(?<=\bet )|(?<=\by )|(?<=\band )|(?<=\band just )"
+    r"|(?<=\bet juste )|(?<=\by solo ))"
+    r"(?:(?:se |nous )?(?:parler|jaser) (?:au|par) telephone|hablar por telefono"
+    r"|talk (?:on|over|by) (?:the )?phone)"
+    # (not "contact my lawyer", which says who to deal with from now on: a threat, not a
+    # hand-over)
+    r"|(?:text|message|contact|call|email|write to) (?:my (?!number|cell|"
+    + _NOT_A_HANDOVER + r")\w+|him|her"
+    r"|the office)|(?:use|try) (?:my|this|the) (?:(?:other|new|work|home|cell|mobile) )*"
+    # (not "this is my work phone", which says why to stop)
+    r"(?:number|phone|cell|line)|(?<!this is )(?<!it is )(?<!its )(?<!it s )"
+    r"my (?:new|other|work|home) (?:number|phone|cell)"
+    r"|(?:ecrivez|envoyez|contactez|appelez|ecris|envoie|contacte)(?: moi)?(?: plutot)?"
+    r" (?:a|sur|au) (?:mon|ma|mes)(?! (?:" + _NOT_A_HANDOVER + r"|courriel|mail|e mail|email)\b)"
+    # ... or to the sender alone, out of a group or from the pro in person: "Take me off the
+    # group text, just text me directly", "Dejen de mandar mensajes al grupo, mándenme
+    # directo", "Stop the automated texts pls, just text me yourself"
+    r"|(?=(?:text|message|write to|email) (?:me|us) )"
+    + _CLAUSE_LEAD +
+    r"(?:text|message|write to|email) (?:me|us) (?:directly|separately|individually|privately"
+    # (not asked and refused: "Text me directly? No. Stop")
+    r"|yourself|personally)" + _REFUSED +
+    r"|(?:ecrivez|textez|envoyez) moi (?:directement|en prive|separement)" + _REFUSED +
+    r"|(?:escrib|mand|envi|textee)\w*me (?:directo|directamente|por separado|aparte|en privado)"
+    + _REFUSED +
+    r"|(?:escrib|mand|envi|contact|llam)\w* a mi (?!abogad)"
+    # ... or to the number of theirs: "..., escriban al de mi esposa", "usen el de mi hijo"
+    r"|(?:(?:escrib|mand|envi|contact|llam)\w* al|(?:usen|use|usa) el) de mi (?!abogad)"
+    r"|(?:escrib|mand|envi|contact)(?:a|e|an|en)me al (?:otro|nuevo)"  # "escribame al otro"
+    # "... from the old plumber, only you" (the whole message ends so), "Je ne veux plus de
+    # textes de Marc, juste de vous", "No quiero mensajes del otro plomero, solo de ustedes"
+    r"|from\b[^|]{1,40}(?: \|)? (?:only|just) (?:you|from you)$"
+    r"|\b(?:de|del)\b[^|]{1,40}(?: \|)? (?:juste|seulement|que|solo|solamente) de (?:vous|ustedes)$"
+    # ... or a call asked for at a time, for one occasion: "Don't text, call me when you're
+    # outside", "No me escriba, llámeme cuando llegue", "..., call me at 5" (not "when you
+    # can", "when you get a chance": any time)
+    # (asked: not "Never call me after 9")
+    r"|(?<!\bdont )(?<!\bnever )(?<!\bnot )(?<!\bno me )(?<!\bnunca me )(?:call|phone|ring"
+    r"|appelle|appelez|llamame|llameme|llamenme|marcame|marquenme)(?: (?:me|us|moi|nous))?"
+    r" (?:(?:when|once|quand|lorsque|cuando)\b(?!(?: \w+)? (?:can|chance|want|like|peux|pouvez"
+    r"|veux|voulez|puedas?|puedan|quieras?|quieran)\b)"
+    r"|(?:at \d|a \d|a las|after|before|tomorrow|tonight|later|in the morning|apres|avant"
+    r"|demain|ce soir|plus tard|despues|antes|manana|mas tarde|en la manana)\b)"
+    # someone else takes the job's messages over ("you can stop texting me the updates, my
+    # wife will handle it", "talk to my husband", "mi esposa se encarga", "ma femme s'en
+    # occupe")
+    r"|" + _HANDOVER + ")")
