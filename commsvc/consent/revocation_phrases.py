@@ -22,13 +22,30 @@ END = r"(?= \||$)"
 WHO_ASKED = (r"(?:who is this|whos this|who are you|qui etes vous|c est qui|quien es|quien eres"
              r"|(?:who gave you|how did you get) (?:my|this) number|qui vous a donne mon numero"
              r"|quien (?:le |les |te )?dio mi numero)")
+# A person of the sender's ("my wife", "my property manager"); not their lawyer ("my lawyer
+# will handle it" is a threat, not a hand-over) nor their phone or spam filter
+NOT_A_HANDOVER = r"lawyer|attorney|abogad[oa]|avocate?|phone|carrier|spam|filter|blocker"
+_OTHER_PERSON = r"(?!(?:\w+ )?(?:" + NOT_A_HANDOVER + r")\b)(?:\w+ )?\w+"
+# Someone of the sender's takes the job's messages over: "I'd rather not get texts, my wife
+# handles it", "talk to my husband", "mi esposa se encarga", "ma femme s'en occupe". The sender
+# still asks not to be texted: a revocation, as another way to be reached is (OTHER_WAY).
+HANDOVER = (
+    r"(?:my " + _OTHER_PERSON + r" (?:(?:will|ll|can|is going to|s going to|is gonna|s gonna) )?"
+    r"(?:handle|take care of|take over|deal with|manage|handles|takes care of|takes over"
+    r"|deals with|manages|is handling|s handling|is taking over|s taking over)\b"
+    r"|(?:talk|speak|deal) (?:to|with) my " + _OTHER_PERSON
+    + r"|mi " + _OTHER_PERSON + r" (?:se (?:encarga|va a encargar|ocupa|va a ocupar)"
+    r"|lo (?:maneja|va a manejar|ve|va a ver))\b|(?:hablen|hable|habla|traten) con mi "
+    + _OTHER_PERSON + r"|(?:mon|ma) " + _OTHER_PERSON + r" (?:s en occupe|va s en occuper"
+    r"|s en occupera|gere|va gerer|gerera)\b|(?:voyez|parlez|voir|parler) avec"
+    r" (?:mon|ma) " + _OTHER_PERSON + r")(?: [^ |]+){0,4}")
 LAST = (r"(?:(?: \|)? (?:please|thanks|thank you|now|already|ever|period|ok|svp|merci|stp"
         r"|s il vous plait|por favor|porfa|xfa|xfavor|gracias|ya|mas))*"
         rf"(?: \| (?:{WHO_ASKED}|(?:(?:im|i m|i am) )?not interested|wrong number|mauvais numero"
         r"|numero equivocado|(?:this is |thats |its )?(?:harassment|spam)|(?:i )?never"
         r" (?:signed up|subscribed|asked for (?:this|it))|go away|leave me alone"
         r"|how many times|why (?:do you|are you|you) (?:keep |still )?(?:text|message|contacting)"
-        r" (?:me|us)))?$")
+        r" (?:me|us)|" + HANDOVER + "))?$")
 # The messages, counted only when the text writes them as a plural ("texts", "msgs", "SMS"):
 # folding made "texts" and "text" one word, and a singular may be one text about the job. The
 # detector checks the group by its name.

@@ -1059,3 +1059,21 @@ def test_plus_de_rappels_that_help_asks_for_more(text, intent):
     rappels svp, j'oublie tout" (more reminders, I forget everything) opted the customer out
     of the very reminders they asked more of."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("I'd rather not get texts, my wife handles it", "en"),
+    ("Stop texting me, my husband will take care of it", "en"),
+    ("Deja de escribirme, mi esposa se encarga", "es"),
+    ("Arrêtez de m'écrire, ma femme s'en occupe", "fr")])
+def test_not_to_be_texted_while_someone_of_the_senders_takes_over_is_an_opt_out(text, language):
+    """Found by a review: a hand-over ("my wife handles it") vetoed the revocation before it,
+    so the sender kept getting the texts they had asked to stop."""
+    assert detect(text) == Detection(Intent.OPT_OUT, language, own_words=True)
+
+
+@pytest.mark.parametrize("text", [
+    "Don't text me after 9, my wife handles it",
+    "My wife handles the scheduling, can you text her the time?"])
+def test_a_hand_over_with_a_limit_or_without_a_revocation_stays_conversation(text):
+    assert classify(text) is Intent.CONVERSATION

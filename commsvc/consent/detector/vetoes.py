@@ -1,23 +1,11 @@
-"""Anywhere in the message: a mistake, a hand-over to someone else, another way or number to
-reach the sender, or wanting the texts after all; each makes a revocation conversation."""
+"""Anywhere in the message: a mistake, another person or number to text, a one-time call, or
+wanting the texts after all; each makes a revocation conversation."""
 from __future__ import annotations
 
 import re
 
-# A person of the sender's ("my wife", "my property manager"); not their lawyer ("my lawyer
-# will handle it" is a threat, not a hand-over) nor their phone or spam filter
-_NOT_A_HANDOVER = r"lawyer|attorney|abogad[oa]|avocate?|phone|carrier|spam|filter|blocker"
-_OTHER_PERSON = r"(?!(?:\w+ )?(?:" + _NOT_A_HANDOVER + r")\b)(?:\w+ )?\w+"
-_HANDOVER = (
-    r"my " + _OTHER_PERSON + r" (?:(?:will|ll|can|is going to|s going to|is gonna|s gonna) )?"
-    r"(?:handle|take care of|take over|deal with|manage|handles|takes care of|takes over"
-    r"|deals with|manages|is handling|s handling|is taking over|s taking over)\b"
-    r"|(?:talk|speak|deal) (?:to|with) my " + _OTHER_PERSON
-    + r"|mi " + _OTHER_PERSON + r" (?:se (?:encarga|va a encargar|ocupa|va a ocupar)"
-    r"|lo (?:maneja|va a manejar|ve|va a ver))\b|(?:hablen|hable|habla|traten) con mi "
-    + _OTHER_PERSON + r"|(?:mon|ma) " + _OTHER_PERSON + r" (?:s en occupe|va s en occuper"
-    r"|s en occupera|gere|va gerer|gerera)\b|(?:voyez|parlez|voir|parler) avec"
-    r" (?:mon|ma) " + _OTHER_PERSON)
+from commsvc.consent import revocation_phrases as phrases
+
 # Where a request of the sender's own starts: the message or a clause, or after "just",
 # "please", "and", "but" (et, y, mais, pero): "..., but keep me posted", "just text me directly";
 # not "my wife will keep me posted", "no need to keep me updated"
@@ -97,13 +85,14 @@ _VETO_RE = re.compile(
     # (not "contact my lawyer", which says who to deal with from now on: a threat, not a
     # hand-over)
     r"|(?:text|message|contact|call|email|write to) (?:my (?!number|cell|"
-    + _NOT_A_HANDOVER + r")\w+|him|her"
+    + phrases.NOT_A_HANDOVER + r")\w+|him|her"
     r"|the office)|(?:use|try) (?:my|this|the) (?:(?:other|new|work|home|cell|mobile) )*"
     # (not "this is my work phone", which says why to stop)
     r"(?:number|phone|cell|line)|(?<!this is )(?<!it is )(?<!its )(?<!it s )"
     r"my (?:new|other|work|home) (?:number|phone|cell)"
     r"|(?:ecrivez|envoyez|contactez|appelez|ecris|envoie|contacte)(?: moi)?(?: plutot)?"
-    r" (?:a|sur|au) (?:mon|ma|mes)(?! (?:" + _NOT_A_HANDOVER + r"|courriel|mail|e mail|email)\b)"
+    r" (?:a|sur|au) (?:mon|ma|mes)"
+    r"(?! (?:" + phrases.NOT_A_HANDOVER + r"|courriel|mail|e mail|email)\b)"
     # ... or to the sender alone, out of a group or from the pro in person: "Take me off the
     # group text, just text me directly", "Dejen de mandar mensajes al grupo, mándenme
     # directo", "Stop the automated texts pls, just text me yourself"
@@ -133,7 +122,4 @@ _VETO_RE = re.compile(
     r"|veux|voulez|puedas?|puedan|quieras?|quieran)\b)"
     r"|(?:at \d|a \d|a las|after|before|tomorrow|tonight|later|in the morning|apres|avant"
     r"|demain|ce soir|plus tard|despues|antes|manana|mas tarde|en la manana)\b)"
-    # someone else takes the job's messages over ("you can stop texting me the updates, my
-    # wife will handle it", "talk to my husband", "mi esposa se encarga", "ma femme s'en
-    # occupe")
-    r"|" + _HANDOVER + ")")
+    r")")
