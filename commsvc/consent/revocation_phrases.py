@@ -129,10 +129,11 @@ _FR_NO_MORE_RECEIVE = (
     r"(?:ne plus (?:jamais )?|arreter de )recevoir(?: (?:de|d|vos|ces|les|aucun|aucune|des))*"
     r" (?:message|text|notification|notifications|pub|spam|sollicitation|sollicitations)\b"
     + WHICH_MESSAGES + r"(?: de (?:votre part|vous))?")
-_ES_NO_MORE_RECEIVE = (
-    r"(?:no|dejar de) recibir (?:(?:mas|ningun|ninguno|ninguna|estos|estas|sus|tus|los|las) )*"
+_ES_RECEIVE_MESSAGES = (
+    r" recibir (?:(?:mas|ningun|ninguno|ninguna|estos|estas|sus|tus|los|las) )*"
     r"(?:message|text|notificaciones|publicidad|promociones|spam)\b" + WHICH_MESSAGES
     + r"(?: de (?:su parte|ustedes|ti))?")
+_ES_NO_MORE_RECEIVE = r"(?:no|dejar de)" + _ES_RECEIVE_MESSAGES
 # Devices that beep, ping and alert, things of the job: their alerts are not our texts
 DEVICE = (r"thermostat|doorbell|camera|alarm|panel|lock|controller|sprinkler|timer|detector"
           r"|sensor|hub|furnace|boiler|heater|dishwasher|washer|dryer|fridge|oven|router")
@@ -743,10 +744,16 @@ ES: list[tuple[str, str]] = [
      r"(?:^|\| )(?:(?:prefiero|preferiria|quisiera|deseo|quiero) )?" + _ES_NO_MORE_RECEIVE
      + OTHER_WAY + LAST),
     # ... asked how, as "How do I stop getting these texts?" is: "¿Cómo hago para no recibir
-    # más mensajes?", the question ending there (not "... mensajes por la noche?")
+    # más mensajes?", "¿Cómo dejo de recibir mensajes?", the question ending there (not "...
+    # mensajes por la noche?")
     ("| como que",
-     r"(?:^|\| )(?:como|que) (?:(?:hago|le hago|puedo hacer|hacemos|podemos hacer) para"
-     r"|puedo|podemos) " + _ES_NO_MORE_RECEIVE + r"(?: (?:por favor|porfa|gracias))*$"),
+     r"(?:^|\| )(?:como|que) (?:(?:(?:hago|le hago|puedo hacer|hacemos|podemos hacer) para"
+     r"|puedo|podemos) " + _ES_NO_MORE_RECEIVE + r"|(?:dejo|dejamos|le dejo) de"
+     + _ES_RECEIVE_MESSAGES
+     # "¿Cómo le hago para que ya no me lleguen mensajes?", "... para que dejen de llegar"
+     + r"|(?:hago|le hago|hacemos) para que (?:ya no (?:me|nos) lleguen|no (?:me|nos) lleguen mas"
+     r"|dejen de llegar(?:me|nos)?) (?:(?:los|sus|estos|tus|mas) )*(?:message|text)\b"
+     + WHICH_MESSAGES + r")(?: (?:por favor|porfa|gracias))*$"),
     ("no",
      r"\bno (?:quiero|deseo|quisiera|queremos) que (?:me|nos) (?:(?:sigan|siga|sigas|vuelvan a"
      r"|vuelva a|vuelvas a) )?(?:(?:escrib|contact|text)\w*|(?:mand|envi)\w* (?:(?:mas|los|sus"

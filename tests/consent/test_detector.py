@@ -1077,3 +1077,14 @@ def test_not_to_be_texted_while_someone_of_the_senders_takes_over_is_an_opt_out(
     "My wife handles the scheduling, can you text her the time?"])
 def test_a_hand_over_with_a_limit_or_without_a_revocation_stays_conversation(text):
     assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", [
+    "¿Cómo dejo de recibir mensajes?", "¿Cómo dejamos de recibir sus mensajes?",
+    "¿Cómo le hago para que dejen de llegar los mensajes?",
+    "¿Cómo hago para que ya no me lleguen mensajes?"])
+def test_asking_how_to_stop_getting_the_messages_in_spanish_is_an_opt_out(text):
+    """Found by a review: only "¿Cómo puedo dejar de recibir...?" was read, not the verb
+    conjugated ("¿Cómo dejo de...?") nor the messages as the subject ("... que ya no me
+    lleguen"), as "How do I stop getting these texts?" is in English."""
+    assert detect(text) == Detection(Intent.OPT_OUT, "es", own_words=True)
