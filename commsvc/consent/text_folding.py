@@ -97,6 +97,11 @@ _FOLD_WORDS = word_table({
 _FOLD_PREFIXES = ("sto", "pl", "uns", "arr", "alt", "baj")
 # Two words read as one: second word -> (the word before it, the one word they make).
 _JOINED = {"not": ("do", "dont"), "more": ("any", "anymore"), "favor": ("x", "xfavor")}
+# "stp" is French "s'il te plaît" but English SMS-speak for "stop" before an English -ing
+# form of messaging: "pls stp txtn me", "stp texting me" ("stp textez-moi" stays "please")
+_STOP_BEFORE = frozenset("texting txting txtn txtin txtng textin textn textng texing textig"
+                         " tetxing messaging messagin msging msgng sending sendin sendn"
+                         " contacting calling callin bugging spamming".split())
 _FOLD_PATTERN_RE = re.compile(
     r"(?P<stop>stopp+|sto{3,}p+)|(?P<please>plz+|pls+|ple+a+s+e+)"
     r"|(?P<unsubscribe>unsub(?!st|tl)\w*|unsuscrib\w*|unsbscrib\w*|unscubscrib\w*)")
@@ -164,6 +169,8 @@ def tokens(text: str) -> list[str]:
             if out and out[-1] != "|":
                 out.append(token)
             continue
+        if token in _STOP_BEFORE and out and out[-1] == "stp":
+            out[-1] = "stop"
         folded = get(token)
         if folded is None:
             folded = token

@@ -1088,3 +1088,15 @@ def test_asking_how_to_stop_getting_the_messages_in_spanish_is_an_opt_out(text):
     conjugated ("¿Cómo dejo de...?") nor the messages as the subject ("... que ya no me
     lleguen"), as "How do I stop getting these texts?" is in English."""
     assert detect(text) == Detection(Intent.OPT_OUT, "es", own_words=True)
+
+
+@pytest.mark.parametrize("text", ["pls stp txtn me", "stp texting me", "plz stp msging me"])
+def test_stp_before_an_english_ing_form_of_texting_is_stop(text):
+    """Found by a review: "stp" was only French "s'il te plaît", so "pls stp txtn me" read
+    "please please text me" and was forwarded."""
+    assert detect(text) == Detection(Intent.OPT_OUT, "en", own_words=True)
+
+
+@pytest.mark.parametrize("text", ["stp textez-moi quand vous arrivez", "Envoie moi les photos stp"])
+def test_stp_in_french_stays_please(text):
+    assert classify(text) is Intent.CONVERSATION
