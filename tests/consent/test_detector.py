@@ -1100,3 +1100,22 @@ def test_stp_before_an_english_ing_form_of_texting_is_stop(text):
 @pytest.mark.parametrize("text", ["stp textez-moi quand vous arrivez", "Envoie moi les photos stp"])
 def test_stp_in_french_stays_please(text):
     assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", [
+    '"Reminder: your appointment is tomorrow at 9am" - stop sending me these',
+    "> Reminder: your appointment is tomorrow at 9am\nstop sending me these",
+    "stop sending me these\n> Reminder: your appointment is tomorrow at 9am",
+    "> Reminder: your appointment is tomorrow at 9am\nSTOP"])
+def test_a_reply_that_quotes_a_reminder_is_read_by_the_senders_own_words(text):
+    """Found by a review: the quoted reminder made "stop sending me these" part of a longer
+    message, so the whole-message keyword never matched and the opt-out was forwarded."""
+    assert classify(text) is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize("text", [
+    '"Reminder: your appointment is tomorrow at 9am. Reply STOP to opt out."',
+    "> Reminder: your appointment is tomorrow at 9am\n> Reply STOP to opt out",
+    "> Reminder: your appointment is tomorrow at 9am\nThanks, see you then"])
+def test_a_quoted_reminder_alone_or_with_conversation_stays_conversation(text):
+    assert classify(text) is Intent.CONVERSATION

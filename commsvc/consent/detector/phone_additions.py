@@ -1,4 +1,5 @@
-"""What a phone or mail app adds to a text, set aside before reading it (pipeline step 0)."""
+"""What a phone or mail app adds to a text (a signature, a "Re:", a message quoted in reply), set
+aside before reading it (pipeline step 0)."""
 from __future__ import annotations
 
 import re
@@ -36,11 +37,36 @@ _COMPANY_LINE_RE = re.compile(
 # not "Cancel all the texts sent from my phone by mistake" (the sender's own words).
 _ONE_WORD_SIGNED_RE = re.compile(rf"(?i)[ \t]*(\w+)[!.]?[ \t]+{_SENT_FROM}[\w .-]{{0,30}}")
 
+# A message the sender replies to, quoted with their own words: in quotation marks, three
+# words or more, as the whole first part ('"Reminder: your visit is tomorrow at 9" - stop
+# sending me these'), or as ">" lines before or after the reply ("> Reminder: ...\nSTOP").
+# Only their own words are read; a quote with nothing else is read as it is ('"Reply STOP to
+# opt out"' alone is conversation, a quoted instruction).
+_QUOTE_FIRST_RE = re.compile(
+    r'[ \t]*(?:"[^"\n]{1,300}"|“[^”\n]{1,300}”|«[^»\n]{1,300}»)[ \t]*(?:[-–—:>|]+[ \t]*)?'
+    r"(?=\S)")
+_QUOTE_OPENINGS = frozenset('"“«')
+
+
+def _without_quote(text: str) -> str:
+    """The sender's own words after a message quoted before them, if any."""
+    head = text.lstrip()[:1]
+    if head in _QUOTE_OPENINGS:
+        quote = _QUOTE_FIRST_RE.match(text)
+        if quote is not None and len(quote.group().split()) >= 3:
+            return text[quote.end():]
+    elif ">" in text and "\n" in text:  # the quote before or after the reply
+        own = [line for line in text.split("\n") if not line.lstrip().startswith(">")]
+        if "".join(own).strip():
+            return "\n".join(own)
+    return text
+
 
 def _without_signature(text: str) -> str:
     prefix = _REPLY_PREFIX_RE.match(text) if ":" in text[:8] else None
     if prefix is not None:
         text = text[prefix.end():]
+    text = _without_quote(text)
     if "\n" in text:
         lines = text.split("\n")
         for i in range(1, len(lines)):
