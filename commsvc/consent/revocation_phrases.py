@@ -334,7 +334,7 @@ EN: list[tuple[str, str]] = [
     ("sick tired fed done finished",
      r"(?:(?<=\bim )|(?<=\bi m )|(?<=\bam )|(?<=\bwere )|(?<=\bre )|(?<=\bare )|(?<=\bso )"
      r"|(?<=\breally )|(?<=\bjust )|(?<=\bsooo ))(?:(?:sick|tired|fed up) of (?:all )?(?:these"
-     r"|those|your|the|ur)|(?:done|finished) with (?:all )?(?:these|those"
+     r"|those|your|the|ur)|(?:done|finished) (?:with|getting|receiving) (?:all )?(?:these|those"
      # (not "done with the texts you sent": read them)
      r"|your|ur)) (?:" + MSGN + r"|ads|promos)\b"
      r"(?! (?:back|and forth|from (?:my|the|his|her|our|that|him)|about|you sent)\b)"),

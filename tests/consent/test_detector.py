@@ -1119,3 +1119,9 @@ def test_a_reply_that_quotes_a_reminder_is_read_by_the_senders_own_words(text):
     "> Reminder: your appointment is tomorrow at 9am\nThanks, see you then"])
 def test_a_quoted_reminder_alone_or_with_conversation_stays_conversation(text):
     assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", ["Im done getting these texts", "I'm done receiving your texts"])
+def test_done_getting_the_texts_is_an_opt_out_as_done_with_them_is(text):
+    """Found by a review: only "I'm done with these texts" was read."""
+    assert classify(text) is Intent.OPT_OUT
