@@ -539,6 +539,10 @@ FR: list[tuple[str, str]] = [
      r"(?:^|\| )(?:(?:svp|merci|stp) )?(?:plus(?: jamais)?|pas|fini|assez) de (?:message|text"
      r"|notification|notifications|spam|" + ADS_FR + r")(?: (?:svp|merci|stp|s il vous plait))*"
      + END),
+    # ça suffit (avec) les textos, c'est assez les messages, as "Enough with the texts"
+    ("| ca c assez",
+     r"(?:^|\| )(?:ca suffit|c est assez|assez)(?: avec)? (?:les|vos|ces|tes|des) (?:message"
+     r"|text|notifications|spam|" + ADS_FR + r")(?: (?:svp|merci|stp|s il vous plait))*" + END),
     # ... "lâchez-moi avec vos textos", "tannez-moi pu avec vos messages" (Québec)
     # je vous ai déjà dit stop / d'arrêter, as "I told you to stop"; ending the message ("J'ai
     # dit stop, le chien est dehors" is about the job)

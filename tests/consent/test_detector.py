@@ -1125,3 +1125,10 @@ def test_a_quoted_reminder_alone_or_with_conversation_stays_conversation(text):
 def test_done_getting_the_texts_is_an_opt_out_as_done_with_them_is(text):
     """Found by a review: only "I'm done with these texts" was read."""
     assert classify(text) is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize("text", ["Ça suffit les messages", "C'est assez les textos",
+                                  "Ça suffit avec les textos svp", "Assez des messages svp"])
+def test_enough_with_the_texts_in_french_is_an_opt_out(text):
+    """Found by a review: "Enough texts" was read, "Ça suffit les textos" was forwarded."""
+    assert detect(text) == Detection(Intent.OPT_OUT, "fr", own_words=True)
