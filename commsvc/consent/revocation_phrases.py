@@ -61,7 +61,10 @@ OTHER_WAY = (r"(?:(?: \|)?(?: (?:lol|haha|lmao|jaja|mdr))?(?: (?:just|please|ins
              r"|marc(?:a|ame|ar)|marquen(?:me)?|a (?:phone )?call(?: the (?:day|night) before)?"
              # ("..., but emails are fine", "a call is better")
              r"|(?:(?:phone )?calls?|a (?:phone )?call|e ?mails?) (?:are|is)"
-             r" (?:fine|ok|okay|better))"
+             r" (?:fine|ok|okay|better)"
+             # ("..., email only", "..., solo llamadas"; not French "juste des appels": "Je
+             # veux plus de textos" may want more)
+             r"|llamadas|correos|e ?mail only|calls only)"
              r"(?: (?:instead|please|plutot|a la place|mejor|svp|por favor|asap|anytime))*)?")
 # Swearing and insistence between "stop" and the messages: "stop fucking texting me", "stop
 # f***ing texting me" (the stars are spaces by then), "stop constantly texting me".

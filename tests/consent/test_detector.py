@@ -1132,3 +1132,14 @@ def test_done_getting_the_texts_is_an_opt_out_as_done_with_them_is(text):
 def test_enough_with_the_texts_in_french_is_an_opt_out(text):
     """Found by a review: "Enough texts" was read, "Ça suffit les textos" was forwarded."""
     assert detect(text) == Detection(Intent.OPT_OUT, "fr", own_words=True)
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("No texts please, email only", "en"), ("No more texts, calls only", "en"),
+    ("No mensajes, solo llamadas por favor", "es"),
+    ("Ya no me manden mensajes, solo correos", "es")])
+def test_no_texts_with_only_another_channel_named_is_an_opt_out(text, language):
+    """Found by a review: "No texts, call me" was read, "No texts please, email only" and "No
+    mensajes, solo llamadas" (the channel as a noun) were forwarded."""
+    assert detect(text).intent is Intent.OPT_OUT
+    assert detect(text).language == language
