@@ -1143,3 +1143,11 @@ def test_no_texts_with_only_another_channel_named_is_an_opt_out(text, language):
     mensajes, solo llamadas" (the channel as a noun) were forwarded."""
     assert detect(text).intent is Intent.OPT_OUT
     assert detect(text).language == language
+
+
+@pytest.mark.parametrize("text", ["Ya no quiero que me manden nada",
+                                  "No quiero que me manden nada más, gracias"])
+def test_not_wanting_to_be_sent_anything_in_spanish_is_an_opt_out(text):
+    """Found by a review: "Ya no me manden nada" was read, "Ya no quiero que me manden nada"
+    was forwarded."""
+    assert detect(text) == Detection(Intent.OPT_OUT, "es", own_words=True)
