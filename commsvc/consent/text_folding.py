@@ -43,6 +43,7 @@ _FOLD_WORDS = word_table({
     "notifications": "rappels",
     "notificaciones": "recordatorios",
     "stop": "stop stpo sotp stahp sstop",
+    "sending": "sendin sendn sendng",
     "please": "please plse plez pleaz pleeze",
     "dont": "dont dnt doont donot",
     "you": "u yu",

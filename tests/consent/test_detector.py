@@ -1151,3 +1151,9 @@ def test_not_wanting_to_be_sent_anything_in_spanish_is_an_opt_out(text):
     """Found by a review: "Ya no me manden nada" was read, "Ya no quiero que me manden nada"
     was forwarded."""
     assert detect(text) == Detection(Intent.OPT_OUT, "es", own_words=True)
+
+
+@pytest.mark.parametrize("text", ["stop sendin me msgs", "pls stop sendn me these"])
+def test_sending_typed_short_is_sending(text):
+    """Found by a review: "sendin" was an unknown word, so "stop sendin me msgs" was forwarded."""
+    assert classify(text) is Intent.OPT_OUT
