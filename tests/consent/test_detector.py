@@ -1157,3 +1157,12 @@ def test_not_wanting_to_be_sent_anything_in_spanish_is_an_opt_out(text):
 def test_sending_typed_short_is_sending(text):
     """Found by a review: "sendin" was an unknown word, so "stop sendin me msgs" was forwarded."""
     assert classify(text) is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize("text", ["No me escribas, mejor ven",
+                                  "No me escriba, mejor venga a arreglarlo",
+                                  "Don't text me, better come over"])
+def test_dont_text_better_come_tells_the_pro_to_come_and_stays_conversation(text):
+    """Found by a review: "Don't text me, just come over" stayed conversation but "No me
+    escribas, mejor ven" (better come) silenced the customer who wanted the pro there."""
+    assert classify(text) is Intent.CONVERSATION

@@ -24,7 +24,9 @@ _COME = (r"(?:come(?! on(?: \||$))|get here|get over here|show up"
          r"|carefully|prudemment|con cuidado))?(?= \||$| (?:lol|haha|jaja|mdr|ptdr|please|svp"
          r"|porfa)\b))\b")
 # ... or in the next clause: "Enough with the texts, just come over", "Basta de mensajes, ven"
-_AND_COME = r"(?:and|&|y|et|pis|\|(?: (?:and|y|et|pis))?) (?:just |solo |nomas |juste )?" + _COME
+# (or "better" come: "No me escribas, mejor ven", "Don't text me, better come over")
+_AND_COME = (r"(?:and|&|y|et|pis|\|(?: (?:and|y|et|pis))?) (?:just |solo |nomas |juste |mejor"
+             r" |better |plutot )?" + _COME)
 _LANGUAGE = r"(?:english|spanish|french|ingles|espanol|frances|anglais|espagnol|francais)"
 # What may follow a language or place to stop at: the language or place to use instead.
 # The language a limit named, once more, is no other to text in ("... in Spanish, I prefer
