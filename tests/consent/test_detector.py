@@ -1166,3 +1166,12 @@ def test_dont_text_better_come_tells_the_pro_to_come_and_stays_conversation(text
     """Found by a review: "Don't text me, just come over" stayed conversation but "No me
     escribas, mejor ven" (better come) silenced the customer who wanted the pro there."""
     assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", ["Enough texting, let's talk on the phone",
+                                  "Basta de mensajes, hablemos por teléfono",
+                                  "Assez de textos, parlons au téléphone"])
+def test_proposing_to_talk_on_the_phone_now_stays_conversation(text):
+    """Found by a review: "Could we stop texting and just talk on the phone?" stayed
+    conversation, "Enough texting, let's talk on the phone" (the same proposal) revoked."""
+    assert classify(text) is Intent.CONVERSATION

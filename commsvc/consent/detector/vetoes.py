@@ -76,12 +76,14 @@ _VETO_RE = re.compile(
     # ... or to the sender alone: "¿Pueden dejar de mandar mensajes al grupo y solo a mí?"
     r"|(?:solo|solamente|nomas|juste|seulement|only|just) (?:a mi|a moi|to me)\b"
     # ... or a proposal to talk on the phone instead: "On peut arrêter les textos et se parler
-    # au téléphone?", "Could we stop texting and just talk on the phone?"
+    # au téléphone?", "Could we stop texting and just talk on the phone?", "Enough texting,
+    # let's talk on the phone", "Basta de mensajes, hablemos por teléfono"
     r"|(?=(?:se |nous )?(?:parler|jaser) (?:au|par) telephone|hablar por telefono"
     r"|talk (?:on|over|by) (?:the )?phone)(?:(?<=\bet )|(?<=\by )|(?<=\band )|(?<=\band just )"
-    r"|(?<=\bet juste )|(?<=\by solo ))"
+    r"|(?<=\bet juste )|(?<=\by solo )|(?<=\blet s )|(?<=\blets ))"
     r"(?:(?:se |nous )?(?:parler|jaser) (?:au|par) telephone|hablar por telefono"
     r"|talk (?:on|over|by) (?:the )?phone)"
+    r"|hablemos por telefono|(?:parlons|on se parle) (?:au|par) telephone"
     # (not "contact my lawyer", which says who to deal with from now on: a threat, not a
     # hand-over)
     r"|(?:text|message|contact|call|email|write to) (?:my (?!number|cell|"
