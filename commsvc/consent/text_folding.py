@@ -67,8 +67,11 @@ _FOLD_WORDS = word_table({
     "escriben": "escriven",
     "escribiendo": "mensajeando",
     "ecrire": "ecrir",
-    # Québec French "pu" is "plus" (no more): "je veux pu recevoir de textos", "pu de textos"
-    "plus": "pu",
+    # Québec French "pu" and "pus" are "plus" (no more): "je veux pu recevoir de textos", "pu
+    # de textos", "je veux pus de textos"; "plu" is "plus" typed short ("ne m'écrivez plu")
+    "plus": "pu pus plu",
+    # Spanish SMS-speak "k" for "qu": "ya no kiero mensajes"
+    "quiero": "kiero qiero",
     # ... and "je" run into the verb: "jveux pu de textos"
     "j veux": "jveux jveu jvx",
     # "arrêtez" with one r

@@ -1175,3 +1175,12 @@ def test_proposing_to_talk_on_the_phone_now_stays_conversation(text):
     """Found by a review: "Could we stop texting and just talk on the phone?" stayed
     conversation, "Enough texting, let's talk on the phone" (the same proposal) revoked."""
     assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("ne m ecrivez plu", "fr"), ("je veux pus de textos", "fr"),
+    ("ya no kiero mensajes", "es"), ("no kiero mas mensajes", "es")])
+def test_plus_and_quiero_typed_short_or_in_sms_speak_are_read(text, language):
+    """Found by a review: "plu", Québec "pus" and "kiero" were unknown words, so these
+    opt-outs were forwarded."""
+    assert detect(text) == Detection(Intent.OPT_OUT, language, own_words=True)
