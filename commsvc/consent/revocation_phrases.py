@@ -436,9 +436,10 @@ FR: list[tuple[str, str]] = [
      + r"(?:me |m |nous )?envoyer(?: (?:(?:des|les|vos|ces"
      r"|de|d|tous|toutes|ce|cette) )*(?:message|text|notification|notifications|relance"
      r"|relances|spam|alerte|alertes|" + ADS_FR + r")\b" + WHICH_MESSAGES + "|" + END + ")"),
-    # arrêtez les SMS
+    # arrêtez les SMS, "Arrêtez svp les textos"
     ("arret* stop* cess* fini finis",
-     r"\b(?:arret\w*|stop\w*|cess\w*|fini|finis) (?:les|vos|ces|tes|des|toute|toutes les"
+     r"\b(?:arret\w*|stop\w*|cess\w*|fini|finis)(?: (?:svp|stp|s il vous plait|donc))?"
+     r" (?:les|vos|ces|tes|des|toute|toutes les"
      r"|toutes vos) (?:message|text|notifications|relances|envois|spam|communication"
      r"|communications|" + ADS_FR + r")\b"),
     # cessez tout contact (not "Arrêtez tout", which also stops the work)

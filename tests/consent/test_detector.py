@@ -1184,3 +1184,9 @@ def test_plus_and_quiero_typed_short_or_in_sms_speak_are_read(text, language):
     """Found by a review: "plu", Québec "pus" and "kiero" were unknown words, so these
     opt-outs were forwarded."""
     assert detect(text) == Detection(Intent.OPT_OUT, language, own_words=True)
+
+
+@pytest.mark.parametrize("text", ["Arretez svp les textos", "Arrêtez donc les messages"])
+def test_arretez_with_a_courtesy_before_the_messages_is_an_opt_out(text):
+    """Found by a review: "Arrêtez les textos" was read, "Arrêtez svp les textos" forwarded."""
+    assert detect(text) == Detection(Intent.OPT_OUT, "fr", own_words=True)
