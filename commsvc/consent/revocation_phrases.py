@@ -417,11 +417,11 @@ EN: list[tuple[str, str]] = [
      r"(?: (?:from (?:you|this number|your number)|anymore|any more|please))*" + END),
 ]
 FR: list[tuple[str, str]] = [
-    # arrêtez de m'envoyer des messages / arrête de me texter
+    # arrêtez de m'envoyer des messages / arrête de me texter (or "me txt", folded to "text")
     ("arret* cess* stop*",
      r"\b(?:arret\w*|cess\w*|stop\w*)" + FR_STRESS + " (?:de|d) " + FR_CALLING_AND
      + r"(?:(?:me |m |nous )?(?:texter|contacter|spammer"
-     r"|harceler)|(?:me|m|nous) (?:ecrire|relancer|solliciter))\b"),
+     r"|harceler)|(?:me|m|nous) (?:ecrire|relancer|solliciter|text))\b"),
     # arrêtez de me déranger / de m'embêter / d'écrire (no object), ending the message (see
     # LAST) and starting its clause: not "Dis-lui d'arrêter de me déranger"
     ("| svp stp merci mais alors arret* cess* stop*",

@@ -1190,3 +1190,10 @@ def test_plus_and_quiero_typed_short_or_in_sms_speak_are_read(text, language):
 def test_arretez_with_a_courtesy_before_the_messages_is_an_opt_out(text):
     """Found by a review: "Arrêtez les textos" was read, "Arrêtez svp les textos" forwarded."""
     assert detect(text) == Detection(Intent.OPT_OUT, "fr", own_words=True)
+
+
+@pytest.mark.parametrize("text", ["arrete de me txt", "Arrête de me txt stp"])
+def test_arrete_de_me_txt_is_arrete_de_me_texter(text):
+    """Found by a review: "txt" folds to the noun "text", which the French phrase did not take
+    after "me", so "arrete de me txt" was forwarded."""
+    assert detect(text) == Detection(Intent.OPT_OUT, "fr", own_words=True)
