@@ -191,7 +191,7 @@ EN: list[tuple[str, str]] = [
     ("dont never no",
      r"\b(?:dont|never|no longer)(?: ever| again| please)? (?:(?:call|phone|email) (?:or|and|n) )?"
      r"(?:text|message|contact|spam|write to|write)(?: (?:or|and|n) (?:call|phone|email))?"
-     r" (?:me|us|this number|my number)"
+     r" (?:me|us|this number|my number)(?: (?:on|at|to) this (?:number|phone))?"
      # ... and the other way named after it: "Don't text me or email me again"
      r"(?: (?:or|and|n) (?:call|phone|email) (?:me|us))?"
      r"(?: (?:again|anymore|ever|at all|no more|please"

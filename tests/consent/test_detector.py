@@ -1197,3 +1197,11 @@ def test_arrete_de_me_txt_is_arrete_de_me_texter(text):
     """Found by a review: "txt" folds to the noun "text", which the French phrase did not take
     after "me", so "arrete de me txt" was forwarded."""
     assert detect(text) == Detection(Intent.OPT_OUT, "fr", own_words=True)
+
+
+@pytest.mark.parametrize("text", ["don't text me on this number anymore",
+                                  "Please don't message me on this number"])
+def test_dont_text_me_on_this_number_is_an_opt_out(text):
+    """Found by a review: "Don't text this number" was read, "Don't text me on this number"
+    was forwarded."""
+    assert classify(text) is Intent.OPT_OUT
