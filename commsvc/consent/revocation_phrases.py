@@ -197,6 +197,20 @@ EN: list[tuple[str, str]] = [
      r"(?: (?:again|anymore|ever|at all|no more|please"
      r"|thanks|thank you|period|stop|going forward|further"
      r"|in the future))*" + END),
+    # asked politely not to, from now on: "Can you not text me anymore?", "Would you mind not
+    # texting me again", "I'd appreciate it if you stopped texting me", "I'd appreciate no
+    # more texts" ("anymore" or "again" needed after "not": "Can you not text me, just come?"
+    # is the arrival)
+    ("can could would will",
+     r"\b(?:can|could|would|will) (?:you|u)(?: please)? (?:not|mind not) (?:text|message"
+     r"|contacting|contact) (?:me|us)(?: please)?(?: (?:anymore|again|ever again|going forward"
+     r"|in the future))+" + END),
+    ("i id",
+     r"\b(?:i d|id|i would|i will|i ll) (?:really )?appreciate (?:it )?(?:if (?:you|u) (?:stopped"
+     r"|would stop|could stop|stop) (?:text|message|contacting) (?:me|us)"
+     r"|if (?:you|u) (?:didnt|did not|wouldnt|would not|no longer) (?:text|message|contact)"
+     r" (?:me|us)|no (?:more|further) (?:text|message))"
+     r"(?: (?:anymore|again|going forward|in the future|thanks|thank you|please))*" + END),
     # the formal "refrain from texting me (further)"
     ("refrain",
      r"\brefrain from (?:(?:calling|emailing) (?:or|and) )?(?:text|message|contacting"

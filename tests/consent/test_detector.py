@@ -1205,3 +1205,13 @@ def test_dont_text_me_on_this_number_is_an_opt_out(text):
     """Found by a review: "Don't text this number" was read, "Don't text me on this number"
     was forwarded."""
     assert classify(text) is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize("text", [
+    "Can you not text me anymore?", "Would you mind not texting me anymore?",
+    "I'd appreciate it if you stopped texting me", "Id appreciate if u didnt text me anymore",
+    "I'd appreciate no more texts"])
+def test_a_polite_request_not_to_be_texted_from_now_on_is_an_opt_out(text):
+    """Found by a review: "Can you stop texting me?" was read, but the polite forms ("Can you
+    not text me anymore?", "I'd appreciate it if you stopped texting me") were forwarded."""
+    assert classify(text) is Intent.OPT_OUT
