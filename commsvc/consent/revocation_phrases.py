@@ -211,6 +211,10 @@ EN: list[tuple[str, str]] = [
      r"|if (?:you|u) (?:didnt|did not|wouldnt|would not|no longer) (?:text|message|contact)"
      r" (?:me|us)|no (?:more|further) (?:text|message))"
      r"(?: (?:anymore|again|going forward|in the future|thanks|thank you|please))*" + END),
+    # "Put me on your do not text list", "Add this number to the do-not-contact list"
+    ("put add place",
+     r"\b(?:put|add|place) (?:me|us|this number|my number) (?:on|to|in) (?:your|the|ur)"
+     r" (?:dont|no) (?:text|contact|message|solicit)(?: (?:or|and) (?:call|text))? list" + END),
     # the formal "refrain from texting me (further)"
     ("refrain",
      r"\brefrain from (?:(?:calling|emailing) (?:or|and) )?(?:text|message|contacting"

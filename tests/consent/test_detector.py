@@ -1215,3 +1215,10 @@ def test_a_polite_request_not_to_be_texted_from_now_on_is_an_opt_out(text):
     """Found by a review: "Can you stop texting me?" was read, but the polite forms ("Can you
     not text me anymore?", "I'd appreciate it if you stopped texting me") were forwarded."""
     assert classify(text) is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize("text", ["Put me on your do not text list",
+                                  "Please add this number to the do-not-text list"])
+def test_asking_to_be_put_on_the_do_not_text_list_is_an_opt_out(text):
+    """Found by a review: it was forwarded; no phrase read the list the sender asked for."""
+    assert classify(text) is Intent.OPT_OUT
