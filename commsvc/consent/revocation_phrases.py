@@ -435,6 +435,11 @@ EN: list[tuple[str, str]] = [
      r"(?: (?:from (?:you|this number|your number)|anymore|any more|please))*" + END),
 ]
 FR: list[tuple[str, str]] = [
+    # "Mettez-moi sur votre liste de non-sollicitation", as "Put me on your do not text list"
+    ("mettez ajoutez inscrivez",
+     r"\b(?:mettez|ajoutez|inscrivez) (?:moi|nous|mon numero|ce numero) (?:sur|a|dans) (?:votre"
+     r"|la) liste (?:de non sollicitation|d exclusion|ne pas (?:appeler|contacter|ecrire))"
+     r"(?: (?:svp|merci|stp|s il vous plait))*" + END),
     # arrêtez de m'envoyer des messages / arrête de me texter (or "me txt", folded to "text")
     ("arret* cess* stop*",
      r"\b(?:arret\w*|cess\w*|stop\w*)" + FR_STRESS + " (?:de|d) " + FR_CALLING_AND
@@ -633,6 +638,11 @@ _NOT_SENT_ES = (r"(?!(?:(?<=mand)|(?<=envi))(?:o|aste|amos|aron|aba|aban|ado)\b"
 _DEJEN_DE = (r"\b(?:deja|dejen|deje|dejar|dejes|para|paren|pare|parar|basta|cese|cesen)"
              + ES_STRESS + " (?:de|d)" + ES_CALLING_AND)
 ES: list[tuple[str, str]] = [
+    # "Pónganme en su lista de no contactar", as "Put me on your do not text list"
+    ("ponganme pongame agreguenme agregueme anotenme anoteme",
+     r"\b(?:ponganme|pongame|agreguenme|agregueme|anotenme|anoteme) (?:en|a) (?:su|la|tu)"
+     r" lista de no (?:contactar|molestar|escribir|enviar|mandar)(?: message)?"
+     r"(?: (?:por favor|porfa|gracias))*" + END),
     # deja de enviarme mensajes / dejen de escribirme
     # (a question too: "¿Pueden dejar de mandarme mensajes?" asks it, as "Can you stop texting
     # me?" does; only the bare "acosar" must end the message, apart so as not to make the

@@ -1222,3 +1222,10 @@ def test_a_polite_request_not_to_be_texted_from_now_on_is_an_opt_out(text):
 def test_asking_to_be_put_on_the_do_not_text_list_is_an_opt_out(text):
     """Found by a review: it was forwarded; no phrase read the list the sender asked for."""
     assert classify(text) is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Mettez-moi sur votre liste de non-sollicitation", "fr"),
+    ("Pónganme en su lista de no contactar", "es")])
+def test_asking_for_the_do_not_contact_list_in_french_or_spanish_is_an_opt_out(text, language):
+    assert detect(text) == Detection(Intent.OPT_OUT, language, own_words=True)
