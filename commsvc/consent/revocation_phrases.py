@@ -684,12 +684,16 @@ ES: list[tuple[str, str]] = [
     # de mi esposo"). The bare "no envíen más" ending the message only (LAST): "No mandes más, ya
     # lo tengo" is about the photos. This number is us: "Favor de no mandar mensajes a este
     # número" is one.
+    # (two entries: only the bare one must end the message, so a question may ask the other:
+    # "¿Pueden ya no mandarme mensajes?")
     ("no",
-     r"\bno (?:(?:enviar|mandar)(?:me|nos)?|envien|manden|envies|mandes)(?:(?: (?:mas|ningun"
+     r"\bno (?:(?:enviar|mandar)(?:me|nos)?|envien|manden|envies|mandes)(?: (?:mas|ningun"
      r"|ninguno|ningunos|ninguna|ningunas|tantos|sus|estos|esos|los|las))* (?:message|text"
      r"|notificaciones|spam|publicidad)\b"
-     r"(?! (?:a|al|para)\b(?! este (?:numero|telefono|celular)\b))" +
-     r"| mas" + OTHER_WAY + LAST + ")"),
+     r"(?! (?:a|al|para)\b(?! este (?:numero|telefono|celular)\b))"),
+    ("no",
+     r"\bno (?:(?:enviar|mandar)(?:me|nos)?|envien|manden|envies|mandes) mas" + OTHER_WAY
+     + LAST),
     # favor de no escribir (más), with no object: ending the message, as "dejen de escribir"
     ("favor",
      r"\bfavor de no (?:escribir|contactar|textear|(?:mandar|enviar) (?:message|text))"

@@ -1229,3 +1229,11 @@ def test_asking_to_be_put_on_the_do_not_text_list_is_an_opt_out(text):
     ("Pónganme en su lista de no contactar", "es")])
 def test_asking_for_the_do_not_contact_list_in_french_or_spanish_is_an_opt_out(text, language):
     assert detect(text) == Detection(Intent.OPT_OUT, language, own_words=True)
+
+
+@pytest.mark.parametrize("text", ["¿Pueden ya no mandarme mensajes?",
+                                  "¿Podrían no mandarme mensajes?"])
+def test_asked_not_to_be_sent_messages_in_spanish_is_an_opt_out(text):
+    """Found by a review: "no mandarme mensajes" shared its pattern with the bare "no manden
+    más", which must end the message, so asked as a question it was never tried."""
+    assert detect(text) == Detection(Intent.OPT_OUT, "es", own_words=True)
