@@ -797,9 +797,12 @@ ES: list[tuple[str, str]] = [
     ("no",
      r"\bno (?:quiero|deseo|quisiera|queremos) que (?:me|nos) (?:(?:sigan|siga|sigas|vuelvan a"
      r"|vuelva a|vuelvas a) )?(?:(?:escrib|contact|text)\w*|(?:mand|envi)\w* (?:(?:mas|los|sus"
-     r"|estos) )*(?:message|text)\b"
-     # ... nada, ending the message (not "... nada hasta el lunes", "..., ya pagué": the bill)
-     r"|(?:mand|envi)\w* (?:mas )?nada(?: mas)?" + LAST + ")"),
+     r"|estos) )*(?:message|text)\b)"),
+    # ... nada, ending the message (not "... nada hasta el lunes", "..., ya pagué": the bill);
+    # an entry of its own, so that the one above may still be asked ("..., ¿ok?")
+    ("no",
+     r"\bno (?:quiero|deseo|quisiera|queremos) que (?:me|nos) (?:(?:sigan|siga|sigas|vuelvan a"
+     r"|vuelva a|vuelvas a) )?(?:mand|envi)\w* (?:mas )?nada(?: mas)?" + LAST),
     # (after a STOP or ALTO too: "Stop por favor no más mensajes")
     ("| ya por porfa stop alto no nunca",
      r"(?:^|\| )(?:(?:stop|alto|ya|por favor|porfa) )*(?:no|nunca) mas (?:message|text"
