@@ -728,17 +728,21 @@ ES: list[tuple[str, str]] = [
      + r"|(?:manden|mandes|envien|envies)(?: (?:mas|sus|los|esos|estos))* (?:message|text"
      r"|notificaciones|spam|" + ADS_ES + r")(?: (?:mas|nunca|jamas|por favor|porfa|gracias))*"
      + END + r")"),
+    # (two entries: only the second must end the message, so a question may ask the first:
+    # "Ya no me manden mensajes, ¿ok?")
     ("no",
      r"\bno (?:me |m |nos )(?:(?:esten|este|anden|andes) )?(?:envi|mand)" + _NOT_SENT_ES
-     + r"\w*(?: (?:(?:mas|nunca|ningun"
+     + r"\w* (?:(?:mas|nunca|ningun"
      r"|ninguno|ningunos|ninguna|ningunas|tantos|sus|estos|esos|los|las) )*(?:message|text"
      r"|notificaciones|nada|spam|publicidad)\b"
      # not to another place or phone, nor voice notes: "no me manden mensajes al whats, aquí
      # sí", "... al celular de mi esposo", "... de voz, mejor texto" (this number is us); nor
      # now only: "No me mandes msj ahorita, estoy en el trabajo"
      r"(?! (?:a|al|para)\b(?! este (?:numero|telefono|celular)\b)| de voz\b|"
-     r" (?:(?:ahorita|ahora|en este momento)\b(?! ni\b)))"
-     + r"| mas" + LAST
+     r" (?:(?:ahorita|ahora|en este momento)\b(?! ni\b)))"),
+    ("no",
+     r"\bno (?:me |m |nos )(?:(?:esten|este|anden|andes) )?(?:envi|mand)" + _NOT_SENT_ES
+     + r"\w*(?: mas" + LAST
      # ... our offers and promotions, ending the message ("Ya no me manden ofertas"), as "No
      # more offers": with more after them they may be bids for the job ("No me manden más
      # ofertas, ya elegí a Pedro"); a request only, not "Ya no me mandan ofertas" (they stopped)

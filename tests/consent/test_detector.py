@@ -1237,3 +1237,11 @@ def test_asked_not_to_be_sent_messages_in_spanish_is_an_opt_out(text):
     """Found by a review: "no mandarme mensajes" shared its pattern with the bare "no manden
     más", which must end the message, so asked as a question it was never tried."""
     assert detect(text) == Detection(Intent.OPT_OUT, "es", own_words=True)
+
+
+@pytest.mark.parametrize("text", ["Ya no me manden mensajes, ¿ok?",
+                                  "No quiero que me escriban, ¿ok?"])
+def test_a_spanish_request_with_a_tag_question_is_still_an_opt_out(text):
+    """Found by a review: a phrase whose pattern held a LAST alternative anywhere counted as
+    one that must end the message, so "Ya no me manden mensajes, ¿ok?" was forwarded."""
+    assert detect(text) == Detection(Intent.OPT_OUT, "es", own_words=True)
