@@ -125,7 +125,7 @@ ES_STRESS = r"(?: (?:ya|de inmediato|inmediatamente|ahora))?"
 # duplicate, voice, so long ("... en double", "... vocaux", "... aussi longs", "... duplicados",
 # "... de voz", "... tan largos") is about how they come, not about getting them
 WHICH_MESSAGES = (r"(?! (?:en double|vocaux|vocales|de voz|duplicados|duplicadas|repetidos"
-                  r"|(?:aussi|si|trop|tan) (?:longs|long|largos|largas))\b)")
+                  r"|repetidas|(?:aussi|si|trop|tan) (?:longs|long|largos|largas))\b)")
 # The infinitive of an opt-out menu, French and Spanish: "ne plus recevoir de SMS (de votre
 # part)", "no recibir más mensajes (de su parte)"
 _FR_NO_MORE_RECEIVE = (
@@ -779,7 +779,7 @@ ES: list[tuple[str, str]] = [
     ("no",
      r"\bno (?:quiero|deseo|quisiera|queremos) (?:(?:recibir|tener|mas|ningun|ninguno|ningunos"
      r"|ninguna|estos|estas|esos|esas|sus|tus|los|las) )*(?:message|text|notificaciones"
-     r"|publicidad|promociones|spam)\b(?! de voz)"),
+     r"|publicidad|promociones|spam)\b" + WHICH_MESSAGES),
     # "No recibir más mensajes", as opt-out menus word it, and "Prefiero no recibir más SMS",
     # "Quiero dejar de recibir mensajes": starting its clause only ("Tengo miedo de no recibir
     # más mensajes" fears losing them) and ending the message (LAST): not "Prefiero no
@@ -810,7 +810,7 @@ ES: list[tuple[str, str]] = [
     # (after a STOP or ALTO too: "Stop por favor no más mensajes")
     ("| ya por porfa stop alto no nunca",
      r"(?:^|\| )(?:(?:stop|alto|ya|por favor|porfa) )*(?:no|nunca) mas (?:message|text"
-     r"|notificaciones|spam|" + ADS_ES + r")\b(?! de voz)"),
+     r"|notificaciones|spam|" + ADS_ES + r")\b" + WHICH_MESSAGES),
     # basta de mensajes; Mexican "párenle con los mensajes"
     ("basta parenle parale parele",
      r"\b(?:basta|parenle|parale|parele) (?:ya )?(?:de|con) (?:(?:los|tantos|sus|tus|esos"

@@ -1245,3 +1245,12 @@ def test_a_spanish_request_with_a_tag_question_is_still_an_opt_out(text):
     """Found by a review: a phrase whose pattern held a LAST alternative anywhere counted as
     one that must end the message, so "Ya no me manden mensajes, ¿ok?" was forwarded."""
     assert detect(text) == Detection(Intent.OPT_OUT, "es", own_words=True)
+
+
+@pytest.mark.parametrize("text", ["No más mensajes repetidos por favor",
+                                  "Ya no quiero mensajes duplicados",
+                                  "No quiero más mensajes tan largos jaja"])
+def test_no_more_duplicate_or_long_messages_in_spanish_asks_how_they_come(text):
+    """Found by a review: "Plus de messages en double" stayed conversation but "No más
+    mensajes repetidos" (duplicates) revoked every text to the sender."""
+    assert classify(text) is Intent.CONVERSATION
