@@ -215,6 +215,12 @@ EN: list[tuple[str, str]] = [
     ("put add place",
      r"\b(?:put|add|place) (?:me|us|this number|my number) (?:on|to|in) (?:your|the|ur)"
      r" (?:dont|no) (?:text|contact|message|solicit)(?: (?:or|and) (?:call|text))? list" + END),
+    # out of the texts of a job or group: "Stop including me in these texts", "Quit adding me
+    # to these group texts" ("..., just text me directly" is a veto)
+    ("stop quit",
+     r"\b(?:stop|quit) (?:including|adding|copying|cc ing|ccing) (?:me|us) (?:in|on|to)"
+     r" (?:(?:these|those|the|your|this|all|all these|all the) )?(?:group )?(?:text|message"
+     r"|thread|threads|chat|chats)\b" + END),
     # the formal "refrain from texting me (further)"
     ("refrain",
      r"\brefrain from (?:(?:calling|emailing) (?:or|and) )?(?:text|message|contacting"
@@ -435,6 +441,10 @@ EN: list[tuple[str, str]] = [
      r"(?: (?:from (?:you|this number|your number)|anymore|any more|please))*" + END),
 ]
 FR: list[tuple[str, str]] = [
+    # "Ne m'incluez plus dans ces messages", as "Stop including me in these texts"
+    ("ne",
+     r"\bne (?:m|me|nous) (?:incluez|ajoutez|mettez) plus (?:dans|sur|en copie de) (?:ces|les"
+     r"|vos|la|le|cette|ce) (?:message|text|conversation|groupe|fil)\b" + END),
     # "Mettez-moi sur votre liste de non-sollicitation", as "Put me on your do not text list"
     ("mettez ajoutez inscrivez",
      r"\b(?:mettez|ajoutez|inscrivez) (?:moi|nous|mon numero|ce numero) (?:sur|a|dans) (?:votre"
@@ -638,6 +648,11 @@ _NOT_SENT_ES = (r"(?!(?:(?<=mand)|(?<=envi))(?:o|aste|amos|aron|aba|aban|ado)\b"
 _DEJEN_DE = (r"\b(?:deja|dejen|deje|dejar|dejes|para|paren|pare|parar|basta|cese|cesen)"
              + ES_STRESS + " (?:de|d)" + ES_CALLING_AND)
 ES: list[tuple[str, str]] = [
+    # "Ya no me incluyan en estos mensajes", as "Stop including me in these texts"
+    ("no",
+     r"\bno (?:me|nos) (?:incluyan|incluya|agreguen|agregue|pongan|ponga) (?:mas )?(?:en|a)"
+     r" (?:estos|esos|los|sus|este|ese|el|la|esta) (?:message|text|grupo|chat|conversacion)\b"
+     + END),
     # "Pónganme en su lista de no contactar", as "Put me on your do not text list"
     ("ponganme pongame agreguenme agregueme anotenme anoteme",
      r"\b(?:ponganme|pongame|agreguenme|agregueme|anotenme|anoteme) (?:en|a) (?:su|la|tu)"

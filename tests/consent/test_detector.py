@@ -1254,3 +1254,13 @@ def test_no_more_duplicate_or_long_messages_in_spanish_asks_how_they_come(text):
     """Found by a review: "Plus de messages en double" stayed conversation but "No más
     mensajes repetidos" (duplicates) revoked every text to the sender."""
     assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Quit adding me to these group texts", "en"),
+    ("Ne m'incluez plus dans ces messages, je suis seulement le propriétaire", "fr"),
+    ("Ya no me incluyan en estos mensajes, ya no trabajo ahí", "es")])
+def test_asking_to_be_left_out_of_the_texts_is_an_opt_out(text, language):
+    """Found by a review: "Remove me from this thread" was read, "Stop including me in these
+    texts" and its French and Spanish forms were forwarded."""
+    assert detect(text) == Detection(Intent.OPT_OUT, language, own_words=True)
