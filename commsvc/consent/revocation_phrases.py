@@ -682,7 +682,7 @@ ES: list[tuple[str, str]] = [
     # no me envíen más mensajes / no me escriban más / (favor de) no escribirme
     ("no",
      # (also "no me estén escribiendo", "ya no me anden mandando mensajes")
-     r"\bno (?:(?:me |m |nos )(?:(?:esten|este|anden|andes) )?(?:escrib|contact|text)"
+     r"\bno (?:(?:me |m |nos )(?:(?:esten|estes|este|anden|andes) )?(?:escrib|contact|text)"
      + _NOT_DONE_ES + r"\w*"
      r"|(?:escribir|contactar|textear)(?:me|nos))"
      # (nor now only: "No me escribas ahorita, estoy manejando"; but "... ahora (ahorita) ni
@@ -746,7 +746,7 @@ ES: list[tuple[str, str]] = [
     # (two entries: only the second must end the message, so a question may ask the first:
     # "Ya no me manden mensajes, ¿ok?")
     ("no",
-     r"\bno (?:me |m |nos )(?:(?:esten|este|anden|andes) )?(?:envi|mand)" + _NOT_SENT_ES
+     r"\bno (?:me |m |nos )(?:(?:esten|estes|este|anden|andes) )?(?:envi|mand)" + _NOT_SENT_ES
      + r"\w* (?:(?:mas|nunca|ningun"
      r"|ninguno|ningunos|ninguna|ningunas|tantos|sus|estos|esos|los|las) )*(?:message|text"
      r"|notificaciones|nada|spam|publicidad)\b"
@@ -756,7 +756,7 @@ ES: list[tuple[str, str]] = [
      r"(?! (?:a|al|para)\b(?! este (?:numero|telefono|celular)\b)| de voz\b|"
      r" (?:(?:ahorita|ahora|en este momento)\b(?! ni\b)))"),
     ("no",
-     r"\bno (?:me |m |nos )(?:(?:esten|este|anden|andes) )?(?:envi|mand)" + _NOT_SENT_ES
+     r"\bno (?:me |m |nos )(?:(?:esten|estes|este|anden|andes) )?(?:envi|mand)" + _NOT_SENT_ES
      + r"\w*(?: mas" + LAST
      # ... our offers and promotions, ending the message ("Ya no me manden ofertas"), as "No
      # more offers": with more after them they may be bids for the job ("No me manden más

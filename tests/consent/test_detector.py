@@ -1264,3 +1264,10 @@ def test_asking_to_be_left_out_of_the_texts_is_an_opt_out(text, language):
     """Found by a review: "Remove me from this thread" was read, "Stop including me in these
     texts" and its French and Spanish forms were forwarded."""
     assert detect(text) == Detection(Intent.OPT_OUT, language, own_words=True)
+
+
+@pytest.mark.parametrize("text", ["No me estes mandando mensajes", "Ya no me estés escribiendo"])
+def test_no_me_estes_with_the_gerund_is_an_opt_out(text):
+    """Found by a review: "no me estén escribiendo" (ustedes) was read, the tú form "no me
+    estés" was forwarded."""
+    assert detect(text) == Detection(Intent.OPT_OUT, "es", own_words=True)
