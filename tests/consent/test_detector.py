@@ -1271,3 +1271,12 @@ def test_no_me_estes_with_the_gerund_is_an_opt_out(text):
     """Found by a review: "no me estén escribiendo" (ustedes) was read, the tú form "no me
     estés" was forwarded."""
     assert detect(text) == Detection(Intent.OPT_OUT, "es", own_words=True)
+
+
+@pytest.mark.parametrize("text", [
+    "Please stop the reminders for the old appointment, the new one is Friday",
+    "Stop texting me about the cancelled appointment"])
+def test_stopping_the_texts_of_an_old_appointment_stays_conversation(text):
+    """Found by a review: the reminders of one appointment that is over were read as all of
+    them, so a customer rebooking for Friday lost Friday's reminders."""
+    assert classify(text) is Intent.CONVERSATION

@@ -86,6 +86,10 @@ _GUARD_AFTER_RE = re.compile(
     # ... or on another phone of the sender's, as "stop sending messages to my old number" is
     # the number to drop, not a revocation: "How do I stop getting texts on my old phone?"
     r"|(?:on|to) (?:my|the) (?:old|previous|former) (?:phone|number|cell|line)"
+    # ... or for one appointment that is over, not the next: "Please stop the reminders for
+    # the old appointment, the new one is Friday"
+    r"|(?:for|about) (?:the|my|that) (?:old|previous|former|cancell?ed|other) (?:appointment"
+    r"|visit|booking|job|date|time)"
     r"|hoy|manana|esta (?:noche|semana|tarde)|este mes|por ahora|de noche|en la noche|avant"
     r"|apres|jusqu|pendant|ce soir|aujourd hui|demain|cette semaine|ce mois|pour l instant"
     r"|le soir|la nuit|le week end|(?:mon|tues|wednes|thurs|fri|satur|sun)days?|lundi|mardi"
