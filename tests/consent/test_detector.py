@@ -1280,3 +1280,12 @@ def test_stopping_the_texts_of_an_old_appointment_stays_conversation(text):
     """Found by a review: the reminders of one appointment that is over were read as all of
     them, so a customer rebooking for Friday lost Friday's reminders."""
     assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", [
+    "Stop texting, I'm outside", "Arrête de m'écrire, j'arrive",
+    "Deja de escribirme, ya voy para allá", "Dejen de escribirme, ya estoy afuera"])
+def test_stop_texting_because_the_sender_is_there_or_on_the_way_stays_conversation(text):
+    """Found by a review: "Stop texting me and come" stayed conversation, but the sender
+    saying they are outside or on the way (no texts needed now) revoked every text."""
+    assert classify(text) is Intent.CONVERSATION

@@ -22,7 +22,15 @@ _COME = (r"(?:come(?! on(?: \||$))|get here|get over here|show up"
          # "Deja de textear y maneja"; not "... and drive off a bridge"
          r"|(?:drive|driving|conduis|conduisez|maneja|maneje|manejen)(?: (?:safe|safely"
          r"|carefully|prudemment|con cuidado))?(?= \||$| (?:lol|haha|jaja|mdr|ptdr|please|svp"
-         r"|porfa)\b))\b")
+         r"|porfa)\b)"
+         # ... or that the sender is there or on the way, so texts are not needed now, the
+         # whole clause: "Stop texting me, I'm outside", "Arrête de m'écrire, j'arrive", "Deja
+         # de escribirme, ya voy para allá" (not "..., I'm here to complain")
+         r"|(?:(?:i m|im|i am) (?:outside|here|downstairs|at the door|out front|on my way|coming"
+         r"|almost there|pulling up)|on my way|omw"
+         r"|j arrive|(?:je suis|j suis|chu) (?:la|dehors|devant(?: la porte)?|en route|en chemin)"
+         r"|(?:ya )?(?:voy (?:para alla|en camino)|llegue|casi llego|estoy (?:afuera|aqui"
+         r"|aca))|ya voy)(?: (?:now|right now|already|lol|haha|jaja|mdr|ya))*(?= \||$))\b")
 # ... or in the next clause: "Enough with the texts, just come over", "Basta de mensajes, ven"
 # (or "better" come: "No me escribas, mejor ven", "Don't text me, better come over")
 _AND_COME = (r"(?:and|&|y|et|pis|\|(?: (?:and|y|et|pis))?) (?:just |solo |nomas |juste |mejor"
