@@ -1289,3 +1289,11 @@ def test_stop_texting_because_the_sender_is_there_or_on_the_way_stays_conversati
     """Found by a review: "Stop texting me and come" stayed conversation, but the sender
     saying they are outside or on the way (no texts needed now) revoked every text."""
     assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", ["Did I unsubscribe? I'm not getting texts",
+                                  "Have I unsubscribed? haven't had a reminder"])
+def test_the_sender_asking_whether_they_unsubscribed_stays_conversation(text):
+    """Found by a review: "did you" and "did they" guarded a revocation, "did I" did not, so
+    a customer missing their texts was unsubscribed for asking why."""
+    assert classify(text) is Intent.CONVERSATION

@@ -19,7 +19,9 @@ _GUARD_BEFORE_RE = re.compile(
     # ("... wouldn't stop texting me" tells what someone else did)
     r"(?:^|\s)(?:(?:dont|never|didnt|not|doesnt|wont|wouldnt|couldnt|no need to|if you|if u"
     # ("why'd you stop texting me back?")
-    r"|if they|did you|did they|d you|d they|n|ne|no|nunca|si|the|a|bus|next|last|first|one)"
+    # (nor the sender asking whether they did: "Did I unsubscribe? I'm not getting texts")
+    r"|if they|did you|did they|d you|d they|did i|did we|have i|am i|n|ne|no|nunca|si|the|a"
+    r"|bus|next|last|first|one)"
     r"(?: (?:want|need|ask|tell) (?:you|them) to| please)?"
     r"|(?:tell|told|ask|asked|make|made|get|got) (?:(?:him|her"
     r"|(?:my|his|her|our|the|that)(?: \w+)? " + _PERSON + r")(?: to| \|)?"
