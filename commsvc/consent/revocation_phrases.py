@@ -221,6 +221,15 @@ EN: list[tuple[str, str]] = [
      r"\b(?:stop|quit) (?:including|adding|copying|cc ing|ccing) (?:me|us) (?:in|on|to)"
      r" (?:(?:these|those|the|your|this|all|all these|all the) )?(?:group )?(?:text|message"
      r"|thread|threads|chat|chats)\b" + END),
+    # a threat if we text again: "If you text me one more time I'm calling the police", "Text
+    # me again and I'll report you" (a threat is needed: "If you text me again I'll answer")
+    ("if text message",
+     r"\b(?:if (?:you|u) (?:text|message|contact) (?:me|us) (?:one more time|again|ever again)"
+     r"|(?:text|message) (?:me|us) (?:one more time|again) and)"
+     r"(?: [^ |]+| \|){0,6}? (?:(?:call|calling|contact|contacting) (?:the )?(?:police|cops)"
+     r"|(?:report|reporting|block|blocking|sue|suing) (?:you|u|this number|your company)"
+     r"|(?:my|a|an) (?:lawyer|attorney)"
+     r"|(?:the )?(?:fcc|ftc))\b"),
     # the formal "refrain from texting me (further)"
     ("refrain",
      r"\brefrain from (?:(?:calling|emailing) (?:or|and) )?(?:text|message|contacting"
@@ -441,6 +450,12 @@ EN: list[tuple[str, str]] = [
      r"(?: (?:from (?:you|this number|your number)|anymore|any more|please))*" + END),
 ]
 FR: list[tuple[str, str]] = [
+    # "Si vous m'écrivez encore, j'appelle la police", as "If you text me again ..."
+    ("si",
+     r"\bsi (?:vous|tu) (?:m|me|nous) (?:ecrivez|ecris|textez|textes|texte|envoyez|envoies)"
+     r"(?: \w+)?(?: encore| une autre fois| de nouveau)(?: [^ |]+| \|){0,6}?"
+     r" (?:(?:appelle|appeler|appellerai) la police|signale|signaler|bloque|bloquer|avocat"
+     r"|plainte)\b"),
     # "Ne m'incluez plus dans ces messages", as "Stop including me in these texts"
     ("ne",
      r"\bne (?:m|me|nous) (?:incluez|ajoutez|mettez) plus (?:dans|sur|en copie de) (?:ces|les"
@@ -648,6 +663,11 @@ _NOT_SENT_ES = (r"(?!(?:(?<=mand)|(?<=envi))(?:o|aste|amos|aron|aba|aban|ado)\b"
 _DEJEN_DE = (r"\b(?:deja|dejen|deje|dejar|dejes|para|paren|pare|parar|basta|cese|cesen)"
              + ES_STRESS + " (?:de|d)" + ES_CALLING_AND)
 ES: list[tuple[str, str]] = [
+    # "Si me vuelven a escribir, llamo a la policía", as "If you text me again ..."
+    ("si",
+     r"\bsi (?:me|nos) (?:vuelven|vuelves|vuelve) a (?:escribir|mandar|enviar|textear)"
+     r"(?: [^ |]+| \|){0,6}? (?:(?:llamo|llamar|hablo|hablar) a la policia|reporto|reportar"
+     r"|denuncio|denunciar|bloqueo|bloquear|abogado|demando|demandar)\b"),
     # "Ya no me incluyan en estos mensajes", as "Stop including me in these texts"
     ("no",
      r"\bno (?:me|nos) (?:incluyan|incluya|agreguen|agregue|pongan|ponga) (?:mas )?(?:en|a)"

@@ -1297,3 +1297,14 @@ def test_the_sender_asking_whether_they_unsubscribed_stays_conversation(text):
     """Found by a review: "did you" and "did they" guarded a revocation, "did I" did not, so
     a customer missing their texts was unsubscribed for asking why."""
     assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("If you text me one more time I'm calling the police", "en"),
+    ("Text me one more time and I'll report you", "en"),
+    ("Si vous m'écrivez encore, j'appelle la police", "fr"),
+    ("Si me vuelven a escribir, llamo a la policía", "es")])
+def test_a_threat_if_texted_again_is_an_opt_out(text, language):
+    """Found by a review: a threat if we text again ("..., I'm calling the police") was
+    forwarded: no phrase read it, and "if you" before a revocation guards it."""
+    assert detect(text) == Detection(Intent.OPT_OUT, language, own_words=True)
