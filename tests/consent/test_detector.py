@@ -1308,3 +1308,12 @@ def test_a_threat_if_texted_again_is_an_opt_out(text, language):
     """Found by a review: a threat if we text again ("..., I'm calling the police") was
     forwarded: no phrase read it, and "if you" before a revocation guards it."""
     assert detect(text) == Detection(Intent.OPT_OUT, language, own_words=True)
+
+
+@pytest.mark.parametrize("text", [
+    "Stop sending me promotions, but keep the appointment reminders",
+    "Plus de pubs svp, mais gardez les rappels"])
+def test_no_promotions_but_keep_the_reminders_stays_conversation(text):
+    """Found by a review: "..., but keep me posted" vetoed a revocation, "..., but keep the
+    appointment reminders" did not, so the reminders the sender asked to keep were revoked."""
+    assert classify(text) is Intent.CONVERSATION

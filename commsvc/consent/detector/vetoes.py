@@ -56,9 +56,15 @@ _VETO_RE = re.compile(
     # ... or to be kept posted: "Could you stop the automated reminders? ... but keep me posted
     # on the job", "Tenez-moi au courant", "Manténganme informado" (asked of us, see
     # _CLAUSE_LEAD; nor another way: "... by email", "... via email", "... in the app")
-    r"|(?=keep |tenez |tiens |mantengan|mantenme|mantengame)" + _ASKED_LEAD +
+    r"|(?=keep |tenez |tiens |mantengan|mantenme|mantengame|gardez |garde )" + _ASKED_LEAD +
     r"(?:keep (?:me|us) (?:posted|updated|informed|in the loop)|(?:tenez|tiens) (?:moi|nous)"
-    r" au courant|(?:mantenganme|mantenme|mantengame|mantenganos) (?:informad[oa]s?|al tanto))"
+    r" au courant|(?:mantenganme|mantenme|mantengame|mantenganos) (?:informad[oa]s?|al tanto)"
+    # ... or the texts of the job kept: "Stop sending me promotions, but keep the appointment
+    # reminders", "Plus de pubs svp, mais gardez les rappels"
+    r"|keep (?:sending (?:me |us )?)?(?:the|my|those|your) (?:(?:appointment|job|project"
+    r"|service|booking) )?(?:reminders|updates|notifications|text|message)"
+    r"(?! to (?:yourself|yourselves|urself))"
+    r"|(?:gardez|garde) (?:les|mes|vos) (?:notifications|message|text|mises a jour))"
     r"(?! (?:by|par|por|via|through|thru|over|in|on|sur|dans|en) (?:the |l |la |le |el |your )?"
     r"(?:e ?mail|mail|courriel|correo|phone|telephone|app|application|aplicacion|portal"
     r"|portail|website|site|letter|lettre|carta)\b)" + _REFUSED +
