@@ -5,6 +5,7 @@ import logging
 
 from flask import current_app, g
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from commsvc.db.engine import make_engine
@@ -76,15 +77,22 @@ class Database:
         bound to one rolled-back connection."""
         if self.is_postgres or self._bound or self.engine.url.database in (None, "", ":memory:"):
             return
-        raw = self.engine.raw_connection()
+        # What it follows is committed: a checkpoint that fails (disk full, I/O error, the
+        # file gone) is logged, never raised, or the client of a done erasure got a 500.
         try:
-            busy, _, _ = raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        finally:
-            raw.close()
-        if busy:
-            log.warning("the SQLite -wal file still holds the page images of rows just deleted"
-                        " (another connection was using the database); SQLite's next checkpoint"
-                        " removes them")
+            raw = self.engine.raw_connection()
+            try:
+                busy, _, _ = raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                raw.close()
+        except (SQLAlchemyError, self.engine.dialect.loaded_dbapi.Error) as exc:
+            why = f"the checkpoint failed: {getattr(exc, 'orig', None) or exc}"
+        else:
+            if not busy:
+                return
+            why = "another connection was using the database"
+        log.warning("the SQLite -wal file still holds the page images of rows just deleted"
+                    " (%s); SQLite's next checkpoint removes them", why)
 
     def dispose(self) -> None:
         """Close the pooled connections of the engines made here (not of one given)."""

@@ -100,3 +100,47 @@ def test_a_key_rotation_leaves_no_token_under_the_old_key_in_the_wal_file(
 
     assert report["messages.body"].rotated == 1
     assert not any(old_token in path.read_bytes() for path in tmp_path.glob("erase.db*"))
+
+
+def test_an_erasure_whose_checkpoint_fails_still_answers_what_it_removed(
+        file_app, clock, monkeypatch, caplog):
+    # Found on gunicorn under `ulimit -f` (the database file could not grow): the erasure
+    # committed and was audited, then the checkpoint's "disk I/O error" made it a 500, and so
+    # did every retry.
+    client = file_app.test_client()
+    booking = pool_and_booking_key(file_app, clock, 2, first=16465550001)
+    with file_app.extensions["db"].sessionmaker() as db:
+        _, raw = keys.create_key(db, name="privacy", role="privacy", now=clock())
+        db.commit()
+    assert client.post("/v1/sessions", headers=booking, json={
+        "booking_id": "bk_1", "requester": {"phone": REQUESTER},
+        "pro": {"phone": PRO}}).status_code == 201
+    engine = file_app.extensions["db"].engine
+    connect = engine.raw_connection
+
+    def disk_full_at_checkpoint():
+        connection = connect()
+        cursor = connection.cursor
+
+        def failing_cursor():
+            real = cursor()
+
+            class Cursor:
+                def __getattr__(self, name):
+                    return getattr(real, name)
+
+                def execute(self, sql, *args):
+                    if sql.startswith("PRAGMA wal_checkpoint"):
+                        raise engine.dialect.loaded_dbapi.OperationalError("disk I/O error")
+                    return real.execute(sql, *args)
+            return Cursor()
+        connection.cursor = failing_cursor
+        return connection
+    monkeypatch.setattr(engine, "raw_connection", disk_full_at_checkpoint)
+
+    erased = client.post(f"/v1/subjects/{REQUESTER}/erase", headers={
+        "Authorization": f"Bearer {raw}", "X-Access-Reason": "DSAR ticket 1"})
+
+    assert erased.status_code == 200
+    assert erased.get_json()["removed"]["sessions"] == 1
+    assert "the checkpoint failed: disk I/O error" in caplog.text
