@@ -66,10 +66,12 @@ def _check_libpq_options(parsed) -> None:
         raise ConfigError(f"DATABASE_URL's sslmode must be one of {', '.join(_SSLMODES)},"
                           f" not {sslmode!r}")
     timeout = parsed.query.get("connect_timeout")
+    # 0 or less is libpq's "no timeout" (psycopg waits 130 s): past gunicorn's 120 s, so a
+    # request to a database that does not answer hung instead of a 503 within the timeout.
     if timeout is not None and not (isinstance(timeout, str)
-                                    and re.fullmatch(r"[+-]?[0-9]+", timeout.strip())):
+                                    and re.fullmatch(r"\+?0*[1-9][0-9]*", timeout.strip())):
         raise ConfigError(f"DATABASE_URL's connect_timeout must be a whole number of seconds,"
-                          f" not {timeout!r}")
+                          f" 1 or more (0 or less would wait with no limit), not {timeout!r}")
 
 
 @functools.cache
