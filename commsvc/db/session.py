@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from commsvc.db.engine import make_engine
+from commsvc.db.sqlite import CHECKPOINT_WAIT_MS
 
 AUTOCOMMIT = "autocommit"  # Session.info key of an autocommit unit of work
 log = logging.getLogger("commsvc.db")
@@ -72,17 +73,23 @@ class Database:
         """After an erasure or retention commits (SQLite): copy the -wal file into the database
         file and cut it to nothing. secure_delete overwrites what was deleted in the file, but
         the -wal kept the rows' earlier page images (numbers, bodies) until SQLite's next
-        automatic checkpoint, 1,000 pages of writes later: days on a quiet database. Waits for
-        writers as any write does (busy_timeout); nothing to do on PostgreSQL, or for tests
-        bound to one rolled-back connection."""
+        automatic checkpoint, 1,000 pages of writes later: days on a quiet database. Waits
+        CHECKPOINT_WAIT_MS at most for other connections; nothing to do on PostgreSQL, or for
+        tests bound to one rolled-back connection."""
         if self.is_postgres or self._bound or self.engine.url.database in (None, "", ":memory:"):
             return
         # What it follows is committed: a checkpoint that fails (disk full, I/O error, the
         # file gone) is logged, never raised, or the client of a done erasure got a 500.
         try:
             raw = self.engine.raw_connection()
+            raw.detach()  # closed after, never back in the pool with the short busy_timeout
             try:
-                busy, _, _ = raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                cursor = raw.cursor()
+                # TRUNCATE holds the write lock while it waits for readers: with the 5 s of
+                # a write, one long reader (audit verify, a backup, a sqlite3 shell) held
+                # every writer of every process back 5 s (503s) for each erasure.
+                cursor.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+                busy, _, _ = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
             finally:
                 raw.close()
         except (SQLAlchemyError, self.engine.dialect.loaded_dbapi.Error) as exc:

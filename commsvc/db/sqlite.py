@@ -13,6 +13,9 @@ from commsvc.config.settings import ConfigError
 
 # How long a SQLite writer waits for another's write lock before giving up (a 503)
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# ... and how long the checkpoint after an erasure waits (Database.checkpoint_deleted), for
+# every other writer waits with it
+CHECKPOINT_WAIT_MS = 100
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
