@@ -282,5 +282,5 @@ def run(database, *, retention: Retention, now: dt.datetime, gateway=None,
                            details=report.as_dict())
     finally:
         lock.release()
-    database.checkpoint_deleted()
+        database.checkpoint_deleted()  # what chunks deleted before a failure too
     return report

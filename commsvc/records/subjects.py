@@ -466,7 +466,7 @@ def replay_erasures(database, *, config: Config, now: dt.datetime,
                 db.commit()
         except DBAPIError as exc:  # those done so far stay done; a new replay redoes the rest
             result.stopped_at, result.error = mask(phone), exc
-            return result
+            break  # and leave the -wal file (checkpoint_deleted) as a full run does
         if any(outcome["removed"].values()):
             result.matched += 1
         elif any(outcome["kept"]["held"].values()):

@@ -12,11 +12,12 @@ import threading
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from commsvc import crypto, migrate
 from commsvc.app import create_app
 from commsvc.auth import service as keys
-from commsvc.records import retention, rotation
+from commsvc.records import retention, rotation, subjects
 from commsvc.relay.models import Message
 from tests.conftest import AUTH_TOKEN, BASE_URL, TEST_KEY, pool_and_booking_key
 from tests.records.test_rotation import NEW_KEY, _use_keys
@@ -174,6 +175,37 @@ def test_an_erasure_under_a_long_reader_holds_other_writers_back_no_longer_than_
 
     assert answers[0].status_code == 200
     assert "another connection was using the database" in caplog.text
+
+
+def test_a_replay_stopped_halfway_leaves_nothing_of_whom_it_erased_in_the_wal_file(
+        file_app, clock, tmp_path, monkeypatch):
+    # Found by a review of 9790f19: a replay stopped by a database error returned before its
+    # checkpoint, so the rows of the subjects it had erased stayed in the -wal file.
+    client, erasing = _a_session_and_a_privacy_key(file_app, clock)
+    for phone in (REQUESTER, PRO):
+        assert client.post(f"/v1/subjects/{phone}/erase", headers=erasing).status_code == 200
+    database = file_app.extensions["db"]
+    restored = clock() - dt.timedelta(days=9)  # a backup restored: a text of each is back
+    with database.sessionmaker() as db:
+        db.add_all(Message(direction="inbound", from_phone=phone, to_phone="+16465550001",
+                           body="restored", media_count=0, twilio_sid="SM" + letter * 32,
+                           outcome="no_session", status="received", created_at=restored,
+                           updated_at=restored) for letter, phone in (("d", REQUESTER), ("e", PRO)))
+        db.commit()
+    erase, erased = subjects.erase_subject, []
+
+    def the_second_fails(db, phone, **kwargs):
+        if erased:
+            raise OperationalError("DELETE", {}, Exception("server closed the connection"))
+        erased.append(phone)
+        return erase(db, phone, **kwargs)
+    monkeypatch.setattr(subjects, "erase_subject", the_second_fails)
+
+    result = subjects.replay_erasures(database, config=file_app.extensions["config"],
+                                      now=clock(), actor="test")
+
+    assert result.stopped_at is not None and result.matched == 1
+    assert not any(erased[0].encode() in path.read_bytes() for path in tmp_path.glob("erase.db*"))
 
 
 def _a_session_and_a_privacy_key(app, clock):
