@@ -95,7 +95,10 @@ class ExtendSession(ExpiryFields):
             raise ValidationError("give ttl_seconds or expires_at", "ttl_seconds")
 
 
-class ListQuery(QueryArguments, StrictSchema):
+class ListQuery(QueryArguments):
+    class Meta:
+        unknown = RAISE
+
     limit = QueryLimit(load_default=DEFAULT_LIMIT,
                            validate=validate.Range(min=1, max=MAX_LIMIT))
     cursor = fields.String(metadata={"description": CURSOR_DESCRIPTION})
