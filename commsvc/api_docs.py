@@ -134,7 +134,9 @@ class ProblemDetails(Schema):
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
                          metadata={"description": "field -> list of messages (validation);"
                                                   " nested fields as dotted paths"
-                                                  " (requester.phone, capabilities.1)"})
+                                                  " (requester.phone, capabilities.1);"
+                                                  " request_body: the body as a whole"
+                                                  " (not a JSON object)"})
     request_id = fields.String()
 
 

@@ -163,12 +163,21 @@ def field_part(key) -> str:
     return mask_word(str(key))[:FIELD_PART_LIMIT]
 
 
+# What `errors` names the body as a whole by (one that is not a JSON object, or holds NUL):
+# marshmallow's "_schema" meant nothing to a client, and "body" is a field of POST /v1/messages.
+REQUEST_BODY = "request_body"
+# marshmallow's name for an error of a whole location, as `errors` names it instead.
+_WHOLE = {"json": REQUEST_BODY}
+
+
 def _flatten_webargs(messages: dict) -> dict:
-    """webargs nests messages by location ({"json": {...}}): drop it; problem() flattens it."""
+    """webargs nests messages by location ({"json": {...}}): drop it; problem() flattens it.
+    A location's own errors ("_schema") are named for it: the body's are request_body."""
     flat: dict = {}
     for location, fields in messages.items():
         if isinstance(fields, dict):
-            flat.update(fields)
+            flat.update({_WHOLE.get(location, location) if name == "_schema" else name: value
+                         for name, value in fields.items()})
         else:
             flat[location] = fields
     return flat

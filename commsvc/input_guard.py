@@ -17,7 +17,13 @@ from flask import current_app, request
 from werkzeug.exceptions import BadRequest, LengthRequired, RequestEntityTooLarge
 
 from commsvc.auth.guard import require_key
-from commsvc.errors import ProblemError, UnsupportedMediaType, ValidationFailed, echoed
+from commsvc.errors import (
+    REQUEST_BODY,
+    ProblemError,
+    UnsupportedMediaType,
+    ValidationFailed,
+    echoed,
+)
 from commsvc.fields import NOT_A_JSON_OBJECT
 
 NUL = "\x00"
@@ -134,7 +140,7 @@ def _refuse_undecodable_query() -> None:
 
 def _refuse_unstorable() -> None:
     """A 422 naming where the request carries NUL (path, query argument, header, JSON field, or
-    "body") or a lone surrogate (JSON field). Only bodies with such an escape are parsed."""
+    "request_body") or a lone surrogate (JSON field). Only bodies with such an escape are parsed."""
     errors = {}
     if _may_carry_nul(request.environ):
         if NUL in request.path:
@@ -146,7 +152,7 @@ def _refuse_unstorable() -> None:
         found = _unstorable_field(request.get_json(silent=True))
         if found is not None:
             field, problem = found
-            errors[field or "body"] = [problem]
+            errors[field or REQUEST_BODY] = [problem]
     if errors:
         raise ValidationFailed("The request carries a character that no field may hold.",
                                errors=errors)
@@ -187,7 +193,7 @@ def _require_json_body() -> None:
 
 UNKNOWN_FIELD = ["Unknown field."]  # as webargs words it where a view declares its arguments
 # A JSON body that is not an object, as a view that declares a body answers it (BodySchema).
-NOT_AN_OBJECT = {"_schema": [NOT_A_JSON_OBJECT]}
+NOT_AN_OBJECT = {REQUEST_BODY: [NOT_A_JSON_OBJECT]}
 GIVEN_TWICE = "given more than once: give each query argument once"
 
 

@@ -55,7 +55,7 @@ def test_json_null_sent_to_an_operation_taking_no_body_is_refused_as_not_an_obje
                            content_type="application/json", headers=api_key("booking"))
 
     assert response.status_code == 422, response.json
-    assert response.json["errors"] == {"_schema": ["must be a JSON object"]}
+    assert response.json["errors"] == {"request_body": ["must be a JSON object"]}
     assert client.get(f"/v1/sessions/{created['id']}",
                       headers=api_key("booking")).json["status"] == "open"
 

@@ -71,7 +71,7 @@ def test_a_nul_in_the_path_is_a_422_on_path(client, api_key, method, url):
                               "source": "web", "evidence": {"log": ["ok", "\x00"]}},
      "evidence.log.1"),
     ("/v1/numbers", {"phone_number": "+16465550009", "\x00": 1}, "\x00"),  # a key
-    ("/v1/numbers", "\x00", "body"),  # the body itself
+    ("/v1/numbers", "\x00", "request_body"),  # the body itself, not its field "body"
 ])
 def test_a_nul_in_a_json_body_is_a_422_naming_the_field(client, api_key, url, body, field):
     _assert_nul_refused(client.post(url, json=body, headers=api_key("admin")), field)

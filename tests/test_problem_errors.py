@@ -43,12 +43,12 @@ def test_a_bad_nested_field_is_named_by_its_dotted_path(client, api_key, party, 
                                  "pro": {"phone": PRO}}, "requester"),
     ("booking", "/v1/sessions", {"booking_id": "bk_1", "requester": {"phone": REQUESTER},
                                  "pro": [PRO]}, "pro"),
-    ("booking", "/v1/sessions", [], "_schema"),
-    ("booking", "/v1/sessions/ses_0/close", [], "_schema"),
-    ("booking", "/v1/messages", ["+14155550101"], "_schema"),
-    ("booking", "/v1/consent/+14155550101", "revoke", "_schema"),
-    ("admin", "/v1/numbers", 5, "_schema"),
-    ("privacy", "/v1/holds", None, "_schema"),
+    ("booking", "/v1/sessions", [], "request_body"),
+    ("booking", "/v1/sessions/ses_0/close", [], "request_body"),
+    ("booking", "/v1/messages", ["+14155550101"], "request_body"),
+    ("booking", "/v1/consent/+14155550101", "revoke", "request_body"),
+    ("admin", "/v1/numbers", 5, "request_body"),
+    ("privacy", "/v1/holds", None, "request_body"),
 ])
 def test_a_body_or_nested_object_that_is_not_an_object_says_an_object_is_wanted(
         client, api_key, role, path, body, field):
@@ -182,7 +182,7 @@ def test_retiring_a_number_with_a_stray_argument_retires_nothing(client, api_key
 
 @pytest.mark.parametrize(("body", "status", "errors"), [
     ({"reason": "x"}, 422, {"reason": ["Unknown field."]}),
-    (["x"], 422, {"_schema": ["must be a JSON object"]}),
+    (["x"], 422, {"request_body": ["must be a JSON object"]}),
     ({}, 200, None),
 ])
 def test_a_body_to_an_operation_that_takes_none_must_be_empty(client, strict_session, body,
