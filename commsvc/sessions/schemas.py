@@ -5,6 +5,8 @@ Unknown-field policy: a request body or query string with a field not listed her
 """
 from __future__ import annotations
 
+import math
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from commsvc.api_docs import ProblemDetails, problems  # noqa: F401  (re-exported)
@@ -34,16 +36,26 @@ class ParticipantIn(StrictSchema):
     phone = Phone(required=True, metadata={"example": "+14155550101"})
 
 
+NOT_A_JSON_NUMBER = 'must be a number of seconds written as a JSON number (3600, not "3600")'
+
+
 class Seconds(fields.Float):
-    """A JSON number of seconds: not a string, not a boolean, not NaN or infinity."""
+    """A session length in seconds, a JSON number: not a string, not a boolean, not NaN or
+    infinity. "3600" is refused saying that a JSON number is wanted (it is a number of
+    seconds, written as a string); NaN, infinity and an integer past a float's range
+    (marshmallow's "Number too large.") with the range a length must be in."""
 
     def __init__(self, **kwargs):
         super().__init__(allow_nan=False, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValidationError("must be a number of seconds")
-        return super()._deserialize(value, attr, data, **kwargs)
+            raise ValidationError(NOT_A_JSON_NUMBER)
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except ValidationError:
+            raise ValidationError(ttl_problem(math.inf, _config().max_session_ttl_seconds)) \
+                from None
 
 
 class SessionLength(validate.Range):

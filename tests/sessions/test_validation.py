@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from sqlalchemy import func, select
@@ -98,6 +99,34 @@ def test_a_ttl_that_is_not_positive_or_past_the_maximum_is_refused_on_create_and
     assert patched.get_json()["errors"] == {"ttl_seconds": [MAX_TTL_MESSAGE]}
     again = client.get(f"/v1/sessions/{session['id']}", headers=booking).get_json()
     assert again["status"] == "open" and again["expires_at"] == session["expires_at"]
+
+
+def _ttl_written_as(literal: str, **fields) -> str:
+    """A JSON body whose ttl_seconds is `literal` as written (NaN, 1e400: no Python value
+    json.dumps writes so)."""
+    return json.dumps({**fields, "ttl_seconds": 0}).replace('"ttl_seconds": 0',
+                                                            f'"ttl_seconds": {literal}')
+
+
+@pytest.mark.parametrize(("literal", "message"), [
+    ("NaN", MAX_TTL_MESSAGE), ("Infinity", MAX_TTL_MESSAGE), ("1e400", MAX_TTL_MESSAGE),
+    ("1" + "0" * 400, MAX_TTL_MESSAGE),  # past a float's range: "Number too large."
+    ('"3600"', 'must be a number of seconds written as a JSON number (3600, not "3600")'),
+    ("true", 'must be a number of seconds written as a JSON number (3600, not "3600")'),
+])
+def test_a_ttl_that_is_no_finite_json_number_says_what_is_wanted_on_create_and_patch(
+        create, add_numbers, client, booking, literal, message):
+    """Found by fuzzing: "3600" was refused as "must be a number of seconds" (it is one,
+    written as a string), and an integer past a float's range as "Number too large."."""
+    add_numbers(*SF_NUMBERS)
+    session = create(ttl_seconds=3600).get_json()
+    sent = {"content_type": "application/json", "headers": booking}
+    refused = client.post("/v1/sessions", data=_ttl_written_as(literal, **GOOD), **sent)
+    patched = client.patch(f"/v1/sessions/{session['id']}", data=_ttl_written_as(literal),
+                           **sent)
+    assert refused.status_code == patched.status_code == 422
+    assert refused.get_json()["errors"] == patched.get_json()["errors"] == {
+        "ttl_seconds": [message]}
 
 
 def test_any_positive_ttl_is_accepted_on_create_and_patch(create, add_numbers, client,
