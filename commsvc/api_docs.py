@@ -12,7 +12,7 @@ from webargs.core import missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from commsvc.auth.roles import ROLES, allows
-from commsvc.errors import PROBLEM_JSON, ValidationFailed
+from commsvc.errors import PROBLEM_JSON, ProblemError, ValidationFailed, echoed
 
 PROBLEM_DESCRIPTIONS = {
     400: "Malformed request (for example, a body that is not JSON)",
@@ -42,12 +42,27 @@ class _Parser(FlaskParser):
         if not is_json_request(req):
             return missing
         try:
-            return _loads(req.get_data(cache=True).decode("utf-8-sig"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            return _loads(json_text(req))
+        except json.JSONDecodeError:
             raise  # webargs' 400 (an empty body: no body at all)
         except ValueError as error:
             # A non-empty doc: webargs reads an empty one as "no body at all".
             raise json.JSONDecodeError(str(error), "<body>", 0) from None
+
+
+def json_text(req) -> str:
+    """A JSON request body's text: UTF-8, a leading byte-order mark ignored, or a 400 saying
+    it is not UTF-8. JSON is exchanged as UTF-8 (RFC 8259, which defines no charset
+    parameter): a body in ISO-8859-1 (PowerShell 5's default) or UTF-16 was "not valid JSON",
+    which sent the client looking for a syntax error in a document that has none."""
+    try:
+        return req.get_data(cache=True).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        charset = req.mimetype_params.get("charset", "")
+        named = (f" (the Content-Type's charset={echoed(charset)} is not read)"
+                 if charset.lower().replace("-", "") not in ("", "utf8") else "")
+        raise ProblemError("The request body is not valid UTF-8: send JSON encoded as UTF-8"
+                           f"{named}.") from None
 
 
 TWICE = "given twice in one JSON object; give it once"

@@ -16,6 +16,7 @@ from urllib.parse import unquote_to_bytes
 from flask import current_app, request
 from werkzeug.exceptions import BadRequest, LengthRequired, RequestEntityTooLarge
 
+from commsvc.api_docs import json_text
 from commsvc.auth.guard import require_key
 from commsvc.errors import (
     REQUEST_BODY,
@@ -224,6 +225,7 @@ def _refuse_undeclared_input() -> None:
     if has_query and "query" not in declared:
         errors.update({name: UNKNOWN_FIELD for name in request.args})
     if has_body and "json" not in declared:
+        json_text(request)  # a body that is not UTF-8 is a 400 saying so, as where one is taken
         try:
             body = request.get_json()
         except BadRequest:

@@ -359,3 +359,39 @@ def test_a_413_for_a_chunked_form_of_too_many_fields_does_not_blame_the_bodys_si
 
     assert response.status_code == 413
     assert response.get_json()["detail"] == "A form may have at most 1,000 fields."
+
+
+@pytest.mark.parametrize(("content_type", "encoding", "detail"), [
+    ("application/json; charset=ISO-8859-1", "latin-1",  # PowerShell 5's default
+     "The request body is not valid UTF-8: send JSON encoded as UTF-8 (the Content-Type's"
+     " charset=ISO-8859-1 is not read)."),
+    ("application/json; charset=utf-16", "utf-16",
+     "The request body is not valid UTF-8: send JSON encoded as UTF-8 (the Content-Type's"
+     " charset=utf-16 is not read)."),
+    ("application/json", "latin-1",
+     "The request body is not valid UTF-8: send JSON encoded as UTF-8."),
+])
+def test_a_body_that_is_not_utf8_is_a_400_saying_so_not_that_it_is_not_json(
+        client, api_key, pooled, content_type, encoding, detail):
+    """Found by fuzzing: valid JSON in another encoding was "not valid JSON", which sent the
+    client looking for a syntax error; RFC 8259 has JSON exchanged as UTF-8."""
+    booking = api_key("booking")
+    body = json.dumps({**SESSION, "booking_id": "bk_caf\u00e9"}, ensure_ascii=False)
+    created = client.post("/v1/sessions", data=body.encode(encoding),
+                          content_type=content_type, headers=booking)
+    session_id = client.post("/v1/sessions", json=SESSION, headers=booking).json["id"]
+    closed = client.post(f"/v1/sessions/{session_id}/close", data='{"\u00e9": 1}'.encode(
+        encoding), content_type=content_type, headers=booking)
+
+    assert created.status_code == closed.status_code == 400, created.json
+    assert created.json["detail"] == closed.json["detail"] == detail
+    assert client.get(f"/v1/sessions/{session_id}", headers=booking).json["status"] == "open"
+
+
+def test_a_charset_other_than_utf8_is_no_matter_when_the_body_is_ascii(client, api_key,
+                                                                       pooled):
+    response = client.post("/v1/sessions", data=json.dumps(SESSION),
+                           content_type="application/json; charset=ISO-8859-1",
+                           headers=api_key("booking"))
+
+    assert response.status_code == 201, response.json
