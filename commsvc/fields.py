@@ -27,7 +27,7 @@ _BLANKS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0") | frozen
 def _visible_id(value: str) -> bool:
     """No control, format (zero-width, bidi, tag), private-use or unassigned character, no
     filler that shows as nothing, and no space at either end."""
-    if not value or value != value.strip():
+    if value != value.strip():  # "" is refused by its length, with one message
         raise ValidationError("must be printable, without spaces at either end")
     if any(c in _BLANKS or unicodedata.category(c) in _INVISIBLE_CATEGORIES for c in value):
         raise ValidationError("must be printable, without invisible characters")

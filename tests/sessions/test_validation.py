@@ -248,3 +248,16 @@ def test_the_openapi_document_says_when_create_and_extend_answer_409_422_and_503
     assert "409: the session is closed or expired" in extend
     assert "before the session's current end" in extend
     assert "expired one" in close
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/v1/sessions", _with(booking_id="")),
+    ("/v1/messages", {"to": REQUESTER, "body": "hi", "purpose": "transactional",
+                      "booking_id": ""}),
+])
+def test_an_empty_booking_id_is_refused_once_for_its_length(client, booking, path, body):
+    """Found by fuzzing: "" was also told "without spaces at either end", which it has not."""
+    response = client.post(path, json=body, headers=booking)
+
+    assert response.status_code == 422
+    assert response.json["errors"] == {"booking_id": ["Length must be between 1 and 128."]}
