@@ -72,6 +72,10 @@ def _depth(value: object) -> int:
     return 0
 
 
+# Python's JSON parser reads NaN, Infinity and 1e400 (infinity), which JSON does not have.
+NOT_PLAIN_JSON = "must be plain JSON: no NaN or Infinity (a number such as 1e400 reads as one)"
+
+
 def validate_evidence(evidence: object) -> dict:
     """Evidence is a JSON object of bounded size and nesting (it is kept forever).
 
@@ -85,7 +89,7 @@ def validate_evidence(evidence: object) -> dict:
         size = len(json.dumps(sent, separators=(",", ":"), ensure_ascii=False,
                               allow_nan=False).encode())
     except (TypeError, ValueError, RecursionError) as exc:
-        raise ValidationFailed(errors={"evidence": ["must be plain JSON (no NaN)"]}) from exc
+        raise ValidationFailed(errors={"evidence": [NOT_PLAIN_JSON]}) from exc
     if size > MAX_EVIDENCE_BYTES:
         raise ValidationFailed(errors={"evidence": [f"at most {MAX_EVIDENCE_BYTES} bytes"]})
     if _depth(evidence) > MAX_EVIDENCE_DEPTH:

@@ -103,6 +103,19 @@ def test_empty_evidence_is_a_422_and_nothing_is_recorded(client, booking, db, ev
     assert _events(db) == 0
 
 
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_evidence_holding_what_json_has_not_is_a_422_naming_it(client, booking, db, number):
+    """Found by fuzzing: Infinity (and 1e400, read as it) was refused as "(no NaN)"."""
+    body = json.dumps({**GRANT_MARKETING, "evidence": {"score": 0}}).replace(
+        '"score": 0', f'"score": {number}')
+    response = client.post(f"/v1/consent/{PHONE}", data=body, content_type="application/json",
+                           headers=booking)
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"evidence": [
+        "must be plain JSON: no NaN or Infinity (a number such as 1e400 reads as one)"]}
+    assert _events(db) == 0
+
+
 def test_evidence_may_be_a_plain_statement(client, booking):
     payload = {**GRANT_MARKETING, "evidence": "ticked the box on signup page v3"}
     response = client.post(f"/v1/consent/{PHONE}", json=payload, headers=booking)
