@@ -149,7 +149,8 @@ def test_the_document_states_the_rule_a_consent_source_must_follow(client):
 
     assert source["pattern"] == "^[a-z0-9][a-z0-9_.:-]{0,31}$"
     assert (source["minLength"], source["maxLength"]) == (1, 32)
-    assert set(source["not"]["enum"]) == {"sms_keyword", "twilio_opt_out", "twilio_21610"}
+    assert set(source["not"]["enum"]) == {"sms_keyword", "twilio_opt_out", "twilio_21610",
+                                           "erasure"}
 
 
 def test_the_cli_prints_the_same_document_as_get_openapi_json(client, runner):

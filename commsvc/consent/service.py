@@ -36,7 +36,7 @@ SOURCE_RE = re.compile(r"[a-z0-9][a-z0-9_.:-]{0,31}")
 # caller's own keys are kept as given beside it.
 RECEIVED = "received"
 # Sources commsvc records itself; an API caller may not claim them.
-SYSTEM_SOURCES = frozenset({"sms_keyword", "twilio_opt_out", "twilio_21610"})
+SYSTEM_SOURCES = frozenset({"sms_keyword", "twilio_opt_out", "twilio_21610", "erasure"})
 
 # Reasons `check` gives (short machine words).
 GRANTED = "granted"
@@ -226,6 +226,23 @@ def record_carrier_opt_out(db: Session, *, phone: str, evidence: dict, now: dt.d
         return []
     return record_events(db, phone=phone, channels=("sms",), purposes=stale, action="revoke",
                          source="twilio_21610", evidence=evidence, now=now)
+
+
+def revoke_marketing_grant(db: Session, *, phone: str, evidence: dict, now: dt.datetime,
+                           requested_by: str | None = None) -> ConsentEvent | None:
+    """An erasure: revoke marketing on every channel (source `erasure`) when a grant of it is
+    in force on one, so no marketing reaches a person whose data was erased until they grant it
+    again; None (nothing appended) when none is. Relay and transactional stay as they are."""
+    lock_phone(db, phone)  # a grant being recorded meanwhile is read, not left in force
+    # Uses index: pk_consent_state
+    granted = db.scalar(select(func.count()).select_from(ConsentState).where(
+        ConsentState.phone == phone, ConsentState.purpose == "marketing",
+        ConsentState.allowed.is_(True)))
+    if not granted:
+        return None
+    return record_event(db, phone=phone, channel=ALL, purpose="marketing", action="revoke",
+                        source="erasure", evidence=evidence, now=now,
+                        requested_by=requested_by)
 
 
 def lock_phone(db: Session, phone: str) -> None:

@@ -46,6 +46,9 @@ class ErasureResult(Schema):
     removed = fields.Dict(keys=fields.String(), values=fields.Integer())
     kept = fields.Dict(metadata={"description": "held: counts kept under a legal hold; "
                                                 "consent_events: kept as evidence"})
+    consent_revoked = fields.Dict(allow_none=True, metadata={
+        "description": "the consent event the erasure appended (channel all, purpose"
+                       " marketing, event_id) when a marketing grant was in force; else null"})
     reasons = fields.List(fields.String())
 
 

@@ -6,8 +6,9 @@ Invariants:
   Export, erasure and replay use this one definition.
 - Export shows only what reads may show (visibility_rules; for the outbox and sessions, the
   retention passes' own conditions): past-period rows are absent, past-period bodies null.
-- Erasure skips what an active hold covers (holds.not_held) and never touches consent
-  events or state (evidence that outlives erasure). Messages, calls and outbox rows are
+- Erasure skips what an active hold covers (holds.not_held) and never changes or deletes
+  consent events (evidence that outlives erasure); it appends one, a marketing revocation
+  (source `erasure`), when a marketing grant is in force. Messages, calls and outbox rows are
   deleted; in session participant rows the number becomes a tombstone (erased:<9 hex of its
   HMAC>, 16 characters like the column) so the counterpart's session stays whole, and so in
   every lifted phone hold on the number (an active one keeps it: holds outlive erasure).
@@ -354,11 +355,17 @@ def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, 
         late, kept_late = _erase_communications(db, phone, now, before)
         removed.update({kind: removed[kind] + count for kind, count in late.items()})
         kept_held.update(kept_late)
+    revoked = None if replay else consent_service.revoke_marketing_grant(
+        db, phone=phone, evidence={"erasure": "the person's data was erased"}, now=now,
+        requested_by=actor)
     erased_at = clock() if clock is not None else now
     consent_kept = _count(db, ConsentEvent, ConsentEvent.phone == phone)
     result = {"removed": removed, "kept": {"held": kept_held, "consent_events": consent_kept},
+              "consent_revoked": None if revoked is None else {
+                  "channel": revoked.channel, "purpose": revoked.purpose,
+                  "event_id": revoked.id},
               "reasons": _reasons(removed, kept_held, consent_kept, earlier, held_closed,
-                                  held_unsent)}
+                                  held_unsent, revoked is not None)}
     if not replay:
         ledgered = {"removed": removed, "kept": result["kept"]}
         if keyed:
@@ -376,8 +383,11 @@ def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, 
 
 
 def _reasons(removed: dict, kept_held: dict, consent_kept: int, earlier: int,
-             held_closed: int, held_unsent: int) -> list[str]:
+             held_closed: int, held_unsent: int, marketing_revoked: bool) -> list[str]:
     reasons = []
+    if marketing_revoked:
+        reasons.append("revoked marketing on every channel (source erasure): no marketing"
+                       " reaches this number until it is granted again")
     held_parts = [f"{n} {kind.replace('_', ' ')}" for kind, n in kept_held.items() if n]
     if held_parts:
         reasons.append("kept under an active legal hold: " + ", ".join(held_parts))

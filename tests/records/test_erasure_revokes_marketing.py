@@ -1,0 +1,69 @@
+"""An erasure ends a marketing grant in force (one appended revocation, source erasure), and
+leaves relay and transactional as they were."""
+from __future__ import annotations
+
+from tests.records.test_subjects import REASON
+
+PHONE = "+14155550707"
+GRANT = {"channel": "all", "purpose": "marketing", "action": "grant", "source": "web_form",
+         "evidence": {"form": "signup"}}
+
+
+def _check(client, headers, purpose, channel="sms"):
+    return client.get("/v1/consent/check", headers=headers, query_string={
+        "phone": PHONE, "channel": channel, "purpose": purpose}).get_json()
+
+
+def _erase(client, headers):
+    return client.post(f"/v1/subjects/{PHONE}/erase", headers={**headers, **REASON})
+
+
+def test_erasure_revokes_a_marketing_grant_and_marketing_texts_are_refused(client, api_key):
+    booking, privacy = api_key("booking"), api_key("privacy")
+    assert client.post(f"/v1/consent/{PHONE}", json=GRANT, headers=booking).status_code == 201
+    assert _check(client, booking, "marketing") == {"allowed": True, "reason": "granted"}
+
+    answer = _erase(client, privacy)
+
+    assert answer.status_code == 200, answer.get_json()
+    revoked = answer.get_json()["consent_revoked"]
+    assert revoked["channel"] == "all" and revoked["purpose"] == "marketing"
+    assert any(reason.startswith("revoked marketing on every channel")
+               for reason in answer.get_json()["reasons"])
+    for channel in ("sms", "voice"):
+        assert _check(client, booking, "marketing", channel) == {"allowed": False,
+                                                                 "reason": "revoked"}
+        for purpose in ("relay", "transactional"):
+            assert _check(client, booking, purpose, channel) == {
+                "allowed": True, "reason": "default_allowed"}
+    history = client.get(f"/v1/consent/{PHONE}/history", headers=booking).get_json()["data"]
+    assert [(e["action"], e["channel"], e["purpose"], e["source"]) for e in history] == [
+        ("grant", "all", "marketing", "web_form"), ("revoke", "all", "marketing", "erasure")]
+    assert history[-1]["id"] == revoked["event_id"]
+    assert answer.get_json()["kept"]["consent_events"] == 2
+    sent = client.post("/v1/messages", headers=booking, json={
+        "to": PHONE, "body": "20% off this week", "purpose": "marketing"})
+    assert sent.status_code == 409
+    assert sent.get_json()["type"].endswith("consent-required")
+
+
+def test_erasure_appends_nothing_without_a_marketing_grant_nor_when_repeated(client, api_key):
+    booking, privacy = api_key("booking"), api_key("privacy")
+
+    first = _erase(client, privacy).get_json()
+    assert first["consent_revoked"] is None
+    assert client.get(f"/v1/consent/{PHONE}/history",
+                      headers=booking).get_json()["data"] == []
+
+    client.post(f"/v1/consent/{PHONE}", json=GRANT, headers=booking)
+    assert _erase(client, privacy).get_json()["consent_revoked"] is not None
+    again = _erase(client, privacy).get_json()
+    assert again["consent_revoked"] is None and again["kept"]["consent_events"] == 2
+
+
+def test_an_api_caller_may_not_claim_the_erasure_source(client, api_key):
+    response = client.post(f"/v1/consent/{PHONE}", headers=api_key("booking"),
+                           json={**GRANT, "action": "revoke", "source": "erasure"})
+
+    assert response.status_code == 422
+    assert "source" in response.get_json()["errors"]
