@@ -100,8 +100,9 @@ def erasures_group():
                    " zone (as `logs --since`).")
 @with_appcontext
 def erasures_replay_command(since: dt.datetime | None):
-    """After a backup restore or a lifted hold: erase again every subject in the ledger
-    (what was on record at their last erasure; what a returning customer made since stays)."""
+    """After a backup restore (a lift erases what its hold kept on its own): erase again every
+    subject in the ledger (what was on record at their last erasure; what a returning customer
+    made since stays)."""
     result = subjects.replay_erasures(_ext("db"), config=_ext("config"), now=_ext("clock")(),
                                       since=since, actor=audit.cli_actor())
     click.echo(f"erasures replay: {result.ledger_subjects} subjects in the ledger, "

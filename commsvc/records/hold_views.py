@@ -1,6 +1,10 @@
 """POST/GET /v1/holds and DELETE /v1/holds/{id}: legal holds, for privacy and admin."""
 from __future__ import annotations
 
+from functools import partial
+
+from flask import current_app
+
 from commsvc.api_docs import Blueprint
 from commsvc.auth.guard import current_principal, require
 from commsvc.auth.visibility import (
@@ -14,8 +18,15 @@ from commsvc.db.session import get_db
 from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
 from commsvc.pool import service as pool_service
-from commsvc.records import holds
-from commsvc.records.schemas import HoldCreate, HoldListQuery, HoldOut, HoldPage, problems
+from commsvc.records import holds, subjects
+from commsvc.records.schemas import (
+    HoldCreate,
+    HoldLifted,
+    HoldListQuery,
+    HoldOut,
+    HoldPage,
+    problems,
+)
 
 blp = Blueprint("records_hold_views", __name__, url_prefix="/v1/holds",
                 description="Legal holds: data they cover survives retention and erasure.")
@@ -77,15 +88,21 @@ def list_holds(args):
 
 @blp.route("/<string:hold_id>", methods=["DELETE"])
 @require("holds:manage")
-@blp.response(200, HoldOut)
+@blp.response(200, HoldLifted)
 @problems(blp, 401, 403, 404, 503)
 def lift_hold(hold_id):
-    """Lift a hold: its data is eligible for retention and erasure at the next run."""
+    """Lift a hold: what it alone kept of people erased while it was in force is erased now
+    (`erased_again`); the rest of its data is eligible for retention at the next run."""
     principal, db, now = current_principal(), get_db(), _now()
-    hold, lifted_now = holds.lift_hold(db, hold_id, actor=principal.actor, now=now,
-                                       config=_config(), reason=principal.reason)
+    release = partial(subjects.erase_released, db, config=_config(), now=now,
+                      actor=principal.actor, reason=principal.reason)
+    hold, lifted_now, released = holds.lift_hold(db, hold_id, actor=principal.actor, now=now,
+                                                 config=_config(), reason=principal.reason,
+                                                 release=release)
     if not lifted_now:  # no hold.lifted names this look at it: a reasoned one is a read
         audit_reasoned_read(db, principal, resource="holds", query={"hold_id": hold.id},
                             count=1, ids=[hold.id], now=now)
     db.commit()
-    return _present_holds(db, [hold], principal)[0]
+    if released and released["subjects"]:
+        current_app.extensions["db"].checkpoint_deleted()
+    return {**_present_holds(db, [hold], principal)[0], "erased_again": released}

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Callable
 
 from marshmallow import ValidationError as MarshmallowError
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from commsvc.config.settings import Config
@@ -32,7 +33,7 @@ from commsvc.log_masking.words import mask_word
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import mask
 from commsvc.records import audit, erasure_ledger
-from commsvc.records.models import LegalHold
+from commsvc.records.models import AuditEvent, LegalHold
 from commsvc.relay.models import Call, Message
 from commsvc.sending.models import OutboundMessage
 from commsvc.sessions.models import Participant
@@ -67,50 +68,66 @@ def _active() -> ColumnElement[bool]:
     return LegalHold.lifted_at.is_(None)
 
 
-def _held_values(scope: str):
+def _held_values(scope: str, hold_id: str | None):
     # Uses index: ix_legal_holds_scope_value (a small table; PostgreSQL hashes it once).
-    return select(LegalHold.value).where(LegalHold.scope == scope, _active())
+    values = select(LegalHold.value).where(LegalHold.scope == scope)
+    return values.where(_active()) if hold_id is None else values.where(LegalHold.id == hold_id)
 
 
-def _in_holds(column, scope: str) -> ColumnElement[bool]:
+def _in_holds(column, scope: str, hold_id: str | None) -> ColumnElement[bool]:
     # The IS NOT NULL guard keeps the result false (never NULL) for a NULL column, so that
     # NOT held(...) stays true for rows with no forward_to / session / booking.
-    return and_(column.is_not(None), column.in_(_held_values(scope)))
+    return and_(column.is_not(None), column.in_(_held_values(scope, hold_id)))
 
 
-def _in_held_phones_sessions(column) -> ColumnElement[bool]:
+def _in_held_phones_sessions(column, hold_id: str | None) -> ColumnElement[bool]:
     # A held phone keeps its sessions whole (held(Session) below), so also the texts and calls
     # in them that name it nowhere: one addressed to it but never forwarded (it had opted
     # out, the session took only calls) has no forward_to, and went while the session stayed.
     # Uses index: ix_participants_phone_proxy (phone, ...), the held phones a small set.
-    sessions = select(Participant.session_id).where(Participant.phone.in_(_held_values("phone")))
+    sessions = select(Participant.session_id).where(
+        Participant.phone.in_(_held_values("phone", hold_id)))
     return and_(column.is_not(None), column.in_(sessions))
 
 
-def held(model) -> ColumnElement[bool]:
-    """SQL condition: this Message, Call, OutboundMessage or Session row is under a hold."""
+def held(model, hold_id: str | None = None) -> ColumnElement[bool]:
+    """SQL condition: this Message, Call, OutboundMessage or Session row is under a hold in
+    force (`hold_id`: under that one hold, lifted or not)."""
     if model in (Message, Call):
         return or_(
-            _in_holds(model.from_phone, "phone"),
-            _in_holds(model.to_phone, "phone"),
-            _in_holds(model.forward_to, "phone"),
-            _in_holds(model.session_id, "session"),
-            _in_holds(model.booking_id, "booking"),
-            _in_held_phones_sessions(model.session_id),
+            _in_holds(model.from_phone, "phone", hold_id),
+            _in_holds(model.to_phone, "phone", hold_id),
+            _in_holds(model.forward_to, "phone", hold_id),
+            _in_holds(model.session_id, "session", hold_id),
+            _in_holds(model.booking_id, "booking", hold_id),
+            _in_held_phones_sessions(model.session_id, hold_id),
         )
     if model is OutboundMessage:
-        return or_(_in_holds(model.to_phone, "phone"), _in_holds(model.from_phone, "phone"),
-                   _in_holds(model.booking_id, "booking"))
+        return or_(_in_holds(model.to_phone, "phone", hold_id),
+                   _in_holds(model.from_phone, "phone", hold_id),
+                   _in_holds(model.booking_id, "booking", hold_id))
     if model is ConversationSession:
         return or_(
-            _in_holds(model.id, "session"),
-            _in_holds(model.booking_id, "booking"),
+            _in_holds(model.id, "session", hold_id),
+            _in_holds(model.booking_id, "booking", hold_id),
             exists().where(
                 Participant.session_id == model.id,
-                Participant.phone.in_(_held_values("phone")),
+                Participant.phone.in_(_held_values("phone", hold_id)),
             ),
         )
     raise TypeError(f"holds do not cover {model!r}")
+
+
+def numbers_kept_by(hold_id: str):
+    """SQL: every number of a person in the rows one hold covers (UNION removes repeats):
+    whom a lift may have to erase again."""
+    sessions = select(ConversationSession.id).where(held(ConversationSession, hold_id))
+    return union(
+        select(Participant.phone).where(Participant.session_id.in_(sessions)),
+        *(select(column).where(held(model, hold_id)) for model, column in (
+            (Message, Message.from_phone), (Message, Message.forward_to),
+            (Call, Call.from_phone), (Call, Call.forward_to),
+            (OutboundMessage, OutboundMessage.to_phone))))
 
 
 def not_held(model) -> ColumnElement[bool]:
@@ -200,10 +217,17 @@ def place_hold(
 
 
 def lift_hold(db: Session, hold_id: str, *, actor: str, now: dt.datetime, config: Config,
-              reason: str | None = None) -> tuple[LegalHold, bool]:
-    """Lift a hold (idempotent: lifting a lifted hold changes nothing); the hold, and whether
-    this call lifted it (False: it was, and nothing was audited); 404 when unknown.
+              reason: str | None = None,
+              release: Callable[[LegalHold], dict] | None = None,
+              ) -> tuple[LegalHold, bool, dict | None]:
+    """Lift a hold (idempotent: lifting a lifted hold changes nothing); the hold, whether
+    this call lifted it (False: it was, and nothing was audited), and what `release` did;
+    404 when unknown.
 
+    `release(hold)`, called once the hold is lifted and before hold.lifted is audited (its
+    answer goes in the event's details, and a repeated lift answers it again): erase what the
+    hold alone kept of people erased while it was in force (records.subjects.erase_released,
+    which imports this module).
     A phone hold on a number erased while it was in force loses the number as it is lifted
     (forget_lifted): the hold was all that kept it, and the person asked to be erased. One
     placed later, on a customer who came back, is about what they made since: it keeps it."""
@@ -219,18 +243,33 @@ def lift_hold(db: Session, hold_id: str, *, actor: str, now: dt.datetime, config
         hold.lifted_at = now
         hold.lifted_by = actor
         db.flush()
+        value = hold.value  # before release, whose erasure may take it out of the hold
+        target = {"hold_id": hold.id, "scope": hold.scope,
+                  "value": audit_value(hold.scope, value)}
+        released = release(hold) if release is not None else None
         audit.record(db, actor=actor, action="hold.lifted", now=now, reason=reason,
-                     target={"hold_id": hold.id, "scope": hold.scope,
-                             "value": audit_value(hold.scope, hold.value)})
-        erased_at = (erasure_ledger.last_erasure(db, hold.value, config)
+                     target=target, details={"erased_again": released} if released else None)
+        erased_at = (erasure_ledger.last_erasure(db, value, config)
                      if hold.scope == "phone" else None)
         if erased_at is not None and erased_at >= hold.created_at:
             # The holds placed by that erasure: one placed since, on the customer who came
             # back, is about what they made after it and keeps the number (lifted already too).
-            forget_lifted(db, hold.value, erasure_ledger.tombstone(config.hmac_key, hold.value),
+            forget_lifted(db, value, erasure_ledger.tombstone(config.hmac_key, value),
                           before=erased_at)
-        return hold, True
-    return hold, False
+        return hold, True, released
+    return hold, False, _released_when_lifted(db, hold.id)
+
+
+def _released_when_lifted(db: Session, hold_id: str) -> dict | None:
+    """What the lift of a lifted hold erased (its hold.lifted event's), so that a repeated
+    lift answers as the first did; None for a lift that released nothing (before `release`)."""
+    # Uses index: ix_audit_events_action_id (holds are few, their lifts fewer)
+    for target, details in db.execute(select(AuditEvent.target, AuditEvent.details)
+                                      .where(AuditEvent.action == "hold.lifted")
+                                      .order_by(AuditEvent.id.desc())):
+        if (target or {}).get("hold_id") == hold_id:
+            return (details or {}).get("erased_again")
+    return None
 
 
 def forget_lifted(db: Session, phone: str, stone: str,

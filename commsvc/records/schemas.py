@@ -186,6 +186,14 @@ class HoldOut(Schema):
     lifted_by = fields.String(allow_none=True)
 
 
+class HoldLifted(HoldOut):
+    erased_again = fields.Dict(allow_none=True, metadata={
+        "description": "what the lift erased, in its own transaction, of people erased while"
+                       " the hold was in force (subjects: how many lost something; removed:"
+                       " counts by kind, as an erasure's); a repeated lift answers the"
+                       " first's; null for a hold lifted before lifts did this"})
+
+
 def page_schema(row_schema, name: str) -> type[Schema]:
     return Schema.from_dict({
         "data": fields.List(fields.Nested(row_schema)),

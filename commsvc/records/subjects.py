@@ -46,7 +46,13 @@ from commsvc.phones import mask
 from commsvc.pool import service as pool_service
 from commsvc.records import audit, erasure_ledger, remote, retention_passes
 from commsvc.records.erasure_ledger import tombstone
-from commsvc.records.holds import forget_lifted, held, hold_still, not_held
+from commsvc.records.holds import (
+    forget_lifted,
+    held,
+    hold_still,
+    not_held,
+    numbers_kept_by,
+)
 from commsvc.records.models import Erasure, LegalHold
 from commsvc.records.visibility_rules import body_visible, recording_visible, row_visible
 from commsvc.relay.models import Call, Message
@@ -409,6 +415,45 @@ def _reasons(removed: dict, kept_held: dict, consent_kept: int, earlier: int,
         reasons.append("nothing to remove: no messages, calls, texts or sessions on record for"
                        " this number")
     return reasons
+
+
+def erase_released(db: Session, hold: LegalHold, *, config: Config, now: dt.datetime,
+                   actor: str, reason: str | None) -> dict:
+    """A hold just lifted (holds.lift_hold's `release`): erase again, in the lift's
+    transaction, what it alone kept of the people erased while it was in force (as
+    `erasures replay` would: what was on record at their last erasure; another hold in force
+    still keeps its part); how many subjects lost something, and what.
+
+    Bounded by the hold: its own rows' numbers are hashed and matched against the ledger's
+    erasures since the hold was placed (none: nothing is read), never every number on record."""
+    done = {"subjects": 0, "removed": {}}
+    # Uses index: ix_erasures_subject_hmac
+    erased = dict(db.execute(
+        select(Erasure.subject_hmac, func.max(Erasure.created_at))
+        .group_by(Erasure.subject_hmac)
+        .having(func.max(Erasure.created_at) >= hold.created_at)).all())
+    if not erased:
+        return done
+    found = {}
+    for (phone,) in db.execute(numbers_kept_by(hold.id)):
+        if phone and phone.startswith("+"):  # not a tombstone
+            erased_at = erased.get(phone_hmac(config.hmac_key, phone))
+            if erased_at is not None:
+                found[phone] = erased_at
+    ours = pool_service.pool_numbers_among(db, found, active_only=True)
+    why = "erasure replayed (records released by a lifted hold)"
+    if reason:
+        why += ": " + reason
+    for phone, erased_at in found.items():
+        if phone in ours:
+            continue
+        outcome = erase_subject(db, phone, config=config, now=now, actor=actor, reason=why,
+                                replay=True, before=erased_at)
+        if any(outcome["removed"].values()):
+            done["subjects"] += 1
+            for kind, count in outcome["removed"].items():
+                done["removed"][kind] = done["removed"].get(kind, 0) + count
+    return done
 
 
 @dataclass
