@@ -47,6 +47,7 @@ DIAL_STATUS = {"answered": "completed", "completed": "completed", "busy": "busy"
                "no-answer": "no-answer", "failed": "failed", "canceled": "canceled"}
 
 NEVER_CONNECTED = frozenset({"busy", "no-answer", "failed", "canceled"})
+BRIDGES = (relay.BRIDGED, relay.BRIDGED_RECORDED)  # outcomes of calls answered with a <Dial>
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,15 @@ def call_status(db: Session, *, call_id: int | None, call_sid: str | None,
         # The bridged conversation's length wins over the whole call's (notice, ringing).
         values["duration_seconds"] = progress.dial_duration
     elif progress.duration is not None:
-        values["duration_seconds"] = func.coalesce(Call.duration_seconds, progress.duration)
+        whole = progress.duration
+        if progress.dial_status is None:
+            # The number's own callback for a bridge no Dial action has reported: its caller
+            # hung up during the recording notice, before the <Dial> ran, and the two never
+            # talked: 0, never the caller's whole call. A Dial action after it (out of order)
+            # sets the conversation's length all the same.
+            whole = case((and_(Call.outcome.in_(BRIDGES), Call.dial_sid.is_(None)), 0),
+                         else_=whole)
+        values["duration_seconds"] = func.coalesce(Call.duration_seconds, whole)
     if progress.dial_call_sid is not None:
         values["dial_sid"] = func.coalesce(Call.dial_sid, progress.dial_call_sid)
     where = _call_where(call_id, call_sid, progress.call_sid)

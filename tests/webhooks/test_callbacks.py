@@ -578,3 +578,33 @@ def test_a_dial_action_for_a_call_no_longer_stored_queues_its_recording_for_dele
 
     assert response.status_code == 200
     assert ("recording", recording, "orphan_callback") in _queued_deletions(db)
+
+
+@pytest.mark.parametrize("dial_after", [False, True])
+def test_a_caller_who_hangs_up_during_the_recording_notice_talked_0_seconds(
+        bridged, twilio_post, db, dial_after):
+    """Found by a voice review: the caller hung up during the notice, before the <Dial> ran
+    (no Dial action); the number's own callback (completed, the caller's 9 s) was stored as a
+    9 s call. The two never talked. A Dial action arriving after it still sets its length."""
+    twilio_post("/webhooks/twilio/call-status", {
+        "CallSid": bridged.twilio_sid, "CallStatus": "completed", "CallDuration": "9"})
+    if dial_after:
+        twilio_post(f"/webhooks/twilio/call-status?c={bridged.id}&s={bridged.twilio_sid}", {
+            "CallSid": bridged.twilio_sid, "CallStatus": "completed",
+            "DialCallStatus": "completed", "DialCallDuration": "42", "DialBridged": "true",
+            "DialCallSid": "CA" + "d" * 32})
+
+    stored = f.calls(db)[0]
+    assert (stored.status, stored.duration_seconds) == ("completed", 42 if dial_after else 0)
+
+
+def test_a_bridged_call_keeps_its_length_when_the_numbers_callback_comes_last(
+        bridged, twilio_post, db):
+    twilio_post(f"/webhooks/twilio/call-status?c={bridged.id}&s={bridged.twilio_sid}", {
+        "CallSid": bridged.twilio_sid, "CallStatus": "in-progress",
+        "DialCallStatus": "completed", "DialCallDuration": "42", "DialBridged": "true",
+        "DialCallSid": "CA" + "d" * 32})
+    twilio_post("/webhooks/twilio/call-status", {
+        "CallSid": bridged.twilio_sid, "CallStatus": "completed", "CallDuration": "50"})
+
+    assert f.calls(db)[0].duration_seconds == 42
