@@ -310,9 +310,11 @@ def test_every_reply_has_its_brand_and_support_filled_in():
     replies, and sent to customers as "{brand}" (only the HELP reply was filled in)."""
     config = _load(BRAND_NAME="Fixit", SUPPORT_CONTACT="help@fixit.example",
                    NO_SESSION_SMS_REPLY="{brand}: this number is not in use ({support})",
-                   RECORDING_NOTICE="{brand} records this call.")
+                   RECORDING_NOTICE="{brand} records this call.",
+                   UNAVAILABLE_VOICE_MESSAGE="Your {brand} pro is busy. Call back later.")
     assert config.no_session_sms_reply == "Fixit: this number is not in use (help@fixit.example)"
     assert config.recording_notice == "Fixit records this call."
+    assert config.unavailable_voice_message == "Your Fixit pro is busy. Call back later."
 
 
 @pytest.mark.parametrize("name", ["NO_SESSION_SMS_REPLY", "VOICE_ONLY_SMS_REPLY",

@@ -147,8 +147,10 @@ def _log_callback(found: bool, message: str, *args) -> None:
     log.log(logging.INFO if found else logging.WARNING, message, *args)
 
 
-def _call_callback(name: str, apply, progress, details: str, **extra) -> Response:
-    """Apply a call or recording callback to the call named by ?c= (else by CallSid)."""
+def _call_callback(name: str, apply, progress, details: str, answer: Response | None = None,
+                   **extra) -> Response:
+    """Apply a call or recording callback to the call named by ?c= (else by CallSid); answer
+    `answer`, else an empty <Response/>."""
     call_id = forms.record_id(request.args, "c")
     db = get_db()
     found = apply(db, call_id=call_id, call_sid=forms.record_sid(request.args),
@@ -156,7 +158,7 @@ def _call_callback(name: str, apply, progress, details: str, **extra) -> Respons
     db.commit()
     _log_callback(found, "twilio %s %s sid=%s call_id=%s found=%s",
                   name, details, progress.call_sid, call_id, found)
-    return twiml.empty_voice()
+    return answer if answer is not None else twiml.empty_voice()
 
 
 @bp.post("/call-status")
@@ -167,8 +169,11 @@ def call_status() -> Response:
     recording = forms.dial_recording(request.form)
     details = (f"status={progress.status} dial_status={progress.dial_status} duration={duration}"
                f" recording={recording.recording_sid if recording else None}")
+    # From the form alone, so a repeated Dial action gets the same TwiML.
+    answer = (twiml.say_and_hang_up(_config().unavailable_voice_message)
+              if callbacks.callee_unavailable(progress) else None)
     return _call_callback("call-status", callbacks.call_status, progress, details,
-                          recording=recording)
+                          answer=answer, recording=recording)
 
 
 @bp.post("/recording-status")

@@ -36,6 +36,14 @@ def empty_voice() -> Response:
     return xml(VoiceResponse())
 
 
+def say_and_hang_up(text: str) -> Response:
+    """<Say>text</Say><Hangup/>."""
+    response = VoiceResponse()
+    response.say(text)
+    response.hangup()
+    return xml(response)
+
+
 def sms_answer(result: SmsResult, config: Config, inbound_sid: str) -> Response:
     """Forward with <Message to from statusCallback> (+ <Media>), and/or answer the sender.
     Callback URLs name the record by id and by its own SID (forms.record_sid)."""

@@ -171,6 +171,8 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
                                       Config.sms_only_voice_message, brand, support),
         recording_notice=_reply(env, "RECORDING_NOTICE", Config.recording_notice, brand,
                                 support),
+        unavailable_voice_message=_reply(env, "UNAVAILABLE_VOICE_MESSAGE",
+                                         Config.unavailable_voice_message, brand, support),
         marketing_requires_grant=_flag(env, "MARKETING_REQUIRES_GRANT",
                                        Config.marketing_requires_grant),
         quiet_hours_overrides=_quiet_overrides(env.get("QUIET_HOURS_OVERRIDES")),

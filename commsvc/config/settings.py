@@ -65,6 +65,10 @@ class Config:
         " instead. Goodbye."
     )
     recording_notice: str = "This call may be recorded for quality and safety."
+    # Spoken to the caller when the <Dial> found the other side busy, unanswered or failing.
+    unavailable_voice_message: str = (
+        "The person you are calling is not available. Please try again later. Goodbye."
+    )
     marketing_requires_grant: bool = True
     quiet_hours_start: int = 8
     quiet_hours_end: int = 21

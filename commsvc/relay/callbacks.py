@@ -47,6 +47,8 @@ DIAL_STATUS = {"answered": "completed", "completed": "completed", "busy": "busy"
                "no-answer": "no-answer", "failed": "failed", "canceled": "canceled"}
 
 NEVER_CONNECTED = frozenset({"busy", "no-answer", "failed", "canceled"})
+# Dial outcomes the caller is told of before the call ends (canceled: they hung up themselves).
+CALLEE_UNAVAILABLE = frozenset({"busy", "no-answer", "failed"})
 BRIDGES = (relay.BRIDGED, relay.BRIDGED_RECORDED)  # outcomes of calls answered with a <Dial>
 
 
@@ -76,6 +78,12 @@ class RecordingProgress:
     recording_sid: str
     status: str | None = None
     duration: int | None = None
+
+
+def callee_unavailable(progress: CallProgress) -> bool:
+    """A Dial action saying the other side was busy, did not answer or could not be reached:
+    the caller is told so (UNAVAILABLE_VOICE_MESSAGE), not hung up on in silence."""
+    return progress.dial_status in CALLEE_UNAVAILABLE
 
 
 def _moves_forward(column, new: str, ranks: dict[str, int], final: frozenset = frozenset()):

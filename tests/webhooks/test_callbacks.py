@@ -608,3 +608,30 @@ def test_a_bridged_call_keeps_its_length_when_the_numbers_callback_comes_last(
         "CallSid": bridged.twilio_sid, "CallStatus": "completed", "CallDuration": "50"})
 
     assert f.calls(db)[0].duration_seconds == 42
+
+
+@pytest.mark.parametrize("dial_status", ["busy", "no-answer", "failed"])
+def test_a_caller_whose_callee_is_unavailable_is_told_so_before_the_hang_up(
+        bridged, twilio_post, config, dial_status):
+    """Found by a voice review: after busy or no-answer the Dial action answered an empty
+    <Response/>, and the caller was hung up on in silence. A repeat gets the same TwiML."""
+    form = {"CallSid": bridged.twilio_sid, "CallStatus": "in-progress",
+            "DialCallStatus": dial_status, "DialCallSid": "CA" + "d" * 32}
+    path = f"/webhooks/twilio/call-status?c={bridged.id}&s={bridged.twilio_sid}"
+
+    first, again = twilio_post(path, form), twilio_post(path, form)
+
+    assert [(e.tag, e.text) for e in twiml(first)] == [
+        ("Say", config.unavailable_voice_message), ("Hangup", None)]
+    assert again.data == first.data
+    assert "not available" in config.unavailable_voice_message
+
+
+@pytest.mark.parametrize("dial", [{"DialCallStatus": "canceled"},
+                                  {"DialCallStatus": "completed", "DialCallDuration": "42"}])
+def test_a_dial_that_ended_otherwise_still_ends_with_an_empty_response(
+        bridged, twilio_post, dial):
+    response = twilio_post(f"/webhooks/twilio/call-status?c={bridged.id}&s={bridged.twilio_sid}",
+                           {"CallSid": bridged.twilio_sid, "CallStatus": "completed", **dial})
+
+    assert list(twiml(response)) == []
