@@ -81,13 +81,14 @@ def test_with_a_twilio_account_or_outside_production_nothing_is_warned():
     assert _load(COMMSVC_ENV="development").startup_warnings == ()
 
 
-def test_a_production_process_without_a_twilio_account_warns_when_it_starts(caplog):
+def test_a_production_process_without_a_twilio_account_warns_when_it_starts(caplog, tmp_path):
     """create_app logs it once logging is set up (JSON and masked like every line)."""
     commsvc_log = logging.getLogger("commsvc")
     commsvc_log.addHandler(caplog.handler)  # the service's logger does not propagate
+    database = f"sqlite:///{tmp_path / 'commsvc.db'}"  # one in memory is refused outside tests
     try:
-        create_app(_load(DATABASE_URL="sqlite://"))
-        create_app(_load(DATABASE_URL="sqlite://", TWILIO_ACCOUNT_SID="AC" + "0" * 32))
+        create_app(_load(DATABASE_URL=database))
+        create_app(_load(DATABASE_URL=database, TWILIO_ACCOUNT_SID="AC" + "0" * 32))
     finally:
         commsvc_log.removeHandler(caplog.handler)
 

@@ -411,3 +411,30 @@ def test_development_secrets_are_created_on_a_filesystem_without_hard_links(
     assert [p.name for p in tmp_path.iterdir()] == ["dev-secrets.json"]  # no draft left
     # The next process reads them: one set of secrets.
     assert load_config({"COMMSVC_ENV": "development"}).hmac_key == config.hmac_key
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", " sqlite:// ",
+                                 "sqlite:///file::memory:?cache=shared&uri=true",
+                                 "sqlite:///file:app.db?mode=memory&uri=true"])
+@pytest.mark.parametrize("env", ["development", "production"])
+def test_an_sqlite_database_in_memory_is_refused_at_start_outside_tests(url, env):
+    """Found by a review: DATABASE_URL=sqlite:// was taken, and every process (each web
+    worker, the worker, the clock, each CLI command) then had its own empty database."""
+    with pytest.raises(ConfigError) as raised:
+        _load(DATABASE_URL=url, COMMSVC_ENV=env)
+    assert str(raised.value).startswith("DATABASE_URL names an SQLite database in memory:")
+    assert "\n" not in str(raised.value)
+    assert _load(DATABASE_URL=url, COMMSVC_ENV="test").database_url == url.strip()
+
+
+@pytest.mark.parametrize("url", ["sqlite:///instance/commsvc.db", "sqlite:///memory.db",
+                                 "sqlite:///file:app.db?mode=rwc&uri=true"])
+def test_an_sqlite_file_is_taken(url):
+    assert _load(DATABASE_URL=url).database_url == url
+
+
+def test_the_cli_says_an_in_memory_database_is_refused_in_one_line():
+    result = CliRunner().invoke(main, ["keys", "list"], env={"DATABASE_URL": "sqlite://",
+                                                             "COMMSVC_ENV": "development"})
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and "SQLite database in memory" in result.output

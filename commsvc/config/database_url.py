@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -25,6 +26,26 @@ def normalise_database_url(url: str) -> str:
 
 def _database_url(env: dict[str, str]) -> str:
     return normalise_database_url(env.get("DATABASE_URL", "").strip() or Config.database_url)
+
+
+def sqlite_opened(url: str) -> tuple[str, str | None]:
+    """What SQLite opens for this SQLite URL, as the driver reads it: the path, and a `file:`
+    URI's mode (else None)."""
+    parsed = make_url(url)
+    (path,), options = parsed.get_dialect()().create_connect_args(parsed)
+    if options.get("uri") and path.startswith("file:"):
+        uri = urlsplit(path)
+        return unquote(uri.path), (parse_qs(uri.query).get("mode") or [None])[-1]
+    return path, None
+
+
+def in_memory(url: str) -> bool:
+    """Whether the URL names an SQLite database in memory (`sqlite://`, `sqlite:///:memory:`,
+    a `mode=memory` URI): each process, and each connection of it, gets its own, empty."""
+    if not url.startswith("sqlite"):
+        return False
+    path, mode = sqlite_opened(url)
+    return mode == "memory" or path in ("", ":memory:")
 
 
 def _check_database_url(url: str) -> None:

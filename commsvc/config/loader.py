@@ -7,7 +7,7 @@ import os
 import phonenumbers
 from cryptography.fernet import Fernet
 
-from commsvc.config.database_url import _check_database_url, _database_url
+from commsvc.config.database_url import _check_database_url, _database_url, in_memory
 from commsvc.config.dev_secrets import _dev_secrets
 from commsvc.config.replies import _help_sms_reply, _reply, _sms_reply, _text
 from commsvc.config.settings import Config, ConfigError, Retention
@@ -68,6 +68,11 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
     database_url = _database_url(env)
     _check_database_url(database_url)
     app_env = _app_env(env, database_url)
+    if app_env != "test" and in_memory(database_url):
+        raise ConfigError("DATABASE_URL names an SQLite database in memory: every process (web"
+                          " workers, worker, clock, each CLI command) would get its own, empty"
+                          " one; name a file (sqlite:///instance/commsvc.db) or PostgreSQL"
+                          " (only COMMSVC_ENV=test takes one in memory)")
 
     keys = _encryption_keys(env)
     hmac_key = _secret(env, "HMAC_KEY")

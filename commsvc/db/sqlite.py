@@ -3,12 +3,12 @@ readable by its owner only and never served once deleted or replaced under the p
 from __future__ import annotations
 
 import os
-from urllib.parse import parse_qs, unquote, urlsplit
 
-from sqlalchemy import create_engine, event, make_url
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 
+from commsvc.config.database_url import sqlite_opened
 from commsvc.config.settings import ConfigError
 
 # How long a SQLite writer waits for another's write lock before giving up (a 503)
@@ -41,14 +41,8 @@ def _sqlite_file(url: str) -> str | None:
     without uri=true, or without `file:`, SQLite takes the whole name as a file's."""
     if not url.startswith("sqlite"):
         return None  # another database's path is a database name, not a file
-    parsed = make_url(url)
-    (path,), options = parsed.get_dialect()().create_connect_args(parsed)
-    if options.get("uri") and path.startswith("file:"):
-        uri = urlsplit(path)
-        if parse_qs(uri.query).get("mode") in (["memory"], ["ro"]):
-            return None
-        path = unquote(uri.path)
-    return None if path in ("", ":memory:") else path
+    path, mode = sqlite_opened(url)
+    return None if mode in ("memory", "ro") or path in ("", ":memory:") else path
 
 
 # The byte of the -shm file every process with the database open holds a read lock on (SQLite's
