@@ -365,15 +365,19 @@ class Worker:
         self._failed_attempt(claim, refusal, ambiguous=ambiguous)
         return True
 
-    def _spends_an_attempt(self, exc: TwilioError, claim: _Claim) -> bool:
-        """Whether a failed request counts against the text's OUTBOX_MAX_ATTEMPTS: not a
-        refusal about the sender or the moment (401, 21611, 429), nor a 5xx or network error
-        while Twilio took no text at all since this one's previous attempt (an outage, not a
-        fault of the text). Those are retried until the text is too late (service.send_by)."""
-        if exc.status in (UNAUTHORIZED, THROTTLED) or exc.code == SENDER_QUEUE_FULL:
+    def _spends_an_attempt(self, claim: _Claim, exc: TwilioError | None) -> bool:
+        """Whether a failed request, or an error no rule expects (exc None: a bug, which a
+        deploy may fix), counts against the text's OUTBOX_MAX_ATTEMPTS: not a refusal about
+        the sender or the moment (401, 21611, 429), nor a 5xx, network or unexpected error
+        while Twilio took no text at all since this one's previous attempt (an outage, or a
+        bug that meets every text: not a fault of the text). Those are retried until the text
+        is too late (service.send_by)."""
+        if exc is not None and (exc.status in (UNAUTHORIZED, THROTTLED)
+                                or exc.code == SENDER_QUEUE_FULL):
             return False
-        return not exc.retryable or service.twilio_took_a_text_since(self.db,
-                                                                       claim.waiting_since)
+        if exc is not None and not exc.retryable:
+            return True
+        return service.twilio_took_a_text_since(self.db, claim.waiting_since)
 
     def _failed_attempt(self, claim: _Claim, exc: TwilioError, *, ambiguous: bool) -> None:
         """Retry (429, 5xx, network), else fail; 21610 also revokes consent.
@@ -385,7 +389,7 @@ class Worker:
             return
         if exc.code == SENDER_QUEUE_FULL:
             self.refused[row.from_phone] = exc
-        spends = self._spends_an_attempt(exc, claim)
+        spends = self._spends_an_attempt(claim, exc)
         row.attempts = claim.attempts + spends  # a POST, a lookup or a refusal met in the pass
         row.error_code, row.last_error = exc.code or exc.status, str(exc)[:200]
         now = self._now()
@@ -418,21 +422,25 @@ class Worker:
 
     def unexpected(self, claim: _Claim) -> None:
         """An error no rule here expects (a bug, a surprise from a library) met while the text
-        was taken up: it spends an attempt and waits its back-off, or fails when out of
-        attempts or time, so a text that meets it every time ends `failed` with why, never
-        `sending` for good. send_started_at stays: a send begun may be at Twilio."""
+        was taken up: it spends an attempt as a 5xx does (_spends_an_attempt: only if Twilio
+        took another text since this one's previous attempt, else the bug meets every text
+        and a deploy may fix it) and waits, or fails when out of attempts or time, so a text
+        that meets it every time ends `failed` with why, never `sending` for good.
+        send_started_at stays: a send begun may be at Twilio."""
         row = self._held(claim)
         if row is None:
             return
-        row.attempts = claim.attempts + 1
+        spends = self._spends_an_attempt(claim, None)
+        row.attempts = claim.attempts + spends
         now = self._now()
         late = service.expired(row, self.config, now)
-        out_of_attempts = row.attempts >= self.config.outbox_max_attempts
+        out_of_attempts = spends and row.attempts >= self.config.outbox_max_attempts
         self._release(row, "failed" if late or out_of_attempts else "queued")
         row.last_error = late or (f"gave up after {row.attempts} attempts: {UNEXPECTED}"
                                   if out_of_attempts else UNEXPECTED)
         if row.status == "queued":
-            row.next_attempt_at = self._retry_at(row, self.backoff(row.attempts, None))
+            row.next_attempt_at = self._retry_at(row, self.backoff(row.attempts, None)
+                                                 if spends else self._patience(row, now))
             self.counts.retried += 1
         else:
             self.counts.failed += 1

@@ -594,7 +594,7 @@ def test_a_text_whose_lookup_raises_an_unexpected_error_ends_failed_not_sending_
     [row] = run_until_settled(app, SurprisingLookup(real_twilio, after_twilio=False), outbox,
                               clock, hours=3)
     assert row.status == "failed" and row.send_started_at is not None  # may be at Twilio
-    assert row.last_error.startswith("gave up after")
+    assert row.last_error.startswith("expired")  # alone: a bug that may meet every text
     assert len(posts(mocked)) == 1
     assert "unexpected error while sending" in caplog.text
 

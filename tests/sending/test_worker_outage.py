@@ -222,3 +222,81 @@ def test_texts_twilio_throttles_with_429_while_it_takes_others_all_go_none_faile
     assert sorted(row.id for row in rows) == sorted(ids)
     assert [(row.status, row.attempts) for row in rows] == [("sent", 1)] * len(ids)
     assert sorted(sent.values()) == sorted(row.body for row in rows)  # once each
+
+
+class Buggy:
+    """The gateway as a worker with a bug sees it: a send of a text `hits` raises an error no
+    rule expects before any request; the others, and every lookup, go to Twilio."""
+
+    simulated = False
+
+    def __init__(self, real, hits=lambda body: True):
+        self.real, self.hits = real, hits
+
+    def send_message(self, **kwargs):
+        if self.hits(kwargs["body"]):
+            raise ValueError("a bug in the worker")
+        return self.real.send_message(**kwargs)
+
+    def find_messages(self, **kwargs):
+        return self.real.find_messages(**kwargs)
+
+
+def test_a_bug_that_meets_every_text_spends_no_attempt_so_a_fix_deployed_in_time_sends_them(
+        app, send, outbox, clock, mocked, real_twilio, config):
+    """Found by a review of 26e69af: an unexpected error spent an attempt each time, so a bug
+    that met every text failed them all after OUTBOX_MAX_ATTEMPTS (about 5 minutes here),
+    although the fix deployed within their deadline would have sent them. It counts as a 5xx
+    does: while Twilio takes no other text, none spends an attempt; they wait."""
+    due = clock()
+    for hour in (1, 2):
+        send(body=f"Your pro arrives at {hour}pm.")
+    sent: dict[str, str] = {}
+    _twilio(mocked, clock, down_until=due, outage=OUTAGES["503"], sent=sent)
+
+    rows = run_until_settled(app, Buggy(real_twilio), outbox, clock, hours=0.5)
+    assert [(row.status, row.attempts) for row in rows] == [("queued", 0)] * 2
+    assert posts(mocked) == []
+
+    rows = run_until_settled(app, real_twilio, outbox, clock, hours=1)  # the fix, deployed
+    assert [(row.status, row.attempts, row.last_error) for row in rows] == [
+        ("sent", 1, None)] * 2
+    assert sorted(sent.values()) == sorted(row.body for row in rows)  # once each
+    assert all(row.sent_at <= due + dt.timedelta(hours=1) for row in rows)
+
+
+def test_a_bug_that_meets_every_text_and_is_never_fixed_fails_them_as_expired_on_time(
+        app, send, outbox, clock, mocked, real_twilio, config):
+    due = clock()
+    for hour in (1, 2):
+        send(body=f"Your pro arrives at {hour}pm.")
+    _twilio(mocked, clock, down_until=due, outage=OUTAGES["503"], sent={})
+
+    rows = run_until_settled(app, Buggy(real_twilio), outbox, clock, hours=3)
+
+    deadline = due + dt.timedelta(seconds=config.outbox_transactional_max_delay_seconds)
+    assert [(row.status, row.attempts, row.updated_at) for row in rows] == [
+        ("failed", 0, deadline)] * 2
+    assert all(row.last_error.startswith("expired") for row in rows)
+    assert posts(mocked) == []
+
+
+def test_a_bug_that_meets_one_text_while_others_go_fails_it_after_the_maximum_attempts(
+        app, send, outbox, clock, mocked, real_twilio, config):
+    due = clock()
+    poison_id = send(body=POISON).json["id"]
+    sent: dict[str, str] = {}
+    _twilio(mocked, clock, down_until=due, outage=OUTAGES["503"], sent=sent)
+    others = iter(range(100))
+
+    rows = run_until_settled(app, Buggy(real_twilio, hits=lambda body: body == POISON), outbox,
+                             clock, hours=1,
+                             each_pass=lambda: send(body=f"Your pro is {next(others)} min away."))
+
+    [poison] = [row for row in rows if row.id == poison_id]
+    assert (poison.status, poison.attempts) == ("failed", config.outbox_max_attempts)
+    assert poison.last_error == (f"gave up after {config.outbox_max_attempts} attempts:"
+                                 " an unexpected error in the worker (its log has the traceback)")
+    assert poison.updated_at < due + dt.timedelta(minutes=30)  # not held to its deadline
+    assert POISON not in sent.values()
+    assert all(row.status == "sent" for row in rows if row.id != poison_id)
