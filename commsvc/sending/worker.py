@@ -515,8 +515,8 @@ def _run(db, gateway, config, now, limit, rng, *, clock=None) -> Counts:
                 # keep their leases too.
                 raise
             log.exception("%s: unexpected error while sending", claim.id)  # the others go on
-            if isinstance(exc, DBAPIError):
-                continue  # a deadlock, a constraint: the row keeps its lease, due when it lapses
+            if isinstance(exc, DBAPIError) and row_conflict(exc):
+                continue  # a deadlock: the row keeps its lease, due when it lapses
             try:
                 worker.unexpected(claim)
             except Exception:  # the database refuses it too: the lease lapses, as above

@@ -599,6 +599,24 @@ def test_a_text_whose_lookup_raises_an_unexpected_error_ends_failed_not_sending_
     assert "unexpected error while sending" in caplog.text
 
 
+def test_a_lookup_answer_the_database_cannot_store_ends_the_text_not_sending_for_good(
+        app, db, send, outbox, clock, mocked, real_twilio, config):
+    """Found by a review of 26e69af: a database error no rule expects kept the row's lease
+    as a deadlock does; met before the attempt and deadline checks, for ever. Here Twilio's
+    lookup answered an error code past PostgreSQL's integer (a garbled answer): recording it
+    raised DataError on every pass, the text `sending` for good, looked up at each lapse."""
+    send()
+    [row] = outbox()
+    row.send_started_at = row.created_at  # an earlier send's answer was lost
+    db.commit()
+    mocked.get(MESSAGES_URL, status=500, json={"code": 2**31, "message": "?", "status": 500})
+
+    [row] = run_until_settled(app, real_twilio, outbox, clock, hours=3)
+
+    assert row.status == "failed" and row.last_error.startswith("expired")
+    assert posts(mocked) == []  # never resent blindly: it may be at Twilio
+
+
 def test_a_worker_without_the_bodys_key_retries_instead_of_failing_the_message(
         app, send, outbox, clock, twilio):
     """Mid-rotation, a worker may lack the key the web encrypted with: the text is not lost."""
