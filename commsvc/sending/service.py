@@ -103,18 +103,22 @@ def block_on_revocation(db: Session, *, to_phone: str, purposes: set[str],
     was just revoked (consent.service records it): GET /v1/messages/{id} says `blocked` at
     once, not `scheduled` until the worker reaches it hours later; how many.
 
-    Left to the worker, which checks consent again before each send and then blocks them: a
-    text it holds (`sending`), and one whose earlier attempt may be at Twilio
-    (send_started_at), which it looks up there first.
+    A text a worker claimed and has not begun to send is blocked too (PostgreSQL waits for the
+    worker's transaction, then reads the row again): a worker that read consent just before
+    this revocation may have put it back as `scheduled` for the morning, and one that has not
+    read it yet finds the text blocked under its row lock and sends nothing. Left to the
+    worker only a text whose attempt may be at Twilio (send_started_at), which it looks up
+    there first, then checks consent again.
     """
     # Uses index: ix_outbound_messages_to_phone
     return db.execute(
         update(OutboundMessage)
         .where(OutboundMessage.to_phone == to_phone,
-               OutboundMessage.status.in_(("queued", "scheduled")),
+               OutboundMessage.status.in_(DUE_STATUSES),
                OutboundMessage.purpose.in_(sorted(purposes)),
                OutboundMessage.send_started_at.is_(None))
-        .values(status="blocked", updated_at=now, last_error=BLOCKED_BY_REVOCATION)
+        .values(status="blocked", lease_token=None, lease_until=None, updated_at=now,
+                last_error=BLOCKED_BY_REVOCATION)
         .execution_options(synchronize_session=False)
     ).rowcount
 

@@ -284,13 +284,26 @@ def test_consent_revoked_between_acceptance_and_send_blocks_it_without_a_post(
     [row] = outbox()  # a worker claimed it and stopped before its send: its lease lapses now
     row.status, row.lease_token, row.lease_until = "sending", "t" * 32, clock()
     db.commit()
-    grant(NEW_YORK, action="revoke", purpose="transactional")  # left to the worker's check
-    assert outbox()[0].status == "sending"
+    grant(NEW_YORK, action="revoke", purpose="transactional")  # no send begun: blocked at once
+    [row] = outbox()
+    assert (row.status, row.last_error, row.lease_token) == ("blocked", "consent: revoked", None)
+    assert run_once(app, real_twilio).claimed == 0
+    assert len(mocked.calls) == 0
+
+
+def test_consent_revoked_after_a_send_that_may_be_at_twilio_is_checked_by_the_worker(
+        app, send, grant, outbox, mocked, real_twilio, db, clock):
+    send(to=NEW_YORK)
+    [row] = outbox()  # an attempt whose answer was lost: it may be at Twilio
+    row.send_started_at, row.from_phone = clock(), SENDER
+    db.commit()
+    grant(NEW_YORK, action="revoke", purpose="transactional")  # left to the worker
+    assert outbox()[0].status == "queued"
+    listing(mocked)  # Twilio has no such message
     assert run_once(app, real_twilio).blocked == 1
     [row] = outbox()
-    assert row.status == "blocked"
-    assert len(mocked.calls) == 0
-    assert run_once(app, real_twilio).claimed == 0
+    assert (row.status, row.last_error) == ("blocked", "consent: revoked")
+    assert "POST" not in [c.request.method for c in mocked.calls]  # looked up, never sent
 
 
 def test_scheduled_marketing_waits_for_its_time_then_goes(
