@@ -59,7 +59,7 @@ def sudo_invoker_uid() -> int | None:
     audit's CLI actor. Only a root process asks: anyone may set the variable, but only root
     could act as root anyway."""
     uid = os.environ.get("SUDO_UID", "").strip()
-    return int(uid) if uid.isdigit() else None
+    return int(uid) if uid.isascii() and uid.isdigit() else None  # not "²", which int refuses
 
 
 def load_config(environ: dict[str, str] | None = None) -> Config:

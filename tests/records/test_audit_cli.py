@@ -128,6 +128,8 @@ def test_the_cli_actor_under_sudo_is_the_user_who_ran_sudo(monkeypatch):
     assert audit.cli_actor() == f"cli:{invoker.pw_name} (sudo)"
     monkeypatch.setenv("SUDO_UID", "0")  # root's own sudo: root
     assert audit.cli_actor() == f"cli:{pwd.getpwuid(0).pw_name}"
+    monkeypatch.setenv("SUDO_UID", "\u00b2")  # a digit to str.isdigit, not to int: no sudo
+    assert audit.cli_actor() == f"cli:{pwd.getpwuid(0).pw_name}"
     monkeypatch.delenv("SUDO_UID")
     assert audit.cli_actor() == f"cli:{pwd.getpwuid(0).pw_name}"
     monkeypatch.setattr(os, "geteuid", lambda: invoker.pw_uid)  # no sudo: SUDO_UID left over
