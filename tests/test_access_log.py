@@ -512,10 +512,46 @@ def test_a_number_the_api_reads_through_an_encoded_letter_among_its_digits_is_ma
     "/webhooks/twilio/message-status?m=1&s=SM120957970351015936da82fbb0df",
     "/v1/sessions?booking_id=v2026061512",  # a date stamp
     "/v1/sessions?booking_id=bk1732345678",  # a Unix time
-    "/v1/consent/1800FLOWERS",
+    # hex ids whose digits hold a valid number, among many letters
+    "/webhooks/twilio/message-status?m=1&s=SMa4155550101bc3d9e8f7a6b5c4d3e2f1",
+    "/v1/keys/key_4155550101a1b2c3",
+    "/v1/sessions?booking_id=41555501-01ab-4cde-9c3d-e4f5a6b7c8d9",
+    "/v1/sessions/ses_4155550101ABCD5E6F7A8B9C",
 ])
 def test_ids_sids_and_words_with_digits_stay_readable(tmp_path, target):
     assert target in access_line(tmp_path, target)
+
+
+@pytest.mark.parametrize(("target", "masked"), [
+    ("/v1/consent/check?phone=4155550101abcde&channel=sms", "phone=******0101abcde&channel"),
+    ("/v1/consent/4155550101abcdef", "/v1/consent/******0101abcdef "),
+    ("/v1/consent/cafe4155550101dead/history", "/v1/consent/cafe******0101dead/history"),
+    ("/v1/sessions?booking_id=4155550101please", "booking_id=******0101please "),
+    ("/v1/sessions?booking_id=callme4155550101tonight", "booking_id=callme******0101tonight "),
+])
+def test_a_number_glued_to_five_letters_or_more_is_masked(tmp_path, target, masked):
+    """Found by a masking audit: GET /v1/consent/check?phone=4155550101abcde was logged whole
+    (abcde4155550101 was masked): a number with more than four letters glued after it was
+    taken for an id's digits. Only a hex id's digits are left (SIDs, our ids, UUIDs)."""
+    line = access_line(tmp_path, target)
+    assert "5550101" not in line and masked in line
+
+
+@pytest.mark.parametrize(("target", "masked"), [
+    ("/v1/consent/1800FLOWERS", "/v1/consent/*******WERS "),
+    ("/v1/consent/1-800-FLOWERS", "/v1/consent/*-***-***WERS "),
+    ("/v1/consent/+1415CALLNOW", "/v1/consent/+*******LNOW "),
+    ("/v1/consent/415-CALL-NOW", "/v1/consent/***-***L-NOW "),
+    ("/v1/consent/check?phone=%2B1%20415%20CALL-NOW&channel=sms",
+     "phone=%2B*%20***%20***L-NOW&channel"),
+])
+def test_a_vanity_number_with_more_than_four_letters_is_masked_as_digits(tmp_path, target,
+                                                                        masked):
+    """Found by a masking audit: GET /v1/consent/415-CALL-NOW is +14152255669's consent (the
+    API reads keypad letters as digits), but a number with more than four letters was logged
+    whole. Masked as the number the API reads, its last four shown, whoever holds it."""
+    line = access_line(tmp_path, target)
+    assert "415" not in line and "800" not in line and masked in line
 
 
 def test_a_webhook_form_sent_in_the_query_string_has_no_body_or_whereabouts_in_the_log(

@@ -1,4 +1,4 @@
-"""An id or a word a client sent (mask_word): also a number glued to a few letters, which the
+"""An id or a word a client sent (mask_word): also a number glued to letters, which the
 API reads past and mask_text knows nothing of."""
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ from commsvc.phones import try_normalise
 
 def mask_word(text: str, keep: frozenset[str] = frozenset()) -> str:
     """An id a client sent (a path segment, an X-Request-Id) or words a person wrote (a stated
-    reason) masked as a log masks them in a URL: mask_text, and also a number glued to a few
-    letters that the API reads past ("4155550101x", "x415-555-0101", "415555010x1"), which
-    mask_text knows nothing of. Numbers written in E.164 that are in `keep` stay. Not for our
-    own ids: about one hex id in 500 reads as such a number."""
+    reason) masked as a log masks them in a URL: mask_text, and also a number glued to letters
+    that the API reads past ("4155550101x", "x415-555-0101", "415555010x1", "415-CALL-NOW"),
+    which mask_text knows nothing of. Numbers written in E.164 that are in `keep` stay. Not
+    for our own ids: about one 16-digit hex id (key_...) in 400 reads as such a number."""
     return mask_text(_GLUED_TO_LETTERS.sub(_masked_phone_part, text), keep)
 
 
-# A path segment or query value with letters glued to its digits, few letters (ids and Twilio
-# SIDs have many): the API reads "4155550101x", "x415-555-0101" or "tel4155550101" as the
+# A path segment or query value with letters glued to its digits (but for a hex id's, see
+# _HEX_ID): the API reads "4155550101x", "x415-555-0101" or "tel4155550101" as the
 # phone number in it (phonenumbers skips the letters), so the log must not keep it readable;
 # nor the numbers in "4155550101x4155550202", which it refuses.
 # A letter may follow the digits after up to three separators too (not a space, which ends a
@@ -36,7 +36,6 @@ _GLUED_TO_LETTERS = re.compile(r"(?<![^\s/?&=#;])(?=[^\s/?&=#;]*?(?:[A-Za-z]\d|\
                                r"(?=(?:[^\s/?&=#;\d]*+\d){7}|(?=(?:[^\s/?&=#;A-Za-z]*+[A-Za-z]){3})"
                                r"(?:[^\s/?&=#;A-Za-z\d]*+[A-Za-z\d]){7})[^\s/?&=#;]++")
 _DIGIT_GROUPS = re.compile(r"\d(?:(?:[ .()+-]|%2[0BbDdEe89]){0,3}\d)*")
-MAX_GLUED_LETTERS = 4
 
 
 def _masked_phone_part(match: re.Match) -> str:
@@ -46,11 +45,32 @@ def _masked_phone_part(match: re.Match) -> str:
     # Not %2B's B, nor a word before the first digit, which the API skips ("phone4155550101");
     # what follows it must have the 7 digits (or keypad letters) of the shortest number.
     glued = _ESCAPE.sub("%", part[_BEFORE_NUMBER.match(part).end():])
-    if (sum(c.isalpha() for c in glued) > MAX_GLUED_LETTERS
-            or len(_LETTER_OR_DIGIT.findall(glued)) < 7):
+    if len(_LETTER_OR_DIGIT.findall(glued)) < 7:
+        return part
+    if _all_digits_in_hex_ids(part):
         return part
     masked = _DIGIT_GROUPS.sub(_masked_group, part)
     return masked if masked != part else _masked_reading(part)
+
+
+# A machine's id among the letters: 16 hex digits or more of one case (a Twilio SID after its
+# two letters, our ids after their prefix, request ids, key ids, hashes) or a UUID, ending its
+# part or before punctuation. How many letters are glued to a number says nothing of whether
+# it is one ("4155550101abcde" is); random hex shows itself by short runs of digits and of
+# letters all through it (16 in a SID's 32 on average), where a number with words glued to it
+# has two or three ("4155550101abcdef", "cafe4155550101dead").
+_HEX_ID = re.compile(r"(?:[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}|[0-9a-f]{16,}"
+                     r"|[0-9A-F]{8}(?:-[0-9A-F]{4}){3}-[0-9A-F]{12}|[0-9A-F]{16,})"
+                     r"(?![0-9A-Za-z])")
+_HEX_RUN = re.compile(r"\d+|[A-Fa-f]+")
+HEX_ID_MIN_RUNS = 5  # of digits or of letters, one after the other
+
+
+def _all_digits_in_hex_ids(part: str) -> bool:
+    """Whether every digit of the part is a hex id's (a SID, "ses_..."): an id's, no phone's."""
+    return not _DIGIT.search(_HEX_ID.sub(
+        lambda found: "" if len(_HEX_RUN.findall(found[0])) >= HEX_ID_MIN_RUNS else found[0],
+        part))
 
 
 # What comes before a part's first digit (an escape of one, %30-%39, is one): a word the API
@@ -60,6 +80,7 @@ _LETTER_BY_DIGIT = re.compile(r"[A-Za-z]\d|\d" + _SEPARATED + r"[A-Za-z]")
 _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _DIGIT_OR_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}|\d")
 _LETTER = re.compile(r"[A-Za-z]")
+_DIGIT = re.compile(r"\d")
 _LETTER_OR_DIGIT = re.compile(r"[A-Za-z\d]")
 _LETTER_OR_DIGIT_OR_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}|[A-Za-z\d]")
 
