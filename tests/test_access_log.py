@@ -772,3 +772,22 @@ def test_gunicorns_other_lines_keep_their_pids(tmp_path, text_logs):
     _cfg, logger = _logger(tmp_path)
     logger.info("Booting worker with pid: %s", 4194303)
     assert "Booting worker with pid: 4194303" in _read(tmp_path, logger, "error.log")
+
+
+@pytest.mark.parametrize(("region", "target", "masked"), [
+    ("GB", "/v1/consent/ph07911123456", "/v1/consent/ph*******3456 "),
+    ("GB", "/v1/consent/07911123456x", "/v1/consent/*******3456x "),
+    ("FR", "/v1/consent/tel0612345678x", "/v1/consent/tel******5678x "),
+    ("FR", "/v1/consent/check?phone=mobile0612345678abcde&channel=sms",
+     "phone=mobile******5678abcde&channel"),
+    ("ES", "/v1/consent/movil612345678x", "/v1/consent/movil*****5678x "),
+    ("US", "/v1/consent/ph4155550101x", "/v1/consent/ph******0101x "),
+])
+def test_a_national_number_of_default_region_glued_to_letters_is_masked(
+        tmp_path, monkeypatch, region, target, masked):
+    """Found by a masking audit: where DEFAULT_REGION is GB, GET /v1/consent/ph07911123456 is
+    +447911123456's consent, but the glued-letters rule read numbers as the US's alone and
+    logged it whole (so FR's 0612345678 and ES's 612345678)."""
+    monkeypatch.setenv("DEFAULT_REGION", region)
+    line = access_line(tmp_path, target)
+    assert masked in line

@@ -54,6 +54,15 @@ def wants_json_logs(environ: dict[str, str] | None = None) -> bool:
     return _log_json(env, _app_env(env, _database_url(env)))
 
 
+def masking_region(environ: dict[str, str] | None = None) -> str:
+    """DEFAULT_REGION as the log masking reads national numbers by it (as the API does), or US
+    where it is unset or no region: for the logs of gunicorn and of every process, which may
+    run before or without the app's settings (load_config refuses a wrong one)."""
+    env = os.environ if environ is None else environ
+    region = env.get("DEFAULT_REGION", "").strip().upper()
+    return region if region in phonenumbers.SUPPORTED_REGIONS else Config.default_region
+
+
 def sudo_invoker_uid() -> int | None:
     """The user id of whoever ran this process through sudo (SUDO_UID), else None: for the
     audit's CLI actor. Only a root process asks: anyone may set the variable, but only root
