@@ -101,27 +101,31 @@ def rotate(database, *, batch_size: int = BATCH_SIZE, keyring: crypto.Keyring | 
     keyring = keyring or crypto.keyring()
     stopping = should_stop or (lambda: False)
     report: dict[str, ColumnCounts] = {}
-    for table_name, pk_name, column_name in ENCRYPTED_COLUMNS:
-        if stopping():
-            break
-        raw = table(table_name, column(pk_name), column(column_name))
-        counts = report.setdefault(f"{table_name}.{column_name}", ColumnCounts())
-        after = None
-        while not stopping():
-            try:
-                seen, after, batch = again_on_a_dropped_connection(
-                    lambda raw=raw, after=after: _committed_batch(database, raw, after,
-                                                                  batch_size, keyring),
-                    what=f"encryption rotate {table_name}.{column_name} batch")
-            except OperationalError as exc:
-                if not lock_timed_out(exc):
-                    raise
-                log.warning("encryption rotate: %s.%s stopped by a lock timeout; the next run"
-                            " resumes it", table_name, column_name)
-                counts.interrupted = True
+    try:
+        for table_name, pk_name, column_name in ENCRYPTED_COLUMNS:
+            if stopping():
                 break
-            counts.add(batch)
-            if seen < batch_size:
-                break
-    database.checkpoint_deleted()  # the tokens under the old key leave the -wal file too
+            raw = table(table_name, column(pk_name), column(column_name))
+            counts = report.setdefault(f"{table_name}.{column_name}", ColumnCounts())
+            after = None
+            while not stopping():
+                try:
+                    seen, after, batch = again_on_a_dropped_connection(
+                        lambda raw=raw, after=after: _committed_batch(database, raw, after,
+                                                                      batch_size, keyring),
+                        what=f"encryption rotate {table_name}.{column_name} batch")
+                except OperationalError as exc:
+                    if not lock_timed_out(exc):
+                        raise
+                    log.warning("encryption rotate: %s.%s stopped by a lock timeout; the next"
+                                " run resumes it", table_name, column_name)
+                    counts.interrupted = True
+                    break
+                counts.add(batch)
+                if seen < batch_size:
+                    break
+    finally:
+        # The tokens under the old key leave the -wal file too, those the committed batches
+        # replaced before a failure as well (as retention's and replay's checkpoints do).
+        database.checkpoint_deleted()
     return report

@@ -208,6 +208,42 @@ def test_a_replay_stopped_halfway_leaves_nothing_of_whom_it_erased_in_the_wal_fi
     assert not any(erased[0].encode() in path.read_bytes() for path in tmp_path.glob("erase.db*"))
 
 
+def test_a_key_rotation_stopped_by_a_database_error_leaves_no_token_it_replaced_in_the_wal_file(
+        file_app, clock, tmp_path, monkeypatch):
+    # Found by a review of 8ef1d30 after fedc227: a rotation stopped by a database error (not a
+    # lock timeout) raised before its checkpoint, so the tokens under the old key that its
+    # committed batches had replaced stayed readable in the -wal file.
+    database = file_app.extensions["db"]
+    with database.sessionmaker() as db:
+        db.add_all(Message(direction="inbound", from_phone=REQUESTER, to_phone="+16465550001",
+                           body="the gate code is 4321", media_count=0,
+                           twilio_sid="SM" + letter * 32, outcome="no_session",
+                           status="received", created_at=clock(), updated_at=clock())
+                   for letter in "fg")
+        db.commit()
+    with database.engine.connect() as conn:
+        first_token = conn.exec_driver_sql(
+            "SELECT body FROM messages ORDER BY id LIMIT 1").scalar().encode()
+    assert first_token in (tmp_path / "erase.db-wal").read_bytes()
+    _use_keys(monkeypatch, NEW_KEY, TEST_KEY)
+    batch, batches = rotation._committed_batch, []
+
+    def the_second_fails(*args, **kwargs):
+        if batches:
+            raise OperationalError("UPDATE", {}, Exception("disk I/O error"))
+        batches.append(1)
+        return batch(*args, **kwargs)
+    monkeypatch.setattr(rotation, "_committed_batch", the_second_fails)
+
+    with pytest.raises(OperationalError):
+        rotation.rotate(database, batch_size=1, keyring=crypto.keyring())
+
+    with database.engine.connect() as conn:  # the first batch committed: rotated
+        assert conn.exec_driver_sql(
+            "SELECT body FROM messages ORDER BY id LIMIT 1").scalar().encode() != first_token
+    assert not any(first_token in path.read_bytes() for path in tmp_path.glob("erase.db*"))
+
+
 def _a_session_and_a_privacy_key(app, clock):
     """A test client, after a session between REQUESTER and PRO; the headers of an erasure."""
     client = app.test_client()
