@@ -81,9 +81,13 @@ class RecordingProgress:
 
 
 def callee_unavailable(progress: CallProgress) -> bool:
-    """A Dial action saying the other side was busy, did not answer or could not be reached:
-    the caller is told so (UNAVAILABLE_VOICE_MESSAGE), not hung up on in silence."""
-    return progress.dial_status in CALLEE_UNAVAILABLE
+    """A Dial action saying the other side was busy, did not answer or could not be reached,
+    or answered and hung up during the recording notice (completed, DialBridged false: the
+    two never talked): the caller is told so (UNAVAILABLE_VOICE_MESSAGE), not hung up on in
+    silence."""
+    return progress.dial_status in CALLEE_UNAVAILABLE or (
+        DIAL_STATUS.get(progress.dial_status or "") == "completed"
+        and progress.dial_bridged is False)
 
 
 def _moves_forward(column, new: str, ranks: dict[str, int], final: frozenset = frozenset()):

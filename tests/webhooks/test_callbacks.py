@@ -627,6 +627,23 @@ def test_a_caller_whose_callee_is_unavailable_is_told_so_before_the_hang_up(
     assert "not available" in config.unavailable_voice_message
 
 
+def test_a_caller_whose_callee_hung_up_during_the_recording_notice_is_told_so_too(
+        bridged, twilio_post, config):
+    """Found by a review of 51fd4bf and 2dc5792: the callee answered and hung up during the
+    recording notice (DialCallStatus completed, DialBridged false), so the two never talked,
+    as after no-answer; the caller, still on the line, was hung up on in silence."""
+    form = {"CallSid": bridged.twilio_sid, "CallStatus": "in-progress",
+            "DialCallStatus": "completed", "DialCallDuration": "6", "DialBridged": "false",
+            "DialCallSid": "CA" + "d" * 32}
+    path = f"/webhooks/twilio/call-status?c={bridged.id}&s={bridged.twilio_sid}"
+
+    first, again = twilio_post(path, form), twilio_post(path, form)
+
+    assert [(e.tag, e.text) for e in twiml(first)] == [
+        ("Say", config.unavailable_voice_message), ("Hangup", None)]
+    assert again.data == first.data
+
+
 @pytest.mark.parametrize("dial", [{"DialCallStatus": "canceled"},
                                   {"DialCallStatus": "completed", "DialCallDuration": "42"}])
 def test_a_dial_that_ended_otherwise_still_ends_with_an_empty_response(
