@@ -184,11 +184,7 @@ class Worker:
             self._block(row, service.ERASED_BEFORE_SENDING if row.send_started_at is None
                         else service.ERASED_AFTER_AN_ATTEMPT, "the recipient's data was erased")
             return
-        decision = service.check_consent(self.db, to=row.to_phone, purpose=row.purpose,
-                                         config=self.config, now=self._now())
-        if not decision.allowed:
-            self._settled(row, claim)
-            self._block(row, f"consent: {decision.reason}", f"consent {decision.reason}")
+        if self._blocked_by_consent(row, claim):
             return
         late = service.expired(row, self.config, self._now())
         if late:
@@ -249,6 +245,17 @@ class Worker:
         self.db.commit()
         self.counts.failed += 1
         log.warning("%s failed: %s", row.id, problem)
+
+    def _blocked_by_consent(self, row: OutboundMessage, claim: _Claim) -> bool:
+        """Consent no longer allows the text (read now, under its row lock): blocked, with
+        why, committed and counted (True)."""
+        decision = service.check_consent(self.db, to=row.to_phone, purpose=row.purpose,
+                                         config=self.config, now=self._now())
+        if decision.allowed:
+            return False
+        self._settled(row, claim)
+        self._block(row, f"consent: {decision.reason}", f"consent {decision.reason}")
+        return True
 
     @staticmethod
     def _settled(row: OutboundMessage, claim: _Claim) -> None:
@@ -402,6 +409,11 @@ class Worker:
         # Not past the send-by time either: a retry is never put off past it, so one due then
         # whose lookup Twilio refuses would otherwise come due again at once, every pass.
         late = service.expired(row, self.config, now) if retry else None
+        if retry and late is None and not ambiguous and self._blocked_by_consent(row, claim):
+            # Not at Twilio, so no longer left to the worker: a revocation recorded while
+            # the POST was in flight passed it over (service.block_on_revocation), and it
+            # would wait `queued` for its retry after the revocation.
+            return
         if retry and late is None:
             row.status = "queued"
             row.next_attempt_at = self._retry_at(

@@ -306,6 +306,30 @@ def test_consent_revoked_after_a_send_that_may_be_at_twilio_is_checked_by_the_wo
     assert "POST" not in [c.request.method for c in mocked.calls]  # looked up, never sent
 
 
+@pytest.mark.parametrize("answer", [(429, 20429), (400, 21611)], ids=["429", "sender-queue-full"])
+def test_consent_revoked_while_a_send_is_refused_blocks_the_text_then_and_there(
+        app, send, grant, outbox, mocked, real_twilio, answer):
+    """Found by a review of 93e98a4/a905a19: a revocation recorded while the POST was in flight
+    passed the text over (its send had begun: left to the worker); Twilio then refused it
+    without taking it (a 429, a full queue of the sender: 21611), so the worker put
+    it back as `queued` for its retry with no attempt at Twilio left to look up: it said
+    `queued` after the revocation until the next attempt came due."""
+    send(to=NEW_YORK)
+    status, code = answer
+
+    def revoked_meanwhile(_request):
+        grant(NEW_YORK, action="revoke", purpose="transactional")
+        return status, {"Retry-After": "600"}, json.dumps(twilio_error(status, code))
+    mocked.add_callback(responses.POST, MESSAGES_URL, callback=revoked_meanwhile)
+
+    counts = run_once(app, real_twilio)
+
+    [row] = outbox()
+    assert (row.status, row.last_error) == ("blocked", "consent: revoked")
+    assert (counts.blocked, counts.retried) == (1, 0)
+    assert len(mocked.calls) == 1
+
+
 def test_scheduled_marketing_waits_for_its_time_then_goes(
         app, send, grant, outbox, clock, twilio):
     clock.set(utc(2026, 6, 2, 0, 30))  # 20:30 in Miami
