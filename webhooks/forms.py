@@ -20,7 +20,7 @@ from commsvc.relay.callbacks import (
     MessageStatus,
     RecordingProgress,
 )
-from commsvc.relay.service import InboundCall, InboundSms
+from commsvc.relay.inbound import InboundCall, InboundSms
 
 log = logging.getLogger("commsvc.webhooks")
 

@@ -8,7 +8,7 @@ from twilio.twiml.messaging_response import Message, MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from commsvc.config.settings import Config
-from commsvc.relay.service import CallResult, SmsResult
+from commsvc.relay.inbound import CallResult, SmsResult
 
 PREFIX = "/webhooks/twilio"
 RECORD_MODE = "record-from-answer-dual"  # both sides, each on its own channel, once answered
