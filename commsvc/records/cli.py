@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from commsvc.app import warn_at_start
 from commsvc.db.failures import DATABASE_RETRY_SECONDS
 from commsvc.long_running import stop_on_signals, stopping_on_signals, waited_out
-from commsvc.records import audit, remote, retention, rotation, subjects
+from commsvc.records import audit, erasure_replay, remote, retention, rotation
 from commsvc.records.logs_cli import UtcTime
 from commsvc.records.models import AuditEvent
 from commsvc.sessions.allocation import SWEEP_BATCH_SIZE, sweep_expired
@@ -103,7 +103,7 @@ def erasures_replay_command(since: dt.datetime | None):
     """After a backup restore (a lift erases what its hold kept on its own): erase again every
     subject in the ledger (what was on record at their last erasure; what a returning customer
     made since stays)."""
-    result = subjects.replay_erasures(_ext("db"), config=_ext("config"), now=_ext("clock")(),
+    result = erasure_replay.replay_erasures(_ext("db"), config=_ext("config"), now=_ext("clock")(),
                                       since=since, actor=audit.cli_actor())
     click.echo(f"erasures replay: {result.ledger_subjects} subjects in the ledger, "
                f"{result.phones_checked} numbers on record checked, "

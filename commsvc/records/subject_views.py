@@ -19,7 +19,7 @@ from commsvc.auth.visibility import masked_throughout, present_number
 from commsvc.clock import isoformat
 from commsvc.db.session import get_db
 from commsvc.fields import phone_input
-from commsvc.records import subjects
+from commsvc.records import subject_export, subjects
 from commsvc.records.log_presenters import recording_reference
 
 blp = Blueprint("records_subject_views", __name__, url_prefix="/v1/subjects",
@@ -141,7 +141,7 @@ def _session(session, mine, other, show, now) -> dict:
                 "proxy_number": other.proxy_number}}
 
 
-def render_export(data: subjects.SubjectData, now) -> dict:
+def render_export(data: subject_export.SubjectData, now) -> dict:
     show = _Numbers(data.phone, data.proxy_numbers)
     return {
         "subject": {"phone": data.phone},
@@ -179,7 +179,7 @@ def export_subject(phone: str):
     ext = current_app.extensions
     now = ext["clock"]()
     db = get_db()
-    data = subjects.collect_subject(db, subject, config=ext["config"], now=now,
+    data = subject_export.collect_subject(db, subject, config=ext["config"], now=now,
                                     actor=principal.actor, reason=reason)
     document = render_export(data, now)
     db.commit()

@@ -31,10 +31,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_, select, true, union, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import and_, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from commsvc.config.settings import Config
@@ -44,7 +42,7 @@ from commsvc.crypto import phone_hmac
 from commsvc.db.locks import named_lock
 from commsvc.phones import mask
 from commsvc.pool import service as pool_service
-from commsvc.records import audit, erasure_ledger, remote, retention_passes
+from commsvc.records import audit, erasure_ledger, remote
 from commsvc.records.erasure_ledger import tombstone
 from commsvc.records.holds import (
     forget_lifted,
@@ -54,7 +52,7 @@ from commsvc.records.holds import (
     numbers_kept_by,
 )
 from commsvc.records.models import Erasure, LegalHold
-from commsvc.records.visibility_rules import body_visible, recording_visible, row_visible
+from commsvc.records.subject_scope import _refuse_pool_number, touching
 from commsvc.relay.models import Call, Message
 from commsvc.sending import service as sending_service
 from commsvc.sending.models import OutboundMessage
@@ -63,129 +61,6 @@ from commsvc.sessions.models import Participant
 from commsvc.sessions.models import Session as ConversationSession
 
 DELETE_CHUNK = 500  # ids per DELETE ... WHERE id IN (...)
-
-
-def touching(model, phone: str):
-    """SQL condition: a Message or Call row where the number is a person in it: who sent or
-    called, or to whom it was forwarded. Not `to_phone`: an inbound row's To is always one of
-    the platform's numbers, and every conversation relayed through a proxy number "touches"
-    it there (its export would be other people's messages, its erasure would delete them)."""
-    # Uses index: ix_<table>_from_phone_id, ix_<table>_forward_to_id
-    return or_(model.from_phone == phone, model.forward_to == phone)
-
-
-def _subject_sessions(phone: str):
-    return select(Participant.session_id).where(Participant.phone == phone)
-
-
-@dataclass
-class SubjectData:
-    """Everything held about one number, as reads may show it (rendered by the export view)."""
-
-    phone: str
-    sessions: list = field(default_factory=list)  # (Session, subject's Participant, other's)
-    messages: list = field(default_factory=list)  # (Message, body shown?)
-    calls: list = field(default_factory=list)  # (Call, recording shown?)
-    outbound: list = field(default_factory=list)  # (OutboundMessage, body shown?)
-    consent_state: list = field(default_factory=list)
-    consent_history: list = field(default_factory=list)
-    holds: list = field(default_factory=list)
-    proxy_numbers: set = field(default_factory=set)  # platform numbers: shown, not masked
-
-    def counts(self) -> dict[str, int]:
-        return {"sessions": len(self.sessions), "messages": len(self.messages),
-                "calls": len(self.calls), "outbound_messages": len(self.outbound),
-                "consent_events": len(self.consent_history), "holds": len(self.holds)}
-
-
-def _refuse_pool_number(db: Session, phone: str) -> None:
-    """422 for one of our active numbers (a retired one is a person's where `touching` finds
-    it as one)."""
-    pool_service.refuse_active_pool_number(
-        db, phone, " (a proxy number in the pool): export or erase the numbers of the people it"
-                   " relays")
-
-
-def collect_subject(db: Session, phone: str, *, config: Config, now: dt.datetime,
-                    actor: str, reason: str) -> SubjectData:
-    """Everything held about the number (past-retention data hidden); audits the export."""
-    _refuse_pool_number(db, phone)
-    keep = config.retention
-    data = SubjectData(phone=phone)
-    data.messages = db.execute(
-        select(Message, body_visible(keep, now))
-        .where(touching(Message, phone), row_visible(Message, keep, now))
-        .order_by(Message.id)).all()
-    data.calls = db.execute(
-        select(Call, recording_visible(keep, now))
-        .where(touching(Call, phone), row_visible(Call, keep, now))
-        .order_by(Call.id)).all()
-    outbox_gone = retention_passes.past_retention("outbound_messages", keep, now)
-    body_gone = retention_passes.past_retention("outbound_bodies", keep, now)
-    # Uses index: ix_outbound_messages_to_phone
-    data.outbound = db.execute(
-        select(OutboundMessage, ~body_gone)
-        .where(OutboundMessage.to_phone == phone, ~outbox_gone)
-        .order_by(OutboundMessage.created_at, OutboundMessage.id)).all()
-    session_gone = retention_passes.past_retention("sessions", keep, now)
-    # Uses index: ix_participants_phone_proxy (phone, ...)
-    sessions = db.scalars(
-        select(ConversationSession)
-        .where(ConversationSession.id.in_(_subject_sessions(phone)), ~session_gone)
-        .order_by(ConversationSession.created_at, ConversationSession.id)).all()
-    for session in sessions:
-        for mine in (p for p in session.participants if p.phone == phone):
-            other = next((p for p in session.participants if p.id != mine.id), None)
-            data.sessions.append((session, mine, other))
-    data.consent_state = consent_service.current_state(
-        db, phone, marketing_requires_grant=config.marketing_requires_grant)
-    # Uses index: ix_consent_events_phone_id
-    data.consent_history = list(db.scalars(select(ConsentEvent).where(ConsentEvent.phone == phone)
-                                           .order_by(ConsentEvent.id)))
-    data.holds = _holds_covering(db, phone, sessions, data)
-    data.proxy_numbers = _proxy_numbers(db, data, config)
-    audit.record(db, actor=actor, action="subject.exported", now=now, reason=reason,
-                 target={"phone": mask(phone)}, details=data.counts())
-    return data
-
-
-def _proxy_numbers(db: Session, data: SubjectData, config: Config) -> set[str]:
-    """Which numbers in the export are the platform's own (shown as they are, not masked):
-    the pool's, and TWILIO_SENDER_NUMBER, which platform texts come from."""
-    numbers = {n for row, _ in [*data.messages, *data.calls]
-               for n in (row.from_phone, row.to_phone, row.forward_to, row.forward_from) if n}
-    numbers |= {p.proxy_number for _, mine, other in data.sessions for p in (mine, other) if p}
-    numbers |= {row.from_phone for row, _ in data.outbound if row.from_phone}
-    # The consent record outlives the texts: a STOP's evidence names the number it was sent to
-    # (consent.relay.record_inbound) long after its text and session are gone.
-    numbers |= {event.evidence["to"] for event in data.consent_history
-                if isinstance(event.evidence, dict) and isinstance(event.evidence.get("to"), str)}
-    return pool_service.pool_numbers_among(db, numbers) | ({config.sender_number} & numbers)
-
-
-def _holds_covering(db: Session, phone: str, sessions, data: SubjectData) -> list[LegalHold]:
-    session_ids = {s.id for s in sessions} | {m.session_id for m, _ in data.messages if
-                                              m.session_id} | {c.session_id for c, _ in
-                                                               data.calls if c.session_id}
-    bookings = {s.booking_id for s in sessions} | {
-        row.booking_id for row, _ in [*data.messages, *data.calls, *data.outbound]
-        if row.booking_id}
-    # A hold on another number keeps the subject's records too (holds.held): the texts and
-    # calls that name it, and the whole of every session it took part in.
-    phones = {phone} | {n for row, _ in [*data.messages, *data.calls]
-                        for n in (row.from_phone, row.to_phone, row.forward_to) if n}
-    phones |= {n for row, _ in data.outbound for n in (row.to_phone, row.from_phone) if n}
-    if session_ids:
-        # Uses index: ix_participants_session_id
-        phones |= set(db.scalars(select(Participant.phone)
-                                 .where(Participant.session_id.in_(session_ids))))
-    # Uses index: ix_legal_holds_scope_value
-    return list(db.scalars(select(LegalHold).where(LegalHold.lifted_at.is_(None), or_(
-        and_(LegalHold.scope == "phone", LegalHold.value.in_(phones)),
-        and_(LegalHold.scope == "session", LegalHold.value.in_(session_ids)),
-        and_(LegalHold.scope == "booking", LegalHold.value.in_(bookings)),
-    )).order_by(LegalHold.created_at, LegalHold.id)))
-
 
 def _chunks(items: list, size: int = DELETE_CHUNK):
     for start in range(0, len(items), size):
@@ -454,81 +329,3 @@ def erase_released(db: Session, hold: LegalHold, *, config: Config, now: dt.date
             for kind, count in outcome["removed"].items():
                 done["removed"][kind] = done["removed"].get(kind, 0) + count
     return done
-
-
-@dataclass
-class ReplayResult:
-    ledger_subjects: int = 0
-    phones_checked: int = 0
-    matched: int = 0  # found again and erased
-    held: int = 0  # found again, but all that is left of them is kept by a legal hold
-    newer: int = 0  # found again only in what they made since their erasure (theirs to keep)
-    removed: dict[str, int] = field(default_factory=dict)
-    stopped_at: str | None = None  # the masked number whose erasure failed; the rest not done
-    error: DBAPIError | None = None  # why (the caller reports it, after what was done)
-
-
-def numbers_on_record():
-    """Every distinct real number the relay, outbox, sessions or lifted holds hold (UNION
-    removes repeats): where `touching` and the outbox find a person, not the proxy number an
-    inbound row went to; a lifted hold's, which a restore brings back (forget_lifted)."""
-    lifted_holds = select(LegalHold.value).where(LegalHold.scope == "phone",
-                                                 LegalHold.lifted_at.is_not(None))
-    return union(lifted_holds, *(select(column) for column in (
-        Message.from_phone, Message.forward_to, Call.from_phone, Call.forward_to,
-        Participant.phone, Participant.counterpart_phone, OutboundMessage.to_phone)))
-
-
-def replay_erasures(database, *, config: Config, now: dt.datetime,
-                    since: dt.datetime | None = None, actor: str) -> ReplayResult:
-    """Erase again every ledger subject whose number is on record (after a backup restore, or
-    a hold lifted): what was on record at their last erasure. What a returning customer made
-    since (sessions, texts, calls) stays theirs.
-
-    As the API's erasure: every found subject's restored open sessions are closed and that
-    committed first, so nothing more is relayed to or stored about them while the rest runs
-    (the relay reads only committed sessions); then one transaction per subject."""
-    reason = "erasure replayed (records restored from a backup, or released by a lifted hold)"
-    with database.sessionmaker() as db:
-        query = (select(Erasure.subject_hmac, func.max(Erasure.created_at))
-                 .group_by(Erasure.subject_hmac))
-        if since is not None:
-            query = query.where(Erasure.created_at >= since)
-        wanted = dict(db.execute(query).all())
-        result = ReplayResult(ledger_subjects=len(wanted))
-        if not wanted:
-            return result
-        found = {}
-        for (phone,) in db.execute(numbers_on_record()):
-            if not phone or not phone.startswith("+"):
-                continue  # NULL forward_to, or a tombstone
-            result.phones_checked += 1
-            subject = phone_hmac(config.hmac_key, phone)
-            if subject in wanted:
-                found[phone] = wanted[subject]
-        ours = pool_service.pool_numbers_among(db, found, active_only=True)  # ledgered earlier
-        found = {phone: erased_at for phone, erased_at in found.items() if phone not in ours}
-        held_closed = {phone: stop_routing(db, phone, config=config, now=now, actor=actor,
-                                           reason=reason, before=erased_at)
-                       for phone, erased_at in found.items()}
-        db.commit()
-    for phone, erased_at in found.items():
-        try:
-            with database.sessionmaker() as db:
-                outcome = erase_subject(db, phone, config=config, now=now, actor=actor,
-                                        reason=reason, replay=True,
-                                        held_closed=held_closed[phone], before=erased_at)
-                db.commit()
-        except DBAPIError as exc:  # those done so far stay done; a new replay redoes the rest
-            result.stopped_at, result.error = mask(phone), exc
-            break  # and leave the -wal file (checkpoint_deleted) as a full run does
-        if any(outcome["removed"].values()):
-            result.matched += 1
-        elif any(outcome["kept"]["held"].values()):
-            result.held += 1
-        else:
-            result.newer += 1
-        for kind, count in outcome["removed"].items():
-            result.removed[kind] = result.removed.get(kind, 0) + count
-    database.checkpoint_deleted()
-    return result

@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from commsvc import crypto, migrate
 from commsvc.app import create_app
 from commsvc.auth import service as keys
-from commsvc.records import retention, rotation, subjects
+from commsvc.records import erasure_replay, retention, rotation, subjects
 from commsvc.relay.models import Message
 from tests.conftest import AUTH_TOKEN, BASE_URL, TEST_KEY, pool_and_booking_key
 from tests.records.test_rotation import NEW_KEY, _use_keys
@@ -199,9 +199,9 @@ def test_a_replay_stopped_halfway_leaves_nothing_of_whom_it_erased_in_the_wal_fi
             raise OperationalError("DELETE", {}, Exception("server closed the connection"))
         erased.append(phone)
         return erase(db, phone, **kwargs)
-    monkeypatch.setattr(subjects, "erase_subject", the_second_fails)
+    monkeypatch.setattr(erasure_replay, "erase_subject", the_second_fails)
 
-    result = subjects.replay_erasures(database, config=file_app.extensions["config"],
+    result = erasure_replay.replay_erasures(database, config=file_app.extensions["config"],
                                       now=clock(), actor="test")
 
     assert result.stopped_at is not None and result.matched == 1

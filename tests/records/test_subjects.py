@@ -13,7 +13,7 @@ from commsvc.crypto import phone_hmac
 from commsvc.phones import mask
 from commsvc.pool import service as pool_service
 from commsvc.pool.models import ProxyNumber
-from commsvc.records import holds, registry, retention, subjects
+from commsvc.records import erasure_replay, holds, registry, retention, subjects
 from commsvc.records.audit import cli_actor
 from commsvc.records.models import AuditEvent, Erasure, RemoteDeletion
 from commsvc.relay.models import Call, Message
@@ -423,7 +423,7 @@ def test_a_replay_failing_halfway_says_what_it_did_and_that_running_it_again_is_
             raise OperationalError("DELETE", {}, Exception("server closed the connection"))
         return erase(*args, **kwargs)
 
-    monkeypatch.setattr(subjects, "erase_subject", second_fails)
+    monkeypatch.setattr(erasure_replay, "erase_subject", second_fails)
     result = runner.invoke(args=["erasures", "replay"])
 
     assert result.exit_code == 1

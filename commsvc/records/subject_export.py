@@ -1,0 +1,124 @@
+"""Collect one person's data for export (records.subjects' invariants): only what reads
+may show, the holds covering it, and which numbers in it are the platform's own."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from commsvc.config.settings import Config
+from commsvc.consent import service as consent_service
+from commsvc.consent.models import ConsentEvent
+from commsvc.phones import mask
+from commsvc.pool import service as pool_service
+from commsvc.records import audit, retention_passes
+from commsvc.records.models import LegalHold
+from commsvc.records.subject_scope import _refuse_pool_number, _subject_sessions, touching
+from commsvc.records.visibility_rules import body_visible, recording_visible, row_visible
+from commsvc.relay.models import Call, Message
+from commsvc.sending.models import OutboundMessage
+from commsvc.sessions.models import Participant
+from commsvc.sessions.models import Session as ConversationSession
+
+
+@dataclass
+class SubjectData:
+    """Everything held about one number, as reads may show it (rendered by the export view)."""
+
+    phone: str
+    sessions: list = field(default_factory=list)  # (Session, subject's Participant, other's)
+    messages: list = field(default_factory=list)  # (Message, body shown?)
+    calls: list = field(default_factory=list)  # (Call, recording shown?)
+    outbound: list = field(default_factory=list)  # (OutboundMessage, body shown?)
+    consent_state: list = field(default_factory=list)
+    consent_history: list = field(default_factory=list)
+    holds: list = field(default_factory=list)
+    proxy_numbers: set = field(default_factory=set)  # platform numbers: shown, not masked
+
+    def counts(self) -> dict[str, int]:
+        return {"sessions": len(self.sessions), "messages": len(self.messages),
+                "calls": len(self.calls), "outbound_messages": len(self.outbound),
+                "consent_events": len(self.consent_history), "holds": len(self.holds)}
+
+
+def collect_subject(db: Session, phone: str, *, config: Config, now: dt.datetime,
+                    actor: str, reason: str) -> SubjectData:
+    """Everything held about the number (past-retention data hidden); audits the export."""
+    _refuse_pool_number(db, phone)
+    keep = config.retention
+    data = SubjectData(phone=phone)
+    data.messages = db.execute(
+        select(Message, body_visible(keep, now))
+        .where(touching(Message, phone), row_visible(Message, keep, now))
+        .order_by(Message.id)).all()
+    data.calls = db.execute(
+        select(Call, recording_visible(keep, now))
+        .where(touching(Call, phone), row_visible(Call, keep, now))
+        .order_by(Call.id)).all()
+    outbox_gone = retention_passes.past_retention("outbound_messages", keep, now)
+    body_gone = retention_passes.past_retention("outbound_bodies", keep, now)
+    # Uses index: ix_outbound_messages_to_phone
+    data.outbound = db.execute(
+        select(OutboundMessage, ~body_gone)
+        .where(OutboundMessage.to_phone == phone, ~outbox_gone)
+        .order_by(OutboundMessage.created_at, OutboundMessage.id)).all()
+    session_gone = retention_passes.past_retention("sessions", keep, now)
+    # Uses index: ix_participants_phone_proxy (phone, ...)
+    sessions = db.scalars(
+        select(ConversationSession)
+        .where(ConversationSession.id.in_(_subject_sessions(phone)), ~session_gone)
+        .order_by(ConversationSession.created_at, ConversationSession.id)).all()
+    for session in sessions:
+        for mine in (p for p in session.participants if p.phone == phone):
+            other = next((p for p in session.participants if p.id != mine.id), None)
+            data.sessions.append((session, mine, other))
+    data.consent_state = consent_service.current_state(
+        db, phone, marketing_requires_grant=config.marketing_requires_grant)
+    # Uses index: ix_consent_events_phone_id
+    data.consent_history = list(db.scalars(select(ConsentEvent).where(ConsentEvent.phone == phone)
+                                           .order_by(ConsentEvent.id)))
+    data.holds = _holds_covering(db, phone, sessions, data)
+    data.proxy_numbers = _proxy_numbers(db, data, config)
+    audit.record(db, actor=actor, action="subject.exported", now=now, reason=reason,
+                 target={"phone": mask(phone)}, details=data.counts())
+    return data
+
+
+def _proxy_numbers(db: Session, data: SubjectData, config: Config) -> set[str]:
+    """Which numbers in the export are the platform's own (shown as they are, not masked):
+    the pool's, and TWILIO_SENDER_NUMBER, which platform texts come from."""
+    numbers = {n for row, _ in [*data.messages, *data.calls]
+               for n in (row.from_phone, row.to_phone, row.forward_to, row.forward_from) if n}
+    numbers |= {p.proxy_number for _, mine, other in data.sessions for p in (mine, other) if p}
+    numbers |= {row.from_phone for row, _ in data.outbound if row.from_phone}
+    # The consent record outlives the texts: a STOP's evidence names the number it was sent to
+    # (consent.relay.record_inbound) long after its text and session are gone.
+    numbers |= {event.evidence["to"] for event in data.consent_history
+                if isinstance(event.evidence, dict) and isinstance(event.evidence.get("to"), str)}
+    return pool_service.pool_numbers_among(db, numbers) | ({config.sender_number} & numbers)
+
+
+def _holds_covering(db: Session, phone: str, sessions, data: SubjectData) -> list[LegalHold]:
+    session_ids = {s.id for s in sessions} | {m.session_id for m, _ in data.messages if
+                                              m.session_id} | {c.session_id for c, _ in
+                                                               data.calls if c.session_id}
+    bookings = {s.booking_id for s in sessions} | {
+        row.booking_id for row, _ in [*data.messages, *data.calls, *data.outbound]
+        if row.booking_id}
+    # A hold on another number keeps the subject's records too (holds.held): the texts and
+    # calls that name it, and the whole of every session it took part in.
+    phones = {phone} | {n for row, _ in [*data.messages, *data.calls]
+                        for n in (row.from_phone, row.to_phone, row.forward_to) if n}
+    phones |= {n for row, _ in data.outbound for n in (row.to_phone, row.from_phone) if n}
+    if session_ids:
+        # Uses index: ix_participants_session_id
+        phones |= set(db.scalars(select(Participant.phone)
+                                 .where(Participant.session_id.in_(session_ids))))
+    # Uses index: ix_legal_holds_scope_value
+    return list(db.scalars(select(LegalHold).where(LegalHold.lifted_at.is_(None), or_(
+        and_(LegalHold.scope == "phone", LegalHold.value.in_(phones)),
+        and_(LegalHold.scope == "session", LegalHold.value.in_(session_ids)),
+        and_(LegalHold.scope == "booking", LegalHold.value.in_(bookings)),
+    )).order_by(LegalHold.created_at, LegalHold.id)))
