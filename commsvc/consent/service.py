@@ -11,100 +11,43 @@ Invariants:
 from __future__ import annotations
 
 import datetime as dt
-import json
-import re
-from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, bindparam, case, func, literal, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from commsvc.consent.models import ALL, CHANNELS, PURPOSES, ConsentEvent, ConsentState
-from commsvc.crypto import phone_hmac
+# Read from consent.service by its callers (the API's schemas and views, the relay, sending):
+from commsvc.consent.decisions import (  # noqa: F401
+    DEFAULT_ALLOWED,
+    GRANTED,
+    MAX_HISTORY_LIMIT,
+    NO_GRANT,
+    REVOKED,
+    Decision,
+    allowed_sql,
+    check,
+    current_state,
+    history,
+)
+from commsvc.consent.evidence import (  # noqa: F401
+    ACTIONS,
+    RECEIVED,
+    SOURCE_RE,
+    SYSTEM_SOURCES,
+    _expand,
+    _validate,
+    validate_evidence,
+)
+from commsvc.consent.models import (
+    ALL,  # noqa: F401
+    CHANNELS,
+    PURPOSES,
+    ConsentEvent,
+    ConsentState,
+)
 from commsvc.db.inserts import insert_for, insert_or_replay
 from commsvc.db.locks import named_lock
 from commsvc.errors import Conflict, ValidationFailed
-from commsvc.paging import MAX_LIMIT, Page, decode_cursor, page_of
 from commsvc.twilio_gateway import UNSUBSCRIBED
-
-ACTIONS = ("grant", "revoke")
-# Room for a full inbound SMS (1,600 characters of up to 4 UTF-8 bytes) plus its SIDs.
-MAX_EVIDENCE_BYTES = 8192
-MAX_EVIDENCE_DEPTH = 5
-MAX_HISTORY_LIMIT = MAX_LIMIT
-SOURCE_RE = re.compile(r"[a-z0-9][a-z0-9_.:-]{0,31}")
-# The evidence key under which commsvc records how an API decision reached it (key id, IP); the
-# caller's own keys are kept as given beside it.
-RECEIVED = "received"
-# Sources commsvc records itself; an API caller may not claim them.
-SYSTEM_SOURCES = frozenset({"sms_keyword", "twilio_opt_out", "twilio_21610", "erasure"})
-
-# Reasons `check` gives (short machine words).
-GRANTED = "granted"
-REVOKED = "revoked"
-DEFAULT_ALLOWED = "default_allowed"
-NO_GRANT = "no_grant"
-
-# Purposes allowed until revoked; every other purpose needs a recorded grant.
-DEFAULT_ALLOWED_PURPOSES = frozenset({"relay", "transactional"})
-
-
-@dataclass(frozen=True)
-class Decision:
-    """May this phone be contacted on this channel for this purpose, and why."""
-
-    allowed: bool
-    reason: str
-
-
-def _expand(value: str, choices: tuple[str, ...], field: str) -> tuple[str, ...]:
-    if value == ALL:
-        return choices
-    if value not in choices:
-        raise ValidationFailed(errors={field: [f"must be one of {', '.join(choices)} or all"]})
-    return (value,)
-
-
-def _depth(value: object) -> int:
-    if isinstance(value, dict):
-        return 1 + max((_depth(v) for v in value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max((_depth(v) for v in value), default=0)
-    return 0
-
-
-# Python's JSON parser reads NaN, Infinity and 1e400 (infinity), which JSON does not have.
-NOT_PLAIN_JSON = "must be plain JSON: no NaN or Infinity (a number such as 1e400 reads as one)"
-
-
-def validate_evidence(evidence: object) -> dict:
-    """Evidence is a JSON object of bounded size and nesting (it is kept forever).
-
-    The size bounds what the caller sent: RECEIVED, which commsvc adds to an API decision (key
-    id, IP, a proxy's X-Forwarded-For), is bounded by commsvc and not counted, or how much a
-    caller may send would depend on its address and proxies."""
-    if not isinstance(evidence, dict):
-        raise ValidationFailed(errors={"evidence": ["must be an object"]})
-    sent = {k: v for k, v in evidence.items() if k != RECEIVED}
-    try:
-        size = len(json.dumps(sent, separators=(",", ":"), ensure_ascii=False,
-                              allow_nan=False).encode())
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise ValidationFailed(errors={"evidence": [NOT_PLAIN_JSON]}) from exc
-    if size > MAX_EVIDENCE_BYTES:
-        raise ValidationFailed(errors={"evidence": [f"at most {MAX_EVIDENCE_BYTES} bytes"]})
-    if _depth(evidence) > MAX_EVIDENCE_DEPTH:
-        raise ValidationFailed(errors={"evidence": [f"at most {MAX_EVIDENCE_DEPTH} levels deep"]})
-    return evidence
-
-
-def _validate(action: str, source: str) -> None:
-    errors: dict[str, list[str]] = {}
-    if action not in ACTIONS:
-        errors["action"] = ["must be grant or revoke"]
-    if not isinstance(source, str) or not SOURCE_RE.fullmatch(source):
-        errors["source"] = ["1-32 characters: lower-case letters, digits, _ . : -"]
-    if errors:
-        raise ValidationFailed(errors=errors)
 
 
 def _apply_to_state(db: Session, events: list[ConsentEvent]) -> None:
@@ -319,94 +262,3 @@ def _last_recorded_at(db: Session, phone: str) -> dt.datetime | None:
     # Uses index: ix_consent_events_phone_id (its last entry)
     return db.scalar(select(ConsentEvent.created_at).where(ConsentEvent.phone == phone)
                      .order_by(ConsentEvent.id.desc()).limit(1))
-
-
-def _allowed_without_events(purpose: str, marketing_requires_grant: bool) -> bool:
-    return purpose in DEFAULT_ALLOWED_PURPOSES or not marketing_requires_grant
-
-
-def _decide(purpose: str, allowed: bool | None, marketing_requires_grant: bool) -> Decision:
-    if allowed is True:
-        return Decision(True, GRANTED)
-    if allowed is False:
-        return Decision(False, REVOKED)
-    if _allowed_without_events(purpose, marketing_requires_grant):
-        return Decision(True, DEFAULT_ALLOWED)
-    return Decision(False, NO_GRANT)
-
-
-def allowed_sql(phone_column, *, channel: str, purpose: str,
-                marketing_requires_grant: bool = True) -> ColumnElement[bool]:
-    """check()'s answer as SQL, so a hot-path query can carry it instead of a second read."""
-    # Uses index: pk_consent_state (a primary-key lookup per row of the outer query)
-    state = (
-        select(ConsentState.allowed)
-        .where(ConsentState.phone == phone_column, ConsentState.channel == channel,
-               ConsentState.purpose == purpose)
-        .scalar_subquery()
-    )
-    return func.coalesce(state, literal(_allowed_without_events(purpose,
-                                                                marketing_requires_grant)))
-
-
-def check(
-    db: Session, *, phone: str, channel: str, purpose: str, now: dt.datetime,
-    marketing_requires_grant: bool = True,
-) -> Decision:
-    """May `phone` be contacted on `channel` for `purpose` now (one primary-key read)."""
-    if channel not in CHANNELS or purpose not in PURPOSES:
-        raise ValidationFailed(errors={"channel/purpose": ["unknown channel or purpose"]})
-    allowed = db.connection().execute(
-        _STATE, {"phone": phone, "channel": channel, "purpose": purpose}).scalar()
-    return _decide(purpose, allowed, marketing_requires_grant)
-
-
-# Built once: the consent check runs it on every call. Uses index: pk_consent_state
-_STATE = select(ConsentState.allowed).where(
-    ConsentState.phone == bindparam("phone"), ConsentState.channel == bindparam("channel"),
-    ConsentState.purpose == bindparam("purpose"),
-)
-
-
-def current_state(
-    db: Session, phone: str, *, marketing_requires_grant: bool = True,
-) -> list[dict]:
-    """Every channel x purpose: allowed, reason, since (None for a default), basis."""
-    # Uses index: pk_consent_state
-    rows = {
-        (r.channel, r.purpose): r
-        for r in db.execute(
-            select(ConsentState.channel, ConsentState.purpose, ConsentState.allowed,
-                   ConsentState.since, ConsentState.event_id)
-            .where(ConsentState.phone == phone)
-        )
-    }
-    result = []
-    for channel in CHANNELS:
-        for purpose in PURPOSES:
-            row = rows.get((channel, purpose))
-            decision = _decide(purpose, row.allowed if row else None, marketing_requires_grant)
-            result.append({
-                "channel": channel, "purpose": purpose, "allowed": decision.allowed,
-                "reason": decision.reason, "since": row.since if row else None,
-                "basis": "event" if row else "default", "event_id": row.event_id if row else None,
-            })
-    return result
-
-
-def history(
-    db: Session, phone: str, *, hmac_key: str, cursor: str | None = None, limit: int = 50,
-) -> Page[ConsentEvent]:
-    """Events of a phone, oldest first, and the cursor of the next page (None at the end);
-    `hmac_key` (HMAC_KEY) keys the phone's name in the cursor."""
-    limit = max(1, min(limit, MAX_HISTORY_LIMIT))
-    # Uses index: ix_consent_events_phone_id
-    query = (select(ConsentEvent).where(ConsentEvent.phone == phone)
-             .order_by(ConsentEvent.id).limit(limit + 1))
-    # Each phone's history is its own list: another phone's cursor is a 422, not an empty
-    # page. The cursor names it by a keyed hash, never the number: cursors end up in URLs and
-    # logs beside the masked number, and a plain hash of it is undone in a second.
-    of = "consent_history:" + phone_hmac(hmac_key, phone)[:12]
-    if cursor is not None:
-        query = query.where(ConsentEvent.id > decode_cursor(cursor, int, of=of, filters={})[0])
-    return page_of(list(db.scalars(query)), limit, lambda event: (event.id,), of=of, filters={})
