@@ -132,17 +132,24 @@ def try_normalise(raw: object, region: str = "US") -> str | None:
 
 
 def mask(e164: str | None) -> str | None:
-    """+14155550101 -> +1******0101: country code, stars, last four (of a national number of
-    four digits or fewer, as in Niue or Tokelau, the last half: four would be all of it).
+    """+14155550101 -> +1******0101: country code, stars, and the last shown_digits(n) of the
+    n national digits: four, or fewer where four would be most or all of the number
+    (+500 41234 Falklands -> +500***34, +683 4002 Niue -> +683**02). Anything without a "+"
+    (a short code, "sip:alice") is shown by the same rule, as a national number.
     A hidden caller's marker ("Anonymous", "unknown") is shown as it is."""
     if not e164 or e164.lower() in _HIDDEN_CALLER_IDS:
         return e164
-    if not e164.startswith("+"):
-        return "*" * max(len(e164) - 4, 0) + e164[-4:]
-    country = _country_code(e164)
-    rest = e164[1 + len(country):]
-    hidden = len(rest) - 4 if len(rest) > 4 else len(rest) - len(rest) // 2
-    return "+" + country + "*" * hidden + rest[hidden:]
+    country = _country_code(e164) if e164.startswith("+") else None
+    rest = e164 if country is None else e164[1 + len(country):]
+    hidden = len(rest) - shown_digits(len(rest))
+    return ("" if country is None else "+" + country) + "*" * hidden + rest[hidden:]
+
+
+def shown_digits(national_length: int) -> int:
+    """How many last digits of a national number of that length a masked number shows: four,
+    and never more than half of it (min(4, n // 2)), so that a 5- to 7-digit number (Iceland,
+    Falklands, St Helena) is not most of it shown."""
+    return min(4, national_length // 2)
 
 
 def _country_code(e164: str) -> str:

@@ -13,15 +13,45 @@ from commsvc.phones import InvalidPhone, locality, mask, normalise
     ("+14155550101", "+1******0101"),
     ("+447700900123", "+44******0123"),
     ("+33612345678", "+33*****5678"),
-    ("+3531234567", "+353***4567"),  # a three-digit calling code
-    ("+99912345", "+9***2345"),  # no such calling code: the first digit stands for it
+    ("+353861234567", "+353*****4567"),  # a three-digit calling code
+    ("+99912345678", "+9******5678"),  # no such calling code: the first digit stands for it
     ("SHORTCODE", "*****CODE"),
-    # Four national digits or fewer (Niue, Tokelau): the last four would be the whole number.
+    # Seven national digits or fewer (Iceland, Faroe, Falklands, St Helena, Niue, Tokelau):
+    # the last four would be most or all of the number; at most its last half is shown.
+    ("+3545512345", "+354****345"),
+    ("+298212345", "+298***345"),
+    ("+50041234", "+500***34"),
+    ("+29022345", "+290***45"),
     ("+6834002", "+683**02"),
     ("+6903010", "+690**10"),
+    ("+99912345", "+9****345"),
 ])
 def test_mask_keeps_the_calling_code_and_the_last_four(e164, masked):
     assert mask(e164) == masked
+
+
+@pytest.mark.parametrize(("raw", "masked"), [
+    ("SHORT", "***RT"),  # a sender that is no number: its last half at most
+    ("sip:alice", "*****lice"),
+    ("4155550101", "******0101"),
+    ("1234567", "****567"),
+])
+def test_mask_without_a_plus_shows_at_most_half(raw, masked):
+    assert mask(raw) == masked
+
+
+# "+<a real calling code><1-12 digits>": never more than min(4, n // 2) national digits shown.
+@settings(max_examples=300, deadline=None)
+@given(country=st.sampled_from(sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)),
+       national=st.text("0123456789", min_size=1, max_size=12))
+def test_mask_shows_at_most_four_digits_and_at_most_half_of_the_national_number(
+        country, national):
+    masked = mask(f"+{country}{national}")
+    assert masked.startswith(f"+{country}")
+    shown = len(masked) - len(masked.rstrip("0123456789"))
+    assert masked == f"+{country}" + "*" * (len(national) - shown) + national[len(national)
+                                                                             - shown:]
+    assert shown == min(4, len(national) // 2)
 
 
 # "+<a real calling code><4-12 digits>": valid and invalid numbers of every country.

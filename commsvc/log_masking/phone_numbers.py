@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from commsvc.phones import mask
+from commsvc.phones import mask, shown_digits
 
 # What separates the groups of a written phone number, raw or URL-encoded: a space (also "+"
 # and "%20" in a query string), "-", "." or "/" (415/555-0101), or their encodings %2B, %2D,
@@ -79,8 +79,7 @@ def _mask_match(match: re.Match) -> str:
 
 
 def _last_shown(e164: str) -> int:
-    """How many last digits phones.mask shows of the number: four, or the last half of a
-    national number of four digits or fewer."""
+    """How many last digits phones.mask shows of the number (phones.shown_digits)."""
     masked = mask(e164)
     return len(masked) - len(masked.rstrip("0123456789"))
 
@@ -90,13 +89,13 @@ _DIALLED_PREFIXES = ("011", "00")
 
 
 def _masked_dialled(digits: str, *prefixes: str) -> str:
-    """Digits written without "+" masked as phones.mask masks them (the last four shown), and
+    """Digits written without "+" masked as phones.mask masks them (phones.shown_digits), and
     no more shown than it shows of the number dialled after an international prefix
     ("0116834002", "00 683 4002": Niue's +683 4002, of which it shows the last half) or, with
     the prefix "" given, of the digits read as E.164 ("tel+6834002": a "+" after a word)."""
     if not prefixes and digits[:1] != "0":  # the usual case: no prefix to dial
         return mask(digits)
-    shown = min([4, *(_last_shown("+" + digits[len(prefix):])
+    shown = min([shown_digits(len(digits)), *(_last_shown("+" + digits[len(prefix):])
                       for prefix in (*_DIALLED_PREFIXES, *prefixes) if digits.startswith(prefix))])
     hidden = max(len(digits) - shown, 0)
     return "*" * hidden + digits[hidden:]

@@ -87,8 +87,8 @@ _LETTER_OR_DIGIT_OR_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}|[A-Za-z\d]")
 
 
 def _masked_reading(part: str) -> str:
-    """The part with all but its last four digits masked when the API reads it, letters and
-    all, as one valid number: phonenumbers drops a letter or two wherever it stands, so
+    """The part with all but the last digits phones.mask shows masked when the API reads it,
+    letters and all, as one valid number: phonenumbers drops a letter or two wherever it stands, so
     "415555010E1" is +14155550101 though no group of digits between the letters is one."""
     digits = [token for token in _DIGIT_OR_ESCAPE.findall(part) if len(token) == 1]
     if _DATE_STAMP.fullmatch("".join(digits)):
