@@ -16,6 +16,8 @@ from gunicorn.http import wsgi
 from gunicorn.http.message import Request
 from gunicorn.http.unreader import IterUnreader
 
+from commsvc.phones import mask
+
 PROCFILE = Path(__file__).resolve().parent.parent / "Procfile"
 
 
@@ -791,3 +793,24 @@ def test_a_national_number_of_default_region_glued_to_letters_is_masked(
     monkeypatch.setenv("DEFAULT_REGION", region)
     line = access_line(tmp_path, target)
     assert masked in line
+
+
+# Valid numbers of 4 to 8 national digits: Niue, Falklands, St Helena, Faroe, Iceland, Estonia,
+# Norway.
+SHORT_NATIONAL = ["+6834002", "+50041234", "+29022345", "+298212345", "+3545512345",
+                  "+3726123456", "+4741234567"]
+
+
+@pytest.mark.parametrize("number", SHORT_NATIONAL)
+@pytest.mark.parametrize(("template", "plus"), [
+    ("/v1/consent/{}", "+"), ("/v1/consent/{}", "%2B"), ("/v1/logs/messages?phone={}", "%2B"),
+    ("/v1/consent/tel:{}", "+"), ("/v1/subjects/{}/export", "%2B"),
+])
+def test_a_short_national_number_is_masked_once_as_phones_mask_masks_it(tmp_path, number,
+                                                                        template, plus):
+    """Found in review: GET /v1/consent/+298212345 (Faroe, 6 national digits) was logged as
+    +298**5: masked (+298***345), then its stars read as a client's separators and what was
+    left masked again, a second rule showing other digits than phones.mask."""
+    line = access_line(tmp_path, template.format(plus + number[1:]))
+    expected = template.format(plus + mask(number)[1:])
+    assert f'"GET {expected} HTTP/1.1"' in line, line

@@ -94,9 +94,13 @@ def mask_url(text: str) -> str:
     written with Unicode separators or digits or unusual punctuation too (only the parts that
     have such a character are decoded), API keys and message content redacted."""
     # first: making separators plain turns "_" to "-"
-    text = _mask_prefixed(_mask_short_numbers(redact_keys(redact_content(text))))
+    text = _mask_prefixed(redact_keys(redact_content(text)))
     if _UNUSUAL_URL.search(text) or _ESCAPE_BEFORE_DIGIT.search(text):
         text = _URL_PART.sub(_masked_url_part, text)
+    # After the parts with an unusual character, "*" among them: the stars of a short number
+    # masked first (+298***345) were read as a client's separators and the digits left masked
+    # again (+298**5). A masked number has no run of digits _SHORT_NUMBER_PART reads.
+    text = _mask_short_numbers(text)
     # Before _mask_numbers, which would mask only the run before a letter ("+1***5550E101")
     return _mask_numbers(_GLUED_TO_LETTERS.sub(_masked_phone_part, text))
 
