@@ -82,8 +82,8 @@ def recording_reference(call: Call) -> dict:
 
 
 def present_call(row: LogRow, principal) -> dict:
-    """A call: its duration and recording reference (SID, duration and status: in-progress,
-    completed or failed; never the audio)."""
+    """A call: its duration and recording reference (SID, duration and status: completed
+    or failed; never the audio)."""
     call: Call = row.record
     data = _common(call, principal)
     data["duration_seconds"] = call.duration_seconds

@@ -150,8 +150,10 @@ MessageRow = Schema.from_dict({
 Recording = Schema.from_dict({
     "sid": fields.String(), "duration": fields.Integer(allow_none=True),
     "status": fields.String(allow_none=True, metadata={
-        "description": "in-progress, completed or failed (a failed one holds no audio); null"
-                       " while only the Dial's action has named the recording"}),
+        "description": "completed or failed (a failed one holds no audio; Twilio is not asked"
+                       " to report progress); null while only the Dial's action has named the"
+                       " recording. A recording Twilio reported absent (too short, silent)"
+                       " is no recording: the call's recording is null"}),
 }, name="Recording")
 CallRow = Schema.from_dict({
     **_ROW_FIELDS,
