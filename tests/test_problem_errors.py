@@ -266,8 +266,10 @@ def test_a_clients_request_id_with_a_number_glued_to_a_letter_is_replaced(client
     /v1/consent/4155550101x as +14155550101's consent)."""
     response = client.get("/v1/sessions/ses_nope", headers={**api_key("ops"), "X-Request-Id": own})
     assert response.status_code == 404
-    assert response.headers["X-Request-Id"] == response.json["request_id"] != own
-    assert "555" not in response.headers["X-Request-Id"]
+    replaced = response.headers["X-Request-Id"]
+    assert replaced == response.json["request_id"] != own
+    # Not "555": a fresh random id holds those three digits one run in twenty.
+    assert not any(part in replaced for part in ("555010", "555-0101", own))
 
 
 @pytest.mark.parametrize(("role", "path"), [("ops", "/v1/sessions/{}"),
