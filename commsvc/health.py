@@ -57,7 +57,8 @@ class _DatabaseCollector:
         self.db, self.now = db, now
 
     def collect(self):
-        up = GaugeMetricFamily("commsvc_database_up", "Whether the database answered the scrape")
+        up = GaugeMetricFamily("commsvc_database_up", "Whether the database answered the scrape's "
+                               "reads (0 too when it was never migrated)")
         try:
             families = [f for source in METRIC_SOURCES for f in source(self.db, self.now)]
         except DBAPIError:
