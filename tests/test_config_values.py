@@ -6,6 +6,7 @@ import errno
 import json
 import os
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from click.testing import CliRunner
@@ -438,3 +439,81 @@ def test_the_cli_says_an_in_memory_database_is_refused_in_one_line():
                                                              "COMMSVC_ENV": "development"})
     assert result.exit_code == 2
     assert result.output.count("\n") == 1 and "SQLite database in memory" in result.output
+
+
+# Every setting that ends up in the TwiML we answer with, and where: the reply or spoken message
+# it is, the HELP reply (the brand and support contact are in every reply), or callback URLs.
+TWIML_SETTINGS = ("BRAND_NAME", "SUPPORT_CONTACT", "HELP_SMS_REPLY", "NO_SESSION_SMS_REPLY",
+                  "VOICE_ONLY_SMS_REPLY", "NO_SESSION_VOICE_MESSAGE", "SMS_ONLY_VOICE_MESSAGE",
+                  "RECORDING_NOTICE", "UNAVAILABLE_VOICE_MESSAGE", "PUBLIC_BASE_URL")
+NOT_XML = ("\x0b", "\x00", "\x1b", "\x1f", "\ufffe", "\udcff")  # \udcff: a byte not UTF-8
+
+
+def _twiml_with(config: Config, name: str) -> str:
+    """The TwiML answer that carries setting `name`, as the webhooks build it."""
+    from commsvc.consent.messages import help_reply
+    from commsvc.relay.inbound import Bridge, CallResult, SmsResult
+    from webhooks import twiml
+
+    def sms(reply: str) -> str:
+        result = SmsResult(message_id=1, outcome="replied", session_id=None, forward=None,
+                           reply=reply, duplicate=False)
+        return twiml.sms_answer(result, config, "SM" + "0" * 32).get_data(as_text=True)
+
+    if name == "PUBLIC_BASE_URL":
+        result = CallResult(call_id=1, outcome="bridged", session_id="s", say=None,
+                            bridge=Bridge(to="+14155550101", caller_id="+14155550102",
+                                          record=True, time_limit=3600), duplicate=False)
+        return twiml.call_answer(result, config, "CA" + "0" * 32).get_data(as_text=True)
+    if name in ("BRAND_NAME", "SUPPORT_CONTACT", "HELP_SMS_REPLY"):
+        return sms(help_reply(config))
+    if name.endswith("_SMS_REPLY"):
+        return sms(getattr(config, name.lower()))
+    if name == "RECORDING_NOTICE":
+        return twiml.recording_notice(config).get_data(as_text=True)
+    return twiml.say_and_hang_up(getattr(config, name.lower())).get_data(as_text=True)
+
+
+def _set(name: str, inside: str) -> str:
+    """A value of setting `name` with `inside` in it, otherwise one the config takes."""
+    if name == "PUBLIC_BASE_URL":
+        return f"https://commsvc.example.com/a{inside}b"
+    if name in ("BRAND_NAME", "SUPPORT_CONTACT"):
+        return f"Home{inside}Pros"
+    return f"{{brand}}: sorry{inside}goodbye"
+
+
+@pytest.mark.parametrize("name", TWIML_SETTINGS)
+@pytest.mark.parametrize("inside", NOT_XML + ("\t", "\n", "é", "\U0001f527", ""))
+def test_every_setting_the_config_takes_makes_twiml_that_is_xml(name, inside):
+    """Found by an audit: BRAND_NAME, SUPPORT_CONTACT, the replies and spoken messages (and
+    PUBLIC_BASE_URL, in the callback URLs) were taken holding a control character such as a
+    vertical tab, a NUL or an escape; the twilio library writes it as given, so the answer was
+    not XML and Twilio would have refused every call or text answered with it. A value the
+    config takes makes TwiML that is XML."""
+    try:
+        config = _load(**{name: _set(name, inside)})
+    except ConfigError:  # (a URL takes no tab nor line break either)
+        assert inside in NOT_XML or (name == "PUBLIC_BASE_URL" and inside.isspace())
+        return
+    ElementTree.fromstring(_twiml_with(config, name))  # raises ParseError when it is not XML
+    assert inside not in NOT_XML
+
+
+@pytest.mark.parametrize("name", TWIML_SETTINGS)
+@pytest.mark.parametrize("inside", NOT_XML)
+def test_a_setting_twiml_cannot_carry_is_refused_naming_it_and_the_character(name, inside):
+    with pytest.raises(ConfigError) as raised:
+        _load(**{name: _set(name, inside)})
+    at = _set(name, inside).index(inside) + 1
+    assert str(raised.value) == (
+        f"{name} holds U+{ord(inside):04X} (character {at}), which TwiML cannot carry (XML 1.0:"
+        f" no control character but tab and line breaks); Twilio would refuse every answer"
+        f" with it")
+
+
+def test_a_control_character_around_a_reply_is_refused_too():
+    """Counted as set: the spaces and the character before it included."""
+    with pytest.raises(ConfigError) as raised:
+        _load(NO_SESSION_SMS_REPLY="  \x1b[31mNo session")
+    assert str(raised.value).startswith("NO_SESSION_SMS_REPLY holds U+001B (character 3), ")

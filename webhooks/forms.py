@@ -21,6 +21,7 @@ from commsvc.relay.callbacks import (
     RecordingProgress,
 )
 from commsvc.relay.inbound import InboundCall, InboundSms
+from commsvc.xml_chars import NOT_XML
 
 log = logging.getLogger("commsvc.webhooks")
 
@@ -31,8 +32,6 @@ _MEDIA_URL = re.compile(r"https?://[!-~]+")  # printable ASCII, no spaces
 _WORD = re.compile(r"[a-z][a-z_-]{0,23}")  # queued, in-progress, partially_delivered, ...
 _NOT_A_PHONE = re.compile(r"[^\W\d_]|:")  # a letter, in any script, or a colon
 _NOT_SENDER_CHARS = re.compile(r"[^A-Za-z0-9+:]")
-# Characters XML 1.0 cannot carry: they would make the TwiML we answer with unreadable.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 class BadWebhook(ProblemError):
@@ -157,7 +156,7 @@ def inbound_sms(form: MultiDict, region: str) -> InboundSms:
         sender=sender,
         sender_phone=sender_phone,
         to_phone=_proxy_number(form, region, short_code=True),
-        body=_NOT_XML.sub("", _one(form, "Body") or ""),
+        body=NOT_XML.sub("", _one(form, "Body") or ""),  # it would make our TwiML unreadable
         media_urls=_media_urls(form),
         opt_out_type=_word(form, "OptOutType"),
     )

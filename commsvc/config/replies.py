@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from commsvc.config.settings import Config, ConfigError
+from commsvc.config.values import _twiml_safe
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 PLACEHOLDERS = ("{brand}", "{support}")  # what consent.messages.render fills in
@@ -12,9 +13,10 @@ PLACEHOLDERS = ("{brand}", "{support}")  # what consent.messages.render fills in
 
 def _text(env: dict[str, str], name: str, default: str,
           placeholders: tuple[str, ...] = PLACEHOLDERS) -> str:
-    """A text customers read (a brand, a reply): only spaces counts as unset (the default), and
-    a placeholder other than these is refused, not sent as "{oops}"."""
-    value = env.get(name, "").strip()
+    """A text customers read (a brand, a reply), which TwiML can carry (_twiml_safe): only
+    spaces counts as unset (the default), and a placeholder other than these is refused, not
+    sent as "{oops}"."""
+    value = _twiml_safe(env, name).strip()
     unknown = [f"{{{word}}}" for word in _PLACEHOLDER.findall(value)
                if f"{{{word}}}" not in placeholders]
     if unknown:

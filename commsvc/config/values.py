@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from commsvc.config.settings import STRICTER_MARKETING_HOURS, Config, ConfigError
 from commsvc.phones import SHORT_CODE, InvalidPhone, normalise
+from commsvc.xml_chars import first_not_xml
 
 DAY = 86400
 # Longer than any period a setting may sensibly name, and short enough that now +/- it is a date.
@@ -95,6 +96,20 @@ def _choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ..
     return raw
 
 
+def _twiml_safe(env: dict[str, str], name: str) -> str:
+    """A setting that ends up in the TwiML we answer with (a reply, a spoken message, the brand,
+    PUBLIC_BASE_URL in its callback URLs), as set, once it holds no character XML 1.0 cannot
+    carry: the answer would not be XML, and Twilio would refuse every one holding it. The
+    character is named by its code point and position, not the value shown."""
+    value = env.get(name, "")
+    at = first_not_xml(value)
+    if at is not None:
+        raise ConfigError(f"{name} holds U+{ord(value[at]):04X} (character {at + 1}), which"
+                          f" TwiML cannot carry (XML 1.0: no control character but tab and line"
+                          f" breaks); Twilio would refuse every answer with it")
+    return value
+
+
 def _secret(env: dict[str, str], name: str) -> str:
     """A secret without the whitespace around it (a newline or space pasted with it, which made
     every webhook signature fail in silence); unset, empty or only whitespace is missing ("")."""
@@ -137,7 +152,7 @@ def _is_loopback(host: str) -> bool:
 def _public_base_url(env: dict[str, str], app_env: str, port: int) -> str:
     """The origin Twilio calls (maybe with the path prefix a proxy strips), no trailing slash;
     https in production but on a loopback host."""
-    raw = env.get("PUBLIC_BASE_URL", "").strip()
+    raw = _twiml_safe(env, "PUBLIC_BASE_URL").strip()
     if not raw:
         return f"http://localhost:{port}"
     if "@" in raw.partition("://")[2].partition("/")[0]:
