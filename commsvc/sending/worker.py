@@ -91,6 +91,7 @@ class _Claim:
     uncertain: bool  # a previous attempt may have reached Twilio
     waiting_since: dt.datetime  # when it last came back to the queue: accepted, or refused
     attempts: int  # spent when claimed; only this worker's outcome changes that while it holds it
+    lease_until: dt.datetime  # this worker's lease, as it last set it (claim, _held)
 
 
 @dataclass
@@ -135,7 +136,7 @@ class Worker:
         lease_until = self._lease_until()
         for row in self.db.scalars(query):
             claim = _Claim(row.id, secrets.token_hex(16), row.send_started_at is not None,
-                           row.updated_at, row.attempts)
+                           row.updated_at, row.attempts, lease_until)
             if row.status == "sending":
                 log.warning("%s: lease lapsed %s", row.id, "mid-send; reconciling with Twilio"
                             if claim.uncertain else "before its send began; sending")
@@ -149,13 +150,21 @@ class Worker:
 
     def _held(self, claim: _Claim) -> OutboundMessage | None:
         """The row, locked, its lease renewed, if this worker still holds it (else None, and
-        counted)."""
+        counted: blocked, when a revocation or an erasure blocked it within this worker's
+        lease, which no other worker could take before it lapsed; else lost_lease)."""
         row = self.db.get(OutboundMessage, claim.id, with_for_update=True, populate_existing=True)
         if row is not None and row.lease_token == claim.token and row.status == "sending":
-            row.lease_until = row.next_attempt_at = self._lease_until()
+            row.lease_until = row.next_attempt_at = claim.lease_until = self._lease_until()
             return row
+        blocked = row is not None and row.status == "blocked" \
+            and row.updated_at < claim.lease_until
+        why = row.last_error if blocked else None  # consent: revoked, or the erasure's words
         self.db.commit()
-        self.counts.lost_lease += 1
+        if blocked:
+            self.counts.blocked += 1
+            log.info("%s blocked while this worker held it: %s", claim.id, why)
+        else:
+            self.counts.lost_lease += 1
         return None
 
     def _release(self, row: OutboundMessage, status: str) -> None:

@@ -87,6 +87,37 @@ def test_a_worker_that_lost_its_lease_does_not_send_or_write(app, send, clock, c
     assert len(twilio.sent) == 1
 
 
+def test_a_text_a_revocation_blocks_while_the_worker_holds_it_is_counted_blocked(
+        app, send, grant, clock, config, twilio):
+    """Found in review of a905a19: such a text was counted lost_lease, so the pass's log read
+    as if leases overlapped ("claimed=1 lost_lease=1"), where the revocation blocked it."""
+    send(to=NEW_YORK)
+    with app.extensions["db"].sessionmaker() as db:
+        worker = Worker(db, twilio, config, clock())
+        [claim] = worker.claim(5)
+        clock.advance(seconds=config.outbox_lease_seconds - 1)
+        grant(NEW_YORK, action="revoke", purpose="transactional")  # blocks it (a905a19)
+        clock.advance(seconds=2)  # the block came within the lease, not the check
+        worker.process(claim)
+    assert (worker.counts.blocked, worker.counts.lost_lease) == (1, 0)
+    assert twilio.sent == []
+
+
+def test_a_text_blocked_once_the_workers_lease_lapsed_is_a_lost_lease(
+        app, send, grant, clock, config, twilio):
+    """Its lease ran out before the revocation: another worker may have taken it over (and
+    blocked it itself), so this worker lost its lease, as it did to one that sent it."""
+    send(to=NEW_YORK)
+    with app.extensions["db"].sessionmaker() as db:
+        slow = Worker(db, twilio, config, clock())
+        [claim] = slow.claim(5)
+        clock.advance(seconds=config.outbox_lease_seconds + 1)
+        grant(NEW_YORK, action="revoke", purpose="transactional")
+        slow.process(claim)
+    assert (slow.counts.blocked, slow.counts.lost_lease) == (0, 1)
+    assert twilio.sent == []
+
+
 def test_backoff_grows_with_jitter_is_capped_and_honours_retry_after(app, config, clock):
     worker = Worker(None, None, config, clock(), random.Random(7))
     first = [worker.backoff(1, None).total_seconds() for _ in range(50)]
