@@ -130,6 +130,22 @@ def numbers_kept_by(hold_id: str):
             (OutboundMessage, OutboundMessage.to_phone))))
 
 
+def kept_since(db: Session, hold: LegalHold) -> dt.datetime:
+    """Since when holds have been in force without a break up to this one's lift: what it
+    keeps of a person erased since then, it may have taken over from a hold lifted before it
+    (placed after the erasure, it kept the rows another still kept), so its lift has every
+    erasure since then to look at, not only those since it was placed. A walk over the holds
+    (a small table), newest placed first, joining each that was in force when the run began."""
+    start = hold.created_at
+    # Uses index: none (legal_holds is a small table: a scan of it)
+    for created_at, lifted_at in db.execute(
+            select(LegalHold.created_at, LegalHold.lifted_at)
+            .where(LegalHold.created_at < start).order_by(LegalHold.created_at.desc())):
+        if lifted_at is None or lifted_at >= start:
+            start = created_at
+    return start
+
+
 def not_held(model) -> ColumnElement[bool]:
     """SQL condition: no active hold covers this row (retention and erasure may touch it)."""
     return ~held(model)

@@ -48,6 +48,7 @@ from commsvc.records.holds import (
     forget_lifted,
     held,
     hold_still,
+    kept_since,
     not_held,
     numbers_kept_by,
 )
@@ -300,13 +301,15 @@ def erase_released(db: Session, hold: LegalHold, *, config: Config, now: dt.date
     still keeps its part); how many subjects lost something, and what.
 
     Bounded by the hold: its own rows' numbers are hashed and matched against the ledger's
-    erasures since the hold was placed (none: nothing is read), never every number on record."""
+    erasures since holds have been in force without a break up to it (kept_since: one placed
+    after an erasure may keep what an earlier one kept; none: nothing is read), never every
+    number on record."""
     done = {"subjects": 0, "removed": {}}
     # Uses index: ix_erasures_subject_hmac
     erased = dict(db.execute(
         select(Erasure.subject_hmac, func.max(Erasure.created_at))
         .group_by(Erasure.subject_hmac)
-        .having(func.max(Erasure.created_at) >= hold.created_at)).all())
+        .having(func.max(Erasure.created_at) >= kept_since(db, hold))).all())
     if not erased:
         return done
     found = {}

@@ -101,3 +101,28 @@ def test_a_lift_with_no_erasure_since_the_hold_was_placed_erases_nothing(
 
     assert lifted.json["erased_again"] == {"subjects": 0, "removed": {}}
     assert holds.active_holds(db) == []
+
+
+def test_lifting_the_last_of_overlapping_holds_erases_what_they_kept_though_placed_after(
+        client, api_key, db, clock, kept):
+    """A hold placed after the erasure, while another kept the person's rows, keeps them too
+    once that one is lifted: lifting it last must erase them (review4: only erasures since
+    the lifted hold was placed were looked for, so they stayed for good)."""
+    privacy = api_key("privacy")
+    first = _place(client, privacy, "booking", "bk_1")
+    clock.advance(hours=1)
+    assert _erase(client, privacy)["kept"]["held"]["messages"] == 1
+    clock.advance(hours=1)
+    second = _place(client, privacy, "phone", PRO)  # the pro's dispute, a day later
+    clock.advance(hours=1)
+    assert client.delete(f"/v1/holds/{first}", headers=privacy).json["erased_again"] == {
+        "subjects": 0, "removed": {}}
+    assert kept["with_pro"] in _left(db)  # the second hold keeps it
+    clock.advance(hours=1)
+
+    lifted = client.delete(f"/v1/holds/{second}", headers=privacy)
+
+    assert lifted.json["erased_again"]["subjects"] == 1
+    assert kept["with_pro"] not in _left(db) and kept["pro_alone"] in _left(db)
+    assert REQUESTER not in set(db.scalars(select(Participant.phone)))
+
