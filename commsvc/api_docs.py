@@ -54,15 +54,20 @@ def json_text(req) -> str:
     """A JSON request body's text: UTF-8, a leading byte-order mark ignored, or a 400 saying
     it is not UTF-8. JSON is exchanged as UTF-8 (RFC 8259, which defines no charset
     parameter): a body in ISO-8859-1 (PowerShell 5's default) or UTF-16 was "not valid JSON",
-    which sent the client looking for a syntax error in a document that has none."""
+    which sent the client looking for a syntax error in a document that has none. UTF-16 or
+    UTF-32 without a byte-order mark is told by its NULs (json.detect_encoding, RFC 4627's
+    rule, which Flask's own parser follows): an ASCII document in it decodes as UTF-8."""
+    data = req.get_data(cache=True)
     try:
-        return req.get_data(cache=True).decode("utf-8-sig")
+        if json.detect_encoding(data).startswith("utf-8"):
+            return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        charset = req.mimetype_params.get("charset", "")
-        named = (f" (the Content-Type's charset={echoed(charset)} is not read)"
-                 if charset.lower().replace("-", "") not in ("", "utf8") else "")
-        raise ProblemError("The request body is not valid UTF-8: send JSON encoded as UTF-8"
-                           f"{named}.") from None
+        pass
+    charset = req.mimetype_params.get("charset", "")
+    named = (f" (the Content-Type's charset={echoed(charset)} is not read)"
+             if charset.lower().replace("-", "") not in ("", "utf8") else "")
+    raise ProblemError("The request body is not valid UTF-8: send JSON encoded as UTF-8"
+                       f"{named}.")
 
 
 TWICE = "given twice in one JSON object; give it once"

@@ -395,3 +395,25 @@ def test_a_charset_other_than_utf8_is_no_matter_when_the_body_is_ascii(client, a
                            headers=api_key("booking"))
 
     assert response.status_code == 201, response.json
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_a_utf16_or_utf32_body_without_a_bom_is_a_400_saying_it_is_not_utf8(
+        client, api_key, pooled, encoding):
+    """review4: UTF-16 or UTF-32 without a byte-order mark (.NET's Encoding.Unicode, an
+    ASCII-only document) decodes as UTF-8 with a NUL after each character: a view that takes
+    a body said "not valid JSON", and one that takes none read it (Flask's parser detects
+    UTF-16 by its NULs, RFC 4627) and named its members as unknown fields."""
+    booking = api_key("booking")
+    created = client.post("/v1/sessions", data=json.dumps(SESSION).encode(encoding),
+                          content_type="application/json; charset=utf-16", headers=booking)
+    session_id = client.post("/v1/sessions", json=SESSION, headers=booking).json["id"]
+    closed = client.post(f"/v1/sessions/{session_id}/close", data='{"x": 1}'.encode(encoding),
+                         content_type="application/json", headers=booking)
+
+    assert created.status_code == closed.status_code == 400, (created.json, closed.json)
+    assert created.json["detail"] == (
+        "The request body is not valid UTF-8: send JSON encoded as UTF-8 (the Content-Type's"
+        " charset=utf-16 is not read).")
+    assert closed.json["detail"] == (
+        "The request body is not valid UTF-8: send JSON encoded as UTF-8.")
