@@ -234,6 +234,7 @@ def test_a_sqlite_uri_in_memory_or_read_only_creates_no_file(tmp_path, monkeypat
     says it cannot open a missing one). No engine: SQLAlchemy warns of its pool for memory."""
     monkeypatch.chdir(tmp_path)
     create_sqlite_file(f"sqlite:///file:app.db?mode={mode}&uri=true")
+    create_sqlite_file(f"sqlite:///file:{tmp_path}/memdb.db?vfs=memdb&uri=true")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -30,18 +30,23 @@ def _database_url(env: dict[str, str]) -> str:
 
 def sqlite_opened(url: str) -> tuple[str, str | None]:
     """What SQLite opens for this SQLite URL, as the driver reads it: the path, and a `file:`
-    URI's mode (else None)."""
+    URI's mode (else None). A URI naming SQLite's memdb VFS (`vfs=memdb`) is a database in
+    memory under a file's name, whatever its mode says: its mode is "memory"."""
     parsed = make_url(url)
     (path,), options = parsed.get_dialect()().create_connect_args(parsed)
     if options.get("uri") and path.startswith("file:"):
         uri = urlsplit(path)
-        return unquote(uri.path), (parse_qs(uri.query).get("mode") or [None])[-1]
+        query = parse_qs(uri.query)
+        if (query.get("vfs") or [None])[-1] == "memdb":
+            return unquote(uri.path), "memory"
+        return unquote(uri.path), (query.get("mode") or [None])[-1]
     return path, None
 
 
 def in_memory(url: str) -> bool:
     """Whether the URL names an SQLite database in memory (`sqlite://`, `sqlite:///:memory:`,
-    a `mode=memory` URI): each process, and each connection of it, gets its own, empty."""
+    a `mode=memory` or `vfs=memdb` URI): each process, and each connection of it, gets its
+    own, empty."""
     if not url.startswith("sqlite"):
         return False
     path, mode = sqlite_opened(url)
