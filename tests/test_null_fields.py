@@ -96,3 +96,25 @@ def test_a_query_argument_is_not_documented_nullable(client, path):
     parameters = client.get("/openapi.json").json["paths"][path]["get"]["parameters"]
 
     assert [p["name"] for p in parameters if p["schema"].get("nullable")] == []
+
+
+def test_every_nullable_body_field_takes_null_as_openapi_3_0_reads_it(client):
+    """OpenAPI 3.0.3: `nullable` adds null only to a `type` in the same object, so a nullable
+    `oneOf` without one (consent's evidence) still refused null: one of its alternatives
+    must be nullable itself (review4)."""
+    document = client.get("/openapi.json").json
+    assert document["openapi"].startswith("3.0")
+    bodies = {operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+              .rsplit("/", 1)[-1]
+              for path, operations in document["paths"].items() if path.startswith("/v1/")
+              for operation in operations.values()
+              if isinstance(operation, dict) and "requestBody" in operation}
+    schemas = document["components"]["schemas"]
+    null_refused = [
+        f"{body}.{name}" for body in sorted(bodies)
+        for name, field in schemas[body]["properties"].items()
+        if field.get("nullable") and "type" not in field and not any(
+            alternative.get("nullable") for alternative in field.get("oneOf", []))]
+
+    assert len(bodies) >= 6
+    assert null_refused == []

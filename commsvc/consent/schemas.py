@@ -99,7 +99,9 @@ class ConsentWriteSchema(BodySchema):
                                  " request came from. Required for a grant; a revocation is"
                                  " recorded without it (a person's request to stop is honoured"
                                  " however it reached you).",
-                  "oneOf": [{"type": "object", "minProperties": 1},
+                  # null is not given (BodySchema); OpenAPI 3.0 reads the field's own
+                  # `nullable` only beside a `type`, so one alternative says it.
+                  "oneOf": [{"type": "object", "minProperties": 1, "nullable": True},
                             {"type": "string", "minLength": 1}],
                   "example": {"form": "signup", "version": "2026-05"}},
     )
