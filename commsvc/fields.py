@@ -83,6 +83,28 @@ def reason_problem(reason: str, *, empty: str) -> str | None:
 _PAST_MICROSECONDS = re.compile(r"[T ]\d\d(?::?\d\d){0,2}[.,]\d{6}(\d+)")
 
 
+# ISO 8601 times no Python datetime holds, each named for what it is rather than "not an ISO
+# 8601 time", which they are: a leap second (RFC 3339 too), the hour 24 ending a day, and the
+# years 0000 and 10000 on (written with a sign).
+_LEAP_SECOND = re.compile(r"\d[T ]\d\d:?\d\d:?60(?![0-9])")
+_HOUR_24 = re.compile(r"\d[T ]24(?::?00){0,2}(?:[.,]0+)?(?:Z|[+-]|$)")
+_NO_SUCH_YEAR = re.compile(r"(?:0000|[+-]\d{5,})-")
+
+
+def _held_by_no_time(value) -> str | None:
+    """Why an ISO 8601 time cannot be held here, or None (it is not one such)."""
+    if not isinstance(value, str):
+        return None
+    if _NO_SUCH_YEAR.match(value):
+        return OUTSIDE_UTC
+    if _LEAP_SECOND.search(value):
+        return "has second 60 (a leap second), which a time here cannot hold: give 59, or 00" \
+               " of the next minute"
+    if _HOUR_24.search(value):
+        return "has hour 24, which a time here cannot hold: give 00:00 of the next day"
+    return None
+
+
 class UtcDateTime(fields.AwareDateTime):
     """An ISO 8601 / RFC 3339 time, returned in UTC. Without a zone it is read as UTC (the
     contract writes times in UTC with a Z); `t` and `z` may be lower case (RFC 3339 allows
@@ -100,7 +122,12 @@ class UtcDateTime(fields.AwareDateTime):
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str):
             value = value.upper()
-        parsed = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            parsed = super()._deserialize(value, attr, data, **kwargs)
+        except ValidationError:
+            if why := _held_by_no_time(value):
+                raise ValidationError(why) from None
+            raise
         past = _PAST_MICROSECONDS.search(value) if isinstance(value, str) else None
         try:
             parsed = as_utc(parsed)

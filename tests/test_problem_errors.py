@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 import pytest
 
@@ -76,6 +77,31 @@ def test_a_time_that_is_not_iso_8601_is_refused_saying_which_form_is_wanted(
     assert response.status_code == 422, response.json
     assert response.json["errors"] == {
         field: ["not an ISO 8601 time, such as 2026-06-01T12:00:00Z"]}
+
+
+@pytest.mark.parametrize(("written", "message"), [
+    ("2026-12-31T23:59:60Z", "has second 60 (a leap second), which a time here cannot hold:"
+                             " give 59, or 00 of the next minute"),
+    ("2026-12-31t23:59:60.5+01:00", "has second 60 (a leap second), which a time here cannot"
+                                    " hold: give 59, or 00 of the next minute"),
+    ("2026-12-01T24:00:00Z", "has hour 24, which a time here cannot hold: give 00:00 of the"
+                             " next day"),
+    ("0000-06-01T12:00:00Z", "is outside the years 1 to 9999 once in UTC"),
+    ("+10000-06-01T12:00:00Z", "is outside the years 1 to 9999 once in UTC"),
+    ("2026-06-31T12:00:00Z", "not an ISO 8601 time, such as 2026-06-01T12:00:00Z"),
+])
+@pytest.mark.parametrize(("role", "path", "field"), [
+    ("ops", "/v1/logs/messages?since=", "since"), ("privacy", "/v1/audit?until=", "until")])
+def test_an_iso_8601_time_a_time_here_cannot_hold_is_not_called_not_iso_8601(
+        client, api_key, written, message, role, path, field):
+    """review4: a leap second, hour 24 and the years 0000 and 10000 on are ISO 8601 (RFC 3339
+    has the leap second too), so "not an ISO 8601 time" (0d75732) told a client its valid
+    time was malformed; each now says what cannot be held. An impossible date still gets
+    the form wanted."""
+    response = client.get(path + quote(written), headers=api_key(role))
+
+    assert response.status_code == 422, response.json
+    assert response.json["errors"] == {field: [message]}
 
 
 def test_a_nested_error_raised_by_a_service_is_flat_too(app, clock):
