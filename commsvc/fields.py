@@ -219,7 +219,15 @@ class BodySchema(Schema):
                 if not (value is None and name in optional)}
 
 
-class RequestHeaders(Schema):
+class _NeverNull(Schema):
+    """Query arguments and headers: text that cannot carry a JSON null, so none is documented
+    nullable (marshmallow makes a field with load_default=None nullable)."""
+
+    def on_bind_field(self, field_name, field_obj):
+        field_obj.allow_none = False
+
+
+class RequestHeaders(_NeverNull):
     class Meta:
         unknown = EXCLUDE  # every other header is not ours to judge
 
@@ -284,7 +292,7 @@ class QueryLimit(fields.Integer):
 _ASCII_DIGITS = re.compile(r"[0-9]+")
 
 
-class QueryArguments(Schema):
+class QueryArguments(_NeverNull):
     """A query string's arguments. One of them given empty (`?booking_id=&status=`) is one not
     given, as a client that fills in only some of its filters sends the others; an argument
     the operation does not take, or one given twice, is refused all the same. (The CLI

@@ -118,3 +118,16 @@ def test_every_nullable_body_field_takes_null_as_openapi_3_0_reads_it(client):
 
     assert len(bodies) >= 6
     assert null_refused == []
+
+
+def test_no_query_argument_or_header_of_any_operation_is_documented_nullable(client):
+    """A query string or a header cannot carry null (review4: consent history's cursor and
+    the Idempotency-Key header were nullable, from a load_default of None)."""
+    paths = client.get("/openapi.json").json["paths"]
+    nullable = [f"{method} {path} {parameter['name']}"
+                for path, operations in paths.items() for method, operation in operations.items()
+                if isinstance(operation, dict)
+                for parameter in operation.get("parameters", [])
+                if parameter.get("schema", {}).get("nullable")]
+
+    assert nullable == []
