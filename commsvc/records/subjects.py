@@ -260,7 +260,8 @@ def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, 
         audit.record(db, actor=actor, action="erasure.replayed" if replay else "subject.erased",
                      now=now, reason=reason,
                      target={"phone": mask(phone), "subject_hmac": subject},
-                     details={"removed": removed, "kept": result["kept"]})
+                     details={"removed": removed, "kept": result["kept"],
+                              "consent_revoked": result["consent_revoked"]})
     return result
 
 

@@ -2,6 +2,9 @@
 leaves relay and transactional as they were."""
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from commsvc.records.models import AuditEvent
 from tests.records.test_subjects import REASON
 
 PHONE = "+14155550707"
@@ -67,3 +70,18 @@ def test_an_api_caller_may_not_claim_the_erasure_source(client, api_key):
 
     assert response.status_code == 422
     assert "source" in response.get_json()["errors"]
+
+
+def test_the_erasures_audit_event_says_it_revoked_marketing(client, api_key, db):
+    """review4: the subject.erased event said what was removed and kept, not that the erasure
+    ended a marketing grant; a reader of the trail could not tell why marketing stopped."""
+    booking, privacy = api_key("booking"), api_key("privacy")
+    client.post(f"/v1/consent/{PHONE}", json=GRANT, headers=booking)
+
+    revoked = _erase(client, privacy).get_json()["consent_revoked"]
+    again = _erase(client, privacy).get_json()["consent_revoked"]
+
+    events = db.scalars(select(AuditEvent).where(AuditEvent.action == "subject.erased")
+                        .order_by(AuditEvent.id))
+    assert [event.details.get("consent_revoked") for event in events] == [revoked, again]
+    assert revoked is not None and again is None
