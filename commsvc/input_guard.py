@@ -224,8 +224,9 @@ def _refuse_undeclared_input() -> None:
     errors = {name: [GIVEN_TWICE] for name, values in request.args.lists() if len(values) > 1}
     if has_query and "query" not in declared:
         errors.update({name: UNKNOWN_FIELD for name in request.args})
-    if has_body and "json" not in declared:
-        json_text(request)  # a body that is not UTF-8 is a 400 saying so, as where one is taken
+    # A body that is not UTF-8 is a 400 saying so, and a byte-order mark alone no body, as
+    # where one is taken.
+    if has_body and "json" not in declared and json_text(request):
         try:
             body = request.get_json()
         except BadRequest:
