@@ -15,6 +15,9 @@ from commsvc.config.settings import Config, ConfigError
 # the drivers installed, and the databases commsvc.db and the migrations know.
 DATABASE_DRIVERS = ("postgresql+psycopg", "sqlite", "sqlite+pysqlite")
 
+# Connecting waits this long at most: well inside gunicorn's 120 s request timeout.
+MAX_CONNECT_TIMEOUT_S = 60
+
 
 def normalise_database_url(url: str) -> str:
     """Accept the plain postgres:// URLs hosting platforms hand out and use psycopg 3."""
@@ -92,12 +95,15 @@ def _check_libpq_options(parsed) -> None:
         raise ConfigError(f"DATABASE_URL's sslmode must be one of {', '.join(_SSLMODES)},"
                           f" not {sslmode!r}")
     timeout = parsed.query.get("connect_timeout")
-    # 0 or less is libpq's "no timeout" (psycopg waits 130 s): past gunicorn's 120 s, so a
-    # request to a database that does not answer hung instead of a 503 within the timeout.
-    if timeout is not None and not (isinstance(timeout, str)
-                                    and re.fullmatch(r"\+?0*[1-9][0-9]*", timeout.strip())):
-        raise ConfigError(f"DATABASE_URL's connect_timeout must be a whole number of seconds,"
-                          f" 1 or more (0 or less would wait with no limit), not {timeout!r}")
+    # 0 or less is libpq's "no timeout" (psycopg waits 130 s), and an hour is as good as none:
+    # past gunicorn's 120 s, a request to a database that does not answer hung (both sync
+    # workers, /readyz too) instead of a 503 within the timeout.
+    if timeout is not None and not (
+            isinstance(timeout, str) and re.fullmatch(r"\+?0*[1-9][0-9]*", timeout.strip())
+            and int(timeout) <= MAX_CONNECT_TIMEOUT_S):
+        raise ConfigError(f"DATABASE_URL's connect_timeout must be a whole number of seconds"
+                          f" from 1 to {MAX_CONNECT_TIMEOUT_S} (0 or less would wait with no"
+                          f" limit, more past gunicorn's request timeout), not {timeout!r}")
 
 
 @functools.cache
