@@ -197,7 +197,8 @@ NOT_A_JSON_OBJECT = "must be a JSON object"
 
 class BodySchema(Schema):
     """A JSON object of a request body, or one within it (a session's requester): anything
-    else there ([], "x", 5, null) is refused saying that an object is wanted.
+    else there ([], "x", 5) is refused saying that an object is wanted (a required nested one
+    given as null says only that it may not be null).
 
     An optional field given as null is one not given (its default applies): many JSON
     libraries write null for every unset optional member. A required one given as null is
