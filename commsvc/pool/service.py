@@ -23,7 +23,8 @@ from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import COSTLY_NUMBER, is_costly, locality
 from commsvc.pool.models import ProxyNumber
 from commsvc.records import audit
-from commsvc.sessions.allocation import MODE_CAPABILITIES, sessions_of
+from commsvc.sessions.allocation import MODE_CAPABILITIES
+from commsvc.sessions.ending import sessions_of
 from commsvc.sessions.models import Participant, Session
 
 CAPABILITIES = ("sms", "mms", "voice")

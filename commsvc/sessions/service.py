@@ -25,11 +25,9 @@ from commsvc.sessions.allocation import (
     MODE_CAPABILITIES,
     allocate,
     both_sides_values,
-    end_session,
-    expire_overdue_for,
-    sessions_of,
     take_both,
 )
+from commsvc.sessions.ending import end_session, expire_overdue_for, sessions_of
 from commsvc.sessions.models import Session
 
 MODES = ("sms", "voice", "sms_and_voice")
