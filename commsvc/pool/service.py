@@ -2,7 +2,7 @@
 
 Who sees a pool number in full is decided at the edge by auth.visibility.present_pool_number.
 Every change is audited in the caller's transaction.
-A number is never both: a pool number is refused as a participant's phone (sessions.service),
+A number is never both: a pool number is refused as a participant's phone (sessions.store),
 and the phone of a participant in an open session is refused as a pool number (here), even
 when the two are asked at once (_hold_session_creation).
 """

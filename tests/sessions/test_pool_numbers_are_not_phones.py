@@ -7,10 +7,10 @@ from sqlalchemy import bindparam, func, select, text, true
 
 from commsvc.db.inserts import INSERTS
 from commsvc.pool import service as pool_service
-from commsvc.sessions import service as session_service
+from commsvc.sessions import store as session_store
 from commsvc.sessions.allocation import MODE_CAPABILITIES, choose_proxy, take_both
 from commsvc.sessions.models import Participant, Session
-from commsvc.sessions.service import _SESSION_COLUMNS, _SESSIONS
+from commsvc.sessions.store import _SESSION_COLUMNS, _SESSIONS
 from tests.sessions.conftest import PRO, REQUESTER, SF_NUMBERS
 
 POOL_NUMBER = "+16465550001"
@@ -80,8 +80,8 @@ def test_allocation_skips_the_participants_phones_when_the_pool_check_missed_the
                                          index_where=text("status = 'open'"))
                  .returning(_SESSIONS.c.id)
                  for name, insert in INSERTS.items()}
-    monkeypatch.setattr(session_service, "_INSERT_OPEN", unchecked)
-    monkeypatch.setattr(session_service, "_INSERT_ALL", {
+    monkeypatch.setattr(session_store, "_INSERT_OPEN", unchecked)
+    monkeypatch.setattr(session_store, "_INSERT_ALL", {
         mode: take_both(mode, unchecked["postgresql"].cte("new_session"))
         for mode in MODE_CAPABILITIES})
     body = create(requester=REQUESTER, pro=PRO).get_json()
