@@ -14,13 +14,13 @@ from werkzeug.datastructures import MultiDict
 
 from commsvc import phones
 from commsvc.errors import ProblemError
-from commsvc.relay.callbacks import (
+from commsvc.relay.inbound import InboundCall, InboundSms
+from commsvc.relay.statuses import (
     CALL_STATUS_RANK,
     CallProgress,
     MessageStatus,
     RecordingProgress,
 )
-from commsvc.relay.inbound import InboundCall, InboundSms
 from commsvc.xml_chars import NOT_XML
 
 log = logging.getLogger("commsvc.webhooks")

@@ -12,88 +12,35 @@ after the erasure) is queued for deletion there, as the erasure would have done.
 from __future__ import annotations
 
 import datetime as dt
-import logging
-from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, or_, select, true, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from commsvc.consent import service as consent
 from commsvc.records import remote
 from commsvc.relay import service as relay
 from commsvc.relay.models import Call, Message
+
+# Recording callbacks live in relay.recordings, and what a callback says in relay.statuses; their
+# names stay importable from here (the webhooks and tests read them).
+from commsvc.relay.recordings import recording_status
+from commsvc.relay.statuses import (  # noqa: F401
+    CALL_STATUS_RANK,
+    DIAL_STATUS,
+    MESSAGE_FAILURES,
+    MESSAGE_STATUS_RANK,
+    NEVER_CONNECTED,
+    RECORDING_STATUS_RANK,
+    CallProgress,
+    MessageStatus,
+    RecordingProgress,
+    _call_where,
+    _moves_forward,
+    callee_unavailable,
+)
 from commsvc.twilio_gateway import UNSUBSCRIBED
 
-log = logging.getLogger("commsvc.relay")
-
-UNTRACKED = "extra_recording"  # remote deletion cause: a call's second recording
-UNREQUESTED = "unrequested"  # ... a recording of a call commsvc did not record
-
-# How far along each status is; an update applies only when it ranks above the stored one.
-MESSAGE_STATUS_RANK = {
-    "received": 0, "accepted": 1, "scheduled": 1, "queued": 2, "sending": 3, "sent": 4,
-    "delivered": 5, "partially_delivered": 5, "undelivered": 5, "failed": 5, "canceled": 5,
-    "read": 6,
-}
-# A text that failed stays failed: a later `read` (which ranks above) does not revive it.
-MESSAGE_FAILURES = frozenset({"undelivered", "failed", "canceled"})
-CALL_STATUS_RANK = {
-    "queued": 0, "initiated": 0, "ringing": 1, "in-progress": 2,
-    "completed": 3, "busy": 3, "no-answer": 3, "failed": 3, "canceled": 3,
-}
-RECORDING_STATUS_RANK = {"in-progress": 0, "completed": 1, "absent": 1, "failed": 1}
-# The Dial action reports how the bridged leg ended; "answered" means it was taken.
-DIAL_STATUS = {"answered": "completed", "completed": "completed", "busy": "busy",
-               "no-answer": "no-answer", "failed": "failed", "canceled": "canceled"}
-
-NEVER_CONNECTED = frozenset({"busy", "no-answer", "failed", "canceled"})
-# Dial outcomes the caller is told of before the call ends (canceled: they hung up themselves).
-CALLEE_UNAVAILABLE = frozenset({"busy", "no-answer", "failed"})
 BRIDGES = (relay.BRIDGED, relay.BRIDGED_RECORDED)  # outcomes of calls answered with a <Dial>
-
-
-@dataclass(frozen=True)
-class MessageStatus:
-    message_sid: str  # the forwarded message's own SID
-    status: str
-    error_code: int | None = None
-
-
-@dataclass(frozen=True)
-class CallProgress:
-    call_sid: str
-    status: str | None = None  # CallStatus
-    dial_status: str | None = None  # DialCallStatus (the Dial action)
-    duration: int | None = None  # CallDuration: the whole inbound call
-    dial_duration: int | None = None  # DialCallDuration: the bridged conversation
-    dial_call_sid: str | None = None  # DialCallSid: the leg the Dial placed (the Dial action)
-    # DialBridged: whether that leg was connected to the caller; False when it was answered
-    # but the two never talked (either hung up during the <Number url> recording notice)
-    dial_bridged: bool | None = None
-
-
-@dataclass(frozen=True)
-class RecordingProgress:
-    call_sid: str | None
-    recording_sid: str
-    status: str | None = None
-    duration: int | None = None
-
-
-def callee_unavailable(progress: CallProgress) -> bool:
-    """A Dial action saying the other side was busy, did not answer or could not be reached,
-    or answered and hung up during the recording notice (completed, DialBridged false: the
-    two never talked): the caller is told so (UNAVAILABLE_VOICE_MESSAGE), not hung up on in
-    silence."""
-    return progress.dial_status in CALLEE_UNAVAILABLE or (
-        DIAL_STATUS.get(progress.dial_status or "") == "completed"
-        and progress.dial_bridged is False)
-
-
-def _moves_forward(column, new: str, ranks: dict[str, int], final: frozenset = frozenset()):
-    """True in SQL when the stored status ranks below `new` and is not final."""
-    below = [status for status, rank in ranks.items() if rank < ranks[new] and status not in final]
-    return column.in_(below)
 
 
 def _text_where(message_id: int, inbound_sid: str | None, sid_column, sid: str) -> list:
@@ -168,17 +115,6 @@ def reply_status(db: Session, *, message_id: int, inbound_sid: str | None,
     return found
 
 
-def _call_where(call_id: int | None, call_sid: str | None, progress_call_sid: str | None):
-    """The call a callback names: by id and its own SID (?c=, ?s=), by id alone (URLs given
-    out before ?s=), else by the CallSid of the number's own status callback; None: none."""
-    # Uses index: pk_calls, or uq_calls_twilio_sid for the number's own status callback
-    if call_id is not None:
-        return [Call.id == call_id, *([Call.twilio_sid == call_sid] if call_sid else [])]
-    if progress_call_sid:
-        return [Call.twilio_sid == progress_call_sid]
-    return None
-
-
 def call_status(db: Session, *, call_id: int | None, call_sid: str | None,
                 progress: CallProgress, now: dt.datetime,
                 recording: RecordingProgress | None = None) -> bool:
@@ -234,85 +170,4 @@ def call_status(db: Session, *, call_id: int | None, call_sid: str | None,
         # Also for a call no longer stored (erased, past retention): its recording, which
         # nothing here would ever delete, is queued for deletion at Twilio.
         recording_status(db, call_id=call_id, call_sid=call_sid, progress=recording, now=now)
-    return found
-
-
-def recording_status(db: Session, *, call_id: int | None, call_sid: str | None,
-                     progress: RecordingProgress, now: dt.datetime) -> bool:
-    """Store a call recording's SID, status and duration (never the audio or its URL).
-
-    `absent` means Twilio made no recording (no audio): nothing is stored as a recording. A
-    call keeps one recording (its Dial's): the first SID reported is the call's; a callback for
-    another recording of the same call changes nothing of it, and that recording is deleted at
-    Twilio (nothing could delete it later). A report without a status (the Dial action's) only
-    names the recording: it never changes a status or a duration, nor brings back a recording
-    Twilio reported `absent`.
-    """
-    absent = progress.status == "absent"
-    values: dict = {"updated_at": now,
-                    "recording_sid": None if absent else progress.recording_sid}
-    # The duration changes with a known status only: a "completed" with its duration after a
-    # final "failed" leaves a failed recording, not a failed one 30 s long.
-    moves = true()
-    if progress.status in RECORDING_STATUS_RANK:
-        moves = or_(Call.recording_status.is_(None), _moves_forward(
-            Call.recording_status, progress.status, RECORDING_STATUS_RANK))
-        values["recording_status"] = (progress.status if absent else case(
-            (moves, progress.status), else_=Call.recording_status))
-    if absent:
-        values["recording_duration"] = None
-    elif progress.duration is not None and progress.status in RECORDING_STATUS_RANK:
-        values["recording_duration"] = case((moves, progress.duration),
-                                            else_=Call.recording_duration)
-    where = _call_where(call_id, call_sid, progress.call_sid)
-    if where is None:
-        return False
-    # `absent` for the recording a `completed` reported: its SID is forgotten here, so the
-    # recording (if Twilio holds one after all) is deleted there now; nothing would later.
-    forgotten = absent and db.scalar(select(Call.id).where(
-        *where, Call.recording_sid == progress.recording_sid,
-        Call.recording_removed_at.is_(None))) is not None
-    if forgotten:
-        remote.enqueue(db, resource=remote.RECORDING, sid=progress.recording_sid,
-                       action=remote.DELETE, cause=remote.ORPHAN, now=now)
-    # The call's own recording, or none yet (absent: none, or the one that turned out empty),
-    # and never once retention or erasure removed it: a late or repeated callback would put
-    # data past its retention back.
-    # Only a call commsvc bridged with recording on (its session's record_calls) has one: a
-    # recording of any other call (an account-wide setting, TwiML from elsewhere) was never
-    # agreed to, and is deleted at Twilio rather than kept.
-    this_recording = and_(Call.outcome == relay.BRIDGED_RECORDED,
-                          Call.recording_removed_at.is_(None),
-                          or_(Call.recording_sid.is_(None),
-                              Call.recording_sid == progress.recording_sid))
-    if progress.status is None:
-        this_recording = and_(this_recording, or_(Call.recording_status.is_(None),
-                                                  Call.recording_status != "absent"))
-    result = db.execute(
-        update(Call).where(*where, this_recording).values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    found = result.rowcount > 0
-    stored = None if found else db.execute(
-        select(Call.id, Call.recording_removed_at, Call.recording_status, Call.outcome)
-        .where(*where)).first()
-    if stored is not None and progress.status is None and stored.recording_status == "absent":
-        return True  # the Dial action naming the recording Twilio reported empty: nothing to do
-    if stored is not None:
-        # Not the call's recording, or one already removed here: nothing would ever delete it
-        # at Twilio (retention and erasure delete the one stored), so it is deleted there now.
-        removed = stored.recording_removed_at is not None
-        unrequested = stored.outcome != relay.BRIDGED_RECORDED
-        log.warning("recording %s %s of call %s: deleted at Twilio", progress.recording_sid,
-                    "arrived after the call's recording was removed" if removed
-                    else "was never asked for" if unrequested
-                    else "is another recording", progress.call_sid or call_id)
-        if not absent:
-            cause = remote.ORPHAN if removed else UNREQUESTED if unrequested else UNTRACKED
-            remote.enqueue(db, resource=remote.RECORDING, sid=progress.recording_sid,
-                           action=remote.DELETE, cause=cause, now=now)
-        return True
-    if not found and call_id is not None and call_sid is not None and not absent:
-        remote.enqueue(db, resource=remote.RECORDING, sid=progress.recording_sid,
-                       action=remote.DELETE, cause=remote.ORPHAN, now=now)
     return found
