@@ -39,7 +39,8 @@ HANDOVER = (
     + _OTHER_PERSON + r"|(?:mon|ma) " + _OTHER_PERSON + r" (?:s en occupe|va s en occuper"
     r"|s en occupera|gere|va gerer|gerera)\b|(?:voyez|parlez|voir|parler) avec"
     r" (?:mon|ma) " + _OTHER_PERSON + r")(?: [^ |]+){0,4}")
-LAST = (r"(?:(?: \|)? (?:please|thanks|thank you|now|already|ever|period|ok|svp|merci|stp"
+LAST = (r"(?:(?: \|)? (?:please|thanks|thank you|now|already|ever|period|ok|okay|d accord|vale"
+        r"|svp|merci|stp"
         r"|s il vous plait|por favor|porfa|xfa|xfavor|gracias|ya|mas))*"
         rf"(?: \| (?:{WHO_ASKED}|(?:(?:im|i m|i am) )?not interested|wrong number|mauvais numero"
         r"|numero equivocado|(?:this is |thats |its )?(?:harassment|spam)|(?:i )?never"

@@ -1317,3 +1317,12 @@ def test_no_promotions_but_keep_the_reminders_stays_conversation(text):
     """Found by a review: "..., but keep me posted" vetoed a revocation, "..., but keep the
     appointment reminders" did not, so the reminders the sender asked to keep were revoked."""
     assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", [
+    "Please no more texts, ok?", "Plus de textos svp, ok ?", "Stop bothering me, ok?",
+    "Laissez-moi tranquille, d'accord ?", "Ya no me manden más, ¿vale?"])
+def test_a_request_ending_in_ok_asked_is_no_question(text):
+    """Found by a review: the trailing ", ok?" made the request a question, so the phrases
+    that must end the message ("no more texts", "leave me alone") did not count."""
+    assert classify(text) is Intent.OPT_OUT

@@ -105,7 +105,7 @@ def detect(text: str | None, *, opted_out: bool = False) -> Detection:
     words = s.replace(" |", "") if "|" in s else s
     if len(words) < 40 and _SPELLED_RE.fullmatch(words):
         words = words.replace(" ", "")
-    question = _ends_as_question(text)
+    question = _ends_as_question(text, s)
     intent = _keyword(words, text, opted_out, question=question)
     if intent is Intent.CONVERSATION:  # YES from someone who has not opted out
         return _CONVERSATION

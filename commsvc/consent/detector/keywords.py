@@ -104,13 +104,21 @@ _STOP_OBJECT_KW_RE = re.compile(
 _QUESTION_MARKS = frozenset("?？⁇⁈⁉❓❔¿")
 
 
-def _ends_as_question(text: str) -> bool:
-    """A question mark in the text's tail of non-word characters. Scanned from the end: a
-    regex searched for it tried every "?" of a long run of them (33 ms for 1,600)."""
+# A tag asked after a request, as a clause of its own, asks nothing of the request: "Please
+# no more texts, ok?", "Plus de textos svp, ok ?", "Laissez-moi tranquille, d'accord ?", "Ya
+# no me manden más, ¿vale?"
+_TAG_QUESTION_RE = re.compile(r" \| (?:ok|okay|k|kk|alright|got it|understood|d accord|compris"
+                              r"|vale|entendido|entendiste|si|right)$")
+
+
+def _ends_as_question(text: str, s: str) -> bool:
+    """A question mark in the text's tail of non-word characters, unless all it asks is a tag
+    (`s` is the text's tokens, joined). Scanned from the end: a regex searched for it tried
+    every "?" of a long run of them (33 ms for 1,600)."""
     end = len(text)
     while end and not (text[end - 1].isalnum() or text[end - 1] == "_"):
         end -= 1
-    return not _QUESTION_MARKS.isdisjoint(text[end:])
+    return not _QUESTION_MARKS.isdisjoint(text[end:]) and _TAG_QUESTION_RE.search(s) is None
 _SPELLED_RE = re.compile(r"\w(?: \w){2,}")
 # Opt-out words that are as often ordinary conversation: only the whole message, alone or
 # repeated ("cancel", "FIN!", "para para"), never with other words ("cancel please").
