@@ -29,6 +29,16 @@ _OTHER_PERSON = r"(?!(?:\w+ )?(?:" + NOT_A_HANDOVER + r")\b)(?:\w+ )?\w+"
 # Someone of the sender's takes the job's messages over: "I'd rather not get texts, my wife
 # handles it", "talk to my husband", "mi esposa se encarga", "ma femme s'en occupe". The sender
 # still asks not to be texted: a revocation, as another way to be reached is (OTHER_WAY).
+# ... or to be texted at another number or person of theirs: "Don't text me, text my
+# husband", "..., use my other number", "..., écrivez sur mon cell", "..., escríbame al otro",
+# "..., escriban al de mi esposa" ask not to be texted here: a revocation of this number.
+ELSEWHERE = (
+    r"(?:(?:please|just|then|instead) )*(?:text|message|contact|write to|use|try) my "
+    + _OTHER_PERSON + r"|(?:ecrivez|envoyez|textez|contactez|ecris|texte)(?: moi)?(?: plutot)?"
+    r" (?:a|sur|au) (?:mon|ma) " + _OTHER_PERSON
+    + r"|(?:escrib|mand|envi|contact|textee)\w* (?:a mi|al de mi) " + _OTHER_PERSON
+    + r"|(?:usen|use|usa) el de mi " + _OTHER_PERSON
+    + r"|(?:escrib|mand|envi|contact|textee)\w* al (?:otro|nuevo)")
 HANDOVER = (
     r"(?:my " + _OTHER_PERSON + r" (?:(?:will|ll|can|is going to|s going to|is gonna|s gonna) )?"
     r"(?:handle|take care of|take over|deal with|manage|handles|takes care of|takes over"
@@ -38,7 +48,7 @@ HANDOVER = (
     r"|lo (?:maneja|va a manejar|ve|va a ver))\b|(?:hablen|hable|habla|traten) con mi "
     + _OTHER_PERSON + r"|(?:mon|ma) " + _OTHER_PERSON + r" (?:s en occupe|va s en occuper"
     r"|s en occupera|gere|va gerer|gerera)\b|(?:voyez|parlez|voir|parler) avec"
-    r" (?:mon|ma) " + _OTHER_PERSON + r")(?: [^ |]+){0,4}")
+    r" (?:mon|ma) " + _OTHER_PERSON + "|" + ELSEWHERE + r")(?: [^ |]+){0,4}")
 LAST = (r"(?:(?: \|)? (?:please|thanks|thank you|now|already|ever|period|ok|okay|d accord|vale"
         r"|svp|merci|stp"
         r"|s il vous plait|por favor|porfa|xfa|xfavor|gracias|ya|mas))*"
@@ -320,6 +330,11 @@ EN: list[tuple[str, str]] = [
      # "no more texts needed" says so of the job when more follows ("OK no more texts needed,
      # see you tomorrow"), as "no need to text anymore" does
      r"(?! needed\b(?!" + LAST + "))"),
+    # use (text) my other number (instead), the whole message: the sender asks not to be
+    # texted here ("This # is my work phone, text my cell")
+    ("| please just use text message",
+     r"(?:^|\| )(?:(?:please|just) )*(?:use|text|message) my (?:(?:other|new|cell|mobile"
+     r"|personal) )+(?:number|phone|cell|line|one)?(?: (?:instead|from now on))?" + LAST),
     # no more offers (deals, specials, coupons): our marketing, as "no more ads", ending the
     # message ("No more offers from other pros please, I'm going with you" is about the job)
     # and starting it, after nothing but courtesy, a greeting, a refusal, STOP or who is this

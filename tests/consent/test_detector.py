@@ -825,7 +825,7 @@ def test_je_voudrais_plus_de_textos_wants_more_of_them(text, intent):
     ("No escriban más a este número", Intent.OPT_OUT),
     ("No escribas nunca a este celular", Intent.OPT_OUT),
     ("No escriban a este # después de las 6", Intent.CONVERSATION),
-    ("No escriban a este número, escriban al de mi esposa", Intent.CONVERSATION)])
+    ("No escriban a este número, escriban al de mi esposa", Intent.OPT_OUT)])
 def test_no_escriban_a_este_numero_is_an_opt_out(text, intent):
     """Found by an adversarial round: "No escriban más a este #" (don't write to this number
     any more) was forwarded and its sender kept being texted."""
@@ -949,8 +949,8 @@ def test_a_revocation_with_another_way_to_be_reached_is_an_opt_out(text, intent)
 
 @pytest.mark.parametrize(("text", "intent"), [
     ("Dejen de inmediato de mandarme mensajes a este número, usen el de mi esposa",
-     Intent.CONVERSATION),
-    ("Dejen de mandarme mensajes a este número, escriban al de mi esposa", Intent.CONVERSATION),
+     Intent.OPT_OUT),
+    ("Dejen de mandarme mensajes a este número, escriban al de mi esposa", Intent.OPT_OUT),
     ("Dejen de escribirme, llamen al de mi abogado", Intent.OPT_OUT),
     ("Dejen de mandarme mensajes", Intent.OPT_OUT)])
 def test_al_de_mi_esposa_redirects(text, intent):
@@ -1325,4 +1325,14 @@ def test_no_promotions_but_keep_the_reminders_stays_conversation(text):
 def test_a_request_ending_in_ok_asked_is_no_question(text):
     """Found by a review: the trailing ", ok?" made the request a question, so the phrases
     that must end the message ("no more texts", "leave me alone") did not count."""
+    assert classify(text) is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize("text", [
+    "Don't text me, text my husband", "Use my other number", "Text my other number instead",
+    "Don't text me, use my other number", "Ne m'écrivez plus sur ce numéro, écrivez sur mon cell",
+    "No me escriba a este número, escríbame al otro"])
+def test_asking_to_be_texted_at_another_person_or_number_revokes_this_one(text):
+    """Decided: the sender who names another person or number of theirs to text asks not to
+    be texted here, as one whose husband takes over does; it was forwarded as a redirection."""
     assert classify(text) is Intent.OPT_OUT

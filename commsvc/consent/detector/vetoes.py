@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from commsvc.consent import revocation_phrases as phrases
-
 # Where a request of the sender's own starts: the message or a clause, or after "just",
 # "please", "and", "but" (et, y, mais, pero): "..., but keep me posted", "just text me directly";
 # not "my wife will keep me posted", "no need to keep me updated"
@@ -90,17 +88,10 @@ _VETO_RE = re.compile(
     r"(?:(?:se |nous )?(?:parler|jaser) (?:au|par) telephone|hablar por telefono"
     r"|talk (?:on|over|by) (?:the )?phone)"
     r"|hablemos por telefono|(?:parlons|on se parle) (?:au|par) telephone"
-    # (not "contact my lawyer", which says who to deal with from now on: a threat, not a
-    # hand-over)
-    r"|(?:text|message|contact|call|email|write to) (?:my (?!number|cell|"
-    + phrases.NOT_A_HANDOVER + r")\w+|him|her"
-    r"|the office)|(?:use|try) (?:my|this|the) (?:(?:other|new|work|home|cell|mobile) )*"
-    # (not "this is my work phone", which says why to stop)
-    r"(?:number|phone|cell|line)|(?<!this is )(?<!it is )(?<!its )(?<!it s )"
-    r"my (?:new|other|work|home) (?:number|phone|cell)"
-    r"|(?:ecrivez|envoyez|contactez|appelez|ecris|envoie|contacte)(?: moi)?(?: plutot)?"
-    r" (?:a|sur|au) (?:mon|ma|mes)"
-    r"(?! (?:" + phrases.NOT_A_HANDOVER + r"|courriel|mail|e mail|email)\b)"
+    # ... or to be texted on this number: "Don't text my old phone, use this number"
+    # (another person or number of the sender's is no redirection: "Don't text me, text my
+    # husband", "..., use my other number" ask not to be texted here, a revocation)
+    r"|(?:use|try) this (?:number|phone|cell|line)\b"
     # ... or to the sender alone, out of a group or from the pro in person: "Take me off the
     # group text, just text me directly", "Dejen de mandar mensajes al grupo, mándenme
     # directo", "Stop the automated texts pls, just text me yourself"
@@ -112,10 +103,6 @@ _VETO_RE = re.compile(
     r"|(?:ecrivez|textez|envoyez) moi (?:directement|en prive|separement)" + _REFUSED +
     r"|(?:escrib|mand|envi|textee)\w*me (?:directo|directamente|por separado|aparte|en privado)"
     + _REFUSED +
-    r"|(?:escrib|mand|envi|contact|llam)\w* a mi (?!abogad)"
-    # ... or to the number of theirs: "..., escriban al de mi esposa", "usen el de mi hijo"
-    r"|(?:(?:escrib|mand|envi|contact|llam)\w* al|(?:usen|use|usa) el) de mi (?!abogad)"
-    r"|(?:escrib|mand|envi|contact)(?:a|e|an|en)me al (?:otro|nuevo)"  # "escribame al otro"
     # "... from the old plumber, only you" (the whole message ends so), "Je ne veux plus de
     # textes de Marc, juste de vous", "No quiero mensajes del otro plomero, solo de ustedes"
     r"|from\b[^|]{1,40}(?: \|)? (?:only|just) (?:you|from you)$"
