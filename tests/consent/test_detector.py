@@ -1336,3 +1336,9 @@ def test_asking_to_be_texted_at_another_person_or_number_revokes_this_one(text):
     """Decided: the sender who names another person or number of theirs to text asks not to
     be texted here, as one whose husband takes over does; it was forwarded as a redirection."""
     assert classify(text) is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize("text", ["c assez la, arretez", "C'est assez là, arrêtez"])
+def test_c_assez_la_leads_into_a_stop(text):
+    """Found by a review: "c" for "c'est" and a "là" of stress hid "C'est assez, arrêtez"."""
+    assert classify(text) is Intent.OPT_OUT

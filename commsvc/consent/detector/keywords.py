@@ -44,8 +44,9 @@ _REFUSAL = (r"(?:no thanks|no thank you|not interested|no longer interested"
 # stop. We're all set"
 _ALL_SET = r"(?:were|we re|we r|we are|im|i m|i am) all set"
 # (Not "oh" nor "mais": "Oh stop!" is banter after a compliment, "Mais arrête!" means "no way".)
-# ("Ça suffit, arrêtez", "C'est assez, arrêtez" as "Enough, stop")
-_INTERJECTION = (r"(?:ok|okay|k|hey|hi|hello|yo|enough|ca suffit|c est assez|assez|alright"
+# ("Ça suffit, arrêtez", "C'est assez, arrêtez" as "Enough, stop"; "c assez là" as typed)
+_INTERJECTION = (r"(?:ok|okay|k|hey|hi|hello|yo|enough|(?:(?:ca suffit|c est assez|c assez"
+                 r"|cest assez|assez)(?: la)?)|alright"
                  r"|all right|look|listen"
                  r"|seriously|just|so|well|again|but|i said|bon|merci mais|basta|ya basta"
                  rf"|{_ALL_SET})")
