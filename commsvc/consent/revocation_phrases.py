@@ -205,7 +205,7 @@ EN: list[tuple[str, str]] = [
      r" (?:me|us|this number|my number)(?: (?:on|at|to) this (?:number|phone))?"
      # ... and the other way named after it: "Don't text me or email me again"
      r"(?: (?:or|and|n) (?:call|phone|email) (?:me|us))?"
-     r"(?: (?:again|anymore|ever|at all|no more|please"
+     r"(?: (?:again|anymore|ever|at all|no more|no mo|please"
      r"|thanks|thank you|period|stop|going forward|further"
      r"|in the future))*" + END),
     # asked politely not to, from now on: "Can you not text me anymore?", "Would you mind not

@@ -1342,3 +1342,9 @@ def test_asking_to_be_texted_at_another_person_or_number_revokes_this_one(text):
 def test_c_assez_la_leads_into_a_stop(text):
     """Found by a review: "c" for "c'est" and a "là" of stress hid "C'est assez, arrêtez"."""
     assert classify(text) is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize("text", ["plz dnt txt me no mo", "dont txt me no mo pls"])
+def test_dont_text_me_no_mo_is_an_opt_out(text):
+    """Found by a review: "no mo" (no more) after "don't text me" hid the request."""
+    assert classify(text) is Intent.OPT_OUT
