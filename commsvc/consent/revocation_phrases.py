@@ -208,6 +208,13 @@ EN: list[tuple[str, str]] = [
      r"(?: (?:again|anymore|ever|at all|no more|no mo|please"
      r"|thanks|thank you|period|stop|going forward|further"
      r"|in the future))*" + END),
+    # ... "it", after a clause that says this number is a landline: "This is a landline,
+    # don't text it" (it is this number)
+    ("this that it its",
+     r"\b(?:(?:this|that|it)(?: number| phone| #)? (?:is|s)|its) a (?:landline|land line"
+     r"|home phone|house phone|home line|house line|fixed line) \| (?:(?:so|please) )*"
+     r"(?:(?:dont|never) (?:text|message)|stop (?:text|message)) (?:it|this number|here)"
+     r"(?: (?:again|anymore|ever|please|thanks|thank you))*" + LAST),
     # asked politely not to, from now on: "Can you not text me anymore?", "Would you mind not
     # texting me again", "I'd appreciate it if you stopped texting me", "I'd appreciate no
     # more texts" ("anymore" or "again" needed after "not": "Can you not text me, just come?"

@@ -1348,3 +1348,13 @@ def test_c_assez_la_leads_into_a_stop(text):
 def test_dont_text_me_no_mo_is_an_opt_out(text):
     """Found by a review: "no mo" (no more) after "don't text me" hid the request."""
     assert classify(text) is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("This is a landline, don't text it", Intent.OPT_OUT),
+    ("It's a home phone, stop texting it", Intent.OPT_OUT),
+    ("This is a landline, don't text it the address, call", Intent.CONVERSATION)])
+def test_a_landline_not_to_be_texted_is_an_opt_out(text, intent):
+    """Found by a review: "don't text it", "it" being this number, a landline, was read as
+    about something else and forwarded."""
+    assert classify(text) is intent
