@@ -1358,3 +1358,12 @@ def test_a_landline_not_to_be_texted_is_an_opt_out(text, intent):
     """Found by a review: "don't text it", "it" being this number, a landline, was read as
     about something else and forwarded."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize("text", [
+    "Stop texting me I'm on my way", "Stop texting me im outside", "Arrête de m'écrire j'arrive",
+    "Deja de escribirme ya voy para allá"])
+def test_stop_texting_the_sender_on_the_way_without_a_comma_stays_conversation(text):
+    """Found by a review: "Stop texting me, I'm on my way" was the job (no texts needed now),
+    but without the comma the sender's arrival was not seen and every text was revoked."""
+    assert classify(text) is Intent.CONVERSATION

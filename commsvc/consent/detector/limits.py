@@ -9,6 +9,15 @@ from commsvc.consent.detector.keywords import _COURTESY
 from commsvc.consent.detector.stop_with_complaint import _COMPLAINT
 from commsvc.consent.detector.time_words import _FEW, _NUMBER, _UNIT
 
+# The sender there or on the way, so texts are not needed now, the whole clause: "Stop
+# texting me, I'm outside", "Arrête de m'écrire, j'arrive", "Deja de escribirme, ya voy para
+# allá" (not "..., I'm here to complain")
+_ARRIVING = (r"(?:(?:(?:i m|im|i am) (?:outside|here|downstairs|at the door|out front"
+             r"|on my way|coming|almost there|pulling up)|on my way|omw"
+             r"|j arrive|(?:je suis|j suis|chu) (?:la|dehors|devant(?: la porte)?|en route"
+             r"|en chemin)|(?:ya )?(?:voy (?:para alla|en camino)|llegue|casi llego"
+             r"|estoy (?:afuera|aqui|aca))|ya voy)"
+             r"(?: (?:now|right now|already|lol|haha|jaja|mdr|ya))*(?= \||$))")
 # "... and come", "... and just fix it", "... y ven a arreglar", "... et venez réparer": what a
 # customer tells a pro who texts instead of coming or doing the work.
 # (not "come on" ending its clause: "Stop texting me. Come on!" is exasperation)
@@ -22,19 +31,13 @@ _COME = (r"(?:come(?! on(?: \||$))|get here|get over here|show up"
          # "Deja de textear y maneja"; not "... and drive off a bridge"
          r"|(?:drive|driving|conduis|conduisez|maneja|maneje|manejen)(?: (?:safe|safely"
          r"|carefully|prudemment|con cuidado))?(?= \||$| (?:lol|haha|jaja|mdr|ptdr|please|svp"
-         r"|porfa)\b)"
-         # ... or that the sender is there or on the way, so texts are not needed now, the
-         # whole clause: "Stop texting me, I'm outside", "Arrête de m'écrire, j'arrive", "Deja
-         # de escribirme, ya voy para allá" (not "..., I'm here to complain")
-         r"|(?:(?:i m|im|i am) (?:outside|here|downstairs|at the door|out front|on my way|coming"
-         r"|almost there|pulling up)|on my way|omw"
-         r"|j arrive|(?:je suis|j suis|chu) (?:la|dehors|devant(?: la porte)?|en route|en chemin)"
-         r"|(?:ya )?(?:voy (?:para alla|en camino)|llegue|casi llego|estoy (?:afuera|aqui"
-         r"|aca))|ya voy)(?: (?:now|right now|already|lol|haha|jaja|mdr|ya))*(?= \||$))\b")
+         r"|porfa)\b)|" + _ARRIVING + r")\b")
 # ... or in the next clause: "Enough with the texts, just come over", "Basta de mensajes, ven"
-# (or "better" come: "No me escribas, mejor ven", "Don't text me, better come over")
-_AND_COME = (r"(?:and|&|y|et|pis|\|(?: (?:and|y|et|pis))?) (?:just |solo |nomas |juste |mejor"
-             r" |better |plutot )?" + _COME)
+# (or "better" come: "No me escribas, mejor ven", "Don't text me, better come over"); the
+# sender there or on the way also with no punctuation: "Stop texting me I'm on my way" (no
+# texts needed now: the job, not a limit in time, which names when)
+_AND_COME = (r"(?:(?:and|&|y|et|pis|\|(?: (?:and|y|et|pis))?) (?:just |solo |nomas |juste |mejor"
+             r" |better |plutot )?" + _COME + "|" + _ARRIVING + ")")
 _LANGUAGE = r"(?:english|spanish|french|ingles|espanol|frances|anglais|espagnol|francais)"
 # What may follow a language or place to stop at: the language or place to use instead.
 # The language a limit named, once more, is no other to text in ("... in Spanish, I prefer
