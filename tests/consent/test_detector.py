@@ -1367,3 +1367,13 @@ def test_stop_texting_the_sender_on_the_way_without_a_comma_stays_conversation(t
     """Found by a review: "Stop texting me, I'm on my way" was the job (no texts needed now),
     but without the comma the sender's arrival was not seen and every text was revoked."""
     assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("stop texting me cute things lol", Intent.CONVERSATION),
+    ("stop sending me memes haha", Intent.CONVERSATION),
+    ("Stop texting me cute things", Intent.OPT_OUT)])
+def test_stop_texting_me_cute_things_laughed_at_is_banter(text, intent):
+    """Found by a review: "stop texting me cute things lol" is banter about what is written,
+    as "Arrête de m'écrire des bêtises lol" is, and revoked every text."""
+    assert classify(text) is intent

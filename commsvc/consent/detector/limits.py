@@ -156,8 +156,11 @@ _GUARD_AFTER_RE = re.compile(
     r"|tantas|puros|puras) )?(?:novels?|essays?|paragraphs?|walls? of text|romans?|paves?"
     r"|tartines?|bibles?|testaments?|novelas?|testamentos?|biblias?|rollos?"
     # ... or silly, laughed at: "Arrête de m'écrire des bêtises lol", "Deja de escribirme
-    # tonterías jaja" (not "Stop texting me nonsense", said in earnest)
-    r"|(?:betises|niaiseries|conneries|tonterias|tonteras|nonsense)"
+    # tonterías jaja", "stop texting me cute things lol" (not "Stop texting me nonsense", said
+    # in earnest)
+    r"|(?:betises|niaiseries|conneries|tonterias|tonteras|nonsense|memes|jokes|puns|poems"
+    r"|(?:cute|sweet|silly|funny|corny|cheesy) (?:things|stuff|messages|text)|cosas lindas"
+    r"|des mots doux)"
     r"(?= (?:lol|haha|jaja|jajaja|mdr|ptdr)\b))"
     r"|in (?:all )?caps|en majuscules|en mayusculas|(?:aussi|si) (?:tard|tot))"
     r"(?= \||$| (?:lol|haha|jaja|jajaja|mdr|ptdr|please|svp|por favor)\b"
