@@ -1377,3 +1377,13 @@ def test_stop_texting_me_cute_things_laughed_at_is_banter(text, intent):
     """Found by a review: "stop texting me cute things lol" is banter about what is written,
     as "Arrête de m'écrire des bêtises lol" is, and revoked every text."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("ur texts r annoying, stop", Intent.OPT_OUT),
+    ("These texts are getting ridiculous. STOP", Intent.OPT_OUT),
+    ("Stop, your texts are annoying the dog", Intent.CONVERSATION)])
+def test_stop_beside_the_texts_said_to_be_annoying_is_an_opt_out(text, intent):
+    """Found by an adversarial round: a bare STOP beside "ur texts r annoying" (a complaint
+    about the messages, as "Too many texts" is) was forwarded."""
+    assert classify(text) is intent

@@ -61,6 +61,13 @@ _UNWANTED_SIGNAL_RE = re.compile(
     # anything. Stop, wait, did my husband book?" goes on about the job
     + r"|" + _STRANGER + _THEN_ONLY_KEYWORDS
     + r"|keep (?:text|message|texting|messaging|contacting|spamming) (?:me|us)"
+    # the messages said to be annoying or too many, as the end of its clause: "ur texts r
+    # annoying, stop" (not "the texts from the alarm are annoying": ours, named so)
+    r"|(?:(?:your|ur|these|those|all these|all your) (?:text|message|reminders|notifications)"
+    r"(?: s)? (?:are|r|is|re|s) (?:(?:so|really|very|super|getting|way) )*(?:annoying"
+    r"|irritating|excessive|too much|ridiculous|nonstop|out of control)"
+    r"|(?:so|too) many (?:text|message|reminders|notifications))"
+    rf"(?=(?: {_COURTESY})*(?: \||$))"
     r"|why (?:am i|do i keep|do you keep|are you) (?:getting|receiving|sending|text|message)"
     # the same in French and Spanish: "STOP. Esto es acoso", "Stop, je suis jamais inscrit"
     # (not interested, in them, only as the whole message: _STRONG_BESIDE_SIGNAL_RE)
