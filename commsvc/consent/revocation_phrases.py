@@ -208,6 +208,12 @@ EN: list[tuple[str, str]] = [
      r"(?: (?:again|anymore|ever|at all|no more|no mo|please"
      r"|thanks|thank you|period|stop|going forward|further"
      r"|in the future))*" + END),
+    # I want out of these texts (off your list), as "take me off your list"
+    ("i we",
+     r"\b(?:i|we) (?:(?:just|really) )?(?:want|wanna|would like|d like) (?:out|off)"
+     r"(?: (?:of|from))? (?:(?:these|those|the|your|ur|all|this|ya|yalls) )*"
+     r"(?:(?:text|message) )?(?:"
+     + MSGN + r"|list|texting list|spam)(?: (?:please|thanks|thank you|now|asap))*" + END),
     # ... "it", after a clause that says this number is a landline: "This is a landline,
     # don't text it" (it is this number)
     ("this that it its",

@@ -1387,3 +1387,12 @@ def test_stop_beside_the_texts_said_to_be_annoying_is_an_opt_out(text, intent):
     """Found by an adversarial round: a bare STOP beside "ur texts r annoying" (a complaint
     about the messages, as "Too many texts" is) was forwarded."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("I want out of these texts", Intent.OPT_OUT), ("I want off your list please", Intent.OPT_OUT),
+    ("I want out of the contract", Intent.CONVERSATION)])
+def test_i_want_out_of_these_texts_is_an_opt_out(text, intent):
+    """Found by an adversarial round: "I want out of these texts" (off your list) said what
+    "take me off your list" says, and was forwarded."""
+    assert classify(text) is intent
