@@ -1396,3 +1396,12 @@ def test_i_want_out_of_these_texts_is_an_opt_out(text, intent):
     """Found by an adversarial round: "I want out of these texts" (off your list) said what
     "take me off your list" says, and was forwarded."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize("text", [
+    "Arrête de m'écrire, j'arrive dans 5 min", "Stop texting me, I'm on my way in 10 minutes",
+    "Deja de escribirme, ya voy en 5 minutos"])
+def test_the_sender_on_the_way_with_when_stays_conversation(text):
+    """Found by an adversarial round: "Arrête de m'écrire, j'arrive" was the job, but with
+    when the sender arrives ("... dans 5 min") every text was revoked mid-visit."""
+    assert classify(text) is Intent.CONVERSATION

@@ -17,6 +17,9 @@ _ARRIVING = (r"(?:(?:(?:i m|im|i am) (?:outside|here|downstairs|at the door|out 
              r"|j arrive|(?:je suis|j suis|chu) (?:la|dehors|devant(?: la porte)?|en route"
              r"|en chemin)|(?:ya )?(?:voy (?:para alla|en camino)|llegue|casi llego"
              r"|estoy (?:afuera|aqui|aca))|ya voy)"
+             # ... with when: "j'arrive dans 5 min", "I'm on my way, 10 minutes"
+             r"(?: (?:in|dans|en) (?:\d+|a few|a couple|quelques|unos|un par de)"
+             r" (?:min|mins|minutes|minutos|sec|secs|seconds|secondes|segundos))?"
              r"(?: (?:now|right now|already|lol|haha|jaja|mdr|ya))*(?= \||$))")
 # "... and come", "... and just fix it", "... y ven a arreglar", "... et venez réparer": what a
 # customer tells a pro who texts instead of coming or doing the work.
