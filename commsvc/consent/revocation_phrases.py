@@ -715,8 +715,10 @@ ES: list[tuple[str, str]] = [
      # ("d", "m" as typed in a hurry: "dejen d escribirme", "ya no m escriban")
      _DEJEN_DE + r" (?:(?:escribir|contactar|textear|spamear|acosar)(?:me|nos)\b"
      r"|(?:enviar|mandar)(?:me|nos)?"
-     r"(?: (?:(?:mas|tantos|tantas|los|las|sus|esos|esas|estos|estas|ese|este) )*(?:message|text"
-     r"|notificaciones|spam|" + ADS_ES + r")\b" + WHICH_MESSAGES + "|" + END + "))"),
+     # ("tanto mensaje", the singular of a hurry: "dejen de mandar tanto mensaje")
+     r"(?: (?:(?:mas|tantos|tantas|tanto|tanta|los|las|sus|esos|esas|estos|estas|ese|este) )*"
+     r"(?:message|text|notificaciones|spam|" + ADS_ES + r")\b" + WHICH_MESSAGES + "|" + END
+     + "))"),
     ("deja dejen deje dejar dejes para paren pare parar basta cese cesen",
      _DEJEN_DE + " acosar" + LAST),
     # deja de molestarme, dejen de escribir (no object): ending the message (see LAST) and

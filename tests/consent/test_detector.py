@@ -1405,3 +1405,11 @@ def test_the_sender_on_the_way_with_when_stays_conversation(text):
     """Found by an adversarial round: "Arrête de m'écrire, j'arrive" was the job, but with
     when the sender arrives ("... dans 5 min") every text was revoked mid-visit."""
     assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", ["dejen de mandar tanto mensaje",
+                                  "deja de mandarme tanta publicidad"])
+def test_dejen_de_mandar_tanto_mensaje_is_an_opt_out(text):
+    """Found by an adversarial round: "tantos mensajes" revoked, but the singular typed in a
+    hurry, "tanto mensaje", was forwarded."""
+    assert classify(text) is Intent.OPT_OUT
