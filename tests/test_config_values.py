@@ -525,3 +525,18 @@ def test_a_control_character_around_a_reply_is_refused_too():
     with pytest.raises(ConfigError) as raised:
         _load(NO_SESSION_SMS_REPLY="  \x1b[31mNo session")
     assert str(raised.value).startswith("NO_SESSION_SMS_REPLY holds U+001B (character 3), ")
+
+
+@pytest.mark.parametrize("name", TWIML_SETTINGS)
+@pytest.mark.parametrize("edge", ["\x0b", "\x0c", "\x1c", "\x1f", "\x0c\n"])
+def test_a_control_character_stripped_as_space_around_a_setting_is_no_refusal(name, edge):
+    """Found in review: the TwiML check (cca93c1) read the value before the spaces around it
+    were stripped, and Python strips a vertical tab, a form feed and \\x1c-\\x1f as spaces: a
+    setting that ended in one (a form feed an editor left) was taken without it, and only
+    this one alone counted as unset, yet it now stopped the process at start."""
+    value = _set(name, "")
+    config = _load(**{name: edge + value + edge})
+    assert config == _load(**{name: value})
+    assert _load(**{name: edge}) == _load()
+    with pytest.raises(ConfigError, match=rf"{name} holds U\+000B \(character {len(edge) + 2}\)"):
+        _load(**{name: edge + value[:1] + "\x0b" + value[1:] + edge})

@@ -16,7 +16,7 @@ def _text(env: dict[str, str], name: str, default: str,
     """A text customers read (a brand, a reply), which TwiML can carry (_twiml_safe): only
     spaces counts as unset (the default), and a placeholder other than these is refused, not
     sent as "{oops}"."""
-    value = _twiml_safe(env, name).strip()
+    value = _twiml_safe(env, name)
     unknown = [f"{{{word}}}" for word in _PLACEHOLDER.findall(value)
                if f"{{{word}}}" not in placeholders]
     if unknown:

@@ -98,13 +98,17 @@ def _choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ..
 
 def _twiml_safe(env: dict[str, str], name: str) -> str:
     """A setting that ends up in the TwiML we answer with (a reply, a spoken message, the brand,
-    PUBLIC_BASE_URL in its callback URLs), as set, once it holds no character XML 1.0 cannot
-    carry: the answer would not be XML, and Twilio would refuse every one holding it. The
-    character is named by its code point and position, not the value shown."""
-    value = env.get(name, "")
+    PUBLIC_BASE_URL in its callback URLs), without the spaces around it, once it holds no
+    character XML 1.0 cannot carry: the answer would not be XML, and Twilio would refuse every
+    one holding it. Judged once stripped: Python strips a vertical tab, a form feed and
+    \x1c-\x1f as spaces, so a value ending in one was taken without it. The character is named
+    by its code point and its position in the value as set, not the value shown."""
+    raw = env.get(name, "")
+    value = raw.strip()
     at = first_not_xml(value)
     if at is not None:
-        raise ConfigError(f"{name} holds U+{ord(value[at]):04X} (character {at + 1}), which"
+        at += len(raw) - len(raw.lstrip())
+        raise ConfigError(f"{name} holds U+{ord(raw[at]):04X} (character {at + 1}), which"
                           f" TwiML cannot carry (XML 1.0: no control character but tab and line"
                           f" breaks); Twilio would refuse every answer with it")
     return value
@@ -152,7 +156,7 @@ def _is_loopback(host: str) -> bool:
 def _public_base_url(env: dict[str, str], app_env: str, port: int) -> str:
     """The origin Twilio calls (maybe with the path prefix a proxy strips), no trailing slash;
     https in production but on a loopback host."""
-    raw = _twiml_safe(env, "PUBLIC_BASE_URL").strip()
+    raw = _twiml_safe(env, "PUBLIC_BASE_URL")
     if not raw:
         return f"http://localhost:{port}"
     if "@" in raw.partition("://")[2].partition("/")[0]:
