@@ -188,12 +188,7 @@ class Worker:
         row = self._held(claim)
         if row is None:
             return
-        if erased_since(self.db, row.to_phone, row.created_at, self.config):
-            # send_started_at stays: an earlier attempt may have reached Twilio
-            self._block(row, service.ERASED_BEFORE_SENDING if row.send_started_at is None
-                        else service.ERASED_AFTER_AN_ATTEMPT, "the recipient's data was erased")
-            return
-        if self._blocked_by_consent(row, claim):
+        if self._blocked_before_sending(row, claim):
             return
         late = service.expired(row, self.config, self._now())
         if late:
@@ -255,9 +250,14 @@ class Worker:
         self.counts.failed += 1
         log.warning("%s failed: %s", row.id, problem)
 
-    def _blocked_by_consent(self, row: OutboundMessage, claim: _Claim) -> bool:
-        """Consent no longer allows the text (read now, under its row lock): blocked, with
-        why, committed and counted (True)."""
+    def _blocked_before_sending(self, row: OutboundMessage, claim: _Claim) -> bool:
+        """The recipient was erased since the text was made, or consent no longer allows it
+        (read now, under its row lock): blocked, with why, committed and counted (True)."""
+        if erased_since(self.db, row.to_phone, row.created_at, self.config):
+            # send_started_at stays: an earlier attempt may have reached Twilio
+            self._block(row, service.ERASED_BEFORE_SENDING if row.send_started_at is None
+                        else service.ERASED_AFTER_AN_ATTEMPT, "the recipient's data was erased")
+            return True
         decision = service.check_consent(self.db, to=row.to_phone, purpose=row.purpose,
                                          config=self.config, now=self._now())
         if decision.allowed:
@@ -418,10 +418,10 @@ class Worker:
         # Not past the send-by time either: a retry is never put off past it, so one due then
         # whose lookup Twilio refuses would otherwise come due again at once, every pass.
         late = service.expired(row, self.config, now) if retry else None
-        if retry and late is None and not ambiguous and self._blocked_by_consent(row, claim):
-            # Not at Twilio, so no longer left to the worker: a revocation recorded while
-            # the POST was in flight passed it over (service.block_on_revocation), and it
-            # would wait `queued` for its retry after the revocation.
+        if retry and late is None and not ambiguous and self._blocked_before_sending(row, claim):
+            # Not at Twilio, so no longer left to the worker: a revocation or an erasure
+            # recorded while the POST was in flight passed it over (service.block_on_revocation,
+            # block_unsent), and it would wait `queued` for its retry after it.
             return
         if retry and late is None:
             row.status = "queued"

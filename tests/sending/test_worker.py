@@ -870,3 +870,33 @@ def test_a_marketing_revocation_leaves_the_numbers_transactional_texts_waiting(
 
     assert client.get(f"/v1/messages/{marketing}", headers=booking).json["status"] == "blocked"
     assert client.get(f"/v1/messages/{notice}", headers=booking).json["status"] == "queued"
+
+
+@pytest.mark.parametrize("answer", [(429, 20429), (400, 21611)], ids=["429", "sender-queue-full"])
+def test_an_erasure_while_a_send_is_refused_blocks_the_text_then_and_there(
+        app, send, outbox, clock, mocked, real_twilio, db, config, answer):
+    """Found by a review of db625159: an erasure recorded while the POST was in flight passes
+    the text over as a revocation does (left to finish); Twilio then refused it without taking
+    it, and the worker, which read consent again then, did not read the erasure: the text went
+    back `queued` for its retry, the erased number on it, saying `queued` after the erasure
+    until the retry came due (a Retry-After: minutes)."""
+    from commsvc.crypto import phone_hmac
+    from commsvc.records.models import Erasure
+    from commsvc.sending import service
+
+    send()
+    status, code = answer
+
+    def erased_meanwhile(_request):
+        db.add(Erasure(subject_hmac=phone_hmac(config.hmac_key, NEW_YORK), requested_by="test",
+                       reason="r", created_at=clock(), result={}))
+        db.commit()
+        return status, {"Retry-After": "600"}, json.dumps(twilio_error(status, code))
+    mocked.add_callback(responses.POST, MESSAGES_URL, callback=erased_meanwhile)
+
+    counts = run_once(app, real_twilio)
+
+    [row] = outbox()
+    assert (row.status, row.last_error) == ("blocked", service.ERASED_BEFORE_SENDING)
+    assert (counts.blocked, counts.retried) == (1, 0)
+    assert len(mocked.calls) == 1
