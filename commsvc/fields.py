@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Callable
 
 from flask import has_request_context, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
@@ -85,24 +86,37 @@ _PAST_MICROSECONDS = re.compile(r"[T ]\d\d(?::?\d\d){0,2}[.,]\d{6}(\d+)")
 
 # ISO 8601 times no Python datetime holds, each named for what it is rather than "not an ISO
 # 8601 time", which they are: a leap second (RFC 3339 too), the hour 24 ending a day, and the
-# years 0000 and 10000 on (written with a sign).
-_LEAP_SECOND = re.compile(r"\d[T ]\d\d:?\d\d:?60(?![0-9])")
-_HOUR_24 = re.compile(r"\d[T ]24(?::?00){0,2}(?:[.,]0+)?(?:Z|[+-]|$)")
-_NO_SUCH_YEAR = re.compile(r"(?:0000|[+-]\d{5,})-")
+# years 0000 and 10000 on (written with a sign). Each with what a time could hold in its place.
+_NO_SUCH_YEAR = (re.compile(r"^(?:0000|[+-]\d{5,})-"), "2000-")
+_LEAP_SECOND = (re.compile(r"(\d[T ]\d\d:?\d\d:?)60(?![0-9])"), r"\g<1>59")
+_HOUR_24 = (re.compile(r"(\d[T ])24((?::?00){0,2}(?:[.,]0+)?(?:Z|[+-]|$))"), r"\g<1>23\g<2>")
+_HELD_BY_NO_TIME = (
+    (_NO_SUCH_YEAR, OUTSIDE_UTC),
+    (_LEAP_SECOND, "has second 60 (a leap second), which a time here cannot hold: give 59, or 00"
+                   " of the next minute"),
+    (_HOUR_24, "has hour 24, which a time here cannot hold: give 00:00 of the next day"),
+)
 
 
-def _held_by_no_time(value) -> str | None:
-    """Why an ISO 8601 time cannot be held here, or None (it is not one such)."""
+def _held_by_no_time(value, parses: Callable[[str], object]) -> str | None:
+    """Why an ISO 8601 time cannot be held here, or None (it is not one such): what it holds
+    (its year, a second 60, hour 24), once only that is given as a time could hold it, makes
+    a time `parses` reads; else it is not an ISO 8601 time at all (February 30th at 23:59:60,
+    25:59:60 or a month 13 at hour 24 are not made valid by giving second 59 or 00:00)."""
     if not isinstance(value, str):
         return None
-    if _NO_SUCH_YEAR.match(value):
-        return OUTSIDE_UTC
-    if _LEAP_SECOND.search(value):
-        return "has second 60 (a leap second), which a time here cannot hold: give 59, or 00" \
-               " of the next minute"
-    if _HOUR_24.search(value):
-        return "has hour 24, which a time here cannot hold: give 00:00 of the next day"
-    return None
+    reasons, holdable = [], value
+    for (pattern, instead), why in _HELD_BY_NO_TIME:
+        holdable, found = pattern.subn(instead, holdable, count=1)
+        if found:
+            reasons.append(why)
+    if not reasons:
+        return None
+    try:
+        parses(holdable)
+    except ValidationError:
+        return None
+    return reasons[0]
 
 
 class UtcDateTime(fields.AwareDateTime):
@@ -125,7 +139,8 @@ class UtcDateTime(fields.AwareDateTime):
         try:
             parsed = super()._deserialize(value, attr, data, **kwargs)
         except ValidationError:
-            if why := _held_by_no_time(value):
+            if why := _held_by_no_time(value, lambda holdable: super(UtcDateTime, self)
+                                       ._deserialize(holdable, attr, data, **kwargs)):
                 raise ValidationError(why) from None
             raise
         past = _PAST_MICROSECONDS.search(value) if isinstance(value, str) else None

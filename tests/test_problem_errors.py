@@ -104,6 +104,24 @@ def test_an_iso_8601_time_a_time_here_cannot_hold_is_not_called_not_iso_8601(
     assert response.json["errors"] == {field: [message]}
 
 
+@pytest.mark.parametrize("written", [
+    "2026-02-30T23:59:60Z", "2026-12-31T25:59:60Z", "2026-12-31T23:75:60Z",
+    "2026-12-31T23:59:60+99:00", "2026-02-30T24:00:00Z", "2026-13-01T24:00Z",
+    "0000-13-45T00:00:00Z", "+10000-06-01T12:99:00Z",
+])
+def test_a_time_second_60_hour_24_or_year_0000_do_not_make_valid_is_not_iso_8601(
+        client, api_key, written):
+    """Found in review of a1b40c0: only the leap second, the hour 24 or the year was read, so
+    February 30th at 23:59:60, 25:59:60 or a month 13 at hour 24 were told to give second 59
+    or 00:00 of the next day, which made a time no more valid: an impossible date or hour is
+    still not an ISO 8601 time, whatever else it holds."""
+    response = client.get("/v1/logs/messages?since=" + quote(written), headers=api_key("ops"))
+
+    assert response.status_code == 422, response.json
+    assert response.json["errors"] == {
+        "since": ["not an ISO 8601 time, such as 2026-06-01T12:00:00Z"]}
+
+
 def test_a_nested_error_raised_by_a_service_is_flat_too(app, clock):
     booking = pool_and_booking_key(app, clock, 2, first=14155559001)
     response = app.test_client().post("/v1/sessions", headers=booking, json={
