@@ -144,20 +144,25 @@ SENDER = ("TWILIO_SENDER_NUMBER must be a phone number in E.164 form (+141555501
      "DATABASE_URL's sslmode must be one of disable, allow, prefer, require, verify-ca,"
      " verify-full, not 'bogus'"),
     ("DATABASE_URL", "postgres://app@db/commsvc?connect_timeout=abc",
-     "DATABASE_URL's connect_timeout must be a whole number of seconds from 1 to 60 (0 or"
+     "DATABASE_URL's connect_timeout must be a whole number of seconds from 1 to 30 (0 or"
      " less would wait with no limit, more past gunicorn's request timeout), not 'abc'"),
     # found by a review: once the URL's own connect_timeout was used (no longer replaced by
     # the engine's 2 s), 0 made /readyz on a database that does not answer hang past 20 s
     # (psycopg then waits 130 s) instead of a 503 after 2 s
     ("DATABASE_URL", "postgres://app@db/commsvc?connect_timeout=0",
-     "DATABASE_URL's connect_timeout must be a whole number of seconds from 1 to 60 (0 or"
+     "DATABASE_URL's connect_timeout must be a whole number of seconds from 1 to 30 (0 or"
      " less would wait with no limit, more past gunicorn's request timeout), not '0'"),
     # found by a review: an hour (or 99999999999) waited as long as no limit does
+    # and by another: psycopg waits the whole timeout for each address of the host (IPv4 and
+    # IPv6), so 60 twice reached gunicorn's 120 s
+    ("DATABASE_URL", "postgres://app@db/commsvc?connect_timeout=31",
+     "DATABASE_URL's connect_timeout must be a whole number of seconds from 1 to 30 (0 or"
+     " less would wait with no limit, more past gunicorn's request timeout), not '31'"),
     ("DATABASE_URL", "postgres://app@db/commsvc?connect_timeout=3600",
-     "DATABASE_URL's connect_timeout must be a whole number of seconds from 1 to 60 (0 or"
+     "DATABASE_URL's connect_timeout must be a whole number of seconds from 1 to 30 (0 or"
      " less would wait with no limit, more past gunicorn's request timeout), not '3600'"),
     ("DATABASE_URL", "postgres://app@db/commsvc?connect_timeout=-5",
-     "DATABASE_URL's connect_timeout must be a whole number of seconds from 1 to 60 (0 or"
+     "DATABASE_URL's connect_timeout must be a whole number of seconds from 1 to 30 (0 or"
      " less would wait with no limit, more past gunicorn's request timeout), not '-5'"),
     # found by an audit: Python reads "1_000" and other scripts' digits as numbers; the
     # account SID was taken as given, and every send then failed at Twilio

@@ -15,8 +15,10 @@ from commsvc.config.settings import Config, ConfigError
 # the drivers installed, and the databases commsvc.db and the migrations know.
 DATABASE_DRIVERS = ("postgresql+psycopg", "sqlite", "sqlite+pysqlite")
 
-# Connecting waits this long at most: well inside gunicorn's 120 s request timeout.
-MAX_CONNECT_TIMEOUT_S = 60
+# Connecting waits this long at most, per address libpq tries (psycopg gives each host, and
+# each address a name resolves to, IPv4 and IPv6, the whole timeout): two of them stay well
+# inside gunicorn's 120 s request timeout.
+MAX_CONNECT_TIMEOUT_S = 30
 
 
 def normalise_database_url(url: str) -> str:
