@@ -343,11 +343,13 @@ EN: list[tuple[str, str]] = [
      # "no more texts needed" says so of the job when more follows ("OK no more texts needed,
      # see you tomorrow"), as "no need to text anymore" does
      r"(?! needed\b(?!" + LAST + "))"),
-    # use (text) my other number (instead), the whole message: the sender asks not to be
-    # texted here ("This # is my work phone, text my cell")
+    # use (text) my other number (my cell) (instead), the whole message: the sender asks not
+    # to be texted here ("This # is my work phone, text my cell", "Use my cell"); a limit
+    # after it ("text my cell after 5") keeps it the job
     ("| please just use text message",
-     r"(?:^|\| )(?:(?:please|just) )*(?:use|text|message) my (?:(?:other|new|cell|mobile"
-     r"|personal) )+(?:number|phone|cell|line|one)?(?: (?:instead|from now on))?" + LAST),
+     r"(?:^|\| )(?:(?:please|just) )*(?:use|text|message) my (?:(?:(?:other|new"
+     r"|cell|mobile|personal) )+(?:number|phone|cell|line|one)?|cell|mobile)"
+     r"(?: (?:instead|from now on))?" + LAST),
     # no more offers (deals, specials, coupons): our marketing, as "no more ads", ending the
     # message ("No more offers from other pros please, I'm going with you" is about the job)
     # and starting it, after nothing but courtesy, a greeting, a refusal, STOP or who is this
@@ -479,6 +481,15 @@ EN: list[tuple[str, str]] = [
      r"(?: (?:from (?:you|this number|your number)|anymore|any more|please))*" + END),
 ]
 FR: list[tuple[str, str]] = [
+    # "(Écrivez-moi) sur mon cell", "Utilisez mon autre numéro", the whole message, as "Use my
+    # cell": another number of the sender's, not this one ("Ce # c'est celui de la job,
+    # écrivez sur mon cell"); a limit after it ("... après 17h") keeps it the job
+    ("| svp juste plutot ecrivez ecris textez texte envoyez envoie utilisez utilise",
+     r"(?:^|\| )(?:(?:svp|juste|plutot) )*(?:(?:ecrivez|ecris|textez|texte"
+     r"|envoyez|envoie)(?: moi)?(?: plutot)? (?:sur|a|au) |utilisez |utilise |textez |texte )"
+     r"(?:mon|ma) (?:(?:autre|nouveau|nouvelle) (?:numero|cell|cellulaire|portable|ligne)?"
+     r"|(?:numero de )?(?:cell|cellulaire|portable))(?: (?:plutot|a la place|dorenavant"
+     r"|perso))?" + LAST),
     # "Si vous m'écrivez encore, j'appelle la police", as "If you text me again ..."
     ("si",
      r"\bsi (?:vous|tu) (?:m|me|nous) (?:ecrivez|ecris|textez|textes|texte|envoyez|envoies)"
@@ -692,6 +703,15 @@ _NOT_SENT_ES = (r"(?!(?:(?<=mand)|(?<=envi))(?:o|aste|amos|aron|aba|aban|ado)\b"
 _DEJEN_DE = (r"\b(?:deja|dejen|deje|dejar|dejes|para|paren|pare|parar|basta|cese|cesen)"
              + ES_STRESS + " (?:de|d)" + ES_CALLING_AND)
 ES: list[tuple[str, str]] = [
+    # "Escríbeme al otro", "Escríbanme a mi celular", "Usen mi otro número", the whole message,
+    # as "Use my cell": another number of the sender's, not this one ("Este # ya no sirve,
+    # escríbeme al otro"); a limit after it ("... después de las 5") keeps it the job
+    ("| mejor porfa por solo escrib* mand* envi* textee* usen use usa",
+     r"(?:^|\| )(?:(?:mejor|porfa|por favor|solo) )*(?:(?:(?:escrib|mand|envi|textee)\w*"
+     r"|usen|use|usa) (?:al|a mi|mi|el) (?:otro|nuevo) (?:numero|celular|cel|telefono)"
+     r"|(?:(?:escrib|mand|envi|textee)\w*|usen|use|usa) (?:al|a mi|mi) (?:numero de )?"
+     r"(?:celular|cel|movil)|(?:escrib|mand|envi|textee)\w*(?:me|nos) al (?:otro|nuevo))"
+     r"(?: (?:mejor|en su lugar|de ahora en adelante))?" + LAST),
     # "Si me vuelven a escribir, llamo a la policía", as "If you text me again ..."
     ("si",
      r"\bsi (?:me|nos) (?:vuelven|vuelves|vuelve) a (?:escribir|mandar|enviar|textear)"

@@ -1413,3 +1413,25 @@ def test_dejen_de_mandar_tanto_mensaje_is_an_opt_out(text):
     """Found by an adversarial round: "tantos mensajes" revoked, but the singular typed in a
     hurry, "tanto mensaje", was forwarded."""
     assert classify(text) is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("This # is my work phone, text my cell", Intent.OPT_OUT), ("Use my cell", Intent.OPT_OUT),
+    ("Text my cell instead please", Intent.OPT_OUT),
+    ("Este # ya no sirve, escríbeme al otro", Intent.OPT_OUT),
+    ("Escríbanme a mi celular", Intent.OPT_OUT), ("Usen mi otro número", Intent.OPT_OUT),
+    ("Ce # c'est celui de la job, écrivez sur mon cell", Intent.OPT_OUT),
+    ("Écrivez-moi sur mon cell", Intent.OPT_OUT), ("Utilisez mon autre numéro svp", Intent.OPT_OUT),
+    # a limit in time or place keeps it the job
+    ("text my cell after 5", Intent.CONVERSATION),
+    ("Don't text me at work, text my cell", Intent.CONVERSATION),
+    ("Don't text me before 8, text my cell", Intent.CONVERSATION),
+    ("No me escriba en la mañana, escríbame al celular", Intent.CONVERSATION),
+    ("Écrivez sur mon cell après 17h", Intent.CONVERSATION),
+    ("Escríbeme al celular después de las 5", Intent.CONVERSATION),
+    ("Use my cell for the photos", Intent.CONVERSATION)])
+def test_use_my_cell_revokes_this_number(text, intent):
+    """Decided: another number of the sender's to text ("This # is my work phone, text my
+    cell", "Use my cell") asks not to be texted here, as "Don't text me, use my other number"
+    does; only "Use my other number" itself revoked, and "my cell" was forwarded."""
+    assert classify(text) is intent

@@ -92,6 +92,16 @@ _VETO_RE = re.compile(
     # (another person or number of the sender's is no redirection: "Don't text me, text my
     # husband", "..., use my other number" ask not to be texted here, a revocation)
     r"|(?:use|try) this (?:number|phone|cell|line)\b"
+    # ... or another number of theirs for when or where the clause before said not to text
+    # them, a limit (the number alone revokes this one: "Use my cell"): "Don't text me at work,
+    # text my cell", "Don't text me before 8, text my cell", "No me escriba en la mañana,
+    # escríbame al celular", "Ne m'écrivez pas au bureau, écrivez sur mon cell"
+    r"|(?:before|after|until|till|during|tonight|at (?:work|night|the office)|avant|apres"
+    r"|jusqu|pendant|au (?:travail|bureau)|le (?:matin|soir)|la nuit|antes|despues|hasta"
+    r"|durante|(?:al|en el) trabajo|en la (?:manana|tarde|noche)|de noche)\b[^|]{0,30} \|"
+    r"(?: (?:please|just|svp|juste|plutot|mejor|porfa))* (?:(?:use|text|message) my"
+    r"|(?:ecrivez|ecris|textez|texte|envoyez|envoie|utilisez)(?: moi)?(?: sur| a| au)? (?:mon|ma)"
+    r"|(?:escrib|mand|envi|textee|usen|use|usa)\w*(?: al| a mi| mi))\b"
     # ... or to the sender alone, out of a group or from the pro in person: "Take me off the
     # group text, just text me directly", "Dejen de mandar mensajes al grupo, mándenme
     # directo", "Stop the automated texts pls, just text me yourself"
