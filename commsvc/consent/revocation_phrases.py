@@ -350,6 +350,11 @@ EN: list[tuple[str, str]] = [
      r"(?:^|\| )(?:(?:please|just) )*(?:use|text|message) my (?:(?:(?:other|new"
      r"|cell|mobile|personal) )+(?:number|phone|cell|line|one)?|cell|mobile)"
      r"(?: (?:instead|from now on))?" + LAST),
+    # text (message) someone else instead of me: "Text Maria instead of me about the quote"
+    # asks not to be texted here, as "Stop texting me and text Maria instead" does
+    ("| please just text message",
+     r"(?:^|\| )(?:(?:please|just) )*(?:text|message) (?!me\b|us\b)(?:\w+ ){1,2}?instead of"
+     r" (?:me|us)(?: (?:about|for|on) (?:the|this|that|my|your|our) \w+)?"),
     # no more offers (deals, specials, coupons): our marketing, as "no more ads", ending the
     # message ("No more offers from other pros please, I'm going with you" is about the job)
     # and starting it, after nothing but courtesy, a greeting, a refusal, STOP or who is this

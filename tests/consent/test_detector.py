@@ -931,6 +931,7 @@ def test_which_messages_come_is_not_whether(text, intent):
     ("no texts, call me instead", Intent.OPT_OUT),
     ("Don't text, call me", Intent.OPT_OUT),
     ("Favor de no enviar mensajes, mejor llamar", Intent.OPT_OUT),
+    ("Stop texting me and text Maria instead", Intent.OPT_OUT),
     ("Don't text me, better by email", Intent.OPT_OUT),
     ("Stop texting me the reminders, email them instead", Intent.OPT_OUT),
     # a question or proposal, a time, someone else, wanting texts stay conversation
@@ -938,7 +939,6 @@ def test_which_messages_come_is_not_whether(text, intent):
     ("Don't text, call me when you're outside", Intent.CONVERSATION),
     ("stop texting me at work, call me after 5", Intent.CONVERSATION),
     ("stop texting my husband, text me instead", Intent.CONVERSATION),
-    ("Stop texting me and text Maria instead", Intent.CONVERSATION),
     ("Never call me after 9. Stop texting me", Intent.OPT_OUT),
     ("Don't call, text me instead", Intent.CONVERSATION)])
 def test_a_revocation_with_another_way_to_be_reached_is_an_opt_out(text, intent):
@@ -1434,4 +1434,20 @@ def test_use_my_cell_revokes_this_number(text, intent):
     """Decided: another number of the sender's to text ("This # is my work phone, text my
     cell", "Use my cell") asks not to be texted here, as "Don't text me, use my other number"
     does; only "Use my other number" itself revoked, and "my cell" was forwarded."""
+    assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Stop texting me and text Maria instead", Intent.OPT_OUT),
+    ("Text Maria instead of me about the quote", Intent.OPT_OUT),
+    ("Please text my husband instead of me", Intent.OPT_OUT),
+    # someone else not to text, or a limit, keeps it the job
+    ("stop texting Maria, text me instead", Intent.CONVERSATION),
+    ("stop texting Maria and text me instead", Intent.CONVERSATION),
+    ("Text Maria instead of me after 5", Intent.CONVERSATION),
+    ("stop texting me and text my wife instead after 5", Intent.CONVERSATION)])
+def test_text_maria_instead_of_me_revokes_this_number(text, intent):
+    """Decided: a person named to text instead of the sender ("Stop texting me and text Maria
+    instead") asks not to be texted here, as "text my husband" does; it was read as someone
+    else to text and forwarded, while "stop texting Maria, text me instead" revoked."""
     assert classify(text) is intent

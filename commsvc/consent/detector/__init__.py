@@ -33,7 +33,7 @@ Pipeline
    a directive about *messaging* ("stop texting me", "remove me from your list", "ne m'écrivez
    plus", "no me manden más mensajes"), each tried only at the words it can start with, with
    guards against negation ("don't stop texting me"), other people or numbers ("stop texting my
-   husband", "text my wife instead"), things of the job ("stop
+   husband", "stop texting Maria, text me instead"), things of the job ("stop
    texting me photos"), nouns ("the bus stop"), who stops ("I'll stop texting you", "he's going
    to stop texting"), time or frequency limits ("don't text me before 8am", "stop texting me
    every hour"), mistakes ("I unsubscribed by accident"), what the sender tells another person

@@ -93,8 +93,6 @@ _GUARD_AFTER_RE = re.compile(
     # aucune autre"
     r"(?! (?:ci )?(?:or|ni|ou)\b)"
     r"|on weekends?|on the weekend|antes|despues|hasta|mientras"
-    # ... or someone else to text instead: "Stop texting me and text Maria instead"
-    r"|(?:text|message) (?!me\b|us\b)\w+ instead"
     # ... while driving: "Arrête de texter au volant!", "... manejando"
     r"|au volant|al volante|en conduisant|manejando"
     # ... or on another phone of the sender's, as "stop sending messages to my old number" is
@@ -169,6 +167,10 @@ _GUARD_AFTER_RE = re.compile(
     r"(?= \||$| (?:lol|haha|jaja|jajaja|mdr|ptdr|please|svp|por favor)\b"
     r"| (?:and|et|y) (?:just|juste|solo|nomas) (?!stop\b|arret|para\b|dej))"
     r"(?!.* \| (?:" + _COMPLAINT + r")(?: \||$))"
+    # ... or someone else not to text, the sender to text instead: "stop texting Maria, text me
+    # instead" (the other way round, "Stop texting me and text Maria instead", revokes)
+    r"|(?: (?!me\b|us\b)\w+){1,2}(?: \|| and| but)?(?: (?:just|please))*"
+    r" (?:text|message) (?:me|us) instead\b"
     r"| " + _AND_COME + ")")
 # Just after a match: a language or a place, then nothing but thanks or one redirect ("stop
 # texting me in English, I speak Spanish", "no me escriba en ingles, solo espanol", "... at
