@@ -1,26 +1,5 @@
-"""The outbox worker: claim due messages, send them through Twilio, record what happened.
-
-Invariants (see docs/sending.md for the trade-off):
-- A row is claimed under `SELECT ... FOR UPDATE SKIP LOCKED` (PostgreSQL), marked `sending`
-  with a lease and a fresh `lease_token`, and committed before Twilio is called, so any number
-  of workers share the queue and never hold the same row at once. A claimed row's
-  `next_attempt_at` is its lease expiry: a worker that dies leaves a row that becomes due again.
-- Consent (and, for marketing, the allowed hours) is checked again just before the send.
-- `send_started_at` is committed before Twilio is called and cleared once the outcome is
-  known. A row claimed while it is still set may already be at Twilio (crash, lost answer): it
-  is reconciled with Twilio's message list (same to/from, sent since then, same body, a SID not
-  already ours) and only resent when Twilio has no such message.
-- An attempt spends one of the text's OUTBOX_MAX_ATTEMPTS as its outcome decides, once
-  (_spends_an_attempt): `attempts` is then the count it was claimed with plus that decision.
-  While a POST is in flight it counts as spent: a worker that dies in it, or whose answer a
-  status callback overtakes, never reports an outcome.
-- Results are written only by the worker that still holds the lease (`lease_token`), and never
-  move a status backwards (a delivery callback may have arrived first).
-- The lease is renewed from the clock's current time each time a row is taken up: a batch of
-  slow sends outlasts the lease taken when it was claimed, and a row whose lease lapsed while
-  it waited would otherwise be claimed by another worker while this one sends it.
-- A SID Twilio gives for a row that is no longer here (an erasure removed it during the send)
-  is queued for deletion at Twilio, never dropped.
+"""The Worker: claims due texts, sends each through Twilio, records what happened, and
+when to try again. The invariants it keeps are in the package's docstring (__init__.py).
 """
 from __future__ import annotations
 
@@ -33,65 +12,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from commsvc.config.settings import Config
 from commsvc.crypto import UNAVAILABLE
-from commsvc.db.failures import is_transient, row_conflict
 from commsvc.errors import ServiceUnavailable
 from commsvc.phones import mask
 from commsvc.records.erasure_ledger import erased_since
 from commsvc.sending import quiet_hours, service
 from commsvc.sending.models import OutboundMessage
+from commsvc.sending.worker.claims import Counts, _Claim
+from commsvc.sending.worker.last_errors import KEY_MISSING, NO_SENDER, UNEXPECTED
+from commsvc.sending.worker.refusals import SENDER_QUEUE_FULL, THROTTLED, UNAUTHORIZED
 from commsvc.twilio_gateway import UNSUBSCRIBED, TwilioError
 
 log = logging.getLogger("commsvc.sending.worker")
-
-BATCH_SIZE = 20
 # Twilio's clock and ours differ, and DateSent has whole seconds: look a little further back.
 RECONCILE_MARGIN = dt.timedelta(minutes=2)
 STATUS_CALLBACK_PATH = "/webhooks/twilio/message-status"
-KEY_MISSING = "the body's encryption key is not in this process's ENCRYPTION_KEYS"
-NO_SENDER = "no number to send from that is not the recipient's masked line"
-UNEXPECTED = "an unexpected error in the worker (its log has the traceback)"
-# Twilio refused this process's credentials (an auth token rotated in the console and not yet
-# here, the wrong account): a setting to fix, not a fault of the text, so a corrected
-# configuration still sends it.
-UNAUTHORIZED = 401
-# Twilio refused the text because the sender's queue at Twilio holds 10 hours of texts already
-# (a marketing blast from one number at its one segment a second): a 400 about the moment, not
-# the text, which goes once the queue drains.
-SENDER_QUEUE_FULL = 21611
-# Twilio throttled the account (20429: too many concurrent requests; it processed nothing): a
-# refusal about the moment, which other texts going is what causes, never the text's fault.
-THROTTLED = 429
-
-
-@dataclass
-class Counts:
-    claimed: int = 0
-    sent: int = 0
-    simulated: int = 0
-    reconciled: int = 0
-    retried: int = 0
-    failed: int = 0
-    blocked: int = 0
-    deferred: int = 0
-    lost_lease: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return dict(self.__dict__)
-
-
-@dataclass
-class _Claim:
-    id: str
-    token: str
-    uncertain: bool  # a previous attempt may have reached Twilio
-    waiting_since: dt.datetime  # when it last came back to the queue: accepted, or refused
-    attempts: int  # spent when claimed; only this worker's outcome changes that while it holds it
-    lease_until: dt.datetime  # this worker's lease, as it last set it (claim, _held)
 
 
 @dataclass
@@ -504,43 +442,3 @@ class Worker:
         ceiling = min(self.config.outbox_backoff_max_seconds,
                       max(self.config.outbox_backoff_base_seconds, ceiling))
         return self.rng.uniform(ceiling / 2, ceiling)
-
-
-def run_once(target, gateway=None, now: dt.datetime | None = None, *,
-             config: Config | None = None, limit: int = BATCH_SIZE,
-             rng: random.Random | None = None) -> Counts:
-    """One pass over the due rows: `target` is the app (its db, gateway, clock, config) or a
-    Session (then pass gateway, now and config)."""
-    if isinstance(target, Session):
-        if gateway is None or now is None:
-            raise TypeError("run_once(db, ...) needs a gateway and now")
-        return _run(target, gateway, config or Config(), now, limit, rng)
-    extensions = target.extensions
-    # A time given stands for the whole pass (claims and decisions alike); else the app's clock.
-    clock = extensions["clock"] if now is None else None
-    with extensions["db"].sessionmaker() as db:
-        return _run(db, gateway or extensions["twilio"], config or extensions["config"],
-                    now or extensions["clock"](), limit, rng, clock=clock)
-
-
-def _run(db, gateway, config, now, limit, rng, *, clock=None) -> Counts:
-    worker = Worker(db, gateway, config, now, rng or random.Random(), clock=clock)
-    for claim in worker.claim(limit):
-        try:
-            worker.process(claim)
-        except Exception as exc:
-            db.rollback()
-            if isinstance(exc, DBAPIError) and is_transient(exc) and not row_conflict(exc):
-                # The database cannot serve now (down, or SQLite's write lock held): the rest
-                # would fail alike. The serving loop waits and retries; the others claimed
-                # keep their leases too.
-                raise
-            log.exception("%s: unexpected error while sending", claim.id)  # the others go on
-            if isinstance(exc, DBAPIError) and row_conflict(exc):
-                continue  # a deadlock: the row keeps its lease, due when it lapses
-            try:
-                worker.unexpected(claim)
-            except Exception:  # the database refuses it too: the lease lapses, as above
-                db.rollback()
-                log.exception("%s: could not record the unexpected error", claim.id)
-    return worker.counts
