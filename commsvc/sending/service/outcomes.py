@@ -1,0 +1,160 @@
+"""What Twilio says became of a text: its status callbacks (moving a status only forward), a
+second copy or an orphan copy at Twilio queued for deletion, a carrier opt-out (21610).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from commsvc.consent import service as consent
+from commsvc.phones import mask
+from commsvc.records import remote
+from commsvc.sending.models import OutboundMessage
+from commsvc.sending.service.statuses import (
+    ERASED_AFTER_AN_ATTEMPT,
+    ERASED_BEFORE_SENDING,
+    STATUS_RANK,
+    TWILIO_STATUSES,
+)
+from commsvc.twilio_gateway import UNSUBSCRIBED
+
+log = logging.getLogger("commsvc.sending")
+
+EXTRA_COPY = "extra_copy"  # a remote deletion's cause: a second copy of a text at Twilio
+
+
+def record_carrier_opt_out(db: Session, message: OutboundMessage, *, detail: str,
+                           now: dt.datetime, sent_at: dt.datetime | None = None) -> None:
+    """Twilio 21610 on a send of the gate: the consent rule, with this send as evidence
+    (`sent_at`: when a refusal that a status callback brings later went to Twilio)."""
+    consent.record_carrier_opt_out(
+        db, phone=message.to_phone,
+        evidence={"outbound_id": message.id, "error": detail[:200],
+                  "twilio_sid": message.twilio_sid},
+        now=now, sent_at=sent_at,
+    )
+    log.info("carrier opt-out for %s recorded from %s", mask(message.to_phone), message.id)
+
+
+def _error_code(value: object) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def apply_outbound_status(
+    db: Session, outbound_id: str, status: str, error_code: object, now: dt.datetime,
+    *, twilio_sid: str | None = None, proof: bool = True,
+) -> bool:
+    """Apply a Twilio status callback (`?o=<id>`), moving the status only forward.
+
+    Returns whether the message exists (an unknown id is ignored). An unknown or backward
+    status changes nothing. The callback may beat the worker to recording the send (it may
+    even follow a send whose answer was lost): it still moves the row forward, and the row
+    then leaves the worker's queue. `proof=False`: `twilio_sid` is a lookup's pick (the
+    worker's, recorded after losing its lease), which takes no SID another text holds.
+    """
+    if not outbound_id or len(outbound_id) > 40:
+        return False
+    message = db.get(OutboundMessage, outbound_id, with_for_update=True)
+    if message is None:
+        forget_unheld_send(db, twilio_sid, now=now)
+        return False
+    first_copy = bool(twilio_sid) and message.twilio_sid is None
+    if first_copy and not proof and _holder(db, twilio_sid, message) is not None:
+        return True  # that text's own callback named it since the lookup: that text's copy
+    if first_copy:
+        _give_back(db, twilio_sid, to=message, now=now)
+        message.twilio_sid = twilio_sid  # whatever the status: it names Twilio's copy
+    elif twilio_sid and forget_extra_copy(db, message, twilio_sid, now=now):
+        return True  # the copy's status, not the text's: that is its own SID's
+    ours = TWILIO_STATUSES.get((status or "").lower())
+    # A text blocked or failed after an attempt whose answer was lost did reach Twilio; so did
+    # one blocked or failed with no copy at Twilio known, for which Twilio now names one (a
+    # worker that outlived its lease sent it while another gave up on it). A text failed by
+    # Twilio holds its SID already: a late callback of that copy does not move it back.
+    reached = message.status in ("blocked", "failed") and (
+        message.send_started_at is not None or first_copy)
+    if ours is None or (STATUS_RANK[ours] <= STATUS_RANK.get(message.status, 0)
+                        and not reached):
+        return True
+    code = _error_code(error_code)
+    if message.status != "blocked":
+        # An earlier attempt's error (a 500 after Twilio took the text, a timeout): Twilio's
+        # status says what became of the text now. A block says why nothing more was sent.
+        message.error_code = message.last_error = None
+    elif message.last_error == ERASED_BEFORE_SENDING:
+        # Blocked with no attempt in flight known, yet a stalled worker's copy reached Twilio.
+        message.last_error = ERASED_AFTER_AN_ATTEMPT
+    message.status = ours
+    message.updated_at = now
+    message.send_started_at = None
+    if code is not None:
+        message.error_code = code
+    if message.sent_at is None:
+        message.sent_at = now
+    if code == UNSUBSCRIBED:
+        record_carrier_opt_out(db, message, detail="status callback", now=now,
+                               sent_at=message.sent_at)
+    return True
+
+
+def _give_back(db: Session, twilio_sid: str, *, to: OutboundMessage,
+               now: dt.datetime) -> None:
+    """Free the SID a status callback (`?o=`, our own URL: proof) says is `to`'s when another
+    text holds it. Only a reconciliation gives a text a SID it did not send (the same body to
+    the same number): that text's own copy is unaccounted for, so it goes back to the queue as
+    uncertain, looked up at Twilio again (a copy of its own is found) or sent. Left holding
+    the SID, one of two identical texts was silently never sent."""
+    holder = _holder(db, twilio_sid, to)
+    if holder is None:
+        return
+    log.warning("%s: status callback names %s, recorded for %s by a lookup; %s looked up"
+                " again or sent", to.id, twilio_sid, holder.id, holder.id)
+    holder.twilio_sid = holder.sent_at = holder.error_code = None
+    holder.status, holder.next_attempt_at, holder.updated_at = "queued", now, now
+    holder.send_started_at = holder.created_at  # uncertain: reconciled before any send
+    holder.last_error = f"its Twilio SID was {to.id}'s (a status callback said so)"
+    db.flush()  # the SID is unique: freed before `to` takes it
+
+
+def _holder(db: Session, twilio_sid: str, message: OutboundMessage) -> OutboundMessage | None:
+    """The other text that holds `twilio_sid`, locked, or None."""
+    # Uses index: uq_outbound_messages_twilio_sid
+    return db.scalar(select(OutboundMessage).where(OutboundMessage.twilio_sid == twilio_sid,
+                                                   OutboundMessage.id != message.id)
+                     .with_for_update())
+
+
+def forget_extra_copy(db: Session, message: OutboundMessage, twilio_sid: str, *,
+                      now: dt.datetime) -> bool:
+    """Twilio reports `twilio_sid` for `message`, which holds another SID: a second copy of the
+    text (resent after a lookup that did not find the first, or by a worker that outlived its
+    lease). Nothing would ever delete it at Twilio (retention and erasure delete the SID the
+    text holds), so its deletion is queued now, in the caller's transaction; True. False: it
+    is the text's own SID, or another text's (a lookup's pick, see _give_back)."""
+    if twilio_sid == message.twilio_sid or message.twilio_sid is None:
+        return False
+    # Uses index: uq_outbound_messages_twilio_sid
+    if db.scalar(select(OutboundMessage.id).where(OutboundMessage.twilio_sid == twilio_sid)):
+        return False
+    log.warning("%s: a second copy at Twilio, %s (the text keeps %s); deleted there", message.id,
+                twilio_sid, message.twilio_sid)
+    remote.enqueue_message(db, [twilio_sid], action=remote.DELETE, cause=EXTRA_COPY, now=now)
+    return True
+
+
+def forget_unheld_send(db: Session, twilio_sid: str | None, *, now: dt.datetime) -> None:
+    """Twilio holds a text whose row is gone (an erasure removed it while it was being sent):
+    queue the deletion of Twilio's copy in the caller's transaction (no-op without a SID)."""
+    remote.enqueue_message(db, [twilio_sid], action=remote.DELETE, cause=remote.ORPHAN, now=now)
+
+
+def on_status_callback(db: Session, outbound_id: str, change, now: dt.datetime) -> bool:
+    """The message-status webhook's handler for `?o=` (change: status, error_code, message_sid)."""
+    return apply_outbound_status(db, outbound_id, change.status, change.error_code, now,
+                                 twilio_sid=change.message_sid)
