@@ -21,7 +21,7 @@ from commsvc.long_running import stop_on_signals, stopping_on_signals, waited_ou
 from commsvc.records import audit, erasure_replay, remote, retention, rotation
 from commsvc.records.logs_cli import UtcTime
 from commsvc.records.models import AuditEvent
-from commsvc.sessions.allocation import SWEEP_BATCH_SIZE, sweep_expired
+from commsvc.sessions.ending import SWEEP_BATCH_SIZE, sweep_expired
 
 log = logging.getLogger("commsvc.clock")
 

@@ -57,7 +57,7 @@ from commsvc.records.subject_scope import _refuse_pool_number, touching
 from commsvc.relay.models import Call, Message
 from commsvc.sending import service as sending_service
 from commsvc.sending.models import OutboundMessage
-from commsvc.sessions import allocation
+from commsvc.sessions import ending
 from commsvc.sessions.models import Participant
 from commsvc.sessions.models import Session as ConversationSession
 
@@ -146,10 +146,10 @@ def _close_open_sessions(db: Session, phone: str, now: dt.datetime,
                                   _on_record_by(ConversationSession, before))))
     # One past its expires_at ended then, swept yet or not: marked expired, as the sweep
     # would, not closed as erased (its ending, and its retention, are the expiry's).
-    allocation.expire_sessions(db, [row.id for row in rows if row.expires_at <= now], now=now)
+    ending.expire_sessions(db, [row.id for row in rows if row.expires_at <= now], now=now)
     closing = [row for row in rows if row.expires_at > now]
     for row in closing:
-        allocation.end_session(db, db.get(ConversationSession, row.id), now=now,
+        ending.end_session(db, db.get(ConversationSession, row.id), now=now,
                                closed_reason="erased")
     return len(closing), sum(1 for row in closing if row.held)
 

@@ -45,17 +45,6 @@ from commsvc.db.inserts import INSERTS
 from commsvc.errors import PoolExhausted
 from commsvc.phones import locality
 from commsvc.pool.models import ProxyNumber
-
-# Ending sessions lives in commsvc.sessions.ending; its names stay importable from here (the
-# records CLI, erasure, tests and docs/sessions.md read them from allocation).
-from commsvc.sessions.ending import (  # noqa: F401
-    SWEEP_BATCH_SIZE,
-    end_session,
-    expire_overdue_for,
-    expire_sessions,
-    sessions_of,
-    sweep_expired,
-)
 from commsvc.sessions.models import ACTIVE, Participant, Session
 
 MAX_ATTEMPTS = 10

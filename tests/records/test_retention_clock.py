@@ -17,7 +17,7 @@ from commsvc.records.models import AuditEvent
 from commsvc.relay.models import Message
 from commsvc.sending import cli as worker_cli
 from commsvc.sending.worker import Counts
-from commsvc.sessions import allocation
+from commsvc.sessions import ending
 from commsvc.sessions.models import Session
 from tests.records.test_retention import DAY, make_message, make_session
 
@@ -203,7 +203,7 @@ def test_ctrl_c_stops_clock_once_between_its_sweep_batches(app, db, runner, cloc
     batches = []
 
     def a_batch_of_one_then_ctrl_c(db_, now):
-        batches.append(allocation.sweep_expired(db_, now, batch_size=1))
+        batches.append(ending.sweep_expired(db_, now, batch_size=1))
         os.kill(os.getpid(), signal.SIGINT)  # as the operator's Ctrl-C
         return batches[-1]
 

@@ -18,7 +18,7 @@ from commsvc.records.audit import cli_actor
 from commsvc.records.models import AuditEvent, Erasure, RemoteDeletion
 from commsvc.relay.models import Call, Message
 from commsvc.sending.models import OutboundMessage
-from commsvc.sessions.allocation import sweep_expired
+from commsvc.sessions.ending import sweep_expired
 from commsvc.sessions.models import Participant
 from commsvc.sessions.models import Session as ConversationSession
 from commsvc.sessions.routing import find_route

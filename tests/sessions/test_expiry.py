@@ -5,7 +5,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from commsvc.sessions.allocation import sweep_expired
+from commsvc.sessions.ending import sweep_expired
 from commsvc.sessions.models import Participant, Session
 from commsvc.sessions.routing import find_route
 from tests.sessions.conftest import PRO, REQUESTER, SF_NUMBERS

@@ -69,12 +69,12 @@ def test_text_repeat_after_the_sender_was_erased_still_reaches_the_recipient(
 def test_an_expired_sessions_repeat_after_the_recipients_erasure_is_withheld_swept_or_not(
         session_open, send_sms, db, client, api_key, clock, swept):
     """Whether the expiry sweep ran before the erasure makes no difference."""
-    from commsvc.sessions import allocation
+    from commsvc.sessions import ending
     sid = f.sid("SM")
     send_sms(REQUESTER, REQUESTER_PROXY, "See you at 9", sid=sid)
     clock.advance(days=8)
     if swept:
-        assert allocation.sweep_expired(db, clock()) == 1
+        assert ending.sweep_expired(db, clock()) == 1
         db.commit()
     assert client.post("/v1/holds", headers=_privacy(api_key), json={
         "scope": "phone", "value": REQUESTER, "reason": "Claim 7"}).status_code == 201
