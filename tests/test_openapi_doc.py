@@ -265,7 +265,7 @@ def test_every_v1_operation_documents_the_roles_api_md_gives_it(client):
 def test_a_recording_status_documented_is_one_the_service_can_store(client):
     """Found in review: the Recording schema said a status may be in-progress, which the Dial
     never asks Twilio to report (RECORDING_EVENTS); docs/records-access.md says so (5a5e00b)."""
-    from commsvc.relay.callbacks import RECORDING_STATUS_RANK
+    from commsvc.relay.statuses import RECORDING_STATUS_RANK
     from webhooks.twiml import RECORDING_EVENTS
 
     schemas = client.get("/openapi.json").get_json()["components"]["schemas"]

@@ -21,7 +21,7 @@ from commsvc.db.session import close_db, get_db
 from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
 from commsvc.phones import mask
-from commsvc.relay import callbacks, service
+from commsvc.relay import callbacks, recordings, service, statuses
 from commsvc.sending import service as sending
 from webhooks import forms, twiml
 from webhooks.signature import require_twilio_signature
@@ -50,14 +50,14 @@ def _again_on_a_dropped_connection(view: Callable[[], Response]) -> Callable[[],
 # the kind of record: m=<messages.id> (relayed texts), r=<messages.id> (the reply a text was
 # answered with), o=<outbound id> (the send gate). Each
 # kind has a parser for its id (None: not ours) and a handler
-# handler(db, record_id, change: callbacks.MessageStatus, now) -> bool (False: no such record).
-def _relayed_message(db, record_id: int, change: callbacks.MessageStatus, now) -> bool:
+# handler(db, record_id, change: statuses.MessageStatus, now) -> bool (False: no such record).
+def _relayed_message(db, record_id: int, change: statuses.MessageStatus, now) -> bool:
     return callbacks.message_status(db, message_id=record_id,
                                     inbound_sid=forms.record_sid(request.args), change=change,
                                     now=now)
 
 
-def _reply_to_message(db, record_id: int, change: callbacks.MessageStatus, now) -> bool:
+def _reply_to_message(db, record_id: int, change: statuses.MessageStatus, now) -> bool:
     return callbacks.reply_status(db, message_id=record_id,
                                   inbound_sid=forms.record_sid(request.args), change=change,
                                   now=now)
@@ -171,7 +171,7 @@ def call_status() -> Response:
                f" recording={recording.recording_sid if recording else None}")
     # From the form alone, so a repeated Dial action gets the same TwiML.
     answer = (twiml.say_and_hang_up(_config().unavailable_voice_message)
-              if callbacks.callee_unavailable(progress) else None)
+              if statuses.callee_unavailable(progress) else None)
     return _call_callback("call-status", callbacks.call_status, progress, details,
                           answer=answer, recording=recording)
 
@@ -182,4 +182,4 @@ def recording_status() -> Response:
     progress = forms.recording_progress(request.form)
     details = (f"status={progress.status} duration={progress.duration}"
                f" recording={progress.recording_sid}")
-    return _call_callback("recording-status", callbacks.recording_status, progress, details)
+    return _call_callback("recording-status", recordings.recording_status, progress, details)

@@ -20,23 +20,18 @@ from commsvc.consent import service as consent
 from commsvc.records import remote
 from commsvc.relay import service as relay
 from commsvc.relay.models import Call, Message
-
-# Recording callbacks live in relay.recordings, and what a callback says in relay.statuses; their
-# names stay importable from here (the webhooks and tests read them).
 from commsvc.relay.recordings import recording_status
-from commsvc.relay.statuses import (  # noqa: F401
+from commsvc.relay.statuses import (
     CALL_STATUS_RANK,
     DIAL_STATUS,
     MESSAGE_FAILURES,
     MESSAGE_STATUS_RANK,
     NEVER_CONNECTED,
-    RECORDING_STATUS_RANK,
     CallProgress,
     MessageStatus,
     RecordingProgress,
     _call_where,
     _moves_forward,
-    callee_unavailable,
 )
 from commsvc.twilio_gateway import UNSUBSCRIBED
 

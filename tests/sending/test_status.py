@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from commsvc.consent import service as consent
 from commsvc.consent.models import ConsentEvent
-from commsvc.relay.callbacks import MessageStatus
+from commsvc.relay.statuses import MessageStatus
 from commsvc.sending.models import OutboundMessage
 from commsvc.sending.service import apply_outbound_status, on_status_callback
 from commsvc.sending.worker import run_once

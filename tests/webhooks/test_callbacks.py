@@ -7,7 +7,7 @@ from sqlalchemy import select
 from commsvc.consent.models import ConsentEvent
 from commsvc.consent.service import check
 from commsvc.records.models import RemoteDeletion
-from commsvc.relay.callbacks import DIAL_STATUS
+from commsvc.relay.statuses import DIAL_STATUS
 from tests.webhooks import factories as f
 from tests.webhooks.factories import PRO, REQUESTER, REQUESTER_PROXY, STRANGER, twiml
 
