@@ -1,6 +1,6 @@
 """The consent seam of the relay: keywords in inbound texts, and who may receive what.
 
-The relay calls only these functions, plus `service.allowed_sql`, which the route lookup
+The relay calls only these functions, plus `decisions.allowed_sql`, which the route lookup
 (`sessions.routing.find_route`) carries so that whether the recipient takes relayed texts and
 calls costs no round trip of its own. Cost on an ordinary conversational text: no query at all
 in `inbound_decision` (the detector rules it out before any read).
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from commsvc.clock import as_utc, epoch_microseconds
 from commsvc.config.settings import Config
-from commsvc.consent import messages, service
+from commsvc.consent import decisions, messages, service
 from commsvc.consent.detector import (
     DEFAULT_LANGUAGE,
     Detection,
@@ -79,7 +79,7 @@ def _consumed(intent: Intent, outcome: str, language: str = DEFAULT_LANGUAGE,
 
 
 def _sms_opted_out(db: Session, phone: str, now: dt.datetime) -> bool:
-    return not service.check(db, phone=phone, channel="sms", purpose="relay", now=now).allowed
+    return not decisions.check(db, phone=phone, channel="sms", purpose="relay", now=now).allowed
 
 
 def may_send_notice(db: Session, phone: str, now: dt.datetime) -> bool:
@@ -88,7 +88,7 @@ def may_send_notice(db: Session, phone: str, now: dt.datetime) -> bool:
     consent. Someone who texted STOP gets no more of those; a keyword's own reply (the STOP,
     START or HELP confirmation) is not such a notice and is always sent. The relay decides it
     once, when the text arrives, and stores it in the outcome."""
-    return service.check(db, phone=phone, channel="sms", purpose="transactional",
+    return decisions.check(db, phone=phone, channel="sms", purpose="transactional",
                          now=now).allowed
 
 

@@ -6,15 +6,9 @@ import unicodedata
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from commsvc.consent.models import CHANNELS, PURPOSES
-from commsvc.consent.service import (
-    ACTIONS,
-    ALL,
-    MAX_HISTORY_LIMIT,
-    RECEIVED,
-    SOURCE_RE,
-    SYSTEM_SOURCES,
-)
+from commsvc.consent.decisions import MAX_HISTORY_LIMIT
+from commsvc.consent.evidence import ACTIONS, RECEIVED, SOURCE_RE, SYSTEM_SOURCES
+from commsvc.consent.models import ALL, CHANNELS, PURPOSES
 from commsvc.fields import (
     BodySchema,
     QueryArguments,

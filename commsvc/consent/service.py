@@ -15,30 +15,14 @@ import datetime as dt
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-# Read from consent.service by its callers (the API's schemas and views, the relay, sending):
-from commsvc.consent.decisions import (  # noqa: F401
-    DEFAULT_ALLOWED,
-    GRANTED,
-    MAX_HISTORY_LIMIT,
-    NO_GRANT,
-    REVOKED,
-    Decision,
-    allowed_sql,
-    check,
-    current_state,
-    history,
-)
-from commsvc.consent.evidence import (  # noqa: F401
-    ACTIONS,
+from commsvc.consent.evidence import (
     RECEIVED,
-    SOURCE_RE,
-    SYSTEM_SOURCES,
     _expand,
     _validate,
     validate_evidence,
 )
 from commsvc.consent.models import (
-    ALL,  # noqa: F401
+    ALL,
     CHANNELS,
     PURPOSES,
     ConsentEvent,

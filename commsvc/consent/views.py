@@ -14,7 +14,8 @@ from commsvc.auth.visibility import (
     present_text,
 )
 from commsvc.clock import isoformat
-from commsvc.consent import service
+from commsvc.consent import decisions, service
+from commsvc.consent import evidence as consent_evidence
 from commsvc.consent.models import ConsentEvent
 from commsvc.consent.schemas import (
     CheckQuerySchema,
@@ -47,7 +48,7 @@ POOL_NUMBER_EVIDENCE_KEYS = frozenset({"to"})
 def _evidence_out(principal: Principal, event: ConsentEvent) -> dict:
     """The evidence as this caller may see it: numbers written in it by the person-number rule,
     the pool number commsvc wrote by the pool rule, private details only with full numbers."""
-    pool_keys = POOL_NUMBER_EVIDENCE_KEYS if event.source in service.SYSTEM_SOURCES else ()
+    pool_keys = POOL_NUMBER_EVIDENCE_KEYS if event.source in consent_evidence.SYSTEM_SOURCES else ()
     pool = {k: present_pool_number(principal, v) for k, v in (event.evidence or {}).items()
             if k in pool_keys and isinstance(v, str)}
     evidence = {k: v for k, v in (event.evidence or {}).items() if k not in pool}
@@ -91,7 +92,7 @@ def _audit_read(db, principal: Principal, resource: str, phone: str, count: int)
 @problems(blp, 401, 403, 422)
 def check_consent(args):
     """May this phone be contacted on this channel for this purpose now."""
-    decision = service.check(
+    decision = decisions.check(
         get_db(), phone=args["phone"], channel=args["channel"],
         purpose=args["purpose"], now=_now(),
         marketing_requires_grant=_config().marketing_requires_grant,
@@ -107,7 +108,7 @@ def get_consent(phone):
     """The current state of every channel and purpose, and since when."""
     phone = phone_input(phone)
     db, principal = get_db(), current_principal()
-    rows = service.current_state(
+    rows = decisions.current_state(
         db, phone, marketing_requires_grant=_config().marketing_requires_grant)
     _audit_read(db, principal, "consent_state", phone, len(rows))
     return {
@@ -142,7 +143,7 @@ def post_consent(args, headers, phone):
     event = service.record_request(
         db, phone=phone, channel=args["channel"], purpose=args["purpose"],
         action=args["action"], source=args["source"],
-        evidence={**(args["evidence"] or {}), service.RECEIVED: received}, now=_now(),
+        evidence={**(args["evidence"] or {}), consent_evidence.RECEIVED: received}, now=_now(),
         requested_by=principal.actor, idempotency_key=headers["idempotency_key"],
     )
     db.commit()
@@ -158,7 +159,7 @@ def consent_history(args, phone):
     """Every event of this phone, oldest first (events are never changed or deleted)."""
     phone = phone_input(phone)
     db, principal = get_db(), current_principal()
-    page = service.history(db, phone, cursor=args["cursor"], limit=args["limit"],
+    page = decisions.history(db, phone, cursor=args["cursor"], limit=args["limit"],
                            hmac_key=_config().hmac_key)
     _audit_read(db, principal, "consent_history", phone, len(page.rows))
     return {"data": [_event_out(principal, e) for e in page.rows],

@@ -9,7 +9,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from commsvc.config.settings import Config
-from commsvc.consent import service as consent_service
+from commsvc.consent import decisions as consent_decisions
 from commsvc.consent.models import ConsentEvent
 from commsvc.phones import mask
 from commsvc.pool import service as pool_service
@@ -74,7 +74,7 @@ def collect_subject(db: Session, phone: str, *, config: Config, now: dt.datetime
         for mine in (p for p in session.participants if p.phone == phone):
             other = next((p for p in session.participants if p.id != mine.id), None)
             data.sessions.append((session, mine, other))
-    data.consent_state = consent_service.current_state(
+    data.consent_state = consent_decisions.current_state(
         db, phone, marketing_requires_grant=config.marketing_requires_grant)
     # Uses index: ix_consent_events_phone_id
     data.consent_history = list(db.scalars(select(ConsentEvent).where(ConsentEvent.phone == phone)

@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import aliased
 
-from commsvc.consent import service as consent
+from commsvc.consent import decisions as consent
 from commsvc.db.base import UTCDateTime
 from commsvc.sessions.models import Participant, Session
 

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from commsvc.consent import service
+from commsvc.consent import decisions, service
 from commsvc.consent.models import ConsentEvent, ConsentState
 from commsvc.errors import ValidationFailed
 
@@ -23,24 +23,24 @@ def _revoke(db, now, **kw):
 
 def test_relay_and_transactional_are_allowed_until_revoked_and_marketing_needs_a_grant(db, clock):
     for purpose in ("relay", "transactional"):
-        assert service.check(db, phone=PHONE, channel="sms", purpose=purpose, now=clock()) == \
-            service.Decision(True, "default_allowed")
-    assert service.check(db, phone=PHONE, channel="sms", purpose="marketing", now=clock()) == \
-        service.Decision(False, "no_grant")
-    assert service.check(db, phone=PHONE, channel="sms", purpose="marketing", now=clock(),
+        assert decisions.check(db, phone=PHONE, channel="sms", purpose=purpose, now=clock()) == \
+            decisions.Decision(True, "default_allowed")
+    assert decisions.check(db, phone=PHONE, channel="sms", purpose="marketing", now=clock()) == \
+        decisions.Decision(False, "no_grant")
+    assert decisions.check(db, phone=PHONE, channel="sms", purpose="marketing", now=clock(),
                          marketing_requires_grant=False).allowed
 
 
 def test_a_revocation_is_an_event_and_the_state_follows_it(db, clock):
     event = _revoke(db, clock())
     assert (event.channel, event.purpose, event.action) == ("sms", "relay", "revoke")
-    assert service.check(db, phone=PHONE, channel="sms", purpose="relay", now=clock()) == \
-        service.Decision(False, "revoked")
+    assert decisions.check(db, phone=PHONE, channel="sms", purpose="relay", now=clock()) == \
+        decisions.Decision(False, "revoked")
     clock.advance(hours=1)
     service.record_event(db, phone=PHONE, channel="sms", purpose="relay", action="grant",
                          source="sms_keyword", evidence={}, now=clock())
-    assert service.check(db, phone=PHONE, channel="sms", purpose="relay", now=clock()) == \
-        service.Decision(True, "granted")
+    assert decisions.check(db, phone=PHONE, channel="sms", purpose="relay", now=clock()) == \
+        decisions.Decision(True, "granted")
     assert db.scalar(select(func.count()).select_from(ConsentEvent)) == 2
 
 
@@ -48,7 +48,7 @@ def test_one_event_for_all_sets_the_state_of_every_channel_and_purpose(db, clock
     event = _revoke(db, clock(), channel="all", purpose="all")
     assert (event.channel, event.purpose) == ("all", "all")
     assert db.scalar(select(func.count()).select_from(ConsentEvent)) == 1
-    state = service.current_state(db, PHONE)
+    state = decisions.current_state(db, PHONE)
     assert len(state) == 6
     assert all(not row["allowed"] and row["reason"] == "revoked" for row in state)
     assert {(row["basis"], row["event_id"]) for row in state} == {("event", event.id)}
@@ -56,7 +56,7 @@ def test_one_event_for_all_sets_the_state_of_every_channel_and_purpose(db, clock
 
 def test_an_event_for_one_channel_and_all_purposes_leaves_the_other_channel(db, clock):
     _revoke(db, clock(), channel="voice", purpose="all")
-    state = {(r["channel"], r["purpose"]): r for r in service.current_state(db, PHONE)}
+    state = {(r["channel"], r["purpose"]): r for r in decisions.current_state(db, PHONE)}
     assert all(not state[("voice", p)]["allowed"] for p in ("relay", "transactional",
                                                              "marketing"))
     assert state[("sms", "relay")]["basis"] == "default"
@@ -74,7 +74,7 @@ def test_a_repeated_revocation_keeps_the_since_of_the_first(db, clock):
 
 
 def test_current_state_shows_defaults_without_since(db, clock):
-    state = {(r["channel"], r["purpose"]): r for r in service.current_state(db, PHONE)}
+    state = {(r["channel"], r["purpose"]): r for r in decisions.current_state(db, PHONE)}
     assert state[("voice", "relay")] == {
         "channel": "voice", "purpose": "relay", "allowed": True, "reason": "default_allowed",
         "since": None, "basis": "default", "event_id": None,
@@ -99,10 +99,10 @@ def test_history_is_oldest_first_and_cursor_paged(db, clock):
         _revoke(db, clock())
         clock.advance(minutes=1)
     _revoke(db, clock(), phone="+14155550202")
-    page = service.history(db, PHONE, limit=2, hmac_key="k")
+    page = decisions.history(db, PHONE, limit=2, hmac_key="k")
     seen = [e.id for e in page.rows]
     while page.next_cursor:
-        page = service.history(db, PHONE, cursor=page.next_cursor, limit=2, hmac_key="k")
+        page = decisions.history(db, PHONE, cursor=page.next_cursor, limit=2, hmac_key="k")
         seen += [e.id for e in page.rows]
     assert len(seen) == 5
     assert seen == sorted(seen)
@@ -122,7 +122,7 @@ def test_a_phones_history_runs_forward_in_time_as_in_order_when_requests_race(db
     revoke = _revoke(db, began)  # began first, recorded second
     db.commit()
 
-    history = service.history(db, PHONE, hmac_key="k").rows
+    history = decisions.history(db, PHONE, hmac_key="k").rows
     assert [e.id for e in history] == [grant.id, revoke.id]
     assert history[1].created_at >= history[0].created_at
     state = db.scalars(select(ConsentState)).one()
@@ -134,7 +134,7 @@ def test_a_phones_history_runs_forward_in_time_as_in_order_when_requests_race(db
 @pytest.mark.parametrize("cursor", ["abc", "17", ""])
 def test_history_refuses_a_cursor_it_did_not_give(db, cursor):
     with pytest.raises(ValidationFailed) as caught:
-        service.history(db, PHONE, cursor=cursor, hmac_key="k")
+        decisions.history(db, PHONE, cursor=cursor, hmac_key="k")
     assert "cursor" in caught.value.errors
 
 

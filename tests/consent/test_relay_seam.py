@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import literal, select
 
-from commsvc.consent import relay, service
+from commsvc.consent import decisions, relay, service
 from commsvc.consent.models import ConsentEvent
 
 PHONE = "+14155550101"
@@ -56,7 +56,7 @@ def test_a_bare_yes_costs_one_read_of_the_senders_state(db, clock, count_queries
 
 def _relay_allowed(db, channel: str) -> bool:
     """What the route lookup carries for this phone: consent's allowed_sql for relay."""
-    return db.scalar(select(service.allowed_sql(literal(PHONE), channel=channel,
+    return db.scalar(select(decisions.allowed_sql(literal(PHONE), channel=channel,
                                                 purpose="relay")))
 
 
@@ -111,7 +111,8 @@ def test_start_restores_relay_and_transactional_but_not_marketing(db, clock):
     decision = _decide(db, clock, "start")
     assert decision.outcome == relay.OPT_IN
     _record(db, clock, decision, sid="SM2", body="start")
-    states = {(s["channel"], s["purpose"]): s["allowed"] for s in service.current_state(db, PHONE)}
+    states = {(s["channel"], s["purpose"]): s["allowed"]
+              for s in decisions.current_state(db, PHONE)}
     assert states[("sms", "relay")] and states[("sms", "transactional")]
     assert states[("sms", "marketing")] is False
 

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from commsvc.consent import service
+from commsvc.consent import decisions, service
 from commsvc.consent.models import ConsentEvent
 from commsvc.relay.models import Message
 
@@ -104,7 +104,7 @@ def _last_event_id(db) -> int:
 
 
 def _set_sms_relay(db, clock, phone: str, allowed: bool) -> None:
-    decision = service.check(db, phone=phone, channel="sms", purpose="relay", now=clock())
+    decision = decisions.check(db, phone=phone, channel="sms", purpose="relay", now=clock())
     if decision.allowed != allowed:
         service.record_event(db, phone=phone, channel="sms", purpose="relay",
                              action="grant" if allowed else "revoke", source="support",
@@ -270,9 +270,9 @@ def test_start_restores_relay_and_transactional_with_one_confirmation(
     assert not answer.forwarded_to(PRO)
     assert len(answer.replies(REQ)) == 1
     now = clock()
-    assert service.check(db, phone=REQ, channel="sms", purpose="relay", now=now).allowed
-    assert service.check(db, phone=REQ, channel="sms", purpose="transactional", now=now).allowed
-    assert not service.check(db, phone=REQ, channel="sms", purpose="marketing",
+    assert decisions.check(db, phone=REQ, channel="sms", purpose="relay", now=now).allowed
+    assert decisions.check(db, phone=REQ, channel="sms", purpose="transactional", now=now).allowed
+    assert not decisions.check(db, phone=REQ, channel="sms", purpose="marketing",
                              now=now, marketing_requires_grant=False).allowed
 
 
@@ -500,7 +500,7 @@ def test_an_ordinary_relayed_text_costs_consent_one_read(open_session, sms, conn
 
 
 def _sms_allowed(db, clock, phone: str) -> bool:
-    return service.check(db, phone=phone, channel="sms", purpose="relay", now=clock()).allowed
+    return decisions.check(db, phone=phone, channel="sms", purpose="relay", now=clock()).allowed
 
 
 @pytest.mark.parametrize("body", ["DETENER", "Para.", "FIN", "ANNULER", "Cancelar suscripción",
@@ -612,7 +612,7 @@ def test_a_yes_twilio_marks_as_start_still_opts_back_in_a_sender_who_opted_out(
     clock.advance(minutes=1)
     answer = sms(conv, REQ, "Yes", sid="SMyes", OptOutType="START")
     assert answer.messages == []
-    assert service.check(db, phone=REQ, channel="sms", purpose="relay", now=clock()).allowed
+    assert decisions.check(db, phone=REQ, channel="sms", purpose="relay", now=clock()).allowed
 
 
 def test_start_twilio_marks_as_start_is_an_opt_in_even_for_a_sender_never_opted_out(

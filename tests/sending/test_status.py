@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from commsvc.consent import decisions as consent_decisions
 from commsvc.consent import service as consent
 from commsvc.consent.models import ConsentEvent
 from commsvc.relay.statuses import MessageStatus
@@ -139,7 +140,7 @@ def test_a_21610_callback_older_than_the_recipients_start_keeps_their_grant(app,
 
     sources = set(db.scalars(select(ConsentEvent.source).where(ConsentEvent.phone == NEW_YORK)))
     assert sources == {"sms_keyword"}
-    assert consent.check(db, phone=NEW_YORK, channel="sms", purpose="transactional",
+    assert consent_decisions.check(db, phone=NEW_YORK, channel="sms", purpose="transactional",
                          now=clock()).allowed
 
 

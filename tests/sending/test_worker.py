@@ -10,7 +10,7 @@ import requests
 import responses
 from sqlalchemy import select
 
-from commsvc.consent import service as consent
+from commsvc.consent import decisions as consent_decisions
 from commsvc.consent.models import ConsentEvent
 from commsvc.sending.worker import run_once
 from tests.conftest import BASE_URL
@@ -274,7 +274,7 @@ def test_21610_fails_the_message_and_records_a_revocation_in_the_ledger(
     assert event.evidence["outbound_id"] == message_id
     assert event.evidence["error_code"] == 21610
     for purpose in ("relay", "transactional", "marketing"):
-        assert not consent.check(db, phone=FLORIDA, channel="sms", purpose=purpose,
+        assert not consent_decisions.check(db, phone=FLORIDA, channel="sms", purpose=purpose,
                                  now=clock()).allowed
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from commsvc.consent.decisions import check
 from commsvc.consent.models import ConsentEvent
-from commsvc.consent.service import check
 from commsvc.records.models import RemoteDeletion
 from commsvc.relay.statuses import DIAL_STATUS
 from tests.webhooks import factories as f

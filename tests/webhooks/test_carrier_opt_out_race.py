@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import select
 
 from commsvc.consent import relay as consent_relay
-from commsvc.consent.service import check
+from commsvc.consent.decisions import check
 from commsvc.relay.models import Message
 from tests.conftest import AUTH_TOKEN, BASE_URL
 from tests.twilio_signing import TwilioPoster

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from commsvc.config.replies import MAX_SMS_CHARS, sms_length
 from commsvc.config.settings import Config
-from commsvc.consent import service as consent
+from commsvc.consent import decisions as consent
 from commsvc.crypto import UNAVAILABLE
 from commsvc.db.inserts import insert_or_replay
 from commsvc.errors import Conflict, ConsentRequired, ValidationFailed

@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import and_, case, true, update
 from sqlalchemy.orm import Session
 
-from commsvc.consent import service as consent
+from commsvc.consent import decisions as consent
 from commsvc.sending.models import OutboundMessage
 from commsvc.sending.service.statuses import (
     DUE_STATUSES,
