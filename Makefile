@@ -23,9 +23,14 @@ run: migrate
 simulate: migrate
 	$(BIN)/commsvc simulate
 
+# The suite runs in parallel workers (pytest-xdist), one per core up to 4, each on its own
+# SQLite file and PostgreSQL database; a file's tests stay in one worker. PYTEST_WORKERS=0 runs
+# it in one process.
+PYTEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ "$$n" -gt 4 ] && n=4; echo $$n)
+
 test: $(STAMP)
 	$(BIN)/ruff check commsvc webhooks tests bench
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check commsvc webhooks tests bench

@@ -27,6 +27,11 @@ from tests.twilio_signing import TwilioPoster
 PG_URL = normalise_database_url(
     os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/commsvc_test")
 )
+if os.environ.get("PYTEST_XDIST_WORKER"):  # `make test` runs the suite in parallel workers:
+    # each gets its own database (commsvc_test_gw0, ...), as each gets its own SQLite file.
+    _url = sa.engine.make_url(PG_URL)
+    PG_URL = _url.set(database=f"{_url.database}_{os.environ['PYTEST_XDIST_WORKER']}"
+                      ).render_as_string(hide_password=False)
 TEST_KEY = Fernet.generate_key().decode()
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 BASE_URL = "https://commsvc.example.com"
