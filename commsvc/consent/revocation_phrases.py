@@ -554,10 +554,12 @@ FR: list[tuple[str, str]] = [
      r"|cellulaire|telephone)\b)"),
     # m'écrivez plus, me contactez plus svp: everyday French drops the "ne"; then only the
     # imperative, starting its clause and ending it ("Vous m'écrivez plus souvent", "m'écrivez
-    # plus tard" are no request)
+    # plus tard" are no request); or the infinitive Québec says it with, "Me texter pu svp",
+    # "M'écrire pu" ("Pouvez-vous me texter plus souvent?", "Me texter plus tard svp" are none)
     ("| svp stp merci me m nous",
      r"(?:^|\| )(?:(?:svp|stp|merci) )?(?:me|m|nous) (?:ecrivez|ecris|contactez|contacte|textez"
-     r"|texte|harcelez|harcele|relancez|relance|envoyez|envoie) plus(?: (?:jamais|rien|de|d"
+     r"|texte|harcelez|harcele|relancez|relance|envoyez|envoie|ecrire|contacter|texter|harceler"
+     r"|relancer|envoyer) plus(?: (?:jamais|rien|de|d"
      r"|message|text|svp|stp|merci|s il vous plait))*" + END),
     # ... and with the pronoun after it, as Québec says it: "Textez-moi pu", "Écrivez-moi plus
     # jamais" (not "Écrivez-moi plus tard", "... plus souvent")

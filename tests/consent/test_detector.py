@@ -1451,3 +1451,16 @@ def test_text_maria_instead_of_me_revokes_this_number(text, intent):
     instead") asks not to be texted here, as "text my husband" does; it was read as someone
     else to text and forwarded, while "stop texting Maria, text me instead" revoked."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Me texter pu svp", Intent.OPT_OUT), ("M'écrire pu", Intent.OPT_OUT),
+    ("Svp me contacter pu jamais", Intent.OPT_OUT),
+    ("Me texter plus tard svp", Intent.CONVERSATION),
+    ("Pouvez-vous me texter plus souvent?", Intent.CONVERSATION),
+    ("M'envoyer plus de photos svp", Intent.CONVERSATION),
+    ("Me texter pu après 21h", Intent.CONVERSATION)])
+def test_the_quebec_infinitive_me_texter_pu_is_an_opt_out(text, intent):
+    """Found by an adversarial round: "Textez-moi pu" and "Me texte pu" were read, but the
+    infinitive Québec also asks with, "Me texter pu svp", was forwarded."""
+    assert classify(text) is intent
