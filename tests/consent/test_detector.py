@@ -1464,3 +1464,31 @@ def test_the_quebec_infinitive_me_texter_pu_is_an_opt_out(text, intent):
     """Found by an adversarial round: "Textez-moi pu" and "Me texte pu" were read, but the
     infinitive Québec also asks with, "Me texter pu svp", was forwarded."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    # a day or a part of the day before a request to be texted elsewhere: a limit
+    ("Don't text me on Sundays, text my cell", Intent.CONVERSATION),
+    ("Don't text me on weekends, text my cell", Intent.CONVERSATION),
+    ("Don't text me in the morning, text my wife", Intent.CONVERSATION),
+    ("Don't text me while I'm driving, text my wife", Intent.CONVERSATION),
+    ("Ne m'écrivez pas la fin de semaine, écrivez sur mon cell", Intent.CONVERSATION),
+    ("No me escriba los domingos, escríbame al celular", Intent.CONVERSATION),
+    # ... and a revocation limited so, with nothing after it
+    ("stop texting me in the morning", Intent.CONVERSATION),
+    ("Arrêtez de m'écrire les fins de semaine", Intent.CONVERSATION),
+    ("Ne m'écrivez plus les dimanches", Intent.CONVERSATION),
+    ("Deja de escribirme los sábados", Intent.CONVERSATION),
+    ("Deja de escribirme en las mañanas", Intent.CONVERSATION),
+    # no limit: still a revocation of this number
+    ("Don't text me anymore, text my cell", Intent.OPT_OUT),
+    ("Stop texting me, text my husband", Intent.OPT_OUT),
+    ("Stop texting me all weekend", Intent.OPT_OUT),
+    ("Stop texting me I work nights", Intent.OPT_OUT)])
+def test_a_day_or_part_of_the_day_is_a_limit_in_time(text, intent):
+    """Found by an adversarial round: "Don't text me at work, text my cell" stayed
+    conversation, but "Don't text me on Sundays, text my cell" revoked: the words of time
+    before a redirect were a short list of their own. Checking the days found the same gap
+    after a revocation ("stop texting me in the morning", "les fins de semaine", "los
+    sábados" revoked). Both now read one vocabulary, time_words._WHEN."""
+    assert classify(text) is intent

@@ -7,7 +7,7 @@ import re
 from commsvc.consent import revocation_phrases as phrases
 from commsvc.consent.detector.keywords import _COURTESY
 from commsvc.consent.detector.stop_with_complaint import _COMPLAINT
-from commsvc.consent.detector.time_words import _FEW, _NUMBER, _UNIT
+from commsvc.consent.detector.time_words import _FEW, _NUMBER, _UNIT, _WHEN
 
 # The sender there or on the way, so texts are not needed now, the whole clause: "Stop
 # texting me, I'm outside", "Arrête de m'écrire, j'arrive", "Deja de escribirme, ya voy para
@@ -87,12 +87,12 @@ _ASKED_BEFORE = r"\b(?:told|said|asked|dije|dicho|pedi|ai (?:deja )?(?:dit|deman
 _GUARD_AFTER_RE = re.compile(
     r"(?:(?!" + _ASKED_BEFORE + r")[^|]){0,40}?"
     r"\b(?:before|after|until|till|til|unless|while|during|tonight|today|tomorrow"
-    r"|this (?:week|month|morning|afternoon|evening|weekend)|for now|at night|so late|so early"
+    r"|this (?:week|month|morning|afternoon|evening|weekend)|for now|so late|so early"
     r"|this late|this early|(?:at this hour|a esta hora|a estas horas|a cette heure)"
     # ... not "at this hour or any hour", "ni a esta hora ni nunca", "ni à cette heure ni à
     # aucune autre"
     r"(?! (?:ci )?(?:or|ni|ou)\b)"
-    r"|on weekends?|on the weekend|antes|despues|hasta|mientras"
+    r"|antes|despues|hasta|mientras"
     # ... while driving: "Arrête de texter au volant!", "... manejando"
     r"|au volant|al volante|en conduisant|manejando"
     # ... or on another phone of the sender's, as "stop sending messages to my old number" is
@@ -102,10 +102,11 @@ _GUARD_AFTER_RE = re.compile(
     # the old appointment, the new one is Friday"
     r"|(?:for|about) (?:the|my|that) (?:old|previous|former|cancell?ed|other) (?:appointment"
     r"|visit|booking|job|date|time)"
-    r"|hoy|manana|esta (?:noche|semana|tarde)|este mes|por ahora|de noche|en la noche|avant"
+    r"|hoy|manana|esta (?:noche|semana|tarde)|este mes|por ahora|avant"
     r"|apres|jusqu|pendant|ce soir|aujourd hui|demain|cette semaine|ce mois|pour l instant"
-    r"|le soir|la nuit|le week end|(?:mon|tues|wednes|thurs|fri|satur|sun)days?|lundi|mardi"
-    r"|mercredi|jeudi|vendredi|samedi|dimanche|lunes|martes|miercoles|jueves|viernes|sabado|domingo"
+    # the days and the parts of the day ("in the morning", "les fins de semaine", "los
+    # domingos")
+    r"|" + _WHEN +
     r"|(?:every|so much|so many)(?! (?:single |of (?:your |these |those |the )?)?(?:spam|ads?"
     r"|promo\w*|junk|marketing|text|message|notification\w*|alert\w*|offer\w*|deal\w*)\b"
     # "every day" ending the message is how often we text, said to be too often ("stop

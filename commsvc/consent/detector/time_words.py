@@ -33,3 +33,19 @@ _PAST_TIME = (r"(?:yesterday|earlier|before|this morning|this afternoon|last (?:
 _TIMES = (rf"(?:(?:\d+|{_NUMBER}|a hundred|a million|a thousand|cent|mille|plusieurs|cien|mil"
           r"|muchas|tantas) (?:times|fois|veces)(?: already| deja| ya)?)")
 _HOW_OFTEN = (r"(?:already|again|twice|(?:so )?many times|" + _TIMES + ")")
+# When, in the week or the day, texts are unwanted, in en/fr/es: a limit in time to a
+# revocation ("stop texting me in the morning", "Arrêtez de m'écrire les fins de semaine",
+# "Deja de escribirme los domingos") and, before a request to be texted elsewhere, what makes
+# that request a limit too ("Don't text me on Sundays, text my cell"). The days with their
+# plurals; the parts of the day with what says which ("in the", "le", "por la"): "I work
+# nights" or "toute la journée" (all day long) are no limit. Shared by limits.py and vetoes.py.
+_WHEN = (r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)days?|weekdays|weekends"
+         r"|(?:on|over|during) (?:the |a )?(?:weekend|week end|weekday)"
+         r"|lundis?|mardis?|mercredis?|jeudis?|vendredis?|samedis?|dimanches?|lunes|martes"
+         r"|miercoles|jueves|viernes|sabados?|domingos?"
+         r"|(?:in|during) the (?:mornings?|afternoons?|evenings?|night|week)"
+         r"|in the middle of the night|at (?:night|lunch|dinner|dinnertime|bedtime)"
+         r"|(?:le|les) (?:matins?|soirs?|midis?|nuits?|week ends?)|la nuit"
+         r"|(?:la|les|en) fins? de semaine|en (?:semaine|soiree|matinee)|de nuit"
+         r"|(?:en|por) (?:la|las) (?:mananas?|tardes?|noches?)|de noche|de madrugada"
+         r"|(?:el|los) fin(?:es)? de semana|entre semana|temprano)")

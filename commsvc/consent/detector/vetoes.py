@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from commsvc.consent.detector.time_words import _WHEN
+
 # Where a request of the sender's own starts: the message or a clause, or after "just",
 # "please", "and", "but" (et, y, mais, pero): "..., but keep me posted", "just text me directly";
 # not "my wife will keep me posted", "no need to keep me updated"
@@ -95,10 +97,13 @@ _VETO_RE = re.compile(
     # ... or another number of theirs for when or where the clause before said not to text
     # them, a limit (the number alone revokes this one: "Use my cell"): "Don't text me at work,
     # text my cell", "Don't text me before 8, text my cell", "No me escriba en la mañana,
-    # escríbame al celular", "Ne m'écrivez pas au bureau, écrivez sur mon cell"
-    r"|(?:before|after|until|till|during|tonight|at (?:work|night|the office)|avant|apres"
-    r"|jusqu|pendant|au (?:travail|bureau)|le (?:matin|soir)|la nuit|antes|despues|hasta"
-    r"|durante|(?:al|en el) trabajo|en la (?:manana|tarde|noche)|de noche)\b[^|]{0,30} \|"
+    # escríbame al celular", "Ne m'écrivez pas au bureau, écrivez sur mon cell", "Don't text
+    # me on Sundays, text my cell" (the days and parts of the day: _WHEN)
+    r"|(?:before|after|until|till|during|while|when|tonight|today|tomorrow|at (?:work|school"
+    r"|the office)|avant|apres|jusqu|pendant|quand|ce soir|aujourd hui|demain"
+    r"|au (?:travail|bureau)|a (?:la job|l ecole)|antes|despues|hasta|durante|cuando|mientras"
+    r"|hoy|manana|esta noche|(?:al|en el) trabajo|en la (?:oficina|escuela)|" + _WHEN
+    + r")\b[^|]{0,30} \|"
     r"(?: (?:please|just|svp|juste|plutot|mejor|porfa))* (?:(?:use|text|message) my"
     r"|(?:ecrivez|ecris|textez|texte|envoyez|envoie|utilisez)(?: moi)?(?: sur| a| au)? (?:mon|ma)"
     r"|(?:escrib|mand|envi|textee|usen|use|usa)\w*(?: al| a mi| mi))\b"
