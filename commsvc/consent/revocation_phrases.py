@@ -49,11 +49,55 @@ HANDOVER = (
     + _OTHER_PERSON + r"|(?:mon|ma) " + _OTHER_PERSON + r" (?:s en occupe|va s en occuper"
     r"|s en occupera|gere|va gerer|gerera)\b|(?:voyez|parlez|voir|parler) avec"
     r" (?:mon|ma) " + _OTHER_PERSON + "|" + ELSEWHERE + r")(?: [^ |]+){0,4}")
+# The sender is the wrong person or has no job for us: beside a bare keyword, the whole
+# message ("STOP wrong number", "Already hired someone. STOP", "Número equivocado, BAJA";
+# nothing more: "Stop, wrong person. The invoice should say Garcia" corrects the pro), or the
+# clause that ends a LAST phrase ("Don't text again, we hired someone else").
+NOT_FOR_ME = (r"(?:(?:(?:this is|youve got|you ve got|you have) )?(?:the )?wrong"
+              r" (?:number|person)"
+              # ... or no longer someone's, or not the sender's: "This isn't Sarah's phone
+              # anymore", "This is not my number", "Ce n'est plus le numéro de Julie", "Ce
+              # n'est pas mon numéro", "Este ya no es el número de Juan", "No es mi número"
+              r"|(?:(?:this|it|that) (?:is not|isnt|is no longer)|(?:thats|that s|its|it s)"
+              r" not|not) (?:\w+ s |my |our )?(?:phone|number|cell)(?: anymore)?"
+              r"|ce n est (?:plus|pas) (?:le (?:numero|cell) d\w*(?: \w+)?|mon (?:numero|cell))"
+              r"|(?:este )?(?:ya )?no es (?:el (?:numero|celular|telefono) de \w+|mi (?:numero"
+              r"|celular|telefono))"
+              # "Je ne suis pas la bonne personne", "Vous vous êtes trompé de numéro"
+              r"|(?:je (?:ne )?suis )?pas la bonne personne"
+              r"|(?:vous vous etes|tu t es) trompee?s? de (?:numero|personne)"
+              r"|(?:(?:i|we) )?(?:already )?(?:(?:hired|found|booked) someone(?: else)?"
+              r"|(?:went with|hired|found|booked) (?:someone else|another (?:company|contractor"
+              r"|pro|plumber|electrician|painter|roofer|handyman|crew)))"
+              # ... in French and Spanish: "Stop svp, on a trouvé quelqu'un d'autre", "Alto,
+              # ya contratamos a alguien" (someone: not a thing found, "Alto, ya encontré
+              # otro", "Stop, j'ai pris un autre")
+              r"|(?:on a|j ai|nous avons) (?:deja )?(?:(?:trouve|engage|embauche|pris)"
+              r" (?:quelqu un(?: d autre)?|une? autre (?:plombier|entrepreneur|electricien"
+              r"|peintre|couvreur|contracteur|gars|compagnie|entreprise))"
+              r"|(?:engage|embauche) un autre)"
+              r"|(?:ya )?(?:(?:contrate|contratamos) (?:a )?(?:alguien|otro)"
+              r"|(?:encontre|encontramos) (?:a (?:alguien|otro)|alguien|otr[oa] (?:plomero"
+              r"|contratista|tecnico|electricista|pintor|albanil|compania|empresa)))(?: mas)?"
+              r"|(?:(?:tiene|tienen|tienes) (?:el )?)?numero equivocado|persona equivocada"
+              r"|(?:se )?equivocaron de numero"
+              r"|(?:(?:vous avez|tu as|c est) (?:le |un )?)?mauvais numero|mauvaise personne)")
+# No interest (any more) in the three languages: "Not interested", "We're no longer interested",
+# "Ça m'intéresse pas", "Chu pu intéressé", "Ya no me interesa"
+NOT_INTERESTED = (r"(?:(?:im|i m|i am|were|we re|we are) )?(?:not|no longer) interested"
+                  r"|(?:ya )?no (?:me|nos) interesa"
+                  r"|(?:ca )?(?:ne )?(?:m|nous) interesse (?:pas|plus)"
+                  r"|(?:(?:(?:je (?:ne )?|j )?suis|chu) )?(?:pas|plus) interessee?s?")
+# Fed up, as the clause that ends a LAST phrase: "Leave me alone, I'm done", "Écris-moi pu,
+# c'est fini", "Dejen de molestar, ya estuvo"
+FED_UP = (r"(?:(?:im|i m|i am|were|we re|we are) (?:so )?done(?: with (?:you|you guys|this"
+          r"|all this|it|these|them))?|(?:thats|that s)? ?enough|c est (?:fini|termine|assez)"
+          r"|ca suffit|(?:ya )?(?:estuvo|basta|se acabo))")
 LAST = (r"(?:(?: \|)? (?:please|thanks|thank you|now|already|ever|period|ok|okay|d accord|vale"
         r"|svp|merci|stp"
         r"|s il vous plait|por favor|porfa|xfa|xfavor|gracias|ya|mas))*"
-        rf"(?: \| (?:{WHO_ASKED}|(?:(?:im|i m|i am) )?not interested|wrong number|mauvais numero"
-        r"|numero equivocado|(?:this is |thats |its )?(?:harassment|spam)|(?:i )?never"
+        rf"(?: \| (?:{WHO_ASKED}|{NOT_INTERESTED}|{NOT_FOR_ME}|{FED_UP}"
+        r"|(?:this is |thats |its )?(?:harassment|spam)|(?:i )?never"
         r" (?:signed up|subscribed|asked for (?:this|it))|go away|leave me alone"
         r"|how many times|why (?:do you|are you|you) (?:keep |still )?(?:text|message|contacting)"
         r" (?:me|us)|" + HANDOVER + "))?$")

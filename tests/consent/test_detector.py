@@ -1492,3 +1492,32 @@ def test_a_day_or_part_of_the_day_is_a_limit_in_time(text, intent):
     after a revocation ("stop texting me in the morning", "les fins de semaine", "los
     sábados" revoked). Both now read one vocabulary, time_words._WHEN."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Écris-moi pu, c'est fini", "fr"), ("Textez-moi pu, ça m'intéresse pas", "fr"),
+    ("Écrivez-moi pu, on a trouvé quelqu'un d'autre", "fr"),
+    ("Laissez-moi tranquille, c'est fini", "fr"),
+    ("Dejen de molestar, ya no me interesa", "es"), ("Déjenme en paz, no me interesa", "es"),
+    ("Leave me alone, I'm done", "en"), ("Don't text again, we hired someone else", "en")])
+def test_a_phrase_that_must_end_the_message_may_be_followed_by_no_interest(text, language):
+    """Found by an adversarial round: "Écris-moi pu, c'est fini" was forwarded. The words
+    that are not about messaging in themselves count only ending the message or before one
+    clause of complaint (phrases.LAST), but its complaints were English only ("not
+    interested"), with nothing for being done or having hired someone else: "Leave me alone,
+    I'm not interested" revoked, "Déjenme en paz, no me interesa" did not."""
+    assert detect(text) == Detection(Intent.OPT_OUT, language, own_words=True)
+
+
+@pytest.mark.parametrize("text", ["Don't text, I'm done with the dishes",
+                                  "Textez-moi plus, c'est pratique"])
+def test_what_follows_a_phrase_that_must_end_the_message_may_still_be_the_job(text):
+    assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", ["STOP. Ya no me interesa", "Stop, we're no longer interested",
+                                  "Stop. Chu pu intéressé"])
+def test_stop_beside_no_longer_interested_is_an_opt_out(text):
+    """Found with the test above: "not interested" beside a bare STOP revoked, "no longer
+    interested", "ya no me interesa" and the Québec "chu pu intéressé" did not."""
+    assert classify(text) is Intent.OPT_OUT

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from commsvc.consent import revocation_phrases as phrases
 from commsvc.consent.detector.keywords import _COURTESY, _COURTESY_TAIL_RE, _OPTOUT_EXTRA
 from commsvc.consent.detector.time_words import _HOW_OFTEN, _PAST_TIME, _TIMES
 
@@ -95,37 +96,9 @@ _REITERATION = (
     rf"(?: {_PAST_TIME})?")
 # The whole message a keyword (ALTO, BAJA, STOPPEZ too) and that the sender is the wrong person
 # or has no job for us, in either order: "STOP wrong number", "Already hired someone. STOP",
-# "Número equivocado, BAJA". Nothing more: "Stop, wrong person. The invoice should say
-# Garcia" corrects the pro.
-_NOT_FOR_ME = (r"(?:(?:(?:this is|youve got|you ve got|you have) )?(?:the )?wrong"
-               r" (?:number|person)"
-               # ... or no longer someone's, or not the sender's: "This isn't Sarah's phone
-               # anymore", "This is not my number", "Ce n'est plus le numéro de Julie", "Ce
-               # n'est pas mon numéro", "Este ya no es el número de Juan", "No es mi número"
-               r"|(?:(?:this|it|that) (?:is not|isnt|is no longer)|(?:thats|that s|its|it s)"
-               r" not|not) (?:\w+ s |my |our )?(?:phone|number|cell)(?: anymore)?"
-               r"|ce n est (?:plus|pas) (?:le (?:numero|cell) d\w*(?: \w+)?|mon (?:numero|cell))"
-               r"|(?:este )?(?:ya )?no es (?:el (?:numero|celular|telefono) de \w+|mi (?:numero"
-               r"|celular|telefono))"
-               # "Je ne suis pas la bonne personne", "Vous vous êtes trompé de numéro"
-               r"|(?:je (?:ne )?suis )?pas la bonne personne"
-               r"|(?:vous vous etes|tu t es) trompee?s? de (?:numero|personne)"
-               r"|(?:(?:i|we) )?(?:already )?(?:(?:hired|found|booked) someone(?: else)?"
-               r"|(?:went with|hired|found|booked) (?:someone else|another (?:company|contractor"
-               r"|pro|plumber|electrician|painter|roofer|handyman|crew)))"
-               # ... in French and Spanish: "Stop svp, on a trouvé quelqu'un d'autre", "Alto,
-               # ya contratamos a alguien" (someone: not a thing found, "Alto, ya encontré
-               # otro", "Stop, j'ai pris un autre")
-               r"|(?:on a|j ai|nous avons) (?:deja )?(?:(?:trouve|engage|embauche|pris)"
-               r" (?:quelqu un(?: d autre)?|une? autre (?:plombier|entrepreneur|electricien"
-               r"|peintre|couvreur|contracteur|gars|compagnie|entreprise))"
-               r"|(?:engage|embauche) un autre)"
-               r"|(?:ya )?(?:(?:contrate|contratamos) (?:a )?(?:alguien|otro)"
-               r"|(?:encontre|encontramos) (?:a (?:alguien|otro)|alguien|otr[oa] (?:plomero"
-               r"|contratista|tecnico|electricista|pintor|albanil|compania|empresa)))(?: mas)?"
-               r"|(?:(?:tiene|tienen|tienes) (?:el )?)?numero equivocado|persona equivocada"
-               r"|(?:se )?equivocaron de numero"
-               r"|(?:(?:vous avez|tu as|c est) (?:le |un )?)?mauvais numero|mauvaise personne)")
+# "Número equivocado, BAJA" (the words: phrases.NOT_FOR_ME, which may also end a phrase of
+# phrases.LAST).
+_NOT_FOR_ME = phrases.NOT_FOR_ME
 # Nothing but bare STOPs and clauses that want no more contact or say the sender asked before:
 # "Stop calling me. STOP", "Go away. STOP", "STOP. I already told you", "Please no more. STOP",
 # "STOP. I said STOP a week ago", "ARRÊTEZ. Je vous l'ai déjà dit", "ALTO. Ya te dije". Only
@@ -228,9 +201,8 @@ _COMPLAINT = (
     + r"(?: for (?:this|these|it|them|that))?"
     r"|(?:yo )?" + _NEVER_SIGNED_UP_ES
     + r"|je ne me suis jamais inscrite?|je me suis jamais inscrite?"
-    r"|(?:im |i m |i am )?not interested|no me interesa|" + _MY_NUMBER + "|" + _STRANGER
-    + r"|(?:ca )?(?:ne )?m interesse pas|(?:je )?(?:ne )?suis pas interessee?|pas interessee?"
-    r"|(?:this is |youve got |you ve got |you have )?(?:the )?wrong number"
+    r"|" + phrases.NOT_INTERESTED + "|" + _MY_NUMBER + "|" + _STRANGER
+    + r"|(?:this is |youve got |you ve got |you have )?(?:the )?wrong number"
     r"|(?:(?:vous avez|tu as|c est) (?:le |un )?)?mauvais numero"
     r"|(?:(?:tiene|tienen|tienes) (?:el )?)?numero equivocado"
     r"|(?:(?:way|far|so|just) )?too many (?:text|message|notifications|reminders)"
