@@ -100,7 +100,9 @@ _FOLD_WORDS = word_table({
 })
 _FOLD_PREFIXES = ("sto", "pl", "uns", "arr", "alt", "baj")
 # Two words read as one: second word -> (the word before it, the one word they make).
-_JOINED = {"not": ("do", "dont"), "more": ("any", "anymore"), "favor": ("x", "xfavor")}
+# ("messages texte", as Québec names a text message, is "message": "Plus de messages texte svp")
+_JOINED = {"not": ("do", "dont"), "more": ("any", "anymore"), "favor": ("x", "xfavor"),
+           "texte": ("message", "message")}
 # "stp" is French "s'il te plaît" but English SMS-speak for "stop" before an English -ing
 # form of messaging: "pls stp txtn me", "stp texting me" ("stp textez-moi" stays "please")
 _STOP_BEFORE = frozenset("texting txting txtn txtin txtng textin textn textng texing textig"
@@ -189,6 +191,8 @@ def tokens(text: str) -> list[str]:
                 if joined is not None and out[-1] == joined[0]:
                     out[-1] = joined[1]
                     continue
+        if folded == "text" and out and out[-1] == "message":
+            continue  # "messages textes", "messages SMS": one noun, "message"
         if " " in folded:  # one word typed for two: "mecrire" -> "m ecrire", "stopplease"
             out.extend(folded.split())
             continue

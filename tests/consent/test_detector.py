@@ -1521,3 +1521,12 @@ def test_stop_beside_no_longer_interested_is_an_opt_out(text):
     """Found with the test above: "not interested" beside a bare STOP revoked, "no longer
     interested", "ya no me interesa" and the Québec "chu pu intéressé" did not."""
     assert classify(text) is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize("text", ["Plus de messages texte svp", "Plus de messages textes svp",
+                                  "Pas de messages texte svp"])
+def test_messages_texte_is_messages(text):
+    """Found by an adversarial round: "Plus de messages svp" revoked, but "Plus de messages
+    texte svp" (a text message, as Québec names it) was forwarded: "texte" after "messages"
+    was one more word no phrase expected."""
+    assert detect(text) == Detection(Intent.OPT_OUT, "fr", own_words=True)
