@@ -474,6 +474,10 @@ EN: list[tuple[str, str]] = [
     ("| please just lose",
      r"(?:^|\| )(?:(?:please|just) )?lose this number(?: (?:please|now|thanks|thank you))*"
      + END),
+    # "forget my number", as "lose my number": starting its clause and ending the message (see
+    # LAST): "Don't forget my number", "I forgot my number, can you resend it?" are not one
+    ("| please just ok so forget",
+     r"(?:^|\| )(?:(?:please|just|ok|so) )*forget (?:my|this) number" + LAST),
     ("unsubscribe",
      r"\bunsubscribe\b(?! (?:(?:the|my|our|that|this|his|her|old|other|work) )*(?:button"
      r"|buttons|link|links|option|page|feature|setting|settings|email|emails|newsletter"
@@ -735,6 +739,11 @@ FR: list[tuple[str, str]] = [
      r"(?: (?:svp|stp|merci|s il vous plait))*" + END
      + r"(?! \|(?: \w+){0,6} (?:mettez|mets|gardez|garde|utilisez|prenez|remplacez|le bon"
      r"|la bonne|le nouveau|mon nouveau|celui de|celui du)\b)"),
+    # "Oubliez mon numéro", as "forget my number": starting its clause and ending the message
+    # (see LAST): "J'ai oublié mon numéro", "Oublié mon numéro, vous me le renvoyez?" are not one
+    ("| svp stp merci bon alors oubliez oublie oublies",
+     r"(?:^|\| )(?:(?:svp|stp|merci|bon|alors) )*(?:oubliez|oublie|oublies) (?:mon|ce) numero"
+     + LAST),
 ]
 # What someone did or does, not a request: the Spanish past and present indicative of escribir,
 # contactar, textear ("El plomero no me escribió", "Todavía no me escriben, ¿a qué hora
@@ -993,4 +1002,9 @@ ES: list[tuple[str, str]] = [
      r"(?:\b(?:borr|elimin|quit)\w* (?:mi numero|mi telefono|mis datos|este numero)"
      r"|(?:^|(?<=\| )|(?<=\bpor favor )|(?<=\bporfa )|(?<=\bya ))(?:borrenme|borreme|borrame"
      r"|eliminenme|elimineme|eliminame))(?: (?:por favor|porfa|gracias))*" + END),
+    # "Olvídense de mi número", as "forget my number": starting its clause and ending the
+    # message (see LAST); not "olvide" ("olvidé mi número": I forgot it)
+    ("| por porfa ya olvidense olvidate olvidese olviden olvida",
+     r"(?:^|\| )(?:(?:por favor|porfa|ya) )*(?:(?:olvidense|olvidate|olvidese) de|olviden|olvida)"
+     r" (?:mi|este) numero" + LAST),
 ]

@@ -1530,3 +1530,19 @@ def test_messages_texte_is_messages(text):
     texte svp" (a text message, as Québec names it) was forwarded: "texte" after "messages"
     was one more word no phrase expected."""
     assert detect(text) == Detection(Intent.OPT_OUT, "fr", own_words=True)
+
+
+@pytest.mark.parametrize("text", ["Oubliez mon numéro svp", "Forget my number",
+                                  "Olvídense de mi número por favor", "Ya olviden este número"])
+def test_forget_my_number_is_lose_my_number(text):
+    """Found by an adversarial round: "Lose my number" revoked, "Oubliez mon numéro svp"
+    (forget my number) was forwarded, in English and Spanish too."""
+    assert classify(text) is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize("text", ["Don't forget my number",
+                                  "I forgot my number, can you resend it?",
+                                  "Oublié mon numéro, vous me le renvoyez?",
+                                  "Oubliez mon numéro de porte, c'est le 12", "Olvidé mi número"])
+def test_forgetting_a_number_or_about_the_job_stays_conversation(text):
+    assert classify(text) is Intent.CONVERSATION
