@@ -455,8 +455,9 @@ EN: list[tuple[str, str]] = [
      r"|your|ur)) (?:" + MSGN + r"|ads|promos)\b"
      r"(?! (?:back|and forth|from (?:my|the|his|her|our|that|him)|about|you sent)\b)"),
     # enough (with) the texts; knock it off (quit it, cut it out) with the texts
-    ("enough knock quit cut stop",
-     r"\b(?:enough (?:with )?|(?:knock it off|quit it|cut it out|stop it) with )"
+    # ... put an end to the texts ("Mettez fin aux textos", "Pongan fin a los mensajes")
+    ("enough knock quit cut stop put",
+     r"\b(?:enough (?:with )?|(?:knock it off|quit it|cut it out|stop it) with |put an end to )"
      r"(?:(?:the|these|those|your|all|of) )*(?:text|message|spam|reminders|notifications)\b"),
     # remove me / delete this number / take this number off, the whole clause ("remove this
     # number from the invoice" is about the invoice), never what the sender will do ("should I
@@ -589,9 +590,10 @@ FR: list[tuple[str, str]] = [
     ("arret* cess*",
      r"\b(?:arret\w*|cess\w*) tout (?:(?:contact|message)(?: (?:avec (?:moi|nous)|svp|stp"
      r"|merci|s il vous plait))*" + END + r"|envoi(?: avec (?:moi|nous))?" + LAST + ")"),
-    ("stop halte",
-     r"\b(?:stop|halte) (?:a|aux) (?:message|text|notifications|relances|spam|" + ADS_FR
-     + r")\b"),
+    # ... "mettez fin aux textos", as "put an end to the texts"
+    ("stop halte mettez mettre mets",
+     r"\b(?:stop|halte|(?:mettez|mettre|mets) fin) (?:a|aux)(?: (?:vos|ces|tes|tous ces))?"
+     r" (?:message|text|notifications|relances|spam|" + ADS_FR + r")\b"),
     # ne m'écrivez plus / ne m'envoyez plus de messages
     ("ne",
      r"(?<!\bil )(?<!\belle )(?<!\bon )(?<!\bils )(?<!\belles )(?<!\bpersonne )"
@@ -957,6 +959,10 @@ ES: list[tuple[str, str]] = [
     ("| ya por porfa stop alto no nunca",
      r"(?:^|\| )(?:(?:stop|alto|ya|por favor|porfa) )*(?:no|nunca) mas (?:message|text"
      r"|notificaciones|spam|" + ADS_ES + r")\b" + WHICH_MESSAGES),
+    # "pongan fin a los mensajes", as "put an end to the texts"
+    ("pongan ponga pon poner",
+     r"\b(?:pongan|ponga|pon|poner) fin a (?:(?:los|sus|estos|esos|tus|tantos) )?(?:message"
+     r"|text|notificaciones|spam|" + ADS_ES + r")\b"),
     # basta de mensajes; Mexican "párenle con los mensajes"
     ("basta parenle parale parele",
      r"\b(?:basta|parenle|parale|parele) (?:ya )?(?:de|con) (?:(?:los|tantos|sus|tus|esos"

@@ -1546,3 +1546,12 @@ def test_forget_my_number_is_lose_my_number(text):
                                   "Oubliez mon numéro de porte, c'est le 12", "Olvidé mi número"])
 def test_forgetting_a_number_or_about_the_job_stays_conversation(text):
     assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Mettez fin aux textos svp", "fr"), ("Mettez fin à vos messages svp", "fr"),
+    ("Put an end to these texts", "en"), ("Pongan fin a los mensajes por favor", "es")])
+def test_put_an_end_to_the_texts_is_an_opt_out(text, language):
+    """Found by an adversarial round: "Stop aux textos" revoked, "Mettez fin aux textos svp"
+    (put an end to the texts) was forwarded, in English and Spanish too."""
+    assert detect(text) == Detection(Intent.OPT_OUT, language, own_words=True)
