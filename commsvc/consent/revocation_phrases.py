@@ -688,6 +688,15 @@ FR: list[tuple[str, str]] = [
      r"(?:^|\| )(?:(?:svp|merci|stp) )?(?:plus(?: jamais)?|pas|fini|assez) de (?:message|text"
      r"|notification|notifications|spam|" + ADS_FR + r")(?: (?:svp|merci|stp|s il vous plait))*"
      + END),
+    # j'en ai assez de vos textos, chu tanné de vos messages, as "I'm sick of these texts": only
+    # with "vos", "tes", "ces" (or "des"), not someone else's ("... des textos de mon ex") nor
+    # which ones ("... de vos messages vocaux")
+    ("assez marre ras plein tanne tannee tannes tannees ecoeure ecoeuree fatigue fatiguee",
+     r"(?:(?:(?<=\ben ai )|(?<=\ben a )|(?<=\ben avons ))(?:assez|marre|ras le bol|plein le dos)"
+     r"|(?:(?<=\bsuis )|(?<=\bchu )|(?<=\bsommes ))(?:tannee?s?|ecoeuree?s?|fatiguee?s?))"
+     r" (?:(?:de|d) (?:vos|tes|ces|tous vos|toutes vos|tous ces|toutes ces)|des) (?:message|text"
+     r"|notifications|relances|spam|" + ADS_FR + r")\b" + WHICH_MESSAGES
+     + r"(?! (?:de|du|d) (?:mon|ma|mes|son|sa|ses|la|le|l)\b)"),
     # ça suffit (avec) les textos, c'est assez les messages, as "Enough with the texts"
     ("| ca c assez",
      r"(?:^|\| )(?:ca suffit|c est assez|assez)(?: avec)? (?:les|vos|ces|tes|des) (?:message"
@@ -959,6 +968,13 @@ ES: list[tuple[str, str]] = [
     ("| ya por porfa stop alto no nunca",
      r"(?:^|\| )(?:(?:stop|alto|ya|por favor|porfa) )*(?:no|nunca) mas (?:message|text"
      r"|notificaciones|spam|" + ADS_ES + r")\b" + WHICH_MESSAGES),
+    # estoy harto de sus mensajes, ya me cansé de sus mensajes, as "I'm sick of these texts":
+    # only with "sus", "tus", "estos", "tantos" ("Estoy harta de los mensajes del banco" are
+    # someone else's)
+    ("harto harta hartos hartas cansado cansada cansados cansadas harte canse",
+     r"(?:(?:(?<=\bestoy )|(?<=\bestamos )|(?<=\bando )|(?<=\bandamos ))(?:hart|cansad)[oa]s?"
+     r"|(?<=\bme )(?:harte|canse)) (?:de|con) (?:sus|tus|estos|esos|tantos|tanto|todos sus"
+     r"|todos estos) (?:message|text|notificaciones|spam|" + ADS_ES + r")\b" + WHICH_MESSAGES),
     # "pongan fin a los mensajes", as "put an end to the texts"
     ("pongan ponga pon poner",
      r"\b(?:pongan|ponga|pon|poner) fin a (?:(?:los|sus|estos|esos|tus|tantos) )?(?:message"

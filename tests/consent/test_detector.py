@@ -1555,3 +1555,22 @@ def test_put_an_end_to_the_texts_is_an_opt_out(text, language):
     """Found by an adversarial round: "Stop aux textos" revoked, "Mettez fin aux textos svp"
     (put an end to the texts) was forwarded, in English and Spanish too."""
     assert detect(text) == Detection(Intent.OPT_OUT, language, own_words=True)
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("J'en ai assez de vos messages, arrêtez", "fr"), ("Chu tanné de vos textos", "fr"),
+    ("Je suis écoeurée de tes messages", "fr"), ("Estoy harta de sus mensajes", "es"),
+    ("Ya me cansé de sus mensajes", "es")])
+def test_fed_up_with_your_texts_in_french_or_spanish_is_an_opt_out(text, language):
+    """Found by an adversarial round: "I'm sick of your texts" revoked, "J'en ai assez de vos
+    messages, arrêtez" was forwarded (the bare "arrêtez" after another clause is no keyword),
+    and so were the Québec "chu tanné de vos textos" and "estoy harta de sus mensajes"."""
+    assert detect(text) == Detection(Intent.OPT_OUT, language, own_words=True)
+
+
+@pytest.mark.parametrize("text", ["J'en ai assez des textos de mon ex",
+                                  "J'en ai marre de vos messages vocaux, écrivez-moi",
+                                  "Estoy harta de los mensajes del banco",
+                                  "J'en ai assez de vos retards"])
+def test_fed_up_with_someone_elses_texts_or_the_job_stays_conversation(text):
+    assert classify(text) is Intent.CONVERSATION
