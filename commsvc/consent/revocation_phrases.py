@@ -181,6 +181,9 @@ ES_STRESS = r"(?: (?:ya|de inmediato|inmediatamente|ahora))?"
 # "... de voz", "... tan largos") is about how they come, not about getting them
 WHICH_MESSAGES = (r"(?! (?:en double|vocaux|vocales|de voz|duplicados|duplicadas|repetidos"
                   r"|repetidas|(?:aussi|si|trop|tan) (?:longs|long|largos|largas))\b)")
+# Courtesy after a French request that must end its clause, and the "là" of stress Québec ends
+# it with: "Plus de textos svp", "C'est assez les textos là"
+FR_TAIL = r"(?: (?:svp|merci|stp|s il vous plait|la))*"
 # The infinitive of an opt-out menu, French and Spanish: "ne plus recevoir de SMS (de votre
 # part)", "no recibir más mensajes (de su parte)"
 _FR_NO_MORE_RECEIVE = (
@@ -686,8 +689,7 @@ FR: list[tuple[str, str]] = [
     # hear: detector._VETO_RE)
     ("| svp merci stp plus pas fini assez",
      r"(?:^|\| )(?:(?:svp|merci|stp) )?(?:plus(?: jamais)?|pas|fini|assez) de (?:message|text"
-     r"|notification|notifications|spam|" + ADS_FR + r")(?: (?:svp|merci|stp|s il vous plait))*"
-     + END),
+     r"|notification|notifications|spam|" + ADS_FR + r")" + FR_TAIL + END),
     # j'en ai assez de vos textos, chu tanné de vos messages, as "I'm sick of these texts": only
     # with "vos", "tes", "ces" (or "des"), not someone else's ("... des textos de mon ex") nor
     # which ones ("... de vos messages vocaux")
@@ -698,9 +700,9 @@ FR: list[tuple[str, str]] = [
      r"|notifications|relances|spam|" + ADS_FR + r")\b" + WHICH_MESSAGES
      + r"(?! (?:de|du|d) (?:mon|ma|mes|son|sa|ses|la|le|l)\b)"),
     # ça suffit (avec) les textos, c'est assez les messages, as "Enough with the texts"
-    ("| ca c assez",
-     r"(?:^|\| )(?:ca suffit|c est assez|assez)(?: avec)? (?:les|vos|ces|tes|des) (?:message"
-     r"|text|notifications|spam|" + ADS_FR + r")(?: (?:svp|merci|stp|s il vous plait))*" + END),
+    ("| ca c cest assez",
+     r"(?:^|\| )(?:ca suffit|c est assez|cest assez|c assez|assez)(?: avec)? (?:les|vos|ces|tes"
+     r"|des) (?:message|text|notifications|spam|" + ADS_FR + r")" + FR_TAIL + END),
     # ... "lâchez-moi avec vos textos", "tannez-moi pu avec vos messages" (Québec)
     # je vous ai déjà dit stop / d'arrêter, as "I told you to stop"; ending the message ("J'ai
     # dit stop, le chien est dehors" is about the job)

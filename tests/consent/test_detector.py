@@ -1574,3 +1574,11 @@ def test_fed_up_with_your_texts_in_french_or_spanish_is_an_opt_out(text, languag
                                   "J'en ai assez de vos retards"])
 def test_fed_up_with_someone_elses_texts_or_the_job_stays_conversation(text):
     assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", ["c'est assez les textos là", "C assez les messages la",
+                                  "Plus de SMS là", "Pu de textos là svp"])
+def test_a_quebec_la_of_stress_ends_a_french_request(text):
+    """Found by an adversarial round: "C'est assez les textos" revoked, "c'est assez les
+    textos là" (the "là" Québec ends a sentence with) was forwarded."""
+    assert detect(text) == Detection(Intent.OPT_OUT, "fr", own_words=True)
