@@ -181,6 +181,9 @@ ES_STRESS = r"(?: (?:ya|de inmediato|inmediatamente|ahora))?"
 # "... de voz", "... tan largos") is about how they come, not about getting them
 WHICH_MESSAGES = (r"(?! (?:en double|vocaux|vocales|de voz|duplicados|duplicadas|repetidos"
                   r"|repetidas|(?:aussi|si|trop|tan) (?:longs|long|largos|largas))\b)")
+# From us, after the messages no more wanted: "ne plus recevoir de SMS de votre part", Québec
+# "de vous autres"
+FROM_US_FR = r"(?: de (?:vous(?: autres)?|votre part|votre (?:compagnie|entreprise)|toi|ta part))?"
 # Courtesy after a French request that must end its clause, and the "là" of stress Québec ends
 # it with: "Plus de textos svp", "C'est assez les textos là"
 FR_TAIL = r"(?: (?:svp|merci|stp|s il vous plait|la))*"
@@ -189,7 +192,7 @@ FR_TAIL = r"(?: (?:svp|merci|stp|s il vous plait|la))*"
 _FR_NO_MORE_RECEIVE = (
     r"(?:ne plus (?:jamais )?|arreter de )recevoir(?: (?:de|d|vos|ces|les|aucun|aucune|des))*"
     r" (?:message|text|notification|notifications|pub|spam|sollicitation|sollicitations)\b"
-    + WHICH_MESSAGES + r"(?: de (?:votre part|vous))?")
+    + WHICH_MESSAGES + FROM_US_FR)
 _ES_RECEIVE_MESSAGES = (
     r" recibir (?:(?:mas|ningun|ninguno|ninguna|estos|estas|sus|tus|los|las) )*"
     r"(?:message|text|notificaciones|publicidad|promociones|spam)\b" + WHICH_MESSAGES
@@ -665,7 +668,9 @@ FR: list[tuple[str, str]] = [
     ("| je j",
      r"(?:^|\| )(?:je|j) (?:veux plus|(?:voudrais|souhaite) plus jamais) (?:jamais )?de"
      r" (?:message|text"
-     r"|notifications|pub|pubs|spam)" + OTHER_WAY + LAST),
+     # ... "de vous autres" (from you, as Québec says it, where "pu" is no more: "de votre
+     # part" in careful French may want more: "Je veux plus de messages de votre part")
+     r"|notifications|pub|pubs|spam)(?: de vous autres)?" + OTHER_WAY + LAST),
     # ... "je veux plus être contacté" without the "ne"
     ("ne je j",
      r"\b(?:ne|je|j) (?:veux|souhaite|desire|voudrais) plus (?:etre (?:contacte|sollicite"

@@ -1582,3 +1582,11 @@ def test_a_quebec_la_of_stress_ends_a_french_request(text):
     """Found by an adversarial round: "C'est assez les textos" revoked, "c'est assez les
     textos là" (the "là" Québec ends a sentence with) was forwarded."""
     assert detect(text) == Detection(Intent.OPT_OUT, "fr", own_words=True)
+
+
+@pytest.mark.parametrize("text", ["J'veux pu de textos de vous autres",
+                                  "Je préfère ne plus recevoir de textos de vous autres"])
+def test_from_you_as_quebec_says_it_ends_a_french_request(text):
+    """Found by an adversarial round: "J'veux pu de textos" revoked, "J'veux pu de textos de
+    vous autres" (from you, in Québec) was forwarded."""
+    assert detect(text) == Detection(Intent.OPT_OUT, "fr", own_words=True)
