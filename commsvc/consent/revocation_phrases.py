@@ -932,11 +932,12 @@ ES: list[tuple[str, str]] = [
     ("de",
      r"\bde baja (?:de|del) (?:(?:la|esta|su|sus|los|las) )?(?:lista|message|text"
      r"|notificaciones)\b"),
-    # bórrame de la lista
-    ("borr* quit* sac* saq* elimin* retir* remuev* me nos",
+    # bórrame de la lista, Mexican "bájenme de la lista" (the imperative only: "me bajé de la
+    # lista" says what the sender did)
+    ("borr* quit* sac* saq* elimin* retir* remuev* me nos bajenme bajeme bajame bajennos bajanos",
      r"\b(?:(?:borr|quit|sac|saq|elimin|retir|remuev)\w*(?:me|nos)|(?:me|nos) (?:borr|quit|sac"
      r"|saq|elimin|retir|remuev)\w*|(?:borr|quit|sac|saq|elimin|retir|remuev)\w* (?:mi|este)"
-     r" numero)"
+     r" numero|bajenme|bajeme|bajame|bajennos|bajanos)"
      r" (?:de|del) (?:(?:la|su|esta|tu|sus|esa|el|este|ese|sus) )?(?:lista|listas|base"
      r"|contactos|sistema|registro|difusion)\b(?! de espera)"),
     # ya no quiero recibir mensajes

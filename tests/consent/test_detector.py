@@ -1590,3 +1590,14 @@ def test_from_you_as_quebec_says_it_ends_a_french_request(text):
     """Found by an adversarial round: "J'veux pu de textos" revoked, "J'veux pu de textos de
     vous autres" (from you, in Québec) was forwarded."""
     assert detect(text) == Detection(Intent.OPT_OUT, "fr", own_words=True)
+
+
+@pytest.mark.parametrize("text", ["Bájenme de la lista por favor",
+                                  "Bajame de la lista de mensajes"])
+def test_bajenme_de_la_lista_is_an_opt_out(text):
+    """Found by an adversarial round: "Bórrenme de la lista" revoked, the Mexican "Bájenme de
+    la lista" (take me off the list) was forwarded. "Me bajé de la lista de espera" (what the
+    sender did) and "Bájenme la escalera" stay conversation."""
+    assert detect(text) == Detection(Intent.OPT_OUT, "es", own_words=True)
+    assert classify("Me bajé de la lista de espera") is classify("Bájenme la escalera") is (
+        Intent.CONVERSATION)
