@@ -778,6 +778,10 @@ _NOT_DONE_ES = (r"(?!(?<=escrib)(?:io|iste|imos|ieron|ia|ian|ido)\b"
 # ... and of mandar, enviar: "No me mandaron mensaje ayer" says what happened
 _NOT_SENT_ES = (r"(?!(?:(?<=mand)|(?<=envi))(?:o|aste|amos|aron|aba|aban|ado)\b"
                 r"|(?:(?<=mand)|(?<=envi))(?:a|as|an)\b(?! (?:mas|nunca|jamas)\b))")
+# The auxiliaries of a request in the gerund: "no me estén escribiendo", "ya no me anden
+# mandando mensajes", "ya no me sigan mandando mensajes" (the subjunctive only: "ya no me
+# siguen mandando" says they stopped)
+KEEP_ON_ES = r"(?:esten|estes|este|anden|andes|sigan|sigas|siga)"
 _DEJEN_DE = (r"\b(?:deja|dejen|deje|dejar|dejes|para|paren|pare|parar|basta|cese|cesen)"
              + ES_STRESS + " (?:de|d)" + ES_CALLING_AND)
 ES: list[tuple[str, str]] = [
@@ -831,7 +835,7 @@ ES: list[tuple[str, str]] = [
     # no me envíen más mensajes / no me escriban más / (favor de) no escribirme
     ("no",
      # (also "no me estén escribiendo", "ya no me anden mandando mensajes")
-     r"\bno (?:(?:me |m |nos )(?:(?:esten|estes|este|anden|andes) )?(?:escrib|contact|text)"
+     r"\bno (?:(?:me |m |nos )(?:" + KEEP_ON_ES + r" )?(?:escrib|contact|text)"
      + _NOT_DONE_ES + r"\w*"
      r"|(?:escribir|contactar|textear)(?:me|nos))"
      # (nor now only: "No me escribas ahorita, estoy manejando"; but "... ahora (ahorita) ni
@@ -895,7 +899,7 @@ ES: list[tuple[str, str]] = [
     # (two entries: only the second must end the message, so a question may ask the first:
     # "Ya no me manden mensajes, ¿ok?")
     ("no",
-     r"\bno (?:me |m |nos )(?:(?:esten|estes|este|anden|andes) )?(?:envi|mand)" + _NOT_SENT_ES
+     r"\bno (?:me |m |nos )(?:" + KEEP_ON_ES + r" )?(?:envi|mand)" + _NOT_SENT_ES
      + r"\w* (?:(?:mas|nunca|ningun"
      r"|ninguno|ningunos|ninguna|ningunas|tantos|sus|estos|esos|los|las) )*(?:message|text"
      r"|notificaciones|nada|spam|publicidad)\b"
@@ -905,7 +909,7 @@ ES: list[tuple[str, str]] = [
      r"(?! (?:a|al|para)\b(?! este (?:numero|telefono|celular)\b)| de voz\b|"
      r" (?:(?:ahorita|ahora|en este momento)\b(?! ni\b)))"),
     ("no",
-     r"\bno (?:me |m |nos )(?:(?:esten|estes|este|anden|andes) )?(?:envi|mand)" + _NOT_SENT_ES
+     r"\bno (?:me |m |nos )(?:" + KEEP_ON_ES + r" )?(?:envi|mand)" + _NOT_SENT_ES
      + r"\w*(?: mas" + LAST
      # ... our offers and promotions, ending the message ("Ya no me manden ofertas"), as "No
      # more offers": with more after them they may be bids for the job ("No me manden más

@@ -1601,3 +1601,13 @@ def test_bajenme_de_la_lista_is_an_opt_out(text):
     assert detect(text) == Detection(Intent.OPT_OUT, "es", own_words=True)
     assert classify("Me bajé de la lista de espera") is classify("Bájenme la escalera") is (
         Intent.CONVERSATION)
+
+
+@pytest.mark.parametrize("text", ["Ya no me sigan mandando mensajes porfa",
+                                  "No me sigan escribiendo", "No me sigas texteando"])
+def test_no_me_sigan_with_the_gerund_is_an_opt_out(text):
+    """Found by an adversarial round: "No me estén mandando mensajes" revoked, "Ya no me sigan
+    mandando mensajes" (keep sending) was forwarded. "Ya no me siguen mandando mensajes"
+    (they stopped) stays conversation."""
+    assert detect(text) == Detection(Intent.OPT_OUT, "es", own_words=True)
+    assert classify("Ya no me siguen mandando mensajes, ¿todo bien?") is Intent.CONVERSATION
