@@ -161,6 +161,8 @@ SOMEONE_ELSES = (r"(?! from (?:(?:the|that|a|an) (?:old|other|previous|last|form
                  r"|request|quote|number)\b))")
 # Pestering verbs: with the sender as object they say "stop texting me" in other words.
 BOTHER = r"(?:bothering|bugging|pestering|hassling|annoying|bombarding)"
+# ... and the slang "hitting me up" (contacting me): "Stop hitting me up with these msgs"
+HITTING_UP = r"hitting (?:me|us) up"
 MSGN = r"(?:text|message|spam|notification|notifications|alert|alerts|reminders)"
 # Advertising: "no more ads", "no más promociones", "plus de pub" want no more of our texts,
 # as "STOP ADS" does.
@@ -239,14 +241,19 @@ EN: list[tuple[str, str]] = [
     # bugging me about the price" and "stop bothering the dog" are conversation) and starting
     # its clause, said to us: not to someone else ("tell him to stop bugging me", "make the
     # dog stop bothering me") nor a joke ("haha stop bugging me", "lol ok ok stop bugging me")
-    ("| please just ok so now seriously ugh hey i can could will would stop quit cease",
-     r"(?:^|\| )(?:(?:please|just|ok|so|now|seriously|ugh|hey|i said|i told you(?: to)?"
-     r"|i asked you to|can you|could you|will you|would you) )*(?:stop|quit|cease) (?:" + BOTHER
-     + r" (?:me|us)|blowing up (?:my|our) (?:phone|cell))" + LAST),
+    # (or told they must: "Y'all need to stop hitting my phone", "You gotta stop bugging me")
+    ("| please just ok so now seriously ugh hey yo i can could will would you y yall u stop quit"
+     " cease",
+     r"(?:^|\| )(?:(?:please|just|ok|so|now|seriously|ugh|hey|yo|i said|i told you(?: to)?"
+     r"|i asked you to|can you|could you|will you|would you|(?:you|u|y all|yall)(?: guys| all)?"
+     r" (?:need to|gotta|have to|got to)) )*(?:stop|quit|cease) (?:" + BOTHER
+     + r" (?:me|us)|" + HITTING_UP + r"|(?:blowing|hitting) up (?:my|our) (?:phone|cell)"
+     r"|hitting (?:my|our) (?:phone|cell))" + LAST),
     # ... or anywhere when it names the messages ("stop bothering me with these texts", "...
     # with the reminders")
     ("stop quit cease",
-     r"\b(?:stop|quit|cease) " + BOTHER + r" (?:me|us) with (?:(?:these|those|your|the|all) )*"
+     r"\b(?:stop|quit|cease) (?:" + BOTHER + r" (?:me|us)|" + HITTING_UP + r") with"
+     r" (?:(?:these|those|your|the|all) )*"
      r"(?:text|message|spam|reminders?|notifications?|alerts?|ads?|promo\w*)" + END),
     # don't / never (text|message|contact) me
     ("dont never no",

@@ -44,6 +44,7 @@ _FOLD_WORDS = word_table({
     "notificaciones": "recordatorios",
     "stop": "stop stpo sotp stahp sstop",
     "sending": "sendin sendn sendng",
+    "hitting": "hittin hitin",
     "please": "please plse plez pleaz pleeze",
     "dont": "dont dnt doont donot",
     "you": "u yu",

@@ -1611,3 +1611,20 @@ def test_no_me_sigan_with_the_gerund_is_an_opt_out(text):
     (they stopped) stays conversation."""
     assert detect(text) == Detection(Intent.OPT_OUT, "es", own_words=True)
     assert classify("Ya no me siguen mandando mensajes, ¿todo bien?") is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize("text", [
+    "yo stop hittin me up with these msgs", "stop hitting me up",
+    "Y'all need to stop hitting my phone", "you need to stop bugging me",
+    "You gotta stop blowing up my phone"])
+def test_hitting_me_up_and_you_need_to_stop_are_opt_outs(text):
+    """Found by an adversarial round: "quit blowing up my phone" revoked, but the slang
+    "stop hittin me up with these msgs", "stop hitting my phone" and a request led in by
+    "y'all need to" were forwarded."""
+    assert classify(text) is Intent.OPT_OUT
+
+
+def test_hitting_me_up_about_the_job_or_another_person_stays_conversation():
+    for text in ("stop hitting me up about the bill, I paid", "Tell him to stop hitting me up",
+                 "Stop hitting me up lol", "you need to stop hitting the pipe"):
+        assert classify(text) is Intent.CONVERSATION, text
