@@ -51,6 +51,8 @@ _FOLD_WORDS = word_table({
     "your": "ur yur",
     "anymore": "anymor",
     "from": "frm",
+    # "w" and "w/" (the slash is a space by then) for "with": "enough w the texts"
+    "with": "w wit",
     "opt out": "optout",
     "thanks": "thx thnx thanx tnx tks thks",
     "merci": "mrc mci",

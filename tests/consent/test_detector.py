@@ -1628,3 +1628,11 @@ def test_hitting_me_up_about_the_job_or_another_person_stays_conversation():
     for text in ("stop hitting me up about the bill, I paid", "Tell him to stop hitting me up",
                  "Stop hitting me up lol", "you need to stop hitting the pipe"):
         assert classify(text) is Intent.CONVERSATION, text
+
+
+@pytest.mark.parametrize("text", ["enough w the texts", "enough w/ the texts",
+                                  "stop bothering me w these texts", "I'm done w ur msgs"])
+def test_w_is_with(text):
+    """Found by an adversarial round: "enough with the texts" revoked, "enough w the texts"
+    ("w" or "w/" typed for "with") was forwarded."""
+    assert classify(text) is Intent.OPT_OUT
