@@ -8,6 +8,7 @@ from commsvc.consent import revocation_phrases as phrases
 from commsvc.consent.detector.keywords import _COURTESY_TAIL_RE, _PLURAL_RE
 from commsvc.consent.detector.limits import _GUARD_AFTER_RE, _LIMIT_AFTER_RE
 from commsvc.consent.detector.others import (
+    _ANSWER_NO_RE,
     _GUARD_BEFORE_RE,
     _OBJECT_US_RE,
     _SAID_BY_OTHER_RE,
@@ -89,6 +90,8 @@ def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...], no_last: bool,
                 not _written_as_plural(text)):
             continue
         if start and (_GUARD_BEFORE_RE.search(s, max(0, start - 30), start)
+                      and not (language == "en"
+                               and _ANSWER_NO_RE.search(s, max(0, start - 30), start))
                       or s.startswith(_STOPPING, start)
                       and _WHO_STOPS_RE.search(s, max(0, start - 30), start)
                       or _SAID_BY_OTHER_RE.search(s, max(0, start - 40), start)
