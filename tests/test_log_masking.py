@@ -280,3 +280,26 @@ def test_an_unexpected_errors_line_masks_the_path_as_the_access_log_does(app, pa
     assert record.getMessage().startswith("unhandled error on GET /v1/consent/")
     assert not any(run in record.getMessage()
                    for run in ("555012", "612345", "\uff15\uff15\uff15"))
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("4155550101_abcdef", "******0101_abcdef"),
+    ("415-555-0101_retry", "******0101_retry"),
+    ("415_555_0101-x", "******0101-x"),
+    ("%34%31%35%35%35%35%30%31%30%31_abcdef", "******0101_abcdef"),
+    ("415%2D555%2D0101_abcdef", "******0101_abcdef"),
+    ("415-555-0101_415-555-0102", "******0101_******0102"),
+])
+def test_a_number_with_a_word_glued_after_it_is_masked_in_text_urls_and_ids(text, masked):
+    """Found by a masking audit: a number joined by "_" or "-" to a word after it was logged
+    whole, in the access line's URL and as an X-Request-Id the app took for a plain id (and so
+    wrote on every log line of the request); a word before it was masked already."""
+    from commsvc.log_masking.text import mask_text
+    from commsvc.log_masking.urls import mask_url
+    from commsvc.logging_setup import client_request_id
+
+    assert mask_text(f"ref {text} ok") == f"ref {masked} ok"
+    assert mask_url(f"GET /v1/sessions/{text} HTTP/1.1") == f"GET /v1/sessions/{masked} HTTP/1.1"
+    assert mask_url(f"GET /v1/sessions?booking_id={text}&x=1") == \
+        f"GET /v1/sessions?booking_id={masked}&x=1"
+    assert client_request_id("4155550101_abcdef") is None

@@ -99,10 +99,11 @@ def _mask_prefixed(text: str) -> str:
         for part in _JOIN.split(match[0])), text)
     if "_" not in text and "-" not in text and "%" not in text:
         return text
-    return _PREFIXED_NUMBER.sub(
+    text = _PREFIXED_NUMBER.sub(
         lambda match: (_NUMBER_IN_WORD.sub(lambda inner: _masked_digits(inner[0]),
                                            match["word"])
                        + _masked_digits(match["number"])), text)
+    return _SUFFIXED_NUMBER.sub(lambda match: _masked_digits(match[0]), text)
 
 
 def _masked_digits(number: str) -> str:
@@ -112,6 +113,17 @@ def _masked_digits(number: str) -> str:
 # An earlier number in the same word, between "_" or "-" ("conv-4155550101-4155550102").
 _NUMBER_IN_WORD = re.compile(r"(?<![^_-])" + _NOT_A_DATE_STAMP + r"(?:1[_-]{0,2})?[2-9]\d\d"
                              r"[_-]{0,2}[2-9]\d\d[_-]{0,2}\d{4}(?=[_-])")
+
+
+# The same number with the word after it ("4155550101_abcdef", "415-555-0101_retry"), at the
+# start of a token; or after another number and "_", ending the token ("415-555-0101_415-555-
+# 0102"; joined by "-", as "555-1234 555-1235", its first digits may be the other's last).
+# Not after a "+" (mask_phones reads it), "%" (an escape) or "." (a decimal).
+_NANP_GROUPS = r"[2-9]\d\d" + _GROUP_SEP + r"[2-9]\d\d" + _GROUP_SEP + r"\d{4}"
+_SUFFIXED_NUMBER = re.compile(
+    r"(?<![^\W_])(?<![%.+])" + _NOT_A_DATE_STAMP + r"(?:(?<=_)" + _NANP_GROUPS
+    + r"(?![0-9A-Za-z]|\.\d)|(?:1" + _GROUP_SEP + r")?" + _NANP_GROUPS + r"(?=" + _ID_SEP
+    + r"+[^\W_]))")
 
 
 def _masked_run(match: re.Match) -> str:
