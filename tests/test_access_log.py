@@ -715,6 +715,14 @@ def test_the_access_line_of_a_request_whose_worker_timed_out_has_the_clients_id(
     ("/v1/logs/messages?phone=415555012", "55501", "phone=*****5012"),
     ("/v1/logs/messages?phone=555-0123&limit=5", "555", "phone=****123&limit=5"),
     ("/v1/consent/tel:415-555-012", "555", "/v1/consent/tel:*****5012"),
+    # found by a masking audit: "_" between the groups, the area code bracketed, the digits
+    # encoded (a 9-digit number dialled with 00: Niue's +683 4002)
+    ("/v1/consent/555_1234", "555", "/v1/consent/****234"),
+    ("/v1/logs/messages?phone=555%5F1234&limit=5", "555", "phone=****234&limit=5"),
+    ("/v1/consent/(555)1234", "555", "/v1/consent/****234"),
+    ("/v1/logs/messages?phone=%28555%29%201234", "555", "phone=****234"),
+    ("/v1/consent/%35%35%35%31%32%33%34", "%35%35%35", "/v1/consent/****234"),
+    ("/v1/consent/%30%30%36%38%33%34%30%30%32", "%34%30%30", "/v1/consent/*******02"),
 ])
 def test_a_number_of_seven_to_nine_digits_standing_alone_in_a_url_is_masked(tmp_path, target,
                                                                            secret, masked):

@@ -3,10 +3,10 @@ where a part has an unusual character, API keys and message content redacted."""
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from commsvc.log_masking.keys import redact_keys
-from commsvc.log_masking.phone_numbers import _NOT_DIGITS, _masked_dialled
+from commsvc.log_masking.phone_numbers import _masked_dialled
 from commsvc.log_masking.text import _mask_numbers, _mask_prefixed, _unquoted
 from commsvc.log_masking.words import _DATE_STAMP, _GLUED_TO_LETTERS, _masked_phone_part, mask_word
 from commsvc.phones import mask
@@ -111,10 +111,15 @@ def mask_url(text: str) -> str:
 # person's number a digit short or without its area code. mask_phones reads a number only from
 # 10 digits (fewer, in free text, are counts and ids), so these were logged whole.
 # Quotes end a part too: gunicorn quotes the request line it could not parse.
+# Its digits may come encoded (%35%35%35...), its groups joined by "_" too (555_1234), its
+# area code bracketed ((555)1234).
+_SHORT_DIGIT = r"(?:\d|%3\d)"
 _SHORT_NUMBER_PART = re.compile(
     r"(?<![^\s/?&=#;'\"])(?P<word>tel(?::|%3[Aa]))?(?P<plus>\+|%2[Bb])?"
-    r"(?P<number>\d(?:(?:[ .()+-]|%2[0BbDdEe89]){0,2}\d){6,8})(?![^\s/?&=#;'\"])")
+    r"(?P<number>(?:\(|%28)?" + _SHORT_DIGIT + r"(?:(?:[ ._()+-]|%2[0BbDdEe89]|%5[Ff]){0,2}"
+    + _SHORT_DIGIT + r"){6,8})(?![^\s/?&=#;'\"])")
 _IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_NON_DIGIT = re.compile(r"\D")
 
 
 def _mask_short_numbers(text: str) -> str:
@@ -124,7 +129,7 @@ def _mask_short_numbers(text: str) -> str:
 
 
 def _masked_short_number(match: re.Match) -> str:
-    digits = _NOT_DIGITS.sub("", match["number"])
+    digits = _NON_DIGIT.sub("", unquote(match["number"]))
     if _DATE_STAMP.fullmatch(digits) or _IPV4.fullmatch(match["number"]):
         return match[0]
     word, plus = match["word"] or "", match["plus"]
