@@ -303,3 +303,16 @@ def test_a_number_with_a_word_glued_after_it_is_masked_in_text_urls_and_ids(text
     assert mask_url(f"GET /v1/sessions?booking_id={text}&x=1") == \
         f"GET /v1/sessions?booking_id={masked}&x=1"
     assert client_request_id("4155550101_abcdef") is None
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("006834002", "*******02"),
+    ("caller 00 683 4002 or 00-690-3010.", "caller *******02 or *******10."),
+    ("took 0.006834002 s", "took 0.006834002 s"),  # a decimal
+])
+def test_a_seven_digit_number_dialled_with_00_is_masked_in_text(text, masked):
+    """Found by a masking audit: mask_text('006834002') left it whole, Niue's +683 4002 written
+    with the international prefix 00 (9 digits, where a loose run needed 10)."""
+    from commsvc.log_masking.text import mask_text
+
+    assert mask_text(text) == masked

@@ -47,9 +47,12 @@ _CHAR_AS = {"\u00b7": "-", "\u2022": "-", "\u2219": "-", "\u20e3": "", "\ufe0f":
 # Digits standing alone in any grouping, one space or "-" between any two of them (10 to 15
 # digits): "4-1-5-5-5-5-0-1-0-1", "415 555 01 01". Not "." (version strings:
 # Chrome/120.0.6099.129), nor a run that starts with a date (2026-05-01-1234, 20260501-00042).
+# Nine after the international prefix 00: the shortest numbers, 7 digits with their calling
+# code (Niue's +683 4002, Tokelau's +690 3010), dialled from abroad ("006834002", "00 683
+# 4002"); not a decimal's (0.006834002).
 _LOOSE_RUN = re.compile(
     r"(?<![\w%-])(?!(?:19|20)\d\d-?(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])(?!\d))"
-    r"\+?\d(?:[ -]?\d){9,14}" + _END)
+    r"(?:\+?\d(?:[ -]?\d){9,14}|(?<!\d\.)0[ -]?0(?:[ -]?\d){7})" + _END)
 # Brackets in a number: round 1-4 digits ("(415) 555 01 01", "1-(415)-555-01-01",
 # "0044 (0)20 7946 0958", "(55) 1234-5678") or between two digits ("415)555-0101"). Read as a
 # space only for the loose runs, and kept where no number comes of it: a version and a build
