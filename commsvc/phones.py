@@ -109,12 +109,16 @@ def normalise_recorded(raw: object, region: str = "US") -> str:
         return normalise(raw, region)
     except InvalidPhone:
         compact = _LAYOUT.sub("", raw) if isinstance(raw, str) else ""
-        if _E164_SHAPE.fullmatch(compact) and _possible(compact):
+        if _E164_SHAPE.fullmatch(compact) and possible(compact):
             return compact
         raise
 
 
-def _possible(e164: str) -> bool:
+# Masking asks it of every number a log line writes with a "+" (log_masking.phone_numbers),
+# and the same few numbers come again and again.
+@functools.lru_cache(maxsize=65536)
+def possible(e164: str) -> bool:
+    """Whether phonenumbers finds E.164 text a possible number: its country's length."""
     try:
         parsed = phonenumbers.parse(e164)
     except phonenumbers.NumberParseException:

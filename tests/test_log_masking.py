@@ -58,7 +58,7 @@ from commsvc.logging_setup import JsonFormatter, MaskPhones, TextFormatter
     # A short start is never taken alone, leaving the rest of the number readable.
     ("001 415 5550101 or 0049 171 1234567", "*********0101 or **********4567"),
     # Two run together, or a count after one, are masked whole rather than left readable.
-    ("numbers 020 7946 0958 020 7946 0959", "numbers ******************0959"),
+    ("numbers 020 7946 0958 020 7946 0959", "numbers *******************959"),
     ("from 0044 20 7946 0958 12 times", "from ************5812 times"),
     # and dates with a time, paths and status codes beside them are not numbers.
     ("complaint of 05/06/2026 10:30, on 01.02.2026 12:30, on 05 06 2026 10:30",
@@ -190,7 +190,7 @@ def test_a_kept_number_stays_whole_beside_another_number():
 
 
 @pytest.mark.parametrize("text, masked", [
-    ("+1415555010114155550102", "+1*****************0102"),
+    ("+1415555010114155550102", "+1*******************02"),
     ("4155550102+14155550101", "******0102+*******0101"),
     ("415-555-0102+14155550101", "******0102+*******0101"),
     ("ref KEPTNUMBERQ, caller +14155550101", "ref KEPTNUMBERQ, caller +14155550101"),
@@ -316,3 +316,22 @@ def test_a_seven_digit_number_dialled_with_00_is_masked_in_text(text, masked):
     from commsvc.log_masking.text import mask_text
 
     assert mask_text(text) == masked
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("5551234 5551235", "***********235"),
+    ("call 555-1234 555-1235", "call ***********235"),
+    ("+6834002 +6834003", "+683*********03"),
+    ("+298212345+298212346", "+298*************46"),
+    ("+14155550101 5551235", "+1***************35"),
+])
+def test_two_short_numbers_written_together_show_no_more_of_the_second_than_it_alone(text,
+                                                                                   masked):
+    """Found by a masking audit: two numbers run together are masked as one run, which showed
+    its last four digits: most of a 7-digit local number (5551235), all of Niue's +683 4003."""
+    from commsvc.log_masking.text import mask_text
+    from commsvc.log_masking.urls import mask_url
+
+    assert mask_text(text) == masked
+    assert mask_url(f"GET /v1/consent/{text.replace(' ', '%20')} HTTP/1.1") == \
+        f"GET /v1/consent/{masked.replace(' ', '%20')} HTTP/1.1"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from commsvc.phones import mask, shown_digits
+from commsvc.phones import mask, possible, shown_digits
 
 # What separates the groups of a written phone number, raw or URL-encoded: a space (also "+"
 # and "%20" in a query string), "-", "." or "/" (415/555-0101), or their encodings %2B, %2D,
@@ -75,7 +75,23 @@ def _mask_match(match: re.Match) -> str:
         # leave most of them readable (+41 and 0101). Nor more of its last digits than the
         # number read with the "+" shows: "tel+6834002" is the API's +683 4002 (Niue).
         return prefix + _masked_dialled(_NOT_DIGITS.sub("", intl), "")
-    return prefix + mask("+" + _NOT_DIGITS.sub("", intl))[1:]
+    return prefix + _masked_e164("+" + _NOT_DIGITS.sub("", intl))[1:]
+
+
+# Niue's +683 4002 and Tokelau's +690 3010 have the shortest national numbers, of 4 digits:
+# phones.mask shows their last 2.
+_SHORTEST_SHOWN = shown_digits(4)
+
+
+def _masked_e164(e164: str) -> str:
+    """E.164 text masked as phones.mask masks it; but digits that are no possible number, two
+    run together (+6834002 +6834003, +14155550101 5551235), show no more than the second
+    could spare if it were of the shortest (2): the last four are the whole of +683 4003."""
+    masked = mask(e164)
+    shown = len(masked) - len(masked.rstrip("0123456789"))
+    if shown <= _SHORTEST_SHOWN or possible(e164):
+        return masked
+    return masked[:-shown] + "*" * (shown - _SHORTEST_SHOWN) + masked[-_SHORTEST_SHOWN:]
 
 
 def _last_shown(e164: str) -> int:
@@ -86,6 +102,7 @@ def _last_shown(e164: str) -> int:
 
 # International prefixes a number written without "+" may start with (011 from North America).
 _DIALLED_PREFIXES = ("011", "00")
+_TWO_LOCAL_NUMBERS = 14  # digits
 
 
 def _masked_dialled(digits: str, *prefixes: str) -> str:
@@ -93,10 +110,15 @@ def _masked_dialled(digits: str, *prefixes: str) -> str:
     no more shown than it shows of the number dialled after an international prefix
     ("0116834002", "00 683 4002": Niue's +683 4002, of which it shows the last half) or, with
     the prefix "" given, of the digits read as E.164 ("tel+6834002": a "+" after a word)."""
-    if not prefixes and digits[:1] != "0":  # the usual case: no prefix to dial
-        return mask(digits)
-    shown = min([shown_digits(len(digits)), *(_last_shown("+" + digits[len(prefix):])
-                      for prefix in (*_DIALLED_PREFIXES, *prefixes) if digits.startswith(prefix))])
+    if not prefixes and digits[:1] != "0" and len(digits) < _TWO_LOCAL_NUMBERS:
+        return mask(digits)  # the usual case: no prefix to dial
+    readings = [_last_shown("+" + digits[len(prefix):])
+                for prefix in (*_DIALLED_PREFIXES, *prefixes) if digits.startswith(prefix)]
+    # Without a prefix, 14 digits or more may be two local numbers of 7 (555 1234 555 1235):
+    # no more shown than of the second.
+    if not readings and len(digits) >= _TWO_LOCAL_NUMBERS:
+        readings.append(shown_digits(7))
+    shown = min([shown_digits(len(digits)), *readings])
     hidden = max(len(digits) - shown, 0)
     return "*" * hidden + digits[hidden:]
 

@@ -13,9 +13,9 @@ from commsvc.log_masking.phone_numbers import (
     _PHONE,
     _mask_match,
     _masked_dialled,
+    _masked_e164,
     mask_phones,
 )
-from commsvc.phones import mask
 
 # What a number may be written with that mask_phones does not read as a separator: any
 # non-ASCII character (Unicode spaces, dashes, invisible format characters, fullwidth
@@ -135,7 +135,7 @@ def _masked_run(match: re.Match) -> str:
 
 def _masked_run_text(run: str) -> str:
     digits = "".join(c for c in run if c.isdigit())
-    return mask("+" + digits) if run.startswith("+") else _masked_dialled(digits)
+    return _masked_e164("+" + digits) if run.startswith("+") else _masked_dialled(digits)
 
 
 def _mask_numbers(text: str) -> str:

@@ -6,10 +6,9 @@ import re
 from urllib.parse import quote, unquote
 
 from commsvc.log_masking.keys import redact_keys
-from commsvc.log_masking.phone_numbers import _masked_dialled
+from commsvc.log_masking.phone_numbers import _masked_dialled, _masked_e164
 from commsvc.log_masking.text import _mask_numbers, _mask_prefixed, _unquoted
 from commsvc.log_masking.words import _DATE_STAMP, _GLUED_TO_LETTERS, _masked_phone_part, mask_word
-from commsvc.phones import mask
 
 # The same in a URL, encoded or not (%5B %5D %2A %7E %5F %2C %09-%0D %28 %29, %C2.. to
 # %F4..), encoded twice (%25: "%252B1415..."), or digits encoded (%34%31%35...).
@@ -134,5 +133,5 @@ def _masked_short_number(match: re.Match) -> str:
         return match[0]
     word, plus = match["word"] or "", match["plus"]
     if plus:  # +47 4123 4567: E.164, masked as phones.mask masks it
-        return word + plus + mask("+" + digits)[1:]
+        return word + plus + _masked_e164("+" + digits)[1:]
     return word + _masked_dialled(digits)
