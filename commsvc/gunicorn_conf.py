@@ -11,6 +11,7 @@ like every other error of the service (loaded in the master, so every worker has
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import sys
 from http import HTTPStatus
@@ -22,7 +23,7 @@ from commsvc.config.loader import load_config
 from commsvc.config.settings import ConfigError
 from commsvc.db.sqlite import create_sqlite_file
 from commsvc.errors import PROBLEM_JSON
-from commsvc.log_masking.urls import mask_client_line
+from commsvc.log_masking.urls import mask_client_line, mask_url
 
 # A request may run longer than gunicorn's default 30 s before its worker is killed (and the
 # client answered 500): the erasure or export of someone with hundreds of thousands of texts
@@ -63,7 +64,11 @@ def pre_request(worker, req) -> None:
     """Name the headers the request carried more than once in REPEATED_HEADERS (the client's
     own is dropped): the WSGI environ joins repeats with a comma, and a reason may hold one,
     so the app could not tell two X-Access-Reason headers from one reason (it joined them)."""
-    worker.log.debug("%s %s", req.method, req.path)  # gunicorn's own pre_request
+    # gunicorn's own pre_request, but with the path masked as the access line masks it (its
+    # error log's filter reads a phone number in the words of a line, not in a raw URL's parts);
+    # only when the line is written, as masking costs more than the rest of this hook.
+    if worker.log.error_log.isEnabledFor(logging.DEBUG):
+        worker.log.debug("%s %s", req.method, mask_url(req.path))
     marker = REPEATED_HEADERS.upper()
     req.headers = [(name, value) for name, value in req.headers if name != marker]
     seen: set[str] = set()

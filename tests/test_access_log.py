@@ -822,3 +822,27 @@ def test_a_short_national_number_is_masked_once_as_phones_mask_masks_it(tmp_path
     line = access_line(tmp_path, template.format(plus + number[1:]))
     expected = template.format(plus + mask(number)[1:])
     assert f'"GET {expected} HTTP/1.1"' in line, line
+
+
+@pytest.mark.parametrize("path", ["/v1/consent/%34%31%35%35%35%35%30%31%30%31",
+                                  "/v1/consent/4155550101x", "/v1/consent/job_4155550101",
+                                  "/v1/consent/(555)1234"])
+def test_gunicorns_debug_line_of_a_request_masks_its_path(tmp_path, path):
+    """Found by a masking audit: with --log-level debug, the pre_request hook's line named the
+    raw path, which the error log's filter (mask_phones) reads as words: encoded digits, a
+    number glued to letters or to a word, a short number were written whole."""
+    import types
+
+    from commsvc.gunicorn_conf import pre_request
+
+    cfg = GunicornConfig()
+    cfg.set("errorlog", str(tmp_path / "error.log"))
+    cfg.set("loglevel", "debug")
+    cfg.set("logger_class", _procfile_logger_class())
+    logger = cfg.logger_class(cfg)
+    pre_request(types.SimpleNamespace(log=logger),
+                types.SimpleNamespace(method="GET", path=path, headers=[]))
+
+    line = _read(tmp_path, logger, "error.log")
+    assert "GET /v1/consent/" in line
+    assert not any(run in line for run in ("%35%35%35", "555010", "5551", "555)"))
