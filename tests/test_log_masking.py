@@ -335,3 +335,16 @@ def test_two_short_numbers_written_together_show_no_more_of_the_second_than_it_a
     assert mask_text(text) == masked
     assert mask_url(f"GET /v1/consent/{text.replace(' ', '%20')} HTTP/1.1") == \
         f"GET /v1/consent/{masked.replace(' ', '%20')} HTTP/1.1"
+
+
+@pytest.mark.parametrize("text", ["~4155550101", "*415-555-0101*", "ab~4155550101",
+                                  "4155550101*ab", "ab*415-555-0101"])
+def test_a_number_after_a_star_or_tilde_is_masked_as_the_api_reads_it(text):
+    """Found by a sweep of punctuation around a number: the API reads "~4155550101" as
+    +14155550101, but masking made "*" and "~" a hyphen, and a number after a hyphen is taken
+    for digits inside an id, so it was written whole (a user agent, a hold's reason)."""
+    from commsvc.log_masking.text import mask_text
+    from commsvc.log_masking.words import mask_word
+
+    assert "0101" in mask_text(f"ua {text} x") and "555" not in mask_text(f"ua {text} x")
+    assert "0101" in mask_word(text) and "555" not in mask_word(text)

@@ -21,14 +21,16 @@ from commsvc.log_masking.phone_numbers import (
 # non-ASCII character (Unicode spaces, dashes, invisible format characters, fullwidth
 # digits), square brackets, "*", "~", "_", "," and a tab or line break (\t \n \v \f \r).
 _UNUSUAL_TEXT = re.compile(r"[^\x20-\x7e]|[\[\]*~_,]")
-_AS_SEPARATOR = str.maketrans({"[": "(", "]": ")", "*": "-", "~": "-", "_": "-", ",": " ",
+_AS_SEPARATOR = str.maketrans({"[": "(", "]": ")", "*": " ", "~": " ", "_": "-", ",": " ",
                                "\t": " ", "\n": " ", "\v": " ", "\f": " ", "\r": " "})
 
 
 def _plain(text: str) -> str:
     """The text with what people write numbers with made what mask_phones reads: fullwidth
-    digits as ASCII (NFKC), every space and "," " ", every dash and "*", "~", "_" a "-",
-    brackets round, invisible format characters (soft hyphen, word joiner) dropped."""
+    digits as ASCII (NFKC), every space and ",", "*", "~" " ", every dash and "_" a "-",
+    brackets round, invisible format characters (soft hyphen, word joiner) dropped. "*" and
+    "~" are no hyphen: the API reads "~4155550101" and "ab*4155550101" as +14155550101, and a
+    number after a "-" is taken for digits inside an id."""
     if not text.isascii():
         category = unicodedata.category
         text = "".join(_CHAR_AS[c] if c in _CHAR_AS else _CATEGORY_AS.get(category(c), c)
