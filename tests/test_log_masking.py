@@ -289,6 +289,10 @@ def test_an_unexpected_errors_line_masks_the_path_as_the_access_log_does(app, pa
     ("%34%31%35%35%35%35%30%31%30%31_abcdef", "******0101_abcdef"),
     ("415%2D555%2D0101_abcdef", "******0101_abcdef"),
     ("415-555-0101_415-555-0102", "******0101_******0102"),
+    # found by a sweep of punctuation around a number: the API reads these as +14155550101
+    ("-4155550101", "-******0101"),
+    ("-415-555-0101-", "-******0101-"),
+    ("(415)555-0101-ab", "******0101-ab"),
 ])
 def test_a_number_with_a_word_glued_after_it_is_masked_in_text_urls_and_ids(text, masked):
     """Found by a masking audit: a number joined by "_" or "-" to a word after it was logged

@@ -120,15 +120,19 @@ _NUMBER_IN_WORD = re.compile(r"(?<![^_-])" + _NOT_A_DATE_STAMP + r"(?:1[_-]{0,2}
                              r"[_-]{0,2}[2-9]\d\d[_-]{0,2}\d{4}(?=[_-])")
 
 
-# The same number with the word after it ("4155550101_abcdef", "415-555-0101_retry"), at the
-# start of a token; or after another number and "_", ending the token ("415-555-0101_415-555-
-# 0102"; joined by "-", as "555-1234 555-1235", its first digits may be the other's last).
-# Not after a "+" (mask_phones reads it), "%" (an escape) or "." (a decimal).
+# The same number with the word after it ("4155550101_abcdef", "415-555-0101_retry", its area
+# code maybe bracketed: "(415) 555-0101-ab"), at the start of a token; or ending the token
+# after another number and "_" ("415-555-0101_415-555-0102"; joined by "-", as "555-1234
+# 555-1235", its first digits may be the other's last), or after a "-" starting it
+# ("-4155550101", which the API reads as the number). Not after a "+" (mask_phones reads it),
+# "%" (an escape) or "." (a decimal). It opens by looking ahead at what a number may start with,
+# so that the regex engine skips every other position (a lookbehind first tried them all).
 _NANP_GROUPS = r"[2-9]\d\d" + _GROUP_SEP + r"[2-9]\d\d" + _GROUP_SEP + r"\d{4}"
 _SUFFIXED_NUMBER = re.compile(
-    r"(?<![^\W_])(?<![%.+])" + _NOT_A_DATE_STAMP + r"(?:(?<=_)" + _NANP_GROUPS
-    + r"(?![0-9A-Za-z]|\.\d)|(?:1" + _GROUP_SEP + r")?" + _NANP_GROUPS + r"(?=" + _ID_SEP
-    + r"+[^\W_]))")
+    r"(?=[\d(%])(?<![^\W_])(?<![%.+])" + _NOT_A_DATE_STAMP
+    + r"(?:(?:(?<=_)|(?<=-)(?<![^\s/?&=#;]-))" + _NANP_GROUPS + r"(?![0-9A-Za-z]|\.\d)"
+    + r"|(?:1" + _GROUP_SEP + r")?(?:\(|%28)?[2-9]\d\d(?:\)|%29)?" + _GROUP_SEP + r"[2-9]\d\d"
+    + _GROUP_SEP + r"\d{4}(?=" + _ID_SEP + r"+[^\W_]))")
 
 
 def _masked_run(match: re.Match) -> str:
