@@ -12,6 +12,7 @@ from flask import g, has_request_context, request
 
 from commsvc.log_masking.keys import redact_keys
 from commsvc.log_masking.phone_numbers import mask_phones
+from commsvc.log_masking.text import mask_text
 from commsvc.log_masking.urls import redact_content
 from commsvc.log_masking.words import mask_word
 
@@ -31,11 +32,14 @@ class MaskPhones(logging.Filter):
             record.msg = masked
             record.args = ()
         # A traceback carries what the failing code held: a database error's parameters and
-        # PostgreSQL's "Failing row contains (...)". Formatters print exc_text when it is set.
+        # PostgreSQL's "Failing row contains (...)", with what a client wrote (a booking id
+        # "job_4155550101", "415~555~0101"): masked as free text (mask_text) too, once the
+        # numbers of a row, comma-separated, are masked each on its own (mask_phones), so that
+        # they are not read as one. Formatters print exc_text when it is set.
         if record.exc_info and not record.exc_text:
-            record.exc_text = mask_phones(_PLAIN.formatException(record.exc_info))
+            record.exc_text = mask_text(mask_phones(_PLAIN.formatException(record.exc_info)))
         if record.stack_info:
-            record.stack_info = mask_phones(record.stack_info)
+            record.stack_info = mask_text(mask_phones(record.stack_info))
         if has_request_context():
             record.request_id = g.get("request_id", "-")
         else:

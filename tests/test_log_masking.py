@@ -172,6 +172,22 @@ def test_a_traceback_in_a_log_line_has_its_numbers_masked(json_lines):
     assert "5550104" not in line
 
 
+def test_a_traceback_masks_numbers_in_what_a_client_wrote_and_keeps_our_ids():
+    """Found by a masking audit: the trace was masked as the service's own words (mask_phones),
+    so a booking id in a failing row ("job_4155550101", "415~555~0101") was written whole."""
+    record = logging.LogRecord(
+        "commsvc.errors", logging.ERROR, __file__, 1, "unhandled error on %s", ("POST /x",),
+        _failing_with("Failing row contains (ses_0123456789abcdef01234567, job_4155550101,"
+                      " 4155550102_b, 415~555~0103, 2026-11-24 18:00:00+00)."))
+    record.stack_info = "Stack (most recent call last):\n  booking_id='bk_4155550104'"
+    MaskPhones().filter(record)
+
+    line = JsonFormatter().format(record)
+
+    assert "ses_0123456789abcdef01234567" in line and "2026-11-24 18:00:00+00" in line
+    assert not any(f"55501{n:02}" in line for n in range(1, 5))
+
+
 def test_database_errors_never_carry_the_statements_values(engine):
     with engine.connect() as conn, pytest.raises(sa.exc.DBAPIError) as raised:
         conn.execute(sa.text("SELECT CAST(:phone AS INTEGER) / 0 FROM no_such_table"),
