@@ -519,6 +519,11 @@ def test_a_number_the_api_reads_through_an_encoded_letter_among_its_digits_is_ma
     "/v1/keys/key_4155550101a1b2c3",
     "/v1/sessions?booking_id=41555501-01ab-4cde-9c3d-e4f5a6b7c8d9",
     "/v1/sessions/ses_4155550101ABCD5E6F7A8B9C",
+    # found by measuring 10,000 of each of our ids: one key id in 400 has a 10-digit run that
+    # is a valid number, among too few letters to read as random hex
+    "/v1/keys/key_78255d6807923986",
+    "/v1/keys/key_5047361122eae64d",
+    "/v1/holds/hold_9545520783eea1773296",
 ])
 def test_ids_sids_and_words_with_digits_stay_readable(tmp_path, target):
     assert target in access_line(tmp_path, target)
