@@ -1,16 +1,19 @@
 """The erasure ledger's questions for the code that sends: was this number erased since? Was
-this Idempotency-Key's text erased?
+this Idempotency-Key's text erased? And for the code that erases again: which of these numbers
+were erased since?
 
 The outbound worker asks the first before every attempt, the relay before it answers a repeated
 webhook with a text or call stored before the erasure (a legal hold may keep such a record,
 but it must not reach the person). POST /v1/messages asks the second of a key it finds no text
-for: a retry whose text the erasure removed must not send it again. The ledger itself is
-written by records.subjects.
+for: a retry whose text the erasure removed must not send it again. A replay after a restore
+and a lifted hold ask the third (erased_among). The ledger itself is written by
+records.subjects.
 """
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from sqlalchemy import Text, cast, exists, func, select
 from sqlalchemy.orm import Session
@@ -18,6 +21,7 @@ from sqlalchemy.orm import Session
 from commsvc.config.settings import Config
 from commsvc.crypto import phone_hmac
 from commsvc.phones import TOMBSTONE_PREFIX
+from commsvc.pool import service as pool_service
 from commsvc.records.models import Erasure
 
 TOMBSTONE_HEX = 9  # "erased:" + 9 hex = 16 characters, the width of every phone column
@@ -66,3 +70,38 @@ def erased_idempotency_key(db: Session, *, to: str, requested_by: str | None,
     return db.scalar(select(exists().where(
         Erasure.subject_hmac == phone_hmac(config.hmac_key, to),
         cast(Erasure.result, Text).contains(f'"{mark}"')))) or False
+
+
+@dataclass
+class ErasedAmong:
+    subjects: int = 0  # ledger subjects erased since (none: the numbers were not read)
+    checked: int = 0  # real numbers hashed (no NULL, no tombstone)
+    found: dict[str, dt.datetime] = field(default_factory=dict)  # number: its last erasure
+
+
+def erased_among(db: Session, numbers, *, since: dt.datetime | None,
+                 config: Config) -> ErasedAmong:
+    """Which of these numbers (a one-column select) were erased at or after `since` (None:
+    ever), each with its last erasure: hashed and matched against the ledger, tombstones
+    skipped, and never one of the platform's active pool numbers (erased before it became
+    ours: it is no one's now)."""
+    # Uses index: ix_erasures_subject_hmac
+    query = (select(Erasure.subject_hmac, func.max(Erasure.created_at))
+             .group_by(Erasure.subject_hmac))
+    if since is not None:
+        query = query.where(Erasure.created_at >= since)
+    erased = dict(db.execute(query).all())
+    result = ErasedAmong(subjects=len(erased))
+    if not erased:
+        return result
+    for (phone,) in db.execute(numbers):
+        if not phone or not phone.startswith("+"):
+            continue  # NULL forward_to, or a tombstone
+        result.checked += 1
+        erased_at = erased.get(phone_hmac(config.hmac_key, phone))
+        if erased_at is not None:
+            result.found[phone] = erased_at
+    ours = pool_service.pool_numbers_among(db, result.found, active_only=True)
+    result.found = {phone: erased_at for phone, erased_at in result.found.items()
+                    if phone not in ours}
+    return result

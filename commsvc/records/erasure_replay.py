@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, union
+from sqlalchemy import select, union
 from sqlalchemy.exc import DBAPIError
 
 from commsvc.config.settings import Config
-from commsvc.crypto import phone_hmac
 from commsvc.phones import mask
-from commsvc.pool import service as pool_service
-from commsvc.records.models import Erasure, LegalHold
+from commsvc.records import erasure_ledger
+from commsvc.records.models import LegalHold
 from commsvc.records.subjects import erase_subject, stop_routing
 from commsvc.relay.models import Call, Message
 from commsvc.sending.models import OutboundMessage
@@ -53,24 +52,12 @@ def replay_erasures(database, *, config: Config, now: dt.datetime,
     (the relay reads only committed sessions); then one transaction per subject."""
     reason = "erasure replayed (records restored from a backup, or released by a lifted hold)"
     with database.sessionmaker() as db:
-        query = (select(Erasure.subject_hmac, func.max(Erasure.created_at))
-                 .group_by(Erasure.subject_hmac))
-        if since is not None:
-            query = query.where(Erasure.created_at >= since)
-        wanted = dict(db.execute(query).all())
-        result = ReplayResult(ledger_subjects=len(wanted))
-        if not wanted:
+        erased = erasure_ledger.erased_among(db, numbers_on_record(), since=since,
+                                             config=config)
+        result = ReplayResult(ledger_subjects=erased.subjects, phones_checked=erased.checked)
+        if not erased.subjects:
             return result
-        found = {}
-        for (phone,) in db.execute(numbers_on_record()):
-            if not phone or not phone.startswith("+"):
-                continue  # NULL forward_to, or a tombstone
-            result.phones_checked += 1
-            subject = phone_hmac(config.hmac_key, phone)
-            if subject in wanted:
-                found[phone] = wanted[subject]
-        ours = pool_service.pool_numbers_among(db, found, active_only=True)  # ledgered earlier
-        found = {phone: erased_at for phone, erased_at in found.items() if phone not in ours}
+        found = erased.found
         held_closed = {phone: stop_routing(db, phone, config=config, now=now, actor=actor,
                                            reason=reason, before=erased_at)
                        for phone, erased_at in found.items()}

@@ -41,7 +41,6 @@ from commsvc.consent.models import ConsentEvent
 from commsvc.crypto import phone_hmac
 from commsvc.db.locks import named_lock
 from commsvc.phones import mask
-from commsvc.pool import service as pool_service
 from commsvc.records import audit, erasure_ledger, remote
 from commsvc.records.erasure_ledger import tombstone
 from commsvc.records.holds import (
@@ -306,26 +305,12 @@ def erase_released(db: Session, hold: LegalHold, *, config: Config, now: dt.date
     after an erasure may keep what an earlier one kept; none: nothing is read), never every
     number on record."""
     done = {"subjects": 0, "removed": {}}
-    # Uses index: ix_erasures_subject_hmac
-    erased = dict(db.execute(
-        select(Erasure.subject_hmac, func.max(Erasure.created_at))
-        .group_by(Erasure.subject_hmac)
-        .having(func.max(Erasure.created_at) >= kept_since(db, hold))).all())
-    if not erased:
-        return done
-    found = {}
-    for (phone,) in db.execute(numbers_kept_by(hold.id)):
-        if phone and phone.startswith("+"):  # not a tombstone
-            erased_at = erased.get(phone_hmac(config.hmac_key, phone))
-            if erased_at is not None:
-                found[phone] = erased_at
-    ours = pool_service.pool_numbers_among(db, found, active_only=True)
+    found = erasure_ledger.erased_among(db, numbers_kept_by(hold.id),
+                                        since=kept_since(db, hold), config=config).found
     why = "erasure replayed (records released by a lifted hold)"
     if reason:
         why += ": " + reason
     for phone, erased_at in found.items():
-        if phone in ours:
-            continue
         outcome = erase_subject(db, phone, config=config, now=now, actor=actor, reason=why,
                                 replay=True, before=erased_at)
         if any(outcome["removed"].values()):
