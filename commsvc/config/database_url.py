@@ -29,7 +29,7 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def _database_url(env: dict[str, str]) -> str:
+def database_url(env: dict[str, str]) -> str:
     return normalise_database_url(env.get("DATABASE_URL", "").strip() or Config.database_url)
 
 
@@ -58,7 +58,7 @@ def in_memory(url: str) -> bool:
     return mode == "memory" or path in ("", ":memory:")
 
 
-def _check_database_url(url: str) -> None:
+def check_database_url(url: str) -> None:
     """Only the databases the service runs on, with the driver installed: a `mysql://` or
     `postgresql+psycopg2://` URL is one line naming the setting, not an import traceback; so
     is a URL SQLAlchemy cannot read (a port that is not a number, an unclosed bracket)."""

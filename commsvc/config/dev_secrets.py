@@ -54,13 +54,13 @@ DEV_SECRETS = ("encryption_key", "hmac_key", "twilio_auth_token")
 
 def _read_secrets() -> dict:
     """The development secrets file's content: a ConfigError that names it when it is not what
-    _dev_secrets writes (empty or cut short by a process stopped while writing it, as the
+    dev_secrets writes (empty or cut short by a process stopped while writing it, as the
     earlier write_text could leave it, or edited), where json's or a KeyError's traceback
     stopped every process."""
     try:
         text = DEV_SECRETS_FILE.read_text()
     except OSError as exc:
-        # Another user's file (mode 0600): _dev_secrets' "make instance/ writable" did not help.
+        # Another user's file (mode 0600): dev_secrets' "make instance/ writable" did not help.
         raise ConfigError(
             f"the development secrets file {DEV_SECRETS_FILE} cannot be read ({exc.strerror}):"
             f" make it readable by this user (it is the user's who first ran commsvc here), or"
@@ -79,7 +79,7 @@ def _read_secrets() -> dict:
     return data
 
 
-def _dev_secrets(from_env: list[str]) -> dict:
+def dev_secrets(from_env: list[str]) -> dict:
     """Load or create the development secrets under instance/ (never used in production);
     `from_env`: the settings the environment gives, which win over the file's."""
     try:

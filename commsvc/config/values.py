@@ -29,9 +29,9 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0
                            re.ASCII)
 
 
-def _number(env: dict[str, str], name: str, default: float, unit: str, *, whole: bool = False,
-            low: float = 0, low_allowed: bool = False, high: float = MAX_SECONDS,
-            why: str = "") -> float:
+def number(env: dict[str, str], name: str, default: float, unit: str, *, whole: bool = False,
+           low: float = 0, low_allowed: bool = False, high: float = MAX_SECONDS,
+           why: str = "") -> float:
     """A numeric setting (unset or empty: the default), or a ConfigError naming it and the
     values it may take: `unit` (e.g. "number of days"), above `low` (or equal to it, when
     low_allowed) and at most `high`; `why` explains a bound."""
@@ -57,11 +57,11 @@ def _number(env: dict[str, str], name: str, default: float, unit: str, *, whole:
     raise ConfigError(f"{name} must be {must_be}{why}, not {raw!r}")
 
 
-def _days(env: dict[str, str], name: str, default_days: float, *, zero_allowed: bool = False
-          ) -> int:
+def days(env: dict[str, str], name: str, default_days: float, *, zero_allowed: bool = False
+         ) -> int:
     """A period set in (possibly fractional) days, returned in seconds."""
-    days = _number(env, name, default_days, "number of days", low_allowed=zero_allowed,
-                   high=MAX_DAYS)
+    days = number(env, name, default_days, "number of days", low_allowed=zero_allowed,
+                  high=MAX_DAYS)
     # Rounded to the microsecond before the whole seconds are taken: 0.7 * DAY is
     # 60479.99999999999 in floating point, a second short of 0.7 days.
     seconds = int(round(days * DAY, 6))
@@ -71,14 +71,14 @@ def _days(env: dict[str, str], name: str, default_days: float, *, zero_allowed: 
     return seconds
 
 
-def _seconds(env: dict[str, str], name: str, default: int, *, low: int = 1,
-             high: int = MAX_SECONDS, why: str = "") -> int:
+def seconds(env: dict[str, str], name: str, default: int, *, low: int = 1,
+            high: int = MAX_SECONDS, why: str = "") -> int:
     """A whole number of seconds from `low` to `high`."""
-    return _number(env, name, default, "whole number of seconds", whole=True, low=low,
-                   low_allowed=True, high=high, why=why)
+    return number(env, name, default, "whole number of seconds", whole=True, low=low,
+                  low_allowed=True, high=high, why=why)
 
 
-def _flag(env: dict[str, str], name: str, default: bool) -> bool:
+def flag(env: dict[str, str], name: str, default: bool) -> bool:
     raw = env.get(name, "").strip().lower()
     if not raw:
         return default
@@ -87,7 +87,7 @@ def _flag(env: dict[str, str], name: str, default: bool) -> bool:
     return raw in TRUE_WORDS
 
 
-def _choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+def choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -96,7 +96,7 @@ def _choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ..
     return raw
 
 
-def _twiml_safe(env: dict[str, str], name: str) -> str:
+def twiml_safe(env: dict[str, str], name: str) -> str:
     """A setting that ends up in the TwiML we answer with (a reply, a spoken message, the brand,
     PUBLIC_BASE_URL in its callback URLs), without the spaces around it, once it holds no
     character XML 1.0 cannot carry: the answer would not be XML, and Twilio would refuse every
@@ -114,7 +114,7 @@ def _twiml_safe(env: dict[str, str], name: str) -> str:
     return value
 
 
-def _secret(env: dict[str, str], name: str) -> str:
+def secret(env: dict[str, str], name: str) -> str:
     """A secret without the whitespace around it (a newline or space pasted with it, which made
     every webhook signature fail in silence); unset, empty or only whitespace is missing ("")."""
     return env.get(name, "").strip()
@@ -125,7 +125,7 @@ def _secret(env: dict[str, str], name: str) -> str:
 _SENDER_ID = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}")
 
 
-def _sender(env: dict[str, str], name: str) -> str | None:
+def sender(env: dict[str, str], name: str) -> str | None:
     """A Twilio sender: a phone number in E.164 (+ and the country code, normalised), a short
     code or an alphanumeric sender id; unset: None."""
     raw = env.get(name, "").strip()
@@ -153,10 +153,10 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _public_base_url(env: dict[str, str], app_env: str, port: int) -> str:
+def public_base_url(env: dict[str, str], app_env: str, port: int) -> str:
     """The origin Twilio calls (maybe with the path prefix a proxy strips), no trailing slash;
     https in production but on a loopback host."""
-    raw = _twiml_safe(env, "PUBLIC_BASE_URL")
+    raw = twiml_safe(env, "PUBLIC_BASE_URL")
     if not raw:
         return f"http://localhost:{port}"
     if "@" in raw.partition("://")[2].partition("/")[0]:
@@ -178,7 +178,7 @@ def _public_base_url(env: dict[str, str], app_env: str, port: int) -> str:
     return raw.rstrip("/")
 
 
-def _quiet_overrides(raw: str | None) -> dict[str, tuple[int, int]]:
+def quiet_overrides(raw: str | None) -> dict[str, tuple[int, int]]:
     """Parse QUIET_HOURS_OVERRIDES like 'US-FL=8-20,US-TX=9-21'."""
     result = dict(STRICTER_MARKETING_HOURS)
     if not raw:
@@ -209,7 +209,7 @@ def _quiet_overrides(raw: str | None) -> dict[str, tuple[int, int]]:
     return result
 
 
-def _account_sid(env: dict[str, str]) -> str | None:
+def account_sid(env: dict[str, str]) -> str | None:
     """TWILIO_ACCOUNT_SID, AC and 32 hexadecimal digits (unset: nothing goes out to Twilio)."""
     sid = env.get("TWILIO_ACCOUNT_SID", "").strip() or None
     if sid is not None and not re.fullmatch(r"AC[0-9a-fA-F]{32}", sid):
@@ -219,7 +219,7 @@ def _account_sid(env: dict[str, str]) -> str | None:
     return sid
 
 
-def _encryption_keys(env: dict[str, str]) -> tuple[str, ...]:
+def encryption_keys(env: dict[str, str]) -> tuple[str, ...]:
     """ENCRYPTION_KEYS, newest first. An empty entry in a list that is set is refused: it is
     a key lost on the way (ENCRYPTION_KEYS="$NEW,$OLD" with OLD unset, mid-rotation), and every
     body under that key would read as unavailable, with nothing said at start."""

@@ -20,7 +20,7 @@ RECEIVED = "received"
 SYSTEM_SOURCES = frozenset({"sms_keyword", "twilio_opt_out", "twilio_21610", "erasure"})
 
 
-def _expand(value: str, choices: tuple[str, ...], field: str) -> tuple[str, ...]:
+def expand(value: str, choices: tuple[str, ...], field: str) -> tuple[str, ...]:
     if value == ALL:
         return choices
     if value not in choices:
@@ -61,7 +61,7 @@ def validate_evidence(evidence: object) -> dict:
     return evidence
 
 
-def _validate(action: str, source: str) -> None:
+def validate(action: str, source: str) -> None:
     errors: dict[str, list[str]] = {}
     if action not in ACTIONS:
         errors["action"] = ["must be grant or revoke"]

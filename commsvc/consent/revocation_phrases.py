@@ -698,7 +698,7 @@ FR: list[tuple[str, str]] = [
      r" (?:(?:la|votre|cette|vos|ta|tes|ces|le|l) )?(?:liste|listes|fichier|base|contacts"
      r"|repertoire|diffusion)\b(?! d attente)"),
     # plus de messages svp (not "more" set against less, or against calls the sender cannot
-    # hear: detector._VETO_RE)
+    # hear: detector.VETO_RE)
     ("| svp merci stp plus pas fini assez",
      r"(?:^|\| )(?:(?:svp|merci|stp) )?(?:plus(?: jamais)?|pas|fini|assez) de (?:message|text"
      r"|notification|notifications|spam|" + ADS_FR + r")" + FR_TAIL + END),
@@ -850,7 +850,7 @@ ES: list[tuple[str, str]] = [
      r"\b(?: (?:mas|nunca|jamas))?(?! (?:(?:ahorita|ahora|en este momento)\b(?! ni\b)|antes"
      r"|despues|hasta|a las|por la|en la|el|los"
      # nor somewhere else: "No me escriban al correo, solo aquí", "... al número viejo"
-     # (a place, "al trabajo", is _LIMIT_AFTER_RE's)
+     # (a place, "al trabajo", is LIMIT_AFTER_RE's)
      r"|al (?:correo|mail|email|otro|(?:numero|telefono|celular) (?:viejo|anterior|de))"
      r"|a mi (?:correo|mail|email)|por (?:correo|mail|email|whatsapp)))"
     ),

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from commsvc.consent.evidence import (
     RECEIVED,
-    _expand,
-    _validate,
+    expand,
+    validate,
     validate_evidence,
 )
 from commsvc.consent.models import (
@@ -44,8 +44,8 @@ def _apply_to_state(db: Session, events: list[ConsentEvent]) -> None:
         {"phone": e.phone, "channel": channel, "purpose": purpose,
          "allowed": e.action == "grant", "event_id": e.id, "since": e.created_at}
         for e in events
-        for channel in _expand(e.channel, CHANNELS, "channel")
-        for purpose in _expand(e.purpose, PURPOSES, "purpose")
+        for channel in expand(e.channel, CHANNELS, "channel")
+        for purpose in expand(e.purpose, PURPOSES, "purpose")
     ])
     excluded = stmt.excluded
     stmt = stmt.on_conflict_do_update(
@@ -70,8 +70,8 @@ def record_event(
     idempotency_key: str | None = None,
 ) -> ConsentEvent:
     """Append one event (channel and purpose may be "all": it covers each) and update the state."""
-    _expand(channel, CHANNELS, "channel")
-    _expand(purpose, PURPOSES, "purpose")
+    expand(channel, CHANNELS, "channel")
+    expand(purpose, PURPOSES, "purpose")
     return _append(db, [(channel, purpose)], phone=phone, action=action, source=source,
                    evidence=evidence, now=now, requested_by=requested_by,
                    idempotency_key=idempotency_key)[0]
@@ -203,7 +203,7 @@ def record_events(
 def _append(db: Session, pairs: list[tuple[str, str]], *, phone: str, action: str, source: str,
             evidence: dict, now: dt.datetime, requested_by: str | None = None,
             idempotency_key: str | None = None) -> list[ConsentEvent]:
-    _validate(action, source)
+    validate(action, source)
     evidence = validate_evidence(evidence)
     # Every event of a phone under its lock: a late carrier refusal (record_carrier_opt_out)
     # reads the grants made since its text under it (it waits for one being recorded rather
@@ -235,8 +235,8 @@ def _block_waiting_texts(db: Session, phone: str, pairs: list[tuple[str, str]],
     from commsvc.sending.service import block_on_revocation  # it imports this module
 
     purposes = {purpose for channel, stated in pairs
-                if "sms" in _expand(channel, CHANNELS, "channel")
-                for purpose in _expand(stated, PURPOSES, "purpose")}
+                if "sms" in expand(channel, CHANNELS, "channel")
+                for purpose in expand(stated, PURPOSES, "purpose")}
     if purposes:
         block_on_revocation(db, to_phone=phone, purposes=purposes, now=now)
 

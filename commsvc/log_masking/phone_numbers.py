@@ -22,12 +22,12 @@ _GAP = r"(?:[ /+-]|%2[0BbDdFf])"
 # an extension, "x12" or "ext12" (415-555-0101x12), and no decimal part.
 # A "-" or "_" may end a number only where no word goes on after it ("call 416-555-0202- ok").
 _NOT_AFTER = r"(?!(?i:x|ext)\.?\d{1,6}(?![\w-]))(?:[^\W_]|[_-](?=[\w-]))|\.\d"
-_END = rf"(?!{_NOT_AFTER})"
+END = rf"(?!{_NOT_AFTER})"
 _END_OR_TIME = rf"(?!{_NOT_AFTER}|:\d)"  # a grouped number not before ":5" (05/06/2026 10:30)
 # Each alternative starts by consuming a character and only then looks behind it, so that the
 # regex engine can skip ahead to the characters a number may start with (a leading lookbehind
 # made every position of every line a candidate).
-_PHONE = re.compile(
+PHONE = re.compile(
     # E.164 after "+" or its URL encoding "%2B", its digits maybe grouped: +1 415 555 0101.
     # The digits run on past 15: two numbers written side by side (+14155550101 +14155550202)
     # are one run, masked whole, or the second would be left readable after the first's 15.
@@ -37,7 +37,7 @@ _PHONE = re.compile(
     # National numbers as people write them, standing alone (not inside ids or dates):
     # (415) 555-0101, (415)5550101, %28415%29%20555-0101;
     r"|(?:\(|%28)(?<![\w%-]\()(?<![\w%-]%28)\d{3}(?:\)|%29)" + _SEP + r"{0,3}\d{3}" + _SEP
-    + r"{0,3}\d{4}" + _END
+    + r"{0,3}\d{4}" + END
     # a run of 10+ digits, or 415-555-0101, 1.415.555.0101, 1 415 555 0101, 415 5550101, or
     # the French way, 06 12 34 56 78 (five pairs, the first 0x). Digits inside ids (msg_<hex>,
     # UUIDs, Twilio SIDs), dates (2026-11-22 06:53), IPs and decimals are left alone.
@@ -45,14 +45,14 @@ _PHONE = re.compile(
     r"|(?:" + _SEP + r"{1,3}\d)?\d{2}" + _SEP + r"{1,3}\d{3}" + _SEP + r"{1,3}\d{4}"
     r"|(?:" + _GAP + r"{1,3}\d)?\d{2}" + _GAP + r"{1,3}\d{7}"
     r"|(?<=0)\d(?:" + _SEP + r"{1,3}\d{2}){4}"
-    r")" + _END
+    r")" + END
     # Last, numbers written with a leading 0, as most countries write them: a trunk 0 (020
     # 7946 0958, 07700 900123, 030/1234 5678, 0170-1234567) or an international prefix, 00 or
     # 011 (0044 20 7946 0958, 011 44 20 7946 0958, 0033 6 12 34 56 78): two groups or more
     # after the first, or one of 6 to 8 digits. Groups are joined by a space, "+" (a query
     # string's space) or "-", and "/" only after the first (030/...): not dates, paths or a
     # time ("05/06/2026 10:30"). Fewer than 10 digits are no number; more than 15 are masked
-    # whole, since two numbers may run together (_mask_match).
+    # whole, since two numbers may run together (mask_match).
     # The area code may be bracketed, (020) 7946 0958; one separator may also run through the
     # whole number, 020.7946.0958 or 020/7946/0958 (a date has too few digits: 05/06/2026).
     + r"|(?P<grouped>(?:0(?<![\w%-]0)(?<!\d\.0)\d{1,4}"
@@ -60,22 +60,22 @@ _PHONE = re.compile(
     r"(?:" + _AREA_GAP + r"{1,2}(?:\d{1,8}(?:" + _WORD_GAP + r"{1,2}\d{1,8}){1,4}|\d{6,8})"
     r"|(?P<gsep>[ ./+-]|%2[0DdEeFf])\d{1,8}(?:(?P=gsep)\d{1,8}){1,4}))"
     + _END_OR_TIME)
-_NOT_DIGITS = re.compile(r"%2[0-9A-Fa-f]|\D")
+NOT_DIGITS = re.compile(r"%2[0-9A-Fa-f]|\D")
 
 
-def _mask_match(match: re.Match) -> str:
+def mask_match(match: re.Match) -> str:
     prefix, intl, grouped = match.group("prefix", "intl", "grouped")
-    if grouped is not None and len(_NOT_DIGITS.sub("", grouped)) < 10:
+    if grouped is not None and len(NOT_DIGITS.sub("", grouped)) < 10:
         return grouped  # too few digits for a phone number
     if prefix is None:
-        return _masked_dialled(_NOT_DIGITS.sub("", match.group(0)))
+        return masked_dialled(NOT_DIGITS.sub("", match.group(0)))
     if match.start() and match.string[match.start() - 1].isalnum():
         # "44+20 7946 0958", "1%20415 555 0101", "at+415+555+0101": a space after a digit or
         # a word, not a "+" before a calling code; keeping the digits after it as one would
         # leave most of them readable (+41 and 0101). Nor more of its last digits than the
         # number read with the "+" shows: "tel+6834002" is the API's +683 4002 (Niue).
-        return prefix + _masked_dialled(_NOT_DIGITS.sub("", intl), "")
-    return prefix + _masked_e164("+" + _NOT_DIGITS.sub("", intl))[1:]
+        return prefix + masked_dialled(NOT_DIGITS.sub("", intl), "")
+    return prefix + masked_e164("+" + NOT_DIGITS.sub("", intl))[1:]
 
 
 # Niue's +683 4002 and Tokelau's +690 3010 have the shortest national numbers, of 4 digits:
@@ -83,7 +83,7 @@ def _mask_match(match: re.Match) -> str:
 _SHORTEST_SHOWN = shown_digits(4)
 
 
-def _masked_e164(e164: str) -> str:
+def masked_e164(e164: str) -> str:
     """E.164 text masked as phones.mask masks it; but digits that are no possible number, two
     run together (+6834002 +6834003, +14155550101 5551235), show no more than the second
     could spare if it were of the shortest (2): the last four are the whole of +683 4003."""
@@ -94,7 +94,7 @@ def _masked_e164(e164: str) -> str:
     return masked[:-shown] + "*" * (shown - _SHORTEST_SHOWN) + masked[-_SHORTEST_SHOWN:]
 
 
-def _last_shown(e164: str) -> int:
+def last_shown(e164: str) -> int:
     """How many last digits phones.mask shows of the number (phones.shown_digits)."""
     masked = mask(e164)
     return len(masked) - len(masked.rstrip("0123456789"))
@@ -105,14 +105,14 @@ _DIALLED_PREFIXES = ("011", "00")
 _TWO_LOCAL_NUMBERS = 14  # digits
 
 
-def _masked_dialled(digits: str, *prefixes: str) -> str:
+def masked_dialled(digits: str, *prefixes: str) -> str:
     """Digits written without "+" masked as phones.mask masks them (phones.shown_digits), and
     no more shown than it shows of the number dialled after an international prefix
     ("0116834002", "00 683 4002": Niue's +683 4002, of which it shows the last half) or, with
     the prefix "" given, of the digits read as E.164 ("tel+6834002": a "+" after a word)."""
     if not prefixes and digits[:1] != "0" and len(digits) < _TWO_LOCAL_NUMBERS:
         return mask(digits)  # the usual case: no prefix to dial
-    readings = [_last_shown("+" + digits[len(prefix):])
+    readings = [last_shown("+" + digits[len(prefix):])
                 for prefix in (*_DIALLED_PREFIXES, *prefixes) if digits.startswith(prefix)]
     # Without a prefix, 14 digits or more may be two local numbers of 7 (555 1234 555 1235):
     # no more shown than of the second.
@@ -127,9 +127,9 @@ def mask_phones(text: str, keep: frozenset[str] = frozenset()) -> str:
     """The text with every phone number in it masked as phones.mask masks one, except those
     written in E.164 that are in `keep`."""
     if not keep:
-        return _PHONE.sub(_mask_match, text)
-    return _PHONE.sub(lambda match: match.group(0) if match.group(0) in keep
-                      else _mask_match(match), text)
+        return PHONE.sub(mask_match, text)
+    return PHONE.sub(lambda match: match.group(0) if match.group(0) in keep
+                     else mask_match(match), text)
 
 
 def masked_integer(value: int, keep: frozenset[str] = frozenset()) -> int | str:

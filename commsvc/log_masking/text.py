@@ -8,13 +8,13 @@ from urllib.parse import unquote
 
 from commsvc.log_masking.keys import redact_keys
 from commsvc.log_masking.phone_numbers import (
-    _END,
-    _NOT_DIGITS,
-    _PHONE,
-    _mask_match,
-    _masked_dialled,
-    _masked_e164,
+    END,
+    NOT_DIGITS,
+    PHONE,
+    mask_match,
     mask_phones,
+    masked_dialled,
+    masked_e164,
 )
 
 # What a number may be written with that mask_phones does not read as a separator: any
@@ -54,7 +54,7 @@ _CHAR_AS = {"\u00b7": "-", "\u2022": "-", "\u2219": "-", "\u20e3": "", "\ufe0f":
 # 4002"); not a decimal's (0.006834002).
 _LOOSE_RUN = re.compile(
     r"(?<![\w%-])(?!(?:19|20)\d\d-?(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])(?!\d))"
-    r"(?:\+?\d(?:[ -]?\d){9,14}|(?<!\d\.)0[ -]?0(?:[ -]?\d){7})" + _END)
+    r"(?:\+?\d(?:[ -]?\d){9,14}|(?<!\d\.)0[ -]?0(?:[ -]?\d){7})" + END)
 # Brackets in a number: round 1-4 digits ("(415) 555 01 01", "1-(415)-555-01-01",
 # "0044 (0)20 7946 0958", "(55) 1234-5678") or between two digits ("415)555-0101"). Read as a
 # space only for the loose runs, and kept where no number comes of it: a version and a build
@@ -87,14 +87,14 @@ _PREFIXED_NUMBER = re.compile(
 
 
 # Numbers glued to each other by "-", "_" or "." (4155550101-4155550102, +14155550101_+4477...):
-# each reads as inside an id to _PHONE, so neither would be masked. Each is E.164 or a North
+# each reads as inside an id to PHONE, so neither would be masked. Each is E.164 or a North
 # American number, so that Unix times (1700000000-1700003600) and date stamps stay.
 _GLUED = r"(?:\+[1-9]\d{9,14}|" + _NOT_A_DATE_STAMP + r"1?[2-9]\d\d[2-9]\d{6})"
 _JOINED_NUMBERS = re.compile(rf"(?<![\w%+.-]){_GLUED}(?:[._-]{_GLUED})+(?![\w-])")
 _JOIN = re.compile(r"([._-])")
 
 
-def _mask_prefixed(text: str) -> str:
+def mask_prefixed(text: str) -> str:
     """The numbers glued to a word or to each other in `text` masked, the word and its "_" or
     "-" kept."""
     if "_" not in text and "-" not in text and "%" not in text and "." not in text:
@@ -112,7 +112,7 @@ def _mask_prefixed(text: str) -> str:
 
 
 def _masked_digits(number: str) -> str:
-    return _masked_dialled(_NOT_DIGITS.sub("", number))
+    return masked_dialled(NOT_DIGITS.sub("", number))
 
 
 # An earlier number in the same word, between "_" or "-" ("conv-4155550101-4155550102").
@@ -141,10 +141,10 @@ def _masked_run(match: re.Match) -> str:
 
 def _masked_run_text(run: str) -> str:
     digits = "".join(c for c in run if c.isdigit())
-    return _masked_e164("+" + digits) if run.startswith("+") else _masked_dialled(digits)
+    return masked_e164("+" + digits) if run.startswith("+") else masked_dialled(digits)
 
 
-def _mask_numbers(text: str) -> str:
+def mask_numbers(text: str) -> str:
     """mask_phones, then the loose runs it does not read, brackets and all (mask_text's and
     mask_url's last step)."""
     text = _LOOSE_RUN.sub(_masked_run, mask_phones(text))
@@ -188,13 +188,13 @@ _MARKS = re.compile(r"(?<=KEPTNUMBER)Q*")
 
 
 def _mask_text(text: str) -> str:
-    text = _mask_prefixed(redact_keys(text))  # first: making separators plain turns "_" to "-"
+    text = mask_prefixed(redact_keys(text))  # first: making separators plain turns "_" to "-"
     if "%" in text:
-        decoded = _unquoted(text)
+        decoded = unquoted(text)
         if decoded != text:
             # Once: what three decodings leave encoded stays so (a recursion per three
             # layers failed the log call on a long enough "%252525...").
-            masked = _mask_decoded(_mask_prefixed(redact_keys(decoded)))
+            masked = _mask_decoded(mask_prefixed(redact_keys(decoded)))
             if masked != decoded:
                 return masked
     return _mask_decoded(text)
@@ -208,18 +208,18 @@ def _mask_decoded(text: str) -> str:
     if text.isascii():
         return _mask_in_place(text, _plain(text) if _UNUSUAL_TEXT.search(text) else text)
     plain = _plain(text)
-    masked = _mask_numbers(plain)
+    masked = mask_numbers(plain)
     return masked if masked != plain else mask_phones(text)
 
 
 def _mask_in_place(text: str, plain: str) -> str:
-    """_mask_numbers for an ASCII `text` whose plain form `plain` has the same length: the
+    """mask_numbers for an ASCII `text` whose plain form `plain` has the same length: the
     numbers are found in `plain` and replaced in `text`, so nothing else changes. Linear: the
     numbers mask_phones reads, then the loose runs outside them, then those that only reading
     brackets as spaces shows ("[415] 555 01 01", "415)555 01 01")."""
     spans = []
-    for match in _PHONE.finditer(plain):
-        masked = _mask_match(match)
+    for match in PHONE.finditer(plain):
+        masked = mask_match(match)
         if masked != match.group(0):
             spans.append((match.start(), match.end(), masked))
     filled = list(plain)
@@ -247,7 +247,7 @@ def _mask_in_place(text: str, plain: str) -> str:
 
 
 def _unbracketed(text: str) -> tuple[str, list[int], list[int]]:
-    """_mask_numbers' reading of brackets as spaces; and, for each of its characters, where in
+    """mask_numbers' reading of brackets as spaces; and, for each of its characters, where in
     `text` a span starting at it starts and a span ending at it ends: a run that starts or
     ends at a bracketed group's digits takes its bracket too ("(415) 555 01 01")."""
     out: list[str] = []
@@ -277,7 +277,7 @@ def _unbracketed(text: str) -> tuple[str, list[int], list[int]]:
     return _BRACKET_BETWEEN_DIGITS.sub(" ", "".join(out)), starts, ends
 
 
-def _unquoted(text: str) -> str:
+def unquoted(text: str) -> str:
     """URL-decoded until it stops changing (three times at most: %25252B is "+" thrice over)."""
     for _ in range(3):
         decoded = unquote(text, errors="replace")

@@ -6,9 +6,9 @@ import re
 from urllib.parse import quote, unquote
 
 from commsvc.log_masking.keys import redact_keys
-from commsvc.log_masking.phone_numbers import _masked_dialled, _masked_e164
-from commsvc.log_masking.text import _mask_numbers, _mask_prefixed, _unquoted
-from commsvc.log_masking.words import _DATE_STAMP, _GLUED_TO_LETTERS, _masked_phone_part, mask_word
+from commsvc.log_masking.phone_numbers import masked_dialled, masked_e164
+from commsvc.log_masking.text import mask_numbers, mask_prefixed, unquoted
+from commsvc.log_masking.words import DATE_STAMP, GLUED_TO_LETTERS, mask_word, masked_phone_part
 
 # The same in a URL, encoded or not (%5B %5D %2A %7E %5F %2C %09-%0D %28 %29, %C2.. to
 # %F4..), encoded twice (%25: "%252B1415..."), or digits encoded (%34%31%35...).
@@ -18,7 +18,7 @@ _UNUSUAL_URL = re.compile(r"%(?:[C-Fc-f][0-9A-Fa-f]|0[9A-Da-d]|25|3[0-9]|5[BbDdF
 # Any other escape right before a digit but "+" (which mask_phones reads encoded): a separator
 # a client's encoder wrote ("tel%3A4155550125", "a%2F4155550125", "call%204155550101").
 _ESCAPE_BEFORE_DIGIT = re.compile(r"%(?![2][Bb])[0-9A-Fa-f]{2}(?=\d)")
-_URL_PART = re.compile(r"[^\s/?&=#;]+")  # a path segment, a query name or value, a fragment
+URL_PART = re.compile(r"[^\s/?&=#;]+")  # a path segment, a query name or value, a fragment
 
 
 def _masked_url_part(match: re.Match) -> str:
@@ -28,9 +28,9 @@ def _masked_url_part(match: re.Match) -> str:
     unusual = _UNUSUAL_URL.search(part)
     if not unusual and not _ESCAPE_BEFORE_DIGIT.search(part):
         return part
-    if not unusual and (glued := _GLUED_TO_LETTERS.sub(_masked_phone_part, part)) != part:
+    if not unusual and (glued := GLUED_TO_LETTERS.sub(masked_phone_part, part)) != part:
         return glued  # read whole, escapes and all ("%2B1%20415%20555%2001E01")
-    text = _unquoted(part)
+    text = unquoted(part)
     # The glued-letters rule too: a letter among the digits may come encoded ("415555010%451"
     # is the API's 415555010E1).
     masked = mask_word(text)
@@ -83,7 +83,7 @@ def redact_content(text: str) -> str:
 
 def _redacted_argument(arg: re.Match) -> str:
     name, value = arg[1], arg[2]
-    if value and _CONTENT_ARGUMENT.fullmatch(_unquoted(name) if "%" in name else name):
+    if value and _CONTENT_ARGUMENT.fullmatch(unquoted(name) if "%" in name else name):
         return f"{name}={CONTENT_REDACTED}"
     return arg[0]
 
@@ -93,15 +93,15 @@ def mask_url(text: str) -> str:
     written with Unicode separators or digits or unusual punctuation too (only the parts that
     have such a character are decoded), API keys and message content redacted."""
     # first: making separators plain turns "_" to "-"
-    text = _mask_prefixed(redact_keys(redact_content(text)))
+    text = mask_prefixed(redact_keys(redact_content(text)))
     if _UNUSUAL_URL.search(text) or _ESCAPE_BEFORE_DIGIT.search(text):
-        text = _URL_PART.sub(_masked_url_part, text)
+        text = URL_PART.sub(_masked_url_part, text)
     # After the parts with an unusual character, "*" among them: the stars of a short number
     # masked first (+298***345) were read as a client's separators and the digits left masked
     # again (+298**5). A masked number has no run of digits _SHORT_NUMBER_PART reads.
     text = _mask_short_numbers(text)
-    # Before _mask_numbers, which would mask only the run before a letter ("+1***5550E101")
-    return _mask_numbers(_GLUED_TO_LETTERS.sub(_masked_phone_part, text))
+    # Before mask_numbers, which would mask only the run before a letter ("+1***5550E101")
+    return mask_numbers(GLUED_TO_LETTERS.sub(masked_phone_part, text))
 
 
 # A number of 7 to 9 digits that is a whole path segment or query value, its groups maybe
@@ -129,9 +129,9 @@ def _mask_short_numbers(text: str) -> str:
 
 def _masked_short_number(match: re.Match) -> str:
     digits = _NON_DIGIT.sub("", unquote(match["number"]))
-    if _DATE_STAMP.fullmatch(digits) or _IPV4.fullmatch(match["number"]):
+    if DATE_STAMP.fullmatch(digits) or _IPV4.fullmatch(match["number"]):
         return match[0]
     word, plus = match["word"] or "", match["plus"]
     if plus:  # +47 4123 4567: E.164, masked as phones.mask masks it
-        return word + plus + _masked_e164("+" + digits)[1:]
-    return word + _masked_dialled(digits)
+        return word + plus + masked_e164("+" + digits)[1:]
+    return word + masked_dialled(digits)

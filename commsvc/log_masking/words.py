@@ -6,7 +6,7 @@ import re
 from urllib.parse import unquote, unquote_plus
 
 from commsvc.config.loader import masking_region
-from commsvc.log_masking.phone_numbers import _NOT_DIGITS, _last_shown, _masked_dialled
+from commsvc.log_masking.phone_numbers import NOT_DIGITS, last_shown, masked_dialled
 from commsvc.log_masking.text import mask_text
 from commsvc.phones import try_normalise
 
@@ -17,7 +17,7 @@ def mask_word(text: str, keep: frozenset[str] = frozenset()) -> str:
     that the API reads past ("4155550101x", "x415-555-0101", "415555010x1", "415-CALL-NOW"),
     which mask_text knows nothing of. Numbers written in E.164 that are in `keep` stay. Not
     for our own ids: about one 16-digit hex id (key_...) in 400 reads as such a number."""
-    return mask_text(_GLUED_TO_LETTERS.sub(_masked_phone_part, text), keep)
+    return mask_text(GLUED_TO_LETTERS.sub(masked_phone_part, text), keep)
 
 
 # A path segment or query value with letters glued to its digits (but for a hex id's, see
@@ -26,23 +26,23 @@ def mask_word(text: str, keep: frozenset[str] = frozenset()) -> str:
 # nor the numbers in "4155550101x4155550202", which it refuses.
 # A letter may follow the digits after up to three separators too (not a space, which ends a
 # request line's part): the API reads "415-555-CALL" and "415-555-0101-x" as it reads
-# "415555CALL" and "4155550101x" ("%" stands for an escape once _masked_phone_part has cut
+# "415555CALL" and "4155550101x" ("%" stands for an escape once masked_phone_part has cut
 # them). Three at most, as _DIGIT_GROUPS: a digit in each of a long run of "%20" would
 # otherwise scan the rest of it.
 _SEPARATED = r"(?:%2[0BbDdEe89]|[.()+%-]){0,3}"
-_GLUED_TO_LETTERS = re.compile(r"(?<![^\s/?&=#;])(?=[^\s/?&=#;]*?(?:[A-Za-z]\d|\d"
-                               + _SEPARATED + r"[A-Za-z]))"
-                               # 7 digits, or 7 digits and letters of which 3 are letters,
-                               # which phonenumbers reads as a keypad's: 415555CALL
-                               r"(?=(?:[^\s/?&=#;\d]*+\d){7}|(?=(?:[^\s/?&=#;A-Za-z]*+[A-Za-z]){3})"
-                               r"(?:[^\s/?&=#;A-Za-z\d]*+[A-Za-z\d]){7})[^\s/?&=#;]++")
+GLUED_TO_LETTERS = re.compile(r"(?<![^\s/?&=#;])(?=[^\s/?&=#;]*?(?:[A-Za-z]\d|\d"
+                              + _SEPARATED + r"[A-Za-z]))"
+                              # 7 digits, or 7 digits and letters of which 3 are letters,
+                              # which phonenumbers reads as a keypad's: 415555CALL
+                              r"(?=(?:[^\s/?&=#;\d]*+\d){7}|(?=(?:[^\s/?&=#;A-Za-z]*+[A-Za-z]){3})"
+                              r"(?:[^\s/?&=#;A-Za-z\d]*+[A-Za-z\d]){7})[^\s/?&=#;]++")
 _DIGIT_GROUPS = re.compile(r"\d(?:(?:[ .()+-]|%2[0BbDdEe89]){0,3}\d)*")
 
 
-def _masked_phone_part(match: re.Match) -> str:
+def masked_phone_part(match: re.Match) -> str:
     part = match.group(0)
     if "%" in part and not _LETTER_BY_DIGIT.search(_ESCAPE.sub("%", part)):
-        return part  # only an escape's letters ("%2B1..."): _mask_numbers' to judge
+        return part  # only an escape's letters ("%2B1..."): mask_numbers' to judge
     # Not %2B's B, nor a word before the first digit, which the API skips ("phone4155550101");
     # what follows it must have the 7 digits (or keypad letters) of the shortest number.
     glued = _ESCAPE.sub("%", part[_BEFORE_NUMBER.match(part).end():])
@@ -98,7 +98,7 @@ def _masked_reading(part: str) -> str:
     letters and all, as one valid number: phonenumbers drops a letter or two wherever it stands, so
     "415555010E1" is +14155550101 though no group of digits between the letters is one."""
     digits = [token for token in _DIGIT_OR_ESCAPE.findall(part) if len(token) == 1]
-    if _DATE_STAMP.fullmatch("".join(digits)):
+    if DATE_STAMP.fullmatch("".join(digits)):
         return part
     number = (_read_as_number(unquote(part))
               # in a query a "+" is a space: ?phone=415+555+01E01 is 415 555 01E01
@@ -116,7 +116,7 @@ def _masked_reading(part: str) -> str:
     else:
         positions = _DIGIT_OR_ESCAPE
     # As many last digits as phones.mask shows: four, or half of a short national number.
-    hidden = iter(range(len(digits) - _last_shown(number)))
+    hidden = iter(range(len(digits) - last_shown(number)))
     return part[:word] + positions.sub(
         lambda token: "*" if len(token[0]) == 1 and next(hidden, None) is not None
         else token[0], part[word:])
@@ -124,10 +124,10 @@ def _masked_reading(part: str) -> str:
 
 def _masked_group(run: re.Match) -> str:
     """A group of digits that reads as a valid phone number on its own, masked."""
-    digits = _NOT_DIGITS.sub("", run[0])
-    if len(digits) < 7 or _DATE_STAMP.fullmatch(digits):  # "v2026061512" stays readable
+    digits = NOT_DIGITS.sub("", run[0])
+    if len(digits) < 7 or DATE_STAMP.fullmatch(digits):  # "v2026061512" stays readable
         return run[0]
-    return _masked_dialled(digits) if _read_as_number(unquote(run[0])) else run[0]
+    return masked_dialled(digits) if _read_as_number(unquote(run[0])) else run[0]
 
 
 def _read_as_number(text: str) -> str | None:
@@ -137,4 +137,4 @@ def _read_as_number(text: str) -> str | None:
     return try_normalise(text) or (region != "US" and try_normalise(text, region)) or None
 
 
-_DATE_STAMP = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:[01]\d|2[0-3])?")
+DATE_STAMP = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:[01]\d|2[0-3])?")

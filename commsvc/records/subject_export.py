@@ -15,7 +15,7 @@ from commsvc.phones import mask
 from commsvc.pool import service as pool_service
 from commsvc.records import audit, retention_passes
 from commsvc.records.models import LegalHold
-from commsvc.records.subject_scope import _refuse_pool_number, _subject_sessions, touching
+from commsvc.records.subject_scope import refuse_pool_number, subject_sessions, touching
 from commsvc.records.visibility_rules import body_visible, recording_visible, row_visible
 from commsvc.relay.models import Call, Message
 from commsvc.sending.models import OutboundMessage
@@ -46,7 +46,7 @@ class SubjectData:
 def collect_subject(db: Session, phone: str, *, config: Config, now: dt.datetime,
                     actor: str, reason: str) -> SubjectData:
     """Everything held about the number (past-retention data hidden); audits the export."""
-    _refuse_pool_number(db, phone)
+    refuse_pool_number(db, phone)
     keep = config.retention
     data = SubjectData(phone=phone)
     data.messages = db.execute(
@@ -68,7 +68,7 @@ def collect_subject(db: Session, phone: str, *, config: Config, now: dt.datetime
     # Uses index: ix_participants_phone_proxy (phone, ...)
     sessions = db.scalars(
         select(ConversationSession)
-        .where(ConversationSession.id.in_(_subject_sessions(phone)), ~session_gone)
+        .where(ConversationSession.id.in_(subject_sessions(phone)), ~session_gone)
         .order_by(ConversationSession.created_at, ConversationSession.id)).all()
     for session in sessions:
         for mine in (p for p in session.participants if p.phone == phone):

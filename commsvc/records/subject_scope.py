@@ -19,11 +19,11 @@ def touching(model, phone: str):
     return or_(model.from_phone == phone, model.forward_to == phone)
 
 
-def _subject_sessions(phone: str):
+def subject_sessions(phone: str):
     return select(Participant.session_id).where(Participant.phone == phone)
 
 
-def _refuse_pool_number(db: Session, phone: str) -> None:
+def refuse_pool_number(db: Session, phone: str) -> None:
     """422 for one of our active numbers (a retired one is a person's where `touching` finds
     it as one)."""
     pool_service.refuse_active_pool_number(

@@ -52,7 +52,7 @@ from commsvc.records.holds import (
     numbers_kept_by,
 )
 from commsvc.records.models import Erasure, LegalHold
-from commsvc.records.subject_scope import _refuse_pool_number, touching
+from commsvc.records.subject_scope import refuse_pool_number, touching
 from commsvc.relay.models import Call, Message
 from commsvc.sending import service as sending_service
 from commsvc.sending.models import OutboundMessage
@@ -190,7 +190,7 @@ def stop_routing(db: Session, phone: str, *, config: Config, now: dt.datetime, a
     else close every open session of the number (opened by `before`: a replay), audited (if
     the rest of the erasure then fails, the trail says why the sessions closed); how many of
     them were held."""
-    _refuse_pool_number(db, phone)
+    refuse_pool_number(db, phone)
     closed, held_closed = _close_open_sessions(db, phone, now, before)
     if closed:
         audit.record(db, actor=actor, action="subject.sessions_closed", now=now, reason=reason,
@@ -216,7 +216,7 @@ def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, 
     _erase_alone(db, phone)
     hold_still(db)
     if held_closed is None:
-        _refuse_pool_number(db, phone)
+        refuse_pool_number(db, phone)
         held_closed = _close_open_sessions(db, phone, now, before)[1]
     subject = phone_hmac(config.hmac_key, phone)
     earlier = _count(db, Erasure, Erasure.subject_hmac == subject)

@@ -17,7 +17,7 @@ from commsvc.relay.inbound import (
     WITHHELD,
     Bridge,
     InboundSms,
-    _help_with_media,
+    help_with_media,
 )
 from commsvc.sessions.routing import Route
 
@@ -28,8 +28,8 @@ HIDDEN_CALLER = ("Sorry, this call cannot be connected because your number is hi
                  " Please call again with your caller ID shown. Goodbye.")
 
 
-def _sms_reply(outcome: str, sms: InboundSms, route: Route | None,
-               decision: consent.InboundDecision, config: Config) -> str | None:
+def sms_reply(outcome: str, sms: InboundSms, route: Route | None,
+              decision: consent.InboundDecision, config: Config) -> str | None:
     """The answer to the sender, from the stored outcome: a repeated webhook is answered the
     same. A keyword's is in the language the decision found in the body (a repeat carries the
     same body); a notice of the platform's own only where the outcome says it was told."""
@@ -37,7 +37,7 @@ def _sms_reply(outcome: str, sms: InboundSms, route: Route | None,
         return None  # a short code or sender id cannot be answered
     if phones.is_costly(sms.sender_phone):
         return None  # never texted, not even a reply: a reply to one is how toll fraud pays
-    if outcome in (FORWARDED, WITHHELD) and _help_with_media(decision, sms):
+    if outcome in (FORWARDED, WITHHELD) and help_with_media(decision, sms):
         outcome = decision.outcome  # forwarded, and answered as the HELP it also is
     if outcome in (FORWARDED, WITHHELD, EMPTY, NO_SESSION_UNTOLD, MODE_NOT_ALLOWED_UNTOLD,
                    consent.OPT_OUT_REPEAT_UNTOLD):
@@ -56,9 +56,9 @@ def _sms_reply(outcome: str, sms: InboundSms, route: Route | None,
                              language=decision.language)
 
 
-def _call_answer(outcome: str, forward_to: str | None, forward_from: str | None,
-                 config: Config, *, caller_hidden: bool, route: Route | None
-                 ) -> tuple[str | None, Bridge | None]:
+def call_answer(outcome: str, forward_to: str | None, forward_from: str | None,
+                config: Config, *, caller_hidden: bool, route: Route | None
+                ) -> tuple[str | None, Bridge | None]:
     if outcome in (BRIDGED, BRIDGED_RECORDED) and forward_to and forward_from:
         record = outcome == BRIDGED_RECORDED
         bridge = Bridge(to=forward_to, caller_id=forward_from, record=record,

@@ -30,8 +30,8 @@ from commsvc.relay.statuses import (
     CallProgress,
     MessageStatus,
     RecordingProgress,
-    _call_where,
-    _moves_forward,
+    call_where,
+    moves_forward,
 )
 from commsvc.twilio_gateway import UNSUBSCRIBED
 
@@ -65,7 +65,7 @@ def message_status(db: Session, *, message_id: int, inbound_sid: str | None,
     """
     where = _text_where(message_id, inbound_sid, Message.forward_sid, change.message_sid)
     known = change.status in MESSAGE_STATUS_RANK
-    moves = (_moves_forward(Message.status, change.status, MESSAGE_STATUS_RANK, MESSAGE_FAILURES)
+    moves = (moves_forward(Message.status, change.status, MESSAGE_STATUS_RANK, MESSAGE_FAILURES)
              if known else None)
     carrier_opt_out = None
     if change.error_code == UNSUBSCRIBED and known:
@@ -127,7 +127,7 @@ def call_status(db: Session, *, call_id: int | None, call_sid: str | None,
     if dial_status:
         values["status"] = dial_status
     elif progress.status in CALL_STATUS_RANK:
-        moves = _moves_forward(Call.status, progress.status, CALL_STATUS_RANK)
+        moves = moves_forward(Call.status, progress.status, CALL_STATUS_RANK)
         values["status"] = case((moves, progress.status), else_=Call.status)
     if dial_status in NEVER_CONNECTED or progress.dial_bridged is False:
         # No conversation: 0, never the inbound leg's CallDuration (the caller's ringing time),
@@ -149,7 +149,7 @@ def call_status(db: Session, *, call_id: int | None, call_sid: str | None,
         values["duration_seconds"] = func.coalesce(Call.duration_seconds, whole)
     if progress.dial_call_sid is not None:
         values["dial_sid"] = func.coalesce(Call.dial_sid, progress.dial_call_sid)
-    where = _call_where(call_id, call_sid, progress.call_sid)
+    where = call_where(call_id, call_sid, progress.call_sid)
     if where is None:
         return False
     result = db.execute(

@@ -19,7 +19,7 @@ MODE_NOT_ALLOWED_UNTOLD = "mode_not_allowed_untold"
 EMPTY = "empty"  # no text and no media: nothing to forward
 REMOVED = "removed"  # (not stored) a repeated webhook of a text or call erased or past retention
 # (not stored) a repeated webhook of a forwarded text or bridged call whose recipient no longer
-# takes it: they revoked that channel, or were erased, since the first copy (_still_reaches)
+# takes it: they revoked that channel, or were erased, since the first copy (still_reaches)
 WITHHELD = "withheld"
 # Outcomes of an inbound call (plus NO_SESSION, MODE_NOT_ALLOWED and consent.BLOCKED).
 BRIDGED = "bridged"
@@ -91,13 +91,13 @@ class CallResult:
     duplicate: bool
 
 
-def _is_empty(sms: InboundSms) -> bool:
+def is_empty(sms: InboundSms) -> bool:
     """No media, and words that show nothing (spaces, a zero-width space, a byte-order mark):
     forwarding it would bill and wake the recipient for a blank text."""
     return not sms.media_urls and shows_nothing(sms.body)
 
 
-def _help_with_media(decision: consent.InboundDecision, sms: InboundSms) -> bool:
+def help_with_media(decision: consent.InboundDecision, sms: InboundSms) -> bool:
     """A HELP (INFO, AIDE, AYUDA) with pictures: answered as HELP, and also forwarded where a
     text would be, pictures and words: "Help!" under a photo of a burst pipe is for the pro,
     and was answered with the help text and dropped. Same body and media, same decision, so a

@@ -15,7 +15,7 @@ from commsvc.db.base import NEVER_REUSED_IDS, Base, BigId, UTCDateTime
 
 # The texts whose sender was told the conversation has ended or takes calls only (outcomes
 # relay.inbound.NO_SESSION and MODE_NOT_ALLOWED), once a day per sender and number: the only
-# rows relay.notices._told_lately looks for, and the only rows its index holds. The query
+# rows relay.notices.told_lately looks for, and the only rows its index holds. The query
 # repeats this term word for word: SQLite uses a partial index only for a query holding the
 # same term, and PostgreSQL's generic plans (db.PLAN_CACHE_MODE) cannot prove that a bound
 # `outcome = $1` implies it.

@@ -26,8 +26,8 @@ from commsvc.sessions.routing import Route
 NOTICE_REPEAT_AFTER = dt.timedelta(hours=24)
 
 
-def _told_lately(db: Session, sender: str, proxy_number: str, outcome: str,
-                 now: dt.datetime) -> bool:
+def told_lately(db: Session, sender: str, proxy_number: str, outcome: str,
+                now: dt.datetime) -> bool:
     """Whether the sender was told the same (`outcome`: no conversation, or one that takes
     calls only) from this number within NOTICE_REPEAT_AFTER: news is told at once, whether
     the session ended since they were told it takes calls only, or a later session of theirs
@@ -54,8 +54,8 @@ def _told_lately(db: Session, sender: str, proxy_number: str, outcome: str,
     ) is not None
 
 
-def _repeat_confirmed_lately(db: Session, sender: str, proxy_number: str,
-                             now: dt.datetime) -> bool:
+def repeat_confirmed_lately(db: Session, sender: str, proxy_number: str,
+                            now: dt.datetime) -> bool:
     """Whether a repeated opt-out of the sender's was confirmed from this number within
     NOTICE_REPEAT_AFTER, of their current revocation (one after a START is news: its repeat
     is confirmed too). Decided under the opt-out's phone lock (consent.inbound_decision), so
@@ -72,9 +72,9 @@ def _repeat_confirmed_lately(db: Session, sender: str, proxy_number: str,
 
 
 @contextlib.contextmanager
-def _notice_lock(db: Session, sms: InboundSms, route: Route | None,
-                 decision: consent.InboundDecision):
-    """Hold the sender's notice lock for this proxy number (PostgreSQL) from _told_lately's
+def notice_lock(db: Session, sms: InboundSms, route: Route | None,
+                decision: consent.InboundDecision):
+    """Hold the sender's notice lock for this proxy number (PostgreSQL) from told_lately's
     read until the text is stored: two texts arriving together (a photo and its caption come
     as two) both read "not told" and were both told the conversation has ended. SQLite's
     BEGIN IMMEDIATE already serialises them."""
@@ -106,7 +106,7 @@ def _notice_lock(db: Session, sms: InboundSms, route: Route | None,
     connection.exec_driver_sql("COMMIT")
 
 
-def _from_our_number(db: Session, sender: str) -> bool:
+def from_our_number(db: Session, sender: str) -> bool:
     """A text from one of our own active numbers: never answered with a notice, or two of them
     would answer each other's "conversation has ended" without end. (A retired number has left
     the account and may be a person's phone now.)"""

@@ -18,8 +18,8 @@ from commsvc.relay.models import Call
 from commsvc.relay.statuses import (
     RECORDING_STATUS_RANK,
     RecordingProgress,
-    _call_where,
-    _moves_forward,
+    call_where,
+    moves_forward,
 )
 
 log = logging.getLogger("commsvc.relay")
@@ -46,7 +46,7 @@ def recording_status(db: Session, *, call_id: int | None, call_sid: str | None,
     # final "failed" leaves a failed recording, not a failed one 30 s long.
     moves = true()
     if progress.status in RECORDING_STATUS_RANK:
-        moves = or_(Call.recording_status.is_(None), _moves_forward(
+        moves = or_(Call.recording_status.is_(None), moves_forward(
             Call.recording_status, progress.status, RECORDING_STATUS_RANK))
         values["recording_status"] = (progress.status if absent else case(
             (moves, progress.status), else_=Call.recording_status))
@@ -55,7 +55,7 @@ def recording_status(db: Session, *, call_id: int | None, call_sid: str | None,
     elif progress.duration is not None and progress.status in RECORDING_STATUS_RANK:
         values["recording_duration"] = case((moves, progress.duration),
                                             else_=Call.recording_duration)
-    where = _call_where(call_id, call_sid, progress.call_sid)
+    where = call_where(call_id, call_sid, progress.call_sid)
     if where is None:
         return False
     # `absent` for the recording a `completed` reported: its SID is forgotten here, so the

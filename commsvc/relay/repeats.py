@@ -20,15 +20,15 @@ from commsvc.relay.models import Message
 from commsvc.sessions.routing import Route
 
 
-def _claimed(db: Session, model, sid: str):
+def claimed(db: Session, model, sid: str):
     """The row another request claimed for this SID (committed: READ COMMITTED waited for it),
     or None when erasure or retention has removed it since."""
     # Uses index: uq_messages_twilio_sid / uq_calls_twilio_sid
     return db.scalars(select(model).where(model.twilio_sid == sid)).one_or_none()
 
 
-def _still_reaches(db: Session, to: str, route: Route | None, *, channel: str,
-                   stored_at: dt.datetime, config: Config) -> bool:
+def still_reaches(db: Session, to: str, route: Route | None, *, channel: str,
+                  stored_at: dt.datetime, config: Config) -> bool:
     """Whether a repeated webhook forwards its stored text (or bridges its call) to `to` again.
 
     Twilio repeats a webhook only when it did not get the first answer, so the message or
@@ -40,7 +40,7 @@ def _still_reaches(db: Session, to: str, route: Route | None, *, channel: str,
     return bool(takes and route.other_phone == to) and not erased_since(db, to, stored_at, config)
 
 
-def _stored_forward(message: Message, repeat: InboundSms) -> Forward | None:
+def stored_forward(message: Message, repeat: InboundSms) -> Forward | None:
     """The stored text's forward, for a repeat of its webhook. A body or media list this
     process cannot read (it lacks the key they were stored under) is taken from the repeat
     itself: Twilio signed it and sends a message's own text again, and a placeholder must

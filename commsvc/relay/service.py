@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from commsvc.config.settings import Config
 from commsvc.consent import relay as consent
-from commsvc.relay.answers import _call_answer, _sms_reply
+from commsvc.relay.answers import call_answer, sms_reply
 from commsvc.relay.claim import forward_once, insert_once
 from commsvc.relay.inbound import (
     BRIDGED,
@@ -34,17 +34,17 @@ from commsvc.relay.inbound import (
     InboundCall,
     InboundSms,
     SmsResult,
-    _help_with_media,
-    _is_empty,
+    help_with_media,
+    is_empty,
 )
 from commsvc.relay.models import Call, Message
 from commsvc.relay.notices import (
-    _from_our_number,
-    _notice_lock,
-    _repeat_confirmed_lately,
-    _told_lately,
+    from_our_number,
+    notice_lock,
+    repeat_confirmed_lately,
+    told_lately,
 )
-from commsvc.relay.repeats import _claimed, _still_reaches, _stored_forward
+from commsvc.relay.repeats import claimed, still_reaches, stored_forward
 from commsvc.sessions.routing import Route, find_route, route_in_session
 
 
@@ -69,13 +69,13 @@ def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetim
             db, from_phone=sms.sender_phone, body=sms.body, opt_out_type=sms.opt_out_type,
             now=now, reading=sms.reading,
         )
-        if decision.consumed and _from_our_number(db, sms.sender_phone):
+        if decision.consumed and from_our_number(db, sms.sender_phone):
             # One of our own numbers is no one's: no consent to record, and no keyword reply,
             # or two of them would confirm each other without end (our STOP confirmation
             # reads as a revocation). Like any text from it: stored, answered with nothing.
             decision = consent.CONVERSATION
-    if (sms.sender_phone is not None and not _is_empty(sms)
-            and (not decision.consumed or _help_with_media(decision, sms))):
+    if (sms.sender_phone is not None and not is_empty(sms)
+            and (not decision.consumed or help_with_media(decision, sms))):
         # The usual text, in one statement: route, the recipient's consent and the SID claim.
         row = forward_once(db, Message, _sms_columns(sms, FORWARDED, now),
                            real_phone=sms.sender_phone, proxy_number=sms.to_phone, now=now)
@@ -83,13 +83,13 @@ def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetim
             return SmsResult(
                 message_id=row.id, outcome=FORWARDED, session_id=row.session_id,
                 forward=Forward(row.forward_to, row.forward_from, sms.body, sms.media_urls),
-                reply=(_sms_reply(FORWARDED, sms, None, decision, config)
+                reply=(sms_reply(FORWARDED, sms, None, decision, config)
                        if decision.consumed else None),
                 duplicate=False,
             )
     # Anything else (and a text whose session changed in between): decided step by step.
     route = _route(db, sms.sender_phone, sms.to_phone, now)
-    with _notice_lock(db, sms, route, decision):
+    with notice_lock(db, sms, route, decision):
         outcome, forward = _sms_outcome(db, sms, route, decision, now)
         message_id, outcome = _insert_sms(db, {
             **_sms_columns(sms, outcome, now),
@@ -100,20 +100,20 @@ def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetim
     session_id = route.session_id if route else None
     duplicate = message_id is None
     if duplicate:
-        stored = _claimed(db, Message, sms.message_sid)
+        stored = claimed(db, Message, sms.message_sid)
         if stored is None:
             # A repeat of a text erasure or retention removed: stored nor answered again.
             return SmsResult(message_id=None, outcome=REMOVED, session_id=None, forward=None,
                              reply=None, duplicate=True)
         message_id, outcome, session_id = stored.id, stored.outcome, stored.session_id
-        forward = _stored_forward(stored, sms)
+        forward = stored_forward(stored, sms)
         if session_id is not None and (forward or outcome in (consent.BLOCKED_NOTIFIED,
                                                               MODE_NOT_ALLOWED)):
             # Decided as the first time, even if the session has ended since: a notice's reply
             # says whether the recipient can be called (a calls-only one, "please call", too);
             # a forward goes out if it still may.
             route = route_in_session(db, session_id, sms.sender_phone, sms.to_phone)
-            if forward is not None and not _still_reaches(
+            if forward is not None and not still_reaches(
                     db, forward.to, route, channel="sms", stored_at=stored.created_at,
                     config=config):
                 forward, outcome = None, WITHHELD
@@ -124,7 +124,7 @@ def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetim
         )
     return SmsResult(
         message_id=message_id, outcome=outcome, session_id=session_id, forward=forward,
-        reply=_sms_reply(outcome, sms, route, decision, config),
+        reply=sms_reply(outcome, sms, route, decision, config),
         duplicate=duplicate,
     )
 
@@ -156,7 +156,7 @@ def receive_call(db: Session, call: InboundCall, *, config: Config, now: dt.date
     })
     duplicate = call_id is None
     if duplicate:
-        stored = _claimed(db, Call, call.call_sid)
+        stored = claimed(db, Call, call.call_sid)
         if stored is None:  # erasure or retention removed it, before the claim or since
             call_id, outcome, session_id, forward_to, forward_from = None, REMOVED, None, None, None
         else:
@@ -167,11 +167,11 @@ def receive_call(db: Session, call: InboundCall, *, config: Config, now: dt.date
                 # text instead" says whether the other side takes texts; a call is bridged if
                 # it still may be.
                 route = route_in_session(db, session_id, call.caller_phone, call.to_phone)
-                if forward_to and not _still_reaches(db, forward_to, route, channel="voice",
-                                                     stored_at=stored.created_at, config=config):
+                if forward_to and not still_reaches(db, forward_to, route, channel="voice",
+                                                    stored_at=stored.created_at, config=config):
                     outcome, forward_to, forward_from = WITHHELD, None, None
-    say, bridge = _call_answer(outcome, forward_to, forward_from, config,
-                               caller_hidden=call.caller_phone is None, route=route)
+    say, bridge = call_answer(outcome, forward_to, forward_from, config,
+                              caller_hidden=call.caller_phone is None, route=route)
     return CallResult(call_id=call_id, outcome=outcome, session_id=session_id, say=say,
                       bridge=bridge, duplicate=duplicate)
 
@@ -220,22 +220,22 @@ def _route(db: Session, sender_phone: str | None, to_phone: str, now: dt.datetim
 def _sms_outcome(db: Session, sms: InboundSms, route: Route | None,
                  decision: consent.InboundDecision, now: dt.datetime
                  ) -> tuple[str, Forward | None]:
-    if decision.consumed and not (_help_with_media(decision, sms) and route is not None
+    if decision.consumed and not (help_with_media(decision, sms) and route is not None
                                   and route.reaches_by_text):
-        if decision.outcome == consent.OPT_OUT_REPEAT and _repeat_confirmed_lately(
+        if decision.outcome == consent.OPT_OUT_REPEAT and repeat_confirmed_lately(
                 db, sms.sender_phone, sms.to_phone, now):
             return consent.OPT_OUT_REPEAT_UNTOLD, None
         return decision.outcome, None
     if route is None or not route.allows_sms:
         told = sms.sender_phone is None or (
             consent.may_send_notice(db, sms.sender_phone, now)
-            and not _from_our_number(db, sms.sender_phone)
-            and not _told_lately(db, sms.sender_phone, sms.to_phone,
-                                 NO_SESSION if route is None else MODE_NOT_ALLOWED, now))
+            and not from_our_number(db, sms.sender_phone)
+            and not told_lately(db, sms.sender_phone, sms.to_phone,
+                                NO_SESSION if route is None else MODE_NOT_ALLOWED, now))
         if route is None:
             return (NO_SESSION if told else NO_SESSION_UNTOLD), None
         return (MODE_NOT_ALLOWED if told else MODE_NOT_ALLOWED_UNTOLD), None
-    if _is_empty(sms):
+    if is_empty(sms):
         return EMPTY, None
     if not route.other_takes_sms:
         if not consent.may_send_notice(db, sms.sender_phone, now):

@@ -1,7 +1,7 @@
 """What a status callback says, how far along each status is, and which call it names.
 
 A status only moves forward: an update applies when the new status ranks above the stored one
-(_moves_forward), so callbacks may arrive twice, late or out of order.
+(moves_forward), so callbacks may arrive twice, late or out of order.
 """
 from __future__ import annotations
 
@@ -69,14 +69,14 @@ def callee_unavailable(progress: CallProgress) -> bool:
         and progress.dial_bridged is False)
 
 
-def _moves_forward(column, new: str, ranks: dict[str, int], final: frozenset = frozenset()):
+def moves_forward(column, new: str, ranks: dict[str, int], final: frozenset = frozenset()):
     """True in SQL when the stored status ranks below `new` and is not final."""
     below = [status for status, rank in ranks.items() if rank < ranks[new] and status not in final]
     return column.in_(below)
 
 
 
-def _call_where(call_id: int | None, call_sid: str | None, progress_call_sid: str | None):
+def call_where(call_id: int | None, call_sid: str | None, progress_call_sid: str | None):
     """The call a callback names: by id and its own SID (?c=, ?s=), by id alone (URLs given
     out before ?s=), else by the CallSid of the number's own status callback; None: none."""
     # Uses index: pk_calls, or uq_calls_twilio_sid for the number's own status callback

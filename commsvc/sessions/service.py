@@ -18,7 +18,7 @@ from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import COSTLY_NUMBER, is_costly
 from commsvc.sessions.ending import end_session, expire_overdue_for, sessions_of
 from commsvc.sessions.models import Session
-from commsvc.sessions.store import _store
+from commsvc.sessions.store import store
 
 MODES = ("sms", "voice", "sms_and_voice")
 SESSION_ID = re.compile(r"ses_[0-9a-f]{1,36}")
@@ -139,7 +139,7 @@ def create_session(db: DbSession, *, booking_id: str, requester_phone: str, pro_
                mode=mode, record_calls=record_calls, created_at=now, expires_at=expires_at,
                closed_at=None)
     sides = [("requester", requester_phone, pro_phone), ("pro", pro_phone, requester_phone)]
-    session = _store(db, row, sides, now=now, cooloff_seconds=cooloff_seconds)
+    session = store(db, row, sides, now=now, cooloff_seconds=cooloff_seconds)
     if session is not None:
         return session, True
     existing = _open_for_booking(db, booking_id, now)

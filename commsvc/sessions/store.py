@@ -36,9 +36,9 @@ def _refuse_pool_numbers(db: DbSession, **phones: str) -> None:
             for role, phone in phones.items() if phone in ours})
 
 
-_SESSIONS = Session.__table__
-_SESSION_COLUMNS = ("id", "booking_id", "status", "closed_reason", "mode", "record_calls",
-                    "created_at", "expires_at", "closed_at")
+SESSIONS = Session.__table__
+SESSION_COLUMNS = ("id", "booking_id", "status", "closed_reason", "mode", "record_calls",
+                   "created_at", "expires_at", "closed_at")
 # The session's row, unless a phone is one of our numbers (a pool number is no one's phone):
 # checked in the INSERT itself, so a new session pays no extra round trip for it; only when
 # nothing was inserted is the pool asked which phone it was (else the booking had a session).
@@ -46,12 +46,12 @@ _SESSION_COLUMNS = ("id", "booking_id", "status", "closed_reason", "mode", "reco
 _NOT_OURS = ~exists().where(ProxyNumber.phone_number.in_([bindparam("requester"),
                                                           bindparam("pro")]))
 _INSERT_OPEN = {
-    name: insert(_SESSIONS)
-    .from_select(_SESSION_COLUMNS, select(*(
-        bindparam(column, type_=_SESSIONS.c[column].type) for column in _SESSION_COLUMNS))
+    name: insert(SESSIONS)
+    .from_select(SESSION_COLUMNS, select(*(
+        bindparam(column, type_=SESSIONS.c[column].type) for column in SESSION_COLUMNS))
         .where(_NOT_OURS))
     .on_conflict_do_nothing(index_elements=["booking_id"], index_where=text("status = 'open'"))
-    .returning(_SESSIONS.c.id)
+    .returning(SESSIONS.c.id)
     for name, insert in INSERTS.items()}
 # PostgreSQL inserts the session and both participants' first choices in one statement (two
 # round trips fewer than one INSERT each: a sixth of a session creation's CPU); SQLite, which
@@ -84,8 +84,8 @@ def _first_tries(db: DbSession, row: dict, phones: dict, sides,
         (second, inserted.second_id, inserted.second_proxy)) if taken_id is not None}
 
 
-def _store(db: DbSession, row: dict, sides, *, now: dt.datetime,
-           cooloff_seconds: int) -> Session | None:
+def store(db: DbSession, row: dict, sides, *, now: dt.datetime,
+          cooloff_seconds: int) -> Session | None:
     """Insert the session and both participants, all or nothing; None if the booking has one.
 
     Core INSERTs with ON CONFLICT DO NOTHING, no SAVEPOINT; the answer is built from what was
@@ -107,7 +107,7 @@ def _store(db: DbSession, row: dict, sides, *, now: dt.datetime,
             for role, phone, counterpart in sides]
     except PoolExhausted:
         # Its participant rows go with it (ON DELETE CASCADE).
-        db.execute(delete(_SESSIONS).where(_SESSIONS.c.id == session.id))
+        db.execute(delete(SESSIONS).where(SESSIONS.c.id == session.id))
         raise
     session.participants = sorted(participants, key=lambda participant: participant.id)
     # As loaded from the database: in the unit of work, with nothing left to flush.

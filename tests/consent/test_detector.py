@@ -1490,7 +1490,7 @@ def test_a_day_or_part_of_the_day_is_a_limit_in_time(text, intent):
     conversation, but "Don't text me on Sundays, text my cell" revoked: the words of time
     before a redirect were a short list of their own. Checking the days found the same gap
     after a revocation ("stop texting me in the morning", "les fins de semaine", "los
-    sábados" revoked). Both now read one vocabulary, time_words._WHEN."""
+    sábados" revoked). Both now read one vocabulary, time_words.WHEN."""
     assert classify(text) is intent
 
 

@@ -107,7 +107,7 @@ def test_a_connection_dropped_under_the_notice_lock_runs_the_text_again(dropping
     its own; its connection dropped there (a failover mid-request) was a 500, the ROLLBACK on
     the dead connection raising in place of the disconnect, and the text was lost."""
     app, _drop_connections = dropping_app
-    told_lately, runs = relay._told_lately, []
+    told_lately, runs = relay.told_lately, []
 
     def dropped_on_the_first_run(db, *args, **kwargs):
         runs.append(1)
@@ -115,7 +115,7 @@ def test_a_connection_dropped_under_the_notice_lock_runs_the_text_again(dropping
             db.execute(sa.text("SELECT pg_terminate_backend(pg_backend_pid())"))
         return told_lately(db, *args, **kwargs)
 
-    monkeypatch.setattr(relay, "_told_lately", dropped_on_the_first_run)
+    monkeypatch.setattr(relay, "told_lately", dropped_on_the_first_run)
     post = TwilioPoster(app.test_client(), AUTH_TOKEN, BASE_URL)
     response = post("/webhooks/twilio/sms", _stranger_sms(3))
 

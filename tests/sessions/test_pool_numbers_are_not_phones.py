@@ -10,7 +10,7 @@ from commsvc.pool import service as pool_service
 from commsvc.sessions import store as session_store
 from commsvc.sessions.allocation import MODE_CAPABILITIES, choose_proxy, take_both
 from commsvc.sessions.models import Participant, Session
-from commsvc.sessions.store import _SESSION_COLUMNS, _SESSIONS
+from commsvc.sessions.store import SESSION_COLUMNS, SESSIONS
 from tests.sessions.conftest import PRO, REQUESTER, SF_NUMBERS
 
 POOL_NUMBER = "+16465550001"
@@ -72,13 +72,13 @@ def test_allocation_skips_the_participants_phones_when_the_pool_check_missed_the
     # neither transaction sees the other's row, so the allocation query is the last guard.
     add_numbers(REQUESTER, PRO, NYC)  # the two phones share their area code: preferred
     # The session INSERT without its pool check, as if the numbers arrived just after it.
-    unchecked = {name: insert(_SESSIONS)
-                 .from_select(_SESSION_COLUMNS, select(*(
-                     bindparam(column, type_=_SESSIONS.c[column].type)
-                     for column in _SESSION_COLUMNS)).where(true()))
+    unchecked = {name: insert(SESSIONS)
+                 .from_select(SESSION_COLUMNS, select(*(
+                     bindparam(column, type_=SESSIONS.c[column].type)
+                     for column in SESSION_COLUMNS)).where(true()))
                  .on_conflict_do_nothing(index_elements=["booking_id"],
                                          index_where=text("status = 'open'"))
-                 .returning(_SESSIONS.c.id)
+                 .returning(SESSIONS.c.id)
                  for name, insert in INSERTS.items()}
     monkeypatch.setattr(session_store, "_INSERT_OPEN", unchecked)
     monkeypatch.setattr(session_store, "_INSERT_ALL", {

@@ -1,6 +1,6 @@
 """Whether a sender was already told "no conversation" (or "calls only") today is one bounded
 index lookup, however many texts they sent before: on PostgreSQL, over 100k messages with a
-busy sender's 20k relayed texts to one proxy number, EXPLAIN ANALYZE of the query _told_lately
+busy sender's 20k relayed texts to one proxy number, EXPLAIN ANALYZE of the query told_lately
 runs reads at most the rows it returns, through ix_messages_told_notice. Without that index it
 walked the sender's texts back to the first match, all of them when there was none."""
 from __future__ import annotations
@@ -63,7 +63,7 @@ def busy_db(db, backend):
     (relay.MODE_NOT_ALLOWED, True),  # told an hour ago
 ])
 def test_told_lately_reads_only_the_notices_in_its_window(busy_db, outcome, told):
-    plan, result = _plan_of(busy_db, lambda: relay._told_lately(
+    plan, result = _plan_of(busy_db, lambda: relay.told_lately(
         busy_db, SENDER, PROXY, outcome, NOW))
     assert result is told
     scans = [n for n in _nodes(plan["Plan"]) if n.get("Relation Name") == "messages"]
@@ -104,7 +104,7 @@ def test_told_lately_reads_no_past_session_of_a_busy_sender(busy_db):
         " FROM generate_series(1, :n) g"),
         {"now": NOW, "n": PAST_SESSIONS, "sender": SENDER, "proxy": PROXY})
     busy_db.execute(sa.text("ANALYZE session_participants"))
-    plan, result = _plan_of(busy_db, lambda: relay._told_lately(
+    plan, result = _plan_of(busy_db, lambda: relay.told_lately(
         busy_db, SENDER, PROXY, relay.MODE_NOT_ALLOWED, NOW))
     assert result is True  # told an hour ago, and no session of theirs began since
     scans = [n for n in _nodes(plan["Plan"])

@@ -56,22 +56,22 @@ spent on it.
 from __future__ import annotations
 
 from commsvc.consent import text_folding
-from commsvc.consent.detector.instructions import _without_instructions
-from commsvc.consent.detector.intent import _CONVERSATION, DEFAULT_LANGUAGE, Detection, Intent
+from commsvc.consent.detector.instructions import without_instructions
+from commsvc.consent.detector.intent import CONVERSATION, DEFAULT_LANGUAGE, Detection, Intent
 from commsvc.consent.detector.keywords import (
-    _SPELLED_RE,
-    _ends_as_question,
-    _keyword,
-    _language,
+    SPELLED_RE,
+    ends_as_question,
+    keyword,
+    language,
 )
-from commsvc.consent.detector.own_words import _revocation
-from commsvc.consent.detector.phone_additions import _without_signature
+from commsvc.consent.detector.own_words import revocation
+from commsvc.consent.detector.phone_additions import without_signature
 from commsvc.consent.detector.stop_with_complaint import (
-    _BESIDE_WORDS,
-    _STRONG_BESIDE_SIGNAL_RE,
-    _STRONG_CLAUSE_RE,
-    _UNWANTED_SIGNAL_RE,
-    _only_stop_and_fed_up,
+    BESIDE_WORDS,
+    STRONG_BESIDE_SIGNAL_RE,
+    STRONG_CLAUSE_RE,
+    UNWANTED_SIGNAL_RE,
+    only_stop_and_fed_up,
 )
 
 __all__ = ["DEFAULT_LANGUAGE", "Detection", "Intent", "as_said", "classify", "detect"]
@@ -80,7 +80,7 @@ __all__ = ["DEFAULT_LANGUAGE", "Detection", "Intent", "as_said", "classify", "de
 def as_said(text: str) -> str:
     """The text without what the phone or mail app added (a "Re:", a signature and anything
     after it): what a keyword's evidence keeps. A signature may hold a name, an address."""
-    return _without_signature(text).strip()
+    return without_signature(text).strip()
 
 
 def classify(text: str | None, *, opted_out: bool = False) -> Intent:
@@ -96,33 +96,33 @@ def classify(text: str | None, *, opted_out: bool = False) -> Intent:
 def detect(text: str | None, *, opted_out: bool = False) -> Detection:
     """`classify`, with the language to answer a keyword or revocation in."""
     if not text:
-        return _CONVERSATION
-    text = _without_signature(text)
-    tokens = _without_instructions(text_folding.tokens(text))
+        return CONVERSATION
+    text = without_signature(text)
+    tokens = without_instructions(text_folding.tokens(text))
     if not tokens:
-        return _CONVERSATION
+        return CONVERSATION
     s = " ".join(tokens)
     words = s.replace(" |", "") if "|" in s else s
-    if len(words) < 40 and _SPELLED_RE.fullmatch(words):
+    if len(words) < 40 and SPELLED_RE.fullmatch(words):
         words = words.replace(" ", "")
-    question = _ends_as_question(text, s)
-    intent = _keyword(words, text, opted_out, question=question)
+    question = ends_as_question(text, s)
+    intent = keyword(words, text, opted_out, question=question)
     if intent is Intent.CONVERSATION:  # YES from someone who has not opted out
-        return _CONVERSATION
+        return CONVERSATION
     if intent is not None:
-        return Detection(intent, _language(words.split()))
-    language = _revocation(s, tokens, question, text)
-    if language is None and "|" in s and _one_word_clauses(tokens):
+        return Detection(intent, language(words.split()))
+    revoked_in = revocation(s, tokens, question, text)
+    if revoked_in is None and "|" in s and _one_word_clauses(tokens):
         # a word a sentence, for stress: "Stop. Texting. Me."
-        language = _revocation(words, words.split(), question, text)
-    if language is not None:
-        return Detection(Intent.OPT_OUT, language, own_words=True)
-    if ("|" in s and any(_STRONG_CLAUSE_RE.fullmatch(c) for c in s.split(" | "))
-            and (_UNWANTED_SIGNAL_RE.search(s) or _only_stop_and_fed_up(s, question, text))
-            or not _BESIDE_WORDS.isdisjoint(words.split())
-            and _STRONG_BESIDE_SIGNAL_RE.fullmatch(words)):
-        return Detection(Intent.OPT_OUT, _language(tokens), own_words=True)
-    return _CONVERSATION
+        revoked_in = revocation(words, words.split(), question, text)
+    if revoked_in is not None:
+        return Detection(Intent.OPT_OUT, revoked_in, own_words=True)
+    if ("|" in s and any(STRONG_CLAUSE_RE.fullmatch(c) for c in s.split(" | "))
+            and (UNWANTED_SIGNAL_RE.search(s) or only_stop_and_fed_up(s, question, text))
+            or not BESIDE_WORDS.isdisjoint(words.split())
+            and STRONG_BESIDE_SIGNAL_RE.fullmatch(words)):
+        return Detection(Intent.OPT_OUT, language(tokens), own_words=True)
+    return CONVERSATION
 
 
 def _one_word_clauses(tokens: list[str]) -> bool:

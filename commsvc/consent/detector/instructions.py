@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from commsvc.consent.detector.keywords import _HELP_WORDS, _OPTIN_WORDS, _OPTOUT_WORDS, _YES_WORDS
+from commsvc.consent.detector.keywords import HELP_WORDS, OPTIN_WORDS, OPTOUT_WORDS, YES_WORDS
 
 # A keyword quoted as an instruction, not said: "Reply STOP to unsubscribe" (a business's
 # text forwarded or pasted, our own HELP text sent back), "I got a text saying reply STOP to
@@ -22,8 +22,8 @@ _SEND_VERBS = ("text send envoyez envoie envoyer tapez taper envia envie envien 
                " mande manden mandar escribe escriba escriban escribir").split()
 _QUOTING_VERBS = "saying says said dit disait dice decia dijo".split()
 # every keyword: the opt-out ones, those only bare, START, YES and HELP
-_INSTRUCTED_KW = (rf"(?:{_OPTOUT_WORDS}|cancel|cancelar|annuler|fin|{_OPTIN_WORDS}|{_HELP_WORDS}"
-                  rf"|{_YES_WORDS})")
+_INSTRUCTED_KW = (rf"(?:{OPTOUT_WORDS}|cancel|cancelar|annuler|fin|{OPTIN_WORDS}|{HELP_WORDS}"
+                  rf"|{YES_WORDS})")
 # each word once: "back with" is "back" then "with" (see _NO_MORE)
 _INSTRUCTION_LEAD = r"(?: (?:back|with|the|word|le|mot|par|con|la|palabra))*"
 _INSTRUCTION_PURPOSE = r" (?:to|for|pour|para|a|au|aux|al)\b(?: [^ |]+)*"
@@ -49,7 +49,7 @@ _INSTRUCTION_RE = re.compile(
 _INSTRUCTION_VERBS = frozenset(_REPLY_VERBS + _SEND_VERBS + _QUOTING_VERBS)
 
 
-def _without_instructions(tokens: list[str]) -> list[str]:
+def without_instructions(tokens: list[str]) -> list[str]:
     """`tokens` with each keyword quoted as an instruction (and the rest of its clause) made
     one word, "quoted"."""
     if _INSTRUCTION_VERBS.isdisjoint(tokens):

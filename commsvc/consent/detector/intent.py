@@ -25,4 +25,4 @@ class Detection(NamedTuple):
     own_words: bool = False
 
 
-_CONVERSATION = Detection(Intent.CONVERSATION)
+CONVERSATION = Detection(Intent.CONVERSATION)

@@ -8,23 +8,23 @@ from commsvc.consent import revocation_phrases as phrases
 from commsvc.consent import text_folding
 from commsvc.consent.detector.intent import DEFAULT_LANGUAGE, Intent
 
-_COURTESY = (r"(?:please|thanks|thank you|thank you very much|thank you so much|thankyou|ty"
-             r"|merci|merci beaucoup|svp|stp|s il vous plait|s il te plait|sil vous plait"
-             r"|sil te plait|por favor|porfavor|porfa|xfa|xfavor|gracias|muchas gracias)")
+COURTESY = (r"(?:please|thanks|thank you|thank you very much|thank you so much|thankyou|ty"
+            r"|merci|merci beaucoup|svp|stp|s il vous plait|s il te plait|sil vous plait"
+            r"|sil te plait|por favor|porfavor|porfa|xfa|xfavor|gracias|muchas gracias)")
 # courtesy ending a clause, set aside to read what it ends
-_COURTESY_TAIL_RE = re.compile(rf"(?: {_COURTESY})+$")
-_OPTOUT_WORDS = (r"(?:stop all|stopall|stop|unsubscribe|opt out|revoke|quit|end"
-                 r"|arretez|arreter|arrete|arret|stoppez|alto|baja|parar|detener"
-                 r"|darse de baja|dar de baja)")
+COURTESY_TAIL_RE = re.compile(rf"(?: {COURTESY})+$")
+OPTOUT_WORDS = (r"(?:stop all|stopall|stop|unsubscribe|opt out|revoke|quit|end"
+                r"|arretez|arreter|arrete|arret|stoppez|alto|baja|parar|detener"
+                r"|darse de baja|dar de baja)")
 # filler allowed next to an opt-out keyword: courtesy, a few intensifiers and "and" ("stop
 # now", "stop please and thank you", "ALTO YA": Spanish "ya" is "now", "Arrêtez tout de
 # suite", "Alto de inmediato"; not "Baja de inmediato", which is "come down right away"),
 # and after it a parting wish ("stop merci bonne journée", "STOP thanks, have a good day")
 _STRESS = (r"(?:now|right now|immediately|asap|ya|tout de suite|immediatement|maintenant"
            r"|(?<!\bbaja )(?:de inmediato|inmediatamente))")
-_OPTOUT_EXTRA = (rf"(?:{_COURTESY}|{_STRESS}|it|already|and|y|et"
-                 r"|have a (?:good|nice|great) day|bonne journee|bonne soiree|buen dia"
-                 r"|que tengan? (?:un )?buen dia)")
+OPTOUT_EXTRA = (rf"(?:{COURTESY}|{_STRESS}|it|already|and|y|et"
+                r"|have a (?:good|nice|great) day|bonne journee|bonne soiree|buen dia"
+                r"|que tengan? (?:un )?buen dia)")
 # A keyword with a stress word asked as a question asks about the work: "Stop now?",
 # "Arrêter maintenant?", "¿Parar de inmediato?" (should I stop right away?)
 _STRESS_RE = re.compile(rf"\b{_STRESS}\b")
@@ -53,33 +53,33 @@ _INTERJECTION = (r"(?:ok|okay|k|hey|hi|hello|yo|enough|(?:(?:ca suffit|c est ass
 _STRONG_OPTOUT = (r"(?:stop all|stopall|stop|unsubscribe|opt out|revoke|arretez|arreter|arrete"
                   r"|arret|stoppez)")
 _OPTOUT_KW_RE = re.compile(
-    rf"(?:(?:{_REFUSAL}|{_COURTESY}) )*{_OPTOUT_WORDS}"
-    rf"(?: (?:{_OPTOUT_EXTRA}|{_OPTOUT_WORDS}))*")
+    rf"(?:(?:{_REFUSAL}|{COURTESY}) )*{OPTOUT_WORDS}"
+    rf"(?: (?:{OPTOUT_EXTRA}|{OPTOUT_WORDS}))*")
 # Led in by a greeting, an acknowledgement or a plea: never a question ("So stop?", "Ok stop
 # now?" ask about the work).
 _LED_KW_RE = re.compile(
-    rf"(?:(?:{_REFUSAL}|{_INTERJECTION}|{_COURTESY}) )*{_STRONG_OPTOUT}"
+    rf"(?:(?:{_REFUSAL}|{_INTERJECTION}|{COURTESY}) )*{_STRONG_OPTOUT}"
     # ... and said again after "just" ("Stop. Just stop.", "Arrêtez. Juste arrêtez.")
-    rf"(?: (?:{_OPTOUT_EXTRA}|{_OPTOUT_WORDS}|(?:just|juste) {_STRONG_OPTOUT}|{_ALL_SET}))*")
+    rf"(?: (?:{OPTOUT_EXTRA}|{OPTOUT_WORDS}|(?:just|juste) {_STRONG_OPTOUT}|{_ALL_SET}))*")
 # Asked, with "please" or "kindly" somewhere and nothing else: "Can you please stop", "Please
 # can you stop", "Can you stop please", "Could you kindly just stop it?"; not "Can you stop
 # it?", "Will you stop?", which may be about the job.
 _ASKED_KW_RE = re.compile(
-    rf"(?=.*\b(?:please|kindly)\b)(?:(?:{_REFUSAL}|{_INTERJECTION}|{_COURTESY}) )*"
+    rf"(?=.*\b(?:please|kindly)\b)(?:(?:{_REFUSAL}|{_INTERJECTION}|{COURTESY}) )*"
     rf"(?:can|could|would|will) (?:you|u)(?: (?:please|kindly))?"
     # "it" or "now" only with "just" ("Can you please just stop it already"): "Can you stop it
     # please?" may be the leak or the alarm
-    rf"(?: {_STRONG_OPTOUT}(?: {_COURTESY})*"
-    rf"| just(?: please)? {_STRONG_OPTOUT}(?: (?:it|now|already|{_COURTESY}))*)")
+    rf"(?: {_STRONG_OPTOUT}(?: {COURTESY})*"
+    rf"| just(?: please)? {_STRONG_OPTOUT}(?: (?:it|now|already|{COURTESY}))*)")
 # The sender saying they reply with the keyword, the whole message and never a question:
 # "Replying STOP", "I'm replying STOP", "Je réponds STOP", "Respondo BAJA" ("Reply STOP",
-# "Répondez STOP" quote an instruction: _without_instructions).
+# "Répondez STOP" quote an instruction: without_instructions).
 _REPLYING = (r"(?:(?:i m|im|i am|we re|were|we are) replying|replying|i reply|i replied"
              r"|i ve replied|ive replied|my (?:answer|reply)(?: is)?|je (?:vous |te )?(?:reponds"
              r"|repond)|ma reponse(?: est)?|(?:le |les )?(?:respondo|contesto)"
              r"|mi respuesta(?: es)?)")
 _REPLYING_KW_RE = re.compile(
-    rf"{_REPLYING}(?: {_COURTESY})* {_OPTOUT_WORDS}(?: (?:{_OPTOUT_EXTRA}|{_OPTOUT_WORDS}))*")
+    rf"{_REPLYING}(?: {COURTESY})* {OPTOUT_WORDS}(?: (?:{OPTOUT_EXTRA}|{OPTOUT_WORDS}))*")
 # BASTA before ALTO, a Spanish keyword that is also a word of the job: "Ya basta, alto" (before
 # PARA and PARE it is _POLITE_PARA_RE's)
 _BASTA_RE = re.compile(r"(?:ya )?basta alto(?: (?:por favor|gracias|ya))*")
@@ -98,8 +98,8 @@ _STOP_OBJECT = (r"(?:this|that|these|those|(?:(?:the|your|all(?: the| these| tho
                 r"|promotions|spam|message|text|marketing|pub|pubs|publicite|publicites|deals"
                 r"|offers|specials|coupons))")
 _STOP_OBJECT_KW_RE = re.compile(
-    rf"(?:{_COURTESY} )*(?:stop all|stopall|stop)"
-    rf" (?:sending(?: me| us)?(?: {_STOP_OBJECT})?|{_STOP_OBJECT})(?: {_OPTOUT_EXTRA})*")
+    rf"(?:{COURTESY} )*(?:stop all|stopall|stop)"
+    rf" (?:sending(?: me| us)?(?: {_STOP_OBJECT})?|{_STOP_OBJECT})(?: {OPTOUT_EXTRA})*")
 # A message that ends as a question: a question mark (any form) with nothing after it but
 # punctuation, emoji or spaces ("stop this?!", "stop this? 😡", "stop this？").
 _QUESTION_MARKS = frozenset("?？⁇⁈⁉❓❔¿")
@@ -112,7 +112,7 @@ _TAG_QUESTION_RE = re.compile(r" \| (?:ok|okay|k|kk|alright|got it|understood|d 
                               r"|vale|entendido|entendiste|si|right)$")
 
 
-def _ends_as_question(text: str, s: str) -> bool:
+def ends_as_question(text: str, s: str) -> bool:
     """A question mark in the text's tail of non-word characters, unless all it asks is a tag
     (`s` is the text's tokens, joined). Scanned from the end: a regex searched for it tried
     every "?" of a long run of them (33 ms for 1,600)."""
@@ -120,7 +120,7 @@ def _ends_as_question(text: str, s: str) -> bool:
     while end and not (text[end - 1].isalnum() or text[end - 1] == "_"):
         end -= 1
     return not _QUESTION_MARKS.isdisjoint(text[end:]) and _TAG_QUESTION_RE.search(s) is None
-_SPELLED_RE = re.compile(r"\w(?: \w){2,}")
+SPELLED_RE = re.compile(r"\w(?: \w){2,}")
 # Opt-out words that are as often ordinary conversation: only the whole message, alone or
 # repeated ("cancel", "FIN!", "para para"), never with other words ("cancel please").
 _BARE_KW_RE = re.compile(
@@ -131,13 +131,13 @@ _BARE_KW_RE = re.compile(
     r"|take me off)(?: (?P=kw))*")
 # CANCEL / END with the messages as their object, the whole message: "Cancel all texts", "End
 # messages", "Cancelar mensajes"; not "cancel the visit", nor "cancel my message" (taking back
-# the one just sent): the plural is read in the text as written (_PLURAL_RE), as folding made
+# the one just sent): the plural is read in the text as written (PLURAL_RE), as folding made
 # "texts" "text".
 _MESSAGES = r"(?:text )?(?:text|message|notification|notifications)"
 _CANCEL_MESSAGES_RE = re.compile(
-    rf"(?:{_COURTESY} )*(?:cancel|end|cancelar|cancela|cancelen|annuler|annulez)(?: (?:all"
+    rf"(?:{COURTESY} )*(?:cancel|end|cancelar|cancela|cancelen|annuler|annulez)(?: (?:all"
     rf"|all the|all my|all your|the|my|your|these|those|todos los|todos mis|los|mis|tous les"
-    rf"|tous mes|les|mes))? {_MESSAGES}(?: {_OPTOUT_EXTRA})*")
+    rf"|tous mes|les|mes))? {_MESSAGES}(?: {OPTOUT_EXTRA})*")
 # NO TEXTS (OR CALLS), the whole message with only courtesy, plural as written like CANCEL's:
 # "No texts please", "No calls or texts please"; not "no text on the sign". And only with a
 # courtesy word, "anymore" (_NO_MESSAGES_SIGNAL_RE) or another way to be reached ("No texts,
@@ -149,9 +149,9 @@ _CALLS = r"(?:call|calls|email|emails)"
 # each repeat two ways: "No texts" + " ever again" * 22 + " x" took 1.9 s, doubling each time.
 _NO_MORE = r"(?:anymore|again|ever|at all|period)"
 _NO_MESSAGES_RE = re.compile(
-    rf"(?:{_COURTESY} )*no (?:{_CALLS} (?:or|and|n) )?{_MESSAGES}(?: (?:or|and|n) {_CALLS})?"
-    rf"(?: (?:{_OPTOUT_EXTRA}|{_NO_MORE}))*(?P<other_way>{phrases.OTHER_WAY})")
-_NO_MESSAGES_SIGNAL_RE = re.compile(rf"\b(?:{_COURTESY}|{_NO_MORE})\b")
+    rf"(?:{COURTESY} )*no (?:{_CALLS} (?:or|and|n) )?{_MESSAGES}(?: (?:or|and|n) {_CALLS})?"
+    rf"(?: (?:{OPTOUT_EXTRA}|{_NO_MORE}))*(?P<other_way>{phrases.OTHER_WAY})")
+_NO_MESSAGES_SIGNAL_RE = re.compile(rf"\b(?:{COURTESY}|{_NO_MORE})\b")
 
 
 def _no_messages(words: str) -> bool:
@@ -159,17 +159,17 @@ def _no_messages(words: str) -> bool:
     me"): _NO_MESSAGES_RE's."""
     m = _NO_MESSAGES_RE.fullmatch(words)
     return m is not None and bool(m["other_way"] or _NO_MESSAGES_SIGNAL_RE.search(words))
-_PLURAL_RE = re.compile(r"(?i)\b(?:texts|messages|msgs|txts|notifications|mensajes|textos"
-                        r"|notificaciones|sms)\b")
+PLURAL_RE = re.compile(r"(?i)\b(?:texts|messages|msgs|txts|notifications|mensajes|textos"
+                       r"|notificaciones|sms)\b")
 # REMOVE ME / TAKE ME OFF, alone or with courtesy ("please take me off").
 _TAKE_ME_OFF_RE = re.compile(
-    rf"(?:{_COURTESY} )*(?:take me off|remove me)(?: {_COURTESY})*")
-_OPTIN_WORDS = r"(?:start|unstop)"
-_YES_WORDS = r"(?:yes|oui|si)"
-_HELP_WORDS = r"(?:help|info|aide|ayuda)"
-_OPTIN_KW_RE = re.compile(rf"(?:{_COURTESY} )*{_OPTIN_WORDS}(?: (?:{_COURTESY}|{_OPTIN_WORDS}))*")
-_YES_KW_RE = re.compile(rf"(?:{_COURTESY} )*{_YES_WORDS}(?: (?:{_COURTESY}|{_YES_WORDS}))*")
-_HELP_KW_RE = re.compile(rf"(?:{_COURTESY} )*{_HELP_WORDS}(?: (?:{_COURTESY}|{_HELP_WORDS}))*")
+    rf"(?:{COURTESY} )*(?:take me off|remove me)(?: {COURTESY})*")
+OPTIN_WORDS = r"(?:start|unstop)"
+YES_WORDS = r"(?:yes|oui|si)"
+HELP_WORDS = r"(?:help|info|aide|ayuda)"
+_OPTIN_KW_RE = re.compile(rf"(?:{COURTESY} )*{OPTIN_WORDS}(?: (?:{COURTESY}|{OPTIN_WORDS}))*")
+_YES_KW_RE = re.compile(rf"(?:{COURTESY} )*{YES_WORDS}(?: (?:{COURTESY}|{YES_WORDS}))*")
+_HELP_KW_RE = re.compile(rf"(?:{COURTESY} )*{HELP_WORDS}(?: (?:{COURTESY}|{HELP_WORDS}))*")
 
 # Words of one language only, among those a keyword message or a complaint next to a STOP
 # is made of; the first one found names the language of the reply.
@@ -189,7 +189,7 @@ _LANGUAGE_OF_WORD = text_folding.word_table({
 })
 
 
-def _language(words: list[str]) -> str:
+def language(words: list[str]) -> str:
     """The language of the first word that belongs to one only; English when none does."""
     get = _LANGUAGE_OF_WORD.get
     for word in words:
@@ -199,7 +199,7 @@ def _language(words: list[str]) -> str:
     return DEFAULT_LANGUAGE
 
 
-def _keyword(words: str, text: str, opted_out: bool, question: bool = False) -> Intent | None:
+def keyword(words: str, text: str, opted_out: bool, question: bool = False) -> Intent | None:
     """The intent of a whole-message keyword (with only courtesy words around it), if any;
     `text` is the message as written."""
     if (_OPTOUT_KW_RE.fullmatch(words) and not (question and _STRESS_RE.search(words))
@@ -209,7 +209,7 @@ def _keyword(words: str, text: str, opted_out: bool, question: bool = False) -> 
             or _TAKE_ME_OFF_RE.fullmatch(words)
             or ((_CANCEL_MESSAGES_RE.fullmatch(words)
                  or _no_messages(words))
-                and _PLURAL_RE.search(text))):
+                and PLURAL_RE.search(text))):
         return Intent.OPT_OUT
     if not question and (_STOP_OBJECT_KW_RE.fullmatch(words) or _LED_KW_RE.fullmatch(words)
                          or _REPLYING_KW_RE.fullmatch(words)):

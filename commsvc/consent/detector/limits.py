@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from commsvc.consent import revocation_phrases as phrases
-from commsvc.consent.detector.keywords import _COURTESY
-from commsvc.consent.detector.stop_with_complaint import _COMPLAINT
-from commsvc.consent.detector.time_words import _FEW, _NUMBER, _UNIT, _WHEN
+from commsvc.consent.detector.keywords import COURTESY
+from commsvc.consent.detector.stop_with_complaint import COMPLAINT
+from commsvc.consent.detector.time_words import FEW, NUMBER, UNIT, WHEN
 
 # The sender there or on the way, so texts are not needed now, the whole clause: "Stop
 # texting me, I'm outside", "Arrête de m'écrire, j'arrive", "Deja de escribirme, ya voy para
@@ -61,7 +61,7 @@ _REDIRECT = (
     r"|al celular|en " + _OTHER_LANGUAGE
     + r")|(?:ecrivez|appelez|envoyez) moi (?:a la maison|sur mon portable|en " + _OTHER_LANGUAGE
     + r"))")
-_LIMIT_COURTESY = r"(?:" + _COURTESY + r"|sorry|perdon|lo siento|desole)"
+_LIMIT_COURTESY = r"(?:" + COURTESY + r"|sorry|perdon|lo siento|desole)"
 # A limit in time as a length, in en/fr/es: an amount and a unit ("a sec", "2 secs", "half an
 # hour", "a couple (of) hours", "the rest of the day", "the weekend", "una hora", "un momento",
 # "une heure", "deux minutes"). Not a count, a rate or a run ("a second time", "24 hours a
@@ -69,11 +69,11 @@ _LIMIT_COURTESY = r"(?:" + _COURTESY + r"|sorry|perdon|lo siento|desole)"
 # share of something ("one second of my life"), not one unit more ("a minute longer", "un
 # minuto más", "une minute de plus": no more, ever), nor "the rest of my life", "good",
 # "ever", "real", "una vez" (no unit). Nothing here repeats, so it cannot backtrack.
-_TIME_UNIT = (_UNIT + r"(?! time\b| of (?:my|your|his|her|our|their)\b| (?:a|per) (?:day|week"
+_TIME_UNIT = (UNIT + r"(?! time\b| of (?:my|your|his|her|our|their)\b| (?:a|per) (?:day|week"
               r"|night)\b| (?:longer|more|mas|de plus|in a row|straight|ago)\b)")
 # The amounts that are a length right after the revocation, without "for" ("leave me alone a
 # sec", "laissez-moi tranquille une heure"); not "another" ("don't text me another minute").
-_SHORT_AMOUNT = rf"(?:{_FEW}|half an?|a half|the rest of the|the rest of this|{_NUMBER})"
+_SHORT_AMOUNT = rf"(?:{FEW}|half an?|a half|the rest of the|the rest of this|{NUMBER})"
 _SHORT_WHILE = r"(?:" + _SHORT_AMOUNT + r" |\d+ ?)" + _TIME_UNIT
 # After "for" (pour, por, durante) more of them: "for the day", "for another hour".
 _WHILE = (r"(?:(?:" + _SHORT_AMOUNT + r"|the|the next|the next few|the next couple of|this"
@@ -84,7 +84,7 @@ _WHILE = (r"(?:(?:" + _SHORT_AMOUNT + r"|the|the next|the next few|the next coup
 _ASKED_BEFORE = r"\b(?:told|said|asked|dije|dicho|pedi|ai (?:deja )?(?:dit|demande))\b"
 # Just after a match in the same clause: a time or condition limit -> not a revocation; not
 # once the sender says they asked before (_ASKED_BEFORE).
-_GUARD_AFTER_RE = re.compile(
+GUARD_AFTER_RE = re.compile(
     r"(?:(?!" + _ASKED_BEFORE + r")[^|]){0,40}?"
     r"\b(?:before|after|until|till|til|unless|while|during|tonight|today|tomorrow"
     r"|this (?:week|month|morning|afternoon|evening|weekend)|for now|so late|so early"
@@ -106,7 +106,7 @@ _GUARD_AFTER_RE = re.compile(
     r"|apres|jusqu|pendant|ce soir|aujourd hui|demain|cette semaine|ce mois|pour l instant"
     # the days and the parts of the day ("in the morning", "les fins de semaine", "los
     # domingos")
-    r"|" + _WHEN +
+    r"|" + WHEN +
     r"|(?:every|so much|so many)(?! (?:single |of (?:your |these |those |the )?)?(?:spam|ads?"
     r"|promo\w*|junk|marketing|text|message|notification\w*|alert\w*|offer\w*|deal\w*)\b"
     # "every day" ending the message is how often we text, said to be too often ("stop
@@ -167,7 +167,7 @@ _GUARD_AFTER_RE = re.compile(
     r"|in (?:all )?caps|en majuscules|en mayusculas|(?:aussi|si) (?:tard|tot))"
     r"(?= \||$| (?:lol|haha|jaja|jajaja|mdr|ptdr|please|svp|por favor)\b"
     r"| (?:and|et|y) (?:just|juste|solo|nomas) (?!stop\b|arret|para\b|dej))"
-    r"(?!.* \| (?:" + _COMPLAINT + r")(?: \||$))"
+    r"(?!.* \| (?:" + COMPLAINT + r")(?: \||$))"
     # ... or someone else not to text, the sender to text instead: "stop texting Maria, text me
     # instead" (the other way round, "Stop texting me and text Maria instead", revokes)
     r"|(?: (?!me\b|us\b)\w+){1,2}(?: \|| and| but)?(?: (?:just|please))*"
@@ -178,7 +178,7 @@ _GUARD_AFTER_RE = re.compile(
 # work, text me at home", "... au bureau svp") -> not a revocation; without a redirect right
 # after it, only while nothing else in the message insists (_insists). Anything else after it
 # ("... or at home", "... I'm done", "ya basta") leaves the message a revocation.
-_LIMIT_AFTER_RE = re.compile(
+LIMIT_AFTER_RE = re.compile(
     r"(?: (?:me|us))? (?:(?:in|en) (?P<limited>" + _LANGUAGE + r")|at (?:work|school"
     r"|the office)|au (?:travail|bureau)|(?:en el|al) trabajo)"
     r"(?:(?: \|)? " + _LIMIT_COURTESY + r")*(?: \| (?P<redirect>" + _REDIRECT + r")(?:(?: \|)? "

@@ -15,7 +15,7 @@ _PERSON = (r"(?:neighbou?r|dog|cat|kid|child|children|boy|girl|guy|man|men|woman
 # these texts" and "You make my life hell, stop texting me" are revocations). Never "you",
 # "your office", "this number", "the company", "the app" or "them", which are, or may be, us
 # ("Tell the company to stop texting me" is one).
-_GUARD_BEFORE_RE = re.compile(
+GUARD_BEFORE_RE = re.compile(
     # ("... wouldn't stop texting me" tells what someone else did)
     r"(?:^|\s)(?:(?:dont|never|didnt|not|doesnt|wont|wouldnt|couldnt|no need to|if you|if u"
     # ("why'd you stop texting me back?")
@@ -35,13 +35,13 @@ _GUARD_BEFORE_RE = re.compile(
 # "No, stop texting me" written without its comma ("No stop texting me", "no no stop texting
 # me", "no please stop texting me"). English denies such a request with "don't" or "never";
 # the Spanish "no" before its verb ("No dejen de escribirme") still denies it.
-_ANSWER_NO_RE = re.compile(r"(?:^|\| )no(?: no)*(?: please)? $")
+ANSWER_NO_RE = re.compile(r"(?:^|\| )no(?: no)*(?: please)? $")
 # Just before STOP (QUIT, CEASE): what the sender or a third person will stop doing, not a
 # request ("I'll stop texting now", "he's going to stop texting", "do you want me to stop
 # texting?"); but "I want to stop getting texts", "how can I stop these texts" are wishes,
 # and "I'll unsubscribe", "I'm going to revoke my consent" revocations.
-_STOPPING = ("stop ", "quit ", "cease ", "halt ")
-_WHO_STOPS_RE = re.compile(
+STOPPING = ("stop ", "quit ", "cease ", "halt ")
+WHO_STOPS_RE = re.compile(
     r"(?:^|\s)(?:(?:i|we|he|she)(?: (?:ll|will|shall)(?: (?:try|promise) to)?"
     r"| (?:m|am|re|are|s|is) (?:going to|gonna)| gonna| promise to)"
     r"|(?:want|wants|wanted|need|needs|like|ask|asked|tell|told) (?:me|us) to) $")
@@ -51,7 +51,7 @@ _WHO_STOPS_RE = re.compile(
 # escribirme"): the "me" is theirs, not the sender's. Not with "us" as the object ("My wife
 # says stop texting us" speaks for the sender's household), nor "said to stop texting me" (an
 # instruction about the sender), nor the sender's own "I said stop texting me".
-_SAID_BY_OTHER_RE = re.compile(
+SAID_BY_OTHER_RE = re.compile(
     # (not "as" or "like" before it: "As my wife said, stop texting me" is the sender's own)
     r"(?:^|(?<!\bas)(?<!\blike)\s)(?:he|she|they|il|elle|ils|elles|el|ella|ellos|ellas"
     r"|(?:my|his|her|our|the|that)(?: \w+)? " + _PERSON
@@ -63,10 +63,10 @@ _SAID_BY_OTHER_RE = re.compile(
     r"|dijo|me dijo|dice|me dice|decia)(?: \|)?(?: (?:please|just|ya|por favor|porfa|svp|stp))* $")
 # ... unless the sender joins in after it: "My wife said stop texting me and so do I", "...
 # Me too", "..., moi aussi", "..., yo también", "..., so stop"
-_SENDER_TOO_RE = re.compile(
+SENDER_TOO_RE = re.compile(
     r"\b(?:so do i|so did i|i do too|me too|me as well|same here|same for me|i agree|moi aussi"
     r"|moi pareil|pareil pour moi|je suis d accord|yo tambien|yo igual|estoy de acuerdo"
     # ... or asks it in their own words after it: "..., so stop", "... Please respect that"
     r"|(?:so|please|pls|now) stop|(?:she|he) s right|respect (?:that|it|this|her|his))\b")
 # ... the household's object, in the match or its clause after it ("... this number" is theirs too)
-_OBJECT_US_RE = re.compile(r"(?:\bus|\bnous|nos|\bthis number|\bce numero|\beste numero)\b")
+OBJECT_US_RE = re.compile(r"(?:\bus|\bnous|nos|\bthis number|\bce numero|\beste numero)\b")

@@ -5,19 +5,19 @@ from __future__ import annotations
 import re
 
 from commsvc.consent import revocation_phrases as phrases
-from commsvc.consent.detector.keywords import _COURTESY_TAIL_RE, _PLURAL_RE
-from commsvc.consent.detector.limits import _GUARD_AFTER_RE, _LIMIT_AFTER_RE
+from commsvc.consent.detector.keywords import COURTESY_TAIL_RE, PLURAL_RE
+from commsvc.consent.detector.limits import GUARD_AFTER_RE, LIMIT_AFTER_RE
 from commsvc.consent.detector.others import (
-    _ANSWER_NO_RE,
-    _GUARD_BEFORE_RE,
-    _OBJECT_US_RE,
-    _SAID_BY_OTHER_RE,
-    _SENDER_TOO_RE,
-    _STOPPING,
-    _WHO_STOPS_RE,
+    ANSWER_NO_RE,
+    GUARD_BEFORE_RE,
+    OBJECT_US_RE,
+    SAID_BY_OTHER_RE,
+    SENDER_TOO_RE,
+    STOPPING,
+    WHO_STOPS_RE,
 )
-from commsvc.consent.detector.stop_with_complaint import _COMPLAINT, _STRONG_WORDS, _strong
-from commsvc.consent.detector.vetoes import _VETO_RE
+from commsvc.consent.detector.stop_with_complaint import COMPLAINT, STRONG_WORDS, strong
+from commsvc.consent.detector.vetoes import VETO_RE
 
 # --------------------------------------------------------------------------- own words
 # The phrase patterns live in revocation_phrases.py; here they are indexed by trigger word.
@@ -64,7 +64,7 @@ def _written_as_plural(text: str) -> bool:
     "Thanks for the messages. I don't need the text anymore"."""
     last = next(reversed(list(_WRITTEN_MESSAGES_RE.finditer(text))), None)
     return last is not None and bool(last["these"] or last["apostrophe"]
-                                     or _PLURAL_RE.fullmatch(last["word"]))
+                                     or PLURAL_RE.fullmatch(last["word"]))
 
 
 # The question that may end a LAST phrase: "Stop bothering me. Who is this?"
@@ -89,31 +89,31 @@ def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...], no_last: bool,
         if m is None or "as_written" in pattern.groupindex and m["as_written"] and (
                 not _written_as_plural(text)):
             continue
-        if start and (_GUARD_BEFORE_RE.search(s, max(0, start - 30), start)
+        if start and (GUARD_BEFORE_RE.search(s, max(0, start - 30), start)
                       and not (language == "en"
-                               and _ANSWER_NO_RE.search(s, max(0, start - 30), start))
-                      or s.startswith(_STOPPING, start)
-                      and _WHO_STOPS_RE.search(s, max(0, start - 30), start)
-                      or _SAID_BY_OTHER_RE.search(s, max(0, start - 40), start)
-                      and not _OBJECT_US_RE.search(s, start, _clause_end(s, m.end()))
-                      and not _SENDER_TOO_RE.search(s, m.end())):
+                               and ANSWER_NO_RE.search(s, max(0, start - 30), start))
+                      or s.startswith(STOPPING, start)
+                      and WHO_STOPS_RE.search(s, max(0, start - 30), start)
+                      or SAID_BY_OTHER_RE.search(s, max(0, start - 40), start)
+                      and not OBJECT_US_RE.search(s, start, _clause_end(s, m.end()))
+                      and not SENDER_TOO_RE.search(s, m.end())):
             continue
-        if _GUARD_AFTER_RE.match(s, m.end()):
+        if GUARD_AFTER_RE.match(s, m.end()):
             continue
-        limit = _LIMIT_AFTER_RE.match(s, m.end())
+        limit = LIMIT_AFTER_RE.match(s, m.end())
         if limit is not None and (limit.group("redirect") or not _insists(s, start)):
             continue
         return language
     return None
 
 
-# A whole clause that says the messages are unwanted (_COMPLAINT): "This is harassment", "Who
+# A whole clause that says the messages are unwanted (COMPLAINT): "This is harassment", "Who
 # is this?", "I never signed up", "Esto es acoso", "C'est du harcèlement". Only whole clauses:
 # "Who is this technician?" or "not interested in Saturday" are about the job.
-_COMPLAINT_CLAUSE_RE = re.compile(_COMPLAINT)
+_COMPLAINT_CLAUSE_RE = re.compile(COMPLAINT)
 # A bare opt-out keyword as a clause, or just before the revocation in its clause ("STOP stop
 # texting me at work"), in any of the three languages.
-_INSISTING_KEYWORD_RE = re.compile(_strong(_STRONG_WORDS + "|stoppez|alto|baja"))
+_INSISTING_KEYWORD_RE = re.compile(strong(STRONG_WORDS + "|stoppez|alto|baja"))
 
 
 def _insists(s: str, start: int) -> bool:
@@ -128,14 +128,14 @@ def _insists(s: str, start: int) -> bool:
     for clause in s.split(" | "):
         clause = clause.strip("| ")
         if _INSISTING_KEYWORD_RE.fullmatch(clause) or _COMPLAINT_CLAUSE_RE.fullmatch(
-                _COURTESY_TAIL_RE.sub("", clause)):
+                COURTESY_TAIL_RE.sub("", clause)):
             return True
     return False
 
 
 
 
-def _revocation(s: str, tokens: list[str], question: bool, text: str) -> str | None:
+def revocation(s: str, tokens: list[str], question: bool, text: str) -> str | None:
     """The language of an unguarded own-words revocation in ``s`` (``" ".join(tokens)``);
     `text` is the message as written."""
     # Only the patterns that can start at each word are tried, anchored there.
@@ -147,13 +147,13 @@ def _revocation(s: str, tokens: list[str], question: bool, text: str) -> str | N
         if patterns is not None:
             language = _accepted(s, start, patterns, no_last, text)
             if language is not None:
-                return None if _VETO_RE.search(s) else language
+                return None if VETO_RE.search(s) else language
         candidates = by_head(token[:3])
         if candidates is not None:
             for prefix, patterns in candidates:
                 if token.startswith(prefix):
                     language = _accepted(s, start, patterns, no_last, text)
                     if language is not None:
-                        return None if _VETO_RE.search(s) else language
+                        return None if VETO_RE.search(s) else language
         start += len(token) + 1
     return None

@@ -62,7 +62,7 @@ def _without_quote(text: str) -> str:
     return text
 
 
-def _without_signature(text: str) -> str:
+def without_signature(text: str) -> str:
     prefix = _REPLY_PREFIX_RE.match(text) if ":" in text[:8] else None
     if prefix is not None:
         text = text[prefix.end():]

@@ -5,24 +5,24 @@ from __future__ import annotations
 import re
 
 from commsvc.consent import revocation_phrases as phrases
-from commsvc.consent.detector.keywords import _COURTESY, _COURTESY_TAIL_RE, _OPTOUT_EXTRA
-from commsvc.consent.detector.time_words import _HOW_OFTEN, _PAST_TIME, _TIMES
+from commsvc.consent.detector.keywords import COURTESY, COURTESY_TAIL_RE, OPTOUT_EXTRA
+from commsvc.consent.detector.time_words import HOW_OFTEN, PAST_TIME, TIMES
 
 # "STOP. I never signed up for this": a bare strong keyword as its own clause, next to a
 # clause that is plainly about unwanted messages. A wrong number is no such clause: only with
-# nothing else (_STRONG_BESIDE_SIGNAL_RE, _only_stop_and_fed_up), so "Stop, wrong number on
+# nothing else (STRONG_BESIDE_SIGNAL_RE, only_stop_and_fed_up), so "Stop, wrong number on
 # the gate", "Stop! Wrong number, the house is 4521" are about the job.
-_STRONG_WORDS = "stop all|stopall|stop|unsubscribe|opt out|revoke|arretez|arrete|arret"
+STRONG_WORDS = "stop all|stopall|stop|unsubscribe|opt out|revoke|arretez|arrete|arret"
 
 
-def _strong(words: str) -> str:
+def strong(words: str) -> str:
     """A strong keyword among `words` with only courtesy and intensifiers around it."""
-    return rf"(?:(?:{_COURTESY} )*(?:{words})(?: (?:{_OPTOUT_EXTRA}|stop))*)"
+    return rf"(?:(?:{COURTESY} )*(?:{words})(?: (?:{OPTOUT_EXTRA}|stop))*)"
 
 
-_STRONG_CLAUSE_RE = re.compile(_strong(_STRONG_WORDS))
-# Words of a complaint that the messages are unwanted, shared by _UNWANTED_SIGNAL_RE and
-# _COMPLAINT: who the sender is asked, and never having asked for the messages.
+STRONG_CLAUSE_RE = re.compile(strong(STRONG_WORDS))
+# Words of a complaint that the messages are unwanted, shared by UNWANTED_SIGNAL_RE and
+# COMPLAINT: who the sender is asked, and never having asked for the messages.
 _WHO_IS_THIS = (r"(?:who is this|whos this|who s this|who are you|qui etes vous|c est qui"
                 r"|quien es|quien eres)")
 _SIGNED_UP = r"(?:sign(?:ed)? up|subscribe[d]?|opt(?:ed)? in|ask(?:ed)? for (?:this|these|it|them))"
@@ -43,13 +43,13 @@ _STRANGER = (r"(?:(?:i )?(?:dont|do not) know (?:you|who you are|who this is)"
              r"|je (?:ne )?(?:sais pas qui vous etes|vous connais pas)"
              r"|no (?:se quien(?:es)? (?:son|es|eres)|(?:lo|los|la|las|te) conozco))")
 # The end of a clause, then only clauses of a strong keyword or courtesy to the end
-_THEN_ONLY_KEYWORDS = (rf"(?=(?: {_COURTESY})*(?: \| (?:{_strong(_STRONG_WORDS)}"
-                       rf"|{_COURTESY}(?: {_COURTESY})*))*$)")
-_UNWANTED_SIGNAL_RE = re.compile(
+_THEN_ONLY_KEYWORDS = (rf"(?=(?: {COURTESY})*(?: \| (?:{strong(STRONG_WORDS)}"
+                       rf"|{COURTESY}(?: {COURTESY})*))*$)")
+UNWANTED_SIGNAL_RE = re.compile(
     r"\b(?:(?:never|dont remember|didnt|did not) " + _SIGNED_UP
     # who the sender is asked as the end of its clause: "Stop! Who is this technician?" asks
     # about the job
-    + r"|" + _WHO_IS_THIS + rf"(?=(?: {_COURTESY})*(?: \||$))"
+    + r"|" + _WHO_IS_THIS + rf"(?=(?: {COURTESY})*(?: \||$))"
     # not interested in a thing of the job is no complaint about the messages ("Stop, not
     # interested in the upgrade, just the repair"); in the services, offers, texts it is
     r"|not interested(?! in (?:the|an|a|your|that) (?!service|offer|text|message"
@@ -68,32 +68,32 @@ _UNWANTED_SIGNAL_RE = re.compile(
     r"(?: s)? (?:are|r|is|re|s) (?:(?:so|really|very|super|getting|way) )*(?:annoying"
     r"|irritating|excessive|too much|ridiculous|nonstop|out of control)"
     r"|(?:so|too) many (?:text|message|reminders|notifications))"
-    rf"(?=(?: {_COURTESY})*(?: \||$))"
+    rf"(?=(?: {COURTESY})*(?: \||$))"
     r"|why (?:am i|do i keep|do you keep|are you) (?:getting|receiving|sending|text|message)"
     # the same in French and Spanish: "STOP. Esto es acoso", "Stop, je suis jamais inscrit"
-    # (not interested, in them, only as the whole message: _STRONG_BESIDE_SIGNAL_RE)
+    # (not interested, in them, only as the whole message: STRONG_BESIDE_SIGNAL_RE)
     r"|harcel\w*|acoso|hostigamiento|jamais inscrite?|" + _NEVER_SIGNED_UP_ES + r")\b")
 _REITERATION = (
     r"(?:(?:(?:i|we) (?:(?:ve|have) )?)?(?:already )?(?:told you|said(?: (?:it|so|that|stop))?"
     r"|asked(?: you)?(?: (?:nicely|to stop|not to))?)"
-    rf"(?: {_HOW_OFTEN})?"
+    rf"(?: {HOW_OFTEN})?"
     r"|how many times(?: do (?:i|we) (?:have|need) to (?:tell you|say it|say this|say that"
     r"|say stop|ask))?|(?:once )?again|for the (?:last|second|third|fourth|fifth|hundredth"
     r"|millionth|nth|\d+(?:st|nd|rd|th)) time|i repeat"
     r"|(?:im|i m|i am) not (?:going to|gonna) (?:tell you|say it|say this|ask)(?: again)?"
     r"|i (?:wont|will not) (?:tell you|say it|say this|ask) again"
     r"|(?:je (?:vous |te |t )?(?:l )?|j )ai (?:deja )?(?:dit|demande)(?: (?:stop|d arreter))?"
-    rf"(?: {_TIMES})?"
+    rf"(?: {TIMES})?"
     r"|(?:je (?:vous |te |t )?l ai |j ai )?deja dit"
     r"|combien de fois(?: faut il (?:vous |te )?le dire)?"
     r"|encore(?: une fois)?|une fois de plus|pour la (?:derniere|deuxieme|troisieme|enieme"
     r"|nieme) fois|je repete"
     r"|(?:ya )?(?:te |se |les |le )?(?:lo )?(?:dije|pedi)(?: (?:que (?:pares|paren|pare|parara"
     r"|no me (?:escribas|escriba|escriban|mandes|manden)|ya no)|ya))?"
-    rf"(?: {_TIMES})?"
+    rf"(?: {TIMES})?"
     r"|cuantas veces(?: (?:te |se |les )?lo tengo que (?:decir|repetir))?|otra vez|de nuevo"
     r"|una vez mas|por (?:ultima|segunda|tercera|enesima) vez)"
-    rf"(?: {_PAST_TIME})?")
+    rf"(?: {PAST_TIME})?")
 # The whole message a keyword (ALTO, BAJA, STOPPEZ too) and that the sender is the wrong person
 # or has no job for us, in either order: "STOP wrong number", "Already hired someone. STOP",
 # "Número equivocado, BAJA" (the words: phrases.NOT_FOR_ME, which may also end a phrase of
@@ -107,12 +107,12 @@ _NOT_FOR_ME = phrases.NOT_FOR_ME
 # A wrong number counts only so, as ALTO's does (_NOT_FOR_ME): "Stop! Wrong number. I told
 # you" is one; "Stop! Wrong number, it's 4521 not 4512" corrects the pro.
 # Meaning it: "Stop. I mean it", "Arrêtez. Je suis sérieux", "Alto. Lo digo en serio"; not
-# asked ("Arrête! C'est sérieux?", "no way, is it serious?": _only_stop_and_fed_up)
+# asked ("Arrête! C'est sérieux?", "no way, is it serious?": only_stop_and_fed_up)
 _MEANS_IT = (r"(?:i mean it|(?:im|i m|i am) serious|je suis serieuse?|c est serieux"
              r"|(?:lo digo|hablo) en serio)")
 _MEANS_IT_RE = re.compile(_MEANS_IT)
 _FED_UP_CLAUSE_RE = re.compile(
-    rf"(?:(?:{_COURTESY}|just|now) )*"
+    rf"(?:(?:{COURTESY}|just|now) )*"
     r"(?:(?:(?:stop|quit) calling|dont call)(?: me| us)?(?: again| anymore| ever again)?"
     r"|go away|leave me alone|no more|not anymore|(?:i )?(?:already )?told you(?: already)?"
     rf"|{_MEANS_IT}"
@@ -124,7 +124,7 @@ _FED_UP_CLAUSE_RE = re.compile(
     r"|(?:je )?(?:bloque|vais bloquer|signale|vais signaler) (?:ce numero|votre numero)"
     r"|je (?:vous |te )?(?:bloque|vais bloquer|signale|vais signaler)"
     rf"|{_REITERATION}|{_NOT_FOR_ME})")
-_COURTESY_CLAUSE_RE = re.compile(rf"{_COURTESY}(?: {_COURTESY})*")
+_COURTESY_CLAUSE_RE = re.compile(rf"{COURTESY}(?: {COURTESY})*")
 
 
 # Agreeing to what an instruction just quoted says: "Reply STOP? Fine. STOP"
@@ -149,9 +149,9 @@ _NOT_FOR_ME_CLAUSE_RE = re.compile(_NOT_FOR_ME)
 _A_NAME_RE = re.compile(r"(?<=[a-zà-ÿ] )[A-ZÀ-Þ][a-zà-ÿ]+\b")
 
 
-def _only_stop_and_fed_up(s: str, question: bool, text: str) -> bool:
+def only_stop_and_fed_up(s: str, question: bool, text: str) -> bool:
     """The message is bare STOP clauses and clauses that want no more contact, one of each;
-    or a quoted instruction (_without_instructions: "Reply STOP?", "Your text says STOP to opt
+    or a quoted instruction (without_instructions: "Reply STOP?", "Your text says STOP to opt
     out"), then nothing but agreement or courtesy and a bare STOP: the sender does as it says
     ("Reply STOP? Fine. STOP", "The text said reply STOP to opt out. STOP", also after a first
     STOP: "STOP. The text said STOP to opt out. STOP"; not "STOP. Reply YES to confirm", with
@@ -161,12 +161,12 @@ def _only_stop_and_fed_up(s: str, question: bool, text: str) -> bool:
     ("Arrête! C'est sérieux?"); `text`: the message as written, where a name is told."""
     strong = fed_up = quoted = obeyed = not_named = not_for_me = before_quote = False
     for clause in s.split(" | "):
-        if _STRONG_CLAUSE_RE.fullmatch(clause):
+        if STRONG_CLAUSE_RE.fullmatch(clause):
             strong = True
             obeyed = quoted
         elif clause == "quoted" or clause.endswith(" quoted"):
             quoted = True
-        elif (_FED_UP_CLAUSE_RE.fullmatch(_COURTESY_TAIL_RE.sub("", clause))
+        elif (_FED_UP_CLAUSE_RE.fullmatch(COURTESY_TAIL_RE.sub("", clause))
               and not (question and _MEANS_IT_RE.search(clause))):
             fed_up = True
             not_for_me = not_for_me or _NOT_FOR_ME_CLAUSE_RE.fullmatch(clause) is not None
@@ -185,15 +185,15 @@ def _only_stop_and_fed_up(s: str, question: bool, text: str) -> bool:
     return strong and (obeyed or fed_up and (not_for_me or not not_named))
 
 
-_STRONG_WORD = _strong(_STRONG_WORDS + "|stoppez|alto|baja")
+_STRONG_WORD = strong(STRONG_WORDS + "|stoppez|alto|baja")
 # REMOVE / DELETE after the wrong number ("Wrong number, please remove"), REMOVE ME either side;
 # not "Remove the wrong number", which may be about an invoice.
-_REMOVE_WORD = _strong("remove|remove me|remove us|delete|delete me")
-# The words one of _STRONG_BESIDE_SIGNAL_RE's messages must hold: most texts have none and skip it
-_BESIDE_WORDS = frozenset("stop stopall unsubscribe opt revoke arretez arrete arret stoppez alto"
-                          " baja remove delete".split())
+_REMOVE_WORD = strong("remove|remove me|remove us|delete|delete me")
+# The words one of STRONG_BESIDE_SIGNAL_RE's messages must hold: most texts have none and skip it
+BESIDE_WORDS = frozenset("stop stopall unsubscribe opt revoke arretez arrete arret stoppez alto"
+                         " baja remove delete".split())
 # A clause that says the messages are unwanted, in en/fr/es (_COMPLAINT_CLAUSE_RE's words)
-_COMPLAINT = (
+COMPLAINT = (
     r"(?:(?:this is|thats|that s|that is|its|it s|esto es|es|c est|c est du|c est de la) )?"
     r"(?:harassment|harassing|spam|a scam|scam|acoso|hostigamiento|harcelement|du spam)"
     r"|" + _WHO_IS_THIS + r"|qui est ce"
@@ -214,7 +214,7 @@ _COMPLAINT = (
 # The whole message a keyword (ALTO and BAJA too) and that the sender is the wrong person or
 # that the messages are unwanted, in either order: "STOP wrong number", "Es spam, BAJA",
 # "Nunca me suscribí, alto", "Stop c'est du harcèlement".
-_STRONG_BESIDE_SIGNAL_RE = re.compile(
-    rf"(?:{_STRONG_WORD}|{_strong('remove me|remove us')}) (?:{_NOT_FOR_ME}|{_COMPLAINT})"
-    rf"(?: {_COURTESY})*"
-    rf"|(?:{_NOT_FOR_ME}|{_COMPLAINT}) (?:{_STRONG_WORD}|{_REMOVE_WORD})")
+STRONG_BESIDE_SIGNAL_RE = re.compile(
+    rf"(?:{_STRONG_WORD}|{strong('remove me|remove us')}) (?:{_NOT_FOR_ME}|{COMPLAINT})"
+    rf"(?: {COURTESY})*"
+    rf"|(?:{_NOT_FOR_ME}|{COMPLAINT}) (?:{_STRONG_WORD}|{_REMOVE_WORD})")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from commsvc.consent.detector.time_words import _WHEN
+from commsvc.consent.detector.time_words import WHEN
 
 # Where a request of the sender's own starts: the message or a clause, or after "just",
 # "please", "and", "but" (et, y, mais, pero): "..., but keep me posted", "just text me directly";
@@ -31,14 +31,14 @@ _REFUSED = (r"(?!(?: instead| plutot| a la place| mejor)? \| (?:(?:lol|haha|hell
             r"(?: (?:thanks|thank you|merci|gracias))?(?: \||$))")
 # Anywhere: the sender says it was a mistake, or redirects us to someone or somewhere else
 # ("don't text me, text my husband"): that is conversation, not a revocation.
-_VETO_RE = re.compile(
+VETO_RE = re.compile(
     r"\b(?:by (?:accident|mistake)|accidentally|resubscribe|didnt mean to|did not mean to"
     r"|par erreur|sans faire expres|por error|sin querer"
     # ... or that they want the texts after all: "Unsubscribe? No, I want the reminders", "Je
     # veux garder les rappels", "Sí quiero los recordatorios": the texts ending the clause or
     # before "but", "for", "just" (not "I want the texts deleted", "... to stop", "... gone")
     # (each alternative that starts with a lookbehind puts a lookahead of its first words before
-    # it: _VETO_RE is tried at every position, and a lookahead fails faster)
+    # it: VETO_RE is tried at every position, and a lookahead fails faster)
     # (said by the sender, see _CLAUSE_LEAD, or as the answer "no, I want them": not "Why
     # would I want these texts? Stop", "I don't think I need the reminders", "If I want the
     # reminders, I'll let you know")
@@ -98,11 +98,11 @@ _VETO_RE = re.compile(
     # them, a limit (the number alone revokes this one: "Use my cell"): "Don't text me at work,
     # text my cell", "Don't text me before 8, text my cell", "No me escriba en la mañana,
     # escríbame al celular", "Ne m'écrivez pas au bureau, écrivez sur mon cell", "Don't text
-    # me on Sundays, text my cell" (the days and parts of the day: _WHEN)
+    # me on Sundays, text my cell" (the days and parts of the day: WHEN)
     r"|(?:before|after|until|till|during|while|when|tonight|today|tomorrow|at (?:work|school"
     r"|the office)|avant|apres|jusqu|pendant|quand|ce soir|aujourd hui|demain"
     r"|au (?:travail|bureau)|a (?:la job|l ecole)|antes|despues|hasta|durante|cuando|mientras"
-    r"|hoy|manana|esta noche|(?:al|en el) trabajo|en la (?:oficina|escuela)|" + _WHEN
+    r"|hoy|manana|esta noche|(?:al|en el) trabajo|en la (?:oficina|escuela)|" + WHEN
     + r")\b[^|]{0,30} \|"
     r"(?: (?:please|just|svp|juste|plutot|mejor|porfa))* (?:(?:use|text|message) my"
     r"|(?:ecrivez|ecris|textez|texte|envoyez|envoie|utilisez)(?: moi)?(?: sur| a| au)? (?:mon|ma)"

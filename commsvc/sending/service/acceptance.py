@@ -22,7 +22,7 @@ from commsvc.phones import COSTLY_NUMBER, is_costly, mask
 from commsvc.pool import service as pool_service
 from commsvc.records import erasure_ledger
 from commsvc.sending.models import OutboundMessage
-from commsvc.sending.service.schedule import _accepted_as
+from commsvc.sending.service.schedule import accepted_status
 from commsvc.sending.service.senders import choose_sender
 
 log = logging.getLogger("commsvc.sending")
@@ -127,7 +127,7 @@ def accept(
         why = CONSENT_REFUSALS.get(decision.reason, "consent does not allow {purpose} texts")
         raise ConsentRequired(why.format(purpose=purpose) + ".", reason=decision.reason)
     sender = choose_sender(db, to=to, config=config)
-    status, scheduled_for = _accepted_as(to, purpose, now, config)
+    status, scheduled_for = accepted_status(to, purpose, now, config)
     message = OutboundMessage(
         id=new_id(), to_phone=to, from_phone=sender, body=body, purpose=purpose,
         booking_id=booking_id, status=status, scheduled_for=scheduled_for,

@@ -10,8 +10,8 @@ from commsvc.sending import quiet_hours
 from commsvc.sending.models import OutboundMessage
 
 
-def _accepted_as(to: str, purpose: str, now: dt.datetime,
-                 config: Config) -> tuple[str, dt.datetime | None]:
+def accepted_status(to: str, purpose: str, now: dt.datetime,
+                    config: Config) -> tuple[str, dt.datetime | None]:
     """The status a text is accepted with, and when it is due if not at once: marketing waits
     for the recipient's allowed hours."""
     due = quiet_hours.next_allowed(to, now, config) if purpose == "marketing" else now
@@ -22,7 +22,7 @@ def accepted_as(message: OutboundMessage, config: Config) -> tuple[str, dt.datet
     """What POST /v1/messages answered when it accepted this text (status, scheduled_for),
     for a replayed Idempotency-Key: the worker may have deferred it since (scheduled_for set
     then), which GET /v1/messages/{id} shows."""
-    return _accepted_as(message.to_phone, message.purpose, message.created_at, config)
+    return accepted_status(message.to_phone, message.purpose, message.created_at, config)
 
 
 # The most a text may go late, by purpose, and the setting that says so.

@@ -1,4 +1,4 @@
-"""What a pass holds: the texts it claimed (_Claim) and its tally (Counts)."""
+"""What a pass holds: the texts it claimed (Claim) and its tally (Counts)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -22,7 +22,7 @@ class Counts:
 
 
 @dataclass
-class _Claim:
+class Claim:
     id: str
     token: str
     uncertain: bool  # a previous attempt may have reached Twilio

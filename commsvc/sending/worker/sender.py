@@ -21,7 +21,7 @@ from commsvc.phones import mask
 from commsvc.records.erasure_ledger import erased_since
 from commsvc.sending import quiet_hours, service
 from commsvc.sending.models import OutboundMessage
-from commsvc.sending.worker.claims import Counts, _Claim
+from commsvc.sending.worker.claims import Claim, Counts
 from commsvc.sending.worker.last_errors import KEY_MISSING, NO_SENDER, UNEXPECTED
 from commsvc.sending.worker.refusals import SENDER_QUEUE_FULL, THROTTLED, UNAUTHORIZED
 from commsvc.twilio_gateway import UNSUBSCRIBED, TwilioError
@@ -59,7 +59,7 @@ class Worker:
 
     # ------------------------------------------------------------------ claiming
 
-    def claim(self, limit: int) -> list[_Claim]:
+    def claim(self, limit: int) -> list[Claim]:
         """Take up to `limit` due rows (queued, scheduled, or a lapsed lease) and commit."""
         query = (
             select(OutboundMessage)
@@ -73,8 +73,8 @@ class Worker:
         claims = []
         lease_until = self._lease_until()
         for row in self.db.scalars(query):
-            claim = _Claim(row.id, secrets.token_hex(16), row.send_started_at is not None,
-                           row.updated_at, row.attempts, lease_until)
+            claim = Claim(row.id, secrets.token_hex(16), row.send_started_at is not None,
+                          row.updated_at, row.attempts, lease_until)
             if row.status == "sending":
                 log.warning("%s: lease lapsed %s", row.id, "mid-send; reconciling with Twilio"
                             if claim.uncertain else "before its send began; sending")
@@ -86,7 +86,7 @@ class Worker:
         self.counts.claimed += len(claims)
         return claims
 
-    def _held(self, claim: _Claim) -> OutboundMessage | None:
+    def _held(self, claim: Claim) -> OutboundMessage | None:
         """The row, locked, its lease renewed, if this worker still holds it (else None, and
         counted: blocked, when a revocation or an erasure blocked it within this worker's
         lease, which no other worker could take before it lapsed; else lost_lease)."""
@@ -119,7 +119,7 @@ class Worker:
 
     # ------------------------------------------------------------------ one message
 
-    def process(self, claim: _Claim) -> None:
+    def process(self, claim: Claim) -> None:
         if claim.uncertain and self._reconcile(claim):
             return  # else Twilio has no such message (claim.uncertain now False), or the
             # body could not be read to look for it (still True)
@@ -179,7 +179,7 @@ class Worker:
             return
         self._finish(claim, result.sid, simulated=result.simulated)
 
-    def _give_up(self, row: OutboundMessage, claim: _Claim, problem: str) -> None:
+    def _give_up(self, row: OutboundMessage, claim: Claim, problem: str) -> None:
         """Never send it: failed, with why, committed and counted."""
         self._release(row, "failed")
         row.last_error = problem
@@ -188,7 +188,7 @@ class Worker:
         self.counts.failed += 1
         log.warning("%s failed: %s", row.id, problem)
 
-    def _blocked_before_sending(self, row: OutboundMessage, claim: _Claim) -> bool:
+    def _blocked_before_sending(self, row: OutboundMessage, claim: Claim) -> bool:
         """The recipient was erased since the text was made, or consent no longer allows it
         (read now, under its row lock): blocked, with why, committed and counted (True)."""
         if erased_since(self.db, row.to_phone, row.created_at, self.config):
@@ -205,7 +205,7 @@ class Worker:
         return True
 
     @staticmethod
-    def _settled(row: OutboundMessage, claim: _Claim) -> None:
+    def _settled(row: OutboundMessage, claim: Claim) -> None:
         """Not sent now: no attempt is in flight any more, unless an earlier one whose answer
         was lost is still unresolved (the body could not be read to look it up at Twilio).
         Then send_started_at stays, so the next attempt reconciles before it sends and a
@@ -228,7 +228,7 @@ class Worker:
     def _callback_url(self, message_id: str) -> str:
         return f"{self.config.public_base_url}{STATUS_CALLBACK_PATH}?o={message_id}"
 
-    def _reconcile(self, claim: _Claim) -> bool:
+    def _reconcile(self, claim: Claim) -> bool:
         """True when Twilio already has this message (recorded as sent) or the lease is gone."""
         row = self._held(claim)
         if row is None:
@@ -273,7 +273,7 @@ class Worker:
         claim.uncertain = False
         return False
 
-    def _finish(self, claim: _Claim, sid: str, *, simulated: bool,
+    def _finish(self, claim: Claim, sid: str, *, simulated: bool,
                 looked_up: bool = False) -> None:
         row = self.db.get(OutboundMessage, claim.id, with_for_update=True, populate_existing=True)
         if row is None or row.lease_token != claim.token:
@@ -308,7 +308,7 @@ class Worker:
             self.counts.sent += 1
         log.info("%s %s to %s as %s", claim.id, status, mask(row.to_phone), sid)
 
-    def _refused_already(self, claim: _Claim, sender: str | None, *, ambiguous: bool) -> bool:
+    def _refused_already(self, claim: Claim, sender: str | None, *, ambiguous: bool) -> bool:
         """Whether Twilio refused, earlier in the pass, this process's credentials (401) or a
         send from `sender` for its full queue (21611; None: a lookup, which no queue holds
         up): then this text waits as that one does, and nothing is asked of Twilio, which
@@ -319,7 +319,7 @@ class Worker:
         self._failed_attempt(claim, refusal, ambiguous=ambiguous)
         return True
 
-    def _spends_an_attempt(self, claim: _Claim, exc: TwilioError | None) -> bool:
+    def _spends_an_attempt(self, claim: Claim, exc: TwilioError | None) -> bool:
         """Whether a failed request, or an error no rule expects (exc None: a bug, which a
         deploy may fix), counts against the text's OUTBOX_MAX_ATTEMPTS: not a refusal about
         the sender or the moment (401, 21611, 429), nor a 5xx, network or unexpected error
@@ -333,7 +333,7 @@ class Worker:
             return True
         return service.twilio_took_a_text_since(self.db, claim.waiting_since)
 
-    def _failed_attempt(self, claim: _Claim, exc: TwilioError, *, ambiguous: bool) -> None:
+    def _failed_attempt(self, claim: Claim, exc: TwilioError, *, ambiguous: bool) -> None:
         """Retry (429, 5xx, network), else fail; 21610 also revokes consent.
         A failure that spends no attempt (_spends_an_attempt) is retried after _patience."""
         if exc.status == UNAUTHORIZED:
@@ -379,7 +379,7 @@ class Worker:
             log.warning("%s failed after %d attempts: %s", claim.id, row.attempts, exc)
         self.db.commit()
 
-    def unexpected(self, claim: _Claim) -> None:
+    def unexpected(self, claim: Claim) -> None:
         """An error no rule here expects (a bug, a surprise from a library) met while the text
         was taken up: it spends an attempt as a 5xx does (_spends_an_attempt: only if Twilio
         took another text since this one's previous attempt, else the bug meets every text
