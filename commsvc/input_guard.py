@@ -18,6 +18,7 @@ from werkzeug.exceptions import BadRequest, LengthRequired, RequestEntityTooLarg
 
 from commsvc.api_docs import json_text
 from commsvc.auth.guard import require_key
+from commsvc.db.base import NOT_STORABLE_TEXT
 from commsvc.errors import (
     REQUEST_BODY,
     ProblemError,
@@ -30,14 +31,13 @@ from commsvc.fields import NOT_A_JSON_OBJECT
 NUL = "\x00"
 NUL_MESSAGE = "must not contain the NUL character (U+0000)"
 SURROGATE_MESSAGE = "must be valid Unicode, which a lone surrogate (U+D800 to U+DFFF) is not"
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # A JSON body can carry either only as an escape: \u0000, or \ud800 to \udfff.
 _UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 
 
 def _problem(text: str) -> str | None:
     """Why this text cannot be stored, or None."""
-    found = _UNSTORABLE.search(text)
+    found = NOT_STORABLE_TEXT.search(text)
     if found is None:
         return None
     return NUL_MESSAGE if found.group() == NUL else SURROGATE_MESSAGE

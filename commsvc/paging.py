@@ -28,12 +28,12 @@ import binascii
 import datetime as dt
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from commsvc.clock import EPOCH, MICROSECOND, epoch_microseconds
+from commsvc.db.base import NOT_STORABLE_TEXT
 from commsvc.errors import ValidationFailed
 
 T = TypeVar("T")
@@ -54,7 +54,6 @@ CURSOR_DESCRIPTION = ("next_cursor of the previous page, with the same filters (
                       " change); with other filters it is a 422 on cursor: start again without"
                       " it")
 _INT64 = range(-(2**63), 2**63)
-_NOT_STORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")  # NUL (PostgreSQL), lone surrogates
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,7 @@ def _decode_value(value, kind: type):
     """The key value as `kind`, or None when it is not one that a database column could hold."""
     if type(value) is int and value not in _INT64:
         return None
-    if type(value) is str and _NOT_STORABLE_TEXT.search(value):
+    if type(value) is str and NOT_STORABLE_TEXT.search(value):
         return None
     if kind is dt.datetime:
         if type(value) is not int:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -15,6 +16,11 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+
+# The characters no text column of either database can hold: NUL (PostgreSQL refuses it,
+# SQLite stores it) and a lone surrogate (U+D800 to U+DFFF: no UTF-8 for either). What the API
+# takes (input_guard) and the cursors it reads back (paging) are checked against this one rule.
+NOT_STORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 # Integer primary keys: BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
