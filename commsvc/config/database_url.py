@@ -30,6 +30,7 @@ def normalise_database_url(url: str) -> str:
 
 
 def database_url(env: dict[str, str]) -> str:
+    """DATABASE_URL as set (the default when unset or blank), normalised for psycopg 3."""
     return normalise_database_url(env.get("DATABASE_URL", "").strip() or Config.database_url)
 
 

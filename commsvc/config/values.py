@@ -79,6 +79,7 @@ def seconds(env: dict[str, str], name: str, default: int, *, low: int = 1,
 
 
 def flag(env: dict[str, str], name: str, default: bool) -> bool:
+    """A yes/no setting (unset or blank: the default)."""
     raw = env.get(name, "").strip().lower()
     if not raw:
         return default
@@ -88,6 +89,7 @@ def flag(env: dict[str, str], name: str, default: bool) -> bool:
 
 
 def choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (unset or blank: the default), or a ConfigError naming them."""
     raw = env.get(name, "").strip()
     if not raw:
         return default

@@ -21,6 +21,7 @@ SYSTEM_SOURCES = frozenset({"sms_keyword", "twilio_opt_out", "twilio_21610", "er
 
 
 def expand(value: str, choices: tuple[str, ...], field: str) -> tuple[str, ...]:
+    """The channels or purposes `value` names (all of `choices` for "all"), or a 422 on `field`."""
     if value == ALL:
         return choices
     if value not in choices:
@@ -62,6 +63,7 @@ def validate_evidence(evidence: object) -> dict:
 
 
 def validate(action: str, source: str) -> None:
+    """A 422 naming each of an action and a source a consent request may not give."""
     errors: dict[str, list[str]] = {}
     if action not in ACTIONS:
         errors["action"] = ["must be grant or revoke"]

@@ -64,6 +64,7 @@ NOT_DIGITS = re.compile(r"%2[0-9A-Fa-f]|\D")
 
 
 def mask_match(match: re.Match) -> str:
+    """A phone number the text pattern matched, masked (too few digits: left as it is)."""
     prefix, intl, grouped = match.group("prefix", "intl", "grouped")
     if grouped is not None and len(NOT_DIGITS.sub("", grouped)) < 10:
         return grouped  # too few digits for a phone number

@@ -40,6 +40,7 @@ _DIGIT_GROUPS = re.compile(r"\d(?:(?:[ .()+-]|%2[0BbDdEe89]){0,3}\d)*")
 
 
 def masked_phone_part(match: re.Match) -> str:
+    """A URL part with a number glued to letters, its digits masked unless it is an id."""
     part = match.group(0)
     if "%" in part and not _LETTER_BY_DIGIT.search(_ESCAPE.sub("%", part)):
         return part  # only an escape's letters ("%2B1..."): mask_numbers' to judge

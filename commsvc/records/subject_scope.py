@@ -20,6 +20,7 @@ def touching(model, phone: str):
 
 
 def subject_sessions(phone: str):
+    """SQL: the ids of the sessions the number took part in."""
     return select(Participant.session_id).where(Participant.phone == phone)
 
 

@@ -59,6 +59,7 @@ def sms_reply(outcome: str, sms: InboundSms, route: Route | None,
 def call_answer(outcome: str, forward_to: str | None, forward_from: str | None,
                 config: Config, *, caller_hidden: bool, route: Route | None
                 ) -> tuple[str | None, Bridge | None]:
+    """What a caller hears, and whom they are bridged to, from the stored outcome."""
     if outcome in (BRIDGED, BRIDGED_RECORDED) and forward_to and forward_from:
         record = outcome == BRIDGED_RECORDED
         bridge = Bridge(to=forward_to, caller_id=forward_from, record=record,

@@ -63,6 +63,8 @@ def _without_quote(text: str) -> str:
 
 
 def without_signature(text: str) -> str:
+    """The text without what the phone or mail app added: a "Re:", a quoted message, a
+    signature and what follows it."""
     prefix = _REPLY_PREFIX_RE.match(text) if ":" in text[:8] else None
     if prefix is not None:
         text = text[prefix.end():]

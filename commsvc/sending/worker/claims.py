@@ -23,6 +23,8 @@ class Counts:
 
 @dataclass
 class Claim:
+    """A text this worker claimed, under its token, and what it knew of it then."""
+
     id: str
     token: str
     uncertain: bool  # a previous attempt may have reached Twilio
