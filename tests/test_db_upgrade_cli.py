@@ -20,7 +20,7 @@ HEAD = SCRIPTS.get_current_head()
 PREVIOUS = SCRIPTS.get_revision(HEAD).down_revision
 
 
-def _upgrade(url: str):
+def upgrade(url: str):
     env = {"DATABASE_URL": url, "COMMSVC_ENV": "production", "ENCRYPTION_KEYS": TEST_KEY,
            "HMAC_KEY": "h" * 32, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": BASE_URL}
     result = CliRunner().invoke(main, ["db", "upgrade"], env=env, prog_name="commsvc")
@@ -36,7 +36,7 @@ def _upgrade_beside(hold, url: str) -> str:
     holder.start()
     holding.wait(10)
     try:
-        return _upgrade(url)
+        return upgrade(url)
     finally:
         done.set()
         holder.join(10)
@@ -44,14 +44,14 @@ def _upgrade_beside(hold, url: str) -> str:
 
 def test_upgrading_a_new_database_says_it_made_the_schema_then_that_it_is_up_to_date(
         empty_url):  # noqa: F811
-    assert _upgrade(empty_url) == f"upgraded the database from nothing to {HEAD}\n"
-    assert _upgrade(empty_url) == f"database is up to date (at {HEAD})\n"
+    assert upgrade(empty_url) == f"upgraded the database from nothing to {HEAD}\n"
+    assert upgrade(empty_url) == f"database is up to date (at {HEAD})\n"
 
 
 def test_upgrading_from_an_older_revision_names_both(empty_url):  # noqa: F811
     migrate.upgrade(empty_url, revision=PREVIOUS)
 
-    assert _upgrade(empty_url) == f"upgraded the database from {PREVIOUS} to {HEAD}\n"
+    assert upgrade(empty_url) == f"upgraded the database from {PREVIOUS} to {HEAD}\n"
 
 
 def test_release_steps_started_together_migrate_once_and_all_succeed(

@@ -11,7 +11,7 @@ from alembic import command
 
 from commsvc import migrate
 from commsvc.migrate import ROOT
-from tests.test_db_upgrade_cli import HEAD, _upgrade
+from tests.test_db_upgrade_cli import HEAD, upgrade
 from tests.test_unmigrated_database import empty_url  # noqa: F401  (a fixture)
 
 INDEX = "ix_messages_told_notice"
@@ -43,7 +43,7 @@ def test_the_readme_statement_builds_the_index_the_migration_then_takes_as_it_is
         connection.execute(sa.text(README_STATEMENT))  # outside a transaction, as psql runs it
     prebuilt = _index(engine)
 
-    assert _upgrade(url) == f"upgraded the database from 0012 to {HEAD}\n"
+    assert upgrade(url) == f"upgraded the database from 0012 to {HEAD}\n"
     assert _index(engine) == prebuilt
 
     command.downgrade(migrate.alembic_config(url), "0012")  # for the migration's own build
@@ -61,5 +61,5 @@ def test_an_index_left_invalid_by_a_failed_concurrent_build_is_built_again(at_00
                                    f" WHERE indexrelid = to_regclass('{INDEX}')"))
     assert _index(engine)[0] is False
 
-    assert _upgrade(url) == f"upgraded the database from 0012 to {HEAD}\n"
+    assert upgrade(url) == f"upgraded the database from 0012 to {HEAD}\n"
     assert _index(engine)[0] is True

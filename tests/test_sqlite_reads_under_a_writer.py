@@ -15,7 +15,7 @@ from commsvc.app import create_app
 from commsvc.auth import service as keys
 from commsvc.cli import main
 from commsvc.db import sqlite as db_sqlite
-from tests.test_unmigrated_database import _settings
+from tests.test_unmigrated_database import settings
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_a_reasoned_read_at_the_console_behind_a_long_writer_says_the_database_i
     monkeypatch.setattr(db_sqlite, "_sqlite_pragmas", writers_wait_a_tenth)
     with _write_lock_held(tmp_path):
         result = CliRunner().invoke(main, ["logs", "calls", "--reason", "ticket 12"],
-                                    env=_settings(f"sqlite:///{tmp_path / 'busy.db'}"))
+                                    env=settings(f"sqlite:///{tmp_path / 'busy.db'}"))
     assert result.exit_code == 1
     assert result.stderr == ("error: the database is busy: another process has held its write"
                              " lock too long (a migration, an erasure, a retention run?); try"

@@ -36,7 +36,7 @@ def empty_url(engine, tmp_path):
         conn.execute(sa.text("DROP SCHEMA unmigrated CASCADE"))
 
 
-def _settings(database_url: str) -> dict:
+def settings(database_url: str) -> dict:
     """Complete production settings (development would generate secrets and say so)."""
     return {"DATABASE_URL": database_url, "COMMSVC_ENV": "production",
             "ENCRYPTION_KEYS": TEST_KEY, "HMAC_KEY": "h" * 32, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
@@ -55,7 +55,7 @@ def _inbound_text(client, body: str):
 @pytest.mark.parametrize("args", [["keys", "list"], ["logs", "messages"],
                                   ["numbers", "add", "+14155550100"]])
 def test_cli_on_a_database_without_schema_says_what_to_run(empty_url, args):
-    result = CliRunner().invoke(main, args, env=_settings(empty_url), prog_name="commsvc")
+    result = CliRunner().invoke(main, args, env=settings(empty_url), prog_name="commsvc")
     assert result.stderr == MISSING
     assert result.exit_code == 1
 
@@ -64,7 +64,7 @@ def test_cli_on_a_database_without_schema_says_what_to_run(empty_url, args):
 def test_cli_on_a_database_that_does_not_answer_says_so_in_one_line(args):
     # Nothing listens on port 1. (A SQLite file in a directory that does not exist is now a
     # setting to fix, named as such: tests/test_db.py.)
-    env = _settings("postgresql://postgres@127.0.0.1:1/commsvc")
+    env = settings("postgresql://postgres@127.0.0.1:1/commsvc")
     result = CliRunner().invoke(main, args, env=env, prog_name="commsvc")
     assert result.exit_code == 1
     assert result.stderr.startswith("error: the database is not answering: ")
@@ -84,7 +84,7 @@ def test_a_database_the_server_does_not_have_is_named_as_missing_not_as_down(
     said = ('error: the database server answered, but it has no database "commsvc_no_such_db":'
             " create it (createdb), or give DATABASE_URL the name of one that exists\n")
 
-    result = CliRunner().invoke(main, ["keys", "list"], env=_settings(url), prog_name="commsvc")
+    result = CliRunner().invoke(main, ["keys", "list"], env=settings(url), prog_name="commsvc")
 
     assert (result.exit_code, result.stderr, result.stdout) == (1, said, "")
     app = create_app(dataclasses.replace(config, database_url=url), clock=clock, twilio=twilio)
@@ -171,7 +171,7 @@ def test_cli_on_a_database_behind_this_codes_migrations_says_what_to_run(empty_u
     PostgreSQL (UndefinedColumn) and said 'the database is not answering' on SQLite."""
     migrate.upgrade(empty_url, revision="0009")  # before messages.reply_sid (0012)
 
-    result = CliRunner().invoke(main, ["logs", "messages"], env=_settings(empty_url),
+    result = CliRunner().invoke(main, ["logs", "messages"], env=settings(empty_url),
                                 prog_name="commsvc")
 
     assert result.stderr == ("error: the database has no commsvc schema, or not this code's:"

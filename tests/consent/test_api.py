@@ -27,7 +27,7 @@ def _events(db) -> int:
     return db.scalar(select(func.count()).select_from(ConsentEvent))
 
 
-def _check(client, headers, channel="sms", purpose="relay", phone=PHONE):
+def check(client, headers, channel="sms", purpose="relay", phone=PHONE):
     return client.get("/v1/consent/check", headers=headers,
                       query_string={"phone": phone, "channel": channel, "purpose": purpose})
 
@@ -148,15 +148,15 @@ def test_ops_sees_no_ip_or_text_nested_anywhere_in_the_evidence(client, booking,
 
 
 def test_check_is_not_shadowed_by_the_phone_route_and_follows_the_ledger(client, booking, clock):
-    assert _check(client, booking).get_json() == {"allowed": True, "reason": "default_allowed"}
-    assert _check(client, booking, purpose="marketing").get_json() == {
+    assert check(client, booking).get_json() == {"allowed": True, "reason": "default_allowed"}
+    assert check(client, booking, purpose="marketing").get_json() == {
         "allowed": False, "reason": "no_grant"}
     client.post(f"/v1/consent/{PHONE}", json=GRANT_MARKETING, headers=booking)
-    assert _check(client, booking, purpose="marketing").get_json() == {
+    assert check(client, booking, purpose="marketing").get_json() == {
         "allowed": True, "reason": "granted"}
     clock.advance(hours=1)
     client.post(f"/v1/consent/{PHONE}", json=REVOKE_ALL, headers=booking)
-    assert _check(client, booking, channel="voice").get_json() == {
+    assert check(client, booking, channel="voice").get_json() == {
         "allowed": False, "reason": "revoked"}
 
 
@@ -169,7 +169,7 @@ def test_check_costs_the_key_lookup_and_one_read(client, booking, connection):
 
     sa.event.listen(connection, "before_cursor_execute", before)
     try:
-        assert _check(client, booking).status_code == 200
+        assert check(client, booking).status_code == 200
     finally:
         sa.event.remove(connection, "before_cursor_execute", before)
     assert len(statements) == 2
@@ -179,7 +179,7 @@ def test_check_costs_the_key_lookup_and_one_read(client, booking, connection):
 def test_phones_in_national_format_or_url_encoded_are_the_same_phone(client, booking):
     client.post("/v1/consent/(415)%20555-0101", json=REVOKE_ALL, headers=booking)
     assert client.get("/v1/consent/%2B14155550101", headers=booking).get_json()["phone"] == PHONE
-    assert _check(client, booking, phone="415-555-0101").get_json()["allowed"] is False
+    assert check(client, booking, phone="415-555-0101").get_json()["allowed"] is False
 
 
 def test_an_unencoded_plus_in_the_check_query_is_the_plus_not_a_national_number(
@@ -291,7 +291,7 @@ def test_history_refuses_bad_paging(client, booking, query):
 def test_without_a_live_key_every_consent_route_is_401(client, db):
     for headers in ({}, {"Authorization": "Bearer csk_unknown"}):
         assert client.get(f"/v1/consent/{PHONE}", headers=headers).status_code == 401
-        assert _check(client, headers).status_code == 401
+        assert check(client, headers).status_code == 401
         assert client.post(f"/v1/consent/{PHONE}", json=GRANT_MARKETING,
                            headers=headers).status_code == 401
     assert _events(db) == 0
@@ -303,7 +303,7 @@ def test_every_role_reads_and_only_booking_and_admin_write(client, api_key, db, 
     headers = api_key(role)
     assert client.get(f"/v1/consent/{PHONE}", headers=headers).status_code == 200
     assert client.get(f"/v1/consent/{PHONE}/history", headers=headers).status_code == 200
-    assert _check(client, headers).status_code == 200
+    assert check(client, headers).status_code == 200
     response = client.post(f"/v1/consent/{PHONE}", json=GRANT_MARKETING, headers=headers)
     assert response.status_code == (201 if may_write else 403)
     assert _events(db) == (1 if may_write else 0)
@@ -401,7 +401,7 @@ def test_a_revocation_without_evidence_is_recorded_with_how_it_arrived(client, b
 
     assert response.status_code == 201, response.get_json()
     assert set(response.get_json()["evidence"]) == {"received"}
-    assert _check(client, booking).get_json() == {"allowed": False, "reason": "revoked"}
+    assert check(client, booking).get_json() == {"allowed": False, "reason": "revoked"}
 
 
 @pytest.mark.parametrize("evidence", [None, "absent"])

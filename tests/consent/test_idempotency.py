@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from commsvc.auth import service as key_service
 from commsvc.consent.models import ConsentEvent
 from tests.concurrency import all_at_once
-from tests.consent.test_api import GRANT_MARKETING, PHONE, _check
+from tests.consent.test_api import GRANT_MARKETING, PHONE, check
 from tests.webhooks import factories as f
 from tests.webhooks.conftest import send_sms, session_open  # noqa: F401  (fixtures)
 
@@ -45,14 +45,14 @@ def test_a_retried_grant_after_the_persons_stop_does_not_overrule_it(
                   payload={**GRANT_MARKETING, "channel": "all", "purpose": "all"})
     assert first.status_code == 201
     stop = send_sms(f.REQUESTER, f.REQUESTER_PROXY, "STOP")
-    assert stop.status_code == 200 and _check(client, booking, phone=f.REQUESTER).get_json()[
+    assert stop.status_code == 200 and check(client, booking, phone=f.REQUESTER).get_json()[
         "allowed"] is False
 
     retry = _post(client, booking, "signup-43",
                   payload={**GRANT_MARKETING, "channel": "all", "purpose": "all"})
     assert (retry.status_code, retry.get_json()) == (201, first.get_json())
     for purpose in ("relay", "marketing"):
-        assert _check(client, booking, phone=f.REQUESTER, purpose=purpose).get_json() == {
+        assert check(client, booking, phone=f.REQUESTER, purpose=purpose).get_json() == {
             "allowed": False, "reason": "revoked"}
 
 

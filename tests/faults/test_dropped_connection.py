@@ -176,14 +176,14 @@ def test_a_key_rotation_whose_connections_the_database_dropped_completes_and_is_
     token, safe to run again, and so is the audit event: each runs once more."""
     from commsvc.records import rotation
     from tests.records.test_retention import DAY, make_message
-    from tests.records.test_rotation import NEW_KEY, _use_keys
+    from tests.records.test_rotation import NEW_KEY, use_keys
 
     app, drop_connections = dropping_app
     with app.extensions["db"].sessionmaker() as db:
         for _ in range(4):
             make_message(db, created_at=clock() - DAY)
         db.commit()
-    _use_keys(monkeypatch, NEW_KEY, TEST_KEY)
+    use_keys(monkeypatch, NEW_KEY, TEST_KEY)
     rotate, checks = rotation.rotate, []
 
     def stopping() -> bool:

@@ -20,7 +20,7 @@ from commsvc.auth import service as keys
 from commsvc.records import erasure_replay, retention, rotation, subjects
 from commsvc.relay.models import Message
 from tests.conftest import AUTH_TOKEN, BASE_URL, TEST_KEY, pool_and_booking_key
-from tests.records.test_rotation import NEW_KEY, _use_keys
+from tests.records.test_rotation import NEW_KEY, use_keys
 from tests.twilio_signing import TwilioPoster
 
 REQUESTER = "+14155550101"
@@ -97,7 +97,7 @@ def test_a_key_rotation_leaves_no_token_under_the_old_key_in_the_wal_file(
     with database.engine.connect() as conn:
         old_token = conn.exec_driver_sql("SELECT body FROM messages").scalar().encode()
     assert old_token in (tmp_path / "erase.db-wal").read_bytes()
-    _use_keys(monkeypatch, NEW_KEY, TEST_KEY)
+    use_keys(monkeypatch, NEW_KEY, TEST_KEY)
 
     report = rotation.rotate(database, keyring=crypto.keyring())
 
@@ -225,7 +225,7 @@ def test_a_key_rotation_stopped_by_a_database_error_leaves_no_token_it_replaced_
         first_token = conn.exec_driver_sql(
             "SELECT body FROM messages ORDER BY id LIMIT 1").scalar().encode()
     assert first_token in (tmp_path / "erase.db-wal").read_bytes()
-    _use_keys(monkeypatch, NEW_KEY, TEST_KEY)
+    use_keys(monkeypatch, NEW_KEY, TEST_KEY)
     batch, batches = rotation._committed_batch, []
 
     def the_second_fails(*args, **kwargs):

@@ -46,7 +46,7 @@ def _fill(db, now) -> None:
     db.execute(sa.text("ANALYZE sessions, messages, calls, legal_holds"))
 
 
-def _plan_of(db, run) -> tuple[dict, list]:
+def plan_of(db, run) -> tuple[dict, list]:
     """Run the service query, capture its SQL, and EXPLAIN ANALYZE exactly that statement."""
     captured = []
     connection = db.connection()
@@ -67,10 +67,10 @@ def _plan_of(db, run) -> tuple[dict, list]:
     return plan, rows
 
 
-def _nodes(node: dict):
+def plan_nodes(node: dict):
     yield node
     for child in node.get("Plans", []):
-        yield from _nodes(child)
+        yield from plan_nodes(child)
 
 
 @pytest.fixture(scope="module")
@@ -108,11 +108,11 @@ def figures():
 ])
 def test_filters_use_index_scans_not_sequential_scans(big_db, figures, kind, name, log_filter,
                                                       indexes):
-    plan, page = _plan_of(big_db, lambda: logs_service.query_logs(
+    plan, page = plan_of(big_db, lambda: logs_service.query_logs(
         big_db, kind, log_filter, limit=50, cursor=None, hmac_key="k", retention=Retention(),
         now=NOW, with_content=True))
     assert len(page.rows) > 0
-    nodes = list(_nodes(plan["Plan"]))
+    nodes = list(plan_nodes(plan["Plan"]))
     scans = {(n["Node Type"], n.get("Relation Name"), n.get("Index Name")) for n in nodes}
     assert not [s for s in scans if s[0] == "Seq Scan" and s[1] in ("messages", "calls")], scans
     used = {n.get("Index Name") for n in nodes}

@@ -14,7 +14,7 @@ from commsvc.config.settings import Retention
 from commsvc.paging import decode_cursor, encode_cursor
 from commsvc.records import logs_service
 from commsvc.records.logs_service import LogFilter
-from tests.records.test_logs_explain import NOW, _nodes, _plan_of, big_db  # noqa: F401
+from tests.records.test_logs_explain import NOW, big_db, plan_nodes, plan_of  # noqa: F401
 
 pytestmark = pytest.mark.pg_only
 SENDS, PHONES = 60_000, 5_000
@@ -41,10 +41,10 @@ def outbox_db(big_db):  # noqa: F811
 
 def _outbox_plan(db, log_filter: LogFilter, position: tuple[dt.datetime, str]):
     """The plan of the outbox's query alone: a cursor whose relayed side is used up, so that
-    query is the only statement (and the one _plan_of explains)."""
+    query is the only statement (and the one plan_of explains)."""
     filters = log_filter.for_cursor(HMAC_KEY)
     cursor = encode_cursor(0, *position, of="messages", filters=filters)
-    return _plan_of(db, lambda: logs_service.query_logs(
+    return plan_of(db, lambda: logs_service.query_logs(
         db, "messages", log_filter, limit=50, cursor=cursor, hmac_key=HMAC_KEY,
         retention=Retention(), now=NOW, with_content=True))
 
@@ -68,7 +68,7 @@ def test_outbox_filters_use_index_scans_on_every_page(outbox_db, name, log_filte
     for _ in range(2):  # and the page after it
         plan, page = _outbox_plan(outbox_db, log_filter, position)
         assert page.rows and all(row.record.id.startswith("msg_") for row in page.rows)
-        nodes = list(_nodes(plan["Plan"]))
+        nodes = list(plan_nodes(plan["Plan"]))
         scans = {(n["Node Type"], n.get("Relation Name"), n.get("Index Name")) for n in nodes}
         assert ("Seq Scan", "outbound_messages", None) not in scans, scans
         assert indexes <= {n.get("Index Name") for n in nodes}, scans

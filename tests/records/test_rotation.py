@@ -25,7 +25,7 @@ NEW_KEY = Fernet.generate_key().decode()
 LOST_KEY = Fernet.generate_key().decode()
 
 
-def _use_keys(monkeypatch, *keys: str) -> crypto.Keyring:
+def use_keys(monkeypatch, *keys: str) -> crypto.Keyring:
     keyring = crypto.Keyring(keys)
     monkeypatch.setitem(crypto._state, "keyring", keyring)
     return keyring
@@ -51,7 +51,7 @@ def test_rotation_re_encrypts_old_rows_so_only_the_new_key_is_needed(
     db.commit()
     assert _opens(TEST_KEY, _raw(db, "messages", "body", old[0].id))
 
-    _use_keys(monkeypatch, NEW_KEY, TEST_KEY)
+    use_keys(monkeypatch, NEW_KEY, TEST_KEY)
     db.expunge_all()
     assert db.get(Message, old[0].id).body == "the gate code is 4321"  # old rows still read
     fresh = make_message(db, created_at=clock())
@@ -66,7 +66,7 @@ def test_rotation_re_encrypts_old_rows_so_only_the_new_key_is_needed(
     assert event.actor.startswith("cli:")  # a privileged act, audited: counts, never a key
     assert event.details["messages.body"] == {"rotated": 3, "current": 1, "unavailable": 0,
                                               "interrupted": False}
-    _use_keys(monkeypatch, NEW_KEY)
+    use_keys(monkeypatch, NEW_KEY)
     db.expunge_all()
     for message in old:
         row = db.get(Message, message.id)
@@ -79,11 +79,11 @@ def test_rotation_re_encrypts_old_rows_so_only_the_new_key_is_needed(
 
 def test_rotation_counts_rows_no_configured_key_opens_and_leaves_them(app, db, clock,
                                                                       monkeypatch):
-    _use_keys(monkeypatch, LOST_KEY)
+    use_keys(monkeypatch, LOST_KEY)
     lost = make_message(db, created_at=clock() - DAY)
     db.commit()
     token = _raw(db, "messages", "body", lost.id)
-    keyring = _use_keys(monkeypatch, NEW_KEY, TEST_KEY)
+    keyring = use_keys(monkeypatch, NEW_KEY, TEST_KEY)
 
     report = rotation.rotate(app.extensions["db"], keyring=keyring)
 
@@ -97,7 +97,7 @@ def test_rotation_never_brings_back_a_body_blanked_meanwhile(app, db, clock, mon
                                                             connection):
     message = make_message(db, created_at=clock() - DAY)
     db.commit()
-    keyring = _use_keys(monkeypatch, NEW_KEY, TEST_KEY)
+    keyring = use_keys(monkeypatch, NEW_KEY, TEST_KEY)
     real_rotate = keyring.rotate
 
     def rotate_while_retention_blanks(token):
@@ -123,7 +123,7 @@ def test_a_row_locked_past_the_timeout_interrupts_its_column_and_the_next_run_re
         locked, other = (make_message(db, created_at=clock() - DAY) for _ in range(2))
         make_outbound(db, created_at=clock() - DAY)
         db.commit()
-    _use_keys(monkeypatch, NEW_KEY, TEST_KEY)
+    use_keys(monkeypatch, NEW_KEY, TEST_KEY)
     runner = committed_app.test_cli_runner()
     with database.engine.connect() as erasure:
         erasure.execute(text("SELECT id FROM messages WHERE id = :id FOR UPDATE"),
@@ -152,10 +152,10 @@ def test_a_row_locked_past_the_timeout_interrupts_its_column_and_the_next_run_re
 
 def test_a_body_whose_key_is_gone_reads_as_unavailable_in_export_and_logs(
         app, db, clock, client, api_key, monkeypatch):
-    _use_keys(monkeypatch, LOST_KEY)
+    use_keys(monkeypatch, LOST_KEY)
     make_message(db, created_at=clock() - DAY)
     db.commit()
-    _use_keys(monkeypatch, TEST_KEY)
+    use_keys(monkeypatch, TEST_KEY)
     headers = {**api_key("privacy"), "X-Access-Reason": "subject access request"}
 
     export = client.get(f"/v1/subjects/{REQUESTER}/export", headers=headers)
@@ -173,12 +173,12 @@ def test_a_body_whose_key_is_gone_reads_as_unavailable_in_export_and_logs(
 def test_a_read_under_a_key_no_longer_configured_is_logged_once_a_process_with_no_secret(
         app, db, clock, client, api_key, monkeypatch, caplog):
     """An operator who removed a key too early learns it from the log, not from a customer."""
-    _use_keys(monkeypatch, LOST_KEY)
+    use_keys(monkeypatch, LOST_KEY)
     [first, second] = [make_message(db, created_at=clock() - DAY) for _ in range(2)]
     db.commit()
     encrypted_at = Fernet(LOST_KEY).extract_timestamp(
         _raw(db, "messages", "body", first.id).encode())
-    _use_keys(monkeypatch, NEW_KEY, TEST_KEY)
+    use_keys(monkeypatch, NEW_KEY, TEST_KEY)
     headers = {**api_key("privacy"), "X-Access-Reason": "subject access request"}
 
     for _ in range(2):
@@ -253,7 +253,7 @@ def test_ctrl_c_stops_rotation_after_its_current_batch_and_audits_what_it_did(
         app, db, clock, runner, monkeypatch):
     old = [make_message(db, created_at=clock() - DAY) for _ in range(4)]
     db.commit()
-    _use_keys(monkeypatch, NEW_KEY, TEST_KEY)
+    use_keys(monkeypatch, NEW_KEY, TEST_KEY)
     real_batch = rotation._rotate_batch
 
     def ctrl_c_in_the_first_batch(*args):

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from commsvc.sending.service import twilio_took_a_text_since
-from tests.records.test_logs_explain import NOW, _nodes, _plan_of, big_db  # noqa: F401
+from tests.records.test_logs_explain import NOW, big_db, plan_nodes, plan_of  # noqa: F401
 
 pytestmark = pytest.mark.pg_only
 DELIVERED, EXPIRED = 20_000, 20_000
@@ -37,11 +37,11 @@ def test_during_an_outage_the_took_a_text_query_reads_none_of_the_texts_it_faile
         {"now": NOW, "delivered": DELIVERED, "n": DELIVERED + EXPIRED})
     big_db.execute(sa.text("ANALYZE outbound_messages"))
 
-    plan, took = _plan_of(big_db, lambda: twilio_took_a_text_since(
+    plan, took = plan_of(big_db, lambda: twilio_took_a_text_since(
         big_db, NOW - dt.timedelta(minutes=50)))
 
     assert took is False
-    scans = [n for n in _nodes(plan["Plan"]) if n.get("Relation Name") == "outbound_messages"]
+    scans = [n for n in plan_nodes(plan["Plan"]) if n.get("Relation Name") == "outbound_messages"]
     assert "Seq Scan" not in {n["Node Type"] for n in scans}, scans
     assert sum(n.get("Rows Removed by Filter", 0) + n.get("Actual Rows", 0) * n.get(
         "Actual Loops", 1) for n in scans) < 100, scans

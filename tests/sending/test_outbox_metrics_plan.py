@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from commsvc.sending.views import outbox_metrics
-from tests.records.test_logs_explain import NOW, _nodes, _plan_of, big_db  # noqa: F401
+from tests.records.test_logs_explain import NOW, big_db, plan_nodes, plan_of  # noqa: F401
 
 pytestmark = pytest.mark.pg_only
 SCHEDULED, QUEUED = 60_000, 50
@@ -35,9 +35,9 @@ def test_the_oldest_due_gauge_reads_no_scheduled_text_that_is_not_due_yet(big_db
         {"now": NOW, "queued": QUEUED, "n": SCHEDULED + QUEUED})
     big_db.execute(sa.text("ANALYZE outbound_messages"))
 
-    plan, families = _plan_of(big_db, lambda: list(outbox_metrics(big_db, NOW)))
+    plan, families = plan_of(big_db, lambda: list(outbox_metrics(big_db, NOW)))
 
-    scans = {(n["Node Type"], n.get("Relation Name")) for n in _nodes(plan["Plan"])}
+    scans = {(n["Node Type"], n.get("Relation Name")) for n in plan_nodes(plan["Plan"])}
     assert ("Seq Scan", "outbound_messages") not in scans, scans
     [gauge] = [f for f in families if f.name == "commsvc_outbox_oldest_due_seconds"]
     assert gauge.samples[0].value == dt.timedelta(seconds=QUEUED).total_seconds()

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from commsvc.relay import service as relay
-from tests.records.test_logs_explain import _nodes, _plan_of
+from tests.records.test_logs_explain import plan_nodes, plan_of
 
 pytestmark = pytest.mark.pg_only
 NOW = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)
@@ -63,10 +63,10 @@ def busy_db(db, backend):
     (relay.MODE_NOT_ALLOWED, True),  # told an hour ago
 ])
 def test_told_lately_reads_only_the_notices_in_its_window(busy_db, outcome, told):
-    plan, result = _plan_of(busy_db, lambda: relay.told_lately(
+    plan, result = plan_of(busy_db, lambda: relay.told_lately(
         busy_db, SENDER, PROXY, outcome, NOW))
     assert result is told
-    scans = [n for n in _nodes(plan["Plan"]) if n.get("Relation Name") == "messages"]
+    scans = [n for n in plan_nodes(plan["Plan"]) if n.get("Relation Name") == "messages"]
     assert [(n["Node Type"], n.get("Index Name")) for n in scans] in (
         [("Index Scan", "ix_messages_told_notice")],
         [("Index Only Scan", "ix_messages_told_notice")]), scans
@@ -104,10 +104,10 @@ def test_told_lately_reads_no_past_session_of_a_busy_sender(busy_db):
         " FROM generate_series(1, :n) g"),
         {"now": NOW, "n": PAST_SESSIONS, "sender": SENDER, "proxy": PROXY})
     busy_db.execute(sa.text("ANALYZE session_participants"))
-    plan, result = _plan_of(busy_db, lambda: relay.told_lately(
+    plan, result = plan_of(busy_db, lambda: relay.told_lately(
         busy_db, SENDER, PROXY, relay.MODE_NOT_ALLOWED, NOW))
     assert result is True  # told an hour ago, and no session of theirs began since
-    scans = [n for n in _nodes(plan["Plan"])
+    scans = [n for n in plan_nodes(plan["Plan"])
              if n.get("Relation Name") == "session_participants"]
     read = sum(n["Actual Rows"] + n.get("Rows Removed by Filter", 0) for n in scans)
     assert read <= 1, scans
