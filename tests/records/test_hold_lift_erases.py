@@ -6,11 +6,20 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from commsvc.crypto import phone_hmac
+from commsvc.pool.models import ProxyNumber
 from commsvc.records import holds
-from commsvc.records.models import AuditEvent
+from commsvc.records.models import AuditEvent, Erasure
 from commsvc.relay.models import Message
 from commsvc.sessions.models import Participant
-from tests.records.test_retention import DAY, PRO, REQUESTER, make_message, make_session
+from tests.records.test_retention import (
+    DAY,
+    PRO,
+    PROXY_A,
+    REQUESTER,
+    make_message,
+    make_session,
+)
 from tests.records.test_subjects import OTHER, REASON
 
 
@@ -88,6 +97,28 @@ def test_a_lift_leaves_what_another_hold_in_force_keeps_and_people_never_erased(
     assert kept["with_pro"] in _left(db)
     [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "hold.lifted"))
     assert event.details == {"erased_again": {"subjects": 0, "removed": {}}}
+
+
+def test_a_lift_leaves_a_pool_number_that_was_ledgered_before_it_became_ours(
+        client, api_key, db, clock, kept):
+    """As `erasures replay` does (erasure_ledger.erased_among, the one rule of both): one of
+    the platform's active numbers is no one's, so no subject, whatever the ledger holds."""
+    privacy = api_key("privacy")
+    db.add(ProxyNumber(phone_number=PROXY_A, country_code=1, area_code="646",
+                       created_at=clock()))
+    ours = make_message(db, created_at=clock(), from_phone=PROXY_A, forward_to=PRO).id
+    db.commit()
+    hold_id = _place(client, privacy, "phone", PRO)
+    clock.advance(hours=1)
+    db.add(Erasure(subject_hmac=phone_hmac("test-hmac-key", PROXY_A), requested_by="test",
+                   reason="erased by mistake", created_at=clock(), result={}))
+    db.commit()
+
+    lifted = client.delete(f"/v1/holds/{hold_id}", headers=privacy)
+
+    assert lifted.status_code == 200, lifted.json
+    assert lifted.json["erased_again"] == {"subjects": 0, "removed": {}}
+    assert ours in _left(db)
 
 
 def test_a_lift_with_no_erasure_since_the_hold_was_placed_erases_nothing(
