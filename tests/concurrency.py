@@ -4,6 +4,21 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+import sqlalchemy as sa
+
+# Sessions of this test database waiting for a heavyweight lock (a row, a table, an advisory
+# key). pg_locks alone is the whole server's: other databases' waits (another xdist worker's,
+# another checkout's suite) would count, and a row lock's wait (locktype transactionid) has no
+# database in it to filter on; pg_stat_activity names the waiting session's database.
+_WAITING = sa.text("SELECT count(*) FROM pg_stat_activity"
+                   " WHERE datname = current_database() AND wait_event_type = 'Lock'")
+
+
+def someone_waits_for_a_lock(engine) -> bool:
+    """Whether a session on `engine`'s database is waiting for a lock another one holds."""
+    with engine.connect() as conn:
+        return bool(conn.scalar(_WAITING))
+
 
 def all_at_once(count: int, call: Callable[[], object], timeout: float = 30) -> list:
     """What `count` threads' calls returned, each call started at the same moment."""

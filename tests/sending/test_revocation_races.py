@@ -6,12 +6,12 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import text
 
 from commsvc.consent import service as consent
 from commsvc.sending import service as sending_service
 from commsvc.sending.models import OutboundMessage
 from commsvc.sending.worker import run_once
+from tests.concurrency import someone_waits_for_a_lock
 from tests.sending.conftest import FLORIDA, utc
 
 pytestmark = pytest.mark.pg_only
@@ -23,9 +23,8 @@ def _until_done_or_waiting_on_a_lock(database, thread: threading.Thread) -> None
     for _ in range(400):
         if not thread.is_alive():
             return
-        with database.engine.connect() as conn:
-            if conn.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
-                return
+        if someone_waits_for_a_lock(database.engine):
+            return
         time.sleep(0.025)
 
 

@@ -5,12 +5,12 @@ import threading
 import time
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy import select
 
 from commsvc.consent import relay as consent_relay
 from commsvc.consent.decisions import check
 from commsvc.relay.models import Message
+from tests.concurrency import someone_waits_for_a_lock
 from tests.conftest import AUTH_TOKEN, BASE_URL
 from tests.twilio_signing import TwilioPoster
 from tests.webhooks import factories as f
@@ -20,9 +20,8 @@ from tests.webhooks.factories import PRO, PRO_PROXY, REQUESTER, REQUESTER_PROXY
 def _someone_waits_for_a_lock(engine, seconds: float = 10.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        with engine.connect() as conn:
-            if conn.scalar(sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
-                return True
+        if someone_waits_for_a_lock(engine):
+            return True
         time.sleep(0.02)
     return False
 
