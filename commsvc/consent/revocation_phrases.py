@@ -183,6 +183,11 @@ ES_STRESS = r"(?: (?:ya|de inmediato|inmediatamente|ahora))?"
 # "... de voz", "... tan largos") is about how they come, not about getting them
 WHICH_MESSAGES = (r"(?! (?:en double|vocaux|vocales|de voz|duplicados|duplicadas|repetidos"
                   r"|repetidas|(?:aussi|si|trop|tan) (?:longs|long|largos|largas))\b)")
+# ... nor, after the messages, whose or what they are when they are not ours: an appliance's
+# error messages, someone else's ("mettre fin aux messages d'erreur du thermostat", "j'en ai
+# assez de ces messages de mon ex", "estoy harto de estos mensajes de error", "... del banco")
+NOT_OURS_FR = r"(?! (?:d erreur|du|des|(?:de|d) (?:mon|ma|mes|son|sa|ses|leur|leurs|la|le|l))\b)"
+NOT_OURS_ES = r"(?! (?:de error|del|de (?:mi|mis|la|el|los|las))\b)"
 # From us, after the messages no more wanted: "ne plus recevoir de SMS de votre part", Québec
 # "de vous autres"
 FROM_US_FR = r"(?: de (?:vous(?: autres)?|votre part|votre (?:compagnie|entreprise)|toi|ta part))?"
@@ -603,10 +608,14 @@ FR: list[tuple[str, str]] = [
     ("arret* cess*",
      r"\b(?:arret\w*|cess\w*) tout (?:(?:contact|message)(?: (?:avec (?:moi|nous)|svp|stp"
      r"|merci|s il vous plait))*" + END + r"|envoi(?: avec (?:moi|nous))?" + LAST + ")"),
-    # ... "mettez fin aux textos", as "put an end to the texts"
-    ("stop halte mettez mettre mets",
-     r"\b(?:stop|halte|(?:mettez|mettre|mets) fin) (?:a|aux)(?: (?:vos|ces|tes|tous ces))?"
+    ("stop halte",
+     r"\b(?:stop|halte) (?:a|aux)(?: (?:vos|ces|tes|tous ces))?"
      r" (?:message|text|notifications|relances|spam|" + ADS_FR + r")\b"),
+    # ... "mettez fin aux textos", as "put an end to the texts" (ours: not "mettre fin aux
+    # messages d'erreur du thermostat")
+    ("mettez mettre mets",
+     r"\b(?:mettez|mettre|mets) fin (?:a|aux)(?: (?:vos|ces|tes|tous ces))?"
+     r" (?:message|text|notifications|relances|spam|" + ADS_FR + r")\b" + NOT_OURS_FR),
     # ne m'écrivez plus / ne m'envoyez plus de messages
     ("ne",
      r"(?<!\bil )(?<!\belle )(?<!\bon )(?<!\bils )(?<!\belles )(?<!\bpersonne )"
@@ -709,8 +718,7 @@ FR: list[tuple[str, str]] = [
      r"(?:(?:(?<=\ben ai )|(?<=\ben a )|(?<=\ben avons ))(?:assez|marre|ras le bol|plein le dos)"
      r"|(?:(?<=\bsuis )|(?<=\bchu )|(?<=\bsommes ))(?:tannee?s?|ecoeuree?s?|fatiguee?s?))"
      r" (?:(?:de|d) (?:vos|tes|ces|tous vos|toutes vos|tous ces|toutes ces)|des) (?:message|text"
-     r"|notifications|relances|spam|" + ADS_FR + r")\b" + WHICH_MESSAGES
-     + r"(?! (?:de|du|d) (?:mon|ma|mes|son|sa|ses|la|le|l)\b)"),
+     r"|notifications|relances|spam|" + ADS_FR + r")\b" + WHICH_MESSAGES + NOT_OURS_FR),
     # ça suffit (avec) les textos, c'est assez les messages, as "Enough with the texts"
     ("| ca c cest assez",
      r"(?:^|\| )(?:ca suffit|c est assez|cest assez|c assez|assez)(?: avec)? (?:les|vos|ces|tes"
@@ -993,11 +1001,12 @@ ES: list[tuple[str, str]] = [
     ("harto harta hartos hartas cansado cansada cansados cansadas harte canse",
      r"(?:(?:(?<=\bestoy )|(?<=\bestamos )|(?<=\bando )|(?<=\bandamos ))(?:hart|cansad)[oa]s?"
      r"|(?<=\bme )(?:harte|canse)) (?:de|con) (?:sus|tus|estos|esos|tantos|tanto|todos sus"
-     r"|todos estos) (?:message|text|notificaciones|spam|" + ADS_ES + r")\b" + WHICH_MESSAGES),
+     r"|todos estos) (?:message|text|notificaciones|spam|" + ADS_ES + r")\b" + WHICH_MESSAGES
+     + NOT_OURS_ES),
     # "pongan fin a los mensajes", as "put an end to the texts"
     ("pongan ponga pon poner",
      r"\b(?:pongan|ponga|pon|poner) fin a (?:(?:los|sus|estos|esos|tus|tantos) )?(?:message"
-     r"|text|notificaciones|spam|" + ADS_ES + r")\b"),
+     r"|text|notificaciones|spam|" + ADS_ES + r")\b" + NOT_OURS_ES),
     # basta de mensajes; Mexican "párenle con los mensajes"
     ("basta parenle parale parele",
      r"\b(?:basta|parenle|parale|parele) (?:ya )?(?:de|con) (?:(?:los|tantos|sus|tus|esos"

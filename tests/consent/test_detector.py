@@ -1636,3 +1636,28 @@ def test_w_is_with(text):
     """Found by an adversarial round: "enough with the texts" revoked, "enough w the texts"
     ("w" or "w/" typed for "with") was forwarded."""
     assert classify(text) is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    # an appliance's error messages, someone else's messages: the job
+    ("Pouvez-vous mettre fin aux messages d'erreur du thermostat?", Intent.CONVERSATION),
+    ("J'en ai assez de ces messages d'erreur sur le thermostat", Intent.CONVERSATION),
+    ("j'en ai marre de ces messages du thermostat", Intent.CONVERSATION),
+    ("Il faut mettre fin aux messages de mon ex", Intent.CONVERSATION),
+    ("¿Pueden poner fin a los mensajes de error del termostato?", Intent.CONVERSATION),
+    ("Estoy harto de estos mensajes de error del termostato", Intent.CONVERSATION),
+    ("Estoy harta de estos mensajes del banco", Intent.CONVERSATION),
+    # ours, still revocations
+    ("Mettez fin aux textos de votre compagnie", Intent.OPT_OUT),
+    ("J'en ai assez de vos messages, arrêtez", Intent.OPT_OUT),
+    ("Pongan fin a los mensajes", Intent.OPT_OUT),
+    ("Estoy harta de sus mensajes de ustedes", Intent.OPT_OUT),
+    ("Ya me cansé de sus mensajes", Intent.OPT_OUT)])
+def test_being_fed_up_with_or_ending_messages_of_something_else_is_the_job(text, intent):
+    """Found by a review of 3e3a56a and 9898228: "mettre fin aux messages", "poner fin a los
+    mensajes", "j'en ai assez de ces messages", "estoy harto de estos mensajes" revoked with
+    anything after the messages, so a thermostat's error messages ("... d'erreur", "... de
+    error del termostato") or someone else's ("... de mon ex", "... del banco", with "ces" or
+    "estos") silenced the customer. The messages named as something's or someone's now leave
+    them the job, as "... des textos de mon ex" already did."""
+    assert classify(text) is intent
