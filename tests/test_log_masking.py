@@ -368,3 +368,24 @@ def test_a_number_after_a_star_or_tilde_is_masked_as_the_api_reads_it(text):
 
     assert "0101" in mask_text(f"ua {text} x") and "555" not in mask_text(f"ua {text} x")
     assert "0101" in mask_word(text) and "555" not in mask_word(text)
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("call 555-1234 now", "call ****234 now"),
+    ("call 555.1234 or 555 1235.", "call ****234 or ****235."),
+    ("call 555-1234x12", "call ****234x12"),
+    ("call \uff15\uff15\uff15\u2013\uff11\uff12\uff13\uff14 now", "call ****234 now"),
+    # a bare run of 7 digits (a count, an id), an exchange starting 0 or 1, a part of an id,
+    # a version or a longer run stay
+    ("sent 5551234 rows, order 123 4567, v555-1234, 1.555.1234, 2026 1234",
+     "sent 5551234 rows, order 123 4567, v555-1234, 1.555.1234, 2026 1234"),
+])
+def test_a_seven_digit_local_number_with_its_separator_is_masked_in_free_text(text, masked):
+    """Decided by the team after a masking audit: a local number written without its area code
+    (555-1234) in a user agent, a stated reason or an error's echo was written whole, as
+    mask_text read a number only from 10 digits (the access line's URL masked it already)."""
+    from commsvc.log_masking.text import mask_text
+    from commsvc.log_masking.words import mask_word
+
+    assert mask_text(text) == masked
+    assert mask_word(text) == masked

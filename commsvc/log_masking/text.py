@@ -55,6 +55,11 @@ _CHAR_AS = {"\u00b7": "-", "\u2022": "-", "\u2219": "-", "\u20e3": "", "\ufe0f":
 _LOOSE_RUN = re.compile(
     r"(?<![\w%-])(?!(?:19|20)\d\d-?(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])(?!\d))"
     r"(?:\+?\d(?:[ -]?\d){9,14}|(?<!\d\.)0[ -]?0(?:[ -]?\d){7})" + END)
+# A local number of 7 digits as a person writes it without its area code, its exchange (NXX,
+# 2-9 first) and line joined by one "-", "." or space: 555-1234, 555.1234, 555 1234. Bounded
+# as PHONE bounds a 10-digit number (not inside an id, after a decimal point, before a letter,
+# a "-word" or a decimal part); a bare run of 7 digits stays (a count, an id).
+_LOCAL_NUMBER = re.compile(r"[2-9](?<![\w%-][2-9])(?<!\d\.[2-9])\d\d[ .-]\d{4}" + END)
 # Brackets in a number: round 1-4 digits ("(415) 555 01 01", "1-(415)-555-01-01",
 # "0044 (0)20 7946 0958", "(55) 1234-5678") or between two digits ("415)555-0101"). Read as a
 # space only for the loose runs, and kept where no number comes of it: a version and a build
@@ -208,7 +213,7 @@ def _mask_decoded(text: str) -> str:
     if text.isascii():
         return _mask_in_place(text, _plain(text) if _UNUSUAL_TEXT.search(text) else text)
     plain = _plain(text)
-    masked = mask_numbers(plain)
+    masked = _LOCAL_NUMBER.sub(_masked_run, mask_numbers(plain))
     return masked if masked != plain else mask_phones(text)
 
 
@@ -216,7 +221,8 @@ def _mask_in_place(text: str, plain: str) -> str:
     """mask_numbers for an ASCII `text` whose plain form `plain` has the same length: the
     numbers are found in `plain` and replaced in `text`, so nothing else changes. Linear: the
     numbers mask_phones reads, then the loose runs outside them, then those that only reading
-    brackets as spaces shows ("[415] 555 01 01", "415)555 01 01")."""
+    brackets as spaces shows ("[415] 555 01 01", "415)555 01 01"), then 7-digit local numbers
+    (555-1234)."""
     spans = []
     for match in PHONE.finditer(plain):
         masked = mask_match(match)
@@ -233,10 +239,15 @@ def _mask_in_place(text: str, plain: str) -> str:
     loose = [(match.start(), match.end(), _masked_run(match))
              for match in _LOOSE_RUN.finditer(rest)]
     spans += loose
+    rest = fill(loose)
     if "(" in rest or ")" in rest:
-        unbracketed, starts, ends = _unbracketed(fill(loose))
-        spans += [(starts[match.start()], ends[match.end() - 1], _masked_run(match))
-                  for match in _LOOSE_RUN.finditer(unbracketed)]
+        unbracketed, starts, ends = _unbracketed(rest)
+        bracketed = [(starts[match.start()], ends[match.end() - 1], _masked_run(match))
+                     for match in _LOOSE_RUN.finditer(unbracketed)]
+        spans += bracketed
+        rest = fill(bracketed)
+    spans += [(match.start(), match.end(), _masked_run(match))
+              for match in _LOCAL_NUMBER.finditer(rest)]
     if not spans:
         return text
     out, at = [], 0
