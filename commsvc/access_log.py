@@ -8,15 +8,16 @@ import re
 from gunicorn.glogging import Logger
 
 from commsvc.config.loader import wants_json_logs
-from commsvc.log_masking.text import mask_text
 from commsvc.log_masking.urls import mask_client_line, mask_url, wsgi_text
+from commsvc.log_masking.words import mask_word
 from commsvc.logging_setup import JsonFormatter, MaskPhones, client_request_id
 
 # The atoms that carry the URL or the referer: %(r)s, %(U)s, %(q)s, %(f)s, and the same values
 # reached as environ ({raw_uri}e, ...) or request header ({referer}i) atoms.
 URL_ATOMS = ("r", "U", "q", "f", "{raw_uri}e", "{path_info}e", "{query_string}e",
              "{http_referer}e", "{referer}i")
-# The client's own words: the User-Agent (atom and header) may carry anything, a number too.
+# The client's own words: the User-Agent (atom and header) may carry anything, a number too,
+# also glued to letters ("MyApp x4155550101"): masked as an id a client sent (mask_word).
 TEXT_ATOMS = ("a", "{user-agent}i", "{http_user_agent}e")
 # The atoms holding the request's own query string (alone, or in the request line or URI).
 QUERY_ATOMS = ("q", "{query_string}e")
@@ -73,8 +74,8 @@ def _own(log) -> list:
 
 
 class MaskingLogger(Logger):
-    """gunicorn's Logger; the URL and user-agent atoms of each access line go through
-    log_masking.urls.mask_url.
+    """gunicorn's Logger; the URL atoms of each access line go through
+    log_masking.urls.mask_url, the user-agent atoms through log_masking.words.mask_word.
 
     In JSON mode the access line is the service's JSON entry: the masked classic line as its
     message, the request id the app gave the response, and the figures as fields; gunicorn's
@@ -132,5 +133,5 @@ class MaskingLogger(Logger):
             value = atoms.get(name)
             if isinstance(value, str):
                 text = wsgi_text(value)
-                atoms[name] = mask_url(text) if name in URL_ATOMS else mask_text(text)
+                atoms[name] = mask_url(text) if name in URL_ATOMS else mask_word(text)
         return atoms

@@ -851,3 +851,17 @@ def test_gunicorns_debug_line_of_a_request_masks_its_path(tmp_path, path):
     line = _read(tmp_path, logger, "error.log")
     assert "GET /v1/consent/" in line
     assert not any(run in line for run in ("%35%35%35", "555010", "5551", "555)"))
+
+
+@pytest.mark.parametrize(("user_agent", "masked"), [
+    ("MyApp x4155550101", "MyApp x******0101"),
+    ("MyApp/2.0 (tel4155550101)", "MyApp/2.0 (tel******0101)"),
+    ("bot 415-555-CALL", "bot ***-***-CALL"),
+])
+def test_a_number_glued_to_letters_in_the_user_agent_is_masked(tmp_path, user_agent, masked):
+    """Decided by the team after masking2's audit: the user agent was masked as free text
+    (mask_text), which knows nothing of a number glued to letters, though the API reads
+    "x4155550101" as +14155550101 (and an X-Request-Id or a path segment so written was masked
+    already, by mask_word)."""
+    line = access_line(tmp_path, "/healthz", user_agent=user_agent)
+    assert f'"{masked}"' in line
