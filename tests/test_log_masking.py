@@ -389,3 +389,22 @@ def test_a_seven_digit_local_number_with_its_separator_is_masked_in_free_text(te
 
     assert mask_text(text) == masked
     assert mask_word(text) == masked
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("MyApp %4155550101", "MyApp %******0101"),
+    ("reason: call %415-555-0101 now", "reason: call %******0101 now"),
+    ("%4155550101 %2B14155550102", "%******0101 %2B1******0102"),
+    # an escape of digits is still decoded, and a "%" before no number stays as it is
+    ("ua %34%31%35%35%35%35%30%31%30%31 x", "ua ******0101 x"),
+    ("50%200 done in 2026, 100%", "50%200 done in 2026, 100%"),
+])
+def test_a_number_after_a_literal_percent_sign_is_masked_in_free_text(text, masked):
+    """Found while checking the team's %25 decision: free text (a user agent, a stated reason,
+    an error's echo) was only ever read decoded, so "%4155550101", which the API reads as
+    +14155550101, became "A55550101", no number, and was written whole."""
+    from commsvc.log_masking.text import mask_text
+    from commsvc.log_masking.words import mask_word
+
+    assert mask_text(text) == masked
+    assert mask_word(text) == masked

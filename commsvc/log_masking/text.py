@@ -195,6 +195,7 @@ _MARKS = re.compile(r"(?<=KEPTNUMBER)Q*")
 def _mask_text(text: str) -> str:
     text = mask_prefixed(redact_keys(text))  # first: making separators plain turns "_" to "-"
     if "%" in text:
+        text = literal_percents_masked(text)
         decoded = unquoted(text)
         if decoded != text:
             # Once: what three decodings leave encoded stays so (a recursion per three
@@ -203,6 +204,23 @@ def _mask_text(text: str) -> str:
             if masked != decoded:
                 return masked
     return _mask_decoded(text)
+
+
+# A "%" before three digits or more, which the text may hold as the client wrote it: the API
+# reads past it ("%4155550101" is +14155550101), where decoding it makes "A55550101".
+_PERCENT_BEFORE_DIGITS = re.compile(r"%(?=\d{3})")
+
+
+def literal_percents_masked(text: str) -> str:
+    """The numbers after a "%" read as the client's own (_PERCENT_BEFORE_DIGITS) masked, the
+    "%" kept; the text as it is if there are none. Before decoding, so that no escape hides
+    them; an escape of digits ("%34%31...") is no such "%", and decoded still."""
+    mark = next((char for char in "~*," if char not in text), None)
+    if mark is None or not _PERCENT_BEFORE_DIGITS.search(text):
+        return text
+    literal = _PERCENT_BEFORE_DIGITS.sub(mark, text)
+    masked = _mask_decoded(literal)
+    return text if masked == literal else masked.replace(mark, "%")
 
 
 def _mask_decoded(text: str) -> str:
