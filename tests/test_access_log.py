@@ -865,3 +865,21 @@ def test_a_number_glued_to_letters_in_the_user_agent_is_masked(tmp_path, user_ag
     already, by mask_word)."""
     line = access_line(tmp_path, "/healthz", user_agent=user_agent)
     assert f'"{masked}"' in line
+
+
+@pytest.mark.parametrize(("target", "masked"), [
+    ("/v1/consent/%254155550101", "/v1/consent/%******0101 "),
+    ("/v1/consent/check?phone=%25415-555-0101&channel=sms", "phone=%******0101&channel=sms"),
+    ("/v1/logs/messages?q=%254155550101%252B14155550102", "q=%******0101+*******0102 "),
+])
+def test_a_number_after_an_encoded_percent_sign_is_masked_as_the_app_reads_it(tmp_path, target,
+                                                                             masked):
+    """Decided by the team after masking2's audit: the app decodes a path or query once and
+    reads "%254155550101" as "%4155550101", +14155550101, but the log decoded the part up to
+    three times, to "A55550101", no number, and logged it whole."""
+    line = access_line(tmp_path, target)
+    assert masked in line and "5555" not in line
+
+
+def test_an_encoded_percent_sign_before_no_number_stays(tmp_path):
+    assert "/v1/x?q=100%25&r=%2541" in access_line(tmp_path, "/v1/x?q=100%25&r=%2541")

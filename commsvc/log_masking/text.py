@@ -208,17 +208,17 @@ def _mask_text(text: str) -> str:
 
 # A "%" before three digits or more, which the text may hold as the client wrote it: the API
 # reads past it ("%4155550101" is +14155550101), where decoding it makes "A55550101".
-_PERCENT_BEFORE_DIGITS = re.compile(r"%(?=\d{3})")
+PERCENT_BEFORE_DIGITS = re.compile(r"%(?=\d{3})")
 
 
 def literal_percents_masked(text: str) -> str:
-    """The numbers after a "%" read as the client's own (_PERCENT_BEFORE_DIGITS) masked, the
+    """The numbers after a "%" read as the client's own (PERCENT_BEFORE_DIGITS) masked, the
     "%" kept; the text as it is if there are none. Before decoding, so that no escape hides
     them; an escape of digits ("%34%31...") is no such "%", and decoded still."""
     mark = next((char for char in "~*," if char not in text), None)
-    if mark is None or not _PERCENT_BEFORE_DIGITS.search(text):
+    if mark is None or not PERCENT_BEFORE_DIGITS.search(text):
         return text
-    literal = _PERCENT_BEFORE_DIGITS.sub(mark, text)
+    literal = PERCENT_BEFORE_DIGITS.sub(mark, text)
     masked = _mask_decoded(literal)
     return text if masked == literal else masked.replace(mark, "%")
 

@@ -7,7 +7,13 @@ from urllib.parse import quote, unquote
 
 from commsvc.log_masking.keys import redact_keys
 from commsvc.log_masking.phone_numbers import masked_dialled, masked_e164
-from commsvc.log_masking.text import mask_numbers, mask_prefixed, unquoted
+from commsvc.log_masking.text import (
+    PERCENT_BEFORE_DIGITS,
+    literal_percents_masked,
+    mask_numbers,
+    mask_prefixed,
+    unquoted,
+)
 from commsvc.log_masking.words import DATE_STAMP, GLUED_TO_LETTERS, mask_word, masked_phone_part
 
 # The same in a URL, encoded or not (%5B %5D %2A %7E %5F %2C %09-%0D %28 %29, %C2.. to
@@ -33,7 +39,14 @@ def _masked_url_part(match: re.Match) -> str:
     text = unquoted(part)
     # The glued-letters rule too: a letter among the digits may come encoded ("415555010%451"
     # is the API's 415555010E1).
-    masked = mask_word(text)
+    # The app decodes a part once: a "%" that leaves is the client's own, which the API reads
+    # past ("%254155550101" is its "%4155550101", +14155550101), and which three decodings
+    # made an escape ("A55550101"). That reading masked first, then decoded.
+    once = unquote(part, errors="replace") if "%25" in part else ""
+    if PERCENT_BEFORE_DIGITS.search(once) and (literal := literal_percents_masked(once)) != once:
+        text, masked = once, mask_word(unquoted(literal))
+    else:
+        masked = mask_word(text)
     if masked == text:
         return part
     if unusual:  # decoded, its separators made plain
