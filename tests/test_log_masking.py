@@ -408,3 +408,23 @@ def test_a_number_after_a_literal_percent_sign_is_masked_in_free_text(text, mask
 
     assert mask_text(text) == masked
     assert mask_word(text) == masked
+
+
+_DECIMALS = {"0.0012345678": "0.0012345678", "4.712953395145": "4.712953395145",
+             "912.1274970357248": "912.1274970357248",
+             # digits the API reads as a number after a point stay masked
+             "1.4155550101": "1.******0101", "0.2125550101": "0.******0101",
+             "0.04155550101": "0.*******0101"}
+
+
+@pytest.mark.parametrize("decimal", sorted(_DECIMALS))
+def test_a_decimals_digits_are_masked_only_where_they_read_as_a_number(decimal):
+    """Decided by the team after masking2's audit: a loose run of 10 to 15 digits after a
+    decimal point was masked (0.0012345678 as 0.*******678), though PHONE leaves decimals
+    alone; now only where the decimal or its fraction is a number the API reads."""
+    from commsvc.log_masking.text import mask_text
+    from commsvc.log_masking.urls import mask_url
+
+    assert mask_text(f"took {decimal} s") == f"took {_DECIMALS[decimal]} s"
+    assert mask_url(f"GET /v1/x?t={decimal} HTTP/1.1") == \
+        f"GET /v1/x?t={_DECIMALS[decimal]} HTTP/1.1"

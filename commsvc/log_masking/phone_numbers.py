@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from commsvc.phones import mask, possible, shown_digits
+from commsvc.config.loader import masking_region
+from commsvc.phones import mask, possible, shown_digits, try_normalise
 
 # What separates the groups of a written phone number, raw or URL-encoded: a space (also "+"
 # and "%20" in a query string), "-", "." or "/" (415/555-0101), or their encodings %2B, %2D,
@@ -138,3 +139,10 @@ def masked_integer(value: int, keep: frozenset[str] = frozenset()) -> int | str:
     any other integer (a count, an id) as it is."""
     masked = mask_phones(str(value), keep)
     return value if masked == str(value) else masked
+
+
+def read_as_number(text: str) -> str | None:
+    """The number the API reads in the text, national in DEFAULT_REGION ("ph07911123456" is
+    +447911123456 where it is GB), or in the US, where most of the service's numbers are."""
+    region = masking_region()
+    return try_normalise(text) or (region != "US" and try_normalise(text, region)) or None

@@ -15,6 +15,7 @@ from commsvc.log_masking.phone_numbers import (
     mask_phones,
     masked_dialled,
     masked_e164,
+    read_as_number,
 )
 
 # What a number may be written with that mask_phones does not read as a separator: any
@@ -141,7 +142,16 @@ _SUFFIXED_NUMBER = re.compile(
 
 
 def _masked_run(match: re.Match) -> str:
-    return _masked_run_text(match.group(0))
+    run = match.group(0)
+    point = _WHOLE_PART.search(match.string, max(0, match.start() - 32), match.start())
+    if point and not (read_as_number(run) or read_as_number(run.lstrip("0"))
+                      or read_as_number(point[0] + run)):
+        return run  # a decimal's digits (0.0012345678): no number the API reads, nor a part
+    return _masked_run_text(run)
+
+
+# The digits and point before a loose run that is a decimal's fraction ("0." of 0.0012345678).
+_WHOLE_PART = re.compile(r"\d+\.\Z")
 
 
 def _masked_run_text(run: str) -> str:

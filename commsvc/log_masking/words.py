@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, unquote_plus
 
-from commsvc.config.loader import masking_region
-from commsvc.log_masking.phone_numbers import NOT_DIGITS, last_shown, masked_dialled
+from commsvc.log_masking.phone_numbers import NOT_DIGITS, last_shown, masked_dialled, read_as_number
 from commsvc.log_masking.text import mask_text
-from commsvc.phones import try_normalise
 
 
 def mask_word(text: str, keep: frozenset[str] = frozenset()) -> str:
@@ -101,16 +99,16 @@ def _masked_reading(part: str) -> str:
     digits = [token for token in _DIGIT_OR_ESCAPE.findall(part) if len(token) == 1]
     if DATE_STAMP.fullmatch("".join(digits)):
         return part
-    number = (_read_as_number(unquote(part))
+    number = (read_as_number(unquote(part))
               # in a query a "+" is a space: ?phone=415+555+01E01 is 415 555 01E01
-              or ("+" in part and _read_as_number(unquote_plus(part))))
+              or ("+" in part and read_as_number(unquote_plus(part))))
     if not number:
         return part
     # Three letters or more phonenumbers reads as a keypad's (+1415555CALL is +14155552255):
     # then they are the number's digits, masked as digits are (not a word before it: "tel:").
     without_letters = _LETTER.sub("", unquote(part))
     word = _BEFORE_NUMBER.match(part).end()
-    if number not in (_read_as_number(without_letters), _read_as_number(without_letters.replace(
+    if number not in (read_as_number(without_letters), read_as_number(without_letters.replace(
             "+", " "))):
         digits = _LETTER_OR_DIGIT.findall(unquote(part[word:]))
         positions = _LETTER_OR_DIGIT_OR_ESCAPE
@@ -128,14 +126,7 @@ def _masked_group(run: re.Match) -> str:
     digits = NOT_DIGITS.sub("", run[0])
     if len(digits) < 7 or DATE_STAMP.fullmatch(digits):  # "v2026061512" stays readable
         return run[0]
-    return masked_dialled(digits) if _read_as_number(unquote(run[0])) else run[0]
-
-
-def _read_as_number(text: str) -> str | None:
-    """The number the API reads in the text, national in DEFAULT_REGION ("ph07911123456" is
-    +447911123456 where it is GB), or in the US, where most of the service's numbers are."""
-    region = masking_region()
-    return try_normalise(text) or (region != "US" and try_normalise(text, region)) or None
+    return masked_dialled(digits) if read_as_number(unquote(run[0])) else run[0]
 
 
 DATE_STAMP = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:[01]\d|2[0-3])?")
