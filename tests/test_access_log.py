@@ -883,3 +883,19 @@ def test_a_number_after_an_encoded_percent_sign_is_masked_as_the_app_reads_it(tm
 
 def test_an_encoded_percent_sign_before_no_number_stays(tmp_path):
     assert "/v1/x?q=100%25&r=%2541" in access_line(tmp_path, "/v1/x?q=100%25&r=%2541")
+
+
+@pytest.mark.parametrize(("target", "user_agent"), [
+    ("/v1/consent/4155550101%0D%0A127.0.0.1%20-%20-%20forged", None),
+    ("/v1/consent/4155550101_%0Aforged%1B[31m", None),
+    ("/v1/consent/4155550101%2500", None),
+    ("/healthz", "MyApp%0D%0A127.0.0.1 - - forged 4155550101"),
+])
+def test_a_control_character_decoded_beside_a_number_stays_encoded(tmp_path, target,
+                                                                    user_agent):
+    """Found by a review of masking2's work against a running gunicorn: a part or a user agent
+    decoded to mask a number in it was logged decoded, its line breaks too (a forged access
+    line), a NUL or a terminal escape."""
+    line = access_line(tmp_path, target, user_agent=user_agent)
+    assert line.count("\n") == 1 and "\r" not in line and "\x00" not in line
+    assert "\x1b" not in line and "******0101" in line

@@ -211,8 +211,8 @@ def _mask_text(text: str) -> str:
             # Once: what three decodings leave encoded stays so (a recursion per three
             # layers failed the log call on a long enough "%252525...").
             masked = _mask_decoded(mask_prefixed(redact_keys(decoded)))
-            if masked != decoded:
-                return masked
+            if masked != decoded:  # a text of one line stays one (a user agent)
+                return masked if _CONTROL.search(text) else encoded_controls(masked)
     return _mask_decoded(text)
 
 
@@ -314,6 +314,16 @@ def _unbracketed(text: str) -> tuple[str, list[int], list[int]]:
         at = match.end()
     keep(at, len(text))
     return _BRACKET_BETWEEN_DIGITS.sub(" ", "".join(out)), starts, ends
+
+
+# A control character ("%0A", "%00", "%1B" decoded): a line break would start a forged log
+# line, an escape reach an operator's terminal.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def encoded_controls(text: str) -> str:
+    """The text with every control character URL-encoded again (%0A)."""
+    return _CONTROL.sub(lambda char: f"%{ord(char[0]):02X}", text)
 
 
 def unquoted(text: str) -> str:

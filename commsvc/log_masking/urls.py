@@ -9,6 +9,7 @@ from commsvc.log_masking.keys import redact_keys
 from commsvc.log_masking.phone_numbers import masked_dialled, masked_e164
 from commsvc.log_masking.text import (
     PERCENT_BEFORE_DIGITS,
+    encoded_controls,
     literal_percents_masked,
     mask_numbers,
     mask_prefixed,
@@ -49,8 +50,8 @@ def _masked_url_part(match: re.Match) -> str:
         masked = mask_word(text)
     if masked == text:
         return part
-    if unusual:  # decoded, its separators made plain
-        return masked
+    if unusual:  # decoded, its separators made plain, but no control character made one
+        return encoded_controls(masked)
     # Encoded again ("tel%3A******0125"), so the line stays one request line; what the client
     # wrote unencoded stays so ("call+me%3A..." keeps its "+").
     return quote(masked, safe="*" + "".join(set(re.sub(r"%[0-9A-Fa-f]{2}|[\w%]", "", part))))
