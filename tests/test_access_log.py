@@ -899,3 +899,18 @@ def test_a_control_character_decoded_beside_a_number_stays_encoded(tmp_path, tar
     line = access_line(tmp_path, target, user_agent=user_agent)
     assert line.count("\n") == 1 and "\r" not in line and "\x00" not in line
     assert "\x1b" not in line and "******0101" in line
+
+
+@pytest.mark.parametrize(("target", "masked"), [
+    ("/v1/consent/key_abcdef4155550101", "/v1/consent/key_abcdef******0101 "),
+    ("/v1/holds/hold_abcdefabcd4155550101", "/v1/holds/hold_abcdefabcd******0101 "),
+    ("/v1/sessions/ses_abcdefabcdefab4155550101", "/v1/sessions/ses_abcdefabcdefab******0101 "),
+])
+def test_an_id_shaped_like_ours_holding_a_number_the_api_reads_is_masked(tmp_path, target,
+                                                                         masked):
+    """Found by a review of 08a6917: keeping our own ids whole whatever their hex kept
+    "key_abcdef4155550101" whole too, which the API reads as +14155550101 (it was masked
+    before); a real key id whose hex holds a valid run (key_78255d6807923986) stays whole."""
+    assert masked in access_line(tmp_path, target)
+    assert "/v1/keys/key_78255d6807923986 " in access_line(tmp_path,
+                                                           "/v1/keys/key_78255d6807923986")
