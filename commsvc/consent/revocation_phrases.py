@@ -208,6 +208,10 @@ _ES_NO_MORE_RECEIVE = r"(?:no|dejar de)" + _ES_RECEIVE_MESSAGES
 # Devices that beep, ping and alert, things of the job: their alerts are not our texts
 DEVICE = (r"thermostat|doorbell|camera|alarm|panel|lock|controller|sprinkler|timer|detector"
           r"|sensor|hub|furnace|boiler|heater|dishwasher|washer|dryer|fridge|oven|router")
+# ... after the messages: "Stop the alerts on the thermostat, it keeps beeping", "put an end to
+# these messages on the thermostat"
+NOT_A_DEVICES = (r"(?! (?:on|from|of|for|in) (?:the|my|our|that|this|your) (?:\w+ ){0,2}?(?:"
+                 + DEVICE + r")s?\b)")
 # I said (told you, asked you to) stop, and 'already' in it
 _I_TOLD = (r"(?:i (?:already )?said|i (?:already )?told you|told you to|i (?:already )?asked you to"
            r"|i ve (?:already )?asked you to|i have (?:already )?asked you to"
@@ -228,8 +232,7 @@ EN: list[tuple[str, str]] = [
      r"|writing (?:to )?(?:me|us))\b"
      # nor a device's alerts ("Stop the alerts on the thermostat, it keeps beeping", "How do I
      # stop the notifications from the smart lock you installed?")
-     r"(?! (?:on|from|of|for|in) (?:the|my|our|that|this|your) (?:\w+ ){0,2}?(?:" + DEVICE
-     + r")s?\b)"
+     + NOT_A_DEVICES +
      r"(?! (?:to |with )?(?:my|his|her|him|them|their|our|the|that)\b"
      r"(?! (?:number|phone|cell|mobile)\b))"
      # nor the person read ("I'll stop texting you now", "he said he'll stop texting you")
@@ -473,10 +476,13 @@ EN: list[tuple[str, str]] = [
      r"|your|ur)) (?:" + MSGN + r"|ads|promos)\b"
      r"(?! (?:back|and forth|from (?:my|the|his|her|our|that|him)|about|you sent)\b)"),
     # enough (with) the texts; knock it off (quit it, cut it out) with the texts
-    # ... put an end to the texts ("Mettez fin aux textos", "Pongan fin a los mensajes")
+    # ... put an end to the texts ("Mettez fin aux textos", "Pongan fin a los mensajes"); ours,
+    # as NOT_OURS_FR/ES say there: not "enough with the texts from the other guy", "put an end
+    # to these messages on the thermostat"
     ("enough knock quit cut stop put",
      r"\b(?:enough (?:with )?|(?:knock it off|quit it|cut it out|stop it) with |put an end to )"
-     r"(?:(?:the|these|those|your|all|of) )*(?:text|message|spam|reminders|notifications)\b"),
+     r"(?:(?:the|these|those|your|all|of) )*(?:text|message|spam|reminders|notifications)\b"
+     + NOT_A_DEVICES + SOMEONE_ELSES),
     # remove me / delete this number / take this number off, the whole clause ("remove this
     # number from the invoice" is about the invoice), never what the sender will do ("should I
     # delete this number?", "I'll remove this number")

@@ -1661,3 +1661,24 @@ def test_being_fed_up_with_or_ending_messages_of_something_else_is_the_job(text,
     "estos") silenced the customer. The messages named as something's or someone's now leave
     them the job, as "... des textos de mon ex" already did."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    # someone else's messages, a device's: the job
+    ("put an end to the texts from the other guy", Intent.CONVERSATION),
+    ("enough with the texts from the other guy", Intent.CONVERSATION),
+    ("put an end to these messages on the thermostat", Intent.CONVERSATION),
+    ("Knock it off with the texts from my ex lol", Intent.CONVERSATION),
+    ("Enough with the alerts from the doorbell camera", Intent.CONVERSATION),
+    # ours, still revocations
+    ("put an end to these texts", Intent.OPT_OUT),
+    ("enough with the texts already", Intent.OPT_OUT),
+    ("Enough with the reminders from my account", Intent.OPT_OUT),
+    ("Put an end to the texts from you guys", Intent.OPT_OUT)])
+def test_enough_with_or_ending_messages_of_someone_else_is_the_job(text, intent):
+    """Found by the review of f891ba5: the French and Spanish forms of "put an end to the
+    texts" left someone else's or a device's messages the job (NOT_OURS_FR/ES), the shared
+    English rule ("enough with", "knock it off with", "put an end to") did not, so "enough with
+    the texts from the other guy" silenced the customer. It now takes the guards the "stop the
+    texts" rule has (SOMEONE_ELSES, NOT_A_DEVICES)."""
+    assert classify(text) is intent
