@@ -93,9 +93,13 @@ NOT_INTERESTED = (r"(?:(?:im|i m|i am|were|we re|we are) )?(?:not|no longer) int
 FED_UP = (r"(?:(?:im|i m|i am|were|we re|we are) (?:so )?done(?: with (?:you|you guys|this"
           r"|all this|it|these|them))?|(?:thats|that s)? ?enough|c est (?:fini|termine|assez)"
           r"|ca suffit|(?:ya )?(?:estuvo|basta|se acabo))")
+# How English slang addresses the person read, after a request: "forget my number bro"
+ADDRESS = r"bro|bruh|dude|man"
+# ... and the words it opens one with: "yo forget my number", "hey stop bugging me"
+LEAD_EN = r"please|just|ok|so|now|seriously|ugh|hey|yo"
 LAST = (r"(?:(?: \|)? (?:please|thanks|thank you|now|already|ever|period|ok|okay|d accord|vale"
-        r"|svp|merci|stp"
-        r"|s il vous plait|por favor|porfa|xfa|xfavor|gracias|ya|mas))*"
+        r"|svp|merci|stp|" + ADDRESS
+        + r"|s il vous plait|por favor|porfa|xfa|xfavor|gracias|ya|mas))*"
         rf"(?: \| (?:{WHO_ASKED}|{NOT_INTERESTED}|{NOT_FOR_ME}|{FED_UP}"
         r"|(?:this is |thats |its )?(?:harassment|spam)|(?:i )?never"
         r" (?:signed up|subscribed|asked for (?:this|it))|go away|leave me alone"
@@ -252,11 +256,11 @@ EN: list[tuple[str, str]] = [
     # (or told they must: "Y'all need to stop hitting my phone", "You gotta stop bugging me")
     ("| please just ok so now seriously ugh hey yo i can could will would you y yall u stop quit"
      " cease",
-     r"(?:^|\| )(?:(?:please|just|ok|so|now|seriously|ugh|hey|yo|i said|i told you(?: to)?"
+     r"(?:^|\| )(?:(?:" + LEAD_EN + r"|i said|i told you(?: to)?"
      r"|i asked you to|can you|could you|will you|would you|(?:you|u|y all|yall)(?: guys| all)?"
      r" (?:need to|gotta|have to|got to)) )*(?:stop|quit|cease) (?:" + BOTHER
      + r" (?:me|us)|" + HITTING_UP + r"|(?:blowing|hitting) up (?:my|our) (?:phone|cell)"
-     r"|hitting (?:my|our) (?:phone|cell))" + LAST),
+     r"|hitting (?:my|our) (?:phone|cell|line))" + LAST),
     # ... or anywhere when it names the messages ("stop bothering me with these texts", "...
     # with the reminders")
     ("stop quit cease",
@@ -496,13 +500,13 @@ EN: list[tuple[str, str]] = [
     ("lose",
      r"\blose my number\b"),
     # "lose this number" starting its clause: "I always lose this number" is not one
-    ("| please just lose",
-     r"(?:^|\| )(?:(?:please|just) )?lose this number(?: (?:please|now|thanks|thank you))*"
-     + END),
+    ("| " + LEAD_EN.replace("|", " ") + " lose",
+     r"(?:^|\| )(?:(?:" + LEAD_EN + r") )*lose this number(?: (?:please|now|thanks|thank you|"
+     + ADDRESS + "))*" + END),
     # "forget my number", as "lose my number": starting its clause and ending the message (see
     # LAST): "Don't forget my number", "I forgot my number, can you resend it?" are not one
-    ("| please just ok so forget",
-     r"(?:^|\| )(?:(?:please|just|ok|so) )*forget (?:my|this) number" + LAST),
+    ("| " + LEAD_EN.replace("|", " ") + " forget",
+     r"(?:^|\| )(?:(?:" + LEAD_EN + r") )*forget (?:my|this) number" + LAST),
     ("unsubscribe",
      r"\bunsubscribe\b(?! (?:(?:the|my|our|that|this|his|her|old|other|work) )*(?:button"
      r"|buttons|link|links|option|page|feature|setting|settings|email|emails|newsletter"

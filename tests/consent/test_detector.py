@@ -1682,3 +1682,23 @@ def test_enough_with_or_ending_messages_of_someone_else_is_the_job(text, intent)
     the texts from the other guy" silenced the customer. It now takes the guards the "stop the
     texts" rule has (SOMEONE_ELSES, NOT_A_DEVICES)."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("yo forget my number", Intent.OPT_OUT),
+    ("forget my number bro", Intent.OPT_OUT),
+    ("hey lose this number dude", Intent.OPT_OUT),
+    ("stop hitting my line", Intent.OPT_OUT),
+    ("yo stop hitting my line bro", Intent.OPT_OUT),
+    # still the job: a denial, the job after it, someone else doing it
+    ("yo don't forget my number", Intent.CONVERSATION),
+    ("forget my number bro, use the one on the invoice", Intent.CONVERSATION),
+    ("stop hitting my line about the bill, I paid", Intent.CONVERSATION),
+    ("tell him to stop hitting my line", Intent.CONVERSATION)])
+def test_slang_around_forget_my_number_and_hitting_my_line(text, intent):
+    """Found by the review of the last detector round: "forget my number" and "stop hitting my
+    phone" revoked, but not with the greeting or the address slang they are said with ("yo
+    forget my number", "forget my number bro"), nor "my line" for "my phone". The greetings of
+    the "stop bugging me" rule now open "forget my number" and "lose this number" too, an
+    address word (bro, dude, man) may end a LAST phrase, and "my line" is a phone."""
+    assert classify(text) is intent
