@@ -1007,9 +1007,10 @@ ES: list[tuple[str, str]] = [
      r"|notificaciones|spam|" + ADS_ES + r")\b" + WHICH_MESSAGES),
     # estoy harto de sus mensajes, ya me cansé de sus mensajes, as "I'm sick of these texts":
     # only with "sus", "tus", "estos", "tantos" ("Estoy harta de los mensajes del banco" are
-    # someone else's)
-    ("harto harta hartos hartas cansado cansada cansados cansadas harte canse",
-     r"(?:(?:(?<=\bestoy )|(?<=\bestamos )|(?<=\bando )|(?<=\bandamos ))(?:hart|cansad)[oa]s?"
+    # someone else's); Mexican "estoy hasta la madre (el gorro, la coronilla) de sus mensajes"
+    ("harto harta hartos hartas cansado cansada cansados cansadas harte canse hasta",
+     r"(?:(?:(?<=\bestoy )|(?<=\bestamos )|(?<=\bando )|(?<=\bandamos ))(?:(?:hart|cansad)[oa]s?"
+     r"|hasta (?:la madre|el gorro|la coronilla|el copete))"
      r"|(?<=\bme )(?:harte|canse)) (?:de|con) (?:sus|tus|estos|esos|tantos|tanto|todos sus"
      r"|todos estos) (?:message|text|notificaciones|spam|" + ADS_ES + r")\b" + WHICH_MESSAGES
      + NOT_OURS_ES),

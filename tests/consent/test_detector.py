@@ -1702,3 +1702,18 @@ def test_slang_around_forget_my_number_and_hitting_my_line(text, intent):
     the "stop bugging me" rule now open "forget my number" and "lose this number" too, an
     address word (bro, dude, man) may end a LAST phrase, and "my line" is a phone."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Estoy hasta la madre de sus mensajes", Intent.OPT_OUT),
+    ("Ya estoy hasta el gorro de tantos mensajes", Intent.OPT_OUT),
+    ("Estamos hasta la coronilla de sus mensajes", Intent.OPT_OUT),
+    # still the job: not the messages, or not ours
+    ("Estoy hasta la madre de trabajo, ¿pueden venir el lunes?", Intent.CONVERSATION),
+    ("Estoy hasta la madre de estos mensajes del banco", Intent.CONVERSATION),
+    ("Fuimos hasta la casa de mi madre", Intent.CONVERSATION)])
+def test_being_fed_up_in_mexican_spanish_is_being_sick_of_the_messages(text, intent):
+    """Found by the review of the last detector round: "Estoy harta de sus mensajes" revoked,
+    the Mexican "Estoy hasta la madre de sus mensajes" (and "hasta el gorro", "hasta la
+    coronilla", the same being fed up) did not. They now read as "harto", with its guards."""
+    assert classify(text) is intent
