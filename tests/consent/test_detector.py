@@ -1717,3 +1717,15 @@ def test_being_fed_up_in_mexican_spanish_is_being_sick_of_the_messages(text, int
     the Mexican "Estoy hasta la madre de sus mensajes" (and "hasta el gorro", "hasta la
     coronilla", the same being fed up) did not. They now read as "harto", with its guards."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Please no stop texting me", Intent.OPT_OUT),
+    ("please no no stop texting me", Intent.OPT_OUT),
+    ("Please don't stop texting me", Intent.CONVERSATION),
+    ("Por favor no dejen de escribirme", Intent.CONVERSATION)])
+def test_please_no_stop_texting_me_is_an_answer(text, intent):
+    """Found by the review of the last detector round: "No stop texting me" and "no please stop
+    texting me" revoked (ANSWER_NO_RE), "Please no stop texting me" was read as a denial of
+    the request. A "please" before the answering "no" now leaves it an answer."""
+    assert classify(text) is intent

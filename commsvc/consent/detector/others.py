@@ -33,9 +33,10 @@ GUARD_BEFORE_RE = re.compile(
     r") $")
 # ... except "no" opening the message or a clause before an English revocation: the answer
 # "No, stop texting me" written without its comma ("No stop texting me", "no no stop texting
-# me", "no please stop texting me"). English denies such a request with "don't" or "never";
-# the Spanish "no" before its verb ("No dejen de escribirme") still denies it.
-ANSWER_NO_RE = re.compile(r"(?:^|\| )no(?: no)*(?: please)? $")
+# me", "no please stop texting me", "please no stop texting me"). English denies such a
+# request with "don't" or "never"; the Spanish "no" before its verb ("No dejen de
+# escribirme") still denies it.
+ANSWER_NO_RE = re.compile(r"(?:^|\| )(?:please )?no(?: no)*(?: please)? $")
 # Just before STOP (QUIT, CEASE): what the sender or a third person will stop doing, not a
 # request ("I'll stop texting now", "he's going to stop texting", "do you want me to stop
 # texting?"); but "I want to stop getting texts", "how can I stop these texts" are wishes,
