@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 
@@ -428,3 +429,79 @@ def test_a_decimals_digits_are_masked_only_where_they_read_as_a_number(decimal):
     assert mask_text(f"took {decimal} s") == f"took {_DECIMALS[decimal]} s"
     assert mask_url(f"GET /v1/x?t={decimal} HTTP/1.1") == \
         f"GET /v1/x?t={_DECIMALS[decimal]} HTTP/1.1"
+
+
+def _adversarial_line(unit, count: int = 400) -> str:
+    """A request line near gunicorn's limit (4094 bytes) of `count` random candidates."""
+    import random
+    rng = random.Random(7)
+    units = [unit(rng) for _ in range(count)]
+    while sum(map(len, units)) > 4000:
+        units.pop()
+    return "GET /v1/x?q=" + "".join(units) + " HTTP/1.1"
+
+
+@pytest.mark.parametrize("unit", [
+    lambda rng: f"a{rng.randrange(10**6, 10**7)}b/",  # digit groups glued to letters
+    lambda rng: f"%{rng.randrange(10**9, 10**10)}",  # a "%" then digits
+    lambda rng: f"0.{rng.randrange(10**9, 10**10)} ",  # decimals
+    lambda rng: f"x{rng.randrange(10**6, 10**7)}_",
+    lambda rng: f"({rng.randrange(100, 1000)}) ",  # parts decoded one by one
+], ids=["glued", "percent", "decimals", "underscored", "bracketed"])
+def test_masking_a_hostile_line_takes_a_bounded_number_of_costly_steps(unit, monkeypatch):
+    """A 4 KB request line of random candidates cost 20-28 ms to mask (a normal one 10-120 µs):
+    phonenumbers read each digit group, and each URL part was masked as a word on its own.
+    Past the line's budget the rest of its digits are masked outright; found by timing such
+    lines (masking4)."""
+    from commsvc.log_masking import phone_numbers, urls
+    from commsvc.log_masking.words import mask_word
+    reads, words = [], []
+
+    def reading(text, region="US"):
+        reads.append(text)
+        return None
+
+    def word(text, keep=frozenset()):
+        words.append(text)
+        return mask_word(text, keep)
+
+    monkeypatch.setattr(phone_numbers, "try_normalise", reading)
+    monkeypatch.setattr(urls, "mask_word", word)
+    line = _adversarial_line(unit)
+    urls.mask_url(line)
+    assert len(reads) + len(words) <= 2 * 32, (len(reads), len(words))
+
+
+@pytest.mark.parametrize("unit", [
+    lambda rng: f"ph415555{rng.randrange(10**3, 10**4)}x/",
+    lambda rng: f"(415)555-{rng.randrange(10**3, 10**4)}/",
+    lambda rng: f"415_555_{rng.randrange(10**3, 10**4)}/",
+], ids=["glued", "bracketed", "underscored"])
+def test_past_the_budget_every_number_is_still_masked(unit):
+    """Privacy first: the candidates past a hostile line's budget are masked unread."""
+    from commsvc.log_masking.urls import mask_url
+    masked = mask_url(_adversarial_line(unit))
+    assert not re.search(r"\d{5}", masked), masked
+
+
+@pytest.mark.parametrize(("part", "masked"), [
+    ("415-FLOWERS", "***-*******"),  # the API reads a keypad's letters: +14153569377
+    ("ph415FLOWERS", "ph**********"),
+    ("415%2DFLOWERS", "***%2D*******"),  # an escape kept, but a digit's
+    ("x%34%31%35FLOWERS", "x******WERS"),  # decoded first, within its own budget
+    ("tel:%28415%29FLOWERS", "tel:(***)***WERS"),
+])
+def test_past_the_budget_a_keypad_number_is_masked_letters_and_all(part, masked):
+    from commsvc.log_masking.urls import mask_url
+    line = _adversarial_line(lambda rng: f"a{rng.randrange(10**6, 10**7)}b/", 60)
+    assert mask_url(line.replace(" HTTP/1.1", part + " HTTP/1.1")).endswith(
+        "/" + masked + " HTTP/1.1")
+
+
+def test_a_normal_line_is_masked_as_before_within_the_budget():
+    from commsvc.log_masking.urls import mask_url
+    line = ("GET /v1/consent/key_abcdef4155550101/ses_0123456789abcdef01234567?phone=415-555-0101"
+            "&x=ph4155550202x&d=0.0012345678&t=2026-11-24T17%3A00%3A00Z HTTP/1.1")
+    assert mask_url(line) == ("GET /v1/consent/key_abcdef******0101/ses_0123456789abcdef01234567"
+                              "?phone=******0101&x=ph******0202x&d=0.0012345678"
+                              "&t=2026-11-24T17%3A00%3A00Z HTTP/1.1")

@@ -11,6 +11,7 @@ from commsvc.log_masking.phone_numbers import (
     END,
     NOT_DIGITS,
     PHONE,
+    bounded,
     mask_match,
     mask_phones,
     masked_dialled,
@@ -170,6 +171,7 @@ def mask_numbers(text: str) -> str:
     return masked if masked != unbracketed else text
 
 
+@bounded
 def mask_text(text: str, keep: frozenset[str] = frozenset()) -> str:
     """Free text for a log, an error or the audit trail (a User-Agent, an id a client sent, a
     stated reason): API keys redacted, every phone number masked, also one written with

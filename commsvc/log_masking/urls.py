@@ -3,10 +3,16 @@ where a part has an unusual character, API keys and message content redacted."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import quote, unquote
 
 from commsvc.log_masking.keys import redact_keys
-from commsvc.log_masking.phone_numbers import masked_dialled, masked_e164
+from commsvc.log_masking.phone_numbers import (
+    bounded,
+    masked_dialled,
+    masked_e164,
+    within_budget,
+)
 from commsvc.log_masking.text import (
     PERCENT_BEFORE_DIGITS,
     encoded_controls,
@@ -15,7 +21,13 @@ from commsvc.log_masking.text import (
     mask_prefixed,
     unquoted,
 )
-from commsvc.log_masking.words import DATE_STAMP, GLUED_TO_LETTERS, mask_word, masked_phone_part
+from commsvc.log_masking.words import (
+    DATE_STAMP,
+    GLUED_TO_LETTERS,
+    mask_word,
+    masked_outright,
+    masked_phone_part,
+)
 
 # The same in a URL, encoded or not (%5B %5D %2A %7E %5F %2C %09-%0D %28 %29, %C2.. to
 # %F4..), encoded twice (%25: "%252B1415..."), or digits encoded (%34%31%35...).
@@ -35,6 +47,8 @@ def _masked_url_part(match: re.Match) -> str:
     unusual = _UNUSUAL_URL.search(part)
     if not unusual and not _ESCAPE_BEFORE_DIGIT.search(part):
         return part
+    if not within_budget():
+        return _masked_outright(part)
     if not unusual and (glued := GLUED_TO_LETTERS.sub(masked_phone_part, part)) != part:
         return glued  # read whole, escapes and all ("%2B1%20415%20555%2001E01")
     text = unquoted(part)
@@ -55,6 +69,17 @@ def _masked_url_part(match: re.Match) -> str:
     # Encoded again ("tel%3A******0125"), so the line stays one request line; what the client
     # wrote unencoded stays so ("call+me%3A..." keeps its "+").
     return quote(masked, safe="*" + "".join(set(re.sub(r"%[0-9A-Fa-f]{2}|[\w%]", "", part))))
+
+
+def _masked_outright(part: str) -> str:
+    """A part past its line's budget (phone_numbers.MASKING_STEPS): decoded as it would be,
+    API keys redacted, if it holds a digit every letter and digit after the word before it
+    masked (words.masked_outright), no control character made one."""
+    text = unquoted(part)
+    plain = unicodedata.normalize("NFKC", redact_keys(text))
+    if not any(char.isdigit() for char in plain):
+        return part if plain == text else encoded_controls(plain)
+    return encoded_controls(masked_outright(plain))
 
 
 def wsgi_text(value: str) -> str:
@@ -102,6 +127,7 @@ def _redacted_argument(arg: re.Match) -> str:
     return arg[0]
 
 
+@bounded
 def mask_url(text: str) -> str:
     """A request line, path, query or referer for a log: every phone number masked, those
     written with Unicode separators or digits or unusual punctuation too (only the parts that

@@ -5,10 +5,18 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, unquote_plus
 
-from commsvc.log_masking.phone_numbers import NOT_DIGITS, last_shown, masked_dialled, read_as_number
+from commsvc.log_masking.phone_numbers import (
+    NOT_DIGITS,
+    bounded,
+    last_shown,
+    masked_dialled,
+    read_as_number,
+    within_budget,
+)
 from commsvc.log_masking.text import mask_text
 
 
+@bounded
 def mask_word(text: str, keep: frozenset[str] = frozenset()) -> str:
     """An id a client sent (a path segment, an X-Request-Id) or words a person wrote (a stated
     reason) masked as a log masks them in a URL: mask_text, and also a number glued to letters
@@ -47,6 +55,8 @@ def masked_phone_part(match: re.Match) -> str:
     glued = _ESCAPE.sub("%", part[_BEFORE_NUMBER.match(part).end():])
     if len(_LETTER_OR_DIGIT.findall(glued)) < 7:
         return part
+    if not within_budget():  # past the text's budget (MASKING_STEPS): masked unread
+        return masked_outright(part)
     if _all_digits_in_hex_ids(part):
         return part
     masked = _DIGIT_GROUPS.sub(_masked_group, part)
@@ -92,6 +102,15 @@ _LETTER = re.compile(r"[A-Za-z]")
 _DIGIT = re.compile(r"\d")
 _LETTER_OR_DIGIT = re.compile(r"[A-Za-z\d]")
 _LETTER_OR_DIGIT_OR_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}|[A-Za-z\d]")
+
+
+def masked_outright(part: str) -> str:
+    """A part with a digit, every letter and digit after the word before its number masked
+    (a keypad's letters too: "415-FLOWERS" is +14153569377), escapes kept but a digit's."""
+    word = _BEFORE_NUMBER.match(part).end()
+    return part[:word] + _LETTER_OR_DIGIT_OR_ESCAPE.sub(
+        lambda token: token[0] if len(token[0]) == 3 and token[0][1] != "3" else "*",
+        part[word:])
 
 
 def _masked_reading(part: str) -> str:
