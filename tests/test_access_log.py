@@ -894,6 +894,10 @@ def test_an_encoded_percent_sign_before_no_number_stays(tmp_path):
     ("/v1/consent/4155550101_%0Aforged%1B[31m", None),
     ("/v1/consent/4155550101%2500", None),
     ("/healthz", "MyApp%0D%0A127.0.0.1 - - forged 4155550101"),
+    # A tab of its own (a header value may hold one) left every decoded control raw:
+    # found by masking4's review of 9bc6952.
+    ("/healthz", "MyApp\t%0D%0A127.0.0.1 - - forged 4155550101"),
+    ("/healthz", "MyApp\t%1B[31m 4155550101%00"),
 ])
 def test_a_control_character_decoded_beside_a_number_stays_encoded(tmp_path, target,
                                                                     user_agent):

@@ -214,7 +214,9 @@ def _mask_text(text: str) -> str:
             # layers failed the log call on a long enough "%252525...").
             masked = _mask_decoded(mask_prefixed(redact_keys(decoded)))
             if masked != decoded:  # a text of one line stays one (a user agent)
-                return masked if _CONTROL.search(text) else encoded_controls(masked)
+                # what decoding brought encoded again; a text's own kinds of control (a
+                # traceback's line breaks, a user agent's tab) kept
+                return encoded_controls(masked, frozenset(_CONTROL.findall(text)))
     return _mask_decoded(text)
 
 
@@ -323,9 +325,9 @@ def _unbracketed(text: str) -> tuple[str, list[int], list[int]]:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-def encoded_controls(text: str) -> str:
-    """The text with every control character URL-encoded again (%0A)."""
-    return _CONTROL.sub(lambda char: f"%{ord(char[0]):02X}", text)
+def encoded_controls(text: str, own: frozenset[str] = frozenset()) -> str:
+    """The text with every control character URL-encoded again (%0A), but those in `own`."""
+    return _CONTROL.sub(lambda char: char[0] if char[0] in own else f"%{ord(char[0]):02X}", text)
 
 
 def unquoted(text: str) -> str:
