@@ -873,6 +873,7 @@ def test_a_number_glued_to_letters_in_the_user_agent_is_masked(tmp_path, user_ag
 
 @pytest.mark.parametrize(("target", "masked"), [
     ("/v1/consent/%254155550101", "/v1/consent/%******0101 "),
+    ("/v1/consent/%251-415-555-0101", "/v1/consent/%*******0101 "),  # masking4's review
     ("/v1/consent/check?phone=%25415-555-0101&channel=sms", "phone=%******0101&channel=sms"),
     ("/v1/logs/messages?q=%254155550101%252B14155550102", "q=%******0101+*******0102 "),
 ])

@@ -399,6 +399,9 @@ def test_a_seven_digit_local_number_with_its_separator_is_masked_in_free_text(te
     # an escape of digits is still decoded, and a "%" before no number stays as it is
     ("ua %34%31%35%35%35%35%30%31%30%31 x", "ua ******0101 x"),
     ("50%200 done in 2026, 100%", "50%200 done in 2026, 100%"),
+    # a "%" before one digit and no escape's second hex digit (masking4's review of 73317ac)
+    ("ua %1-415-555-0101 x", "ua %*******0101 x"), ("ua %1.415.555.0101", "ua %*******0101"),
+    ("ua %1-4155550101", "ua %*******0101"), ("ua %1F 4155550101", "ua %1F ******0101"),
 ])
 def test_a_number_after_a_literal_percent_sign_is_masked_in_free_text(text, masked):
     """Found while checking the team's %25 decision: free text (a user agent, a stated reason,

@@ -221,8 +221,10 @@ def _mask_text(text: str) -> str:
 
 
 # A "%" before three digits or more, which the text may hold as the client wrote it: the API
-# reads past it ("%4155550101" is +14155550101), where decoding it makes "A55550101".
-PERCENT_BEFORE_DIGITS = re.compile(r"%(?=\d{3})")
+# reads past it ("%4155550101" is +14155550101), where decoding it makes "A55550101"; or
+# before one digit that no hex digit follows, no escape ("%1-415-555-0101", which PHONE took
+# for digits inside a word).
+PERCENT_BEFORE_DIGITS = re.compile(r"%(?=\d{3}|\d(?![0-9A-Fa-f]))")
 
 
 def literal_percents_masked(text: str) -> str:
