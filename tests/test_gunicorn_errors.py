@@ -26,10 +26,9 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@contextlib.contextmanager
-def web_process(tmp_path):
-    """(the process, its port): the Procfile's web line on a free port (production settings,
-    the SQLite file tmp_path/commsvc.db), in a process group of its own as a terminal's."""
+def _start_web(tmp_path) -> tuple[subprocess.Popen, int | None]:
+    """The Procfile's web line started on a port free a moment ago, and the port it listens
+    on; None when another process took that port in between (the process is stopped then)."""
     web = next(line for line in (ROOT / "Procfile").read_text().splitlines()
                if line.startswith("web:"))[len("web:"):]
     env = {**os.environ, **COMPLETE, "ENCRYPTION_KEYS": FERNET_KEY, "COMMSVC_ENV": "production",
@@ -39,28 +38,65 @@ def web_process(tmp_path):
     process = subprocess.Popen(["sh", "-c", f"exec {web}"], env=env, cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if not line and process.poll() is not None:
+            break
+        if "Connection in use" in line:  # gunicorn would retry that port for 5 s, then exit;
+            _stop(process, signal.SIGKILL)  # it queues a SIGTERM till then (no worker yet)
+            return process, None
+        if found := LISTENING.search(line):
+            return process, int(found.group(1))
+    _stop(process)
+    raise AssertionError("the web process did not start")
+
+
+def _stop(process: subprocess.Popen, how: int = signal.SIGTERM) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, how)
+    process.wait(timeout=30)
+    process.stderr.close()
+
+
+@contextlib.contextmanager
+def web_process(tmp_path):
+    """(the process, its port): the Procfile's web line on a free port (production settings,
+    the SQLite file tmp_path/commsvc.db), in a process group of its own as a terminal's.
+    Parallel test workers pick free ports too: one taken between the pick and gunicorn's
+    bind is picked again."""
+    for _attempt in range(5):
+        process, port = _start_web(tmp_path)
+        if port is not None:
+            break
+    else:
+        raise AssertionError("no free port for the web process after 5 tries")
     try:
-        deadline = time.monotonic() + 60
-        port = None
-        while port is None and time.monotonic() < deadline:
-            line = process.stderr.readline()
-            if not line and process.poll() is not None:
-                break
-            found = LISTENING.search(line)
-            port = int(found.group(1)) if found else None
-        assert port, "the web process did not start"
         yield process, port
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-        process.stderr.close()
+        _stop(process)
 
 
 @pytest.fixture
 def web_port(tmp_path):
     with web_process(tmp_path) as (_process, port):
         yield port
+
+
+def test_a_port_taken_before_gunicorn_binds_it_is_picked_again(tmp_path, monkeypatch):
+    """Found by a flaky-test hunt: _free_port's port is free when picked, but the suite's other
+    worker (or anything else) could bind it before gunicorn did; gunicorn then retried for
+    5 s and exited, and the test failed with "the web process did not start"."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        picks = iter([taken.getsockname()[1]])
+        monkeypatch.setattr(sys.modules[__name__], "_free_port",
+                            lambda free_port=_free_port: next(picks, None) or free_port())
+        with web_process(tmp_path) as (_process, port):
+            assert port != taken.getsockname()[1]
+            status_line, _headers, _body = _raw(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status_line.startswith("HTTP/1.1 ")
 
 
 def _raw(port: int, request: bytes) -> tuple[str, dict, bytes]:
