@@ -41,13 +41,15 @@ def dropping_app(engine, config, clock, twilio, monkeypatch):
                             lambda dbapi, _record: pids.add(dbapi.info.backend_pid))
 
         def drop_connections() -> None:
-            with engine.connect() as conn:
+            # Autocommit: pg_stat_activity is read once per transaction, so polling it in one
+            # transaction saw the terminated backends forever (the loop was a 0.5 s sleep).
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                                      " WHERE pid = ANY(:pids)"), {"pids": list(pids)})
-                for _ in range(100):  # gone at once, well within the pools' idle ping
-                    if not conn.scalar(sa.text("SELECT count(*) FROM pg_stat_activity"
-                                               " WHERE pid = ANY(:pids)"), {"pids": list(pids)}):
-                        break
+                deadline = time.monotonic() + 30  # gone at once, well within the idle ping
+                while conn.scalar(sa.text("SELECT count(*) FROM pg_stat_activity"
+                                          " WHERE pid = ANY(:pids)"), {"pids": list(pids)}):
+                    assert time.monotonic() < deadline, "the app's connections outlived 30 s"
                     time.sleep(0.005)
             pids.clear()
 
