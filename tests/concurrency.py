@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 import sqlalchemy as sa
@@ -18,6 +19,17 @@ def someone_waits_for_a_lock(engine) -> bool:
     """Whether a session on `engine`'s database is waiting for a lock another one holds."""
     with engine.connect() as conn:
         return bool(conn.scalar(_WAITING))
+
+
+def a_lock_wait_begins(engine, seconds: float = 10.0) -> bool:
+    """Whether, within `seconds`, a session on `engine`'s database waits for a lock: the moment
+    a race test lets the holder go on, instead of a sleep that a slow machine outruns."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if someone_waits_for_a_lock(engine):
+            return True
+        time.sleep(0.02)
+    return False
 
 
 def all_at_once(count: int, call: Callable[[], object], timeout: float = 30) -> list:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from sqlalchemy import func, select
@@ -16,6 +15,7 @@ from commsvc.relay.models import Message
 from commsvc.sending import service as sending_service
 from commsvc.sessions.models import Participant
 from commsvc.sessions.models import Session as ConversationSession
+from tests.concurrency import a_lock_wait_begins
 from tests.conftest import AUTH_TOKEN, BASE_URL, pool_and_booking_key
 from tests.twilio_signing import TwilioPoster
 
@@ -187,7 +187,7 @@ def test_a_retention_run_finishes_while_a_hold_waits_for_an_erasure(committed_ap
     placer = threading.Thread(target=place)
     placer.start()
     try:
-        time.sleep(0.5)  # the hold now waits for the erasure
+        assert a_lock_wait_begins(database.engine)  # the hold now waits for the erasure
         report = retention.run(database, retention=committed_app.extensions["config"].retention,
                                now=clock())
     finally:

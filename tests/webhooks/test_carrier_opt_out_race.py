@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from sqlalchemy import select
@@ -10,20 +9,11 @@ from sqlalchemy import select
 from commsvc.consent import relay as consent_relay
 from commsvc.consent.decisions import check
 from commsvc.relay.models import Message
-from tests.concurrency import someone_waits_for_a_lock
+from tests.concurrency import a_lock_wait_begins
 from tests.conftest import AUTH_TOKEN, BASE_URL
 from tests.twilio_signing import TwilioPoster
 from tests.webhooks import factories as f
 from tests.webhooks.factories import PRO, PRO_PROXY, REQUESTER, REQUESTER_PROXY
-
-
-def _someone_waits_for_a_lock(engine, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if someone_waits_for_a_lock(engine):
-            return True
-        time.sleep(0.02)
-    return False
 
 
 @pytest.mark.pg_only
@@ -61,7 +51,7 @@ def test_a_21610_callback_arriving_while_the_recipients_start_commits_keeps_thei
         f"/webhooks/twilio/message-status?m={message_id}&s={text_sid}", form)), daemon=True)
     callback.start()
     try:
-        assert _someone_waits_for_a_lock(database.engine)
+        assert a_lock_wait_begins(database.engine)
     finally:
         start.commit()
         start.close()
