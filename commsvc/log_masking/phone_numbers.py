@@ -92,7 +92,7 @@ def masked_e164(e164: str) -> str:
     run together (+6834002 +6834003, +14155550101 5551235), show no more than the second
     could spare if it were of the shortest (2): the last four are the whole of +683 4003."""
     masked = mask(e164)
-    shown = len(masked) - len(masked.rstrip("0123456789"))
+    shown = _digits_shown(masked)
     if shown <= _SHORTEST_SHOWN or possible(e164):
         return masked
     return masked[:-shown] + "*" * (shown - _SHORTEST_SHOWN) + masked[-_SHORTEST_SHOWN:]
@@ -100,7 +100,10 @@ def masked_e164(e164: str) -> str:
 
 def last_shown(e164: str) -> int:
     """How many last digits phones.mask shows of the number (phones.shown_digits)."""
-    masked = mask(e164)
+    return _digits_shown(mask(e164))
+
+
+def _digits_shown(masked: str) -> int:
     return len(masked) - len(masked.rstrip("0123456789"))
 
 
