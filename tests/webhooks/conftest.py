@@ -15,31 +15,24 @@ def session_open(db, clock):
 
 @pytest.fixture
 def send_sms(twilio_post):
-    """send_sms(From, To, Body, **extra) -> the response to a signed inbound-SMS webhook."""
+    """send_sms(From, To, Body, **extra) -> the response to a signed inbound-SMS webhook, with
+    every field Twilio sends (factories.sms_form)."""
 
     def send(from_: str, to: str, body: str = "", *, sid: str | None = None, media=(),
              **extra):
-        params = {"From": from_, "To": to, "Body": body, "MessageSid": sid or f.sid("SM"),
-                  "AccountSid": "AC" + "0" * 32, "NumMedia": str(len(media))}
-        for index, url in enumerate(media):
-            params[f"MediaUrl{index}"] = url
-            params[f"MediaContentType{index}"] = "image/jpeg"
-        params.update(extra)
-        return twilio_post("/webhooks/twilio/sms", params)
+        return twilio_post("/webhooks/twilio/sms",
+                           f.sms_form(from_, to, body, sid=sid, media=media, **extra))
 
     return send
 
 
 @pytest.fixture
 def place_call(twilio_post):
-    """place_call(From, To, **extra) -> the response to a signed inbound-call webhook."""
+    """place_call(From, To, **extra) -> the response to a signed inbound-call webhook, with every
+    field Twilio sends (factories.call_form)."""
 
     def call(from_: str, to: str, *, sid: str | None = None, **extra):
-        params = {"From": from_, "To": to, "CallSid": sid or f.sid("CA"),
-                  "CallStatus": "ringing", "Direction": "inbound",
-                  "AccountSid": "AC" + "0" * 32}
-        params.update(extra)
-        return twilio_post("/webhooks/twilio/voice", params)
+        return twilio_post("/webhooks/twilio/voice", f.call_form(from_, to, sid=sid, **extra))
 
     return call
 

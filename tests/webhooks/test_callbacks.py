@@ -21,7 +21,7 @@ def bridged(db, clock, place_call):
 
 def _message_status(twilio_post, message_id, status, sid="SM" + "f" * 32, **extra):
     return twilio_post(f"/webhooks/twilio/message-status?m={message_id}",
-                       {"MessageSid": sid, "MessageStatus": status, **extra})
+                       f.message_status_form(sid, status, **extra))
 
 
 def test_delivery_status_updates_the_relayed_message(relayed, twilio_post, db):

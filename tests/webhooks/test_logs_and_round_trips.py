@@ -20,7 +20,7 @@ def test_relayed_text_logs_one_line_with_outcome_and_masked_numbers_but_no_body(
     send_sms(REQUESTER, REQUESTER_PROXY, SECRET, media=["https://example.com/p.jpg"])
 
     [line] = _lines(webhook_logs)
-    assert "outcome=forwarded" in line and "sid=SM" in line
+    assert "outcome=forwarded" in line and "sid=MM" in line  # an MMS: Twilio names it MM...
     assert "+1******0101" in line and "+1******0001" in line
     assert SECRET not in line and "xyzzy" not in line and "example.com" not in line
     assert REQUESTER not in line and PRO not in line
