@@ -1,7 +1,10 @@
 """Every webhook is refused (403, nothing stored) unless Twilio signed exactly what we received."""
 from __future__ import annotations
 
+import hashlib
+
 import pytest
+from twilio.request_validator import RequestValidator
 
 from commsvc.app import create_app
 from tests.conftest import AUTH_TOKEN, BASE_URL
@@ -134,3 +137,30 @@ def test_refusal_logs_one_line_without_numbers_or_body(client, webhook_logs):
     assert len(lines) == 1
     assert "signature" in lines[0]
     assert "secret plan" not in lines[0] and "0101" not in lines[0] and "0001" not in lines[0]
+
+
+def _body_hashed_request(client, signed_body: str, sent_body: str):
+    """A request signed as Twilio signs a JSON-bodied webhook: over the URL alone, which
+    carries the body's SHA-256 in its bodySHA256 query parameter."""
+    path = (f"/webhooks/twilio/recording-notice?c=1&s={f.sid('CA')}"
+            f"&bodySHA256={hashlib.sha256(signed_body.encode()).hexdigest()}")
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(BASE_URL + path, {})
+    return client.post(path, data=sent_body, content_type="application/json",
+                       headers={"X-Twilio-Signature": signature})
+
+
+def test_a_body_whose_sha256_the_signed_url_carries_is_accepted(client):
+    body = '{"CallSid": "CA' + "1" * 32 + '"}'
+
+    assert _body_hashed_request(client, body, body).status_code == 200
+
+
+def test_a_body_other_than_the_one_the_signed_url_hashes_is_refused(client, db):
+    """Found replaying Twilio's forms: RequestValidator checks bodySHA256 against the raw
+    body, but it was handed the (empty) form, so the hash was never compared and the signed
+    URL of one JSON-bodied request verified any body sent with it."""
+    signed = '{"CallSid": "CA' + "1" * 32 + '"}'
+
+    response = _body_hashed_request(client, signed, '{"CallSid": "CA' + "2" * 32 + '"}')
+
+    _assert_refused(response, db)
