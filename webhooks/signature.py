@@ -20,6 +20,8 @@ from commsvc.extensions import config as _config
 log = logging.getLogger("commsvc.webhooks")
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
+# Added by Twilio to a webhook a Webhook Rule signs with a SharedKey (twilio 9.13 names it too)
+SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
 
 
 def signed_url(public_base_url: str) -> str | None:
@@ -57,6 +59,18 @@ def require_twilio_signature() -> Response | None:
     config = _config()
     if is_valid(config.twilio_auth_token, config.public_base_url):
         return None
+    if SIGNATURE_SETTINGS_HEADER in request.headers:
+        # A Webhook Rule of Twilio's Webhooks configuration API signs these URLs with a
+        # SharedKey (HMAC-SHA256) instead of the auth token: nothing here holds that key, so
+        # no such request can be verified. Named, so that the fix (that Setting signs no more,
+        # or no Rule matches these URLs) is not searched for in the token or PUBLIC_BASE_URL.
+        log.warning("twilio webhook refused: signed with a Webhooks shared key (%s), not the"
+                    " auth token path=%s", SIGNATURE_SETTINGS_HEADER, request.path)
+        return problem(403, "invalid-signature", "Missing or invalid Twilio signature",
+                       f"Signed with a shared key ({SIGNATURE_SETTINGS_HEADER}): commsvc"
+                       " verifies only signatures made with the account's auth token. Take"
+                       " the signature off the Webhook Setting that a Webhook Rule applies to"
+                       " these URLs.")
     # No numbers, no body: the path says which webhook, the request id ties it to the response.
     log.warning("twilio webhook refused: missing or invalid signature path=%s", request.path)
     return problem(403, "invalid-signature", "Missing or invalid Twilio signature",

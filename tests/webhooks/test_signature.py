@@ -1,7 +1,9 @@
 """Every webhook is refused (403, nothing stored) unless Twilio signed exactly what we received."""
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 
 import pytest
 from twilio.request_validator import RequestValidator
@@ -164,3 +166,28 @@ def test_a_body_other_than_the_one_the_signed_url_hashes_is_refused(client, db):
     response = _body_hashed_request(client, signed, '{"CallSid": "CA' + "2" * 32 + '"}')
 
     _assert_refused(response, db)
+
+
+def test_a_webhook_signed_with_a_twilio_shared_key_is_refused_saying_why(client, db,
+                                                                      webhook_logs):
+    """Found replaying Twilio's requests: a Webhook Rule whose Setting signs with a SharedKey
+    (Twilio's Webhooks configuration API) makes Twilio sign with that key, HMAC-SHA256, and say
+    so in X-Twilio-Webhooks-Signature-Settings. commsvc has only the auth token, so it must
+    refuse; but every webhook was refused as "invalid signature", which sends the operator
+    hunting for a wrong token or PUBLIC_BASE_URL. The answer (shown in Twilio's debugger) and
+    the log line now name the header."""
+    params = _sms()
+    signed = BASE_URL + "/webhooks/twilio/sms" + "".join(k + params[k] for k in sorted(params))
+    signature = base64.b64encode(hmac.new(b"the-shared-key-secret", signed.encode(),
+                                          hashlib.sha256).digest()).decode()
+
+    settings = "key=webhooks_sharedkey_01abc,algorithm=HMAC_SHA256"
+
+    response = client.post("/webhooks/twilio/sms", data=params, headers={
+        "X-Twilio-Signature": signature, "X-Twilio-Webhooks-Signature-Settings": settings})
+
+    _assert_refused(response, db)
+    assert "X-Twilio-Webhooks-Signature-Settings" in response.json["detail"]
+    [line] = [r.getMessage() for r in webhook_logs.records if r.name == "commsvc.webhooks"]
+    assert "X-Twilio-Webhooks-Signature-Settings" in line
+    assert "webhooks_sharedkey_01abc" not in line  # a header's words are never logged
