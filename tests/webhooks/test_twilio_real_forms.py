@@ -139,3 +139,17 @@ def test_a_recorded_call_whisper_dial_action_and_recording_callbacks(
     row = _log_row(client, api_key, call["CallSid"], "calls")
     assert (row["status"], row["duration_seconds"]) == ("completed", 33)
     assert (row["recording"]["sid"], row["recording"]["duration"]) == (recording, 31)
+
+
+@pytest.mark.parametrize("keyword", ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT",
+                                     "REVOKE", "OPTOUT"])
+def test_each_keyword_twilio_blocks_on_revokes_texts_here_too(session_open, send_sms, client,
+                                                              api_key, keyword):
+    """Twilio's default opt-out keywords on long codes (docs/twilio.md): without Advanced
+    Opt-Out it blocks the sender and says nothing to commsvc, so each must revoke here too,
+    or the other side's texts would fail at Twilio (21610) instead of being withheld."""
+    [confirmation] = twiml(send_sms(REQUESTER, REQUESTER_PROXY, keyword))
+
+    assert confirmation.get("to") is None  # answered, not forwarded
+    assert client.get(f"/v1/consent/check?phone={REQUESTER}&channel=sms&purpose=relay",
+                      headers=api_key("booking")).json["allowed"] is False
