@@ -191,3 +191,16 @@ def test_a_webhook_signed_with_a_twilio_shared_key_is_refused_saying_why(client,
     [line] = [r.getMessage() for r in webhook_logs.records if r.name == "commsvc.webhooks"]
     assert "X-Twilio-Webhooks-Signature-Settings" in line
     assert "webhooks_sharedkey_01abc" not in line  # a header's words are never logged
+
+
+@pytest.mark.parametrize("signed_over", ["https://commsvc.example.com:8443",
+                                         "https://commsvc.example.com"])
+def test_a_non_default_port_verifies_signed_with_or_without_it(config, clock, twilio, database,
+                                                               signed_over):
+    """Twilio has signed webhooks to a non-default https port both ways (twilio-python #402):
+    docs/twilio.md says both verify."""
+    app = create_app(config.with_overrides(public_base_url="https://commsvc.example.com:8443"),
+                     clock=clock, twilio=twilio, database=database)
+    poster = TwilioPoster(app.test_client(), AUTH_TOKEN, signed_over)
+
+    assert poster("/webhooks/twilio/sms", _sms()).status_code == 200
