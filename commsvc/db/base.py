@@ -17,9 +17,13 @@ NAMING_CONVENTION = {
 }
 
 
-# The characters no text column of either database can hold: NUL (PostgreSQL refuses it,
-# SQLite stores it) and a lone surrogate (U+D800 to U+DFFF: no UTF-8 for either). What the API
-# takes (input_guard) and the cursors it reads back (paging) are checked against this one rule.
+# The characters no text of ours may hold, on either database: NUL and a lone surrogate
+# (U+D800 to U+DFFF). PostgreSQL refuses NUL in text (psycopg raises DataError). SQLite stores
+# it and gives Python the whole string back, but its own functions read the text as ending
+# there (length('ab<NUL>cd') is 2, substr() and the like stop at it): what SQLite kept would be
+# a 500 on PostgreSQL and read differently in SQL. A lone surrogate has no UTF-8: the driver
+# raises UnicodeEncodeError before either database sees it. What the API takes (input_guard)
+# and the cursors it reads back (paging) are checked against this one rule.
 NOT_STORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 # Integer primary keys: BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite.
