@@ -5,16 +5,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from commsvc.records.models import AuditEvent
+from tests.consent.test_api import check
 from tests.records.test_subjects import REASON
 
 PHONE = "+14155550707"
 GRANT = {"channel": "all", "purpose": "marketing", "action": "grant", "source": "web_form",
          "evidence": {"form": "signup"}}
-
-
-def _check(client, headers, purpose, channel="sms"):
-    return client.get("/v1/consent/check", headers=headers, query_string={
-        "phone": PHONE, "channel": channel, "purpose": purpose}).get_json()
 
 
 def _erase(client, headers):
@@ -24,7 +20,8 @@ def _erase(client, headers):
 def test_erasure_revokes_a_marketing_grant_and_marketing_texts_are_refused(client, api_key):
     booking, privacy = api_key("booking"), api_key("privacy")
     assert client.post(f"/v1/consent/{PHONE}", json=GRANT, headers=booking).status_code == 201
-    assert _check(client, booking, "marketing") == {"allowed": True, "reason": "granted"}
+    assert check(client, booking, purpose="marketing", phone=PHONE).get_json() == {
+        "allowed": True, "reason": "granted"}
 
     answer = _erase(client, privacy)
 
@@ -34,10 +31,10 @@ def test_erasure_revokes_a_marketing_grant_and_marketing_texts_are_refused(clien
     assert any(reason.startswith("revoked marketing on every channel")
                for reason in answer.get_json()["reasons"])
     for channel in ("sms", "voice"):
-        assert _check(client, booking, "marketing", channel) == {"allowed": False,
-                                                                 "reason": "revoked"}
+        assert check(client, booking, channel, "marketing", PHONE).get_json() == {
+            "allowed": False, "reason": "revoked"}
         for purpose in ("relay", "transactional"):
-            assert _check(client, booking, purpose, channel) == {
+            assert check(client, booking, channel, purpose, PHONE).get_json() == {
                 "allowed": True, "reason": "default_allowed"}
     history = client.get(f"/v1/consent/{PHONE}/history", headers=booking).get_json()["data"]
     assert [(e["action"], e["channel"], e["purpose"], e["source"]) for e in history] == [
