@@ -1,7 +1,7 @@
 """relay: an index for "was this sender told today that the conversation has ended?"
 
 A text to a proxy number with no conversation (or one taking calls only) is answered once a
-day per sender and number (relay.service._told_lately). The check filtered on sender, number,
+day per sender and number (relay.notices.told_lately). The check filtered on sender, number,
 outcome and the last 24 hours but had only the one-column phone indexes, or the primary key,
 to walk: it read texts newest first back to the first notice, all of them when there was none
 (tests/webhooks/test_told_lately_plan.py: 120k rows read, 86 ms). This index holds the
