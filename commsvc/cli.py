@@ -5,9 +5,19 @@ import errno
 import os
 import signal
 import sys
+from typing import NoReturn
 
 import click
 from flask.cli import FlaskGroup
+
+
+def fail(message: str, status: int) -> NoReturn:
+    """End the command with `message` on stderr as click says every other error of a command
+    (a ClickException, a usage error: "Error: ..."), and the exit `status`. SystemExit, not
+    click's Exit or a ClickException: Flask prints a traceback for an Exception raised while it
+    loads the app."""
+    click.ClickException(message).show()
+    raise SystemExit(status)
 
 
 def _create_app():
@@ -22,19 +32,16 @@ def _create_app():
         if missing is not None and not _sets_up_the_database():
             # A read (`logs messages`, `keys list`) left an empty file behind, which the next
             # command took for a database without its schema.
-            click.echo(f"error: the database is not set up: there is no SQLite file {missing};"
-                       f" run `commsvc db upgrade` (`make run` does it), or set DATABASE_URL"
-                       f" to the database the server uses", err=True)
-            raise SystemExit(1)
+            fail(f"the database is not set up: there is no SQLite file {missing};"
+                 f" run `commsvc db upgrade` (`make run` does it), or set DATABASE_URL"
+                 f" to the database the server uses", 1)
         create_sqlite_file(config.database_url)  # as gunicorn's master does when it starts
         # The production warnings are for the long-running processes (worker and clock say
         # them when they start): before every command's output they were noise.
         return create_app(config, startup_warnings=False)
     except ConfigError as exc:
         # A setting for the operator to fix, not a bug: one line, and the usage-error status.
-        # SystemExit, not click's Exit: Flask prints a traceback for an Exception raised here.
-        click.echo(f"error: {exc}", err=True)
-        raise SystemExit(2) from None
+        fail(str(exc), 2)
 
 
 # The commands that may start from no SQLite file: the migration makes the schema in it, and the
@@ -78,8 +85,7 @@ class _Group(FlaskGroup):
             problem = operator_problem(exc)
             if problem is None:
                 raise  # a bug: its traceback is what someone needs
-            click.echo(f"error: {problem}", err=True)
-            raise SystemExit(1) from None
+            fail(problem, 1)
         except OSError as exc:
             if exc.errno == errno.EPIPE:
                 _end_on_a_closed_pipe()
@@ -87,8 +93,7 @@ class _Group(FlaskGroup):
             # the operator's to fix, not a bug.
             if exc.errno not in _OUTPUT_ERRNOS:
                 raise
-            click.echo(f"error: could not write the output: {exc.strerror}", err=True)
-            raise SystemExit(1) from None
+            fail(f"could not write the output: {exc.strerror}", 1)
 
 
 SIGPIPE_STATUS = 128 + signal.SIGPIPE  # 141, as the shell reports `seq 1000000 | head -1`

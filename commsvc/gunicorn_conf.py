@@ -16,6 +16,7 @@ import signal
 import sys
 from http import HTTPStatus
 
+import click
 from gunicorn import util
 
 from commsvc.auth.guard import REPEATED_HEADERS
@@ -41,7 +42,9 @@ def on_starting(server) -> None:
         if server.cfg.workers < 1:  # gunicorn takes --workers 0 and then serves nothing
             raise ConfigError(f"gunicorn --workers must be 1 or more, not {server.cfg.workers}")
     except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # Said as every commsvc command says an error ("Error: ...", click's own form); not
+        # through commsvc.cli.fail, whose import would load every command into the master.
+        click.ClickException(str(exc)).show()
         sys.exit(2)
 
 

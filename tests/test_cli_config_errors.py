@@ -63,19 +63,19 @@ COMPLETE = {"ENCRYPTION_KEYS": "not-a-fernet-key", "HMAC_KEY": secrets.token_url
 def test_config_error_is_one_line_on_stderr_and_exit_status_2(env, message, args):
     result = CliRunner().invoke(main, args, env=env, prog_name="commsvc")
     assert result.exit_code == 2
-    assert result.stderr == f"error: {message}\n"
+    assert result.stderr == f"Error: {message}\n"
     assert result.stdout == ""
 
 
 @pytest.mark.parametrize(("setting", "message"), [
-    ({"RETENTION_BODIES_DAYS": "abc"}, "error: RETENTION_BODIES_DAYS must be a positive number of"
+    ({"RETENTION_BODIES_DAYS": "abc"}, "Error: RETENTION_BODIES_DAYS must be a positive number of"
                                        " days, at most 36500, not 'abc'"),
     # gunicorn itself takes --workers 0, then starts no worker and answers nothing.
-    ({"WEB_CONCURRENCY": "0"}, "error: WEB_CONCURRENCY must be a whole number of web workers, 1"
+    ({"WEB_CONCURRENCY": "0"}, "Error: WEB_CONCURRENCY must be a whole number of web workers, 1"
                                " or more, not '0'"),
     # Checked by each worker's engine only, it was a traceback per worker, exit status 3.
     ({"DATABASE_URL": "sqlite:///no/such/dir/commsvc.db", "PORT": "5182"},
-     "error: DATABASE_URL names the SQLite file {root}/no/such/dir/commsvc.db, which cannot be"
+     "Error: DATABASE_URL names the SQLite file {root}/no/such/dir/commsvc.db, which cannot be"
      " created (No such file or directory): create its directory or make it writable"),
 ], ids=["retention", "no workers", "sqlite directory missing"])
 def test_the_procfiles_web_process_stops_on_a_bad_setting_with_one_line_and_status_2(
@@ -135,7 +135,7 @@ def test_an_instance_directory_it_cannot_write_is_one_line_not_a_traceback(
 
     assert result.exit_code == 2
     assert result.stderr == (
-        f"error: the development secrets file {instance / 'dev-secrets.json'} cannot be read or"
+        f"Error: the development secrets file {instance / 'dev-secrets.json'} cannot be read or"
         f" written (File exists): make {instance} writable, or set ENCRYPTION_KEYS, HMAC_KEY"
         f" and TWILIO_AUTH_TOKEN\n")
 
@@ -154,7 +154,7 @@ def test_a_development_secrets_file_that_is_not_whole_is_one_line_not_a_tracebac
 
     assert result.exit_code == 2
     assert result.stderr.startswith(
-        f"error: the development secrets file {secrets_file} is not the one commsvc writes (")
+        f"Error: the development secrets file {secrets_file} is not the one commsvc writes (")
     assert result.stderr.endswith(
         "delete it to have new secrets generated (what its encryption key encrypted becomes"
         " unreadable), or set ENCRYPTION_KEYS, HMAC_KEY and TWILIO_AUTH_TOKEN\n")
@@ -172,6 +172,6 @@ def test_a_development_secrets_file_it_may_not_read_says_so_not_make_the_directo
 
     assert result.exit_code == 2
     assert result.stderr == (
-        f"error: the development secrets file {secrets_file} cannot be read (Is a directory):"
+        f"Error: the development secrets file {secrets_file} cannot be read (Is a directory):"
         f" make it readable by this user (it is the user's who first ran commsvc here), or set"
         f" ENCRYPTION_KEYS, HMAC_KEY and TWILIO_AUTH_TOKEN\n")

@@ -49,7 +49,7 @@ def test_a_command_on_that_host_still_stops_at_once_with_the_settings_line():
     result = CliRunner().invoke(main, ["keys", "list"], env=NO_SECRETS)
 
     assert result.exit_code == 2
-    assert result.output.startswith("error: production needs these settings: ENCRYPTION_KEYS")
+    assert result.output.startswith("Error: production needs these settings: ENCRYPTION_KEYS")
 
 
 @pytest.mark.parametrize("command", ["worker", "clock"])

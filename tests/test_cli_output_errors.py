@@ -45,7 +45,7 @@ def test_a_full_disk_is_one_line_not_a_traceback(tmp_path, args):
                               text=True, timeout=60)
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
-        "error: could not write the output: No space left on device"]
+        "Error: could not write the output: No space left on device"]
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
@@ -60,7 +60,7 @@ def test_a_key_whose_secret_could_not_be_written_is_not_stored(tmp_path):
                               text=True, timeout=60)
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
-        "error: could not write the output: No space left on device"]
+        "Error: could not write the output: No space left on device"]
     assert _keys_listed(env) == []
 
 

@@ -261,7 +261,7 @@ def test_retention_run_with_a_bad_setting_says_so_in_one_line_with_status_2(env)
                                 env={**SECRETS, **env}, prog_name="commsvc")
     assert result.exit_code == 2
     [line] = result.stderr.splitlines()
-    assert line.startswith(f"error: {next(iter(env))} must be ")
+    assert line.startswith(f"Error: {next(iter(env))} must be ")
     assert "Traceback" not in result.output and result.stdout == ""
 
 

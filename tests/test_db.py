@@ -82,7 +82,7 @@ def test_a_sqlite_file_in_a_directory_that_does_not_exist_is_named_in_one_line(t
 
     assert result.exit_code == 2
     assert result.stderr == (
-        f"error: DATABASE_URL names the SQLite file {tmp_path}/sub/commsvc.db, which cannot be"
+        f"Error: DATABASE_URL names the SQLite file {tmp_path}/sub/commsvc.db, which cannot be"
         f" created (No such file or directory): create its directory or make it writable\n")
     assert not (tmp_path / "sub").exists()
 

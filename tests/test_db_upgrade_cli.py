@@ -221,7 +221,7 @@ def test_a_read_before_the_database_is_set_up_says_so_and_leaves_no_file(tmp_pat
     result = CliRunner().invoke(main, args, env=env, prog_name="commsvc")
 
     assert result.exit_code == 1, result.output
-    assert result.stderr == (f"error: the database is not set up: there is no SQLite file {path};"
+    assert result.stderr == (f"Error: the database is not set up: there is no SQLite file {path};"
                              " run `commsvc db upgrade` (`make run` does it), or set DATABASE_URL"
                              " to the database the server uses\n")
     assert not path.exists()

@@ -111,7 +111,7 @@ def test_no_new_database_is_made_beside_the_write_ahead_log_of_a_deleted_one(tmp
         running.communicate("")
     assert result.exit_code == 2
     assert result.stderr == (
-        f"error: DATABASE_URL names the SQLite file {path}, which is gone while processes"
+        f"Error: DATABASE_URL names the SQLite file {path}, which is gone while processes"
         f" still have it open through its write-ahead log {path}-wal (it was deleted or moved"
         f" under them): stop every commsvc process, then put the file back, or move"
         f" {path}-wal and {path}-shm away to start a new database\n")

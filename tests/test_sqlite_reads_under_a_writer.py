@@ -88,7 +88,7 @@ def test_a_reasoned_read_at_the_console_behind_a_long_writer_says_the_database_i
         result = CliRunner().invoke(main, ["logs", "calls", "--reason", "ticket 12"],
                                     env=settings(f"sqlite:///{tmp_path / 'busy.db'}"))
     assert result.exit_code == 1
-    assert result.stderr == ("error: the database is busy: another process has held its write"
+    assert result.stderr == ("Error: the database is busy: another process has held its write"
                              " lock too long (a migration, an erasure, a retention run?); try"
                              " again once it is done\n")
     assert result.stdout == ""

@@ -16,7 +16,7 @@ from commsvc.cli import main
 from tests.conftest import AUTH_TOKEN, BASE_URL, TEST_KEY
 from tests.twilio_signing import TwilioPoster
 
-MISSING = ("error: the database has no commsvc schema, or not this code's: run `commsvc db upgrade`"
+MISSING = ("Error: the database has no commsvc schema, or not this code's: run `commsvc db upgrade`"
            "\n")
 
 
@@ -67,7 +67,7 @@ def test_cli_on_a_database_that_does_not_answer_says_so_in_one_line(args):
     env = settings("postgresql://postgres@127.0.0.1:1/commsvc")
     result = CliRunner().invoke(main, args, env=env, prog_name="commsvc")
     assert result.exit_code == 1
-    assert result.stderr.startswith("error: the database is not answering: ")
+    assert result.stderr.startswith("Error: the database is not answering: ")
     assert result.stderr.count("\n") == 1
     assert result.stdout == ""  # no table header before the error
 
@@ -81,7 +81,7 @@ def test_a_database_the_server_does_not_have_is_named_as_missing_not_as_down(
         pytest.skip("PostgreSQL only: a SQLite file has its own message")
     url = engine.url.set(database="commsvc_no_such_db", password="s3cret-pw")
     url = url.render_as_string(hide_password=False)
-    said = ('error: the database server answered, but it has no database "commsvc_no_such_db":'
+    said = ('Error: the database server answered, but it has no database "commsvc_no_such_db":'
             " create it (createdb), or give DATABASE_URL the name of one that exists\n")
 
     result = CliRunner().invoke(main, ["keys", "list"], env=settings(url), prog_name="commsvc")
@@ -96,7 +96,7 @@ def test_a_database_the_server_does_not_have_is_named_as_missing_not_as_down(
         commsvc_log.removeHandler(caplog.handler)
         app.extensions["db"].dispose()
     assert (response.status_code, response.get_json()["database"]) == (503, "down")
-    assert said[len("error: "):-1] in caplog.text and "s3cret-pw" not in caplog.text
+    assert said[len("Error: "):-1] in caplog.text and "s3cret-pw" not in caplog.text
 
 
 def test_api_and_webhooks_on_a_database_without_schema_answer_503(config, clock, twilio,
@@ -174,6 +174,6 @@ def test_cli_on_a_database_behind_this_codes_migrations_says_what_to_run(empty_u
     result = CliRunner().invoke(main, ["logs", "messages"], env=settings(empty_url),
                                 prog_name="commsvc")
 
-    assert result.stderr == ("error: the database has no commsvc schema, or not this code's:"
+    assert result.stderr == ("Error: the database has no commsvc schema, or not this code's:"
                              " run `commsvc db upgrade`\n")
     assert result.exit_code == 1
