@@ -144,20 +144,26 @@ def test_the_id_of_a_deleted_row_is_never_given_again(db, clock):
         assert make(db, created_at=clock()).id > erased.id > kept.id
 
 
-def test_migration_0011_starts_new_ids_above_those_the_audit_trail_names(tmp_path, clock):
+def test_migration_0011_starts_new_ids_above_those_the_audit_trail_names(tmp_path, clock,
+                                                                        monkeypatch):
     """Rows deleted before the migration (the newest messages, read with a reason and named
     in the audit trail) must not have their ids given again either."""
     from sqlalchemy.orm import Session
 
     from commsvc import migrate
     from commsvc.records import audit
+    from tests.conftest import TEST_KEY
     from tests.records.test_retention import make_message
+    from tests.records.test_rotation import use_keys
+
+    use_keys(monkeypatch, TEST_KEY)  # make_message's body is encrypted: no app made one here
 
     def old_message(db, n: int) -> int:
         # Only revision 0010's columns: the model has gained some since (0012's reply_sid).
+        # Its SIDs start with f, which make_message's counted ones (SM000...1) never reach.
         return db.execute(sa.insert(Message).values(
             direction="inbound", from_phone="+14155550101", to_phone="+16465550001",
-            media_count=0, twilio_sid=f"SM{n:032x}", outcome="no_session", status="received",
+            media_count=0, twilio_sid=f"SMf{n:031x}", outcome="no_session", status="received",
             created_at=clock(), updated_at=clock()).returning(Message.id)).scalar_one()
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
