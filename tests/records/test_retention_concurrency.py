@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from commsvc.records import retention
 from commsvc.records.models import AuditEvent, RemoteDeletion
 from commsvc.relay.models import Message
+from tests.concurrency import a_lock_wait_begins
 from tests.records.test_retention import DAY, make_message
 
 pytestmark = pytest.mark.pg_only
@@ -132,6 +133,7 @@ def test_a_run_that_overlaps_one_whose_lock_was_dropped_counts_each_row_once(
     _seed(committed_app, clock, 10)
     engine = committed_app.extensions["db"].engine
     first_run, in_a_batch = threading.current_thread(), threading.Event()
+    overlapped = []
 
     def drop_the_lock_connection() -> bool:
         with engine.connect() as conn:
@@ -146,8 +148,9 @@ def test_a_run_that_overlaps_one_whose_lock_was_dropped_counts_each_row_once(
         def apply_then_wait(db, rows, now):
             apply(db, rows, now)
             if threading.current_thread() is first_run and not in_a_batch.is_set():
-                in_a_batch.set()  # the second run starts now; this batch commits later
-                time.sleep(0.5)
+                in_a_batch.set()  # the second run starts now; this batch commits once the
+                # second waits for its rows (a sleep let a slow second run start after it)
+                overlapped.append(a_lock_wait_begins(engine))
         return apply_then_wait
 
     monkeypatch.setattr(retention, "PASSES", tuple(
@@ -162,5 +165,6 @@ def test_a_run_that_overlaps_one_whose_lock_was_dropped_counts_each_row_once(
                  else False)
     thread.join(30)
 
-    assert first is not None and second and second[0] is not None  # they overlapped
+    assert overlapped == [True]  # the second run waited for the first's batch
+    assert first is not None and second and second[0] is not None
     assert first.counts["message_bodies"] + second[0].counts["message_bodies"] == 10
