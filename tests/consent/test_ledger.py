@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from commsvc.consent import decisions, service
 from commsvc.consent.models import ConsentEvent, ConsentState
 from commsvc.errors import ValidationFailed
+from tests.concurrency import a_lock_wait_begins
 
 PHONE = "+14155550101"
 
@@ -170,6 +171,7 @@ def test_concurrent_first_events_for_a_phone_both_land_and_the_state_follows_the
 
     first_written = threading.Event()
     errors: list[BaseException] = []
+    overlapped: list[bool] = []
 
     def write(action: str, wait: threading.Event | None, signal: threading.Event | None):
         try:
@@ -179,8 +181,8 @@ def test_concurrent_first_events_for_a_phone_both_land_and_the_state_follows_the
                 service.record_event(session, phone=PHONE, channel="sms", purpose="relay",
                                      action=action, source="api", evidence={}, now=clock())
                 if signal is not None:
-                    signal.set()
-                    threading.Event().wait(0.3)  # hold the uncommitted state row
+                    signal.set()  # hold the uncommitted state row until the other waits for it
+                    overlapped.append(a_lock_wait_begins(committed_database.engine))
                 session.commit()
         except BaseException as exc:  # reported by the assertion below
             errors.append(exc)
@@ -191,7 +193,7 @@ def test_concurrent_first_events_for_a_phone_both_land_and_the_state_follows_the
     b.start()
     a.join(10)
     b.join(10)
-    assert errors == []
+    assert errors == [] and overlapped == [True]  # the grant waited for the revoke's row
     with committed_database.sessionmaker() as session:
         events = session.scalars(select(ConsentEvent).order_by(ConsentEvent.id)).all()
         assert [e.action for e in events] == ["revoke", "grant"]
