@@ -74,6 +74,9 @@ def erased_idempotency_key(db: Session, *, to: str, requested_by: str | None,
 
 @dataclass
 class ErasedAmong:
+    """What erased_among found: the ledger's subjects since the time, the numbers it hashed,
+    and which of them were erased, each with its last erasure."""
+
     subjects: int = 0  # ledger subjects erased since (none: the numbers were not read)
     checked: int = 0  # real numbers hashed (no NULL, no tombstone)
     found: dict[str, dt.datetime] = field(default_factory=dict)  # number: its last erasure
