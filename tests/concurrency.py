@@ -1,4 +1,5 @@
-"""Run one call from several threads released together (PostgreSQL race tests)."""
+"""PostgreSQL race tests' helpers: one call run from several threads released together, and
+whether (or once) a session of the test database waits for a lock."""
 from __future__ import annotations
 
 import threading
