@@ -97,6 +97,10 @@ FED_UP = (r"(?:(?:im|i m|i am|were|we re|we are) (?:so )?done(?: with (?:you|you
 ADDRESS = r"bro|bruh|dude|man"
 # ... and the words it opens one with: "yo forget my number", "hey stop bugging me"
 LEAD_EN = r"please|just|ok|so|now|seriously|ugh|hey|yo"
+# No more need of the messages, as the reason that follows a request: "Can u guys stop sending
+# me these, I don't need them", "... i dont need them anymore"
+NO_NEED = (r"(?:i|we) (?:dont|no longer) (?:need|want) (?:them|these|those|it|em"
+           r"|any of (?:them|these|those|it))(?: (?:anymore|any more|at all))?")
 LAST = (r"(?:(?: \|)? (?:please|thanks|thank you|now|already|ever|period|ok|okay|d accord|vale"
         r"|svp|merci|stp|" + ADDRESS
         + r"|s il vous plait|por favor|porfa|xfa|xfavor|gracias|ya|mas))*"
@@ -104,7 +108,7 @@ LAST = (r"(?:(?: \|)? (?:please|thanks|thank you|now|already|ever|period|ok|okay
         r"|(?:this is |thats |its )?(?:harassment|spam)|(?:i )?never"
         r" (?:signed up|subscribed|asked for (?:this|it))|go away|leave me alone"
         r"|how many times|why (?:do you|are you|you) (?:keep |still )?(?:text|message|contacting)"
-        r" (?:me|us)|" + HANDOVER + "))?$")
+        r" (?:me|us)|" + NO_NEED + "|" + HANDOVER + "))?$")
 # The messages, counted only when the text writes them as a plural ("texts", "msgs", "SMS"):
 # folding made "texts" and "text" one word, and a singular may be one text about the job. The
 # detector checks the group by its name.
@@ -261,6 +265,14 @@ EN: list[tuple[str, str]] = [
      r" (?:need to|gotta|have to|got to)) )*(?:stop|quit|cease) (?:" + BOTHER
      + r" (?:me|us)|" + HITTING_UP + r"|(?:blowing|hitting) up (?:my|our) (?:phone|cell)"
      r"|hitting (?:my|our) (?:phone|cell|line))" + LAST),
+    # stop sending me these (them), asked, starting its clause and ending the message (see
+    # LAST), or with the reason they are not needed after it, with or without a comma: "Can u
+    # guys stop sending me these, I don't need them" (not "... these pics", nor "..., I have
+    # the photos already": things of the job; nor asked as a question)
+    ("| please just ok so now seriously ugh hey yo can could will would stop quit",
+     r"(?:^|\| )(?:(?:" + LEAD_EN + r"|(?:can|could|will|would) you(?: guys| all)?) )*"
+     r"(?:stop|quit) sending (?:me|us) (?:these|those|them|this stuff|all this)"
+     r"(?: (?:anymore|please))*(?:(?: \|)? " + NO_NEED + ")?" + LAST),
     # ... or anywhere when it names the messages ("stop bothering me with these texts", "...
     # with the reminders")
     ("stop quit cease",
