@@ -101,14 +101,20 @@ LEAD_EN = r"please|just|ok|so|now|seriously|ugh|hey|yo"
 # me these, I don't need them", "... i dont need them anymore"
 NO_NEED = (r"(?:i|we) (?:dont|no longer) (?:need|want) (?:them|these|those|it|em"
            r"|any of (?:them|these|those|it))(?: (?:anymore|any more|at all))?")
+# ... or the sender gone from where the job was, in en/fr/es: "Please forget my number, we
+# moved", "Oubliez mon numéro, on a déménagé", "Olvídense de mi número, nos mudamos"
+MOVED = (r"(?:(?:i|we) (?:ve |have )?(?:just |already )?moved(?: away| out)?"
+         r"|(?:on a|j ai|nous avons) (?:deja )?demenage|(?:ya )?(?:nos|me) (?:mudamos|mude))")
 LAST = (r"(?:(?: \|)? (?:please|thanks|thank you|now|already|ever|period|ok|okay|d accord|vale"
         r"|svp|merci|stp|" + ADDRESS
         + r"|s il vous plait|por favor|porfa|xfa|xfavor|gracias|ya|mas))*"
-        rf"(?: \| (?:{WHO_ASKED}|{NOT_INTERESTED}|{NOT_FOR_ME}|{FED_UP}"
+        # (a reason, with or without a comma: "forget my number we moved")
+        rf"(?:(?: \|)? (?:{NO_NEED}|{MOVED})"
+        rf"| \| (?:{WHO_ASKED}|{NOT_INTERESTED}|{NOT_FOR_ME}|{FED_UP}"
         r"|(?:this is |thats |its )?(?:harassment|spam)|(?:i )?never"
         r" (?:signed up|subscribed|asked for (?:this|it))|go away|leave me alone"
         r"|how many times|why (?:do you|are you|you) (?:keep |still )?(?:text|message|contacting)"
-        r" (?:me|us)|" + NO_NEED + "|" + HANDOVER + "))?$")
+        r" (?:me|us)|" + HANDOVER + "))?$")
 # The messages, counted only when the text writes them as a plural ("texts", "msgs", "SMS"):
 # folding made "texts" and "text" one word, and a singular may be one text about the job. The
 # detector checks the group by its name.
@@ -272,7 +278,7 @@ EN: list[tuple[str, str]] = [
     ("| please just ok so now seriously ugh hey yo can could will would stop quit",
      r"(?:^|\| )(?:(?:" + LEAD_EN + r"|(?:can|could|will|would) you(?: guys| all)?) )*"
      r"(?:stop|quit) sending (?:me|us) (?:these|those|them|this stuff|all this)"
-     r"(?: (?:anymore|please))*(?:(?: \|)? " + NO_NEED + ")?" + LAST),
+     r"(?: (?:anymore|please))*" + LAST),
     # ... or anywhere when it names the messages ("stop bothering me with these texts", "...
     # with the reminders")
     ("stop quit cease",
