@@ -93,8 +93,11 @@ NOT_INTERESTED = (r"(?:(?:im|i m|i am|were|we re|we are) )?(?:not|no longer) int
 FED_UP = (r"(?:(?:im|i m|i am|were|we re|we are) (?:so )?done(?: with (?:you|you guys|this"
           r"|all this|it|these|them))?|(?:thats|that s)? ?enough|c est (?:fini|termine|assez)"
           r"|ca suffit|(?:ya )?(?:estuvo|basta|se acabo))")
-# How English slang addresses the person read, after a request: "forget my number bro"
-ADDRESS = r"bro|bruh|dude|man"
+# How slang addresses the person read, in en/fr/es, after a request: "forget my number bro",
+# "arrête de me déranger mec", "deja de molestarme wey"; or before it, where the detector sets
+# it aside (own_words.without_address): "bro stop bugging me", "güey deja de molestarme"
+ADDRESS = (r"bro|bruh|dude|man|fam|mec|frere|gars|wesh|wsh|wey|guey|compa|carnal|mano|pana"
+           r"|tio|tia|chamo|hermano")
 # ... and the words it opens one with: "yo forget my number", "hey stop bugging me"
 LEAD_EN = r"please|just|ok|so|now|seriously|ugh|hey|yo"
 # No more need of the messages, as the reason that follows a request: "Can u guys stop sending

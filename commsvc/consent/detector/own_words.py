@@ -135,9 +135,36 @@ def _insists(s: str, start: int) -> bool:
 
 
 
+# A word of address (phrases.ADDRESS) that opens a clause, alone or after an interjection, is
+# set aside, as the same word after a request is (phrases.LAST): "bro stop bugging me" reads as
+# "stop bugging me bro" does, "güey deja de molestarme" as "deja de molestarme güey".
+_ADDRESS_WORDS = frozenset(phrases.ADDRESS.split("|"))
+_OPENING_ADDRESS = frozenset((phrases.LEAD_EN + "|oye|ey|ya|bon|svp|stp|porfa").split("|"))
+
+
+def without_address(tokens: list[str]) -> list[str]:
+    """`tokens` without the words of address that open a clause (and the comma after one)."""
+    out: list[str] = []
+    skip_break = False
+    for i, token in enumerate(tokens):
+        if skip_break and token == "|":
+            skip_break = False
+            continue
+        skip_break = False
+        if (token in _ADDRESS_WORDS and i + 1 < len(tokens)
+                and (not out or out[-1] == "|" or out[-1] in _OPENING_ADDRESS)):
+            skip_break = True
+            continue
+        out.append(token)
+    return out
+
+
 def revocation(s: str, tokens: list[str], question: bool, text: str) -> str | None:
     """The language of an unguarded own-words revocation in ``s`` (``" ".join(tokens)``);
     `text` is the message as written."""
+    if not _ADDRESS_WORDS.isdisjoint(tokens):
+        tokens = without_address(tokens)
+        s = " ".join(tokens)
     # Only the patterns that can start at each word are tried, anchored there.
     no_last = question and _ASKS_WHO_RE.search(s, max(0, len(s) - 40)) is None
     start = 0
