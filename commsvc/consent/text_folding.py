@@ -40,13 +40,18 @@ _FOLD_WORDS = word_table({
     # reminders in French and Spanish are the notifications the rules know ("Arrêtez les
     # rappels", "Ya no quiero recibir recordatorios"); the plural only: "rappel" is also a call
     # back
-    "notifications": "rappels",
+    "notifications": "rappels notifs",
+    "notification": "notif",
     "notificaciones": "recordatorios",
     "stop": "stop stpo sotp stahp sstop",
     "sending": "sendin sendn sendng",
     "hitting": "hittin hitin",
     "please": "please plse plez pleaz pleeze",
     "dont": "dont dnt doont donot",
+    # AAVE and Gen-Z "ion" ("I don't"): "ion want these texts no more"
+    "i dont": "ion iont",
+    # "outta" is "out of": "opt me outta these texts"
+    "out of": "outta",
     "you": "u yu",
     "your": "ur yur",
     "anymore": "anymor",
