@@ -108,8 +108,10 @@ NO_NEED = (r"(?:i|we) (?:dont|no longer) (?:need|want) (?:them|these|those|it|em
 # moved", "Oubliez mon numéro, on a déménagé", "Olvídense de mi número, nos mudamos"
 MOVED = (r"(?:(?:i|we) (?:ve |have )?(?:just |already )?moved(?: away| out)?"
          r"|(?:on a|j ai|nous avons) (?:deja )?demenage|(?:ya )?(?:nos|me) (?:mudamos|mude))")
+# ... and the stress of Gen-Z and AAVE English: "leave me alone fr", "stop bugging me rn"
+STRESS_EN = r"fr|frfr|for real|forreal|rn|deadass|istg"
 LAST = (r"(?:(?: \|)? (?:please|thanks|thank you|now|already|ever|period|ok|okay|d accord|vale"
-        r"|svp|merci|stp|" + ADDRESS
+        r"|svp|merci|stp|" + ADDRESS + "|" + STRESS_EN
         + r"|s il vous plait|por favor|porfa|xfa|xfavor|gracias|ya|mas))*"
         # (a reason, with or without a comma: "forget my number we moved")
         rf"(?:(?: \|)? (?:{NO_NEED}|{MOVED})"
@@ -180,6 +182,9 @@ SOMEONE_ELSES = (r"(?! from (?:(?:the|that|a|an) (?:old|other|previous|last|form
 BOTHER = r"(?:bothering|bugging|pestering|hassling|annoying|bombarding)"
 # ... and the slang "hitting me up" (contacting me): "Stop hitting me up with these msgs"
 HITTING_UP = r"hitting (?:me|us) up"
+# ... and the sender's phone as the object: "stop blowing up my phone", "quit hittin my line"
+HITTING_PHONE = (r"(?:blowing|hitting) up (?:my|our) (?:phone|cell|line)"
+                 r"|hitting (?:my|our) (?:phone|cell|line)")
 MSGN = r"(?:text|message|spam|notification|notifications|alert|alerts|reminders)"
 # Advertising: "no more ads", "no más promociones", "plus de pub" want no more of our texts,
 # as "STOP ADS" does.
@@ -272,8 +277,7 @@ EN: list[tuple[str, str]] = [
      r"(?:^|\| )(?:(?:" + LEAD_EN + r"|i said|i told you(?: to)?"
      r"|i asked you to|can you|could you|will you|would you|(?:you|u|y all|yall)(?: guys| all)?"
      r" (?:need to|gotta|have to|got to)) )*(?:stop|quit|cease) (?:" + BOTHER
-     + r" (?:me|us)|" + HITTING_UP + r"|(?:blowing|hitting) up (?:my|our) (?:phone|cell)"
-     r"|hitting (?:my|our) (?:phone|cell|line))" + LAST),
+     + r" (?:me|us)|" + HITTING_UP + "|" + HITTING_PHONE + ")" + LAST),
     # stop sending me these (them), asked, starting its clause and ending the message (see
     # LAST), or with the reason they are not needed after it, with or without a comma: "Can u
     # guys stop sending me these, I don't need them" (not "... these pics", nor "..., I have
@@ -283,11 +287,20 @@ EN: list[tuple[str, str]] = [
      r"(?:stop|quit) sending (?:me|us) (?:these|those|them|this stuff|all this)"
      r"(?: (?:anymore|please))*" + LAST),
     # ... or anywhere when it names the messages ("stop bothering me with these texts", "...
-    # with the reminders")
+    # with the reminders", "quit hittin my line with these texts")
     ("stop quit cease",
-     r"\b(?:stop|quit|cease) (?:" + BOTHER + r" (?:me|us)|" + HITTING_UP + r") with"
+     r"\b(?:stop|quit|cease) (?:" + BOTHER + r" (?:me|us)|" + HITTING_UP + "|" + HITTING_PHONE
+     + r") with"
      r" (?:(?:these|those|your|the|all) )*"
      r"(?:text|message|spam|reminders?|notifications?|alerts?|ads?|promo\w*)" + END),
+    # "I'm good on these texts", as Gen-Z and AAVE English say "no thanks": with "these",
+    # "your" (not "the": "I'm good on the texts" may say they came), ending its clause; not
+    # "good with" (fine with them)
+    ("good straight ok okay all set",
+     r"(?:(?<=\bim )|(?<=\bi m )|(?<=\bi am )|(?<=\bwe re )|(?<=\bwere )|(?<=\bwe are ))"
+     r"(?:good|straight|ok|okay|all set|set) (?:on|without) (?:all )?(?:these|those|your|ur"
+     r"|yalls|ya) (?:" + MSGN + "|" + ADS + r")(?: (?:anymore|thanks|thank you|please|tho"
+     r"|though|" + STRESS_EN + "))*" + END),
     # don't / never (text|message|contact) me
     ("dont never no",
      r"\b(?:dont|never|no longer)(?: ever| again| please)? (?:(?:call|phone|email) (?:or|and|n) )?"
