@@ -760,7 +760,9 @@ FR: list[tuple[str, str]] = [
     # which ones ("... de vos messages vocaux")
     ("assez marre ras plein tanne tannee tannes tannees ecoeure ecoeuree fatigue fatiguee",
      r"(?:(?:(?<=\ben ai )|(?<=\ben a )|(?<=\ben avons ))(?:assez|marre|ras le bol|plein le dos)"
-     r"|(?:(?<=\bsuis )|(?<=\bchu )|(?<=\bsommes ))(?:tannee?s?|ecoeuree?s?|fatiguee?s?))"
+     r"|(?:(?<=\bsuis )|(?<=\bchu )|(?<=\bsommes ))(?:tannee?s?|ecoeuree?s?|fatiguee?s?)"
+     # ... or opening a clause without its verb: "Tanné de vos textos", "Marre de vos messages"
+     r"|(?:^|(?<=\| ))(?:marre|ras le bol|tannee?s?|ecoeuree?s?|fatiguee?s?))"
      r" (?:(?:de|d) (?:vos|tes|ces|tous vos|toutes vos|tous ces|toutes ces)|des) (?:message|text"
      r"|notifications|relances|spam|" + ADS_FR + r")\b" + WHICH_MESSAGES + NOT_OURS_FR),
     # ça suffit (avec) les textos, c'est assez les messages, as "Enough with the texts"
@@ -1039,6 +1041,12 @@ ES: list[tuple[str, str]] = [
     ("| ya por porfa stop alto no nunca",
      r"(?:^|\| )(?:(?:stop|alto|ya|por favor|porfa) )*(?:no|nunca) mas (?:message|text"
      r"|notificaciones|spam|" + ADS_ES + r")\b" + WHICH_MESSAGES),
+    # "Alto a los mensajes", as "Alto a la violencia" says: ALTO with the messages, ours
+    # (NOT_OURS_ES: not "... de error", "... del banco"), ending its clause
+    ("alto",
+     r"\balto a (?:(?:los|las|sus|tus|estos|estas|tantos|tantas|todos|todas) )+(?:message|text"
+     r"|notificaciones|spam|" + ADS_ES + r")" + NOT_OURS_ES
+     + r"(?: (?:por favor|porfa|xfa|xfavor|gracias|ya))*" + END),
     # estoy harto de sus mensajes, ya me cansé de sus mensajes, as "I'm sick of these texts":
     # only with "sus", "tus", "estos", "tantos" ("Estoy harta de los mensajes del banco" are
     # someone else's); Mexican "estoy hasta la madre (el gorro, la coronilla) de sus mensajes"
