@@ -230,6 +230,20 @@ _ES_NO_MORE_RECEIVE = r"(?:no|dejar de)" + _ES_RECEIVE_MESSAGES
 # Devices that beep, ping and alert, things of the job: their alerts are not our texts
 DEVICE = (r"thermostat|doorbell|camera|alarm|panel|lock|controller|sprinkler|timer|detector"
           r"|sensor|hub|furnace|boiler|heater|dishwasher|washer|dryer|fridge|oven|router")
+DEVICE_FR = (r"thermostat|sonnette|camera|alarme|panneau|serrure|controleur|gicleur|minuterie"
+             r"|detecteur|capteur|fournaise|chaudiere|chauffe eau|thermopompe|lave vaisselle"
+             r"|laveuse|secheuse|frigo|four|routeur")
+DEVICE_ES = (r"termostato|timbre|camara|alarma|panel|cerradura|controlador|aspersor|temporizador"
+             r"|detector|sensor|caldera|calentador|boiler|lavavajillas|lavadora|secadora|refri"
+             r"|refrigerador|horno|router|modem")
+# A device named just after a revocation in French or Spanish, its alerts not our texts:
+# "Arrêtez les notifications du thermostat svp, il sonne la nuit", "Dejen de mandar
+# notificaciones de la alarma", "Ya no quiero notificaciones de la cámara" (a guard after
+# every phrase: limits.GUARD_AFTER_RE; English names it inside its phrases, NOT_A_DEVICES)
+OF_A_DEVICE = (r" (?:(?:du|de la|de l|des|de mon|de ma|de mes|de votre|de vos|sur le|sur la"
+               r"|sur mon|sur ma|sur votre) (?:\w+ ){0,2}?(?:" + DEVICE_FR + r")"
+               r"|(?:del|de la|de los|de las|de mi|de mis|de su|de sus|en el|en la|en mi|en su)"
+               r" (?:\w+ ){0,2}?(?:" + DEVICE_ES + r"))s?\b")
 # ... after the messages: "Stop the alerts on the thermostat, it keeps beeping", "put an end to
 # these messages on the thermostat"
 NOT_A_DEVICES = (r"(?! (?:on|from|of|for|in) (?:the|my|our|that|this|your) (?:\w+ ){0,2}?(?:"

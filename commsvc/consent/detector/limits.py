@@ -130,6 +130,8 @@ GUARD_AFTER_RE = re.compile(
     # ... or just after the match without "for", in what can only be a length: "laissez-moi
     # tranquille une heure", "déjame en paz un momento", "leave me alone a sec"
     r"|(?: (?:me|us|moi|nous))? " + _SHORT_WHILE + r"\b"
+    # ... or a device named in French or Spanish, whose alerts they are
+    r"|" + phrases.OF_A_DEVICE +
     # a concrete thing of the job, ending its clause, rather than the messages ("stop texting
     # me the address, I have it", "... the gate code", "... questions and just come"), or
     # "stop texting me and come": the job is the point. Only these: "stop texting me the
