@@ -47,6 +47,10 @@ Pipeline
    message with one that says the sender is the wrong person ("STOP wrong number", "Número
    equivocado, BAJA", and REMOVE after it: "Wrong number, please remove").
 
+A text past Twilio's 1,600 characters (the webhook takes longer bodies) is read for steps 3 and
+4 only in the whole clauses of its first and last 800 characters (_two_ends): what a real text
+at most holds, at a bounded cost.
+
 `detect` also says which language a keyword or revocation was written in (en, fr or es), so
 the confirmation can answer in it: the phrase list that matched, else the first word of the
 message that belongs to one language only ("arret", "svp", "por favor"); English when no word
