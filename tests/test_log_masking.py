@@ -508,3 +508,24 @@ def test_a_normal_line_is_masked_as_before_within_the_budget():
     assert mask_url(line) == ("GET /v1/consent/key_abcdef******0101/ses_0123456789abcdef01234567"
                               "?phone=******0101&x=ph******0202x&d=0.0012345678"
                               "&t=2026-11-24T17%3A00%3A00Z HTTP/1.1")
+
+
+@pytest.mark.parametrize("steps", range(0, 6))
+@pytest.mark.parametrize("part", ["415-FLOWERS", "ph415FLOWERS", "1-800-FLOWERS", "415555CALL",
+                                  "%2B1415555CALL", "415555010E1"])
+def test_a_keypad_number_read_as_the_budget_runs_out_shows_no_more_than_four(part, steps,
+                                                                           monkeypatch):
+    """Found by masking5's review of ab9a568: a part whose budget ran out between its steps was
+    read as the number NOT_READ, with its keypad letters compared to that same answer, and
+    showed its letters and more digits than four ("415-FLOWERS" whole, "%2B1415555CALL" as
+    "%2B****555CALL")."""
+    from commsvc.log_masking import phone_numbers
+    from commsvc.log_masking.urls import mask_url
+    from commsvc.log_masking.words import mask_word
+    monkeypatch.setattr(phone_numbers, "MASKING_STEPS", steps)
+    for masked in (mask_url(f"GET /v1/x/{part} HTTP/1.1").split()[1].rsplit("/", 1)[1],
+                   mask_word(part)):
+        shown = re.sub(r"%2B|[^0-9A-Za-z]", "", masked.removeprefix("ph"))
+        if len(re.findall("[A-Z]", part.removeprefix("%2B"))) < 3:  # no keypad letters
+            shown = re.sub("[A-Za-z]", "", shown)
+        assert len(shown) <= 4, (steps, masked)

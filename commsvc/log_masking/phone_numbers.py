@@ -181,6 +181,13 @@ def within_budget() -> bool:
     return left[0] >= 0
 
 
+def budget_spent() -> bool:
+    """Whether a step of the text being masked was refused (past MASKING_STEPS): a reading
+    cut short by it answered NOT_READ, no reading to compare others with."""
+    left = _STEPS_LEFT.get()
+    return left is not None and left[0] < 0
+
+
 def bounded(function):
     """The masking function with a budget of MASKING_STEPS costly steps for each call (not for
     a call made from within another so bounded: the outer call's budget holds)."""

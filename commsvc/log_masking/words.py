@@ -8,6 +8,7 @@ from urllib.parse import unquote, unquote_plus
 from commsvc.log_masking.phone_numbers import (
     NOT_DIGITS,
     bounded,
+    budget_spent,
     last_shown,
     masked_dialled,
     read_as_number,
@@ -60,7 +61,10 @@ def masked_phone_part(match: re.Match) -> str:
     if _all_digits_in_hex_ids(part):
         return part
     masked = _DIGIT_GROUPS.sub(_masked_group, part)
-    return masked if masked != part else _masked_reading(part)
+    masked = masked if masked != part else _masked_reading(part)
+    # The budget ran out among the part's readings: NOT_READ made a number of a digit group or
+    # of the keypad letters' reading, and showed the rest ("415-FLOWERS"): masked unread too.
+    return masked_outright(part) if budget_spent() else masked
 
 
 # A machine's id among the letters: 16 hex digits or more of one case (a Twilio SID after its
