@@ -888,6 +888,20 @@ def test_a_number_after_an_encoded_percent_sign_is_masked_as_the_app_reads_it(tm
     assert masked in line and "5555" not in line
 
 
+@pytest.mark.parametrize(("target", "masked"), [
+    ("/v1/consent/%1-415-555-0101", "/v1/consent/%*******0101 "),
+    ("/v1/consent/check?phone=%1.415.555.0101&channel=sms", "phone=%*******0101&channel=sms"),
+    ("/v1/consent/%1-4155550101/grants", "/v1/consent/%*******0101/grants "),
+])
+def test_a_number_after_a_percent_sign_that_is_no_escape_is_masked(tmp_path, target, masked):
+    """Found by masking5's review of 499e86a: a "%" before one digit and no second hex digit is
+    no escape, the app keeps it and reads "%1-415-555-0101" as +14155550101; 499e86a masked it
+    in free text and encoded as %25, but the URL part, with no unusual character, was logged
+    whole."""
+    line = access_line(tmp_path, target)
+    assert masked in line and "555" not in line
+
+
 def test_an_encoded_percent_sign_before_no_number_stays(tmp_path):
     assert "/v1/x?q=100%25&r=%2541" in access_line(tmp_path, "/v1/x?q=100%25&r=%2541")
 

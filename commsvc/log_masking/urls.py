@@ -30,8 +30,10 @@ from commsvc.log_masking.words import (
 )
 
 # The same in a URL, encoded or not (%5B %5D %2A %7E %5F %2C %09-%0D %28 %29, %C2.. to
-# %F4..), encoded twice (%25: "%252B1415..."), or digits encoded (%34%31%35...).
+# %F4..), encoded twice (%25: "%252B1415..."), or digits encoded (%34%31%35...); or a "%"
+# before a digit that is no escape, which the app keeps ("%1-415-555-0101").
 _UNUSUAL_URL = re.compile(r"%(?:[C-Fc-f][0-9A-Fa-f]|0[9A-Da-d]|25|3[0-9]|5[BbDdFf]|2[89AaCc]|7[Ee])"
+                          r"|%(?=\d(?![0-9A-Fa-f]))"
                           r"|[^\x20-\x7e]"
                           r"|[\[\]*~_,()]")
 # Any other escape right before a digit but "+" (which mask_phones reads encoded): a separator
@@ -54,10 +56,11 @@ def _masked_url_part(match: re.Match) -> str:
     text = unquoted(part)
     # The glued-letters rule too: a letter among the digits may come encoded ("415555010%451"
     # is the API's 415555010E1).
-    # The app decodes a part once: a "%" that leaves is the client's own, which the API reads
-    # past ("%254155550101" is its "%4155550101", +14155550101), and which three decodings
-    # made an escape ("A55550101"). That reading masked first, then decoded.
-    once = unquote(part, errors="replace") if "%25" in part else ""
+    # The app decodes a part once: a "%" that leaves (%25) or that is no escape ("%1-...") is
+    # the client's own, which the API reads past ("%254155550101" is its "%4155550101",
+    # +14155550101), and which three decodings made an escape ("A55550101"). That reading
+    # masked first, then decoded.
+    once = unquote(part, errors="replace") if "%" in part else ""
     if PERCENT_BEFORE_DIGITS.search(once) and (literal := literal_percents_masked(once)) != once:
         text, masked = once, mask_word(unquoted(literal))
     else:
