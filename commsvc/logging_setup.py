@@ -11,7 +11,7 @@ import uuid
 from flask import g, has_request_context, request
 
 from commsvc.log_masking.keys import redact_keys
-from commsvc.log_masking.phone_numbers import mask_phones
+from commsvc.log_masking.phone_numbers import bounded, mask_phones
 from commsvc.log_masking.text import mask_text
 from commsvc.log_masking.urls import redact_content
 from commsvc.log_masking.words import mask_word
@@ -22,6 +22,7 @@ _PLAIN = logging.Formatter()
 class MaskPhones(logging.Filter):
     """Safety net: whatever a log line says, a phone number in it is masked."""
 
+    @bounded
     def masked(self, message: str) -> str:
         return mask_phones(redact_keys(redact_content(message)))
 

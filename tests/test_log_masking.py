@@ -532,3 +532,30 @@ def test_a_keypad_number_read_as_the_budget_runs_out_shows_no_more_than_four(par
         if len(re.findall("[A-Z]", part.removeprefix("%2B"))) < 3:  # no keypad letters
             shown = re.sub("[A-Za-z]", "", shown)
         assert len(shown) <= 4, (steps, masked)
+
+
+@pytest.mark.parametrize("sink", ["mask_url", "mask_text", "mask_word", "filter"])
+@pytest.mark.parametrize("separator", ["; ", "/"])
+def test_a_line_of_short_international_numbers_asks_phonenumbers_a_bounded_number_of_times(
+        sink, separator, monkeypatch):
+    """Found by masking5's timing of "+NNNNNNN " lines: whether each number was a possible one
+    (phones.possible, phonenumbers, 20-60 µs each uncached) was asked of each, outside the budget
+    of ab9a568: a 4 KB line cost 3-4 ms, in the app log's filter too. Past the budget a number
+    shows no more than the shortest would (2 digits)."""
+    from commsvc.log_masking import phone_numbers, text, urls, words
+    asked = []
+
+    def possible(e164):
+        asked.append(e164)
+        return True
+
+    monkeypatch.setattr(phone_numbers, "possible", possible)
+    rng = __import__("random").Random(11)
+    numbers = [f"+{rng.randrange(10**6, 10**7)}" for _ in range(400)]
+    line = separator.join(numbers)
+    masked = {"mask_url": lambda: urls.mask_url(f"GET /v1/x/{line} HTTP/1.1"),
+              "mask_text": lambda: text.mask_text(line), "mask_word": lambda: words.mask_word(line),
+              "filter": lambda: MaskPhones().masked(line)}[sink]()
+    assert len(asked) <= phone_numbers.MASKING_STEPS
+    assert all(len(re.findall(r"\d", number)) <= 4 + 3  # a calling code and the shown digits
+               for number in re.split(r"[;/ ]+", masked) if number.startswith("+")), masked

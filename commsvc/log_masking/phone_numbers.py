@@ -93,7 +93,8 @@ def masked_e164(e164: str) -> str:
     could spare if it were of the shortest (2): the last four are the whole of +683 4003."""
     masked = mask(e164)
     shown = _digits_shown(masked)
-    if shown <= _SHORTEST_SHOWN or possible(e164):
+    # Asking phonenumbers is a costly step of the text's budget: past it, no possible number.
+    if shown <= _SHORTEST_SHOWN or (within_budget() and possible(e164)):
         return masked
     return masked[:-shown] + "*" * (shown - _SHORTEST_SHOWN) + masked[-_SHORTEST_SHOWN:]
 
@@ -158,11 +159,12 @@ def read_as_number(text: str) -> str | None:
 
 # Reading a number as the API does (phonenumbers) costs 20-60 µs a text not read before, and
 # the masking of a text asks it once per candidate (a digit group glued to letters, a decimal's
-# fraction, an id shaped like ours); each URL part decoded to be masked as a word costs 10-25
-# µs. A 4 KB request line of random candidates ("a1234567b/" repeated, "%4155550101" with
-# random digits, "(1) " repeated) cost 11-28 ms to mask, where a normal line takes 10-120 µs.
-# Each text (one call of mask_url, mask_word or mask_text, with all it calls) has a budget of
-# MASKING_STEPS such steps; past it, every further candidate is taken for a number and its
+# fraction, an id shaped like ours, whether a "+" run is a possible number); each URL part
+# decoded to be masked as a word costs 10-25 µs. A 4 KB request line of random candidates
+# ("a1234567b/" repeated, "%4155550101" with random digits, "(1) " repeated, "+1234567; ")
+# cost 3-28 ms to mask, where a normal line takes 10-120 µs. Each text (one call of mask_url,
+# mask_word, mask_text or the log filter's MaskPhones.masked, with all it calls) has a budget
+# of MASKING_STEPS such steps; past it, every further candidate is taken for a number and its
 # digits masked outright (privacy first). No normal line comes near it: a request line or a
 # log line takes a few.
 MASKING_STEPS = 32
