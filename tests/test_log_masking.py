@@ -580,3 +580,28 @@ def test_a_url_part_longer_than_any_id_is_masked_unread(part, monkeypatch):
     masked = urls.mask_url(f"GET /v1/x/{part}/ses_0123456789abcdef01234567 HTTP/1.1")
     assert all(len(text) < 100 for text in words) and not re.search(r"\d{2}", masked.split("/")[3])
     assert masked.endswith("/ses_0123456789abcdef01234567 HTTP/1.1")
+
+
+_FLOATS = {"4155550101.0": "******0101.0", "14155550101.00": "*******0101.00",
+           "415-555-0101.0": "******0101.0", "(415) 555-0101.0": "******0101.0",
+           # decimals the API reads no number in, and ISO times, stay as they are
+           "4155550101.5": "4155550101.5", "12345.0": "12345.0", "3.0": "3.0",
+           "0.1234567890": "0.1234567890", "2026-11-24T17:00:00.0Z": "2026-11-24T17:00:00.0Z",
+           "Chrome/120.0.6099.129": "Chrome/120.0.6099.129"}
+
+
+@pytest.mark.parametrize("written", sorted(_FLOATS))
+def test_a_number_written_as_a_float_is_masked(written):
+    """Decided by the team: a number a spreadsheet wrote as a float ("4155550101.0") was written
+    whole in free text and URLs (a decimal part ended it); privacy first, its number is masked."""
+    from commsvc.log_masking.text import mask_text
+    from commsvc.log_masking.urls import mask_url
+    from commsvc.log_masking.words import mask_word
+    masked = _FLOATS[written]
+    assert mask_text(f"phone {written} given") == f"phone {masked} given"
+    assert mask_word(written) == masked
+    encoded = written.replace(" ", "%20")
+    assert mask_url(f"GET /v1/x?phone={encoded}&a=1 HTTP/1.1") in (
+        f"GET /v1/x?phone={masked}&a=1 HTTP/1.1",
+        f"GET /v1/x?phone={masked.replace(' ', '%20')}&a=1 HTTP/1.1")
+

@@ -24,7 +24,11 @@ _GAP = r"(?:[ /+-]|%2[0BbDdFf])"
 # A national number's end: no letter, digit, "_" or "-" next to it (not inside an id), except
 # an extension, "x12" or "ext12" (415-555-0101x12), and no decimal part.
 # A "-" or "_" may end a number only where no word goes on after it ("call 416-555-0202- ok").
-_NOT_AFTER = r"(?!(?i:x|ext)\.?\d{1,6}(?![\w-]))(?:[^\W_]|[_-](?=[\w-]))|\.\d"
+# A decimal part of zeros alone does end one: a spreadsheet writes a number as a float
+# ("4155550101.0"), masked (privacy first, decided by the team), where "4155550101.5",
+# "...:00.0Z" and "120.0.6099" are no number.
+DECIMAL_PART = r"\.(?!0+(?![\w.]))\d"
+_NOT_AFTER = r"(?!(?i:x|ext)\.?\d{1,6}(?![\w-]))(?:[^\W_]|[_-](?=[\w-]))|" + DECIMAL_PART
 END = rf"(?!{_NOT_AFTER})"
 _END_OR_TIME = rf"(?!{_NOT_AFTER}|:\d)"  # a grouped number not before ":5" (05/06/2026 10:30)
 # Each alternative starts by consuming a character and only then looks behind it, so that the

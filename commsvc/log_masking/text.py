@@ -8,6 +8,7 @@ from urllib.parse import unquote
 
 from commsvc.log_masking.keys import redact_keys
 from commsvc.log_masking.phone_numbers import (
+    DECIMAL_PART,
     END,
     NOT_DIGITS,
     PHONE,
@@ -90,7 +91,7 @@ _PREFIXED_NUMBER = re.compile(
     r"(?P<number>(?:1" + _GROUP_SEP + r")?[2-9]\d\d" + _GROUP_SEP + r"[2-9]\d\d" + _GROUP_SEP
     + r"\d{4})"
     # its end: not inside more digits or letters, though "_x" or "-2" may follow
-    r"(?![0-9A-Za-z]|\.\d)")
+    r"(?![0-9A-Za-z]|" + DECIMAL_PART + ")")
 
 
 # Numbers glued to each other by "-", "_" or "." (4155550101-4155550102, +14155550101_+4477...):
@@ -137,7 +138,8 @@ _NUMBER_IN_WORD = re.compile(r"(?<![^_-])" + _NOT_A_DATE_STAMP + r"(?:1[_-]{0,2}
 _NANP_GROUPS = r"[2-9]\d\d" + _GROUP_SEP + r"[2-9]\d\d" + _GROUP_SEP + r"\d{4}"
 _SUFFIXED_NUMBER = re.compile(
     r"(?=[\d(%])(?<![^\W_])(?<![%.+])" + _NOT_A_DATE_STAMP
-    + r"(?:(?:(?<=_)|(?<=-)(?<![^\s/?&=#;]-))" + _NANP_GROUPS + r"(?![0-9A-Za-z]|\.\d)"
+    + r"(?:(?:(?<=_)|(?<=-)(?<![^\s/?&=#;]-))" + _NANP_GROUPS
+    + r"(?![0-9A-Za-z]|" + DECIMAL_PART + ")"
     + r"|(?:1" + _GROUP_SEP + r")?(?:\(|%28)?[2-9]\d\d(?:\)|%29)?" + _GROUP_SEP + r"[2-9]\d\d"
     + _GROUP_SEP + r"\d{4}(?=" + _ID_SEP + r"+[^\W_]))")
 
