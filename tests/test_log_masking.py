@@ -605,3 +605,26 @@ def test_a_number_written_as_a_float_is_masked(written):
         f"GET /v1/x?phone={masked}&a=1 HTTP/1.1",
         f"GET /v1/x?phone={masked.replace(' ', '%20')}&a=1 HTTP/1.1")
 
+
+_DATE_GLUED = {"2026-11-24-4155550101": "2026-11-24-******0101",
+               "2026-11-24-415-555-0101": "2026-11-24-******0101",
+               "2026-11-24-14155550101": "2026-11-24-*******0101",
+               "20261124-4155550101": "20261124-******0101",
+               # a date and time, or a date and a count, stay
+               "2026-11-24-1234": "2026-11-24-1234", "2026-11-24T10:00:00Z": "2026-11-24T10:00:00Z",
+               "2026-11-24-1732345678": "2026-11-24-1732345678"}
+
+
+@pytest.mark.parametrize("written", sorted(_DATE_GLUED))
+def test_a_number_glued_to_a_date_is_masked(written):
+    """Decided by the team: a date glued by "-" before a number ("2026-11-24-4155550101", a
+    booking reference a client made) was written whole in free text and URLs, the number taken
+    for digits inside an id; privacy first, it is masked."""
+    from commsvc.log_masking.text import mask_text
+    from commsvc.log_masking.urls import mask_url
+    from commsvc.log_masking.words import mask_word
+    masked = _DATE_GLUED[written]
+    assert mask_text(f"ref {written} given") == f"ref {masked} given"
+    assert mask_word(written) == masked
+    assert mask_url(f"GET /v1/x/{written}?ref={written} HTTP/1.1") == \
+        f"GET /v1/x/{masked}?ref={masked} HTTP/1.1"
