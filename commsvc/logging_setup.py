@@ -12,7 +12,6 @@ from flask import g, has_request_context, request
 
 from commsvc.log_masking.keys import redact_keys
 from commsvc.log_masking.phone_numbers import bounded, mask_phones
-from commsvc.log_masking.text import mask_text
 from commsvc.log_masking.urls import redact_content
 from commsvc.log_masking.words import mask_word
 
@@ -20,11 +19,13 @@ _PLAIN = logging.Formatter()
 
 
 class MaskPhones(logging.Filter):
-    """Safety net: whatever a log line says, a phone number in it is masked."""
+    """Safety net: whatever a log line says, a phone number in it is masked, in any spelling the
+    API reads (a client's path or words an argument carries: "ph4155550101", "415 555 0101"
+    with Unicode spaces, "415-555-CALL"), as mask_word masks a client's words."""
 
     @bounded
     def masked(self, message: str) -> str:
-        return mask_phones(redact_keys(redact_content(message)))
+        return mask_word(mask_phones(redact_keys(redact_content(message))))
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -34,13 +35,14 @@ class MaskPhones(logging.Filter):
             record.args = ()
         # A traceback carries what the failing code held: a database error's parameters and
         # PostgreSQL's "Failing row contains (...)", with what a client wrote (a booking id
-        # "job_4155550101", "415~555~0101"): masked as free text (mask_text) too, once the
-        # numbers of a row, comma-separated, are masked each on its own (mask_phones), so that
-        # they are not read as one. Formatters print exc_text when it is set.
+        # "job_4155550101", "415~555~0101", "ph4155550101"): masked as a client's words
+        # (mask_word) too, once the numbers of a row, comma-separated, are masked each on its
+        # own (mask_phones), so that they are not read as one. Formatters print exc_text when
+        # it is set.
         if record.exc_info and not record.exc_text:
-            record.exc_text = mask_text(mask_phones(_PLAIN.formatException(record.exc_info)))
+            record.exc_text = mask_word(mask_phones(_PLAIN.formatException(record.exc_info)))
         if record.stack_info:
-            record.stack_info = mask_text(mask_phones(record.stack_info))
+            record.stack_info = mask_word(mask_phones(record.stack_info))
         if has_request_context():
             record.request_id = g.get("request_id", "-")
         else:

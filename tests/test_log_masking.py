@@ -628,3 +628,29 @@ def test_a_number_glued_to_a_date_is_masked(written):
     assert mask_word(written) == masked
     assert mask_url(f"GET /v1/x/{written}?ref={written} HTTP/1.1") == \
         f"GET /v1/x/{masked}?ref={masked} HTTP/1.1"
+
+
+@pytest.mark.parametrize(("message", "masked"), [
+    # a client's path logged by the webhook's refusal (webhooks/signature.py), or any argument
+    ("twilio webhook refused: missing or invalid signature path=/webhooks/twilio/sms/ph4155550101",
+     "twilio webhook refused: missing or invalid signature path=/webhooks/twilio/sms/ph******0101"),
+    ("lookup 415-555-0101x failed", "lookup ******0101x failed"),
+    ("lookup [415] 555-0101 failed", "lookup ******0101 failed"),
+    ("lookup 415\u00a0555\u00a00101 failed", "lookup ******0101 failed"),
+    ("lookup 1*415*555*0101 failed", "lookup *******0101 failed"),
+    ("lookup 415-555-CALL failed", "lookup ***-***-CALL failed"),
+    ("lookup 2026-11-24-4155550101 failed", "lookup 2026-11-24-******0101 failed"),
+    # and our own ids, times and figures stay
+    ("msg_0123456789abcdef01234567 sent to +1******0101 as SM0123456789abcdef0123456789abcdef"
+     " at 2026-11-24T17:00:00.123Z in 12.345678 ms (pid 1234567)",
+     "msg_0123456789abcdef01234567 sent to +1******0101 as SM0123456789abcdef0123456789abcdef"
+     " at 2026-11-24T17:00:00.123Z in 12.345678 ms (pid 1234567)"),
+])
+def test_the_app_log_filter_masks_a_number_in_every_spelling_the_api_reads(message, masked):
+    """Found by masking5's sweep: the app log's filter read numbers as mask_phones does (E.164,
+    the usual groupings), so 250 of 715 spellings the API reads (glued to letters, Unicode or
+    unusual separators, a keypad's letters) were written whole in an app log line, such as the
+    path a refused webhook logs as it came."""
+    record = logging.LogRecord("commsvc.test", logging.WARNING, __file__, 1, "%s", (message,), None)
+    MaskPhones().filter(record)
+    assert record.getMessage() == masked
