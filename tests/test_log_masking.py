@@ -654,3 +654,24 @@ def test_the_app_log_filter_masks_a_number_in_every_spelling_the_api_reads(messa
     record = logging.LogRecord("commsvc.test", logging.WARNING, __file__, 1, "%s", (message,), None)
     MaskPhones().filter(record)
     assert record.getMessage() == masked
+
+
+@pytest.mark.parametrize(("written", "masked"), [
+    ("415.5550101", "******0101"), ("212.5550199", "******0199"),
+    # a decimal the API reads no number in stays (area code 1xx, 0xx; more digits)
+    ("123.4567890", "123.4567890"), ("012.5550101", "012.5550101"),
+    ("415.55501012", "415.55501012"), ("0.415.5550101", "0.415.5550101"),
+])
+def test_an_area_code_and_a_dot_before_seven_digits_is_masked_where_the_api_reads_it(written,
+                                                                                    masked):
+    """Found by masking5's sweep: "415.5550101", which the API reads as +14155550101, was
+    written whole by every sink (a 3-digit group and a 7-digit one joined by a dot were taken
+    for a decimal); masked now where the API reads it, as adab976 masks a decimal's digits."""
+    from commsvc.log_masking.text import mask_text
+    from commsvc.log_masking.urls import mask_url
+    from commsvc.log_masking.words import mask_word
+    assert mask_text(f"call {written} now") == f"call {masked} now"
+    assert mask_word(written) == masked
+    assert mask_url(f"GET /v1/consent/{written}?p={written} HTTP/1.1") == \
+        f"GET /v1/consent/{masked}?p={masked} HTTP/1.1"
+    assert MaskPhones().masked(f"lookup {written}") == f"lookup {masked}"

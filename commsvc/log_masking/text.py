@@ -55,9 +55,13 @@ _CHAR_AS = {"\u00b7": "-", "\u2022": "-", "\u2219": "-", "\u20e3": "", "\ufe0f":
 # Nine after the international prefix 00: the shortest numbers, 7 digits with their calling
 # code (Niue's +683 4002, Tokelau's +690 3010), dialled from abroad ("006834002", "00 683
 # 4002"); not a decimal's (0.006834002).
+# An area code and a 7-digit number joined by a dot ("415.5550101"): a decimal, masked only
+# where the API reads it as a number (_masked_run).
+_DOTTED_NUMBER = re.compile(r"[2-9]\d\d\.\d{7}")
 _LOOSE_RUN = re.compile(
     r"(?<![\w%-])(?!(?:19|20)\d\d-?(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])(?!\d))"
-    r"(?:\+?\d(?:[ -]?\d){9,14}|(?<!\d\.)0[ -]?0(?:[ -]?\d){7})" + END)
+    r"(?:\+?\d(?:[ -]?\d){9,14}|(?<!\d\.)0[ -]?0(?:[ -]?\d){7}|(?<!\d\.)"
+    + _DOTTED_NUMBER.pattern + ")" + END)
 # A local number of 7 digits as a person writes it without its area code, its exchange (NXX,
 # 2-9 first) and line joined by one "-", "." or space: 555-1234, 555.1234, 555 1234. Bounded
 # as PHONE bounds a 10-digit number (not inside an id, after a decimal point, before a letter,
@@ -151,6 +155,8 @@ _SUFFIXED_NUMBER = re.compile(
 
 def _masked_run(match: re.Match) -> str:
     run = match.group(0)
+    if _DOTTED_NUMBER.fullmatch(run):  # 415.5550101: a decimal but where the API reads it
+        return _masked_run_text(run) if read_as_number(run) else run
     point = _WHOLE_PART.search(match.string, max(0, match.start() - 32), match.start())
     if point and not (read_as_number(run) or read_as_number(run.lstrip("0"))
                       or read_as_number(point[0] + run)):
