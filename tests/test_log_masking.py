@@ -675,3 +675,18 @@ def test_an_area_code_and_a_dot_before_seven_digits_is_masked_where_the_api_read
     assert mask_url(f"GET /v1/consent/{written}?p={written} HTTP/1.1") == \
         f"GET /v1/consent/{masked}?p={masked} HTTP/1.1"
     assert MaskPhones().masked(f"lookup {written}") == f"lookup {masked}"
+
+
+@pytest.mark.parametrize("written", ["011-55-11-987654321", "011.55.11.987654321",
+                                     "011/55/11/987654321", "011 55 11 987654321"])
+def test_a_number_dialled_abroad_with_a_nine_digit_group_is_masked(written):
+    """Found by masking5's sweep: Brazil's +55 11 98765 4321, dialled from North America as
+    "011-55-11-987654321" (the API reads it), was written whole by every sink: a number
+    written with a leading 0 took groups of 8 digits at most, and a mobile's is 9 there."""
+    from commsvc.log_masking.text import mask_text
+    from commsvc.log_masking.urls import mask_url
+    from commsvc.log_masking.words import mask_word
+    for masked in (mask_text(f"call {written} now"), mask_word(written),
+                   mask_url(f"GET /v1/consent/{written.replace(' ', '+')}?p=1 HTTP/1.1"),
+                   MaskPhones().masked(f"lookup {written}")):
+        assert "987654" not in masked and "4321" in masked, masked

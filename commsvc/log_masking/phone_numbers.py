@@ -60,12 +60,13 @@ PHONE = re.compile(
     # string's space) or "-", and "/" only after the first (030/...): not dates, paths or a
     # time ("05/06/2026 10:30"). Fewer than 10 digits are no number; more than 15 are masked
     # whole, since two numbers may run together (mask_match).
+    # A group after the first may have 9 digits (a Brazilian mobile's: 011-55-11-987654321).
     # The area code may be bracketed, (020) 7946 0958; one separator may also run through the
     # whole number, 020.7946.0958 or 020/7946/0958 (a date has too few digits: 05/06/2026).
     + r"|(?P<grouped>(?:0(?<![\w%-]0)(?<!\d\.0)\d{1,4}"
     r"|(?:\(|%28)(?<![\w%-]\()(?<![\w%-]%28)0\d{1,4}(?:\)|%29))"
-    r"(?:" + _AREA_GAP + r"{1,2}(?:\d{1,8}(?:" + _WORD_GAP + r"{1,2}\d{1,8}){1,4}|\d{6,8})"
-    r"|(?P<gsep>[ ./+-]|%2[0DdEeFf])\d{1,8}(?:(?P=gsep)\d{1,8}){1,4}))"
+    r"(?:" + _AREA_GAP + r"{1,2}(?:\d{1,8}(?:" + _WORD_GAP + r"{1,2}\d{1,9}){1,4}|\d{6,8})"
+    r"|(?P<gsep>[ ./+-]|%2[0DdEeFf])\d{1,8}(?:(?P=gsep)\d{1,9}){1,4}))"
     + _END_OR_TIME)
 NOT_DIGITS = re.compile(r"%2[0-9A-Fa-f]|\D")
 
