@@ -690,3 +690,20 @@ def test_a_number_dialled_abroad_with_a_nine_digit_group_is_masked(written):
                    mask_url(f"GET /v1/consent/{written.replace(' ', '+')}?p=1 HTTP/1.1"),
                    MaskPhones().masked(f"lookup {written}")):
         assert "987654" not in masked and "4321" in masked, masked
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("MyApp/2.0 (-4155550101)", "MyApp/2.0 (-******0101)"),
+    ("'-4155550101' is not a valid phone number", "'-******0101' is not a valid phone number"),
+    ('phone: "-415-555-0101"', 'phone: "-******0101"'),
+    ("[-4155550101]", "[-******0101]"),
+    # a hyphen inside a word or an id stays as it was
+    ("ab-4155550101x", "ab-4155550101x"), ("SM12-4155550101ab", "SM12-4155550101ab"),
+])
+def test_a_number_after_a_hyphen_that_starts_it_behind_a_bracket_or_quote_is_masked(text,
+                                                                                   masked):
+    """Found by masking5's sweep: "-4155550101", which the API reads as +14155550101, was
+    masked after a space or a URL's delimiter (91449d8) but not after a bracket or a quote, as
+    a user agent's comment or an error's echo writes it."""
+    from commsvc.log_masking.text import mask_text
+    assert mask_text(text) == masked

@@ -136,17 +136,17 @@ _NUMBER_IN_WORD = re.compile(r"(?<![^_-])" + _NOT_A_DATE_STAMP + r"(?:1[_-]{0,2}
 # code maybe bracketed: "(415) 555-0101-ab"), at the start of a token; or ending the token
 # after another number and "_" ("415-555-0101_415-555-0102"; joined by "-", as "555-1234
 # 555-1235", its first digits may be the other's last), or after a "-" starting it
-# ("-4155550101", which the API reads as the number), or after a date and "-". Not after a
-# "+" (mask_phones reads it), "%" (an escape) or "." (a decimal). It opens by looking ahead at
-# what a number may start with, so that the regex engine skips every other position (a
-# lookbehind first tried them all).
+# ("-4155550101", "(-4155550101)", which the API reads as the number), or after a date and
+# "-". Not after a "+" (mask_phones reads it), "%" (an escape) or "." (a decimal). It opens by
+# looking ahead at what a number may start with, so that the regex engine skips every other
+# position (a lookbehind first tried them all).
 # A date glued by "-" before the number ("2026-11-24-4155550101", "20261124-14155550101": a
 # reference a client made), masked as the team decided, privacy first; the date stays.
 _AFTER_A_DATE = (r"(?:(?<=(?:19|20)\d\d-[01]\d-[0-3]\d-)|(?<=(?:19|20)\d\d[01]\d[0-3]\d-))")
 _NANP_GROUPS = r"[2-9]\d\d" + _GROUP_SEP + r"[2-9]\d\d" + _GROUP_SEP + r"\d{4}"
 _SUFFIXED_NUMBER = re.compile(
     r"(?=[\d(%])(?<![^\W_])(?<![%.+])" + _NOT_A_DATE_STAMP
-    + r"(?:(?:(?<=_)|(?<=-)(?<![^\s/?&=#;]-)|" + _AFTER_A_DATE + r"(?:1" + _GROUP_SEP + r")?)"
+    + r"(?:(?:(?<=_)|(?<=-)(?<![\w%.+-]-)|" + _AFTER_A_DATE + r"(?:1" + _GROUP_SEP + r")?)"
     + _NANP_GROUPS
     + r"(?![0-9A-Za-z]|" + DECIMAL_PART + ")"
     + r"|(?:1" + _GROUP_SEP + r")?(?:\(|%28)?[2-9]\d\d(?:\)|%29)?" + _GROUP_SEP + r"[2-9]\d\d"
