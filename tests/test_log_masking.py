@@ -707,3 +707,23 @@ def test_a_number_after_a_hyphen_that_starts_it_behind_a_bracket_or_quote_is_mas
     a user agent's comment or an error's echo writes it."""
     from commsvc.log_masking.text import mask_text
     assert mask_text(text) == masked
+
+
+_GLUED_AFTER_GROUPS = {
+    "MyApp (415 555 0101x)": "MyApp (******0101x)", "MyApp (415) 555-0101x": "MyApp ******0101x",
+    "call 1 415 555 0101ab": "call *******0101ab", "call 415.555.0101 x": "call ******0101 x",
+    # digits so grouped that are no number the API reads, and a request id, stay
+    "sizes 100 200 3000ms": "sizes 100 200 3000ms", "took 200 300 4000ms": "took 200 300 4000ms",
+    "id 4155550101a3f9e27c8d0b6e5f1a2c3d": "id 4155550101a3f9e27c8d0b6e5f1a2c3d",
+}
+
+
+@pytest.mark.parametrize("text", sorted(_GLUED_AFTER_GROUPS))
+def test_a_grouped_number_with_letters_glued_to_its_end_is_masked_as_a_word(text):
+    """Found by masking5's sweep: "415 555 0101x", which the API reads as +14155550101, was
+    written whole in a user agent, an app log line and a refused header line: mask_word read
+    letters glued to a number only within one space-free token, and mask_text reads no number
+    a letter follows."""
+    from commsvc.log_masking.words import mask_word
+    for sink in (mask_word, MaskPhones().masked):
+        assert sink(text) == _GLUED_AFTER_GROUPS[text]
