@@ -779,6 +779,11 @@ def test_an_ip_address_in_the_referer_stays_readable(tmp_path):
      "Invalid HTTP request line: 'GET /v1/x?phone=+1******0101 HTTP/1.1'"),
     ("Invalid HTTP Header: " + repr("X-Phone (415)\u2009555\u20090101".encode().decode("latin-1")),
      "Invalid HTTP Header: 'X-Phone ******0101'"),
+    # A header line is a client's words: a number in groups glued to letters, or joined by a
+    # soft hyphen after spaced groups, is read as mask_word reads it (masking5's sweep).
+    ("Invalid HTTP Header: 'X-Phone 415 555 0101x'", "Invalid HTTP Header: 'X-Phone ******0101x'"),
+    ("Invalid HTTP Header: " + repr("X-Phone 415 - 555\u00ad0101".encode().decode("latin-1")),
+     "Invalid HTTP Header: 'X-Phone ******0101'"),
 ])
 def test_gunicorns_line_for_a_request_it_cannot_parse_masks_it_as_the_answer_does(
         tmp_path, request, mode, line, masked):

@@ -106,13 +106,15 @@ def wsgi_text(value: str) -> str:
 _C1_ESCAPE = re.compile(r"\\x([89a-f][0-9a-f])")
 
 
+@bounded
 def mask_client_line(text: str) -> str:
     """A request or header line gunicorn repeats as a client sent it (in its error answer and
     in its own log line), masked as the access log masks a request line; a Unicode space in
     it URL-encoded, as a client's encoder writes it in a URL ("415%C2%A0555%C2%A00101"), so that
-    the groups it joins stay one part (a space ends one)."""
+    the groups it joins stay one part (a space ends one); then as a client's words (mask_word:
+    a header line is one, "X-Phone 415 555 0101x")."""
     text = wsgi_text(_C1_ESCAPE.sub(lambda escape: chr(int(escape[1], 16)), text))
-    return mask_url(_UNICODE_SPACE.sub(lambda space: quote(space[0]), text))
+    return mask_word(mask_url(_UNICODE_SPACE.sub(lambda space: quote(space[0]), text)))
 
 
 _UNICODE_SPACE = re.compile(r"[^\S\x00-\x7f]")
