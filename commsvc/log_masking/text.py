@@ -49,9 +49,10 @@ _CHAR_AS = {"\u00b7": "-", "\u2022": "-", "\u2219": "-", "\u20e3": "", "\ufe0f":
             "\u2212": "-", "\u2043": "-", "\u30fc": "-"}
 
 
-# Digits standing alone in any grouping, one space or "-" between any two of them (10 to 15
-# digits): "4-1-5-5-5-5-0-1-0-1", "415 555 01 01". Not "." (version strings:
-# Chrome/120.0.6099.129), nor a run that starts with a date (2026-05-01-1234, 20260501-00042).
+# Digits standing alone in any grouping, one space, "+" (a query string's space) or "-" between
+# any two of them (10 to 15 digits): "4-1-5-5-5-5-0-1-0-1", "415 555 01 01", "415555+0101".
+# Not "." (version strings: Chrome/120.0.6099.129), nor a run that starts with a date
+# (2026-05-01-1234, 20260501-00042).
 # Nine after the international prefix 00: the shortest numbers, 7 digits with their calling
 # code (Niue's +683 4002, Tokelau's +690 3010), dialled from abroad ("006834002", "00 683
 # 4002"); not a decimal's (0.006834002).
@@ -60,7 +61,7 @@ _CHAR_AS = {"\u00b7": "-", "\u2022": "-", "\u2219": "-", "\u20e3": "", "\ufe0f":
 _DOTTED_NUMBER = re.compile(r"[2-9]\d\d\.\d{7}")
 _LOOSE_RUN = re.compile(
     r"(?<![\w%-])(?!(?:19|20)\d\d-?(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])(?!\d))"
-    r"(?:\+?\d(?:[ -]?\d){9,14}|(?<!\d\.)0[ -]?0(?:[ -]?\d){7}|(?<!\d\.)"
+    r"(?:\+?\d(?:[ +-]?\d){9,14}|(?<!\d\.)0[ -]?0(?:[ -]?\d){7}|(?<!\d\.)"
     + _DOTTED_NUMBER.pattern + ")" + END)
 # A local number of 7 digits as a person writes it without its area code, its exchange (NXX,
 # 2-9 first) and line joined by one "-", "." or space: 555-1234, 555.1234, 555 1234. Bounded
