@@ -108,10 +108,18 @@ _OWN_ID = re.compile(r"(?<![0-9A-Za-z])(?:key_[0-9a-f]{16}|hold_[0-9a-f]{20}|(?:
 
 
 def _all_digits_in_hex_ids(part: str) -> bool:
-    """Whether every digit of the part is a hex id's (a SID, "ses_..."): an id's, no phone's."""
+    """Whether every digit of the part is a hex id's (a SID, "ses_...") or an ISO time's: an
+    id's, no phone's."""
     return not _DIGIT.search(_HEX_ID.sub(
         lambda found: "" if len(_HEX_RUN.findall(found[0])) >= HEX_ID_MIN_RUNS else found[0],
-        _OWN_ID.sub(lambda own: own[0] if read_as_number(own[0]) else "", part)))
+        _OWN_ID.sub(lambda own: own[0] if read_as_number(own[0]) else "",
+                    _ISO_TIME.sub("", part))))
+
+
+# A date and time as the contract writes them (2026-11-24T17:42:13.108945Z): its seconds and
+# fraction ("13.108945") may read as a number glued to the "Z".
+_ISO_TIME = re.compile(r"(?<!\d)(?:19|20)\d\d-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d"
+                       r"(?::[0-5]\d(?:\.\d{1,9})?)?(?:Z|[+-][0-2]\d:?[0-5]\d)?(?!\d)")
 
 
 # What comes before a part's first digit (an escape of one, %30-%39, is one): a word the API
