@@ -757,3 +757,20 @@ def test_an_iso_time_with_microseconds_stays_readable(time_):
         f"GET /v1/logs/messages?since={time_} HTTP/1.1"
     # a number glued after a time is still masked
     assert mask_word(f"{time_}-ph4155550101").endswith("-ph******0101")
+
+
+def test_past_the_budget_sids_uuids_and_times_stay_readable():
+    """Found by masking5's review of ab9a568: the budget was spent before a part was seen to be
+    a SID, a UUID or an ISO time (which takes no reading of a number), so past it they were
+    masked outright: the last 8 of 40 SIDs in a query, the time after 40 glued candidates."""
+    from commsvc.log_masking.urls import mask_url
+    rng = __import__("random").Random(1)
+    sids = ["SM" + "".join(rng.choice("0123456789abcdef") for _ in range(32)) for _ in range(40)]
+    masked = mask_url("GET /v1/logs/messages?" + "&".join(f"sid={sid}" for sid in sids)
+                      + " HTTP/1.1")
+    assert all(sid in masked for sid in sids)
+    line = ("GET /v1/x?" + "&".join(f"a=x{rng.randrange(10**6, 10**7)}y" for _ in range(40))
+            + f"&sid={sids[0]}&r=8c1f0c3e-5b7e-4d0a-9c3e-000000000001&t=2026-11-24T17:00:00Z"
+            " HTTP/1.1")
+    assert mask_url(line).endswith(f"&sid={sids[0]}&r=8c1f0c3e-5b7e-4d0a-9c3e-000000000001"
+                                   "&t=2026-11-24T17:00:00Z HTTP/1.1")

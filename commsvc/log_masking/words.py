@@ -74,10 +74,10 @@ def masked_phone_part(match: re.Match) -> str:
     glued = _ESCAPE.sub("%", part[_BEFORE_NUMBER.match(part).end():])
     if len(_LETTER_OR_DIGIT.findall(glued)) < 7:
         return part
+    if _all_digits_in_hex_ids(part):  # no reading but of an id shaped like ours (budgeted)
+        return part
     if not within_budget():  # past the text's budget (MASKING_STEPS): masked unread
         return masked_outright(part)
-    if _all_digits_in_hex_ids(part):
-        return part
     masked = _DIGIT_GROUPS.sub(_masked_group, part)
     masked = masked if masked != part else _masked_reading(part)
     # The budget ran out among the part's readings: NOT_READ made a number of a digit group or
