@@ -584,7 +584,7 @@ def test_a_lookups_pick_recorded_after_losing_the_lease_takes_no_sid_another_tex
     # Two identical texts to one number, both answers lost; only the second's copy, Y, reached
     # Twilio. The first's lookup picks Y (no text held it yet); before it records it, its lease
     # lapses (another worker claims the text) and the second's own status callback names Y.
-    # The lookup's pick then went through the status-callback path, whose _give_back took Y
+    # The lookup's pick then went through the status-callback path, whose give_back took Y
     # from the second text (its callback's proof outweighed by a guess) and queued the second
     # again: its next lookup finds Y held by the first, and it is sent a second time.
     first, second = _two_identical_texts_whose_answers_were_lost(app, db, send, outbox, mocked,
@@ -610,3 +610,46 @@ def test_a_lookups_pick_recorded_after_losing_the_lease_takes_no_sid_another_tex
     sids = {row.id: (row.status, row.twilio_sid) for row in outbox()}
     assert sids[second] == ("sent", theirs)
     assert sids[first][1] is None
+
+
+def test_a_send_whose_copy_an_identical_texts_lookup_took_meanwhile_keeps_it_and_both_go_out(
+        app, db, send, outbox, clock, mocked, real_twilio):
+    # Found by the chaos test's review: two identical texts to one number; the first's answer
+    # was lost (Twilio took nothing). While the second's POST is in flight, the first's retry
+    # looks Twilio up and takes the second's copy, Y (no text holds it yet). The second's
+    # worker then records Y, its own answer: the unique SID refused it (IntegrityError, a
+    # traceback), the second went back to the queue still uncertain, found Y held and was
+    # sent again, while the first, never sent, said `sent`. A worker's own answer is proof,
+    # as a status callback is: the second keeps Y, the first is looked up again and sent.
+    body = "Your pro arrives at 3pm."
+    first = send(body=body).json["id"]
+    mocked.post(MESSAGES_URL, body=requests.exceptions.ConnectionError("connection reset"))
+    assert run_once(app, real_twilio).retried == 1
+    second = send(body=body).json["id"]
+    clock.set(max(row.next_attempt_at for row in outbox()))
+    theirs, own = "SM" + "c" * 32, "SM" + "d" * 32
+    mocked.get(MESSAGES_URL, status=200, json=message_list(
+        twilio_message(theirs, to=NEW_YORK, body=body)))
+    answers = iter([theirs, own])
+
+    def twilio_takes_it(_request):
+        sid = next(answers)
+        if sid == theirs:  # the second's POST: the first's retry runs meanwhile
+            assert run_once(app, real_twilio).reconciled == 1
+        return 201, {}, json.dumps(twilio_message(sid, to=NEW_YORK, body=body))
+
+    mocked.remove("POST", MESSAGES_URL)
+    mocked.add_callback("POST", MESSAGES_URL, callback=twilio_takes_it)
+
+    assert run_once(app, real_twilio, limit=1).sent == 1
+
+    rows = {row.id: row for row in outbox()}
+    assert (rows[second].status, rows[second].twilio_sid) == ("sent", theirs)
+    assert (rows[first].status, rows[first].twilio_sid) == ("queued", None)
+    mocked.replace("GET", MESSAGES_URL, status=200, json=message_list(
+        twilio_message(theirs, to=NEW_YORK, body=body)))
+    clock.set(rows[first].next_attempt_at)
+    assert run_once(app, real_twilio).sent == 1  # looked up again: not there, so sent
+    rows = {row.id: row for row in outbox()}
+    assert (rows[first].status, rows[first].twilio_sid) == ("sent", own)
+    assert len(posts(mocked)) == 3  # the lost one, the second's, the first's: none twice

@@ -34,6 +34,7 @@ from commsvc.sending.service.outcomes import (
     apply_outbound_status,
     forget_extra_copy,
     forget_unheld_send,
+    give_back,
     on_status_callback,
     record_carrier_opt_out,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "forget_unheld_send",
     "get",
     "get_visible",
+    "give_back",
     "log_accepted",
     "new_id",
     "on_status_callback",

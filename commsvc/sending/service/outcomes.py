@@ -68,7 +68,7 @@ def apply_outbound_status(
     if first_copy and not proof and _holder(db, twilio_sid, message) is not None:
         return True  # that text's own callback named it since the lookup: that text's copy
     if first_copy:
-        _give_back(db, twilio_sid, to=message, now=now)
+        give_back(db, twilio_sid, to=message, now=now)
         message.twilio_sid = twilio_sid  # whatever the status: it names Twilio's copy
     elif twilio_sid and forget_extra_copy(db, message, twilio_sid, now=now):
         return True  # the copy's status, not the text's: that is its own SID's
@@ -103,22 +103,23 @@ def apply_outbound_status(
     return True
 
 
-def _give_back(db: Session, twilio_sid: str, *, to: OutboundMessage,
-               now: dt.datetime) -> None:
-    """Free the SID a status callback (`?o=`, our own URL: proof) says is `to`'s when another
-    text holds it. Only a reconciliation gives a text a SID it did not send (the same body to
-    the same number): that text's own copy is unaccounted for, so it goes back to the queue as
-    uncertain, looked up at Twilio again (a copy of its own is found) or sent. Left holding
-    the SID, one of two identical texts was silently never sent."""
+def give_back(db: Session, twilio_sid: str, *, to: OutboundMessage,
+              now: dt.datetime) -> None:
+    """Free the SID a status callback (`?o=`, our own URL: proof), or Twilio's answer to the
+    worker's own send of `to`, says is `to`'s when another text holds it. Only a
+    reconciliation gives a text a SID it did not send (the same body to the same number): that
+    text's own copy is unaccounted for, so it goes back to the queue as uncertain, looked up
+    at Twilio again (a copy of its own is found) or sent. Left holding the SID, one of two
+    identical texts was silently never sent."""
     holder = _holder(db, twilio_sid, to)
     if holder is None:
         return
-    log.warning("%s: status callback names %s, recorded for %s by a lookup; %s looked up"
+    log.warning("%s: Twilio names %s as its copy, recorded for %s by a lookup; %s looked up"
                 " again or sent", to.id, twilio_sid, holder.id, holder.id)
     holder.twilio_sid = holder.sent_at = holder.error_code = None
     holder.status, holder.next_attempt_at, holder.updated_at = "queued", now, now
     holder.send_started_at = holder.created_at  # uncertain: reconciled before any send
-    holder.last_error = f"its Twilio SID was {to.id}'s (a status callback said so)"
+    holder.last_error = f"its Twilio SID was {to.id}'s (Twilio said so)"
     db.flush()  # the SID is unique: freed before `to` takes it
 
 
@@ -136,7 +137,7 @@ def forget_extra_copy(db: Session, message: OutboundMessage, twilio_sid: str, *,
     text (resent after a lookup that did not find the first, or by a worker that outlived its
     lease). Nothing would ever delete it at Twilio (retention and erasure delete the SID the
     text holds), so its deletion is queued now, in the caller's transaction; True. False: it
-    is the text's own SID, or another text's (a lookup's pick, see _give_back)."""
+    is the text's own SID, or another text's (a lookup's pick, see give_back)."""
     if twilio_sid == message.twilio_sid or message.twilio_sid is None:
         return False
     # Uses index: uq_outbound_messages_twilio_sid

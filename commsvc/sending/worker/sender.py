@@ -289,6 +289,11 @@ class Worker:
             log.warning("%s: sent as %s after %s", claim.id, sid,
                         "an erasure removed it" if row is None else "losing the lease")
             return
+        if row.twilio_sid is None and not looked_up:
+            # Twilio's answer to this worker's own send is proof, as a status callback is: an
+            # identical text whose lookup took this copy meanwhile gives it back, and is
+            # looked up again (else the unique SID refused this one, sent again).
+            service.give_back(self.db, sid, to=row, now=self._now())
         service.forget_extra_copy(self.db, row, sid, now=self._now())
         status = "simulated" if simulated else "sent"
         if row.status == "sending":  # a delivery callback may already have moved it on
