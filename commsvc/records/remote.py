@@ -83,6 +83,14 @@ def enqueue(db: Session, *, resource: str, sid: str | None, action: str, cause: 
     enqueue_many(db, resource=resource, sids=[sid], action=action, cause=cause, now=now)
 
 
+def message_queued(db: Session, sid: str, *, action: str) -> bool:
+    """Whether the deletion or redaction of this message SID is queued already (or done)."""
+    # Uses index: uq_remote_deletions_resource_sid_action
+    return bool(db.scalar(select(RemoteDeletion.id).where(
+        RemoteDeletion.resource == MESSAGE, RemoteDeletion.sid == sid,
+        RemoteDeletion.action == action).limit(1)))
+
+
 def enqueue_message(db: Session, sids, *, action: str, cause: str, now: dt.datetime) -> None:
     """Queue the deletion or redaction of every message SID given (None skipped)."""
     enqueue_many(db, resource=MESSAGE, sids=sids, action=action, cause=cause, now=now)

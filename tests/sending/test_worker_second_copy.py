@@ -5,6 +5,7 @@ erasure delete the SID the text holds)."""
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 import responses
@@ -143,3 +144,27 @@ def test_a_worker_killed_between_twilios_answer_and_its_commit_sends_once(
 
     [row] = outbox()
     assert (row.status, row.twilio_sid, len(posts(mocked))) == ("delivered", FIRST, 1)
+
+
+def test_the_log_says_a_second_copy_once_however_many_callbacks_its_copy_sends(
+        app, send, outbox, clock, config, db, mocked, real_twilio, twilio_post):
+    """Found by the chaos test: docs/sending.md counts second copies by the log line "a second
+    copy at Twilio", and each status callback of the copy (sent, then delivered: Twilio sends
+    several) logged it again, so one copy read as two or three."""
+    message_id = _first_copy_taken_by_a_killed_worker(app, send, clock, config, mocked,
+                                                      real_twilio)
+    mocked.post(MESSAGES_URL, status=201, json=twilio_message(SECOND, to=NEW_YORK, body=BODY))
+    run_once(app, real_twilio)
+    lines = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())
+    logger = logging.getLogger("commsvc")
+    logger.addHandler(handler)
+    try:
+        for status in ("queued", "sent", "delivered"):
+            _status(twilio_post, message_id, FIRST, status)
+    finally:
+        logger.removeHandler(handler)
+
+    assert sum("a second copy at Twilio" in line for line in lines) == 1
+    assert _deletions(db) == {FIRST: "extra_copy"}

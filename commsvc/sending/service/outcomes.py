@@ -143,6 +143,8 @@ def forget_extra_copy(db: Session, message: OutboundMessage, twilio_sid: str, *,
     # Uses index: uq_outbound_messages_twilio_sid
     if db.scalar(select(OutboundMessage.id).where(OutboundMessage.twilio_sid == twilio_sid)):
         return False
+    if remote.message_queued(db, twilio_sid, action=remote.DELETE):
+        return True  # known since its first report: logged (and counted) once, not each time
     log.warning("%s: a second copy at Twilio, %s (the text keeps %s); deleted there", message.id,
                 twilio_sid, message.twilio_sid)
     remote.enqueue_message(db, [twilio_sid], action=remote.DELETE, cause=EXTRA_COPY, now=now)
