@@ -16,6 +16,7 @@ from commsvc import crypto
 from commsvc.records.models import RemoteDeletion
 from commsvc.sending.models import OutboundMessage
 from commsvc.sending.worker import BATCH_SIZE, Worker, run_once
+from commsvc.sending.worker.last_errors import UNEXPECTED
 from tests.conftest import TEST_KEY
 from tests.sending.conftest import (
     MESSAGES_URL,
@@ -653,3 +654,43 @@ def test_a_send_whose_copy_an_identical_texts_lookup_took_meanwhile_keeps_it_and
     rows = {row.id: row for row in outbox()}
     assert (rows[first].status, rows[first].twilio_sid) == ("sent", own)
     assert len(posts(mocked)) == 3  # the lost one, the second's, the first's: none twice
+
+
+def test_a_lookups_pick_an_identical_texts_callback_names_before_it_is_recorded_is_not_taken(
+        app, db, send, outbox, clock, mocked, real_twilio, twilio_post, monkeypatch):
+    # Found by the chaos test's review: two identical texts to one number, both answers lost;
+    # only the second's copy, Y, reached Twilio. The first's lookup picks Y (no text held it
+    # yet); before the first records it, still under its own lease, the second's status
+    # callback names Y and the second takes it. Recording Y for the first too broke the unique
+    # SID (IntegrityError, a traceback, an attempt spent as an unexpected error). The pick is
+    # no longer free: the first is looked up again, finds no copy of its own, and is sent.
+    first, second = _two_identical_texts_whose_answers_were_lost(app, db, send, outbox, mocked,
+                                                                 real_twilio)
+    theirs, own = "SM" + "c" * 32, "SM" + "d" * 32
+    mocked.get(MESSAGES_URL, status=200, json=message_list(
+        twilio_message(theirs, to=NEW_YORK, body="Your pro arrives at 3pm.")))
+    finish = Worker._finish
+
+    def meanwhile_then_finish(self, claim, sid, **kwargs):
+        if claim.id == first and kwargs.get("looked_up"):
+            assert twilio_post(f"/webhooks/twilio/message-status?o={second}",
+                               {"MessageSid": theirs, "MessageStatus": "sent"}).status_code == 200
+        return finish(self, claim, sid, **kwargs)
+
+    monkeypatch.setattr(Worker, "_finish", meanwhile_then_finish)
+    clock.set(min(r.next_attempt_at for r in outbox()))
+    spent = {row.id: row.attempts for row in outbox()}[first]
+    counts = run_once(app, real_twilio, limit=1)
+
+    rows = {row.id: row for row in outbox()}
+    assert (rows[second].status, rows[second].twilio_sid) == ("sent", theirs)
+    assert (rows[first].status, rows[first].twilio_sid) == ("queued", None)
+    assert rows[first].send_started_at is not None  # still looked up before any send
+    assert rows[first].last_error != UNEXPECTED  # what an IntegrityError left
+    assert rows[first].attempts == spent and counts.retried == 1  # the pick was no attempt
+    mocked.replace("POST", MESSAGES_URL, status=201,
+                   json=twilio_message(own, to=NEW_YORK, body="Your pro arrives at 3pm."))
+    clock.set(rows[first].next_attempt_at)
+    assert run_once(app, real_twilio).sent == 1
+    rows = {row.id: row for row in outbox()}
+    assert (rows[first].status, rows[first].twilio_sid) == ("sent", own)

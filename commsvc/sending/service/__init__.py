@@ -35,6 +35,7 @@ from commsvc.sending.service.outcomes import (
     forget_extra_copy,
     forget_unheld_send,
     give_back,
+    held_elsewhere,
     on_status_callback,
     record_carrier_opt_out,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "get",
     "get_visible",
     "give_back",
+    "held_elsewhere",
     "log_accepted",
     "new_id",
     "on_status_callback",

@@ -65,7 +65,7 @@ def apply_outbound_status(
         forget_unheld_send(db, twilio_sid, now=now)
         return False
     first_copy = bool(twilio_sid) and message.twilio_sid is None
-    if first_copy and not proof and _holder(db, twilio_sid, message) is not None:
+    if first_copy and not proof and held_elsewhere(db, twilio_sid, message):
         return True  # that text's own callback named it since the lookup: that text's copy
     if first_copy:
         give_back(db, twilio_sid, to=message, now=now)
@@ -121,6 +121,12 @@ def give_back(db: Session, twilio_sid: str, *, to: OutboundMessage,
     holder.send_started_at = holder.created_at  # uncertain: reconciled before any send
     holder.last_error = f"its Twilio SID was {to.id}'s (Twilio said so)"
     db.flush()  # the SID is unique: freed before `to` takes it
+
+
+def held_elsewhere(db: Session, twilio_sid: str, message: OutboundMessage) -> bool:
+    """Whether another text holds `twilio_sid` (locked): a lookup's pick for `message` that
+    another text's own callback or answer named since is that text's copy, not this one's."""
+    return _holder(db, twilio_sid, message) is not None
 
 
 def _holder(db: Session, twilio_sid: str, message: OutboundMessage) -> OutboundMessage | None:

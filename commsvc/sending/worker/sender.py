@@ -289,6 +289,16 @@ class Worker:
             log.warning("%s: sent as %s after %s", claim.id, sid,
                         "an erasure removed it" if row is None else "losing the lease")
             return
+        if looked_up and row.twilio_sid is None and service.held_elsewhere(self.db, sid, row):
+            # Another text's own callback or answer named the lookup's pick since (identical
+            # texts): not this one's copy. Still uncertain (send_started_at stays), it is
+            # looked up again at once, spending nothing.
+            self._release(row, "queued")
+            row.next_attempt_at = self._now()
+            self.db.commit()
+            self.counts.retried += 1
+            log.info("%s: %s turned out another text's; looking it up again", claim.id, sid)
+            return
         if row.twilio_sid is None and not looked_up:
             # Twilio's answer to this worker's own send is proof, as a status callback is: an
             # identical text whose lookup took this copy meanwhile gives it back, and is
