@@ -204,3 +204,16 @@ def test_a_non_default_port_verifies_signed_with_or_without_it(config, clock, tw
     poster = TwilioPoster(app.test_client(), AUTH_TOKEN, signed_over)
 
     assert poster("/webhooks/twilio/sms", _sms()).status_code == 200
+
+
+@pytest.mark.parametrize("query", ["bodySHA256=", "bodySHA256", "bodySHA256=&c=1"])
+def test_an_empty_bodysha256_is_refused_not_a_500(client, db, session_open, query):
+    """A query naming bodySHA256 with no value (anyone can send one): twilio's validator,
+    which reads the query with blank values dropped, then took the raw body for a form and
+    raised (a 500 for an unsigned request). No hash to compare, so it is a bad signature."""
+    path = f"/webhooks/twilio/sms?{query}"
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(BASE_URL + path, {})
+
+    response = client.post(path, data=_sms(), headers={"X-Twilio-Signature": signature})
+
+    _assert_refused(response, db)
