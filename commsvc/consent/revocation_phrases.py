@@ -383,7 +383,11 @@ EN: list[tuple[str, str]] = [
     ("| please just dont never",
      r"(?:^|\| )(?:(?:please|just) )?(?:dont|never)(?: ever| please)?"
      r" (?:(?:call|phone|email) (?:or|and|n) )?(?:text|message|contact)"
-     r"(?: (?:or|and|n) (?:call|phone|email))?(?: (?:again|anymore|ever again|at all|no more"
+     r"(?: (?:or|and|n) (?:call|phone|email))?"
+     # (not "now" or "rn" right after it: "Busy, don't text rn" is a moment, not a request
+     # that ends the messages, as "Don't text me right now" is)
+     r"(?! (?:now|rn|right now)\b)"
+     r"(?: (?:again|anymore|ever again|at all|no more"
      r"|going forward|in the future))*" + OTHER_WAY + LAST),
     # no need to text (me) anymore, ending the message (not "no need to text me, I'm here", nor
     # "no need to text me again when you get here", nor "..., no need to keep texting me" or
