@@ -552,6 +552,12 @@ _FILLER = "ok, " * 1024  # 4 KB of words: with another, a text twice Twilio's 1,
     # the head's end falls just after "me": the cut is no end of its clause, as "... the
     # address" was none
     ("ok " * 263 + "stop texting me the address. " + "ok " * 600, Intent.CONVERSATION),
+    # a short clause at an end, beside a clause longer than the end, whose words near the end
+    # are read as they are with nothing after (or before) them
+    ("ok " * 600 + "please stop texting me. thanks", Intent.OPT_OUT),
+    ("ok " * 600 + "please stop texting me, thank you", Intent.OPT_OUT),
+    ("Hi. Please stop texting me " + "ok " * 600, Intent.OPT_OUT),
+    ("Hi. Please stop texting me " + "ok " * 600 + ". ok", Intent.OPT_OUT),
     # the whole-message keywords still read it all
     ("STOP " * 2000, Intent.OPT_OUT)])
 def test_a_text_past_twilios_cap_is_read_at_its_two_ends(text, intent):

@@ -48,8 +48,9 @@ Pipeline
    equivocado, BAJA", and REMOVE after it: "Wrong number, please remove").
 
 A text past Twilio's 1,600 characters (the webhook takes longer bodies) is read for steps 3 and
-4 only in the whole clauses of its first and last 800 characters (_two_ends): what a real text
-at most holds, at a bounded cost.
+4 only in its first and last 800 characters, each cut at a clause break near its end or, in a
+longer clause, a few words short of it (_two_ends): what a real text at most holds, at a
+bounded cost.
 
 `detect` also says which language a keyword or revocation was written in (en, fr or es), so
 the confirmation can answer in it: the phrase list that matched, else the first word of the
@@ -140,48 +141,38 @@ def detect(text: str | None, *, opted_out: bool = False) -> Detection:
 # within Twilio's cap is always read whole. The keywords (step 2) still read it all.
 TWILIO_MAX_CHARS = 1600
 _END_CHARS = TWILIO_MAX_CHARS // 2
-# Between the two ends, a word no rule knows. Each end keeps whole clauses ("stop texting me"
-# cut off from "the address" after it, or from "don't" before it, is no revocation); in a
-# clause longer than an end, the _MARGIN characters' worth of words next to the cut go too,
-# the most a guard reads before or after a phrase.
+# Between the two ends, a word no rule knows. Each end stops at a clause break within _MARGIN
+# characters of its cut ("stop texting me" cut off from "the address" after it, or from "don't"
+# before it, is no revocation), else the _MARGIN characters' worth of words next to the cut
+# go, the most a guard reads before or after a phrase: the rest of a clause longer than that
+# is read ("<a long run-on> please stop texting me. Thanks").
 _GAP = "\u2026"
 _MARGIN = 60
 
 
 def _two_ends(tokens: list[str]) -> list[str]:
-    """`tokens` if they fold to at most TWILIO_MAX_CHARS characters, else the whole clauses of
-    their first and last _END_CHARS characters, with _GAP between them."""
+    """`tokens` if they fold to at most TWILIO_MAX_CHARS characters, else their first and last
+    _END_CHARS characters, each cut at a clause break or _MARGIN short of its end, with _GAP
+    between them."""
     if sum(map(len, tokens)) + len(tokens) <= TWILIO_MAX_CHARS:
         return tokens
     head = chars = 0
-    last_break = -1
     while chars < _END_CHARS:
-        if tokens[head] == "|":
-            last_break = head
         chars += len(tokens[head]) + 1
         head += 1
+    chars = 0
+    while head > 0 and tokens[head - 1] != "|" and chars < _MARGIN:
+        head -= 1
+        chars += len(tokens[head]) + 1
     tail = len(tokens)
-    first_break = -1
     chars = 0
     while chars < _END_CHARS:
         tail -= 1
-        if tokens[tail] == "|":
-            first_break = tail
         chars += len(tokens[tail]) + 1
-    if last_break >= 0:
-        head = last_break + 1
-    else:
-        chars = 0
-        while chars < _MARGIN:
-            head -= 1
-            chars += len(tokens[head]) + 1
-    if first_break >= 0:
-        tail = first_break
-    else:
-        chars = 0
-        while chars < _MARGIN:
-            chars += len(tokens[tail]) + 1
-            tail += 1
+    chars = 0
+    while tail < len(tokens) and tokens[tail] != "|" and chars < _MARGIN:
+        chars += len(tokens[tail]) + 1
+        tail += 1
     return [*tokens[:head], _GAP, *tokens[max(head, tail):]]
 
 
