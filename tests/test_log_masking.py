@@ -774,3 +774,67 @@ def test_past_the_budget_sids_uuids_and_times_stay_readable():
             " HTTP/1.1")
     assert mask_url(line).endswith(f"&sid={sids[0]}&r=8c1f0c3e-5b7e-4d0a-9c3e-000000000001"
                                    "&t=2026-11-24T17:00:00Z HTTP/1.1")
+
+
+def _hint_corpus(count: int = 20000) -> list[str]:
+    """Texts where the masking patterns match: numbers in their groupings, joined, glued to
+    words and ids, dates, escapes; and random soup of digits and separators."""
+    import random
+    rng = random.Random(20261124)
+
+    def digits(n: int) -> str:
+        return "".join(rng.choice("0123456789") for _ in range(n))
+
+    def seps() -> str:
+        return "".join(rng.choice([" ", ".", "_", "-", "/", "+", "%20", "%2B", "%2D", "%2E",
+                                   "%5F", "(", ")", "%28", "%29"])
+                       for _ in range(rng.randrange(0, 4)))
+
+    def around() -> str:
+        return "".join(rng.choice("ab_-%.x1 (+=?&:0") for _ in range(rng.randrange(0, 4)))
+
+    alphabet = "0123456789" * 3 + " +-./()%_*~,#=?&;:xXabcdefTZ\u00a0\u2013\uff10\u0663"
+    texts = []
+    for _ in range(count):
+        group = (rng.choice(["", "1", "+1", "0", "00", "011 ", "("]) + digits(rng.randrange(1, 5))
+                 + seps() + digits(rng.randrange(2, 5)) + seps() + digits(rng.randrange(2, 8)))
+        glued = rng.choice(["+" + rng.choice("123456789") + digits(rng.randrange(8, 15)),
+                            rng.choice("23456789") + digits(2) + rng.choice("23456789")
+                            + digits(6)])
+        texts.append(around() + rng.choice([
+            group,
+            rng.choice(["acme", "x", "bk"]) + rng.choice(["_", "-", "%5F"]) + group,
+            group + rng.choice(["_", "-", "x", "E", "ab"]) + around(),
+            glued + rng.choice("._-") + glued,
+            "2026-11-24T10:" + digits(2) + ":" + digits(2) + "." + digits(6) + "Z" + group,
+            rng.choice(["ses_", "msg_"]) + "".join(rng.choice("0123456789abcdef")
+                                                   for _ in range(24)),
+            "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 40))),
+        ]) + around())
+    return texts
+
+
+def test_a_pattern_skipped_when_its_hint_is_absent_has_no_match_there():
+    """Masking skips a pattern where a cheaper one it implies (scanned for by its first
+    character) finds nothing: the hint must hold wherever the pattern matches, or a number
+    would go unmasked. A pattern changed without its hint fails here."""
+    from commsvc.log_masking import phone_numbers, text, urls, words
+    pairs = {
+        "PHONE": (phone_numbers.PHONE.search, phone_numbers.may_hold_phone),
+        "loose run": (text._LOOSE_RUN.search, text._LOOSE_HINT.search),
+        "joined": (text._JOINED_NUMBERS.search, text._JOINED_HINT.search),
+        "prefixed": (text._PREFIXED_NUMBER.search, text._NANP_HINT.search),
+        "suffixed": (text._SUFFIXED_NUMBER.search, text._NANP_HINT.search),
+        "grouped before letters": (words._GROUPED_BEFORE_LETTERS.search,
+                                   words._GROUPED_HINT.search),
+        "ISO time": (words._ISO_TIME.search, lambda found: ":" in found),
+        "own id": (words._OWN_ID.search, lambda found: "_" in found),
+        "query argument past the first": (
+            lambda found: any(arg.start() for arg in urls._QUERY_ARGUMENT.finditer(found)),
+            lambda found: any(char in found for char in "?&;")),
+    }
+    corpus = _hint_corpus()
+    for name, (pattern, hint) in pairs.items():
+        matched = [found for found in corpus if pattern(found)]
+        assert len(matched) > 100, name  # the corpus tries it
+        assert [found for found in matched if not hint(found)] == [], name

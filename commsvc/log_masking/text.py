@@ -17,6 +17,7 @@ from commsvc.log_masking.phone_numbers import (
     mask_phones,
     masked_dialled,
     masked_e164,
+    may_hold_phone,
     read_as_number,
 )
 
@@ -63,6 +64,18 @@ _LOOSE_RUN = re.compile(
     r"(?<![\w%-])(?!(?:19|20)\d\d-?(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])(?!\d))"
     r"(?:\+?\d(?:[ +-]?\d){9,14}|(?<!\d\.)0[ -]?0(?:[ -]?\d){7}|(?<!\d\.)"
     + _DOTTED_NUMBER.pattern + ")" + END)
+# What every match of _LOOSE_RUN holds, scanned for by its first character: 9 digits, one
+# space, "+" or "-" at most between two, or an area code and 7 digits joined by a dot.
+_LOOSE_HINT = re.compile(r"\d(?:[ +-]?\d){8}|\d\d\d\.\d{7}")
+
+
+def _loose_runs(text: str) -> list[re.Match]:
+    """_LOOSE_RUN's matches in the text."""
+    return list(_LOOSE_RUN.finditer(text)) if _LOOSE_HINT.search(text) else []
+
+
+def _loose_runs_masked(text: str) -> str:
+    return _LOOSE_RUN.sub(_masked_run, text) if _LOOSE_HINT.search(text) else text
 # A local number of 7 digits as a person writes it without its area code, its exchange (NXX,
 # 2-9 first) and line joined by one "-", "." or space: 555-1234, 555.1234, 555 1234. Bounded
 # as PHONE bounds a 10-digit number (not inside an id, after a decimal point, before a letter,
@@ -105,6 +118,11 @@ _PREFIXED_NUMBER = re.compile(
 _GLUED = r"(?:\+[1-9]\d{9,14}|" + _NOT_A_DATE_STAMP + r"1?[2-9]\d\d[2-9]\d{6})"
 _JOINED_NUMBERS = re.compile(rf"(?<![\w%+.-]){_GLUED}(?:[._-]{_GLUED})+(?![\w-])")
 _JOIN = re.compile(r"([._-])")
+# What every match of _JOINED_NUMBERS holds (a number's last 10 digits, a join, the next one's
+# first character), of _PREFIXED_NUMBER and of _SUFFIXED_NUMBER (a North American number's
+# groups): patterns the regex engine scans for by their first character, where the others,
+# opening with lookbehinds, are tried at every position of the text.
+_JOINED_HINT = re.compile(r"\d\d{9}[._-][+\d]")
 
 
 def mask_prefixed(text: str) -> str:
@@ -112,10 +130,11 @@ def mask_prefixed(text: str) -> str:
     "-" kept."""
     if "_" not in text and "-" not in text and "%" not in text and "." not in text:
         return text
-    text = _JOINED_NUMBERS.sub(lambda match: "".join(
-        part if _JOIN.fullmatch(part) else _masked_run_text(part)
-        for part in _JOIN.split(match[0])), text)
-    if "_" not in text and "-" not in text and "%" not in text:
+    if _JOINED_HINT.search(text):
+        text = _JOINED_NUMBERS.sub(lambda match: "".join(
+            part if _JOIN.fullmatch(part) else _masked_run_text(part)
+            for part in _JOIN.split(match[0])), text)
+    if "_" not in text and "-" not in text and "%" not in text or not _NANP_HINT.search(text):
         return text
     text = _PREFIXED_NUMBER.sub(
         lambda match: (_NUMBER_IN_WORD.sub(lambda inner: _masked_digits(inner[0]),
@@ -145,6 +164,8 @@ _NUMBER_IN_WORD = re.compile(r"(?<![^_-])" + _NOT_A_DATE_STAMP + r"(?:1[_-]{0,2}
 # reference a client made), masked as the team decided, privacy first; the date stays.
 _AFTER_A_DATE = (r"(?:(?<=(?:19|20)\d\d-[01]\d-[0-3]\d-)|(?<=(?:19|20)\d\d[01]\d[0-3]\d-))")
 _NANP_GROUPS = r"[2-9]\d\d" + _GROUP_SEP + r"[2-9]\d\d" + _GROUP_SEP + r"\d{4}"
+_NANP_HINT = re.compile(r"[2-9]\d\d(?:\)|%29)?" + _GROUP_SEP + r"[2-9]\d\d" + _GROUP_SEP
+                        + r"\d{4}")
 _SUFFIXED_NUMBER = re.compile(
     r"(?=[\d(%])(?<![^\W_])(?<![%.+])" + _NOT_A_DATE_STAMP
     + r"(?:(?:(?<=_)|(?<=-)(?<![\w%.+-]-)|" + _AFTER_A_DATE + r"(?:1" + _GROUP_SEP + r")?)"
@@ -177,11 +198,11 @@ def _masked_run_text(run: str) -> str:
 def mask_numbers(text: str) -> str:
     """mask_phones, then the loose runs it does not read, brackets and all (mask_text's and
     mask_url's last step)."""
-    text = _LOOSE_RUN.sub(_masked_run, mask_phones(text))
+    text = _loose_runs_masked(mask_phones(text))
     if "(" not in text and ")" not in text:
         return text
     unbracketed = _BRACKET_BETWEEN_DIGITS.sub(" ", _BRACKETED_GROUP.sub(r" \1 ", text))
-    masked = _LOOSE_RUN.sub(_masked_run, unbracketed)
+    masked = _loose_runs_masked(unbracketed)
     return masked if masked != unbracketed else text
 
 
@@ -272,28 +293,32 @@ def _mask_in_place(text: str, plain: str) -> str:
     brackets as spaces shows ("[415] 555 01 01", "415)555 01 01"), then 7-digit local numbers
     (555-1234)."""
     spans = []
-    for match in PHONE.finditer(plain):
+    for match in PHONE.finditer(plain) if may_hold_phone(plain) else ():
         masked = mask_match(match)
         if masked != match.group(0):
             spans.append((match.start(), match.end(), masked))
-    filled = list(plain)
+    filled: list[str] = []  # `rest` as a list, made at its first fill
 
-    def fill(found) -> str:  # a masked number is no digit of a later pass's run
+    def fill(found, rest: str) -> str:  # a masked number is no digit of a later pass's run
+        if not found:
+            return rest
+        if not filled:
+            filled.extend(rest)
         for start, end, _ in found:
             filled[start:end] = "#" * (end - start)
         return "".join(filled)
 
-    rest = fill(spans)
+    rest = fill(spans, plain)
     loose = [(match.start(), match.end(), _masked_run(match))
-             for match in _LOOSE_RUN.finditer(rest)]
+             for match in _loose_runs(rest)]
     spans += loose
-    rest = fill(loose)
+    rest = fill(loose, rest)
     if "(" in rest or ")" in rest:
         unbracketed, starts, ends = _unbracketed(rest)
         bracketed = [(starts[match.start()], ends[match.end() - 1], _masked_run(match))
-                     for match in _LOOSE_RUN.finditer(unbracketed)]
+                     for match in _loose_runs(unbracketed)]
         spans += bracketed
-        rest = fill(bracketed)
+        rest = fill(bracketed, rest)
     spans += [(match.start(), match.end(), _masked_run(match))
               for match in _LOCAL_NUMBER.finditer(rest)]
     if not spans:

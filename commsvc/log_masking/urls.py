@@ -135,6 +135,12 @@ def redact_content(text: str) -> str:
     person's whereabouts (_CONTENT_ARGUMENT) replaced by REDACTED."""
     if "=" not in text:
         return text
+    if "?" not in text and "&" not in text and ";" not in text:
+        # An argument starts the text or follows one of these: only the text's first may be
+        # one (a log line's "outcome=forwarded from=..." is none); the pattern, opening with
+        # a lookbehind, is not tried at every position of it.
+        first = _QUERY_ARGUMENT.match(text)
+        return text if first is None else _redacted_argument(first) + text[first.end():]
     return _QUERY_ARGUMENT.sub(_redacted_argument, text)
 
 

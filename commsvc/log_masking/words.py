@@ -24,7 +24,8 @@ def mask_word(text: str, keep: frozenset[str] = frozenset()) -> str:
     that the API reads past ("4155550101x", "x415-555-0101", "415555010x1", "415-CALL-NOW"),
     which mask_text knows nothing of. Numbers written in E.164 that are in `keep` stay. Not
     for our own ids: about one 16-digit hex id (key_...) in 400 reads as such a number."""
-    text = _GROUPED_BEFORE_LETTERS.sub(_masked_grouped, text)
+    if _GROUPED_HINT.search(text):
+        text = _GROUPED_BEFORE_LETTERS.sub(_masked_grouped, text)
     return mask_text(GLUED_TO_LETTERS.sub(masked_phone_part, text), keep)
 
 
@@ -34,6 +35,9 @@ def mask_word(text: str, keep: frozenset[str] = frozenset()) -> str:
 _GROUPED_BEFORE_LETTERS = re.compile(
     r"(?<![\w%-])(?:1[ .-]{1,2})?(?:\([2-9]\d\d\)|[2-9]\d\d)[ .-]{0,2}[2-9]\d\d[ .-]{0,2}\d{4}"
     r"(?=[A-Za-z])")
+# What its every match holds, scanned for by its first character (the pattern, opening with a
+# lookbehind, is tried at every position of the text).
+_GROUPED_HINT = re.compile(r"[2-9]\d\d\)?[ .-]{0,2}[2-9]\d\d[ .-]{0,2}\d{4}[A-Za-z]")
 
 
 def _masked_grouped(match: re.Match) -> str:
@@ -110,10 +114,13 @@ _OWN_ID = re.compile(r"(?<![0-9A-Za-z])(?:key_[0-9a-f]{16}|hold_[0-9a-f]{20}|(?:
 def _all_digits_in_hex_ids(part: str) -> bool:
     """Whether every digit of the part is a hex id's (a SID, "ses_...") or an ISO time's: an
     id's, no phone's."""
+    if ":" in part:  # each ISO time has one
+        part = _ISO_TIME.sub("", part)
+    if "_" in part:  # each id of ours has one
+        part = _OWN_ID.sub(lambda own: own[0] if read_as_number(own[0]) else "", part)
     return not _DIGIT.search(_HEX_ID.sub(
         lambda found: "" if len(_HEX_RUN.findall(found[0])) >= HEX_ID_MIN_RUNS else found[0],
-        _OWN_ID.sub(lambda own: own[0] if read_as_number(own[0]) else "",
-                    _ISO_TIME.sub("", part))))
+        part))
 
 
 # A date and time as the contract writes them (2026-11-24T17:42:13.108945Z): its seconds and
