@@ -72,22 +72,21 @@ NOT_DIGITS = re.compile(r"%2[0-9A-Fa-f]|\D")
 # What every match of PHONE holds, each a pattern the regex engine scans for by its first
 # character (PHONE, whose alternatives start with groups and lookbehinds, is tried at every
 # position of the text: 10 µs of a 170-character log line with ids in it, and no number):
-# E.164's prefix and 6 digits; a bracket before a digit; a digit that no word, "%" or "-"
-# comes before (the text is read after a space), with the digits of a national number after
-# it; or a leading 0, digits and a separator before more.
-_PHONE_HINTS = (
-    re.compile(r"(?:\+|%2[Bb]|%20)\d(?:" + _INTL_SEP + r"{0,3}\d){5}"),
-    re.compile(r"(?:\(|%28)\d"),
-    re.compile(r"[^\w%-](?:\d(?:\d{9}|(?:" + _SEP + r"{1,3}\d)?\d{2}" + _SEP + r"{1,3}\d{3}"
-               + _SEP + r"{1,3}\d{4}|(?:" + _GAP + r"{1,3}\d)?\d{2}" + _GAP + r"{1,3}\d{7})"
-               r"|0\d{1,4}" + _SEP + r"{1,3}\d)"),
-)
+# E.164's prefix and 6 digits, or a bracket before a digit; a digit that no word, "%" or "-"
+# comes before, with the digits of a national number after it, or a leading 0, digits and a
+# separator before more.
+_SIX_DIGITS = r"\d(?:" + _INTL_SEP + r"{0,3}\d){5}"
+# (each alternative opening with a character: the engine scans for one of them)
+_PREFIX_HINT = re.compile(rf"\+{_SIX_DIGITS}|%2[Bb]{_SIX_DIGITS}|%20{_SIX_DIGITS}|\(\d|%28\d")
+_NATIONAL_HINT = re.compile(
+    r"\d(?<![\w%-]\d)(?:\d{9}|(?:" + _SEP + r"{1,3}\d)?\d{2}" + _SEP + r"{1,3}\d{3}" + _SEP
+    + r"{1,3}\d{4}|(?:" + _GAP + r"{1,3}\d)?\d{2}" + _GAP + r"{1,3}\d{7}|(?<=0)\d{1,4}" + _SEP
+    + r"{1,3}\d)")
 
 
 def may_hold_phone(text: str) -> bool:
     """Whether PHONE may match in the text: False only where it cannot."""
-    spaced = " " + text
-    return any(hint.search(spaced) for hint in _PHONE_HINTS)
+    return bool(_PREFIX_HINT.search(text) or _NATIONAL_HINT.search(text))
 
 
 def mask_match(match: re.Match) -> str:

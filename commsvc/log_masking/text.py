@@ -64,9 +64,10 @@ _LOOSE_RUN = re.compile(
     r"(?<![\w%-])(?!(?:19|20)\d\d-?(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])(?!\d))"
     r"(?:\+?\d(?:[ +-]?\d){9,14}|(?<!\d\.)0[ -]?0(?:[ -]?\d){7}|(?<!\d\.)"
     + _DOTTED_NUMBER.pattern + ")" + END)
-# What every match of _LOOSE_RUN holds, scanned for by its first character: 9 digits, one
-# space, "+" or "-" at most between two, or an area code and 7 digits joined by a dot.
-_LOOSE_HINT = re.compile(r"\d(?:[ +-]?\d){8}|\d\d\d\.\d{7}")
+# What every match of _LOOSE_RUN holds, scanned for by its first character: a digit that no
+# word, "%" or "-" comes before, then 8 more, one space, "+" or "-" at most between two, or
+# an area code and 7 digits joined by a dot.
+_LOOSE_HINT = re.compile(r"\d(?<![\w%-]\d)(?:(?:[ +-]?\d){8}|\d\d\.\d{7})")
 
 
 def _loose_runs(text: str) -> list[re.Match]:

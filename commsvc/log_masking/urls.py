@@ -23,10 +23,9 @@ from commsvc.log_masking.text import (
 )
 from commsvc.log_masking.words import (
     DATE_STAMP,
-    GLUED_TO_LETTERS,
+    glued_masked,
     mask_word,
     masked_outright,
-    masked_phone_part,
 )
 
 # The same in a URL, encoded or not (%5B %5D %2A %7E %5F %2C %09-%0D %28 %29, %C2.. to
@@ -58,7 +57,7 @@ def _masked_url_part(match: re.Match) -> str:
         return part
     if len(part) > LONGEST_READ_PART or not within_budget():
         return _masked_outright(part)
-    if not unusual and (glued := GLUED_TO_LETTERS.sub(masked_phone_part, part)) != part:
+    if not unusual and (glued := glued_masked(part)) != part:
         return glued  # read whole, escapes and all ("%2B1%20415%20555%2001E01")
     text = unquoted(part)
     # The glued-letters rule too: a letter among the digits may come encoded ("415555010%451"
@@ -165,7 +164,7 @@ def mask_url(text: str) -> str:
     # again (+298**5). A masked number has no run of digits _SHORT_NUMBER_PART reads.
     text = _mask_short_numbers(text)
     # Before mask_numbers, which would mask only the run before a letter ("+1***5550E101")
-    return mask_numbers(GLUED_TO_LETTERS.sub(masked_phone_part, text))
+    return mask_numbers(glued_masked(text))
 
 
 # A number of 7 to 9 digits that is a whole path segment or query value, its groups maybe

@@ -26,7 +26,7 @@ def mask_word(text: str, keep: frozenset[str] = frozenset()) -> str:
     for our own ids: about one 16-digit hex id (key_...) in 400 reads as such a number."""
     if _GROUPED_HINT.search(text):
         text = _GROUPED_BEFORE_LETTERS.sub(_masked_grouped, text)
-    return mask_text(GLUED_TO_LETTERS.sub(masked_phone_part, text), keep)
+    return mask_text(glued_masked(text), keep)
 
 
 # A North American number written in groups, letters glued to its end ("415 555 0101x",
@@ -65,6 +65,20 @@ GLUED_TO_LETTERS = re.compile(r"(?<![^\s/?&=#;])(?=[^\s/?&=#;]*?(?:[A-Za-z]\d|\d
                               # which phonenumbers reads as a keypad's: 415555CALL
                               r"(?=(?:[^\s/?&=#;\d]*+\d){7}|(?=(?:[^\s/?&=#;A-Za-z]*+[A-Za-z]){3})"
                               r"(?:[^\s/?&=#;A-Za-z\d]*+[A-Za-z\d]){7})[^\s/?&=#;]++")
+# What every match of GLUED_TO_LETTERS holds (_LETTER_BY_DIGIT), each side of it a pattern the
+# regex engine scans for by its first character.
+_LETTER_THEN_DIGIT = re.compile(r"[A-Za-z]\d")
+_DIGIT_THEN_LETTER = re.compile(r"\d" + _SEPARATED + r"[A-Za-z]")
+
+
+def glued_masked(text: str) -> str:
+    """Each part of the text with a number glued to letters masked (GLUED_TO_LETTERS,
+    masked_phone_part); the text as it is, unscanned, where no letter is next to a digit."""
+    if not _LETTER_THEN_DIGIT.search(text) and not _DIGIT_THEN_LETTER.search(text):
+        return text
+    return GLUED_TO_LETTERS.sub(masked_phone_part, text)
+
+
 _DIGIT_GROUPS = re.compile(r"\d(?:(?:[ .()+-]|%2[0BbDdEe89]){0,3}\d)*")
 
 
@@ -75,7 +89,9 @@ def masked_phone_part(match: re.Match) -> str:
         return part  # only an escape's letters ("%2B1..."): mask_numbers' to judge
     # Not %2B's B, nor a word before the first digit, which the API skips ("phone4155550101");
     # what follows it must have the 7 digits (or keypad letters) of the shortest number.
-    glued = _ESCAPE.sub("%", part[_BEFORE_NUMBER.match(part).end():])
+    glued = part[_BEFORE_NUMBER.match(part).end():]
+    if "%" in glued:
+        glued = _ESCAPE.sub("%", glued)
     if len(_LETTER_OR_DIGIT.findall(glued)) < 7:
         return part
     if _all_digits_in_hex_ids(part):  # no reading but of an id shaped like ours (budgeted)
