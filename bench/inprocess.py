@@ -13,7 +13,7 @@ never the bench's or the tests'.
 from __future__ import annotations
 
 import argparse
-import itertools
+import secrets
 import subprocess
 import sys
 import time
@@ -24,6 +24,7 @@ from twilio.request_validator import RequestValidator
 
 from bench.ceiling import create_app as create_ceiling_app
 from bench.environment import PG_HOST, PG_PORT, ROOT, ensure_postgres, log, psql
+from bench.payloads import Sids
 
 DATABASE = "commsvc_bench_inprocess"
 URL = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/{DATABASE}"
@@ -94,10 +95,10 @@ def main(argv: list[str] | None = None) -> None:
         "booking_id": "bk_inprocess", "requester": {"phone": REQUESTER},
         "pro": {"phone": PRO}}).get_json()
     proxy = session["requester"]["proxy_number"]
-    validator, sids = RequestValidator(TOKEN), itertools.count()
+    validator, sids = RequestValidator(TOKEN), Sids(secrets.token_hex(4))
 
     def relay():
-        form = {"MessageSid": f"SM{next(sids):032x}", "AccountSid": "AC" + "0" * 32,
+        form = {"MessageSid": sids.next(), "AccountSid": "AC" + "0" * 32,
                 "From": REQUESTER, "To": proxy, "Body": BODY, "NumMedia": "0"}
         signature = validator.compute_signature(BASE + "/webhooks/twilio/sms", form)
         answer = client.post("/webhooks/twilio/sms", data=form,
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     ceiling_client = create_ceiling_app().test_client()
 
     def ceiling():  # the bench's ceiling endpoint, the same form as the relay's, unsigned
-        form = {"MessageSid": f"SM{next(sids):032x}", "AccountSid": "AC" + "0" * 32,
+        form = {"MessageSid": sids.next(), "AccountSid": "AC" + "0" * 32,
                 "From": REQUESTER, "To": proxy, "Body": BODY, "NumMedia": "0"}
         answer = ceiling_client.post("/webhooks/twilio/sms", data=form)
         assert answer.status_code == 200 and b"<Message" in answer.data, answer.data
