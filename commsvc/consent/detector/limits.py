@@ -139,7 +139,9 @@ GUARD_AFTER_RE = re.compile(
     # (or what they are for: "Stop texting this # for the quote, use my email")
     r"|(?: (?:me|us|this number))?(?: (?:for|about))?(?: (?:the (?:\w+ )?(?:address|code"
     r"|photos?|pictures?|pics?|details|directions|link|location|map|price|quote|invoice|receipt|estimate|schedule|eta"
-    r"|tracking number)|questions|the same question)(?= \||$| " + _AND_COME + ")"
+    r"|tracking number)|questions|the same question)"
+    # (a courtesy may close it: "stop texting me the gate code please")
+    r"(?=(?: " + _LIMIT_COURTESY + r")*(?: \||$)| " + _AND_COME + ")"
     # ... photos or videos of the job with any article or none, ending the clause or saying
     # what they show: "stop texting me photos", "... pictures of the mold", "arrête de me
     # texter des photos" (not "... dick pics": only an article before them)
