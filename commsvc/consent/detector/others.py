@@ -22,7 +22,13 @@ GUARD_BEFORE_RE = re.compile(
     # (nor the sender asking whether they did: "Did I unsubscribe? I'm not getting texts")
     r"|if they|did you|did they|d you|d they|did i|did we|have i|am i|n|ne|no|nunca|si|the|a"
     r"|bus|next|last|first|one)"
-    r"(?: (?:want|need|ask|tell) (?:you|them) to| please)?"
+    r"(?: (?:want|need|ask|asked|tell|told) (?:you|them) to| please)?"
+    # the sender denying they said it: "I never said stop texting me", "no i didnt say stop
+    # texting me", "Je n'ai jamais dit d'arrêter de m'écrire" (not the rhetorical "Didn't I
+    # say stop texting me?", a complaint)
+    r"|(?:never|didnt|dont|jamais|pas) (?:said|say|dit(?: d| de)?)"
+    # ... or tells another person in Spanish: "dile que deje de escribirme" ("tell him to")
+    r"|(?:dile|diles|digale|diganle) que"
     r"|(?:tell|told|ask|asked|make|made|get|got) (?:(?:him|her"
     r"|(?:my|his|her|our|the|that)(?: \w+)? " + _PERSON + r")(?: to| \|)?"
     r"|(?:my|his|her|our)(?! (?:own |stupid |new |old )?(?:phone|number|cell|mobile|line|inbox"
