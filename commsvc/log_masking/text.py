@@ -76,7 +76,10 @@ def _loose_runs(text: str) -> list[re.Match]:
 
 
 def _loose_runs_masked(text: str) -> str:
+    """The text with _LOOSE_RUN's matches masked."""
     return _LOOSE_RUN.sub(_masked_run, text) if _LOOSE_HINT.search(text) else text
+
+
 # A local number of 7 digits as a person writes it without its area code, its exchange (NXX,
 # 2-9 first) and line joined by one "-", "." or space: 555-1234, 555.1234, 555 1234. Bounded
 # as PHONE bounds a 10-digit number (not inside an id, after a decimal point, before a letter,

@@ -14,7 +14,6 @@ from commsvc.log_masking.phone_numbers import (
     within_budget,
 )
 from commsvc.log_masking.text import (
-    PERCENT_BEFORE_DIGITS,
     encoded_controls,
     literal_percents_masked,
     mask_numbers,
@@ -67,7 +66,7 @@ def _masked_url_part(match: re.Match) -> str:
     # +14155550101), and which three decodings made an escape ("A55550101"). That reading
     # masked first, then decoded.
     once = unquote(part, errors="replace") if "%" in part else ""
-    if PERCENT_BEFORE_DIGITS.search(once) and (literal := literal_percents_masked(once)) != once:
+    if (literal := literal_percents_masked(once)) != once:
         text, masked = once, mask_word(unquoted(literal))
     else:
         masked = mask_word(text)
