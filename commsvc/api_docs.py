@@ -7,6 +7,7 @@ import json
 import re
 
 import flask_smorest
+from flask import url_for
 from marshmallow import INCLUDE, RAISE, Schema, fields
 from webargs.core import missing
 from webargs.flaskparser import FlaskParser, is_json_request
@@ -158,6 +159,17 @@ class ProblemDetails(Schema):
                                                   " request_body: the body as a whole"
                                                   " (not a JSON object)"})
     request_id = fields.String()
+
+
+# An answer that makes a resource with a URL of its own (a session, an accepted text) says
+# where it is, as RFC 9110 has a 201 do: the client follows it rather than building the path.
+LOCATION = {"Location": {"description": "The path of the resource (GET it for its state)",
+                         "required": True, "schema": {"type": "string"}}}
+
+
+def location(endpoint: str, **values) -> dict[str, str]:
+    """The Location header of an answer naming the resource `endpoint` serves at `values`."""
+    return {"Location": url_for(endpoint, **values)}
 
 
 def problems(blp, *codes: int):

@@ -274,3 +274,12 @@ def test_a_recording_status_documented_is_one_the_service_can_store(client):
              if word in RECORDING_STATUS_RANK}
     # Twilio reports what the Dial asks for, and failed always.
     assert {"completed", "failed"} <= named <= set(RECORDING_EVENTS.split()) | {"failed"}
+
+
+def test_the_answers_that_make_a_resource_document_its_location(client):
+    paths = client.get("/openapi.json").get_json()["paths"]
+    answers = [paths["/v1/sessions"]["post"]["responses"]["201"],
+               paths["/v1/sessions"]["post"]["responses"]["200"],
+               paths["/v1/messages"]["post"]["responses"]["202"]]
+    for answer in answers:
+        assert answer["headers"]["Location"]["required"] is True

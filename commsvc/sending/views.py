@@ -7,7 +7,7 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select, union_all
 
 from commsvc import crypto
-from commsvc.api_docs import Blueprint, problems
+from commsvc.api_docs import LOCATION, Blueprint, location, problems
 from commsvc.auth.guard import current_principal, require
 from commsvc.auth.service import Principal
 from commsvc.auth.visibility import (
@@ -44,7 +44,7 @@ def sees_body(principal: Principal) -> bool:
 @require("messages:send")
 @blp.arguments(SendMessageSchema)
 @blp.arguments(SendHeadersSchema, location="headers")
-@blp.response(202, MessageAcceptedSchema)
+@blp.response(202, MessageAcceptedSchema, headers=LOCATION)
 @problems(blp, 400, 401, 403, 409, 422, 503)
 def send_message(args, headers):
     """Queue a text; marketing is held to the recipient's allowed hours. 409 without consent."""
@@ -64,7 +64,7 @@ def send_message(args, headers):
     answer = {"id": message.id, "status": status}
     if scheduled_for is not None:
         answer["scheduled_for"] = isoformat(scheduled_for)
-    return answer
+    return answer, 202, location("sending_views.get_message", message_id=message.id)
 
 
 def _message_out(principal: Principal, message: OutboundMessage,

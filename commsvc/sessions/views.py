@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import g
 
-from commsvc.api_docs import Blueprint
+from commsvc.api_docs import LOCATION, Blueprint, location
 from commsvc.auth.guard import require
 from commsvc.auth.visibility import audit_reasoned_read, present_phone, present_pool_number
 from commsvc.clock import isoformat
@@ -58,8 +58,8 @@ def _audited(db, sessions: list[Session], query: dict, now) -> None:
 @blp.route("/v1/sessions", methods=["POST"])
 @require("sessions:write")
 @blp.arguments(CreateSession)
-@blp.response(201, SessionOut, description="A new session")
-@blp.alt_response(200, schema=SessionOut, success=True,
+@blp.response(201, SessionOut, description="A new session", headers=LOCATION)
+@blp.alt_response(200, schema=SessionOut, success=True, headers=LOCATION,
                   description="The booking's open session (a retry with the same phones)")
 @problems(blp, 400, 401, 403, 409, 422, 503)
 def create_session(body):
@@ -84,7 +84,8 @@ def create_session(body):
         record_calls=body["record_calls"], now=now, cooloff_seconds=config.cooloff_seconds)
     _audited(db, [session], {"session_id": session.id}, now)
     db.commit()
-    return render(session, now), (201 if created else 200)
+    return (render(session, now), 201 if created else 200,
+            location("sessions_views.get_session", session_id=session.id))
 
 
 # Sessions past RETENTION_CLOSED_SESSIONS_DAYS (and not held) are gone for every read, as in

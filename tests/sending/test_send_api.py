@@ -388,3 +388,11 @@ def test_a_text_whose_commit_fails_is_never_logged_as_accepted(send, app, outbox
     response = send(to=NEW_YORK, body="Your pro arrives at 3pm.")
     assert response.status_code == 202
     assert f"accepted {response.json['id']} transactional to +1******0123 (queued)" in caplog.text
+
+
+def test_an_accepted_text_gives_its_status_url_in_location(send, client, booking):
+    accepted = send()
+    assert accepted.status_code == 202
+    location = accepted.headers["Location"]
+    assert location == f"/v1/messages/{accepted.json['id']}"
+    assert client.get(location, headers=booking).json["id"] == accepted.json["id"]

@@ -124,3 +124,14 @@ def test_ttl_seconds_may_be_any_positive_number_fractions_too(create, add_number
     assert response.status_code == 201
     expected = clock() + dt.timedelta(seconds=90.5)
     assert response.get_json()["expires_at"] == expected.isoformat().replace("+00:00", "Z")
+
+
+def test_a_new_session_and_its_retry_give_the_session_url_in_location(client, create,
+                                                                       add_numbers, booking):
+    add_numbers(*SF_NUMBERS)
+    created, retried = create(), create()
+    assert (created.status_code, retried.status_code) == (201, 200)
+    location = created.headers["Location"]
+    assert location == f"/v1/sessions/{created.get_json()['id']}"
+    assert retried.headers["Location"] == location
+    assert client.get(location, headers=booking).get_json() == created.get_json()
