@@ -297,15 +297,16 @@ class QueryLimit(fields.Integer):
     """A page size in a query string: ASCII digits and nothing else. marshmallow's Integer
     reads with int(), which also takes "1_0" (10), " 5" and "5 " (a `+` arrives as a space)
     and other scripts' digits ("\u0665", "\uff15"): each named a page size the client did not
-    write, answered 200 with that many rows instead of a 422 on `limit`."""
+    write, answered 200 with that many rows instead of a 422 on `limit`. A minus sign is read,
+    so that -1 is told the range, as 0 is, rather than that it is no integer."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, str) and not _ASCII_DIGITS.fullmatch(value):
+        if isinstance(value, str) and not _ASCII_WHOLE_NUMBER.fullmatch(value):
             raise self.make_error("invalid")
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-_ASCII_DIGITS = re.compile(r"[0-9]+")
+_ASCII_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
 
 class QueryArguments(_NeverNull):

@@ -176,6 +176,17 @@ def test_a_limit_that_is_not_plain_ascii_digits_is_422_on_limit(client, api_key,
     assert response.json["errors"] == {"limit": ["Not a valid integer."]}
 
 
+@pytest.mark.parametrize("written", ["-1", "-200", "0", "201"])
+@pytest.mark.parametrize("path", ALL_LISTS)
+def test_a_limit_out_of_range_is_422_saying_the_range(client, api_key, path, written):
+    """A negative limit is a whole number: "Not a valid integer." sent the client looking for
+    a typo; it is out of range like 0 and 201."""
+    response = client.get(path, query_string={"limit": written}, headers=api_key("admin"))
+    assert response.status_code == 422
+    [message] = response.json["errors"]["limit"]
+    assert message.startswith("Must be greater than or equal to 1 and less than or equal to")
+
+
 @pytest.mark.parametrize("path", ALL_LISTS)
 def test_a_limit_of_plain_digits_is_still_read(client, api_key, path):
     response = client.get(path, query_string={"limit": "007"}, headers=api_key("admin"))
