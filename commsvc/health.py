@@ -41,13 +41,14 @@ def readyz():
             text("SELECT version_num FROM alembic_version")).scalar()
     except DBAPIError as error:
         if schema_missing(error):
-            log.warning("readiness check: the database has no commsvc schema")
+            log.warning("readiness check: %s", operator_problem(error))
             return jsonify(status="unavailable", database="not migrated"), 503
         log.warning("readiness check: %s", operator_problem(error) or "database not answering")
         return jsonify(status="unavailable", database="down"), 503
     head, older = migrate.revisions()
     if version is None or version in older:
-        log.warning("readiness check: the schema is at %s, this code needs %s", version, head)
+        log.warning("readiness check: the schema is at %s, this code needs %s: run `commsvc db"
+                    " upgrade`", version, head)
         return jsonify(status="unavailable", database="not migrated"), 503
     return jsonify(status="ready", database="up")
 

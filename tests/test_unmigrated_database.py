@@ -117,23 +117,33 @@ def test_api_and_webhooks_on_a_database_without_schema_answer_503(config, clock,
 
 
 def test_readyz_is_not_ready_until_the_schema_is_at_this_codes_migrations(config, clock, twilio,
-                                                                          empty_url):
+                                                                          empty_url, caplog):
     """Found by an operator's audit: /readyz ran SELECT 1, so a process on a database never
-    migrated was "ready" while it answered every request with 503."""
+    migrated was "ready" while it answered every request with 503. Its log line, the one an
+    operator sees every few seconds from the load balancer's probe, says what to run (it said
+    only "the database has no commsvc schema", where every other process names the step)."""
     head, older = migrate.revisions()
     app = create_app(dataclasses.replace(config, database_url=empty_url), clock=clock,
                      twilio=twilio)
     client = app.test_client()
+    commsvc_log = logging.getLogger("commsvc")
+    commsvc_log.addHandler(caplog.handler)  # the service's logger does not propagate
+    said = []
     try:
         states = [client.get("/readyz")]
+        said.append(caplog.text)
+        caplog.clear()
         migrate.upgrade(empty_url, revision=older[0])  # the release step not run for this code
         states.append(client.get("/readyz"))
+        said.append(caplog.text)
         migrate.upgrade(empty_url)
         states.append(client.get("/readyz"))
     finally:
+        commsvc_log.removeHandler(caplog.handler)
         app.extensions["db"].dispose()
     assert [(r.status_code, r.get_json()["database"]) for r in states] == [
         (503, "not migrated"), (503, "not migrated"), (200, "up")]
+    assert ["run `commsvc db upgrade`" in text for text in said] == [True, True]
 
 
 def test_api_and_webhooks_on_a_database_not_migrated_to_this_code_answer_503(config, clock,
