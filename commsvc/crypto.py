@@ -47,6 +47,10 @@ class Keyring:
         self._multi = MultiFernet(self._fernets)
         self._warned = False
 
+    @property
+    def key_count(self) -> int:
+        return len(self._fernets)
+
     def encrypt(self, plaintext: str) -> str:
         return self._multi.encrypt(plaintext.encode()).decode()
 
@@ -60,7 +64,7 @@ class Keyring:
                             " none of the %d keys in ENCRYPTION_KEYS: it reads as unavailable"
                             " until its key is configured again (removed before `commsvc"
                             " encryption rotate` said done and 0 unavailable?)",
-                            _encrypted_at(token), len(self._fernets))
+                            _encrypted_at(token), self.key_count)
             return UNAVAILABLE
 
     def is_current(self, token: str) -> bool:

@@ -15,6 +15,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
+from commsvc import crypto
 from commsvc.app import warn_at_start
 from commsvc.db.failures import DATABASE_RETRY_SECONDS
 from commsvc.long_running import stop_on_signals, stopping_on_signals, waited_out
@@ -131,6 +132,14 @@ def encryption_group():
 def encryption_rotate_command(batch_size: int):
     """Re-encrypt every body and media list under the newest key in ENCRYPTION_KEYS.
     Ctrl-C or SIGTERM stops it after the current batch (exit 1; run it again for the rest)."""
+    if crypto.keyring().key_count < 2:
+        # Every body readable is then under it already: a run would say "done, unavailable 0",
+        # the sign that the old key may go, having rotated nothing (a `$NEW,$OLD` assigned in
+        # a shell that did not export ENCRYPTION_KEYS never reaches this process).
+        from commsvc.cli import fail
+        fail("ENCRYPTION_KEYS holds one key, so there is nothing to rotate to: give this"
+             " command (exported) and every process the new key first and the old one(s) after"
+             " it, ENCRYPTION_KEYS=\"$NEW,$OLD\", then run it again", 2)
     database = _ext("db")
     with stopping_on_signals(log, "encryption rotate") as stop:
         report = rotation.rotate(database, batch_size=batch_size, should_stop=stop.is_set)

@@ -253,8 +253,11 @@ def test_a_retention_run_whose_audit_event_commit_answer_was_lost_is_audited_onc
 
 @pytest.mark.pg_only
 def test_a_key_rotation_whose_audit_event_commit_answer_was_lost_is_audited_once(
-        audit_commit_answer_lost, engine):
+        audit_commit_answer_lost, engine, monkeypatch):
+    from tests.records.test_rotation import NEW_KEY, use_keys
+
     app = audit_commit_answer_lost
+    use_keys(monkeypatch, NEW_KEY, TEST_KEY)  # one key alone is refused: nothing to rotate to
     result = app.test_cli_runner().invoke(args=["encryption", "rotate"])
 
     assert result.exit_code == 0, result.output

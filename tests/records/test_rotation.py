@@ -273,3 +273,25 @@ def test_ctrl_c_stops_rotation_after_its_current_batch_and_audits_what_it_did(
                              "stopped": True}
     assert [_opens(NEW_KEY, _raw(db, "messages", "body", m.id)) for m in old] == [
         True, True, False, False]
+
+
+def test_rotation_with_one_key_refuses_rather_than_say_done(app, db, clock, runner, monkeypatch):
+    """Found walking the docs as an operator: `ENCRYPTION_KEYS="$NEW,$OLD"` typed in a shell that
+    had not exported the variable left the command with the one key it had (in development,
+    dev-secrets.json's). It printed `done` and `unavailable 0`, the docs' sign that the old key
+    may go, having rotated nothing: removing it then left every body unreadable. With one key
+    there is nothing to rotate to; the command says so and changes and records nothing."""
+    message = make_message(db, created_at=clock() - DAY)
+    db.commit()
+    token = _raw(db, "messages", "body", message.id)
+    use_keys(monkeypatch, TEST_KEY)
+
+    result = runner.invoke(args=["encryption", "rotate"])
+
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: ENCRYPTION_KEYS holds one key")
+    assert result.stderr.count("\n") == 1
+    assert _raw(db, "messages", "body", message.id) == token
+    rotated = select(AuditEvent).where(AuditEvent.action == "encryption.rotated")
+    assert db.scalars(rotated).all() == []
