@@ -141,13 +141,17 @@ def test_an_instance_directory_it_cannot_write_is_one_line_not_a_traceback(
 
 
 @pytest.mark.parametrize("content", ["", '{\n  "encryption_key": "cut', "[1, 2]",
-                                     '{"encryption_key": "k", "hmac_key": "h"}'])
+                                     '{"encryption_key": "k", "hmac_key": "h"}',
+                                     '{"encryption_key": "k", "hmac_key": "h",'
+                                     ' "twilio_auth_token": "t"}'])
 def test_a_development_secrets_file_that_is_not_whole_is_one_line_not_a_traceback(
         tmp_path, monkeypatch, content):
     """Found by trying what a fresh clone's instance/ may hold: an empty or cut-short
     dev-secrets.json (the earlier write_text's, stopped by Ctrl-C or a full disk) or one edited
     by hand stopped make run, the worker and every CLI command with a JSONDecodeError,
-    TypeError or KeyError traceback."""
+    TypeError or KeyError traceback. An encryption_key edited into something that is no Fernet
+    key was said as "ENCRYPTION_KEYS holds a key that is not a Fernet key", a variable the
+    operator had not set, instead of naming the file."""
     secrets_file = tmp_path / "dev-secrets.json"
     secrets_file.write_text(content)
     result = _in_development_with(tmp_path, tmp_path, monkeypatch, ["db", "upgrade"])

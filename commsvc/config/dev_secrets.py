@@ -52,11 +52,12 @@ def _create_once(path: Path, content: str) -> bool:
 DEV_SECRETS = ("encryption_key", "hmac_key", "twilio_auth_token")
 
 
-def _read_secrets() -> dict:
+def _read_secrets(its_key_used: bool) -> dict:
     """The development secrets file's content: a ConfigError that names it when it is not what
     dev_secrets writes (empty or cut short by a process stopped while writing it, as the
     earlier write_text could leave it, or edited), where json's or a KeyError's traceback
-    stopped every process."""
+    stopped every process. `its_key_used`: ENCRYPTION_KEYS is unset, so its encryption_key
+    must be a Fernet key (else the error named ENCRYPTION_KEYS, a variable not set)."""
     try:
         text = DEV_SECRETS_FILE.read_text()
     except OSError as exc:
@@ -71,12 +72,24 @@ def _read_secrets() -> dict:
         data = None
     if not (isinstance(data, dict)
             and all(isinstance(data.get(name), str) and data[name] for name in DEV_SECRETS)):
-        raise ConfigError(
-            f"the development secrets file {DEV_SECRETS_FILE} is not the one commsvc writes"
-            f" ({'empty' if not text.strip() else 'not JSON with ' + ', '.join(DEV_SECRETS)}):"
-            f" delete it to have new secrets generated (what its encryption key encrypted"
-            f" becomes unreadable), or set ENCRYPTION_KEYS, HMAC_KEY and TWILIO_AUTH_TOKEN")
-    return data
+        problem = "empty" if not text.strip() else "not JSON with " + ", ".join(DEV_SECRETS)
+    elif its_key_used and not _is_fernet_key(data["encryption_key"]):
+        problem = "its encryption_key is not a Fernet key"
+    else:
+        return data
+    raise ConfigError(
+        f"the development secrets file {DEV_SECRETS_FILE} is not the one commsvc writes"
+        f" ({problem}): delete it to have new secrets generated (what its encryption key"
+        f" encrypted becomes unreadable), or set ENCRYPTION_KEYS, HMAC_KEY and"
+        f" TWILIO_AUTH_TOKEN")
+
+
+def _is_fernet_key(key: str) -> bool:
+    try:
+        Fernet(key)
+        return True
+    except ValueError:
+        return False
 
 
 def dev_secrets(from_env: list[str]) -> dict:
@@ -84,7 +97,7 @@ def dev_secrets(from_env: list[str]) -> dict:
     `from_env`: the settings the environment gives, which win over the file's."""
     try:
         if DEV_SECRETS_FILE.exists():
-            return _read_secrets()
+            return _read_secrets("ENCRYPTION_KEYS" not in from_env)
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
         data = {
             "encryption_key": Fernet.generate_key().decode(),
@@ -95,7 +108,7 @@ def dev_secrets(from_env: list[str]) -> dict:
             # Another process starting beside this one (a Procfile runner starts web, worker
             # and clock together) wrote them first: all must encrypt, hash and check webhook
             # signatures with the same secrets.
-            return _read_secrets()
+            return _read_secrets("ENCRYPTION_KEYS" not in from_env)
     except OSError as exc:
         # A clone whose instance/ is read-only (or owned by another user) stopped every
         # process with a traceback: the operator's to fix, so one line that says how.
