@@ -342,15 +342,19 @@ EN: list[tuple[str, str]] = [
     # texting me again", "I'd appreciate it if you stopped texting me", "I'd appreciate no
     # more texts" ("anymore" or "again" needed after "not": "Can you not text me, just come?"
     # is the arrival)
+    # (the person read as "you guys", "you all"; "mind" softened: "Would you mind terribly
+    # not ..."; and "not sending me any more texts", as "don't send me any more texts")
     ("can could would will",
-     r"\b(?:can|could|would|will) (?:you|u)(?: please)? (?:not|mind not) (?:text|message"
-     r"|contacting|contact) (?:me|us)(?: please)?(?: (?:anymore|again|ever again|going forward"
-     r"|in the future))+" + END),
+     r"\b(?:can|could|would|will) (?:you|u|y all|yall)(?: guys| all)?(?: please)?"
+     r" (?:not|mind(?: (?:terribly|awfully|much|too much|please|kindly))? not)"
+     r" (?:(?:text|message|contacting|contact) (?:me|us)(?: please)?(?: (?:anymore|again"
+     r"|ever again|going forward|in the future))+|sending (?:me|us) (?:anymore|more|further)"
+     r" (?:text|message)(?: (?:please|anymore|again))*)" + END),
     ("i id",
-     r"\b(?:i d|id|i would|i will|i ll) (?:really )?appreciate (?:it )?(?:if (?:you|u) (?:stopped"
-     r"|would stop|could stop|stop) (?:text|message|contacting) (?:me|us)"
-     r"|if (?:you|u) (?:didnt|did not|wouldnt|would not|no longer) (?:text|message|contact)"
-     r" (?:me|us)|no (?:more|further) (?:text|message))"
+     r"\b(?:i d|id|i would|i will|i ll) (?:really )?appreciate (?:it )?(?:if (?:you|u|y all"
+     r"|yall)(?: guys| all)? (?:stopped|would stop|could stop|stop) (?:text|message|contacting)"
+     r" (?:me|us)|if (?:you|u|y all|yall)(?: guys| all)? (?:didnt|did not|wouldnt|would not"
+     r"|no longer) (?:text|message|contact) (?:me|us)|no (?:more|further) (?:text|message))"
      r"(?: (?:anymore|again|going forward|in the future|thanks|thank you|please))*" + END),
     # "Put me on your do not text list", "Add this number to the do-not-contact list"
     ("put add place",

@@ -1756,3 +1756,23 @@ def test_please_no_stop_texting_me_is_an_answer(text, intent):
     texting me" revoked (ANSWER_NO_RE), "Please no stop texting me" was read as a denial of
     the request. A "please" before the answering "no" now leaves it an answer."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Would you mind terribly not sending me any more texts?", Intent.OPT_OUT),
+    ("would u mind not sending me any more messages please", Intent.OPT_OUT),
+    ("Would you mind awfully not texting me again", Intent.OPT_OUT),
+    ("could you guys not text me anymore", Intent.OPT_OUT),
+    ("I would really appreciate it if you guys didnt text me anymore", Intent.OPT_OUT),
+    ("I'd appreciate it if y'all stopped texting me", Intent.OPT_OUT),
+    # still the job: a limit, a thing of the job, the texts wanted another way
+    ("Would you mind not sending me more texts before 8?", Intent.CONVERSATION),
+    ("would you mind not sending me more texts of the yard", Intent.CONVERSATION),
+    ("can you guys not text me at work", Intent.CONVERSATION),
+    ("Would you mind not texting me before 8?", Intent.CONVERSATION)])
+def test_a_polite_indirect_request_not_to_be_texted_is_an_opt_out(text, intent):
+    """Found by the round of new registers: "would you mind not texting me anymore" revoked,
+    but not with "you guys" or "y'all" as the person read, "mind" softened ("would you mind
+    terribly not ..."), or "not sending me any more texts", as "don't send me any more texts"
+    already did. The polite rules now take them."""
+    assert classify(text) is intent
