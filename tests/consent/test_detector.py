@@ -1776,3 +1776,18 @@ def test_a_polite_indirect_request_not_to_be_texted_is_an_opt_out(text, intent):
     terribly not ..."), or "not sending me any more texts", as "don't send me any more texts"
     already did. The polite rules now take them."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Faut pas arrêter de m'écrire hein, je veux savoir quand vous arrivez", Intent.CONVERSATION),
+    ("Il faut pas arrêter de m'envoyer des messages, ça m'aide", Intent.CONVERSATION),
+    ("Pas arrêter de m'écrire, je veux les nouvelles", Intent.CONVERSATION),
+    # no "pas" just before: still revocations
+    ("Faut arrêter de m'écrire hein", Intent.OPT_OUT),
+    ("Pas de problème, arrêtez de m'écrire", Intent.OPT_OUT),
+    ("C'est pas grave, arrêtez de m'écrire", Intent.OPT_OUT)])
+def test_everyday_french_pas_before_the_request_denies_it(text, intent):
+    """Found by the round of new registers: "Faut pas arrêter de m'écrire" (don't stop texting
+    me, with everyday French's "ne" dropped) opted its sender out: "ne" and "n'" were read as
+    a denial before a request, "pas" alone was not. It now is, as "don't", "no", "ne" are."""
+    assert classify(text) is intent

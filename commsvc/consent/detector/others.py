@@ -20,7 +20,9 @@ GUARD_BEFORE_RE = re.compile(
     r"(?:^|\s)(?:(?:dont|never|didnt|not|doesnt|wont|wouldnt|couldnt|no need to|if you|if u"
     # ("why'd you stop texting me back?")
     # (nor the sender asking whether they did: "Did I unsubscribe? I'm not getting texts")
-    r"|if they|did you|did they|d you|d they|did i|did we|have i|am i|n|ne|no|nunca|si|the|a"
+    # ("pas" alone, as everyday French drops the "ne": "Faut pas arrêter de m'écrire")
+    r"|if they|did you|did they|d you|d they|did i|did we|have i|am i|n|ne|pas|no|nunca|si"
+    r"|the|a"
     r"|bus|next|last|first|one)"
     r"(?: (?:want|need|ask|asked|tell|told) (?:you|them) to| please)?"
     # the sender denying they said it: "I never said stop texting me", "no i didnt say stop
