@@ -661,7 +661,11 @@ FR: list[tuple[str, str]] = [
      r"\b(?:arret\w*|cess\w*|stop\w*)" + FR_STRESS + " (?:de|d) " + FR_CALLING_AND
      + r"(?:me |m |nous )?envoyer(?: (?:(?:des|les|vos|ces"
      r"|de|d|tous|toutes|ce|cette) )*(?:message|text|notification|notifications|relance"
-     r"|relances|spam|alerte|alertes|" + ADS_FR + r")\b" + WHICH_MESSAGES + "|" + END + ")"),
+     r"|relances|spam|alerte|alertes|" + ADS_FR + r")\b" + WHICH_MESSAGES
+     # not someone else's, as "stop sending the messages to my husband": "Arrêtez d'envoyer
+     # les messages à mon mari, c'est moi qui gère"
+     + r"(?! (?:a|au|aux) (?:mon|ma|mes|son|sa|ses|leur|leurs)\b(?! (?:numero|cell"
+     r"|cellulaire|telephone|portable)\b))|" + END + ")"),
     # arrêtez les SMS, "Arrêtez svp les textos"
     ("arret* stop* cess* fini finis",
      r"\b(?:arret\w*|stop\w*|cess\w*|fini|finis)(?: (?:svp|stp|s il vous plait|donc))?"

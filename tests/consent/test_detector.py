@@ -1791,3 +1791,20 @@ def test_everyday_french_pas_before_the_request_denies_it(text, intent):
     me, with everyday French's "ne" dropped) opted its sender out: "ne" and "n'" were read as
     a denial before a request, "pas" alone was not. It now is, as "don't", "no", "ne" are."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Arrêtez d'envoyer les messages à mon mari, c'est moi qui gère maintenant",
+     Intent.CONVERSATION),
+    ("Arrêtez d'envoyer des textos à ma femme svp", Intent.CONVERSATION),
+    ("Arrête d'envoyer les SMS à ses parents, c'est moi le client", Intent.CONVERSATION),
+    # the sender's own number, or no one named: still revocations
+    ("Arrêtez de m'envoyer des messages à mon numéro", Intent.OPT_OUT),
+    ("Arrêtez d'envoyer des messages à mon cell", Intent.OPT_OUT),
+    ("Arrêtez de m'envoyer des messages", Intent.OPT_OUT)])
+def test_french_stop_sending_the_messages_to_someone_else_is_the_job(text, intent):
+    """Found by the round of new registers: "stop sending the messages to my husband" was the
+    job, "Arrêtez d'envoyer les messages à mon mari" opted the customer out. The French rule
+    now leaves the messages sent to someone of the sender's (à mon, ma, mes, son, sa, ses,
+    leur) the job, unless it is the sender's number or phone."""
+    assert classify(text) is intent
