@@ -827,7 +827,8 @@ FR: list[tuple[str, str]] = [
      r"(?<!dit \| )\b(?:(?:fiche|fout|foute)[rz]? (?:moi|nous) la paix|laisse[rz]? (?:moi|nous)"
      r" tranquilles?) avec (?:vos|tes|ces|les|tous vos|toutes vos)"
      r" (?:message|text|notifications|relances|pubs?|spam)"
-     r"(?: (?:svp|stp|merci|s il vous plait|une fois pour toutes|pour de bon))*" + END),
+     # (and the "là" of stress: "Laisse-moi tranquille avec tes SMS là")
+     r"(?: (?:svp|stp|merci|s il vous plait|la|une fois pour toutes|pour de bon))*" + END),
     ("retir* revoqu* annul*",
      r"\b(?:retir|revoqu|annul)\w* (?:mon |le |tout )?consentement\b"),
     # je ne consens pas (plus) à recevoir des SMS

@@ -1808,3 +1808,15 @@ def test_french_stop_sending_the_messages_to_someone_else_is_the_job(text, inten
     now leaves the messages sent to someone of the sender's (à mon, ma, mes, son, sa, ses,
     leur) the job, unless it is the sender's number or phone."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Laisse-moi tranquille avec tes SMS là, c'est trop", Intent.OPT_OUT),
+    ("Fichez-moi la paix avec vos textos là", Intent.OPT_OUT),
+    ("Laissez-moi tranquille avec vos messages là svp", Intent.OPT_OUT),
+    ("Laissez-moi tranquille avec les messages là-bas", Intent.CONVERSATION)])
+def test_the_french_la_of_stress_may_end_leave_me_alone_with_your_texts(text, intent):
+    """Found by the round of new registers: "Laisse-moi tranquille avec tes SMS" revoked, with
+    the "là" of stress African and Québec French end it with it did not ("C'est assez les
+    textos là" already did). The "là" may now end it."""
+    assert classify(text) is intent
