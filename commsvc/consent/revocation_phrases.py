@@ -870,7 +870,10 @@ _NOT_SENT_ES = (r"(?!(?:(?<=mand)|(?<=envi))(?:o|aste|amos|aron|aba|aban|ado)\b"
 # mandando mensajes", "ya no me sigan mandando mensajes" (the subjunctive only: "ya no me
 # siguen mandando" says they stopped)
 KEEP_ON_ES = r"(?:esten|estes|este|anden|andes|sigan|sigas|siga)"
-_DEJEN_DE = (r"\b(?:deja|dejen|deje|dejar|dejes|para|paren|pare|parar|basta|cese|cesen)"
+# (the past subjunctive of a wish, "Quisiera que dejaran de mandarme mensajes", "Me gustaría
+# que dejara de escribirme", as "I'd appreciate it if you stopped texting me")
+_DEJEN_DE = (r"\b(?:deja|dejen|deje|dejar|dejes|dejaran|dejara|dejaras|para|paren|pare|parar"
+             r"|basta|cese|cesen)"
              + ES_STRESS + " (?:de|d)" + ES_CALLING_AND)
 ES: list[tuple[str, str]] = [
     # "Escríbeme al otro", "Escríbanme a mi celular", "Usen mi otro número", the whole message,
@@ -901,7 +904,7 @@ ES: list[tuple[str, str]] = [
     # (a question too: "¿Pueden dejar de mandarme mensajes?" asks it, as "Can you stop texting
     # me?" does; only the bare "acosar" must end the message, apart so as not to make the
     # whole entry a LAST one)
-    ("deja dejen deje dejar dejes para paren pare parar basta cese cesen",
+    ("deja dejen deje dejar dejes dejaran dejara dejaras para paren pare parar basta cese cesen",
      # ("d", "m" as typed in a hurry: "dejen d escribirme", "ya no m escriban")
      _DEJEN_DE + r" (?:(?:escribir|contactar|textear|spamear|acosar)(?:me|nos)\b"
      r"|(?:enviar|mandar)(?:me|nos)?"

@@ -1820,3 +1820,20 @@ def test_the_french_la_of_stress_may_end_leave_me_alone_with_your_texts(text, in
     the "là" of stress African and Québec French end it with it did not ("C'est assez les
     textos là" already did). The "là" may now end it."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Quisiera que dejaran de mandarme mensajes", Intent.OPT_OUT),
+    ("Me gustaría que dejara de escribirme", Intent.OPT_OUT),
+    ("Ojalá dejaran de mandarme mensajes", Intent.OPT_OUT),
+    ("quisiera que dejaras de escribirme", Intent.OPT_OUT),
+    # a condition, or told to someone else: still the job
+    ("Si dejaran de mandarme mensajes tan tarde sería mejor", Intent.CONVERSATION),
+    ("Me dijo que dejara de escribirle a su hermano", Intent.CONVERSATION),
+    ("Les dije que dejaran la llave, ¿ya llegaron?", Intent.CONVERSATION)])
+def test_a_spanish_wish_in_the_past_subjunctive_is_a_request_to_stop(text, intent):
+    """Found by the round of new registers: "Quisiera que dejen de mandarme mensajes" revoked,
+    "Quisiera que dejaran de ..." (the past subjunctive a wish takes, as "I'd appreciate it if
+    you stopped texting me") did not. "dejaran", "dejara", "dejaras" now open the rule
+    "dejen de" opens, with its guards ("si" before it)."""
+    assert classify(text) is intent
