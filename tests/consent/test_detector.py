@@ -1837,3 +1837,16 @@ def test_a_spanish_wish_in_the_past_subjunctive_is_a_request_to_stop(text, inten
     you stopped texting me") did not. "dejaran", "dejara", "dejaras" now open the rule
     "dejen de" opens, with its guards ("si" before it)."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("no me escribas más tarde, mejor ahorita que estoy libre", Intent.CONVERSATION),
+    ("No me escribas más tarde de las 9", Intent.CONVERSATION),
+    ("no me escriban más tarde por favor", Intent.CONVERSATION),
+    ("no me escribas más", Intent.OPT_OUT),
+    ("no me escribas más, ya es tarde para mí", Intent.OPT_OUT)])
+def test_no_me_escribas_mas_tarde_is_a_time_not_no_more(text, intent):
+    """Found by the round of new registers: "no me escribas más tarde" (don't text me later)
+    opted its sender out: the rule read "más" as "no more" and left "tarde" after it, where
+    "más tarde" is a time, as "m'écrivez plus tard" already was."""
+    assert classify(text) is intent
