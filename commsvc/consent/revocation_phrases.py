@@ -764,8 +764,9 @@ FR: list[tuple[str, str]] = [
      r"|relanc)\w*)"),
     # désabonnez-moi / je veux me désinscrire (not "... des mails", "... de l'appli"); not the
     # Spanish "desinscribirme", ES's ("desinscrib": French conjugates it with v, never b)
-    ("desabonn* desinscri*",
-     r"\b(?:desabonn|desinscri(?!b))\w*\b" + NOT_OF_SOMETHING_ELSE),
+    # (also typed without its second s: "Désincrivez-moi svp")
+    ("desabonn* desinscri* desincri*",
+     r"\b(?:desabonn|desins?cri(?!b))\w*\b" + NOT_OF_SOMETHING_ELSE),
     # retirez-moi de la liste
     ("retir* enlev* supprim* effac* ray* sort* radi*",
      r"\b(?:retir|enlev|supprim|effac|ray|sort|radi)\w* (?:moi|mon numero|mon num|nous"
@@ -1108,8 +1109,9 @@ ES: list[tuple[str, str]] = [
      r"(?: (?:de una vez(?: por todas)?|para siempre))?" + LAST),
     # desuscríbanme / me quiero desabonar (not "... de los correos", "... de la app"); not the
     # French "désabonner", FR's ("desabonn" with two n)
-    ("desuscri* desinscrib* desabon*",
-     r"\b(?:desuscri|desinscrib|desabon(?!n))\w*\b" + NOT_OF_SOMETHING_ELSE),
+    # (also with the b of "subscribe": "desubscribirme")
+    ("desuscri* desubscri* desinscrib* desabon*",
+     r"\b(?:desub?scri|desinscrib|desabon(?!n))\w*\b" + NOT_OF_SOMETHING_ELSE),
     # formal Spanish: absténganse de escribirme, no deseo ser contactado, cesen toda
     # comunicación
     ("abstenganse abstengase abstengan abstenga",

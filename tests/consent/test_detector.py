@@ -1850,3 +1850,18 @@ def test_no_me_escribas_mas_tarde_is_a_time_not_no_more(text, intent):
     opted its sender out: the rule read "más" as "no more" and left "tarde" after it, where
     "más tarde" is a time, as "m'écrivez plus tard" already was."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Désincrivez-moi svp", "fr"), ("Desincrivez moi de la liste", "fr"),
+    ("desubscribirme porfa", "es"), ("desubscribanme", "es")])
+def test_unsubscribe_verbs_misspelt_in_french_and_spanish_still_revoke(text, language):
+    """Found by the round of new registers: "désinscrivez" typed without its second s and
+    "desuscribir" with the b of "subscribe" were words no rule knew."""
+    assert detect(text) == Detection(Intent.OPT_OUT, language, own_words=True)
+
+
+@pytest.mark.parametrize("text", ["Comment me désincrire de l'appli ?",
+                                  "¿Cómo me desubscribo de los correos?"])
+def test_a_misspelt_unsubscribe_from_something_else_is_still_conversation(text):
+    assert classify(text) is Intent.CONVERSATION
