@@ -666,6 +666,11 @@ FR: list[tuple[str, str]] = [
      # les messages à mon mari, c'est moi qui gère"
      + r"(?! (?:a|au|aux) (?:mon|ma|mes|son|sa|ses|leur|leurs)\b(?! (?:numero|cell"
      r"|cellulaire|telephone|portable)\b))|" + END + ")"),
+    # ... "arrêtez de m'envoyer ça", as "stop sending me these": starting its clause and
+    # ending the message (see LAST): "Arrête de m'envoyer ça, j'ai déjà les photos" is the job
+    ("| svp stp merci mais alors arret* cess*",
+     r"(?:^|\| )(?:(?:svp|stp|merci d|merci de|mais|alors) )*(?:arret\w*|cess\w*) (?:de|d)"
+     r" (?:me|m|nous) envoyer (?:ca|cela|ceci|tout ca|ces trucs)(?: la)?" + LAST),
     # arrêtez les SMS, "Arrêtez svp les textos"
     ("arret* stop* cess* fini finis",
      r"\b(?:arret\w*|stop\w*|cess\w*|fini|finis)(?: (?:svp|stp|s il vous plait|donc))?"
@@ -915,6 +920,11 @@ ES: list[tuple[str, str]] = [
      + "))"),
     ("deja dejen deje dejar dejes para paren pare parar basta cese cesen",
      _DEJEN_DE + " acosar" + LAST),
+    # ... "dejen de mandarme esto", as "stop sending me these": starting its clause and ending
+    # the message (see LAST): "Deja de mandarme eso, ya tengo las fotos" is the job
+    ("| ya por porfa oye deja dejen deje dejes",
+     r"(?:^|\| )(?:(?:ya|por favor|porfa|oye) )*(?:deja|dejen|deje|dejes) de (?:mandar|enviar)"
+     r"(?:me|nos) (?:esto|eso|estas cosas|esas cosas)" + LAST),
     # deja de molestarme, dejen de escribir (no object): ending the message (see LAST) and
     # starting its clause, said to us: not to someone else ("Dile que deje de molestarme")
     ("| ya por porfa oye quiero queremos deja dejen deje dejar dejes para paren pare basta cese"

@@ -1865,3 +1865,22 @@ def test_unsubscribe_verbs_misspelt_in_french_and_spanish_still_revoke(text, lan
                                   "¿Cómo me desubscribo de los correos?"])
 def test_a_misspelt_unsubscribe_from_something_else_is_still_conversation(text):
     assert classify(text) is Intent.CONVERSATION
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("arrêtez de m'envoyer ça", Intent.OPT_OUT),
+    ("Arrêtez de m'envoyer ça svp", Intent.OPT_OUT),
+    ('"Rappel : votre rendez-vous est demain à 9h" arrêtez de m\'envoyer ça', Intent.OPT_OUT),
+    ("Dejá de mandarme esto", Intent.OPT_OUT),
+    ("Dejen de enviarme esto, gracias", Intent.OPT_OUT),
+    # the job after it, asked, or told to someone else
+    ("Arrête de m'envoyer ça, j'ai déjà les photos", Intent.CONVERSATION),
+    ("Arrête de m'envoyer ça?", Intent.CONVERSATION),
+    ("Deja de mandarme eso, ya tengo las fotos", Intent.CONVERSATION),
+    ("Dile que deje de mandarme eso", Intent.CONVERSATION)])
+def test_stop_sending_me_this_in_french_and_spanish_as_in_english(text, intent):
+    """Found by the round of new registers: "stop sending me these (this)" ending the message
+    revoked, "Arrêtez de m'envoyer ça" and "Dejá de mandarme esto" did not, so a customer who
+    quoted our reminder back with it ('"Rappel : ..." arrêtez de m'envoyer ça') kept being
+    texted. They now read as the English, with its guards (the message ends there)."""
+    assert classify(text) is intent
