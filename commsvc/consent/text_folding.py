@@ -159,6 +159,40 @@ def _hash_number(m: re.Match[str]) -> str:
     return f"{before} {'numero' if before in _NUMERO_BEFORE else 'number'}"
 
 
+# A whole message typed as one run of letters ("stoptextingmeplease", "nemecrivezplus",
+# "nomemandesmasmensajes") reads as its words when it splits into nothing but these: the words
+# revocations are made of, in en/fr/es (each form as typed: folding comes after). A run with
+# any other word in it ("cansomeonestopbytomorrow") stays one word no rule knows.
+_RUN_ON_WORDS = frozenset("""
+    stop quit please pls plz dont do not never no more any anymore text texting texts txt txting
+    message messages messaging msg msgs send sending me us my number off take remove out of
+    unsubscribe from list the your these those this all leave alone i want wanna to receive get
+    thanks thank you u now again ever contact contacting bugging bothering spam
+    ne m nous plus jamais ecrivez ecrire ecris envoyez envoyer envoie textez texter texte de d des
+    les vos ces tes arretez arrete arreter cessez svp merci stp retirez moi liste votre ta la sms
+    textos messages je veux recevoir pas laissez laisse tranquille
+    nos mas ya dejen deja deje dejar para paren pare mandar mandarme enviar enviarme escribir
+    escribirme escriban escribas escriba manden mandes envien envies mensajes mensaje textos
+    texto por favor porfa gracias quiero recibir borrenme borrame sacame saquenme lista su sus
+    los estos
+""".split())
+_RUN_ON_LONGEST = max(map(len, _RUN_ON_WORDS))
+
+
+def _run_on_words(run: str) -> list[str] | None:
+    """`run` as the fewest words of _RUN_ON_WORDS it is made of, at least three; else None."""
+    n = len(run)
+    best: list[list[str] | None] = [[]] + [None] * n  # best[i]: the words of run[:i]
+    for i in range(1, n + 1):
+        for j in range(max(0, i - _RUN_ON_LONGEST), i):
+            before, here = best[j], best[i]
+            if before is not None and run[j:i] in _RUN_ON_WORDS and (
+                    here is None or len(before) + 1 < len(here)):
+                best[i] = [*before, run[j:i]]
+    words = best[n]
+    return words if words is not None and len(words) >= 3 else None
+
+
 def tokens(text: str) -> list[str]:
     """Lowercase, accent-free, folded words; ``|`` marks a clause break (never twice running,
     never first or last)."""
@@ -207,4 +241,8 @@ def tokens(text: str) -> list[str]:
         out.append(folded)
     if out and out[-1] == "|":
         out.pop()
+    if len(out) == 1 and 10 <= len(out[0]) <= 60 and out[0] in s and out[0].isalpha():
+        words = _run_on_words(out[0])
+        if words is not None:
+            return tokens(" ".join(words))
     return out

@@ -1884,3 +1884,26 @@ def test_stop_sending_me_this_in_french_and_spanish_as_in_english(text, intent):
     quoted our reminder back with it ('"Rappel : ..." arrêtez de m'envoyer ça') kept being
     texted. They now read as the English, with its guards (the message ends there)."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("stoptextingmeplease", Intent.OPT_OUT),
+    ("pleasestopsendingmethesemessages", Intent.OPT_OUT),
+    ("nemecrivezplus", Intent.OPT_OUT),
+    ("arretezdemenvoyerdesmessages", Intent.OPT_OUT),
+    ("NEMENVOYEZPLUSDEMESSAGES!!", Intent.OPT_OUT),
+    ("nomemandesmasmensajes", Intent.OPT_OUT),
+    ("dejademandarmemensajes", Intent.OPT_OUT),
+    ("borrenmedelalista", Intent.OPT_OUT),
+    # words no rule knows in the run, or the words say something else
+    ("cansomeonestopbytomorrowmorning", Intent.CONVERSATION),
+    ("mandamelacotizacionporfa", Intent.CONVERSATION),
+    ("dontstoptextingme", Intent.CONVERSATION),
+    ("nodejesdeescribirme", Intent.CONVERSATION),
+    ("arretedetexterauvolant", Intent.CONVERSATION)])
+def test_a_whole_message_typed_without_spaces_reads_as_its_words(text, intent):
+    """Found by the round of new registers: "stoptextingme" was one of a few run-ons folded one
+    by one; "stoptextingmeplease", "nemecrivezplus", "nomemandesmasmensajes" were words no
+    rule knew. A message that is one run of letters now reads as the fewest words of the
+    revocations' vocabulary it splits into, when it splits into nothing else."""
+    assert classify(text) is intent
