@@ -193,6 +193,44 @@ def _run_on_words(run: str) -> list[str] | None:
     return words if words is not None and len(words) >= 3 else None
 
 
+# An autocorrect mistake put right in the same message, by the word it should have been with
+# an asterisk, last: "Please stop testing me *texting" reads as "Please stop texting me". The
+# word put right is the last one before it that looks like it (the same first letter, at most
+# two letters changed, added or dropped): "Please stop testing the breaker *touching" puts
+# nothing right. Only the text's last _CORRECTION_CHARS characters hold the correction, and
+# the word it puts right among the _CORRECTION_CHARS before it: a cost bounded in a long body.
+_CORRECTION_RE = re.compile(r"\s\*(\w{3,20})\W*$")
+_CORRECTION_CHARS = 60
+_WORD_RE = re.compile(r"\w+")
+
+
+def _near(a: str, b: str) -> bool:
+    """At most two letters changed, added or dropped between `a` and `b` (Levenshtein <= 2)."""
+    if abs(len(a) - len(b)) > 2:
+        return False
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+        if min(row) > 2:
+            return False
+    return row[-1] <= 2
+
+
+def _corrected(s: str) -> str:
+    """`s` with the word an asterisk correction at its end puts right replaced by it."""
+    m = _CORRECTION_RE.search(s, max(0, len(s) - _CORRECTION_CHARS))
+    if m is None:
+        return s
+    right, head = m[1], s[:m.start()]
+    for word in reversed(list(_WORD_RE.finditer(head, max(0, len(head) - _CORRECTION_CHARS)))):
+        w = word[0]
+        if w != right and w[0] == right[0] and len(w) >= 3 and _near(w, right):
+            return head[:word.start()] + right + head[word.end():]
+    return s
+
+
 def tokens(text: str) -> list[str]:
     """Lowercase, accent-free, folded words; ``|`` marks a clause break (never twice running,
     never first or last)."""
@@ -203,6 +241,8 @@ def tokens(text: str) -> list[str]:
         s = _INVISIBLE_RE.sub("", s)
         s = _COMBINING_RE.sub("", unicodedata.normalize("NFKD", s)).translate(_APOSTROPHES)
         s = s.casefold()
+    if "*" in s:
+        s = _corrected(s)
     if "n't" in s:
         s = s.replace("n't", "nt")
     if "#" in s:

@@ -1907,3 +1907,19 @@ def test_a_whole_message_typed_without_spaces_reads_as_its_words(text, intent):
     rule knew. A message that is one run of letters now reads as the fewest words of the
     revocations' vocabulary it splits into, when it splits into nothing else."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Please stop testing me *texting", Intent.OPT_OUT),
+    ("Please stop tenting me *texting!!", Intent.OPT_OUT),
+    ("stop textinf me *texting", Intent.OPT_OUT),
+    # nothing like it before it, or more after it: nothing put right
+    ("Please stop testing the breaker *touching, it sparks", Intent.CONVERSATION),
+    ("Please stop testing the breaker *touching", Intent.CONVERSATION),
+    ("I can come at 3 *4", Intent.CONVERSATION)])
+def test_an_autocorrect_mistake_put_right_with_an_asterisk_reads_as_put_right(text, intent):
+    """Found by the round of new registers: "Please stop testing me *texting" (autocorrect,
+    then the word meant after an asterisk, as people put it right) was conversation. The word
+    after an asterisk ending the message now replaces the last word before it that looks like
+    it (the same first letter, at most two letters apart)."""
+    assert classify(text) is intent
