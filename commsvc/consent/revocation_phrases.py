@@ -770,8 +770,9 @@ FR: list[tuple[str, str]] = [
     # désabonnez-moi / je veux me désinscrire (not "... des mails", "... de l'appli"); not the
     # Spanish "desinscribirme", ES's ("desinscrib": French conjugates it with v, never b)
     # (also typed without its second s: "Désincrivez-moi svp")
-    ("desabonn* desinscri* desincri*",
-     r"\b(?:desabonn|desins?cri(?!b))\w*\b" + NOT_OF_SOMETHING_ELSE),
+    # (and with one n, with a French ending: "désabonez-moi", "me désaboner")
+    ("desabon* desinscri* desincri*",
+     r"\b(?:desabonn\w*|desabon(?:ez|er)|desins?cri(?!b)\w*)\b" + NOT_OF_SOMETHING_ELSE),
     # retirez-moi de la liste
     ("retir* enlev* supprim* effac* ray* sort* radi*",
      r"\b(?:retir|enlev|supprim|effac|ray|sort|radi)\w* (?:moi|mon numero|mon num|nous"
@@ -1118,10 +1119,10 @@ ES: list[tuple[str, str]] = [
      r"\b(?:dejame|dejenme|dejeme|dejanos|dejennos) (?:en paz|tranquil[oa]s?)"
      r"(?: (?:de una vez(?: por todas)?|para siempre))?" + LAST),
     # desuscríbanme / me quiero desabonar (not "... de los correos", "... de la app"); not the
-    # French "désabonner", FR's ("desabonn" with two n)
+    # French "désabonner", FR's ("desabonn" with two n, or one before "-ez", "-er")
     # (also with the b of "subscribe": "desubscribirme")
     ("desuscri* desubscri* desinscrib* desabon*",
-     r"\b(?:desub?scri|desinscrib|desabon(?!n))\w*\b" + NOT_OF_SOMETHING_ELSE),
+     r"\b(?:desub?scri|desinscrib|desabon(?!n|ez\b|er\b))\w*\b" + NOT_OF_SOMETHING_ELSE),
     # formal Spanish: absténganse de escribirme, no deseo ser contactado, cesen toda
     # comunicación
     ("abstenganse abstengase abstengan abstenga",

@@ -1923,3 +1923,13 @@ def test_an_autocorrect_mistake_put_right_with_an_asterisk_reads_as_put_right(te
     after an asterisk ending the message now replaces the last word before it that looks like
     it (the same first letter, at most two letters apart)."""
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("désabonez moi", "fr"), ("Desabonez-moi svp", "fr"), ("Je veux me désaboner", "fr"),
+    ("desabonarme por favor", "es"), ("Desabónenme", "es"), ("quiero desabonarme", "es")])
+def test_desabonner_typed_with_one_n_is_answered_in_french(text, language):
+    """Found by the round of new registers: "désabonez moi" (French, one n) was read by the
+    Spanish "desabonar" rule and confirmed in Spanish. The French endings "-ez" and "-er" of
+    the verb typed with one n are French's."""
+    assert detect(text) == Detection(Intent.OPT_OUT, language, own_words=True)
