@@ -127,7 +127,7 @@ _BARE_KW_RE = re.compile(
     r"(?P<kw>cancel|cancel subscription|cancel my subscription"
     r"|(?:cancelar|cancelen|cancele|cancela|anular|anulen|anule|anula)(?: mi| la)? suscripcion"
     r"|cancelar"
-    r"|annuler|fin|para|pare|remove|remove me|basta|ya basta|basta ya"
+    r"|annuler|fin|para|pare|salir|remove|remove me|basta|ya basta|basta ya"
     r"|take me off)(?: (?P=kw))*")
 # CANCEL / END with the messages as their object, the whole message: "Cancel all texts", "End
 # messages", "Cancelar mensajes"; not "cancel the visit", nor "cancel my message" (taking back
@@ -181,7 +181,7 @@ _LANGUAGE_OF_WORD = text_folding.word_table({
           " jamais trop pub pubs publicite publicites je suite immediatement maintenant suffit est"
           " trompe",
     "es": "alto baja parar detener darse para pare cancelar cancela cancelen suscripcion si ayuda"
-          " basta"
+          " basta salir"
           " por favor porfavor porfa xfa xfavor gracias muchas quien eres equivocado equivocada"
           " persona dije pedi cuantas veces vez otra ayer pares respondo contesto respuesta"
           " bueno vale listo demasiados inmediato inmediatamente contratamos encontramos alguien"
