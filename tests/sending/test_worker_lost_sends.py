@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from commsvc import crypto
 from commsvc.records.models import RemoteDeletion
+from commsvc.sending import service
 from commsvc.sending.models import OutboundMessage
 from commsvc.sending.worker import BATCH_SIZE, Worker, run_once
 from commsvc.sending.worker.last_errors import UNEXPECTED
@@ -694,3 +695,48 @@ def test_a_lookups_pick_an_identical_texts_callback_names_before_it_is_recorded_
     assert run_once(app, real_twilio).sent == 1
     rows = {row.id: row for row in outbox()}
     assert (rows[first].status, rows[first].twilio_sid) == ("sent", own)
+
+
+def test_a_text_given_back_while_a_worker_sends_it_is_not_sent_again(
+        app, db, send, outbox, clock, mocked, real_twilio, twilio_post):
+    # Two identical texts to one number, both answers lost, neither at Twilio yet. A worker
+    # stalled between reading the first and looking it up; another took the first over once
+    # its lease lapsed, found nothing at Twilio and sends it. While that POST is in flight,
+    # the second's copy, Y, reaches Twilio, the stalled worker wakes, its lookup picks Y and
+    # records it for the first (no text held Y); then the second's callback names Y, and
+    # give_back puts the first back in the queue, uncertain. It left the first the sending
+    # worker's lease token, so that worker's answer was recorded as the holder's would be,
+    # its status left `queued` and the send no longer uncertain: the first was sent twice.
+    first, second = _two_identical_texts_whose_answers_were_lost(app, db, send, outbox, mocked,
+                                                                 real_twilio)
+    body = "Your pro arrives at 3pm."
+    theirs, own = "SM" + "c" * 32, "SM" + "d" * 32
+    meanwhile = [True]
+
+    def the_stalled_worker_and_the_seconds_callback_meanwhile(_request):
+        if meanwhile.pop() if meanwhile else False:
+            with app.extensions["db"].sessionmaker() as other:  # the stalled worker's pick
+                service.apply_outbound_status(other, first, "queued", None, clock(),
+                                              twilio_sid=theirs, proof=False)
+                other.commit()
+            assert twilio_post(f"/webhooks/twilio/message-status?o={second}",
+                               {"MessageSid": theirs, "MessageStatus": "sent"}).status_code == 200
+        return 201, {}, json.dumps(twilio_message(own, to=NEW_YORK, body=body))
+
+    mocked.get(MESSAGES_URL, status=200, json=message_list())
+    mocked.remove("POST", MESSAGES_URL)
+    mocked.add_callback("POST", MESSAGES_URL,
+                        callback=the_stalled_worker_and_the_seconds_callback_meanwhile)
+    clock.set(min(row.next_attempt_at for row in outbox()))
+    run_once(app, real_twilio, limit=1)
+    assert len(posts(mocked)) == 3  # the two lost ones, then the first's
+
+    mocked.replace("GET", MESSAGES_URL, status=200, json=message_list(
+        twilio_message(own, to=NEW_YORK, body=body),
+        twilio_message(theirs, to=NEW_YORK, body=body)))
+    clock.set(clock() + dt.timedelta(minutes=5))
+    run_once(app, real_twilio)
+    rows = {row.id: row for row in outbox()}
+    assert (rows[first].status, rows[first].twilio_sid) == ("sent", own)
+    assert (rows[second].status, rows[second].twilio_sid) == ("sent", theirs)
+    assert len(posts(mocked)) == 3  # neither sent twice

@@ -118,6 +118,9 @@ def give_back(db: Session, twilio_sid: str, *, to: OutboundMessage,
                 " again or sent", to.id, twilio_sid, holder.id, holder.id)
     holder.twilio_sid = holder.sent_at = holder.error_code = None
     holder.status, holder.next_attempt_at, holder.updated_at = "queued", now, now
+    # Back in the queue: a worker sending it now (a stalled one's lookup gave it the SID
+    # meanwhile) no longer holds it, and records its answer as one that lost its lease.
+    holder.lease_token = holder.lease_until = None
     holder.send_started_at = holder.created_at  # uncertain: reconciled before any send
     holder.last_error = f"its Twilio SID was {to.id}'s (Twilio said so)"
     db.flush()  # the SID is unique: freed before `to` takes it
