@@ -49,6 +49,10 @@ TWINS = {2, 5, 7}  # in these rounds the text 0 is sent twice: same number, same
 RANDOM_KILLS = (1.5, 3.0, 4.5, 6.0)  # seconds after the first round: kill -9 a worker
 KILL_MID_SEND = (5, 9)  # the nth message Twilio takes: its sender is killed before the answer
 PAUSE_BEFORE_TAKE = 6  # the nth create: its worker stops before Twilio takes it (in flight)
+# How long past its lease: the worker taking the text over (a claim once the lease lapses, a
+# lookup, a POST) must get there before the stalled request is taken, or its lookup finds that
+# copy and no second one is made (5 s was not enough: a takeover took 4.7 s on a busy machine)
+STALL_PAST_LEASE = 15
 PAUSE_AFTER_TAKE = 7  # from the nth create on, one worker stops once Twilio took it (answer unread)
 SLOW_BODIES = {"Notice 1-3", "Notice 4-6"}  # answered after the 10 s timeout, once taken
 LAGGED_BODIES = {"Notice 3-4"}  # taken with a 500, and unlisted for 8 s: a lookup misses it
@@ -255,7 +259,7 @@ def _chaos(live_app, engine, tmp_path, *, database_cuts=()) -> None:
             # worker wakes, after another worker took the text over: the second copy
             # docs/sending.md names.
             fleet.pause(pid)
-            time.sleep(LEASE + 5)
+            time.sleep(LEASE + STALL_PAST_LEASE)
             fleet.resume(pid)
             return fake.CREATED
         return None
@@ -357,6 +361,8 @@ def _chaos(live_app, engine, tmp_path, *, database_cuts=()) -> None:
     assert proxy is None or proxy.connections > 0
     problems, cases = _checked(accepted, rows, twilio, fleet.stops, extra_copies)
     print({"second copies": dict(cases)})
+    # The stall made the second copy docs/sending.md names (else its checks above ran on none)
+    assert cases[STALLED] >= 1, "the stalled worker's request made no second copy"
 
     logs = "\n".join(p.read_text() for p in tmp_path.glob("worker-*.log"))
     for to, body in accepted.values():
