@@ -162,10 +162,10 @@ def encryption_rotate_command(batch_size: int):
     if interrupted:
         # Not the database down: a row another transaction (an erasure) held past the lock
         # timeout. Removing the old key now would leave the rest of the column unreadable.
-        click.echo(f"{', '.join(interrupted)}: stopped by a lock timeout (a row held by another"
-                   f" transaction, e.g. an erasure); run it again to resume, and keep the old"
-                   f" keys until a run says done", err=True)
-        raise SystemExit(1)
+        raise click.ClickException(
+            f"{', '.join(interrupted)}: stopped by a lock timeout (a row held by another"
+            f" transaction, e.g. an erasure); run it again to resume, and keep the old keys"
+            f" until a run says done")
     if stopped:
         raise _stopped("encryption rotate")
 

@@ -133,7 +133,8 @@ def test_a_row_locked_past_the_timeout_interrupts_its_column_and_the_next_run_re
 
     assert result.exit_code == 1, result.output
     assert "encryption rotate: interrupted" in result.stdout and "done" not in result.stdout
-    assert "messages.body: stopped by a lock timeout" in result.stderr
+    # Said as every other CLI error is (click's "Error: ..."), exit status 1.
+    assert "Error: messages.body: stopped by a lock timeout" in result.stderr
     assert "keep the old keys" in result.stderr and "not answering" not in result.output
     with database.sessionmaker() as db:
         [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "encryption.rotated"))
