@@ -236,7 +236,8 @@ ROLES_BY_API_MD = {
     ("get", "/v1/consent/{phone}/history"): _READERS,
     ("get", "/v1/consent/check"): _READERS,
     ("post", "/v1/messages"): ["booking", "admin"],
-    ("get", "/v1/messages/{message_id}"): ["booking", "admin"],
+    # A platform text is a row of the communication logs (GET /v1/logs/messages): ops reads it.
+    ("get", "/v1/messages/{message_id}"): _READERS,
     ("get", "/v1/logs/messages"): ["ops", "privacy", "admin"],
     ("get", "/v1/logs/calls"): ["ops", "privacy", "admin"],
     ("get", "/v1/audit"): ["privacy", "admin"],

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from commsvc.phones import locality
 from commsvc.pool.models import ProxyNumber
+from commsvc.records.models import AuditEvent
 from commsvc.sending.models import OutboundMessage
 from tests.sending.conftest import CALIFORNIA, FLORIDA, NEW_YORK, SENDER, utc
 
@@ -338,9 +339,33 @@ def test_admin_with_a_reason_sees_the_number_and_body(send, client, api_key):
 
 
 @pytest.mark.parametrize("role", ["ops", "privacy"])
-def test_roles_without_messages_read_get_403(send, client, api_key, role):
+def test_ops_and_privacy_read_a_text_masked_and_without_its_body(send, client, api_key, role):
+    """API.md: ops reads the communication logs masked and without bodies, and privacy all that
+    ops may; a platform text is a row of the messages log, so reading it by id was a 403."""
+    message_id = send(body="Your pro arrives at 3pm.").json["id"]
+    response = client.get(f"/v1/messages/{message_id}", headers=api_key(role))
+    assert response.status_code == 200
+    assert (response.json["id"], response.json["status"]) == (message_id, "queued")
+    assert (response.json["to"], response.json["from"]) == ("+1******0123", "+1******0000")
+    assert response.json["body"] is None
+
+
+def test_privacy_with_a_reason_reads_a_text_in_full_and_the_read_is_audited(
+        send, client, api_key, db):
+    message_id = send(body="Your pro arrives at 3pm.").json["id"]
+    headers = {**api_key("privacy"), "X-Access-Reason": "ticket 42"}
+    response = client.get(f"/v1/messages/{message_id}", headers=headers)
+    assert (response.json["to"], response.json["from"], response.json["body"]) == (
+        NEW_YORK, SENDER, "Your pro arrives at 3pm.")
+    [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "pii.read"))
+    assert (event.reason, event.target) == ("ticket 42", {"resource": "outbound_message",
+                                                           "id": message_id})
+
+
+def test_ops_may_not_send_a_reason_to_read_a_text_in_full(send, client, api_key):
     message_id = send().json["id"]
-    assert client.get(f"/v1/messages/{message_id}", headers=api_key(role)).status_code == 403
+    headers = {**api_key("ops"), "X-Access-Reason": "ticket 42"}
+    assert client.get(f"/v1/messages/{message_id}", headers=headers).status_code == 403
 
 
 def test_unknown_message_is_a_404(client, booking):
