@@ -40,22 +40,35 @@ def _create_app():
         # them when they start): before every command's output they were noise.
         return create_app(config, startup_warnings=False)
     except ConfigError as exc:
-        # A setting for the operator to fix, not a bug: one line, and the usage-error status.
+        # A setting for the operator to fix, not a bug: one line, and the usage-error status;
+        # the worker's and the clock's in their logs' format, as the web process says it.
+        if _command() in _LONG_RUNNING_COMMANDS:
+            from commsvc.logging_setup import logged_start_error
+
+            if logged_start_error(str(exc)):
+                raise SystemExit(2) from None
         fail(str(exc), 2)
 
 
 # The commands that may start from no SQLite file: the migration makes the schema in it, and the
 # OpenAPI document reads no database.
 _SET_UP_COMMANDS = (("db", "upgrade"), ("openapi", "print"), ("openapi", "write"))
+# The Procfile's processes that run under commsvc (the web is gunicorn's, gunicorn_conf).
+_LONG_RUNNING_COMMANDS = (("worker",), ("clock",))
 
 
-def _sets_up_the_database() -> bool:
-    """Whether the command running is one of _SET_UP_COMMANDS."""
+def _command() -> tuple[str, ...]:
+    """The names of the command running (`("db", "upgrade")`)."""
     context, names = click.get_current_context(silent=True), []
     while context is not None and context.parent is not None:  # the root is `commsvc`
         names.insert(0, context.info_name)
         context = context.parent
-    return tuple(names) in _SET_UP_COMMANDS
+    return tuple(names)
+
+
+def _sets_up_the_database() -> bool:
+    """Whether the command running is one of _SET_UP_COMMANDS."""
+    return _command() in _SET_UP_COMMANDS
 
 
 class _Group(FlaskGroup):

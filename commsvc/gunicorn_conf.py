@@ -25,6 +25,7 @@ from commsvc.config.settings import ConfigError
 from commsvc.db.sqlite import create_sqlite_file
 from commsvc.errors import PROBLEM_JSON
 from commsvc.log_masking.urls import mask_client_line, mask_url
+from commsvc.logging_setup import logged_start_error
 
 # A request may run longer than gunicorn's default 30 s before its worker is killed (and the
 # client answered 500): the erasure or export of someone with hundreds of thousands of texts
@@ -42,9 +43,11 @@ def on_starting(server) -> None:
         if server.cfg.workers < 1:  # gunicorn takes --workers 0 and then serves nothing
             raise ConfigError(f"gunicorn --workers must be 1 or more, not {server.cfg.workers}")
     except ConfigError as exc:
-        # Said as every commsvc command says an error ("Error: ...", click's own form); not
-        # through commsvc.cli.fail, whose import would load every command into the master.
-        click.ClickException(str(exc)).show()
+        # A JSON line where the logs are JSON, else said as every commsvc command says an
+        # error ("Error: ...", click's own form); not through commsvc.cli.fail, whose import
+        # would load every command into the master.
+        if not logged_start_error(str(exc)):
+            click.ClickException(str(exc)).show()
         sys.exit(2)
 
 

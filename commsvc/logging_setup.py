@@ -10,6 +10,8 @@ import uuid
 
 from flask import g, has_request_context, request
 
+from commsvc.config.loader import wants_json_logs
+from commsvc.config.settings import ConfigError
 from commsvc.log_masking.keys import redact_keys
 from commsvc.log_masking.phone_numbers import bounded, mask_phones
 from commsvc.log_masking.urls import redact_content
@@ -92,6 +94,21 @@ def configure(json_lines: bool) -> None:
     root.setLevel(logging.INFO)
     root.propagate = False
     root._commsvc_configured = True
+
+
+def logged_start_error(message: str) -> bool:
+    """Log why a long-running process (web, worker, clock) cannot start as one JSON error line
+    where its logs are JSON lines (production, or LOG_FORMAT=json), which a log pipeline reads
+    with a level to alert on; False where they are text, or where the log format is itself the
+    bad setting: the caller then says it as every command does ("Error: ...")."""
+    try:
+        if not wants_json_logs():
+            return False
+    except ConfigError:
+        return False
+    configure(json_lines=True)
+    logging.getLogger("commsvc").error(message)
+    return True
 
 
 def client_request_id(incoming: str | None) -> str | None:

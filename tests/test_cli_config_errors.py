@@ -1,6 +1,7 @@
 """The `commsvc` command with a broken configuration: one line on stderr, no traceback."""
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
@@ -88,16 +89,64 @@ def test_the_procfiles_web_process_stops_on_a_bad_setting_with_one_line_and_stat
     # Complete production settings: development would first generate secrets and say so.
     env = {**os.environ, **COMPLETE, "ENCRYPTION_KEYS": FERNET_KEY, "COMMSVC_ENV": "production",
            "PORT": "0", "DATABASE_URL": f"sqlite:///{tmp_path}/commsvc.db", **setting,
+           "LOG_FORMAT": "text",  # in JSON: the test below
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
 
     done = subprocess.run(["sh", "-c", web], env=env, cwd=root, capture_output=True, text=True,
                           timeout=60)
 
     assert done.returncode == 2
-    # gunicorn's own "Starting gunicorn" (JSON in production) is the only other line.
-    errors = [line for line in done.stderr.splitlines()
-              if "[INFO]" not in line and '"level": "info"' not in line]
+    # gunicorn's own "Starting gunicorn" is the only other line.
+    errors = [line for line in done.stderr.splitlines() if "[INFO]" not in line]
     assert errors == [message.format(root=root)]
+
+
+def _procfile_command(name: str) -> str:
+    root = Path(__file__).resolve().parent.parent
+    return next(line for line in (root / "Procfile").read_text().splitlines()
+                if line.startswith(f"{name}:"))[len(name) + 1:]
+
+
+@pytest.mark.parametrize("process", ["web", "worker", "clock"])
+def test_a_long_running_process_in_production_says_a_bad_setting_in_a_json_error_line(
+        tmp_path, process):
+    """The web, worker and clock processes log JSON lines in production, and a log pipeline
+    reads nothing else: their one line saying why they stopped at start was plain text
+    ("Error: ..."), without a level to alert on, among the JSON lines of gunicorn's start."""
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, **COMPLETE, "ENCRYPTION_KEYS": FERNET_KEY, "COMMSVC_ENV": "production",
+           "PORT": "0", "DATABASE_URL": f"sqlite:///{tmp_path}/commsvc.db",
+           "RETENTION_BODIES_DAYS": "-1",
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("LOG_FORMAT", None)
+
+    done = subprocess.run(["sh", "-c", _procfile_command(process)], env=env, cwd=root,
+                          capture_output=True, text=True, timeout=60)
+
+    assert done.returncode == 2
+    lines = [json.loads(line) for line in done.stderr.splitlines()]  # every line is JSON
+    [error] = [line for line in lines if line["level"] != "info"]
+    assert (error["level"], error["message"]) == (
+        "error", "RETENTION_BODIES_DAYS must be a positive number of days, at most 36500,"
+                 " not '-1'")
+    assert error["time"].endswith("Z")
+
+
+def test_a_long_running_process_with_text_logs_says_a_bad_setting_as_every_command(tmp_path):
+    """LOG_FORMAT=text in production (and development's default): click's "Error: ..." line,
+    as is the case when the log format itself is the bad setting."""
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, **COMPLETE, "ENCRYPTION_KEYS": FERNET_KEY, "COMMSVC_ENV": "production",
+           "DATABASE_URL": f"sqlite:///{tmp_path}/commsvc.db",
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    for setting, message in [
+            ({"LOG_FORMAT": "text", "RETENTION_BODIES_DAYS": "-1"},
+             "Error: RETENTION_BODIES_DAYS must be a positive number of days, at most 36500,"
+             " not '-1'"),
+            ({"LOG_FORMAT": "xml"}, "Error: LOG_FORMAT must be json or text, not 'xml'")]:
+        done = subprocess.run(["sh", "-c", _procfile_command("worker")], env={**env, **setting},
+                              cwd=root, capture_output=True, text=True, timeout=60)
+        assert (done.returncode, done.stderr) == (2, message + "\n")
 
 
 def test_a_one_off_command_in_production_says_no_start_up_warnings(tmp_path):
