@@ -8,6 +8,7 @@ import re
 from gunicorn.glogging import Logger
 
 from commsvc.config.loader import wants_json_logs
+from commsvc.config.settings import ConfigError
 from commsvc.log_masking.urls import mask_client_line, mask_url, wsgi_text
 from commsvc.log_masking.words import mask_word
 from commsvc.logging_setup import JsonFormatter, MaskPhones, client_request_id
@@ -84,7 +85,13 @@ class MaskingLogger(Logger):
 
     def setup(self, cfg):
         super().setup(cfg)
-        self.json_lines = wants_json_logs()
+        try:
+            self.json_lines = wants_json_logs()
+        except ConfigError:
+            # A bad LOG_FORMAT or COMMSVC_ENV: text lines until gunicorn_conf.on_starting says
+            # so as every bad setting is said (gunicorn's own report was "\nError: ...\n",
+            # exit status 1).
+            self.json_lines = False
         # Only what the line will show is masked: with the default format, r, f and a.
         used = atoms_in(cfg.access_log_format) | ({"r", "f", "a"} if self.json_lines else set())
         self.masked_atoms = tuple(name for name in (*URL_ATOMS, *TEXT_ATOMS) if name in used)

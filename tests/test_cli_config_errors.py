@@ -68,6 +68,12 @@ def test_config_error_is_one_line_on_stderr_and_exit_status_2(env, message, args
     assert result.stdout == ""
 
 
+def _procfile_command(name: str) -> str:
+    root = Path(__file__).resolve().parent.parent
+    return next(line for line in (root / "Procfile").read_text().splitlines()
+                if line.startswith(f"{name}:"))[len(name) + 1:]
+
+
 @pytest.mark.parametrize(("setting", "message"), [
     ({"RETENTION_BODIES_DAYS": "abc"}, "Error: RETENTION_BODIES_DAYS must be a positive number of"
                                        " days, at most 36500, not 'abc'"),
@@ -78,18 +84,21 @@ def test_config_error_is_one_line_on_stderr_and_exit_status_2(env, message, args
     ({"DATABASE_URL": "sqlite:///no/such/dir/commsvc.db", "PORT": "5182"},
      "Error: DATABASE_URL names the SQLite file {root}/no/such/dir/commsvc.db, which cannot be"
      " created (No such file or directory): create its directory or make it writable"),
-], ids=["retention", "no workers", "sqlite directory missing"])
+    # gunicorn's logger reads it before any hook runs: it was gunicorn's own "\nError: ...\n",
+    # exit status 1.
+    ({"LOG_FORMAT": "xml", "PORT": "6302"}, "Error: LOG_FORMAT must be json or text, not 'xml'"),
+], ids=["retention", "no workers", "sqlite directory missing", "log format"])
 def test_the_procfiles_web_process_stops_on_a_bad_setting_with_one_line_and_status_2(
         tmp_path, setting, message):
     """gunicorn's master checks the settings before any worker boots (commsvc.gunicorn_conf):
     no traceback per worker, no "Worker failed to boot"."""
     root = Path(__file__).resolve().parent.parent
-    web = next(line for line in (root / "Procfile").read_text().splitlines()
-               if line.startswith("web:"))[len("web:"):]
+    web = _procfile_command("web")
     # Complete production settings: development would first generate secrets and say so.
     env = {**os.environ, **COMPLETE, "ENCRYPTION_KEYS": FERNET_KEY, "COMMSVC_ENV": "production",
-           "PORT": "0", "DATABASE_URL": f"sqlite:///{tmp_path}/commsvc.db", **setting,
+           "PORT": "0", "DATABASE_URL": f"sqlite:///{tmp_path}/commsvc.db",
            "LOG_FORMAT": "text",  # in JSON: the test below
+           **setting,
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
 
     done = subprocess.run(["sh", "-c", web], env=env, cwd=root, capture_output=True, text=True,
@@ -99,12 +108,6 @@ def test_the_procfiles_web_process_stops_on_a_bad_setting_with_one_line_and_stat
     # gunicorn's own "Starting gunicorn" is the only other line.
     errors = [line for line in done.stderr.splitlines() if "[INFO]" not in line]
     assert errors == [message.format(root=root)]
-
-
-def _procfile_command(name: str) -> str:
-    root = Path(__file__).resolve().parent.parent
-    return next(line for line in (root / "Procfile").read_text().splitlines()
-                if line.startswith(f"{name}:"))[len(name) + 1:]
 
 
 @pytest.mark.parametrize("process", ["web", "worker", "clock"])
