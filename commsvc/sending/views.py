@@ -47,7 +47,12 @@ def sees_body(principal: Principal) -> bool:
 @blp.response(202, MessageAcceptedSchema, headers=LOCATION)
 @problems(blp, 400, 401, 403, 409, 422, 503)
 def send_message(args, headers):
-    """Queue a text; marketing is held to the recipient's allowed hours. 409 without consent."""
+    """Queue a text; marketing is held to the recipient's allowed hours. 409 without consent.
+
+    503 with type `pool-exhausted`: no number may send it (TWILIO_SENDER_NUMBER unset, and no
+    active SMS pool number of the recipient's country that is not their masked line in an
+    open session); nothing is stored: retry once a number is added or that session ends.
+    """
     to = args["to"]
     db, now = get_db(), _now()
     message, queued_now = service.accept(

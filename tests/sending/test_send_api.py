@@ -197,11 +197,37 @@ def test_a_text_to_one_of_the_services_own_numbers_is_a_422(app, send, db, clock
     assert outbox() == []
 
 
-def test_no_sender_number_at_all_is_a_503_and_nothing_stored(app, client, booking, outbox):
+def test_no_sender_number_at_all_is_a_503_pool_exhausted_and_nothing_stored(
+        app, client, booking, outbox):
     app.extensions["config"] = app.extensions["config"].with_overrides(sender_number=None)
     response = client.post("/v1/messages", headers=booking,
                            json={"to": NEW_YORK, "body": "hi", "purpose": "transactional"})
     assert response.status_code == 503
+    assert response.json["type"] == "pool-exhausted"
+    assert outbox() == []
+
+
+def test_a_pool_whose_only_numbers_are_the_recipients_masked_lines_is_a_503_pool_exhausted(
+        app, client, booking, db, clock, outbox):
+    """API.md answers a pool that cannot give a session a number without breaking the routing
+    rule with 503 `pool-exhausted`; a text no pool number may send is the same state of the
+    pool, not of the request (a 409 or 422 the booking app could correct): it was the generic
+    `service-unavailable` a database outage is, which the caller could not tell apart."""
+    from tests.webhooks import factories as f
+
+    app.extensions["config"] = app.extensions["config"].with_overrides(sender_number=None)
+    for number in ("+16465550002", "+16465550003"):
+        f.proxy_number(db, number, clock())
+    f.open_session(db, clock(), requester=NEW_YORK, requester_proxy="+16465550002",
+                   pro="+14155550202", pro_proxy="+16465550003")
+    f.open_session(db, clock(), booking_id="bk_2", requester=NEW_YORK,
+                   requester_proxy="+16465550003", pro="+14155550303", pro_proxy="+16465550002")
+    response = client.post("/v1/messages", headers=booking,
+                           json={"to": NEW_YORK, "body": "hi", "purpose": "transactional"})
+    assert response.status_code == 503
+    assert (response.json["type"], response.json["title"]) == (
+        "pool-exhausted", "No number can send this text")
+    assert "masked line" in response.json["detail"]
     assert outbox() == []
 
 

@@ -7,11 +7,19 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from commsvc.config.settings import Config
-from commsvc.errors import ServiceUnavailable
+from commsvc.errors import PoolExhausted, ServiceUnavailable
 from commsvc.phones import locality
 from commsvc.pool.models import ProxyNumber
 from commsvc.sending.models import OutboundMessage
 from commsvc.sessions.models import Participant
+
+
+class NoSender(ServiceUnavailable):
+    """No number may send this text: the pool's state, as API.md's `pool-exhausted` for a
+    session's proxy number (retry once a number is added or the recipient's session ends), not
+    a fault of the request; a ServiceUnavailable, so the worker waits it out."""
+
+    type, title = PoolExhausted.type, "No number can send this text"
 
 
 def choose_sender(db: Session, *, to: str, config: Config) -> str:
@@ -32,7 +40,7 @@ def choose_sender(db: Session, *, to: str, config: Config) -> str:
         .limit(1)
     )
     if sender is None:
-        raise ServiceUnavailable(
+        raise NoSender(
             "No number to send from: set TWILIO_SENDER_NUMBER or add a pool number for the"
             " recipient's country that is not their masked line in an open session."
         )
@@ -50,8 +58,8 @@ def sender_now(db: Session, message: OutboundMessage, config: Config, *,
                unresolved: bool) -> str:
     """The number to send a queued text from now: the one chosen when it was accepted, unless
     it was retired since (it may have been released at Twilio) or a session opened since made
-    it the recipient's masked line: then choose_sender's pick (503 ServiceUnavailable when
-    there is none). Never while an earlier attempt may be at Twilio and no lookup has said it
+    it the recipient's masked line: then choose_sender's pick (503 NoSender when there is
+    none). Never while an earlier attempt may be at Twilio and no lookup has said it
     is not (`unresolved`): it is looked up from that number, and a text found there from
     another would be sent again."""
     if unresolved or message.from_phone == config.sender_number:
