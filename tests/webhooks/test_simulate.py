@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from commsvc.auth.models import ApiKey
+from commsvc.relay import simulate
 from commsvc.relay.models import Call, Message
 from commsvc.sessions.models import Session
 from tests.webhooks import factories as f
@@ -63,12 +64,36 @@ def test_simulate_refuses_a_production_configuration(config, clock, twilio, data
     assert "production" in result.output
 
 
+def test_simulate_on_a_database_whose_sessions_hold_its_numbers_adds_the_next_one(
+        runner, db, clock):
+    """Found reusing a database: the Quick tour's session (bk_1001) is made for the same two
+    phones as the simulation's, and with one more open session of the requester's both
+    simulation numbers were theirs, so `make simulate` stopped at "POST /v1/sessions answered
+    503: No proxy number is free" (as after a run killed before it closed its session). The
+    run adds the next simulation number and opens its session with it."""
+    f.open_session(db, clock(), booking_id="bk_1001", requester=f.REQUESTER,
+                   requester_proxy="+16465550001", pro=f.PRO, pro_proxy="+16465550002")
+    f.open_session(db, clock(), booking_id="bk_1002", requester=f.REQUESTER,
+                   requester_proxy="+16465550002", pro="+14155550404", pro_proxy="+16465550001")
+
+    result = runner.invoke(args=["simulate"])
+
+    assert result.exit_code == 0, result.output
+    assert "pool: added +16465550003 (the simulation's phones" in result.output
+    assert "requester +1******0101 uses +16465550003" in result.output
+    assert "pro's phone +1******0202 receives from" in result.output
+    db.expire_all()
+    assert [s.booking_id for s in db.scalars(select(Session).where(
+        Session.status == "open"))] == ["bk_1001", "bk_1002"]  # others' sessions left as they are
+
+
 def test_simulate_with_no_free_number_says_so_and_still_revokes_its_key(runner, db):
     """Found by an operator's audit: with the simulation numbers retired, the session's 503
     left its transaction open (every request of the run shared the CLI's database session),
     so the run ended in "database is locked" on SQLite and its admin key stayed active."""
-    assert runner.invoke(args=["numbers", "add", "+16465550001", "+16465550002"]).exit_code == 0
-    for number in ("+16465550001", "+16465550002"):
+    numbers = [*simulate.POOL, *simulate.SPARE_POOL]
+    assert runner.invoke(args=["numbers", "add", *numbers]).exit_code == 0
+    for number in numbers:
         assert runner.invoke(args=["numbers", "retire", number]).exit_code == 0
 
     result = runner.invoke(args=["simulate"])
