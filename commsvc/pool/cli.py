@@ -46,8 +46,8 @@ def numbers_group():
 @with_appcontext
 def add_command(phones: tuple[str, ...], capabilities: str, reactivate: bool):
     """Add numbers to the pool; numbers already in it are left as they are (retired ones come
-    back with --reactivate). A number that is someone's phone in an open session, or retired
-    without --reactivate, is refused (exit 1)."""
+    back with --reactivate). A number that is someone's phone in a session on record, or
+    retired without --reactivate, is refused (exit 1)."""
     wanted = [c.strip() for c in capabilities.split(",") if c.strip()]
     numbers, refused = [], []
     for raw in phones:  # a number that is no number is refused; the others are still added

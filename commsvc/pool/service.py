@@ -113,6 +113,13 @@ def _in_open_session(db: DbSession, phone: str, now: dt.datetime) -> bool:
         Session.expires_at > now))))
 
 
+def _a_participant_on_record(db: DbSession, phone: str) -> bool:
+    """Whether `phone` is the real phone of a participant in any session still on record (an
+    erasure replaces it there; retention deletes the session)."""
+    # Uses index: ix_participants_phone_proxy (phone, ...)
+    return bool(db.scalar(select(exists().where(Participant.phone == phone))))
+
+
 def _hold_session_creation(db: DbSession) -> None:
     """Until this transaction ends, no session is created, nor one being created left behind.
 
@@ -165,7 +172,8 @@ def add_number(db: DbSession, *, phone_number: str, capabilities, actor: str,
 
     409 (AlreadyInPool) when it is in the pool already (API.md: "the same number again"),
     active, or retired and not asked to be reactivated; 409 when it is the real phone of a
-    participant in an open session (the allocator would hand a customer's own number out).
+    participant in an open session (the allocator would hand a customer's own number out), or
+    in any session still on record (its data would be no one's to export or erase).
     """
     wanted = check_capabilities(capabilities)
     if is_costly(phone_number):  # customers would text and call it at premium rates
@@ -174,6 +182,12 @@ def add_number(db: DbSession, *, phone_number: str, capabilities, actor: str,
     if _in_open_session(db, phone_number, now):
         raise Conflict(f"{phone_number} is the phone of a participant in an open session, "
                        "so it cannot be a proxy number.")
+    if _a_participant_on_record(db, phone_number):
+        # As one of our numbers, that person's data could no longer be exported or erased.
+        raise Conflict(f"{phone_number} is the phone of a participant in a session on record,"
+                       " so it is a person's, whose data as a proxy number could no longer be"
+                       " exported or erased: if the number changed hands, erase that data"
+                       f" first (POST /v1/subjects/{phone_number}/erase).")
     where = locality(phone_number)
     number = ProxyNumber(
         phone_number=phone_number, country_code=where.country_code, area_code=where.area_code,

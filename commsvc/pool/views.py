@@ -46,7 +46,8 @@ def add_number(body):
     """Add a number to the pool (with "reactivate": true, bring a retired one back).
 
     409: the number is in the pool already (active, or retired without "reactivate"), or it is
-    the phone of a participant in an open session.
+    the phone of a participant in a session still on record, open or ended (erase that
+    person's data first if the number changed hands).
     """
     db, now = get_db(), _now()
     added = service.add_number(db, phone_number=body["phone_number"],

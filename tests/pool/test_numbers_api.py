@@ -214,16 +214,40 @@ def test_the_phone_of_a_participant_in_an_open_session_is_refused_409_and_nothin
         "number.added"] * len(SF_NUMBERS)
 
 
-def test_the_phone_of_an_ended_session_may_join_the_pool(client, admin, add_numbers, create,
-                                                         booking, clock):
+def test_the_phone_of_an_ended_session_on_record_is_refused_409_and_nothing_stored(
+        client, admin, add_numbers, create, booking, clock, db, api_key):
+    """A closed or expired session's participant was accepted as a pool number: the person's
+    data on record (that session, its texts and calls) then could no longer be exported or
+    erased, nor their consent recorded (each refuses one of the service's own numbers), though
+    the person most likely still has the phone."""
     add_numbers(*SF_NUMBERS)
     closed = create("bk_closed").get_json()
     client.post(f"/v1/sessions/{closed['id']}/close", headers=booking)
     create("bk_expired", requester="+14155550303", ttl_seconds=60)
     clock.advance(seconds=60)  # expired, though no sweep has marked it yet
+    before = _numbers(db)
     for phone in (REQUESTER, "+14155550303"):
         response = client.post("/v1/numbers", json={"phone_number": phone}, headers=admin)
-        assert response.status_code == 201, response.get_json()
+        assert response.status_code == 409, response.get_json()
+        assert response.get_json()["detail"].startswith(
+            f"{phone} is the phone of a participant in a session on record")
+    assert _numbers(db) == before
+    export = client.get(f"/v1/subjects/{REQUESTER}/export",
+                        headers=api_key("privacy") | {"X-Access-Reason": "ticket 7"})
+    assert export.status_code == 200
+
+
+def test_a_participants_phone_may_join_the_pool_once_their_data_is_erased(
+        client, admin, add_numbers, create, booking, api_key):
+    """A number that changed hands: the former owner's data erased, it may be a proxy number."""
+    add_numbers(*SF_NUMBERS)
+    closed = create("bk_closed").get_json()
+    client.post(f"/v1/sessions/{closed['id']}/close", headers=booking)
+    erased = client.post(f"/v1/subjects/{REQUESTER}/erase",
+                         headers=api_key("privacy") | {"X-Access-Reason": "number reassigned"})
+    assert erased.status_code == 200, erased.get_json()
+    response = client.post("/v1/numbers", json={"phone_number": REQUESTER}, headers=admin)
+    assert response.status_code == 201, response.get_json()
 
 
 def test_re_adding_a_retired_number_brings_it_back_with_the_given_capabilities(
