@@ -110,6 +110,9 @@ MOVED = (r"(?:(?:i|we) (?:ve |have )?(?:just |already )?moved(?: away| out)?"
          r"|(?:on a|j ai|nous avons) (?:deja )?demenage|(?:ya )?(?:nos|me) (?:mudamos|mude))")
 # ... and the stress of Gen-Z and AAVE English: "leave me alone fr", "stop bugging me rn"
 STRESS_EN = r"fr|frfr|for real|forreal|rn|deadass|istg"
+# ... and "not now" made "not ever", a refusal for good: "don't text (me) now or ever", "...
+# rn or ever again", "Don't text now. Or ever."
+NOW_OR_EVER = r"(?:now|rn|right now)(?: \|)? or ever(?: again)?"
 LAST = (r"(?:(?: \|)? (?:please|thanks|thank you|now|already|ever|period|ok|okay|d accord|vale"
         r"|svp|merci|stp|" + ADDRESS + "|" + STRESS_EN
         + r"|s il vous plait|por favor|porfa|xfa|xfavor|gracias|ya|mas))*"
@@ -324,7 +327,7 @@ EN: list[tuple[str, str]] = [
      r"(?: (?:or|and|n) (?:call|phone|email) (?:me|us))?"
      r"(?: (?:again|anymore|ever|at all|no more|no mo|please"
      r"|thanks|thank you|period|stop|going forward|further"
-     r"|in the future))*" + END),
+     r"|in the future|" + NOW_OR_EVER + "))*" + END),
     # I want out of these texts (off your list), as "take me off your list"
     ("i we",
      r"\b(?:i|we) (?:(?:just|really) )?(?:want|wanna|would like|d like) (?:out|off)"
@@ -389,10 +392,10 @@ EN: list[tuple[str, str]] = [
      r" (?:(?:call|phone|email) (?:or|and|n) )?(?:text|message|contact)"
      r"(?: (?:or|and|n) (?:call|phone|email))?"
      # (not "now" or "rn" right after it: "Busy, don't text rn" is a moment, not a request
-     # that ends the messages, as "Don't text me right now" is)
-     r"(?! (?:now|rn|right now)\b)"
+     # that ends the messages, as "Don't text me right now" is; but "... now or ever" is)
+     r"(?! (?:now|rn|right now)\b(?!(?: \|)? or ever\b))"
      r"(?: (?:again|anymore|ever again|at all|no more"
-     r"|going forward|in the future))*" + OTHER_WAY + LAST),
+     r"|going forward|in the future|" + NOW_OR_EVER + "))*" + OTHER_WAY + LAST),
     # no need to text (me) anymore, ending the message (not "no need to text me, I'm here", nor
     # "no need to text me again when you get here", nor "..., no need to keep texting me" or
     # "... to send me more texts", said of the job's photos: the job is the point)
