@@ -29,8 +29,16 @@ GUARD_BEFORE_RE = re.compile(
     # texting me", "Je n'ai jamais dit d'arrêter de m'écrire" (not the rhetorical "Didn't I
     # say stop texting me?", a complaint)
     r"|(?:never|didnt|dont|jamais|pas) (?:said|say|dit(?: d| de)?)"
-    # ... or tells another person in Spanish: "dile que deje de escribirme" ("tell him to")
-    r"|(?:dile|diles|digale|diganle) que"
+    # ... or tells another person in Spanish or French, as in English: one ("dile que deje de
+    # escribirme", "dígale que ...", "díganle que ...", "dis-lui d'arrêter de m'écrire",
+    # "dites-lui ...", as "tell him to") or the sender's own ("dile a mi esposo que ...", "dis
+    # à mon mari de ...", as "tell my husband to"); not "them" ("diles que ...", "dígales que
+    # ...", "dis-leur ...", as "tell them to") nor "your company" ("Dígale a su empresa que
+    # ..."), which may be us
+    r"|(?:dile|digale|diganle|decile|pidele|pidale|pidanle) que(?: ya)?"
+    r"|(?:dile|digale|diganle|decile|pidele|pidale|pidanle|diles|digales|diganles|pideles"
+    r"|pidales|pidanles) a (?:mi|mis)(?: \w+){1,2} que(?: ya)?"
+    r"|(?:dis|dites|demande|demandez) (?:lui|a (?:mon|ma|mes)(?: \w+){1,2})(?: d| de)?"
     r"|(?:tell|told|ask|asked|make|made|get|got) (?:(?:him|her"
     r"|(?:my|his|her|our|the|that)(?: \w+)? " + _PERSON + r")(?: to| \|)?"
     r"|(?:my|his|her|our)(?! (?:own |stupid |new |old )?(?:phone|number|cell|mobile|line|inbox"
