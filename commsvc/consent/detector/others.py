@@ -29,6 +29,13 @@ GUARD_BEFORE_RE = re.compile(
     # texting me", "Je n'ai jamais dit d'arrêter de m'écrire" (not the rhetorical "Didn't I
     # say stop texting me?", a complaint)
     r"|(?:never|didnt|dont|jamais|pas) (?:said|say|dit(?: d| de)?)"
+    # ... or saying it now: "I'm not saying stop texting me", "I'm not telling you to ...", "Je
+    # ne dis pas d'arrêter de m'écrire", "je dis pas ...", "No digo que dejes de escribirme",
+    # "No te estoy diciendo que ...", "Nunca te dije que ..." (not the bare past "¿No te dije
+    # que dejaras de escribirme?", as often the complaint "didn't I tell you")
+    r"|not (?:saying|sayin)(?: to)?|not (?:telling|asking) (?:you|u|yall) to|dis pas(?: d| de)?"
+    r"|(?:no|nunca)(?: (?:te|le|les|lo))? (?:digo|estoy diciendo|he dicho)(?: que)?"
+    r"|nunca(?: (?:te|le|les|lo))? dije(?: que)?"
     # ... or tells another person in Spanish or French, as in English: one ("dile que deje de
     # escribirme", "dígale que ...", "díganle que ...", "dis-lui d'arrêter de m'écrire",
     # "dites-lui ...", as "tell him to") or the sender's own ("dile a mi esposo que ...", "dis
