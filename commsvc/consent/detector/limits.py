@@ -133,13 +133,13 @@ GUARD_AFTER_RE = re.compile(
     # ... or a device named in French or Spanish, whose alerts they are
     r"|" + phrases.OF_A_DEVICE +
     # a concrete thing of the job, ending its clause, rather than the messages ("stop texting
-    # me the address, I have it", "... the gate code", "... questions and just come"), or
+    # me the address, I have it", "... the gate code", "... (the) questions (please)"), or
     # "stop texting me and come": the job is the point. Only these: "stop texting me the
     # surveys", "... price updates" are revocations.
     # (or what they are for: "Stop texting this # for the quote, use my email")
     r"|(?: (?:me|us|this number))?(?: (?:for|about))?(?: (?:the (?:\w+ )?(?:address|code"
     r"|photos?|pictures?|pics?|details|directions|link|location|map|price|quote|invoice|receipt|estimate|schedule|eta"
-    r"|tracking number)|questions|the same question)"
+    r"|tracking number|questions?)|questions)"
     # (a courtesy may close it: "stop texting me the gate code please")
     r"(?=(?: " + _LIMIT_COURTESY + r")*(?: \||$)| " + _AND_COME + ")"
     # ... photos or videos of the job with any article or none, ending the clause or saying
