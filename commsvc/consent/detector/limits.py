@@ -136,8 +136,9 @@ GUARD_AFTER_RE = re.compile(
     # me the address, I have it", "... the gate code", "... (the) questions (please)"), or
     # "stop texting me and come": the job is the point. Only these: "stop texting me the
     # surveys", "... price updates" are revocations.
-    # (or what they are for: "Stop texting this # for the quote, use my email")
-    r"|(?: (?:me|us|this number))?(?: (?:for|about))?(?: (?:the (?:\w+ )?(?:address|code"
+    # (or what they are for: "Stop texting this # for the quote, use my email"; the group
+    # `job`: beside a bare STOP or a complaint it is no guard, see own_words._accepted)
+    r"|(?: (?:me|us|this number))?(?: (?:for|about))?(?: (?P<job>the (?:\w+ )?(?:address|code"
     r"|photos?|pictures?|pics?|details|directions|link|location|map|price|quote|invoice|receipt|estimate|schedule|eta"
     r"|tracking number|questions?)|questions)"
     # (a courtesy may close it: "stop texting me the gate code please")

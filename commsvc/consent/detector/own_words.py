@@ -98,7 +98,10 @@ def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...], no_last: bool,
                       and not OBJECT_US_RE.search(s, start, _clause_end(s, m.end()))
                       and not SENDER_TOO_RE.search(s, m.end())):
             continue
-        if GUARD_AFTER_RE.match(s, m.end()):
+        # (a thing of the job after it, "stop texting me the address", beside a bare STOP or
+        # a complaint still revokes: "stop texting me the address. Who is this?")
+        after = GUARD_AFTER_RE.match(s, m.end())
+        if after is not None and not (after["job"] and _insists(s, start)):
             continue
         limit = LIMIT_AFTER_RE.match(s, m.end())
         if limit is not None and (limit.group("redirect") or not _insists(s, start)):
