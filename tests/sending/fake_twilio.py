@@ -127,6 +127,11 @@ def client_pid(peer_port: int, pids: list[int]) -> int | None:
     return None
 
 
+def outbound_of(form: dict[str, str]) -> str:
+    """The outbound text a create is for: the `o` of its StatusCallback's query."""
+    return parse_qs(urlsplit(form.get("StatusCallback", "")).query).get("o", [""])[0]
+
+
 @dataclass
 class Create:
     """One create request Twilio received."""
@@ -156,9 +161,9 @@ class FakeTwilio:
     plan: Callable[[str, int], str]  # (body, how many creates that body had before) -> answer
     list_failure_rate: float = 0.0
     seed: int = 0
-    # Called with the sending worker's pid before a create is taken (may hold it: a stall);
-    # an answer it returns replaces the plan's.
-    before_create: Callable[[int | None], str | None] | None = None
+    # Called with the sending worker's pid and the text's outbound id before a create is taken
+    # (may hold it: a stall); an answer it returns replaces the plan's.
+    before_create: Callable[[int | None, str], str | None] | None = None
     # Called with each create as it is taken, before it is answered (a test's chaos).
     on_create: Callable[[Create], None] | None = None
     # Posts a status callback (path with query, form) to the app; None: none are sent.
@@ -259,7 +264,7 @@ class FakeTwilio:
     def take(self, form: dict[str, str], pid: int | None,
              answer: str | None = None) -> tuple[Create, Stored | None]:
         body, callback = form.get("Body", ""), form.get("StatusCallback", "")
-        outbound_id = parse_qs(urlsplit(callback).query).get("o", [""])[0]
+        outbound_id = outbound_of(form)
         with self.lock:
             nth = self._per_body[body]
             self._per_body[body] += 1
@@ -357,7 +362,8 @@ class _Api(BaseHTTPRequestHandler):
             return
         fake = self.twilio
         pid = client_pid(self.peer_port, fake.pids())
-        answer = fake.before_create(pid) if fake.before_create is not None else None
+        answer = (fake.before_create(pid, outbound_of(form)) if fake.before_create is not None
+                  else None)
         create, stored = fake.take(form, pid, answer)
         if fake.on_create is not None:
             fake.on_create(create)
