@@ -16,9 +16,10 @@ migrate: $(STAMP)
 	mkdir -p instance
 	$(BIN)/commsvc db upgrade
 
-# Starts the Procfile's web process on the embedded SQLite database.
+# Starts the Procfile's web process on the embedded SQLite database. Each shell execs the next,
+# so gunicorn is make's own child: make passes a SIGTERM sent to it alone on to gunicorn.
 run: migrate
-	PATH="$(CURDIR)/$(BIN):$$PATH" sh -c "$$(sed -n 's/^web: //p' Procfile)"
+	PATH="$(CURDIR)/$(BIN):$$PATH" exec sh -c "exec $$(sed -n 's/^web: //p' Procfile)"
 
 simulate: migrate
 	$(BIN)/commsvc simulate
