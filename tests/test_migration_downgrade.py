@@ -62,3 +62,16 @@ def test_a_downgrade_to_0012_drops_the_told_notice_index_and_an_upgrade_makes_it
     assert "ix_messages_told_notice" not in _indexes(connection, "messages")
     command.upgrade(alembic_config(connection=connection), "head")
     assert "ix_messages_told_notice" in _indexes(connection, "messages")
+
+
+def _columns(connection, table: str) -> set[str]:
+    return {column["name"] for column in inspect(connection).get_columns(table)}
+
+
+def test_a_downgrade_to_0014_drops_sid_from_lookup_and_an_upgrade_adds_it_again(connection):
+    assert "sid_from_lookup" in _columns(connection, "outbound_messages")
+    command.downgrade(alembic_config(connection=connection), "0014")
+    assert _revision_of(connection) == "0014"
+    assert "sid_from_lookup" not in _columns(connection, "outbound_messages")
+    command.upgrade(alembic_config(connection=connection), "head")
+    assert "sid_from_lookup" in _columns(connection, "outbound_messages")

@@ -136,6 +136,7 @@ REGISTRY: dict[str, dict[str, Personal | NotPersonal]] = {
         "lease_token": DELIVERY,
         "send_started_at": DELIVERY,
         "twilio_sid": _TWILIO_SID,
+        "sid_from_lookup": DELIVERY,
         "error_code": _MESSAGE_META,
         "last_error": _MESSAGE_META,
         "requested_by": AUDIT_REF,

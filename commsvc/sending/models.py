@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commsvc.crypto import EncryptedText
@@ -32,6 +32,10 @@ class OutboundMessage(Base):
     # that still has it may already be at Twilio and is reconciled before any resend.
     send_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # True while twilio_sid is a lookup's pick (a copy with the same body, found after a lost
+    # answer: maybe an identical text's), until Twilio names it for this text; false when it
+    # is proven (the worker's own send answer, or a status callback for this text's URL).
+    sid_from_lookup: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     error_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     requested_by: Mapped[str | None] = mapped_column(String(64))

@@ -13,6 +13,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select, update
 
 from commsvc import crypto
+from commsvc.records import remote
 from commsvc.records.models import RemoteDeletion
 from commsvc.sending import service
 from commsvc.sending.models import OutboundMessage
@@ -740,3 +741,116 @@ def test_a_text_given_back_while_a_worker_sends_it_is_not_sent_again(
     assert (rows[first].status, rows[first].twilio_sid) == ("sent", own)
     assert (rows[second].status, rows[second].twilio_sid) == ("sent", theirs)
     assert len(posts(mocked)) == 3  # neither sent twice
+
+
+def test_a_texts_own_callback_after_its_lookup_took_an_identical_texts_copy_deletes_neither(
+        app, db, send, outbox, clock, mocked, real_twilio, twilio_post):
+    # Found by a reviewer's probe: two identical texts to one number, both answers lost, both
+    # at Twilio: X the first's, Y the second's (newer: listed first). The first's lookup takes
+    # Y (no text holds it). The first's own status callback (`?o=`: proof) then names X: X was
+    # taken for a second copy of the first, logged as one and its deletion at Twilio queued.
+    # Once deleted, the second's lookup finds X gone and Y held by the first: sent again, the
+    # person got it twice. The callback's SID is the first's; the lookup's pick, Y, is freed
+    # for the text it belongs to, and nothing is deleted.
+    first, second = _two_identical_texts_whose_answers_were_lost(app, db, send, outbox, mocked,
+                                                                 real_twilio)
+    body = "Your pro arrives at 3pm."
+    own, theirs = SID, "SM" + "c" * 32
+    both = message_list(twilio_message(theirs, to=NEW_YORK, body=body),
+                        twilio_message(own, to=NEW_YORK, body=body))
+    mocked.get(MESSAGES_URL, status=200, json=both)
+    due = {row.id: row.next_attempt_at for row in outbox()}
+    clock.set(due[first])
+    assert run_once(app, real_twilio).reconciled == 1
+    assert {row.id: row.twilio_sid for row in outbox()}[first] == theirs  # the lookup's pick
+
+    assert twilio_post(f"/webhooks/twilio/message-status?o={first}",
+                       {"MessageSid": own, "MessageStatus": "delivered"}).status_code == 200
+    mocked.delete(f"{MESSAGES_URL[:-len('.json')]}/{own}.json", status=204)
+    remote.process_due(app.extensions["db"], real_twilio, clock)  # whatever was queued goes
+    deleted = {call.request.url.rsplit("/", 1)[-1] for call in mocked.calls
+               if call.request.method == "DELETE"}
+    mocked.replace("GET", MESSAGES_URL, status=200, json=message_list(*[
+        m for m in both["messages"] if f"{m['sid']}.json" not in deleted]))
+    mocked.replace("POST", MESSAGES_URL, status=201,
+                   json=twilio_message("SM" + "e" * 32, to=NEW_YORK, body=body))
+    clock.set(due[second])
+    run_once(app, real_twilio)
+
+    sids = {row.id: (row.status, row.twilio_sid) for row in outbox()}
+    assert sids == {first: ("delivered", own), second: ("sent", theirs)}
+    assert _queued_deletions(db) == [] and not deleted
+    assert len(posts(mocked)) == 2  # the two lost ones: neither sent again
+
+
+def test_a_send_whose_text_a_stalled_workers_lookup_gave_an_identical_texts_copy_keeps_its_own(
+        app, db, send, outbox, clock, mocked, real_twilio):
+    # The same as a worker's answer: two identical texts to one number, both answers lost;
+    # only the second's copy, Y, reached Twilio. A worker stalled with the first; another took
+    # it over, found nothing at Twilio (its list behind) and sends it, as X. Meanwhile the
+    # stalled worker's lookup found Y and recorded it for the first (no text held it). X, the
+    # answer to the first's own send, was then taken for a second copy and deleted at Twilio,
+    # and the second, finding Y held, was sent again.
+    first, second = _two_identical_texts_whose_answers_were_lost(app, db, send, outbox, mocked,
+                                                                 real_twilio)
+    body = "Your pro arrives at 3pm."
+    theirs, own = "SM" + "c" * 32, "SM" + "d" * 32
+    meanwhile = [True]
+
+    def the_stalled_workers_pick_meanwhile(_request):
+        if meanwhile.pop() if meanwhile else False:
+            with app.extensions["db"].sessionmaker() as other:
+                assert service.apply_outbound_status(other, first, "queued", None, clock(),
+                                                     twilio_sid=theirs, proof=False)
+                other.commit()
+        return 201, {}, json.dumps(twilio_message(own, to=NEW_YORK, body=body))
+
+    mocked.get(MESSAGES_URL, status=200, json=message_list())
+    mocked.remove("POST", MESSAGES_URL)
+    mocked.add_callback("POST", MESSAGES_URL, callback=the_stalled_workers_pick_meanwhile)
+    due = {row.id: row.next_attempt_at for row in outbox()}
+    clock.set(due[first])
+    assert run_once(app, real_twilio).sent == 1
+    assert {row.id: row.twilio_sid for row in outbox()}[first] == own
+
+    mocked.replace("GET", MESSAGES_URL, status=200, json=message_list(
+        twilio_message(own, to=NEW_YORK, body=body),
+        twilio_message(theirs, to=NEW_YORK, body=body)))
+    clock.set(due[second])
+    assert run_once(app, real_twilio).reconciled == 1
+    sids = {row.id: (row.status, row.twilio_sid) for row in outbox()}
+    assert sids == {first: ("sent", own), second: ("sent", theirs)}
+    assert _queued_deletions(db) == [] and len(posts(mocked)) == 3  # neither sent twice
+
+
+def test_a_lookups_pick_for_a_text_its_own_callback_named_meanwhile_is_not_deleted(
+        app, db, send, outbox, clock, mocked, real_twilio, twilio_post, monkeypatch):
+    # Two identical texts to one number, both answers lost, both at Twilio: X the first's,
+    # Y the second's (newer: listed first). The first's lookup picks Y; before it records it,
+    # the first's own callback names X. Y, the pick, was then taken for a second copy of the
+    # first and deleted at Twilio: the second's lookup finds nothing it may take, sent again.
+    first, second = _two_identical_texts_whose_answers_were_lost(app, db, send, outbox, mocked,
+                                                                 real_twilio)
+    body = "Your pro arrives at 3pm."
+    own, theirs = SID, "SM" + "c" * 32
+    mocked.get(MESSAGES_URL, status=200, json=message_list(
+        twilio_message(theirs, to=NEW_YORK, body=body),
+        twilio_message(own, to=NEW_YORK, body=body)))
+    finish = Worker._finish
+
+    def its_callback_then_finish(self, claim, sid, **kwargs):
+        if claim.id == first and kwargs.get("looked_up"):
+            assert twilio_post(f"/webhooks/twilio/message-status?o={first}",
+                               {"MessageSid": own, "MessageStatus": "sent"}).status_code == 200
+        return finish(self, claim, sid, **kwargs)
+
+    monkeypatch.setattr(Worker, "_finish", its_callback_then_finish)
+    due = {row.id: row.next_attempt_at for row in outbox()}
+    for text in (first, second):
+        clock.set(due[text])
+        assert run_once(app, real_twilio).reconciled == 1
+
+    sids = {row.id: (row.status, row.twilio_sid) for row in outbox()}
+    assert sids == {first: ("sent", own), second: ("sent", theirs)}
+    assert _queued_deletions(db) == [] and len(posts(mocked)) == 2
+

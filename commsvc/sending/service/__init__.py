@@ -38,6 +38,7 @@ from commsvc.sending.service.outcomes import (
     held_elsewhere,
     on_status_callback,
     record_carrier_opt_out,
+    record_sid,
 )
 from commsvc.sending.service.reads import get, get_visible
 from commsvc.sending.service.schedule import (
@@ -91,6 +92,7 @@ __all__ = [
     "new_id",
     "on_status_callback",
     "record_carrier_opt_out",
+    "record_sid",
     "send_by",
     "sender_now",
     "twilio_took_a_text_since",

@@ -65,13 +65,8 @@ def apply_outbound_status(
         forget_unheld_send(db, twilio_sid, now=now)
         return False
     first_copy = bool(twilio_sid) and message.twilio_sid is None
-    if first_copy and not proof and held_elsewhere(db, twilio_sid, message):
-        return True  # that text's own callback named it since the lookup: that text's copy
-    if first_copy:
-        give_back(db, twilio_sid, to=message, now=now)
-        message.twilio_sid = twilio_sid  # whatever the status: it names Twilio's copy
-    elif twilio_sid and forget_extra_copy(db, message, twilio_sid, now=now):
-        return True  # the copy's status, not the text's: that is its own SID's
+    if twilio_sid and not record_sid(db, message, twilio_sid, proof=proof, now=now):
+        return True  # a second copy's status, not the text's; or a lookup's pick not taken
     ours = TWILIO_STATUSES.get((status or "").lower())
     # A text blocked or failed after an attempt whose answer was lost did reach Twilio; so did
     # one blocked or failed with no copy at Twilio known, for which Twilio now names one (a
@@ -103,6 +98,40 @@ def apply_outbound_status(
     return True
 
 
+def record_sid(db: Session, message: OutboundMessage, twilio_sid: str, *, proof: bool,
+               now: dt.datetime) -> bool:
+    """Twilio names `twilio_sid` for `message`: record it, whatever the status, in the caller's
+    transaction. True when it is the text's SID now (its status is the text's).
+
+    proof: Twilio named it for this text (a status callback for its URL, `?o=`, or the answer
+    to the worker's own send of it). Another text that took it by a lookup gives it back
+    (give_back) when this text takes it: a text holding no SID, or only a lookup's pick (a
+    guess: two identical texts to one number), whose pick is then no longer held, for the
+    identical text whose copy it is (its lookup finds it) or, if it was a copy of this text
+    after all, for its own callback to name as a second copy. A text holding a proven SID
+    keeps it, and this one is a second copy: deleted at Twilio (forget_extra_copy).
+    Not proof: a lookup's pick, taken only by a text holding no SID, and only if no other
+    text holds it (that text's callback or answer named it since the lookup); never deleted,
+    as it may be another text's copy."""
+    held = message.twilio_sid
+    if twilio_sid == held:
+        message.sid_from_lookup = message.sid_from_lookup and not proof
+        return True
+    if not proof:
+        if held is not None or held_elsewhere(db, twilio_sid, message):
+            return False
+        message.twilio_sid, message.sid_from_lookup = twilio_sid, True
+        return True
+    if held is not None and not message.sid_from_lookup:
+        return not forget_extra_copy(db, message, twilio_sid, now=now)
+    give_back(db, twilio_sid, to=message, now=now)
+    if held is not None:
+        log.warning("%s: Twilio names %s as its copy; %s, a lookup's pick, is left to the"
+                    " identical text it belongs to", message.id, twilio_sid, held)
+    message.twilio_sid, message.sid_from_lookup = twilio_sid, False
+    return True
+
+
 def give_back(db: Session, twilio_sid: str, *, to: OutboundMessage,
               now: dt.datetime) -> None:
     """Free the SID a status callback (`?o=`, our own URL: proof), or Twilio's answer to the
@@ -117,6 +146,7 @@ def give_back(db: Session, twilio_sid: str, *, to: OutboundMessage,
     log.warning("%s: Twilio names %s as its copy, recorded for %s by a lookup; %s looked up"
                 " again or sent", to.id, twilio_sid, holder.id, holder.id)
     holder.twilio_sid = holder.sent_at = holder.error_code = None
+    holder.sid_from_lookup = False
     holder.status, holder.next_attempt_at, holder.updated_at = "queued", now, now
     # Back in the queue: a worker sending it now (a stalled one's lookup gave it the SID
     # meanwhile) no longer holds it, and records its answer as one that lost its lease.

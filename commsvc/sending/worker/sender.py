@@ -238,8 +238,8 @@ class Worker:
         self.db.commit()
         if own is not None:
             # Its own status callback (`?o=`, our URL) named its copy at Twilio, with a status
-            # that moved nothing: it is sent. A lookup could take an identical text's copy
-            # for it, and queue that copy's deletion as an extra one of this text's.
+            # that moved nothing: it is sent. A lookup could take an identical text's copy,
+            # listed first, for it: a guess where Twilio has given proof.
             self.counts.reconciled += 1
             log.info("%s: its status callback named %s; not resending", claim.id, own)
             self._finish(claim, own, simulated=self.gateway.simulated)
@@ -289,7 +289,13 @@ class Worker:
             log.warning("%s: sent as %s after %s", claim.id, sid,
                         "an erasure removed it" if row is None else "losing the lease")
             return
-        if looked_up and row.twilio_sid is None and service.held_elsewhere(self.db, sid, row):
+        # Twilio's answer to this worker's own send is proof, as a status callback is: an
+        # identical text whose lookup took this copy meanwhile gives it back, and is looked up
+        # again (else the unique SID refused this one, sent again); a lookup's pick this text
+        # holds (a stalled worker's) is left to the text it belongs to. A lookup's pick for a
+        # text that holds a SID since (its callback named it) is no copy of it to delete.
+        if not service.record_sid(self.db, row, sid, proof=not looked_up, now=self._now()) \
+                and row.twilio_sid is None:
             # Another text's own callback or answer named the lookup's pick since (identical
             # texts): not this one's copy. Still uncertain (send_started_at stays), it is
             # looked up again at once, spending nothing.
@@ -299,19 +305,12 @@ class Worker:
             self.counts.retried += 1
             log.info("%s: %s turned out another text's; looking it up again", claim.id, sid)
             return
-        if row.twilio_sid is None and not looked_up:
-            # Twilio's answer to this worker's own send is proof, as a status callback is: an
-            # identical text whose lookup took this copy meanwhile gives it back, and is
-            # looked up again (else the unique SID refused this one, sent again).
-            service.give_back(self.db, sid, to=row, now=self._now())
-        service.forget_extra_copy(self.db, row, sid, now=self._now())
         status = "simulated" if simulated else "sent"
         if row.status == "sending":  # a delivery callback may already have moved it on
             row.status = status
         if row.status not in ("undelivered", "failed"):
             row.error_code = None  # an earlier attempt's; else Twilio's, from that callback
         now = self._now()
-        row.twilio_sid = row.twilio_sid or sid
         row.sent_at = row.sent_at or now
         row.send_started_at, row.last_error = None, None
         row.lease_token = row.lease_until = None
