@@ -85,10 +85,17 @@ def enqueue(db: Session, *, resource: str, sid: str | None, action: str, cause: 
 
 def message_queued(db: Session, sid: str, *, action: str) -> bool:
     """Whether the deletion or redaction of this message SID is queued already (or done)."""
+    return bool(messages_queued(db, [sid], action=action))
+
+
+def messages_queued(db: Session, sids: list[str], *, action: str) -> set[str]:
+    """Those of these message SIDs whose deletion or redaction is queued already (or done)."""
+    if not sids:
+        return set()
     # Uses index: uq_remote_deletions_resource_sid_action
-    return bool(db.scalar(select(RemoteDeletion.id).where(
-        RemoteDeletion.resource == MESSAGE, RemoteDeletion.sid == sid,
-        RemoteDeletion.action == action).limit(1)))
+    return set(db.scalars(select(RemoteDeletion.sid).where(
+        RemoteDeletion.resource == MESSAGE, RemoteDeletion.sid.in_(sids),
+        RemoteDeletion.action == action)))
 
 
 def enqueue_message(db: Session, sids, *, action: str, cause: str, now: dt.datetime) -> None:

@@ -854,3 +854,35 @@ def test_a_lookups_pick_for_a_text_its_own_callback_named_meanwhile_is_not_delet
     assert sids == {first: ("sent", own), second: ("sent", theirs)}
     assert _queued_deletions(db) == [] and len(posts(mocked)) == 2
 
+
+def test_a_texts_copy_an_identical_texts_lookup_took_is_given_back_though_the_text_holds_one(
+        app, db, send, outbox, clock, mocked, real_twilio, twilio_post):
+    # The text holds a proven SID (its own answer) and its callback names another copy, held
+    # by an identical text's lookup: that copy is the text's second one (its callback's URL
+    # says so), not the other text's, which would otherwise never be sent. The other text is
+    # looked up again; the copy is deleted at Twilio.
+    body = "Your pro arrives at 3pm."
+    first, second = send(body=body).json["id"], send(body=body).json["id"]
+    extra, own, theirs = SID, "SM" + "d" * 32, "SM" + "e" * 32
+    with app.extensions["db"].sessionmaker() as other:
+        assert service.apply_outbound_status(other, first, "sent", None, clock(),
+                                             twilio_sid=own)
+        assert service.apply_outbound_status(other, second, "queued", None, clock(),
+                                             twilio_sid=extra, proof=False)
+        other.commit()
+
+    assert twilio_post(f"/webhooks/twilio/message-status?o={first}",
+                       {"MessageSid": extra, "MessageStatus": "delivered"}).status_code == 200
+
+    rows = {row.id: row for row in outbox()}
+    assert (rows[first].status, rows[first].twilio_sid) == ("sent", own)
+    assert (rows[second].status, rows[second].twilio_sid) == ("queued", None)
+    assert rows[second].send_started_at is not None  # looked up before any send
+    assert _queued_deletions(db) == [extra]
+    mocked.get(MESSAGES_URL, status=200, json=message_list(
+        twilio_message(extra, to=NEW_YORK, body=body),
+        twilio_message(own, to=NEW_YORK, body=body)))
+    mocked.post(MESSAGES_URL, status=201, json=twilio_message(theirs, to=NEW_YORK, body=body))
+    clock.set(rows[second].next_attempt_at)
+    assert run_once(app, real_twilio).sent == 1
+    assert {row.id: row.twilio_sid for row in outbox()}[second] == theirs

@@ -105,11 +105,12 @@ def record_sid(db: Session, message: OutboundMessage, twilio_sid: str, *, proof:
 
     proof: Twilio named it for this text (a status callback for its URL, `?o=`, or the answer
     to the worker's own send of it). Another text that took it by a lookup gives it back
-    (give_back) when this text takes it: a text holding no SID, or only a lookup's pick (a
-    guess: two identical texts to one number), whose pick is then no longer held, for the
-    identical text whose copy it is (its lookup finds it) or, if it was a copy of this text
-    after all, for its own callback to name as a second copy. A text holding a proven SID
-    keeps it, and this one is a second copy: deleted at Twilio (forget_extra_copy).
+    (give_back). A text holding no SID, or only a lookup's pick (a guess: two identical texts
+    to one number), takes it; its pick is then no longer held, for the identical text whose
+    copy it is (its lookup finds it) or, if it was a copy of this text after all, for its own
+    callback to name as a second copy. A text holding a proven SID keeps it, and this one is
+    a second copy: deleted at Twilio (forget_extra_copy), never left to the identical text
+    whose lookup took it (that one is looked up again, and sent).
     Not proof: a lookup's pick, taken only by a text holding no SID, and only if no other
     text holds it (that text's callback or answer named it since the lookup); never deleted,
     as it may be another text's copy."""
@@ -122,9 +123,10 @@ def record_sid(db: Session, message: OutboundMessage, twilio_sid: str, *, proof:
             return False
         message.twilio_sid, message.sid_from_lookup = twilio_sid, True
         return True
-    if held is not None and not message.sid_from_lookup:
-        return not forget_extra_copy(db, message, twilio_sid, now=now)
     give_back(db, twilio_sid, to=message, now=now)
+    if held is not None and not message.sid_from_lookup:
+        forget_extra_copy(db, message, twilio_sid, now=now)
+        return False
     if held is not None:
         log.warning("%s: Twilio names %s as its copy; %s, a lookup's pick, is left to the"
                     " identical text it belongs to", message.id, twilio_sid, held)

@@ -18,6 +18,7 @@ from commsvc.config.settings import Config
 from commsvc.crypto import UNAVAILABLE
 from commsvc.errors import ServiceUnavailable
 from commsvc.phones import mask
+from commsvc.records import remote
 from commsvc.records.erasure_ledger import erased_since
 from commsvc.sending import quiet_hours, service
 from commsvc.sending.models import OutboundMessage
@@ -254,10 +255,14 @@ class Worker:
         except TwilioError as exc:
             self._failed_attempt(claim, exc, ambiguous=True)
             return True
+        sids = [m["sid"] for m in found]
         known = set(self.db.scalars(  # SIDs other texts hold (this one holds none)
-            select(OutboundMessage.twilio_sid)
-            .where(OutboundMessage.twilio_sid.in_([m["sid"] for m in found]))
+            select(OutboundMessage.twilio_sid).where(OutboundMessage.twilio_sid.in_(sids))
         )) if found else set()
+        # ... and copies queued for deletion at Twilio: a second copy of another text (its
+        # callback said so), or an erased text's. Taken, this text would count as sent by a
+        # copy about to be deleted, and never be sent.
+        known |= remote.messages_queued(self.db, sids, action=remote.DELETE)
         self.db.commit()
         for candidate in found:
             # The same body exactly: a text that merely starts with this one is another text
