@@ -22,6 +22,8 @@ URL_ATOMS = ("r", "U", "q", "f", "{raw_uri}e", "{path_info}e", "{query_string}e"
 TEXT_ATOMS = ("a", "{user-agent}i", "{http_user_agent}e")
 # The atoms holding the request's own query string (alone, or in the request line or URI).
 QUERY_ATOMS = ("q", "{query_string}e")
+# The atoms a JSON line's fields are read from (MaskingLogger.access), whatever its format.
+JSON_FIELD_ATOMS = frozenset({"h", "r", "s", "B", "f", "a"})
 REQUEST_ATOMS = ("r", "{raw_uri}e")
 
 # Twilio sends a webhook whose number is set to HTTP GET with its whole form in the query
@@ -93,8 +95,9 @@ class MaskingLogger(Logger):
             # exit status 1).
             self.json_lines = False
         # Only what the line will show is masked: with the default format, r, f and a.
-        used = atoms_in(cfg.access_log_format) | ({"r", "f", "a"} if self.json_lines else set())
+        used = atoms_in(cfg.access_log_format) | (JSON_FIELD_ATOMS if self.json_lines else set())
         self.masked_atoms = tuple(name for name in (*URL_ATOMS, *TEXT_ATOMS) if name in used)
+        self.shown_atoms = tuple(sorted(used))
         for handler in _own(self.error_log):
             # gunicorn names the URI in some of its own lines ("Error handling request ...",
             # "Invalid request from ip=...: Invalid HTTP request line: '...'").
@@ -141,4 +144,8 @@ class MaskingLogger(Logger):
             if isinstance(value, str):
                 text = wsgi_text(value)
                 atoms[name] = mask_url(text) if name in URL_ATOMS else mask_word(text)
-        return atoms
+        # Only the atoms the line shows: gunicorn makes one of every request header, response
+        # header and environ key too (60 or so; the default format shows 9), and its wrapper
+        # (SafeAtoms) copies each, escaping it. One the format names that gunicorn did not make
+        # is "-" all the same (SafeAtoms).
+        return {name: atoms[name] for name in self.shown_atoms if name in atoms}

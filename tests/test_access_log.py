@@ -954,3 +954,32 @@ def test_an_id_shaped_like_ours_holding_a_number_the_api_reads_is_masked(tmp_pat
     assert masked in access_line(tmp_path, target)
     assert "/v1/keys/key_78255d6807923986 " in access_line(tmp_path,
                                                            "/v1/keys/key_78255d6807923986")
+
+
+def _request_objects(cfg, target: str):
+    raw = (f"GET {target} HTTP/1.1\r\nHost: commsvc.example.com\r\nUser-Agent: curl/8.5\r\n"
+           "X-Trace: abc\r\n\r\n").encode()
+    req = Request(cfg, IterUnreader([raw]), ("10.0.0.7", 40000))
+    resp, environ = wsgi.create(req, _Socket(), ("10.0.0.7", 40000), ("0.0.0.0", 5000), cfg)
+    resp.start_response("200 OK", [("Content-Length", "2"), ("X-Request-Id", "a" * 32)])
+    return req, resp, environ
+
+
+@pytest.mark.parametrize("json_lines", [False, True])
+def test_only_the_atoms_the_line_shows_are_made_per_request(tmp_path, monkeypatch, json_lines):
+    # gunicorn makes an atom of every header and environ key (60 or so) and its wrapper copies
+    # and escapes each: per request, for the 9 of the default format.
+    monkeypatch.setenv("LOG_FORMAT", "json" if json_lines else "text")
+    cfg, logger = _logger(tmp_path, access_log_format='%(h)s "%(r)s" %({x-trace}i)s %(L)s')
+    req, resp, environ = _request_objects(cfg, "/v1/consent/check?phone=%2B14155550101")
+    atoms = logger.atoms(resp, req, environ, timedelta(milliseconds=3))
+    shown = {"h", "r", "{x-trace}i", "L"}
+    assert set(atoms) == (shown | {"s", "B", "f", "a"} if json_lines else shown)
+    assert atoms["{x-trace}i"] == "abc"
+    assert "14155550101" not in atoms["r"]
+
+
+def test_an_atom_the_format_names_but_the_request_lacks_is_a_dash(tmp_path):
+    line = access_line(tmp_path, "/v1/consent/check",
+                       access_log_format="%(r)s|%({x-missing}i)s|%({X-Trace}i)s|%(f)s")
+    assert line.strip() == "GET /v1/consent/check HTTP/1.1|-|-|-"
