@@ -983,3 +983,19 @@ def test_an_atom_the_format_names_but_the_request_lacks_is_a_dash(tmp_path):
     line = access_line(tmp_path, "/v1/consent/check",
                        access_log_format="%(r)s|%({x-missing}i)s|%({X-Trace}i)s|%(f)s")
     assert line.strip() == "GET /v1/consent/check HTTP/1.1|-|-|-"
+
+
+def test_an_absent_referer_or_user_agent_is_shown_as_a_dash_without_masking(tmp_path,
+                                                                             monkeypatch):
+    from commsvc import access_log
+    from commsvc.log_masking.urls import mask_url
+    from commsvc.log_masking.words import mask_word
+
+    # What masking would make of it, were it asked: the same dash.
+    assert mask_url("-") == mask_word("-") == "-"
+    asked = []
+    monkeypatch.setattr(access_log, "mask_url", lambda text: asked.append(text) or text)
+    monkeypatch.setattr(access_log, "mask_word", lambda text: asked.append(text) or text)
+    line = access_line(tmp_path, "/v1/consent/check", access_log_format='"%(r)s" "%(f)s" "%(a)s"')
+    assert line.strip() == '"GET /v1/consent/check HTTP/1.1" "-" "-"'
+    assert asked == ["GET /v1/consent/check HTTP/1.1"]
