@@ -179,6 +179,11 @@ def add_number(db: DbSession, *, phone_number: str, capabilities, actor: str,
     if is_costly(phone_number):  # customers would text and call it at premium rates
         raise ValidationFailed(errors={"phone_number": [COSTLY_NUMBER]})
     _hold_session_creation(db)
+    if pool_numbers_among(db, [phone_number], active_only=True):
+        # Serving already (one pooled before ended sessions' phones were refused too): the
+        # refusals below are for a number that would start serving, and their way out, an
+        # erasure, refuses a pool number.
+        raise AlreadyInPool(_already_in_pool(db, phone_number, reactivate))
     if _in_open_session(db, phone_number, now):
         raise Conflict(f"{phone_number} is the phone of a participant in an open session, "
                        "so it cannot be a proxy number.")

@@ -237,6 +237,28 @@ def test_the_phone_of_an_ended_session_on_record_is_refused_409_and_nothing_stor
     assert export.status_code == 200
 
 
+def _pooled_before_the_refusal(db, clock, phone: str) -> None:
+    """A number added to the pool while it was an ended session's participant, as a release
+    before the refusal of such numbers allowed: still a pool number after the upgrade."""
+    db.add(ProxyNumber(phone_number=phone, country_code=1, area_code=phone[2:5],
+                       status="active", created_at=clock(), sms=True, voice=True))
+    db.commit()
+
+
+def test_a_pool_number_that_is_an_ended_sessions_phone_added_again_is_already_in_the_pool(
+        client, admin, add_numbers, create, booking, db, clock):
+    """API.md: the same number again is a 409, and the CLI leaves a number in the pool as it
+    is. Such a number, pooled before the refusal of an ended session's phone, was told 'erase
+    that data first', which the erasure refuses (422: one of the service's own numbers)."""
+    add_numbers(*SF_NUMBERS)
+    closed = create("bk_closed").get_json()
+    client.post(f"/v1/sessions/{closed['id']}/close", headers=booking)
+    _pooled_before_the_refusal(db, clock, REQUESTER)
+    response = client.post("/v1/numbers", json={"phone_number": REQUESTER}, headers=admin)
+    assert response.status_code == 409
+    assert response.get_json()["detail"] == f"{REQUESTER} is already in the pool"
+
+
 def test_a_participants_phone_may_join_the_pool_once_their_data_is_erased(
         client, admin, add_numbers, create, booking, api_key):
     """A number that changed hands: the former owner's data erased, it may be a proxy number."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from commsvc.pool.models import ProxyNumber
+from tests.sessions.conftest import REQUESTER
 
 
 def test_add_prints_what_was_added_and_what_was_already_there(runner, db):
@@ -115,3 +116,18 @@ def test_add_prints_the_capabilities_stored_as_list_shows_them_not_as_typed(runn
     assert result.output.strip() == "added +16465550001 (sms,voice)"
     listed = runner.invoke(args=["numbers", "list"])
     assert "+16465550001     sms,voice" in listed.output
+
+
+def test_add_leaves_a_pool_number_that_is_an_ended_sessions_phone_as_it_is(
+        runner, db, clock, add_numbers, create, client, booking):
+    """A number pooled before ended sessions' phones were refused: `numbers add` of it again
+    failed (exit 1, 'erase that data first', which the erasure refuses for a pool number)
+    where every number already in the pool is left as it is."""
+    add_numbers("+14155559001", "+14155559002")
+    closed = create("bk_closed").get_json()
+    client.post(f"/v1/sessions/{closed['id']}/close", headers=booking)
+    db.add(ProxyNumber(phone_number=REQUESTER, country_code=1, area_code="415",
+                       status="active", created_at=clock(), sms=True, voice=True))
+    db.commit()
+    result = runner.invoke(args=["numbers", "add", REQUESTER])
+    assert result.exit_code == 0 and result.output == f"already in the pool: {REQUESTER}\n"
