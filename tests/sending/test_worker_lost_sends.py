@@ -886,3 +886,46 @@ def test_a_texts_copy_an_identical_texts_lookup_took_is_given_back_though_the_te
     clock.set(rows[second].next_attempt_at)
     assert run_once(app, real_twilio).sent == 1
     assert {row.id: row.twilio_sid for row in outbox()}[second] == theirs
+
+
+def test_a_lookups_pick_queued_for_deletion_meanwhile_is_not_taken_so_the_text_is_still_sent(
+        app, db, send, outbox, clock, mocked, real_twilio, twilio_post, monkeypatch):
+    # Found by a review: two identical texts to one number. The second was sent (its own SID,
+    # proven) and, once more, as Y (a second copy). The first's POST timed out before Twilio
+    # took it. Its lookup lists Y (no text holds it, no deletion queued yet); before it records
+    # Y, Y's own callback (`?o=second`) names it a second copy of the second: its deletion is
+    # queued. The lookup skipped queued deletions only when it listed, not when it recorded:
+    # the first took Y, was `sent` by a copy about to be deleted, and never went out.
+    body = "Your pro arrives at 3pm."
+    first, second = send(body=body).json["id"], send(body=body).json["id"]
+    theirs, extra, own = "SM" + "c" * 32, SID, "SM" + "d" * 32
+    with app.extensions["db"].sessionmaker() as other:
+        assert service.apply_outbound_status(other, second, "sent", None, clock(),
+                                             twilio_sid=theirs)
+        other.commit()
+    mocked.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+    run_once(app, real_twilio)  # the first's answer lost; Twilio never took it
+    mocked.get(MESSAGES_URL, status=200, json=message_list(
+        twilio_message(extra, to=NEW_YORK, body=body),
+        twilio_message(theirs, to=NEW_YORK, body=body)))
+    finish = Worker._finish
+
+    def the_copys_callback_then_finish(self, claim, sid, **kwargs):
+        if claim.id == first and sid == extra:
+            assert twilio_post(f"/webhooks/twilio/message-status?o={second}",
+                               {"MessageSid": extra, "MessageStatus": "delivered"}
+                               ).status_code == 200
+        return finish(self, claim, sid, **kwargs)
+
+    monkeypatch.setattr(Worker, "_finish", the_copys_callback_then_finish)
+    clock.set({row.id: row for row in outbox()}[first].next_attempt_at)
+    run_once(app, real_twilio)
+    assert _queued_deletions(db) == [extra]
+    mocked.replace("POST", MESSAGES_URL, status=201,
+                   json=twilio_message(own, to=NEW_YORK, body=body))
+    clock.set(clock() + dt.timedelta(minutes=5))
+    run_once(app, real_twilio)
+
+    sids = {row.id: (row.status, row.twilio_sid) for row in outbox()}
+    assert sids == {first: ("sent", own), second: ("sent", theirs)}
+    assert len(posts(mocked)) == 2  # the first's lost one, then the first's

@@ -112,14 +112,17 @@ def record_sid(db: Session, message: OutboundMessage, twilio_sid: str, *, proof:
     a second copy: deleted at Twilio (forget_extra_copy), never left to the identical text
     whose lookup took it (that one is looked up again, and sent).
     Not proof: a lookup's pick, taken only by a text holding no SID, and only if no other
-    text holds it (that text's callback or answer named it since the lookup); never deleted,
-    as it may be another text's copy."""
+    text holds it (that text's callback or answer named it since the lookup) and its deletion
+    is not queued (another text's second copy, named so since the lookup listed it: taken, the
+    text would count as sent by a copy about to be deleted); never deleted, as it may be
+    another text's copy."""
     held = message.twilio_sid
     if twilio_sid == held:
         message.sid_from_lookup = message.sid_from_lookup and not proof
         return True
     if not proof:
-        if held is not None or held_elsewhere(db, twilio_sid, message):
+        if held is not None or held_elsewhere(db, twilio_sid, message) \
+                or remote.message_queued(db, twilio_sid, action=remote.DELETE):
             return False
         message.twilio_sid, message.sid_from_lookup = twilio_sid, True
         return True

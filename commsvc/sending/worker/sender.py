@@ -302,7 +302,8 @@ class Worker:
         if not service.record_sid(self.db, row, sid, proof=not looked_up, now=self._now()) \
                 and row.twilio_sid is None:
             # Another text's own callback or answer named the lookup's pick since (identical
-            # texts): not this one's copy. Still uncertain (send_started_at stays), it is
+            # texts), or its deletion was queued since (a second copy of another text): not
+            # this one's copy. Still uncertain (send_started_at stays), it is
             # looked up again at once, spending nothing.
             self._release(row, "queued")
             row.next_attempt_at = self._now()
