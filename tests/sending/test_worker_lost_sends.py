@@ -929,3 +929,43 @@ def test_a_lookups_pick_queued_for_deletion_meanwhile_is_not_taken_so_the_text_i
     sids = {row.id: (row.status, row.twilio_sid) for row in outbox()}
     assert sids == {first: ("sent", own), second: ("sent", theirs)}
     assert len(posts(mocked)) == 2  # the first's lost one, then the first's
+
+
+def test_a_lookups_pick_for_a_text_erased_meanwhile_is_not_deleted_as_a_held_texts_copy(
+        app, db, send, client, api_key, outbox, clock, mocked, real_twilio, twilio_post):
+    # Found by a review: two identical texts to one number for two bookings, both answers
+    # lost; only the second's copy, Y, reached Twilio. A legal hold keeps the second's booking.
+    # The person is erased while the first's lookup runs: the first is removed, the second
+    # kept. The lookup's pick, Y, was then queued for deletion as the erased text's copy at
+    # Twilio: the held text's only copy, deleted. A lookup's pick is a guess (it may be
+    # another text's copy) and is never deleted; a copy of the erased text is deleted when
+    # Twilio names it for that text (its status callback: an orphan's, as before).
+    body = "Your pro arrives at 3pm."
+    first = send(body=body, booking_id="bk_a").json["id"]
+    second = send(body=body, booking_id="bk_b").json["id"]
+    mocked.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+    run_once(app, real_twilio)
+    privacy = api_key("privacy")
+    assert client.post("/v1/holds", headers=privacy, json={
+        "scope": "booking", "value": "bk_b", "reason": "dispute"}).status_code == 201
+    db.execute(update(OutboundMessage).where(OutboundMessage.id == second)
+               .values(next_attempt_at=max(r.next_attempt_at for r in outbox())
+                       + dt.timedelta(minutes=1)))
+    db.commit()
+    theirs = "SM" + "c" * 32
+
+    def erased_while_listing(_request):
+        erased = client.post(f"/v1/subjects/{NEW_YORK}/erase", headers={**privacy, **ERASE})
+        assert erased.status_code == 200, erased.json
+        return 200, {}, json.dumps(message_list(twilio_message(theirs, to=NEW_YORK, body=body)))
+
+    mocked.add_callback("GET", MESSAGES_URL, callback=erased_while_listing)
+    clock.set({row.id: row for row in outbox()}[first].next_attempt_at)
+    run_once(app, real_twilio)
+    assert [row.id for row in outbox()] == [second]
+    assert theirs not in _queued_deletions(db)
+
+    assert twilio_post(f"/webhooks/twilio/message-status?o={second}",
+                       {"MessageSid": theirs, "MessageStatus": "delivered"}).status_code == 200
+    assert [row.twilio_sid for row in outbox()] == [theirs]
+    assert theirs not in _queued_deletions(db)

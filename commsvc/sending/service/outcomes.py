@@ -56,13 +56,15 @@ def apply_outbound_status(
     status changes nothing. The callback may beat the worker to recording the send (it may
     even follow a send whose answer was lost): it still moves the row forward, and the row
     then leaves the worker's queue. `proof=False`: `twilio_sid` is a lookup's pick (the
-    worker's, recorded after losing its lease), which takes no SID another text holds.
+    worker's, recorded after losing its lease), which takes no SID another text holds, and is
+    not deleted at Twilio when the text is gone (an erasure): only a copy Twilio names for it.
     """
     if not outbound_id or len(outbound_id) > 40:
         return False
     message = db.get(OutboundMessage, outbound_id, with_for_update=True)
     if message is None:
-        forget_unheld_send(db, twilio_sid, now=now)
+        if proof:  # a lookup's pick may be an identical text's copy, one a hold keeps
+            forget_unheld_send(db, twilio_sid, now=now)
         return False
     first_copy = bool(twilio_sid) and message.twilio_sid is None
     if twilio_sid and not record_sid(db, message, twilio_sid, proof=proof, now=now):

@@ -285,7 +285,8 @@ class Worker:
             # Erased meanwhile (Twilio's copy is queued for deletion), or another worker took
             # the text over: the SID is recorded as Twilio's status callback records it, so the
             # new holder sends nothing more, or this copy, if it sent one too, is deleted.
-            # A lookup's pick is no proof: it takes no SID another text's callback named.
+            # A lookup's pick is no proof: it takes no SID another text's callback named, and
+            # for a text erased meanwhile it is not deleted (an identical text's, maybe held).
             service.apply_outbound_status(self.db, claim.id,
                                           "simulated" if simulated else "queued", None,
                                           self._now(), twilio_sid=sid, proof=not looked_up)
