@@ -48,3 +48,19 @@ def all_at_once(count: int, call: Callable[[], object], timeout: float = 30) -> 
     for thread in threads:
         thread.join(timeout=timeout)
     return answers
+
+
+def once_it_waits_on(holder, engine, call: Callable[[], object], timeout: float = 30) -> list:
+    """What `call()` returned, run in a thread while `holder` (a session with writes not
+    committed) holds what the call needs: `holder` commits, and is closed, once the call waits
+    for its lock (asserted). An empty list: the call did not end within `timeout`."""
+    answers: list = []
+    thread = threading.Thread(target=lambda: answers.append(call()), daemon=True)
+    thread.start()
+    try:
+        assert a_lock_wait_begins(engine)
+    finally:
+        holder.commit()
+        holder.close()
+    thread.join(timeout=timeout)
+    return answers

@@ -1,15 +1,13 @@
 """A 21610 status callback racing the recipient's START (PostgreSQL, READ COMMITTED)."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import select
 
 from commsvc.consent import relay as consent_relay
 from commsvc.consent.decisions import check
 from commsvc.relay.models import Message
-from tests.concurrency import a_lock_wait_begins
+from tests.concurrency import once_it_waits_on
 from tests.conftest import AUTH_TOKEN, BASE_URL
 from tests.twilio_signing import TwilioPoster
 from tests.webhooks import factories as f
@@ -44,18 +42,10 @@ def test_a_21610_callback_arriving_while_the_recipients_start_commits_keeps_thei
                                  message_sid=f.sid("SM"), body="START", now=clock())
     clock.advance(seconds=5)
 
-    responses = []
     form = {"MessageSid": "SM" + "c" * 32, "MessageStatus": "undelivered", "ErrorCode": "21610"}
-    callback = threading.Thread(target=lambda: responses.append(TwilioPoster(
-        committed_app.test_client(), AUTH_TOKEN, BASE_URL)(
-        f"/webhooks/twilio/message-status?m={message_id}&s={text_sid}", form)), daemon=True)
-    callback.start()
-    try:
-        assert a_lock_wait_begins(database.engine)
-    finally:
-        start.commit()
-        start.close()
-    callback.join(timeout=30)
+    poster = TwilioPoster(committed_app.test_client(), AUTH_TOKEN, BASE_URL)
+    responses = once_it_waits_on(start, database.engine, lambda: poster(
+        f"/webhooks/twilio/message-status?m={message_id}&s={text_sid}", form))
 
     assert [r.status_code for r in responses] == [200]
     with database.sessionmaker() as db:
