@@ -20,9 +20,7 @@ GUARD_BEFORE_RE = re.compile(
     r"(?:^|\s)(?:(?:dont|never|didnt|not|doesnt|wont|wouldnt|couldnt|no need to|if you|if u"
     # ("why'd you stop texting me back?")
     # (nor the sender asking whether they did: "Did I unsubscribe? I'm not getting texts")
-    # ("pas" alone, as everyday French drops the "ne": "Faut pas arrêter de m'écrire")
-    r"|if they|did you|did they|d you|d they|did i|did we|have i|am i|n|ne|pas|no|nunca|si"
-    r"|the|a"
+    r"|if they|did you|did they|d you|d they|did i|did we|have i|am i|n|ne|no|nunca|si|the|a"
     r"|bus|next|last|first|one)"
     r"(?: (?:want|need|ask|asked|tell|told) (?:you|them) to| please)?"
     # the sender denying they said it: "I never said stop texting me", "no i didnt say stop
@@ -54,6 +52,13 @@ GUARD_BEFORE_RE = re.compile(
     # "le lien pour se désabonner", "le bouton de désinscription", "el enlace para desuscribirse"
     r"|(?:lien|bouton|enlace|boton|liga) (?:pour|de|d|para)(?: (?:se|me|vous|nous))?"
     r") $")
+# ... and "pas" alone just before a French infinitive, as everyday French drops the "ne":
+# "Faut pas arrêter de m'écrire", "J'veux pas désinscrire ma femme". Not before an imperative,
+# a new sentence typed without its full stop: "Ça m'intéresse pas arrêtez de m'écrire", "Je
+# rigole pas arrête de m'écrire" (GUARD_BEFORE_RE ends where the match starts, so the verb
+# after it is read apart: FR_INFINITIVE_RE).
+PAS_BEFORE_RE = re.compile(r"(?:^|\s)pas $")
+FR_INFINITIVE_RE = re.compile(r"\w+(?:er|ir|re)\b")
 # ... except "no" opening the message or a clause before an English revocation: the answer
 # "No, stop texting me" written without its comma ("No stop texting me", "no no stop texting
 # me", "no please stop texting me", "please no stop texting me"). English denies such a

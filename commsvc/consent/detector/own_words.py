@@ -9,8 +9,10 @@ from commsvc.consent.detector.keywords import COURTESY_TAIL_RE, PLURAL_RE
 from commsvc.consent.detector.limits import GUARD_AFTER_RE, LIMIT_AFTER_RE
 from commsvc.consent.detector.others import (
     ANSWER_NO_RE,
+    FR_INFINITIVE_RE,
     GUARD_BEFORE_RE,
     OBJECT_US_RE,
+    PAS_BEFORE_RE,
     SAID_BY_OTHER_RE,
     SENDER_TOO_RE,
     STOPPING,
@@ -92,6 +94,8 @@ def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...], no_last: bool,
         if start and (GUARD_BEFORE_RE.search(s, max(0, start - 30), start)
                       and not (language == "en"
                                and ANSWER_NO_RE.search(s, max(0, start - 30), start))
+                      or PAS_BEFORE_RE.search(s, max(0, start - 5), start)
+                      and FR_INFINITIVE_RE.match(s, start)
                       or s.startswith(STOPPING, start)
                       and WHO_STOPS_RE.search(s, max(0, start - 30), start)
                       or SAID_BY_OTHER_RE.search(s, max(0, start - 40), start)
