@@ -231,16 +231,35 @@ def _corrected(s: str) -> str:
     return s
 
 
+def _plain(text: str) -> str:
+    """`text` lowercase and accent-free, nothing else changed."""
+    if text.isascii():
+        return text.lower()
+    s = _INVISIBLE_RE.sub("", text)
+    return _COMBINING_RE.sub("", unicodedata.normalize("NFKD", s)).translate(
+        _APOSTROPHES).casefold()
+
+
+def spaced_run_on(text: str) -> str:
+    """`text`, or, when it is one run of _RUN_ON_WORDS ("stoptextingmeplease!",
+    "NoTextsPlease"), the same text (lowercase, accent-free) with that run as its words
+    ("stop texting me please!", "no texts please"): what reads the text as written (a plural,
+    a question mark) reads them as every rule reads its tokens."""
+    if not 10 <= len(text) <= 120 or len(text.split()) > 2:  # (an emoji may stand apart)
+        return text
+    out = tokens(text)
+    if len(out) != 1 or not 10 <= len(out[0]) <= 60 or not out[0].isalpha():
+        return text
+    s = _plain(text)
+    at = s.find(out[0])
+    words = _run_on_words(out[0]) if at >= 0 else None
+    return text if words is None else s[:at] + " ".join(words) + s[at + len(out[0]):]
+
+
 def tokens(text: str) -> list[str]:
     """Lowercase, accent-free, folded words; ``|`` marks a clause break (never twice running,
-    never first or last)."""
-    s = text
-    if s.isascii():
-        s = s.lower()
-    else:
-        s = _INVISIBLE_RE.sub("", s)
-        s = _COMBINING_RE.sub("", unicodedata.normalize("NFKD", s)).translate(_APOSTROPHES)
-        s = s.casefold()
+    never first or last). A message typed as one run of words is spaced_run_on's."""
+    s = _plain(text)
     if "*" in s:
         s = _corrected(s)
     if "n't" in s:
@@ -281,8 +300,4 @@ def tokens(text: str) -> list[str]:
         out.append(folded)
     if out and out[-1] == "|":
         out.pop()
-    if len(out) == 1 and 10 <= len(out[0]) <= 60 and out[0] in s and out[0].isalpha():
-        words = _run_on_words(out[0])
-        if words is not None:
-            return tokens(" ".join(words))
     return out

@@ -9,6 +9,8 @@ Pipeline
    iPhone", a "--" line) or a business's signature block (a name line, then the company with
    its legal form: "Mike Johnson" / "Johnson Plumbing LLC") and what follows, and a "Re:"
    before the text.
+   A message typed as one run of words ("notextsplease") is then spaced
+   (text_folding.spaced_run_on), for the rules and what reads it as written alike.
 1. Tokens (text_folding.py): NFKD with combining marks dropped (accents optional), casefold,
    apostrophes unified, ``n't`` -> ``nt``; clause punctuation becomes a ``|`` token, every other
    non-word character (emoji, quotes, hyphens, apostrophes) a space; then typo and
@@ -102,7 +104,7 @@ def detect(text: str | None, *, opted_out: bool = False) -> Detection:
     """`classify`, with the language to answer a keyword or revocation in."""
     if not text:
         return CONVERSATION
-    text = without_signature(text)
+    text = text_folding.spaced_run_on(without_signature(text))
     tokens = without_instructions(text_folding.tokens(text))
     if not tokens:
         return CONVERSATION
