@@ -196,26 +196,28 @@ def _run_on_words(run: str) -> list[str] | None:
 # An autocorrect mistake put right in the same message, by the word it should have been with
 # an asterisk, last: "Please stop testing me *texting" reads as "Please stop texting me". The
 # word put right is the last one before it that looks like it (the same first letter, at most
-# two letters changed, added or dropped): "Please stop testing the breaker *touching" puts
-# nothing right. Only the text's last _CORRECTION_CHARS characters hold the correction, and
-# the word it puts right among the _CORRECTION_CHARS before it: a cost bounded in a long body.
+# two letters changed, added or dropped, one in a word of four letters or fewer), unless the
+# same word comes first (a word stressed again, "STOP svp *svp*"): "Please stop testing the
+# breaker *touching" puts nothing right. Only the text's last _CORRECTION_CHARS characters
+# hold the correction, and the word it puts right among the _CORRECTION_CHARS before it: a cost
+# bounded in a long body.
 _CORRECTION_RE = re.compile(r"\s\*(\w{3,20})\W*$")
 _CORRECTION_CHARS = 60
 _WORD_RE = re.compile(r"\w+")
 
 
-def _near(a: str, b: str) -> bool:
-    """At most two letters changed, added or dropped between `a` and `b` (Levenshtein <= 2)."""
-    if abs(len(a) - len(b)) > 2:
+def _near(a: str, b: str, most: int) -> bool:
+    """At most `most` letters changed, added or dropped between `a` and `b` (Levenshtein)."""
+    if abs(len(a) - len(b)) > most:
         return False
     row = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         prev, row[0] = row[0], i
         for j, cb in enumerate(b, 1):
             prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
-        if min(row) > 2:
+        if min(row) > most:
             return False
-    return row[-1] <= 2
+    return row[-1] <= most
 
 
 def _corrected(s: str) -> str:
@@ -224,9 +226,13 @@ def _corrected(s: str) -> str:
     if m is None:
         return s
     right, head = m[1], s[:m.start()]
+    # (a short word, at most one letter apart: "svp" is not "stop", "them" not "these")
+    most = 1 if len(right) <= 4 else 2
     for word in reversed(list(_WORD_RE.finditer(head, max(0, len(head) - _CORRECTION_CHARS)))):
         w = word[0]
-        if w != right and w[0] == right[0] and len(w) >= 3 and _near(w, right):
+        if w == right:  # already written: the asterisk stresses it ("STOP svp *svp*")
+            return s
+        if w[0] == right[0] and len(w) >= 3 and _near(w, right, most):
             return head[:word.start()] + right + head[word.end():]
     return s
 
