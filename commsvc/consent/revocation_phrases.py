@@ -882,8 +882,10 @@ _NOT_SENT_ES = (r"(?!(?:(?<=mand)|(?<=envi))(?:o|aste|amos|aron|aba|aban|ado)\b"
 KEEP_ON_ES = r"(?:esten|estes|este|anden|andes|sigan|sigas|siga)"
 # (the past subjunctive of a wish, "Quisiera que dejaran de mandarme mensajes", "Me gustaría
 # que dejara de escribirme", as "I'd appreciate it if you stopped texting me")
-_DEJEN_DE = (r"\b(?:deja|dejen|deje|dejar|dejes|dejaran|dejara|dejaras|para|paren|pare|parar"
-             r"|basta|cese|cesen)"
+# (its words are the triggers of the entries it opens, written once)
+_DEJEN_DE_WORDS = ("deja dejen deje dejar dejes dejaran dejara dejaras para paren pare parar basta"
+                   " cese cesen")
+_DEJEN_DE = (r"\b(?:" + "|".join(_DEJEN_DE_WORDS.split()) + ")"
              + ES_STRESS + " (?:de|d)" + ES_CALLING_AND)
 ES: list[tuple[str, str]] = [
     # "Escríbeme al otro", "Escríbanme a mi celular", "Usen mi otro número", the whole message,
@@ -914,7 +916,7 @@ ES: list[tuple[str, str]] = [
     # (a question too: "¿Pueden dejar de mandarme mensajes?" asks it, as "Can you stop texting
     # me?" does; only the bare "acosar" must end the message, apart so as not to make the
     # whole entry a LAST one)
-    ("deja dejen deje dejar dejes dejaran dejara dejaras para paren pare parar basta cese cesen",
+    (_DEJEN_DE_WORDS,
      # ("d", "m" as typed in a hurry: "dejen d escribirme", "ya no m escriban")
      _DEJEN_DE + r" (?:(?:escribir|contactar|textear|spamear|acosar)(?:me|nos)\b"
      r"|(?:enviar|mandar)(?:me|nos)?"
@@ -922,8 +924,7 @@ ES: list[tuple[str, str]] = [
      r"(?: (?:(?:mas|tantos|tantas|tanto|tanta|los|las|sus|esos|esas|estos|estas|ese|este) )*"
      r"(?:message|text|notificaciones|spam|" + ADS_ES + r")\b" + WHICH_MESSAGES + "|" + END
      + "))"),
-    ("deja dejen deje dejar dejes para paren pare parar basta cese cesen",
-     _DEJEN_DE + " acosar" + LAST),
+    (_DEJEN_DE_WORDS, _DEJEN_DE + " acosar" + LAST),
     # ... "dejen de mandarme esto", as "stop sending me these": starting its clause and ending
     # the message (see LAST): "Deja de mandarme eso, ya tengo las fotos" is the job
     ("| ya por porfa oye deja dejen deje dejes",
