@@ -947,9 +947,10 @@ ES: list[tuple[str, str]] = [
      r"|(?:escribir|contactar|textear)(?:me|nos))"
      # (nor now only: "No me escribas ahorita, estoy manejando"; but "... ahora (ahorita) ni
      # nunca")
-     # (nor later: "no me escribas más tarde, mejor ahorita", "más" then no "no more")
+     # (nor later: "no me escribas más tarde, mejor ahorita", "más" then no "no more"; but
+     # "... más tarde ni nunca")
      r"\b(?: (?:mas|nunca|jamas))?(?! (?:(?:ahorita|ahora|en este momento)\b(?! ni\b)|antes"
-     r"|despues|hasta|a las|por la|en la|el|los|tarde\b"
+     r"|despues|hasta|a las|por la|en la|el|los|tarde\b(?! ni\b)"
      # nor somewhere else: "No me escriban al correo, solo aquí", "... al número viejo"
      # (a place, "al trabajo", is LIMIT_AFTER_RE's)
      r"|al (?:correo|mail|email|otro|(?:numero|telefono|celular) (?:viejo|anterior|de))"
