@@ -23,13 +23,13 @@ Pipeline
 2. Whole-message keywords (keywords.py): Twilio's opt-out set plus French and Spanish,
    START/UNSTOP, YES/OUI/SI, HELP/INFO/AIDE/AYUDA, with only courtesy words around them ("STOP
    please", "help?"). Words that are as often ordinary conversation (CANCEL, CANCELAR, ANNULER,
-   CANCELAR SUSCRIPCION, FIN, PARA, PARE, REMOVE, TAKE ME OFF, BASTA) only count bare: "cancel
-   please" is more often about an appointment than about messages, "para" also means "for", and
-   a false opt-out silences a customer; CANCEL or END with the messages as object ("Cancel all
-   texts") is one too, and so is NO TEXTS with a courtesy word or "anymore" ("No texts please",
-   "No calls or texts please"; a bare "No texts" answers "did you get my texts?"); DAR DE BAJA
-   counts as a keyword like DARSE DE BAJA; so does a keyword the sender says they reply
-   ("Replying STOP", "Je réponds STOP", "Respondo BAJA").
+   CANCELAR SUSCRIPCION, FIN, PARA, PARE, SALIR, REMOVE, TAKE ME OFF, BASTA) only count bare:
+   "cancel please" is more often about an appointment than about messages, "para" also means
+   "for", and a false opt-out silences a customer; CANCEL or END with the messages as object
+   ("Cancel all texts") is one too, and so is NO TEXTS with a courtesy word or "anymore" ("No
+   texts please", "No calls or texts please"; a bare "No texts" answers "did you get my
+   texts?"); DAR DE BAJA counts as a keyword like DARSE DE BAJA; so does a keyword the sender
+   says they reply ("Replying STOP", "Je réponds STOP", "Respondo BAJA").
 3. Revocation in the sender's own words (own_words.py; en/fr/es; the patterns are in
    revocation_phrases.py, the guards in others.py, limits.py and vetoes.py): patterns that need
    a directive about *messaging* ("stop texting me", "remove me from your list", "ne m'écrivez
