@@ -32,6 +32,10 @@ GUARD_BEFORE_RE = re.compile(
     # "No te estoy diciendo que ...", "Nunca te dije que ..." (not the bare past "¿No te dije
     # que dejaras de escribirme?", as often the complaint "didn't I tell you")
     r"|not (?:saying|sayin)(?: to)?|not (?:telling|asking) (?:you|u|yall) to|dis pas(?: d| de)?"
+    # ... or that there is no need to, as "no need to" above: "C'est pas la peine d'arrêter de
+    # m'écrire", "Pas besoin de ...", "No hace falta que dejes de escribirme", "No es necesario
+    # que ..."
+    r"|pas (?:la peine|besoin) (?:d|de)|no (?:hace falta|es necesario|hay necesidad de) que"
     r"|(?:no|nunca)(?: (?:te|le|les|lo))? (?:digo|estoy diciendo|he dicho)(?: que)?"
     r"|nunca(?: (?:te|le|les|lo))? dije(?: que)?"
     # ... or tells another person in Spanish or French, as in English: one ("dile que deje de
