@@ -866,3 +866,23 @@ def test_the_relay_line_asks_no_number_of_our_ids_whose_hex_is_random(monkeypatc
     assert len(steps) == 2  # one for each id, as when they were read
     assert words.mask_word("key_abcdef4155550101 done") == "key_abcdef******0101 done"
     assert read[0] == "key_abcdef4155550101"
+
+
+def test_runs_and_letters_are_counted_by_a_match_as_a_list_counted_them():
+    """The relay line's SID and ids were each listed character by character (seven letters or
+    digits after the word before a number) and run by run (a random hex id's five runs): a
+    list of 32 strings cost more than the rest of the id's reading. Matched now: the same
+    answers, a run never cut in two to make up the count (1234567890abcdef is two runs)."""
+    import random
+
+    from commsvc.log_masking import words
+    rng = random.Random(5)
+    assert not words._random_hex("1234567890abcdef")
+    assert words._random_hex("1a2b3")
+    for _ in range(20000):
+        text = "".join(rng.choice("0123456789abcdefABCDEF-xZ%_ \u0663")
+                       for _ in range(rng.randrange(0, 40)))
+        runs = re.findall(r"\d+|[A-Fa-f]+", text)
+        assert words._random_hex(text) == (len(runs) >= words.HEX_ID_MIN_RUNS), text
+        letters = re.findall(r"[A-Za-z\d]", text)
+        assert bool(words._SEVEN_LETTERS_OR_DIGITS.match(text)) == (len(letters) >= 7), text

@@ -92,7 +92,7 @@ def masked_phone_part(match: re.Match) -> str:
     glued = part[_BEFORE_NUMBER.match(part).end():]
     if "%" in glued:
         glued = _ESCAPE.sub("%", glued)
-    if len(_LETTER_OR_DIGIT.findall(glued)) < 7:
+    if not _SEVEN_LETTERS_OR_DIGITS.match(glued):
         return part
     if _all_digits_in_hex_ids(part):  # no reading but of an id shaped like ours (budgeted)
         return part
@@ -114,8 +114,11 @@ def masked_phone_part(match: re.Match) -> str:
 _HEX_ID = re.compile(r"(?:[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}|[0-9a-f]{16,}"
                      r"|[0-9A-F]{8}(?:-[0-9A-F]{4}){3}-[0-9A-F]{12}|[0-9A-F]{16,})"
                      r"(?![0-9A-Za-z])")
-_HEX_RUN = re.compile(r"\d+|[A-Fa-f]+")
 HEX_ID_MIN_RUNS = 5  # of digits or of letters, one after the other
+# That many runs from the id's start, each taken whole (possessive: a run is never cut in two to
+# make up the count); matched, not listed: a list of a SID's 16 runs cost more than the rest of
+# the id's reading.
+_HEX_RUNS = re.compile(rf"(?:[^\dA-Fa-f]*+(?:\d++|[A-Fa-f]++)){{{HEX_ID_MIN_RUNS}}}")
 
 
 # Our own ids, each a prefix and secrets.token_hex (auth.service, sessions.service,
@@ -140,7 +143,7 @@ def _all_digits_in_hex_ids(part: str) -> bool:
 
 def _random_hex(hex_id: str) -> bool:
     """Whether a hex id (_HEX_ID's match) has the short runs of random hex, no number's."""
-    return len(_HEX_RUN.findall(hex_id)) >= HEX_ID_MIN_RUNS
+    return _HEX_RUNS.match(hex_id) is not None
 
 
 def _own_id_left(own: re.Match) -> str:
@@ -170,6 +173,8 @@ _DIGIT_OR_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}|\d")
 _LETTER = re.compile(r"[A-Za-z]")
 _DIGIT = re.compile(r"\d")
 _LETTER_OR_DIGIT = re.compile(r"[A-Za-z\d]")
+# Seven of them, matched rather than listed (a list of a SID's 32 characters, one string each).
+_SEVEN_LETTERS_OR_DIGITS = re.compile(r"(?:[^A-Za-z\d]*+[A-Za-z\d]){7}")
 _LETTER_OR_DIGIT_OR_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}|[A-Za-z\d]")
 
 
