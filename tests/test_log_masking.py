@@ -827,8 +827,7 @@ def test_a_pattern_skipped_when_its_hint_is_absent_has_no_match_there():
         "suffixed": (text._SUFFIXED_NUMBER.search, text._NANP_HINT.search),
         "grouped before letters": (words._GROUPED_BEFORE_LETTERS.search,
                                    words._GROUPED_HINT.search),
-        "glued to letters": (words.GLUED_TO_LETTERS.search, lambda found: (
-            words._LETTER_THEN_DIGIT.search(found) or words._DIGIT_THEN_LETTER.search(found))),
+        "glued to letters": (words.GLUED_TO_LETTERS.search, words._LETTER_BY_DIGIT.search),
         "ISO time": (words._ISO_TIME.search, lambda found: ":" in found),
         "own id": (words._OWN_ID.search, lambda found: "_" in found),
         "query argument past the first": (

@@ -125,8 +125,10 @@ _JOIN = re.compile(r"([._-])")
 # What every match of _JOINED_NUMBERS holds (a number's last 10 digits, a join, the next one's
 # first character), of _PREFIXED_NUMBER and of _SUFFIXED_NUMBER (a North American number's
 # groups): patterns the regex engine scans for by their first character, where the others,
-# opening with lookbehinds, are tried at every position of the text.
-_JOINED_HINT = re.compile(r"\d\d{9}[._-][+\d]")
+# opening with lookbehinds, are tried at every position of the text. The join is scanned for
+# first (the ten digits before it looked behind for): a line has fewer of them than digits (an
+# id's hex: 60 digits in the relay line, three "_").
+_JOINED_HINT = re.compile(r"[._-](?<=\d{10}[._-])[+\d]")
 
 
 def mask_prefixed(text: str) -> str:

@@ -65,16 +65,17 @@ GLUED_TO_LETTERS = re.compile(r"(?<![^\s/?&=#;])(?=[^\s/?&=#;]*?(?:[A-Za-z]\d|\d
                               # which phonenumbers reads as a keypad's: 415555CALL
                               r"(?=(?:[^\s/?&=#;\d]*+\d){7}|(?=(?:[^\s/?&=#;A-Za-z]*+[A-Za-z]){3})"
                               r"(?:[^\s/?&=#;A-Za-z\d]*+[A-Za-z\d]){7})[^\s/?&=#;]++")
-# What every match of GLUED_TO_LETTERS holds (_LETTER_BY_DIGIT), each side of it a pattern the
-# regex engine scans for by its first character.
-_LETTER_THEN_DIGIT = re.compile(r"[A-Za-z]\d")
-_DIGIT_THEN_LETTER = re.compile(r"\d" + _SEPARATED + r"[A-Za-z]")
+# What every match of GLUED_TO_LETTERS holds: a letter by a digit, before it or after it (maybe
+# past separators). One scan, by the digit, which most lines have fewer of than letters (the
+# letter before one is looked behind for): a scan by each side's first character, the letter
+# before a digit's first, tried each letter of the relay line's words up to its SID.
+_LETTER_BY_DIGIT = re.compile(r"\d(?:(?<=[A-Za-z]\d)|" + _SEPARATED + r"[A-Za-z])")
 
 
 def glued_masked(text: str) -> str:
     """Each part of the text with a number glued to letters masked (GLUED_TO_LETTERS,
     masked_phone_part); the text as it is, unscanned, where no letter is next to a digit."""
-    if not _LETTER_THEN_DIGIT.search(text) and not _DIGIT_THEN_LETTER.search(text):
+    if not _LETTER_BY_DIGIT.search(text):
         return text
     return GLUED_TO_LETTERS.sub(masked_phone_part, text)
 
@@ -167,7 +168,6 @@ _ISO_TIME = re.compile(r"(?<!\d)(?:19|20)\d\d-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d"
 # What comes before a part's first digit (an escape of one, %30-%39, is one): a word the API
 # skips ("tel:", "mobile%3A"), none of the number's digits.
 _BEFORE_NUMBER = re.compile(r"(?:%(?!3\d)[0-9A-Fa-f]{2}|[^\d%])*")
-_LETTER_BY_DIGIT = re.compile(r"[A-Za-z]\d|\d" + _SEPARATED + r"[A-Za-z]")
 _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _DIGIT_OR_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}|\d")
 _LETTER = re.compile(r"[A-Za-z]")
