@@ -885,3 +885,24 @@ def test_runs_and_letters_are_counted_by_a_match_as_a_list_counted_them():
         assert words._random_hex(text) == (len(runs) >= words.HEX_ID_MIN_RUNS), text
         letters = re.findall(r"[A-Za-z\d]", text)
         assert bool(words._SEVEN_LETTERS_OR_DIGITS.match(text)) == (len(letters) >= 7), text
+
+
+def test_numbers_glued_to_letters_are_looked_for_from_the_part_of_the_first_letter_by_a_digit(
+        monkeypatch):
+    """GLUED_TO_LETTERS opens with a lookbehind, so the regex engine tried it at every position
+    of a line: no part before the one of the first letter by a digit can match (a match is a
+    whole part holding one), and the relay line's words before its SID are no longer tried."""
+    from commsvc.log_masking import words
+    scanned = []
+
+    class Recording:
+        def sub(self, replace, text):
+            scanned.append(text)
+            return words_pattern.sub(replace, text)
+
+    words_pattern = words.GLUED_TO_LETTERS
+    monkeypatch.setattr(words, "GLUED_TO_LETTERS", Recording())
+    assert MaskPhones().masked(_RELAY_LINE) == _RELAY_LINE
+    assert scanned == [_RELAY_LINE[_RELAY_LINE.index("SMb127"):]]
+    assert words.glued_masked("call me at tel4155550101 ok") == "call me at tel******0101 ok"
+    assert words.glued_masked("ab1") == "ab1"

@@ -75,9 +75,19 @@ _LETTER_BY_DIGIT = re.compile(r"\d(?:(?<=[A-Za-z]\d)|" + _SEPARATED + r"[A-Za-z]
 def glued_masked(text: str) -> str:
     """Each part of the text with a number glued to letters masked (GLUED_TO_LETTERS,
     masked_phone_part); the text as it is, unscanned, where no letter is next to a digit."""
-    if not _LETTER_BY_DIGIT.search(text):
+    first = _LETTER_BY_DIGIT.search(text)
+    if not first:
         return text
-    return GLUED_TO_LETTERS.sub(masked_phone_part, text)
+    # A match is a whole part holding a letter by a digit: none ends before the part of the
+    # first, which the pattern, tried at every position, would otherwise be asked at each of
+    # (the relay line's words before its SID).
+    before = _UP_TO_LAST_SEPARATOR.match(text, 0, first.start())
+    start = before.end() if before else 0
+    return text[:start] + GLUED_TO_LETTERS.sub(masked_phone_part, text[start:])
+
+
+# What ends the part before (GLUED_TO_LETTERS' lookbehind), the last of them before a position.
+_UP_TO_LAST_SEPARATOR = re.compile(r".*[\s/?&=#;]", re.DOTALL)
 
 
 _DIGIT_GROUPS = re.compile(r"\d(?:(?:[ .()+-]|%2[0BbDdEe89]){0,3}\d)*")
