@@ -54,24 +54,23 @@ def _indexes(connection, table: str) -> set[str]:
     return {index["name"] for index in inspect(connection).get_indexes(table)}
 
 
-def test_a_downgrade_to_0012_drops_the_told_notice_index_and_an_upgrade_makes_it_again(
-        connection):
-    assert "ix_messages_told_notice" in _indexes(connection, "messages")
-    command.downgrade(alembic_config(connection=connection), "0012")
-    assert _revision_of(connection) == "0012"
-    assert "ix_messages_told_notice" not in _indexes(connection, "messages")
-    command.upgrade(alembic_config(connection=connection), "head")
-    assert "ix_messages_told_notice" in _indexes(connection, "messages")
-
-
 def _columns(connection, table: str) -> set[str]:
     return {column["name"] for column in inspect(connection).get_columns(table)}
 
 
-def test_a_downgrade_to_0014_drops_sid_from_lookup_and_an_upgrade_adds_it_again(connection):
-    assert "sid_from_lookup" in _columns(connection, "outbound_messages")
-    command.downgrade(alembic_config(connection=connection), "0014")
-    assert _revision_of(connection) == "0014"
-    assert "sid_from_lookup" not in _columns(connection, "outbound_messages")
+# A migration that adds one thing: the revision before it, the table, and what it adds.
+ADDED = [
+    pytest.param("0012", _indexes, "messages", "ix_messages_told_notice", id="0013-index"),
+    pytest.param("0014", _columns, "outbound_messages", "sid_from_lookup", id="0015-column"),
+]
+
+
+@pytest.mark.parametrize(("before", "names", "table", "added"), ADDED)
+def test_a_downgrade_drops_what_the_next_migration_added_and_an_upgrade_makes_it_again(
+        connection, before, names, table, added):
+    assert added in names(connection, table)
+    command.downgrade(alembic_config(connection=connection), before)
+    assert _revision_of(connection) == before
+    assert added not in names(connection, table)
     command.upgrade(alembic_config(connection=connection), "head")
-    assert "sid_from_lookup" in _columns(connection, "outbound_messages")
+    assert added in names(connection, table)
