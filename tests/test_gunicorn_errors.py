@@ -17,7 +17,9 @@ import pytest
 from tests.test_cli_config_errors import COMPLETE, FERNET_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
-LISTENING = re.compile(r"Listening at: http://[\d.]+:(\d+)")
+# gunicorn's start-up line: the port it listens on and its master's pid
+LISTENING = re.compile(r"Listening at: http://[\d.]+:(?P<port>\d+) \((?P<pid>\d+)\)")
+IN_USE = "in use"  # what until_listening gives when another process took the port first
 
 
 def _free_port() -> int:
@@ -26,30 +28,48 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def web_env(tmp_path) -> dict[str, str]:
+    """A production web process's settings, on a SQLite file and a port free a moment ago."""
+    return {**os.environ, **COMPLETE, "ENCRYPTION_KEYS": FERNET_KEY, "COMMSVC_ENV": "production",
+            "PORT": str(_free_port()), "WEB_CONCURRENCY": "1",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/commsvc.db"}
+
+
+def until_listening(process: subprocess.Popen, lines, seconds: float) -> re.Match | str | None:
+    """gunicorn's LISTENING line read from `lines` (the process's log); IN_USE when another
+    process took the port in between ("Connection in use": gunicorn would retry it for 5 s,
+    then exit; it queues a SIGTERM till then, no worker yet); None when the process ended or
+    `seconds` passed without either."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        line = lines.readline()
+        if not line and process.poll() is not None:
+            return None
+        if "Connection in use" in line:
+            return IN_USE
+        if found := LISTENING.search(line):
+            return found
+    return None
+
+
 def _start_web(tmp_path) -> tuple[subprocess.Popen, int | None]:
     """The Procfile's web line started on a port free a moment ago, and the port it listens
     on; None when another process took that port in between (the process is stopped then)."""
     web = next(line for line in (ROOT / "Procfile").read_text().splitlines()
                if line.startswith("web:"))[len("web:"):]
-    env = {**os.environ, **COMPLETE, "ENCRYPTION_KEYS": FERNET_KEY, "COMMSVC_ENV": "production",
-           "PORT": str(_free_port()), "WEB_CONCURRENCY": "1",
-           "DATABASE_URL": f"sqlite:///{tmp_path}/commsvc.db",
+    env = {**web_env(tmp_path),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     process = subprocess.Popen(["sh", "-c", f"exec {web}"], env=env, cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = process.stderr.readline()
-        if not line and process.poll() is not None:
-            break
-        if "Connection in use" in line:  # gunicorn would retry that port for 5 s, then exit;
-            _stop(process, signal.SIGKILL)  # it queues a SIGTERM till then (no worker yet)
-            return process, None
-        if found := LISTENING.search(line):
-            return process, int(found.group(1))
-    _stop(process)
-    raise AssertionError("the web process did not start")
+    found = until_listening(process, process.stderr, 60)
+    if found is IN_USE:
+        _stop(process, signal.SIGKILL)
+        return process, None
+    if found is None:
+        _stop(process)
+        raise AssertionError("the web process did not start")
+    return process, int(found["port"])
 
 
 def _stop(process: subprocess.Popen, how: int = signal.SIGTERM) -> None:

@@ -11,7 +11,6 @@ one was deleted). Ctrl-C reaches every process of the terminal's group, so it ne
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -20,11 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli_config_errors import COMPLETE, FERNET_KEY
-from tests.test_gunicorn_errors import _free_port
+from tests.test_gunicorn_errors import IN_USE, until_listening, web_env
 
 ROOT = Path(__file__).resolve().parent.parent
-LISTENING = re.compile(r"Listening at: http://[\d.]+:\d+ \((\d+)\)")
 
 
 def _venv_is_installed() -> bool:
@@ -45,23 +42,16 @@ def _running(pid: int) -> bool:
 def _start_make_run(tmp_path) -> tuple[subprocess.Popen, int | None]:
     """`make run` in a session of its own, as a supervisor starts it, and its gunicorn's pid
     (None when another process took the port first: make is stopped then)."""
-    env = {**os.environ, **COMPLETE, "ENCRYPTION_KEYS": FERNET_KEY, "COMMSVC_ENV": "production",
-           "PORT": str(_free_port()), "WEB_CONCURRENCY": "1",
-           "DATABASE_URL": f"sqlite:///{tmp_path}/commsvc.db"}
-    make = subprocess.Popen(["make", "--no-print-directory", "-C", str(ROOT), "run"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        line = make.stdout.readline()
-        if not line and make.poll() is not None:
-            break
-        if "Connection in use" in line:
-            os.killpg(make.pid, signal.SIGKILL)
-            make.wait(timeout=30)
-            return make, None
-        if found := LISTENING.search(line):
-            return make, int(found.group(1))
+    make = subprocess.Popen(["make", "--no-print-directory", "-C", str(ROOT), "run"],
+                            env=web_env(tmp_path), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    found = until_listening(make, make.stdout, 90)
+    if found is IN_USE:
+        os.killpg(make.pid, signal.SIGKILL)
+        make.wait(timeout=30)
+        return make, None
+    if found is not None:
+        return make, int(found["pid"])
     os.killpg(make.pid, signal.SIGKILL)
     raise AssertionError("make run did not start the web process")
 
