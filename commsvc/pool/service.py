@@ -184,10 +184,10 @@ def add_number(db: DbSession, *, phone_number: str, capabilities, actor: str,
         # refusals below are for a number that would start serving, and their way out, an
         # erasure, refuses a pool number.
         raise AlreadyInPool(_already_in_pool(db, phone_number, reactivate))
-    if _in_open_session(db, phone_number, now):
-        raise Conflict(f"{phone_number} is the phone of a participant in an open session, "
-                       "so it cannot be a proxy number.")
-    if _a_participant_on_record(db, phone_number):
+    if _a_participant_on_record(db, phone_number):  # (an open session's is one: asked next)
+        if _in_open_session(db, phone_number, now):
+            raise Conflict(f"{phone_number} is the phone of a participant in an open session, "
+                           "so it cannot be a proxy number.")
         # As one of our numbers, that person's data could no longer be exported or erased.
         raise Conflict(f"{phone_number} is the phone of a participant in a session on record,"
                        " so it is a person's, whose data as a proxy number could no longer be"
