@@ -179,12 +179,13 @@ def add_number(db: DbSession, *, phone_number: str, capabilities, actor: str,
     if is_costly(phone_number):  # customers would text and call it at premium rates
         raise ValidationFailed(errors={"phone_number": [COSTLY_NUMBER]})
     _hold_session_creation(db)
-    if pool_numbers_among(db, [phone_number], active_only=True):
-        # Serving already (one pooled before ended sessions' phones were refused too): the
-        # refusals below are for a number that would start serving, and their way out, an
-        # erasure, refuses a pool number.
-        raise AlreadyInPool(_already_in_pool(db, phone_number, reactivate))
-    if _a_participant_on_record(db, phone_number):  # (an open session's is one: asked next)
+    if _a_participant_on_record(db, phone_number):  # (an open session's is one: asked below)
+        if pool_numbers_among(db, [phone_number], active_only=True):
+            # Serving already (one pooled before ended sessions' phones were refused too): the
+            # refusals below are for a number that would start serving, and their way out, an
+            # erasure, refuses a pool number. (Any other number serving already is refused by
+            # the unique index below, with the same 409.)
+            raise AlreadyInPool(_already_in_pool(db, phone_number, reactivate))
         if _in_open_session(db, phone_number, now):
             raise Conflict(f"{phone_number} is the phone of a participant in an open session, "
                            "so it cannot be a proxy number.")
