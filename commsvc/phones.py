@@ -13,10 +13,14 @@ MAX_INPUT_LENGTH = 32
 TOMBSTONE_PREFIX = "erased:"
 # A caller with no caller ID is stored as Twilio names it ("Anonymous", "Restricted", ...) or,
 # when From comes empty, as NO_CALLER_ID. These words are no one's number: masked, ops could
-# not read them ("*****mous").
+# not read them ("*****mous"). Twilio also sends the word spelt on a keypad (ANONYMOUS
+# +266696687, RESTRICTED +7378742833, BLOCKED +2562533, UNKNOWN +8656696, UNAVAILABLE
+# +86282452253): no valid number, so no one's either; masked, they read as a caller from
+# Lesotho, Russia, Uganda or China.
 NO_CALLER_ID = "unknown"
 _HIDDEN_CALLER_IDS = frozenset({NO_CALLER_ID, "anonymous", "restricted", "unavailable",
-                                "private", "blocked"})
+                                "private", "blocked", "+266696687", "+7378742833", "+2562533",
+                                "+8656696", "+86282452253"})
 
 
 class InvalidPhone(ValueError):

@@ -424,6 +424,24 @@ def test_ops_reads_a_hidden_callers_marker_as_twilio_sent_it_not_masked_like_a_n
         "*****lice", "unknown", "Restricted", "Anonymous"]
 
 
+def test_ops_reads_twilios_keypad_spelt_hidden_caller_ids_as_sent_not_as_foreign_numbers(
+        client, api_key, db, clock):
+    # Twilio also writes a withheld caller ID as the word spelt on a keypad (ANONYMOUS,
+    # RESTRICTED, BLOCKED, UNKNOWN, UNAVAILABLE); masked, they read as callers from Lesotho
+    # (+266***687), Russia (+7*****2833), Uganda, China. A real Lesotho number stays masked.
+    markers = ["+266696687", "+7378742833", "+2562533", "+8656696", "+86282452253"]
+    for sender in [*markers, "+26622312345"]:
+        add_call(db, now=clock(), from_phone=sender, forward_to=None, session_id=None,
+                 booking_id=None)
+        clock.advance(minutes=1)
+    db.commit()
+
+    response = client.get("/v1/logs/calls", headers=api_key("ops"))
+
+    assert [row["from"] for row in response.json["data"]] == [
+        "+266****2345", *reversed(markers)]
+
+
 def test_a_reasoned_read_names_rows_past_a_billion_by_their_ids_not_masked_as_numbers(
         client, api_key, db, clock):
     """Found by an audit: ids are 64-bit, but the audit log masked every integer of ten digits
