@@ -15,8 +15,9 @@ import logging
 from collections.abc import Callable
 
 from flask import Blueprint, Response, request
+from sqlalchemy.exc import IntegrityError
 
-from commsvc.db.failures import again_after_a_unique_clash, again_on_a_dropped_connection
+from commsvc.db.failures import again_on_a_dropped_connection
 from commsvc.db.session import close_db, get_db
 from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
@@ -143,18 +144,20 @@ def message_status() -> Response:
 def _applied(handle, record_id, change) -> bool:
     """`handle` a message status in its own transaction, committed; run once more when the
     commit met a unique key another transaction took meanwhile: a worker's lookup recording the
-    same Twilio SID for an identical text. The second run sees it committed, and record_sid
-    sorts out whose copy it is: Twilio does not retry a status callback it got a 500 for, so
-    its proof would be lost."""
+    same Twilio SID for an identical text (PostgreSQL; SQLite has one writer at a time). The
+    second run sees it committed, and record_sid sorts out whose copy it is: Twilio does not
+    retry a status callback it got a 500 for, so its proof would be lost."""
     db = get_db()
-
-    def unit_of_work() -> bool:
+    try:
         found = handle(db, record_id, change, _now())
         db.commit()
-        return found
-
-    return again_after_a_unique_clash(
-        db, unit_of_work, what=f"twilio message-status sid={change.message_sid}")
+    except IntegrityError:
+        db.rollback()
+        log.warning("twilio message-status sid=%s met another transaction's record of the same"
+                    " SID; applying it again", change.message_sid)
+        found = handle(db, record_id, change, _now())
+        db.commit()
+    return found
 
 
 def _log_callback(found: bool, message: str, *args) -> None:

@@ -1,6 +1,6 @@
 """What a database error means: a row conflict, a lock wait run out, a schema not migrated, a
 database that will serve again; one line for the operator; one more run on a dropped
-connection or a unique key another transaction took meanwhile."""
+connection."""
 from __future__ import annotations
 
 import logging
@@ -8,8 +8,7 @@ import re
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 T = TypeVar("T")
 log = logging.getLogger("commsvc.db")
@@ -125,19 +124,4 @@ def again_on_a_dropped_connection(work: Callable[[], T], *, what: str,
         if before_again is not None:
             before_again()
         log.warning("%s met a dropped database connection; running it again", what)
-        return work()
-
-
-def again_after_a_unique_clash(db: Session, work: Callable[[], T], *, what: str) -> T:
-    """`work()`, a unit of work on `db` that commits, run once more, after a rollback, when it
-    met a unique key another transaction took meanwhile: on PostgreSQL (READ COMMITTED) neither
-    saw the other's row before it committed, and the second run does (SQLite has one writer at
-    a time). Only for work whose rules sort out such a row (a Twilio SID, record_sid) and that
-    commits nothing before its last step."""
-    try:
-        return work()
-    except IntegrityError:
-        db.rollback()
-        log.warning("%s met a unique key another transaction took meanwhile; running it again",
-                    what)
         return work()

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from commsvc.config.settings import Config
 from commsvc.crypto import UNAVAILABLE
-from commsvc.db.failures import again_after_a_unique_clash
 from commsvc.errors import ServiceUnavailable
 from commsvc.phones import mask
 from commsvc.records import remote
@@ -281,16 +280,6 @@ class Worker:
 
     def _finish(self, claim: Claim, sid: str, *, simulated: bool,
                 looked_up: bool = False) -> None:
-        """Record the copy Twilio answered (or a lookup found) for the claimed text, committed;
-        once more when another transaction recorded the same SID meanwhile for an identical
-        text (a status callback, another worker's answer or lookup), as the status callback
-        does: the second run sees whose it is, where the first met the unique SID and left
-        the text to `unexpected` (a traceback, an attempt spent, a pick taken for another's)."""
-        again_after_a_unique_clash(
-            self.db, lambda: self._recorded(claim, sid, simulated=simulated, looked_up=looked_up),
-            what=f"{claim.id}: recording {sid}")
-
-    def _recorded(self, claim: Claim, sid: str, *, simulated: bool, looked_up: bool) -> None:
         row = self.db.get(OutboundMessage, claim.id, with_for_update=True, populate_existing=True)
         if row is None or row.lease_token != claim.token:
             # Erased meanwhile (Twilio's copy is queued for deletion), or another worker took
