@@ -43,10 +43,9 @@ def _create_app():
         # A setting for the operator to fix, not a bug: one line, and the usage-error status;
         # the worker's and the clock's in their logs' format, as the web process says it.
         if _command() in _LONG_RUNNING_COMMANDS:
-            from commsvc.logging_setup import logged_start_error
+            from commsvc.logging_setup import stop_at_start
 
-            if logged_start_error(str(exc)):
-                raise SystemExit(2) from None
+            stop_at_start(str(exc))
         fail(str(exc), 2)
 
 

@@ -13,10 +13,8 @@ from __future__ import annotations
 import json
 import logging
 import signal
-import sys
 from http import HTTPStatus
 
-import click
 from gunicorn import util
 
 from commsvc.auth.guard import REPEATED_HEADERS
@@ -25,7 +23,7 @@ from commsvc.config.settings import ConfigError
 from commsvc.db.sqlite import create_sqlite_file
 from commsvc.errors import PROBLEM_JSON
 from commsvc.log_masking.urls import mask_client_line, mask_url
-from commsvc.logging_setup import logged_start_error
+from commsvc.logging_setup import stop_at_start
 
 # A request may run longer than gunicorn's default 30 s before its worker is killed (and the
 # client answered 500): the erasure or export of someone with hundreds of thousands of texts
@@ -43,12 +41,8 @@ def on_starting(server) -> None:
         if server.cfg.workers < 1:  # gunicorn takes --workers 0 and then serves nothing
             raise ConfigError(f"gunicorn --workers must be 1 or more, not {server.cfg.workers}")
     except ConfigError as exc:
-        # A JSON line where the logs are JSON, else said as every commsvc command says an
-        # error ("Error: ...", click's own form); not through commsvc.cli.fail, whose import
-        # would load every command into the master.
-        if not logged_start_error(str(exc)):
-            click.ClickException(str(exc)).show()
-        sys.exit(2)
+        # Not through commsvc.cli.fail, whose import would load every command into the master.
+        stop_at_start(str(exc))
 
 
 def when_ready(server) -> None:

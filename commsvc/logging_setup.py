@@ -7,7 +7,9 @@ import logging
 import re
 import sys
 import uuid
+from typing import NoReturn
 
+import click
 from flask import g, has_request_context, request
 
 from commsvc.config.loader import wants_json_logs
@@ -109,6 +111,14 @@ def logged_start_error(message: str) -> bool:
     configure(json_lines=True)
     logging.getLogger("commsvc").error(message)
     return True
+
+
+def stop_at_start(message: str) -> NoReturn:
+    """End a long-running process that cannot start: logged_start_error's JSON line, else said
+    as every commsvc command says an error ("Error: ...", click's own form); exit status 2."""
+    if not logged_start_error(message):
+        click.ClickException(message).show()
+    raise SystemExit(2)
 
 
 def client_request_id(incoming: str | None) -> str | None:

@@ -87,7 +87,17 @@ def _procfile_command(name: str) -> str:
     # gunicorn's logger reads it before any hook runs: it was gunicorn's own "\nError: ...\n",
     # exit status 1.
     ({"LOG_FORMAT": "xml", "PORT": "6302"}, "Error: LOG_FORMAT must be json or text, not 'xml'"),
-], ids=["retention", "no workers", "sqlite directory missing", "log format"])
+    # gunicorn reads WEB_CONCURRENCY when it is imported: a ValueError traceback, exit status 1
+    # (commsvc.web checks it before).
+    ({"WEB_CONCURRENCY": "abc"}, "Error: WEB_CONCURRENCY must be a whole number of web workers,"
+                                 " 1 or more, not 'abc'"),
+    # gunicorn's own "Error: Value must be positive: -1", exit status 1.
+    ({"WEB_CONCURRENCY": "-1"}, "Error: WEB_CONCURRENCY must be a whole number of web workers,"
+                                " 1 or more, not '-1'"),
+    # gunicorn's own "Error: 'abc' is not a valid port number.", exit status 1.
+    ({"PORT": "abc"}, "Error: PORT must be a port number from 1 to 65535, not 'abc'"),
+], ids=["retention", "no workers", "sqlite directory missing", "log format", "workers not a number",
+        "negative workers", "port not a number"])
 def test_the_procfiles_web_process_stops_on_a_bad_setting_with_one_line_and_status_2(
         tmp_path, setting, message):
     """gunicorn's master checks the settings before any worker boots (commsvc.gunicorn_conf):
@@ -110,16 +120,24 @@ def test_the_procfiles_web_process_stops_on_a_bad_setting_with_one_line_and_stat
     assert errors == [message.format(root=root)]
 
 
-@pytest.mark.parametrize("process", ["web", "worker", "clock"])
+_RETENTION = ({"RETENTION_BODIES_DAYS": "-1"},
+              "RETENTION_BODIES_DAYS must be a positive number of days, at most 36500, not '-1'")
+
+
+@pytest.mark.parametrize(("process", "setting", "message"), [
+    ("web", *_RETENTION), ("worker", *_RETENTION), ("clock", *_RETENTION),
+    # Said by commsvc.web before gunicorn is imported (it was gunicorn's ValueError traceback).
+    ("web", {"WEB_CONCURRENCY": "abc"},
+     "WEB_CONCURRENCY must be a whole number of web workers, 1 or more, not 'abc'"),
+], ids=["web", "worker", "clock", "web, workers not a number"])
 def test_a_long_running_process_in_production_says_a_bad_setting_in_a_json_error_line(
-        tmp_path, process):
+        tmp_path, process, setting, message):
     """The web, worker and clock processes log JSON lines in production, and a log pipeline
     reads nothing else: their one line saying why they stopped at start was plain text
     ("Error: ..."), without a level to alert on, among the JSON lines of gunicorn's start."""
     root = Path(__file__).resolve().parent.parent
     env = {**os.environ, **COMPLETE, "ENCRYPTION_KEYS": FERNET_KEY, "COMMSVC_ENV": "production",
-           "PORT": "0", "DATABASE_URL": f"sqlite:///{tmp_path}/commsvc.db",
-           "RETENTION_BODIES_DAYS": "-1",
+           "PORT": "0", "DATABASE_URL": f"sqlite:///{tmp_path}/commsvc.db", **setting,
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     env.pop("LOG_FORMAT", None)
 
@@ -129,9 +147,7 @@ def test_a_long_running_process_in_production_says_a_bad_setting_in_a_json_error
     assert done.returncode == 2
     lines = [json.loads(line) for line in done.stderr.splitlines()]  # every line is JSON
     [error] = [line for line in lines if line["level"] != "info"]
-    assert (error["level"], error["message"]) == (
-        "error", "RETENTION_BODIES_DAYS must be a positive number of days, at most 36500,"
-                 " not '-1'")
+    assert (error["level"], error["message"]) == ("error", message)
     assert error["time"].endswith("Z")
 
 

@@ -119,6 +119,17 @@ def test_a_port_taken_before_gunicorn_binds_it_is_picked_again(tmp_path, monkeyp
     assert status_line.startswith("HTTP/1.1 ")
 
 
+def test_a_web_concurrency_set_but_empty_is_the_default(tmp_path, monkeypatch):
+    """WEB_CONCURRENCY= (set, empty) is unset to load_config and to the Procfile's
+    ${WEB_CONCURRENCY:-2}, but gunicorn read it when imported (int('')) and the web process
+    stopped with a ValueError traceback; commsvc.web now hands gunicorn no such variable."""
+    monkeypatch.setattr(sys.modules[__name__], "web_env",
+                        lambda path, web_env=web_env: {**web_env(path), "WEB_CONCURRENCY": ""})
+    with web_process(tmp_path) as (_process, port):
+        status_line, _headers, _body = _raw(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status_line == "HTTP/1.1 200 OK"
+
+
 def _raw(port: int, request: bytes) -> tuple[str, dict, bytes]:
     with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
         conn.sendall(request)

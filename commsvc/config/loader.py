@@ -71,6 +71,20 @@ def sudo_invoker_uid() -> int | None:
     return int(uid) if uid.isascii() and uid.isdigit() else None  # not "²", which int refuses
 
 
+def web_concurrency(env: dict[str, str]) -> int:
+    """WEB_CONCURRENCY, read by gunicorn (the Procfile's --workers); checked here so that 0,
+    which gunicorn takes and then starts no worker at all, stops the web process with one line
+    instead (commsvc.web checks it before gunicorn reads it)."""
+    return number(env, "WEB_CONCURRENCY", 2, "whole number of web workers", whole=True, low=1,
+                  low_allowed=True, high=math.inf)
+
+
+def web_port(env: dict[str, str]) -> int:
+    """PORT, the web process's (the Procfile's --bind) and PUBLIC_BASE_URL's default."""
+    return number(env, "PORT", 5000, "port number", whole=True, low=1, low_allowed=True,
+                  high=65535)
+
+
 def load_config(environ: dict[str, str] | None = None) -> Config:
     """Read the environment once; production refuses to start without its secrets."""
     env = dict(os.environ if environ is None else environ)
@@ -148,12 +162,8 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise ConfigError(f"DEFAULT_REGION must be a two-letter region code such as US or GB,"
                           f" not {env['DEFAULT_REGION']!r}")
-    # Read by gunicorn (the Procfile's --workers); checked here so that 0, which gunicorn takes
-    # and then starts no worker at all, stops the web process with one line instead.
-    number(env, "WEB_CONCURRENCY", 2, "whole number of web workers", whole=True, low=1,
-           low_allowed=True, high=math.inf)
-    port = number(env, "PORT", 5000, "port number", whole=True, low=1, low_allowed=True,
-                  high=65535)
+    web_concurrency(env)
+    port = web_port(env)
     public_url = public_base_url(env, app_env, port)
     brand = text(env, "BRAND_NAME", Config.brand_name, placeholders=())
     support = text(env, "SUPPORT_CONTACT", Config.support_contact, placeholders=())
