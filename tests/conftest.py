@@ -33,7 +33,7 @@ if os.environ.get("PYTEST_XDIST_WORKER"):  # `make test` runs the suite in paral
     PG_URL = _url.set(database=f"{_url.database}_{os.environ['PYTEST_XDIST_WORKER']}"
                       ).render_as_string(hide_password=False)
 TEST_KEY = Fernet.generate_key().decode()
-AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+AUTH_TOKEN = "0123456789abcdef" * 2  # an auth token's shape: load_config checks it with a SID
 BASE_URL = "https://commsvc.example.com"
 
 

@@ -359,6 +359,37 @@ def test_an_account_sid_without_its_auth_token_is_refused_in_development(tmp_pat
     assert load_config({"COMMSVC_ENV": "development"}).twilio_account_sid is None
 
 
+ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+AUTH_TOKEN_IS = ("TWILIO_AUTH_TOKEN must be the auth token of the account TWILIO_ACCOUNT_SID"
+                 " names, 32 hexadecimal digits as the Twilio console shows it; ")
+
+
+@pytest.mark.parametrize(("token", "given"), [
+    (ACCOUNT_SID, "it holds the Account SID"),
+    ("SK" + "0" * 32, "it holds an API key's SID"),
+    ("Ab3dE6gH1jK4mN7pQ0rS3tU6vW9xY2z5", "it has characters that are not hexadecimal digits"
+                                         " (an API key's secret?)"),
+    ("0123456789abcdef", "it has 16 characters"),
+])
+def test_an_auth_token_that_is_not_one_is_refused_when_the_account_is_set(token, given):
+    """Found by a review: with TWILIO_ACCOUNT_SID set, another value pasted from the console
+    (the SID itself, an API key's SID or secret) was taken, and every send failed at Twilio
+    (20003) and every webhook got 403, with nothing said at start. The value is not shown."""
+    with pytest.raises(ConfigError) as raised:
+        _load(TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=token)
+    assert str(raised.value) == AUTH_TOKEN_IS + given
+
+
+def test_an_auth_token_is_any_secret_without_the_account_and_32_hex_digits_with_it():
+    """Without TWILIO_ACCOUNT_SID nothing reaches Twilio, and any token signs webhooks made by
+    hand (tests, development); the account's own token is taken, in either case, spaces
+    around it dropped."""
+    assert _load(TWILIO_AUTH_TOKEN="t").twilio_auth_token == "t"
+    token = "0123456789abcdef0123456789ABCDEF"
+    assert _load(TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+                 TWILIO_AUTH_TOKEN=f" {token}\n").twilio_auth_token == token
+
+
 def test_the_readme_gives_the_one_second_floor_of_periods_set_in_days():
     """Found by a README walk: RETENTION_BODIES_DAYS=0.00001 ("above 0", said the README) was
     refused as shorter than one second; the rows now say the floor the error gives."""

@@ -24,6 +24,7 @@ from commsvc.config.values import (
     seconds,
     secret,
     sender,
+    twilio_auth_token,
 )
 
 TWILIO_HTTP_TIMEOUT = 10  # seconds; an outbox lease shorter than a few of these double-sends
@@ -99,7 +100,7 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
 
     keys = encryption_keys(env)
     hmac_key = secret(env, "HMAC_KEY")
-    auth_token = secret(env, "TWILIO_AUTH_TOKEN")
+    auth_token = twilio_auth_token(env)
     base_url = secret(env, "PUBLIC_BASE_URL")
     if app_env == "production":
         missing = [

@@ -221,6 +221,31 @@ def account_sid(env: dict[str, str]) -> str | None:
     return sid
 
 
+_AUTH_TOKEN = re.compile(r"[0-9a-fA-F]{32}")
+# What is pasted in its place from the same console page: (the shape, what it is)
+_NOT_AN_AUTH_TOKEN = ((re.compile(r"AC[0-9a-fA-F]{32}"), "the Account SID"),
+                      (re.compile(r"SK[0-9a-fA-F]{32}"), "an API key's SID"))
+
+
+def twilio_auth_token(env: dict[str, str]) -> str:
+    """TWILIO_AUTH_TOKEN as secret reads it; with TWILIO_ACCOUNT_SID set, the account's auth
+    token, 32 hexadecimal digits: the REST API takes the Account SID with that token only (an
+    API key's secret goes with the key's SID), and Twilio signs every webhook with it. Another
+    value failed every send (20003) and every webhook (403) with nothing said at start. Without
+    the SID nothing reaches Twilio, and any token signs the webhooks made by hand."""
+    token = secret(env, "TWILIO_AUTH_TOKEN")
+    if not token or account_sid(env) is None or _AUTH_TOKEN.fullmatch(token):
+        return token
+    # Not shown: it is a secret (or another one pasted by mistake).
+    given = next((f"it holds {what}" for shape, what in _NOT_AN_AUTH_TOKEN
+                  if shape.fullmatch(token)),
+                 f"it has {len(token)} characters" if len(token) != 32
+                 else "it has characters that are not hexadecimal digits (an API key's secret?)")
+    raise ConfigError(f"TWILIO_AUTH_TOKEN must be the auth token of the account"
+                      f" TWILIO_ACCOUNT_SID names, 32 hexadecimal digits as the Twilio console"
+                      f" shows it; {given}")
+
+
 def encryption_keys(env: dict[str, str]) -> tuple[str, ...]:
     """ENCRYPTION_KEYS, newest first. An empty entry in a list that is set is refused: it is
     a key lost on the way (ENCRYPTION_KEYS="$NEW,$OLD" with OLD unset, mid-rotation), and every
