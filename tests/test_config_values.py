@@ -25,6 +25,9 @@ def _load(**settings: str):
     return load_config({**SECRETS, **settings})
 
 
+NO_DATABASE = ("DATABASE_URL names no database: give its name after the host"
+               " (postgresql://USER@HOST/DATABASE); libpq would take its default, the database"
+               " named after the user")
 SENDER = ("TWILIO_SENDER_NUMBER must be a phone number in E.164 form (+14155550100), a short"
           " code (5 or 6 digits) or an alphanumeric sender id (up to 11 letters, digits and"
           " spaces), not ")
@@ -133,6 +136,11 @@ SENDER = ("TWILIO_SENDER_NUMBER must be a phone number in E.164 form (+141555501
      "QUIET_HOURS_OVERRIDES: CA-QB is neither a country (ISO 3166-1: GB) nor a US state or"
      " Canadian province (ISO 3166-2: US-FL, CA-QC); not 'CA-QB=9-20'"),
     # found by an operator's audit: a traceback from the CLI, 500s from the web
+    # found by a review: libpq's default database (the user's name) was taken silently, and
+    # `db upgrade` built the schema in it
+    ("DATABASE_URL", "postgres://", NO_DATABASE),
+    ("DATABASE_URL", "postgresql://app:pw@db:5432/", NO_DATABASE),
+    ("DATABASE_URL", "postgresql://:@/", NO_DATABASE),
     ("DATABASE_URL", "postgres://app@db:5432/commsvc?pgbouncer=true",
      "DATABASE_URL has connection options PostgreSQL does not know: pgbouncer (a pooler's own"
      " flag, such as pgbouncer=true, is not one: leave it out)"),
@@ -229,9 +237,18 @@ def test_a_public_base_url_is_an_origin_maybe_with_a_path_prefix(value, read):
     ("sqlite:///instance/x.db", "sqlite:///instance/x.db"),
     ("sqlite+pysqlite:////tmp/x.db", "sqlite+pysqlite:////tmp/x.db"),
     (" ", Config.database_url),
+    # no host: libpq's local socket, a database named all the same
+    ("postgresql:///commsvc", "postgresql+psycopg:///commsvc"),
+    ("postgresql://app@db/?dbname=commsvc", "postgresql+psycopg://app@db/?dbname=commsvc"),
 ])
 def test_database_urls_the_service_runs_on_are_taken(value, read):
     assert _load(DATABASE_URL=value).database_url == read
+
+
+def test_a_postgresql_url_naming_no_database_is_taken_when_pgdatabase_names_it():
+    """libpq reads PGDATABASE (and PGHOST, PGUSER) where the URL says nothing."""
+    assert _load(DATABASE_URL="postgres://", PGDATABASE="commsvc").database_url \
+        == "postgresql+psycopg://"
 
 
 def test_the_sender_is_a_number_in_e164_a_short_code_or_a_sender_id_as_twilio_takes_them():

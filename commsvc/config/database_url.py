@@ -59,10 +59,11 @@ def in_memory(url: str) -> bool:
     return mode == "memory" or path in ("", ":memory:")
 
 
-def check_database_url(url: str) -> None:
+def check_database_url(url: str, env: dict[str, str]) -> None:
     """Only the databases the service runs on, with the driver installed: a `mysql://` or
     `postgresql+psycopg2://` URL is one line naming the setting, not an import traceback; so
-    is a URL SQLAlchemy cannot read (a port that is not a number, an unclosed bracket)."""
+    is a URL SQLAlchemy cannot read (a port that is not a number, an unclosed bracket), and
+    a PostgreSQL one naming no database (`env`: the environment libpq reads too)."""
     scheme, sep, _ = url.partition("://")
     if not (sep and scheme in DATABASE_DRIVERS):
         # Only the scheme is shown: the rest may hold a password.
@@ -77,6 +78,14 @@ def check_database_url(url: str) -> None:
                           " it gives a port, a number") from None
     if parsed.get_backend_name() == "postgresql":
         _check_libpq_options(parsed)
+        # libpq's default is the database named after the user (`postgres` often, with the
+        # default user): the service ran on it, and `db upgrade` built its schema there. No
+        # host is fine (libpq's local socket: postgresql:///commsvc).
+        if not (parsed.database or parsed.query.get("dbname")
+                or env.get("PGDATABASE", "").strip()):
+            raise ConfigError("DATABASE_URL names no database: give its name after the host"
+                              " (postgresql://USER@HOST/DATABASE); libpq would take its default,"
+                              " the database named after the user")
 
 
 _SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")

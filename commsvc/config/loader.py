@@ -90,7 +90,7 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
     """Read the environment once; production refuses to start without its secrets."""
     env = dict(os.environ if environ is None else environ)
     url = database_url(env)
-    check_database_url(url)
+    check_database_url(url, env)
     app_env = _app_env(env, url)
     if app_env != "test" and in_memory(url):
         raise ConfigError("DATABASE_URL names an SQLite database in memory: every process (web"
