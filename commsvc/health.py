@@ -6,7 +6,7 @@ import logging
 from flask import Blueprint, Response, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from commsvc import migrate
@@ -46,11 +46,30 @@ def readyz():
         log.warning("readiness check: %s", operator_problem(error) or "database not answering")
         return jsonify(status="unavailable", database="down"), 503
     head, older = migrate.revisions()
-    if version is None or version in older:
+    if version is None:
+        log.warning("readiness check: %s", _no_revision(head))
+        return jsonify(status="unavailable", database="not migrated"), 503
+    if version in older:
         log.warning("readiness check: the schema is at %s, this code needs %s: run `commsvc db"
                     " upgrade`", version, head)
         return jsonify(status="unavailable", database="not migrated"), 503
     return jsonify(status="ready", database="up")
+
+
+# A table every revision of the schema has (0001 made it).
+_FIRST_TABLE = "api_keys"
+
+
+def _no_revision(head: str) -> str:
+    """What to do about an alembic_version table with no row (it said "the schema is at None"):
+    emptied by a downgrade to the base, which drops every table, or by hand, the tables kept."""
+    if not inspect(get_db(reads_only=True).connection()).has_table(_FIRST_TABLE):
+        return (f"the database has no commsvc schema (its alembic_version table is empty: a"
+                f" downgrade to the base?), this code needs {head}: run `commsvc db upgrade`")
+    return ("the database holds commsvc's tables but its alembic_version table names no revision"
+            " (its row deleted?): `commsvc db upgrade` would create them again and fail; record"
+            " the revision they are at (`alembic stamp REVISION`, with this DATABASE_URL), then"
+            " run `commsvc db upgrade`")
 
 
 class _DatabaseCollector:

@@ -7,6 +7,7 @@ import logging
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from click.testing import CliRunner
 
 from commsvc import migrate
@@ -72,6 +73,17 @@ def test_cli_on_a_database_that_does_not_answer_says_so_in_one_line(args):
     assert result.stdout == ""  # no table header before the error
 
 
+def _readyz(app, caplog):
+    """The app's answer to GET /readyz, its log lines in caplog; the app's engine disposed."""
+    commsvc_log = logging.getLogger("commsvc")
+    commsvc_log.addHandler(caplog.handler)  # the service's logger does not propagate
+    try:
+        return app.test_client().get("/readyz")
+    finally:
+        commsvc_log.removeHandler(caplog.handler)
+        app.extensions["db"].dispose()
+
+
 def test_a_database_the_server_does_not_have_is_named_as_missing_not_as_down(
         engine, config, clock, twilio, caplog):
     """Found in review: a DATABASE_URL naming a database the PostgreSQL server lacks (a typo,
@@ -88,13 +100,7 @@ def test_a_database_the_server_does_not_have_is_named_as_missing_not_as_down(
 
     assert (result.exit_code, result.stderr, result.stdout) == (1, said, "")
     app = create_app(dataclasses.replace(config, database_url=url), clock=clock, twilio=twilio)
-    commsvc_log = logging.getLogger("commsvc")
-    commsvc_log.addHandler(caplog.handler)  # the service's logger does not propagate
-    try:
-        response = app.test_client().get("/readyz")
-    finally:
-        commsvc_log.removeHandler(caplog.handler)
-        app.extensions["db"].dispose()
+    response = _readyz(app, caplog)
     assert (response.status_code, response.get_json()["database"]) == (503, "down")
     assert said[len("Error: "):-1] in caplog.text and "s3cret-pw" not in caplog.text
 
@@ -144,6 +150,35 @@ def test_readyz_is_not_ready_until_the_schema_is_at_this_codes_migrations(config
     assert [(r.status_code, r.get_json()["database"]) for r in states] == [
         (503, "not migrated"), (503, "not migrated"), (200, "up")]
     assert ["run `commsvc db upgrade`" in text for text in said] == [True, True]
+
+
+@pytest.mark.parametrize("emptied", ["downgraded to the base", "its row deleted"])
+def test_readyz_says_what_to_do_when_alembic_version_names_no_revision(
+        config, clock, twilio, empty_url, caplog, emptied):
+    """Found by a review: with an alembic_version table and no row in it (a downgrade to the
+    base drops every table and leaves it empty; a row deleted by hand leaves every table), the
+    log line said "the schema is at None". `commsvc db upgrade` is the step for the first; for
+    the second it would create the tables again and fail, so the line says to stamp first."""
+    migrate.upgrade(empty_url)
+    if emptied == "downgraded to the base":
+        command.downgrade(migrate.alembic_config(empty_url), "base")
+    else:
+        engine = sa.create_engine(empty_url)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM alembic_version"))
+        engine.dispose()
+    response = _readyz(create_app(dataclasses.replace(config, database_url=empty_url),
+                                  clock=clock, twilio=twilio), caplog)
+    assert (response.status_code, response.get_json()["database"]) == (503, "not migrated")
+    assert "None" not in caplog.text
+    if emptied == "downgraded to the base":
+        assert ("the database has no commsvc schema (its alembic_version table is empty: a"
+                " downgrade to the base?), this code needs") in caplog.text
+        assert "run `commsvc db upgrade`" in caplog.text
+    else:
+        assert ("the database holds commsvc's tables but its alembic_version table names no"
+                " revision (its row deleted?)") in caplog.text
+        assert "`alembic stamp REVISION`" in caplog.text
 
 
 def test_api_and_webhooks_on_a_database_not_migrated_to_this_code_answer_503(config, clock,
