@@ -87,7 +87,8 @@ def main(argv: list[str] | None = None) -> None:
     with app.extensions["db"].sessionmaker() as db:
         for n in range(2):
             pool.add_number(db, phone_number=f"+1646555000{n}", capabilities=("sms", "voice"),
-                            actor="bench", now=now())
+                            actor="bench", now=now(),
+                            retention=app.extensions["config"].retention)
         _, raw = keys.create_key(db, name="bench", role="booking", now=now())
         db.commit()
     booking = {"Authorization": f"Bearer {raw}"}

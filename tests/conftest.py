@@ -200,7 +200,8 @@ def pool_and_booking_key(app, clock, numbers: int, *, first: int) -> dict[str, s
     with app.extensions["db"].sessionmaker() as session:
         for n in range(numbers):
             pool_service.add_number(session, phone_number=f"+{first + n}",
-                                    capabilities=("sms", "voice"), actor="test", now=clock())
+                                    capabilities=("sms", "voice"), actor="test", now=clock(),
+                                    retention=Retention())
         _, raw = key_service.create_key(session, name="booking", role="booking", now=clock())
         session.commit()
     return {"Authorization": f"Bearer {raw}"}

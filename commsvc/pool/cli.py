@@ -67,6 +67,7 @@ def add_command(phones: tuple[str, ...], capabilities: str, reactivate: bool):
             try:
                 added = service.add_number(db, phone_number=e164, capabilities=wanted,
                                            actor=audit.cli_actor(), now=now,
+                                           retention=_config().retention,
                                            reactivate=reactivate)
                 # Each number in its own transaction: an add holds session writes back until
                 # its transaction ends (service._hold_session_creation), so one for the whole

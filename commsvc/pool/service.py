@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, exists, func, select, text, update
 from sqlalchemy.orm import Session as DbSession
 
 from commsvc.clock import isoformat
+from commsvc.config.settings import Retention
 from commsvc.db.inserts import insert_or_replay
 from commsvc.db.locks import lock_or_unavailable
 from commsvc.errors import Conflict, NotFound, ValidationFailed
@@ -113,13 +114,6 @@ def _in_open_session(db: DbSession, phone: str, now: dt.datetime) -> bool:
         Session.expires_at > now))))
 
 
-def _a_participant_on_record(db: DbSession, phone: str) -> bool:
-    """Whether `phone` is the real phone of a participant in any session still on record (an
-    erasure replaces it there; retention deletes the session)."""
-    # Uses index: ix_participants_phone_proxy (phone, ...)
-    return bool(db.scalar(select(exists().where(Participant.phone == phone))))
-
-
 def _hold_session_creation(db: DbSession) -> None:
     """Until this transaction ends, no session is created, nor one being created left behind.
 
@@ -166,34 +160,43 @@ def _already_in_pool(db: DbSession, phone_number: str, reactivate: bool) -> str:
 
 
 def add_number(db: DbSession, *, phone_number: str, capabilities, actor: str,
-               now: dt.datetime, reactivate: bool = False, reason: str | None = None) -> Added:
+               now: dt.datetime, retention: Retention, reactivate: bool = False,
+               reason: str | None = None) -> Added:
     """Add an E.164 number to the pool; with `reactivate`, bring a retired one back with these
     capabilities.
 
     409 (AlreadyInPool) when it is in the pool already (API.md: "the same number again"),
     active, or retired and not asked to be reactivated; 409 when it is the real phone of a
     participant in an open session (the allocator would hand a customer's own number out), or
-    in any session still on record (its data would be no one's to export or erase).
+    a person's with data an export shows (a session, texts, calls, outbox texts): as one of
+    our numbers it would be no one's to export or erase. What is past `retention` does not
+    count: the export no longer shows it, and the retention job deletes it.
     """
+    # Not at the top: records imports this module.
+    from commsvc.records.subject_scope import data_on_record
+
     wanted = check_capabilities(capabilities)
     if is_costly(phone_number):  # customers would text and call it at premium rates
         raise ValidationFailed(errors={"phone_number": [COSTLY_NUMBER]})
     _hold_session_creation(db)
-    if _a_participant_on_record(db, phone_number):  # (an open session's is one: asked below)
+    # (An open session is a session on record: asked below.)
+    in_session, other_data = data_on_record(db, phone_number, retention=retention, now=now)
+    if in_session or other_data:
         if pool_numbers_among(db, [phone_number], active_only=True):
             # Serving already (one pooled before ended sessions' phones were refused too): the
             # refusals below are for a number that would start serving, and their way out, an
             # erasure, refuses a pool number. (Any other number serving already is refused by
             # the unique index below, with the same 409.)
             raise AlreadyInPool(_already_in_pool(db, phone_number, reactivate))
-        if _in_open_session(db, phone_number, now):
+        if in_session and _in_open_session(db, phone_number, now):
             raise Conflict(f"{phone_number} is the phone of a participant in an open session, "
                            "so it cannot be a proxy number.")
         # As one of our numbers, that person's data could no longer be exported or erased.
-        raise Conflict(f"{phone_number} is the phone of a participant in a session on record,"
-                       " so it is a person's, whose data as a proxy number could no longer be"
-                       " exported or erased: if the number changed hands, erase that data"
-                       f" first (POST /v1/subjects/{phone_number}/erase).")
+        whose = ("the phone of a participant in a session on record, so it is a person's"
+                 if in_session else "a person's, with texts or calls on record")
+        raise Conflict(f"{phone_number} is {whose}, whose data as a proxy number could no"
+                       " longer be exported or erased: if the number changed hands, erase that"
+                       f" data first (POST /v1/subjects/{phone_number}/erase).")
     where = locality(phone_number)
     number = ProxyNumber(
         phone_number=phone_number, country_code=where.country_code, area_code=where.area_code,

@@ -8,6 +8,7 @@ from commsvc.auth.guard import require
 from commsvc.auth.visibility import audit_reasoned_read, present_pool_number
 from commsvc.clock import isoformat
 from commsvc.db.session import get_db
+from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
 from commsvc.fields import phone_input
 from commsvc.pool import (
@@ -46,13 +47,15 @@ def add_number(body):
     """Add a number to the pool (with "reactivate": true, bring a retired one back).
 
     409: the number is in the pool already (active, or retired without "reactivate"), or it is
-    the phone of a participant in a session still on record, open or ended (erase that
-    person's data first if the number changed hands).
+    the phone of a participant in a session still on record, open or ended, or a person's
+    with other data an export shows (erase that person's data first if the number changed
+    hands).
     """
     db, now = get_db(), _now()
     added = service.add_number(db, phone_number=body["phone_number"],
                                capabilities=body["capabilities"], actor=g.principal.actor,
-                               now=now, reactivate=body["reactivate"],
+                               now=now, retention=_config().retention,
+                               reactivate=body["reactivate"],
                                reason=g.principal.reason)
     number = added.number
     # A retired number brought back may still serve sessions opened before it was retired.

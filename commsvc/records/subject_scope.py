@@ -3,11 +3,19 @@ number sent or made or that was forwarded to it (`touching`), and every session 
 Export, erasure and replay use this one definition."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+import datetime as dt
+
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
+from commsvc.config.settings import Retention
 from commsvc.pool import service as pool_service
+from commsvc.records.retention_passes import past_retention
+from commsvc.records.visibility_rules import row_visible
+from commsvc.relay.models import Call, Message
+from commsvc.sending.models import OutboundMessage
 from commsvc.sessions.models import Participant
+from commsvc.sessions.models import Session as ConversationSession
 
 
 def touching(model, phone: str):
@@ -30,3 +38,21 @@ def refuse_pool_number(db: Session, phone: str) -> None:
     pool_service.refuse_active_pool_number(
         db, phone, " (a proxy number in the pool): export or erase the numbers of the people it"
                    " relays")
+
+
+def data_on_record(db: Session, phone: str, *, retention: Retention, now: dt.datetime
+                   ) -> tuple[bool, bool]:
+    """Whether an export of the number would show (a session it took part in, any other of its
+    data: a text or call `touching` it, an outbox text to it), in one query: what a pool
+    number's refusal would take from its owner. Past retention it is absent from the export
+    already, and the retention job's to delete; consent outlives even an erasure."""
+    # Uses index: ix_participants_phone_proxy (phone, ...)
+    in_session = exists().where(
+        ConversationSession.id.in_(subject_sessions(phone)),
+        ~past_retention("sessions", retention, now))
+    # Uses index: ix_<table>_from_phone_id, ix_<table>_forward_to_id, ix_outbound_messages_to_phone
+    other = or_(*(exists().where(touching(model, phone), row_visible(model, retention, now))
+                  for model in (Message, Call)),
+                exists().where(OutboundMessage.to_phone == phone,
+                               ~past_retention("outbound_messages", retention, now)))
+    return tuple(db.execute(select(in_session, other)).one())

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from commsvc.auth import service as key_service
+from commsvc.config.settings import Retention
 from commsvc.errors import Conflict, ServiceUnavailable, ValidationFailed
 from commsvc.pool import service as pool_service
 from commsvc.pool.models import ProxyNumber
@@ -29,7 +30,7 @@ HEAD_START_SECONDS = 0.3
 
 def _add(db, phone, clock):
     return pool_service.add_number(db, phone_number=phone, capabilities=("sms", "voice"),
-                                   actor="test", now=clock())
+                                   actor="test", now=clock(), retention=Retention())
 
 
 def _create(db, clock, booking_id="bk_race"):

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from commsvc.auth import service as key_service
+from commsvc.config.settings import Retention
 from commsvc.pool import service as pool_service
 from commsvc.pool.models import ProxyNumber
 from commsvc.records.models import AuditEvent
@@ -20,7 +21,7 @@ NUMBER = "+16465550001"
 def test_concurrent_re_adds_of_a_retired_number_bring_it_back_once(committed_app, clock):
     with committed_app.extensions["db"].sessionmaker() as db:
         pool_service.add_number(db, phone_number=NUMBER, capabilities=("sms",), actor="test",
-                                now=clock())
+                                now=clock(), retention=Retention())
         pool_service.retire_number(db, NUMBER, actor="test", now=clock())
         _, raw = key_service.create_key(db, name="admin", role="admin", now=clock())
         db.commit()

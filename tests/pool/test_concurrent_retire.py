@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from commsvc.auth import service as key_service
+from commsvc.config.settings import Retention
 from commsvc.pool import service as pool_service
 from commsvc.pool.models import ProxyNumber
 from commsvc.records.models import AuditEvent
@@ -19,7 +20,7 @@ def test_concurrent_retires_of_a_number_retire_it_once_and_answer_one_retired_at
         committed_app, clock):
     with committed_app.extensions["db"].sessionmaker() as db:
         pool_service.add_number(db, phone_number=NUMBER, capabilities=("sms",), actor="test",
-                                now=clock())
+                                now=clock(), retention=Retention())
         _, raw = key_service.create_key(db, name="admin", role="admin", now=clock())
         db.commit()
     headers = {"Authorization": f"Bearer {raw}"}

@@ -237,6 +237,49 @@ def test_the_phone_of_an_ended_session_on_record_is_refused_409_and_nothing_stor
     assert export.status_code == 200
 
 
+def _export(client, api_key, phone: str):
+    return client.get(f"/v1/subjects/{phone}/export",
+                      headers=api_key("privacy") | {"X-Access-Reason": "ticket 7"})
+
+
+def test_a_number_the_platform_texted_outside_any_session_is_refused_409_and_keeps_its_export(
+        client, admin, add_numbers, booking, db, api_key):
+    """Found by a review: only a session's participant was refused, so the number of a person
+    whose only data is the platform's texts to it (POST /v1/messages) joined the pool, and
+    from then on its export and erasure were refused (422: one of the service's own
+    numbers), the texts still on record."""
+    add_numbers(*SF_NUMBERS)
+    person = "+14155550404"
+    sent = client.post("/v1/messages", headers=booking, json={
+        "to": person, "body": "Your pro arrives at 3pm.", "purpose": "transactional"})
+    assert sent.status_code == 202, sent.get_json()
+    before = _numbers(db)
+    response = client.post("/v1/numbers", json={"phone_number": person}, headers=admin)
+    assert response.status_code == 409, response.get_json()
+    assert response.get_json()["detail"] == (
+        f"{person} is a person's, with texts or calls on record, whose data as a proxy number"
+        " could no longer be exported or erased: if the number changed hands, erase that data"
+        f" first (POST /v1/subjects/{person}/erase).")
+    assert _numbers(db) == before
+    export = _export(client, api_key, person)
+    assert export.status_code == 200
+    assert len(export.get_json()["outbound_messages"]) == 1
+
+
+def test_the_phone_of_a_session_past_retention_may_join_the_pool(
+        client, admin, add_numbers, create, booking, clock, api_key):
+    """A session past RETENTION_CLOSED_SESSIONS_DAYS is absent from the export and every
+    read already, only not yet deleted by the retention job: it counted for the refusal
+    all the same, so the pool's answer depended on when the job last ran."""
+    add_numbers(*SF_NUMBERS)
+    closed = create("bk_closed").get_json()
+    client.post(f"/v1/sessions/{closed['id']}/close", headers=booking)
+    clock.advance(days=731)  # past the 730 days of closed sessions (and of metadata)
+    assert _export(client, api_key, REQUESTER).get_json()["sessions"] == []
+    response = client.post("/v1/numbers", json={"phone_number": REQUESTER}, headers=admin)
+    assert response.status_code == 201, response.get_json()
+
+
 def _pooled_before_the_refusal(db, clock, phone: str) -> None:
     """A number added to the pool while it was an ended session's participant, as a release
     before the refusal of such numbers allowed: still a pool number after the upgrade."""

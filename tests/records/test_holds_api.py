@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from commsvc.config.settings import Retention
 from commsvc.pool import service as pool_service
 from commsvc.records import holds
 from commsvc.records.models import AuditEvent, LegalHold
@@ -71,7 +72,7 @@ def test_a_reasoned_read_shows_the_held_number_in_full(client, api_key, data):
 def test_a_hold_on_a_pool_number_shows_it_by_the_pool_rule(client, api_key, data, db, clock,
                                                           role, reason, shown):
     pool_service.add_number(db, phone_number=PROXY_R, capabilities=["sms"], actor="test",
-                            now=clock())
+                            now=clock(), retention=Retention())
     db.commit()
     headers = api_key(role) | reason
     placed = _place(client, headers, "phone", PROXY_R)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from commsvc.config.settings import Retention
 from commsvc.pool import service as pool_service
 
 REQUESTER = "+14155550101"
@@ -29,7 +30,7 @@ def add_numbers(db, clock):
     def add(*phones: str, capabilities=("sms", "voice")) -> None:
         for phone in phones:
             pool_service.add_number(db, phone_number=phone, capabilities=capabilities,
-                                    actor="test", now=clock())
+                                    actor="test", now=clock(), retention=Retention())
         db.commit()
 
     return add
