@@ -15,7 +15,6 @@ import logging
 from collections.abc import Callable
 
 from flask import Blueprint, Response, request
-from sqlalchemy.exc import IntegrityError
 
 from commsvc.db.failures import again_on_a_dropped_connection
 from commsvc.db.session import close_db, get_db
@@ -132,32 +131,15 @@ def message_status() -> Response:
     record_id = parse(request.args, kind) if kind else None
     found = False
     if record_id is not None:
-        found = _applied(handle, record_id, change)
+        db = get_db()  # a SID another text is being given meanwhile: record_sid sees to it
+        found = handle(db, record_id, change, _now())
+        db.commit()
     _log_callback(
         found, "twilio message-status status=%s sid=%s error=%s record=%s found=%s",
         change.status, change.message_sid, change.error_code,
         f"{kind}={record_id}" if kind else "-", found,
     )
     return twiml.empty_messaging()
-
-
-def _applied(handle, record_id, change) -> bool:
-    """`handle` a message status in its own transaction, committed; run once more when the
-    commit met a unique key another transaction took meanwhile: a worker's lookup recording the
-    same Twilio SID for an identical text (PostgreSQL; SQLite has one writer at a time). The
-    second run sees it committed, and record_sid sorts out whose copy it is: Twilio does not
-    retry a status callback it got a 500 for, so its proof would be lost."""
-    db = get_db()
-    try:
-        found = handle(db, record_id, change, _now())
-        db.commit()
-    except IntegrityError:
-        db.rollback()
-        log.warning("twilio message-status sid=%s met another transaction's record of the same"
-                    " SID; applying it again", change.message_sid)
-        found = handle(db, record_id, change, _now())
-        db.commit()
-    return found
 
 
 def _log_callback(found: bool, message: str, *args) -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from commsvc.sending import service
 from commsvc.sending.models import OutboundMessage
+from commsvc.sending.worker import run_once
 from tests.concurrency import once_it_waits_on
 from tests.conftest import AUTH_TOKEN, BASE_URL, pool_and_booking_key
 from tests.sending.conftest import NEW_YORK
@@ -20,8 +21,8 @@ def test_a_callback_naming_the_copy_a_lookup_is_recording_for_an_identical_text_
     """Two identical texts, both answers lost. A worker's lookup is recording the second's copy
     for the first (a guess) when Twilio's status callback for the second names it: neither saw
     the other's row, so the callback's write met the unique SID once the lookup committed. It
-    answered Twilio 500 and its proof was lost; it is run once more, sees the pick, and takes
-    the copy back for the text Twilio named it for."""
+    answered Twilio 500 and its proof was lost; its write is decided once more (record_sid),
+    sees the pick, and takes the copy back for the text Twilio named it for."""
     booking = pool_and_booking_key(committed_app, clock, 0, first=0)
     client = committed_app.test_client()
     first, second = (client.post("/v1/messages", headers=booking, json={
@@ -45,3 +46,59 @@ def test_a_callback_naming_the_copy_a_lookup_is_recording_for_an_identical_text_
                 for m in db.query(OutboundMessage)}
     assert held[second] == (COPY, False, "delivered")
     assert held[first] == (None, False, "queued")  # looked up again, or sent
+
+
+class _ListsTheCopy:
+    """Twilio, whose list shows one copy of the text (COPY) and which takes no new text."""
+
+    simulated = False
+
+    def __init__(self, body: str):
+        self.body = body
+
+    def find_messages(self, **_):
+        return [{"sid": COPY, "body": self.body, "status": "delivered"}]
+
+    def send_message(self, **_):
+        raise AssertionError("looked up, never sent")
+
+
+@pytest.mark.pg_only
+def test_a_lookup_recording_the_copy_a_callback_is_recording_for_an_identical_text_looks_again(
+        committed_app, clock, caplog):
+    """The same race, the other way round: Twilio's status callback for the second text is
+    recording its copy (proof) when a worker's lookup for the first, identical, text picks it.
+    The worker's write met the unique SID once the callback committed: it was logged as an
+    unexpected error, with its traceback, and the text waited out a back-off as one. Now the
+    write is made once more, sees the copy is the other text's, and the text is looked up
+    again at once, spending nothing: not sent twice, nothing lost."""
+    caplog.set_level("INFO", logger="commsvc")
+    booking = pool_and_booking_key(committed_app, clock, 0, first=0)
+    client = committed_app.test_client()
+    body = "Your pro arrives at 3pm."
+    first, second = (client.post("/v1/messages", headers=booking, json={
+        "to": NEW_YORK, "body": body, "purpose": "transactional",
+    }).json["id"] for _ in range(2))
+    database = committed_app.extensions["db"]
+    with database.sessionmaker() as db:  # both sent, both answers lost
+        for message in db.query(OutboundMessage):
+            message.send_started_at = message.next_attempt_at = clock()
+            message.attempts = 1
+        db.commit()
+
+    callback = database.sessionmaker()  # the status callback's, not committed yet
+    assert service.apply_outbound_status(callback, second, "delivered", None, clock(),
+                                         twilio_sid=COPY)
+    callback.flush()
+
+    [counts] = once_it_waits_on(callback, database.engine,
+                                lambda: run_once(committed_app, _ListsTheCopy(body)))
+
+    assert "unexpected error" not in caplog.text
+    assert (counts.claimed, counts.retried, counts.failed) == (1, 1, 0)
+    with database.sessionmaker() as db:
+        held = {m.id: (m.twilio_sid, m.status, m.attempts, m.last_error, m.next_attempt_at,
+                       m.send_started_at is not None) for m in db.query(OutboundMessage)}
+    assert held[second] == (COPY, "delivered", 1, None, clock(), False)
+    # Still uncertain, due at once: its own copy is looked up again (else it is sent).
+    assert held[first] == (None, "queued", 1, None, clock(), True)

@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from commsvc.consent import service as consent
@@ -117,11 +118,30 @@ def record_sid(db: Session, message: OutboundMessage, twilio_sid: str, *, proof:
     text holds it (that text's callback or answer named it since the lookup) and its deletion
     is not queued (another text's second copy, named so since the lookup listed it: taken, the
     text would count as sent by a copy about to be deleted); never deleted, as it may be
-    another text's copy."""
-    held = message.twilio_sid
-    if twilio_sid == held:
+    another text's copy.
+
+    On PostgreSQL another transaction may be recording the same SID for an identical text at
+    that moment (a status callback, a worker's answer or lookup), neither seeing the other's
+    uncommitted row: the unique SID refuses the later write once the other commits. The write
+    is made in a savepoint and, refused, decided once more, seeing the other's committed row,
+    so neither side loses its outcome to an error (a callback answered 500 is not retried by
+    Twilio; a worker's lookup looks again at once)."""
+    if twilio_sid == message.twilio_sid:
         message.sid_from_lookup = message.sid_from_lookup and not proof
         return True
+    try:
+        with db.begin_nested():
+            return _take_sid(db, message, twilio_sid, proof=proof, now=now)
+    except IntegrityError:
+        log.warning("%s: %s was being recorded for another text meanwhile; deciding again",
+                    message.id, twilio_sid)
+    return _take_sid(db, message, twilio_sid, proof=proof, now=now)
+
+
+def _take_sid(db: Session, message: OutboundMessage, twilio_sid: str, *, proof: bool,
+              now: dt.datetime) -> bool:
+    """record_sid for a SID the text does not hold."""
+    held = message.twilio_sid
     if not proof:
         if held is not None or held_elsewhere(db, twilio_sid, message) \
                 or remote.message_queued(db, twilio_sid, action=remote.DELETE):
