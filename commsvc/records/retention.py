@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import func, select, text
+from sqlalchemy import and_, func, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -97,7 +97,7 @@ def _key_range(database, model, pk, cutoff: dt.datetime) -> tuple[int | None, in
         return _upper_id(db, model, cutoff), db.scalar(select(func.min(pk)))
 
 
-def _apply_batch(database, spec: Pass, query, now: dt.datetime) -> list:
+def _apply_batch(database, spec: Pass, query, now: dt.datetime, cutoff: dt.datetime) -> list:
     """One batch of a pass in its own transaction: the rows it processed."""
     with database.sessionmaker() as db:
         _begin_batch(db)
@@ -105,7 +105,7 @@ def _apply_batch(database, spec: Pass, query, now: dt.datetime) -> list:
         # Uses index: the primary key (a key range), the held check on ix_legal_holds_*
         rows = db.execute(query).all()
         if rows:
-            spec.apply(db, rows, now)
+            spec.apply(db, rows, now, and_(*spec.eligible(cutoff)))
         db.commit()
     return rows
 
@@ -138,7 +138,7 @@ def _run_pass(database, spec: Pass, cutoff: dt.datetime, now: dt.datetime,
             window_end = min(after + SCAN_WINDOW, upper)
             query = query.where(pk <= window_end)
         rows = again_on_a_dropped_connection(
-            lambda query=query: _apply_batch(database, spec, query, now),
+            lambda query=query: _apply_batch(database, spec, query, now, cutoff),
             what=f"retention {spec.kind} batch")
         total += len(rows)
         full = len(rows) == limit

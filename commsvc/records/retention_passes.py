@@ -18,6 +18,7 @@ from commsvc.records import remote
 from commsvc.records.holds import not_held
 from commsvc.relay.models import Call, Message
 from commsvc.sending.models import OutboundMessage
+from commsvc.sending.picks import copies_others_may_own
 from commsvc.sessions.models import Session as ConversationSession
 
 MESSAGE_BATCH_SIZE = 1000
@@ -36,7 +37,9 @@ class Pass:
     model: type
     batch_size: int
     eligible: Callable[[dt.datetime], list]  # cutoff -> WHERE conditions
-    apply: Callable[[Session, list, dt.datetime], None]  # (db, rows, now)
+    # (db, rows, now, leaving): leaving is SQL, the rows this pass takes (this batch and the
+    # next), for an outbox pass to ask whether a text that stays may own a lookup's pick
+    apply: Callable[[Session, list, dt.datetime, ColumnElement[bool]], None]
     columns: tuple[str, ...] = ()  # extra columns the apply step needs
     # The pass that deletes these rows first in a real run (a dry run must not count twice).
     superseded_by: str | None = None
@@ -46,14 +49,14 @@ def _message_sids(rows) -> list[str | None]:
     return [sid for row in rows for sid in (row.twilio_sid, row.forward_sid)]
 
 
-def _delete_messages(db: Session, rows, now: dt.datetime) -> None:
+def _delete_messages(db: Session, rows, now: dt.datetime, leaving) -> None:
     # The reply the sender was answered with goes too (a platform text: nothing to redact).
     remote.enqueue_message(db, [*_message_sids(rows), *(row.reply_sid for row in rows)],
                            action=remote.DELETE, cause="retention", now=now)
     db.execute(delete(Message).where(Message.id.in_([r.id for r in rows])))
 
 
-def _delete_calls(db: Session, rows, now: dt.datetime) -> None:
+def _delete_calls(db: Session, rows, now: dt.datetime, leaving) -> None:
     remote.enqueue_many(db, resource=remote.RECORDING, sids=[r.recording_sid for r in rows],
                         action=remote.DELETE, cause="retention", now=now)
     remote.enqueue_many(db, resource=remote.CALL,
@@ -62,34 +65,40 @@ def _delete_calls(db: Session, rows, now: dt.datetime) -> None:
     db.execute(delete(Call).where(Call.id.in_([r.id for r in rows])))
 
 
-def _delete_outbound(db: Session, rows, now: dt.datetime) -> None:
-    remote.enqueue_message(db, [r.twilio_sid for r in rows], action=remote.DELETE,
+def _outbound_sids(db: Session, rows, leaving) -> list[str | None]:
+    # A lookup's pick that a text retention keeps may own stays at Twilio (picks.py).
+    spared = copies_others_may_own(db, rows, leaving=leaving)
+    return [r.twilio_sid for r in rows if r.twilio_sid not in spared]
+
+
+def _delete_outbound(db: Session, rows, now: dt.datetime, leaving) -> None:
+    remote.enqueue_message(db, _outbound_sids(db, rows, leaving), action=remote.DELETE,
                            cause="retention", now=now)
     db.execute(delete(OutboundMessage).where(OutboundMessage.id.in_([r.id for r in rows])))
 
 
-def _blank_bodies(db: Session, rows, now: dt.datetime) -> None:
+def _blank_bodies(db: Session, rows, now: dt.datetime, leaving) -> None:
     db.execute(update(Message).where(Message.id.in_([r.id for r in rows]))
                .values(body=None, media_urls=None, body_removed_at=now))
     remote.enqueue_message(db, _message_sids(rows), action=remote.REDACT, cause="retention",
                            now=now)
 
 
-def _blank_outbound_bodies(db: Session, rows, now: dt.datetime) -> None:
-    remote.enqueue_message(db, [r.twilio_sid for r in rows], action=remote.REDACT,
+def _blank_outbound_bodies(db: Session, rows, now: dt.datetime, leaving) -> None:
+    remote.enqueue_message(db, _outbound_sids(db, rows, leaving), action=remote.REDACT,
                            cause="retention", now=now)
     db.execute(update(OutboundMessage).where(OutboundMessage.id.in_([r.id for r in rows]))
                .values(body=None))
 
 
-def _remove_recordings(db: Session, rows, now: dt.datetime) -> None:
+def _remove_recordings(db: Session, rows, now: dt.datetime, leaving) -> None:
     remote.enqueue_many(db, resource=remote.RECORDING, sids=[r.recording_sid for r in rows],
                         action=remote.DELETE, cause="retention", now=now)
     db.execute(update(Call).where(Call.id.in_([r.id for r in rows]))
                .values(recording_sid=None, recording_duration=None, recording_removed_at=now))
 
 
-def _delete_sessions(db: Session, rows, now: dt.datetime) -> None:
+def _delete_sessions(db: Session, rows, now: dt.datetime, leaving) -> None:
     # Participants go by ON DELETE CASCADE; messages and calls keep their rows (SET NULL).
     db.execute(delete(ConversationSession)
                .where(ConversationSession.id.in_([r.id for r in rows])))
@@ -114,7 +123,7 @@ PASSES: tuple[Pass, ...] = (
     Pass("outbound_messages", "metadata", OutboundMessage, OUTBOUND_BATCH_SIZE,
          lambda cutoff: [OutboundMessage.created_at < cutoff,
                          OutboundMessage.status.not_in(UNSENT), not_held(OutboundMessage)],
-         _delete_outbound, ("twilio_sid",)),
+         _delete_outbound, ("twilio_sid", "sid_from_lookup")),
     Pass("message_bodies", "message_bodies", Message, MESSAGE_BATCH_SIZE,
          lambda cutoff: [Message.created_at < cutoff, Message.body_removed_at.is_(None),
                          not_held(Message)],
@@ -122,7 +131,7 @@ PASSES: tuple[Pass, ...] = (
     Pass("outbound_bodies", "message_bodies", OutboundMessage, OUTBOUND_BATCH_SIZE,
          lambda cutoff: [OutboundMessage.created_at < cutoff, OutboundMessage.body.is_not(None),
                          OutboundMessage.status.not_in(UNSENT), not_held(OutboundMessage)],
-         _blank_outbound_bodies, ("twilio_sid",), "outbound_messages"),
+         _blank_outbound_bodies, ("twilio_sid", "sid_from_lookup"), "outbound_messages"),
     Pass("recordings", "recordings", Call, CALL_BATCH_SIZE,
          lambda cutoff: [Call.created_at < cutoff, Call.recording_sid.is_not(None),
                          not_held(Call)],

@@ -56,6 +56,7 @@ from commsvc.records.subject_scope import refuse_pool_number, touching
 from commsvc.relay.models import Call, Message
 from commsvc.sending import service as sending_service
 from commsvc.sending.models import OutboundMessage
+from commsvc.sending.picks import copies_others_may_own
 from commsvc.sessions import ending
 from commsvc.sessions.models import Participant
 from commsvc.sessions.models import Session as ConversationSession
@@ -106,13 +107,17 @@ def _erase_communications(db: Session, phone: str, now: dt.datetime,
         # forward's, a dialled leg's) waits until the rows are gone, then finds none and queues
         # its SID's deletion itself; read without the lock, the SID it committed between this
         # read and the DELETE was deleted with the row and never at Twilio.
+        picked = (OutboundMessage.sid_from_lookup,) if model is OutboundMessage else ()
         rows = db.execute(select(model.id, *(getattr(model, column) for names in
-                                             sid_columns.values() for column in names))
+                                             sid_columns.values() for column in names), *picked)
                           .where(touch, free).with_for_update()).all()
+        # A lookup's pick that a text the erasure keeps (a held one) may own stays at Twilio.
+        spared = copies_others_may_own(db, rows, leaving=and_(touch, free)) \
+            if picked else set()
         for resource, names in sid_columns.items():
             remote.enqueue_many(db, resource=resource, action=remote.DELETE, cause="erasure",
-                                sids=[getattr(row, column) for row in rows for column in names],
-                                now=now)
+                                sids=[getattr(row, column) for row in rows for column in names
+                                      if getattr(row, column) not in spared], now=now)
         for ids in _chunks([row[0] for row in rows]):
             db.execute(model.__table__.delete().where(model.id.in_(ids)))
         removed[name] = len(rows)

@@ -145,8 +145,8 @@ def test_a_run_that_overlaps_one_whose_lock_was_dropped_counts_each_row_once(
         return False
 
     def held_open(apply):
-        def apply_then_wait(db, rows, now):
-            apply(db, rows, now)
+        def apply_then_wait(db, rows, now, leaving):
+            apply(db, rows, now, leaving)
             if threading.current_thread() is first_run and not in_a_batch.is_set():
                 in_a_batch.set()  # the second run starts now; this batch commits once the
                 # second waits for its rows (a sleep let a slow second run start after it)
