@@ -8,6 +8,7 @@ import json
 import logging
 
 import pytest
+import requests
 import responses
 from sqlalchemy import select
 
@@ -23,7 +24,7 @@ from tests.sending.conftest import (
 from tests.sending.test_worker import DiesAround
 
 BODY = "Your pro arrives at 3pm."
-FIRST, SECOND = "SM" + "1" * 32, "SM" + "2" * 32
+FIRST, SECOND, THIRD = "SM" + "1" * 32, "SM" + "2" * 32, "SM" + "3" * 32
 
 
 def _deletions(db) -> dict[str, str]:
@@ -168,3 +169,35 @@ def test_the_log_says_a_second_copy_once_however_many_callbacks_its_copy_sends(
 
     assert sum("a second copy at Twilio" in line for line in lines) == 1
     assert _deletions(db) == {FIRST: "extra_copy"}
+
+
+def test_a_lookups_pick_no_other_text_may_own_is_deleted_once_the_text_is_named_another_copy(
+        app, send, outbox, clock, db, mocked, real_twilio, twilio_post):
+    """Found by a review: the text's answer was lost (Twilio took it as FIRST, whose callbacks
+    never arrive) and its lookup took FIRST; Twilio then named SECOND for it (a stalled
+    worker's copy). FIRST, a pick, was left for the identical text it might belong to, though
+    there was none: the text's own second copy, never deleted. An identical text sent later,
+    whose send never reached Twilio, had its lookup take FIRST, and was never sent. Now the
+    pick no other text may own is deleted as the text's second copy; the later text is sent."""
+    first = send(body=BODY).json["id"]
+    mocked.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+    run_once(app, real_twilio)
+    mocked.get(MESSAGES_URL, json=message_list(twilio_message(FIRST, to=NEW_YORK, body=BODY)))
+    clock.set(outbox()[0].next_attempt_at)
+    assert run_once(app, real_twilio).reconciled == 1
+
+    _status(twilio_post, first, SECOND)
+
+    assert _deletions(db) == {FIRST: "extra_copy"}
+    later = send(body=BODY).json["id"]
+    run_once(app, real_twilio)  # its answer lost too: Twilio never took it
+    mocked.replace(responses.GET, MESSAGES_URL, json=message_list(
+        twilio_message(SECOND, to=NEW_YORK, body=BODY),
+        twilio_message(FIRST, to=NEW_YORK, body=BODY)))
+    mocked.replace(responses.POST, MESSAGES_URL, status=201,
+                   json=twilio_message(THIRD, to=NEW_YORK, body=BODY))
+    clock.set({row.id: row for row in outbox()}[later].next_attempt_at)
+    assert run_once(app, real_twilio).sent == 1
+    rows = {row.id: (row.status, row.twilio_sid, row.sid_from_lookup) for row in outbox()}
+    assert rows == {first: ("delivered", SECOND, False), later: ("sent", THIRD, False)}
+    assert len(posts(mocked)) == 3  # the first's lost one, the later's lost one, the later's

@@ -14,6 +14,7 @@ from commsvc.consent import service as consent
 from commsvc.phones import mask
 from commsvc.records import remote
 from commsvc.sending.models import OutboundMessage
+from commsvc.sending.picks import copies_others_may_own
 from commsvc.sending.service.statuses import (
     ERASED_AFTER_AN_ATTEMPT,
     ERASED_BEFORE_SENDING,
@@ -111,9 +112,11 @@ def record_sid(db: Session, message: OutboundMessage, twilio_sid: str, *, proof:
     (give_back). A text holding no SID, or only a lookup's pick (a guess: two identical texts
     to one number), takes it; its pick is then no longer held, for the identical text whose
     copy it is (its lookup finds it) or, if it was a copy of this text after all, for its own
-    callback to name as a second copy. A text holding a proven SID keeps it, and this one is
-    a second copy: deleted at Twilio (forget_extra_copy), never left to the identical text
-    whose lookup took it (that one is looked up again, and sent).
+    callback to name as a second copy; when no other text may own it (picks.py) it is this
+    text's second copy, deleted at Twilio at once (forget_extra_copy), so that no lookup of an
+    identical text sent later takes it for its own. A text holding a proven SID keeps it, and
+    this one is a second copy: deleted at Twilio (forget_extra_copy), never left to the
+    identical text whose lookup took it (that one is looked up again, and sent).
     Not proof: a lookup's pick, taken only by a text holding no SID, and only if no other
     text holds it (that text's callback or answer named it since the lookup) and its deletion
     is not queued (another text's second copy, named so since the lookup listed it: taken, the
@@ -152,10 +155,16 @@ def _take_sid(db: Session, message: OutboundMessage, twilio_sid: str, *, proof: 
     if held is not None and not message.sid_from_lookup:
         forget_extra_copy(db, message, twilio_sid, now=now)
         return False
-    if held is not None:
+    # The pick it gives up: an identical text's copy, or, if no other text may own it, its own
+    # second copy (its callbacks lost), which another identical text's lookup could take.
+    own_copy = held is not None and not copies_others_may_own(
+        db, [message], leaving=OutboundMessage.id == message.id)
+    if held is not None and not own_copy:
         log.warning("%s: Twilio names %s as its copy; %s, a lookup's pick, is left to the"
                     " identical text it belongs to", message.id, twilio_sid, held)
     message.twilio_sid, message.sid_from_lookup = twilio_sid, False
+    if own_copy:
+        forget_extra_copy(db, message, held, now=now)
     return True
 
 
