@@ -161,9 +161,10 @@ class FakeTwilio:
     plan: Callable[[str, int], str]  # (body, how many creates that body had before) -> answer
     list_failure_rate: float = 0.0
     seed: int = 0
-    # Called with the sending worker's pid and the text's outbound id before a create is taken
-    # (may hold it: a stall); an answer it returns replaces the plan's.
-    before_create: Callable[[int | None, str], str | None] | None = None
+    # Called with the sending worker's pid, the text's outbound id, its body and the plan's
+    # answer to it before a create is taken (may hold it: a stall); an answer it returns
+    # replaces the plan's.
+    before_create: Callable[[int | None, str, str, str], str | None] | None = None
     # Called with each create as it is taken, before it is answered (a test's chaos).
     on_create: Callable[[Create], None] | None = None
     # Posts a status callback (path with query, form) to the app; None: none are sent.
@@ -260,6 +261,12 @@ class FakeTwilio:
         with self.lock:
             self._counter += 1
             return f"SM{self._counter:032x}"
+
+    def planned(self, body: str) -> str:
+        """What the plan answers the next create of `body` (none of which is taken yet)."""
+        with self.lock:
+            nth = self._per_body[body]
+        return self.plan(body, nth)
 
     def take(self, form: dict[str, str], pid: int | None,
              answer: str | None = None) -> tuple[Create, Stored | None]:
@@ -362,8 +369,9 @@ class _Api(BaseHTTPRequestHandler):
             return
         fake = self.twilio
         pid = client_pid(self.peer_port, fake.pids())
-        answer = (fake.before_create(pid, outbound_of(form)) if fake.before_create is not None
-                  else None)
+        body = form.get("Body", "")
+        answer = (fake.before_create(pid, outbound_of(form), body, fake.planned(body))
+                  if fake.before_create is not None else None)
         create, stored = fake.take(form, pid, answer)
         if fake.on_create is not None:
             fake.on_create(create)
