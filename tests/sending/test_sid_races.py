@@ -1,18 +1,41 @@
-"""A status callback racing a worker that records the same Twilio SID for another text
-(PostgreSQL, READ COMMITTED: the unique SID is where the two meet)."""
+"""A status callback or a worker's answer racing a worker that records the same Twilio SID for
+another text (PostgreSQL, READ COMMITTED: the unique SID is where the two meet)."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from sqlalchemy import update
 
 from commsvc.sending import service
 from commsvc.sending.models import OutboundMessage
 from commsvc.sending.worker import run_once
 from tests.concurrency import once_it_waits_on
 from tests.conftest import AUTH_TOKEN, BASE_URL, pool_and_booking_key
-from tests.sending.conftest import NEW_YORK
+from tests.sending.conftest import MESSAGES_URL, NEW_YORK, twilio_message
 from tests.twilio_signing import TwilioPoster
 
 COPY = "SM" + "e" * 32
+BODY = "Your pro arrives at 3pm."
+
+
+def _two_identical_texts(app, clock) -> tuple[str, str]:
+    """Two identical texts to one number, accepted (committed): their ids."""
+    booking = pool_and_booking_key(app, clock, 0, first=0)
+    client = app.test_client()
+    first, second = (client.post("/v1/messages", headers=booking, json={
+        "to": NEW_YORK, "body": BODY, "purpose": "transactional",
+    }).json["id"] for _ in range(2))
+    return first, second
+
+
+def _picking(database, message_id: str, now):
+    """A worker's session whose lookup picked COPY for `message_id`: flushed, not committed."""
+    lookup = database.sessionmaker()
+    assert service.record_sid(lookup, lookup.get(OutboundMessage, message_id), COPY,
+                              proof=False, now=now)
+    lookup.flush()
+    return lookup
 
 
 @pytest.mark.pg_only
@@ -23,17 +46,9 @@ def test_a_callback_naming_the_copy_a_lookup_is_recording_for_an_identical_text_
     the other's row, so the callback's write met the unique SID once the lookup committed. It
     answered Twilio 500 and its proof was lost; its write is decided once more (record_sid),
     sees the pick, and takes the copy back for the text Twilio named it for."""
-    booking = pool_and_booking_key(committed_app, clock, 0, first=0)
-    client = committed_app.test_client()
-    first, second = (client.post("/v1/messages", headers=booking, json={
-        "to": NEW_YORK, "body": "Your pro arrives at 3pm.", "purpose": "transactional",
-    }).json["id"] for _ in range(2))
+    first, second = _two_identical_texts(committed_app, clock)
     database = committed_app.extensions["db"]
-
-    lookup = database.sessionmaker()  # the worker's, not committed yet
-    row = lookup.get(OutboundMessage, first)
-    assert service.record_sid(lookup, row, COPY, proof=False, now=clock())
-    lookup.flush()
+    lookup = _picking(database, first, clock())
 
     poster = TwilioPoster(committed_app.test_client(), AUTH_TOKEN, BASE_URL)
     answers = once_it_waits_on(lookup, database.engine, lambda: poster(
@@ -73,12 +88,7 @@ def test_a_lookup_recording_the_copy_a_callback_is_recording_for_an_identical_te
     write is made once more, sees the copy is the other text's, and the text is looked up
     again at once, spending nothing: not sent twice, nothing lost."""
     caplog.set_level("INFO", logger="commsvc")
-    booking = pool_and_booking_key(committed_app, clock, 0, first=0)
-    client = committed_app.test_client()
-    body = "Your pro arrives at 3pm."
-    first, second = (client.post("/v1/messages", headers=booking, json={
-        "to": NEW_YORK, "body": body, "purpose": "transactional",
-    }).json["id"] for _ in range(2))
+    first, second = _two_identical_texts(committed_app, clock)
     database = committed_app.extensions["db"]
     with database.sessionmaker() as db:  # both sent, both answers lost
         for message in db.query(OutboundMessage):
@@ -92,7 +102,7 @@ def test_a_lookup_recording_the_copy_a_callback_is_recording_for_an_identical_te
     callback.flush()
 
     [counts] = once_it_waits_on(callback, database.engine,
-                                lambda: run_once(committed_app, _ListsTheCopy(body)))
+                                lambda: run_once(committed_app, _ListsTheCopy(BODY)))
 
     assert "unexpected error" not in caplog.text
     assert (counts.claimed, counts.retried, counts.failed) == (1, 1, 0)
@@ -102,3 +112,30 @@ def test_a_lookup_recording_the_copy_a_callback_is_recording_for_an_identical_te
     assert held[second] == (COPY, "delivered", 1, None, clock(), False)
     # Still uncertain, due at once: its own copy is looked up again (else it is sent).
     assert held[first] == (None, "queued", 1, None, clock(), True)
+
+
+@pytest.mark.pg_only
+def test_a_workers_answer_naming_the_copy_a_lookup_is_recording_for_an_identical_text_is_kept(
+        committed_app, clock, mocked, real_twilio):
+    """The worker's own answer in the race (review16's test): Twilio answers the second text's
+    send with its copy while another worker's lookup is recording that copy for the first (a
+    guess). The answer met the unique SID once the lookup committed: a traceback, the second
+    back in the queue as an unexpected error, the first left holding the second's copy. The
+    answer is proof: the second keeps its copy and the first is looked up again or sent."""
+    first, second = _two_identical_texts(committed_app, clock)
+    database = committed_app.extensions["db"]
+    with database.sessionmaker() as db:  # only the second is due
+        db.execute(update(OutboundMessage).where(OutboundMessage.id == first)
+                   .values(next_attempt_at=clock() + dt.timedelta(hours=1)))
+        db.commit()
+    mocked.post(MESSAGES_URL, status=201, json=twilio_message(COPY, to=NEW_YORK, body=BODY))
+
+    lookup = _picking(database, first, clock())
+    counts = once_it_waits_on(lookup, database.engine,
+                              lambda: run_once(committed_app, real_twilio, limit=1))
+
+    assert [c.sent for c in counts] == [1]
+    with database.sessionmaker() as db:
+        held = {m.id: (m.status, m.twilio_sid, m.last_error) for m in db.query(OutboundMessage)}
+    assert held[second] == ("sent", COPY, None)
+    assert held[first][:2] == ("queued", None)
