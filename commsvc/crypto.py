@@ -9,7 +9,7 @@ import hmac
 import logging
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlalchemy import Text
+from sqlalchemy import ColumnElement, Text, type_coerce
 from sqlalchemy.types import TypeDecorator
 
 
@@ -112,9 +112,20 @@ class EncryptedText(TypeDecorator):
         return keyring().encrypt(value)
 
     def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        return keyring().decrypt(value)
+        return opened(value)
+
+
+def sealed(column) -> ColumnElement:
+    """An EncryptedText column read as its stored token, for a reader that decrypts only
+    what it shows (`opened`), after its transaction has ended."""
+    return type_coerce(column, Text).label(column.key)
+
+
+def opened(token: str | None) -> str | None:
+    """A stored token's value, UNAVAILABLE when its key is gone (as EncryptedText reads it)."""
+    if token is None:
+        return None
+    return keyring().decrypt(token)
 
 
 def phone_hmac(key: str, e164: str) -> str:

@@ -8,8 +8,9 @@ number (a tombstone) is null, as in the session API.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 
-from flask import current_app
+from flask import current_app, stream_with_context
 from marshmallow import Schema, fields
 
 from commsvc import crypto
@@ -58,9 +59,14 @@ class _Numbers:
 
     def __init__(self, subject: str, proxies: set[str]):
         self.kept = frozenset({subject, *proxies})
+        self._shown: dict[str | None, str | None] = {}  # few numbers, each named many times
 
     def __call__(self, number: str | None) -> str | None:
-        return present_number(number, full=number in self.kept)
+        try:
+            return self._shown[number]
+        except KeyError:
+            shown = self._shown[number] = present_number(number, full=number in self.kept)
+            return shown
 
 
 def _readable(value: str | None) -> str | None:
@@ -77,18 +83,21 @@ def _media(raw: str | None):
         return [raw]  # stored before media lists were JSON
 
 
-def _content(row, shown: bool, *columns: str) -> dict:
-    """Body-like columns: null once past retention; null and flagged when the key is gone."""
-    if not shown:
-        return {column: None for column in columns}
-    data = {column: _readable(getattr(row, column)) for column in columns}
-    if any(getattr(row, column) is crypto.UNAVAILABLE for column in columns):
+def _content(row, *columns: str) -> dict:
+    """Body-like columns (stored tokens, decrypted here): null once past retention; null and
+    flagged when the key is gone."""
+    if not row.shown:
+        return dict.fromkeys(columns)
+    values = {column: crypto.opened(getattr(row, column)) for column in columns}
+    data = {column: _readable(value) for column, value in values.items()}
+    if any(value is crypto.UNAVAILABLE for value in values.values()):
         data["body_unavailable"] = True
     return data
 
 
-def _message(row, shown: bool, show) -> dict:
-    content = _content(row, shown, "body", "media_urls")
+def _message(row, show) -> dict:
+    shown = row.shown
+    content = _content(row, "body", "media_urls")
     # None stored means no media: an empty list (null is past retention, or unreadable).
     content["media_urls"] = [] if shown and not row.media_count else _media(content["media_urls"])
     return {"id": row.id, "session_id": row.session_id, "booking_id": row.booking_id,
@@ -101,8 +110,8 @@ def _message(row, shown: bool, show) -> dict:
             "created_at": isoformat(row.created_at), "updated_at": isoformat(row.updated_at)}
 
 
-def _call(row, shown: bool, show) -> dict:
-    recording = recording_reference(row) if shown and row.recording_sid else None
+def _call(row, show) -> dict:
+    recording = recording_reference(row) if row.shown and row.recording_sid else None
     return {"id": row.id, "session_id": row.session_id, "booking_id": row.booking_id,
             "direction": row.direction, "from": show(row.from_phone), "to": show(row.to_phone),
             "forwarded_to": show(row.forward_to), "forwarded_from": show(row.forward_from),
@@ -112,15 +121,15 @@ def _call(row, shown: bool, show) -> dict:
             "updated_at": isoformat(row.updated_at)}
 
 
-def _outbound(row, shown: bool, show) -> dict:
+def _outbound(row, show) -> dict:
     return {"id": row.id, "to": show(row.to_phone), "from": show(row.from_phone),
             "purpose": row.purpose, "booking_id": row.booking_id, "status": row.status,
             "error_code": row.error_code,
             "last_error": masked_throughout(row.last_error, show.kept),
-            **_content(row, shown, "body"),
+            **_content(row, "body"),
             # As a relayed message's: an outbox text always has a body until retention takes
             # it (then the row reads null), so null here is "removed", never "there was none".
-            "body_removed": not shown or row.body is None,
+            "body_removed": not row.shown or row.body is None,
             "twilio_sid": row.twilio_sid,
             "created_at": isoformat(row.created_at), "updated_at": isoformat(row.updated_at),
             "sent_at": isoformat(row.sent_at)}
@@ -141,15 +150,22 @@ def _session(session, mine, other, show, now) -> dict:
                 "proxy_number": other.proxy_number}}
 
 
-def render_export(data: subject_export.SubjectData, now) -> dict:
+class _Each:
+    """A list of the document written item by item as the answer is sent, never whole."""
+
+    def __init__(self, rows: list, render: Callable[[object], dict]):
+        self.rows, self.render = rows, render
+
+
+def export_document(data: subject_export.SubjectData, now) -> dict:
     show = _Numbers(data.phone, data.proxy_numbers)
     return {
         "subject": {"phone": data.phone},
         "generated_at": isoformat(now),
         "sessions": [_session(s, mine, other, show, now) for s, mine, other in data.sessions],
-        "messages": [_message(row, shown, show) for row, shown in data.messages],
-        "calls": [_call(row, shown, show) for row, shown in data.calls],
-        "outbound_messages": [_outbound(row, shown, show) for row, shown in data.outbound],
+        "messages": _Each(data.messages, lambda row: _message(row, show)),
+        "calls": _Each(data.calls, lambda row: _call(row, show)),
+        "outbound_messages": _Each(data.outbound, lambda row: _outbound(row, show)),
         "consent": {
             "state": [{**s, "since": isoformat(s["since"])} for s in data.consent_state],
             "history": [{"id": e.id, "channel": e.channel, "purpose": e.purpose,
@@ -167,6 +183,35 @@ def render_export(data: subject_export.SubjectData, now) -> dict:
     }
 
 
+ROWS_A_WRITE = 200  # texts, calls or outbox texts rendered and sent at a time (~120 kB)
+
+
+def _json_pieces(document: dict, encode: Callable[[object], str]) -> Iterator[str]:
+    """The document's JSON as jsonify writes it (keys sorted, compact, a final newline), an
+    _Each's items rendered and encoded ROWS_A_WRITE at a time."""
+    yield "{"
+    for n, key in enumerate(sorted(document)):
+        value = document[key]
+        yield ("," if n else "") + encode(key) + ":"
+        if not isinstance(value, _Each):
+            yield encode(value)
+            continue
+        yield "["
+        for start in range(0, len(value.rows), ROWS_A_WRITE):
+            rows = value.rows[start:start + ROWS_A_WRITE]
+            # A compact list is its items' encodings joined by commas, within brackets.
+            yield ("," if start else "") + encode([value.render(row) for row in rows])[1:-1]
+        yield "]"
+    yield "}\n"
+
+
+def _compact_encoder() -> Callable[[object], str]:
+    """jsonify's encoding (the app's JSON settings, compact)."""
+    provider = current_app.json
+    return json.JSONEncoder(default=provider.default, ensure_ascii=provider.ensure_ascii,
+                            sort_keys=provider.sort_keys, separators=(",", ":")).encode
+
+
 @blp.route("/<phone>/export", methods=["GET"])
 @require("subjects:export", reason_required=True)
 @blp.response(200, ExportDocument)
@@ -181,9 +226,14 @@ def export_subject(phone: str):
     db = get_db()
     data = subject_export.collect_subject(db, subject, config=ext["config"], now=now,
                                     actor=principal.actor, reason=reason)
-    document = render_export(data, now)
+    # Everything that may fail (every query, the audit) is done and committed before the first
+    # byte, so a failure is still a problem+json answer; the document (decrypting its bodies)
+    # is rendered and sent piece by piece after: 100,000 texts are 60 MB of JSON, never held
+    # whole, and the transaction (SQLite: every writer waits) lasts only for the queries.
     db.commit()
-    return document
+    pieces = _json_pieces(export_document(data, now), _compact_encoder())
+    return current_app.response_class(stream_with_context(pieces),
+                                      mimetype=current_app.json.mimetype)
 
 
 @blp.route("/<phone>/erase", methods=["POST"])
