@@ -25,7 +25,9 @@ Invariants:
   record.
 - A subject is a person: one of the platform's active pool numbers is refused (422).
 - Two erasures of one number never overlap (PostgreSQL: _erase_alone); the second finds the
-  first in the ledger and nothing left to remove.
+  first in the ledger and nothing left to remove. On SQLite the API deletes texts and calls in
+  committed batches first (erase_batch): two erasures' batches take turns, each answering
+  what it removed; an erasure stopped between batches is completed by the next.
 """
 from __future__ import annotations
 
@@ -88,7 +90,11 @@ def _on_record_by(model, before: dt.datetime | None):
 
 
 def _erase_communications(db: Session, phone: str, now: dt.datetime,
-                          before: dt.datetime | None) -> tuple[dict, dict]:
+                          before: dt.datetime | None, *,
+                          batch: int | None = None) -> tuple[dict, dict]:
+    """Delete the number's messages, calls and outbox texts that no hold keeps, their Twilio
+    copies queued; how many, and how many held. `batch`: at most that many messages and at
+    most that many calls, no outbox text, and no count of the held."""
     removed, kept = {}, {}
     outbox_touching = OutboundMessage.to_phone == phone
     for name, model, touch, free, covered in (
@@ -97,6 +103,8 @@ def _erase_communications(db: Session, phone: str, now: dt.datetime,
         ("outbound_messages", OutboundMessage, outbox_touching,
          not_held(OutboundMessage), held(OutboundMessage)),
     ):
+        if batch is not None and model is OutboundMessage:
+            break  # deleted with the ledger's marks of their Idempotency-Keys (_keyed_texts)
         touch = and_(touch, _on_record_by(model, before))
         # Twilio's copies by resource (a call's log and its recording are two), by column.
         sid_columns = {"messages": {remote.MESSAGE: ("twilio_sid", "forward_sid", "reply_sid")},
@@ -108,9 +116,13 @@ def _erase_communications(db: Session, phone: str, now: dt.datetime,
         # its SID's deletion itself; read without the lock, the SID it committed between this
         # read and the DELETE was deleted with the row and never at Twilio.
         picked = (OutboundMessage.sid_from_lookup,) if model is OutboundMessage else ()
-        rows = db.execute(select(model.id, *(getattr(model, column) for names in
-                                             sid_columns.values() for column in names), *picked)
-                          .where(touch, free).with_for_update()).all()
+        chosen = (select(model.id, *(getattr(model, column) for names in
+                                     sid_columns.values() for column in names), *picked)
+                  .where(touch, free).with_for_update())
+        if batch is not None:
+            # No ORDER BY: sorting would read every row of the number left, each batch.
+            chosen = chosen.limit(batch)
+        rows = db.execute(chosen).all()
         # A lookup's pick that a text the erasure keeps (a held one) may own stays at Twilio.
         spared = copies_others_may_own(db, rows, leaving=and_(touch, free)) \
             if picked else set()
@@ -121,8 +133,22 @@ def _erase_communications(db: Session, phone: str, now: dt.datetime,
         for ids in _chunks([row[0] for row in rows]):
             db.execute(model.__table__.delete().where(model.id.in_(ids)))
         removed[name] = len(rows)
-        kept[name] = _count(db, model, touch, covered)
+        if batch is None:
+            kept[name] = _count(db, model, touch, covered)
     return removed, kept
+
+
+def erase_batch(db: Session, phone: str, *, now: dt.datetime, size: int) -> dict[str, int]:
+    """One committed step of an erasure on SQLite, for the caller to commit before the next
+    (erase_subject after the last): up to `size` of the number's messages and as many calls
+    that no hold keeps, deleted with their Twilio copies queued; how many (none: done).
+
+    Each batch is whole in itself (its rows and their queued deletions commit together), so
+    an erasure stopped between two leaves rows already gone and rows still there, never a
+    row gone with its Twilio copy forgotten; erasing again takes the rest, then does what only
+    erase_subject does (sessions, outbox, ledger, audit). Holds are read again by each batch:
+    one placed between two keeps its rows from the next."""
+    return _erase_communications(db, phone, now, None, batch=size)[0]
 
 
 def _keyed_texts(db: Session, phone: str) -> set[tuple[str | None, str]]:
@@ -208,11 +234,13 @@ def stop_routing(db: Session, phone: str, *, config: Config, now: dt.datetime, a
 def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, actor: str,
                   reason: str, replay: bool = False, held_closed: int | None = None,
                   before: dt.datetime | None = None,
-                  clock: Callable[[], dt.datetime] | None = None) -> dict:
+                  clock: Callable[[], dt.datetime] | None = None,
+                  removed_in_batches: dict[str, int] | None = None) -> dict:
     """Erase the number's data except what holds keep and consent evidence; what was done.
     `held_closed`: what stop_routing returned, when the caller committed it first.
     `before`: only what was on record at that time (a replay: the person's last erasure).
     `clock`: stamps the ledger when the erasure's passes end (else `now`).
+    `removed_in_batches`: what erase_batch removed first (committed), counted as removed here.
 
     With routing stopped and committed first (held_closed), what the person sends while the
     erasure runs is stored with no session and committed after the first pass chose its rows:
@@ -227,6 +255,8 @@ def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, 
     earlier = _count(db, Erasure, Erasure.subject_hmac == subject)
     keyed = _keyed_texts(db, phone) if not replay else set()
     removed, kept_held = _erase_communications(db, phone, now, before)
+    for kind, count in (removed_in_batches or {}).items():
+        removed[kind] += count
     held_unsent = sending_service.block_unsent(  # only held are left
         db, to_phone=phone, now=now,
         made_by=_on_record_by(OutboundMessage, before))
