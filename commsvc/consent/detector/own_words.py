@@ -121,6 +121,16 @@ _COMPLAINT_CLAUSE_RE = re.compile(COMPLAINT)
 # A bare opt-out keyword as a clause, or just before the revocation in its clause ("STOP stop
 # texting me at work"), in any of the three languages.
 _INSISTING_KEYWORD_RE = re.compile(strong(STRONG_WORDS + "|stoppez|alto|baja"))
+# "Who is this?" that the sender answers in the next clause, having placed the pro: "Who is
+# this? Oh the plumber", "Qui est-ce? Ah, le plombier", "¿Quién es? Ah el plomero", "Who's
+# this? nvm": no complaint, so it is no insistence beside a thing of the job. A bare "Oh." is
+# no answer ("Who is this? Oh. Stop texting me the address" still insists).
+_WHO_ANSWERED_RE = re.compile(
+    r"(?:^|\| )(?:" + phrases.WHO_ASKED + r"|who s this|qui est ce)"
+    r" \| (?:(?:(?:oh|ah|ahh|ohh|ok|okay)(?: (?:ok|okay|right|i see))*(?: \|)?"
+    r" (?:the|its|it s|you re|youre|ur|your|le|la|l|c est|el|es|eres|son|from) \w+"
+    r"|(?:(?:oh|ah|ok|okay) )?(?:nvm|never mind|nevermind|got it)(?= \||$)))")
+_WHO_CLAUSE_RE = re.compile(r"(?:" + phrases.WHO_ASKED + r"|who s this|qui est ce)")
 
 
 def _insists(s: str, start: int) -> bool:
@@ -132,11 +142,17 @@ def _insists(s: str, start: int) -> bool:
     if start > clause_start and (_INSISTING_KEYWORD_RE.fullmatch(s, clause_start, start - 1)
                                  or _COMPLAINT_CLAUSE_RE.fullmatch(s, clause_start, start - 1)):
         return True
+    answered = None
     for clause in s.split(" | "):
         clause = clause.strip("| ")
-        if _INSISTING_KEYWORD_RE.fullmatch(clause) or _COMPLAINT_CLAUSE_RE.fullmatch(
-                COURTESY_TAIL_RE.sub("", clause)):
+        if _INSISTING_KEYWORD_RE.fullmatch(clause):
             return True
+        clause = COURTESY_TAIL_RE.sub("", clause)
+        if _COMPLAINT_CLAUSE_RE.fullmatch(clause):
+            if answered is None:
+                answered = _WHO_ANSWERED_RE.search(s) is not None
+            if not (answered and _WHO_CLAUSE_RE.fullmatch(clause)):
+                return True
     return False
 
 
