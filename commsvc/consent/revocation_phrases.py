@@ -353,6 +353,14 @@ EN: list[tuple[str, str]] = [
      r" (?:(?:text|message|contacting|contact) (?:me|us)(?: please)?(?: (?:anymore|again"
      r"|ever again|going forward|in the future))+|sending (?:me|us) (?:anymore|more|further)"
      r" (?:text|message)(?: (?:please|anymore|again))*)" + END),
+    # ... or the same said as what we are to do, told or asked of us: "Tell them not to text
+    # me anymore", "I asked you not to text me again", "Please ask the company not to contact
+    # me anymore" (another person told is GUARD_BEFORE_RE's: "tell him not to text me anymore")
+    ("not",
+     r"\bnot to (?:(?:call|phone|email) (?:or|and|n) )?(?:text|message|contact|write to)"
+     r"(?: (?:or|and|n) (?:call|phone|email))? (?:me|us|this number|my number)(?: please)?"
+     r"(?: (?:anymore|again|ever again|going forward|in the future|no more))+"
+     r"(?: (?:please|thanks|thank you))*" + END),
     ("i id",
      r"\b(?:i d|id|i would|i will|i ll) (?:really )?appreciate (?:it )?(?:if (?:you|u|y all"
      r"|yall)(?: guys| all)? (?:stopped|would stop|could stop|stop) (?:text|message|contacting)"
