@@ -8,6 +8,8 @@ import re
 _PERSON = (r"(?:neighbou?r|dog|cat|kid|child|children|boy|girl|guy|man|men|woman|women|lady"
            r"|ladie|landlord|tenant|roommate|husband|wife|son|daughter|brother|sister|mom|mum"
            r"|dad|mother|father|boyfriend|girlfriend|ex|baby|friend|boss|coworker)s?")
+# The sender's own words reported to another person told: "dile que (yo) (le) dije que ..."
+_I_SAID_ES = r"(?: (?:yo )?(?:le |te )?(?:dije|digo|pedi|pido) que)?"
 # Just before a match: negation, condition or a noun use of "stop" -> not a revocation; or
 # what the sender tells, told or asks another person ("tell him to stop texting me", "ask the
 # neighbor to stop bothering me", "make my husband stop": a listed person, or anyone after
@@ -44,12 +46,16 @@ GUARD_BEFORE_RE = re.compile(
     # à mon mari de ...", as "tell my husband to"); not "them" ("diles que ...", "dígales que
     # ...", "dis-leur ...", as "tell them to") nor "your company" ("Dígale a su empresa que
     # ..."), which may be us
-    r"|(?:dile|digale|diganle|decile|pidele|pidale|pidanle) que(?: ya)?"
+    # ... also with the sender's own words reported to them: "tell him I said to stop texting
+    # me", "dis-lui que j'ai dit d'arrêter de m'écrire", "dile que dije que deje de escribirme"
+    r"|(?:dile|digale|diganle|decile|pidele|pidale|pidanle) que" + _I_SAID_ES + "(?: ya)?"
     r"|(?:dile|digale|diganle|decile|pidele|pidale|pidanle|diles|digales|diganles|pideles"
-    r"|pidales|pidanles) a (?:mi|mis)(?: \w+){1,2} que(?: ya)?"
-    r"|(?:dis|dites|demande|demandez) (?:lui|a (?:mon|ma|mes)(?: \w+){1,2})(?: d| de)?"
+    r"|pidales|pidanles) a (?:mi|mis)(?: \w+){1,2} que" + _I_SAID_ES + "(?: ya)?"
+    r"|(?:dis|dites|demande|demandez) (?:lui|a (?:mon|ma|mes)(?: \w+){1,2})"
+    r"(?: que (?:j ai|je lui ai|je) (?:dit|demande))?(?: d| de)?"
     r"|(?:tell|told|ask|asked|make|made|get|got) (?:(?:him|her"
-    r"|(?:my|his|her|our|the|that)(?: \w+)? " + _PERSON + r")(?: to| \|)?"
+    r"|(?:my|his|her|our|the|that)(?: \w+)? " + _PERSON + r")(?: to| \|"
+    r"| (?:that )?(?:i|we) (?:said|say|asked|told you)(?: (?:him|her|you) )?(?: to)?)?"
     r"|(?:my|his|her|our)(?! (?:own |stupid |new |old )?(?:phone|number|cell|mobile|line|inbox"
     r"|device|iphone|android|account|notifications|messages|texts|email)\b)(?: \w+){1,3} to)"
     # the link or button that does it, a thing of the app, as "the unsubscribe link" is:

@@ -91,7 +91,7 @@ def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...], no_last: bool,
         if m is None or "as_written" in pattern.groupindex and m["as_written"] and (
                 not _written_as_plural(text)):
             continue
-        if start and (GUARD_BEFORE_RE.search(s, max(0, start - 30), start)
+        if start and (GUARD_BEFORE_RE.search(s, max(0, start - 40), start)
                       and not (language == "en"
                                and ANSWER_NO_RE.search(s, max(0, start - 30), start))
                       or PAS_BEFORE_RE.search(s, max(0, start - 5), start)
