@@ -138,9 +138,10 @@ GUARD_AFTER_RE = re.compile(
     # surveys", "... price updates" are revocations.
     # (or what they are for: "Stop texting this # for the quote, use my email"; the group
     # `job`: beside a bare STOP or a complaint it is no guard, see own_words._accepted)
-    r"|(?: (?:me|us|this number))?(?: (?:for|about))?(?: (?P<job>the (?:\w+ )?(?:address|code"
+    # (or what they bring: "stop texting me with questions", "... with all these questions")
+    r"|(?: (?:me|us|this number))?(?: (?:for|about|with))?(?: (?P<job>the (?:\w+ )?(?:address|code"
     r"|photos?|pictures?|pics?|details|directions|link|location|map|price|quote|invoice|receipt|estimate|schedule|eta"
-    r"|tracking number|questions?)|questions)"
+    r"|tracking number|questions?)|(?:(?:all )?(?:these|those|your|so many|more) )?questions)"
     # (a courtesy may close it: "stop texting me the gate code please")
     r"(?=(?: " + _LIMIT_COURTESY + r")*(?: \||$)| " + _AND_COME + ")"
     # ... photos or videos of the job with any article or none, ending the clause or saying
