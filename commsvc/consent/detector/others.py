@@ -8,6 +8,11 @@ import re
 _PERSON = (r"(?:neighbou?r|dog|cat|kid|child|children|boy|girl|guy|man|men|woman|women|lady"
            r"|ladie|landlord|tenant|roommate|husband|wife|son|daughter|brother|sister|mom|mum"
            r"|dad|mother|father|boyfriend|girlfriend|ex|baby|friend|boss|coworker)s?")
+# Telling one other person in Spanish, as "tell him": decir, pedir, avisar, contar with "le",
+# the tú, usted and ustedes imperatives and the voseo of Argentina, Uruguay and Central America
+# ("decíle", "pedíle", "avisále", "contále": accents dropped, "decile", "pedile", ...)
+_TELL_ONE_ES = (r"dile|digale|diganle|decile|pidele|pidale|pidanle|pedile|avisale|avisele"
+                r"|avisenle|cuentale|cuentele|cuentenle|contale")
 # The sender's own words reported to another person told: "dile que (yo) (le) dije que ..."
 _I_SAID_ES = r"(?: (?:yo )?(?:le |te )?(?:dije|digo|pedi|pido) que)?"
 # Just before a match: negation, condition or a noun use of "stop" -> not a revocation; or
@@ -48,8 +53,8 @@ GUARD_BEFORE_RE = re.compile(
     # ..."), which may be us
     # ... also with the sender's own words reported to them: "tell him I said to stop texting
     # me", "dis-lui que j'ai dit d'arrêter de m'écrire", "dile que dije que deje de escribirme"
-    r"|(?:dile|digale|diganle|decile|pidele|pidale|pidanle) que" + _I_SAID_ES + "(?: ya)?"
-    r"|(?:dile|digale|diganle|decile|pidele|pidale|pidanle|diles|digales|diganles|pideles"
+    r"|(?:" + _TELL_ONE_ES + r") que" + _I_SAID_ES + "(?: ya)?"
+    r"|(?:" + _TELL_ONE_ES + r"|diles|digales|diganles|pideles"
     r"|pidales|pidanles) a (?:mi|mis)(?: \w+){1,2} que" + _I_SAID_ES + "(?: ya)?"
     r"|(?:dis|dites|demande|demandez) (?:lui|a (?:mon|ma|mes)(?: \w+){1,2})"
     r"(?: que (?:j ai|je lui ai|je) (?:dit|demande))?(?: d| de)?"
