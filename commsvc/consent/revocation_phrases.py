@@ -175,6 +175,19 @@ _TEXTS_SERVICE = (r"(?:services?|servicios?|programmes?|programas?) (?:de|d|des|
 NOT_OF_SOMETHING_ELSE = (r"(?!(?: moi| nous)? (?:de|du|des|a|au|aux|del|al)"
                          r" (?:" + _ARTICLE + r" )?"
                          r"(?!" + _TEXTS_SERVICE + ")" + _SOMETHING_ELSE + r"\b)")
+# ... nor someone of the sender's family taken out of something of theirs, a class, a camp, a
+# team: "désinscrivez ma fille du cours", "unsubscribe my son from swim lessons", "desuscriban
+# a mi hija de la clase" (the messages or the list are ours: "unsubscribe my daughter from
+# these texts" still revokes)
+_KIN = (r"(?:daughter|son|kid|child|children|boy|girl|wife|husband|mom|dad|mother|father"
+        r"|brother|sister|grandson|granddaughter|fille|fils|enfant|garcon|femme|mari|mere|pere"
+        r"|frere|soeur|hija|hijo|nina|nino|nena|nene|esposa|esposo|marido|mama|papa|hermana"
+        r"|hermano)s?")
+NOT_OF_SOMEONE_ELSE = (
+    r"(?! (?:a )?(?:my|our|his|her|ma|mon|mes|nos|notre|sa|son|ses|mi|mis|su|sus|nuestr[oa]s?)"
+    r" (?:\w+ )?" + _KIN + r" (?:from|de|du|des|del|al)\b(?! (?:(?:the|your|these|those|all|ur"
+    r"|vos|ces|les|tous|sus|los|las|estos|tus|todos) )*(?:text|message|list|liste|lista|sms"
+    r"|notifications?|notificaciones)\b))")
 # The messages of someone else: "from the old company", "from my ex", "from another pro"
 # (not the sender's dealings with us, nor another number of ours: "Stop the reminders from my
 # account", "... from another number you use")
@@ -581,7 +594,7 @@ EN: list[tuple[str, str]] = [
      r"(?! (?:me |us |my number )?from (?!(?:(?:the|your|my|all|these|those|this"
      r"|any|ur) )*(?:text|message|list|lists|notification|notifications|alert|alerts|messaging"
      r"|you|this number)\b|(?:these|those|them|this|it|all|everything|here|all (?:of )?this"
-     r"|all of it|all of these|all of them)(?= \||$)))"),
+     r"|all of it|all of these|all of them)(?= \||$)))" + NOT_OF_SOMEONE_ELSE),
     # opt (me) out [of the texts]
     ("opt",
      r"\bopt (?:me |us |my number )?out(?:" + END + r"| (?:please|now|thanks|thank you)\b"
@@ -783,7 +796,8 @@ FR: list[tuple[str, str]] = [
     # (also typed without its second s: "Désincrivez-moi svp")
     # (and with one n, with a French ending: "désabonez-moi", "me désaboner")
     ("desabon* desinscri* desincri*",
-     r"\b(?:desabonn\w*|desabon(?:ez|er)|desins?cri(?!b)\w*)\b" + NOT_OF_SOMETHING_ELSE),
+     r"\b(?:desabonn\w*|desabon(?:ez|er)|desins?cri(?!b)\w*)\b" + NOT_OF_SOMETHING_ELSE
+     + NOT_OF_SOMEONE_ELSE),
     # retirez-moi de la liste
     ("retir* enlev* supprim* effac* ray* sort* radi*",
      r"\b(?:retir|enlev|supprim|effac|ray|sort|radi)\w* (?:moi|mon numero|mon num|nous"
@@ -1135,7 +1149,8 @@ ES: list[tuple[str, str]] = [
     # French "désabonner", FR's ("desabonn" with two n, or one before "-ez", "-er")
     # (also with the b of "subscribe": "desubscribirme")
     ("desuscri* desubscri* desinscrib* desabon*",
-     r"\b(?:desub?scri|desinscrib|desabon(?!n|ez\b|er\b))\w*\b" + NOT_OF_SOMETHING_ELSE),
+     r"\b(?:desub?scri|desinscrib|desabon(?!n|ez\b|er\b))\w*\b" + NOT_OF_SOMETHING_ELSE
+     + NOT_OF_SOMEONE_ELSE),
     # formal Spanish: absténganse de escribirme, no deseo ser contactado, cesen toda
     # comunicación
     ("abstenganse abstengase abstengan abstenga",
