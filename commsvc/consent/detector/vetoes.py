@@ -102,7 +102,16 @@ VETO_RE = re.compile(
     r"|(?:before|after|until|till|during|while|when|tonight|today|tomorrow|at (?:work|school"
     r"|the office)|avant|apres|jusqu|pendant|quand|ce soir|aujourd hui|demain"
     r"|au (?:travail|bureau)|a (?:la job|l ecole)|antes|despues|hasta|durante|cuando|mientras"
-    r"|hoy|manana|esta noche|(?:al|en el) trabajo|en la (?:oficina|escuela)|" + WHEN
+    r"|hoy|manana|esta noche|(?:al|en el) trabajo|en la (?:oficina|escuela)"
+    # ... or the sender's work number texted, as "at work": "Stop sending to my work number,
+    # text my cell", "Arrêtez d'envoyer les messages à mon numéro du travail, écrivez sur mon
+    # cell", "Dejen de mandar mensajes a mi número del trabajo, escríbanme al celular" (not
+    # said to be this one: "Don't text me, this is my work number, use my cell" revokes it)
+    r"|(?<!\bis )(?<!\bs )(?<!\best )(?<!\bes )(?:my|the|mon|le|au|mi|el|al)"
+    r" (?:(?:work|office|business) (?:number|phone|cell|line)"
+    r"|numero (?:du |de |d )?(?:travail|bureau|job)"
+    r"|(?:numero|telefono|celular) (?:del|de mi|de la) (?:trabajo|oficina))(?! (?:is|s|est|es)\b)"
+    r"|" + WHEN
     + r")\b[^|]{0,30} \|"
     r"(?: (?:please|just|svp|juste|plutot|mejor|porfa))* (?:(?:use|text|message) my"
     r"|(?:ecrivez|ecris|textez|texte|envoyez|envoie|utilisez)(?: moi)?(?: sur| a| au)? (?:mon|ma)"
