@@ -67,6 +67,18 @@ GUARD_BEFORE_RE = re.compile(
     # "le lien pour se désabonner", "le bouton de désinscription", "el enlace para desuscribirse"
     r"|(?:lien|bouton|enlace|boton|liga) (?:pour|de|d|para)(?: (?:se|me|vous|nous))?"
     r") $")
+# The guard's telling lead ("tell him to", "dile que", "dis-lui de") ...
+TELLING_RE = re.compile(r"\s?(?:tell|told|ask|asked|make|made|get|got|" + _TELL_ONE_ES
+                        + r"|dis|dites|demande|demandez)\b")
+# ... is no guard when the sender includes us after the request: "Dile que no me escriba, y tú
+# tampoco me escribas más", "tell him to stop texting me, and you too", "Dis-lui d'arrêter de
+# m'écrire, toi aussi"
+YOU_TOO_RE = re.compile(
+    r"\b(?:(?<!\btold )(?<!\btell )(?<!\basked )(?:you|u|yall|you guys) (?:too|as well|also)"
+    r"|same (?:for|goes for) (?:you|u)"
+    r"|neither should (?:you|u)|(?:tu|usted|ustedes|vos) (?:tampoco|tambien)"
+    r"|ni (?:tu|usted|ustedes|vos)\b(?! (?:\w+ )?(?:hijo|hija|esposo|esposa|marido|mama|papa))"
+    r"|(?:toi|vous) (?:aussi|non plus|pareil)|ni (?:toi|vous))\b")
 # ... and "pas" alone just before a French infinitive, as everyday French drops the "ne":
 # "Faut pas arrêter de m'écrire", "J'veux pas désinscrire ma femme". Not before an imperative,
 # a new sentence typed without its full stop: "Ça m'intéresse pas arrêtez de m'écrire", "Je

@@ -16,7 +16,9 @@ from commsvc.consent.detector.others import (
     SAID_BY_OTHER_RE,
     SENDER_TOO_RE,
     STOPPING,
+    TELLING_RE,
     WHO_STOPS_RE,
+    YOU_TOO_RE,
 )
 from commsvc.consent.detector.stop_with_complaint import COMPLAINT, STRONG_WORDS, strong
 from commsvc.consent.detector.vetoes import VETO_RE
@@ -91,9 +93,11 @@ def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...], no_last: bool,
         if m is None or "as_written" in pattern.groupindex and m["as_written"] and (
                 not _written_as_plural(text)):
             continue
-        if start and (GUARD_BEFORE_RE.search(s, max(0, start - 40), start)
+        if start and ((guard := GUARD_BEFORE_RE.search(s, max(0, start - 40), start))
                       and not (language == "en"
                                and ANSWER_NO_RE.search(s, max(0, start - 30), start))
+                      and not (TELLING_RE.match(s, guard.start())
+                               and YOU_TOO_RE.search(s, m.end()))
                       or PAS_BEFORE_RE.search(s, max(0, start - 5), start)
                       and FR_INFINITIVE_RE.match(s, start)
                       or s.startswith(STOPPING, start)
