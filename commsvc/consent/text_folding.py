@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
+from itertools import islice
 
 # Invisible inside a word (zero-width spaces and joiners, a soft hyphen, a word joiner, a BOM):
 # "S\u200bTOP" is STOP.
@@ -163,33 +165,56 @@ def _hash_number(m: re.Match[str]) -> str:
 # "nomemandesmasmensajes") reads as its words when it splits into nothing but these: the words
 # revocations are made of, in en/fr/es (each form as typed: folding comes after). A run with
 # any other word in it ("cansomeonestopbytomorrow") stays one word no rule knows.
-_RUN_ON_WORDS = frozenset("""
+_RUN_ON_BY_LANGUAGE = tuple(frozenset(words.split()) for words in ("""
     stop quit please pls plz dont do not never no more any anymore text texting texts txt txting
     message messages messaging msg msgs send sending me us my number off take remove out of
     unsubscribe from list the your these those this all leave alone i want wanna to receive get
     thanks thank you u now again ever contact contacting bugging bothering spam
+""", """
     ne m nous plus jamais ecrivez ecrire ecris envoyez envoyer envoie textez texter texte de d des
     les vos ces tes arretez arrete arreter cessez svp merci stp retirez moi liste votre ta la sms
     textos messages je veux recevoir pas laissez laisse tranquille
+""", """
     nos mas ya dejen deja deje dejar para paren pare mandar mandarme enviar enviarme escribir
     escribirme escriban escribas escriba manden mandes envien envies mensajes mensaje textos
     texto por favor porfa gracias quiero recibir borrenme borrame sacame saquenme lista su sus
-    los estos
-""".split())
+    los estos no me de la
+"""))
+_RUN_ON_WORDS = frozenset().union(*_RUN_ON_BY_LANGUAGE)
+# Each word's languages, a bit each: a split that keeps to one language is the likelier
+# ("dont messages us", not "dont message sus")
+_RUN_ON_LANGUAGES = {w: sum(1 << i for i, ws in enumerate(_RUN_ON_BY_LANGUAGE) if w in ws)
+                     for w in _RUN_ON_WORDS}
 _RUN_ON_LONGEST = max(map(len, _RUN_ON_WORDS))
 
 
 def _run_on_words(run: str) -> list[str] | None:
-    """`run` as the fewest words of _RUN_ON_WORDS it is made of, at least three; else None."""
+    """`run` as the fewest words of _RUN_ON_WORDS it is made of, at least three, and among
+    those the one that changes language the fewest times between words; else None."""
     n = len(run)
-    best: list[list[str] | None] = [[]] + [None] * n  # best[i]: the words of run[:i]
+    # best[i]: (words, changes of language, the words) of run[:i]
+    best: list[tuple[int, int, list[str]] | None] = [(0, 0, [])] + [None] * n
+    reached = [0]  # the i whose best is known, in order
+    languages = _RUN_ON_LANGUAGES.get
     for i in range(1, n + 1):
-        for j in range(max(0, i - _RUN_ON_LONGEST), i):
-            before, here = best[j], best[i]
-            if before is not None and run[j:i] in _RUN_ON_WORDS and (
-                    here is None or len(before) + 1 < len(here)):
-                best[i] = [*before, run[j:i]]
-    words = best[n]
+        if i - reached[-1] > _RUN_ON_LONGEST:
+            return None  # no word of the list ends anywhere in reach: not a run of them
+        here = None
+        for k in range(bisect_left(reached, i - _RUN_ON_LONGEST), len(reached)):
+            j = reached[k]
+            word = run[j:i]
+            these = languages(word)
+            if these is None:
+                continue
+            count, changes, words = best[j]  # type: ignore[misc]
+            if words and not languages(words[-1], 0) & these:
+                changes += 1
+            if here is None or (count + 1, changes) < here[:2]:
+                here = (count + 1, changes, [*words, word])
+        if here is not None:
+            best[i] = here
+            reached.append(i)
+    words = best[n][2] if best[n] is not None else None
     return words if words is not None and len(words) >= 3 else None
 
 
@@ -246,20 +271,58 @@ def _plain(text: str) -> str:
         _APOSTROPHES).casefold()
 
 
+# A word that may be a run among spaced words ("pls stoptextingmenow ok"): letters only, as
+# long as a whole message's run, naming the messages or a keyword (most long words do not, and
+# skip the split). Looked for in a text of Twilio's length, a few of them at most.
+_LONG_WORD_RE = re.compile(r"[^\W\d_]{10,60}")
+_RUN_CORE_RE = re.compile(r"te?xt|messag|msg|mensaj|sms|ecri|escrib|envo|envi|mand|contact"
+                          r"|unsub|stop|spam|bugg|bother|alone|tranquil|list")
+_GLUED_TEXT_CHARS = 1600
+_GLUED_MOST = 8
+
+
 def spaced_run_on(text: str) -> str:
     """`text`, or, when it is one run of _RUN_ON_WORDS ("stoptextingmeplease!",
     "NoTextsPlease"), the same text (lowercase, accent-free) with that run as its words
     ("stop texting me please!", "no texts please"): what reads the text as written (a plural,
-    a question mark) reads them as every rule reads its tokens."""
-    if not 10 <= len(text) <= 120 or len(text.split()) > 2:  # (an emoji may stand apart)
+    a question mark) reads them as every rule reads its tokens. A run among spaced words ("pls
+    stoptextingmenow ok") is spaced where it stands, the rest of the text as written."""
+    if len(text.split()) > 2:  # (an emoji may stand apart)
+        return _spaced_runs(text) if len(text) <= _GLUED_TEXT_CHARS else text
+    if not 10 <= len(text) <= 120:
         return text
     out = tokens(text)
-    if len(out) != 1 or not 10 <= len(out[0]) <= 60 or not out[0].isalpha():
+    if len(out) != 1:
+        return _spaced_runs(text)
+    if not 10 <= len(out[0]) <= 60 or not out[0].isalpha():
         return text
     s = _plain(text)
     at = s.find(out[0])
     words = _run_on_words(out[0]) if at >= 0 else None
     return text if words is None else s[:at] + " ".join(words) + s[at + len(out[0]):]
+
+
+_RUN_PUNCTUATION = "!?.,;:…\"'()*#"
+
+
+def _spaced_runs(text: str) -> str:
+    """`text` with each of its first _GLUED_MOST words of 10 letters or more that is a run of
+    _RUN_ON_WORDS (at least three) spaced, lowercase and accent-free."""
+    out = None
+    for token in islice((t for t in text.split() if len(t) >= 10), _GLUED_MOST):
+        m = _LONG_WORD_RE.fullmatch(token.strip(_RUN_PUNCTUATION))
+        if m is None:
+            continue
+        run = _plain(m[0])
+        words = _run_on_words(run) if _RUN_CORE_RE.search(run) else None
+        if words is not None:
+            out = [] if out is None else out
+            out.append((m[0], " ".join(words)))
+    if out is None:
+        return text
+    for run, spaced in out:
+        text = text.replace(run, spaced, 1)
+    return text
 
 
 def tokens(text: str) -> list[str]:

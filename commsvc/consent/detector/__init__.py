@@ -9,8 +9,9 @@ Pipeline
    iPhone", a "--" line) or a business's signature block (a name line, then the company with
    its legal form: "Mike Johnson" / "Johnson Plumbing LLC") and what follows, and a "Re:"
    before the text.
-   A message typed as one run of words ("notextsplease") is then spaced
-   (text_folding.spaced_run_on), for the rules and what reads it as written alike.
+   A message typed as one run of words ("notextsplease"), or such a run among spaced words
+   ("pls stoptextingmenow ok"), is then spaced (text_folding.spaced_run_on), for the rules and
+   what reads it as written alike.
 1. Tokens (text_folding.py): NFKD with combining marks dropped (accents optional), casefold,
    apostrophes unified, ``n't`` -> ``nt``; clause punctuation becomes a ``|`` token, every other
    non-word character (emoji, quotes, hyphens, apostrophes) a space; then typo and
