@@ -798,6 +798,11 @@ FR: list[tuple[str, str]] = [
     ("desabon* desinscri* desincri*",
      r"\b(?:desabonn\w*|desabon(?:ez|er)|desins?cri(?!b)\w*)\b" + NOT_OF_SOMETHING_ELSE
      + NOT_OF_SOMEONE_ELSE),
+    # retirez-moi, enlevez-moi alone, the whole clause with courtesy only, as "remove me" is:
+    # "Merci, mais retirez-moi svp" (not "Retirez-moi ça", "Enlevez-moi du vendredi")
+    ("retirez enlevez",
+     r"(?:^|(?<=\| )|(?<=\bsvp )|(?<=\bmais )|(?<=\bdonc ))(?:retirez|enlevez) (?:moi|nous)"
+     r"(?: (?:svp|stp|merci|s il vous plait|sil vous plait))*" + END),
     # retirez-moi de la liste
     ("retir* enlev* supprim* effac* ray* sort* radi*",
      r"\b(?:retir|enlev|supprim|effac|ray|sort|radi)\w* (?:moi|mon numero|mon num|nous"
@@ -1173,10 +1178,14 @@ ES: list[tuple[str, str]] = [
     # eliminen mi número / borren este número (the whole clause: "borren este número del
     # presupuesto" is about the quote)
     # ... or "bórrenme", "elimínenme" alone (with courtesy only)
-    ("borr* elimin* quit*",
+    ("borr* elimin* quit* saqu* sacame",
      r"(?:\b(?:borr|elimin|quit)\w* (?:mi numero|mi telefono|mis datos|este numero)"
-     r"|(?:^|(?<=\| )|(?<=\bpor favor )|(?<=\bporfa )|(?<=\bya ))(?:borrenme|borreme|borrame"
-     r"|eliminenme|elimineme|eliminame))(?: (?:por favor|porfa|gracias))*" + END),
+     r"|(?:^|(?<=\| )|(?<=\bpor favor )|(?<=\bporfa )|(?<=\bya )|(?<=\bpero ))(?:borrenme"
+     r"|borreme|borrame|eliminenme|elimineme|eliminame"
+     # ... and "sáquenme", "quítenme" alone, as "remove me": "Gracias, pero sáquenme por
+     # favor" (not "Sáquenme de aquí", "Quítenme del horario del viernes")
+     r"|saquenme|saqueme|sacame|quitenme|quiteme|quitame))(?: (?:por favor|porfa|gracias))*"
+     + END),
     # "Olvídense de mi número", as "forget my number": starting its clause and ending the
     # message (see LAST); not "olvide" ("olvidé mi número": I forgot it)
     ("| por porfa ya olvidense olvidate olvidese olviden olvida",
