@@ -764,9 +764,12 @@ FR: list[tuple[str, str]] = [
     # ... asked how, as "How do I stop getting these texts?" is: "Comment faire pour ne plus
     # recevoir de SMS ?", the question ending there (not "... de textos le matin ?")
     ("| comment",
+     # (or the verb conjugated: "Comment j'arrête de recevoir vos textos ?", "Comment on
+     # arrête de recevoir ...")
      r"(?:^|\| )comment(?: (?:(?:faire|je fais|on fait|puis je|je peux|est ce que je peux)"
      r" pour|puis je|je peux|est ce que je peux))? "
-     + _FR_NO_MORE_RECEIVE + r"(?: (?:svp|stp|merci|s il vous plait))*$"),
+     + _FR_NO_MORE_RECEIVE.replace("|arreter de ", "|arreter de |(?:j|je|on) arrete de ", 1)
+     + r"(?: (?:svp|stp|merci|s il vous plait))*$"),
     # je ne veux plus recevoir de textos; everyday French drops the "ne", then only with a
     # verb: "je veux plus recevoir de SMS" ("je veux plus de messages" may want more)
     ("ne je j",
