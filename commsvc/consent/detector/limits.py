@@ -12,11 +12,16 @@ from commsvc.consent.detector.time_words import FEW, NUMBER, UNIT, WHEN
 # The sender there or on the way, so texts are not needed now, the whole clause: "Stop
 # texting me, I'm outside", "Arrête de m'écrire, j'arrive", "Deja de escribirme, ya voy para
 # allá" (not "..., I'm here to complain")
-_ARRIVING = (r"(?:(?:(?:i m|im|i am) (?:outside|here|downstairs|at the door|out front"
+# (a laugh or "literally", "already" may come first: "stop texting me lol I'm literally at the
+# door", "Deja de escribirme jaja ya estoy en la puerta", "... lol je suis devant la porte")
+_ARRIVING = (r"(?:(?:(?:lol|haha|lmao|jaja|jajaja|mdr|ptdr) )?"
+             r"(?:(?:i m|im|i am)(?: (?:literally|already|just|right))?"
+             r" (?:outside|here|downstairs|at the door|out front"
              r"|on my way|coming|almost there|pulling up)|on my way|omw"
-             r"|j arrive|(?:je suis|j suis|chu) (?:la|dehors|devant(?: la porte)?|en route"
-             r"|en chemin)|(?:ya )?(?:voy (?:para alla|en camino)|llegue|casi llego"
-             r"|estoy (?:afuera|aqui|aca))|ya voy)"
+             r"|j arrive|(?:je suis|j suis|chu)(?: (?:deja|juste))? (?:la|dehors"
+             r"|devant(?: la porte)?|a la porte|en bas|en route|en chemin)|(?:ya )?(?:voy"
+             r" (?:para alla|en camino)|llegue|casi llego|estoy (?:afuera|aqui|aca|en la puerta"
+             r"|abajo|enfrente))|ya voy)"
              # ... with when: "j'arrive dans 5 min", "I'm on my way, 10 minutes"
              r"(?: (?:in|dans|en) (?:\d+|a few|a couple|quelques|unos|un par de)"
              r" (?:min|mins|minutes|minutos|sec|secs|seconds|secondes|segundos))?"
