@@ -35,6 +35,10 @@ _COME = (r"(?:come(?! on(?: \||$))|get here|get over here|show up"
          r"|get (?:it|this|that) done|start working|get (?:back )?to work|call 911"
          r"|ven|venga|vengan|arregla|arregle|arreglen|hazlo|hagalo|haganlo"
          r"|venez|viens|reparez|repare|faites le|fais le"
+         # ... or, told through someone, what they are to do: "Dites au technicien d'arrêter de
+         # m'écrire et de venir", "Dígale al técnico que deje de escribirme y que venga"
+         r"|(?:de|d) (?:venir|arriver|passer|reparer)|que (?:venga|vengan|venga a|pase|arregle)"
+         r"|to come"
          # ... or to drive, as one says "don't text and drive": "Stop texting and drive safe",
          # "Deja de textear y maneja"; not "... and drive off a bridge"
          r"|(?:drive|driving|conduis|conduisez|maneja|maneje|manejen)(?: (?:safe|safely"
