@@ -61,6 +61,8 @@ VETO_RE = re.compile(
     r" au courant|(?:mantenganme|mantenme|mantengame|mantenganos) (?:informad[oa]s?|al tanto)"
     # ... or the texts of the job kept: "Stop sending me promotions, but keep the appointment
     # reminders", "Plus de pubs svp, mais gardez les rappels"
+    # ... or to have them keep coming: "Unsubscribe? lol no, keep em coming"
+    r"|keep (?:them|em|those|these|the (?:text|message|reminders|updates)) coming"
     r"|keep (?:sending (?:me |us )?)?(?:the|my|those|your) (?:(?:appointment|job|project"
     r"|service|booking) )?(?:reminders|updates|notifications|text|message)"
     r"(?! to (?:yourself|yourselves|urself))"
