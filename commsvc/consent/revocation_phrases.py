@@ -775,7 +775,10 @@ FR: list[tuple[str, str]] = [
     ("ne je j",
      r"\b(?:ne (?:veux|veut|voulons|souhaite|souhaitons|desire|voudrais|souhaiterais)"
      r" (?:plus(?: jamais)?|pas)"
-     r"|(?:je|j) (?:veux|souhaite|desire|voudrais) (?:plus(?: jamais)?|pas) (?:recevoir|avoir))"
+     r"|(?:je|j) (?:veux|souhaite|desire|voudrais) (?:plus(?: jamais)?|pas) (?:recevoir|avoir)"
+     # ... or "plus aucun" with no verb, which wants none, never more: "Je veux plus aucun
+     # message de vous"
+     r"|(?:je|j) (?:veux|souhaite|desire|voudrais) plus(?: jamais)?(?= aucune? ))"
      r"(?: (?:recevoir|avoir|de|d|vos|ces|les|aucun|aucune|des))* (?:message|text"
      r"|notification|notifications|pub|spam|sollicitation|sollicitations)\b(?! vocal)"),
     # ... and "je veux plus de textos" (Québec "je veux pu de textos") ending the message and
