@@ -781,6 +781,11 @@ FR: list[tuple[str, str]] = [
      r"|(?:je|j) (?:veux|souhaite|desire|voudrais) plus(?: jamais)?(?= aucune? ))"
      r"(?: (?:recevoir|avoir|de|d|vos|ces|les|aucun|aucune|des))* (?:message|text"
      r"|notification|notifications|pub|spam|sollicitation|sollicitations)\b(?! vocal)"),
+    # ... "N'écrivez plus à ce numéro", "Ne textez plus ce numéro", as "No escriban más a este
+    # número" (the whole clause)
+    ("n ne",
+     r"\b(?:n|ne) (?:ecrivez|ecris|textez|texte|envoyez|envoie)(?: (?:plus|jamais))+"
+     r"(?: (?:de |des |d )?(?:message|text))?(?: (?:a|sur|au))? ce numero" + FR_TAIL + END),
     # ... and "je veux plus de textos" (Québec "je veux pu de textos") ending the message and
     # starting its clause: with more after it, "plus de" may want more ("Je veux plus de
     # messages pour suivre les travaux"); never "plus de photos". "Je voudrais (souhaite)
