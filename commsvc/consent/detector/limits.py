@@ -39,6 +39,14 @@ _COME = (r"(?:come(?! on(?: \||$))|get here|get over here|show up"
          # m'écrire et de venir", "Dígale al técnico que deje de escribirme y que venga"
          r"|(?:de|d) (?:venir|arriver|passer|reparer)|que (?:venga|vengan|venga a|pase|arregle)"
          r"|to come"
+         # ... or to look at the job: "stop texting me and check the breaker box", "Arrête de
+         # m'écrire et va vérifier le disjoncteur", "Deja de escribirme y revisa el breaker"
+         # (not our records: "... and check your list")
+         r"|(?:go )?(?:check|look at) (?:the|it|this|that)(?! (?:list|records?|database"
+         r"|number)\b)|(?:va |allez )?(?:verifier|verifiez|verifie|regarder|regardez|regarde)"
+         r" (?:le|la|les|l)(?! (?:liste|dossier|fichier)\b)"
+         r"|(?:revisa|revise|revisen|checa|cheque|chequen) (?:el|la|los|las)(?! (?:lista"
+         r"|registro)\b)"
          # ... or to drive, as one says "don't text and drive": "Stop texting and drive safe",
          # "Deja de textear y maneja"; not "... and drive off a bridge"
          r"|(?:drive|driving|conduis|conduisez|maneja|maneje|manejen)(?: (?:safe|safely"
