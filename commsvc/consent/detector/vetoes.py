@@ -95,7 +95,7 @@ VETO_RE = re.compile(
     # ... or to be texted on this number: "Don't text my old phone, use this number"
     # (another person or number of the sender's is no redirection: "Don't text me, text my
     # husband", "..., use my other number" ask not to be texted here, a revocation)
-    r"|(?:use|try) this (?:number|phone|cell|line)\b"
+    r"|(?:use|try) this (?:number|phone|cell|line|one|account)\b"
     # ... or another number of theirs for when or where the clause before said not to text
     # them, a limit (the number alone revokes this one: "Use my cell"): "Don't text me at work,
     # text my cell", "Don't text me before 8, text my cell", "No me escriba en la mañana,
