@@ -287,13 +287,16 @@ def spaced_run_on(text: str) -> str:
     ("stop texting me please!", "no texts please"): what reads the text as written (a plural,
     a question mark) reads them as every rule reads its tokens. A run among spaced words ("pls
     stoptextingmenow ok") is spaced where it stands, the rest of the text as written."""
-    if len(text.split()) > 2:  # (an emoji may stand apart)
-        return _spaced_runs(text) if len(text) <= _GLUED_TEXT_CHARS else text
+    parts = text.split()
+    if len(parts) > 2:  # (an emoji may stand apart)
+        if len(text) > _GLUED_TEXT_CHARS or max(map(len, parts)) < 10:
+            return text  # most texts: no word is long enough
+        return _spaced_runs(text, parts)
     if not 10 <= len(text) <= 120:
         return text
     out = tokens(text)
     if len(out) != 1:
-        return _spaced_runs(text)
+        return _spaced_runs(text, parts)
     if not 10 <= len(out[0]) <= 60 or not out[0].isalpha():
         return text
     s = _plain(text)
@@ -305,15 +308,18 @@ def spaced_run_on(text: str) -> str:
 _RUN_PUNCTUATION = "!?.,;:…\"'()*#"
 
 
-def _spaced_runs(text: str) -> str:
-    """`text` with each of its first _GLUED_MOST words of 10 letters or more that is a run of
+def _spaced_runs(text: str, parts: list[str]) -> str:
+    """`text` (split at white space: `parts`) with each of its first _GLUED_MOST words of 10
+    letters or more that is a run of
     _RUN_ON_WORDS (at least three) spaced, lowercase and accent-free."""
     out = None
-    for token in islice((t for t in text.split() if len(t) >= 10), _GLUED_MOST):
+    for token in islice((t for t in parts if len(t) >= 10), _GLUED_MOST):
         m = _LONG_WORD_RE.fullmatch(token.strip(_RUN_PUNCTUATION))
         if m is None:
             continue
         run = _plain(m[0])
+        if run in _RUN_ON_WORDS or run in _FOLD_WORDS:  # a word of its own ("escribirme")
+            continue
         words = _run_on_words(run) if _RUN_CORE_RE.search(run) else None
         if words is not None:
             out = [] if out is None else out
