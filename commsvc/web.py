@@ -6,7 +6,9 @@ gunicorn reads WEB_CONCURRENCY when it is imported (the default of its --workers
 Procfile gives anyway): a value that is not a whole number, or one set but empty, stopped the
 web process with a ValueError traceback, exit status 1; a negative one with gunicorn's own
 "Error: Value must be positive: -1", and a PORT that is not a number (the Procfile's --bind)
-with "Error: 'abc' is not a valid port number.", both in plain text where the logs are JSON.
+with "Error: 'abc' is not a valid port number.", both in plain text where the logs are JSON;
+and a value with blanks where the Procfile's shell splits it (WEB_CONCURRENCY blanks only, a
+PORT after a blank) with gunicorn's usage line.
 Such a value is now said as every bad setting is said (load_config's words, one line, JSON
 where the logs are, exit status 2); any value gunicorn takes is left to gunicorn_conf, which
 checks every setting. Nothing else of commsvc is imported unless a value is wrong: the loader
@@ -27,19 +29,37 @@ def _gunicorn_takes(raw: str) -> bool:
         return False
 
 
+def _split_by_the_shell(environ) -> str | None:
+    """What is wrong with a value the Procfile's shell splits off its word (it splits the
+    expanded line at blanks, before this process runs): None when nothing is."""
+    concurrency, port = environ.get("WEB_CONCURRENCY", ""), environ.get("PORT", "")
+    if concurrency.isspace():  # set, not empty: ${WEB_CONCURRENCY:-2} is the blanks
+        return ("WEB_CONCURRENCY holds blanks only, no whole number of web workers: unset it or"
+                " give one (the Procfile's shell leaves `--workers ${WEB_CONCURRENCY:-2}` without"
+                " a value)")
+    if port[:1].isspace():
+        return (f"PORT must be a port number from 1 to 65535 with no blank before it, not"
+                f" {port!r} (the Procfile's shell splits `--bind 0.0.0.0:${{PORT:-5000}}` at the"
+                f" blank)")
+    return None
+
+
 def check_gunicorns_settings(environ) -> None:
-    """Stop the process (stop_at_start) on a WEB_CONCURRENCY or PORT gunicorn cannot take; a
-    WEB_CONCURRENCY set but blank is removed, read as unset as load_config and the Procfile's
-    ${WEB_CONCURRENCY:-2} read it."""
-    if "WEB_CONCURRENCY" in environ and not environ["WEB_CONCURRENCY"].strip():
+    """Stop the process (stop_at_start) on a WEB_CONCURRENCY or PORT gunicorn cannot take, or
+    one the Procfile's shell has split (blanks: gunicorn's usage line); a WEB_CONCURRENCY set
+    but empty is removed, read as unset as load_config and ${WEB_CONCURRENCY:-2} read it."""
+    if environ.get("WEB_CONCURRENCY") == "":
         del environ["WEB_CONCURRENCY"]
-    if all(_gunicorn_takes(environ[name]) for name in ("WEB_CONCURRENCY", "PORT")
-           if environ.get(name, "").strip()):
+    split = _split_by_the_shell(environ)
+    if split is None and all(_gunicorn_takes(environ[name])
+                             for name in ("WEB_CONCURRENCY", "PORT") if environ.get(name)):
         return
     from commsvc.config.loader import web_concurrency, web_port
     from commsvc.config.settings import ConfigError
     from commsvc.logging_setup import stop_at_start
 
+    if split is not None:
+        stop_at_start(split)
     try:
         web_concurrency(environ)
         web_port(environ)

@@ -96,8 +96,17 @@ def _procfile_command(name: str) -> str:
                                 " 1 or more, not '-1'"),
     # gunicorn's own "Error: 'abc' is not a valid port number.", exit status 1.
     ({"PORT": "abc"}, "Error: PORT must be a port number from 1 to 65535, not 'abc'"),
+    # Found by a review: the Procfile's shell splits these at blanks, so gunicorn was given
+    # "--workers" with no value (its usage line, exit status 2) and "--bind 0.0.0.0:" with the
+    # port cut off ("unrecognized arguments: commsvc.app:create_app()").
+    ({"WEB_CONCURRENCY": "  "}, "Error: WEB_CONCURRENCY holds blanks only, no whole number of"
+                                " web workers: unset it or give one (the Procfile's shell"
+                                " leaves `--workers ${{WEB_CONCURRENCY:-2}}` without a value)"),
+    ({"PORT": " 6302"}, "Error: PORT must be a port number from 1 to 65535 with no blank before"
+                        " it, not ' 6302' (the Procfile's shell splits `--bind"
+                        " 0.0.0.0:${{PORT:-5000}}` at the blank)"),
 ], ids=["retention", "no workers", "sqlite directory missing", "log format", "workers not a number",
-        "negative workers", "port not a number"])
+        "negative workers", "port not a number", "workers blank", "port after a blank"])
 def test_the_procfiles_web_process_stops_on_a_bad_setting_with_one_line_and_status_2(
         tmp_path, setting, message):
     """gunicorn's master checks the settings before any worker boots (commsvc.gunicorn_conf):
