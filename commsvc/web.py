@@ -1,6 +1,7 @@
 """The Procfile's web command (`python -m commsvc.web <gunicorn's arguments>`): checks the
 settings gunicorn reads before any hook of commsvc.gunicorn_conf can, then becomes gunicorn
-(os.execvp: the same process, the same arguments, as the Procfile ran it before).
+(os.execv: the same process, the same arguments, as the Procfile ran it before; the gunicorn
+installed beside this Python, else the one on PATH).
 
 gunicorn reads WEB_CONCURRENCY when it is imported (the default of its --workers, which the
 Procfile gives anyway): a value that is not a whole number, or one set but empty, stopped the
@@ -17,6 +18,7 @@ alone takes most of a second.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 
 
@@ -67,9 +69,22 @@ def check_gunicorns_settings(environ) -> None:
         stop_at_start(str(exc))
 
 
+def _gunicorn() -> str | None:
+    """The gunicorn of this interpreter's environment (`.venv/bin/python -m commsvc.web` with
+    the venv not on PATH), else the first on PATH."""
+    beside = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    return beside if os.access(beside, os.X_OK) else shutil.which("gunicorn")
+
+
 def main(args: list[str]) -> None:
     check_gunicorns_settings(os.environ)
-    os.execvp("gunicorn", ["gunicorn", *args])
+    gunicorn = _gunicorn()
+    if gunicorn is None:
+        from commsvc.logging_setup import stop_at_start
+
+        stop_at_start(f"gunicorn is installed neither beside {sys.executable} nor on PATH:"
+                      " install commsvc with its dependencies into that Python's environment")
+    os.execv(gunicorn, ["gunicorn", *args])
 
 
 if __name__ == "__main__":

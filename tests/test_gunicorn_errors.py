@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
 from pathlib import Path
 
@@ -117,6 +118,39 @@ def test_a_port_taken_before_gunicorn_binds_it_is_picked_again(tmp_path, monkeyp
             assert port != taken.getsockname()[1]
             status_line, _headers, _body = _raw(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
     assert status_line.startswith("HTTP/1.1 ")
+
+
+def test_the_web_command_runs_the_gunicorn_of_its_own_python_not_on_path(tmp_path):
+    """Found by a review: `.venv/bin/python -m commsvc.web ...` (the Procfile's web line with
+    the venv's python named, as a unit file or a container's command gives it, the venv not on
+    PATH) stopped with a FileNotFoundError traceback: commsvc.web looked gunicorn up on PATH
+    only, where another install's could be found instead."""
+    env = {**os.environ, "PATH": str(tmp_path)}  # no gunicorn there
+
+    done = subprocess.run([sys.executable, "-m", "commsvc.web", "--version"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.startswith("gunicorn (version ")
+
+
+def test_the_web_command_without_gunicorn_says_so_in_one_line(tmp_path):
+    """A Python with commsvc importable but no gunicorn beside it nor on PATH: one line, exit
+    status 2, not os.execv's traceback."""
+    site_packages = sysconfig.get_paths()["purelib"]
+    env = {**os.environ, "PATH": str(tmp_path), "LOG_FORMAT": "text",
+           "PYTHONPATH": os.pathsep.join((str(ROOT), site_packages))}
+    base = getattr(sys, "_base_executable", sys.executable)
+    if os.access(Path(base).parent / "gunicorn", os.X_OK):
+        pytest.skip("the base Python has a gunicorn of its own")
+
+    done = subprocess.run([base, "-m", "commsvc.web", "--version"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (f"Error: gunicorn is installed neither beside {base} nor on PATH:"
+                           " install commsvc with its dependencies into that Python's"
+                           " environment\n")
 
 
 def test_a_web_concurrency_set_but_empty_is_the_default(tmp_path, monkeypatch):
