@@ -251,6 +251,16 @@ def test_a_postgresql_url_naming_no_database_is_taken_when_pgdatabase_names_it()
         == "postgresql+psycopg://"
 
 
+def test_a_postgresql_url_naming_a_connection_service_is_taken_the_service_names_the_database():
+    """Found by a review: libpq reads the database (dbname), host and user of a connection
+    service from pg_service.conf (service=NAME in the URL, or PGSERVICE), where the URL says
+    nothing; cc4cc99 refused such a URL, which had connected to the database the file names."""
+    assert _load(DATABASE_URL="postgresql:///?service=commsvc").database_url \
+        == "postgresql+psycopg:///?service=commsvc"
+    assert _load(DATABASE_URL="postgres://", PGSERVICE="commsvc").database_url \
+        == "postgresql+psycopg://"
+
+
 def test_the_sender_is_a_number_in_e164_a_short_code_or_a_sender_id_as_twilio_takes_them():
     assert _load(TWILIO_SENDER_NUMBER=" +1 (415) 555-0100 ").sender_number == "+14155550100"
     assert _load(TWILIO_SENDER_NUMBER="22395").sender_number == "22395"

@@ -80,9 +80,10 @@ def check_database_url(url: str, env: dict[str, str]) -> None:
         _check_libpq_options(parsed)
         # libpq's default is the database named after the user (`postgres` often, with the
         # default user): the service ran on it, and `db upgrade` built its schema there. No
-        # host is fine (libpq's local socket: postgresql:///commsvc).
-        if not (parsed.database or parsed.query.get("dbname")
-                or env.get("PGDATABASE", "").strip()):
+        # host is fine (libpq's local socket: postgresql:///commsvc). A connection service
+        # (pg_service.conf) names its database there, as PGDATABASE does in the environment.
+        if not (parsed.database or parsed.query.get("dbname") or parsed.query.get("service")
+                or env.get("PGDATABASE", "").strip() or env.get("PGSERVICE", "").strip()):
             raise ConfigError("DATABASE_URL names no database: give its name after the host"
                               " (postgresql://USER@HOST/DATABASE); libpq would take its default,"
                               " the database named after the user")
