@@ -1,8 +1,11 @@
 """Inbound calls: bridged with the proxy number as caller id, or a spoken message and hang-up."""
 from __future__ import annotations
 
+import pytest
+
 from commsvc.app import create_app
 from commsvc.consent import service as consent
+from commsvc.phones import mask
 from tests.conftest import AUTH_TOKEN, BASE_URL
 from tests.twilio_signing import TwilioPoster
 from tests.webhooks import factories as f
@@ -242,6 +245,20 @@ def test_anonymous_caller_is_recorded_and_hung_up_on(session_open, place_call, d
     assert [e.tag for e in root] == ["Say", "Hangup"]
     assert "your number is hidden" in root[0].text  # not "this conversation has ended"
     assert (f.calls(db)[0].from_phone, f.calls(db)[0].outcome) == ("Anonymous", "no_session")
+
+
+@pytest.mark.parametrize("caller", ["Restricted", "+266696687", "+7378742833", "+2562533",
+                                    "+8656696", "+86282452253"])
+def test_every_caller_id_the_logs_show_as_hidden_is_answered_as_hidden(
+        session_open, place_call, db, caller):
+    """The two rules agree: a caller id phones.mask shows as a hidden caller's (Twilio's
+    words and their keypad spellings, 1a0f3f9) is one the voice webhook finds no number in
+    and answers as hidden, not a caller from Lesotho or China told their conversation ended."""
+    say, hangup = twiml(place_call(caller, REQUESTER_PROXY))
+
+    assert "your number is hidden" in say.text and hangup.tag == "Hangup"
+    [call] = f.calls(db)
+    assert (call.from_phone, call.outcome, mask(call.from_phone)) == (caller, "no_session", caller)
 
 
 def test_a_caller_twilio_gives_no_caller_id_at_all_hears_that_their_number_is_hidden(
