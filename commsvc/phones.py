@@ -113,6 +113,9 @@ def normalise_recorded(raw: object, region: str = "US") -> str:
         return normalise(raw, region)
     except InvalidPhone:
         compact = _LAYOUT.sub("", raw) if isinstance(raw, str) else ""
+        if compact in _HIDDEN_CALLER_IDS:  # +86282452253 is a possible Chinese number
+            raise InvalidPhone("Twilio's marker for a hidden caller: many callers', no one's "
+                               "number") from None
         if _E164_SHAPE.fullmatch(compact) and possible(compact):
             return compact
         raise
