@@ -16,6 +16,9 @@ from commsvc.sending.models import OutboundMessage
 
 # Texts are made by the web processes and picks recorded by workers: their clocks may differ.
 CLOCKS_DIFFER = dt.timedelta(minutes=1)
+# A lookup lists the copies Twilio sent from this long before its text's send began (Twilio's
+# clock and ours differ, and DateSent has whole seconds): a pick was made at Twilio no earlier.
+RECONCILE_MARGIN = dt.timedelta(minutes=2)
 
 
 def copies_others_may_own(db: Session, rows, *, leaving: ColumnElement[bool]) -> set[str]:
@@ -25,17 +28,22 @@ def copies_others_may_own(db: Session, rows, *, leaving: ColumnElement[bool]) ->
     same number that holds no SID Twilio named for it (none, or a pick of its own: its copy
     may be the one this text's lookup took), made before the pick was recorded (the picking
     text's updated_at), with the same body, or one that cannot be compared (removed by
-    retention, or its key missing here). A SID Twilio named for its text is never spared."""
+    retention, or its key missing here), and still due or changed since the pick may have been
+    made at Twilio (see _may_own). A SID Twilio named for its text is never spared."""
     ids = [row.id for row in rows if row.sid_from_lookup and row.twilio_sid]
     if not ids:
         return set()
     o = OutboundMessage
-    picks = db.execute(select(o.twilio_sid, o.to_phone, o.body, o.updated_at)
+    picks = db.execute(select(o.twilio_sid, o.to_phone, o.body, o.created_at, o.updated_at)
                        .where(o.id.in_(ids), o.sid_from_lookup)).all()
     if not picks:
         return set()
+    # Here, not at the top: the service package imports this module (record_sid).
+    from commsvc.sending.service.statuses import DUE_STATUSES
+
     # Uses index: ix_outbound_messages_to_phone
-    others = db.execute(select(o.to_phone, o.body, o.created_at).where(
+    others = db.execute(select(o.to_phone, o.body, o.status.in_(DUE_STATUSES).label("due"),
+                               o.created_at, o.updated_at).where(
         o.to_phone.in_({pick.to_phone for pick in picks}),
         or_(o.twilio_sid.is_(None), o.sid_from_lookup), ~leaving)).all()
     return {pick.twilio_sid for pick in picks
@@ -46,6 +54,14 @@ def copies_others_may_own(db: Session, rows, *, leaving: ColumnElement[bool]) ->
 def _may_own(other, pick) -> bool:
     if other.created_at > pick.updated_at + CLOCKS_DIFFER:
         return False  # made after the copy was listed: its own copies came later
+    if not other.due and other.updated_at < \
+            pick.created_at - RECONCILE_MARGIN - CLOCKS_DIFFER:
+        # Done with before the pick's text was made (a text failed weeks ago with the same
+        # templated body): every copy of it was made at Twilio before it last changed (each
+        # attempt's outcome, or a takeover's claim, is written after its request), so before
+        # any the pick's lookup listed, and it is looked up no more. A text still due may yet
+        # meet a copy of a request that landed late (a stalled worker's): it may own it.
+        return False
     return not (_readable(other.body) and _readable(pick.body)) or other.body == pick.body
 
 

@@ -13,6 +13,7 @@ from tests.records.test_retention import DAY, REQUESTER, deletions, make_outboun
 PICK = "SM" + "9" * 32
 BODY = "Your pro arrives at 3pm."
 MINUTE = dt.timedelta(minutes=1)
+DAY_S = int(DAY.total_seconds())
 PERIODS = {"metadata": (730 * DAY, "delete"), "bodies": (90 * DAY, "redact")}
 
 
@@ -25,12 +26,12 @@ def _pick(db, *, created_at, body=BODY, booking_id=None):
     return row
 
 
-def _identical(db, *, created_at, body=BODY, booking_id=None, proven=False):
+def _identical(db, *, created_at, body=BODY, booking_id=None, proven=False, due=False):
     """A text with the same body to the same number, whose own copy is unaccounted for (none
-    recorded: its lookup found nothing not taken, and its send again failed), or, `proven`,
-    one holding a SID Twilio named for it."""
+    recorded: its lookup found nothing not taken, and its send again failed; `due`: it is
+    still to be looked up), or, `proven`, one holding a SID Twilio named for it."""
     row = make_outbound(db, created_at=created_at, booking_id=booking_id,
-                        status="delivered" if proven else "failed")
+                        status="delivered" if proven else "queued" if due else "failed")
     row.body = body
     if not proven:
         row.twilio_sid, row.last_error = None, "Twilio error 21611"
@@ -48,6 +49,12 @@ OWNERS = {
                                            spared=False),
     "a newer identical text holding its own copy": dict(made=10, proven=True, spared=False),
     "an identical text made after the pick": dict(made=150, spared=False),
+    # Its copies were all made before it failed, a day before the pick's text was made: the
+    # copy the pick's lookup listed is none of them (templated bodies repeat).
+    "an identical text a hold keeps, failed a day before": dict(made=-DAY_S, held=True,
+                                                                spared=False),
+    "an identical text a hold keeps, made a day before, still due": dict(
+        made=-DAY_S, held=True, due=True, spared=True),
     "no other text": dict(made=None, spared=False),
 }
 
@@ -66,6 +73,7 @@ def test_retention_leaves_at_twilio_a_pick_a_text_it_keeps_may_own(
     if case["made"] is not None:
         _identical(db, created_at=cutoff + dt.timedelta(seconds=case["made"]),
                    body=case.get("body", BODY), proven=case.get("proven", False),
+                   due=case.get("due", False),
                    booking_id="bk_held" if case.get("held") else None)
     if case.get("held"):
         holds.place_hold(db, scope="booking", value="bk_held", reason="dispute", actor="test",

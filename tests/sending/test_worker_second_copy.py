@@ -4,6 +4,7 @@ not keep is deleted at Twilio, as nothing else would ever delete it there (reten
 erasure delete the SID the text holds)."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 
 from commsvc.records.models import RemoteDeletion
 from commsvc.sending.worker import run_once
+from tests.records.test_retention import make_outbound
 from tests.sending.conftest import (
     MESSAGES_URL,
     NEW_YORK,
@@ -171,19 +173,29 @@ def test_the_log_says_a_second_copy_once_however_many_callbacks_its_copy_sends(
     assert _deletions(db) == {FIRST: "extra_copy"}
 
 
+@pytest.mark.parametrize("failed_before", [False, True],
+                         ids=["no other text", "an identical text failed two weeks before"])
 def test_a_lookups_pick_no_other_text_may_own_is_deleted_once_the_text_is_named_another_copy(
-        app, send, outbox, clock, db, mocked, real_twilio, twilio_post):
+        app, send, outbox, clock, db, mocked, real_twilio, twilio_post, failed_before):
     """Found by a review: the text's answer was lost (Twilio took it as FIRST, whose callbacks
     never arrive) and its lookup took FIRST; Twilio then named SECOND for it (a stalled
     worker's copy). FIRST, a pick, was left for the identical text it might belong to, though
     there was none: the text's own second copy, never deleted. An identical text sent later,
     whose send never reached Twilio, had its lookup take FIRST, and was never sent. Now the
-    pick no other text may own is deleted as the text's second copy; the later text is sent."""
+    pick no other text may own is deleted as the text's second copy; the later text is sent.
+    Found by the next review: a text with the same (templated) body that failed two weeks
+    before, holding no SID, was counted a possible owner, and the later text still went unsent:
+    a text done with before the pick's text was made owns none of the copies its lookup lists."""
+    if failed_before:
+        earlier = make_outbound(db, created_at=clock() - dt.timedelta(days=14),
+                                to_phone=NEW_YORK, status="failed")
+        earlier.body, earlier.twilio_sid = BODY, None
+        db.commit()
     first = send(body=BODY).json["id"]
     mocked.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("read timed out"))
     run_once(app, real_twilio)
     mocked.get(MESSAGES_URL, json=message_list(twilio_message(FIRST, to=NEW_YORK, body=BODY)))
-    clock.set(outbox()[0].next_attempt_at)
+    clock.set({row.id: row for row in outbox()}[first].next_attempt_at)
     assert run_once(app, real_twilio).reconciled == 1
 
     _status(twilio_post, first, SECOND)
@@ -198,6 +210,8 @@ def test_a_lookups_pick_no_other_text_may_own_is_deleted_once_the_text_is_named_
                    json=twilio_message(THIRD, to=NEW_YORK, body=BODY))
     clock.set({row.id: row for row in outbox()}[later].next_attempt_at)
     assert run_once(app, real_twilio).sent == 1
-    rows = {row.id: (row.status, row.twilio_sid, row.sid_from_lookup) for row in outbox()}
+    rows = {row.id: (row.status, row.twilio_sid, row.sid_from_lookup) for row in outbox()
+            if row.id in (first, later)}
     assert rows == {first: ("delivered", SECOND, False), later: ("sent", THIRD, False)}
     assert len(posts(mocked)) == 3  # the first's lost one, the later's lost one, the later's
+

@@ -22,14 +22,13 @@ from commsvc.records import remote
 from commsvc.records.erasure_ledger import erased_since
 from commsvc.sending import quiet_hours, service
 from commsvc.sending.models import OutboundMessage
+from commsvc.sending.picks import RECONCILE_MARGIN
 from commsvc.sending.worker.claims import Claim, Counts
 from commsvc.sending.worker.last_errors import KEY_MISSING, NO_SENDER, UNEXPECTED
 from commsvc.sending.worker.refusals import SENDER_QUEUE_FULL, THROTTLED, UNAUTHORIZED
 from commsvc.twilio_gateway import UNSUBSCRIBED, TwilioError
 
 log = logging.getLogger("commsvc.sending.worker")
-# Twilio's clock and ours differ, and DateSent has whole seconds: look a little further back.
-RECONCILE_MARGIN = dt.timedelta(minutes=2)
 STATUS_CALLBACK_PATH = "/webhooks/twilio/message-status"
 
 
