@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, exists, literal_column, or_, select
 from sqlalchemy.orm import Session
 
+from commsvc.db.driver import DriverStatement
 from commsvc.db.inserts import INSERTS
 from commsvc.records import remote
 from commsvc.records.models import RemoteDeletion
@@ -60,6 +62,15 @@ _FORWARD_OWN_COLUMNS = ("direction", "from_phone", "to_phone", "body", "media_co
                         "updated_at")
 
 
+class Forwarded(NamedTuple):
+    """The row forward_once stored."""
+
+    id: int
+    session_id: str
+    forward_to: str
+    forward_from: str
+
+
 @functools.cache
 def _forward_statement(dialect: str, model):
     """INSERT … SELECT from the route (with the recipient's consent) … ON CONFLICT DO NOTHING."""
@@ -78,20 +89,27 @@ def _forward_statement(dialect: str, model):
     return (
         INSERTS[dialect](table).from_select(list(columns), takes_texts)
         .on_conflict_do_nothing(index_elements=["twilio_sid"])
-        .returning(table.c.id, table.c.session_id, table.c.forward_to, table.c.forward_from)
+        .returning(*(table.c[name] for name in Forwarded._fields))
     )
 
 
+@functools.cache
+def _forward_driver_statement(dialect: str, model) -> DriverStatement:
+    # Every relayed text runs it: compiled once, run on the driver's cursor (db.driver).
+    return DriverStatement(_forward_statement(dialect, model),
+                           (*_FORWARD_OWN_COLUMNS, "real_phone", "proxy_number", "now"))
+
+
 def forward_once(db: Session, model, values: dict, *, real_phone: str, proxy_number: str,
-                 now: dt.datetime):
+                 now: dt.datetime) -> Forwarded | None:
     """One statement for the usual text: store it as forwarded if real_phone's open session on
     proxy_number carries texts and the other participant takes them, and the SID is new.
 
-    The row (id, session_id, forward_to, forward_from), or None: no such session, or it does
-    not take this text, or the SID was claimed before. The caller then decides the long way.
+    The row, or None: no such session, or it does not take this text, or the SID was claimed
+    before. The caller then decides the long way.
     """
-    connection = db.connection()
-    statement = _forward_statement(connection.dialect.name, model)
-    return connection.execute(statement, {
+    statement = _forward_driver_statement(db.get_bind().dialect.name, model)
+    row = statement.first(db, {
         **values, "real_phone": real_phone, "proxy_number": proxy_number, "now": now,
-    }).first()
+    })
+    return Forwarded(*row) if row is not None else None

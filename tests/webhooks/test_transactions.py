@@ -7,8 +7,11 @@ read: those keep their transaction. Checked on the DBAPI connection each stateme
 """
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from commsvc.auth import service as key_service
 from commsvc.records import audit
@@ -61,6 +64,32 @@ def test_an_ordinary_relayed_text_runs_without_a_transaction(committed_app, stat
     assert response.status_code == 200 and f'to="{PRO}"'.encode() in response.data
     assert statements == [("INSERT", True)]
     assert _count(committed_app, "SELECT count(*) FROM messages") == 1
+
+
+@contextlib.contextmanager
+def _session_begins():
+    """The connections ORM Sessions began a transaction on meanwhile (autocommit or not)."""
+    begun: list[object] = []
+
+    def note(_session, _transaction, connection):
+        begun.append(connection)
+
+    sa.event.listen(Session, "after_begin", note)
+    try:
+        yield begun
+    finally:
+        sa.event.remove(Session, "after_begin", note)
+
+
+def test_an_ordinary_relayed_text_runs_outside_the_orm_session(committed_app, statements):
+    """Its one statement runs on a pooled connection of its own (commsvc.db.driver): the ORM
+    Session's begin/commit bookkeeping was a sixth of a relayed text's CPU."""
+    with _session_begins() as begun:
+        response = _sms(committed_app, "parking out front")
+
+    assert response.status_code == 200 and f'to="{PRO}"'.encode() in response.data
+    assert statements == [("INSERT", True)]
+    assert begun == []
 
 
 def test_a_relayed_call_runs_without_a_transaction(committed_app, statements):

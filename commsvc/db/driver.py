@@ -1,0 +1,114 @@
+"""A hot statement run on the driver's cursor: compiled once per dialect, its values bound by
+their columns' types as SQLAlchemy binds them, its errors raised as SQLAlchemy raises them.
+
+Connection.execute re-derives per execution what never changes for a statement built once (its
+cache key, the compiled parameters, the bind and result processing, a CursorResult), and an
+ORM Session adds its own begin/commit bookkeeping: a tenth of a relayed text's instructions
+in all (cachegrind). What it keeps here: the same SQL text (so psycopg's prepared statement),
+the same values on the wire, the cursor events (tests and the bench read them), and the error
+handling of every other statement: a database error wrapped as a DBAPIError, a dropped
+connection invalidated with the pool's older connections (connection_invalidated, which the
+webhooks' one more run reads), an outage an OperationalError (503).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ClauseElement
+
+from commsvc.db.session import is_transactional
+
+
+class DriverStatement:
+    """`statement`, whose every execution passes the values named `given`; every other
+    parameter keeps the value the statement was built with. Compiled at its first execution
+    on each database, on a connection (a dialect learns the server's version on its first
+    connect)."""
+
+    def __init__(self, statement: ClauseElement, given: tuple[str, ...]):
+        self._statement, self._given = statement, given
+        self._compiled: dict[str, _Compiled] = {}
+
+    def first(self, db: Session, values: dict[str, Any]) -> tuple | None:
+        """The first row the statement returns, run in `db`'s unit of work. An autocommit one
+        not yet on a connection (each statement commits alone, nothing to share) runs it on a
+        connection of its own straight from its engine's pool, without the Session's
+        bookkeeping; any other on the Session's connection, in its transaction."""
+        if is_transactional(db) or db.in_transaction():
+            return self._first_on(db.connection(), values)
+        with db.get_bind().connect() as connection:
+            return self._first_on(connection, values)
+
+    def _first_on(self, connection: Connection, values: dict[str, Any]) -> tuple | None:
+        dialect = connection.dialect
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            compiled = self._compiled[dialect.name] = _Compiled(self._statement, dialect,
+                                                                self._given)
+        sql, parameters = compiled.sql, compiled.parameters(values)
+        cursor = None
+        try:
+            cursor = connection.connection.cursor()
+            # SQLAlchemy's own test, so listeners see every statement (private, as is
+            # _handle_dbapi_exception: the pyproject bounds SQLAlchemy below 2.2).
+            events = connection._has_events or connection.engine._has_events
+            if events:
+                for listener in connection.dispatch.before_cursor_execute:
+                    sql, parameters = listener(connection, cursor, sql, parameters, None, False)
+            try:
+                cursor.execute(sql, parameters)
+                if events:
+                    connection.dispatch.after_cursor_execute(connection, cursor, sql,
+                                                             parameters, None, False)
+                row = cursor.fetchone()
+            finally:
+                # Whatever interrupts it: SQLite's statement ends only when its cursor is
+                # closed or read to the end (RETURNING too); until then no SAVEPOINT opens.
+                cursor.close()
+        except connection.dialect.loaded_dbapi.Error as error:
+            connection._handle_dbapi_exception(error, sql, parameters, cursor, None)
+        return compiled.row(row) if row is not None else None
+
+
+class _Compiled:
+    """A statement's SQL for a dialect, and how each execution's values become the driver's."""
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect, given: tuple[str, ...]):
+        compiled = statement.compile(dialect=dialect)
+        if compiled.post_compile_params or compiled.literal_execute_params:
+            raise ValueError("a statement re-rendered per execution cannot be compiled once")
+        self.sql = compiled.string
+        processors = {}
+        for bind, name in compiled.bind_names.items():
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                processors[name] = processor
+        built = compiled.construct_params(dict.fromkeys(given))
+        missing = set(given) - set(built)
+        if missing:
+            raise ValueError(f"not parameters of the statement: {sorted(missing)}")
+        self._fixed = {name: processors[name](value) if name in processors else value
+                       for name, value in built.items() if name not in given}
+        self._processors = {name: processors.get(name) for name in given}
+        self._positions = compiled.positiontup  # the parameters' order (SQLite), else None
+        self._results = [column.type.dialect_impl(dialect).result_processor(dialect, None)
+                         for column in statement.exported_columns]
+        if not any(self._results):
+            self.row = tuple
+
+    def parameters(self, values: dict[str, Any]):
+        """The driver's parameters for these values, processed as Connection.execute does."""
+        bound = dict(self._fixed)
+        for name, processor in self._processors.items():
+            value = values[name]
+            bound[name] = processor(value) if processor is not None else value
+        if self._positions is None:
+            return bound
+        return tuple(bound[name] for name in self._positions)
+
+    def row(self, row) -> tuple:
+        """A row as Connection.execute reads it (SQLite's 0 and 1 as booleans, say)."""
+        return tuple(value if processor is None else processor(value)
+                     for processor, value in zip(self._results, row, strict=True))

@@ -1,0 +1,79 @@
+"""commsvc.db.driver: a statement run on the driver's cursor sends what Connection.execute
+sends, and fails as it fails."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from commsvc.crypto import keyring
+from commsvc.db.driver import DriverStatement
+from commsvc.relay import claim
+from commsvc.relay.models import Message
+
+ENCRYPTED = ("body", "media_urls")  # Fernet tokens differ each time: compared decrypted
+
+
+def _values() -> dict:
+    now = dt.datetime(2026, 11, 25, 1, 2, 3, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    return {"direction": "inbound", "from_phone": "+14155550101", "to_phone": "+16465550000",
+            "body": "on my way", "media_count": 1, "media_urls": '["https://x.test/a.jpg"]',
+            "twilio_sid": "SM" + "a" * 32, "outcome": "forwarded", "status": "received",
+            "created_at": now, "updated_at": now, "real_phone": "+14155550101",
+            "proxy_number": "+16465550000", "now": now}
+
+
+def _sent(connection, run) -> tuple[str, object]:
+    seen = []
+
+    def note(_conn, _cursor, statement, parameters, _context, _executemany):
+        seen.append((statement, parameters))
+
+    sa.event.listen(connection, "before_cursor_execute", note)
+    try:
+        run()
+    finally:
+        sa.event.remove(connection, "before_cursor_execute", note)
+    [sent] = seen
+    return sent
+
+
+def _comparable(parameters, positions) -> dict:
+    named = dict(zip(positions, parameters, strict=True)) if positions else dict(parameters)
+    return {name: keyring().decrypt(value) if name in ENCRYPTED and value else value
+            for name, value in named.items()}
+
+
+def test_the_relayed_text_statement_sends_what_connection_execute_sends(app, db, backend):
+    statement = claim._forward_statement(backend, Message)
+    given = tuple(_values())
+    compiled = statement.compile(dialect=db.get_bind().dialect)
+    positions = compiled.positiontup
+    connection = db.connection()
+
+    core_sql, core_parameters = _sent(
+        connection, lambda: connection.execute(statement, _values()).first())
+    driver_sql, driver_parameters = _sent(
+        connection, lambda: DriverStatement(statement, given).first(db, _values()))
+
+    assert driver_sql == core_sql
+    assert _comparable(driver_parameters, positions) == _comparable(core_parameters, positions)
+    assert _comparable(driver_parameters, positions)["body"] == "on my way"
+
+
+def test_a_statement_error_is_raised_as_sqlalchemy_raises_it(app, db):
+    broken = DriverStatement(sa.select(sa.literal_column("no_such_column")), ())
+
+    with pytest.raises(sa.exc.DBAPIError) as raised:
+        broken.first(db, {})
+
+    assert raised.value.connection_invalidated is False
+    assert "no_such_column" in str(raised.value)
+
+
+def test_a_value_the_statement_does_not_take_is_refused_when_compiled(app, db):
+    statement = DriverStatement(sa.select(sa.bindparam("a", type_=sa.Integer)), ("a", "b"))
+
+    with pytest.raises(ValueError, match="not parameters of the statement"):
+        statement.first(db, {"a": 1, "b": 2})
