@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from commsvc.auth.models import ApiKey
 from commsvc.auth.roles import FULL_NUMBER_ROLES, ROLES
+from commsvc.db.driver import DriverStatement
 from commsvc.errors import NotFound, ValidationFailed
 
 KEY_PREFIX = "csk_"
@@ -103,11 +104,12 @@ def authenticate(db: Session, raw: str) -> Principal | None:
     """The principal of a live key, or None for an unknown or revoked one."""
     if not raw.startswith(KEY_PREFIX) or len(raw) > 100:
         return None
-    row = db.connection().execute(_LIVE_KEY, {"key_hash": hash_key(raw)}).first()
-    return Principal(row.id, row.name, row.role) if row else None
+    row = _LIVE_KEY.first(db, {"key_hash": hash_key(raw)})
+    return Principal(*row) if row else None
 
 
-# Built once: every API request runs it. Uses index: uq_api_keys_key_hash
-_LIVE_KEY = select(ApiKey.id, ApiKey.name, ApiKey.role).where(
+# Built once, run on the driver's cursor (db.driver): every API request runs it.
+# Uses index: uq_api_keys_key_hash
+_LIVE_KEY = DriverStatement(select(ApiKey.id, ApiKey.name, ApiKey.role).where(
     ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)
-)
+), ("key_hash",))

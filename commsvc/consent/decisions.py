@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from commsvc.consent.models import CHANNELS, PURPOSES, ConsentEvent, ConsentState
 from commsvc.crypto import phone_hmac
+from commsvc.db.driver import DriverStatement
 from commsvc.errors import ValidationFailed
 from commsvc.paging import MAX_LIMIT, Page, decode_cursor, page_of
 
@@ -68,16 +69,16 @@ def check(
     """May `phone` be contacted on `channel` for `purpose` now (one primary-key read)."""
     if channel not in CHANNELS or purpose not in PURPOSES:
         raise ValidationFailed(errors={"channel/purpose": ["unknown channel or purpose"]})
-    allowed = db.connection().execute(
-        _STATE, {"phone": phone, "channel": channel, "purpose": purpose}).scalar()
-    return _decide(purpose, allowed, marketing_requires_grant)
+    row = _STATE.first(db, {"phone": phone, "channel": channel, "purpose": purpose})
+    return _decide(purpose, row[0] if row else None, marketing_requires_grant)
 
 
-# Built once: the consent check runs it on every call. Uses index: pk_consent_state
-_STATE = select(ConsentState.allowed).where(
+# Built once, run on the driver's cursor (db.driver): the consent check runs it on every call.
+# Uses index: pk_consent_state
+_STATE = DriverStatement(select(ConsentState.allowed).where(
     ConsentState.phone == bindparam("phone"), ConsentState.channel == bindparam("channel"),
     ConsentState.purpose == bindparam("purpose"),
-)
+), ("phone", "channel", "purpose"))
 
 
 def current_state(

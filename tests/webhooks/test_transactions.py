@@ -129,6 +129,20 @@ def test_a_consent_check_reads_without_a_transaction(committed_app, statements):
     assert statements[-2:] == [("SELECT", True), ("SELECT", True)]  # API key, consent state
 
 
+def test_a_consent_check_reads_outside_the_orm_session(committed_app, statements):
+    """Its two reads (the key, the state) run on pooled connections of their own
+    (commsvc.db.driver), without the ORM Session's bookkeeping."""
+    headers = _key(committed_app, "booking")
+    with _session_begins() as begun:
+        response = committed_app.test_client().get(
+            "/v1/consent/check", headers=headers,
+            query_string={"phone": PRO, "channel": "sms", "purpose": "relay"})
+
+    assert response.status_code == 200 and response.json["allowed"] is True
+    assert statements[-2:] == [("SELECT", True), ("SELECT", True)]
+    assert begun == []
+
+
 def test_a_reasoned_read_keeps_its_transaction_and_is_audited(committed_app, statements):
     headers = {**_key(committed_app, "privacy"), "X-Access-Reason": "ticket 4411"}
     response = committed_app.test_client().get(f"/v1/consent/{PRO}", headers=headers)
