@@ -77,3 +77,23 @@ def test_a_value_the_statement_does_not_take_is_refused_when_compiled(app, db):
 
     with pytest.raises(ValueError, match="not parameters of the statement"):
         statement.first(db, {"a": 1, "b": 2})
+
+
+_COUNTER = sa.Table("driver_counter", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("a", sa.Integer),
+                    sa.Column("made", sa.Integer, default=lambda: 1),
+                    sa.Column("touched", sa.Integer, onupdate=lambda: 2))
+
+
+@pytest.mark.parametrize("statement", [
+    sa.insert(_COUNTER).values(a=sa.bindparam("a")).returning(_COUNTER.c.made),
+    sa.update(_COUNTER).values(a=sa.bindparam("a")).returning(_COUNTER.c.touched),
+    sa.select(sa.bindparam("a", type_=sa.Integer)).where(
+        sa.bindparam("c", callable_=lambda: 1, type_=sa.Integer) == 1),
+], ids=["python default", "onupdate", "callable bindparam"])
+def test_a_statement_whose_values_are_computed_per_execution_is_refused_when_compiled(
+        app, db, statement):
+    """Connection.execute computes them at each execution; compiled once they were bound as
+    NULL (a default, an onupdate) or frozen (a callable): silently wrong rows."""
+    with pytest.raises(ValueError, match="values computed per execution"):
+        DriverStatement(statement, ("a",)).first(db, {"a": 1})

@@ -79,6 +79,13 @@ class _Compiled:
         compiled = statement.compile(dialect=dialect)
         if compiled.post_compile_params or compiled.literal_execute_params:
             raise ValueError("a statement re-rendered per execution cannot be compiled once")
+        # Connection.execute computes these at each execution (a column's Python default or
+        # onupdate, a bindparam's callable_); bound once here, they were NULL or frozen.
+        if (compiled.insert_prefetch or compiled.update_prefetch
+                or any(bind.callable is not None for bind in compiled.bind_names)):
+            raise ValueError("a statement with values computed per execution (a column's"
+                             " Python default or onupdate, a callable bindparam) cannot be"
+                             " compiled once")
         self.sql = compiled.string
         processors = {}
         for bind, name in compiled.bind_names.items():
