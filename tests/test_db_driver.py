@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from commsvc.crypto import keyring
+from commsvc.crypto import EncryptedText, keyring
 from commsvc.db.driver import DriverStatement
 from commsvc.relay import claim
 from commsvc.relay.models import Message
@@ -97,3 +97,19 @@ def test_a_statement_whose_values_are_computed_per_execution_is_refused_when_com
     NULL (a default, an onupdate) or frozen (a callable): silently wrong rows."""
     with pytest.raises(ValueError, match="values computed per execution"):
         DriverStatement(statement, ("a",)).first(db, {"a": 1})
+
+
+@pytest.mark.parametrize("names", [("given.value", "fixed.value"), ("given(1)", "fixed[1]")])
+def test_a_parameter_whose_name_sqlalchemy_escapes_is_bound_as_connection_execute_binds_it(
+        app, db, names):
+    """Sent escaped (%(given_value)s on PostgreSQL): a value given under such a name was
+    refused as no parameter of the statement, and one the statement holds was sent without
+    its type's processing (in clear, not encrypted) or, on SQLite, not found at all."""
+    given, fixed = names
+    held = sa.bindparam(fixed, value="fixed", type_=EncryptedText()).label("f")
+    statement = sa.select(sa.bindparam(given, type_=EncryptedText()).label("g"), held)
+
+    assert DriverStatement(sa.select(held), ()).first(db, {}) == ("fixed",)
+    expected = db.connection().execute(statement, {given: "given"}).first()
+    assert tuple(expected) == ("given", "fixed")
+    assert DriverStatement(statement, (given,)).first(db, {given: "given"}) == expected

@@ -92,13 +92,17 @@ class _Compiled:
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 processors[name] = processor
-        built = compiled.construct_params(dict.fromkeys(given))
+        built = compiled.construct_params(dict.fromkeys(given), escape_names=False)
         missing = set(given) - set(built)
         if missing:
             raise ValueError(f"not parameters of the statement: {sorted(missing)}")
-        self._fixed = {name: processors[name](value) if name in processors else value
-                       for name, value in built.items() if name not in given}
-        self._processors = {name: processors.get(name) for name in given}
+        # A name the paramstyle cannot carry ('a.b') is sent escaped (%(a_b)s), as
+        # Connection.execute sends it; positional parameters go by position.
+        sent = {} if compiled.positional else compiled.escaped_bind_names
+        self._fixed = {sent.get(name, name): processors[name](value) if name in processors
+                       else value for name, value in built.items() if name not in given}
+        self._processors = tuple((name, sent.get(name, name), processors.get(name))
+                                 for name in given)
         self._positions = compiled.positiontup  # the parameters' order (SQLite), else None
         self._results = [column.type.dialect_impl(dialect).result_processor(dialect, None)
                          for column in statement.exported_columns]
@@ -108,9 +112,9 @@ class _Compiled:
     def parameters(self, values: dict[str, Any]):
         """The driver's parameters for these values, processed as Connection.execute does."""
         bound = dict(self._fixed)
-        for name, processor in self._processors.items():
+        for name, key, processor in self._processors:
             value = values[name]
-            bound[name] = processor(value) if processor is not None else value
+            bound[key] = processor(value) if processor is not None else value
         if self._positions is None:
             return bound
         return tuple(bound[name] for name in self._positions)
