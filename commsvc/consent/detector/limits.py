@@ -194,7 +194,8 @@ GUARD_AFTER_RE = re.compile(
     r"|el mismo message) (?:twice|two times|2 times|deux fois|2 fois|dos veces|2 veces))"
     r"(?= \||$| (?:lol|haha|jaja|jajaja|mdr|ptdr|please|svp|por favor)\b"
     r"| (?:and|et|y) (?:just|juste|solo|nomas) (?!stop\b|arret|para\b|dej))"
-    r"(?!.* \| (?:" + COMPLAINT + r")(?: \||$))"
+    # (a courtesy may close that clause: "... twice. Not interested thanks")
+    r"(?!.* \| (?:" + COMPLAINT + r")(?: " + _LIMIT_COURTESY + r")*(?: \||$))"
     # ... or someone else not to text, the sender to text instead: "stop texting Maria, text me
     # instead" (the other way round, "Stop texting me and text Maria instead", revokes)
     r"|(?: (?!me\b|us\b)\w+){1,2}(?: \|| and| but)?(?: (?:just|please))*"
