@@ -71,10 +71,12 @@ GUARD_BEFORE_RE = re.compile(
 TELLING_RE = re.compile(r"\s?(?:tell|told|ask|asked|make|made|get|got|" + _TELL_ONE_ES
                         + r"|dis|dites|demande|demandez)\b")
 # ... is no guard when the sender includes us after the request: "Dile que no me escriba, y tú
-# tampoco me escribas más", "tell him to stop texting me, and you too", "Dis-lui d'arrêter de
-# m'écrire, toi aussi"
+# tampoco me escribas más", "tell him to stop texting me, and you (stop) too", "Dis-lui
+# d'arrêter de m'écrire, toi aussi"
 YOU_TOO_RE = re.compile(
-    r"\b(?:(?<!\btold )(?<!\btell )(?<!\basked )(?:you|u|yall|you guys) (?:too|as well|also)"
+    r"\b(?:(?<!\btold )(?<!\btell )(?<!\basked )(?:you|u|yall|you guys)"
+    # (the request said again: "... and you stop too", "... you quit it as well")
+    r"(?: (?:should |need to |must )?(?:stop|quit)(?: it)?)? (?:too|as well|also)"
     r"|same (?:for|goes for) (?:you|u)"
     r"|neither should (?:you|u)|(?:tu|usted|ustedes|vos) (?:tampoco|tambien)"
     r"|ni (?:tu|usted|ustedes|vos)\b(?! (?:\w+ )?(?:hijo|hija|esposo|esposa|marido|mama|papa))"
