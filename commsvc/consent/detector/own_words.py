@@ -2,6 +2,7 @@
 revocation_phrases.py indexed by trigger word, each match checked against the guards."""
 from __future__ import annotations
 
+import functools
 import re
 
 from commsvc.consent import revocation_phrases as phrases
@@ -81,6 +82,17 @@ def _clause_end(s: str, pos: int) -> int:
     return len(s) if end < 0 else end
 
 
+@functools.lru_cache(maxsize=4)
+def _last_start(pattern: re.Pattern[str], s: str) -> int:
+    """Where the last match of `pattern` in `s` starts, -1 if none: whether one follows a point
+    (``_last_start(p, s) >= pos``, as ``p.search(s, pos)`` says) in one pass over the message,
+    not a search to its end at every match (quadratic in a long text of repeated requests)."""
+    last = -1
+    for m in re.finditer("(?=" + pattern.pattern + ")", s):
+        last = m.start()
+    return last
+
+
 def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...], no_last: bool,
               text: str) -> str | None:
     """The language of the first pattern that matches at ``start`` unguarded, else None;
@@ -97,14 +109,14 @@ def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...], no_last: bool,
                       and not (language == "en"
                                and ANSWER_NO_RE.search(s, max(0, start - 30), start))
                       and not (TELLING_RE.match(s, guard.start())
-                               and YOU_TOO_RE.search(s, m.end()))
+                               and _last_start(YOU_TOO_RE, s) >= m.end())
                       or PAS_BEFORE_RE.search(s, max(0, start - 5), start)
                       and FR_INFINITIVE_RE.match(s, start)
                       or s.startswith(STOPPING, start)
                       and WHO_STOPS_RE.search(s, max(0, start - 30), start)
                       or SAID_BY_OTHER_RE.search(s, max(0, start - 40), start)
                       and not OBJECT_US_RE.search(s, start, _clause_end(s, m.end()))
-                      and not SENDER_TOO_RE.search(s, m.end())):
+                      and _last_start(SENDER_TOO_RE, s) < m.end()):
             continue
         # (a thing of the job after it, "stop texting me the address", beside a bare STOP or
         # a complaint still revokes: "stop texting me the address. Who is this?")
