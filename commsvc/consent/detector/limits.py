@@ -9,6 +9,12 @@ from commsvc.consent.detector.keywords import COURTESY
 from commsvc.consent.detector.stop_with_complaint import COMPLAINT
 from commsvc.consent.detector.time_words import FEW, NUMBER, UNIT, WHEN
 
+_LIMIT_COURTESY = r"(?:" + COURTESY + r"|sorry|perdon|lo siento|desole)"
+# Not beside a whole clause of no interest after it, a courtesy closing it or not: the guards
+# for how the texts come or the sender being there step aside ("Stop texting me novels. Not
+# interested (thanks)", "stop texting me lol I'm outside. Not interested" revoke).
+_NO_COMPLAINT_AFTER = (r"(?!.* \| (?:" + COMPLAINT + r")(?: " + _LIMIT_COURTESY
+                       + r")*(?: \||$))")
 # The sender there or on the way, so texts are not needed now, the whole clause: "Stop
 # texting me, I'm outside", "Arrête de m'écrire, j'arrive", "Deja de escribirme, ya voy para
 # allá" (not "..., I'm here to complain")
@@ -25,7 +31,8 @@ _ARRIVING = (r"(?:(?:(?:lol|haha|lmao|jaja|jajaja|mdr|ptdr) )?"
              # ... with when: "j'arrive dans 5 min", "I'm on my way, 10 minutes"
              r"(?: (?:in|dans|en) (?:\d+|a few|a couple|quelques|unos|un par de)"
              r" (?:min|mins|minutes|minutos|sec|secs|seconds|secondes|segundos))?"
-             r"(?: (?:now|right now|already|lol|haha|jaja|mdr|ya))*(?= \||$))")
+             r"(?: (?:now|right now|already|lol|haha|jaja|mdr|ya))*(?= \||$)"
+             + _NO_COMPLAINT_AFTER + ")")
 # "... and come", "... and just fix it", "... y ven a arreglar", "... et venez réparer": what a
 # customer tells a pro who texts instead of coming or doing the work.
 # (not "come on" ending its clause: "Stop texting me. Come on!" is exasperation)
@@ -78,7 +85,6 @@ _REDIRECT = (
     r"|al celular|en " + _OTHER_LANGUAGE
     + r")|(?:ecrivez|appelez|envoyez) moi (?:a la maison|sur mon portable|en " + _OTHER_LANGUAGE
     + r"))")
-_LIMIT_COURTESY = r"(?:" + COURTESY + r"|sorry|perdon|lo siento|desole)"
 # A limit in time as a length, in en/fr/es: an amount and a unit ("a sec", "2 secs", "half an
 # hour", "a couple (of) hours", "the rest of the day", "the weekend", "una hora", "un momento",
 # "une heure", "deux minutes"). Not a count, a rate or a run ("a second time", "24 hours a
@@ -194,8 +200,7 @@ GUARD_AFTER_RE = re.compile(
     r"|el mismo message) (?:twice|two times|2 times|deux fois|2 fois|dos veces|2 veces))"
     r"(?= \||$| (?:lol|haha|jaja|jajaja|mdr|ptdr|please|svp|por favor)\b"
     r"| (?:and|et|y) (?:just|juste|solo|nomas) (?!stop\b|arret|para\b|dej))"
-    # (a courtesy may close that clause: "... twice. Not interested thanks")
-    r"(?!.* \| (?:" + COMPLAINT + r")(?: " + _LIMIT_COURTESY + r")*(?: \||$))"
+    + _NO_COMPLAINT_AFTER +
     # ... or someone else not to text, the sender to text instead: "stop texting Maria, text me
     # instead" (the other way round, "Stop texting me and text Maria instead", revokes)
     r"|(?: (?!me\b|us\b)\w+){1,2}(?: \|| and| but)?(?: (?:just|please))*"
