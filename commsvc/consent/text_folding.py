@@ -310,9 +310,9 @@ _RUN_PUNCTUATION = "!?.,;:…\"'()*#"
 
 def _spaced_runs(text: str, parts: list[str]) -> str:
     """`text` (split at white space: `parts`) with each of its first _GLUED_MOST words of 10
-    letters or more that is a run of
-    _RUN_ON_WORDS (at least three) spaced, lowercase and accent-free."""
-    out = None
+    letters or more that is a run of _RUN_ON_WORDS (at least three) spaced, lowercase and
+    accent-free."""
+    out = []
     for token in islice((t for t in parts if len(t) >= 10), _GLUED_MOST):
         m = _LONG_WORD_RE.fullmatch(token.strip(_RUN_PUNCTUATION))
         if m is None:
@@ -322,10 +322,7 @@ def _spaced_runs(text: str, parts: list[str]) -> str:
             continue
         words = _run_on_words(run) if _RUN_CORE_RE.search(run) else None
         if words is not None:
-            out = [] if out is None else out
             out.append((m[0], " ".join(words)))
-    if out is None:
-        return text
     for run, spaced in out:
         text = text.replace(run, spaced, 1)
     return text
