@@ -88,7 +88,7 @@ def _last_start(pattern: re.Pattern[str], s: str) -> int:
     (``_last_start(p, s) >= pos``, as ``p.search(s, pos)`` says) in one pass over the message,
     not a search to its end at every match (quadratic in a long text of repeated requests)."""
     last = -1
-    for m in re.finditer("(?=" + pattern.pattern + ")", s):
+    for m in re.finditer("(?=" + pattern.pattern + ")", s, pattern.flags):
         last = m.start()
     return last
 
