@@ -7,12 +7,14 @@ the cores: run it alone.
 
     .venv/bin/python -m bench.inprocess [--batches 7] [--size 300]
 
-Uses its own database (commsvc_bench_inprocess, made and migrated here, emptied each run);
-never the bench's or the tests'.
+Uses its own database (commsvc_bench_inprocess, or the name in COMMSVC_INPROCESS_DB so two
+checkouts can measure side by side; made and migrated here, emptied each run); never the
+bench's or the tests'.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import subprocess
 import sys
@@ -26,7 +28,7 @@ from bench.ceiling import create_app as create_ceiling_app
 from bench.environment import PG_HOST, PG_PORT, ROOT, ensure_postgres, log, psql
 from bench.payloads import Sids
 
-DATABASE = "commsvc_bench_inprocess"
+DATABASE = os.environ.get("COMMSVC_INPROCESS_DB", "commsvc_bench_inprocess")
 URL = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/{DATABASE}"
 BASE = "http://localhost:5000"
 TOKEN = "inprocess-token"
