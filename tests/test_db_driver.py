@@ -113,3 +113,21 @@ def test_a_parameter_whose_name_sqlalchemy_escapes_is_bound_as_connection_execut
     expected = db.connection().execute(statement, {given: "given"}).first()
     assert tuple(expected) == ("given", "fixed")
     assert DriverStatement(statement, (given,)).first(db, {given: "given"}) == expected
+
+
+@pytest.mark.parametrize("kind", [sa.Numeric(10, 2), sa.Numeric(10, 2, asdecimal=False),
+                                  sa.Float(), sa.Float(asdecimal=True)],
+                         ids=["numeric", "numeric as float", "float", "float as decimal"])
+def test_a_result_whose_type_reads_the_column_type_is_read_as_connection_execute_reads_it(
+        app, db, kind):
+    """A Numeric's result processor on psycopg depends on the type PostgreSQL gave the column
+    (numeric or float8), known only once the statement ran: asked for it when compiling, with
+    no type, psycopg's dialect failed with "TypeError: %d format" before anything was sent."""
+    statement = sa.select(sa.cast(sa.bindparam("a", type_=sa.Integer), kind).label("n"))
+    driver = DriverStatement(statement, ("a",))
+
+    [expected] = db.connection().execute(statement, {"a": 3}).first()
+    for _again in range(2):  # compiled at the first, then reused
+        [read] = driver.first(db, {"a": 3})
+        assert read == expected
+        assert type(read) is type(expected)

@@ -63,13 +63,15 @@ class DriverStatement:
                     connection.dispatch.after_cursor_execute(connection, cursor, sql,
                                                              parameters, None, False)
                 row = cursor.fetchone()
+                if row is not None:
+                    row = compiled.row(row, cursor.description)
             finally:
                 # Whatever interrupts it: SQLite's statement ends only when its cursor is
                 # closed or read to the end (RETURNING too); until then no SAVEPOINT opens.
                 cursor.close()
         except connection.dialect.loaded_dbapi.Error as error:
             connection._handle_dbapi_exception(error, sql, parameters, cursor, None)
-        return compiled.row(row) if row is not None else None
+        return row
 
 
 class _Compiled:
@@ -104,10 +106,9 @@ class _Compiled:
         self._processors = tuple((name, sent.get(name, name), processors.get(name))
                                  for name in given)
         self._positions = compiled.positiontup  # the parameters' order (SQLite), else None
-        self._results = [column.type.dialect_impl(dialect).result_processor(dialect, None)
-                         for column in statement.exported_columns]
-        if not any(self._results):
-            self.row = tuple
+        self._dialect = dialect
+        self._columns = [column.type.dialect_impl(dialect) for column in statement.exported_columns]
+        self._results: list | None = None  # each column's result processor, once known
 
     def parameters(self, values: dict[str, Any]):
         """The driver's parameters for these values, processed as Connection.execute does."""
@@ -119,7 +120,15 @@ class _Compiled:
             return bound
         return tuple(bound[name] for name in self._positions)
 
-    def row(self, row) -> tuple:
-        """A row as Connection.execute reads it (SQLite's 0 and 1 as booleans, say)."""
+    def row(self, row, description) -> tuple:
+        """A row as Connection.execute reads it (SQLite's 0 and 1 as booleans, a PostgreSQL
+        float read as a Decimal for a Numeric, say). A type's processing may depend on the
+        type the database gave the column (its cursor description's type code, as a Numeric's
+        does on psycopg), so it is settled at the first row, for every execution after it."""
+        if self._results is None:
+            self._results = [impl.result_processor(self._dialect, entry[1])
+                             for impl, entry in zip(self._columns, description, strict=True)]
+        if not any(self._results):
+            return tuple(row)
         return tuple(value if processor is None else processor(value)
                      for processor, value in zip(self._results, row, strict=True))
