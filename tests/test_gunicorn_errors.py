@@ -4,12 +4,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import re
 import signal
 import socket
 import subprocess
 import sys
 import sysconfig
+import threading
 import time
 from pathlib import Path
 
@@ -39,12 +41,28 @@ def web_env(tmp_path) -> dict[str, str]:
 def until_listening(process: subprocess.Popen, lines, seconds: float) -> re.Match | str | None:
     """gunicorn's LISTENING line read from `lines` (the process's log); IN_USE when another
     process took the port in between ("Connection in use": gunicorn would retry it for 5 s,
-    then exit; it queues a SIGTERM till then, no worker yet); None when the process ended or
-    `seconds` passed without either."""
+    then exit; it queues a SIGTERM till then, no worker yet); None when the log ended or
+    `seconds` passed without either. The log is read by a thread of its own, which goes on
+    draining it afterwards: a readline here would wait for a line past the deadline, and a
+    pipe left unread fills and stops the process at its next log line."""
+    read: queue.Queue[str | None] = queue.Queue()
+
+    def drain() -> None:
+        try:
+            for line in iter(lines.readline, ""):
+                read.put(line)
+        except (OSError, ValueError):  # closed by the test while read
+            pass
+        read.put(None)
+
+    threading.Thread(target=drain, daemon=True).start()
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        line = lines.readline()
-        if not line and process.poll() is not None:
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = read.get(timeout=left)
+        except queue.Empty:
+            return None
+        if line is None:
             return None
         if "Connection in use" in line:
             return IN_USE
@@ -102,6 +120,23 @@ def web_process(tmp_path):
 def web_port(tmp_path):
     with web_process(tmp_path) as (_process, port):
         yield port
+
+
+def test_until_listening_gives_up_at_its_deadline_when_no_line_comes_before_it():
+    """Its readline waited for the next line (or the log's end) past its deadline: a web
+    process that hung before its first log line held the test until it wrote one, however
+    short the deadline. Here the line comes long after the deadline: read, it was taken as
+    the answer."""
+    late = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(5);"
+         " print('Listening at: http://127.0.0.1:1 (1)', flush=True); time.sleep(30)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert until_listening(late, late.stdout, 0.2) is None
+    finally:
+        late.kill()
+        late.wait(timeout=30)
+        late.stdout.close()
 
 
 def test_a_port_taken_before_gunicorn_binds_it_is_picked_again(tmp_path, monkeypatch):
