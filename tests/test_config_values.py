@@ -251,14 +251,40 @@ def test_a_postgresql_url_naming_no_database_is_taken_when_pgdatabase_names_it()
         == "postgresql+psycopg://"
 
 
-def test_a_postgresql_url_naming_a_connection_service_is_taken_the_service_names_the_database():
+def _service_file(tmp_path) -> str:
+    path = tmp_path / "pg_service.conf"
+    path.write_text("[commsvc]\nhost=db.internal\ndbname=commsvc\n\n"
+                    "# a comment\n[nodb]\nhost=db.internal\nuser=app\n")
+    return str(path)
+
+
+def test_a_postgresql_url_naming_a_connection_service_is_taken_the_service_names_the_database(
+        tmp_path):
     """Found by a review: libpq reads the database (dbname), host and user of a connection
     service from pg_service.conf (service=NAME in the URL, or PGSERVICE), where the URL says
     nothing; cc4cc99 refused such a URL, which had connected to the database the file names."""
-    assert _load(DATABASE_URL="postgresql:///?service=commsvc").database_url \
-        == "postgresql+psycopg:///?service=commsvc"
-    assert _load(DATABASE_URL="postgres://", PGSERVICE="commsvc").database_url \
-        == "postgresql+psycopg://"
+    services = _service_file(tmp_path)
+    assert _load(DATABASE_URL="postgresql:///?service=commsvc",
+                 PGSERVICEFILE=services).database_url == "postgresql+psycopg:///?service=commsvc"
+    assert _load(DATABASE_URL="postgres://", PGSERVICE="commsvc",
+                 PGSERVICEFILE=services).database_url == "postgresql+psycopg://"
+
+
+@pytest.mark.parametrize("service", ["nodb", "undefined"])
+@pytest.mark.parametrize("how", ["url", "PGSERVICE"])
+def test_a_connection_service_naming_no_database_is_refused_in_one_line(tmp_path, service, how):
+    """Found by the operator docs' walk: a service whose entry names no database (or that no
+    pg_service.conf defines) was taken, and libpq connected to the database named after the
+    user (`postgres`, often): every command said to run `commsvc db upgrade`, which would
+    have built the schema there; an undefined one was a 'database is not answering' at the
+    first connection. Both are refused at start, naming the service."""
+    settings = ({"DATABASE_URL": f"postgresql://db.internal/?service={service}"} if how == "url"
+                else {"DATABASE_URL": "postgres://", "PGSERVICE": service})
+    with pytest.raises(ConfigError) as refused:
+        _load(PGSERVICEFILE=_service_file(tmp_path), **settings)
+    assert str(refused.value).startswith(
+        f"DATABASE_URL's connection service '{service}' names no database: no pg_service.conf")
+    assert "PGSERVICE" not in os.environ or os.environ["PGSERVICE"] != service
 
 
 def test_the_sender_is_a_number_in_e164_a_short_code_or_a_sender_id_as_twilio_takes_them():

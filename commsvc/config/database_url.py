@@ -3,6 +3,7 @@ service runs on, or libpq, would take it."""
 from __future__ import annotations
 
 import functools
+import os
 import re
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -82,11 +83,51 @@ def check_database_url(url: str, env: dict[str, str]) -> None:
         # default user): the service ran on it, and `db upgrade` built its schema there. No
         # host is fine (libpq's local socket: postgresql:///commsvc). A connection service
         # (pg_service.conf) names its database there, as PGDATABASE does in the environment.
-        if not (parsed.database or parsed.query.get("dbname") or parsed.query.get("service")
-                or env.get("PGDATABASE", "").strip() or env.get("PGSERVICE", "").strip()):
+        if parsed.database or parsed.query.get("dbname") or env.get("PGDATABASE", "").strip():
+            return
+        service = parsed.query.get("service") or env.get("PGSERVICE", "").strip()
+        if not service:
             raise ConfigError("DATABASE_URL names no database: give its name after the host"
                               " (postgresql://USER@HOST/DATABASE); libpq would take its default,"
                               " the database named after the user")
+        if isinstance(service, tuple) or not _service_database(service, env):
+            raise ConfigError(f"DATABASE_URL's connection service {service!r} names no database:"
+                              f" no pg_service.conf libpq reads has a [{service}] entry with a"
+                              f" dbname (give the URL one after the host otherwise); libpq would"
+                              f" take its default, the database named after the user")
+
+
+# Where libpq looks for a connection service: its name and the files that may define it.
+_SERVICE_SETTINGS = ("PGSERVICE", "PGSERVICEFILE", "PGSYSCONFDIR")
+
+
+def _service_database(service: str, env: dict[str, str]) -> str | None:
+    """The database (dbname) the connection service `service` names, read by libpq itself
+    from the pg_service.conf it would read (PGSERVICEFILE or ~/.pg_service.conf, then
+    PGSYSCONFDIR's or its own); None when no such file defines the service, or its entry
+    names no database. libpq gives a service's settings without connecting only for
+    PGSERVICE, so the process's environment holds `env`'s view of these settings, with
+    PGSERVICE the service, for that one call (at start, before any connection or thread)."""
+    from psycopg import pq
+
+    saved = {name: os.environ.get(name) for name in _SERVICE_SETTINGS}
+    wanted = {**{name: env.get(name) for name in _SERVICE_SETTINGS}, "PGSERVICE": service}
+    try:
+        for name, value in wanted.items():
+            _set_environ(name, value)
+        defaults = {option.keyword: option.val for option in pq.Conninfo.get_defaults()}
+    finally:
+        for name, value in saved.items():
+            _set_environ(name, value)
+    database = defaults.get(b"dbname")
+    return database.decode() if database else None
+
+
+def _set_environ(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 _SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
