@@ -23,7 +23,7 @@ def upgrade_command():
     try:
         with migrate.migration_transaction(engine) as connection:
             before, after = migrate.upgrade_connection(connection)
-    except migrate.UnknownRevision as exc:
+    except migrate.NotMigratable as exc:
         raise click.ClickException(str(exc)) from None
     except OperationalError as exc:
         if not lock_timed_out(exc):

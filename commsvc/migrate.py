@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from commsvc.db.sqlite import SQLITE_BUSY_TIMEOUT_MS
 
@@ -44,9 +44,19 @@ def current_revision(connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-class UnknownRevision(RuntimeError):
+class NotMigratable(RuntimeError):
+    """The database is in a state these migrations cannot start from; nothing was changed."""
+
+
+class UnknownRevision(NotMigratable):
     """The database is at a revision these migrations do not know: Alembic can neither go on
     from it nor tell whether it is newer, and would stop with a traceback."""
+
+
+class UnrecordedSchema(NotMigratable):
+    """The database holds commsvc's tables but records no revision (alembic_version missing or
+    empty: a partial restore, a row deleted by hand): Alembic would start from the first
+    migration and stop with a traceback at its first CREATE TABLE."""
 
 
 # pg advisory lock key of a migration: "migrate" in ASCII
@@ -108,5 +118,21 @@ def upgrade_connection(connection) -> tuple[str | None, str | None]:
             f"the database is at revision {before}, which this code's migrations (up to {head})"
             f" do not include: a newer release (or another application) migrated it; nothing"
             f" was changed")
+    if before is None:
+        _check_no_schema(connection)
     upgrade(connection=connection)
     return before, current_revision(connection)
+
+
+def _check_no_schema(connection) -> None:
+    """Refuses (UnrecordedSchema) a database with no revision that holds commsvc's tables."""
+    from commsvc.models import metadata
+
+    found = sorted(set(inspect(connection).get_table_names()) & set(metadata.tables))
+    if found:
+        shown = ", ".join(found[:3]) + (", ..." if len(found) > 3 else "")
+        raise UnrecordedSchema(
+            f"the database has commsvc's tables ({shown}) but no migration revision recorded"
+            f" (its alembic_version table is missing or empty): put back the row of the backup"
+            f" the tables came from (INSERT INTO alembic_version VALUES ('<revision>')), then"
+            f" run `commsvc db upgrade` again; nothing was changed")

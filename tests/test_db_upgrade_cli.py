@@ -20,6 +20,16 @@ HEAD = SCRIPTS.get_current_head()
 PREVIOUS = SCRIPTS.get_revision(HEAD).down_revision
 
 
+def _refused(url: str) -> list[str]:
+    """The lines `db upgrade` on url writes to stderr, refusing (exit 1, no traceback)."""
+    env = {"DATABASE_URL": url, "COMMSVC_ENV": "production", "ENCRYPTION_KEYS": TEST_KEY,
+           "HMAC_KEY": "h" * 32, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": BASE_URL}
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=env, prog_name="commsvc")
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    return result.stderr.splitlines()
+
+
 def upgrade(url: str):
     env = {"DATABASE_URL": url, "COMMSVC_ENV": "production", "ENCRYPTION_KEYS": TEST_KEY,
            "HMAC_KEY": "h" * 32, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": BASE_URL}
@@ -92,12 +102,7 @@ def test_a_database_migrated_by_a_newer_release_is_one_line_not_a_traceback(
     engine = sa.create_engine(empty_url)
     with engine.begin() as connection:
         connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
-    env = {"DATABASE_URL": empty_url, "COMMSVC_ENV": "production", "ENCRYPTION_KEYS": TEST_KEY,
-           "HMAC_KEY": "h" * 32, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": BASE_URL}
-    result = CliRunner().invoke(main, ["db", "upgrade"], env=env, prog_name="commsvc")
-    assert result.exit_code == 1
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert result.stderr.splitlines() == [
+    assert _refused(empty_url) == [
         f"Error: the database is at revision 9999, which this code's migrations (up to {HEAD})"
         " do not include: a newer release (or another application) migrated it; nothing was"
         " changed"]
@@ -105,6 +110,30 @@ def test_a_database_migrated_by_a_newer_release_is_one_line_not_a_traceback(
         assert connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() \
             == "9999"
     engine.dispose()
+
+
+@pytest.mark.parametrize("lost", ["DELETE FROM alembic_version", "DROP TABLE alembic_version"],
+                         ids=["row deleted", "table dropped"])
+def test_a_schema_whose_revision_is_lost_is_one_line_not_a_traceback(empty_url, lost):  # noqa: F811
+    """Found by the operator docs' walk: with commsvc's tables there and alembic_version empty
+    (a partial restore, a row deleted by hand), `db upgrade` ran the first migration again and
+    printed a 130-line traceback ending in 'relation "api_keys" already exists'."""
+    migrate.upgrade(empty_url)
+    engine = sa.create_engine(empty_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text(lost))
+    assert _refused(empty_url) == [
+        "Error: the database has commsvc's tables (api_keys, audit_events, calls, ...) but no"
+        " migration revision recorded (its alembic_version table is missing or empty): put back"
+        " the row of the backup the tables came from (INSERT INTO alembic_version VALUES"
+        " ('<revision>')), then run `commsvc db upgrade` again; nothing was changed"]
+    with engine.begin() as connection:
+        assert migrate.current_revision(connection) is None
+        if lost.startswith("DELETE"):  # the row put back as the message says
+            connection.execute(sa.text(f"INSERT INTO alembic_version VALUES ('{HEAD}')"))
+    engine.dispose()
+    if lost.startswith("DELETE"):
+        assert upgrade(empty_url) == f"database is up to date (at {HEAD})\n"
 
 
 def test_a_release_step_beside_a_long_sqlite_migration_waits_for_it(
