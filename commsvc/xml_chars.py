@@ -1,8 +1,9 @@
 """The characters XML 1.0 cannot carry: TwiML is XML, and the twilio library writes them as
 given (a NUL, an escape, a vertical tab), so an answer holding one is not XML and Twilio
 refuses it. Control characters but tab, newline and carriage return; U+FFFE and U+FFFF; a lone
-surrogate (an undecodable byte in an environment variable), written as a character reference
-XML forbids too."""
+surrogate (an undecodable byte in an environment variable), which twilio's to_xml writes as a
+character reference XML forbids too, and webhooks.twiml.xml (text, encoded as UTF-8 after)
+could not encode at all."""
 from __future__ import annotations
 
 import re

@@ -32,7 +32,8 @@ def xml(twiml) -> Response:
     """The builder's TwiML as str(twiml) writes it, serialised straight to text: to_xml()
     writes it to a UTF-8 byte stream and decodes it again, twice the cost (7 µs of every
     relayed text). The same text, since no answer holds a character UTF-8 cannot encode (a
-    lone surrogate: forms and config refuse what XML cannot carry, commsvc.xml_chars)."""
+    lone surrogate: a form's text is decoded with replacement characters and its Body loses
+    what XML cannot carry, and a setting holding one is refused at start: commsvc.xml_chars)."""
     return Response(XML_DECLARATION + ElementTree.tostring(twiml.xml(), encoding="unicode"),
                     status=200, mimetype="text/xml")
 
