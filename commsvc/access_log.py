@@ -56,10 +56,10 @@ class MaskRequestText(MaskPhones):
     it came ("Invalid request from ip=...: Invalid HTTP Header: 'X-Phone ph4155550101'"):
     masked as the problem+json answer to it masks it (gunicorn_conf.write_problem)."""
 
-    def masked(self, message: str) -> str:
+    def masked(self, message: str, keep: frozenset[str] = frozenset()) -> str:
         if message.startswith(REQUEST_LINES):
             return mask_client_line(message)
-        return super().masked(message)  # "Booting worker with pid: 1234567" keeps its pid
+        return super().masked(message, keep)  # "Booting worker with pid: 1234567" keeps its pid
 
 
 # gunicorn's lines that repeat what a client sent (workers/base.py, handle_error).

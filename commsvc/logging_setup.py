@@ -18,6 +18,7 @@ from commsvc.log_masking.keys import redact_keys
 from commsvc.log_masking.phone_numbers import bounded, mask_phones
 from commsvc.log_masking.urls import redact_content
 from commsvc.log_masking.words import mask_word
+from commsvc.phones import is_hidden_caller_id
 
 _PLAIN = logging.Formatter()
 
@@ -28,12 +29,12 @@ class MaskPhones(logging.Filter):
     with Unicode spaces, "415-555-CALL"), as mask_word masks a client's words."""
 
     @bounded
-    def masked(self, message: str) -> str:
-        return mask_word(mask_phones(redact_keys(redact_content(message))))
+    def masked(self, message: str, keep: frozenset[str] = frozenset()) -> str:
+        return mask_word(mask_phones(redact_keys(redact_content(message)), keep), keep)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = self.masked(message)
+        masked = self.masked(message, _hidden_callers(record, message))
         if masked != message:
             record.msg = masked
             record.args = ()
@@ -52,6 +53,24 @@ class MaskPhones(logging.Filter):
         else:
             record.request_id = "-"
         return True
+
+
+def _hidden_callers(record: logging.LogRecord, message: str) -> frozenset[str]:
+    """The values the line was given whole that are Twilio's keypad-spelt marker for a hidden
+    caller (phones.is_hidden_caller_id: +266696687, ...), no one's number, to be shown as
+    phones.mask and the logs API show them. Only where each stands alone, before the line's
+    next key ("from=+266696687 to=...") or its end: followed by more, the API may read a
+    number through it ("+8656696 FHG" is +86 5669 6344), and it is masked with the rest."""
+    if not isinstance(record.args, tuple):
+        return frozenset()
+    return frozenset(
+        arg for arg in record.args
+        if isinstance(arg, str) and arg[:1] == "+" and is_hidden_caller_id(arg)
+        and not re.search(re.escape(arg) + _NOT_BEFORE_A_KEY, message))
+
+
+# What may follow a kept marker: the end of the line, or a space and the line's next key.
+_NOT_BEFORE_A_KEY = r"(?!\Z| [a-z_]+=)"
 
 
 def _utc_time(record: logging.LogRecord) -> str:

@@ -148,12 +148,18 @@ def mask(e164: str | None) -> str | None:
     (+500 41234 Falklands -> +500***34, +683 4002 Niue -> +683**02). Anything without a "+"
     (a short code, "sip:alice") is shown by the same rule, as a national number.
     A hidden caller's marker ("Anonymous", "unknown") is shown as it is."""
-    if not e164 or e164.lower() in _HIDDEN_CALLER_IDS:
+    if not e164 or is_hidden_caller_id(e164):
         return e164
     country = _country_code(e164) if e164.startswith("+") else None
     rest = e164 if country is None else e164[1 + len(country):]
     hidden = len(rest) - shown_digits(len(rest))
     return ("" if country is None else "+" + country) + "*" * hidden + rest[hidden:]
+
+
+def is_hidden_caller_id(caller_id: str) -> bool:
+    """Whether the caller id is Twilio's marker for a hidden caller, a word or its keypad
+    spelling: no one's number, shown as it is."""
+    return caller_id.lower() in _HIDDEN_CALLER_IDS
 
 
 def shown_digits(national_length: int) -> int:

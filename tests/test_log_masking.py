@@ -906,3 +906,28 @@ def test_numbers_glued_to_letters_are_looked_for_from_the_part_of_the_first_lett
     assert scanned == [_RELAY_LINE[_RELAY_LINE.index("SMb127"):]]
     assert words.glued_masked("call me at tel4155550101 ok") == "call me at tel******0101 ok"
     assert words.glued_masked("ab1") == "ab1"
+
+
+@pytest.mark.parametrize("line, args, logged", [
+    # Twilio's keypad spelling of a hidden caller, given whole before the line's next key
+    # or its end: no one's number, shown as phones.mask shows it.
+    ("from=%s to=%s", ("+266696687", "+1******0001"), "from=+266696687 to=+1******0001"),
+    ("from=%s to=%s", ("+8656696", "+1******0001"), "from=+8656696 to=+1******0001"),
+    ("caller %s", ("+7378742833",), "caller +7378742833"),
+    # With more after it, the API may read a number through it (+8656696 FHG is
+    # +86 5669 6344, +8656696 344 too): masked as before, whatever the value given.
+    ("from=%s %s", ("+8656696", "344"), "from=+86****6344"),
+    ("from=%s %s", ("+8656696", "FHG"), "from=+*****96 FHG"),
+    ("from=%s%s", ("+8656696", "FHG"), "from=+*****96FHG"),
+    ("from=%s to=%s", ("+8656696 FHG", "x"), "from=+*****96 FHG to=x"),
+    ("from=%s to=%s", ("+8656696", "x +8656696344"), "from=+*****96 to=x +86****6344"),
+    ("from=%s to=%s", ("+25625331", "x"), "from=+256***31 to=x"),
+    ("from=%s%s to=x", ("1", "+2562533"), "from=1+****533 to=x"),
+])
+def test_a_hidden_callers_keypad_marker_given_whole_is_shown_and_nothing_through_it(
+        line, args, logged):
+    """The webhook's line shows a hidden caller's id as the logs API does (1a0f3f9), only
+    where no number can be read through it."""
+    record = logging.LogRecord("commsvc.webhooks", logging.INFO, __file__, 1, line, args, None)
+    MaskPhones().filter(record)
+    assert record.getMessage() == logged

@@ -67,3 +67,17 @@ def test_psycopg_keeps_the_relayed_text_statement_parsed(session_open, send_sms,
         [message] = twiml(send_sms(REQUESTER, REQUESTER_PROXY, "parsed once"))
     assert message.get("to") == PRO
     assert seen == []
+
+
+@pytest.mark.parametrize("caller", ["Anonymous", "+266696687", "+7378742833", "+2562533",
+                                    "+8656696", "+86282452253"])
+def test_the_voice_line_shows_a_hidden_callers_id_as_the_logs_api_shows_it(
+        session_open, place_call, webhook_logs, caller):
+    """A caller id Twilio uses for a hidden caller (its word, or the word spelt on a keypad) is
+    no one's number: phones.mask and the logs API show it as sent (1a0f3f9), and the webhook's
+    line, after the log filter, shows it the same, not as a number from Lesotho or Russia
+    with its digits starred (+*******87)."""
+    place_call(caller, REQUESTER_PROXY)
+
+    [line] = _lines(webhook_logs)
+    assert f"outcome=no_session from={caller} to=+1******0001 " in line
