@@ -62,8 +62,8 @@ class InboundDecision:
 
     intent: str  # opt_out | opt_in | help | conversation
     outcome: str | None = None  # one of the outcomes above when consumed
-    # True: a consent keyword, handled here; never forwarded (but a HELP with pictures:
-    # relay.inbound.help_with_media)
+    # True: a consent keyword, handled here; never forwarded (but a HELP or an opt-in with
+    # pictures: relay.inbound.keyword_with_media)
     consumed: bool = False
     language: str = DEFAULT_LANGUAGE  # what the keyword was written in: the reply's language
     own_words: bool = False  # an opt-out in the sender's own words (detector.Detection)

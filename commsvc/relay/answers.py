@@ -17,7 +17,7 @@ from commsvc.relay.inbound import (
     WITHHELD,
     Bridge,
     InboundSms,
-    help_with_media,
+    keyword_with_media,
 )
 from commsvc.sessions.routing import Route
 
@@ -37,8 +37,8 @@ def sms_reply(outcome: str, sms: InboundSms, route: Route | None,
         return None  # a short code or sender id cannot be answered
     if phones.is_costly(sms.sender_phone):
         return None  # never texted, not even a reply: a reply to one is how toll fraud pays
-    if outcome in (FORWARDED, WITHHELD) and help_with_media(decision, sms):
-        outcome = decision.outcome  # forwarded, and answered as the HELP it also is
+    if outcome in (FORWARDED, WITHHELD) and keyword_with_media(decision, sms):
+        outcome = decision.outcome  # forwarded, and answered as the keyword it also is
     if outcome in (FORWARDED, WITHHELD, EMPTY, NO_SESSION_UNTOLD, MODE_NOT_ALLOWED_UNTOLD,
                    consent.OPT_OUT_REPEAT_UNTOLD):
         return None

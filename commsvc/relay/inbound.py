@@ -97,9 +97,15 @@ def is_empty(sms: InboundSms) -> bool:
     return not sms.media_urls and shows_nothing(sms.body)
 
 
-def help_with_media(decision: consent.InboundDecision, sms: InboundSms) -> bool:
-    """A HELP (INFO, AIDE, AYUDA) with pictures: answered as HELP, and also forwarded where a
-    text would be, pictures and words: "Help!" under a photo of a burst pipe is for the pro,
-    and was answered with the help text and dropped. Same body and media, same decision, so a
-    repeated webhook is answered the same."""
-    return decision.outcome in (consent.HELP, consent.HELP_CARRIER) and bool(sms.media_urls)
+def keyword_with_media(decision: consent.InboundDecision, sms: InboundSms) -> bool:
+    """A HELP (INFO, AIDE, AYUDA) or an opt-in (START, or YES from someone opted out) with
+    pictures: answered and recorded as the keyword, and also forwarded where a text would be,
+    pictures and words: "Help!" under a photo of a burst pipe is for the pro, and so is the
+    photo an opted-out customer sends with START; each was answered and dropped. Same body
+    and media, same decision, so a repeated webhook is answered the same. Not an opt-out: who
+    texts STOP wants the conversation to stop."""
+    return decision.outcome in _FORWARDED_WITH_MEDIA and bool(sms.media_urls)
+
+
+_FORWARDED_WITH_MEDIA = frozenset({consent.HELP, consent.HELP_CARRIER, consent.OPT_IN,
+                                   consent.OPT_IN_CARRIER})

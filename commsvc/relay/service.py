@@ -34,8 +34,8 @@ from commsvc.relay.inbound import (
     InboundCall,
     InboundSms,
     SmsResult,
-    help_with_media,
     is_empty,
+    keyword_with_media,
 )
 from commsvc.relay.models import Call, Message
 from commsvc.relay.notices import (
@@ -54,6 +54,13 @@ def sms_writes_one_row(sms: InboundSms) -> bool:
     One row written by one statement needs no transaction (get_db(autocommit=True)).
     """
     return sms.sender_phone is None or not consent.may_be_keyword(sms.reading, sms.opt_out_type)
+
+
+def _record_keyword(db: Session, decision: consent.InboundDecision, sms: InboundSms,
+                    now: dt.datetime) -> None:
+    """The consent events of a keyword text stored for the first time (none for HELP)."""
+    consent.record_inbound(db, decision, from_phone=sms.sender_phone, to_phone=sms.to_phone,
+                           message_sid=sms.message_sid, body=sms.body, now=now)
 
 
 def call_writes_one_row(_call: InboundCall) -> bool:
@@ -75,11 +82,13 @@ def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetim
             # reads as a revocation). Like any text from it: stored, answered with nothing.
             decision = consent.CONVERSATION
     if (sms.sender_phone is not None and not is_empty(sms)
-            and (not decision.consumed or help_with_media(decision, sms))):
+            and (not decision.consumed or keyword_with_media(decision, sms))):
         # The usual text, in one statement: route, the recipient's consent and the SID claim.
         row = forward_once(db, Message, _sms_columns(sms, FORWARDED, now),
                            real_phone=sms.sender_phone, proxy_number=sms.to_phone, now=now)
         if row is not None:
+            if decision.consumed:  # an opt-in with pictures: recorded as well as forwarded
+                _record_keyword(db, decision, sms, now)
             return SmsResult(
                 message_id=row.id, outcome=FORWARDED, session_id=row.session_id,
                 forward=Forward(row.forward_to, row.forward_from, sms.body, sms.media_urls),
@@ -118,10 +127,7 @@ def receive_sms(db: Session, sms: InboundSms, *, config: Config, now: dt.datetim
                     config=config):
                 forward, outcome = None, WITHHELD
     elif decision.consumed:
-        consent.record_inbound(
-            db, decision, from_phone=sms.sender_phone, to_phone=sms.to_phone,
-            message_sid=sms.message_sid, body=sms.body, now=now,
-        )
+        _record_keyword(db, decision, sms, now)
     return SmsResult(
         message_id=message_id, outcome=outcome, session_id=session_id, forward=forward,
         reply=sms_reply(outcome, sms, route, decision, config),
@@ -220,7 +226,7 @@ def _route(db: Session, sender_phone: str | None, to_phone: str, now: dt.datetim
 def _sms_outcome(db: Session, sms: InboundSms, route: Route | None,
                  decision: consent.InboundDecision, now: dt.datetime
                  ) -> tuple[str, Forward | None]:
-    if decision.consumed and not (help_with_media(decision, sms) and route is not None
+    if decision.consumed and not (keyword_with_media(decision, sms) and route is not None
                                   and route.reaches_by_text):
         if decision.outcome == consent.OPT_OUT_REPEAT and repeat_confirmed_lately(
                 db, sms.sender_phone, sms.to_phone, now):

@@ -334,6 +334,51 @@ def test_help_with_a_picture_that_cannot_be_forwarded_gets_the_help_reply(
     assert config.support_contact in reply
 
 
+@pytest.mark.parametrize("body, opt_out_type", [("START", None), ("Yes", None),
+                                                 ("START", "START"), ("Oui", "START")])
+def test_start_with_a_picture_opts_in_and_the_picture_reaches_the_other_side(
+        open_session, sms, db, clock, config, body, opt_out_type):
+    """An opted-out customer texting START (or YES) under a photo of the job: the opt-in is
+    recorded and confirmed as for START alone, and the photo with its words reaches the pro,
+    as a HELP with pictures does (Twilio itself passes a message whose body is START on, media
+    and all; its Proxy forwards opt-in keywords between participants). It was read as the
+    keyword only: the customer was told they were resubscribed and the photo was dropped."""
+    conv = open_session()
+    sms(conv, REQ, "STOP")
+    clock.advance(minutes=1)
+    sid = f"MM{next(_sids):032x}"
+    extra = _with_photo(**({"OptOutType": opt_out_type} if opt_out_type else {}))
+    answer = sms(conv, REQ, body, sid=sid, **extra)
+    assert [m["text"] for m in answer.messages if m["to"] == PRO] == [body + PHOTO]
+    assert len(answer.replies(REQ)) == (0 if opt_out_type else 1)  # Twilio confirmed it
+    assert decisions.check(db, phone=REQ, channel="sms", purpose="relay", now=clock()).allowed
+    [grant] = db.scalars(select(ConsentEvent).where(ConsentEvent.action == "grant",
+                                                   ConsentEvent.purpose == "relay")).all()
+    assert grant.evidence["message_sid"] == sid
+    stored = db.scalars(select(Message).where(Message.twilio_sid == sid)).one()
+    assert (stored.outcome, stored.forward_to, stored.media_count) == ("forwarded", PRO, 1)
+    repeat = sms(conv, REQ, body, sid=sid, **extra)  # a repeat: forwarded again, recorded once
+    assert [m for m in repeat.messages if m["to"] == PRO] == [
+        m for m in answer.messages if m["to"] == PRO]
+    if body == "START":
+        # (A "Yes" is conversation from the sender opted in by its first copy: its repeat
+        # is not confirmed again.)
+        assert repeat == answer
+    assert db.scalar(select(func.count()).select_from(ConsentEvent).where(
+        ConsentEvent.action == "grant")) == 2  # relay and transactional, recorded once
+
+
+def test_start_with_a_picture_to_someone_who_opted_out_opts_in_and_forwards_nothing(
+        open_session, sms, db, clock):
+    conv = open_session()
+    sms(conv, PRO, "STOP")
+    sms(conv, REQ, "STOP")
+    clock.advance(minutes=1)
+    answer = sms(conv, REQ, "START", **_with_photo())
+    assert not answer.forwarded_to(PRO) and len(answer.replies(REQ)) == 1
+    assert decisions.check(db, phone=REQ, channel="sms", purpose="relay", now=clock()).allowed
+
+
 @pytest.mark.parametrize("revoker,sender", [(PRO, REQ), (REQ, PRO)])
 def test_a_text_to_someone_who_opted_out_is_blocked_and_the_sender_told_once(
         open_session, sms, revoker, sender):
