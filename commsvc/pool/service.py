@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from commsvc.clock import isoformat
 from commsvc.config.settings import Retention
-from commsvc.db.inserts import insert_or_replay
+from commsvc.db.inserts import insert_for
 from commsvc.db.locks import lock_or_unavailable
 from commsvc.errors import Conflict, NotFound, ValidationFailed
 from commsvc.paging import Page, decode_cursor, page_of
@@ -197,30 +197,34 @@ def add_number(db: DbSession, *, phone_number: str, capabilities, actor: str,
         raise Conflict(f"{phone_number} is {whose}, whose data as a proxy number could no"
                        " longer be exported or erased: if the number changed hands, erase that"
                        f" data first (POST /v1/subjects/{phone_number}/erase).")
-    where = locality(phone_number)
-    number = ProxyNumber(
-        phone_number=phone_number, country_code=where.country_code, area_code=where.area_code,
-        status="active", created_at=now, **{c: c in wanted for c in CAPABILITIES},
-    )
-
-    def insert() -> ProxyNumber:
-        db.add(number)
-        return number
-
-    def known() -> ProxyNumber:
-        found = _reactivate(db, phone_number, wanted) if reactivate else None
-        if found is None:
-            raise AlreadyInPool(_already_in_pool(db, phone_number, reactivate)) from None
-        return found
-
-    # The unique index decides, so two concurrent adds of one number give one row and a 409.
-    added = insert_or_replay(db, insert, known)
-    reactivated, number = added is not number, added
+    number = _insert_new(db, phone_number, wanted, now)
+    reactivated = number is None
+    if number is None:  # in the pool already
+        number = _reactivate(db, phone_number, wanted) if reactivate else None
+        if number is None:
+            raise AlreadyInPool(_already_in_pool(db, phone_number, reactivate))
     audit.record(db, actor=actor, action="number.added", now=now, reason=reason,
                  target={"phone_number": phone_number},
                  details={"capabilities": number.capabilities,
                           **({"reactivated": True} if reactivated else {})})
     return Added(number, reactivated)
+
+
+def _insert_new(db: DbSession, phone_number: str, wanted: tuple[str, ...],
+                now: dt.datetime) -> ProxyNumber | None:
+    """The number put in the pool; None when the pool has it (active or retired). The unique
+    index decides, so two concurrent adds of one number give one row and a 409; ON CONFLICT
+    DO NOTHING, so a number added again is no statement the database refuses (each wrote an
+    ERROR line in PostgreSQL's own log)."""
+    where = locality(phone_number)
+    # Uses index: uq_proxy_numbers_phone_number
+    return db.scalar(
+        insert_for(db)(ProxyNumber)
+        .values(phone_number=phone_number, country_code=where.country_code,
+                area_code=where.area_code, status="active", created_at=now,
+                **{c: c in wanted for c in CAPABILITIES})
+        .on_conflict_do_nothing(index_elements=["phone_number"])
+        .returning(ProxyNumber))
 
 
 def retire_number(db: DbSession, phone_number: str, *, actor: str,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import select
 
 from commsvc.pool.models import ProxyNumber
@@ -417,3 +418,31 @@ def test_an_admins_stated_reason_is_the_pool_changes_why_in_the_audit_log(client
         ("number.added", "+1******0001", "Miami launch, ticket 77"),
         ("number.retired", "+1******0001", "carrier complaint, call ******0123"),
     ]
+
+
+def test_adding_a_number_the_pool_has_sends_no_statement_the_database_refuses(
+        client, admin, engine):
+    """A number already in the pool, added again (a deploy script's `commsvc numbers add`
+    run twice, an admin's retry), was an INSERT the unique index refused: answered 409 (or
+    brought back) all the same, but each one wrote an ERROR line ("duplicate key value
+    violates unique constraint") in PostgreSQL's own log, which alerting on ERROR reads as a
+    fault. The same answers; nothing refused."""
+    refused = []
+
+    def note(context):
+        refused.append(str(context.original_exception).splitlines()[0])
+
+    sa.event.listen(engine, "handle_error", note)
+    try:
+        assert client.post("/v1/numbers", json={"phone_number": NUMBER},
+                           headers=admin).status_code == 201
+        assert client.post("/v1/numbers", json={"phone_number": NUMBER},
+                           headers=admin).status_code == 409
+        client.delete(f"/v1/numbers/{NUMBER}", headers=admin)
+        assert client.post("/v1/numbers", json={"phone_number": NUMBER},
+                           headers=admin).status_code == 409
+        assert client.post("/v1/numbers", json={"phone_number": NUMBER, "reactivate": True},
+                           headers=admin).status_code == 201
+    finally:
+        sa.event.remove(engine, "handle_error", note)
+    assert refused == []
