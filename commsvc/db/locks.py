@@ -27,8 +27,10 @@ def lock_or_unavailable(db: Session, lock_statement, *, wait: str, busy: str) ->
     db.execute(text("SELECT set_config('lock_timeout', :before, true)"), {"before": before})
 
 
-def named_lock(name: str):
+def named_lock(name: str, *, shared: bool = False):
     """The statement taking PostgreSQL's transaction-scoped advisory lock named by text (its
-    key: the first 8 bytes of the name's SHA-256), held until the transaction ends."""
+    key: the first 8 bytes of the name's SHA-256), held until the transaction ends; `shared`:
+    held by any number of transactions at once, which one taking it alone waits for."""
     key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-    return select(func.pg_advisory_xact_lock(key))
+    return select((func.pg_advisory_xact_lock_shared if shared
+                   else func.pg_advisory_xact_lock)(key))

@@ -4,7 +4,8 @@ Who sees a pool number in full is decided at the edge by auth.visibility.present
 Every change is audited in the caller's transaction.
 A number is never both: a pool number is refused as a participant's phone (sessions.store),
 and the phone of a participant in an open session is refused as a pool number (here), even
-when the two are asked at once (_hold_session_creation).
+when the two are asked at once (_hold_session_creation); so is a phone the platform texts
+(POST /v1/messages) and a pool number as its `to` (_hold_text_acceptance).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session as DbSession
 from commsvc.clock import isoformat
 from commsvc.config.settings import Retention
 from commsvc.db.inserts import insert_for
-from commsvc.db.locks import lock_or_unavailable
+from commsvc.db.locks import lock_or_unavailable, named_lock
 from commsvc.errors import Conflict, NotFound, ValidationFailed
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import COSTLY_NUMBER, is_costly, locality
@@ -135,6 +136,32 @@ def _hold_session_creation(db: DbSession) -> None:
                              " sweep); this number was not added: try again shortly.")
 
 
+# Taken by every text's acceptance (shared: texts do not wait on each other) and by a pool
+# add (alone). Not a lock on the outbox table: an erasure writes the outbox and sessions in
+# either order, and a pool add holding one while it waited for the other could deadlock it.
+_TEXTS_AND_POOL_ADDS = "pool-add-or-text"
+
+
+def _hold_text_acceptance(db: DbSession) -> None:
+    """Until this transaction ends, no platform text is accepted (POST /v1/messages), nor one
+    being accepted left behind: as _hold_session_creation for sessions, so that this add's
+    check that the number is no phone the platform texts, and a text's check that its `to` is
+    no pool number, each see the other's row (hold_off_pool_adds). PostgreSQL only."""
+    if db.get_bind().dialect.name != "postgresql":
+        return
+    lock_or_unavailable(db, named_lock(_TEXTS_AND_POOL_ADDS), wait=SESSION_LOCK_WAIT,
+                        busy="Texts are being accepted at length; this number was not added:"
+                             " try again shortly.")
+
+
+def hold_off_pool_adds(db: DbSession) -> None:
+    """Before a text's acceptance checks that `to` is no pool number: a pool add in flight is
+    waited for, and then seen; one that comes later waits for this text, and sees it
+    (_hold_text_acceptance). PostgreSQL only (SQLite runs one writer at a time)."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(named_lock(_TEXTS_AND_POOL_ADDS, shared=True))
+
+
 def _reactivate(db: DbSession, phone_number: str, wanted: tuple[str, ...]) -> ProxyNumber | None:
     """Bring a retired number back with these capabilities; None if it is not retired.
 
@@ -179,6 +206,7 @@ def add_number(db: DbSession, *, phone_number: str, capabilities, actor: str,
     if is_costly(phone_number):  # customers would text and call it at premium rates
         raise ValidationFailed(errors={"phone_number": [COSTLY_NUMBER]})
     _hold_session_creation(db)
+    _hold_text_acceptance(db)
     # (An open session is a session on record: asked below.)
     in_session, other_data = data_on_record(db, phone_number, retention=retention, now=now)
     if in_session or other_data:
