@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
 from commsvc.app import create_app
+from commsvc.consent.models import ConsentEvent
 from commsvc.db.session import Database
 from tests.conftest import AUTH_TOKEN, BASE_URL
 from tests.twilio_signing import TwilioPoster
@@ -71,6 +72,21 @@ def test_sender_that_is_not_a_phone_is_stored_but_neither_routed_nor_answered(
     [stored] = f.messages(db)
     assert stored.outcome == "no_session" and stored.forward_to is None
     assert 0 < len(stored.from_phone) <= 16 and "<" not in stored.from_phone
+
+
+@pytest.mark.parametrize("sender", ["12345", "HOMEPROS", "client:alice"])
+@pytest.mark.parametrize("body", ["STOP", "START", "HELP"])
+def test_a_keyword_from_a_sender_that_is_not_a_phone_records_no_consent(
+        twilio_post, db, session_open, sender, body):
+    """Consent is kept per phone number (docs/consent.md: the API refuses anything else, 422),
+    and the platform never texts a short code or a sender id, so their STOP has nothing to
+    stop and their START nothing to restore; nor can they be answered. Stored as any text from
+    them is, no_session, answered with nothing."""
+    root = twiml(twilio_post("/webhooks/twilio/sms", _sms(From=sender, Body=body)))
+
+    assert list(root) == []
+    assert [(m.from_phone, m.outcome) for m in f.messages(db)] == [(sender, "no_session")]
+    assert db.scalar(sa.select(sa.func.count()).select_from(ConsentEvent)) == 0
 
 
 @pytest.mark.parametrize("sender", ["415555020A", "whatsapp:+14155550202"])
