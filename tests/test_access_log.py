@@ -6,6 +6,7 @@ import base64
 import json
 import re
 import shlex
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -996,6 +997,33 @@ def test_an_absent_referer_or_user_agent_is_shown_as_a_dash_without_masking(tmp_
     asked = []
     monkeypatch.setattr(access_log, "mask_url", lambda text: asked.append(text) or text)
     monkeypatch.setattr(access_log, "mask_word", lambda text: asked.append(text) or text)
+    access_log.masked_atom.cache_clear()  # an earlier test's line may have kept its masking
     line = access_line(tmp_path, "/v1/consent/check", access_log_format='"%(r)s" "%(f)s" "%(a)s"')
     assert line.strip() == '"GET /v1/consent/check HTTP/1.1" "-" "-"'
     assert asked == ["GET /v1/consent/check HTTP/1.1"]
+
+
+def test_an_atom_value_seen_before_is_not_masked_again_and_reads_the_same(tmp_path, monkeypatch):
+    """The user agent and the request line of every relayed text are the same: masked once
+    (access_log.masked_atom keeps the answer), each line the same as the first; a number in
+    them masked each time, and a DEFAULT_REGION set since is read by its own masking."""
+    from commsvc import access_log
+
+    asked = []
+    for name in ("mask_url", "mask_word"):
+        real = getattr(access_log, name)
+        monkeypatch.setattr(access_log, name,
+                            lambda text, real=real: asked.append(text) or real(text))
+    agent = f"RelayAgent/{uuid.uuid4().hex} ph4155550101"
+    target = f"/v1/consent/+14155550101?seen={uuid.uuid4().hex}"
+    lines = []
+    for _ in range(3):
+        lines.append(access_line(tmp_path, target, user_agent=agent))
+        (tmp_path / "access.log").unlink()
+    assert len(asked) == 2  # the request line and the user agent, once each
+    assert lines[0] == lines[1] == lines[2]
+    assert "4155550101" not in lines[0] and "ph******0101" in lines[0]
+    assert "/v1/consent/+1******0101?seen=" in lines[0]
+    monkeypatch.setenv("DEFAULT_REGION", "GB")
+    line = access_line(tmp_path, "/v1/consent/ph07911123456", user_agent=agent)
+    assert "07911123456" not in line and len(asked) == 4
