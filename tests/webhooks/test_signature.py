@@ -217,3 +217,88 @@ def test_an_empty_bodysha256_is_refused_not_a_500(client, db, session_open, quer
     response = client.post(path, data=_sms(), headers={"X-Twilio-Signature": signature})
 
     _assert_refused(response, db)
+
+
+# Forms and URLs as Twilio signs them and as anyone may send them: repeated names, a value
+# repeated, empty values, non-ASCII (a text's words, an emoji), names that sort by case.
+_SIGNED_URLS = ["https://commsvc.example.com/webhooks/twilio/sms",
+                "https://commsvc.example.com:443/webhooks/twilio/sms",
+                "https://commsvc.example.com:8443/webhooks/twilio/sms",
+                "http://127.0.0.1:7110/webhooks/twilio/message-status?m=12&s=SM1",
+                "https://commsvc.example.com/webhooks/twilio/call-status?c=7&c=8",
+                "https://commsvc.example.com/webhooks/twilio/sms?q=caf%C3%A9&x="]
+_SIGNED_FORMS = [
+    [],
+    [("Body", "")],
+    [("From", "+14155550101"), ("To", "+14155550202"), ("Body", "hi"), ("NumMedia", "0")],
+    [("Body", "b"), ("Body", "a"), ("Body", "b"), ("body", "A"), ("BODY", "z")],
+    [("Body", "Arrêtez, s'il vous plaît 🙏"), ("From", "+33612345678"), ("Ünïcode", "ß")],
+    [("MediaUrl0", "https://api.twilio.com/x?y=1&z=2"), ("NumMedia", "1"), ("a", "=&%")],
+    [("a", "1"), ("a", "1"), ("a", "10"), ("a", "2"), ("a1", ""), ("a", "")],
+]
+
+
+@pytest.mark.parametrize("url", _SIGNED_URLS)
+@pytest.mark.parametrize("fields", _SIGNED_FORMS)
+def test_the_form_signature_is_twilios(url, fields):
+    from werkzeug.datastructures import MultiDict
+
+    from webhooks.signature import form_signature
+
+    form = MultiDict(fields)
+    assert form_signature(AUTH_TOKEN, url, form) == RequestValidator(
+        AUTH_TOKEN).compute_signature(url, form)
+
+
+@pytest.mark.parametrize("path", ["/webhooks/twilio/sms",
+                                  "/webhooks/twilio/message-status?m=12&s=SM1",
+                                  "/webhooks/twilio/call-status?c=7&c=8&e=%C3%A9"])
+@pytest.mark.parametrize("fields", _SIGNED_FORMS)
+@pytest.mark.parametrize("public_base_url", ["https://commsvc.example.com",
+                                             "https://commsvc.example.com:443",
+                                             "https://commsvc.example.com:8443"])
+def test_a_signature_is_accepted_exactly_where_twilios_validator_accepts_it(
+        path, fields, public_base_url):
+    """The webhook's guard decides every signature as RequestValidator.validate does over the
+    URL it rebuilds: signed over that URL, over it with or without its port, by another token,
+    over another form, or not Twilio's at all."""
+    from flask import Flask, request
+    from werkzeug.datastructures import MultiDict
+
+    from webhooks.signature import is_valid
+
+    url = public_base_url + path
+    bare = url.replace(":443/", "/").replace(":8443/", "/")
+    validator, other = RequestValidator(AUTH_TOKEN), RequestValidator(AUTH_TOKEN + "x")
+    form = MultiDict(fields)
+    signatures = {validator.compute_signature(signed, signed_form)
+                  for signed in {url, bare, bare.replace(".com/", ".com:443/"),
+                                 bare.replace(".com/", ".com:8443/")}
+                  for signed_form in (form, MultiDict([*fields, ("Extra", "1")]))}
+    signatures |= {other.compute_signature(url, form), "", "x" * 28, "é" * 28}
+    app = Flask(__name__)
+    for signature in signatures:
+        with app.test_request_context(path, method="POST", data=form, base_url=BASE_URL,
+                                      headers={"X-Twilio-Signature": signature}):
+            expected = bool(signature) and validator.validate(url, request.form, signature)
+            assert is_valid(AUTH_TOKEN, public_base_url) == expected, signature
+
+
+def test_a_text_signed_over_its_url_is_verified_with_one_hmac(twilio_post, db, session_open,
+                                                              monkeypatch):
+    """Twilio signs the URL as configured: verified by form_signature, one HMAC over one pass of
+    the form, not twilio's compute_signature (which asks each field's values through a getall()
+    Werkzeug's MultiDict lacks, an exception raised and caught per field)."""
+    asked = []
+    real = RequestValidator.compute_signature
+    monkeypatch.setattr(RequestValidator, "compute_signature",
+                        lambda self, *args, **kwargs: asked.append(args) or real(
+                            self, *args, **kwargs))
+    signature = TwilioPoster(None, AUTH_TOKEN, BASE_URL).signature("/webhooks/twilio/sms", (
+        sms := _sms()))
+    asked.clear()
+
+    response = twilio_post("/webhooks/twilio/sms", sms, signature=signature)
+
+    assert response.status_code == 200 and b"<Message" in response.data
+    assert asked == []
