@@ -2,6 +2,7 @@
 revocation_phrases.py indexed by trigger word, each match checked against the guards."""
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 
@@ -82,15 +83,28 @@ def _clause_end(s: str, pos: int) -> int:
     return len(s) if end < 0 else end
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=8)
+def _starts(pattern: re.Pattern[str], s: str) -> tuple[int, ...]:
+    """Every position of `s` where a match of `pattern` starts (``pattern.match(s, i)``, the
+    text before ``i`` seen as a search sees it), found in one pass over the message and cached
+    for it: what follows a request is read once per text, not searched to its end at every
+    request (quadratic in a long text of repeated requests)."""
+    return tuple(m.start() for m in re.finditer("(?=" + pattern.pattern + ")", s, pattern.flags))
+
+
 def _last_start(pattern: re.Pattern[str], s: str) -> int:
     """Where the last match of `pattern` in `s` starts, -1 if none: whether one follows a point
-    (``_last_start(p, s) >= pos``, as ``p.search(s, pos)`` says) in one pass over the message,
-    not a search to its end at every match (quadratic in a long text of repeated requests)."""
-    last = -1
-    for m in re.finditer("(?=" + pattern.pattern + ")", s, pattern.flags):
-        last = m.start()
-    return last
+    (``_last_start(p, s) >= pos``, as ``p.search(s, pos)`` says)."""
+    starts = _starts(pattern, s)
+    return starts[-1] if starts else -1
+
+
+def _starts_within(pattern: re.Pattern[str], s: str, pos: int, endpos: int) -> bool:
+    """``p.search(s, pos, endpos)`` found something, for a pattern whose matches never hold a
+    clause break and an `endpos` at one (`_clause_end`)."""
+    starts = _starts(pattern, s)
+    i = bisect.bisect_left(starts, pos)
+    return i < len(starts) and starts[i] < endpos
 
 
 def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...], no_last: bool,
@@ -115,7 +129,7 @@ def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...], no_last: bool,
                       or s.startswith(STOPPING, start)
                       and WHO_STOPS_RE.search(s, max(0, start - 30), start)
                       or SAID_BY_OTHER_RE.search(s, max(0, start - 40), start)
-                      and not OBJECT_US_RE.search(s, start, _clause_end(s, m.end()))
+                      and not _starts_within(OBJECT_US_RE, s, start, _clause_end(s, m.end()))
                       and _last_start(SENDER_TOO_RE, s) < m.end()):
             continue
         # (a thing of the job after it, "stop texting me the address", beside a bare STOP or
