@@ -15,6 +15,19 @@ _TELL_ONE_ES = (r"dile|digale|diganle|decile|pidele|pidale|pidanle|pedile|avisal
                 r"|avisenle|cuentale|cuentele|cuentenle|contale")
 # The sender's own words reported to another person told: "dile que (yo) (le) dije que ..."
 _I_SAID_ES = r"(?: (?:yo )?(?:le |te )?(?:dije|digo|pedi|pido) que)?"
+# ... or someone named, one word that is no pronoun and no part of a company, which may be us
+# ("tell Mike to stop texting me", "dile a Juan que no me escriba", "dis à Marc d'arrêter de
+# m'écrire", as "tell him to"; not "tell them", "tell dispatch", "dile a la empresa", "dites à
+# votre technicien")
+_NAMED_EN = (r"(?!(?:them|em|you|u|ya|yall|your|ur|the|this|that|these|those|a|an|me|us|all"
+             r"|everyone|everybody|anyone|anybody|someone|somebody|people|whoever|dispatch"
+             r"|dispatcher|management|manager|corporate|support|sales|staff|office|admin|hq"
+             r"|billing|customer|company|team|crew|tech|technician|plumber|pro|boss|owner)\b)"
+             r"[a-z]+")
+_NAMED_ES = (r"(?!(?:su|sus|la|el|los|las|lo|ustedes|usted|todos|todas|nadie|alguien|tu|tus|este"
+             r"|esta|ese|esa|mi|mis|un|una|quien)\b)[a-z]+")
+_NAMED_FR = (r"(?!(?:vous|votre|vos|la|le|l|les|un|une|tous|tout|toutes|eux|elle|elles|ce|cette"
+             r"|ces|ton|ta|tes|mon|ma|mes|son|sa|ses|leur|leurs|qui|quelqu)\b)[a-z]+")
 # Just before a match: negation, condition or a noun use of "stop" -> not a revocation; or
 # what the sender tells, told or asks another person ("tell him to stop texting me", "ask the
 # neighbor to stop bothering me", "make my husband stop": a listed person, or anyone after
@@ -56,13 +69,15 @@ GUARD_BEFORE_RE = re.compile(
     r"|(?:" + _TELL_ONE_ES + r") que" + _I_SAID_ES + "(?: ya)?"
     r"|(?:" + _TELL_ONE_ES + r"|diles|digales|diganles|pideles"
     r"|pidales|pidanles) a (?:mi|mis)(?: \w+){1,2} que" + _I_SAID_ES + "(?: ya)?"
-    r"|(?:dis|dites|demande|demandez) (?:lui|a (?:mon|ma|mes)(?: \w+){1,2})"
+    r"|(?:" + _TELL_ONE_ES + r") a " + _NAMED_ES + r" que" + _I_SAID_ES + "(?: ya)?"
+    r"|(?:dis|dites|demande|demandez) (?:lui|a (?:mon|ma|mes)(?: \w+){1,2}|a " + _NAMED_FR + ")"
     r"(?: que (?:j ai|je lui ai|je) (?:dit|demande))?(?: d| de)?"
     r"|(?:tell|told|ask|asked|make|made|get|got) (?:(?:him|her"
     r"|(?:my|his|her|our|the|that)(?: \w+)? " + _PERSON + r")(?: to| \|"
     r"| (?:that )?(?:i|we) (?:said|say|asked|told you)(?: (?:him|her|you) )?(?: to)?)?"
     r"|(?:my|his|her|our)(?! (?:own |stupid |new |old )?(?:phone|number|cell|mobile|line|inbox"
-    r"|device|iphone|android|account|notifications|messages|texts|email)\b)(?: \w+){1,3} to)"
+    r"|device|iphone|android|account|notifications|messages|texts|email)\b)(?: \w+){1,3} to"
+    r"|" + _NAMED_EN + r"(?: (?:that )?(?:i|we) (?:said|asked))? to)"
     # the link or button that does it, a thing of the app, as "the unsubscribe link" is:
     # "le lien pour se désabonner", "le bouton de désinscription", "el enlace para desuscribirse"
     r"|(?:lien|bouton|enlace|boton|liga) (?:pour|de|d|para)(?: (?:se|me|vous|nous))?"
