@@ -268,6 +268,11 @@ NOT_A_DEVICES = (r"(?! (?:on|from|of|for|in) (?:the|my|our|that|this|your) (?:\w
 _I_TOLD = (r"(?:i (?:already )?said|i (?:already )?told you|told you to|i (?:already )?asked you to"
            r"|i ve (?:already )?asked you to|i have (?:already )?asked you to"
            r"|how many times do (?:i|we) (?:have|need) to (?:say|tell you|ask you))")
+# The sender's number, as the object of the texts ("stop texting my work phone", "stop sending
+# to my number"): the number they write from, which is this one; not an old one (GUARD_AFTER_RE
+# reads "to my old number"), and for sending, the number ending the clause
+MY_NUMBER = (r"(?:(?:work|office|business|home|personal|main|cell|mobile) )?(?:number|phone|cell"
+             r"|mobile|line)")
 EN: list[tuple[str, str]] = [
     # stop/quit/cease + (sending me) + texting/messages/contacting
     ("stop quit cease halt",
@@ -281,12 +286,16 @@ EN: list[tuple[str, str]] = [
      r"|(?:junk|crap|garbage)(?=(?: (?:please|now|already|thanks|thank you|period|ok))*"
      r"(?: \||$| (?:to|from) (?:me|us|this number)\b))"
      r"|communicating|notification|notifications|alert|alerts|reminders"
-     r"|writing (?:to )?(?:me|us))\b"
+     r"|writing (?:to )?(?:me|us)"
+     # ... or sending to the sender's number: "stop sending to my number"
+     # (ending the clause: not "stop sending to my number the photos, email them")
+     r"|sending(?= (?:to|on) (?:my|this) " + MY_NUMBER
+     + r"(?: (?:please|anymore|now|thanks|thank you))*(?: \||$)))\b"
      # nor a device's alerts ("Stop the alerts on the thermostat, it keeps beeping", "How do I
      # stop the notifications from the smart lock you installed?")
      + NOT_A_DEVICES +
      r"(?! (?:to |with )?(?:my|his|her|him|them|their|our|the|that)\b"
-     r"(?! (?:number|phone|cell|mobile)\b))"
+     r"(?! " + MY_NUMBER + r"\b))"
      # nor the person read ("I'll stop texting you now", "he said he'll stop texting you")
      r"(?! (?:to )?" + OBJECT_YOU + ")"
      # nor someone else's: "STOP the texts from the other company, not yours"
@@ -689,7 +698,10 @@ FR: list[tuple[str, str]] = [
      # not someone else's, as "stop sending the messages to my husband": "Arrêtez d'envoyer
      # les messages à mon mari, c'est moi qui gère"
      + r"(?! (?:a|au|aux) (?:mon|ma|mes|son|sa|ses|leur|leurs)\b(?! (?:numero|cell"
-     r"|cellulaire|telephone|portable)\b))|" + END + ")"),
+     r"|cellulaire|telephone|portable)\b))|" + END
+     # ... or to the sender's number: "Arrêtez d'envoyer à mon numéro"
+     + r"|(?= (?:a|au|sur) (?:mon|ce) (?:numero|cell|cellulaire|telephone|portable)"
+     r"(?: (?:du|de) (?:travail|bureau|job))?" + FR_TAIL + END + "))"),
     # ... "arrêtez de m'envoyer ça", as "stop sending me these": starting its clause and
     # ending the message (see LAST): "Arrête de m'envoyer ça, j'ai déjà les photos" is the job
     ("| svp stp merci mais alors arret* cess*",
@@ -957,6 +969,11 @@ ES: list[tuple[str, str]] = [
     (_DEJEN_DE_WORDS,
      # ("d", "m" as typed in a hurry: "dejen d escribirme", "ya no m escriban")
      _DEJEN_DE + r" (?:(?:escribir|contactar|textear|spamear|acosar)(?:me|nos)\b"
+     # ... or to the sender's number: "Dejen de mandar a mi número", "... de escribir a mi
+     # celular del trabajo"
+     r"|(?:escribir|textear|enviar|mandar)(?= (?:a|al) (?:mi|este) (?:numero|celular|cel"
+     r"|telefono)(?: (?:del|de la) (?:trabajo|oficina|casa))?(?: (?:por favor|porfa|gracias))*"
+     + END + ")"
      r"|(?:enviar|mandar)(?:me|nos)?"
      # ("tanto mensaje", the singular of a hurry: "dejen de mandar tanto mensaje")
      r"(?: (?:(?:mas|tantos|tantas|tanto|tanta|los|las|sus|esos|esas|estos|estas|ese|este) )*"
