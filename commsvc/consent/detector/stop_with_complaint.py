@@ -45,6 +45,10 @@ _STRANGER = (r"(?:(?:i )?(?:dont|do not) know (?:you|who you are|who this is)"
 # The end of a clause, then only clauses of a strong keyword or courtesy to the end
 _THEN_ONLY_KEYWORDS = (rf"(?=(?: {COURTESY})*(?: \| (?:{strong(STRONG_WORDS)}"
                        rf"|{COURTESY}(?: {COURTESY})*))*$)")
+# The messages named, in en/fr/es (folded: "texts" is "text", "mensajes" "message")
+_TEXTS_EN = r"(?:text|message|reminders|notifications|alerts)(?: s)?"
+_TEXTS_FR = r"(?:message|text|notifications|rappels|alertes)"
+_TEXTS_ES = r"(?:message|text|notificaciones|recordatorios|alertas)"
 UNWANTED_SIGNAL_RE = re.compile(
     r"\b(?:(?:never|dont remember|didnt|did not) " + _SIGNED_UP
     # who the sender is asked as the end of its clause: "Stop! Who is this technician?" asks
@@ -70,6 +74,16 @@ UNWANTED_SIGNAL_RE = re.compile(
     r"|(?:so|too) many (?:text|message|reminders|notifications))"
     rf"(?=(?: {COURTESY})*(?: \||$))"
     r"|why (?:am i|do i keep|do you keep|are you) (?:getting|receiving|sending|text|message)"
+    # the messages said to keep coming: "Stop, these keep coming every hour", "Stop, vos
+    # messages arrêtent pas", "Stop, estos mensajes siguen llegando" (named, or "these": not
+    # "Stop! The ants keep coming back")
+    r"|(?:these|those|(?:your|ur|the|these|those|all these|all your) " + _TEXTS_EN + r")"
+    r" keeps? (?:coming|arriving|popping up|showing up)(?! back\b)"
+    r"|(?:vos|ces|les|tes|tous ces|tous vos) " + _TEXTS_FR + r" (?:n )?(?:arretent (?:pas|jamais)"
+    r"|arrivent (?:sans arret|sans cesse|tout le temps|encore))"
+    r"|(?:(?:sus|estos|esos|los|tus|tantos) " + _TEXTS_ES + r" (?:siguen|no dejan de|no paran de)"
+    r" llega(?:ndo|r)|(?:siguen|no dejan de|no paran de) llega(?:ndo|r)(?: (?:sus|estos|esos|los"
+    r"|tus|tantos))? " + _TEXTS_ES + r")"
     # the same in French and Spanish: "STOP. Esto es acoso", "Stop, je suis jamais inscrit"
     # (not interested, in them, only as the whole message: STRONG_BESIDE_SIGNAL_RE)
     r"|harcel\w*|acoso|hostigamiento|jamais inscrite?|" + _NEVER_SIGNED_UP_ES + r")\b")
