@@ -273,6 +273,9 @@ _I_TOLD = (r"(?:i (?:already )?said|i (?:already )?told you|told you to|i (?:alr
 # reads "to my old number"), and for sending, the number ending the clause
 MY_NUMBER = (r"(?:(?:work|office|business|home|personal|main|cell|mobile) )?(?:number|phone|cell"
              r"|mobile|line)")
+# No need for us to: "no need (for you) to", "you don't (no longer) need (have) to"
+NO_NEED_TO = (r"(?:no need (?:for you )?|(?:you|u|yall|y all)(?: guys| all)? (?:dont|no longer)"
+              r" (?:need|have) )to")
 EN: list[tuple[str, str]] = [
     # stop/quit/cease + (sending me) + texting/messages/contacting
     ("stop quit cease halt",
@@ -429,13 +432,15 @@ EN: list[tuple[str, str]] = [
     # no need to text (me) anymore, ending the message (not "no need to text me, I'm here", nor
     # "no need to text me again when you get here", nor "..., no need to keep texting me" or
     # "... to send me more texts", said of the job's photos: the job is the point)
-    ("no",
-     r"\bno need (?:for you )?to (?:text|message|contact|email|write to)(?: (?:me|us))?"
+    # (or said as "you don't need to": "You don't need to text me anymore", as "No need to
+    # text me anymore")
+    ("no you u yall y",
+     r"\b" + NO_NEED_TO + r" (?:text|message|contact|email|write to)(?: (?:me|us))?"
      r" (?:anymore|any more|again|ever again)" + OTHER_WAY + LAST),
     # ... and "no need to keep texting me", "no need to send me any more texts" as the whole
     # message only
-    ("no",
-     r"^no need (?:for you )?to (?:(?:keep|continue) (?:text|message|contacting) (?:me|us)"
+    ("no you u yall y",
+     r"^" + NO_NEED_TO + r" (?:(?:keep|continue) (?:text|message|contacting) (?:me|us)"
      r"|send (?:me|us) (?:any more|anymore|more) (?:text|message))" + LAST),
     # don't send me (any more) texts
     ("dont never no",
