@@ -8,7 +8,9 @@ Pipeline
 0. What the phone added is set aside (phone_additions.py): a signature line ("Sent from my
    iPhone", a "--" line) or a business's signature block (a name line, then the company with
    its legal form: "Mike Johnson" / "Johnson Plumbing LLC") and what follows, and a "Re:"
-   before the text.
+   before the text. An email or web address ("stoptextingme@gmail.com",
+   "https://example.com/unsubscribe") becomes one word no rule knows: a name, not the
+   sender's words.
    A message typed as one run of words ("notextsplease"), or such a run among spaced words
    ("pls stoptextingmenow ok"), is then spaced (text_folding.spaced_run_on), for the rules and
    what reads it as written alike.
@@ -63,6 +65,8 @@ spent on it.
 """
 from __future__ import annotations
 
+import re
+
 from commsvc.consent import text_folding
 from commsvc.consent.detector.instructions import without_instructions
 from commsvc.consent.detector.intent import CONVERSATION, DEFAULT_LANGUAGE, Detection, Intent
@@ -105,7 +109,7 @@ def detect(text: str | None, *, opted_out: bool = False) -> Detection:
     """`classify`, with the language to answer a keyword or revocation in."""
     if not text:
         return CONVERSATION
-    text = text_folding.spaced_run_on(without_signature(text))
+    text = text_folding.spaced_run_on(_without_addresses(without_signature(text)))
     tokens = without_instructions(text_folding.tokens(text))
     if not tokens:
         return CONVERSATION
@@ -177,6 +181,28 @@ def _two_ends(tokens: list[str]) -> list[str]:
         chars += len(tokens[tail]) + 1
         tail += 1
     return [*tokens[:head], _GAP, *tokens[max(head, tail):]]
+
+
+# An email or web address is a name, not the sender's words: "stoptextingme@gmail.com", "my
+# email is stop.texting@...", "https://example.com/unsubscribe", "www.nomoretexts.com",
+# "stoptexting.com" (a bare domain only under a generic ending: "arretez.ca suffit" is French
+# typed without its space). Each is one word no rule knows.
+_ADDRESS_RE = re.compile(
+    r"(?i)[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\b(?:https?://|www\.)[^\s]+"
+    r"|\b[\w-]{2,}(?:\.[\w-]+)*\.(?:com|net|org|io)(?:/[^\s]*)?(?!\w)")
+_ADDRESS = "weblink"
+
+
+def _without_addresses(text: str) -> str:
+    """`text` with each email or web address made one word no rule knows."""
+    if "@" not in text and "//" not in text:  # most texts: plain string tests, not the pattern
+        if "." not in text:
+            return text
+        lowered = text.lower()
+        if not ("www." in lowered or ".com" in lowered or ".net" in lowered or ".org" in lowered
+                or ".io" in lowered):
+            return text
+    return _ADDRESS_RE.sub(_ADDRESS, text)
 
 
 def _one_word_clauses(tokens: list[str]) -> bool:
