@@ -212,9 +212,22 @@ def without_address(tokens: list[str]) -> list[str]:
     return out
 
 
+# Thanks closing the message, in any of the three languages whatever the request's: "Arrêtez de
+# m'écrire svp thanks", "Retirez-moi ty", "Quítenme por favor thanks" read as without it, as
+# each language's own courtesy is (a mixed-language sender thanks in English)
+_CLOSING_THANKS_RE = re.compile(
+    r"(?: \|)*(?: (?:thanks|thank you|ty|tysm|thankyou|merci|gracias)(?: (?:so much|very much"
+    r"|beaucoup))?(?: \|)*)+$")
+_THANKS_WORDS = frozenset(("thanks", "you", "ty", "tysm", "thankyou", "merci", "gracias", "much",
+                           "beaucoup", "|"))
+
+
 def revocation(s: str, tokens: list[str], question: bool, text: str) -> str | None:
     """The language of an unguarded own-words revocation in ``s`` (``" ".join(tokens)``);
     `text` is the message as written."""
+    if tokens[-1] in _THANKS_WORDS and (thanks := _CLOSING_THANKS_RE.search(s)) and thanks.start():
+        s = s[:thanks.start()]
+        tokens = s.split()
     if not _ADDRESS_WORDS.isdisjoint(tokens):
         tokens = without_address(tokens)
         s = " ".join(tokens)
