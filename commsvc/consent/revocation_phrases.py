@@ -276,6 +276,12 @@ MY_NUMBER = (r"(?:(?:work|office|business|home|personal|main|cell|mobile) )?(?:n
 # No need for us to: "no need (for you) to", "you don't (no longer) need (have) to"
 NO_NEED_TO = (r"(?:no need (?:for you )?|(?:you|u|yall|y all)(?: guys| all)? (?:dont|no longer)"
               r" (?:need|have) )to")
+# The same message twice, how the texts come rather than whether (limits.GUARD_AFTER_RE): "stop
+# texting me the same thing twice", "Deja de mandarme lo mismo dos veces"; after a sending verb
+# its object, so that the guard reads it (a clause of no interest after it revokes: "... dos
+# veces. No me interesa")
+SAME_TWICE = (r"(?:the same (?:thing|message|text|stuff)|la meme chose|le meme message|lo mismo"
+              r"|el mismo message) (?:twice|two times|2 times|deux fois|2 fois|dos veces|2 veces)")
 EN: list[tuple[str, str]] = [
     # stop/quit/cease + (sending me) + texting/messages/contacting
     ("stop quit cease halt",
@@ -309,6 +315,8 @@ EN: list[tuple[str, str]] = [
      r"\b(?:stop|quit|cease) (?:(?:" + INTENSIFIER + r") )?sending (?:me|us)"
      r"(?: (?:these|those|your|the|all|any|more|such|of))* " + ADS
      + r"(?: (?:please|anymore|from (?:you|this number)))*" + END),
+    # ... or the same thing twice ("stop sending me the same thing twice"), for the guard
+    ("stop quit", r"\b(?:stop|quit) sending (?:me|us)(?= " + SAME_TWICE + ")"),
     # stop bothering me / quit bugging me / stop blowing up my phone: ending the message ("stop
     # bugging me about the price" and "stop bothering the dog" are conversation) and starting
     # its clause, said to us: not to someone else ("tell him to stop bugging me", "make the
@@ -707,6 +715,10 @@ FR: list[tuple[str, str]] = [
      # ... or to the sender's number: "Arrêtez d'envoyer à mon numéro"
      + r"|(?= (?:a|au|sur) (?:mon|ce) (?:numero|cell|cellulaire|telephone|portable)"
      r"(?: (?:du|de) (?:travail|bureau|job))?" + FR_TAIL + END + "))"),
+    # ... or the same thing twice, for the guard: "Arrêtez de m'envoyer la même chose deux fois"
+    ("arret* cess*",
+     r"\b(?:arret\w*|cess\w*)" + FR_STRESS + r" (?:de|d) (?:me|m|nous) envoyer(?= " + SAME_TWICE
+     + ")"),
     # ... "arrêtez de m'envoyer ça", as "stop sending me these": starting its clause and
     # ending the message (see LAST): "Arrête de m'envoyer ça, j'ai déjà les photos" is the job
     ("| svp stp merci mais alors arret* cess*",
@@ -985,6 +997,8 @@ ES: list[tuple[str, str]] = [
      r"(?:message|text|notificaciones|spam|" + ADS_ES + r")\b" + WHICH_MESSAGES + "|" + END
      + "))"),
     (_DEJEN_DE_WORDS, _DEJEN_DE + " acosar" + LAST),
+    # ... or the same thing twice, for the guard: "Deja de mandarme lo mismo dos veces"
+    (_DEJEN_DE_WORDS, _DEJEN_DE + r" (?:mandar|enviar)(?:me|nos)(?= " + SAME_TWICE + ")"),
     # ... "dejen de mandarme esto", as "stop sending me these": starting its clause and ending
     # the message (see LAST): "Deja de mandarme eso, ya tengo las fotos" is the job
     ("| ya por porfa oye deja dejen deje dejes",

@@ -196,8 +196,7 @@ GUARD_AFTER_RE = re.compile(
     r"|in (?:all )?caps|en majuscules|en mayusculas|(?:aussi|si) (?:tard|tot)"
     # ... or the same one twice: "stop texting me the same thing twice lol", "Arrêtez de
     # m'écrire la même chose deux fois", as "... en double", "... duplicados" (WHICH_MESSAGES)
-    r"|(?:the same (?:thing|message|text|stuff)|la meme chose|le meme message|lo mismo"
-    r"|el mismo message) (?:twice|two times|2 times|deux fois|2 fois|dos veces|2 veces))"
+    r"|" + phrases.SAME_TWICE + ")"
     r"(?= \||$| (?:lol|haha|jaja|jajaja|mdr|ptdr|please|svp|por favor)\b"
     r"| (?:and|et|y) (?:just|juste|solo|nomas) (?!stop\b|arret|para\b|dej))"
     + _NO_COMPLAINT_AFTER +
