@@ -107,7 +107,12 @@ NO_NEED = (r"(?:i|we) (?:dont|no longer) (?:need|want) (?:them|these|those|it|em
 # ... or the sender gone from where the job was, in en/fr/es: "Please forget my number, we
 # moved", "Oubliez mon numéro, on a déménagé", "Olvídense de mi número, nos mudamos"
 MOVED = (r"(?:(?:i|we) (?:ve |have )?(?:just |already )?moved(?: away| out)?"
-         r"|(?:on a|j ai|nous avons) (?:deja )?demenage|(?:ya )?(?:nos|me) (?:mudamos|mude))")
+         r"|(?:on a|j ai|nous avons) (?:deja )?demenage|(?:ya )?(?:nos|me) (?:mudamos|mude)"
+         # ... or no longer living there: "Bórrenme, ya no vivo ahí", "Remove me, I don't live
+         # there anymore", "Retirez-moi, j'habite plus là"
+         r"|(?:i|we) (?:dont|no longer) live (?:there|here)(?: anymore)?"
+         r"|(?:je |j |on )?(?:n )?(?:habite|habitons|reste|restons|vis|vit) plus (?:la|ici)"
+         r"|ya no (?:vivo|vivimos) (?:ahi|alli|alla|aqui))")
 # ... and the stress of Gen-Z and AAVE English: "leave me alone fr", "stop bugging me rn"
 STRESS_EN = r"fr|frfr|for real|forreal|rn|deadass|istg"
 # ... and "not now" made "not ever", a refusal for good: "don't text (me) now or ever", "...
@@ -592,10 +597,17 @@ EN: list[tuple[str, str]] = [
     # remove me / delete this number / take this number off, the whole clause ("remove this
     # number from the invoice" is about the invoice), never what the sender will do ("should I
     # delete this number?", "I'll remove this number")
+    # ("remove me" alone is no more about messaging than "take me off": ending the message, see
+    # LAST; beside what follows it may be the schedule, "Please remove me, I can't make it
+    # Monday")
+    ("remove delete",
+     r"(?<!\bi )(?<!\bll )(?<!\bill )(?<!\bwill )(?<!\bwe )"
+     r"\b(?:remove|delete) (?:me|us)(?: (?:please|now|thanks|thank you|asap|immediately))*" + LAST),
     ("remove unsubscribe delete erase take",
      r"(?<!\bi )(?<!\bll )(?<!\bill )(?<!\bwill )(?<!\bwe )"
-     r"\b(?:(?:remove|unsubscribe|delete) (?:me|us|my number|this number|my phone number"
-     r"|my cell|my cell number|my contact info|my info|my contact information|my information"
+     r"\b(?:unsubscribe (?:me|us)|(?:remove|unsubscribe|delete) (?:my number|this number"
+     r"|my phone number|my cell|my cell number|my contact info|my info|my contact information"
+     r"|my information"
      r"|my details)|erase (?:my|this) number|take (?:my|this) number off)"
      r"(?: (?:please|now|thanks|thank you|asap"
      r"|immediately))*" + END),
@@ -838,11 +850,12 @@ FR: list[tuple[str, str]] = [
     ("desabon* desinscri* desincri*",
      r"\b(?:desabonn\w*|desabon(?:ez|er)|desins?cri(?!b)\w*)\b" + NOT_OF_SOMETHING_ELSE
      + NOT_OF_SOMEONE_ELSE),
-    # retirez-moi, enlevez-moi alone, the whole clause with courtesy only, as "remove me" is:
-    # "Merci, mais retirez-moi svp" (not "Retirez-moi ça", "Enlevez-moi du vendredi")
+    # retirez-moi, enlevez-moi alone, the whole clause with courtesy only, as "remove me" is,
+    # ending the message (see LAST): "Merci, mais retirez-moi svp" (not "Retirez-moi ça",
+    # "Enlevez-moi du vendredi", "Enlevez-moi svp, je serai pas là lundi": the schedule)
     ("retirez enlevez",
      r"(?:^|(?<=\| )|(?<=\bsvp )|(?<=\bmais )|(?<=\bdonc ))(?:retirez|enlevez) (?:moi|nous)"
-     r"(?: (?:svp|stp|merci|s il vous plait|sil vous plait))*" + END),
+     r"(?: (?:svp|stp|merci|s il vous plait|sil vous plait))*" + LAST),
     # retirez-moi de la liste
     ("retir* enlev* supprim* effac* ray* sort* radi*",
      r"\b(?:retir|enlev|supprim|effac|ray|sort|radi)\w* (?:moi|mon numero|mon num|nous"
@@ -1224,15 +1237,19 @@ ES: list[tuple[str, str]] = [
      r"(?: (?:mas|los|sus|estos|ningun|ningunos))* (?:message|text|notificaciones)\b"),
     # eliminen mi número / borren este número (the whole clause: "borren este número del
     # presupuesto" is about the quote)
-    # ... or "bórrenme", "elimínenme" alone (with courtesy only)
+    ("borr* elimin* quit*",
+     r"\b(?:borr|elimin|quit)\w* (?:mi numero|mi telefono|mis datos|este numero)"
+     r"(?: (?:por favor|porfa|gracias))*" + END),
+    # ... or "bórrenme", "elimínenme" alone (with courtesy only), ending the message (see LAST),
+    # as "remove me"
     ("borr* elimin* quit* saqu* sacame",
-     r"(?:\b(?:borr|elimin|quit)\w* (?:mi numero|mi telefono|mis datos|este numero)"
-     r"|(?:^|(?<=\| )|(?<=\bpor favor )|(?<=\bporfa )|(?<=\bya )|(?<=\bpero ))(?:borrenme"
+     r"(?:^|(?<=\| )|(?<=\bpor favor )|(?<=\bporfa )|(?<=\bya )|(?<=\bpero ))(?:borrenme"
      r"|borreme|borrame|eliminenme|elimineme|eliminame"
      # ... and "sáquenme", "quítenme" alone, as "remove me": "Gracias, pero sáquenme por
-     # favor" (not "Sáquenme de aquí", "Quítenme del horario del viernes")
-     r"|saquenme|saqueme|sacame|quitenme|quiteme|quitame))(?: (?:por favor|porfa|gracias))*"
-     + END),
+     # favor" (not "Sáquenme de aquí", "Quítenme del horario del viernes", "Quítenme por favor,
+     # no puedo el lunes": the schedule)
+     r"|saquenme|saqueme|sacame|quitenme|quiteme|quitame)(?: (?:por favor|porfa|gracias))*"
+     + LAST),
     # "Olvídense de mi número", as "forget my number": starting its clause and ending the
     # message (see LAST); not "olvide" ("olvidé mi número": I forgot it)
     ("| por porfa ya olvidense olvidate olvidese olviden olvida",
