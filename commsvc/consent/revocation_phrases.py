@@ -676,6 +676,10 @@ EN: list[tuple[str, str]] = [
      r"|more) )*(?:text )?" + MSGN + r"|being (?:texted|messaged|contacted|text|message))"
      r"(?: (?:from (?:you|this number|your number)|anymore|any more|please))*" + END),
 ]
+# Someone of the sender's as the object, not their number: "... texter mon mari", "... à ma
+# femme" (not "... mon cell")
+NOT_TO_SOMEONE_FR = (r"(?! (?:(?:a|au|aux) )?(?:mon|ma|mes|son|sa|ses|leur|leurs)\b(?! (?:numero"
+                     r"|cell|cellulaire|telephone|portable)\b))")
 FR: list[tuple[str, str]] = [
     # "(Écrivez-moi) sur mon cell", "Utilisez mon autre numéro", the whole message, as "Use my
     # cell": another number of the sender's, not this one ("Ce # c'est celui de la job,
@@ -705,7 +709,10 @@ FR: list[tuple[str, str]] = [
     ("arret* cess* stop*",
      r"\b(?:arret\w*|cess\w*|stop\w*)" + FR_STRESS + " (?:de|d) " + FR_CALLING_AND
      + r"(?:(?:me |m |nous )?(?:texter|contacter|spammer"
-     r"|harceler)|(?:me|m|nous) (?:ecrire|relancer|solliciter|text))\b"),
+     r"|harceler)|(?:me|m|nous) (?:ecrire|relancer|solliciter|text))\b"
+     # not someone of the sender's, with no pronoun: "Vous pouvez arrêter de texter mon mari,
+     # c'est moi qui gère" (as "stop texting my husband"; "... mon cell" is the sender's)
+     + NOT_TO_SOMEONE_FR),
     # arrêtez de me déranger / de m'embêter / d'écrire (no object), ending the message (see
     # LAST) and starting its clause: not "Dis-lui d'arrêter de me déranger"
     ("| svp stp merci mais alors arret* cess* stop*",
@@ -722,8 +729,7 @@ FR: list[tuple[str, str]] = [
      r"|relances|spam|alerte|alertes|" + ADS_FR + r")\b" + WHICH_MESSAGES
      # not someone else's, as "stop sending the messages to my husband": "Arrêtez d'envoyer
      # les messages à mon mari, c'est moi qui gère"
-     + r"(?! (?:a|au|aux) (?:mon|ma|mes|son|sa|ses|leur|leurs)\b(?! (?:numero|cell"
-     r"|cellulaire|telephone|portable)\b))|" + END
+     + NOT_TO_SOMEONE_FR + "|" + END
      # ... or to the sender's number: "Arrêtez d'envoyer à mon numéro"
      + r"|(?= (?:a|au|sur) (?:mon|ce) (?:numero|cell|cellulaire|telephone|portable)"
      r"(?: (?:du|de) (?:travail|bureau|job))?" + FR_TAIL + END + "))"),
