@@ -267,8 +267,10 @@ OF_A_DEVICE = (r" (?:(?:du|de la|de l|des|de mon|de ma|de mes|de votre|de vos|su
                r" (?:\w+ ){0,2}?(?:" + DEVICE_ES + r"))s?\b")
 # ... after the messages: "Stop the alerts on the thermostat, it keeps beeping", "put an end to
 # these messages on the thermostat"
+# (or the device named before, "it": "The alarm panel keeps beeping, how do I stop the alerts on
+# it?")
 NOT_A_DEVICES = (r"(?! (?:on|from|of|for|in) (?:the|my|our|that|this|your) (?:\w+ ){0,2}?(?:"
-                 + DEVICE + r")s?\b)")
+                 + DEVICE + r")s?\b| (?:on|from) (?:it|them)\b)")
 # I said (told you, asked you to) stop, and 'already' in it
 _I_TOLD = (r"(?:i (?:already )?said|i (?:already )?told you|told you to|i (?:already )?asked you to"
            r"|i ve (?:already )?asked you to|i have (?:already )?asked you to"
@@ -747,7 +749,10 @@ FR: list[tuple[str, str]] = [
      r"\b(?:arret\w*|stop\w*|cess\w*|fini|finis)(?: (?:svp|stp|s il vous plait|donc))?"
      r" (?:les|vos|ces|tes|des|toute|toutes les"
      r"|toutes vos) (?:message|text|notifications|relances|envois|spam|communication"
-     r"|communications|" + ADS_FR + r")\b"),
+     r"|communications|" + ADS_FR + r")\b"
+     # nor the device named before: "La sonnette sonne sans arrêt, comment arrêter les
+     # notifications dessus?"
+     r"(?! (?:la )?dessus\b| de (?:ca|cela)\b)"),
     # cessez tout contact (not "Arrêtez tout", which also stops the work)
     # ("tout envoi" is also a shipment: ending the message only, not "Arrêtez tout envoi svp,
     # on a assez de tuiles")
