@@ -29,6 +29,10 @@ _ANSWER_LEAD_EN = _ANSWER_LEAD[:-1] + r"|(?<=\bno )|(?<=\bnah )|(?<=\bnope ))"
 _REFUSED = (r"(?!(?: instead| plutot| a la place| mejor)? \| (?:(?:lol|haha|hell|oh|jaja|mdr) )?"
             r"(?:no|nope|nah|non|never|no way|jamais|nunca|nel)"
             r"(?: (?:thanks|thank you|merci|gracias))?(?: \||$))")
+# Having a call instead, proposed: "do a quick call", "hop on a call", "se faire un appel",
+# "hacer una llamada"
+_HAVE_A_CALL = (r"(?:do|have|hop on|jump on|get on|set up) a (?:quick |short )?(?:phone |video )?"
+                r"call|(?:se )?faire un (?:petit )?appel|(?:hacer|hacernos|echarnos) una llamada")
 # Anywhere: the sender says it was a mistake, or redirects us to someone or somewhere else
 # ("don't text me, text my husband"): that is conversation, not a revocation.
 VETO_RE = re.compile(
@@ -86,11 +90,14 @@ VETO_RE = re.compile(
     # ... or a proposal to talk on the phone instead: "On peut arrêter les textos et se parler
     # au téléphone?", "Could we stop texting and just talk on the phone?", "Enough texting,
     # let's talk on the phone", "Basta de mensajes, hablemos por teléfono"
+    # (or have a call: "Can we stop texting and just do a quick call?", "..., hacer una
+    # llamada", "... et se faire un appel")
     r"|(?=(?:se |nous )?(?:parler|jaser) (?:au|par) telephone|hablar por telefono"
-    r"|talk (?:on|over|by) (?:the )?phone)(?:(?<=\bet )|(?<=\by )|(?<=\band )|(?<=\band just )"
+    r"|talk (?:on|over|by) (?:the )?phone|" + _HAVE_A_CALL + r")(?:(?<=\bet )|(?<=\by )"
+    r"|(?<=\band )|(?<=\band just )"
     r"|(?<=\bet juste )|(?<=\by solo )|(?<=\blet s )|(?<=\blets ))"
     r"(?:(?:se |nous )?(?:parler|jaser) (?:au|par) telephone|hablar por telefono"
-    r"|talk (?:on|over|by) (?:the )?phone)"
+    r"|talk (?:on|over|by) (?:the )?phone|" + _HAVE_A_CALL + ")"
     r"|hablemos por telefono|(?:parlons|on se parle) (?:au|par) telephone"
     # ... or to be texted on this number: "Don't text my old phone, use this number"
     # (another person or number of the sender's is no redirection: "Don't text me, text my
