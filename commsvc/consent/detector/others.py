@@ -41,7 +41,10 @@ GUARD_BEFORE_RE = re.compile(
     # ("why'd you stop texting me back?")
     # (nor the sender asking whether they did: "Did I unsubscribe? I'm not getting texts")
     r"|if they|did you|did they|d you|d they|did i|did we|have i|am i|n|ne|no|nunca|si|the|a"
-    r"|bus|next|last|first|one)"
+    r"|bus|next|last|first|one"
+    # someone else who cannot stop: "My son can't quit texting me about the bathroom lol" (not
+    # the sender, nor us: "I can't stop getting these texts", "Why can't you stop texting me?")
+    r"|(?<!\bi )(?<!\bwe )(?<!\byou )(?<!\bu )(?<!\byall )(?:cant|cannot))"
     r"(?: (?:want|need|ask|asked|tell|told) (?:you|them) to| please)?"
     # the sender denying they said it: "I never said stop texting me", "no i didnt say stop
     # texting me", "Je n'ai jamais dit d'arrêter de m'écrire" (not the rhetorical "Didn't I
