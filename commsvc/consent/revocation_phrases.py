@@ -844,7 +844,7 @@ FR: list[tuple[str, str]] = [
     # plus de textos", written with care, wants more of them: only with "jamais"
     # (Québec "J'veux pu de textos" with the "je" elided)
     ("| je j",
-     r"(?:^|\| )(?:je|j) (?:veux plus|(?:voudrais|souhaite) plus jamais) (?:jamais )?de"
+     r"(?:^|\| )(?:je|j) (?:veux plus|(?:voudrais|souhaite) plus jamais) (?:jamais )?(?:de|d)"
      r" (?:message|text"
      # ... "de vous autres" (from you, as Québec says it, where "pu" is no more: "de votre
      # part" in careful French may want more: "Je veux plus de messages de votre part")
@@ -880,7 +880,7 @@ FR: list[tuple[str, str]] = [
     # plus de messages svp (not "more" set against less, or against calls the sender cannot
     # hear: detector.VETO_RE)
     ("| svp merci stp plus pas fini assez",
-     r"(?:^|\| )(?:(?:svp|merci|stp) )?(?:plus(?: jamais)?|pas|fini|assez) de (?:message|text"
+     r"(?:^|\| )(?:(?:svp|merci|stp) )?(?:plus(?: jamais)?|pas|fini|assez) (?:de|d) (?:message|text"
      r"|notification|notifications|spam|" + ADS_FR + r")" + FR_TAIL + END),
     # j'en ai assez de vos textos, chu tanné de vos messages, as "I'm sick of these texts": only
     # with "vos", "tes", "ces" (or "des"), not someone else's ("... des textos de mon ex") nor
