@@ -129,6 +129,8 @@ _FED_UP_CLAUSE_RE = re.compile(
     rf"(?:(?:{COURTESY}|just|now) )*"
     r"(?:(?:(?:stop|quit) calling|dont call)(?: me| us)?(?: again| anymore| ever again)?"
     r"|go away|leave me alone|no more|not anymore|(?:i )?(?:already )?told you(?: already)?"
+    # fed up: "Stop. That's enough", "Stop. C'est assez", "Stop. Ya basta", "Stop. I'm done"
+    r"|" + phrases.FED_UP +
     rf"|{_MEANS_IT}"
     # reported or blocking: "STOP. Reported.", "Stop. Blocking this number" (not "blocked"
     # alone: the drain may be)
