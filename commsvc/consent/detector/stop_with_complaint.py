@@ -49,6 +49,14 @@ _THEN_ONLY_KEYWORDS = (rf"(?=(?: {COURTESY})*(?: \| (?:{strong(STRONG_WORDS)}"
 _TEXTS_EN = r"(?:text|message|reminders|notifications|alerts)(?: s)?"
 _TEXTS_FR = r"(?:message|text|notifications|rappels|alertes)"
 _TEXTS_ES = r"(?:message|text|notificaciones|recordatorios|alertas)"
+# Texted too much, said of us: "You text me too much", "Vous m'écrivez trop", "Me escriben
+# demasiado" (the whole clause: "Vous m'écrivez trop tard" is a time)
+_TOO_MUCH = (r"(?:(?:you|u|yall|you guys) (?:text|message) (?:me|us) (?:(?:way|far|so) )?"
+             r"(?:too (?:much|often)|so much)"
+             r"|(?:vous|tu) (?:m|me|nous) (?:ecrivez|ecris|textez|texte|envoyez|envoies)"
+             r" (?:beaucoup |bien |vraiment )?trop(?: souvent)?"
+             r"|(?:me|nos) (?:escriben|escribes|escribe|mandan|mandas|manda|textean|texteas)"
+             r" (?:demasiado|demasiados message|muchisimo|mucho|tanto|tantos message))")
 UNWANTED_SIGNAL_RE = re.compile(
     r"\b(?:(?:never|dont remember|didnt|did not) " + _SIGNED_UP
     # who the sender is asked as the end of its clause: "Stop! Who is this technician?" asks
@@ -74,6 +82,7 @@ UNWANTED_SIGNAL_RE = re.compile(
     r"|(?:so|too) many (?:text|message|reminders|notifications))"
     rf"(?=(?: {COURTESY})*(?: \||$))"
     r"|why (?:am i|do i keep|do you keep|are you) (?:getting|receiving|sending|text|message)"
+    + r"|" + _TOO_MUCH + rf"(?=(?: {COURTESY})*(?: \||$))"
     # the messages said to keep coming: "Stop, these keep coming every hour", "Stop, vos
     # messages arrêtent pas", "Stop, estos mensajes siguen llegando" (named, or "these": not
     # "Stop! The ants keep coming back")
@@ -222,6 +231,7 @@ COMPLAINT = (
     r"|(?:(?:vous avez|tu as|c est) (?:le |un )?)?mauvais numero"
     r"|(?:(?:tiene|tienen|tienes) (?:el )?)?numero equivocado"
     r"|(?:(?:way|far|so|just) )?too many (?:text|message|notifications|reminders)"
+    + r"|" + _TOO_MUCH +
     r"|(?:im|i m|i am) getting (?:(?:way|far|so) )?too many(?: of (?:these|them|your (?:text"
     r"|message)))?"
     r"|(?:beaucoup )?trop de (?:message|text)|(?:son )?demasiados (?:message|text)"
