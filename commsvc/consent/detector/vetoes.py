@@ -103,6 +103,10 @@ VETO_RE = re.compile(
     # (another person or number of the sender's is no redirection: "Don't text me, text my
     # husband", "..., use my other number" ask not to be texted here, a revocation)
     r"|(?:use|try) this (?:number|phone|cell|line|one|account)\b"
+    # ("Merci de ne plus me contacter sur mon ancien numéro, utilisez celui-ci", "No me
+    # escriban al número viejo, usen este número")
+    r"|(?:utilisez|utilise|prenez) (?:celui ci|ce numero|ce cell|ce cellulaire)\b"
+    r"|(?:usen|use|usa|utilicen|utilice) este (?:numero|celular|cel|telefono)\b"
     # ... or another number of theirs for when or where the clause before said not to text
     # them, a limit (the number alone revokes this one: "Use my cell"): "Don't text me at work,
     # text my cell", "Don't text me before 8, text my cell", "No me escriba en la mañana,
