@@ -978,6 +978,10 @@ _DEJEN_DE_WORDS = ("deja dejen deje dejar dejes dejaran dejara dejaras para pare
                    " cese cesen")
 _DEJEN_DE = (r"\b(?:" + "|".join(_DEJEN_DE_WORDS.split()) + ")"
              + ES_STRESS + " (?:de|d)" + ES_CALLING_AND)
+# Someone of the sender's the messages go to, not their number: "Dejen de mandar mensajes al
+# número de mi hermano", "... a mi esposa" (not "... a mi número"), as NOT_TO_SOMEONE_FR
+NOT_TO_SOMEONE_ES = (r"(?! (?:a|al|para) (?:(?:numero|celular|cel|telefono) de )?(?:mi|mis|su"
+                     r"|sus)\b(?! (?:numero|celular|cel|telefono)\b))")
 ES: list[tuple[str, str]] = [
     # "Escríbeme al otro", "Escríbanme a mi celular", "Usen mi otro número", the whole message,
     # as "Use my cell": another number of the sender's, not this one ("Este # ya no sirve,
@@ -1018,8 +1022,8 @@ ES: list[tuple[str, str]] = [
      r"|(?:enviar|mandar)(?:me|nos)?"
      # ("tanto mensaje", the singular of a hurry: "dejen de mandar tanto mensaje")
      r"(?: (?:(?:mas|tantos|tantas|tanto|tanta|los|las|sus|esos|esas|estos|estas|ese|este) )*"
-     r"(?:message|text|notificaciones|spam|" + ADS_ES + r")\b" + WHICH_MESSAGES + "|" + END
-     + "))"),
+     r"(?:message|text|notificaciones|spam|" + ADS_ES + r")\b" + WHICH_MESSAGES
+     + NOT_TO_SOMEONE_ES + "|" + END + "))"),
     (_DEJEN_DE_WORDS, _DEJEN_DE + " acosar" + LAST),
     # ... or the same thing twice, for the guard: "Deja de mandarme lo mismo dos veces"
     (_DEJEN_DE_WORDS, _DEJEN_DE + r" (?:mandar|enviar)(?:me|nos)(?= " + SAME_TWICE + ")"),
