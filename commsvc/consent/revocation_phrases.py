@@ -1051,7 +1051,9 @@ ES: list[tuple[str, str]] = [
      # nunca")
      # (nor later: "no me escribas más tarde, mejor ahorita", "más" then no "no more"; but
      # "... más tarde ni nunca")
-     r"\b(?: (?:mas|nunca|jamas))?(?! (?:(?:ahorita|ahora|en este momento)\b(?! ni\b)|antes"
+     # ("más" taken whole, never given back to let the somewhere else after it pass: "No me
+     # escriban más por WhatsApp, solo por aquí")
+     r"\b(?: (?:mas|nunca|jamas))?+(?! (?:(?:ahorita|ahora|en este momento)\b(?! ni\b)|antes"
      r"|despues|hasta|a las|por la|en la|el|los|tarde\b(?! ni\b)"
      # nor somewhere else: "No me escriban al correo, solo aquí", "... al número viejo"
      # (a place, "al trabajo", is LIMIT_AFTER_RE's)
