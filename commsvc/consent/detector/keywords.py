@@ -179,13 +179,14 @@ _LANGUAGE_OF_WORD = text_folding.word_table({
           " reponds repond reponse accord harcelement interesse interessee inscrit inscrite quelqu"
           " autre engage embauche"
           " jamais trop pub pubs publicite publicites je suite immediatement maintenant suffit est"
-          " trompe arretent arrivent sans cesse",
+          " trompe arretent arrivent sans cesse nerfs tapent enervent gossent achalent fatiguent"
+          " tannent tellement fatigants agacants enervants penibles",
     "es": "alto baja parar detener darse para pare cancelar cancela cancelen suscripcion si ayuda"
           " basta salir"
           " por favor porfavor porfa xfa xfavor gracias muchas quien eres equivocado equivocada"
           " persona dije pedi cuantas veces vez otra ayer pares respondo contesto respuesta"
           " bueno vale listo demasiados inmediato inmediatamente contratamos encontramos alguien"
-          " interesa siguen llegando llegar dejan paran estos",
+          " interesa siguen llegando llegar dejan paran estos molestos molestan fastidian",
 })
 
 

@@ -49,6 +49,19 @@ _THEN_ONLY_KEYWORDS = (rf"(?=(?: {COURTESY})*(?: \| (?:{strong(STRONG_WORDS)}"
 _TEXTS_EN = r"(?:text|message|reminders|notifications|alerts)(?: s)?"
 _TEXTS_FR = r"(?:message|text|notifications|rappels|alertes)"
 _TEXTS_ES = r"(?:message|text|notificaciones|recordatorios|alertas)"
+# The messages said to be annoying, ours ("your", "these"; not "the texts from the alarm are
+# annoying"), in en/fr/es: "ur texts r annoying", "vos textos me tapent sur les nerfs", "sus
+# mensajes son molestos"
+_ANNOYING = (r"(?:your|ur|these|those|all these|all your) (?:text|message|reminders|notifications)"
+             r"(?: s)? (?:are|r|is|re|s) (?:(?:so|really|very|super|getting|way) )*(?:annoying"
+             r"|irritating|excessive|too much|ridiculous|nonstop|out of control)"
+             r"|(?:vos|tes|ces) (?:message|text|notifications|rappels) (?:(?:me|m)"
+             r" (?:tapent sur les nerfs|enervent|gossent|achalent|fatiguent|tannent)"
+             r"|sont (?:(?:tellement|trop|vraiment|super) )?(?:tannants|fatigants|agacants"
+             r"|enervants|penibles|insupportables))"
+             r"|(?:sus|tus|estos|esos) (?:message|text|notificaciones|recordatorios)"
+             r" (?:(?:me|nos) (?:molestan|fastidian|tienen (?:hart[oa]s?|cansad[oa]s?))"
+             r"|son (?:(?:muy|bien|super) )?(?:molestos|fastidiosos|insoportables|pesados))")
 # Texted too much, said of us: "You text me too much", "Vous m'écrivez trop", "Me escriben
 # demasiado" (the whole clause: "Vous m'écrivez trop tard" is a time)
 _TOO_MUCH = (r"(?:(?:you|u|yall|you guys) (?:text|message) (?:me|us) (?:(?:way|far|so) )?"
@@ -76,10 +89,7 @@ UNWANTED_SIGNAL_RE = re.compile(
     + r"|keep (?:text|message|texting|messaging|contacting|spamming) (?:me|us)"
     # the messages said to be annoying or too many, as the end of its clause: "ur texts r
     # annoying, stop" (not "the texts from the alarm are annoying": ours, named so)
-    r"|(?:(?:your|ur|these|those|all these|all your) (?:text|message|reminders|notifications)"
-    r"(?: s)? (?:are|r|is|re|s) (?:(?:so|really|very|super|getting|way) )*(?:annoying"
-    r"|irritating|excessive|too much|ridiculous|nonstop|out of control)"
-    r"|(?:so|too) many (?:text|message|reminders|notifications))"
+    r"|(?:" + _ANNOYING + r"|(?:so|too) many (?:text|message|reminders|notifications))"
     rf"(?=(?: {COURTESY})*(?: \||$))"
     r"|why (?:am i|do i keep|do you keep|are you) (?:getting|receiving|sending|text|message)"
     + r"|" + _TOO_MUCH + rf"(?=(?: {COURTESY})*(?: \||$))"
@@ -231,7 +241,7 @@ COMPLAINT = (
     r"|(?:(?:vous avez|tu as|c est) (?:le |un )?)?mauvais numero"
     r"|(?:(?:tiene|tienen|tienes) (?:el )?)?numero equivocado"
     r"|(?:(?:way|far|so|just) )?too many (?:text|message|notifications|reminders)"
-    + r"|" + _TOO_MUCH +
+    + r"|" + _TOO_MUCH + r"|" + _ANNOYING +
     r"|(?:im|i m|i am) getting (?:(?:way|far|so) )?too many(?: of (?:these|them|your (?:text"
     r"|message)))?"
     r"|(?:beaucoup )?trop de (?:message|text)|(?:son )?demasiados (?:message|text)"
