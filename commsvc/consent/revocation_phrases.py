@@ -879,8 +879,11 @@ FR: list[tuple[str, str]] = [
      r"|repertoire|diffusion)\b(?! d attente)"),
     # plus de messages svp (not "more" set against less, or against calls the sender cannot
     # hear: detector.VETO_RE)
-    ("| svp merci stp plus pas fini assez",
-     r"(?:^|\| )(?:(?:svp|merci|stp) )?(?:plus(?: jamais)?|pas|fini|assez) (?:de|d) (?:message|text"
+    # (after an ARRÊTE or STOP too, as "Stop por favor no más mensajes": "Arrête stp pu de
+    # textos")
+    ("| svp merci stp plus pas fini assez stop arret arrete arretez",
+     r"(?:^|\| )(?:(?:svp|merci|stp|stop|arret|arrete|arretez) )*(?:plus(?: jamais)?|pas|fini"
+     r"|assez) (?:de|d) (?:message|text"
      r"|notification|notifications|spam|" + ADS_FR + r")" + FR_TAIL + END),
     # j'en ai assez de vos textos, chu tanné de vos messages, as "I'm sick of these texts": only
     # with "vos", "tes", "ces" (or "des"), not someone else's ("... des textos de mon ex") nor
