@@ -1216,8 +1216,10 @@ ES: list[tuple[str, str]] = [
      r"\b(?:pongan|ponga|pon|poner) fin a (?:(?:los|sus|estos|esos|tus|tantos) )?(?:message"
      r"|text|notificaciones|spam|" + ADS_ES + r")\b" + NOT_OURS_ES),
     # basta de mensajes; Mexican "párenle con los mensajes"
-    ("basta parenle parale parele",
-     r"\b(?:basta|parenle|parale|parele) (?:ya )?(?:de|con) (?:(?:los|tantos|sus|tus|esos"
+    # ("para", also "for", with "ya" only: "para ya con los mensajes")
+    ("basta parenle parale parele paren pare para",
+     r"\b(?:basta|parenle|parale|parele|paren|pare|para(?= ya\b)) (?:ya )?(?:de|con)"
+     r" (?:(?:los|tantos|sus|tus|esos"
      r"|estos) )?(?:message|text|notificaciones|spam|" + ADS_ES + r")\b"),
     # ... or anywhere with the messages: "déjenme en paz con sus mensajes"
     ("dejame dejenme dejeme dejanos dejennos",
