@@ -852,8 +852,11 @@ FR: list[tuple[str, str]] = [
     # ... "je veux plus être contacté" without the "ne"
     ("ne je j",
      r"\b(?:ne|je|j) (?:veux|souhaite|desire|voudrais) plus (?:etre (?:contacte|sollicite"
-     r"|derange|relance)|que (?:vous|tu|l on|on) (?:me |m |nous )(?:contact|ecriv|envoy|text"
-     r"|relanc)\w*)"),
+     r"|derange|relance)e?s?\b"
+     # (not by someone else, as "I don't want to be texted by ...": "Je veux plus être
+     # contactée par le vendeur, juste par vous")
+     r"(?! par (?:le|la|les|l|un|une|ce|cette|mon|ma|mes|son|sa|ses|leur|leurs|d autres?)\b)"
+     r"|que (?:vous|tu|l on|on) (?:me |m |nous )(?:contact|ecriv|envoy|text|relanc)\w*)"),
     # désabonnez-moi / je veux me désinscrire (not "... des mails", "... de l'appli"); not the
     # Spanish "desinscribirme", ES's ("desinscrib": French conjugates it with v, never b)
     # (also typed without its second s: "Désincrivez-moi svp")
