@@ -205,6 +205,13 @@ GUARD_AFTER_RE = re.compile(
     r"|(?: (?!me\b|us\b)\w+){1,2}(?: \|| and| but)?(?: (?:just|please))*"
     r" (?:text|message) (?:me|us) instead\b"
     r"| " + _AND_COME + ")")
+# A limit after a match widened to every time after it, in the same clause or the next: "STOP
+# texting me at 6am!!! and every other time too", "... before 8 or any other time", "... ni a
+# ninguna otra hora", "... ni à aucune autre heure": no limit, the request stands.
+WIDENED_AFTER_RE = re.compile(
+    r"[^|]{0,40}?(?: \|)* (?:and|or|nor|ni|ou|et|o|y) (?:at |a |on )?(?:any|every|all|aucune?"
+    r"|ningun|ninguna|cualquier)(?: other| autre| otra| otro)? (?:time|times|hour|hours|day"
+    r"|days|heure|heures|jour|moment|hora|horas|dia|momento)\b")
 # Just after a match: a language or a place, then nothing but thanks or one redirect ("stop
 # texting me in English, I speak Spanish", "no me escriba en ingles, solo espanol", "... at
 # work, text me at home", "... au bureau svp") -> not a revocation; without a redirect right

@@ -8,7 +8,7 @@ import re
 
 from commsvc.consent import revocation_phrases as phrases
 from commsvc.consent.detector.keywords import COURTESY_TAIL_RE, PLURAL_RE
-from commsvc.consent.detector.limits import GUARD_AFTER_RE, LIMIT_AFTER_RE
+from commsvc.consent.detector.limits import GUARD_AFTER_RE, LIMIT_AFTER_RE, WIDENED_AFTER_RE
 from commsvc.consent.detector.others import (
     ANSWER_NO_RE,
     FR_INFINITIVE_RE,
@@ -135,7 +135,8 @@ def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...], no_last: bool,
         # (a thing of the job after it, "stop texting me the address", beside a bare STOP or
         # a complaint still revokes: "stop texting me the address. Who is this?")
         after = GUARD_AFTER_RE.match(s, m.end())
-        if after is not None and not (after["job"] and _insists(s, start)):
+        if after is not None and not (after["job"] and _insists(s, start)
+                                      or WIDENED_AFTER_RE.match(s, m.end())):
             continue
         limit = LIMIT_AFTER_RE.match(s, m.end())
         if limit is not None and (limit.group("redirect") or not _insists(s, start)):
