@@ -7,6 +7,7 @@ it), the texts that stay are asked whether one of them may be its owner; then it
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
@@ -21,26 +22,44 @@ CLOCKS_DIFFER = dt.timedelta(minutes=1)
 RECONCILE_MARGIN = dt.timedelta(minutes=2)
 
 
+class Pick(NamedTuple):
+    """A lookup's pick as the rule reads it: the copy's SID, its text's number and body, when
+    the text was made, and when the pick was recorded for it."""
+
+    twilio_sid: str
+    to_phone: str
+    body: object
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
 def copies_others_may_own(db: Session, rows, *, leaving: ColumnElement[bool]) -> set[str]:
     """The SIDs of these texts (rows with id, twilio_sid, sid_from_lookup) that are lookups'
     picks a text that stays may own: `leaving` (SQL) says which texts go with these (this
-    retention pass's, this erasure's), and the others are asked. An owner is a text to the
-    same number that holds no SID Twilio named for it (none, or a pick of its own: its copy
-    may be the one this text's lookup took), made before the pick was recorded (the picking
-    text's updated_at), with the same body, or one that cannot be compared (removed by
-    retention, or its key missing here), and still due or changed since the pick may have been
-    made at Twilio (see _may_own). A SID Twilio named for its text is never spared."""
+    retention pass's, this erasure's), and the others are asked (others_may_own)."""
     ids = [row.id for row in rows if row.sid_from_lookup and row.twilio_sid]
     if not ids:
         return set()
     o = OutboundMessage
     picks = db.execute(select(o.twilio_sid, o.to_phone, o.body, o.created_at, o.updated_at)
                        .where(o.id.in_(ids), o.sid_from_lookup)).all()
+    return others_may_own(db, picks, leaving=leaving)
+
+
+def others_may_own(db: Session, picks, *, leaving: ColumnElement[bool]) -> set[str]:
+    """The SIDs of these picks (Pick, or rows with its fields) that a text that stays may own:
+    the texts `leaving` (SQL) says go with them are not asked. An owner is a text to the same
+    number that holds no SID Twilio named for it (none, or a pick of its own: its copy may be
+    the one this text's lookup took), made before the pick was recorded (the picking text's
+    updated_at), with the same body, or one that cannot be compared (removed by retention, or
+    its key missing here), and still due or changed since the pick may have been made at
+    Twilio (see _may_own). A SID Twilio named for its text is never spared."""
     if not picks:
         return set()
     # Here, not at the top: the service package imports this module (record_sid).
     from commsvc.sending.service.statuses import DUE_STATUSES
 
+    o = OutboundMessage
     # Uses index: ix_outbound_messages_to_phone
     others = db.execute(select(o.to_phone, o.body, o.status.in_(DUE_STATUSES).label("due"),
                                o.created_at, o.updated_at).where(

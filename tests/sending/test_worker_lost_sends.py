@@ -969,3 +969,36 @@ def test_a_lookups_pick_for_a_text_erased_meanwhile_is_not_deleted_as_a_held_tex
                        {"MessageSid": theirs, "MessageStatus": "delivered"}).status_code == 200
     assert [row.twilio_sid for row in outbox()] == [theirs]
     assert theirs not in _queued_deletions(db)
+
+
+@pytest.mark.parametrize("identical", ["none", "erased too", "held"])
+def test_a_lookups_pick_for_a_text_erased_meanwhile_is_deleted_when_no_text_that_stays_may_own_it(
+        app, db, send, client, api_key, outbox, clock, mocked, real_twilio, identical):
+    # The person is erased while the lookup of their text (its answer lost, its copy, X, at
+    # Twilio) runs: the lookup finds X after the row is gone. X is the erased text's own copy
+    # when no text that stays (a held identical one) may own it, yet it was left at Twilio: its
+    # status callbacks, which would have queued its deletion, were all lost or came first.
+    body = "Your pro arrives at 3pm."
+    first = send(body=body, booking_id="bk_a").json["id"]
+    second = send(body=body, booking_id="bk_b").json["id"] if identical != "none" else None
+    mocked.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+    run_once(app, real_twilio)
+    db.execute(update(OutboundMessage).where(OutboundMessage.id == second)  # the first's turn
+               .values(next_attempt_at=clock() + dt.timedelta(hours=1)))
+    db.commit()
+    privacy = api_key("privacy")
+    if identical == "held":
+        assert client.post("/v1/holds", headers=privacy, json={
+            "scope": "booking", "value": "bk_b", "reason": "dispute"}).status_code == 201
+    copy = "SM" + "c" * 32
+
+    def erased_while_listing(_request):
+        erased = client.post(f"/v1/subjects/{NEW_YORK}/erase", headers={**privacy, **ERASE})
+        assert erased.status_code == 200, erased.json
+        return 200, {}, json.dumps(message_list(twilio_message(copy, to=NEW_YORK, body=body)))
+
+    mocked.add_callback("GET", MESSAGES_URL, callback=erased_while_listing)
+    clock.set({row.id: row for row in outbox()}[first].next_attempt_at)
+    assert run_once(app, real_twilio, limit=1).lost_lease == 1
+    assert first not in [row.id for row in outbox()]
+    assert (copy in _queued_deletions(db)) is (identical != "held")

@@ -32,6 +32,7 @@ from commsvc.sending.service.blocking import (
 from commsvc.sending.service.outcomes import (
     EXTRA_COPY,
     apply_outbound_status,
+    forget_unheld_pick,
     forget_unheld_send,
     on_status_callback,
     record_carrier_opt_out,
@@ -79,6 +80,7 @@ __all__ = [
     "choose_sender",
     "expired",
     "first_due",
+    "forget_unheld_pick",
     "forget_unheld_send",
     "get",
     "get_visible",

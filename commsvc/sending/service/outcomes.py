@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,7 +14,7 @@ from commsvc.consent import service as consent
 from commsvc.phones import mask
 from commsvc.records import remote
 from commsvc.sending.models import OutboundMessage
-from commsvc.sending.picks import copies_others_may_own
+from commsvc.sending.picks import Pick, copies_others_may_own, others_may_own
 from commsvc.sending.service.statuses import (
     ERASED_AFTER_AN_ATTEMPT,
     ERASED_BEFORE_SENDING,
@@ -230,6 +230,19 @@ def forget_unheld_send(db: Session, twilio_sid: str | None, *, now: dt.datetime)
     """Twilio holds a text whose row is gone (an erasure removed it while it was being sent):
     queue the deletion of Twilio's copy in the caller's transaction (no-op without a SID)."""
     remote.enqueue_message(db, [twilio_sid], action=remote.DELETE, cause=remote.ORPHAN, now=now)
+
+
+def forget_unheld_pick(db: Session, pick: Pick, *, now: dt.datetime) -> None:
+    """A lookup found `pick` for a text whose row is gone (an erasure removed it while it was
+    looked up): the erased text's own copy, its deletion queued in the caller's transaction as
+    an orphan's (forget_unheld_send), unless another text holds it or a text that stays (one a
+    hold keeps) may own it (picks.py): then it is left."""
+    # Uses index: uq_outbound_messages_twilio_sid
+    if db.scalar(select(OutboundMessage.id).where(
+            OutboundMessage.twilio_sid == pick.twilio_sid)) is not None:
+        return
+    if not others_may_own(db, [pick], leaving=false()):
+        forget_unheld_send(db, pick.twilio_sid, now=now)
 
 
 def on_status_callback(db: Session, outbound_id: str, change, now: dt.datetime) -> bool:

@@ -20,7 +20,8 @@ Invariants (see docs/sending.md for the trade-off):
   slow sends outlasts the lease taken when it was claimed, and a row whose lease lapsed while
   it waited would otherwise be claimed by another worker while this one sends it.
 - A SID Twilio gives for a row that is no longer here (an erasure removed it during the send)
-  is queued for deletion at Twilio, never dropped.
+  is queued for deletion at Twilio, never dropped; so is a lookup's pick for such a row,
+  unless a text that stays may own it (picks.py).
 
 Parts: sender (the Worker, which keeps these invariants), run (run_once: one pass), claims (a
 pass's claimed texts and tally), refusals (Twilio's refusals that spend no attempt),

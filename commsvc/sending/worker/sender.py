@@ -22,7 +22,7 @@ from commsvc.records import remote
 from commsvc.records.erasure_ledger import erased_since
 from commsvc.sending import quiet_hours, service
 from commsvc.sending.models import OutboundMessage
-from commsvc.sending.picks import RECONCILE_MARGIN
+from commsvc.sending.picks import RECONCILE_MARGIN, Pick
 from commsvc.sending.worker.claims import Claim, Counts
 from commsvc.sending.worker.last_errors import KEY_MISSING, NO_SENDER, UNEXPECTED
 from commsvc.sending.worker.refusals import SENDER_QUEUE_FULL, THROTTLED, UNAUTHORIZED
@@ -234,7 +234,7 @@ class Worker:
         if row is None:
             return True
         to, from_, body, since = row.to_phone, row.from_phone, row.body, row.send_started_at
-        own = row.twilio_sid
+        own, made = row.twilio_sid, row.created_at
         self.db.commit()
         if own is not None:
             # Its own status callback (`?o=`, our URL) named its copy at Twilio, with a status
@@ -271,24 +271,29 @@ class Worker:
                 log.info("%s: Twilio already had it as %s; not resending", claim.id,
                          candidate["sid"])
                 self._finish(claim, candidate["sid"], simulated=self.gateway.simulated,
-                             looked_up=True)
+                             looked_up=Pick(candidate["sid"], to, body, made, self._now()))
                 return True
         log.info("%s: Twilio has no such message; sending", claim.id)
         claim.uncertain = False
         return False
 
     def _finish(self, claim: Claim, sid: str, *, simulated: bool,
-                looked_up: bool = False) -> None:
+                looked_up: Pick | None = None) -> None:
+        """Record `sid` for the claimed text: Twilio's answer to its send, its own callback's
+        SID, or a lookup's pick (`looked_up`)."""
         row = self.db.get(OutboundMessage, claim.id, with_for_update=True, populate_existing=True)
         if row is None or row.lease_token != claim.token:
             # Erased meanwhile (Twilio's copy is queued for deletion), or another worker took
             # the text over: the SID is recorded as Twilio's status callback records it, so the
             # new holder sends nothing more, or this copy, if it sent one too, is deleted.
             # A lookup's pick is no proof: it takes no SID another text's callback named, and
-            # for a text erased meanwhile it is not deleted (an identical text's, maybe held).
+            # for a text erased meanwhile it is deleted only if no text that stays may own it
+            # (an identical text's, maybe held).
             service.apply_outbound_status(self.db, claim.id,
                                           "simulated" if simulated else "queued", None,
                                           self._now(), twilio_sid=sid, proof=not looked_up)
+            if row is None and looked_up is not None:
+                service.forget_unheld_pick(self.db, looked_up, now=self._now())
             self.db.commit()
             self.counts.lost_lease += 1
             log.warning("%s: sent as %s after %s", claim.id, sid,
