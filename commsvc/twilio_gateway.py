@@ -183,6 +183,12 @@ class RealTwilio:
                 found.setdefault(m.sid, m)
         return [{"sid": m.sid, "body": m.body, "status": m.status} for m in found.values()]
 
+    def fetch_message(self, sid: str) -> dict:
+        """A message Twilio holds: its number, body and when Twilio made it (TwilioError 404
+        when it is gone)."""
+        m = self._call(self.client.messages(sid).fetch)
+        return {"sid": m.sid, "to": m.to, "body": m.body, "date_created": m.date_created}
+
     def redact_message(self, sid: str) -> None:
         """Blank a message's body at Twilio and delete its media (kept as metadata there).
 
@@ -232,6 +238,9 @@ class SimulatedTwilio:
     def find_messages(self, *, to: str, from_: str, sent_after) -> list[dict]:
         return [{"sid": m["sid"], "body": m["body"], "status": "simulated"} for m in self.sent
                 if m["to"] == to and m["from"] == from_]
+
+    def fetch_message(self, sid: str) -> dict:
+        raise TwilioError("nothing is held at Twilio: sends are simulated", status=404)
 
     def redact_message(self, sid: str) -> None:
         self.deleted.append(("redact_message", sid))

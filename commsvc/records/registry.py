@@ -234,9 +234,9 @@ REGISTRY: dict[str, dict[str, Personal | NotPersonal]] = {
                    " Twilio's copy and, kept for good, stops a repeated webhook from"
                    " storing a removed text or call again"),
         "action": _np("delete or redact"),
-        "cause": _np("retention or erasure"),
+        "cause": _np("retention, erasure, extra_copy, orphan_callback or kept_pick"),
         "attempts": DELIVERY,
-        "last_error": _np("Twilio's status and error code only"),
+        "last_error": _np("Twilio's status and error code only, or why a kept pick waits"),
         "created_at": DELIVERY,
         "next_attempt_at": DELIVERY,
         "done_at": DELIVERY,

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import bindparam, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from commsvc.db.base import UTCDateTime
@@ -44,6 +44,14 @@ MAX_RETRY = dt.timedelta(hours=24)
 UNEXPECTED_ERROR_RETRY = dt.timedelta(hours=6)
 GONE = 404
 ORPHAN = "orphan_callback"  # a deletion's cause: Twilio's copy of a record no longer held
+# A deletion's cause: a lookup's pick whose text went (retention, an erasure) or gave it up,
+# that a text that stays may own (commsvc/sending/picks.py). It waits, asked again at each
+# look (KEPT_LOOK_AGAIN), until no text may own it, and is then deleted (or redacted); a
+# lookup may still take it meanwhile (messages_queued leaves it out), and the text that takes
+# it decides its fate from then on. Queued for another cause, it is deleted as that says.
+KEPT = "kept_pick"
+KEPT_LOOK_AGAIN = dt.timedelta(days=1)
+KEPT_WHY = "kept: a text that stays may own this copy"
 
 
 # PostgreSQL: the SIDs as one array parameter, ENQUEUE_CHUNK a statement. An executemany of
@@ -53,14 +61,19 @@ _ENQUEUE_ARRAY = text(
     "INSERT INTO remote_deletions (resource, sid, action, cause, attempts, created_at,"
     " next_attempt_at) SELECT :resource, sid, :action, :cause, 0, :now, :now"
     " FROM unnest(CAST(:sids AS varchar[])) AS sid"
-    " ON CONFLICT (resource, sid, action) DO NOTHING").bindparams(
+    " ON CONFLICT (resource, sid, action) DO UPDATE SET cause = EXCLUDED.cause,"
+    " next_attempt_at = EXCLUDED.next_attempt_at, last_error = NULL"
+    f" WHERE remote_deletions.cause = '{KEPT}' AND EXCLUDED.cause <> '{KEPT}'"
+    " AND remote_deletions.done_at IS NULL").bindparams(
         bindparam("now", type_=UTCDateTime()))  # as the ORM binds it: a naive time refused
 ENQUEUE_CHUNK = 10_000
 
 
 def enqueue_many(db: Session, *, resource: str, sids, action: str, cause: str,
                  now: dt.datetime) -> int:
-    """Queue deletions at Twilio in the caller's transaction (None skipped); how many SIDs."""
+    """Queue deletions at Twilio in the caller's transaction (None skipped); how many SIDs.
+    One queued already stays as it is, but a kept pick's (KEPT), which another cause makes
+    due at once."""
     wanted = [sid for sid in dict.fromkeys(sids) if sid]
     if not wanted:
         return 0
@@ -70,8 +83,14 @@ def enqueue_many(db: Session, *, resource: str, sids, action: str, cause: str,
                                         "now": now, "sids": wanted[at:at + ENQUEUE_CHUNK]})
         return len(wanted)
     # SQLite: one cached statement, executed for many rows (sqlite3's executemany, in C).
-    db.execute(insert_for(db)(RemoteDeletion.__table__)
-               .on_conflict_do_nothing(index_elements=["resource", "sid", "action"]),
+    table = RemoteDeletion.__table__
+    insert = insert_for(db)(table)
+    db.execute(insert.on_conflict_do_update(
+        index_elements=["resource", "sid", "action"],
+        set_={"cause": insert.excluded.cause, "next_attempt_at": insert.excluded.next_attempt_at,
+              "last_error": None},
+        where=(table.c.cause == KEPT) & (insert.excluded.cause != KEPT)
+        & table.c.done_at.is_(None)),
                [{"resource": resource, "sid": sid, "action": action, "cause": cause,
                  "attempts": 0, "created_at": now, "next_attempt_at": now} for sid in wanted])
     return len(wanted)
@@ -89,13 +108,15 @@ def message_queued(db: Session, sid: str, *, action: str) -> bool:
 
 
 def messages_queued(db: Session, sids: list[str], *, action: str) -> set[str]:
-    """Those of these message SIDs whose deletion or redaction is queued already (or done)."""
+    """Those of these message SIDs whose deletion or redaction is queued already (or done);
+    not a kept pick's still waiting (KEPT): a text may own that copy."""
     if not sids:
         return set()
     # Uses index: uq_remote_deletions_resource_sid_action
     return set(db.scalars(select(RemoteDeletion.sid).where(
         RemoteDeletion.resource == MESSAGE, RemoteDeletion.sid.in_(sids),
-        RemoteDeletion.action == action)))
+        RemoteDeletion.action == action,
+        (RemoteDeletion.cause != KEPT) | RemoteDeletion.done_at.is_not(None))))
 
 
 def enqueue_message(db: Session, sids, *, action: str, cause: str, now: dt.datetime) -> None:
@@ -108,13 +129,16 @@ class DeletionReport:
     done: int = 0
     already_gone: int = 0
     retry_later: int = 0
+    kept: int = 0  # kept picks a text that stays may own: asked again later
+    dropped: int = 0  # kept picks a text took since (a lookup): left to it
     simulated: bool = False  # SimulatedTwilio (no TWILIO_ACCOUNT_SID): nothing went to Twilio
 
     def as_dict(self) -> dict[str, int]:
         """The counts for the CLI and the audit trail: "simulated", not "done", when no request
         went to Twilio."""
         counts = {"done": self.done, "already_gone": self.already_gone,
-                  "retry_later": self.retry_later}
+                  "retry_later": self.retry_later,
+                  **{k: v for k, v in (("kept", self.kept), ("dropped", self.dropped)) if v}}
         if self.simulated:
             return {"simulated": counts.pop("done"), **{k: v for k, v in counts.items() if v}}
         return counts
@@ -146,7 +170,7 @@ def claim_due(db: Session, now: dt.datetime, limit: int = CLAIM_BATCH_SIZE) -> l
     # tie-break by id made PostgreSQL sort every pending row (an erasure queues them all at
     # one time): 0.4 s a claim with 600,000 pending.
     query = (select(RemoteDeletion.id, RemoteDeletion.resource, RemoteDeletion.sid,
-                    RemoteDeletion.action, RemoteDeletion.attempts)
+                    RemoteDeletion.action, RemoteDeletion.attempts, RemoteDeletion.cause)
              .where(RemoteDeletion.done_at.is_(None), RemoteDeletion.next_attempt_at <= now)
              .order_by(RemoteDeletion.next_attempt_at)
              .limit(limit))
@@ -158,6 +182,27 @@ def claim_due(db: Session, now: dt.datetime, limit: int = CLAIM_BATCH_SIZE) -> l
                    .where(RemoteDeletion.id.in_([r.id for r in rows]))
                    .values(next_attempt_at=now + CLAIM_LEASE))
     return rows
+
+
+def _kept(database, gateway, row, now: dt.datetime) -> tuple[str, dict | None] | None:
+    """A kept pick's outcome while a text here holds it (a lookup took it: the deletion is
+    dropped, that text decides) or a text that stays may own it (asked again later); None:
+    no text may, so it goes as any deletion does. Twilio describes the copy (its number, body,
+    and when it was made: the rule's facts, its text being gone)."""
+    copy = gateway.fetch_message(row.sid)
+    if copy["date_created"] is None:  # no time to ask the rule with: asked again later
+        return "kept", {"next_attempt_at": now + KEPT_LOOK_AGAIN, "last_error": KEPT_WHY}
+    # Here, not at the top: the sending package imports this module.
+    from commsvc.sending.picks import at_twilio, held_or_owned
+
+    with database.sessionmaker() as db:
+        found = held_or_owned(db, at_twilio(row.sid, copy["to"], copy["body"],
+                                            copy["date_created"]))
+    if found == "held":
+        return "dropped", None
+    if found == "owned":
+        return "kept", {"next_attempt_at": now + KEPT_LOOK_AGAIN, "last_error": KEPT_WHY}
+    return None
 
 
 def _outcome(row, error: TwilioError | None, now: dt.datetime) -> tuple[str, dict]:
@@ -211,14 +256,17 @@ def process_due(database, gateway, clock: Callable[[], dt.datetime], *,
     while not stopping():
         # Claimed twice (the first commit went through unseen): those rows wait out the lease.
         rows = again_on_a_dropped_connection(claim, what="twilio deletions claim")
-        outcomes: list[tuple[int, dict]] = []
+        outcomes: list[tuple[int, dict | None]] = []
         try:
             for index, row in enumerate(rows):
                 if stopping():
                     break
                 try:
-                    _call(gateway, row)
-                    kind, values = _outcome(row, None, clock())
+                    kept = _kept(database, gateway, row, clock()) \
+                        if row.cause == KEPT and not report.simulated else None
+                    if kept is None:
+                        _call(gateway, row)
+                    kind, values = kept or _outcome(row, None, clock())
                 except TwilioError as exc:
                     kind, values = _outcome(row, exc, clock())
                 setattr(report, kind, getattr(report, kind) + 1)
@@ -235,7 +283,7 @@ def process_due(database, gateway, clock: Callable[[], dt.datetime], *,
     return report
 
 
-def _record(database, outcomes: list[tuple[int, dict]], *, still_held: list[int] = (),
+def _record(database, outcomes: list[tuple[int, dict | None]], *, still_held: list[int] = (),
             lease_until: dt.datetime | None = None) -> None:
     """Write these outcomes in one transaction, and forget them; renew the claim of the rows
     `still_held` (claimed, not yet asked for) until `lease_until`."""
@@ -245,6 +293,9 @@ def _record(database, outcomes: list[tuple[int, dict]], *, still_held: list[int]
     def write() -> None:  # the same values again: safe to repeat
         with database.sessionmaker() as db:
             for row_id, values in outcomes:
+                if values is None:  # a kept pick a text took: its text decides
+                    db.execute(delete(RemoteDeletion).where(RemoteDeletion.id == row_id))
+                    continue
                 db.execute(update(RemoteDeletion).where(RemoteDeletion.id == row_id)
                            .values(**values))
             if still_held:
@@ -262,9 +313,11 @@ def _record(database, outcomes: list[tuple[int, dict]], *, still_held: list[int]
 def deletion_metrics(db: Session, now: dt.datetime):
     """Pending Twilio deletions and the age of the oldest: alert when it keeps growing."""
     # Uses index: ix_remote_deletions_pending (done_at IS NULL prefix)
+    # A kept pick a text may own is not pending: it waits for that text (KEPT).
     rows = db.execute(select(RemoteDeletion.resource, func.count(),
                              func.min(RemoteDeletion.created_at))
-                      .where(RemoteDeletion.done_at.is_(None))
+                      .where(RemoteDeletion.done_at.is_(None),
+                             func.coalesce(RemoteDeletion.last_error, "") != KEPT_WHY)
                       .group_by(RemoteDeletion.resource)).all()
     pending = GaugeMetricFamily("commsvc_twilio_deletions_pending",
                                 "Deletions or redactions Twilio has not confirmed yet",

@@ -65,15 +65,17 @@ def _delete_calls(db: Session, rows, now: dt.datetime, leaving) -> None:
     db.execute(delete(Call).where(Call.id.in_([r.id for r in rows])))
 
 
-def _outbound_sids(db: Session, rows, leaving) -> list[str | None]:
-    # A lookup's pick that a text retention keeps may own stays at Twilio (picks.py).
+def _enqueue_outbound(db: Session, rows, now: dt.datetime, leaving, action: str) -> None:
+    # A lookup's pick that a text retention keeps may own stays at Twilio (picks.py) until
+    # none may (remote.KEPT).
     spared = copies_others_may_own(db, rows, leaving=leaving)
-    return [r.twilio_sid for r in rows if r.twilio_sid not in spared]
+    remote.enqueue_message(db, [r.twilio_sid for r in rows if r.twilio_sid not in spared],
+                           action=action, cause="retention", now=now)
+    remote.enqueue_message(db, spared, action=action, cause=remote.KEPT, now=now)
 
 
 def _delete_outbound(db: Session, rows, now: dt.datetime, leaving) -> None:
-    remote.enqueue_message(db, _outbound_sids(db, rows, leaving), action=remote.DELETE,
-                           cause="retention", now=now)
+    _enqueue_outbound(db, rows, now, leaving, remote.DELETE)
     db.execute(delete(OutboundMessage).where(OutboundMessage.id.in_([r.id for r in rows])))
 
 
@@ -85,8 +87,7 @@ def _blank_bodies(db: Session, rows, now: dt.datetime, leaving) -> None:
 
 
 def _blank_outbound_bodies(db: Session, rows, now: dt.datetime, leaving) -> None:
-    remote.enqueue_message(db, _outbound_sids(db, rows, leaving), action=remote.REDACT,
-                           cause="retention", now=now)
+    _enqueue_outbound(db, rows, now, leaving, remote.REDACT)
     db.execute(update(OutboundMessage).where(OutboundMessage.id.in_([r.id for r in rows]))
                .values(body=None))
 

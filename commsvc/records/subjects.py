@@ -123,13 +123,15 @@ def _erase_communications(db: Session, phone: str, now: dt.datetime,
             # No ORDER BY: sorting would read every row of the number left, each batch.
             chosen = chosen.limit(batch)
         rows = db.execute(chosen).all()
-        # A lookup's pick that a text the erasure keeps (a held one) may own stays at Twilio.
+        # A lookup's pick that a text the erasure keeps (a held one) may own stays at Twilio
+        # until none may (remote.KEPT).
         spared = copies_others_may_own(db, rows, leaving=and_(touch, free)) \
             if picked else set()
         for resource, names in sid_columns.items():
             remote.enqueue_many(db, resource=resource, action=remote.DELETE, cause="erasure",
                                 sids=[getattr(row, column) for row in rows for column in names
                                       if getattr(row, column) not in spared], now=now)
+        remote.enqueue_message(db, spared, action=remote.DELETE, cause=remote.KEPT, now=now)
         for ids in _chunks([row[0] for row in rows]):
             db.execute(model.__table__.delete().where(model.id.in_(ids)))
         removed[name] = len(rows)

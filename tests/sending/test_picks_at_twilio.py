@@ -4,11 +4,19 @@ may own it (commsvc/sending/picks.py): by retention, by an erasure."""
 from __future__ import annotations
 
 import datetime as dt
+from email.utils import format_datetime
 
 import pytest
+import responses
+from sqlalchemy import select
 
-from commsvc.records import holds, subjects
-from tests.records.test_retention import DAY, REQUESTER, deletions, make_outbound, run
+from commsvc.records import holds, remote, subjects
+from commsvc.records.models import RemoteDeletion
+from commsvc.sending import service
+from commsvc.sending.models import OutboundMessage
+from commsvc.sending.worker import run_once
+from commsvc.twilio_gateway import RealTwilio
+from tests.records.test_retention import DAY, REQUESTER, make_outbound, run
 
 PICK = "SM" + "9" * 32
 BODY = "Your pro arrives at 3pm."
@@ -37,6 +45,13 @@ def _identical(db, *, created_at, body=BODY, booking_id=None, proven=False, due=
         row.twilio_sid, row.last_error = None, "Twilio error 21611"
     db.flush()
     return row
+
+
+def _cause(db, action: str) -> str | None:
+    """Why PICK's deletion (or redaction) at Twilio is queued, if it is."""
+    db.expunge_all()
+    return db.scalar(select(RemoteDeletion.cause).where(RemoteDeletion.sid == PICK,
+                                                       RemoteDeletion.action == action))
 
 
 # Seconds from the cutoff: the pick's text was made 30 s before it, its lookup took PICK 30 s
@@ -85,7 +100,8 @@ def test_retention_leaves_at_twilio_a_pick_a_text_it_keeps_may_own(
     going_too = case["made"] is not None and case["made"] < 0 and not case.get("held")
     pass_ = "outbound_messages" if period == "metadata" else "outbound_bodies"
     assert report.counts[pass_] == 1 + going_too
-    assert (("message", PICK, action) in deletions(db)) is not case["spared"]
+    # Spared: kept, deleted (or redacted) once no text that stays may own it.
+    assert _cause(db, action) == (remote.KEPT if case["spared"] else "retention")
 
 
 @pytest.mark.parametrize("held", [True, False], ids=["held", "not held"])
@@ -105,4 +121,107 @@ def test_an_erasure_leaves_at_twilio_a_pick_a_held_text_may_own(app, db, clock, 
     db.commit()
 
     assert result["removed"]["outbound_messages"] == (1 if held else 2)
-    assert (("message", PICK, "delete") in deletions(db)) is not held
+    assert _cause(db, "delete") == (remote.KEPT if held else "erasure")
+
+
+ACCOUNT = "AC" + "0" * 32
+PICK_URL = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Messages/{PICK}.json"
+
+
+@pytest.fixture
+def twilio_api():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+def _pick_at_twilio(twilio_api, made: dt.datetime) -> None:
+    """Twilio holds PICK, made at `made`, with BODY, to the person; it deletes it when asked."""
+    twilio_api.get(PICK_URL, json={
+        "sid": PICK, "account_sid": ACCOUNT, "to": REQUESTER, "from": "+16465550001",
+        "body": BODY, "status": "delivered", "num_segments": "1", "num_media": "0",
+        "direction": "outbound-api", "date_created": format_datetime(made),
+        "date_sent": format_datetime(made), "uri": f"/Messages/{PICK}.json"})
+    twilio_api.delete(PICK_URL, status=204)
+
+
+def _deleted_at_twilio(twilio_api) -> bool:
+    return any(call.request.method == "DELETE" and call.request.url == PICK_URL
+               for call in twilio_api.calls)
+
+
+def _erase(db, clock, config) -> None:
+    subjects.erase_subject(db, REQUESTER, config=config, now=clock(), actor="test",
+                           reason="subject request")
+
+
+@pytest.mark.parametrize("then", ["is deleted by retention", "gets its own copy",
+                                  "is erased once its hold is lifted"])
+def test_a_pick_left_for_a_text_that_may_own_it_is_deleted_once_no_text_may(
+        app, db, clock, config, twilio_api, then):
+    # Found by a review: retention (or an erasure) left a lookup's pick at Twilio because an
+    # identical text that stays may own it; that text later failed and was deleted, or got a
+    # copy of its own, and nothing remembered the pick: it stayed at Twilio for good, past
+    # every period. It is now deleted once no text that stays may own it.
+    gateway = RealTwilio(ACCOUNT, "test-token")
+    cutoff = clock() - PERIODS["metadata"][0]
+    _pick(db, created_at=cutoff - dt.timedelta(seconds=30))
+    owner = _identical(db, created_at=cutoff + dt.timedelta(seconds=10), booking_id="bk_held")
+    erasure = then == "is erased once its hold is lifted"
+    if erasure:  # the person is erased; a hold keeps the owner
+        hold = holds.place_hold(db, scope="booking", value="bk_held", reason="dispute",
+                                actor="test", now=clock())
+        _erase(db, clock, config)
+    db.commit()
+    _pick_at_twilio(twilio_api, cutoff + dt.timedelta(seconds=30))
+
+    run(app, clock, gateway=gateway)
+    assert not _deleted_at_twilio(twilio_api)  # the owner may be that copy's text
+    if erasure:
+        clock.advance(days=2)
+        run(app, clock, gateway=gateway)
+        assert not _deleted_at_twilio(twilio_api)  # the hold still keeps the owner
+
+    if then == "gets its own copy":
+        assert service.apply_outbound_status(db, owner.id, "delivered", None, clock(),
+                                             twilio_sid="SM" + "8" * 32)
+        db.commit()
+    elif erasure:
+        holds.lift_hold(db, hold.id, actor="test", now=clock(), config=config)
+        _erase(db, clock, config)
+        db.commit()
+    clock.advance(days=2)  # the owner past its period too, and the pick's second look due
+    run(app, clock, gateway=gateway)
+    assert _deleted_at_twilio(twilio_api)
+
+
+def test_a_kept_pick_a_text_that_may_own_it_finds_by_its_lookup_is_its_own_not_deleted(
+        app, db, clock, twilio_api):
+    # The identical text retention keeps (held) is still due, its answer lost: its lookup finds the
+    # kept copy (a kept pick's queued row does not hide it, as a deletion's does, or the text
+    # would be sent again), takes it, and the queued row is dropped: that text decides.
+    gateway = RealTwilio(ACCOUNT, "test-token")
+    cutoff = clock() - PERIODS["metadata"][0]
+    _pick(db, created_at=cutoff - dt.timedelta(seconds=30))
+    owner = _identical(db, created_at=cutoff + dt.timedelta(seconds=10), due=True,
+                       booking_id="bk_held")
+    owner.send_started_at = owner.created_at
+    holds.place_hold(db, scope="booking", value="bk_held", reason="dispute", actor="test",
+                     now=clock())  # retention keeps it
+    db.commit()
+    _pick_at_twilio(twilio_api, cutoff + dt.timedelta(seconds=30))
+    run(app, clock, gateway=gateway)
+    assert _cause(db, "delete") == remote.KEPT
+    twilio_api.get(f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Messages.json",
+                   json={"messages": [{"sid": PICK, "to": REQUESTER, "from": "+16465550001",
+                                       "body": BODY, "status": "delivered",
+                                       "date_sent": None, "date_created": None}],
+                         "next_page_uri": None, "page": 0, "page_size": 1000})
+
+    assert run_once(app, gateway).reconciled == 1
+    db.expire_all()
+    found = db.get(OutboundMessage, owner.id)
+    assert (found.twilio_sid, found.status, found.sid_from_lookup) == (PICK, "sent", True)
+    clock.advance(days=2)
+    run(app, clock, gateway=gateway)
+    assert _cause(db, "delete") is None
+    assert not _deleted_at_twilio(twilio_api)

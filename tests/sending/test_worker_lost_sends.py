@@ -35,8 +35,16 @@ SID = "SM" + "b" * 32
 
 
 def _queued_deletions(db) -> list[str]:
+    """The SIDs whose deletion at Twilio is queued; not a kept pick's, deleted only once no
+    text that stays may own it (_kept)."""
     db.expire_all()
-    return list(db.scalars(select(RemoteDeletion.sid)))
+    return list(db.scalars(select(RemoteDeletion.sid).where(RemoteDeletion.cause != remote.KEPT)))
+
+
+def _kept(db) -> list[str]:
+    """The lookups' picks kept at Twilio while a text that stays may own them."""
+    db.expire_all()
+    return list(db.scalars(select(RemoteDeletion.sid).where(RemoteDeletion.cause == remote.KEPT)))
 
 
 def _found_at_twilio_and_not_sent_again(app, outbox, clock, mocked, real_twilio) -> None:
@@ -1002,3 +1010,4 @@ def test_a_lookups_pick_for_a_text_erased_meanwhile_is_deleted_when_no_text_that
     assert run_once(app, real_twilio, limit=1).lost_lease == 1
     assert first not in [row.id for row in outbox()]
     assert (copy in _queued_deletions(db)) is (identical != "held")
+    assert (copy in _kept(db)) is (identical == "held")  # deleted once no text may own it

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from sqlalchemy import false, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,7 +14,7 @@ from commsvc.consent import service as consent
 from commsvc.phones import mask
 from commsvc.records import remote
 from commsvc.sending.models import OutboundMessage
-from commsvc.sending.picks import Pick, copies_others_may_own, others_may_own
+from commsvc.sending.picks import Pick, copies_others_may_own, held_or_owned
 from commsvc.sending.service.statuses import (
     ERASED_AFTER_AN_ATTEMPT,
     ERASED_BEFORE_SENDING,
@@ -162,6 +162,8 @@ def _take_sid(db: Session, message: OutboundMessage, twilio_sid: str, *, proof: 
     if held is not None and not own_copy:
         log.warning("%s: Twilio names %s as its copy; %s, a lookup's pick, is left to the"
                     " identical text it belongs to", message.id, twilio_sid, held)
+        # ... and deleted once no text that stays may own it (remote.KEPT)
+        remote.enqueue_message(db, [held], action=remote.DELETE, cause=remote.KEPT, now=now)
     message.twilio_sid, message.sid_from_lookup = twilio_sid, False
     if own_copy:
         forget_extra_copy(db, message, held, now=now)
@@ -235,14 +237,15 @@ def forget_unheld_send(db: Session, twilio_sid: str | None, *, now: dt.datetime)
 def forget_unheld_pick(db: Session, pick: Pick, *, now: dt.datetime) -> None:
     """A lookup found `pick` for a text whose row is gone (an erasure removed it while it was
     looked up): the erased text's own copy, its deletion queued in the caller's transaction as
-    an orphan's (forget_unheld_send), unless another text holds it or a text that stays (one a
-    hold keeps) may own it (picks.py): then it is left."""
-    # Uses index: uq_outbound_messages_twilio_sid
-    if db.scalar(select(OutboundMessage.id).where(
-            OutboundMessage.twilio_sid == pick.twilio_sid)) is not None:
-        return
-    if not others_may_own(db, [pick], leaving=false()):
+    an orphan's (forget_unheld_send), unless another text holds it (it decides) or a text that
+    stays (one a hold keeps) may own it (picks.py): then it is kept, and deleted once none
+    may (remote.KEPT)."""
+    found = held_or_owned(db, pick)
+    if found is None:
         forget_unheld_send(db, pick.twilio_sid, now=now)
+    elif found == "owned":  # deleted once no text that stays may own it
+        remote.enqueue_message(db, [pick.twilio_sid], action=remote.DELETE, cause=remote.KEPT,
+                               now=now)
 
 
 def on_status_callback(db: Session, outbound_id: str, change, now: dt.datetime) -> bool:

@@ -22,7 +22,7 @@ from commsvc.records import remote
 from commsvc.records.erasure_ledger import erased_since
 from commsvc.sending import quiet_hours, service
 from commsvc.sending.models import OutboundMessage
-from commsvc.sending.picks import RECONCILE_MARGIN, Pick
+from commsvc.sending.picks import RECONCILE_MARGIN, Pick, picked
 from commsvc.sending.worker.claims import Claim, Counts
 from commsvc.sending.worker.last_errors import KEY_MISSING, NO_SENDER, UNEXPECTED
 from commsvc.sending.worker.refusals import SENDER_QUEUE_FULL, THROTTLED, UNAUTHORIZED
@@ -271,7 +271,8 @@ class Worker:
                 log.info("%s: Twilio already had it as %s; not resending", claim.id,
                          candidate["sid"])
                 self._finish(claim, candidate["sid"], simulated=self.gateway.simulated,
-                             looked_up=Pick(candidate["sid"], to, body, made, self._now()))
+                             looked_up=picked(candidate["sid"], to, body, text_made=made,
+                                               picked_at=self._now()))
                 return True
         log.info("%s: Twilio has no such message; sending", claim.id)
         claim.uncertain = False
