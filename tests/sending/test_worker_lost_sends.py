@@ -1011,3 +1011,35 @@ def test_a_lookups_pick_for_a_text_erased_meanwhile_is_deleted_when_no_text_that
     assert first not in [row.id for row in outbox()]
     assert (copy in _queued_deletions(db)) is (identical != "held")
     assert (copy in _kept(db)) is (identical == "held")  # deleted once no text may own it
+
+
+def test_a_callback_of_an_erased_text_naming_a_copy_a_held_texts_lookup_took_gives_it_back(
+        app, db, send, client, api_key, outbox, clock, twilio_post):
+    # Two identical texts for two bookings, both answers lost; the second's lookup took the
+    # first's copy, X. A hold keeps the second's booking; the person is erased, the first
+    # removed. The first's status callback then names X: its deletion was queued (the erased
+    # text's copy), but the held text went on holding X as `sent`: a copy deleted at Twilio,
+    # and not its own, its own unaccounted for. It gives X back, as it does for a text that
+    # stays (give_back): back in the queue, uncertain, looked up again (then blocked: erased).
+    body = "Your pro arrives at 3pm."
+    first = send(body=body, booking_id="bk_a").json["id"]
+    second = send(body=body, booking_id="bk_b").json["id"]
+    copy = "SM" + "c" * 32
+    with app.extensions["db"].sessionmaker() as worker:  # the second's lookup took X
+        message = worker.get(OutboundMessage, second)
+        assert service.record_sid(worker, message, copy, proof=False, now=clock())
+        message.status, message.sent_at = "sent", clock()
+        worker.commit()
+    privacy = api_key("privacy")
+    assert client.post("/v1/holds", headers=privacy, json={
+        "scope": "booking", "value": "bk_b", "reason": "dispute"}).status_code == 201
+    assert client.post(f"/v1/subjects/{NEW_YORK}/erase",
+                       headers={**privacy, **ERASE}).status_code == 200
+
+    assert twilio_post(f"/webhooks/twilio/message-status?o={first}",
+                       {"MessageSid": copy, "MessageStatus": "delivered"}).status_code == 200
+
+    assert copy in _queued_deletions(db)
+    [held] = outbox()
+    assert (held.id, held.twilio_sid, held.status) == (second, None, "queued")
+    assert held.send_started_at is not None  # looked up before any send

@@ -65,7 +65,10 @@ def apply_outbound_status(
         return False
     message = db.get(OutboundMessage, outbound_id, with_for_update=True)
     if message is None:
-        if proof:  # a lookup's pick may be an identical text's copy, one a hold keeps
+        if proof and twilio_sid:  # a lookup's pick may be an identical text's copy
+            # The erased text's copy, even if an identical text (one a hold keeps) took it
+            # by a lookup: that text gives it back, its own copy unaccounted for.
+            give_back(db, twilio_sid, to=outbound_id, now=now)
             forget_unheld_send(db, twilio_sid, now=now)
         return False
     first_copy = bool(twilio_sid) and message.twilio_sid is None
@@ -151,7 +154,7 @@ def _take_sid(db: Session, message: OutboundMessage, twilio_sid: str, *, proof: 
             return False
         message.twilio_sid, message.sid_from_lookup = twilio_sid, True
         return True
-    give_back(db, twilio_sid, to=message, now=now)
+    give_back(db, twilio_sid, to=message.id, now=now)
     if held is not None and not message.sid_from_lookup:
         forget_extra_copy(db, message, twilio_sid, now=now)
         return False
@@ -170,10 +173,10 @@ def _take_sid(db: Session, message: OutboundMessage, twilio_sid: str, *, proof: 
     return True
 
 
-def give_back(db: Session, twilio_sid: str, *, to: OutboundMessage,
-              now: dt.datetime) -> None:
+def give_back(db: Session, twilio_sid: str, *, to: str, now: dt.datetime) -> None:
     """Free the SID a status callback (`?o=`, our own URL: proof), or Twilio's answer to the
-    worker's own send of `to`, says is `to`'s when another text holds it. Only a
+    worker's own send of `to` (an id: the text may be gone, erased), says is `to`'s when
+    another text holds it. Only a
     reconciliation gives a text a SID it did not send (the same body to the same number): that
     text's own copy is unaccounted for, so it goes back to the queue as uncertain, looked up
     at Twilio again (a copy of its own is found) or sent. Left holding the SID, one of two
@@ -182,7 +185,7 @@ def give_back(db: Session, twilio_sid: str, *, to: OutboundMessage,
     if holder is None:
         return
     log.warning("%s: Twilio names %s as its copy, recorded for %s by a lookup; %s looked up"
-                " again or sent", to.id, twilio_sid, holder.id, holder.id)
+                " again or sent", to, twilio_sid, holder.id, holder.id)
     holder.twilio_sid = holder.sent_at = holder.error_code = None
     holder.sid_from_lookup = False
     holder.status, holder.next_attempt_at, holder.updated_at = "queued", now, now
@@ -190,21 +193,21 @@ def give_back(db: Session, twilio_sid: str, *, to: OutboundMessage,
     # meanwhile) no longer holds it, and records its answer as one that lost its lease.
     holder.lease_token = holder.lease_until = None
     holder.send_started_at = holder.created_at  # uncertain: reconciled before any send
-    holder.last_error = f"its Twilio SID was {to.id}'s (Twilio said so)"
+    holder.last_error = f"its Twilio SID was {to}'s (Twilio said so)"
     db.flush()  # the SID is unique: freed before `to` takes it
 
 
 def held_elsewhere(db: Session, twilio_sid: str, message: OutboundMessage) -> bool:
     """Whether another text holds `twilio_sid` (locked): a lookup's pick for `message` that
     another text's own callback or answer named since is that text's copy, not this one's."""
-    return _holder(db, twilio_sid, message) is not None
+    return _holder(db, twilio_sid, message.id) is not None
 
 
-def _holder(db: Session, twilio_sid: str, message: OutboundMessage) -> OutboundMessage | None:
-    """The other text that holds `twilio_sid`, locked, or None."""
+def _holder(db: Session, twilio_sid: str, message_id: str) -> OutboundMessage | None:
+    """The text other than `message_id` that holds `twilio_sid`, locked, or None."""
     # Uses index: uq_outbound_messages_twilio_sid
     return db.scalar(select(OutboundMessage).where(OutboundMessage.twilio_sid == twilio_sid,
-                                                   OutboundMessage.id != message.id)
+                                                   OutboundMessage.id != message_id)
                      .with_for_update())
 
 
