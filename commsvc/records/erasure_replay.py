@@ -12,7 +12,7 @@ from commsvc.config.settings import Config
 from commsvc.phones import mask
 from commsvc.records import erasure_ledger
 from commsvc.records.models import LegalHold
-from commsvc.records.subjects import erase_subject, stop_routing
+from commsvc.records.subjects import erase_in_batches, erase_subject, stop_routing
 from commsvc.relay.models import Call, Message
 from commsvc.sending.models import OutboundMessage
 from commsvc.sessions.models import Participant
@@ -49,7 +49,9 @@ def replay_erasures(database, *, config: Config, now: dt.datetime,
 
     As the API's erasure: every found subject's restored open sessions are closed and that
     committed first, so nothing more is relayed to or stored about them while the rest runs
-    (the relay reads only committed sessions); then one transaction per subject."""
+    (the relay reads only committed sessions); then one transaction per subject, its texts and
+    calls in committed batches before it on SQLite (erase_in_batches: other writers wait for a
+    batch, not for the subject)."""
     reason = "erasure replayed (records restored from a backup, or released by a lifted hold)"
     with database.sessionmaker() as db:
         erased = erasure_ledger.erased_among(db, numbers_on_record(), since=since,
@@ -65,9 +67,11 @@ def replay_erasures(database, *, config: Config, now: dt.datetime,
     for phone, erased_at in found.items():
         try:
             with database.sessionmaker() as db:
+                batches = erase_in_batches(db, phone, now=now, before=erased_at)
                 outcome = erase_subject(db, phone, config=config, now=now, actor=actor,
                                         reason=reason, replay=True,
-                                        held_closed=held_closed[phone], before=erased_at)
+                                        held_closed=held_closed[phone], before=erased_at,
+                                        removed_in_batches=batches)
                 db.commit()
         except DBAPIError as exc:  # those done so far stay done; a new replay redoes the rest
             result.stopped_at, result.error = mask(phone), exc

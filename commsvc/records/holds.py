@@ -236,9 +236,9 @@ def lift_hold(db: Session, hold_id: str, *, actor: str, now: dt.datetime, config
               reason: str | None = None,
               release: Callable[[LegalHold], dict] | None = None,
               ) -> tuple[LegalHold, bool, dict | None]:
-    """Lift a hold (idempotent: lifting a lifted hold changes nothing); the hold, whether
-    this call lifted it (False: it was, and nothing was audited), and what `release` did;
-    404 when unknown.
+    """Lift a hold (idempotent: lifting a lifted hold changes nothing, but ends a lift that
+    stopped before its hold.lifted); the hold, whether this call lifted it (False: it was, and
+    nothing was audited), and what `release` did; 404 when unknown.
 
     `release(hold)`, called once the hold is lifted and before hold.lifted is audited (its
     answer goes in the event's details, and a repeated lift answers it again): erase what the
@@ -259,32 +259,36 @@ def lift_hold(db: Session, hold_id: str, *, actor: str, now: dt.datetime, config
         hold.lifted_at = now
         hold.lifted_by = actor
         db.flush()
-        value = hold.value  # before release, whose erasure may take it out of the hold
-        target = {"hold_id": hold.id, "scope": hold.scope,
-                  "value": audit_value(hold.scope, value)}
-        released = release(hold) if release is not None else None
-        audit.record(db, actor=actor, action="hold.lifted", now=now, reason=reason,
-                     target=target, details={"erased_again": released} if released else None)
-        erased_at = (erasure_ledger.last_erasure(db, value, config)
-                     if hold.scope == "phone" else None)
-        if erased_at is not None and erased_at >= hold.created_at:
-            # The holds placed by that erasure: one placed since, on the customer who came
-            # back, is about what they made after it and keeps the number (lifted already too).
-            forget_lifted(db, value, erasure_ledger.tombstone(config.hmac_key, value),
-                          before=erased_at)
-        return hold, True, released
-    return hold, False, _released_when_lifted(db, hold.id)
+    elif (lifted := _lift_event(db, hold.id)) is not None:
+        return hold, False, lifted.get("erased_again")
+    # Lifted now, or by a lift that stopped before its end: on SQLite release's erasure commits
+    # in batches, the lift with the first (subjects.erase_in_batches), so a process killed
+    # before the last left the hold lifted and no hold.lifted: this lift ends it.
+    value = hold.value  # before release, whose erasure may take it out of the hold
+    target = {"hold_id": hold.id, "scope": hold.scope, "value": audit_value(hold.scope, value)}
+    released = release(hold) if release is not None else None
+    audit.record(db, actor=actor, action="hold.lifted", now=now, reason=reason,
+                 target=target, details={"erased_again": released} if released else None)
+    erased_at = (erasure_ledger.last_erasure(db, value, config)
+                 if hold.scope == "phone" else None)
+    if erased_at is not None and erased_at >= hold.created_at:
+        # The holds placed by that erasure: one placed since, on the customer who came
+        # back, is about what they made after it and keeps the number (lifted already too).
+        forget_lifted(db, value, erasure_ledger.tombstone(config.hmac_key, value),
+                      before=erased_at)
+    return hold, True, released
 
 
-def _released_when_lifted(db: Session, hold_id: str) -> dict | None:
-    """What the lift of a lifted hold erased (its hold.lifted event's), so that a repeated
-    lift answers as the first did; None for a lift that released nothing (before `release`)."""
+def _lift_event(db: Session, hold_id: str) -> dict | None:
+    """The details of a lifted hold's hold.lifted event ({} when it has none), so that a
+    repeated lift answers what the first erased; None: no such event (a lift stopped before
+    its end)."""
     # Uses index: ix_audit_events_action_id (holds are few, their lifts fewer)
     for target, details in db.execute(select(AuditEvent.target, AuditEvent.details)
                                       .where(AuditEvent.action == "hold.lifted")
                                       .order_by(AuditEvent.id.desc())):
         if (target or {}).get("hold_id") == hold_id:
-            return (details or {}).get("erased_again")
+            return details or {}
     return None
 
 

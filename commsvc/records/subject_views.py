@@ -8,7 +8,6 @@ number (a tombstone) is null, as in the session API.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 
 from flask import current_app, stream_with_context
@@ -237,28 +236,6 @@ def export_subject(phone: str):
                                       mimetype=current_app.json.mimetype)
 
 
-# SQLite runs one writer at a time: an erasure in one transaction held every other writer back
-# for all of it (503 past 5 s: about 40,000 texts). Its texts and calls go in committed batches
-# instead, the lock left free between them for longer than a waiting writer's 100 ms between
-# tries (SQLite's busy handler), so each waits for one batch at most. PostgreSQL locks rows,
-# not the database: there it stays one transaction (two erasures of a number are serialised).
-ERASE_BATCH = 2000  # texts, and as many calls, a batch: about 0.25 s of the write lock
-BATCH_PAUSE_S = 0.15
-
-
-def _erase_in_batches(db, subject: str, now) -> dict[str, int]:
-    """The erasure's texts and calls, a committed batch at a time; how many of each."""
-    removed: dict[str, int] = {}
-    while True:
-        batch = subjects.erase_batch(db, subject, now=now, size=ERASE_BATCH)
-        db.commit()
-        for kind, count in batch.items():
-            removed[kind] = removed.get(kind, 0) + count
-        if max(batch.values()) < ERASE_BATCH:
-            return removed
-        time.sleep(BATCH_PAUSE_S)
-
-
 @blp.route("/<phone>/erase", methods=["POST"])
 @require("subjects:erase", reason_required=True)
 @blp.response(200, ErasureResult)
@@ -274,7 +251,7 @@ def erase_subject(phone: str):
     held_closed = subjects.stop_routing(db, subject, config=ext["config"], now=now,
                                         actor=principal.actor, reason=reason)
     db.commit()  # nothing more is routed to the person while the rest of the erasure runs
-    batches = None if ext["db"].is_postgres else _erase_in_batches(db, subject, now)
+    batches = subjects.erase_in_batches(db, subject, now=now)
     result = subjects.erase_subject(db, subject, config=ext["config"], now=now,
                                     actor=principal.actor, reason=reason, held_closed=held_closed,
                                     clock=ext["clock"], removed_in_batches=batches)

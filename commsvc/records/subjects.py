@@ -32,6 +32,7 @@ Invariants:
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 
 from sqlalchemy import and_, func, or_, select, true, update
@@ -140,17 +141,55 @@ def _erase_communications(db: Session, phone: str, now: dt.datetime,
     return removed, kept
 
 
-def erase_batch(db: Session, phone: str, *, now: dt.datetime, size: int) -> dict[str, int]:
-    """One committed step of an erasure on SQLite, for the caller to commit before the next
-    (erase_subject after the last): up to `size` of the number's messages and as many calls
-    that no hold keeps, deleted with their Twilio copies queued; how many (none: done).
+def erase_batch(db: Session, phone: str, *, now: dt.datetime, size: int,
+                before: dt.datetime | None = None) -> dict[str, int]:
+    """One committed step of an erasure on SQLite (erase_in_batches), for the caller to commit
+    before the next (erase_subject after the last): up to `size` of the number's messages and
+    as many calls (`before`: a replay's, on record by then) that no hold keeps, deleted with
+    their Twilio copies queued; how many (none: done).
 
     Each batch is whole in itself (its rows and their queued deletions commit together), so
     an erasure stopped between two leaves rows already gone and rows still there, never a
     row gone with its Twilio copy forgotten; erasing again takes the rest, then does what only
     erase_subject does (sessions, outbox, ledger, audit). Holds are read again by each batch:
     one placed between two keeps its rows from the next."""
-    return _erase_communications(db, phone, now, None, batch=size)[0]
+    return _erase_communications(db, phone, now, before, batch=size)[0]
+
+
+# SQLite runs one writer at a time: an erasure in one transaction held every other writer back
+# for all of it (503 past 5 s: about 40,000 texts). Its texts and calls go in committed batches
+# instead, the lock left free between them for longer than a waiting writer's 100 ms between
+# tries (SQLite's busy handler), so each waits for one batch at most. PostgreSQL locks rows,
+# not the database: there it stays one transaction (two erasures of a number are serialised).
+ERASE_BATCH = 2000  # texts, and as many calls, a batch: about 0.25 s of the write lock
+BATCH_PAUSE_S = 0.15
+
+
+def erases_in_batches(db: Session) -> bool:
+    """Whether an erasure here deletes texts and calls in committed batches first (SQLite)."""
+    return db.get_bind().dialect.name != "postgresql"
+
+
+def erase_in_batches(db: Session, phone: str, *, now: dt.datetime,
+                     before: dt.datetime | None = None) -> dict[str, int] | None:
+    """The first part of every erasure on SQLite (the API's, a replay's, a lifted hold's):
+    the number's texts and calls (`before`: a replay's bound), a committed batch at a time;
+    how many of each, for erase_subject's removed_in_batches. None on PostgreSQL, where
+    erase_subject does it all in one transaction.
+
+    Each batch commits the caller's unit of work with whatever it holds already (a lift's
+    lifted_at)."""
+    if not erases_in_batches(db):
+        return None
+    removed: dict[str, int] = {}
+    while True:
+        batch = erase_batch(db, phone, now=now, size=ERASE_BATCH, before=before)
+        db.commit()
+        for kind, count in batch.items():
+            removed[kind] = removed.get(kind, 0) + count
+        if max(batch.values()) < ERASE_BATCH:
+            return removed
+        time.sleep(BATCH_PAUSE_S)
 
 
 def _keyed_texts(db: Session, phone: str) -> set[tuple[str | None, str]]:
@@ -348,8 +387,11 @@ def erase_released(db: Session, hold: LegalHold, *, config: Config, now: dt.date
     if reason:
         why += ": " + reason
     for phone, erased_at in found.items():
+        # SQLite: the first batch commits the lift with it (a repeated lift ends one stopped
+        # between two: holds.lift_hold).
+        batches = erase_in_batches(db, phone, now=now, before=erased_at)
         outcome = erase_subject(db, phone, config=config, now=now, actor=actor, reason=why,
-                                replay=True, before=erased_at)
+                                replay=True, before=erased_at, removed_in_batches=batches)
         if any(outcome["removed"].values()):
             done["subjects"] += 1
             for kind, count in outcome["removed"].items():

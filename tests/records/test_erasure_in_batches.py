@@ -1,18 +1,28 @@
 """On SQLite an erasure deletes the person's texts and calls in committed batches (other
 writers get the lock between them): the same answer as one transaction, holds read again by
-each batch, and an erasure stopped between two batches completed by erasing again."""
+each batch, and an erasure stopped between two batches completed by erasing again. A replay
+and a lifted hold's erasure go through the same batches; a lift whose process is killed
+between two is ended by lifting again."""
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from commsvc.records import holds, subject_views, subjects
-from commsvc.records.models import Erasure, RemoteDeletion
+from commsvc.records import holds, subjects
+from commsvc.records.models import AuditEvent, Erasure, LegalHold, RemoteDeletion
 from commsvc.relay.models import Call, Message
 from tests.records import test_retention as rows
 from tests.records.test_retention import DAY, REQUESTER
 from tests.records.test_subjects import REASON, _audit
+
+
+class _Done(list):
+    """What each batch removed, and the unrecorded erase_batch (`real`)."""
+
+    def __init__(self, real):
+        super().__init__()
+        self.real = real
 
 
 @pytest.fixture
@@ -20,10 +30,10 @@ def batches(backend, monkeypatch):
     """Batches of 2 with no pause; the list of what each batch removed, as it ends."""
     if backend != "sqlite":
         pytest.skip("PostgreSQL erases in one transaction (it locks rows, not the database)")
-    monkeypatch.setattr(subject_views, "ERASE_BATCH", 2)
-    monkeypatch.setattr(subject_views, "BATCH_PAUSE_S", 0)
-    done = []
+    monkeypatch.setattr(subjects, "ERASE_BATCH", 2)
+    monkeypatch.setattr(subjects, "BATCH_PAUSE_S", 0)
     real = subjects.erase_batch
+    done = _Done(real)
 
     def recorded(*args, **kwargs):
         done.append(real(*args, **kwargs))
@@ -124,3 +134,97 @@ def test_an_erasure_stopped_between_batches_is_completed_by_erasing_again(
     assert db.scalar(select(func.count()).select_from(Message)) == 0
     assert len(db.scalars(select(Erasure)).all()) == 1 and len(_audit(db, "subject.erased")) == 1
     assert "erased before (1 earlier erasure)" in _erase(client, api_key).json["reasons"][-1]
+
+
+class Killed(BaseException):
+    """The process ends here: nothing after it runs (no error handler, no rollback answer)."""
+
+
+def _killed_at_second_batch(batches, monkeypatch) -> None:
+    real = subjects.erase_batch
+
+    def killed(*args, **kwargs):
+        if len(batches) == 1:
+            raise Killed
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(subjects, "erase_batch", killed)
+
+
+def _restore(db, clock, n: int = 2) -> None:
+    """A backup brings back texts of REQUESTER's that the erasure had deleted."""
+    for _ in range(n):
+        rows.make_message(db, created_at=clock() - 2 * DAY)
+    db.commit()
+
+
+def _requesters_texts(db) -> int:
+    db.expunge_all()
+    return db.scalar(select(func.count()).select_from(Message)
+                     .where(Message.from_phone == REQUESTER))
+
+
+def test_a_replay_erases_in_batches(client, api_key, db, clock, runner, person, batches):
+    assert _erase(client, api_key).status_code == 200
+    _restore(db, clock, n=5)
+    clock.advance(days=1)
+    batches.clear()
+
+    replay = runner.invoke(args=["erasures", "replay"])
+
+    assert replay.exit_code == 0, replay.output
+    assert "messages                   5 removed" in replay.output
+    assert [b["messages"] for b in batches] == [2, 2, 1]
+    assert _requesters_texts(db) == 0
+
+
+def _held_and_erased(client, api_key, db) -> str:
+    """bk_b1 (REQUESTER's five texts and a call) under a hold while REQUESTER was erased."""
+    privacy = api_key("privacy")
+    placed = client.post("/v1/holds", headers=privacy,
+                         json={"scope": "booking", "value": "bk_b1", "reason": "dispute 4"})
+    assert placed.status_code == 201, placed.json
+    assert _erase(client, api_key).json["kept"]["held"]["messages"] == 5
+    return placed.json["id"]
+
+
+def test_a_lift_erases_what_it_released_in_batches(client, api_key, db, clock, person, batches):
+    hold_id = _held_and_erased(client, api_key, db)
+    batches.clear()
+
+    lifted = client.delete(f"/v1/holds/{hold_id}", headers=api_key("privacy"))
+
+    assert lifted.status_code == 200, lifted.json
+    assert lifted.json["erased_again"]["removed"]["messages"] == 5
+    assert lifted.json["erased_again"]["removed"]["calls"] == 1
+    assert [b["messages"] for b in batches] == [2, 2, 1]
+    assert _requesters_texts(db) == 0
+
+
+def test_a_lift_killed_between_batches_is_ended_by_lifting_again(
+        client, api_key, db, clock, person, batches, monkeypatch):
+    hold_id = _held_and_erased(client, api_key, db)
+    batches.clear()
+    _killed_at_second_batch(batches, monkeypatch)
+    with pytest.raises(Killed):
+        client.delete(f"/v1/holds/{hold_id}", headers=api_key("privacy"))
+
+    db.expunge_all()
+    assert db.get(LegalHold, hold_id).lifted_at is not None  # committed with the first batch
+    assert _requesters_texts(db) == 3
+    assert _audit(db, "hold.lifted") == []
+    monkeypatch.setattr(subjects, "erase_batch", batches.real)
+    clock.advance(minutes=5)
+
+    again = client.delete(f"/v1/holds/{hold_id}", headers=api_key("privacy"))
+
+    assert again.status_code == 200, again.json
+    assert again.json["erased_again"]["subjects"] == 1
+    assert again.json["erased_again"]["removed"]["messages"] == 3
+    assert _requesters_texts(db) == 0
+    [event] = _audit(db, "hold.lifted")
+    assert event.details == {"erased_again": again.json["erased_again"]}
+    # Lifted once, then as any lifted hold: the same answer, nothing more written.
+    third = client.delete(f"/v1/holds/{hold_id}", headers=api_key("privacy"))
+    assert third.json["erased_again"] == again.json["erased_again"]
+    assert len(list(db.scalars(select(AuditEvent).where(AuditEvent.action == "hold.lifted")))) == 1
