@@ -250,11 +250,13 @@ def erase_subject(phone: str):
     db, now = get_db(), ext["clock"]()
     held_closed = subjects.stop_routing(db, subject, config=ext["config"], now=now,
                                         actor=principal.actor, reason=reason)
+    begun = subjects.begin_erasure(db, subject, config=ext["config"], now=now,
+                                   actor=principal.actor, reason=reason)
     db.commit()  # nothing more is routed to the person while the rest of the erasure runs
     batches = subjects.erase_in_batches(db, subject, now=now)
     result = subjects.erase_subject(db, subject, config=ext["config"], now=now,
                                     actor=principal.actor, reason=reason, held_closed=held_closed,
-                                    clock=ext["clock"], removed_in_batches=batches)
+                                    clock=ext["clock"], removed_in_batches=batches, begun=begun)
     db.commit()
     ext["db"].checkpoint_deleted()
     return result

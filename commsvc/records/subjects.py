@@ -35,7 +35,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 
-from sqlalchemy import and_, func, or_, select, true, update
+from sqlalchemy import Text, and_, cast, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from commsvc.config.settings import Config
@@ -178,7 +178,7 @@ def erase_in_batches(db: Session, phone: str, *, now: dt.datetime,
     erase_subject does it all in one transaction.
 
     Each batch commits the caller's unit of work with whatever it holds already (a lift's
-    lifted_at)."""
+    lifted_at); an erasure of the API has its ledger entry committed before (begin_erasure)."""
     if not erases_in_batches(db):
         return None
     removed: dict[str, int] = {}
@@ -272,16 +272,54 @@ def stop_routing(db: Session, phone: str, *, config: Config, now: dt.datetime, a
     return held_closed
 
 
+UNFINISHED = {"unfinished": True}  # a ledger entry's result until its erasure ends
+
+
+def begin_erasure(db: Session, phone: str, *, config: Config, now: dt.datetime, actor: str,
+                  reason: str) -> int | None:
+    """Where an erasure deletes in committed batches first (SQLite: erase_in_batches), its
+    ledger entry, written before them for the caller to commit with stop_routing's close and
+    marked UNFINISHED until erase_subject completes it; its id (None on PostgreSQL, where the
+    erasure commits once, its entry with it).
+
+    A process killed between two batches leaves part of the person's data gone and the rest on
+    record: the ledger names them all the same, so the replay after a restore erases them
+    again, the outbound worker sends them nothing accepted before, and erasing again completes
+    the entry (an unfinished one of the number is taken over, not written twice)."""
+    if not erases_in_batches(db):
+        return None
+    subject = phone_hmac(config.hmac_key, phone)
+    # Uses index: ix_erasures_subject_hmac
+    left = db.scalar(select(Erasure.id).where(Erasure.subject_hmac == subject, _unfinished())
+                     .order_by(Erasure.id.desc()).limit(1))
+    if left is not None:
+        return left
+    entry = Erasure(subject_hmac=subject, requested_by=actor, reason=audit.scrub(reason),
+                    created_at=now, result=dict(UNFINISHED))
+    db.add(entry)
+    db.flush()
+    return entry.id
+
+
+def _unfinished():
+    """SQL condition: a ledger entry whose erasure has not ended (begin_erasure); a finished
+    one's result names no such key (its marks are hex)."""
+    return cast(Erasure.result, Text).contains('"unfinished"')
+
+
 def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, actor: str,
                   reason: str, replay: bool = False, held_closed: int | None = None,
                   before: dt.datetime | None = None,
                   clock: Callable[[], dt.datetime] | None = None,
-                  removed_in_batches: dict[str, int] | None = None) -> dict:
+                  removed_in_batches: dict[str, int] | None = None,
+                  begun: int | None = None) -> dict:
     """Erase the number's data except what holds keep and consent evidence; what was done.
     `held_closed`: what stop_routing returned, when the caller committed it first.
     `before`: only what was on record at that time (a replay: the person's last erasure).
     `clock`: stamps the ledger when the erasure's passes end (else `now`).
     `removed_in_batches`: what erase_batch removed first (committed), counted as removed here.
+    `begun`: the ledger entry begin_erasure wrote before those batches, completed here (one
+    another erasure of the number completed meanwhile stays as it is: a new one is added).
 
     With routing stopped and committed first (held_closed), what the person sends while the
     erasure runs is stored with no session and committed after the first pass chose its rows:
@@ -293,7 +331,10 @@ def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, 
         refuse_pool_number(db, phone)
         held_closed = _close_open_sessions(db, phone, now, before)[1]
     subject = phone_hmac(config.hmac_key, phone)
-    earlier = _count(db, Erasure, Erasure.subject_hmac == subject)
+    entry = db.scalar(select(Erasure).where(Erasure.id == begun, _unfinished())) \
+        if begun is not None else None
+    others = [Erasure.id != entry.id] if entry is not None else []
+    earlier = _count(db, Erasure, Erasure.subject_hmac == subject, *others)
     keyed = _keyed_texts(db, phone) if not replay else set()
     removed, kept_held = _erase_communications(db, phone, now, before)
     for kind, count in (removed_in_batches or {}).items():
@@ -327,8 +368,11 @@ def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, 
         ledgered = {"removed": removed, "kept": result["kept"]}
         if keyed:
             ledgered["idempotency_keys"] = erasure_ledger.idempotency_marks(config, keyed)
-        db.add(Erasure(subject_hmac=subject, requested_by=actor, reason=audit.scrub(reason),
-                       created_at=erased_at, result=ledgered))
+        if entry is None:
+            entry = Erasure(subject_hmac=subject)
+            db.add(entry)
+        entry.requested_by, entry.reason = actor, audit.scrub(reason)
+        entry.created_at, entry.result = erased_at, ledgered
     if not replay or held_closed or held_unsent or any(removed.values()):
         # A replay that changed nothing (all that is left is held) writes nothing, or every
         # run would audit the same held subjects again.

@@ -1,15 +1,15 @@
 """On SQLite an erasure deletes the person's texts and calls in committed batches (other
 writers get the lock between them): the same answer as one transaction, holds read again by
 each batch, and an erasure stopped between two batches completed by erasing again. A replay
-and a lifted hold's erasure go through the same batches; a lift whose process is killed
-between two is ended by lifting again."""
+and a lifted hold's erasure go through the same batches; a process killed between two leaves
+the ledger knowing of the erasure, and a lift killed so is ended by lifting again."""
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from commsvc.records import holds, subjects
+from commsvc.records import erasure_ledger, holds, subjects
 from commsvc.records.models import AuditEvent, Erasure, LegalHold, RemoteDeletion
 from commsvc.relay.models import Call, Message
 from tests.records import test_retention as rows
@@ -122,7 +122,9 @@ def test_an_erasure_stopped_between_batches_is_completed_by_erasing_again(
     assert db.scalar(select(func.count()).select_from(Message)) == 4
     gone = person - set(db.scalars(select(Message.twilio_sid).union(select(Call.twilio_sid))))
     assert len(gone) == 3 and gone <= _queued(db)  # two texts and the call
-    assert db.scalars(select(Erasure)).all() == [] and _audit(db, "subject.erased") == []
+    # The ledger knows of it (committed before the first batch), unfinished.
+    assert [e.result for e in db.scalars(select(Erasure))] == [subjects.UNFINISHED]
+    assert _audit(db, "subject.erased") == []
 
     monkeypatch.setattr(subjects, "erase_batch", real)
     again = _erase(client, api_key)
@@ -132,7 +134,9 @@ def test_an_erasure_stopped_between_batches_is_completed_by_erasing_again(
                                      "sessions": 2, "lifted_holds": 0}
     assert person <= _queued(db)
     assert db.scalar(select(func.count()).select_from(Message)) == 0
-    assert len(db.scalars(select(Erasure)).all()) == 1 and len(_audit(db, "subject.erased")) == 1
+    [entry] = db.scalars(select(Erasure))
+    assert entry.result["removed"] == again.json["removed"]
+    assert len(_audit(db, "subject.erased")) == 1
     assert "erased before (1 earlier erasure)" in _erase(client, api_key).json["reasons"][-1]
 
 
@@ -162,6 +166,26 @@ def _requesters_texts(db) -> int:
     db.expunge_all()
     return db.scalar(select(func.count()).select_from(Message)
                      .where(Message.from_phone == REQUESTER))
+
+
+def test_an_erasure_killed_between_batches_is_in_the_ledger_so_a_replay_after_a_restore_ends_it(
+        client, api_key, app, db, clock, runner, person, batches, monkeypatch):
+    _killed_at_second_batch(batches, monkeypatch)
+    with pytest.raises(Killed):
+        _erase(client, api_key)
+
+    assert _requesters_texts(db) == 4  # the first batch's two are gone
+    config = app.extensions["config"]
+    assert erasure_ledger.last_erasure(db, REQUESTER, config) == clock()
+    monkeypatch.setattr(subjects, "erase_batch", batches.real)
+    _restore(db, clock)
+    clock.advance(days=1)
+
+    replay = runner.invoke(args=["erasures", "replay"])
+
+    assert replay.exit_code == 0, replay.output
+    assert "1 found again and erased" in replay.output
+    assert _requesters_texts(db) == 0
 
 
 def test_a_replay_erases_in_batches(client, api_key, db, clock, runner, person, batches):
