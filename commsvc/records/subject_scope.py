@@ -24,7 +24,13 @@ def touching(model, phone: str):
     the platform's numbers, and every conversation relayed through a proxy number "touches"
     it there (its export would be other people's messages, its erasure would delete them)."""
     # Uses index: ix_<table>_from_phone_id, ix_<table>_forward_to_id
-    return or_(model.from_phone == phone, model.forward_to == phone)
+    return or_(*touching_each(model, phone))
+
+
+def touching_each(model, phone: str) -> tuple:
+    """`touching`'s conditions one by one, each on a column of its own index: an EXISTS asks
+    each alone, as PostgreSQL reads an EXISTS of their OR with a scan of the whole table."""
+    return model.from_phone == phone, model.forward_to == phone
 
 
 def subject_sessions(phone: str):
@@ -51,8 +57,10 @@ def data_on_record(db: Session, phone: str, *, retention: Retention, now: dt.dat
         ConversationSession.id.in_(subject_sessions(phone)),
         ~past_retention("sessions", retention, now))
     # Uses index: ix_<table>_from_phone_id, ix_<table>_forward_to_id, ix_outbound_messages_to_phone
-    other = or_(*(exists().where(touching(model, phone), row_visible(model, retention, now))
-                  for model in (Message, Call)),
+    # (one EXISTS a column: of `touching`'s OR PostgreSQL scanned every text, 0.45 s with
+    # 1,000,000 of them, for a number whose texts were all past retention).
+    other = or_(*(exists().where(touches, row_visible(model, retention, now))
+                  for model in (Message, Call) for touches in touching_each(model, phone)),
                 exists().where(OutboundMessage.to_phone == phone,
                                ~past_retention("outbound_messages", retention, now)))
     return tuple(db.execute(select(in_session, other)).one())
