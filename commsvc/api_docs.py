@@ -161,6 +161,19 @@ class ProblemDetails(Schema):
     request_id = fields.String()
 
 
+def documented_as(documented):
+    """A view that the OpenAPI document describes as `documented`, a function decorated with
+    the Blueprint's arguments, response and problems (not routed), without running through
+    those decorators: for a hot view that reads its own input and calls `documented` for what
+    it does not read itself."""
+
+    def decorator(view):
+        view._apidoc = documented._apidoc
+        return view
+
+    return decorator
+
+
 # An answer that makes a resource with a URL of its own (a session, an accepted text) says
 # where it is, as RFC 9110 has a 201 do: the client follows it rather than building the path.
 LOCATION = {"Location": {"description": "The path of the resource (GET it for its state)",
