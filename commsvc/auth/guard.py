@@ -6,7 +6,7 @@ import functools
 from flask import current_app, g, request
 
 from commsvc.auth.roles import REASONED_ROLES, allows
-from commsvc.auth.service import Principal, authenticate
+from commsvc.auth.service import Principal, authenticate, authenticate_reading
 from commsvc.db.session import get_db
 from commsvc.errors import Forbidden, Unauthorized, ValidationFailed
 from commsvc.fields import NO_ACCESS_REASON, reason_problem
@@ -21,14 +21,21 @@ def current_principal() -> Principal:
     return g.principal
 
 
-def _principal_from_request(*, reads_only: bool) -> Principal:
+def _principal_from_request(*, reads_only: bool, read_with_key=None) -> Principal:
     header = request.headers.get("Authorization", "")
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         raise Unauthorized("Send Authorization: Bearer <api key>.")
     if "," in raw:  # no key has one: the server joined two Authorization headers with it
         raise Unauthorized("Send Authorization once: the request carried it more than once.")
-    principal = authenticate(get_db(reads_only=reads_only), raw.strip())
+    db = get_db(reads_only=reads_only)
+    read = read_with_key() if read_with_key is not None else None
+    if read is None:
+        principal = authenticate(db, raw.strip())
+    else:
+        statement, values = read
+        found = authenticate_reading(db, raw.strip(), statement, values)
+        principal, g.key_read = found or (None, None)
     if principal is None:
         raise Unauthorized("The API key is unknown or revoked.")
     return principal
@@ -66,20 +73,31 @@ def _reason(principal: Principal) -> str | None:
     return reason
 
 
-def require(permission: str, *, reads_only: bool = False, reason_required: bool = False):
+def key_read() -> tuple | None:
+    """The columns the view's read_with_key read with the key; None when it read nothing."""
+    return g.get("key_read")
+
+
+def require(permission: str, *, reads_only: bool = False, reason_required: bool = False,
+            read_with_key=None):
     """Guard a /v1 view: 401 without a live key, 403 when the role lacks the permission.
 
     reads_only=True: the view never writes, so its unit of work runs without a transaction
     (get_db(reads_only=True): no BEGIN/ROLLBACK round trips on PostgreSQL, no wait for a
     writer on SQLite), unless the request states a reason, whose audit record needs one.
     reason_required=True: the act must state why (X-Access-Reason), else 422.
+    read_with_key: for a hot view, a function of the request giving (statement, values) for a
+    read the key lookup's statement carries (service.live_key_reading), or None to read the
+    key alone; its columns are the view's key_read() once the key is known live. Never
+    run to answer before the guard: a key unknown or revoked still reads nothing.
     """
 
     def decorator(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
             principal = _principal_from_request(
-                reads_only=reads_only and REASON_HEADER not in request.headers)
+                reads_only=reads_only and REASON_HEADER not in request.headers,
+                read_with_key=read_with_key)
             if not allows(principal.role, permission):
                 raise Forbidden(f"The {principal.role} role may not do this ({permission}).")
             # The edge checks of the request's input (commsvc.input_guard), wired by create_app:

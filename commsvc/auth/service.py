@@ -102,14 +102,30 @@ def revoke_key(db: Session, key_id: str, *, now: dt.datetime) -> tuple[ApiKey, b
 
 def authenticate(db: Session, raw: str) -> Principal | None:
     """The principal of a live key, or None for an unknown or revoked one."""
+    found = authenticate_reading(db, raw, _LIVE_KEY, {})
+    return found[0] if found else None
+
+
+def authenticate_reading(db: Session, raw: str, statement: DriverStatement,
+                         values: dict) -> tuple[Principal, tuple] | None:
+    """authenticate, with a request's own read carried by the same statement (live_key_reading's,
+    given `values`): the principal and what the read found, or None for an unknown or revoked
+    key, which then reads nothing."""
     if not raw.startswith(KEY_PREFIX) or len(raw) > 100:
         return None
-    row = _LIVE_KEY.first(db, {"key_hash": hash_key(raw)})
-    return Principal(*row) if row else None
+    row = statement.first(db, {**values, "key_hash": hash_key(raw)})
+    return (Principal(*row[:3]), row[3:]) if row else None
+
+
+def live_key_reading(*columns, given: tuple[str, ...] = ()) -> DriverStatement:
+    """The live-key lookup carrying `columns` (scalar subqueries of a hot request's own read,
+    whose parameters are named `given`) in its one row: one statement and one round trip for
+    both. Built once, as a module's constant."""
+    # Uses index: uq_api_keys_key_hash
+    return DriverStatement(select(ApiKey.id, ApiKey.name, ApiKey.role, *columns).where(
+        ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)
+    ), ("key_hash", *given))
 
 
 # Built once, run on the driver's cursor (db.driver): every API request runs it.
-# Uses index: uq_api_keys_key_hash
-_LIVE_KEY = DriverStatement(select(ApiKey.id, ApiKey.name, ApiKey.role).where(
-    ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)
-), ("key_hash",))
+_LIVE_KEY = live_key_reading()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, bindparam, func, literal, select
 from sqlalchemy.orm import Session
 
+from commsvc.auth.service import live_key_reading
 from commsvc.consent.models import CHANNELS, PURPOSES, ConsentEvent, ConsentState
 from commsvc.crypto import phone_hmac
 from commsvc.db.driver import DriverStatement
@@ -38,7 +39,7 @@ def _allowed_without_events(purpose: str, marketing_requires_grant: bool) -> boo
     return purpose in DEFAULT_ALLOWED_PURPOSES or not marketing_requires_grant
 
 
-def _decide(purpose: str, allowed: bool | None, marketing_requires_grant: bool) -> Decision:
+def decide(purpose: str, allowed: bool | None, marketing_requires_grant: bool) -> Decision:
     if allowed is True:
         return Decision(True, GRANTED)
     if allowed is False:
@@ -70,15 +71,19 @@ def check(
     if channel not in CHANNELS or purpose not in PURPOSES:
         raise ValidationFailed(errors={"channel/purpose": ["unknown channel or purpose"]})
     row = _STATE.first(db, {"phone": phone, "channel": channel, "purpose": purpose})
-    return _decide(purpose, row[0] if row else None, marketing_requires_grant)
+    return decide(purpose, row[0] if row else None, marketing_requires_grant)
 
 
-# Built once, run on the driver's cursor (db.driver): the consent check runs it on every call.
-# Uses index: pk_consent_state
-_STATE = DriverStatement(select(ConsentState.allowed).where(
+# The consent check's read: one primary-key lookup (Uses index: pk_consent_state).
+_STATE_SELECT = select(ConsentState.allowed).where(
     ConsentState.phone == bindparam("phone"), ConsentState.channel == bindparam("channel"),
     ConsentState.purpose == bindparam("purpose"),
-), ("phone", "channel", "purpose"))
+)
+_STATE_GIVEN = ("phone", "channel", "purpose")
+# Built once, run on the driver's cursor (db.driver): the consent check runs one on every call.
+_STATE = DriverStatement(_STATE_SELECT, _STATE_GIVEN)
+# The API's check reads it with the caller's key, in the key lookup's one statement.
+STATE_WITH_KEY = live_key_reading(_STATE_SELECT.scalar_subquery(), given=_STATE_GIVEN)
 
 
 def current_state(
@@ -98,7 +103,7 @@ def current_state(
     for channel in CHANNELS:
         for purpose in PURPOSES:
             row = rows.get((channel, purpose))
-            decision = _decide(purpose, row.allowed if row else None, marketing_requires_grant)
+            decision = decide(purpose, row.allowed if row else None, marketing_requires_grant)
             result.append({
                 "channel": channel, "purpose": purpose, "allowed": decision.allowed,
                 "reason": decision.reason, "since": row.since if row else None,

@@ -1,12 +1,12 @@
 """/v1/consent: current state, history, recording grants and revocations, and the hot check."""
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, g, request
 from marshmallow import ValidationError
 from werkzeug.routing import BaseConverter
 
 from commsvc.api_docs import Blueprint, documented_as
-from commsvc.auth.guard import current_principal, require
+from commsvc.auth.guard import current_principal, key_read, require
 from commsvc.auth.service import Principal
 from commsvc.auth.visibility import (
     audit_reasoned_read,
@@ -86,11 +86,7 @@ def _audit_read(db, principal: Principal, resource: str, phone: str, count: int)
     db.commit()
 
 
-def _decision(phone: str, channel: str, purpose: str) -> dict:
-    decision = decisions.check(
-        get_db(), phone=phone, channel=channel, purpose=purpose, now=_now(),
-        marketing_requires_grant=_config().marketing_requires_grant,
-    )
+def _answer(decision: decisions.Decision) -> dict:
     return {"allowed": decision.allowed, "reason": decision.reason}
 
 
@@ -101,7 +97,9 @@ def _parsed_check(args):
     """The check as flask-smorest runs a view: webargs loads the query with CheckQuerySchema
     (its 422 names every wrong argument), DecisionSchema writes the answer. It documents
     check_consent, and answers every query the quick reading does not take."""
-    return _decision(args["phone"], args["channel"], args["purpose"])
+    return _answer(decisions.check(
+        get_db(), phone=args["phone"], channel=args["channel"], purpose=args["purpose"],
+        now=_now(), marketing_requires_grant=_config().marketing_requires_grant))
 
 
 _CHECK_PHONE = CheckQuerySchema().fields["phone"]
@@ -122,16 +120,28 @@ def _quick_check_query(query) -> tuple[str, str, str] | None:
         return None
 
 
+def _state_with_key():
+    """The guard's read_with_key: a quick query's consent state, read in the key lookup's
+    statement (one round trip, one connection, a third of a check's CPU less); None for
+    any other query, which is read after the guard as before."""
+    query = g.check_query = _quick_check_query(request.args)
+    if query is None:
+        return None
+    return decisions.STATE_WITH_KEY, dict(zip(("phone", "channel", "purpose"), query,
+                                              strict=True))
+
+
 @blp.route("/v1/consent/check", methods=["GET"])
-@require("consent:read", reads_only=True)
+@require("consent:read", reads_only=True, read_with_key=_state_with_key)
 @documented_as(_parsed_check)
 def check_consent():
     """May this phone be contacted on this channel for this purpose now."""
-    query = _quick_check_query(request.args)
+    query = g.check_query
     if query is None:
         return _parsed_check()
+    decision = decisions.decide(query[2], key_read()[0], _config().marketing_requires_grant)
     # What flask-smorest answers for _parsed_check's dict: jsonify is current_app.json.response.
-    return current_app.json.response(_decision(*query))
+    return current_app.json.response(_answer(decision))
 
 
 @blp.route("/v1/consent/<phone>", methods=["GET"])

@@ -181,3 +181,4 @@ def test_a_plain_valid_query_is_read_without_webargs(client, api_key, monkeypatc
 
     assert _answer(good) == ok(True, "default_allowed")
     assert bad.status_code == 422 and parsed == [1]  # only the bad query went through webargs
+
