@@ -121,6 +121,10 @@ def create_app(config: Config | None = None, *, clock=None, twilio=None, databas
     # Werkzeug would answer /v1//sessions with a 308 to a URL built from the request's own Host
     # and scheme, in HTML: a path we do not serve is a 404 problem+json like any other.
     app.url_map.merge_slashes = False
+    # JSON answers keep their members in the order the views and schemas build them, the
+    # order API.md writes them ({"id", "booking_id", "status", ...}, a problem's "type",
+    # "title", "status", "detail"), as the CLI's --json rows do; Flask would sort them.
+    app.json.sort_keys = False
     app.config.update(
         API_TITLE="commsvc",
         API_VERSION="1",

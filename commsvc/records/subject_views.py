@@ -187,10 +187,11 @@ ROWS_A_WRITE = 200  # texts, calls or outbox texts rendered and sent at a time (
 
 
 def _json_pieces(document: dict, encode: Callable[[object], str]) -> Iterator[str]:
-    """The document's JSON as jsonify writes it (keys sorted, compact, a final newline), an
-    _Each's items rendered and encoded ROWS_A_WRITE at a time."""
+    """The document's JSON as jsonify writes it (members in the app's JSON order, compact, a
+    final newline), an _Each's items rendered and encoded ROWS_A_WRITE at a time."""
     yield "{"
-    for n, key in enumerate(sorted(document)):
+    keys = sorted(document) if current_app.json.sort_keys else list(document)
+    for n, key in enumerate(keys):
         value = document[key]
         yield ("," if n else "") + encode(key) + ":"
         if not isinstance(value, _Each):
