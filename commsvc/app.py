@@ -66,7 +66,8 @@ openapi_cli = AppGroup("openapi", help="The OpenAPI document, as GET /openapi.js
 
 
 def _document_json() -> str:
-    return json.dumps(current_app.extensions["api"].document(), indent=2, sort_keys=True)
+    return json.dumps(current_app.extensions["api"].document(), indent=2,
+                      sort_keys=current_app.json.sort_keys)  # as GET /openapi.json orders it
 
 
 @openapi_cli.command("print")
