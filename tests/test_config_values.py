@@ -287,6 +287,21 @@ def test_a_connection_service_naming_no_database_is_refused_in_one_line(tmp_path
     assert "PGSERVICE" not in os.environ or os.environ["PGSERVICE"] != service
 
 
+def test_a_connection_service_with_a_nul_in_its_name_is_refused_in_one_line(tmp_path):
+    """Found by review23: a URL's service name is decoded (%00 is a NUL), and reading what it
+    names set it in the environment, which holds no NUL: the process stopped with a
+    traceback ending in 'ValueError: embedded null byte', not the one line naming the
+    setting. No pg_service.conf defines such a service: refused as one naming no database,
+    the environment as it was."""
+    before = dict(os.environ)
+    with pytest.raises(ConfigError) as refused:
+        _load(DATABASE_URL="postgresql://db.internal/?service=commsvc%00x",
+              PGSERVICEFILE=_service_file(tmp_path))
+    assert str(refused.value).startswith(
+        "DATABASE_URL's connection service 'commsvc\\x00x' names no database: no pg_service.conf")
+    assert dict(os.environ) == before
+
+
 def test_the_sender_is_a_number_in_e164_a_short_code_or_a_sender_id_as_twilio_takes_them():
     assert _load(TWILIO_SENDER_NUMBER=" +1 (415) 555-0100 ").sender_number == "+14155550100"
     assert _load(TWILIO_SENDER_NUMBER="22395").sender_number == "22395"

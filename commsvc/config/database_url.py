@@ -110,6 +110,8 @@ def _service_database(service: str, env: dict[str, str]) -> str | None:
     PGSERVICE the service, for that one call (at start, before any connection or thread)."""
     from psycopg import pq
 
+    if "\0" in service:  # the URL's %00: no environment holds it, no pg_service.conf names it
+        return None
     saved = {name: os.environ.get(name) for name in _SERVICE_SETTINGS}
     wanted = {**{name: env.get(name) for name in _SERVICE_SETTINGS}, "PGSERVICE": service}
     try:
