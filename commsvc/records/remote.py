@@ -197,7 +197,7 @@ def _kept(database, gateway, row, now: dt.datetime) -> tuple[str, dict | None] |
 
     with database.sessionmaker() as db:
         found = held_or_owned(db, at_twilio(row.sid, copy["to"], copy["body"],
-                                            copy["date_created"]))
+                                            copy["date_created"]), redact=row.action == REDACT)
     if found == "held":
         return "dropped", None
     if found == "owned":

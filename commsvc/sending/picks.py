@@ -89,15 +89,18 @@ def others_may_own(db: Session, picks, *, leaving: ColumnElement[bool]) -> set[s
                    for other in others)}
 
 
-def held_or_owned(db: Session, pick: Pick) -> str | None:
+def held_or_owned(db: Session, pick: Pick, *, redact: bool = False) -> str | None:
     """Of a copy at Twilio no text here is known to own: "held" when a text holds its SID (a
     lookup took it since: that text decides), "owned" when a text that stays may own it
-    (others_may_own), else None: no text may, and it may go."""
+    (others_may_own), else None: no text may, and it may go. For a redaction (`redact`), a
+    text whose body retention blanked counts for neither: its copy is to be redacted too (the
+    pick's own text, which holds it still, among them)."""
+    o = OutboundMessage
+    blanked = o.body.is_(None) if redact else false()
     # Uses index: uq_outbound_messages_twilio_sid
-    if db.scalar(select(OutboundMessage.id).where(
-            OutboundMessage.twilio_sid == pick.twilio_sid)) is not None:
+    if db.scalar(select(o.id).where(o.twilio_sid == pick.twilio_sid, ~blanked)) is not None:
         return "held"
-    return "owned" if others_may_own(db, [pick], leaving=false()) else None
+    return "owned" if others_may_own(db, [pick], leaving=blanked) else None
 
 
 def _may_own(other, pick: Pick) -> bool:
