@@ -293,11 +293,11 @@ def _record(database, outcomes: list[tuple[int, dict | None]], *, still_held: li
     def write() -> None:  # the same values again: safe to repeat
         with database.sessionmaker() as db:
             for row_id, values in outcomes:
+                which = (RemoteDeletion.id == row_id, *_while_kept(values))
                 if values is None:  # a kept pick a text took: its text decides
-                    db.execute(delete(RemoteDeletion).where(RemoteDeletion.id == row_id))
+                    db.execute(delete(RemoteDeletion).where(*which))
                     continue
-                db.execute(update(RemoteDeletion).where(RemoteDeletion.id == row_id)
-                           .values(**values))
+                db.execute(update(RemoteDeletion).where(*which).values(**values))
             if still_held:
                 db.execute(update(RemoteDeletion)
                            .where(RemoteDeletion.id.in_(still_held),
@@ -307,6 +307,15 @@ def _record(database, outcomes: list[tuple[int, dict | None]], *, still_held: li
 
     again_on_a_dropped_connection(write, what="twilio deletions outcomes")
     outcomes.clear()
+
+
+def _while_kept(values: dict | None) -> tuple:
+    """SQL conditions a kept pick's outcome (dropped: None; asked again later: KEPT_WHY) is
+    written on: the row is still a kept pick's. Queued meanwhile for another cause (the erasure
+    of the text that took the copy: enqueue_many upgrades the row), it stays due for that."""
+    if values is None or values.get("last_error") == KEPT_WHY:
+        return (RemoteDeletion.cause == KEPT,)
+    return ()
 
 
 @metric_source

@@ -194,19 +194,16 @@ def test_a_pick_left_for_a_text_that_may_own_it_is_deleted_once_no_text_may(
     assert _deleted_at_twilio(twilio_api)
 
 
-def test_a_kept_pick_a_text_that_may_own_it_finds_by_its_lookup_is_its_own_not_deleted(
-        app, db, clock, twilio_api):
-    # The identical text retention keeps (held) is still due, its answer lost: its lookup finds the
-    # kept copy (a kept pick's queued row does not hide it, as a deletion's does, or the text
-    # would be sent again), takes it, and the queued row is dropped: that text decides.
-    gateway = RealTwilio(ACCOUNT, "test-token")
+def _kept_for_a_held_text_still_due(app, db, clock, twilio_api, gateway):
+    """Retention kept PICK (deleting its text) for an identical text a hold keeps, still due,
+    its answer lost, whose lookup will list PICK at Twilio; that text and its hold."""
     cutoff = clock() - PERIODS["metadata"][0]
     _pick(db, created_at=cutoff - dt.timedelta(seconds=30))
     owner = _identical(db, created_at=cutoff + dt.timedelta(seconds=10), due=True,
                        booking_id="bk_held")
     owner.send_started_at = owner.created_at
-    holds.place_hold(db, scope="booking", value="bk_held", reason="dispute", actor="test",
-                     now=clock())  # retention keeps it
+    hold = holds.place_hold(db, scope="booking", value="bk_held", reason="dispute",
+                            actor="test", now=clock())  # retention keeps it
     db.commit()
     _pick_at_twilio(twilio_api, cutoff + dt.timedelta(seconds=30))
     run(app, clock, gateway=gateway)
@@ -216,6 +213,16 @@ def test_a_kept_pick_a_text_that_may_own_it_finds_by_its_lookup_is_its_own_not_d
                                        "body": BODY, "status": "delivered",
                                        "date_sent": None, "date_created": None}],
                          "next_page_uri": None, "page": 0, "page_size": 1000})
+    return owner, hold
+
+
+def test_a_kept_pick_a_text_that_may_own_it_finds_by_its_lookup_is_its_own_not_deleted(
+        app, db, clock, twilio_api):
+    # The identical text retention keeps (held) is still due, its answer lost: its lookup finds the
+    # kept copy (a kept pick's queued row does not hide it, as a deletion's does, or the text
+    # would be sent again), takes it, and the queued row is dropped: that text decides.
+    gateway = RealTwilio(ACCOUNT, "test-token")
+    owner, _ = _kept_for_a_held_text_still_due(app, db, clock, twilio_api, gateway)
 
     assert run_once(app, gateway).reconciled == 1
     db.expire_all()
@@ -266,3 +273,36 @@ def test_a_pick_kept_from_a_redaction_is_redacted_once_no_text_keeping_its_body_
     run(app, clock, gateway=gateway)
     assert _redacted_at_twilio(twilio_api)
 
+
+def test_a_kept_pick_whose_new_holder_is_erased_while_it_is_looked_at_is_deleted(
+        app, db, clock, config, twilio_api, monkeypatch):
+    # Found by a review: a kept pick a held text's lookup took is dropped at its next look
+    # ("that text decides"). If that text's person is erased between that look and its
+    # outcome's write, the erasure queues the copy's deletion onto the kept row (the enqueue
+    # upgrades it), and the write then deleted the row: the erased person's text stayed at
+    # Twilio for good. A kept pick's outcome now holds only while the row is still one.
+    gateway = RealTwilio(ACCOUNT, "test-token")
+    owner, hold = _kept_for_a_held_text_still_due(app, db, clock, twilio_api, gateway)
+    assert run_once(app, gateway).reconciled == 1  # the held text takes the kept copy
+
+    from commsvc.sending import picks
+    looked_at = picks.held_or_owned
+
+    def erased_meanwhile(session, pick, **kwargs):
+        found = looked_at(session, pick, **kwargs)
+        session.commit()
+        with app.extensions["db"].sessionmaker() as other:
+            holds.lift_hold(other, hold.id, actor="test", now=clock(), config=config)
+            _erase(other, clock, config)
+            other.commit()
+        return found
+
+    monkeypatch.setattr(picks, "held_or_owned", erased_meanwhile)
+    clock.advance(days=2)
+    remote.process_due(app.extensions["db"], gateway, clock)
+    db.expire_all()
+    assert db.get(OutboundMessage, owner.id) is None  # erased
+    assert _cause(db, "delete") == "erasure"
+    monkeypatch.setattr(picks, "held_or_owned", looked_at)
+    remote.process_due(app.extensions["db"], gateway, clock)
+    assert _deleted_at_twilio(twilio_api)
