@@ -136,30 +136,34 @@ def _hold_session_creation(db: DbSession) -> None:
                              " sweep); this number was not added: try again shortly.")
 
 
-# Taken by every text's acceptance (shared: texts do not wait on each other) and by a pool
-# add (alone). Not a lock on the outbox table: an erasure writes the outbox and sessions in
-# either order, and a pool add holding one while it waited for the other could deadlock it.
-_TEXTS_AND_POOL_ADDS = "pool-add-or-text"
+def _text_or_add_lock(phone_number: str, *, shared: bool = False):
+    """The lock a text's acceptance to this E.164 number takes (shared: texts do not wait on
+    each other) and a pool add of it (alone); one per number, so a pool add holds back only
+    texts to the number it adds. Not a lock on the outbox table: an erasure writes the outbox
+    and sessions in either order, and a pool add holding one while it waited for the other
+    could deadlock it."""
+    return named_lock(f"pool-add-or-text:{phone_number}", shared=shared)
 
 
-def _hold_text_acceptance(db: DbSession) -> None:
-    """Until this transaction ends, no platform text is accepted (POST /v1/messages), nor one
-    being accepted left behind: as _hold_session_creation for sessions, so that this add's
-    check that the number is no phone the platform texts, and a text's check that its `to` is
-    no pool number, each see the other's row (hold_off_pool_adds). PostgreSQL only."""
+def _hold_text_acceptance(db: DbSession, phone_number: str) -> None:
+    """Until this transaction ends, no platform text to this number is accepted (POST
+    /v1/messages), nor one being accepted left behind: as _hold_session_creation for
+    sessions, so that this add's check that the number is no phone the platform texts, and a
+    text's check that its `to` is no pool number, each see the other's row
+    (hold_off_pool_adds). PostgreSQL only."""
     if db.get_bind().dialect.name != "postgresql":
         return
-    lock_or_unavailable(db, named_lock(_TEXTS_AND_POOL_ADDS), wait=SESSION_LOCK_WAIT,
-                        busy="Texts are being accepted at length; this number was not added:"
-                             " try again shortly.")
+    lock_or_unavailable(db, _text_or_add_lock(phone_number), wait=SESSION_LOCK_WAIT,
+                        busy="Texts to this number are being accepted at length; it was not"
+                             " added: try again shortly.")
 
 
-def hold_off_pool_adds(db: DbSession) -> None:
-    """Before a text's acceptance checks that `to` is no pool number: a pool add in flight is
-    waited for, and then seen; one that comes later waits for this text, and sees it
-    (_hold_text_acceptance). PostgreSQL only (SQLite runs one writer at a time)."""
+def hold_off_pool_adds(db: DbSession, to: str) -> None:
+    """Before a text's acceptance checks that `to` is no pool number: a pool add of it in
+    flight is waited for, and then seen; one that comes later waits for this text, and sees
+    it (_hold_text_acceptance). PostgreSQL only (SQLite runs one writer at a time)."""
     if db.get_bind().dialect.name == "postgresql":
-        db.execute(named_lock(_TEXTS_AND_POOL_ADDS, shared=True))
+        db.execute(_text_or_add_lock(to, shared=True))
 
 
 def _reactivate(db: DbSession, phone_number: str, wanted: tuple[str, ...]) -> ProxyNumber | None:
@@ -206,7 +210,7 @@ def add_number(db: DbSession, *, phone_number: str, capabilities, actor: str,
     if is_costly(phone_number):  # customers would text and call it at premium rates
         raise ValidationFailed(errors={"phone_number": [COSTLY_NUMBER]})
     _hold_session_creation(db)
-    _hold_text_acceptance(db)
+    _hold_text_acceptance(db, phone_number)
     # (An open session is a session on record: asked below.)
     in_session, other_data = data_on_record(db, phone_number, retention=retention, now=now)
     if in_session or other_data:

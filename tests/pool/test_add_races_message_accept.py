@@ -55,17 +55,36 @@ def test_a_number_added_and_a_text_to_it_accepted_at_once_one_is_refused(
         assert pooled == 1 - texts  # never both: a pool number with a text to it
 
 
-def test_a_pool_add_waits_at_most_a_second_for_a_text_being_accepted_then_503(
+def test_a_pool_add_waits_at_most_a_second_for_a_text_to_it_being_accepted_then_503(
         sessionmaker, config, clock):  # noqa: F811
     from commsvc.errors import ServiceUnavailable
 
     accepting = sessionmaker()
     try:
         _accept(accepting, config, clock)  # in flight, not committed
-        with sessionmaker() as db, pytest.raises(ServiceUnavailable, match="Texts are being"):
-            _add(db, "+14155550199", clock)
+        with sessionmaker() as db, pytest.raises(ServiceUnavailable,
+                                                 match="Texts to this number are being"):
+            _add(db, PHONE, clock)
     finally:
         accepting.rollback()
         accepting.close()
     with sessionmaker() as db:
         assert db.scalar(select(func.count()).select_from(ProxyNumber)) == len(POOL)
+
+
+def test_a_text_being_accepted_holds_back_no_add_of_another_number(
+        sessionmaker, config, clock):  # noqa: F811
+    """The hold is per number: a text in flight to one person's phone does not keep an
+    admin from adding another number (which waited its 1 s and got the 503 when the hold
+    was one lock for every number), nor does an add hold texts to other numbers back."""
+    accepting = sessionmaker()
+    try:
+        _accept(accepting, config, clock)  # in flight, not committed
+        with sessionmaker() as db:
+            _add(db, "+14155550199", clock)
+            db.commit()
+    finally:
+        accepting.rollback()
+        accepting.close()
+    with sessionmaker() as db:
+        assert db.scalar(select(func.count()).select_from(ProxyNumber)) == len(POOL) + 1

@@ -100,7 +100,7 @@ def accept(
     removed that message, a 409 (Conflict): it is never sent again.
     """
     request = dict(to=to, body=body, purpose=purpose, booking_id=booking_id)
-    pool_service.hold_off_pool_adds(db)  # its checks below see a number being added
+    pool_service.hold_off_pool_adds(db, to)  # its checks below see `to` being added
     if idempotency_key is not None:
         existing = _replay(db, requested_by=requested_by, idempotency_key=idempotency_key,
                            **request)
