@@ -114,7 +114,9 @@ class Busy(ServiceUnavailable):
 def problem(status: int, type_: str, title: str, detail: str, errors=None, headers=None, **extra):
     body = {"type": type_, "title": title, "status": status, "detail": detail}
     if errors:
-        body["errors"] = flat_errors(errors)
+        # By field name: marshmallow collects unknown fields from a set, in the order each
+        # process's string hashing gives, and the app's JSON keeps the order it is given.
+        body["errors"] = dict(sorted(flat_errors(errors).items()))
     body.update(extra)
     request_id = g.get("request_id")
     if request_id:

@@ -76,3 +76,27 @@ def test_a_log_row_lists_its_members_in_the_contracts_order(client, api_key, db,
     row = list(json.loads(response.get_data(as_text=True))["data"][0])
     assert row[:len(LOG_ROW)] == LOG_ROW
     assert set(row[len(LOG_ROW):]) == {"media_count", "error_code", "body"}
+
+
+def test_a_problems_errors_name_their_fields_in_one_order_whatever_the_process(client, api_key,
+                                                                              app):
+    """marshmallow collects unknown fields from a set, in an order Python's string hashing
+    (random for each process) decides: once answers were no longer sorted, the same request
+    named them in another order after each restart. `errors` is sorted by field name, as every
+    answer was before."""
+    from flask import g
+
+    from commsvc.errors import problem
+
+    response = client.get("/v1/consent/check?phone=%2B14155550101&channel=sms&purpose=relay"
+                          "&zeta=1&alpha=2&mid=3&beta=4&gamma=5&delta=6",
+                          headers=api_key("booking"))
+    named = list(json.loads(response.get_data(as_text=True))["errors"])
+    with app.test_request_context():
+        g.request_id = None
+        built = problem(422, "validation-error", "Invalid request", "x",
+                        errors={"zeta": ["a"], "alpha": ["b"], "pro.phone": ["c"], "pro": ["d"]})
+
+    assert response.status_code == 422 and named == sorted(named)
+    assert list(json.loads(built.get_data(as_text=True))["errors"]) == [
+        "alpha", "pro", "pro.phone", "zeta"]
