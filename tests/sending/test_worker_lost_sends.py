@@ -939,6 +939,17 @@ def test_a_lookups_pick_queued_for_deletion_meanwhile_is_not_taken_so_the_text_i
     assert len(posts(mocked)) == 2  # the first's lost one, then the first's
 
 
+def _erases_while_listing(client, privacy: dict, sid: str, body: str):
+    """Twilio's list of messages, answered once the recipient (NEW_YORK) was erased while it
+    was asked for (the erasure runs inside the request): one copy, `sid`, with `body`."""
+    def listed(_request):
+        erased = client.post(f"/v1/subjects/{NEW_YORK}/erase", headers={**privacy, **ERASE})
+        assert erased.status_code == 200, erased.json
+        return 200, {}, json.dumps(message_list(twilio_message(sid, to=NEW_YORK, body=body)))
+
+    return listed
+
+
 def test_a_lookups_pick_for_a_text_erased_meanwhile_is_not_deleted_as_a_held_texts_copy(
         app, db, send, client, api_key, outbox, clock, mocked, real_twilio, twilio_post):
     # Found by a review: two identical texts to one number for two bookings, both answers
@@ -961,13 +972,8 @@ def test_a_lookups_pick_for_a_text_erased_meanwhile_is_not_deleted_as_a_held_tex
                        + dt.timedelta(minutes=1)))
     db.commit()
     theirs = "SM" + "c" * 32
-
-    def erased_while_listing(_request):
-        erased = client.post(f"/v1/subjects/{NEW_YORK}/erase", headers={**privacy, **ERASE})
-        assert erased.status_code == 200, erased.json
-        return 200, {}, json.dumps(message_list(twilio_message(theirs, to=NEW_YORK, body=body)))
-
-    mocked.add_callback("GET", MESSAGES_URL, callback=erased_while_listing)
+    mocked.add_callback("GET", MESSAGES_URL,
+                        callback=_erases_while_listing(client, privacy, theirs, body))
     clock.set({row.id: row for row in outbox()}[first].next_attempt_at)
     run_once(app, real_twilio)
     assert [row.id for row in outbox()] == [second]
@@ -999,13 +1005,8 @@ def test_a_lookups_pick_for_a_text_erased_meanwhile_is_deleted_when_no_text_that
         assert client.post("/v1/holds", headers=privacy, json={
             "scope": "booking", "value": "bk_b", "reason": "dispute"}).status_code == 201
     copy = "SM" + "c" * 32
-
-    def erased_while_listing(_request):
-        erased = client.post(f"/v1/subjects/{NEW_YORK}/erase", headers={**privacy, **ERASE})
-        assert erased.status_code == 200, erased.json
-        return 200, {}, json.dumps(message_list(twilio_message(copy, to=NEW_YORK, body=body)))
-
-    mocked.add_callback("GET", MESSAGES_URL, callback=erased_while_listing)
+    mocked.add_callback("GET", MESSAGES_URL,
+                        callback=_erases_while_listing(client, privacy, copy, body))
     clock.set({row.id: row for row in outbox()}[first].next_attempt_at)
     assert run_once(app, real_twilio, limit=1).lost_lease == 1
     assert first not in [row.id for row in outbox()]
