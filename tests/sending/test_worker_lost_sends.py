@@ -69,7 +69,8 @@ def test_a_send_an_erasure_removes_midway_queues_twilios_copy_for_deletion(
         return 201, {}, json.dumps(twilio_message(SID, to=NEW_YORK))
 
     mocked.add_callback("POST", MESSAGES_URL, callback=erase_then_accept)
-    assert run_once(app, real_twilio).lost_lease == 1
+    counts = run_once(app, real_twilio)
+    assert (counts.erased, counts.lost_lease) == (1, 0)  # removed, not taken over
     assert outbox() == []
     assert _queued_deletions(db) == [SID]
     # Twilio's own status callback for it, later: still one deletion, no error.
@@ -496,7 +497,8 @@ def test_a_held_text_erased_while_its_stalled_send_was_on_its_way_does_not_say_n
 
     mocked.add_callback("POST", MESSAGES_URL, callback=stalled_then_erased)
     mocked.get(MESSAGES_URL, json=message_list())  # B looked before A's request landed
-    assert run_once(app, real_twilio).lost_lease == 1  # worker A
+    counts = run_once(app, real_twilio)  # worker A: the held row stays, B took it over
+    assert (counts.erased, counts.lost_lease) == (0, 1)
 
     shown = client.get(f"/v1/messages/{message_id}", headers=booking).json
     assert (shown["status"], shown["twilio_sid"]) == ("sent", SID)
@@ -1008,7 +1010,8 @@ def test_a_lookups_pick_for_a_text_erased_meanwhile_is_deleted_when_no_text_that
     mocked.add_callback("GET", MESSAGES_URL,
                         callback=_erases_while_listing(client, privacy, copy, body))
     clock.set({row.id: row for row in outbox()}[first].next_attempt_at)
-    assert run_once(app, real_twilio, limit=1).lost_lease == 1
+    counts = run_once(app, real_twilio, limit=1)
+    assert (counts.erased, counts.lost_lease) == (1, 0)
     assert first not in [row.id for row in outbox()]
     assert (copy in _queued_deletions(db)) is (identical != "held")
     assert (copy in _kept(db)) is (identical == "held")  # deleted once no text may own it

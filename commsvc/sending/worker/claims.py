@@ -15,7 +15,8 @@ class Counts:
     failed: int = 0
     blocked: int = 0
     deferred: int = 0
-    lost_lease: int = 0
+    lost_lease: int = 0  # another worker took the text over: its lease had lapsed
+    erased: int = 0  # an erasure removed the text while this worker held it
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)

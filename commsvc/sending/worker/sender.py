@@ -89,7 +89,8 @@ class Worker:
     def _held(self, claim: Claim) -> OutboundMessage | None:
         """The row, locked, its lease renewed, if this worker still holds it (else None, and
         counted: blocked, when a revocation or an erasure blocked it within this worker's
-        lease, which no other worker could take before it lapsed; else lost_lease)."""
+        lease, which no other worker could take before it lapsed; erased, when an erasure
+        removed it; else lost_lease)."""
         row = self.db.get(OutboundMessage, claim.id, with_for_update=True, populate_existing=True)
         if row is not None and row.lease_token == claim.token and row.status == "sending":
             row.lease_until = row.next_attempt_at = claim.lease_until = self._lease_until()
@@ -102,8 +103,18 @@ class Worker:
             self.counts.blocked += 1
             log.info("%s blocked while this worker held it: %s", claim.id, why)
         else:
-            self.counts.lost_lease += 1
+            self._gone(claim, row)
         return None
+
+    def _gone(self, claim: Claim, row: OutboundMessage | None) -> None:
+        """Count a text this worker no longer holds: erased (an erasure removed its row: only
+        an erasure removes a text being sent, retention never takes one still due), or
+        lost_lease (another worker took it over once this one's lease lapsed)."""
+        if row is None:
+            self.counts.erased += 1
+            log.info("%s: removed by an erasure while this worker held it", claim.id)
+        else:
+            self.counts.lost_lease += 1
 
     def _release(self, row: OutboundMessage, status: str) -> None:
         row.status, row.updated_at = status, self._now()
@@ -296,7 +307,7 @@ class Worker:
             if row is None and looked_up is not None:
                 service.forget_unheld_pick(self.db, looked_up, now=self._now())
             self.db.commit()
-            self.counts.lost_lease += 1
+            self._gone(claim, row)
             log.warning("%s: sent as %s after %s", claim.id, sid,
                         "an erasure removed it" if row is None else "losing the lease")
             return
