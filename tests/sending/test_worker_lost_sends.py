@@ -26,6 +26,7 @@ from tests.sending.conftest import (
     form,
     message_list,
     posts,
+    twilio_error,
     twilio_message,
 )
 from tests.webhooks import factories as f
@@ -76,6 +77,62 @@ def test_a_send_an_erasure_removes_midway_queues_twilios_copy_for_deletion(
     # Twilio's own status callback for it, later: still one deletion, no error.
     answer = twilio_post(f"/webhooks/twilio/message-status?o={message_id}",
                          {"MessageSid": SID, "MessageStatus": "delivered"})
+    assert answer.status_code == 200
+    assert _queued_deletions(db) == [SID]
+
+
+@pytest.mark.parametrize("listed", [True, False])
+def test_a_send_whose_answer_is_lost_while_an_erasure_removes_it_has_its_copy_deleted(
+        app, client, api_key, send, db, outbox, mocked, real_twilio, listed):
+    # The erasure runs while the POST is in flight; Twilio takes the text, but its answer is
+    # lost (a read timeout). The row is gone, so no later attempt looks the copy up: it was
+    # left at Twilio unless one of its status callbacks reached the service. The worker,
+    # which still has the text's number, sender and body in hand, looks it up at once.
+    body = "Your pro arrives at 3pm."
+    send(body=body)
+
+    def erase_then_time_out(_request):
+        erased = client.post(f"/v1/subjects/{NEW_YORK}/erase",
+                             headers={**api_key("privacy"), **ERASE})
+        assert erased.status_code == 200, erased.json
+        raise requests.exceptions.ReadTimeout("read timed out")
+
+    mocked.add_callback("POST", MESSAGES_URL, callback=erase_then_time_out)
+    other = "SM" + "d" * 32  # another text with another body: not this one's copy
+    if listed:
+        mocked.get(MESSAGES_URL, json=message_list(
+            twilio_message(SID, to=NEW_YORK, body=body),
+            twilio_message(other, to=NEW_YORK, body="Your pro arrives at 4pm.")))
+    else:  # Twilio's list fails too: left to the copy's status callbacks, as before
+        mocked.get(MESSAGES_URL, status=503, json=twilio_error(503, 20503))
+    counts = run_once(app, real_twilio)
+    assert (counts.erased, counts.lost_lease, outbox()) == (1, 0, [])
+    assert _queued_deletions(db) == ([SID] if listed else [])
+    assert len(posts(mocked)) == 1
+
+
+@pytest.mark.parametrize("ended", ["queued", "failed"])
+def test_an_erased_texts_unresolved_attempt_is_deleted_at_twilio_when_a_callback_names_it(
+        app, client, api_key, send, db, outbox, mocked, real_twilio, twilio_post, ended):
+    # Pins what happens to the copy an attempt whose answer was lost may have made, when an
+    # erasure removes the text before it is looked up (waiting for its retry, or failed after
+    # its last attempt): the erasure cannot name that copy (no SID is known) and queues
+    # nothing for it; the copy's first status callback (?o= names the removed text) queues
+    # its deletion. A copy none of whose callbacks reach the service stays at Twilio
+    # (docs/sending.md, "Where a copy can stay at Twilio").
+    message_id = send(body="Your pro arrives at 3pm.").json["id"]
+    mocked.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+    run_once(app, real_twilio)
+    if ended == "failed":  # as its last attempt leaves it: the attempt still unresolved
+        db.execute(update(OutboundMessage).values(status="failed"))
+        db.commit()
+    [row] = outbox()
+    assert (row.status, row.send_started_at is not None) == (ended, True)
+    assert client.post(f"/v1/subjects/{NEW_YORK}/erase",
+                       headers={**api_key("privacy"), **ERASE}).status_code == 200
+    assert (outbox(), _queued_deletions(db)) == ([], [])
+    answer = twilio_post(f"/webhooks/twilio/message-status?o={message_id}",
+                         {"MessageSid": SID, "MessageStatus": "sent"})
     assert answer.status_code == 200
     assert _queued_deletions(db) == [SID]
 

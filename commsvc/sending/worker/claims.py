@@ -32,3 +32,4 @@ class Claim:
     waiting_since: dt.datetime  # when it last came back to the queue: accepted, or refused
     attempts: int  # spent when claimed; only this worker's outcome changes that while it holds it
     lease_until: dt.datetime  # this worker's lease, as it last set it (claim, _held)
+    erased: bool = False  # an erasure removed the text while this worker held it

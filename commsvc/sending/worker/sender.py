@@ -111,6 +111,7 @@ class Worker:
         an erasure removes a text being sent, retention never takes one still due), or
         lost_lease (another worker took it over once this one's lease lapsed)."""
         if row is None:
+            claim.erased = True
             self.counts.erased += 1
             log.info("%s: removed by an erasure while this worker held it", claim.id)
         else:
@@ -179,6 +180,7 @@ class Worker:
         row.attempts = claim.attempts + 1  # until the outcome decides (_failed_attempt)
         row.send_started_at = row.send_started_at or self._now()
         to, from_, body = row.to_phone, row.from_phone, row.body
+        since, made = row.send_started_at, row.created_at
         self.db.commit()
         try:
             result = self.gateway.send_message(
@@ -186,9 +188,39 @@ class Worker:
         except TwilioError as exc:
             # A network error or a 5xx (a 502 from Twilio's edge, a 500 after the write) may
             # leave the message at Twilio: the next attempt looks it up before sending again.
-            self._failed_attempt(claim, exc, ambiguous=exc.status is None or exc.status >= 500)
+            ambiguous = exc.status is None or exc.status >= 500
+            self._failed_attempt(claim, exc, ambiguous=ambiguous)
+            if ambiguous and claim.erased:
+                self._forget_erased_attempt(claim, since=since, to=to, from_=from_,
+                                            body=body, made=made)
             return
         self._finish(claim, result.sid, simulated=result.simulated)
+
+    def _forget_erased_attempt(self, claim: Claim, *, since: dt.datetime, to: str,
+                               from_: str, body: str, made: dt.datetime) -> None:
+        """An erasure removed the text while its send was in flight, and the answer was lost:
+        no later attempt will look its copy up. Looked up now, with what this worker still
+        has in hand, each copy found (the same body, to the same number, sent since the send
+        began) is deleted at Twilio as the erased text's (forget_unheld_pick: unless another
+        text holds it or a text that stays may own it). Twilio's list failing too, the copy
+        is deleted when a status callback names it for the removed text."""
+        try:
+            found = self.gateway.find_messages(to=to, from_=from_,
+                                               sent_after=since - RECONCILE_MARGIN)
+        except TwilioError as exc:
+            log.warning("%s: erased while its answer was lost, and Twilio's list failed too"
+                        " (%s): a copy there goes when a status callback names it", claim.id,
+                        exc)
+            return
+        now = self._now()
+        for candidate in found:
+            if candidate.get("body") == body:
+                service.forget_unheld_pick(self.db, picked(
+                    candidate["sid"], to, body, text_made=made, picked_at=now), now=now)
+                log.info("%s: erased while its answer was lost; %s found at Twilio, queued"
+                         " for deletion unless a text here holds or may own it", claim.id,
+                         candidate["sid"])
+        self.db.commit()
 
     def _give_up(self, row: OutboundMessage, claim: Claim, problem: str) -> None:
         """Never send it: failed, with why, committed and counted."""
