@@ -188,8 +188,16 @@ def _kept(database, gateway, row, now: dt.datetime) -> tuple[str, dict | None] |
     """A kept pick's outcome while a text here holds it (a lookup took it: the deletion is
     dropped, that text decides) or a text that stays may own it (asked again later); None:
     no text may, so it goes as any deletion does. Twilio describes the copy (its number, body,
-    and when it was made: the rule's facts, its text being gone)."""
-    copy = gateway.fetch_message(row.sid)
+    and when it was made: the rule's facts, its text being gone). Twilio not describing it (a
+    503, unreachable; not a 404: gone) leaves it kept, as last decided, looked at again after
+    the back-off: not a deletion pending since it was queued, days before."""
+    try:
+        copy = gateway.fetch_message(row.sid)
+    except TwilioError as exc:
+        kind, values = _outcome(row, exc, now)
+        if kind == "retry_later":
+            values["last_error"] = f"{KEPT_WHY} (its look failed: {values['last_error']})"
+        return kind, values
     if copy["date_created"] is None:  # no time to ask the rule with: asked again later
         return "kept", {"next_attempt_at": now + KEPT_LOOK_AGAIN, "last_error": KEPT_WHY}
     # Here, not at the top: the sending package imports this module.
@@ -313,7 +321,7 @@ def _while_kept(values: dict | None) -> tuple:
     """SQL conditions a kept pick's outcome (dropped: None; asked again later: KEPT_WHY) is
     written on: the row is still a kept pick's. Queued meanwhile for another cause (the erasure
     of the text that took the copy: enqueue_many upgrades the row), it stays due for that."""
-    if values is None or values.get("last_error") == KEPT_WHY:
+    if values is None or (values.get("last_error") or "").startswith(KEPT_WHY):
         return (RemoteDeletion.cause == KEPT,)
     return ()
 
@@ -326,7 +334,7 @@ def deletion_metrics(db: Session, now: dt.datetime):
     rows = db.execute(select(RemoteDeletion.resource, func.count(),
                              func.min(RemoteDeletion.created_at))
                       .where(RemoteDeletion.done_at.is_(None),
-                             func.coalesce(RemoteDeletion.last_error, "") != KEPT_WHY)
+                             ~func.coalesce(RemoteDeletion.last_error, "").startswith(KEPT_WHY))
                       .group_by(RemoteDeletion.resource)).all()
     pending = GaugeMetricFamily("commsvc_twilio_deletions_pending",
                                 "Deletions or redactions Twilio has not confirmed yet",

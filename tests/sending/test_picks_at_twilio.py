@@ -134,13 +134,17 @@ def twilio_api():
         yield mock
 
 
+def _at_twilio(made: dt.datetime) -> dict:
+    """Twilio's description of PICK, made at `made`, with BODY, to the person."""
+    return {"sid": PICK, "account_sid": ACCOUNT, "to": REQUESTER, "from": "+16465550001",
+            "body": BODY, "status": "delivered", "num_segments": "1", "num_media": "0",
+            "direction": "outbound-api", "date_created": format_datetime(made),
+            "date_sent": format_datetime(made), "uri": f"/Messages/{PICK}.json"}
+
+
 def _pick_at_twilio(twilio_api, made: dt.datetime) -> None:
     """Twilio holds PICK, made at `made`, with BODY, to the person; it deletes it when asked."""
-    twilio_api.get(PICK_URL, json={
-        "sid": PICK, "account_sid": ACCOUNT, "to": REQUESTER, "from": "+16465550001",
-        "body": BODY, "status": "delivered", "num_segments": "1", "num_media": "0",
-        "direction": "outbound-api", "date_created": format_datetime(made),
-        "date_sent": format_datetime(made), "uri": f"/Messages/{PICK}.json"})
+    twilio_api.get(PICK_URL, json=_at_twilio(made))
     twilio_api.delete(PICK_URL, status=204)
 
 
@@ -192,6 +196,50 @@ def test_a_pick_left_for_a_text_that_may_own_it_is_deleted_once_no_text_may(
     clock.advance(days=2)  # the owner past its period too, and the pick's second look due
     run(app, clock, gateway=gateway)
     assert _deleted_at_twilio(twilio_api)
+
+
+def test_a_kept_pick_whose_look_fails_stays_out_of_the_pending_gauges(
+        app, client, db, clock, twilio_api):
+    # Found by a review: a kept pick (a text that stays may own it) is looked at again each
+    # day by GET Messages/{sid}.json; when that GET failed (a 503, Twilio unreachable) its
+    # row took a retry's last_error, and the gauges, which leave out kept picks by theirs,
+    # counted it pending since it was queued, days before: the oldest pending deletion read
+    # two days and the alert on it fired, though nothing was due to be deleted. A failed
+    # look leaves it kept (as last decided), looked at again after the back-off.
+    gateway = RealTwilio(ACCOUNT, "test-token")
+    cutoff = clock() - PERIODS["metadata"][0]
+    _pick(db, created_at=cutoff - dt.timedelta(seconds=30))
+    # A newer identical text, which may own PICK; a hold keeps it past its period.
+    _identical(db, created_at=cutoff + dt.timedelta(seconds=10), booking_id="bk_held")
+    holds.place_hold(db, scope="booking", value="bk_held", reason="dispute", actor="test",
+                     now=clock())
+    db.commit()
+    _pick_at_twilio(twilio_api, cutoff + dt.timedelta(seconds=30))
+    run(app, clock, gateway=gateway)
+    assert _cause(db, "delete") == remote.KEPT
+    twilio_api.replace(responses.GET, PICK_URL, status=503,
+                       json={"code": 20503, "message": "unavailable", "status": 503})
+    clock.advance(days=2)
+    run(app, clock, gateway=gateway)  # its look is due, and fails
+
+    scraped = client.get("/metrics").data.decode()
+    assert 'commsvc_twilio_deletions_pending{resource="message"} 0.0' in scraped
+    assert 'commsvc_twilio_deletion_oldest_pending_seconds{resource="message"} 0.0' in scraped
+    db.expire_all()
+    row = db.scalar(select(RemoteDeletion).where(RemoteDeletion.sid == PICK))
+    assert (row.cause, row.done_at, row.attempts) == (remote.KEPT, None, 1)
+    assert "HTTP 503 code 20503" in row.last_error
+    assert row.next_attempt_at == clock() + remote.FIRST_RETRY  # looked at again soon
+    assert not _deleted_at_twilio(twilio_api)
+
+    twilio_api.replace(responses.GET, PICK_URL,
+                       json=_at_twilio(cutoff + dt.timedelta(seconds=30)))
+    clock.advance(minutes=10)
+    run(app, clock, gateway=gateway)  # looked at: still owned, kept for another day
+    db.expire_all()
+    row = db.scalar(select(RemoteDeletion).where(RemoteDeletion.sid == PICK))
+    assert (row.last_error, row.next_attempt_at, row.done_at) == (
+        remote.KEPT_WHY, clock() + remote.KEPT_LOOK_AGAIN, None)
 
 
 def _kept_for_a_held_text_still_due(app, db, clock, twilio_api, gateway):
