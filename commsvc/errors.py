@@ -191,6 +191,8 @@ def render_http_exception(error: HTTPException):
     if error.code == 422 and messages:
         return render_problem(ValidationFailed(errors=_flatten_webargs(messages)))
     slug = (error.name or "error").lower().replace(" ", "-")
+    # One title per type (RFC 9457): a path no route has is "not-found" as a missing session is.
+    title = NotFound.title if slug == NotFound.type else error.name
     detail = error.description or error.name
     if error.code == 400 and messages and "json" in str(messages).lower():
         detail = "The request body is not valid JSON."
@@ -203,7 +205,7 @@ def render_http_exception(error: HTTPException):
         headers["Allow"] = ", ".join(methods)  # sorted: the same on every run
         detail = (f"{echoed(request.method)} is not allowed on this path; it takes"
                   f" {headers['Allow']}.")
-    return problem(error.code or 500, slug, error.name, detail, headers=headers)
+    return problem(error.code or 500, slug, title, detail, headers=headers)
 
 
 def _too_large() -> str:

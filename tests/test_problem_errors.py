@@ -384,3 +384,17 @@ def test_a_field_with_an_empty_name_is_named_as_sent_not_as_the_whole_object(
     response = send(client, api_key("admin"))
     assert response.status_code == 422
     assert response.json["errors"] == {"": ["Unknown field."]}
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/v1/nope"), ("POST", "/v1/keys/x/revoke"),
+                                              ("GET", "/nope"), ("POST", "/webhooks/twilio/nope")])
+def test_a_path_no_route_has_is_titled_as_every_other_not_found(client, api_key, method, path):
+    """Found by a contract pass: type "not-found" came with two titles, "Not Found" (a path no
+    route serves, Werkzeug's) and "Not found" (a session, hold or number not found); RFC 9457
+    gives a type one title."""
+    missing = client.get("/v1/sessions/ses_nope", headers=api_key("ops")).json
+    response = client.open(path, method=method, headers=api_key("admin"))
+
+    assert response.status_code == 404
+    assert (response.json["type"], response.json["title"]) == (missing["type"], missing["title"])
+
