@@ -1,9 +1,11 @@
 """The error hierarchy and the one problem+json renderer (RFC 9457)."""
 from __future__ import annotations
 
+import codecs
 import logging
+from urllib.parse import unquote_to_bytes
 
-from flask import current_app, g, jsonify, request
+from flask import current_app, g, has_request_context, jsonify, request
 from gunicorn.http.errors import ParseException as MalformedChunks
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
@@ -62,8 +64,43 @@ class NotFound(ProblemError):
     @classmethod
     def no(cls, what: str, given: str, after: str = "") -> NotFound:
         """"no <what> <given><after>", the client's own input masked as logs mask it (a phone
-        number sent where an id goes) and cut at ECHO_LIMIT characters."""
-        return cls(f"no {what} {echoed(given)}{after}")
+        number sent where an id goes) and cut at ECHO_LIMIT characters; an id from a path
+        whose %-escapes are not UTF-8 as the client wrote it (%FF), and said so."""
+        sent = as_sent_in_path(given)
+        if sent is None:
+            return cls(f"no {what} {echoed(given)}{after}")
+        return cls(f"no {what} {echoed(sent)}{after} (the path's %-escapes are not UTF-8)")
+
+
+def _percent_escaped(error: UnicodeDecodeError) -> tuple[str, int]:
+    return "".join(f"%{byte:02X}" for byte in error.object[error.start:error.end]), error.end
+
+
+codecs.register_error("commsvc-percent-escaped", _percent_escaped)
+
+
+def as_sent_in_path(given: str) -> str | None:
+    """A path segment as the client wrote it, where it holds %-escapes that are not UTF-8
+    (%FF): Werkzeug read each such byte as U+FFFD, which an error repeating it would show
+    though the client never wrote it; those bytes are %XX again. None: `given` is not such a
+    segment of this request's path (a U+FFFD the client did send, %EF%BF%BD, stays)."""
+    if "\ufffd" not in given or not has_request_context():
+        return None
+    environ = request.environ
+    # As sent: gunicorn's RAW_URI, Werkzeug's REQUEST_URI (its test client puts U+FFFD in
+    # PATH_INFO already); else PATH_INFO, the WSGI server's bytes as Latin-1.
+    uri = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    raw = (unquote_to_bytes(uri.split("?", 1)[0]) if uri
+           else environ.get("PATH_INFO", "").encode("latin-1", "replace"))
+    try:
+        raw.decode()
+        return None
+    except UnicodeDecodeError:
+        pass
+    for segment in raw.split(b"/"):
+        if segment.decode(errors="replace") == given:
+            return segment.decode(errors="commsvc-percent-escaped")
+    return None
 
 
 ECHO_LIMIT = 64  # characters of a client's input repeated in an error

@@ -398,3 +398,26 @@ def test_a_path_no_route_has_is_titled_as_every_other_not_found(client, api_key,
     assert response.status_code == 404
     assert (response.json["type"], response.json["title"]) == (missing["type"], missing["title"])
 
+
+@pytest.mark.parametrize(("role", "method", "path", "sent"), [
+    ("ops", "GET", "/v1/sessions/%ff%FE", "%FF%FE"),
+    ("ops", "GET", "/v1/sessions/ses_caf%C3%A9%E2%82", "ses_café%E2%82"),
+    ("privacy", "DELETE", "/v1/holds/%C0%AF", "%C0%AF"),
+])
+def test_a_404_repeats_an_id_whose_escapes_are_not_utf8_as_sent(client, api_key, role, method,
+                                                                path, sent):
+    """Found by a contract pass: "no session \ufffd\ufffd", a character the client never wrote
+    (Werkzeug reads each byte that is no UTF-8 as U+FFFD); the status stays 404, as the
+    contract is silent on such a path."""
+    response = client.open(path, method=method, headers=api_key(role))
+
+    assert response.status_code == 404
+    assert "\ufffd" not in response.json["detail"]
+    assert f" {sent} " in response.json["detail"] and "not UTF-8" in response.json["detail"]
+
+
+def test_a_404_repeats_a_replacement_character_the_client_did_send(client, api_key):
+    response = client.get("/v1/sessions/ses_%EF%BF%BD", headers=api_key("ops"))
+
+    assert response.status_code == 404
+    assert response.json["detail"] == "no session ses_\ufffd"
