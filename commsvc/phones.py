@@ -158,8 +158,15 @@ def mask(e164: str | None) -> str | None:
 
 def is_hidden_caller_id(caller_id: str) -> bool:
     """Whether the caller id is Twilio's marker for a hidden caller, a word or its keypad
-    spelling: no one's number, shown as it is."""
-    return caller_id.lower() in _HIDDEN_CALLER_IDS
+    spelling, also with letters after the spelling as stored ("+8656696FHG": Twilio writes no
+    one's phone number with letters): no one's number, shown as it is."""
+    lowered = caller_id.lower()
+    spelt = _SPELT_WITH_LETTERS.fullmatch(lowered)
+    return lowered in _HIDDEN_CALLER_IDS or (spelt is not None
+                                             and spelt[1] in _HIDDEN_CALLER_IDS)
+
+
+_SPELT_WITH_LETTERS = re.compile(r"(\+[0-9]+)[a-z]+")
 
 
 def shown_digits(national_length: int) -> int:
