@@ -26,6 +26,11 @@ CALL_NOT_CONNECTED = "Sorry, this call cannot be connected. Goodbye."
 # routed: told so, not that their conversation has ended (it may well be open).
 HIDDEN_CALLER = ("Sorry, this call cannot be connected because your number is hidden."
                  " Please call again with your caller ID shown. Goodbye.")
+# A call from an app (Twilio's Voice SDK: From "client:<identity>") or a SIP address
+# ("sip:user@host") hides nothing: it has no phone number to be matched to a session.
+NOT_FROM_A_PHONE = ("Sorry, this call cannot be connected because it does not come from a"
+                    " phone number. Please call from your phone. Goodbye.")
+APP_OR_SIP = ("client:", "sip:", "sips:")
 
 
 def sms_reply(outcome: str, sms: InboundSms, route: Route | None,
@@ -57,9 +62,10 @@ def sms_reply(outcome: str, sms: InboundSms, route: Route | None,
 
 
 def call_answer(outcome: str, forward_to: str | None, forward_from: str | None,
-                config: Config, *, caller_hidden: bool, route: Route | None
+                config: Config, *, unroutable_caller: str | None, route: Route | None
                 ) -> tuple[str | None, Bridge | None]:
-    """What a caller hears, and whom they are bridged to, from the stored outcome."""
+    """What a caller hears, and whom they are bridged to, from the stored outcome.
+    `unroutable_caller`: the caller as stored when it is no phone number, else None."""
     if outcome in (BRIDGED, BRIDGED_RECORDED) and forward_to and forward_from:
         record = outcome == BRIDGED_RECORDED
         bridge = Bridge(to=forward_to, caller_id=forward_from, record=record,
@@ -73,6 +79,8 @@ def call_answer(outcome: str, forward_to: str | None, forward_from: str | None,
         if route is not None and route.reaches_by_text:
             return config.sms_only_voice_message, None
         return CALL_NOT_CONNECTED, None
-    if outcome == NO_SESSION and caller_hidden:
+    if outcome == NO_SESSION and unroutable_caller is not None:
+        if unroutable_caller.lower().startswith(APP_OR_SIP):
+            return NOT_FROM_A_PHONE, None
         return HIDDEN_CALLER, None
     return config.no_session_voice_message, None

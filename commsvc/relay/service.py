@@ -177,7 +177,8 @@ def receive_call(db: Session, call: InboundCall, *, config: Config, now: dt.date
                                                     stored_at=stored.created_at, config=config):
                     outcome, forward_to, forward_from = WITHHELD, None, None
     say, bridge = call_answer(outcome, forward_to, forward_from, config,
-                              caller_hidden=call.caller_phone is None, route=route)
+                              unroutable_caller=None if call.caller_phone else call.caller,
+                              route=route)
     return CallResult(call_id=call_id, outcome=outcome, session_id=session_id, say=say,
                       bridge=bridge, duplicate=duplicate)
 

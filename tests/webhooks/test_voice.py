@@ -247,6 +247,23 @@ def test_anonymous_caller_is_recorded_and_hung_up_on(session_open, place_call, d
     assert (f.calls(db)[0].from_phone, f.calls(db)[0].outcome) == ("Anonymous", "no_session")
 
 
+@pytest.mark.parametrize(("caller", "stored"), [
+    ("client:alice", "client:alice"), ("sip:alice@example.com", "sip:aliceexampl~"),
+    ("SIP:+14155550101@pbx.example", "SIP:+1415555010~")])
+def test_an_app_or_sip_caller_is_told_it_must_call_from_a_phone_not_that_its_number_is_hidden(
+        session_open, place_call, db, caller, stored):
+    """Found by a contract pass: a call from Twilio's Voice SDK (From "client:<identity>", an
+    app) or from a SIP address ("sip:user@host") heard "your number is hidden. Please call
+    again with your caller ID shown": they hide nothing, they have no phone number to be
+    matched to a session, and showing a caller ID would change nothing."""
+    for _ in range(2):  # a repeated webhook is answered the same
+        say, hangup = twiml(place_call(caller, REQUESTER_PROXY, sid="CA" + "c" * 32))
+
+        assert "hidden" not in say.text and "from a phone" in say.text
+        assert hangup.tag == "Hangup"
+    assert [(c.from_phone, c.outcome) for c in f.calls(db)] == [(stored, "no_session")]
+
+
 @pytest.mark.parametrize("caller", ["Restricted", "+266696687", "+7378742833", "+2562533",
                                     "+8656696", "+86282452253"])
 def test_every_caller_id_the_logs_show_as_hidden_is_answered_as_hidden(
