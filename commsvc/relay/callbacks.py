@@ -12,6 +12,7 @@ after the erasure) is queued for deletion there, as the erasure would have done.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -36,6 +37,8 @@ from commsvc.relay.statuses import (
 from commsvc.twilio_gateway import UNSUBSCRIBED
 
 BRIDGES = (relay.BRIDGED, relay.BRIDGED_RECORDED)  # outcomes of calls answered with a <Dial>
+
+log = logging.getLogger("commsvc.relay")
 
 
 def _text_where(message_id: int, inbound_sid: str | None, sid_column, sid: str) -> list:
@@ -83,6 +86,12 @@ def message_status(db: Session, *, message_id: int, inbound_sid: str | None,
         .execution_options(synchronize_session=False)
     )
     found = result.rowcount > 0
+    if found and not known:
+        # "receiving" (an inbound MMS still arriving), or a status Twilio adds one day: the
+        # SID is kept, the text's status stays; said so, or the callback's line (found=True)
+        # would read as applied.
+        log.warning("message-status status=%s of message %s is unknown: its status is kept",
+                    change.status, message_id)
     if found and carrier_opt_out and carrier_opt_out.forward_to:
         consent.record_carrier_opt_out(
             db, phone=carrier_opt_out.forward_to,

@@ -61,6 +61,22 @@ def test_status_for_an_unknown_record_is_accepted_and_logged(
                for r in webhook_logs.records)
 
 
+@pytest.mark.parametrize("status", ["receiving", "expired"])
+def test_a_status_commsvc_does_not_know_is_logged_as_such_not_as_a_text_not_found(
+        relayed, twilio_post, db, webhook_logs, status):
+    """Twilio's "receiving" (an inbound MMS still arriving) or a status it adds one day: the
+    text is found, its SID kept, its status left as it was, and a warning says the status
+    is unknown, where the callback's line said only found=True, at INFO."""
+    response = _message_status(twilio_post, relayed.id, status)
+
+    assert list(twiml(response)) == []
+    stored = f.messages(db)[0]
+    assert (stored.status, stored.forward_sid) == ("received", "SM" + "f" * 32)
+    [warning] = [r.getMessage() for r in webhook_logs.records if r.levelname == "WARNING"]
+    assert f"status={status} " in warning and "unknown" in warning
+    assert any("found=True" in r.getMessage() for r in webhook_logs.records)
+
+
 def test_status_without_a_record_parameter_is_accepted_and_changes_nothing(
         relayed, twilio_post, db):
     response = twilio_post("/webhooks/twilio/message-status",
