@@ -7,8 +7,19 @@ import signal
 import sys
 from typing import NoReturn
 
-import click
-from flask.cli import FlaskGroup
+from commsvc.long_running import hold_stop_signals
+
+# The Procfile's processes that run under commsvc (the web is gunicorn's, gunicorn_conf). The
+# group takes no option but --help, so the command is the first argument.
+_LONG_RUNNING_COMMANDS = (("worker",), ("clock",))
+
+# Before anything else is imported: a stop signal while a worker or clock loads stops it as it
+# starts. Not with --once: `worker --once` takes no signal, so one held would go unheeded.
+if tuple(sys.argv[1:2]) in _LONG_RUNNING_COMMANDS and "--once" not in sys.argv[2:]:
+    hold_stop_signals()
+
+import click  # noqa: E402
+from flask.cli import FlaskGroup  # noqa: E402
 
 
 def fail(message: str, status: int) -> NoReturn:
@@ -52,8 +63,6 @@ def _create_app():
 # The commands that may start from no SQLite file: the migration makes the schema in it, and the
 # OpenAPI document reads no database.
 _SET_UP_COMMANDS = (("db", "upgrade"), ("openapi", "print"), ("openapi", "write"))
-# The Procfile's processes that run under commsvc (the web is gunicorn's, gunicorn_conf).
-_LONG_RUNNING_COMMANDS = (("worker",), ("clock",))
 
 
 def _command() -> tuple[str, ...]:
