@@ -128,11 +128,16 @@ def _check_no_schema(connection) -> None:
     """Refuses (UnrecordedSchema) a database with no revision that holds commsvc's tables."""
     from commsvc.models import metadata
 
-    found = sorted(set(inspect(connection).get_table_names()) & set(metadata.tables))
+    tables = set(inspect(connection).get_table_names())
+    found = sorted(tables & set(metadata.tables))
     if found:
         shown = ", ".join(found[:3]) + (", ..." if len(found) > 3 else "")
+        # Alembic's stamp writes the revision whether the table is empty or gone (it makes it):
+        # an INSERT, once advised for both, had no table to go into after a DROP.
         raise UnrecordedSchema(
             f"the database has commsvc's tables ({shown}) but no migration revision recorded"
-            f" (its alembic_version table is missing or empty): put back the row of the backup"
-            f" the tables came from (INSERT INTO alembic_version VALUES ('<revision>')), then"
-            f" run `commsvc db upgrade` again; nothing was changed")
+            f" (its alembic_version table is"
+            f" {'empty' if 'alembic_version' in tables else 'missing'}): record the revision of"
+            f" the backup the tables came from (`alembic stamp <revision>`, with this"
+            f" DATABASE_URL, in the directory of alembic.ini), then run `commsvc db upgrade`"
+            f" again; nothing was changed")

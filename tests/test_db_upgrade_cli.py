@@ -1,8 +1,12 @@
 """`commsvc db upgrade` says what it did: the revisions it moved between, or where it already is."""
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -20,20 +24,24 @@ HEAD = SCRIPTS.get_current_head()
 PREVIOUS = SCRIPTS.get_revision(HEAD).down_revision
 
 
+def _production(url: str) -> dict[str, str]:
+    """What a production process of commsvc on url is given."""
+    return {"DATABASE_URL": url, "COMMSVC_ENV": "production", "ENCRYPTION_KEYS": TEST_KEY,
+            "HMAC_KEY": "h" * 32, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": BASE_URL}
+
+
 def _refused(url: str) -> list[str]:
     """The lines `db upgrade` on url writes to stderr, refusing (exit 1, no traceback)."""
-    env = {"DATABASE_URL": url, "COMMSVC_ENV": "production", "ENCRYPTION_KEYS": TEST_KEY,
-           "HMAC_KEY": "h" * 32, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": BASE_URL}
-    result = CliRunner().invoke(main, ["db", "upgrade"], env=env, prog_name="commsvc")
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=_production(url),
+                                prog_name="commsvc")
     assert result.exit_code == 1
     assert result.exception is None or isinstance(result.exception, SystemExit)
     return result.stderr.splitlines()
 
 
 def upgrade(url: str):
-    env = {"DATABASE_URL": url, "COMMSVC_ENV": "production", "ENCRYPTION_KEYS": TEST_KEY,
-           "HMAC_KEY": "h" * 32, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": BASE_URL}
-    result = CliRunner().invoke(main, ["db", "upgrade"], env=env, prog_name="commsvc")
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=_production(url),
+                                prog_name="commsvc")
     assert result.exit_code == 0, result.output
     return result.stdout
 
@@ -112,28 +120,35 @@ def test_a_database_migrated_by_a_newer_release_is_one_line_not_a_traceback(
     engine.dispose()
 
 
-@pytest.mark.parametrize("lost", ["DELETE FROM alembic_version", "DROP TABLE alembic_version"],
+@pytest.mark.parametrize(("lost", "table"), [("DELETE FROM alembic_version", "empty"),
+                                              ("DROP TABLE alembic_version", "missing")],
                          ids=["row deleted", "table dropped"])
-def test_a_schema_whose_revision_is_lost_is_one_line_not_a_traceback(empty_url, lost):  # noqa: F811
+def test_a_schema_whose_revision_is_lost_is_one_line_not_a_traceback(empty_url, lost, table):  # noqa: F811
     """Found by the operator docs' walk: with commsvc's tables there and alembic_version empty
     (a partial restore, a row deleted by hand), `db upgrade` ran the first migration again and
-    printed a 130-line traceback ending in 'relation "api_keys" already exists'."""
+    printed a 130-line traceback ending in 'relation "api_keys" already exists'. Found by
+    ops3's walk: with the table dropped, the line advised an INSERT INTO alembic_version,
+    which failed (no such table). It now advises `alembic stamp`, which does both: followed,
+    `db upgrade` finds the schema up to date."""
     migrate.upgrade(empty_url)
     engine = sa.create_engine(empty_url)
     with engine.begin() as connection:
         connection.execute(sa.text(lost))
     assert _refused(empty_url) == [
         "Error: the database has commsvc's tables (api_keys, audit_events, calls, ...) but no"
-        " migration revision recorded (its alembic_version table is missing or empty): put back"
-        " the row of the backup the tables came from (INSERT INTO alembic_version VALUES"
-        " ('<revision>')), then run `commsvc db upgrade` again; nothing was changed"]
+        f" migration revision recorded (its alembic_version table is {table}): record the"
+        " revision of the backup the tables came from (`alembic stamp <revision>`, with this"
+        " DATABASE_URL, in the directory of alembic.ini), then run `commsvc db upgrade` again;"
+        " nothing was changed"]
     with engine.begin() as connection:
         assert migrate.current_revision(connection) is None
-        if lost.startswith("DELETE"):  # the row put back as the message says
-            connection.execute(sa.text(f"INSERT INTO alembic_version VALUES ('{HEAD}')"))
     engine.dispose()
-    if lost.startswith("DELETE"):
-        assert upgrade(empty_url) == f"database is up to date (at {HEAD})\n"
+    # As the line says: `alembic stamp HEAD` in the directory of alembic.ini.
+    stamped = subprocess.run([str(Path(sys.executable).parent / "alembic"), "stamp", HEAD],
+                             cwd=migrate.ROOT, env={**os.environ, **_production(empty_url)},
+                             capture_output=True, text=True, timeout=120)
+    assert stamped.returncode == 0, stamped.stderr[-2000:]
+    assert upgrade(empty_url) == f"database is up to date (at {HEAD})\n"
 
 
 def test_a_release_step_beside_a_long_sqlite_migration_waits_for_it(
