@@ -302,6 +302,17 @@ def test_a_connection_service_with_a_nul_in_its_name_is_refused_in_one_line(tmp_
     assert dict(os.environ) == before
 
 
+@pytest.mark.parametrize("name", ["commsvc%00x", "commsvc%0Ax%1B[31m"], ids=["NUL", "controls"])
+def test_a_connection_service_name_with_control_characters_is_shown_escaped(tmp_path, name):
+    """Found by ops3's walk: the refusal named the service twice, once escaped and once as
+    given ('a [commsvc\\x00x] entry'), so a NUL, a line break or an escape sequence from the
+    URL went raw into the line and the log. Each is shown escaped, once."""
+    with pytest.raises(ConfigError) as refused:
+        _load(DATABASE_URL=f"postgresql://db.internal/?service={name}",
+              PGSERVICEFILE=_service_file(tmp_path))
+    assert str(refused.value).isprintable()
+
+
 def test_the_sender_is_a_number_in_e164_a_short_code_or_a_sender_id_as_twilio_takes_them():
     assert _load(TWILIO_SENDER_NUMBER=" +1 (415) 555-0100 ").sender_number == "+14155550100"
     assert _load(TWILIO_SENDER_NUMBER="22395").sender_number == "22395"

@@ -92,7 +92,7 @@ def check_database_url(url: str, env: dict[str, str]) -> None:
                               " the database named after the user")
         if isinstance(service, tuple) or not _service_database(service, env):
             raise ConfigError(f"DATABASE_URL's connection service {service!r} names no database:"
-                              f" no pg_service.conf libpq reads has a [{service}] entry with a"
+                              f" no pg_service.conf libpq reads has an entry for it with a"
                               f" dbname (give the URL one after the host otherwise); libpq would"
                               f" take its default, the database named after the user")
 
