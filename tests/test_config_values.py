@@ -313,6 +313,34 @@ def test_a_connection_service_name_with_control_characters_is_shown_escaped(tmp_
     assert str(refused.value).isprintable()
 
 
+class _EnvironmentNotWritten(dict):
+    """os.environ that fails the test when written: another thread may be reading it."""
+
+    def _written(self, *_args, **_kwargs):
+        raise AssertionError("the process environment was written")
+
+    __setitem__ = __delitem__ = pop = update = setdefault = clear = _written
+
+
+@pytest.mark.parametrize("service", ["commsvc", "nodb"])
+def test_reading_a_connection_service_leaves_the_process_environment_alone(
+        tmp_path, monkeypatch, service):
+    """Found by ops3: to ask libpq what a service names, PGSERVICE, PGSERVICEFILE and
+    PGSYSCONFDIR were set in the process's environment and then put back, which raced any
+    other thread reading the environment (setenv is not thread-safe, and libpq reads it at
+    every connection). libpq is asked in a process of its own; the answers are the same."""
+    settings = {"DATABASE_URL": "postgres://", "PGSERVICE": service,
+                "PGSERVICEFILE": _service_file(tmp_path)}
+    with monkeypatch.context() as patched:  # only while the settings are read
+        patched.setattr(os, "environ", _EnvironmentNotWritten(os.environ))
+        if service == "commsvc":
+            assert _load(**settings).database_url == "postgresql+psycopg://"
+        else:
+            with pytest.raises(ConfigError,
+                               match="^DATABASE_URL's connection service 'nodb' names"):
+                _load(**settings)
+
+
 def test_the_sender_is_a_number_in_e164_a_short_code_or_a_sender_id_as_twilio_takes_them():
     assert _load(TWILIO_SENDER_NUMBER=" +1 (415) 555-0100 ").sender_number == "+14155550100"
     assert _load(TWILIO_SENDER_NUMBER="22395").sender_number == "22395"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import os
 import re
+import subprocess
+import sys
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from sqlalchemy.engine import make_url
@@ -100,36 +102,32 @@ def check_database_url(url: str, env: dict[str, str]) -> None:
 # Where libpq looks for a connection service: its name and the files that may define it.
 _SERVICE_SETTINGS = ("PGSERVICE", "PGSERVICEFILE", "PGSYSCONFDIR")
 
+# Run by _service_database in a process of its own: the database libpq's defaults name there.
+_DEFAULT_DATABASE = ("import sys\n"
+                     "from psycopg import pq\n"
+                     "for option in pq.Conninfo.get_defaults():\n"
+                     "    if option.keyword == b'dbname' and option.val:\n"
+                     "        sys.stdout.buffer.write(option.val)\n")
+
 
 def _service_database(service: str, env: dict[str, str]) -> str | None:
     """The database (dbname) the connection service `service` names, read by libpq itself
     from the pg_service.conf it would read (PGSERVICEFILE or ~/.pg_service.conf, then
     PGSYSCONFDIR's or its own); None when no such file defines the service, or its entry
     names no database. libpq gives a service's settings without connecting only for
-    PGSERVICE, so the process's environment holds `env`'s view of these settings, with
-    PGSERVICE the service, for that one call (at start, before any connection or thread)."""
-    from psycopg import pq
-
+    PGSERVICE, so it is asked in a Python process of its own, whose environment holds `env`'s
+    view of these settings, with PGSERVICE the service, and no other PG variable (PGDATABASE
+    would stand in for the service's dbname). Setting them in this process's environment for
+    the call, as before, raced every thread reading it (setenv is not thread-safe)."""
     if "\0" in service:  # the URL's %00: no environment holds it, no pg_service.conf names it
         return None
-    saved = {name: os.environ.get(name) for name in _SERVICE_SETTINGS}
-    wanted = {**{name: env.get(name) for name in _SERVICE_SETTINGS}, "PGSERVICE": service}
-    try:
-        for name, value in wanted.items():
-            _set_environ(name, value)
-        defaults = {option.keyword: option.val for option in pq.Conninfo.get_defaults()}
-    finally:
-        for name, value in saved.items():
-            _set_environ(name, value)
-    database = defaults.get(b"dbname")
-    return database.decode() if database else None
-
-
-def _set_environ(name: str, value: str | None) -> None:
-    if value is None:
-        os.environ.pop(name, None)
-    else:
-        os.environ[name] = value
+    child_env = {name: value for name, value in os.environ.items()
+                 if not name.startswith("PG")}
+    child_env.update({name: env[name] for name in _SERVICE_SETTINGS if env.get(name)})
+    child_env["PGSERVICE"] = service
+    found = subprocess.run([sys.executable, "-c", _DEFAULT_DATABASE], env=child_env,
+                           capture_output=True, check=True, timeout=60).stdout
+    return found.decode() if found else None
 
 
 _SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
