@@ -22,7 +22,7 @@ def upgrade_command():
     engine = current_app.extensions["db"].engine
     try:
         with migrate.migration_transaction(engine) as connection:
-            before, after = migrate.upgrade_connection(connection)
+            before, after = migrate.upgrade_connection(connection, waiting=_say_waiting)
     except migrate.NotMigratable as exc:
         raise click.ClickException(str(exc)) from None
     except OperationalError as exc:
@@ -37,6 +37,13 @@ def upgrade_command():
         click.echo(f"database is up to date (at {after})")
     else:
         click.echo(f"upgraded the database from {before or 'nothing'} to {after}")
+
+
+def _say_waiting() -> None:
+    """A release step queued behind another says so: it waited in silence, for as long as the
+    other's migrations took (minutes for an index on a large table), and looked hung."""
+    click.echo("waiting for another `commsvc db upgrade` to finish migrating this database (it"
+               " holds the migration lock; no time limit)", err=True)
 
 
 commands = [db_group]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -94,7 +94,8 @@ def migration_transaction(engine) -> Iterator:
                     f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
-def upgrade_connection(connection) -> tuple[str | None, str | None]:
+def upgrade_connection(connection, waiting: Callable[[], None] | None = None
+                       ) -> tuple[str | None, str | None]:
     """Apply every pending migration on the connection; (revision before, revision after).
 
     On PostgreSQL one migration runs at a time: release steps started together (one per
@@ -103,13 +104,17 @@ def upgrade_connection(connection) -> tuple[str | None, str | None]:
     statement timeout in DATABASE_URL cut the wait or a migration short; but a table's lock
     that another transaction holds is waited for MIGRATION_LOCK_TIMEOUT only (a lock timeout,
     everything rolled back), not while the service's requests to that table queue behind it.
+    `waiting` is called when another migration holds the lock, before waiting for it.
     """
     if connection.dialect.name == "postgresql":
         # Not the statement timeout a production DATABASE_URL carries (README): the release
         # step waits for the one before it, and builds indexes on large tables.
         connection.execute(text("SET LOCAL statement_timeout = 0"))
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),  # to the end of it
-                           {"key": MIGRATION_LOCK_KEY})
+        lock = {"key": MIGRATION_LOCK_KEY}  # held to the end of the transaction
+        if not connection.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), lock):
+            if waiting is not None:
+                waiting()
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), lock)
         connection.execute(text(f"SET LOCAL lock_timeout = '{MIGRATION_LOCK_TIMEOUT}'"))
     before = current_revision(connection)
     head, older = revisions()

@@ -210,6 +210,49 @@ def test_a_release_step_on_a_url_with_a_statement_timeout_waits_for_the_one_befo
         f"upgraded the database from {PREVIOUS} to {HEAD}\n")
 
 
+def test_a_release_step_waiting_for_the_one_before_it_says_so(empty_url, backend):  # noqa: F811
+    """Found by ops3's walk: a release step started while another held the migration lock
+    waited for it in silence (25 s for a psql session holding it 25 s), for as long as the
+    other's migrations took, and looked hung. It says, on stderr, what it waits for."""
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite's migrations queue on its write lock")
+    migrate.upgrade(empty_url, revision=PREVIOUS)
+    holding, done = threading.Event(), threading.Event()
+
+    def the_release_step_before() -> None:
+        """Holds the migration lock until the release step queues behind it."""
+        engine = sa.create_engine(empty_url)
+        with engine.begin() as connection:
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": migrate.MIGRATION_LOCK_KEY})
+            holding.set()
+            with engine.connect() as watching:
+                while not done.wait(0.05) and not watching.scalar(sa.text(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                        " AND NOT granted AND database = (SELECT oid FROM pg_database"
+                        " WHERE datname = current_database())")):
+                    pass
+        engine.dispose()
+
+    holder = threading.Thread(target=the_release_step_before, daemon=True)
+    holder.start()
+    assert holding.wait(10)
+    try:
+        result = CliRunner().invoke(main, ["db", "upgrade"], env=_production(empty_url),
+                                    prog_name="commsvc")
+    finally:
+        done.set()
+        holder.join(10)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ("waiting for another `commsvc db upgrade` to finish migrating this"
+                             " database (it holds the migration lock; no time limit)\n")
+    assert result.stdout == f"upgraded the database from {PREVIOUS} to {HEAD}\n"
+    # Alone, it says nothing of the kind.
+    again = CliRunner().invoke(main, ["db", "upgrade"], env=_production(empty_url),
+                               prog_name="commsvc")
+    assert (again.stdout, again.stderr) == (f"database is up to date (at {HEAD})\n", "")
+
+
 def test_a_release_step_gives_up_a_table_another_transaction_holds_rather_than_queue_the_service(
         empty_url, backend, monkeypatch):  # noqa: F811
     """Found by a review of the fix above: with the statement timeout set aside, the release
