@@ -21,8 +21,8 @@ def upgrade_command():
     """Apply every pending migration."""
     engine = current_app.extensions["db"].engine
     try:
-        with migrate.migration_transaction(engine) as connection:
-            before, after = migrate.upgrade_connection(connection, waiting=_say_waiting)
+        with migrate.migration_transaction(engine, _say_waiting) as connection:
+            before, after = migrate.upgrade_connection(connection, _say_waiting)
     except migrate.NotMigratable as exc:
         raise click.ClickException(str(exc)) from None
     except OperationalError as exc:
@@ -39,11 +39,10 @@ def upgrade_command():
         click.echo(f"upgraded the database from {before or 'nothing'} to {after}")
 
 
-def _say_waiting() -> None:
+def _say_waiting(waited_for: str) -> None:
     """A release step queued behind another says so: it waited in silence, for as long as the
     other's migrations took (minutes for an index on a large table), and looked hung."""
-    click.echo("waiting for another `commsvc db upgrade` to finish migrating this database (it"
-               " holds the migration lock; no time limit)", err=True)
+    click.echo(f"waiting for {waited_for}", err=True)
 
 
 commands = [db_group]

@@ -11,7 +11,9 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import OperationalError
 
+from commsvc.db.failures import SQLITE_BUSY
 from commsvc.db.sqlite import SQLITE_BUSY_TIMEOUT_MS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,27 +76,49 @@ MIGRATION_LOCK_TIMEOUT = "5s"
 SQLITE_MIGRATION_WAIT_MS = 15 * 60 * 1000
 
 
+# How long it waits for that lock before it says it is waiting (a webhook holds it for ms).
+SQLITE_QUIET_WAIT_MS = 1000
+
+
 @contextmanager
-def migration_transaction(engine) -> Iterator:
+def migration_transaction(engine, waiting: Callable[[str], None] | None = None) -> Iterator:
     """A connection in a transaction for upgrade_connection. On SQLite it waits for the write
     lock as long as a migration may take, not the 5 s of every writer: a `db upgrade` started
     beside a long one (`make run` and `make simulate` after a pull) said 'the database is not
-    answering: database is locked'."""
+    answering: database is locked'. `waiting` is told what is waited for when the lock is not
+    free within SQLITE_QUIET_WAIT_MS, before the long wait."""
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
-        if sqlite:  # on the driver's connection: a statement here would begin the transaction
-            connection.connection.driver_connection.execute(
-                f"PRAGMA busy_timeout={SQLITE_MIGRATION_WAIT_MS}")
         try:
-            with connection.begin():
+            with _sqlite_begin(connection, waiting) if sqlite else connection.begin():
                 yield connection
         finally:
             if sqlite:
-                connection.connection.driver_connection.execute(
-                    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+                _busy_timeout(connection, SQLITE_BUSY_TIMEOUT_MS)
 
 
-def upgrade_connection(connection, waiting: Callable[[], None] | None = None
+def _sqlite_begin(connection, waiting: Callable[[str], None] | None):
+    """The migration's transaction on SQLite (BEGIN IMMEDIATE, the write lock up front)."""
+    _busy_timeout(connection, SQLITE_QUIET_WAIT_MS)
+    try:
+        return connection.begin()
+    except OperationalError as exc:
+        if not (getattr(exc.orig, "sqlite_errorname", None) or "").startswith(SQLITE_BUSY):
+            raise
+    if waiting is not None:
+        waiting(f"another process to let go of the SQLite database's write lock (another"
+                f" `commsvc db upgrade`, a long write; up to"
+                f" {SQLITE_MIGRATION_WAIT_MS // 60000} minutes)")
+    _busy_timeout(connection, SQLITE_MIGRATION_WAIT_MS)
+    return connection.begin()
+
+
+def _busy_timeout(connection, milliseconds: int) -> None:
+    # On the driver's connection: a statement here would begin the transaction.
+    connection.connection.driver_connection.execute(f"PRAGMA busy_timeout={milliseconds}")
+
+
+def upgrade_connection(connection, waiting: Callable[[str], None] | None = None
                        ) -> tuple[str | None, str | None]:
     """Apply every pending migration on the connection; (revision before, revision after).
 
@@ -104,7 +128,7 @@ def upgrade_connection(connection, waiting: Callable[[], None] | None = None
     statement timeout in DATABASE_URL cut the wait or a migration short; but a table's lock
     that another transaction holds is waited for MIGRATION_LOCK_TIMEOUT only (a lock timeout,
     everything rolled back), not while the service's requests to that table queue behind it.
-    `waiting` is called when another migration holds the lock, before waiting for it.
+    `waiting` is told what is waited for when another migration holds the lock, before the wait.
     """
     if connection.dialect.name == "postgresql":
         # Not the statement timeout a production DATABASE_URL carries (README): the release
@@ -113,7 +137,8 @@ def upgrade_connection(connection, waiting: Callable[[], None] | None = None
         lock = {"key": MIGRATION_LOCK_KEY}  # held to the end of the transaction
         if not connection.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), lock):
             if waiting is not None:
-                waiting()
+                waiting("another `commsvc db upgrade` to finish migrating this database (it"
+                        " holds the migration lock; no time limit)")
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), lock)
         connection.execute(text(f"SET LOCAL lock_timeout = '{MIGRATION_LOCK_TIMEOUT}'"))
     before = current_revision(connection)

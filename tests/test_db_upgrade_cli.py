@@ -46,18 +46,41 @@ def upgrade(url: str):
     return result.stdout
 
 
-def _upgrade_beside(hold, url: str) -> str:
-    """`db upgrade` on url while hold(holding, done) runs in a thread: it sets holding once it
-    holds its lock, and lets go once done is set (or its own time is up)."""
+def _upgraded_beside(hold, url: str):
+    """`db upgrade` on url (click's result) while hold(holding, done) runs in a thread: it sets
+    holding once it holds its lock, and lets go once done is set (or its own time is up)."""
     holding, done = threading.Event(), threading.Event()
     holder = threading.Thread(target=hold, args=(holding, done), daemon=True)
     holder.start()
     holding.wait(10)
     try:
-        return upgrade(url)
+        return CliRunner().invoke(main, ["db", "upgrade"], env=_production(url),
+                                  prog_name="commsvc")
     finally:
         done.set()
         holder.join(10)
+
+
+def _upgrade_beside(hold, url: str) -> str:
+    """What _upgraded_beside's `db upgrade` printed, having succeeded."""
+    result = _upgraded_beside(hold, url)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def _sqlite_writer(url: str, until: threading.Event | None = None, seconds: float = 3):
+    """A hold for _upgrade(d)_beside: another process's connection to url's SQLite file holding
+    its write lock until `until` (else _upgrade(d)_beside's done) is set, or `seconds` pass."""
+
+    def hold(holding, done) -> None:
+        connection = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+        connection.execute("BEGIN IMMEDIATE")
+        holding.set()
+        (until or done).wait(seconds)
+        connection.execute("COMMIT")
+        connection.close()
+
+    return hold
 
 
 def test_upgrading_a_new_database_says_it_made_the_schema_then_that_it_is_up_to_date(
@@ -169,17 +192,36 @@ def test_a_release_step_beside_a_long_sqlite_migration_waits_for_it(
     monkeypatch.setattr(db_sqlite, "_sqlite_pragmas", writers_wait_a_tenth)
     migrate.upgrade(empty_url, revision=PREVIOUS)
 
-    def another_migration(holding, done) -> None:
-        connection = sqlite3.connect(empty_url.removeprefix("sqlite:///"),
-                                     isolation_level=None)
-        connection.execute("BEGIN IMMEDIATE")
-        holding.set()
-        done.wait(3)
-        connection.execute("COMMIT")
-        connection.close()
-
-    assert _upgrade_beside(another_migration, empty_url) == (
+    assert _upgrade_beside(_sqlite_writer(empty_url), empty_url) == (
         f"upgraded the database from {PREVIOUS} to {HEAD}\n")
+
+
+def test_a_release_step_waiting_for_sqlites_write_lock_says_so(
+        empty_url, backend, monkeypatch):  # noqa: F811
+    """Found by ops3's walk: on SQLite too, a `db upgrade` beside another process holding the
+    write lock (a migration, a long write) waited up to 15 minutes in silence (20 s walked).
+    Past a second without the lock it says what it waits for. Here the holder lets go as soon
+    as that is said."""
+    if backend != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL's release steps queue on an advisory lock")
+    from commsvc import db_cli
+
+    migrate.upgrade(empty_url, revision=PREVIOUS)
+    said = threading.Event()
+    say_waiting = db_cli._say_waiting
+
+    def saying_it(waited_for: str) -> None:
+        say_waiting(waited_for)
+        said.set()
+
+    monkeypatch.setattr(db_cli, "_say_waiting", saying_it)
+
+    result = _upgraded_beside(_sqlite_writer(empty_url, until=said, seconds=30), empty_url)
+    assert (result.exit_code, result.stdout) == (
+        0, f"upgraded the database from {PREVIOUS} to {HEAD}\n")
+    assert result.stderr == ("waiting for another process to let go of the SQLite database's"
+                             " write lock (another `commsvc db upgrade`, a long write; up to 15"
+                             " minutes)\n")
 
 
 def test_a_release_step_on_a_url_with_a_statement_timeout_waits_for_the_one_before_it(
@@ -217,9 +259,8 @@ def test_a_release_step_waiting_for_the_one_before_it_says_so(empty_url, backend
     if backend != "postgresql":
         pytest.skip("PostgreSQL only: SQLite's migrations queue on its write lock")
     migrate.upgrade(empty_url, revision=PREVIOUS)
-    holding, done = threading.Event(), threading.Event()
 
-    def the_release_step_before() -> None:
+    def the_release_step_before(holding, done) -> None:
         """Holds the migration lock until the release step queues behind it."""
         engine = sa.create_engine(empty_url)
         with engine.begin() as connection:
@@ -234,19 +275,11 @@ def test_a_release_step_waiting_for_the_one_before_it_says_so(empty_url, backend
                     pass
         engine.dispose()
 
-    holder = threading.Thread(target=the_release_step_before, daemon=True)
-    holder.start()
-    assert holding.wait(10)
-    try:
-        result = CliRunner().invoke(main, ["db", "upgrade"], env=_production(empty_url),
-                                    prog_name="commsvc")
-    finally:
-        done.set()
-        holder.join(10)
-    assert result.exit_code == 0, result.output
+    result = _upgraded_beside(the_release_step_before, empty_url)
+    assert (result.exit_code, result.stdout) == (
+        0, f"upgraded the database from {PREVIOUS} to {HEAD}\n")
     assert result.stderr == ("waiting for another `commsvc db upgrade` to finish migrating this"
                              " database (it holds the migration lock; no time limit)\n")
-    assert result.stdout == f"upgraded the database from {PREVIOUS} to {HEAD}\n"
     # Alone, it says nothing of the kind.
     again = CliRunner().invoke(main, ["db", "upgrade"], env=_production(empty_url),
                                prog_name="commsvc")
