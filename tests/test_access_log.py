@@ -1027,3 +1027,30 @@ def test_an_atom_value_seen_before_is_not_masked_again_and_reads_the_same(tmp_pa
     monkeypatch.setenv("DEFAULT_REGION", "GB")
     line = access_line(tmp_path, "/v1/consent/ph07911123456", user_agent=agent)
     assert "07911123456" not in line and len(asked) == 4
+
+
+# Formats naming every kind of atom: request headers (any case), response headers, environ
+# keys, gunicorn's own figures, and names no atom has ("-").
+_FORMATS = [
+    '%(h)s %(l)s %(u)s "%(r)s" %(s)s %(b)s %(B)s "%(f)s" "%(a)s" %(m)s %(U)s %(q)s %(H)s %(T)s'
+    ' %(D)s %(M)s %(L)s %(p)s',
+    '%({X-Request-Id}o)s %({content-length}O)s %({Host}i)s %({user-agent}I)s %({nope}i)s'
+    ' %({REMOTE_ADDR}e)s %({raw_uri}e)s %({Server_Port}e)s %({wsgi.url_scheme}e)s %(zz)s',
+    '%(h)s "%({referer}i)s" "%(a)s" %({x-forwarded-for}i)s %({http_user_agent}e)s',
+]
+
+
+@pytest.mark.parametrize("access_log_format", _FORMATS)
+def test_a_custom_format_is_written_as_gunicorn_writes_it(tmp_path, text_logs,
+                                                          access_log_format):
+    """Pins the line of any format (every atom kind, quotes escaped, absent ones "-") to
+    gunicorn's own Logger's, for a request with no number, key or webhook query in it."""
+    (tmp_path / "masking").mkdir()
+    kwargs = {"access_log_format": access_log_format, "referer": 'https://x.example/"a"',
+              "user_agent": 'curl/8.5 "quoted"', "request_id": "abcdef0123456789",
+              "response_headers": (("X-Request-Id", "abcdef0123456789"),)}
+    masking = access_line(tmp_path / "masking", "/v1/sessions?limit=5", **kwargs)
+    plain = access_line(tmp_path, "/v1/sessions?limit=5",
+                        logger_class="gunicorn.glogging.Logger", **kwargs)
+    assert "abcdef0123456789" in plain or "curl/8.5" in plain  # the atoms have values
+    assert re.sub(r"<\d+>", "<pid>", masking) == re.sub(r"<\d+>", "<pid>", plain)
