@@ -56,7 +56,6 @@ def is_valid(auth_token: str, public_base_url: str) -> bool:
     url = signed_url(public_base_url)
     if not (auth_token and signature and url):
         return False
-    validator = RequestValidator(auth_token)
     # A URL without "?" has no query, so no bodySHA256 (every webhook URL but a JSON one's).
     if "?" in url and "bodySHA256" in parse_qs(urlparse(url).query):
         # Twilio signs a JSON-bodied webhook over the URL alone, the body's SHA-256 in its
@@ -64,14 +63,15 @@ def is_valid(auth_token: str, public_base_url: str) -> bool:
         # the form (empty for JSON) it skipped it, and the signed URL verified any body.
         # Asked as validate() reads the query (a blank bodySHA256 is none): when it sees no
         # hash, it takes a string for a form and raises.
-        return validator.validate(url, request.get_data(as_text=True), signature)
+        return RequestValidator(auth_token).validate(url, request.get_data(as_text=True),
+                                                     signature)
     # The URL exactly as configured is what Twilio signs in practice: one HMAC, compared in
-    # constant time. validate() computes two (URL without and with the default port), so it
-    # decides every other case.
+    # constant time, and no RequestValidator made. validate() computes two (URL without and
+    # with the default port), so it decides every other case.
     if hmac.compare_digest(form_signature(auth_token, url, request.form).encode(),
                            signature.encode()):
         return True
-    return validator.validate(url, request.form, signature)
+    return RequestValidator(auth_token).validate(url, request.form, signature)
 
 
 def require_twilio_signature() -> Response | None:

@@ -288,17 +288,22 @@ def test_a_text_signed_over_its_url_is_verified_with_one_hmac(twilio_post, db, s
                                                               monkeypatch):
     """Twilio signs the URL as configured: verified by form_signature, one HMAC over one pass of
     the form, not twilio's compute_signature (which asks each field's values through a getall()
-    Werkzeug's MultiDict lacks, an exception raised and caught per field)."""
-    asked = []
+    Werkzeug's MultiDict lacks, an exception raised and caught per field), and with no
+    RequestValidator made (its only use is the cases form_signature does not decide)."""
+    asked, made = [], []
     real = RequestValidator.compute_signature
     monkeypatch.setattr(RequestValidator, "compute_signature",
                         lambda self, *args, **kwargs: asked.append(args) or real(
                             self, *args, **kwargs))
+    real_init = RequestValidator.__init__
+    monkeypatch.setattr(RequestValidator, "__init__",
+                        lambda self, token: made.append(token) or real_init(self, token))
     signature = TwilioPoster(None, AUTH_TOKEN, BASE_URL).signature("/webhooks/twilio/sms", (
         sms := _sms()))
     asked.clear()
+    made.clear()
 
     response = twilio_post("/webhooks/twilio/sms", sms, signature=signature)
 
     assert response.status_code == 200 and b"<Message" in response.data
-    assert asked == []
+    assert asked == [] and made == []
