@@ -62,6 +62,7 @@ _ENQUEUE_ARRAY = text(
     " next_attempt_at) SELECT :resource, sid, :action, :cause, 0, :now, :now"
     " FROM unnest(CAST(:sids AS varchar[])) AS sid"
     " ON CONFLICT (resource, sid, action) DO UPDATE SET cause = EXCLUDED.cause,"
+    " attempts = 0, created_at = EXCLUDED.created_at,"
     " next_attempt_at = EXCLUDED.next_attempt_at, last_error = NULL"
     f" WHERE remote_deletions.cause = '{KEPT}' AND EXCLUDED.cause <> '{KEPT}'"
     " AND remote_deletions.done_at IS NULL").bindparams(
@@ -73,7 +74,7 @@ def enqueue_many(db: Session, *, resource: str, sids, action: str, cause: str,
                  now: dt.datetime) -> int:
     """Queue deletions at Twilio in the caller's transaction (None skipped); how many SIDs.
     One queued already stays as it is, but a kept pick's (KEPT), which another cause makes
-    due at once."""
+    due at once: pending from then (the gauges' age) and retried afresh."""
     wanted = [sid for sid in dict.fromkeys(sids) if sid]
     if not wanted:
         return 0
@@ -87,8 +88,9 @@ def enqueue_many(db: Session, *, resource: str, sids, action: str, cause: str,
     insert = insert_for(db)(table)
     db.execute(insert.on_conflict_do_update(
         index_elements=["resource", "sid", "action"],
-        set_={"cause": insert.excluded.cause, "next_attempt_at": insert.excluded.next_attempt_at,
-              "last_error": None},
+        set_={"cause": insert.excluded.cause, "attempts": 0,
+              "created_at": insert.excluded.created_at,
+              "next_attempt_at": insert.excluded.next_attempt_at, "last_error": None},
         where=(table.c.cause == KEPT) & (insert.excluded.cause != KEPT)
         & table.c.done_at.is_(None)),
                [{"resource": resource, "sid": sid, "action": action, "cause": cause,

@@ -198,6 +198,21 @@ def test_a_pick_left_for_a_text_that_may_own_it_is_deleted_once_no_text_may(
     assert _deleted_at_twilio(twilio_api)
 
 
+def _kept_for_a_held_text(app, db, clock, twilio_api, gateway) -> dt.datetime:
+    """Retention kept PICK (deleting its text) for a newer identical text, which may own it,
+    a hold keeps past its period; the retention cutoff."""
+    cutoff = clock() - PERIODS["metadata"][0]
+    _pick(db, created_at=cutoff - dt.timedelta(seconds=30))
+    _identical(db, created_at=cutoff + dt.timedelta(seconds=10), booking_id="bk_held")
+    holds.place_hold(db, scope="booking", value="bk_held", reason="dispute", actor="test",
+                     now=clock())
+    db.commit()
+    _pick_at_twilio(twilio_api, cutoff + dt.timedelta(seconds=30))
+    run(app, clock, gateway=gateway)
+    assert _cause(db, "delete") == remote.KEPT
+    return cutoff
+
+
 def test_a_kept_pick_whose_look_fails_stays_out_of_the_pending_gauges(
         app, client, db, clock, twilio_api):
     # Found by a review: a kept pick (a text that stays may own it) is looked at again each
@@ -207,16 +222,7 @@ def test_a_kept_pick_whose_look_fails_stays_out_of_the_pending_gauges(
     # two days and the alert on it fired, though nothing was due to be deleted. A failed
     # look leaves it kept (as last decided), looked at again after the back-off.
     gateway = RealTwilio(ACCOUNT, "test-token")
-    cutoff = clock() - PERIODS["metadata"][0]
-    _pick(db, created_at=cutoff - dt.timedelta(seconds=30))
-    # A newer identical text, which may own PICK; a hold keeps it past its period.
-    _identical(db, created_at=cutoff + dt.timedelta(seconds=10), booking_id="bk_held")
-    holds.place_hold(db, scope="booking", value="bk_held", reason="dispute", actor="test",
-                     now=clock())
-    db.commit()
-    _pick_at_twilio(twilio_api, cutoff + dt.timedelta(seconds=30))
-    run(app, clock, gateway=gateway)
-    assert _cause(db, "delete") == remote.KEPT
+    cutoff = _kept_for_a_held_text(app, db, clock, twilio_api, gateway)
     twilio_api.replace(responses.GET, PICK_URL, status=503,
                        json={"code": 20503, "message": "unavailable", "status": 503})
     clock.advance(days=2)
@@ -240,6 +246,30 @@ def test_a_kept_pick_whose_look_fails_stays_out_of_the_pending_gauges(
     row = db.scalar(select(RemoteDeletion).where(RemoteDeletion.sid == PICK))
     assert (row.last_error, row.next_attempt_at, row.done_at) == (
         remote.KEPT_WHY, clock() + remote.KEPT_LOOK_AGAIN, None)
+
+
+def test_a_kept_pick_another_cause_makes_due_is_pending_from_then_and_retried_afresh(
+        app, client, db, clock, twilio_api):
+    # Found by outbox5: a kept pick another cause makes due (an erasure of the person the
+    # copy went to) kept the row's created_at and attempts from when it was first kept,
+    # days before: the oldest pending deletion read two days the moment it became pending,
+    # and the alert on it fired; its first failure backed off as if retried all along.
+    gateway = RealTwilio(ACCOUNT, "test-token")
+    _kept_for_a_held_text(app, db, clock, twilio_api, gateway)
+    clock.advance(days=2)
+    run(app, clock, gateway=gateway)  # looked at again: still owned, still kept
+    assert _cause(db, "delete") == remote.KEPT
+
+    remote.enqueue_many(db, resource=remote.MESSAGE, sids=[PICK], action="delete",
+                        cause="erasure", now=clock())
+    db.commit()
+    scraped = client.get("/metrics").data.decode()
+    assert 'commsvc_twilio_deletions_pending{resource="message"} 1.0' in scraped
+    assert 'commsvc_twilio_deletion_oldest_pending_seconds{resource="message"} 0.0' in scraped
+    db.expire_all()
+    row = db.scalar(select(RemoteDeletion).where(RemoteDeletion.sid == PICK))
+    assert (row.cause, row.attempts, row.created_at, row.next_attempt_at) == (
+        "erasure", 0, clock(), clock())
 
 
 def _kept_for_a_held_text_still_due(app, db, clock, twilio_api, gateway):
