@@ -205,13 +205,60 @@ GUARD_AFTER_RE = re.compile(
     r"|(?: (?!me\b|us\b)\w+){1,2}(?: \|| and| but)?(?: (?:just|please))*"
     r" (?:text|message) (?:me|us) instead\b"
     r"| " + _AND_COME + ")")
-# A limit after a match widened to every time after it, in the same clause or the next: "STOP
-# texting me at 6am!!! and every other time too", "... before 8 or any other time", "... ni a
-# ninguna otra hora", "... ni à aucune autre heure": no limit, the request stands.
-WIDENED_AFTER_RE = re.compile(
-    r"[^|]{0,40}?(?: \|)* (?:and|or|nor|ni|ou|et|o|y) (?:at |a |on )?(?:any|every|all|aucune?"
-    r"|ningun|ninguna|cualquier)(?: other| autre| otra| otro)? (?:time|times|hour|hours|day"
-    r"|days|heure|heures|jour|moment|hora|horas|dia|momento)\b")
+# A limit in time widened to every time after it, ending its clause: "don't text me before 8
+# or any other time", "STOP texting me at 6am!!! and every other time too", "Ne m'écrivez plus
+# le dimanche ni aucun autre jour", "Arrêtez de m'écrire le soir ou n'importe quand", "No me
+# escribas antes de las 8 ni a ninguna otra hora": no limit, the request stands, and it is read
+# without them (without_widened_limits), whether its words may end the message or not. Not
+# another time allowed ("..., any other time is fine") nor one still limited ("... or any other
+# time before noon"). Nothing here repeats but the closing words, so it cannot backtrack.
+_WIDENING_RE = re.compile(
+    r"(?: \|)* (?:or|nor|and|ni|ou|et|o|y) (?:(?:at|on|in|a|en|de) )?"
+    r"(?:(?:any|every|aucune?|ningun|ninguna|ninguno|cualquier|n importe(?: quelle?)?)"
+    r"(?: (?:other|autre|otra|otro))? (?:time|times|hour|hours|day|days|moment|heure|heures"
+    r"|jour|jours|hora|horas|dia|dias|momento)(?: (?:of the|de la|del) (?:day|week|journee"
+    r"|semaine|dia|semana))?"
+    r"|ever|at all|anytime|n importe quand|jamais|nunca)"
+    r"(?: (?:too|either|whatsoever|tampoco|non plus|" + COURTESY + r"))*(?= \||$)")
+_WIDENING_WORDS = frozenset("any every aucun aucune ningun ninguna ninguno cualquier importe ever"
+                            " all anytime jamais nunca".split())
+# Where such a limit starts, read back from the widening: a word of when ("before", "after",
+# "at 6am", "avant", "le soir", "antes", "en la noche", the days: WHEN), with the preposition
+# or article before it ("on weekends", "le dimanche", "los domingos", "à 6h")
+_LIMIT_START_RE = re.compile(
+    r"(?:before|after|until|till|til|during|between|past|tonight|today|tomorrow|early|late"
+    r"|so (?:early|late)|this (?:early|late|week|weekend|morning|afternoon|evening)"
+    r"|at (?:\d|night|this hour)|\d+ ?(?:am|pm|h)"
+    r"|avant|apres|jusqu|pendant|ce soir|aujourd hui|demain|tot|tard|(?:aussi|si) (?:tot|tard)"
+    r"|antes|despues|hasta|durante|hoy|manana|esta noche|temprano|tarde|tan (?:temprano|tarde)"
+    r"|a las|" + WHEN + r")\b")
+_LIMIT_LEAD = frozenset("on in at the le les la l a au en el los las por".split())
+_LIMIT_CHARS = 40
+
+
+def without_widened_limits(s: str) -> str:
+    """`s` (tokens joined) without each limit in time that a widening after it makes every time,
+    and the widening: "dont text me before 8 or any other time" -> "dont text me"."""
+    if _WIDENING_WORDS.isdisjoint(s.split()):
+        return s
+    out, done = [], 0
+    for widening in _WIDENING_RE.finditer(s):
+        end = widening.start()
+        clause = s.rfind("| ", done, end) + 2 if "| " in s[done:end] else done
+        # the first word of when after the clause's first word, at most _LIMIT_CHARS back
+        at = s.find(" ", max(clause, end - _LIMIT_CHARS - 1)) + 1
+        while 0 < at < end and not _LIMIT_START_RE.match(s, at):
+            at = s.find(" ", at) + 1
+        if not 0 < at < end:
+            continue
+        lead = s.rfind(" ", 0, at - 1) + 1
+        if lead > clause and s[lead:at - 1] in _LIMIT_LEAD:
+            at = lead
+        out.append(s[done:at - 1])
+        done = widening.end()
+    return "".join(out) + s[done:] if out else s
+
+
 # Just after a match: a language or a place, then nothing but thanks or one redirect ("stop
 # texting me in English, I speak Spanish", "no me escriba en ingles, solo espanol", "... at
 # work, text me at home", "... au bureau svp") -> not a revocation; without a redirect right

@@ -8,7 +8,11 @@ import re
 
 from commsvc.consent import revocation_phrases as phrases
 from commsvc.consent.detector.keywords import COURTESY_TAIL_RE, PLURAL_RE
-from commsvc.consent.detector.limits import GUARD_AFTER_RE, LIMIT_AFTER_RE, WIDENED_AFTER_RE
+from commsvc.consent.detector.limits import (
+    GUARD_AFTER_RE,
+    LIMIT_AFTER_RE,
+    without_widened_limits,
+)
 from commsvc.consent.detector.others import (
     ANSWER_NO_RE,
     FR_INFINITIVE_RE,
@@ -135,8 +139,7 @@ def _accepted(s: str, start: int, patterns: tuple[_Phrase, ...], no_last: bool,
         # (a thing of the job after it, "stop texting me the address", beside a bare STOP or
         # a complaint still revokes: "stop texting me the address. Who is this?")
         after = GUARD_AFTER_RE.match(s, m.end())
-        if after is not None and not (after["job"] and _insists(s, start)
-                                      or WIDENED_AFTER_RE.match(s, m.end())):
+        if after is not None and not (after["job"] and _insists(s, start)):
             continue
         limit = LIMIT_AFTER_RE.match(s, m.end())
         if limit is not None and (limit.group("redirect") or not _insists(s, start)):
@@ -232,6 +235,9 @@ def revocation(s: str, tokens: list[str], question: bool, text: str) -> str | No
     if not _ADDRESS_WORDS.isdisjoint(tokens):
         tokens = without_address(tokens)
         s = " ".join(tokens)
+    if (widened := without_widened_limits(s)) is not s:
+        s = widened
+        tokens = s.split()
     # Only the patterns that can start at each word are tried, anchored there.
     no_last = question and _ASKS_WHO_RE.search(s, max(0, len(s) - 40)) is None
     start = 0
