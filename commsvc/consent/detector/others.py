@@ -127,14 +127,25 @@ WHO_STOPS_RE = re.compile(
 # escribirme"): the "me" is theirs, not the sender's. Not with "us" as the object ("My wife
 # says stop texting us" speaks for the sender's household), nor "said to stop texting me" (an
 # instruction about the sender), nor the sender's own "I said stop texting me".
+# Someone named, opening the message or a clause, is such a third person too: "Mike said stop
+# texting me", "Marie a dit arrêtez de m'écrire", "Juan me dijo: dejen de escribirme". One word
+# that is no pronoun, no word of the sender's own saying ("I've said", "Already said",
+# "Literally said", "J'ai dit", "On a dit", "Ya dije") and no part of a company (_NAMED_EN).
+_SAYER = (r"(?!(?:i|ive|id|im|we|weve|wed|it|its|who|what|which|someone|somebody|nobody|just"
+          r"|already|literally|again|also|clearly|politely|nicely|seriously|so|and|or|ok|okay|k"
+          r"|lol|lmao|haha|like|yes|yeah|no|nope|never|ever|once|twice|always|even|then|now"
+          r"|still|because|cuz|bc|j|je|on|tu|nous|qui|ca|c|bon|oui|non|yo|le|te|se|les|quien"
+          r"|nadie|tambien|siempre|nunca|ya|si|bueno|pues|que|porque|ayer|hoy|hier)\b)"
+          + _NAMED_EN)
 SAID_BY_OTHER_RE = re.compile(
     # (not "as" or "like" before it: "As my wife said, stop texting me" is the sender's own)
-    r"(?:^|(?<!\bas)(?<!\blike)\s)(?:he|she|they|il|elle|ils|elles|el|ella|ellos|ellas"
+    r"(?:(?:^|\| )" + _SAYER
+    + r"|(?:^|(?<!\bas)(?<!\blike)\s)(?:he|she|they|il|elle|ils|elles|el|ella|ellos|ellas"
     r"|(?:my|his|her|our|the|that)(?: \w+)? " + _PERSON
     + r"|(?:mon|ma|sa|son)(?: \w+)? (?:femme|mari|voisine?|mere|pere|fils|fille|coloc|chum"
     r"|blonde|patron|patronne|amie?|soeur|frere)"
     r"|(?:mi|su)(?: \w+)? (?:esposa|esposo|marido|vecina|vecino|mama|papa|hijo|hija|novio|novia"
-    r"|jefe|jefa|suegra|suegro|hermano|hermana|amigo|amiga|roomie))"
+    r"|jefe|jefa|suegra|suegro|hermano|hermana|amigo|amiga|roomie)))"
     r" (?:said|says|say|told me|tells me|was like|goes|yelled|a dit|dit|m a dit|me dit|disait"
     r"|dijo|me dijo|dice|me dice|decia)(?: \|)?(?: (?:please|just|ya|por favor|porfa|svp|stp))* $")
 # ... unless the sender joins in after it: "My wife said stop texting me and so do I", "...
