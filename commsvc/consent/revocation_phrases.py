@@ -112,7 +112,14 @@ MOVED = (r"(?:(?:i|we) (?:ve |have )?(?:just |already )?moved(?: away| out)?"
          # there anymore", "Retirez-moi, j'habite plus là"
          r"|(?:i|we) (?:dont|no longer) live (?:there|here)(?: anymore)?"
          r"|(?:je |j |on )?(?:n )?(?:habite|habitons|reste|restons|vis|vit) plus (?:la|ici)"
-         r"|ya no (?:vivo|vivimos) (?:ahi|alli|alla|aqui))")
+         r"|ya no (?:vivo|vivimos) (?:ahi|alli|alla|aqui))"
+         # ... with when the move was: "we moved out last month", "on a déménagé le mois passé",
+         # "nos mudamos el mes pasado", "I moved 2 years ago"
+         r"(?: (?:last (?:week|month|year|spring|summer|fall|winter)|recently|a while ago"
+         r"|(?:a|one|two|three|a few|a couple|several|\d+) (?:weeks?|months?|years?) ago"
+         r"|(?:le mois|l an|l annee) (?:passee?|derniere?)|la semaine (?:passee|derniere)"
+         r"|recemment|il y a (?:\w+ )?(?:semaines?|mois|ans?)|(?:el (?:mes|ano)|la semana)"
+         r" pasad[oa]|hace (?:\w+ )?(?:semanas?|mes|meses|anos?)))?")
 # ... and the stress of Gen-Z and AAVE English: "leave me alone fr", "stop bugging me rn"
 STRESS_EN = r"fr|frfr|for real|forreal|rn|deadass|istg"
 # ... and "not now" made "not ever", a refusal for good: "don't text (me) now or ever", "...
