@@ -374,7 +374,8 @@ EN: list[tuple[str, str]] = [
      r"(?: (?:or|and|n) (?:call|phone|email) (?:me|us))?"
      r"(?: (?:again|anymore|ever|at all|no more|no mo|please"
      r"|thanks|thank you|period|stop|going forward|further"
-     r"|in the future|" + NOW_OR_EVER + "))*" + END),
+     # ("Don't contact me again in any way", "... by any means")
+     r"|in the future|in any (?:way|form)|by any means|whatsoever|" + NOW_OR_EVER + "))*" + END),
     # I want out of these texts (off your list), as "take me off your list"
     ("i we",
      r"\b(?:i|we) (?:(?:just|really) )?(?:want|wanna|would like|d like) (?:out|off)"
