@@ -504,6 +504,13 @@ EN: list[tuple[str, str]] = [
      r" (?:receive|get)(?: (?:any|anymore|more|your|these|those))*"
      r" (?:(?:text )?" + AS_WRITTEN + r"|notifications|alerts|reminders)"
      r"(?: (?:anymore|again|from (?:you(?: guys| all| people)?|yall|y all)))?" + OTHER_WAY + LAST),
+    # nothing from us any more, ending the message (LAST): "I don't want to receive anything
+    # from you anymore", as "Je veux plus rien recevoir de vous", "Ya no quiero recibir nada de
+    # ustedes" (from us: "I don't want anything from you" may turn down an offer of the job)
+    ("dont no",
+     r"\b(?:dont|no longer) (?:want|wish) to (?:receive|get) anything (?:else |more )?from"
+     r" (?:you|yall|y all|you guys|this number|your company)(?: (?:anymore|again|ever again))*"
+     + LAST),
     # I never want to hear from you again
     ("dont never no",
      r"\b(?:dont|never|no longer) (?:want|wish) to (?:ever )?hear from (?:you|yall|y all"
@@ -841,6 +848,12 @@ FR: list[tuple[str, str]] = [
      r"|(?:je|j) (?:veux|souhaite|desire|voudrais) plus(?: jamais)?(?= aucune? ))"
      r"(?: (?:recevoir|avoir|de|d|vos|ces|les|aucun|aucune|des))* (?:message|text"
      r"|notification|notifications|pub|spam|sollicitation|sollicitations)\b(?! vocal)"),
+    # ... nothing at all, ending the message (LAST): "Je ne veux plus rien recevoir de votre
+    # part", Québec "J'veux pu rien recevoir de vous autres" (not "... rien recevoir avant
+    # lundi", the delivery)
+    ("ne je j",
+     r"\b(?:(?:je|j) (?:ne )?|ne )(?:veux|voulons|souhaite|souhaitons|desire|voudrais)"
+     r" plus(?: jamais)? rien recevoir" + FROM_US_FR + FR_TAIL + LAST),
     # ... "N'écrivez plus à ce numéro", "Ne textez plus ce numéro", as "No escriban más a este
     # número" (the whole clause)
     ("n ne",
@@ -1155,6 +1168,11 @@ ES: list[tuple[str, str]] = [
     ("quiero queremos quisiera deseo solicito pido",
      r"\b(?:quiero|queremos|quisiera|deseo|solicito|pido) (?:la|mi|nuestra) baja (?:de|del)"
      r" (?:(?:la|los|las|sus|esta|este|su|mi) )?(?:lista|message|text|notificaciones|numero)\b"),
+    # ... nada, ending the message (LAST): "Ya no quiero recibir nada de ustedes", as "Je veux
+    # plus rien recevoir de vous" (not "No quiero recibir nada hasta el lunes")
+    ("no",
+     r"\bno (?:quiero|deseo|queremos|quisiera) recibir nada(?: mas)?"
+     r"(?: de (?:ustedes|su parte|ti|tu parte))?" + LAST),
     # quiero darme de baja (not "... de la app", "... del plan de mantenimiento")
     ("darme darnos denme deme dame dennos me nos",
      r"\b(?:(?:darme|darnos|denme|deme|dame|dennos)|(?:me|nos) (?:\w+ ){0,2}?(?:dar|den|de|das"
