@@ -653,7 +653,8 @@ EN: list[tuple[str, str]] = [
      r"(?:text|message|list|messaging|notification|notifications|alert|alerts|reminders"
      r"|marketing|promotion|promotions|communication|communications|contact)\b"
      # ... of this, of everything
-     r"| (?:of|from) (?:this|it|everything|all (?:of )?this|all of it)" + END + ")"),
+     r"| (?:of|from) (?:this|it|these|those|them|everything|all (?:of )?this|all of it)" + END
+     + ")"),
     # leave me alone: not about messaging in itself, so ending the message (see LAST): "Please
     # leave me alone, I'm working from home, just do the yard" keeps the job the point
     ("leave",
