@@ -30,8 +30,10 @@ PAST_TIME = (r"(?:yesterday|earlier|before|this morning|this afternoon|last (?:w
              rf"|la semana pasada|hace {_AGO_AMOUNT}{UNIT})")
 # A count of times, in en/fr/es ("3 times", "trois fois", "3 veces"), counts as "how many
 # times" does, with "already" after it ("I told you 3 times already").
+# (or no figure: "multiple times", "several times", "maintes fois", "varias veces")
 TIMES = (rf"(?:(?:\d+|{NUMBER}|a hundred|a million|a thousand|cent|mille|plusieurs|cien|mil"
-         r"|muchas|tantas) (?:times|fois|veces)(?: already| deja| ya)?)")
+         r"|muchas|tantas|multiple|several|countless|numerous|maintes|varias|multiples)"
+         r" (?:times|fois|veces)(?: already| deja| ya)?)")
 HOW_OFTEN = (r"(?:already|again|twice|(?:so )?many times|" + TIMES + ")")
 # When, in the week or the day, texts are unwanted, in en/fr/es: a limit in time to a
 # revocation ("stop texting me in the morning", "Arrêtez de m'écrire les fins de semaine",
