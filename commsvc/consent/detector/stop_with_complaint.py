@@ -27,6 +27,15 @@ _WHO_IS_THIS = (r"(?:who is this|whos this|who s this|who are you|qui etes vous|
                 r"|quien es|quien eres)")
 _SIGNED_UP = r"(?:sign(?:ed)? up|subscribe[d]?|opt(?:ed)? in|ask(?:ed)? for (?:this|these|it|them))"
 _NEVER_SIGNED_UP_ES = r"(?:nunca|no) me (?:suscribi|inscribi|registre)"
+# Never having asked for the messages in French and Spanish, as "I never asked for this": "Je
+# n'ai jamais demandé ça", "J'ai jamais demandé ces messages", "Nunca pedí esto", "Yo no pedí
+# estos mensajes" (with what was not asked for: "Stop, j'ai jamais demandé le devis" and "Alto,
+# no pedí el azulejo" are about the job)
+_NEVER_ASKED_FR_ES = (r"(?:(?:je |j )?(?:n )?ai )?jamais demande (?:ca|cela|rien|(?:ces|vos|tes)"
+                      r" (?:message|text|notifications|rappels))"
+                      r"|(?:yo )?(?:nunca|no|jamas) (?:(?:les|le|te) )?(?:pedi|solicite)"
+                      r" (?:esto|eso|nada|(?:estos|esos|sus|tus) (?:message|text"
+                      r"|notificaciones|recordatorios))")
 # Who gave them the number, or that the sender never did: "Who gave you my number? Stop", "Je
 # vous ai jamais donné mon numéro, arrêtez", "¿Quién les dio mi número? Alto"
 _MY_NUMBER = (r"(?:who gave you (?:my|this) number|how did you get (?:my|this) number"
@@ -105,7 +114,8 @@ UNWANTED_SIGNAL_RE = re.compile(
     r"|tus|tantos))? " + _TEXTS_ES + r")"
     # the same in French and Spanish: "STOP. Esto es acoso", "Stop, je suis jamais inscrit"
     # (not interested, in them, only as the whole message: STRONG_BESIDE_SIGNAL_RE)
-    r"|harcel\w*|acoso|hostigamiento|jamais inscrite?|" + _NEVER_SIGNED_UP_ES + r")\b")
+    r"|harcel\w*|acoso|hostigamiento|jamais inscrite?|" + _NEVER_SIGNED_UP_ES
+    + r"|" + _NEVER_ASKED_FR_ES + r")\b")
 _REITERATION = (
     r"(?:(?:(?:i|we) (?:(?:ve|have) )?)?(?:already )?(?:told you|said(?: (?:it|so|that|stop))?"
     r"|asked(?: you)?(?: (?:nicely|to stop|not to))?)"
@@ -236,8 +246,8 @@ COMPLAINT = (
     r"|(?:i |we )?(?:never|didnt|did not) " + _SIGNED_UP
     + r"(?: for (?:this|these|it|them|that))?"
     r"|(?:yo )?" + _NEVER_SIGNED_UP_ES
-    + r"|je ne me suis jamais inscrite?|je me suis jamais inscrite?"
-    r"|" + phrases.NOT_INTERESTED + "|" + _MY_NUMBER + "|" + _STRANGER
+    + r"|je ne me suis jamais inscrite?|je me suis jamais inscrite?|" + _NEVER_ASKED_FR_ES
+    + r"|" + phrases.NOT_INTERESTED + "|" + _MY_NUMBER + "|" + _STRANGER
     + r"|(?:this is |youve got |you ve got |you have )?(?:the )?wrong number"
     r"|(?:(?:vous avez|tu as|c est) (?:le |un )?)?mauvais numero"
     r"|(?:(?:tiene|tienen|tienes) (?:el )?)?numero equivocado"
