@@ -44,6 +44,13 @@ _MY_NUMBER = (r"(?:who gave you (?:my|this) number|how did you get (?:my|this) n
               r"|(?:je )?(?:ne )?(?:vous |t )?ai jamais donne mon numero"
               r"|quien (?:le |les |te )?dio mi numero|de donde (?:saco|sacaron|sacaste) mi numero"
               r"|(?:yo )?nunca (?:le |les |te )?di mi numero)")
+# Asking who keeps texting: "Who keeps texting me? STOP", "Qui m'écrit sans arrêt? Stop",
+# "¿Quién me sigue escribiendo? Alto" (who, not "my ex keeps texting me": someone known)
+_WHO_KEEPS = (r"(?:who|someone|somebody|this number) keeps (?:text|message|contacting|spamming)"
+              r" (?:me|us)"
+              r"|qui (?:(?:n )?arrete pas de (?:m|me|nous) (?:ecrire|texter)"
+              r"|(?:m|me|nous) (?:ecrit|texte) (?:sans arret|sans cesse|tout le temps))"
+              r"|quien (?:me|nos) (?:sigue|anda) (?:escribiendo|mandando (?:message|text))")
 # Not knowing who writes, or never having booked anything: "Don't know you. STOP", "I never
 # booked anything. STOP", "Je vous connais pas, arrêtez", "No los conozco. BAJA"
 _STRANGER = (r"(?:(?:i )?(?:dont|do not) know (?:you|who you are|who this is)"
@@ -115,7 +122,7 @@ UNWANTED_SIGNAL_RE = re.compile(
     # the same in French and Spanish: "STOP. Esto es acoso", "Stop, je suis jamais inscrit"
     # (not interested, in them, only as the whole message: STRONG_BESIDE_SIGNAL_RE)
     r"|harcel\w*|acoso|hostigamiento|jamais inscrite?|" + _NEVER_SIGNED_UP_ES
-    + r"|" + _NEVER_ASKED_FR_ES + r")\b")
+    + r"|" + _NEVER_ASKED_FR_ES + r"|" + _WHO_KEEPS + r")\b")
 _REITERATION = (
     r"(?:(?:(?:i|we) (?:(?:ve|have) )?)?(?:already )?(?:told you|said(?: (?:it|so|that|stop))?"
     r"|asked(?: you)?(?: (?:nicely|to stop|not to))?)"
@@ -242,8 +249,8 @@ BESIDE_WORDS = frozenset("stop stopall unsubscribe opt revoke arretez arrete arr
 COMPLAINT = (
     r"(?:(?:this is|thats|that s|that is|its|it s|esto es|es|c est|c est du|c est de la) )?"
     r"(?:harassment|harassing|spam|a scam|scam|acoso|hostigamiento|harcelement|du spam)"
-    r"|" + _WHO_IS_THIS + r"|qui est ce"
-    r"|(?:i |we )?(?:never|didnt|did not) " + _SIGNED_UP
+    r"|" + _WHO_IS_THIS + r"|qui est ce|" + _WHO_KEEPS
+    + r"|(?:i |we )?(?:never|didnt|did not) " + _SIGNED_UP
     + r"(?: for (?:this|these|it|them|that))?"
     r"|(?:yo )?" + _NEVER_SIGNED_UP_ES
     + r"|je ne me suis jamais inscrite?|je me suis jamais inscrite?|" + _NEVER_ASKED_FR_ES
