@@ -224,10 +224,12 @@ ADS_FR = r"(?:pub|pubs|publicite|publicites|promos|promotions)"
 # llamarme y (de) escribirme", as "stop calling and texting me" (the reverse order needs nothing).
 FR_CALLING_AND = r"(?:(?:me |m |nous )?appeler (?:et|ou|ni) (?:de |d )?)?"
 ES_CALLING_AND = r"(?: llamar(?:me|nos)? (?:y|o|ni)(?: de)?)?"
-# Stress between the verb and its "de": "Arrêtez tout de suite de m'écrire", "Dejen de
-# inmediato de escribirme", "Paren ya de mandarme mensajes"
-FR_STRESS = r"(?: (?:tout de suite|immediatement|maintenant|donc))?"
-ES_STRESS = r"(?: (?:ya|de inmediato|inmediatamente|ahora))?"
+# Stress or courtesy between the verb and its "de": "Arrêtez tout de suite de m'écrire",
+# "Arrêtez svp de m'envoyer des textos", "Dejen de inmediato de escribirme", "Paren ya de
+# mandarme mensajes", "Dejen por favor de escribirme"
+FR_STRESS = (r"(?: (?:tout de suite|immediatement|maintenant|donc|svp|stp|s il vous plait"
+             r"|s il te plait))?")
+ES_STRESS = r"(?: (?:ya|de inmediato|inmediatamente|ahora|por favor|porfa|xfa|xfavor|porfavor))?"
 # Which messages, after "arrêtez de m'envoyer des textos", "dejen de mandarme mensajes": in
 # duplicate, voice, so long ("... en double", "... vocaux", "... aussi longs", "... duplicados",
 # "... de voz", "... tan largos") is about how they come, not about getting them
