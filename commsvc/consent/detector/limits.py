@@ -78,13 +78,16 @@ _REDIRECT = (
     r"|i dont (?:speak|understand) (?:it|" + _LANGUAGE + r")|no (?:hablo|entiendo)(?: "
     + _LANGUAGE + r")?|je ne (?:parle|comprends) pas (?:l )?" + _LANGUAGE
     + r"|je (?:ne )?parle (?:que |seulement |uniquement )?(?:l )?" + _OTHER_LANGUAGE
-    + r"|(?:text|message|call|write to|email) me (?:at home|on my cell|later|tonight|tomorrow"
+    # (or with no "me": "... at work, text after 5")
+    + r"|(?:text|message|call|write to|email)(?: me)? (?:at home|on my cell|later|tonight|tomorrow"
     r"|(?:after|before) \d{1,2}(?::?\d\d)?(?: ?(?:am|pm))?|in " + _OTHER_LANGUAGE + r")"
     r"(?: (?:instead|after \d{1,2}(?::?\d\d)?(?: ?(?:am|pm))?))?"
-    r"|(?:(?:escrib|llam|mand|envi)(?:a|e|an|en)me|mejor|solo|solamente|pero) (?:a la casa"
+    r"|(?:(?:escrib|llam|mand|envi)(?:a|e|an|en)(?:me)?|mejor|solo|solamente|pero) (?:a la casa"
     r"|al celular|en " + _OTHER_LANGUAGE
-    + r")|(?:ecrivez|appelez|envoyez) moi (?:a la maison|sur mon portable|en " + _OTHER_LANGUAGE
-    + r"))")
+    # ... and a time, as "text after 5": "escriba después de las 5", "écrivez après 17h"
+    + r"|(?:despues|antes) de las \d{1,2}|mas tarde|en la noche|manana)"
+    r"|(?:ecrivez|appelez|envoyez|textez)(?: moi)? (?:a la maison|sur mon portable|en "
+    + _OTHER_LANGUAGE + r"|(?:apres|avant) \d{1,2}(?:h\d*)?|plus tard|ce soir|demain))")
 # A limit in time as a length, in en/fr/es: an amount and a unit ("a sec", "2 secs", "half an
 # hour", "a couple (of) hours", "the rest of the day", "the weekend", "una hora", "un momento",
 # "une heure", "deux minutes"). Not a count, a rate or a run ("a second time", "24 hours a
