@@ -42,6 +42,11 @@ _INSTRUCTION_RE = re.compile(
     # "Just saying STOP to opt out", "We're saying ..."): the text (it, that, qui, que) says it
     r"|(?:(?<=\btext )|(?<=\bmessage )|(?<=\breminder )|(?<=\breminders )|(?<=\bnumber )"
     r"|(?<=\bnotification )|(?<=\bemail )|(?<=\bit )|(?<=\bthat )|(?<=\bwhich )|(?<=\bqui )"
+    # (the phone or its screen, and what keeps saying it: "My phone keeps saying STOP to
+    # unsubscribe at the bottom of your texts", "your texts keep saying ..."; not "I keep saying
+    # STOP to unsubscribe", the sender's own)
+    r"|(?<=\bphone )|(?<=\bscreen )|(?<=\bit keeps )|(?<=\bphone keeps )|(?<=\btext keep )"
+    r"|(?<=\bmessage keep )"
     r"|(?<=\bque ))"
     rf"(?:{'|'.join(_QUOTING_VERBS)}){_INSTRUCTION_LEAD} {_INSTRUCTED_KW}{_INSTRUCTION_PURPOSE}"
     rf"{_INSTRUCTION_MORE})")
