@@ -8,6 +8,13 @@ import re
 _PERSON = (r"(?:neighbou?r|dog|cat|kid|child|children|boy|girl|guy|man|men|woman|women|lady"
            r"|ladie|landlord|tenant|roommate|husband|wife|son|daughter|brother|sister|mom|mum"
            r"|dad|mother|father|boyfriend|girlfriend|ex|baby|friend|boss|coworker)s?")
+# ... in French and Spanish: who the sender tells or told ("au propriétaire", "al casero"; not
+# "al dueño", the owner, who may be us, as "the owner" is not in English)
+_PERSON_FR = (r"(?:proprietaire|proprio|voisine?|mari|femme|locataire|concierge|fils|fille|mere"
+              r"|pere|coloc|chum|blonde|patron|patronne|ex|frere|soeur|amie?)s?")
+_PERSON_ES = (r"(?:casero|casera|vecino|vecina|esposo|esposa|marido|inquilino"
+              r"|inquilina|hijo|hija|mama|papa|novio|novia|jefe|jefa|ex|hermano|hermana|amigo"
+              r"|amiga|suegro|suegra)s?")
 # Telling one other person in Spanish, as "tell him": decir, pedir, avisar, contar with "le",
 # the tú, usted and ustedes imperatives and the voseo of Argentina, Uruguay and Central America
 # ("decíle", "pedíle", "avisále", "contále": accents dropped, "decile", "pedile", ...)
@@ -73,6 +80,14 @@ GUARD_BEFORE_RE = re.compile(
     r"|(?:" + _TELL_ONE_ES + r"|diles|digales|diganles|pideles"
     r"|pidales|pidanles) a (?:mi|mis)(?: \w+){1,2} que" + _I_SAID_ES + "(?: ya)?"
     r"|(?:" + _TELL_ONE_ES + r") a " + _NAMED_ES + r" que" + _I_SAID_ES + "(?: ya)?"
+    # ... or told (asked) someone of the sender's, in the past, as "I told my husband (the
+    # landlord) to": "J'ai dit au propriétaire d'arrêter de m'écrire", "Le dije al dueño que
+    # deje de escribirme", "Le pedí a mi vecina que ..." (not "Je vous ai dit ...", "Les dije
+    # que ...": us)
+    r"|(?:j ai|je lui ai|je leur ai|on a) (?:dit|demande) (?:a (?:mon|ma|mes|la|l)|au|aux)"
+    r"(?: \w+)? " + _PERSON_FR + r"(?: d| de)"
+    r"|(?:le|les) (?:dije|pedi) (?:a (?:mi|mis|la|el|los|las)|al)(?: \w+)? " + _PERSON_ES
+    + r" que(?: ya)?"
     r"|(?:dis|dites|demande|demandez) (?:lui|a (?:mon|ma|mes)(?: \w+){1,2}|a " + _NAMED_FR + ")"
     r"(?: que (?:j ai|je lui ai|je) (?:dit|demande))?(?: d| de)?"
     r"|(?:tell|told|ask|asked|make|made|get|got) (?:(?:him|her"
