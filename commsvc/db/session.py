@@ -65,6 +65,12 @@ class Database:
                 bind=self.engine.execution_options(isolation_level="REPEATABLE READ"),
                 expire_on_commit=False)
 
+    def snapshot_beside(self, db: Session) -> Session:
+        """A unit of work reading one snapshot (snapshot_sessionmaker) beside `db`, which
+        writes and commits on its own meanwhile (an export's audit event); `db` itself for
+        tests bound to one connection, where two sessions' savepoints would nest."""
+        return db if self._bound else self.snapshot_sessionmaker()
+
     @property
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"

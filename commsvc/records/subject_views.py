@@ -8,7 +8,8 @@ number (a tombstone) is null, as in the session API.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 
 from flask import current_app, stream_with_context
 from marshmallow import Schema, fields
@@ -151,21 +152,28 @@ def _session(session, mine, other, show, now) -> dict:
 
 
 class _Each:
-    """A list of the document written item by item as the answer is sent, never whole."""
+    """A list of the document written item by item as the answer is sent, never whole: its
+    rows read as they are written."""
 
-    def __init__(self, rows: list, render: Callable[[object], dict]):
+    def __init__(self, rows: Iterable, render: Callable[[object], dict]):
         self.rows, self.render = rows, render
 
 
-def export_document(data: subject_export.SubjectData, now) -> dict:
+def export_document(data: subject_export.SubjectData, now, db) -> dict:
+    """The document; its texts, calls and outbox texts read from `db` (collect_subject's) as
+    they are written."""
     show = _Numbers(data.phone, data.proxy_numbers)
+
+    def each(query, render) -> _Each:
+        return _Each(subject_export.rows(db, query), lambda row: render(row, show))
+
     return {
         "subject": {"phone": data.phone},
         "generated_at": isoformat(now),
         "sessions": [_session(s, mine, other, show, now) for s, mine, other in data.sessions],
-        "messages": _Each(data.messages, lambda row: _message(row, show)),
-        "calls": _Each(data.calls, lambda row: _call(row, show)),
-        "outbound_messages": _Each(data.outbound, lambda row: _outbound(row, show)),
+        "messages": each(data.messages, _message),
+        "calls": each(data.calls, _call),
+        "outbound_messages": each(data.outbound, _outbound),
         "consent": {
             "state": [{**s, "since": isoformat(s["since"])} for s in data.consent_state],
             "history": [{"id": e.id, "channel": e.channel, "purpose": e.purpose,
@@ -198,10 +206,11 @@ def _json_pieces(document: dict, encode: Callable[[object], str]) -> Iterator[st
             yield encode(value)
             continue
         yield "["
-        for start in range(0, len(value.rows), ROWS_A_WRITE):
-            rows = value.rows[start:start + ROWS_A_WRITE]
+        rows, first = iter(value.rows), True
+        while some := list(islice(rows, ROWS_A_WRITE)):
             # A compact list is its items' encodings joined by commas, within brackets.
-            yield ("," if start else "") + encode([value.render(row) for row in rows])[1:-1]
+            yield ("" if first else ",") + encode([value.render(row) for row in some])[1:-1]
+            first = False
         yield "]"
     yield "}\n"
 
@@ -225,16 +234,34 @@ def export_subject(phone: str):
     ext = current_app.extensions
     now = ext["clock"]()
     db = get_db()
-    data = subject_export.collect_subject(db, subject, config=ext["config"], now=now,
-                                    actor=principal.actor, reason=reason)
-    # Everything that may fail (every query, the audit) is done and committed before the first
-    # byte, so a failure is still a problem+json answer; the document (decrypting its bodies)
-    # is rendered and sent piece by piece after: 100,000 texts are 60 MB of JSON, never held
-    # whole, and the transaction (SQLite: every writer waits) lasts only for the queries.
-    db.commit()
-    pieces = _json_pieces(export_document(data, now), _compact_encoder())
-    return current_app.response_class(stream_with_context(pieces),
+    # What the document shows is read from one snapshot (PostgreSQL: REPEATABLE READ; SQLite:
+    # a read transaction, which holds no writer back), beside the request's unit of work, whose
+    # audit event is committed before the first byte: a failure until then (every count, the
+    # audit) is still a problem+json answer. The texts, calls and outbox texts are then read
+    # from that snapshot as they are written, decrypted and sent, FETCH_ROWS and ROWS_A_WRITE
+    # at a time: 200,000 texts are 110 MB of JSON and as many rows, neither held whole.
+    reads = ext["db"].snapshot_beside(db)
+    try:
+        data = subject_export.collect_subject(reads, subject, config=ext["config"], now=now)
+        subject_export.audit_export(db, data, now=now, actor=principal.actor, reason=reason)
+        db.commit()
+        pieces = _json_pieces(export_document(data, now, reads), _compact_encoder())
+    except BaseException:
+        reads.close()
+        raise
+    return current_app.response_class(stream_with_context(_ending(pieces, reads)),
                                       mimetype=current_app.json.mimetype)
+
+
+def _ending(pieces: Iterator[str], reads) -> Iterator[str]:
+    """The pieces, then the snapshot's transaction ended (it only read), also when the client
+    goes away or a read fails midway (the client then gets a cut chunked body, never a
+    short document that reads as whole)."""
+    try:
+        yield from pieces
+        reads.commit()
+    finally:
+        reads.close()
 
 
 @blp.route("/<phone>/erase", methods=["POST"])
