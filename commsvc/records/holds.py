@@ -255,18 +255,26 @@ def lift_hold(db: Session, hold_id: str, *, actor: str, now: dt.datetime, config
         # lifted meanwhile, the hold would be found by neither it nor the ledger check below.
         _wait_for_erasures(db, "the hold was not lifted")
         db.refresh(hold)
+    purged = False
     if hold.lifted_at is None:
         hold.lifted_at = now
         hold.lifted_by = actor
         db.flush()
     elif (lifted := _lift_event(db, hold.id)) is not None:
         return hold, False, lifted.get("erased_again")
+    else:
+        purged = _purged_since(db, hold.lifted_at)
     # Lifted now, or by a lift that stopped before its end: on SQLite release's erasure commits
     # in batches, the lift with the first (subjects.erase_in_batches), so a process killed
-    # before the last left the hold lifted and no hold.lifted: this lift ends it.
+    # before the last left the hold lifted and no hold.lifted: this lift ends it. Its
+    # hold.lifted may also be gone with audit retention: release again all the same (what a
+    # stopped lift left is still erased), but a lift that finds nothing more to erase then was
+    # ended long ago, and its event is not written twice.
     value = hold.value  # before release, whose erasure may take it out of the hold
     target = {"hold_id": hold.id, "scope": hold.scope, "value": audit_value(hold.scope, value)}
     released = release(hold) if release is not None else None
+    if purged and not (released and released["subjects"]):
+        return hold, False, None
     audit.record(db, actor=actor, action="hold.lifted", now=now, reason=reason,
                  target=target, details={"erased_again": released} if released else None)
     erased_at = (erasure_ledger.last_erasure(db, value, config)
@@ -277,6 +285,14 @@ def lift_hold(db: Session, hold_id: str, *, actor: str, now: dt.datetime, config
         forget_lifted(db, value, erasure_ledger.tombstone(config.hmac_key, value),
                       before=erased_at)
     return hold, True, released
+
+
+def _purged_since(db: Session, at: dt.datetime) -> bool:
+    """Whether audit retention has purged the events made at `at` (a lift's hold.lifted)."""
+    # Uses index: ix_audit_events_action_id
+    details = db.scalar(select(AuditEvent.details).where(AuditEvent.action == audit.PURGE_ACTION)
+                        .order_by(AuditEvent.id.desc()).limit(1))
+    return details is not None and dt.datetime.fromisoformat(details["before"]) > at
 
 
 def _lift_event(db: Session, hold_id: str) -> dict | None:

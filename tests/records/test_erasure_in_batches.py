@@ -252,3 +252,27 @@ def test_a_lift_killed_between_batches_is_ended_by_lifting_again(
     third = client.delete(f"/v1/holds/{hold_id}", headers=api_key("privacy"))
     assert third.json["erased_again"] == again.json["erased_again"]
     assert len(list(db.scalars(select(AuditEvent).where(AuditEvent.action == "hold.lifted")))) == 1
+
+
+def test_a_lift_killed_between_batches_is_ended_though_audit_retention_purged_since(
+        client, api_key, db, clock, person, batches, monkeypatch):
+    """Nothing tells a lift stopped before its end from one whose hold.lifted the purge took
+    but what is left to erase: the rest is erased and the lift's event written, once."""
+    from commsvc.records import audit
+
+    hold_id = _held_and_erased(client, api_key, db)
+    batches.clear()
+    _killed_at_second_batch(batches, monkeypatch)
+    with pytest.raises(Killed):
+        client.delete(f"/v1/holds/{hold_id}", headers=api_key("privacy"))
+    monkeypatch.setattr(subjects, "erase_batch", batches.real)
+    clock.advance(days=3000)
+    while audit.purge_expired_audit(db, clock() - 100 * DAY, clock()):
+        db.commit()
+
+    again = client.delete(f"/v1/holds/{hold_id}", headers=api_key("privacy"))
+
+    assert again.status_code == 200, again.json
+    assert again.json["erased_again"]["removed"]["messages"] == 3
+    assert _requesters_texts(db) == 0
+    assert len(_audit(db, "hold.lifted")) == 1

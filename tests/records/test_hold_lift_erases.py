@@ -157,3 +157,33 @@ def test_lifting_the_last_of_overlapping_holds_erases_what_they_kept_though_plac
     assert kept["with_pro"] not in _left(db) and kept["pro_alone"] in _left(db)
     assert REQUESTER not in set(db.scalars(select(Participant.phone)))
 
+
+
+def test_a_lift_repeated_after_audit_retention_purged_its_event_does_nothing_again(
+        client, api_key, db, clock, kept):
+    """Years later the purge has taken the hold.lifted event: lifting the hold again finds
+    nothing more to erase (a lift stopped before its end would still be ended), so it writes
+    no second hold.lifted and answers as for any lifted hold, what the first erased unknown."""
+    from commsvc.records import audit
+
+    privacy = api_key("privacy")
+    hold_id = _place(client, privacy, "booking", "bk_1")
+    clock.advance(hours=1)
+    _erase(client, privacy)
+    clock.advance(hours=1)
+    assert client.delete(f"/v1/holds/{hold_id}", headers=privacy).status_code == 200
+    clock.advance(days=3000)
+    while audit.purge_expired_audit(db, clock() - 2555 * DAY + DAY * 2000, clock()):
+        db.commit()
+    db.commit()
+    assert not list(db.scalars(select(AuditEvent).where(AuditEvent.action == "hold.lifted")))
+    left = _left(db)
+
+    again = client.delete(f"/v1/holds/{hold_id}", headers=api_key("privacy"))
+
+    assert again.status_code == 200, again.json
+    assert again.json["active"] is False
+    assert again.json["erased_again"] is None  # what the first lift did is no longer on record
+    assert _left(db) == left
+    assert not list(db.scalars(select(AuditEvent).where(
+        AuditEvent.action.in_(("hold.lifted", "erasure.replayed")))))
