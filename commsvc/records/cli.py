@@ -112,11 +112,18 @@ def erasures_replay_command(since: dt.datetime | None):
                + (f", {result.held} found again but kept by a legal hold" if result.held else "")
                + (f", {result.newer} found again only in what they made since their erasure"
                   if result.newer else ""))
+    if result.unfinished:
+        click.echo(f"  {result.unfinished} of them with an erasure that stopped before its end"
+                   " (unfinished in the ledger, which now counts what this removed): send"
+                   " their erasure again to finish it")
     for kind, count in result.removed.items():
         click.echo(f"  {kind:<18} {count:>9} removed")
     if result.error is not None:
-        click.echo(f"erasures replay: stopped at {result.stopped_at}: those above are erased,"
-                   " the rest not yet; run the replay again (it is safe to repeat)", err=True)
+        part = (" (its batches done so far are counted above; a new replay removes the rest"
+                " of it)" if result.stopped_in_part else "")
+        click.echo(f"erasures replay: stopped at {result.stopped_at}{part}: those above are"
+                   " erased, the rest not yet; run the replay again (it is safe to repeat)",
+                   err=True)
         raise result.error
 
 

@@ -12,7 +12,12 @@ from commsvc.config.settings import Config
 from commsvc.phones import mask
 from commsvc.records import erasure_ledger
 from commsvc.records.models import LegalHold
-from commsvc.records.subjects import erase_in_batches, erase_subject, stop_routing
+from commsvc.records.subjects import (
+    erase_in_batches,
+    erase_subject,
+    stop_routing,
+    unfinished_entry,
+)
 from commsvc.relay.models import Call, Message
 from commsvc.sending.models import OutboundMessage
 from commsvc.sessions.models import Participant
@@ -25,8 +30,11 @@ class ReplayResult:
     matched: int = 0  # found again and erased
     held: int = 0  # found again, but all that is left of them is kept by a legal hold
     newer: int = 0  # found again only in what they made since their erasure (theirs to keep)
+    # whose erasure stopped before its end (an unfinished ledger entry): sending it again ends it
+    unfinished: int = 0
     removed: dict[str, int] = field(default_factory=dict)
     stopped_at: str | None = None  # the masked number whose erasure failed; the rest not done
+    stopped_in_part: bool = False  # ... after some of its batches (counted in `removed`)
     error: DBAPIError | None = None  # why (the caller reports it, after what was done)
 
 
@@ -65,17 +73,24 @@ def replay_erasures(database, *, config: Config, now: dt.datetime,
                        for phone, erased_at in found.items()}
         db.commit()
     for phone, erased_at in found.items():
+        done: dict[str, int] = {}  # what its committed batches removed (SQLite)
         try:
             with database.sessionmaker() as db:
-                batches = erase_in_batches(db, phone, now=now, before=erased_at)
+                entry = unfinished_entry(db, phone, config)
+                batches = erase_in_batches(db, phone, now=now, before=erased_at, entry=entry,
+                                           removed=done)
                 outcome = erase_subject(db, phone, config=config, now=now, actor=actor,
                                         reason=reason, replay=True,
                                         held_closed=held_closed[phone], before=erased_at,
-                                        removed_in_batches=batches)
+                                        removed_in_batches=batches, begun=entry)
                 db.commit()
         except DBAPIError as exc:  # those done so far stay done; a new replay redoes the rest
             result.stopped_at, result.error = mask(phone), exc
+            result.stopped_in_part = any(done.values())
+            for kind, count in done.items():
+                result.removed[kind] = result.removed.get(kind, 0) + count
             break  # and leave the -wal file (checkpoint_deleted) as a full run does
+        result.unfinished += entry is not None
         if any(outcome["removed"].values()):
             result.matched += 1
         elif any(outcome["kept"]["held"].values()):

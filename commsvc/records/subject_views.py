@@ -281,7 +281,7 @@ def erase_subject(phone: str):
     begun = subjects.begin_erasure(db, subject, config=ext["config"], now=now,
                                    actor=principal.actor, reason=reason)
     db.commit()  # nothing more is routed to the person while the rest of the erasure runs
-    batches = subjects.erase_in_batches(db, subject, now=now)
+    batches = subjects.erase_in_batches(db, subject, now=now, entry=begun)
     result = subjects.erase_subject(db, subject, config=ext["config"], now=now,
                                     actor=principal.actor, reason=reason, held_closed=held_closed,
                                     clock=ext["clock"], removed_in_batches=batches, begun=begun)

@@ -171,25 +171,55 @@ def erases_in_batches(db: Session) -> bool:
 
 
 def erase_in_batches(db: Session, phone: str, *, now: dt.datetime,
-                     before: dt.datetime | None = None) -> dict[str, int] | None:
+                     before: dt.datetime | None = None, entry: int | None = None,
+                     removed: dict[str, int] | None = None) -> dict[str, int] | None:
     """The first part of every erasure on SQLite (the API's, a replay's, a lifted hold's):
     the number's texts and calls (`before`: a replay's bound), a committed batch at a time;
     how many of each, for erase_subject's removed_in_batches. None on PostgreSQL, where
     erase_subject does it all in one transaction.
 
     Each batch commits the caller's unit of work with whatever it holds already (a lift's
-    lifted_at); an erasure of the API has its ledger entry committed before (begin_erasure)."""
+    lifted_at); an erasure of the API has its ledger entry committed before (begin_erasure).
+    `entry`: an unfinished ledger entry of the number (begin_erasure's, unfinished_entry's),
+    which each batch's counts are added to as it commits, so that it says what was removed
+    however the erasure ends. `removed`: the caller's dict, counted into as each batch
+    commits (what a failure midway leaves done)."""
     if not erases_in_batches(db):
         return None
-    removed: dict[str, int] = {}
+    removed = {} if removed is None else removed
     while True:
         batch = erase_batch(db, phone, now=now, size=ERASE_BATCH, before=before)
+        _note_removed(db, entry, batch)
         db.commit()
-        for kind, count in batch.items():
-            removed[kind] = removed.get(kind, 0) + count
+        _add(removed, batch)
         if max(batch.values()) < ERASE_BATCH:
             return removed
         time.sleep(BATCH_PAUSE_S)
+
+
+def _add(counts: dict[str, int], more: dict[str, int]) -> dict[str, int]:
+    for kind, count in more.items():
+        counts[kind] = counts.get(kind, 0) + count
+    return counts
+
+
+def _note_removed(db: Session, entry: int | None, removed: dict[str, int]) -> None:
+    """Add these counts to an unfinished ledger entry's `removed` (none: nothing to do)."""
+    found = db.scalar(select(Erasure).where(Erasure.id == entry, _unfinished())) \
+        if entry is not None else None
+    if found is not None and any(removed.values()):
+        found.result = {**found.result,
+                        "removed": _add(dict(found.result.get("removed", {})), removed)}
+        db.flush()
+
+
+def unfinished_entry(db: Session, phone: str, config: Config) -> int | None:
+    """The number's ledger entry whose erasure stopped before its end (begin_erasure), if
+    any: a replay or a lift that erases the person again counts what it removes there."""
+    # Uses index: ix_erasures_subject_hmac
+    return db.scalar(select(Erasure.id).where(
+        Erasure.subject_hmac == phone_hmac(config.hmac_key, phone), _unfinished())
+        .order_by(Erasure.id.desc()).limit(1))
 
 
 def _keyed_texts(db: Session, phone: str) -> set[tuple[str | None, str]]:
@@ -288,13 +318,11 @@ def begin_erasure(db: Session, phone: str, *, config: Config, now: dt.datetime, 
     the entry (an unfinished one of the number is taken over, not written twice)."""
     if not erases_in_batches(db):
         return None
-    subject = phone_hmac(config.hmac_key, phone)
-    # Uses index: ix_erasures_subject_hmac
-    left = db.scalar(select(Erasure.id).where(Erasure.subject_hmac == subject, _unfinished())
-                     .order_by(Erasure.id.desc()).limit(1))
+    left = unfinished_entry(db, phone, config)
     if left is not None:
         return left
-    entry = Erasure(subject_hmac=subject, requested_by=actor, reason=audit.scrub(reason),
+    entry = Erasure(subject_hmac=phone_hmac(config.hmac_key, phone), requested_by=actor,
+                    reason=audit.scrub(reason),
                     created_at=now, result=dict(UNFINISHED))
     db.add(entry)
     db.flush()
@@ -333,8 +361,13 @@ def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, 
     subject = phone_hmac(config.hmac_key, phone)
     entry = db.scalar(select(Erasure).where(Erasure.id == begun, _unfinished())) \
         if begun is not None else None
+    # What the erasure's batches removed before this call (a run stopped before its end, a
+    # replay or lift since): counted in the entry as they committed, this call's own too.
+    earlier = {} if entry is None else _add(dict(entry.result.get("removed", {})),
+                                            {k: -n for k, n in (removed_in_batches or {}).items()})
+    earlier = {kind: n for kind, n in earlier.items() if n}
     others = [Erasure.id != entry.id] if entry is not None else []
-    earlier = _count(db, Erasure, Erasure.subject_hmac == subject, *others)
+    erased_before = _count(db, Erasure, Erasure.subject_hmac == subject, *others)
     keyed = _keyed_texts(db, phone) if not replay else set()
     removed, kept_held = _erase_communications(db, phone, now, before)
     for kind, count in (removed_in_batches or {}).items():
@@ -362,10 +395,17 @@ def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, 
               "consent_revoked": None if revoked is None else {
                   "channel": revoked.channel, "purpose": revoked.purpose,
                   "event_id": revoked.id},
-              "reasons": _reasons(removed, kept_held, consent_kept, earlier, held_closed,
-                                  held_unsent, revoked is not None)}
-    if not replay:
-        ledgered = {"removed": removed, "kept": result["kept"]}
+              "reasons": _reasons(removed, kept_held, consent_kept, erased_before,
+                                  held_closed, held_unsent, revoked is not None)}
+    details = {}
+    if earlier and not replay:
+        result["reasons"].append(_finished_line(earlier, _add(dict(earlier), removed)))
+        details["removed_before"] = earlier
+    if replay:  # an erasure stopped before its end counts what its replay removed
+        _note_removed(db, begun, {kind: count - (removed_in_batches or {}).get(kind, 0)
+                                  for kind, count in removed.items()})
+    else:
+        ledgered = {"removed": _add(dict(earlier), removed), "kept": result["kept"]}
         if keyed:
             ledgered["idempotency_keys"] = erasure_ledger.idempotency_marks(config, keyed)
         if entry is None:
@@ -380,8 +420,17 @@ def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, 
                      now=now, reason=reason,
                      target={"phone": mask(phone), "subject_hmac": subject},
                      details={"removed": removed, "kept": result["kept"],
-                              "consent_revoked": result["consent_revoked"]})
+                              "consent_revoked": result["consent_revoked"], **details})
     return result
+
+
+def _finished_line(earlier: dict[str, int], whole: dict[str, int]) -> str:
+    def said(counts: dict[str, int]) -> str:
+        return ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items() if n)
+
+    return (f"finished an erasure of this number that had stopped before its end: `removed` is"
+            f" what this call removed; before it, the erasure had removed {said(earlier)}"
+            f" (in all: {said(whole)}, as the ledger records it)")
 
 
 def _reasons(removed: dict, kept_held: dict, consent_kept: int, earlier: int,
@@ -433,9 +482,11 @@ def erase_released(db: Session, hold: LegalHold, *, config: Config, now: dt.date
     for phone, erased_at in found.items():
         # SQLite: the first batch commits the lift with it (a repeated lift ends one stopped
         # between two: holds.lift_hold).
-        batches = erase_in_batches(db, phone, now=now, before=erased_at)
+        entry = unfinished_entry(db, phone, config)
+        batches = erase_in_batches(db, phone, now=now, before=erased_at, entry=entry)
         outcome = erase_subject(db, phone, config=config, now=now, actor=actor, reason=why,
-                                replay=True, before=erased_at, removed_in_batches=batches)
+                                replay=True, before=erased_at, removed_in_batches=batches,
+                                begun=entry)
         if any(outcome["removed"].values()):
             done["subjects"] += 1
             for kind, count in outcome["removed"].items():

@@ -122,21 +122,31 @@ def test_an_erasure_stopped_between_batches_is_completed_by_erasing_again(
     assert db.scalar(select(func.count()).select_from(Message)) == 4
     gone = person - set(db.scalars(select(Message.twilio_sid).union(select(Call.twilio_sid))))
     assert len(gone) == 3 and gone <= _queued(db)  # two texts and the call
-    # The ledger knows of it (committed before the first batch), unfinished.
-    assert [e.result for e in db.scalars(select(Erasure))] == [subjects.UNFINISHED]
+    # The ledger knows of it (committed before the first batch), unfinished, and what its
+    # batches removed (counted with each as it committed).
+    assert [e.result for e in db.scalars(select(Erasure))] == [
+        {**subjects.UNFINISHED, "removed": {"messages": 2, "calls": 1}}]
     assert _audit(db, "subject.erased") == []
 
     monkeypatch.setattr(subjects, "erase_batch", real)
     again = _erase(client, api_key)
 
     assert again.status_code == 200, again.json
+    # The answer is what this call removed, and says plainly that it is the rest ...
     assert again.json["removed"] == {"messages": 4, "calls": 0, "outbound_messages": 1,
                                      "sessions": 2, "lifted_holds": 0}
+    assert again.json["reasons"][-1] == (
+        "finished an erasure of this number that had stopped before its end: `removed` is what"
+        " this call removed; before it, the erasure had removed 2 messages, 1 calls (in all:"
+        " 6 messages, 1 calls, 1 outbound messages, 2 sessions, as the ledger records it)")
     assert person <= _queued(db)
     assert db.scalar(select(func.count()).select_from(Message)) == 0
+    # ... the ledger and the audit trail what the erasure as a whole removed.
     [entry] = db.scalars(select(Erasure))
-    assert entry.result["removed"] == again.json["removed"]
-    assert len(_audit(db, "subject.erased")) == 1
+    assert entry.result["removed"] == {"messages": 6, "calls": 1, "outbound_messages": 1,
+                                       "sessions": 2, "lifted_holds": 0}
+    [event] = _audit(db, "subject.erased")
+    assert event.details["removed_before"] == {"messages": 2, "calls": 1}
     assert "erased before (1 earlier erasure)" in _erase(client, api_key).json["reasons"][-1]
 
 
@@ -276,3 +286,77 @@ def test_a_lift_killed_between_batches_is_ended_though_audit_retention_purged_si
     assert again.json["erased_again"]["removed"]["messages"] == 3
     assert _requesters_texts(db) == 0
     assert len(_audit(db, "hold.lifted")) == 1
+
+
+def _fails_at(batches, monkeypatch, n: int) -> None:
+    """The n-th batch (1: the first) fails as a database outage does (a 503)."""
+    real = batches.real
+
+    def fails(*args, **kwargs):
+        if len(batches) == n - 1:
+            batches.append("failed")
+            raise OperationalError("DELETE", {}, Exception("disk I/O error"))
+        batches.append(real(*args, **kwargs))
+        return batches[-1]
+
+    monkeypatch.setattr(subjects, "erase_batch", fails)
+
+
+def test_an_erasure_that_failed_at_its_first_batch_is_counted_by_the_replay_and_finished_by_a_retry(
+        client, api_key, db, clock, runner, person, batches, monkeypatch):
+    """A 503 at the first batch leaves the person's sessions closed and an unfinished ledger
+    entry that removed nothing. A replay (after a restore) erases them, says that their
+    erasure is unfinished, and the entry counts what it removed; sending the erasure again
+    finishes it, the ledger counting the whole."""
+    _fails_at(batches, monkeypatch, 1)
+    assert _erase(client, api_key).status_code == 503
+    assert [e.result for e in db.scalars(select(Erasure))] == [subjects.UNFINISHED]
+    assert _requesters_texts(db) == 6
+    monkeypatch.setattr(subjects, "erase_batch", batches.real)
+    clock.advance(days=1)
+
+    replay = runner.invoke(args=["erasures", "replay"])
+
+    assert replay.exit_code == 0, replay.output
+    assert "1 found again and erased" in replay.output
+    assert ("1 of them with an erasure that stopped before its end (unfinished in the ledger,"
+            " which now counts what this removed): send their erasure again to finish it"
+            ) in replay.output
+    assert _requesters_texts(db) == 0
+    db.expunge_all()
+    [entry] = db.scalars(select(Erasure))
+    assert entry.result == {**subjects.UNFINISHED, "removed": {
+        "messages": 6, "calls": 1, "outbound_messages": 1, "sessions": 2, "lifted_holds": 0}}
+
+    again = _erase(client, api_key)
+
+    assert again.status_code == 200, again.json
+    assert again.json["removed"]["messages"] == 0
+    db.expunge_all()
+    [entry] = db.scalars(select(Erasure))
+    assert "unfinished" not in entry.result
+    assert entry.result["removed"]["messages"] == 6 and entry.result["removed"]["calls"] == 1
+
+
+def test_a_replay_stopped_between_batches_counts_what_they_removed(
+        client, api_key, db, clock, runner, person, batches, monkeypatch):
+    assert _erase(client, api_key).status_code == 200
+    _restore(db, clock, n=5)
+    clock.advance(days=1)
+    batches.clear()
+    _fails_at(batches, monkeypatch, 2)
+
+    stopped = runner.invoke(args=["erasures", "replay"])
+
+    assert stopped.exit_code == 1
+    assert "messages                   2 removed" in stopped.output
+    assert ("stopped at +1******0101 (its batches done so far are counted above; a new replay"
+            " removes the rest of it): those above are erased") in stopped.output
+    assert _requesters_texts(db) == 3
+    monkeypatch.setattr(subjects, "erase_batch", batches.real)
+
+    again = runner.invoke(args=["erasures", "replay"])
+
+    assert again.exit_code == 0, again.output
+    assert "messages                   3 removed" in again.output
+    assert _requesters_texts(db) == 0
