@@ -255,7 +255,7 @@ def lift_hold(db: Session, hold_id: str, *, actor: str, now: dt.datetime, config
         # lifted meanwhile, the hold would be found by neither it nor the ledger check below.
         _wait_for_erasures(db, "the hold was not lifted")
         db.refresh(hold)
-    purged = False
+    purged, lifted_before = False, hold.lifted_at is not None
     if hold.lifted_at is None:
         hold.lifted_at = now
         hold.lifted_by = actor
@@ -275,6 +275,10 @@ def lift_hold(db: Session, hold_id: str, *, actor: str, now: dt.datetime, config
     released = release(hold) if release is not None else None
     if purged and not (released and released["subjects"]):
         return hold, False, None
+    if released is not None and lifted_before:
+        # What the stopped lift's batches removed was recorded nowhere: these counts are the
+        # rest, and say so.
+        released = {**released, "rest_of_a_stopped_lift": True}
     audit.record(db, actor=actor, action="hold.lifted", now=now, reason=reason,
                  target=target, details={"erased_again": released} if released else None)
     erased_at = (erasure_ledger.last_erasure(db, value, config)

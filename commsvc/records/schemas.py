@@ -192,8 +192,11 @@ class HoldLifted(HoldOut):
     erased_again = fields.Dict(allow_none=True, metadata={
         "description": "what the lift erased, in its own transaction, of people erased while"
                        " the hold was in force (subjects: how many lost something; removed:"
-                       " counts by kind, as an erasure's); a repeated lift answers the"
-                       " first's; null for a hold lifted before lifts did this"})
+                       " counts by kind, as an erasure's; rest_of_a_stopped_lift: true when"
+                       " this lift ended one stopped before its end, whose counts are then"
+                       " the rest); a repeated lift answers the first's; null for a hold"
+                       " lifted before lifts did this, or whose first lift's event audit"
+                       " retention purged"})
 
 
 def page_schema(row_schema, name: str) -> type[Schema]:

@@ -254,7 +254,9 @@ def test_a_lift_killed_between_batches_is_ended_by_lifting_again(
 
     assert again.status_code == 200, again.json
     assert again.json["erased_again"]["subjects"] == 1
+    # The rest (the stopped lift's two are recorded nowhere), and it says so.
     assert again.json["erased_again"]["removed"]["messages"] == 3
+    assert again.json["erased_again"]["rest_of_a_stopped_lift"] is True
     assert _requesters_texts(db) == 0
     [event] = _audit(db, "hold.lifted")
     assert event.details == {"erased_again": again.json["erased_again"]}
