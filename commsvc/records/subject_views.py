@@ -241,6 +241,10 @@ def export_subject(phone: str):
     # from that snapshot as they are written, decrypted and sent, FETCH_ROWS and ROWS_A_WRITE
     # at a time: 200,000 texts are 110 MB of JSON and as many rows, neither held whole.
     reads = ext["db"].snapshot_beside(db)
+    if reads is not db:
+        # The guard's read of the key began the unit of work: on SQLite, BEGIN IMMEDIATE, the
+        # write lock, which every other writer would wait on while the snapshot is read.
+        db.commit()
     try:
         data = subject_export.collect_subject(reads, subject, config=ext["config"], now=now)
         subject_export.audit_export(db, data, now=now, actor=principal.actor, reason=reason)
