@@ -10,7 +10,8 @@ Invariants:
   SAVEPOINT is needed. (SQLite: BEGIN IMMEDIATE serialises writers.)
 - A session whose expires_at has passed frees its numbers at that instant: before allocating for
   two phones, their overdue sessions are marked expired in the same transaction (the creation's
-  first SELECT finds them; only then are they locked and expired).
+  first INSERT inserts nothing while there are any; only then are they read, locked and
+  expired).
 - Retired numbers are never given. Capabilities must fit the session's mode. Neither
   participant's own phone is ever given, even where such a number is in the pool.
 - Preference: the participant's own country, then own area code, then numbers not in cool-off
@@ -169,37 +170,47 @@ FIRST_SIDE, SECOND_SIDE = "_1", "_2"
 
 def take_both(mode: str, session_cte):
     """The SELECT of (session id, first participant's id and number, second's) after inserting
-    both participants in the session `session_cte` inserted (a CTE returning its id).
+    both participants in the session `session_cte` inserted (a CTE returning its id), each
+    created at the session's :created_at.
 
     A participant whose first choice a concurrent session took (or for whom no number is free)
-    comes back NULL, as does the second then: allocate() tries them again in order."""
-    given = ("role", "counterpart_phone", "created_at", "phone")
+    comes back NULL, as does the second then: allocate() tries them again in order. (Short CTE
+    names: psycopg keeps a statement parsed only up to 4 kB, see _NUMBER.)"""
+    given = ("role", "counterpart_phone", "phone")
 
     def take(side: str, after, session_id):
         best = _best_number(mode, side).subquery()
         chosen = (select(best.c.phone_number, session_id,
                          *(bindparam(name + side, type_=_PARTICIPANTS.c[name].type)
-                           for name in given), true())
+                           for name in given),
+                         bindparam("created_at", type_=_PARTICIPANTS.c.created_at.type), true())
                   .select_from(after).join(best, true()))
         return (postgresql_insert(_PARTICIPANTS)
-                .from_select(["proxy_number", "session_id", *given, "active"], chosen)
+                .from_select(["proxy_number", "session_id", *given, "created_at", "active"],
+                             chosen)
                 .on_conflict_do_nothing(index_elements=["phone", "proxy_number"],
                                         index_where=ACTIVE)
                 .returning(_PARTICIPANTS.c.id, _PARTICIPANTS.c.proxy_number,
                            _PARTICIPANTS.c.session_id)
-                .cte("participant" + side))
+                .cte("p" + side))
 
     first = take(FIRST_SIDE, session_cte, session_cte.c.id)
     second = take(SECOND_SIDE, first, first.c.session_id)
-    return (select(session_cte.c.id, first.c.id.label("first_id"),
-                   first.c.proxy_number.label("first_proxy"), second.c.id.label("second_id"),
-                   second.c.proxy_number.label("second_proxy"))
+    return (select(session_cte.c.id, first.c.id, first.c.proxy_number, second.c.id,
+                   second.c.proxy_number)
             .select_from(session_cte.outerjoin(first, true()).outerjoin(second, true())))
+
+
+# take_both's parameters besides the session's own (both_sides_values gives them).
+BOTH_SIDES_GIVEN = tuple(
+    name + side for side in (FIRST_SIDE, SECOND_SIDE)
+    for name in ("phone", "counterpart", "cooled_since", "country_code", "area_code", "role",
+                 "counterpart_phone"))
 
 
 def both_sides_values(sides, *, now: dt.datetime, cooloff_seconds: int) -> dict:
     """take_both's parameters for (role, phone, counterpart) sides in the order they are taken."""
-    values = {"created_at" + side: now for side in (FIRST_SIDE, SECOND_SIDE)}
+    values = {}
     for side, (role, phone, counterpart) in zip((FIRST_SIDE, SECOND_SIDE), sides, strict=True):
         preference = _preference(phone=phone, counterpart=counterpart, now=now,
                                  cooloff_seconds=cooloff_seconds)

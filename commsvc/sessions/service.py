@@ -9,16 +9,16 @@ import datetime as dt
 import re
 import secrets
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session as DbSession
 
 from commsvc.clock import isoformat
 from commsvc.errors import Conflict, NotFound, ValidationFailed
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import COSTLY_NUMBER, is_costly
-from commsvc.sessions.ending import end_session, expire_overdue_for, sessions_of
+from commsvc.sessions.ending import end_session, expire_overdue_for
 from commsvc.sessions.models import Session
-from commsvc.sessions.store import store
+from commsvc.sessions.store import OPEN_OR_OVERDUE_SESSIONS, store
 
 MODES = ("sms", "voice", "sms_and_voice")
 SESSION_ID = re.compile(r"ses_[0-9a-f]{1,36}")
@@ -73,21 +73,11 @@ def _open_for_booking(db: DbSession, booking_id: str, now: dt.datetime) -> Sessi
         Session.booking_id == booking_id, Session.status == "open", Session.expires_at > now))
 
 
-# The booking's open session and the overdue sessions of the two phones (their numbers are not
-# free until they are marked expired). Built once; executed with parameters.
-# Uses index: uq_sessions_open_booking (booking_id) WHERE status = 'open';
-# ix_sessions_status_expires_at (status, expires_at); uq_participants_active_route
-_OPEN_OR_OVERDUE = select(Session).where(
-    Session.status == "open",
-    or_(Session.booking_id == bindparam("booking_id"),
-        and_(Session.expires_at <= bindparam("now"),
-             Session.id.in_(sessions_of([bindparam("requester"), bindparam("pro")])))))
-
-
 def open_or_overdue_query(booking_id: str, phones: list[str], now: dt.datetime):
     """The SELECT of the booking's open session and of the phones' overdue ones (not free yet)."""
     requester, pro = phones
-    return _OPEN_OR_OVERDUE.params(booking_id=booking_id, now=now, requester=requester, pro=pro)
+    return OPEN_OR_OVERDUE_SESSIONS.params(booking_id=booking_id, now=now, requester=requester,
+                                           pro=pro)
 
 
 def _same_phones_or_conflict(session: Session, requester_phone: str, pro_phone: str) -> Session:
@@ -114,19 +104,26 @@ def create_session(db: DbSession, *, booking_id: str, requester_phone: str, pro_
                    cooloff_seconds: int) -> tuple[Session, bool]:
     """The booking's open session: (new session, True), or (the existing one, False) on a retry.
 
-    A new session costs two statements on PostgreSQL (four on SQLite): one SELECT of the
-    booking's open session and of the phones' overdue ones (when there are overdue ones, they
-    are locked and expired first, which frees their numbers), and the INSERTs of the session
-    (which checks that neither phone is one of our numbers: 422) and of its two participants,
-    one statement on PostgreSQL. A retry answers the open session, whose phones passed that
-    check when it was created.
+    A new session costs one statement on PostgreSQL (three on SQLite): the INSERTs of the
+    session and of its two participants, which insert nothing while the booking has an open
+    session or a phone an overdue one, or when a phone is one of our numbers. Only then are
+    those read: the open session is answered (a retry; its phones passed the pool check when
+    it was created), the overdue ones are locked and expired (which frees their numbers) and
+    the INSERTs run again, and a phone that is ours is a 422.
     """
     errors = participant_errors(requester_phone, pro_phone)
     if mode not in MODES:
         errors["mode"] = [f"must be one of {', '.join(MODES)}"]
     if errors:
         raise ValidationFailed(errors=errors)
-    found = list(db.scalars(_OPEN_OR_OVERDUE, {"booking_id": booking_id, "now": now,
+    row = dict(id=new_session_id(), booking_id=booking_id, status="open", closed_reason=None,
+               mode=mode, record_calls=record_calls, created_at=now, expires_at=expires_at,
+               closed_at=None)
+    sides = [("requester", requester_phone, pro_phone), ("pro", pro_phone, requester_phone)]
+    session = store(db, row, sides, now=now, cooloff_seconds=cooloff_seconds, first=True)
+    if session is not None:
+        return session, True
+    found = list(db.scalars(OPEN_OR_OVERDUE_SESSIONS, {"booking_id": booking_id, "now": now,
                                                "requester": requester_phone, "pro": pro_phone}))
     existing = next((s for s in found if s.booking_id == booking_id
                      and s.effective_status(now) == "open"), None)
@@ -135,10 +132,6 @@ def create_session(db: DbSession, *, booking_id: str, requester_phone: str, pro_
     if found:  # all overdue: free their numbers (and the booking) now
         expire_overdue_for(db, phones=[requester_phone, pro_phone], booking_id=booking_id,
                            now=now)
-    row = dict(id=new_session_id(), booking_id=booking_id, status="open", closed_reason=None,
-               mode=mode, record_calls=record_calls, created_at=now, expires_at=expires_at,
-               closed_at=None)
-    sides = [("requester", requester_phone, pro_phone), ("pro", pro_phone, requester_phone)]
     session = store(db, row, sides, now=now, cooloff_seconds=cooloff_seconds)
     if session is not None:
         return session, True

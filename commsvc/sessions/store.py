@@ -3,28 +3,31 @@
 PostgreSQL inserts the session and both participants' first choices in one statement; SQLite
 inserts the session, then each participant. Each INSERT is ON CONFLICT DO NOTHING: nothing
 back means the booking has an open session (uq_sessions_open_booking), a phone is one of our
-numbers, or a concurrent session took a participant's first choice (allocate tries again).
+numbers, or a concurrent session took a participant's first choice (allocate tries again); a
+creation's first INSERT also inserts nothing while a phone has an overdue session.
 """
 from __future__ import annotations
 
 import datetime as dt
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, delete, exists, select, text
+from sqlalchemy import and_, bindparam, delete, exists, literal_column, or_, select, text
 from sqlalchemy.orm import Session as DbSession
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import aliased, make_transient_to_detached
 
+from commsvc.db.driver import DriverStatement
 from commsvc.db.inserts import INSERTS
 from commsvc.errors import PoolExhausted, ValidationFailed
 from commsvc.pool import service as pool_service
 from commsvc.pool.models import ProxyNumber
 from commsvc.sessions.allocation import (
+    BOTH_SIDES_GIVEN,
     MODE_CAPABILITIES,
     allocate,
     both_sides_values,
     take_both,
 )
-from commsvc.sessions.models import Session
+from commsvc.sessions.models import Participant, Session
 
 
 def _refuse_pool_numbers(db: DbSession, **phones: str) -> None:
@@ -43,21 +46,73 @@ SESSION_COLUMNS = ("id", "booking_id", "status", "closed_reason", "mode", "recor
 # checked in the INSERT itself, so a new session pays no extra round trip for it; only when
 # nothing was inserted is the pool asked which phone it was (else the booking had a session).
 # Uses index: uq_proxy_numbers_phone_number
-_NOT_OURS = ~exists().where(ProxyNumber.phone_number.in_([bindparam("requester"),
-                                                          bindparam("pro")]))
-_INSERT_OPEN = {
-    name: insert(SESSIONS)
-    .from_select(SESSION_COLUMNS, select(*(
-        bindparam(column, type_=SESSIONS.c[column].type) for column in SESSION_COLUMNS))
-        .where(_NOT_OURS))
-    .on_conflict_do_nothing(index_elements=["booking_id"], index_where=text("status = 'open'"))
-    .returning(SESSIONS.c.id)
-    for name, insert in INSERTS.items()}
-# PostgreSQL inserts the session and both participants' first choices in one statement (two
-# round trips fewer than one INSERT each: a sixth of a session creation's CPU); SQLite, which
-# has no INSERT in WITH, inserts the session, then each participant.
-_INSERT_ALL = {mode: take_both(mode, _INSERT_OPEN["postgresql"].cte("new_session"))
-               for mode in MODE_CAPABILITIES}
+NOT_OURS = ~exists().where(ProxyNumber.phone_number.in_([bindparam("requester"),
+                                                         bindparam("pro")]))
+# The booking's open session and the overdue sessions of the two phones (their numbers are not
+# free until they are marked expired): what a creation must see before it inserts.
+# Uses index: uq_sessions_open_booking (booking_id) WHERE status = 'open';
+# ix_sessions_status_expires_at (status, expires_at); uq_participants_active_route
+# (Short aliases and the status written into the SQL: the statement that inserts a session
+# and both participants must stay under psycopg's 4 kB, see allocation._NUMBER.)
+_OPEN, _ACTIVE = aliased(Session, name="o"), aliased(Participant, name="a")
+OPEN_OR_OVERDUE = and_(
+    _OPEN.status == literal_column("'open'"),
+    or_(_OPEN.booking_id == bindparam("booking_id"),
+        and_(_OPEN.expires_at <= bindparam("now"),
+             _OPEN.id.in_(select(_ACTIVE.session_id).where(
+                 _ACTIVE.phone.in_([bindparam("requester"), bindparam("pro")]),
+                 _ACTIVE.active)))))
+# A creation's first INSERT also inserts nothing while the booking has an open session or a
+# phone has an overdue one: only then does it read them (one round trip fewer for every new
+# session); once it has expired the overdue ones it inserts without that condition.
+_NONE_OPEN_OR_OVERDUE = ~exists().where(OPEN_OR_OVERDUE)
+# The same sessions read, when the first INSERT inserted nothing. Built once, executed with
+# parameters.
+OPEN_OR_OVERDUE_SESSIONS = select(_OPEN).where(OPEN_OR_OVERDUE)
+
+
+class SessionInserts(NamedTuple):
+    """A session's INSERT statements, run on the driver (db.driver): `open` inserts the session
+    alone (SQLite, which inserts each participant after it), `all` with both participants'
+    first choices by mode (PostgreSQL: INSERTs in WITH); `first_open` and `first_all` the
+    same, inserting nothing while the booking has an open session or a phone an overdue one."""
+
+    open: dict[str, DriverStatement]
+    all: dict[str, DriverStatement]
+    first_open: dict[str, DriverStatement]
+    first_all: dict[str, DriverStatement]
+
+
+def session_inserts(not_ours=NOT_OURS) -> SessionInserts:
+    """The statements, built once, with `not_ours` as the pool check."""
+    def insert_open(insert, *conditions):
+        return (insert(SESSIONS)
+                .from_select(SESSION_COLUMNS, select(*(
+                    bindparam(column, type_=SESSIONS.c[column].type)
+                    for column in SESSION_COLUMNS)).where(*conditions))
+                .on_conflict_do_nothing(index_elements=["booking_id"],
+                                        index_where=text("status = 'open'"))
+                .returning(SESSIONS.c.id))
+
+    def built(*conditions, given):
+        # PostgreSQL inserts the session and both participants' first choices in one
+        # statement (two round trips fewer than one INSERT each: a sixth of a session
+        # creation's CPU); SQLite, which has no INSERT in WITH, inserts the session, then
+        # each participant.
+        alone = {name: DriverStatement(insert_open(insert, *conditions), given)
+                 for name, insert in INSERTS.items()}
+        session_cte = insert_open(INSERTS["postgresql"], *conditions).cte("s")
+        both = {mode: DriverStatement(take_both(mode, session_cte), given + BOTH_SIDES_GIVEN)
+                for mode in MODE_CAPABILITIES}
+        return alone, both
+
+    given = (*SESSION_COLUMNS, "requester", "pro")
+    alone, both = built(not_ours, given=given)
+    first_alone, first_both = built(not_ours, _NONE_OPEN_OR_OVERDUE, given=(*given, "now"))
+    return SessionInserts(alone, both, first_alone, first_both)
+
+
+_INSERTS = session_inserts()
 
 
 class _Taken(NamedTuple):
@@ -65,38 +120,46 @@ class _Taken(NamedTuple):
     proxy_number: str
 
 
-def _first_tries(db: DbSession, row: dict, phones: dict, sides,
+def _first_tries(db: DbSession, row: dict, phones: dict, sides, *, first: bool,
                  **preference) -> dict[str, _Taken] | None:
     """Insert the session, and on PostgreSQL both participants' first choices: None if no
     session was inserted, else what the participants were given, by role (none yet: left
-    out)."""
+    out). `first`: the creation's first try, which inserts nothing while the booking has an
+    open session or a phone an overdue one."""
+    values = {**row, **phones, "now": preference["now"]}
     dialect = db.get_bind().dialect.name
     if dialect != "postgresql":
-        inserted = db.execute(_INSERT_OPEN[dialect], {**row, **phones}).first()
-        return None if inserted is None else {}
-    values = both_sides_values(sides, **preference)
-    inserted = db.execute(_INSERT_ALL[row["mode"]], {**row, **phones, **values}).first()
+        statements = _INSERTS.first_open if first else _INSERTS.open
+        return None if statements[dialect].first(db, values) is None else {}
+    values.update(both_sides_values(sides, **preference))
+    statements = _INSERTS.first_all if first else _INSERTS.all
+    inserted = statements[row["mode"]].first(db, values)
     if inserted is None:
         return None
-    (first, *_), (second, *_) = sides
+    _session_id, first_id, first_proxy, second_id, second_proxy = inserted
+    (first_role, *_), (second_role, *_) = sides
     return {role: _Taken(taken_id, proxy) for role, taken_id, proxy in (
-        (first, inserted.first_id, inserted.first_proxy),
-        (second, inserted.second_id, inserted.second_proxy)) if taken_id is not None}
+        (first_role, first_id, first_proxy), (second_role, second_id, second_proxy))
+        if taken_id is not None}
 
 
-def store(db: DbSession, row: dict, sides, *, now: dt.datetime,
-          cooloff_seconds: int) -> Session | None:
+def store(db: DbSession, row: dict, sides, *, now: dt.datetime, cooloff_seconds: int,
+          first: bool = False) -> Session | None:
     """Insert the session and both participants, all or nothing; None if the booking has one.
 
     Core INSERTs with ON CONFLICT DO NOTHING, no SAVEPOINT; the answer is built from what was
-    inserted, so nothing is read back.
+    inserted, so nothing is read back. `first`: None also while the booking has an open
+    session or a phone an overdue one (OPEN_OR_OVERDUE: the caller reads them then), and
+    without asking the pool.
     """
     phones = {role: phone for role, phone, _counterpart in sides}
     # In phone order, so concurrent creations take the route index's locks in one order.
     sides = sorted(sides, key=lambda side: side[1])
-    taken = _first_tries(db, row, phones, sides, now=now, cooloff_seconds=cooloff_seconds)
+    taken = _first_tries(db, row, phones, sides, first=first, now=now,
+                         cooloff_seconds=cooloff_seconds)
     if taken is None:
-        _refuse_pool_numbers(db, **phones)
+        if not first:
+            _refuse_pool_numbers(db, **phones)
         # uq_sessions_open_booking: a concurrent create for this booking committed first.
         return None
     session = Session(**row)

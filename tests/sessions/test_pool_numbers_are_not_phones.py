@@ -3,14 +3,12 @@ that is their own phone or the other side's (even where such rows already exist)
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import bindparam, func, select, text, true
+from sqlalchemy import func, select, true
 
-from commsvc.db.inserts import INSERTS
 from commsvc.pool import service as pool_service
 from commsvc.sessions import store as session_store
-from commsvc.sessions.allocation import MODE_CAPABILITIES, choose_proxy, take_both
+from commsvc.sessions.allocation import choose_proxy
 from commsvc.sessions.models import Participant, Session
-from commsvc.sessions.store import SESSION_COLUMNS, SESSIONS
 from tests.sessions.conftest import PRO, REQUESTER, SF_NUMBERS
 
 POOL_NUMBER = "+16465550001"
@@ -72,17 +70,6 @@ def test_allocation_skips_the_participants_phones_when_the_pool_check_missed_the
     # neither transaction sees the other's row, so the allocation query is the last guard.
     add_numbers(REQUESTER, PRO, NYC)  # the two phones share their area code: preferred
     # The session INSERT without its pool check, as if the numbers arrived just after it.
-    unchecked = {name: insert(SESSIONS)
-                 .from_select(SESSION_COLUMNS, select(*(
-                     bindparam(column, type_=SESSIONS.c[column].type)
-                     for column in SESSION_COLUMNS)).where(true()))
-                 .on_conflict_do_nothing(index_elements=["booking_id"],
-                                         index_where=text("status = 'open'"))
-                 .returning(SESSIONS.c.id)
-                 for name, insert in INSERTS.items()}
-    monkeypatch.setattr(session_store, "_INSERT_OPEN", unchecked)
-    monkeypatch.setattr(session_store, "_INSERT_ALL", {
-        mode: take_both(mode, unchecked["postgresql"].cte("new_session"))
-        for mode in MODE_CAPABILITIES})
+    monkeypatch.setattr(session_store, "_INSERTS", session_store.session_inserts(true()))
     body = create(requester=REQUESTER, pro=PRO).get_json()
     assert body["requester"]["proxy_number"] == body["pro"]["proxy_number"] == NYC
