@@ -21,14 +21,15 @@ def current_principal() -> Principal:
     return g.principal
 
 
-def _principal_from_request(*, reads_only: bool, read_with_key=None) -> Principal:
+def _principal_from_request(*, reads_only: bool, read_with_key=None,
+                            autocommit: bool = False) -> Principal:
     header = request.headers.get("Authorization", "")
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         raise Unauthorized("Send Authorization: Bearer <api key>.")
     if "," in raw:  # no key has one: the server joined two Authorization headers with it
         raise Unauthorized("Send Authorization once: the request carried it more than once.")
-    db = get_db(reads_only=reads_only)
+    db = get_db(reads_only=reads_only, autocommit=autocommit)
     read = read_with_key() if read_with_key is not None else None
     if read is None:
         principal = authenticate(db, raw.strip())
@@ -79,12 +80,15 @@ def key_read() -> tuple | None:
 
 
 def require(permission: str, *, reads_only: bool = False, reason_required: bool = False,
-            read_with_key=None):
+            read_with_key=None, one_statement: bool = False):
     """Guard a /v1 view: 401 without a live key, 403 when the role lacks the permission.
 
     reads_only=True: the view never writes, so its unit of work runs without a transaction
     (get_db(reads_only=True): no BEGIN/ROLLBACK round trips on PostgreSQL, no wait for a
     writer on SQLite), unless the request states a reason, whose audit record needs one.
+    one_statement=True: the view's usual write is one statement, whole or nothing, and it
+    opens a transaction itself for anything more: its unit of work runs without one
+    (get_db(autocommit=True)), unless the request states a reason, as for reads_only.
     reason_required=True: the act must state why (X-Access-Reason), else 422.
     read_with_key: for a hot view, a function of the request giving (statement, values) for a
     read the key lookup's statement carries (service.live_key_reading), or None to read the
@@ -95,9 +99,10 @@ def require(permission: str, *, reads_only: bool = False, reason_required: bool 
     def decorator(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
+            reasoned = REASON_HEADER in request.headers
             principal = _principal_from_request(
-                reads_only=reads_only and REASON_HEADER not in request.headers,
-                read_with_key=read_with_key)
+                reads_only=reads_only and not reasoned, read_with_key=read_with_key,
+                autocommit=one_statement and not reasoned)
             if not allows(principal.role, permission):
                 raise Forbidden(f"The {principal.role} role may not do this ({permission}).")
             # The edge checks of the request's input (commsvc.input_guard), wired by create_app:

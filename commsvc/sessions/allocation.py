@@ -29,9 +29,12 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    BigInteger,
+    Text,
     and_,
     bindparam,
     case,
+    cast,
     exists,
     func,
     literal_column,
@@ -168,14 +171,21 @@ _TAKE_BEST = {(name, mode): _take_best(insert, mode)
 FIRST_SIDE, SECOND_SIDE = "_1", "_2"
 
 
-def take_both(mode: str, session_cte):
+# What makes a statement that inserted a session without both participants fail (whole=True):
+# PostgreSQL's log says `invalid input syntax for type bigint: "<this>"`.
+INCOMPLETE = "session without both participants: undone"
+
+
+def take_both(mode: str, session_cte, *, whole: bool = False):
     """The SELECT of (session id, first participant's id and number, second's) after inserting
     both participants in the session `session_cte` inserted (a CTE returning its id), each
     created at the session's :created_at.
 
     A participant whose first choice a concurrent session took (or for whom no number is free)
-    comes back NULL, as does the second then: allocate() tries them again in order. (Short CTE
-    names: psycopg keeps a statement parsed only up to 4 kB, see _NUMBER.)"""
+    comes back NULL, as does the second then: allocate() tries them again in order. `whole`:
+    the statement fails instead (a DataError naming INCOMPLETE), which undoes all of it, for a
+    statement that commits alone. (Short CTE names: psycopg keeps a statement parsed only up to
+    4 kB, see _NUMBER.)"""
     given = ("role", "counterpart_phone", "phone")
 
     def take(side: str, after, session_id):
@@ -196,7 +206,11 @@ def take_both(mode: str, session_cte):
 
     first = take(FIRST_SIDE, session_cte, session_cte.c.id)
     second = take(SECOND_SIDE, first, first.c.session_id)
-    return (select(session_cte.c.id, first.c.id, first.c.proxy_number, second.c.id,
+    second_id = second.c.id
+    if whole:  # a row whose second id is NULL: the text INCOMPLETE read as a number
+        second_id = cast(func.coalesce(cast(second_id, Text),
+                                       literal_column(f"'{INCOMPLETE}'")), BigInteger)
+    return (select(session_cte.c.id, first.c.id, first.c.proxy_number, second_id,
                    second.c.proxy_number)
             .select_from(session_cte.outerjoin(first, true()).outerjoin(second, true())))
 

@@ -13,12 +13,13 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session as DbSession
 
 from commsvc.clock import isoformat
+from commsvc.db.session import is_transactional
 from commsvc.errors import Conflict, NotFound, ValidationFailed
 from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import COSTLY_NUMBER, is_costly
 from commsvc.sessions.ending import end_session, expire_overdue_for
 from commsvc.sessions.models import Session
-from commsvc.sessions.store import OPEN_OR_OVERDUE_SESSIONS, store
+from commsvc.sessions.store import NEW_SESSION, OPEN_OR_OVERDUE_SESSIONS, store
 
 MODES = ("sms", "voice", "sms_and_voice")
 SESSION_ID = re.compile(r"ses_[0-9a-f]{1,36}")
@@ -101,7 +102,7 @@ def participant_errors(requester_phone: str | None, pro_phone: str | None) -> di
 
 def create_session(db: DbSession, *, booking_id: str, requester_phone: str, pro_phone: str,
                    mode: str, expires_at: dt.datetime, record_calls: bool, now: dt.datetime,
-                   cooloff_seconds: int) -> tuple[Session, bool]:
+                   cooloff_seconds: int) -> tuple[Session, bool] | None:
     """The booking's open session: (new session, True), or (the existing one, False) on a retry.
 
     A new session costs one statement on PostgreSQL (three on SQLite): the INSERTs of the
@@ -110,25 +111,30 @@ def create_session(db: DbSession, *, booking_id: str, requester_phone: str, pro_
     those read: the open session is answered (a retry; its phones passed the pool check when
     it was created), the overdue ones are locked and expired (which frees their numbers) and
     the INSERTs run again, and a phone that is ours is a 422.
+
+    In an autocommit unit of work (PostgreSQL) that one statement stores the whole session or
+    nothing, and a retry is answered; anything else writes more than one statement: None,
+    nothing stored, for the caller to ask again in a transaction.
     """
     errors = participant_errors(requester_phone, pro_phone)
     if mode not in MODES:
         errors["mode"] = [f"must be one of {', '.join(MODES)}"]
     if errors:
         raise ValidationFailed(errors=errors)
-    row = dict(id=new_session_id(), booking_id=booking_id, status="open", closed_reason=None,
-               mode=mode, record_calls=record_calls, created_at=now, expires_at=expires_at,
-               closed_at=None)
+    row = dict(id=new_session_id(), booking_id=booking_id, mode=mode, record_calls=record_calls,
+               created_at=now, expires_at=expires_at, **NEW_SESSION)
     sides = [("requester", requester_phone, pro_phone), ("pro", pro_phone, requester_phone)]
     session = store(db, row, sides, now=now, cooloff_seconds=cooloff_seconds, first=True)
     if session is not None:
         return session, True
-    found = list(db.scalars(OPEN_OR_OVERDUE_SESSIONS, {"booking_id": booking_id, "now": now,
-                                               "requester": requester_phone, "pro": pro_phone}))
+    found = list(db.scalars(OPEN_OR_OVERDUE_SESSIONS, {
+        "booking_id": booking_id, "now": now, "requester": requester_phone, "pro": pro_phone}))
     existing = next((s for s in found if s.booking_id == booking_id
                      and s.effective_status(now) == "open"), None)
     if existing is not None:
         return _same_phones_or_conflict(existing, requester_phone, pro_phone), False
+    if not is_transactional(db):
+        return None
     if found:  # all overdue: free their numbers (and the booking) now
         expire_overdue_for(db, phones=[requester_phone, pro_phone], booking_id=booking_id,
                            now=now)

@@ -11,17 +11,30 @@ from __future__ import annotations
 import datetime as dt
 from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, delete, exists, literal_column, or_, select, text
+from sqlalchemy import (
+    and_,
+    bindparam,
+    delete,
+    exists,
+    literal_column,
+    null,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import aliased, make_transient_to_detached
 
 from commsvc.db.driver import DriverStatement
 from commsvc.db.inserts import INSERTS
+from commsvc.db.session import is_transactional
 from commsvc.errors import PoolExhausted, ValidationFailed
 from commsvc.pool import service as pool_service
 from commsvc.pool.models import ProxyNumber
 from commsvc.sessions.allocation import (
     BOTH_SIDES_GIVEN,
+    INCOMPLETE,
     MODE_CAPABILITIES,
     allocate,
     both_sides_values,
@@ -42,6 +55,9 @@ def _refuse_pool_numbers(db: DbSession, **phones: str) -> None:
 SESSIONS = Session.__table__
 SESSION_COLUMNS = ("id", "booking_id", "status", "closed_reason", "mode", "record_calls",
                    "created_at", "expires_at", "closed_at")
+# What every new session's row says, written into its INSERT rather than sent (the statement
+# that inserts both participants too must stay under psycopg's 4 kB, see allocation._NUMBER).
+NEW_SESSION = {"status": "open", "closed_reason": None, "closed_at": None}
 # The session's row, unless a phone is one of our numbers (a pool number is no one's phone):
 # checked in the INSERT itself, so a new session pays no extra round trip for it; only when
 # nothing was inserted is the pool asked which phone it was (else the booking had a session).
@@ -75,26 +91,35 @@ class SessionInserts(NamedTuple):
     """A session's INSERT statements, run on the driver (db.driver): `open` inserts the session
     alone (SQLite, which inserts each participant after it), `all` with both participants'
     first choices by mode (PostgreSQL: INSERTs in WITH); `first_open` and `first_all` the
-    same, inserting nothing while the booking has an open session or a phone an overdue one."""
+    same, inserting nothing while the booking has an open session or a phone an overdue one;
+    `at_once` as `first_all`, failing rather than inserting a session without both
+    participants (PostgreSQL, in autocommit: it commits alone)."""
 
     open: dict[str, DriverStatement]
     all: dict[str, DriverStatement]
     first_open: dict[str, DriverStatement]
     first_all: dict[str, DriverStatement]
+    at_once: dict[str, DriverStatement]
+
+
+def _value(column: str):
+    if column not in NEW_SESSION:
+        return bindparam(column, type_=SESSIONS.c[column].type)
+    return null() if NEW_SESSION[column] is None else literal_column(f"'{NEW_SESSION[column]}'")
 
 
 def session_inserts(not_ours=NOT_OURS) -> SessionInserts:
     """The statements, built once, with `not_ours` as the pool check."""
     def insert_open(insert, *conditions):
         return (insert(SESSIONS)
-                .from_select(SESSION_COLUMNS, select(*(
-                    bindparam(column, type_=SESSIONS.c[column].type)
-                    for column in SESSION_COLUMNS)).where(*conditions))
+                .from_select(SESSION_COLUMNS, select(*(_value(column)
+                                                       for column in SESSION_COLUMNS))
+                             .where(*conditions))
                 .on_conflict_do_nothing(index_elements=["booking_id"],
                                         index_where=text("status = 'open'"))
                 .returning(SESSIONS.c.id))
 
-    def built(*conditions, given):
+    def built(*conditions, given, whole=False):
         # PostgreSQL inserts the session and both participants' first choices in one
         # statement (two round trips fewer than one INSERT each: a sixth of a session
         # creation's CPU); SQLite, which has no INSERT in WITH, inserts the session, then
@@ -102,14 +127,16 @@ def session_inserts(not_ours=NOT_OURS) -> SessionInserts:
         alone = {name: DriverStatement(insert_open(insert, *conditions), given)
                  for name, insert in INSERTS.items()}
         session_cte = insert_open(INSERTS["postgresql"], *conditions).cte("s")
-        both = {mode: DriverStatement(take_both(mode, session_cte), given + BOTH_SIDES_GIVEN)
+        both = {mode: DriverStatement(take_both(mode, session_cte, whole=whole),
+                                      given + BOTH_SIDES_GIVEN)
                 for mode in MODE_CAPABILITIES}
         return alone, both
 
-    given = (*SESSION_COLUMNS, "requester", "pro")
+    given = (*(c for c in SESSION_COLUMNS if c not in NEW_SESSION), "requester", "pro")
     alone, both = built(not_ours, given=given)
     first_alone, first_both = built(not_ours, _NONE_OPEN_OR_OVERDUE, given=(*given, "now"))
-    return SessionInserts(alone, both, first_alone, first_both)
+    _, at_once = built(not_ours, _NONE_OPEN_OR_OVERDUE, given=(*given, "now"), whole=True)
+    return SessionInserts(alone, both, first_alone, first_both, at_once)
 
 
 _INSERTS = session_inserts()
@@ -132,6 +159,8 @@ def _first_tries(db: DbSession, row: dict, phones: dict, sides, *, first: bool,
         statements = _INSERTS.first_open if first else _INSERTS.open
         return None if statements[dialect].first(db, values) is None else {}
     values.update(both_sides_values(sides, **preference))
+    if not is_transactional(db):
+        return _at_once(db, row["mode"], values, sides)
     statements = _INSERTS.first_all if first else _INSERTS.all
     inserted = statements[row["mode"]].first(db, values)
     if inserted is None:
@@ -141,6 +170,23 @@ def _first_tries(db: DbSession, row: dict, phones: dict, sides, *, first: bool,
     return {role: _Taken(taken_id, proxy) for role, taken_id, proxy in (
         (first_role, first_id, first_proxy), (second_role, second_id, second_proxy))
         if taken_id is not None}
+
+
+def _at_once(db: DbSession, mode: str, values: dict, sides) -> dict[str, _Taken] | None:
+    """The first try, whole or not at all, in an autocommit unit of work: what both
+    participants were given, or None (nothing is stored; the caller goes on in a
+    transaction)."""
+    try:
+        inserted = _INSERTS.at_once[mode].first(db, values)
+    except DataError as error:
+        if INCOMPLETE not in str(error.orig):
+            raise
+        return None  # a first choice taken meanwhile, or no number free: all undone
+    if inserted is None:
+        return None
+    _session_id, first_id, first_proxy, second_id, second_proxy = inserted
+    (first_role, *_), (second_role, *_) = sides
+    return {first_role: _Taken(first_id, first_proxy), second_role: _Taken(second_id, second_proxy)}
 
 
 def store(db: DbSession, row: dict, sides, *, now: dt.datetime, cooloff_seconds: int,

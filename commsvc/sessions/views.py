@@ -7,7 +7,7 @@ from commsvc.api_docs import LOCATION, Blueprint, location
 from commsvc.auth.guard import require
 from commsvc.auth.visibility import audit_reasoned_read, present_phone, present_pool_number
 from commsvc.clock import isoformat
-from commsvc.db.session import get_db
+from commsvc.db.session import close_db, get_db
 from commsvc.errors import NotFound
 from commsvc.extensions import config as _config
 from commsvc.extensions import now as _now
@@ -56,7 +56,7 @@ def _audited(db, sessions: list[Session], query: dict, now) -> None:
 
 
 @blp.route("/v1/sessions", methods=["POST"])
-@require("sessions:write")
+@require("sessions:write", one_statement=True)
 @blp.arguments(CreateSession)
 @blp.response(201, SessionOut, description="A new session", headers=LOCATION)
 @blp.alt_response(200, schema=SessionOut, success=True, headers=LOCATION,
@@ -78,10 +78,16 @@ def create_session(body):
     expires_at = service.resolve_expiry(
         now=now, max_ttl=config.max_session_ttl_seconds, ttl_seconds=body.get("ttl_seconds"),
         expires_at=body.get("expires_at"), default_ttl=config.session_ttl_seconds)
-    session, created = service.create_session(
-        db, booking_id=body["booking_id"], requester_phone=body["requester"]["phone"],
+    arguments = dict(
+        booking_id=body["booking_id"], requester_phone=body["requester"]["phone"],
         pro_phone=body["pro"]["phone"], mode=body["mode"], expires_at=expires_at,
         record_calls=body["record_calls"], now=now, cooloff_seconds=config.cooloff_seconds)
+    answer = service.create_session(db, **arguments)
+    if answer is None:  # not done in one statement (autocommit): again in a transaction
+        close_db()
+        db = get_db()
+        answer = service.create_session(db, **arguments)
+    session, created = answer
     _audited(db, [session], {"session_id": session.id}, now)
     db.commit()
     return (render(session, now), 201 if created else 200,

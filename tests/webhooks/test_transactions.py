@@ -7,15 +7,13 @@ read: those keep their transaction. Checked on the DBAPI connection each stateme
 """
 from __future__ import annotations
 
-import contextlib
-
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from commsvc.auth import service as key_service
 from commsvc.records import audit
 from tests.conftest import AUTH_TOKEN, BASE_URL
+from tests.transactions import session_begins, statement_modes
 from tests.twilio_signing import TwilioPoster
 from tests.webhooks import factories as f
 from tests.webhooks.factories import PRO, REQUESTER, REQUESTER_PROXY
@@ -26,20 +24,10 @@ pytestmark = pytest.mark.pg_only
 @pytest.fixture
 def statements(committed_app):
     """(first word of each statement, whether its connection was in autocommit), as run."""
-    seen: list[tuple[str, bool]] = []
-    engines = committed_app.extensions["db"].engines
-
-    def record(conn, _cursor, statement, _params, _context, _executemany):
-        seen.append((statement.split(None, 1)[0].upper(),
-                     conn.connection.dbapi_connection.autocommit))
-
     with committed_app.extensions["db"].sessionmaker() as db:
         f.open_session(db, _now(committed_app))
-    for engine in engines:
-        sa.event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    for engine in engines:
-        sa.event.remove(engine, "before_cursor_execute", record)
+    with statement_modes(committed_app) as seen:
+        yield seen
 
 
 def _now(app):
@@ -66,25 +54,10 @@ def test_an_ordinary_relayed_text_runs_without_a_transaction(committed_app, stat
     assert _count(committed_app, "SELECT count(*) FROM messages") == 1
 
 
-@contextlib.contextmanager
-def _session_begins():
-    """The connections ORM Sessions began a transaction on meanwhile (autocommit or not)."""
-    begun: list[object] = []
-
-    def note(_session, _transaction, connection):
-        begun.append(connection)
-
-    sa.event.listen(Session, "after_begin", note)
-    try:
-        yield begun
-    finally:
-        sa.event.remove(Session, "after_begin", note)
-
-
 def test_an_ordinary_relayed_text_runs_outside_the_orm_session(committed_app, statements):
     """Its one statement runs on a pooled connection of its own (commsvc.db.driver): the ORM
     Session's begin/commit bookkeeping was a sixth of a relayed text's CPU."""
-    with _session_begins() as begun:
+    with session_begins() as begun:
         response = _sms(committed_app, "parking out front")
 
     assert response.status_code == 200 and f'to="{PRO}"'.encode() in response.data
@@ -135,7 +108,7 @@ def test_a_consent_check_reads_outside_the_orm_session(committed_app, statements
     own (commsvc.db.driver), without the ORM Session's bookkeeping."""
     headers = _key(committed_app, "booking")
     before = len(statements)
-    with _session_begins() as begun:
+    with session_begins() as begun:
         response = committed_app.test_client().get(
             "/v1/consent/check", headers=headers,
             query_string={"phone": PRO, "channel": "sms", "purpose": "relay"})
