@@ -131,3 +131,39 @@ def test_a_result_whose_type_reads_the_column_type_is_read_as_connection_execute
         [read] = driver.first(db, {"a": 3})
         assert read == expected
         assert type(read) is type(expected)
+
+
+class _Counted:
+    """A DBAPI cursor that counts the readings of its description (psycopg builds one object per
+    column at each)."""
+
+    def __init__(self, cursor, readings: list):
+        self._cursor, self._readings = cursor, readings
+
+    @property
+    def description(self):
+        self._readings.append(1)
+        return self._cursor.description
+
+    def __getattr__(self, name):
+        return getattr(self._cursor, name)
+
+
+def test_a_statement_reads_the_cursor_description_at_its_first_row_only(app, db, monkeypatch):
+    """Each execution read the description to process its row, though the processors were
+    settled at the first row: on psycopg four Column objects a consent check, 3% of its
+    instructions (consent3)."""
+    from sqlalchemy.pool.base import _ConnectionFairy
+
+    db.connection()  # the test's savepoint begun: its statement is not the driver's
+    readings: list = []
+    cursor = _ConnectionFairy.cursor
+    monkeypatch.setattr(_ConnectionFairy, "cursor",
+                        lambda self, *a, **k: _Counted(cursor(self, *a, **k), readings))
+    driver = DriverStatement(sa.select(sa.cast(sa.bindparam("a", type_=sa.Integer),
+                                               sa.Numeric(10, 2)).label("n")), ("a",))
+
+    answers = [driver.first(db, {"a": n}) for n in (1, 2, 3)]
+
+    assert answers == [(1,), (2,), (3,)]
+    assert readings == [1]

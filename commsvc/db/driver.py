@@ -64,7 +64,7 @@ class DriverStatement:
                                                              parameters, None, False)
                 row = cursor.fetchone()
                 if row is not None:
-                    row = compiled.row(row, cursor.description)
+                    row = compiled.row(row, cursor)
             finally:
                 # Whatever interrupts it: SQLite's statement ends only when its cursor is
                 # closed or read to the end (RETURNING too); until then no SAVEPOINT opens.
@@ -120,14 +120,17 @@ class _Compiled:
             return bound
         return tuple(bound[name] for name in self._positions)
 
-    def row(self, row, description) -> tuple:
+    def row(self, row, cursor) -> tuple:
         """A row as Connection.execute reads it (SQLite's 0 and 1 as booleans, a PostgreSQL
         float read as a Decimal for a Numeric, say). A type's processing may depend on the
         type the database gave the column (its cursor description's type code, as a Numeric's
-        does on psycopg), so it is settled at the first row, for every execution after it."""
+        does on psycopg), so it is settled at the first row, for every execution after it:
+        the description is read then only (psycopg builds it anew at each reading, an object
+        per column)."""
         if self._results is None:
             self._results = [impl.result_processor(self._dialect, entry[1])
-                             for impl, entry in zip(self._columns, description, strict=True)]
+                             for impl, entry in zip(self._columns, cursor.description,
+                                                    strict=True)]
         if not any(self._results):
             return tuple(row)
         return tuple(value if processor is None else processor(value)
