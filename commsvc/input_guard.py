@@ -100,9 +100,11 @@ def check_input() -> None:
     characters, a JSON body, no argument or field the operation does not take."""
     _refuse_unbounded_body()
     _refuse_undecodable_query()
-    _refuse_unstorable()
-    _require_json_body()
-    _refuse_undeclared_input()
+    has_body = _has_body()  # asked once: it reads two headers, and a chunked body
+    _refuse_unstorable(has_body)
+    if has_body:
+        _require_json_body()
+    _refuse_undeclared_input(has_body)
 
 
 def _refuse_unbounded_body() -> None:
@@ -139,9 +141,10 @@ def _refuse_undecodable_query() -> None:
                            " decoded.") from None
 
 
-def _refuse_unstorable() -> None:
+def _refuse_unstorable(has_body: bool = True) -> None:
     """A 422 naming where the request carries NUL (path, query argument, header, JSON field, or
-    "request_body") or a lone surrogate (JSON field). Only bodies with such an escape are parsed."""
+    "request_body") or a lone surrogate (JSON field). Only bodies with such an escape are parsed
+    (has_body False: the request has none, _has_body says, so its JSON is not looked at)."""
     errors = {}
     if _may_carry_nul(request.environ):
         if NUL in request.path:
@@ -149,7 +152,8 @@ def _refuse_unstorable() -> None:
         for name, value in [*request.args.items(multi=True), *request.headers.items()]:
             if NUL in name or NUL in value:
                 errors[name] = [NUL_MESSAGE]
-    if request.is_json and _UNSTORABLE_ESCAPE.search(request.get_data(cache=True)):
+    if (has_body and request.is_json
+            and _UNSTORABLE_ESCAPE.search(request.get_data(cache=True))):
         found = _unstorable_field(request.get_json(silent=True))
         if found is not None:
             field, problem = found
@@ -174,10 +178,8 @@ def _has_body() -> bool:
 
 
 def _require_json_body() -> None:
-    """A request with a body must say it is JSON (415 otherwise), rather than have every field
-    reported missing."""
-    if not _has_body():
-        return
+    """A request with a body (check_input asks _has_body) must say it is JSON (415 otherwise),
+    rather than have every field reported missing."""
     if not request.is_json:
         raise UnsupportedMediaType(
             f"Send the body as JSON with Content-Type: application/json (got "
@@ -206,13 +208,12 @@ def _declared_locations(view) -> frozenset[str]:
     return frozenset(parameter["in"] for parameter in parameters)
 
 
-def _refuse_undeclared_input() -> None:
+def _refuse_undeclared_input(has_body: bool) -> None:
     """Query arguments or JSON fields sent to a view that takes none are a 422 naming them, as
     unknown ones are where a view declares its own, and so is a query argument given twice: a
     typo is never silently ignored. A body that is not a JSON object ([], null, "", 5) is the
     422 every view that takes a body gives it; {} says nothing, like no body."""
     has_query = bool(request.query_string)
-    has_body = _has_body()
     if not (has_query or has_body):
         return
     view = _view()
