@@ -7,7 +7,7 @@ from flask import current_app, g, request
 
 from commsvc.auth.roles import REASONED_ROLES, allows
 from commsvc.auth.service import Principal, authenticate, authenticate_reading
-from commsvc.db.session import get_db
+from commsvc.db.session import autocommit_engine, get_db
 from commsvc.errors import Forbidden, Unauthorized, ValidationFailed
 from commsvc.fields import NO_ACCESS_REASON, reason_problem
 
@@ -29,7 +29,8 @@ def _principal_from_request(*, reads_only: bool, read_with_key=None,
         raise Unauthorized("Send Authorization: Bearer <api key>.")
     if "," in raw:  # no key has one: the server joined two Authorization headers with it
         raise Unauthorized("Send Authorization once: the request carried it more than once.")
-    db = get_db(reads_only=reads_only, autocommit=autocommit)
+    db = (autocommit_engine(reads_only=reads_only, autocommit=autocommit)
+          or get_db(reads_only=reads_only, autocommit=autocommit))
     read = read_with_key() if read_with_key is not None else None
     if read is None:
         principal = authenticate(db, raw.strip())

@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from commsvc.auth.models import ApiKey
@@ -100,13 +101,14 @@ def revoke_key(db: Session, key_id: str, *, now: dt.datetime) -> tuple[ApiKey, b
     return key, revoked
 
 
-def authenticate(db: Session, raw: str) -> Principal | None:
-    """The principal of a live key, or None for an unknown or revoked one."""
+def authenticate(db: Session | Engine, raw: str) -> Principal | None:
+    """The principal of a live key, or None for an unknown or revoked one (`db`: a unit of
+    work, or the engine of an autocommit one, as DriverStatement.first takes them)."""
     found = authenticate_reading(db, raw, _LIVE_KEY, {})
     return found[0] if found else None
 
 
-def authenticate_reading(db: Session, raw: str, statement: DriverStatement,
+def authenticate_reading(db: Session | Engine, raw: str, statement: DriverStatement,
                          values: dict) -> tuple[Principal, tuple] | None:
     """authenticate, with a request's own read carried by the same statement (live_key_reading's,
     given `values`): the principal and what the read found, or None for an unknown or revoked

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
@@ -31,14 +31,19 @@ class DriverStatement:
         self._statement, self._given = statement, given
         self._compiled: dict[str, _Compiled] = {}
 
-    def first(self, db: Session, values: dict[str, Any]) -> tuple | None:
+    def first(self, db: Session | Engine, values: dict[str, Any]) -> tuple | None:
         """The first row the statement returns, run in `db`'s unit of work. An autocommit one
-        not yet on a connection (each statement commits alone, nothing to share) runs it on a
-        connection of its own straight from its engine's pool, without the Session's
-        bookkeeping; any other on the Session's connection, in its transaction."""
-        if is_transactional(db) or db.in_transaction():
+        not yet on a connection (each statement commits alone, nothing to share), or the
+        engine of one (session.autocommit_engine), runs it on a connection of its own
+        straight from the engine's pool, without the Session's bookkeeping; any other on the
+        Session's connection, in its transaction."""
+        if isinstance(db, Engine):
+            engine = db
+        elif is_transactional(db) or db.in_transaction():
             return self._first_on(db.connection(), values)
-        with db.get_bind().connect() as connection:
+        else:
+            engine = db.get_bind()
+        with engine.connect() as connection:
             return self._first_on(connection, values)
 
     def _first_on(self, connection: Connection, values: dict[str, Any]) -> tuple | None:

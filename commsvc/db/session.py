@@ -124,11 +124,29 @@ def get_db(*, autocommit: bool = False, reads_only: bool = False) -> Session:
     never waits for a writer either).
     """
     if "db_session" not in g:
-        database = current_app.extensions["db"]
-        factory = (database.read_sessionmaker if reads_only
-                   else database.autocommit_sessionmaker if autocommit else database.sessionmaker)
-        g.db_session = factory()
+        g.db_session = (g.get("db_factory") or _factory(autocommit, reads_only))()
     return g.db_session
+
+
+def _factory(autocommit: bool, reads_only: bool) -> sessionmaker:
+    database = current_app.extensions["db"]
+    return (database.read_sessionmaker if reads_only
+            else database.autocommit_sessionmaker if autocommit else database.sessionmaker)
+
+
+def autocommit_engine(*, autocommit: bool = False, reads_only: bool = False) -> Engine | None:
+    """For a request's first statement: the engine it runs on alone, without a Session, when
+    the unit of work get_db(autocommit=..., reads_only=...) would make is an autocommit one
+    (each statement commits alone, on a connection of its own from the pool: the Session would
+    only hand the statement its engine, and making and closing it cost 3% of a consent check's
+    instructions). That call decides the unit of work all the same: the request's first
+    get_db() makes it. None when it would run in a transaction (SQLite, tests' sessions bound
+    to one connection, a writer of more than one statement) or the request has its Session
+    already: use get_db."""
+    if "db_session" in g:
+        return None
+    factory = g.db_factory = g.get("db_factory") or _factory(autocommit, reads_only)
+    return factory.kw["bind"] if factory.kw.get("info", {}).get(AUTOCOMMIT) else None
 
 
 def is_transactional(db: Session) -> bool:
@@ -137,6 +155,7 @@ def is_transactional(db: Session) -> bool:
 
 
 def close_db(_exc=None) -> None:
+    g.pop("db_factory", None)
     session = g.pop("db_session", None)
     if session is not None:
         session.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from commsvc.auth import service as key_service
 from commsvc.records import audit
@@ -116,6 +117,34 @@ def test_a_consent_check_reads_outside_the_orm_session(committed_app, statements
     assert response.status_code == 200 and response.json["allowed"] is True
     assert statements[before:] == [("SELECT", True)]
     assert begun == []
+
+
+def test_a_consent_check_makes_no_orm_session_and_a_revoked_key_is_refused_at_once(
+        committed_app, statements, monkeypatch):
+    """Its one read needs only the autocommit engine (session.autocommit_engine): making and
+    closing the request's ORM Session was 3% of a check's instructions (consent3). Nothing is
+    kept that a revocation would miss: the next check with the key is a 401."""
+    made = []
+    init = Session.__init__
+    monkeypatch.setattr(Session, "__init__",
+                        lambda self, *a, **k: made.append(1) or init(self, *a, **k))
+    headers = _key(committed_app, "booking")
+    query = {"phone": PRO, "channel": "sms", "purpose": "relay"}
+    made.clear()
+    before = len(statements)
+
+    response = committed_app.test_client().get("/v1/consent/check", query_string=query,
+                                               headers=headers)
+
+    assert response.status_code == 200 and response.json["allowed"] is True
+    assert statements[before:] == [("SELECT", True)]
+    assert made == []
+    with committed_app.extensions["db"].sessionmaker() as db:
+        key_service.revoke_key(db, key_service.list_keys(db)[0].id, now=_now(committed_app))
+        db.commit()
+    response = committed_app.test_client().get("/v1/consent/check", query_string=query,
+                                               headers=headers)
+    assert response.status_code == 401
 
 
 def test_a_reasoned_read_keeps_its_transaction_and_is_audited(committed_app, statements):
