@@ -102,6 +102,28 @@ def no_store(response):
 
 
 class _App(Flask):
+    # ensure_sync's answers (Flask asks it for every hook, view and teardown of every request,
+    # six a consent check, and each asks inspect whether the function is a coroutine
+    # function, 1% of a check's instructions): the functions are the app's own, registered
+    # at start; the bound is for a caller handing new ones each time.
+    _SYNC_REMEMBERED = 1024
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._sync: dict = {}
+
+    def ensure_sync(self, func):
+        """Flask's answer, remembered per function."""
+        try:
+            return self._sync[func]
+        except KeyError:
+            sync = super().ensure_sync(func)
+            if len(self._sync) < self._SYNC_REMEMBERED:
+                self._sync[func] = sync
+            return sync
+        except TypeError:  # a function that cannot be a key
+            return super().ensure_sync(func)
+
     def make_default_options_response(self):
         """OPTIONS: a 204 whose Allow lists the path's methods sorted, as a 405 does (Flask
         answers a 200 with an empty body labelled text/html, Allow in a set's order)."""

@@ -182,3 +182,23 @@ def test_a_plain_valid_query_is_read_without_webargs(client, api_key, monkeypatc
     assert _answer(good) == ok(True, "default_allowed")
     assert bad.status_code == 422 and parsed == [1]  # only the bad query went through webargs
 
+
+
+def test_flask_asks_once_per_function_whether_it_is_a_coroutine(client, api_key, monkeypatch):
+    """Flask's ensure_sync asked inspect at each request, for every hook, the view and every
+    teardown (six a check, 1% of its instructions, consent3): remembered, the second check
+    asks nothing, and answers the same."""
+    import flask.app
+
+    asked = []
+    ask = flask.app.iscoroutinefunction
+    monkeypatch.setattr(flask.app, "iscoroutinefunction",
+                        lambda func: asked.append(func) or ask(func))
+    booking = api_key("booking")
+    assert _answer(client.get("/v1/consent/check?" + GOOD, headers=booking)) == ok(
+        True, "default_allowed")
+    asked.clear()
+
+    assert _answer(client.get("/v1/consent/check?" + GOOD, headers=booking)) == ok(
+        True, "default_allowed")
+    assert asked == []
