@@ -5,6 +5,7 @@ change what a line shows."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 import types
@@ -158,3 +159,24 @@ def test_a_line_built_as_the_app_writes_them_is_masked_as_before(line_args, keep
                                   "415-555-0101_", "\u00a0415\u2013555 "])
 def test_a_long_hostile_line_is_masked_as_before(unit):
     _same("x " + unit * 300)
+
+
+def test_each_hint_reads_an_ascii_text_as_unicode_reads_it():
+    """A Hint is searched for in an ASCII text as compiled with re.ASCII: the same answer as
+    the pattern compiled for Unicode, over texts where the patterns match and soup around them."""
+    from commsvc.log_masking import phone_numbers, text, words
+    from tests.test_log_masking import _hint_corpus
+    hints = [found for module in (phone_numbers, text, words) for found in vars(module).values()
+             if isinstance(found, phone_numbers.Hint)]
+    assert len(hints) >= 6
+    corpus = [found for found in _hint_corpus(5000) if found.isascii()]
+    corpus += [found.replace("\u00a0", "\x1c").replace("\u2013", "\x1f")
+               for found in _hint_corpus(2000)]
+    corpus = [found for found in corpus if found.isascii()]
+    for hint in hints:
+        unicode = re.compile(hint.pattern)
+        matched = 0
+        for found in corpus:
+            assert bool(hint.search(found)) == bool(unicode.search(found)), (hint.pattern, found)
+            matched += bool(unicode.search(found))
+        assert matched > 100, hint.pattern

@@ -69,6 +69,27 @@ PHONE = re.compile(
     r"|(?P<gsep>[ ./+-]|%2[0DdEeFf])\d{1,8}(?:(?P=gsep)\d{1,9}){1,4}))"
     + _END_OR_TIME)
 NOT_DIGITS = re.compile(r"%2[0-9A-Fa-f]|\D")
+
+
+class Hint:
+    """A hint's pattern (a cheap pattern every match of a costly one holds), searched for as
+    compiled with re.ASCII in an ASCII text (str.isascii() is known without a look at its
+    characters): there \\d and \\w mean what they mean in Unicode, and the regex engine tests a
+    character against a table rather than asking Unicode's categories of it, with fewer
+    instructions a character (the relay line's hints: 20% fewer). Not for \\s, which is
+    \\x1c-\\x1f too in Unicode."""
+
+    def __init__(self, pattern: str) -> None:
+        if "\\s" in pattern or "\\S" in pattern:
+            raise ValueError("a Hint's pattern must read an ASCII text as Unicode reads it")
+        self.pattern = pattern
+        self._unicode = re.compile(pattern)
+        self._ascii = re.compile(pattern, re.ASCII)
+
+    def search(self, text: str) -> re.Match | None:
+        return (self._ascii if text.isascii() else self._unicode).search(text)
+
+
 # What every match of PHONE holds, each a pattern the regex engine scans for by its first
 # character (PHONE, whose alternatives start with groups and lookbehinds, is tried at every
 # position of the text: 10 µs of a 170-character log line with ids in it, and no number):
@@ -77,8 +98,8 @@ NOT_DIGITS = re.compile(r"%2[0-9A-Fa-f]|\D")
 # separator before more.
 _SIX_DIGITS = r"\d(?:" + _INTL_SEP + r"{0,3}\d){5}"
 # (each alternative opening with a character: the engine scans for one of them)
-_PREFIX_HINT = re.compile(rf"\+{_SIX_DIGITS}|%2[Bb]{_SIX_DIGITS}|%20{_SIX_DIGITS}|\(\d|%28\d")
-_NATIONAL_HINT = re.compile(
+_PREFIX_HINT = Hint(rf"\+{_SIX_DIGITS}|%2[Bb]{_SIX_DIGITS}|%20{_SIX_DIGITS}|\(\d|%28\d")
+_NATIONAL_HINT = Hint(
     r"\d(?<![\w%-]\d)(?:\d{9}|(?:" + _SEP + r"{1,3}\d)?\d{2}" + _SEP + r"{1,3}\d{3}" + _SEP
     + r"{1,3}\d{4}|(?:" + _GAP + r"{1,3}\d)?\d{2}" + _GAP + r"{1,3}\d{7}|(?<=0)\d{1,4}" + _SEP
     + r"{1,3}\d)")

@@ -12,6 +12,7 @@ from commsvc.log_masking.phone_numbers import (
     END,
     NOT_DIGITS,
     PHONE,
+    Hint,
     bounded,
     mask_match,
     mask_phones,
@@ -67,7 +68,7 @@ _LOOSE_RUN = re.compile(
 # What every match of _LOOSE_RUN holds, scanned for by its first character: a digit that no
 # word, "%" or "-" comes before, then 8 more, one space, "+" or "-" at most between two, or
 # an area code and 7 digits joined by a dot.
-_LOOSE_HINT = re.compile(r"\d(?<![\w%-]\d)(?:(?:[ +-]?\d){8}|\d\d\.\d{7})")
+_LOOSE_HINT = Hint(r"\d(?<![\w%-]\d)(?:(?:[ +-]?\d){8}|\d\d\.\d{7})")
 
 
 def _loose_runs(text: str) -> list[re.Match]:
@@ -128,7 +129,7 @@ _JOIN = re.compile(r"([._-])")
 # opening with lookbehinds, are tried at every position of the text. The join is scanned for
 # first (the ten digits before it looked behind for): a line has fewer of them than digits (an
 # id's hex: 60 digits in the relay line, three "_").
-_JOINED_HINT = re.compile(r"[._-](?<=\d{10}[._-])[+\d]")
+_JOINED_HINT = Hint(r"[._-](?<=\d{10}[._-])[+\d]")
 
 
 def mask_prefixed(text: str) -> str:
@@ -170,8 +171,8 @@ _NUMBER_IN_WORD = re.compile(r"(?<![^_-])" + _NOT_A_DATE_STAMP + r"(?:1[_-]{0,2}
 # reference a client made), masked as the team decided, privacy first; the date stays.
 _AFTER_A_DATE = (r"(?:(?<=(?:19|20)\d\d-[01]\d-[0-3]\d-)|(?<=(?:19|20)\d\d[01]\d[0-3]\d-))")
 _NANP_GROUPS = r"[2-9]\d\d" + _GROUP_SEP + r"[2-9]\d\d" + _GROUP_SEP + r"\d{4}"
-_NANP_HINT = re.compile(r"[2-9]\d\d(?:\)|%29)?" + _GROUP_SEP + r"[2-9]\d\d" + _GROUP_SEP
-                        + r"\d{4}")
+_NANP_HINT = Hint(r"[2-9]\d\d(?:\)|%29)?" + _GROUP_SEP + r"[2-9]\d\d" + _GROUP_SEP
+                  + r"\d{4}")
 _SUFFIXED_NUMBER = re.compile(
     r"(?=[\d(%])(?<![^\W_])(?<![%.+])" + _NOT_A_DATE_STAMP
     + r"(?:(?:(?<=_)|(?<=-)(?<![\w%.+-]-)|" + _AFTER_A_DATE + r"(?:1" + _GROUP_SEP + r")?)"

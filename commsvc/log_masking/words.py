@@ -7,6 +7,7 @@ from urllib.parse import unquote, unquote_plus
 
 from commsvc.log_masking.phone_numbers import (
     NOT_DIGITS,
+    Hint,
     bounded,
     budget_spent,
     last_shown,
@@ -37,7 +38,7 @@ _GROUPED_BEFORE_LETTERS = re.compile(
     r"(?=[A-Za-z])")
 # What its every match holds, scanned for by its first character (the pattern, opening with a
 # lookbehind, is tried at every position of the text).
-_GROUPED_HINT = re.compile(r"[2-9]\d\d\)?[ .-]{0,2}[2-9]\d\d[ .-]{0,2}\d{4}[A-Za-z]")
+_GROUPED_HINT = Hint(r"[2-9]\d\d\)?[ .-]{0,2}[2-9]\d\d[ .-]{0,2}\d{4}[A-Za-z]")
 
 
 def _masked_grouped(match: re.Match) -> str:
