@@ -16,6 +16,7 @@ from commsvc.config.loader import wants_json_logs
 from commsvc.config.settings import ConfigError
 from commsvc.log_masking.keys import redact_keys
 from commsvc.log_masking.phone_numbers import bounded, mask_phones
+from commsvc.log_masking.text import phones_masked
 from commsvc.log_masking.urls import redact_content
 from commsvc.log_masking.words import mask_word
 from commsvc.phones import is_hidden_caller_id
@@ -30,7 +31,7 @@ class MaskPhones(logging.Filter):
 
     @bounded
     def masked(self, message: str, keep: frozenset[str] = frozenset()) -> str:
-        return mask_word(mask_phones(redact_keys(redact_content(message)), keep), keep)
+        return mask_word(phones_masked(redact_keys(redact_content(message)), keep), keep)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

@@ -180,3 +180,22 @@ def test_each_hint_reads_an_ascii_text_as_unicode_reads_it():
             assert bool(hint.search(found)) == bool(unicode.search(found)), (hint.pattern, found)
             matched += bool(unicode.search(found))
         assert matched > 100, hint.pattern
+
+
+def test_the_hint_corpus_is_masked_as_before():
+    from tests.test_log_masking import _hint_corpus
+    for found in _hint_corpus():
+        _same(found)
+        _same(f"lookup {found} failed sid=SM{'a1' * 16}")
+
+
+def test_where_an_ascii_text_may_hold_a_number_its_plain_form_may_too():
+    """phones_masked skips mask_phones where the plain form holds no number: it may only where
+    the text itself holds none."""
+    from commsvc.log_masking.phone_numbers import may_hold_phone
+    from commsvc.log_masking.text import _plain
+    from tests.test_log_masking import _hint_corpus
+    corpus = [found for found in _hint_corpus() + _test_inputs() if found.isascii()]
+    held = [found for found in corpus if may_hold_phone(found)]
+    assert len(held) > 1000
+    assert [found for found in held if not may_hold_phone(_plain(found))] == []

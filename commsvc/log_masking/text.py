@@ -43,6 +43,19 @@ def _plain(text: str) -> str:
     return text.translate(_AS_SEPARATOR)
 
 
+def phones_masked(text: str, keep: frozenset[str] = frozenset()) -> str:
+    """mask_phones, asked first of an ASCII text's plain form (_plain), which mask_text looks
+    in next (_mask_in_place; may_hold_phone keeps the answer): where mask_phones may read a
+    number in the text, it may in the plain form too, so that where the plain form holds none,
+    the text holds none. The plain form of an ASCII text is the text, a character for a
+    character, with characters that are no separator made one: no hint's character ([ ./+()-],
+    "%2B" and the like, digits) changes, and no character before a digit changes whether it is
+    a word's, "%" or "-" ("_" becomes "-")."""
+    if text.isascii() and not may_hold_phone(_plain(text)):
+        return text
+    return mask_phones(text, keep)
+
+
 _CATEGORY_AS = {"Zs": " ", "Pd": "-", "Cf": ""}
 # Dots and bullets between groups (415·555·0101, 415 • 555 • 0101) and what makes a digit a
 # keycap emoji (4️⃣1️⃣5️⃣...).
