@@ -253,19 +253,14 @@ def export_subject(phone: str):
     except BaseException:
         reads.close()
         raise
-    return current_app.response_class(stream_with_context(_ending(pieces, reads)),
-                                      mimetype=current_app.json.mimetype)
-
-
-def _ending(pieces: Iterator[str], reads) -> Iterator[str]:
-    """The pieces, then the snapshot's transaction ended (it only read), also when the client
-    goes away or a read fails midway (the client then gets a cut chunked body, never a
-    short document that reads as whole)."""
-    try:
-        yield from pieces
-        reads.commit()
-    finally:
-        reads.close()
+    response = current_app.response_class(stream_with_context(pieces),
+                                          mimetype=current_app.json.mimetype)
+    # The snapshot's transaction (it only read) ends when the server closes the answer: read
+    # to its end, cut midway (the client then gets a cut chunked body, never a short document
+    # that reads as whole), or never read (a HEAD: the server sends no body and never starts
+    # the pieces, so nothing in them would ever run).
+    response.call_on_close(reads.close)
+    return response
 
 
 @blp.route("/<phone>/erase", methods=["POST"])

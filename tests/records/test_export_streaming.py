@@ -3,6 +3,7 @@ jsonify wrote of the whole document, and a failure before the first byte still a
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import sqlite3
 import tracemalloc
@@ -186,6 +187,15 @@ def real_app(backend, config, clock, twilio, tmp_path, request):
     app.extensions["db"].dispose()
 
 
+def _three_texts_and_a_privacy_key(database, clock) -> str:
+    with database.sessionmaker() as db:
+        _, raw = keys.create_key(db, name="privacy", role="privacy", now=clock())
+        for _ in range(3):
+            rows.make_message(db, created_at=clock() - DAY)
+        db.commit()
+    return raw
+
+
 def test_the_rows_are_read_from_one_snapshot_that_holds_no_writer_back(
         real_app, backend, clock, tmp_path, monkeypatch):
     """While the client reads (the rows read as they are written), another writer commits at
@@ -193,11 +203,7 @@ def test_the_rows_are_read_from_one_snapshot_that_holds_no_writer_back(
     document, whose counts are those of the rows it lists."""
     monkeypatch.setattr(subject_views, "ROWS_A_WRITE", 1)
     database = real_app.extensions["db"]
-    with database.sessionmaker() as db:
-        _, raw = keys.create_key(db, name="privacy", role="privacy", now=clock())
-        for _ in range(3):
-            rows.make_message(db, created_at=clock() - DAY)
-        db.commit()
+    raw = _three_texts_and_a_privacy_key(database, clock)
     response = real_app.test_client().get(
         f"/v1/subjects/{REQUESTER}/export",
         headers={"Authorization": f"Bearer {raw}", **REASON}, buffered=False)
@@ -301,3 +307,40 @@ def test_no_writer_waits_while_the_export_reads_its_counts(
     assert response.status_code == 200
     assert wrote == [True]
     assert response.json["counts"]["messages"] == 1
+
+
+@pytest.mark.parametrize("read", ["HEAD", "first piece", "part"])
+def test_the_snapshot_is_released_when_the_answer_is_closed_however_little_was_read(
+        real_app, backend, clock, read, monkeypatch):
+    """The snapshot's connection (PostgreSQL: a REPEATABLE READ transaction; SQLite: a read
+    transaction, which stops a checkpoint from emptying the -wal file) goes back to its pool
+    once the server closes the answer: after a HEAD (WSGI servers send no body and never
+    read it), a client gone after the first piece (the test client reads that one), or one
+    gone midway. It was ended only by the body's generator, which a HEAD never starts: the
+    connection stayed checked out, in its transaction, until Python's cyclic garbage
+    collector came by (kept off here)."""
+    monkeypatch.setattr(subject_views, "ROWS_A_WRITE", 1)
+    database = real_app.extensions["db"]
+    raw = _three_texts_and_a_privacy_key(database, clock)
+    client = real_app.test_client()
+    headers = {"Authorization": f"Bearer {raw}", **REASON}
+    gc.disable()
+    try:
+        if read == "HEAD":
+            response = client.head(f"/v1/subjects/{REQUESTER}/export", headers=headers,
+                                   buffered=False)
+            assert response.status_code == 200 and response.get_data() == b""
+        else:
+            response = client.get(f"/v1/subjects/{REQUESTER}/export", headers=headers,
+                                  buffered=False)
+            assert response.status_code == 200
+            if read == "part":
+                pieces, written = iter(response.response), []
+                while b'"messages":[{' not in b"".join(written):  # up to the first text
+                    written.append(next(pieces))
+        response.close()  # as a WSGI server closes what the app answered, when it is done
+        del response
+        assert [engine.pool.checkedout() for engine in database.engines] == [
+            0 for _ in database.engines]
+    finally:
+        gc.enable()
