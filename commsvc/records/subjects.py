@@ -204,9 +204,10 @@ def _add(counts: dict[str, int], more: dict[str, int]) -> dict[str, int]:
 
 
 def _note_removed(db: Session, entry: int | None, removed: dict[str, int]) -> None:
-    """Add these counts to an unfinished ledger entry's `removed` (none: nothing to do)."""
-    found = db.scalar(select(Erasure).where(Erasure.id == entry, _unfinished())) \
-        if entry is not None else None
+    """Add these counts to the ledger entry's `removed` (none: nothing to do), also when
+    another erasure of the number, which took it over, finished it meanwhile: it counts what
+    was removed under it, each row once (erase_subject)."""
+    found = db.get(Erasure, entry) if entry is not None else None
     if found is not None and any(removed.values()):
         found.result = {**found.result,
                         "removed": _add(dict(found.result.get("removed", {})), removed)}
@@ -405,7 +406,12 @@ def erase_subject(db: Session, phone: str, *, config: Config, now: dt.datetime, 
         _note_removed(db, begun, {kind: count - (removed_in_batches or {}).get(kind, 0)
                                   for kind, count in removed.items()})
     else:
-        ledgered = {"removed": _add(dict(earlier), removed), "kept": result["kept"]}
+        # An entry another erasure finished meanwhile (two at once) counts this one's
+        # batches already (_note_removed): the new entry counts only the rest.
+        own = removed
+        if entry is None and begun is not None:
+            own = _add(dict(removed), {k: -n for k, n in (removed_in_batches or {}).items()})
+        ledgered = {"removed": _add(dict(earlier), own), "kept": result["kept"]}
         if keyed:
             ledgered["idempotency_keys"] = erasure_ledger.idempotency_marks(config, keyed)
         if entry is None:

@@ -362,3 +362,52 @@ def test_a_replay_stopped_between_batches_counts_what_they_removed(
     assert again.exit_code == 0, again.output
     assert "messages                   3 removed" in again.output
     assert _requesters_texts(db) == 0
+
+
+def test_two_erasures_of_one_person_at_once_count_each_removal_once_in_the_ledger(
+        app, db, clock, config, person, batches):
+    """Two erasures of the person run at once, each on its own unit of work (a client that
+    gave up on a long one sends it again): the second takes the first's unfinished ledger
+    entry over (begin_erasure), its batches count there, then the first finishes the entry.
+    The second's own entry counted those batches again: the ledger said 12 texts and 2 calls
+    of the person's 6 and 1."""
+    now = clock()
+    units = (db, app.extensions["db"].sessionmaker())
+
+    def begin(unit) -> tuple[int, int]:
+        held = subjects.stop_routing(unit, REQUESTER, config=config, now=now, actor="test",
+                                     reason="r")
+        begun = subjects.begin_erasure(unit, REQUESTER, config=config, now=now, actor="test",
+                                       reason="r")
+        unit.commit()
+        return held, begun
+
+    def end(unit, held: int, begun: int, batches_removed: dict) -> dict:
+        result = subjects.erase_subject(unit, REQUESTER, config=config, now=now, actor="test",
+                                        reason="r", held_closed=held, begun=begun,
+                                        removed_in_batches=batches_removed)
+        unit.commit()
+        return result["removed"]
+
+    try:
+        first, second = begin(units[0]), begin(units[1])
+        assert first[1] == second[1]  # one unfinished entry, taken over
+        second_batches = subjects.erase_in_batches(units[1], REQUESTER, now=now,
+                                                   entry=second[1])
+        first_batches = subjects.erase_in_batches(units[0], REQUESTER, now=now,
+                                                  entry=first[1])
+        answered = [end(units[0], *first, first_batches),
+                    end(units[1], *second, second_batches)]
+    finally:
+        units[1].close()
+
+    assert (_requesters_texts(db), second_batches["messages"], first_batches["messages"]) == (
+        0, 6, 0)
+    assert [r["messages"] for r in answered] == [0, 6]  # each answers what it removed
+    db.expunge_all()
+    entries = list(db.scalars(select(Erasure).order_by(Erasure.id)))
+    assert not [e for e in entries if "unfinished" in e.result]
+    ledger = [e.result["removed"] for e in entries]
+    assert ledger[0]["messages"] == 6 and ledger[0]["calls"] == 1, ledger
+    for kind, whole in (("messages", 6), ("calls", 1), ("outbound_messages", 1)):
+        assert sum(removed.get(kind, 0) for removed in ledger) == whole, ledger
