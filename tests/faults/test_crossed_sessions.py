@@ -1,5 +1,7 @@
 """Crossed sessions under fire (PostgreSQL, real commits): 50 concurrent creations sharing one
-phone while closes race them; a watcher checks the routing rule the whole time."""
+phone while closes race them; a watcher checks the routing rule the whole time, and that no
+session is ever seen half-stored (each creation's one statement in autocommit is whole or
+undone, its redo in a transaction commits whole)."""
 from __future__ import annotations
 
 import random
@@ -7,7 +9,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from commsvc.sessions.models import Participant, Session
 from commsvc.sessions.routing import find_route
@@ -30,6 +32,11 @@ def _crossed_routes(db) -> list:
     ).all()
 
 
+# Sessions without both participants, as one statement sees them: must always be none.
+_HALF_STORED = text("SELECT count(*) FROM sessions s WHERE (SELECT count(*) FROM"
+                    " session_participants p WHERE p.session_id = s.id) <> 2")
+
+
 def test_the_routing_rule_holds_at_every_moment_while_creations_and_closes_race(
     committed_app, clock
 ):
@@ -39,6 +46,7 @@ def test_the_routing_rule_holds_at_every_moment_while_creations_and_closes_race(
     created_lock = threading.Lock()
     done = threading.Event()
     violations: list = []
+    half_stored: list[int] = []
     checks = 0
 
     def watch():
@@ -47,9 +55,13 @@ def test_the_routing_rule_holds_at_every_moment_while_creations_and_closes_race(
             while not done.is_set():
                 crossed = _crossed_routes(db)
                 db.rollback()  # a fresh snapshot each time
+                half = db.scalar(_HALF_STORED)
+                db.rollback()
                 checks += 1
                 if crossed:
                     violations.append(crossed)
+                if half:
+                    half_stored.append(half)
 
     start = threading.Barrier(CREATIONS)
 
@@ -84,7 +96,7 @@ def test_the_routing_rule_holds_at_every_moment_while_creations_and_closes_race(
     assert set(statuses) <= {201, 503}, statuses  # 503: pool exhausted, nothing stored
     assert statuses.count(201) >= POOL
     assert all(closed in (None, 200) for _, closed in results)
-    assert checks > 0 and violations == []
+    assert checks > 0 and violations == [] and half_stored == []
 
     now = clock()
     with app.extensions["db"].sessionmaker() as db:
