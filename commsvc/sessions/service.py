@@ -19,7 +19,7 @@ from commsvc.paging import Page, decode_cursor, page_of
 from commsvc.phones import COSTLY_NUMBER, is_costly
 from commsvc.sessions.ending import end_session, expire_overdue_for
 from commsvc.sessions.models import Session
-from commsvc.sessions.store import NEW_SESSION, OPEN_OR_OVERDUE_SESSIONS, store
+from commsvc.sessions.store import NEW_SESSION, OPEN_OR_OVERDUE_SESSIONS, Undone, store
 
 MODES = ("sms", "voice", "sms_and_voice")
 SESSION_ID = re.compile(r"ses_[0-9a-f]{1,36}")
@@ -124,7 +124,10 @@ def create_session(db: DbSession, *, booking_id: str, requester_phone: str, pro_
     row = dict(id=new_session_id(), booking_id=booking_id, mode=mode, record_calls=record_calls,
                created_at=now, expires_at=expires_at, **NEW_SESSION)
     sides = [("requester", requester_phone, pro_phone), ("pro", pro_phone, requester_phone)]
-    session = store(db, row, sides, now=now, cooloff_seconds=cooloff_seconds, first=True)
+    try:
+        session = store(db, row, sides, now=now, cooloff_seconds=cooloff_seconds, first=True)
+    except Undone:  # inserted, so nothing to read first: the transaction allocates again
+        return None
     if session is not None:
         return session, True
     found = list(db.scalars(OPEN_OR_OVERDUE_SESSIONS, {

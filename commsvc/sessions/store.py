@@ -180,16 +180,22 @@ def _first_tries(db: DbSession, row: dict, phones: dict, sides, *, first: bool,
         if taken_id is not None}
 
 
+class Undone(Exception):
+    """The one statement of an autocommit unit of work inserted the session but not both
+    participants (a first choice taken meanwhile, no number free), so PostgreSQL undid all of
+    it: nothing is stored, and the booking had no open session nor a phone an overdue one."""
+
+
 def _at_once(db: DbSession, mode: str, values: dict, sides) -> dict[str, _Taken] | None:
     """The first try, whole or not at all, in an autocommit unit of work: what both
-    participants were given, or None (nothing is stored; the caller goes on in a
-    transaction)."""
+    participants were given; None when it inserted nothing (as _first_tries); Undone when it
+    was undone (the caller goes on in a transaction)."""
     try:
         inserted = _INSERTS.at_once[mode].first(db, values)
     except DataError as error:
         if INCOMPLETE not in str(error.orig):
             raise
-        return None  # a first choice taken meanwhile, or no number free: all undone
+        raise Undone from None
     if inserted is None:
         return None
     _session_id, first_id, first_proxy, second_id, second_proxy = inserted
@@ -204,7 +210,8 @@ def store(db: DbSession, row: dict, sides, *, now: dt.datetime, cooloff_seconds:
     Core INSERTs with ON CONFLICT DO NOTHING, no SAVEPOINT; the answer is built from what was
     inserted, so nothing is read back. `first`: None also while the booking has an open
     session or a phone an overdue one (OPEN_OR_OVERDUE: the caller reads them then), and
-    without asking the pool.
+    without asking the pool; in an autocommit unit of work, Undone when its one statement
+    could not store the session whole.
     """
     phones = {role: phone for role, phone, _counterpart in sides}
     # In phone order, so concurrent creations take the route index's locks in one order.
