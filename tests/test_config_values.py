@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from cryptography.fernet import Fernet
 
 from commsvc.cli import main
-from commsvc.config import dev_secrets
+from commsvc.config import database_url, dev_secrets
 from commsvc.config.loader import load_config
 from commsvc.config.settings import Config, ConfigError
 
@@ -683,3 +683,20 @@ def test_a_control_character_stripped_as_space_around_a_setting_is_no_refusal(na
     assert _load(**{name: edge}) == _load()
     with pytest.raises(ConfigError, match=rf"{name} holds U\+000B \(character {len(edge) + 2}\)"):
         _load(**{name: edge + value[:1] + "\x0b" + value[1:] + edge})
+
+
+@pytest.mark.parametrize(("script", "ended"), [
+    ("raise SystemExit(3)", "status 3"),
+    ("import os, signal\nos.kill(os.getpid(), signal.SIGTERM)", "SIGTERM")])
+def test_a_connection_service_whose_check_fails_is_refused_in_one_line(tmp_path, monkeypatch,
+                                                                       script, ended):
+    """Found by review27: libpq is asked in a process of its own (0d54749), and one that
+    failed or was killed (a signal to the process group while the worker starts) stopped the
+    start with CalledProcessError's traceback, not one line naming the setting."""
+    monkeypatch.setattr(database_url, "_DEFAULT_DATABASE", script)
+    with pytest.raises(ConfigError, match=(
+            f"^DATABASE_URL's connection service 'commsvc' could not be read: .* ended with"
+            f" {ended}$")) as refused:
+        _load(DATABASE_URL="postgresql://db.internal/?service=commsvc",
+              PGSERVICEFILE=_service_file(tmp_path))
+    assert "\n" not in str(refused.value)

@@ -51,3 +51,37 @@ def test_a_stop_signal_while_the_process_starts_stops_it_cleanly(tmp_path, comma
     assert f"{command}: {signum.name} received" in ended.stderr
     assert f"{command} stopped" in ended.stderr
     assert "Traceback" not in ended.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=lambda signum: signum.name)
+def test_a_stop_signal_to_the_process_group_while_a_connection_service_is_read(tmp_path, signum):
+    """Found by review27: with a DATABASE_URL naming a connection service, libpq is asked in a
+    child process (0d54749) while the worker starts; a Ctrl-C at the terminal (or a signal to
+    the process group) then reached that child too, which died of it, and the worker stopped
+    with CalledProcessError's traceback (exit 1) instead of the stop the signal asked for.
+    The child's script here signals the worker's process group as it starts: a Ctrl-C at
+    that moment."""
+    services = tmp_path / "pg_service.conf"
+    services.write_text("[commsvc]\nhost=db.internal\ndbname=commsvc\n")
+    wrapper = (
+        "import os, sys\n"
+        "import commsvc.cli\n"
+        "from commsvc.config import database_url\n"
+        "database_url._DEFAULT_DATABASE = ('import os\\n'\n"
+        "    f'os.killpg({os.getpgid(0)}, {int(os.environ[\"SIGNAL_AT_START\"])})\\n'\n"
+        "    + database_url._DEFAULT_DATABASE)\n"
+        "commsvc.cli.main(prog_name='commsvc')\n"
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "DATABASE_", "PG"))},
+        "COMMSVC_ENV": "test", "DATABASE_URL": "postgresql://?service=commsvc",
+        "PGSERVICEFILE": str(services), "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "HMAC_KEY": "k" * 32, "TWILIO_AUTH_TOKEN": "t", "PUBLIC_BASE_URL": "https://example.com",
+        "SIGNAL_AT_START": str(int(signum)),
+    }
+    ended = subprocess.run([sys.executable, "-c", wrapper, "worker"], env=env,
+                           capture_output=True, text=True, timeout=120,
+                           start_new_session=True)  # its own group: the signal stays there
+    assert ended.returncode == 0, ended.stderr[-2000:]
+    assert f"worker: {signum.name} received" in ended.stderr
+    assert "Traceback" not in ended.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import signal
 import subprocess
 import sys
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -125,9 +126,34 @@ def _service_database(service: str, env: dict[str, str]) -> str | None:
                  if not name.startswith("PG")}
     child_env.update({name: env[name] for name in _SERVICE_SETTINGS if env.get(name)})
     child_env["PGSERVICE"] = service
-    found = subprocess.run([sys.executable, "-c", _DEFAULT_DATABASE], env=child_env,
-                           capture_output=True, check=True, timeout=60).stdout
-    return found.decode() if found else None
+    try:
+        # In a session of its own: a Ctrl-C at the terminal or a stop signal sent to the
+        # process group while a worker or clock starts (which holds it, long_running) is for
+        # this process to heed; it killed the check, and a traceback stopped the start.
+        ran = subprocess.run([sys.executable, "-c", _DEFAULT_DATABASE], env=child_env,
+                             capture_output=True, timeout=60, start_new_session=True)
+    except subprocess.TimeoutExpired as exc:
+        raise _unread(service, f"it took over {exc.timeout:g} s") from None
+    except OSError as exc:
+        raise _unread(service, f"it could not start: {exc.strerror}") from None
+    if ran.returncode:
+        raise _unread(service, f"it ended with {_ended(ran.returncode)}")
+    return ran.stdout.decode() if ran.stdout else None
+
+
+def _unread(service: str, why: str) -> ConfigError:
+    return ConfigError(f"DATABASE_URL's connection service {service!r} could not be read: libpq"
+                       f" is asked in a Python process of its own ({sys.executable}), and {why}")
+
+
+def _ended(returncode: int) -> str:
+    """"status 1", or the signal that ended a process ("SIGTERM")."""
+    if returncode < 0:
+        try:
+            return signal.Signals(-returncode).name
+        except ValueError:
+            return f"signal {-returncode}"
+    return f"status {returncode}"
 
 
 _SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
