@@ -125,11 +125,25 @@ STRESS_EN = r"fr|frfr|for real|forreal|rn|deadass|istg"
 # ... and "not now" made "not ever", a refusal for good: "don't text (me) now or ever", "...
 # rn or ever again", "Don't text now. Or ever."
 NOW_OR_EVER = r"(?:now|rn|right now)(?: \|)? or ever(?: again)?"
+# ... or that our texts keep coming though the sender asked, as a clause of its own or after
+# "and", "but": "I said stop and you keep texting", "Leave me alone, you keep texting me", "Je
+# vous ai dit stop et vous continuez", "Déjenme en paz, siguen escribiendo" (not someone else's
+# texts: "..., you keep texting my wife" goes on)
+KEEP_TEXTING = (r"(?:(?:and|but|yet|et|mais|y|pero) )?(?:(?:you|u|yall|y all)(?: guys| all)?"
+                r" (?:keep(?: on)?|still|are still|re still|r still) (?:text|message|contacting"
+                r"|spamming|sending (?:me )?(?:these|them|those|text|message))(?: (?:me|us))?"
+                r"(?: (?:anyway|anyways))?"
+                r"|(?:vous|tu) (?:continuez|continues)(?: (?:a|de) (?:m ecrire|me texter"
+                r"|m envoyer des (?:message|text)))?"
+                r"|(?:vous|tu) (?:n )?(?:arretez|arretes) (?:pas|jamais) de m (?:ecrire"
+                r"|envoyer des (?:message|text))"
+                r"|(?:me )?(?:siguen|sigues|sigue)(?: (?:escribiendo|escribiendome"
+                r"|(?:mandando|enviando)(?:me)? message|mandandome message|enviandome message))?)")
 LAST = (r"(?:(?: \|)? (?:please|thanks|thank you|now|already|ever|period|ok|okay|d accord|vale"
         r"|svp|merci|stp|" + ADDRESS + "|" + STRESS_EN
         + r"|s il vous plait|por favor|porfa|xfa|xfavor|gracias|ya|mas))*"
         # (a reason, with or without a comma: "forget my number we moved")
-        rf"(?:(?: \|)? (?:{NO_NEED}|{MOVED})"
+        rf"(?:(?: \|)? (?:{NO_NEED}|{MOVED}|{KEEP_TEXTING})"
         rf"| \| (?:{WHO_ASKED}|{NOT_INTERESTED}|{NOT_FOR_ME}|{FED_UP}"
         r"|(?:this is |thats |its )?(?:harassment|spam)|(?:i )?never"
         r" (?:signed up|subscribed|asked for (?:this|it))|go away|leave me alone"
@@ -282,6 +296,7 @@ NOT_A_DEVICES = (r"(?! (?:on|from|of|for|in) (?:the|my|our|that|this|your) (?:\w
                  + DEVICE + r")s?\b| (?:on|from) (?:it|them)\b)")
 # I said (told you, asked you to) stop, and 'already' in it
 _I_TOLD = (r"(?:i (?:already )?said|i (?:already )?told you|told you to|i (?:already )?asked you to"
+           r"|i keep (?:saying|telling you(?: to)?|asking you to)"
            r"|i ve (?:already )?asked you to|i have (?:already )?asked you to"
            r"|how many times do (?:i|we) (?:have|need) to (?:say|tell you|ask you))")
 # The sender's number, as the object of the texts ("stop texting my work phone", "stop sending
