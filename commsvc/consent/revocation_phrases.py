@@ -299,6 +299,9 @@ _I_TOLD = (r"(?:i (?:already )?said|i (?:already )?told you|told you to|i (?:alr
            r"|i keep (?:saying|telling you(?: to)?|asking you to)"
            r"|i ve (?:already )?asked you to|i have (?:already )?asked you to"
            r"|how many times do (?:i|we) (?:have|need) to (?:say|tell you|ask you))")
+# The end of a clause, a courtesy or "now" before it: "opt me out of these please",
+# "unsubscribe me from them thanks"
+COURTESY_END = r"(?: (?:please|now|thanks|thank you))*" + END
 # The sender's number, as the object of the texts ("stop texting my work phone", "stop sending
 # to my number"): the number they write from, which is this one; not an old one (GUARD_AFTER_RE
 # reads "to my old number"), and for sending, the number ending the clause
@@ -662,7 +665,7 @@ EN: list[tuple[str, str]] = [
      r"(?! (?:me |us |my number )?from (?!(?:(?:the|your|my|all|these|those|this"
      r"|any|ur) )*(?:text|message|list|lists|notification|notifications|alert|alerts|messaging"
      r"|you|this number)\b|(?:these|those|them|this|it|all|everything|here|all (?:of )?this"
-     r"|all of it|all of these|all of them)(?= \||$)))" + NOT_OF_SOMEONE_ELSE),
+     r"|all of it|all of these|all of them)" + COURTESY_END + "))" + NOT_OF_SOMEONE_ELSE),
     # opt (me) out [of the texts]
     ("opt",
      r"\bopt (?:me |us |my number )?out(?:" + END + r"| (?:please|now|thanks|thank you)\b"
@@ -670,8 +673,8 @@ EN: list[tuple[str, str]] = [
      r"(?:text|message|list|messaging|notification|notifications|alert|alerts|reminders"
      r"|marketing|promotion|promotions|communication|communications|contact)\b"
      # ... of this, of everything
-     r"| (?:of|from) (?:this|it|these|those|them|everything|all (?:of )?this|all of it)" + END
-     + ")"),
+     r"| (?:of|from) (?:this|it|these|those|them|everything|all (?:of )?this|all of it"
+     r"|all of these|all of them)" + COURTESY_END + ")"),
     # leave me alone: not about messaging in itself, so ending the message (see LAST): "Please
     # leave me alone, I'm working from home, just do the yard" keeps the job the point
     ("leave",
