@@ -217,14 +217,14 @@ GUARD_AFTER_RE = re.compile(
 # time before noon"). Nothing here repeats but the closing words, so it cannot backtrack.
 _WIDENING_RE = re.compile(
     r"(?: \|)* (?:or|nor|and|ni|ou|et|o|y) (?:(?:at|on|in|a|en|de) )?"
-    r"(?:(?:any|every|aucune?|ningun|ninguna|ninguno|cualquier|n importe(?: quelle?)?)"
+    r"(?:(?:any|every|aucune?|toute?|ningun|ninguna|ninguno|cualquier|n importe(?: quelle?)?)"
     r"(?: (?:other|autre|otra|otro))? (?:time|times|hour|hours|day|days|moment|heure|heures"
     r"|jour|jours|hora|horas|dia|dias|momento)(?: (?:of the|de la|del) (?:day|week|journee"
     r"|semaine|dia|semana))?"
     r"|ever|at all|anytime|n importe quand|jamais|nunca)"
     r"(?: (?:too|either|whatsoever|tampoco|non plus|" + COURTESY + r"))*(?= \||$)")
-_WIDENING_WORDS = frozenset("any every aucun aucune ningun ninguna ninguno cualquier importe ever"
-                            " all anytime jamais nunca".split())
+_WIDENING_WORDS = frozenset("any every aucun aucune tout toute ningun ninguna ninguno cualquier"
+                            " importe ever all anytime jamais nunca".split())
 # Where such a limit starts, read back from the widening: a word of when ("before", "after",
 # "at 6am", "avant", "le soir", "antes", "en la noche", the days: WHEN), with the preposition
 # or article before it ("on weekends", "le dimanche", "los domingos", "à 6h")
