@@ -40,13 +40,17 @@ VETO_RE = re.compile(
     r"|par erreur|sans faire expres|por error|sin querer"
     # ... or that they ask for someone else, whose number this is not: "Is STOP the word to
     # unsubscribe? Asking for my mom", "Je demande pour ma mère", "Pregunto por mi mamá" (not
-    # "asking for a friend", said of oneself, nor "... for my wife too")
+    # "asking for a friend", said of oneself, nor "... for my wife too", "... and me")
     r"|(?:asking|ask|je demande|demande|pregunto|lo pregunto) (?:for|pour|por) (?:my|ma|mon|mes|mi"
     r"|mis) (?:\w+ )?(?:mom|mum|mother|dad|father|parents|wife|husband|son|daughter|neighbou?r"
     r"|grandma|grandpa|grandmother|grandfather|sister|brother|friend|tenant|mere|pere|femme"
     r"|mari|voisine?|fille|fils|grand mere|grand pere|soeur|frere|amie?|locataire|mama|papa"
     r"|papas|esposa|esposo|vecina|vecino|hija|hijo|abuela|abuelo|hermana|hermano|amiga|amigo"
-    r"|inquilino|inquilina)\b(?! (?:too|as well|also|aussi|tambien)\b)"
+    r"|inquilino|inquilina)\b(?! (?:too|as well|also|aussi|tambien)\b"
+    # ... nor for them and the sender: "Asking for my mom and me", "... pour ma mère et moi",
+    # "... por mi mamá y por mí"
+    r"| (?:and (?:me|myself|for me)|et (?:moi|pour moi))\b| y (?:por |para )?(?:mi|yo)(?= \||$"
+    r"| tambien))"
     # ... or that they want the texts after all: "Unsubscribe? No, I want the reminders", "Je
     # veux garder les rappels", "Sí quiero los recordatorios": the texts ending the clause or
     # before "but", "for", "just" (not "I want the texts deleted", "... to stop", "... gone")
