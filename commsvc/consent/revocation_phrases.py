@@ -119,7 +119,14 @@ MOVED = (r"(?:(?:i|we) (?:ve |have )?(?:just |already )?moved(?: away| out)?"
          r"|(?:a|one|two|three|a few|a couple|several|\d+) (?:weeks?|months?|years?) ago"
          r"|(?:le mois|l an|l annee) (?:passee?|derniere?)|la semaine (?:passee|derniere)"
          r"|recemment|il y a (?:\w+ )?(?:semaines?|mois|ans?)|(?:el (?:mes|ano)|la semana)"
-         r" pasad[oa]|hace (?:\w+ )?(?:semanas?|mes|meses|anos?)))?")
+         r" pasad[oa]|hace (?:\w+ )?(?:semanas?|mes|meses|anos?)"
+         # ... or in a month or a season: "we moved in June", "on a déménagé en juin", "nos
+         # mudamos en junio"
+         r"|in (?:january|february|march|april|may|june|july|august|september|october|november"
+         r"|december|the (?:spring|summer|fall|autumn|winter))|en (?:janvier|fevrier|mars|avril"
+         r"|mai|juin|juillet|aout|septembre|octobre|novembre|decembre|ete|automne|hiver)"
+         r"|au printemps|en (?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre"
+         r"|octubre|noviembre|diciembre|(?:el )?(?:verano|otono|invierno)|primavera)))?")
 # ... and the stress of Gen-Z and AAVE English: "leave me alone fr", "stop bugging me rn"
 STRESS_EN = r"fr|frfr|for real|forreal|rn|deadass|istg"
 # ... and "not now" made "not ever", a refusal for good: "don't text (me) now or ever", "...
