@@ -705,7 +705,8 @@ EN: list[tuple[str, str]] = [
      + r") to stop|make (?:(?:all|of|the|these|those|your|this) )+(?:" + MSGN + "|" + ADS
      + r") stop)(?: coming)?" + LAST),
     ("i told how",
-     r"\b" + _I_TOLD + r" (?:to )?(?:please )?stop(?: (?:please|now|already))*" + LAST),
+     r"\b" + _I_TOLD + r" (?:to )?(?:please )?stop(?: to (?:opt out|unsubscribe))?"
+     r"(?: (?:please|now|already))*" + LAST),
     # ... "stop it" starting the message only: after another clause "it" is what that clause
     # named ("The dripping? I already asked you to stop it")
     ("i told how please ok hey seriously",
