@@ -1,7 +1,6 @@
 """The error hierarchy and the one problem+json renderer (RFC 9457)."""
 from __future__ import annotations
 
-import codecs
 import logging
 from urllib.parse import unquote_to_bytes
 
@@ -66,24 +65,23 @@ class NotFound(ProblemError):
         """"no <what> <given><after>", the client's own input masked as logs mask it (a phone
         number sent where an id goes) and cut at ECHO_LIMIT characters; an id from a path
         whose %-escapes are not UTF-8 as the client wrote it (%FF), and said so."""
-        sent = as_sent_in_path(given)
-        if sent is None:
-            return cls(f"no {what} {echoed(given)}{after}")
-        return cls(f"no {what} {echoed(sent)}{after} (the path's %-escapes are not UTF-8)")
+        masked, sent = mask_word(given), sent_in_path(given)
+        if sent is None or masked.count("\ufffd") != len(sent):
+            return cls(f"no {what} {cut(masked)}{after}")
+        # Masked as read, each U+FFFD then written back as sent: masked as sent, the %XX were
+        # read as UTF-8 again where a number is glued to them ("+14155550101%FF" showed
+        # "+1******0101\ufffd").
+        first, *rest = masked.split("\ufffd")
+        shown = first + "".join(run + part for run, part in zip(sent, rest, strict=True))
+        return cls(f"no {what} {cut(shown)}{after} (the path's %-escapes are not UTF-8)")
 
 
-def _percent_escaped(error: UnicodeDecodeError) -> tuple[str, int]:
-    return "".join(f"%{byte:02X}" for byte in error.object[error.start:error.end]), error.end
-
-
-codecs.register_error("commsvc-percent-escaped", _percent_escaped)
-
-
-def as_sent_in_path(given: str) -> str | None:
-    """A path segment as the client wrote it, where it holds %-escapes that are not UTF-8
-    (%FF): Werkzeug read each such byte as U+FFFD, which an error repeating it would show
-    though the client never wrote it; those bytes are %XX again. None: `given` is not such a
-    segment of this request's path (a U+FFFD the client did send, %EF%BF%BD, stays)."""
+def sent_in_path(given: str) -> list[str] | None:
+    """For each U+FFFD of `given`, a segment of this request's path, what the client wrote
+    there: the bytes that are no UTF-8 as %XX ("%FF", "%E2%82": Werkzeug read each such run as
+    U+FFFD, which an error repeating it would show though the client never wrote it), or a
+    U+FFFD they did send (%EF%BF%BD). None: `given` is no segment of this path with such
+    bytes."""
     if "\ufffd" not in given or not has_request_context():
         return None
     environ = request.environ
@@ -92,15 +90,25 @@ def as_sent_in_path(given: str) -> str | None:
     uri = environ.get("RAW_URI") or environ.get("REQUEST_URI")
     raw = (unquote_to_bytes(uri.split("?", 1)[0]) if uri
            else environ.get("PATH_INFO", "").encode("latin-1", "replace"))
-    try:
-        raw.decode()
-        return None
-    except UnicodeDecodeError:
-        pass
     for segment in raw.split(b"/"):
         if segment.decode(errors="replace") == given:
-            return segment.decode(errors="commsvc-percent-escaped")
+            sent = _replaced(segment)
+            return sent if any(run != "\ufffd" for run in sent) else None
     return None
+
+
+def _replaced(segment: bytes) -> list[str]:
+    """What each U+FFFD of segment.decode(errors="replace") stands for, in order."""
+    sent: list[str] = []
+    while True:
+        try:
+            text = segment.decode()
+        except UnicodeDecodeError as error:
+            sent += ["\ufffd"] * segment[:error.start].decode().count("\ufffd")
+            sent.append("".join(f"%{byte:02X}" for byte in segment[error.start:error.end]))
+            segment = segment[error.end:]
+            continue
+        return sent + ["\ufffd"] * text.count("\ufffd")
 
 
 ECHO_LIMIT = 64  # characters of a client's input repeated in an error

@@ -421,3 +421,20 @@ def test_a_404_repeats_a_replacement_character_the_client_did_send(client, api_k
 
     assert response.status_code == 404
     assert response.json["detail"] == "no session ses_\ufffd"
+
+
+@pytest.mark.parametrize(("path", "detail"), [
+    ("/v1/sessions/+14155550101%FF", "no session +1******0101%FF"),
+    ("/v1/sessions/ses_4155550101%E2%82", "no session ses_******0101%E2%82"),
+    ("/v1/sessions/%EF%BF%BD%FF", "no session \ufffd%FF"),
+])
+def test_a_404_repeats_bytes_that_are_not_utf8_as_sent_beside_a_masked_number(
+        client, api_key, path, detail):
+    """Found by review27: c3df44b repeated such bytes as sent (%FF) but masked that form, and
+    the masking reads a number glued to letters through its %-escapes, so "+14155550101%FF"
+    came back "+1******0101\ufffd", the character the client never wrote. The id is masked as
+    read, then each U+FFFD the bytes became is written back as sent."""
+    response = client.get(path, headers=api_key("ops"))
+
+    assert response.status_code == 404
+    assert response.json["detail"] == f"{detail} (the path's %-escapes are not UTF-8)"
