@@ -81,7 +81,7 @@ def test_a_send_an_erasure_removes_midway_queues_twilios_copy_for_deletion(
     assert _queued_deletions(db) == [SID]
 
 
-@pytest.mark.parametrize("listed", [True, False])
+@pytest.mark.parametrize("listed", [True, False, "a bug"])
 def test_a_send_whose_answer_is_lost_while_an_erasure_removes_it_has_its_copy_deleted(
         app, client, api_key, send, db, outbox, mocked, real_twilio, listed):
     # The erasure runs while the POST is in flight; Twilio takes the text, but its answer is
@@ -99,7 +99,10 @@ def test_a_send_whose_answer_is_lost_while_an_erasure_removes_it_has_its_copy_de
 
     mocked.add_callback("POST", MESSAGES_URL, callback=erase_then_time_out)
     other = "SM" + "d" * 32  # another text with another body: not this one's copy
-    if listed:
+    if listed == "a bug":  # the lookup meets an error no rule expects: the text still
+        # counts once as erased (it was counted again when the pass took it up as unexpected)
+        mocked.get(MESSAGES_URL, body=RuntimeError("a bug"))
+    elif listed:
         mocked.get(MESSAGES_URL, json=message_list(
             twilio_message(SID, to=NEW_YORK, body=body),
             twilio_message(other, to=NEW_YORK, body="Your pro arrives at 4pm.")))
@@ -107,7 +110,7 @@ def test_a_send_whose_answer_is_lost_while_an_erasure_removes_it_has_its_copy_de
         mocked.get(MESSAGES_URL, status=503, json=twilio_error(503, 20503))
     counts = run_once(app, real_twilio)
     assert (counts.erased, counts.lost_lease, outbox()) == (1, 0, [])
-    assert _queued_deletions(db) == ([SID] if listed else [])
+    assert _queued_deletions(db) == ([SID] if listed is True else [])
     assert len(posts(mocked)) == 1
 
 

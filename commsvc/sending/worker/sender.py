@@ -109,8 +109,11 @@ class Worker:
     def _gone(self, claim: Claim, row: OutboundMessage | None) -> None:
         """Count a text this worker no longer holds: erased (an erasure removed its row: only
         an erasure removes a text being sent, retention never takes one still due), or
-        lost_lease (another worker took it over once this one's lease lapsed)."""
+        lost_lease (another worker took it over once this one's lease lapsed). Once each:
+        a text counted erased may be met again (unexpected, after an error past the send)."""
         if row is None:
+            if claim.erased:
+                return
             claim.erased = True
             self.counts.erased += 1
             log.info("%s: removed by an erasure while this worker held it", claim.id)
