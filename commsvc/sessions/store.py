@@ -171,8 +171,11 @@ def _first_tries(db: DbSession, row: dict, phones: dict, sides, *, first: bool,
         return _at_once(db, row["mode"], values, sides)
     statements = _INSERTS.first_all if first else _INSERTS.all
     inserted = statements[row["mode"]].first(db, values)
-    if inserted is None:
-        return None
+    return None if inserted is None else _taken(inserted, sides)
+
+
+def _taken(inserted: tuple, sides) -> dict[str, _Taken]:
+    """What take_both's row says the participants were given, by role (none yet: left out)."""
     _session_id, first_id, first_proxy, second_id, second_proxy = inserted
     (first_role, *_), (second_role, *_) = sides
     return {role: _Taken(taken_id, proxy) for role, taken_id, proxy in (
@@ -196,11 +199,7 @@ def _at_once(db: DbSession, mode: str, values: dict, sides) -> dict[str, _Taken]
         if INCOMPLETE not in str(error.orig):
             raise
         raise Undone from None
-    if inserted is None:
-        return None
-    _session_id, first_id, first_proxy, second_id, second_proxy = inserted
-    (first_role, *_), (second_role, *_) = sides
-    return {first_role: _Taken(first_id, first_proxy), second_role: _Taken(second_id, second_proxy)}
+    return None if inserted is None else _taken(inserted, sides)
 
 
 def store(db: DbSession, row: dict, sides, *, now: dt.datetime, cooloff_seconds: int,
